@@ -1,0 +1,10 @@
+package store
+
+import "context"
+
+// Migrator is implemented by every backend: it applies the embedded,
+// numbered, forward-only migrations of its dialect that the database has not
+// seen yet, and reports the schema version before and after.
+type Migrator interface {
+	Migrate(ctx context.Context) (from, to int, err error)
+}

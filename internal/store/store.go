@@ -1,0 +1,196 @@
+// Package store defines the one persistence interface of unid. It is composed
+// of small per-domain interfaces so that each part of the program asks only
+// for what it uses; every backend (sqlite, postgres) implements all of it and
+// passes the same conformance suite in storetest.
+//
+// Rules every backend keeps:
+//   - all times are UTC and stored with millisecond precision;
+//   - Get/Update/Delete of a missing record return ErrNotFound;
+//   - a write that would break a uniqueness rule returns ErrConflict, wrapped
+//     in a *ConflictError that names the field;
+//   - Update runs its function inside a transaction: the function sees the
+//     current record and returns the new one, or an error that aborts the
+//     write and is returned unchanged.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors, checked with errors.Is.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrConflict = errors.New("store: conflict")
+)
+
+// ConflictError says which unique field a write collided on. It matches
+// ErrConflict with errors.Is.
+type ConflictError struct {
+	Field string // "login_name", "phone", "id_number", "email" or "id"
+}
+
+func (e *ConflictError) Error() string { return "store: conflict on " + e.Field }
+
+// Is lets errors.Is(err, ErrConflict) hold.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Store is everything unid persists.
+type Store interface {
+	Users
+	Sessions
+	Challenges
+	Counters
+	AuditLog
+
+	// Ping reports whether the backend is reachable (for /readyz).
+	Ping(ctx context.Context) error
+	// Close releases the backend's connections.
+	Close() error
+}
+
+// Sealed is personal data encrypted by account.Protector, with its keyed
+// blind index. The store never sees plaintext personal data.
+type Sealed struct {
+	Cipher []byte // AEAD ciphertext with key version prefix; nil when absent
+	Index  []byte // keyed blind index (HMAC) for lookup and uniqueness; nil when absent
+}
+
+// Empty reports whether no value is stored.
+func (s Sealed) Empty() bool { return len(s.Cipher) == 0 }
+
+// User is a natural-person account (自然人账号).
+type User struct {
+	ID            string // random, URL-safe, never reused
+	LoginName     string // as typed by the user at registration
+	LoginNameKey  string // lower-cased login name; unique
+	PasswordHash  string // PHC string (argon2id, or an imported legacy format)
+	Phone         Sealed // unique by index
+	IDNumber      Sealed // unique by index
+	Email         Sealed // unique by index
+	RealName      Sealed // not unique; Index unused
+	RealnameLevel int    // 0 not verified, 1 初级, 2 中级, 3 高级
+	Status        string // UserActive or UserDisabled
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// User statuses.
+const (
+	UserActive   = "active"
+	UserDisabled = "disabled"
+)
+
+// Users stores accounts. Lookup by identifier uses the blind index (or the
+// lower-cased login name), never plaintext personal data.
+type Users interface {
+	CreateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, id string) (User, error)
+	GetUserByLoginName(ctx context.Context, loginNameKey string) (User, error)
+	GetUserByPhone(ctx context.Context, phoneIndex []byte) (User, error)
+	GetUserByIDNumber(ctx context.Context, idNumberIndex []byte) (User, error)
+	GetUserByEmail(ctx context.Context, emailIndex []byte) (User, error)
+	// UpdateUser changes one user inside a transaction. The ID cannot change.
+	UpdateUser(ctx context.Context, id string, fn func(User) (User, error)) (User, error)
+	CountUsers(ctx context.Context) (int64, error)
+}
+
+// Session is a browser sign-in. Only the hash of its token is stored.
+type Session struct {
+	TokenHash  []byte // SHA-256 of the cookie token; primary key
+	UserID     string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute expiry
+	IP         string
+	UserAgent  string
+}
+
+// Sessions stores browser sessions.
+type Sessions interface {
+	CreateSession(ctx context.Context, s Session) error
+	GetSession(ctx context.Context, tokenHash []byte) (Session, error)
+	// TouchSession sets LastSeenAt; ErrNotFound if the session is gone.
+	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
+	CountSessions(ctx context.Context) (int64, error)
+	// DeleteExpiredSessions removes sessions whose absolute expiry is before
+	// now or that were last seen before idleBefore.
+	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)
+}
+
+// Challenge is a short-lived secret a user must answer: an image captcha or
+// an SMS/email code. Kind and ID together are the key.
+type Challenge struct {
+	Kind      string // ChallengeCaptcha, ChallengeSMS, ...
+	ID        string
+	Secret    []byte // captcha: the digits; codes: keyed hash of the code
+	Subject   []byte // what the challenge is bound to (e.g. phone blind index); may be nil
+	Attempts  int
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Challenge kinds.
+const (
+	ChallengeCaptcha = "captcha"
+	ChallengeSMS     = "sms"
+)
+
+// Valid reports whether the challenge can still be answered at now.
+func (c Challenge) Valid(now time.Time) bool { return now.Before(c.ExpiresAt) }
+
+// Challenges stores captchas and codes.
+type Challenges interface {
+	// PutChallenge creates or replaces the challenge with the same kind and ID.
+	PutChallenge(ctx context.Context, c Challenge) error
+	GetChallenge(ctx context.Context, kind, id string) (Challenge, error)
+	// UpdateChallenge changes one challenge inside a transaction.
+	UpdateChallenge(ctx context.Context, kind, id string, fn func(Challenge) (Challenge, error)) (Challenge, error)
+	// TakeChallenge deletes the challenge and returns it, so that exactly one
+	// caller can use it; ErrNotFound if it was already taken.
+	TakeChallenge(ctx context.Context, kind, id string) (Challenge, error)
+	DeleteChallenge(ctx context.Context, kind, id string) error
+	DeleteExpiredChallenges(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Counters are fixed windows anchored at their first hit: a counter starts at
+// 1 with expiry now+window, counts up until the expiry, and starts again at 1
+// on the first hit after it. They back rate limits and lockouts; because they
+// live in the store (or in Redis), every unid instance sees the same counts.
+type Counters interface {
+	// Incr adds one and returns the new count and when the window ends.
+	Incr(ctx context.Context, key string, window time.Duration, now time.Time) (count int64, resetAt time.Time, err error)
+	// Peek returns the count of a live window, or 0 when there is none.
+	Peek(ctx context.Context, key string, now time.Time) (count int64, resetAt time.Time, err error)
+	// ResetCounter forgets the counter.
+	ResetCounter(ctx context.Context, key string) error
+	DeleteExpiredCounters(ctx context.Context, now time.Time) (int64, error)
+}
+
+// AuditEvent is one entry of the append-only, hash-chained security log.
+type AuditEvent struct {
+	Seq       int64 // assigned by the store, 1, 2, 3, ...
+	Time      time.Time
+	Actor     string // user ID, "operator:<name>", or "" when anonymous
+	Action    string // e.g. "user.register", "session.login"
+	Result    string // "ok" or a failure code
+	IP        string
+	UserAgent string
+	Subject   string // masked subject, e.g. "138****5678"
+	Detail    string // short masked detail, JSON or text
+	PrevHash  []byte // Hash of the previous event; empty for the first
+	Hash      []byte // computed by audit, checked by the store only for length
+}
+
+// AuditLog appends and reads audit events.
+type AuditLog interface {
+	// AppendAudit assigns Seq and PrevHash from the current head inside one
+	// transaction, calls seal to compute Hash over the completed event, and
+	// stores it. Concurrent appends from several instances form one chain.
+	AppendAudit(ctx context.Context, e AuditEvent, seal func(AuditEvent) []byte) (AuditEvent, error)
+	// ListAudit returns events with Seq > afterSeq in order, at most limit.
+	ListAudit(ctx context.Context, afterSeq int64, limit int) ([]AuditEvent, error)
+}
