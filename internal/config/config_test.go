@@ -1,0 +1,100 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		check   func(t *testing.T, c Config)
+		wantErr string
+	}{
+		{
+			name: "defaults run in dev with no set-up",
+			args: []string{"--dev"},
+			check: func(t *testing.T, c Config) {
+				if c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" || c.KeyFile != "data/unid.key" {
+					t.Errorf("defaults: %+v", c)
+				}
+			},
+		},
+		{
+			name: "environment sets a flag",
+			args: []string{"--dev"},
+			env:  map[string]string{"UNID_SESSION_IDLE": "10m", "UNID_ADDR": "127.0.0.1:9000"},
+			check: func(t *testing.T, c Config) {
+				if c.SessionIdle != 10*time.Minute || c.Addr != "127.0.0.1:9000" {
+					t.Errorf("got idle %v addr %v", c.SessionIdle, c.Addr)
+				}
+			},
+		},
+		{
+			name: "flag wins over environment",
+			args: []string{"--dev", "--addr", "127.0.0.1:9001"},
+			env:  map[string]string{"UNID_ADDR": "127.0.0.1:9000"},
+			check: func(t *testing.T, c Config) {
+				if c.Addr != "127.0.0.1:9001" {
+					t.Errorf("addr %v", c.Addr)
+				}
+			},
+		},
+		{name: "dev refuses a public address", args: []string{"--dev", "--addr", "0.0.0.0:8080"}, wantErr: "loopback"},
+		{name: "dev refuses all interfaces", args: []string{"--dev", "--addr", ":8080"}, wantErr: "loopback"},
+		{name: "dev accepts ::1", args: []string{"--dev", "--addr", "[::1]:8080"}},
+		{name: "production needs an SMS gateway", args: nil, wantErr: "sms-gateway-url"},
+		{name: "gateway needs a secret", args: []string{"--sms-gateway-url", "http://127.0.0.1:1/sms"}, wantErr: "sms-gateway-secret"},
+		{name: "weak argon2 refused", args: []string{"--dev", "--argon2-memory", "1024"}, wantErr: "OWASP"},
+		{name: "bad env value named", args: []string{"--dev"}, env: map[string]string{"UNID_SESSION_MAX": "forever"}, wantErr: "UNID_SESSION_MAX"},
+		{name: "unknown flag", args: []string{"--dev", "--nope"}, wantErr: "nope"},
+		{name: "stray argument", args: []string{"--dev", "extra"}, wantErr: "unexpected"},
+		{name: "bad public url", args: []string{"--dev", "--public-url", "example.org"}, wantErr: "public-url"},
+		{name: "idle longer than max", args: []string{"--dev", "--session-idle", "13h"}, wantErr: "idle"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("test", tt.args, env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want mention of %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.check != nil {
+				tt.check(t, c)
+			}
+		})
+	}
+}
+
+func TestTableCoversEveryFlagWithEnv(t *testing.T) {
+	rows := Table()
+	if len(rows) < 25 {
+		t.Fatalf("only %d settings listed", len(rows))
+	}
+	for _, r := range rows {
+		if !strings.HasPrefix(r.Env, "UNID_") || r.Usage == "" {
+			t.Errorf("setting %+v lacks env or usage", r)
+		}
+	}
+}
+
+func TestSecure(t *testing.T) {
+	c := Default()
+	if c.Secure() {
+		t.Error("plain default is not secure")
+	}
+	c.PublicURL = "https://id.example.gov.cn"
+	if !c.Secure() {
+		t.Error("https public URL must make cookies secure")
+	}
+}
