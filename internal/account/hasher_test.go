@@ -1,0 +1,434 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// cheap are argon2id parameters that make tests fast; they are never used
+// for real passwords.
+var cheap = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+var phcArgon2id = regexp.MustCompile(`^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$`)
+
+func TestHashAndVerify(t *testing.T) {
+	ctx := context.Background()
+	h := NewHasher(cheap, 0)
+	for _, pw := range []string{"Blue7horse!", "密码Mima2024", " spaces count ", strings.Repeat("长", 128)} {
+		t.Run(pw, func(t *testing.T) {
+			enc, err := h.Hash(ctx, pw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := phcArgon2id.FindStringSubmatch(enc)
+			if m == nil || m[1] != "64" || m[2] != "1" || m[3] != "1" {
+				t.Fatalf("Hash = %q, not a PHC argon2id string with m=64,t=1,p=1", enc)
+			}
+			if again, _ := h.Hash(ctx, pw); again == enc {
+				t.Fatal("two hashes of one password are equal: the salt is not random")
+			}
+			ok, rehash, err := h.Verify(ctx, pw, enc)
+			if !ok || rehash || err != nil {
+				t.Fatalf("Verify(right password) = %v, %v, %v; want true, false, nil", ok, rehash, err)
+			}
+			for _, wrong := range []string{"", pw + " ", strings.ToUpper(pw), pw[:len(pw)-1]} {
+				if wrong == pw {
+					continue
+				}
+				if ok, rehash, err := h.Verify(ctx, wrong, enc); ok || rehash || err != nil {
+					t.Fatalf("Verify(%q) = %v, %v, %v; want false, false, nil", wrong, ok, rehash, err)
+				}
+			}
+		})
+	}
+}
+
+// The reference implementation (the argon2 command of Debian's argon2
+// package, 20171227) made these:
+//
+//	echo -n "correct horse" | argon2 saltsaltsalt1234 -id -k 19456 -t 2 -p 1 -l 32 -e
+const (
+	refDefault  = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc"
+	refM16384   = "$argon2id$v=19$m=16384,t=2,p=1$c2FsdHNhbHRzYWx0MTIzNA$FatYQX8VpqOtWmU4bmv6xaoWNUiqODmU8Qk84v5v+EM"
+	refArgon2i  = "$argon2i$v=19$m=1024,t=2,p=2$c2FsdHNhbHRzYWx0MTIzNA$RzBd1Iwy061dUckGGD4sIIxb455eLBKKDVma5MF4alQ"
+	refPassword = "correct horse"
+)
+
+func TestHashMatchesReferenceImplementation(t *testing.T) {
+	h := NewHasher(DefaultParams(), 0)
+	got := encodeArgon2id(DefaultParams(), []byte("saltsaltsalt1234"), nil)
+	if want := refDefault[:strings.LastIndexByte(refDefault, '$')+1]; got != want {
+		t.Errorf("encoding = %q, want the reference's %q", got, want)
+	}
+	ok, rehash, err := h.Verify(context.Background(), refPassword, refDefault)
+	if !ok || rehash || err != nil {
+		t.Fatalf("Verify(reference hash) = %v, %v, %v; want true, false, nil", ok, rehash, err)
+	}
+}
+
+// legacy hashes of "correct horse", made with Python's hashlib, htpasswd and
+// the argon2 command; see the comment of each.
+var legacy = []struct {
+	name, encoded string
+}{
+	{"argon2id other params", refM16384},
+	{"argon2i", refArgon2i},
+	{"bcrypt 2y (htpasswd -B -C 5)", "$2y$05$fBpTOLiX3nyFAHM2JIaay.JS.MwXUtEd4kmi2Znxik2JyW.3vfXh6"},
+	{"bcrypt 2a", "$2a$05$fBpTOLiX3nyFAHM2JIaay.JS.MwXUtEd4kmi2Znxik2JyW.3vfXh6"},
+	{"bcrypt 2b", "$2b$05$fBpTOLiX3nyFAHM2JIaay.JS.MwXUtEd4kmi2Znxik2JyW.3vfXh6"},
+	{"pbkdf2-sha256 PHC", "$pbkdf2-sha256$i=1000,l=32$c2FsdHNhbHQ$qQDPSZa3Ormyy9oK1Pu0ZLLwP2Svzmx3yu8OvDdq/J0"},
+	{"pbkdf2-sha256 PHC without l", "$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$qQDPSZa3Ormyy9oK1Pu0ZLLwP2Svzmx3yu8OvDdq/J0"},
+	{"pbkdf2-sha512 PHC", "$pbkdf2-sha512$i=1000$c2FsdHNhbHQ$+sUSD8jw4f8ns7m9b7kj8PeJLe8lJXO8Am09BLgO79kST9D/Ija5aKINGF5Xg7hkKXw1+fNhBzzJP3eIXcWXww"},
+	{"pbkdf2-sha256 passlib", "$pbkdf2-sha256$29000$........AQIDBAUGBwgJCg$t9qRyiyoK3L5v3sZ/ueVZaTnes.uhWT9OsEVg9NT00M"},
+	{"pbkdf2 sha1 passlib", "$pbkdf2$1000$c2FsdHNhbHQ$wQoBU7GXMNo2CJC.raijrf6key4"},
+	{"django pbkdf2_sha256", "pbkdf2_sha256$1000$Zs7aBzXQ$AnRUcm+eV0bf3S8RDAP5CTIBO+zRQZ/RjjFUqdLGSb4="},
+	{"django pbkdf2_sha1", "pbkdf2_sha1$1000$Zs7aBzXQ$C+a7tjqiQa/zjGA0dn5yKl2HTgE="},
+	{"MD5 hex", "{MD5}3cb4e732631f47e6eb961f34554b7cde"},
+	{"MD5 hex upper", "{MD5}3CB4E732631F47E6EB961F34554B7CDE"},
+	{"MD5 base64", "{MD5}PLTnMmMfR+brlh80VUt83g=="},
+	{"lower-case scheme", "{md5}3cb4e732631f47e6eb961f34554b7cde"},
+	{"SHA base64 (LDAP)", "{SHA}L55TUjtiq8FBorTWAZ0jy6g129A="},
+	{"SHA1 hex", "{SHA1}2f9e53523b62abc141a2b4d6019d23cba835dbd0"},
+	{"SHA256 hex", "{SHA256}4104D36F8DA2C254349F85836793EBE029E0C957063A34C91C2E9203187B5631"},
+	{"SHA512 hex", "{SHA512}56b698defedb5a435b634afe3320bbaf3fdcd920b6c503a446fc7b7a776b298d479d1ba6a8b617808eb0bf579ce9a95d668347bcab7149085ac93cb27995197b"},
+	{"SSHA", "{SSHA}NSZEu/ZzEMKdBO5ESNEYml3qKRYBAgMEBQYHCA=="},
+	{"SSHA256", "{SSHA256}CFsq5JPfiBQ0W3uR5Dnao+9mknEq9a739V+FPkJ6yjABAgMEBQYHCA=="},
+	{"SSHA512", "{SSHA512}ggObOJHDWCqgI5uFv/j9yDNYMvdTgt+Toj8d6cGrSG/e+E9GbH4DkQ8y5jY3NblhoGens+zNVX1mZaFy0qwRwwECAwQFBgcI"},
+	{"SMD5", "{SMD5}vPjZQdkpEUFwnJ1WNg63FAECAwQFBgcI"},
+}
+
+func TestVerifyLegacy(t *testing.T) {
+	ctx := context.Background()
+	h := NewHasher(DefaultParams(), 0)
+	for _, tt := range legacy {
+		t.Run(tt.name, func(t *testing.T) {
+			ok, rehash, err := h.Verify(ctx, refPassword, tt.encoded)
+			if !ok || !rehash || err != nil {
+				t.Fatalf("Verify(right password) = %v, %v, %v; want true, true, nil", ok, rehash, err)
+			}
+			for _, wrong := range []string{"correct horsE", "correct hors", "", "correct horse\x00"} {
+				if wrong == "correct horse\x00" && strings.Contains(tt.name, "pbkdf2") {
+					// HMAC pads a short key with zeros, so PBKDF2 cannot tell
+					// a trailing NUL; only one who knows the password can
+					// add it.
+					continue
+				}
+				if ok, rehash, err := h.Verify(ctx, wrong, tt.encoded); ok || rehash || err != nil {
+					t.Fatalf("Verify(%q) = %v, %v, %v; want false, false, nil", wrong, ok, rehash, err)
+				}
+			}
+			if !h.NeedsRehash(tt.encoded) {
+				t.Error("NeedsRehash = false")
+			}
+		})
+	}
+}
+
+func TestRehashWhenParamsChange(t *testing.T) {
+	ctx := context.Background()
+	old := NewHasher(cheap, 0)
+	enc, err := old.Hash(ctx, "Blue7horse!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.NeedsRehash(enc) {
+		t.Error("NeedsRehash of a hash of the same parameters")
+	}
+	for _, p := range []Params{
+		{Memory: 128, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
+		{Memory: 64, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32},
+		{Memory: 64, Time: 1, Threads: 2, SaltLen: 16, KeyLen: 32},
+		{Memory: 64, Time: 1, Threads: 1, SaltLen: 32, KeyLen: 32},
+		{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 64},
+	} {
+		h := NewHasher(p, 0)
+		ok, rehash, err := h.Verify(ctx, "Blue7horse!", enc)
+		if !ok || !rehash || err != nil {
+			t.Errorf("with %+v: Verify = %v, %v, %v; want true, true, nil", p, ok, rehash, err)
+		}
+		if !h.NeedsRehash(enc) {
+			t.Errorf("with %+v: NeedsRehash = false", p)
+		}
+	}
+}
+
+func TestVerifyMalformed(t *testing.T) {
+	h := NewHasher(cheap, 0)
+	for _, enc := range []string{
+		"",
+		"Blue7horse!",
+		"3cb4e732631f47e6eb961f34554b7cde", // a bare digest: the importer must add {MD5}
+		"$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0MTIzNA",
+		"$argon2id$v=16$m=64,t=1,p=1$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$m=64,t=1,p=1$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$v=19$t=1,m=64,p=1$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$v=19$m=0,t=1,p=1$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$v=19$m=64,t=0,p=1$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$v=19$m=64,t=1,p=0$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$v=19$m=64,t=1,p=9$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$v=19$m=64,t=1000,p=1$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$v=19$m=64,t=1,p=256$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$v=19$m=+64,t=1,p=1$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$v=19$m=64,t=1,p=1$c2FsdA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc", // 4-byte salt
+		"$argon2id$v=19$m=64,t=1,p=1$$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0MTIzNA$vWSo",
+		"$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0MTIzNA$!!!!",
+		"$argon2d$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0MTIzNA$vWSoMy/UBm7ShOEEO3CVOYYYpe0ltdjB2r2WSXbPFfc",
+		"$2a$05$short",
+		"$2a$31$fBpTOLiX3nyFAHM2JIaay.JS.MwXUtEd4kmi2Znxik2JyW.3vfXh6", // cost 31 would take days
+		"$2x$05$fBpTOLiX3nyFAHM2JIaay.JS.MwXUtEd4kmi2Znxik2JyW.3vfXh6",
+		"$pbkdf2-sha256$i=0$c2FsdHNhbHQ$qQDPSZa3Ormyy9oK1Pu0ZLLwP2Svzmx3yu8OvDdq/J0",
+		"$pbkdf2-sha256$i=99999999$c2FsdHNhbHQ$qQDPSZa3Ormyy9oK1Pu0ZLLwP2Svzmx3yu8OvDdq/J0",
+		"$pbkdf2-sha256$i=1000,l=16$c2FsdHNhbHQ$qQDPSZa3Ormyy9oK1Pu0ZLLwP2Svzmx3yu8OvDdq/J0",
+		"$pbkdf2-sha256$i=+1000$c2FsdHNhbHQ$qQDPSZa3Ormyy9oK1Pu0ZLLwP2Svzmx3yu8OvDdq/J0",
+		"$pbkdf2-md5$i=1000$c2FsdHNhbHQ$qQDPSZa3Ormyy9oK1Pu0ZLLwP2Svzmx3yu8OvDdq/J0",
+		"$pbkdf2-sha256$i=1000$$qQDPSZa3Ormyy9oK1Pu0ZLLwP2Svzmx3yu8OvDdq/J0",
+		"$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$qQ",
+		"pbkdf2_sha256$1000$Zs7aBzXQ",
+		"pbkdf2_sha256$1000$$AnRUcm+eV0bf3S8RDAP5CTIBO+zRQZ/RjjFUqdLGSb4=",
+		"pbkdf2_sha256$abc$Zs7aBzXQ$AnRUcm+eV0bf3S8RDAP5CTIBO+zRQZ/RjjFUqdLGSb4=",
+		"pbkdf2_md5$1000$Zs7aBzXQ$AnRUcm+eV0bf3S8RDAP5CTIBO+zRQZ/RjjFUqdLGSb4=",
+		"{MD5}3cb4e732631f47e6eb961f34554b7cd",
+		"{MD5}3cb4e732631f47e6eb961f34554b7czz",
+		"{SHA256}3cb4e732631f47e6eb961f34554b7cde",
+		"{SSHA}NSZEu/ZzEMKdBO5ESNEYml3qKRY=", // no salt
+		"{SSHA}!!!",
+		"{CRYPT}$1$abc$def",
+		"{MD5",
+	} {
+		t.Run(enc, func(t *testing.T) {
+			ok, rehash, err := h.Verify(context.Background(), refPassword, enc)
+			if ok || rehash || !errors.Is(err, ErrHashFormat) {
+				t.Fatalf("Verify = %v, %v, %v; want false, false, ErrHashFormat", ok, rehash, err)
+			}
+			if !h.NeedsRehash(enc) {
+				t.Error("NeedsRehash = false")
+			}
+		})
+	}
+}
+
+func TestPasswordTooLong(t *testing.T) {
+	h := NewHasher(cheap, 0)
+	long := strings.Repeat("a", maxPasswordBytes+1)
+	if _, err := h.Hash(context.Background(), long); !errors.Is(err, ErrPasswordTooLong) {
+		t.Fatalf("Hash = %v, want ErrPasswordTooLong", err)
+	}
+	enc, _ := h.Hash(context.Background(), long[:maxPasswordBytes])
+	if ok, _, err := h.Verify(context.Background(), long, enc); ok || err != nil {
+		t.Fatalf("Verify = %v, %v", ok, err)
+	}
+}
+
+func TestHasherBoundsConcurrency(t *testing.T) {
+	h := NewHasher(cheap, 2)
+	if cap(h.sem) != 2 {
+		t.Fatalf("semaphore of %d", cap(h.sem))
+	}
+	if d := NewHasher(cheap, 0); cap(d.sem) != 2*runtime.GOMAXPROCS(0) {
+		t.Fatalf("default semaphore of %d, want 2×GOMAXPROCS", cap(d.sem))
+	}
+	enc, _ := h.Hash(context.Background(), "Blue7horse!")
+
+	// Take both places: every kind of hashing must wait, and give up when
+	// its context ends.
+	h.sem <- struct{}{}
+	h.sem <- struct{}{}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := h.Hash(ctx, "Blue7horse!"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Hash while full = %v, want DeadlineExceeded", err)
+	}
+	if ok, _, err := h.Verify(ctx, "Blue7horse!", enc); ok || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Verify while full = %v, %v; want DeadlineExceeded", ok, err)
+	}
+	start := time.Now()
+	h.DummyVerify(ctx)
+	if time.Since(start) > time.Second {
+		t.Error("DummyVerify did not give up with its context")
+	}
+
+	// A waiting hash runs once a place is free.
+	done := make(chan error)
+	go func() {
+		_, err := h.Hash(context.Background(), "Blue7horse!")
+		done <- err
+	}()
+	select {
+	case <-done:
+		t.Fatal("Hash ran while no place was free")
+	case <-time.After(20 * time.Millisecond):
+	}
+	<-h.sem
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	<-h.sem
+	if len(h.sem) != 0 {
+		t.Fatalf("%d places still taken", len(h.sem))
+	}
+}
+
+func TestHasherConcurrentUse(t *testing.T) {
+	h := NewHasher(cheap, 3)
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			pw := strings.Repeat("x", i+1) + "A1!"
+			enc, err := h.Hash(context.Background(), pw)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok, _, err := h.Verify(context.Background(), pw, enc); !ok || err != nil {
+				t.Errorf("Verify = %v, %v", ok, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestDummyVerifyCostsAVerify checks that a sign-in for an unknown identifier
+// takes about as long as one with a wrong password.
+func TestDummyVerifyCostsAVerify(t *testing.T) {
+	p := Params{Memory: 4096, Time: 2, Threads: 1}
+	h := NewHasher(p, 1)
+	ctx := context.Background()
+	enc, _ := h.Hash(ctx, "Blue7horse!")
+	fastest := func(f func()) time.Duration {
+		best := time.Hour
+		for range 5 {
+			start := time.Now()
+			f()
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	verify := fastest(func() { h.Verify(ctx, "wrong", enc) })
+	dummy := fastest(func() { h.DummyVerify(ctx) })
+	if dummy < verify/2 || dummy > verify*2 {
+		t.Errorf("DummyVerify takes %v, Verify %v", dummy, verify)
+	}
+	long := strings.Repeat("x", maxPasswordBytes+1)
+	if tooLong := fastest(func() { h.Verify(ctx, long, enc) }); tooLong < verify/2 {
+		t.Errorf("Verify of a too long password takes %v, of a wrong one %v", tooLong, verify)
+	}
+}
+
+func TestParams(t *testing.T) {
+	if d := DefaultParams(); d != (Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}) {
+		t.Fatalf("DefaultParams = %+v", d)
+	}
+	if h := NewHasher(Params{}, 0); h.Params() != DefaultParams() {
+		t.Errorf("zero params became %+v, want the defaults", h.Params())
+	}
+	if h := NewHasher(Params{Memory: 65536, Time: 3}, 0); h.Params() != (Params{Memory: 65536, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32}) {
+		t.Errorf("params became %+v", h.Params())
+	}
+	tests := []struct {
+		p  Params
+		ok bool
+	}{
+		{DefaultParams(), true},
+		{Params{}, true},
+		{Params{Memory: 64, Threads: 8}, true},
+		{Params{Memory: 63, Threads: 8}, false},
+		{Params{Memory: maxArgonMemory + 1}, false},
+		{Params{Time: maxArgonTime + 1}, false},
+		{Params{SaltLen: 7}, false},
+		{Params{SaltLen: 65}, false},
+		{Params{KeyLen: 15}, false},
+		{Params{KeyLen: 129}, false},
+	}
+	for _, tt := range tests {
+		err := tt.p.Validate()
+		if (err == nil) != tt.ok {
+			t.Errorf("%+v.Validate() = %v", tt.p, err)
+		}
+		if !tt.ok {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("NewHasher(%+v) did not panic", tt.p)
+					}
+				}()
+				NewHasher(tt.p, 0)
+			}()
+		}
+	}
+}
+
+// FuzzParseHash checks that reading any stored hash neither panics nor
+// accepts parameters that would stall the server.
+func FuzzParseHash(f *testing.F) {
+	f.Add(refDefault)
+	for _, l := range legacy {
+		f.Add(l.encoded)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ph, err := parseHash(s)
+		if err != nil {
+			if !errors.Is(err, ErrHashFormat) {
+				t.Fatalf("parseHash(%q) = %v", s, err)
+			}
+			return
+		}
+		switch ph.scheme {
+		case "argon2id", "argon2i":
+			if ph.params.check() != nil {
+				t.Fatalf("parseHash(%q) accepted %+v", s, ph.params)
+			}
+		case "pbkdf2":
+			if ph.rounds < 1 || ph.rounds > maxPBKDF2Rounds || len(ph.salt) == 0 {
+				t.Fatalf("parseHash(%q) accepted %d rounds", s, ph.rounds)
+			}
+		}
+		if ph.scheme != "bcrypt" && len(ph.sum) == 0 {
+			t.Fatalf("parseHash(%q): empty hash", s)
+		}
+	})
+}
+
+func BenchmarkHash(b *testing.B) {
+	h := NewHasher(DefaultParams(), 0)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := h.Hash(ctx, "Blue7horse!"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+}
+
+func BenchmarkVerify(b *testing.B) {
+	h := NewHasher(DefaultParams(), 0)
+	ctx := context.Background()
+	enc, _ := h.Hash(ctx, "Blue7horse!")
+	for b.Loop() {
+		if ok, _, err := h.Verify(ctx, "Blue7horse!", enc); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+}
+
+// BenchmarkVerifyParallel shows how many sign-ins per second the machine can
+// check with every core busy.
+func BenchmarkVerifyParallel(b *testing.B) {
+	h := NewHasher(DefaultParams(), 0)
+	ctx := context.Background()
+	enc, _ := h.Hash(ctx, "Blue7horse!")
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			h.Verify(ctx, "Blue7horse!", enc)
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifies/s")
+}

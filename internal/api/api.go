@@ -1,0 +1,338 @@
+// Package api is the JSON API under /api/v1/ that the web pages and the
+// mobile app use. Each handler decodes one request, calls one flow or domain
+// service, and encodes its answer; problems become the one error shape in
+// respond.go. The routes are listed in Routes and described by the OpenAPI
+// document served at /api/openapi.json (a test keeps the two in step).
+package api
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"unid/internal/account"
+	"unid/internal/audit"
+	"unid/internal/captcha"
+	"unid/internal/flow"
+	"unid/internal/flow/login"
+	"unid/internal/flow/registration"
+	"unid/internal/i18n"
+	"unid/internal/notify"
+	"unid/internal/problem"
+	"unid/internal/session"
+	"unid/internal/store"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// Deps are the services the API adapts.
+type Deps struct {
+	Catalog      *i18n.Catalog
+	Logger       *slog.Logger
+	MaxBodyBytes int64
+	TrustProxy   bool
+	Captchas     *captcha.Service
+	Registration *registration.Service
+	Login        *login.Service
+	Sessions     *session.Manager
+	Users        store.Users
+	Protector    *account.Protector
+	Audit        *audit.Log
+	Outbox       *notify.Outbox // dev mode only; nil otherwise
+}
+
+// API serves the JSON API.
+type API struct {
+	Deps
+	cat     *i18n.Catalog
+	log     *slog.Logger
+	maxBody int64
+}
+
+// New returns the API over d.
+func New(d Deps) *API {
+	return &API{Deps: d, cat: d.Catalog, log: d.Logger, maxBody: d.MaxBodyBytes}
+}
+
+// Route is one endpoint: a net/http pattern and its handler.
+type Route struct {
+	Pattern string
+	Handler http.HandlerFunc
+}
+
+// Routes lists every endpoint of the API.
+func (a *API) Routes() []Route {
+	return []Route{
+		{"GET /api/openapi.json", a.openAPI},
+		{"POST /api/v1/captchas", a.createCaptcha},
+		{"GET /api/v1/captchas/{id}/image", a.captchaImage},
+		{"GET /api/v1/captchas/{id}/audio", a.captchaAudio},
+		{"POST /api/v1/sms-codes", a.sendSMSCode},
+		{"POST /api/v1/users", a.register},
+		{"POST /api/v1/sessions", a.createSession},
+		{"DELETE /api/v1/sessions/current", a.deleteSession},
+		{"GET /api/v1/me", a.me},
+	}
+}
+
+// DevRoutes lists the routes that exist only in dev mode: they reveal sent
+// codes and captcha answers so that people and tests can finish flows.
+func (a *API) DevRoutes() []Route {
+	return []Route{
+		{"GET /dev/outbox.json", a.devOutbox},
+		{"GET /dev/captchas/{id}", a.devCaptcha},
+	}
+}
+
+func (a *API) openAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openAPI)
+}
+
+type captchaJSON struct {
+	ID        string    `json:"id"`
+	ImageURL  string    `json:"image_url"`
+	AudioURL  string    `json:"audio_url"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (a *API) createCaptcha(w http.ResponseWriter, r *http.Request) {
+	c, err := a.Captchas.Create(r.Context())
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	lang := "zh"
+	if i18n.Negotiate(r) == i18n.EN {
+		lang = "en"
+	}
+	writeJSON(w, http.StatusCreated, captchaJSON{
+		ID: c.ID, ImageURL: "/api/v1/captchas/" + c.ID + "/image",
+		AudioURL: "/api/v1/captchas/" + c.ID + "/audio?lang=" + lang, ExpiresAt: c.ExpiresAt,
+	})
+}
+
+func (a *API) captchaImage(w http.ResponseWriter, r *http.Request) {
+	a.captchaMedia(w, r, "image/png", func(ctx context.Context, buf *bytes.Buffer) error {
+		return a.Captchas.WriteImage(ctx, buf, r.PathValue("id"))
+	})
+}
+
+func (a *API) captchaAudio(w http.ResponseWriter, r *http.Request) {
+	lang := r.URL.Query().Get("lang")
+	if lang != "en" {
+		lang = "zh"
+	}
+	a.captchaMedia(w, r, "audio/wav", func(ctx context.Context, buf *bytes.Buffer) error {
+		return a.Captchas.WriteAudio(ctx, buf, r.PathValue("id"), lang)
+	})
+}
+
+// captchaMedia renders into memory first so that a failure still gets the
+// JSON error shape instead of half an image.
+func (a *API) captchaMedia(w http.ResponseWriter, r *http.Request, contentType string, render func(context.Context, *bytes.Buffer) error) {
+	var buf bytes.Buffer
+	if err := render(r.Context(), &buf); err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = buf.WriteTo(w)
+}
+
+type sendCodeRequest struct {
+	Phone         string `json:"phone"`
+	Purpose       string `json:"purpose"`
+	CaptchaID     string `json:"captcha_id"`
+	CaptchaAnswer string `json:"captcha_answer"`
+}
+
+type sendCodeResponse struct {
+	ExpiresIn   int64 `json:"expires_in"`
+	ResendAfter int64 `json:"resend_after"`
+}
+
+func (a *API) sendSMSCode(w http.ResponseWriter, r *http.Request) {
+	var req sendCodeRequest
+	if err := a.decode(w, r, &req); err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	if req.Purpose != registration.Purpose {
+		a.Fail(w, r, problem.Field("purpose", "purpose_invalid"))
+		return
+	}
+	sent, err := a.Registration.SendCode(r.Context(), req.Phone, req.CaptchaID, req.CaptchaAnswer, a.client(r))
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, sendCodeResponse{ExpiresIn: int64(sent.ExpiresIn / time.Second), ResendAfter: int64(sent.ResendAfter / time.Second)})
+}
+
+type registerRequest struct {
+	LoginName       string `json:"login_name"`
+	Password        string `json:"password"`
+	PasswordConfirm string `json:"password_confirm"`
+	Phone           string `json:"phone"`
+	SMSCode         string `json:"sms_code"`
+	RealName        string `json:"real_name"`
+	IDNumber        string `json:"id_number"`
+}
+
+func (a *API) register(w http.ResponseWriter, r *http.Request) {
+	var req registerRequest
+	if err := a.decode(w, r, &req); err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	c := a.client(r)
+	u, err := a.Registration.Register(r.Context(), registration.Request(req), c)
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	a.signIn(w, r, u, c, http.StatusCreated)
+}
+
+type loginRequest struct {
+	Identifier    string `json:"identifier"`
+	Password      string `json:"password"`
+	CaptchaID     string `json:"captcha_id"`
+	CaptchaAnswer string `json:"captcha_answer"`
+}
+
+func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := a.decode(w, r, &req); err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	c := a.client(r)
+	u, err := a.Login.Login(r.Context(), login.Request(req), c)
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	a.signIn(w, r, u, c, http.StatusCreated)
+}
+
+// signIn replaces any session the browser had (no session fixation) with a
+// new one for u and answers u's profile.
+func (a *API) signIn(w http.ResponseWriter, r *http.Request, u store.User, c flow.Client, status int) {
+	if err := a.Sessions.End(r.Context(), w, r); err != nil {
+		a.Fail(w, r, problem.Wrap(err))
+		return
+	}
+	if _, err := a.Sessions.Start(r.Context(), w, u.ID, c.IP, c.UserAgent); err != nil {
+		a.Fail(w, r, problem.Wrap(err))
+		return
+	}
+	p, err := NewProfile(a.Protector, u)
+	if err != nil {
+		a.Fail(w, r, problem.Wrap(err))
+		return
+	}
+	writeJSON(w, status, p)
+}
+
+func (a *API) deleteSession(w http.ResponseWriter, r *http.Request) {
+	s, ok, err := a.Sessions.Current(r.Context(), r)
+	if err != nil {
+		a.Fail(w, r, problem.Wrap(err))
+		return
+	}
+	if err := a.Sessions.End(r.Context(), w, r); err != nil {
+		a.Fail(w, r, problem.Wrap(err))
+		return
+	}
+	if ok {
+		c := a.client(r)
+		a.Audit.Record(r.Context(), audit.Event{Actor: s.UserID, Action: audit.ActionLogout, Result: audit.ResultOK, IP: c.IP, UserAgent: c.UserAgent})
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) me(w http.ResponseWriter, r *http.Request) {
+	u, ok, err := a.CurrentUser(r)
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	if !ok {
+		a.Fail(w, r, problem.New(problem.Unauthorized, "not_signed_in"))
+		return
+	}
+	p, err := NewProfile(a.Protector, u)
+	if err != nil {
+		a.Fail(w, r, problem.Wrap(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// CurrentUser returns the signed-in user of r. A session whose user is gone
+// or disabled counts as signed out.
+func (a *API) CurrentUser(r *http.Request) (store.User, bool, error) {
+	s, ok, err := a.Sessions.Current(r.Context(), r)
+	if err != nil || !ok {
+		return store.User{}, false, err
+	}
+	u, err := a.Users.GetUser(r.Context(), s.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, false, nil
+	}
+	if err != nil {
+		return store.User{}, false, err
+	}
+	return u, u.Status == store.UserActive, nil
+}
+
+func (a *API) devOutbox(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"messages": a.Outbox.List()})
+}
+
+func (a *API) devCaptcha(w http.ResponseWriter, r *http.Request) {
+	answer, err := a.Captchas.Answer(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "answer": answer})
+}
+
+// client is the caller's address and user agent. Behind a trusted reverse
+// proxy the address is the last one the proxy appended to X-Forwarded-For.
+func (a *API) client(r *http.Request) flow.Client {
+	return flow.NewClient(ClientIP(r, a.TrustProxy), r.UserAgent())
+}
+
+// ClientIP returns the address of the caller of r.
+func ClientIP(r *http.Request, trustProxy bool) string {
+	if trustProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// NotFound answers unknown API paths in the API's error shape.
+func (a *API) NotFound(w http.ResponseWriter, r *http.Request) {
+	a.Fail(w, r, problem.New(problem.NotFound, "not_found"))
+}

@@ -1,0 +1,609 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"unid/internal/app/apptest"
+	"unid/internal/config"
+)
+
+// browser is one client of the API with its own cookies.
+type browser struct {
+	t   *testing.T
+	srv *apptest.Server
+	c   *http.Client
+	// lang, when set, is sent as Accept-Language.
+	lang string
+}
+
+func newBrowser(t *testing.T, srv *apptest.Server) *browser {
+	return &browser{t: t, srv: srv, c: srv.Client()}
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body %q is not JSON: %v", r.Body, err)
+	}
+	return m
+}
+
+// errCode returns error.code of an error answer.
+func (r response) errCode(t *testing.T) string {
+	t.Helper()
+	var e struct{ Error struct{ Code string } }
+	if err := json.Unmarshal(r.Body, &e); err != nil {
+		t.Fatalf("body %q is not an error: %v", r.Body, err)
+	}
+	return e.Error.Code
+}
+
+func (b *browser) do(method, path, contentType string, body io.Reader, header ...string) response {
+	b.t.Helper()
+	req, err := http.NewRequest(method, b.srv.URL+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if b.lang != "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: data}
+}
+
+func (b *browser) post(path string, v any) response {
+	b.t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.do("POST", path, "application/json", bytes.NewReader(data))
+}
+
+// captcha creates a captcha and returns its id and the right answer.
+func (b *browser) captcha() (string, string) {
+	b.t.Helper()
+	r := b.post("/api/v1/captchas", map[string]any{})
+	if r.Status != http.StatusCreated {
+		b.t.Fatalf("create captcha: %d %s", r.Status, r.Body)
+	}
+	id := r.json(b.t)["id"].(string)
+	return id, b.srv.CaptchaAnswer(b.t, id)
+}
+
+// sendCode asks for a registration code for phone and returns it.
+func (b *browser) sendCode(phone string) string {
+	b.t.Helper()
+	id, answer := b.captcha()
+	r := b.post("/api/v1/sms-codes", map[string]any{"phone": phone, "purpose": "register", "captcha_id": id, "captcha_answer": answer})
+	if r.Status != http.StatusAccepted {
+		b.t.Fatalf("send code: %d %s", r.Status, r.Body)
+	}
+	return b.srv.LastCode(b.t, phone)
+}
+
+const goodPassword = "Shandong#2026"
+
+type person struct {
+	login, phone, name, id string
+}
+
+var zhang = person{login: "zhang_san", phone: "13812345678", name: "张三", id: "11010519491231002X"}
+
+func (b *browser) register(p person) response {
+	b.t.Helper()
+	code := b.sendCode(p.phone)
+	body := map[string]any{"login_name": p.login, "password": goodPassword, "password_confirm": goodPassword, "phone": p.phone, "sms_code": code}
+	if p.id != "" {
+		body["real_name"], body["id_number"] = p.name, p.id
+	}
+	return b.post("/api/v1/users", body)
+}
+
+func (b *browser) login(identifier, password string) response {
+	b.t.Helper()
+	id, answer := b.captcha()
+	return b.post("/api/v1/sessions", map[string]any{"identifier": identifier, "password": password, "captcha_id": id, "captcha_answer": answer})
+}
+
+// counts is what a bad request must not change.
+type counts struct{ users, sessions int64 }
+
+func snapshot(t *testing.T, srv *apptest.Server) counts {
+	t.Helper()
+	ctx := context.Background()
+	u, err := srv.App.Store.CountUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := srv.App.Store.CountSessions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts{u, s}
+}
+
+func TestRegisterLogoutLoginByEveryIdentifier(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+
+	r := b.register(zhang)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
+	p := r.json(t)
+	if p["login_name"] != "zhang_san" || p["phone"] != "138****5678" || p["id_number"] != "1101**********002X" || p["realname_level"] != 0.0 {
+		t.Errorf("profile after register: %v", p)
+	}
+	if strings.Contains(string(r.Body), "13812345678") || strings.Contains(string(r.Body), "argon2") {
+		t.Errorf("profile leaks personal data or the hash: %s", r.Body)
+	}
+	if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK {
+		t.Fatalf("me after register: %d %s", me.Status, me.Body)
+	}
+	if r := b.do("DELETE", "/api/v1/sessions/current", "", nil); r.Status != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusUnauthorized || me.errCode(t) != "not_signed_in" {
+		t.Fatalf("me after logout: %d %s", me.Status, me.Body)
+	}
+	for _, ident := range []string{"13812345678", "+86 138-1234-5678", "zhang_san", "ZHANG_SAN", "11010519491231002x"} {
+		b := newBrowser(t, srv)
+		r := b.login(ident, goodPassword)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("login as %q: %d %s", ident, r.Status, r.Body)
+		}
+		if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK || me.json(t)["login_name"] != "zhang_san" {
+			t.Fatalf("me after login as %q: %d %s", ident, me.Status, me.Body)
+		}
+	}
+}
+
+func TestSessionCookie(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	r := b.register(zhang)
+	cookie := r.Header.Get("Set-Cookie")
+	for _, want := range []string{"unid_session=", "HttpOnly", "SameSite=Lax", "Path=/"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("Set-Cookie %q lacks %q", cookie, want)
+		}
+	}
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	if r := b.register(zhang); r.Status != http.StatusCreated {
+		t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
+	// Activity every 20 minutes keeps the session past the idle timeout…
+	for i := 0; i < 3; i++ {
+		srv.Clock.Advance(20 * time.Minute)
+		if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK {
+			t.Fatalf("active session ended after %d×20 min: %d", i+1, me.Status)
+		}
+	}
+	// …but 31 idle minutes end it.
+	srv.Clock.Advance(31 * time.Minute)
+	if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusUnauthorized {
+		t.Fatalf("idle session still valid: %d", me.Status)
+	}
+
+	// The absolute limit ends even an active session.
+	b2 := newBrowser(t, srv)
+	if r := b2.login("zhang_san", goodPassword); r.Status != http.StatusCreated {
+		t.Fatalf("login: %d %s", r.Status, r.Body)
+	}
+	for elapsed := time.Duration(0); elapsed < 12*time.Hour-20*time.Minute; elapsed += 20 * time.Minute {
+		srv.Clock.Advance(20 * time.Minute)
+		if me := b2.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK {
+			t.Fatalf("session ended early at %v", elapsed)
+		}
+	}
+	srv.Clock.Advance(20 * time.Minute)
+	if me := b2.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusUnauthorized {
+		t.Fatalf("session outlived its 12 h limit: %d", me.Status)
+	}
+}
+
+func TestWrongIdentifierAndWrongPasswordLookAlike(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	b.register(zhang)
+	wrongPassword := newBrowser(t, srv).login("zhang_san", "Wrong#Password1")
+	noSuchUser := newBrowser(t, srv).login("li_si_nobody", "Wrong#Password1")
+	noSuchPhone := newBrowser(t, srv).login("13900000000", "Wrong#Password1")
+	for _, r := range []response{wrongPassword, noSuchUser, noSuchPhone} {
+		if r.Status != http.StatusUnauthorized || !bytes.Equal(r.Body, wrongPassword.Body) {
+			t.Errorf("answers differ: %d %s vs %d %s", r.Status, r.Body, wrongPassword.Status, wrongPassword.Body)
+		}
+	}
+}
+
+func TestLockout(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		identifier string
+	}{
+		{"existing account", "zhang_san"},
+		{"no such account locks the same way", "wang_wu_nobody"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := apptest.Start(t, nil)
+			b := newBrowser(t, srv)
+			b.register(zhang)
+			for i := 1; i <= 4; i++ {
+				if r := b.login(tt.identifier, "Wrong#Password1"); r.Status != http.StatusUnauthorized {
+					t.Fatalf("failure %d: %d %s", i, r.Status, r.Body)
+				}
+				srv.Clock.Advance(time.Minute)
+			}
+			r := b.login(tt.identifier, "Wrong#Password1")
+			if r.Status != http.StatusTooManyRequests || r.errCode(t) != "account_locked" {
+				t.Fatalf("5th failure: %d %s", r.Status, r.Body)
+			}
+			if got := r.Header.Get("Retry-After"); got != "900" {
+				t.Errorf("Retry-After = %q, want 900", got)
+			}
+			if !strings.Contains(r.json(t)["error"].(map[string]any)["message"].(string), "15 分钟") {
+				t.Errorf("lockout message does not say how long: %s", r.Body)
+			}
+			// Even the right password is refused while locked.
+			srv.Clock.Advance(14 * time.Minute)
+			if r := b.login(tt.identifier, goodPassword); r.Status != http.StatusTooManyRequests {
+				t.Fatalf("locked account accepted a login: %d %s", r.Status, r.Body)
+			} else if r.Header.Get("Retry-After") != "60" {
+				t.Errorf("Retry-After after 14 min = %q, want 60", r.Header.Get("Retry-After"))
+			}
+			srv.Clock.Advance(time.Minute)
+			want := http.StatusCreated
+			if tt.identifier != "zhang_san" {
+				want = http.StatusUnauthorized
+			}
+			if r := b.login(tt.identifier, goodPassword); r.Status != want {
+				t.Fatalf("after the lock ends: %d %s", r.Status, r.Body)
+			}
+		})
+	}
+}
+
+func TestFailuresOutsideTheWindowDoNotLock(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	b.register(zhang)
+	for i := 0; i < 8; i++ {
+		if r := b.login("zhang_san", "Wrong#Password1"); r.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d spread over time locked the account: %d %s", i, r.Status, r.Body)
+		}
+		srv.Clock.Advance(4 * time.Minute) // 4 failures per window at most
+		if i%4 == 3 {
+			srv.Clock.Advance(15 * time.Minute)
+		}
+	}
+	if r := b.login("zhang_san", goodPassword); r.Status != http.StatusCreated {
+		t.Fatalf("login: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestPerIPLoginLimit(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) { c.LoginPerIPLimit = 3 })
+	b := newBrowser(t, srv)
+	for i, ident := range []string{"a_nobody1", "a_nobody2", "a_nobody3"} {
+		if r := b.login(ident, "Wrong#Password1"); r.Status != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	r := b.login("a_nobody4", "Wrong#Password1")
+	if r.Status != http.StatusTooManyRequests || r.errCode(t) != "login_rate_limited" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("4th attempt from one address: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestCaptchaIsSingleUse(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	b.register(zhang)
+	b.do("DELETE", "/api/v1/sessions/current", "", nil)
+	id, answer := b.captcha()
+	body := map[string]any{"identifier": "zhang_san", "password": goodPassword, "captcha_id": id, "captcha_answer": answer}
+	if r := b.post("/api/v1/sessions", body); r.Status != http.StatusCreated {
+		t.Fatalf("first use: %d %s", r.Status, r.Body)
+	}
+	before := snapshot(t, srv)
+	if r := b.post("/api/v1/sessions", body); r.Status != http.StatusGone || r.errCode(t) != "captcha_expired" {
+		t.Fatalf("replayed captcha: %d %s", r.Status, r.Body)
+	}
+	if after := snapshot(t, srv); after != before {
+		t.Errorf("replayed captcha changed %v → %v", before, after)
+	}
+	// A wrong answer uses the captcha up as well.
+	id, answer = b.captcha()
+	body["captcha_id"], body["captcha_answer"] = id, "000000x"
+	if r := b.post("/api/v1/sessions", body); r.Status != http.StatusBadRequest || r.errCode(t) != "captcha_wrong" {
+		t.Fatalf("wrong captcha: %d %s", r.Status, r.Body)
+	}
+	body["captcha_answer"] = answer
+	if r := b.post("/api/v1/sessions", body); r.Status != http.StatusGone {
+		t.Fatalf("captcha reused after a wrong answer: %d %s", r.Status, r.Body)
+	}
+	// Captchas expire after 5 minutes.
+	id, answer = b.captcha()
+	srv.Clock.Advance(5*time.Minute + time.Second)
+	body["captcha_id"], body["captcha_answer"] = id, answer
+	if r := b.post("/api/v1/sessions", body); r.Status != http.StatusGone {
+		t.Fatalf("expired captcha: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestSMSCodeExpiredAndReused(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	form := func(code string) map[string]any {
+		return map[string]any{"login_name": "zhang_san", "password": goodPassword, "password_confirm": goodPassword, "phone": zhang.phone, "sms_code": code}
+	}
+	code := b.sendCode(zhang.phone)
+	srv.Clock.Advance(5*time.Minute + time.Second)
+	before := snapshot(t, srv)
+	if r := b.post("/api/v1/users", form(code)); r.Status != http.StatusGone || r.errCode(t) != "sms_code_expired" {
+		t.Fatalf("expired code: %d %s", r.Status, r.Body)
+	}
+	if after := snapshot(t, srv); after != before {
+		t.Fatalf("expired code changed %v → %v", before, after)
+	}
+	srv.Clock.Advance(time.Minute)
+	code = b.sendCode(zhang.phone)
+	if r := b.post("/api/v1/users", form(code)); r.Status != http.StatusCreated {
+		t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
+	other := newBrowser(t, srv)
+	f := form(code)
+	f["login_name"] = "li_si_2026"
+	before = snapshot(t, srv)
+	if r := other.post("/api/v1/users", f); r.Status != http.StatusGone {
+		t.Fatalf("reused code: %d %s", r.Status, r.Body)
+	}
+	if after := snapshot(t, srv); after != before {
+		t.Fatalf("reused code changed %v → %v", before, after)
+	}
+}
+
+func TestSMSLimitsAnswerWithTheWait(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	b.lang = "en"
+	b.sendCode(zhang.phone)
+	sent := srv.OutboxLen(t)
+	id, answer := b.captcha()
+	r := b.post("/api/v1/sms-codes", map[string]any{"phone": zhang.phone, "purpose": "register", "captcha_id": id, "captcha_answer": answer})
+	if r.Status != http.StatusTooManyRequests || r.errCode(t) != "sms_rate_limited" {
+		t.Fatalf("second code within a minute: %d %s", r.Status, r.Body)
+	}
+	if ra := r.Header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Errorf("no Retry-After: %q", ra)
+	}
+	if msg := r.json(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "minute") && !strings.Contains(msg, "second") {
+		t.Errorf("message does not say how long to wait: %q", msg)
+	}
+	if srv.OutboxLen(t) != sent {
+		t.Errorf("a refused request sent an SMS")
+	}
+}
+
+func TestDuplicates(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	newBrowser(t, srv).register(zhang)
+	tests := []struct {
+		name   string
+		p      person
+		code   string
+		fields string
+	}{
+		{"login name, any case", person{login: "Zhang_San", phone: "13900000001"}, "login_name_taken", "login_name"},
+		{"phone", person{login: "li_si_2026", phone: zhang.phone}, "phone_registered", "phone"},
+		{"ID number, without saying whose", person{login: "wang_wu_2026", phone: "13900000002", name: "王五", id: zhang.id}, "registration_conflict", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := snapshot(t, srv)
+			srv.Clock.Advance(2 * time.Minute) // past the per-phone minute limit
+			r := newBrowser(t, srv).register(tt.p)
+			if r.Status != http.StatusConflict || r.errCode(t) != tt.code {
+				t.Fatalf("got %d %s, want 409 %s", r.Status, r.Body, tt.code)
+			}
+			if strings.Contains(string(r.Body), "zhang") || strings.Contains(string(r.Body), "138") {
+				t.Errorf("answer names the other account: %s", r.Body)
+			}
+			if tt.fields != "" {
+				if _, ok := r.json(t)["error"].(map[string]any)["fields"].(map[string]any)[tt.fields]; !ok {
+					t.Errorf("field %s not marked: %s", tt.fields, r.Body)
+				}
+			}
+			if after := snapshot(t, srv); after != before {
+				t.Errorf("duplicate changed %v → %v", before, after)
+			}
+		})
+	}
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	newBrowser(t, srv).register(zhang)
+	b := newBrowser(t, srv)
+	huge := `{"login_name":"` + strings.Repeat("a", 1<<20) + `"}`
+	injections := []string{
+		"' OR '1'='1", "admin'--", "1; DROP TABLE users;--", `" OR ""="`, "zhang_san' /*",
+		"13812345678' OR 1=1--", "<script>alert(1)</script>", "\x00", "ﾟ", "1' UNION SELECT password_hash FROM users--",
+	}
+	type tc struct {
+		name, path, ctype, body string
+		status                  int
+		code                    string
+	}
+	tests := []tc{
+		{"malformed json", "/api/v1/users", "application/json", `{"login_name": "x",`, 400, "malformed_json"},
+		{"not an object", "/api/v1/sessions", "application/json", `[1,2,3]`, 400, "malformed_json"},
+		{"trailing data", "/api/v1/sessions", "application/json", `{"identifier":"a"} {"x":1}`, 400, "malformed_json"},
+		{"empty body", "/api/v1/users", "application/json", ``, 400, "body_required"},
+		{"oversize body", "/api/v1/users", "application/json", huge, 413, "body_too_large"},
+		{"wrong type", "/api/v1/users", "application/json", `{"login_name": 123}`, 400, "wrong_type"},
+		{"wrong nested type", "/api/v1/sessions", "application/json", `{"password": {"a":1}}`, 400, "wrong_type"},
+		{"unknown field", "/api/v1/users", "application/json", `{"login_name":"zhang_si","is_admin":true}`, 400, "unknown_field"},
+		{"form post", "/api/v1/sessions", "application/x-www-form-urlencoded", `identifier=zhang_san`, 400, "content_type_json"},
+		{"no content type", "/api/v1/users", "", `{}`, 400, "content_type_json"},
+		{"missing fields", "/api/v1/users", "application/json", `{}`, 400, "invalid_fields"},
+		{"purpose", "/api/v1/sms-codes", "application/json", `{"phone":"13812345678","purpose":"reset_everything","captcha_id":"x","captcha_answer":"1"}`, 400, "purpose_invalid"},
+		{"bad phone for a code", "/api/v1/sms-codes", "application/json", `{"phone":"12345","purpose":"register","captcha_id":"x","captcha_answer":"1"}`, 400, "invalid_fields"},
+		{"unknown captcha", "/api/v1/sessions", "application/json", `{"identifier":"zhang_san","password":"x","captcha_id":"nope","captcha_answer":"123456"}`, 410, "captcha_expired"},
+		{"unknown api path", "/api/v1/admin/users", "application/json", `{}`, 404, "not_found"},
+	}
+	for _, s := range injections {
+		q, _ := json.Marshal(s)
+		v := string(q)
+		tests = append(tests,
+			tc{"injection in register: " + s, "/api/v1/users", "application/json",
+				`{"login_name":` + v + `,"password":` + v + `,"password_confirm":` + v + `,"phone":` + v + `,"sms_code":` + v + `,"real_name":` + v + `,"id_number":` + v + `}`, 400, "invalid_fields"},
+			tc{"injection in login: " + s, "/api/v1/sessions", "application/json",
+				`{"identifier":` + v + `,"password":` + v + `,"captcha_id":` + v + `,"captcha_answer":` + v + `}`, 410, "captcha_expired"},
+			tc{"injection in sms: " + s, "/api/v1/sms-codes", "application/json",
+				`{"phone":` + v + `,"purpose":"register","captcha_id":` + v + `,"captcha_answer":` + v + `}`, 400, "invalid_fields"},
+		)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := snapshot(t, srv)
+			sent := srv.OutboxLen(t)
+			r := b.do("POST", tt.path, tt.ctype, strings.NewReader(tt.body))
+			if r.Status != tt.status || r.errCode(t) != tt.code {
+				t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, tt.status, tt.code)
+			}
+			if msg := r.json(t)["error"].(map[string]any)["message"]; msg == "" || msg == nil {
+				t.Errorf("no message: %s", r.Body)
+			}
+			if after := snapshot(t, srv); after != before {
+				t.Errorf("bad request changed %v → %v", before, after)
+			}
+			if srv.OutboxLen(t) != sent {
+				t.Errorf("bad request sent an SMS")
+			}
+			if r.Status < 500 && bytes.Contains(r.Body, []byte("sql")) {
+				t.Errorf("answer mentions SQL: %s", r.Body)
+			}
+		})
+	}
+	if r := newBrowser(t, srv).login("zhang_san", goodPassword); r.Status != http.StatusCreated {
+		t.Fatalf("the account no longer works after the bad requests: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestFieldErrorsAllAtOnceInTheRequestLanguage(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	for _, tt := range []struct{ lang, want string }{{"en", "at least 8"}, {"zh-CN,zh;q=0.9", "至少 8 位"}, {"", "至少 8 位"}} {
+		b := newBrowser(t, srv)
+		b.lang = tt.lang
+		r := b.post("/api/v1/users", map[string]any{"login_name": "1abc", "password": "short", "password_confirm": "other", "phone": "123", "sms_code": ""})
+		if r.Status != http.StatusBadRequest {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		fields := r.json(t)["error"].(map[string]any)["fields"].(map[string]any)
+		for _, f := range []string{"login_name", "password", "password_confirm", "phone", "sms_code"} {
+			if _, ok := fields[f]; !ok {
+				t.Errorf("lang %q: field %s not reported: %s", tt.lang, f, r.Body)
+			}
+		}
+		if msg := fields["password"].(map[string]any)["message"].(string); !strings.Contains(msg, tt.want) {
+			t.Errorf("lang %q: password message %q lacks %q", tt.lang, msg, tt.want)
+		}
+	}
+}
+
+func TestCrossSiteRequestsRefused(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	b.register(zhang)
+	r := b.do("DELETE", "/api/v1/sessions/current", "", nil, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+	if r.Status != http.StatusForbidden || r.errCode(t) != "cross_origin" {
+		t.Fatalf("cross-site logout: %d %s", r.Status, r.Body)
+	}
+	if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK {
+		t.Fatalf("cross-site request signed the user out: %d", me.Status)
+	}
+	r = b.do("POST", "/api/v1/captchas", "application/json", strings.NewReader("{}"), "Sec-Fetch-Site", "same-origin")
+	if r.Status != http.StatusCreated {
+		t.Fatalf("same-origin request refused: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestCaptchaMedia(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	r := b.post("/api/v1/captchas", map[string]any{})
+	c := r.json(t)
+	img := b.do("GET", c["image_url"].(string), "", nil)
+	if img.Status != 200 || img.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(img.Body, []byte("\x89PNG")) {
+		t.Fatalf("image: %d %s", img.Status, img.Header.Get("Content-Type"))
+	}
+	audio := b.do("GET", c["audio_url"].(string), "", nil)
+	if audio.Status != 200 || !bytes.HasPrefix(audio.Body, []byte("RIFF")) {
+		t.Fatalf("audio: %d", audio.Status)
+	}
+	if r := b.do("GET", "/api/v1/captchas/nope/image", "", nil); r.Status != 404 {
+		t.Fatalf("unknown captcha image: %d", r.Status)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if r := b.do("GET", p, "", nil); r.Status != 200 {
+			t.Errorf("%s: %d %s", p, r.Status, r.Body)
+		}
+	}
+}
+
+func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	r := newBrowser(t, srv).do("GET", "/api/openapi.json", "", nil)
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(r.Body, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("not an OpenAPI 3 document: %v", err)
+	}
+	for _, route := range srv.App.APIRoutes() {
+		method, path, _ := strings.Cut(route, " ")
+		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("%s is not in /api/openapi.json", route)
+		}
+	}
+}

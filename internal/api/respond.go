@@ -1,0 +1,174 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"unid/internal/i18n"
+	"unid/internal/problem"
+)
+
+// errorBody is the one error shape of the JSON API:
+// {"error": {"code": "...", "message": "...", "fields": {...}, "retry_after": 60}}.
+type errorBody struct {
+	Error errorJSON `json:"error"`
+}
+
+type errorJSON struct {
+	Code       string               `json:"code"`
+	Message    string               `json:"message"`
+	Fields     map[string]fieldJSON `json:"fields,omitempty"`
+	RetryAfter int64                `json:"retry_after,omitempty"` // seconds
+}
+
+type fieldJSON struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Status maps a problem kind to its HTTP status. It is the only place that
+// does.
+func Status(k problem.Kind) int {
+	switch k {
+	case problem.Invalid:
+		return http.StatusBadRequest
+	case problem.Unauthorized:
+		return http.StatusUnauthorized
+	case problem.Forbidden:
+		return http.StatusForbidden
+	case problem.NotFound:
+		return http.StatusNotFound
+	case problem.Conflict:
+		return http.StatusConflict
+	case problem.Gone:
+		return http.StatusGone
+	case problem.TooMany:
+		return http.StatusTooManyRequests
+	case problem.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case problem.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Fail answers err in the request's language. Internal problems are logged
+// with their cause; users see only a generic message and the request id.
+func (a *API) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	p := problem.As(err)
+	status := Status(p.Kind)
+	if status >= 500 {
+		a.log.ErrorContext(r.Context(), "request failed", "code", p.Code, "err", p.Err)
+	} else {
+		a.log.DebugContext(r.Context(), "request refused", "code", p.Code, "status", status)
+	}
+	lang := i18n.Negotiate(r)
+	body := errorJSON{Code: p.Code, Message: a.message(lang, p.Code, p.RetryAfter)}
+	if len(p.Fields) > 0 {
+		body.Fields = make(map[string]fieldJSON, len(p.Fields))
+		for f, code := range p.Fields {
+			body.Fields[f] = fieldJSON{Code: code, Message: a.message(lang, code, p.RetryAfter)}
+		}
+	}
+	if p.RetryAfter > 0 {
+		secs := int64((p.RetryAfter + time.Second - 1) / time.Second)
+		body.RetryAfter = secs
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	}
+	writeJSON(w, status, errorBody{Error: body})
+}
+
+// message is the user-facing text of a code, with {wait} filled in.
+func (a *API) message(lang i18n.Lang, code string, wait time.Duration) string {
+	key := "error." + code
+	if !a.cat.Has(key) {
+		key = "error.invalid"
+	}
+	return a.cat.T(lang, key, "wait", Wait(a.cat, lang, wait))
+}
+
+// Wait says a duration the way a person would: "15 分钟", "1 minute", "30 seconds".
+func Wait(cat *i18n.Catalog, lang i18n.Lang, d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	if d >= time.Minute {
+		m := int64((d + time.Minute - 1) / time.Minute)
+		if m == 1 {
+			return cat.T(lang, "unit.minute")
+		}
+		return cat.T(lang, "unit.minutes", "n", strconv.FormatInt(m, 10))
+	}
+	s := int64((d + time.Second - 1) / time.Second)
+	if s == 1 {
+		return cat.T(lang, "unit.second")
+	}
+	return cat.T(lang, "unit.seconds", "n", strconv.FormatInt(s, 10))
+}
+
+// decode reads one JSON object into dst. It refuses other content types,
+// bodies over the limit, unknown fields, wrong types and trailing data, each
+// with its own code, before anything else looks at the request.
+func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return problem.New(problem.Invalid, "content_type_json")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, a.maxBody)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeProblem(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return problem.New(problem.TooLarge, "body_too_large")
+		}
+		return problem.New(problem.Invalid, "malformed_json")
+	}
+	return nil
+}
+
+func decodeProblem(err error) error {
+	var (
+		tooLarge *http.MaxBytesError
+		syntax   *json.SyntaxError
+		typ      *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		return problem.New(problem.TooLarge, "body_too_large")
+	case errors.Is(err, io.EOF):
+		return problem.New(problem.Invalid, "body_required")
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return problem.New(problem.Invalid, "malformed_json")
+		}
+		return problem.Field(field, "wrong_type")
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return problem.New(problem.Invalid, "malformed_json")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if len(field) > 64 {
+			field = field[:64]
+		}
+		return problem.Field(field, "unknown_field")
+	}
+	return problem.New(problem.Invalid, "malformed_json")
+}

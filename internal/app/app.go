@@ -1,0 +1,310 @@
+// Package app builds unid from its Config: it opens the store, creates every
+// service, and mounts every handler in one visible list (routes). Nothing is
+// registered anywhere else.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"unid/internal/account"
+	"unid/internal/api"
+	"unid/internal/audit"
+	"unid/internal/captcha"
+	"unid/internal/config"
+	"unid/internal/flow/login"
+	"unid/internal/flow/registration"
+	"unid/internal/i18n"
+	"unid/internal/notify"
+	"unid/internal/ratelimit"
+	"unid/internal/session"
+	"unid/internal/smscode"
+	"unid/internal/store"
+	"unid/internal/store/postgres"
+	rediscounters "unid/internal/store/redis"
+	"unid/internal/store/sqlite"
+	"unid/internal/web"
+)
+
+// App is a configured unid.
+type App struct {
+	Config  config.Config
+	Store   store.Store
+	Handler http.Handler
+	Outbox  *notify.Outbox // dev mode only
+
+	api     *api.API
+	logger  *slog.Logger
+	now     func() time.Time
+	closers []func() error
+}
+
+// OpenStore opens the configured database without migrating it.
+func OpenStore(ctx context.Context, cfg config.Config) (interface {
+	store.Store
+	store.Migrator
+}, error) {
+	if cfg.DatabaseURL != "" {
+		if !cfg.Postgres() {
+			return nil, fmt.Errorf("app: --database-url must start with postgres:// or postgresql://")
+		}
+		return postgres.Open(ctx, cfg.DatabaseURL)
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "unid.db"))
+}
+
+// LoadKeys reads the personal-data key file. In dev mode a missing file is
+// created; otherwise it must exist, because every instance must share it.
+func LoadKeys(cfg config.Config, logger *slog.Logger) (account.Keys, error) {
+	if cfg.Dev {
+		k, created, err := account.LoadOrCreateKeyFile(cfg.KeyFile)
+		if created {
+			logger.Warn("created a new personal-data key file; back it up, data cannot be read without it", "path", cfg.KeyFile)
+		}
+		return k, err
+	}
+	k, err := account.LoadKeyFile(cfg.KeyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return k, fmt.Errorf("app: key file %s does not exist: create it once with `unid keys init --key-file %s`, back it up, and give every instance the same file", cfg.KeyFile, cfg.KeyFile)
+	}
+	return k, err
+}
+
+// New builds unid from cfg. now is the clock of every part.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func() time.Time) (*App, error) {
+	a := &App{Config: cfg, logger: logger, now: now}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	if cfg.DatabaseURL == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("app: data directory: %w", err)
+		}
+	}
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, st.Close)
+	from, to, err := st.Migrate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("app: migrate: %w", err)
+	}
+	if from != to {
+		logger.Info("database migrated", "from", from, "to", to)
+	}
+	a.Store = st
+
+	keys, err := LoadKeys(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	protector, err := account.NewProtector(keys)
+	if err != nil {
+		return nil, err
+	}
+
+	var counters store.Counters = st
+	if cfg.RedisURL != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("app: --redis-url: %w", err)
+		}
+		rc := redis.NewClient(opt)
+		a.closers = append(a.closers, rc.Close)
+		if err := rc.Ping(ctx).Err(); err != nil {
+			return nil, fmt.Errorf("app: redis: %w", err)
+		}
+		counters = rediscounters.NewCounters(rc, "unid:")
+	}
+	limiter := ratelimit.New(counters)
+
+	var sender notify.SMSSender
+	if cfg.Dev {
+		a.Outbox = notify.NewOutbox(now)
+		sender = a.Outbox
+	}
+	if cfg.SMSGatewayURL != "" {
+		sender = notify.NewHTTPGateway(cfg.SMSGatewayURL, []byte(cfg.SMSGatewaySecret), cfg.SMSGatewayTimeout, now)
+	}
+
+	catalog, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	auditLog := audit.New(st, now, logger)
+	hasher := account.NewHasher(account.Params{
+		Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads),
+		SaltLen: 16, KeyLen: 32,
+	}, cfg.HashWorkers)
+	captchas := captcha.New(st, now, captcha.Options{TTL: cfg.CaptchaTTL})
+	codes := smscode.New(st, limiter, sender, protector.MAC, now, smscode.Options{
+		TTL: cfg.SMSCodeTTL, MaxAttempts: 5,
+		Limits: smscode.Limits{
+			PerPhoneMinute: int64(cfg.SMSPerPhoneMinute), PerPhoneHour: int64(cfg.SMSPerPhoneHour),
+			PerPhoneDay: int64(cfg.SMSPerPhoneDay), PerIPHour: int64(cfg.SMSPerIPHour),
+		},
+	})
+	sessions := session.New(st, now, session.Options{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Secure: cfg.Secure()})
+	jsonAPI := api.New(api.Deps{
+		Catalog: catalog, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy,
+		Captchas:     captchas,
+		Registration: registration.New(st, hasher, protector, captchas, codes, auditLog, now),
+		Login: login.New(st, hasher, protector, captchas, limiter, auditLog, now, login.Options{
+			LockoutThreshold: cfg.LockoutThreshold, LockoutWindow: cfg.LockoutWindow, LockoutDuration: cfg.LockoutDuration,
+			PerIPLimit: cfg.LoginPerIPLimit, PerIPWindow: cfg.LoginPerIPWindow,
+		}),
+		Sessions: sessions, Users: st, Protector: protector, Audit: auditLog, Outbox: a.Outbox,
+	})
+	pages, err := web.New(web.Options{
+		Dev: cfg.Dev, Catalog: catalog, Logger: logger, SecureCookies: cfg.Secure(),
+		Me: func(r *http.Request) (*web.Me, bool) {
+			u, ok, err := jsonAPI.CurrentUser(r)
+			if err != nil || !ok {
+				return nil, false
+			}
+			p, err := api.NewProfile(protector, u)
+			if err != nil {
+				logger.ErrorContext(r.Context(), "profile", "err", err)
+				return nil, false
+			}
+			return &web.Me{LoginName: p.LoginName, Phone: p.Phone, IDNumber: p.IDNumber, RealName: p.RealName, Email: p.Email, RealnameLevel: p.RealnameLevel}, true
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	a.api = jsonAPI
+	mux := http.NewServeMux()
+	for _, r := range a.routes(jsonAPI, pages) {
+		mux.Handle(r.Pattern, r.Handler)
+	}
+	a.Handler = observe(logger, now, crossOrigin(jsonAPI.Fail, mux))
+	ok = true
+	return a, nil
+}
+
+// routes is every endpoint of unid, in one list.
+func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []api.Route {
+	routes := []api.Route{
+		{Pattern: "GET /healthz", Handler: a.healthz},
+		{Pattern: "GET /readyz", Handler: a.readyz},
+	}
+	routes = append(routes, jsonAPI.Routes()...)
+	if a.Config.Dev {
+		routes = append(routes, jsonAPI.DevRoutes()...)
+	}
+	return append(routes,
+		api.Route{Pattern: "/api/", Handler: jsonAPI.NotFound},
+		api.Route{Pattern: "GET /{$}", Handler: pages.Home},
+		api.Route{Pattern: "GET /login", Handler: pages.Login},
+		api.Route{Pattern: "GET /register", Handler: pages.Register},
+		api.Route{Pattern: "GET /me", Handler: pages.Me},
+		api.Route{Pattern: "GET /static/", Handler: pages.Static().ServeHTTP},
+		api.Route{Pattern: "/", Handler: pages.NotFound},
+	)
+}
+
+// APIRoutes lists the patterns of the JSON API ("POST /api/v1/users"), for
+// the test that keeps the OpenAPI document complete.
+func (a *App) APIRoutes() []string {
+	var out []string
+	for _, r := range a.api.Routes() {
+		out = append(out, r.Pattern)
+	}
+	return out
+}
+
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := a.Store.Ping(ctx); err != nil {
+		a.logger.ErrorContext(ctx, "store not ready", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("store unreachable\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// Serve listens on cfg.Addr until ctx ends, then shuts down gracefully.
+// ready, if not nil, receives the bound address once listening.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("app: listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	go a.janitor(ctx)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// janitor deletes expired sessions, challenges and counters once a minute.
+func (a *App) janitor(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := a.now()
+		_, err1 := a.Store.DeleteExpiredSessions(ctx, now, now.Add(-a.Config.SessionIdle))
+		_, err2 := a.Store.DeleteExpiredChallenges(ctx, now)
+		_, err3 := a.Store.DeleteExpiredCounters(ctx, now)
+		if err := errors.Join(err1, err2, err3); err != nil && ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "cleaning expired records", "err", err)
+		}
+	}
+}
+
+// Close releases the store and other connections.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

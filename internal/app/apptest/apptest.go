@@ -1,0 +1,154 @@
+// Package apptest starts a whole unid on a real loopback listener for tests:
+// dev mode, a fresh SQLite database (or PostgreSQL), and a clock the test
+// moves by hand.
+package apptest
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"unid/internal/app"
+	"unid/internal/config"
+)
+
+// Clock is a settable clock shared by every part of the server.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Server is a running unid.
+type Server struct {
+	URL   string
+	App   *app.App
+	Clock *Clock
+}
+
+// Start runs unid for the test. edit may change the configuration first.
+func Start(t testing.TB, edit func(*config.Config)) *Server {
+	t.Helper()
+	cfg, err := config.Parse("test", []string{"--dev", "--data", t.TempDir()}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.LogLevel = "warn"
+	if edit != nil {
+		edit(&cfg)
+	}
+	clock := &Clock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = app.NewLogger(testWriter{t}, "debug", "text")
+	}
+	a, err := app.New(context.Background(), cfg, logger, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(func() {
+		srv.Close()
+		a.Close()
+	})
+	return &Server{URL: srv.URL, App: a, Clock: clock}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// Client returns an HTTP client with its own cookie jar: one browser.
+func (s *Server) Client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// CaptchaAnswer reads a captcha's answer from the dev route.
+func (s *Server) CaptchaAnswer(t testing.TB, id string) string {
+	t.Helper()
+	var v struct{ Answer string }
+	s.getJSON(t, "/dev/captchas/"+id, &v)
+	return v.Answer
+}
+
+// LastCode returns the code of the newest SMS sent to phone, from the dev
+// outbox (which lists the newest first).
+func (s *Server) LastCode(t testing.TB, phone string) string {
+	t.Helper()
+	var v struct {
+		Messages []struct {
+			To     string
+			Params map[string]string
+		}
+	}
+	s.getJSON(t, "/dev/outbox.json", &v)
+	for _, m := range v.Messages { // newest first
+		if m.To == phone {
+			return m.Params["code"]
+		}
+	}
+	t.Fatalf("no SMS to %s in the outbox", phone)
+	return ""
+}
+
+// OutboxLen is the number of messages sent so far.
+func (s *Server) OutboxLen(t testing.TB) int {
+	t.Helper()
+	var v struct{ Messages []json.RawMessage }
+	s.getJSON(t, "/dev/outbox.json", &v)
+	return len(v.Messages)
+}
+
+func (s *Server) getJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	res, err := http.Get(s.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// FreeAddr returns a loopback address nobody listens on.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}

@@ -1,0 +1,242 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"unid/internal/app/apptest"
+	"unid/internal/testenv"
+)
+
+// chromium finds the browser: UNID_CHROMIUM, or chromium on PATH.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("UNID_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	testenv.Unavailable(t, "Chromium not found (set UNID_CHROMIUM or install the chromium package)")
+	return ""
+}
+
+// newTab starts a headless Chromium with a fresh profile and returns a tab.
+func newTab(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("accept-lang", "zh-CN"),
+		chromedp.WindowSize(390, 844), // a phone screen
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	})
+	return ctx
+}
+
+// page drives one tab against one server, failing the test on any error.
+type page struct {
+	t   *testing.T
+	ctx context.Context
+	srv *apptest.Server
+}
+
+func (p *page) do(steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, steps...); err != nil {
+		loc, _ := chromedp.Run(p.ctx, chromedp.Location())
+		body, _ := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS("body")))
+		p.t.Fatalf("browser: %v\nat %s\npage text: %s", err, loc, body)
+	}
+}
+
+// click waits until the element with id is enabled (app.js enables buttons
+// once it runs) and clicks it.
+func (p *page) click(id string) {
+	p.t.Helper()
+	p.do(chromedp.WaitEnabled(chromedp.ID(id)), chromedp.Click(chromedp.ID(id)))
+}
+
+func (p *page) text(sel string) string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		p.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// fill types v into the input named name.
+func (p *page) fill(name, v string) {
+	p.t.Helper()
+	sel := chromedp.CSS(`input[name="` + name + `"]`)
+	p.do(chromedp.WaitVisible(sel), chromedp.Clear(sel), chromedp.SendKeys(sel, v))
+}
+
+// eventually evaluates expr until it is truthy, riding out page loads that
+// destroy the context it ran in, and returns its value.
+func eventually[T comparable](p *page, expr string) T {
+	p.t.Helper()
+	var zero T
+	var last error
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](expr))
+		if err == nil && v != zero {
+			return v
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	loc, _ := chromedp.Run(p.ctx, chromedp.Location())
+	body, _ := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS("body")))
+	p.t.Fatalf("never true: %s (at %s, last error %v)\npage text: %s", expr, loc, last, body)
+	return zero
+}
+
+// solveCaptcha waits for the page's captcha and types its answer, read from
+// the dev route as a person would read the image.
+func (p *page) solveCaptcha() {
+	p.t.Helper()
+	id := eventually[string](p, `(document.getElementById("captcha-id") || {}).value || ""`)
+	answer := p.srv.CaptchaAnswer(p.t, id)
+	sel := chromedp.ID("captcha-answer")
+	p.do(chromedp.Clear(sel), chromedp.SendKeys(sel, answer))
+}
+
+// waitPath waits until the tab is at path.
+func (p *page) waitPath(path string) {
+	p.t.Helper()
+	eventually[bool](p, `location.pathname === "`+path+`" && document.readyState === "complete"`)
+}
+
+func (p *page) login(identifier, password string) {
+	p.t.Helper()
+	p.fill("identifier", identifier)
+	p.fill("password", password)
+	p.solveCaptcha()
+	p.click("login-submit")
+	p.waitPath("/me")
+}
+
+func (p *page) logout() {
+	p.t.Helper()
+	p.click("logout")
+	p.waitPath("/login")
+}
+
+func TestBrowserRegisterLogoutLoginByPhoneThenInEnglish(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, nil)
+	p := &page{t: t, ctx: ctx, srv: srv}
+	const phone, password = "13912345678", "Jinan@Spring2026"
+
+	// Register through the pages.
+	p.do(chromedp.Navigate(srv.URL + "/"))
+	p.waitPath("/login")
+	if banner := p.text("#dev-banner"); !strings.Contains(banner, "开发模式") {
+		t.Errorf("dev banner = %q", banner)
+	}
+	p.click("to-register")
+	p.waitPath("/register")
+	p.fill("login_name", "li_ming")
+	p.fill("password", password)
+	p.fill("password_confirm", password)
+	p.fill("phone", phone)
+	p.solveCaptcha()
+	p.click("send-sms")
+	code := waitForCode(t, srv, phone)
+	p.fill("sms_code", code)
+	p.click("register-submit")
+	p.waitPath("/me")
+	space := p.text("main")
+	for _, want := range []string{"li_ming", "139****5678", "未实名认证", "我的办件", "我的咨询", "我的消息", "我的投诉", "我的收藏", "账号设置", "进入企业空间", "即将开放"} {
+		if !strings.Contains(space, want) {
+			t.Errorf("personal space lacks %q:\n%s", want, space)
+		}
+	}
+	if strings.Contains(space, phone) {
+		t.Errorf("personal space shows the phone unmasked")
+	}
+
+	// Log out, log in by phone.
+	p.logout()
+	p.login(phone, password)
+	if !strings.Contains(p.text("main"), "139****5678") {
+		t.Errorf("signed in by phone but the personal space is not li_ming's")
+	}
+
+	// A wrong password is answered on the page, and a fresh captcha appears.
+	p.logout()
+	p.fill("identifier", "li_ming")
+	p.fill("password", "Wrong#Password9")
+	p.solveCaptcha()
+	p.click("login-submit")
+	p.do(chromedp.WaitVisible(chromedp.ID("form-error")))
+	if msg := p.text("#form-error"); !strings.Contains(msg, "账号或密码错误") {
+		t.Errorf("wrong password message = %q", msg)
+	}
+
+	// Switch to English and log in by login name.
+	p.click("lang-switch")
+	eventually[bool](p, `document.documentElement.lang === "en" && document.readyState === "complete"`)
+	p.login("li_ming", password)
+	space = p.text("main")
+	for _, want := range []string{"li_ming", "Not verified", "My cases", "Coming soon"} {
+		if !strings.Contains(space, want) {
+			t.Errorf("English personal space lacks %q:\n%s", want, space)
+		}
+	}
+}
+
+// waitForCode polls the dev outbox for the code sent to phone.
+func waitForCode(t *testing.T, srv *apptest.Server, phone string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := http.Get(srv.URL + "/dev/outbox.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct {
+			Messages []struct {
+				To     string
+				Params map[string]string
+			}
+		}
+		err = json.NewDecoder(res.Body).Decode(&v)
+		res.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range v.Messages {
+			if m.To == phone {
+				return m.Params["code"]
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no SMS code reached %s: the send-code button did not work", phone)
+	return ""
+}

@@ -1,0 +1,227 @@
+// Package login signs a citizen in with a login name, phone number or ID
+// number (recognised by format), a password and an image captcha.
+//
+// One attempt goes:
+//
+//	client address over its limit? ──yes──▶ TooMany (login_rate_limited)
+//	        │no
+//	captcha right? (used up either way) ──no──▶ Invalid / Gone
+//	        │yes
+//	identifier locked? ──yes──▶ TooMany (account_locked, wait)
+//	        │no
+//	password right? ──no──▶ count failure; at the threshold lock ──▶ Unauthorized (login_failed) or TooMany
+//	        │yes
+//	account disabled? ──yes──▶ Forbidden (account_disabled)
+//	        │no
+//	forget failures, rehash if the parameters changed ──▶ signed in
+//
+// An unknown identifier follows the same path as a wrong password: same
+// answer, same password-hash cost, and the same lockout (keyed by a keyed
+// hash of the identifier), so no answer and no timing tells whether an
+// account exists.
+package login
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"unid/internal/account"
+	"unid/internal/audit"
+	"unid/internal/captcha"
+	"unid/internal/flow"
+	"unid/internal/problem"
+	"unid/internal/ratelimit"
+	"unid/internal/store"
+)
+
+// Options are the lockout and throttling rules.
+type Options struct {
+	LockoutThreshold int
+	LockoutWindow    time.Duration
+	LockoutDuration  time.Duration
+	PerIPLimit       int
+	PerIPWindow      time.Duration
+}
+
+// Service runs login attempts.
+type Service struct {
+	users     store.Users
+	hasher    *account.Hasher
+	protector *account.Protector
+	captchas  *captcha.Service
+	limiter   *ratelimit.Limiter
+	audit     *audit.Log
+	now       func() time.Time
+	opt       Options
+}
+
+// New returns a login Service.
+func New(users store.Users, hasher *account.Hasher, protector *account.Protector, captchas *captcha.Service,
+	limiter *ratelimit.Limiter, log *audit.Log, now func() time.Time, o Options) *Service {
+	return &Service{users: users, hasher: hasher, protector: protector, captchas: captchas, limiter: limiter, audit: log, now: now, opt: o}
+}
+
+// Request is one login attempt.
+type Request struct {
+	Identifier    string
+	Password      string
+	CaptchaID     string
+	CaptchaAnswer string
+}
+
+// Login checks req and returns the signed-in user.
+func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.User, error) {
+	fields := problem.FieldSet{}
+	if req.Identifier == "" {
+		fields.Add("identifier", problem.Field("identifier", "identifier_required"))
+	}
+	if req.Password == "" {
+		fields.Add("password", problem.Field("password", "password_required"))
+	}
+	if req.CaptchaID == "" || req.CaptchaAnswer == "" {
+		fields.Add("captcha_answer", problem.Field("captcha_answer", "captcha_required"))
+	}
+	if err := fields.Err(); err != nil {
+		return store.User{}, err
+	}
+	now := s.now()
+	ipRule := ratelimit.Rule{Key: "login-ip:" + hex.EncodeToString(s.protector.MAC("login-ip", []byte(c.IP))), Limit: int64(s.opt.PerIPLimit), Window: s.opt.PerIPWindow}
+	wait, err := s.limiter.Allow(ctx, now, ipRule)
+	if err != nil {
+		return store.User{}, problem.Wrap(err)
+	}
+	if wait > 0 {
+		s.record(ctx, c, "", "", audit.ResultRateLimited)
+		return store.User{}, &problem.Problem{Kind: problem.TooMany, Code: "login_rate_limited", RetryAfter: wait}
+	}
+	if err := s.captchas.Verify(ctx, req.CaptchaID, req.CaptchaAnswer); err != nil {
+		return store.User{}, err
+	}
+
+	kind, ident := account.Recognize(req.Identifier)
+	user, found, err := s.find(ctx, kind, ident)
+	if err != nil {
+		return store.User{}, problem.Wrap(err)
+	}
+	key := "id:" + hex.EncodeToString(s.protector.MAC("login-identifier", []byte(account.LoginNameKey(ident))))
+	if found {
+		key = "user:" + user.ID
+	}
+	lockRule := ratelimit.Rule{Key: "login-lock:" + key, Limit: 1, Window: s.opt.LockoutDuration}
+	if wait, err := s.limiter.Exceeded(ctx, now, lockRule); err != nil {
+		return store.User{}, problem.Wrap(err)
+	} else if wait > 0 {
+		s.record(ctx, c, user.ID, mask(kind, ident), "locked")
+		return store.User{}, &problem.Problem{Kind: problem.TooMany, Code: "account_locked", RetryAfter: wait}
+	}
+
+	ok, rehash := false, false
+	if found {
+		ok, rehash, err = s.hasher.Verify(ctx, req.Password, user.PasswordHash)
+		if err != nil {
+			return store.User{}, problem.Wrap(err)
+		}
+	} else {
+		s.hasher.DummyVerify(ctx)
+	}
+	failRule := ratelimit.Rule{Key: "login-fail:" + key, Limit: int64(s.opt.LockoutThreshold), Window: s.opt.LockoutWindow}
+	if !ok {
+		return store.User{}, s.fail(ctx, now, c, user.ID, mask(kind, ident), failRule, lockRule)
+	}
+	if user.Status != store.UserActive {
+		s.record(ctx, c, user.ID, mask(kind, ident), "disabled")
+		return store.User{}, problem.New(problem.Forbidden, "account_disabled")
+	}
+	if err := s.limiter.Reset(ctx, failRule.Key); err != nil {
+		return store.User{}, problem.Wrap(err)
+	}
+	if rehash {
+		user = s.rehash(ctx, user, req.Password)
+	}
+	s.record(ctx, c, user.ID, mask(kind, ident), audit.ResultOK)
+	return user, nil
+}
+
+// fail counts a failed attempt and locks the identifier at the threshold.
+func (s *Service) fail(ctx context.Context, now time.Time, c flow.Client, userID, subject string, failRule, lockRule ratelimit.Rule) error {
+	s.audit.Record(ctx, audit.Event{Actor: userID, Action: audit.ActionLoginFail, Result: audit.ResultFailed, IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
+	count, _, err := s.limiter.Hit(ctx, now, failRule)
+	if err != nil {
+		return problem.Wrap(err)
+	}
+	if count < failRule.Limit {
+		return &problem.Problem{Kind: problem.Unauthorized, Code: "login_failed"}
+	}
+	if _, _, err := s.limiter.Hit(ctx, now, lockRule); err != nil {
+		return problem.Wrap(err)
+	}
+	if err := s.limiter.Reset(ctx, failRule.Key); err != nil {
+		return problem.Wrap(err)
+	}
+	s.audit.Record(ctx, audit.Event{Actor: userID, Action: audit.ActionLockout, Result: audit.ResultOK, IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
+	return &problem.Problem{Kind: problem.TooMany, Code: "account_locked", RetryAfter: lockRule.Window}
+}
+
+func (s *Service) find(ctx context.Context, kind account.Kind, ident string) (store.User, bool, error) {
+	var (
+		u   store.User
+		err error
+	)
+	switch kind {
+	case account.KindLoginName:
+		u, err = s.users.GetUserByLoginName(ctx, account.LoginNameKey(ident))
+	case account.KindPhone:
+		u, err = s.users.GetUserByPhone(ctx, s.protector.Index("phone", ident))
+	case account.KindIDNumber:
+		u, err = s.users.GetUserByIDNumber(ctx, s.protector.Index("id_number", ident))
+	default:
+		return store.User{}, false, nil
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, false, nil
+	}
+	return u, err == nil, err
+}
+
+// rehash upgrades the stored hash to the current parameters. Failing to do
+// so does not fail the login: the next login tries again.
+func (s *Service) rehash(ctx context.Context, u store.User, password string) store.User {
+	h, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return u
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	updated, err := s.users.UpdateUser(ctx, u.ID, func(old store.User) (store.User, error) {
+		old.PasswordHash = h
+		old.UpdatedAt = now
+		return old, nil
+	})
+	if err != nil {
+		return u
+	}
+	s.audit.Record(ctx, audit.Event{Actor: u.ID, Action: audit.ActionRehash, Result: audit.ResultOK})
+	return updated
+}
+
+func (s *Service) record(ctx context.Context, c flow.Client, userID, subject, result string) {
+	action := audit.ActionLogin
+	if result != audit.ResultOK {
+		action = audit.ActionLoginFail
+	}
+	s.audit.Record(ctx, audit.Event{Actor: userID, Action: action, Result: result, IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
+}
+
+// mask shows the identifier the way the audit log may keep it.
+func mask(kind account.Kind, ident string) string {
+	switch kind {
+	case account.KindPhone:
+		return account.MaskPhone(ident)
+	case account.KindIDNumber:
+		return account.MaskIDNumber(ident)
+	case account.KindLoginName:
+		return ident
+	}
+	return "(unrecognised)"
+}

@@ -1,0 +1,211 @@
+// Package registration creates a citizen account (普通账号注册): login name,
+// password, a mainland mobile number proven by an SMS code, and optionally a
+// real name with an ID number (stored now, verified by the real-name flow).
+//
+//	fields valid? ──no──▶ Invalid, every bad field at once
+//	     │yes
+//	login name free? ──no──▶ Conflict (login_name_taken)   [the code is kept]
+//	     │yes
+//	SMS code right? (used up when right) ──no──▶ Invalid / Gone
+//	     │yes
+//	create ──conflict on phone──▶ Conflict (phone_registered): only the
+//	     │                         owner of the phone, who just proved it, learns this
+//	     │    ──conflict on ID number──▶ Conflict (registration_conflict): says
+//	     │                         nothing about which account holds it
+//	     ▼
+//	account created (the caller signs it in)
+package registration
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"time"
+
+	"unid/internal/account"
+	"unid/internal/audit"
+	"unid/internal/captcha"
+	"unid/internal/flow"
+	"unid/internal/problem"
+	"unid/internal/smscode"
+	"unid/internal/store"
+)
+
+// Purpose is the SMS code purpose of registration.
+const Purpose = "register"
+
+// Service registers accounts.
+type Service struct {
+	users     store.Users
+	hasher    *account.Hasher
+	protector *account.Protector
+	codes     *smscode.Service
+	captchas  *captcha.Service
+	audit     *audit.Log
+	now       func() time.Time
+}
+
+// New returns a registration Service.
+func New(users store.Users, hasher *account.Hasher, protector *account.Protector, captchas *captcha.Service,
+	codes *smscode.Service, log *audit.Log, now func() time.Time) *Service {
+	return &Service{users: users, hasher: hasher, protector: protector, captchas: captchas, codes: codes, audit: log, now: now}
+}
+
+// Request is the registration form.
+type Request struct {
+	LoginName       string
+	Password        string
+	PasswordConfirm string
+	Phone           string
+	SMSCode         string
+	RealName        string // optional, with IDNumber
+	IDNumber        string // optional, with RealName
+}
+
+// valid is a request that passed every field rule, in normalised form.
+type valid struct {
+	loginName, password, phone, realName, idNumber string
+}
+
+// Validate checks every field and reports all problems at once.
+func (s *Service) Validate(req Request) (valid, error) {
+	var v valid
+	f := problem.FieldSet{}
+	v.loginName = strings.TrimSpace(req.LoginName)
+	f.Add("login_name", account.ValidateLoginName(v.loginName))
+	if req.Password == "" {
+		f.Add("password", problem.Field("password", "password_required"))
+	}
+	f.Add("password", account.CheckPassword(req.Password, v.loginName))
+	if req.PasswordConfirm != req.Password {
+		f.Add("password_confirm", problem.Field("password_confirm", "password_mismatch"))
+	}
+	v.password = req.Password
+	phone, err := account.NormalizePhone(req.Phone)
+	f.Add("phone", err)
+	v.phone = phone
+	if strings.TrimSpace(req.SMSCode) == "" {
+		f.Add("sms_code", problem.Field("sms_code", "sms_code_required"))
+	}
+	name, id := strings.TrimSpace(req.RealName), strings.TrimSpace(req.IDNumber)
+	switch {
+	case name == "" && id == "":
+	case name == "":
+		f.Add("real_name", problem.Field("real_name", "real_name_required"))
+	case id == "":
+		f.Add("id_number", problem.Field("id_number", "id_number_required"))
+	default:
+		f.Add("real_name", account.ValidateRealName(name))
+		parsed, err := account.ParseIDNumber(id, s.now())
+		f.Add("id_number", err)
+		v.realName, v.idNumber = name, parsed.Number
+	}
+	return v, f.Err()
+}
+
+// Register creates the account described by req.
+func (s *Service) Register(ctx context.Context, req Request, c flow.Client) (store.User, error) {
+	v, err := s.Validate(req)
+	if err != nil {
+		return store.User{}, err
+	}
+	event := audit.Event{Action: audit.ActionRegister, IP: c.IP, UserAgent: c.UserAgent, Subject: account.MaskPhone(v.phone)}
+	if _, err := s.users.GetUserByLoginName(ctx, account.LoginNameKey(v.loginName)); err == nil {
+		return store.User{}, &problem.Problem{Kind: problem.Conflict, Code: "login_name_taken", Fields: map[string]string{"login_name": "login_name_taken"}}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, problem.Wrap(err)
+	}
+	if err := s.codes.Verify(ctx, Purpose, v.phone, req.SMSCode); err != nil {
+		event.Result = problem.As(err).Code
+		s.audit.Record(ctx, event)
+		return store.User{}, err
+	}
+	u, err := s.build(ctx, v)
+	if err != nil {
+		return store.User{}, problem.Wrap(err)
+	}
+	if err := s.users.CreateUser(ctx, u); err != nil {
+		var conflict *store.ConflictError
+		if !errors.As(err, &conflict) {
+			return store.User{}, problem.Wrap(err)
+		}
+		event.Result = "conflict_" + conflict.Field
+		s.audit.Record(ctx, event)
+		switch conflict.Field {
+		case "login_name":
+			return store.User{}, &problem.Problem{Kind: problem.Conflict, Code: "login_name_taken", Fields: map[string]string{"login_name": "login_name_taken"}}
+		case "phone":
+			return store.User{}, &problem.Problem{Kind: problem.Conflict, Code: "phone_registered", Fields: map[string]string{"phone": "phone_registered"}}
+		default:
+			return store.User{}, problem.New(problem.Conflict, "registration_conflict")
+		}
+	}
+	event.Actor, event.Result = u.ID, audit.ResultOK
+	s.audit.Record(ctx, event)
+	return u, nil
+}
+
+func (s *Service) build(ctx context.Context, v valid) (store.User, error) {
+	hash, err := s.hasher.Hash(ctx, v.password)
+	if err != nil {
+		return store.User{}, err
+	}
+	phone, err := s.protector.Seal("phone", v.phone)
+	if err != nil {
+		return store.User{}, err
+	}
+	id, err := s.protector.Seal("id_number", v.idNumber)
+	if err != nil {
+		return store.User{}, err
+	}
+	name, err := s.protector.Seal("real_name", v.realName)
+	if err != nil {
+		return store.User{}, err
+	}
+	name.Index = nil // names are not unique and are never looked up
+	now := s.now().UTC().Truncate(time.Millisecond)
+	return store.User{
+		ID: NewUserID(), LoginName: v.loginName, LoginNameKey: account.LoginNameKey(v.loginName),
+		PasswordHash: hash, Phone: phone, IDNumber: id, RealName: name,
+		Status: store.UserActive, CreatedAt: now, UpdatedAt: now,
+	}, nil
+}
+
+// NewUserID returns a random 128-bit account ID in lower-case base32: it is
+// the OIDC subject, so it never reveals order or count.
+func NewUserID() string { return strings.ToLower(rand.Text()) }
+
+// Sent says when a code expires and when another may be asked for.
+type Sent struct {
+	ExpiresIn   time.Duration
+	ResendAfter time.Duration
+}
+
+// SendCode sends a registration code to phone once the caller has answered
+// an image captcha. The answer is the same whether or not the phone already
+// has an account.
+func (s *Service) SendCode(ctx context.Context, phone, captchaID, captchaAnswer string, c flow.Client) (Sent, error) {
+	f := problem.FieldSet{}
+	phone, err := account.NormalizePhone(phone)
+	f.Add("phone", err)
+	if captchaID == "" || captchaAnswer == "" {
+		f.Add("captcha_answer", problem.Field("captcha_answer", "captcha_required"))
+	}
+	if err := f.Err(); err != nil {
+		return Sent{}, err
+	}
+	if err := s.captchas.Verify(ctx, captchaID, captchaAnswer); err != nil {
+		return Sent{}, err
+	}
+	event := audit.Event{Action: audit.ActionSMSSent, IP: c.IP, UserAgent: c.UserAgent, Subject: account.MaskPhone(phone), Detail: Purpose}
+	sent, err := s.codes.Send(ctx, Purpose, phone, c.IP)
+	if err != nil {
+		event.Result = problem.As(err).Code
+		s.audit.Record(ctx, event)
+		return Sent{}, err
+	}
+	event.Result = audit.ResultOK
+	s.audit.Record(ctx, event)
+	return Sent{ExpiresIn: sent.ExpiresAt.Sub(s.now()), ResendAfter: sent.ResendAfter}, nil
+}

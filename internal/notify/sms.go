@@ -1,0 +1,51 @@
+package notify
+
+import (
+	"context"
+	"strings"
+)
+
+// SMS is one text message to a phone. Template names the wording and Params
+// fill it in; the wording lives here, in one table, because an SMS gateway
+// that forwards to a carrier needs the final text, and operators of such
+// gateways usually have to register every wording with the carrier.
+type SMS struct {
+	Phone    string            // normalised phone number, e.g. "13812345678"
+	Template string            // e.g. TemplateSMSCode
+	Params   map[string]string // e.g. {"code": "123456", "minutes": "5"}
+}
+
+// SMS templates.
+const (
+	// TemplateSMSCode carries a verification code; params "code", "minutes".
+	TemplateSMSCode = "sms_code"
+)
+
+// smsSignature is the 短信签名 every message starts with, as carriers require.
+const smsSignature = "【统一身份认证】"
+
+// smsTemplates maps a template name to its wording; {name} is replaced by
+// the param of that name.
+var smsTemplates = map[string]string{
+	TemplateSMSCode: "您的验证码为{code}，{minutes}分钟内有效，请勿泄露给他人。",
+}
+
+// Text renders the message as the phone will show it, or "" when the
+// template is unknown.
+func (m SMS) Text() string {
+	t, ok := smsTemplates[m.Template]
+	if !ok {
+		return ""
+	}
+	pairs := make([]string, 0, 2*len(m.Params))
+	for k, v := range m.Params {
+		pairs = append(pairs, "{"+k+"}", v)
+	}
+	return smsSignature + strings.NewReplacer(pairs...).Replace(t)
+}
+
+// SMSSender sends text messages. The dev Outbox and the HTTPGateway
+// implement it.
+type SMSSender interface {
+	SendSMS(ctx context.Context, m SMS) error
+}

@@ -1,0 +1,118 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"unid/internal/store"
+)
+
+// Rule allows Limit hits on the counter Key within Window. A rule whose Limit
+// is zero or negative is switched off: Allow ignores it and counts nothing on
+// it, so configuration can disable one limit without removing code.
+type Rule struct {
+	Key    string
+	Limit  int64
+	Window time.Duration
+}
+
+func (r Rule) off() bool { return r.Limit <= 0 }
+
+// Limiter applies rules to the shared counters of the store.
+type Limiter struct {
+	c store.Counters
+}
+
+// New returns a Limiter counting in c.
+func New(c store.Counters) *Limiter { return &Limiter{c: c} }
+
+// Allow counts one request against every rule, unless one of them is already
+// at its limit. It returns zero when the request is allowed, or how long to
+// wait before the most restrictive refusing rule allows again. A refused
+// request counts nothing (see the package doc).
+//
+// Rules are counted in the order given, and a request that loses a race on
+// one rule is not counted on the rules after it; list first the rule that a
+// burst of requests hits first, usually the one with the shortest window.
+func (l *Limiter) Allow(ctx context.Context, now time.Time, rules ...Rule) (retryAfter time.Duration, err error) {
+	var wait time.Duration
+	for _, r := range rules {
+		if r.off() {
+			continue
+		}
+		w, err := l.Exceeded(ctx, now, r)
+		if err != nil {
+			return 0, err
+		}
+		wait = max(wait, w)
+	}
+	if wait > 0 {
+		return wait, nil
+	}
+	for _, r := range rules {
+		if r.off() {
+			continue
+		}
+		n, resetAt, err := l.Hit(ctx, now, r)
+		if err != nil {
+			return 0, err
+		}
+		if n > r.Limit {
+			// Lost a race: stop here, so that the losers of a burst of
+			// concurrent requests do not also fill the later rules and
+			// refuse the winner there.
+			return waitUntil(now, resetAt), nil
+		}
+	}
+	return 0, nil
+}
+
+// Exceeded reports, without counting, how long to wait until r allows a hit
+// again; zero when it allows one now. A switched-off rule never refuses.
+func (l *Limiter) Exceeded(ctx context.Context, now time.Time, r Rule) (time.Duration, error) {
+	if r.off() {
+		return 0, nil
+	}
+	n, resetAt, err := l.c.Peek(ctx, r.Key, now)
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit: peek: %w", err)
+	}
+	if n < r.Limit {
+		return 0, nil
+	}
+	return waitUntil(now, resetAt), nil
+}
+
+// Hit counts one hit on r whatever its limit and returns the count in the
+// current window and when that window ends. Lockouts use it to count
+// failures; compare count with r.Limit to decide.
+func (l *Limiter) Hit(ctx context.Context, now time.Time, r Rule) (count int64, resetAt time.Time, err error) {
+	if r.Window <= 0 {
+		return 0, time.Time{}, fmt.Errorf("ratelimit: rule %q has no window", r.Key)
+	}
+	count, resetAt, err = l.c.Incr(ctx, r.Key, r.Window, now)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("ratelimit: incr: %w", err)
+	}
+	return count, resetAt, nil
+}
+
+// Reset forgets the counter key, for example after a successful login ends a
+// run of failures.
+func (l *Limiter) Reset(ctx context.Context, key string) error {
+	if err := l.c.ResetCounter(ctx, key); err != nil {
+		return fmt.Errorf("ratelimit: reset: %w", err)
+	}
+	return nil
+}
+
+// waitUntil is the time from now to resetAt, never zero: zero means "allowed"
+// to callers, and a refusal must never read as one even when the store's
+// millisecond rounding puts resetAt at or just before now.
+func waitUntil(now, resetAt time.Time) time.Duration {
+	if d := resetAt.Sub(now); d > 0 {
+		return d
+	}
+	return time.Millisecond
+}

@@ -1,0 +1,293 @@
+package smscode
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"unid/internal/notify"
+	"unid/internal/problem"
+	"unid/internal/ratelimit"
+	"unid/internal/store"
+)
+
+// Keyed is a keyed hash (HMAC) of parts under a purpose label, such as
+// (*account.Protector).MAC. It must encode parts unambiguously (for example
+// length-prefixed), so that different part lists never collide.
+type Keyed func(purpose string, parts ...[]byte) []byte
+
+// CodeLength is the number of digits of a code.
+const CodeLength = 6
+
+// Defaults for Options fields left zero.
+const (
+	DefaultTTL         = 5 * time.Minute
+	DefaultMaxAttempts = 5
+)
+
+// Limits caps how many codes are sent. A zero field takes its default (1, 5,
+// 10, 30); a negative one switches that limit off.
+type Limits struct {
+	PerPhoneMinute int64 // codes per phone per minute, all purposes together
+	PerPhoneHour   int64
+	PerPhoneDay    int64
+	PerIPHour      int64 // codes per client IP per hour
+}
+
+// Options configure a Service; zero fields take the defaults.
+type Options struct {
+	TTL         time.Duration // how long a code can be used
+	MaxAttempts int           // wrong answers before a code is withdrawn
+	Limits      Limits
+}
+
+// Service sends and checks SMS codes.
+type Service struct {
+	ch     store.Challenges
+	lim    *ratelimit.Limiter
+	sender notify.SMSSender
+	mac    Keyed
+	now    func() time.Time
+	o      Options
+}
+
+// Sent describes a code that went out.
+type Sent struct {
+	ExpiresAt   time.Time
+	ResendAfter time.Duration // how long until another code may be sent; 0 if now
+}
+
+// New returns a Service keeping codes in ch, counting sends in lim and
+// sending through sender.
+func New(ch store.Challenges, lim *ratelimit.Limiter, sender notify.SMSSender, mac Keyed, now func() time.Time, o Options) *Service {
+	if o.TTL <= 0 {
+		o.TTL = DefaultTTL
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	def := func(v *int64, d int64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.Limits.PerPhoneMinute, 1)
+	def(&o.Limits.PerPhoneHour, 5)
+	def(&o.Limits.PerPhoneDay, 10)
+	def(&o.Limits.PerIPHour, 30)
+	return &Service{ch: ch, lim: lim, sender: sender, mac: mac, now: now, o: o}
+}
+
+// Send texts a new code for purpose to phone (already normalised), replacing
+// any earlier code for the same purpose and phone. ip is the client's
+// address, for the per-IP limit.
+func (s *Service) Send(ctx context.Context, purpose, phone, ip string) (Sent, error) {
+	if purpose == "" {
+		return Sent{}, problem.Wrap(errors.New("smscode: send without purpose"))
+	}
+	if phone == "" {
+		return Sent{}, problem.Field("phone", "phone_required")
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	rules := s.rules(phone, ip)
+	wait, err := s.lim.Allow(ctx, now, rules...)
+	if err != nil {
+		return Sent{}, problem.Wrap(fmt.Errorf("smscode: rate limit: %w", err))
+	}
+	if wait > 0 {
+		return Sent{}, &problem.Problem{Kind: problem.TooMany, Code: "sms_rate_limited", RetryAfter: wait}
+	}
+
+	code, err := newCode()
+	if err != nil {
+		return Sent{}, problem.Wrap(fmt.Errorf("smscode: random code: %w", err))
+	}
+	c := store.Challenge{
+		Kind:      store.ChallengeSMS,
+		ID:        s.challengeID(purpose, phone),
+		Secret:    s.mac("sms-code", []byte(purpose), []byte(phone), []byte(code)),
+		Subject:   s.mac("sms-subject", []byte(phone)),
+		CreatedAt: now,
+		ExpiresAt: now.Add(s.o.TTL),
+	}
+	if err := s.ch.PutChallenge(ctx, c); err != nil {
+		return Sent{}, problem.Wrap(fmt.Errorf("smscode: put: %w", err))
+	}
+	err = s.sender.SendSMS(ctx, notify.SMS{
+		Phone:    phone,
+		Template: notify.TemplateSMSCode,
+		Params:   map[string]string{"code": code, "minutes": minutes(s.o.TTL)},
+	})
+	if err != nil {
+		// Withdraw the code even when ctx is what failed: a code whose text
+		// may never have arrived must not stay usable.
+		if derr := s.ch.DeleteChallenge(context.WithoutCancel(ctx), c.Kind, c.ID); derr != nil && !errors.Is(derr, store.ErrNotFound) {
+			err = errors.Join(err, fmt.Errorf("smscode: withdraw: %w", derr))
+		}
+		var p *problem.Problem
+		if errors.As(err, &p) && p.Kind == problem.Unavailable {
+			return Sent{}, err
+		}
+		return Sent{}, &problem.Problem{Kind: problem.Unavailable, Code: "sms_unavailable", Err: err}
+	}
+
+	sent := Sent{ExpiresAt: c.ExpiresAt}
+	for _, r := range rules {
+		w, err := s.lim.Exceeded(ctx, now, r)
+		if err != nil {
+			// The code is out; not knowing the resend delay is no reason
+			// to report failure.
+			continue
+		}
+		sent.ResendAfter = max(sent.ResendAfter, w)
+	}
+	return sent, nil
+}
+
+// Errors returned from inside UpdateChallenge.
+var (
+	errExpired  = errors.New("smscode: expired")
+	errAttempts = errors.New("smscode: attempts used up")
+)
+
+// Verify checks code for purpose and phone. A right code is used up; a
+// wrong one counts an attempt.
+func (s *Service) Verify(ctx context.Context, purpose, phone, code string) error {
+	code, err := normalize(code)
+	if err != nil {
+		return err
+	}
+	id := s.challengeID(purpose, phone)
+	now := s.now()
+
+	// Count the attempt before comparing, inside the store's transaction,
+	// so that concurrent guesses share the MaxAttempts budget.
+	c, err := s.ch.UpdateChallenge(ctx, store.ChallengeSMS, id, func(c store.Challenge) (store.Challenge, error) {
+		if !c.Valid(now) {
+			return c, errExpired
+		}
+		if c.Attempts >= s.o.MaxAttempts {
+			return c, errAttempts
+		}
+		c.Attempts++
+		return c, nil
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return expired()
+	case errors.Is(err, errExpired):
+		s.withdraw(ctx, id)
+		return expired()
+	case errors.Is(err, errAttempts):
+		s.withdraw(ctx, id)
+		return problem.New(problem.Gone, "sms_code_attempts")
+	case err != nil:
+		return problem.Wrap(fmt.Errorf("smscode: count attempt: %w", err))
+	}
+
+	want := s.mac("sms-code", []byte(purpose), []byte(phone), []byte(code))
+	if !hmac.Equal(c.Secret, want) {
+		if c.Attempts >= s.o.MaxAttempts {
+			s.withdraw(ctx, id)
+		}
+		return problem.Field("sms_code", "sms_code_wrong")
+	}
+
+	taken, err := s.ch.TakeChallenge(ctx, store.ChallengeSMS, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return expired() // another request used the code first
+	}
+	if err != nil {
+		return problem.Wrap(fmt.Errorf("smscode: take: %w", err))
+	}
+	if !hmac.Equal(taken.Secret, want) {
+		// A new code replaced this one between the check and the take: put
+		// the new one back and let the user enter it.
+		if err := s.ch.PutChallenge(ctx, taken); err != nil {
+			return problem.Wrap(fmt.Errorf("smscode: restore: %w", err))
+		}
+		return expired()
+	}
+	return nil
+}
+
+// rules are the send limits for phone and ip; keys hold keyed hashes only.
+func (s *Service) rules(phone, ip string) []ratelimit.Rule {
+	p := hex.EncodeToString(s.mac("sms-rate", []byte(phone)))
+	a := hex.EncodeToString(s.mac("sms-ip", []byte(ip)))
+	l := s.o.Limits
+	return []ratelimit.Rule{
+		{Key: "sms:phone:m:" + p, Limit: l.PerPhoneMinute, Window: time.Minute},
+		{Key: "sms:phone:h:" + p, Limit: l.PerPhoneHour, Window: time.Hour},
+		{Key: "sms:phone:d:" + p, Limit: l.PerPhoneDay, Window: 24 * time.Hour},
+		{Key: "sms:ip:h:" + a, Limit: l.PerIPHour, Window: time.Hour},
+	}
+}
+
+func (s *Service) challengeID(purpose, phone string) string {
+	return hex.EncodeToString(s.mac("sms-id", []byte(purpose), []byte(phone)))
+}
+
+// withdraw deletes a challenge that can no longer be answered. Failing to
+// is harmless: it cannot be answered anyway, and expiry cleans it up.
+func (s *Service) withdraw(ctx context.Context, id string) {
+	_ = s.ch.DeleteChallenge(context.WithoutCancel(ctx), store.ChallengeSMS, id)
+}
+
+func expired() error { return problem.New(problem.Gone, "sms_code_expired") }
+
+// newCode returns CodeLength uniform random digits. Samples at or above the
+// largest multiple of 10⁶ that fits in 32 bits are drawn again, so that the
+// remainder has no modulo bias.
+func newCode() (string, error) {
+	const codes = 1_000_000 // 10^CodeLength
+	const bound = (1 << 32) / codes * codes
+	var b [4]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		if n := binary.BigEndian.Uint32(b[:]); n < bound {
+			return fmt.Sprintf("%06d", n%codes), nil
+		}
+	}
+}
+
+// normalize trims white space and turns full-width digits into ASCII, then
+// requires exactly CodeLength ASCII digits.
+func normalize(code string) (string, error) {
+	code = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsSpace(r):
+			return -1
+		case r >= '０' && r <= '９':
+			return '0' + (r - '０')
+		}
+		return r
+	}, code)
+	if code == "" {
+		return "", problem.Field("sms_code", "sms_code_required")
+	}
+	if len(code) != CodeLength {
+		return "", problem.Field("sms_code", "sms_code_format")
+	}
+	for i := range len(code) {
+		if code[i] < '0' || code[i] > '9' {
+			return "", problem.Field("sms_code", "sms_code_format")
+		}
+	}
+	return code, nil
+}
+
+// minutes is the TTL as the text states it, rounded up to whole minutes.
+func minutes(d time.Duration) string {
+	return strconv.FormatInt(int64((d+time.Minute-1)/time.Minute), 10)
+}

@@ -1,0 +1,87 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"unid/internal/store"
+	"unid/internal/store/postgres"
+	"unid/internal/store/postgres/pgtest"
+	"unid/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return pgtest.New(t) })
+}
+
+// TestConformanceExecMode runs the suite the way unid talks to PgBouncer in
+// transaction mode: no prepared statements.
+func TestConformanceExecMode(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		url := pgtest.NewDatabase(t)
+		sep := "?"
+		if strings.Contains(url, "?") {
+			sep = "&"
+		}
+		s := pgtest.Open(t, url+sep+"default_query_exec_mode=exec")
+		if _, _, err := s.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		return s
+	})
+}
+
+func TestMigrate(t *testing.T) {
+	s, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	storetest.RunMigrate(t, s)
+}
+
+// TestConcurrentMigrate starts several instances on one empty database at
+// once, as a rolling deploy does; the advisory lock lets one migrate.
+func TestConcurrentMigrate(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	const instances = 4
+	errs := make(chan error, instances)
+	for range instances {
+		go func() {
+			s, err := postgres.Open(ctx, url)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer s.Close()
+			_, _, err = s.Migrate(ctx)
+			errs <- err
+		}()
+	}
+	for range instances {
+		if err := <-errs; err != nil {
+			t.Errorf("Migrate: %v", err)
+		}
+	}
+	s := pgtest.Open(t, url)
+	if from, to, err := s.Migrate(ctx); err != nil || from != to || from == 0 {
+		t.Errorf("Migrate after the race = %d → %d, %v; want latest → latest", from, to, err)
+	}
+}
+
+func TestAuditIsAppendOnly(t *testing.T) {
+	s := pgtest.New(t)
+	ctx := context.Background()
+	if _, err := s.AppendAudit(ctx, store.AuditEvent{Action: "test"}, func(store.AuditEvent) []byte {
+		return make([]byte, 32)
+	}); err != nil {
+		t.Fatalf("AppendAudit: %v", err)
+	}
+	for _, q := range []string{`UPDATE audit_events SET actor = 'x'`, `DELETE FROM audit_events`} {
+		if _, err := s.WriteDB().ExecContext(ctx, q); err == nil {
+			t.Errorf("%s: no error", q)
+		}
+	}
+}

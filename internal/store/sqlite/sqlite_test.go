@@ -1,0 +1,56 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"unid/internal/store"
+	"unid/internal/store/sqlite"
+	"unid/internal/store/storetest"
+)
+
+// newStore opens a fresh, migrated database in the test's temporary directory.
+func newStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "data", "unid.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t) })
+}
+
+func TestMigrate(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "unid.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	storetest.RunMigrate(t, s)
+}
+
+func TestAuditIsAppendOnly(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if _, err := s.AppendAudit(ctx, store.AuditEvent{Action: "test"}, func(store.AuditEvent) []byte {
+		return make([]byte, 32)
+	}); err != nil {
+		t.Fatalf("AppendAudit: %v", err)
+	}
+	for _, q := range []string{`UPDATE audit_events SET actor = 'x'`, `DELETE FROM audit_events`} {
+		if _, err := s.WriteDB().ExecContext(ctx, q); err == nil {
+			t.Errorf("%s: no error", q)
+		}
+	}
+}

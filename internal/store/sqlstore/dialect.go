@@ -1,0 +1,46 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+)
+
+// Dialect is what differs between the SQL backends.
+type Dialect struct {
+	// Name is used in error messages ("sqlite", "postgres").
+	Name string
+
+	// Migrations holds the numbered, forward-only migration files of the
+	// dialect at its root: 0001_init.sql, 0002_....sql.
+	Migrations fs.FS
+
+	// UniqueViolation reports whether err is a unique-constraint violation,
+	// and if so, a text naming the constraint or column (an index name in
+	// PostgreSQL, "table.column" in SQLite) from which the field is derived.
+	UniqueViolation func(err error) (constraint string, ok bool)
+
+	// ForeignKeyViolation reports whether err is a foreign-key violation.
+	ForeignKeyViolation func(err error) bool
+
+	// ForUpdate is appended to the SELECT inside read-modify-write
+	// transactions (" FOR UPDATE" in PostgreSQL). SQLite leaves it empty:
+	// its write transactions are already exclusive.
+	ForUpdate string
+
+	// CacheStatements keeps one prepared statement per query outside
+	// transactions. SQLite wants it (parsing is a quarter of a lookup);
+	// PostgreSQL does not: pgx caches statements itself, and explicit
+	// prepared statements would break PgBouncer in transaction mode.
+	CacheStatements bool
+
+	// Positional makes multi-row INSERTs use ? placeholders instead of $N.
+	// SQLite binds each $N parameter in time linear in their number, which
+	// makes a 15,000-parameter INSERT quadratic.
+	Positional bool
+
+	// LockMigrations, if set, keeps concurrent migrators apart for as long
+	// as conn is held (a PostgreSQL advisory lock). The returned function
+	// releases the lock.
+	LockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func() error, err error)
+}

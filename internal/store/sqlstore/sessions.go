@@ -1,0 +1,101 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"unid/internal/store"
+)
+
+// CreateSession stores a new session. A missing user gives
+// store.ErrNotFound; a token hash already in use, a *store.ConflictError
+// with Field "id".
+func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
+	_, err := s.exec(ctx, s.wdb, `INSERT INTO sessions
+		(token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		sess.TokenHash, sess.UserID, ms(sess.CreatedAt), ms(sess.LastSeenAt), ms(sess.ExpiresAt),
+		sess.IP, sess.UserAgent)
+	if err != nil && s.d.ForeignKeyViolation(err) {
+		return fmt.Errorf("%s: create session: user %q: %w", s.d.Name, sess.UserID, store.ErrNotFound)
+	}
+	return s.wrapErr("create session", err)
+}
+
+// GetSession returns the session with the token hash.
+func (s *Store) GetSession(ctx context.Context, tokenHash []byte) (store.Session, error) {
+	var sess store.Session
+	var created, seen, expires int64
+	err := s.queryRow(ctx, s.db, `SELECT token_hash, user_id, created_at, last_seen_at,
+		expires_at, ip, user_agent FROM sessions WHERE token_hash = $1`, tokenHash).
+		Scan(&sess.TokenHash, &sess.UserID, &created, &seen, &expires, &sess.IP, &sess.UserAgent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Session{}, s.notFound("get session")
+	}
+	if err != nil {
+		return store.Session{}, s.wrapErr("get session", err)
+	}
+	sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMS(created), fromMS(seen), fromMS(expires)
+	return sess, nil
+}
+
+// execOne runs a statement that must affect one row; none gives ErrNotFound.
+func (s *Store) execOne(ctx context.Context, op, query string, args ...any) error {
+	res, err := s.exec(ctx, s.wdb, query, args...)
+	if err != nil {
+		return s.wrapErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrapErr(op, err)
+	}
+	if n == 0 {
+		return s.notFound(op)
+	}
+	return nil
+}
+
+// execCount runs a statement and returns how many rows it affected.
+func (s *Store) execCount(ctx context.Context, op, query string, args ...any) (int64, error) {
+	res, err := s.exec(ctx, s.wdb, query, args...)
+	if err != nil {
+		return 0, s.wrapErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	return n, s.wrapErr(op, err)
+}
+
+// TouchSession sets LastSeenAt.
+func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error {
+	return s.execOne(ctx, "touch session",
+		`UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, tokenHash, ms(at))
+}
+
+// DeleteSession removes one session.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	return s.execOne(ctx, "delete session", `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+}
+
+// DeleteUserSessions removes every session of the user (sign out
+// everywhere) and says how many there were.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, error) {
+	return s.execCount(ctx, "delete user sessions", `DELETE FROM sessions WHERE user_id = $1`, userID)
+}
+
+// CountSessions returns the number of stored sessions, live or not.
+func (s *Store) CountSessions(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.queryRow(ctx, s.db, `SELECT count(*) FROM sessions`).Scan(&n)
+	return n, s.wrapErr("count sessions", err)
+}
+
+// DeleteExpiredSessions removes sessions whose absolute expiry has come
+// (expires_at <= now, matching Challenge.Valid) or that were last seen before
+// idleBefore.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int64, error) {
+	return s.execCount(ctx, "delete expired sessions",
+		`DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, ms(now), ms(idleBefore))
+}

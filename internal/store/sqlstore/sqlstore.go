@@ -1,0 +1,194 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"unid/internal/store"
+)
+
+// Store implements store.Store and store.Migrator over database/sql.
+type Store struct {
+	db  *sql.DB // reads
+	wdb *sql.DB // writes and read-modify-write transactions
+	d   Dialect
+
+	stmts sync.Map // stmtKey → *sql.Stmt, when d.CacheStatements
+}
+
+// stmtKey names a cached prepared statement.
+type stmtKey struct {
+	db    *sql.DB
+	query string
+}
+
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Migrator = (*Store)(nil)
+)
+
+// New returns a Store that reads through db and writes through wdb; they may
+// be the same pool. The Store owns both and closes them in Close.
+//
+// A function passed to UpdateUser or UpdateChallenge runs inside a write
+// transaction and must not write through the same Store: with SQLite's single
+// write connection that would wait forever.
+func New(db, wdb *sql.DB, d Dialect) *Store {
+	return &Store{db: db, wdb: wdb, d: d}
+}
+
+// DB returns the pool used for reads, for tuning and diagnostics.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// WriteDB returns the pool used for writes (the same as DB in PostgreSQL).
+func (s *Store) WriteDB() *sql.DB { return s.wdb }
+
+// Ping reports whether the database is reachable.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("%s: ping: %w", s.d.Name, err)
+	}
+	return nil
+}
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	var err error
+	s.stmts.Range(func(k, v any) bool {
+		err = errors.Join(err, v.(*sql.Stmt).Close())
+		return true
+	})
+	err = errors.Join(err, s.db.Close())
+	if s.wdb != s.db {
+		err = errors.Join(err, s.wdb.Close())
+	}
+	return err
+}
+
+// ms converts a time to stored unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMS converts stored unix milliseconds back to a UTC time.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// normTime is what a time looks like after a round trip through the store.
+func normTime(t time.Time) time.Time { return fromMS(ms(t)) }
+
+// nullBytes stores an empty byte slice as NULL, so that absent values never
+// collide in a unique index.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// normBytes is what a byte slice looks like after a round trip.
+func normBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// conflictFields maps a fragment of a constraint or column name to the field
+// that ConflictError reports. Order matters: the first match wins.
+var conflictFields = []struct{ fragment, field string }{
+	{"login_name_key", "login_name"},
+	{"phone_index", "phone"},
+	{"id_number_index", "id_number"},
+	{"email_index", "email"},
+}
+
+// wrapErr turns driver errors into store errors: unique violations into a
+// *store.ConflictError, and everything else wrapped with what was being done.
+func (s *Store) wrapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	if c, ok := s.d.UniqueViolation(err); ok {
+		field := "id"
+		for _, f := range conflictFields {
+			if strings.Contains(c, f.fragment) {
+				field = f.field
+				break
+			}
+		}
+		return fmt.Errorf("%s: %s: %w", s.d.Name, op, &store.ConflictError{Field: field})
+	}
+	return fmt.Errorf("%s: %s: %w", s.d.Name, op, err)
+}
+
+// notFound wraps store.ErrNotFound with what was looked for.
+func (s *Store) notFound(op string) error {
+	return fmt.Errorf("%s: %s: %w", s.d.Name, op, store.ErrNotFound)
+}
+
+// inTx runs fn inside a write transaction and commits it if fn succeeds. An
+// error from fn is returned unchanged.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", s.d.Name, err)
+	}
+	return nil
+}
+
+// prepared returns the cached prepared statement of query on db.
+func (s *Store) prepared(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	k := stmtKey{db, query}
+	if v, ok := s.stmts.Load(k); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := s.stmts.LoadOrStore(k, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// queryRow runs a one-row query outside a transaction, through a cached
+// prepared statement when the dialect asks for it.
+func (s *Store) queryRow(ctx context.Context, db *sql.DB, query string, args ...any) *sql.Row {
+	if s.d.CacheStatements {
+		if st, err := s.prepared(ctx, db, query); err == nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+		// Running the query unprepared reports the error.
+	}
+	return db.QueryRowContext(ctx, query, args...)
+}
+
+// exec runs a statement outside a transaction, like queryRow.
+func (s *Store) exec(ctx context.Context, db *sql.DB, query string, args ...any) (sql.Result, error) {
+	if s.d.CacheStatements {
+		if st, err := s.prepared(ctx, db, query); err == nil {
+			return st.ExecContext(ctx, args...)
+		}
+	}
+	return db.ExecContext(ctx, query, args...)
+}
+
+// rowScanner is *sql.Row or *sql.Rows.
+type rowScanner interface {
+	Scan(dest ...any) error
+}

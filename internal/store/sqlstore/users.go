@@ -1,0 +1,224 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"unid/internal/store"
+)
+
+const userColumns = `id, login_name, login_name_key, password_hash,
+	phone_cipher, phone_index, id_number_cipher, id_number_index,
+	email_cipher, email_index, real_name_cipher, realname_level, status,
+	created_at, updated_at`
+
+// userColumnCount is the number of columns in userColumns.
+const userColumnCount = 15
+
+func userArgs(u store.User) []any {
+	return []any{
+		u.ID, u.LoginName, u.LoginNameKey, u.PasswordHash,
+		nullBytes(u.Phone.Cipher), nullBytes(u.Phone.Index),
+		nullBytes(u.IDNumber.Cipher), nullBytes(u.IDNumber.Index),
+		nullBytes(u.Email.Cipher), nullBytes(u.Email.Index),
+		nullBytes(u.RealName.Cipher), u.RealnameLevel, u.Status,
+		ms(u.CreatedAt), ms(u.UpdatedAt),
+	}
+}
+
+func scanUser(r rowScanner) (store.User, error) {
+	var u store.User
+	var created, updated int64
+	err := r.Scan(&u.ID, &u.LoginName, &u.LoginNameKey, &u.PasswordHash,
+		&u.Phone.Cipher, &u.Phone.Index, &u.IDNumber.Cipher, &u.IDNumber.Index,
+		&u.Email.Cipher, &u.Email.Index, &u.RealName.Cipher, &u.RealnameLevel, &u.Status,
+		&created, &updated)
+	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
+	return u, err
+}
+
+// normUser is what a user looks like after a round trip through the store.
+func normUser(u store.User) store.User {
+	for _, p := range []*store.Sealed{&u.Phone, &u.IDNumber, &u.Email, &u.RealName} {
+		p.Cipher, p.Index = normBytes(p.Cipher), normBytes(p.Index)
+	}
+	u.RealName.Index = nil // not stored: real names are not looked up
+	u.CreatedAt, u.UpdatedAt = normTime(u.CreatedAt), normTime(u.UpdatedAt)
+	return u
+}
+
+// placeholders returns "($1, $2, ...), ($n+1, ...)" for rows of n columns,
+// or "(?, ?, ...), ..." when positional.
+func placeholders(rows, n int, positional bool) string {
+	var b strings.Builder
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range n {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			if positional {
+				b.WriteByte('?')
+			} else {
+				fmt.Fprintf(&b, "$%d", r*n+c+1)
+			}
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+var insertUserSQL = `INSERT INTO users (` + userColumns + `) VALUES ` + placeholders(1, userColumnCount, false)
+
+// CreateUser stores a new user; a taken ID, login name or identifier index
+// gives a *store.ConflictError naming it.
+func (s *Store) CreateUser(ctx context.Context, u store.User) error {
+	_, err := s.exec(ctx, s.wdb, insertUserSQL, userArgs(u)...)
+	return s.wrapErr("create user", err)
+}
+
+// bulkRows is how many users one INSERT statement of BulkCreateUsers carries;
+// 1000 rows × 15 columns stays below the parameter limits of both SQLite
+// (32766) and PostgreSQL (65535).
+const bulkRows = 1000
+
+// BulkCreateUsers inserts many users in one transaction with multi-row
+// INSERTs, for imports and benchmarks. Any conflict aborts the whole batch.
+func (s *Store) BulkCreateUsers(ctx context.Context, users []store.User) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var full *sql.Stmt
+		defer func() {
+			if full != nil {
+				full.Close()
+			}
+		}()
+		args := make([]any, 0, bulkRows*userColumnCount)
+		for start := 0; start < len(users); start += bulkRows {
+			batch := users[start:min(start+bulkRows, len(users))]
+			args = args[:0]
+			for _, u := range batch {
+				args = append(args, userArgs(u)...)
+			}
+			query := `INSERT INTO users (` + userColumns + `) VALUES ` + placeholders(len(batch), userColumnCount, s.d.Positional)
+			var err error
+			if len(batch) == bulkRows {
+				if full == nil {
+					if full, err = tx.PrepareContext(ctx, query); err != nil {
+						return s.wrapErr("bulk create users", err)
+					}
+				}
+				_, err = full.ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, query, args...)
+			}
+			if err != nil {
+				return s.wrapErr("bulk create users", err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) getUserBy(ctx context.Context, op, column string, key any) (store.User, error) {
+	u, err := scanUser(s.queryRow(ctx, s.db,
+		`SELECT `+userColumns+` FROM users WHERE `+column+` = $1`, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, s.notFound(op)
+	}
+	if err != nil {
+		return store.User{}, s.wrapErr(op, err)
+	}
+	return u, nil
+}
+
+// GetUser returns the user with the ID.
+func (s *Store) GetUser(ctx context.Context, id string) (store.User, error) {
+	return s.getUserBy(ctx, "get user", "id", id)
+}
+
+// GetUserByLoginName returns the user with the lower-cased login name.
+func (s *Store) GetUserByLoginName(ctx context.Context, loginNameKey string) (store.User, error) {
+	return s.getUserBy(ctx, "get user by login name", "login_name_key", loginNameKey)
+}
+
+// GetUserByPhone returns the user with the phone blind index.
+func (s *Store) GetUserByPhone(ctx context.Context, phoneIndex []byte) (store.User, error) {
+	if len(phoneIndex) == 0 {
+		return store.User{}, s.notFound("get user by phone")
+	}
+	return s.getUserBy(ctx, "get user by phone", "phone_index", phoneIndex)
+}
+
+// GetUserByIDNumber returns the user with the ID-number blind index.
+func (s *Store) GetUserByIDNumber(ctx context.Context, idNumberIndex []byte) (store.User, error) {
+	if len(idNumberIndex) == 0 {
+		return store.User{}, s.notFound("get user by id number")
+	}
+	return s.getUserBy(ctx, "get user by id number", "id_number_index", idNumberIndex)
+}
+
+// GetUserByEmail returns the user with the email blind index.
+func (s *Store) GetUserByEmail(ctx context.Context, emailIndex []byte) (store.User, error) {
+	if len(emailIndex) == 0 {
+		return store.User{}, s.notFound("get user by email")
+	}
+	return s.getUserBy(ctx, "get user by email", "email_index", emailIndex)
+}
+
+// errChangeID is returned when an update function changes the record's key.
+var errChangeID = errors.New("the update function changed the key")
+
+// UpdateUser reads the user, applies fn and writes the result in one
+// transaction. The ID and CreatedAt cannot change; UpdatedAt is stored as fn
+// sets it (the caller's clock). An error from fn aborts the write and is
+// returned unchanged.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(store.User) (store.User, error)) (store.User, error) {
+	var out store.User
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanUser(tx.QueryRowContext(ctx,
+			`SELECT `+userColumns+` FROM users WHERE id = $1`+s.d.ForUpdate, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.notFound("update user")
+		}
+		if err != nil {
+			return s.wrapErr("update user", err)
+		}
+		u, err := fn(old)
+		if err != nil {
+			return err
+		}
+		if u.ID != old.ID {
+			return fmt.Errorf("%s: update user %q: %w", s.d.Name, id, errChangeID)
+		}
+		u.CreatedAt = old.CreatedAt
+		args := userArgs(u)
+		_, err = tx.ExecContext(ctx, `UPDATE users SET
+			login_name = $2, login_name_key = $3, password_hash = $4,
+			phone_cipher = $5, phone_index = $6, id_number_cipher = $7, id_number_index = $8,
+			email_cipher = $9, email_index = $10, real_name_cipher = $11, realname_level = $12,
+			status = $13, updated_at = $14
+			WHERE id = $1`, append(args[:13:13], args[14])...)
+		if err != nil {
+			return s.wrapErr("update user", err)
+		}
+		out = normUser(u)
+		return nil
+	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return out, nil
+}
+
+// CountUsers returns the number of accounts.
+func (s *Store) CountUsers(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.queryRow(ctx, s.db, `SELECT count(*) FROM users`).Scan(&n)
+	return n, s.wrapErr("count users", err)
+}

@@ -1,0 +1,61 @@
+// Package testenv owns how tests find the outside services they need
+// (PostgreSQL, Redis, Chromium): an environment variable names each one, a
+// test without it skips locally, and CI sets UNID_REQUIRE_ALL=1 so that a
+// missing service fails the test instead of silently skipping it.
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// Environment variables read by the helpers.
+const (
+	RequireAllVar  = "UNID_REQUIRE_ALL"
+	PostgresURLVar = "UNID_TEST_POSTGRES_URL"
+	RedisURLVar    = "UNID_TEST_REDIS_URL"
+)
+
+// RequireAll reports whether missing services must fail tests
+// (UNID_REQUIRE_ALL=1).
+func RequireAll() bool { return os.Getenv(RequireAllVar) == "1" }
+
+// Unavailable ends the test because a service it needs is missing: it skips,
+// or fails when RequireAll. Use it for services found by other means than
+// an environment variable, e.g. Chromium not on PATH.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if RequireAll() {
+		t.Fatalf("%s (%s=1 requires every service)", msg, RequireAllVar)
+		return
+	}
+	t.Skipf("%s; skipping", msg)
+}
+
+// Require returns the value of the environment variable name, or ends the
+// test through Unavailable when it is unset or empty.
+func Require(t testing.TB, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		Unavailable(t, "%s is not set", name)
+	}
+	return v
+}
+
+// PostgresURL returns UNID_TEST_POSTGRES_URL, the URL of a PostgreSQL server
+// on which tests may create and drop databases, e.g.
+// postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	return Require(t, PostgresURLVar)
+}
+
+// RedisURL returns UNID_TEST_REDIS_URL, e.g. redis://127.0.0.1:6379/0. Tests
+// share the database and must use unique key prefixes.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	return Require(t, RedisURLVar)
+}

@@ -1,0 +1,703 @@
+package web
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"text/template/parse"
+	"time"
+
+	"unid/internal/i18n"
+)
+
+func catalog(t *testing.T) *i18n.Catalog {
+	t.Helper()
+	c, err := i18n.Load()
+	if err != nil {
+		t.Fatalf("i18n.Load: %v", err)
+	}
+	return c
+}
+
+// testUser is who the fake session says is signed in: the cookie "sess=1".
+var testUser = &Me{
+	LoginName:     "zhang_san",
+	Phone:         "138****5678",
+	IDNumber:      "3701**********1234",
+	RealName:      "*三",
+	RealnameLevel: 2,
+}
+
+// newServer mounts the handlers the way the app does, on a real listener.
+func newServer(t *testing.T, o Options) *httptest.Server {
+	t.Helper()
+	if o.Catalog == nil {
+		o.Catalog = catalog(t)
+	}
+	if o.Me == nil {
+		o.Me = func(r *http.Request) (*Me, bool) {
+			if c, err := r.Cookie("sess"); err == nil && c.Value == "1" {
+				return testUser, true
+			}
+			return nil, false
+		}
+	}
+	p, err := New(o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", p.Home)
+	mux.HandleFunc("GET /login", p.Login)
+	mux.HandleFunc("GET /register", p.Register)
+	mux.HandleFunc("GET /me", p.Me)
+	mux.Handle("GET /static/", p.Static())
+	mux.HandleFunc("/", p.NotFound)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// client does not follow redirects, so tests see them.
+var client = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Timeout:       10 * time.Second,
+}
+
+type request struct {
+	path     string
+	cookies  []*http.Cookie
+	accept   string // Accept-Language
+	encoding string // Accept-Encoding
+	header   http.Header
+}
+
+func get(t *testing.T, srv *httptest.Server, rq request) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+rq.path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rq.cookies {
+		req.AddCookie(c)
+	}
+	if rq.accept != "" {
+		req.Header.Set("Accept-Language", rq.accept)
+	}
+	// An explicit Accept-Encoding stops the transport from decompressing.
+	req.Header.Set("Accept-Encoding", "identity")
+	if rq.encoding != "" {
+		req.Header.Set("Accept-Encoding", rq.encoding)
+	}
+	for k, v := range rq.header {
+		req.Header[k] = v
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(body)
+}
+
+var signedIn = []*http.Cookie{{Name: "sess", Value: "1"}}
+
+// pageCase is one page as a user reaches it.
+type pageCase struct {
+	name    string
+	path    string
+	cookies []*http.Cookie
+	status  int
+	ids     []string // element ids the browser test and app.js rely on
+}
+
+var pageCases = []pageCase{
+	{"login", "/login", nil, http.StatusOK, []string{
+		"login-form", "identifier", "password", "captcha-image", "captcha-refresh", "captcha-audio",
+		"captcha-id", "captcha-answer", "login-submit", "to-register", "forgot-password", "form-error",
+	}},
+	{"register", "/register", nil, http.StatusOK, []string{
+		"register-form", "login_name", "password", "password_confirm", "phone", "captcha-image",
+		"captcha-refresh", "captcha-audio", "captcha-id", "captcha-answer", "send-sms", "sms_code",
+		"real_name", "id_number", "register-submit", "alipay-register", "to-login", "form-error", "sms-status",
+	}},
+	{"me", "/me", signedIn, http.StatusOK, []string{
+		"logout", "form-error", "me-login-name", "me-realname-level", "tile-cases", "tile-consultations",
+		"tile-messages", "tile-complaints", "tile-favorites", "tile-settings", "tile-enterprise", "tile-authorize",
+	}},
+	{"notfound", "/no/such/page", nil, http.StatusNotFound, []string{"to-home"}},
+}
+
+// TestPagesRenderInBothLanguages renders every page in each language, chosen
+// each way a user can choose it, and checks what every page must have.
+func TestPagesRenderInBothLanguages(t *testing.T) {
+	cat := catalog(t)
+	srv := newServer(t, Options{Catalog: cat})
+	choices := []struct {
+		name    string
+		lang    i18n.Lang
+		query   string
+		cookie  string
+		accept  string
+		siteKey string
+	}{
+		{name: "default", lang: i18n.ZH},
+		{name: "query en", lang: i18n.EN, query: "lang=en"},
+		{name: "query zh-CN", lang: i18n.ZH, query: "lang=zh-CN", cookie: "en"},
+		{name: "cookie en", lang: i18n.EN, cookie: "en"},
+		{name: "accept en", lang: i18n.EN, accept: "en-US,en;q=0.9"},
+		{name: "accept zh-TW", lang: i18n.ZH, accept: "zh-TW,en;q=0.5"},
+	}
+	for _, pc := range pageCases {
+		for _, ch := range choices {
+			t.Run(pc.name+"/"+ch.name, func(t *testing.T) {
+				path := pc.path
+				if ch.query != "" {
+					path += "?" + ch.query
+				}
+				cookies := append([]*http.Cookie{}, pc.cookies...)
+				if ch.cookie != "" {
+					cookies = append(cookies, &http.Cookie{Name: i18n.CookieName, Value: ch.cookie})
+				}
+				res, body := get(t, srv, request{path: path, cookies: cookies, accept: ch.accept})
+				if res.StatusCode != pc.status {
+					t.Fatalf("status %d, want %d", res.StatusCode, pc.status)
+				}
+				if !strings.Contains(body, `<html lang="`+string(ch.lang)+`">`) {
+					t.Errorf("no <html lang=%q>", ch.lang)
+				}
+				if got := res.Header.Get("Content-Language"); got != string(ch.lang) {
+					t.Errorf("Content-Language %q, want %q", got, ch.lang)
+				}
+				name := cat.T(ch.lang, "page.site.name")
+				if !strings.Contains(body, name) {
+					t.Errorf("header lacks the platform name %q", name)
+				}
+				title := cat.T(ch.lang, "page."+pc.name+".title")
+				if !strings.Contains(body, "<title>"+title+" - "+name+"</title>") {
+					t.Errorf("title is not %q", title+" - "+name)
+				}
+				checkPage(t, cat, body, pc.ids)
+				checkPageHeaders(t, res)
+			})
+		}
+	}
+}
+
+// rawKey matches anything shaped like a page message key.
+var rawKey = regexp.MustCompile(`page\.[a-z_]+\.[a-z0-9_.]+`)
+
+// checkPage checks the rules every rendered page keeps.
+func checkPage(t *testing.T, cat *i18n.Catalog, body string, ids []string) {
+	t.Helper()
+	for _, id := range append([]string{"lang-switch", "main"}, ids...) {
+		if n := strings.Count(body, ` id="`+id+`"`); n != 1 {
+			t.Errorf("element id %q appears %d times, want 1", id, n)
+		}
+	}
+	// No message key may reach a user: T falls back to the key when a
+	// message is missing.
+	if loc := rawKey.FindStringIndex(body); loc != nil {
+		t.Errorf("raw message key on the page: %q", body[max(0, loc[0]-40):min(len(body), loc[1]+40)])
+	}
+	for _, k := range cat.Keys() {
+		if strings.Contains(body, k) {
+			t.Errorf("raw message key %q on the page", k)
+		}
+	}
+	if strings.Contains(body, "{name}") || strings.Contains(body, "{page}") {
+		t.Error("an unfilled placeholder is on the page")
+	}
+	// The CSP forbids inline script and style; make sure nothing relies on them.
+	if regexp.MustCompile(`(?i)\sstyle=|<style|\son[a-z]+=|javascript:`).MatchString(body) {
+		t.Error("page has an inline style, inline event handler or javascript: URL")
+	}
+	for _, m := range regexp.MustCompile(`<script[^>]*>`).FindAllString(body, -1) {
+		if !strings.Contains(m, ` src="/static/`) && !strings.Contains(m, `type="application/json"`) {
+			t.Errorf("inline script %s", m)
+		}
+	}
+	// Every visible input has a label.
+	for _, m := range regexp.MustCompile(`<input[^>]*>`).FindAllString(body, -1) {
+		if strings.Contains(m, `type="hidden"`) {
+			continue
+		}
+		id := regexp.MustCompile(` id="([^"]+)"`).FindStringSubmatch(m)
+		if id == nil {
+			t.Errorf("input without id: %s", m)
+			continue
+		}
+		if !strings.Contains(body, `<label for="`+id[1]+`">`) {
+			t.Errorf("input %q has no label", id[1])
+		}
+	}
+	// The messages for app.js are valid JSON.
+	if m := regexp.MustCompile(`(?s)<script type="application/json" id="page-messages">(.*?)</script>`).FindStringSubmatch(body); m == nil {
+		t.Error("no page-messages block")
+	} else {
+		var msgs map[string]string
+		if err := json.Unmarshal([]byte(m[1]), &msgs); err != nil {
+			t.Errorf("page-messages is not JSON: %v", err)
+		}
+		for _, k := range cat.Keys() {
+			if name, ok := strings.CutPrefix(k, jsPrefix); ok && msgs[name] == "" {
+				t.Errorf("page-messages lacks %q", name)
+			}
+		}
+	}
+}
+
+func checkPageHeaders(t *testing.T, res *http.Response) {
+	t.Helper()
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "same-origin",
+		"Cache-Control":           "no-store",
+		"Content-Type":            "text/html; charset=utf-8",
+	}
+	for k, v := range want {
+		if got := res.Header.Get(k); got != v {
+			t.Errorf("header %s = %q, want %q", k, got, v)
+		}
+	}
+}
+
+func TestDevBannerOnlyInDev(t *testing.T) {
+	cat := catalog(t)
+	for _, dev := range []bool{false, true} {
+		srv := newServer(t, Options{Catalog: cat, Dev: dev})
+		for _, pc := range pageCases {
+			for _, lang := range i18n.Langs {
+				_, body := get(t, srv, request{path: pc.path + "?lang=" + string(lang), cookies: pc.cookies})
+				hasID := strings.Contains(body, `id="dev-banner"`)
+				hasText := strings.Contains(body, html.EscapeString(cat.T(lang, "page.site.dev_banner")))
+				if hasID != dev || hasText != dev {
+					t.Errorf("dev=%v %s %s: banner id %v, text %v", dev, pc.name, lang, hasID, hasText)
+				}
+			}
+		}
+	}
+}
+
+func TestRedirects(t *testing.T) {
+	srv := newServer(t, Options{})
+	tests := []struct {
+		name     string
+		path     string
+		cookies  []*http.Cookie
+		status   int
+		location string
+	}{
+		{"me signed out", "/me", nil, http.StatusSeeOther, "/login?next=/me"},
+		{"me signed out in English", "/me?lang=en", nil, http.StatusSeeOther, "/login?next=/me"},
+		{"me bad session", "/me", []*http.Cookie{{Name: "sess", Value: "x"}}, http.StatusSeeOther, "/login?next=/me"},
+		{"me signed in", "/me", signedIn, http.StatusOK, ""},
+		{"home signed out", "/", nil, http.StatusSeeOther, "/login"},
+		{"home signed in", "/", signedIn, http.StatusSeeOther, "/me"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, _ := get(t, srv, request{path: tt.path, cookies: tt.cookies})
+			if res.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", res.StatusCode, tt.status)
+			}
+			if got := res.Header.Get("Location"); got != tt.location {
+				t.Errorf("Location %q, want %q", got, tt.location)
+			}
+		})
+	}
+
+	// Without a Me func nobody is ever signed in.
+	p, err := New(Options{Catalog: catalog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	p.Me(w, httptest.NewRequest(http.MethodGet, "/me", nil))
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?next=/me" {
+		t.Errorf("nil Me: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	// Home mounted on a catch-all pattern still answers 404 for other paths.
+	w = httptest.NewRecorder()
+	p.Home(w, httptest.NewRequest(http.MethodGet, "/nope", nil))
+	if w.Code != http.StatusNotFound {
+		t.Errorf("Home on /nope: %d, want 404", w.Code)
+	}
+}
+
+func TestLangQuerySetsCookie(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		srv := newServer(t, Options{SecureCookies: secure})
+		tests := []struct {
+			path string
+			want string // cookie value; "" means no cookie
+		}{
+			{"/login?lang=en", "en"},
+			{"/register?lang=zh-CN", "zh-CN"},
+			{"/me?lang=en", "en"}, // also when the answer is a redirect
+			{"/nope?lang=en", "en"},
+			{"/login", ""},
+			{"/login?lang=fr", ""},
+			{"/login?lang=%3Cscript%3E", ""},
+		}
+		for _, tt := range tests {
+			res, _ := get(t, srv, request{path: tt.path})
+			var c *http.Cookie
+			for _, rc := range res.Cookies() {
+				if rc.Name == i18n.CookieName {
+					c = rc
+				}
+			}
+			if tt.want == "" {
+				if c != nil {
+					t.Errorf("%s: cookie %v set, want none", tt.path, c)
+				}
+				continue
+			}
+			if c == nil {
+				t.Errorf("%s: no %s cookie", tt.path, i18n.CookieName)
+				continue
+			}
+			year := int((365 * 24 * time.Hour).Seconds())
+			if c.Value != tt.want || c.Path != "/" || c.MaxAge != year || c.SameSite != http.SameSiteLaxMode || c.Secure != secure {
+				t.Errorf("%s: cookie %+v, want value %q, Path=/, Max-Age=%d, SameSite=Lax, Secure=%v", tt.path, c, tt.want, year, secure)
+			}
+		}
+	}
+}
+
+func TestLangSwitchLink(t *testing.T) {
+	srv := newServer(t, Options{})
+	tests := []struct {
+		path string
+		want string
+	}{
+		{"/login", `id="lang-switch" class="lang-switch" href="?lang=en" lang="en" hreflang="en"`},
+		{"/login?lang=en", `href="?lang=zh-CN" lang="zh-CN" hreflang="zh-CN"`},
+		{"/login?next=%2Fme%2Fx", `href="?lang=en&amp;next=%2Fme%2Fx"`},
+	}
+	for _, tt := range tests {
+		_, body := get(t, srv, request{path: tt.path})
+		if !strings.Contains(body, tt.want) {
+			t.Errorf("%s: no %s", tt.path, tt.want)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"/me", "/me"},
+		{"/", "/"},
+		{"/cas/login?service=https%3A%2F%2Fexample.gov.cn%2F", "/cas/login?service=https%3A%2F%2Fexample.gov.cn%2F"},
+		{"/a//b", "/a//b"},
+		{"", ""},
+		{"me", ""},
+		{"//evil.example", ""},
+		{"//evil.example/me", ""},
+		{`/\evil.example`, ""},
+		{`/me\..\`, ""},
+		{"/\t/evil.example", ""},
+		{"/\n/evil.example", ""},
+		{"/\r\nLocation: x", ""},
+		{"https://evil.example/", ""},
+		{"http:/evil.example", ""},
+		{"javascript:alert(1)", ""},
+		{" /me", ""},
+		{"/" + strings.Repeat("a", 3000), ""},
+	}
+	for _, tt := range tests {
+		if got := SafeNext(tt.in); got != tt.want {
+			t.Errorf("SafeNext(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestLoginNextIsNeverOpenRedirect checks what the login page gives app.js
+// as the place to go after signing in.
+func TestLoginNextIsNeverOpenRedirect(t *testing.T) {
+	srv := newServer(t, Options{})
+	tests := []struct {
+		next string
+		want string
+	}{
+		{"", "/me"},
+		{"/me", "/me"},
+		{"/cas/login?service=x", "/cas/login?service=x"},
+		{"//evil.example", "/me"},
+		{`/\evil.example`, "/me"},
+		{"https://evil.example", "/me"},
+		{"/\t/evil.example", "/me"},
+		{`"><script>alert(1)</script>`, "/me"},
+	}
+	for _, tt := range tests {
+		path := "/login"
+		if tt.next != "" {
+			path += "?next=" + url.QueryEscape(tt.next)
+		}
+		_, body := get(t, srv, request{path: path})
+		m := regexp.MustCompile(`data-next="([^"]*)"`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("next=%q: no data-next", tt.next)
+		}
+		if got := html.UnescapeString(m[1]); got != tt.want {
+			t.Errorf("next=%q: data-next %q, want %q", tt.next, got, tt.want)
+		}
+	}
+}
+
+func TestMePage(t *testing.T) {
+	cat := catalog(t)
+	levels := []struct {
+		level int
+		key   string
+	}{{0, "page.me.level.0"}, {1, "page.me.level.1"}, {2, "page.me.level.2"}, {3, "page.me.level.3"}, {7, "page.me.level.3"}, {-1, "page.me.level.0"}}
+	for _, lv := range levels {
+		me := &Me{LoginName: "<b>li_si</b>", Phone: "139****0000", RealnameLevel: lv.level}
+		srv := newServer(t, Options{Catalog: cat, Me: func(*http.Request) (*Me, bool) { return me, true }})
+		for _, lang := range i18n.Langs {
+			_, body := get(t, srv, request{path: "/me?lang=" + string(lang)})
+			want := `data-level="` + string(rune('0'+min(max(lv.level, 0), 3))) + `">` + cat.T(lang, lv.key) + `</span>`
+			if !strings.Contains(body, want) {
+				t.Errorf("level %d %s: no %s", lv.level, lang, want)
+			}
+			if !strings.Contains(body, html.EscapeString(cat.T(lang, "page.me.greeting", "name", "<b>li_si</b>"))) {
+				t.Errorf("level %d %s: no escaped greeting", lv.level, lang)
+			}
+			if strings.Contains(body, "<b>li_si") {
+				t.Error("login name is not escaped")
+			}
+			if !strings.Contains(body, `id="me-phone">139****0000<`) {
+				t.Error("masked phone missing")
+			}
+			// Unset details are left out, not shown empty.
+			for _, id := range []string{"me-id-number", "me-real-name", "me-email"} {
+				if strings.Contains(body, `id="`+id+`"`) {
+					t.Errorf("%s shown though not set", id)
+				}
+			}
+		}
+	}
+
+	srv := newServer(t, Options{Catalog: cat})
+	for _, lang := range i18n.Langs {
+		_, body := get(t, srv, request{path: "/me?lang=" + string(lang), cookies: signedIn})
+		for _, s := range []string{testUser.LoginName, testUser.Phone, testUser.IDNumber, testUser.RealName} {
+			if !strings.Contains(body, ">"+s+"<") {
+				t.Errorf("%s: %q not shown", lang, s)
+			}
+		}
+		// Each entry is a visible placeholder: aria-disabled, marked coming
+		// soon, and not a link.
+		tiles := regexp.MustCompile(`(?s)<button type="button" class="tile" id="tile-[a-z]+" aria-disabled="true">.*?</button>`).FindAllString(body, -1)
+		if len(tiles) != 8 {
+			t.Fatalf("%s: %d tiles, want 8", lang, len(tiles))
+		}
+		for _, tl := range tiles {
+			if !strings.Contains(tl, cat.T(lang, "page.site.coming_soon")) || strings.Contains(tl, "<a ") {
+				t.Errorf("%s: tile is not a coming-soon placeholder: %s", lang, tl)
+			}
+		}
+		for _, name := range []string{"cases", "consultations", "messages", "complaints", "favorites", "settings", "enterprise", "authorize"} {
+			if !strings.Contains(body, cat.T(lang, "page.me.tile."+name)) {
+				t.Errorf("%s: tile %s has no title", lang, name)
+			}
+		}
+	}
+}
+
+func TestStatic(t *testing.T) {
+	srv := newServer(t, Options{})
+	_, page := get(t, srv, request{path: "/login"})
+	refs := regexp.MustCompile(`(?:href|src)="(/static/[^"?]+)\?v=([0-9a-f]{16})"`).FindAllStringSubmatch(page, -1)
+	if len(refs) != 3 {
+		t.Fatalf("page links %d static files, want 3 (css, js, icon)", len(refs))
+	}
+	types := map[string]string{
+		"/static/app.css":     "text/css; charset=utf-8",
+		"/static/app.js":      "text/javascript; charset=utf-8",
+		"/static/favicon.svg": "image/svg+xml",
+	}
+	for _, ref := range refs {
+		path, hash := ref[1], html.UnescapeString(ref[2])
+		t.Run(path, func(t *testing.T) {
+			want, ok := types[path]
+			if !ok {
+				t.Fatalf("unexpected static file %s", path)
+			}
+			res, body := get(t, srv, request{path: path + "?v=" + hash})
+			if res.StatusCode != http.StatusOK || len(body) == 0 {
+				t.Fatalf("status %d, %d bytes", res.StatusCode, len(body))
+			}
+			if got := res.Header.Get("Content-Type"); got != want {
+				t.Errorf("Content-Type %q, want %q", got, want)
+			}
+			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options %q", got)
+			}
+			if got := res.Header.Get("Cache-Control"); got != "public, max-age=31536000, immutable" {
+				t.Errorf("versioned Cache-Control %q", got)
+			}
+			etag := res.Header.Get("ETag")
+			if etag == "" {
+				t.Fatal("no ETag")
+			}
+
+			// Without the version (or with an old one): revalidate.
+			res, _ = get(t, srv, request{path: path + "?v=0000000000000000"})
+			if got := res.Header.Get("Cache-Control"); got != "no-cache" {
+				t.Errorf("unversioned Cache-Control %q, want no-cache", got)
+			}
+			res, body = get(t, srv, request{path: path, header: http.Header{"If-None-Match": {etag}}})
+			if res.StatusCode != http.StatusNotModified || body != "" {
+				t.Errorf("If-None-Match: status %d, want 304", res.StatusCode)
+			}
+
+			// Compressed for browsers that take gzip.
+			res, gz := get(t, srv, request{path: path, encoding: "gzip, deflate, br"})
+			if res.Header.Get("Content-Encoding") == "gzip" {
+				zr, err := gzip.NewReader(strings.NewReader(gz))
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain, err := io.ReadAll(zr)
+				if err != nil || string(plain) != body0(t, srv, path) {
+					t.Error("gzip body differs from the plain body")
+				}
+				if res.Header.Get("ETag") == etag {
+					t.Error("gzip variant has the same ETag as the plain one")
+				}
+			} else if path != "/static/favicon.svg" {
+				t.Error("text asset not gzipped")
+			}
+			if res.Header.Get("Vary") != "Accept-Encoding" {
+				t.Error("no Vary: Accept-Encoding")
+			}
+		})
+	}
+
+	for _, path := range []string{"/static/nope.js", "/static/", "/static/templates/layout.html", "/static/static/app.js"} {
+		res, _ := get(t, srv, request{path: path})
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", path, res.StatusCode)
+		}
+	}
+
+	// Mounted behind http.StripPrefix as well.
+	p, err := New(Options{Catalog: catalog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.StripPrefix("/static/", p.Static())
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/static/app.js", nil))
+	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != types["/static/app.js"] {
+		t.Errorf("behind StripPrefix: %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
+	w = httptest.NewRecorder()
+	p.Static().ServeHTTP(w, &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/static/../web.go"}})
+	if w.Code != http.StatusNotFound {
+		t.Errorf("/static/../web.go: %d, want 404", w.Code)
+	}
+	w = httptest.NewRecorder()
+	p.Static().ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/static/app.js", nil))
+	if w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d, want 405", w.Code)
+	}
+}
+
+func body0(t *testing.T, srv *httptest.Server, path string) string {
+	_, b := get(t, srv, request{path: path})
+	return b
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	tests := map[string]bool{
+		"gzip": true, "gzip, deflate, br": true, "br;q=1.0, GZIP;q=0.5": true,
+		"": false, "identity": false, "gzip;q=0": false, "deflate, gzip; q=0.0": false, "x-gzip": false,
+	}
+	for h, want := range tests {
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", h, got, want)
+		}
+	}
+}
+
+func TestNewNeedsCatalog(t *testing.T) {
+	if _, err := New(Options{}); err == nil {
+		t.Error("New without a catalog succeeded")
+	}
+}
+
+// TestWalkKeysFindsMissingMessages checks the start-up check that stops a
+// template using a key the catalog lacks.
+func TestWalkKeysFindsMissingMessages(t *testing.T) {
+	src := `{{define "x"}}{{.T "a.one"}}{{if .X}}{{$.T "a.two" "n" "1"}}{{else}}{{range .Y}}{{$.T "a.three"}}{{end}}{{end}}` +
+		`{{with .Z}}{{template "y" ($.T "a.four")}}{{end}}{{.T .Dynamic}}{{.Other "not.a.key"}}{{end}}`
+	trees, err := parse.Parse("x", src, "{{", "}}", map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	walkKeys(trees["x"].Root, func(k string) { got = append(got, k) })
+	want := []string{"a.one", "a.two", "a.three", "a.four"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("keys %v, want %v", got, want)
+	}
+}
+
+// TestParsePagesRejectsBrokenTemplates covers what New refuses at start-up.
+func TestParsePagesRejectsBrokenTemplates(t *testing.T) {
+	real := func(name string) []byte {
+		b, err := templateFS.ReadFile("templates/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a, err := loadAssets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := catalog(t).Has
+	tests := []struct {
+		name    string
+		login   string
+		wantErr string
+	}{
+		{"real", string(real("login.html")), ""},
+		{"syntax error", `{{define "content"}}{{if .Data}}{{end}`, "parse login"},
+		{"missing key", `{{define "content"}}{{.T "page.login.nope"}}{{end}}`, `"page.login.nope"`},
+		{"missing key in range", `{{define "content"}}{{range .JS}}{{$.T "page.nope"}}{{end}}{{end}}`, `"page.nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{}
+			for _, n := range []string{"layout.html", "partials.html", "icons.html", "register.html", "me.html", "notfound.html"} {
+				fsys["templates/"+n] = &fstest.MapFile{Data: real(n)}
+			}
+			fsys["templates/login.html"] = &fstest.MapFile{Data: []byte(tt.login)}
+			_, err := parsePages(fsys, a, has)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("parsePages: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("parsePages error %v, want one with %q", err, tt.wantErr)
+			}
+		})
+	}
+}
