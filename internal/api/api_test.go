@@ -16,7 +16,7 @@ import (
 
 // browser is one client of the API with its own cookies.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	srv *apptest.Server
 	c   *http.Client
 	// lang, when set, is sent as Accept-Language.
@@ -33,7 +33,7 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -43,7 +43,7 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 // errCode returns error.code of an error answer.
-func (r response) errCode(t *testing.T) string {
+func (r response) errCode(t testing.TB) string {
 	t.Helper()
 	var e struct{ Error struct{ Code string } }
 	if err := json.Unmarshal(r.Body, &e); err != nil {
@@ -152,39 +152,41 @@ func snapshot(t *testing.T, srv *apptest.Server) counts {
 }
 
 func TestRegisterLogoutLoginByEveryIdentifier(t *testing.T) {
-	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-
-	r := b.register(zhang)
-	if r.Status != http.StatusCreated {
-		t.Fatalf("register: %d %s", r.Status, r.Body)
-	}
-	p := r.json(t)
-	if p["login_name"] != "zhang_san" || p["phone"] != "138****5678" || p["id_number"] != "1101**********002X" || p["realname_level"] != 0.0 {
-		t.Errorf("profile after register: %v", p)
-	}
-	if strings.Contains(string(r.Body), "13812345678") || strings.Contains(string(r.Body), "argon2") {
-		t.Errorf("profile leaks personal data or the hash: %s", r.Body)
-	}
-	if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK {
-		t.Fatalf("me after register: %d %s", me.Status, me.Body)
-	}
-	if r := b.do("DELETE", "/api/v1/sessions/current", "", nil); r.Status != http.StatusNoContent {
-		t.Fatalf("logout: %d %s", r.Status, r.Body)
-	}
-	if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusUnauthorized || me.errCode(t) != "not_signed_in" {
-		t.Fatalf("me after logout: %d %s", me.Status, me.Body)
-	}
-	for _, ident := range []string{"13812345678", "+86 138-1234-5678", "zhang_san", "ZHANG_SAN", "11010519491231002x"} {
+	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
+		srv := start(nil)
 		b := newBrowser(t, srv)
-		r := b.login(ident, goodPassword)
+
+		r := b.register(zhang)
 		if r.Status != http.StatusCreated {
-			t.Fatalf("login as %q: %d %s", ident, r.Status, r.Body)
+			t.Fatalf("register: %d %s", r.Status, r.Body)
 		}
-		if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK || me.json(t)["login_name"] != "zhang_san" {
-			t.Fatalf("me after login as %q: %d %s", ident, me.Status, me.Body)
+		p := r.json(t)
+		if p["login_name"] != "zhang_san" || p["phone"] != "138****5678" || p["id_number"] != "1101**********002X" || p["realname_level"] != 0.0 {
+			t.Errorf("profile after register: %v", p)
 		}
-	}
+		if strings.Contains(string(r.Body), "13812345678") || strings.Contains(string(r.Body), "argon2") {
+			t.Errorf("profile leaks personal data or the hash: %s", r.Body)
+		}
+		if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK {
+			t.Fatalf("me after register: %d %s", me.Status, me.Body)
+		}
+		if r := b.do("DELETE", "/api/v1/sessions/current", "", nil); r.Status != http.StatusNoContent {
+			t.Fatalf("logout: %d %s", r.Status, r.Body)
+		}
+		if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusUnauthorized || me.errCode(t) != "not_signed_in" {
+			t.Fatalf("me after logout: %d %s", me.Status, me.Body)
+		}
+		for _, ident := range []string{"13812345678", "+86 138-1234-5678", "zhang_san", "ZHANG_SAN", "11010519491231002x"} {
+			b := newBrowser(t, srv)
+			r := b.login(ident, goodPassword)
+			if r.Status != http.StatusCreated {
+				t.Fatalf("login as %q: %d %s", ident, r.Status, r.Body)
+			}
+			if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK || me.json(t)["login_name"] != "zhang_san" {
+				t.Fatalf("me after login as %q: %d %s", ident, me.Status, me.Body)
+			}
+		}
+	})
 }
 
 func TestSessionCookie(t *testing.T) {
@@ -365,35 +367,37 @@ func TestCaptchaIsSingleUse(t *testing.T) {
 }
 
 func TestSMSCodeExpiredAndReused(t *testing.T) {
-	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-	form := func(code string) map[string]any {
-		return map[string]any{"login_name": "zhang_san", "password": goodPassword, "password_confirm": goodPassword, "phone": zhang.phone, "sms_code": code}
-	}
-	code := b.sendCode(zhang.phone)
-	srv.Clock.Advance(5*time.Minute + time.Second)
-	before := snapshot(t, srv)
-	if r := b.post("/api/v1/users", form(code)); r.Status != http.StatusGone || r.errCode(t) != "sms_code_expired" {
-		t.Fatalf("expired code: %d %s", r.Status, r.Body)
-	}
-	if after := snapshot(t, srv); after != before {
-		t.Fatalf("expired code changed %v → %v", before, after)
-	}
-	srv.Clock.Advance(time.Minute)
-	code = b.sendCode(zhang.phone)
-	if r := b.post("/api/v1/users", form(code)); r.Status != http.StatusCreated {
-		t.Fatalf("register: %d %s", r.Status, r.Body)
-	}
-	other := newBrowser(t, srv)
-	f := form(code)
-	f["login_name"] = "li_si_2026"
-	before = snapshot(t, srv)
-	if r := other.post("/api/v1/users", f); r.Status != http.StatusGone {
-		t.Fatalf("reused code: %d %s", r.Status, r.Body)
-	}
-	if after := snapshot(t, srv); after != before {
-		t.Fatalf("reused code changed %v → %v", before, after)
-	}
+	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
+		srv := start(nil)
+		b := newBrowser(t, srv)
+		form := func(code string) map[string]any {
+			return map[string]any{"login_name": "zhang_san", "password": goodPassword, "password_confirm": goodPassword, "phone": zhang.phone, "sms_code": code}
+		}
+		code := b.sendCode(zhang.phone)
+		srv.Clock.Advance(5*time.Minute + time.Second)
+		before := snapshot(t, srv)
+		if r := b.post("/api/v1/users", form(code)); r.Status != http.StatusGone || r.errCode(t) != "sms_code_expired" {
+			t.Fatalf("expired code: %d %s", r.Status, r.Body)
+		}
+		if after := snapshot(t, srv); after != before {
+			t.Fatalf("expired code changed %v → %v", before, after)
+		}
+		srv.Clock.Advance(time.Minute)
+		code = b.sendCode(zhang.phone)
+		if r := b.post("/api/v1/users", form(code)); r.Status != http.StatusCreated {
+			t.Fatalf("register: %d %s", r.Status, r.Body)
+		}
+		other := newBrowser(t, srv)
+		f := form(code)
+		f["login_name"] = "li_si_2026"
+		before = snapshot(t, srv)
+		if r := other.post("/api/v1/users", f); r.Status != http.StatusGone {
+			t.Fatalf("reused code: %d %s", r.Status, r.Body)
+		}
+		if after := snapshot(t, srv); after != before {
+			t.Fatalf("reused code changed %v → %v", before, after)
+		}
+	})
 }
 
 func TestSMSLimitsAnswerWithTheWait(t *testing.T) {
@@ -419,109 +423,119 @@ func TestSMSLimitsAnswerWithTheWait(t *testing.T) {
 }
 
 func TestDuplicates(t *testing.T) {
-	srv := apptest.Start(t, nil)
-	newBrowser(t, srv).register(zhang)
-	tests := []struct {
-		name   string
-		p      person
-		code   string
-		fields string
-	}{
-		{"login name, any case", person{login: "Zhang_San", phone: "13900000001"}, "login_name_taken", "login_name"},
-		{"phone", person{login: "li_si_2026", phone: zhang.phone}, "phone_registered", "phone"},
-		{"ID number, without saying whose", person{login: "wang_wu_2026", phone: "13900000002", name: "王五", id: zhang.id}, "registration_conflict", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := snapshot(t, srv)
-			srv.Clock.Advance(2 * time.Minute) // past the per-phone minute limit
-			r := newBrowser(t, srv).register(tt.p)
-			if r.Status != http.StatusConflict || r.errCode(t) != tt.code {
-				t.Fatalf("got %d %s, want 409 %s", r.Status, r.Body, tt.code)
-			}
-			if strings.Contains(string(r.Body), "zhang") || strings.Contains(string(r.Body), "138") {
-				t.Errorf("answer names the other account: %s", r.Body)
-			}
-			if tt.fields != "" {
-				if _, ok := r.json(t)["error"].(map[string]any)["fields"].(map[string]any)[tt.fields]; !ok {
-					t.Errorf("field %s not marked: %s", tt.fields, r.Body)
+	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
+		srv := start(nil)
+		newBrowser(t, srv).register(zhang)
+		tests := []struct {
+			name   string
+			p      person
+			code   string
+			fields string
+		}{
+			{"login name, any case", person{login: "Zhang_San", phone: "13900000001"}, "login_name_taken", "login_name"},
+			{"phone", person{login: "li_si_2026", phone: zhang.phone}, "phone_registered", "phone"},
+			{"ID number, without saying whose", person{login: "wang_wu_2026", phone: "13900000002", name: "王五", id: zhang.id}, "registration_conflict", ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				before := snapshot(t, srv)
+				srv.Clock.Advance(2 * time.Minute) // past the per-phone minute limit
+				r := newBrowser(t, srv).register(tt.p)
+				if r.Status != http.StatusConflict || r.errCode(t) != tt.code {
+					t.Fatalf("got %d %s, want 409 %s", r.Status, r.Body, tt.code)
 				}
-			}
-			if after := snapshot(t, srv); after != before {
-				t.Errorf("duplicate changed %v → %v", before, after)
-			}
-		})
-	}
+				if strings.Contains(string(r.Body), "zhang") || strings.Contains(string(r.Body), "138") {
+					t.Errorf("answer names the other account: %s", r.Body)
+				}
+				if tt.fields != "" {
+					if _, ok := r.json(t)["error"].(map[string]any)["fields"].(map[string]any)[tt.fields]; !ok {
+						t.Errorf("field %s not marked: %s", tt.fields, r.Body)
+					}
+				}
+				if after := snapshot(t, srv); after != before {
+					t.Errorf("duplicate changed %v → %v", before, after)
+				}
+			})
+		}
+	})
 }
 
 func TestBadInputChangesNothing(t *testing.T) {
-	srv := apptest.Start(t, nil)
-	newBrowser(t, srv).register(zhang)
-	b := newBrowser(t, srv)
-	huge := `{"login_name":"` + strings.Repeat("a", 1<<20) + `"}`
-	injections := []string{
-		"' OR '1'='1", "admin'--", "1; DROP TABLE users;--", `" OR ""="`, "zhang_san' /*",
-		"13812345678' OR 1=1--", "<script>alert(1)</script>", "\x00", "ﾟ", "1' UNION SELECT password_hash FROM users--",
-	}
-	type tc struct {
-		name, path, ctype, body string
-		status                  int
-		code                    string
-	}
-	tests := []tc{
-		{"malformed json", "/api/v1/users", "application/json", `{"login_name": "x",`, 400, "malformed_json"},
-		{"not an object", "/api/v1/sessions", "application/json", `[1,2,3]`, 400, "malformed_json"},
-		{"trailing data", "/api/v1/sessions", "application/json", `{"identifier":"a"} {"x":1}`, 400, "malformed_json"},
-		{"empty body", "/api/v1/users", "application/json", ``, 400, "body_required"},
-		{"oversize body", "/api/v1/users", "application/json", huge, 413, "body_too_large"},
-		{"wrong type", "/api/v1/users", "application/json", `{"login_name": 123}`, 400, "wrong_type"},
-		{"wrong nested type", "/api/v1/sessions", "application/json", `{"password": {"a":1}}`, 400, "wrong_type"},
-		{"unknown field", "/api/v1/users", "application/json", `{"login_name":"zhang_si","is_admin":true}`, 400, "unknown_field"},
-		{"form post", "/api/v1/sessions", "application/x-www-form-urlencoded", `identifier=zhang_san`, 400, "content_type_json"},
-		{"no content type", "/api/v1/users", "", `{}`, 400, "content_type_json"},
-		{"missing fields", "/api/v1/users", "application/json", `{}`, 400, "invalid_fields"},
-		{"purpose", "/api/v1/sms-codes", "application/json", `{"phone":"13812345678","purpose":"reset_everything","captcha_id":"x","captcha_answer":"1"}`, 400, "purpose_invalid"},
-		{"bad phone for a code", "/api/v1/sms-codes", "application/json", `{"phone":"12345","purpose":"register","captcha_id":"x","captcha_answer":"1"}`, 400, "invalid_fields"},
-		{"unknown captcha", "/api/v1/sessions", "application/json", `{"identifier":"zhang_san","password":"x","captcha_id":"nope","captcha_answer":"123456"}`, 410, "captcha_expired"},
-		{"unknown api path", "/api/v1/admin/users", "application/json", `{}`, 404, "not_found"},
-	}
-	for _, s := range injections {
-		q, _ := json.Marshal(s)
-		v := string(q)
-		tests = append(tests,
-			tc{"injection in register: " + s, "/api/v1/users", "application/json",
-				`{"login_name":` + v + `,"password":` + v + `,"password_confirm":` + v + `,"phone":` + v + `,"sms_code":` + v + `,"real_name":` + v + `,"id_number":` + v + `}`, 400, "invalid_fields"},
-			tc{"injection in login: " + s, "/api/v1/sessions", "application/json",
-				`{"identifier":` + v + `,"password":` + v + `,"captcha_id":` + v + `,"captcha_answer":` + v + `}`, 410, "captcha_expired"},
-			tc{"injection in sms: " + s, "/api/v1/sms-codes", "application/json",
-				`{"phone":` + v + `,"purpose":"register","captcha_id":` + v + `,"captcha_answer":` + v + `}`, 400, "invalid_fields"},
-		)
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := snapshot(t, srv)
-			sent := srv.OutboxLen(t)
-			r := b.do("POST", tt.path, tt.ctype, strings.NewReader(tt.body))
-			if r.Status != tt.status || r.errCode(t) != tt.code {
-				t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, tt.status, tt.code)
+	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
+		srv := start(nil)
+		newBrowser(t, srv).register(zhang)
+		b := newBrowser(t, srv)
+		huge := `{"login_name":"` + strings.Repeat("a", 1<<20) + `"}`
+		injections := []string{
+			"' OR '1'='1", "admin'--", "1; DROP TABLE users;--", `" OR ""="`, "zhang_san' /*",
+			"13812345678' OR 1=1--", "<script>alert(1)</script>", "\x00", "ﾟ", "1' UNION SELECT password_hash FROM users--",
+		}
+		type tc struct {
+			name, path, ctype, body string
+			status                  int
+			code                    string
+		}
+		tests := []tc{
+			{"malformed json", "/api/v1/users", "application/json", `{"login_name": "x",`, 400, "malformed_json"},
+			{"not an object", "/api/v1/sessions", "application/json", `[1,2,3]`, 400, "malformed_json"},
+			{"trailing data", "/api/v1/sessions", "application/json", `{"identifier":"a"} {"x":1}`, 400, "malformed_json"},
+			{"empty body", "/api/v1/users", "application/json", ``, 400, "body_required"},
+			{"oversize body", "/api/v1/users", "application/json", huge, 413, "body_too_large"},
+			{"wrong type", "/api/v1/users", "application/json", `{"login_name": 123}`, 400, "wrong_type"},
+			{"wrong nested type", "/api/v1/sessions", "application/json", `{"password": {"a":1}}`, 400, "wrong_type"},
+			{"unknown field", "/api/v1/users", "application/json", `{"login_name":"zhang_si","is_admin":true}`, 400, "unknown_field"},
+			{"form post", "/api/v1/sessions", "application/x-www-form-urlencoded", `identifier=zhang_san`, 400, "content_type_json"},
+			{"no content type", "/api/v1/users", "", `{}`, 400, "content_type_json"},
+			{"missing fields", "/api/v1/users", "application/json", `{}`, 400, "invalid_fields"},
+			{"purpose", "/api/v1/sms-codes", "application/json", `{"phone":"13812345678","purpose":"reset_everything","captcha_id":"x","captcha_answer":"1"}`, 400, "purpose_invalid"},
+			{"bad phone for a code", "/api/v1/sms-codes", "application/json", `{"phone":"12345","purpose":"register","captcha_id":"x","captcha_answer":"1"}`, 400, "invalid_fields"},
+			{"unknown captcha", "/api/v1/sessions", "application/json", `{"identifier":"zhang_san","password":"x","captcha_id":"nope","captcha_answer":"123456"}`, 410, "captcha_expired"},
+			{"unknown api path", "/api/v1/admin/users", "application/json", `{}`, 404, "not_found"},
+			{"huge field", "/api/v1/sessions", "application/json", `{"identifier":"` + strings.Repeat("x", 5000) + `"}`, 400, "invalid_fields"},
+			{"escaped NUL", "/api/v1/sessions", "application/json", `{"identifier":"zhang\u0000san"}`, 400, "invalid_fields"},
+		}
+		for _, s := range injections {
+			q, _ := json.Marshal(s)
+			v := string(q)
+			loginStatus, loginCode := 410, "captcha_expired" // the captcha is checked first
+			if strings.ContainsRune(s, 0) {
+				loginStatus, loginCode = 400, "invalid_fields" // control characters never reach a flow
 			}
-			if msg := r.json(t)["error"].(map[string]any)["message"]; msg == "" || msg == nil {
-				t.Errorf("no message: %s", r.Body)
-			}
-			if after := snapshot(t, srv); after != before {
-				t.Errorf("bad request changed %v → %v", before, after)
-			}
-			if srv.OutboxLen(t) != sent {
-				t.Errorf("bad request sent an SMS")
-			}
-			if r.Status < 500 && bytes.Contains(r.Body, []byte("sql")) {
-				t.Errorf("answer mentions SQL: %s", r.Body)
-			}
-		})
-	}
-	if r := newBrowser(t, srv).login("zhang_san", goodPassword); r.Status != http.StatusCreated {
-		t.Fatalf("the account no longer works after the bad requests: %d %s", r.Status, r.Body)
-	}
+			tests = append(tests,
+				tc{"injection in register: " + s, "/api/v1/users", "application/json",
+					`{"login_name":` + v + `,"password":` + v + `,"password_confirm":` + v + `,"phone":` + v + `,"sms_code":` + v + `,"real_name":` + v + `,"id_number":` + v + `}`, 400, "invalid_fields"},
+				tc{"injection in login: " + s, "/api/v1/sessions", "application/json",
+					`{"identifier":` + v + `,"password":` + v + `,"captcha_id":` + v + `,"captcha_answer":` + v + `}`, loginStatus, loginCode},
+				tc{"injection in sms: " + s, "/api/v1/sms-codes", "application/json",
+					`{"phone":` + v + `,"purpose":"register","captcha_id":` + v + `,"captcha_answer":` + v + `}`, 400, "invalid_fields"},
+			)
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				before := snapshot(t, srv)
+				sent := srv.OutboxLen(t)
+				r := b.do("POST", tt.path, tt.ctype, strings.NewReader(tt.body))
+				if r.Status != tt.status || r.errCode(t) != tt.code {
+					t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, tt.status, tt.code)
+				}
+				if msg := r.json(t)["error"].(map[string]any)["message"]; msg == "" || msg == nil {
+					t.Errorf("no message: %s", r.Body)
+				}
+				if after := snapshot(t, srv); after != before {
+					t.Errorf("bad request changed %v → %v", before, after)
+				}
+				if srv.OutboxLen(t) != sent {
+					t.Errorf("bad request sent an SMS")
+				}
+				if r.Status < 500 && bytes.Contains(r.Body, []byte("sql")) {
+					t.Errorf("answer mentions SQL: %s", r.Body)
+				}
+			})
+		}
+		if r := newBrowser(t, srv).login("zhang_san", goodPassword); r.Status != http.StatusCreated {
+			t.Fatalf("the account no longer works after the bad requests: %d %s", r.Status, r.Body)
+		}
+	})
 }
 
 func TestFieldErrorsAllAtOnceInTheRequestLanguage(t *testing.T) {
@@ -575,8 +589,10 @@ func TestCaptchaMedia(t *testing.T) {
 	if audio.Status != 200 || !bytes.HasPrefix(audio.Body, []byte("RIFF")) {
 		t.Fatalf("audio: %d", audio.Status)
 	}
-	if r := b.do("GET", "/api/v1/captchas/nope/image", "", nil); r.Status != 404 {
-		t.Fatalf("unknown captcha image: %d", r.Status)
+	for _, id := range []string{"nope", "%00", strings.Repeat("A", 27), "..%2F..%2Fetc"} {
+		if r := b.do("GET", "/api/v1/captchas/"+id+"/image", "", nil); r.Status != 404 {
+			t.Errorf("captcha image %q: %d %s", id, r.Status, r.Body)
+		}
 	}
 }
 
@@ -604,6 +620,54 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		method, path, _ := strings.Cut(route, " ")
 		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
 			t.Errorf("%s is not in /api/openapi.json", route)
+		}
+	}
+}
+
+func TestSecurityEventsAreAuditedAndSecretsNeverLogged(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	code := b.sendCode(zhang.phone)
+	body := map[string]any{"login_name": zhang.login, "password": goodPassword, "password_confirm": goodPassword, "phone": zhang.phone, "sms_code": code, "real_name": zhang.name, "id_number": zhang.id}
+	if r := b.post("/api/v1/users", body); r.Status != http.StatusCreated {
+		t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
+	b.do("DELETE", "/api/v1/sessions/current", "", nil)
+	for i := 0; i < 5; i++ {
+		b.login(zhang.id, "Wrong#Password1")
+	}
+	srv.Clock.Advance(16 * time.Minute)
+	if r := b.login(zhang.phone, goodPassword); r.Status != http.StatusCreated {
+		t.Fatalf("login: %d %s", r.Status, r.Body)
+	}
+
+	events, err := srv.App.Store.ListAudit(context.Background(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range events {
+		actions = append(actions, e.Action+":"+e.Result)
+		row := strings.Join([]string{e.Actor, e.Subject, e.Detail, e.IP, e.UserAgent}, " ")
+		for _, secret := range []string{zhang.phone, zhang.id, zhang.name, goodPassword, code} {
+			if strings.Contains(row, secret) {
+				t.Errorf("audit event %d holds %q unmasked: %s", e.Seq, secret, row)
+			}
+		}
+	}
+	want := []string{"sms.sent:ok", "user.register:ok", "session.logout:ok",
+		"session.login_failed:failed", "session.login_failed:failed", "session.login_failed:failed", "session.login_failed:failed", "session.login_failed:failed",
+		"account.locked:ok", "session.login:ok"}
+	if strings.Join(actions, " ") != strings.Join(want, " ") {
+		t.Errorf("audit trail:\n got %v\nwant %v", actions, want)
+	}
+	logs := srv.Logs.String()
+	if !strings.Contains(logs, "/api/v1/sessions") {
+		t.Fatalf("the access log is missing: %q", logs)
+	}
+	for _, secret := range []string{zhang.phone, zhang.id, zhang.name, goodPassword, code, "Wrong#Password1"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log holds %q", secret)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -134,6 +135,9 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		return decodeProblem(err)
 	}
+	if err := checkStrings(dst); err != nil {
+		return err
+	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -171,4 +175,33 @@ func decodeProblem(err error) error {
 		return problem.Field(field, "unknown_field")
 	}
 	return problem.New(problem.Invalid, "malformed_json")
+}
+
+// maxFieldBytes bounds every string field: no field of the API needs more,
+// and a bound keeps oversize values away from hashing and the store.
+const maxFieldBytes = 4096
+
+// checkStrings refuses string fields that no person types: NUL and other
+// control characters (PostgreSQL cannot even store NUL) and huge values. dst
+// is a pointer to a struct of string fields with json tags.
+func checkStrings(dst any) error {
+	v := reflect.ValueOf(dst).Elem()
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	f := problem.FieldSet{}
+	for i := 0; i < v.NumField(); i++ {
+		if v.Field(i).Kind() != reflect.String {
+			continue
+		}
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		s := v.Field(i).String()
+		switch {
+		case len(s) > maxFieldBytes:
+			f.Add(name, problem.Field(name, "field_too_long"))
+		case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }):
+			f.Add(name, problem.Field(name, "invalid_characters"))
+		}
+	}
+	return f.Err()
 }

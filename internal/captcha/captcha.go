@@ -27,9 +27,19 @@ const (
 	DefaultHeight = dcaptcha.StdHeight // 80
 )
 
-// maxIDLen bounds the ids looked up in the store: ids made by Create are 27
-// characters, and anything much longer is not worth a query.
-const maxIDLen = 64
+// validID reports whether id could have been made by Create (27 base64url
+// characters), so that anything else is answered without a query.
+func validID(id string) bool {
+	if len(id) != 27 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // Options configure a Service; zero fields take the defaults above.
 type Options struct {
@@ -147,7 +157,7 @@ func (s *Service) Verify(ctx context.Context, id, answer string) error {
 	if id == "" || answer == "" {
 		return problem.Field("captcha_answer", "captcha_required")
 	}
-	if len(id) > maxIDLen {
+	if !validID(id) {
 		return errExpired()
 	}
 	c, err := s.ch.TakeChallenge(ctx, store.ChallengeCaptcha, id)
@@ -168,7 +178,7 @@ func (s *Service) Verify(ctx context.Context, id, answer string) error {
 
 // digits returns the answer of a live captcha, or a NotFound problem.
 func (s *Service) digits(ctx context.Context, id string) ([]byte, error) {
-	if id == "" || len(id) > maxIDLen {
+	if !validID(id) {
 		return nil, errNotFound()
 	}
 	c, err := s.ch.GetChallenge(ctx, store.ChallengeCaptcha, id)

@@ -7,8 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -19,6 +17,7 @@ import (
 
 	"unid/internal/app"
 	"unid/internal/config"
+	"unid/internal/store/postgres/pgtest"
 )
 
 // Clock is a settable clock shared by every part of the server.
@@ -46,6 +45,26 @@ type Server struct {
 	URL   string
 	App   *app.App
 	Clock *Clock
+	Logs  *Logs // everything the server logged, at debug level
+}
+
+// Logs collects log output.
+type Logs struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns everything logged so far.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // Start runs unid for the test. edit may change the configuration first.
@@ -60,10 +79,12 @@ func Start(t testing.TB, edit func(*config.Config)) *Server {
 		edit(&cfg)
 	}
 	clock := &Clock{now: time.Now().UTC().Truncate(time.Millisecond)}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &Logs{}
+	var w io.Writer = logs
 	if testing.Verbose() {
-		logger = app.NewLogger(testWriter{t}, "debug", "text")
+		w = io.MultiWriter(logs, testWriter{t})
 	}
+	logger := app.NewLogger(w, "debug", "text")
 	a, err := app.New(context.Background(), cfg, logger, clock.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +94,7 @@ func Start(t testing.TB, edit func(*config.Config)) *Server {
 		srv.Close()
 		a.Close()
 	})
-	return &Server{URL: srv.URL, App: a, Clock: clock}
+	return &Server{URL: srv.URL, App: a, Clock: clock, Logs: logs}
 }
 
 type testWriter struct{ t testing.TB }
@@ -141,14 +162,32 @@ func (s *Server) getJSON(t testing.TB, path string, v any) {
 	}
 }
 
-// FreeAddr returns a loopback address nobody listens on.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// Backend is a database unid can run on in tests.
+type Backend struct {
+	Name string
+	// Use points the configuration at a fresh database of this backend.
+	Use func(t testing.TB, c *config.Config)
+}
+
+// Backends are SQLite (a fresh file) and PostgreSQL (a fresh database on
+// UNID_TEST_POSTGRES_URL; skipped without it unless UNID_REQUIRE_ALL=1).
+var Backends = []Backend{
+	{Name: "sqlite", Use: func(testing.TB, *config.Config) {}},
+	{Name: "postgres", Use: func(t testing.TB, c *config.Config) { c.DatabaseURL = pgtest.NewDatabase(t) }},
+}
+
+// ForEachBackend runs f as a subtest on every backend.
+func ForEachBackend(t *testing.T, f func(t *testing.T, start func(edit func(*config.Config)) *Server)) {
+	for _, be := range Backends {
+		t.Run(be.Name, func(t *testing.T) {
+			f(t, func(edit func(*config.Config)) *Server {
+				return Start(t, func(c *config.Config) {
+					be.Use(t, c)
+					if edit != nil {
+						edit(c)
+					}
+				})
+			})
+		})
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }

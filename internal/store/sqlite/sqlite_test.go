@@ -54,3 +54,14 @@ func TestAuditIsAppendOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestMigrateRefusesNewerDatabase(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if _, err := s.WriteDB().ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES (9999)`); err != nil {
+		t.Fatalf("insert version: %v", err)
+	}
+	if _, _, err := s.Migrate(ctx); err == nil {
+		t.Error("Migrate of a database newer than the program: no error")
+	}
+}
