@@ -671,3 +671,33 @@ func TestSecurityEventsAreAuditedAndSecretsNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+func TestPasswordRehashedWhenParametersChange(t *testing.T) {
+	dir := t.TempDir()
+	old := apptest.Start(t, func(c *config.Config) { c.DataDir, c.KeyFile, c.Argon2Time = dir, dir+"/unid.key", 3 })
+	newBrowser(t, old).register(zhang)
+	hash := func(srv *apptest.Server) string {
+		u, err := srv.App.Store.GetUserByLoginName(context.Background(), "zhang_san")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.PasswordHash
+	}
+	if h := hash(old); !strings.Contains(h, "t=3,") {
+		t.Fatalf("hash made with t=3 reads %s", h)
+	}
+	// The operator lowers the time cost and raises memory; the next login
+	// stores a hash with the new parameters.
+	cur := apptest.Start(t, func(c *config.Config) {
+		c.DataDir, c.KeyFile, c.Argon2Time, c.Argon2Memory = dir, dir+"/unid.key", 2, 20480
+	})
+	if r := newBrowser(t, cur).login("zhang_san", goodPassword); r.Status != http.StatusCreated {
+		t.Fatalf("login: %d %s", r.Status, r.Body)
+	}
+	if h := hash(cur); !strings.Contains(h, "m=20480,t=2,") {
+		t.Fatalf("hash not upgraded on login: %s", h)
+	}
+	if r := newBrowser(t, cur).login("zhang_san", goodPassword); r.Status != http.StatusCreated {
+		t.Fatalf("login with the upgraded hash: %d %s", r.Status, r.Body)
+	}
+}

@@ -1,0 +1,84 @@
+package session_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"unid/internal/session"
+	"unid/internal/store/sqlite"
+)
+
+func TestCookie(t *testing.T) {
+	tests := []struct {
+		name   string
+		secure bool
+		want   []string
+		reject []string
+	}{
+		{"plain HTTP in development", false, []string{"unid_session=", "HttpOnly", "SameSite=Lax", "Path=/"}, []string{"Secure", "__Host-"}},
+		{"behind HTTPS", true, []string{"__Host-unid_session=", "HttpOnly", "SameSite=Lax", "Path=/", "Secure"}, []string{"Domain="}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := sqlite.Open(ctx, t.TempDir()+"/unid.db")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if _, _, err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+			m := session.New(st, func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour, Secure: tt.secure})
+			w := httptest.NewRecorder()
+			// The session's user must exist: sessions reference users.
+			if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
+				t.Fatal(err)
+			}
+			s, err := m.Start(ctx, w, "u1", "127.0.0.1", "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cookie := w.Header().Get("Set-Cookie")
+			for _, want := range tt.want {
+				if !strings.Contains(cookie, want) {
+					t.Errorf("cookie %q lacks %q", cookie, want)
+				}
+			}
+			for _, bad := range tt.reject {
+				if strings.Contains(cookie, bad) {
+					t.Errorf("cookie %q has %q", cookie, bad)
+				}
+			}
+			// The store keeps the hash, never the token.
+			token := strings.SplitN(strings.SplitN(cookie, "=", 2)[1], ";", 2)[0]
+			if strings.Contains(string(s.TokenHash), token) || len(s.TokenHash) != 32 {
+				t.Errorf("stored token hash looks wrong")
+			}
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Cookie", m.CookieName()+"="+token)
+			if got, ok, err := m.Current(ctx, r); err != nil || !ok || got.UserID != "u1" {
+				t.Fatalf("Current = %v %v %v", got, ok, err)
+			}
+			r.Header.Set("Cookie", m.CookieName()+"="+token[:len(token)-1]+"A")
+			if _, ok, _ := m.Current(ctx, r); ok {
+				t.Fatal("a forged token was accepted")
+			}
+			w = httptest.NewRecorder()
+			r.Header.Set("Cookie", m.CookieName()+"="+token)
+			if err := m.End(ctx, w, r); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok, _ := m.Current(ctx, r); ok {
+				t.Fatal("the session outlived End")
+			}
+			if c := w.Result().Cookies(); len(c) != 1 || c[0].MaxAge >= 0 {
+				t.Fatalf("End did not clear the cookie: %v", w.Header())
+			}
+		})
+	}
+}
