@@ -58,9 +58,17 @@ func OpenStore(ctx context.Context, cfg config.Config) (interface {
 		if !cfg.Postgres() {
 			return nil, fmt.Errorf("app: --database-url must start with postgres:// or postgresql://")
 		}
-		return postgres.Open(ctx, cfg.DatabaseURL)
+		s, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return s, nil
 	}
-	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "unid.db"))
+	s, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "unid.db"))
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // LoadKeys reads the personal-data key file. In dev mode a missing file is
