@@ -46,6 +46,7 @@ Usage:
   unid serve [flags]     run the server (try: unid serve --dev)
   unid migrate [flags]   bring the database schema up to date and exit
   unid keys init [flags] create the personal-data key file (production)
+  unid client …          register service systems (create, list, show, rotate-secret, delete)
   unid version           print the version
   unid config            print every setting as a Markdown table
 
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
+	case "client":
+		return clientCmd(ctx, rest, getenv, stdout, stderr)
 	case "config":
 		printConfigTable(stdout)
 		return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -145,4 +146,51 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestClientCommands(t *testing.T) {
+	dir := t.TempDir()
+	noenv := func(string) string { return "" }
+	ctx := context.Background()
+	var out bytes.Buffer
+	// The key file comes from a first dev run (or keys init).
+	if err := run(ctx, []string{"keys", "init", "--key-file", dir + "/unid.key"}, noenv, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	unid := func(args ...string) (string, error) {
+		var stdout, stderr bytes.Buffer
+		err := run(ctx, append(args[:2:2], append([]string{"--data", dir}, args[2:]...)...), noenv, &stdout, &stderr)
+		return stdout.String(), err
+	}
+	got, err := unid("client", "create", "--id", "hall", "--name", "网上办事大厅", "--type", "oidc_confidential",
+		"--redirect-uri", "https://hall.example.gov.cn/cb", "--scope", "profile", "--scope", "phone", "--first-party")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		ID     string
+		Secret string `json:"client_secret"`
+		Scopes []string
+	}
+	if err := json.Unmarshal([]byte(got), &created); err != nil || len(created.Secret) < 43 {
+		t.Fatalf("create printed %s (%v)", got, err)
+	}
+	if got, err := unid("client", "show", "hall"); err != nil || strings.Contains(got, "secret") || !strings.Contains(got, `"first_party": true`) {
+		t.Fatalf("show: %s %v", got, err)
+	}
+	if got, err := unid("client", "list"); err != nil || !strings.Contains(got, `"id": "hall"`) {
+		t.Fatalf("list: %s %v", got, err)
+	}
+	if _, err := unid("client", "create", "--name", "x", "--type", "oidc_confidential", "--redirect-uri", "http://evil.example/cb"); err == nil || !strings.Contains(err.Error(), "redirect_uri_https") {
+		t.Fatalf("plain http accepted: %v", err)
+	}
+	if got, err := unid("client", "rotate-secret", "hall"); err != nil || strings.Contains(got, created.Secret) {
+		t.Fatalf("rotate: %s %v", got, err)
+	}
+	if _, err := unid("client", "delete", "hall"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unid("client", "show", "hall"); err == nil || !strings.Contains(err.Error(), "client_not_found") {
+		t.Fatalf("show after delete: %v", err)
+	}
 }

@@ -225,14 +225,10 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 	a.signIn(w, r, u, c, http.StatusCreated)
 }
 
-// signIn replaces any session the browser had (no session fixation) with a
-// new one for u and answers u's profile.
+// signIn gives the browser a new session for u (see session.Manager.SignIn)
+// and answers u's profile.
 func (a *API) signIn(w http.ResponseWriter, r *http.Request, u store.User, c flow.Client, status int) {
-	if err := a.Sessions.End(r.Context(), w, r); err != nil {
-		a.Fail(w, r, problem.Wrap(err))
-		return
-	}
-	if _, err := a.Sessions.Start(r.Context(), w, u.ID, c.IP, c.UserAgent); err != nil {
+	if _, err := a.Sessions.SignIn(r.Context(), w, r, u.ID, c.IP, c.UserAgent); err != nil {
 		a.Fail(w, r, problem.Wrap(err))
 		return
 	}

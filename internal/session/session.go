@@ -28,17 +28,33 @@ type Options struct {
 // touchEvery limits how often activity is written.
 const touchEvery = time.Minute
 
+// Store is what sessions are kept in.
+type Store interface {
+	store.Sessions
+	store.SessionClients
+}
+
+// Hook is told about a session that was ended by logout, after its record is
+// gone: single sign-on protocols use it to sign the user out of every
+// client the session signed in to.
+type Hook func(ctx context.Context, s store.Session)
+
 // Manager creates, finds and ends sessions.
 type Manager struct {
-	store store.Sessions
+	store Store
 	now   func() time.Time
 	opt   Options
+	hooks []Hook
 }
 
 // New returns a Manager.
-func New(s store.Sessions, now func() time.Time, o Options) *Manager {
+func New(s Store, now func() time.Time, o Options) *Manager {
 	return &Manager{store: s, now: now, opt: o}
 }
+
+// OnEnd registers h to run whenever End ends a session. Register hooks
+// while wiring, before serving requests.
+func (m *Manager) OnEnd(h Hook) { m.hooks = append(m.hooks, h) }
 
 // CookieName is __Host-unid_session under HTTPS, unid_session otherwise.
 func (m *Manager) CookieName() string {
@@ -48,18 +64,37 @@ func (m *Manager) CookieName() string {
 	return "unid_session"
 }
 
-// Start creates a session for userID and sets its cookie on w.
-func (m *Manager) Start(ctx context.Context, w http.ResponseWriter, userID, ip, userAgent string) (store.Session, error) {
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+// SignIn gives the browser of r a new session for userID, who has just
+// presented credentials. The cookie token is always new (no session
+// fixation). When the browser was already signed in as the same user — a
+// re-authentication for a client that asked for a fresh login — the new
+// session keeps the old one's SID and absolute expiry, so the clients it
+// signed in to stay signed in; a session of another user is ended first.
+func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, userID, ip, userAgent string) (store.Session, error) {
+	old, ok, err := m.Current(ctx, r)
+	if err != nil {
 		return store.Session{}, err
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	now := m.now().UTC().Truncate(time.Millisecond)
 	s := store.Session{
-		TokenHash: hash(token), UserID: userID, CreatedAt: now, LastSeenAt: now,
+		SID: rand.Text(), UserID: userID, AuthTime: now, CreatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(m.opt.Max), IP: ip, UserAgent: userAgent,
 	}
+	switch {
+	case ok && old.UserID == userID:
+		s.SID, s.CreatedAt, s.ExpiresAt = old.SID, old.CreatedAt, old.ExpiresAt
+		if err := m.store.DeleteSession(ctx, old.TokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return store.Session{}, err
+		}
+	case ok:
+		if err := m.End(ctx, w, r); err != nil {
+			return store.Session{}, err
+		}
+	}
+	var raw [32]byte
+	rand.Read(raw[:])
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	s.TokenHash = hash(token)
 	if err := m.store.CreateSession(ctx, s); err != nil {
 		return store.Session{}, err
 	}
@@ -98,17 +133,32 @@ func (m *Manager) Current(ctx context.Context, r *http.Request) (store.Session, 
 	return s, true, nil
 }
 
-// End deletes the session of r (if any) and clears its cookie.
+// End deletes the session of r (if any), clears its cookie, and runs the
+// hooks so that every client the session signed in to learns of it.
 func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	http.SetCookie(w, m.cookie("", time.Unix(0, 0)))
 	c, err := r.Cookie(m.CookieName())
 	if err != nil {
 		return nil
 	}
-	err = m.store.DeleteSession(ctx, hash(c.Value))
+	h := hash(c.Value)
+	s, err := m.store.GetSession(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
+	if err != nil {
+		return err
+	}
+	if err := m.store.DeleteSession(ctx, h); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // another request ended it and runs the hooks
+		}
+		return err
+	}
+	for _, hook := range m.hooks {
+		hook(ctx, s)
+	}
+	_, err = m.store.DeleteSessionClients(ctx, s.SID)
 	return err
 }
 

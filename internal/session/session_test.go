@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"unid/internal/session"
+	"unid/internal/store"
 	"unid/internal/store/sqlite"
 )
 
@@ -39,7 +40,7 @@ func TestCookie(t *testing.T) {
 			if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
 				t.Fatal(err)
 			}
-			s, err := m.Start(ctx, w, "u1", "127.0.0.1", "test")
+			s, err := m.SignIn(ctx, w, httptest.NewRequest("POST", "/", nil), "u1", "127.0.0.1", "test")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,5 +81,86 @@ func TestCookie(t *testing.T) {
 				t.Fatalf("End did not clear the cookie: %v", w.Header())
 			}
 		})
+	}
+}
+
+func TestReauthenticationKeepsSIDAndLogoutRunsHooks(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir()+"/unid.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"u1", "u2"} {
+		if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ($1, $1, $1, 'x', 0, 'active', 0, 0)`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	m := session.New(st, func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
+	var ended []store.Session
+	var clientsAtHook int
+	m.OnEnd(func(ctx context.Context, s store.Session) {
+		ended = append(ended, s)
+		cs, _ := st.ListSessionClients(ctx, s.SID)
+		clientsAtHook = len(cs)
+	})
+
+	// browser signs in, its cookie travels with the next request
+	signIn := func(cookie, user string) (store.Session, string) {
+		t.Helper()
+		r := httptest.NewRequest("POST", "/", nil)
+		if cookie != "" {
+			r.Header.Set("Cookie", cookie)
+		}
+		w := httptest.NewRecorder()
+		s, err := m.SignIn(ctx, w, r, user, "127.0.0.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := w.Result().Cookies()
+		return s, c[len(c)-1].Name + "=" + c[len(c)-1].Value
+	}
+	first, cookie1 := signIn("", "u1")
+	if err := st.AddSessionClient(ctx, store.SessionClient{SID: first.SID, ClientID: "hall", Protocol: "oidc", UserID: "u1", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(10 * time.Minute)
+	again, cookie2 := signIn(cookie1, "u1")
+	if again.SID != first.SID || cookie2 == cookie1 || !again.AuthTime.Equal(now) || !again.ExpiresAt.Equal(first.ExpiresAt) {
+		t.Fatalf("re-authentication: first %+v, again %+v", first, again)
+	}
+	if len(ended) != 0 {
+		t.Fatal("re-authentication ran the logout hooks")
+	}
+	old := httptest.NewRequest("GET", "/", nil)
+	old.Header.Set("Cookie", cookie1)
+	if _, ok, _ := m.Current(ctx, old); ok {
+		t.Fatal("the old token still works after re-authentication")
+	}
+
+	// Another user signing in on the same browser ends the first session.
+	other, cookie3 := signIn(cookie2, "u2")
+	if other.SID == first.SID || len(ended) != 1 || ended[0].SID != first.SID || clientsAtHook != 1 {
+		t.Fatalf("switching user: ended %v, clients seen by the hook %d", ended, clientsAtHook)
+	}
+	if cs, _ := st.ListSessionClients(ctx, first.SID); len(cs) != 0 {
+		t.Fatalf("the ended session's clients were kept: %v", cs)
+	}
+
+	// Logout runs the hooks once.
+	r := httptest.NewRequest("DELETE", "/", nil)
+	r.Header.Set("Cookie", cookie3)
+	if err := m.End(ctx, httptest.NewRecorder(), r); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.End(ctx, httptest.NewRecorder(), r); err != nil {
+		t.Fatal(err)
+	}
+	if len(ended) != 2 || ended[1].SID != other.SID {
+		t.Fatalf("logout hooks: %v", ended)
 	}
 }

@@ -43,6 +43,8 @@ type Store interface {
 	Challenges
 	Counters
 	AuditLog
+	Clients
+	SessionClients
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
@@ -99,7 +101,9 @@ type Users interface {
 // Session is a browser sign-in. Only the hash of its token is stored.
 type Session struct {
 	TokenHash  []byte // SHA-256 of the cookie token; primary key
+	SID        string // stable ID across re-authentication: the OIDC "sid", the key of SessionClients
 	UserID     string
+	AuthTime   time.Time // when the user last presented credentials
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // absolute expiry

@@ -15,9 +15,9 @@ import (
 // with Field "id".
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 	_, err := s.exec(ctx, s.wdb, `INSERT INTO sessions
-		(token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		sess.TokenHash, sess.UserID, ms(sess.CreatedAt), ms(sess.LastSeenAt), ms(sess.ExpiresAt),
+		(token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		sess.TokenHash, sess.SID, sess.UserID, ms(sess.AuthTime), ms(sess.CreatedAt), ms(sess.LastSeenAt), ms(sess.ExpiresAt),
 		sess.IP, sess.UserAgent)
 	if err != nil && s.d.ForeignKeyViolation(err) {
 		return fmt.Errorf("%s: create session: user %q: %w", s.d.Name, sess.UserID, store.ErrNotFound)
@@ -28,17 +28,17 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 // GetSession returns the session with the token hash.
 func (s *Store) GetSession(ctx context.Context, tokenHash []byte) (store.Session, error) {
 	var sess store.Session
-	var created, seen, expires int64
-	err := s.queryRow(ctx, s.db, `SELECT token_hash, user_id, created_at, last_seen_at,
+	var auth, created, seen, expires int64
+	err := s.queryRow(ctx, s.db, `SELECT token_hash, sid, user_id, auth_time, created_at, last_seen_at,
 		expires_at, ip, user_agent FROM sessions WHERE token_hash = $1`, tokenHash).
-		Scan(&sess.TokenHash, &sess.UserID, &created, &seen, &expires, &sess.IP, &sess.UserAgent)
+		Scan(&sess.TokenHash, &sess.SID, &sess.UserID, &auth, &created, &seen, &expires, &sess.IP, &sess.UserAgent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Session{}, s.notFound("get session")
 	}
 	if err != nil {
 		return store.Session{}, s.wrapErr("get session", err)
 	}
-	sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMS(created), fromMS(seen), fromMS(expires)
+	sess.AuthTime, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMS(auth), fromMS(created), fromMS(seen), fromMS(expires)
 	return sess, nil
 }
 

@@ -35,6 +35,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		RunCounters(t, func(t *testing.T) store.Counters { return newStore(t) })
 	})
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
+	t.Run("Clients", func(t *testing.T) { testClients(t, newStore) })
+	t.Run("SessionClients", func(t *testing.T) { testSessionClients(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := newStore(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)
@@ -381,7 +383,9 @@ func testUpdateUser(t *testing.T, newStore func(t *testing.T) store.Store) {
 func newSession(userID string) store.Session {
 	return store.Session{
 		TokenHash:  randBytes(32),
+		SID:        randID(),
 		UserID:     userID,
+		AuthTime:   base.Add(-time.Minute),
 		CreatedAt:  base,
 		LastSeenAt: base,
 		ExpiresAt:  base.Add(8 * time.Hour),
@@ -393,6 +397,7 @@ func newSession(userID string) store.Session {
 func equalSession(t *testing.T, what string, got, want store.Session) {
 	t.Helper()
 	if !bytes.Equal(got.TokenHash, want.TokenHash) || got.UserID != want.UserID ||
+		got.SID != want.SID || !got.AuthTime.Equal(want.AuthTime) ||
 		!got.CreatedAt.Equal(want.CreatedAt.Truncate(time.Millisecond)) ||
 		!got.LastSeenAt.Equal(want.LastSeenAt.Truncate(time.Millisecond)) ||
 		!got.ExpiresAt.Equal(want.ExpiresAt.Truncate(time.Millisecond)) ||

@@ -27,7 +27,9 @@ CREATE UNIQUE INDEX users_email_index_key ON users (email_index);
 
 CREATE TABLE sessions (
 	token_hash   BYTEA   NOT NULL,
+	sid          TEXT    NOT NULL,
 	user_id      TEXT    NOT NULL,
+	auth_time    BIGINT  NOT NULL,
 	created_at   BIGINT  NOT NULL,
 	last_seen_at BIGINT  NOT NULL,
 	expires_at   BIGINT  NOT NULL,
@@ -37,6 +39,7 @@ CREATE TABLE sessions (
 	CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 );
 CREATE INDEX sessions_user_id_idx ON sessions (user_id);
+CREATE INDEX sessions_sid_idx ON sessions (sid);
 CREATE INDEX sessions_expires_at_idx ON sessions (expires_at);
 CREATE INDEX sessions_last_seen_at_idx ON sessions (last_seen_at);
 

@@ -25,7 +25,9 @@ CREATE UNIQUE INDEX users_email_index_key ON users (email_index);
 
 CREATE TABLE sessions (
 	token_hash   BLOB    NOT NULL PRIMARY KEY,
+	sid          TEXT    NOT NULL,
 	user_id      TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	auth_time    INTEGER NOT NULL,
 	created_at   INTEGER NOT NULL,
 	last_seen_at INTEGER NOT NULL,
 	expires_at   INTEGER NOT NULL,
@@ -33,6 +35,7 @@ CREATE TABLE sessions (
 	user_agent   TEXT    NOT NULL DEFAULT ''
 ) STRICT;
 CREATE INDEX sessions_user_id_idx ON sessions (user_id);
+CREATE INDEX sessions_sid_idx ON sessions (sid);
 CREATE INDEX sessions_expires_at_idx ON sessions (expires_at);
 CREATE INDEX sessions_last_seen_at_idx ON sessions (last_seen_at);
 

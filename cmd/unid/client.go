@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"unid/internal/account"
+	"unid/internal/app"
+	"unid/internal/client"
+	"unid/internal/config"
+	"unid/internal/i18n"
+	"unid/internal/problem"
+)
+
+const clientUsage = `Usage:
+  unid client create --name NAME --type oidc_confidential|oidc_public|cas
+                     [--id ID] --redirect-uri URI... [--scope S...] [--first-party]
+                     [--post-logout-redirect-uri URI...] [--backchannel-logout-uri URI]
+  unid client list
+  unid client show ID
+  unid client rotate-secret ID
+  unid client delete ID
+
+Each command also takes --data, --database-url and --key-file (or their
+UNID_* variables) to find the database. Output is JSON; a created client's
+secret is shown once.`
+
+// list is a repeatable string flag.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+// clientCmd runs `unid client …`.
+func clientCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, clientUsage)
+		return errors.New("a client command is required")
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("unid client "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := config.Default()
+	fs.StringVar(&cfg.DataDir, "data", or(getenv("UNID_DATA"), cfg.DataDir), "data directory")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", getenv("UNID_DATABASE_URL"), "PostgreSQL URL")
+	fs.StringVar(&cfg.KeyFile, "key-file", getenv("UNID_KEY_FILE"), "key file (default <data>/unid.key)")
+	var spec client.Spec
+	var redirects, logouts, scopes list
+	if sub == "create" {
+		fs.StringVar(&spec.ID, "id", "", "client id (generated when empty)")
+		fs.StringVar(&spec.Name, "name", "", "name shown to users")
+		fs.StringVar(&spec.Type, "type", "", "oidc_confidential, oidc_public or cas")
+		fs.Var(&redirects, "redirect-uri", "OIDC redirect URI or CAS service pattern (repeatable)")
+		fs.Var(&logouts, "post-logout-redirect-uri", "OIDC post-logout redirect URI (repeatable)")
+		fs.Var(&scopes, "scope", "allowed scope (OIDC) or released attribute (CAS) (repeatable)")
+		fs.BoolVar(&spec.FirstParty, "first-party", false, "a system of the platform itself: no consent page")
+		fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel (OIDC) or single (CAS) logout URL")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.KeyFile == "" {
+		cfg.KeyFile = cfg.DataDir + "/unid.key"
+	}
+	spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.Scopes = redirects, logouts, scopes
+	reg, closeStore, err := openRegistry(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	out := json.NewEncoder(stdout)
+	out.SetIndent("", "  ")
+	arg := func() (string, error) {
+		if fs.NArg() != 1 {
+			return "", fmt.Errorf("usage: unid client %s ID", sub)
+		}
+		return fs.Arg(0), nil
+	}
+	switch sub {
+	case "create":
+		c, secret, err := reg.Create(ctx, spec)
+		if err != nil {
+			return explain(err)
+		}
+		v := client.NewView(c)
+		v.Secret = secret
+		return out.Encode(v)
+	case "list":
+		cs, err := reg.List(ctx)
+		if err != nil {
+			return explain(err)
+		}
+		views := []client.View{}
+		for _, c := range cs {
+			views = append(views, client.NewView(c))
+		}
+		return out.Encode(views)
+	case "show", "delete", "rotate-secret":
+		id, err := arg()
+		if err != nil {
+			return err
+		}
+		switch sub {
+		case "show":
+			c, err := reg.Get(ctx, id)
+			if err != nil {
+				return explain(err)
+			}
+			return out.Encode(client.NewView(c))
+		case "delete":
+			if err := reg.Delete(ctx, id); err != nil {
+				return explain(err)
+			}
+			return out.Encode(map[string]string{"deleted": id})
+		default:
+			secret, err := reg.RotateSecret(ctx, id)
+			if err != nil {
+				return explain(err)
+			}
+			return out.Encode(map[string]string{"id": id, "client_secret": secret})
+		}
+	}
+	fmt.Fprintln(stderr, clientUsage)
+	return fmt.Errorf("unknown client command %q", sub)
+}
+
+// openRegistry opens the database and the key file the server uses.
+func openRegistry(ctx context.Context, cfg config.Config) (*client.Registry, func(), error) {
+	keys, err := account.LoadKeyFile(cfg.KeyFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("key file %s: %w (run `unid serve --dev` once, or `unid keys init` for production)", cfg.KeyFile, err)
+	}
+	protector, err := account.NewProtector(keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return client.New(st, protector.MAC, time.Now), func() { st.Close() }, nil
+}
+
+// explain turns a problem into a sentence in the operator's language
+// (LANG=en… for English, Chinese otherwise) with its fields.
+func explain(err error) error {
+	p := problem.As(err)
+	if p.Kind == problem.Internal {
+		return err
+	}
+	cat, cerr := i18n.Load()
+	if cerr != nil {
+		return err
+	}
+	lang := i18n.ZH
+	if strings.HasPrefix(os.Getenv("LANG"), "en") {
+		lang = i18n.EN
+	}
+	msg := cat.T(lang, "error."+p.Code)
+	for f, code := range p.Fields {
+		msg += fmt.Sprintf("\n  %s: %s", f, cat.T(lang, "error."+code))
+	}
+	return fmt.Errorf("%s (%s)", msg, p.Code)
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

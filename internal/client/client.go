@@ -1,0 +1,338 @@
+// Package client is the registry of government service systems (业务系统)
+// that sign their users in through unid: OpenID Connect clients
+// (confidential or public) and CAS services. It checks what operators
+// register, generates client secrets, and authenticates clients.
+//
+// A secret is 256 random bits, shown once at creation and stored only as a
+// keyed HMAC-SHA256. A fast keyed hash is right for such secrets: nobody can
+// guess 256 random bits, so slow password hashing would only cap the token
+// endpoint; the key (from the personal-data key file) makes a stolen
+// database useless for checking guesses offline.
+package client
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"unid/internal/problem"
+	"unid/internal/store"
+)
+
+// Keyed is a keyed hash, account.Protector.MAC.
+type Keyed func(purpose string, parts ...[]byte) []byte
+
+// Scopes an OpenID Connect client may be allowed to ask for.
+var OIDCScopes = []string{"openid", "profile", "phone", "email", "idcard", "offline_access"}
+
+// Attributes a CAS service may be allowed to receive ("idcard" releases the
+// real name and ID number).
+var CASAttributes = []string{"login_name", "realname_level", "acr", "phone", "email", "idcard"}
+
+// Spec is what an operator registers.
+type Spec struct {
+	ID                     string   `json:"id,omitempty"` // generated when empty
+	Name                   string   `json:"name"`
+	Type                   string   `json:"type"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	Scopes                 []string `json:"scopes"`
+	FirstParty             bool     `json:"first_party,omitempty"`
+	BackchannelLogoutURI   string   `json:"backchannel_logout_uri,omitempty"`
+}
+
+// View is how a client is shown: everything but the secret hash.
+type View struct {
+	ID                     string    `json:"id"`
+	Name                   string    `json:"name"`
+	Type                   string    `json:"type"`
+	RedirectURIs           []string  `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	Scopes                 []string  `json:"scopes"`
+	FirstParty             bool      `json:"first_party"`
+	BackchannelLogoutURI   string    `json:"backchannel_logout_uri,omitempty"`
+	CreatedAt              time.Time `json:"created_at"`
+	UpdatedAt              time.Time `json:"updated_at"`
+	Secret                 string    `json:"client_secret,omitempty"` // only in the answer to Create
+}
+
+// NewView shows c.
+func NewView(c store.Client) View {
+	nonNil := func(l []string) []string {
+		if l == nil {
+			return []string{}
+		}
+		return l
+	}
+	return View{
+		ID: c.ID, Name: c.Name, Type: c.Type, RedirectURIs: nonNil(c.RedirectURIs),
+		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), Scopes: nonNil(c.Scopes),
+		FirstParty: c.FirstParty, BackchannelLogoutURI: c.BackchannelLogoutURI,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+// Registry manages clients.
+type Registry struct {
+	store store.Clients
+	mac   Keyed
+	now   func() time.Time
+}
+
+// New returns a Registry over s.
+func New(s store.Clients, mac Keyed, now func() time.Time) *Registry {
+	return &Registry{store: s, mac: mac, now: now}
+}
+
+// Create registers a client. For a confidential client it returns the
+// secret, which is never shown again.
+func (r *Registry) Create(ctx context.Context, s Spec) (store.Client, string, error) {
+	if err := Validate(&s); err != nil {
+		return store.Client{}, "", err
+	}
+	now := r.now().UTC().Truncate(time.Millisecond)
+	c := store.Client{
+		ID: s.ID, Name: s.Name, Type: s.Type, RedirectURIs: s.RedirectURIs,
+		PostLogoutRedirectURIs: s.PostLogoutRedirectURIs, Scopes: s.Scopes, FirstParty: s.FirstParty,
+		BackchannelLogoutURI: s.BackchannelLogoutURI, CreatedAt: now, UpdatedAt: now,
+	}
+	if c.ID == "" {
+		c.ID = strings.ToLower(rand.Text())
+	}
+	var secret string
+	if c.Type == store.ClientOIDCConfidential {
+		secret = newSecret()
+		c.SecretHash = r.hash(c.ID, secret)
+	}
+	if err := r.store.CreateClient(ctx, c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return store.Client{}, "", &problem.Problem{Kind: problem.Conflict, Code: "client_id_taken", Fields: map[string]string{"id": "client_id_taken"}}
+		}
+		return store.Client{}, "", problem.Wrap(err)
+	}
+	return c, secret, nil
+}
+
+// RotateSecret gives a confidential client a new secret; the old one stops
+// working at once.
+func (r *Registry) RotateSecret(ctx context.Context, id string) (string, error) {
+	secret := newSecret()
+	_, err := r.store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
+		if c.Type != store.ClientOIDCConfidential {
+			return c, problem.New(problem.Invalid, "client_has_no_secret")
+		}
+		c.SecretHash = r.hash(c.ID, secret)
+		c.UpdatedAt = r.now().UTC().Truncate(time.Millisecond)
+		return c, nil
+	})
+	if err != nil {
+		return "", notFound(err)
+	}
+	return secret, nil
+}
+
+// Get returns one client.
+func (r *Registry) Get(ctx context.Context, id string) (store.Client, error) {
+	if !validID(id) {
+		return store.Client{}, problem.New(problem.NotFound, "client_not_found")
+	}
+	c, err := r.store.GetClient(ctx, id)
+	return c, notFound(err)
+}
+
+// List returns every client.
+func (r *Registry) List(ctx context.Context) ([]store.Client, error) {
+	l, err := r.store.ListClients(ctx)
+	if err != nil {
+		return nil, problem.Wrap(err)
+	}
+	return l, nil
+}
+
+// Delete removes a client.
+func (r *Registry) Delete(ctx context.Context, id string) error {
+	if !validID(id) {
+		return problem.New(problem.NotFound, "client_not_found")
+	}
+	return notFound(r.store.DeleteClient(ctx, id))
+}
+
+// Authenticate checks a confidential client's secret. An unknown client, a
+// client without a secret and a wrong secret all give invalid_client.
+func (r *Registry) Authenticate(ctx context.Context, id, secret string) (store.Client, error) {
+	invalid := &problem.Problem{Kind: problem.Unauthorized, Code: "invalid_client"}
+	if !validID(id) || secret == "" || len(secret) > 256 {
+		return store.Client{}, invalid
+	}
+	c, err := r.store.GetClient(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		r.hash(id, secret) // the same work as for a known client
+		return store.Client{}, invalid
+	}
+	if err != nil {
+		return store.Client{}, problem.Wrap(err)
+	}
+	if c.Type != store.ClientOIDCConfidential || len(c.SecretHash) == 0 || !hmac.Equal(c.SecretHash, r.hash(id, secret)) {
+		return store.Client{}, invalid
+	}
+	return c, nil
+}
+
+func (r *Registry) hash(id, secret string) []byte {
+	return r.mac("client-secret", []byte(id), []byte(secret))
+}
+
+func newSecret() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func notFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return &problem.Problem{Kind: problem.NotFound, Code: "client_not_found", Err: err}
+	}
+	if err != nil {
+		var p *problem.Problem
+		if errors.As(err, &p) {
+			return p
+		}
+		return problem.Wrap(err)
+	}
+	return nil
+}
+
+// validID: 3–64 characters of a-z, 0-9, '.', '_' and '-', starting with a
+// letter or digit.
+func validID(id string) bool {
+	if len(id) < 3 || len(id) > 64 {
+		return false
+	}
+	for i, c := range []byte(id) {
+		alnum := 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || (c != '.' && c != '_' && c != '-')) {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks s and normalises it in place, reporting every problem at
+// once with its field.
+func Validate(s *Spec) error {
+	f := problem.FieldSet{}
+	s.Name = strings.TrimSpace(s.Name)
+	if s.ID != "" && !validID(s.ID) {
+		f.Add("id", problem.Field("id", "client_id_format"))
+	}
+	if s.Name == "" || utf8.RuneCountInString(s.Name) > 100 {
+		f.Add("name", problem.Field("name", "client_name_format"))
+	}
+	var allowed []string
+	switch s.Type {
+	case store.ClientOIDCConfidential, store.ClientOIDCPublic:
+		allowed = OIDCScopes
+		if len(s.RedirectURIs) == 0 {
+			f.Add("redirect_uris", problem.Field("redirect_uris", "redirect_uri_required"))
+		}
+		for _, u := range s.RedirectURIs {
+			f.Add("redirect_uris", checkURI(u, s.Type == store.ClientOIDCPublic, false))
+		}
+		for _, u := range s.PostLogoutRedirectURIs {
+			f.Add("post_logout_redirect_uris", checkURI(u, s.Type == store.ClientOIDCPublic, false))
+		}
+		if len(s.Scopes) > 0 && !slices.Contains(s.Scopes, "openid") {
+			s.Scopes = append([]string{"openid"}, s.Scopes...)
+		}
+		if len(s.Scopes) == 0 {
+			s.Scopes = []string{"openid"}
+		}
+	case store.ClientCAS:
+		allowed = CASAttributes
+		if len(s.RedirectURIs) == 0 {
+			f.Add("redirect_uris", problem.Field("redirect_uris", "service_pattern_required"))
+		}
+		for _, u := range s.RedirectURIs {
+			f.Add("redirect_uris", checkURI(u, false, true))
+		}
+		if len(s.PostLogoutRedirectURIs) > 0 {
+			f.Add("post_logout_redirect_uris", problem.Field("post_logout_redirect_uris", "not_for_cas"))
+		}
+	default:
+		f.Add("type", problem.Field("type", "client_type"))
+	}
+	for _, sc := range s.Scopes {
+		if allowed != nil && !slices.Contains(allowed, sc) {
+			f.Add("scopes", problem.Field("scopes", "scope_unknown"))
+		}
+	}
+	s.Scopes = dedupe(s.Scopes)
+	s.RedirectURIs = dedupe(s.RedirectURIs)
+	s.PostLogoutRedirectURIs = dedupe(s.PostLogoutRedirectURIs)
+	if s.BackchannelLogoutURI != "" {
+		f.Add("backchannel_logout_uri", checkURI(s.BackchannelLogoutURI, false, false))
+	}
+	return f.Err()
+}
+
+// checkURI accepts absolute https URLs, http only on loopback hosts (a
+// service system under test on the same machine), and for public clients
+// (mobile apps) private-use schemes like cn.gov.example.app:/callback. No
+// fragments, no user info. CAS patterns may end in "*" (a path prefix).
+func checkURI(raw string, public, pattern bool) error {
+	field := "redirect_uris"
+	bad := problem.Field(field, "redirect_uri_format")
+	if len(raw) > 2000 || strings.ContainsAny(raw, " \t\r\n\\") {
+		return bad
+	}
+	s := raw
+	if !pattern && strings.Contains(raw, "*") {
+		return bad
+	}
+	if pattern {
+		s = strings.TrimSuffix(raw, "*")
+		if strings.Contains(s, "*") {
+			return bad
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Fragment != "" || u.User != nil || u.Opaque != "" {
+		return bad
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return problem.Field(field, "redirect_uri_https")
+		}
+	default:
+		if !public || !strings.Contains(u.Scheme, ".") {
+			return problem.Field(field, "redirect_uri_https")
+		}
+		return nil
+	}
+	if u.Host == "" {
+		return bad
+	}
+	return nil
+}
+
+func dedupe(l []string) []string {
+	var out []string
+	for _, s := range l {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,170 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"unid/internal/store"
+)
+
+const clientColumns = `id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris,
+	scopes, first_party, backchannel_logout_uri, created_at, updated_at`
+
+func clientArgs(c store.Client) ([]any, error) {
+	var lists [3]string
+	for i, l := range [][]string{c.RedirectURIs, c.PostLogoutRedirectURIs, c.Scopes} {
+		if l == nil {
+			l = []string{}
+		}
+		b, err := json.Marshal(l)
+		if err != nil {
+			return nil, err
+		}
+		lists[i] = string(b)
+	}
+	return []any{c.ID, c.Name, c.Type, nullBytes(c.SecretHash), lists[0], lists[1], lists[2],
+		c.FirstParty, c.BackchannelLogoutURI, ms(c.CreatedAt), ms(c.UpdatedAt)}, nil
+}
+
+func scanClient(row interface{ Scan(...any) error }) (store.Client, error) {
+	var (
+		c                        store.Client
+		redirects, logouts, scps string
+		created, updated         int64
+	)
+	err := row.Scan(&c.ID, &c.Name, &c.Type, &c.SecretHash, &redirects, &logouts, &scps,
+		&c.FirstParty, &c.BackchannelLogoutURI, &created, &updated)
+	if err != nil {
+		return store.Client{}, err
+	}
+	for _, l := range []struct {
+		src string
+		dst *[]string
+	}{{redirects, &c.RedirectURIs}, {logouts, &c.PostLogoutRedirectURIs}, {scps, &c.Scopes}} {
+		if err := json.Unmarshal([]byte(l.src), l.dst); err != nil {
+			return store.Client{}, fmt.Errorf("client %q: %w", c.ID, err)
+		}
+	}
+	c.SecretHash = normBytes(c.SecretHash)
+	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	return c, nil
+}
+
+// CreateClient adds a client.
+func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
+	args, err := clientArgs(c)
+	if err != nil {
+		return s.wrapErr("create client", err)
+	}
+	_, err = s.exec(ctx, s.wdb, `INSERT INTO clients (`+clientColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, args...)
+	return s.wrapErr("create client", err)
+}
+
+// GetClient returns one client.
+func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
+	c, err := scanClient(s.queryRow(ctx, s.db, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Client{}, s.notFound("get client")
+	}
+	return c, s.wrapErr("get client", err)
+}
+
+// ListClients returns every client ordered by ID.
+func (s *Store) ListClients(ctx context.Context) ([]store.Client, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+	if err != nil {
+		return nil, s.wrapErr("list clients", err)
+	}
+	defer rows.Close()
+	var out []store.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, s.wrapErr("list clients", err)
+		}
+		out = append(out, c)
+	}
+	return out, s.wrapErr("list clients", rows.Err())
+}
+
+// UpdateClient changes one client inside a transaction.
+func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Client) (store.Client, error)) (store.Client, error) {
+	var out store.Client
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanClient(tx.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`+s.d.ForUpdate, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.notFound("update client")
+		}
+		if err != nil {
+			return s.wrapErr("update client", err)
+		}
+		c, err := fn(old)
+		if err != nil {
+			return err
+		}
+		if c.ID != old.ID {
+			return fmt.Errorf("%s: update client %q: %w", s.d.Name, id, errChangeID)
+		}
+		c.CreatedAt = old.CreatedAt
+		args, err := clientArgs(c)
+		if err != nil {
+			return s.wrapErr("update client", err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE clients SET name = $2, type = $3, secret_hash = $4,
+			redirect_uris = $5, post_logout_redirect_uris = $6, scopes = $7, first_party = $8,
+			backchannel_logout_uri = $9, updated_at = $10 WHERE id = $1`, append(args[:9:9], args[10])...)
+		if err != nil {
+			return s.wrapErr("update client", err)
+		}
+		out, err = scanClient(tx.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
+		return s.wrapErr("update client", err)
+	})
+	if err != nil {
+		return store.Client{}, err
+	}
+	return out, nil
+}
+
+// DeleteClient removes one client.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	return s.execOne(ctx, "delete client", `DELETE FROM clients WHERE id = $1`, id)
+}
+
+// AddSessionClient records that a session signed in to a client; recording
+// it again changes nothing.
+func (s *Store) AddSessionClient(ctx context.Context, sc store.SessionClient) error {
+	_, err := s.exec(ctx, s.wdb, `INSERT INTO session_clients (sid, client_id, ref, protocol, url, user_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sid, client_id, ref) DO NOTHING`,
+		sc.SID, sc.ClientID, sc.Ref, sc.Protocol, sc.URL, sc.UserID, ms(sc.CreatedAt))
+	return s.wrapErr("add session client", err)
+}
+
+// ListSessionClients returns the records of a session, oldest first.
+func (s *Store) ListSessionClients(ctx context.Context, sid string) ([]store.SessionClient, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT sid, client_id, ref, protocol, url, user_id, created_at
+		FROM session_clients WHERE sid = $1 ORDER BY created_at, client_id, ref`, sid)
+	if err != nil {
+		return nil, s.wrapErr("list session clients", err)
+	}
+	defer rows.Close()
+	var out []store.SessionClient
+	for rows.Next() {
+		var sc store.SessionClient
+		var created int64
+		if err := rows.Scan(&sc.SID, &sc.ClientID, &sc.Ref, &sc.Protocol, &sc.URL, &sc.UserID, &created); err != nil {
+			return nil, s.wrapErr("list session clients", err)
+		}
+		sc.CreatedAt = fromMS(created)
+		out = append(out, sc)
+	}
+	return out, s.wrapErr("list session clients", rows.Err())
+}
+
+// DeleteSessionClients forgets every record of a session.
+func (s *Store) DeleteSessionClients(ctx context.Context, sid string) (int64, error) {
+	return s.execCount(ctx, "delete session clients", `DELETE FROM session_clients WHERE sid = $1`, sid)
+}
