@@ -169,7 +169,7 @@ func explain(err error) error {
 	}
 	msg := cat.T(lang, "error."+p.Code)
 	for f, code := range p.Fields {
-		msg += fmt.Sprintf("\n  %s: %s", f, cat.T(lang, "error."+code))
+		msg += fmt.Sprintf("\n  %s: %s (%s)", f, cat.T(lang, "error."+code), code)
 	}
 	return fmt.Errorf("%s (%s)", msg, p.Code)
 }
