@@ -112,7 +112,7 @@ func TestServeDevStartsAndStops(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("readyz: %d", res.StatusCode)
 	}
-	for _, f := range []string{"unid.db", "unid.key"} {
+	for _, f := range []string{"unid.db", "unid.key", "demo-client.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("dev run did not create %s: %v", f, err)
 		}

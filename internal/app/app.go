@@ -21,6 +21,7 @@ import (
 	"unid/internal/api"
 	"unid/internal/audit"
 	"unid/internal/captcha"
+	"unid/internal/client"
 	"unid/internal/config"
 	"unid/internal/flow/login"
 	"unid/internal/flow/registration"
@@ -38,10 +39,12 @@ import (
 
 // App is a configured unid.
 type App struct {
-	Config  config.Config
-	Store   store.Store
-	Handler http.Handler
-	Outbox  *notify.Outbox // dev mode only
+	Config   config.Config
+	Store    store.Store
+	Handler  http.Handler
+	Outbox   *notify.Outbox // dev mode only
+	Clients  *client.Registry
+	Sessions *session.Manager
 
 	api     *api.API
 	logger  *slog.Logger
@@ -167,6 +170,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		},
 	})
 	sessions := session.New(st, now, session.Options{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Secure: cfg.Secure()})
+	a.Sessions = sessions
+	a.Clients = client.New(st, protector.MAC, now)
 	jsonAPI := api.New(api.Deps{
 		Catalog: catalog, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy,
 		Captchas:     captchas,
@@ -202,6 +207,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		mux.Handle(r.Pattern, r.Handler)
 	}
 	a.Handler = observe(logger, now, crossOrigin(jsonAPI.Fail, mux))
+	if cfg.Dev && cfg.DatabaseURL == "" {
+		if err := a.seedDemoClient(ctx); err != nil {
+			return nil, fmt.Errorf("app: demo client: %w", err)
+		}
+	}
 	ok = true
 	return a, nil
 }

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+
+	"unid/internal/client"
+	"unid/internal/problem"
+	"unid/internal/store"
+)
+
+// DemoClientID is the client that --dev registers for examples/servicehall.
+const DemoClientID = "demo-servicehall"
+
+// demoClient is the file examples/servicehall reads.
+type demoClient struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// seedDemoClient registers the demo service hall in dev mode, so that
+// `go run ./examples/servicehall` next to `unid serve --dev` needs no set-up.
+// Its secret goes to <data>/demo-client.json (mode 0600); if that file is
+// gone, the secret is rotated and written again.
+func (a *App) seedDemoClient(ctx context.Context) error {
+	path := filepath.Join(a.Config.DataDir, "demo-client.json")
+	_, statErr := os.Stat(path)
+	var secret string
+	_, err := a.Clients.Get(ctx, DemoClientID)
+	switch {
+	case problem.As(err).Code == "client_not_found":
+		base := "http://127.0.0.1:8081"
+		_, secret, err = a.Clients.Create(ctx, client.Spec{
+			ID: DemoClientID, Name: "网上办事大厅（演示）", Type: store.ClientOIDCConfidential,
+			RedirectURIs: []string{base + "/callback"}, PostLogoutRedirectURIs: []string{base + "/"},
+			Scopes: []string{"openid", "profile", "phone"}, FirstParty: true,
+			BackchannelLogoutURI: base + "/backchannel-logout",
+		})
+		if err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	case errors.Is(statErr, os.ErrNotExist):
+		if secret, err = a.Clients.RotateSecret(ctx, DemoClientID); err != nil {
+			return err
+		}
+	default:
+		return nil
+	}
+	data, err := json.MarshalIndent(demoClient{ClientID: DemoClientID, ClientSecret: secret}, "", "  ")
+	if err != nil {
+		return err
+	}
+	a.logger.Info("registered the demo service hall for examples/servicehall", "client_id", DemoClientID, "file", path)
+	return os.WriteFile(path, append(data, '\n'), 0o600)
+}
