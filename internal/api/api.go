@@ -113,7 +113,7 @@ func (a *API) createCaptcha(w http.ResponseWriter, r *http.Request) {
 	if i18n.Negotiate(r) == i18n.EN {
 		lang = "en"
 	}
-	writeJSON(w, http.StatusCreated, captchaJSON{
+	WriteJSON(w, http.StatusCreated, captchaJSON{
 		ID: c.ID, ImageURL: "/api/v1/captchas/" + c.ID + "/image",
 		AudioURL: "/api/v1/captchas/" + c.ID + "/audio?lang=" + lang, ExpiresAt: c.ExpiresAt,
 	})
@@ -162,7 +162,7 @@ type sendCodeResponse struct {
 
 func (a *API) sendSMSCode(w http.ResponseWriter, r *http.Request) {
 	var req sendCodeRequest
-	if err := a.decode(w, r, &req); err != nil {
+	if err := a.Decode(w, r, &req); err != nil {
 		a.Fail(w, r, err)
 		return
 	}
@@ -175,7 +175,7 @@ func (a *API) sendSMSCode(w http.ResponseWriter, r *http.Request) {
 		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, sendCodeResponse{ExpiresIn: int64(sent.ExpiresIn / time.Second), ResendAfter: int64(sent.ResendAfter / time.Second)})
+	WriteJSON(w, http.StatusAccepted, sendCodeResponse{ExpiresIn: int64(sent.ExpiresIn / time.Second), ResendAfter: int64(sent.ResendAfter / time.Second)})
 }
 
 type registerRequest struct {
@@ -190,7 +190,7 @@ type registerRequest struct {
 
 func (a *API) register(w http.ResponseWriter, r *http.Request) {
 	var req registerRequest
-	if err := a.decode(w, r, &req); err != nil {
+	if err := a.Decode(w, r, &req); err != nil {
 		a.Fail(w, r, err)
 		return
 	}
@@ -212,7 +212,7 @@ type loginRequest struct {
 
 func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
-	if err := a.decode(w, r, &req); err != nil {
+	if err := a.Decode(w, r, &req); err != nil {
 		a.Fail(w, r, err)
 		return
 	}
@@ -237,7 +237,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request, u store.User, c flo
 		a.Fail(w, r, problem.Wrap(err))
 		return
 	}
-	writeJSON(w, status, p)
+	WriteJSON(w, status, p)
 }
 
 func (a *API) deleteSession(w http.ResponseWriter, r *http.Request) {
@@ -272,7 +272,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 		a.Fail(w, r, problem.Wrap(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	WriteJSON(w, http.StatusOK, p)
 }
 
 // CurrentUser returns the signed-in user of r. A session whose user is gone
@@ -293,7 +293,7 @@ func (a *API) CurrentUser(r *http.Request) (store.User, bool, error) {
 }
 
 func (a *API) devOutbox(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"messages": a.Outbox.List()})
+	WriteJSON(w, http.StatusOK, map[string]any{"messages": a.Outbox.List()})
 }
 
 func (a *API) devCaptcha(w http.ResponseWriter, r *http.Request) {
@@ -302,7 +302,7 @@ func (a *API) devCaptcha(w http.ResponseWriter, r *http.Request) {
 		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "answer": answer})
+	WriteJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "answer": answer})
 }
 
 // client is the caller's address and user agent. Behind a trusted reverse

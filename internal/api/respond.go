@@ -59,8 +59,8 @@ func Status(k problem.Kind) int {
 	return http.StatusInternalServerError
 }
 
-// writeJSON writes v with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON writes v with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -90,7 +90,7 @@ func (a *API) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		body.RetryAfter = secs
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
-	writeJSON(w, status, errorBody{Error: body})
+	WriteJSON(w, status, errorBody{Error: body})
 }
 
 // message is the user-facing text of a code, with {wait} filled in.
@@ -121,10 +121,10 @@ func Wait(cat *i18n.Catalog, lang i18n.Lang, d time.Duration) string {
 	return cat.T(lang, "unit.seconds", "n", strconv.FormatInt(s, 10))
 }
 
-// decode reads one JSON object into dst. It refuses other content types,
+// Decode reads one JSON object into dst. It refuses other content types,
 // bodies over the limit, unknown fields, wrong types and trailing data, each
 // with its own code, before anything else looks at the request.
-func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any) error {
+func (a *API) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return problem.New(problem.Invalid, "content_type_json")

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"unid/internal/account"
+	"unid/internal/admin"
 	"unid/internal/api"
 	"unid/internal/audit"
 	"unid/internal/captcha"
@@ -47,6 +48,7 @@ type App struct {
 	Sessions *session.Manager
 
 	api     *api.API
+	admin   *admin.Admin
 	logger  *slog.Logger
 	now     func() time.Time
 	closers []func() error
@@ -202,6 +204,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 
 	a.api = jsonAPI
+	a.admin = admin.New(jsonAPI, a.Clients, auditLog, cfg.TrustProxy)
 	mux := http.NewServeMux()
 	for _, r := range a.routes(jsonAPI, pages) {
 		mux.Handle(r.Pattern, r.Handler)
@@ -223,6 +226,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []api.Route {
 		{Pattern: "GET /readyz", Handler: a.readyz},
 	}
 	routes = append(routes, jsonAPI.Routes()...)
+	routes = append(routes, a.admin.Routes()...)
 	if a.Config.Dev {
 		routes = append(routes, jsonAPI.DevRoutes()...)
 	}
@@ -241,7 +245,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []api.Route {
 // the test that keeps the OpenAPI document complete.
 func (a *App) APIRoutes() []string {
 	var out []string
-	for _, r := range a.api.Routes() {
+	for _, r := range append(a.api.Routes(), a.admin.Routes()...) {
 		out = append(out, r.Pattern)
 	}
 	return out

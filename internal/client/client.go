@@ -31,7 +31,9 @@ import (
 type Keyed func(purpose string, parts ...[]byte) []byte
 
 // Scopes an OpenID Connect client may be allowed to ask for.
-var OIDCScopes = []string{"openid", "profile", "phone", "email", "idcard", "offline_access"}
+// "unid.admin" (confidential clients only) admits a client to the operator
+// API.
+var OIDCScopes = []string{"openid", "profile", "phone", "email", "idcard", "offline_access", "unid.admin"}
 
 // Attributes a CAS service may be allowed to receive ("idcard" releases the
 // real name and ID number).
@@ -270,7 +272,7 @@ func Validate(s *Spec) error {
 		f.Add("type", problem.Field("type", "client_type"))
 	}
 	for _, sc := range s.Scopes {
-		if allowed != nil && !slices.Contains(allowed, sc) {
+		if allowed != nil && !slices.Contains(allowed, sc) || sc == "unid.admin" && s.Type != store.ClientOIDCConfidential {
 			f.Add("scopes", problem.Field("scopes", "scope_unknown"))
 		}
 	}
