@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
@@ -25,6 +26,7 @@ import (
 	"unid/internal/i18n"
 	"unid/internal/notify"
 	"unid/internal/problem"
+	"unid/internal/ratelimit"
 	"unid/internal/session"
 	"unid/internal/store"
 )
@@ -39,6 +41,8 @@ type Deps struct {
 	MaxBodyBytes int64
 	TrustProxy   bool
 	Captchas     *captcha.Service
+	Limiter      *ratelimit.Limiter
+	CaptchaRate  int // captchas per client address per minute
 	Registration *registration.Service
 	Login        *login.Service
 	Sessions     *session.Manager
@@ -46,6 +50,7 @@ type Deps struct {
 	Protector    *account.Protector
 	Audit        *audit.Log
 	Outbox       *notify.Outbox // dev mode only; nil otherwise
+	Now          func() time.Time
 }
 
 // API serves the JSON API.
@@ -104,6 +109,15 @@ type captchaJSON struct {
 }
 
 func (a *API) createCaptcha(w http.ResponseWriter, r *http.Request) {
+	ip := a.client(r).IP
+	rule := ratelimit.Rule{Key: "captcha-ip:" + hex.EncodeToString(a.Protector.MAC("captcha-ip", []byte(ip))), Limit: int64(a.CaptchaRate), Window: time.Minute}
+	if wait, err := a.Limiter.Allow(r.Context(), a.Now(), rule); err != nil {
+		a.Fail(w, r, problem.Wrap(err))
+		return
+	} else if wait > 0 {
+		a.Fail(w, r, &problem.Problem{Kind: problem.TooMany, Code: "captcha_rate_limited", RetryAfter: wait})
+		return
+	}
 	c, err := a.Captchas.Create(r.Context())
 	if err != nil {
 		a.Fail(w, r, err)

@@ -701,3 +701,21 @@ func TestPasswordRehashedWhenParametersChange(t *testing.T) {
 		t.Fatalf("login with the upgraded hash: %d %s", r.Status, r.Body)
 	}
 }
+
+func TestCaptchaRequestsAreLimitedPerAddress(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) { c.CaptchaPerIPMinute = 3 })
+	b := newBrowser(t, srv)
+	for i := 0; i < 3; i++ {
+		if r := b.post("/api/v1/captchas", map[string]any{}); r.Status != http.StatusCreated {
+			t.Fatalf("captcha %d: %d", i, r.Status)
+		}
+	}
+	r := b.post("/api/v1/captchas", map[string]any{})
+	if r.Status != http.StatusTooManyRequests || r.errCode(t) != "captcha_rate_limited" || r.Header.Get("Retry-After") != "60" {
+		t.Fatalf("4th captcha in a minute: %d %s %q", r.Status, r.Body, r.Header.Get("Retry-After"))
+	}
+	srv.Clock.Advance(time.Minute)
+	if r := b.post("/api/v1/captchas", map[string]any{}); r.Status != http.StatusCreated {
+		t.Fatalf("a minute later: %d", r.Status)
+	}
+}

@@ -176,7 +176,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	a.Clients = client.New(st, protector.MAC, now)
 	jsonAPI := api.New(api.Deps{
 		Catalog: catalog, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy,
-		Captchas:     captchas,
+		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
 		Registration: registration.New(st, hasher, protector, captchas, codes, auditLog, now),
 		Login: login.New(st, hasher, protector, captchas, limiter, auditLog, now, login.Options{
 			LockoutThreshold: cfg.LockoutThreshold, LockoutWindow: cfg.LockoutWindow, LockoutDuration: cfg.LockoutDuration,
@@ -209,7 +209,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	for _, r := range a.routes(jsonAPI, pages) {
 		mux.Handle(r.Pattern, r.Handler)
 	}
-	a.Handler = observe(logger, now, crossOrigin(jsonAPI.Fail, mux))
+	a.Handler = observe(logger, now, cfg.Secure(), crossOrigin(jsonAPI.Fail, mux))
 	if cfg.Dev && cfg.DatabaseURL == "" {
 		if err := a.seedDemoClient(ctx); err != nil {
 			return nil, fmt.Errorf("app: demo client: %w", err)

@@ -33,7 +33,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe gives each request an id, logs one access line (the path only:
 // queries may carry codes or tickets), and turns a panic into a 500.
-func observe(logger *slog.Logger, now func() time.Time, next http.Handler) http.Handler {
+//
+// Under HTTPS it also tells browsers to use HTTPS only (HSTS).
+func observe(logger *slog.Logger, now func() time.Time, https bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := rand.Text()[:16]
 		ctx := withRequestID(r.Context(), id)
@@ -54,6 +56,9 @@ func observe(logger *slog.Logger, now func() time.Time, next http.Handler) http.
 			logger.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration_ms", now().Sub(start).Milliseconds())
 		}()
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if https {
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		next.ServeHTTP(sw, r)
 	})
 }

@@ -42,7 +42,8 @@ type Config struct {
 	LoginPerIPLimit  int           // login attempts per IP per LoginPerIPWindow
 	LoginPerIPWindow time.Duration // window of LoginPerIPLimit
 
-	CaptchaTTL time.Duration
+	CaptchaTTL         time.Duration
+	CaptchaPerIPMinute int
 
 	SMSCodeTTL        time.Duration
 	SMSPerPhoneMinute int
@@ -59,28 +60,29 @@ type Config struct {
 // Default returns the settings unid runs with when nothing is configured.
 func Default() Config {
 	return Config{
-		Addr:              "127.0.0.1:8080",
-		DataDir:           "./data",
-		LogLevel:          "info",
-		LogFormat:         "text",
-		Argon2Memory:      19456,
-		Argon2Time:        2,
-		Argon2Threads:     1,
-		SessionIdle:       30 * time.Minute,
-		SessionMax:        12 * time.Hour,
-		LockoutThreshold:  5,
-		LockoutWindow:     15 * time.Minute,
-		LockoutDuration:   15 * time.Minute,
-		LoginPerIPLimit:   100,
-		LoginPerIPWindow:  15 * time.Minute,
-		CaptchaTTL:        5 * time.Minute,
-		SMSCodeTTL:        5 * time.Minute,
-		SMSPerPhoneMinute: 1,
-		SMSPerPhoneHour:   5,
-		SMSPerPhoneDay:    10,
-		SMSPerIPHour:      30,
-		SMSGatewayTimeout: 5 * time.Second,
-		MaxBodyBytes:      1 << 20,
+		Addr:               "127.0.0.1:8080",
+		DataDir:            "./data",
+		LogLevel:           "info",
+		LogFormat:          "text",
+		Argon2Memory:       19456,
+		Argon2Time:         2,
+		Argon2Threads:      1,
+		SessionIdle:        30 * time.Minute,
+		SessionMax:         12 * time.Hour,
+		LockoutThreshold:   5,
+		LockoutWindow:      15 * time.Minute,
+		LockoutDuration:    15 * time.Minute,
+		LoginPerIPLimit:    100,
+		LoginPerIPWindow:   15 * time.Minute,
+		CaptchaTTL:         5 * time.Minute,
+		CaptchaPerIPMinute: 30,
+		SMSCodeTTL:         5 * time.Minute,
+		SMSPerPhoneMinute:  1,
+		SMSPerPhoneHour:    5,
+		SMSPerPhoneDay:     10,
+		SMSPerIPHour:       30,
+		SMSGatewayTimeout:  5 * time.Second,
+		MaxBodyBytes:       1 << 20,
 	}
 }
 
@@ -117,6 +119,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.LoginPerIPLimit, "login-ip-limit", c.LoginPerIPLimit, "login attempts allowed per client address per window")
 	fs.DurationVar(&c.LoginPerIPWindow, "login-ip-window", c.LoginPerIPWindow, "window of the per-address login limit")
 	fs.DurationVar(&c.CaptchaTTL, "captcha-ttl", c.CaptchaTTL, "image captcha lifetime")
+	fs.IntVar(&c.CaptchaPerIPMinute, "captcha-per-ip-minute", c.CaptchaPerIPMinute, "captchas one client address may request per minute")
 	fs.DurationVar(&c.SMSCodeTTL, "sms-code-ttl", c.SMSCodeTTL, "SMS code lifetime")
 	fs.IntVar(&c.SMSPerPhoneMinute, "sms-per-phone-minute", c.SMSPerPhoneMinute, "SMS codes per phone per minute")
 	fs.IntVar(&c.SMSPerPhoneHour, "sms-per-phone-hour", c.SMSPerPhoneHour, "SMS codes per phone per hour")
