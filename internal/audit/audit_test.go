@@ -11,20 +11,14 @@ import (
 	"unid/internal/audit"
 	"unid/internal/store"
 	"unid/internal/store/sqlite"
+	"unid/internal/store/sqlite/sqlitetest"
 )
 
 // newChain returns a store holding four chained events.
 func newChain(t *testing.T) *sqlite.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir()+"/unid.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.New(t)
 	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 	log := audit.New(st, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for i, a := range []string{audit.ActionRegister, audit.ActionLogin, audit.ActionLoginFail, audit.ActionLogout} {

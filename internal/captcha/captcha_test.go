@@ -15,6 +15,7 @@ import (
 	"unid/internal/problem"
 	"unid/internal/store"
 	"unid/internal/store/sqlite"
+	"unid/internal/store/sqlite/sqlitetest"
 )
 
 type clock struct{ t time.Time }
@@ -24,15 +25,7 @@ func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 func newService(t *testing.T) (*captcha.Service, *sqlite.Store, *clock) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "unid.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.New(t)
 	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	return captcha.New(st, clk.now, captcha.Options{}), st, clk
 }
@@ -226,17 +219,7 @@ func TestVerify(t *testing.T) {
 func TestSharedBetweenInstances(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "unid.db")
-	open := func() *sqlite.Store {
-		st, err := sqlite.Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
+	open := func() *sqlite.Store { return sqlitetest.Open(t, path) }
 	now := func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }
 	a := captcha.New(open(), now, captcha.Options{Length: 5})
 	b := captcha.New(open(), now, captcha.Options{Length: 5})

@@ -13,6 +13,7 @@ import (
 	"unid/internal/problem"
 	"unid/internal/store"
 	"unid/internal/store/sqlite"
+	"unid/internal/store/sqlite/sqlitetest"
 )
 
 func mac(purpose string, parts ...[]byte) []byte {
@@ -26,15 +27,7 @@ func mac(purpose string, parts ...[]byte) []byte {
 
 func newRegistry(t *testing.T) (*client.Registry, *sqlite.Store) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir()+"/unid.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.New(t)
 	return client.New(st, mac, func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) }), st
 }
 

@@ -9,22 +9,14 @@ import (
 
 	"unid/internal/ratelimit"
 	"unid/internal/store/sqlite"
+	"unid/internal/store/sqlite/sqlitetest"
 )
 
 // openStore opens a migrated SQLite file; every call on the same path is one
 // more "unid instance" sharing the database.
 func openStore(t *testing.T, path string) *sqlite.Store {
 	t.Helper()
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return sqlitetest.Open(t, path)
 }
 
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)

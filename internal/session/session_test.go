@@ -9,7 +9,7 @@ import (
 
 	"unid/internal/session"
 	"unid/internal/store"
-	"unid/internal/store/sqlite"
+	"unid/internal/store/sqlite/sqlitetest"
 )
 
 func TestCookie(t *testing.T) {
@@ -25,14 +25,7 @@ func TestCookie(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := sqlite.Open(ctx, t.TempDir()+"/unid.db")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			if _, _, err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			st := sqlitetest.New(t)
 			now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 			m := session.New(st, func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour, Secure: tt.secure})
 			w := httptest.NewRecorder()
@@ -86,14 +79,7 @@ func TestCookie(t *testing.T) {
 
 func TestReauthenticationKeepsSIDAndLogoutRunsHooks(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir()+"/unid.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.New(t)
 	for _, id := range []string{"u1", "u2"} {
 		if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ($1, $1, $1, 'x', 0, 'active', 0, 0)`, id); err != nil {
 			t.Fatal(err)

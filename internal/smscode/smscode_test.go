@@ -23,6 +23,7 @@ import (
 	"unid/internal/smscode"
 	"unid/internal/store"
 	"unid/internal/store/sqlite"
+	"unid/internal/store/sqlite/sqlitetest"
 )
 
 const (
@@ -72,15 +73,7 @@ type env struct {
 // Service on it; several envs on one path share the database.
 func newEnv(t *testing.T, path string, clk *clock, sender notify.SMSSender, o smscode.Options) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t, path)
 	e := &env{st: st, clk: clk}
 	if sender == nil {
 		e.outbox = notify.NewOutbox(clk.now)
