@@ -31,6 +31,7 @@ import (
 	"unid/internal/ratelimit"
 	"unid/internal/session"
 	"unid/internal/smscode"
+	"unid/internal/sso/cas"
 	"unid/internal/store"
 	"unid/internal/store/postgres"
 	rediscounters "unid/internal/store/redis"
@@ -49,6 +50,7 @@ type App struct {
 
 	api     *api.API
 	admin   *admin.Admin
+	cas     *cas.Server
 	logger  *slog.Logger
 	now     func() time.Time
 	closers []func() error
@@ -203,6 +205,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		return nil, err
 	}
 
+	a.cas = cas.New(cas.Deps{
+		Registry: a.Clients, Sessions: sessions, Store: st, Protector: protector, Audit: auditLog,
+		Catalog: catalog, Logger: logger, Now: now, TrustProxy: cfg.TrustProxy,
+		Options: cas.Options{TicketTTL: cfg.CASTicketTTL},
+	})
+	sessions.OnEnd(a.cas.SingleLogout)
 	a.api = jsonAPI
 	a.admin = admin.New(jsonAPI, a.Clients, auditLog, cfg.TrustProxy)
 	mux := http.NewServeMux()
@@ -227,6 +235,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []api.Route {
 	}
 	routes = append(routes, jsonAPI.Routes()...)
 	routes = append(routes, a.admin.Routes()...)
+	routes = append(routes, a.cas.Routes()...)
 	if a.Config.Dev {
 		routes = append(routes, jsonAPI.DevRoutes()...)
 	}

@@ -246,10 +246,10 @@ func Validate(s *Spec) error {
 			f.Add("redirect_uris", problem.Field("redirect_uris", "redirect_uri_required"))
 		}
 		for _, u := range s.RedirectURIs {
-			f.Add("redirect_uris", checkURI(u, s.Type == store.ClientOIDCPublic, false))
+			f.Add("redirect_uris", checkURI(u, s.Type == store.ClientOIDCPublic))
 		}
 		for _, u := range s.PostLogoutRedirectURIs {
-			f.Add("post_logout_redirect_uris", checkURI(u, s.Type == store.ClientOIDCPublic, false))
+			f.Add("post_logout_redirect_uris", checkURI(u, s.Type == store.ClientOIDCPublic))
 		}
 		if len(s.Scopes) > 0 && !slices.Contains(s.Scopes, "openid") {
 			s.Scopes = append([]string{"openid"}, s.Scopes...)
@@ -263,7 +263,7 @@ func Validate(s *Spec) error {
 			f.Add("redirect_uris", problem.Field("redirect_uris", "service_pattern_required"))
 		}
 		for _, u := range s.RedirectURIs {
-			f.Add("redirect_uris", checkURI(u, false, true))
+			f.Add("redirect_uris", checkPattern(u))
 		}
 		if len(s.PostLogoutRedirectURIs) > 0 {
 			f.Add("post_logout_redirect_uris", problem.Field("post_logout_redirect_uris", "not_for_cas"))
@@ -280,7 +280,7 @@ func Validate(s *Spec) error {
 	s.RedirectURIs = dedupe(s.RedirectURIs)
 	s.PostLogoutRedirectURIs = dedupe(s.PostLogoutRedirectURIs)
 	if s.BackchannelLogoutURI != "" {
-		f.Add("backchannel_logout_uri", checkURI(s.BackchannelLogoutURI, false, false))
+		f.Add("backchannel_logout_uri", checkURI(s.BackchannelLogoutURI, false))
 	}
 	return f.Err()
 }
@@ -288,45 +288,54 @@ func Validate(s *Spec) error {
 // checkURI accepts absolute https URLs, http only on loopback hosts (a
 // service system under test on the same machine), and for public clients
 // (mobile apps) private-use schemes like cn.gov.example.app:/callback. No
-// fragments, no user info. CAS patterns may end in "*" (a path prefix).
-func checkURI(raw string, public, pattern bool) error {
-	field := "redirect_uris"
-	bad := problem.Field(field, "redirect_uri_format")
-	if len(raw) > 2000 || strings.ContainsAny(raw, " \t\r\n\\") {
+// fragments, no user info, no wildcards: OIDC matches exactly.
+func checkURI(raw string, public bool) error {
+	bad := problem.Field("redirect_uris", "redirect_uri_format")
+	if len(raw) > 2000 || strings.ContainsAny(raw, " \t\r\n\\*") {
 		return bad
 	}
-	s := raw
-	if !pattern && strings.Contains(raw, "*") {
-		return bad
-	}
-	if pattern {
-		s = strings.TrimSuffix(raw, "*")
-		if strings.Contains(s, "*") {
-			return bad
-		}
-	}
-	u, err := url.Parse(s)
+	u, err := url.Parse(raw)
 	if err != nil || u.Fragment != "" || u.User != nil || u.Opaque != "" {
 		return bad
 	}
 	switch u.Scheme {
-	case "https":
-	case "http":
-		host := u.Hostname()
-		ip := net.ParseIP(host)
-		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return problem.Field(field, "redirect_uri_https")
+	case "https", "http":
+		if u.Host == "" {
+			return bad
 		}
+		return checkScheme(u.Scheme, u.Hostname())
 	default:
 		if !public || !strings.Contains(u.Scheme, ".") {
-			return problem.Field(field, "redirect_uri_https")
+			return problem.Field("redirect_uris", "redirect_uri_https")
 		}
 		return nil
 	}
-	if u.Host == "" {
-		return bad
+}
+
+// checkPattern accepts a CAS service pattern (see Pattern) under the same
+// https rule.
+func checkPattern(raw string) error {
+	p, err := ParsePattern(raw)
+	if err != nil {
+		return problem.Field("redirect_uris", "redirect_uri_format")
 	}
-	return nil
+	host := p.host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return checkScheme(p.scheme, strings.Trim(host, "[]"))
+}
+
+// checkScheme allows http only for loopback hosts.
+func checkScheme(scheme, host string) error {
+	if scheme == "https" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if scheme == "http" && (host == "localhost" || ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return problem.Field("redirect_uris", "redirect_uri_https")
 }
 
 func dedupe(l []string) []string {

@@ -69,6 +69,10 @@ func TestValidate(t *testing.T) {
 		{"no name", hall(func(s *client.Spec) { s.Name = "  " }), "name", "client_name_format"},
 		{"cas pattern", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/app/*"}, Scopes: []string{"login_name", "idcard"}}, "", ""},
 		{"cas wildcard in the host", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://*.example.gov.cn/"}}, "redirect_uris", "redirect_uri_format"},
+		{"cas prefix must end in /*", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/app*"}}, "redirect_uris", "redirect_uri_format"},
+		{"cas any query", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/app/*?*"}}, "", ""},
+		{"cas plain http elsewhere", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"http://archive.example.gov.cn/app/*"}}, "redirect_uris", "redirect_uri_https"},
+		{"cas loopback http", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"http://[::1]:8443/app/*"}}, "", ""},
 		{"cas attribute unknown", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/"}, Scopes: []string{"openid"}}, "scopes", "scope_unknown"},
 	}
 	for _, tt := range tests {

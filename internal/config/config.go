@@ -44,6 +44,7 @@ type Config struct {
 
 	CaptchaTTL         time.Duration
 	CaptchaPerIPMinute int
+	CASTicketTTL       time.Duration // CAS service ticket lifetime
 
 	SMSCodeTTL        time.Duration
 	SMSPerPhoneMinute int
@@ -76,6 +77,7 @@ func Default() Config {
 		LoginPerIPWindow:   15 * time.Minute,
 		CaptchaTTL:         5 * time.Minute,
 		CaptchaPerIPMinute: 30,
+		CASTicketTTL:       10 * time.Second,
 		SMSCodeTTL:         5 * time.Minute,
 		SMSPerPhoneMinute:  1,
 		SMSPerPhoneHour:    5,
@@ -119,6 +121,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.LoginPerIPLimit, "login-ip-limit", c.LoginPerIPLimit, "login attempts allowed per client address per window")
 	fs.DurationVar(&c.LoginPerIPWindow, "login-ip-window", c.LoginPerIPWindow, "window of the per-address login limit")
 	fs.DurationVar(&c.CaptchaTTL, "captcha-ttl", c.CaptchaTTL, "image captcha lifetime")
+	fs.DurationVar(&c.CASTicketTTL, "cas-ticket-ttl", c.CASTicketTTL, "CAS service ticket lifetime (at most 5m)")
 	fs.IntVar(&c.CaptchaPerIPMinute, "captcha-per-ip-minute", c.CaptchaPerIPMinute, "captchas one client address may request per minute")
 	fs.DurationVar(&c.SMSCodeTTL, "sms-code-ttl", c.SMSCodeTTL, "SMS code lifetime")
 	fs.IntVar(&c.SMSPerPhoneMinute, "sms-per-phone-minute", c.SMSPerPhoneMinute, "SMS codes per phone per minute")
@@ -210,6 +213,9 @@ func (c Config) Check() error {
 	}
 	if c.LockoutThreshold < 1 || c.LockoutWindow <= 0 || c.LockoutDuration <= 0 {
 		errs = append(errs, errors.New("config: lockout threshold, window and duration must be positive"))
+	}
+	if c.CASTicketTTL <= 0 || c.CASTicketTTL > 5*time.Minute {
+		errs = append(errs, errors.New("config: --cas-ticket-ttl must be positive and at most 5m (CAS 3.1.1)"))
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("config: --max-body-bytes must be at least 1024"))

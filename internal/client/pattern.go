@@ -1,4 +1,4 @@
-package cas
+package client
 
 import (
 	"errors"
@@ -17,9 +17,9 @@ var (
 	ErrService = errors.New("cas: invalid service URL")
 )
 
-// Pattern is one registered service URL pattern of a CAS client. The syntax
-// is described in the package documentation; ParsePattern is the only way
-// to make one.
+// Pattern is one registered service URL pattern of a CAS client (the
+// syntax is in the documentation of internal/sso/cas); ParsePattern is the
+// only way to make one.
 type Pattern struct {
 	scheme   string // "https" or "http"
 	host     string // lower-cased host with its port exactly as written, e.g. "hall.example:8443"
@@ -27,6 +27,16 @@ type Pattern struct {
 	prefix   bool   // path ended in "/*": match path and everything below it
 	query    string // the literal query to require, when !anyQuery
 	anyQuery bool   // the pattern ended in "?*"
+}
+
+// Specificity orders patterns that match the same service: an exact pattern
+// beats any prefix, and a longer prefix beats a shorter one.
+func (p Pattern) Specificity() int {
+	score := len(p.path)
+	if !p.prefix {
+		score += MaxServiceLen + 1
+	}
+	return score
 }
 
 // String returns the pattern in its registered form.
@@ -84,10 +94,10 @@ func (p Pattern) Match(s string) bool {
 	if err != nil {
 		return false
 	}
-	return p.match(u)
+	return p.MatchURL(u)
 }
 
-func (p Pattern) match(u *url.URL) bool {
+func (p Pattern) MatchURL(u *url.URL) bool {
 	if u.Scheme != p.scheme || strings.ToLower(u.Host) != p.host {
 		return false
 	}
@@ -255,4 +265,17 @@ func plainURLChars(s string) bool {
 		}
 	}
 	return true
+}
+
+// WithTicket appends the ticket parameter to a service URL (which has no
+// fragment: ParseService refuses one).
+func WithTicket(service, ticket string) string {
+	sep := "?"
+	if strings.Contains(service, "?") {
+		sep = "&"
+		if strings.HasSuffix(service, "?") || strings.HasSuffix(service, "&") {
+			sep = ""
+		}
+	}
+	return service + sep + "ticket=" + ticket
 }

@@ -1,0 +1,527 @@
+package cas
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+	"unid/internal/client"
+
+	"unid/internal/account"
+	"unid/internal/api"
+	"unid/internal/audit"
+	"unid/internal/i18n"
+	"unid/internal/problem"
+	"unid/internal/store"
+)
+
+// Registry is what the CAS server reads of the client registry;
+// *client.Registry has it. Get answers an unknown ID with store.ErrNotFound
+// or a problem.NotFound.
+type Registry interface {
+	List(ctx context.Context) ([]store.Client, error)
+	Get(ctx context.Context, id string) (store.Client, error)
+}
+
+// Sessions is what the CAS server uses of the browser session;
+// *session.Manager has it. End must run the hooks registered with the
+// manager's OnEnd, which is how /cas/logout reaches SingleLogout.
+type Sessions interface {
+	Current(ctx context.Context, r *http.Request) (store.Session, bool, error)
+	End(ctx context.Context, w http.ResponseWriter, r *http.Request) error
+}
+
+// Store is the part of the store the CAS server uses.
+type Store interface {
+	store.Challenges
+	store.Users
+	store.SessionClients
+}
+
+// Challenge kinds of the CAS server in store.Challenges.
+const (
+	// KindTicket is a service ticket. ID: the SHA-256 of the ticket
+	// (ticketKey); Secret: the JSON of ticketRecord.
+	KindTicket = "cas_st"
+	// KindLogin is a /cas/login that had to go through the login page. ID:
+	// the opaque id in /cas/login/continue?id=; Secret: the JSON of
+	// pendingLogin.
+	KindLogin = "cas_login"
+)
+
+// Audit actions of the CAS server. Tickets are never written to the audit
+// log or to the logs.
+const (
+	ActionTicketIssued    = "cas.ticket_issued"    // Result ok; Subject the client ID
+	ActionTicketValidated = "cas.ticket_validated" // Result ok; Subject the client ID
+	ActionTicketRefused   = "cas.ticket_refused"   // Result the CAS error code, e.g. INVALID_SERVICE
+	ActionLogoutSent      = "cas.logout_sent"      // single logout delivered; Subject the client ID
+	ActionLogoutFailed    = "cas.logout_failed"    // single logout not delivered; Result "failed"
+)
+
+// Options tune the server; zero values take the defaults.
+type Options struct {
+	// TicketTTL is how long a service ticket can be validated (default 10 s).
+	TicketTTL time.Duration
+	// LoginTTL is how long a sign-in started at /cas/login may take on the
+	// login page before /cas/login/continue refuses it (default 15 min).
+	LoginTTL time.Duration
+	// LogoutTimeout bounds each single-logout POST (default 3 s), and
+	// LogoutBudget all of them for one session (default 5 s).
+	LogoutTimeout time.Duration
+	LogoutBudget  time.Duration
+	// HTTPClient sends single-logout requests. The default follows no
+	// redirects.
+	HTTPClient *http.Client
+}
+
+// Defaults of Options.
+const (
+	DefaultTicketTTL     = 10 * time.Second
+	DefaultLoginTTL      = 15 * time.Minute
+	DefaultLogoutTimeout = 3 * time.Second
+	DefaultLogoutBudget  = 5 * time.Second
+)
+
+// Deps are what the CAS server is built on.
+type Deps struct {
+	Registry   Registry
+	Sessions   Sessions
+	Store      Store
+	Protector  *account.Protector
+	Audit      *audit.Log
+	Catalog    *i18n.Catalog
+	Logger     *slog.Logger
+	Now        func() time.Time
+	TrustProxy bool // take the client address from X-Forwarded-For, as api.ClientIP does
+	Options
+}
+
+// Server is the CAS server: the /cas/ endpoints and the single-logout hook.
+type Server struct {
+	d     Deps
+	log   *slog.Logger
+	pages *pages
+	http  *http.Client
+}
+
+// New returns a CAS server over d.
+func New(d Deps) *Server {
+	if d.TicketTTL <= 0 {
+		d.TicketTTL = DefaultTicketTTL
+	}
+	if d.LoginTTL <= 0 {
+		d.LoginTTL = DefaultLoginTTL
+	}
+	if d.LogoutTimeout <= 0 {
+		d.LogoutTimeout = DefaultLogoutTimeout
+	}
+	if d.LogoutBudget <= 0 {
+		d.LogoutBudget = DefaultLogoutBudget
+	}
+	log := d.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	hc := d.HTTPClient
+	if hc == nil {
+		hc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	return &Server{d: d, log: log, pages: newPages(d.Catalog), http: hc}
+}
+
+// Routes lists the CAS endpoints. They are all GET, as CAS clients and
+// browsers use them; a HEAD (which a mux pattern "GET …" also routes) is
+// refused, so that link checkers and prefetchers neither create sign-ins
+// nor use up tickets.
+func (s *Server) Routes() []api.Route {
+	return []api.Route{
+		{Pattern: "GET /cas/login", Handler: getOnly(s.login)},
+		{Pattern: "GET /cas/login/continue", Handler: getOnly(s.loginContinue)},
+		{Pattern: "GET /cas/logout", Handler: getOnly(s.logout)},
+		{Pattern: "GET /cas/validate", Handler: getOnly(s.validate(v1))},
+		{Pattern: "GET /cas/serviceValidate", Handler: getOnly(s.validate(v2))},
+		{Pattern: "GET /cas/p3/serviceValidate", Handler: getOnly(s.validate(v3))},
+	}
+}
+
+func getOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// maxQueryLen bounds the query of every CAS request. A service URL is at
+// most client.MaxServiceLen, three times that when every character is
+// percent-encoded; with the ticket and the flags this is ample.
+const maxQueryLen = 3*client.MaxServiceLen + 512
+
+// params reads the query of r, of bounded size, in which each name CAS
+// uses appears at most once. ok=false means the query is malformed, too long or repeats a name that
+// CAS uses (a second "service" could be read differently by another
+// component); q is then still what could be parsed, or nil.
+func params(r *http.Request) (q url.Values, ok bool) {
+	if len(r.URL.RawQuery) > maxQueryLen {
+		return nil, false
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, false
+	}
+	for _, name := range []string{"service", "ticket", "renew", "gateway", "format", "id"} {
+		if len(q[name]) > 1 {
+			return q, false
+		}
+	}
+	return q, true
+}
+
+// flag reports whether a CAS flag parameter (renew, gateway) is set: present
+// with any value but "false" or "0". The specification says "if this
+// parameter is set" and recommends the value "true".
+func flag(q url.Values, name string) bool {
+	v, ok := q[name]
+	if !ok {
+		return false
+	}
+	return v[0] != "false" && v[0] != "0"
+}
+
+// pendingLogin is a /cas/login waiting for the user to sign in.
+type pendingLogin struct {
+	Service string `json:"service"`
+	Renew   bool   `json:"renew"`
+}
+
+// login is /cas/login as credential requestor (CAS 2.1). Credentials are
+// never posted here: unid's own login page takes them and comes back
+// through /cas/login/continue.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q, ok := params(r)
+	if !ok {
+		s.pages.fail(w, r, http.StatusBadRequest, "cas.error.bad_request")
+		return
+	}
+	service := q.Get("service")
+	if service == "" {
+		// No service: the personal space is the "you are signed in" page,
+		// and /me sends a visitor to the login page.
+		noStore(w)
+		http.Redirect(w, r, "/me", http.StatusFound)
+		return
+	}
+	c, err := s.findClient(ctx, service)
+	if err != nil {
+		s.failLookup(w, r, err)
+		return
+	}
+	renew := flag(q, "renew")
+	gateway := flag(q, "gateway") && !renew // the specification recommends ignoring gateway with renew
+	if !renew {
+		sess, u, ok, err := s.signedIn(ctx, r)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		if ok {
+			s.issue(w, r, c, service, sess, u, false)
+			return
+		}
+		if gateway {
+			noStore(w)
+			redirect(w, service)
+			return
+		}
+	}
+	p := pendingLogin{Service: service, Renew: renew}
+	secret, err := json.Marshal(p)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	now := s.now()
+	id := rand.Text()
+	if err := s.d.Store.PutChallenge(ctx, store.Challenge{
+		Kind: KindLogin, ID: id, Secret: secret, CreatedAt: now, ExpiresAt: now.Add(s.d.LoginTTL),
+	}); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	noStore(w)
+	http.Redirect(w, r, loginURL(id), http.StatusFound)
+}
+
+// loginURL is unid's login page, coming back to /cas/login/continue.
+func loginURL(id string) string {
+	return "/login?next=" + url.QueryEscape("/cas/login/continue?id="+id)
+}
+
+// loginContinue finishes a /cas/login after the login page: it issues the
+// ticket once the browser has a session — one whose credentials were
+// presented after the /cas/login when it asked for renew.
+func (s *Server) loginContinue(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q, ok := params(r)
+	id := q.Get("id")
+	if !ok || !validLoginID(id) {
+		s.pages.fail(w, r, http.StatusBadRequest, "cas.error.bad_request")
+		return
+	}
+	ch, err := s.d.Store.GetChallenge(ctx, KindLogin, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !ch.Valid(s.now()) {
+		s.pages.fail(w, r, http.StatusGone, "cas.error.login_expired")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	var p pendingLogin
+	if err := json.Unmarshal(ch.Secret, &p); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	sess, u, ok, err := s.signedIn(ctx, r)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	fresh := ok && !sess.AuthTime.Before(ch.CreatedAt)
+	if !ok || p.Renew && !fresh {
+		noStore(w)
+		http.Redirect(w, r, loginURL(id), http.StatusFound)
+		return
+	}
+	if _, err := s.d.Store.TakeChallenge(ctx, KindLogin, id); errors.Is(err, store.ErrNotFound) {
+		s.pages.fail(w, r, http.StatusGone, "cas.error.login_expired")
+		return
+	} else if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	// The registry may have changed while the user was signing in.
+	c, err := s.findClient(ctx, p.Service)
+	if err != nil {
+		s.failLookup(w, r, err)
+		return
+	}
+	s.issue(w, r, c, p.Service, sess, u, fresh)
+}
+
+// validLoginID reports whether id looks like a pending-login id (rand.Text).
+func validLoginID(id string) bool {
+	if len(id) < 26 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// signedIn returns the session of r and its user; a session whose user is
+// gone or disabled counts as none.
+func (s *Server) signedIn(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error) {
+	sess, ok, err := s.d.Sessions.Current(ctx, r)
+	if err != nil || !ok {
+		return store.Session{}, store.User{}, false, err
+	}
+	u, err := s.d.Store.GetUser(ctx, sess.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, store.User{}, false, nil
+	}
+	if err != nil {
+		return store.Session{}, store.User{}, false, err
+	}
+	return sess, u, u.Status == store.UserActive, nil
+}
+
+// ticketRecord is what a service ticket stands for.
+type ticketRecord struct {
+	Service  string    `json:"service"`
+	ClientID string    `json:"client_id"`
+	UserID   string    `json:"user_id"`
+	SID      string    `json:"sid"`
+	NewLogin bool      `json:"new_login"` // issued right after credentials were presented
+	AuthTime time.Time `json:"auth_time"`
+}
+
+// issue creates a service ticket for service, records it against the
+// session for single logout, and sends the browser to the service with it.
+func (s *Server) issue(w http.ResponseWriter, r *http.Request, c store.Client, service string, sess store.Session, u store.User, newLogin bool) {
+	ctx := r.Context()
+	ticket := newTicket()
+	rec := ticketRecord{Service: service, ClientID: c.ID, UserID: u.ID, SID: sess.SID, NewLogin: newLogin, AuthTime: sess.AuthTime}
+	secret, err := json.Marshal(rec)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	now := s.now()
+	// The session learns of the ticket first: a logout between issue and
+	// validation then finds it, and SingleLogout deletes it unused.
+	if err := s.d.Store.AddSessionClient(ctx, store.SessionClient{
+		SID: sess.SID, ClientID: c.ID, Protocol: "cas", Ref: ticket, URL: service, UserID: u.ID, CreatedAt: now,
+	}); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if err := s.d.Store.PutChallenge(ctx, store.Challenge{
+		Kind: KindTicket, ID: ticketKey(ticket), Secret: secret, CreatedAt: now, ExpiresAt: now.Add(s.d.TicketTTL),
+	}); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.record(ctx, r, u.ID, ActionTicketIssued, audit.ResultOK, c.ID, fmt.Sprintf(`{"new_login":%t}`, newLogin))
+	noStore(w)
+	redirect(w, client.WithTicket(service, ticket))
+}
+
+// notFound reports whether a registry or store error means "no such
+// record": the registry answers an unknown client with a NotFound problem.
+func notFound(err error) bool {
+	if errors.Is(err, store.ErrNotFound) {
+		return true
+	}
+	var p *problem.Problem
+	return errors.As(err, &p) && p.Kind == problem.NotFound
+}
+
+// errNoService means no CAS client has a pattern the service matches.
+var errNoService = errors.New("cas: service not registered")
+
+// findClient returns the CAS client whose patterns allow service. When
+// several do, an exact pattern wins over a prefix, and a longer prefix over
+// a shorter one, so that the most specific registration decides which
+// attributes are released.
+func (s *Server) findClient(ctx context.Context, service string) (store.Client, error) {
+	u, err := client.ParseService(service)
+	if err != nil {
+		return store.Client{}, err
+	}
+	clients, err := s.d.Registry.List(ctx)
+	if err != nil {
+		return store.Client{}, err
+	}
+	var best store.Client
+	bestScore := -1
+	for _, c := range clients {
+		if c.Type != store.ClientCAS {
+			continue
+		}
+		for _, raw := range c.RedirectURIs {
+			p, err := client.ParsePattern(raw)
+			if err != nil {
+				s.log.WarnContext(ctx, "cas client has an invalid service pattern; it is ignored", "client", c.ID)
+				continue
+			}
+			if !p.MatchURL(u) {
+				continue
+			}
+			if score := p.Specificity(); score > bestScore {
+				best, bestScore = c, p.Specificity()
+			}
+		}
+	}
+	if bestScore < 0 {
+		return store.Client{}, errNoService
+	}
+	return best, nil
+}
+
+// failLookup answers a service that could not be matched: an error page,
+// never a redirect.
+func (s *Server) failLookup(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, client.ErrService):
+		s.pages.fail(w, r, http.StatusBadRequest, "cas.error.service_invalid")
+	case errors.Is(err, errNoService):
+		s.log.InfoContext(r.Context(), "cas service not registered")
+		s.pages.fail(w, r, http.StatusBadRequest, "cas.error.service_unknown")
+	default:
+		s.internal(w, r, err)
+	}
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.ErrorContext(r.Context(), "cas request failed", "err", err)
+	s.pages.fail(w, r, http.StatusInternalServerError, "cas.error.internal")
+}
+
+// logout is /cas/logout: it ends the unid session — which, through the
+// session manager's hooks, sends single logout to every service of the
+// session — and then shows the signed-out page, or returns to service when
+// it is a registered one (CAS 3.0, 2.3.2). The CAS 2.0 "url" parameter is
+// ignored, as CAS 3.0 requires.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q, ok := params(r)
+	if !ok {
+		q = nil // a malformed query redirects nowhere
+	}
+	sess, signedIn, err := s.d.Sessions.Current(ctx, r)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if err := s.d.Sessions.End(ctx, w, r); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if signedIn {
+		s.record(ctx, r, sess.UserID, audit.ActionLogout, audit.ResultOK, "", `{"via":"cas"}`)
+	}
+	if service := q.Get("service"); service != "" {
+		if _, err := s.findClient(ctx, service); err == nil {
+			noStore(w)
+			redirect(w, service)
+			return
+		}
+	}
+	s.pages.signedOut(w, r)
+}
+
+// record appends an audit event about request r.
+func (s *Server) record(ctx context.Context, r *http.Request, actor, action, result, subject, detail string) {
+	if s.d.Audit == nil {
+		return
+	}
+	var ip, ua string
+	if r != nil {
+		ip, ua = api.ClientIP(r, s.d.TrustProxy), r.UserAgent()
+	}
+	s.d.Audit.Record(ctx, audit.Event{Actor: actor, Action: action, Result: result, IP: ip, UserAgent: ua, Subject: subject, Detail: detail})
+}
+
+func (s *Server) now() time.Time { return s.d.Now().UTC().Truncate(time.Millisecond) }
+
+// noStore keeps responses that carry or lead to a ticket out of caches
+// (CAS Appendix B).
+func noStore(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Expires", "0")
+}
+
+// redirect sends the browser to an absolute URL as it is: http.Redirect
+// would be fine too, but writing the header leaves no doubt that the service
+// URL reaches the browser byte for byte as the service sent it.
+func redirect(w http.ResponseWriter, to string) {
+	w.Header().Set("Location", to)
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusFound)
+}
