@@ -95,7 +95,16 @@ func (s *Store) CountSessions(ctx context.Context) (int64, error) {
 // DeleteExpiredSessions removes sessions whose absolute expiry has come
 // (expires_at <= now, matching Challenge.Valid) or that were last seen before
 // idleBefore.
+//
+// The records of which clients those sessions signed in to go with them
+// (a session that times out sends no logout to its clients).
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int64, error) {
-	return s.execCount(ctx, "delete expired sessions",
+	n, err := s.execCount(ctx, "delete expired sessions",
 		`DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, ms(now), ms(idleBefore))
+	if err != nil {
+		return n, err
+	}
+	_, err = s.execCount(ctx, "delete orphaned session clients",
+		`DELETE FROM session_clients WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.sid = session_clients.sid)`)
+	return n, err
 }

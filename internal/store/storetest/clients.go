@@ -111,4 +111,29 @@ func testSessionClients(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if got, _ := s.ListSessionClients(ctx, "s2"); len(got) != 1 {
 		t.Fatalf("another session's records were touched: %v", got)
 	}
+
+	// A session that expires takes its records with it; a live one keeps them.
+	u := newUser()
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	live, dead := newSession(u.ID), newSession(u.ID)
+	dead.ExpiresAt = base.Add(time.Minute)
+	for _, sess := range []store.Session{live, dead} {
+		if err := s.CreateSession(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddSessionClient(ctx, store.SessionClient{SID: sess.SID, ClientID: "hall", Protocol: "oidc", UserID: u.ID, CreatedAt: base}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.DeleteExpiredSessions(ctx, base.Add(2*time.Minute), base.Add(-time.Hour)); err != nil || n != 1 {
+		t.Fatalf("DeleteExpiredSessions = %d, %v", n, err)
+	}
+	if got, _ := s.ListSessionClients(ctx, dead.SID); len(got) != 0 {
+		t.Errorf("an expired session's clients were kept: %v", got)
+	}
+	if got, _ := s.ListSessionClients(ctx, live.SID); len(got) != 1 {
+		t.Errorf("a live session's clients were dropped: %v", got)
+	}
 }
