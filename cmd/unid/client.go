@@ -17,6 +17,7 @@ import (
 	"unid/internal/config"
 	"unid/internal/i18n"
 	"unid/internal/problem"
+	"unid/internal/store"
 )
 
 const clientUsage = `Usage:
@@ -131,8 +132,12 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 	return fmt.Errorf("unknown client command %q", sub)
 }
 
-// openRegistry opens the database and the key file the server uses.
-func openRegistry(ctx context.Context, cfg config.Config) (*client.Registry, func(), error) {
+// openStore opens (and migrates) the database and the key file the server
+// uses, for commands that work on them directly.
+func openStore(ctx context.Context, cfg config.Config) (interface {
+	store.Store
+	store.Migrator
+}, *account.Protector, error) {
 	keys, err := account.LoadKeyFile(cfg.KeyFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("key file %s: %w (run `unid serve --dev` once, or `unid keys init` for production)", cfg.KeyFile, err)
@@ -147,6 +152,15 @@ func openRegistry(ctx context.Context, cfg config.Config) (*client.Registry, fun
 	}
 	if _, _, err := st.Migrate(ctx); err != nil {
 		st.Close()
+		return nil, nil, err
+	}
+	return st, protector, nil
+}
+
+// openRegistry opens the client registry on the server's database.
+func openRegistry(ctx context.Context, cfg config.Config) (*client.Registry, func(), error) {
+	st, protector, err := openStore(ctx, cfg)
+	if err != nil {
 		return nil, nil, err
 	}
 	return client.New(st, protector.MAC, time.Now), func() { st.Close() }, nil

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,7 +25,9 @@ import (
 
 	"unid/internal/account"
 	"unid/internal/app"
+	"unid/internal/audit"
 	"unid/internal/config"
+	"unid/internal/sso/oidc"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -46,6 +49,7 @@ Usage:
   unid serve [flags]     run the server (try: unid serve --dev)
   unid migrate [flags]   bring the database schema up to date and exit
   unid keys init [flags] create the personal-data key file (production)
+  unid keys rotate       make a new token signing key (OIDC); the old one stays published
   unid client …          register service systems (create, list, show, rotate-secret, delete)
   unid version           print the version
   unid config            print every setting as a Markdown table
@@ -65,10 +69,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return migrate(ctx, rest, getenv, stdout, stderr)
 	case "keys":
-		if len(rest) == 0 || rest[0] != "init" {
-			return errors.New("usage: unid keys init [--key-file PATH]")
+		switch {
+		case len(rest) > 0 && rest[0] == "init":
+			return keysInit(rest[1:], getenv, stdout)
+		case len(rest) > 0 && rest[0] == "rotate":
+			return keysRotate(ctx, rest[1:], getenv, stdout, stderr)
 		}
-		return keysInit(rest[1:], getenv, stdout)
+		return errors.New("usage: unid keys init [--key-file PATH] | unid keys rotate [--alg ES256|RS256] [flags]")
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
@@ -174,4 +181,33 @@ func printConfigTable(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| `%s` | `%s` | %s | %s |\n", s.Flag, s.Env, d, s.Usage)
 	}
+}
+
+// keysRotate makes a new token signing key. Running instances publish it at
+// once and sign with it shortly after; tokens signed before keep verifying.
+func keysRotate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("unid keys rotate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := config.Default()
+	fs.StringVar(&cfg.DataDir, "data", or(getenv("UNID_DATA"), cfg.DataDir), "data directory")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", getenv("UNID_DATABASE_URL"), "PostgreSQL URL")
+	fs.StringVar(&cfg.KeyFile, "key-file", getenv("UNID_KEY_FILE"), "key file (default <data>/unid.key)")
+	alg := fs.String("alg", or(getenv("UNID_OIDC_SIGNING_ALG"), cfg.OIDCSigningAlg), "algorithm of the new key: ES256 or RS256")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.KeyFile == "" {
+		cfg.KeyFile = cfg.DataDir + "/unid.key"
+	}
+	st, protector, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	logger := app.NewLogger(stderr, "warn", "text")
+	kid, err := oidc.RotateKeys(ctx, st, protector, audit.New(st, time.Now, logger), time.Now(), *alg)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(map[string]string{"kid": kid, "algorithm": *alg})
 }

@@ -194,3 +194,28 @@ func TestClientCommands(t *testing.T) {
 		t.Fatalf("show after delete: %v", err)
 	}
 }
+
+func TestKeysRotate(t *testing.T) {
+	dir := t.TempDir()
+	noenv := func(string) string { return "" }
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"keys", "init", "--key-file", dir + "/unid.key"}, noenv, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	kids := map[string]bool{}
+	for _, alg := range []string{"ES256", "RS256"} {
+		var stdout, stderr bytes.Buffer
+		if err := run(ctx, []string{"keys", "rotate", "--data", dir, "--alg", alg}, noenv, &stdout, &stderr); err != nil {
+			t.Fatalf("rotate %s: %v\n%s", alg, err, stderr.String())
+		}
+		var got struct{ Kid, Algorithm string }
+		if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || got.Kid == "" || got.Algorithm != alg || kids[got.Kid] {
+			t.Fatalf("rotate printed %s (%v)", stdout.String(), err)
+		}
+		kids[got.Kid] = true
+	}
+	if err := run(ctx, []string{"keys", "rotate", "--data", dir, "--alg", "HS256"}, noenv, &out, &out); err == nil {
+		t.Fatal("an HMAC signing key was accepted")
+	}
+}

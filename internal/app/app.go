@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,6 +33,7 @@ import (
 	"unid/internal/session"
 	"unid/internal/smscode"
 	"unid/internal/sso/cas"
+	"unid/internal/sso/oidc"
 	"unid/internal/store"
 	"unid/internal/store/postgres"
 	rediscounters "unid/internal/store/redis"
@@ -47,8 +49,10 @@ type App struct {
 	Outbox   *notify.Outbox // dev mode only
 	Clients  *client.Registry
 	Sessions *session.Manager
+	OIDC     *oidc.Provider
 
 	api     *api.API
+	pages   *web.Pages
 	admin   *admin.Admin
 	cas     *cas.Server
 	logger  *slog.Logger
@@ -211,13 +215,32 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Options: cas.Options{TicketTTL: cfg.CASTicketTTL},
 	})
 	sessions.OnEnd(a.cas.SingleLogout)
-	a.api = jsonAPI
+	ssoPages, err := pages.SSO()
+	if err != nil {
+		return nil, err
+	}
+	issuer := cfg.PublicURL
+	if issuer == "" {
+		issuer = "http://" + cfg.Addr
+	}
+	a.OIDC, err = oidc.New(ctx, oidc.Deps{
+		Store: st, Registry: a.Clients, Sessions: sessions, Protector: protector, Audit: auditLog,
+		Logger: logger, Pages: ssoPages, Fail: jsonAPI.Fail, Now: now,
+	}, oidc.Options{
+		Issuer: issuer, Dev: cfg.Dev, TrustProxy: cfg.TrustProxy, Algorithm: cfg.OIDCSigningAlg,
+		CodeTTL: cfg.OIDCCodeTTL, AccessTokenTTL: cfg.OIDCAccessTokenTTL, IDTokenTTL: cfg.OIDCIDTokenTTL,
+		RefreshTTL: cfg.OIDCRefreshTTL, RefreshMaxTTL: cfg.OIDCRefreshMaxTTL, BackchannelTimeout: cfg.OIDCBackchannelTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.api, a.pages = jsonAPI, pages
 	a.admin = admin.New(jsonAPI, a.Clients, auditLog, cfg.TrustProxy)
 	mux := http.NewServeMux()
 	for _, r := range a.routes(jsonAPI, pages) {
 		mux.Handle(r.Pattern, r.Handler)
 	}
-	a.Handler = observe(logger, now, cfg.Secure(), crossOrigin(jsonAPI.Fail, mux))
+	a.Handler = observe(logger, now, cfg.Secure(), crossOrigin(jsonAPI.Fail, a.OIDC.CrossOriginBypass(), mux))
 	if cfg.Dev && cfg.DatabaseURL == "" {
 		if err := a.seedDemoClient(ctx); err != nil {
 			return nil, fmt.Errorf("app: demo client: %w", err)
@@ -236,6 +259,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []api.Route {
 	routes = append(routes, jsonAPI.Routes()...)
 	routes = append(routes, a.admin.Routes()...)
 	routes = append(routes, a.cas.Routes()...)
+	routes = append(routes, a.OIDC.Routes()...)
 	if a.Config.Dev {
 		routes = append(routes, jsonAPI.DevRoutes()...)
 	}
@@ -250,12 +274,14 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []api.Route {
 	)
 }
 
-// APIRoutes lists the patterns of the JSON API ("POST /api/v1/users"), for
-// the test that keeps the OpenAPI document complete.
+// APIRoutes lists the patterns of the JSON and operator APIs ("POST
+// /api/v1/users"), for the test that keeps the OpenAPI document complete.
 func (a *App) APIRoutes() []string {
 	var out []string
-	for _, r := range append(a.api.Routes(), a.admin.Routes()...) {
-		out = append(out, r.Pattern)
+	for _, r := range a.routes(a.api, a.pages) {
+		if _, path, _ := strings.Cut(r.Pattern, " "); strings.HasPrefix(path, "/api/") && strings.Contains(r.Pattern, " ") {
+			out = append(out, r.Pattern)
+		}
 	}
 	return out
 }
@@ -324,7 +350,8 @@ func (a *App) janitor(ctx context.Context) {
 		_, err1 := a.Store.DeleteExpiredSessions(ctx, now, now.Add(-a.Config.SessionIdle))
 		_, err2 := a.Store.DeleteExpiredChallenges(ctx, now)
 		_, err3 := a.Store.DeleteExpiredCounters(ctx, now)
-		if err := errors.Join(err1, err2, err3); err != nil && ctx.Err() == nil {
+		err4 := a.OIDC.Cleanup(ctx)
+		if err := errors.Join(err1, err2, err3, err4); err != nil && ctx.Err() == nil {
 			a.logger.WarnContext(ctx, "cleaning expired records", "err", err)
 		}
 	}

@@ -65,9 +65,14 @@ func observe(logger *slog.Logger, now func() time.Time, https bool, next http.Ha
 
 // crossOrigin refuses state-changing browser requests sent from another
 // site (Sec-Fetch-Site / Origin checks of net/http). Requests without those
-// headers — server-to-server calls, the mobile app — pass.
-func crossOrigin(fail func(http.ResponseWriter, *http.Request, error), next http.Handler) http.Handler {
+// headers — server-to-server calls, the mobile app — pass, and so do the
+// bypass patterns: OAuth endpoints that use no cookies and that web
+// applications of other origins call by design (the token endpoint).
+func crossOrigin(fail func(http.ResponseWriter, *http.Request, error), bypass []string, next http.Handler) http.Handler {
 	p := http.NewCrossOriginProtection()
+	for _, pattern := range bypass {
+		p.AddInsecureBypassPattern(pattern)
+	}
 	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, problem.New(problem.Forbidden, "cross_origin"))
 	}))

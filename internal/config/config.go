@@ -46,6 +46,14 @@ type Config struct {
 	CaptchaPerIPMinute int
 	CASTicketTTL       time.Duration // CAS service ticket lifetime
 
+	OIDCSigningAlg         string
+	OIDCCodeTTL            time.Duration
+	OIDCAccessTokenTTL     time.Duration
+	OIDCIDTokenTTL         time.Duration
+	OIDCRefreshTTL         time.Duration
+	OIDCRefreshMaxTTL      time.Duration
+	OIDCBackchannelTimeout time.Duration
+
 	SMSCodeTTL        time.Duration
 	SMSPerPhoneMinute int
 	SMSPerPhoneHour   int
@@ -61,30 +69,37 @@ type Config struct {
 // Default returns the settings unid runs with when nothing is configured.
 func Default() Config {
 	return Config{
-		Addr:               "127.0.0.1:8080",
-		DataDir:            "./data",
-		LogLevel:           "info",
-		LogFormat:          "text",
-		Argon2Memory:       19456,
-		Argon2Time:         2,
-		Argon2Threads:      1,
-		SessionIdle:        30 * time.Minute,
-		SessionMax:         12 * time.Hour,
-		LockoutThreshold:   5,
-		LockoutWindow:      15 * time.Minute,
-		LockoutDuration:    15 * time.Minute,
-		LoginPerIPLimit:    100,
-		LoginPerIPWindow:   15 * time.Minute,
-		CaptchaTTL:         5 * time.Minute,
-		CaptchaPerIPMinute: 30,
-		CASTicketTTL:       10 * time.Second,
-		SMSCodeTTL:         5 * time.Minute,
-		SMSPerPhoneMinute:  1,
-		SMSPerPhoneHour:    5,
-		SMSPerPhoneDay:     10,
-		SMSPerIPHour:       30,
-		SMSGatewayTimeout:  5 * time.Second,
-		MaxBodyBytes:       1 << 20,
+		Addr:                   "127.0.0.1:8080",
+		DataDir:                "./data",
+		LogLevel:               "info",
+		LogFormat:              "text",
+		Argon2Memory:           19456,
+		Argon2Time:             2,
+		Argon2Threads:          1,
+		SessionIdle:            30 * time.Minute,
+		SessionMax:             12 * time.Hour,
+		LockoutThreshold:       5,
+		LockoutWindow:          15 * time.Minute,
+		LockoutDuration:        15 * time.Minute,
+		LoginPerIPLimit:        100,
+		LoginPerIPWindow:       15 * time.Minute,
+		CaptchaTTL:             5 * time.Minute,
+		CaptchaPerIPMinute:     30,
+		CASTicketTTL:           10 * time.Second,
+		OIDCSigningAlg:         "ES256",
+		OIDCCodeTTL:            time.Minute,
+		OIDCAccessTokenTTL:     10 * time.Minute,
+		OIDCIDTokenTTL:         10 * time.Minute,
+		OIDCRefreshTTL:         30 * 24 * time.Hour,
+		OIDCRefreshMaxTTL:      90 * 24 * time.Hour,
+		OIDCBackchannelTimeout: 2 * time.Second,
+		SMSCodeTTL:             5 * time.Minute,
+		SMSPerPhoneMinute:      1,
+		SMSPerPhoneHour:        5,
+		SMSPerPhoneDay:         10,
+		SMSPerIPHour:           30,
+		SMSGatewayTimeout:      5 * time.Second,
+		MaxBodyBytes:           1 << 20,
 	}
 }
 
@@ -121,6 +136,13 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.LoginPerIPLimit, "login-ip-limit", c.LoginPerIPLimit, "login attempts allowed per client address per window")
 	fs.DurationVar(&c.LoginPerIPWindow, "login-ip-window", c.LoginPerIPWindow, "window of the per-address login limit")
 	fs.DurationVar(&c.CaptchaTTL, "captcha-ttl", c.CaptchaTTL, "image captcha lifetime")
+	fs.StringVar(&c.OIDCSigningAlg, "oidc-signing-alg", c.OIDCSigningAlg, "token signing algorithm: ES256 or RS256 (a change rotates to a new key at start)")
+	fs.DurationVar(&c.OIDCCodeTTL, "oidc-code-ttl", c.OIDCCodeTTL, "OIDC authorization code lifetime")
+	fs.DurationVar(&c.OIDCAccessTokenTTL, "oidc-access-token-ttl", c.OIDCAccessTokenTTL, "OIDC access token lifetime")
+	fs.DurationVar(&c.OIDCIDTokenTTL, "oidc-id-token-ttl", c.OIDCIDTokenTTL, "OIDC ID token lifetime")
+	fs.DurationVar(&c.OIDCRefreshTTL, "oidc-refresh-ttl", c.OIDCRefreshTTL, "OIDC refresh token lifetime, renewed at each use (sliding)")
+	fs.DurationVar(&c.OIDCRefreshMaxTTL, "oidc-refresh-max-ttl", c.OIDCRefreshMaxTTL, "longest a chain of refresh tokens lives after sign-in (absolute)")
+	fs.DurationVar(&c.OIDCBackchannelTimeout, "oidc-backchannel-timeout", c.OIDCBackchannelTimeout, "timeout of one back-channel logout request to a client")
 	fs.DurationVar(&c.CASTicketTTL, "cas-ticket-ttl", c.CASTicketTTL, "CAS service ticket lifetime (at most 5m)")
 	fs.IntVar(&c.CaptchaPerIPMinute, "captcha-per-ip-minute", c.CaptchaPerIPMinute, "captchas one client address may request per minute")
 	fs.DurationVar(&c.SMSCodeTTL, "sms-code-ttl", c.SMSCodeTTL, "SMS code lifetime")
@@ -216,6 +238,18 @@ func (c Config) Check() error {
 	}
 	if c.CASTicketTTL <= 0 || c.CASTicketTTL > 5*time.Minute {
 		errs = append(errs, errors.New("config: --cas-ticket-ttl must be positive and at most 5m (CAS 3.1.1)"))
+	}
+	if c.OIDCSigningAlg != "ES256" && c.OIDCSigningAlg != "RS256" {
+		errs = append(errs, fmt.Errorf("config: --oidc-signing-alg %q: want ES256 or RS256", c.OIDCSigningAlg))
+	}
+	for _, d := range []time.Duration{c.OIDCCodeTTL, c.OIDCAccessTokenTTL, c.OIDCIDTokenTTL, c.OIDCRefreshTTL, c.OIDCRefreshMaxTTL, c.OIDCBackchannelTimeout} {
+		if d <= 0 {
+			errs = append(errs, errors.New("config: OIDC lifetimes and timeouts must be positive"))
+			break
+		}
+	}
+	if c.OIDCRefreshTTL > c.OIDCRefreshMaxTTL {
+		errs = append(errs, errors.New("config: --oidc-refresh-ttl must not exceed --oidc-refresh-max-ttl"))
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("config: --max-body-bytes must be at least 1024"))

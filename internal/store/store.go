@@ -45,6 +45,7 @@ type Store interface {
 	AuditLog
 	Clients
 	SessionClients
+	OAuth
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error

@@ -75,6 +75,10 @@ func Start(t testing.TB, edit func(*config.Config)) *Server {
 		t.Fatal(err)
 	}
 	cfg.LogLevel = "warn"
+	// The issuer of tokens is the address the test talks to.
+	srv := httptest.NewUnstartedServer(nil)
+	cfg.PublicURL = "http://" + srv.Listener.Addr().String()
+	cfg.Addr = srv.Listener.Addr().String()
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -87,9 +91,11 @@ func Start(t testing.TB, edit func(*config.Config)) *Server {
 	logger := app.NewLogger(w, "debug", "text")
 	a, err := app.New(context.Background(), cfg, logger, clock.Now)
 	if err != nil {
+		srv.Close()
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	srv.Config.Handler = a.Handler
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		a.Close()

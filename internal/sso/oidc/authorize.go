@@ -1,0 +1,394 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"unid/internal/i18n"
+	"unid/internal/problem"
+	"unid/internal/store"
+	"unid/internal/web"
+)
+
+// Limits on what a browser may send to the authorize and logout endpoints.
+// Nothing legitimate comes near them; a request over them is refused with
+// a page, before anything is stored or echoed back.
+const (
+	maxQueryBytes = 8 << 10  // the whole query string
+	maxFormBytes  = 16 << 10 // the whole body of a protocol POST
+	maxStateBytes = 1024     // state: an RP's opaque value
+	maxNonceBytes = 512
+	maxScopeBytes = 1024
+	maxURIBytes   = 2048
+	maxIDBytes    = 128 // client ids, request ids, login hints
+)
+
+// Page error codes (messages page.sso_error.<code>).
+const (
+	pageRequestInvalid  = "request_invalid"
+	pageRequestTooLarge = "request_too_large"
+	pageUnknownClient   = "unknown_client"
+	pageRedirectURI     = "redirect_uri"
+	pageRequestExpired  = "request_expired"
+	pageLogoutInvalid   = "logout_invalid"
+	pageUnavailable     = "unavailable"
+)
+
+// oidc error codes that zitadel/oidc has no constructor for.
+const (
+	errConsentRequired = "consent_required"
+	errUnmetAuthn      = "unmet_authentication_requirements"
+)
+
+func callbackPath(id string) string { return "/oidc/authorize/callback?id=" + url.QueryEscape(id) }
+
+// authorize starts a sign-in: it checks the client and its redirect URI
+// (showing a page when either is wrong: an error is never sent to an
+// address the client did not register), validates the rest (errors from
+// here go back to the client), stores the request and goes on with resume.
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(op.ContextWithIssuer(r.Context(), p.issuer))
+	ctx := r.Context()
+	if len(r.URL.RawQuery) > maxQueryBytes {
+		p.d.Pages.SSOError(w, r, http.StatusRequestURITooLong, pageRequestTooLarge)
+		return
+	}
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	}
+	req, err := op.ParseAuthorizeRequest(r, p.op.Decoder())
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			p.d.Pages.SSOError(w, r, http.StatusRequestEntityTooLarge, pageRequestTooLarge)
+			return
+		}
+		p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageRequestInvalid)
+		return
+	}
+	if tooLarge(req) {
+		p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageRequestTooLarge)
+		return
+	}
+	c, err := p.oidcClient(ctx, req.ClientID)
+	if err != nil {
+		if problem.As(err).Kind == problem.NotFound {
+			p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageUnknownClient)
+			return
+		}
+		p.log.ErrorContext(ctx, "authorize: client registry", "err", err)
+		p.d.Pages.SSOError(w, r, http.StatusServiceUnavailable, pageUnavailable)
+		return
+	}
+	// Exactly as registered: no extra path, query or port. The registry
+	// allowed each registered URI (https, http on loopback, an app's own
+	// scheme for public clients), so nothing else needs judging here.
+	if req.RedirectURI == "" || !slices.Contains(c.c.RedirectURIs, req.RedirectURI) {
+		p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageRedirectURI)
+		return
+	}
+
+	params, err := p.validateAuthRequest(ctx, req, c)
+	if err != nil {
+		op.AuthRequestError(w, r, req, err, p.op)
+		return
+	}
+	enc, err := json.Marshal(params)
+	if err != nil {
+		p.serverError(w, r, req, err)
+		return
+	}
+	now := p.now()
+	a := store.AuthRequest{
+		ID: newID(), ClientID: c.c.ID, Params: enc, Status: store.AuthRequestPending,
+		CreatedAt: now, ExpiresAt: now.Add(p.o.AuthRequestTTL),
+	}
+	if err := p.d.Store.CreateAuthRequest(ctx, a); err != nil {
+		p.serverError(w, r, req, err)
+		return
+	}
+	p.resume(w, r, &authRequest{AuthRequest: a, params: params}, c)
+}
+
+// tooLarge reports whether a parameter is longer than any legitimate one.
+func tooLarge(req *oidc.AuthRequest) bool {
+	return len(req.State) > maxStateBytes || len(req.Nonce) > maxNonceBytes ||
+		len(req.Scopes.String()) > maxScopeBytes || len(req.RedirectURI) > maxURIBytes ||
+		len(req.ClientID) > maxIDBytes || len(req.LoginHint) > maxIDBytes ||
+		len(req.IDTokenHint) > maxTokenBytes || len(req.ACRValues.String()) > maxScopeBytes ||
+		len(req.CodeChallenge) > 128
+}
+
+// validateAuthRequest checks everything but the client and redirect URI,
+// and returns what is kept of the request.
+func (p *Provider) validateAuthRequest(ctx context.Context, req *oidc.AuthRequest, c *client) (authParams, error) {
+	if req.RequestParam != "" {
+		return authParams{}, oidc.ErrRequestNotSupported()
+	}
+	if err := op.ValidateAuthReqResponseType(c, req.ResponseType); err != nil {
+		return authParams{}, err
+	}
+	switch req.ResponseMode {
+	case "", oidc.ResponseModeQuery, oidc.ResponseModeFormPost:
+	default:
+		return authParams{}, oidc.ErrInvalidRequest().WithDescription("response_mode must be query or form_post")
+	}
+	maxAge, err := op.ValidateAuthReqPrompt(req.Prompt, req.MaxAge)
+	if err != nil {
+		return authParams{}, err
+	}
+	if !slices.Contains(req.Scopes, scopeOpenID) {
+		return authParams{}, oidc.ErrInvalidScope().WithDescription("the openid scope is required")
+	}
+	params := authParams{
+		Scopes:       requestedScopes(req.Scopes, c.c),
+		ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
+		RedirectURI: req.RedirectURI, State: req.State, Nonce: req.Nonce, MaxAge: maxAge,
+		PromptNone:    slices.Contains(req.Prompt, oidc.PromptNone),
+		PromptLogin:   slices.Contains(req.Prompt, oidc.PromptLogin),
+		PromptConsent: slices.Contains(req.Prompt, oidc.PromptConsent),
+	}
+
+	// PKCE: S256 only; required of public clients, optional for
+	// confidential ones (which also authenticate at the token endpoint).
+	switch {
+	case req.CodeChallenge == "" && req.CodeChallengeMethod != "":
+		return authParams{}, oidc.ErrInvalidRequest().WithDescription("code_challenge_method without code_challenge")
+	case req.CodeChallenge == "" && !c.confidential():
+		return authParams{}, oidc.ErrInvalidRequest().WithDescription("code_challenge (S256) is required")
+	case req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		return authParams{}, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	case req.CodeChallenge != "" && !validChallenge(req.CodeChallenge):
+		return authParams{}, oidc.ErrInvalidRequest().WithDescription("code_challenge is not a S256 challenge")
+	}
+	params.CodeChallenge, params.CodeChallengeMethod = req.CodeChallenge, string(req.CodeChallengeMethod)
+
+	// acr_values: the client accepts any of them, so the lowest of unid's
+	// levels among them is what the user must have.
+	first := true
+	for _, v := range req.ACRValues {
+		if level, ok := parseACR(v); ok && (first || level < params.MinLevel) {
+			params.MinLevel, first = level, false
+		}
+	}
+	if req.IDTokenHint != "" {
+		claims, err := p.verifyIDTokenHint(ctx, req.IDTokenHint)
+		if err != nil {
+			return authParams{}, oidc.ErrLoginRequired().WithDescription("id_token_hint is not valid")
+		}
+		params.HintSubject = claims.Subject
+	}
+	for _, tag := range req.UILocales {
+		if l, ok := i18n.Parse(tag.String()); ok {
+			params.Lang = string(l)
+			break
+		}
+	}
+	return params, nil
+}
+
+// validChallenge reports whether s looks like BASE64URL(SHA-256(verifier)).
+func validChallenge(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// callback is where the login and consent pages send the browser back to:
+// it goes on with the stored request.
+func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(op.ContextWithIssuer(r.Context(), p.issuer))
+	ar, c, ok := p.loadRequest(w, r, r.URL.Query().Get("id"))
+	if !ok {
+		return
+	}
+	if ar.Status == store.AuthRequestDenied {
+		op.AuthRequestError(w, r, ar, oidc.ErrAccessDenied().WithDescription("the user denied the request"), p.op)
+		return
+	}
+	p.resume(w, r, ar, c)
+}
+
+// loadRequest finds a live request that has no code yet, or shows a page
+// saying why there is none.
+func (p *Provider) loadRequest(w http.ResponseWriter, r *http.Request, id string) (*authRequest, *client, bool) {
+	ctx := r.Context()
+	if id == "" || len(id) > maxIDBytes {
+		p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageRequestInvalid)
+		return nil, nil, false
+	}
+	a, err := p.d.Store.GetAuthRequest(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (!p.d.Now().Before(a.ExpiresAt) || a.CodeHash != nil) {
+		p.d.Pages.SSOError(w, r, http.StatusGone, pageRequestExpired)
+		return nil, nil, false
+	}
+	if err != nil {
+		p.log.ErrorContext(ctx, "load auth request", "err", err)
+		p.d.Pages.SSOError(w, r, http.StatusServiceUnavailable, pageUnavailable)
+		return nil, nil, false
+	}
+	ar, err := decodeAuthRequest(a)
+	if err != nil {
+		p.log.ErrorContext(ctx, "load auth request", "err", err)
+		p.d.Pages.SSOError(w, r, http.StatusServiceUnavailable, pageUnavailable)
+		return nil, nil, false
+	}
+	c, err := p.oidcClient(ctx, a.ClientID)
+	if err != nil {
+		p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageUnknownClient)
+		return nil, nil, false
+	}
+	return ar, c, true
+}
+
+// currentUser returns the browser's session and its user, if the session
+// is live and the user active.
+func (p *Provider) currentUser(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error) {
+	s, ok, err := p.d.Sessions.Current(ctx, r)
+	if err != nil || !ok {
+		return store.Session{}, store.User{}, false, err
+	}
+	u, err := p.d.Store.GetUser(ctx, s.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, store.User{}, false, nil
+	}
+	if err != nil {
+		return store.Session{}, store.User{}, false, err
+	}
+	return s, u, u.Status == store.UserActive, nil
+}
+
+// resume decides what a stored request needs next: a (fresh) sign-in, the
+// consent page, an error, or its code.
+func (p *Provider) resume(w http.ResponseWriter, r *http.Request, ar *authRequest, c *client) {
+	ctx := r.Context()
+	s, u, signedIn, err := p.currentUser(ctx, r)
+	if err != nil {
+		p.serverError(w, r, ar, err)
+		return
+	}
+	params := ar.params
+	if !signedIn || params.HintSubject != "" && params.HintSubject != u.ID || p.needsFreshLogin(s, ar) {
+		if params.PromptNone {
+			op.AuthRequestError(w, r, ar, oidc.ErrLoginRequired(), p.op)
+			return
+		}
+		login := "/login?next=" + url.QueryEscape(callbackPath(ar.ID))
+		if params.Lang != "" {
+			login += "&lang=" + url.QueryEscape(params.Lang)
+		}
+		http.Redirect(w, r, login, http.StatusSeeOther)
+		return
+	}
+	if params.MinLevel > u.RealnameLevel {
+		op.AuthRequestError(w, r, ar, &oidc.Error{ErrorType: errUnmetAuthn,
+			Description: "the user's real-name level is below the requested acr"}, p.op)
+		return
+	}
+	scopes := grantScopes(params.Scopes, c.c, u.RealnameLevel)
+	consented := ar.Status == store.AuthRequestApproved && ar.UserID == u.ID // on the consent page, for this request
+	if !consented && (params.PromptConsent || !c.c.FirstParty) {
+		need := params.PromptConsent
+		if !need {
+			have, err := p.d.Store.GetConsent(ctx, u.ID, c.c.ID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				p.serverError(w, r, ar, err)
+				return
+			}
+			need = err != nil || !covers(have.Scopes, scopes)
+		}
+		if need {
+			if params.PromptNone {
+				op.AuthRequestError(w, r, ar, &oidc.Error{ErrorType: errConsentRequired}, p.op)
+				return
+			}
+			http.Redirect(w, r, "/oidc/consent?id="+url.QueryEscape(ar.ID), http.StatusSeeOther)
+			return
+		}
+	}
+	approved, err := p.approve(ctx, ar, s, u, scopes)
+	if err != nil {
+		p.serverError(w, r, ar, err)
+		return
+	}
+	err = p.d.Store.AddSessionClient(ctx, store.SessionClient{
+		SID: s.SID, ClientID: c.c.ID, Protocol: "oidc", UserID: u.ID, CreatedAt: p.now(),
+	})
+	if err != nil {
+		p.serverError(w, r, ar, err)
+		return
+	}
+	op.AuthResponse(approved, p.op, w, r)
+}
+
+// needsFreshLogin reports whether the request wants credentials presented
+// after it was made (prompt=login, or a session older than max_age).
+func (p *Provider) needsFreshLogin(s store.Session, ar *authRequest) bool {
+	m := ar.params.MaxAge
+	if m == nil || !s.AuthTime.Before(ar.CreatedAt) {
+		return false
+	}
+	return p.d.Now().Sub(s.AuthTime) > time.Duration(*m)*time.Second
+}
+
+// approve records who approved the request, with which session and scopes.
+func (p *Provider) approve(ctx context.Context, ar *authRequest, s store.Session, u store.User, scopes []string) (*authRequest, error) {
+	params := ar.params
+	params.Scopes = scopes
+	enc, err := json.Marshal(params)
+	if err != nil {
+		return nil, err
+	}
+	a, err := p.d.Store.UpdateAuthRequest(ctx, ar.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
+		if a.Status == store.AuthRequestDenied || a.CodeHash != nil {
+			return a, errAnswered
+		}
+		a.Status, a.UserID, a.SID, a.AuthTime, a.Params = store.AuthRequestApproved, u.ID, s.SID, s.AuthTime, enc
+		return a, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &authRequest{AuthRequest: a, params: params}, nil
+}
+
+// serverError logs a fault of unid and tells the client "server_error"
+// without details.
+func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, req op.ErrAuthRequest, err error) {
+	p.log.ErrorContext(r.Context(), "authorization request failed", "err", err)
+	op.AuthRequestError(w, r, req, oidc.ErrServerError(), p.op)
+}
+
+// consentPage shows the client's name and what it asks for, with Allow
+// and Deny; the page posts the answer to /api/v1/consents.
+func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
+	ar, c, ok := p.loadRequest(w, r, r.URL.Query().Get("id"))
+	if !ok {
+		return
+	}
+	_, u, signedIn, err := p.currentUser(r.Context(), r)
+	if err != nil || !signedIn || ar.Status != store.AuthRequestPending {
+		// The callback knows what comes next (sign-in, an error, the code).
+		http.Redirect(w, r, callbackPath(ar.ID), http.StatusSeeOther)
+		return
+	}
+	p.d.Pages.Consent(w, r, web.Consent{
+		RequestID: ar.ID, ClientID: c.c.ID, ClientName: c.c.Name, LoginName: u.LoginName,
+		Scopes: grantScopes(ar.params.Scopes, c.c, u.RealnameLevel),
+	})
+}

@@ -1,0 +1,325 @@
+package oidc_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
+
+	"unid/internal/client"
+	"unid/internal/store"
+)
+
+// TestAuthorizeRefusedWithAPage: when the client or its redirect URI is
+// wrong, or the request is oversize, the user gets a page in their
+// language and the browser goes nowhere.
+func TestAuthorizeRefusedWithAPage(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	hall := e.newRP(client.Spec{ID: "hall", FirstParty: true})
+	if _, _, err := e.reg.Create(context.Background(), client.Spec{ID: "archive", Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.cn/*"}}); err != nil {
+		t.Fatal(err)
+	}
+	good := url.Values{
+		"client_id": {"hall"}, "redirect_uri": {rpCallback}, "response_type": {"code"}, "scope": {"openid"},
+		"state": {"s"}, "code_challenge": {strings.Repeat("A", 43)}, "code_challenge_method": {"S256"},
+	}
+	with := func(k, v string) url.Values {
+		q := url.Values{}
+		for key, vals := range good {
+			q[key] = slices.Clone(vals)
+		}
+		if v == "" {
+			q.Del(k)
+		} else {
+			q.Set(k, v)
+		}
+		return q
+	}
+	big := strings.Repeat("x", 100<<10)
+	tests := []struct {
+		name   string
+		query  url.Values
+		status int
+		zh, en string
+	}{
+		{"unknown client", with("client_id", "nobody"), 400, "未在本平台登记", "not registered"},
+		{"a CAS service", with("client_id", "archive"), 400, "未在本平台登记", "not registered"},
+		{"missing client", with("client_id", ""), 400, "未在本平台登记", "not registered"},
+		{"redirect URI with an extra path", with("redirect_uri", rpCallback+"/x"), 400, "未经登记", "has not registered"},
+		{"redirect URI with an extra query", with("redirect_uri", rpCallback+"?next=/x"), 400, "未经登记", "has not registered"},
+		{"redirect URI on another host", with("redirect_uri", "https://evil.example/rp/callback"), 400, "未经登记", "has not registered"},
+		{"redirect URI with another scheme", with("redirect_uri", "https://127.0.0.1/rp/callback"), 400, "未经登记", "has not registered"},
+		{"missing redirect URI", with("redirect_uri", ""), 400, "未经登记", "has not registered"},
+		{"100 KB state", with("state", big), 414, "过大", "too large"},
+		{"100 KB scope", with("scope", big), 414, "过大", "too large"},
+		{"state just over its limit", with("state", strings.Repeat("s", 1025)), 400, "过大", "too large"},
+		{"nonce over its limit", with("nonce", strings.Repeat("n", 513)), 400, "过大", "too large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, lang := range []string{"", "en"} {
+				b := e.browser(nil)
+				b.lang = lang
+				r := b.do("GET", "/oidc/authorize?"+tt.query.Encode(), "", nil)
+				want := tt.zh
+				if lang == "en" {
+					want = tt.en
+				}
+				if r.status != tt.status || r.header.Get("Location") != "" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") ||
+					!strings.Contains(string(r.body), want) {
+					t.Errorf("lang %q: %d, Location %q, body has %q: %v", lang, r.status, r.header.Get("Location"), want, strings.Contains(string(r.body), want))
+				}
+			}
+		})
+	}
+	t.Run("100 KB state in a POST", func(t *testing.T) {
+		r := e.browser(nil).do("POST", "/oidc/authorize", "application/x-www-form-urlencoded", []byte(with("state", big).Encode()))
+		if r.status != http.StatusRequestEntityTooLarge || r.header.Get("Location") != "" {
+			t.Errorf("%d %v", r.status, r.header)
+		}
+	})
+	_ = hall
+}
+
+// TestTokenEndpointRefuses: wrong client authentication, PKCE, redirect
+// URI, another client's code: nothing issued, and the code still works for
+// the right request; a replayed code revokes what it gave.
+func TestTokenEndpointRefuses(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.addUser(zhang)
+	hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "offline_access"}, FirstParty: true})
+	other := e.newRP(client.Spec{ID: "other", FirstParty: true})
+	b := e.browser(&zhang)
+	scope := oauth2.SetAuthURLParam("scope", "openid offline_access")
+	f := hall.newFlow(scope)
+	code := hall.code(b, f, "")
+	exchange := func(id, secret string, v url.Values) (int, string) {
+		t.Helper()
+		r := e.form("/oidc/token", id, secret, v)
+		m := decodeJSON(t, r.body)
+		if r.status == http.StatusOK {
+			return r.status, ""
+		}
+		if m["access_token"] != nil || m["id_token"] != nil {
+			t.Errorf("an error answer carries tokens: %s", r.body)
+		}
+		s, _ := m["error"].(string)
+		return r.status, s
+	}
+	grant := func(extra ...string) url.Values {
+		v := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rpCallback}, "code_verifier": {f.verifier}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			if extra[i+1] == "" {
+				v.Del(extra[i])
+			} else {
+				v.Set(extra[i], extra[i+1])
+			}
+		}
+		return v
+	}
+	before := len(e.auditActions())
+	tests := []struct {
+		name, id, secret string
+		v                url.Values
+		status           int
+		code             string
+	}{
+		{"wrong secret", "hall", "wrong", grant(), 401, "invalid_client"},
+		{"unknown client", "nobody", "x", grant(), 401, "invalid_client"},
+		{"no client authentication", "", "", grant("client_id", "hall"), 401, "invalid_client"},
+		{"missing PKCE verifier", "hall", hall.secret, grant("code_verifier", ""), 400, "invalid_request"},
+		{"wrong PKCE verifier", "hall", hall.secret, grant("code_verifier", oauth2.GenerateVerifier()), 400, "invalid_grant"},
+		{"another redirect URI", "hall", hall.secret, grant("redirect_uri", rpCallback+"/x"), 400, "invalid_grant"},
+		{"another client's code", "other", other.secret, grant(), 400, "invalid_grant"},
+		{"unknown code", "hall", hall.secret, grant("code", "forged"), 400, "invalid_grant"},
+		{"unsupported grant", "hall", hall.secret, url.Values{"grant_type": {"password"}, "username": {"zhang_san"}}, 400, "unsupported_grant_type"},
+		{"no grant type", "hall", hall.secret, url.Values{}, 400, "invalid_request"},
+		{"oversize form", "hall", hall.secret, grant("state", strings.Repeat("x", 100<<10)), 400, "invalid_request"},
+	}
+	for _, tt := range tests {
+		if status, code := exchange(tt.id, tt.secret, tt.v); status != tt.status || code != tt.code {
+			t.Errorf("%s: %d %q; want %d %q", tt.name, status, code, tt.status, tt.code)
+		}
+	}
+	if after := len(e.auditActions()); after != before {
+		t.Errorf("refused requests wrote %d audit events", after-before)
+	}
+
+	// The code still works for the right request.
+	tok, err := hall.cfg.Exchange(context.Background(), code, oauth2.VerifierOption(f.verifier))
+	if err != nil {
+		t.Fatalf("the code after refused attempts: %v", err)
+	}
+	// Used again: refused, and everything it gave is revoked.
+	if status, c := exchange("hall", hall.secret, grant()); status != 400 || c != "invalid_grant" {
+		t.Fatalf("code reuse: %d %q", status, c)
+	}
+	if e.introspect(hall, tok.AccessToken)["active"] != false {
+		t.Error("the access token from a replayed code is active")
+	}
+	if _, err := hall.cfg.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("the refresh token from a replayed code works")
+	}
+	if !slices.Contains(e.auditActions(), "oidc.code_reuse:grant_revoked") {
+		t.Errorf("audit: %v", e.auditActions())
+	}
+
+	// A code expires after 60 s.
+	f = hall.newFlow(scope)
+	code = hall.code(b, f, "")
+	e.clock.Advance(61 * time.Second)
+	if _, err := hall.cfg.Exchange(context.Background(), code, oauth2.VerifierOption(f.verifier)); err == nil {
+		t.Error("an expired code was exchanged")
+	}
+}
+
+// TestStateAndNonceAreOpaque: state and nonce come back exactly as sent,
+// whatever they contain, and a code gives the nonce of its own request.
+func TestStateAndNonceAreOpaque(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.addUser(zhang)
+	hall := e.newRP(client.Spec{ID: "hall", FirstParty: true})
+	b := e.browser(&zhang)
+	f1, f2 := hall.newFlow(), hall.newFlow()
+	f1.state = "a&code=forged#frag=1 <x>"
+	f1.nonce = `n"&<>` + strings.Repeat("z", 400)
+	f1.url = hall.cfg.AuthCodeURL(f1.state, oauth2.S256ChallengeOption(f1.verifier), oauth2.SetAuthURLParam("nonce", f1.nonce))
+	s := b.walk(f1.url, "")
+	if got := s.at.Query()["state"]; len(got) != 1 || got[0] != f1.state || len(s.at.Query()["code"]) != 1 || s.at.Fragment != "" {
+		t.Fatalf("state came back as %q in %s", got, s.at)
+	}
+	code1 := s.at.Query().Get("code")
+	code2 := hall.code(b, f2, "")
+	for _, c := range []struct {
+		code string
+		f    *flow
+	}{{code2, f2}, {code1, f1}} {
+		tok, err := hall.cfg.Exchange(context.Background(), c.code, oauth2.VerifierOption(c.f.verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		idt, err := hall.verifier().Verify(context.Background(), tok.Extra("id_token").(string))
+		if err != nil || idt.Nonce != c.f.nonce {
+			t.Fatalf("nonce %q (%v); want %q", idt.Nonce, err, c.f.nonce)
+		}
+	}
+}
+
+// TestForgedTokensRefused: a JWT with alg "none", one signed with another
+// key under unid's kid, an HMAC one keyed with unid's public key, an ID
+// token passed off as an access token, and an expired one: userinfo says
+// invalid_token, introspection says inactive, nothing changes.
+func TestForgedTokensRefused(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u := e.addUser(zhang)
+	hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "profile"}, FirstParty: true})
+	b := e.browser(&zhang)
+	tok, _ := hall.signIn(b, "", oauth2.SetAuthURLParam("scope", "openid profile"))
+	parts := strings.Split(tok.AccessToken, ".")
+	var header map[string]any
+	json.Unmarshal(b64(t, parts[0]), &header)
+	kid := header["kid"].(string)
+	claims := b64(t, parts[1])
+
+	enc := base64.RawURLEncoding.EncodeToString
+	none := enc([]byte(`{"alg":"none","typ":"at+jwt","kid":"`+kid+`"}`)) + "." + parts[1] + "."
+
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: other, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType("at+jwt"))
+	jws, _ := signer.Sign(claims)
+	otherKey, _ := jws.CompactSerialize()
+
+	jwks := e.browser(nil).do("GET", "/oidc/keys", "", nil)
+	hmacSigner, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: jwks.body}, (&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", kid))
+	jws, _ = hmacSigner.Sign(claims)
+	hmacToken, _ := jws.CompactSerialize()
+
+	idToken := tok.Extra("id_token").(string)
+	// The payload of a real token with a changed subject under the real signature.
+	var m map[string]any
+	json.Unmarshal(claims, &m)
+	m["sub"] = "someone-else"
+	changed, _ := json.Marshal(m)
+	tampered := parts[0] + "." + enc(changed) + "." + parts[2]
+
+	before := len(e.auditActions())
+	for name, forged := range map[string]string{
+		"alg none": none, "another key": otherKey, "HMAC with the public key": hmacToken,
+		"ID token": idToken, "tampered": tampered, "garbage": "a.b.c", "oversize": strings.Repeat("A", 12000),
+	} {
+		if r := e.userinfo(forged); r.status != http.StatusUnauthorized || !strings.Contains(r.header.Get("WWW-Authenticate"), "invalid_token") {
+			t.Errorf("userinfo with %s: %d %s", name, r.status, r.body)
+		}
+		if got := e.introspect(hall, forged); got["active"] != false || len(got) != 1 {
+			t.Errorf("introspect %s: %v", name, got)
+		}
+		if r := e.form("/oidc/revoke", "hall", hall.secret, url.Values{"token": {forged}}); r.status != http.StatusOK {
+			t.Errorf("revoke %s: %d", name, r.status)
+		}
+	}
+	if after := len(e.auditActions()); after != before {
+		t.Errorf("forged tokens wrote %d audit events", after-before)
+	}
+	if r := e.userinfo(tok.AccessToken); r.status != http.StatusOK || decodeJSON(t, r.body)["sub"] != u.ID {
+		t.Fatalf("the real token after the forgeries: %d %s", r.status, r.body)
+	}
+	if r := e.userinfo(""); r.status != http.StatusUnauthorized {
+		t.Errorf("userinfo without a token: %d", r.status)
+	}
+
+	// Expired by unid's clock.
+	e.clock.Advance(10*time.Minute + time.Second)
+	if r := e.userinfo(tok.AccessToken); r.status != http.StatusUnauthorized {
+		t.Errorf("userinfo with an expired token: %d", r.status)
+	}
+	if e.introspect(hall, tok.AccessToken)["active"] != false {
+		t.Error("an expired token is active")
+	}
+}
+
+// TestSecretsNeverLogged: codes, tokens, secrets and personal data do not
+// reach the log or the audit trail.
+func TestSecretsNeverLogged(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.addUser(zhang)
+	hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "profile", "phone", "idcard", "offline_access"}, FirstParty: true})
+	b := e.browser(&zhang)
+	f := hall.newFlow(oauth2.SetAuthURLParam("scope", "openid profile phone idcard offline_access"))
+	code := hall.code(b, f, "")
+	tok, err := hall.cfg.Exchange(context.Background(), code, oauth2.VerifierOption(f.verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.userinfo(tok.AccessToken)
+	hall.cfg.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	hall.cfg.Exchange(context.Background(), code, oauth2.VerifierOption(f.verifier)) // a replay, logged and audited
+	events, _ := e.store.ListAudit(context.Background(), 0, 1000)
+	var trail strings.Builder
+	for _, ev := range events {
+		trail.WriteString(ev.Actor + ev.Subject + ev.Detail + "\n")
+	}
+	for what, secret := range map[string]string{
+		"code": code, "access token": tok.AccessToken, "refresh token": tok.RefreshToken, "client secret": hall.secret,
+		"ID token": tok.Extra("id_token").(string), "PKCE verifier": f.verifier,
+		"phone": zhang.phone, "ID number": zhang.idNumber, "real name": zhang.realName,
+	} {
+		if strings.Contains(e.srv.Logs.String(), secret) {
+			t.Errorf("the %s is in the log", what)
+		}
+		if strings.Contains(trail.String(), secret) {
+			t.Errorf("the %s is in the audit trail", what)
+		}
+	}
+}

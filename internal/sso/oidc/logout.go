@@ -1,0 +1,207 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"unid/internal/audit"
+	"unid/internal/store"
+)
+
+// Back-channel logout (OpenID Connect Back-Channel Logout 1.0).
+const (
+	backchannelEvent = "http://schemas.openid.net/event/backchannel-logout"
+	logoutTokenTTL   = 2 * time.Minute
+	// backchannelBudget is the longest a logout waits for the clients to
+	// be told: every client is told at once, each POST has
+	// Options.BackchannelTimeout, and one failed POST is tried again if
+	// the budget allows.
+	backchannelBudget = 5 * time.Second
+)
+
+// endSession is RP-initiated logout. It ends the browser's unid session
+// (which tells every client of the session over the back channel) and
+// returns to the client's post_logout_redirect_uri when that is registered
+// for the client exactly, with state; otherwise to unid's home page.
+func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(op.ContextWithIssuer(r.Context(), p.issuer))
+	ctx := r.Context()
+	if len(r.URL.RawQuery) > maxQueryBytes {
+		p.d.Pages.SSOError(w, r, http.StatusRequestURITooLong, pageRequestTooLarge)
+		return
+	}
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	}
+	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
+	if err != nil || len(req.State) > maxStateBytes || len(req.PostLogoutRedirectURI) > maxURIBytes ||
+		len(req.ClientID) > maxIDBytes || len(req.IdTokenHint) > maxTokenBytes {
+		p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageLogoutInvalid)
+		return
+	}
+	var hint *oidc.IDTokenClaims
+	clientID := req.ClientID
+	if req.IdTokenHint != "" {
+		if hint, err = p.verifyIDTokenHint(ctx, req.IdTokenHint); err != nil {
+			p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageLogoutInvalid)
+			return
+		}
+		azp := hint.AuthorizedParty
+		if azp == "" && len(hint.Audience) > 0 {
+			azp = hint.Audience[0]
+		}
+		if clientID != "" && clientID != azp {
+			p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageLogoutInvalid)
+			return
+		}
+		clientID = azp
+	}
+	redirect := "/"
+	if req.PostLogoutRedirectURI != "" {
+		if clientID == "" {
+			p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageLogoutInvalid)
+			return
+		}
+		c, err := p.oidcClient(ctx, clientID)
+		if err != nil || !slices.Contains(c.c.PostLogoutRedirectURIs, req.PostLogoutRedirectURI) {
+			p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageLogoutInvalid)
+			return
+		}
+		u, err := url.Parse(req.PostLogoutRedirectURI)
+		if err != nil {
+			p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageLogoutInvalid)
+			return
+		}
+		if req.State != "" {
+			q := u.Query()
+			q.Set("state", req.State)
+			u.RawQuery = q.Encode()
+		}
+		redirect = u.String()
+	}
+
+	s, ok, err := p.d.Sessions.Current(ctx, r)
+	if err != nil {
+		p.log.ErrorContext(ctx, "end session", "err", err)
+		p.d.Pages.SSOError(w, r, http.StatusServiceUnavailable, pageUnavailable)
+		return
+	}
+	// A hint for another user than the browser's does not sign the browser
+	// out: the request was not about this session.
+	if ok && (hint == nil || hint.Subject == s.UserID) {
+		if err := p.d.Sessions.End(ctx, w, r); err != nil {
+			p.log.ErrorContext(ctx, "end session", "err", err)
+			p.d.Pages.SSOError(w, r, http.StatusServiceUnavailable, pageUnavailable)
+			return
+		}
+		p.record(ctx, r, audit.Event{Actor: s.UserID, Action: audit.ActionLogout, Result: audit.ResultOK,
+			Detail: "oidc rp-initiated client_id=" + clientID})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, redirect, http.StatusSeeOther)
+}
+
+// backchannelLogout is the session manager's hook: it tells every OpenID
+// Connect client the ended session signed in to, all at once, and returns
+// within backchannelBudget whatever the clients do.
+func (p *Provider) backchannelLogout(ctx context.Context, s store.Session) {
+	records, err := p.d.Store.ListSessionClients(ctx, s.SID)
+	if err != nil {
+		p.log.ErrorContext(ctx, "back-channel logout: list clients", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backchannelBudget)
+	defer cancel()
+	var wg sync.WaitGroup
+	seen := map[string]bool{}
+	for _, sc := range records {
+		if sc.Protocol != "oidc" || seen[sc.ClientID] {
+			continue
+		}
+		seen[sc.ClientID] = true
+		wg.Go(func() { p.notifyLogout(ctx, sc.ClientID, s) })
+	}
+	wg.Wait()
+}
+
+// notifyLogout POSTs a logout token to the client's back-channel logout
+// URI, once more if the first try fails for a reason a retry can help
+// (network, 5xx) and the budget allows.
+func (p *Provider) notifyLogout(ctx context.Context, clientID string, s store.Session) {
+	c, err := p.d.Registry.Get(ctx, clientID)
+	if err != nil || c.BackchannelLogoutURI == "" {
+		return // deleted meanwhile, or it does not take back-channel logouts
+	}
+	now := p.now()
+	claims := &oidc.LogoutTokenClaims{
+		Issuer: p.issuer, Subject: s.UserID, Audience: []string{clientID},
+		IssuedAt: oidc.FromTime(now), Expiration: oidc.FromTime(now.Add(logoutTokenTTL)), JWTID: newID(),
+		Events: map[string]any{backchannelEvent: struct{}{}}, SessionID: s.SID,
+	}
+	token, _, err := p.keys.sign(ctx, typLogoutToken, claims)
+	if err != nil {
+		p.log.ErrorContext(ctx, "back-channel logout: sign", "client_id", clientID, "err", err)
+		return
+	}
+	reason := ""
+	for attempt := range 2 {
+		if attempt > 0 {
+			if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) < p.o.BackchannelTimeout/2 {
+				break
+			}
+		}
+		var retry bool
+		reason, retry = p.postLogout(ctx, c.BackchannelLogoutURI, token)
+		if reason == "" || !retry {
+			break
+		}
+	}
+	event := audit.Event{Actor: s.UserID, Action: ActionBackchannelLogout, Result: audit.ResultOK, Detail: "client_id=" + clientID}
+	if reason != "" {
+		// The client id only: the reason is a status or a class of network
+		// failure, never a token.
+		p.log.WarnContext(ctx, "back-channel logout failed", "client_id", clientID, "reason", reason)
+		event.Result, event.Detail = audit.ResultFailed, event.Detail+" reason="+reason
+	}
+	p.record(ctx, nil, event)
+}
+
+// postLogout makes one POST. It returns "" on success, else a short reason
+// and whether trying again may help.
+func (p *Provider) postLogout(ctx context.Context, uri, token string) (reason string, retry bool) {
+	ctx, cancel := context.WithTimeout(ctx, p.o.BackchannelTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, uri,
+		strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
+	if err != nil {
+		return "bad_uri", false
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := p.http.Do(req)
+	if err != nil {
+		var ne net.Error
+		if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+			return "timeout", true
+		}
+		return "network", true
+	}
+	res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusOK || res.StatusCode == http.StatusNoContent:
+		return "", false
+	case res.StatusCode >= 500:
+		return "status_" + strconv.Itoa(res.StatusCode), true
+	}
+	return "status_" + strconv.Itoa(res.StatusCode), false
+}

@@ -1,0 +1,343 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"unid/internal/audit"
+	"unid/internal/problem"
+	"unid/internal/store"
+)
+
+// verifyAccessToken checks that raw is an access token unid issued and that
+// it is still good: signature by a published key, typ at+jwt, issuer,
+// expiry by unid's clock, not revoked, and its grant (for a user's token)
+// neither revoked nor gone. Any failure of the token itself is
+// errBadToken; other errors are faults of unid.
+func (p *Provider) verifyAccessToken(ctx context.Context, raw string) (*oidc.AccessTokenClaims, error) {
+	payload, err := p.keys.verify(ctx, raw, typAccessToken)
+	if err != nil {
+		return nil, err
+	}
+	var c oidc.AccessTokenClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, errBadToken
+	}
+	if c.Issuer != p.issuer || c.JWTID == "" || c.ClientID == "" || c.Subject == "" ||
+		!p.d.Now().Before(c.Expiration.AsTime()) {
+		return nil, errBadToken
+	}
+	revoked, err := p.d.Store.AccessTokenRevoked(ctx, c.JWTID)
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		return nil, errBadToken
+	}
+	if grantID, _, ok := strings.Cut(c.JWTID, "."); ok {
+		g, err := p.d.Store.GetGrant(ctx, grantID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errBadToken
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !g.RevokedAt.IsZero() || g.ClientID != c.ClientID || g.UserID != c.Subject {
+			return nil, errBadToken
+		}
+	}
+	return &c, nil
+}
+
+// userToken reports whether an access token was issued for a user (its jti
+// names a grant) rather than to a client for itself.
+func userToken(c *oidc.AccessTokenClaims) bool { return strings.Contains(c.JWTID, ".") }
+
+// verifyIDTokenHint checks that raw is an ID token unid issued, expired or
+// not (a hint may be old).
+func (p *Provider) verifyIDTokenHint(ctx context.Context, raw string) (*oidc.IDTokenClaims, error) {
+	payload, err := p.keys.verify(ctx, raw, typIDToken)
+	if err != nil {
+		return nil, err
+	}
+	var c oidc.IDTokenClaims
+	if err := json.Unmarshal(payload, &c); err != nil || c.Issuer != p.issuer || c.Subject == "" {
+		return nil, errBadToken
+	}
+	return &c, nil
+}
+
+// bearerError answers a userinfo request with a bad or insufficient token
+// (RFC 6750 section 3).
+func bearerError(w http.ResponseWriter, status int, code string) {
+	v := `Bearer realm="unid"`
+	if code != "" {
+		v += `, error="` + code + `"`
+	}
+	w.Header().Set("WWW-Authenticate", v)
+	writeJSON(w, status, map[string]string{"error": code})
+}
+
+// userinfo answers the claims that the access token's scopes release.
+func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
+	cors(w)
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	raw, err := op.ParseUserinfoRequest(r, p.op.Decoder())
+	if err != nil || raw == "" {
+		bearerError(w, http.StatusUnauthorized, "")
+		return
+	}
+	at, err := p.verifyAccessToken(ctx, raw)
+	if errors.Is(err, errBadToken) {
+		bearerError(w, http.StatusUnauthorized, "invalid_token")
+		return
+	}
+	if err != nil {
+		p.log.ErrorContext(ctx, "userinfo", "err", err)
+		writeJSON(w, http.StatusInternalServerError, oidc.ErrServerError())
+		return
+	}
+	if !userToken(at) || !slices.Contains(at.Scopes, scopeOpenID) {
+		bearerError(w, http.StatusForbidden, "insufficient_scope")
+		return
+	}
+	u, ok, err := p.activeUser(ctx, at.Subject)
+	if err == nil && !ok {
+		bearerError(w, http.StatusUnauthorized, "invalid_token")
+		return
+	}
+	var c store.Client
+	if err == nil {
+		c, err = p.d.Registry.Get(ctx, at.ClientID)
+		if problem.As(err).Kind == problem.NotFound {
+			bearerError(w, http.StatusUnauthorized, "invalid_token")
+			return
+		}
+	}
+	var info *oidc.UserInfo
+	if err == nil {
+		// Scopes the client is no longer registered for are released no more.
+		info, err = p.userInfo(u, grantScopes(at.Scopes, c, u.RealnameLevel))
+	}
+	if err != nil {
+		p.log.ErrorContext(ctx, "userinfo", "err", err)
+		writeJSON(w, http.StatusInternalServerError, oidc.ErrServerError())
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+// clientCredentials reads a client's credentials from HTTP Basic (with
+// RFC 6749's form encoding) or from the form; sending both is refused.
+func clientCredentials(r *http.Request) (id, secret string, err error) {
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		return r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"), nil
+	}
+	if r.PostForm.Has("client_secret") {
+		return "", "", oidc.ErrInvalidRequest().WithDescription("client authentication must use one method")
+	}
+	if id, err = url.QueryUnescape(id); err != nil {
+		return "", "", oidc.ErrInvalidClient()
+	}
+	if secret, err = url.QueryUnescape(secret); err != nil {
+		return "", "", oidc.ErrInvalidClient()
+	}
+	return id, secret, nil
+}
+
+// authenticate returns the client of r: a confidential client must show
+// its secret; a public client (allowed only when public is true) names
+// itself.
+func (p *Provider) authenticate(ctx context.Context, r *http.Request, public bool) (store.Client, error) {
+	id, secret, err := clientCredentials(r)
+	if err != nil {
+		return store.Client{}, err
+	}
+	if secret == "" && public {
+		c, err := p.d.Registry.Get(ctx, id)
+		if err == nil && c.Type == store.ClientOIDCPublic {
+			return c, nil
+		}
+		if err != nil && problem.As(err).Kind != problem.NotFound {
+			return store.Client{}, oidc.ErrServerError().WithParent(err)
+		}
+		return store.Client{}, oidc.ErrInvalidClient()
+	}
+	c, err := p.d.Registry.Authenticate(ctx, id, secret)
+	if err != nil {
+		if problem.As(err).Kind == problem.Unauthorized {
+			return store.Client{}, oidc.ErrInvalidClient()
+		}
+		return store.Client{}, oidc.ErrServerError().WithParent(err)
+	}
+	return c, nil
+}
+
+// introspect is RFC 7662 for authenticated confidential clients. A token
+// is active only if unid issued it, it is live, and it was issued to the
+// asking client (or names it as audience): others' tokens are "foreign"
+// and inactive, so that one service system cannot learn about another's
+// users.
+func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("the form cannot be read"))
+		return
+	}
+	c, err := p.authenticate(ctx, r, false)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("token is missing"))
+		return
+	}
+	resp := &oidc.IntrospectionResponse{}
+	at, err := p.verifyAccessToken(ctx, token)
+	switch {
+	case err == nil && (at.ClientID == c.ID || slices.Contains(at.Audience, c.ID)):
+		resp = &oidc.IntrospectionResponse{
+			Active: true, Scope: at.Scopes, ClientID: at.ClientID, TokenType: oidc.BearerToken,
+			Expiration: at.Expiration, IssuedAt: at.IssuedAt, AuthTime: at.AuthTime, Subject: at.Subject,
+			Audience: at.Audience, Issuer: at.Issuer, JWTID: at.JWTID,
+		}
+	case err == nil, errors.Is(err, errBadToken):
+		g, rt, ok, err := p.liveRefreshToken(ctx, token)
+		if err != nil {
+			p.tokenError(w, r, err)
+			return
+		}
+		if ok && g.ClientID == c.ID {
+			resp = &oidc.IntrospectionResponse{
+				Active: true, Scope: g.Scopes, ClientID: g.ClientID, TokenType: "refresh_token",
+				Expiration: oidc.FromTime(rt.ExpiresAt), IssuedAt: oidc.FromTime(rt.CreatedAt),
+				AuthTime: oidc.FromTime(g.AuthTime), Subject: g.UserID, Issuer: p.issuer,
+			}
+		}
+	default:
+		p.tokenError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// liveRefreshToken finds an unused, unexpired refresh token of a live
+// grant.
+func (p *Provider) liveRefreshToken(ctx context.Context, token string) (store.Grant, store.RefreshToken, bool, error) {
+	if len(token) > 512 {
+		return store.Grant{}, store.RefreshToken{}, false, nil
+	}
+	rt, err := p.d.Store.GetRefreshToken(ctx, hashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Grant{}, store.RefreshToken{}, false, nil
+	}
+	if err != nil {
+		return store.Grant{}, store.RefreshToken{}, false, err
+	}
+	g, err := p.d.Store.GetGrant(ctx, rt.GrantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Grant{}, store.RefreshToken{}, false, nil
+	}
+	if err != nil {
+		return store.Grant{}, store.RefreshToken{}, false, err
+	}
+	now := p.d.Now()
+	live := rt.UsedAt.IsZero() && now.Before(rt.ExpiresAt) && g.RevokedAt.IsZero() &&
+		now.Before(g.CreatedAt.Add(p.o.RefreshMaxTTL))
+	return g, rt, live, nil
+}
+
+// revoke is RFC 7009. A refresh token revokes its whole grant (the family
+// and the grant's access tokens); an access token is listed as revoked
+// until it expires. Only the client a token was issued to can revoke it;
+// whatever the token, the answer is 200.
+func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
+	cors(w)
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("the form cannot be read"))
+		return
+	}
+	c, err := p.authenticate(ctx, r, true)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("token is missing"))
+		return
+	}
+	var actor, what string
+	if len(token) <= 512 { // unid's refresh tokens are 43 characters; its access tokens are JWTs
+		rt, err := p.d.Store.GetRefreshToken(ctx, hashToken(token))
+		var g store.Grant
+		if err == nil {
+			g, err = p.d.Store.GetGrant(ctx, rt.GrantID)
+		}
+		switch {
+		case err == nil && g.ClientID == c.ID:
+			if err := p.d.Store.RevokeGrant(ctx, g.ID, p.now()); err != nil {
+				p.tokenError(w, r, err)
+				return
+			}
+			actor, what = g.UserID, "refresh_token"
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			p.tokenError(w, r, err)
+			return
+		}
+	}
+	if what == "" {
+		at, err := p.verifyAccessToken(ctx, token)
+		if err != nil && !errors.Is(err, errBadToken) {
+			p.tokenError(w, r, err)
+			return
+		}
+		if err == nil && at.ClientID == c.ID {
+			if err := p.d.Store.RevokeAccessToken(ctx, at.JWTID, at.Expiration.AsTime()); err != nil {
+				p.tokenError(w, r, err)
+				return
+			}
+			actor, what = at.Subject, "access_token"
+		}
+	}
+	if what != "" {
+		p.record(ctx, r, audit.Event{Actor: actor, Action: ActionTokenRevoked, Result: audit.ResultOK,
+			Detail: "token_type=" + what + " client_id=" + c.ID})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+// cors lets browser-based clients (single-page apps with PKCE) call the
+// token, userinfo and revocation endpoints. No credentials (cookies) are
+// involved, so any origin may.
+func cors(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
+}
+
+// preflight answers a CORS preflight of those endpoints.
+func preflight(w http.ResponseWriter, r *http.Request) {
+	cors(w)
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "GET, POST")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}

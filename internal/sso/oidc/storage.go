@@ -1,0 +1,406 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"unid/internal/problem"
+	"unid/internal/store"
+)
+
+// This file adapts unid to zitadel's op package: op.Client over
+// store.Client, op.AuthRequest over store.AuthRequest, and op.Storage for
+// the op functions the handlers call (client authentication, code and
+// refresh-token lookup, client-credentials requests). Tokens are minted by
+// the Provider itself (token.go), so the op.Storage methods that would
+// mint or revoke tokens are never reached and say so.
+
+// client is a registered OpenID Connect client as op sees it.
+type client struct {
+	c   store.Client
+	dev bool
+}
+
+var _ op.Client = (*client)(nil)
+
+func (c *client) GetID() string                    { return c.c.ID }
+func (c *client) RedirectURIs() []string           { return c.c.RedirectURIs }
+func (c *client) PostLogoutRedirectURIs() []string { return c.c.PostLogoutRedirectURIs }
+func (c *client) confidential() bool               { return c.c.Type == store.ClientOIDCConfidential }
+
+// ApplicationType is web for confidential clients and user agent for
+// public ones. op's redirect-URI policy is not used: the authorize handler
+// matches the registered URIs exactly.
+func (c *client) ApplicationType() op.ApplicationType {
+	if c.confidential() {
+		return op.ApplicationTypeWeb
+	}
+	return op.ApplicationTypeUserAgent
+}
+
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.confidential() {
+		return oidc.AuthMethodBasic // client_secret_post is accepted too
+	}
+	return oidc.AuthMethodNone
+}
+
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+
+func (c *client) GrantTypes() []oidc.GrantType {
+	if c.confidential() {
+		return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+	}
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+}
+
+// LoginURL is where op would send the browser after storing a request;
+// unid's own authorize handler goes there itself.
+func (c *client) LoginURL(id string) string           { return callbackPath(id) }
+func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
+func (c *client) IDTokenLifetime() time.Duration      { return DefaultIDTokenTTL }
+
+func (c *client) DevMode() bool { return c.dev }
+func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) IsScopeAllowed(scope string) bool     { return slices.Contains(c.c.Scopes, scope) }
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return false }
+func (c *client) ClockSkew() time.Duration             { return 0 }
+
+// errNotOIDC is a client that exists but is a CAS service.
+var errNotOIDC = errors.New("oidc: not an OpenID Connect client")
+
+// oidcClient returns the registered OpenID Connect client id. An unknown
+// id, or a CAS service, is a problem of Kind NotFound.
+func (p *Provider) oidcClient(ctx context.Context, id string) (*client, error) {
+	c, err := p.d.Registry.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Type != store.ClientOIDCConfidential && c.Type != store.ClientOIDCPublic {
+		return nil, &problem.Problem{Kind: problem.NotFound, Code: "client_not_found", Err: errNotOIDC}
+	}
+	return &client{c: c, dev: p.o.Dev}, nil
+}
+
+// clientError turns a registry error into what op expects: a server_error
+// for a fault of unid, a plain error for an unknown or unauthenticated
+// client.
+func clientError(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch problem.As(err).Kind {
+	case problem.NotFound, problem.Unauthorized, problem.Invalid:
+		return err
+	}
+	return oidc.ErrServerError().WithParent(err)
+}
+
+// authParams are the validated parameters of an authorization request,
+// kept in store.AuthRequest.Params.
+type authParams struct {
+	Scopes              []string `json:"scopes"`
+	ResponseType        string   `json:"response_type"`
+	ResponseMode        string   `json:"response_mode,omitempty"`
+	RedirectURI         string   `json:"redirect_uri"`
+	State               string   `json:"state,omitempty"`
+	Nonce               string   `json:"nonce,omitempty"`
+	PromptNone          bool     `json:"prompt_none,omitempty"`
+	PromptLogin         bool     `json:"prompt_login,omitempty"`
+	PromptConsent       bool     `json:"prompt_consent,omitempty"`
+	MaxAge              *uint    `json:"max_age,omitempty"`
+	MinLevel            int      `json:"min_level,omitempty"` // from acr_values; 0 when none
+	HintSubject         string   `json:"hint_sub,omitempty"`  // sub of a valid id_token_hint
+	Lang                string   `json:"lang,omitempty"`      // from ui_locales
+	CodeChallenge       string   `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string   `json:"code_challenge_method,omitempty"`
+}
+
+// authRequest is a stored request as op sees it.
+type authRequest struct {
+	store.AuthRequest
+	params authParams
+}
+
+var _ op.AuthRequest = (*authRequest)(nil)
+
+func decodeAuthRequest(a store.AuthRequest) (*authRequest, error) {
+	ar := &authRequest{AuthRequest: a}
+	if err := json.Unmarshal(a.Params, &ar.params); err != nil {
+		return nil, fmt.Errorf("oidc: auth request %s: %w", a.ID, err)
+	}
+	return ar, nil
+}
+
+func (a *authRequest) GetID() string          { return a.ID }
+func (a *authRequest) GetACR() string         { return "" }
+func (a *authRequest) GetAMR() []string       { return amr }
+func (a *authRequest) GetAudience() []string  { return []string{a.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time { return a.AuthTime }
+func (a *authRequest) GetClientID() string    { return a.ClientID }
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+	if a.params.CodeChallenge == "" {
+		return nil
+	}
+	return &oidc.CodeChallenge{Challenge: a.params.CodeChallenge, Method: oidc.CodeChallengeMethod(a.params.CodeChallengeMethod)}
+}
+func (a *authRequest) GetNonce() string       { return a.params.Nonce }
+func (a *authRequest) GetRedirectURI() string { return a.params.RedirectURI }
+func (a *authRequest) GetResponseType() oidc.ResponseType {
+	return oidc.ResponseType(a.params.ResponseType)
+}
+func (a *authRequest) GetResponseMode() oidc.ResponseMode {
+	return oidc.ResponseMode(a.params.ResponseMode)
+}
+func (a *authRequest) GetScopes() []string { return a.params.Scopes }
+func (a *authRequest) GetState() string    { return a.params.State }
+func (a *authRequest) GetSubject() string  { return a.UserID }
+func (a *authRequest) Done() bool          { return a.Status == store.AuthRequestApproved }
+
+// refreshRequest is a valid refresh token with its grant, as op sees it.
+type refreshRequest struct {
+	grant  store.Grant
+	token  store.RefreshToken
+	scopes []string
+}
+
+var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
+
+func (r *refreshRequest) GetAMR() []string                 { return amr }
+func (r *refreshRequest) GetAudience() []string            { return []string{r.grant.ClientID} }
+func (r *refreshRequest) GetAuthTime() time.Time           { return r.grant.AuthTime }
+func (r *refreshRequest) GetClientID() string              { return r.grant.ClientID }
+func (r *refreshRequest) GetScopes() []string              { return r.scopes }
+func (r *refreshRequest) GetSubject() string               { return r.grant.UserID }
+func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.scopes = scopes }
+
+// ccRequest is a client-credentials request as op sees it.
+type ccRequest struct {
+	clientID string
+	scopes   []string
+}
+
+func (r *ccRequest) GetSubject() string    { return r.clientID }
+func (r *ccRequest) GetAudience() []string { return nil }
+func (r *ccRequest) GetScopes() []string   { return r.scopes }
+
+// opStorage is op.Storage over the Provider.
+type opStorage struct{ p *Provider }
+
+var (
+	_ op.Storage                  = (*opStorage)(nil)
+	_ op.ClientCredentialsStorage = (*opStorage)(nil)
+)
+
+// errMintedElsewhere marks the op.Storage methods that unid's handlers
+// never reach: the Provider mints and revokes tokens itself.
+var errMintedElsewhere = errors.New("oidc: not used: tokens are minted by the Provider")
+
+func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.p.oidcClient(ctx, id)
+	if err != nil {
+		return nil, clientError(err)
+	}
+	return c, nil
+}
+
+func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	_, err := s.p.d.Registry.Authenticate(ctx, id, secret)
+	return clientError(err)
+}
+
+func (s *opStorage) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
+	c, err := s.p.d.Registry.Authenticate(ctx, id, secret)
+	if err != nil {
+		return nil, clientError(err)
+	}
+	return &client{c: c, dev: s.p.o.Dev}, nil
+}
+
+func (s *opStorage) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (op.TokenRequest, error) {
+	c, err := s.p.d.Registry.Get(ctx, id)
+	if err != nil {
+		return nil, clientError(err)
+	}
+	return &ccRequest{clientID: id, scopes: clientScopes(scopes, c)}, nil
+}
+
+// AuthRequestByCode finds the request of a code. A code used before is a
+// replay: the grant made from it is revoked, with every token issued from
+// it.
+func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	if code == "" || len(code) > 512 {
+		return nil, errInvalidCode
+	}
+	a, err := s.p.d.Store.GetAuthRequestByCode(ctx, hashToken(code))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errInvalidCode
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if !a.CodeUsedAt.IsZero() {
+		s.p.codeReplayed(ctx, a)
+		return nil, errInvalidCode
+	}
+	if !s.p.d.Now().Before(a.ExpiresAt) || a.Status != store.AuthRequestApproved {
+		return nil, errInvalidCode
+	}
+	ar, err := decodeAuthRequest(a)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return ar, nil
+}
+
+var errInvalidCode = errors.New("oidc: code is unknown, used or expired")
+
+// SaveAuthCode keeps the hash of the code op made for a request; a request
+// gets one code.
+func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
+	now := s.p.now()
+	_, err := s.p.d.Store.UpdateAuthRequest(ctx, id, func(a store.AuthRequest) (store.AuthRequest, error) {
+		if a.Status != store.AuthRequestApproved || a.CodeHash != nil {
+			return a, errAnswered
+		}
+		a.CodeHash, a.ExpiresAt = hashToken(code), now.Add(s.p.o.CodeTTL)
+		return a, nil
+	})
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+// errAnswered is a request that already has its code, or was denied.
+var errAnswered = errors.New("oidc: the authorization request was answered already")
+
+// TokenRequestByRefreshToken finds the grant of a refresh token. A used
+// token is a replay: its grant (the whole family) is revoked.
+func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	if token == "" || len(token) > 512 {
+		return nil, errInvalidRefresh
+	}
+	rt, err := s.p.d.Store.GetRefreshToken(ctx, hashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errInvalidRefresh
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	g, err := s.p.d.Store.GetGrant(ctx, rt.GrantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errInvalidRefresh
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if !rt.UsedAt.IsZero() {
+		s.p.refreshReplayed(ctx, g)
+		return nil, errInvalidRefresh
+	}
+	now := s.p.d.Now()
+	if !g.RevokedAt.IsZero() || !now.Before(rt.ExpiresAt) || !now.Before(g.CreatedAt.Add(s.p.o.RefreshMaxTTL)) {
+		return nil, errInvalidRefresh
+	}
+	return &refreshRequest{grant: g, token: rt, scopes: g.Scopes}, nil
+}
+
+var errInvalidRefresh = errors.New("oidc: refresh token is unknown, used, expired or revoked")
+
+func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	a, err := s.p.d.Store.GetAuthRequest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAuthRequest(a)
+}
+
+func (s *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	a := s.p.keys.current(ctx).active
+	return &opSigningKey{a}, nil
+}
+
+func (s *opStorage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
+	return verifyAlgorithms, nil
+}
+
+func (s *opStorage) KeySet(ctx context.Context) ([]op.Key, error) {
+	var keys []op.Key
+	for _, k := range s.p.keys.current(ctx).public {
+		keys = append(keys, opKey{k})
+	}
+	return keys, nil
+}
+
+func (s *opStorage) Health(ctx context.Context) error { return nil }
+
+// The rest of op.Storage: reached only through op's own handlers, which
+// unid does not mount.
+
+func (s *opStorage) CreateAuthRequest(context.Context, *oidc.AuthRequest, string) (op.AuthRequest, error) {
+	return nil, errMintedElsewhere
+}
+func (s *opStorage) DeleteAuthRequest(context.Context, string) error { return nil }
+func (s *opStorage) CreateAccessToken(context.Context, op.TokenRequest) (string, time.Time, error) {
+	return "", time.Time{}, errMintedElsewhere
+}
+func (s *opStorage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
+	return "", "", time.Time{}, errMintedElsewhere
+}
+func (s *opStorage) TerminateSession(context.Context, string, string) error {
+	return errMintedElsewhere
+}
+func (s *opStorage) RevokeToken(context.Context, string, string, string) *oidc.Error {
+	return oidc.ErrServerError().WithParent(errMintedElsewhere)
+}
+func (s *opStorage) GetRefreshTokenInfo(context.Context, string, string) (string, string, error) {
+	return "", "", op.ErrInvalidRefreshToken
+}
+func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+func (s *opStorage) SetUserinfoFromToken(context.Context, *oidc.UserInfo, string, string, string) error {
+	return errMintedElsewhere
+}
+func (s *opStorage) SetIntrospectionFromToken(context.Context, *oidc.IntrospectionResponse, string, string, string) error {
+	return errMintedElsewhere
+}
+func (s *opStorage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+func (s *opStorage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("oidc: private_key_jwt is not supported")
+}
+func (s *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("oidc: the JWT profile grant is not supported")
+}
+
+// opSigningKey and opKey show the key ring to op.
+type opSigningKey struct{ a *activeKey }
+
+func (k *opSigningKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.a.alg }
+func (k *opSigningKey) Key() any                                    { return k.a.priv }
+func (k *opSigningKey) ID() string                                  { return k.a.id }
+
+type opKey struct{ k *jose.JSONWebKey }
+
+func (k opKey) ID() string                         { return k.k.KeyID }
+func (k opKey) Algorithm() jose.SignatureAlgorithm { return jose.SignatureAlgorithm(k.k.Algorithm) }
+func (k opKey) Use() string                        { return k.k.Use }
+func (k opKey) Key() any                           { return k.k.Key }

@@ -1,0 +1,368 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"unid/internal/audit"
+	"unid/internal/store"
+)
+
+// usedCodeRetention is how long an exchanged code is remembered, so that a
+// replay of it is recognised (and its grant revoked) rather than answered
+// as merely unknown.
+const usedCodeRetention = time.Hour
+
+// token is the token endpoint: authorization_code, refresh_token and
+// client_credentials.
+func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
+	cors(w)
+	r = r.WithContext(op.ContextWithIssuer(r.Context(), p.issuer))
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("the form cannot be read"))
+		return
+	}
+	switch grant := r.PostForm.Get("grant_type"); grant {
+	case string(oidc.GrantTypeCode):
+		p.exchangeCode(w, r)
+	case string(oidc.GrantTypeRefreshToken):
+		p.exchangeRefreshToken(w, r)
+	case string(oidc.GrantTypeClientCredentials):
+		p.exchangeClientCredentials(w, r)
+	case "":
+		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("grant_type is missing"))
+	default:
+		p.tokenError(w, r, oidc.ErrUnsupportedGrantType())
+	}
+}
+
+// tokenError answers an error of the token, introspection or revocation
+// endpoint (RFC 6749 section 5.2). Faults of unid are logged and answered
+// as server_error without details.
+func (p *Provider) tokenError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *oidc.Error
+	if !errors.As(err, &e) {
+		e = oidc.ErrServerError().WithParent(err)
+	}
+	status := http.StatusBadRequest
+	switch e.ErrorType {
+	case oidc.InvalidClient:
+		status = http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", `Basic realm="unid"`)
+	case oidc.ServerError:
+		status = http.StatusInternalServerError
+		p.log.ErrorContext(r.Context(), "token endpoint failed", "err", errText(e.Parent))
+		e = oidc.ErrServerError()
+	}
+	writeJSON(w, status, e)
+}
+
+// exchangeCode redeems an authorization code. op checks the code's
+// client, redirect URI, PKCE verifier and client authentication; the code
+// is then consumed in one transaction, so of two concurrent exchanges one
+// wins and the other is a replay.
+func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, err := op.ParseAccessTokenRequest(r, p.op.Decoder())
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	if req.Code == "" {
+		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("code is missing"))
+		return
+	}
+	authReq, opc, err := op.ValidateAccessTokenRequest(ctx, req, p.op)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	ar, c := authReq.(*authRequest), opc.(*client)
+
+	now := p.now()
+	grantID := newID()
+	used := false
+	a, err := p.d.Store.UpdateAuthRequest(ctx, ar.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
+		if !a.CodeUsedAt.IsZero() {
+			used = true
+			return a, errInvalidCode
+		}
+		if !now.Before(a.ExpiresAt) {
+			return a, errInvalidCode
+		}
+		a.CodeUsedAt, a.GrantID, a.ExpiresAt = now, grantID, now.Add(usedCodeRetention)
+		return a, nil
+	})
+	if used {
+		if a, err := p.d.Store.GetAuthRequest(ctx, ar.ID); err == nil {
+			p.codeReplayed(ctx, a)
+		}
+	}
+	if errors.Is(err, errInvalidCode) || errors.Is(err, store.ErrNotFound) {
+		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription("invalid code"))
+		return
+	}
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	u, ok, err := p.activeUser(ctx, a.UserID)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	if !ok {
+		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription("the user cannot sign in"))
+		return
+	}
+	scopes := grantScopes(ar.params.Scopes, c.c, u.RealnameLevel)
+	life := p.o.AccessTokenTTL
+	if slices.Contains(scopes, scopeOffline) {
+		life += p.o.RefreshMaxTTL
+	}
+	g := store.Grant{
+		ID: grantID, ClientID: c.c.ID, UserID: u.ID, SID: a.SID, Scopes: scopes, AuthTime: a.AuthTime,
+		CreatedAt: now, ExpiresAt: now.Add(life),
+	}
+	if err := p.d.Store.CreateGrant(ctx, g); err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	resp, err := p.userTokens(ctx, g, u, c, scopes, ar.params.Nonce, nil)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	p.recordIssued(ctx, r, u.ID, oidc.GrantTypeCode, c.c.ID)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// exchangeRefreshToken rotates a refresh token: the presented one is used
+// up and a new one issued with new access and ID tokens. A used token
+// presented again revokes its grant (opStorage.TokenRequestByRefreshToken,
+// or the rotation's compare-and-swap for a concurrent replay).
+func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, err := op.ParseRefreshTokenRequest(r, p.op.Decoder())
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	opReq, opc, err := op.ValidateRefreshTokenRequest(ctx, req, p.op)
+	if err != nil {
+		if errors.Is(err, errInvalidRefresh) {
+			err = oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
+		}
+		p.tokenError(w, r, err)
+		return
+	}
+	rr, c := opReq.(*refreshRequest), opc.(*client)
+	u, ok, err := p.activeUser(ctx, rr.grant.UserID)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	if !ok {
+		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription("the user cannot sign in"))
+		return
+	}
+	scopes := grantScopes(rr.scopes, c.c, u.RealnameLevel)
+	resp, err := p.userTokens(ctx, rr.grant, u, c, scopes, "", rr.token.TokenHash)
+	if errors.Is(err, store.ErrConflict) {
+		p.refreshReplayed(ctx, rr.grant)
+		err = oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
+	}
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	p.recordIssued(ctx, r, u.ID, oidc.GrantTypeRefreshToken, c.c.ID)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// exchangeClientCredentials issues an access token to a confidential
+// client for itself: sub is the client, aud is unid, and the scopes are
+// those the client is registered for (none about users).
+func (p *Provider) exchangeClientCredentials(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, err := op.ParseClientCredentialsRequest(r, p.op.Decoder())
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	opReq, opc, err := op.ValidateClientCredentialsRequest(ctx, req, p.op)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	cr, c := opReq.(*ccRequest), opc.(*client)
+	now := p.now()
+	exp := now.Add(p.o.AccessTokenTTL)
+	claims := &oidc.AccessTokenClaims{
+		TokenClaims: oidc.TokenClaims{
+			Issuer: p.issuer, Subject: c.c.ID, Audience: []string{p.issuer},
+			Expiration: oidc.FromTime(exp), IssuedAt: oidc.FromTime(now), ClientID: c.c.ID, JWTID: newID(),
+		},
+		Scopes: cr.scopes,
+	}
+	access, _, err := p.keys.sign(ctx, typAccessToken, claims)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	p.recordClientToken(ctx, r, c.c.ID)
+	writeJSON(w, http.StatusOK, &oidc.AccessTokenResponse{
+		AccessToken: access, TokenType: oidc.BearerToken, ExpiresIn: uint64(p.o.AccessTokenTTL / time.Second), Scope: cr.scopes,
+	})
+}
+
+// userTokens issues the tokens of a user's grant: a refresh token (the
+// family's first when the scopes have offline_access, or the successor of
+// rotating, failing with store.ErrConflict when that was used meanwhile),
+// an access token whose jti names the grant, and an ID token.
+func (p *Provider) userTokens(ctx context.Context, g store.Grant, u store.User, c *client, scopes []string, nonce string, rotating []byte) (*oidc.AccessTokenResponse, error) {
+	now := p.now()
+	resp := &oidc.AccessTokenResponse{TokenType: oidc.BearerToken, ExpiresIn: uint64(p.o.AccessTokenTTL / time.Second), Scope: scopes}
+	if rotating != nil || slices.Contains(scopes, scopeOffline) {
+		resp.RefreshToken = newRefreshToken()
+		exp := now.Add(p.o.RefreshTTL) // sliding, but never past the grant's absolute limit
+		if limit := g.CreatedAt.Add(p.o.RefreshMaxTTL); limit.Before(exp) {
+			exp = limit
+		}
+		rt := store.RefreshToken{TokenHash: hashToken(resp.RefreshToken), GrantID: g.ID, CreatedAt: now, ExpiresAt: exp}
+		var err error
+		if rotating == nil {
+			err = p.d.Store.CreateRefreshToken(ctx, rt)
+		} else {
+			err = p.d.Store.RotateRefreshToken(ctx, rotating, rt)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	acr := acrValue(u.RealnameLevel)
+	access := &oidc.AccessTokenClaims{
+		TokenClaims: oidc.TokenClaims{
+			Issuer: p.issuer, Subject: u.ID, Audience: []string{c.c.ID},
+			Expiration: oidc.FromTime(now.Add(p.o.AccessTokenTTL)), IssuedAt: oidc.FromTime(now),
+			AuthTime: oidc.FromTime(g.AuthTime), AuthenticationContextClassReference: acr,
+			ClientID: c.c.ID, JWTID: g.ID + "." + newID(),
+		},
+		Scopes: scopes,
+	}
+	var err error
+	var alg = algorithms[p.o.Algorithm]
+	if resp.AccessToken, alg, err = p.keys.sign(ctx, typAccessToken, access); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(scopes, scopeOpenID) {
+		return resp, nil
+	}
+	id := &oidc.IDTokenClaims{
+		TokenClaims: oidc.TokenClaims{
+			Issuer: p.issuer, Subject: u.ID, Audience: []string{c.c.ID},
+			Expiration: oidc.FromTime(now.Add(p.o.IDTokenTTL)), IssuedAt: oidc.FromTime(now),
+			AuthTime: oidc.FromTime(g.AuthTime), Nonce: nonce, AuthenticationContextClassReference: acr,
+			AuthenticationMethodsReferences: amr, AuthorizedParty: c.c.ID,
+		},
+		SessionID: g.SID,
+		Claims:    map[string]any{"realname_level": u.RealnameLevel},
+	}
+	if id.AccessTokenHash, err = oidc.ClaimHash(resp.AccessToken, alg); err != nil {
+		return nil, err
+	}
+	if resp.IDToken, _, err = p.keys.sign(ctx, typIDToken, id); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// activeUser returns the user id if it exists and may sign in.
+func (p *Provider) activeUser(ctx context.Context, id string) (store.User, bool, error) {
+	u, err := p.d.Store.GetUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, false, nil
+	}
+	if err != nil {
+		return store.User{}, false, err
+	}
+	return u, u.Status == store.UserActive, nil
+}
+
+// codeReplayed revokes the grant made from a code that is presented again
+// (RFC 6749 section 4.1.2): whoever has the code now, the tokens issued
+// from it are no longer trusted.
+func (p *Provider) codeReplayed(ctx context.Context, a store.AuthRequest) {
+	detail := "client_id=" + a.ClientID
+	if a.GrantID != "" {
+		if err := p.d.Store.RevokeGrant(ctx, a.GrantID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			p.log.ErrorContext(ctx, "revoke the grant of a replayed code", "client_id", a.ClientID, "err", err)
+		}
+	}
+	p.record(ctx, nil, audit.Event{Actor: a.UserID, Action: ActionCodeReuse, Result: "grant_revoked", Detail: detail})
+}
+
+// refreshReplayed revokes the grant of a used refresh token presented
+// again: every refresh token of the family, the rotated one too, and every
+// access token of the grant stop working.
+func (p *Provider) refreshReplayed(ctx context.Context, g store.Grant) {
+	if err := p.d.Store.RevokeGrant(ctx, g.ID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.log.ErrorContext(ctx, "revoke the grant of a replayed refresh token", "client_id", g.ClientID, "err", err)
+	}
+	p.record(ctx, nil, audit.Event{Actor: g.UserID, Action: ActionRefreshReuse, Result: "family_revoked", Detail: "client_id=" + g.ClientID})
+}
+
+// recordClientToken audits client-credentials issuance. Machines ask for
+// tokens far more often than people sign in, and one hash-chained event per
+// token would make the audit chain the limit of the endpoint (it cut
+// issuance to a quarter here), so each client gets one event per
+// ClientAuditWindow on each instance: the first token of a window is
+// recorded, and the next event says how many tokens were issued after it
+// without their own event.
+func (p *Provider) recordClientToken(ctx context.Context, r *http.Request, clientID string) {
+	detail := "grant_type=client_credentials client_id=" + clientID
+	if p.o.ClientAuditWindow > 0 {
+		now := p.d.Now()
+		p.ccMu.Lock()
+		w, seen := p.ccSeen[clientID]
+		if seen && now.Sub(w.since) < p.o.ClientAuditWindow {
+			w.unrecorded++
+			p.ccSeen[clientID] = w
+			p.ccMu.Unlock()
+			return
+		}
+		p.ccSeen[clientID] = ccWindow{since: now}
+		p.ccMu.Unlock()
+		if w.unrecorded > 0 {
+			detail += " unrecorded_since_last=" + strconv.Itoa(w.unrecorded)
+		}
+	}
+	p.record(ctx, r, audit.Event{Actor: "client:" + clientID, Action: ActionTokenIssued, Result: audit.ResultOK, Detail: detail})
+}
+
+// ccWindow counts a client's tokens since its last audit event.
+type ccWindow struct {
+	since      time.Time
+	unrecorded int
+}
+
+func (p *Provider) recordIssued(ctx context.Context, r *http.Request, actor string, grant oidc.GrantType, clientID string) {
+	p.record(ctx, r, audit.Event{Actor: actor, Action: ActionTokenIssued, Result: audit.ResultOK,
+		Detail: "grant_type=" + string(grant) + " client_id=" + clientID})
+}
+
+// errText is an error for the log: its message, or "" for none.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

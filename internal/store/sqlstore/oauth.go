@@ -1,0 +1,433 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"unid/internal/store"
+)
+
+// oauthMS stores a time that may be zero ("not yet") as 0.
+func oauthMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return ms(t)
+}
+
+// oauthTime reads what oauthMS stored.
+func oauthTime(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return fromMS(v)
+}
+
+// oauthList encodes a list of strings as a JSON array ("[]" when empty).
+func oauthList(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(l) // a []string always encodes
+	return string(b)
+}
+
+// oauthParseList decodes what oauthList stored; an empty list is nil.
+func oauthParseList(s string) ([]string, error) {
+	var l []string
+	if err := json.Unmarshal([]byte(s), &l); err != nil {
+		return nil, err
+	}
+	if len(l) == 0 {
+		return nil, nil
+	}
+	return l, nil
+}
+
+// ---- authorization requests ----
+
+const authRequestColumns = `id, client_id, params, status, user_id, sid, auth_time,
+	code_hash, code_used_at, grant_id, created_at, expires_at`
+
+func authRequestArgs(a store.AuthRequest) []any {
+	return []any{a.ID, a.ClientID, a.Params, a.Status, a.UserID, a.SID, oauthMS(a.AuthTime),
+		nullBytes(a.CodeHash), oauthMS(a.CodeUsedAt), a.GrantID, ms(a.CreatedAt), ms(a.ExpiresAt)}
+}
+
+func scanAuthRequest(r rowScanner) (store.AuthRequest, error) {
+	var a store.AuthRequest
+	var authTime, used, created, expires int64
+	err := r.Scan(&a.ID, &a.ClientID, &a.Params, &a.Status, &a.UserID, &a.SID, &authTime,
+		&a.CodeHash, &used, &a.GrantID, &created, &expires)
+	a.AuthTime, a.CodeUsedAt = oauthTime(authTime), oauthTime(used)
+	a.CreatedAt, a.ExpiresAt = fromMS(created), fromMS(expires)
+	return a, err
+}
+
+// CreateAuthRequest stores a new authorization request.
+func (s *Store) CreateAuthRequest(ctx context.Context, a store.AuthRequest) error {
+	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_auth_requests (`+authRequestColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, authRequestArgs(a)...)
+	return s.wrapErr("create auth request", err)
+}
+
+// GetAuthRequest returns the request, expired or not; callers check the expiry.
+func (s *Store) GetAuthRequest(ctx context.Context, id string) (store.AuthRequest, error) {
+	a, err := scanAuthRequest(s.queryRow(ctx, s.db,
+		`SELECT `+authRequestColumns+` FROM oauth_auth_requests WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.AuthRequest{}, s.notFound("get auth request")
+	}
+	return a, s.wrapErr("get auth request", err)
+}
+
+// GetAuthRequestByCode returns the request whose code hashes to codeHash.
+func (s *Store) GetAuthRequestByCode(ctx context.Context, codeHash []byte) (store.AuthRequest, error) {
+	if len(codeHash) == 0 {
+		return store.AuthRequest{}, s.notFound("get auth request by code")
+	}
+	a, err := scanAuthRequest(s.queryRow(ctx, s.db,
+		`SELECT `+authRequestColumns+` FROM oauth_auth_requests WHERE code_hash = $1`, codeHash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.AuthRequest{}, s.notFound("get auth request by code")
+	}
+	return a, s.wrapErr("get auth request by code", err)
+}
+
+// UpdateAuthRequest reads the request, applies fn and writes the result in
+// one transaction, so that of two concurrent exchanges of one code only one
+// sees it unused.
+func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
+	var out store.AuthRequest
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanAuthRequest(tx.QueryRowContext(ctx,
+			`SELECT `+authRequestColumns+` FROM oauth_auth_requests WHERE id = $1`+s.d.ForUpdate, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.notFound("update auth request")
+		}
+		if err != nil {
+			return s.wrapErr("update auth request", err)
+		}
+		a, err := fn(old)
+		if err != nil {
+			return err
+		}
+		if a.ID != old.ID {
+			return fmt.Errorf("%s: update auth request %s: %w", s.d.Name, id, errChangeID)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE oauth_auth_requests SET client_id = $2, params = $3,
+			status = $4, user_id = $5, sid = $6, auth_time = $7, code_hash = $8, code_used_at = $9,
+			grant_id = $10, created_at = $11, expires_at = $12 WHERE id = $1`, authRequestArgs(a)...)
+		if err != nil {
+			return s.wrapErr("update auth request", err)
+		}
+		a.CodeHash = normBytes(a.CodeHash)
+		a.AuthTime, a.CodeUsedAt = oauthTime(oauthMS(a.AuthTime)), oauthTime(oauthMS(a.CodeUsedAt))
+		a.CreatedAt, a.ExpiresAt = normTime(a.CreatedAt), normTime(a.ExpiresAt)
+		out = a
+		return nil
+	})
+	if err != nil {
+		return store.AuthRequest{}, err
+	}
+	return out, nil
+}
+
+// ---- grants and refresh tokens ----
+
+const grantColumns = `id, client_id, user_id, sid, scopes, auth_time, created_at, expires_at, revoked_at`
+
+func scanGrant(r rowScanner) (store.Grant, error) {
+	var g store.Grant
+	var scopes string
+	var authTime, created, expires, revoked int64
+	if err := r.Scan(&g.ID, &g.ClientID, &g.UserID, &g.SID, &scopes, &authTime, &created, &expires, &revoked); err != nil {
+		return store.Grant{}, err
+	}
+	var err error
+	if g.Scopes, err = oauthParseList(scopes); err != nil {
+		return store.Grant{}, fmt.Errorf("grant %s: scopes: %w", g.ID, err)
+	}
+	g.AuthTime, g.CreatedAt, g.ExpiresAt = fromMS(authTime), fromMS(created), fromMS(expires)
+	g.RevokedAt = oauthTime(revoked)
+	return g, nil
+}
+
+// CreateGrant stores a new grant. An unknown user or client gives
+// store.ErrNotFound.
+func (s *Store) CreateGrant(ctx context.Context, g store.Grant) error {
+	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_grants (`+grantColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		g.ID, g.ClientID, g.UserID, g.SID, oauthList(g.Scopes), ms(g.AuthTime), ms(g.CreatedAt),
+		ms(g.ExpiresAt), oauthMS(g.RevokedAt))
+	if err != nil && s.d.ForeignKeyViolation(err) {
+		return fmt.Errorf("%s: create grant: user %q or client %q: %w", s.d.Name, g.UserID, g.ClientID, store.ErrNotFound)
+	}
+	return s.wrapErr("create grant", err)
+}
+
+// GetGrant returns the grant, revoked or expired or not.
+func (s *Store) GetGrant(ctx context.Context, id string) (store.Grant, error) {
+	g, err := scanGrant(s.queryRow(ctx, s.db, `SELECT `+grantColumns+` FROM oauth_grants WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Grant{}, s.notFound("get grant")
+	}
+	return g, s.wrapErr("get grant", err)
+}
+
+// RevokeGrant marks the grant revoked; a grant revoked before keeps its
+// first revocation time.
+func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error {
+	n, err := s.execCount(ctx, "revoke grant",
+		`UPDATE oauth_grants SET revoked_at = $2 WHERE id = $1 AND revoked_at = 0`, id, ms(at))
+	if err != nil || n > 0 {
+		return err
+	}
+	if _, err := s.GetGrant(ctx, id); err != nil {
+		return err
+	}
+	return nil
+}
+
+// RevokeGrants revokes every live grant of the user for the client.
+func (s *Store) RevokeGrants(ctx context.Context, userID, clientID string, at time.Time) (int64, error) {
+	return s.execCount(ctx, "revoke grants", `UPDATE oauth_grants SET revoked_at = $3
+		WHERE user_id = $1 AND client_id = $2 AND revoked_at = 0`, userID, clientID, ms(at))
+}
+
+const refreshColumns = `token_hash, grant_id, created_at, expires_at, used_at`
+
+// CreateRefreshToken stores a token; an unknown grant gives store.ErrNotFound.
+func (s *Store) CreateRefreshToken(ctx context.Context, t store.RefreshToken) error {
+	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_refresh_tokens (`+refreshColumns+`)
+		VALUES ($1, $2, $3, $4, $5)`, t.TokenHash, t.GrantID, ms(t.CreatedAt), ms(t.ExpiresAt), oauthMS(t.UsedAt))
+	if err != nil && s.d.ForeignKeyViolation(err) {
+		return fmt.Errorf("%s: create refresh token: grant %q: %w", s.d.Name, t.GrantID, store.ErrNotFound)
+	}
+	return s.wrapErr("create refresh token", err)
+}
+
+// GetRefreshToken returns the token with the hash, used or not.
+func (s *Store) GetRefreshToken(ctx context.Context, tokenHash []byte) (store.RefreshToken, error) {
+	var t store.RefreshToken
+	var created, expires, used int64
+	err := s.queryRow(ctx, s.db, `SELECT `+refreshColumns+` FROM oauth_refresh_tokens WHERE token_hash = $1`, tokenHash).
+		Scan(&t.TokenHash, &t.GrantID, &created, &expires, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.RefreshToken{}, s.notFound("get refresh token")
+	}
+	if err != nil {
+		return store.RefreshToken{}, s.wrapErr("get refresh token", err)
+	}
+	t.CreatedAt, t.ExpiresAt, t.UsedAt = fromMS(created), fromMS(expires), oauthTime(used)
+	return t, nil
+}
+
+// RotateRefreshToken marks the old token used and stores its successor in
+// one transaction. The conditional UPDATE is the compare-and-swap: of two
+// concurrent rotations of one token, the second finds it used.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next store.RefreshToken) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE oauth_refresh_tokens SET used_at = $2
+			WHERE token_hash = $1 AND used_at = 0`, oldHash, ms(next.CreatedAt))
+		if err != nil {
+			return s.wrapErr("rotate refresh token", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return s.wrapErr("rotate refresh token", err)
+		}
+		if n == 0 {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM oauth_refresh_tokens WHERE token_hash = $1`, oldHash).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return s.notFound("rotate refresh token")
+			}
+			if err != nil {
+				return s.wrapErr("rotate refresh token", err)
+			}
+			return fmt.Errorf("%s: rotate refresh token: already used: %w", s.d.Name, store.ErrConflict)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO oauth_refresh_tokens (`+refreshColumns+`)
+			VALUES ($1, $2, $3, $4, $5)`, next.TokenHash, next.GrantID, ms(next.CreatedAt), ms(next.ExpiresAt), oauthMS(next.UsedAt))
+		if err != nil && s.d.ForeignKeyViolation(err) {
+			return fmt.Errorf("%s: rotate refresh token: grant %q: %w", s.d.Name, next.GrantID, store.ErrNotFound)
+		}
+		return s.wrapErr("rotate refresh token", err)
+	})
+}
+
+// ---- revoked access tokens ----
+
+// RevokeAccessToken lists jti as revoked until expiresAt.
+func (s *Store) RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error {
+	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_revoked_tokens (jti, expires_at) VALUES ($1, $2)
+		ON CONFLICT (jti) DO NOTHING`, jti, ms(expiresAt))
+	return s.wrapErr("revoke access token", err)
+}
+
+// AccessTokenRevoked reports whether jti is listed as revoked.
+func (s *Store) AccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
+	var one int
+	err := s.queryRow(ctx, s.db, `SELECT 1 FROM oauth_revoked_tokens WHERE jti = $1`, jti).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.wrapErr("access token revoked", err)
+	}
+	return true, nil
+}
+
+// ---- consents ----
+
+const consentColumns = `user_id, client_id, scopes, created_at, updated_at`
+
+func scanConsent(r rowScanner) (store.Consent, error) {
+	var c store.Consent
+	var scopes string
+	var created, updated int64
+	if err := r.Scan(&c.UserID, &c.ClientID, &scopes, &created, &updated); err != nil {
+		return store.Consent{}, err
+	}
+	var err error
+	if c.Scopes, err = oauthParseList(scopes); err != nil {
+		return store.Consent{}, fmt.Errorf("consent %s/%s: scopes: %w", c.UserID, c.ClientID, err)
+	}
+	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	return c, nil
+}
+
+// PutConsent creates the consent or replaces its scopes and UpdatedAt,
+// keeping its CreatedAt. An unknown user or client gives store.ErrNotFound.
+func (s *Store) PutConsent(ctx context.Context, c store.Consent) error {
+	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_consents (`+consentColumns+`) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
+		c.UserID, c.ClientID, oauthList(c.Scopes), ms(c.CreatedAt), ms(c.UpdatedAt))
+	if err != nil && s.d.ForeignKeyViolation(err) {
+		return fmt.Errorf("%s: put consent: user %q or client %q: %w", s.d.Name, c.UserID, c.ClientID, store.ErrNotFound)
+	}
+	return s.wrapErr("put consent", err)
+}
+
+// GetConsent returns the consent of the user for the client.
+func (s *Store) GetConsent(ctx context.Context, userID, clientID string) (store.Consent, error) {
+	c, err := scanConsent(s.queryRow(ctx, s.db, `SELECT `+consentColumns+` FROM oauth_consents
+		WHERE user_id = $1 AND client_id = $2`, userID, clientID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Consent{}, s.notFound("get consent")
+	}
+	return c, s.wrapErr("get consent", err)
+}
+
+// ListConsents returns the user's consents ordered by client ID.
+func (s *Store) ListConsents(ctx context.Context, userID string) ([]store.Consent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+consentColumns+` FROM oauth_consents
+		WHERE user_id = $1 ORDER BY client_id`, userID)
+	if err != nil {
+		return nil, s.wrapErr("list consents", err)
+	}
+	defer rows.Close()
+	var out []store.Consent
+	for rows.Next() {
+		c, err := scanConsent(rows)
+		if err != nil {
+			return nil, s.wrapErr("list consents", err)
+		}
+		out = append(out, c)
+	}
+	return out, s.wrapErr("list consents", rows.Err())
+}
+
+// DeleteConsent removes the consent of the user for the client.
+func (s *Store) DeleteConsent(ctx context.Context, userID, clientID string) error {
+	return s.execOne(ctx, "delete consent",
+		`DELETE FROM oauth_consents WHERE user_id = $1 AND client_id = $2`, userID, clientID)
+}
+
+// ---- signing keys ----
+
+const signingKeyColumns = `id, algorithm, private_key, public_jwk, created_at, retired_at`
+
+// insertSigningKeySQL inserts an active key; the unique "active" column
+// refuses a second one.
+const insertSigningKeySQL = `INSERT INTO oauth_signing_keys (` + signingKeyColumns + `, active)
+	VALUES ($1, $2, $3, $4, $5, 0, TRUE)`
+
+// CreateSigningKey stores k as the active key, or fails with a
+// *store.ConflictError when a key is active already.
+func (s *Store) CreateSigningKey(ctx context.Context, k store.SigningKey) error {
+	_, err := s.exec(ctx, s.wdb, insertSigningKeySQL, k.ID, k.Algorithm, k.Private, k.Public, ms(k.CreatedAt))
+	return s.wrapErr("create signing key", err)
+}
+
+// ListSigningKeys returns every key, newest first.
+func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+signingKeyColumns+` FROM oauth_signing_keys
+		ORDER BY created_at DESC, id DESC`)
+	if err != nil {
+		return nil, s.wrapErr("list signing keys", err)
+	}
+	defer rows.Close()
+	var out []store.SigningKey
+	for rows.Next() {
+		var k store.SigningKey
+		var created, retired int64
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.Private, &k.Public, &created, &retired); err != nil {
+			return nil, s.wrapErr("list signing keys", err)
+		}
+		k.CreatedAt, k.RetiredAt = fromMS(created), oauthTime(retired)
+		out = append(out, k)
+	}
+	return out, s.wrapErr("list signing keys", rows.Err())
+}
+
+// RotateSigningKey retires oldID and makes next the active key, or fails
+// with store.ErrConflict when oldID is not the active key (another
+// instance rotated first).
+func (s *Store) RotateSigningKey(ctx context.Context, oldID string, next store.SigningKey) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE oauth_signing_keys SET active = NULL, retired_at = $2
+			WHERE id = $1 AND active IS NOT NULL`, oldID, ms(next.CreatedAt))
+		if err != nil {
+			return s.wrapErr("rotate signing key", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return s.wrapErr("rotate signing key", err)
+		} else if n == 0 {
+			return fmt.Errorf("%s: rotate signing key: %s is not the active key: %w", s.d.Name, oldID, store.ErrConflict)
+		}
+		_, err = tx.ExecContext(ctx, insertSigningKeySQL, next.ID, next.Algorithm, next.Private, next.Public, ms(next.CreatedAt))
+		return s.wrapErr("rotate signing key", err)
+	})
+}
+
+// DeleteSigningKeysRetiredBefore removes the keys retired before t.
+func (s *Store) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) (int64, error) {
+	return s.execCount(ctx, "delete retired signing keys",
+		`DELETE FROM oauth_signing_keys WHERE active IS NULL AND retired_at < $1`, ms(t))
+}
+
+// DeleteExpiredOAuth removes what has expired at now: authorization
+// requests, refresh tokens, grants (with their remaining refresh tokens) and
+// the records of revoked access tokens.
+func (s *Store) DeleteExpiredOAuth(ctx context.Context, now time.Time) (int64, error) {
+	var total int64
+	for _, q := range []string{
+		`DELETE FROM oauth_auth_requests WHERE expires_at <= $1`,
+		`DELETE FROM oauth_refresh_tokens WHERE expires_at <= $1`,
+		`DELETE FROM oauth_grants WHERE expires_at <= $1`,
+		`DELETE FROM oauth_revoked_tokens WHERE expires_at <= $1`,
+	} {
+		n, err := s.execCount(ctx, "delete expired oauth", q, ms(now))
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}

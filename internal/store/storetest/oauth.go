@@ -1,0 +1,494 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"unid/internal/store"
+)
+
+// oauthFixture is a store with one user and one client, which grants and
+// consents refer to.
+type oauthFixture struct {
+	s      store.Store
+	user   store.User
+	client store.Client
+}
+
+func newOAuthFixture(t *testing.T, newStore func(t *testing.T) store.Store) oauthFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := oauthFixture{s: newStore(t), user: newUser(), client: newClient("hall")}
+	if err := f.s.CreateUser(ctx, f.user); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.CreateClient(ctx, f.client); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func newAuthRequest() store.AuthRequest {
+	return store.AuthRequest{
+		ID: randID(), ClientID: "hall", Params: []byte(`{"scopes":["openid"],"state":"s"}`),
+		Status: store.AuthRequestPending, CreatedAt: base, ExpiresAt: base.Add(30 * time.Minute),
+	}
+}
+
+func (f oauthFixture) newGrant() store.Grant {
+	return store.Grant{
+		ID: randID(), ClientID: f.client.ID, UserID: f.user.ID, SID: randID(),
+		Scopes: []string{"openid", "profile", "offline_access"}, AuthTime: base.Add(-time.Minute),
+		CreatedAt: base, ExpiresAt: base.Add(90 * 24 * time.Hour),
+	}
+}
+
+func newRefreshToken(grantID string, at time.Time) store.RefreshToken {
+	return store.RefreshToken{TokenHash: randBytes(32), GrantID: grantID, CreatedAt: at, ExpiresAt: at.Add(30 * 24 * time.Hour)}
+}
+
+func newSigningKey(at time.Time) store.SigningKey {
+	return store.SigningKey{
+		ID: randID(), Algorithm: "ES256", Private: randBytes(200), Public: []byte(`{"kty":"EC"}`), CreatedAt: at,
+	}
+}
+
+// stillNotUsed checks that a refresh token is stored and unused.
+func stillNotUsed(t *testing.T, s store.Store, what string, hash []byte) {
+	t.Helper()
+	got, err := s.GetRefreshToken(context.Background(), hash)
+	if err != nil || !got.UsedAt.IsZero() {
+		t.Fatalf("%s: GetRefreshToken = %+v, %v; want it stored and unused", what, got, err)
+	}
+}
+
+func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+
+	t.Run("auth requests", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		a := newAuthRequest()
+		if err := f.s.CreateAuthRequest(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		wantConflict(t, "CreateAuthRequest twice", f.s.CreateAuthRequest(ctx, a), "id")
+		got, err := f.s.GetAuthRequest(ctx, a.ID)
+		if err != nil || !reflect.DeepEqual(got, a) {
+			t.Fatalf("GetAuthRequest = %+v, %v; want %+v", got, err, a)
+		}
+		if _, err := f.s.GetAuthRequest(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("GetAuthRequest(unknown) = %v", err)
+		}
+		if _, err := f.s.GetAuthRequestByCode(ctx, nil); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("GetAuthRequestByCode(nil) = %v; a request without a code must not match", err)
+		}
+
+		code := randBytes(32)
+		approved, err := f.s.UpdateAuthRequest(ctx, a.ID, func(old store.AuthRequest) (store.AuthRequest, error) {
+			old.Status, old.UserID, old.SID = store.AuthRequestApproved, f.user.ID, "sid-1"
+			old.AuthTime = base.Add(1500 * time.Microsecond)
+			old.CodeHash, old.ExpiresAt = code, base.Add(time.Minute)
+			return old, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !approved.AuthTime.Equal(base.Add(time.Millisecond)) {
+			t.Errorf("UpdateAuthRequest returned AuthTime %v; want it at millisecond precision", approved.AuthTime)
+		}
+		got, err = f.s.GetAuthRequestByCode(ctx, code)
+		if err != nil || !reflect.DeepEqual(got, approved) {
+			t.Fatalf("GetAuthRequestByCode = %+v, %v; want %+v", got, err, approved)
+		}
+		if _, err := f.s.GetAuthRequestByCode(ctx, randBytes(32)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("GetAuthRequestByCode(unknown) = %v", err)
+		}
+
+		other := newAuthRequest()
+		if err := f.s.CreateAuthRequest(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.s.UpdateAuthRequest(ctx, other.ID, func(o store.AuthRequest) (store.AuthRequest, error) {
+			o.CodeHash = code
+			return o, nil
+		})
+		wantConflict(t, "a code hash used twice", err, "id")
+
+		stop := errors.New("stop")
+		if _, err := f.s.UpdateAuthRequest(ctx, a.ID, func(o store.AuthRequest) (store.AuthRequest, error) {
+			o.Status = store.AuthRequestDenied
+			return o, stop
+		}); !errors.Is(err, stop) {
+			t.Fatalf("UpdateAuthRequest with a failing fn = %v; want its error", err)
+		}
+		if _, err := f.s.UpdateAuthRequest(ctx, a.ID, func(o store.AuthRequest) (store.AuthRequest, error) {
+			o.ID = "other"
+			return o, nil
+		}); err == nil {
+			t.Fatal("UpdateAuthRequest changed the ID")
+		}
+		if _, err := f.s.UpdateAuthRequest(ctx, "nope", func(o store.AuthRequest) (store.AuthRequest, error) { return o, nil }); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("UpdateAuthRequest(unknown) = %v", err)
+		}
+		if got, _ := f.s.GetAuthRequest(ctx, a.ID); !reflect.DeepEqual(got, approved) {
+			t.Fatalf("failed updates changed the request: %+v", got)
+		}
+	})
+
+	t.Run("a code is exchanged once under concurrency", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		a := newAuthRequest()
+		a.Status, a.UserID, a.CodeHash = store.AuthRequestApproved, f.user.ID, randBytes(32)
+		if err := f.s.CreateAuthRequest(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		errUsed := errors.New("used")
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := range concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.s.UpdateAuthRequest(ctx, a.ID, func(o store.AuthRequest) (store.AuthRequest, error) {
+					if !o.CodeUsedAt.IsZero() {
+						return o, errUsed
+					}
+					o.CodeUsedAt, o.GrantID = base.Add(time.Second), "grant-"+string(rune('a'+i))
+					return o, nil
+				})
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, errUsed):
+					t.Errorf("UpdateAuthRequest: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d exchanges of one code succeeded; want 1", wins.Load())
+		}
+	})
+
+	t.Run("grants", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		g := f.newGrant()
+		if err := f.s.CreateGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.s.GetGrant(ctx, g.ID)
+		if err != nil || !reflect.DeepEqual(got, g) {
+			t.Fatalf("GetGrant = %+v, %v; want %+v", got, err, g)
+		}
+		orphan := f.newGrant()
+		orphan.UserID = "nobody"
+		if err := f.s.CreateGrant(ctx, orphan); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("CreateGrant(unknown user) = %v; want ErrNotFound", err)
+		}
+		if _, err := f.s.GetGrant(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("GetGrant(unknown) = %v", err)
+		}
+		first := base.Add(time.Hour)
+		if err := f.s.RevokeGrant(ctx, g.ID, first); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.RevokeGrant(ctx, g.ID, first.Add(time.Hour)); err != nil {
+			t.Fatalf("RevokeGrant twice: %v", err)
+		}
+		if got, _ := f.s.GetGrant(ctx, g.ID); !got.RevokedAt.Equal(first) {
+			t.Fatalf("RevokedAt = %v; want the first revocation %v", got.RevokedAt, first)
+		}
+		if err := f.s.RevokeGrant(ctx, "nope", first); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("RevokeGrant(unknown) = %v", err)
+		}
+
+		live1, live2 := f.newGrant(), f.newGrant()
+		otherClient := newClient("archive")
+		if err := f.s.CreateClient(ctx, otherClient); err != nil {
+			t.Fatal(err)
+		}
+		elsewhere := f.newGrant()
+		elsewhere.ClientID = otherClient.ID
+		for _, x := range []store.Grant{live1, live2, elsewhere} {
+			if err := f.s.CreateGrant(ctx, x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := f.s.RevokeGrants(ctx, f.user.ID, f.client.ID, first.Add(2*time.Hour))
+		if err != nil || n != 2 {
+			t.Fatalf("RevokeGrants = %d, %v; want the 2 live grants of the client", n, err)
+		}
+		if got, _ := f.s.GetGrant(ctx, elsewhere.ID); !got.RevokedAt.IsZero() {
+			t.Fatal("RevokeGrants revoked a grant of another client")
+		}
+		if got, _ := f.s.GetGrant(ctx, g.ID); !got.RevokedAt.Equal(first) {
+			t.Fatal("RevokeGrants changed the revocation time of a revoked grant")
+		}
+
+		if err := f.s.DeleteClient(ctx, otherClient.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.GetGrant(ctx, elsewhere.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a grant outlived its client: %v", err)
+		}
+	})
+
+	t.Run("refresh tokens rotate once", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		g := f.newGrant()
+		if err := f.s.CreateGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		first := newRefreshToken(g.ID, base)
+		if err := f.s.CreateRefreshToken(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.CreateRefreshToken(ctx, newRefreshToken("nope", base)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("CreateRefreshToken(unknown grant) = %v", err)
+		}
+		got, err := f.s.GetRefreshToken(ctx, first.TokenHash)
+		if err != nil || !reflect.DeepEqual(got, first) {
+			t.Fatalf("GetRefreshToken = %+v, %v; want %+v", got, err, first)
+		}
+		second := newRefreshToken(g.ID, base.Add(time.Hour))
+		if err := f.s.RotateRefreshToken(ctx, first.TokenHash, second); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.s.GetRefreshToken(ctx, first.TokenHash); !got.UsedAt.Equal(second.CreatedAt) {
+			t.Fatalf("rotated token UsedAt = %v; want %v", got.UsedAt, second.CreatedAt)
+		}
+		stillNotUsed(t, f.s, "the successor", second.TokenHash)
+
+		replayed := newRefreshToken(g.ID, base.Add(2*time.Hour))
+		if err := f.s.RotateRefreshToken(ctx, first.TokenHash, replayed); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("RotateRefreshToken of a used token = %v; want ErrConflict", err)
+		}
+		if _, err := f.s.GetRefreshToken(ctx, replayed.TokenHash); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a refused rotation stored its successor: %v", err)
+		}
+		if err := f.s.RotateRefreshToken(ctx, randBytes(32), replayed); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("RotateRefreshToken(unknown) = %v; want ErrNotFound", err)
+		}
+
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := f.s.RotateRefreshToken(ctx, second.TokenHash, newRefreshToken(g.ID, base.Add(3*time.Hour)))
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, store.ErrConflict):
+					t.Errorf("RotateRefreshToken: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d concurrent rotations of one token succeeded; want 1", wins.Load())
+		}
+	})
+
+	t.Run("revoked access tokens", func(t *testing.T) {
+		s := newStore(t)
+		if revoked, err := s.AccessTokenRevoked(ctx, "jti-1"); err != nil || revoked {
+			t.Fatalf("AccessTokenRevoked(unknown) = %v, %v", revoked, err)
+		}
+		for range 2 {
+			if err := s.RevokeAccessToken(ctx, "jti-1", base.Add(10*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if revoked, err := s.AccessTokenRevoked(ctx, "jti-1"); err != nil || !revoked {
+			t.Fatalf("AccessTokenRevoked = %v, %v", revoked, err)
+		}
+	})
+
+	t.Run("consents", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		if list, err := f.s.ListConsents(ctx, f.user.ID); err != nil || len(list) != 0 {
+			t.Fatalf("ListConsents on an empty store = %v, %v", list, err)
+		}
+		c := store.Consent{UserID: f.user.ID, ClientID: f.client.ID, Scopes: []string{"openid", "phone"}, CreatedAt: base, UpdatedAt: base}
+		if err := f.s.PutConsent(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.s.GetConsent(ctx, f.user.ID, f.client.ID)
+		if err != nil || !reflect.DeepEqual(got, c) {
+			t.Fatalf("GetConsent = %+v, %v; want %+v", got, err, c)
+		}
+		later := c
+		later.Scopes = []string{"openid", "phone", "idcard"}
+		later.CreatedAt, later.UpdatedAt = base.Add(time.Hour), base.Add(time.Hour)
+		if err := f.s.PutConsent(ctx, later); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = f.s.GetConsent(ctx, f.user.ID, f.client.ID)
+		if !reflect.DeepEqual(got.Scopes, later.Scopes) || !got.CreatedAt.Equal(base) || !got.UpdatedAt.Equal(later.UpdatedAt) {
+			t.Fatalf("after PutConsent again: %+v; want the new scopes, the first CreatedAt", got)
+		}
+		archive := newClient("archive")
+		if err := f.s.CreateClient(ctx, archive); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.PutConsent(ctx, store.Consent{UserID: f.user.ID, ClientID: "archive", CreatedAt: base, UpdatedAt: base}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := f.s.ListConsents(ctx, f.user.ID)
+		if err != nil || len(list) != 2 || list[0].ClientID != "archive" || list[1].ClientID != "hall" || list[0].Scopes != nil {
+			t.Fatalf("ListConsents = %+v, %v", list, err)
+		}
+		if err := f.s.PutConsent(ctx, store.Consent{UserID: "nobody", ClientID: "hall", CreatedAt: base, UpdatedAt: base}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("PutConsent(unknown user) = %v", err)
+		}
+		if err := f.s.DeleteConsent(ctx, f.user.ID, "hall"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.DeleteConsent(ctx, f.user.ID, "hall"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("DeleteConsent twice = %v", err)
+		}
+		if _, err := f.s.GetConsent(ctx, f.user.ID, "hall"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("GetConsent after delete = %v", err)
+		}
+	})
+
+	t.Run("signing keys", func(t *testing.T) {
+		s := newStore(t)
+		if keys, err := s.ListSigningKeys(ctx); err != nil || len(keys) != 0 {
+			t.Fatalf("ListSigningKeys on an empty store = %v, %v", keys, err)
+		}
+		k1 := newSigningKey(base)
+		if err := s.CreateSigningKey(ctx, k1); err != nil {
+			t.Fatal(err)
+		}
+		wantConflict(t, "a second active key", s.CreateSigningKey(ctx, newSigningKey(base)), "id")
+		k2 := newSigningKey(base.Add(time.Hour))
+		if err := s.RotateSigningKey(ctx, k1.ID, k2); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RotateSigningKey(ctx, k1.ID, newSigningKey(base.Add(2*time.Hour))); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("RotateSigningKey from a retired key = %v; want ErrConflict", err)
+		}
+		keys, err := s.ListSigningKeys(ctx)
+		retired := k1
+		retired.RetiredAt = k2.CreatedAt
+		if err != nil || len(keys) != 2 || !reflect.DeepEqual(keys[0], k2) || !reflect.DeepEqual(keys[1], retired) {
+			t.Fatalf("ListSigningKeys = %+v, %v; want [%+v %+v]", keys, err, k2, retired)
+		}
+		if n, err := s.DeleteSigningKeysRetiredBefore(ctx, k2.CreatedAt); err != nil || n != 0 {
+			t.Fatalf("DeleteSigningKeysRetiredBefore(retirement) = %d, %v; want 0", n, err)
+		}
+		if n, err := s.DeleteSigningKeysRetiredBefore(ctx, k2.CreatedAt.Add(time.Millisecond)); err != nil || n != 1 {
+			t.Fatalf("DeleteSigningKeysRetiredBefore = %d, %v; want 1", n, err)
+		}
+		if keys, _ := s.ListSigningKeys(ctx); len(keys) != 1 || keys[0].ID != k2.ID {
+			t.Fatalf("after delete: %+v; the active key must stay", keys)
+		}
+	})
+
+	t.Run("one active key under concurrency", func(t *testing.T) {
+		s := newStore(t)
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				switch err := s.CreateSigningKey(ctx, newSigningKey(base)); {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, store.ErrConflict):
+					t.Errorf("CreateSigningKey: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d instances created the first key; want 1", wins.Load())
+		}
+		keys, _ := s.ListSigningKeys(ctx)
+		wins.Store(0)
+		for range concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				switch err := s.RotateSigningKey(ctx, keys[0].ID, newSigningKey(base.Add(time.Hour))); {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, store.ErrConflict):
+					t.Errorf("RotateSigningKey: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		active := 0
+		keys, _ = s.ListSigningKeys(ctx)
+		for _, k := range keys {
+			if k.RetiredAt.IsZero() {
+				active++
+			}
+		}
+		if wins.Load() != 1 || active != 1 || len(keys) != 2 {
+			t.Fatalf("%d concurrent rotations won, %d keys active of %d; want 1, 1 of 2", wins.Load(), active, len(keys))
+		}
+	})
+
+	t.Run("delete expired", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		now := base.Add(time.Hour)
+		oldReq, liveReq := newAuthRequest(), newAuthRequest()
+		oldReq.ExpiresAt, liveReq.ExpiresAt = now, now.Add(time.Millisecond)
+		oldGrant, liveGrant := f.newGrant(), f.newGrant()
+		oldGrant.ExpiresAt = now
+		oldToken, liveToken, expiredToken := newRefreshToken(oldGrant.ID, base), newRefreshToken(liveGrant.ID, base), newRefreshToken(liveGrant.ID, base)
+		expiredToken.ExpiresAt = now.Add(-time.Millisecond)
+		for _, err := range []error{
+			f.s.CreateAuthRequest(ctx, oldReq), f.s.CreateAuthRequest(ctx, liveReq),
+			f.s.CreateGrant(ctx, oldGrant), f.s.CreateGrant(ctx, liveGrant),
+			f.s.CreateRefreshToken(ctx, oldToken), f.s.CreateRefreshToken(ctx, liveToken), f.s.CreateRefreshToken(ctx, expiredToken),
+			f.s.RevokeAccessToken(ctx, "old", now), f.s.RevokeAccessToken(ctx, "live", now.Add(time.Second)),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 1 request, 1 refresh token expired by itself, 1 grant (its token goes with it), 1 revoked jti.
+		if n, err := f.s.DeleteExpiredOAuth(ctx, now); err != nil || n < 4 {
+			t.Fatalf("DeleteExpiredOAuth = %d, %v; want at least 4", n, err)
+		}
+		gone := []error{}
+		_, err := f.s.GetAuthRequest(ctx, oldReq.ID)
+		gone = append(gone, err)
+		_, err = f.s.GetGrant(ctx, oldGrant.ID)
+		gone = append(gone, err)
+		_, err = f.s.GetRefreshToken(ctx, oldToken.TokenHash)
+		gone = append(gone, err)
+		_, err = f.s.GetRefreshToken(ctx, expiredToken.TokenHash)
+		gone = append(gone, err)
+		for i, err := range gone {
+			if !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("expired record %d: %v; want ErrNotFound", i, err)
+			}
+		}
+		if _, err := f.s.GetAuthRequest(ctx, liveReq.ID); err != nil {
+			t.Errorf("live request: %v", err)
+		}
+		if _, err := f.s.GetGrant(ctx, liveGrant.ID); err != nil {
+			t.Errorf("live grant: %v", err)
+		}
+		stillNotUsed(t, f.s, "live refresh token", liveToken.TokenHash)
+		if revoked, _ := f.s.AccessTokenRevoked(ctx, "old"); revoked {
+			t.Error("an expired revocation record is still there")
+		}
+		if revoked, _ := f.s.AccessTokenRevoked(ctx, "live"); !revoked {
+			t.Error("a live revocation record is gone")
+		}
+	})
+}
