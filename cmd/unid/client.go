@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"strings"
 	"time"
 
 	"unid/internal/account"
+	"unid/internal/admin"
 	"unid/internal/app"
+	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/config"
 	"unid/internal/i18n"
@@ -71,11 +74,15 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 		cfg.KeyFile = cfg.DataDir + "/unid.key"
 	}
 	spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.Scopes = redirects, logouts, scopes
-	reg, closeStore, err := openRegistry(ctx, cfg)
+	reg, auditLog, closeStore, err := openRegistry(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	// Changes are audited as the operator API audits them.
+	record := func(action, id string) {
+		auditLog.Record(ctx, audit.Event{Actor: cliActor(), Action: action, Result: audit.ResultOK, Subject: id})
+	}
 	out := json.NewEncoder(stdout)
 	out.SetIndent("", "  ")
 	arg := func() (string, error) {
@@ -90,6 +97,7 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return explain(err)
 		}
+		record(admin.ActionClientCreate, c.ID)
 		v := client.NewView(c)
 		v.Secret = secret
 		return out.Encode(v)
@@ -119,12 +127,14 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 			if err := reg.Delete(ctx, id); err != nil {
 				return explain(err)
 			}
+			record(admin.ActionClientDelete, id)
 			return out.Encode(map[string]string{"deleted": id})
 		default:
 			secret, err := reg.RotateSecret(ctx, id)
 			if err != nil {
 				return explain(err)
 			}
+			record(admin.ActionClientSecret, id)
 			return out.Encode(map[string]string{"id": id, "client_secret": secret})
 		}
 	}
@@ -157,13 +167,24 @@ func openStore(ctx context.Context, cfg config.Config) (interface {
 	return st, protector, nil
 }
 
-// openRegistry opens the client registry on the server's database.
-func openRegistry(ctx context.Context, cfg config.Config) (*client.Registry, func(), error) {
+// openRegistry opens the client registry and the audit log on the
+// server's database.
+func openRegistry(ctx context.Context, cfg config.Config, stderr io.Writer) (*client.Registry, *audit.Log, func(), error) {
 	st, protector, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return client.New(st, protector.MAC, time.Now), func() { st.Close() }, nil
+	logger := app.NewLogger(stderr, "warn", "text")
+	return client.New(st, protector.MAC, time.Now), audit.New(st, time.Now, logger), func() { st.Close() }, nil
+}
+
+// cliActor is the audit actor of a change made with `unid client`: the
+// operating-system user who ran it.
+func cliActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return "cli:" + u.Username
+	}
+	return "cli"
 }
 
 // explain turns a problem into a sentence in the operator's language

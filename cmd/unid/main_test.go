@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"unid/internal/store/sqlite"
 )
 
 func TestREADMEConfigTableIsCurrent(t *testing.T) {
@@ -192,6 +194,29 @@ func TestClientCommands(t *testing.T) {
 	}
 	if _, err := unid("client", "show", "hall"); err == nil || !strings.Contains(err.Error(), "client_not_found") {
 		t.Fatalf("show after delete: %v", err)
+	}
+
+	// Every change is in the audit log, as through the operator API; the
+	// secret is not.
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "unid.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	events, err := st.ListAudit(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range events {
+		actions = append(actions, e.Action+":"+e.Subject)
+		if !strings.HasPrefix(e.Actor, "cli") || strings.Contains(e.Detail, created.Secret) {
+			t.Errorf("audit event %+v", e)
+		}
+	}
+	want := "admin.client_create:hall admin.client_secret_rotate:hall admin.client_delete:hall"
+	if got := strings.Join(actions, " "); got != want {
+		t.Errorf("audit trail %q, want %q", got, want)
 	}
 }
 

@@ -110,7 +110,7 @@ type captchaJSON struct {
 
 func (a *API) createCaptcha(w http.ResponseWriter, r *http.Request) {
 	ip := a.client(r).IP
-	rule := ratelimit.Rule{Key: "captcha-ip:" + hex.EncodeToString(a.Protector.MAC("captcha-ip", []byte(ip))), Limit: int64(a.CaptchaRate), Window: time.Minute}
+	rule := ratelimit.Rule{Key: "captcha-ip:" + hex.EncodeToString(a.Protector.MAC("captcha-ip", []byte(ratelimit.Address(ip)))), Limit: int64(a.CaptchaRate), Window: time.Minute}
 	if wait, err := a.Limiter.Allow(r.Context(), a.Now(), rule); err != nil {
 		a.Fail(w, r, problem.Wrap(err))
 		return

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -298,6 +299,41 @@ func TestLockout(t *testing.T) {
 	}
 }
 
+// TestConcurrentFailuresCannotOutrunTheLockout: attempts sent at once must
+// not all get past the lock check before the first failures are counted.
+// Of a burst of wrong passwords only the first LockoutThreshold are checked;
+// the rest are answered as locked.
+func TestConcurrentFailuresCannotOutrunTheLockout(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	newBrowser(t, srv).register(zhang)
+	const burst = 12
+	type attempt struct{ id, answer string }
+	attempts := make([]attempt, burst)
+	for i := range attempts {
+		attempts[i].id, attempts[i].answer = newBrowser(t, srv).captcha()
+	}
+	var (
+		mu    sync.Mutex
+		codes = map[string]int{}
+		wg    sync.WaitGroup
+	)
+	for _, a := range attempts {
+		wg.Go(func() {
+			r := newBrowser(t, srv).post("/api/v1/sessions", map[string]any{"identifier": zhang.login, "password": "Wrong#Password1", "captcha_id": a.id, "captcha_answer": a.answer})
+			mu.Lock()
+			codes[r.errCode(t)]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if codes["login_failed"] > 4 || codes["login_failed"]+codes["account_locked"] != burst {
+		t.Fatalf("%d concurrent wrong passwords were answered %v: at most 4 login_failed, the rest account_locked", burst, codes)
+	}
+	if r := newBrowser(t, srv).login(zhang.login, goodPassword); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("the right password right after the burst: %d %s, want the lock", r.Status, r.Body)
+	}
+}
+
 func TestFailuresOutsideTheWindowDoNotLock(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	b := newBrowser(t, srv)
@@ -327,6 +363,29 @@ func TestPerIPLoginLimit(t *testing.T) {
 	r := b.login("a_nobody4", "Wrong#Password1")
 	if r.Status != http.StatusTooManyRequests || r.errCode(t) != "login_rate_limited" || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("4th attempt from one address: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestPerIPLoginLimitCountsAnIPv6NetworkAsOne: a client holds a whole
+// IPv6 /64; a fresh address from it per request must not escape the limit.
+func TestPerIPLoginLimitCountsAnIPv6NetworkAsOne(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) { c.LoginPerIPLimit, c.TrustProxy = 3, true })
+	login := func(from, ident string) response {
+		b := newBrowser(t, srv)
+		id, answer := b.captcha()
+		body := `{"identifier":"` + ident + `","password":"Wrong#Password1","captcha_id":"` + id + `","captcha_answer":"` + answer + `"}`
+		return b.do("POST", "/api/v1/sessions", "application/json", strings.NewReader(body), "X-Forwarded-For", from)
+	}
+	for i, from := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:aaaa:bbbb:cccc:dddd"} {
+		if r := login(from, "a_nobody"+string(rune('1'+i))); r.Status != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	if r := login("2001:db8:1:2::ffff", "a_nobody4"); r.Status != http.StatusTooManyRequests || r.errCode(t) != "login_rate_limited" {
+		t.Fatalf("4th attempt from the same /64: %d %s", r.Status, r.Body)
+	}
+	if r := login("2001:db8:1:3::1", "a_nobody5"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("an attempt from another /64: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -458,6 +517,32 @@ func TestDuplicates(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestTakenLoginNameOnlyForTheHolderOfThePhone: whether a login name is
+// taken is told only with a right SMS code, and that code stays usable for
+// another name.
+func TestTakenLoginNameOnlyForTheHolderOfThePhone(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	newBrowser(t, srv).register(zhang)
+	probe := func(login, code string) response {
+		return newBrowser(t, srv).post("/api/v1/users", map[string]any{
+			"login_name": login, "password": goodPassword, "password_confirm": goodPassword, "phone": "13900000003", "sms_code": code,
+		})
+	}
+	taken, free := probe(zhang.login, "123456"), probe("nobody_2026", "123456")
+	if taken.Status != free.Status || !bytes.Equal(taken.Body, free.Body) {
+		t.Fatalf("without a code, a taken login name is answered %d %s and a free one %d %s", taken.Status, taken.Body, free.Status, free.Body)
+	}
+
+	b := newBrowser(t, srv)
+	code := b.sendCode("13900000003")
+	if r := probe(zhang.login, code); r.Status != http.StatusConflict || r.errCode(t) != "login_name_taken" {
+		t.Fatalf("taken login name with the right code: %d %s", r.Status, r.Body)
+	}
+	if r := probe("li_si_2026", code); r.Status != http.StatusCreated {
+		t.Fatalf("the same code for a free login name: %d %s", r.Status, r.Body)
+	}
 }
 
 func TestBadInputChangesNothing(t *testing.T) {

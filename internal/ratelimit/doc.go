@@ -6,7 +6,8 @@
 // A Rule names a counter key, how many hits a window allows and how long the
 // window lasts; the window is anchored at its first hit (see store.Counters).
 // Keys must not contain personal data in plain text: callers key them by a
-// keyed hash (for example of the phone number).
+// keyed hash (for example of the phone number). Per-address limits key by
+// Address, which counts an IPv6 client by its /64.
 //
 // Allow checks a request against several rules at once in two steps:
 //

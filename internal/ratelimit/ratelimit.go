@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"unid/internal/store"
@@ -115,4 +116,24 @@ func waitUntil(now, resetAt time.Time) time.Duration {
 		return d
 	}
 	return time.Millisecond
+}
+
+// Address is what per-address limits count a client address by: an IPv4
+// address as it is, an IPv6 address by its /64 network. One subscriber
+// usually holds a whole /64, and counting its 2^64 addresses apart would
+// let a client take a fresh address for every request.
+func Address(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
 }

@@ -214,3 +214,22 @@ func TestAllowBurstLetsOneThrough(t *testing.T) {
 		}
 	}
 }
+
+func TestAddress(t *testing.T) {
+	tests := []struct{ name, ip, want string }{
+		{"IPv4 as it is", "203.0.113.7", "203.0.113.7"},
+		{"IPv4-mapped IPv6 is IPv4", "::ffff:203.0.113.7", "203.0.113.7"},
+		{"IPv6 by its /64", "2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"},
+		{"same /64, same key", "2001:db8:1:2::1", "2001:db8:1:2::/64"},
+		{"another /64", "2001:db8:1:3::1", "2001:db8:1:3::/64"},
+		{"zone dropped", "fe80::1%eth0", "fe80::/64"},
+		{"not an address", "pipe", "pipe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ratelimit.Address(tt.ip); got != tt.want {
+				t.Errorf("Address(%q) = %q, want %q", tt.ip, got, tt.want)
+			}
+		})
+	}
+}

@@ -23,6 +23,10 @@
 //	attempt counted ─→ wrong ─→ sms_code_wrong (deleted on the last attempt)
 //	               └─→ right ─→ taken from the store: exactly one caller wins
 //
+// Check is Verify up to "right" and leaves the code in place; Use takes it
+// afterwards. A flow uses the pair to answer questions about the rest of
+// its request only to whoever holds the phone.
+//
 // The attempt is counted in the store before the code is compared, so
 // parallel guesses cannot try more than MaxAttempts codes between them.
 //

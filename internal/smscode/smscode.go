@@ -39,7 +39,7 @@ type Limits struct {
 	PerPhoneMinute int64 // codes per phone per minute, all purposes together
 	PerPhoneHour   int64
 	PerPhoneDay    int64
-	PerIPHour      int64 // codes per client IP per hour
+	PerIPHour      int64 // codes per client address (IPv6: per /64) per hour
 }
 
 // Options configure a Service; zero fields take the defaults.
@@ -161,6 +161,18 @@ var (
 // Verify checks code for purpose and phone. A right code is used up; a
 // wrong one counts an attempt.
 func (s *Service) Verify(ctx context.Context, purpose, phone, code string) error {
+	if err := s.Check(ctx, purpose, phone, code); err != nil {
+		return err
+	}
+	return s.Use(ctx, purpose, phone, code)
+}
+
+// Check counts an attempt at code for purpose and phone and compares it,
+// as Verify does, but leaves a right code in place, so that a flow can
+// answer about the rest of the request (a login name already taken) only
+// to the holder of the phone and let them correct it with the same code.
+// Use then takes it.
+func (s *Service) Check(ctx context.Context, purpose, phone, code string) error {
 	code, err := normalize(code)
 	if err != nil {
 		return err
@@ -200,7 +212,18 @@ func (s *Service) Verify(ctx context.Context, purpose, phone, code string) error
 		}
 		return problem.Field("sms_code", "sms_code_wrong")
 	}
+	return nil
+}
 
+// Use takes the code that Check has just found right: exactly one caller
+// wins. It counts no attempt, so it must only follow Check.
+func (s *Service) Use(ctx context.Context, purpose, phone, code string) error {
+	code, err := normalize(code)
+	if err != nil {
+		return err
+	}
+	id := s.challengeID(purpose, phone)
+	want := s.mac("sms-code", []byte(purpose), []byte(phone), []byte(code))
 	taken, err := s.ch.TakeChallenge(ctx, store.ChallengeSMS, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return expired() // another request used the code first
@@ -222,7 +245,7 @@ func (s *Service) Verify(ctx context.Context, purpose, phone, code string) error
 // rules are the send limits for phone and ip; keys hold keyed hashes only.
 func (s *Service) rules(phone, ip string) []ratelimit.Rule {
 	p := hex.EncodeToString(s.mac("sms-rate", []byte(phone)))
-	a := hex.EncodeToString(s.mac("sms-ip", []byte(ip)))
+	a := hex.EncodeToString(s.mac("sms-ip", []byte(ratelimit.Address(ip))))
 	l := s.o.Limits
 	return []ratelimit.Rule{
 		{Key: "sms:phone:m:" + p, Limit: l.PerPhoneMinute, Window: time.Minute},

@@ -270,6 +270,26 @@ func TestRightOnFifthAttempt(t *testing.T) {
 	checkProblem(t, e.svc.Verify(ctx, "recovery", phone, code), 0, "")
 }
 
+// TestCheckKeepsTheCodeAndCountsAttempts: Check leaves a right code for
+// Use, but every Check counts, so the code answers MaxAttempts checks at
+// most.
+func TestCheckKeepsTheCodeAndCountsAttempts(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEnv(t)
+	code := e.send(t, "register", phone)
+	checkProblem(t, e.svc.Check(ctx, "register", phone, wrongCode(code)), problem.Invalid, "sms_code_wrong", code)
+	for range 4 {
+		checkProblem(t, e.svc.Check(ctx, "register", phone, code), 0, "")
+	}
+	checkProblem(t, e.svc.Check(ctx, "register", phone, code), problem.Gone, "sms_code_attempts", code)
+
+	e.clk.set(time.Minute) // past the per-phone minute limit
+	code = e.send(t, "register", phone)
+	checkProblem(t, e.svc.Check(ctx, "register", phone, code), 0, "")
+	checkProblem(t, e.svc.Use(ctx, "register", phone, code), 0, "")
+	checkProblem(t, e.svc.Check(ctx, "register", phone, code), problem.Gone, "sms_code_expired", code)
+}
+
 func TestAttemptsUsedUp(t *testing.T) {
 	// A challenge left with all attempts used (a deletion failed, or
 	// MaxAttempts was lowered) is refused and removed.
@@ -364,6 +384,12 @@ func TestRateLimits(t *testing.T) {
 			{10 * s, "13800000014", a1, 3590 * s},
 			{10 * s, "13800000014", a2, 0}, // another IP is not held up
 			{3600 * s, "13800000015", a1, 0},
+		}},
+		{"per IPv6 /64 across phones", smscode.Limits{PerIPHour: 2}, []step{
+			{0, "13800000021", "2001:db8:1:2::1", 0},
+			{0, "13800000022", "2001:db8:1:2::2", 0},
+			{10 * s, "13800000023", "2001:db8:1:2:ffff::3", 3590 * s}, // a fresh address of the same network
+			{10 * s, "13800000023", "2001:db8:1:3::1", 0},             // another network is not held up
 		}},
 		{"default per IP is 30 an hour", smscode.Limits{}, func() []step {
 			var st []step

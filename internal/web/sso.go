@@ -169,13 +169,21 @@ func (s *SSOPages) render(w http.ResponseWriter, r *http.Request, status int, la
 	w.Write(buf.Bytes())
 }
 
+// maxEchoedQuery bounds the query the language link repeats. The single
+// sign-on endpoints refuse longer queries with a page (oidc's
+// maxQueryBytes), and that page must not send the oversize request back.
+const maxEchoedQuery = 8 << 10
+
 // execute is execute of render.go for the single sign-on pages.
 func (s *SSOPages) execute(w io.Writer, r *http.Request, lang i18n.Lang, page string, data any) error {
 	other := i18n.EN
 	if lang == i18n.EN {
 		other = i18n.ZH
 	}
-	q := r.URL.Query()
+	q := url.Values{}
+	if len(r.URL.RawQuery) <= maxEchoedQuery {
+		q = r.URL.Query()
+	}
 	q.Set("lang", string(other))
 	v := &view[any]{
 		Lang: lang, OtherLang: other, LangHref: "?" + q.Encode(), Page: page, TitleKey: titleKey(page),

@@ -9,7 +9,9 @@
 //	        │yes
 //	identifier locked? ──yes──▶ TooMany (account_locked, wait)
 //	        │no
-//	password right? ──no──▶ count failure; at the threshold lock ──▶ Unauthorized (login_failed) or TooMany
+//	count the attempt; over the threshold? ──yes──▶ TooMany (account_locked)
+//	        │no
+//	password right? ──no──▶ at the threshold lock ──▶ Unauthorized (login_failed) or TooMany
 //	        │yes
 //	account disabled? ──yes──▶ Forbidden (account_disabled)
 //	        │no
@@ -87,7 +89,7 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 		return store.User{}, err
 	}
 	now := s.now()
-	ipRule := ratelimit.Rule{Key: "login-ip:" + hex.EncodeToString(s.protector.MAC("login-ip", []byte(c.IP))), Limit: int64(s.opt.PerIPLimit), Window: s.opt.PerIPWindow}
+	ipRule := ratelimit.Rule{Key: "login-ip:" + hex.EncodeToString(s.protector.MAC("login-ip", []byte(ratelimit.Address(c.IP)))), Limit: int64(s.opt.PerIPLimit), Window: s.opt.PerIPWindow}
 	wait, err := s.limiter.Allow(ctx, now, ipRule)
 	if err != nil {
 		return store.User{}, problem.Wrap(err)
@@ -117,6 +119,19 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 		return store.User{}, &problem.Problem{Kind: problem.TooMany, Code: "account_locked", RetryAfter: wait}
 	}
 
+	// The attempt counts before the password is checked: concurrent
+	// attempts all pass the lock check above before any of them fails, and
+	// counting first lets only LockoutThreshold of them reach the password.
+	failRule := ratelimit.Rule{Key: "login-fail:" + key, Limit: int64(s.opt.LockoutThreshold), Window: s.opt.LockoutWindow}
+	count, _, err := s.limiter.Hit(ctx, now, failRule)
+	if err != nil {
+		return store.User{}, problem.Wrap(err)
+	}
+	if count > failRule.Limit {
+		s.record(ctx, c, user.ID, mask(kind, ident), "locked")
+		return store.User{}, &problem.Problem{Kind: problem.TooMany, Code: "account_locked", RetryAfter: lockRule.Window}
+	}
+
 	ok, rehash := false, false
 	if found {
 		ok, rehash, err = s.hasher.Verify(ctx, req.Password, user.PasswordHash)
@@ -126,9 +141,8 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 	} else {
 		s.hasher.DummyVerify(ctx)
 	}
-	failRule := ratelimit.Rule{Key: "login-fail:" + key, Limit: int64(s.opt.LockoutThreshold), Window: s.opt.LockoutWindow}
 	if !ok {
-		return store.User{}, s.fail(ctx, now, c, user.ID, mask(kind, ident), failRule, lockRule)
+		return store.User{}, s.fail(ctx, now, c, user.ID, mask(kind, ident), count, failRule, lockRule)
 	}
 	if user.Status != store.UserActive {
 		s.record(ctx, c, user.ID, mask(kind, ident), "disabled")
@@ -144,13 +158,10 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 	return user, nil
 }
 
-// fail counts a failed attempt and locks the identifier at the threshold.
-func (s *Service) fail(ctx context.Context, now time.Time, c flow.Client, userID, subject string, failRule, lockRule ratelimit.Rule) error {
+// fail answers a failed attempt, the count-th of its window, and locks the
+// identifier at the threshold.
+func (s *Service) fail(ctx context.Context, now time.Time, c flow.Client, userID, subject string, count int64, failRule, lockRule ratelimit.Rule) error {
 	s.audit.Record(ctx, audit.Event{Actor: userID, Action: audit.ActionLoginFail, Result: audit.ResultFailed, IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
-	count, _, err := s.limiter.Hit(ctx, now, failRule)
-	if err != nil {
-		return problem.Wrap(err)
-	}
 	if count < failRule.Limit {
 		return &problem.Problem{Kind: problem.Unauthorized, Code: "login_failed"}
 	}

@@ -4,10 +4,12 @@
 //
 //	fields valid? ──no──▶ Invalid, every bad field at once
 //	     │yes
+//	SMS code right? (an attempt counted) ──no──▶ Invalid / Gone
+//	     │yes
 //	login name free? ──no──▶ Conflict (login_name_taken)   [the code is kept]
 //	     │yes
-//	SMS code right? (used up when right) ──no──▶ Invalid / Gone
-//	     │yes
+//	SMS code used up
+//	     │
 //	create ──conflict on phone──▶ Conflict (phone_registered): only the
 //	     │                         owner of the phone, who just proved it, learns this
 //	     │    ──conflict on ID number──▶ Conflict (registration_conflict): says
@@ -111,12 +113,20 @@ func (s *Service) Register(ctx context.Context, req Request, c flow.Client) (sto
 		return store.User{}, err
 	}
 	event := audit.Event{Action: audit.ActionRegister, IP: c.IP, UserAgent: c.UserAgent, Subject: account.MaskPhone(v.phone)}
+	// Only whoever holds the phone learns that a login name is taken, a few
+	// names per code: asked before the code, the question would list the
+	// accounts of the platform to anyone, with no captcha and no limit.
+	if err := s.codes.Check(ctx, Purpose, v.phone, req.SMSCode); err != nil {
+		event.Result = problem.As(err).Code
+		s.audit.Record(ctx, event)
+		return store.User{}, err
+	}
 	if _, err := s.users.GetUserByLoginName(ctx, account.LoginNameKey(v.loginName)); err == nil {
 		return store.User{}, &problem.Problem{Kind: problem.Conflict, Code: "login_name_taken", Fields: map[string]string{"login_name": "login_name_taken"}}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return store.User{}, problem.Wrap(err)
 	}
-	if err := s.codes.Verify(ctx, Purpose, v.phone, req.SMSCode); err != nil {
+	if err := s.codes.Use(ctx, Purpose, v.phone, req.SMSCode); err != nil {
 		event.Result = problem.As(err).Code
 		s.audit.Record(ctx, event)
 		return store.User{}, err

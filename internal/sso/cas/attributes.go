@@ -24,8 +24,10 @@ const (
 	AttrIDNumber = "id_number" // the ID number (released through ScopeIDCard)
 )
 
-// Scopes lists the names a CAS client's Scopes may hold, for the client
-// registry to check registrations against.
+// Scopes lists the names a CAS client's Scopes may hold. The client
+// registry checks registrations against its own copy,
+// client.CASAttributes (it cannot import this package); a test keeps the
+// two the same.
 var Scopes = []string{AttrLoginName, AttrRealnameLevel, AttrACR, AttrPhone, AttrEmail, ScopeIDCard}
 
 // ACRPrefix is the prefix of the acr attribute; the level follows it.

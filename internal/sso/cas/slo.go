@@ -79,7 +79,9 @@ func (s *Server) SingleLogout(ctx context.Context, sess store.Session) {
 	if len(targets) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.d.LogoutBudget)
+	// The budget bounds the sending only: the outcome is still logged and
+	// audited with ctx once the budget is spent.
+	sendCtx, cancel := context.WithTimeout(ctx, s.d.LogoutBudget)
 	defer cancel()
 	sem := make(chan struct{}, logoutParallel)
 	var wg sync.WaitGroup
@@ -87,12 +89,12 @@ func (s *Server) SingleLogout(ctx context.Context, sess store.Session) {
 		wg.Go(func() {
 			select {
 			case sem <- struct{}{}:
-			case <-ctx.Done():
-				s.logoutFailed(ctx, t, ctx.Err())
+			case <-sendCtx.Done():
+				s.logoutFailed(ctx, t, sendCtx.Err())
 				return
 			}
 			defer func() { <-sem }()
-			if err := s.sendLogout(ctx, t); err != nil {
+			if err := s.sendLogout(sendCtx, t); err != nil {
 				s.logoutFailed(ctx, t, err)
 				return
 			}

@@ -78,14 +78,8 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageRequestTooLarge)
 		return
 	}
-	c, err := p.oidcClient(ctx, req.ClientID)
-	if err != nil {
-		if problem.As(err).Kind == problem.NotFound {
-			p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageUnknownClient)
-			return
-		}
-		p.log.ErrorContext(ctx, "authorize: client registry", "err", err)
-		p.d.Pages.SSOError(w, r, http.StatusServiceUnavailable, pageUnavailable)
+	c, ok := p.pageClient(w, r, req.ClientID)
+	if !ok {
 		return
 	}
 	// Exactly as registered: no extra path, query or port. The registry
@@ -248,12 +242,28 @@ func (p *Provider) loadRequest(w http.ResponseWriter, r *http.Request, id string
 		p.d.Pages.SSOError(w, r, http.StatusServiceUnavailable, pageUnavailable)
 		return nil, nil, false
 	}
-	c, err := p.oidcClient(ctx, a.ClientID)
-	if err != nil {
-		p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageUnknownClient)
+	c, ok := p.pageClient(w, r, a.ClientID)
+	if !ok {
 		return nil, nil, false
 	}
 	return ar, c, true
+}
+
+// pageClient returns the OpenID Connect client id of a browser request, or
+// shows a page: the client is not registered (any more), or the registry
+// cannot answer.
+func (p *Provider) pageClient(w http.ResponseWriter, r *http.Request, id string) (*client, bool) {
+	c, err := p.oidcClient(r.Context(), id)
+	if err == nil {
+		return c, true
+	}
+	if problem.As(err).Kind == problem.NotFound {
+		p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageUnknownClient)
+		return nil, false
+	}
+	p.log.ErrorContext(r.Context(), "authorize: client registry", "err", err)
+	p.d.Pages.SSOError(w, r, http.StatusServiceUnavailable, pageUnavailable)
+	return nil, false
 }
 
 // currentUser returns the browser's session and its user, if the session
@@ -263,14 +273,11 @@ func (p *Provider) currentUser(ctx context.Context, r *http.Request) (store.Sess
 	if err != nil || !ok {
 		return store.Session{}, store.User{}, false, err
 	}
-	u, err := p.d.Store.GetUser(ctx, s.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Session{}, store.User{}, false, nil
-	}
-	if err != nil {
+	u, ok, err := p.activeUser(ctx, s.UserID)
+	if err != nil || !ok {
 		return store.Session{}, store.User{}, false, err
 	}
-	return s, u, u.Status == store.UserActive, nil
+	return s, u, true, nil
 }
 
 // resume decides what a stored request needs next: a (fresh) sign-in, the

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"unid/internal/client"
+	sso "unid/internal/sso/oidc"
 	"unid/internal/store"
 )
 
@@ -80,6 +82,9 @@ func TestAuthorizeRefusedWithAPage(t *testing.T) {
 					!strings.Contains(string(r.body), want) {
 					t.Errorf("lang %q: %d, Location %q, body has %q: %v", lang, r.status, r.header.Get("Location"), want, strings.Contains(string(r.body), want))
 				}
+				if len(r.body) > 32<<10 {
+					t.Errorf("lang %q: a %d-byte page: the request is echoed back", lang, len(r.body))
+				}
 			}
 		})
 	}
@@ -128,6 +133,9 @@ func TestTokenEndpointRefuses(t *testing.T) {
 		}
 		return v
 	}
+	refresh := func(token string) url.Values {
+		return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}}
+	}
 	before := len(e.auditActions())
 	tests := []struct {
 		name, id, secret string
@@ -146,6 +154,8 @@ func TestTokenEndpointRefuses(t *testing.T) {
 		{"unsupported grant", "hall", hall.secret, url.Values{"grant_type": {"password"}, "username": {"zhang_san"}}, 400, "unsupported_grant_type"},
 		{"no grant type", "hall", hall.secret, url.Values{}, 400, "invalid_request"},
 		{"oversize form", "hall", hall.secret, grant("state", strings.Repeat("x", 100<<10)), 400, "invalid_request"},
+		{"refresh as an unknown client", "nobody", "x", refresh("x"), 401, "invalid_client"},
+		{"refresh without a client", "", "", refresh("x"), 401, "invalid_client"},
 	}
 	for _, tt := range tests {
 		if status, code := exchange(tt.id, tt.secret, tt.v); status != tt.status || code != tt.code {
@@ -182,6 +192,111 @@ func TestTokenEndpointRefuses(t *testing.T) {
 	if _, err := hall.cfg.Exchange(context.Background(), code, oauth2.VerifierOption(f.verifier)); err == nil {
 		t.Error("an expired code was exchanged")
 	}
+}
+
+// TestCodeReplayDuringExchange: a replay that reaches another instance
+// while the first is still between using the code up and issuing its
+// tokens revokes those tokens all the same.
+func TestCodeReplayDuringExchange(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.addUser(zhang)
+	hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "offline_access"}, FirstParty: true})
+	b := e.browser(&zhang)
+	f := hall.newFlow(oauth2.SetAuthURLParam("scope", "openid offline_access"))
+	code := hall.code(b, f, "")
+	v := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rpCallback}, "code_verifier": {f.verifier}}
+
+	// A second instance on the same database replays the code at the
+	// first the moment its own exchange has used the code up.
+	hooked := &consumeHook{Store: e.deps.Store}
+	deps := e.deps
+	deps.Store = hooked
+	two, err := sso.New(context.Background(), deps, e.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooked.after = func() {
+		if r := e.form("/oidc/token", "hall", hall.secret, v); r.status != http.StatusBadRequest {
+			t.Errorf("the replay: %d %s", r.status, r.body)
+		}
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/oidc/token", strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("hall", hall.secret)
+	serve(two, "POST /oidc/token", rec, req)
+	if !hooked.fired {
+		t.Fatalf("the exchange did not use the code up: %d %s", rec.Code, rec.Body)
+	}
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	json.Unmarshal(rec.Body.Bytes(), &tok)
+	if tok.AccessToken != "" && e.introspect(hall, tok.AccessToken)["active"] != false {
+		t.Error("the access token of a replayed code is active")
+	}
+	if tok.RefreshToken != "" {
+		if _, err := hall.cfg.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+			t.Error("the refresh token of a replayed code works")
+		}
+	}
+	if !slices.Contains(e.auditActions(), "oidc.code_reuse:grant_revoked") {
+		t.Errorf("audit: %v", e.auditActions())
+	}
+}
+
+// TestRegistryFaultOnAPage: a registry that cannot answer while a sign-in
+// is under way gives a "try again later" page, logged, not "this service
+// system is not registered".
+func TestRegistryFaultOnAPage(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.addUser(zhang)
+	shop := e.newRP(client.Spec{ID: "shop"})
+	registry := &faultyRegistry{Registry: e.deps.Registry}
+	deps := e.deps
+	deps.Registry = registry
+	_, two := e.instance(deps, e.opts)
+	b := e.browser(&zhang)
+	b.login()
+	r := b.do("GET", two+strings.TrimPrefix(shop.newFlow().url, e.URL), "", nil)
+	consent := r.header.Get("Location")
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(consent, "/oidc/consent?id=") {
+		t.Fatalf("authorize: %d, Location %q", r.status, consent)
+	}
+	registry.fail("shop")
+	callback := "/oidc/authorize/callback?" + strings.TrimPrefix(consent, "/oidc/consent?")
+	for _, path := range []string{consent, callback} {
+		r := b.do("GET", two+path, "", nil)
+		if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), `data-code="unavailable"`) {
+			t.Errorf("%s with the registry down: %d %s", path, r.status, r.body)
+		}
+	}
+	if !strings.Contains(e.srv.Logs.String(), "client registry") {
+		t.Error("the registry fault is not logged")
+	}
+	id := strings.TrimPrefix(consent, "/oidc/consent?id=")
+	body, _ := json.Marshal(map[string]any{"request_id": id, "allow": true})
+	if r := b.do("POST", two+"/api/v1/consents", "application/json", body); r.status != http.StatusInternalServerError {
+		t.Errorf("consent with the registry down: %d %s; want 500, not \"the request expired\"", r.status, r.body)
+	}
+}
+
+// consumeHook runs after once the first time an authorization request's
+// code is marked used.
+type consumeHook struct {
+	sso.Store
+	after func()
+	fired bool
+}
+
+func (s *consumeHook) UpdateAuthRequest(ctx context.Context, id string, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
+	a, err := s.Store.UpdateAuthRequest(ctx, id, fn)
+	if err == nil && !a.CodeUsedAt.IsZero() && !s.fired {
+		s.fired = true
+		s.after()
+	}
+	return a, err
 }
 
 // TestStateAndNonceAreOpaque: state and nonce come back exactly as sent,

@@ -45,13 +45,8 @@ func (p *Provider) submitConsent(w http.ResponseWriter, r *http.Request) {
 		p.d.Fail(w, r, err)
 		return
 	}
-	s, u, ok, err := p.currentUser(ctx, r)
-	if err != nil {
-		p.d.Fail(w, r, problem.Wrap(err))
-		return
-	}
+	s, u, ok := p.apiUser(w, r)
 	if !ok {
-		p.d.Fail(w, r, problem.New(problem.Unauthorized, "not_signed_in"))
 		return
 	}
 	if req.RequestID == "" || len(req.RequestID) > maxIDBytes {
@@ -74,7 +69,10 @@ func (p *Provider) submitConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := p.oidcClient(ctx, a.ClientID)
 	if err != nil {
-		p.d.Fail(w, r, problem.New(problem.Gone, "consent_request_expired"))
+		if problem.As(err).Kind == problem.NotFound {
+			err = problem.New(problem.Gone, "consent_request_expired") // the client is gone
+		}
+		p.d.Fail(w, r, err)
 		return
 	}
 	now := p.now()
@@ -119,13 +117,8 @@ func (p *Provider) submitConsent(w http.ResponseWriter, r *http.Request) {
 // listConsents lists the signed-in user's consents.
 func (p *Provider) listConsents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	_, u, ok, err := p.currentUser(ctx, r)
-	if err != nil {
-		p.d.Fail(w, r, problem.Wrap(err))
-		return
-	}
+	_, u, ok := p.apiUser(w, r)
 	if !ok {
-		p.d.Fail(w, r, problem.New(problem.Unauthorized, "not_signed_in"))
 		return
 	}
 	list, err := p.d.Store.ListConsents(ctx, u.ID)
@@ -153,13 +146,8 @@ func (p *Provider) listConsents(w http.ResponseWriter, r *http.Request) {
 // at once, its access tokens are reported inactive.
 func (p *Provider) revokeConsent(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	_, u, ok, err := p.currentUser(ctx, r)
-	if err != nil {
-		p.d.Fail(w, r, problem.Wrap(err))
-		return
-	}
+	_, u, ok := p.apiUser(w, r)
 	if !ok {
-		p.d.Fail(w, r, problem.New(problem.Unauthorized, "not_signed_in"))
 		return
 	}
 	clientID := r.PathValue("client_id")
@@ -167,7 +155,7 @@ func (p *Provider) revokeConsent(w http.ResponseWriter, r *http.Request) {
 		p.d.Fail(w, r, problem.New(problem.NotFound, "consent_not_found"))
 		return
 	}
-	err = p.d.Store.DeleteConsent(ctx, u.ID, clientID)
+	err := p.d.Store.DeleteConsent(ctx, u.ID, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		p.d.Fail(w, r, problem.New(problem.NotFound, "consent_not_found"))
 		return
@@ -182,6 +170,20 @@ func (p *Provider) revokeConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	p.record(ctx, r, audit.Event{Actor: u.ID, Action: ActionConsentRevoked, Result: audit.ResultOK, Detail: "client_id=" + clientID})
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiUser returns the signed-in user of a consent API request, or answers
+// the request when there is none.
+func (p *Provider) apiUser(w http.ResponseWriter, r *http.Request) (store.Session, store.User, bool) {
+	s, u, ok, err := p.currentUser(r.Context(), r)
+	if err != nil {
+		p.d.Fail(w, r, problem.Wrap(err))
+		return store.Session{}, store.User{}, false
+	}
+	if !ok {
+		p.d.Fail(w, r, problem.New(problem.Unauthorized, "not_signed_in"))
+	}
+	return s, u, ok
 }
 
 // maxConsentBody bounds the consent answer, a request id and a boolean.

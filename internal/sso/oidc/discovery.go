@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/text/language"
@@ -67,6 +69,14 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 	return b, nil
 }
 
+// keysCacheControl lets caches keep the JWKS for one key refresh at most: a
+// new key signs two refreshes after its rotation (keyRing.lead), by when
+// every instance publishes it (one refresh) and no cache holds a JWKS
+// without it (the other).
+func keysCacheControl(refresh time.Duration) []string {
+	return []string{"public, max-age=" + strconv.Itoa(int(refresh/time.Second))}
+}
+
 // serveDiscovery answers the discovery document from memory.
 func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
@@ -82,16 +92,16 @@ func (p *Provider) serveKeys(w http.ResponseWriter, r *http.Request) {
 	ks := p.keys.current(r.Context())
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	h["Cache-Control"] = keysCache
+	h["Cache-Control"] = p.keysCache
 	h["Access-Control-Allow-Origin"] = anyOrigin
 	w.Write(ks.jwks)
 }
 
 // Header values of the two hottest endpoints, shared so that serving them
-// allocates nothing for headers.
+// allocates nothing for headers (the JWKS's Cache-Control is
+// Provider.keysCache).
 var (
 	jsonContentType = []string{"application/json"}
 	discoveryCache  = []string{"public, max-age=3600"}
-	keysCache       = []string{"public, max-age=300"}
 	anyOrigin       = []string{"*"}
 )

@@ -116,6 +116,23 @@ func newEnv(t testing.TB, o envOptions) *env {
 	return e
 }
 
+// instance starts another provider over deps, as a second instance of
+// unid on the same database would be, and returns it with its URL.
+func (e *env) instance(deps sso.Deps, o sso.Options) (*sso.Provider, string) {
+	e.t.Helper()
+	p, err := sso.New(context.Background(), deps, o)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for _, r := range p.Routes() {
+		mux.Handle(r.Pattern, r.Handler)
+	}
+	srv := httptest.NewServer(mux)
+	e.t.Cleanup(srv.Close)
+	return p, srv.URL
+}
+
 // mountedProvider finds the app's own provider, if it has one.
 func mountedProvider(a *app.App) *sso.Provider {
 	v := reflect.ValueOf(a).Elem()

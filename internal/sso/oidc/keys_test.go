@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -53,6 +54,23 @@ func jwksKids(t testing.TB, base string) []string {
 	return kids
 }
 
+// jwksMaxAge is how long caches may keep the JWKS.
+func jwksMaxAge(t testing.TB, base string) time.Duration {
+	t.Helper()
+	res, err := http.Get(base + "/oidc/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cc := res.Header.Get("Cache-Control")
+	_, v, ok := strings.Cut(cc, "max-age=")
+	n, err := strconv.Atoi(v)
+	if !ok || err != nil || n <= 0 {
+		t.Fatalf("JWKS Cache-Control %q", cc)
+	}
+	return time.Duration(n) * time.Second
+}
+
 // kidOf returns the kid and alg in a JWT's header.
 func kidOf(t testing.TB, token string) (string, string) {
 	t.Helper()
@@ -77,6 +95,9 @@ func TestKeyRotation(t *testing.T) {
 	if got := jwksKids(t, e.URL); !slices.Equal(got, []string{oldKid}) {
 		t.Fatalf("JWKS before rotation: %v", got)
 	}
+	// A cache (a relying party's, or a proxy's in front of unid) may keep
+	// the JWKS of just before the rotation for its max-age.
+	maxAge := jwksMaxAge(t, e.URL)
 
 	newKid, err := e.op.RotateKeys(context.Background())
 	if err != nil {
@@ -91,7 +112,12 @@ func TestKeyRotation(t *testing.T) {
 	if kid, _ := kidOf(t, during.AccessToken); kid != oldKid {
 		t.Fatalf("signed with %s right after the rotation; want the old key until the new one is published everywhere", kid)
 	}
-	e.clock.Advance(2 * sso.DefaultKeyRefresh)
+	e.clock.Advance(maxAge - second)
+	cached, _ := hall.signIn(b, "")
+	if kid, _ := kidOf(t, cached.AccessToken); kid != oldKid {
+		t.Fatalf("signed with %s while a cache may still hold the JWKS without it (max-age %v)", kid, maxAge)
+	}
+	e.clock.Advance(2*sso.DefaultKeyRefresh - (maxAge - second))
 
 	// A relying party that never saw the new key verifies old tokens, and
 	// new ones after fetching the JWKS again (go-oidc does on an unknown kid).
@@ -151,23 +177,10 @@ func TestInstancesShareKeys(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.addUser(zhang)
 	hall := e.newRP(client.Spec{ID: "hall", FirstParty: true})
-	start := func(o sso.Options) (*sso.Provider, string) {
-		p, err := sso.New(context.Background(), e.deps, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mux := http.NewServeMux()
-		for _, r := range p.Routes() {
-			mux.Handle(r.Pattern, r.Handler)
-		}
-		srv := httptest.NewServer(mux)
-		t.Cleanup(srv.Close)
-		return p, srv.URL
-	}
-	two, twoURL := start(e.opts)
+	two, twoURL := e.instance(e.deps, e.opts)
 	slow := e.opts
 	slow.KeyRefresh = time.Hour
-	_, slowURL := start(slow)
+	_, slowURL := e.instance(e.deps, slow)
 	if a, b := jwksKids(t, e.URL), jwksKids(t, twoURL); !slices.Equal(a, b) || len(a) != 1 {
 		t.Fatalf("instances publish %v and %v", a, b)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"unid/internal/audit"
+	"unid/internal/problem"
 	"unid/internal/store"
 )
 
@@ -114,15 +115,17 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 
 // backchannelLogout is the session manager's hook: it tells every OpenID
 // Connect client the ended session signed in to, all at once, and returns
-// within backchannelBudget whatever the clients do.
+// within backchannelBudget whatever the clients do. The session is gone by
+// now, so a browser that leaves (cancelling its request) must not keep the
+// clients from being told.
 func (p *Provider) backchannelLogout(ctx context.Context, s store.Session) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backchannelBudget)
+	defer cancel()
 	records, err := p.d.Store.ListSessionClients(ctx, s.SID)
 	if err != nil {
 		p.log.ErrorContext(ctx, "back-channel logout: list clients", "err", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backchannelBudget)
-	defer cancel()
 	var wg sync.WaitGroup
 	seen := map[string]bool{}
 	for _, sc := range records {
@@ -140,8 +143,13 @@ func (p *Provider) backchannelLogout(ctx context.Context, s store.Session) {
 // (network, 5xx) and the budget allows.
 func (p *Provider) notifyLogout(ctx context.Context, clientID string, s store.Session) {
 	c, err := p.d.Registry.Get(ctx, clientID)
-	if err != nil || c.BackchannelLogoutURI == "" {
+	switch {
+	case err != nil && problem.As(err).Kind == problem.NotFound, err == nil && c.BackchannelLogoutURI == "":
 		return // deleted meanwhile, or it does not take back-channel logouts
+	case err != nil:
+		p.log.ErrorContext(ctx, "back-channel logout: client registry", "client_id", clientID, "err", err)
+		p.recordLogout(ctx, clientID, s, "registry")
+		return
 	}
 	now := p.now()
 	claims := &oidc.LogoutTokenClaims{
@@ -152,6 +160,7 @@ func (p *Provider) notifyLogout(ctx context.Context, clientID string, s store.Se
 	token, _, err := p.keys.sign(ctx, typLogoutToken, claims)
 	if err != nil {
 		p.log.ErrorContext(ctx, "back-channel logout: sign", "client_id", clientID, "err", err)
+		p.recordLogout(ctx, clientID, s, "sign")
 		return
 	}
 	reason := ""
@@ -167,14 +176,23 @@ func (p *Provider) notifyLogout(ctx context.Context, clientID string, s store.Se
 			break
 		}
 	}
-	event := audit.Event{Actor: s.UserID, Action: ActionBackchannelLogout, Result: audit.ResultOK, Detail: "client_id=" + clientID}
 	if reason != "" {
 		// The client id only: the reason is a status or a class of network
 		// failure, never a token.
 		p.log.WarnContext(ctx, "back-channel logout failed", "client_id", clientID, "reason", reason)
+	}
+	p.recordLogout(ctx, clientID, s, reason)
+}
+
+// recordLogout audits the back-channel logout of a client: ok, or failed
+// for reason. Not on ctx: when the budget ran out, ctx is done, and the
+// failure is just what the audit log must keep.
+func (p *Provider) recordLogout(ctx context.Context, clientID string, s store.Session, reason string) {
+	event := audit.Event{Actor: s.UserID, Action: ActionBackchannelLogout, Result: audit.ResultOK, Detail: "client_id=" + clientID}
+	if reason != "" {
 		event.Result, event.Detail = audit.ResultFailed, event.Detail+" reason="+reason
 	}
-	p.record(ctx, nil, event)
+	p.record(context.WithoutCancel(ctx), nil, event)
 }
 
 // postLogout makes one POST. It returns "" on success, else a short reason

@@ -3,6 +3,7 @@ package oidc_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +17,11 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"unid/internal/client"
+	"unid/internal/config"
+	"unid/internal/problem"
+	"unid/internal/session"
+	sso "unid/internal/sso/oidc"
+	"unid/internal/store"
 )
 
 // logoutRP is a service system's back-channel logout endpoint: it verifies
@@ -202,7 +208,9 @@ func TestLogoutThroughUnid(t *testing.T) {
 // TestBackchannelFailures: a failing client is tried twice at most, a hung
 // one does not hold the logout past the budget, and both are audited.
 func TestBackchannelFailures(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	// Each POST may take 3 s: the hung client's second try is cut short by
+	// the 5 s budget, which must not cost its audit event.
+	e := newEnv(t, envOptions{config: func(c *config.Config) { c.OIDCBackchannelTimeout = 3 * time.Second }})
 	e.addUser(zhang)
 	broken, hung := newLogoutRP(t, e), newLogoutRP(t, e)
 	broken.status = http.StatusInternalServerError
@@ -273,4 +281,79 @@ func TestEndSessionWithoutHint(t *testing.T) {
 	if s := bz.walk(hall.newFlow().url, ""); s.logins != 1 {
 		t.Error("still signed in after logout")
 	}
+}
+
+// TestBackchannelHookFaults: the clients are told even when the request
+// that ended the session was cancelled (the browser went away: the session
+// is gone either way), and a client the registry cannot look up is audited
+// as a failure, not skipped in silence.
+func TestBackchannelHookFaults(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u := e.addUser(zhang)
+	bc := newLogoutRP(t, e)
+	hall := e.newRP(client.Spec{ID: "hall", FirstParty: true, BackchannelLogoutURI: bc.srv.URL + "/bcl"})
+	tax := e.newRP(client.Spec{ID: "tax", FirstParty: true, BackchannelLogoutURI: bc.srv.URL + "/bcl"})
+	b := e.browser(&zhang)
+	_, idt := hall.signIn(b, "")
+	tax.signIn(b, "")
+	var sid struct{ SID string }
+	idt.Claims(&sid)
+
+	hooks := &hookCatcher{Sessions: e.deps.Sessions}
+	registry := &faultyRegistry{Registry: e.deps.Registry}
+	registry.fail("tax")
+	deps := e.deps
+	deps.Sessions, deps.Registry = hooks, registry
+	if _, err := sso.New(context.Background(), deps, e.opts); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	hooks.hook(ctx, store.Session{SID: sid.SID, UserID: u.ID})
+	if got := bc.received(); len(got) != 1 || got[0].Sid != sid.SID || got[0].Aud.([]any)[0] != "hall" {
+		t.Fatalf("back-channel after a cancelled logout request: %+v, bad %v", got, bc.bad)
+	}
+	events, _ := e.store.ListAudit(context.Background(), 0, 1000)
+	var logouts []string
+	for _, ev := range events {
+		if ev.Action == "oidc.backchannel_logout" {
+			logouts = append(logouts, ev.Result+" "+ev.Detail)
+		}
+	}
+	slices.Sort(logouts)
+	if want := []string{"failed client_id=tax reason=registry", "ok client_id=hall"}; !slices.Equal(logouts, want) {
+		t.Errorf("audit: %q; want %q", logouts, want)
+	}
+}
+
+// hookCatcher keeps the logout hook a provider registers.
+type hookCatcher struct {
+	sso.Sessions
+	hook session.Hook
+}
+
+func (h *hookCatcher) OnEnd(f session.Hook) { h.hook = f }
+
+// faultyRegistry answers for one client as a registry whose database is
+// unreachable does.
+type faultyRegistry struct {
+	sso.Registry
+	mu   sync.Mutex
+	down string
+}
+
+func (f *faultyRegistry) fail(id string) {
+	f.mu.Lock()
+	f.down = id
+	f.mu.Unlock()
+}
+
+func (f *faultyRegistry) Get(ctx context.Context, id string) (store.Client, error) {
+	f.mu.Lock()
+	down := f.down == id
+	f.mu.Unlock()
+	if down {
+		return store.Client{}, problem.Wrap(errors.New("registry: database unreachable"))
+	}
+	return f.Registry.Get(ctx, id)
 }

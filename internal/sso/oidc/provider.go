@@ -156,7 +156,8 @@ type Provider struct {
 	op        *op.Provider
 	keys      *keyRing
 	http      *http.Client
-	discovery []byte // the discovery document, encoded once
+	discovery []byte   // the discovery document, encoded once
+	keysCache []string // the JWKS's Cache-Control
 
 	ccMu   sync.Mutex
 	ccSeen map[string]ccWindow // client-credentials audit windows by client
@@ -179,7 +180,8 @@ func New(ctx context.Context, d Deps, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{d: d, o: o, issuer: issuer, log: d.Logger, http: o.HTTPClient, ccSeen: map[string]ccWindow{}}
+	p := &Provider{d: d, o: o, issuer: issuer, log: d.Logger, http: o.HTTPClient, ccSeen: map[string]ccWindow{},
+		keysCache: keysCacheControl(o.KeyRefresh)}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}

@@ -183,6 +183,28 @@ func (p *Provider) authenticate(ctx context.Context, r *http.Request, public boo
 	return c, nil
 }
 
+// tokenRequest reads an introspection or revocation request: the client,
+// authenticated (a public one only when public is true), and the token it
+// asks about. It answers the request itself when either is missing.
+func (p *Provider) tokenRequest(w http.ResponseWriter, r *http.Request, public bool) (store.Client, string, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("the form cannot be read"))
+		return store.Client{}, "", false
+	}
+	c, err := p.authenticate(r.Context(), r, public)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return store.Client{}, "", false
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("token is missing"))
+		return store.Client{}, "", false
+	}
+	return c, token, true
+}
+
 // introspect is RFC 7662 for authenticated confidential clients. A token
 // is active only if unid issued it, it is live, and it was issued to the
 // asking client (or names it as audience): others' tokens are "foreign"
@@ -190,19 +212,8 @@ func (p *Provider) authenticate(ctx context.Context, r *http.Request, public boo
 // users.
 func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("the form cannot be read"))
-		return
-	}
-	c, err := p.authenticate(ctx, r, false)
-	if err != nil {
-		p.tokenError(w, r, err)
-		return
-	}
-	token := r.PostForm.Get("token")
-	if token == "" {
-		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("token is missing"))
+	c, token, ok := p.tokenRequest(w, r, false)
+	if !ok {
 		return
 	}
 	resp := &oidc.IntrospectionResponse{}
@@ -215,12 +226,12 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 			Audience: at.Audience, Issuer: at.Issuer, JWTID: at.JWTID,
 		}
 	case err == nil, errors.Is(err, errBadToken):
-		g, rt, ok, err := p.liveRefreshToken(ctx, token)
+		g, rt, ok, err := p.refreshToken(ctx, token)
 		if err != nil {
 			p.tokenError(w, r, err)
 			return
 		}
-		if ok && g.ClientID == c.ID {
+		if ok && p.refreshLive(g, rt) && g.ClientID == c.ID {
 			resp = &oidc.IntrospectionResponse{
 				Active: true, Scope: g.Scopes, ClientID: g.ClientID, TokenType: "refresh_token",
 				Expiration: oidc.FromTime(rt.ExpiresAt), IssuedAt: oidc.FromTime(rt.CreatedAt),
@@ -234,10 +245,10 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// liveRefreshToken finds an unused, unexpired refresh token of a live
-// grant.
-func (p *Provider) liveRefreshToken(ctx context.Context, token string) (store.Grant, store.RefreshToken, bool, error) {
-	if len(token) > 512 {
+// refreshToken finds a refresh token and its grant, used, expired or
+// revoked or not; ok is false when there is no such token.
+func (p *Provider) refreshToken(ctx context.Context, token string) (store.Grant, store.RefreshToken, bool, error) {
+	if token == "" || len(token) > 512 { // unid's are 43 characters
 		return store.Grant{}, store.RefreshToken{}, false, nil
 	}
 	rt, err := p.d.Store.GetRefreshToken(ctx, hashToken(token))
@@ -254,10 +265,16 @@ func (p *Provider) liveRefreshToken(ctx context.Context, token string) (store.Gr
 	if err != nil {
 		return store.Grant{}, store.RefreshToken{}, false, err
 	}
+	return g, rt, true, nil
+}
+
+// refreshLive reports whether a refresh token can still be exchanged:
+// unused, unexpired, and its grant neither revoked nor past its absolute
+// limit.
+func (p *Provider) refreshLive(g store.Grant, rt store.RefreshToken) bool {
 	now := p.d.Now()
-	live := rt.UsedAt.IsZero() && now.Before(rt.ExpiresAt) && g.RevokedAt.IsZero() &&
+	return rt.UsedAt.IsZero() && now.Before(rt.ExpiresAt) && g.RevokedAt.IsZero() &&
 		now.Before(g.CreatedAt.Add(p.o.RefreshMaxTTL))
-	return g, rt, live, nil
 }
 
 // revoke is RFC 7009. A refresh token revokes its whole grant (the family
@@ -267,39 +284,22 @@ func (p *Provider) liveRefreshToken(ctx context.Context, token string) (store.Gr
 func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 	cors(w)
 	ctx := r.Context()
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("the form cannot be read"))
+	c, token, ok := p.tokenRequest(w, r, true)
+	if !ok {
 		return
 	}
-	c, err := p.authenticate(ctx, r, true)
+	var actor, what string
+	g, _, ok, err := p.refreshToken(ctx, token)
 	if err != nil {
 		p.tokenError(w, r, err)
 		return
 	}
-	token := r.PostForm.Get("token")
-	if token == "" {
-		p.tokenError(w, r, oidc.ErrInvalidRequest().WithDescription("token is missing"))
-		return
-	}
-	var actor, what string
-	if len(token) <= 512 { // unid's refresh tokens are 43 characters; its access tokens are JWTs
-		rt, err := p.d.Store.GetRefreshToken(ctx, hashToken(token))
-		var g store.Grant
-		if err == nil {
-			g, err = p.d.Store.GetGrant(ctx, rt.GrantID)
-		}
-		switch {
-		case err == nil && g.ClientID == c.ID:
-			if err := p.d.Store.RevokeGrant(ctx, g.ID, p.now()); err != nil {
-				p.tokenError(w, r, err)
-				return
-			}
-			actor, what = g.UserID, "refresh_token"
-		case err != nil && !errors.Is(err, store.ErrNotFound):
+	if ok && g.ClientID == c.ID {
+		if err := p.d.Store.RevokeGrant(ctx, g.ID, p.now()); err != nil {
 			p.tokenError(w, r, err)
 			return
 		}
+		actor, what = g.UserID, "refresh_token"
 	}
 	if what == "" {
 		at, err := p.verifyAccessToken(ctx, token)

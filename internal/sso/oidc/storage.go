@@ -98,15 +98,16 @@ func (p *Provider) oidcClient(ctx context.Context, id string) (*client, error) {
 }
 
 // clientError turns a registry error into what op expects: a server_error
-// for a fault of unid, a plain error for an unknown or unauthenticated
-// client.
+// for a fault of unid, invalid_client for an unknown or unauthenticated
+// client. op passes some of these on unwrapped (the refresh grant's client
+// lookup), so the error must already be the answer.
 func clientError(err error) error {
 	if err == nil {
 		return nil
 	}
 	switch problem.As(err).Kind {
 	case problem.NotFound, problem.Unauthorized, problem.Invalid:
-		return err
+		return oidc.ErrInvalidClient().WithParent(err)
 	}
 	return oidc.ErrServerError().WithParent(err)
 }
@@ -293,29 +294,18 @@ var errAnswered = errors.New("oidc: the authorization request was answered alrea
 // TokenRequestByRefreshToken finds the grant of a refresh token. A used
 // token is a replay: its grant (the whole family) is revoked.
 func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
-	if token == "" || len(token) > 512 {
-		return nil, errInvalidRefresh
-	}
-	rt, err := s.p.d.Store.GetRefreshToken(ctx, hashToken(token))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errInvalidRefresh
-	}
+	g, rt, ok, err := s.p.refreshToken(ctx, token)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
-	g, err := s.p.d.Store.GetGrant(ctx, rt.GrantID)
-	if errors.Is(err, store.ErrNotFound) {
+	if !ok {
 		return nil, errInvalidRefresh
-	}
-	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	if !rt.UsedAt.IsZero() {
 		s.p.refreshReplayed(ctx, g)
 		return nil, errInvalidRefresh
 	}
-	now := s.p.d.Now()
-	if !g.RevokedAt.IsZero() || !now.Before(rt.ExpiresAt) || !now.Before(g.CreatedAt.Add(s.p.o.RefreshMaxTTL)) {
+	if !s.p.refreshLive(g, rt) {
 		return nil, errInvalidRefresh
 	}
 	return &refreshRequest{grant: g, token: rt, scopes: g.Scopes}, nil

@@ -68,7 +68,9 @@ func (p *Provider) tokenError(w http.ResponseWriter, r *http.Request, err error)
 // exchangeCode redeems an authorization code. op checks the code's
 // client, redirect URI, PKCE verifier and client authentication; the code
 // is then consumed in one transaction, so of two concurrent exchanges one
-// wins and the other is a replay.
+// wins and the other is a replay. The grant is stored before the code is
+// consumed: a replay that finds the code used must find its grant too, or
+// the tokens issued from it would escape revocation.
 func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	req, err := op.ParseAccessTokenRequest(r, p.op.Decoder())
@@ -86,11 +88,27 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ar, c := authReq.(*authRequest), opc.(*client)
+	u, ok := p.tokenUser(w, r, ar.UserID)
+	if !ok {
+		return
+	}
 
 	now := p.now()
-	grantID := newID()
+	scopes := grantScopes(ar.params.Scopes, c.c, u.RealnameLevel)
+	life := p.o.AccessTokenTTL
+	if slices.Contains(scopes, scopeOffline) {
+		life += p.o.RefreshMaxTTL
+	}
+	g := store.Grant{
+		ID: newID(), ClientID: c.c.ID, UserID: u.ID, SID: ar.SID, Scopes: scopes, AuthTime: ar.AuthTime,
+		CreatedAt: now, ExpiresAt: now.Add(life),
+	}
+	if err := p.d.Store.CreateGrant(ctx, g); err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
 	used := false
-	a, err := p.d.Store.UpdateAuthRequest(ctx, ar.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
+	_, err = p.d.Store.UpdateAuthRequest(ctx, ar.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
 		if !a.CodeUsedAt.IsZero() {
 			used = true
 			return a, errInvalidCode
@@ -98,9 +116,15 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		if !now.Before(a.ExpiresAt) {
 			return a, errInvalidCode
 		}
-		a.CodeUsedAt, a.GrantID, a.ExpiresAt = now, grantID, now.Add(usedCodeRetention)
+		a.CodeUsedAt, a.GrantID, a.ExpiresAt = now, g.ID, now.Add(usedCodeRetention)
 		return a, nil
 	})
+	if err != nil {
+		// The grant was never given out; it must not become usable.
+		if err := p.d.Store.RevokeGrant(ctx, g.ID, now); err != nil {
+			p.log.ErrorContext(ctx, "revoke the grant of a failed code exchange", "client_id", c.c.ID, "err", err)
+		}
+	}
 	if used {
 		if a, err := p.d.Store.GetAuthRequest(ctx, ar.ID); err == nil {
 			p.codeReplayed(ctx, a)
@@ -111,28 +135,6 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.tokenError(w, r, err)
-		return
-	}
-	u, ok, err := p.activeUser(ctx, a.UserID)
-	if err != nil {
-		p.tokenError(w, r, err)
-		return
-	}
-	if !ok {
-		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription("the user cannot sign in"))
-		return
-	}
-	scopes := grantScopes(ar.params.Scopes, c.c, u.RealnameLevel)
-	life := p.o.AccessTokenTTL
-	if slices.Contains(scopes, scopeOffline) {
-		life += p.o.RefreshMaxTTL
-	}
-	g := store.Grant{
-		ID: grantID, ClientID: c.c.ID, UserID: u.ID, SID: a.SID, Scopes: scopes, AuthTime: a.AuthTime,
-		CreatedAt: now, ExpiresAt: now.Add(life),
-	}
-	if err := p.d.Store.CreateGrant(ctx, g); err != nil {
 		p.tokenError(w, r, err)
 		return
 	}
@@ -165,13 +167,8 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	rr, c := opReq.(*refreshRequest), opc.(*client)
-	u, ok, err := p.activeUser(ctx, rr.grant.UserID)
-	if err != nil {
-		p.tokenError(w, r, err)
-		return
-	}
+	u, ok := p.tokenUser(w, r, rr.grant.UserID)
 	if !ok {
-		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription("the user cannot sign in"))
 		return
 	}
 	scopes := grantScopes(rr.scopes, c.c, u.RealnameLevel)
@@ -283,6 +280,20 @@ func (p *Provider) userTokens(ctx context.Context, g store.Grant, u store.User, 
 		return nil, err
 	}
 	return resp, nil
+}
+
+// tokenUser returns the user a token request is for, or answers the
+// request: invalid_grant for a user who may no longer sign in.
+func (p *Provider) tokenUser(w http.ResponseWriter, r *http.Request, id string) (store.User, bool) {
+	u, ok, err := p.activeUser(r.Context(), id)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return store.User{}, false
+	}
+	if !ok {
+		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription("the user cannot sign in"))
+	}
+	return u, ok
 }
 
 // activeUser returns the user id if it exists and may sign in.
