@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"unid/internal/store"
@@ -102,8 +103,8 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	return s, nil
 }
 
-// Current returns the live session of r, or ok=false. An expired or idle
-// session is deleted on sight.
+// Current returns the live session of r, or ok=false for none, an expired
+// or an idle one.
 func (m *Manager) Current(ctx context.Context, r *http.Request) (store.Session, bool, error) {
 	c, err := r.Cookie(m.CookieName())
 	if err != nil || len(c.Value) != 43 {
@@ -119,9 +120,8 @@ func (m *Manager) Current(ctx context.Context, r *http.Request) (store.Session, 
 	}
 	now := m.now()
 	if !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) >= m.opt.Idle {
-		if err := m.store.DeleteSession(ctx, h); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return store.Session{}, false, err
-		}
+		// Ended, but the record stays until the janitor removes it, so that
+		// a logout clicked after the timeout still tells the clients.
 		return store.Session{}, false, nil
 	}
 	if now.Sub(s.LastSeenAt) >= touchEvery {
@@ -155,9 +155,15 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		}
 		return err
 	}
+	// The hooks tell clients over the network, each within its own budget:
+	// run them side by side so logout waits for the slowest, not the sum,
+	// and let them finish even if the browser goes away meanwhile.
+	ctx = context.WithoutCancel(ctx)
+	var wg sync.WaitGroup
 	for _, hook := range m.hooks {
-		hook(ctx, s)
+		wg.Go(func() { hook(ctx, s) })
 	}
+	wg.Wait()
 	_, err = m.store.DeleteSessionClients(ctx, s.SID)
 	return err
 }

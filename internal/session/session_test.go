@@ -154,3 +154,67 @@ func TestReauthenticationKeepsSIDAndLogoutRunsHooks(t *testing.T) {
 		t.Fatalf("logout hooks: %v", ended)
 	}
 }
+
+func TestLogoutHooksRunSideBySide(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.New(t)
+	if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	m := session.New(st, time.Now, session.Options{Idle: time.Hour, Max: time.Hour})
+	started := make(chan struct{}, 2)
+	release := make(chan struct{})
+	for range 2 {
+		m.OnEnd(func(ctx context.Context, s store.Session) {
+			started <- struct{}{}
+			<-release // each hook waits until both have started
+		})
+	}
+	w := httptest.NewRecorder()
+	if _, err := m.SignIn(ctx, w, httptest.NewRequest("POST", "/", nil), "u1", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("DELETE", "/", nil)
+	r.Header.Set("Cookie", w.Result().Cookies()[0].String())
+	done := make(chan error)
+	go func() { done <- m.End(ctx, httptest.NewRecorder(), r) }()
+	for range 2 {
+		select {
+		case <-started:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the logout hooks run one after the other")
+		}
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLogoutAfterIdleTimeoutStillTellsClients(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.New(t)
+	if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	m := session.New(st, func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
+	var told int
+	m.OnEnd(func(context.Context, store.Session) { told++ })
+	w := httptest.NewRecorder()
+	if _, err := m.SignIn(ctx, w, httptest.NewRequest("POST", "/", nil), "u1", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Cookie", w.Result().Cookies()[0].String())
+	now = now.Add(45 * time.Minute)
+	if _, ok, _ := m.Current(ctx, r); ok {
+		t.Fatal("an idle session is still current")
+	}
+	if err := m.End(ctx, httptest.NewRecorder(), r); err != nil {
+		t.Fatal(err)
+	}
+	if told != 1 {
+		t.Fatalf("logout after the idle timeout told the clients %d times", told)
+	}
+}
