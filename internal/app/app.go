@@ -211,8 +211,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 
 	a.cas = cas.New(cas.Deps{
 		Registry: a.Clients, Sessions: sessions, Store: st, Protector: protector, Audit: auditLog,
-		Catalog: catalog, Logger: logger, Now: now, TrustProxy: cfg.TrustProxy,
-		Options: cas.Options{TicketTTL: cfg.CASTicketTTL},
+		Catalog: catalog, Logger: logger, Now: now, TrustProxy: cfg.TrustProxy, Limiter: limiter,
+		Options: cas.Options{TicketTTL: cfg.CASTicketTTL, LoginsPerIPMinute: cfg.CASLoginsPerIPMinute},
 	})
 	sessions.OnEnd(a.cas.SingleLogout)
 	ssoPages, err := pages.SSO()

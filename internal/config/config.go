@@ -42,9 +42,10 @@ type Config struct {
 	LoginPerIPLimit  int           // login attempts per IP per LoginPerIPWindow
 	LoginPerIPWindow time.Duration // window of LoginPerIPLimit
 
-	CaptchaTTL         time.Duration
-	CaptchaPerIPMinute int
-	CASTicketTTL       time.Duration // CAS service ticket lifetime
+	CaptchaTTL           time.Duration
+	CaptchaPerIPMinute   int
+	CASTicketTTL         time.Duration // CAS service ticket lifetime
+	CASLoginsPerIPMinute int
 
 	OIDCSigningAlg         string
 	OIDCCodeTTL            time.Duration
@@ -143,6 +144,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&c.OIDCRefreshTTL, "oidc-refresh-ttl", c.OIDCRefreshTTL, "OIDC refresh token lifetime, renewed at each use (sliding)")
 	fs.DurationVar(&c.OIDCRefreshMaxTTL, "oidc-refresh-max-ttl", c.OIDCRefreshMaxTTL, "longest a chain of refresh tokens lives after sign-in (absolute)")
 	fs.DurationVar(&c.OIDCBackchannelTimeout, "oidc-backchannel-timeout", c.OIDCBackchannelTimeout, "timeout of one back-channel logout request to a client")
+	fs.IntVar(&c.CASLoginsPerIPMinute, "cas-logins-per-ip-minute", c.CASLoginsPerIPMinute, "CAS sign-ins one client address may start per minute")
 	fs.DurationVar(&c.CASTicketTTL, "cas-ticket-ttl", c.CASTicketTTL, "CAS service ticket lifetime (at most 5m)")
 	fs.IntVar(&c.CaptchaPerIPMinute, "captcha-per-ip-minute", c.CaptchaPerIPMinute, "captchas one client address may request per minute")
 	fs.DurationVar(&c.SMSCodeTTL, "sms-code-ttl", c.SMSCodeTTL, "SMS code lifetime")

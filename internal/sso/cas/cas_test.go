@@ -2,6 +2,7 @@ package cas_test
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"net/http"
 	"net/url"
@@ -572,5 +573,35 @@ func TestHeadUsesNothingUp(t *testing.T) {
 func TestRegistryKnowsTheAttributes(t *testing.T) {
 	if !slices.Equal(cas.Scopes, client.CASAttributes) {
 		t.Fatalf("cas.Scopes %v, client.CASAttributes %v: they must be the same", cas.Scopes, client.CASAttributes)
+	}
+}
+
+func TestPendingLoginsAreLimitedPerAddress(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.CASLoginsPerIPMinute = 3 })
+	e.service(client.Spec{ID: "hall", RedirectURIs: []string{hall + "*"}})
+	b := e.browser()
+	target := "/cas/login?service=" + url.QueryEscape(hallLogin)
+	countPending := func() int {
+		var n int
+		if err := e.srv.App.Store.(interface{ DB() *sql.DB }).DB().QueryRow(`SELECT count(*) FROM challenges WHERE kind = 'cas_login'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i := 0; i < 3; i++ {
+		if r := b.get(target); r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login?next=") {
+			t.Fatalf("sign-in %d: %d %s", i, r.Status, r.Location())
+		}
+	}
+	r := b.get(target)
+	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || r.Location() != "" {
+		t.Fatalf("4th sign-in in a minute: %d %q %q", r.Status, r.Header.Get("Retry-After"), r.Location())
+	}
+	if n := countPending(); n != 3 {
+		t.Fatalf("%d pending logins stored, want 3", n)
+	}
+	e.srv.Clock.Advance(time.Minute)
+	if r := b.get(target); r.Status != http.StatusFound {
+		t.Fatalf("a minute later: %d", r.Status)
 	}
 }

@@ -36,7 +36,7 @@ var pageTemplate = template.Must(template.New("cas").Parse(`<!doctype html>
 var pageKeys = []string{
 	"cas.page.error_title", "cas.page.home",
 	"cas.error.bad_request", "cas.error.service_invalid", "cas.error.service_unknown",
-	"cas.error.login_expired", "cas.error.internal",
+	"cas.error.login_expired", "cas.error.internal", "cas.error.too_many",
 	"cas.signed_out.title", "cas.signed_out.body",
 }
 

@@ -3,14 +3,17 @@ package cas
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 	"unid/internal/client"
+	"unid/internal/ratelimit"
 
 	"unid/internal/account"
 	"unid/internal/api"
@@ -71,6 +74,9 @@ type Options struct {
 	// LoginTTL is how long a sign-in started at /cas/login may take on the
 	// login page before /cas/login/continue refuses it (default 15 min).
 	LoginTTL time.Duration
+	// LoginsPerIPMinute is how many sign-ins one client address may start
+	// at /cas/login a minute (0: unlimited).
+	LoginsPerIPMinute int
 	// LogoutTimeout bounds each single-logout POST (default 3 s), and
 	// LogoutBudget all of them for one session (default 5 s).
 	LogoutTimeout time.Duration
@@ -99,6 +105,9 @@ type Deps struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
 	TrustProxy bool // take the client address from X-Forwarded-For, as api.ClientIP does
+	// Limiter bounds the pending logins one client address may start
+	// (LoginsPerIPMinute a minute), each a record that lives LoginTTL.
+	Limiter *ratelimit.Limiter
 	Options
 }
 
@@ -244,6 +253,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if wait, err := s.allowPendingLogin(ctx, r); err != nil {
+		s.internal(w, r, err)
+		return
+	} else if wait > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
+		s.pages.fail(w, r, http.StatusTooManyRequests, "cas.error.too_many")
+		return
+	}
 	p := pendingLogin{Service: service, Renew: renew}
 	secret, err := json.Marshal(p)
 	if err != nil {
@@ -260,6 +277,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	noStore(w)
 	http.Redirect(w, r, loginURL(id), http.StatusFound)
+}
+
+// allowPendingLogin counts a pending login against the caller's address
+// (IPv6 by its /64) and returns how long to wait when over the limit.
+func (s *Server) allowPendingLogin(ctx context.Context, r *http.Request) (time.Duration, error) {
+	if s.d.Limiter == nil || s.d.LoginsPerIPMinute <= 0 {
+		return 0, nil
+	}
+	ip := ratelimit.Address(api.ClientIP(r, s.d.TrustProxy))
+	key := "cas-login-ip:" + hex.EncodeToString(s.d.Protector.MAC("cas-login-ip", []byte(ip)))
+	return s.d.Limiter.Allow(ctx, s.now(), ratelimit.Rule{Key: key, Limit: int64(s.d.LoginsPerIPMinute), Window: time.Minute})
 }
 
 // loginURL is unid's login page, coming back to /cas/login/continue.
