@@ -804,3 +804,25 @@ func TestCaptchaRequestsAreLimitedPerAddress(t *testing.T) {
 		t.Fatalf("a minute later: %d", r.Status)
 	}
 }
+
+func TestUnknownLoginNamesAreMaskedInTheAudit(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := newBrowser(t, srv)
+	b.register(zhang)
+	// A password typed into the identifier box looks like a login name.
+	b.login("Secret_Passw0rd", goodPassword)
+	b.login("zhang_san", "Wrong#Password1")
+	events, err := srv.App.Store.ListAudit(context.Background(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for _, e := range events {
+		if e.Action == "session.login_failed" {
+			subjects = append(subjects, e.Subject)
+		}
+	}
+	if strings.Join(subjects, ",") != "S***,zhang_san" {
+		t.Fatalf("failed-login subjects = %v", subjects)
+	}
+}

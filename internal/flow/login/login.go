@@ -111,11 +111,12 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 	if found {
 		key = "user:" + user.ID
 	}
+	subject := mask(kind, ident, found)
 	lockRule := ratelimit.Rule{Key: "login-lock:" + key, Limit: 1, Window: s.opt.LockoutDuration}
 	if wait, err := s.limiter.Exceeded(ctx, now, lockRule); err != nil {
 		return store.User{}, problem.Wrap(err)
 	} else if wait > 0 {
-		s.record(ctx, c, user.ID, mask(kind, ident), "locked")
+		s.record(ctx, c, user.ID, subject, "locked")
 		return store.User{}, &problem.Problem{Kind: problem.TooMany, Code: "account_locked", RetryAfter: wait}
 	}
 
@@ -128,7 +129,7 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 		return store.User{}, problem.Wrap(err)
 	}
 	if count > failRule.Limit {
-		s.record(ctx, c, user.ID, mask(kind, ident), "locked")
+		s.record(ctx, c, user.ID, subject, "locked")
 		return store.User{}, &problem.Problem{Kind: problem.TooMany, Code: "account_locked", RetryAfter: lockRule.Window}
 	}
 
@@ -142,10 +143,10 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 		s.hasher.DummyVerify(ctx)
 	}
 	if !ok {
-		return store.User{}, s.fail(ctx, now, c, user.ID, mask(kind, ident), count, failRule, lockRule)
+		return store.User{}, s.fail(ctx, now, c, user.ID, subject, count, failRule, lockRule)
 	}
 	if user.Status != store.UserActive {
-		s.record(ctx, c, user.ID, mask(kind, ident), "disabled")
+		s.record(ctx, c, user.ID, subject, "disabled")
 		return store.User{}, problem.New(problem.Forbidden, "account_disabled")
 	}
 	if err := s.limiter.Reset(ctx, failRule.Key); err != nil {
@@ -154,7 +155,7 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 	if rehash {
 		user = s.rehash(ctx, user, req.Password)
 	}
-	s.record(ctx, c, user.ID, mask(kind, ident), audit.ResultOK)
+	s.record(ctx, c, user.ID, subject, audit.ResultOK)
 	return user, nil
 }
 
@@ -224,15 +225,22 @@ func (s *Service) record(ctx context.Context, c flow.Client, userID, subject, re
 	s.audit.Record(ctx, audit.Event{Actor: userID, Action: action, Result: result, IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
 }
 
-// mask shows the identifier the way the audit log may keep it.
-func mask(kind account.Kind, ident string) string {
+// mask shows the identifier the way the audit log may keep it:
+// phone and ID number masked; the login name of an account as it is
+// (login names are public); one that matches no account may be
+// something else typed into the wrong box (a password, say), so only its
+// first letter is kept.
+func mask(kind account.Kind, ident string, found bool) string {
 	switch kind {
 	case account.KindPhone:
 		return account.MaskPhone(ident)
 	case account.KindIDNumber:
 		return account.MaskIDNumber(ident)
 	case account.KindLoginName:
-		return ident
+		if found {
+			return ident
+		}
+		return ident[:1] + "***"
 	}
 	return "(unrecognised)"
 }
