@@ -35,9 +35,16 @@ type SSOPages struct {
 }
 
 const (
-	pageConsent  = "consent"
-	pageSSOError = "sso_error"
+	pageConsent       = "consent"
+	pageSSOError      = "sso_error"
+	pageLogoutConfirm = "logout_confirm"
 )
+
+// LogoutConfirm is a logout request that did not prove which client sent it
+// (no id_token_hint): the user confirms it by posting the form back.
+type LogoutConfirm struct {
+	ClientID, PostLogoutRedirectURI, State string
+}
 
 // consentScopes are the scopes the consent page can explain; each has
 // page.consent.scope.<name> and page.consent.scope.<name>_desc.
@@ -67,10 +74,10 @@ type ssoErrorData struct {
 // SSO parses the single sign-on pages and checks every message they use in
 // every language, rendering each once.
 func (p *Pages) SSO() (*SSOPages, error) {
-	s := &SSOPages{p: p, pages: make(map[string]*template.Template, 2)}
+	s := &SSOPages{p: p, pages: make(map[string]*template.Template, 3)}
 	funcs := template.FuncMap{"static": p.assets.url}
 	var errs []error
-	for _, name := range []string{pageConsent, pageSSOError} {
+	for _, name := range []string{pageConsent, pageSSOError, pageLogoutConfirm} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS,
 			"templates/layout.html", "templates/partials.html", "templates/icons.html", "templates/"+name+".html")
 		if err != nil {
@@ -103,7 +110,8 @@ func (p *Pages) SSO() (*SSOPages, error) {
 	for _, lang := range i18n.Langs {
 		errs = append(errs,
 			s.execute(io.Discard, r, lang, pageConsent, s.consentData(lang, sample)),
-			s.execute(io.Discard, r, lang, pageSSOError, s.errorData(lang, ssoErrorCodes[0])))
+			s.execute(io.Discard, r, lang, pageSSOError, s.errorData(lang, ssoErrorCodes[0])),
+			s.execute(io.Discard, r, lang, pageLogoutConfirm, LogoutConfirm{ClientID: "c", PostLogoutRedirectURI: "https://a.example/", State: "s"}))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("web: render single sign-on pages: %w", err)
@@ -123,6 +131,14 @@ func (s *SSOPages) need(key string) error {
 func (s *SSOPages) Consent(w http.ResponseWriter, r *http.Request, c Consent) {
 	lang := s.p.lang(w, r)
 	s.render(w, r, http.StatusOK, lang, pageConsent, s.consentData(lang, c))
+}
+
+// LogoutConfirm asks the user whether to sign out of unid (and so of every
+// service system), as RP-initiated logout requires when the request does
+// not show which client sent it.
+func (s *SSOPages) LogoutConfirm(w http.ResponseWriter, r *http.Request, d LogoutConfirm) {
+	lang := s.p.lang(w, r)
+	s.render(w, r, http.StatusOK, lang, pageLogoutConfirm, d)
 }
 
 // SSOError shows why a request cannot be answered, in the user's language.

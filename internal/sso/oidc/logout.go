@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unid/internal/web"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -96,6 +97,15 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.log.ErrorContext(ctx, "end session", "err", err)
 		p.d.Pages.SSOError(w, r, http.StatusServiceUnavailable, pageUnavailable)
+		return
+	}
+	// Without an ID token hint nothing shows that a client of this user
+	// sent the request: a page of any site could have navigated here. The
+	// user confirms by posting the form back; a cross-site POST carries no
+	// session cookie (SameSite=Lax), so it ends nothing.
+	if ok && hint == nil && r.Method == http.MethodGet {
+		w.Header().Set("Cache-Control", "no-store")
+		p.d.Pages.LogoutConfirm(w, r, web.LogoutConfirm{ClientID: clientID, PostLogoutRedirectURI: req.PostLogoutRedirectURI, State: req.State})
 		return
 	}
 	// A hint for another user than the browser's does not sign the browser

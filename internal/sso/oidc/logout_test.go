@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -221,7 +222,7 @@ func TestBackchannelFailures(t *testing.T) {
 	a.signIn(b, "")
 	c.signIn(b, "")
 	start := time.Now()
-	r := b.do("GET", "/oidc/end_session", "", nil)
+	r := b.do("POST", "/oidc/end_session", "application/x-www-form-urlencoded", nil)
 	took := time.Since(start)
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {
 		t.Fatalf("logout: %d %q", r.status, r.header.Get("Location"))
@@ -273,10 +274,19 @@ func TestEndSessionWithoutHint(t *testing.T) {
 	if r.status != http.StatusBadRequest {
 		t.Fatalf("redirect without client: %d", r.status)
 	}
-	// client_id is enough.
-	r = bz.do("GET", "/oidc/end_session?"+url.Values{"client_id": {"hall"}, "post_logout_redirect_uri": {"http://127.0.0.1/rp/bye"}}.Encode(), "", nil)
-	if r.status != http.StatusSeeOther || r.header.Get("Location") != "http://127.0.0.1/rp/bye" {
-		t.Fatalf("logout with client_id: %d %q", r.status, r.header.Get("Location"))
+	// client_id is enough, but without a hint the user is asked first: a
+	// link from any site must not sign them out.
+	q := url.Values{"client_id": {"hall"}, "post_logout_redirect_uri": {"http://127.0.0.1/rp/bye"}, "state": {"s1"}}
+	r = bz.do("GET", "/oidc/end_session?"+q.Encode(), "", nil)
+	if r.status != http.StatusOK || !bytes.Contains(r.body, []byte(`id="logout-form"`)) || !bytes.Contains(r.body, []byte(`value="s1"`)) {
+		t.Fatalf("logout without a hint: %d, want the confirmation page", r.status)
+	}
+	if s := bz.walk(hall.newFlow().url, ""); s.logins != 0 {
+		t.Fatal("the confirmation page signed the browser out")
+	}
+	r = bz.do("POST", "/oidc/end_session", "application/x-www-form-urlencoded", []byte(q.Encode()))
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "http://127.0.0.1/rp/bye?state=s1" {
+		t.Fatalf("confirmed logout: %d %q", r.status, r.header.Get("Location"))
 	}
 	if s := bz.walk(hall.newFlow().url, ""); s.logins != 1 {
 		t.Error("still signed in after logout")

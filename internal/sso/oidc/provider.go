@@ -48,6 +48,7 @@ type Sessions interface {
 type Pages interface {
 	Consent(w http.ResponseWriter, r *http.Request, d web.Consent)
 	SSOError(w http.ResponseWriter, r *http.Request, status int, code string)
+	LogoutConfirm(w http.ResponseWriter, r *http.Request, d web.LogoutConfirm)
 }
 
 // Store is what the provider keeps; store.Store implements it.
