@@ -10,7 +10,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -289,21 +288,10 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, p)
 }
 
-// CurrentUser returns the signed-in user of r. A session whose user is gone
-// or disabled counts as signed out.
+// CurrentUser returns the signed-in, active user of r.
 func (a *API) CurrentUser(r *http.Request) (store.User, bool, error) {
-	s, ok, err := a.Sessions.Current(r.Context(), r)
-	if err != nil || !ok {
-		return store.User{}, false, err
-	}
-	u, err := a.Users.GetUser(r.Context(), s.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, false, nil
-	}
-	if err != nil {
-		return store.User{}, false, err
-	}
-	return u, u.Status == store.UserActive, nil
+	_, u, ok, err := a.Sessions.SignedIn(r.Context(), r)
+	return u, ok, err
 }
 
 func (a *API) devOutbox(w http.ResponseWriter, r *http.Request) {

@@ -33,6 +33,7 @@ const touchEvery = time.Minute
 type Store interface {
 	store.Sessions
 	store.SessionClients
+	store.Users
 }
 
 // Hook is told about a session that was ended by logout, after its record is
@@ -131,6 +132,24 @@ func (m *Manager) Current(ctx context.Context, r *http.Request) (store.Session, 
 		}
 	}
 	return s, true, nil
+}
+
+// SignedIn returns the live session of r and its user, with ok=false when
+// there is none or its account is gone or disabled: the one definition of
+// "signed in" for the pages, the API and the single sign-on protocols.
+func (m *Manager) SignedIn(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error) {
+	s, ok, err := m.Current(ctx, r)
+	if err != nil || !ok {
+		return store.Session{}, store.User{}, false, err
+	}
+	u, err := m.store.GetUser(ctx, s.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, store.User{}, false, nil
+	}
+	if err != nil || u.Status != store.UserActive {
+		return store.Session{}, store.User{}, false, err
+	}
+	return s, u, true, nil
 }
 
 // End deletes the session of r (if any), clears its cookie, and runs the

@@ -36,6 +36,7 @@ type Registry interface {
 // manager's OnEnd, which is how /cas/logout reaches SingleLogout.
 type Sessions interface {
 	Current(ctx context.Context, r *http.Request) (store.Session, bool, error)
+	SignedIn(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error)
 	End(ctx context.Context, w http.ResponseWriter, r *http.Request) error
 }
 
@@ -238,7 +239,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	renew := flag(q, "renew")
 	gateway := flag(q, "gateway") && !renew // the specification recommends ignoring gateway with renew
 	if !renew {
-		sess, u, ok, err := s.signedIn(ctx, r)
+		sess, u, ok, err := s.d.Sessions.SignedIn(ctx, r)
 		if err != nil {
 			s.internal(w, r, err)
 			return
@@ -320,7 +321,7 @@ func (s *Server) loginContinue(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	sess, u, ok, err := s.signedIn(ctx, r)
+	sess, u, ok, err := s.d.Sessions.SignedIn(ctx, r)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -358,23 +359,6 @@ func validLoginID(id string) bool {
 		}
 	}
 	return true
-}
-
-// signedIn returns the session of r and its user; a session whose user is
-// gone or disabled counts as none.
-func (s *Server) signedIn(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error) {
-	sess, ok, err := s.d.Sessions.Current(ctx, r)
-	if err != nil || !ok {
-		return store.Session{}, store.User{}, false, err
-	}
-	u, err := s.d.Store.GetUser(ctx, sess.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Session{}, store.User{}, false, nil
-	}
-	if err != nil {
-		return store.Session{}, store.User{}, false, err
-	}
-	return sess, u, u.Status == store.UserActive, nil
 }
 
 // ticketRecord is what a service ticket stands for.

@@ -266,25 +266,11 @@ func (p *Provider) pageClient(w http.ResponseWriter, r *http.Request, id string)
 	return nil, false
 }
 
-// currentUser returns the browser's session and its user, if the session
-// is live and the user active.
-func (p *Provider) currentUser(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error) {
-	s, ok, err := p.d.Sessions.Current(ctx, r)
-	if err != nil || !ok {
-		return store.Session{}, store.User{}, false, err
-	}
-	u, ok, err := p.activeUser(ctx, s.UserID)
-	if err != nil || !ok {
-		return store.Session{}, store.User{}, false, err
-	}
-	return s, u, true, nil
-}
-
 // resume decides what a stored request needs next: a (fresh) sign-in, the
 // consent page, an error, or its code.
 func (p *Provider) resume(w http.ResponseWriter, r *http.Request, ar *authRequest, c *client) {
 	ctx := r.Context()
-	s, u, signedIn, err := p.currentUser(ctx, r)
+	s, u, signedIn, err := p.d.Sessions.SignedIn(ctx, r)
 	if err != nil {
 		p.serverError(w, r, ar, err)
 		return
@@ -388,7 +374,7 @@ func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, u, signedIn, err := p.currentUser(r.Context(), r)
+	_, u, signedIn, err := p.d.Sessions.SignedIn(r.Context(), r)
 	if err != nil || !signedIn || ar.Status != store.AuthRequestPending {
 		// The callback knows what comes next (sign-in, an error, the code).
 		http.Redirect(w, r, callbackPath(ar.ID), http.StatusSeeOther)

@@ -175,7 +175,7 @@ func (p *Provider) revokeConsent(w http.ResponseWriter, r *http.Request) {
 // apiUser returns the signed-in user of a consent API request, or answers
 // the request when there is none.
 func (p *Provider) apiUser(w http.ResponseWriter, r *http.Request) (store.Session, store.User, bool) {
-	s, u, ok, err := p.currentUser(r.Context(), r)
+	s, u, ok, err := p.d.Sessions.SignedIn(r.Context(), r)
 	if err != nil {
 		p.d.Fail(w, r, problem.Wrap(err))
 		return store.Session{}, store.User{}, false

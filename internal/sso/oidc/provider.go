@@ -39,6 +39,7 @@ type Registry interface {
 // Sessions is the browser session; *session.Manager implements it.
 type Sessions interface {
 	Current(ctx context.Context, r *http.Request) (store.Session, bool, error)
+	SignedIn(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error)
 	End(ctx context.Context, w http.ResponseWriter, r *http.Request) error
 	OnEnd(h session.Hook)
 }
