@@ -82,7 +82,7 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 // DeleteUserSessions removes every session of the user (sign out
 // everywhere) and says how many there were.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, error) {
-	return s.execCount(ctx, "delete user sessions", `DELETE FROM sessions WHERE user_id = $1`, userID)
+	return s.deleteSessions(ctx, "delete user sessions", `user_id = $1`, userID)
 }
 
 // CountSessions returns the number of stored sessions, live or not.
@@ -99,12 +99,40 @@ func (s *Store) CountSessions(ctx context.Context) (int64, error) {
 // The records of which clients those sessions signed in to go with them
 // (a session that times out sends no logout to its clients).
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int64, error) {
-	n, err := s.execCount(ctx, "delete expired sessions",
-		`DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, ms(now), ms(idleBefore))
-	if err != nil {
-		return n, err
-	}
-	_, err = s.execCount(ctx, "delete orphaned session clients",
-		`DELETE FROM session_clients WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.sid = session_clients.sid)`)
+	return s.deleteSessions(ctx, "delete expired sessions", `expires_at <= $1 OR last_seen_at < $2`, ms(now), ms(idleBefore))
+}
+
+// deleteSessions removes the sessions matching where, and in the same
+// transaction the client records of every SID no session holds any more
+// (looked up by SID, so the cost follows the sessions removed, not the size
+// of the table).
+func (s *Store) deleteSessions(ctx context.Context, op, where string, args ...any) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM sessions WHERE `+where+` RETURNING sid`, args...)
+		if err != nil {
+			return s.wrapErr(op, err)
+		}
+		var sids []string
+		for rows.Next() {
+			var sid string
+			if err := rows.Scan(&sid); err != nil {
+				rows.Close()
+				return s.wrapErr(op, err)
+			}
+			sids = append(sids, sid)
+		}
+		if err := rows.Close(); err != nil {
+			return s.wrapErr(op, err)
+		}
+		n = int64(len(sids))
+		for _, sid := range sids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM session_clients WHERE sid = $1
+				AND NOT EXISTS (SELECT 1 FROM sessions WHERE sid = $1)`, sid); err != nil {
+				return s.wrapErr(op, err)
+			}
+		}
+		return nil
+	})
 	return n, err
 }

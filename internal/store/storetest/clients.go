@@ -136,4 +136,11 @@ func testSessionClients(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if got, _ := s.ListSessionClients(ctx, live.SID); len(got) != 1 {
 		t.Errorf("a live session's clients were dropped: %v", got)
 	}
+	// Signing a user out everywhere drops the records too.
+	if n, err := s.DeleteUserSessions(ctx, u.ID); err != nil || n != 1 {
+		t.Fatalf("DeleteUserSessions = %d, %v", n, err)
+	}
+	if got, _ := s.ListSessionClients(ctx, live.SID); len(got) != 0 {
+		t.Errorf("clients of sessions signed out everywhere were kept: %v", got)
+	}
 }
