@@ -121,11 +121,6 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	if cfg.DatabaseURL == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return err
-		}
-	}
 	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -108,12 +107,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			a.Close()
 		}
 	}()
-	if cfg.DatabaseURL == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("app: data directory: %w", err)
-		}
-	}
-	st, err := OpenStore(ctx, cfg)
+	st, err := OpenStore(ctx, cfg) // creates the data directory for SQLite
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"unid/internal/store/sqlite"
+	"unid/internal/store/sqlite/sqlitetest"
 	"unid/internal/store/storetest"
 )
 
@@ -57,15 +58,5 @@ func BenchmarkLookupByPhoneParallel(b *testing.B) {
 }
 
 func BenchmarkBulkCreateUsers(b *testing.B) {
-	storetest.BenchBulkCreate(b, func(b *testing.B) storetest.BulkStore {
-		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "unid.db"))
-		if err != nil {
-			b.Fatalf("Open: %v", err)
-		}
-		b.Cleanup(func() { s.Close() })
-		if _, _, err := s.Migrate(context.Background()); err != nil {
-			b.Fatalf("Migrate: %v", err)
-		}
-		return s
-	})
+	storetest.BenchBulkCreate(b, func(b *testing.B) storetest.BulkStore { return sqlitetest.New(b) })
 }

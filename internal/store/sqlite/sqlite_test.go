@@ -7,22 +7,15 @@ import (
 
 	"unid/internal/store"
 	"unid/internal/store/sqlite"
+	"unid/internal/store/sqlite/sqlitetest"
 	"unid/internal/store/storetest"
 )
 
-// newStore opens a fresh, migrated database in the test's temporary directory.
+// newStore opens a fresh, migrated database in a directory that does not
+// exist yet (Open creates it).
 func newStore(t *testing.T) *sqlite.Store {
 	t.Helper()
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "data", "unid.db"))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, _, err := s.Migrate(ctx); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	return s
+	return sqlitetest.Open(t, filepath.Join(t.TempDir(), "data", "unid.db"))
 }
 
 func TestConformance(t *testing.T) {
