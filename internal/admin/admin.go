@@ -12,10 +12,9 @@ import (
 	"net/http"
 	"slices"
 
-	"unid/internal/api"
 	"unid/internal/audit"
 	"unid/internal/client"
-	"unid/internal/flow"
+	"unid/internal/httpx"
 	"unid/internal/problem"
 	"unid/internal/store"
 )
@@ -32,21 +31,21 @@ const (
 
 // Admin serves the operator API.
 type Admin struct {
-	api        *api.API
+	rs         *httpx.Responder
 	clients    *client.Registry
 	audit      *audit.Log
 	trustProxy bool
 }
 
-// New returns the operator API; a answers errors and decodes bodies the way
-// the rest of the JSON API does.
-func New(a *api.API, clients *client.Registry, log *audit.Log, trustProxy bool) *Admin {
-	return &Admin{api: a, clients: clients, audit: log, trustProxy: trustProxy}
+// New returns the operator API; rs answers errors and decodes bodies the
+// way the rest of the JSON API does.
+func New(rs *httpx.Responder, clients *client.Registry, log *audit.Log, trustProxy bool) *Admin {
+	return &Admin{rs: rs, clients: clients, audit: log, trustProxy: trustProxy}
 }
 
 // Routes lists the operator endpoints.
-func (ad *Admin) Routes() []api.Route {
-	return []api.Route{
+func (ad *Admin) Routes() []httpx.Route {
+	return []httpx.Route{
 		{Pattern: "GET /api/admin/v1/clients", Handler: ad.operator(ad.listClients)},
 		{Pattern: "POST /api/admin/v1/clients", Handler: ad.operator(ad.createClient)},
 		{Pattern: "GET /api/admin/v1/clients/{id}", Handler: ad.operator(ad.getClient)},
@@ -64,17 +63,17 @@ func (ad *Admin) operator(h handler) http.HandlerFunc {
 		id, secret, ok := r.BasicAuth()
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Basic realm="unid operator API", charset="UTF-8"`)
-			ad.api.Fail(w, r, &problem.Problem{Kind: problem.Unauthorized, Code: "invalid_client"})
+			ad.rs.Fail(w, r, &problem.Problem{Kind: problem.Unauthorized, Code: "invalid_client"})
 			return
 		}
 		op, err := ad.clients.Authenticate(r.Context(), id, secret)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Basic realm="unid operator API", charset="UTF-8"`)
-			ad.api.Fail(w, r, err)
+			ad.rs.Fail(w, r, err)
 			return
 		}
 		if !slices.Contains(op.Scopes, Scope) {
-			ad.api.Fail(w, r, problem.New(problem.Forbidden, "operator_scope_required"))
+			ad.rs.Fail(w, r, problem.New(problem.Forbidden, "operator_scope_required"))
 			return
 		}
 		h(w, r, op)
@@ -82,58 +81,58 @@ func (ad *Admin) operator(h handler) http.HandlerFunc {
 }
 
 func (ad *Admin) record(r *http.Request, op store.Client, action, subject string) {
-	c := flow.NewClient(api.ClientIP(r, ad.trustProxy), r.UserAgent())
+	c := httpx.Client(r, ad.trustProxy)
 	ad.audit.Record(r.Context(), audit.Event{Actor: "client:" + op.ID, Action: action, Result: audit.ResultOK, IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
 }
 
 func (ad *Admin) listClients(w http.ResponseWriter, r *http.Request, _ store.Client) {
 	cs, err := ad.clients.List(r.Context())
 	if err != nil {
-		ad.api.Fail(w, r, err)
+		ad.rs.Fail(w, r, err)
 		return
 	}
 	views := []client.View{}
 	for _, c := range cs {
 		views = append(views, client.NewView(c))
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"clients": views})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"clients": views})
 }
 
 func (ad *Admin) createClient(w http.ResponseWriter, r *http.Request, op store.Client) {
 	var spec client.Spec
-	if err := ad.api.Decode(w, r, &spec); err != nil {
-		ad.api.Fail(w, r, err)
+	if err := ad.rs.Decode(w, r, &spec); err != nil {
+		ad.rs.Fail(w, r, err)
 		return
 	}
 	c, secret, err := ad.clients.Create(r.Context(), spec)
 	if err != nil {
-		ad.api.Fail(w, r, err)
+		ad.rs.Fail(w, r, err)
 		return
 	}
 	ad.record(r, op, ActionClientCreate, c.ID)
 	v := client.NewView(c)
 	v.Secret = secret
 	w.Header().Set("Location", "/api/admin/v1/clients/"+c.ID)
-	api.WriteJSON(w, http.StatusCreated, v)
+	httpx.WriteJSON(w, http.StatusCreated, v)
 }
 
 func (ad *Admin) getClient(w http.ResponseWriter, r *http.Request, _ store.Client) {
 	c, err := ad.clients.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		ad.api.Fail(w, r, err)
+		ad.rs.Fail(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, client.NewView(c))
+	httpx.WriteJSON(w, http.StatusOK, client.NewView(c))
 }
 
 func (ad *Admin) deleteClient(w http.ResponseWriter, r *http.Request, op store.Client) {
 	id := r.PathValue("id")
 	if id == op.ID {
-		ad.api.Fail(w, r, problem.New(problem.Conflict, "client_delete_self"))
+		ad.rs.Fail(w, r, problem.New(problem.Conflict, "client_delete_self"))
 		return
 	}
 	if err := ad.clients.Delete(r.Context(), id); err != nil {
-		ad.api.Fail(w, r, err)
+		ad.rs.Fail(w, r, err)
 		return
 	}
 	ad.record(r, op, ActionClientDelete, id)
@@ -144,9 +143,9 @@ func (ad *Admin) rotateSecret(w http.ResponseWriter, r *http.Request, op store.C
 	id := r.PathValue("id")
 	secret, err := ad.clients.RotateSecret(r.Context(), id)
 	if err != nil {
-		ad.api.Fail(w, r, err)
+		ad.rs.Fail(w, r, err)
 		return
 	}
 	ad.record(r, op, ActionClientSecret, id)
-	api.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "client_secret": secret})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "client_secret": secret})
 }

@@ -10,10 +10,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/hex"
-	"log/slog"
-	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"unid/internal/account"
@@ -22,6 +19,7 @@ import (
 	"unid/internal/flow"
 	"unid/internal/flow/login"
 	"unid/internal/flow/registration"
+	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/notify"
 	"unid/internal/problem"
@@ -35,9 +33,8 @@ var openAPI []byte
 
 // Deps are the services the API adapts.
 type Deps struct {
-	Catalog      *i18n.Catalog
-	Logger       *slog.Logger
-	MaxBodyBytes int64
+	Responder    *httpx.Responder
+	Guard        *httpx.Guard
 	TrustProxy   bool
 	Captchas     *captcha.Service
 	Limiter      *ratelimit.Limiter
@@ -49,31 +46,24 @@ type Deps struct {
 	Protector    *account.Protector
 	Audit        *audit.Log
 	Outbox       *notify.Outbox // dev mode only; nil otherwise
+	Consents     Consents
 	Now          func() time.Time
 }
 
 // API serves the JSON API.
 type API struct {
 	Deps
-	cat     *i18n.Catalog
-	log     *slog.Logger
-	maxBody int64
+	*httpx.Responder
 }
 
 // New returns the API over d.
 func New(d Deps) *API {
-	return &API{Deps: d, cat: d.Catalog, log: d.Logger, maxBody: d.MaxBodyBytes}
-}
-
-// Route is one endpoint: a net/http pattern and its handler.
-type Route struct {
-	Pattern string
-	Handler http.HandlerFunc
+	return &API{Deps: d, Responder: d.Responder}
 }
 
 // Routes lists every endpoint of the API.
-func (a *API) Routes() []Route {
-	return []Route{
+func (a *API) Routes() []httpx.Route {
+	return []httpx.Route{
 		{"GET /api/openapi.json", a.openAPI},
 		{"POST /api/v1/captchas", a.createCaptcha},
 		{"GET /api/v1/captchas/{id}/image", a.captchaImage},
@@ -82,14 +72,17 @@ func (a *API) Routes() []Route {
 		{"POST /api/v1/users", a.register},
 		{"POST /api/v1/sessions", a.createSession},
 		{"DELETE /api/v1/sessions/current", a.deleteSession},
-		{"GET /api/v1/me", a.me},
+		{"GET /api/v1/me", a.Guard.SignedIn(a.me)},
+		{"GET /api/v1/consents", a.Guard.SignedIn(a.listConsents)},
+		{"POST /api/v1/consents", a.Guard.SignedIn(a.answerConsent)},
+		{"DELETE /api/v1/consents/{client_id}", a.Guard.SignedIn(a.revokeConsent)},
 	}
 }
 
 // DevRoutes lists the routes that exist only in dev mode: they reveal sent
 // codes and captcha answers so that people and tests can finish flows.
-func (a *API) DevRoutes() []Route {
-	return []Route{
+func (a *API) DevRoutes() []httpx.Route {
+	return []httpx.Route{
 		{"GET /dev/outbox.json", a.devOutbox},
 		{"GET /dev/captchas/{id}", a.devCaptcha},
 	}
@@ -126,7 +119,7 @@ func (a *API) createCaptcha(w http.ResponseWriter, r *http.Request) {
 	if i18n.Negotiate(r) == i18n.EN {
 		lang = "en"
 	}
-	WriteJSON(w, http.StatusCreated, captchaJSON{
+	httpx.WriteJSON(w, http.StatusCreated, captchaJSON{
 		ID: c.ID, ImageURL: "/api/v1/captchas/" + c.ID + "/image",
 		AudioURL: "/api/v1/captchas/" + c.ID + "/audio?lang=" + lang, ExpiresAt: c.ExpiresAt,
 	})
@@ -188,7 +181,7 @@ func (a *API) sendSMSCode(w http.ResponseWriter, r *http.Request) {
 		a.Fail(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusAccepted, sendCodeResponse{ExpiresIn: int64(sent.ExpiresIn / time.Second), ResendAfter: int64(sent.ResendAfter / time.Second)})
+	httpx.WriteJSON(w, http.StatusAccepted, sendCodeResponse{ExpiresIn: int64(sent.ExpiresIn / time.Second), ResendAfter: int64(sent.ResendAfter / time.Second)})
 }
 
 type registerRequest struct {
@@ -250,7 +243,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request, u store.User, c flo
 		a.Fail(w, r, problem.Wrap(err))
 		return
 	}
-	WriteJSON(w, status, p)
+	httpx.WriteJSON(w, status, p)
 }
 
 func (a *API) deleteSession(w http.ResponseWriter, r *http.Request) {
@@ -270,32 +263,17 @@ func (a *API) deleteSession(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *API) me(w http.ResponseWriter, r *http.Request) {
-	u, ok, err := a.CurrentUser(r)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	if !ok {
-		a.Fail(w, r, problem.New(problem.Unauthorized, "not_signed_in"))
-		return
-	}
-	p, err := NewProfile(a.Protector, u)
+func (a *API) me(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	p, err := NewProfile(a.Protector, s.User)
 	if err != nil {
 		a.Fail(w, r, problem.Wrap(err))
 		return
 	}
-	WriteJSON(w, http.StatusOK, p)
-}
-
-// CurrentUser returns the signed-in, active user of r.
-func (a *API) CurrentUser(r *http.Request) (store.User, bool, error) {
-	_, u, ok, err := a.Sessions.SignedIn(r.Context(), r)
-	return u, ok, err
+	httpx.WriteJSON(w, http.StatusOK, p)
 }
 
 func (a *API) devOutbox(w http.ResponseWriter, r *http.Request) {
-	WriteJSON(w, http.StatusOK, map[string]any{"messages": a.Outbox.List()})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"messages": a.Outbox.List()})
 }
 
 func (a *API) devCaptcha(w http.ResponseWriter, r *http.Request) {
@@ -304,30 +282,12 @@ func (a *API) devCaptcha(w http.ResponseWriter, r *http.Request) {
 		a.Fail(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "answer": answer})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "answer": answer})
 }
 
-// client is the caller's address and user agent. Behind a trusted reverse
-// proxy the address is the last one the proxy appended to X-Forwarded-For.
+// client is the caller's address and user agent.
 func (a *API) client(r *http.Request) flow.Client {
-	return flow.NewClient(ClientIP(r, a.TrustProxy), r.UserAgent())
-}
-
-// ClientIP returns the address of the caller of r.
-func ClientIP(r *http.Request, trustProxy bool) string {
-	if trustProxy {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			parts := strings.Split(xff[len(xff)-1], ",")
-			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return httpx.Client(r, a.TrustProxy)
 }
 
 // NotFound answers unknown API paths in the API's error shape.

@@ -26,6 +26,7 @@ import (
 	"unid/internal/config"
 	"unid/internal/flow/login"
 	"unid/internal/flow/registration"
+	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/notify"
 	"unid/internal/ratelimit"
@@ -174,20 +175,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	sessions := session.New(st, now, session.Options{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Secure: cfg.Secure()})
 	a.Sessions = sessions
 	a.Clients = client.New(st, protector.MAC, now)
-	jsonAPI := api.New(api.Deps{
-		Catalog: catalog, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy,
-		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
-		Registration: registration.New(st, hasher, protector, captchas, codes, auditLog, now),
-		Login: login.New(st, hasher, protector, captchas, limiter, auditLog, now, login.Options{
-			LockoutThreshold: cfg.LockoutThreshold, LockoutWindow: cfg.LockoutWindow, LockoutDuration: cfg.LockoutDuration,
-			PerIPLimit: cfg.LoginPerIPLimit, PerIPWindow: cfg.LoginPerIPWindow,
-		}),
-		Sessions: sessions, Users: st, Protector: protector, Audit: auditLog, Outbox: a.Outbox,
-	})
+	responder := httpx.NewResponder(catalog, logger, cfg.MaxBodyBytes)
+	guard := httpx.NewGuard(sessions.SignedIn, responder.Fail, now)
 	pages, err := web.New(web.Options{
 		Dev: cfg.Dev, Catalog: catalog, Logger: logger, SecureCookies: cfg.Secure(),
 		Me: func(r *http.Request) (*web.Me, bool) {
-			u, ok, err := jsonAPI.CurrentUser(r)
+			_, u, ok, err := sessions.SignedIn(r.Context(), r)
 			if err != nil || !ok {
 				return nil, false
 			}
@@ -209,7 +202,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Options: cas.Options{TicketTTL: cfg.CASTicketTTL, LoginsPerIPMinute: cfg.CASLoginsPerIPMinute},
 	})
 	sessions.OnEnd(a.cas.SingleLogout)
-	ssoPages, err := pages.SSO()
+	sso, err := pages.SSO()
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +212,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 	a.OIDC, err = oidc.New(ctx, oidc.Deps{
 		Store: st, Registry: a.Clients, Sessions: sessions, Protector: protector, Audit: auditLog,
-		Logger: logger, Pages: ssoPages, Fail: jsonAPI.Fail, Now: now,
+		Logger: logger, Pages: ssoPages{sso}, Now: now,
 	}, oidc.Options{
 		Issuer: issuer, Dev: cfg.Dev, TrustProxy: cfg.TrustProxy, Algorithm: cfg.OIDCSigningAlg,
 		CodeTTL: cfg.OIDCCodeTTL, AccessTokenTTL: cfg.OIDCAccessTokenTTL, IDTokenTTL: cfg.OIDCIDTokenTTL,
@@ -228,13 +221,24 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
+	jsonAPI := api.New(api.Deps{
+		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
+		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
+		Registration: registration.New(st, hasher, protector, captchas, codes, auditLog, now),
+		Login: login.New(st, hasher, protector, captchas, limiter, auditLog, now, login.Options{
+			LockoutThreshold: cfg.LockoutThreshold, LockoutWindow: cfg.LockoutWindow, LockoutDuration: cfg.LockoutDuration,
+			PerIPLimit: cfg.LoginPerIPLimit, PerIPWindow: cfg.LoginPerIPWindow,
+		}),
+		Sessions: sessions, Users: st, Protector: protector, Audit: auditLog, Outbox: a.Outbox,
+		Consents: a.OIDC,
+	})
 	a.api, a.pages = jsonAPI, pages
-	a.admin = admin.New(jsonAPI, a.Clients, auditLog, cfg.TrustProxy)
+	a.admin = admin.New(responder, a.Clients, auditLog, cfg.TrustProxy)
 	mux := http.NewServeMux()
 	for _, r := range a.routes(jsonAPI, pages) {
 		mux.Handle(r.Pattern, r.Handler)
 	}
-	a.Handler = observe(logger, now, cfg.Secure(), crossOrigin(jsonAPI.Fail, a.OIDC.CrossOriginBypass(), mux))
+	a.Handler = observe(logger, now, cfg.Secure(), crossOrigin(responder.Fail, a.OIDC.CrossOriginBypass(), mux))
 	if cfg.Dev && cfg.DatabaseURL == "" {
 		if err := a.seedDemoClient(ctx); err != nil {
 			return nil, fmt.Errorf("app: demo client: %w", err)
@@ -245,8 +249,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 }
 
 // routes is every endpoint of unid, in one list.
-func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []api.Route {
-	routes := []api.Route{
+func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
+	routes := []httpx.Route{
 		{Pattern: "GET /healthz", Handler: a.healthz},
 		{Pattern: "GET /readyz", Handler: a.readyz},
 	}
@@ -258,13 +262,13 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []api.Route {
 		routes = append(routes, jsonAPI.DevRoutes()...)
 	}
 	return append(routes,
-		api.Route{Pattern: "/api/", Handler: jsonAPI.NotFound},
-		api.Route{Pattern: "GET /{$}", Handler: pages.Home},
-		api.Route{Pattern: "GET /login", Handler: pages.Login},
-		api.Route{Pattern: "GET /register", Handler: pages.Register},
-		api.Route{Pattern: "GET /me", Handler: pages.Me},
-		api.Route{Pattern: "GET /static/", Handler: pages.Static().ServeHTTP},
-		api.Route{Pattern: "/", Handler: pages.NotFound},
+		httpx.Route{Pattern: "/api/", Handler: jsonAPI.NotFound},
+		httpx.Route{Pattern: "GET /{$}", Handler: pages.Home},
+		httpx.Route{Pattern: "GET /login", Handler: pages.Login},
+		httpx.Route{Pattern: "GET /register", Handler: pages.Register},
+		httpx.Route{Pattern: "GET /me", Handler: pages.Me},
+		httpx.Route{Pattern: "GET /static/", Handler: pages.Static().ServeHTTP},
+		httpx.Route{Pattern: "/", Handler: pages.NotFound},
 	)
 }
 

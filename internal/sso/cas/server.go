@@ -16,8 +16,8 @@ import (
 	"unid/internal/ratelimit"
 
 	"unid/internal/account"
-	"unid/internal/api"
 	"unid/internal/audit"
+	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/problem"
 	"unid/internal/store"
@@ -105,7 +105,7 @@ type Deps struct {
 	Catalog    *i18n.Catalog
 	Logger     *slog.Logger
 	Now        func() time.Time
-	TrustProxy bool // take the client address from X-Forwarded-For, as api.ClientIP does
+	TrustProxy bool // take the client address from X-Forwarded-For, as httpx.ClientIP does
 	// Limiter bounds the pending logins one client address may start
 	// (LoginsPerIPMinute a minute), each a record that lives LoginTTL.
 	Limiter *ratelimit.Limiter
@@ -149,8 +149,8 @@ func New(d Deps) *Server {
 // browsers use them; a HEAD (which a mux pattern "GET …" also routes) is
 // refused, so that link checkers and prefetchers neither create sign-ins
 // nor use up tickets.
-func (s *Server) Routes() []api.Route {
-	return []api.Route{
+func (s *Server) Routes() []httpx.Route {
+	return []httpx.Route{
 		{Pattern: "GET /cas/login", Handler: getOnly(s.login)},
 		{Pattern: "GET /cas/login/continue", Handler: getOnly(s.loginContinue)},
 		{Pattern: "GET /cas/logout", Handler: getOnly(s.logout)},
@@ -286,7 +286,7 @@ func (s *Server) allowPendingLogin(ctx context.Context, r *http.Request) (time.D
 	if s.d.Limiter == nil || s.d.LoginsPerIPMinute <= 0 {
 		return 0, nil
 	}
-	ip := ratelimit.Address(api.ClientIP(r, s.d.TrustProxy))
+	ip := ratelimit.Address(httpx.ClientIP(r, s.d.TrustProxy))
 	key := "cas-login-ip:" + hex.EncodeToString(s.d.Protector.MAC("cas-login-ip", []byte(ip)))
 	return s.d.Limiter.Allow(ctx, s.now(), ratelimit.Rule{Key: key, Limit: int64(s.d.LoginsPerIPMinute), Window: time.Minute})
 }
@@ -513,7 +513,7 @@ func (s *Server) record(ctx context.Context, r *http.Request, actor, action, res
 	}
 	var ip, ua string
 	if r != nil {
-		ip, ua = api.ClientIP(r, s.d.TrustProxy), r.UserAgent()
+		ip, ua = httpx.ClientIP(r, s.d.TrustProxy), r.UserAgent()
 	}
 	s.d.Audit.Record(ctx, audit.Event{Actor: actor, Action: action, Result: result, IP: ip, UserAgent: ua, Subject: subject, Detail: detail})
 }

@@ -15,7 +15,6 @@ import (
 	"unid/internal/i18n"
 	"unid/internal/problem"
 	"unid/internal/store"
-	"unid/internal/web"
 )
 
 // Limits on what a browser may send to the authorize and logout endpoints.
@@ -380,7 +379,7 @@ func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, callbackPath(ar.ID), http.StatusSeeOther)
 		return
 	}
-	p.d.Pages.Consent(w, r, web.Consent{
+	p.d.Pages.Consent(w, r, ConsentPage{
 		RequestID: ar.ID, ClientID: c.c.ID, ClientName: c.c.Name, LoginName: u.LoginName,
 		Scopes: grantScopes(ar.params.Scopes, c.c, u.RealnameLevel),
 	})

@@ -19,6 +19,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"unid/internal/client"
+	unidflow "unid/internal/flow"
+	"unid/internal/problem"
 	sso "unid/internal/sso/oidc"
 	"unid/internal/store"
 )
@@ -251,12 +253,12 @@ func TestCodeReplayDuringExchange(t *testing.T) {
 // system is not registered".
 func TestRegistryFaultOnAPage(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	e.addUser(zhang)
+	u := e.addUser(zhang)
 	shop := e.newRP(client.Spec{ID: "shop"})
 	registry := &faultyRegistry{Registry: e.deps.Registry}
 	deps := e.deps
 	deps.Registry = registry
-	_, two := e.instance(deps, e.opts)
+	op, two := e.instance(deps, e.opts)
 	b := e.browser(&zhang)
 	b.login()
 	r := b.do("GET", two+strings.TrimPrefix(shop.newFlow().url, e.URL), "", nil)
@@ -276,9 +278,8 @@ func TestRegistryFaultOnAPage(t *testing.T) {
 		t.Error("the registry fault is not logged")
 	}
 	id := strings.TrimPrefix(consent, "/oidc/consent?id=")
-	body, _ := json.Marshal(map[string]any{"request_id": id, "allow": true})
-	if r := b.do("POST", two+"/api/v1/consents", "application/json", body); r.status != http.StatusInternalServerError {
-		t.Errorf("consent with the registry down: %d %s; want 500, not \"the request expired\"", r.status, r.body)
+	if _, err := op.AnswerConsent(context.Background(), store.Session{}, u, id, true, unidflow.Client{}); problem.As(err).Kind != problem.Internal {
+		t.Errorf("consent with the registry down: %v; want an internal error, not \"the request expired\"", err)
 	}
 }
 

@@ -1,100 +1,63 @@
 package oidc
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
-	"io"
-	"mime"
-	"net/http"
 	"strings"
-	"time"
 
 	"unid/internal/audit"
+	"unid/internal/flow"
 	"unid/internal/problem"
 	"unid/internal/store"
 )
 
-// The consent API: the consent page posts the user's answer, and the
-// personal space lists and revokes consents. Answers use the JSON API's
-// error shape (Deps.Fail).
+// The consent answers: the JSON API (/api/v1/consents) decodes the
+// consent page's answer and the personal space's list and withdrawals, and
+// asks the provider, which owns the authorization requests, to act on them.
 
-type consentAnswer struct {
-	RequestID string `json:"request_id"`
-	Allow     bool   `json:"allow"`
-}
-
-type consentAnswered struct {
-	RedirectTo string `json:"redirect_to"` // where the page goes next: back into the flow
-}
-
-type consentJSON struct {
-	ClientID   string    `json:"client_id"`
-	ClientName string    `json:"client_name"`
-	Scopes     []string  `json:"scopes"`
-	GrantedAt  time.Time `json:"granted_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
-}
-
-// submitConsent records Allow (the consent, and the request approved) or
-// Deny (the request denied); either way the page then follows redirect_to,
-// and the callback sends the browser back to the client.
-func (p *Provider) submitConsent(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	var req consentAnswer
-	if err := decodeJSON(w, r, &req); err != nil {
-		p.d.Fail(w, r, err)
-		return
+// AnswerConsent records Allow (the consent, and the request approved) or
+// Deny (the request denied) of a pending authorization request, and returns
+// where the browser goes next: the callback, which sends it back to the
+// client.
+func (p *Provider) AnswerConsent(ctx context.Context, s store.Session, u store.User, requestID string, allow bool, cl flow.Client) (string, error) {
+	if requestID == "" || len(requestID) > maxIDBytes {
+		return "", problem.Field("request_id", "consent_request_expired")
 	}
-	s, u, ok := p.apiUser(w, r)
-	if !ok {
-		return
-	}
-	if req.RequestID == "" || len(req.RequestID) > maxIDBytes {
-		p.d.Fail(w, r, problem.Field("request_id", "consent_request_expired"))
-		return
-	}
-	a, err := p.d.Store.GetAuthRequest(ctx, req.RequestID)
+	a, err := p.d.Store.GetAuthRequest(ctx, requestID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && (!p.d.Now().Before(a.ExpiresAt) || a.Status != store.AuthRequestPending) {
-		p.d.Fail(w, r, problem.New(problem.Gone, "consent_request_expired"))
-		return
+		return "", problem.New(problem.Gone, "consent_request_expired")
 	}
 	if err != nil {
-		p.d.Fail(w, r, problem.Wrap(err))
-		return
+		return "", problem.Wrap(err)
 	}
 	ar, err := decodeAuthRequest(a)
 	if err != nil {
-		p.d.Fail(w, r, problem.Wrap(err))
-		return
+		return "", problem.Wrap(err)
 	}
 	c, err := p.oidcClient(ctx, a.ClientID)
 	if err != nil {
 		if problem.As(err).Kind == problem.NotFound {
 			err = problem.New(problem.Gone, "consent_request_expired") // the client is gone
 		}
-		p.d.Fail(w, r, err)
-		return
+		return "", err
 	}
 	now := p.now()
 	scopes := grantScopes(ar.params.Scopes, c.c, u.RealnameLevel)
-	event := audit.Event{Actor: u.ID, Action: ActionConsentDenied, Result: audit.ResultOK, Detail: "client_id=" + c.c.ID}
-	if req.Allow {
+	event := audit.Event{Actor: u.ID, Action: ActionConsentDenied, Result: audit.ResultOK, Detail: "client_id=" + c.c.ID, IP: cl.IP, UserAgent: cl.UserAgent}
+	if allow {
 		have, err := p.d.Store.GetConsent(ctx, u.ID, c.c.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			have, err = store.Consent{UserID: u.ID, ClientID: c.c.ID, CreatedAt: now}, nil
 		}
 		if err != nil {
-			p.d.Fail(w, r, problem.Wrap(err))
-			return
+			return "", problem.Wrap(err)
 		}
 		have.Scopes, have.UpdatedAt = union(have.Scopes, scopes), now
 		if err := p.d.Store.PutConsent(ctx, have); err != nil {
-			p.d.Fail(w, r, problem.Wrap(err))
-			return
+			return "", problem.Wrap(err)
 		}
 		if _, err := p.approve(ctx, ar, s, u, scopes); err != nil {
-			p.d.Fail(w, r, problem.New(problem.Gone, "consent_request_expired"))
-			return
+			return "", problem.New(problem.Gone, "consent_request_expired")
 		}
 		event.Action, event.Detail = ActionConsentGranted, event.Detail+" scopes="+strings.Join(scopes, ",")
 	} else {
@@ -106,120 +69,47 @@ func (p *Provider) submitConsent(w http.ResponseWriter, r *http.Request) {
 			return a, nil
 		})
 		if err != nil {
-			p.d.Fail(w, r, problem.New(problem.Gone, "consent_request_expired"))
-			return
+			return "", problem.New(problem.Gone, "consent_request_expired")
 		}
 	}
-	p.record(ctx, r, event)
-	writeJSON(w, http.StatusOK, consentAnswered{RedirectTo: callbackPath(a.ID)})
+	p.d.Audit.Record(ctx, event)
+	return callbackPath(a.ID), nil
 }
 
-// listConsents lists the signed-in user's consents.
-func (p *Provider) listConsents(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	_, u, ok := p.apiUser(w, r)
-	if !ok {
-		return
-	}
-	list, err := p.d.Store.ListConsents(ctx, u.ID)
+// ListConsents returns the user's consents ordered by client ID, and the
+// name of each client (its ID when the client is gone).
+func (p *Provider) ListConsents(ctx context.Context, userID string) ([]store.Consent, map[string]string, error) {
+	list, err := p.d.Store.ListConsents(ctx, userID)
 	if err != nil {
-		p.d.Fail(w, r, problem.Wrap(err))
-		return
+		return nil, nil, problem.Wrap(err)
 	}
-	out := make([]consentJSON, 0, len(list))
+	names := make(map[string]string, len(list))
 	for _, c := range list {
-		name := c.ClientID
+		names[c.ClientID] = c.ClientID
 		if cl, err := p.d.Registry.Get(ctx, c.ClientID); err == nil {
-			name = cl.Name
+			names[c.ClientID] = cl.Name
 		}
-		scopes := c.Scopes
-		if scopes == nil {
-			scopes = []string{}
-		}
-		out = append(out, consentJSON{ClientID: c.ClientID, ClientName: name, Scopes: scopes, GrantedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"consents": out})
+	return list, names, nil
 }
 
-// revokeConsent withdraws the signed-in user's consent for a client and
-// revokes the client's grants for the user: its refresh tokens stop working
-// at once, its access tokens are reported inactive.
-func (p *Provider) revokeConsent(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	_, u, ok := p.apiUser(w, r)
-	if !ok {
-		return
-	}
-	clientID := r.PathValue("client_id")
+// RevokeConsent withdraws the user's consent for a client and revokes the
+// client's grants for the user: its refresh tokens stop working at once,
+// its access tokens are reported inactive.
+func (p *Provider) RevokeConsent(ctx context.Context, userID, clientID string, cl flow.Client) error {
 	if len(clientID) > maxIDBytes {
-		p.d.Fail(w, r, problem.New(problem.NotFound, "consent_not_found"))
-		return
+		return problem.New(problem.NotFound, "consent_not_found")
 	}
-	err := p.d.Store.DeleteConsent(ctx, u.ID, clientID)
+	err := p.d.Store.DeleteConsent(ctx, userID, clientID)
 	if errors.Is(err, store.ErrNotFound) {
-		p.d.Fail(w, r, problem.New(problem.NotFound, "consent_not_found"))
-		return
+		return problem.New(problem.NotFound, "consent_not_found")
 	}
 	if err != nil {
-		p.d.Fail(w, r, problem.Wrap(err))
-		return
+		return problem.Wrap(err)
 	}
-	if _, err := p.d.Store.RevokeGrants(ctx, u.ID, clientID, p.now()); err != nil {
-		p.d.Fail(w, r, problem.Wrap(err))
-		return
+	if _, err := p.d.Store.RevokeGrants(ctx, userID, clientID, p.now()); err != nil {
+		return problem.Wrap(err)
 	}
-	p.record(ctx, r, audit.Event{Actor: u.ID, Action: ActionConsentRevoked, Result: audit.ResultOK, Detail: "client_id=" + clientID})
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// apiUser returns the signed-in user of a consent API request, or answers
-// the request when there is none.
-func (p *Provider) apiUser(w http.ResponseWriter, r *http.Request) (store.Session, store.User, bool) {
-	s, u, ok, err := p.d.Sessions.SignedIn(r.Context(), r)
-	if err != nil {
-		p.d.Fail(w, r, problem.Wrap(err))
-		return store.Session{}, store.User{}, false
-	}
-	if !ok {
-		p.d.Fail(w, r, problem.New(problem.Unauthorized, "not_signed_in"))
-	}
-	return s, u, ok
-}
-
-// maxConsentBody bounds the consent answer, a request id and a boolean.
-const maxConsentBody = 1 << 10
-
-// decodeJSON reads one small JSON object into dst, refusing other content
-// types, unknown fields and trailing data, with the API's codes.
-func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return problem.New(problem.Invalid, "content_type_json")
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxConsentBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			return problem.New(problem.TooLarge, "body_too_large")
-		case errors.Is(err, io.EOF):
-			return problem.New(problem.Invalid, "body_required")
-		}
-		return problem.New(problem.Invalid, "malformed_json")
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return problem.New(problem.Invalid, "malformed_json")
-	}
+	p.d.Audit.Record(ctx, audit.Event{Actor: userID, Action: ActionConsentRevoked, Result: audit.ResultOK, Detail: "client_id=" + clientID, IP: cl.IP, UserAgent: cl.UserAgent})
 	return nil
-}
-
-// writeJSON answers v with status, never cached.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

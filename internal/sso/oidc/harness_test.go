@@ -19,7 +19,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"unid/internal/account"
-	"unid/internal/api"
 	"unid/internal/app"
 	"unid/internal/app/apptest"
 	"unid/internal/audit"
@@ -86,7 +85,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	e.deps = sso.Deps{
 		Store: a.Store, Registry: a.Clients, Sessions: a.Sessions, Protector: prot, Audit: e.audit,
-		Logger: logger, Pages: ssoPages, Fail: api.New(api.Deps{Catalog: cat, Logger: logger}).Fail, Now: srv.Clock.Now,
+		Logger: logger, Pages: app.OIDCPages(ssoPages), Now: srv.Clock.Now,
 	}
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"unid/internal/account"
+	"unid/internal/app"
 	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/i18n"
@@ -255,7 +256,7 @@ func minimalDeps(t testing.TB, st store.Store, now func() time.Time) sso.Deps {
 	}
 	return sso.Deps{
 		Store: st, Registry: client.New(st, prot.MAC, now), Sessions: session.New(st, now, session.Options{Idle: time.Hour, Max: time.Hour}),
-		Protector: prot, Audit: audit.New(st, now, slog.New(slog.DiscardHandler)), Pages: ssoPages, Fail: func(http.ResponseWriter, *http.Request, error) {}, Now: now,
+		Protector: prot, Audit: audit.New(st, now, slog.New(slog.DiscardHandler)), Pages: app.OIDCPages(ssoPages), Now: now,
 	}
 }
 

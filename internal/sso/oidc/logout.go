@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unid/internal/web"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -105,7 +104,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	// session cookie (SameSite=Lax), so it ends nothing.
 	if ok && hint == nil && r.Method == http.MethodGet {
 		w.Header().Set("Cache-Control", "no-store")
-		p.d.Pages.LogoutConfirm(w, r, web.LogoutConfirm{ClientID: clientID, PostLogoutRedirectURI: req.PostLogoutRedirectURI, State: req.State})
+		p.d.Pages.LogoutConfirm(w, r, LogoutConfirmPage{ClientID: clientID, PostLogoutRedirectURI: req.PostLogoutRedirectURI, State: req.State})
 		return
 	}
 	// A hint for another user than the browser's does not sign the browser

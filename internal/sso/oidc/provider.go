@@ -19,11 +19,10 @@ import (
 	"golang.org/x/text/language"
 
 	"unid/internal/account"
-	"unid/internal/api"
 	"unid/internal/audit"
+	"unid/internal/httpx"
 	"unid/internal/session"
 	"unid/internal/store"
-	"unid/internal/web"
 )
 
 // Registry is the part of the client registry the provider uses;
@@ -44,12 +43,29 @@ type Sessions interface {
 	OnEnd(h session.Hook)
 }
 
-// Pages renders the two pages the provider shows; *web.SSOPages
-// implements it.
+// Pages renders the pages the provider shows; the app adapts the web
+// package's single sign-on pages to it.
 type Pages interface {
-	Consent(w http.ResponseWriter, r *http.Request, d web.Consent)
+	Consent(w http.ResponseWriter, r *http.Request, d ConsentPage)
 	SSOError(w http.ResponseWriter, r *http.Request, status int, code string)
-	LogoutConfirm(w http.ResponseWriter, r *http.Request, d web.LogoutConfirm)
+	LogoutConfirm(w http.ResponseWriter, r *http.Request, d LogoutConfirmPage)
+}
+
+// ConsentPage is what the consent page shows: which service system asks,
+// for which account, to know what (scope names).
+type ConsentPage struct {
+	RequestID  string // the authorization request the answer is for
+	ClientID   string
+	ClientName string
+	LoginName  string
+	Scopes     []string
+}
+
+// LogoutConfirmPage is a logout request that did not prove which client
+// sent it (no id_token_hint): the user confirms it by posting the form
+// back.
+type LogoutConfirmPage struct {
+	ClientID, PostLogoutRedirectURI, State string
 }
 
 // Store is what the provider keeps; store.Store implements it.
@@ -68,10 +84,7 @@ type Deps struct {
 	Audit     *audit.Log
 	Logger    *slog.Logger
 	Pages     Pages
-	// Fail answers an error of the JSON API (/api/v1/consents) in the
-	// API's error shape; api.API.Fail.
-	Fail func(w http.ResponseWriter, r *http.Request, err error)
-	Now  func() time.Time
+	Now       func() time.Time
 }
 
 // Options configure the provider. Zero durations take the defaults.
@@ -172,7 +185,7 @@ type Provider struct {
 func New(ctx context.Context, d Deps, o Options) (*Provider, error) {
 	o.setDefaults()
 	if d.Store == nil || d.Registry == nil || d.Sessions == nil || d.Protector == nil || d.Audit == nil ||
-		d.Pages == nil || d.Fail == nil || d.Now == nil {
+		d.Pages == nil || d.Now == nil {
 		return nil, errors.New("oidc: Deps are incomplete")
 	}
 	if _, ok := algorithms[o.Algorithm]; !ok {
@@ -248,10 +261,10 @@ func checkIssuer(issuer string) (string, bool, error) {
 func (p *Provider) Issuer() string { return p.issuer }
 
 // Routes lists the provider's endpoints for the app's mux: the discovery
-// document at the root, the protocol under /oidc/, and the consent API
-// under /api/v1/consents.
-func (p *Provider) Routes() []api.Route {
-	return []api.Route{
+// document at the root and the protocol under /oidc/. Consent answers come
+// through the JSON API, which calls AnswerConsent and the methods beside it.
+func (p *Provider) Routes() []httpx.Route {
+	return []httpx.Route{
 		{Pattern: "GET /.well-known/openid-configuration", Handler: p.serveDiscovery},
 		{Pattern: "GET /oidc/keys", Handler: p.serveKeys},
 		{Pattern: "GET /oidc/authorize", Handler: p.authorize},
@@ -268,9 +281,6 @@ func (p *Provider) Routes() []api.Route {
 		{Pattern: "OPTIONS /oidc/revoke", Handler: preflight},
 		{Pattern: "GET /oidc/end_session", Handler: p.endSession},
 		{Pattern: "POST /oidc/end_session", Handler: p.endSession},
-		{Pattern: "GET /api/v1/consents", Handler: p.listConsents},
-		{Pattern: "POST /api/v1/consents", Handler: p.submitConsent},
-		{Pattern: "DELETE /api/v1/consents/{client_id}", Handler: p.revokeConsent},
 	}
 }
 
@@ -309,7 +319,7 @@ func (p *Provider) now() time.Time { return p.d.Now().UTC().Truncate(time.Millis
 
 // caller is the address and user agent of r, for the audit log.
 func (p *Provider) caller(r *http.Request) (ip, userAgent string) {
-	return api.ClientIP(r, p.o.TrustProxy), r.UserAgent()
+	return httpx.ClientIP(r, p.o.TrustProxy), r.UserAgent()
 }
 
 // record appends an audit event about r (which may be nil).
@@ -337,3 +347,9 @@ func newRefreshToken() string {
 
 // newID returns a random identifier of 130 bits.
 func newID() string { return rand.Text() }
+
+// writeJSON answers an OAuth endpoint with v, never cached (RFC 6749 5.1).
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Pragma", "no-cache")
+	httpx.WriteJSON(w, status, v)
+}

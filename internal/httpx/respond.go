@@ -1,9 +1,10 @@
-package api
+package httpx
 
 import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"reflect"
@@ -15,7 +16,7 @@ import (
 	"unid/internal/problem"
 )
 
-// errorBody is the one error shape of the JSON API:
+// errorBody is the one error shape of unid's JSON answers:
 // {"error": {"code": "...", "message": "...", "fields": {...}, "retry_after": 60}}.
 type errorBody struct {
 	Error errorJSON `json:"error"`
@@ -59,30 +60,50 @@ func Status(k problem.Kind) int {
 	return http.StatusInternalServerError
 }
 
-// WriteJSON writes v with status.
+// WriteJSON writes v with status, never cached.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// Responder decodes JSON requests and answers problems in the one error
+// shape, in the request's language.
+type Responder struct {
+	cat     *i18n.Catalog
+	log     *slog.Logger
+	maxBody int64
+}
+
+// NewResponder returns a Responder; maxBody bounds every decoded body.
+func NewResponder(cat *i18n.Catalog, log *slog.Logger, maxBody int64) *Responder {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Responder{cat: cat, log: log, maxBody: maxBody}
+}
+
+// Catalog returns the message catalog the answers are written from.
+func (rs *Responder) Catalog() *i18n.Catalog { return rs.cat }
+
 // Fail answers err in the request's language. Internal problems are logged
 // with their cause; users see only a generic message and the request id.
-func (a *API) Fail(w http.ResponseWriter, r *http.Request, err error) {
+func (rs *Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	p := problem.As(err)
 	status := Status(p.Kind)
 	if status >= 500 {
-		a.log.ErrorContext(r.Context(), "request failed", "code", p.Code, "err", p.Err)
+		rs.log.ErrorContext(r.Context(), "request failed", "code", p.Code, "err", p.Err)
 	} else {
-		a.log.DebugContext(r.Context(), "request refused", "code", p.Code, "status", status)
+		rs.log.DebugContext(r.Context(), "request refused", "code", p.Code, "status", status)
 	}
 	lang := i18n.Negotiate(r)
-	body := errorJSON{Code: p.Code, Message: a.message(lang, p.Code, p.RetryAfter)}
+	body := errorJSON{Code: p.Code, Message: rs.message(lang, p.Code, p.RetryAfter)}
 	if len(p.Fields) > 0 {
 		body.Fields = make(map[string]fieldJSON, len(p.Fields))
 		for f, code := range p.Fields {
-			body.Fields[f] = fieldJSON{Code: code, Message: a.message(lang, code, p.RetryAfter)}
+			body.Fields[f] = fieldJSON{Code: code, Message: rs.message(lang, code, p.RetryAfter)}
 		}
 	}
 	if p.RetryAfter > 0 {
@@ -94,12 +115,12 @@ func (a *API) Fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // message is the user-facing text of a code, with {wait} filled in.
-func (a *API) message(lang i18n.Lang, code string, wait time.Duration) string {
+func (rs *Responder) message(lang i18n.Lang, code string, wait time.Duration) string {
 	key := "error." + code
-	if !a.cat.Has(key) {
+	if !rs.cat.Has(key) {
 		key = "error.invalid"
 	}
-	return a.cat.T(lang, key, "wait", Wait(a.cat, lang, wait))
+	return rs.cat.T(lang, key, "wait", Wait(rs.cat, lang, wait))
 }
 
 // Wait says a duration the way a person would: "15 分钟", "1 minute", "30 seconds".
@@ -124,12 +145,18 @@ func Wait(cat *i18n.Catalog, lang i18n.Lang, d time.Duration) string {
 // Decode reads one JSON object into dst. It refuses other content types,
 // bodies over the limit, unknown fields, wrong types and trailing data, each
 // with its own code, before anything else looks at the request.
-func (a *API) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
+func (rs *Responder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	return DecodeLimit(w, r, dst, rs.maxBody)
+}
+
+// DecodeLimit is Decode with its own body limit, for endpoints whose bodies
+// are known to be small.
+func DecodeLimit(w http.ResponseWriter, r *http.Request, dst any, maxBody int64) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return problem.New(problem.Invalid, "content_type_json")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, a.maxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
