@@ -2,8 +2,9 @@
 // random 256-bit token; the store keeps only its SHA-256, so a copy of the
 // database cannot be replayed as cookies. A session ends at its absolute
 // expiry (Max after sign-in) or when it has been idle longer than Idle;
-// activity is written at most once a minute so that reading pages does not
-// turn into a write per request.
+// activity is written at most once a minute (more often for an idle timeout
+// under ten minutes: a tenth of it) so that reading pages does not turn into
+// a write per request, while an active user is never timed out.
 package session
 
 import (
@@ -26,8 +27,13 @@ type Options struct {
 	Secure bool // HTTPS: Secure cookie with the __Host- prefix
 }
 
-// touchEvery limits how often activity is written.
-const touchEvery = time.Minute
+// touchEvery is how often activity is written: a tenth of the idle
+// timeout, at most once a minute. The stored LastSeenAt then lags the last
+// request by less than a tenth of the timeout, so a user counts as idle
+// after at least nine tenths of it, never after a moment of activity.
+func (m *Manager) touchEvery() time.Duration {
+	return min(time.Minute, m.opt.Idle/10)
+}
 
 // Store is what sessions are kept in.
 type Store interface {
@@ -125,7 +131,7 @@ func (m *Manager) Current(ctx context.Context, r *http.Request) (store.Session, 
 		// a logout clicked after the timeout still tells the clients.
 		return store.Session{}, false, nil
 	}
-	if now.Sub(s.LastSeenAt) >= touchEvery {
+	if now.Sub(s.LastSeenAt) >= m.touchEvery() {
 		s.LastSeenAt = now.UTC().Truncate(time.Millisecond)
 		if err := m.store.TouchSession(ctx, h, s.LastSeenAt); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return store.Session{}, false, err

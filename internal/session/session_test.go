@@ -218,3 +218,38 @@ func TestLogoutAfterIdleTimeoutStillTellsClients(t *testing.T) {
 		t.Fatalf("logout after the idle timeout told the clients %d times", told)
 	}
 }
+
+// TestShortIdleKeepsActiveSessions: with an idle timeout under a minute, a
+// user who clicks every few seconds stays signed in, and one who stops is
+// signed out after the timeout.
+func TestShortIdleKeepsActiveSessions(t *testing.T) {
+	for _, idle := range []time.Duration{20 * time.Second, 45 * time.Second, 30 * time.Minute} {
+		t.Run(idle.String(), func(t *testing.T) {
+			ctx := context.Background()
+			st := sqlitetest.New(t)
+			now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+			m := session.New(st, func() time.Time { return now }, session.Options{Idle: idle, Max: 12 * time.Hour})
+			if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			if _, err := m.SignIn(ctx, w, httptest.NewRequest("POST", "/", nil), "u1", "127.0.0.1", "test"); err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Cookie", w.Header().Get("Set-Cookie"))
+			// A click at two thirds of the timeout, for ten timeouts.
+			step := idle * 2 / 3
+			for i := range 15 {
+				now = now.Add(step)
+				if _, ok, err := m.Current(ctx, r); err != nil || !ok {
+					t.Fatalf("click %d, %v after sign-in: signed out (%v)", i+1, time.Duration(i+1)*step, err)
+				}
+			}
+			now = now.Add(idle)
+			if _, ok, _ := m.Current(ctx, r); ok {
+				t.Fatal("still signed in after a whole idle timeout without activity")
+			}
+		})
+	}
+}
