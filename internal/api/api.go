@@ -64,18 +64,18 @@ func New(d Deps) *API {
 // Routes lists every endpoint of the API.
 func (a *API) Routes() []httpx.Route {
 	return []httpx.Route{
-		{"GET /api/openapi.json", a.openAPI},
-		{"POST /api/v1/captchas", a.createCaptcha},
-		{"GET /api/v1/captchas/{id}/image", a.captchaImage},
-		{"GET /api/v1/captchas/{id}/audio", a.captchaAudio},
-		{"POST /api/v1/sms-codes", a.sendSMSCode},
-		{"POST /api/v1/users", a.register},
-		{"POST /api/v1/sessions", a.createSession},
-		{"DELETE /api/v1/sessions/current", a.deleteSession},
-		{"GET /api/v1/me", a.Guard.SignedIn(a.me)},
-		{"GET /api/v1/consents", a.Guard.SignedIn(a.listConsents)},
-		{"POST /api/v1/consents", a.Guard.SignedIn(a.answerConsent)},
-		{"DELETE /api/v1/consents/{client_id}", a.Guard.SignedIn(a.revokeConsent)},
+		{Pattern: "GET /api/openapi.json", Handler: a.openAPI},
+		{Pattern: "POST /api/v1/captchas", Handler: a.createCaptcha},
+		{Pattern: "GET /api/v1/captchas/{id}/image", Handler: a.captchaImage},
+		{Pattern: "GET /api/v1/captchas/{id}/audio", Handler: a.captchaAudio},
+		{Pattern: "POST /api/v1/sms-codes", Handler: a.sendSMSCode},
+		{Pattern: "POST /api/v1/users", Handler: a.register},
+		{Pattern: "POST /api/v1/sessions", Handler: a.createSession},
+		{Pattern: "DELETE /api/v1/sessions/current", Handler: a.deleteSession},
+		{Pattern: "GET /api/v1/me", Handler: a.Guard.SignedIn(a.me)},
+		{Pattern: "GET /api/v1/consents", Handler: a.Guard.SignedIn(a.listConsents)},
+		{Pattern: "POST /api/v1/consents", Handler: a.Guard.SignedIn(a.answerConsent)},
+		{Pattern: "DELETE /api/v1/consents/{client_id}", Handler: a.Guard.SignedIn(a.revokeConsent)},
 	}
 }
 
@@ -83,8 +83,8 @@ func (a *API) Routes() []httpx.Route {
 // codes and captcha answers so that people and tests can finish flows.
 func (a *API) DevRoutes() []httpx.Route {
 	return []httpx.Route{
-		{"GET /dev/outbox.json", a.devOutbox},
-		{"GET /dev/captchas/{id}", a.devCaptcha},
+		{Pattern: "GET /dev/outbox.json", Handler: a.devOutbox},
+		{Pattern: "GET /dev/captchas/{id}", Handler: a.devCaptcha},
 	}
 }
 

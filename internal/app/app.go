@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -58,6 +60,13 @@ type App struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	closers []func() error
+	deps    []dependency // what /readyz checks
+}
+
+// dependency is a backend unid cannot serve without.
+type dependency struct {
+	name string
+	ping func(context.Context) error
 }
 
 // OpenStore opens the configured database without migrating it.
@@ -121,6 +130,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		logger.Info("database migrated", "from", from, "to", to)
 	}
 	a.Store = st
+	a.deps = append(a.deps, dependency{"database", st.Ping})
 
 	keys, err := LoadKeys(cfg, logger)
 	if err != nil {
@@ -142,7 +152,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		if err := rc.Ping(ctx).Err(); err != nil {
 			return nil, fmt.Errorf("app: redis: %w", err)
 		}
-		counters = rediscounters.NewCounters(rc, "unid:")
+		rcounters := rediscounters.NewCounters(rc, "unid:")
+		counters = rcounters
+		a.deps = append(a.deps, dependency{"redis", rcounters.Ping})
 	}
 	limiter := ratelimit.New(counters)
 
@@ -289,17 +301,38 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
+// readyz answers 200 when every backend unid needs (the database, and
+// Redis when configured) answers within two seconds, and 503 with
+// Retry-After naming the ones that do not, so that a load balancer sends
+// no traffic to an instance that cannot serve it.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	errs := make([]error, len(a.deps))
+	var wg sync.WaitGroup
+	for i, d := range a.deps {
+		wg.Go(func() { errs[i] = d.ping(ctx) })
+	}
+	wg.Wait()
+	var b strings.Builder
+	ready := true
+	for i, d := range a.deps {
+		state := "ok"
+		if errs[i] != nil {
+			ready, state = false, "unreachable"
+			a.logger.ErrorContext(ctx, "backend not ready", "backend", d.name, "err", errs[i])
+		}
+		fmt.Fprintf(&b, "%s: %s\n", d.name, state)
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := a.Store.Ping(ctx); err != nil {
-		a.logger.ErrorContext(ctx, "store not ready", "err", err)
+	w.Header().Set("Cache-Control", "no-store")
+	if !ready {
+		w.Header().Set("Retry-After", strconv.Itoa(int(httpx.RetryUnavailable/time.Second)))
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("store unreachable\n"))
+		_, _ = w.Write([]byte("not ready\n" + b.String()))
 		return
 	}
-	_, _ = w.Write([]byte("ready\n"))
+	_, _ = w.Write([]byte("ready\n" + b.String()))
 }
 
 // Serve listens on cfg.Addr until ctx ends, then shuts down gracefully.

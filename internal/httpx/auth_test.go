@@ -59,7 +59,9 @@ func TestGuard(t *testing.T) {
 				t.Fatalf("status %d, handler ran %v; want %d", rec.Code, ran, tt.want)
 			}
 			if tt.wantCode != "" {
-				var body struct{ Error struct{ Code, Message string } }
+				var body struct {
+					Error struct{ Code, Message string }
+				}
 				if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error.Code != tt.wantCode || body.Error.Message == "" {
 					t.Fatalf("body %s; want code %s with a message", rec.Body, tt.wantCode)
 				}

@@ -14,6 +14,7 @@ import (
 
 	"unid/internal/i18n"
 	"unid/internal/problem"
+	"unid/internal/store"
 )
 
 // errorBody is the one error shape of unid's JSON answers:
@@ -88,12 +89,28 @@ func NewResponder(cat *i18n.Catalog, log *slog.Logger, maxBody int64) *Responder
 // Catalog returns the message catalog the answers are written from.
 func (rs *Responder) Catalog() *i18n.Catalog { return rs.cat }
 
+// RetryUnavailable is what a caller is told to wait when a backend (the
+// database, Redis) cannot be reached.
+const RetryUnavailable = 5 * time.Second
+
+// Unavailable turns a fault caused by an unreachable backend into a
+// problem.Unavailable ("try again shortly", 503 with Retry-After) and
+// returns any other problem unchanged.
+func Unavailable(p *problem.Problem) *problem.Problem {
+	if p.Kind == problem.Internal && store.Unavailable(p.Err) {
+		return &problem.Problem{Kind: problem.Unavailable, Code: "unavailable", RetryAfter: RetryUnavailable, Err: p.Err}
+	}
+	return p
+}
+
 // Fail answers err in the request's language. Internal problems are logged
 // with their cause; users see only a generic message and the request id.
 func (rs *Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
-	p := problem.As(err)
+	p := Unavailable(problem.As(err))
 	status := Status(p.Kind)
-	if status >= 500 {
+	if p.Kind == problem.Unavailable {
+		rs.log.WarnContext(r.Context(), "request failed: a backend is unavailable", "code", p.Code, "err", p.Err)
+	} else if status >= 500 {
 		rs.log.ErrorContext(r.Context(), "request failed", "code", p.Code, "err", p.Err)
 	} else {
 		rs.log.DebugContext(r.Context(), "request refused", "code", p.Code, "status", status)
