@@ -320,6 +320,31 @@ func TestApacheModAuthCAS(t *testing.T) {
 			t.Errorf("validation audited as %+v", ev)
 		}
 	}
+
+	// 6. Single logout: signing out at unid ends mod_auth_cas's sessions
+	// (it answers the logout request with a redirect, which counts as
+	// delivered), so the protected page asks unid again.
+	req, _ := http.NewRequest(http.MethodDelete, ts.URL+"/api/v1/sessions/current", nil)
+	res, err := browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("logout: %d", res.StatusCode)
+	}
+	if failed := e.auditEvents("cas.logout_failed"); len(failed) != 0 {
+		t.Errorf("single logout audited as failed %d times: %+v", len(failed), failed)
+	}
+	if sent := e.auditEvents("cas.logout_sent"); len(sent) != 3 {
+		t.Errorf("%d single logouts audited as delivered, want 3 (one per ticket)", len(sent))
+	}
+	if strings.Contains(e.srv.Logs.String(), "single logout not delivered") {
+		t.Errorf("a delivered single logout was logged as a failure:\n%s", e.srv.Logs.String())
+	}
+	if status, loc, _ := get(page); status != http.StatusFound || !strings.HasPrefix(loc, ts.URL+"/cas/login?service=") {
+		t.Errorf("protected page after single logout: %d %q, want a redirect to unid's /cas/login", status, loc)
+	}
 }
 
 // signIn signs the browser in at unid through the JSON API over TLS.

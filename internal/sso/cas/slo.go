@@ -114,7 +114,7 @@ func (s *Server) logoutFailed(ctx context.Context, t logoutTarget, err error) {
 	s.record(ctx, nil, t.userID, ActionLogoutFailed, audit.ResultFailed, t.clientID, "")
 }
 
-// errLogoutStatus is a single-logout answer other than 2xx.
+// errLogoutStatus is a single-logout answer other than 2xx or 3xx.
 type errLogoutStatus int
 
 func (e errLogoutStatus) Error() string {
@@ -140,7 +140,9 @@ func (s *Server) sendLogout(ctx context.Context, t logoutTarget) error {
 	}
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
-	if res.StatusCode < 200 || res.StatusCode > 299 {
+	// 2xx and 3xx mean delivered, as Apereo CAS counts them: mod_auth_cas
+	// ends its session and answers with a redirect.
+	if res.StatusCode < 200 || res.StatusCode > 399 {
 		return errLogoutStatus(res.StatusCode)
 	}
 	return nil
