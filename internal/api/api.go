@@ -100,14 +100,28 @@ type captchaJSON struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-func (a *API) createCaptcha(w http.ResponseWriter, r *http.Request) {
+// captchaAllowed counts one captcha of kind ("image" to create one,
+// "audio" to hear one) against the client address's per-minute limit, and
+// answers the request when the limit is reached. Audio is counted apart: it
+// costs more to make than an image, and is what an attacker would fetch
+// instead once images are limited.
+func (a *API) captchaAllowed(w http.ResponseWriter, r *http.Request, kind string) bool {
 	ip := a.client(r).IP
-	rule := ratelimit.Rule{Key: "captcha-ip:" + hex.EncodeToString(a.Protector.MAC("captcha-ip", []byte(ratelimit.Address(ip)))), Limit: int64(a.CaptchaRate), Window: time.Minute}
-	if wait, err := a.Limiter.Allow(r.Context(), a.Now(), rule); err != nil {
+	rule := ratelimit.Rule{Key: "captcha-" + kind + "-ip:" + hex.EncodeToString(a.Protector.MAC("captcha-ip", []byte(ratelimit.Address(ip)))), Limit: int64(a.CaptchaRate), Window: time.Minute}
+	wait, err := a.Limiter.Allow(r.Context(), a.Now(), rule)
+	if err != nil {
 		a.Fail(w, r, problem.Wrap(err))
-		return
-	} else if wait > 0 {
+		return false
+	}
+	if wait > 0 {
 		a.Fail(w, r, &problem.Problem{Kind: problem.TooMany, Code: "captcha_rate_limited", RetryAfter: wait})
+		return false
+	}
+	return true
+}
+
+func (a *API) createCaptcha(w http.ResponseWriter, r *http.Request) {
+	if !a.captchaAllowed(w, r, "image") {
 		return
 	}
 	c, err := a.Captchas.Create(r.Context())
@@ -132,6 +146,9 @@ func (a *API) captchaImage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) captchaAudio(w http.ResponseWriter, r *http.Request) {
+	if !a.captchaAllowed(w, r, "audio") {
+		return
+	}
 	lang := r.URL.Query().Get("lang")
 	if lang != "en" {
 		lang = "zh"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -824,5 +825,68 @@ func TestUnknownLoginNamesAreMaskedInTheAudit(t *testing.T) {
 	}
 	if strings.Join(subjects, ",") != "S***,zhang_san" {
 		t.Fatalf("failed-login subjects = %v", subjects)
+	}
+}
+
+func TestCaptchaAudioIsLimitedPerAddress(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) { c.CaptchaPerIPMinute = 3 })
+	b := newBrowser(t, srv)
+	id, _ := b.captcha()
+	for i := 0; i < 3; i++ {
+		if r := b.do("GET", "/api/v1/captchas/"+id+"/audio", "", nil); r.Status != http.StatusOK {
+			t.Fatalf("audio %d: %d", i, r.Status)
+		}
+	}
+	r := b.do("GET", "/api/v1/captchas/"+id+"/audio", "", nil)
+	if r.Status != http.StatusTooManyRequests || r.errCode(t) != "captcha_rate_limited" || r.Header.Get("Retry-After") != "60" {
+		t.Fatalf("4th audio in a minute: %d %s", r.Status, r.Body)
+	}
+	// The image limit is counted apart: listening does not use it up.
+	if r := b.post("/api/v1/captchas", map[string]any{}); r.Status != http.StatusCreated {
+		t.Fatalf("a new captcha after the audio limit: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestSMSBudget: when the platform's hourly SMS budget is used up, a new
+// phone from a new address is refused with its own message, and the audit
+// log says so once.
+func TestSMSBudget(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) { c.SMSGlobalHour, c.TrustProxy = 2, true })
+	for i := range 4 {
+		b := newBrowser(t, srv)
+		b.lang = "zh-CN"
+		id, answer := b.captcha()
+		phone := fmt.Sprintf("1390000000%d", i)
+		r := b.do("POST", "/api/v1/sms-codes", "application/json",
+			strings.NewReader(fmt.Sprintf(`{"phone":%q,"purpose":"register","captcha_id":%q,"captcha_answer":%q}`, phone, id, answer)),
+			"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
+		if i < 2 {
+			if r.Status != http.StatusAccepted {
+				t.Fatalf("code %d within the budget: %d %s", i, r.Status, r.Body)
+			}
+			continue
+		}
+		if r.Status != http.StatusTooManyRequests || r.errCode(t) != "sms_budget_exhausted" || !strings.Contains(string(r.Body), "短信验证码过多") {
+			t.Fatalf("code %d over the budget: %d %s", i, r.Status, r.Body)
+		}
+	}
+	if n := srv.OutboxLen(t); n != 2 {
+		t.Errorf("%d texts sent, want 2", n)
+	}
+	events, err := srv.App.Store.ListAudit(context.Background(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget := 0
+	for _, e := range events {
+		if e.Action == "sms.budget_exhausted" {
+			budget++
+			if e.Actor != "system" || e.Detail != "hour=2" {
+				t.Errorf("budget event %+v", e)
+			}
+		}
+	}
+	if budget != 1 {
+		t.Errorf("%d budget events, want 1", budget)
 	}
 }

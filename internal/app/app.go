@@ -182,6 +182,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Limits: smscode.Limits{
 			PerPhoneMinute: int64(cfg.SMSPerPhoneMinute), PerPhoneHour: int64(cfg.SMSPerPhoneHour),
 			PerPhoneDay: int64(cfg.SMSPerPhoneDay), PerIPHour: int64(cfg.SMSPerIPHour),
+			GlobalHour: int64(cfg.SMSGlobalHour), GlobalDay: int64(cfg.SMSGlobalDay),
+		},
+		BudgetReached: func(ctx context.Context, window string, limit int64) {
+			logger.WarnContext(ctx, "the platform's SMS budget is used up", "window", window, "limit", limit)
+			auditLog.Record(ctx, audit.Event{Actor: audit.ActorSystem, Action: audit.ActionSMSBudget, Result: audit.ResultOK, Detail: window + "=" + strconv.FormatInt(limit, 10)})
 		},
 	})
 	sessions := session.New(st, now, session.Options{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Secure: cfg.Secure()})

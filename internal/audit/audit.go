@@ -30,10 +30,15 @@ const (
 	ActionLockout     = "account.locked"
 	ActionLogout      = "session.logout"
 	ActionRehash      = "account.password_rehashed"
+	ActionSMSBudget   = "sms.budget_exhausted"
 	ResultOK          = "ok"
 	ResultFailed      = "failed"
 	ResultRateLimited = "rate_limited"
 )
+
+// ActorSystem is the actor of events that unid itself causes, not a
+// person, an operator or a client.
+const ActorSystem = "system"
 
 // Log appends events. A failure to write an audit event is logged loudly and
 // returned, but the callers that record after the fact (a login already

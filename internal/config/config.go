@@ -60,6 +60,8 @@ type Config struct {
 	SMSPerPhoneHour   int
 	SMSPerPhoneDay    int
 	SMSPerIPHour      int
+	SMSGlobalHour     int // codes the whole platform sends per hour
+	SMSGlobalDay      int // and per day
 	SMSGatewayURL     string
 	SMSGatewaySecret  string
 	SMSGatewayTimeout time.Duration
@@ -99,6 +101,8 @@ func Default() Config {
 		SMSPerPhoneHour:        5,
 		SMSPerPhoneDay:         10,
 		SMSPerIPHour:           30,
+		SMSGlobalHour:          5000,
+		SMSGlobalDay:           50000,
 		SMSGatewayTimeout:      5 * time.Second,
 		MaxBodyBytes:           1 << 20,
 	}
@@ -152,6 +156,8 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.SMSPerPhoneHour, "sms-per-phone-hour", c.SMSPerPhoneHour, "SMS codes per phone per hour")
 	fs.IntVar(&c.SMSPerPhoneDay, "sms-per-phone-day", c.SMSPerPhoneDay, "SMS codes per phone per day")
 	fs.IntVar(&c.SMSPerIPHour, "sms-per-ip-hour", c.SMSPerIPHour, "SMS codes per client address per hour")
+	fs.IntVar(&c.SMSGlobalHour, "sms-global-hour", c.SMSGlobalHour, "SMS codes the whole platform sends per hour (budget against SMS pumping)")
+	fs.IntVar(&c.SMSGlobalDay, "sms-global-day", c.SMSGlobalDay, "SMS codes the whole platform sends per day")
 	fs.StringVar(&c.SMSGatewayURL, "sms-gateway-url", c.SMSGatewayURL, "HTTP SMS gateway URL (signed JSON POST); required unless --dev")
 	fs.StringVar(&c.SMSGatewaySecret, "sms-gateway-secret", c.SMSGatewaySecret, "shared secret that signs requests to the SMS gateway")
 	fs.DurationVar(&c.SMSGatewayTimeout, "sms-gateway-timeout", c.SMSGatewayTimeout, "SMS gateway request timeout (never retried)")

@@ -34,12 +34,18 @@ const (
 )
 
 // Limits caps how many codes are sent. A zero field takes its default (1, 5,
-// 10, 30); a negative one switches that limit off.
+// 10, 30, 5,000, 50,000); a negative one switches that limit off.
 type Limits struct {
 	PerPhoneMinute int64 // codes per phone per minute, all purposes together
 	PerPhoneHour   int64
 	PerPhoneDay    int64
 	PerIPHour      int64 // codes per client address (IPv6: per /64) per hour
+	// GlobalHour and GlobalDay cap the codes the whole platform sends, the
+	// budget that stops SMS pumping (texts to premium numbers paid for by
+	// the platform) from rotating addresses that no per-address limit
+	// catches.
+	GlobalHour int64
+	GlobalDay  int64
 }
 
 // Options configure a Service; zero fields take the defaults.
@@ -47,6 +53,9 @@ type Options struct {
 	TTL         time.Duration // how long a code can be used
 	MaxAttempts int           // wrong answers before a code is withdrawn
 	Limits      Limits
+	// BudgetReached, if set, is told once per window ("hour" or "day")
+	// that the platform's SMS budget is used up, for the audit log.
+	BudgetReached func(ctx context.Context, window string, limit int64)
 }
 
 // Service sends and checks SMS codes.
@@ -83,6 +92,8 @@ func New(ch store.Challenges, lim *ratelimit.Limiter, sender notify.SMSSender, m
 	def(&o.Limits.PerPhoneHour, 5)
 	def(&o.Limits.PerPhoneDay, 10)
 	def(&o.Limits.PerIPHour, 30)
+	def(&o.Limits.GlobalHour, 5000)
+	def(&o.Limits.GlobalDay, 50000)
 	return &Service{ch: ch, lim: lim, sender: sender, mac: mac, now: now, o: o}
 }
 
@@ -97,12 +108,18 @@ func (s *Service) Send(ctx context.Context, purpose, phone, ip string) (Sent, er
 		return Sent{}, problem.Field("phone", "phone_required")
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := s.withinBudget(ctx, now); err != nil {
+		return Sent{}, err
+	}
 	rules := s.rules(phone, ip)
-	wait, err := s.lim.Allow(ctx, now, rules...)
+	wait, err := s.lim.Allow(ctx, now, append(rules, s.budget()...)...)
 	if err != nil {
 		return Sent{}, problem.Wrap(fmt.Errorf("smscode: rate limit: %w", err))
 	}
 	if wait > 0 {
+		if err := s.withinBudget(ctx, now); err != nil {
+			return Sent{}, err // a concurrent send took the last of the budget
+		}
 		return Sent{}, &problem.Problem{Kind: problem.TooMany, Code: "sms_rate_limited", RetryAfter: wait}
 	}
 
@@ -253,6 +270,43 @@ func (s *Service) rules(phone, ip string) []ratelimit.Rule {
 		{Key: "sms:phone:d:" + p, Limit: l.PerPhoneDay, Window: 24 * time.Hour},
 		{Key: "sms:ip:h:" + a, Limit: l.PerIPHour, Window: time.Hour},
 	}
+}
+
+// budget is the platform-wide limit of codes sent, counted after the
+// per-phone and per-address rules so that a refused request does not use it.
+func (s *Service) budget() []ratelimit.Rule {
+	l := s.o.Limits
+	return []ratelimit.Rule{
+		{Key: "sms:all:h", Limit: l.GlobalHour, Window: time.Hour},
+		{Key: "sms:all:d", Limit: l.GlobalDay, Window: 24 * time.Hour},
+	}
+}
+
+// withinBudget refuses with sms_budget_exhausted while the platform's
+// budget is used up, and reports the first refusal of each window.
+func (s *Service) withinBudget(ctx context.Context, now time.Time) error {
+	for _, r := range s.budget() {
+		wait, err := s.lim.Exceeded(ctx, now, r)
+		if err != nil {
+			return problem.Wrap(fmt.Errorf("smscode: budget: %w", err))
+		}
+		if wait <= 0 {
+			continue
+		}
+		window := "hour"
+		if r.Window > time.Hour {
+			window = "day"
+		}
+		if s.o.BudgetReached != nil {
+			// One report per exhausted window: the first refusal opens a
+			// marker counter that lives as long as the refusal does.
+			if n, _, err := s.lim.Hit(ctx, now, ratelimit.Rule{Key: r.Key + ":reported", Limit: 1, Window: wait}); err == nil && n == 1 {
+				s.o.BudgetReached(ctx, window, r.Limit)
+			}
+		}
+		return &problem.Problem{Kind: problem.TooMany, Code: "sms_budget_exhausted", RetryAfter: wait}
+	}
+	return nil
 }
 
 func (s *Service) challengeID(purpose, phone string) string {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -599,4 +600,48 @@ func TestSendNeedsPhone(t *testing.T) {
 	e := newTestEnv(t)
 	_, err := e.svc.Send(context.Background(), "login", "", ip)
 	checkProblem(t, err, problem.Invalid, "phone_required")
+}
+
+// TestGlobalBudget: once the platform has sent its hourly budget, codes from
+// fresh phones and fresh addresses (SMS pumping) are refused with their own
+// message until the hour ends; the exhaustion is reported once per window.
+func TestGlobalBudget(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	var reports []string
+	e := newEnv(t, filepath.Join(t.TempDir(), "unid.db"), clk, nil, smscode.Options{
+		Limits: smscode.Limits{GlobalHour: 3, GlobalDay: 5},
+		BudgetReached: func(_ context.Context, window string, limit int64) {
+			reports = append(reports, fmt.Sprintf("%s:%d", window, limit))
+		},
+	})
+	send := func(i int) error {
+		_, err := e.svc.Send(ctx, "register", fmt.Sprintf("138000001%02d", i), fmt.Sprintf("198.51.100.%d", i))
+		return err
+	}
+	for i := range 3 {
+		if err := send(i); err != nil {
+			t.Fatalf("send %d within the budget: %v", i, err)
+		}
+	}
+	clk.set(10 * time.Minute)
+	for i := 3; i < 6; i++ {
+		p := checkProblem(t, send(i), problem.TooMany, "sms_budget_exhausted")
+		if p.RetryAfter != 50*time.Minute {
+			t.Errorf("retry after %v, want 50m (the end of the hour)", p.RetryAfter)
+		}
+	}
+	if len(e.outbox.List()) != 3 {
+		t.Errorf("%d texts sent, want 3", len(e.outbox.List()))
+	}
+	clk.set(time.Hour)
+	for i := 6; i < 8; i++ {
+		if err := send(i); err != nil {
+			t.Fatalf("send %d in the next hour: %v", i, err)
+		}
+	}
+	checkProblem(t, send(8), problem.TooMany, "sms_budget_exhausted") // the day's 5 are gone
+	if want := []string{"hour:3", "day:5"}; !slices.Equal(reports, want) {
+		t.Errorf("budget reports %v, want %v", reports, want)
+	}
 }
