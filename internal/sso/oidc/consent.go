@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"unid/internal/audit"
+	"unid/internal/claims"
 	"unid/internal/problem"
 	"unid/internal/store"
 )
@@ -76,7 +77,7 @@ func (p *Provider) submitConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := p.now()
-	scopes := grantScopes(ar.params.Scopes, c.c, u.RealnameLevel)
+	scopes := claims.Grant(ar.params.Scopes, c.c, u.RealnameLevel)
 	event := audit.Event{Actor: u.ID, Action: ActionConsentDenied, Result: audit.ResultOK, Detail: "client_id=" + c.c.ID}
 	if req.Allow {
 		have, err := p.d.Store.GetConsent(ctx, u.ID, c.c.ID)

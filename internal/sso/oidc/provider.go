@@ -21,6 +21,7 @@ import (
 	"unid/internal/account"
 	"unid/internal/api"
 	"unid/internal/audit"
+	"unid/internal/claims"
 	"unid/internal/session"
 	"unid/internal/store"
 	"unid/internal/web"
@@ -211,7 +212,7 @@ func New(ctx context.Context, d Deps, o Options) (*Provider, error) {
 		GrantTypeRefreshToken:             true,
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
-		SupportedScopes:                   supportedScopes,
+		SupportedScopes:                   claims.UserScopes(),
 		SupportedUILocales:                []language.Tag{language.SimplifiedChinese, language.English},
 	}, &opStorage{p: p}, op.StaticIssuer(issuer), opts...)
 	if err != nil {
