@@ -14,6 +14,7 @@ import (
 
 	"unid/internal/api"
 	"unid/internal/audit"
+	"unid/internal/claims"
 	"unid/internal/client"
 	"unid/internal/flow"
 	"unid/internal/problem"
@@ -21,7 +22,7 @@ import (
 )
 
 // Scope marks a client as an operator tool.
-const Scope = "unid.admin"
+const Scope = claims.ScopeAdmin
 
 // Audit actions of the operator API.
 const (
