@@ -13,6 +13,7 @@ import (
 	"slices"
 
 	"unid/internal/audit"
+	"unid/internal/claims"
 	"unid/internal/client"
 	"unid/internal/httpx"
 	"unid/internal/problem"
@@ -20,7 +21,7 @@ import (
 )
 
 // Scope marks a client as an operator tool.
-const Scope = "unid.admin"
+const Scope = claims.ScopeAdmin
 
 // Audit actions of the operator API.
 const (

@@ -23,21 +23,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"unid/internal/claims"
 	"unid/internal/problem"
 	"unid/internal/store"
 )
 
 // Keyed is a keyed hash, account.Protector.MAC.
 type Keyed func(purpose string, parts ...[]byte) []byte
-
-// Scopes an OpenID Connect client may be allowed to ask for.
-// "unid.admin" (confidential clients only) admits a client to the operator
-// API.
-var OIDCScopes = []string{"openid", "profile", "phone", "email", "idcard", "offline_access", "unid.admin"}
-
-// Attributes a CAS service may be allowed to receive ("idcard" releases the
-// real name and ID number).
-var CASAttributes = []string{"login_name", "realname_level", "acr", "phone", "email", "idcard"}
 
 // Spec is what an operator registers.
 type Spec struct {
@@ -238,10 +230,9 @@ func Validate(s *Spec) error {
 	if s.Name == "" || utf8.RuneCountInString(s.Name) > 100 {
 		f.Add("name", problem.Field("name", "client_name_format"))
 	}
-	var allowed []string
+	knownType := true // the scopes of an unknown type cannot be judged
 	switch s.Type {
 	case store.ClientOIDCConfidential, store.ClientOIDCPublic:
-		allowed = OIDCScopes
 		if len(s.RedirectURIs) == 0 {
 			f.Add("redirect_uris", problem.Field("redirect_uris", "redirect_uri_required"))
 		}
@@ -251,14 +242,10 @@ func Validate(s *Spec) error {
 		for _, u := range s.PostLogoutRedirectURIs {
 			f.Add("post_logout_redirect_uris", checkURI(u, s.Type == store.ClientOIDCPublic))
 		}
-		if len(s.Scopes) > 0 && !slices.Contains(s.Scopes, "openid") {
-			s.Scopes = append([]string{"openid"}, s.Scopes...)
-		}
-		if len(s.Scopes) == 0 {
-			s.Scopes = []string{"openid"}
+		if !slices.Contains(s.Scopes, claims.ScopeOpenID) {
+			s.Scopes = append([]string{claims.ScopeOpenID}, s.Scopes...)
 		}
 	case store.ClientCAS:
-		allowed = CASAttributes
 		if len(s.RedirectURIs) == 0 {
 			f.Add("redirect_uris", problem.Field("redirect_uris", "service_pattern_required"))
 		}
@@ -269,10 +256,11 @@ func Validate(s *Spec) error {
 			f.Add("post_logout_redirect_uris", problem.Field("post_logout_redirect_uris", "not_for_cas"))
 		}
 	default:
+		knownType = false
 		f.Add("type", problem.Field("type", "client_type"))
 	}
 	for _, sc := range s.Scopes {
-		if allowed != nil && !slices.Contains(allowed, sc) || sc == "unid.admin" && s.Type != store.ClientOIDCConfidential {
+		if knownType && !claims.Registrable(s.Type, sc) {
 			f.Add("scopes", problem.Field("scopes", "scope_unknown"))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"unid/internal/claims"
 	"unid/internal/client"
 	"unid/internal/problem"
 	"unid/internal/store"
@@ -64,6 +65,9 @@ func TestValidate(t *testing.T) {
 		{"private scheme only for public clients", hall(func(s *client.Spec) { s.RedirectURIs = []string{"cn.gov.sd.app:/cb"} }), "redirect_uris", "redirect_uri_https"},
 		{"private scheme for the app", hall(func(s *client.Spec) { s.Type = store.ClientOIDCPublic; s.RedirectURIs = []string{"cn.gov.sd.app:/cb"} }), "", ""},
 		{"unknown scope", hall(func(s *client.Spec) { s.Scopes = []string{"admin"} }), "scopes", "scope_unknown"},
+		{"operator scope for a confidential client", hall(func(s *client.Spec) { s.Scopes = []string{"unid.admin"} }), "", ""},
+		{"operator scope only for confidential clients", hall(func(s *client.Spec) { s.Type = store.ClientOIDCPublic; s.Scopes = []string{"unid.admin"} }), "scopes", "scope_unknown"},
+		{"a CAS attribute is not an OIDC scope", hall(func(s *client.Spec) { s.Scopes = []string{"login_name"} }), "scopes", "scope_unknown"},
 		{"bad type", hall(func(s *client.Spec) { s.Type = "saml" }), "type", "client_type"},
 		{"bad id", hall(func(s *client.Spec) { s.ID = "../x" }), "id", "client_id_format"},
 		{"no name", hall(func(s *client.Spec) { s.Name = "  " }), "name", "client_name_format"},
@@ -74,6 +78,8 @@ func TestValidate(t *testing.T) {
 		{"cas plain http elsewhere", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"http://archive.example.gov.cn/app/*"}}, "redirect_uris", "redirect_uri_https"},
 		{"cas loopback http", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"http://[::1]:8443/app/*"}}, "", ""},
 		{"cas attribute unknown", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/"}, Scopes: []string{"openid"}}, "scopes", "scope_unknown"},
+		{"cas name is released through idcard, not registered", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/"}, Scopes: []string{"name"}}, "scopes", "scope_unknown"},
+		{"cas every attribute", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/"}, Scopes: claims.CASAttributes()}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

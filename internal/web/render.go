@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"text/template/parse"
 
+	"unid/internal/claims"
 	"unid/internal/i18n"
 )
 
@@ -222,7 +223,7 @@ func (p *Pages) renderNotFound(w http.ResponseWriter, r *http.Request, lang i18n
 }
 
 func (p *Pages) meData(lang i18n.Lang, me *Me) meData {
-	level := min(max(me.RealnameLevel, 0), 3)
+	level := claims.ClampLevel(me.RealnameLevel)
 	build := func(names []string) []tile {
 		ts := make([]tile, len(names))
 		for i, n := range names {

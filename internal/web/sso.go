@@ -8,8 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 
+	"unid/internal/claims"
 	"unid/internal/i18n"
 )
 
@@ -46,15 +46,22 @@ type LogoutConfirm struct {
 	ClientID, PostLogoutRedirectURI, State string
 }
 
-// consentScopes are the scopes the consent page can explain; each has
-// page.consent.scope.<name> and page.consent.scope.<name>_desc.
-var consentScopes = []string{"openid", "profile", "phone", "email", "idcard", "offline_access"}
-
 // ssoErrorCodes are the codes SSOError takes; each has the message
 // page.sso_error.<code>.
 var ssoErrorCodes = []string{
 	"request_invalid", "request_too_large", "unknown_client", "redirect_uri",
 	"request_expired", "logout_invalid", "unavailable",
+}
+
+// consentScopeKeys are the messages that explain the scopes a user can
+// grant (claims.UserScopes), in that order: page.consent.scope.<name> and
+// page.consent.scope.<name>_desc for each.
+func consentScopeKeys() []string {
+	var keys []string
+	for _, scope := range claims.UserScopes() {
+		keys = append(keys, "page.consent.scope."+scope, "page.consent.scope."+scope+"_desc")
+	}
+	return keys
 }
 
 // consentScope is one line of the consent page.
@@ -96,8 +103,8 @@ func (p *Pages) SSO() (*SSOPages, error) {
 		s.pages[name] = t
 		errs = append(errs, s.need(titleKey(name)))
 	}
-	for _, scope := range consentScopes {
-		errs = append(errs, s.need("page.consent.scope."+scope), s.need("page.consent.scope."+scope+"_desc"))
+	for _, key := range consentScopeKeys() {
+		errs = append(errs, s.need(key))
 	}
 	for _, code := range ssoErrorCodes {
 		errs = append(errs, s.need("page.sso_error."+code))
@@ -106,7 +113,7 @@ func (p *Pages) SSO() (*SSOPages, error) {
 		return nil, err
 	}
 	r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}}
-	sample := Consent{RequestID: "r", ClientID: "c", ClientName: "省网上办事大厅", LoginName: "sample", Scopes: append(slices.Clone(consentScopes), "unknown")}
+	sample := Consent{RequestID: "r", ClientID: "c", ClientName: "省网上办事大厅", LoginName: "sample", Scopes: append(claims.UserScopes(), "unknown")}
 	for _, lang := range i18n.Langs {
 		errs = append(errs,
 			s.execute(io.Discard, r, lang, pageConsent, s.consentData(lang, sample)),

@@ -71,7 +71,7 @@
 // attributes of the specification (authenticationDate,
 // longTermAuthenticationRequestTokenUsed — always false — and
 // isFromNewLogin), the attributes named in the client's Scopes and only
-// those (see Scopes): login_name, realname_level, acr
+// those (see claims.CASAttributes): login_name, realname_level, acr
 // (urn:unid:acr:realname:<level>), phone, email, and, with idcard and only
 // for users of real-name level 1 or more, name and id_number. A value the
 // user never gave is left out. /cas/serviceValidate (2.0) and

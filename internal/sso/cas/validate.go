@@ -156,9 +156,9 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 			return result{}, &failure{CodeInternalError, "internal error"}
 		}
 		res.Attributes = append([]attribute{
-			{"authenticationDate", rec.AuthTime.UTC().Format(time.RFC3339)},
-			{"longTermAuthenticationRequestTokenUsed", false},
-			{"isFromNewLogin", rec.NewLogin},
+			{Name: "authenticationDate", Value: rec.AuthTime.UTC().Format(time.RFC3339)},
+			{Name: "longTermAuthenticationRequestTokenUsed", Value: false},
+			{Name: "isFromNewLogin", Value: rec.NewLogin},
 		}, attrs...)
 	}
 	s.record(ctx, r, u.ID, ActionTicketValidated, audit.ResultOK, c.ID, fmt.Sprintf(`{"version":%d}`, v))

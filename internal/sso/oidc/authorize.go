@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"unid/internal/claims"
 	"unid/internal/i18n"
 	"unid/internal/problem"
 	"unid/internal/store"
@@ -138,11 +139,11 @@ func (p *Provider) validateAuthRequest(ctx context.Context, req *oidc.AuthReques
 	if err != nil {
 		return authParams{}, err
 	}
-	if !slices.Contains(req.Scopes, scopeOpenID) {
+	if !slices.Contains(req.Scopes, claims.ScopeOpenID) {
 		return authParams{}, oidc.ErrInvalidScope().WithDescription("the openid scope is required")
 	}
 	params := authParams{
-		Scopes:       requestedScopes(req.Scopes, c.c),
+		Scopes:       claims.Requested(req.Scopes, c.c),
 		ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
 		RedirectURI: req.RedirectURI, State: req.State, Nonce: req.Nonce, MaxAge: maxAge,
 		PromptNone:    slices.Contains(req.Prompt, oidc.PromptNone),
@@ -164,20 +165,13 @@ func (p *Provider) validateAuthRequest(ctx context.Context, req *oidc.AuthReques
 	}
 	params.CodeChallenge, params.CodeChallengeMethod = req.CodeChallenge, string(req.CodeChallengeMethod)
 
-	// acr_values: the client accepts any of them, so the lowest of unid's
-	// levels among them is what the user must have.
-	first := true
-	for _, v := range req.ACRValues {
-		if level, ok := parseACR(v); ok && (first || level < params.MinLevel) {
-			params.MinLevel, first = level, false
-		}
-	}
+	params.MinLevel = claims.RequiredLevel(req.ACRValues)
 	if req.IDTokenHint != "" {
-		claims, err := p.verifyIDTokenHint(ctx, req.IDTokenHint)
+		hint, err := p.verifyIDTokenHint(ctx, req.IDTokenHint)
 		if err != nil {
 			return authParams{}, oidc.ErrLoginRequired().WithDescription("id_token_hint is not valid")
 		}
-		params.HintSubject = claims.Subject
+		params.HintSubject = hint.Subject
 	}
 	for _, tag := range req.UILocales {
 		if l, ok := i18n.Parse(tag.String()); ok {
@@ -287,12 +281,12 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, ar *authReques
 		http.Redirect(w, r, login, http.StatusSeeOther)
 		return
 	}
-	if params.MinLevel > u.RealnameLevel {
+	if !claims.Satisfies(u.RealnameLevel, params.MinLevel) {
 		op.AuthRequestError(w, r, ar, &oidc.Error{ErrorType: errUnmetAuthn,
 			Description: "the user's real-name level is below the requested acr"}, p.op)
 		return
 	}
-	scopes := grantScopes(params.Scopes, c.c, u.RealnameLevel)
+	scopes := claims.Grant(params.Scopes, c.c, u.RealnameLevel)
 	consented := ar.Status == store.AuthRequestApproved && ar.UserID == u.ID // on the consent page, for this request
 	if !consented && (params.PromptConsent || !c.c.FirstParty) {
 		need := params.PromptConsent
@@ -381,6 +375,6 @@ func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.d.Pages.Consent(w, r, ConsentPage{
 		RequestID: ar.ID, ClientID: c.c.ID, ClientName: c.c.Name, LoginName: u.LoginName,
-		Scopes: grantScopes(ar.params.Scopes, c.c, u.RealnameLevel),
+		Scopes: claims.Grant(ar.params.Scopes, c.c, u.RealnameLevel),
 	})
 }

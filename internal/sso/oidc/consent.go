@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"unid/internal/audit"
+	"unid/internal/claims"
 	"unid/internal/flow"
 	"unid/internal/problem"
 	"unid/internal/store"
@@ -42,7 +43,7 @@ func (p *Provider) AnswerConsent(ctx context.Context, s store.Session, u store.U
 		return "", err
 	}
 	now := p.now()
-	scopes := grantScopes(ar.params.Scopes, c.c, u.RealnameLevel)
+	scopes := claims.Grant(ar.params.Scopes, c.c, u.RealnameLevel)
 	event := audit.Event{Actor: u.ID, Action: ActionConsentDenied, Result: audit.ResultOK, Detail: "client_id=" + c.c.ID, IP: cl.IP, UserAgent: cl.UserAgent}
 	if allow {
 		have, err := p.d.Store.GetConsent(ctx, u.ID, c.c.ID)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/text/language"
+
+	"unid/internal/claims"
 )
 
 // discoveryDoc is the discovery document: zitadel's type, with the fields
@@ -27,10 +29,6 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 			algs = append(algs, a) // verifiers must accept it: keys of it may still be published
 		}
 	}
-	var acrs []string
-	for level := 0; level <= 3; level++ {
-		acrs = append(acrs, acrValue(level))
-	}
 	secret := []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
 	doc := discoveryDoc{
 		DiscoveryConfiguration: oidc.DiscoveryConfiguration{
@@ -42,17 +40,17 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 			RevocationEndpoint:                        p.issuer + "/oidc/revoke",
 			EndSessionEndpoint:                        p.issuer + "/oidc/end_session",
 			JwksURI:                                   p.issuer + "/oidc/keys",
-			ScopesSupported:                           supportedScopes,
+			ScopesSupported:                           claims.UserScopes(),
 			ResponseTypesSupported:                    []string{string(oidc.ResponseTypeCode)},
 			ResponseModesSupported:                    []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)},
 			GrantTypesSupported:                       []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials},
-			ACRValuesSupported:                        acrs,
+			ACRValuesSupported:                        claims.ACRValues(),
 			SubjectTypesSupported:                     []string{"public"},
 			IDTokenSigningAlgValuesSupported:          algs,
 			TokenEndpointAuthMethodsSupported:         append(secret, oidc.AuthMethodNone),
 			RevocationEndpointAuthMethodsSupported:    append(secret, oidc.AuthMethodNone),
 			IntrospectionEndpointAuthMethodsSupported: secret,
-			ClaimsSupported:                           claimsSupported,
+			ClaimsSupported:                           claims.ClaimsSupported(),
 			CodeChallengeMethodsSupported:             []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256},
 			UILocalesSupported:                        oidc.Locales{language.SimplifiedChinese, language.English},
 			RequestParameterSupported:                 false,

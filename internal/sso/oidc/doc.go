@@ -7,8 +7,9 @@
 // redirect-URI and PKCE validation, client authentication, error responses.
 // Tokens are signed with go-jose through zitadel's claim types. This package
 // adds what is unid's: the store behind it (codes, grants, refresh-token
-// families, consents, signing keys), the browser session, consent, the
-// real-name level as acr, and the claims of each scope.
+// families, consents, signing keys), the browser session and consent. What
+// each scope releases, and the real-name level as acr, are package claims's
+// to decide; this package writes them into tokens and userinfo.
 //
 // An authorization request goes:
 //

@@ -134,6 +134,9 @@ func TestCodeFlow(t *testing.T) {
 			t.Errorf("userinfo %s = %v; want %v", k, got[k], v)
 		}
 	}
+	if v, ok := got["email_verified"]; ok && v != false {
+		t.Errorf("userinfo email_verified = %v; no code has proven the email", v)
+	}
 
 	// The access token is an RFC 9068 JWT.
 	parts := strings.Split(tok.AccessToken, ".")

@@ -20,6 +20,7 @@ import (
 
 	"unid/internal/account"
 	"unid/internal/audit"
+	"unid/internal/claims"
 	"unid/internal/httpx"
 	"unid/internal/session"
 	"unid/internal/store"
@@ -224,7 +225,7 @@ func New(ctx context.Context, d Deps, o Options) (*Provider, error) {
 		GrantTypeRefreshToken:             true,
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
-		SupportedScopes:                   supportedScopes,
+		SupportedScopes:                   claims.UserScopes(),
 		SupportedUILocales:                []language.Tag{language.SimplifiedChinese, language.English},
 	}, &opStorage{p: p}, op.StaticIssuer(issuer), opts...)
 	if err != nil {

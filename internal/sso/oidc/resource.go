@@ -13,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"unid/internal/audit"
+	"unid/internal/claims"
 	"unid/internal/problem"
 	"unid/internal/store"
 )
@@ -106,7 +107,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, oidc.ErrServerError())
 		return
 	}
-	if !userToken(at) || !slices.Contains(at.Scopes, scopeOpenID) {
+	if !userToken(at) || !slices.Contains(at.Scopes, claims.ScopeOpenID) {
 		bearerError(w, http.StatusForbidden, "insufficient_scope")
 		return
 	}
@@ -126,7 +127,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	var info *oidc.UserInfo
 	if err == nil {
 		// Scopes the client is no longer registered for are released no more.
-		info, err = p.userInfo(u, grantScopes(at.Scopes, c, u.RealnameLevel))
+		info, err = p.userInfo(u, c, at.Scopes)
 	}
 	if err != nil {
 		p.log.ErrorContext(ctx, "userinfo", "err", err)

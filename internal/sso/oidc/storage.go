@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"unid/internal/claims"
 	"unid/internal/problem"
 	"unid/internal/store"
 )
@@ -150,7 +151,7 @@ func decodeAuthRequest(a store.AuthRequest) (*authRequest, error) {
 
 func (a *authRequest) GetID() string          { return a.ID }
 func (a *authRequest) GetACR() string         { return "" }
-func (a *authRequest) GetAMR() []string       { return amr }
+func (a *authRequest) GetAMR() []string       { return claims.AMR() }
 func (a *authRequest) GetAudience() []string  { return []string{a.ClientID} }
 func (a *authRequest) GetAuthTime() time.Time { return a.AuthTime }
 func (a *authRequest) GetClientID() string    { return a.ClientID }
@@ -182,7 +183,7 @@ type refreshRequest struct {
 
 var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
 
-func (r *refreshRequest) GetAMR() []string                 { return amr }
+func (r *refreshRequest) GetAMR() []string                 { return claims.AMR() }
 func (r *refreshRequest) GetAudience() []string            { return []string{r.grant.ClientID} }
 func (r *refreshRequest) GetAuthTime() time.Time           { return r.grant.AuthTime }
 func (r *refreshRequest) GetClientID() string              { return r.grant.ClientID }
@@ -238,7 +239,7 @@ func (s *opStorage) ClientCredentialsTokenRequest(ctx context.Context, id string
 	if err != nil {
 		return nil, clientError(err)
 	}
-	return &ccRequest{clientID: id, scopes: clientScopes(scopes, c)}, nil
+	return &ccRequest{clientID: id, scopes: claims.ForClient(scopes, c)}, nil
 }
 
 // AuthRequestByCode finds the request of a code. A code used before is a

@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"unid/internal/audit"
+	"unid/internal/claims"
 	"unid/internal/store"
 )
 
@@ -94,9 +95,9 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	}
 
 	now := p.now()
-	scopes := grantScopes(ar.params.Scopes, c.c, u.RealnameLevel)
+	scopes := claims.Grant(ar.params.Scopes, c.c, u.RealnameLevel)
 	life := p.o.AccessTokenTTL
-	if slices.Contains(scopes, scopeOffline) {
+	if slices.Contains(scopes, claims.ScopeOfflineAccess) {
 		life += p.o.RefreshMaxTTL
 	}
 	g := store.Grant{
@@ -171,7 +172,7 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
-	scopes := grantScopes(rr.scopes, c.c, u.RealnameLevel)
+	scopes := claims.Grant(rr.scopes, c.c, u.RealnameLevel)
 	resp, err := p.userTokens(ctx, rr.grant, u, c, scopes, "", rr.token.TokenHash)
 	if errors.Is(err, store.ErrConflict) {
 		p.refreshReplayed(ctx, rr.grant)
@@ -227,15 +228,18 @@ func (p *Provider) exchangeClientCredentials(w http.ResponseWriter, r *http.Requ
 // an access token whose jti names the grant, and an ID token.
 func (p *Provider) userTokens(ctx context.Context, g store.Grant, u store.User, c *client, scopes []string, nonce string, rotating []byte) (*oidc.AccessTokenResponse, error) {
 	now := p.now()
+	acr, extra, err := idTokenClaims(u, c.c)
+	if err != nil {
+		return nil, err
+	}
 	resp := &oidc.AccessTokenResponse{TokenType: oidc.BearerToken, ExpiresIn: uint64(p.o.AccessTokenTTL / time.Second), Scope: scopes}
-	if rotating != nil || slices.Contains(scopes, scopeOffline) {
+	if rotating != nil || slices.Contains(scopes, claims.ScopeOfflineAccess) {
 		resp.RefreshToken = newRefreshToken()
 		exp := now.Add(p.o.RefreshTTL) // sliding, but never past the grant's absolute limit
 		if limit := g.CreatedAt.Add(p.o.RefreshMaxTTL); limit.Before(exp) {
 			exp = limit
 		}
 		rt := store.RefreshToken{TokenHash: hashToken(resp.RefreshToken), GrantID: g.ID, CreatedAt: now, ExpiresAt: exp}
-		var err error
 		if rotating == nil {
 			err = p.d.Store.CreateRefreshToken(ctx, rt)
 		} else {
@@ -245,7 +249,6 @@ func (p *Provider) userTokens(ctx context.Context, g store.Grant, u store.User, 
 			return nil, err
 		}
 	}
-	acr := acrValue(u.RealnameLevel)
 	access := &oidc.AccessTokenClaims{
 		TokenClaims: oidc.TokenClaims{
 			Issuer: p.issuer, Subject: u.ID, Audience: []string{c.c.ID},
@@ -255,12 +258,11 @@ func (p *Provider) userTokens(ctx context.Context, g store.Grant, u store.User, 
 		},
 		Scopes: scopes,
 	}
-	var err error
 	var alg = algorithms[p.o.Algorithm]
 	if resp.AccessToken, alg, err = p.keys.sign(ctx, typAccessToken, access); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(scopes, scopeOpenID) {
+	if !slices.Contains(scopes, claims.ScopeOpenID) {
 		return resp, nil
 	}
 	id := &oidc.IDTokenClaims{
@@ -268,10 +270,10 @@ func (p *Provider) userTokens(ctx context.Context, g store.Grant, u store.User, 
 			Issuer: p.issuer, Subject: u.ID, Audience: []string{c.c.ID},
 			Expiration: oidc.FromTime(now.Add(p.o.IDTokenTTL)), IssuedAt: oidc.FromTime(now),
 			AuthTime: oidc.FromTime(g.AuthTime), Nonce: nonce, AuthenticationContextClassReference: acr,
-			AuthenticationMethodsReferences: amr, AuthorizedParty: c.c.ID,
+			AuthenticationMethodsReferences: claims.AMR(), AuthorizedParty: c.c.ID,
 		},
 		SessionID: g.SID,
-		Claims:    map[string]any{"realname_level": u.RealnameLevel},
+		Claims:    extra,
 	}
 	if id.AccessTokenHash, err = oidc.ClaimHash(resp.AccessToken, alg); err != nil {
 		return nil, err

@@ -1,0 +1,102 @@
+package claims
+
+import (
+	"slices"
+
+	"unid/internal/store"
+)
+
+// Scopes of OpenID Connect.
+const (
+	ScopeOpenID        = "openid"
+	ScopeProfile       = "profile"
+	ScopePhone         = "phone"
+	ScopeEmail         = "email"
+	ScopeIDCard        = "idcard" // ID number and real name; also a CAS attribute name
+	ScopeOfflineAccess = "offline_access"
+	ScopeAdmin         = "unid.admin" // client-only: admits a confidential client to the operator API
+)
+
+// Attributes of CAS: the names a CAS service registers (with ScopeIDCard)
+// and the names of what it is given.
+const (
+	AttrLoginName     = "login_name"     // the login name as registered
+	AttrRealnameLevel = "realname_level" // 0 not verified, 1 初级, 2 中级, 3 高级
+	AttrACR           = "acr"            // urn:unid:acr:realname:<level>, as in OIDC
+	AttrPhone         = "phone"          // mainland mobile number, 11 digits
+	AttrEmail         = "email"          // when the user gave one
+	AttrName          = "name"           // the real name (released through ScopeIDCard)
+	AttrIDNumber      = "id_number"      // the ID number (released through ScopeIDCard)
+)
+
+// Claims of OpenID Connect beyond the tokens' own.
+const (
+	ClaimPreferredUsername   = "preferred_username"
+	ClaimNickname            = "nickname"
+	ClaimName                = "name"
+	ClaimPhoneNumber         = "phone_number"
+	ClaimPhoneNumberVerified = "phone_number_verified"
+	ClaimEmail               = "email"
+	ClaimEmailVerified       = "email_verified"
+	ClaimIDNumber            = "id_number"
+	ClaimRealnameLevel       = "realname_level"
+	ClaimACR                 = "acr" // the real-name level as urn:unid:acr:realname:<level>
+)
+
+// userScopes are the scopes a user can grant, in the order the consent page
+// lists them. Arrays, so that no caller can change them.
+var userScopes = [...]string{ScopeOpenID, ScopeProfile, ScopePhone, ScopeEmail, ScopeIDCard, ScopeOfflineAccess}
+
+// clientOnlyScopes are scopes that are never about a user.
+var clientOnlyScopes = [...]string{ScopeAdmin}
+
+// casAttributes are the names a CAS service may register, in the order
+// their attributes are released.
+var casAttributes = [...]string{AttrLoginName, AttrRealnameLevel, AttrACR, AttrPhone, AttrEmail, ScopeIDCard}
+
+// claimsSupported are the claims of the discovery document.
+var claimsSupported = [...]string{
+	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "at_hash",
+	ClaimName, ClaimNickname, ClaimPreferredUsername, ClaimPhoneNumber, ClaimPhoneNumberVerified, ClaimEmail,
+	ClaimEmailVerified, ClaimIDNumber, ClaimRealnameLevel,
+}
+
+// amr says how users sign in to unid: password (with captcha).
+var amr = [...]string{"pwd"}
+
+// UserScopes returns the scopes a user can grant a client, in the order
+// the consent page lists them: discovery's scopes_supported.
+func UserScopes() []string { return slices.Clone(userScopes[:]) }
+
+// IsUserScope reports whether s is a scope a user grants.
+func IsUserScope(s string) bool { return slices.Contains(userScopes[:], s) }
+
+// ClientOnlyScopes returns the scopes that are never about a user; only a
+// confidential client may be registered for them.
+func ClientOnlyScopes() []string { return slices.Clone(clientOnlyScopes[:]) }
+
+// CASAttributes returns the names a CAS service may register, in the order
+// their attributes are released.
+func CASAttributes() []string { return slices.Clone(casAttributes[:]) }
+
+// ClaimsSupported returns the claims of the discovery document.
+func ClaimsSupported() []string { return slices.Clone(claimsSupported[:]) }
+
+// AMR returns how the user authenticated, for the ID token's amr.
+func AMR() []string { return slices.Clone(amr[:]) }
+
+// Registrable reports whether a client of type clientType (store.Client*)
+// may be registered for name: a user scope or, for a confidential client, a
+// client-only scope for OpenID Connect clients; an attribute name for CAS
+// services. Nothing is registrable for an unknown type.
+func Registrable(clientType, name string) bool {
+	switch clientType {
+	case store.ClientOIDCConfidential:
+		return IsUserScope(name) || slices.Contains(clientOnlyScopes[:], name)
+	case store.ClientOIDCPublic:
+		return IsUserScope(name)
+	case store.ClientCAS:
+		return slices.Contains(casAttributes[:], name)
+	}
+	return false
+}
