@@ -245,7 +245,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request, u store.User, c flo
 		a.Fail(w, r, problem.Wrap(err))
 		return
 	}
-	p, err := NewProfile(a.Protector, u)
+	p, err := account.NewProfile(a.Protector, u)
 	if err != nil {
 		a.Fail(w, r, problem.Wrap(err))
 		return
@@ -280,7 +280,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 		a.Fail(w, r, problem.New(problem.Unauthorized, "not_signed_in"))
 		return
 	}
-	p, err := NewProfile(a.Protector, u)
+	p, err := account.NewProfile(a.Protector, u)
 	if err != nil {
 		a.Fail(w, r, problem.Wrap(err))
 		return

@@ -48,6 +48,7 @@ type App struct {
 	Outbox   *notify.Outbox // dev mode only
 	Clients  *client.Registry
 	Sessions *session.Manager
+	Accounts *account.Service
 	OIDC     *oidc.Provider
 
 	api     *api.API
@@ -174,11 +175,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	sessions := session.New(st, now, session.Options{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Secure: cfg.Secure()})
 	a.Sessions = sessions
 	a.Clients = client.New(st, protector.MAC, now)
+	accounts := account.NewService(account.ServiceDeps{
+		Store: st, Hasher: hasher, Protector: protector, Audit: auditLog, Notifier: sender, Logger: logger, Now: now,
+	})
+	a.Accounts = accounts
 	jsonAPI := api.New(api.Deps{
 		Catalog: catalog, Logger: logger, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy,
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
-		Registration: registration.New(st, hasher, protector, captchas, codes, auditLog, now),
-		Login: login.New(st, hasher, protector, captchas, limiter, auditLog, now, login.Options{
+		Registration: registration.New(accounts, captchas, codes, auditLog, now),
+		Login: login.New(accounts, st, hasher, protector, captchas, limiter, auditLog, now, login.Options{
 			LockoutThreshold: cfg.LockoutThreshold, LockoutWindow: cfg.LockoutWindow, LockoutDuration: cfg.LockoutDuration,
 			PerIPLimit: cfg.LoginPerIPLimit, PerIPWindow: cfg.LoginPerIPWindow,
 		}),
@@ -191,12 +196,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			if err != nil || !ok {
 				return nil, false
 			}
-			p, err := api.NewProfile(protector, u)
+			p, err := account.NewProfile(protector, u)
 			if err != nil {
 				logger.ErrorContext(r.Context(), "profile", "err", err)
 				return nil, false
 			}
-			return &web.Me{LoginName: p.LoginName, Phone: p.Phone, IDNumber: p.IDNumber, RealName: p.RealName, Email: p.Email, RealnameLevel: p.RealnameLevel}, true
+			return &p, true
 		},
 	})
 	if err != nil {
