@@ -6,7 +6,6 @@
 //     SetPassword (ending every session and grant), Disable and Enable,
 //     each audited with an explicit Actor — and the one masked Profile
 //     (profile.go) that the API and the pages show;
-//
 //   - identifiers (identifier.go): which of login name, mobile phone or
 //     resident ID number a user typed (Recognize), and the checks and
 //     normal forms of each, of real names and e-mail addresses;
