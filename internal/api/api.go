@@ -255,7 +255,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request, u store.User, c flo
 		a.Fail(w, r, problem.Wrap(err))
 		return
 	}
-	p, err := NewProfile(a.Protector, u)
+	p, err := account.NewProfile(a.Protector, u)
 	if err != nil {
 		a.Fail(w, r, problem.Wrap(err))
 		return
@@ -281,7 +281,7 @@ func (a *API) deleteSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) me(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
-	p, err := NewProfile(a.Protector, s.User)
+	p, err := account.NewProfile(a.Protector, s.User)
 	if err != nil {
 		a.Fail(w, r, problem.Wrap(err))
 		return

@@ -14,6 +14,7 @@ import (
 
 	"unid/internal/app/apptest"
 	"unid/internal/config"
+	"unid/internal/store"
 )
 
 // browser is one client of the API with its own cookies.
@@ -178,7 +179,8 @@ func TestRegisterLogoutLoginByEveryIdentifier(t *testing.T) {
 		if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusUnauthorized || me.errCode(t) != "not_signed_in" {
 			t.Fatalf("me after logout: %d %s", me.Status, me.Body)
 		}
-		for _, ident := range []string{"13812345678", "+86 138-1234-5678", "zhang_san", "ZHANG_SAN", "11010519491231002x"} {
+		loginAs := func(ident string) {
+			t.Helper()
 			b := newBrowser(t, srv)
 			r := b.login(ident, goodPassword)
 			if r.Status != http.StatusCreated {
@@ -187,6 +189,69 @@ func TestRegisterLogoutLoginByEveryIdentifier(t *testing.T) {
 			if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK || me.json(t)["login_name"] != "zhang_san" {
 				t.Fatalf("me after login as %q: %d %s", ident, me.Status, me.Body)
 			}
+		}
+		for _, ident := range []string{"13812345678", "+86 138-1234-5678", "zhang_san", "ZHANG_SAN"} {
+			loginAs(ident)
+		}
+		// The ID number signs in once the real-name flow has verified it.
+		verify(t, srv, p["id"].(string))
+		loginAs("11010519491231002x")
+	})
+}
+
+// verify sets the real-name level of the account to 1, as the real-name
+// flow will.
+func verify(t *testing.T, srv *apptest.Server, userID string) {
+	t.Helper()
+	if _, err := srv.App.Store.UpdateUser(context.Background(), userID, func(u store.User) (store.User, error) {
+		u.RealnameLevel = 1
+		return u, nil
+	}); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+}
+
+// TestIDNumberIsNotUniqueUntilVerified: an ID number typed at registration
+// proves nothing, so another account may register with it, and it signs no
+// one in; answers never tell whether someone registered with it.
+func TestIDNumberIsNotUniqueUntilVerified(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
+		srv := start(nil)
+		first := newBrowser(t, srv).register(zhang)
+		if first.Status != http.StatusCreated {
+			t.Fatalf("register: %d %s", first.Status, first.Body)
+		}
+		srv.Clock.Advance(2 * time.Minute)
+		wang := person{login: "wang_wu_2026", phone: "13900000002", name: "王五", id: zhang.id}
+		second := newBrowser(t, srv).register(wang)
+		if second.Status != http.StatusCreated {
+			t.Fatalf("registering with an ID number another account holds unverified: %d %s", second.Status, second.Body)
+		}
+		for _, r := range []response{first, second} {
+			if p := r.json(t); p["id_number"] != "1101**********002X" || p["realname_level"] != 0.0 {
+				t.Errorf("profile: %v", p)
+			}
+		}
+
+		// Held unverified (twice), the number is answered like one nobody
+		// holds and like an unknown login name.
+		held := newBrowser(t, srv).login(zhang.id, goodPassword)
+		unknownID := newBrowser(t, srv).login("110105198001010016", goodPassword)
+		unknownName := newBrowser(t, srv).login("nobody_2026", goodPassword)
+		for _, r := range []response{unknownID, unknownName} {
+			if held.Status != r.Status || !bytes.Equal(held.Body, r.Body) {
+				t.Errorf("unverified holder answered %d %s, unknown identifier %d %s", held.Status, held.Body, r.Status, r.Body)
+			}
+		}
+		if held.Status != http.StatusUnauthorized || held.errCode(t) != "login_failed" {
+			t.Errorf("unverified holder: %d %s", held.Status, held.Body)
+		}
+
+		// Verified, it signs in the one account that verified it.
+		verify(t, srv, second.json(t)["id"].(string))
+		b := newBrowser(t, srv)
+		if r := b.login(zhang.id, goodPassword); r.Status != http.StatusCreated || r.json(t)["login_name"] != wang.login {
+			t.Fatalf("login by verified ID number: %d %s", r.Status, r.Body)
 		}
 	})
 }
@@ -494,7 +559,6 @@ func TestDuplicates(t *testing.T) {
 		}{
 			{"login name, any case", person{login: "Zhang_San", phone: "13900000001"}, "login_name_taken", "login_name"},
 			{"phone", person{login: "li_si_2026", phone: zhang.phone}, "phone_registered", "phone"},
-			{"ID number, without saying whose", person{login: "wang_wu_2026", phone: "13900000002", name: "王五", id: zhang.id}, "registration_conflict", ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -51,6 +51,7 @@ type App struct {
 	Outbox   *notify.Outbox // dev mode only
 	Clients  *client.Registry
 	Sessions *session.Manager
+	Accounts *account.Service
 	OIDC     *oidc.Provider
 
 	api     *api.API
@@ -194,6 +195,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	a.Clients = client.New(st, protector.MAC, now)
 	responder := httpx.NewResponder(catalog, logger, cfg.MaxBodyBytes)
 	guard := httpx.NewGuard(sessions.SignedIn, responder.Fail, now)
+	accounts := account.NewService(account.ServiceDeps{
+		Store: st, Hasher: hasher, Protector: protector, Audit: auditLog, Notifier: sender, Logger: logger, Now: now,
+	})
+	a.Accounts = accounts
 	pages, err := web.New(web.Options{
 		Dev: cfg.Dev, Catalog: catalog, Logger: logger, SecureCookies: cfg.Secure(),
 		Me: func(r *http.Request) (*web.Me, bool) {
@@ -201,12 +206,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			if err != nil || !ok {
 				return nil, false
 			}
-			p, err := api.NewProfile(protector, u)
+			p, err := account.NewProfile(protector, u)
 			if err != nil {
 				logger.ErrorContext(r.Context(), "profile", "err", err)
 				return nil, false
 			}
-			return &web.Me{LoginName: p.LoginName, Phone: p.Phone, IDNumber: p.IDNumber, RealName: p.RealName, Email: p.Email, RealnameLevel: p.RealnameLevel}, true
+			return &p, true
 		},
 	})
 	if err != nil {
@@ -241,8 +246,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
-		Registration: registration.New(st, hasher, protector, captchas, codes, auditLog, now),
-		Login: login.New(st, hasher, protector, captchas, limiter, auditLog, now, login.Options{
+		Registration: registration.New(accounts, captchas, codes, auditLog, now),
+		Login: login.New(accounts, st, hasher, protector, captchas, limiter, auditLog, now, login.Options{
 			LockoutThreshold: cfg.LockoutThreshold, LockoutWindow: cfg.LockoutWindow, LockoutDuration: cfg.LockoutDuration,
 			PerIPLimit: cfg.LoginPerIPLimit, PerIPWindow: cfg.LoginPerIPWindow,
 		}),

@@ -19,6 +19,10 @@ type SMS struct {
 const (
 	// TemplateSMSCode carries a verification code; params "code", "minutes".
 	TemplateSMSCode = "sms_code"
+	// TemplatePasswordChanged tells the owner that the account's password
+	// was changed and every device signed out; no params. It names no
+	// secret and no account detail, since a phone number may change hands.
+	TemplatePasswordChanged = "password_changed"
 )
 
 // smsSignature is the 短信签名 every message starts with, as carriers require.
@@ -27,7 +31,8 @@ const smsSignature = "【统一身份认证】"
 // smsTemplates maps a template name to its wording; {name} is replaced by
 // the param of that name.
 var smsTemplates = map[string]string{
-	TemplateSMSCode: "您的验证码为{code}，{minutes}分钟内有效，请勿泄露给他人。",
+	TemplateSMSCode:         "您的验证码为{code}，{minutes}分钟内有效，请勿泄露给他人。",
+	TemplatePasswordChanged: "您的账号密码已修改，已登录的设备均已退出。如非本人操作，请立即找回密码或联系平台客服。",
 }
 
 // Text renders the message as the phone will show it, or "" when the

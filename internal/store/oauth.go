@@ -104,6 +104,10 @@ type OAuth interface {
 	// RevokeGrants revokes every live grant of userID for clientID and says
 	// how many there were.
 	RevokeGrants(ctx context.Context, userID, clientID string, at time.Time) (int64, error)
+	// RevokeUserGrants revokes every live grant of userID, whatever the
+	// client, and says how many there were: the refresh tokens and access
+	// tokens of those grants stop working.
+	RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error)
 
 	// CreateRefreshToken stores the first token of a family.
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error

@@ -68,9 +68,9 @@ type User struct {
 	ID            string // random, URL-safe, never reused
 	LoginName     string // as typed by the user at registration
 	LoginNameKey  string // lower-cased login name; unique
-	PasswordHash  string // PHC string (argon2id, or an imported legacy format)
+	PasswordHash  string // PHC string (argon2id, or an imported legacy format); "" for an account without a password
 	Phone         Sealed // unique by index
-	IDNumber      Sealed // unique by index
+	IDNumber      Sealed // unique by index among verified accounts (RealnameLevel >= 1) only
 	Email         Sealed // unique by index
 	RealName      Sealed // not unique; Index unused
 	RealnameLevel int    // 0 not verified, 1 初级, 2 中级, 3 高级
@@ -92,7 +92,10 @@ type Users interface {
 	GetUser(ctx context.Context, id string) (User, error)
 	GetUserByLoginName(ctx context.Context, loginNameKey string) (User, error)
 	GetUserByPhone(ctx context.Context, phoneIndex []byte) (User, error)
-	GetUserByIDNumber(ctx context.Context, idNumberIndex []byte) (User, error)
+	// GetUserByVerifiedIDNumber returns the one verified account
+	// (RealnameLevel >= 1) holding the ID number; accounts that hold it
+	// unverified are never returned.
+	GetUserByVerifiedIDNumber(ctx context.Context, idNumberIndex []byte) (User, error)
 	GetUserByEmail(ctx context.Context, emailIndex []byte) (User, error)
 	// UpdateUser changes one user inside a transaction. The ID cannot change.
 	UpdateUser(ctx context.Context, id string, fn func(User) (User, error)) (User, error)

@@ -9,20 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"unid/internal/account"
 	"unid/internal/i18n"
 )
 
-// Me is what the personal space shows about the signed-in user. The caller
-// masks every value before it gets here (Phone "138****5678", IDNumber
-// "3701**********1234"); an empty string means not set.
-type Me struct {
-	LoginName     string
-	Phone         string
-	IDNumber      string
-	RealName      string
-	Email         string
-	RealnameLevel int // 0 not verified, 1 primary, 2 intermediate, 3 advanced
-}
+// Me is what the personal space shows about the signed-in user: the one
+// masked profile of an account, as the JSON API shows it too.
+type Me = account.Profile
 
 // Options configures Pages.
 type Options struct {

@@ -17,16 +17,17 @@
 //	        │no
 //	forget failures, rehash if the parameters changed ──▶ signed in
 //
-// An unknown identifier follows the same path as a wrong password: same
-// answer, same password-hash cost, and the same lockout (keyed by a keyed
-// hash of the identifier), so no answer and no timing tells whether an
-// account exists.
+// The account is found by account.Service.Find: an ID number finds only an
+// account that holds it verified. An unknown identifier, an ID number held
+// only unverified and an account without a password all follow the same
+// path as a wrong password: same answer, same password-hash cost, and the
+// same lockout (keyed by a keyed hash of the identifier), so no answer and
+// no timing tells whether an account exists.
 package login
 
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"time"
 
 	"unid/internal/account"
@@ -49,6 +50,7 @@ type Options struct {
 
 // Service runs login attempts.
 type Service struct {
+	accounts  *account.Service
 	users     store.Users
 	hasher    *account.Hasher
 	protector *account.Protector
@@ -59,10 +61,11 @@ type Service struct {
 	opt       Options
 }
 
-// New returns a login Service.
-func New(users store.Users, hasher *account.Hasher, protector *account.Protector, captchas *captcha.Service,
+// New returns a login Service. Accounts are found and passwords checked by
+// accounts; users and hasher upgrade outdated hashes.
+func New(accounts *account.Service, users store.Users, hasher *account.Hasher, protector *account.Protector, captchas *captcha.Service,
 	limiter *ratelimit.Limiter, log *audit.Log, now func() time.Time, o Options) *Service {
-	return &Service{users: users, hasher: hasher, protector: protector, captchas: captchas, limiter: limiter, audit: log, now: now, opt: o}
+	return &Service{accounts: accounts, users: users, hasher: hasher, protector: protector, captchas: captchas, limiter: limiter, audit: log, now: now, opt: o}
 }
 
 // Request is one login attempt.
@@ -103,7 +106,7 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 	}
 
 	kind, ident := account.Recognize(req.Identifier)
-	user, found, err := s.find(ctx, kind, ident)
+	user, found, err := s.accounts.Find(ctx, req.Identifier)
 	if err != nil {
 		return store.User{}, problem.Wrap(err)
 	}
@@ -133,14 +136,11 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 		return store.User{}, &problem.Problem{Kind: problem.TooMany, Code: "account_locked", RetryAfter: lockRule.Window}
 	}
 
-	ok, rehash := false, false
-	if found {
-		ok, rehash, err = s.hasher.Verify(ctx, req.Password, user.PasswordHash)
-		if err != nil {
-			return store.User{}, problem.Wrap(err)
-		}
-	} else {
-		s.hasher.DummyVerify(ctx)
+	// No account (user is zero) and an account without a password cost
+	// the same hash as a wrong password and fail like it.
+	ok, rehash, err := s.accounts.VerifyPassword(ctx, user, req.Password)
+	if err != nil {
+		return store.User{}, problem.Wrap(err)
 	}
 	if !ok {
 		return store.User{}, s.fail(ctx, now, c, user.ID, subject, count, failRule, lockRule)
@@ -174,27 +174,6 @@ func (s *Service) fail(ctx context.Context, now time.Time, c flow.Client, userID
 	}
 	s.audit.Record(ctx, audit.Event{Actor: userID, Action: audit.ActionLockout, Result: audit.ResultOK, IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
 	return &problem.Problem{Kind: problem.TooMany, Code: "account_locked", RetryAfter: lockRule.Window}
-}
-
-func (s *Service) find(ctx context.Context, kind account.Kind, ident string) (store.User, bool, error) {
-	var (
-		u   store.User
-		err error
-	)
-	switch kind {
-	case account.KindLoginName:
-		u, err = s.users.GetUserByLoginName(ctx, account.LoginNameKey(ident))
-	case account.KindPhone:
-		u, err = s.users.GetUserByPhone(ctx, s.protector.Index("phone", ident))
-	case account.KindIDNumber:
-		u, err = s.users.GetUserByIDNumber(ctx, s.protector.Index("id_number", ident))
-	default:
-		return store.User{}, false, nil
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, false, nil
-	}
-	return u, err == nil, err
 }
 
 // rehash upgrades the stored hash to the current parameters. Failing to do

@@ -10,17 +10,19 @@
 //	     │yes
 //	SMS code used up
 //	     │
-//	create ──conflict on phone──▶ Conflict (phone_registered): only the
-//	     │                         owner of the phone, who just proved it, learns this
-//	     │    ──conflict on ID number──▶ Conflict (registration_conflict): says
-//	     │                         nothing about which account holds it
+//	create (account.Service.Create) ──conflict on phone──▶ Conflict (phone_registered):
+//	     │                         only the owner of the phone, who just proved it, learns this
 //	     ▼
 //	account created (the caller signs it in)
+//
+// An ID number is stored unverified and is not unique until the real-name
+// flow verifies it: registering with a number another account holds
+// succeeds, and both keep it unverified. A registration therefore cannot
+// test whether someone has an account, nor squat a citizen's number.
 package registration
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"strings"
 	"time"
@@ -39,19 +41,16 @@ const Purpose = "register"
 
 // Service registers accounts.
 type Service struct {
-	users     store.Users
-	hasher    *account.Hasher
-	protector *account.Protector
-	codes     *smscode.Service
-	captchas  *captcha.Service
-	audit     *audit.Log
-	now       func() time.Time
+	accounts *account.Service
+	codes    *smscode.Service
+	captchas *captcha.Service
+	audit    *audit.Log
+	now      func() time.Time
 }
 
-// New returns a registration Service.
-func New(users store.Users, hasher *account.Hasher, protector *account.Protector, captchas *captcha.Service,
-	codes *smscode.Service, log *audit.Log, now func() time.Time) *Service {
-	return &Service{users: users, hasher: hasher, protector: protector, captchas: captchas, codes: codes, audit: log, now: now}
+// New returns a registration Service that creates accounts through accounts.
+func New(accounts *account.Service, captchas *captcha.Service, codes *smscode.Service, log *audit.Log, now func() time.Time) *Service {
+	return &Service{accounts: accounts, captchas: captchas, codes: codes, audit: log, now: now}
 }
 
 // Request is the registration form.
@@ -121,70 +120,31 @@ func (s *Service) Register(ctx context.Context, req Request, c flow.Client) (sto
 		s.audit.Record(ctx, event)
 		return store.User{}, err
 	}
-	if _, err := s.users.GetUserByLoginName(ctx, account.LoginNameKey(v.loginName)); err == nil {
-		return store.User{}, &problem.Problem{Kind: problem.Conflict, Code: "login_name_taken", Fields: map[string]string{"login_name": "login_name_taken"}}
-	} else if !errors.Is(err, store.ErrNotFound) {
+	if taken, err := s.accounts.LoginNameTaken(ctx, v.loginName); err != nil {
 		return store.User{}, problem.Wrap(err)
+	} else if taken {
+		return store.User{}, &problem.Problem{Kind: problem.Conflict, Code: "login_name_taken", Fields: map[string]string{"login_name": "login_name_taken"}}
 	}
 	if err := s.codes.Use(ctx, Purpose, v.phone, req.SMSCode); err != nil {
 		event.Result = problem.As(err).Code
 		s.audit.Record(ctx, event)
 		return store.User{}, err
 	}
-	u, err := s.build(ctx, v)
+	u, err := s.accounts.Create(ctx, account.NewAccount{
+		LoginName: v.loginName, Password: v.password, Phone: v.phone, RealName: v.realName, IDNumber: v.idNumber,
+	})
 	if err != nil {
-		return store.User{}, problem.Wrap(err)
-	}
-	if err := s.users.CreateUser(ctx, u); err != nil {
 		var conflict *store.ConflictError
-		if !errors.As(err, &conflict) {
-			return store.User{}, problem.Wrap(err)
+		if errors.As(err, &conflict) {
+			event.Result = "conflict_" + conflict.Field
+			s.audit.Record(ctx, event)
 		}
-		event.Result = "conflict_" + conflict.Field
-		s.audit.Record(ctx, event)
-		switch conflict.Field {
-		case "login_name":
-			return store.User{}, &problem.Problem{Kind: problem.Conflict, Code: "login_name_taken", Fields: map[string]string{"login_name": "login_name_taken"}}
-		case "phone":
-			return store.User{}, &problem.Problem{Kind: problem.Conflict, Code: "phone_registered", Fields: map[string]string{"phone": "phone_registered"}}
-		default:
-			return store.User{}, problem.New(problem.Conflict, "registration_conflict")
-		}
+		return store.User{}, err
 	}
 	event.Actor, event.Result = u.ID, audit.ResultOK
 	s.audit.Record(ctx, event)
 	return u, nil
 }
-
-func (s *Service) build(ctx context.Context, v valid) (store.User, error) {
-	hash, err := s.hasher.Hash(ctx, v.password)
-	if err != nil {
-		return store.User{}, err
-	}
-	phone, err := s.protector.Seal("phone", v.phone)
-	if err != nil {
-		return store.User{}, err
-	}
-	id, err := s.protector.Seal("id_number", v.idNumber)
-	if err != nil {
-		return store.User{}, err
-	}
-	name, err := s.protector.Seal("real_name", v.realName)
-	if err != nil {
-		return store.User{}, err
-	}
-	name.Index = nil // names are not unique and are never looked up
-	now := s.now().UTC().Truncate(time.Millisecond)
-	return store.User{
-		ID: NewUserID(), LoginName: v.loginName, LoginNameKey: account.LoginNameKey(v.loginName),
-		PasswordHash: hash, Phone: phone, IDNumber: id, RealName: name,
-		Status: store.UserActive, CreatedAt: now, UpdatedAt: now,
-	}, nil
-}
-
-// NewUserID returns a random 128-bit account ID in lower-case base32: it is
-// the OIDC subject, so it never reveals order or count.
-func NewUserID() string { return strings.ToLower(rand.Text()) }
 
 // Sent says when a code expires and when another may be asked for.
 type Sent struct {

@@ -199,6 +199,12 @@ func (s *Store) RevokeGrants(ctx context.Context, userID, clientID string, at ti
 		WHERE user_id = $1 AND client_id = $2 AND revoked_at = 0`, userID, clientID, ms(at))
 }
 
+// RevokeUserGrants revokes every live grant of the user.
+func (s *Store) RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error) {
+	return s.execCount(ctx, "revoke user grants", `UPDATE oauth_grants SET revoked_at = $2
+		WHERE user_id = $1 AND revoked_at = 0`, userID, ms(at))
+}
+
 const refreshColumns = `token_hash, grant_id, created_at, expires_at, used_at`
 
 // CreateRefreshToken stores a token; an unknown grant gives store.ErrNotFound.

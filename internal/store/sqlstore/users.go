@@ -155,12 +155,23 @@ func (s *Store) GetUserByPhone(ctx context.Context, phoneIndex []byte) (store.Us
 	return s.getUserBy(ctx, "get user by phone", "phone_index", phoneIndex)
 }
 
-// GetUserByIDNumber returns the user with the ID-number blind index.
-func (s *Store) GetUserByIDNumber(ctx context.Context, idNumberIndex []byte) (store.User, error) {
+// GetUserByVerifiedIDNumber returns the verified user with the ID-number
+// blind index. The condition on realname_level is the predicate of the
+// partial unique index, written the same way so that the index serves it.
+func (s *Store) GetUserByVerifiedIDNumber(ctx context.Context, idNumberIndex []byte) (store.User, error) {
 	if len(idNumberIndex) == 0 {
-		return store.User{}, s.notFound("get user by id number")
+		return store.User{}, s.notFound("get user by verified id number")
 	}
-	return s.getUserBy(ctx, "get user by id number", "id_number_index", idNumberIndex)
+	const op = "get user by verified id number"
+	u, err := scanUser(s.queryRow(ctx, s.db,
+		`SELECT `+userColumns+` FROM users WHERE id_number_index = $1 AND realname_level >= 1`, idNumberIndex))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, s.notFound(op)
+	}
+	if err != nil {
+		return store.User{}, s.wrapErr(op, err)
+	}
+	return u, nil
 }
 
 // GetUserByEmail returns the user with the email blind index.

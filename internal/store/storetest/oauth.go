@@ -238,6 +238,52 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("revoke every grant of a user", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		otherClient := newClient("mail")
+		if err := f.s.CreateClient(ctx, otherClient); err != nil {
+			t.Fatal(err)
+		}
+		someoneElse := newUser()
+		if err := f.s.CreateUser(ctx, someoneElse); err != nil {
+			t.Fatal(err)
+		}
+		first := base.Add(time.Hour)
+		revoked, live, elsewhere, notMine := f.newGrant(), f.newGrant(), f.newGrant(), f.newGrant()
+		elsewhere.ClientID, notMine.UserID = otherClient.ID, someoneElse.ID
+		for _, g := range []store.Grant{revoked, live, elsewhere, notMine} {
+			if err := f.s.CreateGrant(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.s.RevokeGrant(ctx, revoked.ID, first); err != nil {
+			t.Fatal(err)
+		}
+		at := first.Add(time.Hour)
+		n, err := f.s.RevokeUserGrants(ctx, f.user.ID, at)
+		if err != nil || n != 2 {
+			t.Fatalf("RevokeUserGrants = %d, %v; want the 2 live grants of the user", n, err)
+		}
+		for _, tt := range []struct {
+			name string
+			id   string
+			want time.Time
+		}{
+			{"live grant", live.ID, at},
+			{"grant of another client", elsewhere.ID, at},
+			{"grant revoked before keeps its time", revoked.ID, first},
+			{"grant of another user", notMine.ID, time.Time{}},
+		} {
+			got, err := f.s.GetGrant(ctx, tt.id)
+			if err != nil || !got.RevokedAt.Equal(tt.want) {
+				t.Errorf("%s: RevokedAt = %v, %v; want %v", tt.name, got.RevokedAt, err, tt.want)
+			}
+		}
+		if n, err := f.s.RevokeUserGrants(ctx, f.user.ID, at.Add(time.Hour)); err != nil || n != 0 {
+			t.Errorf("second RevokeUserGrants = %d, %v; want 0", n, err)
+		}
+	})
+
 	t.Run("refresh tokens rotate once", func(t *testing.T) {
 		f := newOAuthFixture(t, newStore)
 		g := f.newGrant()

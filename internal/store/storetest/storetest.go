@@ -29,6 +29,7 @@ const concurrency = 8
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
 	t.Run("UpdateUser", func(t *testing.T) { testUpdateUser(t, newStore) })
+	t.Run("IDNumbers", func(t *testing.T) { testIDNumbers(t, newStore) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
 	t.Run("Challenges", func(t *testing.T) { testChallenges(t, newStore) })
 	t.Run("Counters", func(t *testing.T) {
@@ -176,7 +177,7 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 			{"by id", func() (store.User, error) { return s.GetUser(ctx, u.ID) }, u},
 			{"by login name", func() (store.User, error) { return s.GetUserByLoginName(ctx, u.LoginNameKey) }, u},
 			{"by phone", func() (store.User, error) { return s.GetUserByPhone(ctx, u.Phone.Index) }, u},
-			{"by id number", func() (store.User, error) { return s.GetUserByIDNumber(ctx, u.IDNumber.Index) }, u},
+			{"by verified id number", func() (store.User, error) { return s.GetUserByVerifiedIDNumber(ctx, u.IDNumber.Index) }, u},
 			{"by email", func() (store.User, error) { return s.GetUserByEmail(ctx, u.Email.Index) }, u},
 			{"bare by id", func() (store.User, error) { return s.GetUser(ctx, bare[1].ID) }, bare[1]},
 		}
@@ -200,11 +201,11 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 			{"login name", func() (store.User, error) { return s.GetUserByLoginName(ctx, "nobody") }},
 			{"login name is the key, not as typed", func() (store.User, error) { return s.GetUserByLoginName(ctx, u.LoginName) }},
 			{"phone", func() (store.User, error) { return s.GetUserByPhone(ctx, randBytes(32)) }},
-			{"id number", func() (store.User, error) { return s.GetUserByIDNumber(ctx, randBytes(32)) }},
+			{"id number", func() (store.User, error) { return s.GetUserByVerifiedIDNumber(ctx, randBytes(32)) }},
 			{"email", func() (store.User, error) { return s.GetUserByEmail(ctx, randBytes(32)) }},
 			{"nil phone", func() (store.User, error) { return s.GetUserByPhone(ctx, nil) }},
 			{"nil email", func() (store.User, error) { return s.GetUserByEmail(ctx, nil) }},
-			{"empty id number", func() (store.User, error) { return s.GetUserByIDNumber(ctx, []byte{}) }},
+			{"empty id number", func() (store.User, error) { return s.GetUserByVerifiedIDNumber(ctx, []byte{}) }},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -239,6 +240,75 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 		n, err := s.CountUsers(ctx)
 		if err != nil || n != 4 {
 			t.Errorf("CountUsers = %d, %v; want 4", n, err)
+		}
+	})
+}
+
+// testIDNumbers checks that an ID number is unique only among verified
+// accounts, and that only a verified holder is found by it.
+func testIDNumbers(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	withLevel := func(idNumber store.Sealed, level int) store.User {
+		u := newUser()
+		u.IDNumber = store.Sealed{Cipher: randBytes(40), Index: idNumber.Index}
+		u.RealnameLevel = level
+		return u
+	}
+
+	t.Run("unverified holders may share it and are not found by it", func(t *testing.T) {
+		s := newStore(t)
+		id := sealed()
+		a, b := withLevel(id, 0), withLevel(id, 0)
+		for _, u := range []store.User{a, b} {
+			if err := s.CreateUser(ctx, u); err != nil {
+				t.Fatalf("CreateUser of an unverified holder: %v", err)
+			}
+		}
+		_, err := s.GetUserByVerifiedIDNumber(ctx, id.Index)
+		wantNotFound(t, "GetUserByVerifiedIDNumber with only unverified holders", err)
+	})
+
+	t.Run("one verified holder among unverified ones is the one found", func(t *testing.T) {
+		s := newStore(t)
+		id := sealed()
+		before, verified, after := withLevel(id, 0), withLevel(id, 2), withLevel(id, 0)
+		for _, u := range []store.User{before, verified, after} {
+			if err := s.CreateUser(ctx, u); err != nil {
+				t.Fatalf("CreateUser: %v", err)
+			}
+		}
+		got, err := s.GetUserByVerifiedIDNumber(ctx, id.Index)
+		if err != nil {
+			t.Fatalf("GetUserByVerifiedIDNumber: %v", err)
+		}
+		equalUser(t, "GetUserByVerifiedIDNumber", got, stored(verified))
+	})
+
+	t.Run("two verified holders conflict", func(t *testing.T) {
+		s := newStore(t)
+		id := sealed()
+		first := withLevel(id, 1)
+		if err := s.CreateUser(ctx, first); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+		wantConflict(t, "CreateUser of a second verified holder", s.CreateUser(ctx, withLevel(id, 1)), "id_number")
+
+		// Verifying an unverified holder is the same collision.
+		pending := withLevel(id, 0)
+		if err := s.CreateUser(ctx, pending); err != nil {
+			t.Fatalf("CreateUser of an unverified holder: %v", err)
+		}
+		_, err := s.UpdateUser(ctx, pending.ID, func(old store.User) (store.User, error) {
+			old.RealnameLevel = 1
+			return old, nil
+		})
+		wantConflict(t, "UpdateUser verifying a second holder", err, "id_number")
+		got, _ := s.GetUser(ctx, pending.ID)
+		if got.RealnameLevel != 0 {
+			t.Errorf("RealnameLevel = %d after a refused verification", got.RealnameLevel)
+		}
+		if n, _ := s.CountUsers(ctx); n != 2 {
+			t.Errorf("CountUsers = %d, want 2", n)
 		}
 	})
 }

@@ -1,14 +1,14 @@
-package api
+package account
 
 import (
 	"time"
 
-	"unid/internal/account"
 	"unid/internal/store"
 )
 
-// Profile is what the API shows of an account: personal data masked, never
-// the hash or the ciphertexts.
+// Profile is what the JSON API (GET /api/v1/me) and the pages show of an
+// account: personal data masked, never the hash or the ciphertexts. An
+// empty string means not set.
 type Profile struct {
 	ID            string    `json:"id"`
 	LoginName     string    `json:"login_name"`
@@ -16,12 +16,12 @@ type Profile struct {
 	IDNumber      string    `json:"id_number,omitempty"`
 	RealName      string    `json:"real_name,omitempty"`
 	Email         string    `json:"email,omitempty"`
-	RealnameLevel int       `json:"realname_level"`
+	RealnameLevel int       `json:"realname_level"` // 0 not verified, 1 primary, 2 intermediate, 3 advanced
 	CreatedAt     time.Time `json:"created_at"`
 }
 
 // NewProfile decrypts u's personal data and masks it.
-func NewProfile(p *account.Protector, u store.User) (Profile, error) {
+func NewProfile(p *Protector, u store.User) (Profile, error) {
 	out := Profile{ID: u.ID, LoginName: u.LoginName, RealnameLevel: u.RealnameLevel, CreatedAt: u.CreatedAt}
 	for _, f := range []struct {
 		kind   string
@@ -29,10 +29,10 @@ func NewProfile(p *account.Protector, u store.User) (Profile, error) {
 		mask   func(string) string
 		dst    *string
 	}{
-		{"phone", u.Phone, account.MaskPhone, &out.Phone},
-		{"id_number", u.IDNumber, account.MaskIDNumber, &out.IDNumber},
-		{"real_name", u.RealName, account.MaskName, &out.RealName},
-		{"email", u.Email, account.MaskEmail, &out.Email},
+		{FieldPhone, u.Phone, MaskPhone, &out.Phone},
+		{FieldIDNumber, u.IDNumber, MaskIDNumber, &out.IDNumber},
+		{FieldRealName, u.RealName, MaskName, &out.RealName},
+		{FieldEmail, u.Email, MaskEmail, &out.Email},
 	} {
 		if f.sealed.Empty() {
 			continue

@@ -1,0 +1,433 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"unid/internal/audit"
+	"unid/internal/notify"
+	"unid/internal/problem"
+	"unid/internal/store"
+)
+
+// Audit actions of the account life cycle.
+const (
+	ActionPasswordChanged = "account.password_changed"
+	ActionDisabled        = "account.disabled"
+	ActionEnabled         = "account.enabled"
+)
+
+// Store is what the Service keeps accounts in: the accounts, and the two
+// kinds of access an account can have outside a password check — browser
+// sessions and OpenID Connect grants (with their refresh and access tokens).
+type Store interface {
+	store.Users
+	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
+	RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error)
+}
+
+// Notifier tells an account's owner, by text message, of a change they
+// should know about. notify.SMSSender (the dev Outbox, the HTTP gateway)
+// is one.
+type Notifier interface {
+	SendSMS(ctx context.Context, m notify.SMS) error
+}
+
+// ServiceDeps are what a Service is built from.
+type ServiceDeps struct {
+	Store     Store
+	Hasher    *Hasher
+	Protector *Protector
+	Audit     *audit.Log
+	Notifier  Notifier // nil: nobody is told
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Service owns the life cycle of an account: finding it by what a person
+// types, creating it, changing its password, disabling and enabling it.
+// The flows (registration, login, and later the user center, recovery,
+// Alipay sign-in and the operator console) call it instead of keeping
+// rules of their own.
+type Service struct {
+	st     Store
+	hasher *Hasher
+	prot   *Protector
+	audit  *audit.Log
+	notify Notifier
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// NewService returns a Service over d.
+func NewService(d ServiceDeps) *Service {
+	log := d.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{st: d.Store, hasher: d.Hasher, prot: d.Protector, audit: d.Audit, notify: d.Notifier, log: log, now: d.Now}
+}
+
+// Actor is who did something to an account, as the audit log names them.
+type Actor struct {
+	kind string // ActorUser, ActorOperator or ActorSystem
+	id   string // user ID or operator name
+}
+
+// Kinds of Actor.
+const (
+	ActorUser     = "user"
+	ActorOperator = "operator"
+	ActorSystem   = "system"
+)
+
+// UserActor is the account holder (or another signed-in user) acting.
+func UserActor(userID string) Actor { return Actor{kind: ActorUser, id: userID} }
+
+// OperatorActor is an operator of the platform acting.
+func OperatorActor(name string) Actor { return Actor{kind: ActorOperator, id: name} }
+
+// SystemActor is unid itself acting (an import, a scheduled rule).
+func SystemActor() Actor { return Actor{kind: ActorSystem} }
+
+// Kind returns ActorUser, ActorOperator or ActorSystem.
+func (a Actor) Kind() string { return a.kind }
+
+// auditActor is the Actor field of an audit event: the user ID,
+// "operator:<name>" or "system".
+func (a Actor) auditActor() string {
+	switch a.kind {
+	case ActorUser:
+		return a.id
+	case ActorOperator:
+		return "operator:" + a.id
+	}
+	return ActorSystem
+}
+
+func (a Actor) valid() bool {
+	switch a.kind {
+	case ActorUser, ActorOperator:
+		return a.id != ""
+	case ActorSystem:
+		return true
+	}
+	return false
+}
+
+// Find returns the account a person means by identifier — a login name,
+// a phone number or an ID number, recognised by format (Recognize). An ID
+// number finds only an account that holds it verified (real-name level 1
+// or more): an unverified one proves nothing and may be held by several
+// accounts. found is false, with no error, when no account matches.
+func (s *Service) Find(ctx context.Context, identifier string) (u store.User, found bool, err error) {
+	kind, ident := Recognize(identifier)
+	switch kind {
+	case KindLoginName:
+		u, err = s.st.GetUserByLoginName(ctx, LoginNameKey(ident))
+	case KindPhone:
+		u, err = s.st.GetUserByPhone(ctx, s.prot.Index(FieldPhone, ident))
+	case KindIDNumber:
+		u, err = s.st.GetUserByVerifiedIDNumber(ctx, s.prot.Index(FieldIDNumber, ident))
+	default:
+		return store.User{}, false, nil
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, false, nil
+	}
+	if err != nil {
+		return store.User{}, false, fmt.Errorf("account: find: %w", err)
+	}
+	return u, true, nil
+}
+
+// LoginNameTaken reports whether an account has the login name, in any
+// case.
+func (s *Service) LoginNameTaken(ctx context.Context, loginName string) (bool, error) {
+	_, err := s.st.GetUserByLoginName(ctx, LoginNameKey(strings.TrimSpace(loginName)))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("account: login name taken: %w", err)
+	}
+	return true, nil
+}
+
+// VerifyPassword reports whether password is u's, and whether u's hash
+// should be upgraded to the current parameters. A zero u (no account) and
+// an account without a password cost one hash verification and answer
+// false, exactly like a wrong password, so that neither answer nor timing
+// tells them apart.
+func (s *Service) VerifyPassword(ctx context.Context, u store.User, password string) (ok, rehash bool, err error) {
+	if u.PasswordHash == "" {
+		s.hasher.DummyVerify(ctx)
+		return false, false, nil
+	}
+	return s.hasher.Verify(ctx, password, u.PasswordHash)
+}
+
+// NewAccount describes an account to create. Values may be as typed: they
+// are trimmed and normalised here.
+type NewAccount struct {
+	LoginName string // required
+	Password  string // "" for an account without one (created through Alipay): no password ever signs it in
+	Phone     string // optional
+	Email     string // optional
+	RealName  string // optional, with IDNumber
+	IDNumber  string // optional, with RealName; stored unverified (real-name level 0)
+}
+
+// Create stores a new active account. Every broken field rule is reported
+// at once (problem.Invalid); a login name or phone another account holds
+// is problem.Conflict login_name_taken or phone_registered, any other
+// collision registration_conflict, which names nothing. An ID number is
+// never a collision: unverified, it may be held by several accounts.
+//
+// Create records no audit event: its caller knows what happened (a
+// registration, an Alipay sign-in) and from where, and records that.
+func (s *Service) Create(ctx context.Context, na NewAccount) (store.User, error) {
+	v, err := s.validate(na)
+	if err != nil {
+		return store.User{}, err
+	}
+	u, err := s.build(ctx, v)
+	if err != nil {
+		return store.User{}, problem.Wrap(err)
+	}
+	if err := s.st.CreateUser(ctx, u); err != nil {
+		return store.User{}, createProblem(err)
+	}
+	return u, nil
+}
+
+// validate checks and normalises na.
+func (s *Service) validate(na NewAccount) (NewAccount, error) {
+	f := problem.FieldSet{}
+	v := NewAccount{LoginName: strings.TrimSpace(na.LoginName), Password: na.Password}
+	f.Add(FieldLoginName, ValidateLoginName(v.LoginName))
+	if v.Password != "" {
+		f.Add(FieldPassword, CheckPassword(v.Password, v.LoginName))
+	}
+	if strings.TrimSpace(na.Phone) != "" {
+		phone, err := NormalizePhone(na.Phone)
+		f.Add(FieldPhone, err)
+		v.Phone = phone
+	}
+	if strings.TrimSpace(na.Email) != "" {
+		email, err := NormalizeEmail(na.Email)
+		f.Add(FieldEmail, err)
+		v.Email = email
+	}
+	name, id := strings.TrimSpace(na.RealName), strings.TrimSpace(na.IDNumber)
+	switch {
+	case name == "" && id == "":
+	case name == "":
+		f.Add(FieldRealName, problem.Field(FieldRealName, "real_name_required"))
+	case id == "":
+		f.Add(FieldIDNumber, problem.Field(FieldIDNumber, "id_number_required"))
+	default:
+		f.Add(FieldRealName, ValidateRealName(name))
+		parsed, err := ParseIDNumber(id, s.now())
+		f.Add(FieldIDNumber, err)
+		v.RealName, v.IDNumber = name, parsed.Number
+	}
+	return v, f.Err()
+}
+
+func (s *Service) build(ctx context.Context, v NewAccount) (store.User, error) {
+	var hash string
+	if v.Password != "" {
+		var err error
+		if hash, err = s.hasher.Hash(ctx, v.Password); err != nil {
+			return store.User{}, err
+		}
+	}
+	u := store.User{
+		ID: NewUserID(), LoginName: v.LoginName, LoginNameKey: LoginNameKey(v.LoginName),
+		PasswordHash: hash, Status: store.UserActive,
+	}
+	for _, f := range []struct {
+		kind, value string
+		dst         *store.Sealed
+	}{
+		{FieldPhone, v.Phone, &u.Phone},
+		{FieldEmail, v.Email, &u.Email},
+		{FieldIDNumber, v.IDNumber, &u.IDNumber},
+		{FieldRealName, v.RealName, &u.RealName},
+	} {
+		sealed, err := s.prot.Seal(f.kind, f.value)
+		if err != nil {
+			return store.User{}, err
+		}
+		*f.dst = sealed
+	}
+	u.RealName.Index = nil // names are not unique and are never looked up
+	u.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
+	u.UpdatedAt = u.CreatedAt
+	return u, nil
+}
+
+// createProblem maps a failed CreateUser to what the caller may be told.
+// The *store.ConflictError stays reachable with errors.As, for the audit.
+func createProblem(err error) error {
+	var conflict *store.ConflictError
+	if !errors.As(err, &conflict) {
+		return problem.Wrap(err)
+	}
+	switch conflict.Field {
+	case "login_name":
+		return &problem.Problem{Kind: problem.Conflict, Code: "login_name_taken", Fields: map[string]string{FieldLoginName: "login_name_taken"}, Err: err}
+	case "phone":
+		return &problem.Problem{Kind: problem.Conflict, Code: "phone_registered", Fields: map[string]string{FieldPhone: "phone_registered"}, Err: err}
+	}
+	return &problem.Problem{Kind: problem.Conflict, Code: "registration_conflict", Err: err}
+}
+
+// NewUserID returns a random 128-bit account ID in lower-case base32: it is
+// the OIDC subject, so it never reveals order or count.
+func NewUserID() string { return strings.ToLower(rand.Text()) }
+
+// SetPassword gives the account a new password that meets the policy, and
+// ends every way in that the old one opened: every browser session and
+// every OpenID Connect grant (refresh and access tokens) of the account,
+// wherever they were signed in. The owner is told by text message. A
+// caller that keeps the acting user signed in signs them in again.
+//
+// The new hash is stored before anything is ended: a sign-in with the old
+// password cannot start after it, and any that started before is ended.
+func (s *Service) SetPassword(ctx context.Context, userID, newPassword string, actor Actor) error {
+	if !actor.valid() {
+		return problem.Wrap(fmt.Errorf("account: set password: invalid actor %+v", actor))
+	}
+	u, err := s.get(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := CheckPassword(newPassword, u.LoginName); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return problem.Wrap(err)
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	u, err = s.st.UpdateUser(ctx, userID, func(old store.User) (store.User, error) {
+		old.PasswordHash = hash
+		old.UpdatedAt = now
+		return old, nil
+	})
+	if err != nil {
+		return s.storeProblem("set password", err)
+	}
+	if err := s.endAccess(ctx, userID, now); err != nil {
+		return err
+	}
+	s.record(ctx, ActionPasswordChanged, u.ID, actor, "")
+	s.tell(ctx, u, notify.TemplatePasswordChanged)
+	return nil
+}
+
+// Disable stops the account from signing in and ends every session and
+// grant it has. reason says why, for the audit log; it must hold no
+// personal data.
+func (s *Service) Disable(ctx context.Context, userID string, actor Actor, reason string) error {
+	if err := s.setStatus(ctx, userID, store.UserDisabled, actor, reason); err != nil {
+		return err
+	}
+	return s.endAccess(ctx, userID, s.now().UTC().Truncate(time.Millisecond))
+}
+
+// Enable lets a disabled account sign in again. reason is as for Disable.
+func (s *Service) Enable(ctx context.Context, userID string, actor Actor, reason string) error {
+	return s.setStatus(ctx, userID, store.UserActive, actor, reason)
+}
+
+func (s *Service) setStatus(ctx context.Context, userID, status string, actor Actor, reason string) error {
+	if !actor.valid() {
+		return problem.Wrap(fmt.Errorf("account: set status: invalid actor %+v", actor))
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	_, err := s.st.UpdateUser(ctx, userID, func(old store.User) (store.User, error) {
+		old.Status = status
+		old.UpdatedAt = now
+		return old, nil
+	})
+	if err != nil {
+		return s.storeProblem("set status", err)
+	}
+	action := ActionEnabled
+	if status == store.UserDisabled {
+		action = ActionDisabled
+	}
+	s.record(ctx, action, userID, actor, reason)
+	return nil
+}
+
+// endAccess ends every session and revokes every grant of the account.
+func (s *Service) endAccess(ctx context.Context, userID string, now time.Time) error {
+	if _, err := s.st.DeleteUserSessions(ctx, userID); err != nil {
+		return problem.Wrap(fmt.Errorf("account: end sessions: %w", err))
+	}
+	if _, err := s.st.RevokeUserGrants(ctx, userID, now); err != nil {
+		return problem.Wrap(fmt.Errorf("account: revoke grants: %w", err))
+	}
+	return nil
+}
+
+func (s *Service) get(ctx context.Context, userID string) (store.User, error) {
+	u, err := s.st.GetUser(ctx, userID)
+	if err != nil {
+		return store.User{}, s.storeProblem("get", err)
+	}
+	return u, nil
+}
+
+func (s *Service) storeProblem(op string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return &problem.Problem{Kind: problem.NotFound, Code: "not_found", Err: err}
+	}
+	return problem.Wrap(fmt.Errorf("account: %s: %w", op, err))
+}
+
+// maxReason bounds the reason kept in the audit log.
+const maxReason = 200
+
+// auditDetail is the Detail of the life-cycle events: whose account, the
+// kind of actor, and the reason given.
+type auditDetail struct {
+	User   string `json:"user"`
+	By     string `json:"by"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func (s *Service) record(ctx context.Context, action, userID string, actor Actor, reason string) {
+	if utf8.RuneCountInString(reason) > maxReason {
+		reason = string([]rune(reason)[:maxReason])
+	}
+	detail, _ := json.Marshal(auditDetail{User: userID, By: actor.kind, Reason: strings.ToValidUTF8(reason, "")})
+	s.audit.Record(ctx, audit.Event{Actor: actor.auditActor(), Action: action, Result: audit.ResultOK, Detail: string(detail)})
+}
+
+// tell sends the owner of u the message template, when u has a phone and
+// a Notifier is set. The change is made already: a failure is logged, not
+// returned.
+func (s *Service) tell(ctx context.Context, u store.User, template string) {
+	if s.notify == nil || u.Phone.Empty() {
+		return
+	}
+	phone, err := s.prot.Open(FieldPhone, u.Phone)
+	if err == nil {
+		err = s.notify.SendSMS(ctx, notify.SMS{Phone: phone, Template: template, Params: map[string]string{}})
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "account notice not sent", "template", template, "user", u.ID, "err", err)
+	}
+}
