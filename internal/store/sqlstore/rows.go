@@ -9,14 +9,16 @@ import (
 
 // rowUpdate describes the read-modify-write of one row for updateRow.
 type rowUpdate[T any] struct {
-	op     string // what is being done, for errors: "update user"
-	query  string // the SELECT of the row; updateRow appends the dialect's FOR UPDATE
-	args   []any
-	scan   func(rowScanner) (T, error)
-	key    func(T) any // the record's key: fn may not change it
-	write  func(tx *sql.Tx, old, new T) (T, error)
-	// write stores new in place of old and returns what the store now
-	// holds (new after a round trip).
+	op    string // what is being done, for errors: "update user"
+	query string // the SELECT of the row; updateRow appends the dialect's FOR UPDATE
+	args  []any
+	scan  func(rowScanner) (T, error)
+	// key returns the record's key, which fn may not change; it must be
+	// comparable (a string, or an array of strings).
+	key func(T) any
+	// write stores next in place of old and returns what the store now
+	// holds (next after a round trip).
+	write func(tx *sql.Tx, old, next T) (T, error)
 }
 
 // updateRow is the one read-modify-write of the SQL store: it reads the row
