@@ -11,6 +11,8 @@ import (
 
 const flowColumns = `id, kind, state, subject, data, issued_at, expires_at, updated_at`
 
+const insertFlowSQL = `INSERT INTO flows (` + flowColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+
 func flowArgs(f store.Flow) []any {
 	return []any{f.ID, f.Kind, f.State, f.Subject, nullBytes(f.Data), ms(f.IssuedAt), ms(f.ExpiresAt), ms(f.UpdatedAt)}
 }
@@ -33,8 +35,7 @@ func normFlow(f store.Flow) store.Flow {
 
 // CreateFlow stores a new flow; an ID in use gives a *store.ConflictError.
 func (s *Store) CreateFlow(ctx context.Context, f store.Flow) error {
-	_, err := s.exec(ctx, s.wdb, `INSERT INTO flows (`+flowColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, flowArgs(f)...)
+	_, err := s.exec(ctx, s.wdb, insertFlowSQL, flowArgs(f)...)
 	return s.wrapErr("create flow", err)
 }
 
