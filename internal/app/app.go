@@ -392,7 +392,8 @@ func (a *App) janitor(ctx context.Context) {
 		_, err2 := a.Store.DeleteExpiredChallenges(ctx, now)
 		_, err3 := a.Store.DeleteExpiredCounters(ctx, now)
 		err4 := a.OIDC.Cleanup(ctx)
-		if err := errors.Join(err1, err2, err3, err4); err != nil && ctx.Err() == nil {
+		_, err5 := a.Store.DeleteExpiredFlows(ctx, now)
+		if err := errors.Join(err1, err2, err3, err4, err5); err != nil && ctx.Err() == nil {
 			a.logger.WarnContext(ctx, "cleaning expired records", "err", err)
 		}
 	}

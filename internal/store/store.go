@@ -41,6 +41,7 @@ type Store interface {
 	Users
 	Sessions
 	Challenges
+	Flows
 	Counters
 	AuditLog
 	Clients

@@ -575,7 +575,7 @@ func TestPendingLoginsAreLimitedPerAddress(t *testing.T) {
 	target := "/cas/login?service=" + url.QueryEscape(hallLogin)
 	countPending := func() int {
 		var n int
-		if err := e.srv.App.Store.(interface{ DB() *sql.DB }).DB().QueryRow(`SELECT count(*) FROM challenges WHERE kind = 'cas_login'`).Scan(&n); err != nil {
+		if err := e.srv.App.Store.(interface{ DB() *sql.DB }).DB().QueryRow(`SELECT count(*) FROM flows WHERE kind = 'cas_login'`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

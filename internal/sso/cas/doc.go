@@ -21,12 +21,13 @@
 //	  S not a registered pattern ──▶ error page (400), never a redirect
 //	  signed in, no renew ──────────▶ 302 S?ticket=ST-…
 //	  not signed in, gateway ───────▶ 302 S (no ticket)
-//	  otherwise (or renew) ─────────▶ pending login (challenge "cas_login", 15 min)
+//	  otherwise (or renew) ─────────▶ pending login (flow "cas_login", state pending, 15 min)
 //	                                  302 /login?next=/cas/login/continue?id=<pending>
 //	GET /cas/login/continue?id=<pending>
+//	  missing, expired or done ─────▶ error page (410), start again
 //	  not signed in, or renew and the session's AuthTime is before the
-//	  pending login was created ────▶ back to /login (the pending login stays)
-//	  otherwise ────────────────────▶ pending login taken (single use),
+//	  pending login was issued ─────▶ back to /login (the pending login stays)
+//	  otherwise ────────────────────▶ pending login done (single use),
 //	                                  302 S?ticket=ST-…
 //
 // unid's login page always asks for credentials, even of a signed-in user,

@@ -2,7 +2,6 @@ package cas
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,7 @@ import (
 
 	"unid/internal/account"
 	"unid/internal/audit"
+	"unid/internal/flow"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/problem"
@@ -43,19 +43,27 @@ type Sessions interface {
 // Store is the part of the store the CAS server uses.
 type Store interface {
 	store.Challenges
+	store.Flows
 	store.Users
 	store.SessionClients
 }
 
-// Challenge kinds of the CAS server in store.Challenges.
+// KindTicket is the challenge kind of a service ticket in
+// store.Challenges. ID: the SHA-256 of the ticket (ticketKey); Secret: the
+// JSON of ticketRecord.
+const KindTicket = "cas_st"
+
+// KindLogin is the flow kind of a /cas/login that had to go through the
+// login page (store.Flows). ID: the opaque id in /cas/login/continue?id=;
+// Data: pendingLogin. Its states:
+//
+//	LoginPending ──signed in (freshly, under renew)──▶ LoginDone, ticket issued
+const KindLogin = "cas_login"
+
+// States of a KindLogin flow.
 const (
-	// KindTicket is a service ticket. ID: the SHA-256 of the ticket
-	// (ticketKey); Secret: the JSON of ticketRecord.
-	KindTicket = "cas_st"
-	// KindLogin is a /cas/login that had to go through the login page. ID:
-	// the opaque id in /cas/login/continue?id=; Secret: the JSON of
-	// pendingLogin.
-	KindLogin = "cas_login"
+	LoginPending = "pending" // waiting for the user to sign in
+	LoginDone    = "done"    // a ticket was issued; the flow cannot be used again
 )
 
 // Audit actions of the CAS server. Tickets are never written to the audit
@@ -262,22 +270,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.pages.fail(w, r, http.StatusTooManyRequests, "cas.error.too_many")
 		return
 	}
-	p := pendingLogin{Service: service, Renew: renew}
-	secret, err := json.Marshal(p)
+	now := s.now()
+	f, err := flow.Start(ctx, s.d.Store, store.Flow{
+		Kind: KindLogin, State: LoginPending, IssuedAt: now, ExpiresAt: now.Add(s.d.LoginTTL),
+	}, pendingLogin{Service: service, Renew: renew})
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	now := s.now()
-	id := rand.Text()
-	if err := s.d.Store.PutChallenge(ctx, store.Challenge{
-		Kind: KindLogin, ID: id, Secret: secret, CreatedAt: now, ExpiresAt: now.Add(s.d.LoginTTL),
-	}); err != nil {
-		s.internal(w, r, err)
-		return
-	}
 	noStore(w)
-	http.Redirect(w, r, loginURL(id), http.StatusFound)
+	http.Redirect(w, r, loginURL(f.ID), http.StatusFound)
 }
 
 // allowPendingLogin counts a pending login against the caller's address
@@ -307,18 +309,12 @@ func (s *Server) loginContinue(w http.ResponseWriter, r *http.Request) {
 		s.pages.fail(w, r, http.StatusBadRequest, "cas.error.bad_request")
 		return
 	}
-	ch, err := s.d.Store.GetChallenge(ctx, KindLogin, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && !ch.Valid(s.now()) {
-		s.pages.fail(w, r, http.StatusGone, "cas.error.login_expired")
-		return
+	f, p, err := flow.Load[pendingLogin](ctx, s.d.Store, KindLogin, id, s.now())
+	if err == nil && f.State != LoginPending {
+		err = flow.Expired()
 	}
 	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	var p pendingLogin
-	if err := json.Unmarshal(ch.Secret, &p); err != nil {
-		s.internal(w, r, err)
+		s.failFlow(w, r, err)
 		return
 	}
 	sess, u, ok, err := s.d.Sessions.SignedIn(ctx, r)
@@ -326,17 +322,22 @@ func (s *Server) loginContinue(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	fresh := ok && !sess.AuthTime.Before(ch.CreatedAt)
+	fresh := ok && !sess.AuthTime.Before(f.IssuedAt)
 	if !ok || p.Renew && !fresh {
 		noStore(w)
 		http.Redirect(w, r, loginURL(id), http.StatusFound)
 		return
 	}
-	if _, err := s.d.Store.TakeChallenge(ctx, KindLogin, id); errors.Is(err, store.ErrNotFound) {
-		s.pages.fail(w, r, http.StatusGone, "cas.error.login_expired")
-		return
-	} else if err != nil {
-		s.internal(w, r, err)
+	// Single use: of two concurrent continues, one moves the flow on and
+	// the other finds it done.
+	if _, _, err := flow.Update(ctx, s.d.Store, KindLogin, id, s.now(), func(f *store.Flow, _ *pendingLogin) error {
+		if f.State != LoginPending {
+			return flow.Expired()
+		}
+		f.State = LoginDone
+		return nil
+	}); err != nil {
+		s.failFlow(w, r, err)
 		return
 	}
 	// The registry may have changed while the user was signing in.
@@ -348,7 +349,18 @@ func (s *Server) loginContinue(w http.ResponseWriter, r *http.Request) {
 	s.issue(w, r, c, p.Service, sess, u, fresh)
 }
 
-// validLoginID reports whether id looks like a pending-login id (rand.Text).
+// failFlow answers a pending login that cannot go on (problem.Gone: start
+// again) or an error reading it.
+func (s *Server) failFlow(w http.ResponseWriter, r *http.Request, err error) {
+	var p *problem.Problem
+	if errors.As(err, &p) && p.Kind == problem.Gone {
+		s.pages.fail(w, r, http.StatusGone, "cas.error.login_expired")
+		return
+	}
+	s.internal(w, r, err)
+}
+
+// validLoginID reports whether id looks like a pending-login id (flow.NewID).
 func validLoginID(id string) bool {
 	if len(id) < 26 || len(id) > 64 {
 		return false

@@ -20,36 +20,62 @@ const (
 // chain. The event passed to seal is exactly what is stored and what
 // ListAudit returns (time in UTC, truncated to the millisecond).
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEvent, seal func(store.AuditEvent) []byte) (store.AuditEvent, error) {
-	e.Time = normTime(e.Time)
+	return s.writeAudited(ctx, e, seal, nil)
+}
+
+// writeAudited runs write, if any, and then appends e to the chain, in one
+// transaction. It is how a store method that changes several records keeps
+// the rule that its audit event is committed with them or not at all: an
+// error from write or from the append rolls everything back and is
+// returned unchanged.
+//
+// The append comes last because it takes the lock on the chain head, which
+// every other append then waits for until the transaction ends; write
+// should be short and must not write through the Store itself.
+func (s *Store) writeAudited(ctx context.Context, e store.AuditEvent, seal func(store.AuditEvent) []byte, write func(tx *sql.Tx) error) (store.AuditEvent, error) {
+	var out store.AuditEvent
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var prev []byte
-		err := tx.QueryRowContext(ctx,
-			`UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&e.Seq, &prev)
-		if err != nil {
-			return s.wrapErr("append audit: head", err)
+		if write != nil {
+			if err := write(tx); err != nil {
+				return err
+			}
 		}
-		e.PrevHash = normBytes(prev)
-		e.Hash = nil
-		h := seal(e)
-		if len(h) < minHashLen || len(h) > maxHashLen {
-			return fmt.Errorf("%s: append audit: seal returned %d bytes, want %d to %d", s.d.Name, len(h), minHashLen, maxHashLen)
-		}
-		e.Hash = h
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
-			(seq, time, actor, action, result, ip, user_agent, subject, detail, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			e.Seq, ms(e.Time), e.Actor, e.Action, e.Result, e.IP, e.UserAgent, e.Subject, e.Detail,
-			nullBytes(e.PrevHash), e.Hash)
-		if err != nil {
-			return s.wrapErr("append audit", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, e.Hash); err != nil {
-			return s.wrapErr("append audit: head", err)
-		}
-		return nil
+		var err error
+		out, err = s.appendAuditTx(ctx, tx, e, seal)
+		return err
 	})
 	if err != nil {
 		return store.AuditEvent{}, err
+	}
+	return out, nil
+}
+
+// appendAuditTx appends e to the chain inside the caller's transaction.
+func (s *Store) appendAuditTx(ctx context.Context, tx *sql.Tx, e store.AuditEvent, seal func(store.AuditEvent) []byte) (store.AuditEvent, error) {
+	e.Time = normTime(e.Time)
+	var prev []byte
+	err := tx.QueryRowContext(ctx,
+		`UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&e.Seq, &prev)
+	if err != nil {
+		return store.AuditEvent{}, s.wrapErr("append audit: head", err)
+	}
+	e.PrevHash = normBytes(prev)
+	e.Hash = nil
+	h := seal(e)
+	if len(h) < minHashLen || len(h) > maxHashLen {
+		return store.AuditEvent{}, fmt.Errorf("%s: append audit: seal returned %d bytes, want %d to %d", s.d.Name, len(h), minHashLen, maxHashLen)
+	}
+	e.Hash = h
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
+		(seq, time, actor, action, result, ip, user_agent, subject, detail, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		e.Seq, ms(e.Time), e.Actor, e.Action, e.Result, e.IP, e.UserAgent, e.Subject, e.Detail,
+		nullBytes(e.PrevHash), e.Hash)
+	if err != nil {
+		return store.AuditEvent{}, s.wrapErr("append audit", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, e.Hash); err != nil {
+		return store.AuditEvent{}, s.wrapErr("append audit: head", err)
 	}
 	return e, nil
 }
@@ -59,23 +85,16 @@ func (s *Store) ListAudit(ctx context.Context, afterSeq int64, limit int) ([]sto
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, time, actor, action, result, ip, user_agent,
-		subject, detail, prev_hash, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+	return listRows(ctx, s, "list audit", scanAuditEvent, `SELECT seq, time, actor, action, result, ip,
+		user_agent, subject, detail, prev_hash, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
 		afterSeq, limit)
-	if err != nil {
-		return nil, s.wrapErr("list audit", err)
-	}
-	defer rows.Close()
-	var out []store.AuditEvent
-	for rows.Next() {
-		var e store.AuditEvent
-		var t int64
-		if err := rows.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Result, &e.IP, &e.UserAgent,
-			&e.Subject, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
-			return nil, s.wrapErr("list audit", err)
-		}
-		e.Time = fromMS(t)
-		out = append(out, e)
-	}
-	return out, s.wrapErr("list audit", rows.Err())
+}
+
+func scanAuditEvent(r rowScanner) (store.AuditEvent, error) {
+	var e store.AuditEvent
+	var t int64
+	err := r.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Result, &e.IP, &e.UserAgent,
+		&e.Subject, &e.Detail, &e.PrevHash, &e.Hash)
+	e.Time = fromMS(t)
+	return e, err
 }

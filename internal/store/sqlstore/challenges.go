@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"unid/internal/store"
@@ -54,36 +53,19 @@ func (s *Store) GetChallenge(ctx context.Context, kind, id string) (store.Challe
 // one transaction (e.g. counting a wrong answer). Kind and ID cannot change;
 // an error from fn aborts the write and is returned unchanged.
 func (s *Store) UpdateChallenge(ctx context.Context, kind, id string, fn func(store.Challenge) (store.Challenge, error)) (store.Challenge, error) {
-	var out store.Challenge
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanChallenge(tx.QueryRowContext(ctx,
-			`SELECT `+challengeColumns+` FROM challenges WHERE kind = $1 AND id = $2`+s.d.ForUpdate, kind, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return s.notFound("update challenge")
-		}
-		if err != nil {
-			return s.wrapErr("update challenge", err)
-		}
-		c, err := fn(old)
-		if err != nil {
-			return err
-		}
-		if c.Kind != old.Kind || c.ID != old.ID {
-			return fmt.Errorf("%s: update challenge %s/%s: %w", s.d.Name, kind, id, errChangeID)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE challenges SET secret = $3, subject = $4,
-			attempts = $5, created_at = $6, expires_at = $7 WHERE kind = $1 AND id = $2`,
-			c.Kind, c.ID, nullBytes(c.Secret), nullBytes(c.Subject), c.Attempts, ms(c.CreatedAt), ms(c.ExpiresAt))
-		if err != nil {
-			return s.wrapErr("update challenge", err)
-		}
-		out = normChallenge(c)
-		return nil
-	})
-	if err != nil {
-		return store.Challenge{}, err
-	}
-	return out, nil
+	return updateRow(ctx, s, rowUpdate[store.Challenge]{
+		op:    "update challenge",
+		query: `SELECT ` + challengeColumns + ` FROM challenges WHERE kind = $1 AND id = $2`,
+		args:  []any{kind, id},
+		scan:  scanChallenge,
+		key:   func(c store.Challenge) any { return [2]string{c.Kind, c.ID} },
+		write: func(tx *sql.Tx, _, c store.Challenge) (store.Challenge, error) {
+			_, err := tx.ExecContext(ctx, `UPDATE challenges SET secret = $3, subject = $4,
+				attempts = $5, created_at = $6, expires_at = $7 WHERE kind = $1 AND id = $2`,
+				c.Kind, c.ID, nullBytes(c.Secret), nullBytes(c.Subject), c.Attempts, ms(c.CreatedAt), ms(c.ExpiresAt))
+			return normChallenge(c), err
+		},
+	}, fn)
 }
 
 // TakeChallenge deletes and returns the challenge in one statement, so that

@@ -29,7 +29,7 @@ func clientArgs(c store.Client) ([]any, error) {
 		c.FirstParty, c.BackchannelLogoutURI, ms(c.CreatedAt), ms(c.UpdatedAt)}, nil
 }
 
-func scanClient(row interface{ Scan(...any) error }) (store.Client, error) {
+func scanClient(row rowScanner) (store.Client, error) {
 	var (
 		c                        store.Client
 		redirects, logouts, scps string
@@ -75,58 +75,32 @@ func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) 
 
 // ListClients returns every client ordered by ID.
 func (s *Store) ListClients(ctx context.Context) ([]store.Client, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
-	if err != nil {
-		return nil, s.wrapErr("list clients", err)
-	}
-	defer rows.Close()
-	var out []store.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, s.wrapErr("list clients", err)
-		}
-		out = append(out, c)
-	}
-	return out, s.wrapErr("list clients", rows.Err())
+	return listRows(ctx, s, "list clients", scanClient, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
 }
 
 // UpdateClient changes one client inside a transaction.
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Client) (store.Client, error)) (store.Client, error) {
-	var out store.Client
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanClient(tx.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`+s.d.ForUpdate, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return s.notFound("update client")
-		}
-		if err != nil {
-			return s.wrapErr("update client", err)
-		}
-		c, err := fn(old)
-		if err != nil {
-			return err
-		}
-		if c.ID != old.ID {
-			return fmt.Errorf("%s: update client %q: %w", s.d.Name, id, errChangeID)
-		}
-		c.CreatedAt = old.CreatedAt
-		args, err := clientArgs(c)
-		if err != nil {
-			return s.wrapErr("update client", err)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE clients SET name = $2, type = $3, secret_hash = $4,
-			redirect_uris = $5, post_logout_redirect_uris = $6, scopes = $7, first_party = $8,
-			backchannel_logout_uri = $9, updated_at = $10 WHERE id = $1`, append(args[:9:9], args[10])...)
-		if err != nil {
-			return s.wrapErr("update client", err)
-		}
-		out, err = scanClient(tx.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
-		return s.wrapErr("update client", err)
-	})
-	if err != nil {
-		return store.Client{}, err
-	}
-	return out, nil
+	return updateRow(ctx, s, rowUpdate[store.Client]{
+		op:    "update client",
+		query: `SELECT ` + clientColumns + ` FROM clients WHERE id = $1`,
+		args:  []any{id},
+		scan:  scanClient,
+		key:   func(c store.Client) any { return c.ID },
+		write: func(tx *sql.Tx, old, c store.Client) (store.Client, error) {
+			c.CreatedAt = old.CreatedAt
+			args, err := clientArgs(c)
+			if err != nil {
+				return store.Client{}, err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE clients SET name = $2, type = $3, secret_hash = $4,
+				redirect_uris = $5, post_logout_redirect_uris = $6, scopes = $7, first_party = $8,
+				backchannel_logout_uri = $9, updated_at = $10 WHERE id = $1`, append(args[:9:9], args[10])...)
+			if err != nil {
+				return store.Client{}, err
+			}
+			return scanClient(tx.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, c.ID))
+		},
+	}, fn)
 }
 
 // DeleteClient removes one client.
@@ -145,23 +119,16 @@ func (s *Store) AddSessionClient(ctx context.Context, sc store.SessionClient) er
 
 // ListSessionClients returns the records of a session, oldest first.
 func (s *Store) ListSessionClients(ctx context.Context, sid string) ([]store.SessionClient, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT sid, client_id, ref, protocol, url, user_id, created_at
-		FROM session_clients WHERE sid = $1 ORDER BY created_at, client_id, ref`, sid)
-	if err != nil {
-		return nil, s.wrapErr("list session clients", err)
-	}
-	defer rows.Close()
-	var out []store.SessionClient
-	for rows.Next() {
-		var sc store.SessionClient
-		var created int64
-		if err := rows.Scan(&sc.SID, &sc.ClientID, &sc.Ref, &sc.Protocol, &sc.URL, &sc.UserID, &created); err != nil {
-			return nil, s.wrapErr("list session clients", err)
-		}
-		sc.CreatedAt = fromMS(created)
-		out = append(out, sc)
-	}
-	return out, s.wrapErr("list session clients", rows.Err())
+	return listRows(ctx, s, "list session clients", scanSessionClient, `SELECT sid, client_id, ref, protocol,
+		url, user_id, created_at FROM session_clients WHERE sid = $1 ORDER BY created_at, client_id, ref`, sid)
+}
+
+func scanSessionClient(r rowScanner) (store.SessionClient, error) {
+	var sc store.SessionClient
+	var created int64
+	err := r.Scan(&sc.SID, &sc.ClientID, &sc.Ref, &sc.Protocol, &sc.URL, &sc.UserID, &created)
+	sc.CreatedAt = fromMS(created)
+	return sc, err
 }
 
 // DeleteSessionClients forgets every record of a session.

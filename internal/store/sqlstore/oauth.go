@@ -102,39 +102,22 @@ func (s *Store) GetAuthRequestByCode(ctx context.Context, codeHash []byte) (stor
 // one transaction, so that of two concurrent exchanges of one code only one
 // sees it unused.
 func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
-	var out store.AuthRequest
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanAuthRequest(tx.QueryRowContext(ctx,
-			`SELECT `+authRequestColumns+` FROM oauth_auth_requests WHERE id = $1`+s.d.ForUpdate, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return s.notFound("update auth request")
-		}
-		if err != nil {
-			return s.wrapErr("update auth request", err)
-		}
-		a, err := fn(old)
-		if err != nil {
-			return err
-		}
-		if a.ID != old.ID {
-			return fmt.Errorf("%s: update auth request %s: %w", s.d.Name, id, errChangeID)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE oauth_auth_requests SET client_id = $2, params = $3,
-			status = $4, user_id = $5, sid = $6, auth_time = $7, code_hash = $8, code_used_at = $9,
-			grant_id = $10, created_at = $11, expires_at = $12 WHERE id = $1`, authRequestArgs(a)...)
-		if err != nil {
-			return s.wrapErr("update auth request", err)
-		}
-		a.CodeHash = normBytes(a.CodeHash)
-		a.AuthTime, a.CodeUsedAt = oauthTime(oauthMS(a.AuthTime)), oauthTime(oauthMS(a.CodeUsedAt))
-		a.CreatedAt, a.ExpiresAt = normTime(a.CreatedAt), normTime(a.ExpiresAt)
-		out = a
-		return nil
-	})
-	if err != nil {
-		return store.AuthRequest{}, err
-	}
-	return out, nil
+	return updateRow(ctx, s, rowUpdate[store.AuthRequest]{
+		op:    "update auth request",
+		query: `SELECT ` + authRequestColumns + ` FROM oauth_auth_requests WHERE id = $1`,
+		args:  []any{id},
+		scan:  scanAuthRequest,
+		key:   func(a store.AuthRequest) any { return a.ID },
+		write: func(tx *sql.Tx, _, a store.AuthRequest) (store.AuthRequest, error) {
+			_, err := tx.ExecContext(ctx, `UPDATE oauth_auth_requests SET client_id = $2, params = $3,
+				status = $4, user_id = $5, sid = $6, auth_time = $7, code_hash = $8, code_used_at = $9,
+				grant_id = $10, created_at = $11, expires_at = $12 WHERE id = $1`, authRequestArgs(a)...)
+			a.CodeHash = normBytes(a.CodeHash)
+			a.AuthTime, a.CodeUsedAt = oauthTime(oauthMS(a.AuthTime)), oauthTime(oauthMS(a.CodeUsedAt))
+			a.CreatedAt, a.ExpiresAt = normTime(a.CreatedAt), normTime(a.ExpiresAt)
+			return a, err
+		},
+	}, fn)
 }
 
 // ---- grants and refresh tokens ----
@@ -332,21 +315,8 @@ func (s *Store) GetConsent(ctx context.Context, userID, clientID string) (store.
 
 // ListConsents returns the user's consents ordered by client ID.
 func (s *Store) ListConsents(ctx context.Context, userID string) ([]store.Consent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+consentColumns+` FROM oauth_consents
+	return listRows(ctx, s, "list consents", scanConsent, `SELECT `+consentColumns+` FROM oauth_consents
 		WHERE user_id = $1 ORDER BY client_id`, userID)
-	if err != nil {
-		return nil, s.wrapErr("list consents", err)
-	}
-	defer rows.Close()
-	var out []store.Consent
-	for rows.Next() {
-		c, err := scanConsent(rows)
-		if err != nil {
-			return nil, s.wrapErr("list consents", err)
-		}
-		out = append(out, c)
-	}
-	return out, s.wrapErr("list consents", rows.Err())
 }
 
 // DeleteConsent removes the consent of the user for the client.
@@ -373,23 +343,16 @@ func (s *Store) CreateSigningKey(ctx context.Context, k store.SigningKey) error 
 
 // ListSigningKeys returns every key, newest first.
 func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+signingKeyColumns+` FROM oauth_signing_keys
+	return listRows(ctx, s, "list signing keys", scanSigningKey, `SELECT `+signingKeyColumns+` FROM oauth_signing_keys
 		ORDER BY created_at DESC, id DESC`)
-	if err != nil {
-		return nil, s.wrapErr("list signing keys", err)
-	}
-	defer rows.Close()
-	var out []store.SigningKey
-	for rows.Next() {
-		var k store.SigningKey
-		var created, retired int64
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.Private, &k.Public, &created, &retired); err != nil {
-			return nil, s.wrapErr("list signing keys", err)
-		}
-		k.CreatedAt, k.RetiredAt = fromMS(created), oauthTime(retired)
-		out = append(out, k)
-	}
-	return out, s.wrapErr("list signing keys", rows.Err())
+}
+
+func scanSigningKey(r rowScanner) (store.SigningKey, error) {
+	var k store.SigningKey
+	var created, retired int64
+	err := r.Scan(&k.ID, &k.Algorithm, &k.Private, &k.Public, &created, &retired)
+	k.CreatedAt, k.RetiredAt = fromMS(created), oauthTime(retired)
+	return k, err
 }
 
 // RotateSigningKey retires oldID and makes next the active key, or fails

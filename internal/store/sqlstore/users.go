@@ -190,41 +190,24 @@ var errChangeID = errors.New("the update function changed the key")
 // sets it (the caller's clock). An error from fn aborts the write and is
 // returned unchanged.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(store.User) (store.User, error)) (store.User, error) {
-	var out store.User
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanUser(tx.QueryRowContext(ctx,
-			`SELECT `+userColumns+` FROM users WHERE id = $1`+s.d.ForUpdate, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return s.notFound("update user")
-		}
-		if err != nil {
-			return s.wrapErr("update user", err)
-		}
-		u, err := fn(old)
-		if err != nil {
-			return err
-		}
-		if u.ID != old.ID {
-			return fmt.Errorf("%s: update user %q: %w", s.d.Name, id, errChangeID)
-		}
-		u.CreatedAt = old.CreatedAt
-		args := userArgs(u)
-		_, err = tx.ExecContext(ctx, `UPDATE users SET
-			login_name = $2, login_name_key = $3, password_hash = $4,
-			phone_cipher = $5, phone_index = $6, id_number_cipher = $7, id_number_index = $8,
-			email_cipher = $9, email_index = $10, real_name_cipher = $11, realname_level = $12,
-			status = $13, updated_at = $14
-			WHERE id = $1`, append(args[:13:13], args[14])...)
-		if err != nil {
-			return s.wrapErr("update user", err)
-		}
-		out = normUser(u)
-		return nil
-	})
-	if err != nil {
-		return store.User{}, err
-	}
-	return out, nil
+	return updateRow(ctx, s, rowUpdate[store.User]{
+		op:    "update user",
+		query: `SELECT ` + userColumns + ` FROM users WHERE id = $1`,
+		args:  []any{id},
+		scan:  scanUser,
+		key:   func(u store.User) any { return u.ID },
+		write: func(tx *sql.Tx, old, u store.User) (store.User, error) {
+			u.CreatedAt = old.CreatedAt
+			args := userArgs(u)
+			_, err := tx.ExecContext(ctx, `UPDATE users SET
+				login_name = $2, login_name_key = $3, password_hash = $4,
+				phone_cipher = $5, phone_index = $6, id_number_cipher = $7, id_number_index = $8,
+				email_cipher = $9, email_index = $10, real_name_cipher = $11, realname_level = $12,
+				status = $13, updated_at = $14
+				WHERE id = $1`, append(args[:13:13], args[14])...)
+			return normUser(u), err
+		},
+	}, fn)
 }
 
 // CountUsers returns the number of accounts.
