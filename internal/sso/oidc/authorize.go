@@ -44,8 +44,9 @@ const (
 
 // oidc error codes that zitadel/oidc has no constructor for.
 const (
-	errConsentRequired = "consent_required"
-	errUnmetAuthn      = "unmet_authentication_requirements"
+	errConsentRequired        = "consent_required"
+	errUnmetAuthn             = "unmet_authentication_requirements"
+	errRequestURINotSupported = "request_uri_not_supported"
 )
 
 func callbackPath(id string) string { return "/oidc/authorize/callback?id=" + url.QueryEscape(id) }
@@ -90,6 +91,13 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// zitadel's AuthRequest has no request_uri field: without this check a
+	// request_uri would be ignored, not refused (OpenID Connect Core
+	// 3.1.2.6; discovery says it is not supported).
+	if r.Form.Has("request_uri") {
+		op.AuthRequestError(w, r, req, &oidc.Error{ErrorType: errRequestURINotSupported}, p.op)
+		return
+	}
 	params, err := p.validateAuthRequest(ctx, req, c)
 	if err != nil {
 		op.AuthRequestError(w, r, req, err, p.op)

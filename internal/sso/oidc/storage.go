@@ -20,9 +20,13 @@ import (
 // This file adapts unid to zitadel's op package: op.Client over
 // store.Client, op.AuthRequest over store.AuthRequest, and op.Storage for
 // the op functions the handlers call (client authentication, code and
-// refresh-token lookup, client-credentials requests). Tokens are minted by
-// the Provider itself (token.go), so the op.Storage methods that would
-// mint or revoke tokens are never reached and say so.
+// refresh-token lookup, client-credentials requests). The endpoints are
+// unid's own (docs/design-notes.md, "OpenID Connect endpoints"): tokens,
+// keys, userinfo, introspection, revocation and logout never go through
+// op's handlers, so the op.Storage methods only those handlers call are
+// never reached. Each of them fails loudly, naming itself, so that a
+// library upgrade that starts calling one is noticed at once rather than
+// working on a silent zero value.
 
 // client is a registered OpenID Connect client as op sees it.
 type client struct {
@@ -209,9 +213,17 @@ var (
 	_ op.ClientCredentialsStorage = (*opStorage)(nil)
 )
 
-// errMintedElsewhere marks the op.Storage methods that unid's handlers
-// never reach: the Provider mints and revokes tokens itself.
-var errMintedElsewhere = errors.New("oidc: not used: tokens are minted by the Provider")
+// errNotReached is the error of every op.Storage method that unid's
+// handlers never reach; notReached wraps it with the method's name.
+var errNotReached = errors.New("not reached: unid serves this itself, not through zitadel's op handlers")
+
+// notReached logs, at error level, that op called a method of op.Storage
+// that unid does not serve through op, and returns the error saying so.
+func (s *opStorage) notReached(ctx context.Context, method string) error {
+	err := fmt.Errorf("oidc: op.Storage.%s: %w", method, errNotReached)
+	s.p.log.ErrorContext(ctx, "zitadel/oidc called an op.Storage method unid does not serve", "method", method)
+	return err
+}
 
 func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := s.p.oidcClient(ctx, id)
@@ -314,84 +326,63 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 
 var errInvalidRefresh = errors.New("oidc: refresh token is unknown, used, expired or revoked")
 
-func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	a, err := s.p.d.Store.GetAuthRequest(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return decodeAuthRequest(a)
-}
+// The rest of op.Storage: reached only through op's own handlers (its
+// authorize callback, token creation, discovery, keys, userinfo,
+// introspection, revocation, end-session and probes), which unid does not
+// mount, and through private_key_jwt and the JWT-profile grant, which the
+// op.Config leaves off. TestStorageNotReached lists them.
 
+func (s *opStorage) AuthRequestByID(ctx context.Context, _ string) (op.AuthRequest, error) {
+	return nil, s.notReached(ctx, "AuthRequestByID")
+}
+func (s *opStorage) CreateAuthRequest(ctx context.Context, _ *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	return nil, s.notReached(ctx, "CreateAuthRequest")
+}
+func (s *opStorage) DeleteAuthRequest(ctx context.Context, _ string) error {
+	return s.notReached(ctx, "DeleteAuthRequest")
+}
+func (s *opStorage) CreateAccessToken(ctx context.Context, _ op.TokenRequest) (string, time.Time, error) {
+	return "", time.Time{}, s.notReached(ctx, "CreateAccessToken")
+}
+func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, _ op.TokenRequest, _ string) (string, string, time.Time, error) {
+	return "", "", time.Time{}, s.notReached(ctx, "CreateAccessAndRefreshTokens")
+}
+func (s *opStorage) TerminateSession(ctx context.Context, _, _ string) error {
+	return s.notReached(ctx, "TerminateSession")
+}
+func (s *opStorage) RevokeToken(ctx context.Context, _, _, _ string) *oidc.Error {
+	return oidc.ErrServerError().WithParent(s.notReached(ctx, "RevokeToken"))
+}
+func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, _, _ string) (string, string, error) {
+	return "", "", s.notReached(ctx, "GetRefreshTokenInfo")
+}
+func (s *opStorage) SetUserinfoFromScopes(ctx context.Context, _ *oidc.UserInfo, _, _ string, _ []string) error {
+	return s.notReached(ctx, "SetUserinfoFromScopes")
+}
+func (s *opStorage) SetUserinfoFromToken(ctx context.Context, _ *oidc.UserInfo, _, _, _ string) error {
+	return s.notReached(ctx, "SetUserinfoFromToken")
+}
+func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, _ *oidc.IntrospectionResponse, _, _, _ string) error {
+	return s.notReached(ctx, "SetIntrospectionFromToken")
+}
+func (s *opStorage) GetPrivateClaimsFromScopes(ctx context.Context, _, _ string, _ []string) (map[string]any, error) {
+	return nil, s.notReached(ctx, "GetPrivateClaimsFromScopes")
+}
+func (s *opStorage) GetKeyByIDAndClientID(ctx context.Context, _, _ string) (*jose.JSONWebKey, error) {
+	return nil, s.notReached(ctx, "GetKeyByIDAndClientID")
+}
+func (s *opStorage) ValidateJWTProfileScopes(ctx context.Context, _ string, _ []string) ([]string, error) {
+	return nil, s.notReached(ctx, "ValidateJWTProfileScopes")
+}
 func (s *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	a := s.p.keys.current(ctx).active
-	return &opSigningKey{a}, nil
+	return nil, s.notReached(ctx, "SigningKey")
 }
-
 func (s *opStorage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
-	return verifyAlgorithms, nil
+	return nil, s.notReached(ctx, "SignatureAlgorithms")
 }
-
 func (s *opStorage) KeySet(ctx context.Context) ([]op.Key, error) {
-	var keys []op.Key
-	for _, k := range s.p.keys.current(ctx).public {
-		keys = append(keys, opKey{k})
-	}
-	return keys, nil
+	return nil, s.notReached(ctx, "KeySet")
 }
-
-func (s *opStorage) Health(ctx context.Context) error { return nil }
-
-// The rest of op.Storage: reached only through op's own handlers, which
-// unid does not mount.
-
-func (s *opStorage) CreateAuthRequest(context.Context, *oidc.AuthRequest, string) (op.AuthRequest, error) {
-	return nil, errMintedElsewhere
+func (s *opStorage) Health(ctx context.Context) error {
+	return s.notReached(ctx, "Health")
 }
-func (s *opStorage) DeleteAuthRequest(context.Context, string) error { return nil }
-func (s *opStorage) CreateAccessToken(context.Context, op.TokenRequest) (string, time.Time, error) {
-	return "", time.Time{}, errMintedElsewhere
-}
-func (s *opStorage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
-	return "", "", time.Time{}, errMintedElsewhere
-}
-func (s *opStorage) TerminateSession(context.Context, string, string) error {
-	return errMintedElsewhere
-}
-func (s *opStorage) RevokeToken(context.Context, string, string, string) *oidc.Error {
-	return oidc.ErrServerError().WithParent(errMintedElsewhere)
-}
-func (s *opStorage) GetRefreshTokenInfo(context.Context, string, string) (string, string, error) {
-	return "", "", op.ErrInvalidRefreshToken
-}
-func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
-	return nil
-}
-func (s *opStorage) SetUserinfoFromToken(context.Context, *oidc.UserInfo, string, string, string) error {
-	return errMintedElsewhere
-}
-func (s *opStorage) SetIntrospectionFromToken(context.Context, *oidc.IntrospectionResponse, string, string, string) error {
-	return errMintedElsewhere
-}
-func (s *opStorage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
-	return nil, nil
-}
-func (s *opStorage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
-	return nil, errors.New("oidc: private_key_jwt is not supported")
-}
-func (s *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
-	return nil, errors.New("oidc: the JWT profile grant is not supported")
-}
-
-// opSigningKey and opKey show the key ring to op.
-type opSigningKey struct{ a *activeKey }
-
-func (k *opSigningKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.a.alg }
-func (k *opSigningKey) Key() any                                    { return k.a.priv }
-func (k *opSigningKey) ID() string                                  { return k.a.id }
-
-type opKey struct{ k *jose.JSONWebKey }
-
-func (k opKey) ID() string                         { return k.k.KeyID }
-func (k opKey) Algorithm() jose.SignatureAlgorithm { return jose.SignatureAlgorithm(k.k.Algorithm) }
-func (k opKey) Use() string                        { return k.k.Use }
-func (k opKey) Key() any                           { return k.k.Key }
