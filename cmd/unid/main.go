@@ -110,7 +110,9 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 
 const keysUsage = "usage: unid keys init [--key-file PATH] | unid keys rotate [--alg ES256|RS256] [flags]"
 
-func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help" }
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, _, err := config.Load(config.Command{
