@@ -6,7 +6,7 @@
 // table (see Table), the flags, the variables and the file cannot drift
 // apart, and one function (Load) reads them for every command.
 //
-// Names: the file key is the flag without its dashes, nested by section
+// Names: the file key is the flag's name, nested by section
 // (--sms-gateway-url is sms.gateway-url, written as "gateway-url" under
 // "sms:"); the variable is UNID_ and the key in capitals with "." and "-"
 // as "_" (UNID_SMS_GATEWAY_URL). A Secret setting has a "-file" twin that

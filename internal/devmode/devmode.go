@@ -3,13 +3,13 @@ package devmode
 import (
 	"bytes"
 	_ "embed"
-	"encoding/json"
 	"html/template"
 	"net"
 	"net/http"
 	"strings"
 
 	"unid/internal/captcha"
+	"unid/internal/httpx"
 	"unid/internal/notify"
 )
 
@@ -20,7 +20,7 @@ var indexHTML string
 type Deps struct {
 	Outbox   *notify.Outbox
 	Captchas *captcha.Service // created with captcha.Options.Recent for the index
-	// Fail answers an error in the JSON API's shape.
+	// Fail answers an error in the JSON API's shape (httpx.Responder.Fail).
 	Fail func(http.ResponseWriter, *http.Request, error)
 	// NotFound is the site's 404, given to requests from elsewhere.
 	NotFound http.HandlerFunc
@@ -106,7 +106,7 @@ func (p *Pages) serveIndex(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) outbox(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, map[string]any{"messages": p.d.Outbox.List()})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"messages": p.d.Outbox.List()})
 }
 
 func (p *Pages) captcha(w http.ResponseWriter, r *http.Request) {
@@ -115,11 +115,5 @@ func (p *Pages) captcha(w http.ResponseWriter, r *http.Request) {
 		p.d.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, map[string]string{"id": r.PathValue("id"), "answer": answer})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(v)
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "answer": answer})
 }
