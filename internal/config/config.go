@@ -39,8 +39,11 @@ type Config struct {
 	LockoutThreshold int
 	LockoutWindow    time.Duration
 	LockoutDuration  time.Duration
-	LoginPerIPLimit  int           // login attempts per IP per LoginPerIPWindow
+	LoginPerIPLimit  int           // failed logins per IP per LoginPerIPWindow
 	LoginPerIPWindow time.Duration // window of LoginPerIPLimit
+
+	LockoutAccountThreshold int // failed logins from all networks that lock an account for everyone
+	LoginPerIPSuccessLimit  int // successful logins per IP per LoginPerIPWindow
 
 	CaptchaTTL           time.Duration
 	CaptchaPerIPMinute   int
@@ -135,11 +138,13 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.HashWorkers, "hash-workers", c.HashWorkers, "password hashes computed at once (0: twice the CPUs)")
 	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "sign out after this long without activity")
 	fs.DurationVar(&c.SessionMax, "session-max", c.SessionMax, "sign out this long after sign-in, active or not")
-	fs.IntVar(&c.LockoutThreshold, "lockout-threshold", c.LockoutThreshold, "failed logins that lock an account")
+	fs.IntVar(&c.LockoutThreshold, "lockout-threshold", c.LockoutThreshold, "failed logins from one client network (IPv4 address, IPv6 /64) that lock that network out of the account")
 	fs.DurationVar(&c.LockoutWindow, "lockout-window", c.LockoutWindow, "window in which failed logins are counted")
 	fs.DurationVar(&c.LockoutDuration, "lockout-duration", c.LockoutDuration, "how long a locked account stays locked")
-	fs.IntVar(&c.LoginPerIPLimit, "login-ip-limit", c.LoginPerIPLimit, "login attempts allowed per client address per window")
-	fs.DurationVar(&c.LoginPerIPWindow, "login-ip-window", c.LoginPerIPWindow, "window of the per-address login limit")
+	fs.IntVar(&c.LoginPerIPLimit, "login-ip-limit", c.LoginPerIPLimit, "failed logins allowed per client address per window")
+	fs.DurationVar(&c.LoginPerIPWindow, "login-ip-window", c.LoginPerIPWindow, "window of the per-address login limits")
+	fs.IntVar(&c.LockoutAccountThreshold, "lockout-account-threshold", c.LockoutAccountThreshold, "failed logins from all networks together that lock an account for everyone (0: never)")
+	fs.IntVar(&c.LoginPerIPSuccessLimit, "login-ip-success-limit", c.LoginPerIPSuccessLimit, "successful logins allowed per client address per window (0: no cap)")
 	fs.DurationVar(&c.CaptchaTTL, "captcha-ttl", c.CaptchaTTL, "image captcha lifetime")
 	fs.StringVar(&c.OIDCSigningAlg, "oidc-signing-alg", c.OIDCSigningAlg, "token signing algorithm: ES256 or RS256 (a change rotates to a new key at start)")
 	fs.DurationVar(&c.OIDCCodeTTL, "oidc-code-ttl", c.OIDCCodeTTL, "OIDC authorization code lifetime")
@@ -243,6 +248,9 @@ func (c Config) Check() error {
 	}
 	if c.LockoutThreshold < 1 || c.LockoutWindow <= 0 || c.LockoutDuration <= 0 {
 		errs = append(errs, errors.New("config: lockout threshold, window and duration must be positive"))
+	}
+	if c.LockoutAccountThreshold != 0 && c.LockoutAccountThreshold < c.LockoutThreshold {
+		errs = append(errs, errors.New("config: --lockout-account-threshold must be 0 (never) or at least --lockout-threshold"))
 	}
 	if c.CASTicketTTL <= 0 || c.CASTicketTTL > 5*time.Minute {
 		errs = append(errs, errors.New("config: --cas-ticket-ttl must be positive and at most 5m (CAS 3.1.1)"))
