@@ -2,8 +2,8 @@ package login_test
 
 import (
 	"context"
-	"log/slog"
 	"encoding/json"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
