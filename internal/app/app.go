@@ -249,14 +249,20 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
+	logins := login.New(login.Deps{
+		Accounts: accounts, Users: st, Hasher: hasher, Protector: protector, Captchas: captchas, Limiter: limiter,
+		Audit: auditLog, Notifier: sender, Logger: logger, Now: now,
+		Options: login.Options{
+			LockoutThreshold: cfg.LockoutThreshold, AccountThreshold: cfg.LockoutAccountThreshold,
+			LockoutWindow: cfg.LockoutWindow, LockoutDuration: cfg.LockoutDuration,
+			PerIPLimit: cfg.LoginPerIPLimit, PerIPSuccessLimit: cfg.LoginPerIPSuccessLimit, PerIPWindow: cfg.LoginPerIPWindow,
+		},
+	})
+	a.closers = append(a.closers, func() error { logins.Wait(); return nil })
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
-		Registration: registration.New(accounts, captchas, codes, auditLog, now),
-		Login: login.New(accounts, st, hasher, protector, captchas, limiter, auditLog, now, login.Options{
-			LockoutThreshold: cfg.LockoutThreshold, LockoutWindow: cfg.LockoutWindow, LockoutDuration: cfg.LockoutDuration,
-			PerIPLimit: cfg.LoginPerIPLimit, PerIPWindow: cfg.LoginPerIPWindow,
-		}),
+		Registration: registration.New(accounts, captchas, codes, auditLog, now), Login: logins,
 		Sessions: sessions, Users: st, Protector: protector, Audit: auditLog,
 		Consents: a.OIDC,
 	})

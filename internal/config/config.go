@@ -50,8 +50,11 @@ type Config struct {
 	LockoutThreshold int
 	LockoutWindow    time.Duration
 	LockoutDuration  time.Duration
-	LoginPerIPLimit  int           // login attempts per IP per LoginPerIPWindow
+	LoginPerIPLimit  int           // failed logins per IP per LoginPerIPWindow
 	LoginPerIPWindow time.Duration // window of LoginPerIPLimit
+
+	LockoutAccountThreshold int // failed logins from all networks that lock an account for everyone
+	LoginPerIPSuccessLimit  int // successful logins per IP per LoginPerIPWindow
 
 	CaptchaTTL           time.Duration
 	CaptchaPerIPMinute   int
@@ -171,43 +174,45 @@ type Upstream struct {
 // Default returns the settings unid runs with when nothing is configured.
 func Default() Config {
 	return Config{
-		Addr:                   "127.0.0.1:8080",
-		DataDir:                "./data",
-		LogLevel:               "info",
-		LogFormat:              "text",
-		Argon2Memory:           19456,
-		Argon2Time:             2,
-		Argon2Threads:          1,
-		SessionIdle:            30 * time.Minute,
-		SessionMax:             12 * time.Hour,
-		LockoutThreshold:       5,
-		LockoutWindow:          15 * time.Minute,
-		LockoutDuration:        15 * time.Minute,
-		LoginPerIPLimit:        100,
-		LoginPerIPWindow:       15 * time.Minute,
-		CaptchaTTL:             5 * time.Minute,
-		CaptchaPerIPMinute:     30,
-		CASTicketTTL:           10 * time.Second,
-		OIDCSigningAlg:         "ES256",
-		OIDCCodeTTL:            time.Minute,
-		OIDCAccessTokenTTL:     10 * time.Minute,
-		OIDCIDTokenTTL:         10 * time.Minute,
-		OIDCRefreshTTL:         30 * 24 * time.Hour,
-		OIDCRefreshMaxTTL:      90 * 24 * time.Hour,
-		OIDCBackchannelTimeout: 2 * time.Second,
-		SMSCodeTTL:             5 * time.Minute,
-		SMSPerPhoneMinute:      1,
-		SMSPerPhoneHour:        5,
-		SMSPerPhoneDay:         10,
-		SMSPerIPHour:           30,
-		SMSGlobalHour:          5000,
-		SMSGlobalDay:           50000,
-		MaxBodyBytes:           1 << 20,
-		SMS:                    SMS{GatewayTimeout: 5 * time.Second},
-		SMTP:                   SMTP{Port: 587, TLS: TLSStartTLS, Timeout: 10 * time.Second},
-		Realname:               Realname{Provider: ProviderSandbox, Timeout: 5 * time.Second},
-		EnterpriseRegistry:     EnterpriseRegistry{Provider: ProviderSandbox, Timeout: 5 * time.Second},
-		Alipay:                 Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
+		Addr:                    "127.0.0.1:8080",
+		DataDir:                 "./data",
+		LogLevel:                "info",
+		LogFormat:               "text",
+		Argon2Memory:            19456,
+		Argon2Time:              2,
+		Argon2Threads:           1,
+		SessionIdle:             30 * time.Minute,
+		SessionMax:              12 * time.Hour,
+		LockoutThreshold:        5,
+		LockoutAccountThreshold: 50,
+		LockoutWindow:           15 * time.Minute,
+		LockoutDuration:         15 * time.Minute,
+		LoginPerIPLimit:         100,
+		LoginPerIPSuccessLimit:  1000,
+		LoginPerIPWindow:        15 * time.Minute,
+		CaptchaTTL:              5 * time.Minute,
+		CaptchaPerIPMinute:      30,
+		CASTicketTTL:            10 * time.Second,
+		OIDCSigningAlg:          "ES256",
+		OIDCCodeTTL:             time.Minute,
+		OIDCAccessTokenTTL:      10 * time.Minute,
+		OIDCIDTokenTTL:          10 * time.Minute,
+		OIDCRefreshTTL:          30 * 24 * time.Hour,
+		OIDCRefreshMaxTTL:       90 * 24 * time.Hour,
+		OIDCBackchannelTimeout:  2 * time.Second,
+		SMSCodeTTL:              5 * time.Minute,
+		SMSPerPhoneMinute:       1,
+		SMSPerPhoneHour:         5,
+		SMSPerPhoneDay:          10,
+		SMSPerIPHour:            30,
+		SMSGlobalHour:           5000,
+		SMSGlobalDay:            50000,
+		MaxBodyBytes:            1 << 20,
+		SMS:                     SMS{GatewayTimeout: 5 * time.Second},
+		SMTP:                    SMTP{Port: 587, TLS: TLSStartTLS, Timeout: 10 * time.Second},
+		Realname:                Realname{Provider: ProviderSandbox, Timeout: 5 * time.Second},
+		EnterpriseRegistry:      EnterpriseRegistry{Provider: ProviderSandbox, Timeout: 5 * time.Second},
+		Alipay:                  Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
 	}
 }
 
@@ -272,11 +277,13 @@ func (c *Config) settings() []setting {
 		integer(&c.HashWorkers, "hash-workers", "password hashes computed at once (0: twice the CPUs)"),
 		duration(&c.SessionIdle, "session-idle", "sign out after this long without activity"),
 		duration(&c.SessionMax, "session-max", "sign out this long after sign-in, active or not"),
-		integer(&c.LockoutThreshold, "lockout-threshold", "failed logins that lock an account"),
+		integer(&c.LockoutThreshold, "lockout-threshold", "failed logins from one client network (IPv4 address, IPv6 /64) that lock that network out of the account"),
 		duration(&c.LockoutWindow, "lockout-window", "window in which failed logins are counted"),
 		duration(&c.LockoutDuration, "lockout-duration", "how long a locked account stays locked"),
-		integer(&c.LoginPerIPLimit, "login-ip-limit", "login attempts allowed per client address per window"),
-		duration(&c.LoginPerIPWindow, "login-ip-window", "window of the per-address login limit"),
+		integer(&c.LoginPerIPLimit, "login-ip-limit", "failed logins allowed per client address per window"),
+		duration(&c.LoginPerIPWindow, "login-ip-window", "window of the per-address login limits"),
+		integer(&c.LockoutAccountThreshold, "lockout-account-threshold", "failed logins from all networks together that lock an account for everyone (0: never)"),
+		integer(&c.LoginPerIPSuccessLimit, "login-ip-success-limit", "successful logins allowed per client address per window (0: no cap)"),
 		duration(&c.CaptchaTTL, "captcha-ttl", "image captcha lifetime"),
 		str(&c.OIDCSigningAlg, "oidc-signing-alg", "token signing algorithm: ES256 or RS256 (a change rotates to a new key at start)"),
 		duration(&c.OIDCCodeTTL, "oidc-code-ttl", "OIDC authorization code lifetime"),
@@ -386,6 +393,9 @@ func (c Config) validate() error {
 	}
 	if c.LockoutThreshold < 1 || c.LockoutWindow <= 0 || c.LockoutDuration <= 0 {
 		bad("lockout threshold, window and duration must be positive")
+	}
+	if c.LockoutAccountThreshold != 0 && c.LockoutAccountThreshold < c.LockoutThreshold {
+		errs = append(errs, errors.New("config: --lockout-account-threshold must be 0 (never) or at least --lockout-threshold"))
 	}
 	if c.CASTicketTTL <= 0 || c.CASTicketTTL > 5*time.Minute {
 		bad("--cas-ticket-ttl must be positive and at most 5m (CAS 3.1.1)")

@@ -56,6 +56,7 @@ func TestParse(t *testing.T) {
 		{name: "stray argument", args: []string{"--dev", "extra"}, wantErr: "unexpected"},
 		{name: "bad public url", args: []string{"--dev", "--public-url", "example.org"}, wantErr: "public-url"},
 		{name: "idle longer than max", args: []string{"--dev", "--session-idle", "13h"}, wantErr: "idle"},
+		{name: "account lockout below the network lockout", args: []string{"--dev", "--lockout-account-threshold", "3"}, wantErr: "lockout-account-threshold"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

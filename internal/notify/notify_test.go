@@ -36,11 +36,32 @@ func TestText(t *testing.T) {
 		{"code", codeSMS("123456"), "【统一身份认证】您的验证码为123456，5分钟内有效，请勿泄露给他人。"},
 		{"other minutes", notify.SMS{Template: "sms_code", Params: map[string]string{"code": "000001", "minutes": "10"}}, "【统一身份认证】您的验证码为000001，10分钟内有效，请勿泄露给他人。"},
 		{"unknown template", notify.SMS{Template: "nope", Params: map[string]string{"code": "1"}}, ""},
+		{"account locked", notify.SMS{Template: notify.TemplateAccountLocked, Params: map[string]string{"until": "5月6日 15:24"}},
+			"【统一身份认证】您的账号因连续多次密码错误已被暂时锁定，将于5月6日 15:24自动解锁。如需立即登录，请使用“找回密码”重设密码；如非本人操作，请留意账号安全。"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.m.Text(); got != tt.want {
 				t.Errorf("Text() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSMSTime(t *testing.T) {
+	tests := []struct {
+		name string
+		t    time.Time
+		want string
+	}{
+		{"China Standard Time", time.Date(2030, 5, 6, 7, 23, 0, 0, time.UTC), "5月6日 15:23"},
+		{"rounded up, never early", time.Date(2030, 5, 6, 7, 23, 9, 0, time.UTC), "5月6日 15:24"},
+		{"next day in China", time.Date(2030, 12, 31, 16, 30, 0, 0, time.UTC), "1月1日 00:30"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := notify.SMSTime(tt.t); got != tt.want {
+				t.Errorf("SMSTime(%v) = %q, want %q", tt.t, got, tt.want)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // SMS is one text message to a phone. Template names the wording and Params
@@ -23,6 +24,12 @@ const (
 	// was changed and every device signed out; no params. It names no
 	// secret and no account detail, since a phone number may change hands.
 	TemplatePasswordChanged = "password_changed"
+	// TemplateAccountLocked tells the owner that repeated wrong passwords
+	// locked the account, when the lock ends and that password recovery
+	// lifts it; param "until" (SMSTime). Like TemplatePasswordChanged it
+	// names no secret, no account detail and not where the attempts came
+	// from.
+	TemplateAccountLocked = "account_locked"
 )
 
 // smsSignature is the 短信签名 every message starts with, as carriers require.
@@ -33,6 +40,22 @@ const smsSignature = "【统一身份认证】"
 var smsTemplates = map[string]string{
 	TemplateSMSCode:         "您的验证码为{code}，{minutes}分钟内有效，请勿泄露给他人。",
 	TemplatePasswordChanged: "您的账号密码已修改，已登录的设备均已退出。如非本人操作，请立即找回密码或联系平台客服。",
+	TemplateAccountLocked:   "您的账号因连续多次密码错误已被暂时锁定，将于{until}自动解锁。如需立即登录，请使用“找回密码”重设密码；如非本人操作，请留意账号安全。",
+}
+
+// chinaTime is the time zone SMS wording speaks: every phone the platform
+// writes to is in China, which keeps one time zone (UTC+8, no daylight
+// saving).
+var chinaTime = time.FixedZone("CST", 8*60*60)
+
+// SMSTime writes t for an SMS param, in China Standard Time, the way a
+// person reads it in a message: "5月6日 15:23". It rounds up to the minute,
+// so the time it says is never before t.
+func SMSTime(t time.Time) string {
+	if r := t.Truncate(time.Minute); !r.Equal(t) {
+		t = r.Add(time.Minute)
+	}
+	return t.In(chinaTime).Format("1月2日 15:04")
 }
 
 // Text renders the message as the phone will show it, or "" when the

@@ -26,5 +26,6 @@
 //
 // Exceeded, Hit and Reset serve lockouts, where failures are counted one at a
 // time (Hit), checked before an attempt (Exceeded) and forgotten after a
-// success (Reset).
+// success (Reset). Count reads a counter without counting, for callers that
+// keep a number in one (a generation moved on with Hit).
 package ratelimit

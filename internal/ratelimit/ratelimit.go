@@ -18,7 +18,8 @@ type Rule struct {
 	Window time.Duration
 }
 
-func (r Rule) off() bool { return r.Limit <= 0 }
+// Off reports whether r is switched off.
+func (r Rule) Off() bool { return r.Limit <= 0 }
 
 // Limiter applies rules to the shared counters of the store.
 type Limiter struct {
@@ -39,7 +40,7 @@ func New(c store.Counters) *Limiter { return &Limiter{c: c} }
 func (l *Limiter) Allow(ctx context.Context, now time.Time, rules ...Rule) (retryAfter time.Duration, err error) {
 	var wait time.Duration
 	for _, r := range rules {
-		if r.off() {
+		if r.Off() {
 			continue
 		}
 		w, err := l.Exceeded(ctx, now, r)
@@ -52,7 +53,7 @@ func (l *Limiter) Allow(ctx context.Context, now time.Time, rules ...Rule) (retr
 		return wait, nil
 	}
 	for _, r := range rules {
-		if r.off() {
+		if r.Off() {
 			continue
 		}
 		n, resetAt, err := l.Hit(ctx, now, r)
@@ -72,7 +73,7 @@ func (l *Limiter) Allow(ctx context.Context, now time.Time, rules ...Rule) (retr
 // Exceeded reports, without counting, how long to wait until r allows a hit
 // again; zero when it allows one now. A switched-off rule never refuses.
 func (l *Limiter) Exceeded(ctx context.Context, now time.Time, r Rule) (time.Duration, error) {
-	if r.off() {
+	if r.Off() {
 		return 0, nil
 	}
 	n, resetAt, err := l.c.Peek(ctx, r.Key, now)
@@ -97,6 +98,17 @@ func (l *Limiter) Hit(ctx context.Context, now time.Time, r Rule) (count int64, 
 		return 0, time.Time{}, fmt.Errorf("ratelimit: incr: %w", err)
 	}
 	return count, resetAt, nil
+}
+
+// Count returns, without counting, the hits of key in its live window;
+// zero when there is none. Callers that keep a number in a counter (a
+// generation, say) read it with Count and move it on with Hit.
+func (l *Limiter) Count(ctx context.Context, now time.Time, key string) (int64, error) {
+	n, _, err := l.c.Peek(ctx, key, now)
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit: peek: %w", err)
+	}
+	return n, nil
 }
 
 // Reset forgets the counter key, for example after a successful login ends a

@@ -233,3 +233,20 @@ func TestAddress(t *testing.T) {
 		})
 	}
 }
+
+func TestCount(t *testing.T) {
+	ctx := context.Background()
+	l := ratelimit.New(openStore(t, filepath.Join(t.TempDir(), "unid.db")))
+	rule := ratelimit.Rule{Key: "generation", Window: time.Hour}
+	for i, want := range []int64{0, 1, 2} {
+		if n, err := l.Count(ctx, t0, rule.Key); err != nil || n != want {
+			t.Fatalf("step %d: Count = %d, %v; want %d", i, n, err, want)
+		}
+		if _, _, err := l.Hit(ctx, t0, rule); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := l.Count(ctx, t0.Add(time.Hour), rule.Key); err != nil || n != 0 {
+		t.Errorf("Count after the window = %d, %v; want 0", n, err)
+	}
+}

@@ -2,8 +2,13 @@ package login_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +17,7 @@ import (
 	"unid/internal/captcha"
 	"unid/internal/flow"
 	"unid/internal/flow/login"
+	"unid/internal/notify"
 	"unid/internal/problem"
 	"unid/internal/ratelimit"
 	"unid/internal/store"
@@ -21,12 +27,45 @@ import (
 type fixture struct {
 	st       store.Store
 	accounts *account.Service
+	counted  *countingAccounts
 	captchas *captcha.Service
 	login    *login.Service
+	sent     *smsRecorder
 	now      time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+// countingAccounts counts the password verifications login asks for: each
+// one costs a password hash.
+type countingAccounts struct {
+	*account.Service
+	verifies atomic.Int64
+}
+
+func (c *countingAccounts) VerifyPassword(ctx context.Context, u store.User, password string) (bool, bool, error) {
+	c.verifies.Add(1)
+	return c.Service.VerifyPassword(ctx, u, password)
+}
+
+// smsRecorder keeps the text messages sent.
+type smsRecorder struct {
+	mu   sync.Mutex
+	msgs []notify.SMS
+}
+
+func (r *smsRecorder) SendSMS(_ context.Context, m notify.SMS) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, m)
+	return nil
+}
+
+func (r *smsRecorder) all() []notify.SMS {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.msgs)
+}
+
+func newFixture(t *testing.T, edit ...func(*login.Options)) *fixture {
 	t.Helper()
 	st := sqlitetest.New(t)
 	keys, err := account.GenerateKeys()
@@ -37,24 +76,38 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{st: st, now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)}
+	f := &fixture{st: st, now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC), sent: &smsRecorder{}}
 	clock := func() time.Time { return f.now }
 	hasher := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)
 	log := audit.New(st, clock, slog.New(slog.DiscardHandler))
 	f.accounts = account.NewService(account.ServiceDeps{Store: st, Hasher: hasher, Protector: prot, Audit: log, Now: clock})
+	f.counted = &countingAccounts{Service: f.accounts}
 	f.captchas = captcha.New(st, clock, captcha.Options{})
-	f.login = login.New(f.accounts, st, hasher, prot, f.captchas, ratelimit.New(st), log, clock, login.Options{
-		LockoutThreshold: 5, LockoutWindow: 15 * time.Minute, LockoutDuration: 15 * time.Minute,
-		PerIPLimit: 1000, PerIPWindow: time.Minute,
+	opt := login.Options{
+		LockoutThreshold: 5, AccountThreshold: 50, LockoutWindow: 15 * time.Minute, LockoutDuration: 15 * time.Minute,
+		PerIPLimit: 1000, PerIPSuccessLimit: 1000, PerIPWindow: time.Minute,
+	}
+	for _, e := range edit {
+		e(&opt)
+	}
+	f.login = login.New(login.Deps{
+		Accounts: f.counted, Users: st, Hasher: hasher, Protector: prot, Captchas: f.captchas, Limiter: ratelimit.New(st),
+		Audit: log, Notifier: f.sent, Now: clock, Options: opt,
 	})
 	return f
 }
 
 const password = "Shandong#2026"
 
-// attempt signs in with identifier and password, answering a fresh captcha
-// rightly.
+// attempt signs in with identifier and password from 203.0.113.9,
+// answering a fresh captcha rightly.
 func (f *fixture) attempt(t *testing.T, identifier, pw string) (store.User, error) {
+	t.Helper()
+	return f.attemptFrom(t, "203.0.113.9", identifier, pw)
+}
+
+// attemptFrom is attempt from the client address ip.
+func (f *fixture) attemptFrom(t *testing.T, ip, identifier, pw string) (store.User, error) {
 	t.Helper()
 	ctx := context.Background()
 	c, err := f.captchas.Create(ctx)
@@ -66,7 +119,7 @@ func (f *fixture) attempt(t *testing.T, identifier, pw string) (store.User, erro
 		t.Fatal(err)
 	}
 	return f.login.Login(ctx, login.Request{Identifier: identifier, Password: pw, CaptchaID: c.ID, CaptchaAnswer: answer},
-		flow.NewClient("203.0.113.9", "test"))
+		flow.NewClient(ip, "test"))
 }
 
 func (f *fixture) create(t *testing.T, na account.NewAccount) store.User {
@@ -141,5 +194,180 @@ func TestLogin(t *testing.T) {
 	}
 	if _, err := f.attempt(t, "zhang_san", "Jinan@Spring2031"); problem.As(err).Code != "account_disabled" {
 		t.Errorf("disabled account: %v", err)
+	}
+}
+
+// lockScopes lists the scopes of the account.locked events so far.
+func (f *fixture) lockScopes(t *testing.T) []string {
+	t.Helper()
+	events, err := f.st.ListAudit(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scopes []string
+	for _, e := range events {
+		if e.Action != audit.ActionLockout {
+			continue
+		}
+		var d struct{ Scope string }
+		if err := json.Unmarshal([]byte(e.Detail), &d); err != nil {
+			t.Fatalf("lock event detail %q: %v", e.Detail, err)
+		}
+		scopes = append(scopes, d.Scope)
+	}
+	return scopes
+}
+
+// lookAlike checks that an attempt is answered like want and paid one
+// password verification.
+func (f *fixture) lookAlike(t *testing.T, what, ip, identifier, pw string, want error) {
+	t.Helper()
+	before := f.counted.verifies.Load()
+	_, err := f.attemptFrom(t, ip, identifier, pw)
+	sameAnswer(t, what, err, want)
+	if n := f.counted.verifies.Load() - before; n != 1 {
+		t.Errorf("%s: %d password verifications, want 1 like any attempt", what, n)
+	}
+}
+
+const (
+	netA = "203.0.113.9"
+	netB = "198.51.100.7"
+	netC = "2001:db8:1:2::1"
+	netD = "192.0.2.44"
+)
+
+func TestNetworkLockIsNoAnswer(t *testing.T) {
+	f := newFixture(t)
+	zhang := f.create(t, account.NewAccount{LoginName: "zhang_san", Password: password, Phone: "13812345678"})
+	for i := 1; i <= 5; i++ {
+		if _, err := f.attemptFrom(t, netA, "zhang_san", "Wrong#Password1"); problem.As(err).Code != "login_failed" {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	if got := f.lockScopes(t); !slices.Equal(got, []string{login.ScopeNetwork}) {
+		t.Fatalf("locks after 5 failures from one network: %v", got)
+	}
+	_, nobody := f.attemptFrom(t, netA, "13900000000", "Wrong#Password1")
+	if problem.As(nobody).Code != "login_failed" {
+		t.Fatalf("a phone with no account: %v", nobody)
+	}
+
+	// From the locked network, every identifier of the account answers
+	// like a phone with no account, whatever the password, at the same
+	// hash cost.
+	for _, tt := range []struct{ name, identifier, pw string }{
+		{"the right password by login name", "zhang_san", password},
+		{"the right password by phone", "13812345678", password},
+		{"a wrong password by phone", "13812345678", "Other#Password9"},
+		{"a phone with no account", "13900000000", "Wrong#Password1"},
+	} {
+		f.lookAlike(t, tt.name, netA, tt.identifier, tt.pw, nobody)
+	}
+	// Another network is not locked by the first one's failures.
+	if u, err := f.attemptFrom(t, netB, "13812345678", password); err != nil || u.ID != zhang.ID {
+		t.Fatalf("sign-in from another network: %q, %v", u.ID, err)
+	}
+
+	f.login.Wait()
+	sent := f.sent.all()
+	if len(sent) != 1 || sent[0].Phone != "13812345678" || sent[0].Template != notify.TemplateAccountLocked {
+		t.Fatalf("lock notices: %+v, want one to the owner", sent)
+	}
+	// Locked at 07:08:09 UTC for 15 minutes: 15:23:09 in China, said as 15:24.
+	text := sent[0].Text()
+	if !strings.Contains(text, "5月6日 15:24") || !strings.Contains(text, "找回密码") {
+		t.Errorf("lock notice %q does not say when the lock ends and how to lift it", text)
+	}
+	for _, secret := range []string{"zhang_san", password, "Wrong#Password1", netA, "203.0.113"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("lock notice %q names %q", text, secret)
+		}
+	}
+
+	// An unknown identifier locks the same way, and nobody is told.
+	for range 5 {
+		f.attemptFrom(t, netA, "li_si_nobody", "Wrong#Password1")
+	}
+	if got := f.lockScopes(t); !slices.Equal(got, []string{login.ScopeNetwork, login.ScopeNetwork}) {
+		t.Errorf("locks after an unknown name failed 5 times: %v", got)
+	}
+	f.login.Wait()
+	if n := len(f.sent.all()); n != 1 {
+		t.Errorf("%d lock notices, want still 1", n)
+	}
+
+	f.now = f.now.Add(15 * time.Minute)
+	if u, err := f.attemptFrom(t, netA, "zhang_san", password); err != nil || u.ID != zhang.ID {
+		t.Fatalf("sign-in after the lock ends: %q, %v", u.ID, err)
+	}
+}
+
+func TestAccountWideLock(t *testing.T) {
+	f := newFixture(t, func(o *login.Options) { o.AccountThreshold = 12 })
+	zhang := f.create(t, account.NewAccount{LoginName: "zhang_san", Password: password, Phone: "13812345678"})
+	_, nobody := f.attemptFrom(t, netD, "13900000000", "Wrong#Password1")
+
+	// Two networks lock themselves out with 5 failures each; a third
+	// brings the account to 12, which locks it for everyone.
+	for _, try := range []struct {
+		ip string
+		n  int
+	}{{netA, 5}, {netB, 5}, {netC, 2}} {
+		for i := range try.n {
+			f.now = f.now.Add(10 * time.Second)
+			if _, err := f.attemptFrom(t, try.ip, "zhang_san", "Wrong#Password1"); problem.As(err).Code != "login_failed" {
+				t.Fatalf("failure %d from %s: %v", i+1, try.ip, err)
+			}
+		}
+	}
+	want := []string{login.ScopeNetwork, login.ScopeNetwork, login.ScopeAccount}
+	if got := f.lockScopes(t); !slices.Equal(got, want) {
+		t.Fatalf("locks: %v, want %v", got, want)
+	}
+	f.lookAlike(t, "the right password from a fresh network", netD, "13812345678", password, nobody)
+	f.lookAlike(t, "a phone with no account", netD, "13900000000", password, nobody)
+
+	// One notice per lock of the account, and of network locks one per
+	// lock duration: the second network's lock tells the owner nothing new.
+	f.login.Wait()
+	if sent := f.sent.all(); len(sent) != 2 {
+		t.Fatalf("%d lock notices, want 2 (first network lock, account lock): %+v", len(sent), sent)
+	}
+
+	// Password recovery lifts every lock at once.
+	if err := f.login.ClearLock(context.Background(), zhang.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, ip := range []string{netD, netA} {
+		if u, err := f.attemptFrom(t, ip, "zhang_san", password); err != nil || u.ID != zhang.ID {
+			t.Errorf("sign-in from %s after ClearLock: %q, %v", ip, u.ID, err)
+		}
+	}
+}
+
+func TestClearLockLiftsANetworkLock(t *testing.T) {
+	f := newFixture(t)
+	zhang := f.create(t, account.NewAccount{LoginName: "zhang_san", Password: password})
+	for range 5 {
+		f.attemptFrom(t, netA, "zhang_san", "Wrong#Password1")
+	}
+	if _, err := f.attemptFrom(t, netA, "zhang_san", password); problem.As(err).Code != "login_failed" {
+		t.Fatalf("the right password from the locked network: %v", err)
+	}
+	if err := f.login.ClearLock(context.Background(), zhang.ID); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := f.attemptFrom(t, netA, "zhang_san", password); err != nil || u.ID != zhang.ID {
+		t.Fatalf("sign-in after ClearLock: %q, %v", u.ID, err)
+	}
+	// The count starts again: 4 more failures do not lock.
+	for i := range 4 {
+		if _, err := f.attemptFrom(t, netA, "zhang_san", "Wrong#Password1"); problem.As(err).Code != "login_failed" {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	if u, err := f.attemptFrom(t, netA, "zhang_san", password); err != nil || u.ID != zhang.ID {
+		t.Fatalf("sign-in after 4 failures: %q, %v", u.ID, err)
 	}
 }

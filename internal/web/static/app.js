@@ -150,7 +150,8 @@
   }
 
   // showAPIError shows an API error answer: field errors next to their
-  // inputs, the message (with the wait for a 429) in #form-error.
+  // inputs, the message in #form-error (the API's message of a
+  // 429 already says how long to wait).
   function showAPIError(form, res) {
     var err = res.data && res.data.error;
     if (!err) {
@@ -171,8 +172,6 @@
         }
       }
     }
-    var wait = err.retry_after || res.retryAfter;
-    if (res.status === 429 && wait > 0) { text += ' ' + t('retry_in', { wait: duration(wait) }); }
     setFormError(text);
     if (first) {
       // The first marked field in page order, whatever the API's order.
