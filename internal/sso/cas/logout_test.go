@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/sso/cas"
 	"unid/internal/store"
@@ -250,7 +251,7 @@ func TestSingleLogoutSkipsDeletedClients(t *testing.T) {
 	b := e.browser()
 	b.register(zhang)
 	b.ticket(svc.URL+"/app/a", "")
-	if err := e.srv.App.Clients.Delete(context.Background(), "app"); err != nil {
+	if err := e.srv.App.Clients.Delete(context.Background(), "app", audit.Origin{Actor: audit.Operator("test")}); err != nil {
 		t.Fatal(err)
 	}
 	b.get("/cas/logout")
