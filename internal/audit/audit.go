@@ -7,6 +7,13 @@
 //
 // Only masked personal data enters an event: callers pass masked subjects
 // (138****5678), never codes, passwords or tokens.
+//
+// Services audit, handlers do not. A service appends an Entry naming its
+// Actor explicitly (User, Operator, ClientActor, System, or Anonymous), with
+// a structured Detail stored as canonical JSON; one happening is one event
+// whichever protocol asked for it. A service that changes something on a
+// caller's behalf takes an Origin (the actor and the request's address and
+// user agent) from that caller.
 package audit
 
 import (
@@ -28,7 +35,7 @@ const (
 	ActionLogin       = "session.login"
 	ActionLoginFail   = "session.login_failed"
 	ActionLockout     = "account.locked"
-	ActionLogout      = "session.logout"
+	ActionLogout      = "session.logout" // by the session manager; Detail {via, sid, client_id}
 	ActionRehash      = "account.password_rehashed"
 	ActionSMSBudget   = "sms.budget_exhausted"
 	ResultOK          = "ok"
