@@ -31,9 +31,9 @@ const clientUsage = `Usage:
   unid client rotate-secret ID
   unid client delete ID
 
-Each command also takes --data, --database-url and --key-file (or their
-UNID_* variables) to find the database. Output is JSON; a created client's
-secret is shown once.`
+Each command also takes --config FILE, --data, --database-url and --key-file
+(or their UNID_* variables) to find the database. Output is JSON; a created
+client's secret is shown once.`
 
 // list is a repeatable string flag.
 type list []string
@@ -48,29 +48,37 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return errors.New("a client command is required")
 	}
 	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("unid client "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg := config.Default()
-	fs.StringVar(&cfg.DataDir, "data", or(getenv("UNID_DATA"), cfg.DataDir), "data directory")
-	fs.StringVar(&cfg.DatabaseURL, "database-url", getenv("UNID_DATABASE_URL"), "PostgreSQL URL")
-	fs.StringVar(&cfg.KeyFile, "key-file", getenv("UNID_KEY_FILE"), "key file (default <data>/unid.key)")
+	if isHelp(sub) {
+		fmt.Fprintln(stdout, clientUsage)
+		return nil
+	}
+	switch sub {
+	case "create", "list", "show", "delete", "rotate-secret":
+	default:
+		fmt.Fprintln(stderr, clientUsage)
+		return fmt.Errorf("unknown client command %q", sub)
+	}
 	var spec client.Spec
 	var redirects, logouts, scopes list
+	var own func(fs *flag.FlagSet)
 	if sub == "create" {
-		fs.StringVar(&spec.ID, "id", "", "client id (generated when empty)")
-		fs.StringVar(&spec.Name, "name", "", "name shown to users")
-		fs.StringVar(&spec.Type, "type", "", "oidc_confidential, oidc_public or cas")
-		fs.Var(&redirects, "redirect-uri", "OIDC redirect URI or CAS service pattern (repeatable)")
-		fs.Var(&logouts, "post-logout-redirect-uri", "OIDC post-logout redirect URI (repeatable)")
-		fs.Var(&scopes, "scope", "allowed scope (OIDC) or released attribute (CAS) (repeatable)")
-		fs.BoolVar(&spec.FirstParty, "first-party", false, "a system of the platform itself: no consent page")
-		fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel (OIDC) or single (CAS) logout URL")
+		own = func(fs *flag.FlagSet) {
+			fs.StringVar(&spec.ID, "id", "", "client id (generated when empty)")
+			fs.StringVar(&spec.Name, "name", "", "name shown to users")
+			fs.StringVar(&spec.Type, "type", "", "oidc_confidential, oidc_public or cas")
+			fs.Var(&redirects, "redirect-uri", "OIDC redirect URI or CAS service pattern (repeatable)")
+			fs.Var(&logouts, "post-logout-redirect-uri", "OIDC post-logout redirect URI (repeatable)")
+			fs.Var(&scopes, "scope", "allowed scope (OIDC) or released attribute (CAS) (repeatable)")
+			fs.BoolVar(&spec.FirstParty, "first-party", false, "a system of the platform itself: no consent page")
+			fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel (OIDC) or single (CAS) logout URL")
+		}
 	}
-	if err := fs.Parse(args); err != nil {
+	cfg, rest, err := config.Load(config.Command{
+		Name: "unid client " + sub, Usage: clientUsage, Flags: own,
+		Args: sub == "show" || sub == "delete" || sub == "rotate-secret",
+	}, args, getenv, stdout)
+	if err != nil {
 		return err
-	}
-	if cfg.KeyFile == "" {
-		cfg.KeyFile = cfg.DataDir + "/unid.key"
 	}
 	spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.Scopes = redirects, logouts, scopes
 	reg, closeStore, err := openRegistry(ctx, cfg, stderr)
@@ -83,10 +91,10 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 	out := json.NewEncoder(stdout)
 	out.SetIndent("", "  ")
 	arg := func() (string, error) {
-		if fs.NArg() != 1 {
+		if len(rest) != 1 {
 			return "", fmt.Errorf("usage: unid client %s ID", sub)
 		}
-		return fs.Arg(0), nil
+		return rest[0], nil
 	}
 	switch sub {
 	case "create":
@@ -201,11 +209,4 @@ func explain(err error) error {
 		msg += fmt.Sprintf("\n  %s: %s (%s)", f, cat.T(lang, "error."+code), code)
 	}
 	return fmt.Errorf("%s (%s)", msg, p.Code)
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -6,8 +6,10 @@
 //	unid keys init
 //	unid version
 //
-// Every flag is also an UNID_* environment variable (--database-url is
-// UNID_DATABASE_URL); `unid serve --help` lists them.
+// Every setting is a flag, an UNID_* environment variable (--database-url is
+// UNID_DATABASE_URL) and a key of the optional configuration file (--config
+// FILE, YAML or TOML); `unid serve --help` lists them. Every command reads
+// them the same way (config.Load).
 package main
 
 import (
@@ -37,7 +39,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "unid:", err)
 		os.Exit(1)
 	}
@@ -53,11 +55,23 @@ Usage:
   unid client …          register service systems (create, list, show, rotate-secret, delete)
   unid version           print the version
   unid config            print every setting as a Markdown table
+  unid config check FILE check a configuration file (.yaml, .yml, .toml)
 
-Every flag is also an UNID_* environment variable; see unid serve --help.
+Every flag is also an UNID_* environment variable and a key of the file given
+with --config FILE (or UNID_CONFIG); see unid serve --help. Every command
+takes -h.
 `
 
+// run runs one command. Asking for help (-h, --help) is not an error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("a command is required")
@@ -74,16 +88,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return keysInit(rest[1:], getenv, stdout)
 		case len(rest) > 0 && rest[0] == "rotate":
 			return keysRotate(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0 && isHelp(rest[0]):
+			fmt.Fprintln(stdout, keysUsage)
+			return nil
 		}
-		return errors.New("usage: unid keys init [--key-file PATH] | unid keys rotate [--alg ES256|RS256] [flags]")
+		return errors.New(keysUsage)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
 	case "client":
 		return clientCmd(ctx, rest, getenv, stdout, stderr)
 	case "config":
-		printConfigTable(stdout)
-		return nil
+		return configCmd(rest, getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -92,12 +108,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-func parse(name string, args []string, getenv func(string) string) (config.Config, error) {
-	return config.Parse("unid "+name, args, getenv)
+const keysUsage = "usage: unid keys init [--key-file PATH] | unid keys rotate [--alg ES256|RS256] [flags]"
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parse("serve", args, getenv)
+	cfg, _, err := config.Load(config.Command{
+		Name:  "unid serve",
+		Usage: "Usage: unid serve [--config FILE] [flags]\n\nRuns unid until interrupted; try `unid serve --dev`.",
+		Serve: true,
+	}, args, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -111,13 +133,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("unid listening", "addr", addr, "version", versionString(), "dev", cfg.Dev)
 		if cfg.Dev {
 			fmt.Fprintf(stdout, "\nunid is running in development mode: open http://%s/ to register and sign in.\n"+
-				"Sent SMS codes: http://%s/dev/outbox.json — never use --dev in production.\n\n", addr, addr)
+				"Sent SMS codes and captcha answers: http://%s/dev/ — never use --dev in production.\n\n", addr, addr)
 		}
 	})
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parse("migrate", args, getenv)
+	cfg, _, err := config.Load(config.Command{
+		Name:  "unid migrate",
+		Usage: "Usage: unid migrate [--config FILE] [flags]\n\nBrings the database schema up to date and exits.",
+	}, args, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -135,23 +160,48 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 func keysInit(args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("unid keys init", flag.ContinueOnError)
-	path := fs.String("key-file", getenv("UNID_KEY_FILE"), "where to write the key file")
-	if err := fs.Parse(args); err != nil {
+	cfg, _, err := config.Load(config.Command{
+		Name:  "unid keys init",
+		Usage: "Usage: unid keys init [--key-file PATH]\n\nWrites a new personal-data key file (default <data>/unid.key); it never overwrites one.",
+	}, args, getenv, stdout)
+	if err != nil {
 		return err
-	}
-	if *path == "" {
-		*path = "./data/unid.key"
 	}
 	k, err := account.GenerateKeys()
 	if err != nil {
 		return err
 	}
-	if err := account.WriteKeyFile(*path, k); err != nil {
+	if err := account.WriteKeyFile(cfg.KeyFile, k); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s — back it up: personal data cannot be decrypted without it\n", *path)
+	fmt.Fprintf(stdout, "wrote %s — back it up: personal data cannot be decrypted without it\n", cfg.KeyFile)
 	return nil
+}
+
+// configCmd prints the settings table, or checks a configuration file.
+func configCmd(args []string, getenv func(string) string, stdout io.Writer) error {
+	switch {
+	case len(args) == 0:
+		printConfigTable(stdout)
+		return nil
+	case isHelp(args[0]):
+		fmt.Fprintln(stdout, "usage: unid config | unid config check FILE\n\n`unid config` prints every setting as a Markdown table; `unid config check FILE`\nreports every problem of a configuration file and exits non-zero if there is one.")
+		return nil
+	case args[0] == "check" && len(args) <= 2:
+		file := getenv("UNID_CONFIG")
+		if len(args) == 2 {
+			file = args[1]
+		}
+		if file == "" {
+			return errors.New("usage: unid config check FILE")
+		}
+		if err := config.CheckFile(file); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", file)
+		return nil
+	}
+	return errors.New("usage: unid config | unid config check FILE")
 }
 
 func versionString() string {
@@ -167,32 +217,35 @@ func versionString() string {
 // printConfigTable prints every setting, its environment variable and its
 // default; the README's configuration table is this output.
 func printConfigTable(w io.Writer) {
-	fmt.Fprintln(w, "| flag | environment variable | default | meaning |")
-	fmt.Fprintln(w, "|---|---|---|---|")
-	for _, s := range config.Table() {
-		d := "`" + s.Default + "`"
-		if s.Default == "" {
-			d = "—"
+	code := func(s string) string {
+		if s == "" {
+			return "—"
 		}
-		fmt.Fprintf(w, "| `%s` | `%s` | %s | %s |\n", s.Flag, s.Env, d, s.Usage)
+		return "`" + s + "`"
+	}
+	fmt.Fprintln(w, "| flag | environment variable | file key | default | meaning |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, s := range config.Table() {
+		fmt.Fprintf(w, "| `%s` | `%s` | %s | %s | %s |\n", s.Flag, s.Env, code(s.Key), code(s.Default), s.Usage)
 	}
 }
 
 // keysRotate makes a new token signing key. Running instances publish it at
 // once and sign with it shortly after; tokens signed before keep verifying.
 func keysRotate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("unid keys rotate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg := config.Default()
-	fs.StringVar(&cfg.DataDir, "data", or(getenv("UNID_DATA"), cfg.DataDir), "data directory")
-	fs.StringVar(&cfg.DatabaseURL, "database-url", getenv("UNID_DATABASE_URL"), "PostgreSQL URL")
-	fs.StringVar(&cfg.KeyFile, "key-file", getenv("UNID_KEY_FILE"), "key file (default <data>/unid.key)")
-	alg := fs.String("alg", or(getenv("UNID_OIDC_SIGNING_ALG"), cfg.OIDCSigningAlg), "algorithm of the new key: ES256 or RS256")
-	if err := fs.Parse(args); err != nil {
+	var alg string
+	cfg, _, err := config.Load(config.Command{
+		Name:  "unid keys rotate",
+		Usage: "Usage: unid keys rotate [--alg ES256|RS256] [flags]\n\nMakes a new token signing key; running instances publish it at once.",
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&alg, "alg", "", "algorithm of the new key: ES256 or RS256 (default: --oidc-signing-alg)")
+		},
+	}, args, getenv, stdout)
+	if err != nil {
 		return err
 	}
-	if cfg.KeyFile == "" {
-		cfg.KeyFile = cfg.DataDir + "/unid.key"
+	if alg == "" {
+		alg = cfg.OIDCSigningAlg
 	}
 	st, protector, err := openStore(ctx, cfg)
 	if err != nil {
@@ -200,9 +253,9 @@ func keysRotate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	defer st.Close()
 	logger := app.NewLogger(stderr, "warn", "text")
-	kid, err := oidc.RotateKeys(ctx, st, protector, audit.New(st, time.Now, logger), time.Now(), *alg)
+	kid, err := oidc.RotateKeys(ctx, st, protector, audit.New(st, time.Now, logger), time.Now(), alg)
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(stdout).Encode(map[string]string{"kid": kid, "algorithm": *alg})
+	return json.NewEncoder(stdout).Encode(map[string]string{"kid": kid, "algorithm": alg})
 }

@@ -21,7 +21,6 @@ import (
 	"unid/internal/flow/registration"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
-	"unid/internal/notify"
 	"unid/internal/problem"
 	"unid/internal/ratelimit"
 	"unid/internal/session"
@@ -45,7 +44,6 @@ type Deps struct {
 	Users        store.Users
 	Protector    *account.Protector
 	Audit        *audit.Log
-	Outbox       *notify.Outbox // dev mode only; nil otherwise
 	Consents     Consents
 	Now          func() time.Time
 }
@@ -76,15 +74,6 @@ func (a *API) Routes() []httpx.Route {
 		{Pattern: "GET /api/v1/consents", Handler: a.Guard.SignedIn(a.listConsents)},
 		{Pattern: "POST /api/v1/consents", Handler: a.Guard.SignedIn(a.answerConsent)},
 		{Pattern: "DELETE /api/v1/consents/{client_id}", Handler: a.Guard.SignedIn(a.revokeConsent)},
-	}
-}
-
-// DevRoutes lists the routes that exist only in dev mode: they reveal sent
-// codes and captcha answers so that people and tests can finish flows.
-func (a *API) DevRoutes() []httpx.Route {
-	return []httpx.Route{
-		{Pattern: "GET /dev/outbox.json", Handler: a.devOutbox},
-		{Pattern: "GET /dev/captchas/{id}", Handler: a.devCaptcha},
 	}
 }
 
@@ -278,19 +267,6 @@ func (a *API) me(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, p)
-}
-
-func (a *API) devOutbox(w http.ResponseWriter, r *http.Request) {
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"messages": a.Outbox.List()})
-}
-
-func (a *API) devCaptcha(w http.ResponseWriter, r *http.Request) {
-	answer, err := a.Captchas.Answer(r.Context(), r.PathValue("id"))
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "answer": answer})
 }
 
 // client is the caller's address and user agent.

@@ -26,6 +26,7 @@ import (
 	"unid/internal/captcha"
 	"unid/internal/client"
 	"unid/internal/config"
+	"unid/internal/devmode"
 	"unid/internal/flow/login"
 	"unid/internal/flow/registration"
 	"unid/internal/httpx"
@@ -58,6 +59,7 @@ type App struct {
 	pages   *web.Pages
 	admin   *admin.Admin
 	cas     *cas.Server
+	dev     *devmode.Pages // dev mode only
 	logger  *slog.Logger
 	now     func() time.Time
 	closers []func() error
@@ -164,8 +166,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		a.Outbox = notify.NewOutbox(now)
 		sender = a.Outbox
 	}
-	if cfg.SMSGatewayURL != "" {
-		sender = notify.NewHTTPGateway(cfg.SMSGatewayURL, []byte(cfg.SMSGatewaySecret), cfg.SMSGatewayTimeout, now)
+	if cfg.SMS.GatewayURL != "" {
+		sender = notify.NewHTTPGateway(cfg.SMS.GatewayURL, []byte(cfg.SMS.GatewaySecret.Value), cfg.SMS.GatewayTimeout, now)
 	}
 
 	catalog, err := i18n.Load()
@@ -177,7 +179,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads),
 		SaltLen: 16, KeyLen: 32,
 	}, cfg.HashWorkers)
-	captchas := captcha.New(st, now, captcha.Options{TTL: cfg.CaptchaTTL})
+	captchaOpts := captcha.Options{TTL: cfg.CaptchaTTL}
+	if cfg.Dev {
+		captchaOpts.Recent = 20 // listed on /dev/
+	}
+	captchas := captcha.New(st, now, captchaOpts)
 	codes := smscode.New(st, limiter, sender, protector.MAC, now, smscode.Options{
 		TTL: cfg.SMSCodeTTL, MaxAttempts: 5,
 		Limits: smscode.Limits{
@@ -251,10 +257,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			LockoutThreshold: cfg.LockoutThreshold, LockoutWindow: cfg.LockoutWindow, LockoutDuration: cfg.LockoutDuration,
 			PerIPLimit: cfg.LoginPerIPLimit, PerIPWindow: cfg.LoginPerIPWindow,
 		}),
-		Sessions: sessions, Users: st, Protector: protector, Audit: auditLog, Outbox: a.Outbox,
+		Sessions: sessions, Users: st, Protector: protector, Audit: auditLog,
 		Consents: a.OIDC,
 	})
 	a.api, a.pages = jsonAPI, pages
+	if cfg.Dev {
+		a.dev, err = devmode.New(devmode.Deps{Outbox: a.Outbox, Captchas: captchas, Fail: responder.Fail, NotFound: pages.NotFound})
+		if err != nil {
+			return nil, err
+		}
+	}
 	a.admin = admin.New(responder, a.Clients, cfg.TrustProxy)
 	mux := http.NewServeMux()
 	for _, r := range a.routes(jsonAPI, pages) {
@@ -280,8 +292,8 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 	routes = append(routes, a.admin.Routes()...)
 	routes = append(routes, a.cas.Routes()...)
 	routes = append(routes, a.OIDC.Routes()...)
-	if a.Config.Dev {
-		routes = append(routes, jsonAPI.DevRoutes()...)
+	if a.dev != nil {
+		routes = append(routes, httpx.Route{Pattern: "/dev/", Handler: a.dev.ServeHTTP})
 	}
 	return append(routes,
 		httpx.Route{Pattern: "/api/", Handler: jsonAPI.NotFound},

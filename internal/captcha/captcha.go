@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -46,6 +48,9 @@ type Options struct {
 	TTL           time.Duration // how long a captcha can be answered
 	Length        int           // number of digits
 	Width, Height int           // image size in pixels
+	// Recent is how many of the newest captchas Recent lists, for the dev
+	// pages; 0 (production) remembers none.
+	Recent int
 }
 
 // Service creates, draws and checks captchas kept in store.Challenges.
@@ -53,6 +58,9 @@ type Service struct {
 	ch  store.Challenges
 	now func() time.Time
 	o   Options
+
+	mu     sync.Mutex
+	recent []Captcha // newest last, at most o.Recent
 }
 
 // Captcha is a created captcha: the page shows the image of ID and posts ID
@@ -96,7 +104,43 @@ func (s *Service) Create(ctx context.Context) (Captcha, error) {
 	if err := s.ch.PutChallenge(ctx, c); err != nil {
 		return Captcha{}, problem.Wrap(fmt.Errorf("captcha: put: %w", err))
 	}
-	return Captcha{ID: c.ID, ExpiresAt: c.ExpiresAt}, nil
+	made := Captcha{ID: c.ID, ExpiresAt: c.ExpiresAt}
+	if s.o.Recent > 0 {
+		s.mu.Lock()
+		s.recent = append(s.recent, made)
+		if len(s.recent) > s.o.Recent {
+			s.recent = s.recent[len(s.recent)-s.o.Recent:]
+		}
+		s.mu.Unlock()
+	}
+	return made, nil
+}
+
+// Answered is a captcha with its answer, as the dev pages show it.
+type Answered struct {
+	Captcha
+	Answer string
+}
+
+// Recent lists the newest captchas this instance created that can still be
+// answered, newest first, with their answers (see Options.Recent). Like
+// Answer, only dev mode may show it.
+func (s *Service) Recent(ctx context.Context) ([]Answered, error) {
+	s.mu.Lock()
+	made := slices.Clone(s.recent)
+	s.mu.Unlock()
+	var out []Answered
+	for _, c := range slices.Backward(made) {
+		answer, err := s.Answer(ctx, c.ID)
+		if err != nil {
+			if problem.As(err).Kind == problem.NotFound {
+				continue // used up or expired
+			}
+			return nil, err
+		}
+		out = append(out, Answered{Captcha: c, Answer: answer})
+	}
+	return out, nil
 }
 
 // WriteImage writes the PNG picture of captcha id to w.

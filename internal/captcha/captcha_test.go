@@ -255,3 +255,52 @@ func TestImageTooSmall(t *testing.T) {
 	}
 	wantProblem(t, s.WriteImage(ctx, &bytes.Buffer{}, c.ID), problem.Internal, "internal")
 }
+
+func TestRecent(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.New(t)
+	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	dev := captcha.New(st, clk.now, captcha.Options{Recent: 2})
+	var ids []string
+	for range 3 {
+		c, err := dev.Create(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	list := func() string {
+		got, err := dev.Recent(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for _, a := range got {
+			want, _ := dev.Answer(ctx, a.ID)
+			if a.Answer != want || len(a.Answer) != captcha.DefaultLength {
+				t.Errorf("%s: answer %q, want %q", a.ID, a.Answer, want)
+			}
+			s = append(s, a.ID)
+		}
+		return strings.Join(s, " ")
+	}
+	if got, want := list(), ids[2]+" "+ids[1]; got != want {
+		t.Errorf("Recent = %s, want the newest two, newest first: %s", got, want)
+	}
+	_ = dev.Verify(ctx, ids[2], "wrong")
+	if got := list(); got != ids[1] {
+		t.Errorf("after the newest was used up: %s, want %s", got, ids[1])
+	}
+	clk.advance(captcha.DefaultTTL)
+	if got := list(); got != "" {
+		t.Errorf("expired captchas listed: %s", got)
+	}
+
+	prod := captcha.New(st, clk.now, captcha.Options{})
+	if _, err := prod.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := prod.Recent(ctx); err != nil || len(got) != 0 {
+		t.Errorf("without Options.Recent, Recent = %v %v", got, err)
+	}
+}

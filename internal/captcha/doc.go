@@ -19,6 +19,8 @@
 // Answers are compared in constant time after spaces are removed; full-width
 // digits (０–９), which Chinese input methods often produce, count as digits.
 //
-// Answer reveals a captcha's digits without using it up; it exists for the
-// dev-mode route GET /dev/captchas/{id} and must not be reachable otherwise.
+// Answer reveals a captcha's digits without using it up, and Recent lists
+// the newest captchas with their answers (only when Options.Recent is set);
+// they exist for the dev-mode pages under /dev/ (internal/devmode) and must
+// not be reachable otherwise.
 package captcha

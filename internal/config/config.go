@@ -1,7 +1,16 @@
 // Package config holds unid's configuration. Defaults run with no file and no
-// variables; every setting is a command-line flag and an UNID_* environment
-// variable (flag wins). The README's configuration table is generated from
-// the same list (see Table), so the two cannot drift apart.
+// variables. Every setting has a key in the optional configuration file
+// (YAML or TOML), an UNID_* environment variable and a command-line flag;
+// a later source wins: default < file < environment < flag. One list
+// (settings) ties each field to its names, so the README's configuration
+// table (see Table), the flags, the variables and the file cannot drift
+// apart, and one function (Load) reads them for every command.
+//
+// Names: the file key is the flag's name, nested by section
+// (--sms-gateway-url is sms.gateway-url, written as "gateway-url" under
+// "sms:"); the variable is UNID_ and the key in capitals with "." and "-"
+// as "_" (UNID_SMS_GATEWAY_URL). A Secret setting has a "-file" twin that
+// names a file holding it (smtp.password-file, UNID_SMTP_PASSWORD_FILE).
 package config
 
 import (
@@ -9,8 +18,10 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
-	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -62,11 +73,99 @@ type Config struct {
 	SMSPerIPHour      int
 	SMSGlobalHour     int // codes the whole platform sends per hour
 	SMSGlobalDay      int // and per day
-	SMSGatewayURL     string
-	SMSGatewaySecret  string
-	SMSGatewayTimeout time.Duration
 
 	MaxBodyBytes int64
+
+	// Providers, each in its own section of the file.
+	SMS                SMS
+	SMTP               SMTP
+	Realname           Realname
+	EnterpriseRegistry EnterpriseRegistry
+	Alipay             Alipay
+	Upstream           []Upstream // file only: a list cannot be a flag
+
+	File string // the configuration file read (--config, UNID_CONFIG), if any
+}
+
+// SMS is how SMS codes are sent: to the dev outbox in --dev, to the HTTP
+// gateway when GatewayURL is set (also in --dev).
+type SMS struct {
+	GatewayURL     string
+	GatewaySecret  Secret
+	GatewayTimeout time.Duration
+}
+
+// SMTP is the mail server that sends email.
+type SMTP struct {
+	Host     string // empty: no email is sent
+	Port     int
+	TLS      string // TLSImplicit, TLSStartTLS or TLSNone
+	Username string
+	Password Secret
+	From     string // the From address, "统一身份认证平台 <noreply@example.gov.cn>"
+	Timeout  time.Duration
+}
+
+// SMTP TLS modes.
+const (
+	TLSImplicit = "implicit" // TLS from the first byte (port 465)
+	TLSStartTLS = "starttls" // plain connection upgraded with STARTTLS (port 587); required, never skipped
+	TLSNone     = "none"     // no encryption: loopback relays only
+)
+
+// Provider kinds of Realname and EnterpriseRegistry.
+const (
+	ProviderSandbox = "sandbox" // answers from fixed test data, offline
+	ProviderHTTP    = "http"    // a real service over HTTP
+)
+
+// Realname is the real-name verification service (实名核验).
+type Realname struct {
+	Provider string // ProviderSandbox or ProviderHTTP
+	URL      string
+	AppID    string
+	Secret   Secret
+	Timeout  time.Duration
+}
+
+// EnterpriseRegistry is the enterprise registry (企业登记信息) service.
+type EnterpriseRegistry struct {
+	Provider string // ProviderSandbox or ProviderHTTP
+	URL      string
+	Secret   Secret
+	Timeout  time.Duration
+}
+
+// Alipay is sign-in with Alipay (支付宝). It is off while AppID is empty.
+// Alipay's answers are verified either with its public key (PublicKey) or,
+// in certificate mode, with the three certificates.
+type Alipay struct {
+	AppID      string
+	PrivateKey Secret // the application's RSA private key
+	PublicKey  Secret // Alipay's public key (public-key mode)
+	AppCert    Secret // the application's public key certificate (certificate mode)
+	PublicCert Secret // Alipay's public key certificate (certificate mode)
+	RootCert   Secret // Alipay's root certificate (certificate mode)
+	GatewayURL string
+	SignType   string // only RSA2
+}
+
+// CertMode reports whether Alipay is configured with certificates rather
+// than a public key.
+func (a Alipay) CertMode() bool {
+	return a.AppCert.IsSet() || a.PublicCert.IsSet() || a.RootCert.IsSet()
+}
+
+// Upstream is an OpenID provider users may sign in with (identity
+// brokering). The list exists only in the configuration file.
+type Upstream struct {
+	ID           string // in URLs: lower-case letters, digits and "-"
+	Name         string // shown on the sign-in page
+	Icon         string // path of an image unid serves, "/static/…"
+	Issuer       string
+	ClientID     string
+	ClientSecret Secret
+	Scopes       []string
 }
 
 // Default returns the settings unid runs with when nothing is configured.
@@ -103,176 +202,346 @@ func Default() Config {
 		SMSPerIPHour:           30,
 		SMSGlobalHour:          5000,
 		SMSGlobalDay:           50000,
-		SMSGatewayTimeout:      5 * time.Second,
 		MaxBodyBytes:           1 << 20,
+		SMS:                    SMS{GatewayTimeout: 5 * time.Second},
+		SMTP:                   SMTP{Port: 587, TLS: TLSStartTLS, Timeout: 10 * time.Second},
+		Realname:               Realname{Provider: ProviderSandbox, Timeout: 5 * time.Second},
+		EnterpriseRegistry:     EnterpriseRegistry{Provider: ProviderSandbox, Timeout: 5 * time.Second},
+		Alipay:                 Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
 	}
 }
 
-// Setting describes one configuration setting: its flag, its environment
-// variable and its meaning. Table lists all of them.
-type Setting struct {
-	Flag    string
-	Env     string
-	Default string
-	Usage   string
+// DefaultUpstream is an Upstream entry before the file fills it in.
+func DefaultUpstream() Upstream {
+	return Upstream{Scopes: []string{"openid", "profile"}}
 }
 
-// bind ties every field to a flag; it is the single list of settings.
-func (c *Config) bind(fs *flag.FlagSet) {
-	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (host:port)")
-	fs.BoolVar(&c.Dev, "dev", c.Dev, "development mode: shows sent codes and captcha answers under /dev/, banner on every page; loopback addresses only")
-	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory (SQLite database, key file)")
-	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL (postgres://…); empty: SQLite in the data directory")
-	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL (redis://…) for rate-limit counters; empty: counters in the database")
-	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL users reach unid at; https:// makes cookies Secure and __Host- prefixed")
-	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "personal-data encryption key file (default: <data>/unid.key)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
-	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
-	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For (only behind a reverse proxy)")
-	fs.UintVar(&c.Argon2Memory, "argon2-memory", c.Argon2Memory, "argon2id memory in KiB")
-	fs.UintVar(&c.Argon2Time, "argon2-time", c.Argon2Time, "argon2id iterations")
-	fs.UintVar(&c.Argon2Threads, "argon2-threads", c.Argon2Threads, "argon2id parallelism")
-	fs.IntVar(&c.HashWorkers, "hash-workers", c.HashWorkers, "password hashes computed at once (0: twice the CPUs)")
-	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "sign out after this long without activity")
-	fs.DurationVar(&c.SessionMax, "session-max", c.SessionMax, "sign out this long after sign-in, active or not")
-	fs.IntVar(&c.LockoutThreshold, "lockout-threshold", c.LockoutThreshold, "failed logins that lock an account")
-	fs.DurationVar(&c.LockoutWindow, "lockout-window", c.LockoutWindow, "window in which failed logins are counted")
-	fs.DurationVar(&c.LockoutDuration, "lockout-duration", c.LockoutDuration, "how long a locked account stays locked")
-	fs.IntVar(&c.LoginPerIPLimit, "login-ip-limit", c.LoginPerIPLimit, "login attempts allowed per client address per window")
-	fs.DurationVar(&c.LoginPerIPWindow, "login-ip-window", c.LoginPerIPWindow, "window of the per-address login limit")
-	fs.DurationVar(&c.CaptchaTTL, "captcha-ttl", c.CaptchaTTL, "image captcha lifetime")
-	fs.StringVar(&c.OIDCSigningAlg, "oidc-signing-alg", c.OIDCSigningAlg, "token signing algorithm: ES256 or RS256 (a change rotates to a new key at start)")
-	fs.DurationVar(&c.OIDCCodeTTL, "oidc-code-ttl", c.OIDCCodeTTL, "OIDC authorization code lifetime")
-	fs.DurationVar(&c.OIDCAccessTokenTTL, "oidc-access-token-ttl", c.OIDCAccessTokenTTL, "OIDC access token lifetime")
-	fs.DurationVar(&c.OIDCIDTokenTTL, "oidc-id-token-ttl", c.OIDCIDTokenTTL, "OIDC ID token lifetime")
-	fs.DurationVar(&c.OIDCRefreshTTL, "oidc-refresh-ttl", c.OIDCRefreshTTL, "OIDC refresh token lifetime, renewed at each use (sliding)")
-	fs.DurationVar(&c.OIDCRefreshMaxTTL, "oidc-refresh-max-ttl", c.OIDCRefreshMaxTTL, "longest a chain of refresh tokens lives after sign-in (absolute)")
-	fs.DurationVar(&c.OIDCBackchannelTimeout, "oidc-backchannel-timeout", c.OIDCBackchannelTimeout, "timeout of one back-channel logout request to a client")
-	fs.IntVar(&c.CASLoginsPerIPMinute, "cas-logins-per-ip-minute", c.CASLoginsPerIPMinute, "CAS sign-ins one client address may start per minute")
-	fs.DurationVar(&c.CASTicketTTL, "cas-ticket-ttl", c.CASTicketTTL, "CAS service ticket lifetime (at most 5m)")
-	fs.IntVar(&c.CaptchaPerIPMinute, "captcha-per-ip-minute", c.CaptchaPerIPMinute, "captchas one client address may request per minute")
-	fs.DurationVar(&c.SMSCodeTTL, "sms-code-ttl", c.SMSCodeTTL, "SMS code lifetime")
-	fs.IntVar(&c.SMSPerPhoneMinute, "sms-per-phone-minute", c.SMSPerPhoneMinute, "SMS codes per phone per minute")
-	fs.IntVar(&c.SMSPerPhoneHour, "sms-per-phone-hour", c.SMSPerPhoneHour, "SMS codes per phone per hour")
-	fs.IntVar(&c.SMSPerPhoneDay, "sms-per-phone-day", c.SMSPerPhoneDay, "SMS codes per phone per day")
-	fs.IntVar(&c.SMSPerIPHour, "sms-per-ip-hour", c.SMSPerIPHour, "SMS codes per client address per hour")
-	fs.IntVar(&c.SMSGlobalHour, "sms-global-hour", c.SMSGlobalHour, "SMS codes the whole platform sends per hour (budget against SMS pumping)")
-	fs.IntVar(&c.SMSGlobalDay, "sms-global-day", c.SMSGlobalDay, "SMS codes the whole platform sends per day")
-	fs.StringVar(&c.SMSGatewayURL, "sms-gateway-url", c.SMSGatewayURL, "HTTP SMS gateway URL (signed JSON POST); required unless --dev")
-	fs.StringVar(&c.SMSGatewaySecret, "sms-gateway-secret", c.SMSGatewaySecret, "shared secret that signs requests to the SMS gateway")
-	fs.DurationVar(&c.SMSGatewayTimeout, "sms-gateway-timeout", c.SMSGatewayTimeout, "SMS gateway request timeout (never retried)")
-	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body")
+// setting is one configuration setting: its file key, the Value that sets
+// its field, and what it means. Its flag and variable follow from the key.
+type setting struct {
+	key   string
+	value flag.Value
+	usage string
+	twin  string // of a Secret: the key of its other half
 }
 
-// EnvName is the environment variable of a flag: --sms-gateway-url is
-// UNID_SMS_GATEWAY_URL.
-func EnvName(flagName string) string {
-	return "UNID_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+// flagName is the setting's flag without dashes: sms.gateway-url is
+// sms-gateway-url.
+func (s setting) flagName() string { return strings.ReplaceAll(s.key, ".", "-") }
+
+func str(p *string, key, usage string) setting {
+	return setting{key: key, value: (*stringValue)(p), usage: usage}
+}
+func boolean(p *bool, key, usage string) setting {
+	return setting{key: key, value: (*boolValue)(p), usage: usage}
+}
+func integer(p *int, key, usage string) setting {
+	return setting{key: key, value: (*intValue)(p), usage: usage}
+}
+func unsigned(p *uint, key, usage string) setting {
+	return setting{key: key, value: (*uintValue)(p), usage: usage}
+}
+func duration(p *time.Duration, key, usage string) setting {
+	return setting{key: key, value: (*durationValue)(p), usage: usage}
 }
 
-// Parse reads settings from args (flags) over env (UNID_* variables) over
-// the defaults, then checks them.
-func Parse(name string, args []string, getenv func(string) string) (Config, error) {
-	c := Default()
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	c.bind(fs)
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		v := getenv(EnvName(f.Name))
-		if v == "" || envErr != nil {
-			return
-		}
-		if err := f.Value.Set(v); err != nil {
-			envErr = fmt.Errorf("config: %s=%q: %w", EnvName(f.Name), v, err)
-		}
-	})
-	if envErr != nil {
-		return c, envErr
+// secret is the two settings of a Secret: the value and its -file twin.
+func secret(p *Secret, key, usage string) []setting {
+	return []setting{
+		{key: key, value: secretValue{s: p}, usage: usage, twin: key + "-file"},
+		{key: key + "-file", value: secretValue{s: p, file: true}, usage: "file holding " + key + " (trailing newline trimmed)", twin: key},
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("config: unexpected arguments %q", fs.Args())
-	}
-	if c.KeyFile == "" {
-		c.KeyFile = filepath.Join(c.DataDir, "unid.key")
-	}
-	return c, c.Check()
 }
 
-// Table lists every setting for documentation and --help.
-func Table() []Setting {
-	c := Default()
-	fs := flag.NewFlagSet("unid", flag.ContinueOnError)
-	c.bind(fs)
-	var out []Setting
-	fs.VisitAll(func(f *flag.Flag) {
-		out = append(out, Setting{Flag: "--" + f.Name, Env: EnvName(f.Name), Default: f.DefValue, Usage: f.Usage})
-	})
-	return out
+// settings is the single list of settings, bound to c's fields.
+func (c *Config) settings() []setting {
+	s := []setting{
+		str(&c.Addr, "addr", "listen address (host:port)"),
+		boolean(&c.Dev, "dev", "development mode: shows sent codes and captcha answers under /dev/ to loopback requests, banner on every page; loopback addresses only, refuses --trust-proxy and a public --public-url"),
+		str(&c.DataDir, "data", "data directory (SQLite database, key file)"),
+		str(&c.DatabaseURL, "database-url", "PostgreSQL URL (postgres://…); empty: SQLite in the data directory"),
+		str(&c.RedisURL, "redis-url", "Redis URL (redis://…) for rate-limit counters; empty: counters in the database"),
+		str(&c.PublicURL, "public-url", "URL users reach unid at; https:// makes cookies Secure and __Host- prefixed"),
+		str(&c.KeyFile, "key-file", "personal-data encryption key file (default: <data>/unid.key)"),
+		str(&c.LogLevel, "log-level", "log level: debug, info, warn, error"),
+		str(&c.LogFormat, "log-format", "log format: text or json"),
+		boolean(&c.TrustProxy, "trust-proxy", "take the client address from X-Forwarded-For (only behind a reverse proxy)"),
+		unsigned(&c.Argon2Memory, "argon2-memory", "argon2id memory in KiB"),
+		unsigned(&c.Argon2Time, "argon2-time", "argon2id iterations"),
+		unsigned(&c.Argon2Threads, "argon2-threads", "argon2id parallelism"),
+		integer(&c.HashWorkers, "hash-workers", "password hashes computed at once (0: twice the CPUs)"),
+		duration(&c.SessionIdle, "session-idle", "sign out after this long without activity"),
+		duration(&c.SessionMax, "session-max", "sign out this long after sign-in, active or not"),
+		integer(&c.LockoutThreshold, "lockout-threshold", "failed logins that lock an account"),
+		duration(&c.LockoutWindow, "lockout-window", "window in which failed logins are counted"),
+		duration(&c.LockoutDuration, "lockout-duration", "how long a locked account stays locked"),
+		integer(&c.LoginPerIPLimit, "login-ip-limit", "login attempts allowed per client address per window"),
+		duration(&c.LoginPerIPWindow, "login-ip-window", "window of the per-address login limit"),
+		duration(&c.CaptchaTTL, "captcha-ttl", "image captcha lifetime"),
+		str(&c.OIDCSigningAlg, "oidc-signing-alg", "token signing algorithm: ES256 or RS256 (a change rotates to a new key at start)"),
+		duration(&c.OIDCCodeTTL, "oidc-code-ttl", "OIDC authorization code lifetime"),
+		duration(&c.OIDCAccessTokenTTL, "oidc-access-token-ttl", "OIDC access token lifetime"),
+		duration(&c.OIDCIDTokenTTL, "oidc-id-token-ttl", "OIDC ID token lifetime"),
+		duration(&c.OIDCRefreshTTL, "oidc-refresh-ttl", "OIDC refresh token lifetime, renewed at each use (sliding)"),
+		duration(&c.OIDCRefreshMaxTTL, "oidc-refresh-max-ttl", "longest a chain of refresh tokens lives after sign-in (absolute)"),
+		duration(&c.OIDCBackchannelTimeout, "oidc-backchannel-timeout", "timeout of one back-channel logout request to a client"),
+		integer(&c.CASLoginsPerIPMinute, "cas-logins-per-ip-minute", "CAS sign-ins one client address may start per minute"),
+		duration(&c.CASTicketTTL, "cas-ticket-ttl", "CAS service ticket lifetime (at most 5m)"),
+		integer(&c.CaptchaPerIPMinute, "captcha-per-ip-minute", "captchas one client address may request per minute"),
+		duration(&c.SMSCodeTTL, "sms-code-ttl", "SMS code lifetime"),
+		integer(&c.SMSPerPhoneMinute, "sms-per-phone-minute", "SMS codes per phone per minute"),
+		integer(&c.SMSPerPhoneHour, "sms-per-phone-hour", "SMS codes per phone per hour"),
+		integer(&c.SMSPerPhoneDay, "sms-per-phone-day", "SMS codes per phone per day"),
+		integer(&c.SMSPerIPHour, "sms-per-ip-hour", "SMS codes per client address per hour"),
+		integer(&c.SMSGlobalHour, "sms-global-hour", "SMS codes the whole platform sends per hour (budget against SMS pumping)"),
+		integer(&c.SMSGlobalDay, "sms-global-day", "SMS codes the whole platform sends per day"),
+		{key: "max-body-bytes", value: (*int64Value)(&c.MaxBodyBytes), usage: "largest accepted request body"},
+
+		str(&c.SMS.GatewayURL, "sms.gateway-url", "HTTP SMS gateway URL (signed JSON POST); required unless --dev"),
+		duration(&c.SMS.GatewayTimeout, "sms.gateway-timeout", "SMS gateway request timeout (never retried)"),
+
+		str(&c.SMTP.Host, "smtp.host", "SMTP server host; empty: no email is sent"),
+		integer(&c.SMTP.Port, "smtp.port", "SMTP server port"),
+		str(&c.SMTP.TLS, "smtp.tls", "SMTP encryption: implicit (TLS, port 465), starttls (required STARTTLS) or none (loopback relays only)"),
+		str(&c.SMTP.Username, "smtp.username", "SMTP user name; empty: no authentication"),
+		str(&c.SMTP.From, "smtp.from", "From address of sent email"),
+		duration(&c.SMTP.Timeout, "smtp.timeout", "SMTP connection and send timeout"),
+
+		str(&c.Realname.Provider, "realname.provider", "real-name verification: sandbox (offline test data) or http"),
+		str(&c.Realname.URL, "realname.url", "real-name verification service URL (provider http)"),
+		str(&c.Realname.AppID, "realname.app-id", "application id at the real-name verification service"),
+		duration(&c.Realname.Timeout, "realname.timeout", "real-name verification request timeout"),
+
+		str(&c.EnterpriseRegistry.Provider, "enterprise-registry.provider", "enterprise registry: sandbox (offline test data) or http"),
+		str(&c.EnterpriseRegistry.URL, "enterprise-registry.url", "enterprise registry service URL (provider http)"),
+		duration(&c.EnterpriseRegistry.Timeout, "enterprise-registry.timeout", "enterprise registry request timeout"),
+
+		str(&c.Alipay.AppID, "alipay.app-id", "Alipay application id; empty: no sign-in with Alipay"),
+		str(&c.Alipay.GatewayURL, "alipay.gateway-url", "Alipay open platform gateway"),
+		str(&c.Alipay.SignType, "alipay.sign-type", "Alipay signature type (RSA2 only)"),
+	}
+	s = append(s, secret(&c.SMS.GatewaySecret, "sms.gateway-secret", "shared secret that signs requests to the SMS gateway")...)
+	s = append(s, secret(&c.SMTP.Password, "smtp.password", "SMTP password")...)
+	s = append(s, secret(&c.Realname.Secret, "realname.secret", "secret shared with the real-name verification service")...)
+	s = append(s, secret(&c.EnterpriseRegistry.Secret, "enterprise-registry.secret", "secret shared with the enterprise registry")...)
+	s = append(s, secret(&c.Alipay.PrivateKey, "alipay.private-key", "the application's RSA private key (PEM or base64)")...)
+	s = append(s, secret(&c.Alipay.PublicKey, "alipay.public-key", "Alipay's public key (public-key mode)")...)
+	s = append(s, secret(&c.Alipay.AppCert, "alipay.app-cert", "the application's public key certificate (certificate mode)")...)
+	s = append(s, secret(&c.Alipay.PublicCert, "alipay.public-cert", "Alipay's public key certificate (certificate mode)")...)
+	s = append(s, secret(&c.Alipay.RootCert, "alipay.root-cert", "Alipay's root certificate (certificate mode)")...)
+	slices.SortFunc(s, func(a, b setting) int { return strings.Compare(a.flagName(), b.flagName()) })
+	return s
 }
 
-// Check reports settings that cannot work together.
+// settings of one upstream entry; "scopes" is a list and read apart.
+func (u *Upstream) settings() []setting {
+	s := []setting{
+		str(&u.ID, "id", "identifier in URLs (lower-case letters, digits, -)"),
+		str(&u.Name, "name", "name on the sign-in button"),
+		str(&u.Icon, "icon", "path of an image served by unid (/static/…)"),
+		str(&u.Issuer, "issuer", "OpenID provider issuer URL (https://…)"),
+		str(&u.ClientID, "client-id", "client id at the provider"),
+	}
+	return append(s, secret(&u.ClientSecret, "client-secret", "client secret at the provider")...)
+}
+
+// Check reports whether the settings can serve: the values are valid
+// (validate) and the settings work together.
 func (c Config) Check() error {
-	var errs []error
+	errs := []error{c.validate()}
 	host, _, err := net.SplitHostPort(c.Addr)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("config: --addr %q: %w", c.Addr, err))
-	}
 	if c.Dev && err == nil && !isLoopback(host) {
 		errs = append(errs, fmt.Errorf("config: --dev shows codes and captcha answers to anyone, so it only listens on loopback addresses (127.0.0.1, ::1, localhost), not %q", host))
 	}
-	if c.PublicURL != "" {
-		u, err := url.Parse(c.PublicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("config: --public-url %q must be an absolute http(s) URL", c.PublicURL))
+	if c.Dev && c.TrustProxy {
+		errs = append(errs, errors.New("config: --dev refuses --trust-proxy: a reverse proxy would show every SMS code and captcha answer under /dev/ to the network"))
+	}
+	if c.Dev && c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err == nil && !isLoopback(u.Hostname()) {
+			errs = append(errs, fmt.Errorf("config: --dev refuses --public-url %q: development mode is reached on this machine only (http://127.0.0.1:…, http://localhost:…)", c.PublicURL))
 		}
 	}
-	if !c.Dev && c.SMSGatewayURL == "" {
-		errs = append(errs, errors.New("config: --sms-gateway-url (UNID_SMS_GATEWAY_URL) is required outside --dev: unid cannot send SMS codes without it"))
+	if !c.Dev && c.SMS.GatewayURL == "" {
+		errs = append(errs, errors.New("config: --sms-gateway-url (UNID_SMS_GATEWAY_URL, sms.gateway-url) is required outside --dev: unid cannot send SMS codes without it"))
 	}
-	if c.SMSGatewayURL != "" && c.SMSGatewaySecret == "" {
-		errs = append(errs, errors.New("config: --sms-gateway-secret is required with --sms-gateway-url"))
+	return errors.Join(errs...)
+}
+
+// validate reports values that are wrong on their own or within their
+// section, whichever command reads them; `unid config check` shows these.
+func (c Config) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("config: "+format, args...)) }
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("--addr %q: %w", c.Addr, err)
+	}
+	if c.PublicURL != "" && checkURL(c.PublicURL) != nil {
+		bad("--public-url %q must be an absolute http(s) URL", c.PublicURL)
 	}
 	if c.Argon2Memory < 19456 || c.Argon2Time < 1 || c.Argon2Threads < 1 || c.Argon2Threads > 255 {
-		errs = append(errs, errors.New("config: argon2id below the OWASP minimum (memory ≥ 19456 KiB, time ≥ 1, threads 1–255)"))
+		bad("argon2id below the OWASP minimum (memory ≥ 19456 KiB, time ≥ 1, threads 1–255)")
 	}
 	if c.SessionIdle <= 0 || c.SessionMax <= 0 || c.SessionIdle > c.SessionMax {
-		errs = append(errs, errors.New("config: --session-idle and --session-max must be positive and idle ≤ max"))
+		bad("--session-idle and --session-max must be positive and idle ≤ max")
 	}
 	if c.LockoutThreshold < 1 || c.LockoutWindow <= 0 || c.LockoutDuration <= 0 {
-		errs = append(errs, errors.New("config: lockout threshold, window and duration must be positive"))
+		bad("lockout threshold, window and duration must be positive")
 	}
 	if c.CASTicketTTL <= 0 || c.CASTicketTTL > 5*time.Minute {
-		errs = append(errs, errors.New("config: --cas-ticket-ttl must be positive and at most 5m (CAS 3.1.1)"))
+		bad("--cas-ticket-ttl must be positive and at most 5m (CAS 3.1.1)")
 	}
 	if c.OIDCSigningAlg != "ES256" && c.OIDCSigningAlg != "RS256" {
-		errs = append(errs, fmt.Errorf("config: --oidc-signing-alg %q: want ES256 or RS256", c.OIDCSigningAlg))
+		bad("--oidc-signing-alg %q: want ES256 or RS256", c.OIDCSigningAlg)
 	}
 	for _, d := range []time.Duration{c.OIDCCodeTTL, c.OIDCAccessTokenTTL, c.OIDCIDTokenTTL, c.OIDCRefreshTTL, c.OIDCRefreshMaxTTL, c.OIDCBackchannelTimeout} {
 		if d <= 0 {
-			errs = append(errs, errors.New("config: OIDC lifetimes and timeouts must be positive"))
+			bad("OIDC lifetimes and timeouts must be positive")
 			break
 		}
 	}
 	if c.OIDCRefreshTTL > c.OIDCRefreshMaxTTL {
-		errs = append(errs, errors.New("config: --oidc-refresh-ttl must not exceed --oidc-refresh-max-ttl"))
+		bad("--oidc-refresh-ttl must not exceed --oidc-refresh-max-ttl")
 	}
 	if c.MaxBodyBytes < 1024 {
-		errs = append(errs, errors.New("config: --max-body-bytes must be at least 1024"))
+		bad("--max-body-bytes must be at least 1024")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, fmt.Errorf("config: --log-level %q: want debug, info, warn or error", c.LogLevel))
+		bad("--log-level %q: want debug, info, warn or error", c.LogLevel)
 	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
-		errs = append(errs, fmt.Errorf("config: --log-format %q: want text or json", c.LogFormat))
+		bad("--log-format %q: want text or json", c.LogFormat)
+	}
+
+	if c.SMS.GatewayURL != "" {
+		if err := checkURL(c.SMS.GatewayURL); err != nil {
+			bad("sms.gateway-url (--sms-gateway-url): %v", err)
+		}
+		if !c.SMS.GatewaySecret.IsSet() {
+			bad("--sms-gateway-secret (sms.gateway-secret) is required with --sms-gateway-url")
+		}
+	}
+	positive(&errs, "sms.gateway-timeout", c.SMS.GatewayTimeout)
+
+	if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
+		bad("smtp.port %d: want a port number 1–65535", c.SMTP.Port)
+	}
+	switch c.SMTP.TLS {
+	case TLSImplicit, TLSStartTLS:
+	case TLSNone:
+		if c.SMTP.Host != "" && !isLoopback(c.SMTP.Host) && c.SMTP.Password.IsSet() {
+			bad("smtp.tls none would send smtp.password unencrypted to %s; use implicit or starttls", c.SMTP.Host)
+		}
+	default:
+		bad("smtp.tls %q: want implicit, starttls or none", c.SMTP.TLS)
+	}
+	if c.SMTP.Host != "" {
+		if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
+			bad("smtp.from %q: want an email address such as noreply@example.gov.cn", c.SMTP.From)
+		}
+	}
+	if c.SMTP.Password.IsSet() && c.SMTP.Username == "" {
+		bad("smtp.password needs smtp.username")
+	}
+	positive(&errs, "smtp.timeout", c.SMTP.Timeout)
+
+	checkProvider(&errs, "realname", c.Realname.Provider, c.Realname.URL, c.Realname.Secret, c.Realname.Timeout)
+	checkProvider(&errs, "enterprise-registry", c.EnterpriseRegistry.Provider, c.EnterpriseRegistry.URL, c.EnterpriseRegistry.Secret, c.EnterpriseRegistry.Timeout)
+
+	if a := c.Alipay; a.AppID != "" {
+		if !a.PrivateKey.IsSet() {
+			bad("alipay.private-key is required with alipay.app-id")
+		}
+		switch {
+		case a.CertMode() && a.PublicKey.IsSet():
+			bad("alipay: give alipay.public-key or the certificates (alipay.app-cert, alipay.public-cert, alipay.root-cert), not both")
+		case a.CertMode() && !(a.AppCert.IsSet() && a.PublicCert.IsSet() && a.RootCert.IsSet()):
+			bad("alipay: certificate mode needs alipay.app-cert, alipay.public-cert and alipay.root-cert")
+		case !a.CertMode() && !a.PublicKey.IsSet():
+			bad("alipay: alipay.public-key (or the certificates) is required with alipay.app-id")
+		}
+	}
+	if err := checkURL(c.Alipay.GatewayURL); err != nil {
+		bad("alipay.gateway-url: %v", err)
+	}
+	if c.Alipay.SignType != "RSA2" {
+		bad("alipay.sign-type %q: only RSA2 is supported", c.Alipay.SignType)
+	}
+
+	seen := map[string]bool{}
+	for i, u := range c.Upstream {
+		at := fmt.Sprintf("upstream[%d]", i)
+		switch {
+		case !upstreamID.MatchString(u.ID):
+			bad("%s.id %q: want lower-case letters, digits and -", at, u.ID)
+		case seen[u.ID]:
+			bad("%s.id %q is used twice", at, u.ID)
+		}
+		seen[u.ID] = true
+		if u.Name == "" {
+			bad("%s.name is required", at)
+		}
+		if u.Icon != "" && (!strings.HasPrefix(u.Icon, "/") || strings.HasPrefix(u.Icon, "//")) {
+			bad("%s.icon %q: want a path unid serves (/static/…): pages load nothing from elsewhere", at, u.Icon)
+		}
+		if err := checkIssuer(u.Issuer); err != nil {
+			bad("%s.issuer: %v", at, err)
+		}
+		if u.ClientID == "" {
+			bad("%s.client-id is required", at)
+		}
+		if !slices.Contains(u.Scopes, "openid") {
+			bad("%s.scopes must contain openid", at)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+var upstreamID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+func positive(errs *[]error, key string, d time.Duration) {
+	if d <= 0 {
+		*errs = append(*errs, fmt.Errorf("config: %s must be positive", key))
+	}
+}
+
+func checkProvider(errs *[]error, section, provider, u string, secret Secret, timeout time.Duration) {
+	switch provider {
+	case ProviderSandbox:
+	case ProviderHTTP:
+		if err := checkURL(u); err != nil {
+			*errs = append(*errs, fmt.Errorf("config: %s.url: %w", section, err))
+		}
+		if !secret.IsSet() {
+			*errs = append(*errs, fmt.Errorf("config: %s.secret is required with provider http", section))
+		}
+	default:
+		*errs = append(*errs, fmt.Errorf("config: %s.provider %q: want sandbox or http", section, provider))
+	}
+	positive(errs, section+".timeout", timeout)
+}
+
+// checkURL accepts an absolute http or https URL.
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute http(s) URL", s)
+	}
+	return nil
+}
+
+// checkIssuer accepts an https issuer, or http on this machine (tests).
+func checkIssuer(s string) error {
+	if err := checkURL(s); err != nil {
+		return err
+	}
+	if u, _ := url.Parse(s); u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("%q: an OpenID issuer must be https", s)
+	}
+	return nil
 }
 
 // Secure reports whether unid is reached over HTTPS, so cookies must be
@@ -285,7 +554,7 @@ func (c Config) Postgres() bool {
 }
 
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -159,6 +159,9 @@ func TestTokenEndpointRefuses(t *testing.T) {
 		{"oversize form", "hall", hall.secret, grant("state", strings.Repeat("x", 100<<10)), 400, "invalid_request"},
 		{"refresh as an unknown client", "nobody", "x", refresh("x"), 401, "invalid_client"},
 		{"refresh without a client", "", "", refresh("x"), 401, "invalid_client"},
+		{"refresh with a client assertion", "", "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "client_id": {"hall"},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {"eyJhbGciOiJub25lIn0.e30."}}, 401, "invalid_client"},
+		{"code with a client assertion", "", "", grant("client_id", "hall", "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion", "eyJhbGciOiJub25lIn0.e30."), 401, "invalid_client"},
 	}
 	for _, tt := range tests {
 		if status, code := exchange(tt.id, tt.secret, tt.v); status != tt.status || code != tt.code {

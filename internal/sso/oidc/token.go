@@ -159,6 +159,13 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request) 
 		p.tokenError(w, r, err)
 		return
 	}
+	// op answers a client assertion here with a plain error (a 500 for
+	// unid); at the code exchange it says invalid_client. Say it here too:
+	// unid's clients authenticate with their secret, or not at all.
+	if req.ClientAssertionType == oidc.ClientAssertionTypeJWTAssertion {
+		p.tokenError(w, r, oidc.ErrInvalidClient().WithDescription("auth_method private_key_jwt not supported"))
+		return
+	}
 	opReq, opc, err := op.ValidateRefreshTokenRequest(ctx, req, p.op)
 	if err != nil {
 		if errors.Is(err, errInvalidRefresh) {
