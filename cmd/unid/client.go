@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"unid/internal/account"
-	"unid/internal/admin"
 	"unid/internal/app"
 	"unid/internal/audit"
 	"unid/internal/client"
@@ -82,15 +81,13 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.Scopes = redirects, logouts, scopes
-	reg, auditLog, closeStore, err := openRegistry(ctx, cfg, stderr)
+	reg, closeStore, err := openRegistry(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	// Changes are audited as the operator API audits them.
-	record := func(action, id string) {
-		auditLog.Record(ctx, audit.Event{Actor: cliActor(), Action: action, Result: audit.ResultOK, Subject: id})
-	}
+	// The registry audits each change, naming the operator.
+	by := audit.Origin{Actor: cliOperator()}
 	out := json.NewEncoder(stdout)
 	out.SetIndent("", "  ")
 	arg := func() (string, error) {
@@ -101,11 +98,10 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	switch sub {
 	case "create":
-		c, secret, err := reg.Create(ctx, spec)
+		c, secret, err := reg.Create(ctx, spec, by)
 		if err != nil {
 			return explain(err)
 		}
-		record(admin.ActionClientCreate, c.ID)
 		v := client.NewView(c)
 		v.Secret = secret
 		return out.Encode(v)
@@ -132,17 +128,15 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 			}
 			return out.Encode(client.NewView(c))
 		case "delete":
-			if err := reg.Delete(ctx, id); err != nil {
+			if err := reg.Delete(ctx, id, by); err != nil {
 				return explain(err)
 			}
-			record(admin.ActionClientDelete, id)
 			return out.Encode(map[string]string{"deleted": id})
 		default:
-			secret, err := reg.RotateSecret(ctx, id)
+			secret, err := reg.RotateSecret(ctx, id, by)
 			if err != nil {
 				return explain(err)
 			}
-			record(admin.ActionClientSecret, id)
 			return out.Encode(map[string]string{"id": id, "client_secret": secret})
 		}
 	}
@@ -175,24 +169,24 @@ func openStore(ctx context.Context, cfg config.Config) (interface {
 	return st, protector, nil
 }
 
-// openRegistry opens the client registry and the audit log on the
-// server's database.
-func openRegistry(ctx context.Context, cfg config.Config, stderr io.Writer) (*client.Registry, *audit.Log, func(), error) {
+// openRegistry opens the client registry, auditing to the server's log,
+// on the server's database.
+func openRegistry(ctx context.Context, cfg config.Config, stderr io.Writer) (*client.Registry, func(), error) {
 	st, protector, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	logger := app.NewLogger(stderr, "warn", "text")
-	return client.New(st, protector.MAC, time.Now), audit.New(st, time.Now, logger), func() { st.Close() }, nil
+	return client.New(st, protector.MAC, audit.New(st, time.Now, logger), time.Now), func() { st.Close() }, nil
 }
 
-// cliActor is the audit actor of a change made with `unid client`: the
-// operating-system user who ran it.
-func cliActor() string {
+// cliOperator is the actor of a change made with `unid client`: the
+// operator named by the operating-system user who ran it, "cli:<user>".
+func cliOperator() audit.Actor {
 	if u, err := user.Current(); err == nil && u.Username != "" {
-		return "cli:" + u.Username
+		return audit.Operator("cli:" + u.Username)
 	}
-	return "cli"
+	return audit.Operator("cli")
 }
 
 // explain turns a problem into a sentence in the operator's language

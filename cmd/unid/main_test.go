@@ -210,7 +210,7 @@ func TestClientCommands(t *testing.T) {
 	var actions []string
 	for _, e := range events {
 		actions = append(actions, e.Action+":"+e.Subject)
-		if !strings.HasPrefix(e.Actor, "cli") || strings.Contains(e.Detail, created.Secret) {
+		if !strings.HasPrefix(e.Actor, "operator:cli") || strings.Contains(e.Detail, created.Secret) {
 			t.Errorf("audit event %+v", e)
 		}
 	}

@@ -3,7 +3,6 @@ package account
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,52 +74,23 @@ func NewService(d ServiceDeps) *Service {
 	return &Service{st: d.Store, hasher: d.Hasher, prot: d.Protector, audit: d.Audit, notify: d.Notifier, log: log, now: d.Now}
 }
 
-// Actor is who did something to an account, as the audit log names them.
-type Actor struct {
-	kind string // ActorUser, ActorOperator or ActorSystem
-	id   string // user ID or operator name
-}
-
-// Kinds of Actor.
-const (
-	ActorUser     = "user"
-	ActorOperator = "operator"
-	ActorSystem   = "system"
-)
-
 // UserActor is the account holder (or another signed-in user) acting.
-func UserActor(userID string) Actor { return Actor{kind: ActorUser, id: userID} }
+//
+// Deprecated: use audit.User.
+func UserActor(userID string) audit.Actor { return audit.User(userID) }
 
 // OperatorActor is an operator of the platform acting.
-func OperatorActor(name string) Actor { return Actor{kind: ActorOperator, id: name} }
+//
+// Deprecated: use audit.Operator.
+func OperatorActor(name string) audit.Actor { return audit.Operator(name) }
 
 // SystemActor is unid itself acting (an import, a scheduled rule).
-func SystemActor() Actor { return Actor{kind: ActorSystem} }
+//
+// Deprecated: use audit.System.
+func SystemActor() audit.Actor { return audit.System() }
 
-// Kind returns ActorUser, ActorOperator or ActorSystem.
-func (a Actor) Kind() string { return a.kind }
-
-// auditActor is the Actor field of an audit event: the user ID,
-// "operator:<name>" or "system".
-func (a Actor) auditActor() string {
-	switch a.kind {
-	case ActorUser:
-		return a.id
-	case ActorOperator:
-		return "operator:" + a.id
-	}
-	return ActorSystem
-}
-
-func (a Actor) valid() bool {
-	switch a.kind {
-	case ActorUser, ActorOperator:
-		return a.id != ""
-	case ActorSystem:
-		return true
-	}
-	return false
-}
+// validActor: a change to an account is always made by someone unid knows.
+func validActor(a audit.Actor) bool { return a.Valid() && a.Kind != "" }
 
 // Find returns the account a person means by identifier — a login name,
 // a phone number or an ID number, recognised by format (Recognize). An ID
@@ -303,8 +273,8 @@ func NewUserID() string { return strings.ToLower(rand.Text()) }
 //
 // The new hash is stored before anything is ended: a sign-in with the old
 // password cannot start after it, and any that started before is ended.
-func (s *Service) SetPassword(ctx context.Context, userID, newPassword string, actor Actor) error {
-	if !actor.valid() {
+func (s *Service) SetPassword(ctx context.Context, userID, newPassword string, actor audit.Actor) error {
+	if !validActor(actor) {
 		return problem.Wrap(fmt.Errorf("account: set password: invalid actor %+v", actor))
 	}
 	u, err := s.get(ctx, userID)
@@ -338,7 +308,7 @@ func (s *Service) SetPassword(ctx context.Context, userID, newPassword string, a
 // Disable stops the account from signing in and ends every session and
 // grant it has. reason says why, for the audit log; it must hold no
 // personal data.
-func (s *Service) Disable(ctx context.Context, userID string, actor Actor, reason string) error {
+func (s *Service) Disable(ctx context.Context, userID string, actor audit.Actor, reason string) error {
 	if err := s.setStatus(ctx, userID, store.UserDisabled, actor, reason); err != nil {
 		return err
 	}
@@ -346,12 +316,12 @@ func (s *Service) Disable(ctx context.Context, userID string, actor Actor, reaso
 }
 
 // Enable lets a disabled account sign in again. reason is as for Disable.
-func (s *Service) Enable(ctx context.Context, userID string, actor Actor, reason string) error {
+func (s *Service) Enable(ctx context.Context, userID string, actor audit.Actor, reason string) error {
 	return s.setStatus(ctx, userID, store.UserActive, actor, reason)
 }
 
-func (s *Service) setStatus(ctx context.Context, userID, status string, actor Actor, reason string) error {
-	if !actor.valid() {
+func (s *Service) setStatus(ctx context.Context, userID, status string, actor audit.Actor, reason string) error {
+	if !validActor(actor) {
 		return problem.Wrap(fmt.Errorf("account: set status: invalid actor %+v", actor))
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
@@ -400,20 +370,17 @@ func (s *Service) storeProblem(op string, err error) error {
 // maxReason bounds the reason kept in the audit log.
 const maxReason = 200
 
-// auditDetail is the Detail of the life-cycle events: whose account, the
+// record appends a life-cycle event. Its detail names whose account, the
 // kind of actor, and the reason given.
-type auditDetail struct {
-	User   string `json:"user"`
-	By     string `json:"by"`
-	Reason string `json:"reason,omitempty"`
-}
-
-func (s *Service) record(ctx context.Context, action, userID string, actor Actor, reason string) {
+func (s *Service) record(ctx context.Context, action, userID string, actor audit.Actor, reason string) {
 	if utf8.RuneCountInString(reason) > maxReason {
 		reason = string([]rune(reason)[:maxReason])
 	}
-	detail, _ := json.Marshal(auditDetail{User: userID, By: actor.kind, Reason: strings.ToValidUTF8(reason, "")})
-	s.audit.Record(ctx, audit.Event{Actor: actor.auditActor(), Action: action, Result: audit.ResultOK, Detail: string(detail)})
+	detail := audit.Detail{"user": userID, "by": string(actor.Kind)}
+	if reason = strings.ToValidUTF8(reason, ""); reason != "" {
+		detail["reason"] = reason
+	}
+	s.audit.Append(ctx, audit.Entry{Actor: actor, Action: action, Result: audit.ResultOK, Detail: detail})
 }
 
 // tell sends the owner of u the message template, when u has a phone and

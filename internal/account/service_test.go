@@ -328,7 +328,7 @@ func TestSetPassword(t *testing.T) {
 
 		t.Run("a password the policy refuses changes nothing", func(t *testing.T) {
 			sent := len(f.outbox.List())
-			err := f.svc.SetPassword(ctx, u.ID, "password", account.UserActor(u.ID))
+			err := f.svc.SetPassword(ctx, u.ID, "password", audit.User(u.ID))
 			if p := problem.As(err); p.Kind != problem.Invalid || p.Fields["password"] != "password_common" {
 				t.Errorf("SetPassword(weak) = %v, want the password field marked password_common", err)
 			}
@@ -345,11 +345,11 @@ func TestSetPassword(t *testing.T) {
 		})
 
 		t.Run("unknown account", func(t *testing.T) {
-			err := f.svc.SetPassword(ctx, "nobody", newPassword, account.SystemActor())
+			err := f.svc.SetPassword(ctx, "nobody", newPassword, audit.System())
 			wantProblem(t, "SetPassword(nobody)", err, problem.NotFound, "not_found")
 		})
 
-		if err := f.svc.SetPassword(ctx, u.ID, newPassword, account.UserActor(u.ID)); err != nil {
+		if err := f.svc.SetPassword(ctx, u.ID, newPassword, audit.User(u.ID)); err != nil {
 			t.Fatalf("SetPassword: %v", err)
 		}
 		got, _ := f.st.GetUser(ctx, u.ID)
@@ -378,7 +378,7 @@ func TestSetPassword(t *testing.T) {
 		if len(events) != 1 {
 			t.Fatalf("%d password_changed events, want 1", len(events))
 		}
-		if e := events[0]; e.Actor != u.ID || e.Result != audit.ResultOK || detail(t, e)["user"] != u.ID || detail(t, e)["by"] != account.ActorUser {
+		if e := events[0]; e.Actor != u.ID || e.Result != audit.ResultOK || detail(t, e)["user"] != u.ID || detail(t, e)["by"] != string(audit.KindUser) {
 			t.Errorf("audit event: %+v", e)
 		}
 		if strings.Contains(events[0].Detail, newPassword) {
@@ -399,11 +399,11 @@ func TestSetPassword(t *testing.T) {
 		}
 
 		t.Run("by an operator", func(t *testing.T) {
-			if err := f.svc.SetPassword(ctx, u.ID, "Qingdao@Sea2032", account.OperatorActor("wang.ops")); err != nil {
+			if err := f.svc.SetPassword(ctx, u.ID, "Qingdao@Sea2032", audit.Operator("wang.ops")); err != nil {
 				t.Fatal(err)
 			}
 			events := f.events(t, account.ActionPasswordChanged)
-			if e := events[len(events)-1]; e.Actor != "operator:wang.ops" || detail(t, e)["by"] != account.ActorOperator || detail(t, e)["user"] != u.ID {
+			if e := events[len(events)-1]; e.Actor != "operator:wang.ops" || detail(t, e)["by"] != string(audit.KindOperator) || detail(t, e)["user"] != u.ID {
 				t.Errorf("audit event: %+v", e)
 			}
 		})
@@ -416,7 +416,7 @@ func TestDisableEnable(t *testing.T) {
 		u := f.create(t, zhang)
 		s, _, rt := f.access(t, u.ID)
 
-		if err := f.svc.Disable(ctx, u.ID, account.OperatorActor("wang.ops"), "ticket 2030-117"); err != nil {
+		if err := f.svc.Disable(ctx, u.ID, audit.Operator("wang.ops"), "ticket 2030-117"); err != nil {
 			t.Fatalf("Disable: %v", err)
 		}
 		got, _ := f.st.GetUser(ctx, u.ID)
@@ -431,7 +431,7 @@ func TestDisableEnable(t *testing.T) {
 			t.Errorf("disable events: %+v", events)
 		}
 
-		if err := f.svc.Enable(ctx, u.ID, account.SystemActor(), "appeal granted"); err != nil {
+		if err := f.svc.Enable(ctx, u.ID, audit.System(), "appeal granted"); err != nil {
 			t.Fatalf("Enable: %v", err)
 		}
 		got, _ = f.st.GetUser(ctx, u.ID)
@@ -439,13 +439,13 @@ func TestDisableEnable(t *testing.T) {
 			t.Errorf("status after Enable = %q", got.Status)
 		}
 		events = f.events(t, account.ActionEnabled)
-		if len(events) != 1 || events[0].Actor != "system" || detail(t, events[0])["by"] != account.ActorSystem {
+		if len(events) != 1 || events[0].Actor != "system" || detail(t, events[0])["by"] != string(audit.KindSystem) {
 			t.Errorf("enable events: %+v", events)
 		}
 
 		t.Run("unknown account or actor", func(t *testing.T) {
-			wantProblem(t, "Disable(nobody)", f.svc.Disable(ctx, "nobody", account.SystemActor(), ""), problem.NotFound, "not_found")
-			wantProblem(t, "Disable without actor", f.svc.Disable(ctx, u.ID, account.Actor{}, ""), problem.Internal, "internal")
+			wantProblem(t, "Disable(nobody)", f.svc.Disable(ctx, "nobody", audit.System(), ""), problem.NotFound, "not_found")
+			wantProblem(t, "Disable without actor", f.svc.Disable(ctx, u.ID, audit.Actor{}, ""), problem.Internal, "internal")
 			if got, _ := f.st.GetUser(ctx, u.ID); got.Status != store.UserActive {
 				t.Error("a refused Disable changed the status")
 			}

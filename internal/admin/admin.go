@@ -4,8 +4,8 @@
 // Callers authenticate as a confidential client whose allowed scopes include
 // "unid.admin" (HTTP Basic with the client id and secret, as at a token
 // endpoint); such a client is created once with
-// `unid client create --type oidc_confidential --scope unid.admin …`. Every
-// change is written to the audit log with the calling client as the actor.
+// `unid client create --type oidc_confidential --scope unid.admin …`. The
+// registry audits every change, with the calling client as the actor.
 package admin
 
 import (
@@ -23,25 +23,17 @@ import (
 // Scope marks a client as an operator tool.
 const Scope = claims.ScopeAdmin
 
-// Audit actions of the operator API.
-const (
-	ActionClientCreate = "admin.client_create"
-	ActionClientDelete = "admin.client_delete"
-	ActionClientSecret = "admin.client_secret_rotate"
-)
-
 // Admin serves the operator API.
 type Admin struct {
 	rs         *httpx.Responder
 	clients    *client.Registry
-	audit      *audit.Log
 	trustProxy bool
 }
 
 // New returns the operator API; rs answers errors and decodes bodies the
 // way the rest of the JSON API does.
-func New(rs *httpx.Responder, clients *client.Registry, log *audit.Log, trustProxy bool) *Admin {
-	return &Admin{rs: rs, clients: clients, audit: log, trustProxy: trustProxy}
+func New(rs *httpx.Responder, clients *client.Registry, trustProxy bool) *Admin {
+	return &Admin{rs: rs, clients: clients, trustProxy: trustProxy}
 }
 
 // Routes lists the operator endpoints.
@@ -81,9 +73,11 @@ func (ad *Admin) operator(h handler) http.HandlerFunc {
 	}
 }
 
-func (ad *Admin) record(r *http.Request, op store.Client, action, subject string) {
+// by names the operator client op, calling over r, as the origin of a
+// change.
+func (ad *Admin) by(r *http.Request, op store.Client) audit.Origin {
 	c := httpx.Client(r, ad.trustProxy)
-	ad.audit.Record(r.Context(), audit.Event{Actor: "client:" + op.ID, Action: action, Result: audit.ResultOK, IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
+	return audit.Origin{Actor: audit.ClientActor(op.ID), IP: c.IP, UserAgent: c.UserAgent}
 }
 
 func (ad *Admin) listClients(w http.ResponseWriter, r *http.Request, _ store.Client) {
@@ -105,12 +99,11 @@ func (ad *Admin) createClient(w http.ResponseWriter, r *http.Request, op store.C
 		ad.rs.Fail(w, r, err)
 		return
 	}
-	c, secret, err := ad.clients.Create(r.Context(), spec)
+	c, secret, err := ad.clients.Create(r.Context(), spec, ad.by(r, op))
 	if err != nil {
 		ad.rs.Fail(w, r, err)
 		return
 	}
-	ad.record(r, op, ActionClientCreate, c.ID)
 	v := client.NewView(c)
 	v.Secret = secret
 	w.Header().Set("Location", "/api/admin/v1/clients/"+c.ID)
@@ -132,21 +125,19 @@ func (ad *Admin) deleteClient(w http.ResponseWriter, r *http.Request, op store.C
 		ad.rs.Fail(w, r, problem.New(problem.Conflict, "client_delete_self"))
 		return
 	}
-	if err := ad.clients.Delete(r.Context(), id); err != nil {
+	if err := ad.clients.Delete(r.Context(), id, ad.by(r, op)); err != nil {
 		ad.rs.Fail(w, r, err)
 		return
 	}
-	ad.record(r, op, ActionClientDelete, id)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (ad *Admin) rotateSecret(w http.ResponseWriter, r *http.Request, op store.Client) {
 	id := r.PathValue("id")
-	secret, err := ad.clients.RotateSecret(r.Context(), id)
+	secret, err := ad.clients.RotateSecret(r.Context(), id, ad.by(r, op))
 	if err != nil {
 		ad.rs.Fail(w, r, err)
 		return
 	}
-	ad.record(r, op, ActionClientSecret, id)
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "client_secret": secret})
 }

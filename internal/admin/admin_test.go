@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"unid/internal/app/apptest"
+	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/store"
 )
@@ -47,11 +48,11 @@ func code(m map[string]any) string {
 func TestOperatorAPI(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	ctx := context.Background()
-	_, opSecret, err := srv.App.Clients.Create(ctx, client.Spec{ID: "ops", Name: "运维工具", Type: store.ClientOIDCConfidential, RedirectURIs: []string{"https://ops.example.gov.cn/cb"}, Scopes: []string{"unid.admin"}})
+	_, opSecret, err := srv.App.Clients.Create(ctx, client.Spec{ID: "ops", Name: "运维工具", Type: store.ClientOIDCConfidential, RedirectURIs: []string{"https://ops.example.gov.cn/cb"}, Scopes: []string{"unid.admin"}}, audit.Origin{Actor: audit.Operator("test")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, plainSecret, err := srv.App.Clients.Create(ctx, client.Spec{ID: "hall", Name: "办事大厅", Type: store.ClientOIDCConfidential, RedirectURIs: []string{"https://hall.example.gov.cn/cb"}})
+	_, plainSecret, err := srv.App.Clients.Create(ctx, client.Spec{ID: "hall", Name: "办事大厅", Type: store.ClientOIDCConfidential, RedirectURIs: []string{"https://hall.example.gov.cn/cb"}}, audit.Origin{Actor: audit.Operator("test")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,9 +129,15 @@ func TestOperatorAPI(t *testing.T) {
 	for _, e := range events {
 		if strings.HasPrefix(e.Action, "admin.") {
 			actions = append(actions, e.Actor+" "+e.Action+" "+e.Subject)
+			if e.Actor == "client:ops" && e.IP == "" {
+				t.Errorf("event %d does not say where the operator called from", e.Seq)
+			}
 		}
 	}
-	want := "client:ops admin.client_create archive|client:ops admin.client_create " + id + "|client:ops admin.client_secret_rotate " + id + "|client:ops admin.client_delete archive"
+	// The registry writes one event per change, whoever asks: unid seeding
+	// the demo client, the test's own set-up, and the operator API.
+	want := "system admin.client_create demo-servicehall|operator:test admin.client_create ops|operator:test admin.client_create hall|" +
+		"client:ops admin.client_create archive|client:ops admin.client_create " + id + "|client:ops admin.client_secret_rotate " + id + "|client:ops admin.client_delete archive"
 	if strings.Join(actions, "|") != want {
 		t.Fatalf("audit:\n got %v\nwant %s", actions, want)
 	}

@@ -253,18 +253,9 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request, u store.User, c flo
 }
 
 func (a *API) deleteSession(w http.ResponseWriter, r *http.Request) {
-	s, ok, err := a.Sessions.Current(r.Context(), r)
-	if err != nil {
+	if err := a.Sessions.End(r.Context(), w, r, session.Logout{Via: session.ViaAPI, Client: a.client(r)}); err != nil {
 		a.Fail(w, r, problem.Wrap(err))
 		return
-	}
-	if err := a.Sessions.End(r.Context(), w, r); err != nil {
-		a.Fail(w, r, problem.Wrap(err))
-		return
-	}
-	if ok {
-		c := a.client(r)
-		a.Audit.Record(r.Context(), audit.Event{Actor: s.UserID, Action: audit.ActionLogout, Result: audit.ResultOK, IP: c.IP, UserAgent: c.UserAgent})
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

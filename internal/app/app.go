@@ -196,9 +196,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			auditLog.Record(ctx, audit.Event{Actor: audit.ActorSystem, Action: audit.ActionSMSBudget, Result: audit.ResultOK, Detail: window + "=" + strconv.FormatInt(limit, 10)})
 		},
 	})
-	sessions := session.New(st, now, session.Options{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Secure: cfg.Secure()})
+	sessions := session.New(st, auditLog, now, session.Options{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Secure: cfg.Secure()})
 	a.Sessions = sessions
-	a.Clients = client.New(st, protector.MAC, now)
+	a.Clients = client.New(st, protector.MAC, auditLog, now)
 	responder := httpx.NewResponder(catalog, logger, cfg.MaxBodyBytes)
 	guard := httpx.NewGuard(sessions.SignedIn, responder.Fail, now)
 	accounts := account.NewService(account.ServiceDeps{
@@ -273,7 +273,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			return nil, err
 		}
 	}
-	a.admin = admin.New(responder, a.Clients, auditLog, cfg.TrustProxy)
+	a.admin = admin.New(responder, a.Clients, cfg.TrustProxy)
 	mux := http.NewServeMux()
 	for _, r := range a.routes(jsonAPI, pages) {
 		mux.Handle(r.Pattern, r.Handler)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/problem"
 	"unid/internal/store"
@@ -27,6 +28,7 @@ type demoClient struct {
 // gone, the secret is rotated and written again.
 func (a *App) seedDemoClient(ctx context.Context) error {
 	path := filepath.Join(a.Config.DataDir, "demo-client.json")
+	seeder := audit.Origin{Actor: audit.System()}
 	_, statErr := os.Stat(path)
 	var secret string
 	_, err := a.Clients.Get(ctx, DemoClientID)
@@ -38,14 +40,14 @@ func (a *App) seedDemoClient(ctx context.Context) error {
 			RedirectURIs: []string{base + "/callback"}, PostLogoutRedirectURIs: []string{base + "/"},
 			Scopes: []string{"openid", "profile", "phone"}, FirstParty: true,
 			BackchannelLogoutURI: base + "/backchannel-logout",
-		})
+		}, seeder)
 		if err != nil {
 			return err
 		}
 	case err != nil:
 		return err
 	case errors.Is(statErr, os.ErrNotExist):
-		if secret, err = a.Clients.RotateSecret(ctx, DemoClientID); err != nil {
+		if secret, err = a.Clients.RotateSecret(ctx, DemoClientID, seeder); err != nil {
 			return err
 		}
 	default:

@@ -17,6 +17,7 @@ import (
 
 	"unid/examples/servicehall/hall"
 	"unid/internal/app/apptest"
+	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/store"
 )
@@ -186,7 +187,7 @@ func startServiceHall(t *testing.T, srv *apptest.Server, clientID, title string)
 		RedirectURIs: []string{base + "/callback"}, PostLogoutRedirectURIs: []string{base + "/"},
 		Scopes: []string{"openid", "profile", "phone"}, FirstParty: true,
 		BackchannelLogoutURI: base + "/backchannel-logout",
-	})
+	}, audit.Origin{Actor: audit.Operator("test")})
 	if err != nil {
 		ln.Close()
 		t.Fatalf("register %s: %v", clientID, err)

@@ -7,6 +7,13 @@
 //
 // Only masked personal data enters an event: callers pass masked subjects
 // (138****5678), never codes, passwords or tokens.
+//
+// Services audit, handlers do not. A service appends an Entry naming its
+// Actor explicitly (User, Operator, ClientActor, System, or Anonymous), with
+// a structured Detail stored as canonical JSON; one happening is one event
+// whichever protocol asked for it. A service that changes something on a
+// caller's behalf takes an Origin (the actor and the request's address and
+// user agent) from that caller.
 package audit
 
 import (
@@ -28,7 +35,7 @@ const (
 	ActionLogin       = "session.login"
 	ActionLoginFail   = "session.login_failed"
 	ActionLockout     = "account.locked"
-	ActionLogout      = "session.logout"
+	ActionLogout      = "session.logout" // by the session manager; Detail {via, sid, client_id}
 	ActionRehash      = "account.password_rehashed"
 	ActionSMSBudget   = "sms.budget_exhausted"
 	ResultOK          = "ok"
@@ -36,8 +43,9 @@ const (
 	ResultRateLimited = "rate_limited"
 )
 
-// ActorSystem is the actor of events that unid itself causes, not a
-// person, an operator or a client.
+// ActorSystem is the stored actor of events that unid itself causes.
+//
+// Deprecated: use System(), an Actor, with an Entry.
 const ActorSystem = "system"
 
 // Log appends events. A failure to write an audit event is logged loudly and
@@ -54,7 +62,32 @@ func New(s store.AuditLog, now func() time.Time, logger *slog.Logger) *Log {
 	return &Log{store: s, now: now, logger: logger}
 }
 
-// Event is what a caller records; Time and the chain fields are filled in.
+// Entry is one happening, as a service records it: who acted (an explicit
+// Actor), what they did, how it ended, and a structured Detail. Time and
+// the chain fields are filled in by Append.
+type Entry struct {
+	Actor     Actor
+	Action    string
+	Result    string
+	IP        string // of the request that carried it; empty for the command line and unid itself
+	UserAgent string
+	Subject   string // masked
+	Detail    Detail // masked values only
+}
+
+// Append adds e to the log.
+func (l *Log) Append(ctx context.Context, e Entry) {
+	l.append(ctx, store.AuditEvent{
+		Actor: e.Actor.String(), Action: e.Action, Result: e.Result,
+		IP: e.IP, UserAgent: e.UserAgent, Subject: e.Subject, Detail: e.Detail.String(),
+	})
+}
+
+// Event is the older, untyped form of an Entry: the actor and the detail as
+// the stored strings.
+//
+// Deprecated: use Entry and Append, which name the actor and structure the
+// detail.
 type Event struct {
 	Actor     string
 	Action    string
@@ -66,13 +99,19 @@ type Event struct {
 }
 
 // Record appends e to the log.
+//
+// Deprecated: use Append with an Entry.
 func (l *Log) Record(ctx context.Context, e Event) {
-	ev := store.AuditEvent{
-		Time: l.now().UTC().Truncate(time.Millisecond), Actor: e.Actor, Action: e.Action, Result: e.Result,
+	l.append(ctx, store.AuditEvent{
+		Actor: e.Actor, Action: e.Action, Result: e.Result,
 		IP: e.IP, UserAgent: e.UserAgent, Subject: e.Subject, Detail: e.Detail,
-	}
+	})
+}
+
+func (l *Log) append(ctx context.Context, ev store.AuditEvent) {
+	ev.Time = l.now().UTC().Truncate(time.Millisecond)
 	if _, err := l.store.AppendAudit(ctx, ev, Hash); err != nil {
-		l.logger.ErrorContext(ctx, "audit append failed", "action", e.Action, "result", e.Result, "err", err)
+		l.logger.ErrorContext(ctx, "audit append failed", "action", ev.Action, "result", ev.Result, "err", err)
 	}
 }
 

@@ -8,6 +8,11 @@
 // guess 256 random bits, so slow password hashing would only cap the token
 // endpoint; the key (from the personal-data key file) makes a stolen
 // database useless for checking guesses offline.
+//
+// The registry audits its own changes, whoever asks (an operator on the
+// command line, an operator tool on the operator API, unid itself for the
+// development demo client): the caller names itself with an audit.Origin,
+// and each change that happened is one event.
 package client
 
 import (
@@ -16,6 +21,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"slices"
@@ -23,9 +29,18 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"unid/internal/audit"
 	"unid/internal/claims"
 	"unid/internal/problem"
 	"unid/internal/store"
+)
+
+// Audit actions of the registry. Their names date from when only the
+// operator API wrote them; the command line wrote the same ones.
+const (
+	ActionCreate       = "admin.client_create"
+	ActionDelete       = "admin.client_delete"
+	ActionRotateSecret = "admin.client_secret_rotate"
 )
 
 // Keyed is a keyed hash, account.Protector.MAC.
@@ -78,17 +93,21 @@ func NewView(c store.Client) View {
 type Registry struct {
 	store store.Clients
 	mac   Keyed
+	audit *audit.Log
 	now   func() time.Time
 }
 
-// New returns a Registry over s.
-func New(s store.Clients, mac Keyed, now func() time.Time) *Registry {
-	return &Registry{store: s, mac: mac, now: now}
+// New returns a Registry over s that audits its changes to log.
+func New(s store.Clients, mac Keyed, log *audit.Log, now func() time.Time) *Registry {
+	return &Registry{store: s, mac: mac, audit: log, now: now}
 }
 
-// Create registers a client. For a confidential client it returns the
-// secret, which is never shown again.
-func (r *Registry) Create(ctx context.Context, s Spec) (store.Client, string, error) {
+// Create registers a client on behalf of by. For a confidential client it
+// returns the secret, which is never shown again.
+func (r *Registry) Create(ctx context.Context, s Spec, by audit.Origin) (store.Client, string, error) {
+	if err := checkOrigin(by); err != nil {
+		return store.Client{}, "", err
+	}
 	if err := Validate(&s); err != nil {
 		return store.Client{}, "", err
 	}
@@ -112,12 +131,16 @@ func (r *Registry) Create(ctx context.Context, s Spec) (store.Client, string, er
 		}
 		return store.Client{}, "", problem.Wrap(err)
 	}
+	r.record(ctx, by, ActionCreate, c.ID, audit.Detail{"type": c.Type})
 	return c, secret, nil
 }
 
-// RotateSecret gives a confidential client a new secret; the old one stops
-// working at once.
-func (r *Registry) RotateSecret(ctx context.Context, id string) (string, error) {
+// RotateSecret gives a confidential client a new secret, on behalf of by;
+// the old one stops working at once.
+func (r *Registry) RotateSecret(ctx context.Context, id string, by audit.Origin) (string, error) {
+	if err := checkOrigin(by); err != nil {
+		return "", err
+	}
 	secret := newSecret()
 	_, err := r.store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
 		if c.Type != store.ClientOIDCConfidential {
@@ -130,6 +153,7 @@ func (r *Registry) RotateSecret(ctx context.Context, id string) (string, error) 
 	if err != nil {
 		return "", notFound(err)
 	}
+	r.record(ctx, by, ActionRotateSecret, id, nil)
 	return secret, nil
 }
 
@@ -151,12 +175,35 @@ func (r *Registry) List(ctx context.Context) ([]store.Client, error) {
 	return l, nil
 }
 
-// Delete removes a client.
-func (r *Registry) Delete(ctx context.Context, id string) error {
+// Delete removes a client on behalf of by.
+func (r *Registry) Delete(ctx context.Context, id string, by audit.Origin) error {
+	if err := checkOrigin(by); err != nil {
+		return err
+	}
 	if !validID(id) {
 		return problem.New(problem.NotFound, "client_not_found")
 	}
-	return notFound(r.store.DeleteClient(ctx, id))
+	if err := r.store.DeleteClient(ctx, id); err != nil {
+		return notFound(err)
+	}
+	r.record(ctx, by, ActionDelete, id, nil)
+	return nil
+}
+
+// checkOrigin: every change to the registry is made by someone named.
+func checkOrigin(by audit.Origin) error {
+	if by.Actor.Kind == "" || !by.Actor.Valid() {
+		return problem.Wrap(fmt.Errorf("client: no valid actor: %+v", by.Actor))
+	}
+	return nil
+}
+
+// record appends the event of a change that happened: the client is the
+// subject.
+func (r *Registry) record(ctx context.Context, by audit.Origin, action, id string, detail audit.Detail) {
+	e := by.Entry(action, audit.ResultOK)
+	e.Subject, e.Detail = id, detail
+	r.audit.Append(ctx, e)
 }
 
 // Authenticate checks a confidential client's secret. An unknown client, a

@@ -5,10 +5,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"unid/internal/audit"
 	"unid/internal/claims"
 	"unid/internal/client"
 	"unid/internal/problem"
@@ -29,8 +31,12 @@ func mac(purpose string, parts ...[]byte) []byte {
 func newRegistry(t *testing.T) (*client.Registry, *sqlite.Store) {
 	t.Helper()
 	st := sqlitetest.New(t)
-	return client.New(st, mac, func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) }), st
+	now := func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) }
+	return client.New(st, mac, audit.New(st, now, slog.New(slog.DiscardHandler)), now), st
 }
+
+// ops is the operator making the changes in these tests.
+var ops = audit.Origin{Actor: audit.Operator("wang.ops"), IP: "10.1.2.3", UserAgent: "curl/8"}
 
 func fieldCode(err error, field string) string {
 	var p *problem.Problem
@@ -107,7 +113,7 @@ func TestOIDCScopesAlwaysIncludeOpenID(t *testing.T) {
 func TestSecretsAndAuthentication(t *testing.T) {
 	ctx := context.Background()
 	r, st := newRegistry(t)
-	c, secret, err := r.Create(ctx, client.Spec{ID: "hall", Name: "网上办事大厅", Type: store.ClientOIDCConfidential, RedirectURIs: []string{"https://hall.example.gov.cn/cb"}})
+	c, secret, err := r.Create(ctx, client.Spec{ID: "hall", Name: "网上办事大厅", Type: store.ClientOIDCConfidential, RedirectURIs: []string{"https://hall.example.gov.cn/cb"}}, ops)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,10 +134,10 @@ func TestSecretsAndAuthentication(t *testing.T) {
 			t.Errorf("Authenticate(%q, %.10q…) = %v", tt.id, tt.secret, err)
 		}
 	}
-	if _, _, err := r.Create(ctx, client.Spec{ID: "hall", Name: "again", Type: store.ClientOIDCPublic, RedirectURIs: []string{"https://x.example/cb"}}); problem.As(err).Code != "client_id_taken" {
+	if _, _, err := r.Create(ctx, client.Spec{ID: "hall", Name: "again", Type: store.ClientOIDCPublic, RedirectURIs: []string{"https://x.example/cb"}}, ops); problem.As(err).Code != "client_id_taken" {
 		t.Fatalf("duplicate id: %v", err)
 	}
-	newSecret, err := r.RotateSecret(ctx, "hall")
+	newSecret, err := r.RotateSecret(ctx, "hall", ops)
 	if err != nil || newSecret == secret {
 		t.Fatal(err)
 	}
@@ -141,20 +147,76 @@ func TestSecretsAndAuthentication(t *testing.T) {
 	if _, err := r.Authenticate(ctx, "hall", newSecret); err != nil {
 		t.Fatalf("the new secret: %v", err)
 	}
-	pub, pubSecret, err := r.Create(ctx, client.Spec{Name: "掌上办事", Type: store.ClientOIDCPublic, RedirectURIs: []string{"cn.gov.sd.app:/cb"}})
+	pub, pubSecret, err := r.Create(ctx, client.Spec{Name: "掌上办事", Type: store.ClientOIDCPublic, RedirectURIs: []string{"cn.gov.sd.app:/cb"}}, ops)
 	if err != nil || pubSecret != "" || pub.SecretHash != nil || pub.ID == "" {
 		t.Fatalf("public client: %+v %q %v", pub, pubSecret, err)
 	}
 	if _, err := r.Authenticate(ctx, pub.ID, "anything"); err == nil {
 		t.Fatal("a public client authenticated with a secret")
 	}
-	if err := r.Delete(ctx, "hall"); err != nil {
+	if err := r.Delete(ctx, "hall", ops); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Authenticate(ctx, "hall", newSecret); err == nil {
 		t.Fatal("a deleted client authenticated")
 	}
-	if err := r.Delete(ctx, "hall"); problem.As(err).Code != "client_not_found" {
+	if err := r.Delete(ctx, "hall", ops); problem.As(err).Code != "client_not_found" {
 		t.Fatalf("delete twice: %v", err)
+	}
+}
+
+// Every change that happened is one audit event naming who made it; a
+// change that failed, or that nobody named asked for, is none.
+func TestChangesAreAudited(t *testing.T) {
+	ctx := context.Background()
+	r, st := newRegistry(t)
+	spec := func() client.Spec {
+		return client.Spec{ID: "hall", Name: "网上办事大厅", Type: store.ClientOIDCConfidential, RedirectURIs: []string{"https://hall.example.gov.cn/cb"}}
+	}
+	_, secret, err := r.Create(ctx, spec(), ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Create(ctx, spec(), ops); problem.As(err).Code != "client_id_taken" {
+		t.Fatalf("duplicate: %v", err)
+	}
+	if _, _, err := r.Create(ctx, client.Spec{ID: "tax", Name: "税务", Type: store.ClientCAS, RedirectURIs: []string{"https://tax.example.gov.cn/*"}}, audit.Origin{}); problem.As(err).Kind != problem.Internal {
+		t.Fatalf("a change without an actor: %v", err)
+	}
+	if _, err := st.GetClient(ctx, "tax"); err == nil {
+		t.Fatal("a change without an actor was made")
+	}
+	cli := audit.Origin{Actor: audit.Operator("cli:root")}
+	rotated, err := r.RotateSecret(ctx, "hall", cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.RotateSecret(ctx, "nobody", cli); problem.As(err).Code != "client_not_found" {
+		t.Fatalf("rotate unknown: %v", err)
+	}
+	if err := r.Delete(ctx, "hall", audit.Origin{Actor: audit.ClientActor("ops-console"), IP: "10.9.9.9"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Delete(ctx, "hall", ops); problem.As(err).Code != "client_not_found" {
+		t.Fatalf("delete twice: %v", err)
+	}
+	events, err := st.ListAudit(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		got = append(got, strings.Join([]string{e.Actor, e.Action, e.Result, e.Subject, e.IP, e.UserAgent, e.Detail}, " "))
+		if strings.Contains(e.Detail, secret) || strings.Contains(e.Detail, rotated) {
+			t.Errorf("event %d holds a secret", e.Seq)
+		}
+	}
+	want := []string{
+		`operator:wang.ops admin.client_create ok hall 10.1.2.3 curl/8 {"type":"oidc_confidential"}`,
+		`operator:cli:root admin.client_secret_rotate ok hall   `,
+		`client:ops-console admin.client_delete ok hall 10.9.9.9  `,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("audit:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"unid/internal/audit"
+	"unid/internal/flow"
 	"unid/internal/store"
 )
 
@@ -47,17 +49,33 @@ type Store interface {
 // client the session signed in to.
 type Hook func(ctx context.Context, s store.Session)
 
-// Manager creates, finds and ends sessions.
+// Manager creates, finds and ends sessions, and audits their end.
 type Manager struct {
 	store Store
+	audit *audit.Log
 	now   func() time.Time
 	opt   Options
 	hooks []Hook
 }
 
-// New returns a Manager.
-func New(s Store, now func() time.Time, o Options) *Manager {
-	return &Manager{store: s, now: now, opt: o}
+// New returns a Manager that writes the logout events to log.
+func New(s Store, log *audit.Log, now func() time.Time, o Options) *Manager {
+	return &Manager{store: s, audit: log, now: now, opt: o}
+}
+
+// How a session can end, the "via" of its session.logout event.
+const (
+	ViaAPI    = "api"     // DELETE /api/v1/sessions/current
+	ViaOIDC   = "oidc"    // OpenID Connect RP-initiated logout
+	ViaCAS    = "cas"     // /cas/logout
+	ViaSignIn = "sign_in" // another user signed in on the same browser
+)
+
+// Logout is how and from where a logout was asked for, for its audit event.
+type Logout struct {
+	Via      string      // ViaAPI, ViaOIDC, ViaCAS or ViaSignIn
+	ClientID string      // the client that sent the user, when known
+	Client   flow.Client // the browser's address and user agent
 }
 
 // OnEnd registers h to run whenever End ends a session. Register hooks
@@ -95,7 +113,7 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 			return store.Session{}, err
 		}
 	case ok:
-		if err := m.End(ctx, w, r); err != nil {
+		if err := m.End(ctx, w, r, Logout{Via: ViaSignIn, Client: flow.NewClient(ip, userAgent)}); err != nil {
 			return store.Session{}, err
 		}
 	}
@@ -126,7 +144,7 @@ func (m *Manager) Current(ctx context.Context, r *http.Request) (store.Session, 
 		return store.Session{}, false, err
 	}
 	now := m.now()
-	if !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) >= m.opt.Idle {
+	if !m.live(s, now) {
 		// Ended, but the record stays until the janitor removes it, so that
 		// a logout clicked after the timeout still tells the clients.
 		return store.Session{}, false, nil
@@ -158,9 +176,17 @@ func (m *Manager) SignedIn(ctx context.Context, r *http.Request) (store.Session,
 	return s, u, true, nil
 }
 
-// End deletes the session of r (if any), clears its cookie, and runs the
-// hooks so that every client the session signed in to learns of it.
-func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+// live reports whether s has neither expired nor been idle too long at now.
+func (m *Manager) live(s store.Session, now time.Time) bool {
+	return now.Before(s.ExpiresAt) && now.Sub(s.LastSeenAt) < m.opt.Idle
+}
+
+// End deletes the session of r (if any), clears its cookie, writes the one
+// session.logout event of the happening — whichever protocol asked, how
+// says — and runs the hooks so that every client the session signed in to
+// learns of it. A session that had already timed out is removed and its
+// clients told, but nobody was signed in to log out: it is not audited.
+func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Request, how Logout) error {
 	http.SetCookie(w, m.cookie("", time.Unix(0, 0)))
 	c, err := r.Cookie(m.CookieName())
 	if err != nil {
@@ -180,6 +206,9 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		}
 		return err
 	}
+	if m.live(s, m.now()) {
+		m.recordLogout(ctx, s, how)
+	}
 	// The hooks tell clients over the network, each within its own budget:
 	// run them side by side so logout waits for the slowest, not the sum,
 	// and let them finish even if the browser goes away meanwhile.
@@ -191,6 +220,19 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	wg.Wait()
 	_, err = m.store.DeleteSessionClients(ctx, s.SID)
 	return err
+}
+
+// recordLogout writes the session.logout event of s: the session's user is
+// the actor, whichever protocol carried the request.
+func (m *Manager) recordLogout(ctx context.Context, s store.Session, how Logout) {
+	detail := audit.Detail{"via": how.Via, "sid": s.SID}
+	if how.ClientID != "" {
+		detail["client_id"] = how.ClientID
+	}
+	m.audit.Append(ctx, audit.Entry{
+		Actor: audit.User(s.UserID), Action: audit.ActionLogout, Result: audit.ResultOK,
+		IP: how.Client.IP, UserAgent: how.Client.UserAgent, Detail: detail,
+	})
 }
 
 func (m *Manager) cookie(token string, expires time.Time) *http.Cookie {

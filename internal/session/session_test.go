@@ -2,13 +2,16 @@ package session_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"unid/internal/audit"
 	"unid/internal/session"
 	"unid/internal/store"
+	"unid/internal/store/sqlite"
 	"unid/internal/store/sqlite/sqlitetest"
 )
 
@@ -27,7 +30,7 @@ func TestCookie(t *testing.T) {
 			ctx := context.Background()
 			st := sqlitetest.New(t)
 			now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-			m := session.New(st, func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour, Secure: tt.secure})
+			m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour, Secure: tt.secure})
 			w := httptest.NewRecorder()
 			// The session's user must exist: sessions reference users.
 			if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
@@ -68,7 +71,7 @@ func TestCookie(t *testing.T) {
 			}
 			w = httptest.NewRecorder()
 			r.Header.Set("Cookie", m.CookieName()+"="+token)
-			if err := m.End(ctx, w, r); err != nil {
+			if err := m.End(ctx, w, r, session.Logout{Via: session.ViaAPI}); err != nil {
 				t.Fatal(err)
 			}
 			if _, ok, _ := m.Current(ctx, r); ok {
@@ -90,7 +93,7 @@ func TestReauthenticationKeepsSIDAndLogoutRunsHooks(t *testing.T) {
 		}
 	}
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	m := session.New(st, func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
+	m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
 	var ended []store.Session
 	var clientsAtHook int
 	m.OnEnd(func(ctx context.Context, s store.Session) {
@@ -144,15 +147,45 @@ func TestReauthenticationKeepsSIDAndLogoutRunsHooks(t *testing.T) {
 	// Logout runs the hooks once.
 	r := httptest.NewRequest("DELETE", "/", nil)
 	r.Header.Set("Cookie", cookie3)
-	if err := m.End(ctx, httptest.NewRecorder(), r); err != nil {
+	if err := m.End(ctx, httptest.NewRecorder(), r, session.Logout{Via: session.ViaAPI}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.End(ctx, httptest.NewRecorder(), r); err != nil {
+	if err := m.End(ctx, httptest.NewRecorder(), r, session.Logout{Via: session.ViaAPI}); err != nil {
 		t.Fatal(err)
 	}
 	if len(ended) != 2 || ended[1].SID != other.SID {
 		t.Fatalf("logout hooks: %v", ended)
 	}
+	// One event per session ended, naming its user and how it ended; the
+	// second End found nothing to end.
+	want := []string{
+		`u1 {"sid":"` + first.SID + `","via":"sign_in"}`,
+		`u2 {"sid":"` + other.SID + `","via":"api"}`,
+	}
+	if got := logouts(t, st); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("session.logout events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// newLog is an audit log on st.
+func newLog(st *sqlite.Store) *audit.Log {
+	return audit.New(st, time.Now, slog.New(slog.DiscardHandler))
+}
+
+// logouts lists the session.logout events of st as "actor detail".
+func logouts(t *testing.T, st *sqlite.Store) []string {
+	t.Helper()
+	events, err := st.ListAudit(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range events {
+		if e.Action == audit.ActionLogout {
+			out = append(out, e.Actor+" "+e.Detail)
+		}
+	}
+	return out
 }
 
 func TestLogoutHooksRunSideBySide(t *testing.T) {
@@ -161,7 +194,7 @@ func TestLogoutHooksRunSideBySide(t *testing.T) {
 	if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
 		t.Fatal(err)
 	}
-	m := session.New(st, time.Now, session.Options{Idle: time.Hour, Max: time.Hour})
+	m := session.New(st, newLog(st), time.Now, session.Options{Idle: time.Hour, Max: time.Hour})
 	started := make(chan struct{}, 2)
 	release := make(chan struct{})
 	for range 2 {
@@ -177,7 +210,7 @@ func TestLogoutHooksRunSideBySide(t *testing.T) {
 	r := httptest.NewRequest("DELETE", "/", nil)
 	r.Header.Set("Cookie", w.Result().Cookies()[0].String())
 	done := make(chan error)
-	go func() { done <- m.End(ctx, httptest.NewRecorder(), r) }()
+	go func() { done <- m.End(ctx, httptest.NewRecorder(), r, session.Logout{Via: session.ViaAPI}) }()
 	for range 2 {
 		select {
 		case <-started:
@@ -198,7 +231,7 @@ func TestLogoutAfterIdleTimeoutStillTellsClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	m := session.New(st, func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
+	m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
 	var told int
 	m.OnEnd(func(context.Context, store.Session) { told++ })
 	w := httptest.NewRecorder()
@@ -211,11 +244,14 @@ func TestLogoutAfterIdleTimeoutStillTellsClients(t *testing.T) {
 	if _, ok, _ := m.Current(ctx, r); ok {
 		t.Fatal("an idle session is still current")
 	}
-	if err := m.End(ctx, httptest.NewRecorder(), r); err != nil {
+	if err := m.End(ctx, httptest.NewRecorder(), r, session.Logout{Via: session.ViaAPI}); err != nil {
 		t.Fatal(err)
 	}
 	if told != 1 {
 		t.Fatalf("logout after the idle timeout told the clients %d times", told)
+	}
+	if got := logouts(t, st); len(got) != 0 {
+		t.Fatalf("a session that had timed out was audited as a logout: %v", got)
 	}
 }
 
@@ -228,7 +264,7 @@ func TestShortIdleKeepsActiveSessions(t *testing.T) {
 			ctx := context.Background()
 			st := sqlitetest.New(t)
 			now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-			m := session.New(st, func() time.Time { return now }, session.Options{Idle: idle, Max: 12 * time.Hour})
+			m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: idle, Max: 12 * time.Hour})
 			if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
 				t.Fatal(err)
 			}

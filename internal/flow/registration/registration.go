@@ -111,13 +111,14 @@ func (s *Service) Register(ctx context.Context, req Request, c flow.Client) (sto
 	if err != nil {
 		return store.User{}, err
 	}
-	event := audit.Event{Action: audit.ActionRegister, IP: c.IP, UserAgent: c.UserAgent, Subject: account.MaskPhone(v.phone)}
+	// Until the account exists, whoever registers is anonymous.
+	event := audit.Entry{Actor: audit.Anonymous(), Action: audit.ActionRegister, IP: c.IP, UserAgent: c.UserAgent, Subject: account.MaskPhone(v.phone)}
 	// Only whoever holds the phone learns that a login name is taken, a few
 	// names per code: asked before the code, the question would list the
 	// accounts of the platform to anyone, with no captcha and no limit.
 	if err := s.codes.Check(ctx, Purpose, v.phone, req.SMSCode); err != nil {
 		event.Result = problem.As(err).Code
-		s.audit.Record(ctx, event)
+		s.audit.Append(ctx, event)
 		return store.User{}, err
 	}
 	if taken, err := s.accounts.LoginNameTaken(ctx, v.loginName); err != nil {
@@ -127,7 +128,7 @@ func (s *Service) Register(ctx context.Context, req Request, c flow.Client) (sto
 	}
 	if err := s.codes.Use(ctx, Purpose, v.phone, req.SMSCode); err != nil {
 		event.Result = problem.As(err).Code
-		s.audit.Record(ctx, event)
+		s.audit.Append(ctx, event)
 		return store.User{}, err
 	}
 	u, err := s.accounts.Create(ctx, account.NewAccount{
@@ -137,12 +138,12 @@ func (s *Service) Register(ctx context.Context, req Request, c flow.Client) (sto
 		var conflict *store.ConflictError
 		if errors.As(err, &conflict) {
 			event.Result = "conflict_" + conflict.Field
-			s.audit.Record(ctx, event)
+			s.audit.Append(ctx, event)
 		}
 		return store.User{}, err
 	}
-	event.Actor, event.Result = u.ID, audit.ResultOK
-	s.audit.Record(ctx, event)
+	event.Actor, event.Result = audit.User(u.ID), audit.ResultOK
+	s.audit.Append(ctx, event)
 	return u, nil
 }
 
@@ -168,14 +169,14 @@ func (s *Service) SendCode(ctx context.Context, phone, captchaID, captchaAnswer 
 	if err := s.captchas.Verify(ctx, captchaID, captchaAnswer); err != nil {
 		return Sent{}, err
 	}
-	event := audit.Event{Action: audit.ActionSMSSent, IP: c.IP, UserAgent: c.UserAgent, Subject: account.MaskPhone(phone), Detail: Purpose}
+	event := audit.Entry{Actor: audit.Anonymous(), Action: audit.ActionSMSSent, IP: c.IP, UserAgent: c.UserAgent, Subject: account.MaskPhone(phone), Detail: audit.Detail{"purpose": Purpose}}
 	sent, err := s.codes.Send(ctx, Purpose, phone, c.IP)
 	if err != nil {
 		event.Result = problem.As(err).Code
-		s.audit.Record(ctx, event)
+		s.audit.Append(ctx, event)
 		return Sent{}, err
 	}
 	event.Result = audit.ResultOK
-	s.audit.Record(ctx, event)
+	s.audit.Append(ctx, event)
 	return Sent{ExpiresIn: sent.ExpiresAt.Sub(s.now()), ResendAfter: sent.ResendAfter}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"unid/internal/audit"
 	"unid/internal/claims"
 	"unid/internal/client"
 	"unid/internal/config"
@@ -434,7 +435,7 @@ func TestDisabledUser(t *testing.T) {
 func TestDeletedService(t *testing.T) {
 	e, b, _ := signedIn(t)
 	ticket := b.ticket(tax, "")
-	if err := e.srv.App.Clients.Delete(context.Background(), "tax"); err != nil {
+	if err := e.srv.App.Clients.Delete(context.Background(), "tax", audit.Origin{Actor: audit.Operator("test")}); err != nil {
 		t.Fatal(err)
 	}
 	if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {tax}, "ticket": {ticket}})); code != cas.CodeInvalidService {

@@ -126,6 +126,8 @@
 //
 // cas.ticket_issued, cas.ticket_validated, cas.ticket_refused (Result: the
 // CAS error code; only for tickets unid issued, so guessing does not fill
-// the log), cas.logout_sent, cas.logout_failed, and session.logout for
-// /cas/logout. No ticket is ever written to the audit log or the logs.
+// the log), and cas.logout_sent and cas.logout_failed, each naming the
+// ended session's sid. The session manager writes the one session.logout
+// of a /cas/logout (detail via "cas"), as it does for every protocol. No
+// ticket is ever written to the audit log or the logs.
 package cas

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"unid/internal/app/apptest"
+	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/config"
 	"unid/internal/store"
@@ -36,7 +37,7 @@ func (e *env) service(spec client.Spec) store.Client {
 		spec.Name = spec.ID
 	}
 	spec.Type = store.ClientCAS
-	c, _, err := e.srv.App.Clients.Create(context.Background(), spec)
+	c, _, err := e.srv.App.Clients.Create(context.Background(), spec, audit.Origin{Actor: audit.Operator("test")})
 	if err != nil {
 		e.t.Fatalf("register CAS client %s: %v", spec.ID, err)
 	}

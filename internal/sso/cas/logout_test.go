@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/sso/cas"
 	"unid/internal/store"
@@ -137,6 +138,21 @@ func TestSingleLogout(t *testing.T) {
 	if n := e.auditCount(cas.ActionLogoutSent); n != len(got)+1 {
 		t.Errorf("%d cas.logout_sent events for %d deliveries", n, len(got)+1)
 	}
+	// One session.logout, by the session manager, naming CAS; each
+	// delivery names the same session.
+	logouts := e.auditEvents(audit.ActionLogout)
+	if len(logouts) != 1 {
+		t.Fatalf("session.logout events: %+v", logouts)
+	}
+	d, _ := audit.ParseDetail(logouts[0].Detail)
+	if logouts[0].Actor != userID || d["via"] != "cas" || d["sid"] == "" {
+		t.Errorf("session.logout event: %+v", logouts[0])
+	}
+	for _, ev := range e.auditEvents(cas.ActionLogoutSent) {
+		if sent, _ := audit.ParseDetail(ev.Detail); ev.Actor != userID || sent["sid"] != d["sid"] {
+			t.Errorf("cas.logout_sent %+v does not name the ended session %s", ev, d["sid"])
+		}
+	}
 	// Signed out: /cas/login asks for the password again.
 	if r := b.get("/cas/login?service=" + url.QueryEscape(app.URL+"/app/a")); !strings.HasPrefix(r.Location(), "/login?") {
 		t.Errorf("after logout /cas/login went to %q", r.Location())
@@ -250,7 +266,7 @@ func TestSingleLogoutSkipsDeletedClients(t *testing.T) {
 	b := e.browser()
 	b.register(zhang)
 	b.ticket(svc.URL+"/app/a", "")
-	if err := e.srv.App.Clients.Delete(context.Background(), "app"); err != nil {
+	if err := e.srv.App.Clients.Delete(context.Background(), "app", audit.Origin{Actor: audit.Operator("test")}); err != nil {
 		t.Fatal(err)
 	}
 	b.get("/cas/logout")

@@ -20,6 +20,7 @@ import (
 	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/problem"
+	"unid/internal/session"
 	"unid/internal/store"
 )
 
@@ -37,7 +38,7 @@ type Registry interface {
 type Sessions interface {
 	Current(ctx context.Context, r *http.Request) (store.Session, bool, error)
 	SignedIn(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error)
-	End(ctx context.Context, w http.ResponseWriter, r *http.Request) error
+	End(ctx context.Context, w http.ResponseWriter, r *http.Request, how session.Logout) error
 }
 
 // Store is the part of the store the CAS server uses.
@@ -496,17 +497,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		q = nil // a malformed query redirects nowhere
 	}
-	sess, signedIn, err := s.d.Sessions.Current(ctx, r)
-	if err != nil {
+	how := session.Logout{Via: session.ViaCAS, Client: httpx.Client(r, s.d.TrustProxy)}
+	if err := s.d.Sessions.End(ctx, w, r, how); err != nil {
 		s.internal(w, r, err)
 		return
-	}
-	if err := s.d.Sessions.End(ctx, w, r); err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	if signedIn {
-		s.record(ctx, r, sess.UserID, audit.ActionLogout, audit.ResultOK, "", `{"via":"cas"}`)
 	}
 	if service := q.Get("service"); service != "" {
 		if _, err := s.findClient(ctx, service); err == nil {

@@ -26,6 +26,7 @@ type logoutTarget struct {
 	url      string
 	ticket   string // the SessionIndex
 	userID   string
+	sid      string // of the ended session, as in its session.logout event
 }
 
 // SingleLogout tells every CAS service that the ending session signed in
@@ -74,7 +75,7 @@ func (s *Server) SingleLogout(ctx context.Context, sess store.Session) {
 		if to == "" {
 			to = sc.URL
 		}
-		targets = append(targets, logoutTarget{clientID: c.ID, url: to, ticket: sc.Ref, userID: sc.UserID})
+		targets = append(targets, logoutTarget{clientID: c.ID, url: to, ticket: sc.Ref, userID: sc.UserID, sid: sess.SID})
 	}
 	if len(targets) == 0 {
 		return
@@ -98,7 +99,7 @@ func (s *Server) SingleLogout(ctx context.Context, sess store.Session) {
 				s.logoutFailed(ctx, t, err)
 				return
 			}
-			s.record(ctx, nil, t.userID, ActionLogoutSent, audit.ResultOK, t.clientID, "")
+			s.recordLogout(ctx, t, ActionLogoutSent, audit.ResultOK)
 		})
 	}
 	wg.Wait()
@@ -111,7 +112,17 @@ func (s *Server) logoutFailed(ctx context.Context, t logoutTarget, err error) {
 		err = ue.Err
 	}
 	s.log.WarnContext(ctx, "cas single logout not delivered", "client", t.clientID, "err", err)
-	s.record(ctx, nil, t.userID, ActionLogoutFailed, audit.ResultFailed, t.clientID, "")
+	s.recordLogout(ctx, t, ActionLogoutFailed, audit.ResultFailed)
+}
+
+// recordLogout audits the delivery of single logout to one service: the
+// user whose session ended is the actor, the service the subject.
+func (s *Server) recordLogout(ctx context.Context, t logoutTarget, action, result string) {
+	if s.d.Audit == nil {
+		return
+	}
+	s.d.Audit.Append(ctx, audit.Entry{Actor: audit.User(t.userID), Action: action, Result: result,
+		Subject: t.clientID, Detail: audit.Detail{"sid": t.sid}})
 }
 
 // errLogoutStatus is a single-logout answer other than 2xx or 3xx.

@@ -45,8 +45,9 @@ func TestSingleLogoutBudget(t *testing.T) {
 	}))
 	t.Cleanup(hung.Close)
 	t.Cleanup(func() { close(release) }) // runs before hung.Close
-	registry := client.New(st, protector.MAC, time.Now)
-	if _, _, err := registry.Create(ctx, client.Spec{ID: "hung", Name: "hung", Type: store.ClientCAS, RedirectURIs: []string{hung.URL + "/app/*"}}); err != nil {
+	auditLog := audit.New(st, time.Now, slog.New(slog.DiscardHandler))
+	registry := client.New(st, protector.MAC, auditLog, time.Now)
+	if _, _, err := registry.Create(ctx, client.Spec{ID: "hung", Name: "hung", Type: store.ClientCAS, RedirectURIs: []string{hung.URL + "/app/*"}}, audit.Origin{Actor: audit.Operator("test")}); err != nil {
 		t.Fatal(err)
 	}
 	// More sessions of services than are sent at once, so that some wait
@@ -64,7 +65,7 @@ func TestSingleLogoutBudget(t *testing.T) {
 	const budget = 200 * time.Millisecond
 	srv := cas.New(cas.Deps{
 		Registry: registry, Store: st, Protector: protector, Now: time.Now,
-		Audit:   audit.New(st, time.Now, slog.New(slog.DiscardHandler)),
+		Audit:   auditLog,
 		Options: cas.Options{LogoutTimeout: time.Minute, LogoutBudget: budget},
 	})
 

@@ -10,6 +10,6 @@ const (
 	ActionConsentGranted    = "oidc.consent_granted"     // Detail: client id, scopes
 	ActionConsentDenied     = "oidc.consent_denied"      // the user chose Deny
 	ActionConsentRevoked    = "oidc.consent_revoked"     // the user withdrew a consent; the client's grants revoked
-	ActionBackchannelLogout = "oidc.backchannel_logout"  // Result ok or failed; Detail: client id
+	ActionBackchannelLogout = "oidc.backchannel_logout"  // Result ok or failed; Detail {client_id, sid, reason}
 	ActionKeyRotated        = "oidc.signing_key_rotated" // Detail: new kid and algorithm
 )

@@ -18,6 +18,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
+	"unid/internal/audit"
 	"unid/internal/client"
 	unidflow "unid/internal/flow"
 	"unid/internal/problem"
@@ -31,7 +32,7 @@ import (
 func TestAuthorizeRefusedWithAPage(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	hall := e.newRP(client.Spec{ID: "hall", FirstParty: true})
-	if _, _, err := e.reg.Create(context.Background(), client.Spec{ID: "archive", Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.cn/*"}}); err != nil {
+	if _, _, err := e.reg.Create(context.Background(), client.Spec{ID: "archive", Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.cn/*"}}, audit.Origin{Actor: audit.Operator("test")}); err != nil {
 		t.Fatal(err)
 	}
 	good := url.Values{

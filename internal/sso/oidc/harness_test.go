@@ -346,7 +346,7 @@ func (e *env) newRP(spec client.Spec) *rp {
 	if spec.RedirectURIs == nil {
 		spec.RedirectURIs = []string{rpCallback}
 	}
-	c, secret, err := e.reg.Create(context.Background(), spec)
+	c, secret, err := e.reg.Create(context.Background(), spec, audit.Origin{Actor: audit.Operator("test")})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -254,9 +254,10 @@ func minimalDeps(t testing.TB, st store.Store, now func() time.Time) sso.Deps {
 	if err != nil {
 		t.Fatal(err)
 	}
+	log := audit.New(st, now, slog.New(slog.DiscardHandler))
 	return sso.Deps{
-		Store: st, Registry: client.New(st, prot.MAC, now), Sessions: session.New(st, now, session.Options{Idle: time.Hour, Max: time.Hour}),
-		Protector: prot, Audit: audit.New(st, now, slog.New(slog.DiscardHandler)), Pages: app.OIDCPages(ssoPages), Now: now,
+		Store: st, Registry: client.New(st, prot.MAC, log, now), Sessions: session.New(st, log, now, session.Options{Idle: time.Hour, Max: time.Hour}),
+		Protector: prot, Audit: log, Pages: app.OIDCPages(ssoPages), Now: now,
 	}
 }
 
@@ -281,7 +282,7 @@ func TestFirstKeyRace(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range n {
 				d := deps // each instance has its own session manager, as separate processes would
-				d.Sessions = session.New(st, now, session.Options{Idle: time.Hour, Max: time.Hour})
+				d.Sessions = session.New(st, d.Audit, now, session.Options{Idle: time.Hour, Max: time.Hour})
 				wg.Go(func() {
 					providers[i], errs[i] = sso.New(context.Background(), d, sso.Options{Issuer: "https://unid.example.gov.cn"})
 				})

@@ -16,7 +16,9 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"unid/internal/audit"
+	"unid/internal/httpx"
 	"unid/internal/problem"
+	"unid/internal/session"
 	"unid/internal/store"
 )
 
@@ -110,13 +112,12 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	// A hint for another user than the browser's does not sign the browser
 	// out: the request was not about this session.
 	if ok && (hint == nil || hint.Subject == s.UserID) {
-		if err := p.d.Sessions.End(ctx, w, r); err != nil {
+		how := session.Logout{Via: session.ViaOIDC, ClientID: clientID, Client: httpx.Client(r, p.o.TrustProxy)}
+		if err := p.d.Sessions.End(ctx, w, r, how); err != nil {
 			p.log.ErrorContext(ctx, "end session", "err", err)
 			p.d.Pages.SSOError(w, r, http.StatusServiceUnavailable, pageUnavailable)
 			return
 		}
-		p.record(ctx, r, audit.Event{Actor: s.UserID, Action: audit.ActionLogout, Result: audit.ResultOK,
-			Detail: "oidc rp-initiated client_id=" + clientID})
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, redirect, http.StatusSeeOther)
@@ -194,14 +195,16 @@ func (p *Provider) notifyLogout(ctx context.Context, clientID string, s store.Se
 }
 
 // recordLogout audits the back-channel logout of a client: ok, or failed
-// for reason. Not on ctx: when the budget ran out, ctx is done, and the
-// failure is just what the audit log must keep.
+// for reason. The actor is the user whose session ended, the sid ties it to
+// that session.logout event. Not on ctx: when the budget ran out, ctx is
+// done, and the failure is just what the audit log must keep.
 func (p *Provider) recordLogout(ctx context.Context, clientID string, s store.Session, reason string) {
-	event := audit.Event{Actor: s.UserID, Action: ActionBackchannelLogout, Result: audit.ResultOK, Detail: "client_id=" + clientID}
+	e := audit.Entry{Actor: audit.User(s.UserID), Action: ActionBackchannelLogout, Result: audit.ResultOK,
+		Detail: audit.Detail{"client_id": clientID, "sid": s.SID}}
 	if reason != "" {
-		event.Result, event.Detail = audit.ResultFailed, event.Detail+" reason="+reason
+		e.Result, e.Detail["reason"] = audit.ResultFailed, reason
 	}
-	p.record(context.WithoutCancel(ctx), nil, event)
+	p.d.Audit.Append(context.WithoutCancel(ctx), e)
 }
 
 // postLogout makes one POST. It returns "" on success, else a short reason

@@ -40,7 +40,7 @@ type Registry interface {
 type Sessions interface {
 	Current(ctx context.Context, r *http.Request) (store.Session, bool, error)
 	SignedIn(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error)
-	End(ctx context.Context, w http.ResponseWriter, r *http.Request) error
+	End(ctx context.Context, w http.ResponseWriter, r *http.Request, how session.Logout) error
 	OnEnd(h session.Hook)
 }
 
