@@ -163,7 +163,7 @@ func registerByAPI(t *testing.T, srv *apptest.Server, login, phone, password str
 	}, http.StatusAccepted)
 	post("/api/v1/users", map[string]any{
 		"login_name": login, "password": password, "password_confirm": password,
-		"phone": phone, "sms_code": srv.LastCode(t, phone),
+		"phone": phone, "sms_code": srv.LastCode(t, phone), "agreed": true,
 	}, http.StatusCreated)
 }
 

@@ -250,13 +250,9 @@ func minimalDeps(t testing.TB, st store.Store, now func() time.Time) sso.Deps {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ssoPages, err := pages.SSO()
-	if err != nil {
-		t.Fatal(err)
-	}
 	return sso.Deps{
 		Store: st, Registry: client.New(st, prot.MAC, now), Sessions: session.New(st, now, session.Options{Idle: time.Hour, Max: time.Hour}),
-		Protector: prot, Audit: audit.New(st, now, slog.New(slog.DiscardHandler)), Pages: app.OIDCPages(ssoPages), Now: now,
+		Protector: prot, Audit: audit.New(st, now, slog.New(slog.DiscardHandler)), Pages: app.OIDCPages(pages), Now: now,
 	}
 }
 
