@@ -176,6 +176,13 @@ type serviceHall struct {
 
 func startServiceHall(t *testing.T, srv *apptest.Server, clientID, title string) *serviceHall {
 	t.Helper()
+	return startHall(t, srv, clientID, title, true)
+}
+
+// startHall starts a demo service system; a system that is not first-party
+// asks the user's consent.
+func startHall(t *testing.T, srv *apptest.Server, clientID, title string, firstParty bool) *serviceHall {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +191,7 @@ func startServiceHall(t *testing.T, srv *apptest.Server, clientID, title string)
 	_, secret, err := srv.App.Clients.Create(context.Background(), client.Spec{
 		ID: clientID, Name: title, Type: store.ClientOIDCConfidential,
 		RedirectURIs: []string{base + "/callback"}, PostLogoutRedirectURIs: []string{base + "/"},
-		Scopes: []string{"openid", "profile", "phone"}, FirstParty: true,
+		Scopes: []string{"openid", "profile", "phone"}, FirstParty: firstParty,
 		BackchannelLogoutURI: base + "/backchannel-logout",
 	})
 	if err != nil {
