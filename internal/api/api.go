@@ -198,16 +198,29 @@ type registerRequest struct {
 	SMSCode         string `json:"sms_code"`
 	RealName        string `json:"real_name"`
 	IDNumber        string `json:"id_number"`
+	// Agreed is the explicit agreement to the user agreement and the
+	// privacy notice, which the Personal Information Protection Law asks
+	// for before personal data is collected.
+	Agreed bool `json:"agreed"`
 }
 
+// register creates an account and signs it in. Without the agreement
+// nothing is looked at: no code is used up, no account made.
 func (a *API) register(w http.ResponseWriter, r *http.Request) {
 	var req registerRequest
 	if err := a.Decode(w, r, &req); err != nil {
 		a.Fail(w, r, err)
 		return
 	}
+	if !req.Agreed {
+		a.Fail(w, r, problem.Field("agreed", "agreement_required"))
+		return
+	}
 	c := a.client(r)
-	u, err := a.Registration.Register(r.Context(), registration.Request(req), c)
+	u, err := a.Registration.Register(r.Context(), registration.Request{
+		LoginName: req.LoginName, Password: req.Password, PasswordConfirm: req.PasswordConfirm,
+		Phone: req.Phone, SMSCode: req.SMSCode, RealName: req.RealName, IDNumber: req.IDNumber,
+	}, c)
 	if err != nil {
 		a.Fail(w, r, err)
 		return

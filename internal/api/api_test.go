@@ -126,7 +126,7 @@ var zhang = person{login: "zhang_san", phone: "13812345678", name: "张三", id:
 func (b *browser) register(p person) response {
 	b.t.Helper()
 	code := b.sendCode(p.phone)
-	body := map[string]any{"login_name": p.login, "password": goodPassword, "password_confirm": goodPassword, "phone": p.phone, "sms_code": code}
+	body := map[string]any{"login_name": p.login, "password": goodPassword, "password_confirm": goodPassword, "phone": p.phone, "sms_code": code, "agreed": true}
 	if p.id != "" {
 		body["real_name"], body["id_number"] = p.name, p.id
 	}
@@ -670,7 +670,7 @@ func TestSMSCodeExpiredAndReused(t *testing.T) {
 		srv := start(nil)
 		b := newBrowser(t, srv)
 		form := func(code string) map[string]any {
-			return map[string]any{"login_name": "zhang_san", "password": goodPassword, "password_confirm": goodPassword, "phone": zhang.phone, "sms_code": code}
+			return map[string]any{"login_name": "zhang_san", "password": goodPassword, "password_confirm": goodPassword, "phone": zhang.phone, "sms_code": code, "agreed": true}
 		}
 		code := b.sendCode(zhang.phone)
 		srv.Clock.Advance(5*time.Minute + time.Second)
@@ -766,7 +766,7 @@ func TestTakenLoginNameOnlyForTheHolderOfThePhone(t *testing.T) {
 	newBrowser(t, srv).register(zhang)
 	probe := func(login, code string) response {
 		return newBrowser(t, srv).post("/api/v1/users", map[string]any{
-			"login_name": login, "password": goodPassword, "password_confirm": goodPassword, "phone": "13900000003", "sms_code": code,
+			"login_name": login, "password": goodPassword, "password_confirm": goodPassword, "phone": "13900000003", "sms_code": code, "agreed": true,
 		})
 	}
 	taken, free := probe(zhang.login, "123456"), probe("nobody_2026", "123456")
@@ -810,7 +810,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 			{"unknown field", "/api/v1/users", "application/json", `{"login_name":"zhang_si","is_admin":true}`, 400, "unknown_field"},
 			{"form post", "/api/v1/sessions", "application/x-www-form-urlencoded", `identifier=zhang_san`, 400, "content_type_json"},
 			{"no content type", "/api/v1/users", "", `{}`, 400, "content_type_json"},
-			{"missing fields", "/api/v1/users", "application/json", `{}`, 400, "invalid_fields"},
+			{"missing fields", "/api/v1/users", "application/json", `{"agreed":true}`, 400, "invalid_fields"},
+			{"no agreement", "/api/v1/users", "application/json", `{}`, 400, "agreement_required"},
 			{"purpose", "/api/v1/sms-codes", "application/json", `{"phone":"13812345678","purpose":"reset_everything","captcha_id":"x","captcha_answer":"1"}`, 400, "purpose_invalid"},
 			{"bad phone for a code", "/api/v1/sms-codes", "application/json", `{"phone":"12345","purpose":"register","captcha_id":"x","captcha_answer":"1"}`, 400, "invalid_fields"},
 			{"unknown captcha", "/api/v1/sessions", "application/json", `{"identifier":"zhang_san","password":"x","captcha_id":"nope","captcha_answer":"123456"}`, 410, "captcha_expired"},
@@ -827,7 +828,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			}
 			tests = append(tests,
 				tc{"injection in register: " + s, "/api/v1/users", "application/json",
-					`{"login_name":` + v + `,"password":` + v + `,"password_confirm":` + v + `,"phone":` + v + `,"sms_code":` + v + `,"real_name":` + v + `,"id_number":` + v + `}`, 400, "invalid_fields"},
+					`{"login_name":` + v + `,"password":` + v + `,"password_confirm":` + v + `,"phone":` + v + `,"sms_code":` + v + `,"real_name":` + v + `,"id_number":` + v + `,"agreed":true}`, 400, "invalid_fields"},
 				tc{"injection in login: " + s, "/api/v1/sessions", "application/json",
 					`{"identifier":` + v + `,"password":` + v + `,"captcha_id":` + v + `,"captcha_answer":` + v + `}`, loginStatus, loginCode},
 				tc{"injection in sms: " + s, "/api/v1/sms-codes", "application/json",
@@ -867,7 +868,7 @@ func TestFieldErrorsAllAtOnceInTheRequestLanguage(t *testing.T) {
 	for _, tt := range []struct{ lang, want string }{{"en", "at least 8"}, {"zh-CN,zh;q=0.9", "至少 8 位"}, {"", "至少 8 位"}} {
 		b := newBrowser(t, srv)
 		b.lang = tt.lang
-		r := b.post("/api/v1/users", map[string]any{"login_name": "1abc", "password": "short", "password_confirm": "other", "phone": "123", "sms_code": ""})
+		r := b.post("/api/v1/users", map[string]any{"login_name": "1abc", "password": "short", "password_confirm": "other", "phone": "123", "sms_code": "", "agreed": true})
 		if r.Status != http.StatusBadRequest {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
@@ -952,7 +953,7 @@ func TestSecurityEventsAreAuditedAndSecretsNeverLogged(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	b := newBrowser(t, srv)
 	code := b.sendCode(zhang.phone)
-	body := map[string]any{"login_name": zhang.login, "password": goodPassword, "password_confirm": goodPassword, "phone": zhang.phone, "sms_code": code, "real_name": zhang.name, "id_number": zhang.id}
+	body := map[string]any{"login_name": zhang.login, "password": goodPassword, "password_confirm": goodPassword, "phone": zhang.phone, "sms_code": code, "agreed": true, "real_name": zhang.name, "id_number": zhang.id}
 	if r := b.post("/api/v1/users", body); r.Status != http.StatusCreated {
 		t.Fatalf("register: %d %s", r.Status, r.Body)
 	}

@@ -205,6 +205,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Store: st, Hasher: hasher, Protector: protector, Audit: auditLog, Notifier: sender, Logger: logger, Now: now,
 	})
 	a.Accounts = accounts
+	// The login page asks the single sign-on protocols which service
+	// system a pending sign-in is for; they exist once the pages do.
+	var pending []func(ctx context.Context, next string) (string, string, bool)
 	pages, err := web.New(web.Options{
 		Dev: cfg.Dev, Catalog: catalog, Logger: logger, SecureCookies: cfg.Secure(),
 		Me: func(r *http.Request) (*web.Me, bool) {
@@ -219,6 +222,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			}
 			return &p, true
 		},
+		Pending: func(r *http.Request, next string) (string, string, bool) {
+			for _, f := range pending {
+				if name, back, ok := f(r.Context(), next); ok {
+					return name, back, true
+				}
+			}
+			return "", "", false
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -226,21 +237,17 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 
 	a.cas = cas.New(cas.Deps{
 		Registry: a.Clients, Sessions: sessions, Store: st, Protector: protector, Audit: auditLog,
-		Catalog: catalog, Logger: logger, Now: now, TrustProxy: cfg.TrustProxy, Limiter: limiter,
+		Catalog: catalog, Logger: logger, Now: now, TrustProxy: cfg.TrustProxy, Limiter: limiter, Pages: pages,
 		Options: cas.Options{TicketTTL: cfg.CASTicketTTL, LoginsPerIPMinute: cfg.CASLoginsPerIPMinute},
 	})
 	sessions.OnEnd(a.cas.SingleLogout)
-	sso, err := pages.SSO()
-	if err != nil {
-		return nil, err
-	}
 	issuer := cfg.PublicURL
 	if issuer == "" {
 		issuer = "http://" + cfg.Addr
 	}
 	a.OIDC, err = oidc.New(ctx, oidc.Deps{
 		Store: st, Registry: a.Clients, Sessions: sessions, Protector: protector, Audit: auditLog,
-		Logger: logger, Pages: ssoPages{sso}, Now: now,
+		Logger: logger, Pages: OIDCPages(pages), Now: now,
 	}, oidc.Options{
 		Issuer: issuer, Dev: cfg.Dev, TrustProxy: cfg.TrustProxy, Algorithm: cfg.OIDCSigningAlg,
 		CodeTTL: cfg.OIDCCodeTTL, AccessTokenTTL: cfg.OIDCAccessTokenTTL, IDTokenTTL: cfg.OIDCIDTokenTTL,
@@ -259,6 +266,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		},
 	})
 	a.closers = append(a.closers, func() error { logins.Wait(); return nil })
+	pending = append(pending, a.OIDC.PendingSignIn, a.cas.PendingSignIn)
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
@@ -307,6 +315,8 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 		httpx.Route{Pattern: "GET /login", Handler: pages.Login},
 		httpx.Route{Pattern: "GET /register", Handler: pages.Register},
 		httpx.Route{Pattern: "GET /me", Handler: pages.Me},
+		httpx.Route{Pattern: "GET /privacy", Handler: pages.Privacy},
+		httpx.Route{Pattern: "GET /terms", Handler: pages.Terms},
 		httpx.Route{Pattern: "GET /static/", Handler: pages.Static().ServeHTTP},
 		httpx.Route{Pattern: "/", Handler: pages.NotFound},
 	)

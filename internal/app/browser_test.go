@@ -168,6 +168,13 @@ func TestBrowserRegisterLogoutLoginByPhoneThenInEnglish(t *testing.T) {
 	p.click("send-sms")
 	code := waitForCode(t, srv, phone)
 	p.fill("sms_code", code)
+	// Registration needs the explicit agreement: without it the page says so.
+	p.click("register-submit")
+	p.do(chromedp.WaitVisible(chromedp.ID("agreed-error")))
+	if msg := p.text("#agreed-error"); !strings.Contains(msg, "同意") {
+		t.Errorf("agreement error = %q", msg)
+	}
+	p.click("agreed")
 	p.click("register-submit")
 	p.waitPath("/me")
 	space := p.text("main")

@@ -8,17 +8,17 @@ import (
 )
 
 // OIDCPages returns the OpenID provider's pages over the web package's
-// single sign-on pages.
-func OIDCPages(p *web.SSOPages) oidc.Pages { return ssoPages{p} }
+// pages.
+func OIDCPages(p *web.Pages) oidc.Pages { return ssoPages{p} }
 
 // ssoPages shows the OpenID provider's pages with the web package's
 // templates; the two packages are adapters and do not know each other.
-type ssoPages struct{ *web.SSOPages }
+type ssoPages struct{ *web.Pages }
 
 func (p ssoPages) Consent(w http.ResponseWriter, r *http.Request, d oidc.ConsentPage) {
-	p.SSOPages.Consent(w, r, web.Consent(d))
+	p.Pages.Consent(w, r, web.Consent(d))
 }
 
 func (p ssoPages) LogoutConfirm(w http.ResponseWriter, r *http.Request, d oidc.LogoutConfirmPage) {
-	p.SSOPages.LogoutConfirm(w, r, web.LogoutConfirm(d))
+	p.Pages.LogoutConfirm(w, r, web.LogoutConfirm(d))
 }

@@ -164,7 +164,7 @@ func registerByAPI(t *testing.T, srv *apptest.Server, login, phone, password str
 	}, http.StatusAccepted)
 	post("/api/v1/users", map[string]any{
 		"login_name": login, "password": password, "password_confirm": password,
-		"phone": phone, "sms_code": srv.LastCode(t, phone),
+		"phone": phone, "sms_code": srv.LastCode(t, phone), "agreed": true,
 	}, http.StatusCreated)
 }
 
@@ -177,6 +177,13 @@ type serviceHall struct {
 
 func startServiceHall(t *testing.T, srv *apptest.Server, clientID, title string) *serviceHall {
 	t.Helper()
+	return startHall(t, srv, clientID, title, true)
+}
+
+// startHall starts a demo service system; a system that is not first-party
+// asks the user's consent.
+func startHall(t *testing.T, srv *apptest.Server, clientID, title string, firstParty bool) *serviceHall {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +192,7 @@ func startServiceHall(t *testing.T, srv *apptest.Server, clientID, title string)
 	_, secret, err := srv.App.Clients.Create(context.Background(), client.Spec{
 		ID: clientID, Name: title, Type: store.ClientOIDCConfidential,
 		RedirectURIs: []string{base + "/callback"}, PostLogoutRedirectURIs: []string{base + "/"},
-		Scopes: []string{"openid", "profile", "phone"}, FirstParty: true,
+		Scopes: []string{"openid", "profile", "phone"}, FirstParty: firstParty,
 		BackchannelLogoutURI: base + "/backchannel-logout",
 	}, audit.Origin{Actor: audit.Operator("test")})
 	if err != nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"embed"
 	"errors"
 	"fmt"
@@ -10,104 +11,145 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"strconv"
+	"reflect"
 	"text/template/parse"
 
-	"unid/internal/claims"
 	"unid/internal/i18n"
 )
 
 //go:embed templates
 var templateFS embed.FS
 
-// The pages. Each is templates/<name>.html, parsed together with the layout
-// and the partials.
+// page is one entry of the page table. A page is this entry, its template
+// (templates/<template>.html, parsed with the layout and the partials) and
+// its messages; New parses and checks every one and renders each with its
+// sample in every language, and render is the one way any of them reaches
+// a browser, with the same headers, layout and development banner.
+type page struct {
+	name     string
+	template string // default: name
+	title    string // message key of the title; default page.<name>.title
+	status   int    // default: 200
+	script   string // the page's own script under static/, or ""
+	// noEcho keeps the query out of the language link: the page must not
+	// repeat an address that came from whoever made the link.
+	noEcho bool
+	// sample is data for the start-up dry run. Its type is the page's data
+	// type: render refuses data of any other type.
+	sample func(p *Pages, lang i18n.Lang) any
+	// keys are messages Go code builds for the page (the template's own
+	// are found in the template).
+	keys func() []string
+}
+
+// pageTable is every page unid renders.
+var pageTable = []page{
+	{name: pageLogin, script: "login.js", sample: func(*Pages, i18n.Lang) any {
+		return loginData{Next: "/oidc/authorize/callback?id=x", Client: "省网上办事大厅", Back: "/oidc/authorize/cancel?id=x", RegisterHref: "/register?next=%2F"}
+	}},
+	{name: pageRegister, script: "register.js", sample: func(*Pages, i18n.Lang) any {
+		return registerData{Next: "/me", Client: "省网上办事大厅", LoginHref: "/login"}
+	}},
+	{name: pageMe, script: "me.js", keys: meKeys, sample: func(p *Pages, lang i18n.Lang) any {
+		return p.meData(lang, &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", RealnameLevel: 1})
+	}},
+	{name: pageNotFound, status: http.StatusNotFound, sample: func(*Pages, i18n.Lang) any { return struct{}{} }},
+	{name: pagePrivacy, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pagePrivacy) }},
+	{name: pageTerms, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pageTerms) }},
+	{name: pageConsent, script: "consent.js", keys: consentScopeKeys, sample: func(p *Pages, lang i18n.Lang) any {
+		return p.consentData(lang, Consent{RequestID: "r", ClientID: "c", ClientName: "省网上办事大厅", LoginName: "sample", Scopes: append(scopeNames(), "unknown")})
+	}},
+	{name: pageSSOError, keys: ssoErrorKeys, sample: func(p *Pages, lang i18n.Lang) any { return p.ssoErrorData(lang, ssoErrorCodes[0]) }},
+	{name: pageLogoutConfirm, sample: func(*Pages, i18n.Lang) any {
+		return LogoutConfirm{ClientID: "c", PostLogoutRedirectURI: "https://a.example/", State: "s"}
+	}},
+	{name: pageCASError, template: "cas_notice", title: "cas.page.error_title", status: http.StatusBadRequest, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
+		return casNotice{ID: "error", Body: p.cat.T(lang, "cas.error.bad_request")}
+	}},
+	{name: pageCASSignedOut, template: "cas_notice", title: "cas.signed_out.title", noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
+		return casNotice{ID: "signed-out", Body: p.cat.T(lang, "cas.signed_out.body")}
+	}},
+}
+
+// The names of the pages.
 const (
-	pageLogin    = "login"
-	pageRegister = "register"
-	pageMe       = "me"
-	pageNotFound = "notfound"
+	pageLogin         = "login"
+	pageRegister      = "register"
+	pageMe            = "me"
+	pageNotFound      = "notfound"
+	pagePrivacy       = "privacy"
+	pageTerms         = "terms"
+	pageConsent       = "consent"
+	pageSSOError      = "sso_error"
+	pageLogoutConfirm = "logout_confirm"
+	pageCASError      = "cas_error"
+	pageCASSignedOut  = "cas_signed_out"
 )
 
-var pageNames = []string{pageLogin, pageRegister, pageMe, pageNotFound}
+func (pg *page) templateName() string {
+	if pg.template != "" {
+		return pg.template
+	}
+	return pg.name
+}
+
+func (pg *page) titleKey() string {
+	if pg.title != "" {
+		return pg.title
+	}
+	return "page." + pg.name + ".title"
+}
+
+// parsed is a page of the table, ready to render.
+type parsed struct {
+	page
+	t        *template.Template
+	dataType reflect.Type
+}
 
 // view is what every template receives: the page's own data in Data, and
 // what the layout needs. Templates translate with {{.T "key"}} (or {{$.T}}
 // inside range and with).
-type view[D any] struct {
+type view struct {
 	Lang      i18n.Lang
 	OtherLang i18n.Lang // the language the switch link offers
 	LangHref  string    // the current page in OtherLang
 	Page      string
-	TitleKey  string
+	Title     string
+	Site      siteView
 	Dev       bool
-	JS        map[string]string // messages for app.js
-	Data      D
+	Script    string            // the page's own script, or ""
+	JS        map[string]string // messages for the page scripts
+	Data      any
 	cat       *i18n.Catalog
 }
 
+// siteView is Site in the page's language.
+type siteView struct {
+	Name, HelpURL, Hotline string
+}
+
 // T translates key into the page's language.
-func (v *view[D]) T(key string, kv ...string) string { return v.cat.T(v.Lang, key, kv...) }
+func (v *view) T(key string, kv ...string) string { return v.cat.T(v.Lang, key, kv...) }
 
-type loginData struct {
-	Next string // where to go after signing in; always a safe path
-}
-
-type meData struct {
-	Me            *Me
-	Level         int
-	LevelKey      string
-	AccountTiles  []tile
-	BusinessTiles []tile
-}
-
-// tile is a personal-space entry. None is built yet, so each is shown as
-// "coming soon" rather than as a link that leads nowhere.
-type tile struct {
-	ID    string // element id: tile-<name>
-	Icon  string // name of an icon in templates/icons.html
-	Title string
-	Desc  string
-	Soon  string // the "coming soon" mark
-}
-
-var (
-	accountTiles  = []string{"settings", "enterprise", "authorize"}
-	businessTiles = []string{"cases", "consultations", "messages", "complaints", "favorites"}
-)
-
-func titleKey(page string) string { return "page." + page + ".title" }
-
-func levelKey(level int) string { return "page.me.level." + strconv.Itoa(level) }
-
-// goKeys lists the message keys that Go code builds; the keys written in
-// templates are checked by parsePages.
-func goKeys() []string {
-	var keys []string
-	for _, page := range pageNames {
-		keys = append(keys, titleKey(page))
-	}
-	for level := 0; level <= 3; level++ {
-		keys = append(keys, levelKey(level))
-	}
-	for _, name := range append(append([]string{}, accountTiles...), businessTiles...) {
-		keys = append(keys, "page.me.tile."+name, "page.me.tile."+name+"_desc")
-	}
-	return keys
-}
-
-// parsePages parses each page with the layout and partials, and checks that
-// every {{.T "key"}} names a message that exists.
-func parsePages(fsys fs.FS, a *assets, has func(string) bool) (map[string]*template.Template, error) {
+// parsePages parses each page of the table with the layout and partials,
+// and checks that every {{.T "key"}} and every key the page's Go code
+// builds names a message that exists.
+func parsePages(fsys fs.FS, a *assets, has func(string) bool) (map[string]*parsed, error) {
 	funcs := template.FuncMap{"static": a.url}
-	pages := make(map[string]*template.Template, len(pageNames))
+	pages := make(map[string]*parsed, len(pageTable))
 	var errs []error
-	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(fsys,
+	need := func(name, key string) {
+		if !has(key) {
+			errs = append(errs, fmt.Errorf("web: page %s needs message %q, which is missing from the catalog", name, key))
+		}
+	}
+	for _, pg := range pageTable {
+		t, err := template.New(pg.name).Funcs(funcs).ParseFS(fsys,
 			"templates/layout.html", "templates/partials.html", "templates/icons.html",
-			"templates/"+name+".html")
+			"templates/"+pg.templateName()+".html")
 		if err != nil {
-			errs = append(errs, fmt.Errorf("web: parse %s: %w", name, err))
+			errs = append(errs, fmt.Errorf("web: parse %s: %w", pg.name, err))
 			continue
 		}
 		for _, tt := range t.Templates() {
@@ -116,11 +158,22 @@ func parsePages(fsys fs.FS, a *assets, has func(string) bool) (map[string]*templ
 			}
 			walkKeys(tt.Tree.Root, func(key string) {
 				if !has(key) {
-					errs = append(errs, fmt.Errorf("web: template %q (page %s) uses message %q, which is missing from the catalog", tt.Name(), name, key))
+					errs = append(errs, fmt.Errorf("web: template %q (page %s) uses message %q, which is missing from the catalog", tt.Name(), pg.name, key))
 				}
 			})
 		}
-		pages[name] = t
+		need(pg.name, pg.titleKey())
+		if pg.keys != nil {
+			for _, k := range pg.keys() {
+				need(pg.name, k)
+			}
+		}
+		if pg.script != "" {
+			if _, err := a.url(pg.script); err != nil {
+				errs = append(errs, fmt.Errorf("web: page %s: %w", pg.name, err))
+			}
+		}
+		pages[pg.name] = &parsed{page: pg, t: t}
 	}
 	return pages, errors.Join(errs...)
 }
@@ -181,109 +234,98 @@ func isT(n parse.Node) bool {
 	return false
 }
 
-// dryRun renders every page in every language once, so that a template
-// that parses but cannot execute also stops New.
+// dryRun renders every page in every language with its sample, and records
+// the sample's type as the page's data type, so that a template that parses
+// but cannot execute also stops New.
 func (p *Pages) dryRun() error {
 	var errs []error
-	sample := &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", RealnameLevel: 1}
-	for _, lang := range i18n.Langs {
-		r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}}
-		for _, page := range pageNames {
-			var err error
-			switch page {
-			case pageLogin:
-				err = execute(p, io.Discard, r, lang, page, loginData{Next: "/me"})
-			case pageRegister, pageNotFound:
-				err = execute(p, io.Discard, r, lang, page, struct{}{})
-			case pageMe:
-				err = execute(p, io.Discard, r, lang, page, p.meData(lang, sample))
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("web: render %s in %s: %w", page, lang, err))
+	r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}}
+	for _, pg := range p.pages {
+		for _, lang := range i18n.Langs {
+			data := pg.sample(p, lang)
+			pg.dataType = reflect.TypeOf(data)
+			if err := p.execute(io.Discard, r, lang, pg, data); err != nil {
+				errs = append(errs, fmt.Errorf("web: render %s in %s: %w", pg.name, lang, err))
 			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (p *Pages) renderLogin(w http.ResponseWriter, r *http.Request, lang i18n.Lang, d loginData) {
-	render(p, w, r, http.StatusOK, lang, pageLogin, d)
-}
-
-func (p *Pages) renderRegister(w http.ResponseWriter, r *http.Request, lang i18n.Lang) {
-	render(p, w, r, http.StatusOK, lang, pageRegister, struct{}{})
-}
-
-func (p *Pages) renderMe(w http.ResponseWriter, r *http.Request, lang i18n.Lang, me *Me) {
-	render(p, w, r, http.StatusOK, lang, pageMe, p.meData(lang, me))
-}
-
-func (p *Pages) renderNotFound(w http.ResponseWriter, r *http.Request, lang i18n.Lang) {
-	render(p, w, r, http.StatusNotFound, lang, pageNotFound, struct{}{})
-}
-
-func (p *Pages) meData(lang i18n.Lang, me *Me) meData {
-	level := claims.ClampLevel(me.RealnameLevel)
-	build := func(names []string) []tile {
-		ts := make([]tile, len(names))
-		for i, n := range names {
-			ts[i] = tile{
-				ID:    "tile-" + n,
-				Icon:  n,
-				Title: p.cat.T(lang, "page.me.tile."+n),
-				Desc:  p.cat.T(lang, "page.me.tile."+n+"_desc"),
-				Soon:  p.cat.T(lang, "page.site.coming_soon"),
-			}
-		}
-		return ts
-	}
-	return meData{
-		Me:            me,
-		Level:         level,
-		LevelKey:      levelKey(level),
-		AccountTiles:  build(accountTiles),
-		BusinessTiles: build(businessTiles),
-	}
-}
-
-// render writes a page with the page headers, or a bare 500 when the
-// template fails (which the dry run in New makes unlikely).
-func render[D any](p *Pages, w http.ResponseWriter, r *http.Request, status int, lang i18n.Lang, page string, data D) {
+// render writes page name with data, in lang, with the page headers; status
+// 0 is the page's own. The answer is gzipped for a browser that takes it. A
+// template that fails (which the dry run in New makes unlikely) or data of
+// the wrong type is a bare 500.
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, lang i18n.Lang, status int, name string, data any) {
+	pg := p.pages[name]
 	var buf bytes.Buffer
-	if err := execute(p, &buf, r, lang, page, data); err != nil {
-		p.log.ErrorContext(r.Context(), "render page", "page", page, "lang", string(lang), "err", err)
+	err := fmt.Errorf("web: no page %q", name)
+	if pg != nil {
+		err = fmt.Errorf("web: page %s takes %v, not %T", name, pg.dataType, data)
+		if reflect.TypeOf(data) == pg.dataType {
+			err = p.execute(&buf, r, lang, pg, data)
+		}
+	}
+	if err != nil {
+		p.log.ErrorContext(r.Context(), "render page", "page", name, "lang", string(lang), "err", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
+	}
+	if status == 0 {
+		status = pg.status
+	}
+	if status == 0 {
+		status = http.StatusOK
 	}
 	h := w.Header()
 	setPageHeaders(h)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", string(lang))
+	h.Add("Vary", "Accept-Encoding")
+	body := buf.Bytes()
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
+		zw.Write(body)
+		zw.Close()
+		body = gz.Bytes()
+		h.Set("Content-Encoding", "gzip")
+	}
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
 
-func execute[D any](p *Pages, w io.Writer, r *http.Request, lang i18n.Lang, page string, data D) error {
+// maxEchoedQuery bounds the query the language link repeats. The single
+// sign-on endpoints refuse longer queries with a page (oidc's
+// maxQueryBytes), and that page must not send the oversize request back.
+const maxEchoedQuery = 8 << 10
+
+func (p *Pages) execute(w io.Writer, r *http.Request, lang i18n.Lang, pg *parsed, data any) error {
 	other := i18n.EN
 	if lang == i18n.EN {
 		other = i18n.ZH
 	}
 	// The switch link is query-only ("?lang=en&next=..."), so it always
 	// stays on the current page, whatever the path looks like.
-	q := r.URL.Query()
+	q := url.Values{}
+	if len(r.URL.RawQuery) <= maxEchoedQuery && !pg.noEcho {
+		q = r.URL.Query()
+	}
 	q.Set("lang", string(other))
-	v := &view[D]{
+	v := &view{
 		Lang:      lang,
 		OtherLang: other,
 		LangHref:  "?" + q.Encode(),
-		Page:      page,
-		TitleKey:  titleKey(page),
+		Page:      pg.name,
+		Title:     p.cat.T(lang, pg.titleKey()),
+		Site:      siteView{Name: p.platformName(lang), HelpURL: p.o.Site.HelpURL, Hotline: p.o.Site.Hotline},
 		Dev:       p.o.Dev,
+		Script:    pg.script,
 		JS:        p.js[lang],
 		Data:      data,
 		cat:       p.cat,
 	}
-	return p.pages[page].ExecuteTemplate(w, "layout", v)
+	return pg.t.ExecuteTemplate(w, "layout", v)
 }
 
 // contentSecurityPolicy allows only what unid serves itself: no inline

@@ -29,14 +29,10 @@ func TestConsentExplainsEveryUserScope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sso, err := p.SSO()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, lang := range i18n.Langs {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest(http.MethodGet, "/oidc/consent?id=r&lang="+string(lang), nil)
-		sso.Consent(w, r, Consent{RequestID: "r", ClientID: "hall", ClientName: "网上办事大厅", LoginName: "zhang_san", Scopes: claims.UserScopes()})
+		p.Consent(w, r, Consent{RequestID: "r", ClientID: "hall", ClientName: "网上办事大厅", LoginName: "zhang_san", Scopes: claims.UserScopes()})
 		body := html.UnescapeString(w.Body.String())
 		for _, scope := range claims.UserScopes() {
 			for _, key := range []string{"page.consent.scope." + scope, "page.consent.scope." + scope + "_desc"} {

@@ -2,10 +2,9 @@ package web
 
 import (
 	"errors"
-	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -28,6 +27,15 @@ type Options struct {
 	// Me returns the signed-in user of r, or false when nobody is signed
 	// in. Nil means nobody ever is.
 	Me func(r *http.Request) (*Me, bool)
+	// Pending tells the login and registration pages which service system
+	// a sign-in is for: next is the page's safe ?next= (a path such as
+	// /oidc/authorize/callback?id=… or /cas/login/continue?id=…). It
+	// returns the system's name and the address that takes the user back
+	// to it without signing in, or false when next is no pending sign-in.
+	// Nil means none ever is.
+	Pending func(r *http.Request, next string) (clientName, backURL string, ok bool)
+	// Site names the platform and holds its help, hotline and legal texts.
+	Site Site
 	// SecureCookies marks the language cookie Secure (set under TLS).
 	SecureCookies bool
 }
@@ -38,13 +46,14 @@ type Pages struct {
 	o      Options
 	log    *slog.Logger
 	cat    *i18n.Catalog
-	pages  map[string]*template.Template
+	pages  map[string]*parsed
 	assets *assets
-	js     map[i18n.Lang]map[string]string // page.js.* messages for app.js
+	js     map[i18n.Lang]map[string]string // messages for the page scripts
 }
 
-// New parses every template and checks every message key the pages use; any
-// problem is returned here, at start-up, rather than shown to a user.
+// New parses every page of the table and checks every message key the
+// pages use; any problem is returned here, at start-up, rather than shown
+// to a user.
 func New(o Options) (*Pages, error) {
 	if o.Catalog == nil {
 		return nil, errors.New("web: Options.Catalog is required")
@@ -60,15 +69,6 @@ func New(o Options) (*Pages, error) {
 	if p.pages, err = parsePages(templateFS, p.assets, p.cat.Has); err != nil {
 		return nil, err
 	}
-	var missing []error
-	for _, k := range goKeys() {
-		if !p.cat.Has(k) {
-			missing = append(missing, fmt.Errorf("web: message %q is missing from the catalog", k))
-		}
-	}
-	if err := errors.Join(missing...); err != nil {
-		return nil, err
-	}
 	p.js = make(map[i18n.Lang]map[string]string, len(i18n.Langs))
 	for _, lang := range i18n.Langs {
 		m := make(map[string]string)
@@ -76,6 +76,10 @@ func New(o Options) (*Pages, error) {
 			if name, ok := strings.CutPrefix(k, jsPrefix); ok {
 				m[name] = p.cat.T(lang, k)
 			}
+		}
+		// The personal space names the scopes a system was granted.
+		for _, scope := range scopeNames() {
+			m["scope."+scope] = p.cat.T(lang, "page.consent.scope."+scope)
 		}
 		p.js[lang] = m
 	}
@@ -85,8 +89,8 @@ func New(o Options) (*Pages, error) {
 	return p, nil
 }
 
-// jsPrefix marks the messages that app.js needs; each page carries them,
-// without the prefix, in a JSON block.
+// jsPrefix marks the messages that the page scripts need; each page
+// carries them, without the prefix, in a JSON block.
 const jsPrefix = "page.js."
 
 // Home sends a signed-in user to the personal space and anyone else to the
@@ -105,20 +109,69 @@ func (p *Pages) Home(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// Login serves the login page. After signing in, app.js goes to ?next= when
-// it is a path on this site, else to /me.
+type loginData struct {
+	Next         string // where to go after signing in; always a safe path
+	Client       string // the service system the sign-in is for, or ""
+	Back         string // back to that system without signing in
+	RegisterHref string // the registration page, carrying Next
+}
+
+// Login serves the login page. After signing in, login.js goes to ?next=
+// when it is a path on this site, else to /me. Someone already signed in
+// goes straight there, unless next is a pending single sign-on: the
+// service system sent them here because it wants the password (again).
 func (p *Pages) Login(w http.ResponseWriter, r *http.Request) {
 	lang := p.lang(w, r)
 	next := SafeNext(r.URL.Query().Get("next"))
-	if next == "" {
-		next = "/me"
+	client, back, pending := p.pending(r, next)
+	if _, ok := p.me(r); ok && !pending {
+		if next == "" {
+			next = "/me"
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
 	}
-	p.renderLogin(w, r, lang, loginData{Next: next})
+	d := loginData{Next: next, Client: client, Back: back, RegisterHref: withNext("/register", next)}
+	if d.Next == "" {
+		d.Next = "/me"
+	}
+	p.render(w, r, lang, 0, pageLogin, d)
 }
 
-// Register serves the registration page.
+type registerData struct {
+	Next      string // where to go once registered; always a safe path
+	Client    string // the service system the sign-in is for, or ""
+	LoginHref string // the login page, carrying Next
+}
+
+// Register serves the registration page. A ?next= is carried through: a
+// person who came from a service system's sign-in goes back into it once
+// registered.
 func (p *Pages) Register(w http.ResponseWriter, r *http.Request) {
-	p.renderRegister(w, r, p.lang(w, r))
+	lang := p.lang(w, r)
+	next := SafeNext(r.URL.Query().Get("next"))
+	client, _, _ := p.pending(r, next)
+	d := registerData{Next: next, Client: client, LoginHref: withNext("/login", next)}
+	if d.Next == "" {
+		d.Next = "/me"
+	}
+	p.render(w, r, lang, 0, pageRegister, d)
+}
+
+// withNext is path carrying next, when there is one.
+func withNext(path, next string) string {
+	if next == "" || next == "/me" {
+		return path
+	}
+	return path + "?next=" + url.QueryEscape(next)
+}
+
+func (p *Pages) pending(r *http.Request, next string) (client, back string, ok bool) {
+	if p.o.Pending == nil || next == "" {
+		return "", "", false
+	}
+	return p.o.Pending(r, next)
 }
 
 // Me serves the personal space, or sends a visitor who is not signed in to
@@ -131,12 +184,37 @@ func (p *Pages) Me(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login?next=/me", http.StatusSeeOther)
 		return
 	}
-	p.renderMe(w, r, lang, me)
+	p.render(w, r, lang, 0, pageMe, p.meData(lang, me))
 }
 
 // NotFound serves a 404 page in the user's language.
 func (p *Pages) NotFound(w http.ResponseWriter, r *http.Request) {
-	p.renderNotFound(w, r, p.lang(w, r))
+	p.render(w, r, p.lang(w, r), 0, pageNotFound, struct{}{})
+}
+
+// Privacy serves the privacy notice, which registration asks the user to
+// agree to.
+func (p *Pages) Privacy(w http.ResponseWriter, r *http.Request) {
+	lang := p.lang(w, r)
+	p.render(w, r, lang, 0, pagePrivacy, p.documentData(lang, pagePrivacy))
+}
+
+// Terms serves the user agreement, which registration asks the user to
+// agree to.
+func (p *Pages) Terms(w http.ResponseWriter, r *http.Request) {
+	lang := p.lang(w, r)
+	p.render(w, r, lang, 0, pageTerms, p.documentData(lang, pageTerms))
+}
+
+type documentData struct {
+	Blocks []block
+}
+
+func (p *Pages) documentData(lang i18n.Lang, name string) documentData {
+	if name == pagePrivacy {
+		return documentData{Blocks: blocks(siteText(p.o.Site.PrivacyNotice, name, lang))}
+	}
+	return documentData{Blocks: blocks(siteText(p.o.Site.UserAgreement, name, lang))}
 }
 
 func (p *Pages) me(r *http.Request) (*Me, bool) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -59,6 +60,8 @@ func newServer(t *testing.T, o Options) *httptest.Server {
 	mux.HandleFunc("GET /login", p.Login)
 	mux.HandleFunc("GET /register", p.Register)
 	mux.HandleFunc("GET /me", p.Me)
+	mux.HandleFunc("GET /privacy", p.Privacy)
+	mux.HandleFunc("GET /terms", p.Terms)
 	mux.Handle("GET /static/", p.Static())
 	mux.HandleFunc("/", p.NotFound)
 	srv := httptest.NewServer(mux)
@@ -131,12 +134,16 @@ var pageCases = []pageCase{
 	{"register", "/register", nil, http.StatusOK, []string{
 		"register-form", "login_name", "password", "password_confirm", "phone", "captcha-image",
 		"captcha-refresh", "captcha-audio", "captcha-id", "captcha-answer", "send-sms", "sms_code",
-		"real_name", "id_number", "register-submit", "alipay-register", "to-login", "form-error", "sms-status",
+		"real_name", "id_number", "agreed", "to-terms", "to-privacy", "register-submit", "alipay-register", "to-login",
+		"form-error", "sms-status",
 	}},
 	{"me", "/me", signedIn, http.StatusOK, []string{
 		"logout", "form-error", "me-login-name", "me-realname-level", "tile-cases", "tile-consultations",
 		"tile-messages", "tile-complaints", "tile-favorites", "tile-settings", "tile-enterprise", "tile-authorize",
+		"consents", "consents-list", "consents-empty", "consents-status",
 	}},
+	{"privacy", "/privacy", nil, http.StatusOK, []string{"document-privacy", "footer-privacy", "footer-terms"}},
+	{"terms", "/terms", nil, http.StatusOK, []string{"document-terms"}},
 	{"notfound", "/no/such/page", nil, http.StatusNotFound, []string{"to-home"}},
 }
 
@@ -243,9 +250,15 @@ func checkPage(t *testing.T, cat *i18n.Catalog, body string, ids []string) {
 			t.Errorf("input %q has no label", id[1])
 		}
 	}
-	// The messages for app.js are valid JSON.
+	// A page with a script has the messages for it, as valid JSON; a page
+	// without one has neither.
+	scripted := strings.Contains(body, `<script src="/static/common.js`)
 	if m := regexp.MustCompile(`(?s)<script type="application/json" id="page-messages">(.*?)</script>`).FindStringSubmatch(body); m == nil {
-		t.Error("no page-messages block")
+		if scripted {
+			t.Error("no page-messages block")
+		}
+	} else if !scripted {
+		t.Error("page-messages block on a page without a script")
 	} else {
 		var msgs map[string]string
 		if err := json.Unmarshal([]byte(m[1]), &msgs); err != nil {
@@ -502,13 +515,13 @@ func TestMePage(t *testing.T) {
 			}
 		}
 		// Each entry is a visible placeholder: aria-disabled, marked coming
-		// soon, and not a link.
-		tiles := regexp.MustCompile(`(?s)<button type="button" class="tile" id="tile-[a-z]+" aria-disabled="true">.*?</button>`).FindAllString(body, -1)
+		// soon, and neither a link nor a button, so it takes no focus.
+		tiles := regexp.MustCompile(`(?s)<div class="tile" id="tile-[a-z]+" role="group" aria-disabled="true">.*?</div></li>`).FindAllString(body, -1)
 		if len(tiles) != 8 {
 			t.Fatalf("%s: %d tiles, want 8", lang, len(tiles))
 		}
 		for _, tl := range tiles {
-			if !strings.Contains(tl, cat.T(lang, "page.site.coming_soon")) || strings.Contains(tl, "<a ") {
+			if !strings.Contains(tl, cat.T(lang, "page.site.coming_soon")) || strings.Contains(tl, "<a ") || strings.Contains(tl, "<button") || strings.Contains(tl, "tabindex") {
 				t.Errorf("%s: tile is not a coming-soon placeholder: %s", lang, tl)
 			}
 		}
@@ -524,12 +537,13 @@ func TestStatic(t *testing.T) {
 	srv := newServer(t, Options{})
 	_, page := get(t, srv, request{path: "/login"})
 	refs := regexp.MustCompile(`(?:href|src)="(/static/[^"?]+)\?v=([0-9a-f]{16})"`).FindAllStringSubmatch(page, -1)
-	if len(refs) != 3 {
-		t.Fatalf("page links %d static files, want 3 (css, js, icon)", len(refs))
+	if len(refs) != 4 {
+		t.Fatalf("page links %d static files, want 4 (css, the shared script, the page's script, icon)", len(refs))
 	}
 	types := map[string]string{
 		"/static/app.css":     "text/css; charset=utf-8",
-		"/static/app.js":      "text/javascript; charset=utf-8",
+		"/static/common.js":   "text/javascript; charset=utf-8",
+		"/static/login.js":    "text/javascript; charset=utf-8",
 		"/static/favicon.svg": "image/svg+xml",
 	}
 	for _, ref := range refs {
@@ -590,7 +604,7 @@ func TestStatic(t *testing.T) {
 		})
 	}
 
-	for _, path := range []string{"/static/nope.js", "/static/", "/static/templates/layout.html", "/static/static/app.js"} {
+	for _, path := range []string{"/static/nope.js", "/static/", "/static/templates/layout.html", "/static/static/login.js", "/static/app.js"} {
 		res, _ := get(t, srv, request{path: path})
 		if res.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: status %d, want 404", path, res.StatusCode)
@@ -604,8 +618,8 @@ func TestStatic(t *testing.T) {
 	}
 	h := http.StripPrefix("/static/", p.Static())
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/static/app.js", nil))
-	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != types["/static/app.js"] {
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/static/login.js", nil))
+	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != types["/static/login.js"] {
 		t.Errorf("behind StripPrefix: %d %q", w.Code, w.Header().Get("Content-Type"))
 	}
 	w = httptest.NewRecorder()
@@ -614,7 +628,7 @@ func TestStatic(t *testing.T) {
 		t.Errorf("/static/../web.go: %d, want 404", w.Code)
 	}
 	w = httptest.NewRecorder()
-	p.Static().ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/static/app.js", nil))
+	p.Static().ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/static/login.js", nil))
 	if w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %d, want 405", w.Code)
 	}
@@ -687,11 +701,15 @@ func TestParsePagesRejectsBrokenTemplates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fsys := fstest.MapFS{}
-			for _, n := range []string{"layout.html", "partials.html", "icons.html", "register.html", "me.html", "notfound.html"} {
-				fsys["templates/"+n] = &fstest.MapFile{Data: real(n)}
+			entries, err := fs.ReadDir(templateFS, "templates")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				fsys["templates/"+e.Name()] = &fstest.MapFile{Data: real(e.Name())}
 			}
 			fsys["templates/login.html"] = &fstest.MapFile{Data: []byte(tt.login)}
-			_, err := parsePages(fsys, a, has)
+			_, err = parsePages(fsys, a, has)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("parsePages: %v", err)

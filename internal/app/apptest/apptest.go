@@ -99,6 +99,9 @@ func Start(t testing.TB, edit func(*config.Config)) *Server {
 	t.Cleanup(func() {
 		srv.Close()
 		a.Close()
+		if t.Failed() && !testing.Verbose() {
+			t.Logf("server log:\n%s", logs.String())
+		}
 	})
 	return &Server{URL: srv.URL, App: a, Clock: clock, Logs: logs}
 }

@@ -135,7 +135,7 @@ func (b *browser) register(p person) string {
 	}
 	body := map[string]any{
 		"login_name": p.login, "password": password, "password_confirm": password,
-		"phone": p.phone, "sms_code": b.e.srv.LastCode(b.t, p.phone),
+		"phone": p.phone, "sms_code": b.e.srv.LastCode(b.t, p.phone), "agreed": true,
 	}
 	if p.id != "" {
 		body["real_name"], body["id_number"] = p.name, p.id

@@ -1,36 +1,22 @@
 package cas
 
 import (
-	"bytes"
-	"html/template"
 	"net/http"
 
 	"unid/internal/i18n"
 )
 
-// pageTemplate is the one small page of the CAS server: an error, or the
-// signed-out notice. It links the site's stylesheet and has no script or
-// inline style, so the pages' Content-Security-Policy holds. The page never
-// shows the service URL: it came from whoever made the link.
-var pageTemplate = template.Must(template.New("cas").Parse(`<!doctype html>
-<html lang="{{.Lang}}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<link rel="stylesheet" href="/static/app.css">
-</head>
-<body>
-<main class="container">
-<div class="card card-narrow" id="cas-{{.ID}}">
-<h1>{{.Title}}</h1>
-<p>{{.Body}}</p>
-<p><a class="button button-primary" href="/">{{.Home}}</a></p>
-</div>
-</main>
-</body>
-</html>
-`))
+// Pages shows the CAS server's two pages, an error and the signed-out
+// notice, with the site's layout and headers; *web.Pages has them. The
+// pages never show the service URL: it came from whoever made the link.
+type Pages interface {
+	// CASError shows why a sign-in cannot go on; key is one of the
+	// cas.error.* messages (internal/i18n/messages/*/cas.json).
+	CASError(w http.ResponseWriter, r *http.Request, status int, key string)
+	// CASSignedOut shows that the user is signed out of unid and its
+	// services.
+	CASSignedOut(w http.ResponseWriter, r *http.Request)
+}
 
 // Message keys of the pages (internal/i18n/messages/*/cas.json).
 var pageKeys = []string{
@@ -40,48 +26,38 @@ var pageKeys = []string{
 	"cas.signed_out.title", "cas.signed_out.body",
 }
 
-type pages struct{ cat *i18n.Catalog }
-
-func newPages(cat *i18n.Catalog) *pages { return &pages{cat: cat} }
-
-type pageData struct {
-	Lang                  i18n.Lang
-	ID, Title, Body, Home string
+// pages answers with Deps.Pages, or, without them (a CAS server built
+// alone, in tests), with the message as plain text.
+type pages struct {
+	p   Pages
+	cat *i18n.Catalog
 }
+
+func newPages(p Pages, cat *i18n.Catalog) *pages { return &pages{p: p, cat: cat} }
 
 // fail shows an error page in the user's language.
 func (p *pages) fail(w http.ResponseWriter, r *http.Request, status int, key string) {
-	lang := i18n.Negotiate(r)
-	p.render(w, status, pageData{Lang: lang, ID: "error", Title: p.t(lang, "cas.page.error_title"), Body: p.t(lang, key)})
+	if p.p != nil {
+		p.p.CASError(w, r, status, key)
+		return
+	}
+	p.plain(w, r, status, key)
 }
 
 // signedOut shows that the user is signed out of unid and its services.
 func (p *pages) signedOut(w http.ResponseWriter, r *http.Request) {
-	lang := i18n.Negotiate(r)
-	p.render(w, http.StatusOK, pageData{Lang: lang, ID: "signed-out", Title: p.t(lang, "cas.signed_out.title"), Body: p.t(lang, "cas.signed_out.body")})
-}
-
-func (p *pages) t(lang i18n.Lang, key string) string {
-	if p.cat == nil {
-		return key
-	}
-	return p.cat.T(lang, key)
-}
-
-func (p *pages) render(w http.ResponseWriter, status int, d pageData) {
-	d.Home = p.t(d.Lang, "cas.page.home")
-	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, d); err != nil {
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+	if p.p != nil {
+		p.p.CASSignedOut(w, r)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", string(d.Lang))
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	p.plain(w, r, http.StatusOK, "cas.signed_out.body")
+}
+
+func (p *pages) plain(w http.ResponseWriter, r *http.Request, status int, key string) {
+	text := key
+	if p.cat != nil {
+		text = p.cat.T(i18n.Negotiate(r), key)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, text, status)
 }

@@ -118,6 +118,9 @@ type Deps struct {
 	// Limiter bounds the pending logins one client address may start
 	// (LoginsPerIPMinute a minute), each a record that lives LoginTTL.
 	Limiter *ratelimit.Limiter
+	// Pages shows the error and signed-out pages; nil answers them as
+	// plain text.
+	Pages Pages
 	Options
 }
 
@@ -151,7 +154,7 @@ func New(d Deps) *Server {
 	if hc == nil {
 		hc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	return &Server{d: d, log: log, pages: newPages(d.Catalog), http: hc}
+	return &Server{d: d, log: log, pages: newPages(d.Pages, d.Catalog), http: hc}
 }
 
 // Routes lists the CAS endpoints. They are all GET, as CAS clients and
@@ -297,6 +300,31 @@ func (s *Server) allowPendingLogin(ctx context.Context, r *http.Request) (time.D
 // loginURL is unid's login page, coming back to /cas/login/continue.
 func loginURL(id string) string {
 	return "/login?next=" + url.QueryEscape("/cas/login/continue?id="+id)
+}
+
+// PendingSignIn tells the login page which service a sign-in is for: next
+// is the page's ?next=, which is /cas/login/continue?id=… when a /cas/login
+// sent the user there. It returns the service's registered name and the
+// service URL itself (without a ticket: the way back without signing in),
+// or false when next is no live pending login of a registered service.
+func (s *Server) PendingSignIn(ctx context.Context, next string) (clientName, backURL string, ok bool) {
+	u, err := url.Parse(next)
+	if err != nil || u.Path != "/cas/login/continue" {
+		return "", "", false
+	}
+	id := u.Query().Get("id")
+	if !validLoginID(id) {
+		return "", "", false
+	}
+	f, p, err := flow.Load[pendingLogin](ctx, s.d.Store, KindLogin, id, s.now())
+	if err != nil || f.State != LoginPending {
+		return "", "", false
+	}
+	c, err := s.findClient(ctx, p.Service)
+	if err != nil {
+		return "", "", false
+	}
+	return c.Name, p.Service, true
 }
 
 // loginContinue finishes a /cas/login after the login page: it issues the

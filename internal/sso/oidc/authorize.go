@@ -386,3 +386,56 @@ func (p *Provider) consentPage(w http.ResponseWriter, r *http.Request) {
 		Scopes: claims.Grant(ar.params.Scopes, c.c, u.RealnameLevel),
 	})
 }
+
+// cancelPath is where the login page's "back to <client>" link goes.
+func cancelPath(id string) string { return "/oidc/authorize/cancel?id=" + url.QueryEscape(id) }
+
+// cancel is the login page's way back to the client without signing in:
+// it denies the pending request, and the callback answers the client with
+// access_denied at its redirect URI. A request that was answered already is
+// left as it is; the callback then says what comes of it.
+func (p *Provider) cancel(w http.ResponseWriter, r *http.Request) {
+	ar, _, ok := p.loadRequest(w, r, r.URL.Query().Get("id"))
+	if !ok {
+		return
+	}
+	_, err := p.d.Store.UpdateAuthRequest(r.Context(), ar.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
+		if a.Status != store.AuthRequestPending || a.CodeHash != nil {
+			return a, errAnswered
+		}
+		a.Status = store.AuthRequestDenied
+		return a, nil
+	})
+	if err != nil && !errors.Is(err, errAnswered) {
+		p.log.ErrorContext(r.Context(), "cancel auth request", "err", err)
+		p.d.Pages.SSOError(w, r, http.StatusServiceUnavailable, pageUnavailable)
+		return
+	}
+	http.Redirect(w, r, callbackPath(ar.ID), http.StatusSeeOther)
+}
+
+// PendingSignIn tells the login page which client a sign-in is for: next
+// is the page's ?next=, which is callbackPath of a pending authorization
+// request when the client sent the user there. It returns the client's
+// name and the address that takes the user back to the client without
+// signing in (the client then receives access_denied), or false when next
+// is no live pending request.
+func (p *Provider) PendingSignIn(ctx context.Context, next string) (clientName, backURL string, ok bool) {
+	u, err := url.Parse(next)
+	if err != nil || u.Path != "/oidc/authorize/callback" {
+		return "", "", false
+	}
+	id := u.Query().Get("id")
+	if id == "" || len(id) > maxIDBytes {
+		return "", "", false
+	}
+	a, err := p.d.Store.GetAuthRequest(ctx, id)
+	if err != nil || !p.d.Now().Before(a.ExpiresAt) || a.Status != store.AuthRequestPending || a.CodeHash != nil {
+		return "", "", false
+	}
+	c, err := p.oidcClient(ctx, a.ClientID)
+	if err != nil {
+		return "", "", false
+	}
+	return c.c.Name, cancelPath(a.ID), true
+}

@@ -75,17 +75,13 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ssoPages, err := pages.SSO()
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := &env{
 		t: t, srv: srv, store: a.Store, reg: a.Clients, prot: prot,
 		audit: audit.New(a.Store, srv.Clock.Now, logger), clock: srv.Clock,
 	}
 	e.deps = sso.Deps{
 		Store: a.Store, Registry: a.Clients, Sessions: a.Sessions, Protector: prot, Audit: e.audit,
-		Logger: logger, Pages: app.OIDCPages(ssoPages), Now: srv.Clock.Now,
+		Logger: logger, Pages: app.OIDCPages(pages), Now: srv.Clock.Now,
 	}
 	t.Cleanup(func() {
 		if t.Failed() {

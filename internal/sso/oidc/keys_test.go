@@ -250,14 +250,10 @@ func minimalDeps(t testing.TB, st store.Store, now func() time.Time) sso.Deps {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ssoPages, err := pages.SSO()
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := audit.New(st, now, slog.New(slog.DiscardHandler))
 	return sso.Deps{
 		Store: st, Registry: client.New(st, prot.MAC, log, now), Sessions: session.New(st, log, now, session.Options{Idle: time.Hour, Max: time.Hour}),
-		Protector: prot, Audit: log, Pages: app.OIDCPages(ssoPages), Now: now,
+		Protector: prot, Audit: log, Pages: app.OIDCPages(pages), Now: now,
 	}
 }
 

@@ -271,6 +271,7 @@ func (p *Provider) Routes() []httpx.Route {
 		{Pattern: "GET /oidc/authorize", Handler: p.authorize},
 		{Pattern: "POST /oidc/authorize", Handler: p.authorize},
 		{Pattern: "GET /oidc/authorize/callback", Handler: p.callback},
+		{Pattern: "GET /oidc/authorize/cancel", Handler: p.cancel},
 		{Pattern: "GET /oidc/consent", Handler: p.consentPage},
 		{Pattern: "POST /oidc/token", Handler: p.token},
 		{Pattern: "OPTIONS /oidc/token", Handler: preflight},

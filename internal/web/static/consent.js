@@ -1,16 +1,12 @@
 /*
  * The consent page: sends Allow or Deny to POST /api/v1/consents and then
  * goes where the answer says (back into the sign-in, which returns to the
- * service system). Hand-written ES5 like app.js; texts come from the page.
+ * service system).
  */
 (function () {
   'use strict';
 
-  function $(id) { return document.getElementById(id); }
-
-  var msgs = {};
-
-  function t(key) { return msgs.hasOwnProperty(key) ? msgs[key] : key; }
+  var u = window.unid, $ = u.$, t = u.t;
 
   function setError(text) {
     var el = $('form-error');
@@ -20,40 +16,20 @@
     }
   }
 
-  // sameSite accepts only a path on this site, like web.SafeNext.
-  function sameSite(next) {
-    return typeof next === 'string' && next.charAt(0) === '/' &&
-      next.charAt(1) !== '/' && next.charAt(1) !== '\\' && !/[\u0000-\u001f\u007f\\]/.test(next);
-  }
-
-  function init() {
-    var m = $('page-messages');
-    if (m) {
-      try { msgs = JSON.parse(m.textContent || m.innerHTML) || {}; } catch (e) { msgs = {}; }
-    }
+  u.ready(function () {
     var form = $('consent-form'), allow = $('consent-allow'), deny = $('consent-deny');
     if (!form || !allow || !deny) { return; }
-    if (!window.fetch || !window.Promise || !window.JSON) {
-      setError(t('old_browser'));
-      return;
-    }
     var request = form.getAttribute('data-request');
 
     function answer(yes) {
       allow.disabled = true;
       deny.disabled = true;
       setError('');
-      fetch('/api/v1/consents', {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'Accept': 'application/json', 'Content-Type': 'application/json' },
-        body: JSON.stringify({ request_id: request, allow: yes })
-      }).then(function (res) {
-        return res.json().then(function (data) { return { ok: res.ok, data: data }; },
-          function () { return { ok: res.ok, data: null }; });
-      }).then(function (res) {
-        if (res.ok && res.data && sameSite(res.data.redirect_to)) {
-          window.location.assign(res.data.redirect_to);
+      u.api('POST', '/api/v1/consents', { request_id: request, allow: yes }).then(function (res) {
+        var to = res.ok && res.data && res.data.redirect_to;
+        // Only a path on this site, like web.SafeNext.
+        if (to && u.safeNext(to) === to) {
+          window.location.assign(to);
           return;
         }
         allow.disabled = false;
@@ -73,11 +49,5 @@
     deny.addEventListener('click', function () { answer(false); });
     allow.disabled = false;
     deny.disabled = false;
-  }
-
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', init);
-  } else {
-    init();
-  }
+  });
 }());

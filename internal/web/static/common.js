@@ -1,6 +1,8 @@
 /*
- * unid pages: sends the login, registration and log-out forms to the JSON
- * API under /api/v1/ and shows its answers next to the fields.
+ * unid pages, the shared part: messages, the JSON API, errors next to
+ * fields, and the image-code block. Each page that needs a script loads
+ * this and its own (login.js, register.js, me.js, consent.js), which calls
+ * unid.ready.
  *
  * Hand-written ES5 (plus fetch and Promise, checked for) so that it parses
  * in old intranet browsers; no framework, no build step, no inline script.
@@ -37,7 +39,7 @@
     return parts.join(' ');
   }
 
-  // safeNext mirrors web.SafeNext: only a path on this site.
+  // safeNext mirrors web.SafeNext: only a path on this site, else /me.
   function safeNext(next) {
     if (typeof next !== 'string' || next.charAt(0) !== '/' ||
         next.charAt(1) === '/' || next.charAt(1) === '\\' ||
@@ -210,11 +212,29 @@
     this.id = $('captcha-id');
     this.answer = $('captcha-answer');
     this.audio = $('captcha-audio');
+    this.player = $('captcha-audio-player');
     this.expires = 0;
     this.seq = 0;
     $('captcha-refresh').addEventListener('click', function () {
       clearFieldError(self.answer);
       self.load(true);
+    });
+    // The audio version plays here, in the page, not as a raw file in a
+    // new window.
+    this.audio.addEventListener('click', function () {
+      if (!self.player.getAttribute('src')) { return; }
+      var played;
+      try {
+        self.player.currentTime = 0;
+        played = self.player.play();
+      } catch (e) {
+        setFormError(t('audio_failed'));
+        return;
+      }
+      if (played && played['catch']) {
+        played['catch'](function () { setFormError(t('audio_failed')); });
+      }
+      self.answer.focus();
     });
   }
 
@@ -230,7 +250,13 @@
       }
       self.id.value = res.data.id;
       self.img.src = res.data.image_url;
-      if (res.data.audio_url) { self.audio.href = res.data.audio_url; }
+      if (res.data.audio_url && self.player.canPlayType && self.player.canPlayType('audio/wav')) {
+        self.player.setAttribute('src', res.data.audio_url);
+        self.audio.disabled = false;
+      } else {
+        self.player.removeAttribute('src');
+        self.audio.disabled = true;
+      }
       self.expires = Date.parse(res.data.expires_at) || 0;
       if (focus) { self.answer.focus(); }
     }, function () {
@@ -253,216 +279,31 @@
     return '';
   };
 
-  /* ---- pages ---- */
-
-  function initLogin(form) {
-    var captcha = new Captcha();
-    var submit = $('login-submit');
-    var next = safeNext(form.getAttribute('data-next'));
-    captcha.load(false);
-    watchInputs(form);
-    submit.disabled = false;
-
-    form.addEventListener('submit', function (e) {
-      e.preventDefault();
-      if (submit.disabled) { return; }
-      clearErrors(form);
-      var errs = {};
-      if (!/\S/.test(value(form, 'identifier'))) { errs.identifier = t('required'); }
-      if (!value(form, 'password')) { errs.password = t('required'); }
-      var c = captcha.check();
-      if (c) { errs.captcha_answer = c; }
-      if (!showErrors(form, errs, ['identifier', 'password', 'captcha_answer'])) { return; }
-
-      setBusy(submit, true);
-      api('POST', '/api/v1/sessions', {
-        identifier: value(form, 'identifier').replace(/^\s+|\s+$/g, ''),
-        password: value(form, 'password'),
-        captcha_id: value(form, 'captcha_id'),
-        captcha_answer: value(form, 'captcha_answer').replace(/\s+/g, '')
-      }).then(function (res) {
-        if (res.ok) {
-          window.location.assign(next);
-          return;
-        }
-        setBusy(submit, false);
-        showAPIError(form, res);
-        captcha.load(false);
-      }, function () {
-        setBusy(submit, false);
-        setFormError(t('network'));
-        captcha.load(false);
-      });
-    });
-  }
-
-  var loginNameRule = /^[A-Za-z][A-Za-z0-9_]{3,31}$/;
-
-  function passwordError(pw, loginName) {
-    if (!pw) { return t('required'); }
-    var classes = 0;
-    if (/[A-Z]/.test(pw)) { classes++; }
-    if (/[a-z]/.test(pw)) { classes++; }
-    if (/[0-9]/.test(pw)) { classes++; }
-    if (/[^A-Za-z0-9]/.test(pw)) { classes++; }
-    if (pw.length < 8 || classes < 3) { return t('password_rule'); }
-    if (loginName && pw.toLowerCase().indexOf(loginName.toLowerCase()) >= 0) { return t('password_has_login'); }
-    return '';
-  }
-
-  function digitsOnly(s) { return s.replace(/[\s-]/g, ''); }
-
-  function initRegister(form) {
-    var captcha = new Captcha();
-    var submit = $('register-submit');
-    var send = $('send-sms');
-    var status = $('sms-status');
-    var timer = null;
-    captcha.load(false);
-    watchInputs(form);
-    submit.disabled = false;
-    send.disabled = false;
-
-    function countdown(seconds) {
-      var left = seconds;
-      send.disabled = true;
-      send.textContent = t('resend_in', { n: left });
-      if (timer) { clearInterval(timer); }
-      timer = setInterval(function () {
-        left--;
-        if (left > 0) {
-          send.textContent = t('resend_in', { n: left });
-          return;
-        }
-        clearInterval(timer);
-        timer = null;
-        send.textContent = t('resend');
-        send.disabled = false;
-      }, 1000);
+  // ready runs init once the page is parsed, with the page's messages
+  // loaded and a browser that can send the forms.
+  function ready(init) {
+    function run() {
+      var m = $('page-messages');
+      if (m) {
+        try { msgs = JSON.parse(m.textContent || m.innerHTML) || {}; } catch (e) { msgs = {}; }
+      }
+      if (!window.fetch || !window.Promise || !window.JSON || !document.querySelectorAll) {
+        setFormError(t('old_browser'));
+        return;
+      }
+      init();
     }
-
-    send.addEventListener('click', function () {
-      if (send.disabled) { return; }
-      clearErrors(form);
-      status.textContent = '';
-      var phone = digitsOnly(value(form, 'phone'));
-      var errs = {};
-      if (!phone) { errs.phone = t('required'); } else if (!/^1\d{10}$/.test(phone)) { errs.phone = t('phone'); }
-      var c = captcha.check();
-      if (c) { errs.captcha_answer = c; }
-      if (!showErrors(form, errs, ['phone', 'captcha_answer'])) { return; }
-
-      setBusy(send, true);
-      api('POST', '/api/v1/sms-codes', {
-        phone: phone,
-        purpose: 'register',
-        captcha_id: value(form, 'captcha_id'),
-        captcha_answer: value(form, 'captcha_answer').replace(/\s+/g, '')
-      }).then(function (res) {
-        send.removeAttribute('aria-busy');
-        // The captcha was used up either way.
-        captcha.load(false);
-        if (res.ok) {
-          var d = res.data || {};
-          status.textContent = t('sms_sent', { wait: duration(d.expires_in || 300) });
-          $('sms_code').focus();
-          countdown(d.resend_after || 60);
-          return;
-        }
-        send.disabled = false;
-        showAPIError(form, res);
-      }, function () {
-        setBusy(send, false);
-        setFormError(t('network'));
-        captcha.load(false);
-      });
-    });
-
-    form.addEventListener('submit', function (e) {
-      e.preventDefault();
-      if (submit.disabled) { return; }
-      clearErrors(form);
-      var loginName = value(form, 'login_name').replace(/^\s+|\s+$/g, '');
-      var pw = value(form, 'password');
-      var phone = digitsOnly(value(form, 'phone'));
-      var sms = digitsOnly(value(form, 'sms_code'));
-      var realName = value(form, 'real_name').replace(/^\s+|\s+$/g, '');
-      var idNumber = digitsOnly(value(form, 'id_number')).toUpperCase();
-
-      var errs = {};
-      if (!loginName) { errs.login_name = t('required'); } else if (!loginNameRule.test(loginName)) { errs.login_name = t('login_name'); }
-      var pwErr = passwordError(pw, loginName);
-      if (pwErr) { errs.password = pwErr; }
-      if (!value(form, 'password_confirm')) { errs.password_confirm = t('required'); } else if (value(form, 'password_confirm') !== pw) { errs.password_confirm = t('password_mismatch'); }
-      if (!phone) { errs.phone = t('required'); } else if (!/^1\d{10}$/.test(phone)) { errs.phone = t('phone'); }
-      if (!sms) { errs.sms_code = t('required'); } else if (!/^\d{6}$/.test(sms)) { errs.sms_code = t('sms_code'); }
-      if (idNumber && !/^\d{17}[\dX]$/.test(idNumber)) { errs.id_number = t('id_number'); }
-      if (!showErrors(form, errs, ['login_name', 'password', 'password_confirm', 'phone', 'sms_code', 'real_name', 'id_number'])) { return; }
-
-      var body = {
-        login_name: loginName,
-        password: pw,
-        password_confirm: value(form, 'password_confirm'),
-        phone: phone,
-        sms_code: sms
-      };
-      if (realName) { body.real_name = realName; }
-      if (idNumber) { body.id_number = idNumber; }
-
-      setBusy(submit, true);
-      api('POST', '/api/v1/users', body).then(function (res) {
-        if (res.ok) {
-          window.location.assign('/me');
-          return;
-        }
-        setBusy(submit, false);
-        showAPIError(form, res);
-      }, function () {
-        setBusy(submit, false);
-        setFormError(t('network'));
-      });
-    });
-  }
-
-  function initLogout(button) {
-    button.disabled = false;
-    button.addEventListener('click', function () {
-      if (button.disabled) { return; }
-      setFormError('');
-      setBusy(button, true);
-      api('DELETE', '/api/v1/sessions/current').then(function (res) {
-        // 401: the session had already ended; the result is the same.
-        if (res.ok || res.status === 401) {
-          window.location.assign('/login');
-          return;
-        }
-        setBusy(button, false);
-        showAPIError(null, res);
-      }, function () {
-        setBusy(button, false);
-        setFormError(t('network'));
-      });
-    });
-  }
-
-  function init() {
-    var m = $('page-messages');
-    if (m) {
-      try { msgs = JSON.parse(m.textContent || m.innerHTML) || {}; } catch (e) { msgs = {}; }
+    if (document.readyState === 'loading') {
+      document.addEventListener('DOMContentLoaded', run);
+    } else {
+      run();
     }
-    if (!window.fetch || !window.Promise || !window.JSON || !document.querySelectorAll) {
-      setFormError(t('old_browser'));
-      return;
-    }
-    var el;
-    if ((el = $('login-form'))) { initLogin(el); }
-    if ((el = $('register-form'))) { initRegister(el); }
-    if ((el = $('logout'))) { initLogout(el); }
   }
 
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', init);
-  } else {
-    init();
-  }
+  window.unid = {
+    $: $, t: t, duration: duration, safeNext: safeNext, api: api,
+    showFieldError: showFieldError, clearFieldError: clearFieldError, setFormError: setFormError,
+    clearErrors: clearErrors, showErrors: showErrors, showAPIError: showAPIError,
+    setBusy: setBusy, value: value, watchInputs: watchInputs, Captcha: Captcha, ready: ready
+  };
 }());

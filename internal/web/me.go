@@ -1,0 +1,69 @@
+package web
+
+import (
+	"strconv"
+
+	"unid/internal/claims"
+	"unid/internal/i18n"
+)
+
+type meData struct {
+	Me            *Me
+	Level         int
+	LevelKey      string
+	AccountTiles  []tile
+	BusinessTiles []tile
+}
+
+// tile is a personal-space entry. None is built yet, so each is shown as
+// "coming soon": a plain element, not a link or button that leads nowhere.
+type tile struct {
+	ID    string // element id: tile-<name>
+	Icon  string // name of an icon in templates/icons.html
+	Title string
+	Desc  string
+	Soon  string // the "coming soon" mark
+}
+
+var (
+	accountTiles  = []string{"settings", "enterprise", "authorize"}
+	businessTiles = []string{"cases", "consultations", "messages", "complaints", "favorites"}
+)
+
+func levelKey(level int) string { return "page.me.level." + strconv.Itoa(level) }
+
+// meKeys lists the messages the personal space builds in Go.
+func meKeys() []string {
+	var keys []string
+	for level := 0; level <= 3; level++ {
+		keys = append(keys, levelKey(level))
+	}
+	for _, name := range append(append([]string{}, accountTiles...), businessTiles...) {
+		keys = append(keys, "page.me.tile."+name, "page.me.tile."+name+"_desc")
+	}
+	return keys
+}
+
+func (p *Pages) meData(lang i18n.Lang, me *Me) meData {
+	level := claims.ClampLevel(me.RealnameLevel)
+	build := func(names []string) []tile {
+		ts := make([]tile, len(names))
+		for i, n := range names {
+			ts[i] = tile{
+				ID:    "tile-" + n,
+				Icon:  n,
+				Title: p.cat.T(lang, "page.me.tile."+n),
+				Desc:  p.cat.T(lang, "page.me.tile."+n+"_desc"),
+				Soon:  p.cat.T(lang, "page.site.coming_soon"),
+			}
+		}
+		return ts
+	}
+	return meData{
+		Me:            me,
+		Level:         level,
+		LevelKey:      levelKey(level),
+		AccountTiles:  build(accountTiles),
+		BusinessTiles: build(businessTiles),
+	}
+}
