@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,125 +18,8 @@ import (
 	"unid/internal/store"
 )
 
-// browser is one client of the API with its own cookies.
-type browser struct {
-	t   testing.TB
-	srv *apptest.Server
-	c   *http.Client
-	// lang, when set, is sent as Accept-Language.
-	lang string
-}
-
-func newBrowser(t *testing.T, srv *apptest.Server) *browser {
-	return &browser{t: t, srv: srv, c: srv.Client()}
-}
-
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-func (r response) json(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("body %q is not JSON: %v", r.Body, err)
-	}
-	return m
-}
-
-// errCode returns error.code of an error answer.
-func (r response) errCode(t testing.TB) string {
-	t.Helper()
-	var e struct{ Error struct{ Code string } }
-	if err := json.Unmarshal(r.Body, &e); err != nil {
-		t.Fatalf("body %q is not an error: %v", r.Body, err)
-	}
-	return e.Error.Code
-}
-
-func (b *browser) do(method, path, contentType string, body io.Reader, header ...string) response {
-	b.t.Helper()
-	req, err := http.NewRequest(method, b.srv.URL+path, body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if b.lang != "" {
-		req.Header.Set("Accept-Language", b.lang)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: data}
-}
-
-func (b *browser) post(path string, v any) response {
-	b.t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.do("POST", path, "application/json", bytes.NewReader(data))
-}
-
-// captcha creates a captcha and returns its id and the right answer.
-func (b *browser) captcha() (string, string) {
-	b.t.Helper()
-	r := b.post("/api/v1/captchas", map[string]any{})
-	if r.Status != http.StatusCreated {
-		b.t.Fatalf("create captcha: %d %s", r.Status, r.Body)
-	}
-	id := r.json(b.t)["id"].(string)
-	return id, b.srv.CaptchaAnswer(b.t, id)
-}
-
-// sendCode asks for a registration code for phone and returns it.
-func (b *browser) sendCode(phone string) string {
-	b.t.Helper()
-	id, answer := b.captcha()
-	r := b.post("/api/v1/sms-codes", map[string]any{"phone": phone, "purpose": "register", "captcha_id": id, "captcha_answer": answer})
-	if r.Status != http.StatusAccepted {
-		b.t.Fatalf("send code: %d %s", r.Status, r.Body)
-	}
-	return b.srv.LastCode(b.t, phone)
-}
-
-const goodPassword = "Shandong#2026"
-
-type person struct {
-	login, phone, name, id string
-}
-
-var zhang = person{login: "zhang_san", phone: "13812345678", name: "张三", id: "11010519491231002X"}
-
-func (b *browser) register(p person) response {
-	b.t.Helper()
-	code := b.sendCode(p.phone)
-	body := map[string]any{"login_name": p.login, "password": goodPassword, "password_confirm": goodPassword, "phone": p.phone, "sms_code": code, "agreed": true}
-	if p.id != "" {
-		body["real_name"], body["id_number"] = p.name, p.id
-	}
-	return b.post("/api/v1/users", body)
-}
-
-func (b *browser) login(identifier, password string) response {
-	b.t.Helper()
-	id, answer := b.captcha()
-	return b.post("/api/v1/sessions", map[string]any{"identifier": identifier, "password": password, "captcha_id": id, "captcha_answer": answer})
-}
+// zhang is the citizen most of these tests register.
+var zhang = apptest.Zhang
 
 // counts is what a bad request must not change.
 type counts struct{ users, sessions int64 }
@@ -159,36 +41,36 @@ func snapshot(t *testing.T, srv *apptest.Server) counts {
 func TestRegisterLogoutLoginByEveryIdentifier(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
 		srv := start(nil)
-		b := newBrowser(t, srv)
+		b := srv.Browser(t)
 
-		r := b.register(zhang)
+		r := b.Register(zhang)
 		if r.Status != http.StatusCreated {
 			t.Fatalf("register: %d %s", r.Status, r.Body)
 		}
-		p := r.json(t)
+		p := r.JSON(t)
 		if p["login_name"] != "zhang_san" || p["phone"] != "138****5678" || p["id_number"] != "1101**********002X" || p["realname_level"] != 0.0 {
 			t.Errorf("profile after register: %v", p)
 		}
 		if strings.Contains(string(r.Body), "13812345678") || strings.Contains(string(r.Body), "argon2") {
 			t.Errorf("profile leaks personal data or the hash: %s", r.Body)
 		}
-		if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK {
+		if me := b.Get("/api/v1/me"); me.Status != http.StatusOK {
 			t.Fatalf("me after register: %d %s", me.Status, me.Body)
 		}
-		if r := b.do("DELETE", "/api/v1/sessions/current", "", nil); r.Status != http.StatusNoContent {
+		if r := b.Do("DELETE", "/api/v1/sessions/current", "", nil); r.Status != http.StatusNoContent {
 			t.Fatalf("logout: %d %s", r.Status, r.Body)
 		}
-		if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusUnauthorized || me.errCode(t) != "not_signed_in" {
+		if me := b.Get("/api/v1/me"); me.Status != http.StatusUnauthorized || me.ErrCode(t) != "not_signed_in" {
 			t.Fatalf("me after logout: %d %s", me.Status, me.Body)
 		}
 		loginAs := func(ident string) {
 			t.Helper()
-			b := newBrowser(t, srv)
-			r := b.login(ident, goodPassword)
+			b := srv.Browser(t)
+			r := b.Login(ident, apptest.GoodPassword)
 			if r.Status != http.StatusCreated {
 				t.Fatalf("login as %q: %d %s", ident, r.Status, r.Body)
 			}
-			if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK || me.json(t)["login_name"] != "zhang_san" {
+			if me := b.Get("/api/v1/me"); me.Status != http.StatusOK || me.JSON(t)["login_name"] != "zhang_san" {
 				t.Fatalf("me after login as %q: %d %s", ident, me.Status, me.Body)
 			}
 		}
@@ -219,40 +101,40 @@ func verify(t *testing.T, srv *apptest.Server, userID string) {
 func TestIDNumberIsNotUniqueUntilVerified(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
 		srv := start(nil)
-		first := newBrowser(t, srv).register(zhang)
+		first := srv.Browser(t).Register(zhang)
 		if first.Status != http.StatusCreated {
 			t.Fatalf("register: %d %s", first.Status, first.Body)
 		}
 		srv.Clock.Advance(2 * time.Minute)
-		wang := person{login: "wang_wu_2026", phone: "13900000002", name: "王五", id: zhang.id}
-		second := newBrowser(t, srv).register(wang)
+		wang := apptest.Person{Login: "wang_wu_2026", Password: apptest.GoodPassword, Phone: "13900000002", RealName: "王五", IDNumber: zhang.IDNumber}
+		second := srv.Browser(t).Register(wang)
 		if second.Status != http.StatusCreated {
 			t.Fatalf("registering with an ID number another account holds unverified: %d %s", second.Status, second.Body)
 		}
-		for _, r := range []response{first, second} {
-			if p := r.json(t); p["id_number"] != "1101**********002X" || p["realname_level"] != 0.0 {
+		for _, r := range []apptest.Response{first, second} {
+			if p := r.JSON(t); p["id_number"] != "1101**********002X" || p["realname_level"] != 0.0 {
 				t.Errorf("profile: %v", p)
 			}
 		}
 
 		// Held unverified (twice), the number is answered like one nobody
 		// holds and like an unknown login name.
-		held := newBrowser(t, srv).login(zhang.id, goodPassword)
-		unknownID := newBrowser(t, srv).login("110105198001010016", goodPassword)
-		unknownName := newBrowser(t, srv).login("nobody_2026", goodPassword)
-		for _, r := range []response{unknownID, unknownName} {
+		held := srv.Browser(t).Login(zhang.IDNumber, apptest.GoodPassword)
+		unknownID := srv.Browser(t).Login("110105198001010016", apptest.GoodPassword)
+		unknownName := srv.Browser(t).Login("nobody_2026", apptest.GoodPassword)
+		for _, r := range []apptest.Response{unknownID, unknownName} {
 			if held.Status != r.Status || !bytes.Equal(held.Body, r.Body) {
 				t.Errorf("unverified holder answered %d %s, unknown identifier %d %s", held.Status, held.Body, r.Status, r.Body)
 			}
 		}
-		if held.Status != http.StatusUnauthorized || held.errCode(t) != "login_failed" {
+		if held.Status != http.StatusUnauthorized || held.ErrCode(t) != "login_failed" {
 			t.Errorf("unverified holder: %d %s", held.Status, held.Body)
 		}
 
 		// Verified, it signs in the one account that verified it.
-		verify(t, srv, second.json(t)["id"].(string))
-		b := newBrowser(t, srv)
-		if r := b.login(zhang.id, goodPassword); r.Status != http.StatusCreated || r.json(t)["login_name"] != wang.login {
+		verify(t, srv, second.JSON(t)["id"].(string))
+		b := srv.Browser(t)
+		if r := b.Login(zhang.IDNumber, apptest.GoodPassword); r.Status != http.StatusCreated || r.JSON(t)["login_name"] != wang.Login {
 			t.Fatalf("login by verified ID number: %d %s", r.Status, r.Body)
 		}
 	})
@@ -260,8 +142,8 @@ func TestIDNumberIsNotUniqueUntilVerified(t *testing.T) {
 
 func TestSessionCookie(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-	r := b.register(zhang)
+	b := srv.Browser(t)
+	r := b.Register(zhang)
 	cookie := r.Header.Get("Set-Cookie")
 	for _, want := range []string{"unid_session=", "HttpOnly", "SameSite=Lax", "Path=/"} {
 		if !strings.Contains(cookie, want) {
@@ -272,69 +154,69 @@ func TestSessionCookie(t *testing.T) {
 
 func TestSessionTimeouts(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-	if r := b.register(zhang); r.Status != http.StatusCreated {
+	b := srv.Browser(t)
+	if r := b.Register(zhang); r.Status != http.StatusCreated {
 		t.Fatalf("register: %d %s", r.Status, r.Body)
 	}
 	// Activity every 20 minutes keeps the session past the idle timeout…
 	for i := 0; i < 3; i++ {
 		srv.Clock.Advance(20 * time.Minute)
-		if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK {
+		if me := b.Get("/api/v1/me"); me.Status != http.StatusOK {
 			t.Fatalf("active session ended after %d×20 min: %d", i+1, me.Status)
 		}
 	}
 	// …but 31 idle minutes end it.
 	srv.Clock.Advance(31 * time.Minute)
-	if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusUnauthorized {
+	if me := b.Get("/api/v1/me"); me.Status != http.StatusUnauthorized {
 		t.Fatalf("idle session still valid: %d", me.Status)
 	}
 
 	// The absolute limit ends even an active session.
-	b2 := newBrowser(t, srv)
-	if r := b2.login("zhang_san", goodPassword); r.Status != http.StatusCreated {
+	b2 := srv.Browser(t)
+	if r := b2.Login("zhang_san", apptest.GoodPassword); r.Status != http.StatusCreated {
 		t.Fatalf("login: %d %s", r.Status, r.Body)
 	}
 	for elapsed := time.Duration(0); elapsed < 12*time.Hour-20*time.Minute; elapsed += 20 * time.Minute {
 		srv.Clock.Advance(20 * time.Minute)
-		if me := b2.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK {
+		if me := b2.Get("/api/v1/me"); me.Status != http.StatusOK {
 			t.Fatalf("session ended early at %v", elapsed)
 		}
 	}
 	srv.Clock.Advance(20 * time.Minute)
-	if me := b2.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusUnauthorized {
+	if me := b2.Get("/api/v1/me"); me.Status != http.StatusUnauthorized {
 		t.Fatalf("session outlived its 12 h limit: %d", me.Status)
 	}
 }
 
 func TestWrongIdentifierAndWrongPasswordLookAlike(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-	b.register(zhang)
-	wrongPassword := newBrowser(t, srv).login("zhang_san", "Wrong#Password1")
-	noSuchUser := newBrowser(t, srv).login("li_si_nobody", "Wrong#Password1")
-	noSuchPhone := newBrowser(t, srv).login("13900000000", "Wrong#Password1")
-	for _, r := range []response{wrongPassword, noSuchUser, noSuchPhone} {
+	b := srv.Browser(t)
+	b.Register(zhang)
+	wrongPassword := srv.Browser(t).Login("zhang_san", "Wrong#Password1")
+	noSuchUser := srv.Browser(t).Login("li_si_nobody", "Wrong#Password1")
+	noSuchPhone := srv.Browser(t).Login("13900000000", "Wrong#Password1")
+	for _, r := range []apptest.Response{wrongPassword, noSuchUser, noSuchPhone} {
 		if r.Status != http.StatusUnauthorized || !bytes.Equal(r.Body, wrongPassword.Body) {
 			t.Errorf("answers differ: %d %s vs %d %s", r.Status, r.Body, wrongPassword.Status, wrongPassword.Body)
 		}
 	}
 	// Every failure states the lockout policy, the same way for everyone.
-	if msg := wrongPassword.json(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "锁定") || !strings.Contains(msg, "找回密码") {
+	if msg := wrongPassword.JSON(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "锁定") || !strings.Contains(msg, "找回密码") {
 		t.Errorf("login_failed message %q does not state the lockout policy", msg)
 	}
 }
 
 // loginFrom signs in from the client address ip (the server trusts
 // X-Forwarded-For) and says how long the answer took.
-func (b *browser) loginFrom(ip, identifier, password string) (response, time.Duration) {
-	b.t.Helper()
-	id, answer := b.captcha()
+func loginFrom(b *apptest.Browser, ip, identifier, password string) (apptest.Response, time.Duration) {
+	b.T.Helper()
+	id, answer := b.Captcha()
 	data, err := json.Marshal(map[string]any{"identifier": identifier, "password": password, "captcha_id": id, "captcha_answer": answer})
 	if err != nil {
-		b.t.Fatal(err)
+		b.T.Fatal(err)
 	}
 	start := time.Now()
-	r := b.do("POST", "/api/v1/sessions", "application/json", bytes.NewReader(data), "X-Forwarded-For", ip)
+	r := b.Do(http.MethodPost, "/api/v1/sessions", "application/json", bytes.NewReader(data), "X-Forwarded-For", ip)
 	return r, time.Since(start)
 }
 
@@ -392,13 +274,13 @@ const (
 // password.
 func TestLockout(t *testing.T) {
 	srv := apptest.Start(t, func(c *config.Config) { c.TrustProxy = true })
-	b := newBrowser(t, srv)
-	if r := b.register(zhang); r.Status != http.StatusCreated {
+	b := srv.Browser(t)
+	if r := b.Register(zhang); r.Status != http.StatusCreated {
 		t.Fatalf("register: %d %s", r.Status, r.Body)
 	}
-	var first response
+	var first apptest.Response
 	for i := 1; i <= 6; i++ {
-		r, _ := b.loginFrom(netA, zhang.login, "Wrong#Password1")
+		r, _ := loginFrom(b, netA, zhang.Login, "Wrong#Password1")
 		if i == 1 {
 			first = r
 		}
@@ -412,13 +294,13 @@ func TestLockout(t *testing.T) {
 	// phone with no account now answer alike, whatever the password, and
 	// both pay a password hash.
 	minHash := hashTime(t, srv)
-	nobody, nobodyTook := b.loginFrom(netA, "13900000000", "Wrong#Password1")
+	nobody, nobodyTook := loginFrom(b, netA, "13900000000", "Wrong#Password1")
 	for _, tt := range []struct{ name, identifier, password string }{
-		{"the account's phone, right password", zhang.phone, goodPassword},
-		{"the account's phone, wrong password", zhang.phone, "Other#Password9"},
-		{"the login name, right password", zhang.login, goodPassword},
+		{"the account's phone, right password", zhang.Phone, apptest.GoodPassword},
+		{"the account's phone, wrong password", zhang.Phone, "Other#Password9"},
+		{"the login name, right password", zhang.Login, apptest.GoodPassword},
 	} {
-		r, took := b.loginFrom(netA, tt.identifier, tt.password)
+		r, took := loginFrom(b, netA, tt.identifier, tt.password)
 		if r.Status != nobody.Status || !bytes.Equal(r.Body, nobody.Body) || r.Header.Get("Retry-After") != nobody.Header.Get("Retry-After") {
 			t.Errorf("%s: %d %s; a phone with no account: %d %s", tt.name, r.Status, r.Body, nobody.Status, nobody.Body)
 		}
@@ -430,23 +312,23 @@ func TestLockout(t *testing.T) {
 	}
 
 	// Another network is not locked by the first one's failures.
-	if r, _ := newBrowser(t, srv).loginFrom(netB, zhang.phone, goodPassword); r.Status != http.StatusCreated {
+	if r, _ := loginFrom(srv.Browser(t), netB, zhang.Phone, apptest.GoodPassword); r.Status != http.StatusCreated {
 		t.Fatalf("sign-in from another network: %d %s", r.Status, r.Body)
 	}
 
 	// The owner is told once, and the notice names no secret.
 	notices := lockNotices(t, srv, 1)
-	if len(notices) != 1 || notices[0].To != zhang.phone {
+	if len(notices) != 1 || notices[0].To != zhang.Phone {
 		t.Fatalf("lock notices: %+v, want one to the owner", notices)
 	}
-	for _, secret := range []string{zhang.login, goodPassword, "Wrong#Password1", netA, zhang.id} {
+	for _, secret := range []string{zhang.Login, apptest.GoodPassword, "Wrong#Password1", netA, zhang.IDNumber} {
 		if strings.Contains(notices[0].Text, secret) {
 			t.Errorf("lock notice %q names %q", notices[0].Text, secret)
 		}
 	}
 
 	srv.Clock.Advance(15 * time.Minute)
-	if r, _ := b.loginFrom(netA, zhang.login, goodPassword); r.Status != http.StatusCreated {
+	if r, _ := loginFrom(b, netA, zhang.Login, apptest.GoodPassword); r.Status != http.StatusCreated {
 		t.Fatalf("after the lock ends: %d %s", r.Status, r.Body)
 	}
 }
@@ -455,18 +337,18 @@ func TestLockout(t *testing.T) {
 // to a lock of the account for every network.
 func TestAccountWideLockLocksEveryNetwork(t *testing.T) {
 	srv := apptest.Start(t, func(c *config.Config) { c.TrustProxy, c.LockoutAccountThreshold = true, 10 })
-	b := newBrowser(t, srv)
-	b.register(zhang)
+	b := srv.Browser(t)
+	b.Register(zhang)
 	for _, ip := range []string{netA, netB} {
 		for range 5 {
-			if r, _ := b.loginFrom(ip, zhang.login, "Wrong#Password1"); r.Status != http.StatusUnauthorized {
+			if r, _ := loginFrom(b, ip, zhang.Login, "Wrong#Password1"); r.Status != http.StatusUnauthorized {
 				t.Fatalf("failure from %s: %d %s", ip, r.Status, r.Body)
 			}
 		}
 	}
-	nobody, _ := b.loginFrom(netC, "13900000000", goodPassword)
-	for _, ident := range []string{zhang.phone, zhang.login} {
-		if r, _ := b.loginFrom(netC, ident, goodPassword); r.Status != nobody.Status || !bytes.Equal(r.Body, nobody.Body) {
+	nobody, _ := loginFrom(b, netC, "13900000000", apptest.GoodPassword)
+	for _, ident := range []string{zhang.Phone, zhang.Login} {
+		if r, _ := loginFrom(b, netC, ident, apptest.GoodPassword); r.Status != nobody.Status || !bytes.Equal(r.Body, nobody.Body) {
 			t.Errorf("right password by %s from a third network: %d %s, want %d %s", ident, r.Status, r.Body, nobody.Status, nobody.Body)
 		}
 	}
@@ -488,7 +370,7 @@ func TestAccountWideLockLocksEveryNetwork(t *testing.T) {
 		t.Errorf("lock events %v, want %s", scopes, want)
 	}
 	srv.Clock.Advance(15 * time.Minute)
-	if r, _ := b.loginFrom(netC, zhang.login, goodPassword); r.Status != http.StatusCreated {
+	if r, _ := loginFrom(b, netC, zhang.Login, apptest.GoodPassword); r.Status != http.StatusCreated {
 		t.Fatalf("after the lock ends: %d %s", r.Status, r.Body)
 	}
 }
@@ -499,12 +381,12 @@ func TestAccountWideLockLocksEveryNetwork(t *testing.T) {
 // password checked; all are answered alike.
 func TestConcurrentFailuresCannotOutrunTheLockout(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	newBrowser(t, srv).register(zhang)
+	srv.Browser(t).Register(zhang)
 	const burst = 12
 	type attempt struct{ id, answer string }
 	attempts := make([]attempt, burst)
 	for i := range attempts {
-		attempts[i].id, attempts[i].answer = newBrowser(t, srv).captcha()
+		attempts[i].id, attempts[i].answer = srv.Browser(t).Captcha()
 	}
 	var (
 		mu      sync.Mutex
@@ -513,9 +395,9 @@ func TestConcurrentFailuresCannotOutrunTheLockout(t *testing.T) {
 	)
 	for _, a := range attempts {
 		wg.Go(func() {
-			r := newBrowser(t, srv).post("/api/v1/sessions", map[string]any{"identifier": zhang.login, "password": "Wrong#Password1", "captcha_id": a.id, "captcha_answer": a.answer})
+			r := srv.Browser(t).PostJSON("/api/v1/sessions", map[string]any{"identifier": zhang.Login, "password": "Wrong#Password1", "captcha_id": a.id, "captcha_answer": a.answer})
 			mu.Lock()
-			answers[fmt.Sprint(r.Status, " ", r.errCode(t))]++
+			answers[fmt.Sprint(r.Status, " ", r.ErrCode(t))]++
 			mu.Unlock()
 		})
 	}
@@ -536,17 +418,17 @@ func TestConcurrentFailuresCannotOutrunTheLockout(t *testing.T) {
 	if checked > 5 {
 		t.Errorf("%d of a burst of %d wrong passwords were checked, want at most 5", checked, burst)
 	}
-	if r := newBrowser(t, srv).login(zhang.login, goodPassword); r.Status != http.StatusUnauthorized {
+	if r := srv.Browser(t).Login(zhang.Login, apptest.GoodPassword); r.Status != http.StatusUnauthorized {
 		t.Fatalf("the right password right after the burst: %d %s, want it refused like a wrong one", r.Status, r.Body)
 	}
 }
 
 func TestFailuresOutsideTheWindowDoNotLock(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-	b.register(zhang)
+	b := srv.Browser(t)
+	b.Register(zhang)
 	for i := 0; i < 8; i++ {
-		if r := b.login("zhang_san", "Wrong#Password1"); r.Status != http.StatusUnauthorized {
+		if r := b.Login("zhang_san", "Wrong#Password1"); r.Status != http.StatusUnauthorized {
 			t.Fatalf("failure %d spread over time locked the account: %d %s", i, r.Status, r.Body)
 		}
 		srv.Clock.Advance(4 * time.Minute) // 4 failures per window at most
@@ -554,24 +436,24 @@ func TestFailuresOutsideTheWindowDoNotLock(t *testing.T) {
 			srv.Clock.Advance(15 * time.Minute)
 		}
 	}
-	if r := b.login("zhang_san", goodPassword); r.Status != http.StatusCreated {
+	if r := b.Login("zhang_san", apptest.GoodPassword); r.Status != http.StatusCreated {
 		t.Fatalf("login: %d %s", r.Status, r.Body)
 	}
 }
 
 func TestPerIPLoginLimit(t *testing.T) {
 	srv := apptest.Start(t, func(c *config.Config) { c.LoginPerIPLimit = 3 })
-	b := newBrowser(t, srv)
+	b := srv.Browser(t)
 	for i, ident := range []string{"a_nobody1", "a_nobody2", "a_nobody3"} {
-		if r := b.login(ident, "Wrong#Password1"); r.Status != http.StatusUnauthorized {
+		if r := b.Login(ident, "Wrong#Password1"); r.Status != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: %d %s", i, r.Status, r.Body)
 		}
 	}
-	r := b.login("a_nobody4", "Wrong#Password1")
-	if r.Status != http.StatusTooManyRequests || r.errCode(t) != "login_rate_limited" || r.Header.Get("Retry-After") == "" {
+	r := b.Login("a_nobody4", "Wrong#Password1")
+	if r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "login_rate_limited" || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("4th attempt from one address: %d %s", r.Status, r.Body)
 	}
-	if msg := r.json(t)["error"].(map[string]any)["message"].(string); strings.Count(msg, "分钟") != 1 {
+	if msg := r.JSON(t)["error"].(map[string]any)["message"].(string); strings.Count(msg, "分钟") != 1 {
 		t.Errorf("the message should say the wait once: %q", msg)
 	}
 }
@@ -584,23 +466,23 @@ func TestPerIPLoginLimitCountsFailuresNotSignIns(t *testing.T) {
 	srv := apptest.Start(t, func(c *config.Config) {
 		c.TrustProxy, c.LoginPerIPLimit, c.LoginPerIPSuccessLimit = true, failures, successes
 	})
-	b := newBrowser(t, srv)
-	b.register(zhang)
+	b := srv.Browser(t)
+	b.Register(zhang)
 	for i := 1; i <= successes; i++ {
-		if r, _ := b.loginFrom(netA, zhang.login, goodPassword); r.Status != http.StatusCreated {
+		if r, _ := loginFrom(b, netA, zhang.Login, apptest.GoodPassword); r.Status != http.StatusCreated {
 			t.Fatalf("sign-in %d from one address: %d %s", i, r.Status, r.Body)
 		}
 	}
-	if r, _ := b.loginFrom(netA, zhang.login, goodPassword); r.Status != http.StatusTooManyRequests || r.errCode(t) != "login_rate_limited" {
+	if r, _ := loginFrom(b, netA, zhang.Login, apptest.GoodPassword); r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "login_rate_limited" {
 		t.Fatalf("sign-in %d from one address: %d %s, want login_rate_limited", successes+1, r.Status, r.Body)
 	}
 	for i, ident := range []string{"a_nobody1", "a_nobody2", "a_nobody3"} {
-		if r, _ := b.loginFrom(netB, ident, "Wrong#Password1"); r.Status != http.StatusUnauthorized {
+		if r, _ := loginFrom(b, netB, ident, "Wrong#Password1"); r.Status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d %s", i+1, r.Status, r.Body)
 		}
 	}
-	for _, try := range []struct{ ident, password string }{{"a_nobody4", "Wrong#Password1"}, {zhang.login, goodPassword}} {
-		if r, _ := b.loginFrom(netB, try.ident, try.password); r.Status != http.StatusTooManyRequests || r.errCode(t) != "login_rate_limited" {
+	for _, try := range []struct{ ident, password string }{{"a_nobody4", "Wrong#Password1"}, {zhang.Login, apptest.GoodPassword}} {
+		if r, _ := loginFrom(b, netB, try.ident, try.password); r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "login_rate_limited" {
 			t.Fatalf("%s after %d failures from one address: %d %s, want login_rate_limited", try.ident, failures, r.Status, r.Body)
 		}
 	}
@@ -610,18 +492,18 @@ func TestPerIPLoginLimitCountsFailuresNotSignIns(t *testing.T) {
 // IPv6 /64; a fresh address from it per request must not escape the limit.
 func TestPerIPLoginLimitCountsAnIPv6NetworkAsOne(t *testing.T) {
 	srv := apptest.Start(t, func(c *config.Config) { c.LoginPerIPLimit, c.TrustProxy = 3, true })
-	login := func(from, ident string) response {
-		b := newBrowser(t, srv)
-		id, answer := b.captcha()
+	login := func(from, ident string) apptest.Response {
+		b := srv.Browser(t)
+		id, answer := b.Captcha()
 		body := `{"identifier":"` + ident + `","password":"Wrong#Password1","captcha_id":"` + id + `","captcha_answer":"` + answer + `"}`
-		return b.do("POST", "/api/v1/sessions", "application/json", strings.NewReader(body), "X-Forwarded-For", from)
+		return b.Do("POST", "/api/v1/sessions", "application/json", strings.NewReader(body), "X-Forwarded-For", from)
 	}
 	for i, from := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:aaaa:bbbb:cccc:dddd"} {
 		if r := login(from, "a_nobody"+string(rune('1'+i))); r.Status != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: %d %s", i, r.Status, r.Body)
 		}
 	}
-	if r := login("2001:db8:1:2::ffff", "a_nobody4"); r.Status != http.StatusTooManyRequests || r.errCode(t) != "login_rate_limited" {
+	if r := login("2001:db8:1:2::ffff", "a_nobody4"); r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "login_rate_limited" {
 		t.Fatalf("4th attempt from the same /64: %d %s", r.Status, r.Body)
 	}
 	if r := login("2001:db8:1:3::1", "a_nobody5"); r.Status != http.StatusUnauthorized {
@@ -631,36 +513,36 @@ func TestPerIPLoginLimitCountsAnIPv6NetworkAsOne(t *testing.T) {
 
 func TestCaptchaIsSingleUse(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-	b.register(zhang)
-	b.do("DELETE", "/api/v1/sessions/current", "", nil)
-	id, answer := b.captcha()
-	body := map[string]any{"identifier": "zhang_san", "password": goodPassword, "captcha_id": id, "captcha_answer": answer}
-	if r := b.post("/api/v1/sessions", body); r.Status != http.StatusCreated {
+	b := srv.Browser(t)
+	b.Register(zhang)
+	b.Do("DELETE", "/api/v1/sessions/current", "", nil)
+	id, answer := b.Captcha()
+	body := map[string]any{"identifier": "zhang_san", "password": apptest.GoodPassword, "captcha_id": id, "captcha_answer": answer}
+	if r := b.PostJSON("/api/v1/sessions", body); r.Status != http.StatusCreated {
 		t.Fatalf("first use: %d %s", r.Status, r.Body)
 	}
 	before := snapshot(t, srv)
-	if r := b.post("/api/v1/sessions", body); r.Status != http.StatusGone || r.errCode(t) != "captcha_expired" {
+	if r := b.PostJSON("/api/v1/sessions", body); r.Status != http.StatusGone || r.ErrCode(t) != "captcha_expired" {
 		t.Fatalf("replayed captcha: %d %s", r.Status, r.Body)
 	}
 	if after := snapshot(t, srv); after != before {
 		t.Errorf("replayed captcha changed %v → %v", before, after)
 	}
 	// A wrong answer uses the captcha up as well.
-	id, answer = b.captcha()
+	id, answer = b.Captcha()
 	body["captcha_id"], body["captcha_answer"] = id, "000000x"
-	if r := b.post("/api/v1/sessions", body); r.Status != http.StatusBadRequest || r.errCode(t) != "captcha_wrong" {
+	if r := b.PostJSON("/api/v1/sessions", body); r.Status != http.StatusBadRequest || r.ErrCode(t) != "captcha_wrong" {
 		t.Fatalf("wrong captcha: %d %s", r.Status, r.Body)
 	}
 	body["captcha_answer"] = answer
-	if r := b.post("/api/v1/sessions", body); r.Status != http.StatusGone {
+	if r := b.PostJSON("/api/v1/sessions", body); r.Status != http.StatusGone {
 		t.Fatalf("captcha reused after a wrong answer: %d %s", r.Status, r.Body)
 	}
 	// Captchas expire after 5 minutes.
-	id, answer = b.captcha()
+	id, answer = b.Captcha()
 	srv.Clock.Advance(5*time.Minute + time.Second)
 	body["captcha_id"], body["captcha_answer"] = id, answer
-	if r := b.post("/api/v1/sessions", body); r.Status != http.StatusGone {
+	if r := b.PostJSON("/api/v1/sessions", body); r.Status != http.StatusGone {
 		t.Fatalf("expired captcha: %d %s", r.Status, r.Body)
 	}
 }
@@ -668,29 +550,29 @@ func TestCaptchaIsSingleUse(t *testing.T) {
 func TestSMSCodeExpiredAndReused(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
 		srv := start(nil)
-		b := newBrowser(t, srv)
+		b := srv.Browser(t)
 		form := func(code string) map[string]any {
-			return map[string]any{"login_name": "zhang_san", "password": goodPassword, "password_confirm": goodPassword, "phone": zhang.phone, "sms_code": code, "agreed": true}
+			return map[string]any{"login_name": "zhang_san", "password": apptest.GoodPassword, "password_confirm": apptest.GoodPassword, "phone": zhang.Phone, "sms_code": code, "agreed": true}
 		}
-		code := b.sendCode(zhang.phone)
+		code := b.SendCode(zhang.Phone)
 		srv.Clock.Advance(5*time.Minute + time.Second)
 		before := snapshot(t, srv)
-		if r := b.post("/api/v1/users", form(code)); r.Status != http.StatusGone || r.errCode(t) != "sms_code_expired" {
+		if r := b.PostJSON("/api/v1/users", form(code)); r.Status != http.StatusGone || r.ErrCode(t) != "sms_code_expired" {
 			t.Fatalf("expired code: %d %s", r.Status, r.Body)
 		}
 		if after := snapshot(t, srv); after != before {
 			t.Fatalf("expired code changed %v → %v", before, after)
 		}
 		srv.Clock.Advance(time.Minute)
-		code = b.sendCode(zhang.phone)
-		if r := b.post("/api/v1/users", form(code)); r.Status != http.StatusCreated {
+		code = b.SendCode(zhang.Phone)
+		if r := b.PostJSON("/api/v1/users", form(code)); r.Status != http.StatusCreated {
 			t.Fatalf("register: %d %s", r.Status, r.Body)
 		}
-		other := newBrowser(t, srv)
+		other := srv.Browser(t)
 		f := form(code)
 		f["login_name"] = "li_si_2026"
 		before = snapshot(t, srv)
-		if r := other.post("/api/v1/users", f); r.Status != http.StatusGone {
+		if r := other.PostJSON("/api/v1/users", f); r.Status != http.StatusGone {
 			t.Fatalf("reused code: %d %s", r.Status, r.Body)
 		}
 		if after := snapshot(t, srv); after != before {
@@ -701,19 +583,19 @@ func TestSMSCodeExpiredAndReused(t *testing.T) {
 
 func TestSMSLimitsAnswerWithTheWait(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-	b.lang = "en"
-	b.sendCode(zhang.phone)
+	b := srv.Browser(t)
+	b.Lang = "en"
+	b.SendCode(zhang.Phone)
 	sent := srv.OutboxLen(t)
-	id, answer := b.captcha()
-	r := b.post("/api/v1/sms-codes", map[string]any{"phone": zhang.phone, "purpose": "register", "captcha_id": id, "captcha_answer": answer})
-	if r.Status != http.StatusTooManyRequests || r.errCode(t) != "sms_rate_limited" {
+	id, answer := b.Captcha()
+	r := b.PostJSON("/api/v1/sms-codes", map[string]any{"phone": zhang.Phone, "purpose": "register", "captcha_id": id, "captcha_answer": answer})
+	if r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "sms_rate_limited" {
 		t.Fatalf("second code within a minute: %d %s", r.Status, r.Body)
 	}
 	if ra := r.Header.Get("Retry-After"); ra == "" || ra == "0" {
 		t.Errorf("no Retry-After: %q", ra)
 	}
-	if msg := r.json(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "minute") && !strings.Contains(msg, "second") {
+	if msg := r.JSON(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "minute") && !strings.Contains(msg, "second") {
 		t.Errorf("message does not say how long to wait: %q", msg)
 	}
 	if srv.OutboxLen(t) != sent {
@@ -724,29 +606,29 @@ func TestSMSLimitsAnswerWithTheWait(t *testing.T) {
 func TestDuplicates(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
 		srv := start(nil)
-		newBrowser(t, srv).register(zhang)
+		srv.Browser(t).Register(zhang)
 		tests := []struct {
 			name   string
-			p      person
+			p      apptest.Person
 			code   string
 			fields string
 		}{
-			{"login name, any case", person{login: "Zhang_San", phone: "13900000001"}, "login_name_taken", "login_name"},
-			{"phone", person{login: "li_si_2026", phone: zhang.phone}, "phone_registered", "phone"},
+			{"login name, any case", apptest.Person{Login: "Zhang_San", Password: apptest.GoodPassword, Phone: "13900000001"}, "login_name_taken", "login_name"},
+			{"phone", apptest.Person{Login: "li_si_2026", Password: apptest.GoodPassword, Phone: zhang.Phone}, "phone_registered", "phone"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				before := snapshot(t, srv)
 				srv.Clock.Advance(2 * time.Minute) // past the per-phone minute limit
-				r := newBrowser(t, srv).register(tt.p)
-				if r.Status != http.StatusConflict || r.errCode(t) != tt.code {
+				r := srv.Browser(t).Register(tt.p)
+				if r.Status != http.StatusConflict || r.ErrCode(t) != tt.code {
 					t.Fatalf("got %d %s, want 409 %s", r.Status, r.Body, tt.code)
 				}
 				if strings.Contains(string(r.Body), "zhang") || strings.Contains(string(r.Body), "138") {
 					t.Errorf("answer names the other account: %s", r.Body)
 				}
 				if tt.fields != "" {
-					if _, ok := r.json(t)["error"].(map[string]any)["fields"].(map[string]any)[tt.fields]; !ok {
+					if _, ok := r.JSON(t)["error"].(map[string]any)["fields"].(map[string]any)[tt.fields]; !ok {
 						t.Errorf("field %s not marked: %s", tt.fields, r.Body)
 					}
 				}
@@ -763,20 +645,20 @@ func TestDuplicates(t *testing.T) {
 // another name.
 func TestTakenLoginNameOnlyForTheHolderOfThePhone(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	newBrowser(t, srv).register(zhang)
-	probe := func(login, code string) response {
-		return newBrowser(t, srv).post("/api/v1/users", map[string]any{
-			"login_name": login, "password": goodPassword, "password_confirm": goodPassword, "phone": "13900000003", "sms_code": code, "agreed": true,
+	srv.Browser(t).Register(zhang)
+	probe := func(login, code string) apptest.Response {
+		return srv.Browser(t).PostJSON("/api/v1/users", map[string]any{
+			"login_name": login, "password": apptest.GoodPassword, "password_confirm": apptest.GoodPassword, "phone": "13900000003", "sms_code": code, "agreed": true,
 		})
 	}
-	taken, free := probe(zhang.login, "123456"), probe("nobody_2026", "123456")
+	taken, free := probe(zhang.Login, "123456"), probe("nobody_2026", "123456")
 	if taken.Status != free.Status || !bytes.Equal(taken.Body, free.Body) {
 		t.Fatalf("without a code, a taken login name is answered %d %s and a free one %d %s", taken.Status, taken.Body, free.Status, free.Body)
 	}
 
-	b := newBrowser(t, srv)
-	code := b.sendCode("13900000003")
-	if r := probe(zhang.login, code); r.Status != http.StatusConflict || r.errCode(t) != "login_name_taken" {
+	b := srv.Browser(t)
+	code := b.SendCode("13900000003")
+	if r := probe(zhang.Login, code); r.Status != http.StatusConflict || r.ErrCode(t) != "login_name_taken" {
 		t.Fatalf("taken login name with the right code: %d %s", r.Status, r.Body)
 	}
 	if r := probe("li_si_2026", code); r.Status != http.StatusCreated {
@@ -787,8 +669,8 @@ func TestTakenLoginNameOnlyForTheHolderOfThePhone(t *testing.T) {
 func TestBadInputChangesNothing(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
 		srv := start(nil)
-		newBrowser(t, srv).register(zhang)
-		b := newBrowser(t, srv)
+		srv.Browser(t).Register(zhang)
+		b := srv.Browser(t)
 		huge := `{"login_name":"` + strings.Repeat("a", 1<<20) + `"}`
 		injections := []string{
 			"' OR '1'='1", "admin'--", "1; DROP TABLE users;--", `" OR ""="`, "zhang_san' /*",
@@ -839,11 +721,11 @@ func TestBadInputChangesNothing(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				before := snapshot(t, srv)
 				sent := srv.OutboxLen(t)
-				r := b.do("POST", tt.path, tt.ctype, strings.NewReader(tt.body))
-				if r.Status != tt.status || r.errCode(t) != tt.code {
+				r := b.Do("POST", tt.path, tt.ctype, strings.NewReader(tt.body))
+				if r.Status != tt.status || r.ErrCode(t) != tt.code {
 					t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, tt.status, tt.code)
 				}
-				if msg := r.json(t)["error"].(map[string]any)["message"]; msg == "" || msg == nil {
+				if msg := r.JSON(t)["error"].(map[string]any)["message"]; msg == "" || msg == nil {
 					t.Errorf("no message: %s", r.Body)
 				}
 				if after := snapshot(t, srv); after != before {
@@ -857,7 +739,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 				}
 			})
 		}
-		if r := newBrowser(t, srv).login("zhang_san", goodPassword); r.Status != http.StatusCreated {
+		if r := srv.Browser(t).Login("zhang_san", apptest.GoodPassword); r.Status != http.StatusCreated {
 			t.Fatalf("the account no longer works after the bad requests: %d %s", r.Status, r.Body)
 		}
 	})
@@ -866,13 +748,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 func TestFieldErrorsAllAtOnceInTheRequestLanguage(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	for _, tt := range []struct{ lang, want string }{{"en", "at least 8"}, {"zh-CN,zh;q=0.9", "至少 8 位"}, {"", "至少 8 位"}} {
-		b := newBrowser(t, srv)
-		b.lang = tt.lang
-		r := b.post("/api/v1/users", map[string]any{"login_name": "1abc", "password": "short", "password_confirm": "other", "phone": "123", "sms_code": "", "agreed": true})
+		b := srv.Browser(t)
+		b.Lang = tt.lang
+		r := b.PostJSON("/api/v1/users", map[string]any{"login_name": "1abc", "password": "short", "password_confirm": "other", "phone": "123", "sms_code": "", "agreed": true})
 		if r.Status != http.StatusBadRequest {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
-		fields := r.json(t)["error"].(map[string]any)["fields"].(map[string]any)
+		fields := r.JSON(t)["error"].(map[string]any)["fields"].(map[string]any)
 		for _, f := range []string{"login_name", "password", "password_confirm", "phone", "sms_code"} {
 			if _, ok := fields[f]; !ok {
 				t.Errorf("lang %q: field %s not reported: %s", tt.lang, f, r.Body)
@@ -886,16 +768,16 @@ func TestFieldErrorsAllAtOnceInTheRequestLanguage(t *testing.T) {
 
 func TestCrossSiteRequestsRefused(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-	b.register(zhang)
-	r := b.do("DELETE", "/api/v1/sessions/current", "", nil, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
-	if r.Status != http.StatusForbidden || r.errCode(t) != "cross_origin" {
+	b := srv.Browser(t)
+	b.Register(zhang)
+	r := b.Do("DELETE", "/api/v1/sessions/current", "", nil, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+	if r.Status != http.StatusForbidden || r.ErrCode(t) != "cross_origin" {
 		t.Fatalf("cross-site logout: %d %s", r.Status, r.Body)
 	}
-	if me := b.do("GET", "/api/v1/me", "", nil); me.Status != http.StatusOK {
+	if me := b.Get("/api/v1/me"); me.Status != http.StatusOK {
 		t.Fatalf("cross-site request signed the user out: %d", me.Status)
 	}
-	r = b.do("POST", "/api/v1/captchas", "application/json", strings.NewReader("{}"), "Sec-Fetch-Site", "same-origin")
+	r = b.Do("POST", "/api/v1/captchas", "application/json", strings.NewReader("{}"), "Sec-Fetch-Site", "same-origin")
 	if r.Status != http.StatusCreated {
 		t.Fatalf("same-origin request refused: %d %s", r.Status, r.Body)
 	}
@@ -903,19 +785,19 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 
 func TestCaptchaMedia(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-	r := b.post("/api/v1/captchas", map[string]any{})
-	c := r.json(t)
-	img := b.do("GET", c["image_url"].(string), "", nil)
+	b := srv.Browser(t)
+	r := b.PostJSON("/api/v1/captchas", map[string]any{})
+	c := r.JSON(t)
+	img := b.Get(c["image_url"].(string))
 	if img.Status != 200 || img.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(img.Body, []byte("\x89PNG")) {
 		t.Fatalf("image: %d %s", img.Status, img.Header.Get("Content-Type"))
 	}
-	audio := b.do("GET", c["audio_url"].(string), "", nil)
+	audio := b.Get(c["audio_url"].(string))
 	if audio.Status != 200 || !bytes.HasPrefix(audio.Body, []byte("RIFF")) {
 		t.Fatalf("audio: %d", audio.Status)
 	}
 	for _, id := range []string{"nope", "%00", strings.Repeat("A", 27), "..%2F..%2Fetc"} {
-		if r := b.do("GET", "/api/v1/captchas/"+id+"/image", "", nil); r.Status != 404 {
+		if r := b.Get("/api/v1/captchas/" + id + "/image"); r.Status != 404 {
 			t.Errorf("captcha image %q: %d %s", id, r.Status, r.Body)
 		}
 	}
@@ -923,9 +805,9 @@ func TestCaptchaMedia(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
+	b := srv.Browser(t)
 	for _, p := range []string{"/healthz", "/readyz"} {
-		if r := b.do("GET", p, "", nil); r.Status != 200 {
+		if r := b.Get(p); r.Status != 200 {
 			t.Errorf("%s: %d %s", p, r.Status, r.Body)
 		}
 	}
@@ -933,7 +815,7 @@ func TestHealth(t *testing.T) {
 
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	r := newBrowser(t, srv).do("GET", "/api/openapi.json", "", nil)
+	r := srv.Browser(t).Get("/api/openapi.json")
 	var doc struct {
 		OpenAPI string                    `json:"openapi"`
 		Paths   map[string]map[string]any `json:"paths"`
@@ -951,18 +833,15 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 
 func TestSecurityEventsAreAuditedAndSecretsNeverLogged(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-	code := b.sendCode(zhang.phone)
-	body := map[string]any{"login_name": zhang.login, "password": goodPassword, "password_confirm": goodPassword, "phone": zhang.phone, "sms_code": code, "agreed": true, "real_name": zhang.name, "id_number": zhang.id}
-	if r := b.post("/api/v1/users", body); r.Status != http.StatusCreated {
-		t.Fatalf("register: %d %s", r.Status, r.Body)
-	}
-	b.do("DELETE", "/api/v1/sessions/current", "", nil)
+	b := srv.Browser(t)
+	b.MustRegister(zhang)
+	code := srv.LastCode(t, zhang.Phone)
+	b.Do("DELETE", "/api/v1/sessions/current", "", nil)
 	for i := 0; i < 5; i++ {
-		b.login(zhang.id, "Wrong#Password1")
+		b.Login(zhang.IDNumber, "Wrong#Password1")
 	}
 	srv.Clock.Advance(16 * time.Minute)
-	if r := b.login(zhang.phone, goodPassword); r.Status != http.StatusCreated {
+	if r := b.Login(zhang.Phone, apptest.GoodPassword); r.Status != http.StatusCreated {
 		t.Fatalf("login: %d %s", r.Status, r.Body)
 	}
 
@@ -980,7 +859,7 @@ func TestSecurityEventsAreAuditedAndSecretsNeverLogged(t *testing.T) {
 			}
 		}
 		row := strings.Join([]string{e.Actor, e.Subject, e.Detail, e.IP, e.UserAgent}, " ")
-		for _, secret := range []string{zhang.phone, zhang.id, zhang.name, goodPassword, code} {
+		for _, secret := range []string{zhang.Phone, zhang.IDNumber, zhang.RealName, apptest.GoodPassword, code} {
 			if strings.Contains(row, secret) {
 				t.Errorf("audit event %d holds %q unmasked: %s", e.Seq, secret, row)
 			}
@@ -997,7 +876,7 @@ func TestSecurityEventsAreAuditedAndSecretsNeverLogged(t *testing.T) {
 	if !strings.Contains(logs, "/api/v1/sessions") {
 		t.Fatalf("the access log is missing: %q", logs)
 	}
-	for _, secret := range []string{zhang.phone, zhang.id, zhang.name, goodPassword, code, "Wrong#Password1"} {
+	for _, secret := range []string{zhang.Phone, zhang.IDNumber, zhang.RealName, apptest.GoodPassword, code, "Wrong#Password1"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds %q", secret)
 		}
@@ -1007,7 +886,7 @@ func TestSecurityEventsAreAuditedAndSecretsNeverLogged(t *testing.T) {
 func TestPasswordRehashedWhenParametersChange(t *testing.T) {
 	dir := t.TempDir()
 	old := apptest.Start(t, func(c *config.Config) { c.DataDir, c.KeyFile, c.Argon2Time = dir, dir+"/unid.key", 3 })
-	newBrowser(t, old).register(zhang)
+	old.Browser(t).Register(zhang)
 	hash := func(srv *apptest.Server) string {
 		u, err := srv.App.Store.GetUserByLoginName(context.Background(), "zhang_san")
 		if err != nil {
@@ -1023,42 +902,42 @@ func TestPasswordRehashedWhenParametersChange(t *testing.T) {
 	cur := apptest.Start(t, func(c *config.Config) {
 		c.DataDir, c.KeyFile, c.Argon2Time, c.Argon2Memory = dir, dir+"/unid.key", 2, 20480
 	})
-	if r := newBrowser(t, cur).login("zhang_san", goodPassword); r.Status != http.StatusCreated {
+	if r := cur.Browser(t).Login("zhang_san", apptest.GoodPassword); r.Status != http.StatusCreated {
 		t.Fatalf("login: %d %s", r.Status, r.Body)
 	}
 	if h := hash(cur); !strings.Contains(h, "m=20480,t=2,") {
 		t.Fatalf("hash not upgraded on login: %s", h)
 	}
-	if r := newBrowser(t, cur).login("zhang_san", goodPassword); r.Status != http.StatusCreated {
+	if r := cur.Browser(t).Login("zhang_san", apptest.GoodPassword); r.Status != http.StatusCreated {
 		t.Fatalf("login with the upgraded hash: %d %s", r.Status, r.Body)
 	}
 }
 
 func TestCaptchaRequestsAreLimitedPerAddress(t *testing.T) {
 	srv := apptest.Start(t, func(c *config.Config) { c.CaptchaPerIPMinute = 3 })
-	b := newBrowser(t, srv)
+	b := srv.Browser(t)
 	for i := 0; i < 3; i++ {
-		if r := b.post("/api/v1/captchas", map[string]any{}); r.Status != http.StatusCreated {
+		if r := b.PostJSON("/api/v1/captchas", map[string]any{}); r.Status != http.StatusCreated {
 			t.Fatalf("captcha %d: %d", i, r.Status)
 		}
 	}
-	r := b.post("/api/v1/captchas", map[string]any{})
-	if r.Status != http.StatusTooManyRequests || r.errCode(t) != "captcha_rate_limited" || r.Header.Get("Retry-After") != "60" {
+	r := b.PostJSON("/api/v1/captchas", map[string]any{})
+	if r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "captcha_rate_limited" || r.Header.Get("Retry-After") != "60" {
 		t.Fatalf("4th captcha in a minute: %d %s %q", r.Status, r.Body, r.Header.Get("Retry-After"))
 	}
 	srv.Clock.Advance(time.Minute)
-	if r := b.post("/api/v1/captchas", map[string]any{}); r.Status != http.StatusCreated {
+	if r := b.PostJSON("/api/v1/captchas", map[string]any{}); r.Status != http.StatusCreated {
 		t.Fatalf("a minute later: %d", r.Status)
 	}
 }
 
 func TestUnknownLoginNamesAreMaskedInTheAudit(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	b := newBrowser(t, srv)
-	b.register(zhang)
+	b := srv.Browser(t)
+	b.Register(zhang)
 	// A password typed into the identifier box looks like a login name.
-	b.login("Secret_Passw0rd", goodPassword)
-	b.login("zhang_san", "Wrong#Password1")
+	b.Login("Secret_Passw0rd", apptest.GoodPassword)
+	b.Login("zhang_san", "Wrong#Password1")
 	events, err := srv.App.Store.ListAudit(context.Background(), 0, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -1076,19 +955,19 @@ func TestUnknownLoginNamesAreMaskedInTheAudit(t *testing.T) {
 
 func TestCaptchaAudioIsLimitedPerAddress(t *testing.T) {
 	srv := apptest.Start(t, func(c *config.Config) { c.CaptchaPerIPMinute = 3 })
-	b := newBrowser(t, srv)
-	id, _ := b.captcha()
+	b := srv.Browser(t)
+	id, _ := b.Captcha()
 	for i := 0; i < 3; i++ {
-		if r := b.do("GET", "/api/v1/captchas/"+id+"/audio", "", nil); r.Status != http.StatusOK {
+		if r := b.Get("/api/v1/captchas/" + id + "/audio"); r.Status != http.StatusOK {
 			t.Fatalf("audio %d: %d", i, r.Status)
 		}
 	}
-	r := b.do("GET", "/api/v1/captchas/"+id+"/audio", "", nil)
-	if r.Status != http.StatusTooManyRequests || r.errCode(t) != "captcha_rate_limited" || r.Header.Get("Retry-After") != "60" {
+	r := b.Get("/api/v1/captchas/" + id + "/audio")
+	if r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "captcha_rate_limited" || r.Header.Get("Retry-After") != "60" {
 		t.Fatalf("4th audio in a minute: %d %s", r.Status, r.Body)
 	}
 	// The image limit is counted apart: listening does not use it up.
-	if r := b.post("/api/v1/captchas", map[string]any{}); r.Status != http.StatusCreated {
+	if r := b.PostJSON("/api/v1/captchas", map[string]any{}); r.Status != http.StatusCreated {
 		t.Fatalf("a new captcha after the audio limit: %d %s", r.Status, r.Body)
 	}
 }
@@ -1099,11 +978,11 @@ func TestCaptchaAudioIsLimitedPerAddress(t *testing.T) {
 func TestSMSBudget(t *testing.T) {
 	srv := apptest.Start(t, func(c *config.Config) { c.SMSGlobalHour, c.TrustProxy = 2, true })
 	for i := range 4 {
-		b := newBrowser(t, srv)
-		b.lang = "zh-CN"
-		id, answer := b.captcha()
+		b := srv.Browser(t)
+		b.Lang = "zh-CN"
+		id, answer := b.Captcha()
 		phone := fmt.Sprintf("1390000000%d", i)
-		r := b.do("POST", "/api/v1/sms-codes", "application/json",
+		r := b.Do("POST", "/api/v1/sms-codes", "application/json",
 			strings.NewReader(fmt.Sprintf(`{"phone":%q,"purpose":"register","captcha_id":%q,"captcha_answer":%q}`, phone, id, answer)),
 			"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
 		if i < 2 {
@@ -1112,7 +991,7 @@ func TestSMSBudget(t *testing.T) {
 			}
 			continue
 		}
-		if r.Status != http.StatusTooManyRequests || r.errCode(t) != "sms_budget_exhausted" || !strings.Contains(string(r.Body), "短信验证码过多") {
+		if r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "sms_budget_exhausted" || !strings.Contains(string(r.Body), "短信验证码过多") {
 			t.Fatalf("code %d over the budget: %d %s", i, r.Status, r.Body)
 		}
 	}

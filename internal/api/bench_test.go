@@ -21,16 +21,16 @@ func benchLogin(b *testing.B, edit func(*config.Config)) {
 			edit(c)
 		}
 	})
-	br := &browser{t: b, srv: srv, c: srv.Client()}
-	br.register(zhang)
+	br := srv.Browser(b)
+	br.MustRegister(zhang)
 	type captcha struct{ id, answer string }
 	caps := make([]captcha, b.N)
 	for i := range caps {
-		caps[i].id, caps[i].answer = br.captcha()
+		caps[i].id, caps[i].answer = br.Captcha()
 	}
 	bodies := make([][]byte, b.N)
 	for i, c := range caps {
-		bodies[i], _ = json.Marshal(map[string]string{"identifier": zhang.phone, "password": goodPassword, "captcha_id": c.id, "captcha_answer": c.answer})
+		bodies[i], _ = json.Marshal(map[string]string{"identifier": zhang.Phone, "password": apptest.GoodPassword, "captcha_id": c.id, "captcha_answer": c.answer})
 	}
 	client := &http.Client{}
 	b.ReportAllocs()

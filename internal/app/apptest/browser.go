@@ -143,12 +143,12 @@ func (b *Browser) SendCode(phone string) string {
 	return b.Srv.LastCode(b.T, phone)
 }
 
-// Register registers p through the JSON API (captcha, SMS code, form) and
-// returns the answer; a 201 signs this browser in.
+// Register registers p through the JSON API (captcha, SMS code, form with
+// the agreement ticked) and returns the answer; a 201 signs this browser in.
 func (b *Browser) Register(p Person) Response {
 	b.T.Helper()
 	code := b.SendCode(p.Phone)
-	body := map[string]any{"login_name": p.Login, "password": p.Password, "password_confirm": p.Password, "phone": p.Phone, "sms_code": code}
+	body := map[string]any{"login_name": p.Login, "password": p.Password, "password_confirm": p.Password, "phone": p.Phone, "sms_code": code, "agreed": true}
 	if p.IDNumber != "" {
 		body["real_name"], body["id_number"] = p.RealName, p.IDNumber
 	}
