@@ -2,7 +2,6 @@ package cas_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"text/template"
 	"time"
 
+	"unid/internal/app/apptest"
 	"unid/internal/client"
 	"unid/internal/testenv"
 )
@@ -216,13 +216,16 @@ func TestApacheModAuthCAS(t *testing.T) {
 		ID: "apache", Name: "Apache 测试页", RedirectURIs: []string{apache + "/protected/*", apache + "/renew/*", apache + "/level3/*"},
 		Scopes: []string{"login_name", "realname_level", "acr"},
 	})
-	userID := e.browser().register(zhang)
+	userID := e.browser().MustRegister(zhang)
 
 	// The browser trusts unid's certificate and keeps cookies of both sites.
 	jar, _ := cookiejar.New(nil)
 	tr := ts.Client().Transport.(*http.Transport).Clone()
 	browser := &http.Client{Jar: jar, Transport: tr, Timeout: 20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// api is the same browser on unid's JSON API, signing in as the login
+	// page does.
+	api := &apptest.Browser{T: t, Srv: e.srv, Client: browser, Base: ts.URL}
 	get := func(target string) (int, string, string) {
 		t.Helper()
 		res, err := browser.Get(target)
@@ -269,7 +272,7 @@ func TestApacheModAuthCAS(t *testing.T) {
 	next, _ := url.Parse(last)
 
 	// 2. Sign in as the login page does (JSON API, captcha, password).
-	signIn(t, browser, e, ts.URL)
+	api.MustLogin("zhang_san", apptest.GoodPassword)
 
 	// 3. Back to /cas/login/continue: ticket → Apache validates → page.
 	status, body, visited = follow(ts.URL + next.Query().Get("next"))
@@ -303,7 +306,7 @@ func TestApacheModAuthCAS(t *testing.T) {
 	}
 	next, _ = url.Parse(last)
 	e.srv.Clock.Advance(time.Second)
-	signIn(t, browser, e, ts.URL)
+	api.MustLogin("zhang_san", apptest.GoodPassword)
 	status, body, visited = follow(ts.URL + next.Query().Get("next"))
 	if status != http.StatusOK || !strings.Contains(body, "REMOTE_USER="+userID+"\n") {
 		t.Fatalf("renew page after signing in again: %d %q; visited %v", status, body, visited)
@@ -344,32 +347,6 @@ func TestApacheModAuthCAS(t *testing.T) {
 	}
 	if status, loc, _ := get(page); status != http.StatusFound || !strings.HasPrefix(loc, ts.URL+"/cas/login?service=") {
 		t.Errorf("protected page after single logout: %d %q, want a redirect to unid's /cas/login", status, loc)
-	}
-}
-
-// signIn signs the browser in at unid through the JSON API over TLS.
-func signIn(t *testing.T, browser *http.Client, e *env, base string) {
-	t.Helper()
-	post := func(path string, v any) (int, []byte) {
-		data, _ := json.Marshal(v)
-		res, err := browser.Post(base+path, "application/json", bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
-		return res.StatusCode, body
-	}
-	status, body := post("/api/v1/captchas", map[string]any{})
-	var c struct{ ID string }
-	if status != http.StatusCreated || json.Unmarshal(body, &c) != nil {
-		t.Fatalf("captcha: %d %s", status, body)
-	}
-	status, body = post("/api/v1/sessions", map[string]any{
-		"identifier": "zhang_san", "password": password, "captcha_id": c.ID, "captcha_answer": e.srv.CaptchaAnswer(t, c.ID),
-	})
-	if status != http.StatusCreated {
-		t.Fatalf("sign in: %d %s", status, body)
 	}
 }
 

@@ -26,7 +26,7 @@ func TestTicketsOnEveryBackend(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := e.browser()
-		b.register(zhang)
+		b.MustRegister(zhang)
 
 		// Ten back ends validate the same ticket at once: one succeeds.
 		ticket := b.ticket(hallLogin, "")
@@ -59,7 +59,7 @@ func TestTicketsOnEveryBackend(t *testing.T) {
 
 		ticket = b.ticket(hallLogin, "")
 		e.srv.Clock.Advance(time.Second)
-		b.get("/cas/logout")
+		b.Get("/cas/logout")
 		if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {hallLogin}, "ticket": {ticket}})); code != cas.CodeInvalidTicket {
 			t.Fatalf("ticket of a signed-out session: %q", code)
 		}

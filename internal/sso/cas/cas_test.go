@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"unid/internal/app/apptest"
 	"unid/internal/audit"
 	"unid/internal/claims"
 	"unid/internal/client"
@@ -32,7 +33,7 @@ func signedIn(t *testing.T) (*env, *browser, string) {
 	e.service(client.Spec{ID: "hall", RedirectURIs: []string{hall + "*"}, Scopes: claims.CASAttributes()})
 	e.service(client.Spec{ID: "tax", RedirectURIs: []string{tax}})
 	b := e.browser()
-	userID := b.register(zhang)
+	userID := b.MustRegister(zhang)
 	return e, b, userID
 }
 
@@ -49,13 +50,13 @@ func TestEveryValidationEndpoint(t *testing.T) {
 	t.Run("CAS 1.0", func(t *testing.T) {
 		ticket := b.ticket(hallLogin, "")
 		r := e.validate("/cas/validate", url.Values{"service": {hallLogin}, "ticket": {ticket}})
-		if r.Body != "yes\n"+userID+"\n" {
+		if string(r.Body) != "yes\n"+userID+"\n" {
 			t.Errorf("body %q, want yes and the user", r.Body)
 		}
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
 			t.Errorf("Content-Type %q", r.Header.Get("Content-Type"))
 		}
-		if r := e.validate("/cas/validate", url.Values{"service": {hallLogin}, "ticket": {ticket}}); r.Body != "no\n\n" {
+		if r := e.validate("/cas/validate", url.Values{"service": {hallLogin}, "ticket": {ticket}}); string(r.Body) != "no\n\n" {
 			t.Errorf("replay: %q, want no", r.Body)
 		}
 	})
@@ -167,10 +168,10 @@ func TestLoginThroughLoginPage(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e.browser().register(zhang) // another browser
+	e.browser().MustRegister(zhang) // another browser
 
 	b := e.browser()
-	r := b.get("/cas/login?service=" + url.QueryEscape(hallLogin+"?tab=2"))
+	r := b.Get("/cas/login?service=" + url.QueryEscape(hallLogin+"?tab=2"))
 	if r.Status != http.StatusFound {
 		t.Fatalf("not signed in: %d %s", r.Status, r.Body)
 	}
@@ -182,43 +183,43 @@ func TestLoginThroughLoginPage(t *testing.T) {
 	if !strings.HasPrefix(next, "/cas/login/continue?id=") || strings.Contains(next, "hall.example") {
 		t.Fatalf("next=%q: want /cas/login/continue with an opaque id", next)
 	}
-	if page := b.get(r.Location()); page.Status != http.StatusOK {
+	if page := b.Get(r.Location()); page.Status != http.StatusOK {
 		t.Fatalf("login page: %d", page.Status)
 	}
 	// Coming back before signing in goes to the login page again.
-	if r := b.get(next); r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login?next=") {
+	if r := b.Get(next); r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login?next=") {
 		t.Fatalf("continue before signing in: %d %q", r.Status, r.Location())
 	}
-	b.login("zhang_san")
-	ticket := ticketOf(t, b.get(next), hallLogin+"?tab=2")
+	b.MustLogin("zhang_san", apptest.GoodPassword)
+	ticket := ticketOf(t, b.Get(next), hallLogin+"?tab=2")
 	// The ticket came from a fresh login, so renew=true accepts it.
 	s := parseXML(t, e.validate("/cas/p3/serviceValidate", url.Values{"service": {hallLogin + "?tab=2"}, "ticket": {ticket}, "renew": {"true"}}))
 	if s.Success == nil || s.attrs(t)["isFromNewLogin"] != "true" {
 		t.Fatalf("fresh-login ticket under renew: %+v", s.Failure)
 	}
 	// The pending login is used up.
-	if r := b.get(next); r.Status != http.StatusGone || r.Location() != "" {
+	if r := b.Get(next); r.Status != http.StatusGone || r.Location() != "" {
 		t.Errorf("continue again: %d %q, want 410 and no redirect", r.Status, r.Location())
 	}
 	// A signed-in browser passes straight through.
-	ticketOf(t, b.get("/cas/login?service="+url.QueryEscape(hallLogin)), hallLogin)
+	ticketOf(t, b.Get("/cas/login?service="+url.QueryEscape(hallLogin)), hallLogin)
 }
 
 func TestPendingLoginExpires(t *testing.T) {
 	e := start(t, nil)
 	e.service(client.Spec{ID: "hall", RedirectURIs: []string{hall + "*"}})
 	b := e.browser()
-	b.register(zhang)
-	r := b.get("/cas/login?renew=true&service=" + url.QueryEscape(hallLogin))
+	b.MustRegister(zhang)
+	r := b.Get("/cas/login?renew=true&service=" + url.QueryEscape(hallLogin))
 	loc, _ := url.Parse(r.Location())
 	next := loc.Query().Get("next")
 	e.srv.Clock.Advance(cas.DefaultLoginTTL + time.Second)
-	b.login("zhang_san")
-	if r := b.get(next); r.Status != http.StatusGone || r.Location() != "" {
+	b.MustLogin("zhang_san", apptest.GoodPassword)
+	if r := b.Get(next); r.Status != http.StatusGone || r.Location() != "" {
 		t.Fatalf("expired pending login: %d %q", r.Status, r.Location())
 	}
 	for _, bad := range []string{"/cas/login/continue", "/cas/login/continue?id=x", "/cas/login/continue?id=" + strings.Repeat("A", 26)} {
-		if r := b.get(bad); r.Location() != "" || r.Status < 400 {
+		if r := b.Get(bad); r.Location() != "" || r.Status < 400 {
 			t.Errorf("%s: %d %q", bad, r.Status, r.Location())
 		}
 	}
@@ -229,17 +230,17 @@ func TestGateway(t *testing.T) {
 	e.service(client.Spec{ID: "hall", RedirectURIs: []string{hall + "*"}})
 	b := e.browser()
 	// Not signed in: straight back to the service, without a ticket.
-	r := b.get("/cas/login?gateway=true&service=" + url.QueryEscape(hallLogin))
+	r := b.Get("/cas/login?gateway=true&service=" + url.QueryEscape(hallLogin))
 	if r.Status != http.StatusFound || r.Location() != hallLogin {
 		t.Fatalf("gateway, not signed in: %d %q, want 302 to %s", r.Status, r.Location(), hallLogin)
 	}
 	// Gateway to an unregistered service is still refused.
-	r = b.get("/cas/login?gateway=true&service=" + url.QueryEscape("https://evil.example/"))
+	r = b.Get("/cas/login?gateway=true&service=" + url.QueryEscape("https://evil.example/"))
 	if r.Status != http.StatusBadRequest || r.Location() != "" {
 		t.Fatalf("gateway to an unregistered service: %d %q", r.Status, r.Location())
 	}
 	// Signed in: a ticket.
-	b.register(zhang)
+	b.MustRegister(zhang)
 	b.ticket(hallLogin, "&gateway=true")
 }
 
@@ -252,25 +253,25 @@ func TestRenew(t *testing.T) {
 		t.Fatalf("SSO ticket under renew: %q, want INVALID_TICKET", code)
 	}
 	ticket = b.ticket(hallLogin, "")
-	if r := e.validate("/cas/validate", url.Values{"service": {hallLogin}, "ticket": {ticket}, "renew": {"true"}}); r.Body != "no\n\n" {
+	if r := e.validate("/cas/validate", url.Values{"service": {hallLogin}, "ticket": {ticket}, "renew": {"true"}}); string(r.Body) != "no\n\n" {
 		t.Fatalf("SSO ticket under renew, CAS 1.0: %q", r.Body)
 	}
 
 	// …and /cas/login with renew asks for the password although signed in.
 	e.srv.Clock.Advance(time.Minute)
-	r = b.get("/cas/login?renew=true&service=" + url.QueryEscape(hallLogin))
+	r = b.Get("/cas/login?renew=true&service=" + url.QueryEscape(hallLogin))
 	if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login?next=") {
 		t.Fatalf("renew while signed in: %d %q, want the login page", r.Status, r.Location())
 	}
 	loc, _ := url.Parse(r.Location())
 	next := loc.Query().Get("next")
 	// Skipping the login page does not help.
-	if r := b.get(next); r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login?next=") {
+	if r := b.Get(next); r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login?next=") {
 		t.Fatalf("renew without signing in again: %d %q", r.Status, r.Location())
 	}
 	e.srv.Clock.Advance(time.Second)
-	b.login("zhang_san")
-	ticket = ticketOf(t, b.get(next), hallLogin)
+	b.MustLogin("zhang_san", apptest.GoodPassword)
+	ticket = ticketOf(t, b.Get(next), hallLogin)
 	if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {hallLogin}, "ticket": {ticket}, "renew": {"true"}})); code != "" {
 		t.Fatalf("renewed ticket under renew: %s", code)
 	}
@@ -336,7 +337,7 @@ func TestTicketTTLIsConfigurable(t *testing.T) {
 	})
 	e.service(client.Spec{ID: "hall", RedirectURIs: []string{hall + "*"}})
 	b := e.browser()
-	b.register(zhang)
+	b.MustRegister(zhang)
 	ticket := b.ticket(hallLogin, "")
 	e.srv.Clock.Advance(59 * time.Second)
 	if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {hallLogin}, "ticket": {ticket}})); code != "" {
@@ -389,7 +390,7 @@ func TestBadValidationRequests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r := readResponse(t, res); r.Body != "no\n\n" {
+			if r := readResponse(t, res); string(r.Body) != "no\n\n" {
 				t.Errorf("CAS 1.0: %q, want no", r.Body)
 			}
 		})
@@ -404,14 +405,14 @@ func TestBadValidationRequests(t *testing.T) {
 	}
 }
 
-func readResponse(t testing.TB, res *http.Response) response {
+func readResponse(t testing.TB, res *http.Response) apptest.Response {
 	t.Helper()
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: string(data)}
+	return apptest.Response{Status: res.StatusCode, Header: res.Header, Body: data}
 }
 
 func TestDisabledUser(t *testing.T) {
@@ -426,7 +427,7 @@ func TestDisabledUser(t *testing.T) {
 	if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {hallLogin}, "ticket": {ticket}})); code != cas.CodeInvalidTicket {
 		t.Fatalf("ticket of a disabled account: %q", code)
 	}
-	r := b.get("/cas/login?service=" + url.QueryEscape(hallLogin))
+	r := b.Get("/cas/login?service=" + url.QueryEscape(hallLogin))
 	if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login?") {
 		t.Fatalf("disabled account at /cas/login: %d %q, want the login page", r.Status, r.Location())
 	}
@@ -441,7 +442,7 @@ func TestDeletedService(t *testing.T) {
 	if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {tax}, "ticket": {ticket}})); code != cas.CodeInvalidService {
 		t.Fatalf("ticket of a deleted service: %q, want INVALID_SERVICE", code)
 	}
-	if r := b.get("/cas/login?service=" + url.QueryEscape(tax)); r.Status != http.StatusBadRequest || r.Location() != "" {
+	if r := b.Get("/cas/login?service=" + url.QueryEscape(tax)); r.Status != http.StatusBadRequest || r.Location() != "" {
 		t.Fatalf("deleted service at /cas/login: %d %q", r.Status, r.Location())
 	}
 }
@@ -453,7 +454,7 @@ func TestUnregisteredServices(t *testing.T) {
 	e.service(client.Spec{ID: "hall", RedirectURIs: []string{"https://hall.example/app/*"}})
 	e.service(client.Spec{ID: "exact", RedirectURIs: []string{"https://exact.example/cb"}})
 	b := e.browser()
-	b.register(zhang)
+	b.MustRegister(zhang)
 	bad := []string{
 		"https://hall.example.evil/app/x",
 		"https://evil.example/app/x",
@@ -486,8 +487,8 @@ func TestUnregisteredServices(t *testing.T) {
 	issued := e.auditCount(cas.ActionTicketIssued)
 	for _, service := range bad {
 		for _, lang := range []string{"zh-CN", "en"} {
-			b.lang = lang
-			r := b.get("/cas/login?service=" + url.QueryEscape(service))
+			b.Lang = lang
+			r := b.Get("/cas/login?service=" + url.QueryEscape(service))
 			if r.Status != http.StatusBadRequest || r.Location() != "" {
 				t.Errorf("service %q: %d %q, want 400 and no redirect", service, r.Status, r.Location())
 				continue
@@ -496,18 +497,18 @@ func TestUnregisteredServices(t *testing.T) {
 				t.Errorf("service %q: error page headers %v", service, r.Header)
 			}
 			wantText := map[string]string{"zh-CN": "无法完成登录", "en": "Cannot complete sign-in"}[lang]
-			if !strings.Contains(r.Body, wantText) {
+			if !strings.Contains(string(r.Body), wantText) {
 				t.Errorf("service %q in %s: page does not say %q:\n%s", service, lang, wantText, r.Body)
 			}
-			if strings.Contains(r.Body, "evil") || strings.Contains(r.Body, "<script") {
+			if strings.Contains(string(r.Body), "evil") || strings.Contains(string(r.Body), "<script") {
 				t.Errorf("error page echoes the service: %s", r.Body)
 			}
 		}
 	}
-	b.lang = ""
+	b.Lang = ""
 	// gateway and renew do not change that.
 	for _, extra := range []string{"&gateway=true", "&renew=true"} {
-		r := b.get("/cas/login?service=" + url.QueryEscape("https://evil.example/") + extra)
+		r := b.Get("/cas/login?service=" + url.QueryEscape("https://evil.example/") + extra)
 		if r.Status != http.StatusBadRequest || r.Location() != "" {
 			t.Errorf("unregistered service with %s: %d %q", extra, r.Status, r.Location())
 		}
@@ -525,14 +526,14 @@ func TestOversizeAndRepeatedParameters(t *testing.T) {
 	e := start(t, nil)
 	e.service(client.Spec{ID: "hall", RedirectURIs: []string{hall + "*"}})
 	b := e.browser()
-	b.register(zhang)
+	b.MustRegister(zhang)
 	for _, q := range []string{
 		"service=" + url.QueryEscape(hallLogin) + "&service=" + url.QueryEscape("https://evil.example/"),
 		"service=" + url.QueryEscape(hallLogin) + "&x=" + strings.Repeat("a", 7000),
 		"service=" + url.QueryEscape(hall+strings.Repeat("a", 3000)),
 		"service=%zz",
 	} {
-		r := b.get("/cas/login?" + q)
+		r := b.Get("/cas/login?" + q)
 		if r.Status != http.StatusBadRequest || r.Location() != "" {
 			t.Errorf("/cas/login?%.60s…: %d %q, want 400 and no redirect", q, r.Status, r.Location())
 		}
@@ -545,7 +546,7 @@ func TestOversizeAndRepeatedParameters(t *testing.T) {
 func TestLoginWithoutService(t *testing.T) {
 	e := start(t, nil)
 	b := e.browser()
-	if r := b.get("/cas/login"); r.Status != http.StatusFound || r.Location() != "/me" {
+	if r := b.Get("/cas/login"); r.Status != http.StatusFound || r.Location() != "/me" {
 		t.Fatalf("/cas/login without service: %d %q", r.Status, r.Location())
 	}
 }
@@ -557,14 +558,14 @@ func TestHeadUsesNothingUp(t *testing.T) {
 	ticket := b.ticket(hallLogin, "")
 	q := url.Values{"service": {hallLogin}, "ticket": {ticket}}
 	for _, path := range []string{"/cas/serviceValidate?" + q.Encode(), "/cas/login?service=" + url.QueryEscape(hallLogin), "/cas/logout"} {
-		if r := b.do("HEAD", path, "", nil); r.Status != http.StatusMethodNotAllowed {
+		if r := b.Do("HEAD", path, "", nil); r.Status != http.StatusMethodNotAllowed {
 			t.Errorf("HEAD %s: %d, want 405", path, r.Status)
 		}
 	}
 	if code := failureCode(t, e.validate("/cas/serviceValidate", q)); code != "" {
 		t.Fatalf("ticket after a HEAD: %s", code)
 	}
-	if r := b.get("/api/v1/me"); r.Status != http.StatusOK {
+	if r := b.Get("/api/v1/me"); r.Status != http.StatusOK {
 		t.Errorf("HEAD /cas/logout signed the user out: %d", r.Status)
 	}
 }
@@ -582,11 +583,11 @@ func TestPendingLoginsAreLimitedPerAddress(t *testing.T) {
 		return n
 	}
 	for i := 0; i < 3; i++ {
-		if r := b.get(target); r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login?next=") {
+		if r := b.Get(target); r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login?next=") {
 			t.Fatalf("sign-in %d: %d %s", i, r.Status, r.Location())
 		}
 	}
-	r := b.get(target)
+	r := b.Get(target)
 	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || r.Location() != "" {
 		t.Fatalf("4th sign-in in a minute: %d %q %q", r.Status, r.Header.Get("Retry-After"), r.Location())
 	}
@@ -594,7 +595,7 @@ func TestPendingLoginsAreLimitedPerAddress(t *testing.T) {
 		t.Fatalf("%d pending logins stored, want 3", n)
 	}
 	e.srv.Clock.Advance(time.Minute)
-	if r := b.get(target); r.Status != http.StatusFound {
+	if r := b.Get(target); r.Status != http.StatusFound {
 		t.Fatalf("a minute later: %d", r.Status)
 	}
 }

@@ -44,135 +44,28 @@ func (e *env) service(spec client.Spec) store.Client {
 	return c
 }
 
-// browser is one browser: its own cookies, no automatic redirects.
-type browser struct {
-	t    testing.TB
-	e    *env
-	c    *http.Client
-	lang string
-}
+// browser is one browser of a citizen (signing in and registering as the
+// pages do), with the CAS steps on top.
+type browser struct{ *apptest.Browser }
 
-func (e *env) browser() *browser {
-	return &browser{t: e.t, e: e, c: e.srv.Client()}
-}
+func (e *env) browser() *browser { return &browser{e.srv.Browser(e.t)} }
 
-type response struct {
-	Status int
-	Header http.Header
-	Body   string
-}
-
-// Location is the redirect target, "" when there is none.
-func (r response) Location() string { return r.Header.Get("Location") }
-
-func (b *browser) do(method, target, contentType string, body io.Reader) response {
-	b.t.Helper()
-	if strings.HasPrefix(target, "/") {
-		target = b.e.srv.URL + target
-	}
-	req, err := http.NewRequest(method, target, body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if b.lang != "" {
-		req.Header.Set("Accept-Language", b.lang)
-	}
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: string(data)}
-}
-
-func (b *browser) get(target string) response {
-	b.t.Helper()
-	return b.do("GET", target, "", nil)
-}
-
-func (b *browser) postJSON(path string, v any) response {
-	b.t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.do("POST", path, "application/json", bytes.NewReader(data))
-}
-
-func (b *browser) captcha() (string, string) {
-	b.t.Helper()
-	r := b.postJSON("/api/v1/captchas", map[string]any{})
-	if r.Status != http.StatusCreated {
-		b.t.Fatalf("create captcha: %d %s", r.Status, r.Body)
-	}
-	var c struct{ ID string }
-	if err := json.Unmarshal([]byte(r.Body), &c); err != nil {
-		b.t.Fatal(err)
-	}
-	return c.ID, b.e.srv.CaptchaAnswer(b.t, c.ID)
-}
-
-const password = "Shandong#2026"
-
-type person struct{ login, phone, name, id string }
-
-var zhang = person{login: "zhang_san", phone: "13812345678", name: "张三", id: "11010519491231002X"}
-
-// register creates p's account (signing this browser in) and returns its ID.
-func (b *browser) register(p person) string {
-	b.t.Helper()
-	id, answer := b.captcha()
-	r := b.postJSON("/api/v1/sms-codes", map[string]any{"phone": p.phone, "purpose": "register", "captcha_id": id, "captcha_answer": answer})
-	if r.Status != http.StatusAccepted {
-		b.t.Fatalf("send code: %d %s", r.Status, r.Body)
-	}
-	body := map[string]any{
-		"login_name": p.login, "password": password, "password_confirm": password,
-		"phone": p.phone, "sms_code": b.e.srv.LastCode(b.t, p.phone), "agreed": true,
-	}
-	if p.id != "" {
-		body["real_name"], body["id_number"] = p.name, p.id
-	}
-	if r := b.postJSON("/api/v1/users", body); r.Status != http.StatusCreated {
-		b.t.Fatalf("register: %d %s", r.Status, r.Body)
-	}
-	u, err := b.e.srv.App.Store.GetUserByLoginName(context.Background(), strings.ToLower(p.login))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return u.ID
-}
-
-// login signs this browser in through the JSON API, as the login page does.
-func (b *browser) login(identifier string) {
-	b.t.Helper()
-	id, answer := b.captcha()
-	r := b.postJSON("/api/v1/sessions", map[string]any{"identifier": identifier, "password": password, "captcha_id": id, "captcha_answer": answer})
-	if r.Status != http.StatusCreated {
-		b.t.Fatalf("login: %d %s", r.Status, r.Body)
-	}
-}
+// zhang is the citizen these tests register.
+var zhang = apptest.Zhang
 
 var ticketRE = regexp.MustCompile(`^ST-[A-Z2-7]{26}$`)
 
 // ticket does /cas/login for service (plus extra query) and returns the
 // ticket of the redirect, failing unless the answer is service?ticket=….
 func (b *browser) ticket(service, extra string) string {
-	b.t.Helper()
-	r := b.get("/cas/login?service=" + url.QueryEscape(service) + extra)
-	return ticketOf(b.t, r, service)
+	b.T.Helper()
+	r := b.Get("/cas/login?service=" + url.QueryEscape(service) + extra)
+	return ticketOf(b.T, r, service)
 }
 
 // ticketOf checks that r sends the browser to service with a ticket and
 // returns the ticket.
-func ticketOf(t testing.TB, r response, service string) string {
+func ticketOf(t testing.TB, r apptest.Response, service string) string {
 	t.Helper()
 	if r.Status != http.StatusFound {
 		t.Fatalf("/cas/login for %s: %d, want 302; Location %q; %s", service, r.Status, r.Location(), r.Body)
@@ -194,7 +87,7 @@ func ticketOf(t testing.TB, r response, service string) string {
 
 // validate calls a validation endpoint as a service's back end would:
 // without cookies.
-func (e *env) validate(endpoint string, q url.Values) response {
+func (e *env) validate(endpoint string, q url.Values) apptest.Response {
 	e.t.Helper()
 	res, err := http.Get(e.srv.URL + endpoint + "?" + q.Encode())
 	if err != nil {
@@ -205,7 +98,7 @@ func (e *env) validate(endpoint string, q url.Values) response {
 	if res.StatusCode != http.StatusOK {
 		e.t.Fatalf("%s: status %d, want 200: %s", endpoint, res.StatusCode, data)
 	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: string(data)}
+	return apptest.Response{Status: res.StatusCode, Header: res.Header, Body: data}
 }
 
 // casNS is the CAS XML namespace; the test reads responses by namespace,
@@ -248,10 +141,10 @@ func (s serviceResponse) attrs(t testing.TB) map[string]string {
 	return m
 }
 
-func parseXML(t testing.TB, r response) serviceResponse {
+func parseXML(t testing.TB, r apptest.Response) serviceResponse {
 	t.Helper()
 	var s serviceResponse
-	if err := xml.Unmarshal([]byte(r.Body), &s); err != nil {
+	if err := xml.Unmarshal(r.Body, &s); err != nil {
 		t.Fatalf("response is not CAS XML: %v\n%s", err, r.Body)
 	}
 	if (s.Success == nil) == (s.Failure == nil) {
@@ -264,7 +157,7 @@ func parseXML(t testing.TB, r response) serviceResponse {
 }
 
 // failureCode returns the code of a failed XML validation, "" on success.
-func failureCode(t testing.TB, r response) string {
+func failureCode(t testing.TB, r apptest.Response) string {
 	t.Helper()
 	s := parseXML(t, r)
 	if s.Failure == nil {
@@ -286,10 +179,10 @@ type jsonResponse struct {
 	} `json:"serviceResponse"`
 }
 
-func parseJSON(t testing.TB, r response) jsonResponse {
+func parseJSON(t testing.TB, r apptest.Response) jsonResponse {
 	t.Helper()
 	var j jsonResponse
-	dec := json.NewDecoder(strings.NewReader(r.Body))
+	dec := json.NewDecoder(bytes.NewReader(r.Body))
 	if err := dec.Decode(&j); err != nil {
 		t.Fatalf("response is not CAS JSON: %v\n%s", err, r.Body)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"unid/internal/app/apptest"
 	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/sso/cas"
@@ -85,7 +86,7 @@ func TestSingleLogout(t *testing.T) {
 	e.service(client.Spec{ID: "app", RedirectURIs: []string{app.URL + "/app/*"}})
 	e.service(client.Spec{ID: "override", RedirectURIs: []string{override.URL + "/in/*"}, BackchannelLogoutURI: override.URL + "/slo"})
 	b := e.browser()
-	userID := b.register(zhang)
+	userID := b.MustRegister(zhang)
 
 	validated := b.ticket(app.URL+"/app/a", "")
 	if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {app.URL + "/app/a"}, "ticket": {validated}})); code != "" {
@@ -96,14 +97,14 @@ func TestSingleLogout(t *testing.T) {
 
 	// Another browser of the same user is another session: untouched.
 	b2 := e.browser()
-	b2.login("zhang_san")
+	b2.MustLogin("zhang_san", apptest.GoodPassword)
 	b2Ticket := b2.ticket(app.URL+"/app/c", "")
 
-	r := b.get("/cas/logout")
-	if r.Status != http.StatusOK || !strings.Contains(r.Body, "已安全退出") {
+	r := b.Get("/cas/logout")
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "已安全退出") {
 		t.Fatalf("logout page: %d %s", r.Status, r.Body)
 	}
-	if r := b.get("/api/v1/me"); r.Status != http.StatusUnauthorized {
+	if r := b.Get("/api/v1/me"); r.Status != http.StatusUnauthorized {
 		t.Fatalf("still signed in after /cas/logout: %d", r.Status)
 	}
 
@@ -154,7 +155,7 @@ func TestSingleLogout(t *testing.T) {
 		}
 	}
 	// Signed out: /cas/login asks for the password again.
-	if r := b.get("/cas/login?service=" + url.QueryEscape(app.URL+"/app/a")); !strings.HasPrefix(r.Location(), "/login?") {
+	if r := b.Get("/cas/login?service=" + url.QueryEscape(app.URL+"/app/a")); !strings.HasPrefix(r.Location(), "/login?") {
 		t.Errorf("after logout /cas/login went to %q", r.Location())
 	}
 }
@@ -166,9 +167,9 @@ func TestLogoutBeforeValidation(t *testing.T) {
 	svc := newCASService(t, http.StatusOK)
 	e.service(client.Spec{ID: "app", RedirectURIs: []string{svc.URL + "/app/*"}})
 	b := e.browser()
-	b.register(zhang)
+	b.MustRegister(zhang)
 	ticket := b.ticket(svc.URL+"/app/a", "")
-	b.get("/cas/logout")
+	b.Get("/cas/logout")
 	if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {svc.URL + "/app/a"}, "ticket": {ticket}})); code != cas.CodeInvalidTicket {
 		t.Fatalf("ticket issued before the logout, validated after: %q, want INVALID_TICKET", code)
 	}
@@ -181,10 +182,10 @@ func TestLogoutThroughAPI(t *testing.T) {
 	svc := newCASService(t, http.StatusOK)
 	e.service(client.Spec{ID: "app", RedirectURIs: []string{svc.URL + "/app/*"}})
 	b := e.browser()
-	b.register(zhang)
+	b.MustRegister(zhang)
 	ticket := b.ticket(svc.URL+"/app/a", "")
 	e.validate("/cas/serviceValidate", url.Values{"service": {svc.URL + "/app/a"}, "ticket": {ticket}})
-	if r := b.do("DELETE", "/api/v1/sessions/current", "", nil); r.Status != http.StatusNoContent {
+	if r := b.Do("DELETE", "/api/v1/sessions/current", "", nil); r.Status != http.StatusNoContent {
 		t.Fatalf("API logout: %d", r.Status)
 	}
 	if got := svc.received(t); len(got) != 1 || got[0].req.SessionIndex != ticket {
@@ -203,11 +204,11 @@ func TestLogoutFailuresAreLoggedNotShown(t *testing.T) {
 	gone := newCASService(t, http.StatusOK)
 	e.service(client.Spec{ID: "gone", RedirectURIs: []string{gone.URL + "/app/*"}})
 	b := e.browser()
-	b.register(zhang)
+	b.MustRegister(zhang)
 	t1 := b.ticket(broken.URL+"/app/a?secret=42", "")
 	t2 := b.ticket(gone.URL+"/app/a", "")
 	gone.Close() // connection refused
-	if r := b.get("/cas/logout"); r.Status != http.StatusOK {
+	if r := b.Get("/cas/logout"); r.Status != http.StatusOK {
 		t.Fatalf("logout with failing services: %d", r.Status)
 	}
 	if n := e.auditCount(cas.ActionLogoutFailed); n != 2 {
@@ -237,24 +238,24 @@ func TestLogoutRedirect(t *testing.T) {
 		{"", ""},
 	} {
 		b := e.browser()
-		b.lang = "en"
+		b.Lang = "en"
 		q := ""
 		if tt.service != "" {
 			q = "?service=" + url.QueryEscape(tt.service)
 		}
-		r := b.get("/cas/logout" + q)
+		r := b.Get("/cas/logout" + q)
 		if tt.want != "" {
 			if r.Status != http.StatusFound || r.Location() != tt.want {
 				t.Errorf("logout?service=%s: %d %q, want 302 to it", tt.service, r.Status, r.Location())
 			}
 			continue
 		}
-		if r.Status != http.StatusOK || r.Location() != "" || !strings.Contains(r.Body, "Signed out") {
+		if r.Status != http.StatusOK || r.Location() != "" || !strings.Contains(string(r.Body), "Signed out") {
 			t.Errorf("logout?service=%s: %d %q, want the signed-out page", tt.service, r.Status, r.Location())
 		}
 	}
 	// The CAS 2.0 url parameter is ignored.
-	if r := e.browser().get("/cas/logout?url=" + url.QueryEscape("https://evil.example/")); r.Location() != "" {
+	if r := e.browser().Get("/cas/logout?url=" + url.QueryEscape("https://evil.example/")); r.Location() != "" {
 		t.Errorf("logout?url= redirected to %q", r.Location())
 	}
 }
@@ -264,12 +265,12 @@ func TestSingleLogoutSkipsDeletedClients(t *testing.T) {
 	svc := newCASService(t, http.StatusOK)
 	e.service(client.Spec{ID: "app", RedirectURIs: []string{svc.URL + "/app/*"}})
 	b := e.browser()
-	b.register(zhang)
+	b.MustRegister(zhang)
 	b.ticket(svc.URL+"/app/a", "")
 	if err := e.srv.App.Clients.Delete(context.Background(), "app", audit.Origin{Actor: audit.Operator("test")}); err != nil {
 		t.Fatal(err)
 	}
-	b.get("/cas/logout")
+	b.Get("/cas/logout")
 	if got := svc.received(t); len(got) != 0 {
 		t.Errorf("a deleted client got %d logout requests", len(got))
 	}

@@ -19,12 +19,12 @@ func TestLoginPageNamesTheService(t *testing.T) {
 	const service = "https://estate.example.gov.cn/app/home"
 	e.service(client.Spec{ID: "estate", Name: "不动产登记系统", RedirectURIs: []string{"https://estate.example.gov.cn/app/*"}})
 	b := e.browser()
-	r := b.get("/cas/login?service=" + url.QueryEscape(service))
+	r := b.Get("/cas/login?service=" + url.QueryEscape(service))
 	if r.Status != http.StatusFound || !strings.HasPrefix(r.Location(), "/login?next=") {
 		t.Fatalf("/cas/login: %d %q", r.Status, r.Location())
 	}
 	login := r.Location()
-	page := html.UnescapeString(b.get(login).Body)
+	page := html.UnescapeString(string(b.Get(login).Body))
 	for _, want := range []string{"登录以继续使用 不动产登记系统", `id="login-back" href="` + service + `"`, "返回 不动产登记系统"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("login page lacks %s", want)
@@ -35,7 +35,7 @@ func TestLoginPageNamesTheService(t *testing.T) {
 	}
 
 	e.srv.Clock.Advance(time.Hour) // the pending login expires
-	page = b.get(login).Body
+	page = string(b.Get(login).Body)
 	if strings.Contains(page, `id="login-client"`) || strings.Contains(page, `id="login-back"`) {
 		t.Error("an expired sign-in still names the service")
 	}
