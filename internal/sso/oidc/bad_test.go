@@ -75,7 +75,7 @@ func TestAuthorizeRefusedWithAPage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, lang := range []string{"", "en"} {
 				b := e.browser(nil)
-				b.lang = lang
+				b.Lang = lang
 				r := b.do("GET", "/oidc/authorize?"+tt.query.Encode(), "", nil)
 				want := tt.zh
 				if lang == "en" {

@@ -37,11 +37,11 @@ func TestConsent(t *testing.T) {
 		strings.Contains(body, `data-scope="phone"`) || !strings.Contains(body, "zhang_san") {
 		t.Fatalf("consent page: %d\n%s", page.status, body)
 	}
-	b.lang = "en"
+	b.Lang = "en"
 	if en := b.do("GET", s.at.RequestURI(), "", nil); !strings.Contains(string(en.body), "Allow") {
 		t.Error("the consent page is not in English for an English browser")
 	}
-	b.lang = ""
+	b.Lang = ""
 
 	tok, _ := shop.signIn(b, "allow", scope)
 	if strings.Contains(tok.Extra("scope").(string), "phone") {

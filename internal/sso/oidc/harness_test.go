@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
@@ -182,19 +181,18 @@ func (e *env) addUser(p person) store.User {
 	return u
 }
 
-// browser is one user agent: its own cookies, redirects not followed.
+// browser is one user agent (apptest's, talking to the provider's URL) that
+// signs in as who when the OP sends it to the login page.
 type browser struct {
-	e    *env
-	c    *http.Client
-	who  *person // signs in with these when the OP asks
-	lang string
+	*apptest.Browser
+	e   *env
+	who *person
 }
 
 func (e *env) browser(who *person) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{e: e, who: who, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
+	b := e.srv.Browser(e.t)
+	b.Base = e.URL
+	return &browser{Browser: b, e: e, who: who}
 }
 
 type reply struct {
@@ -203,54 +201,24 @@ type reply struct {
 	body   []byte
 }
 
+func replyOf(r apptest.Response) reply {
+	return reply{status: r.Status, header: r.Header, body: r.Body}
+}
+
 func (b *browser) do(method, u, contentType string, body []byte) reply {
 	b.e.t.Helper()
-	if strings.HasPrefix(u, "/") {
-		u = b.e.URL + u
-	}
-	req, err := http.NewRequest(method, u, bytes.NewReader(body))
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if b.lang != "" {
-		req.Header.Set("Accept-Language", b.lang)
-	}
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return reply{status: res.StatusCode, header: res.Header, body: data}
+	return replyOf(b.Do(method, u, contentType, bytes.NewReader(body)))
 }
 
 func (b *browser) postJSON(path string, v any) reply {
 	b.e.t.Helper()
-	data, _ := json.Marshal(v)
-	return b.do("POST", path, "application/json", data)
+	return replyOf(b.PostJSON(path, v))
 }
 
-// login signs the browser in through the JSON API (captcha + password).
+// login signs the browser in as who, as the login page does.
 func (b *browser) login() {
 	b.e.t.Helper()
-	r := b.postJSON("/api/v1/captchas", map[string]any{})
-	if r.status != http.StatusCreated {
-		b.e.t.Fatalf("captcha: %d %s", r.status, r.body)
-	}
-	var c struct{ ID string }
-	json.Unmarshal(r.body, &c)
-	a := b.do("GET", "/dev/captchas/"+c.ID, "", nil)
-	var ans struct{ Answer string }
-	json.Unmarshal(a.body, &ans)
-	r = b.postJSON("/api/v1/sessions", map[string]any{
-		"identifier": b.who.login, "password": b.who.password, "captcha_id": c.ID, "captcha_answer": ans.Answer,
-	})
-	if r.status != http.StatusCreated {
-		b.e.t.Fatalf("login: %d %s", r.status, r.body)
-	}
+	b.MustLogin(b.who.login, b.who.password)
 }
 
 // stop says where a walk through the OP ended.
