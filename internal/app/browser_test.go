@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -166,7 +164,7 @@ func TestBrowserRegisterLogoutLoginByPhoneThenInEnglish(t *testing.T) {
 	p.fill("phone", phone)
 	p.solveCaptcha()
 	p.click("send-sms")
-	code := waitForCode(t, srv, phone)
+	code := srv.WaitCode(t, phone)
 	p.fill("sms_code", code)
 	// Registration needs the explicit agreement: without it the page says so.
 	p.click("register-submit")
@@ -215,35 +213,4 @@ func TestBrowserRegisterLogoutLoginByPhoneThenInEnglish(t *testing.T) {
 			t.Errorf("English personal space lacks %q:\n%s", want, space)
 		}
 	}
-}
-
-// waitForCode polls the dev outbox for the code sent to phone.
-func waitForCode(t *testing.T, srv *apptest.Server, phone string) string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		res, err := http.Get(srv.URL + "/dev/outbox.json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var v struct {
-			Messages []struct {
-				To     string
-				Params map[string]string
-			}
-		}
-		err = json.NewDecoder(res.Body).Decode(&v)
-		res.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range v.Messages {
-			if m.To == phone {
-				return m.Params["code"]
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("no SMS code reached %s: the send-code button did not work", phone)
-	return ""
 }

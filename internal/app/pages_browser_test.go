@@ -58,7 +58,7 @@ func TestBrowserSignInForAServiceSystem(t *testing.T) {
 	p.fill("phone", phone)
 	p.solveCaptcha()
 	p.click("send-sms")
-	p.fill("sms_code", waitForCode(t, srv, phone))
+	p.fill("sms_code", srv.WaitCode(t, phone))
 	p.click("agreed")
 	p.click("register-submit")
 	p.waitAt(srv.URL, "/oidc/consent")

@@ -1,10 +1,7 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -35,7 +32,8 @@ func TestBrowserSSOAcrossServiceSystems(t *testing.T) {
 	requireOpenIDProvider(t, srv)
 	p := &page{t: t, ctx: ctx, srv: srv}
 	const login, phone, password = "wang_fang", "13712345678", "Qilu#Harbor2026"
-	registerByAPI(t, srv, login, phone, password)
+	// Registered through the JSON API, as the mobile app would.
+	srv.Browser(t).MustRegister(apptest.Person{Login: login, Password: password, Phone: phone})
 
 	hallA := startServiceHall(t, srv, "hall-a", "网上办事大厅")
 	hallB := startServiceHall(t, srv, "hall-b", "不动产登记系统")
@@ -135,37 +133,6 @@ func requireOpenIDProvider(t *testing.T, srv *apptest.Server) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET /.well-known/openid-configuration: %d: the OpenID provider is not mounted", res.StatusCode)
 	}
-}
-
-// registerByAPI registers an account through the JSON API, as the mobile
-// app would: captcha, SMS code, then the user.
-func registerByAPI(t *testing.T, srv *apptest.Server, login, phone, password string) {
-	t.Helper()
-	c := srv.Client()
-	post := func(path string, body any, want int) map[string]any {
-		t.Helper()
-		data, _ := json.Marshal(body)
-		res, err := c.Post(srv.URL+path, "application/json", bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		out, _ := io.ReadAll(res.Body)
-		if res.StatusCode != want {
-			t.Fatalf("POST %s: %d %s", path, res.StatusCode, out)
-		}
-		var v map[string]any
-		json.Unmarshal(out, &v)
-		return v
-	}
-	id, _ := post("/api/v1/captchas", map[string]any{}, http.StatusCreated)["id"].(string)
-	post("/api/v1/sms-codes", map[string]any{
-		"phone": phone, "purpose": "register", "captcha_id": id, "captcha_answer": srv.CaptchaAnswer(t, id),
-	}, http.StatusAccepted)
-	post("/api/v1/users", map[string]any{
-		"login_name": login, "password": password, "password_confirm": password,
-		"phone": phone, "sms_code": srv.LastCode(t, phone), "agreed": true,
-	}, http.StatusCreated)
 }
 
 // serviceHall is a demo service system registered in unid as a confidential

@@ -1,7 +1,6 @@
 package devmode_test
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -56,7 +55,7 @@ func TestLocal(t *testing.T) {
 func TestDevPagesAnswerOnlyThisMachine(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
-	id := createCaptcha(t, srv)
+	id, _ := srv.Browser(t).Captcha()
 	tests := []struct {
 		name   string
 		host   string
@@ -105,12 +104,11 @@ func TestDevPagesAnswerOnlyThisMachine(t *testing.T) {
 // first and the captchas that can still be answered, with their answers.
 func TestIndexListsCodesAndCaptchas(t *testing.T) {
 	srv := apptest.Start(t, nil)
+	b := srv.Browser(t)
 	for _, phone := range []string{"13800138001", "13800138002"} {
-		id := createCaptcha(t, srv)
-		post(t, srv, "/api/v1/sms-codes", `{"phone":"`+phone+`","purpose":"register","captcha_id":"`+id+`","captcha_answer":"`+srv.CaptchaAnswer(t, id)+`"}`, http.StatusAccepted)
+		b.SendCode(phone)
 	}
-	open := createCaptcha(t, srv)
-	answer := srv.CaptchaAnswer(t, open)
+	open, answer := b.Captcha()
 
 	res, err := http.Get(srv.URL + "/dev/")
 	if err != nil {
@@ -135,27 +133,4 @@ func TestIndexListsCodesAndCaptchas(t *testing.T) {
 	if n := strings.Count(page, `href="/dev/captchas/`); n != 1 {
 		t.Errorf("%d captchas listed, want the 1 still open:\n%s", n, page)
 	}
-}
-
-func createCaptcha(t *testing.T, srv *apptest.Server) string {
-	t.Helper()
-	var v struct{ ID string }
-	if err := json.Unmarshal(post(t, srv, "/api/v1/captchas", `{}`, http.StatusCreated), &v); err != nil {
-		t.Fatal(err)
-	}
-	return v.ID
-}
-
-func post(t *testing.T, srv *apptest.Server, path, body string, want int) []byte {
-	t.Helper()
-	res, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode != want {
-		t.Fatalf("POST %s: %d %s", path, res.StatusCode, data)
-	}
-	return data
 }

@@ -128,8 +128,30 @@ func (s *Server) CaptchaAnswer(t testing.TB, id string) string {
 }
 
 // LastCode returns the code of the newest SMS sent to phone, from the dev
-// outbox (which lists the newest first).
+// outbox.
 func (s *Server) LastCode(t testing.TB, phone string) string {
+	t.Helper()
+	code, ok := s.lastCode(t, phone)
+	if !ok {
+		t.Fatalf("no SMS to %s in the outbox", phone)
+	}
+	return code
+}
+
+// WaitCode is LastCode for a code that a page sends on its own time: it
+// looks for up to 10 seconds.
+func (s *Server) WaitCode(t testing.TB, phone string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if code, ok := s.lastCode(t, phone); ok {
+			return code
+		}
+	}
+	t.Fatalf("no SMS code reached %s within 10 s", phone)
+	return ""
+}
+
+func (s *Server) lastCode(t testing.TB, phone string) (string, bool) {
 	t.Helper()
 	var v struct {
 		Messages []struct {
@@ -140,11 +162,10 @@ func (s *Server) LastCode(t testing.TB, phone string) string {
 	s.getJSON(t, "/dev/outbox.json", &v)
 	for _, m := range v.Messages { // newest first
 		if m.To == phone {
-			return m.Params["code"]
+			return m.Params["code"], true
 		}
 	}
-	t.Fatalf("no SMS to %s in the outbox", phone)
-	return ""
+	return "", false
 }
 
 // OutboxLen is the number of messages sent so far.
