@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"unid/internal/account"
+	"unid/internal/account/accounttest"
 	"unid/internal/audit"
 	"unid/internal/notify"
 	"unid/internal/problem"
@@ -20,62 +20,22 @@ import (
 
 // fixture is an account Service over a real store, with the dev outbox as
 // its notifier.
-type fixture struct {
-	st     store.Store
-	svc    *account.Service
-	prot   *account.Protector
-	hasher *account.Hasher
-	outbox *notify.Outbox
-	now    time.Time
-}
-
-// testParams keep hashing cheap but real.
-var testParams = account.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-
-func newFixture(t *testing.T, st store.Store) *fixture {
-	t.Helper()
-	keys, err := account.GenerateKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	prot, err := account.NewProtector(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{st: st, prot: prot, hasher: account.NewHasher(testParams, 0),
-		now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)}
-	clock := func() time.Time { return f.now }
-	f.outbox = notify.NewOutbox(clock)
-	f.svc = account.NewService(account.ServiceDeps{
-		Store: st, Hasher: f.hasher, Protector: prot, Audit: audit.New(st, clock, slog.New(slog.DiscardHandler)),
-		Notifier: f.outbox, Now: clock,
-	})
-	return f
-}
+type fixture struct{ *accounttest.Fixture }
 
 // forEachStore runs fn on SQLite and, when UNID_TEST_POSTGRES_URL is set,
 // on PostgreSQL.
 func forEachStore(t *testing.T, fn func(t *testing.T, f *fixture)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, newFixture(t, sqlitetest.New(t))) })
-	t.Run("postgres", func(t *testing.T) { fn(t, newFixture(t, pgtest.New(t))) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, &fixture{accounttest.New(t, sqlitetest.New(t))}) })
+	t.Run("postgres", func(t *testing.T) { fn(t, &fixture{accounttest.New(t, pgtest.New(t))}) })
 }
 
 const password = "Shandong#2026"
 
 var zhang = account.NewAccount{LoginName: "Zhang_San", Password: password, Phone: "138 1234 5678", RealName: "张三", IDNumber: "11010519491231002x"}
 
-func (f *fixture) create(t *testing.T, na account.NewAccount) store.User {
-	t.Helper()
-	u, err := f.svc.Create(context.Background(), na)
-	if err != nil {
-		t.Fatalf("Create(%s): %v", na.LoginName, err)
-	}
-	return u
-}
-
 func (f *fixture) setLevel(t *testing.T, userID string, level int) {
 	t.Helper()
-	if _, err := f.st.UpdateUser(context.Background(), userID, func(u store.User) (store.User, error) {
+	if _, err := f.Store.UpdateUser(context.Background(), userID, func(u store.User) (store.User, error) {
 		u.RealnameLevel = level
 		return u, nil
 	}); err != nil {
@@ -95,23 +55,23 @@ func wantProblem(t *testing.T, what string, err error, kind problem.Kind, code s
 func TestCreate(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		u := f.create(t, zhang)
-		got, err := f.st.GetUser(ctx, u.ID)
+		u := f.Create(t, zhang)
+		got, err := f.Store.GetUser(ctx, u.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.LoginName != "Zhang_San" || got.LoginNameKey != "zhang_san" || got.Status != store.UserActive ||
-			got.RealnameLevel != 0 || !got.CreatedAt.Equal(f.now) || got.RealName.Index != nil {
+			got.RealnameLevel != 0 || !got.CreatedAt.Equal(f.Now) || got.RealName.Index != nil {
 			t.Errorf("stored account: %+v", got)
 		}
-		if ok, _, err := f.svc.VerifyPassword(ctx, got, password); !ok || err != nil {
+		if ok, _, err := f.Accounts.VerifyPassword(ctx, got, password); !ok || err != nil {
 			t.Errorf("VerifyPassword of the new account = %v, %v", ok, err)
 		}
-		p, err := account.NewProfile(f.prot, got)
+		p, err := account.NewProfile(f.Protector, got)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := account.Profile{ID: u.ID, LoginName: "Zhang_San", Phone: "138****5678", IDNumber: "1101**********002X", RealName: "*三", CreatedAt: f.now}
+		want := account.Profile{ID: u.ID, LoginName: "Zhang_San", Phone: "138****5678", IDNumber: "1101**********002X", RealName: "*三", CreatedAt: f.Now}
 		if p != want {
 			t.Errorf("profile = %+v, want %+v", p, want)
 		}
@@ -126,29 +86,29 @@ func TestCreate(t *testing.T) {
 				{"phone", account.NewAccount{LoginName: "li_si_2026", Password: password, Phone: "13812345678"}, "phone_registered"},
 			}
 			for _, tt := range tests {
-				before, _ := f.st.CountUsers(ctx)
-				_, err := f.svc.Create(ctx, tt.na)
+				before, _ := f.Store.CountUsers(ctx)
+				_, err := f.Accounts.Create(ctx, tt.na)
 				wantProblem(t, tt.name, err, problem.Conflict, tt.code)
 				var ce *store.ConflictError
 				if !errors.As(err, &ce) {
 					t.Errorf("%s: the store's conflict is not reachable for the audit: %v", tt.name, err)
 				}
-				if after, _ := f.st.CountUsers(ctx); after != before {
+				if after, _ := f.Store.CountUsers(ctx); after != before {
 					t.Errorf("%s: a refused account was stored", tt.name)
 				}
 			}
 		})
 
 		t.Run("an unverified ID number another account holds", func(t *testing.T) {
-			other := f.create(t, account.NewAccount{LoginName: "wang_wu_2026", Password: password, Phone: "13900000002", RealName: "王五", IDNumber: zhang.IDNumber})
+			other := f.Create(t, account.NewAccount{LoginName: "wang_wu_2026", Password: password, Phone: "13900000002", RealName: "王五", IDNumber: zhang.IDNumber})
 			if string(other.IDNumber.Index) != string(u.IDNumber.Index) {
 				t.Error("the two accounts do not hold the same ID number")
 			}
 		})
 
 		t.Run("bad fields, all at once, store nothing", func(t *testing.T) {
-			before, _ := f.st.CountUsers(ctx)
-			_, err := f.svc.Create(ctx, account.NewAccount{LoginName: "1x", Password: "short", Phone: "12345", RealName: "张三", IDNumber: "110105194912310021"})
+			before, _ := f.Store.CountUsers(ctx)
+			_, err := f.Accounts.Create(ctx, account.NewAccount{LoginName: "1x", Password: "short", Phone: "12345", RealName: "张三", IDNumber: "110105194912310021"})
 			var p *problem.Problem
 			if !errors.As(err, &p) || p.Kind != problem.Invalid {
 				t.Fatalf("Create = %v, want Invalid", err)
@@ -158,7 +118,7 @@ func TestCreate(t *testing.T) {
 					t.Errorf("field %s not reported: %v", field, p.Fields)
 				}
 			}
-			if after, _ := f.st.CountUsers(ctx); after != before {
+			if after, _ := f.Store.CountUsers(ctx); after != before {
 				t.Error("an invalid account was stored")
 			}
 		})
@@ -168,12 +128,12 @@ func TestCreate(t *testing.T) {
 func TestAccountWithoutPassword(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		u := f.create(t, account.NewAccount{LoginName: "alipay_user_1", Phone: "13900000003"})
+		u := f.Create(t, account.NewAccount{LoginName: "alipay_user_1", Phone: "13900000003"})
 		if u.PasswordHash != "" {
 			t.Fatalf("PasswordHash = %q, want none", u.PasswordHash)
 		}
 		for _, pw := range []string{"", password, "anything"} {
-			if ok, rehash, err := f.svc.VerifyPassword(ctx, u, pw); ok || rehash || err != nil {
+			if ok, rehash, err := f.Accounts.VerifyPassword(ctx, u, pw); ok || rehash || err != nil {
 				t.Errorf("VerifyPassword(%q) = %v, %v, %v; want false", pw, ok, rehash, err)
 			}
 		}
@@ -212,13 +172,13 @@ func TestAccountWithoutPasswordCostsAHash(t *testing.T) {
 func TestFind(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		u := f.create(t, zhang)
+		u := f.Create(t, zhang)
 		// Another account holds zhang's ID number too, unverified.
-		f.create(t, account.NewAccount{LoginName: "wang_wu_2026", Password: password, Phone: "13900000002", RealName: "王五", IDNumber: zhang.IDNumber})
+		f.Create(t, account.NewAccount{LoginName: "wang_wu_2026", Password: password, Phone: "13900000002", RealName: "王五", IDNumber: zhang.IDNumber})
 
 		find := func(ident string) (string, bool) {
 			t.Helper()
-			got, found, err := f.svc.Find(ctx, ident)
+			got, found, err := f.Accounts.Find(ctx, ident)
 			if err != nil {
 				t.Fatalf("Find(%q): %v", ident, err)
 			}
@@ -249,25 +209,25 @@ func TestFind(t *testing.T) {
 func (f *fixture) access(t *testing.T, userID string) (store.Session, store.Grant, store.RefreshToken) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := f.st.GetClient(ctx, "hall"); errors.Is(err, store.ErrNotFound) {
-		if err := f.st.CreateClient(ctx, store.Client{ID: "hall", Name: "办事大厅", Type: store.ClientOIDCPublic,
-			RedirectURIs: []string{"https://hall.example.gov.cn/cb"}, CreatedAt: f.now, UpdatedAt: f.now}); err != nil {
+	if _, err := f.Store.GetClient(ctx, "hall"); errors.Is(err, store.ErrNotFound) {
+		if err := f.Store.CreateClient(ctx, store.Client{ID: "hall", Name: "办事大厅", Type: store.ClientOIDCPublic,
+			RedirectURIs: []string{"https://hall.example.gov.cn/cb"}, CreatedAt: f.Now, UpdatedAt: f.Now}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	id := account.NewUserID()
 	s := store.Session{TokenHash: []byte(id + "-token-hash-32-bytes......")[:32], SID: "sid-" + id, UserID: userID,
-		AuthTime: f.now, CreatedAt: f.now, LastSeenAt: f.now, ExpiresAt: f.now.Add(8 * time.Hour)}
+		AuthTime: f.Now, CreatedAt: f.Now, LastSeenAt: f.Now, ExpiresAt: f.Now.Add(8 * time.Hour)}
 	g := store.Grant{ID: "grant-" + id, ClientID: "hall", UserID: userID, SID: s.SID, Scopes: []string{"openid", "offline_access"},
-		AuthTime: f.now, CreatedAt: f.now, ExpiresAt: f.now.Add(24 * time.Hour)}
-	rt := store.RefreshToken{TokenHash: []byte(id + "-refresh-hash-32-bytes....")[:32], GrantID: g.ID, CreatedAt: f.now, ExpiresAt: f.now.Add(24 * time.Hour)}
-	if err := f.st.CreateSession(ctx, s); err != nil {
+		AuthTime: f.Now, CreatedAt: f.Now, ExpiresAt: f.Now.Add(24 * time.Hour)}
+	rt := store.RefreshToken{TokenHash: []byte(id + "-refresh-hash-32-bytes....")[:32], GrantID: g.ID, CreatedAt: f.Now, ExpiresAt: f.Now.Add(24 * time.Hour)}
+	if err := f.Store.CreateSession(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.CreateGrant(ctx, g); err != nil {
+	if err := f.Store.CreateGrant(ctx, g); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.CreateRefreshToken(ctx, rt); err != nil {
+	if err := f.Store.CreateRefreshToken(ctx, rt); err != nil {
 		t.Fatal(err)
 	}
 	return s, g, rt
@@ -278,33 +238,17 @@ func (f *fixture) access(t *testing.T, userID string) (store.Session, store.Gran
 func (f *fixture) ended(t *testing.T, s store.Session, rt store.RefreshToken) (sessionGone, grantRevoked bool) {
 	t.Helper()
 	ctx := context.Background()
-	_, err := f.st.GetSession(ctx, s.TokenHash)
+	_, err := f.Store.GetSession(ctx, s.TokenHash)
 	sessionGone = errors.Is(err, store.ErrNotFound)
-	tok, err := f.st.GetRefreshToken(ctx, rt.TokenHash)
+	tok, err := f.Store.GetRefreshToken(ctx, rt.TokenHash)
 	if err != nil {
 		t.Fatalf("GetRefreshToken: %v", err)
 	}
-	g, err := f.st.GetGrant(ctx, tok.GrantID)
+	g, err := f.Store.GetGrant(ctx, tok.GrantID)
 	if err != nil {
 		t.Fatalf("GetGrant: %v", err)
 	}
 	return sessionGone, !g.RevokedAt.IsZero()
-}
-
-// events returns the audit events with action.
-func (f *fixture) events(t *testing.T, action string) []store.AuditEvent {
-	t.Helper()
-	all, err := f.st.ListAudit(context.Background(), 0, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []store.AuditEvent
-	for _, e := range all {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 func detail(t *testing.T, e store.AuditEvent) map[string]string {
@@ -319,47 +263,47 @@ func detail(t *testing.T, e store.AuditEvent) map[string]string {
 func TestSetPassword(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		u := f.create(t, zhang)
-		other := f.create(t, account.NewAccount{LoginName: "li_si_2026", Password: password, Phone: "13900000004"})
+		u := f.Create(t, zhang)
+		other := f.Create(t, account.NewAccount{LoginName: "li_si_2026", Password: password, Phone: "13900000004"})
 		s1, _, rt1 := f.access(t, u.ID)
 		s2, _, rt2 := f.access(t, u.ID)
 		os, _, ort := f.access(t, other.ID)
 		const newPassword = "Jinan@Spring2031"
 
 		t.Run("a password the policy refuses changes nothing", func(t *testing.T) {
-			sent := len(f.outbox.List())
-			err := f.svc.SetPassword(ctx, u.ID, "password", audit.User(u.ID))
+			sent := len(f.Outbox.List())
+			err := f.Accounts.SetPassword(ctx, u.ID, "password", audit.User(u.ID))
 			if p := problem.As(err); p.Kind != problem.Invalid || p.Fields["password"] != "password_common" {
 				t.Errorf("SetPassword(weak) = %v, want the password field marked password_common", err)
 			}
-			got, _ := f.st.GetUser(ctx, u.ID)
-			if ok, _, _ := f.svc.VerifyPassword(ctx, got, password); !ok {
+			got, _ := f.Store.GetUser(ctx, u.ID)
+			if ok, _, _ := f.Accounts.VerifyPassword(ctx, got, password); !ok {
 				t.Error("the old password no longer works")
 			}
 			if gone, revoked := f.ended(t, s1, rt1); gone || revoked {
 				t.Error("a refused change ended access")
 			}
-			if len(f.events(t, account.ActionPasswordChanged)) != 0 || len(f.outbox.List()) != sent {
+			if len(f.Events(t, account.ActionPasswordChanged)) != 0 || len(f.Outbox.List()) != sent {
 				t.Error("a refused change was audited or told")
 			}
 		})
 
 		t.Run("unknown account", func(t *testing.T) {
-			err := f.svc.SetPassword(ctx, "nobody", newPassword, audit.System())
+			err := f.Accounts.SetPassword(ctx, "nobody", newPassword, audit.System())
 			wantProblem(t, "SetPassword(nobody)", err, problem.NotFound, "not_found")
 		})
 
-		if err := f.svc.SetPassword(ctx, u.ID, newPassword, audit.User(u.ID)); err != nil {
+		if err := f.Accounts.SetPassword(ctx, u.ID, newPassword, audit.User(u.ID)); err != nil {
 			t.Fatalf("SetPassword: %v", err)
 		}
-		got, _ := f.st.GetUser(ctx, u.ID)
-		if ok, _, _ := f.svc.VerifyPassword(ctx, got, newPassword); !ok {
+		got, _ := f.Store.GetUser(ctx, u.ID)
+		if ok, _, _ := f.Accounts.VerifyPassword(ctx, got, newPassword); !ok {
 			t.Error("the new password does not work")
 		}
-		if ok, _, _ := f.svc.VerifyPassword(ctx, got, password); ok {
+		if ok, _, _ := f.Accounts.VerifyPassword(ctx, got, password); ok {
 			t.Error("the old password still works")
 		}
-		if !got.UpdatedAt.Equal(f.now) {
+		if !got.UpdatedAt.Equal(f.Now) {
 			t.Errorf("UpdatedAt = %v", got.UpdatedAt)
 		}
 		for i, a := range []struct {
@@ -374,7 +318,7 @@ func TestSetPassword(t *testing.T) {
 			t.Error("another account's access was ended")
 		}
 
-		events := f.events(t, account.ActionPasswordChanged)
+		events := f.Events(t, account.ActionPasswordChanged)
 		if len(events) != 1 {
 			t.Fatalf("%d password_changed events, want 1", len(events))
 		}
@@ -385,7 +329,7 @@ func TestSetPassword(t *testing.T) {
 			t.Error("the audit holds the password")
 		}
 
-		m, ok := f.outbox.Last(notify.ChannelSMS, "13812345678")
+		m, ok := f.Outbox.Last(notify.ChannelSMS, "13812345678")
 		if !ok {
 			t.Fatal("the owner was not told")
 		}
@@ -399,10 +343,10 @@ func TestSetPassword(t *testing.T) {
 		}
 
 		t.Run("by an operator", func(t *testing.T) {
-			if err := f.svc.SetPassword(ctx, u.ID, "Qingdao@Sea2032", audit.Operator("wang.ops")); err != nil {
+			if err := f.Accounts.SetPassword(ctx, u.ID, "Qingdao@Sea2032", audit.Operator("wang.ops")); err != nil {
 				t.Fatal(err)
 			}
-			events := f.events(t, account.ActionPasswordChanged)
+			events := f.Events(t, account.ActionPasswordChanged)
 			if e := events[len(events)-1]; e.Actor != "operator:wang.ops" || detail(t, e)["by"] != string(audit.KindOperator) || detail(t, e)["user"] != u.ID {
 				t.Errorf("audit event: %+v", e)
 			}
@@ -413,40 +357,40 @@ func TestSetPassword(t *testing.T) {
 func TestDisableEnable(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		u := f.create(t, zhang)
+		u := f.Create(t, zhang)
 		s, _, rt := f.access(t, u.ID)
 
-		if err := f.svc.Disable(ctx, u.ID, audit.Operator("wang.ops"), "ticket 2030-117"); err != nil {
+		if err := f.Accounts.Disable(ctx, u.ID, audit.Operator("wang.ops"), "ticket 2030-117"); err != nil {
 			t.Fatalf("Disable: %v", err)
 		}
-		got, _ := f.st.GetUser(ctx, u.ID)
+		got, _ := f.Store.GetUser(ctx, u.ID)
 		if got.Status != store.UserDisabled {
 			t.Errorf("status after Disable = %q", got.Status)
 		}
 		if gone, revoked := f.ended(t, s, rt); !gone || !revoked {
 			t.Errorf("after Disable: session gone %v, grant revoked %v; want both", gone, revoked)
 		}
-		events := f.events(t, account.ActionDisabled)
+		events := f.Events(t, account.ActionDisabled)
 		if len(events) != 1 || events[0].Actor != "operator:wang.ops" || detail(t, events[0])["reason"] != "ticket 2030-117" || detail(t, events[0])["user"] != u.ID {
 			t.Errorf("disable events: %+v", events)
 		}
 
-		if err := f.svc.Enable(ctx, u.ID, audit.System(), "appeal granted"); err != nil {
+		if err := f.Accounts.Enable(ctx, u.ID, audit.System(), "appeal granted"); err != nil {
 			t.Fatalf("Enable: %v", err)
 		}
-		got, _ = f.st.GetUser(ctx, u.ID)
+		got, _ = f.Store.GetUser(ctx, u.ID)
 		if got.Status != store.UserActive {
 			t.Errorf("status after Enable = %q", got.Status)
 		}
-		events = f.events(t, account.ActionEnabled)
+		events = f.Events(t, account.ActionEnabled)
 		if len(events) != 1 || events[0].Actor != "system" || detail(t, events[0])["by"] != string(audit.KindSystem) {
 			t.Errorf("enable events: %+v", events)
 		}
 
 		t.Run("unknown account or actor", func(t *testing.T) {
-			wantProblem(t, "Disable(nobody)", f.svc.Disable(ctx, "nobody", audit.System(), ""), problem.NotFound, "not_found")
-			wantProblem(t, "Disable without actor", f.svc.Disable(ctx, u.ID, audit.Actor{}, ""), problem.Internal, "internal")
-			if got, _ := f.st.GetUser(ctx, u.ID); got.Status != store.UserActive {
+			wantProblem(t, "Disable(nobody)", f.Accounts.Disable(ctx, "nobody", audit.System(), ""), problem.NotFound, "not_found")
+			wantProblem(t, "Disable without actor", f.Accounts.Disable(ctx, u.ID, audit.Actor{}, ""), problem.Internal, "internal")
+			if got, _ := f.Store.GetUser(ctx, u.ID); got.Status != store.UserActive {
 				t.Error("a refused Disable changed the status")
 			}
 		})

@@ -3,7 +3,6 @@ package login_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"unid/internal/account"
+	"unid/internal/account/accounttest"
 	"unid/internal/audit"
 	"unid/internal/captcha"
 	"unid/internal/flow"
@@ -25,13 +25,11 @@ import (
 )
 
 type fixture struct {
-	st       store.Store
-	accounts *account.Service
+	*accounttest.Fixture
 	counted  *countingAccounts
 	captchas *captcha.Service
 	login    *login.Service
 	sent     *smsRecorder
-	now      time.Time
 }
 
 // countingAccounts counts the password verifications login asks for: each
@@ -67,22 +65,11 @@ func (r *smsRecorder) all() []notify.SMS {
 
 func newFixture(t *testing.T, edit ...func(*login.Options)) *fixture {
 	t.Helper()
-	st := sqlitetest.New(t)
-	keys, err := account.GenerateKeys()
-	if err != nil {
-		t.Fatal(err)
+	a := accounttest.New(t, sqlitetest.New(t))
+	f := &fixture{
+		Fixture: a, counted: &countingAccounts{Service: a.Accounts},
+		captchas: captcha.New(a.Store, a.Clock, captcha.Options{}), sent: &smsRecorder{},
 	}
-	prot, err := account.NewProtector(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{st: st, now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC), sent: &smsRecorder{}}
-	clock := func() time.Time { return f.now }
-	hasher := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)
-	log := audit.New(st, clock, slog.New(slog.DiscardHandler))
-	f.accounts = account.NewService(account.ServiceDeps{Store: st, Hasher: hasher, Protector: prot, Audit: log, Now: clock})
-	f.counted = &countingAccounts{Service: f.accounts}
-	f.captchas = captcha.New(st, clock, captcha.Options{})
 	opt := login.Options{
 		LockoutThreshold: 5, AccountThreshold: 50, LockoutWindow: 15 * time.Minute, LockoutDuration: 15 * time.Minute,
 		PerIPLimit: 1000, PerIPSuccessLimit: 1000, PerIPWindow: time.Minute,
@@ -91,8 +78,8 @@ func newFixture(t *testing.T, edit ...func(*login.Options)) *fixture {
 		e(&opt)
 	}
 	f.login = login.New(login.Deps{
-		Accounts: f.counted, Users: st, Hasher: hasher, Protector: prot, Captchas: f.captchas, Limiter: ratelimit.New(st),
-		Audit: log, Notifier: f.sent, Now: clock, Options: opt,
+		Accounts: f.counted, Users: a.Store, Hasher: a.Hasher, Protector: a.Protector, Captchas: f.captchas, Limiter: ratelimit.New(a.Store),
+		Audit: a.Audit, Notifier: f.sent, Now: a.Clock, Options: opt,
 	})
 	return f
 }
@@ -122,15 +109,6 @@ func (f *fixture) attemptFrom(t *testing.T, ip, identifier, pw string) (store.Us
 		flow.NewClient(ip, "test"))
 }
 
-func (f *fixture) create(t *testing.T, na account.NewAccount) store.User {
-	t.Helper()
-	u, err := f.accounts.Create(context.Background(), na)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
 // sameAnswer checks that two failed attempts were answered alike.
 func sameAnswer(t *testing.T, what string, got, want error) {
 	t.Helper()
@@ -142,10 +120,10 @@ func sameAnswer(t *testing.T, what string, got, want error) {
 
 func TestLogin(t *testing.T) {
 	f := newFixture(t)
-	zhang := f.create(t, account.NewAccount{LoginName: "zhang_san", Password: password, Phone: "13812345678", RealName: "张三", IDNumber: "11010519491231002X"})
+	zhang := f.Create(t, account.NewAccount{LoginName: "zhang_san", Password: password, Phone: "13812345678", RealName: "张三", IDNumber: "11010519491231002X"})
 	// wang holds zhang's ID number unverified too.
-	f.create(t, account.NewAccount{LoginName: "wang_wu_2026", Password: password, Phone: "13900000002", RealName: "王五", IDNumber: "11010519491231002X"})
-	alipay := f.create(t, account.NewAccount{LoginName: "alipay_2088", Phone: "13900000003"})
+	f.Create(t, account.NewAccount{LoginName: "wang_wu_2026", Password: password, Phone: "13900000002", RealName: "王五", IDNumber: "11010519491231002X"})
+	alipay := f.Create(t, account.NewAccount{LoginName: "alipay_2088", Phone: "13900000003"})
 
 	for _, ident := range []string{"zhang_san", "ZHANG_SAN", "138 1234 5678"} {
 		if u, err := f.attempt(t, ident, password); err != nil || u.ID != zhang.ID {
@@ -172,7 +150,7 @@ func TestLogin(t *testing.T) {
 	}
 
 	// Verified, the ID number signs its holder in.
-	if _, err := f.st.UpdateUser(context.Background(), zhang.ID, func(u store.User) (store.User, error) {
+	if _, err := f.Store.UpdateUser(context.Background(), zhang.ID, func(u store.User) (store.User, error) {
 		u.RealnameLevel = 1
 		return u, nil
 	}); err != nil {
@@ -184,12 +162,12 @@ func TestLogin(t *testing.T) {
 
 	// A new password ends the old one; a disabled account cannot sign in.
 	ctx := context.Background()
-	if err := f.accounts.SetPassword(ctx, zhang.ID, "Jinan@Spring2031", account.UserActor(zhang.ID)); err != nil {
+	if err := f.Accounts.SetPassword(ctx, zhang.ID, "Jinan@Spring2031", account.UserActor(zhang.ID)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.attempt(t, "zhang_san", password)
 	sameAnswer(t, "the old password", err, wrongPassword)
-	if err := f.accounts.Disable(ctx, zhang.ID, account.OperatorActor("ops"), "test"); err != nil {
+	if err := f.Accounts.Disable(ctx, zhang.ID, account.OperatorActor("ops"), "test"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.attempt(t, "zhang_san", "Jinan@Spring2031"); problem.As(err).Code != "account_disabled" {
@@ -200,7 +178,7 @@ func TestLogin(t *testing.T) {
 // lockScopes lists the scopes of the account.locked events so far.
 func (f *fixture) lockScopes(t *testing.T) []string {
 	t.Helper()
-	events, err := f.st.ListAudit(context.Background(), 0, 1000)
+	events, err := f.Store.ListAudit(context.Background(), 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +217,7 @@ const (
 
 func TestNetworkLockIsNoAnswer(t *testing.T) {
 	f := newFixture(t)
-	zhang := f.create(t, account.NewAccount{LoginName: "zhang_san", Password: password, Phone: "13812345678"})
+	zhang := f.Create(t, account.NewAccount{LoginName: "zhang_san", Password: password, Phone: "13812345678"})
 	for i := 1; i <= 5; i++ {
 		if _, err := f.attemptFrom(t, netA, "zhang_san", "Wrong#Password1"); problem.As(err).Code != "login_failed" {
 			t.Fatalf("failure %d: %v", i, err)
@@ -297,7 +275,7 @@ func TestNetworkLockIsNoAnswer(t *testing.T) {
 		t.Errorf("%d lock notices, want still 1", n)
 	}
 
-	f.now = f.now.Add(15 * time.Minute)
+	f.Now = f.Now.Add(15 * time.Minute)
 	if u, err := f.attemptFrom(t, netA, "zhang_san", password); err != nil || u.ID != zhang.ID {
 		t.Fatalf("sign-in after the lock ends: %q, %v", u.ID, err)
 	}
@@ -305,7 +283,7 @@ func TestNetworkLockIsNoAnswer(t *testing.T) {
 
 func TestAccountWideLock(t *testing.T) {
 	f := newFixture(t, func(o *login.Options) { o.AccountThreshold = 12 })
-	zhang := f.create(t, account.NewAccount{LoginName: "zhang_san", Password: password, Phone: "13812345678"})
+	zhang := f.Create(t, account.NewAccount{LoginName: "zhang_san", Password: password, Phone: "13812345678"})
 	_, nobody := f.attemptFrom(t, netD, "13900000000", "Wrong#Password1")
 
 	// Two networks lock themselves out with 5 failures each; a third
@@ -315,7 +293,7 @@ func TestAccountWideLock(t *testing.T) {
 		n  int
 	}{{netA, 5}, {netB, 5}, {netC, 2}} {
 		for i := range try.n {
-			f.now = f.now.Add(10 * time.Second)
+			f.Now = f.Now.Add(10 * time.Second)
 			if _, err := f.attemptFrom(t, try.ip, "zhang_san", "Wrong#Password1"); problem.As(err).Code != "login_failed" {
 				t.Fatalf("failure %d from %s: %v", i+1, try.ip, err)
 			}
@@ -348,7 +326,7 @@ func TestAccountWideLock(t *testing.T) {
 
 func TestClearLockLiftsANetworkLock(t *testing.T) {
 	f := newFixture(t)
-	zhang := f.create(t, account.NewAccount{LoginName: "zhang_san", Password: password})
+	zhang := f.Create(t, account.NewAccount{LoginName: "zhang_san", Password: password})
 	for range 5 {
 		f.attemptFrom(t, netA, "zhang_san", "Wrong#Password1")
 	}

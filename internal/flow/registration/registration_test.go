@@ -3,11 +3,10 @@ package registration_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
-	"unid/internal/account"
+	"unid/internal/account/accounttest"
 	"unid/internal/audit"
 	"unid/internal/captcha"
 	"unid/internal/flow"
@@ -21,33 +20,17 @@ import (
 )
 
 type fixture struct {
-	st       store.Store
+	*accounttest.Fixture
 	captchas *captcha.Service
-	outbox   *notify.Outbox
 	reg      *registration.Service
-	now      time.Time
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st := sqlitetest.New(t)
-	keys, err := account.GenerateKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	prot, err := account.NewProtector(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{st: st, now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)}
-	clock := func() time.Time { return f.now }
-	f.outbox = notify.NewOutbox(clock)
-	hasher := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)
-	log := audit.New(st, clock, slog.New(slog.DiscardHandler))
-	accounts := account.NewService(account.ServiceDeps{Store: st, Hasher: hasher, Protector: prot, Audit: log, Now: clock})
-	f.captchas = captcha.New(st, clock, captcha.Options{})
-	codes := smscode.New(st, ratelimit.New(st), f.outbox, prot.MAC, clock, smscode.Options{})
-	f.reg = registration.New(accounts, f.captchas, codes, log, clock)
+	a := accounttest.New(t, sqlitetest.New(t))
+	f := &fixture{Fixture: a, captchas: captcha.New(a.Store, a.Clock, captcha.Options{})}
+	codes := smscode.New(a.Store, ratelimit.New(a.Store), a.Outbox, a.Protector.MAC, a.Clock, smscode.Options{})
+	f.reg = registration.New(a.Accounts, f.captchas, codes, a.Audit, a.Clock)
 	return f
 }
 
@@ -59,7 +42,7 @@ const password = "Shandong#2026"
 func (f *fixture) code(t *testing.T, phone string) string {
 	t.Helper()
 	ctx := context.Background()
-	f.now = f.now.Add(2 * time.Minute) // past the per-phone minute limit
+	f.Now = f.Now.Add(2 * time.Minute) // past the per-phone minute limit
 	c, err := f.captchas.Create(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +51,7 @@ func (f *fixture) code(t *testing.T, phone string) string {
 	if _, err := f.reg.SendCode(ctx, phone, c.ID, answer, client); err != nil {
 		t.Fatalf("SendCode: %v", err)
 	}
-	m, ok := f.outbox.Last(notify.ChannelSMS, phone)
+	m, ok := f.Outbox.Last(notify.ChannelSMS, phone)
 	if !ok {
 		t.Fatal("no code sent")
 	}
@@ -82,17 +65,11 @@ func request(login, phone, code, name, id string) registration.Request {
 // lastRegister returns the result of the newest user.register audit event.
 func (f *fixture) lastRegister(t *testing.T) store.AuditEvent {
 	t.Helper()
-	events, err := f.st.ListAudit(context.Background(), 0, 1000)
-	if err != nil {
-		t.Fatal(err)
+	events := f.Events(t, audit.ActionRegister)
+	if len(events) == 0 {
+		t.Fatal("no user.register event")
 	}
-	for i := len(events) - 1; i >= 0; i-- {
-		if events[i].Action == audit.ActionRegister {
-			return events[i]
-		}
-	}
-	t.Fatal("no user.register event")
-	return store.AuditEvent{}
+	return events[len(events)-1]
 }
 
 func TestRegister(t *testing.T) {
@@ -138,13 +115,13 @@ func TestRegister(t *testing.T) {
 	})
 
 	t.Run("bad fields change nothing", func(t *testing.T) {
-		before, _ := f.st.CountUsers(ctx)
+		before, _ := f.Store.CountUsers(ctx)
 		_, err := f.reg.Register(ctx, registration.Request{LoginName: "x", Password: "a", PasswordConfirm: "b", Phone: "1", RealName: "张三"}, client)
 		var p *problem.Problem
 		if !errors.As(err, &p) || p.Kind != problem.Invalid || len(p.Fields) < 5 {
 			t.Fatalf("Register = %v, want every bad field", err)
 		}
-		if after, _ := f.st.CountUsers(ctx); after != before {
+		if after, _ := f.Store.CountUsers(ctx); after != before {
 			t.Error("a bad request stored an account")
 		}
 	})
