@@ -39,6 +39,19 @@ type Fixture struct {
 // New builds a fixture over st.
 func New(t testing.TB, st store.Store) *Fixture {
 	t.Helper()
+	prot := NewProtector(t)
+	f := &Fixture{Store: st, Protector: prot, Hasher: account.NewHasher(Params, 0), Now: Start}
+	f.Outbox = notify.NewOutbox(f.Clock)
+	f.Audit = audit.New(st, f.Clock, slog.New(slog.DiscardHandler))
+	f.Accounts = account.NewService(account.ServiceDeps{
+		Store: st, Hasher: f.Hasher, Protector: prot, Audit: f.Audit, Notifier: f.Outbox, Now: f.Clock,
+	})
+	return f
+}
+
+// NewProtector returns a Protector over fresh keys.
+func NewProtector(t testing.TB) *account.Protector {
+	t.Helper()
 	keys, err := account.GenerateKeys()
 	if err != nil {
 		t.Fatal(err)
@@ -47,13 +60,7 @@ func New(t testing.TB, st store.Store) *Fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &Fixture{Store: st, Protector: prot, Hasher: account.NewHasher(Params, 0), Now: Start}
-	f.Outbox = notify.NewOutbox(f.Clock)
-	f.Audit = audit.New(st, f.Clock, slog.New(slog.DiscardHandler))
-	f.Accounts = account.NewService(account.ServiceDeps{
-		Store: st, Hasher: f.Hasher, Protector: prot, Audit: f.Audit, Notifier: f.Outbox, Now: f.Clock,
-	})
-	return f
+	return prot
 }
 
 // Clock reads f.Now: the clock to give the services a test builds on the

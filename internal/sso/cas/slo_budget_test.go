@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"unid/internal/account"
+	"unid/internal/account/accounttest"
 	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/sso/cas"
@@ -31,14 +31,7 @@ func TestSingleLogoutBudget(t *testing.T) {
 	if _, _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := account.GenerateKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	protector, err := account.NewProtector(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	protector := accounttest.NewProtector(t)
 	release := make(chan struct{})
 	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		<-release // no answer while the test runs

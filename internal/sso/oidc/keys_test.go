@@ -18,7 +18,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
-	"unid/internal/account"
+	"unid/internal/account/accounttest"
 	"unid/internal/app"
 	"unid/internal/audit"
 	"unid/internal/client"
@@ -237,11 +237,7 @@ func TestInstancesShareKeys(t *testing.T) {
 // need only its keys.
 func minimalDeps(t testing.TB, st store.Store, now func() time.Time) sso.Deps {
 	t.Helper()
-	keys, err := account.GenerateKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	prot, _ := account.NewProtector(keys)
+	prot := accounttest.NewProtector(t)
 	cat, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 	zcrypto "github.com/zitadel/oidc/v3/pkg/crypto"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"unid/internal/account"
+	"unid/internal/account/accounttest"
 	"unid/internal/claims"
 )
 
@@ -15,11 +15,7 @@ import (
 // algorithm: the limit the token endpoint cannot beat. The parallel
 // variant uses every CPU (tokens/s on this machine).
 func BenchmarkSign(b *testing.B) {
-	keys, err := account.GenerateKeys()
-	if err != nil {
-		b.Fatal(err)
-	}
-	prot, _ := account.NewProtector(keys)
+	prot := accounttest.NewProtector(b)
 	now := time.Now()
 	token := &oidc.AccessTokenClaims{
 		TokenClaims: oidc.TokenClaims{
