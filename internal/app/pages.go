@@ -20,5 +20,5 @@ func (p ssoPages) Consent(w http.ResponseWriter, r *http.Request, d oidc.Consent
 }
 
 func (p ssoPages) LogoutConfirm(w http.ResponseWriter, r *http.Request, d oidc.LogoutConfirmPage) {
-	p.Pages.LogoutConfirm(w, r, web.LogoutConfirm(d))
+	p.Pages.LogoutConfirm(w, r, web.LogoutConfirm{Action: "/oidc/end_session", ClientID: d.ClientID, PostLogoutRedirectURI: d.PostLogoutRedirectURI, State: d.State})
 }

@@ -148,7 +148,7 @@ func (b *Browser) SendCode(phone string) string {
 func (b *Browser) Register(p Person) Response {
 	b.T.Helper()
 	code := b.SendCode(p.Phone)
-	body := map[string]any{"login_name": p.Login, "password": p.Password, "password_confirm": p.Password, "phone": p.Phone, "sms_code": code}
+	body := map[string]any{"login_name": p.Login, "password": p.Password, "password_confirm": p.Password, "phone": p.Phone, "sms_code": code, "agreed": true}
 	if p.IDNumber != "" {
 		body["real_name"], body["id_number"] = p.RealName, p.IDNumber
 	}

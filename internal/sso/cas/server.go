@@ -166,6 +166,7 @@ func (s *Server) Routes() []httpx.Route {
 		{Pattern: "GET /cas/login", Handler: getOnly(s.login)},
 		{Pattern: "GET /cas/login/continue", Handler: getOnly(s.loginContinue)},
 		{Pattern: "GET /cas/logout", Handler: getOnly(s.logout)},
+		{Pattern: "POST /cas/logout", Handler: s.logout},
 		{Pattern: "GET /cas/validate", Handler: getOnly(s.validate(v1))},
 		{Pattern: "GET /cas/serviceValidate", Handler: getOnly(s.validate(v2))},
 		{Pattern: "GET /cas/p3/serviceValidate", Handler: getOnly(s.validate(v3))},
@@ -524,6 +525,28 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	q, ok := params(r)
 	if !ok {
 		q = nil // a malformed query redirects nowhere
+	}
+	if r.Method == http.MethodPost {
+		// The confirmation form: cross-origin protection has already
+		// refused a POST from any other site.
+		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+		if err := r.ParseForm(); err != nil {
+			s.pages.fail(w, r, http.StatusBadRequest, "cas.error.bad_request")
+			return
+		}
+		q = url.Values{"service": {r.PostForm.Get("service")}}
+	}
+	// A link on another site must not sign the user out of every system
+	// (CAS logout is a GET, so any page can make one): the user is asked,
+	// and confirms with a POST from unid's own page.
+	if r.Method == http.MethodGet && httpx.CrossSite(r) {
+		if _, ok, err := s.d.Sessions.Current(ctx, r); err != nil {
+			s.internal(w, r, err)
+			return
+		} else if ok {
+			s.pages.confirmLogout(w, r, q.Get("service"))
+			return
+		}
 	}
 	how := session.Logout{Via: session.ViaCAS, Client: httpx.Client(r, s.d.TrustProxy)}
 	if err := s.d.Sessions.End(ctx, w, r, how); err != nil {
