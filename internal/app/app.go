@@ -169,6 +169,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if cfg.SMS.GatewayURL != "" {
 		sender = notify.NewHTTPGateway(cfg.SMS.GatewayURL, []byte(cfg.SMS.GatewaySecret.Value), cfg.SMS.GatewayTimeout, now)
 	}
+	signature := cfg.Site.SMSSignature
+	if signature == "" {
+		signature = cfg.Site.Name
+	}
+	sender = notify.Signed(sender, signature)
+	site, err := siteOf(cfg.Site)
+	if err != nil {
+		return nil, err
+	}
 
 	catalog, err := i18n.Load()
 	if err != nil {
@@ -209,7 +218,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	// system a pending sign-in is for; they exist once the pages do.
 	var pending []func(ctx context.Context, next string) (string, string, bool)
 	pages, err := web.New(web.Options{
-		Dev: cfg.Dev, Catalog: catalog, Logger: logger, SecureCookies: cfg.Secure(),
+		Dev: cfg.Dev, Catalog: catalog, Logger: logger, SecureCookies: cfg.Secure(), Site: site,
 		Me: func(r *http.Request) (*web.Me, bool) {
 			_, u, ok, err := sessions.SignedIn(r.Context(), r)
 			if err != nil || !ok {
