@@ -57,7 +57,6 @@ const (
 	TemplateAccountLocked = "account_locked"
 )
 
-
 // smsTemplates maps a template name to its wording; {name} is replaced by
 // the param of that name.
 var smsTemplates = map[string]string{
