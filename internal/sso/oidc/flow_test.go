@@ -301,7 +301,7 @@ func TestClientCredentials(t *testing.T) {
 	}
 	events, _ := e.store.ListAudit(context.Background(), 0, 1000)
 	last := events[len(events)-1]
-	if count() != 2 || last.Actor != "client:records" || !strings.Contains(last.Detail, "client_id=records") || !strings.Contains(last.Detail, "unrecorded_since_last=1") {
+	if want := `{"client_id":"records","grant_type":"client_credentials","unrecorded_since_last":"1"}`; count() != 2 || last.Actor != "client:records" || last.Detail != want {
 		t.Fatalf("audit after a minute: %+v", last)
 	}
 
