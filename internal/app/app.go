@@ -202,7 +202,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		},
 		BudgetReached: func(ctx context.Context, window string, limit int64) {
 			logger.WarnContext(ctx, "the platform's SMS budget is used up", "window", window, "limit", limit)
-			auditLog.Record(ctx, audit.Event{Actor: audit.ActorSystem, Action: audit.ActionSMSBudget, Result: audit.ResultOK, Detail: window + "=" + strconv.FormatInt(limit, 10)})
+			auditLog.Append(ctx, audit.Entry{Actor: audit.System(), Action: audit.ActionSMSBudget, Result: audit.ResultOK,
+				Detail: audit.Detail{"window": window, "limit": strconv.FormatInt(limit, 10)}})
 		},
 	})
 	sessions := session.New(st, auditLog, now, session.Options{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Secure: cfg.Secure()})

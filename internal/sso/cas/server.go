@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -439,7 +438,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, c store.Client, s
 		s.internal(w, r, err)
 		return
 	}
-	s.record(ctx, r, u.ID, ActionTicketIssued, audit.ResultOK, c.ID, fmt.Sprintf(`{"new_login":%t}`, newLogin))
+	s.record(ctx, r, u.ID, ActionTicketIssued, audit.ResultOK, c.ID, audit.Detail{"new_login": strconv.FormatBool(newLogin)})
 	noStore(w)
 	redirect(w, client.WithTicket(service, ticket))
 }
@@ -563,16 +562,17 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	s.pages.signedOut(w, r)
 }
 
-// record appends an audit event about request r.
-func (s *Server) record(ctx context.Context, r *http.Request, actor, action, result, subject, detail string) {
+// record appends the ticket event of action with result about request r:
+// the user's, with the client as subject.
+func (s *Server) record(ctx context.Context, r *http.Request, userID, action, result, clientID string, detail audit.Detail) {
 	if s.d.Audit == nil {
 		return
 	}
-	var ip, ua string
+	e := audit.Entry{Actor: audit.User(userID), Action: action, Result: result, Subject: clientID, Detail: detail}
 	if r != nil {
-		ip, ua = httpx.ClientIP(r, s.d.TrustProxy), r.UserAgent()
+		e.IP, e.UserAgent = httpx.ClientIP(r, s.d.TrustProxy), r.UserAgent()
 	}
-	s.d.Audit.Record(ctx, audit.Event{Actor: actor, Action: action, Result: result, IP: ip, UserAgent: ua, Subject: subject, Detail: detail})
+	s.d.Audit.Append(ctx, e)
 }
 
 func (s *Server) now() time.Time { return s.d.Now().UTC().Truncate(time.Millisecond) }
