@@ -253,7 +253,7 @@ func keysRotate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	defer st.Close()
 	logger := app.NewLogger(stderr, "warn", "text")
-	kid, err := oidc.RotateKeys(ctx, st, protector, audit.New(st, time.Now, logger), time.Now(), alg)
+	kid, err := oidc.RotateKeys(ctx, st, protector, audit.New(st, time.Now, logger), audit.Origin{Actor: cliOperator()}, time.Now(), alg)
 	if err != nil {
 		return err
 	}

@@ -229,6 +229,7 @@ func TestKeysRotate(t *testing.T) {
 		t.Fatal(err)
 	}
 	kids := map[string]bool{}
+	var want []string
 	for _, alg := range []string{"ES256", "RS256"} {
 		var stdout, stderr bytes.Buffer
 		if err := run(ctx, []string{"keys", "rotate", "--data", dir, "--alg", alg}, noenv, &stdout, &stderr); err != nil {
@@ -239,8 +240,30 @@ func TestKeysRotate(t *testing.T) {
 			t.Fatalf("rotate printed %s (%v)", stdout.String(), err)
 		}
 		kids[got.Kid] = true
+		want = append(want, `oidc.signing_key_rotated {"alg":"`+alg+`","kid":"`+got.Kid+`"}`)
 	}
 	if err := run(ctx, []string{"keys", "rotate", "--data", dir, "--alg", "HS256"}, noenv, &out, &out); err == nil {
 		t.Fatal("an HMAC signing key was accepted")
+	}
+
+	// Each rotation is audited as the operator who ran the command.
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "unid.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	events, err := st.ListAudit(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trail []string
+	for _, e := range events {
+		trail = append(trail, e.Action+" "+e.Detail)
+		if !strings.HasPrefix(e.Actor, "operator:cli") {
+			t.Errorf("rotation audited as %q, want the operator", e.Actor)
+		}
+	}
+	if got := strings.Join(trail, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("audit trail:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }

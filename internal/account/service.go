@@ -74,21 +74,6 @@ func NewService(d ServiceDeps) *Service {
 	return &Service{st: d.Store, hasher: d.Hasher, prot: d.Protector, audit: d.Audit, notify: d.Notifier, log: log, now: d.Now}
 }
 
-// UserActor is the account holder (or another signed-in user) acting.
-//
-// Deprecated: use audit.User.
-func UserActor(userID string) audit.Actor { return audit.User(userID) }
-
-// OperatorActor is an operator of the platform acting.
-//
-// Deprecated: use audit.Operator.
-func OperatorActor(name string) audit.Actor { return audit.Operator(name) }
-
-// SystemActor is unid itself acting (an import, a scheduled rule).
-//
-// Deprecated: use audit.System.
-func SystemActor() audit.Actor { return audit.System() }
-
 // validActor: a change to an account is always made by someone unid knows.
 func validActor(a audit.Actor) bool { return a.Valid() && a.Kind != "" }
 

@@ -1006,7 +1006,7 @@ func TestSMSBudget(t *testing.T) {
 	for _, e := range events {
 		if e.Action == "sms.budget_exhausted" {
 			budget++
-			if e.Actor != "system" || e.Detail != "hour=2" {
+			if e.Actor != "system" || e.Detail != `{"limit":"2","window":"hour"}` {
 				t.Errorf("budget event %+v", e)
 			}
 		}

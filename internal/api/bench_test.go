@@ -16,7 +16,7 @@ import (
 // made before the timer starts.
 func benchLogin(b *testing.B, edit func(*config.Config)) {
 	srv := apptest.Start(b, func(c *config.Config) {
-		c.LoginPerIPLimit, c.CaptchaPerIPMinute = 1<<30, 1<<30
+		c.LoginPerIPLimit, c.LoginPerIPSuccessLimit, c.CaptchaPerIPMinute = 1<<30, 0, 1<<30
 		if edit != nil {
 			edit(c)
 		}

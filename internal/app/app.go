@@ -169,6 +169,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if cfg.SMS.GatewayURL != "" {
 		sender = notify.NewHTTPGateway(cfg.SMS.GatewayURL, []byte(cfg.SMS.GatewaySecret.Value), cfg.SMS.GatewayTimeout, now)
 	}
+	signature := cfg.Site.SMSSignature
+	if signature == "" {
+		signature = cfg.Site.Name
+	}
+	sender = notify.Signed(sender, signature)
+	site, err := siteOf(cfg.Site)
+	if err != nil {
+		return nil, err
+	}
 
 	catalog, err := i18n.Load()
 	if err != nil {
@@ -193,7 +202,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		},
 		BudgetReached: func(ctx context.Context, window string, limit int64) {
 			logger.WarnContext(ctx, "the platform's SMS budget is used up", "window", window, "limit", limit)
-			auditLog.Record(ctx, audit.Event{Actor: audit.ActorSystem, Action: audit.ActionSMSBudget, Result: audit.ResultOK, Detail: window + "=" + strconv.FormatInt(limit, 10)})
+			auditLog.Append(ctx, audit.Entry{Actor: audit.System(), Action: audit.ActionSMSBudget, Result: audit.ResultOK,
+				Detail: audit.Detail{"window": window, "limit": strconv.FormatInt(limit, 10)}})
 		},
 	})
 	sessions := session.New(st, auditLog, now, session.Options{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Secure: cfg.Secure()})
@@ -209,7 +219,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	// system a pending sign-in is for; they exist once the pages do.
 	var pending []func(ctx context.Context, next string) (string, string, bool)
 	pages, err := web.New(web.Options{
-		Dev: cfg.Dev, Catalog: catalog, Logger: logger, SecureCookies: cfg.Secure(),
+		Dev: cfg.Dev, Catalog: catalog, Logger: logger, SecureCookies: cfg.Secure(), Site: site,
 		Me: func(r *http.Request) (*web.Me, bool) {
 			_, u, ok, err := sessions.SignedIn(r.Context(), r)
 			if err != nil || !ok {

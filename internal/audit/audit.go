@@ -43,11 +43,6 @@ const (
 	ResultRateLimited = "rate_limited"
 )
 
-// ActorSystem is the stored actor of events that unid itself causes.
-//
-// Deprecated: use System(), an Actor, with an Entry.
-const ActorSystem = "system"
-
 // Log appends events. A failure to write an audit event is logged loudly and
 // returned, but the callers that record after the fact (a login already
 // happened) only log it: the store being down fails the request anyway.
@@ -77,39 +72,11 @@ type Entry struct {
 
 // Append adds e to the log.
 func (l *Log) Append(ctx context.Context, e Entry) {
-	l.append(ctx, store.AuditEvent{
+	ev := store.AuditEvent{
+		Time:  l.now().UTC().Truncate(time.Millisecond),
 		Actor: e.Actor.String(), Action: e.Action, Result: e.Result,
 		IP: e.IP, UserAgent: e.UserAgent, Subject: e.Subject, Detail: e.Detail.String(),
-	})
-}
-
-// Event is the older, untyped form of an Entry: the actor and the detail as
-// the stored strings.
-//
-// Deprecated: use Entry and Append, which name the actor and structure the
-// detail.
-type Event struct {
-	Actor     string
-	Action    string
-	Result    string
-	IP        string
-	UserAgent string
-	Subject   string // masked
-	Detail    string // masked
-}
-
-// Record appends e to the log.
-//
-// Deprecated: use Append with an Entry.
-func (l *Log) Record(ctx context.Context, e Event) {
-	l.append(ctx, store.AuditEvent{
-		Actor: e.Actor, Action: e.Action, Result: e.Result,
-		IP: e.IP, UserAgent: e.UserAgent, Subject: e.Subject, Detail: e.Detail,
-	})
-}
-
-func (l *Log) append(ctx context.Context, ev store.AuditEvent) {
-	ev.Time = l.now().UTC().Truncate(time.Millisecond)
+	}
 	if _, err := l.store.AppendAudit(ctx, ev, Hash); err != nil {
 		l.logger.ErrorContext(ctx, "audit append failed", "action", ev.Action, "result", ev.Result, "err", err)
 	}

@@ -23,7 +23,7 @@ func newChain(t *testing.T) *sqlite.Store {
 	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 	log := audit.New(st, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for i, a := range []string{audit.ActionRegister, audit.ActionLogin, audit.ActionLoginFail, audit.ActionLogout} {
-		log.Record(ctx, audit.Event{Actor: "u1", Action: a, Result: audit.ResultOK, IP: "127.0.0.1", Subject: "138****5678"})
+		log.Append(ctx, audit.Entry{Actor: audit.User("u1"), Action: a, Result: audit.ResultOK, IP: "127.0.0.1", Subject: "138****5678"})
 		now = now.Add(time.Duration(i+1) * time.Second)
 	}
 	return st
@@ -154,15 +154,18 @@ func TestDetailIsCanonical(t *testing.T) {
 }
 
 // A log written partly before actors and details were typed, partly after,
-// is one chain.
+// is one chain. The event of the older form is written as an earlier
+// release stored it, with a plain-text detail.
 func TestVerifyMixedChain(t *testing.T) {
 	ctx := context.Background()
-	st := newChain(t) // four events in the older form
+	st := newChain(t) // four events
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	log := audit.New(st, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	log.Append(ctx, audit.Entry{Actor: audit.User("u1"), Action: audit.ActionLogout, Result: audit.ResultOK, IP: "127.0.0.1",
 		Detail: audit.Detail{"via": "cas", "sid": "S1"}})
-	log.Record(ctx, audit.Event{Actor: "client:records", Action: "oidc.token_issued", Result: audit.ResultOK, Detail: "client_id=records"})
+	if _, err := st.AppendAudit(ctx, store.AuditEvent{Time: now, Actor: "client:records", Action: "oidc.token_issued", Result: audit.ResultOK, Detail: "client_id=records"}, audit.Hash); err != nil {
+		t.Fatal(err)
+	}
 	log.Append(ctx, audit.Entry{Actor: audit.Operator("cli:root"), Action: "admin.client_delete", Result: audit.ResultOK, Subject: "records"})
 	log.Append(ctx, audit.Entry{Actor: audit.System(), Action: audit.ActionSMSBudget, Result: audit.ResultOK})
 	n, err := audit.Verify(ctx, st)

@@ -20,10 +20,12 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Config is every setting of `unid serve`.
@@ -82,6 +84,7 @@ type Config struct {
 	// Providers, each in its own section of the file.
 	SMS                SMS
 	SMTP               SMTP
+	Site               Site
 	Realname           Realname
 	EnterpriseRegistry EnterpriseRegistry
 	Alipay             Alipay
@@ -96,6 +99,22 @@ type SMS struct {
 	GatewayURL     string
 	GatewaySecret  Secret
 	GatewayTimeout time.Duration
+}
+
+// Site is how the platform presents itself: its name (header, footer,
+// page titles, the SMS signature, emails), help and hotline in the footer,
+// and the privacy notice and user agreement that registration links to.
+// Empty texts keep the defaults shipped with unid.
+type Site struct {
+	Name          string // 统一身份认证平台, or e.g. 山东省统一身份认证平台
+	NameEN        string
+	SMSSignature  string // the carrier-registered 短信签名 without 【】; empty: Name
+	HelpURL       string
+	Hotline       string
+	PrivacyFile   string // the privacy notice in Chinese, plain text ("## " starts a heading)
+	PrivacyENFile string
+	TermsFile     string // the user agreement in Chinese
+	TermsENFile   string
 }
 
 // SMTP is the mail server that sends email.
@@ -210,6 +229,7 @@ func Default() Config {
 		MaxBodyBytes:            1 << 20,
 		SMS:                     SMS{GatewayTimeout: 5 * time.Second},
 		SMTP:                    SMTP{Port: 587, TLS: TLSStartTLS, Timeout: 10 * time.Second},
+		Site:                    Site{Name: "统一身份认证平台", NameEN: "Unified Identity Authentication"},
 		Realname:                Realname{Provider: ProviderSandbox, Timeout: 5 * time.Second},
 		EnterpriseRegistry:      EnterpriseRegistry{Provider: ProviderSandbox, Timeout: 5 * time.Second},
 		Alipay:                  Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
@@ -307,6 +327,15 @@ func (c *Config) settings() []setting {
 		str(&c.SMS.GatewayURL, "sms.gateway-url", "HTTP SMS gateway URL (signed JSON POST); required unless --dev"),
 		duration(&c.SMS.GatewayTimeout, "sms.gateway-timeout", "SMS gateway request timeout (never retried)"),
 
+		str(&c.Site.Name, "site.name", "the platform's name in Chinese: header, footer, page titles, SMS signature, emails"),
+		str(&c.Site.NameEN, "site.name-en", "the platform's name in English"),
+		str(&c.Site.SMSSignature, "site.sms-signature", "SMS signature (短信签名) registered with the carrier, without 【】; empty: site.name"),
+		str(&c.Site.HelpURL, "site.help-url", "help page the footer links to (https://…, or a path on this site); empty: none"),
+		str(&c.Site.Hotline, "site.hotline", "service telephone number shown in the footer; empty: none"),
+		str(&c.Site.PrivacyFile, "site.privacy-file", "privacy notice in Chinese (UTF-8 text, \"## \" starts a heading); empty: unid's default"),
+		str(&c.Site.PrivacyENFile, "site.privacy-en-file", "privacy notice in English; empty: unid's default"),
+		str(&c.Site.TermsFile, "site.terms-file", "user agreement in Chinese; empty: unid's default"),
+		str(&c.Site.TermsENFile, "site.terms-en-file", "user agreement in English; empty: unid's default"),
 		str(&c.SMTP.Host, "smtp.host", "SMTP server host; empty: no email is sent"),
 		integer(&c.SMTP.Port, "smtp.port", "SMTP server port"),
 		str(&c.SMTP.TLS, "smtp.tls", "SMTP encryption: implicit (TLS, port 465), starttls (required STARTTLS) or none (loopback relays only)"),
@@ -435,6 +464,31 @@ func (c Config) validate() error {
 		}
 	}
 	positive(&errs, "sms.gateway-timeout", c.SMS.GatewayTimeout)
+
+	if strings.TrimSpace(c.Site.Name) == "" || strings.TrimSpace(c.Site.NameEN) == "" {
+		bad("site.name and site.name-en must not be empty")
+	}
+	if sig := c.Site.SMSSignature; strings.ContainsAny(sig, "【】[]") || utf8.RuneCountInString(sig) > 20 {
+		bad("site.sms-signature %q: the signature without 【】, at most 20 characters", sig)
+	}
+	if h := c.Site.HelpURL; h != "" && !strings.HasPrefix(h, "/") {
+		if err := checkURL(h); err != nil {
+			bad("site.help-url: %v", err)
+		}
+	}
+	for _, f := range []struct{ key, path string }{
+		{"site.privacy-file", c.Site.PrivacyFile}, {"site.privacy-en-file", c.Site.PrivacyENFile},
+		{"site.terms-file", c.Site.TermsFile}, {"site.terms-en-file", c.Site.TermsENFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if b, err := os.ReadFile(f.path); err != nil {
+			bad("%s: %v", f.key, err)
+		} else if !utf8.Valid(b) || len(strings.TrimSpace(string(b))) == 0 {
+			bad("%s %s: want non-empty UTF-8 text", f.key, f.path)
+		}
+	}
 
 	if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
 		bad("smtp.port %d: want a port number 1–65535", c.SMTP.Port)

@@ -173,6 +173,10 @@ func TestConfigFile(t *testing.T) {
 		{name: "bad URL scheme", file: "unid.yaml=dev: true\nrealname:\n  provider: http\n  url: ftp://x.example\n  secret: s\n", wantErr: []string{"realname.url"}},
 		{name: "plain http issuer", file: "unid.yaml=dev: true\nupstream:\n  - {id: a, name: A, issuer: 'http://idp.example', client-id: c}\n", wantErr: []string{"upstream[0].issuer", "https"}},
 		{name: "icon from elsewhere", file: "unid.yaml=dev: true\nupstream:\n  - {id: a, name: A, issuer: 'https://idp.example', client-id: c, icon: 'https://cdn.example/i.svg'}\n", wantErr: []string{"upstream[0].icon"}},
+		{name: "empty platform name", file: "unid.yaml=dev: true\nsite:\n  name: ' '\n", wantErr: []string{"site.name"}},
+		{name: "signature with brackets", file: "unid.yaml=dev: true\nsite:\n  sms-signature: 【山东政务】\n", wantErr: []string{"site.sms-signature"}},
+		{name: "help link elsewhere than http", file: "unid.yaml=dev: true\nsite:\n  help-url: 'javascript:alert(1)'\n", wantErr: []string{"site.help-url"}},
+		{name: "missing privacy notice", file: "unid.yaml=dev: true\nsite:\n  privacy-file: /nonexistent/privacy.txt\n", wantErr: []string{"site.privacy-file", "/nonexistent/privacy.txt"}},
 		{name: "alipay half configured", file: "unid.yaml=dev: true\nalipay:\n  app-id: '2021'\n  private-key: k\n  app-cert: c\n", wantErr: []string{"alipay.public-cert"}},
 	}
 	for _, tt := range tests {

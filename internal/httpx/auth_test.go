@@ -69,3 +69,33 @@ func TestGuard(t *testing.T) {
 		})
 	}
 }
+
+func TestCrossSite(t *testing.T) {
+	tests := []struct {
+		name   string
+		header []string
+		want   bool
+	}{
+		{"typed or bookmarked", []string{"Sec-Fetch-Site", "none"}, false},
+		{"one of unid's pages", []string{"Sec-Fetch-Site", "same-origin"}, false},
+		{"another site", []string{"Sec-Fetch-Site", "cross-site"}, true},
+		{"another origin of the same site", []string{"Sec-Fetch-Site", "same-site"}, true},
+		{"old browser, other origin", []string{"Origin", "https://evil.example"}, true},
+		{"old browser, own origin", []string{"Origin", "http://unid.example"}, false},
+		{"old browser, opaque origin", []string{"Origin", "null"}, true},
+		{"old browser, other referer", []string{"Referer", "https://evil.example/page"}, true},
+		{"old browser, own referer", []string{"Referer", "http://unid.example/me"}, false},
+		{"not a browser", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://unid.example/cas/logout", nil)
+			for i := 0; i+1 < len(tt.header); i += 2 {
+				r.Header.Set(tt.header[i], tt.header[i+1])
+			}
+			if got := httpx.CrossSite(r); got != tt.want {
+				t.Errorf("CrossSite = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package httpx
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"unid/internal/flow"
@@ -35,4 +36,33 @@ func ClientIP(r *http.Request, trustProxy bool) string {
 // Client is who is on the other end of r, for rate limits and audit.
 func Client(r *http.Request, trustProxy bool) flow.Client {
 	return flow.NewClient(ClientIP(r, trustProxy), r.UserAgent())
+}
+
+// CrossSite reports whether r was sent by a page of another origin: a link
+// or form on another site (Sec-Fetch-Site "cross-site" or "same-site"),
+// or, from a browser too old to send Sec-Fetch-Site, an Origin or Referer
+// of another host. A request the user typed or bookmarked ("none"), one of
+// unid's own pages ("same-origin"), and one with none of these headers (not
+// a browser) is not.
+func CrossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return false
+	case "":
+	default:
+		return true
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		return !sameHost(o, r.Host)
+	}
+	if ref := r.Referer(); ref != "" {
+		return !sameHost(ref, r.Host)
+	}
+	return false
+}
+
+// sameHost reports whether the URL u names host (host[:port]).
+func sameHost(u, host string) bool {
+	p, err := url.Parse(u)
+	return err == nil && p.Host != "" && strings.EqualFold(p.Host, host)
 }

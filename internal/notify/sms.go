@@ -14,6 +14,31 @@ type SMS struct {
 	Phone    string            // normalised phone number, e.g. "13812345678"
 	Template string            // e.g. TemplateSMSCode
 	Params   map[string]string // e.g. {"code": "123456", "minutes": "5"}
+	// Signature is the 短信签名 without 【】, the platform's name as the
+	// carrier registered it; empty: DefaultSignature. Signed sets it.
+	Signature string
+}
+
+// DefaultSignature is the signature of a platform that configured none.
+const DefaultSignature = "统一身份认证"
+
+// Signed returns a sender that signs every message with signature (the
+// platform's configured name) before s sends it.
+func Signed(s SMSSender, signature string) SMSSender {
+	if s == nil || signature == "" {
+		return s
+	}
+	return signedSender{s, signature}
+}
+
+type signedSender struct {
+	next      SMSSender
+	signature string
+}
+
+func (s signedSender) SendSMS(ctx context.Context, m SMS) error {
+	m.Signature = s.signature
+	return s.next.SendSMS(ctx, m)
 }
 
 // SMS templates.
@@ -31,9 +56,6 @@ const (
 	// from.
 	TemplateAccountLocked = "account_locked"
 )
-
-// smsSignature is the 短信签名 every message starts with, as carriers require.
-const smsSignature = "【统一身份认证】"
 
 // smsTemplates maps a template name to its wording; {name} is replaced by
 // the param of that name.
@@ -69,7 +91,11 @@ func (m SMS) Text() string {
 	for k, v := range m.Params {
 		pairs = append(pairs, "{"+k+"}", v)
 	}
-	return smsSignature + strings.NewReplacer(pairs...).Replace(t)
+	sig := m.Signature
+	if sig == "" {
+		sig = DefaultSignature
+	}
+	return "【" + sig + "】" + strings.NewReplacer(pairs...).Replace(t)
 }
 
 // SMSSender sends text messages. The dev Outbox and the HTTPGateway

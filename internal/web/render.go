@@ -61,7 +61,7 @@ var pageTable = []page{
 	}},
 	{name: pageSSOError, keys: ssoErrorKeys, sample: func(p *Pages, lang i18n.Lang) any { return p.ssoErrorData(lang, ssoErrorCodes[0]) }},
 	{name: pageLogoutConfirm, sample: func(*Pages, i18n.Lang) any {
-		return LogoutConfirm{ClientID: "c", PostLogoutRedirectURI: "https://a.example/", State: "s"}
+		return LogoutConfirm{Action: "/oidc/end_session", ClientID: "c", PostLogoutRedirectURI: "https://a.example/", State: "s", Service: "https://a.example/"}
 	}},
 	{name: pageCASError, template: "cas_notice", title: "cas.page.error_title", status: http.StatusBadRequest, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
 		return casNotice{ID: "error", Body: p.cat.T(lang, "cas.error.bad_request")}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"unid/internal/claims"
 	"unid/internal/i18n"
@@ -18,11 +19,18 @@ type Consent struct {
 	Scopes     []string
 }
 
-// LogoutConfirm is a logout request that did not prove which client sent it
-// (no id_token_hint): the user confirms it by posting the form back.
+// LogoutConfirm is a logout request that did not prove who sent it — an
+// OpenID logout without id_token_hint, or a CAS logout from another site:
+// the user confirms it by posting the form back to Action, one of unid's
+// logout endpoints, with the request's parameters.
 type LogoutConfirm struct {
-	ClientID, PostLogoutRedirectURI, State string
+	Action                                 string // "/oidc/end_session" or "/cas/logout"
+	ClientID, PostLogoutRedirectURI, State string // OpenID Connect
+	Service                                string // CAS
 }
+
+// logoutActions are the forms the confirmation may post to.
+var logoutActions = []string{"/oidc/end_session", "/cas/logout"}
 
 // ssoErrorCodes are the codes SSOError takes; each has the message
 // page.sso_error.<code>.
@@ -78,7 +86,16 @@ func (p *Pages) Consent(w http.ResponseWriter, r *http.Request, c Consent) {
 // service system), as RP-initiated logout requires when the request does
 // not show which client sent it.
 func (p *Pages) LogoutConfirm(w http.ResponseWriter, r *http.Request, d LogoutConfirm) {
+	if !slices.Contains(logoutActions, d.Action) {
+		d.Action = logoutActions[0]
+	}
 	p.render(w, r, p.lang(w, r), 0, pageLogoutConfirm, d)
+}
+
+// CASLogoutConfirm asks the user whether to sign out of unid and every
+// service system, for a CAS logout that another site sent.
+func (p *Pages) CASLogoutConfirm(w http.ResponseWriter, r *http.Request, service string) {
+	p.LogoutConfirm(w, r, LogoutConfirm{Action: "/cas/logout", Service: service})
 }
 
 // SSOError shows why a request cannot be answered, in the user's language.

@@ -221,3 +221,18 @@ func ForEachBackend(t *testing.T, f func(t *testing.T, start func(edit func(*con
 		})
 	}
 }
+
+// OutboxMessage is a text message as the dev outbox lists it.
+type OutboxMessage struct {
+	To     string
+	Text   string
+	Params map[string]string
+}
+
+// Outbox returns the messages sent so far, newest first.
+func (s *Server) Outbox(t testing.TB) []OutboxMessage {
+	t.Helper()
+	var v struct{ Messages []OutboxMessage }
+	s.getJSON(t, "/dev/outbox.json", &v)
+	return v.Messages
+}

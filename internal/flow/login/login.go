@@ -48,7 +48,6 @@ package login
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -331,10 +330,8 @@ func (s *Service) lockAtThreshold(ctx context.Context, now time.Time, c flow.Cli
 		if err := s.limiter.Reset(ctx, fail.Key); err != nil {
 			return err
 		}
-		detail, _ := json.Marshal(struct {
-			Scope string `json:"scope"`
-		}{scope})
-		s.audit.Record(ctx, audit.Event{Actor: u.ID, Action: audit.ActionLockout, Result: audit.ResultOK, IP: c.IP, UserAgent: c.UserAgent, Subject: subject, Detail: string(detail)})
+		s.audit.Append(ctx, audit.Entry{Actor: signingIn(u.ID), Action: audit.ActionLockout, Result: audit.ResultOK,
+			IP: c.IP, UserAgent: c.UserAgent, Subject: subject, Detail: audit.Detail{"scope": scope}})
 	}
 	if len(scopes) == 0 || u.ID == "" {
 		return nil
@@ -403,7 +400,7 @@ func (s *Service) rehash(ctx context.Context, u store.User, password string) sto
 	if err != nil {
 		return u
 	}
-	s.audit.Record(ctx, audit.Event{Actor: u.ID, Action: audit.ActionRehash, Result: audit.ResultOK})
+	s.audit.Append(ctx, audit.Entry{Actor: audit.User(u.ID), Action: audit.ActionRehash, Result: audit.ResultOK})
 	return updated
 }
 
@@ -412,7 +409,16 @@ func (s *Service) record(ctx context.Context, c flow.Client, userID, subject, re
 	if result != audit.ResultOK {
 		action = audit.ActionLoginFail
 	}
-	s.audit.Record(ctx, audit.Event{Actor: userID, Action: action, Result: result, IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
+	s.audit.Append(ctx, audit.Entry{Actor: signingIn(userID), Action: action, Result: result, IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
+}
+
+// signingIn is the actor of a sign-in attempt: the account it was for, or
+// anonymous when the identifier matched no account (or was never read).
+func signingIn(userID string) audit.Actor {
+	if userID == "" {
+		return audit.Anonymous()
+	}
+	return audit.User(userID)
 }
 
 // mask shows the identifier the way the audit log may keep it:

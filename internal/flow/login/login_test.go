@@ -162,12 +162,12 @@ func TestLogin(t *testing.T) {
 
 	// A new password ends the old one; a disabled account cannot sign in.
 	ctx := context.Background()
-	if err := f.Accounts.SetPassword(ctx, zhang.ID, "Jinan@Spring2031", account.UserActor(zhang.ID)); err != nil {
+	if err := f.Accounts.SetPassword(ctx, zhang.ID, "Jinan@Spring2031", audit.User(zhang.ID)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.attempt(t, "zhang_san", password)
 	sameAnswer(t, "the old password", err, wrongPassword)
-	if err := f.Accounts.Disable(ctx, zhang.ID, account.OperatorActor("ops"), "test"); err != nil {
+	if err := f.Accounts.Disable(ctx, zhang.ID, audit.Operator("ops"), "test"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.attempt(t, "zhang_san", "Jinan@Spring2031"); problem.As(err).Code != "account_disabled" {

@@ -305,7 +305,7 @@ func TestReplayAndOtherService(t *testing.T) {
 		})
 	}
 	refused := e.auditEvents(cas.ActionTicketRefused)
-	if len(refused) != 3 || refused[0].Result != cas.CodeInvalidService {
+	if len(refused) != 3 || refused[0].Result != cas.CodeInvalidService || refused[0].Detail != `{"reason":"ticket was issued for another service"}` {
 		t.Errorf("refusals audited: %+v, want 3 INVALID_SERVICE", refused)
 	}
 }

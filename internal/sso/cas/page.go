@@ -16,6 +16,9 @@ type Pages interface {
 	// CASSignedOut shows that the user is signed out of unid and its
 	// services.
 	CASSignedOut(w http.ResponseWriter, r *http.Request)
+	// CASLogoutConfirm asks whether to sign out, posting the answer to
+	// /cas/logout with service.
+	CASLogoutConfirm(w http.ResponseWriter, r *http.Request, service string)
 }
 
 // Message keys of the pages (internal/i18n/messages/*/cas.json).
@@ -51,6 +54,17 @@ func (p *pages) signedOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.plain(w, r, http.StatusOK, "cas.signed_out.body")
+}
+
+// confirmLogout asks the user whether to sign out; without pages (a CAS
+// server built alone) it only says so, and signs nobody out.
+func (p *pages) confirmLogout(w http.ResponseWriter, r *http.Request, service string) {
+	w.Header().Set("Cache-Control", "no-store")
+	if p.p != nil {
+		p.p.CASLogoutConfirm(w, r, service)
+		return
+	}
+	p.plain(w, r, http.StatusOK, "page.logout_confirm.question")
 }
 
 func (p *pages) plain(w http.ResponseWriter, r *http.Request, status int, key string) {

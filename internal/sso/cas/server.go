@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -166,6 +165,7 @@ func (s *Server) Routes() []httpx.Route {
 		{Pattern: "GET /cas/login", Handler: getOnly(s.login)},
 		{Pattern: "GET /cas/login/continue", Handler: getOnly(s.loginContinue)},
 		{Pattern: "GET /cas/logout", Handler: getOnly(s.logout)},
+		{Pattern: "POST /cas/logout", Handler: s.logout},
 		{Pattern: "GET /cas/validate", Handler: getOnly(s.validate(v1))},
 		{Pattern: "GET /cas/serviceValidate", Handler: getOnly(s.validate(v2))},
 		{Pattern: "GET /cas/p3/serviceValidate", Handler: getOnly(s.validate(v3))},
@@ -438,7 +438,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, c store.Client, s
 		s.internal(w, r, err)
 		return
 	}
-	s.record(ctx, r, u.ID, ActionTicketIssued, audit.ResultOK, c.ID, fmt.Sprintf(`{"new_login":%t}`, newLogin))
+	s.record(ctx, r, u.ID, ActionTicketIssued, audit.ResultOK, c.ID, audit.Detail{"new_login": strconv.FormatBool(newLogin)})
 	noStore(w)
 	redirect(w, client.WithTicket(service, ticket))
 }
@@ -525,6 +525,28 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		q = nil // a malformed query redirects nowhere
 	}
+	if r.Method == http.MethodPost {
+		// The confirmation form: cross-origin protection has already
+		// refused a POST from any other site.
+		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+		if err := r.ParseForm(); err != nil {
+			s.pages.fail(w, r, http.StatusBadRequest, "cas.error.bad_request")
+			return
+		}
+		q = url.Values{"service": {r.PostForm.Get("service")}}
+	}
+	// A link on another site must not sign the user out of every system
+	// (CAS logout is a GET, so any page can make one): the user is asked,
+	// and confirms with a POST from unid's own page.
+	if r.Method == http.MethodGet && httpx.CrossSite(r) {
+		if _, ok, err := s.d.Sessions.Current(ctx, r); err != nil {
+			s.internal(w, r, err)
+			return
+		} else if ok {
+			s.pages.confirmLogout(w, r, q.Get("service"))
+			return
+		}
+	}
 	how := session.Logout{Via: session.ViaCAS, Client: httpx.Client(r, s.d.TrustProxy)}
 	if err := s.d.Sessions.End(ctx, w, r, how); err != nil {
 		s.internal(w, r, err)
@@ -540,16 +562,17 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	s.pages.signedOut(w, r)
 }
 
-// record appends an audit event about request r.
-func (s *Server) record(ctx context.Context, r *http.Request, actor, action, result, subject, detail string) {
+// record appends the ticket event of action with result about request r:
+// the user's, with the client as subject.
+func (s *Server) record(ctx context.Context, r *http.Request, userID, action, result, clientID string, detail audit.Detail) {
 	if s.d.Audit == nil {
 		return
 	}
-	var ip, ua string
+	e := audit.Entry{Actor: audit.User(userID), Action: action, Result: result, Subject: clientID, Detail: detail}
 	if r != nil {
-		ip, ua = httpx.ClientIP(r, s.d.TrustProxy), r.UserAgent()
+		e.IP, e.UserAgent = httpx.ClientIP(r, s.d.TrustProxy), r.UserAgent()
 	}
-	s.d.Audit.Record(ctx, audit.Event{Actor: actor, Action: action, Result: result, IP: ip, UserAgent: ua, Subject: subject, Detail: detail})
+	s.d.Audit.Append(ctx, e)
 }
 
 func (s *Server) now() time.Time { return s.d.Now().UTC().Truncate(time.Millisecond) }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unid/internal/client"
@@ -117,7 +118,7 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 		return result{}, &failure{CodeInternalError, "internal error"}
 	}
 	refuse := func(code, desc string) (result, *failure) {
-		s.record(ctx, r, rec.UserID, ActionTicketRefused, code, rec.ClientID, desc)
+		s.record(ctx, r, rec.UserID, ActionTicketRefused, code, rec.ClientID, audit.Detail{"reason": desc})
 		return result{}, &failure{code, desc}
 	}
 	if !ch.Valid(s.now()) {
@@ -161,7 +162,7 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 			{Name: "isFromNewLogin", Value: rec.NewLogin},
 		}, attrs...)
 	}
-	s.record(ctx, r, u.ID, ActionTicketValidated, audit.ResultOK, c.ID, fmt.Sprintf(`{"version":%d}`, v))
+	s.record(ctx, r, u.ID, ActionTicketValidated, audit.ResultOK, c.ID, audit.Detail{"version": strconv.Itoa(int(v))})
 	return res, nil
 }
 

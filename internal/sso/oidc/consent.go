@@ -44,7 +44,8 @@ func (p *Provider) AnswerConsent(ctx context.Context, s store.Session, u store.U
 	}
 	now := p.now()
 	scopes := claims.Grant(ar.params.Scopes, c.c, u.RealnameLevel)
-	event := audit.Event{Actor: u.ID, Action: ActionConsentDenied, Result: audit.ResultOK, Detail: "client_id=" + c.c.ID, IP: cl.IP, UserAgent: cl.UserAgent}
+	event := audit.Entry{Actor: audit.User(u.ID), Action: ActionConsentDenied, Result: audit.ResultOK,
+		IP: cl.IP, UserAgent: cl.UserAgent, Detail: audit.Detail{"client_id": c.c.ID}}
 	if allow {
 		have, err := p.d.Store.GetConsent(ctx, u.ID, c.c.ID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -60,7 +61,7 @@ func (p *Provider) AnswerConsent(ctx context.Context, s store.Session, u store.U
 		if _, err := p.approve(ctx, ar, s, u, scopes); err != nil {
 			return "", problem.New(problem.Gone, "consent_request_expired")
 		}
-		event.Action, event.Detail = ActionConsentGranted, event.Detail+" scopes="+strings.Join(scopes, ",")
+		event.Action, event.Detail["scopes"] = ActionConsentGranted, strings.Join(scopes, ",")
 	} else {
 		_, err := p.d.Store.UpdateAuthRequest(ctx, a.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
 			if a.Status != store.AuthRequestPending {
@@ -73,7 +74,7 @@ func (p *Provider) AnswerConsent(ctx context.Context, s store.Session, u store.U
 			return "", problem.New(problem.Gone, "consent_request_expired")
 		}
 	}
-	p.d.Audit.Record(ctx, event)
+	p.d.Audit.Append(ctx, event)
 	return callbackPath(a.ID), nil
 }
 
@@ -111,6 +112,7 @@ func (p *Provider) RevokeConsent(ctx context.Context, userID, clientID string, c
 	if _, err := p.d.Store.RevokeGrants(ctx, userID, clientID, p.now()); err != nil {
 		return problem.Wrap(err)
 	}
-	p.d.Audit.Record(ctx, audit.Event{Actor: userID, Action: ActionConsentRevoked, Result: audit.ResultOK, Detail: "client_id=" + clientID, IP: cl.IP, UserAgent: cl.UserAgent})
+	p.d.Audit.Append(ctx, audit.Entry{Actor: audit.User(userID), Action: ActionConsentRevoked, Result: audit.ResultOK,
+		IP: cl.IP, UserAgent: cl.UserAgent, Detail: audit.Detail{"client_id": clientID}})
 	return nil
 }

@@ -98,6 +98,16 @@ func TestConsent(t *testing.T) {
 			t.Errorf("audit has no %s: %v", a, acts)
 		}
 	}
+	events, _ := e.store.ListAudit(context.Background(), 0, 1000)
+	for _, ev := range events {
+		want := map[string]string{
+			"oidc.consent_granted": `{"client_id":"shop","scopes":"openid,profile,offline_access"}`,
+			"oidc.consent_denied":  `{"client_id":"shop"}`, "oidc.consent_revoked": `{"client_id":"shop"}`,
+		}[ev.Action]
+		if want != "" && ev.Detail != want {
+			t.Errorf("%s detail %s, want %s", ev.Action, ev.Detail, want)
+		}
+	}
 
 	// Without a session the consent API says so.
 	anon := e.browser(nil)

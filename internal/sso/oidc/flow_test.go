@@ -301,7 +301,7 @@ func TestClientCredentials(t *testing.T) {
 	}
 	events, _ := e.store.ListAudit(context.Background(), 0, 1000)
 	last := events[len(events)-1]
-	if count() != 2 || last.Actor != "client:records" || !strings.Contains(last.Detail, "client_id=records") || !strings.Contains(last.Detail, "unrecorded_since_last=1") {
+	if want := `{"client_id":"records","grant_type":"client_credentials","unrecorded_since_last":"1"}`; count() != 2 || last.Actor != "client:records" || last.Detail != want {
 		t.Fatalf("audit after a minute: %+v", last)
 	}
 
@@ -371,6 +371,18 @@ func TestIntrospectionAndRevocation(t *testing.T) {
 	}
 	if r := e.form("/oidc/revoke", "hall", "wrong", url.Values{"token": {"nonsense"}}); r.status != http.StatusUnauthorized {
 		t.Fatalf("revoke with a wrong secret: %d", r.status)
+	}
+	// The client that revoked is the actor; the user whose token it was is in the detail.
+	events, _ := e.store.ListAudit(context.Background(), 0, 1000)
+	var revoked []string
+	for _, ev := range events {
+		if ev.Action == "oidc.token_revoked" {
+			revoked = append(revoked, ev.Actor+" "+ev.Detail)
+		}
+	}
+	if got, want := strings.Join(revoked, "\n"), `client:hall {"client_id":"hall","token_type":"access_token","user_id":"`+u.ID+`"}`+"\n"+
+		`client:hall {"client_id":"hall","token_type":"refresh_token","user_id":"`+u.ID+`"}`; got != want {
+		t.Errorf("revocations audited:\n%s\nwant:\n%s", got, want)
 	}
 }
 

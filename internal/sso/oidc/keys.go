@@ -372,8 +372,9 @@ func generateKey(alg string, now time.Time, protector *account.Protector) (store
 // KeyRefresh (30 s by default) and signs with it after twice that, so
 // that no relying party meets a token whose key it cannot fetch. The
 // retired key stays in the JWKS until every token it signed has expired.
+// The rotation is audited as by's (an operator on the command line);
 // auditLog may be nil.
-func RotateKeys(ctx context.Context, st store.OAuth, protector *account.Protector, auditLog *audit.Log, now time.Time, alg string) (string, error) {
+func RotateKeys(ctx context.Context, st store.OAuth, protector *account.Protector, auditLog *audit.Log, by audit.Origin, now time.Time, alg string) (string, error) {
 	if alg == "" {
 		alg = DefaultAlgorithm
 	}
@@ -403,21 +404,29 @@ func RotateKeys(ctx context.Context, st store.OAuth, protector *account.Protecto
 		return "", err
 	}
 	if auditLog != nil {
-		auditLog.Record(ctx, audit.Event{Action: ActionKeyRotated, Result: audit.ResultOK, Detail: "kid=" + k.ID + " alg=" + alg})
+		e := by.Entry(ActionKeyRotated, audit.ResultOK)
+		e.Detail = keyDetail(k.ID, alg)
+		auditLog.Append(ctx, e)
 	}
 	return k.ID, nil
 }
 
-// RotateKeys rotates the signing key (see the package function) and makes
-// this instance publish the new key at once.
+// RotateKeys rotates the signing key (see the package function) as unid
+// itself and makes this instance publish the new key at once.
 func (p *Provider) RotateKeys(ctx context.Context) (string, error) {
-	kid, err := RotateKeys(ctx, p.d.Store, p.d.Protector, p.d.Audit, p.d.Now(), p.o.Algorithm)
+	kid, err := RotateKeys(ctx, p.d.Store, p.d.Protector, p.d.Audit, audit.Origin{Actor: audit.System()}, p.d.Now(), p.o.Algorithm)
 	if err != nil {
 		return "", err
 	}
 	return kid, p.keys.forceReload(ctx)
 }
 
+// recordKeyRotation audits a rotation unid made itself, at start-up,
+// because the configured signing algorithm changed.
 func (p *Provider) recordKeyRotation(ctx context.Context, kid, alg string) {
-	p.record(ctx, nil, audit.Event{Action: ActionKeyRotated, Result: audit.ResultOK, Detail: "kid=" + kid + " alg=" + alg})
+	p.record(ctx, nil, audit.Entry{Actor: audit.System(), Action: ActionKeyRotated, Result: audit.ResultOK, Detail: keyDetail(kid, alg)})
 }
+
+// keyDetail is the detail of a key rotation: the new key's id and
+// algorithm (public, like the key itself).
+func keyDetail(kid, alg string) audit.Detail { return audit.Detail{"kid": kid, "alg": alg} }

@@ -142,6 +142,12 @@ func TestKeyRotation(t *testing.T) {
 	if !slices.Contains(e.auditActions(), "oidc.signing_key_rotated:ok") {
 		t.Errorf("audit: %v", e.auditActions())
 	}
+	events, _ := e.store.ListAudit(context.Background(), 0, 1000)
+	for _, ev := range events {
+		if ev.Action == "oidc.signing_key_rotated" && (ev.Actor != "system" || !strings.Contains(ev.Detail, `"kid":"`+newKid+`"`)) {
+			t.Errorf("rotation audited as %q with %s, want the system and kid %s", ev.Actor, ev.Detail, newKid)
+		}
+	}
 
 	// The last token of the old key was signed a minute after the rotation
 	// and lives 10 minutes: the key is published until then (and a margin

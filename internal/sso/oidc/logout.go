@@ -101,10 +101,11 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Without an ID token hint nothing shows that a client of this user
-	// sent the request: a page of any site could have navigated here. The
-	// user confirms by posting the form back; a cross-site POST carries no
-	// session cookie (SameSite=Lax), so it ends nothing.
-	if ok && hint == nil && r.Method == http.MethodGet {
+	// sent the request: a page of any site could have navigated here or
+	// posted a form here (a site of the same registrable domain even gets
+	// the SameSite=Lax cookie along). The user confirms by posting the
+	// form back from unid's own page.
+	if ok && hint == nil && (r.Method == http.MethodGet || httpx.CrossSite(r)) {
 		w.Header().Set("Cache-Control", "no-store")
 		p.d.Pages.LogoutConfirm(w, r, LogoutConfirmPage{ClientID: clientID, PostLogoutRedirectURI: req.PostLogoutRedirectURI, State: req.State})
 		return

@@ -325,11 +325,11 @@ func (p *Provider) caller(r *http.Request) (ip, userAgent string) {
 }
 
 // record appends an audit event about r (which may be nil).
-func (p *Provider) record(ctx context.Context, r *http.Request, e audit.Event) {
+func (p *Provider) record(ctx context.Context, r *http.Request, e audit.Entry) {
 	if r != nil {
 		e.IP, e.UserAgent = p.caller(r)
 	}
-	p.d.Audit.Record(ctx, e)
+	p.d.Audit.Append(ctx, e)
 }
 
 // hashToken is how codes and refresh tokens are stored: SHA-256. They are

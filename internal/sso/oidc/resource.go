@@ -281,7 +281,8 @@ func (p *Provider) refreshLive(g store.Grant, rt store.RefreshToken) bool {
 // revoke is RFC 7009. A refresh token revokes its whole grant (the family
 // and the grant's access tokens); an access token is listed as revoked
 // until it expires. Only the client a token was issued to can revoke it;
-// whatever the token, the answer is 200.
+// whatever the token, the answer is 200. The client is the actor of the
+// event; the user whose token it was, if any, is its detail's user_id.
 func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 	cors(w)
 	ctx := r.Context()
@@ -289,7 +290,7 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var actor, what string
+	var owner, what string
 	g, _, ok, err := p.refreshToken(ctx, token)
 	if err != nil {
 		p.tokenError(w, r, err)
@@ -300,7 +301,7 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 			p.tokenError(w, r, err)
 			return
 		}
-		actor, what = g.UserID, "refresh_token"
+		owner, what = g.UserID, "refresh_token"
 	}
 	if what == "" {
 		at, err := p.verifyAccessToken(ctx, token)
@@ -313,12 +314,15 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 				p.tokenError(w, r, err)
 				return
 			}
-			actor, what = at.Subject, "access_token"
+			owner, what = at.Subject, "access_token"
 		}
 	}
 	if what != "" {
-		p.record(ctx, r, audit.Event{Actor: actor, Action: ActionTokenRevoked, Result: audit.ResultOK,
-			Detail: "token_type=" + what + " client_id=" + c.ID})
+		detail := audit.Detail{"token_type": what, "client_id": c.ID}
+		if owner != c.ID { // not the client's own client-credentials token
+			detail["user_id"] = owner
+		}
+		p.record(ctx, r, audit.Entry{Actor: audit.ClientActor(c.ID), Action: ActionTokenRevoked, Result: audit.ResultOK, Detail: detail})
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)

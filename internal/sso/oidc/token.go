@@ -321,13 +321,13 @@ func (p *Provider) activeUser(ctx context.Context, id string) (store.User, bool,
 // (RFC 6749 section 4.1.2): whoever has the code now, the tokens issued
 // from it are no longer trusted.
 func (p *Provider) codeReplayed(ctx context.Context, a store.AuthRequest) {
-	detail := "client_id=" + a.ClientID
 	if a.GrantID != "" {
 		if err := p.d.Store.RevokeGrant(ctx, a.GrantID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 			p.log.ErrorContext(ctx, "revoke the grant of a replayed code", "client_id", a.ClientID, "err", err)
 		}
 	}
-	p.record(ctx, nil, audit.Event{Actor: a.UserID, Action: ActionCodeReuse, Result: "grant_revoked", Detail: detail})
+	p.record(ctx, nil, audit.Entry{Actor: audit.User(a.UserID), Action: ActionCodeReuse, Result: "grant_revoked",
+		Detail: audit.Detail{"client_id": a.ClientID}})
 }
 
 // refreshReplayed revokes the grant of a used refresh token presented
@@ -337,7 +337,8 @@ func (p *Provider) refreshReplayed(ctx context.Context, g store.Grant) {
 	if err := p.d.Store.RevokeGrant(ctx, g.ID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.log.ErrorContext(ctx, "revoke the grant of a replayed refresh token", "client_id", g.ClientID, "err", err)
 	}
-	p.record(ctx, nil, audit.Event{Actor: g.UserID, Action: ActionRefreshReuse, Result: "family_revoked", Detail: "client_id=" + g.ClientID})
+	p.record(ctx, nil, audit.Entry{Actor: audit.User(g.UserID), Action: ActionRefreshReuse, Result: "family_revoked",
+		Detail: audit.Detail{"client_id": g.ClientID}})
 }
 
 // recordClientToken audits client-credentials issuance. Machines ask for
@@ -348,7 +349,7 @@ func (p *Provider) refreshReplayed(ctx context.Context, g store.Grant) {
 // recorded, and the next event says how many tokens were issued after it
 // without their own event.
 func (p *Provider) recordClientToken(ctx context.Context, r *http.Request, clientID string) {
-	detail := "grant_type=client_credentials client_id=" + clientID
+	detail := audit.Detail{"grant_type": string(oidc.GrantTypeClientCredentials), "client_id": clientID}
 	if p.o.ClientAuditWindow > 0 {
 		now := p.d.Now()
 		p.ccMu.Lock()
@@ -362,10 +363,10 @@ func (p *Provider) recordClientToken(ctx context.Context, r *http.Request, clien
 		p.ccSeen[clientID] = ccWindow{since: now}
 		p.ccMu.Unlock()
 		if w.unrecorded > 0 {
-			detail += " unrecorded_since_last=" + strconv.Itoa(w.unrecorded)
+			detail["unrecorded_since_last"] = strconv.Itoa(w.unrecorded)
 		}
 	}
-	p.record(ctx, r, audit.Event{Actor: "client:" + clientID, Action: ActionTokenIssued, Result: audit.ResultOK, Detail: detail})
+	p.record(ctx, r, audit.Entry{Actor: audit.ClientActor(clientID), Action: ActionTokenIssued, Result: audit.ResultOK, Detail: detail})
 }
 
 // ccWindow counts a client's tokens since its last audit event.
@@ -374,9 +375,10 @@ type ccWindow struct {
 	unrecorded int
 }
 
-func (p *Provider) recordIssued(ctx context.Context, r *http.Request, actor string, grant oidc.GrantType, clientID string) {
-	p.record(ctx, r, audit.Event{Actor: actor, Action: ActionTokenIssued, Result: audit.ResultOK,
-		Detail: "grant_type=" + string(grant) + " client_id=" + clientID})
+// recordIssued audits tokens issued to clientID for the user userID.
+func (p *Provider) recordIssued(ctx context.Context, r *http.Request, userID string, grant oidc.GrantType, clientID string) {
+	p.record(ctx, r, audit.Entry{Actor: audit.User(userID), Action: ActionTokenIssued, Result: audit.ResultOK,
+		Detail: audit.Detail{"grant_type": string(grant), "client_id": clientID}})
 }
 
 // errText is an error for the log: its message, or "" for none.
