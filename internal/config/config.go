@@ -212,6 +212,7 @@ func Default() Config {
 		CaptchaTTL:              5 * time.Minute,
 		CaptchaPerIPMinute:      30,
 		CASTicketTTL:            10 * time.Second,
+		CASLoginsPerIPMinute:    60,
 		OIDCSigningAlg:          "ES256",
 		OIDCCodeTTL:             time.Minute,
 		OIDCAccessTokenTTL:      10 * time.Minute,

@@ -50,7 +50,7 @@ var pageTable = []page{
 	{name: pageRegister, script: "register.js", sample: func(*Pages, i18n.Lang) any {
 		return registerData{Next: "/me", Client: "省网上办事大厅", LoginHref: "/login"}
 	}},
-	{name: pageMe, script: "me.js", keys: meKeys, sample: func(p *Pages, lang i18n.Lang) any {
+	{name: pageMe, script: "me.js", keys: meKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
 		return p.meData(lang, &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", RealnameLevel: 1})
 	}},
 	{name: pageNotFound, status: http.StatusNotFound, sample: func(*Pages, i18n.Lang) any { return struct{}{} }},

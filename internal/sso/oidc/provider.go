@@ -271,7 +271,7 @@ func (p *Provider) Routes() []httpx.Route {
 		{Pattern: "GET /oidc/authorize", Handler: p.authorize},
 		{Pattern: "POST /oidc/authorize", Handler: p.authorize},
 		{Pattern: "GET /oidc/authorize/callback", Handler: p.callback},
-		{Pattern: "GET /oidc/authorize/cancel", Handler: p.cancel},
+		{Pattern: "GET /oidc/authorize/cancel", Handler: getOnly(p.cancel)},
 		{Pattern: "GET /oidc/consent", Handler: p.consentPage},
 		{Pattern: "POST /oidc/token", Handler: p.token},
 		{Pattern: "OPTIONS /oidc/token", Handler: preflight},
@@ -354,4 +354,18 @@ func newID() string { return rand.Text() }
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Pragma", "no-cache")
 	httpx.WriteJSON(w, status, v)
+}
+
+// getOnly refuses every method but GET for endpoints that change state on
+// a GET the protocol requires: a HEAD from a link checker or a prefetch
+// must not cancel a sign-in.
+func getOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		h(w, r)
+	}
 }
