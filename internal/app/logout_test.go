@@ -28,6 +28,7 @@ func TestLogoutFromAnotherSiteAsksFirst(t *testing.T) {
 		{"CAS logout linked from another site", "GET", "/cas/logout", "", "cross-site", true, http.StatusOK},
 		{"CAS logout linked from a sibling subdomain", "GET", "/cas/logout", "", "same-site", true, http.StatusOK},
 		{"CAS logout typed in", "GET", "/cas/logout", "", "none", false, http.StatusOK},
+		{"CAS logout from a plain-HTTP link without a referrer", "GET", "/cas/logout", "", "", true, http.StatusOK},
 		{"CAS logout confirmed on unid's page", "POST", "/cas/logout", "service=", "same-origin", false, http.StatusOK},
 		{"CAS logout posted from another site", "POST", "/cas/logout", "service=", "cross-site", false, http.StatusForbidden},
 		{"OIDC logout posted from another site", "POST", "/oidc/end_session", "", "cross-site", true, http.StatusOK},

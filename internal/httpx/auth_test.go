@@ -70,22 +70,23 @@ func TestGuard(t *testing.T) {
 	}
 }
 
-func TestCrossSite(t *testing.T) {
+func TestSameOrigin(t *testing.T) {
 	tests := []struct {
 		name   string
 		header []string
 		want   bool
 	}{
-		{"typed or bookmarked", []string{"Sec-Fetch-Site", "none"}, false},
-		{"one of unid's pages", []string{"Sec-Fetch-Site", "same-origin"}, false},
-		{"another site", []string{"Sec-Fetch-Site", "cross-site"}, true},
-		{"another origin of the same site", []string{"Sec-Fetch-Site", "same-site"}, true},
-		{"old browser, other origin", []string{"Origin", "https://evil.example"}, true},
-		{"old browser, own origin", []string{"Origin", "http://unid.example"}, false},
-		{"old browser, opaque origin", []string{"Origin", "null"}, true},
-		{"old browser, other referer", []string{"Referer", "https://evil.example/page"}, true},
-		{"old browser, own referer", []string{"Referer", "http://unid.example/me"}, false},
-		{"not a browser", nil, false},
+		{"typed or bookmarked", []string{"Sec-Fetch-Site", "none"}, true},
+		{"one of unid's pages", []string{"Sec-Fetch-Site", "same-origin"}, true},
+		{"another site", []string{"Sec-Fetch-Site", "cross-site"}, false},
+		{"another origin of the same site", []string{"Sec-Fetch-Site", "same-site"}, false},
+		{"another site that also sends Origin", []string{"Sec-Fetch-Site", "cross-site", "Origin", "http://unid.example"}, false},
+		{"no Sec-Fetch-Site, other origin", []string{"Origin", "https://evil.example"}, false},
+		{"no Sec-Fetch-Site, own origin", []string{"Origin", "http://unid.example"}, true},
+		{"no Sec-Fetch-Site, opaque origin", []string{"Origin", "null"}, false},
+		{"no Sec-Fetch-Site, other referer", []string{"Referer", "https://evil.example/page"}, false},
+		{"no Sec-Fetch-Site, own referer", []string{"Referer", "http://unid.example/me"}, true},
+		{"a link with rel=noreferrer on plain HTTP: no evidence", nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,8 +94,8 @@ func TestCrossSite(t *testing.T) {
 			for i := 0; i+1 < len(tt.header); i += 2 {
 				r.Header.Set(tt.header[i], tt.header[i+1])
 			}
-			if got := httpx.CrossSite(r); got != tt.want {
-				t.Errorf("CrossSite = %v, want %v", got, tt.want)
+			if got := httpx.SameOrigin(r); got != tt.want {
+				t.Errorf("SameOrigin = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -38,25 +38,27 @@ func Client(r *http.Request, trustProxy bool) flow.Client {
 	return flow.NewClient(ClientIP(r, trustProxy), r.UserAgent())
 }
 
-// CrossSite reports whether r was sent by a page of another origin: a link
-// or form on another site (Sec-Fetch-Site "cross-site" or "same-site"),
-// or, from a browser too old to send Sec-Fetch-Site, an Origin or Referer
-// of another host. A request the user typed or bookmarked ("none"), one of
-// unid's own pages ("same-origin"), and one with none of these headers (not
-// a browser) is not.
-func CrossSite(r *http.Request) bool {
+// SameOrigin reports whether r is shown to come from one of unid's own
+// pages, or from the user typing or bookmarking the address:
+// Sec-Fetch-Site "same-origin" or "none", or, where the browser sends no
+// Sec-Fetch-Site (old browsers, and every browser on a plain-HTTP
+// intranet, which gets no Sec-Fetch-* headers), an Origin or else a Referer
+// of this host. Anything else — another site, a sibling subdomain, or no
+// evidence at all — is not: a request that would end the user's session
+// everywhere then asks first.
+func SameOrigin(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "same-origin", "none":
-		return false
+		return true
 	case "":
 	default:
-		return true
+		return false
 	}
 	if o := r.Header.Get("Origin"); o != "" {
-		return !sameHost(o, r.Host)
+		return sameHost(o, r.Host)
 	}
 	if ref := r.Referer(); ref != "" {
-		return !sameHost(ref, r.Host)
+		return sameHost(ref, r.Host)
 	}
 	return false
 }

@@ -90,6 +90,11 @@ func (b *Browser) Do(method, target, contentType string, body io.Reader, header 
 	if b.Lang != "" {
 		req.Header.Set("Accept-Language", b.Lang)
 	}
+	if strings.HasPrefix(target, b.Base+"/") {
+		// As a browser does on https or localhost, for a request from
+		// unid's own pages; header may say otherwise.
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

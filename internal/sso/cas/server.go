@@ -538,7 +538,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	// A link on another site must not sign the user out of every system
 	// (CAS logout is a GET, so any page can make one): the user is asked,
 	// and confirms with a POST from unid's own page.
-	if r.Method == http.MethodGet && httpx.CrossSite(r) {
+	if r.Method == http.MethodGet && !httpx.SameOrigin(r) {
 		if _, ok, err := s.d.Sessions.Current(ctx, r); err != nil {
 			s.internal(w, r, err)
 			return

@@ -105,7 +105,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	// posted a form here (a site of the same registrable domain even gets
 	// the SameSite=Lax cookie along). The user confirms by posting the
 	// form back from unid's own page.
-	if ok && hint == nil && (r.Method == http.MethodGet || httpx.CrossSite(r)) {
+	if ok && hint == nil && (r.Method == http.MethodGet || !httpx.SameOrigin(r)) {
 		w.Header().Set("Cache-Control", "no-store")
 		p.d.Pages.LogoutConfirm(w, r, LogoutConfirmPage{ClientID: clientID, PostLogoutRedirectURI: req.PostLogoutRedirectURI, State: req.State})
 		return
