@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,7 +150,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
-			return nil, fmt.Errorf("app: --redis-url: %w", err)
+			// The URL may hold a password: name the fault, not the URL.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return nil, fmt.Errorf("app: --redis-url is not a valid redis:// URL: %v", redactURLs(err.Error()))
 		}
 		rc := redis.NewClient(opt)
 		a.closers = append(a.closers, rc.Close)
@@ -446,3 +453,12 @@ func (a *App) Close() error {
 	a.closers = nil
 	return errors.Join(errs...)
 }
+
+// redactURLs hides the password of any URL in s ("redis://:secret@h"
+// becomes "redis://:xxxxx@h"), for errors that quote what they could not
+// parse.
+func redactURLs(s string) string {
+	return userinfo.ReplaceAllString(s, "://xxxxx@")
+}
+
+var userinfo = regexp.MustCompile(`://[^/@\s]*@`)

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -9,7 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"unid/internal/app"
 	"unid/internal/app/apptest"
 	"unid/internal/config"
 	"unid/internal/store/postgres/pgtest"
@@ -131,4 +134,22 @@ func get(t *testing.T, u string) (*http.Response, string) {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res, string(b)
+}
+
+// TestBadRedisURLHidesThePassword: a Redis URL that cannot be parsed is
+// refused at start without printing the password it holds.
+func TestBadRedisURLHidesThePassword(t *testing.T) {
+	cfg, err := config.Parse("test", []string{"--dev", "--data", t.TempDir()}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RedisURL = "redis://:s3cret-pw@127.0.0.1:notaport/0"
+	a, err := app.New(context.Background(), cfg, app.NewLogger(io.Discard, "error", "text"), time.Now)
+	if err == nil {
+		a.Close()
+		t.Fatal("a malformed Redis URL was accepted")
+	}
+	if strings.Contains(err.Error(), "s3cret-pw") || !strings.Contains(err.Error(), "--redis-url") {
+		t.Errorf("error %q: want it to name --redis-url and not the password", err)
+	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -80,7 +81,17 @@ func readYAML(name string, data []byte) (*document, error) {
 func readTOML(name string, data []byte) (*document, error) {
 	var v map[string]any
 	if _, err := toml.Decode(string(data), &v); err != nil {
-		return nil, fmt.Errorf("config: %s: %w", name, err)
+		// The library's message quotes the text it could not read, which
+		// may be a secret written without quotes: say where, not what.
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			where := ""
+			if pe.LastKey != "" {
+				where = fmt.Sprintf(" after key %q", pe.LastKey)
+			}
+			return nil, fmt.Errorf("config: %s:%d: TOML syntax error%s (is a string value missing its quotes?)", name, pe.Position.Line, where)
+		}
+		return nil, fmt.Errorf("config: %s: TOML syntax error", name)
 	}
 	root, err := fromValue(v)
 	if err != nil {
@@ -136,7 +147,7 @@ func fromValue(v any) (*node, error) {
 		s := fmt.Sprint(v)
 		return &node{scalar: &s}, nil
 	}
-	return nil, fmt.Errorf("unsupported value %v (%T)", v, v)
+	return nil, fmt.Errorf("unsupported value of type %T (write it as a string)", v)
 }
 
 func mapKeys(m map[string]any) func(func(string) bool) {

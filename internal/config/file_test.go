@@ -166,6 +166,7 @@ func TestConfigFile(t *testing.T) {
 		},
 		{name: "YAML syntax error", file: "unid.yaml=dev: true\n  addr: [\n", wantErr: []string{"unid.yaml"}},
 		{name: "TOML syntax error", file: "unid.toml=dev = \n", wantErr: []string{"unid.toml"}},
+		{name: "TOML secret without quotes", file: "unid.toml=dev = true\n[sms]\ngateway-secret = from-a-file\n", wantErr: []string{"unid.toml:3", "gateway-secret", "quotes"}},
 		{name: "unknown format", file: "unid.json={}", wantErr: []string{".yaml, .yml or .toml"}},
 		{name: "missing file", file: "/nonexistent/unid.yaml", wantErr: []string{"/nonexistent/unid.yaml"}},
 		{name: "bad port", file: "unid.yaml=dev: true\nsmtp:\n  port: 70000\n", wantErr: []string{"smtp.port"}},
