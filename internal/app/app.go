@@ -219,7 +219,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	responder := httpx.NewResponder(catalog, logger, cfg.MaxBodyBytes)
 	guard := httpx.NewGuard(sessions.SignedIn, responder.Fail, now)
 	accounts := account.NewService(account.ServiceDeps{
-		Store: st, Hasher: hasher, Protector: protector, Audit: auditLog, Notifier: sender, Logger: logger, Now: now,
+		Store: st, Hasher: hasher, Protector: protector, Audit: auditLog, Notifier: codes, Logger: logger, Now: now,
 	})
 	a.Accounts = accounts
 	// The login page asks the single sign-on protocols which service
@@ -275,7 +275,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 	logins := login.New(login.Deps{
 		Accounts: accounts, Users: st, Hasher: hasher, Protector: protector, Captchas: captchas, Limiter: limiter,
-		Audit: auditLog, Notifier: sender, Logger: logger, Now: now,
+		Audit: auditLog, Notifier: codes, Logger: logger, Now: now,
 		Options: login.Options{
 			LockoutThreshold: cfg.LockoutThreshold, AccountThreshold: cfg.LockoutAccountThreshold,
 			LockoutWindow: cfg.LockoutWindow, LockoutDuration: cfg.LockoutDuration,

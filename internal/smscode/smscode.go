@@ -272,6 +272,43 @@ func (s *Service) rules(phone, ip string) []ratelimit.Rule {
 	}
 }
 
+// NoticesPerPhoneDay bounds the notices (not codes: "your password was
+// changed", "your account is locked") one phone receives a day, so that
+// nobody can use unid to flood a phone by triggering them.
+const NoticesPerPhoneDay = 5
+
+// ErrNoticeDropped is returned by SendSMS for a notice that a limit kept
+// back: the change it reports has happened all the same.
+var ErrNoticeDropped = errors.New("smscode: notice not sent: limit reached")
+
+// SendSMS sends a notice that carries no code, within the platform's SMS
+// budget (the same as codes: every text costs the platform) and at most
+// NoticesPerPhoneDay to one phone. Over either limit the notice is dropped
+// with ErrNoticeDropped. It makes the Service a notify.SMSSender for the
+// services that tell an account's owner of a change.
+func (s *Service) SendSMS(ctx context.Context, m notify.SMS) error {
+	if m.Template == notify.TemplateSMSCode {
+		return errors.New("smscode: codes go through Send")
+	}
+	if s.sender == nil {
+		return errors.New("smscode: no SMS sender is configured")
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := s.withinBudget(ctx, now); err != nil {
+		return fmt.Errorf("%w (%v)", ErrNoticeDropped, problem.As(err).Code)
+	}
+	p := hex.EncodeToString(s.mac("sms-rate", []byte(m.Phone)))
+	rules := append([]ratelimit.Rule{{Key: "sms:notice:d:" + p, Limit: NoticesPerPhoneDay, Window: 24 * time.Hour}}, s.budget()...)
+	wait, err := s.lim.Allow(ctx, now, rules...)
+	if err != nil {
+		return fmt.Errorf("smscode: notice limit: %w", err)
+	}
+	if wait > 0 {
+		return ErrNoticeDropped
+	}
+	return s.sender.SendSMS(ctx, m)
+}
+
 // budget is the platform-wide limit of codes sent, counted after the
 // per-phone and per-address rules so that a refused request does not use it.
 func (s *Service) budget() []ratelimit.Rule {

@@ -645,3 +645,42 @@ func TestGlobalBudget(t *testing.T) {
 		t.Errorf("budget reports %v, want %v", reports, want)
 	}
 }
+
+// TestNotices: notices to an account's owner share the platform's SMS
+// budget with codes and reach one phone at most NoticesPerPhoneDay times a
+// day, so nobody can make unid flood a phone or spend its budget on them.
+func TestNotices(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	e := newEnv(t, filepath.Join(t.TempDir(), "unid.db"), clk, nil, smscode.Options{Limits: smscode.Limits{GlobalHour: 8}})
+	notice := func(p string) error {
+		return e.svc.SendSMS(ctx, notify.SMS{Phone: p, Template: notify.TemplateAccountLocked, Params: map[string]string{"until": "5月6日 15:24"}})
+	}
+	for i := range smscode.NoticesPerPhoneDay {
+		if err := notice(phone); err != nil {
+			t.Fatalf("notice %d: %v", i+1, err)
+		}
+	}
+	if err := notice(phone); !errors.Is(err, smscode.ErrNoticeDropped) {
+		t.Fatalf("notice over the phone's daily limit: %v, want ErrNoticeDropped", err)
+	}
+	// The budget of 8 an hour: 5 notices above, then 3 more to other
+	// phones, then nothing, not even a code.
+	for i := range 3 {
+		if err := notice(fmt.Sprintf("1390000000%d", i)); err != nil {
+			t.Fatalf("notice to another phone: %v", err)
+		}
+	}
+	if err := notice("13900000009"); !errors.Is(err, smscode.ErrNoticeDropped) {
+		t.Errorf("notice over the budget: %v, want ErrNoticeDropped", err)
+	}
+	if _, err := e.svc.Send(ctx, "register", "13900000008", ip); problem.As(err).Code != "sms_budget_exhausted" {
+		t.Errorf("code after notices used the budget: %v", err)
+	}
+	if n := len(e.outbox.List()); n != 8 {
+		t.Errorf("%d texts sent, want 8", n)
+	}
+	if err := e.svc.SendSMS(ctx, notify.SMS{Phone: phone, Template: notify.TemplateSMSCode}); err == nil {
+		t.Error("a code was sent as a notice, past the code's own rules")
+	}
+}
