@@ -13,6 +13,7 @@ import (
 	"unid/internal/audit"
 	"unid/internal/notify"
 	"unid/internal/problem"
+	"unid/internal/session"
 	"unid/internal/store"
 )
 
@@ -39,6 +40,12 @@ type Notifier interface {
 	SendSMS(ctx context.Context, m notify.SMS) error
 }
 
+// Sessions ends every browser session of an account and tells the
+// service systems they signed in to; *session.Manager is one.
+type Sessions interface {
+	EndUser(ctx context.Context, userID, via string) (int, error)
+}
+
 // ServiceDeps are what a Service is built from.
 type ServiceDeps struct {
 	Store     Store
@@ -46,8 +53,12 @@ type ServiceDeps struct {
 	Protector *Protector
 	Audit     *audit.Log
 	Notifier  Notifier // nil: nobody is told
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Sessions ends sessions with single logout; nil: they are deleted
+	// from the store and no service system is told (tests of the service
+	// alone).
+	Sessions Sessions
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Service owns the life cycle of an account: finding it by what a person
@@ -57,6 +68,7 @@ type ServiceDeps struct {
 // rules of their own.
 type Service struct {
 	st     Store
+	sess   Sessions
 	hasher *Hasher
 	prot   *Protector
 	audit  *audit.Log
@@ -71,7 +83,7 @@ func NewService(d ServiceDeps) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: d.Store, hasher: d.Hasher, prot: d.Protector, audit: d.Audit, notify: d.Notifier, log: log, now: d.Now}
+	return &Service{st: d.Store, sess: d.Sessions, hasher: d.Hasher, prot: d.Protector, audit: d.Audit, notify: d.Notifier, log: log, now: d.Now}
 }
 
 // validActor: a change to an account is always made by someone unid knows.
@@ -282,7 +294,7 @@ func (s *Service) SetPassword(ctx context.Context, userID, newPassword string, a
 	if err != nil {
 		return s.storeProblem("set password", err)
 	}
-	if err := s.endAccess(ctx, userID, now); err != nil {
+	if err := s.endAccess(ctx, userID, now, session.ViaPasswordChanged); err != nil {
 		return err
 	}
 	s.record(ctx, ActionPasswordChanged, u.ID, actor, "")
@@ -297,7 +309,7 @@ func (s *Service) Disable(ctx context.Context, userID string, actor audit.Actor,
 	if err := s.setStatus(ctx, userID, store.UserDisabled, actor, reason); err != nil {
 		return err
 	}
-	return s.endAccess(ctx, userID, s.now().UTC().Truncate(time.Millisecond))
+	return s.endAccess(ctx, userID, s.now().UTC().Truncate(time.Millisecond), session.ViaAccountDisabled)
 }
 
 // Enable lets a disabled account sign in again. reason is as for Disable.
@@ -326,13 +338,22 @@ func (s *Service) setStatus(ctx context.Context, userID, status string, actor au
 	return nil
 }
 
-// endAccess ends every session and revokes every grant of the account.
-func (s *Service) endAccess(ctx context.Context, userID string, now time.Time) error {
-	if _, err := s.st.DeleteUserSessions(ctx, userID); err != nil {
-		return problem.Wrap(fmt.Errorf("account: end sessions: %w", err))
-	}
+// endAccess ends every session and revokes every grant of the account; via
+// says why, for the logout events and the service systems told of it.
+// The grants go first: a service system told of the logout that asks for
+// new tokens at once gets none.
+func (s *Service) endAccess(ctx context.Context, userID string, now time.Time, via string) error {
 	if _, err := s.st.RevokeUserGrants(ctx, userID, now); err != nil {
 		return problem.Wrap(fmt.Errorf("account: revoke grants: %w", err))
+	}
+	if s.sess != nil {
+		if _, err := s.sess.EndUser(ctx, userID, via); err != nil {
+			return problem.Wrap(fmt.Errorf("account: end sessions: %w", err))
+		}
+		return nil
+	}
+	if _, err := s.st.DeleteUserSessions(ctx, userID); err != nil {
+		return problem.Wrap(fmt.Errorf("account: end sessions: %w", err))
 	}
 	return nil
 }

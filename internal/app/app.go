@@ -219,7 +219,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	responder := httpx.NewResponder(catalog, logger, cfg.MaxBodyBytes)
 	guard := httpx.NewGuard(sessions.SignedIn, responder.Fail, now)
 	accounts := account.NewService(account.ServiceDeps{
-		Store: st, Hasher: hasher, Protector: protector, Audit: auditLog, Notifier: codes, Logger: logger, Now: now,
+		Store: st, Sessions: sessions, Hasher: hasher, Protector: protector, Audit: auditLog, Notifier: codes, Logger: logger, Now: now,
 	})
 	a.Accounts = accounts
 	// The login page asks the single sign-on protocols which service

@@ -69,6 +69,9 @@ const (
 	ViaOIDC   = "oidc"    // OpenID Connect RP-initiated logout
 	ViaCAS    = "cas"     // /cas/logout
 	ViaSignIn = "sign_in" // another user signed in on the same browser
+	// The account itself changed, ending every session of it (EndUser).
+	ViaPasswordChanged = "password_changed"
+	ViaAccountDisabled = "account_disabled"
 )
 
 // Logout is how and from where a logout was asked for, for its audit event.
@@ -206,20 +209,50 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		}
 		return err
 	}
-	if m.live(s, m.now()) {
-		m.recordLogout(ctx, s, how)
+	return m.ended(ctx, []store.Session{s}, how)
+}
+
+// EndUser ends every session of the user — after a password change, when
+// the account is disabled — and, as a logout does, tells every service
+// system those sessions signed in to (single logout, back-channel logout),
+// so that whoever held a session is signed out everywhere. via says why
+// (ViaPasswordChanged, ViaAccountDisabled). It returns how many sessions
+// ended.
+func (m *Manager) EndUser(ctx context.Context, userID, via string) (int, error) {
+	taken, err := m.store.TakeUserSessions(ctx, userID)
+	if err != nil || len(taken) == 0 {
+		return 0, err
 	}
-	// The hooks tell clients over the network, each within its own budget:
-	// run them side by side so logout waits for the slowest, not the sum,
-	// and let them finish even if the browser goes away meanwhile.
+	return len(taken), m.ended(ctx, taken, Logout{Via: via})
+}
+
+// ended audits the logout of each live session of ss (already deleted),
+// runs the hooks for every one and then forgets their clients. The hooks
+// tell clients over the network, each within its own budget: they run side
+// by side so a logout waits for the slowest, not the sum, and finish even
+// if the browser goes away meanwhile.
+func (m *Manager) ended(ctx context.Context, ss []store.Session, how Logout) error {
+	now := m.now()
+	for _, s := range ss {
+		if m.live(s, now) {
+			m.recordLogout(ctx, s, how)
+		}
+	}
 	ctx = context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
-	for _, hook := range m.hooks {
-		wg.Go(func() { hook(ctx, s) })
+	for _, s := range ss {
+		for _, hook := range m.hooks {
+			wg.Go(func() { hook(ctx, s) })
+		}
 	}
 	wg.Wait()
-	_, err = m.store.DeleteSessionClients(ctx, s.SID)
-	return err
+	var errs []error
+	for _, s := range ss {
+		if _, err := m.store.DeleteSessionClients(ctx, s.SID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // recordLogout writes the session.logout event of s: the session's user is

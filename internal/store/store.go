@@ -124,6 +124,10 @@ type Sessions interface {
 	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
+	// TakeUserSessions deletes every session of the user and returns them,
+	// keeping the records of the clients they signed in to, so that the
+	// caller can tell those clients (and then delete the records).
+	TakeUserSessions(ctx context.Context, userID string) ([]Session, error)
 	CountSessions(ctx context.Context) (int64, error)
 	// DeleteExpiredSessions removes sessions whose absolute expiry is before
 	// now or that were last seen before idleBefore.

@@ -85,6 +85,31 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, e
 	return s.deleteSessions(ctx, "delete user sessions", `user_id = $1`, userID)
 }
 
+// TakeUserSessions deletes the user's sessions and returns them; the
+// session_clients records stay for the caller's logout hooks.
+func (s *Store) TakeUserSessions(ctx context.Context, userID string) ([]store.Session, error) {
+	var out []store.Session
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM sessions WHERE user_id = $1
+			RETURNING token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent`, userID)
+		if err != nil {
+			return s.wrapErr("take user sessions", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sess store.Session
+			var auth, created, seen, expires int64
+			if err := rows.Scan(&sess.TokenHash, &sess.SID, &sess.UserID, &auth, &created, &seen, &expires, &sess.IP, &sess.UserAgent); err != nil {
+				return s.wrapErr("take user sessions", err)
+			}
+			sess.AuthTime, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMS(auth), fromMS(created), fromMS(seen), fromMS(expires)
+			out = append(out, sess)
+		}
+		return s.wrapErr("take user sessions", rows.Err())
+	})
+	return out, err
+}
+
 // CountSessions returns the number of stored sessions, live or not.
 func (s *Store) CountSessions(ctx context.Context) (int64, error) {
 	var n int64

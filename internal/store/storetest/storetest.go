@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -567,6 +568,44 @@ func testSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 		if n, err := s.DeleteUserSessions(ctx, alice.ID); err != nil || n != 0 {
 			t.Errorf("DeleteUserSessions again = %d, %v; want 0", n, err)
+		}
+	})
+
+	t.Run("take user sessions", func(t *testing.T) {
+		s := newStore(t)
+		for _, u := range []store.User{alice, bob} {
+			if err := s.CreateUser(ctx, u); err != nil {
+				t.Fatalf("CreateUser: %v", err)
+			}
+		}
+		a1, a2, b1 := newSession(alice.ID), newSession(alice.ID), newSession(bob.ID)
+		for _, sess := range []store.Session{a1, a2, b1} {
+			if err := s.CreateSession(ctx, sess); err != nil {
+				t.Fatalf("CreateSession: %v", err)
+			}
+		}
+		if err := s.AddSessionClient(ctx, store.SessionClient{SID: a1.SID, ClientID: "hall", Protocol: "oidc", Ref: "r", UserID: alice.ID, CreatedAt: base}); err != nil {
+			t.Fatalf("AddSessionClient: %v", err)
+		}
+		got, err := s.TakeUserSessions(ctx, alice.ID)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("TakeUserSessions = %d sessions, %v; want 2", len(got), err)
+		}
+		sids := []string{got[0].SID, got[1].SID}
+		if !slices.Contains(sids, a1.SID) || !slices.Contains(sids, a2.SID) || !got[0].AuthTime.Equal(a1.AuthTime) {
+			t.Errorf("TakeUserSessions returned %+v", got)
+		}
+		if _, err := s.GetSession(ctx, a1.TokenHash); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("alice's session after TakeUserSessions: %v", err)
+		}
+		if _, err := s.GetSession(ctx, b1.TokenHash); err != nil {
+			t.Errorf("bob's session: %v", err)
+		}
+		if cs, err := s.ListSessionClients(ctx, a1.SID); err != nil || len(cs) != 1 {
+			t.Errorf("client records of a taken session = %v, %v; want them kept for the logout hooks", cs, err)
+		}
+		if got, err := s.TakeUserSessions(ctx, alice.ID); err != nil || len(got) != 0 {
+			t.Errorf("TakeUserSessions again = %v, %v; want none", got, err)
 		}
 	})
 
