@@ -79,11 +79,11 @@ func OpenStore(ctx context.Context, cfg config.Config) (interface {
 	store.Store
 	store.Migrator
 }, error) {
-	if cfg.DatabaseURL != "" {
+	if cfg.DatabaseURL.Value != "" {
 		if !cfg.Postgres() {
 			return nil, fmt.Errorf("app: --database-url must start with postgres:// or postgresql://")
 		}
-		s, err := postgres.Open(ctx, cfg.DatabaseURL)
+		s, err := postgres.Open(ctx, cfg.DatabaseURL.Value)
 		if err != nil {
 			return nil, err // not a typed nil in the interface
 		}
@@ -147,8 +147,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 
 	var counters store.Counters = st
-	if cfg.RedisURL != "" {
-		opt, err := redis.ParseURL(cfg.RedisURL)
+	if cfg.RedisURL.Value != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL.Value)
 		if err != nil {
 			// The URL may hold a password: name the fault, not the URL.
 			var ue *url.Error
@@ -304,7 +304,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		mux.Handle(r.Pattern, r.Handler)
 	}
 	a.Handler = observe(logger, now, cfg.Secure(), crossOrigin(responder.Fail, a.OIDC.CrossOriginBypass(), mux))
-	if cfg.Dev && cfg.DatabaseURL == "" {
+	if cfg.Dev && cfg.DatabaseURL.Value == "" {
 		if err := a.seedDemoClient(ctx); err != nil {
 			return nil, fmt.Errorf("app: demo client: %w", err)
 		}

@@ -95,7 +95,7 @@ func TestBackendDown(t *testing.T) {
 			db, rd := newCutter(t, dbURL.Host), newCutter(t, redisURL.Host)
 			dbURL.Host, redisURL.Host = db.Addr(), rd.Addr()
 			srv := apptest.Start(t, func(c *config.Config) {
-				c.DatabaseURL, c.RedisURL = dbURL.String(), redisURL.String()
+				c.DatabaseURL.Value, c.RedisURL.Value = dbURL.String(), redisURL.String()
 			})
 			res, body := get(t, srv.URL+"/readyz")
 			if res.StatusCode != http.StatusOK || body != "ready\ndatabase: ok\nredis: ok\n" {
@@ -143,7 +143,7 @@ func TestBadRedisURLHidesThePassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.RedisURL = "redis://:s3cret-pw@127.0.0.1:notaport/0"
+	cfg.RedisURL.Value = "redis://:s3cret-pw@127.0.0.1:notaport/0"
 	a, err := app.New(context.Background(), cfg, app.NewLogger(io.Discard, "error", "text"), time.Now)
 	if err == nil {
 		a.Close()

@@ -33,8 +33,8 @@ type Config struct {
 	Addr        string // listen address
 	Dev         bool   // development mode: dev routes, banner, loopback only
 	DataDir     string // SQLite database and key file live here
-	DatabaseURL string // postgres://… to use PostgreSQL; empty for SQLite in DataDir
-	RedisURL    string // redis://… to keep rate-limit counters in Redis
+	DatabaseURL Secret // postgres://… to use PostgreSQL; empty for SQLite in DataDir (it may hold a password)
+	RedisURL    Secret // redis://… to keep rate-limit counters in Redis
 	PublicURL   string // the URL users reach unid at (https://… behind a proxy)
 	KeyFile     string // personal-data encryption keys; default DataDir/unid.key
 	LogLevel    string // debug, info, warn, error
@@ -285,8 +285,6 @@ func (c *Config) settings() []setting {
 		str(&c.Addr, "addr", "listen address (host:port)"),
 		boolean(&c.Dev, "dev", "development mode: shows sent codes and captcha answers under /dev/ to loopback requests, banner on every page; loopback addresses only, refuses --trust-proxy and a public --public-url"),
 		str(&c.DataDir, "data", "data directory (SQLite database, key file)"),
-		str(&c.DatabaseURL, "database-url", "PostgreSQL URL (postgres://…); empty: SQLite in the data directory"),
-		str(&c.RedisURL, "redis-url", "Redis URL (redis://…) for rate-limit counters; empty: counters in the database"),
 		str(&c.PublicURL, "public-url", "URL users reach unid at; https:// makes cookies Secure and __Host- prefixed"),
 		str(&c.KeyFile, "key-file", "personal-data encryption key file (default: <data>/unid.key)"),
 		str(&c.LogLevel, "log-level", "log level: debug, info, warn, error"),
@@ -359,6 +357,8 @@ func (c *Config) settings() []setting {
 	}
 	s = append(s, secret(&c.SMS.GatewaySecret, "sms.gateway-secret", "shared secret that signs requests to the SMS gateway")...)
 	s = append(s, secret(&c.SMTP.Password, "smtp.password", "SMTP password")...)
+	s = append(s, secret(&c.DatabaseURL, "database-url", "PostgreSQL URL (postgres://…); empty: SQLite in the data directory")...)
+	s = append(s, secret(&c.RedisURL, "redis-url", "Redis URL (redis://…) for rate-limit counters; empty: counters in the database")...)
 	s = append(s, secret(&c.Realname.Secret, "realname.secret", "secret shared with the real-name verification service")...)
 	s = append(s, secret(&c.EnterpriseRegistry.Secret, "enterprise-registry.secret", "secret shared with the enterprise registry")...)
 	s = append(s, secret(&c.Alipay.PrivateKey, "alipay.private-key", "the application's RSA private key (PEM or base64)")...)
@@ -615,7 +615,7 @@ func (c Config) Secure() bool { return strings.HasPrefix(c.PublicURL, "https://"
 
 // Postgres reports whether the database is PostgreSQL.
 func (c Config) Postgres() bool {
-	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+	return strings.HasPrefix(c.DatabaseURL.Value, "postgres://") || strings.HasPrefix(c.DatabaseURL.Value, "postgresql://")
 }
 
 func isLoopback(host string) bool {

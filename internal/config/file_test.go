@@ -332,3 +332,21 @@ func TestSettingNamesAreUnique(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseURLFromAFile: the database and Redis URLs hold passwords, so
+// they come from files like every other secret, and printing the
+// configuration does not show them.
+func TestDatabaseURLFromAFile(t *testing.T) {
+	db := write(t, "db-url", "postgres://unid:pw-from-file@db.internal:5432/unid\n")
+	rd := write(t, "redis-url", "redis://:redis-pw@cache.internal:6379/0\n")
+	c, err := Parse("test", nil, env(map[string]string{"UNID_DATABASE_URL_FILE": db, "UNID_REDIS_URL_FILE": rd, "UNID_SMS_GATEWAY_URL": "https://sms.example/", "UNID_SMS_GATEWAY_SECRET": "s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL.Value != "postgres://unid:pw-from-file@db.internal:5432/unid" || !c.Postgres() || c.RedisURL.Value != "redis://:redis-pw@cache.internal:6379/0" {
+		t.Errorf("database %q, redis %q", c.DatabaseURL.Value, c.RedisURL.Value)
+	}
+	if s := fmt.Sprintf("%v %+v", c, c); strings.Contains(s, "pw-from-file") || strings.Contains(s, "redis-pw") {
+		t.Error("printing the configuration shows a URL's password")
+	}
+}

@@ -203,7 +203,7 @@ type Backend struct {
 // UNID_TEST_POSTGRES_URL; skipped without it unless UNID_REQUIRE_ALL=1).
 var Backends = []Backend{
 	{Name: "sqlite", Use: func(testing.TB, *config.Config) {}},
-	{Name: "postgres", Use: func(t testing.TB, c *config.Config) { c.DatabaseURL = pgtest.NewDatabase(t) }},
+	{Name: "postgres", Use: func(t testing.TB, c *config.Config) { c.DatabaseURL.Value = pgtest.NewDatabase(t) }},
 }
 
 // ForEachBackend runs f as a subtest on every backend.
