@@ -106,7 +106,9 @@ type OAuth interface {
 	RevokeGrants(ctx context.Context, userID, clientID string, at time.Time) (int64, error)
 	// RevokeUserGrants revokes every live grant of userID, whatever the
 	// client, and says how many there were: the refresh tokens and access
-	// tokens of those grants stop working.
+	// tokens of those grants stop working. In the same transaction it denies
+	// the user's approved authorization requests whose code is not used yet,
+	// so no code issued before can become a new grant.
 	RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error)
 
 	// CreateRefreshToken stores the first token of a family.

@@ -1,10 +1,13 @@
 package oidc_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"golang.org/x/oauth2"
 
 	"unid/internal/client"
 )
@@ -34,5 +37,22 @@ func TestCancelSignIn(t *testing.T) {
 	s := b.walk(e.URL+cancel, "")
 	if s.at.Query().Get("error") != "access_denied" || !strings.HasPrefix(s.at.String(), rpCallback) {
 		t.Errorf("cancel ended at %s, want the client's redirect URI with access_denied", s.at)
+	}
+}
+
+// TestCodeAfterGrantsRevoked: a code issued before the user's grants were
+// revoked (a password change, a disabled account) cannot become a grant.
+func TestCodeAfterGrantsRevoked(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u := e.addUser(zhang)
+	hall := e.newRP(client.Spec{ID: "hall", FirstParty: true})
+	b := e.browser(&zhang)
+	f := hall.newFlow()
+	code := hall.code(b, f, "")
+	if _, err := e.store.RevokeUserGrants(context.Background(), u.ID, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hall.cfg.Exchange(context.Background(), code, oauth2.VerifierOption(f.verifier)); err == nil {
+		t.Error("a code issued before the revocation was exchanged")
 	}
 }

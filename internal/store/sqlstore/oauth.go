@@ -184,8 +184,21 @@ func (s *Store) RevokeGrants(ctx context.Context, userID, clientID string, at ti
 
 // RevokeUserGrants revokes every live grant of the user.
 func (s *Store) RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error) {
-	return s.execCount(ctx, "revoke user grants", `UPDATE oauth_grants SET revoked_at = $2
-		WHERE user_id = $1 AND revoked_at = 0`, userID, ms(at))
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET revoked_at = $2
+			WHERE user_id = $1 AND revoked_at = 0`, userID, ms(at))
+		if err != nil {
+			return s.wrapErr("revoke user grants", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return s.wrapErr("revoke user grants", err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE oauth_auth_requests SET status = $2
+			WHERE user_id = $1 AND status = $3 AND code_used_at = 0`, userID, store.AuthRequestDenied, store.AuthRequestApproved)
+		return s.wrapErr("revoke user grants: deny approved requests", err)
+	})
+	return n, err
 }
 
 const refreshColumns = `token_hash, grant_id, created_at, expires_at, used_at`

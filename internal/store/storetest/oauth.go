@@ -284,6 +284,42 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("revoking a user's grants denies their unredeemed codes", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		someoneElse := newUser()
+		if err := f.s.CreateUser(ctx, someoneElse); err != nil {
+			t.Fatal(err)
+		}
+		approved, pending, used, others := newAuthRequest(), newAuthRequest(), newAuthRequest(), newAuthRequest()
+		approved.Status, approved.UserID, approved.CodeHash = store.AuthRequestApproved, f.user.ID, []byte("code-a")
+		pending.UserID = f.user.ID
+		used.Status, used.UserID, used.CodeHash, used.CodeUsedAt = store.AuthRequestApproved, f.user.ID, []byte("code-u"), base
+		others.Status, others.UserID, others.CodeHash = store.AuthRequestApproved, someoneElse.ID, []byte("code-o")
+		for _, a := range []store.AuthRequest{approved, pending, used, others} {
+			if err := f.s.CreateAuthRequest(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.s.RevokeUserGrants(ctx, f.user.ID, base.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			name string
+			id   string
+			want string
+		}{
+			{"approved, code not used", approved.ID, store.AuthRequestDenied},
+			{"still pending (nothing issued)", pending.ID, store.AuthRequestPending},
+			{"code already used (its grant is revoked)", used.ID, store.AuthRequestApproved},
+			{"another user's", others.ID, store.AuthRequestApproved},
+		} {
+			got, err := f.s.GetAuthRequest(ctx, tt.id)
+			if err != nil || got.Status != tt.want {
+				t.Errorf("%s: status %q, %v; want %q", tt.name, got.Status, err, tt.want)
+			}
+		}
+	})
+
 	t.Run("refresh tokens rotate once", func(t *testing.T) {
 		f := newOAuthFixture(t, newStore)
 		g := f.newGrant()
