@@ -10,6 +10,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"time"
 
@@ -253,8 +254,11 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 // signIn gives the browser a new session for u (see session.Manager.SignIn)
 // and answers u's profile.
 func (a *API) signIn(w http.ResponseWriter, r *http.Request, u store.User, c flow.Client, status int) {
-	if _, err := a.Sessions.SignIn(r.Context(), w, r, u.ID, c.IP, c.UserAgent); err != nil {
-		a.Fail(w, r, problem.Wrap(err))
+	if _, err := a.Sessions.SignInVerified(r.Context(), w, r, u, c.IP, c.UserAgent); err != nil {
+		if errors.Is(err, session.ErrCredentialsChanged) {
+			err = &problem.Problem{Kind: problem.Unauthorized, Code: "login_failed"} // as if the password were wrong: it is now
+		}
+		a.Fail(w, r, problem.As(err))
 		return
 	}
 	p, err := account.NewProfile(a.Protector, u)

@@ -131,6 +131,37 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	return s, nil
 }
 
+// ErrCredentialsChanged is SignInVerified's answer when the account's
+// password changed, or the account was disabled, between the check of the
+// credentials and the new session.
+var ErrCredentialsChanged = errors.New("session: the account changed while signing in")
+
+// SignInVerified is SignIn for an account whose credentials were just
+// checked: verified is the account as they were checked against. Once the
+// session exists it reads the account again, and if its password hash or
+// status changed meanwhile (a password change or a disabled account, which
+// end every session they find) it deletes the new session and answers
+// ErrCredentialsChanged. A session is therefore either found by the change
+// or refused here, never left standing on an old password.
+func (m *Manager) SignInVerified(ctx context.Context, w http.ResponseWriter, r *http.Request, verified store.User, ip, userAgent string) (store.Session, error) {
+	s, err := m.SignIn(ctx, w, r, verified.ID, ip, userAgent)
+	if err != nil {
+		return store.Session{}, err
+	}
+	now, err := m.store.GetUser(ctx, verified.ID)
+	if err == nil && now.PasswordHash == verified.PasswordHash && now.Status == store.UserActive {
+		return s, nil
+	}
+	if derr := m.store.DeleteSession(ctx, s.TokenHash); derr != nil && !errors.Is(derr, store.ErrNotFound) {
+		return store.Session{}, errors.Join(err, derr)
+	}
+	http.SetCookie(w, m.cookie("", time.Unix(0, 0)))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, err
+	}
+	return store.Session{}, ErrCredentialsChanged
+}
+
 // Current returns the live session of r, or ok=false for none, an expired
 // or an idle one.
 func (m *Manager) Current(ctx context.Context, r *http.Request) (store.Session, bool, error) {

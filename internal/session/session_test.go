@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -285,6 +286,47 @@ func TestShortIdleKeepsActiveSessions(t *testing.T) {
 			now = now.Add(idle)
 			if _, ok, _ := m.Current(ctx, r); ok {
 				t.Fatal("still signed in after a whole idle timeout without activity")
+			}
+		})
+	}
+}
+
+// TestSignInVerifiedRefusesChangedCredentials: a sign-in whose password
+// was checked just before the password changed (or the account was
+// disabled) gets no session, whichever finished first.
+func TestSignInVerifiedRefusesChangedCredentials(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(u *store.User)
+		want   error
+	}{
+		{"unchanged", func(*store.User) {}, nil},
+		{"password changed meanwhile", func(u *store.User) { u.PasswordHash = "new" }, session.ErrCredentialsChanged},
+		{"disabled meanwhile", func(u *store.User) { u.Status = store.UserDisabled }, session.ErrCredentialsChanged},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := sqlitetest.New(t)
+			now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+			m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: time.Hour, Max: 12 * time.Hour})
+			if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'old', 0, 'active', 0, 0)`); err != nil {
+				t.Fatal(err)
+			}
+			verified, err := st.GetUser(ctx, "u1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.UpdateUser(ctx, "u1", func(u store.User) (store.User, error) { tt.change(&u); return u, nil }); err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			_, err = m.SignInVerified(ctx, w, httptest.NewRequest("POST", "/", nil), verified, "127.0.0.1", "test")
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("SignInVerified = %v, want %v", err, tt.want)
+			}
+			if n, _ := st.CountSessions(ctx); (n == 1) != (tt.want == nil) {
+				t.Errorf("%d sessions stored", n)
 			}
 		})
 	}
