@@ -332,6 +332,8 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 		httpx.Route{Pattern: "GET /login", Handler: pages.Login},
 		httpx.Route{Pattern: "GET /register", Handler: pages.Register},
 		httpx.Route{Pattern: "GET /me", Handler: pages.Me},
+		httpx.Route{Pattern: "GET /settings", Handler: pages.Settings},
+		httpx.Route{Pattern: "GET /settings/{section}", Handler: pages.SettingsSection},
 		httpx.Route{Pattern: "GET /privacy", Handler: pages.Privacy},
 		httpx.Route{Pattern: "GET /terms", Handler: pages.Terms},
 		httpx.Route{Pattern: "GET /static/", Handler: pages.Static().ServeHTTP},

@@ -15,14 +15,24 @@ type meData struct {
 	BusinessTiles []tile
 }
 
-// tile is a personal-space entry. None is built yet, so each is shown as
-// "coming soon": a plain element, not a link or button that leads nowhere.
+// tile is a personal-space entry: a link to a part that is built, or, for
+// one that is not, a "coming soon" mark on a plain element — never a link
+// or button that leads nowhere.
 type tile struct {
 	ID    string // element id: tile-<name>
 	Icon  string // name of an icon in templates/icons.html
 	Title string
 	Desc  string
+	Href  string // where the tile leads; "" while the part is not built
 	Soon  string // the "coming soon" mark
+}
+
+// tileHref is where a built part of the personal space is.
+func tileHref(name string) string {
+	if name == "settings" && len(settingsSections) > 0 {
+		return "/settings"
+	}
+	return ""
 }
 
 var (
@@ -54,6 +64,7 @@ func (p *Pages) meData(lang i18n.Lang, me *Me) meData {
 				Icon:  n,
 				Title: p.cat.T(lang, "page.me.tile."+n),
 				Desc:  p.cat.T(lang, "page.me.tile."+n+"_desc"),
+				Href:  tileHref(n),
 				Soon:  p.cat.T(lang, "page.site.coming_soon"),
 			}
 		}

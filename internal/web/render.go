@@ -53,6 +53,9 @@ var pageTable = []page{
 	{name: pageMe, script: "me.js", keys: meKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
 		return p.meData(lang, &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", RealnameLevel: 1})
 	}},
+	{name: pageSettings, keys: settingsKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
+		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000"}, "")
+	}},
 	{name: pageNotFound, status: http.StatusNotFound, sample: func(*Pages, i18n.Lang) any { return struct{}{} }},
 	{name: pagePrivacy, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pagePrivacy) }},
 	{name: pageTerms, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pageTerms) }},
@@ -76,6 +79,7 @@ const (
 	pageLogin         = "login"
 	pageRegister      = "register"
 	pageMe            = "me"
+	pageSettings      = "settings"
 	pageNotFound      = "notfound"
 	pagePrivacy       = "privacy"
 	pageTerms         = "terms"

@@ -1,0 +1,90 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+
+	"unid/internal/i18n"
+)
+
+// The user center (账号设置) is a set of sections, each at
+// /settings/<name>: a page of the page table named settings_<name>, its
+// template settings_<name>.html (which shows the "settings-nav" partial
+// above its own content) and its script settings_<name>.js, with the
+// messages page.settings.<name>.title and page.settings.<name>.desc. A
+// section is listed here only once it works: the user center never shows
+// one that does not, and with none the personal space's tile stays
+// "coming soon".
+var settingsSections = []string{}
+
+// settingsData is what every user-center page receives: the signed-in
+// user, the sections for the navigation, and the page's own data.
+type settingsData struct {
+	Me       *Me
+	Sections []sectionLink
+	Current  string // the section shown; "" on the index
+}
+
+// sectionLink is one entry of the user center's navigation.
+type sectionLink struct {
+	Name, Href, Title, Desc string
+	Current                 bool
+}
+
+func settingsPage(section string) string { return "settings_" + section }
+
+// settingsKeys lists the messages of the navigation.
+func settingsKeys() []string {
+	var keys []string
+	for _, s := range settingsSections {
+		keys = append(keys, "page.settings."+s+".title", "page.settings."+s+".desc")
+	}
+	return keys
+}
+
+func (p *Pages) settingsData(lang i18n.Lang, me *Me, current string) settingsData {
+	d := settingsData{Me: me, Current: current}
+	for _, s := range settingsSections {
+		d.Sections = append(d.Sections, sectionLink{
+			Name: s, Href: "/settings/" + s, Current: s == current,
+			Title: p.cat.T(lang, "page.settings."+s+".title"), Desc: p.cat.T(lang, "page.settings."+s+".desc"),
+		})
+	}
+	return d
+}
+
+// Settings serves the user center's index (GET /settings), and
+// SettingsSection one of its sections (GET /settings/{section}); a visitor
+// who is not signed in goes to the login page and comes back.
+func (p *Pages) Settings(w http.ResponseWriter, r *http.Request) {
+	p.settings(w, r, "")
+}
+
+// SettingsSection serves GET /settings/{section}.
+func (p *Pages) SettingsSection(w http.ResponseWriter, r *http.Request) {
+	section := r.PathValue("section")
+	if !slices.Contains(settingsSections, section) {
+		p.NotFound(w, r)
+		return
+	}
+	p.settings(w, r, section)
+}
+
+func (p *Pages) settings(w http.ResponseWriter, r *http.Request, section string) {
+	if len(settingsSections) == 0 {
+		p.NotFound(w, r)
+		return
+	}
+	lang := p.lang(w, r)
+	me, ok := p.me(r)
+	if !ok {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, "/login?next="+r.URL.EscapedPath(), http.StatusSeeOther)
+		return
+	}
+	name := pageSettings
+	if section != "" {
+		name = settingsPage(section)
+	}
+	p.render(w, r, lang, 0, name, p.settingsData(lang, me, section))
+}
