@@ -128,6 +128,20 @@ type Sessions interface {
 	// keeping the records of the clients they signed in to, so that the
 	// caller can tell those clients (and then delete the records).
 	TakeUserSessions(ctx context.Context, userID string) ([]Session, error)
+	// ListUserSessions returns the user's live sessions, most recently
+	// seen first: those whose absolute expiry is after now and that were
+	// last seen after idleAfter (now less the idle timeout), which is the
+	// session manager's own rule for a session still being signed in.
+	ListUserSessions(ctx context.Context, userID string, now, idleAfter time.Time) ([]Session, error)
+	// TakeUserSession deletes the user's session with the SID and returns
+	// it (two records share a SID only while a re-authentication replaces
+	// one with the other), keeping the records of its clients as
+	// TakeUserSessions does. A SID the user holds no session under,
+	// another user's included, gives ErrNotFound and deletes nothing.
+	TakeUserSession(ctx context.Context, userID, sid string) ([]Session, error)
+	// TakeOtherUserSessions deletes every session of the user except those
+	// with the SID keepSID and returns them, keeping their client records.
+	TakeOtherUserSessions(ctx context.Context, userID, keepSID string) ([]Session, error)
 	CountSessions(ctx context.Context) (int64, error)
 	// DeleteExpiredSessions removes sessions whose absolute expiry is before
 	// now or that were last seen before idleBefore.
@@ -206,4 +220,7 @@ type AuditLog interface {
 	AppendAudit(ctx context.Context, e AuditEvent, seal func(AuditEvent) []byte) (AuditEvent, error)
 	// ListAudit returns events with Seq > afterSeq in order, at most limit.
 	ListAudit(ctx context.Context, afterSeq int64, limit int) ([]AuditEvent, error)
+	// ListActorAudit returns the newest events whose Actor is actor, newest
+	// first, at most limit, leaving out those whose Action is in skip.
+	ListActorAudit(ctx context.Context, actor string, skip []string, limit int) ([]AuditEvent, error)
 }

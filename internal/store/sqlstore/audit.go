@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"unid/internal/store"
 )
@@ -88,6 +89,32 @@ func (s *Store) ListAudit(ctx context.Context, afterSeq int64, limit int) ([]sto
 	return listRows(ctx, s, "list audit", scanAuditEvent, `SELECT seq, time, actor, action, result, ip,
 		user_agent, subject, detail, prev_hash, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
 		afterSeq, limit)
+}
+
+// ListActorAudit returns up to limit of the newest events of actor, newest
+// first, but those whose action is in skip. The audit_events_actor_idx
+// index (actor, seq) lets it read only the actor's events.
+func (s *Store) ListActorAudit(ctx context.Context, actor string, skip []string, limit int) ([]store.AuditEvent, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	args := []any{actor, limit}
+	var not strings.Builder
+	for i, a := range skip {
+		if i == 0 {
+			not.WriteString(` AND action NOT IN (`)
+		} else {
+			not.WriteString(`, `)
+		}
+		args = append(args, a)
+		fmt.Fprintf(&not, "$%d", len(args))
+		if i == len(skip)-1 {
+			not.WriteString(`)`)
+		}
+	}
+	return listRows(ctx, s, "list actor audit", scanAuditEvent, `SELECT seq, time, actor, action, result, ip,
+		user_agent, subject, detail, prev_hash, hash FROM audit_events WHERE actor = $1`+not.String()+`
+		ORDER BY seq DESC LIMIT $2`, args...)
 }
 
 func scanAuditEvent(r rowScanner) (store.AuditEvent, error) {

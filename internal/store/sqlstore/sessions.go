@@ -85,29 +85,72 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, e
 	return s.deleteSessions(ctx, "delete user sessions", `user_id = $1`, userID)
 }
 
+// sessionColumns are the columns scanSession reads, in its order.
+const sessionColumns = `token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent`
+
+func scanSession(r rowScanner) (store.Session, error) {
+	var sess store.Session
+	var auth, created, seen, expires int64
+	err := r.Scan(&sess.TokenHash, &sess.SID, &sess.UserID, &auth, &created, &seen, &expires, &sess.IP, &sess.UserAgent)
+	sess.AuthTime, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMS(auth), fromMS(created), fromMS(seen), fromMS(expires)
+	return sess, err
+}
+
 // TakeUserSessions deletes the user's sessions and returns them; the
 // session_clients records stay for the caller's logout hooks.
 func (s *Store) TakeUserSessions(ctx context.Context, userID string) ([]store.Session, error) {
+	return s.takeSessions(ctx, "take user sessions", `user_id = $1`, userID)
+}
+
+// TakeUserSession deletes the user's session with the SID and returns it;
+// ErrNotFound when the user has none with that SID.
+func (s *Store) TakeUserSession(ctx context.Context, userID, sid string) ([]store.Session, error) {
+	out, err := s.takeSessions(ctx, "take user session", `user_id = $1 AND sid = $2`, userID, sid)
+	if err == nil && len(out) == 0 {
+		return nil, s.notFound("take user session")
+	}
+	return out, err
+}
+
+// TakeOtherUserSessions deletes the user's sessions but those with the SID
+// keepSID and returns them.
+func (s *Store) TakeOtherUserSessions(ctx context.Context, userID, keepSID string) ([]store.Session, error) {
+	return s.takeSessions(ctx, "take other user sessions", `user_id = $1 AND sid <> $2`, userID, keepSID)
+}
+
+// takeSessions deletes the sessions matching where and returns them, in
+// one statement; the session_clients records stay for the caller's logout
+// hooks.
+func (s *Store) takeSessions(ctx context.Context, op, where string, args ...any) ([]store.Session, error) {
 	var out []store.Session
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `DELETE FROM sessions WHERE user_id = $1
-			RETURNING token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent`, userID)
+		rows, err := tx.QueryContext(ctx, `DELETE FROM sessions WHERE `+where+` RETURNING `+sessionColumns, args...)
 		if err != nil {
-			return s.wrapErr("take user sessions", err)
+			return s.wrapErr(op, err)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var sess store.Session
-			var auth, created, seen, expires int64
-			if err := rows.Scan(&sess.TokenHash, &sess.SID, &sess.UserID, &auth, &created, &seen, &expires, &sess.IP, &sess.UserAgent); err != nil {
-				return s.wrapErr("take user sessions", err)
+			sess, err := scanSession(rows)
+			if err != nil {
+				return s.wrapErr(op, err)
 			}
-			sess.AuthTime, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMS(auth), fromMS(created), fromMS(seen), fromMS(expires)
 			out = append(out, sess)
 		}
-		return s.wrapErr("take user sessions", rows.Err())
+		return s.wrapErr(op, rows.Err())
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListUserSessions returns the user's sessions that are neither expired
+// nor idle, most recently seen first. The sessions_user_id_idx index finds
+// them; a user has a handful.
+func (s *Store) ListUserSessions(ctx context.Context, userID string, now, idleAfter time.Time) ([]store.Session, error) {
+	return listRows(ctx, s, "list user sessions", scanSession, `SELECT `+sessionColumns+` FROM sessions
+		WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3
+		ORDER BY last_seen_at DESC, created_at DESC, sid`, userID, ms(now), ms(idleAfter))
 }
 
 // CountSessions returns the number of stored sessions, live or not.
