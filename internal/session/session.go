@@ -72,6 +72,9 @@ const (
 	// The account itself changed, ending every session of it (EndUser).
 	ViaPasswordChanged = "password_changed"
 	ViaAccountDisabled = "account_disabled"
+	// The user ended it from the list of their sessions (EndSID,
+	// EndOthers), usually from another device.
+	ViaSessionList = "session_list"
 )
 
 // Logout is how and from where a logout was asked for, for its audit event.
@@ -255,6 +258,51 @@ func (m *Manager) EndUser(ctx context.Context, userID, via string) (int, error) 
 		return 0, err
 	}
 	return len(taken), m.ended(ctx, taken, Logout{Via: via})
+}
+
+// ListUser returns the live sessions of userID — neither expired nor idle,
+// by the same rule as Current — most recently seen first.
+func (m *Manager) ListUser(ctx context.Context, userID string) ([]store.Session, error) {
+	now := m.now()
+	return m.store.ListUserSessions(ctx, userID, now, now.Add(-m.opt.Idle))
+}
+
+// ErrNoSuchSession is EndSID's answer for a SID the user holds no session
+// under: a missing one and another user's alike.
+var ErrNoSuchSession = errors.New("session: no such session of the user")
+
+// EndSID ends the session of userID with the SID sid, as a logout does:
+// audited with the user as the actor, and every client the session signed
+// in to is told. how.Client is the browser that asked, which is usually
+// another one. A SID of another user's session ends nothing and answers
+// ErrNoSuchSession, exactly as a SID that never existed.
+func (m *Manager) EndSID(ctx context.Context, userID, sid string, how Logout) error {
+	taken, err := m.store.TakeUserSession(ctx, userID, sid)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNoSuchSession
+	}
+	if err != nil {
+		return err
+	}
+	return m.ended(ctx, taken, how)
+}
+
+// EndOthers ends every session of userID but the one with the SID keepSID
+// (the browser asking), as a logout does, and returns how many of them
+// were live: those ListUser showed. Timed-out ones go too, and their
+// clients are told, but nobody was signed in there to count.
+func (m *Manager) EndOthers(ctx context.Context, userID, keepSID string, how Logout) (int, error) {
+	taken, err := m.store.TakeOtherUserSessions(ctx, userID, keepSID)
+	if err != nil || len(taken) == 0 {
+		return 0, err
+	}
+	now, live := m.now(), 0
+	for _, s := range taken {
+		if m.live(s, now) {
+			live++
+		}
+	}
+	return live, m.ended(ctx, taken, how)
 }
 
 // ended audits the logout of each live session of ss (already deleted),
