@@ -46,6 +46,7 @@ type Deps struct {
 	Protector    *account.Protector
 	Audit        *audit.Log
 	Consents     Consents
+	AuditLog     store.AuditLog // read back for a person's own history
 	Now          func() time.Time
 }
 
@@ -62,7 +63,7 @@ func New(d Deps) *API {
 
 // Routes lists every endpoint of the API.
 func (a *API) Routes() []httpx.Route {
-	return []httpx.Route{
+	routes := []httpx.Route{
 		{Pattern: "GET /api/openapi.json", Handler: a.openAPI},
 		{Pattern: "POST /api/v1/captchas", Handler: a.createCaptcha},
 		{Pattern: "GET /api/v1/captchas/{id}/image", Handler: a.captchaImage},
@@ -76,6 +77,8 @@ func (a *API) Routes() []httpx.Route {
 		{Pattern: "POST /api/v1/consents", Handler: a.Guard.SignedIn(a.answerConsent)},
 		{Pattern: "DELETE /api/v1/consents/{client_id}", Handler: a.Guard.SignedIn(a.revokeConsent)},
 	}
+	routes = append(routes, a.sessionRoutes()...)
+	return routes
 }
 
 func (a *API) openAPI(w http.ResponseWriter, r *http.Request) {

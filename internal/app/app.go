@@ -290,6 +290,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Registration: registration.New(accounts, captchas, codes, auditLog, now), Login: logins,
 		Sessions: sessions, Users: st, Protector: protector, Audit: auditLog,
 		Consents: a.OIDC,
+		AuditLog: st,
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {

@@ -60,6 +60,8 @@ func newServer(t *testing.T, o Options) *httptest.Server {
 	mux.HandleFunc("GET /login", p.Login)
 	mux.HandleFunc("GET /register", p.Register)
 	mux.HandleFunc("GET /me", p.Me)
+	mux.HandleFunc("GET /settings", p.Settings)
+	mux.HandleFunc("GET /settings/{section}", p.SettingsSection)
 	mux.HandleFunc("GET /privacy", p.Privacy)
 	mux.HandleFunc("GET /terms", p.Terms)
 	mux.Handle("GET /static/", p.Static())
@@ -141,6 +143,9 @@ var pageCases = []pageCase{
 		"logout", "form-error", "me-login-name", "me-realname-level", "tile-cases", "tile-consultations",
 		"tile-messages", "tile-complaints", "tile-favorites", "tile-settings", "tile-enterprise", "tile-authorize",
 		"consents", "consents-list", "consents-empty", "consents-status",
+	}},
+	{"settings.sessions", "/settings/sessions", signedIn, http.StatusOK, []string{
+		"form-error", "sessions", "sessions-list", "sessions-status", "sessions-end-others", "history", "history-list", "history-status",
 	}},
 	{"privacy", "/privacy", nil, http.StatusOK, []string{"document-privacy", "footer-privacy", "footer-terms"}},
 	{"terms", "/terms", nil, http.StatusOK, []string{"document-terms"}},
@@ -514,11 +519,16 @@ func TestMePage(t *testing.T) {
 				t.Errorf("%s: %q not shown", lang, s)
 			}
 		}
-		// Each entry is a visible placeholder: aria-disabled, marked coming
-		// soon, and neither a link nor a button, so it takes no focus.
+		// The account settings tile leads to the user center, which has a
+		// working section. Every other entry is a visible placeholder:
+		// aria-disabled, marked coming soon, and neither a link nor a
+		// button, so it takes no focus.
+		if !strings.Contains(body, `<a class="tile tile-live" id="tile-settings" href="/settings">`) {
+			t.Errorf("%s: the settings tile does not lead to /settings", lang)
+		}
 		tiles := regexp.MustCompile(`(?s)<div class="tile" id="tile-[a-z]+" role="group" aria-disabled="true">.*?</div></li>`).FindAllString(body, -1)
-		if len(tiles) != 8 {
-			t.Fatalf("%s: %d tiles, want 8", lang, len(tiles))
+		if len(tiles) != 7 {
+			t.Fatalf("%s: %d tiles, want 7", lang, len(tiles))
 		}
 		for _, tl := range tiles {
 			if !strings.Contains(tl, cat.T(lang, "page.site.coming_soon")) || strings.Contains(tl, "<a ") || strings.Contains(tl, "<button") || strings.Contains(tl, "tabindex") {
