@@ -163,3 +163,10 @@ func TestPlaceOf(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkParseUserAgent(b *testing.B) {
+	ua := "Mozilla/5.0 (Linux; Android 12; V2118A Build/SP1A.210812.003; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230303 MMWEBID/2585 MicroMessenger/8.0.34.2340(0x2800225D) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+	for b.Loop() {
+		activity.ParseUserAgent(ua)
+	}
+}
