@@ -290,7 +290,7 @@ func TestEveryDescriptionHasWords(t *testing.T) {
 	for _, p := range []string{activity.PlaceLocal, activity.PlacePrivate, activity.PlaceUnknown} {
 		keys = append(keys, "activity.place."+p)
 	}
-	for _, a := range []string{audit.ActionLogin, audit.ActionLoginFail, audit.ActionLockout, audit.ActionLogout, "account.password_changed"} {
+	for _, a := range []string{audit.ActionRegister, audit.ActionLogin, audit.ActionLoginFail, audit.ActionLockout, audit.ActionLogout, "account.password_changed"} {
 		keys = append(keys, "activity.action."+a)
 	}
 	for _, k := range keys {
