@@ -1,4 +1,4 @@
--- 0010: a person's own history (the user center's sign-ins and security
+-- 0009: a person's own history (the user center's sign-ins and security
 -- events) reads the newest events of one actor; without this index that is
 -- a walk back through the whole log for anyone who has been quiet a while.
 
