@@ -74,6 +74,12 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, at time.Time
 		`UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, tokenHash, ms(at))
 }
 
+// SetSessionAuthTime sets AuthTime.
+func (s *Store) SetSessionAuthTime(ctx context.Context, tokenHash []byte, at time.Time) error {
+	return s.execOne(ctx, "set session auth time",
+		`UPDATE sessions SET auth_time = $2 WHERE token_hash = $1`, tokenHash, ms(at))
+}
+
 // DeleteSession removes one session.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	return s.execOne(ctx, "delete session", `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
@@ -88,24 +94,33 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, e
 // TakeUserSessions deletes the user's sessions and returns them; the
 // session_clients records stay for the caller's logout hooks.
 func (s *Store) TakeUserSessions(ctx context.Context, userID string) ([]store.Session, error) {
+	return s.takeSessions(ctx, "take user sessions", `user_id = $1`, userID)
+}
+
+// TakeOtherSessions is TakeUserSessions but for the sessions with keepSID.
+func (s *Store) TakeOtherSessions(ctx context.Context, userID, keepSID string) ([]store.Session, error) {
+	return s.takeSessions(ctx, "take other sessions", `user_id = $1 AND sid <> $2`, userID, keepSID)
+}
+
+func (s *Store) takeSessions(ctx context.Context, op, where string, args ...any) ([]store.Session, error) {
 	var out []store.Session
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `DELETE FROM sessions WHERE user_id = $1
-			RETURNING token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent`, userID)
+		rows, err := tx.QueryContext(ctx, `DELETE FROM sessions WHERE `+where+`
+			RETURNING token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent`, args...)
 		if err != nil {
-			return s.wrapErr("take user sessions", err)
+			return s.wrapErr(op, err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var sess store.Session
 			var auth, created, seen, expires int64
 			if err := rows.Scan(&sess.TokenHash, &sess.SID, &sess.UserID, &auth, &created, &seen, &expires, &sess.IP, &sess.UserAgent); err != nil {
-				return s.wrapErr("take user sessions", err)
+				return s.wrapErr(op, err)
 			}
 			sess.AuthTime, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMS(auth), fromMS(created), fromMS(seen), fromMS(expires)
 			out = append(out, sess)
 		}
-		return s.wrapErr("take user sessions", rows.Err())
+		return s.wrapErr(op, rows.Err())
 	})
 	return out, err
 }
