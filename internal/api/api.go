@@ -19,6 +19,7 @@ import (
 	"unid/internal/captcha"
 	"unid/internal/flow"
 	"unid/internal/flow/login"
+	"unid/internal/flow/profile"
 	"unid/internal/flow/registration"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
@@ -46,6 +47,8 @@ type Deps struct {
 	Protector    *account.Protector
 	Audit        *audit.Log
 	Consents     Consents
+	Accounts     *account.Service
+	Profile      *profile.Service // the user center's password and phone changes, re-authentication
 	Now          func() time.Time
 }
 
@@ -62,7 +65,7 @@ func New(d Deps) *API {
 
 // Routes lists every endpoint of the API.
 func (a *API) Routes() []httpx.Route {
-	return []httpx.Route{
+	routes := []httpx.Route{
 		{Pattern: "GET /api/openapi.json", Handler: a.openAPI},
 		{Pattern: "POST /api/v1/captchas", Handler: a.createCaptcha},
 		{Pattern: "GET /api/v1/captchas/{id}/image", Handler: a.captchaImage},
@@ -76,6 +79,8 @@ func (a *API) Routes() []httpx.Route {
 		{Pattern: "POST /api/v1/consents", Handler: a.Guard.SignedIn(a.answerConsent)},
 		{Pattern: "DELETE /api/v1/consents/{client_id}", Handler: a.Guard.SignedIn(a.revokeConsent)},
 	}
+	routes = append(routes, a.profileRoutes()...)
+	return routes
 }
 
 func (a *API) openAPI(w http.ResponseWriter, r *http.Request) {

@@ -72,7 +72,14 @@ const (
 	// The account itself changed, ending every session of it (EndUser).
 	ViaPasswordChanged = "password_changed"
 	ViaAccountDisabled = "account_disabled"
+	// ViaSignOutOthers: the owner changed the password and asked to sign
+	// out every other session (EndOthers).
+	ViaSignOutOthers = "sign_out_others"
 )
+
+// ActionReauthenticated is the audit action of Reauthenticate: the
+// signed-in user entered the password again; Detail {sid}.
+const ActionReauthenticated = "session.reauthenticated"
 
 // Logout is how and from where a logout was asked for, for its audit event.
 type Logout struct {
@@ -255,6 +262,34 @@ func (m *Manager) EndUser(ctx context.Context, userID, via string) (int, error) 
 		return 0, err
 	}
 	return len(taken), m.ended(ctx, taken, Logout{Via: via})
+}
+
+// EndOthers ends every session of the user but the one with keepSID, as
+// EndUser does: "sign out my other sessions" after a password change. The
+// service systems the kept session signed in to stay signed in.
+func (m *Manager) EndOthers(ctx context.Context, userID, keepSID, via string) (int, error) {
+	taken, err := m.store.TakeOtherSessions(ctx, userID, keepSID)
+	if err != nil || len(taken) == 0 {
+		return 0, err
+	}
+	return len(taken), m.ended(ctx, taken, Logout{Via: via})
+}
+
+// Reauthenticate records that the user of s has just presented their
+// password again: s's AuthTime becomes now, so that the changes that ask
+// for a recent sign-in (httpx.Guard.Recent) are open to it for a while.
+// It is audited as session.reauthenticated and returns the updated session.
+func (m *Manager) Reauthenticate(ctx context.Context, s store.Session, c flow.Client) (store.Session, error) {
+	now := m.now().UTC().Truncate(time.Millisecond)
+	if err := m.store.SetSessionAuthTime(ctx, s.TokenHash, now); err != nil {
+		return store.Session{}, err
+	}
+	s.AuthTime = now
+	m.audit.Append(ctx, audit.Entry{
+		Actor: audit.User(s.UserID), Action: ActionReauthenticated, Result: audit.ResultOK,
+		IP: c.IP, UserAgent: c.UserAgent, Detail: audit.Detail{"sid": s.SID},
+	})
+	return s, nil
 }
 
 // ended audits the logout of each live session of ss (already deleted),
