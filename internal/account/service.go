@@ -30,6 +30,7 @@ const (
 type Store interface {
 	store.Users
 	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
+	TakeOtherSessions(ctx context.Context, userID, keepSID string) ([]store.Session, error)
 	RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error)
 }
 

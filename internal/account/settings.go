@@ -189,8 +189,10 @@ func (s *Service) SetPasswordKeeping(ctx context.Context, userID, newPassword st
 	return s.setPassword(ctx, userID, newPassword, keep, actor)
 }
 
-// EndOthers is what SetPasswordKeeping needs of a session manager to keep
-// the current session; *session.Manager is one.
+// EndOthers is what SetPasswordKeeping needs of the Sessions to keep the
+// current session; *session.Manager is one. Without it, the other sessions
+// are taken from the store and no service system is told (tests of the
+// service alone).
 type EndOthers interface {
 	EndOthers(ctx context.Context, userID, keepSID, via string) (int, error)
 }
@@ -201,13 +203,16 @@ func (s *Service) endOthers(ctx context.Context, userID, keepSID string, now tim
 	if _, err := s.st.RevokeUserGrants(ctx, userID, now); err != nil {
 		return problem.Wrap(fmt.Errorf("account: revoke grants: %w", err))
 	}
+	var err error
 	if m, ok := s.sess.(EndOthers); ok {
-		if _, err := m.EndOthers(ctx, userID, keepSID, session.ViaSignOutOthers); err != nil {
-			return problem.Wrap(fmt.Errorf("account: end other sessions: %w", err))
-		}
-		return nil
+		_, err = m.EndOthers(ctx, userID, keepSID, session.ViaSignOutOthers)
+	} else {
+		_, err = s.st.TakeOtherSessions(ctx, userID, keepSID) // no session manager: nobody to tell
 	}
-	return problem.Wrap(errors.New("account: no session manager to keep a session with"))
+	if err != nil {
+		return problem.Wrap(fmt.Errorf("account: end other sessions: %w", err))
+	}
+	return nil
 }
 
 // SetPhone binds the account to a new phone number, which its owner has
