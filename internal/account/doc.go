@@ -4,8 +4,10 @@
 //   - the account service (service.go): the life cycle of an account in the
 //     store — Find by what a person types, Create, VerifyPassword,
 //     SetPassword (ending every session and grant), Disable and Enable,
-//     each audited with an explicit audit.Actor — and the one masked Profile
-//     (profile.go) that the API and the pages show;
+//     each audited with an explicit audit.Actor — the owner's changes in the
+//     user center (settings.go: UpdateProfile, Reveal, SetPasswordKeeping,
+//     SetPhone) and the one masked Profile (profile.go) that the API and
+//     the pages show;
 //   - identifiers (identifier.go): which of login name, mobile phone or
 //     resident ID number a user typed (Recognize), and the checks and
 //     normal forms of each, of real names and e-mail addresses;

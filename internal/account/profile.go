@@ -16,9 +16,15 @@ type Profile struct {
 	IDNumber      string    `json:"id_number,omitempty"`
 	RealName      string    `json:"real_name,omitempty"`
 	Email         string    `json:"email,omitempty"`
+	Nickname      string    `json:"nickname,omitempty"` // as the owner set it, not masked
+	WorkUnit      string    `json:"work_unit,omitempty"`
 	RealnameLevel int       `json:"realname_level"` // 0 not verified, 1 primary, 2 intermediate, 3 advanced
 	CreatedAt     time.Time `json:"created_at"`
 }
+
+// plain shows what the owner wrote about themselves (nickname, work unit)
+// as it is: it identifies nobody by itself, and the owner needs it to edit.
+func plain(s string) string { return s }
 
 // NewProfile decrypts u's personal data and masks it.
 func NewProfile(p *Protector, u store.User) (Profile, error) {
@@ -33,6 +39,8 @@ func NewProfile(p *Protector, u store.User) (Profile, error) {
 		{FieldIDNumber, u.IDNumber, MaskIDNumber, &out.IDNumber},
 		{FieldRealName, u.RealName, MaskName, &out.RealName},
 		{FieldEmail, u.Email, MaskEmail, &out.Email},
+		{FieldNickname, u.Nickname, plain, &out.Nickname},
+		{FieldWorkUnit, u.WorkUnit, plain, &out.WorkUnit},
 	} {
 		if f.sealed.Empty() {
 			continue

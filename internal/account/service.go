@@ -30,6 +30,7 @@ const (
 type Store interface {
 	store.Users
 	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
+	TakeOtherUserSessions(ctx context.Context, userID, keepSID string) ([]store.Session, error)
 	RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error)
 }
 
@@ -38,6 +39,14 @@ type Store interface {
 // is one.
 type Notifier interface {
 	SendSMS(ctx context.Context, m notify.SMS) error
+}
+
+// OwnerNotifier tells the owner of an account of a change (a
+// notify.Template* name) by a channel of its own, such as email to the
+// bound address. It is called after the SMS, for every owner notice; a
+// failure is logged, not returned.
+type OwnerNotifier interface {
+	TellOwner(ctx context.Context, u store.User, template string) error
 }
 
 // Sessions ends every browser session of an account and tells the
@@ -57,8 +66,11 @@ type ServiceDeps struct {
 	// from the store and no service system is told (tests of the service
 	// alone).
 	Sessions Sessions
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Owner tells the owner of a change by another channel than SMS
+	// (email), with the same template names; nil: SMS only.
+	Owner  OwnerNotifier
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Service owns the life cycle of an account: finding it by what a person
@@ -73,6 +85,7 @@ type Service struct {
 	prot   *Protector
 	audit  *audit.Log
 	notify Notifier
+	owner  OwnerNotifier
 	log    *slog.Logger
 	now    func() time.Time
 }
@@ -83,7 +96,7 @@ func NewService(d ServiceDeps) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: d.Store, sess: d.Sessions, hasher: d.Hasher, prot: d.Protector, audit: d.Audit, notify: d.Notifier, log: log, now: d.Now}
+	return &Service{st: d.Store, sess: d.Sessions, hasher: d.Hasher, prot: d.Protector, audit: d.Audit, notify: d.Notifier, owner: d.Owner, log: log, now: d.Now}
 }
 
 // validActor: a change to an account is always made by someone unid knows.
@@ -271,6 +284,10 @@ func NewUserID() string { return strings.ToLower(rand.Text()) }
 // The new hash is stored before anything is ended: a sign-in with the old
 // password cannot start after it, and any that started before is ended.
 func (s *Service) SetPassword(ctx context.Context, userID, newPassword string, actor audit.Actor) error {
+	return s.setPassword(ctx, userID, newPassword, Keep{}, actor)
+}
+
+func (s *Service) setPassword(ctx context.Context, userID, newPassword string, keep Keep, actor audit.Actor) error {
 	if !validActor(actor) {
 		return problem.Wrap(fmt.Errorf("account: set password: invalid actor %+v", actor))
 	}
@@ -294,11 +311,26 @@ func (s *Service) SetPassword(ctx context.Context, userID, newPassword string, a
 	if err != nil {
 		return s.storeProblem("set password", err)
 	}
-	if err := s.endAccess(ctx, userID, now, session.ViaPasswordChanged); err != nil {
-		return err
+	template := notify.TemplatePasswordChanged
+	switch {
+	case keep.Others:
+		template = notify.TemplatePasswordChangedKept
+	case keep.SID != "":
+		if err := s.endOthers(ctx, userID, keep.SID, now); err != nil {
+			return err
+		}
+		template = notify.TemplatePasswordChangedOthersOut
+	default:
+		if err := s.endAccess(ctx, userID, now, session.ViaPasswordChanged); err != nil {
+			return err
+		}
 	}
-	s.record(ctx, ActionPasswordChanged, u.ID, actor, "")
-	s.tell(ctx, u, notify.TemplatePasswordChanged)
+	reason := ""
+	if keep.Others {
+		reason = "kept_sessions"
+	}
+	s.record(ctx, ActionPasswordChanged, u.ID, actor, reason)
+	s.tell(ctx, u, template)
 	return nil
 }
 
@@ -389,10 +421,15 @@ func (s *Service) record(ctx context.Context, action, userID string, actor audit
 	s.audit.Append(ctx, audit.Entry{Actor: actor, Action: action, Result: audit.ResultOK, Detail: detail})
 }
 
-// tell sends the owner of u the message template, when u has a phone and
-// a Notifier is set. The change is made already: a failure is logged, not
+// tell sends the owner of u the message template: by SMS, when u has a
+// phone and a Notifier is set, and through the OwnerNotifier, if any. The change is made already: a failure is logged, not
 // returned.
 func (s *Service) tell(ctx context.Context, u store.User, template string) {
+	if s.owner != nil {
+		if err := s.owner.TellOwner(ctx, u, template); err != nil {
+			s.log.WarnContext(ctx, "account notice not sent", "template", template, "user", u.ID, "channel", "owner", "err", err)
+		}
+	}
 	if s.notify == nil || u.Phone.Empty() {
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"unid/internal/captcha"
 	"unid/internal/flow"
 	"unid/internal/flow/login"
+	"unid/internal/flow/profile"
 	"unid/internal/flow/registration"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
@@ -47,6 +48,8 @@ type Deps struct {
 	Audit        *audit.Log
 	Consents     Consents
 	AuditLog     store.AuditLog // read back for a person's own history
+	Accounts     *account.Service
+	Profile      *profile.Service // the user center's password and phone changes, re-authentication
 	Now          func() time.Time
 }
 
@@ -78,6 +81,7 @@ func (a *API) Routes() []httpx.Route {
 		{Pattern: "DELETE /api/v1/consents/{client_id}", Handler: a.Guard.SignedIn(a.revokeConsent)},
 	}
 	routes = append(routes, a.sessionRoutes()...)
+	routes = append(routes, a.profileRoutes()...)
 	return routes
 }
 

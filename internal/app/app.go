@@ -30,6 +30,7 @@ import (
 	"unid/internal/config"
 	"unid/internal/devmode"
 	"unid/internal/flow/login"
+	"unid/internal/flow/profile"
 	"unid/internal/flow/registration"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
@@ -289,8 +290,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
 		Registration: registration.New(accounts, captchas, codes, auditLog, now), Login: logins,
 		Sessions: sessions, Users: st, Protector: protector, Audit: auditLog,
-		Consents: a.OIDC,
+		Consents: a.OIDC, Accounts: accounts,
 		AuditLog: st,
+		Profile: profile.New(profile.Deps{
+			Accounts: accounts, Logins: logins, Sessions: sessions, Codes: codes, Captchas: captchas, Audit: auditLog, Now: now,
+		}),
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {

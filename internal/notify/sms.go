@@ -55,6 +55,18 @@ const (
 	// names no secret, no account detail and not where the attempts came
 	// from.
 	TemplateAccountLocked = "account_locked"
+	// TemplatePasswordChangedOthersOut tells the owner that the password
+	// was changed in the user center and every other device signed out;
+	// no params.
+	TemplatePasswordChangedOthersOut = "password_changed_others_out"
+	// TemplatePasswordChangedKept tells the owner that the password was
+	// changed in the user center, with the other devices left signed in;
+	// no params.
+	TemplatePasswordChangedKept = "password_changed_kept"
+	// TemplatePhoneChanged goes to the old number of an account that was
+	// bound to a new one; no params. It names neither the account nor the
+	// new number.
+	TemplatePhoneChanged = "phone_changed"
 )
 
 // smsTemplates maps a template name to its wording; {name} is replaced by
@@ -63,6 +75,11 @@ var smsTemplates = map[string]string{
 	TemplateSMSCode:         "您的验证码为{code}，{minutes}分钟内有效，请勿泄露给他人。",
 	TemplatePasswordChanged: "您的账号密码已修改，已登录的设备均已退出。如非本人操作，请立即找回密码或联系平台客服。",
 	TemplateAccountLocked:   "您的账号因连续多次密码错误已被暂时锁定，将于{until}自动解锁。如需立即登录，请使用“找回密码”重设密码；如非本人操作，请留意账号安全。",
+
+	// The user center's changes.
+	TemplatePasswordChangedOthersOut: "您的账号密码已修改，其他已登录的设备均已退出。如非本人操作，请立即找回密码或联系平台客服。",
+	TemplatePasswordChangedKept:      "您的账号密码已修改。如非本人操作，请立即找回密码并退出其他设备，或联系平台客服。",
+	TemplatePhoneChanged:             "您的账号已改绑其他手机号码，本号码将不再用于登录和接收通知。如非本人操作，请立即联系平台客服。",
 }
 
 // chinaTime is the time zone SMS wording speaks: every phone the platform

@@ -75,7 +75,14 @@ const (
 	// The user ended it from the list of their sessions (EndSID,
 	// EndOthers), usually from another device.
 	ViaSessionList = "session_list"
+	// ViaSignOutOthers: the owner changed the password and asked to sign
+	// out every other session (EndOthers).
+	ViaSignOutOthers = "sign_out_others"
 )
+
+// ActionReauthenticated is the audit action of Reauthenticate: the
+// signed-in user entered the password again; Detail {sid}.
+const ActionReauthenticated = "session.reauthenticated"
 
 // Logout is how and from where a logout was asked for, for its audit event.
 type Logout struct {
@@ -303,6 +310,23 @@ func (m *Manager) EndOthers(ctx context.Context, userID, keepSID string, how Log
 		}
 	}
 	return live, m.ended(ctx, taken, how)
+}
+
+// Reauthenticate records that the user of s has just presented their
+// password again: s's AuthTime becomes now, so that the changes that ask
+// for a recent sign-in (httpx.Guard.Recent) are open to it for a while.
+// It is audited as session.reauthenticated and returns the updated session.
+func (m *Manager) Reauthenticate(ctx context.Context, s store.Session, c flow.Client) (store.Session, error) {
+	now := m.now().UTC().Truncate(time.Millisecond)
+	if err := m.store.SetSessionAuthTime(ctx, s.TokenHash, now); err != nil {
+		return store.Session{}, err
+	}
+	s.AuthTime = now
+	m.audit.Append(ctx, audit.Entry{
+		Actor: audit.User(s.UserID), Action: ActionReauthenticated, Result: audit.ResultOK,
+		IP: c.IP, UserAgent: c.UserAgent, Detail: audit.Detail{"sid": s.SID},
+	})
+	return s, nil
 }
 
 // ended audits the logout of each live session of ss (already deleted),

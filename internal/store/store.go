@@ -74,6 +74,8 @@ type User struct {
 	IDNumber      Sealed // unique by index among verified accounts (RealnameLevel >= 1) only
 	Email         Sealed // unique by index
 	RealName      Sealed // not unique; Index unused
+	Nickname      Sealed // chosen by the owner in the user center; not unique; Index unused
+	WorkUnit      Sealed // 工作单位, as the owner states it; not unique; Index unused
 	RealnameLevel int    // 0 not verified, 1 初级, 2 中级, 3 高级
 	Status        string // UserActive or UserDisabled
 	CreatedAt     time.Time
@@ -122,6 +124,9 @@ type Sessions interface {
 	GetSession(ctx context.Context, tokenHash []byte) (Session, error)
 	// TouchSession sets LastSeenAt; ErrNotFound if the session is gone.
 	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
+	// SetSessionAuthTime sets AuthTime, when the user of the session
+	// presented their password again; ErrNotFound if the session is gone.
+	SetSessionAuthTime(ctx context.Context, tokenHash []byte, at time.Time) error
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
 	// TakeUserSessions deletes every session of the user and returns them,

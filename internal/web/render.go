@@ -57,7 +57,16 @@ var pageTable = []page{
 		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000"}, "")
 	}},
 	{name: settingsPage("sessions"), title: "page.settings.sessions.title", script: "settings_sessions.js", noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
-		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000"}, "sessions")
+		return p.settingsData(lang, sampleMe, "sessions")
+	}},
+	{name: settingsPage("profile"), title: "page.settings.profile.title", noEcho: true, script: "settings_profile.js", keys: settingsKeys, sample: func(p *Pages, lang i18n.Lang) any {
+		return p.settingsData(lang, sampleMe, "profile")
+	}},
+	{name: settingsPage("password"), title: "page.settings.password.title", noEcho: true, script: "settings_password.js", keys: settingsKeys, sample: func(p *Pages, lang i18n.Lang) any {
+		return p.settingsData(lang, sampleMe, "password")
+	}},
+	{name: settingsPage("phone"), title: "page.settings.phone.title", noEcho: true, script: "settings_phone.js", keys: settingsKeys, sample: func(p *Pages, lang i18n.Lang) any {
+		return p.settingsData(lang, sampleMe, "phone")
 	}},
 	{name: pageNotFound, status: http.StatusNotFound, sample: func(*Pages, i18n.Lang) any { return struct{}{} }},
 	{name: pagePrivacy, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pagePrivacy) }},

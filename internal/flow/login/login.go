@@ -222,44 +222,11 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 		key = userKey(user.ID)
 	}
 	subject := mask(kind, ident, found)
-	r, err := s.rules(ctx, now, key, c.IP)
+	r, err := s.guarded(ctx, now, c, user, key, subject, req.Password, ipFail, func(result string) {
+		s.record(ctx, c, user.ID, subject, result)
+	})
 	if err != nil {
-		return store.User{}, problem.Wrap(err)
-	}
-	locked, err := s.exceeded(ctx, now, r.acctLock, r.netLock)
-	if err != nil {
-		return store.User{}, problem.Wrap(err)
-	}
-	refused := locked > 0
-	var count int64
-	if !refused {
-		// The attempt counts before the password is checked: concurrent
-		// attempts all pass the lock check above before any of them
-		// fails, and counting first lets only LockoutThreshold of them
-		// reach the password. A success forgets the count again.
-		if count, _, err = s.limiter.Hit(ctx, now, r.netFail); err != nil {
-			return store.User{}, problem.Wrap(err)
-		}
-		refused = count > r.netFail.Limit
-	}
-
-	// Always one hash verification, locked or not: no account (user is
-	// zero) and an account without a password cost the same as a wrong
-	// password, and a lock costs the same as no lock.
-	ok, rehash, err := s.accounts.VerifyPassword(ctx, user, req.Password)
-	if err != nil {
-		return store.User{}, problem.Wrap(err)
-	}
-	if refused {
-		s.record(ctx, c, user.ID, subject, "locked")
-		return store.User{}, s.failed(ctx, now, ipFail)
-	}
-	if !ok {
-		s.record(ctx, c, user.ID, subject, audit.ResultFailed)
-		if err := s.lockAtThreshold(ctx, now, c, user, subject, count, r); err != nil {
-			return store.User{}, problem.Wrap(err)
-		}
-		return store.User{}, s.failed(ctx, now, ipFail)
+		return store.User{}, err
 	}
 	if user.Status != store.UserActive {
 		s.record(ctx, c, user.ID, subject, "disabled")
@@ -273,11 +240,110 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 			return store.User{}, problem.Wrap(err)
 		}
 	}
-	if rehash {
+	if r.rehash {
 		user = s.rehash(ctx, user, req.Password)
 	}
 	s.record(ctx, c, user.ID, subject, audit.ResultOK)
 	return user, nil
+}
+
+// checked is a password check that passed: its counters, and whether the
+// hash should be upgraded.
+type checked struct {
+	rules
+	rehash bool
+}
+
+// guarded is the lockout-guarded password check of Login and
+// CheckPassword: key is the counter key of user (or of the unknown
+// identifier, when user is zero). A refused or wrong attempt is recorded
+// through fail (with "locked" or audit.ResultFailed), counted, and answered
+// login_failed.
+func (s *Service) guarded(ctx context.Context, now time.Time, c flow.Client, user store.User, key, subject, password string, ipFail ratelimit.Rule, fail func(result string)) (checked, error) {
+	r, err := s.rules(ctx, now, key, c.IP)
+	if err != nil {
+		return checked{}, problem.Wrap(err)
+	}
+	locked, err := s.exceeded(ctx, now, r.acctLock, r.netLock)
+	if err != nil {
+		return checked{}, problem.Wrap(err)
+	}
+	refused := locked > 0
+	var count int64
+	if !refused {
+		// The attempt counts before the password is checked: concurrent
+		// attempts all pass the lock check above before any of them
+		// fails, and counting first lets only LockoutThreshold of them
+		// reach the password. A success forgets the count again.
+		if count, _, err = s.limiter.Hit(ctx, now, r.netFail); err != nil {
+			return checked{}, problem.Wrap(err)
+		}
+		refused = count > r.netFail.Limit
+	}
+
+	// Always one hash verification, locked or not: no account (user is
+	// zero) and an account without a password cost the same as a wrong
+	// password, and a lock costs the same as no lock.
+	ok, rehash, err := s.accounts.VerifyPassword(ctx, user, password)
+	if err != nil {
+		return checked{}, problem.Wrap(err)
+	}
+	if refused {
+		fail("locked")
+		return checked{}, s.failed(ctx, now, ipFail)
+	}
+	if !ok {
+		fail(audit.ResultFailed)
+		if err := s.lockAtThreshold(ctx, now, c, user, subject, count, r); err != nil {
+			return checked{}, problem.Wrap(err)
+		}
+		return checked{}, s.failed(ctx, now, ipFail)
+	}
+	return checked{rules: r, rehash: rehash}, nil
+}
+
+// ActionPasswordCheckFailed is the audit action of a CheckPassword that
+// failed; Detail {purpose}.
+const ActionPasswordCheckFailed = "session.password_check_failed"
+
+// CheckPassword checks the password of u, a signed-in account, when its
+// owner confirms a sensitive step with it (re-authentication, a password
+// change: purpose says which, for the audit log). It is a sign-in attempt
+// in all but the session: the same hash cost, the same per-address cap,
+// and the same failure counts and locks as Login, so that a stolen
+// session gives no more guesses at the password than the login page does;
+// a wrong password and a lock both answer login_failed. A success forgets
+// the failures of this network, as a sign-in does.
+func (s *Service) CheckPassword(ctx context.Context, u store.User, password, purpose string, c flow.Client) error {
+	if password == "" {
+		return problem.Field("password", "password_required")
+	}
+	now := s.now()
+	addr := hex.EncodeToString(s.protector.MAC("login-ip", []byte(ratelimit.Address(c.IP))))
+	ipFail := ratelimit.Rule{Key: "login-ip:" + addr, Limit: int64(s.opt.PerIPLimit), Window: s.opt.PerIPWindow}
+	wait, err := s.exceeded(ctx, now, ipFail)
+	if err != nil {
+		return problem.Wrap(err)
+	}
+	if wait > 0 {
+		s.recordCheck(ctx, c, u, purpose, audit.ResultRateLimited)
+		return &problem.Problem{Kind: problem.TooMany, Code: "login_rate_limited", RetryAfter: wait}
+	}
+	r, err := s.guarded(ctx, now, c, u, userKey(u.ID), u.LoginName, password, ipFail, func(result string) {
+		s.recordCheck(ctx, c, u, purpose, result)
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.limiter.Reset(ctx, r.netFail.Key); err != nil {
+		return problem.Wrap(err)
+	}
+	return nil
+}
+
+func (s *Service) recordCheck(ctx context.Context, c flow.Client, u store.User, purpose, result string) {
+	s.audit.Append(ctx, audit.Entry{Actor: audit.User(u.ID), Action: ActionPasswordCheckFailed, Result: result,
+		IP: c.IP, UserAgent: c.UserAgent, Subject: u.LoginName, Detail: audit.Detail{"purpose": purpose}})
 }
 
 // exceeded is the longest wait any of rules asks for, counting nothing.

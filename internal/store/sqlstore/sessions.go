@@ -74,6 +74,12 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, at time.Time
 		`UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, tokenHash, ms(at))
 }
 
+// SetSessionAuthTime sets AuthTime.
+func (s *Store) SetSessionAuthTime(ctx context.Context, tokenHash []byte, at time.Time) error {
+	return s.execOne(ctx, "set session auth time",
+		`UPDATE sessions SET auth_time = $2 WHERE token_hash = $1`, tokenHash, ms(at))
+}
+
 // DeleteSession removes one session.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	return s.execOne(ctx, "delete session", `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)

@@ -13,10 +13,10 @@ import (
 const userColumns = `id, login_name, login_name_key, password_hash,
 	phone_cipher, phone_index, id_number_cipher, id_number_index,
 	email_cipher, email_index, real_name_cipher, realname_level, status,
-	created_at, updated_at`
+	created_at, updated_at, nickname_cipher, work_unit_cipher`
 
 // userColumnCount is the number of columns in userColumns.
-const userColumnCount = 15
+const userColumnCount = 17
 
 func userArgs(u store.User) []any {
 	return []any{
@@ -26,6 +26,7 @@ func userArgs(u store.User) []any {
 		nullBytes(u.Email.Cipher), nullBytes(u.Email.Index),
 		nullBytes(u.RealName.Cipher), u.RealnameLevel, u.Status,
 		ms(u.CreatedAt), ms(u.UpdatedAt),
+		nullBytes(u.Nickname.Cipher), nullBytes(u.WorkUnit.Cipher),
 	}
 }
 
@@ -35,17 +36,18 @@ func scanUser(r rowScanner) (store.User, error) {
 	err := r.Scan(&u.ID, &u.LoginName, &u.LoginNameKey, &u.PasswordHash,
 		&u.Phone.Cipher, &u.Phone.Index, &u.IDNumber.Cipher, &u.IDNumber.Index,
 		&u.Email.Cipher, &u.Email.Index, &u.RealName.Cipher, &u.RealnameLevel, &u.Status,
-		&created, &updated)
+		&created, &updated, &u.Nickname.Cipher, &u.WorkUnit.Cipher)
 	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
 	return u, err
 }
 
 // normUser is what a user looks like after a round trip through the store.
 func normUser(u store.User) store.User {
-	for _, p := range []*store.Sealed{&u.Phone, &u.IDNumber, &u.Email, &u.RealName} {
+	for _, p := range []*store.Sealed{&u.Phone, &u.IDNumber, &u.Email, &u.RealName, &u.Nickname, &u.WorkUnit} {
 		p.Cipher, p.Index = normBytes(p.Cipher), normBytes(p.Index)
 	}
-	u.RealName.Index = nil // not stored: real names are not looked up
+	// Not stored: real names, nicknames and work units are not looked up.
+	u.RealName.Index, u.Nickname.Index, u.WorkUnit.Index = nil, nil, nil
 	u.CreatedAt, u.UpdatedAt = normTime(u.CreatedAt), normTime(u.UpdatedAt)
 	return u
 }
@@ -84,7 +86,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 }
 
 // bulkRows is how many users one INSERT statement of BulkCreateUsers carries;
-// 1000 rows × 15 columns stays below the parameter limits of both SQLite
+// 1000 rows × 17 columns stays below the parameter limits of both SQLite
 // (32766) and PostgreSQL (65535).
 const bulkRows = 1000
 
@@ -203,8 +205,8 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(store.User) (
 				login_name = $2, login_name_key = $3, password_hash = $4,
 				phone_cipher = $5, phone_index = $6, id_number_cipher = $7, id_number_index = $8,
 				email_cipher = $9, email_index = $10, real_name_cipher = $11, realname_level = $12,
-				status = $13, updated_at = $14
-				WHERE id = $1`, append(args[:13:13], args[14])...)
+				status = $13, updated_at = $14, nickname_cipher = $15, work_unit_cipher = $16
+				WHERE id = $1`, append(args[:13:13], args[14:]...)...)
 			return normUser(u), err
 		},
 	}, fn)

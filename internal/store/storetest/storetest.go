@@ -77,6 +77,8 @@ func newUser() store.User {
 		IDNumber:      sealed(),
 		Email:         sealed(),
 		RealName:      store.Sealed{Cipher: randBytes(24)},
+		Nickname:      store.Sealed{Cipher: randBytes(20)},
+		WorkUnit:      store.Sealed{Cipher: randBytes(60)},
 		RealnameLevel: 1,
 		Status:        store.UserActive,
 		CreatedAt:     base,
@@ -86,7 +88,7 @@ func newUser() store.User {
 
 // stored is what u looks like after a round trip through any store.
 func stored(u store.User) store.User {
-	for _, p := range []*store.Sealed{&u.Phone, &u.IDNumber, &u.Email, &u.RealName} {
+	for _, p := range []*store.Sealed{&u.Phone, &u.IDNumber, &u.Email, &u.RealName, &u.Nickname, &u.WorkUnit} {
 		if len(p.Cipher) == 0 {
 			p.Cipher = nil
 		}
@@ -94,7 +96,7 @@ func stored(u store.User) store.User {
 			p.Index = nil
 		}
 	}
-	u.RealName.Index = nil
+	u.RealName.Index, u.Nickname.Index, u.WorkUnit.Index = nil, nil, nil
 	u.CreatedAt = u.CreatedAt.UTC().Truncate(time.Millisecond)
 	u.UpdatedAt = u.UpdatedAt.UTC().Truncate(time.Millisecond)
 	return u
@@ -165,6 +167,7 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 	bare := []store.User{newUser(), newUser(), newUser()}
 	for i := range bare {
 		bare[i].Phone, bare[i].IDNumber, bare[i].Email, bare[i].RealName = store.Sealed{}, store.Sealed{}, store.Sealed{}, store.Sealed{}
+		bare[i].Nickname, bare[i].WorkUnit = store.Sealed{}, store.Sealed{}
 		bare[i].Phone.Index = []byte{} // empty, not nil: still absent
 		bare[i].RealnameLevel = 0
 		if err := s.CreateUser(ctx, bare[i]); err != nil {
@@ -333,7 +336,8 @@ func testUpdateUser(t *testing.T, newStore func(t *testing.T) store.Store) {
 		want := newUser()
 		want.ID, want.CreatedAt, want.UpdatedAt = u.ID, u.CreatedAt, later
 		want.RealnameLevel, want.Status = 3, store.UserDisabled
-		want.Email = store.Sealed{} // removing an identifier
+		want.Email = store.Sealed{}    // removing an identifier
+		want.WorkUnit = store.Sealed{} // and a profile field
 		got, err := s.UpdateUser(ctx, u.ID, func(old store.User) (store.User, error) {
 			seen = old
 			v := want
@@ -526,6 +530,25 @@ func testSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 		wantNotFound(t, "TouchSession of unknown token", s.TouchSession(ctx, randBytes(32), at))
 	})
 
+	t.Run("set auth time", func(t *testing.T) {
+		sess, other := newSession(alice.ID), newSession(alice.ID)
+		for _, v := range []store.Session{sess, other} {
+			if err := s.CreateSession(ctx, v); err != nil {
+				t.Fatalf("CreateSession: %v", err)
+			}
+		}
+		at := base.Add(40*time.Minute + 7*time.Millisecond)
+		if err := s.SetSessionAuthTime(ctx, sess.TokenHash, at); err != nil {
+			t.Fatalf("SetSessionAuthTime: %v", err)
+		}
+		got, _ := s.GetSession(ctx, sess.TokenHash)
+		sess.AuthTime = at
+		equalSession(t, "after SetSessionAuthTime", got, sess)
+		got, _ = s.GetSession(ctx, other.TokenHash)
+		equalSession(t, "another session of the user", got, other)
+		wantNotFound(t, "SetSessionAuthTime of unknown token", s.SetSessionAuthTime(ctx, randBytes(32), at))
+	})
+
 	t.Run("delete", func(t *testing.T) {
 		sess := newSession(alice.ID)
 		if err := s.CreateSession(ctx, sess); err != nil {
@@ -608,6 +631,36 @@ func testSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 		if got, err := s.TakeUserSessions(ctx, alice.ID); err != nil || len(got) != 0 {
 			t.Errorf("TakeUserSessions again = %v, %v; want none", got, err)
+		}
+	})
+
+	t.Run("take other sessions", func(t *testing.T) {
+		s := newStore(t)
+		for _, u := range []store.User{alice, bob} {
+			if err := s.CreateUser(ctx, u); err != nil {
+				t.Fatalf("CreateUser: %v", err)
+			}
+		}
+		a1, a2, a3, b1 := newSession(alice.ID), newSession(alice.ID), newSession(alice.ID), newSession(bob.ID)
+		for _, sess := range []store.Session{a1, a2, a3, b1} {
+			if err := s.CreateSession(ctx, sess); err != nil {
+				t.Fatalf("CreateSession: %v", err)
+			}
+		}
+		got, err := s.TakeOtherUserSessions(ctx, alice.ID, a2.SID)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("TakeOtherUserSessions = %d sessions, %v; want 2", len(got), err)
+		}
+		if sids := []string{got[0].SID, got[1].SID}; !slices.Contains(sids, a1.SID) || !slices.Contains(sids, a3.SID) {
+			t.Errorf("TakeOtherUserSessions returned %+v", got)
+		}
+		for _, kept := range []store.Session{a2, b1} {
+			if _, err := s.GetSession(ctx, kept.TokenHash); err != nil {
+				t.Errorf("session %s after TakeOtherUserSessions: %v", kept.SID, err)
+			}
+		}
+		if got, err := s.TakeOtherUserSessions(ctx, alice.ID, a2.SID); err != nil || len(got) != 0 {
+			t.Errorf("TakeOtherUserSessions again = %v, %v; want none", got, err)
 		}
 	})
 

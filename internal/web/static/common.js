@@ -279,6 +279,136 @@
     return '';
   };
 
+  /* ---- re-authentication ---- */
+
+  function needsReauth(res) {
+    return res.status === 401 && res.data && res.data.error && res.data.error.code === 'reauthentication_required';
+  }
+
+  var reauthPending = null;
+
+  // askPassword shows the "enter your password" section at the top of the
+  // page and resolves with true once POST /api/v1/sessions/current/reauth
+  // took the password, or false when the user cancels. Concurrent callers
+  // share one section.
+  function askPassword() {
+    if (reauthPending) { return reauthPending; }
+    reauthPending = new Promise(function (resolve) {
+      var box = document.createElement('section');
+      box.id = 'reauth';
+      box.className = 'card reauth';
+      box.setAttribute('role', 'dialog');
+      box.setAttribute('aria-labelledby', 'reauth-heading');
+      box.setAttribute('aria-describedby', 'reauth-intro');
+      var h = document.createElement('h2');
+      h.id = 'reauth-heading';
+      h.textContent = t('reauth_title');
+      var intro = document.createElement('p');
+      intro.id = 'reauth-intro';
+      intro.className = 'hint';
+      intro.textContent = t('reauth_intro');
+      var form = document.createElement('form');
+      form.id = 'reauth-form';
+      form.className = 'form';
+      form.setAttribute('novalidate', '');
+      var field = document.createElement('div');
+      field.className = 'field';
+      var label = document.createElement('label');
+      label.setAttribute('for', 'reauth-password');
+      label.textContent = t('reauth_password');
+      var input = document.createElement('input');
+      input.id = 'reauth-password';
+      input.name = 'password';
+      input.type = 'password';
+      input.setAttribute('autocomplete', 'current-password');
+      input.maxLength = 128;
+      field.appendChild(label);
+      field.appendChild(input);
+      var err = document.createElement('p');
+      err.id = 'reauth-error';
+      err.className = 'form-error';
+      err.setAttribute('role', 'alert');
+      var actions = document.createElement('div');
+      actions.className = 'actions';
+      var ok = document.createElement('button');
+      ok.id = 'reauth-submit';
+      ok.type = 'submit';
+      ok.className = 'button button-primary';
+      ok.textContent = t('reauth_submit');
+      var cancel = document.createElement('button');
+      cancel.id = 'reauth-cancel';
+      cancel.type = 'button';
+      cancel.className = 'button button-secondary';
+      cancel.textContent = t('reauth_cancel');
+      actions.appendChild(ok);
+      actions.appendChild(cancel);
+      form.appendChild(field);
+      form.appendChild(err);
+      form.appendChild(actions);
+      box.appendChild(h);
+      box.appendChild(intro);
+      box.appendChild(form);
+      var main = $('main') || document.body;
+      main.insertBefore(box, main.firstChild);
+      if (box.scrollIntoView) { box.scrollIntoView(true); }
+      input.focus();
+
+      function done(result) {
+        box.parentNode.removeChild(box);
+        reauthPending = null;
+        resolve(result);
+      }
+      cancel.addEventListener('click', function () { done(false); });
+      input.addEventListener('input', function () {
+        if (input.getAttribute('aria-invalid') === 'true') { clearFieldError(input); }
+      });
+      form.addEventListener('submit', function (e) {
+        e.preventDefault();
+        if (ok.disabled) { return; }
+        err.textContent = '';
+        if (!input.value) {
+          showFieldError(input, t('required'));
+          input.focus();
+          return;
+        }
+        setBusy(ok, true);
+        api('POST', '/api/v1/sessions/current/reauth', { password: input.value }).then(function (res) {
+          setBusy(ok, false);
+          if (res.ok) {
+            done(true);
+            return;
+          }
+          input.value = '';
+          var e2 = res.data && res.data.error;
+          showFieldError(input, (e2 && e2.message) || t('server'));
+          input.focus();
+        }, function () {
+          setBusy(ok, false);
+          err.textContent = t('network');
+        });
+      });
+    });
+    return reauthPending;
+  }
+
+  // withReauth runs send, a function that makes one api() request, and
+  // when the answer is 401 reauthentication_required asks for the
+  // password (askPassword) and runs send once more. It resolves with the
+  // last answer; when the user cancels, with the 401, whose
+  // error.message says why nothing happened.
+  function withReauth(send) {
+    return send().then(function (res) {
+      if (!needsReauth(res)) { return res; }
+      return askPassword().then(function (ok) {
+        if (!ok) {
+          res.data.error.message = t('reauth_cancelled');
+          return res;
+        }
+        return send();
+      });
+    });
+  }
+
   // ready runs init once the page is parsed, with the page's messages
   // loaded and a browser that can send the forms.
   function ready(init) {
@@ -304,6 +434,7 @@
     $: $, t: t, duration: duration, safeNext: safeNext, api: api,
     showFieldError: showFieldError, clearFieldError: clearFieldError, setFormError: setFormError,
     clearErrors: clearErrors, showErrors: showErrors, showAPIError: showAPIError,
-    setBusy: setBusy, value: value, watchInputs: watchInputs, Captcha: Captcha, ready: ready
+    setBusy: setBusy, value: value, watchInputs: watchInputs, Captcha: Captcha, ready: ready,
+    withReauth: withReauth, askPassword: askPassword
   };
 }());

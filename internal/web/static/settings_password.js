@@ -1,0 +1,66 @@
+/*
+ * The user center's password change (PUT /api/v1/me/password): the
+ * current password, the new one twice, and whether to sign out the other
+ * devices.
+ */
+(function () {
+  'use strict';
+
+  var u = window.unid, $ = u.$, t = u.t, api = u.api, value = u.value, setBusy = u.setBusy,
+    setFormError = u.setFormError, clearErrors = u.clearErrors, showErrors = u.showErrors,
+    showAPIError = u.showAPIError;
+
+  function passwordError(pw, loginName) {
+    if (!pw) { return t('required'); }
+    var classes = 0;
+    if (/[A-Z]/.test(pw)) { classes++; }
+    if (/[a-z]/.test(pw)) { classes++; }
+    if (/[0-9]/.test(pw)) { classes++; }
+    if (/[^A-Za-z0-9]/.test(pw)) { classes++; }
+    if (pw.length < 8 || classes < 3) { return t('password_rule'); }
+    if (loginName && pw.toLowerCase().indexOf(loginName.toLowerCase()) >= 0) { return t('password_has_login'); }
+    return '';
+  }
+
+  function initPassword(form) {
+    var submit = $('password-submit'), status = $('password-status');
+    var loginName = form.getAttribute('data-login') || '';
+    u.watchInputs(form);
+    submit.disabled = false;
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (submit.disabled) { return; }
+      clearErrors(form);
+      status.textContent = '';
+      var current = value(form, 'current_password'), pw = value(form, 'password'), confirm = value(form, 'password_confirm');
+      var errs = {};
+      if (!current) { errs.current_password = t('required'); }
+      var pwErr = passwordError(pw, loginName);
+      if (pwErr) { errs.password = pwErr; }
+      if (!confirm) { errs.password_confirm = t('required'); } else if (confirm !== pw) { errs.password_confirm = t('password_mismatch'); }
+      if (!showErrors(form, errs, ['current_password', 'password', 'password_confirm'])) { return; }
+      var others = form.elements.sign_out_others.checked;
+      setBusy(submit, true);
+      api('PUT', '/api/v1/me/password', {
+        current_password: current, password: pw, password_confirm: confirm, sign_out_others: others
+      }).then(function (res) {
+        setBusy(submit, false);
+        if (!res.ok) {
+          form.elements.current_password.value = '';
+          showAPIError(form, res);
+          return;
+        }
+        form.reset();
+        status.textContent = t(others ? 'password_changed_others' : 'password_changed');
+      }, function () {
+        setBusy(submit, false);
+        setFormError(t('network'));
+      });
+    });
+  }
+
+  u.ready(function () {
+    var f = $('password-form');
+    if (f) { initPassword(f); }
+  });
+}());
