@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"unid/internal/account"
+	"unid/internal/address"
 	"unid/internal/admin"
 	"unid/internal/api"
 	"unid/internal/audit"
@@ -289,7 +290,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
 		Registration: registration.New(accounts, captchas, codes, auditLog, now), Login: logins,
 		Sessions: sessions, Users: st, Protector: protector, Audit: auditLog,
-		Consents: a.OIDC,
+		Consents:  a.OIDC,
+		Addresses: address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now}),
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {
