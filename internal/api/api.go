@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"unid/internal/account"
+	"unid/internal/address"
 	"unid/internal/audit"
 	"unid/internal/captcha"
 	"unid/internal/flow"
@@ -50,6 +51,7 @@ type Deps struct {
 	AuditLog     store.AuditLog // read back for a person's own history
 	Accounts     *account.Service
 	Profile      *profile.Service // the user center's password and phone changes, re-authentication
+	Addresses    *address.Service
 	Now          func() time.Time
 }
 
@@ -82,6 +84,7 @@ func (a *API) Routes() []httpx.Route {
 	}
 	routes = append(routes, a.sessionRoutes()...)
 	routes = append(routes, a.profileRoutes()...)
+	routes = append(routes, a.addressRoutes()...)
 	return routes
 }
 

@@ -16,7 +16,6 @@ import (
 	"unid/internal/store"
 )
 
-
 // kylinFirefox is li's browser, which nothing of zhang's uses.
 const kylinFirefox = "Mozilla/5.0 (X11; Kylin; Linux x86_64; rv:102.0) Gecko/20100101 Firefox/102.0"
 

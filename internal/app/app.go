@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"unid/internal/account"
+	"unid/internal/address"
 	"unid/internal/admin"
 	"unid/internal/api"
 	"unid/internal/audit"
@@ -295,6 +296,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Profile: profile.New(profile.Deps{
 			Accounts: accounts, Logins: logins, Sessions: sessions, Codes: codes, Captchas: captchas, Audit: auditLog, Now: now,
 		}),
+		Addresses: address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now}),
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {

@@ -72,13 +72,20 @@ type Entry struct {
 
 // Append adds e to the log.
 func (l *Log) Append(ctx context.Context, e Entry) {
-	ev := store.AuditEvent{
+	ev := l.Event(e)
+	if _, err := l.store.AppendAudit(ctx, ev, Hash); err != nil {
+		l.logger.ErrorContext(ctx, "audit append failed", "action", ev.Action, "result", ev.Result, "err", err)
+	}
+}
+
+// Event is e as the store keeps it, at the log's current time, for a
+// store method that writes records and appends their event in one
+// transaction (with Hash as the seal); Append uses it too.
+func (l *Log) Event(e Entry) store.AuditEvent {
+	return store.AuditEvent{
 		Time:  l.now().UTC().Truncate(time.Millisecond),
 		Actor: e.Actor.String(), Action: e.Action, Result: e.Result,
 		IP: e.IP, UserAgent: e.UserAgent, Subject: e.Subject, Detail: e.Detail.String(),
-	}
-	if _, err := l.store.AppendAudit(ctx, ev, Hash); err != nil {
-		l.logger.ErrorContext(ctx, "audit append failed", "action", ev.Action, "result", ev.Result, "err", err)
 	}
 }
 

@@ -47,6 +47,7 @@ type Store interface {
 	Clients
 	SessionClients
 	OAuth
+	Addresses
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error

@@ -68,6 +68,9 @@ var pageTable = []page{
 	{name: settingsPage("phone"), title: "page.settings.phone.title", noEcho: true, script: "settings_phone.js", keys: settingsKeys, sample: func(p *Pages, lang i18n.Lang) any {
 		return p.settingsData(lang, sampleMe, "phone")
 	}},
+	{name: settingsPage("addresses"), title: "page.settings.addresses.title", keys: settingsKeys, noEcho: true, script: "settings_addresses.js", sample: func(p *Pages, lang i18n.Lang) any {
+		return p.settingsData(lang, sampleMe, "addresses")
+	}},
 	{name: pageNotFound, status: http.StatusNotFound, sample: func(*Pages, i18n.Lang) any { return struct{}{} }},
 	{name: pagePrivacy, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pagePrivacy) }},
 	{name: pageTerms, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pageTerms) }},
