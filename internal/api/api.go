@@ -19,10 +19,12 @@ import (
 	"unid/internal/captcha"
 	"unid/internal/flow"
 	"unid/internal/flow/login"
+	"unid/internal/flow/recovery"
 	"unid/internal/flow/registration"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/problem"
+	"unid/internal/questions"
 	"unid/internal/ratelimit"
 	"unid/internal/session"
 	"unid/internal/store"
@@ -46,6 +48,8 @@ type Deps struct {
 	Protector    *account.Protector
 	Audit        *audit.Log
 	Consents     Consents
+	Recovery     *recovery.Service
+	Questions    *questions.Service
 	Now          func() time.Time
 }
 
@@ -62,7 +66,7 @@ func New(d Deps) *API {
 
 // Routes lists every endpoint of the API.
 func (a *API) Routes() []httpx.Route {
-	return []httpx.Route{
+	routes := []httpx.Route{
 		{Pattern: "GET /api/openapi.json", Handler: a.openAPI},
 		{Pattern: "POST /api/v1/captchas", Handler: a.createCaptcha},
 		{Pattern: "GET /api/v1/captchas/{id}/image", Handler: a.captchaImage},
@@ -76,6 +80,9 @@ func (a *API) Routes() []httpx.Route {
 		{Pattern: "POST /api/v1/consents", Handler: a.Guard.SignedIn(a.answerConsent)},
 		{Pattern: "DELETE /api/v1/consents/{client_id}", Handler: a.Guard.SignedIn(a.revokeConsent)},
 	}
+	routes = append(routes, a.questionsRoutes()...)
+	routes = append(routes, a.recoveryRoutes()...)
+	return routes
 }
 
 func (a *API) openAPI(w http.ResponseWriter, r *http.Request) {

@@ -55,6 +55,10 @@ const (
 	// names no secret, no account detail and not where the attempts came
 	// from.
 	TemplateAccountLocked = "account_locked"
+	// TemplateQuestionsUsed tells the owner that someone answered the
+	// account's security questions to recover its password, right or
+	// wrong; no params.
+	TemplateQuestionsUsed = "questions_used"
 )
 
 // smsTemplates maps a template name to its wording; {name} is replaced by
@@ -63,6 +67,7 @@ var smsTemplates = map[string]string{
 	TemplateSMSCode:         "您的验证码为{code}，{minutes}分钟内有效，请勿泄露给他人。",
 	TemplatePasswordChanged: "您的账号密码已修改，已登录的设备均已退出。如非本人操作，请立即找回密码或联系平台客服。",
 	TemplateAccountLocked:   "您的账号因连续多次密码错误已被暂时锁定，将于{until}自动解锁。如需立即登录，请使用“找回密码”重设密码；如非本人操作，请留意账号安全。",
+	TemplateQuestionsUsed:   "您的账号刚刚有人通过回答密保问题找回密码。如非本人操作，请立即修改密码，并留意账号安全。",
 }
 
 // chinaTime is the time zone SMS wording speaks: every phone the platform
