@@ -101,6 +101,12 @@ type Codes interface {
 // new channel (email) is one more entry of Deps.Channels.
 type Channel struct {
 	Method string
+	// Kind is the identifier kind that is an address on this channel (a
+	// phone number is one for SMS): a recovery started with such an
+	// identifier that has no account keys its stand-in code by it, so
+	// that the channel's per-address limits answer alike with an account
+	// or without.
+	Kind account.Kind
 	// Address returns the account's address on this channel, "" when it
 	// has none.
 	Address func(u store.User) (string, error)
@@ -109,7 +115,7 @@ type Channel struct {
 
 // PhoneChannel sends codes by SMS to the account's bound phone.
 func PhoneChannel(codes *smscode.Service, prot *account.Protector) Channel {
-	return Channel{Method: MethodPhone, Codes: codes, Address: func(u store.User) (string, error) {
+	return Channel{Method: MethodPhone, Kind: account.KindPhone, Codes: codes, Address: func(u store.User) (string, error) {
 		if u.Phone.Empty() {
 			return "", nil
 		}
@@ -192,8 +198,14 @@ type data struct {
 	Masked    string                  `json:"masked"`    // the identifier as the audit log shows it
 	Key       string                  `json:"key"`       // keyed hash of the identifier: codes and locks of an identifier without an address or account
 	Questions [questions.Count]string `json:"questions"` // the IDs shown
+	Kind      account.Kind             `json:"kind"`      // of the identifier
+	Sealed    []byte                   `json:"sealed"`    // the identifier, sealed: the key of stand-in codes for a channel of its kind
 	Method    string                  `json:"method,omitempty"`
 }
+
+// identifierField is the kind of personal data the identifier of a flow
+// is sealed as.
+const identifierField = "recovery_identifier"
 
 // Started is the answer to Start: the same shape for every identifier.
 type Started struct {
@@ -237,6 +249,11 @@ func (s *Service) Start(ctx context.Context, identifier, captchaID, captchaAnswe
 		ids = s.d.Questions.List().Decoy(s.d.Protector.MAC("recovery-decoy", norm))
 	}
 	d.Questions = ids
+	sealed, err := s.d.Protector.Seal(identifierField, ident)
+	if err != nil {
+		return Started{}, problem.Wrap(err)
+	}
+	d.Kind, d.Sealed = kind, sealed.Cipher
 	now := s.d.Now().UTC().Truncate(time.Millisecond)
 	fl, err := flow.Start(ctx, s.d.Flows, store.Flow{
 		Kind: Kind, State: StateStarted, Subject: u.ID, IssuedAt: now, ExpiresAt: now.Add(TTL),
@@ -541,6 +558,13 @@ func (s *Service) address(ch Channel, u store.User, d data) (key, to string, err
 		}
 	}
 	if to == "" {
+		if ch.Kind == d.Kind && ch.Kind != account.KindUnknown {
+			ident, err := s.d.Protector.Open(identifierField, store.Sealed{Cipher: d.Sealed})
+			if err != nil {
+				return "", "", problem.Wrap(err)
+			}
+			return ident, "", nil
+		}
 		return "recovery:" + ch.Method + ":" + d.Key, "", nil
 	}
 	return to, to, nil
