@@ -198,8 +198,8 @@ type data struct {
 	Masked    string                  `json:"masked"`    // the identifier as the audit log shows it
 	Key       string                  `json:"key"`       // keyed hash of the identifier: codes and locks of an identifier without an address or account
 	Questions [questions.Count]string `json:"questions"` // the IDs shown
-	Kind      account.Kind             `json:"kind"`      // of the identifier
-	Sealed    []byte                   `json:"sealed"`    // the identifier, sealed: the key of stand-in codes for a channel of its kind
+	Kind      account.Kind            `json:"kind"`      // of the identifier
+	Sealed    []byte                  `json:"sealed"`    // the identifier, sealed: the key of stand-in codes for a channel of its kind
 	Method    string                  `json:"method,omitempty"`
 }
 
