@@ -83,3 +83,23 @@ func MaskName(s string) string {
 func hasControl(s string) bool {
 	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }
+
+// MaskIdentifier shows an identifier (Recognize's kind and value) the way
+// the audit log may keep it: phone and ID number masked; the login name of
+// an account as it is (login names are public); one that matches no
+// account may be something else typed into the wrong box (a password,
+// say), so only its first letter is kept.
+func MaskIdentifier(kind Kind, ident string, found bool) string {
+	switch kind {
+	case KindPhone:
+		return MaskPhone(ident)
+	case KindIDNumber:
+		return MaskIDNumber(ident)
+	case KindLoginName:
+		if found {
+			return ident
+		}
+		return ident[:1] + "***"
+	}
+	return "(unrecognised)"
+}

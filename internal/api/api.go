@@ -21,10 +21,12 @@ import (
 	"unid/internal/flow"
 	"unid/internal/flow/login"
 	"unid/internal/flow/profile"
+	"unid/internal/flow/recovery"
 	"unid/internal/flow/registration"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/problem"
+	"unid/internal/questions"
 	"unid/internal/ratelimit"
 	"unid/internal/session"
 	"unid/internal/store"
@@ -52,6 +54,8 @@ type Deps struct {
 	Accounts     *account.Service
 	Profile      *profile.Service // the user center's password and phone changes, re-authentication
 	Addresses    *address.Service
+	Recovery     *recovery.Service
+	Questions    *questions.Service
 	Now          func() time.Time
 }
 
@@ -85,6 +89,8 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.sessionRoutes()...)
 	routes = append(routes, a.profileRoutes()...)
 	routes = append(routes, a.addressRoutes()...)
+	routes = append(routes, a.questionsRoutes()...)
+	routes = append(routes, a.recoveryRoutes()...)
 	return routes
 }
 

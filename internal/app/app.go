@@ -32,10 +32,12 @@ import (
 	"unid/internal/devmode"
 	"unid/internal/flow/login"
 	"unid/internal/flow/profile"
+	"unid/internal/flow/recovery"
 	"unid/internal/flow/registration"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/notify"
+	"unid/internal/questions"
 	"unid/internal/ratelimit"
 	"unid/internal/session"
 	"unid/internal/smscode"
@@ -227,8 +229,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	// The login page asks the single sign-on protocols which service
 	// system a pending sign-in is for; they exist once the pages do.
 	var pending []func(ctx context.Context, next string) (string, string, bool)
+	var recoveries *recovery.Service // made once the login service is
 	pages, err := web.New(web.Options{
 		Dev: cfg.Dev, Catalog: catalog, Logger: logger, SecureCookies: cfg.Secure(), Site: site,
+		RecoverMethods:  func() []string { return recoveries.Methods() },
+		RecoverWithCode: cfg.Recovery.Questions == config.RecoveryQuestionsWithCode,
 		Me: func(r *http.Request) (*web.Me, bool) {
 			_, u, ok, err := sessions.SignedIn(r.Context(), r)
 			if err != nil || !ok {
@@ -285,6 +290,18 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		},
 	})
 	a.closers = append(a.closers, func() error { logins.Wait(); return nil })
+	questionList, err := questions.Load(cfg.Recovery.QuestionsFile)
+	if err != nil {
+		return nil, fmt.Errorf("app: recovery.questions-file: %w", err)
+	}
+	securityQuestions := questions.New(questions.Deps{Store: st, Hasher: hasher, List: questionList, Audit: auditLog, Now: now})
+	recoveries = recovery.New(recovery.Deps{
+		Accounts: accounts, Users: st, Flows: st, Questions: securityQuestions, Locks: logins, Captchas: captchas,
+		Limiter: limiter, Protector: protector, Audit: auditLog, Notifier: codes, Logger: logger, Now: now,
+		Channels: []recovery.Channel{recovery.PhoneChannel(codes, protector)},
+		Options:  recovery.Options{QuestionsMode: cfg.Recovery.Questions},
+	})
+	a.closers = append(a.closers, func() error { recoveries.Wait(); codes.Wait(); return nil })
 	pending = append(pending, a.OIDC.PendingSignIn, a.cas.PendingSignIn)
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
@@ -297,6 +314,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			Accounts: accounts, Logins: logins, Sessions: sessions, Codes: codes, Captchas: captchas, Audit: auditLog, Now: now,
 		}),
 		Addresses: address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now}),
+		Recovery:  recoveries, Questions: securityQuestions,
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {
@@ -338,6 +356,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 		httpx.Route{Pattern: "GET /{$}", Handler: pages.Home},
 		httpx.Route{Pattern: "GET /login", Handler: pages.Login},
 		httpx.Route{Pattern: "GET /register", Handler: pages.Register},
+		httpx.Route{Pattern: "GET /recover", Handler: pages.Recover},
 		httpx.Route{Pattern: "GET /me", Handler: pages.Me},
 		httpx.Route{Pattern: "GET /settings", Handler: pages.Settings},
 		httpx.Route{Pattern: "GET /settings/{section}", Handler: pages.SettingsSection},

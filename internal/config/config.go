@@ -85,6 +85,7 @@ type Config struct {
 	SMS                SMS
 	SMTP               SMTP
 	Site               Site
+	Recovery           Recovery
 	Realname           Realname
 	EnterpriseRegistry EnterpriseRegistry
 	Alipay             Alipay
@@ -116,6 +117,23 @@ type Site struct {
 	TermsFile     string // the user agreement in Chinese
 	TermsENFile   string
 }
+
+// Recovery is how password recovery works.
+type Recovery struct {
+	// Questions is RecoveryQuestionsAlone (the answers are enough) or
+	// RecoveryQuestionsWithCode (the answers and a code to the bound
+	// phone): security questions are weak proof, see docs/design-notes.md.
+	Questions string
+	// QuestionsFile is a JSON list of security questions replacing unid's
+	// ([{"id": "...", "zh": "...", "en": "..."}, ...]); empty: the default.
+	QuestionsFile string
+}
+
+// Values of Recovery.Questions.
+const (
+	RecoveryQuestionsAlone    = "alone"
+	RecoveryQuestionsWithCode = "with_code"
+)
 
 // SMTP is the mail server that sends email.
 type SMTP struct {
@@ -231,6 +249,7 @@ func Default() Config {
 		SMS:                     SMS{GatewayTimeout: 5 * time.Second},
 		SMTP:                    SMTP{Port: 587, TLS: TLSStartTLS, Timeout: 10 * time.Second},
 		Site:                    Site{Name: "统一身份认证平台", NameEN: "Unified Identity Authentication"},
+		Recovery:                Recovery{Questions: RecoveryQuestionsAlone},
 		Realname:                Realname{Provider: ProviderSandbox, Timeout: 5 * time.Second},
 		EnterpriseRegistry:      EnterpriseRegistry{Provider: ProviderSandbox, Timeout: 5 * time.Second},
 		Alipay:                  Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
@@ -341,6 +360,9 @@ func (c *Config) settings() []setting {
 		str(&c.SMTP.Username, "smtp.username", "SMTP user name; empty: no authentication"),
 		str(&c.SMTP.From, "smtp.from", "From address of sent email"),
 		duration(&c.SMTP.Timeout, "smtp.timeout", "SMTP connection and send timeout"),
+
+		str(&c.Recovery.Questions, "recovery.questions", "password recovery by security questions: alone (the answers suffice) or with_code (the answers and a code to the bound phone)"),
+		str(&c.Recovery.QuestionsFile, "recovery.questions-file", "JSON list of security questions ([{\"id\", \"zh\", \"en\"}, ...]); empty: unid's default list"),
 
 		str(&c.Realname.Provider, "realname.provider", "real-name verification: sandbox (offline test data) or http"),
 		str(&c.Realname.URL, "realname.url", "real-name verification service URL (provider http)"),
@@ -466,6 +488,9 @@ func (c Config) validate() error {
 	}
 	positive(&errs, "sms.gateway-timeout", c.SMS.GatewayTimeout)
 
+	if q := c.Recovery.Questions; q != RecoveryQuestionsAlone && q != RecoveryQuestionsWithCode {
+		bad("recovery.questions %q: want %s or %s", q, RecoveryQuestionsAlone, RecoveryQuestionsWithCode)
+	}
 	if strings.TrimSpace(c.Site.Name) == "" || strings.TrimSpace(c.Site.NameEN) == "" {
 		bad("site.name and site.name-en must not be empty")
 	}

@@ -67,6 +67,10 @@ const (
 	// bound to a new one; no params. It names neither the account nor the
 	// new number.
 	TemplatePhoneChanged = "phone_changed"
+	// TemplateQuestionsUsed tells the owner that someone answered the
+	// account's security questions to recover its password, right or
+	// wrong; no params.
+	TemplateQuestionsUsed = "questions_used"
 )
 
 // smsTemplates maps a template name to its wording; {name} is replaced by
@@ -80,6 +84,7 @@ var smsTemplates = map[string]string{
 	TemplatePasswordChangedOthersOut: "您的账号密码已修改，其他已登录的设备均已退出。如非本人操作，请立即找回密码或联系平台客服。",
 	TemplatePasswordChangedKept:      "您的账号密码已修改。如非本人操作，请立即找回密码并退出其他设备，或联系平台客服。",
 	TemplatePhoneChanged:             "您的账号已改绑其他手机号码，本号码将不再用于登录和接收通知。如非本人操作，请立即联系平台客服。",
+	TemplateQuestionsUsed:            "您的账号刚刚有人通过回答密保问题找回密码。如非本人操作，请立即修改密码，并留意账号安全。",
 }
 
 // chinaTime is the time zone SMS wording speaks: every phone the platform

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -66,6 +67,8 @@ type Service struct {
 	mac    Keyed
 	now    func() time.Time
 	o      Options
+
+	pending sync.WaitGroup // texts SendBlind is handing over
 }
 
 // Sent describes a code that went out.
@@ -101,17 +104,40 @@ func New(ch store.Challenges, lim *ratelimit.Limiter, sender notify.SMSSender, m
 // any earlier code for the same purpose and phone. ip is the client's
 // address, for the per-IP limit.
 func (s *Service) Send(ctx context.Context, purpose, phone, ip string) (Sent, error) {
+	return s.send(ctx, purpose, phone, phone, ip, false)
+}
+
+// SendBlind is Send for a flow whose answers must not tell whether anybody
+// was texted (password recovery). The code is bound to key, which Check
+// and Use then take in place of a phone, and the send limits count on key
+// as they do on a phone. When phone is "" no text goes out, but a code
+// nobody knows is stored all the same, so that every later answer is the
+// one of a wrong code. A text is handed to the sender in the background,
+// so that the answer takes no longer for a real phone than for none; a
+// text that fails withdraws its code, and the user asks for another.
+func (s *Service) SendBlind(ctx context.Context, purpose, key, phone, ip string) (Sent, error) {
+	if key == "" {
+		return Sent{}, problem.Wrap(errors.New("smscode: blind send without key"))
+	}
+	return s.send(ctx, purpose, key, phone, ip, true)
+}
+
+// Wait returns when every text SendBlind started has been handed over.
+// unid waits for it before it exits.
+func (s *Service) Wait() { s.pending.Wait() }
+
+func (s *Service) send(ctx context.Context, purpose, key, phone, ip string, blind bool) (Sent, error) {
 	if purpose == "" {
 		return Sent{}, problem.Wrap(errors.New("smscode: send without purpose"))
 	}
-	if phone == "" {
+	if key == "" {
 		return Sent{}, problem.Field("phone", "phone_required")
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	if err := s.withinBudget(ctx, now); err != nil {
 		return Sent{}, err
 	}
-	rules := s.rules(phone, ip)
+	rules := s.rules(key, ip)
 	wait, err := s.lim.Allow(ctx, now, append(rules, s.budget()...)...)
 	if err != nil {
 		return Sent{}, problem.Wrap(fmt.Errorf("smscode: rate limit: %w", err))
@@ -129,21 +155,43 @@ func (s *Service) Send(ctx context.Context, purpose, phone, ip string) (Sent, er
 	}
 	c := store.Challenge{
 		Kind:      store.ChallengeSMS,
-		ID:        s.challengeID(purpose, phone),
-		Secret:    s.mac("sms-code", []byte(purpose), []byte(phone), []byte(code)),
-		Subject:   s.mac("sms-subject", []byte(phone)),
+		ID:        s.challengeID(purpose, key),
+		Secret:    s.mac("sms-code", []byte(purpose), []byte(key), []byte(code)),
+		Subject:   s.mac("sms-subject", []byte(key)),
 		CreatedAt: now,
 		ExpiresAt: now.Add(s.o.TTL),
 	}
 	if err := s.ch.PutChallenge(ctx, c); err != nil {
 		return Sent{}, problem.Wrap(fmt.Errorf("smscode: put: %w", err))
 	}
-	err = s.sender.SendSMS(ctx, notify.SMS{
+	sent := Sent{ExpiresAt: c.ExpiresAt}
+	for _, r := range rules {
+		w, err := s.lim.Exceeded(ctx, now, r)
+		if err != nil {
+			// The code is out; not knowing the resend delay is no reason
+			// to report failure.
+			continue
+		}
+		sent.ResendAfter = max(sent.ResendAfter, w)
+	}
+	m := notify.SMS{
 		Phone:    phone,
 		Template: notify.TemplateSMSCode,
 		Params:   map[string]string{"code": code, "minutes": minutes(s.o.TTL)},
-	})
-	if err != nil {
+	}
+	switch {
+	case blind && phone == "":
+		return sent, nil
+	case blind:
+		ctx = context.WithoutCancel(ctx)
+		s.pending.Go(func() {
+			if err := s.sender.SendSMS(ctx, m); err != nil {
+				s.withdrawIf(ctx, c)
+			}
+		})
+		return sent, nil
+	}
+	if err := s.sender.SendSMS(ctx, m); err != nil {
 		// Withdraw the code even when ctx is what failed: a code whose text
 		// may never have arrived must not stay usable.
 		if derr := s.ch.DeleteChallenge(context.WithoutCancel(ctx), c.Kind, c.ID); derr != nil && !errors.Is(derr, store.ErrNotFound) {
@@ -155,18 +203,15 @@ func (s *Service) Send(ctx context.Context, purpose, phone, ip string) (Sent, er
 		}
 		return Sent{}, &problem.Problem{Kind: problem.Unavailable, Code: "sms_unavailable", Err: err}
 	}
-
-	sent := Sent{ExpiresAt: c.ExpiresAt}
-	for _, r := range rules {
-		w, err := s.lim.Exceeded(ctx, now, r)
-		if err != nil {
-			// The code is out; not knowing the resend delay is no reason
-			// to report failure.
-			continue
-		}
-		sent.ResendAfter = max(sent.ResendAfter, w)
-	}
 	return sent, nil
+}
+
+// withdrawIf deletes c's challenge unless a newer code has replaced it.
+func (s *Service) withdrawIf(ctx context.Context, c store.Challenge) {
+	cur, err := s.ch.GetChallenge(ctx, c.Kind, c.ID)
+	if err == nil && hmac.Equal(cur.Secret, c.Secret) {
+		s.withdraw(ctx, c.ID)
+	}
 }
 
 // Errors returned from inside UpdateChallenge.

@@ -42,6 +42,7 @@ type Store interface {
 	Sessions
 	Challenges
 	Flows
+	SecurityQuestions
 	Counters
 	AuditLog
 	Clients

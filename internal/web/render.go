@@ -50,6 +50,12 @@ var pageTable = []page{
 	{name: pageRegister, script: "register.js", sample: func(*Pages, i18n.Lang) any {
 		return registerData{Next: "/me", Client: "省网上办事大厅", LoginHref: "/login"}
 	}},
+	{name: pageRecover, script: "recover.js", keys: recoverKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
+		return p.recoverData(lang, []string{"phone", "questions"}, true)
+	}},
+	{name: settingsPage("questions"), title: "page.settings.questions.title", script: "settings_questions.js", noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
+		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000"}, "questions")
+	}},
 	{name: pageMe, script: "me.js", keys: meKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
 		return p.meData(lang, &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", RealnameLevel: 1})
 	}},

@@ -38,6 +38,10 @@ type Options struct {
 	Site Site
 	// SecureCookies marks the language cookie Secure (set under TLS).
 	SecureCookies bool
+	// RecoverMethods lists the ways of proof the recovery page offers;
+	// RecoverWithCode says that security questions need a code as well.
+	RecoverMethods  RecoverMethods
+	RecoverWithCode bool
 }
 
 // Pages serves the HTML pages and their static assets. The app mounts its

@@ -487,22 +487,7 @@ func signingIn(userID string) audit.Actor {
 	return audit.User(userID)
 }
 
-// mask shows the identifier the way the audit log may keep it:
-// phone and ID number masked; the login name of an account as it is
-// (login names are public); one that matches no account may be
-// something else typed into the wrong box (a password, say), so only its
-// first letter is kept.
+// mask shows the identifier the way the audit log may keep it.
 func mask(kind account.Kind, ident string, found bool) string {
-	switch kind {
-	case account.KindPhone:
-		return account.MaskPhone(ident)
-	case account.KindIDNumber:
-		return account.MaskIDNumber(ident)
-	case account.KindLoginName:
-		if found {
-			return ident
-		}
-		return ident[:1] + "***"
-	}
-	return "(unrecognised)"
+	return account.MaskIdentifier(kind, ident, found)
 }

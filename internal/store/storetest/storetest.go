@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("UserSessions", func(t *testing.T) { testUserSessions(t, newStore) })
 	t.Run("Challenges", func(t *testing.T) { testChallenges(t, newStore) })
 	t.Run("Flows", func(t *testing.T) { testFlows(t, newStore) })
+	t.Run("SecurityQuestions", func(t *testing.T) { testSecurityQuestions(t, newStore) })
 	t.Run("Counters", func(t *testing.T) {
 		RunCounters(t, func(t *testing.T) store.Counters { return newStore(t) })
 	})

@@ -1,0 +1,568 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"unid/internal/app/apptest"
+	"unid/internal/config"
+	"unid/internal/flow/recovery"
+	"unid/internal/store"
+)
+
+// missing is an identifier of each kind with no account behind it.
+var missing = apptest.Person{Login: "nobody_here", Phone: "13900009999"}
+
+// newPassword is the password recovery sets.
+const newPassword = "Jinan#Spring2027"
+
+// zhangAnswers are the security answers the tests set for Zhang, in the
+// order of the questions they choose.
+var zhangQuestions = []string{"birthplace", "first_pet", "primary_school"}
+var zhangAnswers = []string{"Jinan", "Huang Huang", "实验小学"}
+
+// startRecovery starts a recovery for identifier with a fresh captcha.
+func startRecovery(b *apptest.Browser, identifier string) (apptest.Response, string) {
+	b.T.Helper()
+	id, answer := b.Captcha()
+	r := b.PostJSON("/api/v1/recovery", map[string]any{"identifier": identifier, "captcha_id": id, "captcha_answer": answer})
+	var v struct{ ID string }
+	_ = json.Unmarshal(r.Body, &v)
+	return r, v.ID
+}
+
+func mustStart(b *apptest.Browser, identifier string) string {
+	b.T.Helper()
+	r, id := startRecovery(b, identifier)
+	if r.Status != http.StatusCreated || id == "" {
+		b.T.Fatalf("start recovery for %s: %d %s", identifier, r.Status, r.Body)
+	}
+	return id
+}
+
+func sendRecoveryCode(b *apptest.Browser, flow string) apptest.Response {
+	b.T.Helper()
+	return b.PostJSON("/api/v1/recovery/"+flow+"/codes", map[string]any{"method": "phone"})
+}
+
+func prove(b *apptest.Browser, flow string, body map[string]any) apptest.Response {
+	b.T.Helper()
+	return b.PostJSON("/api/v1/recovery/"+flow+"/proof", body)
+}
+
+func setNewPassword(b *apptest.Browser, flow, pw string) apptest.Response {
+	b.T.Helper()
+	return b.PostJSON("/api/v1/recovery/"+flow+"/password", map[string]any{"password": pw, "password_confirm": pw})
+}
+
+// waitNewCode waits for a code to phone beyond the first seen messages of
+// the outbox (recovery codes go out in the background).
+func waitNewCode(t *testing.T, srv *apptest.Server, phone string, seen int) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		msgs := srv.Outbox(t)
+		for _, m := range msgs[:len(msgs)-seen] { // newest first
+			if m.To == phone && m.Params["code"] != "" {
+				return m.Params["code"]
+			}
+		}
+	}
+	t.Fatalf("no new code reached %s", phone)
+	return ""
+}
+
+// setQuestions sets Zhang's security questions through the API; b must
+// have signed in within 5 minutes.
+func setQuestions(b *apptest.Browser, qs, as []string) apptest.Response {
+	b.T.Helper()
+	var answers []map[string]string
+	for i := range qs {
+		answers = append(answers, map[string]string{"question": qs[i], "answer": as[i]})
+	}
+	data, _ := json.Marshal(map[string]any{"answers": answers})
+	return b.Do(http.MethodPut, "/api/v1/security-questions", "application/json", strings.NewReader(string(data)))
+}
+
+// variable hides what differs between any two flows: their IDs and times.
+var variable = regexp.MustCompile(`"(id|expires_at)":"[^"]*"`)
+
+func same(body []byte) string { return variable.ReplaceAllString(string(body), `"$1":"…"`) }
+
+// step is one request of a recovery, its answer and how long it took.
+type step struct {
+	name   string
+	status int
+	body   string
+	took   time.Duration
+}
+
+// walk runs every step a stranger can run for identifier: start, the
+// questions, a code, a wrong code, wrong answers.
+func walk(t *testing.T, b *apptest.Browser, identifier string) []step {
+	t.Helper()
+	var steps []step
+	timed := func(name string, f func() apptest.Response) apptest.Response {
+		t0 := time.Now()
+		r := f()
+		steps = append(steps, step{name, r.Status, same(r.Body), time.Since(t0)})
+		return r
+	}
+	var flow string
+	timed("start", func() apptest.Response { r, id := startRecovery(b, identifier); flow = id; return r })
+	q := timed("questions", func() apptest.Response { return b.Get("/api/v1/recovery/" + flow + "/questions") })
+	var qs struct{ Questions []struct{ ID, Text string } }
+	if err := json.Unmarshal(q.Body, &qs); err != nil || len(qs.Questions) != 3 {
+		t.Fatalf("%s: questions %s", identifier, q.Body)
+	}
+	steps[len(steps)-1].body = "3 questions" // which ones differs by design
+	timed("code", func() apptest.Response { return sendRecoveryCode(b, flow) })
+	timed("wrong code", func() apptest.Response { return prove(b, flow, map[string]any{"method": "phone", "code": "000000"}) })
+	timed("wrong answers", func() apptest.Response {
+		return prove(b, flow, map[string]any{"method": "questions", "answers": []string{"a", "b", "c"}})
+	})
+	timed("unknown method", func() apptest.Response { return prove(b, flow, map[string]any{"method": "pigeon", "code": "1"}) })
+	return steps
+}
+
+func TestRecoveryLooksTheSameWithAndWithoutAnAccount(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) { c.CaptchaPerIPMinute = 1000 })
+	b := srv.Browser(t)
+	b.MustRegister(zhang)
+	if r := setQuestions(b, zhangQuestions, zhangAnswers); r.Status != http.StatusOK {
+		t.Fatalf("set questions: %d %s", r.Status, r.Body)
+	}
+	stranger := srv.Browser(t)
+	pairs := []struct{ name, have, lack string }{
+		{"login name", zhang.Login, missing.Login},
+		{"phone", zhang.Phone, missing.Phone},
+	}
+	for _, p := range pairs {
+		t.Run(p.name, func(t *testing.T) {
+			// A phone gets one code a minute, whatever it is for.
+			srv.Clock.Advance(2 * time.Minute)
+			before := srv.OutboxLen(t)
+			have := walk(t, stranger, p.have)
+			lack := walk(t, stranger, p.lack)
+			for i := range have {
+				h, l := have[i], lack[i]
+				if h.status != l.status || h.body != l.body {
+					t.Errorf("%s differs:\n account: %d %s\n none:    %d %s", h.name, h.status, h.body, l.status, l.body)
+				}
+				// Same timing class: within a generous factor, plus a
+				// little for scheduling noise on a shared machine.
+				slack := 25 * time.Millisecond
+				if h.took > 4*l.took+slack || l.took > 4*h.took+slack {
+					t.Errorf("%s: %v with an account, %v without", h.name, h.took, l.took)
+				}
+			}
+			if want := []int{201, 200, 202, 400, 400, 400}; !reflect.DeepEqual(statuses(have), want) {
+				t.Errorf("statuses %v, want %v", statuses(have), want)
+			}
+			// Only the real phone received anything.
+			waitNewCode(t, srv, zhang.Phone, before)
+			for _, m := range srv.Outbox(t) {
+				if m.To == missing.Phone {
+					t.Errorf("a text went to a phone with no account: %s", m.Text)
+				}
+			}
+		})
+	}
+	// The decoy questions of an identifier stay the same.
+	one := func() string {
+		id := mustStart(stranger, missing.Login)
+		return string(stranger.Get("/api/v1/recovery/" + id + "/questions").Body)
+	}
+	if a, b := one(), one(); a != b {
+		t.Errorf("decoy questions changed between two starts:\n%s\n%s", a, b)
+	}
+}
+
+func statuses(steps []step) []int {
+	var out []int
+	for _, s := range steps {
+		out = append(out, s.status)
+	}
+	return out
+}
+
+// grant gives the user an OpenID Connect grant with a refresh token.
+func grant(t *testing.T, srv *apptest.Server, userID string) store.RefreshToken {
+	t.Helper()
+	ctx := context.Background()
+	st := srv.App.Store
+	now := srv.Clock.Now()
+	if err := st.CreateClient(ctx, store.Client{ID: "hall", Name: "办事大厅", Type: store.ClientOIDCPublic,
+		RedirectURIs: []string{"https://hall.example.gov.cn/cb"}, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	g := store.Grant{ID: "grant-" + userID, ClientID: "hall", UserID: userID, SID: "sid", Scopes: []string{"openid", "offline_access"},
+		AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}
+	rt := store.RefreshToken{TokenHash: []byte("refresh-token-hash-32-bytes.....")[:32], GrantID: g.ID, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}
+	if err := st.CreateGrant(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateRefreshToken(ctx, rt); err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}
+
+func revoked(t *testing.T, srv *apptest.Server, rt store.RefreshToken) bool {
+	t.Helper()
+	g, err := srv.App.Store.GetGrant(context.Background(), rt.GrantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return !g.RevokedAt.IsZero()
+}
+
+func TestRecoverByPhone(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
+		srv := start(nil)
+		old := srv.Browser(t)
+		userID := old.MustRegister(zhang)
+		rt := grant(t, srv, userID)
+		// Lock the account out of this network with wrong passwords.
+		for range 5 {
+			old.Login(zhang.Login, "Wrong#Password1")
+		}
+		if r := srv.Browser(t).Login(zhang.Login, zhang.Password); r.Status != http.StatusUnauthorized {
+			t.Fatalf("locked account signed in: %d %s", r.Status, r.Body)
+		}
+
+		srv.Clock.Advance(2 * time.Minute) // past the registration code's minute
+		b := srv.Browser(t)
+		flow := mustStart(b, zhang.Phone)
+		seen := srv.OutboxLen(t)
+		if r := sendRecoveryCode(b, flow); r.Status != http.StatusAccepted {
+			t.Fatalf("send code: %d %s", r.Status, r.Body)
+		}
+		code := waitNewCode(t, srv, zhang.Phone, seen)
+
+		// The password step before the proof is refused.
+		if r := setNewPassword(b, flow, newPassword); r.Status != http.StatusGone || r.ErrCode(t) != "flow_expired" {
+			t.Fatalf("password before proof: %d %s", r.Status, r.Body)
+		}
+		if r := prove(b, flow, map[string]any{"method": "phone", "code": wrong(code)}); r.Status != http.StatusBadRequest || r.ErrCode(t) != "sms_code_wrong" {
+			t.Fatalf("wrong code: %d %s", r.Status, r.Body)
+		}
+		if r := prove(b, flow, map[string]any{"method": "phone", "code": code}); r.Status != http.StatusOK {
+			t.Fatalf("right code: %d %s", r.Status, r.Body)
+		}
+		// Proven once: the proof cannot be replayed, nor a code sent.
+		if r := prove(b, flow, map[string]any{"method": "phone", "code": code}); r.Status != http.StatusGone || r.ErrCode(t) != "flow_expired" {
+			t.Errorf("proof replayed: %d %s", r.Status, r.Body)
+		}
+		if r := sendRecoveryCode(b, flow); r.Status != http.StatusGone {
+			t.Errorf("code after proof: %d %s", r.Status, r.Body)
+		}
+		// A password under the policy, else nothing changes.
+		if r := setNewPassword(b, flow, "short"); r.Status != http.StatusBadRequest {
+			t.Fatalf("weak password: %d %s", r.Status, r.Body)
+		}
+		if r := b.PostJSON("/api/v1/recovery/"+flow+"/password", map[string]any{"password": newPassword, "password_confirm": newPassword + "x"}); r.Status != http.StatusBadRequest {
+			t.Fatalf("mismatch: %d %s", r.Status, r.Body)
+		}
+		if r := setNewPassword(b, flow, newPassword); r.Status != http.StatusNoContent {
+			t.Fatalf("set password: %d %s", r.Status, r.Body)
+		}
+		if r := setNewPassword(b, flow, "Another#Pass2028"); r.Status != http.StatusGone {
+			t.Errorf("finished flow replayed: %d %s", r.Status, r.Body)
+		}
+		// A code used once does not prove a new flow.
+		again := mustStart(b, zhang.Login)
+		if r := prove(b, again, map[string]any{"method": "phone", "code": code}); r.Status == http.StatusOK {
+			t.Error("a used code proved another flow")
+		}
+
+		// Every old way in is closed; the new password works, lock or not.
+		if r := old.Get("/api/v1/me"); r.Status != http.StatusUnauthorized {
+			t.Errorf("old session still signed in: %d", r.Status)
+		}
+		if !revoked(t, srv, rt) {
+			t.Error("the refresh token's grant was not revoked")
+		}
+		if r := srv.Browser(t).Login(zhang.Login, zhang.Password); r.Status != http.StatusUnauthorized {
+			t.Errorf("old password signed in: %d", r.Status)
+		}
+		srv.Browser(t).MustLogin(zhang.Login, newPassword)
+		var told bool
+		for _, m := range srv.Outbox(t) {
+			told = told || m.To == zhang.Phone && strings.Contains(m.Text, "密码已修改")
+		}
+		if !told {
+			t.Error("the owner was not told of the new password")
+		}
+		for _, action := range []string{recovery.ActionStarted, recovery.ActionCodeSent, recovery.ActionFailed, recovery.ActionProven, recovery.ActionCompleted} {
+			if n := countEvents(t, srv, action, userID); n == 0 {
+				t.Errorf("no %s event with the user as actor", action)
+			}
+		}
+	})
+}
+
+func wrong(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+func TestRecoveryCodesExpireAndFlowsExpire(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := srv.Browser(t)
+	b.MustRegister(zhang)
+	srv.Clock.Advance(2 * time.Minute)
+
+	flow := mustStart(b, zhang.Login)
+	seen := srv.OutboxLen(t)
+	sendRecoveryCode(b, flow)
+	code := waitNewCode(t, srv, zhang.Phone, seen)
+	srv.Clock.Advance(6 * time.Minute) // codes live 5 minutes
+	if r := prove(b, flow, map[string]any{"method": "phone", "code": code}); r.Status != http.StatusGone || r.ErrCode(t) != "sms_code_expired" {
+		t.Errorf("expired code: %d %s", r.Status, r.Body)
+	}
+	srv.Clock.Advance(10 * time.Minute) // the flow lives 15
+	for name, r := range map[string]apptest.Response{
+		"questions": b.Get("/api/v1/recovery/" + flow + "/questions"),
+		"code":      sendRecoveryCode(b, flow),
+		"proof":     prove(b, flow, map[string]any{"method": "phone", "code": code}),
+		"password":  setNewPassword(b, flow, newPassword),
+		"unknown":   setNewPassword(b, "NOSUCHFLOW", newPassword),
+	} {
+		if r.Status != http.StatusGone || r.ErrCode(t) != "flow_expired" {
+			t.Errorf("%s on an expired flow: %d %s", name, r.Status, r.Body)
+		}
+	}
+	// Bad input at the start is refused with every field and changes nothing.
+	r := b.PostJSON("/api/v1/recovery", map[string]any{"identifier": " "})
+	if r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_fields" {
+		t.Errorf("empty start: %d %s", r.Status, r.Body)
+	}
+	if n := countEvents(t, srv, recovery.ActionStarted, ""); n != 0 {
+		t.Errorf("%d anonymous starts recorded for refused requests", n)
+	}
+}
+
+func TestRecoveryByQuestions(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) { c.CaptchaPerIPMinute = 1000 })
+	b := srv.Browser(t)
+	userID := b.MustRegister(zhang)
+	if r := setQuestions(b, zhangQuestions, zhangAnswers); r.Status != http.StatusOK {
+		t.Fatalf("set questions: %d %s", r.Status, r.Body)
+	}
+	stranger := srv.Browser(t)
+	flow := mustStart(stranger, zhang.Login)
+	r := stranger.Get("/api/v1/recovery/" + flow + "/questions")
+	var qs struct{ Questions []struct{ ID string } }
+	_ = json.Unmarshal(r.Body, &qs)
+	for i, q := range qs.Questions {
+		if q.ID != zhangQuestions[i] {
+			t.Fatalf("questions %s, want %v", r.Body, zhangQuestions)
+		}
+	}
+	// Answers as typed differently: full width, case, spaces.
+	typed := []string{" ＪＩＮＡＮ ", "huang   huang", "实验小学"}
+	if r := prove(stranger, flow, map[string]any{"method": "questions", "answers": typed}); r.Status != http.StatusOK {
+		t.Fatalf("right answers: %d %s", r.Status, r.Body)
+	}
+	if r := setNewPassword(stranger, flow, newPassword); r.Status != http.StatusNoContent {
+		t.Fatalf("set password: %d %s", r.Status, r.Body)
+	}
+	srv.Browser(t).MustLogin(zhang.Phone, newPassword)
+	if n := countNotices(t, srv, zhang.Phone, "密保问题"); n != 1 {
+		t.Errorf("%d questions notices, want 1", n)
+	}
+	if countEvents(t, srv, recovery.ActionProven, userID) != 1 {
+		t.Error("no proven event")
+	}
+}
+
+// countNotices waits briefly for background notices and counts those to
+// phone whose text contains s.
+func countNotices(t *testing.T, srv *apptest.Server, phone, s string) int {
+	t.Helper()
+	n := 0
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		n = 0
+		for _, m := range srv.Outbox(t) {
+			if m.To == phone && strings.Contains(m.Text, s) {
+				n++
+			}
+		}
+		if n > 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n > 0 {
+			break
+		}
+	}
+	return n
+}
+
+func TestQuestionBruteForceLocksFor24Hours(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) { c.CaptchaPerIPMinute = 1000 })
+	b := srv.Browser(t)
+	b.MustRegister(zhang)
+	if r := setQuestions(b, zhangQuestions, zhangAnswers); r.Status != http.StatusOK {
+		t.Fatalf("set questions: %d %s", r.Status, r.Body)
+	}
+	attacker := srv.Browser(t)
+	try := func(identifier string, answers []string) apptest.Response {
+		return prove(attacker, mustStart(attacker, identifier), map[string]any{"method": "questions", "answers": answers})
+	}
+	guess := []string{"北京", "旺财", "第一小学"}
+	var have, lack []string
+	for i := 1; i <= 6; i++ {
+		h, l := try(zhang.Login, guess), try(missing.Login, guess)
+		if h.Status != l.Status || h.ErrCode(t) != l.ErrCode(t) {
+			t.Errorf("try %d: %d %s with an account, %d %s without", i, h.Status, h.Body, l.Status, l.Body)
+		}
+		have, lack = append(have, h.ErrCode(t)), append(lack, l.ErrCode(t))
+	}
+	want := []string{"recovery_answers_wrong", "recovery_answers_wrong", "recovery_answers_wrong", "recovery_answers_wrong",
+		"recovery_questions_locked", "recovery_questions_locked"}
+	if !reflect.DeepEqual(have, want) {
+		t.Errorf("answers %v, want %v", have, want)
+	}
+	// Locked: even the right answers are refused, from any flow.
+	if r := try(zhang.Phone, zhangAnswers); r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "recovery_questions_locked" {
+		t.Errorf("right answers while locked: %d %s", r.Status, r.Body)
+	}
+	if countNotices(t, srv, zhang.Phone, "密保问题") == 0 {
+		t.Error("the owner was not told that the questions were used")
+	}
+	srv.Clock.Advance(23 * time.Hour)
+	if r := try(zhang.Login, zhangAnswers); r.Status != http.StatusTooManyRequests {
+		t.Errorf("lock lifted after 23 h: %d %s", r.Status, r.Body)
+	}
+	srv.Clock.Advance(time.Hour + time.Minute)
+	if r := try(zhang.Login, zhangAnswers); r.Status != http.StatusOK {
+		t.Errorf("right answers after the lock: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestQuestionsWithCode(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) {
+		c.CaptchaPerIPMinute = 1000
+		c.Recovery.Questions = config.RecoveryQuestionsWithCode
+	})
+	b := srv.Browser(t)
+	b.MustRegister(zhang)
+	if r := setQuestions(b, zhangQuestions, zhangAnswers); r.Status != http.StatusOK {
+		t.Fatalf("set questions: %d %s", r.Status, r.Body)
+	}
+	srv.Clock.Advance(2 * time.Minute)
+	flow := mustStart(b, zhang.Login)
+	if r := prove(b, flow, map[string]any{"method": "questions", "answers": zhangAnswers}); r.Status != http.StatusBadRequest || r.ErrCode(t) != "sms_code_required" {
+		t.Errorf("answers without a code: %d %s", r.Status, r.Body)
+	}
+	seen := srv.OutboxLen(t)
+	sendRecoveryCode(b, flow)
+	code := waitNewCode(t, srv, zhang.Phone, seen)
+	if r := prove(b, flow, map[string]any{"method": "questions", "answers": zhangAnswers, "code": wrong(code)}); r.ErrCode(t) != "sms_code_wrong" {
+		t.Errorf("answers with a wrong code: %d %s", r.Status, r.Body)
+	}
+	if r := prove(b, flow, map[string]any{"method": "questions", "answers": []string{"x", "y", "z"}, "code": code}); r.ErrCode(t) != "recovery_answers_wrong" {
+		t.Errorf("wrong answers with the code: %d %s", r.Status, r.Body)
+	}
+	if r := prove(b, flow, map[string]any{"method": "questions", "answers": zhangAnswers, "code": code}); r.Status != http.StatusOK {
+		t.Fatalf("answers and code: %d %s", r.Status, r.Body)
+	}
+	if r := setNewPassword(b, flow, newPassword); r.Status != http.StatusNoContent {
+		t.Fatalf("set password: %d %s", r.Status, r.Body)
+	}
+	// The start says which mode the page must ask for.
+	r, _ := startRecovery(b, missing.Login)
+	if !strings.Contains(string(r.Body), `"questions_mode":"with_code"`) {
+		t.Errorf("start: %s", r.Body)
+	}
+}
+
+func TestSettingSecurityQuestions(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := srv.Browser(t)
+	userID := b.MustRegister(zhang)
+	status := func() map[string]any {
+		r := b.Get("/api/v1/security-questions")
+		if r.Status != http.StatusOK {
+			t.Fatalf("get: %d %s", r.Status, r.Body)
+		}
+		return r.JSON(t)
+	}
+	if s := status(); s["set"] != false || s["set_at"] != nil || len(s["questions"].([]any)) < 10 {
+		t.Fatalf("fresh status %v", s)
+	}
+	tests := []struct {
+		name    string
+		qs, as  []string
+		code    string
+		field   string
+		fieldIs string
+	}{
+		{"two", zhangQuestions[:2], zhangAnswers[:2], "questions_count", "answers", "questions_count"},
+		{"repeated", []string{"birthplace", "birthplace", "first_pet"}, zhangAnswers, "invalid_fields", "question2", "question_repeated"},
+		{"unknown", []string{"birthplace", "favourite_colour", "first_pet"}, zhangAnswers, "invalid_fields", "question2", "question_unknown"},
+		{"blank answer", zhangQuestions, []string{"Jinan", "　 ", "x"}, "invalid_fields", "answer2", "answer_required"},
+		{"long answer", zhangQuestions, []string{"Jinan", strings.Repeat("长", 65), "x"}, "invalid_fields", "answer2", "answer_too_long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := setQuestions(b, tt.qs, tt.as)
+			var e struct {
+				Error struct {
+					Code   string
+					Fields map[string]struct{ Code string }
+				}
+			}
+			_ = json.Unmarshal(r.Body, &e)
+			if r.Status != http.StatusBadRequest || e.Error.Code != tt.code || e.Error.Fields[tt.field].Code != tt.fieldIs {
+				t.Errorf("%d %s; want %s with %s %s", r.Status, r.Body, tt.code, tt.field, tt.fieldIs)
+			}
+		})
+	}
+	if s := status(); s["set"] != false {
+		t.Fatalf("bad input changed the status: %v", s)
+	}
+	r := setQuestions(b, zhangQuestions, zhangAnswers)
+	if r.Status != http.StatusOK || r.JSON(t)["set"] != true {
+		t.Fatalf("set: %d %s", r.Status, r.Body)
+	}
+	s := status()
+	if s["set"] != true || s["set_at"] == nil {
+		t.Errorf("status after set %v", s)
+	}
+	for _, leak := range append(zhangAnswers, `"chosen"`) {
+		if strings.Contains(string(b.Get("/api/v1/security-questions").Body), leak) {
+			t.Errorf("status shows %q", leak)
+		}
+	}
+	// Stored only as hashes.
+	a, err := srv.App.Store.GetSecurityAnswers(context.Background(), userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range a.Hashes {
+		if !strings.HasPrefix(h, "$argon2id$") {
+			t.Errorf("answer stored as %q", h)
+		}
+	}
+	// Six minutes after sign-in the password must be entered again.
+	srv.Clock.Advance(6 * time.Minute)
+	if r := setQuestions(b, zhangQuestions, []string{"a", "b", "c"}); r.Status != http.StatusUnauthorized || r.ErrCode(t) != "reauthentication_required" {
+		t.Errorf("stale sign-in: %d %s", r.Status, r.Body)
+	}
+	if r := setQuestions(srv.Browser(t), zhangQuestions, zhangAnswers); r.Status != http.StatusUnauthorized || r.ErrCode(t) != "not_signed_in" {
+		t.Errorf("signed out: %d %s", r.Status, r.Body)
+	}
+	if _, err := srv.App.Store.GetSecurityAnswers(context.Background(), "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("answers of nobody: %v", err)
+	}
+}
