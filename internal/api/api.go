@@ -18,6 +18,7 @@ import (
 	"unid/internal/audit"
 	"unid/internal/captcha"
 	"unid/internal/flow"
+	"unid/internal/flow/emailbind"
 	"unid/internal/flow/login"
 	"unid/internal/flow/registration"
 	"unid/internal/httpx"
@@ -46,6 +47,7 @@ type Deps struct {
 	Protector    *account.Protector
 	Audit        *audit.Log
 	Consents     Consents
+	EmailBind    *emailbind.Service
 	Now          func() time.Time
 }
 
@@ -62,7 +64,7 @@ func New(d Deps) *API {
 
 // Routes lists every endpoint of the API.
 func (a *API) Routes() []httpx.Route {
-	return []httpx.Route{
+	routes := []httpx.Route{
 		{Pattern: "GET /api/openapi.json", Handler: a.openAPI},
 		{Pattern: "POST /api/v1/captchas", Handler: a.createCaptcha},
 		{Pattern: "GET /api/v1/captchas/{id}/image", Handler: a.captchaImage},
@@ -76,6 +78,8 @@ func (a *API) Routes() []httpx.Route {
 		{Pattern: "POST /api/v1/consents", Handler: a.Guard.SignedIn(a.answerConsent)},
 		{Pattern: "DELETE /api/v1/consents/{client_id}", Handler: a.Guard.SignedIn(a.revokeConsent)},
 	}
+	routes = append(routes, a.emailRoutes()...)
+	return routes
 }
 
 func (a *API) openAPI(w http.ResponseWriter, r *http.Request) {

@@ -56,6 +56,9 @@ var pageTable = []page{
 	{name: pageSettings, keys: settingsKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
 		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000"}, "")
 	}},
+	{name: settingsPage("email"), keys: settingsKeys, noEcho: true, script: "settings_email.js", sample: func(p *Pages, lang i18n.Lang) any {
+		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000", Email: "s***@example.com"}, "email")
+	}},
 	{name: pageNotFound, status: http.StatusNotFound, sample: func(*Pages, i18n.Lang) any { return struct{}{} }},
 	{name: pagePrivacy, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pagePrivacy) }},
 	{name: pageTerms, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pageTerms) }},

@@ -15,7 +15,7 @@ import (
 // section is listed here only once it works: the user center never shows
 // one that does not, and with none the personal space's tile stays
 // "coming soon".
-var settingsSections = []string{}
+var settingsSections = []string{"email"}
 
 // settingsData is what every user-center page receives: the signed-in
 // user, the sections for the navigation, and the page's own data.
