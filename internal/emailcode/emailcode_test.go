@@ -130,7 +130,9 @@ func TestVerify(t *testing.T) {
 		{"right in full width with spaces", func(t *testing.T, e *env, code string) error {
 			return e.svc.Verify(ctx, purpose, user, addr, " "+strings.Map(func(r rune) rune { return r - '0' + '０' }, code)+" ")
 		}, 0, ""},
-		{"wrong", func(t *testing.T, e *env, code string) error { return e.svc.Verify(ctx, purpose, user, addr, wrong(code)) }, problem.Invalid, "email_code_wrong"},
+		{"wrong", func(t *testing.T, e *env, code string) error {
+			return e.svc.Verify(ctx, purpose, user, addr, wrong(code))
+		}, problem.Invalid, "email_code_wrong"},
 		{"empty", func(t *testing.T, e *env, code string) error { return e.svc.Verify(ctx, purpose, user, addr, "") }, problem.Invalid, "email_code_required"},
 		{"letters", func(t *testing.T, e *env, code string) error { return e.svc.Verify(ctx, purpose, user, addr, "12ab56") }, problem.Invalid, "email_code_format"},
 		{"expired", func(t *testing.T, e *env, code string) error {
