@@ -1,6 +1,7 @@
 package account
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -22,6 +23,7 @@ const (
 	ActionPasswordChanged = "account.password_changed"
 	ActionDisabled        = "account.disabled"
 	ActionEnabled         = "account.enabled"
+	ActionEmailChanged    = "account.email_changed"
 )
 
 // Store is what the Service keeps accounts in: the accounts, and the two
@@ -41,12 +43,10 @@ type Notifier interface {
 	SendSMS(ctx context.Context, m notify.SMS) error
 }
 
-// OwnerNotifier tells the owner of an account of a change (a
-// notify.Template* name) by a channel of its own, such as email to the
-// bound address. It is called after the SMS, for every owner notice; a
-// failure is logged, not returned.
-type OwnerNotifier interface {
-	TellOwner(ctx context.Context, u store.User, template string) error
+// EmailNotifier tells an account's owner, by email in the language of
+// ctx, of a change they should know about; *notify.Mailer is one.
+type EmailNotifier interface {
+	Mail(ctx context.Context, to, template string, params map[string]string) error
 }
 
 // Sessions ends every browser session of an account and tells the
@@ -61,16 +61,14 @@ type ServiceDeps struct {
 	Hasher    *Hasher
 	Protector *Protector
 	Audit     *audit.Log
-	Notifier  Notifier // nil: nobody is told
+	Notifier  Notifier      // nil: nobody is told by SMS
+	Mailer    EmailNotifier // nil: nobody is told by email
 	// Sessions ends sessions with single logout; nil: they are deleted
 	// from the store and no service system is told (tests of the service
 	// alone).
 	Sessions Sessions
-	// Owner tells the owner of a change by another channel than SMS
-	// (email), with the same template names; nil: SMS only.
-	Owner  OwnerNotifier
-	Logger *slog.Logger
-	Now    func() time.Time
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Service owns the life cycle of an account: finding it by what a person
@@ -85,7 +83,7 @@ type Service struct {
 	prot   *Protector
 	audit  *audit.Log
 	notify Notifier
-	owner  OwnerNotifier
+	mail   EmailNotifier
 	log    *slog.Logger
 	now    func() time.Time
 }
@@ -96,7 +94,7 @@ func NewService(d ServiceDeps) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: d.Store, sess: d.Sessions, hasher: d.Hasher, prot: d.Protector, audit: d.Audit, notify: d.Notifier, owner: d.Owner, log: log, now: d.Now}
+	return &Service{st: d.Store, sess: d.Sessions, hasher: d.Hasher, prot: d.Protector, audit: d.Audit, notify: d.Notifier, mail: d.Mailer, log: log, now: d.Now}
 }
 
 // validActor: a change to an account is always made by someone unid knows.
@@ -160,7 +158,6 @@ type NewAccount struct {
 	LoginName string // required
 	Password  string // "" for an account without one (created through Alipay): no password ever signs it in
 	Phone     string // optional
-	Email     string // optional
 	RealName  string // optional, with IDNumber
 	IDNumber  string // optional, with RealName; stored unverified (real-name level 0)
 }
@@ -201,11 +198,6 @@ func (s *Service) validate(na NewAccount) (NewAccount, error) {
 		f.Add(FieldPhone, err)
 		v.Phone = phone
 	}
-	if strings.TrimSpace(na.Email) != "" {
-		email, err := NormalizeEmail(na.Email)
-		f.Add(FieldEmail, err)
-		v.Email = email
-	}
 	name, id := strings.TrimSpace(na.RealName), strings.TrimSpace(na.IDNumber)
 	switch {
 	case name == "" && id == "":
@@ -239,7 +231,6 @@ func (s *Service) build(ctx context.Context, v NewAccount) (store.User, error) {
 		dst         *store.Sealed
 	}{
 		{FieldPhone, v.Phone, &u.Phone},
-		{FieldEmail, v.Email, &u.Email},
 		{FieldIDNumber, v.IDNumber, &u.IDNumber},
 		{FieldRealName, v.RealName, &u.RealName},
 	} {
@@ -421,23 +412,82 @@ func (s *Service) record(ctx context.Context, action, userID string, actor audit
 	s.audit.Append(ctx, audit.Entry{Actor: actor, Action: action, Result: audit.ResultOK, Detail: detail})
 }
 
-// tell sends the owner of u the message template: by SMS, when u has a
-// phone and a Notifier is set, and through the OwnerNotifier, if any. The change is made already: a failure is logged, not
+// tell sends the owner of u the message template by SMS to the bound
+// phone and by email to the bound address, where there are such and a
+// sender is set. The change is made already: a failure is logged, not
 // returned.
 func (s *Service) tell(ctx context.Context, u store.User, template string) {
-	if s.owner != nil {
-		if err := s.owner.TellOwner(ctx, u, template); err != nil {
-			s.log.WarnContext(ctx, "account notice not sent", "template", template, "user", u.ID, "channel", "owner", "err", err)
+	if s.notify != nil && !u.Phone.Empty() {
+		phone, err := s.prot.Open(FieldPhone, u.Phone)
+		if err == nil {
+			err = s.notify.SendSMS(ctx, notify.SMS{Phone: phone, Template: template, Params: map[string]string{}})
+		}
+		if err != nil {
+			s.log.WarnContext(ctx, "account notice not sent", "channel", "sms", "template", template, "user", u.ID, "err", err)
 		}
 	}
-	if s.notify == nil || u.Phone.Empty() {
+	s.mailTo(ctx, u.ID, u.Email, template, map[string]string{})
+}
+
+// mailTo mails the notice template to the sealed address email of the
+// account userID, if there is one; a failure is logged.
+func (s *Service) mailTo(ctx context.Context, userID string, email store.Sealed, template string, params map[string]string) {
+	if s.mail == nil || email.Empty() {
 		return
 	}
-	phone, err := s.prot.Open(FieldPhone, u.Phone)
+	to, err := s.prot.Open(FieldEmail, email)
 	if err == nil {
-		err = s.notify.SendSMS(ctx, notify.SMS{Phone: phone, Template: template, Params: map[string]string{}})
+		err = s.mail.Mail(ctx, to, template, params)
 	}
 	if err != nil {
-		s.log.WarnContext(ctx, "account notice not sent", "template", template, "user", u.ID, "err", err)
+		s.log.WarnContext(ctx, "account notice not sent", "channel", "email", "template", template, "user", userID, "err", err)
 	}
+}
+
+// SetEmail binds email to the account, or replaces the one it has. The
+// caller has proven that the account's owner reads email (a code mailed
+// to it): every address an account holds is verified, which is what the
+// OpenID claim email_verified says. An address another account holds is
+// problem.Conflict email_taken; the same address again is email_unchanged.
+// The old address, if any, is told of the change.
+func (s *Service) SetEmail(ctx context.Context, userID, email string, actor audit.Actor) error {
+	if !validActor(actor) {
+		return problem.Wrap(fmt.Errorf("account: set email: invalid actor %+v", actor))
+	}
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.prot.Seal(FieldEmail, email)
+	if err != nil {
+		return problem.Wrap(err)
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	var old store.Sealed
+	errUnchanged := problem.Field(FieldEmail, "email_unchanged")
+	_, err = s.st.UpdateUser(ctx, userID, func(u store.User) (store.User, error) {
+		if !u.Email.Empty() && bytes.Equal(u.Email.Index, sealed.Index) {
+			return u, errUnchanged
+		}
+		old = u.Email
+		u.Email = sealed
+		u.UpdatedAt = now
+		return u, nil
+	})
+	var conflict *store.ConflictError
+	switch {
+	case errors.Is(err, errUnchanged):
+		return err
+	case errors.As(err, &conflict) && conflict.Field == "email":
+		return &problem.Problem{Kind: problem.Conflict, Code: "email_taken", Fields: map[string]string{FieldEmail: "email_taken"}, Err: err}
+	case err != nil:
+		return s.storeProblem("set email", err)
+	}
+	reason := "bound"
+	if !old.Empty() {
+		reason = "changed"
+	}
+	s.record(ctx, ActionEmailChanged, userID, actor, reason)
+	s.mailTo(ctx, userID, old, notify.TemplateEmailChanged, map[string]string{"email": MaskEmail(email)})
+	return nil
 }

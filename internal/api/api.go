@@ -19,6 +19,7 @@ import (
 	"unid/internal/audit"
 	"unid/internal/captcha"
 	"unid/internal/flow"
+	"unid/internal/flow/emailbind"
 	"unid/internal/flow/login"
 	"unid/internal/flow/profile"
 	"unid/internal/flow/recovery"
@@ -56,6 +57,7 @@ type Deps struct {
 	Addresses    *address.Service
 	Recovery     *recovery.Service
 	Questions    *questions.Service
+	EmailBind    *emailbind.Service
 	Now          func() time.Time
 }
 
@@ -91,6 +93,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.addressRoutes()...)
 	routes = append(routes, a.questionsRoutes()...)
 	routes = append(routes, a.recoveryRoutes()...)
+	routes = append(routes, a.emailRoutes()...)
 	return routes
 }
 

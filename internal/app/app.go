@@ -30,6 +30,8 @@ import (
 	"unid/internal/client"
 	"unid/internal/config"
 	"unid/internal/devmode"
+	"unid/internal/emailcode"
+	"unid/internal/flow/emailbind"
 	"unid/internal/flow/login"
 	"unid/internal/flow/profile"
 	"unid/internal/flow/recovery"
@@ -194,6 +196,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
+	var mailer *notify.Mailer // nil: no mail is sent, codes answer email_unavailable
+	if m, err := mailSender(cfg, a.Outbox, now); err != nil {
+		return nil, err
+	} else if m != nil {
+		mailer = notify.NewMailer(m, catalog, site.PlatformName)
+	}
 	auditLog := audit.New(st, now, logger)
 	hasher := account.NewHasher(account.Params{
 		Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads),
@@ -222,9 +230,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	a.Clients = client.New(st, protector.MAC, auditLog, now)
 	responder := httpx.NewResponder(catalog, logger, cfg.MaxBodyBytes)
 	guard := httpx.NewGuard(sessions.SignedIn, responder.Fail, now)
-	accounts := account.NewService(account.ServiceDeps{
+	accountDeps := account.ServiceDeps{
 		Store: st, Sessions: sessions, Hasher: hasher, Protector: protector, Audit: auditLog, Notifier: codes, Logger: logger, Now: now,
-	})
+	}
+	if mailer != nil {
+		accountDeps.Mailer = mailer
+	}
+	accounts := account.NewService(accountDeps)
 	a.Accounts = accounts
 	// The login page asks the single sign-on protocols which service
 	// system a pending sign-in is for; they exist once the pages do.
@@ -315,6 +327,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		}),
 		Addresses: address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now}),
 		Recovery:  recoveries, Questions: securityQuestions,
+		EmailBind: emailbind.New(accounts, emailcode.New(st, limiter, mailer, protector.MAC, now, emailcode.Options{}), protector, auditLog, now),
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {
@@ -336,6 +349,22 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 	ok = true
 	return a, nil
+}
+
+// mailSender is the configured way mail leaves unid: the SMTP server of
+// the config's smtp section, else the dev outbox, else none (nil).
+func mailSender(cfg config.Config, outbox *notify.Outbox, now func() time.Time) (notify.EmailSender, error) {
+	if cfg.SMTP.Host != "" {
+		return notify.NewSMTPSender(notify.SMTPOptions{
+			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
+			Username: cfg.SMTP.Username, Password: cfg.SMTP.Password.Value,
+			From: cfg.SMTP.From, FromName: cfg.Site.Name, Timeout: cfg.SMTP.Timeout, Now: now,
+		})
+	}
+	if outbox != nil {
+		return outbox, nil
+	}
+	return nil, nil
 }
 
 // routes is every endpoint of unid, in one list.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"unid/internal/i18n"
 	"unid/internal/problem"
 )
 
@@ -39,6 +40,9 @@ func observe(logger *slog.Logger, now func() time.Time, https bool, next http.Ha
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := rand.Text()[:16]
 		ctx := withRequestID(r.Context(), id)
+		// What the request causes away from the page (an email) speaks
+		// the page's language.
+		ctx = i18n.NewContext(ctx, i18n.Negotiate(r))
 		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}

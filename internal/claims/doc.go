@@ -19,7 +19,7 @@
 //	openid          user scope, always granted  sub, realname_level                                  —
 //	profile         user scope                  preferred_username, nickname, name (verified only)   —
 //	phone           user scope / CAS attribute  phone_number (+86…), phone_number_verified (true)    phone (11 digits)
-//	email           user scope / CAS attribute  email, email_verified (false)                        email
+//	email           user scope / CAS attribute  email, email_verified (true: proven by a code)     email
 //	idcard          user scope / CAS attribute  name, id_number (verified only)                      name, id_number (verified only)
 //	offline_access  user scope                  — (a refresh token)                                  —
 //	unid.admin      client-only scope           — (the operator API)                                 —

@@ -75,7 +75,7 @@ func Release(r Request) ([]Claim, error) {
 		if has(ScopeEmail) {
 			if email := rel.open(account.FieldEmail, u.Email); email != "" {
 				rel.add(ClaimEmail, email)
-				rel.add(ClaimEmailVerified, false) // not proven by a code yet
+				rel.add(ClaimEmailVerified, true) // only an address proven by a mailed code is ever stored (account.Service.SetEmail)
 			}
 		}
 		if has(ScopeIDCard) && verified {

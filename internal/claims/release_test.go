@@ -78,7 +78,7 @@ func TestRelease(t *testing.T) {
 		{"userinfo level 0, every scope", claims.UserInfo, level0, hall, all,
 			`preferred_username="li_si" nickname="li_si" phone_number="+8613900000000" phone_number_verified=true realname_level=0`},
 		{"userinfo level 1, every scope", claims.UserInfo, level1, hall, all,
-			`preferred_username="zhang_san" nickname="zhang_san" name="张三" phone_number="+8613812345678" phone_number_verified=true email="zs@example.com" email_verified=false id_number="370102199001011234" realname_level=1`},
+			`preferred_username="zhang_san" nickname="zhang_san" name="张三" phone_number="+8613812345678" phone_number_verified=true email="zs@example.com" email_verified=true id_number="370102199001011234" realname_level=1`},
 		{"userinfo level 3, every scope", claims.UserInfo, level3, hall, all,
 			`preferred_username="wang_wu" nickname="wang_wu" name="王五" phone_number="+8613700000000" phone_number_verified=true id_number="370102198001011234" realname_level=3`},
 		{"userinfo openid alone", claims.UserInfo, level3, hall, []string{"openid"}, `realname_level=3`},

@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -208,4 +209,21 @@ func fromAcceptLanguage(header string) Lang {
 		return ZH
 	}
 	return Langs[i]
+}
+
+type langKey struct{}
+
+// NewContext returns ctx carrying lang, the language of the request that
+// ctx serves, so that what the request causes away from the page (an email)
+// speaks the same language.
+func NewContext(ctx context.Context, lang Lang) context.Context {
+	return context.WithValue(ctx, langKey{}, lang)
+}
+
+// FromContext returns the language NewContext put in ctx, or ZH.
+func FromContext(ctx context.Context) Lang {
+	if l, ok := ctx.Value(langKey{}).(Lang); ok {
+		return l
+	}
+	return ZH
 }

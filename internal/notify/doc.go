@@ -1,14 +1,23 @@
 // Package notify owns how unid reaches people outside the browser: text
-// messages now, email later. Domain code builds an SMS (a template name and
-// its params) and hands it to an SMSSender; which sender runs is
+// messages and email. Domain code builds an SMS (a template name and its
+// params) and hands it to an SMSSender, or asks a Mailer to mail a template
+// in the language of the request (i18n.FromContext); which sender runs is
 // configuration:
 //
-//   - Outbox, in dev mode, sends nothing and keeps the last 200 messages for
-//     GET /dev/outbox.json, so that codes can be read on a laptop or in tests;
+//   - Outbox, in dev mode, sends nothing and keeps the last 200 messages
+//     and mails for GET /dev/outbox.json, so that codes can be read on a
+//     laptop or in tests;
 //   - HTTPGateway POSTs each message to an SMS gateway that the deployment
 //     runs in front of its carrier (China Mobile 云MAS, Alibaba Cloud SMS,
 //     Tencent Cloud SMS, a provincial platform, ...). The protocol below is
-//     all such a gateway needs to implement.
+//     all such a gateway needs to implement;
+//   - SMTPSender hands each mail to the configured mail server (config
+//     section smtp): implicit TLS, required STARTTLS, or none on loopback,
+//     with authentication when a user name is set. Every mail is plain text
+//     with an HTML alternative, its wording from the message catalog
+//     (mail.<template>.subject / .body), its subject naming the platform.
+//     Like SMS, a mail is tried once: a server that is down or refuses it
+//     is "email_unavailable", and the caller withdraws the code it carried.
 //
 // # SMS gateway protocol (version 1)
 //

@@ -28,6 +28,8 @@ type OutboxMessage struct {
 	Template string            `json:"template"`
 	Params   map[string]string `json:"params"`
 	Text     string            `json:"text"`
+	Subject  string            `json:"subject,omitempty"` // email only
+	HTML     string            `json:"html,omitempty"`    // email only
 }
 
 // Outbox is the dev-mode sender: instead of sending, it keeps the last
@@ -99,6 +101,20 @@ func (o *Outbox) SendSMS(ctx context.Context, m SMS) error {
 		Template: m.Template,
 		Params:   m.Params,
 		Text:     m.Text(),
+	})
+	return nil
+}
+
+// SendEmail records m on the email channel.
+func (o *Outbox) SendEmail(ctx context.Context, m Email) error {
+	o.Record(OutboxMessage{
+		Channel:  ChannelEmail,
+		To:       m.To,
+		Template: m.Template,
+		Params:   m.Params,
+		Text:     m.Text,
+		Subject:  m.Subject,
+		HTML:     m.HTML,
 	})
 	return nil
 }

@@ -403,6 +403,10 @@ func (s *Service) withdraw(ctx context.Context, id string) {
 
 func expired() error { return problem.New(problem.Gone, "sms_code_expired") }
 
+// NewCode returns CodeLength uniform random digits from crypto/rand, for
+// every kind of code unid sends (email codes too).
+func NewCode() (string, error) { return newCode() }
+
 // newCode returns CodeLength uniform random digits. Samples at or above the
 // largest multiple of 10⁶ that fits in 32 bits are drawn again, so that the
 // remainder has no modulo bias.

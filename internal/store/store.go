@@ -171,6 +171,7 @@ type Challenge struct {
 const (
 	ChallengeCaptcha = "captcha"
 	ChallengeSMS     = "sms"
+	ChallengeEmail   = "email"
 )
 
 // Valid reports whether the challenge can still be answered at now.

@@ -1,7 +1,7 @@
 // Package accounttest builds an account Service over a real store for the
 // tests of the services that stand on it (the account service itself, the
 // login and registration flows): fresh keys, cheap but real password
-// hashing, an audit log, the dev outbox as notifier and a clock the test
+// hashing, an audit log, the dev outbox as notifier (texts and mails) and a clock the test
 // sets by hand.
 package accounttest
 
@@ -13,6 +13,7 @@ import (
 
 	"unid/internal/account"
 	"unid/internal/audit"
+	"unid/internal/i18n"
 	"unid/internal/notify"
 	"unid/internal/store"
 )
@@ -30,7 +31,8 @@ type Fixture struct {
 	Protector *account.Protector
 	Hasher    *account.Hasher
 	Audit     *audit.Log
-	Outbox    *notify.Outbox // the account Service's notifier
+	Outbox    *notify.Outbox // the account Service's notifier, SMS and email
+	Mailer    *notify.Mailer // mails into Outbox
 	Accounts  *account.Service
 	// Now is the time every part of the fixture reads; the test moves it.
 	Now time.Time
@@ -43,8 +45,13 @@ func New(t testing.TB, st store.Store) *Fixture {
 	f := &Fixture{Store: st, Protector: prot, Hasher: account.NewHasher(Params, 0), Now: Start}
 	f.Outbox = notify.NewOutbox(f.Clock)
 	f.Audit = audit.New(st, f.Clock, slog.New(slog.DiscardHandler))
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Mailer = notify.NewMailer(f.Outbox, cat, map[i18n.Lang]string{i18n.ZH: "统一身份认证平台", i18n.EN: "Unified Identity Authentication"})
 	f.Accounts = account.NewService(account.ServiceDeps{
-		Store: st, Hasher: f.Hasher, Protector: prot, Audit: f.Audit, Notifier: f.Outbox, Now: f.Clock,
+		Store: st, Hasher: f.Hasher, Protector: prot, Audit: f.Audit, Notifier: f.Outbox, Mailer: f.Mailer, Now: f.Clock,
 	})
 	return f
 }

@@ -435,6 +435,6 @@
     showFieldError: showFieldError, clearFieldError: clearFieldError, setFormError: setFormError,
     clearErrors: clearErrors, showErrors: showErrors, showAPIError: showAPIError,
     setBusy: setBusy, value: value, watchInputs: watchInputs, Captcha: Captcha, ready: ready,
-    withReauth: withReauth, askPassword: askPassword
+    withReauth: withReauth, askPassword: askPassword, reauth: askPassword
   };
 }());
