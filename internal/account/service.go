@@ -417,6 +417,15 @@ func (s *Service) record(ctx context.Context, action, userID string, actor audit
 // sender is set. The change is made already: a failure is logged, not
 // returned.
 func (s *Service) tell(ctx context.Context, u store.User, template string) {
+	s.Tell(ctx, u, template)
+}
+
+// Tell sends the owner of u the notice template (a notify.Template* name)
+// on every channel bound to the account: SMS to the phone, email to the
+// address. Flows outside the account service (recovery) tell the owner
+// through it, so a notice reaches the owner the same way whoever sends it.
+// A failure is logged, not returned.
+func (s *Service) Tell(ctx context.Context, u store.User, template string) {
 	if s.notify != nil && !u.Phone.Empty() {
 		phone, err := s.prot.Open(FieldPhone, u.Phone)
 		if err == nil {

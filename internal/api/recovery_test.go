@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"unid/internal/app/apptest"
+	"unid/internal/audit"
 	"unid/internal/config"
 	"unid/internal/flow/recovery"
 	"unid/internal/store"
@@ -564,5 +565,58 @@ func TestSettingSecurityQuestions(t *testing.T) {
 	}
 	if _, err := srv.App.Store.GetSecurityAnswers(context.Background(), "nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("answers of nobody: %v", err)
+	}
+}
+
+// TestRecoverByEmail: the bound email address proves the account too; an
+// account without one, and a missing account, answer the email method the
+// same way, and nothing is mailed for them.
+func TestRecoverByEmail(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := srv.Browser(t)
+	userID := b.MustRegister(zhang)
+	if err := srv.App.Accounts.SetEmail(context.Background(), userID, "zhang@example.com", audit.User(userID)); err != nil {
+		t.Fatal(err)
+	}
+	noEmail := apptest.Person{Login: "li_si", Password: zhang.Password, Phone: "13900000009"}
+	srv.Browser(t).MustRegister(noEmail)
+	srv.Clock.Advance(2 * time.Minute)
+
+	send := func(identifier string) (string, apptest.Response) {
+		r := srv.Browser(t)
+		flow := mustStart(r, identifier)
+		return flow, r.PostJSON("/api/v1/recovery/"+flow+"/codes", map[string]any{"method": "email"})
+	}
+	flow, withEmail := send(zhang.Login)
+	_, without := send(noEmail.Login)
+	_, missing := send("nobody_here")
+	for name, r := range map[string]apptest.Response{"an account with an email": withEmail, "an account without": without, "no account": missing} {
+		if r.Status != http.StatusAccepted || same(r.Body) != same(withEmail.Body) {
+			t.Errorf("%s: %d %s, want the answer of %s", name, r.Status, r.Body, withEmail.Body)
+		}
+	}
+	var code string
+	for deadline := time.Now().Add(10 * time.Second); code == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, m := range srv.Outbox(t) {
+			if m.To == "zhang@example.com" && m.Params["code"] != "" {
+				code = m.Params["code"]
+			}
+		}
+	}
+	if code == "" {
+		t.Fatal("no recovery mail reached the bound address")
+	}
+	if r := b.PostJSON("/api/v1/recovery/"+flow+"/proof", map[string]any{"method": "email", "code": code}); r.Status != http.StatusOK {
+		t.Fatalf("prove by email: %d %s", r.Status, r.Body)
+	}
+	if r := b.PostJSON("/api/v1/recovery/"+flow+"/password", map[string]any{"password": newPassword, "password_confirm": newPassword}); r.Status != http.StatusNoContent {
+		t.Fatalf("set password: %d %s", r.Status, r.Body)
+	}
+	srv.Browser(t).MustLogin(zhang.Login, newPassword)
+	srv.App.Close() // waits for every mail and text still being handed over
+	for _, m := range srv.App.Outbox.List() {
+		if m.Params["code"] != "" && m.To != "zhang@example.com" && m.To != zhang.Phone && m.To != noEmail.Phone {
+			t.Errorf("a code went to %s", m.To)
+		}
 	}
 }

@@ -306,14 +306,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if err != nil {
 		return nil, fmt.Errorf("app: recovery.questions-file: %w", err)
 	}
+	emailCodes := emailcode.New(st, limiter, mailer, protector.MAC, now, emailcode.Options{})
 	securityQuestions := questions.New(questions.Deps{Store: st, Hasher: hasher, List: questionList, Audit: auditLog, Now: now})
 	recoveries = recovery.New(recovery.Deps{
 		Accounts: accounts, Users: st, Flows: st, Questions: securityQuestions, Locks: logins, Captchas: captchas,
-		Limiter: limiter, Protector: protector, Audit: auditLog, Notifier: codes, Logger: logger, Now: now,
-		Channels: []recovery.Channel{recovery.PhoneChannel(codes, protector)},
+		Limiter: limiter, Protector: protector, Audit: auditLog, Logger: logger, Now: now,
+		Channels: []recovery.Channel{recovery.PhoneChannel(codes, protector), recovery.EmailChannel(emailCodes, protector)},
 		Options:  recovery.Options{QuestionsMode: cfg.Recovery.Questions},
 	})
-	a.closers = append(a.closers, func() error { recoveries.Wait(); codes.Wait(); return nil })
+	a.closers = append(a.closers, func() error { recoveries.Wait(); codes.Wait(); emailCodes.Wait(); return nil })
 	pending = append(pending, a.OIDC.PendingSignIn, a.cas.PendingSignIn)
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
@@ -327,7 +328,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		}),
 		Addresses: address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now}),
 		Recovery:  recoveries, Questions: securityQuestions,
-		EmailBind: emailbind.New(accounts, emailcode.New(st, limiter, mailer, protector.MAC, now, emailcode.Options{}), protector, auditLog, now),
+		EmailBind: emailbind.New(accounts, emailCodes, protector, auditLog, now),
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {

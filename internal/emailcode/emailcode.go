@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -58,6 +59,8 @@ type Service struct {
 	mac    Keyed
 	now    func() time.Time
 	o      Options
+
+	pending sync.WaitGroup // mails SendBlind is still handing over
 }
 
 // Sent describes a code that went out.
@@ -143,6 +146,70 @@ func (s *Service) Send(ctx context.Context, purpose, account, email, ip string) 
 	}
 	return sent, nil
 }
+
+// SendBlind is Send for a flow whose answers must not tell whether anybody
+// was mailed (password recovery): the code is bound to key, which
+// CheckKey and UseKey then take, and the limits count on key. When email
+// is "" no mail goes out, but a code nobody knows is stored all the same,
+// so that every later answer is the one of a wrong code. The mail is
+// handed over in the background, so the answer takes no longer for a real
+// address than for none; a mail that fails withdraws its code.
+func (s *Service) SendBlind(ctx context.Context, purpose, key, email, ip string) (Sent, error) {
+	if purpose == "" || key == "" {
+		return Sent{}, problem.Wrap(errors.New("emailcode: blind send without purpose or key"))
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	rules := s.rules(key, ip)
+	wait, err := s.lim.Allow(ctx, now, rules...)
+	if err != nil {
+		return Sent{}, problem.Wrap(fmt.Errorf("emailcode: rate limit: %w", err))
+	}
+	if wait > 0 {
+		return Sent{}, &problem.Problem{Kind: problem.TooMany, Code: "email_rate_limited", RetryAfter: wait}
+	}
+	code, err := smscode.NewCode()
+	if err != nil {
+		return Sent{}, problem.Wrap(fmt.Errorf("emailcode: random code: %w", err))
+	}
+	c := store.Challenge{
+		Kind: store.ChallengeEmail, ID: s.challengeID(purpose, "", key), Secret: s.secret(purpose, "", key, code),
+		Subject: s.mac("email-subject", []byte(key)), CreatedAt: now, ExpiresAt: now.Add(s.o.TTL),
+	}
+	if err := s.ch.PutChallenge(ctx, c); err != nil {
+		return Sent{}, problem.Wrap(fmt.Errorf("emailcode: put: %w", err))
+	}
+	sent := Sent{ExpiresAt: c.ExpiresAt}
+	for _, r := range rules {
+		if w, err := s.lim.Exceeded(ctx, now, r); err == nil {
+			sent.ResendAfter = max(sent.ResendAfter, w)
+		}
+	}
+	if email == "" {
+		return sent, nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	s.pending.Go(func() {
+		if err := s.mailer.Mail(ctx, email, notify.TemplateEmailCode, map[string]string{"code": code, "minutes": minutes(s.o.TTL)}); err != nil {
+			if cur, gerr := s.ch.GetChallenge(ctx, c.Kind, c.ID); gerr == nil && hmac.Equal(cur.Secret, c.Secret) {
+				s.withdraw(ctx, c.ID)
+			}
+		}
+	})
+	return sent, nil
+}
+
+// CheckKey and UseKey are Check and Use for a code SendBlind bound to key.
+func (s *Service) CheckKey(ctx context.Context, purpose, key, code string) error {
+	return s.Check(ctx, purpose, "", key, code)
+}
+
+// UseKey takes a code that CheckKey found right.
+func (s *Service) UseKey(ctx context.Context, purpose, key, code string) error {
+	return s.Use(ctx, purpose, "", key, code)
+}
+
+// Wait returns when every mail SendBlind started has been handed over.
+func (s *Service) Wait() { s.pending.Wait() }
 
 var (
 	errExpired  = errors.New("emailcode: expired")

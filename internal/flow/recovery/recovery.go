@@ -43,6 +43,7 @@ import (
 	"unid/internal/account"
 	"unid/internal/audit"
 	"unid/internal/captcha"
+	"unid/internal/emailcode"
 	"unid/internal/flow"
 	"unid/internal/notify"
 	"unid/internal/problem"
@@ -71,6 +72,7 @@ const Purpose = "recover"
 // Methods of proof. A Channel's Method is one too.
 const (
 	MethodPhone     = "phone"
+	MethodEmail     = "email"
 	MethodQuestions = "questions"
 )
 
@@ -123,6 +125,32 @@ func PhoneChannel(codes *smscode.Service, prot *account.Protector) Channel {
 	}}
 }
 
+// EmailChannel sends codes by email to the account's bound address.
+func EmailChannel(codes *emailcode.Service, prot *account.Protector) Channel {
+	return Channel{Method: MethodEmail, Kind: account.KindUnknown, Codes: emailCodes{codes}, Address: func(u store.User) (string, error) {
+		if u.Email.Empty() {
+			return "", nil
+		}
+		return prot.Open(account.FieldEmail, u.Email)
+	}}
+}
+
+// emailCodes is the email code service as a channel's Codes.
+type emailCodes struct{ s *emailcode.Service }
+
+func (e emailCodes) SendBlind(ctx context.Context, purpose, key, to, ip string) (smscode.Sent, error) {
+	sent, err := e.s.SendBlind(ctx, purpose, key, to, ip)
+	return smscode.Sent{ExpiresAt: sent.ExpiresAt, ResendAfter: sent.ResendAfter}, err
+}
+
+func (e emailCodes) Check(ctx context.Context, purpose, key, code string) error {
+	return e.s.CheckKey(ctx, purpose, key, code)
+}
+
+func (e emailCodes) Use(ctx context.Context, purpose, key, code string) error {
+	return e.s.UseKey(ctx, purpose, key, code)
+}
+
 // Locks lifts login locks; *login.Service is one.
 type Locks interface {
 	ClearLock(ctx context.Context, userID string) error
@@ -146,7 +174,6 @@ type Deps struct {
 	Limiter   *ratelimit.Limiter
 	Protector *account.Protector
 	Audit     *audit.Log
-	Notifier  notify.SMSSender // tells the owner that questions were used; nil: nobody
 	Channels  []Channel
 	Logger    *slog.Logger
 	Now       func() time.Time
@@ -588,19 +615,8 @@ func codeField(err error) error {
 // tell sends the owner of u, in the background, the notice that the
 // questions were used.
 func (s *Service) tell(ctx context.Context, u store.User) {
-	if s.d.Notifier == nil || u.Phone.Empty() {
-		return
-	}
 	ctx = context.WithoutCancel(ctx)
-	s.notices.Go(func() {
-		phone, err := s.d.Protector.Open(account.FieldPhone, u.Phone)
-		if err == nil {
-			err = s.d.Notifier.SendSMS(ctx, notify.SMS{Phone: phone, Template: notify.TemplateQuestionsUsed, Params: map[string]string{}})
-		}
-		if err != nil {
-			s.log.WarnContext(ctx, "questions notice not sent", "user", u.ID, "err", err)
-		}
-	})
+	s.notices.Go(func() { s.d.Accounts.Tell(ctx, u, notify.TemplateQuestionsUsed) })
 }
 
 func (s *Service) record(ctx context.Context, c flow.Client, action, userID, masked, result string, detail audit.Detail) {
