@@ -261,7 +261,10 @@ func (s *Service) Check(ctx context.Context, purpose, phone, code string) error 
 		s.withdraw(ctx, id)
 		return expired()
 	case errors.Is(err, errAttempts):
-		s.withdraw(ctx, id)
+		// Not withdrawn: a check that found the code right just before
+		// the budget ran out must still be able to use it (Use needs the
+		// right code); every further check is refused here, and expiry
+		// or a new code clears it.
 		return problem.New(problem.Gone, "sms_code_attempts")
 	case err != nil:
 		return problem.Wrap(fmt.Errorf("smscode: count attempt: %w", err))
@@ -269,9 +272,6 @@ func (s *Service) Check(ctx context.Context, purpose, phone, code string) error 
 
 	want := s.mac("sms-code", []byte(purpose), []byte(phone), []byte(code))
 	if !hmac.Equal(c.Secret, want) {
-		if c.Attempts >= s.o.MaxAttempts {
-			s.withdraw(ctx, id)
-		}
 		return problem.Field("sms_code", "sms_code_wrong")
 	}
 	return nil
