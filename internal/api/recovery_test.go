@@ -378,7 +378,7 @@ func TestRecoveryByQuestions(t *testing.T) {
 		t.Fatalf("set password: %d %s", r.Status, r.Body)
 	}
 	srv.Browser(t).MustLogin(zhang.Phone, newPassword)
-	if n := countNotices(t, srv, zhang.Phone, "密保问题"); n != 1 {
+	if n := countNotices(t, srv, zhang.Phone, "回答密保问题"); n != 1 {
 		t.Errorf("%d questions notices, want 1", n)
 	}
 	if countEvents(t, srv, recovery.ActionProven, userID) != 1 {
@@ -437,8 +437,8 @@ func TestQuestionBruteForceLocksFor24Hours(t *testing.T) {
 	if r := try(zhang.Phone, zhangAnswers); r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "recovery_questions_locked" {
 		t.Errorf("right answers while locked: %d %s", r.Status, r.Body)
 	}
-	if countNotices(t, srv, zhang.Phone, "密保问题") == 0 {
-		t.Error("the owner was not told that the questions were used")
+	if n := countNotices(t, srv, zhang.Phone, "回答密保问题"); n != 1 {
+		t.Errorf("%d notices that the questions were tried, want 1 (when the lock set in), not one per guess", n)
 	}
 	srv.Clock.Advance(23 * time.Hour)
 	if r := try(zhang.Login, zhangAnswers); r.Status != http.StatusTooManyRequests {
@@ -555,6 +555,10 @@ func TestSettingSecurityQuestions(t *testing.T) {
 			t.Errorf("answer stored as %q", h)
 		}
 	}
+	// The owner is told: questions recover the password.
+	if n := countNotices(t, srv, zhang.Phone, "密保问题已设置"); n == 0 {
+		t.Error("the owner was not told that the security questions were set")
+	}
 	// Six minutes after sign-in the password must be entered again.
 	srv.Clock.Advance(6 * time.Minute)
 	if r := setQuestions(b, zhangQuestions, []string{"a", "b", "c"}); r.Status != http.StatusUnauthorized || r.ErrCode(t) != "reauthentication_required" {
@@ -618,5 +622,25 @@ func TestRecoverByEmail(t *testing.T) {
 		if m.Params["code"] != "" && m.To != "zhang@example.com" && m.To != zhang.Phone && m.To != noEmail.Phone {
 			t.Errorf("a code went to %s", m.To)
 		}
+	}
+}
+
+// TestProofsPerFlowAreLimited: a flow takes five tries (codes or answers);
+// the sixth ends it, and the person starts again with a new captcha.
+func TestProofsPerFlowAreLimited(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	srv.Browser(t).MustRegister(zhang)
+	b := srv.Browser(t)
+	flow := mustStart(b, zhang.Login)
+	for i := 1; i <= 5; i++ {
+		if r := prove(b, flow, map[string]any{"method": "phone", "code": "000000"}); r.Status/100 != 4 || r.ErrCode(t) == "flow_expired" {
+			t.Fatalf("try %d: %d %s, want the code refused and the flow still open", i, r.Status, r.Body)
+		}
+	}
+	if r := prove(b, flow, map[string]any{"method": "phone", "code": "000000"}); r.Status != http.StatusGone || r.ErrCode(t) != "flow_expired" {
+		t.Fatalf("sixth try: %d %s, want the flow over", r.Status, r.Body)
+	}
+	if r := sendRecoveryCode(b, flow); r.Status != http.StatusGone {
+		t.Errorf("a code for the spent flow: %d %s", r.Status, r.Body)
 	}
 }

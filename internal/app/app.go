@@ -307,7 +307,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		return nil, fmt.Errorf("app: recovery.questions-file: %w", err)
 	}
 	emailCodes := emailcode.New(st, limiter, mailer, protector.MAC, now, emailcode.Options{})
-	securityQuestions := questions.New(questions.Deps{Store: st, Hasher: hasher, List: questionList, Audit: auditLog, Now: now})
+	securityQuestions := questions.New(questions.Deps{Store: st, Hasher: hasher, List: questionList, Audit: auditLog, Now: now,
+		Tell: func(ctx context.Context, userID, template string) {
+			if u, err := st.GetUser(ctx, userID); err == nil {
+				accounts.Tell(ctx, u, template)
+			}
+		}})
 	recoveries = recovery.New(recovery.Deps{
 		Accounts: accounts, Users: st, Flows: st, Questions: securityQuestions, Locks: logins, Captchas: captchas,
 		Limiter: limiter, Protector: protector, Audit: auditLog, Logger: logger, Now: now,

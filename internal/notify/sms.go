@@ -71,6 +71,9 @@ const (
 	// account's security questions to recover its password, right or
 	// wrong; no params.
 	TemplateQuestionsUsed = "questions_used"
+	// TemplateQuestionsSet tells the owner that the account's security
+	// questions were set or changed; no params.
+	TemplateQuestionsSet = "questions_set"
 )
 
 // smsTemplates maps a template name to its wording; {name} is replaced by
@@ -84,6 +87,7 @@ var smsTemplates = map[string]string{
 	TemplatePasswordChangedOthersOut: "您的账号密码已修改，其他已登录的设备均已退出。如非本人操作，请立即找回密码或联系平台客服。",
 	TemplatePasswordChangedKept:      "您的账号密码已修改。如非本人操作，请立即找回密码并退出其他设备，或联系平台客服。",
 	TemplatePhoneChanged:             "您的账号已改绑其他手机号码，本号码将不再用于登录和接收通知。如非本人操作，请立即联系平台客服。",
+	TemplateQuestionsSet:             "您的账号密保问题已设置或修改。密保问题可用于找回密码，如非本人操作，请立即修改密码并重新设置密保问题。",
 	TemplateQuestionsUsed:            "您的账号刚刚有人通过回答密保问题找回密码。如非本人操作，请立即修改密码，并留意账号安全。",
 }
 

@@ -20,6 +20,7 @@ import (
 	"unid/internal/account"
 	"unid/internal/audit"
 	"unid/internal/i18n"
+	"unid/internal/notify"
 	"unid/internal/problem"
 	"unid/internal/store"
 )
@@ -173,6 +174,9 @@ type Deps struct {
 	List   *List
 	Audit  *audit.Log
 	Now    func() time.Time
+	// Tell tells the owner of userID of a change (a notify.Template*
+	// name); nil: nobody is told.
+	Tell func(ctx context.Context, userID, template string)
 }
 
 // Service sets and checks security questions.
@@ -235,6 +239,11 @@ func (s *Service) Set(ctx context.Context, userID string, answers []Answer, acto
 	}
 	s.d.Audit.Append(ctx, audit.Entry{Actor: actor, Action: ActionSet, Result: audit.ResultOK,
 		Detail: audit.Detail{"user": userID}})
+	if s.d.Tell != nil {
+		// Questions recover the password: the owner must know whenever
+		// they change, on every channel.
+		s.d.Tell(ctx, userID, notify.TemplateQuestionsSet)
+	}
 	return Status{Set: true, SetAt: rec.SetAt}, nil
 }
 
@@ -250,13 +259,19 @@ func (s *Service) Status(ctx context.Context, userID string) (Status, error) {
 	return Status{Set: true, SetAt: a.SetAt}, nil
 }
 
+// lookupID is the ID the store is asked for: userID, or for no account
+// one that never exists, so that a missing account costs the same query.
+func lookupID(userID string) string {
+	if userID == "" {
+		return "-" // account IDs are base32: never "-"
+	}
+	return userID
+}
+
 // Chosen returns the account's questions; ok is false when it has none
 // (or userID is "", no account).
 func (s *Service) Chosen(ctx context.Context, userID string) (ids [Count]string, ok bool, err error) {
-	if userID == "" {
-		return ids, false, nil
-	}
-	a, err := s.d.Store.GetSecurityAnswers(ctx, userID)
+	a, err := s.d.Store.GetSecurityAnswers(ctx, lookupID(userID))
 	if errors.Is(err, store.ErrNotFound) {
 		return ids, false, nil
 	}
@@ -272,14 +287,12 @@ func (s *Service) Chosen(ctx context.Context, userID string) (ids [Count]string,
 // account), cost the same and answer false.
 func (s *Service) Verify(ctx context.Context, userID string, answers [Count]string) (bool, error) {
 	var hashes [Count]string
-	if userID != "" {
-		a, err := s.d.Store.GetSecurityAnswers(ctx, userID)
-		switch {
-		case err == nil:
-			hashes = a.Hashes
-		case !errors.Is(err, store.ErrNotFound):
-			return false, problem.Wrap(err)
-		}
+	a, err := s.d.Store.GetSecurityAnswers(ctx, lookupID(userID))
+	switch {
+	case err == nil:
+		hashes = a.Hashes
+	case !errors.Is(err, store.ErrNotFound):
+		return false, problem.Wrap(err)
 	}
 	all := true
 	for i := range Count {

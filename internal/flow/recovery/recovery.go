@@ -228,7 +228,17 @@ type data struct {
 	Kind      account.Kind            `json:"kind"`      // of the identifier
 	Sealed    []byte                  `json:"sealed"`    // the identifier, sealed: the key of stand-in codes for a channel of its kind
 	Method    string                  `json:"method,omitempty"`
+	Tries     int                     `json:"tries,omitempty"` // proofs tried in this flow
 }
+
+// Limits of proofs: a flow takes MaxProofs tries (a code or answers), then
+// the person starts again with a new captcha; one client address tries at
+// most ProofsPerAddressHour proofs an hour, over all flows. Answers cost
+// three password hashes each, so neither may be free.
+const (
+	MaxProofs            = 5
+	ProofsPerAddressHour = 60
+)
 
 // identifierField is the kind of personal data the identifier of a flow
 // is sealed as.
@@ -359,9 +369,31 @@ type Proof struct {
 
 // Prove checks p and moves the flow on to proven.
 func (s *Service) Prove(ctx context.Context, id string, p Proof, c flow.Client) error {
-	fl, d, err := s.load(ctx, id, StateStarted)
+	if _, _, err := s.load(ctx, id, StateStarted); err != nil {
+		return err
+	}
+	ipRule := ratelimit.Rule{Key: "recovery-proof-ip:" + hex.EncodeToString(s.d.Protector.MAC("recovery-proof-ip", []byte(ratelimit.Address(c.IP)))), Limit: ProofsPerAddressHour, Window: time.Hour}
+	if wait, err := s.d.Limiter.Allow(ctx, s.d.Now(), ipRule); err != nil {
+		return problem.Wrap(err)
+	} else if wait > 0 {
+		return &problem.Problem{Kind: problem.TooMany, Code: "recovery_rate_limited", RetryAfter: wait}
+	}
+	// Count the try in the flow first: past MaxProofs the flow is over.
+	fl, d, err := flow.Update(ctx, s.d.Flows, Kind, id, s.d.Now(), func(f *store.Flow, d *data) error {
+		if f.State != StateStarted {
+			return flow.Expired()
+		}
+		d.Tries++
+		if d.Tries > MaxProofs {
+			f.State = StateDone
+		}
+		return nil
+	})
 	if err != nil {
 		return err
+	}
+	if d.Tries > MaxProofs {
+		return flow.Expired()
 	}
 	u, err := s.user(ctx, fl.Subject)
 	if err != nil {
@@ -456,25 +488,25 @@ func (s *Service) proveQuestions(ctx context.Context, fl store.Flow, d data, u s
 	if err != nil {
 		return nil, problem.Wrap(err)
 	}
-	var count int64
-	if wait == 0 {
-		// Counted before the answers are checked, so that concurrent
-		// attempts cannot all pass the lock check.
-		if count, _, err = s.d.Limiter.Hit(ctx, now, fail); err != nil {
-			return nil, problem.Wrap(err)
-		}
+	if wait > 0 {
+		// Locked: answered at once. The lock is the identifier's, for an
+		// account or not alike, so hashing would hide nothing and only
+		// hand a stranger three password hashes of unid's time.
+		return nil, &problem.Problem{Kind: problem.TooMany, Code: "recovery_questions_locked", RetryAfter: wait}
 	}
-	// Always three hash verifications, locked or not, account or not.
+	// Counted before the answers are checked, so that concurrent attempts
+	// cannot all pass the lock check.
+	count, _, err := s.d.Limiter.Hit(ctx, now, fail)
+	if err != nil {
+		return nil, problem.Wrap(err)
+	}
+	// Always three hash verifications, account or not.
 	ok, err := s.d.Questions.Verify(ctx, fl.Subject, p.Answers)
 	if err != nil {
 		return nil, err
 	}
-	s.tell(ctx, u)
-	if wait == 0 && count > fail.Limit {
-		wait = o.QuestionsLockDuration
-	}
-	if wait > 0 {
-		return nil, &problem.Problem{Kind: problem.TooMany, Code: "recovery_questions_locked", RetryAfter: wait}
+	if count > fail.Limit {
+		return nil, &problem.Problem{Kind: problem.TooMany, Code: "recovery_questions_locked", RetryAfter: o.QuestionsLockDuration}
 	}
 	if !ok {
 		if count == fail.Limit {
@@ -486,6 +518,7 @@ func (s *Service) proveQuestions(ctx context.Context, fl store.Flow, d data, u s
 				return nil, problem.Wrap(err)
 			}
 			s.record(ctx, c, ActionLocked, fl.Subject, d.Masked, audit.ResultOK, nil)
+			s.tell(ctx, u) // once per lock: someone tried the answers
 			return nil, &problem.Problem{Kind: problem.TooMany, Code: "recovery_questions_locked", RetryAfter: resetAt.Sub(now)}
 		}
 		return nil, problem.Field("answers", "recovery_answers_wrong")
@@ -493,6 +526,7 @@ func (s *Service) proveQuestions(ctx context.Context, fl store.Flow, d data, u s
 	if err := s.d.Limiter.Reset(ctx, fail.Key); err != nil {
 		return nil, problem.Wrap(err)
 	}
+	s.tell(ctx, u) // the answers were right: the owner must know
 	return use, nil
 }
 
