@@ -427,7 +427,9 @@ func NormalizeEmail(s string) (string, error) {
 	if s == "" {
 		return "", problem.Field(FieldEmail, "email_required")
 	}
-	if len(s) > EmailMaxLength || strings.ContainsAny(s, "<>\r\n") {
+	// Quoted local parts ("a,b"@x) and comments are legal but would be
+	// stored unquoted as an address nobody can send to: refuse them.
+	if len(s) > EmailMaxLength || strings.ContainsAny(s, "<>\r\n\"() ,;:\\[]") {
 		return "", problem.Field(FieldEmail, "email_format")
 	}
 	a, err := mail.ParseAddress(s)

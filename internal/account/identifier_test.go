@@ -332,6 +332,8 @@ func TestNormalizeEmail(t *testing.T) {
 		{"zhangsan@[127.0.0.1]", "", "email_format"},
 		{"zhangsan@example.com\r\nBcc: x@y.z", "", "email_format"},
 		{"zhangsan@exa_mple.com", "", "email_format"},
+		{`"x,victim@evil.com"@example.com`, "", "email_format"},
+		{`"zhang san"@example.com`, "", "email_format"},
 		{strings.Repeat("a", 65) + "@example.com", "", "email_format"},
 		{"a@" + strings.Repeat("b", 250) + ".com", "", "email_format"},
 	}

@@ -12,7 +12,7 @@ import (
 // address, then the address bound with it.
 func (a *API) emailRoutes() []httpx.Route {
 	return []httpx.Route{
-		{Pattern: "POST /api/v1/me/email/code", Handler: a.Guard.SignedIn(a.sendEmailCode)},
+		{Pattern: "POST /api/v1/me/email/code", Handler: a.Guard.Recent(ReauthWindow, a.sendEmailCode)},
 		{Pattern: "PUT /api/v1/me/email", Handler: a.Guard.Recent(ReauthWindow, a.bindEmail)}, // an address recovers the password: only with the password entered lately
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"unid/internal/app/apptest"
 	"unid/internal/i18n"
 )
 
@@ -90,4 +91,16 @@ func TestEveryProblemCodeHasAMessage(t *testing.T) {
 func isIdent(e ast.Expr, name string) bool {
 	id, ok := e.(*ast.Ident)
 	return ok && id.Name == name
+}
+
+// TestAccessLogHidesRecoveryFlows: a password-recovery flow's ID lets its
+// holder finish the recovery once proven, so the access log does not keep
+// it whole.
+func TestAccessLogHidesRecoveryFlows(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	const id = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	srv.Browser(t).PostJSON("/api/v1/recovery/"+id+"/password", map[string]any{})
+	if logs := srv.Logs.String(); strings.Contains(logs, id) || !strings.Contains(logs, "/api/v1/recovery/ABCD…/password") {
+		t.Errorf("access log:\n%s", logs)
+	}
 }

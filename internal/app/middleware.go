@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"unid/internal/i18n"
@@ -57,7 +58,7 @@ func observe(logger *slog.Logger, now func() time.Time, https bool, next http.Ha
 					http.Error(sw, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 				}
 			}
-			logger.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration_ms", now().Sub(start).Milliseconds())
+			logger.InfoContext(ctx, "request", "method", r.Method, "path", logPath(r.URL.Path), "status", sw.status, "duration_ms", now().Sub(start).Milliseconds())
 		}()
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		if https {
@@ -81,4 +82,28 @@ func crossOrigin(fail func(http.ResponseWriter, *http.Request, error), bypass []
 		fail(w, r, problem.New(problem.Forbidden, "cross_origin"))
 	}))
 	return p.Handler(next)
+}
+
+// secretSegments are path prefixes whose next segment is a bearer secret:
+// a password-recovery flow's ID lets whoever holds it finish the recovery
+// once proven, so the access log keeps only its first characters.
+var secretSegments = []string{"/api/v1/recovery/"}
+
+// logPath is the path as the access log keeps it.
+func logPath(p string) string {
+	for _, prefix := range secretSegments {
+		rest, ok := strings.CutPrefix(p, prefix)
+		if !ok {
+			continue
+		}
+		id, tail, _ := strings.Cut(rest, "/")
+		if len(id) > 4 {
+			id = id[:4] + "…"
+		}
+		if tail != "" {
+			tail = "/" + tail
+		}
+		return prefix + id + tail
+	}
+	return p
 }

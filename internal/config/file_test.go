@@ -174,6 +174,7 @@ func TestConfigFile(t *testing.T) {
 		{name: "bad URL scheme", file: "unid.yaml=dev: true\nrealname:\n  provider: http\n  url: ftp://x.example\n  secret: s\n", wantErr: []string{"realname.url"}},
 		{name: "plain http issuer", file: "unid.yaml=dev: true\nupstream:\n  - {id: a, name: A, issuer: 'http://idp.example', client-id: c}\n", wantErr: []string{"upstream[0].issuer", "https"}},
 		{name: "icon from elsewhere", file: "unid.yaml=dev: true\nupstream:\n  - {id: a, name: A, issuer: 'https://idp.example', client-id: c, icon: 'https://cdn.example/i.svg'}\n", wantErr: []string{"upstream[0].icon"}},
+		{name: "plain SMTP to another machine", file: "unid.yaml=dev: true\nsmtp:\n  host: smtp.example.gov.cn\n  port: 25\n  tls: none\n  from: noreply@example.gov.cn\n", wantErr: []string{"smtp.tls none", "smtp.example.gov.cn"}},
 		{name: "empty platform name", file: "unid.yaml=dev: true\nsite:\n  name: ' '\n", wantErr: []string{"site.name"}},
 		{name: "signature with brackets", file: "unid.yaml=dev: true\nsite:\n  sms-signature: 【山东政务】\n", wantErr: []string{"site.sms-signature"}},
 		{name: "help link elsewhere than http", file: "unid.yaml=dev: true\nsite:\n  help-url: 'javascript:alert(1)'\n", wantErr: []string{"site.help-url"}},

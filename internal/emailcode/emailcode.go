@@ -29,6 +29,12 @@ type Mailer interface {
 	Mail(ctx context.Context, to, template string, params map[string]string) error
 }
 
+// The codes one account may have mailed, to whatever addresses.
+const (
+	AccountPerHour = 5
+	AccountPerDay  = 10
+)
+
 // Defaults for Options fields left zero.
 const (
 	DefaultTTL         = 5 * time.Minute
@@ -102,6 +108,14 @@ func (s *Service) Send(ctx context.Context, purpose, account, email, ip string) 
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	rules := s.rules(email, ip)
+	if account != "" {
+		// One account mails codes to many addresses at most this often:
+		// a session must not become a way to mail strangers.
+		k := hex.EncodeToString(s.mac("email-account", []byte(account)))
+		rules = append(rules,
+			ratelimit.Rule{Key: "email:acct:h:" + k, Limit: AccountPerHour, Window: time.Hour},
+			ratelimit.Rule{Key: "email:acct:d:" + k, Limit: AccountPerDay, Window: 24 * time.Hour})
+	}
 	wait, err := s.lim.Allow(ctx, now, rules...)
 	if err != nil {
 		return Sent{}, problem.Wrap(fmt.Errorf("emailcode: rate limit: %w", err))

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -229,14 +230,24 @@ func TestLimits(t *testing.T) {
 	// Thirty an hour per client address, over many addresses.
 	e2 := newEnv(t, nil)
 	for i := range 30 {
-		if _, err := e2.svc.Send(ctx, purpose, user, "u"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@example.com", ip); err != nil {
+		if _, err := e2.svc.Send(ctx, purpose, "user-"+strconv.Itoa(i), "u"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@example.com", ip); err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
 	}
-	_, err = e2.svc.Send(ctx, purpose, user, "last@example.com", ip)
+	_, err = e2.svc.Send(ctx, purpose, "user-30", "last@example.com", ip)
 	wantProblem(t, err, problem.TooMany, "email_rate_limited")
-	_, err = e2.svc.Send(ctx, purpose, user, "last@example.com", "198.51.100.1")
+	_, err = e2.svc.Send(ctx, purpose, "user-30", "last@example.com", "198.51.100.1")
 	wantProblem(t, err, 0, "")
+
+	// One account, many addresses and client addresses: five an hour.
+	e3 := newEnv(t, nil)
+	for i := range emailcode.AccountPerHour {
+		if _, err := e3.svc.Send(ctx, purpose, user, "v"+strconv.Itoa(i)+"@example.com", "198.51.100."+strconv.Itoa(i)); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	_, err = e3.svc.Send(ctx, purpose, user, "stranger@example.com", "203.0.113.99")
+	wantProblem(t, err, problem.TooMany, "email_rate_limited")
 }
 
 // TestMailServerFails: a server down or refusing the recipient gives

@@ -56,7 +56,7 @@
       var email = trim(value(form, 'email'));
       if (!showErrors(form, emailErrors(email), ['email'])) { return; }
       setBusy(send, true);
-      api('POST', '/api/v1/me/email/code', { email: email }).then(function (res) {
+      u.withReauth(function () { return api('POST', '/api/v1/me/email/code', { email: email }); }).then(function (res) {
         send.removeAttribute('aria-busy');
         if (res.ok) {
           var d = res.data || {};
