@@ -22,7 +22,6 @@ import (
 	"unid/internal/store"
 )
 
-
 // exported is the part of the export document the tests read.
 type exported struct {
 	Account struct {
