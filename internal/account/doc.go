@@ -6,8 +6,9 @@
 //     SetPassword (ending every session and grant), Disable and Enable,
 //     each audited with an explicit audit.Actor — the owner's changes in the
 //     user center (settings.go: UpdateProfile, Reveal, SetPasswordKeeping,
-//     SetPhone) and the one masked Profile (profile.go) that the API and
-//     the pages show;
+//     SetPhone), the closure of an account by its owner (closure.go:
+//     Close, with the cooling-off of its phone and ID number) and the one
+//     masked Profile (profile.go) that the API and the pages show;
 //   - identifiers (identifier.go): which of login name, mobile phone or
 //     resident ID number a user typed (Recognize), and the checks and
 //     normal forms of each, of real names and e-mail addresses;

@@ -34,6 +34,7 @@ type Store interface {
 	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
 	TakeOtherUserSessions(ctx context.Context, userID, keepSID string) ([]store.Session, error)
 	RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error)
+	CloseUser(ctx context.Context, userID string, at, releasedAt time.Time, e store.AuditEvent, seal func(store.AuditEvent) []byte) (store.User, error)
 }
 
 // Notifier tells an account's owner, by text message, of a change they
@@ -67,8 +68,11 @@ type ServiceDeps struct {
 	// from the store and no service system is told (tests of the service
 	// alone).
 	Sessions Sessions
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// CoolingOff is how long the phone and verified ID number of a closed
+	// account stay barred from a new account; 0: DefaultCoolingOff.
+	CoolingOff time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Service owns the life cycle of an account: finding it by what a person
@@ -84,6 +88,7 @@ type Service struct {
 	audit  *audit.Log
 	notify Notifier
 	mail   EmailNotifier
+	cool   time.Duration
 	log    *slog.Logger
 	now    func() time.Time
 }
@@ -94,7 +99,11 @@ func NewService(d ServiceDeps) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: d.Store, sess: d.Sessions, hasher: d.Hasher, prot: d.Protector, audit: d.Audit, notify: d.Notifier, mail: d.Mailer, log: log, now: d.Now}
+	cool := d.CoolingOff
+	if cool <= 0 {
+		cool = DefaultCoolingOff
+	}
+	return &Service{st: d.Store, sess: d.Sessions, hasher: d.Hasher, prot: d.Protector, audit: d.Audit, notify: d.Notifier, mail: d.Mailer, cool: cool, log: log, now: d.Now}
 }
 
 // validActor: a change to an account is always made by someone unid knows.
@@ -104,7 +113,9 @@ func validActor(a audit.Actor) bool { return a.Valid() && a.Kind != "" }
 // a phone number or an ID number, recognised by format (Recognize). An ID
 // number finds only an account that holds it verified (real-name level 1
 // or more): an unverified one proves nothing and may be held by several
-// accounts. found is false, with no error, when no account matches.
+// accounts. found is false, with no error, when no account matches; a
+// closed account matches nothing (its login name stays reserved, see
+// LoginNameTaken, but nobody is found by it).
 func (s *Service) Find(ctx context.Context, identifier string) (u store.User, found bool, err error) {
 	kind, ident := Recognize(identifier)
 	switch kind {
@@ -123,11 +134,15 @@ func (s *Service) Find(ctx context.Context, identifier string) (u store.User, fo
 	if err != nil {
 		return store.User{}, false, fmt.Errorf("account: find: %w", err)
 	}
+	if u.Status == store.UserClosed {
+		return store.User{}, false, nil
+	}
 	return u, true, nil
 }
 
 // LoginNameTaken reports whether an account has the login name, in any
-// case.
+// case. A closed account keeps it for ever: a login name is public, and
+// the audit records of the closed account name it.
 func (s *Service) LoginNameTaken(ctx context.Context, loginName string) (bool, error) {
 	_, err := s.st.GetUserByLoginName(ctx, LoginNameKey(strings.TrimSpace(loginName)))
 	if errors.Is(err, store.ErrNotFound) {
@@ -258,6 +273,8 @@ func createProblem(err error) error {
 		return &problem.Problem{Kind: problem.Conflict, Code: "login_name_taken", Fields: map[string]string{FieldLoginName: "login_name_taken"}, Err: err}
 	case "phone":
 		return &problem.Problem{Kind: problem.Conflict, Code: "phone_registered", Fields: map[string]string{FieldPhone: "phone_registered"}, Err: err}
+	case "closed_phone":
+		return phoneCoolingOff(err)
 	}
 	return &problem.Problem{Kind: problem.Conflict, Code: "registration_conflict", Err: err}
 }

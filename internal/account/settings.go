@@ -244,6 +244,9 @@ func (s *Service) SetPhone(ctx context.Context, userID, phone string, actor audi
 	if errors.As(err, &conflict) && conflict.Field == "phone" {
 		return &problem.Problem{Kind: problem.Conflict, Code: "phone_registered", Fields: map[string]string{FieldPhone: "phone_registered"}, Err: err}
 	}
+	if errors.As(err, &conflict) && conflict.Field == "closed_phone" {
+		return phoneCoolingOff(err)
+	}
 	if err != nil {
 		return s.storeProblem("set phone", err)
 	}

@@ -70,15 +70,28 @@ type View struct {
 // List returns the user's addresses, the default first, then the newest
 // first, with each phone masked.
 func (s *Service) List(ctx context.Context, userID string) ([]View, error) {
+	return s.list(ctx, userID, true)
+}
+
+// ListUnmasked is List with every phone in full, for the owner's download
+// of their own data after re-authentication; never for a screen.
+func (s *Service) ListUnmasked(ctx context.Context, userID string) ([]View, error) {
+	return s.list(ctx, userID, false)
+}
+
+func (s *Service) list(ctx context.Context, userID string, mask bool) ([]View, error) {
 	list, err := s.st.ListAddresses(ctx, userID)
 	if err != nil {
 		return nil, problem.Wrap(fmt.Errorf("address: list: %w", err))
 	}
 	out := make([]View, 0, len(list))
 	for _, a := range list {
-		v, err := s.view(a)
+		v, err := s.open(a)
 		if err != nil {
 			return nil, err
+		}
+		if mask {
+			v.Phone = MaskPhone(v.Phone)
 		}
 		out = append(out, v)
 	}
@@ -213,6 +226,13 @@ func (s *Service) seal(a *store.Address, v valid) error {
 // view opens a for its owner, with the phone masked: the owner typed it,
 // and a list on a screen is seen by whoever stands behind them.
 func (s *Service) view(a store.Address) (View, error) {
+	v, err := s.open(a)
+	v.Phone = MaskPhone(v.Phone)
+	return v, err
+}
+
+// open opens a, nothing masked.
+func (s *Service) open(a store.Address) (View, error) {
 	v := View{ID: a.ID, DivisionCode: a.Division, Postcode: a.Postcode, Default: a.IsDefault, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 	v.Place, _ = division.Of(a.Division)
 	for _, f := range []struct {
@@ -230,7 +250,6 @@ func (s *Service) view(a store.Address) (View, error) {
 		}
 		*f.dst = plain
 	}
-	v.Phone = MaskPhone(v.Phone)
 	return v, nil
 }
 

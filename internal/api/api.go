@@ -18,6 +18,7 @@ import (
 	"unid/internal/address"
 	"unid/internal/audit"
 	"unid/internal/captcha"
+	"unid/internal/export"
 	"unid/internal/flow"
 	"unid/internal/flow/emailbind"
 	"unid/internal/flow/login"
@@ -58,6 +59,7 @@ type Deps struct {
 	Recovery     *recovery.Service
 	Questions    *questions.Service
 	EmailBind    *emailbind.Service
+	Export       *export.Service // the person's download of their data
 	Now          func() time.Time
 }
 
@@ -94,6 +96,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.questionsRoutes()...)
 	routes = append(routes, a.recoveryRoutes()...)
 	routes = append(routes, a.emailRoutes()...)
+	routes = append(routes, a.closureRoutes()...)
 	return routes
 }
 

@@ -31,6 +31,7 @@ import (
 	"unid/internal/config"
 	"unid/internal/devmode"
 	"unid/internal/emailcode"
+	"unid/internal/export"
 	"unid/internal/flow/emailbind"
 	"unid/internal/flow/login"
 	"unid/internal/flow/profile"
@@ -232,6 +233,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	guard := httpx.NewGuard(sessions.SignedIn, responder.Fail, now)
 	accountDeps := account.ServiceDeps{
 		Store: st, Sessions: sessions, Hasher: hasher, Protector: protector, Audit: auditLog, Notifier: codes, Logger: logger, Now: now,
+		CoolingOff: cfg.Closure.CoolingOff,
 	}
 	if mailer != nil {
 		accountDeps.Mailer = mailer
@@ -321,6 +323,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	})
 	a.closers = append(a.closers, func() error { recoveries.Wait(); codes.Wait(); emailCodes.Wait(); return nil })
 	pending = append(pending, a.OIDC.PendingSignIn, a.cas.PendingSignIn)
+	addresses := address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now})
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
@@ -331,8 +334,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Profile: profile.New(profile.Deps{
 			Accounts: accounts, Logins: logins, Sessions: sessions, Codes: codes, Captchas: captchas, Audit: auditLog, Now: now,
 		}),
-		Addresses: address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now}),
+		Addresses: addresses,
 		Recovery:  recoveries, Questions: securityQuestions,
+		Export: export.New(export.Deps{
+			Users: st, Protector: protector, Addresses: addresses, Questions: st, Sessions: sessions,
+			Consents: a.OIDC, AuditLog: st, Audit: auditLog, Now: now,
+		}),
 		EmailBind: emailbind.New(accounts, emailCodes, protector, auditLog, now),
 	})
 	a.api, a.pages = jsonAPI, pages
@@ -485,7 +492,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	return srv.Shutdown(shutdownCtx)
 }
 
-// janitor deletes expired sessions, challenges and counters once a minute.
+// janitor deletes expired sessions, challenges, counters, OpenID Connect
+// records and flows, and forgets the identifiers of closed accounts whose
+// cooling-off is over, once a minute.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -501,7 +510,8 @@ func (a *App) janitor(ctx context.Context) {
 		_, err3 := a.Store.DeleteExpiredCounters(ctx, now)
 		err4 := a.OIDC.Cleanup(ctx)
 		_, err5 := a.Store.DeleteExpiredFlows(ctx, now)
-		if err := errors.Join(err1, err2, err3, err4, err5); err != nil && ctx.Err() == nil {
+		_, err6 := a.Store.DeleteReleasedIdentifiers(ctx, now)
+		if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil && ctx.Err() == nil {
 			a.logger.WarnContext(ctx, "cleaning expired records", "err", err)
 		}
 	}

@@ -86,6 +86,7 @@ type Config struct {
 	SMTP               SMTP
 	Site               Site
 	Recovery           Recovery
+	Closure            Closure
 	Realname           Realname
 	EnterpriseRegistry EnterpriseRegistry
 	Alipay             Alipay
@@ -127,6 +128,13 @@ type Recovery struct {
 	// QuestionsFile is a JSON list of security questions replacing unid's
 	// ([{"id": "...", "zh": "...", "en": "..."}, ...]); empty: the default.
 	QuestionsFile string
+}
+
+// Closure is how account closure (注销) works.
+type Closure struct {
+	// CoolingOff is how long the phone and verified ID number of a closed
+	// account stay barred from a new account.
+	CoolingOff time.Duration
 }
 
 // Values of Recovery.Questions.
@@ -250,6 +258,7 @@ func Default() Config {
 		SMTP:                    SMTP{Port: 587, TLS: TLSStartTLS, Timeout: 10 * time.Second},
 		Site:                    Site{Name: "统一身份认证平台", NameEN: "Unified Identity Authentication"},
 		Recovery:                Recovery{Questions: RecoveryQuestionsAlone},
+		Closure:                 Closure{CoolingOff: 30 * 24 * time.Hour},
 		Realname:                Realname{Provider: ProviderSandbox, Timeout: 5 * time.Second},
 		EnterpriseRegistry:      EnterpriseRegistry{Provider: ProviderSandbox, Timeout: 5 * time.Second},
 		Alipay:                  Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
@@ -363,6 +372,8 @@ func (c *Config) settings() []setting {
 
 		str(&c.Recovery.Questions, "recovery.questions", "password recovery by security questions: alone (the answers suffice) or with_code (the answers and a code to the bound phone)"),
 		str(&c.Recovery.QuestionsFile, "recovery.questions-file", "JSON list of security questions ([{\"id\", \"zh\", \"en\"}, ...]); empty: unid's default list"),
+
+		duration(&c.Closure.CoolingOff, "closure.cooling-off", "how long a closed account's phone and ID number stay barred from a new account"),
 
 		str(&c.Realname.Provider, "realname.provider", "real-name verification: sandbox (offline test data) or http"),
 		str(&c.Realname.URL, "realname.url", "real-name verification service URL (provider http)"),
@@ -487,6 +498,7 @@ func (c Config) validate() error {
 		}
 	}
 	positive(&errs, "sms.gateway-timeout", c.SMS.GatewayTimeout)
+	positive(&errs, "closure.cooling-off", c.Closure.CoolingOff)
 
 	if q := c.Recovery.Questions; q != RecoveryQuestionsAlone && q != RecoveryQuestionsWithCode {
 		bad("recovery.questions %q: want %s or %s", q, RecoveryQuestionsAlone, RecoveryQuestionsWithCode)

@@ -74,6 +74,9 @@ const (
 	// TemplateQuestionsSet tells the owner that the account's security
 	// questions were set or changed; no params.
 	TemplateQuestionsSet = "questions_set"
+	// TemplateAccountClosed tells the owner that the account was closed
+	// (注销) and every device and service system signed out; no params.
+	TemplateAccountClosed = "account_closed"
 )
 
 // smsTemplates maps a template name to its wording; {name} is replaced by
@@ -89,6 +92,7 @@ var smsTemplates = map[string]string{
 	TemplatePhoneChanged:             "您的账号已改绑其他手机号码，本号码将不再用于登录和接收通知。如非本人操作，请立即联系平台客服。",
 	TemplateQuestionsSet:             "您的账号密保问题已设置或修改。密保问题可用于找回密码，如非本人操作，请立即修改密码并重新设置密保问题。",
 	TemplateQuestionsUsed:            "您的账号刚刚有人通过回答密保问题找回密码。如非本人操作，请立即修改密码，并留意账号安全。",
+	TemplateAccountClosed:            "您的账号已注销，已登录的设备和应用均已退出，个人信息已删除。如非本人操作，请立即联系平台客服。",
 }
 
 // chinaTime is the time zone SMS wording speaks: every phone the platform

@@ -72,6 +72,7 @@ const (
 	// The account itself changed, ending every session of it (EndUser).
 	ViaPasswordChanged = "password_changed"
 	ViaAccountDisabled = "account_disabled"
+	ViaAccountClosed   = "account_closed"
 	// The user ended it from the list of their sessions (EndSID,
 	// EndOthers), usually from another device.
 	ViaSessionList = "session_list"

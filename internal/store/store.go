@@ -28,7 +28,10 @@ var (
 // ConflictError says which unique field a write collided on. It matches
 // ErrConflict with errors.Is.
 type ConflictError struct {
-	Field string // "login_name", "phone", "id_number", "email" or "id"
+	// "login_name", "phone", "id_number", "email" or "id"; or
+	// "closed_phone", "closed_id_number": a number a closed account gave
+	// up, still in its cooling-off (Closures).
+	Field string
 }
 
 func (e *ConflictError) Error() string { return "store: conflict on " + e.Field }
@@ -49,6 +52,7 @@ type Store interface {
 	SessionClients
 	OAuth
 	Addresses
+	Closures
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
@@ -79,15 +83,20 @@ type User struct {
 	Nickname      Sealed // chosen by the owner in the user center; not unique; Index unused
 	WorkUnit      Sealed // 工作单位, as the owner states it; not unique; Index unused
 	RealnameLevel int    // 0 not verified, 1 初级, 2 中级, 3 高级
-	Status        string // UserActive or UserDisabled
+	Status        string // UserActive, UserDisabled or UserClosed
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	ClosedAt      time.Time // when the owner closed the account (注销); zero while it is not closed
 }
 
 // User statuses.
 const (
 	UserActive   = "active"
 	UserDisabled = "disabled"
+	// UserClosed: the owner closed the account (Closures.CloseUser). Its
+	// personal data is erased; the row stays so that its login name stays
+	// reserved and the audit log's actor keeps a meaning.
+	UserClosed = "closed"
 )
 
 // Users stores accounts. Lookup by identifier uses the blind index (or the
@@ -103,6 +112,10 @@ type Users interface {
 	GetUserByVerifiedIDNumber(ctx context.Context, idNumberIndex []byte) (User, error)
 	GetUserByEmail(ctx context.Context, emailIndex []byte) (User, error)
 	// UpdateUser changes one user inside a transaction. The ID cannot change.
+	// A closed account cannot change: it is ErrNotFound. A phone, or an ID
+	// number becoming verified, that a closed account gave up and whose
+	// cooling-off has not ended at the new UpdatedAt is a conflict (see
+	// Closures); CreateUser checks the same at the new CreatedAt.
 	UpdateUser(ctx context.Context, id string, fn func(User) (User, error)) (User, error)
 	CountUsers(ctx context.Context) (int64, error)
 }

@@ -80,6 +80,9 @@ var pageTable = []page{
 	{name: settingsPage("email"), title: "page.settings.email.title", keys: settingsKeys, noEcho: true, script: "settings_email.js", sample: func(p *Pages, lang i18n.Lang) any {
 		return p.settingsData(lang, sampleMe, "email")
 	}},
+	{name: settingsPage("closure"), title: "page.settings.closure.title", keys: settingsKeys, noEcho: true, script: "settings_closure.js", sample: func(p *Pages, lang i18n.Lang) any {
+		return p.settingsData(lang, sampleMe, "closure")
+	}},
 	{name: pageNotFound, status: http.StatusNotFound, sample: func(*Pages, i18n.Lang) any { return struct{}{} }},
 	{name: pagePrivacy, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pagePrivacy) }},
 	{name: pageTerms, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pageTerms) }},

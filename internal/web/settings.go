@@ -15,7 +15,7 @@ import (
 // section is listed here only once it works: the user center never shows
 // one that does not, and with none the personal space's tile stays
 // "coming soon".
-var settingsSections = []string{"profile", "password", "phone", "email", "questions", "addresses", "sessions"}
+var settingsSections = []string{"profile", "password", "phone", "email", "questions", "addresses", "sessions", "closure"}
 
 // sampleMe is the signed-in user of the user-center pages' start-up dry run.
 var sampleMe = &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", Nickname: "sample", WorkUnit: "sample", RealnameLevel: 1}

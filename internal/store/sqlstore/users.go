@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"unid/internal/store"
 )
@@ -13,10 +14,10 @@ import (
 const userColumns = `id, login_name, login_name_key, password_hash,
 	phone_cipher, phone_index, id_number_cipher, id_number_index,
 	email_cipher, email_index, real_name_cipher, realname_level, status,
-	created_at, updated_at, nickname_cipher, work_unit_cipher`
+	created_at, updated_at, nickname_cipher, work_unit_cipher, closed_at`
 
 // userColumnCount is the number of columns in userColumns.
-const userColumnCount = 17
+const userColumnCount = 18
 
 func userArgs(u store.User) []any {
 	return []any{
@@ -26,18 +27,22 @@ func userArgs(u store.User) []any {
 		nullBytes(u.Email.Cipher), nullBytes(u.Email.Index),
 		nullBytes(u.RealName.Cipher), u.RealnameLevel, u.Status,
 		ms(u.CreatedAt), ms(u.UpdatedAt),
-		nullBytes(u.Nickname.Cipher), nullBytes(u.WorkUnit.Cipher),
+		nullBytes(u.Nickname.Cipher), nullBytes(u.WorkUnit.Cipher), nullMS(u.ClosedAt),
 	}
 }
 
 func scanUser(r rowScanner) (store.User, error) {
 	var u store.User
 	var created, updated int64
+	var closed sql.NullInt64
 	err := r.Scan(&u.ID, &u.LoginName, &u.LoginNameKey, &u.PasswordHash,
 		&u.Phone.Cipher, &u.Phone.Index, &u.IDNumber.Cipher, &u.IDNumber.Index,
 		&u.Email.Cipher, &u.Email.Index, &u.RealName.Cipher, &u.RealnameLevel, &u.Status,
-		&created, &updated, &u.Nickname.Cipher, &u.WorkUnit.Cipher)
+		&created, &updated, &u.Nickname.Cipher, &u.WorkUnit.Cipher, &closed)
 	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
+	if closed.Valid {
+		u.ClosedAt = fromMS(closed.Int64)
+	}
 	return u, err
 }
 
@@ -49,7 +54,18 @@ func normUser(u store.User) store.User {
 	// Not stored: real names, nicknames and work units are not looked up.
 	u.RealName.Index, u.Nickname.Index, u.WorkUnit.Index = nil, nil, nil
 	u.CreatedAt, u.UpdatedAt = normTime(u.CreatedAt), normTime(u.UpdatedAt)
+	if !u.ClosedAt.IsZero() {
+		u.ClosedAt = normTime(u.ClosedAt)
+	}
 	return u
+}
+
+// nullMS stores a zero time as NULL.
+func nullMS(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return ms(t)
 }
 
 // placeholders returns "($1, $2, ...), ($n+1, ...)" for rows of n columns,
@@ -79,15 +95,23 @@ func placeholders(rows, n int, positional bool) string {
 var insertUserSQL = `INSERT INTO users (` + userColumns + `) VALUES ` + placeholders(1, userColumnCount, false)
 
 // CreateUser stores a new user; a taken ID, login name or identifier index
-// gives a *store.ConflictError naming it.
+// gives a *store.ConflictError naming it, and so does a phone or verified
+// ID number that a closed account gave up and whose cooling-off lasts
+// beyond u.CreatedAt ("closed_phone", "closed_id_number").
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
-	_, err := s.exec(ctx, s.wdb, insertUserSQL, userArgs(u)...)
-	return s.wrapErr("create user", err)
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, insertUserSQL, userArgs(u)...); err != nil {
+			return s.wrapErr("create user", err)
+		}
+		return s.checkClosed(ctx, tx, "create user", store.User{}, u, u.CreatedAt)
+	})
 }
 
 // bulkRows is how many users one INSERT statement of BulkCreateUsers carries;
-// 1000 rows × 17 columns stays below the parameter limits of both SQLite
-// (32766) and PostgreSQL (65535).
+// 1000 rows × 18 columns stays below the parameter limits of both SQLite
+// (32766) and PostgreSQL (65535). Imported accounts are not checked
+// against closed identifiers: an import brings accounts of the platform's
+// past, before any was closed here.
 const bulkRows = 1000
 
 // BulkCreateUsers inserts many users in one transaction with multi-row
@@ -188,26 +212,37 @@ func (s *Store) GetUserByEmail(ctx context.Context, emailIndex []byte) (store.Us
 var errChangeID = errors.New("the update function changed the key")
 
 // UpdateUser reads the user, applies fn and writes the result in one
-// transaction. The ID and CreatedAt cannot change; UpdatedAt is stored as fn
-// sets it (the caller's clock). An error from fn aborts the write and is
-// returned unchanged.
+// transaction. The ID, CreatedAt and ClosedAt cannot change; UpdatedAt is
+// stored as fn sets it (the caller's clock). An error from fn aborts the
+// write and is returned unchanged. A closed account is not found: only
+// CloseUser writes it. A new phone, or an ID number becoming verified, is
+// checked against the closed identifiers at the new UpdatedAt.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(store.User) (store.User, error)) (store.User, error) {
 	return updateRow(ctx, s, rowUpdate[store.User]{
 		op:    "update user",
-		query: `SELECT ` + userColumns + ` FROM users WHERE id = $1`,
-		args:  []any{id},
+		query: `SELECT ` + userColumns + ` FROM users WHERE id = $1 AND status <> $2`,
+		args:  []any{id, store.UserClosed},
 		scan:  scanUser,
 		key:   func(u store.User) any { return u.ID },
 		write: func(tx *sql.Tx, old, u store.User) (store.User, error) {
-			u.CreatedAt = old.CreatedAt
+			u.CreatedAt, u.ClosedAt = old.CreatedAt, old.ClosedAt
+			if u.Status == store.UserClosed {
+				return store.User{}, fmt.Errorf("%s: update user %s: only CloseUser closes an account", s.d.Name, u.ID)
+			}
 			args := userArgs(u)
 			_, err := tx.ExecContext(ctx, `UPDATE users SET
 				login_name = $2, login_name_key = $3, password_hash = $4,
 				phone_cipher = $5, phone_index = $6, id_number_cipher = $7, id_number_index = $8,
 				email_cipher = $9, email_index = $10, real_name_cipher = $11, realname_level = $12,
 				status = $13, updated_at = $14, nickname_cipher = $15, work_unit_cipher = $16
-				WHERE id = $1`, append(args[:13:13], args[14:]...)...)
-			return normUser(u), err
+				WHERE id = $1`, append(args[:13:13], args[14:17]...)...)
+			if err != nil {
+				return store.User{}, err
+			}
+			if err := s.checkClosed(ctx, tx, "update user", old, u, u.UpdatedAt); err != nil {
+				return store.User{}, err
+			}
+			return normUser(u), nil
 		},
 	}, fn)
 }

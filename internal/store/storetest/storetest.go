@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("SessionClients", func(t *testing.T) { testSessionClients(t, newStore) })
 	t.Run("OAuth", func(t *testing.T) { testOAuth(t, newStore) })
 	t.Run("Addresses", func(t *testing.T) { testAddresses(t, newStore) })
+	t.Run("Closures", func(t *testing.T) { testClosures(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := newStore(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)
