@@ -1,6 +1,9 @@
 package app_test
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"unid/internal/app/apptest"
+	"unid/internal/audit"
 )
 
 // newCode waits for a code to phone that is not among the first seen
@@ -62,29 +66,163 @@ func TestBrowserRecoverByPhone(t *testing.T) {
 	srv.Browser(t).MustRegister(apptest.Zhang)
 	srv.Clock.Advance(2 * time.Minute) // past the registration code's minute
 	p := &page{t: t, ctx: ctx, srv: srv}
-	const password = "Jinan#Spring2027"
 
-	p.do(chromedp.Navigate(srv.URL + "/login"))
-	p.click("forgot-password")
-	p.waitPath("/recover")
-	p.fill("identifier", apptest.Zhang.Login)
-	p.solveCaptcha()
-	p.click("start-submit")
-	p.do(chromedp.WaitVisible(chromedp.ID("recover-proof")))
+	p.startRecovery(apptest.Zhang.Login)
 	seen := srv.OutboxLen(t)
 	p.click("send-code")
 	code := newCode(t, srv, apptest.Zhang.Phone, seen)
-	if s := eventually[string](p, `document.getElementById("code-status").textContent`); !strings.Contains(s, "验证码已发送") {
+	if s := eventually[string](p, `document.getElementById("code-status").textContent`); !strings.Contains(s, "如该账号绑定了手机号码，验证码已发送") {
 		t.Errorf("code status = %q", s)
 	}
 	p.fill("code", code)
 	p.click("proof-submit")
+	p.finishRecovery(apptest.Zhang.Login, recoveredPassword)
+}
+
+// recoveredPassword is the new password the recovery tests set.
+const recoveredPassword = "Jinan#Spring2027"
+
+// startRecovery goes from the login page's 忘记密码 through the identifier
+// and captcha to the choice of proof.
+func (p *page) startRecovery(identifier string) {
+	p.t.Helper()
+	p.do(chromedp.Navigate(p.srv.URL + "/login"))
+	p.click("forgot-password")
+	p.waitPath("/recover")
+	p.fill("identifier", identifier)
+	p.solveCaptcha()
+	p.click("start-submit")
+	p.do(chromedp.WaitVisible(chromedp.ID("recover-proof")))
+}
+
+// finishRecovery sets password once the proof is accepted, follows the
+// page to the login and signs in with it.
+func (p *page) finishRecovery(identifier, password string) {
+	p.t.Helper()
 	p.do(chromedp.WaitVisible(chromedp.ID("recover-password")))
 	p.fill("password", password)
 	p.fill("password_confirm", password)
 	p.click("password-submit")
 	p.do(chromedp.WaitVisible(chromedp.ID("recover-done")))
+	if s := p.text("#done-status"); !strings.Contains(s, "密码已重设") {
+		p.t.Errorf("done status = %q", s)
+	}
 	p.click("to-login-done")
 	p.waitPath("/login")
-	p.login(apptest.Zhang.Login, password)
+	p.login(identifier, password)
+}
+
+// TestBrowserRecoverByQuestions recovers by the security questions at phone
+// width: the page shows the account's three questions, says so when an
+// answer is wrong, and takes the right ones.
+func TestBrowserRecoverByQuestions(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, nil)
+	b := srv.Browser(t)
+	b.MustRegister(apptest.Zhang)
+	set := map[string]any{"answers": []map[string]string{
+		{"question": "birthplace", "answer": "济南"},
+		{"question": "first_pet", "answer": "Huang Huang"},
+		{"question": "primary_school", "answer": "实验小学"},
+	}}
+	if r := b.Do(http.MethodPut, "/api/v1/security-questions", "application/json", strings.NewReader(mustJSON(t, set))); r.Status != http.StatusOK {
+		t.Fatalf("set questions: %d %s", r.Status, r.Body)
+	}
+	p := &page{t: t, ctx: ctx, srv: srv}
+
+	p.startRecovery(apptest.Zhang.Login)
+	p.click("method-questions")
+	p.do(chromedp.WaitVisible(chromedp.ID("answer1")))
+	// The phone's code is not asked for: the answers alone prove the account.
+	if visible := eventually[string](p, `String(!document.getElementById("code-block").hidden)`); visible != "false" {
+		t.Error("the code field shows beside the questions")
+	}
+	for i, want := range []string{"您的出生地是哪里？", "您的第一个宠物叫什么名字？", "您就读的小学叫什么名字？"} {
+		n := string(rune('1' + i))
+		if got := eventually[string](p, `document.getElementById("question`+n+`-label").textContent`); got != want {
+			t.Errorf("question %s = %q, want %q", n, got, want)
+		}
+	}
+
+	// One wrong answer: the page says so next to the form, and stays.
+	p.fill("answer1", "青岛")
+	p.fill("answer2", "Huang Huang")
+	p.fill("answer3", "实验小学")
+	p.click("proof-submit")
+	if msg := eventually[string](p, `document.getElementById("form-error").textContent`); !strings.Contains(msg, "密保问题的答案不正确") {
+		t.Errorf("wrong answers message = %q", msg)
+	}
+	p.screenshot("recover-questions-wrong")
+	if hidden := eventually[string](p, `String(document.getElementById("recover-password").hidden)`); hidden != "true" {
+		t.Fatal("wrong answers led on to the new password")
+	}
+
+	p.refill("answer1", "济南")
+	p.click("proof-submit")
+	p.finishRecovery(apptest.Zhang.Login, recoveredPassword)
+}
+
+// TestBrowserRecoverByEmail recovers by a code mailed to the bound address
+// at phone width, read from the dev outbox as a person reads their mail.
+func TestBrowserRecoverByEmail(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, nil)
+	userID := srv.Browser(t).MustRegister(apptest.Zhang)
+	const email = "zhang@example.com"
+	if err := srv.App.Accounts.SetEmail(context.Background(), userID, email, audit.User(userID)); err != nil {
+		t.Fatal(err)
+	}
+	srv.Clock.Advance(2 * time.Minute) // past the registration code's minute
+	p := &page{t: t, ctx: ctx, srv: srv}
+
+	p.startRecovery(apptest.Zhang.Login)
+	p.click("method-email")
+	// The page tells where the code goes: to the mailbox, not the phone.
+	if s := eventually[string](p, `document.getElementById("code-label").textContent`); s != "邮箱验证码" {
+		t.Errorf("code label = %q, want 邮箱验证码", s)
+	}
+	if s := p.text("#code-hint"); !strings.Contains(s, "电子邮箱") || strings.Contains(s, "手机") {
+		t.Errorf("code hint = %q", s)
+	}
+	p.click("send-code")
+	if s := eventually[string](p, `document.getElementById("code-status").textContent`); !strings.Contains(s, "如该账号绑定了电子邮箱，验证码已发送") {
+		t.Errorf("code status = %q", s)
+	}
+	p.screenshot("recover-email-sent")
+	p.fill("code", mailedCode(t, srv, email))
+	p.click("proof-submit")
+	p.finishRecovery(apptest.Zhang.Login, recoveredPassword)
+}
+
+// mailedCode waits for a code mailed to address; mails go out in the
+// background.
+func mailedCode(t *testing.T, srv *apptest.Server, address string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, m := range srv.Outbox(t) {
+			if m.To == address && m.Params["code"] != "" {
+				return m.Params["code"]
+			}
+		}
+	}
+	t.Fatalf("no code reached %s", address)
+	return ""
+}
+
+// refill replaces what was typed in the input with id: chromedp.Clear only
+// resets the value attribute, not what a person typed, so it empties the
+// input by script, then types as a person would.
+func (p *page) refill(id, v string) {
+	p.t.Helper()
+	eventually[bool](p, `(document.getElementById("`+id+`").value = "") === ""`)
+	p.do(chromedp.SendKeys(chromedp.ID(id), v))
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

@@ -50,6 +50,10 @@
       var m = method();
       $('questions-block').hidden = m !== 'questions';
       $('code-block').hidden = m === 'questions' && !withCode;
+      // The code goes by mail or by text: the label and hint name which.
+      var via = m === 'email' ? 'data-email' : 'data-phone';
+      $('code-label').textContent = $('code-label').getAttribute(via);
+      $('code-hint').textContent = $('code-hint').getAttribute(via);
       if (m === 'questions' && !questionsLoaded) {
         api('GET', base() + '/questions').then(function (res) {
           if (restart(res)) { return; }
@@ -125,7 +129,7 @@
         if (restart(res)) { send.disabled = false; return; }
         if (res.ok) {
           var d = res.data || {};
-          status.textContent = t('recover_code_sent', { wait: duration(d.expires_in || 300) });
+          status.textContent = t(m === 'email' ? 'recover_email_code_sent' : 'recover_code_sent', { wait: duration(d.expires_in || 300) });
           $('code').focus();
           countdown(d.resend_after || 60);
           return;
@@ -147,7 +151,7 @@
       var body = { method: m };
       var code = value(proof, 'code').replace(/\s+/g, '');
       if (m !== 'questions' || withCode) {
-        if (!code) { errs.code = t('required'); } else if (!/^\d{6}$/.test(code)) { errs.code = t('sms_code'); }
+        if (!code) { errs.code = t('required'); } else if (!/^\d{6}$/.test(code)) { errs.code = t(m === 'email' ? 'email_code' : 'sms_code'); }
         body.code = code;
         order.push('code');
       }
