@@ -1,6 +1,6 @@
 /*
  * unid pages, the shared part: messages, the JSON API, errors next to
- * fields, and the image-code block. Each page that needs a script loads
+ * fields, the image-code block, form sending and the "send a code" button. Each page that needs a script loads
  * this and its own (login.js, register.js, me.js, consent.js), which calls
  * unid.ready.
  *
@@ -409,6 +409,109 @@
     });
   }
 
+  /* ---- forms and code buttons ---- */
+
+  // submitter sends o.form through o.button: a click while busy does
+  // nothing; the errors and o.status (optional) are cleared; o.canSend()
+  // (optional) says whether to go at all; o.check() (optional) marks the
+  // obvious mistakes (showErrors) and returns false to stop, anything else
+  // is handed to o.request(value), which returns one api() promise. On an
+  // answer o.answered(res) (optional) may take over by returning true; a
+  // success goes to o.done(res), which returns true when the page is being
+  // left (the button then stays busy); anything else goes to o.failed(res)
+  // (optional; res is null when the network failed) and is shown next to
+  // the fields.
+  function submitter(o) {
+    var form = o.form, button = o.button;
+    button.disabled = false;
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (button.disabled || (o.canSend && !o.canSend())) { return; }
+      clearErrors(form);
+      if (o.status) { o.status.textContent = ''; }
+      var v = o.check ? o.check() : true;
+      if (v === false) { return; }
+      setBusy(button, true);
+      o.request(v).then(function (res) {
+        if (o.answered && o.answered(res)) {
+          setBusy(button, false);
+          return;
+        }
+        if (res.ok) {
+          if (!o.done(res)) { setBusy(button, false); }
+          return;
+        }
+        setBusy(button, false);
+        if (o.failed) { o.failed(res); }
+        showAPIError(form, res);
+      }, function () {
+        setBusy(button, false);
+        if (o.failed) { o.failed(null); }
+        setFormError(t('network'));
+      });
+    });
+  }
+
+  // codeSender drives a "send a code" button (SMS or mail): o.form,
+  // o.button and o.status (where "sent" is said) as for submitter, and
+  // o.canSend, o.check, o.request and o.answered likewise. o.captcha
+  // (optional) is loaded afresh after every answer, since the request used
+  // it up. A success says o.sent(wait, value) in o.status (wait: how long
+  // the code lasts, in words), focuses o.focus and counts down to
+  // "resend"; a failure leaves the button ready again.
+  function codeSender(o) {
+    var button = o.button, status = o.status, timer = null;
+    button.disabled = false;
+
+    function countdown(seconds) {
+      var left = seconds;
+      button.disabled = true;
+      button.textContent = t('resend_in', { n: left });
+      if (timer) { clearInterval(timer); }
+      timer = setInterval(function () {
+        left--;
+        if (left > 0) {
+          button.textContent = t('resend_in', { n: left });
+          return;
+        }
+        clearInterval(timer);
+        timer = null;
+        button.textContent = t('resend');
+        button.disabled = false;
+      }, 1000);
+    }
+
+    button.addEventListener('click', function () {
+      if (button.disabled || (o.canSend && !o.canSend())) { return; }
+      clearErrors(o.form);
+      status.textContent = '';
+      var v = o.check ? o.check() : true;
+      if (v === false) { return; }
+      setBusy(button, true);
+      o.request(v).then(function (res) {
+        button.removeAttribute('aria-busy');
+        if (o.captcha) { o.captcha.load(false); }
+        if (o.answered && o.answered(res)) {
+          button.disabled = false;
+          return;
+        }
+        if (res.ok) {
+          var d = res.data || {};
+          status.textContent = o.sent(duration(d.expires_in || 300), v);
+          o.focus.focus();
+          countdown(d.resend_after || 60);
+          return;
+        }
+        button.disabled = false;
+        showAPIError(o.form, res);
+      }, function () {
+        setBusy(button, false);
+        setFormError(t('network'));
+        if (o.captcha) { o.captcha.load(false); }
+      });
+    });
+  }
+
   // ready runs init once the page is parsed, with the page's messages
   // loaded and a browser that can send the forms.
   function ready(init) {
@@ -435,6 +538,7 @@
     showFieldError: showFieldError, clearFieldError: clearFieldError, setFormError: setFormError,
     clearErrors: clearErrors, showErrors: showErrors, showAPIError: showAPIError,
     setBusy: setBusy, value: value, watchInputs: watchInputs, Captcha: Captcha, ready: ready,
-    withReauth: withReauth, askPassword: askPassword, reauth: askPassword
+    withReauth: withReauth, askPassword: askPassword, reauth: askPassword,
+    submitter: submitter, codeSender: codeSender
   };
 }());

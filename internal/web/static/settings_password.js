@@ -6,9 +6,7 @@
 (function () {
   'use strict';
 
-  var u = window.unid, $ = u.$, t = u.t, api = u.api, value = u.value, setBusy = u.setBusy,
-    setFormError = u.setFormError, clearErrors = u.clearErrors, showErrors = u.showErrors,
-    showAPIError = u.showAPIError;
+  var u = window.unid, $ = u.$, t = u.t, api = u.api, value = u.value, showErrors = u.showErrors;
 
   function passwordError(pw, loginName) {
     if (!pw) { return t('required'); }
@@ -23,39 +21,32 @@
   }
 
   function initPassword(form) {
-    var submit = $('password-submit'), status = $('password-status');
+    var status = $('password-status');
     var loginName = form.getAttribute('data-login') || '';
     u.watchInputs(form);
-    submit.disabled = false;
-    form.addEventListener('submit', function (e) {
-      e.preventDefault();
-      if (submit.disabled) { return; }
-      clearErrors(form);
-      status.textContent = '';
-      var current = value(form, 'current_password'), pw = value(form, 'password'), confirm = value(form, 'password_confirm');
-      var errs = {};
-      if (!current) { errs.current_password = t('required'); }
-      var pwErr = passwordError(pw, loginName);
-      if (pwErr) { errs.password = pwErr; }
-      if (!confirm) { errs.password_confirm = t('required'); } else if (confirm !== pw) { errs.password_confirm = t('password_mismatch'); }
-      if (!showErrors(form, errs, ['current_password', 'password', 'password_confirm'])) { return; }
-      var others = form.elements.sign_out_others.checked;
-      setBusy(submit, true);
-      api('PUT', '/api/v1/me/password', {
-        current_password: current, password: pw, password_confirm: confirm, sign_out_others: others
-      }).then(function (res) {
-        setBusy(submit, false);
-        if (!res.ok) {
-          form.elements.current_password.value = '';
-          showAPIError(form, res);
-          return;
-        }
+    var others = false;
+    u.submitter({
+      form: form, button: $('password-submit'), status: status,
+      check: function () {
+        var current = value(form, 'current_password'), pw = value(form, 'password'), confirm = value(form, 'password_confirm');
+        var errs = {};
+        if (!current) { errs.current_password = t('required'); }
+        var pwErr = passwordError(pw, loginName);
+        if (pwErr) { errs.password = pwErr; }
+        if (!confirm) { errs.password_confirm = t('required'); } else if (confirm !== pw) { errs.password_confirm = t('password_mismatch'); }
+        if (!showErrors(form, errs, ['current_password', 'password', 'password_confirm'])) { return false; }
+        others = form.elements.sign_out_others.checked;
+        return { current_password: current, password: pw, password_confirm: confirm, sign_out_others: others };
+      },
+      request: function (body) { return api('PUT', '/api/v1/me/password', body); },
+      done: function () {
         form.reset();
         status.textContent = t(others ? 'password_changed_others' : 'password_changed');
-      }, function () {
-        setBusy(submit, false);
-        setFormError(t('network'));
-      });
+      },
+      // A wrong current password is typed afresh.
+      failed: function (res) {
+        if (res) { form.elements.current_password.value = ''; }
+      }
     });
   }
 
