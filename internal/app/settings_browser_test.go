@@ -80,3 +80,46 @@ func TestBrowserChangePasswordAtPhoneWidth(t *testing.T) {
 	p.logout()
 	p.login(apptest.Zhang.Login, newPassword)
 }
+
+// TestBrowserChangePhoneAtPhoneWidth: the phone change on a phone screen —
+// a bad number refused on the page, a code to the new number, the change,
+// and the new number shown masked; the old number is told.
+func TestBrowserChangePhoneAtPhoneWidth(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, nil)
+	p := &page{t: t, ctx: ctx, srv: srv}
+	srv.Browser(t).MustRegister(apptest.Zhang)
+	const newPhone = "13987654321"
+
+	p.do(chromedp.Navigate(srv.URL + "/login"))
+	p.login(apptest.Zhang.Login, apptest.Zhang.Password)
+	p.do(chromedp.Navigate(srv.URL + "/settings/phone"))
+	p.waitPath("/settings/phone")
+
+	p.fill("phone", "1234")
+	p.solveCaptcha()
+	p.click("send-sms")
+	p.do(chromedp.WaitVisible(chromedp.ID("phone-error")))
+
+	// A fresh page: the refused request used up the captcha.
+	p.do(chromedp.Navigate(srv.URL + "/settings/phone"))
+	p.waitPath("/settings/phone")
+	p.fill("phone", newPhone)
+	p.solveCaptcha()
+	p.click("send-sms")
+	eventually[bool](p, `document.getElementById("sms-status").textContent.length > 0`)
+	p.fill("sms_code", srv.WaitCode(t, newPhone))
+	p.click("phone-submit")
+	eventually[bool](p, `document.getElementById("phone-status").textContent.indexOf("139****4321") >= 0`)
+	if fits, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)); err != nil || !fits {
+		t.Errorf("the phone page scrolls sideways on a phone (%v)", err)
+	}
+	told := false
+	for _, m := range srv.Outbox(t) {
+		told = told || m.To == apptest.Zhang.Phone && strings.Contains(m.Text, "改绑")
+	}
+	if !told {
+		t.Error("the old number was not told")
+	}
+	srv.Browser(t).MustLogin(newPhone, apptest.Zhang.Password)
+}
