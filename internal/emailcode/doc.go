@@ -22,9 +22,12 @@
 //
 //	format wrong ─→ email_code_required / email_code_format (nothing counted)
 //	no live code ─→ email_code_expired
-//	attempts used up ─→ email_code_attempts (code deleted)
-//	attempt counted ─→ wrong ─→ email_code_wrong (deleted on the last attempt)
+//	attempts used up ─→ email_code_attempts (the code stays until it expires)
+//	attempt counted ─→ wrong ─→ email_code_wrong
 //	               └─→ right ─→ taken from the store: exactly one caller wins
+//
+// The mechanics (storing, counting, comparing, taking) are package otp's,
+// the same as for SMS codes; this package keeps the limits and the mail.
 //
 // Errors and logs never contain the address or the code.
 package emailcode

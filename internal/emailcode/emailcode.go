@@ -2,26 +2,21 @@ package emailcode
 
 import (
 	"context"
-	"crypto/hmac"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
-	"unicode"
 
 	"unid/internal/notify"
+	"unid/internal/otp"
 	"unid/internal/problem"
 	"unid/internal/ratelimit"
-	"unid/internal/smscode"
 	"unid/internal/store"
 )
 
 // Keyed is a keyed hash of parts under a purpose label, such as
 // (*account.Protector).MAC; it must encode parts unambiguously.
-type Keyed func(purpose string, parts ...[]byte) []byte
+type Keyed = otp.Keyed
 
 // Mailer sends a templated mail in the language of ctx; *notify.Mailer is
 // one.
@@ -59,14 +54,12 @@ type Options struct {
 
 // Service sends and checks email codes.
 type Service struct {
-	ch     store.Challenges
+	codes  *otp.Codes
 	lim    *ratelimit.Limiter
 	mailer Mailer
 	mac    Keyed
 	now    func() time.Time
 	o      Options
-
-	pending sync.WaitGroup // mails SendBlind is still handing over
 }
 
 // Sent describes a code that went out.
@@ -93,7 +86,10 @@ func New(ch store.Challenges, lim *ratelimit.Limiter, mailer Mailer, mac Keyed, 
 	def(&o.Limits.PerAddressHour, 5)
 	def(&o.Limits.PerAddressDay, 10)
 	def(&o.Limits.PerIPHour, 30)
-	return &Service{ch: ch, lim: lim, mailer: mailer, mac: mac, now: now, o: o}
+	return &Service{
+		codes: otp.New(store.ChallengeEmail, ch, mac, now, o.TTL, o.MaxAttempts),
+		lim:   lim, mailer: mailer, mac: mac, now: now, o: o,
+	}
 }
 
 // Send mails a new code for (purpose, account) to email (already
@@ -124,32 +120,13 @@ func (s *Service) Send(ctx context.Context, purpose, account, email, ip string) 
 		return Sent{}, &problem.Problem{Kind: problem.TooMany, Code: "email_rate_limited", RetryAfter: wait}
 	}
 
-	code, err := smscode.NewCode()
+	c, code, err := s.codes.Issue(ctx, now, email, purpose, account, email)
 	if err != nil {
-		return Sent{}, problem.Wrap(fmt.Errorf("emailcode: random code: %w", err))
+		return Sent{}, err
 	}
-	c := store.Challenge{
-		Kind:      store.ChallengeEmail,
-		ID:        s.challengeID(purpose, account, email),
-		Secret:    s.secret(purpose, account, email, code),
-		Subject:   s.mac("email-subject", []byte(email)),
-		CreatedAt: now,
-		ExpiresAt: now.Add(s.o.TTL),
-	}
-	if err := s.ch.PutChallenge(ctx, c); err != nil {
-		return Sent{}, problem.Wrap(fmt.Errorf("emailcode: put: %w", err))
-	}
-	err = s.mailer.Mail(ctx, email, notify.TemplateEmailCode, map[string]string{"code": code, "minutes": minutes(s.o.TTL)})
+	err = s.mailer.Mail(ctx, email, notify.TemplateEmailCode, map[string]string{"code": code, "minutes": s.codes.Minutes()})
 	if err != nil {
-		// A code whose mail may never have arrived must not stay usable.
-		if derr := s.ch.DeleteChallenge(context.WithoutCancel(ctx), c.Kind, c.ID); derr != nil && !errors.Is(derr, store.ErrNotFound) {
-			err = errors.Join(err, fmt.Errorf("emailcode: withdraw: %w", derr))
-		}
-		var p *problem.Problem
-		if errors.As(err, &p) && p.Kind == problem.Unavailable {
-			return Sent{}, err
-		}
-		return Sent{}, &problem.Problem{Kind: problem.Unavailable, Code: "email_unavailable", Err: err}
+		return Sent{}, s.codes.Undelivered(ctx, c, err)
 	}
 
 	sent := Sent{ExpiresAt: c.ExpiresAt}
@@ -181,16 +158,9 @@ func (s *Service) SendBlind(ctx context.Context, purpose, key, email, ip string)
 	if wait > 0 {
 		return Sent{}, &problem.Problem{Kind: problem.TooMany, Code: "email_rate_limited", RetryAfter: wait}
 	}
-	code, err := smscode.NewCode()
+	c, code, err := s.codes.Issue(ctx, now, key, purpose, "", key)
 	if err != nil {
-		return Sent{}, problem.Wrap(fmt.Errorf("emailcode: random code: %w", err))
-	}
-	c := store.Challenge{
-		Kind: store.ChallengeEmail, ID: s.challengeID(purpose, "", key), Secret: s.secret(purpose, "", key, code),
-		Subject: s.mac("email-subject", []byte(key)), CreatedAt: now, ExpiresAt: now.Add(s.o.TTL),
-	}
-	if err := s.ch.PutChallenge(ctx, c); err != nil {
-		return Sent{}, problem.Wrap(fmt.Errorf("emailcode: put: %w", err))
+		return Sent{}, err
 	}
 	sent := Sent{ExpiresAt: c.ExpiresAt}
 	for _, r := range rules {
@@ -201,13 +171,8 @@ func (s *Service) SendBlind(ctx context.Context, purpose, key, email, ip string)
 	if email == "" {
 		return sent, nil
 	}
-	ctx = context.WithoutCancel(ctx)
-	s.pending.Go(func() {
-		if err := s.mailer.Mail(ctx, email, notify.TemplateEmailCode, map[string]string{"code": code, "minutes": minutes(s.o.TTL)}); err != nil {
-			if cur, gerr := s.ch.GetChallenge(ctx, c.Kind, c.ID); gerr == nil && hmac.Equal(cur.Secret, c.Secret) {
-				s.withdraw(ctx, c.ID)
-			}
-		}
+	s.codes.Deliver(ctx, c, func(ctx context.Context) error {
+		return s.mailer.Mail(ctx, email, notify.TemplateEmailCode, map[string]string{"code": code, "minutes": s.codes.Minutes()})
 	})
 	return sent, nil
 }
@@ -223,12 +188,7 @@ func (s *Service) UseKey(ctx context.Context, purpose, key, code string) error {
 }
 
 // Wait returns when every mail SendBlind started has been handed over.
-func (s *Service) Wait() { s.pending.Wait() }
-
-var (
-	errExpired  = errors.New("emailcode: expired")
-	errAttempts = errors.New("emailcode: attempts used up")
-)
+func (s *Service) Wait() { s.codes.Wait() }
 
 // Verify checks code for (purpose, account, email); a right code is used
 // up, a wrong one counts an attempt.
@@ -242,65 +202,13 @@ func (s *Service) Verify(ctx context.Context, purpose, account, email, code stri
 // Check counts an attempt and compares, leaving a right code in place for
 // Use.
 func (s *Service) Check(ctx context.Context, purpose, account, email, code string) error {
-	code, err := normalize(code)
-	if err != nil {
-		return err
-	}
-	id := s.challengeID(purpose, account, email)
-	now := s.now()
-	c, err := s.ch.UpdateChallenge(ctx, store.ChallengeEmail, id, func(c store.Challenge) (store.Challenge, error) {
-		if !c.Valid(now) {
-			return c, errExpired
-		}
-		if c.Attempts >= s.o.MaxAttempts {
-			return c, errAttempts
-		}
-		c.Attempts++
-		return c, nil
-	})
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return expired()
-	case errors.Is(err, errExpired):
-		s.withdraw(ctx, id)
-		return expired()
-	case errors.Is(err, errAttempts):
-		s.withdraw(ctx, id)
-		return problem.New(problem.Gone, "email_code_attempts")
-	case err != nil:
-		return problem.Wrap(fmt.Errorf("emailcode: count attempt: %w", err))
-	}
-	if !hmac.Equal(c.Secret, s.secret(purpose, account, email, code)) {
-		if c.Attempts >= s.o.MaxAttempts {
-			s.withdraw(ctx, id)
-		}
-		return problem.Field("email_code", "email_code_wrong")
-	}
-	return nil
+	return s.codes.Check(ctx, code, purpose, account, email)
 }
 
 // Use takes the code that Check has just found right: exactly one caller
 // wins. It counts no attempt, so it must only follow Check.
 func (s *Service) Use(ctx context.Context, purpose, account, email, code string) error {
-	code, err := normalize(code)
-	if err != nil {
-		return err
-	}
-	taken, err := s.ch.TakeChallenge(ctx, store.ChallengeEmail, s.challengeID(purpose, account, email))
-	if errors.Is(err, store.ErrNotFound) {
-		return expired()
-	}
-	if err != nil {
-		return problem.Wrap(fmt.Errorf("emailcode: take: %w", err))
-	}
-	if !hmac.Equal(taken.Secret, s.secret(purpose, account, email, code)) {
-		// A new code replaced the one checked: put it back for its owner.
-		if err := s.ch.PutChallenge(ctx, taken); err != nil {
-			return problem.Wrap(fmt.Errorf("emailcode: restore: %w", err))
-		}
-		return expired()
-	}
-	return nil
+	return s.codes.Use(ctx, code, purpose, account, email)
 }
 
 // rules are the send limits for email and ip; keys hold keyed hashes only.
@@ -314,49 +222,4 @@ func (s *Service) rules(email, ip string) []ratelimit.Rule {
 		{Key: "email:addr:d:" + e, Limit: l.PerAddressDay, Window: 24 * time.Hour},
 		{Key: "email:ip:h:" + a, Limit: l.PerIPHour, Window: time.Hour},
 	}
-}
-
-func (s *Service) challengeID(purpose, account, email string) string {
-	return hex.EncodeToString(s.mac("email-id", []byte(purpose), []byte(account), []byte(email)))
-}
-
-func (s *Service) secret(purpose, account, email, code string) []byte {
-	return s.mac("email-code", []byte(purpose), []byte(account), []byte(email), []byte(code))
-}
-
-func (s *Service) withdraw(ctx context.Context, id string) {
-	_ = s.ch.DeleteChallenge(context.WithoutCancel(ctx), store.ChallengeEmail, id)
-}
-
-func expired() error { return problem.New(problem.Gone, "email_code_expired") }
-
-// normalize trims white space and turns full-width digits into ASCII, then
-// requires exactly smscode.CodeLength ASCII digits.
-func normalize(code string) (string, error) {
-	code = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsSpace(r):
-			return -1
-		case r >= '０' && r <= '９':
-			return '0' + (r - '０')
-		}
-		return r
-	}, code)
-	if code == "" {
-		return "", problem.Field("email_code", "email_code_required")
-	}
-	if len(code) != smscode.CodeLength {
-		return "", problem.Field("email_code", "email_code_format")
-	}
-	for i := range len(code) {
-		if code[i] < '0' || code[i] > '9' {
-			return "", problem.Field("email_code", "email_code_format")
-		}
-	}
-	return code, nil
-}
-
-// minutes is the TTL as the mail states it, rounded up to whole minutes.
-func minutes(d time.Duration) string {
-	return strconv.FormatInt(int64((d+time.Minute-1)/time.Minute), 10)
 }

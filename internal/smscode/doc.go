@@ -19,8 +19,8 @@
 //
 //	format wrong ─→ sms_code_required / sms_code_format (nothing counted)
 //	no live code ─→ sms_code_expired
-//	attempts used up ─→ sms_code_attempts (code deleted)
-//	attempt counted ─→ wrong ─→ sms_code_wrong (deleted on the last attempt)
+//	attempts used up ─→ sms_code_attempts (the code stays until it expires)
+//	attempt counted ─→ wrong ─→ sms_code_wrong
 //	               └─→ right ─→ taken from the store: exactly one caller wins
 //
 // Check is Verify up to "right" and leaves the code in place; Use takes it
@@ -29,6 +29,8 @@
 //
 // The attempt is counted in the store before the code is compared, so
 // parallel guesses cannot try more than MaxAttempts codes between them.
+// These mechanics are package otp's, shared with email codes; this package
+// keeps the limits, the SMS budget and the sender.
 //
 // Rate-limit keys and challenge ids are keyed hashes (Keyed) of the phone, so
 // the store never holds a phone in plain text; errors never contain the phone

@@ -2,19 +2,13 @@ package smscode
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
-	"unicode"
 
 	"unid/internal/notify"
+	"unid/internal/otp"
 	"unid/internal/problem"
 	"unid/internal/ratelimit"
 	"unid/internal/store"
@@ -23,10 +17,10 @@ import (
 // Keyed is a keyed hash (HMAC) of parts under a purpose label, such as
 // (*account.Protector).MAC. It must encode parts unambiguously (for example
 // length-prefixed), so that different part lists never collide.
-type Keyed func(purpose string, parts ...[]byte) []byte
+type Keyed = otp.Keyed
 
 // CodeLength is the number of digits of a code.
-const CodeLength = 6
+const CodeLength = otp.Length
 
 // Defaults for Options fields left zero.
 const (
@@ -52,7 +46,7 @@ type Limits struct {
 // Options configure a Service; zero fields take the defaults.
 type Options struct {
 	TTL         time.Duration // how long a code can be used
-	MaxAttempts int           // wrong answers before a code is withdrawn
+	MaxAttempts int           // checks a code answers before it is refused
 	Limits      Limits
 	// BudgetReached, if set, is told once per window ("hour" or "day")
 	// that the platform's SMS budget is used up, for the audit log.
@@ -61,14 +55,12 @@ type Options struct {
 
 // Service sends and checks SMS codes.
 type Service struct {
-	ch     store.Challenges
+	codes  *otp.Codes
 	lim    *ratelimit.Limiter
 	sender notify.SMSSender
 	mac    Keyed
 	now    func() time.Time
 	o      Options
-
-	pending sync.WaitGroup // texts SendBlind is handing over
 }
 
 // Sent describes a code that went out.
@@ -97,7 +89,10 @@ func New(ch store.Challenges, lim *ratelimit.Limiter, sender notify.SMSSender, m
 	def(&o.Limits.PerIPHour, 30)
 	def(&o.Limits.GlobalHour, 5000)
 	def(&o.Limits.GlobalDay, 50000)
-	return &Service{ch: ch, lim: lim, sender: sender, mac: mac, now: now, o: o}
+	return &Service{
+		codes: otp.New(store.ChallengeSMS, ch, mac, now, o.TTL, o.MaxAttempts),
+		lim:   lim, sender: sender, mac: mac, now: now, o: o,
+	}
 }
 
 // Send texts a new code for purpose to phone (already normalised), replacing
@@ -124,7 +119,7 @@ func (s *Service) SendBlind(ctx context.Context, purpose, key, phone, ip string)
 
 // Wait returns when every text SendBlind started has been handed over.
 // unid waits for it before it exits.
-func (s *Service) Wait() { s.pending.Wait() }
+func (s *Service) Wait() { s.codes.Wait() }
 
 func (s *Service) send(ctx context.Context, purpose, key, phone, ip string, blind bool) (Sent, error) {
 	if purpose == "" {
@@ -149,20 +144,9 @@ func (s *Service) send(ctx context.Context, purpose, key, phone, ip string, blin
 		return Sent{}, &problem.Problem{Kind: problem.TooMany, Code: "sms_rate_limited", RetryAfter: wait}
 	}
 
-	code, err := newCode()
+	c, code, err := s.codes.Issue(ctx, now, key, purpose, key)
 	if err != nil {
-		return Sent{}, problem.Wrap(fmt.Errorf("smscode: random code: %w", err))
-	}
-	c := store.Challenge{
-		Kind:      store.ChallengeSMS,
-		ID:        s.challengeID(purpose, key),
-		Secret:    s.mac("sms-code", []byte(purpose), []byte(key), []byte(code)),
-		Subject:   s.mac("sms-subject", []byte(key)),
-		CreatedAt: now,
-		ExpiresAt: now.Add(s.o.TTL),
-	}
-	if err := s.ch.PutChallenge(ctx, c); err != nil {
-		return Sent{}, problem.Wrap(fmt.Errorf("smscode: put: %w", err))
+		return Sent{}, err
 	}
 	sent := Sent{ExpiresAt: c.ExpiresAt}
 	for _, r := range rules {
@@ -177,48 +161,20 @@ func (s *Service) send(ctx context.Context, purpose, key, phone, ip string, blin
 	m := notify.SMS{
 		Phone:    phone,
 		Template: notify.TemplateSMSCode,
-		Params:   map[string]string{"code": code, "minutes": minutes(s.o.TTL)},
+		Params:   map[string]string{"code": code, "minutes": s.codes.Minutes()},
 	}
 	switch {
 	case blind && phone == "":
 		return sent, nil
 	case blind:
-		ctx = context.WithoutCancel(ctx)
-		s.pending.Go(func() {
-			if err := s.sender.SendSMS(ctx, m); err != nil {
-				s.withdrawIf(ctx, c)
-			}
-		})
+		s.codes.Deliver(ctx, c, func(ctx context.Context) error { return s.sender.SendSMS(ctx, m) })
 		return sent, nil
 	}
 	if err := s.sender.SendSMS(ctx, m); err != nil {
-		// Withdraw the code even when ctx is what failed: a code whose text
-		// may never have arrived must not stay usable.
-		if derr := s.ch.DeleteChallenge(context.WithoutCancel(ctx), c.Kind, c.ID); derr != nil && !errors.Is(derr, store.ErrNotFound) {
-			err = errors.Join(err, fmt.Errorf("smscode: withdraw: %w", derr))
-		}
-		var p *problem.Problem
-		if errors.As(err, &p) && p.Kind == problem.Unavailable {
-			return Sent{}, err
-		}
-		return Sent{}, &problem.Problem{Kind: problem.Unavailable, Code: "sms_unavailable", Err: err}
+		return Sent{}, s.codes.Undelivered(ctx, c, err)
 	}
 	return sent, nil
 }
-
-// withdrawIf deletes c's challenge unless a newer code has replaced it.
-func (s *Service) withdrawIf(ctx context.Context, c store.Challenge) {
-	cur, err := s.ch.GetChallenge(ctx, c.Kind, c.ID)
-	if err == nil && hmac.Equal(cur.Secret, c.Secret) {
-		s.withdraw(ctx, c.ID)
-	}
-}
-
-// Errors returned from inside UpdateChallenge.
-var (
-	errExpired  = errors.New("smscode: expired")
-	errAttempts = errors.New("smscode: attempts used up")
-)
 
 // Verify checks code for purpose and phone. A right code is used up; a
 // wrong one counts an attempt.
@@ -235,73 +191,13 @@ func (s *Service) Verify(ctx context.Context, purpose, phone, code string) error
 // to the holder of the phone and let them correct it with the same code.
 // Use then takes it.
 func (s *Service) Check(ctx context.Context, purpose, phone, code string) error {
-	code, err := normalize(code)
-	if err != nil {
-		return err
-	}
-	id := s.challengeID(purpose, phone)
-	now := s.now()
-
-	// Count the attempt before comparing, inside the store's transaction,
-	// so that concurrent guesses share the MaxAttempts budget.
-	c, err := s.ch.UpdateChallenge(ctx, store.ChallengeSMS, id, func(c store.Challenge) (store.Challenge, error) {
-		if !c.Valid(now) {
-			return c, errExpired
-		}
-		if c.Attempts >= s.o.MaxAttempts {
-			return c, errAttempts
-		}
-		c.Attempts++
-		return c, nil
-	})
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return expired()
-	case errors.Is(err, errExpired):
-		s.withdraw(ctx, id)
-		return expired()
-	case errors.Is(err, errAttempts):
-		// Not withdrawn: a check that found the code right just before
-		// the budget ran out must still be able to use it (Use needs the
-		// right code); every further check is refused here, and expiry
-		// or a new code clears it.
-		return problem.New(problem.Gone, "sms_code_attempts")
-	case err != nil:
-		return problem.Wrap(fmt.Errorf("smscode: count attempt: %w", err))
-	}
-
-	want := s.mac("sms-code", []byte(purpose), []byte(phone), []byte(code))
-	if !hmac.Equal(c.Secret, want) {
-		return problem.Field("sms_code", "sms_code_wrong")
-	}
-	return nil
+	return s.codes.Check(ctx, code, purpose, phone)
 }
 
 // Use takes the code that Check has just found right: exactly one caller
 // wins. It counts no attempt, so it must only follow Check.
 func (s *Service) Use(ctx context.Context, purpose, phone, code string) error {
-	code, err := normalize(code)
-	if err != nil {
-		return err
-	}
-	id := s.challengeID(purpose, phone)
-	want := s.mac("sms-code", []byte(purpose), []byte(phone), []byte(code))
-	taken, err := s.ch.TakeChallenge(ctx, store.ChallengeSMS, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return expired() // another request used the code first
-	}
-	if err != nil {
-		return problem.Wrap(fmt.Errorf("smscode: take: %w", err))
-	}
-	if !hmac.Equal(taken.Secret, want) {
-		// A new code replaced this one between the check and the take: put
-		// the new one back and let the user enter it.
-		if err := s.ch.PutChallenge(ctx, taken); err != nil {
-			return problem.Wrap(fmt.Errorf("smscode: restore: %w", err))
-		}
-		return expired()
-	}
-	return nil
+	return s.codes.Use(ctx, code, purpose, phone)
 }
 
 // rules are the send limits for phone and ip; keys hold keyed hashes only.
@@ -391,66 +287,6 @@ func (s *Service) withinBudget(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-func (s *Service) challengeID(purpose, phone string) string {
-	return hex.EncodeToString(s.mac("sms-id", []byte(purpose), []byte(phone)))
-}
-
-// withdraw deletes a challenge that can no longer be answered. Failing to
-// is harmless: it cannot be answered anyway, and expiry cleans it up.
-func (s *Service) withdraw(ctx context.Context, id string) {
-	_ = s.ch.DeleteChallenge(context.WithoutCancel(ctx), store.ChallengeSMS, id)
-}
-
-func expired() error { return problem.New(problem.Gone, "sms_code_expired") }
-
 // NewCode returns CodeLength uniform random digits from crypto/rand, for
 // every kind of code unid sends (email codes too).
-func NewCode() (string, error) { return newCode() }
-
-// newCode returns CodeLength uniform random digits. Samples at or above the
-// largest multiple of 10⁶ that fits in 32 bits are drawn again, so that the
-// remainder has no modulo bias.
-func newCode() (string, error) {
-	const codes = 1_000_000 // 10^CodeLength
-	const bound = (1 << 32) / codes * codes
-	var b [4]byte
-	for {
-		if _, err := rand.Read(b[:]); err != nil {
-			return "", err
-		}
-		if n := binary.BigEndian.Uint32(b[:]); n < bound {
-			return fmt.Sprintf("%06d", n%codes), nil
-		}
-	}
-}
-
-// normalize trims white space and turns full-width digits into ASCII, then
-// requires exactly CodeLength ASCII digits.
-func normalize(code string) (string, error) {
-	code = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsSpace(r):
-			return -1
-		case r >= '０' && r <= '９':
-			return '0' + (r - '０')
-		}
-		return r
-	}, code)
-	if code == "" {
-		return "", problem.Field("sms_code", "sms_code_required")
-	}
-	if len(code) != CodeLength {
-		return "", problem.Field("sms_code", "sms_code_format")
-	}
-	for i := range len(code) {
-		if code[i] < '0' || code[i] > '9' {
-			return "", problem.Field("sms_code", "sms_code_format")
-		}
-	}
-	return code, nil
-}
-
-// minutes is the TTL as the text states it, rounded up to whole minutes.
-func minutes(d time.Duration) string {
-	return strconv.FormatInt(int64((d+time.Minute-1)/time.Minute), 10)
-}
+func NewCode() (string, error) { return otp.NewCode() }
