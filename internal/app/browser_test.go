@@ -85,11 +85,15 @@ func (p *page) text(sel string) string {
 	return s
 }
 
-// fill types v into the input named name.
+// fill types v into the input named name, replacing what it held:
+// chromedp's Clear resets only the value attribute, not what a user (or an
+// earlier fill) typed, so the value is emptied by script first.
 func (p *page) fill(name, v string) {
 	p.t.Helper()
 	sel := chromedp.CSS(`input[name="` + name + `"]`)
-	p.do(chromedp.WaitVisible(sel), chromedp.Clear(sel), chromedp.SendKeys(sel, v))
+	p.do(chromedp.WaitVisible(sel))
+	eventually[bool](p, `(document.querySelector('input[name="`+name+`"]').value = "") === ""`)
+	p.do(chromedp.SendKeys(sel, v))
 }
 
 // eventually evaluates expr until it is truthy, riding out page loads that
