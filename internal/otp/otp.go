@@ -88,19 +88,29 @@ func (c *Codes) Undelivered(ctx context.Context, ch store.Challenge, err error) 
 
 // Deliver runs send in the background, beyond the end of ctx, so that a
 // blind send answers as fast for a real recipient as for none. If send
-// fails the code is withdrawn, unless a newer one has replaced it; the user
-// asks for another.
+// fails, the code's secret is replaced by one nobody knows (unless a newer
+// code has replaced it): every answer is then "wrong", as for a stand-in
+// code with no recipient, rather than "expired", which would tell a
+// stranger that a real recipient was there. The user asks for another.
 func (c *Codes) Deliver(ctx context.Context, ch store.Challenge, send func(context.Context) error) {
 	ctx = context.WithoutCancel(ctx)
 	c.pending.Go(func() {
 		if err := send(ctx); err != nil {
-			cur, err := c.ch.GetChallenge(ctx, ch.Kind, ch.ID)
-			if err == nil && hmac.Equal(cur.Secret, ch.Secret) {
-				c.withdraw(ctx, ch.ID)
-			}
+			var nobody [32]byte
+			rand.Read(nobody[:])
+			_, _ = c.ch.UpdateChallenge(ctx, ch.Kind, ch.ID, func(cur store.Challenge) (store.Challenge, error) {
+				if !hmac.Equal(cur.Secret, ch.Secret) {
+					return cur, errReplaced
+				}
+				cur.Secret = c.mac(c.kind+"-undelivered", nobody[:])
+				return cur, nil
+			})
 		}
 	})
 }
+
+// errReplaced: a newer code took the challenge's place; leave it.
+var errReplaced = errors.New("otp: replaced by a newer code")
 
 // Wait returns when everything Deliver started has been handed over.
 func (c *Codes) Wait() { c.pending.Wait() }

@@ -9,6 +9,7 @@ import (
 
 	"unid/internal/audit"
 	"unid/internal/client"
+	"unid/internal/store"
 )
 
 // TestClosureEndsTokensAndTellsClients: when an account is closed, its
@@ -52,5 +53,30 @@ func TestClosureEndsTokensAndTellsClients(t *testing.T) {
 	got := bc.received()
 	if len(got) != 1 || got[0].Sub != u.ID || got[0].Sid != sid.SID {
 		t.Errorf("back-channel logouts = %+v, want one for %s", got, u.ID)
+	}
+}
+
+// TestIntrospectionOfADisabledAccount: a token of an account that can no
+// longer sign in is inactive at introspection even if revoking its grant
+// failed, so a service system never keeps trusting it.
+func TestIntrospectionOfADisabledAccount(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u := e.addUser(zhang)
+	hall := e.newRP(client.Spec{ID: "hall", FirstParty: true, Scopes: []string{"openid", "offline_access"}})
+	tok, _ := hall.signIn(e.browser(&zhang), "", oauth2.SetAuthURLParam("scope", "openid offline_access"))
+	if e.introspect(hall, tok.AccessToken)["active"] != true || e.introspect(hall, tok.RefreshToken)["active"] != true {
+		t.Fatal("fresh tokens are inactive")
+	}
+	if _, err := e.store.UpdateUser(context.Background(), u.ID, func(old store.User) (store.User, error) {
+		old.Status = store.UserDisabled // as a failed clean-up after closure would leave the grants
+		return old, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if e.introspect(hall, tok.AccessToken)["active"] != false {
+		t.Error("the access token of a disabled account is active")
+	}
+	if e.introspect(hall, tok.RefreshToken)["active"] != false {
+		t.Error("the refresh token of a disabled account is active")
 	}
 }

@@ -243,6 +243,18 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		p.tokenError(w, r, err)
 		return
 	}
+	// A token of an account that can no longer sign in (disabled,
+	// closed, gone) is inactive, whatever the grant's revocation says.
+	if resp.Active && resp.Subject != c.ID {
+		_, ok, err := p.activeUser(ctx, resp.Subject)
+		if err != nil {
+			p.tokenError(w, r, err)
+			return
+		}
+		if !ok {
+			resp = &oidc.IntrospectionResponse{}
+		}
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
