@@ -54,6 +54,9 @@ type EmailNotifier interface {
 // service systems they signed in to; *session.Manager is one.
 type Sessions interface {
 	EndUser(ctx context.Context, userID, via string) (int, error)
+	// EndOthers ends every session of the user but keepSID (the browser
+	// asking), as EndUser does: "sign out my other devices".
+	EndOthers(ctx context.Context, userID, keepSID string, how session.Logout) (int, error)
 }
 
 // ServiceDeps are what a Service is built from.

@@ -189,14 +189,6 @@ func (s *Service) SetPasswordKeeping(ctx context.Context, userID, newPassword st
 	return s.setPassword(ctx, userID, newPassword, keep, actor)
 }
 
-// EndOthers is what SetPasswordKeeping needs of the Sessions to keep the
-// current session; *session.Manager is one. Without it, the other sessions
-// are taken from the store and no service system is told (tests of the
-// service alone).
-type EndOthers interface {
-	EndOthers(ctx context.Context, userID, keepSID string, how session.Logout) (int, error)
-}
-
 // endOthers ends every session of the account but keepSID, and revokes
 // every grant.
 func (s *Service) endOthers(ctx context.Context, userID, keepSID string, now time.Time) error {
@@ -204,8 +196,8 @@ func (s *Service) endOthers(ctx context.Context, userID, keepSID string, now tim
 		return problem.Wrap(fmt.Errorf("account: revoke grants: %w", err))
 	}
 	var err error
-	if m, ok := s.sess.(EndOthers); ok {
-		_, err = m.EndOthers(ctx, userID, keepSID, session.Logout{Via: session.ViaSignOutOthers})
+	if s.sess != nil {
+		_, err = s.sess.EndOthers(ctx, userID, keepSID, session.Logout{Via: session.ViaSignOutOthers})
 	} else {
 		_, err = s.st.TakeOtherUserSessions(ctx, userID, keepSID) // no session manager: nobody to tell
 	}

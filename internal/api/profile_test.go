@@ -19,12 +19,6 @@ import (
 // li is a second citizen, for "another user's data".
 var li = apptest.Person{Login: "li_si", Password: "Jinan#Spring2031", Phone: "13900000004"}
 
-func putJSON(b *apptest.Browser, path string, v any) apptest.Response {
-	b.T.Helper()
-	data, _ := json.Marshal(v)
-	return b.Do(http.MethodPut, path, "application/json", bytes.NewReader(data))
-}
-
 func patchJSON(b *apptest.Browser, path string, v any) apptest.Response {
 	b.T.Helper()
 	data, _ := json.Marshal(v)
@@ -187,7 +181,7 @@ func TestChangePassword(t *testing.T) {
 		{"no current password", map[string]any{"password": newPassword, "password_confirm": newPassword}, http.StatusBadRequest, "invalid_fields"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			wantStatus(t, tt.name, putJSON(b, "/api/v1/me/password", tt.body), tt.status, tt.code)
+			wantStatus(t, tt.name, b.SendJSON(http.MethodPut, "/api/v1/me/password", tt.body), tt.status, tt.code)
 			if user(t, srv, id).PasswordHash != before.PasswordHash {
 				t.Fatal("the password changed")
 			}
@@ -196,7 +190,7 @@ func TestChangePassword(t *testing.T) {
 			}
 		})
 	}
-	if r := putJSON(b, "/api/v1/me/password", map[string]any{"current_password": "Wrong#Password1", "password": newPassword, "password_confirm": newPassword}); !strings.Contains(string(r.Body), `"current_password"`) {
+	if r := b.SendJSON(http.MethodPut, "/api/v1/me/password", map[string]any{"current_password": "Wrong#Password1", "password": newPassword, "password_confirm": newPassword}); !strings.Contains(string(r.Body), `"current_password"`) {
 		t.Errorf("a wrong current password does not mark the field: %s", r.Body)
 	}
 	if srv.OutboxLen(t) != sent {
@@ -204,7 +198,7 @@ func TestChangePassword(t *testing.T) {
 	}
 
 	// Default: the other sessions end, this one stays.
-	if r := putJSON(b, "/api/v1/me/password", map[string]any{"current_password": zhang.Password, "password": newPassword, "password_confirm": newPassword}); r.Status != http.StatusNoContent {
+	if r := b.SendJSON(http.MethodPut, "/api/v1/me/password", map[string]any{"current_password": zhang.Password, "password": newPassword, "password_confirm": newPassword}); r.Status != http.StatusNoContent {
 		t.Fatalf("change: %d %s", r.Status, r.Body)
 	}
 	if r := b.Get("/api/v1/me"); r.Status != http.StatusOK {
@@ -220,7 +214,7 @@ func TestChangePassword(t *testing.T) {
 	// Off: only the password changes.
 	elsewhere.MustLogin(zhang.Login, newPassword)
 	const third = "Qingdao#Harbour2032"
-	if r := putJSON(b, "/api/v1/me/password", map[string]any{"current_password": newPassword, "password": third, "password_confirm": third, "sign_out_others": false}); r.Status != http.StatusNoContent {
+	if r := b.SendJSON(http.MethodPut, "/api/v1/me/password", map[string]any{"current_password": newPassword, "password": third, "password_confirm": third, "sign_out_others": false}); r.Status != http.StatusNoContent {
 		t.Fatalf("change keeping others: %d %s", r.Status, r.Body)
 	}
 	if r := elsewhere.Get("/api/v1/me"); r.Status != http.StatusOK {
@@ -239,10 +233,10 @@ func TestChangePasswordWrongCurrentCountsTowardTheLock(t *testing.T) {
 	b.MustRegister(zhang)
 	body := map[string]any{"current_password": "Wrong#Password1", "password": "Taishan#Sunrise2031", "password_confirm": "Taishan#Sunrise2031"}
 	for range 5 {
-		wantStatus(t, "wrong current password", putJSON(b, "/api/v1/me/password", body), http.StatusUnauthorized, "login_failed")
+		wantStatus(t, "wrong current password", b.SendJSON(http.MethodPut, "/api/v1/me/password", body), http.StatusUnauthorized, "login_failed")
 	}
 	body["current_password"] = zhang.Password
-	wantStatus(t, "right current password while locked", putJSON(b, "/api/v1/me/password", body), http.StatusUnauthorized, "login_failed")
+	wantStatus(t, "right current password while locked", b.SendJSON(http.MethodPut, "/api/v1/me/password", body), http.StatusUnauthorized, "login_failed")
 	wantStatus(t, "sign-in while locked", srv.Browser(t).Login(zhang.Login, zhang.Password), http.StatusUnauthorized, "login_failed")
 }
 
@@ -262,7 +256,7 @@ func TestChangePhone(t *testing.T) {
 	other.MustRegister(li)
 	const newPhone = "13700000001"
 	change := func(phone, code string) apptest.Response {
-		return putJSON(b, "/api/v1/me/phone", map[string]any{"phone": phone, "sms_code": code})
+		return b.SendJSON(http.MethodPut, "/api/v1/me/phone", map[string]any{"phone": phone, "sms_code": code})
 	}
 	unchanged := func(what string) {
 		t.Helper()

@@ -17,15 +17,6 @@ import (
 
 var li = apptest.Person{Login: "li_si", Password: apptest.GoodPassword, Phone: "13900001111"}
 
-func putJSON(b *apptest.Browser, path string, v any) apptest.Response {
-	b.T.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		b.T.Fatal(err)
-	}
-	return b.Do(http.MethodPut, path, "application/json", bytes.NewReader(data))
-}
-
 // bindEmail asks for a code for email, reads it from the dev outbox and
 // binds the address with it; it returns the bind answer.
 func bindEmail(t *testing.T, srv *apptest.Server, b *apptest.Browser, email string) apptest.Response {
@@ -33,7 +24,7 @@ func bindEmail(t *testing.T, srv *apptest.Server, b *apptest.Browser, email stri
 	if r := b.PostJSON("/api/v1/me/email/code", map[string]any{"email": email}); r.Status != http.StatusAccepted {
 		t.Fatalf("send email code: %d %s", r.Status, r.Body)
 	}
-	return putJSON(b, "/api/v1/me/email", map[string]any{"email": email, "email_code": srv.LastCode(t, email)})
+	return b.SendJSON(http.MethodPut, "/api/v1/me/email", map[string]any{"email": email, "email_code": srv.LastCode(t, email)})
 }
 
 func storedEmail(t *testing.T, srv *apptest.Server, login string) string {
@@ -102,10 +93,10 @@ func TestEmailSection(t *testing.T) {
 		if code == wrong {
 			wrong = "000001"
 		}
-		if r := putJSON(b, "/api/v1/me/email", map[string]any{"email": "zhang.new@example.com", "email_code": wrong}); r.Status != 400 || r.ErrCode(t) != "email_code_wrong" {
+		if r := b.SendJSON(http.MethodPut, "/api/v1/me/email", map[string]any{"email": "zhang.new@example.com", "email_code": wrong}); r.Status != 400 || r.ErrCode(t) != "email_code_wrong" {
 			t.Errorf("wrong code: %d %s", r.Status, r.Body)
 		}
-		if r := putJSON(b, "/api/v1/me/email", map[string]any{"email": "other@example.com", "email_code": code}); r.Status != 410 {
+		if r := b.SendJSON(http.MethodPut, "/api/v1/me/email", map[string]any{"email": "other@example.com", "email_code": code}); r.Status != 410 {
 			t.Errorf("code of another address: %d %s", r.Status, r.Body)
 		}
 		if storedEmail(t, srv, "zhang_san") != before {
@@ -113,13 +104,13 @@ func TestEmailSection(t *testing.T) {
 		}
 
 		// Change: the old address is told.
-		if r := putJSON(b, "/api/v1/me/email", map[string]any{"email": "zhang.new@example.com", "email_code": code}); r.Status != http.StatusOK {
+		if r := b.SendJSON(http.MethodPut, "/api/v1/me/email", map[string]any{"email": "zhang.new@example.com", "email_code": code}); r.Status != http.StatusOK {
 			t.Fatalf("change: %d %s", r.Status, r.Body)
 		}
 		if old := srv.Outbox(t)[0]; old.To != "zhang@example.com" || !strings.Contains(old.Text, account.MaskEmail("zhang.new@example.com")) {
 			t.Errorf("old address not told: %+v", old)
 		}
-		if r := putJSON(b, "/api/v1/me/email", map[string]any{"email": "zhang.new@example.com", "email_code": code}); r.Status != 400 || r.ErrCode(t) != "email_unchanged" {
+		if r := b.SendJSON(http.MethodPut, "/api/v1/me/email", map[string]any{"email": "zhang.new@example.com", "email_code": code}); r.Status != 400 || r.ErrCode(t) != "email_unchanged" {
 			t.Errorf("reused code: %d %s", r.Status, r.Body)
 		}
 
@@ -133,7 +124,7 @@ func TestEmailSection(t *testing.T) {
 		if taken.Status != free.Status || string(taken.Body) != string(free.Body) {
 			t.Errorf("taken %d %s, free %d %s: want the same answer", taken.Status, taken.Body, free.Status, free.Body)
 		}
-		r = putJSON(lb, "/api/v1/me/email", map[string]any{"email": "zhang.new@example.com", "email_code": srv.LastCode(t, "zhang.new@example.com")})
+		r = lb.SendJSON(http.MethodPut, "/api/v1/me/email", map[string]any{"email": "zhang.new@example.com", "email_code": srv.LastCode(t, "zhang.new@example.com")})
 		if r.Status != http.StatusConflict || r.ErrCode(t) != "email_taken" {
 			t.Errorf("taken address: %d %s", r.Status, r.Body)
 		}
@@ -146,7 +137,7 @@ func TestEmailSection(t *testing.T) {
 		if r := b.PostJSON("/api/v1/me/email/code", map[string]any{"email": "shared@example.com"}); r.Status != http.StatusAccepted {
 			t.Fatal(r.Status)
 		}
-		if r := putJSON(lb, "/api/v1/me/email", map[string]any{"email": "shared@example.com", "email_code": srv.LastCode(t, "shared@example.com")}); r.Status != 410 {
+		if r := lb.SendJSON(http.MethodPut, "/api/v1/me/email", map[string]any{"email": "shared@example.com", "email_code": srv.LastCode(t, "shared@example.com")}); r.Status != 410 {
 			t.Errorf("another account's code: %d %s", r.Status, r.Body)
 		}
 
@@ -175,7 +166,7 @@ func TestEmailServerDown(t *testing.T) {
 			t.Error("a mail went to the dev outbox instead of the mail server")
 		}
 	}
-	if r := putJSON(b, "/api/v1/me/email", map[string]any{"email": "zhang@example.com", "email_code": "123456"}); r.Status != http.StatusGone {
+	if r := b.SendJSON(http.MethodPut, "/api/v1/me/email", map[string]any{"email": "zhang@example.com", "email_code": "123456"}); r.Status != http.StatusGone {
 		t.Errorf("a code is answerable after the failed mail: %d %s", r.Status, r.Body)
 	}
 }
@@ -190,7 +181,7 @@ func TestEmailNeedsARecentPassword(t *testing.T) {
 	srv.Clock.Advance(6 * time.Minute)
 	for _, r := range []apptest.Response{
 		b.PostJSON("/api/v1/me/email/code", map[string]any{"email": "zhang@example.com"}),
-		putJSON(b, "/api/v1/me/email", map[string]any{"email": "zhang@example.com", "email_code": "123456"}),
+		b.SendJSON(http.MethodPut, "/api/v1/me/email", map[string]any{"email": "zhang@example.com", "email_code": "123456"}),
 	} {
 		if r.Status != http.StatusUnauthorized || r.ErrCode(t) != "reauthentication_required" {
 			t.Fatalf("with an old sign-in: %d %s", r.Status, r.Body)

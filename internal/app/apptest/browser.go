@@ -119,11 +119,17 @@ func (b *Browser) Get(target string) Response {
 // PostJSON posts v as JSON.
 func (b *Browser) PostJSON(path string, v any) Response {
 	b.T.Helper()
+	return b.SendJSON(http.MethodPost, path, v)
+}
+
+// SendJSON sends v as JSON with method (PUT, PATCH, DELETE, ...).
+func (b *Browser) SendJSON(method, path string, v any) Response {
+	b.T.Helper()
 	data, err := json.Marshal(v)
 	if err != nil {
 		b.T.Fatal(err)
 	}
-	return b.Do(http.MethodPost, path, "application/json", bytes.NewReader(data))
+	return b.Do(method, path, "application/json", bytes.NewReader(data))
 }
 
 // Captcha creates a captcha and returns its id and the right answer.
