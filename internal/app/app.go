@@ -220,6 +220,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			PerPhoneDay: int64(cfg.SMSPerPhoneDay), PerIPHour: int64(cfg.SMSPerIPHour),
 			GlobalHour: int64(cfg.SMSGlobalHour), GlobalDay: int64(cfg.SMSGlobalDay),
 		},
+		Audit: auditLog,
 		BudgetReached: func(ctx context.Context, window string, limit int64) {
 			logger.WarnContext(ctx, "the platform's SMS budget is used up", "window", window, "limit", limit)
 			auditLog.Append(ctx, audit.Entry{Actor: audit.System(), Action: audit.ActionSMSBudget, Result: audit.ResultOK,

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unid/internal/account"
+	"unid/internal/audit"
 
 	"unid/internal/notify"
 	"unid/internal/otp"
@@ -51,6 +53,8 @@ type Options struct {
 	// BudgetReached, if set, is told once per window ("hour" or "day")
 	// that the platform's SMS budget is used up, for the audit log.
 	BudgetReached func(ctx context.Context, window string, limit int64)
+	// Audit records the codes SendFor sends; nil: they are not audited.
+	Audit *audit.Log
 }
 
 // Service sends and checks SMS codes.
@@ -61,6 +65,23 @@ type Service struct {
 	mac    Keyed
 	now    func() time.Time
 	o      Options
+}
+
+// SendFor is Send on behalf of by (the person asking, anonymous at
+// registration): the send and its result are audited as sms.sent, with
+// the phone masked and the purpose, whichever flow asked.
+func (s *Service) SendFor(ctx context.Context, purpose, phone string, by audit.Origin) (Sent, error) {
+	sent, err := s.Send(ctx, purpose, phone, by.IP)
+	if s.o.Audit != nil {
+		result := audit.ResultOK
+		if err != nil {
+			result = problem.As(err).Code
+		}
+		e := by.Entry(audit.ActionSMSSent, result)
+		e.Subject, e.Detail = account.MaskPhone(phone), audit.Detail{"purpose": purpose}
+		s.o.Audit.Append(ctx, e)
+	}
+	return sent, err
 }
 
 // Sent describes a code that went out.

@@ -168,16 +168,10 @@ func (s *Service) SendPhoneCode(ctx context.Context, u store.User, phone, captch
 	if err := s.captchas.Verify(ctx, captchaID, captchaAnswer); err != nil {
 		return Sent{}, err
 	}
-	event := audit.Entry{Actor: audit.User(u.ID), Action: audit.ActionSMSSent, IP: c.IP, UserAgent: c.UserAgent,
-		Subject: account.MaskPhone(phone), Detail: audit.Detail{"purpose": PurposeChangePhone}}
-	sent, err := s.codes.Send(ctx, PurposeChangePhone, phone, c.IP)
+	sent, err := s.codes.SendFor(ctx, PurposeChangePhone, phone, audit.Origin{Actor: audit.User(u.ID), IP: c.IP, UserAgent: c.UserAgent})
 	if err != nil {
-		event.Result = problem.As(err).Code
-		s.audit.Append(ctx, event)
 		return Sent{}, err
 	}
-	event.Result = audit.ResultOK
-	s.audit.Append(ctx, event)
 	return Sent{ExpiresIn: sent.ExpiresAt.Sub(s.now()), ResendAfter: sent.ResendAfter}, nil
 }
 

@@ -169,14 +169,9 @@ func (s *Service) SendCode(ctx context.Context, phone, captchaID, captchaAnswer 
 	if err := s.captchas.Verify(ctx, captchaID, captchaAnswer); err != nil {
 		return Sent{}, err
 	}
-	event := audit.Entry{Actor: audit.Anonymous(), Action: audit.ActionSMSSent, IP: c.IP, UserAgent: c.UserAgent, Subject: account.MaskPhone(phone), Detail: audit.Detail{"purpose": Purpose}}
-	sent, err := s.codes.Send(ctx, Purpose, phone, c.IP)
+	sent, err := s.codes.SendFor(ctx, Purpose, phone, audit.Origin{Actor: audit.Anonymous(), IP: c.IP, UserAgent: c.UserAgent})
 	if err != nil {
-		event.Result = problem.As(err).Code
-		s.audit.Append(ctx, event)
 		return Sent{}, err
 	}
-	event.Result = audit.ResultOK
-	s.audit.Append(ctx, event)
 	return Sent{ExpiresIn: sent.ExpiresAt.Sub(s.now()), ResendAfter: sent.ResendAfter}, nil
 }
