@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unid/internal/audit"
 
 	"unid/internal/notify"
 	"unid/internal/problem"
@@ -685,5 +687,40 @@ func TestNotices(t *testing.T) {
 	}
 	if err := e.svc.SendSMS(ctx, notify.SMS{Phone: phone, Template: notify.TemplateSMSCode}); err == nil {
 		t.Error("a code was sent as a notice, past the code's own rules")
+	}
+}
+
+// TestSendForIsAudited: every code sent on someone's behalf, and every
+// refusal, is one sms.sent event with the phone masked and the purpose.
+func TestSendForIsAudited(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	path := filepath.Join(t.TempDir(), "unid.db")
+	st := sqlitetest.Open(t, path)
+	log := audit.New(st, clk.now, slog.New(slog.DiscardHandler))
+	e := newEnv(t, path, clk, nil, smscode.Options{Audit: log})
+	by := audit.Origin{Actor: audit.User("u1"), IP: ip, UserAgent: "test"}
+	if _, err := e.svc.SendFor(ctx, "change_phone", phone, by); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SendFor(ctx, "change_phone", phone, by); problem.As(err).Code != "sms_rate_limited" {
+		t.Fatalf("second code within the minute: %v", err)
+	}
+	events, err := st.ListAudit(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range events {
+		if ev.Action != audit.ActionSMSSent {
+			continue
+		}
+		got = append(got, ev.Result)
+		if ev.Actor != "u1" || ev.Subject != "138****5678" || ev.Detail != `{"purpose":"change_phone"}` || strings.Contains(ev.Detail+ev.Subject, phone) {
+			t.Errorf("event %+v", ev)
+		}
+	}
+	if strings.Join(got, ",") != "ok,sms_rate_limited" {
+		t.Errorf("sms.sent results %v, want ok then sms_rate_limited", got)
 	}
 }
