@@ -369,9 +369,6 @@ type Proof struct {
 
 // Prove checks p and moves the flow on to proven.
 func (s *Service) Prove(ctx context.Context, id string, p Proof, c flow.Client) error {
-	if _, _, err := s.load(ctx, id, StateStarted); err != nil {
-		return err
-	}
 	ipRule := ratelimit.Rule{Key: "recovery-proof-ip:" + hex.EncodeToString(s.d.Protector.MAC("recovery-proof-ip", []byte(ratelimit.Address(c.IP)))), Limit: ProofsPerAddressHour, Window: time.Hour}
 	if wait, err := s.d.Limiter.Allow(ctx, s.d.Now(), ipRule); err != nil {
 		return problem.Wrap(err)
