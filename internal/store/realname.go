@@ -55,11 +55,11 @@ type ReviewFile struct {
 	Data        []byte
 }
 
-// ReviewPage asks ListReviewItems for items of Kind (all kinds when
+// ReviewPage asks ListReviewItems for items of Kinds (all kinds when
 // empty) in State, oldest first, after the item (AfterTime, AfterID);
 // a zero AfterTime and empty AfterID start at the beginning.
 type ReviewPage struct {
-	Kind      string
+	Kinds     []string
 	State     string
 	AfterTime time.Time
 	AfterID   string

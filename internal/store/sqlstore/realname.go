@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"unid/internal/store"
 )
@@ -206,14 +207,22 @@ func (s *Store) ListReviewItems(ctx context.Context, p store.ReviewPage) ([]stor
 	if !p.AfterTime.IsZero() || p.AfterID != "" {
 		after = ms(p.AfterTime)
 	}
-	if p.Kind == "" {
-		return listRows(ctx, s, "list review items", scanReviewItem, `SELECT `+reviewItemColumns+` FROM review_items
-			WHERE state = $1 AND (created_at > $2 OR (created_at = $2 AND id > $3))
-			ORDER BY created_at, id LIMIT $4`, p.State, after, p.AfterID, p.Limit)
+	args := []any{p.State, after, p.AfterID, p.Limit}
+	kinds := ""
+	if len(p.Kinds) > 0 {
+		var in strings.Builder
+		for i, k := range p.Kinds {
+			if i > 0 {
+				in.WriteString(", ")
+			}
+			args = append(args, k)
+			fmt.Fprintf(&in, "$%d", len(args))
+		}
+		kinds = ` AND kind IN (` + in.String() + `)`
 	}
 	return listRows(ctx, s, "list review items", scanReviewItem, `SELECT `+reviewItemColumns+` FROM review_items
-		WHERE kind = $1 AND state = $2 AND (created_at > $3 OR (created_at = $3 AND id > $4))
-		ORDER BY created_at, id LIMIT $5`, p.Kind, p.State, after, p.AfterID, p.Limit)
+		WHERE state = $1 AND (created_at > $2 OR (created_at = $2 AND id > $3))`+kinds+`
+		ORDER BY created_at, id LIMIT $4`, args...)
 }
 
 // ListUserReviewItems returns the user's items in state, oldest first.

@@ -192,7 +192,7 @@ func testRealname(t *testing.T, newStore func(t *testing.T) store.Store) {
 			}
 		}
 		var got []string
-		p := store.ReviewPage{Kind: "realname.counter", State: "pending", Limit: 2}
+		p := store.ReviewPage{Kinds: []string{"realname.counter"}, State: "pending", Limit: 2}
 		for range 10 {
 			page, err := s.ListReviewItems(ctx, p)
 			if err != nil {
