@@ -30,6 +30,7 @@ import (
 	"unid/internal/problem"
 	"unid/internal/questions"
 	"unid/internal/ratelimit"
+	"unid/internal/realname"
 	"unid/internal/session"
 	"unid/internal/store"
 )
@@ -60,6 +61,7 @@ type Deps struct {
 	Questions    *questions.Service
 	EmailBind    *emailbind.Service
 	Export       *export.Service // the person's download of their data
+	Realname     *realname.Service
 	Now          func() time.Time
 }
 
@@ -97,6 +99,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.recoveryRoutes()...)
 	routes = append(routes, a.emailRoutes()...)
 	routes = append(routes, a.closureRoutes()...)
+	routes = append(routes, a.realnameRoutes()...)
 	return routes
 }
 
