@@ -14,6 +14,7 @@ import (
 	"unid/internal/app/apptest"
 	"unid/internal/audit"
 	"unid/internal/config"
+	"unid/internal/realname/httpverifier/verifiertest"
 	"unid/internal/review"
 )
 
@@ -480,5 +481,66 @@ func TestRealnameLocksTheProfile(t *testing.T) {
 	}
 	if st := realnameStatus(t, b); st["real_name"] != "*叁" || st["level"].(float64) != 1 {
 		t.Errorf("after the correction: %v", st)
+	}
+}
+
+// TestRealnameHTTPProvider runs unid with realname.provider http against a
+// loopback verification service: a check passes, a service that is down
+// answers realname_unavailable and changes nothing but the count, a face
+// verification goes through the service's redirect and a callback without
+// a matching flow is refused.
+func TestRealnameHTTPProvider(t *testing.T) {
+	svc := verifiertest.Start(t, map[string]string{apptest.Zhang.IDNumber: apptest.Zhang.RealName})
+	srv := apptest.Start(t, func(c *config.Config) {
+		c.Realname.Provider = config.ProviderHTTP
+		c.Realname.URL = svc.URL
+		c.Realname.AppID = svc.AppID
+		c.Realname.Secret = config.Secret{Value: string(svc.Secret)}
+		c.Realname.Timeout = 200 * time.Millisecond
+	})
+	b := srv.Browser(t)
+	b.MustRegister(apptest.Zhang)
+
+	svc.Next(verifiertest.Error5xx, verifiertest.Error5xx, verifiertest.Error5xx)
+	r := b.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true})
+	if r.Status != http.StatusServiceUnavailable || r.ErrCode(t) != "realname_unavailable" || !strings.Contains(string(r.Body), "暂不可用") {
+		t.Fatalf("service down: %d %s", r.Status, r.Body)
+	}
+	if realnameLevel(t, b) != 0 || checks(t, srv, "zhang_san") != 1 {
+		t.Fatal("an unavailable service changed the level, or the check was not recorded")
+	}
+	svc.Next(verifiertest.Unsigned)
+	if r := b.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true}); r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("unsigned answer: %d %s", r.Status, r.Body)
+	}
+	if r := b.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true}); r.Status != http.StatusOK || r.JSON(t)["level"].(float64) != 1 {
+		t.Fatalf("identity: %d %s", r.Status, r.Body)
+	}
+	if n := svc.Checks("identity"); n != 3 {
+		t.Errorf("the service ran %d identity checks, want 3 (one per request id)", n)
+	}
+
+	page := startRedirect(t, b, "face", "")
+	u, err := url.Parse(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := u.Query().Get("return")
+	if !strings.HasPrefix(back, srv.URL+"/realname/callback?flow=") || strings.Contains(back, svc.Tickets()[0]) {
+		t.Fatalf("return URL %q", back)
+	}
+	if q := callback(t, b, srv.URL+"/realname/callback?flow=NOSUCHFLOWNOSUCHFLOWNOSUCH"); q.Get("result") != "expired" {
+		t.Errorf("a callback without a matching flow: %v", q)
+	}
+	if q := callback(t, b, back); q.Get("result") != "cancelled" || realnameLevel(t, b) != 1 {
+		t.Errorf("back before finishing at the service: %v", q)
+	}
+	page = startRedirect(t, b, "face", "")
+	u, _ = url.Parse(page)
+	for _, ticket := range svc.Tickets() {
+		svc.Finish(ticket, "pass")
+	}
+	if q := callback(t, b, u.Query().Get("return")); q.Get("result") != "ok" || realnameLevel(t, b) != 3 {
+		t.Errorf("face through the service: %v", q)
 	}
 }
