@@ -544,3 +544,21 @@ func TestRealnameHTTPProvider(t *testing.T) {
 		t.Errorf("face through the service: %v", q)
 	}
 }
+
+// TestRealnameTakesTheVerifiedIdentity: a check that passes with another
+// name and ID number than those typed at registration gives the account
+// the verified ones.
+func TestRealnameTakesTheVerifiedIdentity(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := srv.Browser(t)
+	typo := wangWu
+	typo.RealName = "王午"
+	b.MustRegister(typo)
+	if r := b.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true}); r.Status != 400 || r.ErrCode(t) != "realname_mismatch" {
+		t.Fatalf("the typo: %d %s", r.Status, r.Body)
+	}
+	r := b.PostJSON("/api/v1/realname/identity", map[string]any{"real_name": "赵六", "id_number": "510107197506200045"})
+	if r.Status != 200 || r.JSON(t)["real_name"] != "*六" || r.JSON(t)["id_number"] != "5101**********0045" {
+		t.Fatalf("verified: %d %s", r.Status, r.Body)
+	}
+}
