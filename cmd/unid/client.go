@@ -26,6 +26,7 @@ const clientUsage = `Usage:
   unid client create --name NAME --type oidc_confidential|oidc_public|cas
                      [--id ID] --redirect-uri URI... [--scope S...] [--first-party]
                      [--post-logout-redirect-uri URI...] [--backchannel-logout-uri URI]
+                     [--min-realname-level N]
   unid client list
   unid client show ID
   unid client rotate-secret ID
@@ -71,6 +72,7 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 			fs.Var(&scopes, "scope", "allowed scope (OIDC) or released attribute (CAS) (repeatable)")
 			fs.BoolVar(&spec.FirstParty, "first-party", false, "a system of the platform itself: no consent page")
 			fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel (OIDC) or single (CAS) logout URL")
+			fs.IntVar(&spec.MinRealnameLevel, "min-realname-level", 0, "least real-name level (0-3) of a user signing in, OIDC and CAS alike; a user below it is sent to the upgrade page")
 		}
 	}
 	cfg, rest, err := config.Load(config.Command{

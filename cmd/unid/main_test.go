@@ -165,7 +165,7 @@ func TestClientCommands(t *testing.T) {
 		return stdout.String(), err
 	}
 	got, err := unid("client", "create", "--id", "hall", "--name", "网上办事大厅", "--type", "oidc_confidential",
-		"--redirect-uri", "https://hall.example.gov.cn/cb", "--scope", "profile", "--scope", "phone", "--first-party")
+		"--redirect-uri", "https://hall.example.gov.cn/cb", "--scope", "profile", "--scope", "phone", "--first-party", "--min-realname-level", "2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestClientCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(got), &created); err != nil || len(created.Secret) < 43 {
 		t.Fatalf("create printed %s (%v)", got, err)
 	}
-	if got, err := unid("client", "show", "hall"); err != nil || strings.Contains(got, "secret") || !strings.Contains(got, `"first_party": true`) {
+	if got, err := unid("client", "show", "hall"); err != nil || strings.Contains(got, "secret") || !strings.Contains(got, `"first_party": true`) || !strings.Contains(got, `"min_realname_level": 2`) {
 		t.Fatalf("show: %s %v", got, err)
 	}
 	if got, err := unid("client", "list"); err != nil || !strings.Contains(got, `"id": "hall"`) {
@@ -185,6 +185,12 @@ func TestClientCommands(t *testing.T) {
 	}
 	if _, err := unid("client", "create", "--name", "x", "--type", "oidc_confidential", "--redirect-uri", "http://evil.example/cb"); err == nil || !strings.Contains(err.Error(), "redirect_uri_https") {
 		t.Fatalf("plain http accepted: %v", err)
+	}
+	if _, err := unid("client", "create", "--id", "tax", "--name", "x", "--type", "cas", "--redirect-uri", "https://tax.example.gov.cn/*", "--min-realname-level", "4"); err == nil || !strings.Contains(err.Error(), "min_realname_level_range") {
+		t.Fatalf("minimum level 4 accepted: %v", err)
+	}
+	if _, err := unid("client", "show", "tax"); err == nil {
+		t.Fatal("a client with minimum level 4 was registered")
 	}
 	if got, err := unid("client", "rotate-secret", "hall"); err != nil || strings.Contains(got, created.Secret) {
 		t.Fatalf("rotate: %s %v", got, err)

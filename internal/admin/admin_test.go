@@ -63,7 +63,7 @@ func TestOperatorAPI(t *testing.T) {
 		}
 		return len(l)
 	}
-	spec := `{"id":"archive","name":"档案系统","type":"cas","redirect_uris":["https://archive.example.gov.cn/*"],"scopes":["login_name"]}`
+	spec := `{"id":"archive","name":"档案系统","type":"cas","redirect_uris":["https://archive.example.gov.cn/*"],"scopes":["login_name"],"min_realname_level":2}`
 
 	refused := []struct {
 		name   string
@@ -79,6 +79,7 @@ func TestOperatorAPI(t *testing.T) {
 		{"unknown field", call{"POST", "/api/admin/v1/clients", `{"name":"x","secret_hash":"AAAA"}`, "ops", opSecret}, 400, "unknown_field"},
 		{"wrong type", call{"POST", "/api/admin/v1/clients", `{"name":"x","redirect_uris":"https://a.example/cb"}`, "ops", opSecret}, 400, "wrong_type"},
 		{"open redirect pattern", call{"POST", "/api/admin/v1/clients", `{"name":"x","type":"cas","redirect_uris":["https://*"]}`, "ops", opSecret}, 400, "invalid_fields"},
+		{"minimum level above 高级", call{"POST", "/api/admin/v1/clients", `{"name":"x","type":"cas","redirect_uris":["https://a.example/"],"min_realname_level":4}`, "ops", opSecret}, 400, "invalid_fields"},
 		{"injection in id", call{"POST", "/api/admin/v1/clients", `{"id":"x'; DROP TABLE clients;--","name":"x","type":"cas","redirect_uris":["https://a.example/"]}`, "ops", opSecret}, 400, "invalid_fields"},
 		{"huge body", call{"POST", "/api/admin/v1/clients", `{"name":"` + strings.Repeat("名", 1<<19) + `"}`, "ops", opSecret}, 413, "body_too_large"},
 		{"delete itself", call{"DELETE", "/api/admin/v1/clients/ops", "", "ops", opSecret}, 409, "client_delete_self"},
@@ -98,7 +99,7 @@ func TestOperatorAPI(t *testing.T) {
 	}
 
 	status, created := call{"POST", "/api/admin/v1/clients", spec, "ops", opSecret}.do(t, srv)
-	if status != 201 || created["id"] != "archive" || created["client_secret"] != nil {
+	if status != 201 || created["id"] != "archive" || created["client_secret"] != nil || created["min_realname_level"] != 2.0 {
 		t.Fatalf("create CAS client: %d %v", status, created)
 	}
 	status, created = call{"POST", "/api/admin/v1/clients", `{"name":"不动产登记","type":"oidc_confidential","redirect_uris":["https://bdc.example.gov.cn/cb"],"scopes":["profile"]}`, "ops", opSecret}.do(t, srv)
@@ -110,7 +111,7 @@ func TestOperatorAPI(t *testing.T) {
 	if _, err := srv.App.Clients.Authenticate(ctx, id, secret); err != nil {
 		t.Fatalf("the returned secret does not authenticate: %v", err)
 	}
-	if status, got := (call{"GET", "/api/admin/v1/clients/" + id, "", "ops", opSecret}).do(t, srv); status != 200 || got["client_secret"] != nil {
+	if status, got := (call{"GET", "/api/admin/v1/clients/" + id, "", "ops", opSecret}).do(t, srv); status != 200 || got["client_secret"] != nil || got["min_realname_level"] != 0.0 {
 		t.Fatalf("get: %d %v", status, got)
 	}
 	status, rotated := call{"POST", "/api/admin/v1/clients/" + id + "/secret", "", "ops", opSecret}.do(t, srv)

@@ -6,7 +6,7 @@
 // what Release returns; the client registry asks Registrable what a client
 // may be registered for; the consent page explains UserScopes. Every
 // comparison of a real-name level lives here (Verified, Satisfies,
-// RequiredLevel).
+// RequiredLevel, Required).
 //
 // # Vocabulary
 //
@@ -16,7 +16,7 @@
 // user and only a confidential client may hold it.
 //
 //	name            kind                        OIDC claims (userinfo)                               CAS attributes
-//	openid          user scope, always granted  sub, realname_level                                  —
+//	openid          user scope, always granted  sub, realname_level, acr                             —
 //	profile         user scope                  preferred_username, nickname, name (verified only)   —
 //	phone           user scope / CAS attribute  phone_number (+86…), phone_number_verified (true)    phone (11 digits)
 //	email           user scope / CAS attribute  email, email_verified (true: proven by a code)     email
@@ -25,7 +25,7 @@
 //	unid.admin      client-only scope           — (the operator API)                                 —
 //	login_name      CAS attribute               —                                                    login_name
 //	realname_level  CAS attribute               (always, see openid)                                 realname_level
-//	acr             CAS attribute               (in the tokens)                                      acr
+//	acr             CAS attribute               (always, see openid; in the tokens)                  acr
 //
 // # Policy
 //
@@ -35,7 +35,7 @@
 //	idcard needs real-name level ≥ 1           the grant (dropped), userinfo and CAS (not released)
 //	name needs real-name level ≥ 1             profile and idcard
 //	a value the user never gave is left out    phone, email, name, id_number
-//	realname_level always                      userinfo and the ID token
+//	realname_level and acr always              userinfo, the ID token and introspection
 //	CAS order is the vocabulary's order        CAS attributes
 //
 // Personal data is opened only when it is released, with the Opener the
@@ -47,5 +47,7 @@
 // urn:unid:acr:realname:<level>. A request's acr_values list the levels a
 // client accepts, so the lowest of unid's among them is what the user
 // must have; values that are not unid's are not unid's to judge and are
-// ignored.
+// ignored. A client may also be registered with a minimum level
+// (store.Client.MinRealnameLevel) that applies to every sign-in, OpenID
+// Connect and CAS alike; Required is the higher of the two.
 package claims

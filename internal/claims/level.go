@@ -3,6 +3,8 @@ package claims
 import (
 	"strconv"
 	"strings"
+
+	"unid/internal/store"
 )
 
 // MaxLevel is the highest real-name level, 高级.
@@ -57,4 +59,13 @@ func RequiredLevel(acrValues []string) int {
 		}
 	}
 	return required
+}
+
+// Required returns the real-name level a user needs to sign in to c: the
+// level the request asked for (RequiredLevel of its acr_values; 0 for
+// CAS, which has none) or c's registered minimum, whichever is higher.
+// OpenID Connect and CAS both ask this before a sign-in goes on, and send
+// a user who does not Satisfy it to the upgrade page.
+func Required(c store.Client, requested int) int {
+	return max(ClampLevel(requested), ClampLevel(c.MinRealnameLevel))
 }

@@ -46,6 +46,26 @@ func TestRequiredLevel(t *testing.T) {
 	}
 }
 
+func TestRequired(t *testing.T) {
+	tests := []struct {
+		name               string
+		minimum, requested int
+		want               int
+	}{
+		{"nothing asked", 0, 0, 0},
+		{"acr_values only", 0, 2, 2},
+		{"registered minimum only (CAS, or no acr_values)", 2, 0, 2},
+		{"acr_values above the minimum", 1, 3, 3},
+		{"minimum above acr_values: a request cannot lower it", 3, 1, 3},
+		{"a minimum out of range is read within 0…3", 9, 0, 3},
+	}
+	for _, tt := range tests {
+		if got := claims.Required(store.Client{MinRealnameLevel: tt.minimum}, tt.requested); got != tt.want {
+			t.Errorf("%s: Required(minimum %d, requested %d) = %d, want %d", tt.name, tt.minimum, tt.requested, got, tt.want)
+		}
+	}
+}
+
 func TestLevels(t *testing.T) {
 	tests := []struct {
 		level, required     int

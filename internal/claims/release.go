@@ -82,6 +82,7 @@ func Release(r Request) ([]Claim, error) {
 			rel.sealed(ClaimIDNumber, account.FieldIDNumber, u.IDNumber)
 		}
 		rel.add(ClaimRealnameLevel, u.RealnameLevel)
+		rel.add(ClaimACR, ACR(u.RealnameLevel))
 	case IDToken:
 		rel.add(ClaimACR, ACR(u.RealnameLevel))
 		rel.add(ClaimRealnameLevel, u.RealnameLevel)

@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -56,6 +57,10 @@ type Spec struct {
 	Scopes                 []string `json:"scopes"`
 	FirstParty             bool     `json:"first_party,omitempty"`
 	BackchannelLogoutURI   string   `json:"backchannel_logout_uri,omitempty"`
+	// MinRealnameLevel is the least real-name level (0…claims.MaxLevel) a
+	// user needs to sign in to the client, OpenID Connect and CAS alike;
+	// a user below it is sent to the upgrade page.
+	MinRealnameLevel int `json:"min_realname_level,omitempty"`
 }
 
 // View is how a client is shown: everything but the secret hash.
@@ -68,6 +73,7 @@ type View struct {
 	Scopes                 []string  `json:"scopes"`
 	FirstParty             bool      `json:"first_party"`
 	BackchannelLogoutURI   string    `json:"backchannel_logout_uri,omitempty"`
+	MinRealnameLevel       int       `json:"min_realname_level"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 	Secret                 string    `json:"client_secret,omitempty"` // only in the answer to Create
@@ -85,7 +91,7 @@ func NewView(c store.Client) View {
 		ID: c.ID, Name: c.Name, Type: c.Type, RedirectURIs: nonNil(c.RedirectURIs),
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), Scopes: nonNil(c.Scopes),
 		FirstParty: c.FirstParty, BackchannelLogoutURI: c.BackchannelLogoutURI,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		MinRealnameLevel: c.MinRealnameLevel, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -115,7 +121,8 @@ func (r *Registry) Create(ctx context.Context, s Spec, by audit.Origin) (store.C
 	c := store.Client{
 		ID: s.ID, Name: s.Name, Type: s.Type, RedirectURIs: s.RedirectURIs,
 		PostLogoutRedirectURIs: s.PostLogoutRedirectURIs, Scopes: s.Scopes, FirstParty: s.FirstParty,
-		BackchannelLogoutURI: s.BackchannelLogoutURI, CreatedAt: now, UpdatedAt: now,
+		BackchannelLogoutURI: s.BackchannelLogoutURI, MinRealnameLevel: s.MinRealnameLevel,
+		CreatedAt: now, UpdatedAt: now,
 	}
 	if c.ID == "" {
 		c.ID = strings.ToLower(rand.Text())
@@ -131,7 +138,7 @@ func (r *Registry) Create(ctx context.Context, s Spec, by audit.Origin) (store.C
 		}
 		return store.Client{}, "", problem.Wrap(err)
 	}
-	r.record(ctx, by, ActionCreate, c.ID, audit.Detail{"type": c.Type})
+	r.record(ctx, by, ActionCreate, c.ID, audit.Detail{"type": c.Type, "min_realname_level": strconv.Itoa(c.MinRealnameLevel)})
 	return c, secret, nil
 }
 
@@ -316,6 +323,9 @@ func Validate(s *Spec) error {
 	s.PostLogoutRedirectURIs = dedupe(s.PostLogoutRedirectURIs)
 	if s.BackchannelLogoutURI != "" {
 		f.Add("backchannel_logout_uri", checkURI(s.BackchannelLogoutURI, false))
+	}
+	if s.MinRealnameLevel < 0 || s.MinRealnameLevel > claims.MaxLevel {
+		f.Add("min_realname_level", problem.Field("min_realname_level", "min_realname_level_range"))
 	}
 	return f.Err()
 }

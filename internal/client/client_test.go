@@ -77,6 +77,10 @@ func TestValidate(t *testing.T) {
 		{"bad type", hall(func(s *client.Spec) { s.Type = "saml" }), "type", "client_type"},
 		{"bad id", hall(func(s *client.Spec) { s.ID = "../x" }), "id", "client_id_format"},
 		{"no name", hall(func(s *client.Spec) { s.Name = "  " }), "name", "client_name_format"},
+		{"minimum level 高级", hall(func(s *client.Spec) { s.MinRealnameLevel = 3 }), "", ""},
+		{"minimum level above 高级", hall(func(s *client.Spec) { s.MinRealnameLevel = 4 }), "min_realname_level", "min_realname_level_range"},
+		{"negative minimum level", hall(func(s *client.Spec) { s.MinRealnameLevel = -1 }), "min_realname_level", "min_realname_level_range"},
+		{"cas minimum level", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/"}, MinRealnameLevel: 2}, "", ""},
 		{"cas pattern", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/app/*"}, Scopes: []string{"login_name", "idcard"}}, "", ""},
 		{"cas wildcard in the host", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://*.example.gov.cn/"}}, "redirect_uris", "redirect_uri_format"},
 		{"cas prefix must end in /*", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/app*"}}, "redirect_uris", "redirect_uri_format"},
@@ -171,7 +175,7 @@ func TestChangesAreAudited(t *testing.T) {
 	ctx := context.Background()
 	r, st := newRegistry(t)
 	spec := func() client.Spec {
-		return client.Spec{ID: "hall", Name: "网上办事大厅", Type: store.ClientOIDCConfidential, RedirectURIs: []string{"https://hall.example.gov.cn/cb"}}
+		return client.Spec{ID: "hall", Name: "网上办事大厅", Type: store.ClientOIDCConfidential, RedirectURIs: []string{"https://hall.example.gov.cn/cb"}, MinRealnameLevel: 2}
 	}
 	_, secret, err := r.Create(ctx, spec(), ops)
 	if err != nil {
@@ -185,6 +189,17 @@ func TestChangesAreAudited(t *testing.T) {
 	}
 	if _, err := st.GetClient(ctx, "tax"); err == nil {
 		t.Fatal("a change without an actor was made")
+	}
+	bad := spec()
+	bad.ID, bad.MinRealnameLevel = "hall2", 9
+	if _, _, err := r.Create(ctx, bad, ops); problem.As(err).Fields["min_realname_level"] != "min_realname_level_range" {
+		t.Fatalf("minimum level 9: %v", err)
+	}
+	if _, err := st.GetClient(ctx, "hall2"); err == nil {
+		t.Fatal("a client with minimum level 9 was registered")
+	}
+	if c, err := st.GetClient(ctx, "hall"); err != nil || c.MinRealnameLevel != 2 {
+		t.Fatalf("registered minimum level = %d, %v", c.MinRealnameLevel, err)
 	}
 	cli := audit.Origin{Actor: audit.Operator("cli:root")}
 	rotated, err := r.RotateSecret(ctx, "hall", cli)
@@ -212,7 +227,7 @@ func TestChangesAreAudited(t *testing.T) {
 		}
 	}
 	want := []string{
-		`operator:wang.ops admin.client_create ok hall 10.1.2.3 curl/8 {"type":"oidc_confidential"}`,
+		`operator:wang.ops admin.client_create ok hall 10.1.2.3 curl/8 {"min_realname_level":"2","type":"oidc_confidential"}`,
 		`operator:cli:root admin.client_secret_rotate ok hall   `,
 		`client:ops-console admin.client_delete ok hall 10.9.9.9  `,
 	}

@@ -17,6 +17,7 @@ type Client struct {
 	Scopes                 []string // OIDC: scopes it may ask for; CAS: attributes it receives
 	FirstParty             bool     // a government system of the platform: no consent page
 	BackchannelLogoutURI   string   // OIDC back-channel logout, or CAS single-logout URL override
+	MinRealnameLevel       int      // the least real-name level of a user signing in (OIDC and CAS); 0 asks for nothing
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
 }

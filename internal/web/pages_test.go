@@ -236,6 +236,20 @@ func TestCASPages(t *testing.T) {
 	if !strings.Contains(w.Body.String(), html.EscapeString(cat.T(i18n.EN, "cas.error.internal"))) {
 		t.Error("a key that is no CAS error was shown")
 	}
+	// The level page links only to the upgrade page, whatever it is given.
+	for upgrade, want := range map[string]string{
+		"/settings/realname?next=%2Fcas%2Flogin%3Fservice%3Dx": `href="/settings/realname?next=%2Fcas%2Flogin%3Fservice%3Dx"`,
+		"https://evil.example/settings/realname?next=/":        `href="/me"`,
+		"//evil.example/settings/realname?x":                   `href="/me"`,
+	} {
+		w = httptest.NewRecorder()
+		p.CASLevelRequired(w, r, "档案调阅", 3, 1, upgrade)
+		body = w.Body.String()
+		if w.Code != http.StatusForbidden || !strings.Contains(body, want) || strings.Contains(body, "evil") ||
+			!strings.Contains(body, cat.T(i18n.EN, "page.me.level.3")) || !strings.Contains(body, cat.T(i18n.EN, "page.me.level.1")) {
+			t.Errorf("CAS level page for %q: %d\n%s", upgrade, w.Code, body)
+		}
+	}
 	w = httptest.NewRecorder()
 	p.CASSignedOut(w, httptest.NewRequest(http.MethodGet, "/cas/logout", nil))
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), cat.T(i18n.ZH, "cas.signed_out.title")) {

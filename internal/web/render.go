@@ -99,6 +99,9 @@ var pageTable = []page{
 	{name: pageCASSignedOut, template: "cas_notice", title: "cas.signed_out.title", noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
 		return casNotice{ID: "signed-out", Body: p.cat.T(lang, "cas.signed_out.body")}
 	}},
+	{name: pageCASLevel, title: "cas.level.title", status: http.StatusForbidden, noEcho: true, keys: casLevelKeys, sample: func(p *Pages, lang i18n.Lang) any {
+		return p.casLevelData(lang, "档案系统", 2, 0, "/settings/realname?next=%2Fcas%2Flogin%3Fservice%3Dx")
+	}},
 }
 
 // The names of the pages.
@@ -115,6 +118,7 @@ const (
 	pageLogoutConfirm = "logout_confirm"
 	pageCASError      = "cas_error"
 	pageCASSignedOut  = "cas_signed_out"
+	pageCASLevel      = "cas_level"
 )
 
 func (pg *page) templateName() string {

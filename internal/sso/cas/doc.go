@@ -19,7 +19,7 @@
 //
 //	GET /cas/login?service=S
 //	  S not a registered pattern ──▶ error page (400), never a redirect
-//	  signed in, no renew ──────────▶ 302 S?ticket=ST-…
+//	  signed in, no renew ──────────▶ 302 S?ticket=ST-… (after the level check below)
 //	  not signed in, gateway ───────▶ 302 S (no ticket)
 //	  otherwise (or renew) ─────────▶ pending login (flow "cas_login", state pending, 15 min)
 //	                                  302 /login?next=/cas/login/continue?id=<pending>
@@ -28,7 +28,13 @@
 //	  not signed in, or renew and the session's AuthTime is before the
 //	  pending login was issued ─────▶ back to /login (the pending login stays)
 //	  otherwise ────────────────────▶ pending login done (single use),
-//	                                  302 S?ticket=ST-…
+//	                                  302 S?ticket=ST-… (after the level check below)
+//
+//	level check: the user's real-name level below the service's registered
+//	minimum (claims.Required) ──▶ no ticket, cas.login_refused audited, and
+//	  gateway ──▶ 302 S (no ticket, no page)
+//	  otherwise ─▶ 403 page: the level needed, the user's, and a link to
+//	               /settings/realname?next=/cas/login?service=S (&renew=true)
 //
 // unid's login page always asks for credentials, even of a signed-in user,
 // which is how renew works: the ticket is issued only once AuthTime is at
@@ -126,7 +132,8 @@
 //
 // cas.ticket_issued, cas.ticket_validated, cas.ticket_refused (Result: the
 // CAS error code; only for tickets unid issued, so guessing does not fill
-// the log), and cas.logout_sent and cas.logout_failed, each naming the
+// the log), cas.login_refused (Result realname_level: a signed-in user
+// below the service's minimum level; Detail the levels), and cas.logout_sent and cas.logout_failed, each naming the
 // ended session's sid. The session manager writes the one session.logout
 // of a /cas/logout (detail via "cas"), as it does for every protocol. No
 // ticket is ever written to the audit log or the logs.

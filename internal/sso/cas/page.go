@@ -2,6 +2,7 @@ package cas
 
 import (
 	"net/http"
+	"strconv"
 
 	"unid/internal/i18n"
 )
@@ -19,6 +20,10 @@ type Pages interface {
 	// CASLogoutConfirm asks whether to sign out, posting the answer to
 	// /cas/logout with service.
 	CASLogoutConfirm(w http.ResponseWriter, r *http.Request, service string)
+	// CASLevelRequired says that service (its registered name, not its
+	// URL) needs real-name level required and the user has level, with a
+	// link to upgrade, the local path of the upgrade page (HTTP 403).
+	CASLevelRequired(w http.ResponseWriter, r *http.Request, service string, required, level int, upgrade string)
 }
 
 // Message keys of the pages (internal/i18n/messages/*/cas.json).
@@ -27,6 +32,7 @@ var pageKeys = []string{
 	"cas.error.bad_request", "cas.error.service_invalid", "cas.error.service_unknown",
 	"cas.error.login_expired", "cas.error.internal", "cas.error.too_many",
 	"cas.signed_out.title", "cas.signed_out.body",
+	"cas.level.title", "cas.level.body", "cas.level.upgrade",
 }
 
 // pages answers with Deps.Pages, or, without them (a CAS server built
@@ -65,6 +71,23 @@ func (p *pages) confirmLogout(w http.ResponseWriter, r *http.Request, service st
 		return
 	}
 	p.plain(w, r, http.StatusOK, "page.logout_confirm.question")
+}
+
+// levelRequired says that service needs real-name level required, with
+// a link to upgrade; without pages (a CAS server built alone) it says so
+// in plain text, with the link.
+func (p *pages) levelRequired(w http.ResponseWriter, r *http.Request, service string, required, level int, upgrade string) {
+	if p.p != nil {
+		p.p.CASLevelRequired(w, r, service, required, level, upgrade)
+		return
+	}
+	text := "cas.level.body"
+	if p.cat != nil {
+		text = p.cat.T(i18n.Negotiate(r), "cas.level.body", "service", service,
+			"required", strconv.Itoa(required), "level", strconv.Itoa(level))
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, text+"\n"+upgrade, http.StatusForbidden)
 }
 
 func (p *pages) plain(w http.ResponseWriter, r *http.Request, status int, key string) {

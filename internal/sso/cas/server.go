@@ -15,6 +15,7 @@ import (
 
 	"unid/internal/account"
 	"unid/internal/audit"
+	"unid/internal/claims"
 	"unid/internal/flow"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
@@ -72,9 +73,14 @@ const (
 	ActionTicketIssued    = "cas.ticket_issued"    // Result ok; Subject the client ID
 	ActionTicketValidated = "cas.ticket_validated" // Result ok; Subject the client ID
 	ActionTicketRefused   = "cas.ticket_refused"   // Result the CAS error code, e.g. INVALID_SERVICE
+	ActionLoginRefused    = "cas.login_refused"    // no ticket issued; Result the reason (ReasonRealnameLevel); Subject the client ID
 	ActionLogoutSent      = "cas.logout_sent"      // single logout delivered; Subject the client ID
 	ActionLogoutFailed    = "cas.logout_failed"    // single logout not delivered; Result "failed"
 )
+
+// ReasonRealnameLevel is the Result of a cas.login_refused: the user's
+// real-name level is below the service's registered minimum.
+const ReasonRealnameLevel = "realname_level"
 
 // Options tune the server; zero values take the defaults.
 type Options struct {
@@ -257,6 +263,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if ok {
+			if s.belowLevel(w, r, c, service, u, false, gateway) {
+				return
+			}
 			s.issue(w, r, c, service, sess, u, false)
 			return
 		}
@@ -375,7 +384,39 @@ func (s *Server) loginContinue(w http.ResponseWriter, r *http.Request) {
 		s.failLookup(w, r, err)
 		return
 	}
+	if s.belowLevel(w, r, c, p.Service, u, p.Renew, false) {
+		return
+	}
 	s.issue(w, r, c, p.Service, sess, u, fresh)
+}
+
+// belowLevel refuses a sign-in of u to c when u's real-name level is below
+// what c requires (claims.Required: the client's registered minimum; CAS
+// has no acr_values), and reports whether it did. No ticket is issued; the
+// refusal is audited. The page says which level the service needs and the
+// user's, and links to the upgrade page, which links back to /cas/login
+// for the same service (with renew when it was asked for). Under gateway
+// no page may be shown: the browser goes back to the service without a
+// ticket, as for a visitor who is not signed in.
+func (s *Server) belowLevel(w http.ResponseWriter, r *http.Request, c store.Client, service string, u store.User, renew, gateway bool) bool {
+	need := claims.Required(c, 0)
+	if claims.Satisfies(u.RealnameLevel, need) {
+		return false
+	}
+	s.record(r.Context(), r, u.ID, ActionLoginRefused, ReasonRealnameLevel, c.ID, audit.Detail{
+		"required": strconv.Itoa(need), "level": strconv.Itoa(u.RealnameLevel), "gateway": strconv.FormatBool(gateway),
+	})
+	noStore(w)
+	if gateway {
+		redirect(w, service)
+		return true
+	}
+	back := "/cas/login?service=" + url.QueryEscape(service)
+	if renew {
+		back += "&renew=true"
+	}
+	s.pages.levelRequired(w, r, c.Name, need, claims.ClampLevel(u.RealnameLevel), "/settings/realname?next="+url.QueryEscape(back))
+	return true
 }
 
 // failFlow answers a pending login that cannot go on (problem.Gone: start

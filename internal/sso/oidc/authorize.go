@@ -51,6 +51,16 @@ const (
 
 func callbackPath(id string) string { return "/oidc/authorize/callback?id=" + url.QueryEscape(id) }
 
+// upgradePath is the real-name upgrade page, which offers a way back to
+// next once the user has the level needed.
+func upgradePath(next, lang string) string {
+	p := "/settings/realname?next=" + url.QueryEscape(next)
+	if lang != "" {
+		p += "&lang=" + url.QueryEscape(lang)
+	}
+	return p
+}
+
 // authorize starts a sign-in: it checks the client and its redirect URI
 // (showing a page when either is wrong: an error is never sent to an
 // address the client did not register), validates the rest (errors from
@@ -289,9 +299,16 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, ar *authReques
 		http.Redirect(w, r, login, http.StatusSeeOther)
 		return
 	}
-	if !claims.Satisfies(u.RealnameLevel, params.MinLevel) {
-		op.AuthRequestError(w, r, ar, &oidc.Error{ErrorType: errUnmetAuthn,
-			Description: "the user's real-name level is below the requested acr"}, p.op)
+	// Step-up: the level acr_values ask for, or the client's registered
+	// minimum. The upgrade page sends the user back to the callback once
+	// the level is reached, and the request goes on from here.
+	if required := claims.Required(c.c, params.MinLevel); !claims.Satisfies(u.RealnameLevel, required) {
+		if params.PromptNone {
+			op.AuthRequestError(w, r, ar, &oidc.Error{ErrorType: errUnmetAuthn,
+				Description: "the user's real-name level is below the level the client requires"}, p.op)
+			return
+		}
+		http.Redirect(w, r, upgradePath(callbackPath(ar.ID), params.Lang), http.StatusSeeOther)
 		return
 	}
 	scopes := claims.Grant(params.Scopes, c.c, u.RealnameLevel)

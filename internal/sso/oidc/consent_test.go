@@ -126,7 +126,9 @@ func TestConsent(t *testing.T) {
 }
 
 // TestScopesAndLevels: idcard only for a verified user; acr_values above
-// the user's level fail with unmet_authentication_requirements.
+// the user's level send the user to the upgrade page (stepup_test.go has
+// the whole step-up), or with prompt=none fail with
+// unmet_authentication_requirements.
 func TestScopesAndLevels(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	wang := person{login: "wang_wu", password: "Shandong#2026", phone: "13712345678", idNumber: "110105194912310037", realName: "王五", email: "w@example.cn", level: 0}
@@ -149,8 +151,13 @@ func TestScopesAndLevels(t *testing.T) {
 
 	f := hall.newFlow(oauth2.SetAuthURLParam("acr_values", "urn:unid:acr:realname:2 urn:unid:acr:realname:3"))
 	s := b.walk(f.url, "")
-	if s.at.Query().Get("error") != "unmet_authentication_requirements" || s.at.Query().Get("state") != f.state {
+	if s.at.Path != "/settings/realname" {
 		t.Fatalf("acr above the level: ended at %s", s.at)
+	}
+	f = hall.newFlow(oauth2.SetAuthURLParam("acr_values", "urn:unid:acr:realname:2 urn:unid:acr:realname:3"), oauth2.SetAuthURLParam("prompt", "none"))
+	s = b.walk(f.url, "")
+	if s.at.Query().Get("error") != "unmet_authentication_requirements" || s.at.Query().Get("state") != f.state {
+		t.Fatalf("acr above the level, prompt=none: ended at %s", s.at)
 	}
 	f = hall.newFlow(oauth2.SetAuthURLParam("acr_values", "urn:unid:acr:realname:0 urn:other"))
 	if s := b.walk(f.url, ""); s.at.Query().Get("code") == "" {

@@ -17,7 +17,9 @@
 //	      │ stores AuthRequest (pending)
 //	      ▼
 //	resume ─┬─ no session / prompt=login / max_age ─▶ /login?next=/oidc/authorize/callback?id=…
-//	        ├─ acr_values above the user's level ─▶ error unmet_authentication_requirements
+//	        ├─ user's level below acr_values or the client's minimum (claims.Required)
+//	        │     ├─ prompt=none ─▶ error unmet_authentication_requirements
+//	        │     └─ /settings/realname?next=/oidc/authorize/callback?id=… (the upgrade page links back)
 //	        ├─ consent missing / prompt=consent ─▶ /oidc/consent?id=… ─▶ POST /api/v1/consents
 //	        └─ approved ─▶ code (AES-GCM of the request id, only its hash stored) ─▶ redirect_uri
 //

@@ -245,14 +245,25 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 	}
 	// A token of an account that can no longer sign in (disabled,
 	// closed, gone) is inactive, whatever the grant's revocation says.
+	// A user's token also says the user's real-name level now (acr and
+	// realname_level, as claims releases them for the ID token): a level
+	// lowered since the token was issued is not overstated.
 	if resp.Active && resp.Subject != c.ID {
-		_, ok, err := p.activeUser(ctx, resp.Subject)
+		u, ok, err := p.activeUser(ctx, resp.Subject)
 		if err != nil {
 			p.tokenError(w, r, err)
 			return
 		}
 		if !ok {
 			resp = &oidc.IntrospectionResponse{}
+		} else {
+			acr, extra, err := idTokenClaims(u, c)
+			if err != nil {
+				p.tokenError(w, r, err)
+				return
+			}
+			extra[claims.ClaimACR] = acr
+			resp.Claims = extra
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)
