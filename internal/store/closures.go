@@ -32,8 +32,8 @@ type Closures interface {
 	// number moves the release later, never earlier); its personal data
 	// (phone, ID number, email, real name, nickname, work unit, password
 	// hash, real-name level) is erased from the row, its status becomes
-	// UserClosed with ClosedAt at; its addresses, security answers and
-	// consents are deleted. The login name and the audit log stay.
+	// UserClosed with ClosedAt at; its addresses, security answers,
+	// consents and messages are deleted. The login name and the audit log stay.
 	// Sessions and grants are the caller's to end (with logout
 	// notifications). It returns the account as it was just before, so
 	// that its owner can be told; a missing or already closed account is
