@@ -30,6 +30,7 @@ import (
 	"unid/internal/problem"
 	"unid/internal/questions"
 	"unid/internal/ratelimit"
+	"unid/internal/records"
 	"unid/internal/session"
 	"unid/internal/store"
 )
@@ -61,6 +62,8 @@ type Deps struct {
 	EmailBind    *emailbind.Service
 	Export       *export.Service // the person's download of their data
 	Now          func() time.Time
+
+	Records *records.Service // unid's messages to the person (我的消息)
 }
 
 // API serves the JSON API.
@@ -97,6 +100,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.recoveryRoutes()...)
 	routes = append(routes, a.emailRoutes()...)
 	routes = append(routes, a.closureRoutes()...)
+	routes = append(routes, a.messageRoutes()...)
 	return routes
 }
 

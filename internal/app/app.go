@@ -42,6 +42,7 @@ import (
 	"unid/internal/notify"
 	"unid/internal/questions"
 	"unid/internal/ratelimit"
+	"unid/internal/records"
 	"unid/internal/session"
 	"unid/internal/smscode"
 	"unid/internal/sso/cas"
@@ -63,6 +64,9 @@ type App struct {
 	Sessions *session.Manager
 	Accounts *account.Service
 	OIDC     *oidc.Provider
+	// Records posts unid's messages to citizens (我的消息); the services
+	// that tell a citizen something post through it.
+	Records *records.Service
 
 	api     *api.API
 	pages   *web.Pages
@@ -325,6 +329,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	a.closers = append(a.closers, func() error { recoveries.Wait(); codes.Wait(); emailCodes.Wait(); return nil })
 	pending = append(pending, a.OIDC.PendingSignIn, a.cas.PendingSignIn)
 	addresses := address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now})
+	a.Records = records.New(records.Deps{Store: st, Catalog: catalog, Now: now})
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
@@ -342,6 +347,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			Consents: a.OIDC, AuditLog: st, Audit: auditLog, Now: now,
 		}),
 		EmailBind: emailbind.New(accounts, emailCodes, protector, auditLog, now),
+		Records:   a.Records,
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {
