@@ -407,6 +407,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 		httpx.Route{Pattern: "GET /register", Handler: pages.Register},
 		httpx.Route{Pattern: "GET /recover", Handler: pages.Recover},
 		httpx.Route{Pattern: "GET /me", Handler: pages.Me},
+		httpx.Route{Pattern: "GET /me/messages", Handler: pages.Messages},
 		httpx.Route{Pattern: "GET /settings", Handler: pages.Settings},
 		httpx.Route{Pattern: "GET /settings/{section}", Handler: pages.SettingsSection},
 		httpx.Route{Pattern: "GET /privacy", Handler: pages.Privacy},
