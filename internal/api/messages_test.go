@@ -13,6 +13,9 @@ import (
 	"unid/internal/records"
 )
 
+// approvedParams are what the realname service tells with an event.
+var approvedParams = map[string]string{"kind": "realname.counter", "reference": "K7Q2M9"}
+
 type messagesReply struct {
 	Messages []struct {
 		ID, Title, Body, Link string
@@ -58,8 +61,8 @@ func TestMessagesAPI(t *testing.T) {
 			}
 			srv.Clock.Advance(time.Second)
 		}
-		post(zhangID, "realname.approved", nil, "/settings/realname")
-		post(zhangID, "realname.rejected", map[string]string{"reason": "照片不清晰"}, "")
+		post(zhangID, "realname.approved", approvedParams, "/settings/realname")
+		post(zhangID, "realname.rejected", map[string]string{"reference": "K7Q2M9", "kind": "realname.counter"}, "")
 		post(liID, "realname.moved_away", nil, "")
 
 		// Rendered in the request's language, newest first.
@@ -67,7 +70,7 @@ func TestMessagesAPI(t *testing.T) {
 		if len(got.Messages) != 2 || got.Unread != 2 {
 			t.Fatalf("zhang's messages: %+v", got)
 		}
-		if m := got.Messages[0]; m.Title != "实名认证审核未通过" || !strings.Contains(m.Body, "照片不清晰") || m.Read {
+		if m := got.Messages[0]; m.Title != "实名认证审核未通过" || !strings.Contains(m.Body, "K7Q2M9") || m.Read {
 			t.Errorf("newest: %+v", m)
 		}
 		if m := got.Messages[1]; m.Title != "实名认证审核已通过" || m.Link != "/settings/realname" {
@@ -106,7 +109,7 @@ func TestMessagesAPI(t *testing.T) {
 
 		// Pages: the cursor leads on, a forged one is refused.
 		for range records.PageSize {
-			post(zhangID, "realname.approved", nil, "")
+			post(zhangID, "realname.approved", approvedParams, "")
 		}
 		first := listMessages(t, zb, "")
 		if len(first.Messages) != records.PageSize || first.Next == "" {

@@ -17,7 +17,7 @@
 // texts, so a message reads in whatever language its reader uses now.
 // Post refuses an event without both texts in the catalog, parameters that
 // leave a placeholder of the texts unfilled, and a link that is not a path
-// on this site: a citizen never reads a raw key, a "{reason}" or a link to
+// on this site: a citizen never reads a raw key, a "{reference}" or a link to
 // elsewhere. Parameters are kept in the clear, so whoever posts puts no
 // personal data in them unmasked. Messages are a notice, not a security
 // event: posting and reading them is not audited.

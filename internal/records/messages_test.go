@@ -15,6 +15,9 @@ import (
 	"unid/internal/store/sqlite/sqlitetest"
 )
 
+// approvedParams are what the realname service tells with an event.
+var approvedParams = map[string]string{"kind": "realname.counter", "reference": "K7Q2M9"}
+
 // clock is a settable clock.
 type clock struct {
 	mu  sync.Mutex
@@ -68,11 +71,11 @@ func (f *fixture) list(t *testing.T, lang i18n.Lang, userID, after string) recor
 func TestPostAndListInTheReadersLanguage(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if err := f.svc.Post(ctx, f.zhang, "realname.approved", nil, "/settings/realname"); err != nil {
+	if err := f.svc.Post(ctx, f.zhang, "realname.approved", approvedParams, "/settings/realname"); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(time.Minute)
-	if err := f.svc.Post(ctx, f.zhang, "realname.rejected", map[string]string{"reason": "照片不清晰"}, ""); err != nil {
+	if err := f.svc.Post(ctx, f.zhang, "realname.rejected", map[string]string{"reference": "K7Q2M9", "kind": "realname.counter"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, lang := range i18n.Langs {
@@ -82,7 +85,7 @@ func TestPostAndListInTheReadersLanguage(t *testing.T) {
 		}
 		newest, oldest := p.Messages[0], p.Messages[1]
 		if newest.Title != f.cat.T(lang, "message.realname.rejected.title") ||
-			!strings.Contains(newest.Body, "照片不清晰") || strings.Contains(newest.Body, "{reason}") {
+			!strings.Contains(newest.Body, "K7Q2M9") || strings.Contains(newest.Body, "{reference}") {
 			t.Errorf("%s: newest = %+v", lang, newest)
 		}
 		if oldest.Title != f.cat.T(lang, "message.realname.approved.title") || oldest.Link != "/settings/realname" || oldest.Read {
@@ -109,11 +112,11 @@ func TestPostRefusesWhatACitizenCouldNotRead(t *testing.T) {
 	}{
 		{name: "no texts", user: f.zhang, event: "realname.unheard_of"},
 		{name: "no event", user: f.zhang, event: ""},
-		{name: "placeholder unfilled", user: f.zhang, event: "realname.rejected", params: map[string]string{"why": "x"}},
-		{name: "link to another host", user: f.zhang, event: "realname.approved", link: "//evil.example/"},
-		{name: "link absolute URL", user: f.zhang, event: "realname.approved", link: "https://evil.example/"},
-		{name: "link with backslash", user: f.zhang, event: "realname.approved", link: "/\\evil.example"},
-		{name: "missing account", user: "nobody", event: "realname.approved"},
+		{name: "placeholder unfilled", user: f.zhang, event: "realname.rejected", params: map[string]string{"kind": "realname.counter"}},
+		{name: "link to another host", user: f.zhang, event: "realname.approved", params: approvedParams, link: "//evil.example/"},
+		{name: "link absolute URL", user: f.zhang, event: "realname.approved", params: approvedParams, link: "https://evil.example/"},
+		{name: "link with backslash", user: f.zhang, event: "realname.approved", params: approvedParams, link: "/\\evil.example"},
+		{name: "missing account", user: "nobody", event: "realname.approved", params: approvedParams},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,7 +128,7 @@ func TestPostRefusesWhatACitizenCouldNotRead(t *testing.T) {
 			}
 		})
 	}
-	if err := f.svc.Post(ctx, "nobody", "realname.approved", nil, ""); !errors.Is(err, store.ErrNotFound) {
+	if err := f.svc.Post(ctx, "nobody", "realname.approved", approvedParams, ""); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Post to a missing account = %v, want ErrNotFound", err)
 	}
 }
@@ -160,7 +163,7 @@ func TestListPages(t *testing.T) {
 	ctx := context.Background()
 	const n = records.PageSize*2 + 3
 	for range n {
-		if err := f.svc.Post(ctx, f.zhang, "realname.approved", nil, ""); err != nil {
+		if err := f.svc.Post(ctx, f.zhang, "realname.approved", approvedParams, ""); err != nil {
 			t.Fatal(err)
 		}
 		if f.clock.Now().Second()%2 == 0 { // some share a time
