@@ -177,7 +177,15 @@
         var off = !m.available || !$('rn-' + m.method).querySelector('form, button');
         var why = sec.querySelector('.realname-off');
         var reason = '';
-        if (off) { reason = lv.level > 1 && level < 1 ? t('rn_off_level', { level: levelNames[1] || '' }) : t('rn_off'); }
+        if (off) {
+          if (lv.level > 1 && level < 1) {
+            reason = t('rn_off_level', { level: levelNames[1] || '' });
+          } else if (m.kind === 'review' && (s.pending || []).length) {
+            reason = t('rn_err_realname_pending');
+          } else {
+            reason = t('rn_off');
+          }
+        }
         why.textContent = reason;
         show(why, off);
         sec.className = 'card realname-method' + (off ? ' realname-method-off' : '');
