@@ -30,6 +30,7 @@ import (
 	"unid/internal/problem"
 	"unid/internal/questions"
 	"unid/internal/ratelimit"
+	"unid/internal/realname"
 	"unid/internal/records"
 	"unid/internal/session"
 	"unid/internal/store"
@@ -61,6 +62,7 @@ type Deps struct {
 	Questions    *questions.Service
 	EmailBind    *emailbind.Service
 	Export       *export.Service // the person's download of their data
+	Realname     *realname.Service
 	Now          func() time.Time
 
 	Records *records.Service // unid's messages to the person (我的消息)
@@ -101,6 +103,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.emailRoutes()...)
 	routes = append(routes, a.closureRoutes()...)
 	routes = append(routes, a.messageRoutes()...)
+	routes = append(routes, a.realnameRoutes()...)
 	return routes
 }
 

@@ -42,6 +42,9 @@ import (
 	"unid/internal/notify"
 	"unid/internal/questions"
 	"unid/internal/ratelimit"
+	"unid/internal/realname"
+	"unid/internal/realname/httpverifier"
+	"unid/internal/realname/sandbox"
 	"unid/internal/records"
 	"unid/internal/session"
 	"unid/internal/smscode"
@@ -66,7 +69,10 @@ type App struct {
 	OIDC     *oidc.Provider
 	// Records posts unid's messages to citizens (我的消息); the services
 	// that tell a citizen something post through it.
-	Records *records.Service
+	Records  *records.Service
+	Realname *realname.Service // real-name verification and its review queue
+
+	realnameSandbox http.Handler // the sandbox verifier's H5 page; dev mode with provider sandbox only
 
 	api     *api.API
 	pages   *web.Pages
@@ -330,6 +336,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	pending = append(pending, a.OIDC.PendingSignIn, a.cas.PendingSignIn)
 	addresses := address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now})
 	a.Records = records.New(records.Deps{Store: st, Catalog: catalog, Now: now})
+	if a.Realname, err = a.newRealname(cfg, st, protector, limiter, auditLog, accounts, catalog, logger, now, issuer); err != nil {
+		return nil, err
+	}
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
@@ -348,6 +357,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		}),
 		EmailBind: emailbind.New(accounts, emailCodes, protector, auditLog, now),
 		Records:   a.Records,
+		Realname:  a.Realname,
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {
@@ -369,6 +379,52 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 	ok = true
 	return a, nil
+}
+
+// realnameEvents are the SMS notices of the real-name service's events.
+var realnameEvents = map[string]string{
+	realname.EventApproved:  notify.TemplateRealnameApproved,
+	realname.EventRejected:  notify.TemplateRealnameRejected,
+	realname.EventMovedAway: notify.TemplateRealnameMovedAway,
+}
+
+// newRealname builds real-name verification with the configured verifier:
+// the http provider, or the sandbox, whose H5 page is served in dev mode.
+// The citizen is told of review outcomes by the account's notices.
+func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.Protector, limiter *ratelimit.Limiter,
+	auditLog *audit.Log, accounts *account.Service, catalog *i18n.Catalog, logger *slog.Logger, now func() time.Time, base string) (*realname.Service, error) {
+	var provider realname.Provider
+	if cfg.Realname.Provider == config.ProviderHTTP {
+		provider = httpverifier.New(httpverifier.Options{URL: cfg.Realname.URL, AppID: cfg.Realname.AppID,
+			Secret: []byte(cfg.Realname.Secret.Value), Timeout: cfg.Realname.Timeout, Now: now})
+	} else {
+		sb := sandbox.New(base, catalog)
+		provider = sb
+		if cfg.Dev {
+			a.realnameSandbox = sb
+		}
+	}
+	methods, err := realname.ParseMethods(cfg.Realname.Methods)
+	if err != nil {
+		return nil, err
+	}
+	return realname.New(realname.Deps{
+		Store: st, Provider: provider, Protector: protector, Limiter: limiter, Audit: auditLog, Logger: logger, Now: now,
+		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
+			template, ok := realnameEvents[event]
+			if !ok {
+				logger.ErrorContext(ctx, "real-name event without a notice", "event", event)
+				return
+			}
+			if u, err := st.GetUser(ctx, userID); err == nil {
+				accounts.Tell(ctx, u, template)
+			}
+		},
+		Options: realname.Options{
+			Methods: methods, ChecksPerUserDay: cfg.Realname.ChecksPerUserDay, ChecksPerDay: cfg.Realname.ChecksPerDay,
+			FlowTTL: cfg.Realname.FlowTTL, CallbackURL: strings.TrimSuffix(base, "/") + "/realname/callback",
+		},
+	})
 }
 
 // mailSender is the configured way mail leaves unid: the SMTP server of
@@ -399,6 +455,15 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 	routes = append(routes, a.OIDC.Routes()...)
 	if a.dev != nil {
 		routes = append(routes, httpx.Route{Pattern: "/dev/", Handler: a.dev.ServeHTTP})
+	}
+	if a.realnameSandbox != nil {
+		routes = append(routes, httpx.Route{Pattern: sandbox.PathPrefix, Handler: func(w http.ResponseWriter, r *http.Request) {
+			if !devmode.Local(r) {
+				pages.NotFound(w, r)
+				return
+			}
+			a.realnameSandbox.ServeHTTP(w, r)
+		}})
 	}
 	return append(routes,
 		httpx.Route{Pattern: "/api/", Handler: jsonAPI.NotFound},

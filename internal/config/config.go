@@ -26,6 +26,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"unid/internal/realname"
 )
 
 // Config is every setting of `unid serve`.
@@ -174,6 +176,12 @@ type Realname struct {
 	AppID    string
 	Secret   Secret
 	Timeout  time.Duration
+	// Methods are the methods offered with the level each gives,
+	// "method:level,..." (realname.ParseMethods).
+	Methods          string
+	ChecksPerUserDay int           // checks one account may run per day
+	ChecksPerDay     int           // checks the platform runs per day (they cost money)
+	FlowTTL          time.Duration // how long a redirect verification (face, 网证) may take
 }
 
 // EnterpriseRegistry is the enterprise registry (企业登记信息) service.
@@ -259,9 +267,11 @@ func Default() Config {
 		Site:                    Site{Name: "统一身份认证平台", NameEN: "Unified Identity Authentication"},
 		Recovery:                Recovery{Questions: RecoveryQuestionsAlone},
 		Closure:                 Closure{CoolingOff: 30 * 24 * time.Hour},
-		Realname:                Realname{Provider: ProviderSandbox, Timeout: 5 * time.Second},
-		EnterpriseRegistry:      EnterpriseRegistry{Provider: ProviderSandbox, Timeout: 5 * time.Second},
-		Alipay:                  Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
+		Realname: Realname{Provider: ProviderSandbox, Timeout: 5 * time.Second,
+			Methods: realname.DefaultMethods, ChecksPerUserDay: realname.DefaultChecksPerUserDay,
+			ChecksPerDay: realname.DefaultChecksPerDay, FlowTTL: realname.DefaultFlowTTL},
+		EnterpriseRegistry: EnterpriseRegistry{Provider: ProviderSandbox, Timeout: 5 * time.Second},
+		Alipay:             Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
 	}
 }
 
@@ -379,6 +389,10 @@ func (c *Config) settings() []setting {
 		str(&c.Realname.URL, "realname.url", "real-name verification service URL (provider http)"),
 		str(&c.Realname.AppID, "realname.app-id", "application id at the real-name verification service"),
 		duration(&c.Realname.Timeout, "realname.timeout", "real-name verification request timeout"),
+		str(&c.Realname.Methods, "realname.methods", "real-name methods offered, method:level,... (registry:1 required; bank_card, carrier, netid, face, netid_face, counter)"),
+		integer(&c.Realname.ChecksPerUserDay, "realname.checks-per-user-day", "real-name checks one account may run per day"),
+		integer(&c.Realname.ChecksPerDay, "realname.checks-per-day", "real-name checks the platform runs per day (each check costs money)"),
+		duration(&c.Realname.FlowTTL, "realname.flow-ttl", "how long a redirect verification (face, netid) may take"),
 
 		str(&c.EnterpriseRegistry.Provider, "enterprise-registry.provider", "enterprise registry: sandbox (offline test data) or http"),
 		str(&c.EnterpriseRegistry.URL, "enterprise-registry.url", "enterprise registry service URL (provider http)"),
@@ -553,6 +567,13 @@ func (c Config) validate() error {
 	positive(&errs, "smtp.timeout", c.SMTP.Timeout)
 
 	checkProvider(&errs, "realname", c.Realname.Provider, c.Realname.URL, c.Realname.Secret, c.Realname.Timeout)
+	if _, err := realname.ParseMethods(c.Realname.Methods); err != nil {
+		bad("realname.methods: %v", err)
+	}
+	positive(&errs, "realname.flow-ttl", c.Realname.FlowTTL)
+	if c.Realname.ChecksPerUserDay <= 0 || c.Realname.ChecksPerDay <= 0 {
+		bad("realname.checks-per-user-day and realname.checks-per-day must be positive: every check costs money")
+	}
 	checkProvider(&errs, "enterprise-registry", c.EnterpriseRegistry.Provider, c.EnterpriseRegistry.URL, c.EnterpriseRegistry.Secret, c.EnterpriseRegistry.Timeout)
 
 	if a := c.Alipay; a.AppID != "" {

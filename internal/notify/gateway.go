@@ -3,9 +3,6 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,19 +10,18 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"unid/internal/httpsig"
 	"unid/internal/problem"
 )
 
 // Header names and the signature scheme of the gateway protocol (see the
 // package doc).
 const (
-	HeaderTimestamp   = "X-Unid-Timestamp"
-	HeaderSignature   = "X-Unid-Signature"
-	HeaderIdempotency = "Idempotency-Key"
-	signatureVersion  = "v1="
+	HeaderTimestamp   = httpsig.HeaderTimestamp
+	HeaderSignature   = httpsig.HeaderSignature
+	HeaderIdempotency = httpsig.HeaderIdempotency
 )
 
 // DefaultGatewayTimeout is used when NewHTTPGateway is given no timeout.
@@ -123,42 +119,18 @@ func (g *HTTPGateway) SendSMS(ctx context.Context, m SMS) error {
 }
 
 // GatewaySignature returns the X-Unid-Signature header value for a request
-// with the given timestamp header and body.
+// with the given timestamp header and body (the scheme of package httpsig).
 func GatewaySignature(secret []byte, timestamp string, body []byte) string {
-	return signatureVersion + hex.EncodeToString(gatewayMAC(secret, timestamp, body))
+	return httpsig.Sign(secret, timestamp, body)
 }
 
 // VerifyGatewaySignature reports whether header (the X-Unid-Signature value)
-// holds a valid v1 signature of timestamp and body under secret. header may
-// list several comma-separated signatures; one valid v1 entry suffices.
-// It does not judge the timestamp: a gateway must also refuse requests whose
-// timestamp is too far from its own clock (five minutes is usual) and
-// message ids it has already seen.
+// holds a valid v1 signature of timestamp and body under secret (see
+// httpsig.Verify). It does not judge the timestamp: a gateway must also
+// refuse requests whose timestamp is too far from its own clock (five
+// minutes is usual) and message ids it has already seen.
 func VerifyGatewaySignature(secret []byte, timestamp string, body []byte, header string) bool {
-	want := gatewayMAC(secret, timestamp, body)
-	ok := false
-	for part := range strings.SplitSeq(header, ",") {
-		sig, found := strings.CutPrefix(strings.TrimSpace(part), signatureVersion)
-		if !found {
-			continue
-		}
-		got, err := hex.DecodeString(sig)
-		if err != nil {
-			continue
-		}
-		if hmac.Equal(got, want) {
-			ok = true
-		}
-	}
-	return ok
-}
-
-func gatewayMAC(secret []byte, timestamp string, body []byte) []byte {
-	h := hmac.New(sha256.New, secret)
-	h.Write([]byte(timestamp))
-	h.Write([]byte{'.'})
-	h.Write(body)
-	return h.Sum(nil)
+	return httpsig.Verify(secret, timestamp, body, header)
 }
 
 func unavailable(err error) error {

@@ -77,6 +77,14 @@ const (
 	// TemplateAccountClosed tells the owner that the account was closed
 	// (注销) and every device and service system signed out; no params.
 	TemplateAccountClosed = "account_closed"
+	// TemplateRealnameApproved tells the owner that a reviewer approved
+	// their real-name request (a counter verification or an appeal).
+	TemplateRealnameApproved = "realname_approved"
+	// TemplateRealnameRejected tells the owner that a reviewer did not.
+	TemplateRealnameRejected = "realname_rejected"
+	// TemplateRealnameMovedAway tells the owner that the verification of
+	// the account's ID number moved to another account after an appeal.
+	TemplateRealnameMovedAway = "realname_moved_away"
 )
 
 // smsTemplates maps a template name to its wording; {name} is replaced by
@@ -92,6 +100,9 @@ var smsTemplates = map[string]string{
 	TemplatePhoneChanged:             "您的账号已改绑其他手机号码，本号码将不再用于登录和接收通知。如非本人操作，请立即联系平台客服。",
 	TemplateQuestionsSet:             "您的账号密保问题已设置或修改。密保问题可用于找回密码，如非本人操作，请立即修改密码并重新设置密保问题。",
 	TemplateQuestionsUsed:            "您的账号刚刚有人通过回答密保问题找回密码。如非本人操作，请立即修改密码，并留意账号安全。",
+	TemplateRealnameApproved:         "您提交的实名认证申请已审核通过，请登录个人空间查看。",
+	TemplateRealnameRejected:         "您提交的实名认证申请未通过审核，原因请登录个人空间查看。",
+	TemplateRealnameMovedAway:        "经审核，您账号所用的身份证号码已由本人在另一账号完成实名认证，您账号的实名认证已解除。如有疑问，请联系平台客服。",
 	TemplateAccountClosed:            "您的账号已注销，已登录的设备和应用均已退出，个人信息已删除。如非本人操作，请立即联系平台客服。",
 }
 

@@ -54,6 +54,7 @@ type Store interface {
 	Addresses
 	Closures
 	Messages
+	Realname
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error

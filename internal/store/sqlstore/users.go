@@ -225,26 +225,31 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(store.User) (
 		scan:  scanUser,
 		key:   func(u store.User) any { return u.ID },
 		write: func(tx *sql.Tx, old, u store.User) (store.User, error) {
-			u.CreatedAt, u.ClosedAt = old.CreatedAt, old.ClosedAt
-			if u.Status == store.UserClosed {
-				return store.User{}, fmt.Errorf("%s: update user %s: only CloseUser closes an account", s.d.Name, u.ID)
-			}
-			args := userArgs(u)
-			_, err := tx.ExecContext(ctx, `UPDATE users SET
-				login_name = $2, login_name_key = $3, password_hash = $4,
-				phone_cipher = $5, phone_index = $6, id_number_cipher = $7, id_number_index = $8,
-				email_cipher = $9, email_index = $10, real_name_cipher = $11, realname_level = $12,
-				status = $13, updated_at = $14, nickname_cipher = $15, work_unit_cipher = $16
-				WHERE id = $1`, append(args[:13:13], args[14:17]...)...)
-			if err != nil {
-				return store.User{}, err
-			}
-			if err := s.checkClosed(ctx, tx, "update user", old, u, u.UpdatedAt); err != nil {
-				return store.User{}, err
-			}
-			return normUser(u), nil
+			return s.writeUser(ctx, tx, "update user", old, u)
 		},
 	}, fn)
+}
+
+// writeUser stores u over old, the row as read and locked inside tx.
+func (s *Store) writeUser(ctx context.Context, tx *sql.Tx, op string, old, u store.User) (store.User, error) {
+	u.CreatedAt, u.ClosedAt = old.CreatedAt, old.ClosedAt
+	if u.Status == store.UserClosed {
+		return store.User{}, fmt.Errorf("%s: %s %s: only CloseUser closes an account", s.d.Name, op, u.ID)
+	}
+	args := userArgs(u)
+	_, err := tx.ExecContext(ctx, `UPDATE users SET
+		login_name = $2, login_name_key = $3, password_hash = $4,
+		phone_cipher = $5, phone_index = $6, id_number_cipher = $7, id_number_index = $8,
+		email_cipher = $9, email_index = $10, real_name_cipher = $11, realname_level = $12,
+		status = $13, updated_at = $14, nickname_cipher = $15, work_unit_cipher = $16
+		WHERE id = $1`, append(args[:13:13], args[14:17]...)...)
+	if err != nil {
+		return store.User{}, err
+	}
+	if err := s.checkClosed(ctx, tx, op, old, u, u.UpdatedAt); err != nil {
+		return store.User{}, err
+	}
+	return normUser(u), nil
 }
 
 // CountUsers returns the number of accounts.

@@ -1,0 +1,240 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+
+	"unid/internal/audit"
+	"unid/internal/httpx"
+	"unid/internal/problem"
+	"unid/internal/realname"
+)
+
+// realnameRoutes are real-name verification (实名认证): the status, the
+// level-1 and level-2 forms, the redirect verifications and their
+// callback, the counter request, appeals and unbinding. Removing a binding
+// needs a recent password, like other sensitive settings.
+func (a *API) realnameRoutes() []httpx.Route {
+	return []httpx.Route{
+		{Pattern: "GET /api/v1/realname", Handler: a.Guard.SignedIn(a.realnameStatus)},
+		{Pattern: "POST /api/v1/realname/identity", Handler: a.Guard.SignedIn(a.realnameIdentity)},
+		{Pattern: "POST /api/v1/realname/bank-card", Handler: a.Guard.SignedIn(a.realnameBankCard)},
+		{Pattern: "POST /api/v1/realname/carrier", Handler: a.Guard.SignedIn(a.realnameCarrier)},
+		{Pattern: "POST /api/v1/realname/redirects", Handler: a.Guard.SignedIn(a.realnameRedirect)},
+		{Pattern: "POST /api/v1/realname/counter", Handler: a.Guard.SignedIn(a.realnameCounter)},
+		{Pattern: "POST /api/v1/realname/appeals", Handler: a.Guard.SignedIn(a.realnameAppeal)},
+		{Pattern: "DELETE /api/v1/realname/bindings/{method}", Handler: a.Guard.Recent(ReauthWindow, a.realnameUnbind)},
+		{Pattern: "GET /realname/callback", Handler: a.realnameCallback},
+	}
+}
+
+// origin is the signed-in user acting from this request.
+func (a *API) origin(r *http.Request, s httpx.Signed) audit.Origin {
+	c := a.client(r)
+	return audit.Origin{Actor: audit.User(s.User.ID), IP: c.IP, UserAgent: c.UserAgent}
+}
+
+func (a *API) realnameStatus(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	st, err := a.Realname.Status(r.Context(), s.User.ID)
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, st)
+}
+
+type realnameIdentityRequest struct {
+	RealName      string `json:"real_name"`
+	IDNumber      string `json:"id_number"`
+	UseRegistered bool   `json:"use_registered"`
+}
+
+func (a *API) realnameIdentity(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	var req realnameIdentityRequest
+	if err := a.Decode(w, r, &req); err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	st, err := a.Realname.VerifyIdentity(r.Context(), s.User.ID,
+		realname.Identity{RealName: req.RealName, IDNumber: req.IDNumber, UseRegistered: req.UseRegistered}, a.origin(r, s))
+	a.realnameAnswer(w, r, st, err)
+}
+
+type realnameBankCardRequest struct {
+	CardNumber string `json:"card_number"`
+	Phone      string `json:"phone"`
+}
+
+func (a *API) realnameBankCard(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	var req realnameBankCardRequest
+	if err := a.Decode(w, r, &req); err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	st, err := a.Realname.VerifyBankCard(r.Context(), s.User.ID, req.CardNumber, req.Phone, a.origin(r, s))
+	a.realnameAnswer(w, r, st, err)
+}
+
+type realnameCarrierRequest struct {
+	Phone string `json:"phone"`
+}
+
+func (a *API) realnameCarrier(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	var req realnameCarrierRequest
+	if err := a.Decode(w, r, &req); err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	st, err := a.Realname.VerifyCarrier(r.Context(), s.User.ID, req.Phone, a.origin(r, s))
+	a.realnameAnswer(w, r, st, err)
+}
+
+func (a *API) realnameAnswer(w http.ResponseWriter, r *http.Request, st realname.Status, err error) {
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, st)
+}
+
+type realnameRedirectRequest struct {
+	Method string `json:"method"`
+	Next   string `json:"next"`
+}
+
+type realnameRedirectJSON struct {
+	URL string `json:"url"`
+}
+
+func (a *API) realnameRedirect(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	var req realnameRedirectRequest
+	if err := a.Decode(w, r, &req); err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	u, err := a.Realname.StartRedirect(r.Context(), s.User.ID, req.Method, req.Next, a.origin(r, s))
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, realnameRedirectJSON{URL: u})
+}
+
+// realnameCallback is where a verifier sends the browser back: the result
+// is fetched server to server, and the browser goes on to the real-name
+// page with how it ended.
+func (a *API) realnameCallback(w http.ResponseWriter, r *http.Request) {
+	q := url.Values{}
+	_, u, ok, err := a.Sessions.SignedIn(r.Context(), r)
+	switch {
+	case err != nil:
+		a.Fail(w, r, problem.Wrap(err))
+		return
+	case !ok:
+		q.Set("result", realname.FinishExpired)
+	default:
+		c := a.client(r)
+		fin, err := a.Realname.FinishRedirect(r.Context(), u.ID, r.URL.Query().Get("flow"),
+			audit.Origin{Actor: audit.User(u.ID), IP: c.IP, UserAgent: c.UserAgent})
+		if err != nil {
+			a.Fail(w, r, err)
+			return
+		}
+		q.Set("result", fin.Result)
+		if fin.Method != "" {
+			q.Set("method", fin.Method)
+		}
+		if fin.Next != "" {
+			q.Set("next", fin.Next)
+		}
+	}
+	http.Redirect(w, r, "/settings/realname?"+q.Encode(), http.StatusSeeOther)
+}
+
+func (a *API) realnameCounter(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	it, err := a.Realname.RequestCounter(r.Context(), s.User.ID, a.origin(r, s))
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusCreated, it)
+}
+
+// maxAppealBody bounds an appeal: two uploads and a few fields.
+const maxAppealBody = 2*realname.MaxUpload + 64<<10
+
+// realnameAppeal reads a multipart appeal: the fields real_name and
+// id_number and the files id_photo and handheld_photo. A file larger than
+// the limit is read only to one byte past it, for the service to refuse.
+func (a *API) realnameAppeal(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+		a.Fail(w, r, problem.New(problem.Invalid, "content_type_multipart"))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxAppealBody)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		a.Fail(w, r, problem.New(problem.Invalid, "content_type_multipart"))
+		return
+	}
+	var in realname.Appeal
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			a.Fail(w, r, bodyProblem(err))
+			return
+		}
+		limit := int64(1024)
+		var dst *[]byte
+		switch p.FormName() {
+		case realname.UploadIDPhoto:
+			dst, limit = &in.IDPhoto, realname.MaxUpload+1
+		case realname.UploadHandheldPhoto:
+			dst, limit = &in.HandheldPhoto, realname.MaxUpload+1
+		}
+		data, err := io.ReadAll(io.LimitReader(p, limit))
+		if err == nil {
+			_, err = io.Copy(io.Discard, p)
+		}
+		if err != nil {
+			a.Fail(w, r, bodyProblem(err))
+			return
+		}
+		switch p.FormName() {
+		case "real_name":
+			in.RealName = string(data)
+		case "id_number":
+			in.IDNumber = string(data)
+		default:
+			if dst != nil {
+				*dst = data
+			}
+		}
+	}
+	it, err := a.Realname.FileAppeal(r.Context(), s.User.ID, in, a.origin(r, s))
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusCreated, it)
+}
+
+// bodyProblem is the answer to a body that could not be read.
+func bodyProblem(err error) error {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return problem.New(problem.TooLarge, "body_too_large")
+	}
+	return &problem.Problem{Kind: problem.Invalid, Code: "content_type_multipart", Err: err}
+}
+
+func (a *API) realnameUnbind(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	st, err := a.Realname.Unbind(r.Context(), s.User.ID, r.PathValue("method"), a.origin(r, s))
+	a.realnameAnswer(w, r, st, err)
+}

@@ -1,0 +1,54 @@
+-- 0011: real-name verification (实名认证). realname_checks records every
+-- check sent to a verifier (what it cost, how it ended); realname_bindings
+-- are the evidence a user's level is computed from (one per method);
+-- review_items are the items a reviewer decides (counter verifications,
+-- appeals), with their personal data sealed in data; review_files are the
+-- sealed uploads of an item. Times are unix milliseconds UTC.
+
+CREATE TABLE realname_checks (
+	id         TEXT    NOT NULL PRIMARY KEY,
+	user_id    TEXT    NOT NULL,
+	method     TEXT    NOT NULL,
+	provider   TEXT    NOT NULL,
+	result     TEXT    NOT NULL,
+	reference  TEXT    NOT NULL,
+	created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX realname_checks_user_idx ON realname_checks (user_id, created_at);
+
+CREATE TABLE realname_bindings (
+	user_id    TEXT    NOT NULL,
+	method     TEXT    NOT NULL,
+	level      INTEGER NOT NULL,
+	detail     TEXT    NOT NULL,
+	reference  TEXT    NOT NULL,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (user_id, method)
+) STRICT;
+
+CREATE TABLE review_items (
+	id         TEXT    NOT NULL PRIMARY KEY,
+	kind       TEXT    NOT NULL,
+	state      TEXT    NOT NULL,
+	reference  TEXT    NOT NULL,
+	user_id    TEXT    NOT NULL,
+	subject    TEXT    NOT NULL,
+	data       BLOB,
+	created_at INTEGER NOT NULL,
+	decided_at INTEGER,
+	decided_by TEXT    NOT NULL,
+	reason     TEXT    NOT NULL
+) STRICT;
+CREATE INDEX review_items_queue_idx ON review_items (state, created_at, id);
+CREATE INDEX review_items_kind_queue_idx ON review_items (kind, state, created_at, id);
+CREATE INDEX review_items_user_idx ON review_items (user_id, state);
+
+CREATE TABLE review_files (
+	id           TEXT    NOT NULL PRIMARY KEY,
+	item_id      TEXT    NOT NULL,
+	label        TEXT    NOT NULL,
+	content_type TEXT    NOT NULL,
+	size         INTEGER NOT NULL,
+	data         BLOB    NOT NULL
+) STRICT;
+CREATE INDEX review_files_item_idx ON review_files (item_id);
