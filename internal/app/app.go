@@ -390,7 +390,8 @@ var realnameEvents = map[string]string{
 
 // newRealname builds real-name verification with the configured verifier:
 // the http provider, or the sandbox, whose H5 page is served in dev mode.
-// The citizen is told of review outcomes by the account's notices.
+// The citizen is told of review outcomes by a message (records) and the
+// account's notices.
 func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.Protector, limiter *ratelimit.Limiter,
 	auditLog *audit.Log, accounts *account.Service, catalog *i18n.Catalog, logger *slog.Logger, now func() time.Time, base string) (*realname.Service, error) {
 	var provider realname.Provider
@@ -411,6 +412,10 @@ func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.
 	return realname.New(realname.Deps{
 		Store: st, Provider: provider, Protector: protector, Limiter: limiter, Audit: auditLog, Logger: logger, Now: now,
 		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
+			// A message in the personal space (我的消息), then an SMS.
+			if err := a.Records.Post(ctx, userID, event, params, "/settings/realname"); err != nil {
+				logger.ErrorContext(ctx, "post a message", "event", event, "err", err)
+			}
 			template, ok := realnameEvents[event]
 			if !ok {
 				logger.ErrorContext(ctx, "real-name event without a notice", "event", event)
