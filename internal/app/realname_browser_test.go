@@ -2,8 +2,12 @@ package app_test
 
 import (
 	"context"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -106,4 +110,105 @@ func TestBrowserReachLevelOneAndTwo(t *testing.T) {
 	if u, err := srv.App.Store.GetUserByLoginName(context.Background(), apptest.Zhang.Login); err != nil || u.RealnameLevel != 2 {
 		t.Errorf("stored level = %d, %v", u.RealnameLevel, err)
 	}
+}
+
+// TestBrowserRealnameRedirectUnbindAndAppeal: face verification at the
+// sandbox's H5 page, cancelled (a notice, nothing changes) then passed
+// (高级); the face binding removed after the password is asked again; and
+// a second account that proves the same ID number is offered the appeal,
+// pre-filled, and files it with its two photos.
+func TestBrowserRealnameRedirectUnbindAndAppeal(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, nil)
+	p := &page{t: t, ctx: ctx, srv: srv}
+	b := srv.Browser(t)
+	b.MustRegister(apptest.Zhang)
+	if r := b.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true}); r.Status != http.StatusOK {
+		t.Fatalf("level 1: %d %s", r.Status, r.Body)
+	}
+	p.do(chromedp.Navigate(srv.URL + "/login"))
+	p.login(apptest.Zhang.Login, apptest.Zhang.Password)
+	level := func(want string) {
+		t.Helper()
+		eventually[bool](p, `document.getElementById("realname-level").getAttribute("data-level") === "`+want+`"`)
+	}
+	face := func(outcome string) {
+		t.Helper()
+		p.do(chromedp.Navigate(srv.URL + "/settings/realname"))
+		level(eventually[string](p, `(document.getElementById("realname-level") || {getAttribute: function () { return "" }}).getAttribute("data-level")`))
+		eventually[bool](p, `!document.getElementById("rn-face").hidden`)
+		p.click("rn-redirect-face")
+		eventually[bool](p, `location.pathname.indexOf("/dev/realname/") === 0 && !!document.querySelector('button[value="`+outcome+`"]')`)
+		p.do(chromedp.Click(chromedp.CSS(`button[value="` + outcome + `"]`)))
+		p.waitPath("/settings/realname")
+	}
+
+	face("cancel")
+	if got := eventually[string](p, `document.getElementById("realname-result").textContent`); !strings.Contains(got, "取消") || !strings.Contains(got, "人脸识别") {
+		t.Errorf("after cancelling: %q", got)
+	}
+	level("1")
+	face("pass")
+	level("3")
+	if got := p.text("#realname-result"); !strings.Contains(got, "人脸识别认证已完成") {
+		t.Errorf("after passing: %q", got)
+	}
+	if !eventually[bool](p, `!document.getElementById("realname-top").hidden`) {
+		t.Error("at level 3 the page does not say it is the highest")
+	}
+
+	// Removing the face binding, six minutes after signing in, asks for
+	// the password, then takes the level back to 初级.
+	srv.Clock.Advance(6 * time.Minute)
+	p.click("rn-unbind-face")
+	p.do(chromedp.WaitVisible(chromedp.ID("reauth-password")))
+	p.fill("password", apptest.Zhang.Password)
+	p.click("reauth-submit")
+	level("1")
+	if got := eventually[string](p, `document.getElementById("realname-bindings-status").textContent`); !strings.Contains(got, "人脸识别") {
+		t.Errorf("after unbinding: %q", got)
+	}
+
+	// 李四 types 张三's name and number: verified elsewhere, so the appeal.
+	p.do(chromedp.Navigate(srv.URL + "/me"))
+	p.logout()
+	srv.Browser(t).MustRegister(apptest.Person{Login: "li_si", Password: apptest.GoodPassword, Phone: "13912345670"})
+	p.login("li_si", apptest.GoodPassword)
+	p.do(chromedp.Navigate(srv.URL + "/settings/realname"))
+	eventually[bool](p, `!document.getElementById("rn-registry").hidden && !document.getElementById("rn-identity-submit").disabled`)
+	// Nothing typed at registration: no registered identity to offer.
+	if eventually[string](p, `String(document.getElementById("rn-use-registered-row").hidden)`) != "true" {
+		t.Error("a registered identity is offered to an account without one")
+	}
+	p.fill("real_name", "张三")
+	p.fill("id_number", "11010519491231002X")
+	p.click("rn-identity-submit")
+	eventually[bool](p, `!document.getElementById("rn-appeal").hidden`)
+	if msg := p.text("#form-error"); !strings.Contains(msg, "另一个账号") {
+		t.Errorf("verified elsewhere says %q", msg)
+	}
+	if v := eventually[string](p, `document.getElementById("appeal_id_number").value`); v != "11010519491231002X" {
+		t.Errorf("appeal pre-filled with %q", v)
+	}
+	// Without the photos the page says what is missing, and sends nothing.
+	p.click("rn-appeal-submit")
+	p.do(chromedp.WaitVisible(chromedp.ID("id_photo-error")))
+	png := filepath.Join(t.TempDir(), "photo.png")
+	if err := os.WriteFile(png, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.SetUploadFiles(chromedp.ID("id_photo"), []string{png}), chromedp.SetUploadFiles(chromedp.ID("handheld_photo"), []string{png}))
+	p.click("rn-appeal-submit")
+	got := eventually[string](p, `document.getElementById("realname-result").textContent.indexOf("申诉已提交") >= 0 ? document.getElementById("realname-result").textContent : ""`)
+	eventually[bool](p, `!document.getElementById("realname-pending").hidden`)
+	pending := p.text("#realname-pending-list")
+	if !strings.Contains(pending, "身份证号码申诉") {
+		t.Errorf("pending = %q", pending)
+	}
+	_, ref, _ := strings.Cut(got, "申请编号 ")
+	ref, _, _ = strings.Cut(ref, "。")
+	if ref == "" || !strings.Contains(pending, ref) {
+		t.Errorf("the reference %q of %q is not among the pending: %q", ref, got, pending)
+	}
+	level("0")
 }
