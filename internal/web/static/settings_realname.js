@@ -84,6 +84,7 @@
     var box = $('realname-continue');
     if (!box.getAttribute('data-next')) { return; }
     show(box, true);
+    show($('realname-for-service'), false);
     $('realname-continue-link').focus();
   }
 
