@@ -180,7 +180,7 @@ func (a *API) realnameAppeal(w http.ResponseWriter, r *http.Request, s httpx.Sig
 		a.Fail(w, r, problem.New(problem.Invalid, "content_type_multipart"))
 		return
 	}
-	var in realname.Appeal
+	var in realname.AppealForm
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -217,7 +217,7 @@ func (a *API) realnameAppeal(w http.ResponseWriter, r *http.Request, s httpx.Sig
 			}
 		}
 	}
-	it, err := a.Realname.FileAppeal(r.Context(), s.User.ID, in, a.origin(r, s))
+	it, err := a.Realname.Appeal(r.Context(), s.User.ID, in, a.origin(r, s))
 	if err != nil {
 		a.Fail(w, r, err)
 		return

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -408,6 +409,11 @@ func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.
 	methods, err := realname.ParseMethods(cfg.Realname.Methods)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Realname.Provider != config.ProviderHTTP && !cfg.Dev {
+		// The sandbox's H5 page is served in dev mode only: without it a
+		// redirect verification would lead nowhere.
+		methods = slices.DeleteFunc(methods, func(m realname.Method) bool { return m.Kind == realname.KindRedirect })
 	}
 	return realname.New(realname.Deps{
 		Store: st, Provider: provider, Protector: protector, Limiter: limiter, Audit: auditLog, Logger: logger, Now: now,

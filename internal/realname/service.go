@@ -814,9 +814,9 @@ func (s *Service) RequestCounter(ctx context.Context, userID string, o audit.Ori
 	return it, err
 }
 
-// Appeal is what an appeal sends: the name and ID number the appellant
+// AppealForm is what an appeal sends: the name and ID number the appellant
 // claims, and the photos.
-type Appeal struct {
+type AppealForm struct {
 	RealName      string
 	IDNumber      string
 	IDPhoto       []byte
@@ -826,9 +826,9 @@ type Appeal struct {
 // uploadTypes are the content types an upload may have, as sniffed.
 var uploadTypes = []string{"image/jpeg", "image/png", "application/pdf"}
 
-// FileAppeal files an appeal for an ID number verified on another
+// Appeal files an appeal for an ID number verified on another
 // account. The uploads are kept sealed with the item.
-func (s *Service) FileAppeal(ctx context.Context, userID string, a Appeal, o audit.Origin) (review.Item, error) {
+func (s *Service) Appeal(ctx context.Context, userID string, a AppealForm, o audit.Origin) (review.Item, error) {
 	u, err := s.user(ctx, userID)
 	if err != nil {
 		return review.Item{}, err

@@ -81,3 +81,9 @@ func BenchmarkLookupByPhoneParallel(b *testing.B) {
 func BenchmarkBulkCreateUsers(b *testing.B) {
 	storetest.BenchBulkCreate(b, func(b *testing.B) storetest.BulkStore { return pgtest.New(b) })
 }
+
+// BenchmarkReviewQueue pages through 100,000 pending review items in a
+// fresh database (the target: under 50 ms a page).
+func BenchmarkReviewQueue(b *testing.B) {
+	storetest.BenchReviewQueue(b, pgtest.New(b))
+}

@@ -60,3 +60,8 @@ func BenchmarkLookupByPhoneParallel(b *testing.B) {
 func BenchmarkBulkCreateUsers(b *testing.B) {
 	storetest.BenchBulkCreate(b, func(b *testing.B) storetest.BulkStore { return sqlitetest.New(b) })
 }
+
+// BenchmarkReviewQueue pages through 100,000 pending review items.
+func BenchmarkReviewQueue(b *testing.B) {
+	storetest.BenchReviewQueue(b, sqlitetest.New(b))
+}

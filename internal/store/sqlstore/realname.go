@@ -221,7 +221,7 @@ func (s *Store) ListReviewItems(ctx context.Context, p store.ReviewPage) ([]stor
 		kinds = ` AND kind IN (` + in.String() + `)`
 	}
 	return listRows(ctx, s, "list review items", scanReviewItem, `SELECT `+reviewItemColumns+` FROM review_items
-		WHERE state = $1 AND (created_at > $2 OR (created_at = $2 AND id > $3))`+kinds+`
+		WHERE state = $1 AND (created_at, id) > ($2, $3)`+kinds+`
 		ORDER BY created_at, id LIMIT $4`, args...)
 }
 
@@ -252,4 +252,28 @@ func (s *Store) GetReviewFile(ctx context.Context, itemID, fileID string) (store
 		return store.ReviewFile{}, s.wrapErr("get review file", err)
 	}
 	return f, nil
+}
+
+// reviewItemColumnCount is the number of columns in reviewItemColumns.
+const reviewItemColumnCount = 11
+
+// BulkCreateReviewItems inserts many review items in one transaction, for
+// seeding the queue benchmark; it writes no audit events.
+func (s *Store) BulkCreateReviewItems(ctx context.Context, items []store.ReviewItem) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		args := make([]any, 0, bulkRows*reviewItemColumnCount)
+		for start := 0; start < len(items); start += bulkRows {
+			batch := items[start:min(start+bulkRows, len(items))]
+			args = args[:0]
+			for _, it := range batch {
+				args = append(args, it.ID, it.Kind, it.State, it.Reference, it.UserID, it.Subject, nullBytes(it.Data),
+					ms(it.CreatedAt), nullMS(it.DecidedAt), it.DecidedBy, it.Reason)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO review_items (`+reviewItemColumns+`) VALUES `+
+				placeholders(len(batch), reviewItemColumnCount, s.d.Positional), args...); err != nil {
+				return s.wrapErr("bulk create review items", err)
+			}
+		}
+		return nil
+	})
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -215,5 +216,82 @@ func BenchBulkCreate(b *testing.B, newStore func(b *testing.B) BulkStore) {
 	b.StopTimer()
 	if e := b.Elapsed(); e > 0 {
 		b.ReportMetric(float64(b.N)/e.Seconds(), "inserts/s")
+	}
+}
+
+// ReviewBulkStore is a store that can seed many review items at once; the
+// SQL backends are.
+type ReviewBulkStore interface {
+	store.Realname
+	BulkCreateReviewItems(ctx context.Context, items []store.ReviewItem) error
+}
+
+// ReviewQueueItems is how many pending items BenchReviewQueue seeds: the
+// issue's 100,000.
+const ReviewQueueItems = 100_000
+
+// reviewPageSize is the page the console shows.
+const reviewPageSize = 50
+
+// SeedReviewQueue inserts n pending review items into an empty store, of
+// two kinds, oldest first a millisecond apart, with some decided items
+// among them that a page of pending ones skips.
+func SeedReviewQueue(ctx context.Context, s ReviewBulkStore, n int) ([]store.ReviewItem, error) {
+	items := make([]store.ReviewItem, 0, n+n/10)
+	data := make([]byte, 120)
+	for i := range n + n/10 {
+		it := store.ReviewItem{
+			ID: fmt.Sprintf("item%08d", i), Kind: "realname.counter", State: "pending", Reference: "R" + strconv.Itoa(i%100000),
+			UserID: fmt.Sprintf("user%08d", i), Subject: "*三 1101**********002X", Data: data, CreatedAt: base.Add(time.Duration(i) * time.Millisecond),
+		}
+		if i%3 == 0 {
+			it.Kind = "realname.appeal"
+		}
+		if i%11 == 10 {
+			it.State, it.DecidedAt, it.DecidedBy, it.Reason = "approved", it.CreatedAt.Add(time.Hour), "ann", "ok"
+		}
+		items = append(items, it)
+	}
+	for i := 0; i < len(items); i += seedChunk {
+		if err := s.BulkCreateReviewItems(ctx, items[i:min(i+seedChunk, len(items))]); err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
+}
+
+// BenchReviewQueue measures one page of the pending queue, at a random
+// depth of the seeded items (keyset: as fast deep as at the start), for
+// one kind and for both kinds; it reports ms/page.
+func BenchReviewQueue(b *testing.B, s ReviewBulkStore) {
+	ctx := context.Background()
+	start := time.Now()
+	items, err := SeedReviewQueue(ctx, s, ReviewQueueItems)
+	if err != nil {
+		b.Fatalf("seed: %v", err)
+	}
+	b.Logf("seeded %d review items in %v", len(items), time.Since(start).Round(time.Millisecond))
+	// As the database's own statistics job would, before the first page.
+	if db, ok := s.(interface{ WriteDB() *sql.DB }); ok {
+		if _, err := db.WriteDB().ExecContext(ctx, `ANALYZE review_items`); err != nil {
+			b.Fatalf("analyze: %v", err)
+		}
+	}
+	for _, kinds := range [][]string{{"realname.counter", "realname.appeal"}, {"realname.appeal"}} {
+		b.Run(fmt.Sprintf("kinds=%d", len(kinds)), func(b *testing.B) {
+			var worst time.Duration
+			for b.Loop() {
+				after := items[rand.IntN(len(items)-reviewPageSize*20)]
+				t0 := time.Now()
+				page, err := s.ListReviewItems(ctx, store.ReviewPage{Kinds: kinds, State: "pending",
+					AfterTime: after.CreatedAt, AfterID: after.ID, Limit: reviewPageSize})
+				worst = max(worst, time.Since(t0))
+				if err != nil || len(page) != reviewPageSize {
+					b.Fatalf("page after %s: %d items, %v", after.ID, len(page), err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+			b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+		})
 	}
 }

@@ -176,6 +176,20 @@ func testRealname(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("closing an account deletes its bindings", func(t *testing.T) {
+		if _, err := s.CloseUser(ctx, li.ID, base.Add(3*time.Hour), base.Add(4*time.Hour), event(), seal); err != nil {
+			t.Fatal(err)
+		}
+		if bs, err := s.ListRealnameBindings(ctx, li.ID); err != nil || len(bs) != 0 {
+			t.Errorf("bindings of a closed account: %+v, %v", bs, err)
+		}
+		err := s.ChangeRealname(ctx, store.RealnameChange{Users: []store.RealnameUserChange{{UserID: li.ID,
+			Put: []store.RealnameBinding{bind(li.ID, "face", 3)}, Update: relevel}}}, newEvent(events+1), seal)
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("binding a closed account: %v, want ErrNotFound", err)
+		}
+	})
+
 	t.Run("the queue pages oldest first by keyset", func(t *testing.T) {
 		var ids []string
 		for i := range 7 {
