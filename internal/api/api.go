@@ -31,6 +31,7 @@ import (
 	"unid/internal/questions"
 	"unid/internal/ratelimit"
 	"unid/internal/realname"
+	"unid/internal/records"
 	"unid/internal/session"
 	"unid/internal/store"
 )
@@ -63,6 +64,8 @@ type Deps struct {
 	Export       *export.Service // the person's download of their data
 	Realname     *realname.Service
 	Now          func() time.Time
+
+	Records *records.Service // unid's messages to the person (我的消息)
 }
 
 // API serves the JSON API.
@@ -99,6 +102,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.recoveryRoutes()...)
 	routes = append(routes, a.emailRoutes()...)
 	routes = append(routes, a.closureRoutes()...)
+	routes = append(routes, a.messageRoutes()...)
 	routes = append(routes, a.realnameRoutes()...)
 	return routes
 }

@@ -46,6 +46,7 @@ import (
 	"unid/internal/realname"
 	"unid/internal/realname/httpverifier"
 	"unid/internal/realname/sandbox"
+	"unid/internal/records"
 	"unid/internal/session"
 	"unid/internal/smscode"
 	"unid/internal/sso/cas"
@@ -67,6 +68,9 @@ type App struct {
 	Sessions *session.Manager
 	Accounts *account.Service
 	OIDC     *oidc.Provider
+	// Records posts unid's messages to citizens (我的消息); the services
+	// that tell a citizen something post through it.
+	Records  *records.Service
 	Realname *realname.Service // real-name verification and its review queue
 
 	realnameSandbox http.Handler // the sandbox verifier's H5 page; dev mode with provider sandbox only
@@ -332,6 +336,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	a.closers = append(a.closers, func() error { recoveries.Wait(); codes.Wait(); emailCodes.Wait(); return nil })
 	pending = append(pending, a.OIDC.PendingSignIn, a.cas.PendingSignIn)
 	addresses := address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now})
+	a.Records = records.New(records.Deps{Store: st, Catalog: catalog, Now: now})
 	if a.Realname, err = a.newRealname(cfg, st, protector, limiter, auditLog, accounts, catalog, logger, now, issuer); err != nil {
 		return nil, err
 	}
@@ -352,6 +357,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			Consents: a.OIDC, AuditLog: st, Audit: auditLog, Now: now,
 		}),
 		EmailBind: emailbind.New(accounts, emailCodes, protector, auditLog, now),
+		Records:   a.Records,
 		Realname:  a.Realname,
 	})
 	a.api, a.pages = jsonAPI, pages
@@ -385,7 +391,8 @@ var realnameEvents = map[string]string{
 
 // newRealname builds real-name verification with the configured verifier:
 // the http provider, or the sandbox, whose H5 page is served in dev mode.
-// The citizen is told of review outcomes by the account's notices.
+// The citizen is told of review outcomes by a message (records) and the
+// account's notices.
 func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.Protector, limiter *ratelimit.Limiter,
 	auditLog *audit.Log, accounts *account.Service, catalog *i18n.Catalog, logger *slog.Logger, now func() time.Time, base string) (*realname.Service, error) {
 	var provider realname.Provider
@@ -411,6 +418,10 @@ func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.
 	return realname.New(realname.Deps{
 		Store: st, Provider: provider, Protector: protector, Limiter: limiter, Audit: auditLog, Logger: logger, Now: now,
 		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
+			// A message in the personal space (我的消息), then an SMS.
+			if err := a.Records.Post(ctx, userID, event, params, "/settings/realname"); err != nil {
+				logger.ErrorContext(ctx, "post a message", "event", event, "err", err)
+			}
 			template, ok := realnameEvents[event]
 			if !ok {
 				logger.ErrorContext(ctx, "real-name event without a notice", "event", event)
@@ -472,6 +483,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 		httpx.Route{Pattern: "GET /register", Handler: pages.Register},
 		httpx.Route{Pattern: "GET /recover", Handler: pages.Recover},
 		httpx.Route{Pattern: "GET /me", Handler: pages.Me},
+		httpx.Route{Pattern: "GET /me/messages", Handler: pages.Messages},
 		httpx.Route{Pattern: "GET /settings", Handler: pages.Settings},
 		httpx.Route{Pattern: "GET /settings/{section}", Handler: pages.SettingsSection},
 		httpx.Route{Pattern: "GET /privacy", Handler: pages.Privacy},

@@ -33,9 +33,9 @@ type Closures interface {
 	// (phone, ID number, email, real name, nickname, work unit, password
 	// hash, real-name level) is erased from the row, its status becomes
 	// UserClosed with ClosedAt at; its addresses, security answers,
-	// consents and real-name bindings are deleted. The login name and the
-	// audit log stay. Sessions and grants are the caller's to end (with logout
-	// notifications). It returns the account as it was just before, so
+	// consents, real-name bindings and messages are deleted. The login
+	// name and the audit log stay. Sessions and grants are the caller's to
+	// end (with logout notifications). It returns the account as it was just before, so
 	// that its owner can be told; a missing or already closed account is
 	// ErrNotFound and changes nothing.
 	CloseUser(ctx context.Context, userID string, at, releasedAt time.Time, e AuditEvent, seal func(AuditEvent) []byte) (User, error)

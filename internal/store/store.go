@@ -53,6 +53,7 @@ type Store interface {
 	OAuth
 	Addresses
 	Closures
+	Messages
 	Realname
 
 	// Ping reports whether the backend is reachable (for /readyz).

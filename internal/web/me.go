@@ -1,6 +1,7 @@
 package web
 
 import (
+	"slices"
 	"strconv"
 
 	"unid/internal/claims"
@@ -11,6 +12,7 @@ type meData struct {
 	Me            *Me
 	Level         int
 	LevelKey      string
+	LevelHref     string // the 实名认证 page the level badge leads to, or "" while it is not built
 	AccountTiles  []tile
 	BusinessTiles []tile
 }
@@ -29,8 +31,11 @@ type tile struct {
 
 // tileHref is where a built part of the personal space is.
 func tileHref(name string) string {
-	if name == "settings" && len(settingsSections) > 0 {
+	switch {
+	case name == "settings" && len(settingsSections) > 0:
 		return "/settings"
+	case name == "messages":
+		return "/me/messages"
 	}
 	return ""
 }
@@ -74,7 +79,17 @@ func (p *Pages) meData(lang i18n.Lang, me *Me) meData {
 		Me:            me,
 		Level:         level,
 		LevelKey:      levelKey(level),
+		LevelHref:     realnameHref(),
 		AccountTiles:  build(accountTiles),
 		BusinessTiles: build(businessTiles),
 	}
+}
+
+// realnameHref is the 实名认证 section of the user center, while it is
+// listed.
+func realnameHref() string {
+	if slices.Contains(settingsSections, "realname") {
+		return "/settings/realname"
+	}
+	return ""
 }

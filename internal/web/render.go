@@ -80,6 +80,10 @@ var pageTable = []page{
 	{name: settingsPage("email"), title: "page.settings.email.title", keys: settingsKeys, noEcho: true, script: "settings_email.js", sample: func(p *Pages, lang i18n.Lang) any {
 		return p.settingsData(lang, sampleMe, "email")
 	}},
+	{name: settingsPage("realname"), title: "page.settings.realname.title", keys: realnameKeys, noEcho: true, script: "settings_realname.js", sample: func(p *Pages, lang i18n.Lang) any {
+		return p.realnameData(lang, sampleMe, "/oidc/authorize/callback?id=x")
+	}},
+	{name: pageMessages, noEcho: true, script: "messages.js", sample: func(*Pages, i18n.Lang) any { return messagesData{Me: sampleMe} }},
 	{name: settingsPage("closure"), title: "page.settings.closure.title", keys: settingsKeys, noEcho: true, script: "settings_closure.js", sample: func(p *Pages, lang i18n.Lang) any {
 		return p.settingsData(lang, sampleMe, "closure")
 	}},
@@ -109,6 +113,7 @@ const (
 	pageLogin         = "login"
 	pageRegister      = "register"
 	pageMe            = "me"
+	pageMessages      = "messages"
 	pageSettings      = "settings"
 	pageNotFound      = "notfound"
 	pagePrivacy       = "privacy"

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 
 	"unid/internal/i18n"
@@ -15,7 +16,7 @@ import (
 // section is listed here only once it works: the user center never shows
 // one that does not, and with none the personal space's tile stays
 // "coming soon".
-var settingsSections = []string{"profile", "password", "phone", "email", "questions", "addresses", "sessions", "closure"}
+var settingsSections = []string{"profile", "realname", "password", "phone", "email", "questions", "addresses", "sessions", "closure"}
 
 // sampleMe is the signed-in user of the user-center pages' start-up dry run.
 var sampleMe = &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", Nickname: "sample", WorkUnit: "sample", RealnameLevel: 1}
@@ -82,12 +83,21 @@ func (p *Pages) settings(w http.ResponseWriter, r *http.Request, section string)
 	me, ok := p.me(r)
 	if !ok {
 		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, "/login?next="+r.URL.EscapedPath(), http.StatusSeeOther)
+		// The query comes along: /settings/realname?next=… is where a
+		// service system sent the user for a higher level.
+		next := r.URL.EscapedPath()
+		if r.URL.RawQuery != "" {
+			next = url.QueryEscape(next + "?" + r.URL.RawQuery)
+		}
+		http.Redirect(w, r, "/login?next="+next, http.StatusSeeOther)
 		return
 	}
-	name := pageSettings
-	if section != "" {
-		name = settingsPage(section)
+	switch section {
+	case "":
+		p.render(w, r, lang, 0, pageSettings, p.settingsData(lang, me, section))
+	case "realname":
+		p.render(w, r, lang, 0, settingsPage(section), p.realnameData(lang, me, r.URL.Query().Get("next")))
+	default:
+		p.render(w, r, lang, 0, settingsPage(section), p.settingsData(lang, me, section))
 	}
-	p.render(w, r, lang, 0, name, p.settingsData(lang, me, section))
 }

@@ -60,6 +60,7 @@ func newServer(t *testing.T, o Options) *httptest.Server {
 	mux.HandleFunc("GET /login", p.Login)
 	mux.HandleFunc("GET /register", p.Register)
 	mux.HandleFunc("GET /me", p.Me)
+	mux.HandleFunc("GET /me/messages", p.Messages)
 	mux.HandleFunc("GET /settings", p.Settings)
 	mux.HandleFunc("GET /settings/{section}", p.SettingsSection)
 	mux.HandleFunc("GET /privacy", p.Privacy)
@@ -146,6 +147,17 @@ var pageCases = []pageCase{
 	}},
 	{"settings.sessions", "/settings/sessions", signedIn, http.StatusOK, []string{
 		"form-error", "sessions", "sessions-list", "sessions-status", "sessions-end-others", "history", "history-list", "history-status",
+	}},
+	{"settings.realname", "/settings/realname", signedIn, http.StatusOK, []string{
+		"form-error", "realname-result", "realname-continue", "realname-continue-link", "realname-level", "realname-levels",
+		"realname-bindings", "realname-bindings-list", "realname-pending", "realname-pending-list", "realname-paths",
+		"rn-identity-form", "use_registered", "type_identity", "real_name", "id_number", "rn-identity-submit",
+		"rn-appeal-form", "id_photo", "handheld_photo", "rn-appeal-submit", "rn-bank-form", "card_number", "bank_phone",
+		"rn-bank-submit", "rn-carrier-form", "carrier_bound", "carrier_other", "carrier_phone", "rn-carrier-submit",
+		"rn-redirect-netid", "rn-redirect-face", "rn-redirect-netid_face", "rn-counter-submit", "rn-counter-reference",
+	}},
+	{"messages", "/me/messages", signedIn, http.StatusOK, []string{
+		"form-error", "messages-list", "messages-empty", "messages-unread", "messages-more", "messages-back",
 	}},
 	{"privacy", "/privacy", nil, http.StatusOK, []string{"document-privacy", "footer-privacy", "footer-terms"}},
 	{"terms", "/terms", nil, http.StatusOK, []string{"document-terms"}},
@@ -323,6 +335,11 @@ func TestRedirects(t *testing.T) {
 		{"me signed out in English", "/me?lang=en", nil, http.StatusSeeOther, "/login?next=/me"},
 		{"me bad session", "/me", []*http.Cookie{{Name: "sess", Value: "x"}}, http.StatusSeeOther, "/login?next=/me"},
 		{"me signed in", "/me", signedIn, http.StatusOK, ""},
+		{"messages signed out", "/me/messages", nil, http.StatusSeeOther, "/login?next=/me/messages"},
+		{"messages signed in", "/me/messages", signedIn, http.StatusOK, ""},
+		{"realname signed out", "/settings/realname", nil, http.StatusSeeOther, "/login?next=/settings/realname"},
+		{"realname for a service signed out", "/settings/realname?next=%2Foidc%2Fauthorize%2Fcallback%3Fid%3Dx", nil, http.StatusSeeOther,
+			"/login?next=" + url.QueryEscape("/settings/realname?next=%2Foidc%2Fauthorize%2Fcallback%3Fid%3Dx")},
 		{"home signed out", "/", nil, http.StatusSeeOther, "/login"},
 		{"home signed in", "/", signedIn, http.StatusSeeOther, "/me"},
 	}
@@ -526,9 +543,17 @@ func TestMePage(t *testing.T) {
 		if !strings.Contains(body, `<a class="tile tile-live" id="tile-settings" href="/settings">`) {
 			t.Errorf("%s: the settings tile does not lead to /settings", lang)
 		}
+		// 我的消息 is built: its tile leads there.
+		if !strings.Contains(body, `<a class="tile tile-live" id="tile-messages" href="/me/messages">`) {
+			t.Errorf("%s: the messages tile does not lead to /me/messages", lang)
+		}
+		// The level badge leads to the 实名认证 page.
+		if !regexp.MustCompile(`<a id="me-realname-link" class="level-link" href="/settings/realname"><span id="me-realname-level"`).MatchString(body) {
+			t.Errorf("%s: the level badge does not lead to /settings/realname", lang)
+		}
 		tiles := regexp.MustCompile(`(?s)<div class="tile" id="tile-[a-z]+" role="group" aria-disabled="true">.*?</div></li>`).FindAllString(body, -1)
-		if len(tiles) != 7 {
-			t.Fatalf("%s: %d tiles, want 7", lang, len(tiles))
+		if len(tiles) != 6 {
+			t.Fatalf("%s: %d tiles, want 6", lang, len(tiles))
 		}
 		for _, tl := range tiles {
 			if !strings.Contains(tl, cat.T(lang, "page.site.coming_soon")) || strings.Contains(tl, "<a ") || strings.Contains(tl, "<button") || strings.Contains(tl, "tabindex") {

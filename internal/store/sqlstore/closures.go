@@ -82,7 +82,7 @@ func (s *Store) CloseUser(ctx context.Context, userID string, at, releasedAt tim
 			WHERE id = $1`, userID, store.UserClosed, ms(at)); err != nil {
 			return s.wrapErr(op, err)
 		}
-		for _, table := range []string{"addresses", "security_answers", "oauth_consents", "realname_bindings"} {
+		for _, table := range []string{"addresses", "security_answers", "oauth_consents", "realname_bindings", "messages"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = $1`, userID); err != nil {
 				return s.wrapErr(op, err)
 			}
