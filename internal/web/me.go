@@ -45,7 +45,7 @@ var (
 	businessTiles = []string{"cases", "consultations", "messages", "complaints", "favorites"}
 )
 
-func levelKey(level int) string { return "page.me.level." + strconv.Itoa(level) }
+func levelKey(level int) string { return "realname.level." + strconv.Itoa(level) + ".name" }
 
 // meKeys lists the messages the personal space builds in Go.
 func meKeys() []string {

@@ -246,7 +246,7 @@ func TestCASPages(t *testing.T) {
 		p.CASLevelRequired(w, r, "档案调阅", 3, 1, upgrade)
 		body = w.Body.String()
 		if w.Code != http.StatusForbidden || !strings.Contains(body, want) || strings.Contains(body, "evil") ||
-			!strings.Contains(body, cat.T(i18n.EN, "page.me.level.3")) || !strings.Contains(body, cat.T(i18n.EN, "page.me.level.1")) {
+			!strings.Contains(body, cat.T(i18n.EN, "realname.level.3.name")) || !strings.Contains(body, cat.T(i18n.EN, "realname.level.1.name")) {
 			t.Errorf("CAS level page for %q: %d\n%s", upgrade, w.Code, body)
 		}
 	}

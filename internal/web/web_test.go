@@ -500,7 +500,7 @@ func TestMePage(t *testing.T) {
 	levels := []struct {
 		level int
 		key   string
-	}{{0, "page.me.level.0"}, {1, "page.me.level.1"}, {2, "page.me.level.2"}, {3, "page.me.level.3"}, {7, "page.me.level.3"}, {-1, "page.me.level.0"}}
+	}{{0, "realname.level.0.name"}, {1, "realname.level.1.name"}, {2, "realname.level.2.name"}, {3, "realname.level.3.name"}, {7, "realname.level.3.name"}, {-1, "realname.level.0.name"}}
 	for _, lv := range levels {
 		me := &Me{LoginName: "<b>li_si</b>", Phone: "139****0000", RealnameLevel: lv.level}
 		srv := newServer(t, Options{Catalog: cat, Me: func(*http.Request) (*Me, bool) { return me, true }})
