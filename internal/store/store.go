@@ -53,6 +53,7 @@ type Store interface {
 	OAuth
 	Addresses
 	Closures
+	Operators
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error

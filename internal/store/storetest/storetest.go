@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("OAuth", func(t *testing.T) { testOAuth(t, newStore) })
 	t.Run("Addresses", func(t *testing.T) { testAddresses(t, newStore) })
 	t.Run("Closures", func(t *testing.T) { testClosures(t, newStore) })
+	t.Run("Operators", func(t *testing.T) { testOperators(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := newStore(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)
