@@ -29,6 +29,7 @@ import (
 	"unid/internal/captcha"
 	"unid/internal/client"
 	"unid/internal/config"
+	"unid/internal/console"
 	"unid/internal/devmode"
 	"unid/internal/emailcode"
 	"unid/internal/export"
@@ -40,8 +41,10 @@ import (
 	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/notify"
+	"unid/internal/operator"
 	"unid/internal/questions"
 	"unid/internal/ratelimit"
+	"unid/internal/review"
 	"unid/internal/session"
 	"unid/internal/smscode"
 	"unid/internal/sso/cas"
@@ -63,10 +66,14 @@ type App struct {
 	Sessions *session.Manager
 	Accounts *account.Service
 	OIDC     *oidc.Provider
+	// Operators are the console's accounts (`unid operator create`).
+	Operators *operator.Service
 
 	api     *api.API
 	pages   *web.Pages
 	admin   *admin.Admin
+	ops     *admin.ConsoleAPI
+	console *console.Console
 	cas     *cas.Server
 	dev     *devmode.Pages // dev mode only
 	logger  *slog.Logger
@@ -351,6 +358,27 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		}
 	}
 	a.admin = admin.New(responder, a.Clients, cfg.TrustProxy)
+	a.Operators = NewOperators(cfg, st, counters, hasher, protector, auditLog, logger, now)
+	// The review queues the console works. The real-name service joins
+	// here once it exists (it implements review.Queue), and its Correct
+	// as ConsoleDeps.Realname.
+	var queues []review.Queue
+	a.ops = admin.NewConsoleAPI(admin.ConsoleDeps{
+		Responder: responder, Operators: a.Operators, TrustProxy: cfg.TrustProxy, Queues: queues,
+	})
+	a.console, err = console.New(console.Options{
+		Dev: cfg.Dev, Catalog: catalog, Logger: logger, Operators: a.Operators, SecureCookies: cfg.Secure(),
+		Kinds: func() []string {
+			var kinds []string
+			for _, q := range queues {
+				kinds = append(kinds, q.Kinds()...)
+			}
+			return kinds
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	for _, r := range a.routes(jsonAPI, pages) {
 		mux.Handle(r.Pattern, r.Handler)
@@ -363,6 +391,19 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 	ok = true
 	return a, nil
+}
+
+// NewOperators builds the operator service the server and `unid operator`
+// share: the console's accounts, set-up links and sessions.
+func NewOperators(cfg config.Config, st store.Store, counters store.Counters, hasher *account.Hasher, protector *account.Protector, log *audit.Log, logger *slog.Logger, now func() time.Time) *operator.Service {
+	issuer := cfg.Site.Name
+	if issuer == "" {
+		issuer = "unid"
+	}
+	return operator.New(operator.Deps{
+		Store: st, Counters: counters, Hasher: hasher, Protector: protector, Audit: log, Logger: logger, Now: now,
+		Options: operator.Options{Secure: cfg.Secure(), Issuer: issuer},
+	})
 }
 
 // mailSender is the configured way mail leaves unid: the SMTP server of
@@ -389,6 +430,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 	}
 	routes = append(routes, jsonAPI.Routes()...)
 	routes = append(routes, a.admin.Routes()...)
+	routes = append(routes, a.ops.Routes()...)
 	routes = append(routes, a.cas.Routes()...)
 	routes = append(routes, a.OIDC.Routes()...)
 	if a.dev != nil {
@@ -396,6 +438,13 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 	}
 	return append(routes,
 		httpx.Route{Pattern: "/api/", Handler: jsonAPI.NotFound},
+		httpx.Route{Pattern: "GET /console/{$}", Handler: a.console.Home},
+		httpx.Route{Pattern: "GET /console/sign-in", Handler: a.console.SignIn},
+		httpx.Route{Pattern: "GET /console/setup", Handler: a.console.Setup},
+		httpx.Route{Pattern: "GET /console/reviews", Handler: a.console.Reviews},
+		httpx.Route{Pattern: "GET /console/reviews/{id}", Handler: a.console.Review},
+		httpx.Route{Pattern: "GET /console/static/", Handler: a.console.Static},
+		httpx.Route{Pattern: "/console/", Handler: a.console.NotFound},
 		httpx.Route{Pattern: "GET /{$}", Handler: pages.Home},
 		httpx.Route{Pattern: "GET /login", Handler: pages.Login},
 		httpx.Route{Pattern: "GET /register", Handler: pages.Register},
@@ -512,7 +561,8 @@ func (a *App) janitor(ctx context.Context) {
 		err4 := a.OIDC.Cleanup(ctx)
 		_, err5 := a.Store.DeleteExpiredFlows(ctx, now)
 		_, err6 := a.Store.DeleteReleasedIdentifiers(ctx, now)
-		if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil && ctx.Err() == nil {
+		_, err7 := a.Operators.DeleteExpired(ctx)
+		if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil && ctx.Err() == nil {
 			a.logger.WarnContext(ctx, "cleaning expired records", "err", err)
 		}
 	}

@@ -55,8 +55,13 @@ func ParseRoles(in []string) ([]string, error) {
 // HasAny reports whether o holds at least one of roles: the one role
 // comparison of unid.
 func HasAny(o store.Operator, roles ...string) bool {
+	return HasAnyRole(o.Roles, roles...)
+}
+
+// HasAnyRole reports whether held includes at least one of roles.
+func HasAnyRole(held []string, roles ...string) bool {
 	for _, r := range roles {
-		if slices.Contains(o.Roles, r) {
+		if slices.Contains(held, r) {
 			return true
 		}
 	}
