@@ -55,8 +55,8 @@ func NewConsoleAPI(d ConsoleDeps) *ConsoleAPI {
 
 // Who may call a route.
 var (
-	anyone   []string               // no session needed
-	signedIn = []string{}           // any signed-in operator
+	anyone   []string     // no session needed
+	signedIn = []string{} // any signed-in operator
 	readers  = []string{operator.RoleReviewer, operator.RoleAuditor}
 	deciders = []string{operator.RoleReviewer}
 )

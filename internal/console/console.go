@@ -265,4 +265,3 @@ func (c *Console) Review(w http.ResponseWriter, r *http.Request) {
 func (c *Console) NotFound(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, c.lang(w, r), 0, pageNotFound, struct{}{})
 }
-
