@@ -161,7 +161,7 @@ func (c *ConsoleAPI) signIn(w http.ResponseWriter, r *http.Request, _ operator.S
 		c.d.Responder.Fail(w, r, err)
 		return
 	}
-	o, err := c.d.Operators.SignIn(r.Context(), w, body.Login, body.Password, body.Code, httpx.Client(r, c.d.TrustProxy))
+	o, err := c.d.Operators.SignIn(r.Context(), w, r, body.Login, body.Password, body.Code, httpx.Client(r, c.d.TrustProxy))
 	if err != nil {
 		c.d.Responder.Fail(w, r, err)
 		return
@@ -203,7 +203,7 @@ func (c *ConsoleAPI) setup(w http.ResponseWriter, r *http.Request, _ operator.Si
 		c.d.Responder.Fail(w, r, err)
 		return
 	}
-	o, err := c.d.Operators.Setup(r.Context(), w, body.Token, body.Password, body.Code, httpx.Client(r, c.d.TrustProxy))
+	o, err := c.d.Operators.Setup(r.Context(), w, r, body.Token, body.Password, body.Code, httpx.Client(r, c.d.TrustProxy))
 	if err != nil {
 		c.d.Responder.Fail(w, r, err)
 		return

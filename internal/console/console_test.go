@@ -26,6 +26,9 @@ type fixture struct {
 	ops *operator.Service
 }
 
+// noCookie is a request without a console cookie.
+var noCookie = httptest.NewRequest("POST", "/api/admin/v1/sign-in", nil)
+
 func start(t *testing.T) *fixture {
 	t.Helper()
 	st := sqlitetest.New(t)
@@ -66,7 +69,7 @@ func (f *fixture) signedIn(t *testing.T, login string, roles ...string) *http.Co
 	}
 	code, _ := totp.GenerateCode(k.Secret, f.fix.Now)
 	rec := httptest.NewRecorder()
-	if _, err := f.ops.Setup(ctx, rec, token, "Ops-Strong-Pass-2030", code, operatorClient); err != nil {
+	if _, err := f.ops.Setup(ctx, rec, noCookie, token, "Ops-Strong-Pass-2030", code, operatorClient); err != nil {
 		t.Fatal(err)
 	}
 	return rec.Result().Cookies()[0]

@@ -34,7 +34,7 @@ const (
 	ActionCreated      = "operator.created"        // Detail {operator_id, roles}
 	ActionSetup        = "operator.setup"          // password chosen and TOTP enrolled
 	ActionSignIn       = "operator.sign_in"        // Detail {}
-	ActionSignInFailed = "operator.sign_in_failed" // Subject: the login name typed
+	ActionSignInFailed = "operator.sign_in_failed" // Subject: the operator's login name, or the name typed, masked
 	ActionLocked       = "operator.locked"         // too many failures on a login name
 	ActionSignOut      = "operator.sign_out"
 )
@@ -277,8 +277,8 @@ var errReplay = errors.New("operator: totp code used before")
 // Setup finishes the set-up of the operator holding token: password under
 // the citizens' password policy, and a first TOTP code from the enrolled
 // authenticator. The token then stops working, and the operator is signed
-// in on w.
-func (s *Service) Setup(ctx context.Context, w http.ResponseWriter, token, password, code string, c flow.Client) (store.Operator, error) {
+// in on w (replacing any console session r carried).
+func (s *Service) Setup(ctx context.Context, w http.ResponseWriter, r *http.Request, token, password, code string, c flow.Client) (store.Operator, error) {
 	o, err := s.pending(ctx, token)
 	if err != nil {
 		return store.Operator{}, err
@@ -313,7 +313,7 @@ func (s *Service) Setup(ctx context.Context, w http.ResponseWriter, token, passw
 	}
 	e := audit.Entry{Actor: audit.Operator(o.ID), Action: ActionSetup, Result: audit.ResultOK, IP: c.IP, UserAgent: c.UserAgent, Subject: o.LoginName}
 	s.d.Audit.Append(ctx, e)
-	if err := s.startSession(ctx, w, o, c); err != nil {
+	if err := s.startSession(ctx, w, r, o, c); err != nil {
 		return store.Operator{}, err
 	}
 	return o, nil
@@ -326,10 +326,10 @@ func (s *Service) lockKey(loginKey string) string {
 }
 
 // SignIn checks login name, password and TOTP code and gives w a console
-// session. Every refusal is operator_sign_in_failed, whatever was wrong;
+// session, replacing any console session r carried. Every refusal is operator_sign_in_failed, whatever was wrong;
 // a login name with too many recent failures is refused the same way
 // (operator_locked, with the wait) whether or not it exists.
-func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, loginName, password, code string, c flow.Client) (store.Operator, error) {
+func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, loginName, password, code string, c flow.Client) (store.Operator, error) {
 	now := s.d.Now()
 	loginKey := strings.ToLower(strings.TrimSpace(loginName))
 	if len(loginKey) > 64 {
@@ -355,7 +355,7 @@ func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, loginName, 
 	}
 	s.d.Audit.Append(ctx, audit.Entry{Actor: audit.Operator(o.ID), Action: ActionSignIn, Result: audit.ResultOK,
 		IP: c.IP, UserAgent: c.UserAgent, Subject: o.LoginName})
-	if err := s.startSession(ctx, w, o, c); err != nil {
+	if err := s.startSession(ctx, w, r, o, c); err != nil {
 		return store.Operator{}, err
 	}
 	return o, nil
@@ -413,19 +413,30 @@ func (s *Service) check(ctx context.Context, loginKey, password, code string, no
 
 // failed counts and audits a refused sign-in and returns its one answer.
 func (s *Service) failed(ctx context.Context, rule ratelimit.Rule, loginKey string, o store.Operator, reason string, c flow.Client, now time.Time) error {
-	actor := audit.Anonymous()
+	// A name no operator holds is masked: it may be anything typed, a
+	// citizen's phone number even.
+	actor, subject := audit.Anonymous(), maskName(loginKey)
 	if o.ID != "" {
-		actor = audit.Operator(o.ID)
+		actor, subject = audit.Operator(o.ID), o.LoginName
 	}
 	s.d.Audit.Append(ctx, audit.Entry{Actor: actor, Action: ActionSignInFailed, Result: audit.ResultFailed,
-		IP: c.IP, UserAgent: c.UserAgent, Subject: loginKey, Detail: audit.Detail{"reason": reason}})
+		IP: c.IP, UserAgent: c.UserAgent, Subject: subject, Detail: audit.Detail{"reason": reason}})
 	n, _, err := s.limit.Hit(ctx, now, rule)
 	if err != nil {
 		return err
 	}
 	if n == rule.Limit {
 		s.d.Audit.Append(ctx, audit.Entry{Actor: actor, Action: ActionLocked, Result: audit.ResultOK,
-			IP: c.IP, UserAgent: c.UserAgent, Subject: loginKey})
+			IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
 	}
 	return errSignInFailed
+}
+
+// maskName keeps the first two characters of a name typed at sign-in.
+func maskName(name string) string {
+	r := []rune(name)
+	if len(r) <= 2 {
+		return "***"
+	}
+	return string(r[:2]) + "***"
 }

@@ -24,6 +24,9 @@ type fixture struct {
 	ops *operator.Service
 }
 
+// noCookie is a request without a console cookie.
+var noCookie = httptest.NewRequest("POST", "/api/admin/v1/sign-in", nil)
+
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	st := sqlitetest.New(t)
@@ -81,7 +84,7 @@ func (f *fixture) setUp(t *testing.T, login string, roles ...string) (store.Oper
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.ops.Setup(ctx, httptest.NewRecorder(), token, password, code(t, k.Secret, f.Now), browser); err != nil {
+	if _, err := f.ops.Setup(ctx, httptest.NewRecorder(), noCookie, token, password, code(t, k.Secret, f.Now), browser); err != nil {
 		t.Fatal(err)
 	}
 	f.Now = f.Now.Add(30 * time.Second) // the next code
@@ -138,15 +141,15 @@ func TestSetupLinkIsSingleUseAndExpires(t *testing.T) {
 		t.Fatalf("SetupKey = %+v, %v", k, err)
 	}
 	// Bad input changes nothing: the link still works afterwards.
-	_, err = f.ops.Setup(ctx, httptest.NewRecorder(), token, "short", code(t, k.Secret, f.Now), browser)
+	_, err = f.ops.Setup(ctx, httptest.NewRecorder(), noCookie, token, "short", code(t, k.Secret, f.Now), browser)
 	wantCode(t, "weak password", err, "password_too_short")
-	_, err = f.ops.Setup(ctx, httptest.NewRecorder(), token, password, "000000", browser)
+	_, err = f.ops.Setup(ctx, httptest.NewRecorder(), noCookie, token, password, "000000", browser)
 	wantCode(t, "wrong code", err, "operator_code_wrong")
-	_, err = f.ops.Setup(ctx, httptest.NewRecorder(), "not-a-token", password, code(t, k.Secret, f.Now), browser)
+	_, err = f.ops.Setup(ctx, httptest.NewRecorder(), noCookie, "not-a-token", password, code(t, k.Secret, f.Now), browser)
 	wantCode(t, "unknown token", err, "operator_setup_invalid")
 
 	rec := httptest.NewRecorder()
-	o, err := f.ops.Setup(ctx, rec, token, password, code(t, k.Secret, f.Now), browser)
+	o, err := f.ops.Setup(ctx, rec, noCookie, token, password, code(t, k.Secret, f.Now), browser)
 	if err != nil || o.PasswordHash == "" || o.SetupHash != nil {
 		t.Fatalf("Setup = %+v, %v", o, err)
 	}
@@ -156,7 +159,7 @@ func TestSetupLinkIsSingleUseAndExpires(t *testing.T) {
 	f.Now = f.Now.Add(30 * time.Second)
 	_, err = f.ops.SetupKey(ctx, token)
 	wantCode(t, "SetupKey with a used link", err, "operator_setup_invalid")
-	_, err = f.ops.Setup(ctx, httptest.NewRecorder(), token, "Another-Pass-2030", code(t, k.Secret, f.Now), browser)
+	_, err = f.ops.Setup(ctx, httptest.NewRecorder(), noCookie, token, "Another-Pass-2030", code(t, k.Secret, f.Now), browser)
 	wantCode(t, "Setup with a used link", err, "operator_setup_invalid")
 	if ev := f.Events(t, operator.ActionSetup); len(ev) != 1 || ev[0].Actor != "operator:"+o.ID {
 		t.Fatalf("setup events = %+v", ev)
@@ -171,7 +174,7 @@ func TestSetupLinkIsSingleUseAndExpires(t *testing.T) {
 	f.Now = f.Now.Add(24 * time.Hour)
 	_, err = f.ops.SetupKey(ctx, token2)
 	wantCode(t, "SetupKey after 24 h", err, "operator_setup_invalid")
-	_, err = f.ops.Setup(ctx, httptest.NewRecorder(), token2, password, code(t, k2.Secret, f.Now), browser)
+	_, err = f.ops.Setup(ctx, httptest.NewRecorder(), noCookie, token2, password, code(t, k2.Secret, f.Now), browser)
 	wantCode(t, "Setup after 24 h", err, "operator_setup_invalid")
 }
 
@@ -190,12 +193,12 @@ func TestSignIn(t *testing.T) {
 		{"wrong code", "zhao", password, "123456"},
 		{"not set up", "qian", password, code(t, secret, f.Now)},
 	} {
-		_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), tt.login, tt.password, tt.code, browser)
+		_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, tt.login, tt.password, tt.code, browser)
 		wantCode(t, tt.name, err, "operator_sign_in_failed")
 	}
 	rec := httptest.NewRecorder()
 	c := code(t, secret, f.Now)
-	if got, err := f.ops.SignIn(ctx, rec, "ZHAO", password, c, browser); err != nil || got.ID != o.ID {
+	if got, err := f.ops.SignIn(ctx, rec, noCookie, "ZHAO", password, c, browser); err != nil || got.ID != o.ID {
 		t.Fatalf("SignIn = %+v, %v", got, err)
 	}
 	ck := rec.Result().Cookies()
@@ -203,14 +206,16 @@ func TestSignIn(t *testing.T) {
 		t.Fatalf("cookie = %+v", ck)
 	}
 	// The same code again, even within its 30 seconds, is refused.
-	_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), "zhao", password, c, browser)
+	_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "zhao", password, c, browser)
 	wantCode(t, "replayed code", err, "operator_sign_in_failed")
 	f.Now = f.Now.Add(30 * time.Second)
-	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), "zhao", password, code(t, secret, f.Now), browser); err != nil {
+	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "zhao", password, code(t, secret, f.Now), browser); err != nil {
 		t.Fatalf("the next code: %v", err)
 	}
 	fails := f.Events(t, operator.ActionSignInFailed)
-	if len(fails) != 5 || fails[0].Actor != "" || fails[1].Actor != "operator:"+o.ID {
+	// An unknown name is kept masked: it may be anything typed, a phone
+	// number even.
+	if len(fails) != 5 || fails[0].Actor != "" || fails[0].Subject != "no***" || fails[1].Actor != "operator:"+o.ID || fails[1].Subject != "Zhao" {
 		t.Fatalf("sign_in_failed events = %+v", fails)
 	}
 	if ev := f.Events(t, operator.ActionSignIn); len(ev) != 2 || ev[0].Actor != "operator:"+o.ID {
@@ -223,23 +228,23 @@ func TestLockout(t *testing.T) {
 	ctx := context.Background()
 	_, secret := f.setUp(t, "sun", operator.RoleAuditor)
 	for range 5 {
-		_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), "sun", "Wrong-Pass-2030", code(t, secret, f.Now), browser)
+		_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "sun", "Wrong-Pass-2030", code(t, secret, f.Now), browser)
 		wantCode(t, "wrong password", err, "operator_sign_in_failed")
 	}
 	// Now even the right credentials are refused, and an unknown name
 	// locks exactly the same way.
-	_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), "sun", password, code(t, secret, f.Now), browser)
+	_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "sun", password, code(t, secret, f.Now), browser)
 	wantCode(t, "locked", err, "operator_locked")
 	for range 5 {
-		f.ops.SignIn(ctx, httptest.NewRecorder(), "ghost", "Wrong-Pass-2030", "000000", browser)
+		f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "ghost", "Wrong-Pass-2030", "000000", browser)
 	}
-	_, err = f.ops.SignIn(ctx, httptest.NewRecorder(), "ghost", password, "000000", browser)
+	_, err = f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "ghost", password, "000000", browser)
 	wantCode(t, "unknown name locked", err, "operator_locked")
 	if ev := f.Events(t, operator.ActionLocked); len(ev) != 2 {
 		t.Fatalf("locked events = %+v", ev)
 	}
 	f.Now = f.Now.Add(15 * time.Minute)
-	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), "sun", password, code(t, secret, f.Now), browser); err != nil {
+	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "sun", password, code(t, secret, f.Now), browser); err != nil {
 		t.Fatalf("after the lockout window: %v", err)
 	}
 }
@@ -250,7 +255,7 @@ func TestSessionLimits(t *testing.T) {
 	_, secret := f.setUp(t, "zhou", operator.RoleReviewer)
 	signIn := func() *http.Request {
 		rec := httptest.NewRecorder()
-		if _, err := f.ops.SignIn(ctx, rec, "zhou", password, code(t, secret, f.Now), browser); err != nil {
+		if _, err := f.ops.SignIn(ctx, rec, noCookie, "zhou", password, code(t, secret, f.Now), browser); err != nil {
 			t.Fatal(err)
 		}
 		f.Now = f.Now.Add(30 * time.Second)
@@ -307,6 +312,14 @@ func TestSessionLimits(t *testing.T) {
 	}
 	if ev := f.Events(t, operator.ActionSignOut); len(ev) != 1 {
 		t.Fatalf("sign_out events = %+v", ev)
+	}
+	// Signing in again in the same browser ends its old session.
+	r = signIn()
+	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), r, "zhou", password, code(t, secret, f.Now), browser); err != nil {
+		t.Fatal(err)
+	}
+	if state(r) != operator.None {
+		t.Fatal("the old console session outlived a new sign-in")
 	}
 }
 

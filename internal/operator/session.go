@@ -36,8 +36,15 @@ func (s *Service) cookie(token string, expires time.Time) *http.Cookie {
 	return c
 }
 
-// startSession gives w a new console session of o.
-func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, o store.Operator, c flow.Client) error {
+// startSession gives w a new console session of o. The console session r
+// carried, if any, ends: a token is never reused (no session fixation),
+// and a browser holds one console session.
+func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, o store.Operator, c flow.Client) error {
+	if ck, err := r.Cookie(s.CookieName()); err == nil && ck.Value != "" {
+		if err := s.d.Store.DeleteOperatorSession(ctx, hashToken(ck.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
 	now := s.d.Now().UTC().Truncate(time.Millisecond)
 	var raw [32]byte
 	rand.Read(raw[:])
