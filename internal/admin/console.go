@@ -302,7 +302,9 @@ func (c *ConsoleAPI) reviewFile(w http.ResponseWriter, r *http.Request, sg opera
 	h.Set("Content-Disposition", "inline")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; object-src 'self'; plugin-types application/pdf; sandbox")
+	// The browser's own image and PDF viewers may run; nothing the
+	// upload carries may (no script source at all).
+	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; frame-ancestors 'self'")
 	w.WriteHeader(http.StatusOK)
 	w.Write(f.Data)
 }
