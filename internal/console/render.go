@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strings"
 	"text/template/parse"
+	"time"
 
 	"unid/internal/i18n"
 )
@@ -80,6 +81,7 @@ type view struct {
 	Site      string
 	Dev       bool
 	Script    string
+	Idle      int // the idle timeout in seconds, for the page's timer
 	JS        map[string]string
 	Data      any
 	cat       *i18n.Catalog
@@ -241,6 +243,7 @@ func (c *Console) execute(w io.Writer, r *http.Request, lang i18n.Lang, pg *pars
 		Lang: lang, OtherLang: other, LangHref: "?" + q.Encode(), Page: pg.name,
 		Title: c.cat.T(lang, pg.titleKey()), Site: c.cat.T(lang, "console.site.name"), Dev: c.o.Dev,
 		Script: pg.script, JS: c.js[lang], Data: data, cat: c.cat,
+		Idle: int(c.o.Operators.Options().Idle / time.Second),
 	}
 	return pg.t.ExecuteTemplate(w, "layout", v)
 }

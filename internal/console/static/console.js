@@ -32,6 +32,18 @@
     location.assign('/console/sign-in' + q);
   }
 
+  // The server ends a session after the idle timeout whatever the page
+  // does; so that a page left open does not keep showing what it showed,
+  // it reloads itself a little after that time without a request, and the
+  // server then sends it to the sign-in page, which says why.
+  var idleTimer = null;
+  function watchIdle() {
+    var secs = parseInt(document.body.getAttribute('data-idle'), 10);
+    if (!secs || !document.getElementById('sign-out')) { return; }
+    if (idleTimer) { clearTimeout(idleTimer); }
+    idleTimer = setTimeout(function () { location.reload(); }, (secs + 5) * 1000);
+  }
+
   // api sends a same-origin JSON request and resolves with
   // {status, ok, data}. A session that timed out or is gone ends the page.
   function api(method, url, body, keepOn401) {
@@ -40,6 +52,7 @@
       opts.headers['Content-Type'] = 'application/json';
       opts.body = JSON.stringify(body);
     }
+    watchIdle();
     return fetch(url, opts).then(function (res) {
       var out = { status: res.status, ok: res.ok, data: null };
       var ctype = res.headers.get('Content-Type') || '';
@@ -94,6 +107,7 @@
           });
         });
       }
+      watchIdle();
       fn();
     };
     if (document.readyState === 'loading') {
