@@ -53,6 +53,18 @@
       }
     }
 
+    // The masked summary the queue showed, until the item is opened.
+    var summary = null;
+    try { summary = JSON.parse(sessionStorage.getItem('review:' + id) || 'null'); } catch (e) { summary = null; }
+    if (summary) {
+      var dl = ui.$('review-summary');
+      pair(dl, ui.t('reference'), summary.reference);
+      pair(dl, ui.t('kind'), ui.t('kind.' + summary.kind));
+      pair(dl, ui.t('subject'), summary.subject);
+      pair(dl, ui.t('state'), ui.t('state.' + summary.state));
+      dl.hidden = false;
+    }
+
     open.addEventListener('click', function () {
       open.disabled = true;
       ui.showError('review-error', '');
