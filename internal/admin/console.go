@@ -114,12 +114,8 @@ func (c *ConsoleAPI) guard(roles []string, h consoleHandler) http.HandlerFunc {
 			c.d.Responder.Fail(w, r, problem.New(problem.Unauthorized, "operator_sign_in_required"))
 			return
 		}
-		if len(roles) > 0 && !operator.HasAny(sg.Operator, roles...) {
-			code := "operator_role_forbidden"
-			if operator.HasAny(sg.Operator, operator.RoleAuditor) && !slices.Contains(roles, operator.RoleAuditor) {
-				code = "operator_read_only" // an auditor reads and never acts
-			}
-			c.d.Responder.Fail(w, r, problem.New(problem.Forbidden, code))
+		if err := operator.Allow(sg.Operator, roles...); err != nil {
+			c.d.Responder.Fail(w, r, err)
 			return
 		}
 		h(w, r, sg)

@@ -331,3 +331,36 @@ func TestSecureCookie(t *testing.T) {
 		t.Fatalf("CookieName = %s", ops.CookieName())
 	}
 }
+
+func TestAllow(t *testing.T) {
+	reviewer := store.Operator{Roles: []string{operator.RoleReviewer}}
+	auditor := store.Operator{Roles: []string{operator.RoleAuditor}}
+	both := store.Operator{Roles: []string{operator.RoleReviewer, operator.RoleAuditor}}
+	sysadmin := store.Operator{Roles: []string{operator.RoleSysadmin}}
+	tests := []struct {
+		name  string
+		o     store.Operator
+		roles []string
+		code  string
+	}{
+		{"reviewer decides", reviewer, []string{operator.RoleReviewer}, ""},
+		{"auditor reads", auditor, []string{operator.RoleReviewer, operator.RoleAuditor}, ""},
+		{"auditor decides", auditor, []string{operator.RoleReviewer}, "operator_read_only"},
+		{"reviewer and auditor decides", both, []string{operator.RoleReviewer}, ""},
+		{"sysadmin reads reviews", sysadmin, []string{operator.RoleReviewer, operator.RoleAuditor}, "operator_role_forbidden"},
+		{"any operator", sysadmin, nil, ""},
+		{"no roles held", store.Operator{}, []string{operator.RoleAuditor}, "operator_role_forbidden"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := operator.Allow(tt.o, tt.roles...)
+			if tt.code == "" {
+				if err != nil {
+					t.Fatalf("Allow = %v", err)
+				}
+				return
+			}
+			wantCode(t, "Allow", err, tt.code)
+		})
+	}
+}

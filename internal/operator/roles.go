@@ -67,3 +67,17 @@ func HasAnyRole(held []string, roles ...string) bool {
 	}
 	return false
 }
+
+// Allow reports whether o may do what roles may, as a Forbidden problem
+// when not: operator_read_only for an auditor asking for something no
+// auditor may do (an auditor reads and never acts), operator_role_forbidden
+// otherwise. No roles at all means any operator.
+func Allow(o store.Operator, roles ...string) error {
+	if len(roles) == 0 || HasAny(o, roles...) {
+		return nil
+	}
+	if HasAny(o, RoleAuditor) && !slices.Contains(roles, RoleAuditor) {
+		return problem.New(problem.Forbidden, "operator_read_only")
+	}
+	return problem.New(problem.Forbidden, "operator_role_forbidden")
+}
