@@ -65,6 +65,8 @@ func TestExitCodes(t *testing.T) {
 		{"config check without a file", []string{"config", "check"}, 1, "", "usage"},
 		{"serve refuses dev behind a proxy", []string{"serve", "--dev", "--trust-proxy", "--data", missingData}, 1, "", "--trust-proxy"},
 		{"client --help", []string{"client", "--help", "--data", missingData}, 0, "unid client list", ""},
+		{"operator --help", []string{"operator", "--help", "--data", missingData}, 0, "unid operator create", ""},
+		{"operator create with issue 8's admin role", []string{"operator", "create", "--login", "wang", "--role", "admin", "--data", missingData}, 1, "", "sysadmin, secadmin, auditor, reviewer"},
 		{"serve -h", []string{"serve", "-h", "--database-url", "postgres://nobody@127.0.0.1:1/none"}, 0, "UNID_SMTP_PASSWORD_FILE", ""},
 		{"unknown flag", []string{"migrate", "--nope"}, 1, "", "-nope"},
 	}
@@ -90,6 +92,7 @@ func TestHelpOpensNothing(t *testing.T) {
 		{"keys", "rotate", "--help"}, {"client", "-h"}, {"client", "--help"}, {"client", "help"},
 		{"client", "list", "-h"}, {"client", "create", "--help"}, {"client", "show", "-h"},
 		{"client", "delete", "--help"}, {"client", "rotate-secret", "-h"}, {"config", "-h"},
+		{"operator", "-h"}, {"operator", "--help"}, {"operator", "create", "-h"}, {"operator", "list", "--help"},
 	}
 	stores := map[string]func(dir string) map[string]string{
 		"missing data directory": func(dir string) map[string]string {

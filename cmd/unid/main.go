@@ -53,6 +53,7 @@ Usage:
   unid keys init [flags] create the personal-data key file (production)
   unid keys rotate       make a new token signing key (OIDC); the old one stays published
   unid client …          register service systems (create, list, show, rotate-secret, delete)
+  unid operator …        console operators (create with a one-time set-up link, list)
   unid version           print the version
   unid config            print every setting as a Markdown table
   unid config check FILE check a configuration file (.yaml, .yml, .toml)
@@ -98,6 +99,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	case "client":
 		return clientCmd(ctx, rest, getenv, stdout, stderr)
+	case "operator":
+		return operatorCmd(ctx, rest, getenv, stdout, stderr)
 	case "config":
 		return configCmd(rest, getenv, stdout)
 	case "help", "-h", "--help":

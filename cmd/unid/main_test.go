@@ -273,3 +273,52 @@ func TestKeysRotate(t *testing.T) {
 		t.Errorf("audit trail:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }
+
+func TestOperatorCommands(t *testing.T) {
+	dir := t.TempDir()
+	noenv := func(string) string { return "" }
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"keys", "init", "--key-file", dir + "/unid.key"}, noenv, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	unid := func(args ...string) (string, error) {
+		var stdout, stderr bytes.Buffer
+		err := run(ctx, append(args[:2:2], append([]string{"--data", dir}, args[2:]...)...), noenv, &stdout, &stderr)
+		return stdout.String(), err
+	}
+	got, err := unid("operator", "create", "--login", "Wang", "--role", "reviewer,auditor", "--public-url", "https://id.example.gov.cn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		ID        string   `json:"id"`
+		Roles     []string `json:"roles"`
+		SetupLink string   `json:"setup_link"`
+	}
+	if err := json.Unmarshal([]byte(got), &created); err != nil || len(created.Roles) != 2 ||
+		!strings.HasPrefix(created.SetupLink, "https://id.example.gov.cn/console/setup#") {
+		t.Fatalf("operator create = %s, %v", got, err)
+	}
+	// Without --public-url the link is on the listen address.
+	if got, err := unid("operator", "create", "--login", "li", "--role", "sysadmin"); err != nil || !strings.Contains(got, `"setup_link": "http://127.0.0.1:`) {
+		t.Fatalf("operator create without --public-url = %s, %v", got, err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"operator", "create", "--login", "zhao", "--role", "admin"}, "sysadmin, secadmin, auditor, reviewer"},
+		{[]string{"operator", "create", "--login", "zhao"}, "operator_role_required"},
+		{[]string{"operator", "create", "--login", "WANG", "--role", "reviewer"}, "operator_login_taken"},
+		{[]string{"operator", "create", "--login", "a b", "--role", "reviewer"}, "operator_login_invalid"},
+	} {
+		if _, err := unid(tt.args...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v = %v, want an error naming %s", tt.args, err, tt.want)
+		}
+	}
+	got, err = unid("operator", "list")
+	if err != nil || strings.Count(got, `"login_name"`) != 2 || !strings.Contains(got, `"set_up": false`) || strings.Contains(got, "setup_link") {
+		t.Fatalf("operator list = %s, %v", got, err)
+	}
+}

@@ -30,6 +30,7 @@ import (
 	"unid/internal/captcha"
 	"unid/internal/client"
 	"unid/internal/config"
+	"unid/internal/console"
 	"unid/internal/devmode"
 	"unid/internal/emailcode"
 	"unid/internal/export"
@@ -41,12 +42,14 @@ import (
 	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/notify"
+	"unid/internal/operator"
 	"unid/internal/questions"
 	"unid/internal/ratelimit"
 	"unid/internal/realname"
 	"unid/internal/realname/httpverifier"
 	"unid/internal/realname/sandbox"
 	"unid/internal/records"
+	"unid/internal/review"
 	"unid/internal/session"
 	"unid/internal/smscode"
 	"unid/internal/sso/cas"
@@ -74,10 +77,14 @@ type App struct {
 	Realname *realname.Service // real-name verification and its review queue
 
 	realnameSandbox http.Handler // the sandbox verifier's H5 page; dev mode with provider sandbox only
+	// Operators are the console's accounts (`unid operator create`).
+	Operators *operator.Service
 
 	api     *api.API
 	pages   *web.Pages
 	admin   *admin.Admin
+	ops     *admin.ConsoleAPI
+	console *console.Console
 	cas     *cas.Server
 	dev     *devmode.Pages // dev mode only
 	logger  *slog.Logger
@@ -368,6 +375,28 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		}
 	}
 	a.admin = admin.New(responder, a.Clients, cfg.TrustProxy)
+	a.Operators = NewOperators(cfg, st, counters, hasher, protector, auditLog, logger, now)
+	// The review queues the console works: real-name counter
+	// verifications and appeals; the real-name service also corrects a
+	// locked identity.
+	queues := []review.Queue{a.Realname}
+	a.ops = admin.NewConsoleAPI(admin.ConsoleDeps{
+		Responder: responder, Operators: a.Operators, TrustProxy: cfg.TrustProxy, Queues: queues,
+		Realname: a.Realname,
+	})
+	a.console, err = console.New(console.Options{
+		Dev: cfg.Dev, Catalog: catalog, Logger: logger, Operators: a.Operators, SecureCookies: cfg.Secure(),
+		Kinds: func() []string {
+			var kinds []string
+			for _, q := range queues {
+				kinds = append(kinds, q.Kinds()...)
+			}
+			return kinds
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	for _, r := range a.routes(jsonAPI, pages) {
 		mux.Handle(r.Pattern, r.Handler)
@@ -438,6 +467,19 @@ func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.
 	})
 }
 
+// NewOperators builds the operator service the server and `unid operator`
+// share: the console's accounts, set-up links and sessions.
+func NewOperators(cfg config.Config, st store.Store, counters store.Counters, hasher *account.Hasher, protector *account.Protector, log *audit.Log, logger *slog.Logger, now func() time.Time) *operator.Service {
+	issuer := cfg.Site.Name
+	if issuer == "" {
+		issuer = "unid"
+	}
+	return operator.New(operator.Deps{
+		Store: st, Counters: counters, Hasher: hasher, Protector: protector, Audit: log, Logger: logger, Now: now,
+		Options: operator.Options{Secure: cfg.Secure(), Issuer: issuer},
+	})
+}
+
 // mailSender is the configured way mail leaves unid: the SMTP server of
 // the config's smtp section, else the dev outbox, else none (nil).
 func mailSender(cfg config.Config, outbox *notify.Outbox, now func() time.Time) (notify.EmailSender, error) {
@@ -462,6 +504,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 	}
 	routes = append(routes, jsonAPI.Routes()...)
 	routes = append(routes, a.admin.Routes()...)
+	routes = append(routes, a.ops.Routes()...)
 	routes = append(routes, a.cas.Routes()...)
 	routes = append(routes, a.OIDC.Routes()...)
 	if a.dev != nil {
@@ -478,6 +521,13 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 	}
 	return append(routes,
 		httpx.Route{Pattern: "/api/", Handler: jsonAPI.NotFound},
+		httpx.Route{Pattern: "GET /console/{$}", Handler: a.console.Home},
+		httpx.Route{Pattern: "GET /console/sign-in", Handler: a.console.SignIn},
+		httpx.Route{Pattern: "GET /console/setup", Handler: a.console.Setup},
+		httpx.Route{Pattern: "GET /console/reviews", Handler: a.console.Reviews},
+		httpx.Route{Pattern: "GET /console/reviews/{id}", Handler: a.console.Review},
+		httpx.Route{Pattern: "GET /console/static/", Handler: a.console.Static},
+		httpx.Route{Pattern: "/console/", Handler: a.console.NotFound},
 		httpx.Route{Pattern: "GET /{$}", Handler: pages.Home},
 		httpx.Route{Pattern: "GET /login", Handler: pages.Login},
 		httpx.Route{Pattern: "GET /register", Handler: pages.Register},
@@ -595,7 +645,8 @@ func (a *App) janitor(ctx context.Context) {
 		err4 := a.OIDC.Cleanup(ctx)
 		_, err5 := a.Store.DeleteExpiredFlows(ctx, now)
 		_, err6 := a.Store.DeleteReleasedIdentifiers(ctx, now)
-		if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil && ctx.Err() == nil {
+		_, err7 := a.Operators.DeleteExpired(ctx)
+		if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil && ctx.Err() == nil {
 			a.logger.WarnContext(ctx, "cleaning expired records", "err", err)
 		}
 	}

@@ -55,6 +55,7 @@ type Store interface {
 	Closures
 	Messages
 	Realname
+	Operators
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error

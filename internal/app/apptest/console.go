@@ -1,0 +1,137 @@
+package apptest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+
+	"unid/internal/audit"
+	"unid/internal/operator"
+)
+
+// OperatorPassword is the password the console helpers choose at set-up.
+const OperatorPassword = "Ops-Strong-Pass-2030"
+
+// ConsoleOperator is an operator a test created and set up.
+type ConsoleOperator struct {
+	ID, Login, Password string
+	Secret              string // the TOTP secret the set-up page showed
+}
+
+// CreateOperator creates an operator with roles as `unid operator create`
+// does and returns their ID and one-time set-up link.
+func (s *Server) CreateOperator(t testing.TB, login string, roles ...string) (id, setupLink string) {
+	t.Helper()
+	o, token, err := s.App.Operators.Create(context.Background(), login, roles, audit.Origin{Actor: audit.Operator("cli:test")})
+	if err != nil {
+		t.Fatalf("create operator %s: %v", login, err)
+	}
+	return o.ID, operator.SetupLink(s.URL, token)
+}
+
+// TOTP moves the server's clock on to the next 30-second step and returns
+// the code of secret there, as an authenticator app would show it: unid
+// accepts each code once, so every sign-in needs a step of its own.
+func (s *Server) TOTP(t testing.TB, secret string) string {
+	t.Helper()
+	s.Clock.Advance(30 * time.Second)
+	code, err := totp.GenerateCode(secret, s.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// ConsoleOperatorInBrowser creates an operator with roles, sets them up
+// in the Chromium tab ctx through the set-up page (password and the QR
+// code's secret), signs out and signs in again on the sign-in page with
+// password and a TOTP code, and leaves the tab in the console. The
+// integrator's end-to-end tests start a reviewer with it.
+func (s *Server) ConsoleOperatorInBrowser(ctx context.Context, t testing.TB, login string, roles ...string) ConsoleOperator {
+	t.Helper()
+	id, link := s.CreateOperator(t, login, roles...)
+	op := ConsoleOperator{ID: id, Login: login, Password: OperatorPassword}
+	op.Secret = s.SetUpOperatorInBrowser(ctx, t, link)
+	browserDo(ctx, t, chromedp.WaitEnabled(chromedp.ID("sign-out")), chromedp.Click(chromedp.ID("sign-out")))
+	waitTrue(ctx, t, `location.pathname === "/console/sign-in"`)
+	s.SignInOperatorInBrowser(ctx, t, op)
+	return op
+}
+
+// SetUpOperatorInBrowser opens a set-up link in the tab, reads the secret
+// the page shows under the QR code, chooses OperatorPassword, confirms
+// with a code and waits until the console shows. It returns the secret.
+func (s *Server) SetUpOperatorInBrowser(ctx context.Context, t testing.TB, link string) string {
+	t.Helper()
+	browserDo(ctx, t, chromedp.Navigate(link))
+	secret := waitTrue(ctx, t, `(document.getElementById("setup-secret") || {}).textContent || ""`)
+	fillIn(ctx, t, "password", OperatorPassword)
+	fillIn(ctx, t, "password2", OperatorPassword)
+	fillIn(ctx, t, "code", s.TOTP(t, secret))
+	browserDo(ctx, t, chromedp.WaitEnabled(chromedp.ID("setup-submit")), chromedp.Click(chromedp.ID("setup-submit")))
+	waitTrue(ctx, t, `location.pathname.indexOf("/console/") === 0 && location.pathname !== "/console/setup" && document.readyState === "complete" && !!document.getElementById("operator-name")`)
+	return secret
+}
+
+// SignInOperatorInBrowser signs op in on the console's sign-in page with a
+// fresh TOTP code and waits until the console shows.
+func (s *Server) SignInOperatorInBrowser(ctx context.Context, t testing.TB, op ConsoleOperator) {
+	t.Helper()
+	if !strings.HasPrefix(waitTrue(ctx, t, `location.pathname`), "/console/sign-in") {
+		browserDo(ctx, t, chromedp.Navigate(s.URL+"/console/sign-in"))
+	}
+	fillIn(ctx, t, "login", op.Login)
+	fillIn(ctx, t, "password", op.Password)
+	fillIn(ctx, t, "code", s.TOTP(t, op.Secret))
+	browserDo(ctx, t, chromedp.WaitEnabled(chromedp.ID("sign-in-submit")), chromedp.Click(chromedp.ID("sign-in-submit")))
+	waitTrue(ctx, t, `location.pathname.indexOf("/console/") === 0 && location.pathname.indexOf("/console/sign-in") !== 0 && document.readyState === "complete" && !!document.getElementById("operator-name")`)
+}
+
+func browserDo(ctx context.Context, t testing.TB, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("browser: %v\nat %s\npage text: %s", err, loc, body)
+	}
+}
+
+// fillIn types v into the input named name, emptied first.
+func fillIn(ctx context.Context, t testing.TB, name, v string) {
+	t.Helper()
+	sel := chromedp.CSS(`input[name="` + name + `"]`)
+	browserDo(ctx, t, chromedp.WaitVisible(sel))
+	waitTrue(ctx, t, `(document.querySelector('input[name="`+name+`"]').value = "") === ""`)
+	browserDo(ctx, t, chromedp.SendKeys(sel, v))
+}
+
+// waitTrue evaluates expr until it is truthy (riding out page loads) and
+// returns its value as a string.
+func waitTrue(ctx context.Context, t testing.TB, expr string) string {
+	t.Helper()
+	var last error
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr))
+		last = err
+		switch v := v.(type) {
+		case string:
+			if v != "" {
+				return v
+			}
+		case bool:
+			if v {
+				return "true"
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	t.Fatalf("never true: %s (at %s, last error %v)\npage text: %s", expr, loc, last, body)
+	return ""
+}

@@ -1,0 +1,198 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+
+	"unid/internal/account/accounttest"
+	"unid/internal/admin"
+	"unid/internal/audit"
+	"unid/internal/console"
+	"unid/internal/httpx"
+	"unid/internal/i18n"
+	"unid/internal/operator"
+	"unid/internal/problem"
+	"unid/internal/review"
+	"unid/internal/store/sqlite/sqlitetest"
+	"unid/internal/testenv"
+)
+
+// memQueue is a one-item review queue: the real-name queue is built
+// elsewhere; this one lets the pages be driven end to end.
+type memQueue struct {
+	mu     sync.Mutex
+	item   review.Item
+	png    []byte
+	opened int
+}
+
+func (q *memQueue) Kinds() []string { return []string{"realname.appeal"} }
+
+func (q *memQueue) List(_ context.Context, p review.Page) ([]review.Item, string, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.item.State != p.State || p.After != "" {
+		return nil, "", nil
+	}
+	return []review.Item{q.item}, "", nil
+}
+
+func (q *memQueue) Open(_ context.Context, id string, _ audit.Origin) (review.Detail, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if id != q.item.ID {
+		return review.Detail{}, problem.New(problem.NotFound, "review_not_found")
+	}
+	q.opened++
+	return review.Detail{Item: q.item, Fields: []review.Field{{Label: "console.reviews.subject", Value: "张三 11010519491231002X"}},
+		Files: []review.File{{ID: "photo", Label: "console.review.files", ContentType: "image/png", Size: len(q.png)}}}, nil
+}
+
+func (q *memQueue) File(_ context.Context, id, fileID string, _ audit.Origin) (review.File, error) {
+	if id != q.item.ID || fileID != "photo" {
+		return review.File{}, problem.New(problem.NotFound, "review_not_found")
+	}
+	return review.File{ID: "photo", Data: q.png}, nil
+}
+
+func (q *memQueue) Decide(_ context.Context, id string, approve bool, reason string, by audit.Origin) (review.Item, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.item.State, q.item.Reason, q.item.DecidedBy = review.StateRejected, reason, by.Actor.ID
+	if approve {
+		q.item.State = review.StateApproved
+	}
+	return q.item, nil
+}
+
+// snapshot returns the item and how often it was opened.
+func (q *memQueue) snapshot() (review.Item, int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.item, q.opened
+}
+
+func chromiumTab(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("UNID_CHROMIUM")
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path != "" {
+			break
+		}
+		path, _ = exec.LookPath(name)
+	}
+	if path == "" {
+		testenv.Unavailable(t, "Chromium not found (set UNID_CHROMIUM or install the chromium package)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()), chromedp.Flag("accept-lang", "zh-CN"))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// TestBrowserReviewItem: a reviewer sees the masked row, opens the item
+// (the unmasked values and the upload inline appear only then), is told
+// that a reason is needed, and approves.
+func TestBrowserReviewItem(t *testing.T) {
+	ctx := chromiumTab(t)
+	st := sqlitetest.New(t)
+	fix := accounttest.New(t, st)
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)))
+	q := &memQueue{png: buf.Bytes(), item: review.Item{ID: "a1", Kind: "realname.appeal", State: review.StatePending,
+		Reference: "K7Q2M9", UserID: "u1", Subject: "*三 1101**********002X", CreatedAt: fix.Now.Add(-2 * time.Hour)}}
+	ops := operator.New(operator.Deps{Store: st, Counters: st, Hasher: fix.Hasher, Protector: fix.Protector, Audit: fix.Audit, Now: fix.Clock})
+	c, err := console.New(console.Options{Catalog: cat, Operators: ops, Kinds: q.Kinds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for _, r := range admin.NewConsoleAPI(admin.ConsoleDeps{Responder: httpx.NewResponder(cat, slog.New(slog.DiscardHandler), 1<<20),
+		Operators: ops, Queues: []review.Queue{q}}).Routes() {
+		mux.Handle(r.Pattern, r.Handler)
+	}
+	mux.HandleFunc("GET /console/{$}", c.Home)
+	mux.HandleFunc("GET /console/setup", c.Setup)
+	mux.HandleFunc("GET /console/reviews", c.Reviews)
+	mux.HandleFunc("GET /console/reviews/{id}", c.Review)
+	mux.HandleFunc("GET /console/static/", c.Static)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	_, token, err := ops.Create(context.Background(), "zhao", []string{operator.RoleReviewer}, audit.Origin{Actor: audit.Operator("cli:test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := ops.SetupKey(context.Background(), token)
+	code, _ := totp.GenerateCode(k.Secret, fix.Now)
+	run := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+			t.Fatalf("browser: %v\npage: %s", err, body)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	run(chromedp.Navigate(srv.URL+"/console/setup#"+token), chromedp.WaitVisible(chromedp.ID("setup-secret")),
+		chromedp.SendKeys(chromedp.ID("password"), "Ops-Strong-Pass-2030"), chromedp.SendKeys(chromedp.ID("password2"), "Ops-Strong-Pass-2030"),
+		chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Click(chromedp.ID("setup-submit")),
+		chromedp.WaitVisible(chromedp.ID("review-a1")))
+	if row := text("#review-a1"); !strings.Contains(row, "K7Q2M9") || !strings.Contains(row, "*三 1101**********002X") || !strings.Contains(row, "实名申诉") {
+		t.Errorf("queue row = %q", row)
+	}
+	run(chromedp.Click(chromedp.CSS("#review-a1 a")), chromedp.WaitVisible(chromedp.ID("review-summary")))
+	if page, opened := text("main"), second(q.snapshot()); strings.Contains(page, "张三") || !strings.Contains(page, "*三 1101**********002X") || opened != 0 {
+		t.Errorf("before opening the page shows %q (opened %d)", page, opened)
+	}
+	run(chromedp.WaitEnabled(chromedp.ID("review-open")), chromedp.Click(chromedp.ID("review-open")), chromedp.WaitVisible(chromedp.ID("review-opened")))
+	if fields, opened := text("#review-fields"), second(q.snapshot()); !strings.Contains(fields, "张三 11010519491231002X") || opened != 1 {
+		t.Errorf("opened fields = %q (opened %d)", fields, opened)
+	}
+	var loaded bool
+	for deadline := time.Now().Add(10 * time.Second); !loaded && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		loaded, _ = chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var i=document.querySelector("#review-files img"); return !!i && i.complete && i.naturalWidth === 8})()`))
+	}
+	if !loaded {
+		src, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("review-files").innerHTML`))
+		t.Errorf("the upload is not shown inline: %s", src)
+	}
+	run(chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.ID("form-error")))
+	if msg, it := text("#form-error"), first(q.snapshot()); !strings.Contains(msg, "请填写理由") || it.State != review.StatePending {
+		t.Errorf("approve without a reason: %q, state %s", msg, it.State)
+	}
+	run(chromedp.SendKeys(chromedp.ID("reason"), "本人到窗口核验一致"), chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.ID("review-decided")))
+	if it := first(q.snapshot()); it.State != review.StateApproved || it.Reason != "本人到窗口核验一致" || !strings.Contains(text("#review-decided"), "已通过") {
+		t.Errorf("after approving: %+v, page %q", it, text("#review-decided"))
+	}
+}
+
+func first[A, B any](a A, _ B) A  { return a }
+func second[A, B any](_ A, b B) B { return b }

@@ -1,0 +1,23 @@
+// Package operator owns the accounts of the operator console: people of the
+// government IT department who review, administer and audit, never
+// citizens and never signed in as one. It creates them (only `unid
+// operator create` does, so no operator grants a role, least of all to
+// themselves), sets them up, signs them in with password + TOTP on their
+// own cookie and session limits, and answers which roles an operator holds:
+// the one place a role is compared.
+//
+// An operator goes:
+//
+//	created ──setup link (24 h, once)──▶ password + TOTP enrolled ──▶ signs in
+//	   (no password yet)                  (signed in at once)            (password + code)
+//
+// Every step is audited with the operator as the actor (audit.Operator with
+// the operator's ID); failed sign-ins name the login name typed. The same
+// answer, operator_sign_in_failed, is given for an unknown login name, a
+// wrong password, a wrong or replayed code and an operator not set up or
+// disabled, and repeated failures lock the login name for a while,
+// whether or not it exists.
+//
+// A console session ends after Idle without a request (15 minutes) or Max
+// after sign-in (8 hours); only the SHA-256 of its token is stored.
+package operator
