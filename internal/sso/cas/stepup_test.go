@@ -105,7 +105,7 @@ func TestServiceMinimumLevel(t *testing.T) {
 	other.MustLogin("zhang_san", apptest.GoodPassword)
 	refused(t, other.Get(loc.Query().Get("next")), "zh-CN", service, "中级", "初级")
 	// In English (the choice sticks to this browser).
-	refused(t, other.Get("/cas/login?lang=en&service="+url.QueryEscape(service)), "en", service, "Intermediate", "Primary")
+	refused(t, other.Get("/cas/login?lang=en&service="+url.QueryEscape(service)), "en", service, "Intermediate", "Basic")
 
 	if n := e.auditCount(cas.ActionTicketIssued); n != 1 { // the tax office's
 		t.Fatalf("%d tickets issued, want only the tax office's", n)
