@@ -152,7 +152,15 @@ func openStore(ctx context.Context, cfg config.Config) (interface {
 	store.Store
 	store.Migrator
 }, *account.Protector, error) {
-	keys, err := account.LoadKeyFile(cfg.KeyFile)
+	load := account.LoadKeyFile
+	if cfg.Dev {
+		// As `unid serve --dev` does: a fresh dev set-up needs no step first.
+		load = func(path string) (account.Keys, error) {
+			k, _, err := account.LoadOrCreateKeyFile(path)
+			return k, err
+		}
+	}
+	keys, err := load(cfg.KeyFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("key file %s: %w (run `unid serve --dev` once, or `unid keys init` for production)", cfg.KeyFile, err)
 	}

@@ -43,6 +43,8 @@ func TestCommands(t *testing.T) {
 		{"production without key file", []string{"serve", "--addr", "127.0.0.1:0", "--sms-gateway-url", "http://127.0.0.1:9/", "--sms-gateway-secret", "s", "--data", "DATA"}, "", "unid keys init"},
 		{"migrate", []string{"migrate", "--dev", "--data", "DATA"}, "schema version 0 →", ""},
 		{"keys init", []string{"keys", "init", "--key-file", "DATA/k.key"}, "wrote", ""},
+		{"operator create on a fresh dev set-up", []string{"operator", "create", "--dev", "--data", "DATA", "--login", "reviewer1", "--role", "reviewer"}, "/console/setup#", ""},
+		{"operator create without a key file", []string{"operator", "create", "--data", "DATA", "--login", "reviewer1", "--role", "reviewer"}, "", "unid keys init"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
