@@ -215,6 +215,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
+	// A province may name the real-name levels otherwise (realname.level-names).
+	for lang, names := range cfg.Realname.LevelNameOverrides() {
+		o := map[string]string{}
+		for i, n := range names {
+			o["realname.level."+strconv.Itoa(i+1)+".name"] = n
+		}
+		if catalog, err = catalog.With(i18n.Lang(lang), o); err != nil {
+			return nil, err
+		}
+	}
 	var mailer *notify.Mailer // nil: no mail is sent, codes answer email_unavailable
 	if m, err := mailSender(cfg, a.Outbox, now); err != nil {
 		return nil, err

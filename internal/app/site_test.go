@@ -9,6 +9,7 @@ import (
 
 	"unid/internal/app/apptest"
 	"unid/internal/config"
+	"unid/internal/store"
 )
 
 // TestSiteIsConfigured: one platform name, set once in the configuration,
@@ -49,5 +50,35 @@ func TestSiteIsConfigured(t *testing.T) {
 	b.SendCode("13812345678")
 	if text := srv.Outbox(t)[0].Text; !strings.HasPrefix(text, "【山东省统一身份认证平台】") {
 		t.Errorf("SMS text %q, want the platform's signature", text)
+	}
+}
+
+// TestLevelNamesAreConfigured: a province that names its real-name levels
+// otherwise sees its names on the personal space and the 实名认证 page, in
+// each language it configured.
+func TestLevelNamesAreConfigured(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) {
+		c.Realname.LevelNames, c.Realname.LevelNamesEN = "一级,二级,三级", "Level One,Level Two,Level Three"
+	})
+	b := srv.Browser(t)
+	b.Lang = "zh-CN"
+	id := b.MustRegister(apptest.Zhang)
+	b.MustLogin(apptest.Zhang.Login, apptest.Zhang.Password)
+	// A fixture step standing in for a passed verification.
+	if _, err := srv.App.Store.UpdateUser(t.Context(), id, func(u store.User) (store.User, error) {
+		u.RealnameLevel = 2
+		return u, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if me := string(b.Get("/me").Body); !strings.Contains(me, "二级") || strings.Contains(me, "中级") {
+		t.Error("the personal space does not show the configured name of level 2")
+	}
+	if page := string(b.Get("/settings/realname").Body); !strings.Contains(page, "三级") {
+		t.Error("the 实名认证 page does not show the configured name of level 3")
+	}
+	b.Lang = "en"
+	if me := string(b.Get("/me?lang=en").Body); !strings.Contains(me, "Level Two") {
+		t.Error("the English personal space does not show the configured name of level 2")
 	}
 }

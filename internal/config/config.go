@@ -182,6 +182,42 @@ type Realname struct {
 	ChecksPerUserDay int           // checks one account may run per day
 	ChecksPerDay     int           // checks the platform runs per day (they cost money)
 	FlowTTL          time.Duration // how long a redirect verification (face, 网证) may take
+	// LevelNames and LevelNamesEN rename levels 1…3 ("初级,中级,高级"),
+	// for a province that names them otherwise; empty keeps the catalog's.
+	LevelNames, LevelNamesEN string
+}
+
+// levelNames returns the configured names of real-name levels 1…3, nil when s is
+// empty (the catalog's names stand).
+func levelNames(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	names := strings.Split(s, ",")
+	if len(names) != 3 {
+		return nil, fmt.Errorf("want three names, for levels 1, 2 and 3, separated by commas")
+	}
+	for i, n := range names {
+		names[i] = strings.TrimSpace(n)
+		if names[i] == "" || utf8.RuneCountInString(names[i]) > 16 {
+			return nil, fmt.Errorf("level %d: a name is 1 to 16 characters", i+1)
+		}
+	}
+	return names, nil
+}
+
+// LevelNameOverrides returns the configured names of levels 1…3 by
+// language ("zh-CN", "en"), for the message catalog; a language without
+// configured names is absent.
+func (r Realname) LevelNameOverrides() map[string][]string {
+	out := map[string][]string{}
+	if n, err := levelNames(r.LevelNames); err == nil && n != nil {
+		out["zh-CN"] = n
+	}
+	if n, err := levelNames(r.LevelNamesEN); err == nil && n != nil {
+		out["en"] = n
+	}
+	return out
 }
 
 // EnterpriseRegistry is the enterprise registry (企业登记信息) service.
@@ -393,6 +429,8 @@ func (c *Config) settings() []setting {
 		integer(&c.Realname.ChecksPerUserDay, "realname.checks-per-user-day", "real-name checks one account may run per day"),
 		integer(&c.Realname.ChecksPerDay, "realname.checks-per-day", "real-name checks the platform runs per day (each check costs money)"),
 		duration(&c.Realname.FlowTTL, "realname.flow-ttl", "how long a redirect verification (face, netid) may take"),
+		str(&c.Realname.LevelNames, "realname.level-names", "names of real-name levels 1,2,3 on Chinese pages (empty: 初级,中级,高级)"),
+		str(&c.Realname.LevelNamesEN, "realname.level-names-en", "names of real-name levels 1,2,3 on English pages (empty: Basic,Intermediate,Advanced)"),
 
 		str(&c.EnterpriseRegistry.Provider, "enterprise-registry.provider", "enterprise registry: sandbox (offline test data) or http"),
 		str(&c.EnterpriseRegistry.URL, "enterprise-registry.url", "enterprise registry service URL (provider http)"),
@@ -571,6 +609,12 @@ func (c Config) validate() error {
 		bad("realname.methods: %v", err)
 	}
 	positive(&errs, "realname.flow-ttl", c.Realname.FlowTTL)
+	if _, err := levelNames(c.Realname.LevelNames); err != nil {
+		bad("realname.level-names: %v", err)
+	}
+	if _, err := levelNames(c.Realname.LevelNamesEN); err != nil {
+		bad("realname.level-names-en: %v", err)
+	}
 	if c.Realname.ChecksPerUserDay <= 0 || c.Realname.ChecksPerDay <= 0 {
 		bad("realname.checks-per-user-day and realname.checks-per-day must be positive: every check costs money")
 	}

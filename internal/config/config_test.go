@@ -56,6 +56,8 @@ func TestParse(t *testing.T) {
 		{name: "stray argument", args: []string{"--dev", "extra"}, wantErr: "unexpected"},
 		{name: "bad public url", args: []string{"--dev", "--public-url", "example.org"}, wantErr: "public-url"},
 		{name: "idle longer than max", args: []string{"--dev", "--session-idle", "13h"}, wantErr: "idle"},
+		{name: "two level names for three levels", args: []string{"--dev", "--realname-level-names", "一级,二级"}, wantErr: "realname.level-names"},
+		{name: "an empty level name", args: []string{"--dev", "--realname-level-names-en", "One,,Three"}, wantErr: "realname.level-names-en"},
 		{name: "account lockout below the network lockout", args: []string{"--dev", "--lockout-account-threshold", "3"}, wantErr: "lockout-account-threshold"},
 	}
 	for _, tt := range tests {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"path"
 	"slices"
@@ -155,6 +156,29 @@ func (c *Catalog) T(lang Lang, key string, kv ...string) string {
 		pairs = append(pairs, "{"+kv[i]+"}", kv[i+1])
 	}
 	return strings.NewReplacer(pairs...).Replace(msg)
+}
+
+// With returns a copy of the catalog in which the messages of lang named
+// in overrides (key → text) are replaced: the wording a deployment
+// configures, such as its names of the real-name levels. A key the catalog
+// does not hold is an error, so that a typo cannot go unnoticed.
+func (c *Catalog) With(lang Lang, overrides map[string]string) (*Catalog, error) {
+	out := &Catalog{msgs: make(map[Lang]map[string]string, len(c.msgs))}
+	for l, m := range c.msgs {
+		out.msgs[l] = m
+	}
+	m := maps.Clone(c.msgs[lang])
+	if m == nil {
+		return nil, fmt.Errorf("i18n: no language %q", lang)
+	}
+	for k, v := range overrides {
+		if _, ok := m[k]; !ok {
+			return nil, fmt.Errorf("i18n: no message %q to replace", k)
+		}
+		m[k] = v
+	}
+	out.msgs[lang] = m
+	return out, nil
 }
 
 // Has reports whether key is in the catalog.

@@ -208,3 +208,30 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// TestWith: a deployment's wording replaces the catalog's in one language
+// only, leaves the catalog it came from alone, and a key the catalog does
+// not hold is refused rather than silently ignored.
+func TestWith(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := c.T(ZH, "realname.level.2.name")
+	d, err := c.With(ZH, map[string]string{"realname.level.2.name": "二级"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.T(ZH, "realname.level.2.name"); got != "二级" {
+		t.Errorf("overridden message = %q, want 二级", got)
+	}
+	if got := d.T(EN, "realname.level.2.name"); got != c.T(EN, "realname.level.2.name") {
+		t.Errorf("English changed too: %q", got)
+	}
+	if got := c.T(ZH, "realname.level.2.name"); got != before {
+		t.Errorf("the original catalog changed: %q", got)
+	}
+	if _, err := c.With(ZH, map[string]string{"realname.level.9.name": "九级"}); err == nil {
+		t.Error("an unknown key was accepted")
+	}
+}
