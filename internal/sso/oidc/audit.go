@@ -6,6 +6,7 @@ const (
 	ActionTokenIssued       = "oidc.token_issued"        // Detail: grant type, client id
 	ActionCodeReuse         = "oidc.code_reuse"          // a code used twice: its grant revoked
 	ActionRefreshReuse      = "oidc.refresh_reuse"       // a used refresh token replayed: its family revoked
+	ActionRefreshRefused    = "oidc.refresh_refused"     // the user fell below the client's minimum real-name level: grant revoked
 	ActionTokenRevoked      = "oidc.token_revoked"       // RFC 7009 revocation by a client
 	ActionConsentGranted    = "oidc.consent_granted"     // Detail: client id, scopes
 	ActionConsentDenied     = "oidc.consent_denied"      // the user chose Deny

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	sso "unid/internal/sso/oidc"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -192,6 +194,39 @@ func TestLevelOnRefresh(t *testing.T) {
 		if !c.is(level) {
 			t.Fatalf("introspection at level %d: %+v", level, c)
 		}
+	}
+}
+
+// TestMinimumLevelOnRefresh: a client's minimum level holds for every
+// token: once the user falls below it (a binding removed, an appeal that
+// moved their ID number away), a refresh is refused and the grant is
+// revoked, so raising the level again does not bring the old token back.
+func TestMinimumLevelOnRefresh(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u := e.addUser(li)
+	e.setLevel(u.ID, 2)
+	tax := e.newRP(client.Spec{ID: "tax", Scopes: []string{"openid", "offline_access"}, FirstParty: true, MinRealnameLevel: 2})
+	b := e.browser(&li)
+	tok, _ := tax.signIn(b, "", oauth2.SetAuthURLParam("scope", "openid offline_access"))
+	refresh := func(token string) reply {
+		return e.form("/oidc/token", tax.c.ID, tax.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}})
+	}
+	r := refresh(tok.RefreshToken)
+	if r.status != http.StatusOK {
+		t.Fatalf("refresh at the minimum: %d %s", r.status, r.body)
+	}
+	next, _ := decodeJSON(t, r.body)["refresh_token"].(string)
+	e.setLevel(u.ID, 1)
+	e.clock.Advance(time.Minute)
+	if r := refresh(next); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "invalid_grant") {
+		t.Fatalf("refresh below the minimum: %d %s, want 400 invalid_grant", r.status, r.body)
+	}
+	e.setLevel(u.ID, 2)
+	if r := refresh(next); r.status != http.StatusBadRequest {
+		t.Fatalf("refresh of the revoked grant after the level came back: %d %s, want 400", r.status, r.body)
+	}
+	if n := slices.Index(e.auditActions(), sso.ActionRefreshRefused+":level_below_minimum"); n < 0 {
+		t.Errorf("no %s event in %v", sso.ActionRefreshRefused, e.auditActions())
 	}
 }
 

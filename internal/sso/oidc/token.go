@@ -179,6 +179,14 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
+	// A client's minimum real-name level holds for every token, not only
+	// at sign-in: a user who fell below it (a binding removed, an appeal
+	// that moved their ID number away) gets no new tokens for it.
+	if need := claims.Required(c.c, 0); !claims.Satisfies(u.RealnameLevel, need) {
+		p.refreshBelowLevel(ctx, rr.grant, u.RealnameLevel, need)
+		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription("the user's real-name level is below the client's minimum"))
+		return
+	}
 	scopes := claims.Grant(rr.scopes, c.c, u.RealnameLevel)
 	resp, err := p.userTokens(ctx, rr.grant, u, c, scopes, "", rr.token.TokenHash)
 	if errors.Is(err, store.ErrConflict) {
@@ -339,6 +347,16 @@ func (p *Provider) refreshReplayed(ctx context.Context, g store.Grant) {
 	}
 	p.record(ctx, nil, audit.Entry{Actor: audit.User(g.UserID), Action: ActionRefreshReuse, Result: "family_revoked",
 		Detail: audit.Detail{"client_id": g.ClientID}})
+}
+
+// refreshBelowLevel revokes a grant whose user no longer has the
+// real-name level its client requires, and audits it.
+func (p *Provider) refreshBelowLevel(ctx context.Context, g store.Grant, level, need int) {
+	if err := p.d.Store.RevokeGrant(ctx, g.ID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.log.ErrorContext(ctx, "revoke the grant of a user below the client's level", "client_id", g.ClientID, "err", err)
+	}
+	p.record(ctx, nil, audit.Entry{Actor: audit.User(g.UserID), Action: ActionRefreshRefused, Result: "level_below_minimum",
+		Detail: audit.Detail{"client_id": g.ClientID, "level": strconv.Itoa(level), "required": strconv.Itoa(need)}})
 }
 
 // recordClientToken audits client-credentials issuance. Machines ask for
