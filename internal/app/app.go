@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -434,25 +433,22 @@ var realnameEvents = map[string]string{
 // account's notices.
 func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.Protector, limiter *ratelimit.Limiter,
 	auditLog *audit.Log, accounts *account.Service, catalog *i18n.Catalog, logger *slog.Logger, now func() time.Time, base string) (*realname.Service, error) {
-	var provider realname.Provider
-	if cfg.Realname.Provider == config.ProviderHTTP {
-		provider = httpverifier.New(httpverifier.Options{URL: cfg.Realname.URL, AppID: cfg.Realname.AppID,
-			Secret: []byte(cfg.Realname.Secret.Value), Timeout: cfg.Realname.Timeout, Now: now})
-	} else {
-		sb := sandbox.New(base, catalog)
-		provider = sb
-		if cfg.Dev {
-			a.realnameSandbox = sb
-		}
-	}
 	methods, err := realname.ParseMethods(cfg.Realname.Methods)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Realname.Provider != config.ProviderHTTP && !cfg.Dev {
-		// The sandbox's H5 page is served in dev mode only: without it a
-		// redirect verification would lead nowhere.
-		methods = slices.DeleteFunc(methods, func(m realname.Method) bool { return m.Kind == realname.KindRedirect })
+	var provider realname.Provider
+	switch config.Effective(cfg.Realname.Provider, cfg.Dev) {
+	case config.ProviderHTTP:
+		provider = httpverifier.New(httpverifier.Options{URL: cfg.Realname.URL, AppID: cfg.Realname.AppID,
+			Secret: []byte(cfg.Realname.Secret.Value), Timeout: cfg.Realname.Timeout, Now: now})
+	case config.ProviderSandbox: // dev mode only (config refuses it otherwise)
+		sb := sandbox.New(base, catalog)
+		provider, a.realnameSandbox = sb, sb
+	default:
+		// No verification service: no method is offered, and the
+		// 实名认证 page says so.
+		provider, methods = realname.None{}, []realname.Method{}
 	}
 	return realname.New(realname.Deps{
 		Store: st, Provider: provider, Protector: protector, Limiter: limiter, Audit: auditLog, Logger: logger, Now: now,

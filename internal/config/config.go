@@ -165,9 +165,24 @@ const (
 
 // Provider kinds of Realname and EnterpriseRegistry.
 const (
-	ProviderSandbox = "sandbox" // answers from fixed test data, offline
+	ProviderSandbox = "sandbox" // answers from fixed test data, offline; dev mode only
 	ProviderHTTP    = "http"    // a real service over HTTP
+	ProviderNone    = "none"    // no service: the feature is not offered
 )
+
+// Effective returns the provider a section really uses: the one
+// configured, else the sandbox in dev mode and none otherwise, so that a
+// production server whose operator never chose one does not verify people
+// against the public test data.
+func Effective(provider string, dev bool) string {
+	switch {
+	case provider != "":
+		return provider
+	case dev:
+		return ProviderSandbox
+	}
+	return ProviderNone
+}
 
 // Realname is the real-name verification service (实名核验).
 type Realname struct {
@@ -303,10 +318,10 @@ func Default() Config {
 		Site:                    Site{Name: "统一身份认证平台", NameEN: "Unified Identity Authentication"},
 		Recovery:                Recovery{Questions: RecoveryQuestionsAlone},
 		Closure:                 Closure{CoolingOff: 30 * 24 * time.Hour},
-		Realname: Realname{Provider: ProviderSandbox, Timeout: 5 * time.Second,
+		Realname: Realname{Timeout: 5 * time.Second,
 			Methods: realname.DefaultMethods, ChecksPerUserDay: realname.DefaultChecksPerUserDay,
 			ChecksPerDay: realname.DefaultChecksPerDay, FlowTTL: realname.DefaultFlowTTL},
-		EnterpriseRegistry: EnterpriseRegistry{Provider: ProviderSandbox, Timeout: 5 * time.Second},
+		EnterpriseRegistry: EnterpriseRegistry{Timeout: 5 * time.Second},
 		Alipay:             Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
 	}
 }
@@ -421,7 +436,7 @@ func (c *Config) settings() []setting {
 
 		duration(&c.Closure.CoolingOff, "closure.cooling-off", "how long a closed account's phone and ID number stay barred from a new account"),
 
-		str(&c.Realname.Provider, "realname.provider", "real-name verification: sandbox (offline test data) or http"),
+		str(&c.Realname.Provider, "realname.provider", "real-name verification: http, none, or sandbox (test data, --dev only); empty: sandbox with --dev, else none"),
 		str(&c.Realname.URL, "realname.url", "real-name verification service URL (provider http)"),
 		str(&c.Realname.AppID, "realname.app-id", "application id at the real-name verification service"),
 		duration(&c.Realname.Timeout, "realname.timeout", "real-name verification request timeout"),
@@ -432,7 +447,7 @@ func (c *Config) settings() []setting {
 		str(&c.Realname.LevelNames, "realname.level-names", "names of real-name levels 1,2,3 on Chinese pages (empty: 初级,中级,高级)"),
 		str(&c.Realname.LevelNamesEN, "realname.level-names-en", "names of real-name levels 1,2,3 on English pages (empty: Basic,Intermediate,Advanced)"),
 
-		str(&c.EnterpriseRegistry.Provider, "enterprise-registry.provider", "enterprise registry: sandbox (offline test data) or http"),
+		str(&c.EnterpriseRegistry.Provider, "enterprise-registry.provider", "enterprise registry: http, none, or sandbox (test data, --dev only); empty: sandbox with --dev, else none"),
 		str(&c.EnterpriseRegistry.URL, "enterprise-registry.url", "enterprise registry service URL (provider http)"),
 		duration(&c.EnterpriseRegistry.Timeout, "enterprise-registry.timeout", "enterprise registry request timeout"),
 
@@ -604,7 +619,7 @@ func (c Config) validate() error {
 	}
 	positive(&errs, "smtp.timeout", c.SMTP.Timeout)
 
-	checkProvider(&errs, "realname", c.Realname.Provider, c.Realname.URL, c.Realname.Secret, c.Realname.Timeout)
+	checkProvider(&errs, c.Dev, "realname", c.Realname.Provider, c.Realname.URL, c.Realname.Secret, c.Realname.Timeout)
 	if _, err := realname.ParseMethods(c.Realname.Methods); err != nil {
 		bad("realname.methods: %v", err)
 	}
@@ -618,7 +633,7 @@ func (c Config) validate() error {
 	if c.Realname.ChecksPerUserDay <= 0 || c.Realname.ChecksPerDay <= 0 {
 		bad("realname.checks-per-user-day and realname.checks-per-day must be positive: every check costs money")
 	}
-	checkProvider(&errs, "enterprise-registry", c.EnterpriseRegistry.Provider, c.EnterpriseRegistry.URL, c.EnterpriseRegistry.Secret, c.EnterpriseRegistry.Timeout)
+	checkProvider(&errs, c.Dev, "enterprise-registry", c.EnterpriseRegistry.Provider, c.EnterpriseRegistry.URL, c.EnterpriseRegistry.Secret, c.EnterpriseRegistry.Timeout)
 
 	if a := c.Alipay; a.AppID != "" {
 		if !a.PrivateKey.IsSet() {
@@ -677,9 +692,13 @@ func positive(errs *[]error, key string, d time.Duration) {
 	}
 }
 
-func checkProvider(errs *[]error, section, provider, u string, secret Secret, timeout time.Duration) {
+func checkProvider(errs *[]error, dev bool, section, provider, u string, secret Secret, timeout time.Duration) {
 	switch provider {
+	case "", ProviderNone:
 	case ProviderSandbox:
+		if !dev {
+			*errs = append(*errs, fmt.Errorf("config: %s.provider sandbox answers from public test data: it runs only with --dev; use http, or none", section))
+		}
 	case ProviderHTTP:
 		if err := checkURL(u); err != nil {
 			*errs = append(*errs, fmt.Errorf("config: %s.url: %w", section, err))
@@ -688,7 +707,7 @@ func checkProvider(errs *[]error, section, provider, u string, secret Secret, ti
 			*errs = append(*errs, fmt.Errorf("config: %s.secret is required with provider http", section))
 		}
 	default:
-		*errs = append(*errs, fmt.Errorf("config: %s.provider %q: want sandbox or http", section, provider))
+		*errs = append(*errs, fmt.Errorf("config: %s.provider %q: want http, none or sandbox", section, provider))
 	}
 	positive(errs, section+".timeout", timeout)
 }

@@ -56,6 +56,7 @@ func TestParse(t *testing.T) {
 		{name: "stray argument", args: []string{"--dev", "extra"}, wantErr: "unexpected"},
 		{name: "bad public url", args: []string{"--dev", "--public-url", "example.org"}, wantErr: "public-url"},
 		{name: "idle longer than max", args: []string{"--dev", "--session-idle", "13h"}, wantErr: "idle"},
+		{name: "sandbox verifier outside dev mode", args: []string{"--sms-gateway-url", "http://127.0.0.1:1/sms", "--sms-gateway-secret", "s", "--realname-provider", "sandbox"}, wantErr: "realname.provider sandbox"},
 		{name: "two level names for three levels", args: []string{"--dev", "--realname-level-names", "一级,二级"}, wantErr: "realname.level-names"},
 		{name: "an empty level name", args: []string{"--dev", "--realname-level-names-en", "One,,Three"}, wantErr: "realname.level-names-en"},
 		{name: "account lockout below the network lockout", args: []string{"--dev", "--lockout-account-threshold", "3"}, wantErr: "lockout-account-threshold"},
@@ -99,5 +100,25 @@ func TestSecure(t *testing.T) {
 	c.PublicURL = "https://id.example.gov.cn"
 	if !c.Secure() {
 		t.Error("https public URL must make cookies secure")
+	}
+}
+
+// TestEffectiveProvider: with no provider chosen, dev mode uses the
+// sandbox's test people and production offers nothing, never the sandbox.
+func TestEffectiveProvider(t *testing.T) {
+	tests := []struct {
+		provider string
+		dev      bool
+		want     string
+	}{
+		{"", true, ProviderSandbox},
+		{"", false, ProviderNone},
+		{ProviderHTTP, false, ProviderHTTP},
+		{ProviderNone, true, ProviderNone},
+	}
+	for _, tt := range tests {
+		if got := Effective(tt.provider, tt.dev); got != tt.want {
+			t.Errorf("Effective(%q, dev=%v) = %q, want %q", tt.provider, tt.dev, got, tt.want)
+		}
 	}
 }

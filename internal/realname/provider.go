@@ -1,6 +1,9 @@
 package realname
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Results of a check, as verifiers answer and as checks are recorded.
 const (
@@ -71,4 +74,29 @@ type Provider interface {
 	BankCardVerifier
 	CarrierVerifier
 	RedirectVerifier
+}
+
+// None is the provider of a platform without a verification service
+// (realname.provider none): the service offers no method with it, and a
+// call that reaches it anyway (a redirect started before the
+// configuration changed) answers that the service is unavailable.
+type None struct{}
+
+var errNone = errors.New("realname: no verification service is configured")
+
+func (None) Name() string { return "none" }
+func (None) VerifyIdentity(context.Context, Person) (Outcome, error) {
+	return Outcome{}, Unavailable(errNone)
+}
+func (None) VerifyBankCard(context.Context, Person, string, string) (Outcome, error) {
+	return Outcome{}, Unavailable(errNone)
+}
+func (None) VerifyCarrier(context.Context, Person, string) (Outcome, error) {
+	return Outcome{}, Unavailable(errNone)
+}
+func (None) StartRedirect(context.Context, string, Person, string) (Started, error) {
+	return Started{}, Unavailable(errNone)
+}
+func (None) RedirectResult(context.Context, string) (Outcome, error) {
+	return Outcome{}, Unavailable(errNone)
 }
