@@ -268,7 +268,18 @@ func TestBrowserOIDCStepUpThroughTheRealnamePage(t *testing.T) {
 	eventually[bool](p, `!document.getElementById("rn-use-registered-row").hidden && document.getElementById("use_registered").checked`)
 	p.click("rn-identity-submit")
 	eventually[bool](p, `document.getElementById("realname-level").getAttribute("data-level") === "1"`)
+	if got := p.text("#realname-result"); !strings.Contains(got, "初级") {
+		t.Errorf("after the registry check the page says %q", got)
+	}
+	// 初级 is not enough for this system: no way back yet, and the page
+	// still says the system needs more.
 	eventually[bool](p, `!document.getElementById("rn-bank_card").hidden && !document.getElementById("rn-bank-submit").disabled`)
+	if eventually[string](p, `String(document.getElementById("realname-continue").hidden)`) != "true" {
+		t.Errorf("at 初级 the page offers the way back to a system that needs 中级: %q", p.text("#realname-continue"))
+	}
+	if got := p.text("#realname-for-service"); !strings.Contains(got, "需要更高的实名认证等级") {
+		t.Errorf("at 初级 the page says %q", got)
+	}
 	p.fill("card_number", "6222020200112233446")
 	p.fill("phone", zhang.Phone)
 	p.click("rn-bank-submit")
