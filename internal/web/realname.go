@@ -12,8 +12,9 @@ import (
 // (settings_realname.js) reads GET /api/v1/realname and sends the forms
 // to the JSON API of the realname service, which owns every rule. The
 // page is also the step-up page: a service system that needs a higher
-// level sends the user to /settings/realname?next=PATH, and after a
-// success the page offers the way back to PATH.
+// level sends the user to /settings/realname?next=PATH&level=N, and once
+// the user has level N (any success, without level) the page offers the
+// way back to PATH.
 
 // realnameRedirects are the methods whose check happens at the
 // verification service's own page: the user presses a button and goes there.
@@ -27,6 +28,7 @@ type realnameData struct {
 	settingsData
 	Level  int    // the signed-in user's level as the page is rendered
 	Next   string // SafeNext of ?next=: where "continue" leads after a success; "" for none
+	Need   int    // ?level= with a next: the level the service needs (1…3); 0 for any success
 	Levels []realnameLevel
 }
 
@@ -52,8 +54,11 @@ func realnameKeys() []string {
 	return keys
 }
 
-func (p *Pages) realnameData(lang i18n.Lang, me *Me, next string) realnameData {
+func (p *Pages) realnameData(lang i18n.Lang, me *Me, next, need string) realnameData {
 	d := realnameData{settingsData: p.settingsData(lang, me, "realname"), Level: claims.ClampLevel(me.RealnameLevel), Next: SafeNext(next)}
+	if n, err := strconv.Atoi(need); err == nil && d.Next != "" && n >= 1 && n <= realnameLevels {
+		d.Need = n
+	}
 	for level := 0; level <= realnameLevels; level++ {
 		d.Levels = append(d.Levels, realnameLevel{
 			Level: level, Name: p.cat.T(lang, realnameLevelKey(level, "name")), Unlocks: p.cat.T(lang, realnameLevelKey(level, "unlocks")),

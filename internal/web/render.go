@@ -81,7 +81,7 @@ var pageTable = []page{
 		return p.settingsData(lang, sampleMe, "email")
 	}},
 	{name: settingsPage("realname"), title: "page.settings.realname.title", keys: realnameKeys, noEcho: true, script: "settings_realname.js", sample: func(p *Pages, lang i18n.Lang) any {
-		return p.realnameData(lang, sampleMe, "/oidc/authorize/callback?id=x")
+		return p.realnameData(lang, sampleMe, "/oidc/authorize/callback?id=x", "2")
 	}},
 	{name: pageMessages, noEcho: true, script: "messages.js", sample: func(*Pages, i18n.Lang) any { return messagesData{Me: sampleMe} }},
 	{name: settingsPage("closure"), title: "page.settings.closure.title", keys: settingsKeys, noEcho: true, script: "settings_closure.js", sample: func(p *Pages, lang i18n.Lang) any {
@@ -104,7 +104,7 @@ var pageTable = []page{
 		return casNotice{ID: "signed-out", Body: p.cat.T(lang, "cas.signed_out.body")}
 	}},
 	{name: pageCASLevel, title: "cas.level.title", status: http.StatusForbidden, noEcho: true, keys: casLevelKeys, sample: func(p *Pages, lang i18n.Lang) any {
-		return p.casLevelData(lang, "档案系统", 2, 0, "/settings/realname?next=%2Fcas%2Flogin%3Fservice%3Dx")
+		return p.casLevelData(lang, "档案系统", 2, 0, "/settings/realname?next=%2Fcas%2Flogin%3Fservice%3Dx&level=2")
 	}},
 }
 

@@ -96,7 +96,7 @@ func (p *Pages) settings(w http.ResponseWriter, r *http.Request, section string)
 	case "":
 		p.render(w, r, lang, 0, pageSettings, p.settingsData(lang, me, section))
 	case "realname":
-		p.render(w, r, lang, 0, settingsPage(section), p.realnameData(lang, me, r.URL.Query().Get("next")))
+		p.render(w, r, lang, 0, settingsPage(section), p.realnameData(lang, me, r.URL.Query().Get("next"), r.URL.Query().Get("level")))
 	default:
 		p.render(w, r, lang, 0, settingsPage(section), p.settingsData(lang, me, section))
 	}

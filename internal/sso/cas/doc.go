@@ -34,7 +34,7 @@
 //	minimum (claims.Required) ──▶ no ticket, cas.login_refused audited, and
 //	  gateway ──▶ 302 S (no ticket, no page)
 //	  otherwise ─▶ 403 page: the level needed, the user's, and a link to
-//	               /settings/realname?next=/cas/login?service=S (&renew=true)
+//	               /settings/realname?next=/cas/login?service=S (&renew=true)&level=N
 //
 // unid's login page always asks for credentials, even of a signed-in user,
 // which is how renew works: the ticket is issued only once AuthTime is at

@@ -415,7 +415,7 @@ func (s *Server) belowLevel(w http.ResponseWriter, r *http.Request, c store.Clie
 	if renew {
 		back += "&renew=true"
 	}
-	s.pages.levelRequired(w, r, c.Name, need, claims.ClampLevel(u.RealnameLevel), "/settings/realname?next="+url.QueryEscape(back))
+	s.pages.levelRequired(w, r, c.Name, need, claims.ClampLevel(u.RealnameLevel), "/settings/realname?next="+url.QueryEscape(back)+"&level="+strconv.Itoa(need))
 	return true
 }
 

@@ -67,6 +67,11 @@ func refused(t *testing.T, r apptest.Response, lang, service, need, have string)
 	if next != "/cas/login?service="+url.QueryEscape(service) || web.SafeNext(next) != next {
 		t.Fatalf("upgrade page next = %q", next)
 	}
+	// The service of these tests needs level 2: the upgrade page offers
+	// the way back only once the user has it.
+	if need := link.Query().Get("level"); need != "2" {
+		t.Fatalf("upgrade page level = %q, want 2", need)
+	}
 	return next
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -52,9 +53,9 @@ const (
 func callbackPath(id string) string { return "/oidc/authorize/callback?id=" + url.QueryEscape(id) }
 
 // upgradePath is the real-name upgrade page, which offers a way back to
-// next once the user has the level needed.
-func upgradePath(next, lang string) string {
-	p := "/settings/realname?next=" + url.QueryEscape(next)
+// next once the user has level, the level needed.
+func upgradePath(next, lang string, level int) string {
+	p := "/settings/realname?next=" + url.QueryEscape(next) + "&level=" + strconv.Itoa(level)
 	if lang != "" {
 		p += "&lang=" + url.QueryEscape(lang)
 	}
@@ -308,7 +309,7 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, ar *authReques
 				Description: "the user's real-name level is below the level the client requires"}, p.op)
 			return
 		}
-		http.Redirect(w, r, upgradePath(callbackPath(ar.ID), params.Lang), http.StatusSeeOther)
+		http.Redirect(w, r, upgradePath(callbackPath(ar.ID), params.Lang, required), http.StatusSeeOther)
 		return
 	}
 	scopes := claims.Grant(params.Scopes, c.c, u.RealnameLevel)

@@ -19,7 +19,7 @@
 //	resume ─┬─ no session / prompt=login / max_age ─▶ /login?next=/oidc/authorize/callback?id=…
 //	        ├─ user's level below acr_values or the client's minimum (claims.Required)
 //	        │     ├─ prompt=none ─▶ error unmet_authentication_requirements
-//	        │     └─ /settings/realname?next=/oidc/authorize/callback?id=… (the upgrade page links back)
+//	        │     └─ /settings/realname?next=/oidc/authorize/callback?id=…&level=N (the upgrade page links back at level N)
 //	        ├─ consent missing / prompt=consent ─▶ /oidc/consent?id=… ─▶ POST /api/v1/consents
 //	        └─ approved ─▶ code (AES-GCM of the request id, only its hash stored) ─▶ redirect_uri
 //

@@ -64,6 +64,11 @@ func upgradeNext(t *testing.T, s stop) string {
 	if !strings.HasPrefix(next, "/oidc/authorize/callback?id=") || web.SafeNext(next) != next {
 		t.Fatalf("upgrade page next = %q", next)
 	}
+	// Every client of these tests needs level 2: the page offers the way
+	// back only once the user has it.
+	if need := s.at.Query().Get("level"); need != "2" {
+		t.Fatalf("upgrade page level = %q, want 2", need)
+	}
 	return next
 }
 

@@ -79,10 +79,13 @@
   }
 
   // showContinue offers the way back to the service system that asked
-  // for a higher level.
+  // for a higher level, once the user has the level it needs (data-need;
+  // without it, after any success).
   function showContinue() {
     var box = $('realname-continue');
     if (!box.getAttribute('data-next')) { return; }
+    var need = parseInt(box.getAttribute('data-need'), 10) || 0;
+    if (need > 0 && (!status || (status.level || 0) < need)) { return; }
     show(box, true);
     show($('realname-for-service'), false);
     $('realname-continue-link').focus();
@@ -468,7 +471,6 @@
     if (results.hasOwnProperty(result)) {
       var m = query('method');
       notice(t('rn_result_' + result, { method: methodName(/^[a-z_]{1,32}$/.test(m) ? m : '') }));
-      if (result === 'ok') { showContinue(); }
     }
     initIdentity();
     initAppeal();
@@ -476,6 +478,11 @@
     initCarrier();
     initRedirects();
     initCounter();
-    load();
+    load().then(function () {
+      // Back from a verification service with a success, or already at
+      // the level a service needs (reached in another tab, say).
+      var need = parseInt($('realname-continue').getAttribute('data-need'), 10) || 0;
+      if (result === 'ok' || (need > 0 && status && status.level >= need)) { showContinue(); }
+    });
   });
 }());
