@@ -77,7 +77,36 @@ type (
 		SecurityQuestions exportQuestionsJSON    `json:"security_questions"`
 		Sessions          []exportSessionJSON    `json:"sessions"`
 		Consents          []consentJSON          `json:"consents"`
+		Realname          exportRealnameJSON     `json:"realname"`
+		Messages          []exportMessageJSON    `json:"messages"`
 		AuditEvents       []exportAuditEventJSON `json:"audit_events"`
+	}
+	// exportRealnameJSON is the evidence of the person's real-name level
+	// and every check asked of a verifier for them.
+	exportRealnameJSON struct {
+		Bindings []exportBindingJSON `json:"bindings"`
+		Checks   []exportCheckJSON   `json:"checks"`
+	}
+	exportBindingJSON struct {
+		Method    string    `json:"method"`
+		Level     int       `json:"level"`
+		Detail    string    `json:"detail,omitempty"`
+		Reference string    `json:"reference,omitempty"`
+		CreatedAt time.Time `json:"created_at"`
+	}
+	exportCheckJSON struct {
+		Method    string    `json:"method"`
+		Provider  string    `json:"provider"`
+		Result    string    `json:"result"`
+		Reference string    `json:"reference,omitempty"`
+		CreatedAt time.Time `json:"created_at"`
+	}
+	exportMessageJSON struct {
+		Event     string            `json:"event"`
+		Params    map[string]string `json:"params,omitempty"`
+		Link      string            `json:"link,omitempty"`
+		CreatedAt time.Time         `json:"created_at"`
+		ReadAt    *time.Time        `json:"read_at"`
 	}
 	exportAccountJSON struct {
 		ID            string    `json:"id"`
@@ -151,7 +180,26 @@ func (a *API) exportMyData(w http.ResponseWriter, r *http.Request, s httpx.Signe
 		SecurityQuestions: exportQuestionsJSON{Set: d.Questions.Set, Questions: []string{}},
 		Sessions:          []exportSessionJSON{},
 		Consents:          []consentJSON{},
+		Realname:          exportRealnameJSON{Bindings: []exportBindingJSON{}, Checks: []exportCheckJSON{}},
+		Messages:          []exportMessageJSON{},
 		AuditEvents:       []exportAuditEventJSON{},
+	}
+	for _, b := range d.Bindings {
+		out.Realname.Bindings = append(out.Realname.Bindings, exportBindingJSON{
+			Method: b.Method, Level: b.Level, Detail: b.Detail, Reference: b.Reference, CreatedAt: b.CreatedAt,
+		})
+	}
+	for _, c := range d.Checks {
+		out.Realname.Checks = append(out.Realname.Checks, exportCheckJSON{
+			Method: c.Method, Provider: c.Provider, Result: c.Result, Reference: c.Reference, CreatedAt: c.CreatedAt,
+		})
+	}
+	for _, m := range d.Messages {
+		j := exportMessageJSON{Event: m.Event, Params: m.Params, Link: m.Link, CreatedAt: m.CreatedAt}
+		if !m.ReadAt.IsZero() {
+			j.ReadAt = &m.ReadAt
+		}
+		out.Messages = append(out.Messages, j)
 	}
 	for _, v := range d.Addresses {
 		out.Addresses = append(out.Addresses, exportAddressJSON{

@@ -24,6 +24,11 @@ import (
 
 // exported is the part of the export document the tests read.
 type exported struct {
+	Realname struct {
+		Bindings []struct{ Method string }
+		Checks   []struct{ Method, Result string }
+	}
+	Messages []struct{ Event string }
 	Account struct {
 		ID        string
 		LoginName string `json:"login_name"`
@@ -88,6 +93,12 @@ func TestExport(t *testing.T) {
 	b, zhangID := personWithData(t, srv, zhang, with(jinanAddress(), "phone", "13612345678"))
 	_, liID := personWithData(t, srv, li, map[string]any{"recipient": "李四", "phone": "13700001111", "province": "370000", "city": "370100", "county": "370102", "detail": "泉城路1号", "postcode": "250011"})
 
+	if r := b.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true}); r.Status != http.StatusOK {
+		t.Fatalf("real-name check: %d %s", r.Status, r.Body)
+	}
+	if err := srv.App.Records.Post(context.Background(), zhangID, "realname.approved", map[string]string{"kind": "realname.counter", "reference": "K7Q2M9"}, ""); err != nil {
+		t.Fatal(err)
+	}
 	srv.Clock.Advance(6 * time.Minute)
 	wantStatus(t, "export without a recent password", b.Get("/api/v1/me/export"), http.StatusUnauthorized, "reauthentication_required")
 	wantStatus(t, "export of nobody", srv.Browser(t).Get("/api/v1/me/export"), http.StatusUnauthorized, "not_signed_in")
@@ -125,6 +136,12 @@ func TestExport(t *testing.T) {
 		}
 		if len(d.Consents) != 1 || d.Consents[0].ClientID != "hall" || d.Consents[0].ClientName != "省网上办事大厅" {
 			t.Errorf("consents = %+v", d.Consents)
+		}
+		if rn := d.Realname; len(rn.Bindings) != 1 || rn.Bindings[0].Method != "registry" || len(rn.Checks) != 1 || rn.Checks[0].Result != "pass" {
+			t.Errorf("realname = %+v, want the registry binding and its check", rn)
+		}
+		if len(d.Messages) != 1 || d.Messages[0].Event != "realname.approved" {
+			t.Errorf("messages = %+v", d.Messages)
 		}
 		var actions []string
 		for _, e := range d.AuditEvents {

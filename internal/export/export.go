@@ -3,8 +3,9 @@
 // Law's right of access and copy), typically before closing the account:
 // the account with its personal data in full, the EMS addresses in full,
 // which security questions were chosen and when (never the answers'
-// hashes), the live sessions, the consents given to service systems, and
-// the audit events whose actor is the person. Nothing about anyone else:
+// hashes), the live sessions, the consents given to service systems, the
+// real-name bindings and checks, the messages unid sent them (我的消息),
+// and the audit events whose actor is the person. Nothing about anyone else:
 // every list is read by the person's own account ID.
 //
 // Collect is the domain half: it reads and opens the records and audits
@@ -50,6 +51,15 @@ type Addresses interface {
 	ListUnmasked(ctx context.Context, userID string) ([]address.View, error)
 }
 
+// Realname lists a person's real-name records; the store is one.
+type Realname interface {
+	ListRealnameBindings(ctx context.Context, userID string) ([]store.RealnameBinding, error)
+	ListRealnameChecks(ctx context.Context, userID string, limit int) ([]store.RealnameCheck, error)
+}
+
+// MaxRecords bounds the real-name checks and messages of one export.
+const MaxRecords = 100_000
+
 // Deps are what a Service is built from.
 type Deps struct {
 	Users     store.Users
@@ -58,6 +68,8 @@ type Deps struct {
 	Questions store.SecurityQuestions
 	Sessions  Sessions
 	Consents  Consents
+	Realname  Realname
+	Messages  store.Messages
 	AuditLog  store.AuditLog
 	Audit     *audit.Log
 	Now       func() time.Time
@@ -105,6 +117,9 @@ type Data struct {
 	Questions   Questions
 	Sessions    []store.Session
 	Consents    []Consent
+	Bindings    []store.RealnameBinding
+	Checks      []store.RealnameCheck
+	Messages    []store.Message    // newest first
 	AuditEvents []store.AuditEvent // newest first
 }
 
@@ -143,6 +158,24 @@ func (s *Service) Collect(ctx context.Context, userID string, o audit.Origin) (D
 	}
 	for _, c := range consents {
 		d.Consents = append(d.Consents, Consent{Consent: c, ClientName: names[c.ClientID]})
+	}
+	if d.Bindings, err = s.d.Realname.ListRealnameBindings(ctx, userID); err != nil {
+		return Data{}, wrap("real-name bindings", err)
+	}
+	if d.Checks, err = s.d.Realname.ListRealnameChecks(ctx, userID, MaxRecords); err != nil {
+		return Data{}, wrap("real-name checks", err)
+	}
+	for after := (store.MessageCursor{}); len(d.Messages) < MaxRecords; {
+		page, err := s.d.Messages.ListMessages(ctx, userID, after, 500)
+		if err != nil {
+			return Data{}, wrap("messages", err)
+		}
+		d.Messages = append(d.Messages, page...)
+		if len(page) < 500 {
+			break
+		}
+		last := page[len(page)-1]
+		after = store.MessageCursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
 	if d.AuditEvents, err = s.d.AuditLog.ListActorAudit(ctx, audit.User(userID).String(), nil, MaxAuditEvents); err != nil {
 		return Data{}, wrap("audit events", err)
