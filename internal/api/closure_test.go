@@ -29,7 +29,7 @@ type exported struct {
 		Checks   []struct{ Method, Result string }
 	}
 	Messages []struct{ Event string }
-	Account struct {
+	Account  struct {
 		ID        string
 		LoginName string `json:"login_name"`
 		Phone     string
