@@ -69,6 +69,7 @@ func TestBrowserOperatorSetupSignInAndQueue(t *testing.T) {
 	p.fill("login", "wang_shenhe")
 	p.fill("password", apptest.OperatorPassword)
 	p.fill("code", code)
+	srv.SolveConsoleCaptcha(ctx, t)
 	p.click("sign-in-submit")
 	p.waitPath("/console/reviews")
 	p.click("sign-out")
@@ -76,6 +77,7 @@ func TestBrowserOperatorSetupSignInAndQueue(t *testing.T) {
 	p.fill("login", "wang_shenhe")
 	p.fill("password", apptest.OperatorPassword)
 	p.fill("code", code) // the same code again
+	srv.SolveConsoleCaptcha(ctx, t)
 	p.click("sign-in-submit")
 	p.do(chromedp.WaitVisible(chromedp.ID("form-error")))
 	if msg := p.text("#form-error"); !strings.Contains(msg, "登录名、密码或动态验证码不正确") {
