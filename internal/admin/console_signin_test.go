@@ -123,6 +123,15 @@ func TestConsoleSignInBurst(t *testing.T) {
 	if f := cs.failures(t); f != 5 {
 		t.Fatalf("credentials checked %d times, want 5", f)
 	}
+	locked := 0
+	for _, e := range cs.fix.Events(t, operator.ActionSignInFailed) {
+		if e.Result == "locked" {
+			locked++
+		}
+	}
+	if locked != 1 {
+		t.Fatalf("locked refusals audited %d times, want once", locked)
+	}
 	if ev := cs.fix.Events(t, operator.ActionLocked); len(ev) != 1 || !strings.Contains(ev[0].Detail, `"scope":"network"`) {
 		t.Fatalf("locked events = %+v", ev)
 	}

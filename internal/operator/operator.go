@@ -507,18 +507,20 @@ func (s *Service) reserve(ctx context.Context, now time.Time, rules signInRules)
 
 // refused audits an attempt refused before its credentials were looked
 // at (result: audit.ResultRateLimited or "locked"). The name typed is
-// masked: the name was not looked up. A client address over its caps is
-// audited once per PerIPWindow, not once per request, so that refused
-// requests cannot fill the audit log.
+// masked: the name was not looked up. A capped address, or a locked name
+// on one network, is audited once per window, not once per request, so
+// that refused requests cannot fill the audit log.
 func (s *Service) refused(ctx context.Context, now time.Time, rules signInRules, c flow.Client, loginKey, result string) {
-	if result == audit.ResultRateLimited {
-		n, _, err := s.limit.Hit(ctx, now, ratelimit.Rule{Key: rules.ipFail.Key + ":noted", Window: s.opt.PerIPWindow})
-		if err != nil {
-			s.d.Logger.WarnContext(ctx, "operator sign-in refusal not counted", "err", err)
-		}
-		if err != nil || n > 1 {
-			return
-		}
+	noted := ratelimit.Rule{Key: rules.ipFail.Key + ":noted", Window: rules.ipFail.Window}
+	if result != audit.ResultRateLimited {
+		noted = ratelimit.Rule{Key: rules.net.Key + ":noted", Window: rules.net.Window}
+	}
+	n, _, err := s.limit.Hit(ctx, now, noted)
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "operator sign-in refusal not counted", "err", err)
+	}
+	if err != nil || n > 1 {
+		return
 	}
 	s.d.Audit.Append(ctx, audit.Entry{Actor: audit.Anonymous(), Action: ActionSignInFailed, Result: result,
 		IP: c.IP, UserAgent: c.UserAgent, Subject: maskName(loginKey)})
