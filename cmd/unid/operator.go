@@ -80,7 +80,7 @@ func operatorCmd(ctx context.Context, args []string, getenv func(string) string,
 	hasher := account.NewHasher(account.Params{
 		Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads), SaltLen: 16, KeyLen: 32,
 	}, 1)
-	ops := app.NewOperators(cfg, st, st, hasher, protector, audit.New(st, time.Now, logger), logger, time.Now)
+	ops := app.NewOperators(cfg, st, st, hasher, protector, nil, audit.New(st, time.Now, logger), logger, time.Now)
 	out := json.NewEncoder(stdout)
 	out.SetIndent("", "  ")
 	if sub == "list" {

@@ -149,15 +149,20 @@ func (c *ConsoleAPI) me(w http.ResponseWriter, r *http.Request, sg operator.Sign
 
 func (c *ConsoleAPI) signIn(w http.ResponseWriter, r *http.Request, _ operator.Signed) {
 	var body struct {
-		Login    string `json:"login"`
-		Password string `json:"password"`
-		Code     string `json:"code"`
+		Login         string `json:"login"`
+		Password      string `json:"password"`
+		Code          string `json:"code"`
+		CaptchaID     string `json:"captcha_id"`
+		CaptchaAnswer string `json:"captcha_answer"`
 	}
 	if err := c.d.Responder.Decode(w, r, &body); err != nil {
 		c.d.Responder.Fail(w, r, err)
 		return
 	}
-	o, err := c.d.Operators.SignIn(r.Context(), w, r, body.Login, body.Password, body.Code, httpx.Client(r, c.d.TrustProxy))
+	o, err := c.d.Operators.SignIn(r.Context(), w, r, operator.SignInRequest{
+		Login: body.Login, Password: body.Password, Code: body.Code,
+		CaptchaID: body.CaptchaID, CaptchaAnswer: body.CaptchaAnswer,
+	}, httpx.Client(r, c.d.TrustProxy))
 	if err != nil {
 		c.d.Responder.Fail(w, r, err)
 		return

@@ -21,6 +21,7 @@ import (
 	"unid/internal/account/accounttest"
 	"unid/internal/admin"
 	"unid/internal/audit"
+	"unid/internal/captcha"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/operator"
@@ -124,6 +125,7 @@ type consoleServer struct {
 	queue *testQueue
 	fix   *accounttest.Fixture
 	corr  *testCorrector
+	capt  *captcha.Service
 }
 
 func startConsoleAPI(t *testing.T) *consoleServer {
@@ -135,9 +137,10 @@ func startConsoleAPI(t *testing.T) *consoleServer {
 		t.Fatal(err)
 	}
 	cs := &consoleServer{fix: fix, queue: newTestQueue(t), corr: &testCorrector{}}
-	cs.ops = operator.New(operator.Deps{Store: st, Counters: st, Hasher: fix.Hasher, Protector: fix.Protector, Audit: fix.Audit, Now: fix.Clock})
+	cs.capt = captcha.New(st, fix.Clock, captcha.Options{})
+	cs.ops = operator.New(operator.Deps{Store: st, Counters: st, Captchas: cs.capt, Hasher: fix.Hasher, Protector: fix.Protector, Audit: fix.Audit, Now: fix.Clock})
 	api := admin.NewConsoleAPI(admin.ConsoleDeps{
-		Responder: httpx.NewResponder(cat, slog.New(slog.DiscardHandler), 1<<20), Operators: cs.ops,
+		Responder: httpx.NewResponder(cat, slog.New(slog.DiscardHandler), 1<<20), Operators: cs.ops, TrustProxy: true,
 		Queues: []review.Queue{cs.queue}, Realname: cs.corr,
 	})
 	mux := http.NewServeMux()
@@ -324,7 +327,7 @@ func TestConsoleSessionAPI(t *testing.T) {
 	}
 	// Sign in again (a new code), then sign out.
 	cs.fix.Now = cs.fix.Now.Add(time.Minute)
-	if st, body, _ := send(t, c, "POST", cs.url+"/api/admin/v1/sign-in", `{"login":"reviewer1","password":"Wrong-Pass-2030","code":"123456"}`); st != 401 || code(body) != "operator_sign_in_failed" {
+	if st, body, _ := send(t, c, "POST", cs.url+"/api/admin/v1/sign-in", cs.signInBody(t, "reviewer1", "Wrong-Pass-2030", "123456")); st != 401 || code(body) != "operator_sign_in_failed" {
 		t.Fatalf("wrong sign-in = %d %v", st, body)
 	}
 	if st, _, _ := send(t, c, "POST", cs.url+"/api/admin/v1/sign-out", "{}"); st != 204 {

@@ -384,7 +384,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		}
 	}
 	a.admin = admin.New(responder, a.Clients, cfg.TrustProxy)
-	a.Operators = NewOperators(cfg, st, counters, hasher, protector, auditLog, logger, now)
+	a.Operators = NewOperators(cfg, st, counters, hasher, protector, captchas, auditLog, logger, now)
 	// The review queues the console works: real-name counter
 	// verifications and appeals; the real-name service also corrects a
 	// locked identity.
@@ -475,13 +475,14 @@ func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.
 
 // NewOperators builds the operator service the server and `unid operator`
 // share: the console's accounts, set-up links and sessions.
-func NewOperators(cfg config.Config, st store.Store, counters store.Counters, hasher *account.Hasher, protector *account.Protector, log *audit.Log, logger *slog.Logger, now func() time.Time) *operator.Service {
+// captchas may be nil where nobody signs in (the command line).
+func NewOperators(cfg config.Config, st store.Store, counters store.Counters, hasher *account.Hasher, protector *account.Protector, captchas *captcha.Service, log *audit.Log, logger *slog.Logger, now func() time.Time) *operator.Service {
 	issuer := cfg.Site.Name
 	if issuer == "" {
 		issuer = "unid"
 	}
 	return operator.New(operator.Deps{
-		Store: st, Counters: counters, Hasher: hasher, Protector: protector, Audit: log, Logger: logger, Now: now,
+		Store: st, Counters: counters, Captchas: captchas, Hasher: hasher, Protector: protector, Audit: log, Logger: logger, Now: now,
 		Options: operator.Options{Secure: cfg.Secure(), Issuer: issuer},
 	})
 }

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,10 +66,25 @@ func TestBrowserOperatorSetupSignInAndQueue(t *testing.T) {
 	p.do(chromedp.Navigate(srv.URL + "/console/reviews"))
 	p.click("sign-out")
 	p.waitPath("/console/sign-in")
+	// The page shows an image captcha; a wrong answer is said on the page,
+	// and a new image comes.
+	if !eventually[bool](p, `(function(){var i=document.getElementById("captcha-image"); return i.complete && i.naturalWidth === 240 && i.src.indexOf("/api/v1/captchas/") > 0})()`) {
+		t.Fatal("no captcha image")
+	}
+	firstCaptcha := eventually[string](p, `document.getElementById("captcha-id").value`)
 	code := srv.TOTP(t, secret)
 	p.fill("login", "wang_shenhe")
 	p.fill("password", apptest.OperatorPassword)
 	p.fill("code", code)
+	p.fill("captcha_answer", "99999999")
+	p.click("sign-in-submit")
+	p.do(chromedp.WaitVisible(chromedp.ID("form-error")))
+	if msg := p.text("#form-error"); !strings.Contains(msg, "图片验证码不正确") {
+		t.Errorf("wrong captcha error = %q", msg)
+	}
+	eventually[bool](p, `document.getElementById("captcha-id").value !== "" && document.getElementById("captcha-id").value !== `+strconv.Quote(firstCaptcha))
+	p.fill("code", code) // the page empties it after a refusal
+	srv.SolveConsoleCaptcha(ctx, t)
 	p.click("sign-in-submit")
 	p.waitPath("/console/reviews")
 	p.click("sign-out")
@@ -76,6 +92,7 @@ func TestBrowserOperatorSetupSignInAndQueue(t *testing.T) {
 	p.fill("login", "wang_shenhe")
 	p.fill("password", apptest.OperatorPassword)
 	p.fill("code", code) // the same code again
+	srv.SolveConsoleCaptcha(ctx, t)
 	p.click("sign-in-submit")
 	p.do(chromedp.WaitVisible(chromedp.ID("form-error")))
 	if msg := p.text("#form-error"); !strings.Contains(msg, "登录名、密码或动态验证码不正确") {

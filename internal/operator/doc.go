@@ -15,8 +15,14 @@
 // the operator's ID); failed sign-ins name the login name typed. The same
 // answer, operator_sign_in_failed, is given for an unknown login name, a
 // wrong password, a wrong or replayed code and an operator not set up or
-// disabled, and repeated failures lock the login name for a while,
-// whether or not it exists.
+// disabled. Signing in is throttled before any password hash is paid:
+// per client address (attempts a minute, failures in 15 minutes,
+// operator_sign_in_rate_limited), by an image captcha, and by counting
+// the attempt — before the check, so that concurrency cannot exceed the
+// threshold — on the login name from the client's network and on the
+// login name from all networks (operator_locked, whether or not the name
+// exists). See SignIn and docs/design-notes.md, "Console sign-in
+// throttling".
 //
 // A console session ends after Idle without a request (15 minutes) or Max
 // after sign-in (8 hours); only the SHA-256 of its token is stored.

@@ -23,6 +23,7 @@ import (
 
 	"unid/internal/account"
 	"unid/internal/audit"
+	"unid/internal/captcha"
 	"unid/internal/flow"
 	"unid/internal/problem"
 	"unid/internal/ratelimit"
@@ -35,7 +36,7 @@ const (
 	ActionSetup        = "operator.setup"          // password chosen and TOTP enrolled
 	ActionSignIn       = "operator.sign_in"        // Detail {}
 	ActionSignInFailed = "operator.sign_in_failed" // Subject: the operator's login name, or the name typed, masked
-	ActionLocked       = "operator.locked"         // too many failures on a login name
+	ActionLocked       = "operator.locked"         // too many failures on a login name; Detail {scope}
 	ActionSignOut      = "operator.sign_out"
 )
 
@@ -50,10 +51,23 @@ type Options struct {
 	Secure   bool          // HTTPS: __Host- cookie, Secure
 	// Issuer names the platform in authenticator apps.
 	Issuer string
-	// LockoutThreshold failures on one login name within LockoutWindow
-	// refuse it until the window ends; defaults 5 and 15 min.
+	// LockoutThreshold attempts on one login name from one client network
+	// (ratelimit.Address) within LockoutWindow refuse that network for
+	// that name until the window ends; defaults 5 and 15 min. A sign-in
+	// forgets its network's count. NameThreshold attempts on one login
+	// name from all networks together within LockoutWindow refuse it
+	// for every network; default 50, well above LockoutThreshold so that
+	// locking a reviewer out takes many networks.
 	LockoutThreshold int64
+	NameThreshold    int64
 	LockoutWindow    time.Duration
+	// PerIPMinute attempts from one client address per minute, and
+	// PerIPFailures failed attempts from it within PerIPWindow, refuse
+	// its further attempts before any captcha or password is checked;
+	// defaults 20, 30 and 15 min.
+	PerIPMinute   int64
+	PerIPFailures int64
+	PerIPWindow   time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -75,6 +89,18 @@ func (o Options) withDefaults() Options {
 	if o.LockoutWindow <= 0 {
 		o.LockoutWindow = 15 * time.Minute
 	}
+	if o.NameThreshold <= 0 {
+		o.NameThreshold = 50
+	}
+	if o.PerIPMinute <= 0 {
+		o.PerIPMinute = 20
+	}
+	if o.PerIPFailures <= 0 {
+		o.PerIPFailures = 30
+	}
+	if o.PerIPWindow <= 0 {
+		o.PerIPWindow = 15 * time.Minute
+	}
 	return o
 }
 
@@ -82,6 +108,7 @@ func (o Options) withDefaults() Options {
 type Deps struct {
 	Store     store.Operators
 	Counters  store.Counters // lockout counts, shared by every instance
+	Captchas  *captcha.Service
 	Hasher    *account.Hasher
 	Protector *account.Protector
 	Audit     *audit.Log
@@ -319,38 +346,114 @@ func (s *Service) Setup(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	return o, nil
 }
 
-// lockKey is the lockout counter of a login name: a keyed hash, so that
-// the counter store holds no names.
-func (s *Service) lockKey(loginKey string) string {
-	return "operator_sign_in:" + hex.EncodeToString(s.d.Protector.MAC("operator sign-in", []byte(loginKey)))
+// mac is a keyed hash, so that the counter store holds no names and no
+// addresses.
+func (s *Service) mac(parts ...string) string {
+	return hex.EncodeToString(s.d.Protector.MAC("operator sign-in", []byte(strings.Join(parts, "\x00"))))
 }
 
-// SignIn checks login name, password and TOTP code and gives w a console
-// session, replacing any console session r carried. Every refusal is operator_sign_in_failed, whatever was wrong;
-// a login name with too many recent failures is refused the same way
-// (operator_locked, with the wait) whether or not it exists.
-func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, loginName, password, code string, c flow.Client) (store.Operator, error) {
+// signInRules are the counters of one sign-in attempt.
+type signInRules struct {
+	ipMinute, ipFail ratelimit.Rule // the client address
+	net, name        ratelimit.Rule // the login name from this network; from all
+}
+
+func (s *Service) rules(loginKey, ip string) signInRules {
+	addr := ratelimit.Address(ip)
+	o := s.opt
+	return signInRules{
+		ipMinute: ratelimit.Rule{Key: "operator_sign_in_ip_min:" + s.mac("ip", addr), Limit: o.PerIPMinute, Window: time.Minute},
+		ipFail:   ratelimit.Rule{Key: "operator_sign_in_ip:" + s.mac("ip", addr), Limit: o.PerIPFailures, Window: o.PerIPWindow},
+		net:      ratelimit.Rule{Key: "operator_sign_in_net:" + s.mac("net", loginKey, addr), Limit: o.LockoutThreshold, Window: o.LockoutWindow},
+		name:     ratelimit.Rule{Key: "operator_sign_in:" + s.mac("name", loginKey), Limit: o.NameThreshold, Window: o.LockoutWindow},
+	}
+}
+
+// SignInRequest is one sign-in attempt: the image captcha comes first.
+type SignInRequest struct {
+	Login, Password, Code    string
+	CaptchaID, CaptchaAnswer string
+}
+
+// Scopes of a lock, as the audit log records them (Detail {scope}).
+const (
+	ScopeNetwork = "network" // one client network is refused for one login name
+	ScopeName    = "name"    // the login name is refused for every network
+)
+
+// SignIn checks the captcha, login name, password and TOTP code and gives
+// w a console session, replacing any console session r carried. Every
+// refusal of the credentials is operator_sign_in_failed, whatever was
+// wrong.
+//
+// Before any password hash is computed: the client address must be under
+// its caps (operator_sign_in_rate_limited), the captcha must be right
+// (and is used up), and the attempt is counted — before, not after, the
+// check, so that a burst of concurrent attempts gets no more than the
+// threshold through — on the login name from this client network and on
+// the login name from all networks; over either, operator_locked, the
+// same whether or not the name exists. A sign-in forgets its network's
+// count. See docs/design-notes.md, "Console sign-in throttling".
+func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, req SignInRequest, c flow.Client) (store.Operator, error) {
+	fields := problem.FieldSet{}
+	if strings.TrimSpace(req.Login) == "" {
+		fields.Add("login", problem.Field("login", "operator_login_invalid"))
+	}
+	if req.Password == "" {
+		fields.Add("password", problem.Field("password", "password_required"))
+	}
+	if req.CaptchaID == "" || req.CaptchaAnswer == "" {
+		fields.Add("captcha_answer", problem.Field("captcha_answer", "captcha_required"))
+	}
+	if err := fields.Err(); err != nil {
+		return store.Operator{}, err
+	}
 	now := s.d.Now()
-	loginKey := strings.ToLower(strings.TrimSpace(loginName))
+	loginKey := strings.ToLower(strings.TrimSpace(req.Login))
 	if len(loginKey) > 64 {
 		loginKey = loginKey[:64]
 	}
-	rule := ratelimit.Rule{Key: s.lockKey(loginKey), Limit: s.opt.LockoutThreshold, Window: s.opt.LockoutWindow}
-	wait, err := s.limit.Exceeded(ctx, now, rule)
+	rules := s.rules(loginKey, c.IP)
+	// The client address first: over its caps nothing else is looked at,
+	// not even the captcha.
+	wait, err := s.exceeded(ctx, now, rules.ipFail, rules.ipMinute)
 	if err != nil {
-		return store.Operator{}, err
+		return store.Operator{}, problem.Wrap(err)
 	}
 	if wait > 0 {
+		s.refused(ctx, now, rules, c, loginKey, audit.ResultRateLimited)
+		return store.Operator{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_sign_in_rate_limited", RetryAfter: wait}
+	}
+	if s.d.Captchas == nil { // the command line's service signs nobody in
+		return store.Operator{}, problem.Wrap(errors.New("operator: sign-in without a captcha service"))
+	}
+	if err := s.d.Captchas.Verify(ctx, req.CaptchaID, req.CaptchaAnswer); err != nil {
+		return store.Operator{}, err
+	}
+	// Reserve: the attempt counts on the address's minute, then on the
+	// name from this network, then on the name — all before the hash.
+	if wait, err := s.limit.Allow(ctx, now, rules.ipMinute); err != nil {
+		return store.Operator{}, problem.Wrap(err)
+	} else if wait > 0 {
+		s.refused(ctx, now, rules, c, loginKey, audit.ResultRateLimited)
+		return store.Operator{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_sign_in_rate_limited", RetryAfter: wait}
+	}
+	netCount, nameCount, wait, err := s.reserve(ctx, now, rules)
+	if err != nil {
+		return store.Operator{}, problem.Wrap(err)
+	}
+	if wait > 0 {
+		s.refused(ctx, now, rules, c, loginKey, "locked")
 		return store.Operator{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_locked", RetryAfter: wait}
 	}
-	o, reason, err := s.check(ctx, loginKey, password, code, now)
+	o, reason, err := s.check(ctx, loginKey, req.Password, req.Code, now)
 	if err != nil {
 		return store.Operator{}, err
 	}
 	if reason != "" {
-		return store.Operator{}, s.failed(ctx, rule, loginKey, o, reason, c, now)
+		return store.Operator{}, s.failed(ctx, rules, netCount, nameCount, loginKey, o, reason, c, now)
 	}
-	if err := s.limit.Reset(ctx, rule.Key); err != nil {
+	if err := s.limit.Reset(ctx, rules.net.Key); err != nil {
 		s.d.Logger.WarnContext(ctx, "operator lockout reset", "err", err)
 	}
 	s.d.Audit.Append(ctx, audit.Entry{Actor: audit.Operator(o.ID), Action: ActionSignIn, Result: audit.ResultOK,
@@ -359,6 +462,68 @@ func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return store.Operator{}, err
 	}
 	return o, nil
+}
+
+// exceeded is the longest wait any of rules asks for, counting nothing.
+func (s *Service) exceeded(ctx context.Context, now time.Time, rules ...ratelimit.Rule) (time.Duration, error) {
+	var wait time.Duration
+	for _, r := range rules {
+		w, err := s.limit.Exceeded(ctx, now, r)
+		if err != nil {
+			return 0, err
+		}
+		wait = max(wait, w)
+	}
+	return wait, nil
+}
+
+// reserve counts the attempt on the name from this network and on the
+// name, unless either is at its threshold already, and returns the
+// counts; a positive wait refuses the attempt (a refused attempt counts
+// nothing, except that the loser of a race has counted on the network).
+// Counting with the atomic Hit before the check is what bounds a burst:
+// of any number of concurrent attempts only the threshold get a count at
+// or under it.
+func (s *Service) reserve(ctx context.Context, now time.Time, rules signInRules) (netCount, nameCount int64, wait time.Duration, err error) {
+	if wait, err := s.exceeded(ctx, now, rules.net, rules.name); err != nil || wait > 0 {
+		return 0, 0, wait, err
+	}
+	netCount, resetAt, err := s.limit.Hit(ctx, now, rules.net)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if netCount > rules.net.Limit {
+		return 0, 0, max(resetAt.Sub(now), time.Millisecond), nil
+	}
+	nameCount, resetAt, err = s.limit.Hit(ctx, now, rules.name)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if nameCount > rules.name.Limit {
+		return 0, 0, max(resetAt.Sub(now), time.Millisecond), nil
+	}
+	return netCount, nameCount, 0, nil
+}
+
+// refused audits an attempt refused before its credentials were looked
+// at (result: audit.ResultRateLimited or "locked"). The name typed is
+// masked: the name was not looked up. A capped address, or a locked name
+// on one network, is audited once per window, not once per request, so
+// that refused requests cannot fill the audit log.
+func (s *Service) refused(ctx context.Context, now time.Time, rules signInRules, c flow.Client, loginKey, result string) {
+	noted := ratelimit.Rule{Key: rules.ipFail.Key + ":noted", Window: rules.ipFail.Window}
+	if result != audit.ResultRateLimited {
+		noted = ratelimit.Rule{Key: rules.net.Key + ":noted", Window: rules.net.Window}
+	}
+	n, _, err := s.limit.Hit(ctx, now, noted)
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "operator sign-in refusal not counted", "err", err)
+	}
+	if err != nil || n > 1 {
+		return
+	}
+	s.d.Audit.Append(ctx, audit.Entry{Actor: audit.Anonymous(), Action: ActionSignInFailed, Result: result,
+		IP: c.IP, UserAgent: c.UserAgent, Subject: maskName(loginKey)})
 }
 
 // check returns the operator and "" when the credentials are right, or a
@@ -411,8 +576,11 @@ func (s *Service) check(ctx context.Context, loginKey, password, code string, no
 	return updated, "", nil
 }
 
-// failed counts and audits a refused sign-in and returns its one answer.
-func (s *Service) failed(ctx context.Context, rule ratelimit.Rule, loginKey string, o store.Operator, reason string, c flow.Client, now time.Time) error {
+// failed audits a sign-in whose credentials were wrong (its attempt was
+// counted already, see reserve), counts it against the client address,
+// audits a lock when this failure reached a threshold, and returns the
+// one answer.
+func (s *Service) failed(ctx context.Context, rules signInRules, netCount, nameCount int64, loginKey string, o store.Operator, reason string, c flow.Client, now time.Time) error {
 	// A name no operator holds is masked: it may be anything typed, a
 	// citizen's phone number even.
 	actor, subject := audit.Anonymous(), maskName(loginKey)
@@ -421,13 +589,17 @@ func (s *Service) failed(ctx context.Context, rule ratelimit.Rule, loginKey stri
 	}
 	s.d.Audit.Append(ctx, audit.Entry{Actor: actor, Action: ActionSignInFailed, Result: audit.ResultFailed,
 		IP: c.IP, UserAgent: c.UserAgent, Subject: subject, Detail: audit.Detail{"reason": reason}})
-	n, _, err := s.limit.Hit(ctx, now, rule)
-	if err != nil {
-		return err
+	if _, _, err := s.limit.Hit(ctx, now, rules.ipFail); err != nil {
+		return problem.Wrap(err)
 	}
-	if n == rule.Limit {
-		s.d.Audit.Append(ctx, audit.Entry{Actor: actor, Action: ActionLocked, Result: audit.ResultOK,
-			IP: c.IP, UserAgent: c.UserAgent, Subject: subject})
+	for _, l := range []struct {
+		scope string
+		at    bool
+	}{{ScopeNetwork, netCount == rules.net.Limit}, {ScopeName, nameCount == rules.name.Limit}} {
+		if l.at {
+			s.d.Audit.Append(ctx, audit.Entry{Actor: actor, Action: ActionLocked, Result: audit.ResultOK,
+				IP: c.IP, UserAgent: c.UserAgent, Subject: subject, Detail: audit.Detail{"scope": l.scope}})
+		}
 	}
 	return errSignInFailed
 }

@@ -12,6 +12,7 @@ import (
 
 	"unid/internal/account/accounttest"
 	"unid/internal/audit"
+	"unid/internal/captcha"
 	"unid/internal/flow"
 	"unid/internal/operator"
 	"unid/internal/problem"
@@ -21,7 +22,8 @@ import (
 
 type fixture struct {
 	*accounttest.Fixture
-	ops *operator.Service
+	ops      *operator.Service
+	captchas *captcha.Service
 }
 
 // noCookie is a request without a console cookie.
@@ -31,8 +33,9 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	st := sqlitetest.New(t)
 	f := &fixture{Fixture: accounttest.New(t, st)}
+	f.captchas = captcha.New(st, f.Clock, captcha.Options{})
 	f.ops = operator.New(operator.Deps{
-		Store: st, Counters: st, Hasher: f.Hasher, Protector: f.Protector, Audit: f.Audit, Now: f.Clock,
+		Store: st, Counters: st, Captchas: f.captchas, Hasher: f.Hasher, Protector: f.Protector, Audit: f.Audit, Now: f.Clock,
 		Options: operator.Options{Issuer: "统一身份认证平台"},
 	})
 	return f
@@ -44,6 +47,21 @@ var (
 )
 
 const password = "Ops-Strong-Pass-2030"
+
+// req is a sign-in attempt with a fresh captcha, rightly answered.
+func (f *fixture) req(t *testing.T, login, password, code string) operator.SignInRequest {
+	t.Helper()
+	ctx := context.Background()
+	c, err := f.captchas.Create(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := f.captchas.Answer(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return operator.SignInRequest{Login: login, Password: password, Code: code, CaptchaID: c.ID, CaptchaAnswer: answer}
+}
 
 func code(t *testing.T, secret string, at time.Time) string {
 	t.Helper()
@@ -193,12 +211,12 @@ func TestSignIn(t *testing.T) {
 		{"wrong code", "zhao", password, "123456"},
 		{"not set up", "qian", password, code(t, secret, f.Now)},
 	} {
-		_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, tt.login, tt.password, tt.code, browser)
+		_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, tt.login, tt.password, tt.code), browser)
 		wantCode(t, tt.name, err, "operator_sign_in_failed")
 	}
 	rec := httptest.NewRecorder()
 	c := code(t, secret, f.Now)
-	if got, err := f.ops.SignIn(ctx, rec, noCookie, "ZHAO", password, c, browser); err != nil || got.ID != o.ID {
+	if got, err := f.ops.SignIn(ctx, rec, noCookie, f.req(t, "ZHAO", password, c), browser); err != nil || got.ID != o.ID {
 		t.Fatalf("SignIn = %+v, %v", got, err)
 	}
 	ck := rec.Result().Cookies()
@@ -206,10 +224,10 @@ func TestSignIn(t *testing.T) {
 		t.Fatalf("cookie = %+v", ck)
 	}
 	// The same code again, even within its 30 seconds, is refused.
-	_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "zhao", password, c, browser)
+	_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, "zhao", password, c), browser)
 	wantCode(t, "replayed code", err, "operator_sign_in_failed")
 	f.Now = f.Now.Add(30 * time.Second)
-	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "zhao", password, code(t, secret, f.Now), browser); err != nil {
+	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, "zhao", password, code(t, secret, f.Now)), browser); err != nil {
 		t.Fatalf("the next code: %v", err)
 	}
 	fails := f.Events(t, operator.ActionSignInFailed)
@@ -228,23 +246,23 @@ func TestLockout(t *testing.T) {
 	ctx := context.Background()
 	_, secret := f.setUp(t, "sun", operator.RoleAuditor)
 	for range 5 {
-		_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "sun", "Wrong-Pass-2030", code(t, secret, f.Now), browser)
+		_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, "sun", "Wrong-Pass-2030", code(t, secret, f.Now)), browser)
 		wantCode(t, "wrong password", err, "operator_sign_in_failed")
 	}
 	// Now even the right credentials are refused, and an unknown name
 	// locks exactly the same way.
-	_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "sun", password, code(t, secret, f.Now), browser)
+	_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, "sun", password, code(t, secret, f.Now)), browser)
 	wantCode(t, "locked", err, "operator_locked")
 	for range 5 {
-		f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "ghost", "Wrong-Pass-2030", "000000", browser)
+		f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, "ghost", "Wrong-Pass-2030", "000000"), browser)
 	}
-	_, err = f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "ghost", password, "000000", browser)
+	_, err = f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, "ghost", password, "000000"), browser)
 	wantCode(t, "unknown name locked", err, "operator_locked")
 	if ev := f.Events(t, operator.ActionLocked); len(ev) != 2 {
 		t.Fatalf("locked events = %+v", ev)
 	}
 	f.Now = f.Now.Add(15 * time.Minute)
-	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, "sun", password, code(t, secret, f.Now), browser); err != nil {
+	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, "sun", password, code(t, secret, f.Now)), browser); err != nil {
 		t.Fatalf("after the lockout window: %v", err)
 	}
 }
@@ -255,7 +273,7 @@ func TestSessionLimits(t *testing.T) {
 	_, secret := f.setUp(t, "zhou", operator.RoleReviewer)
 	signIn := func() *http.Request {
 		rec := httptest.NewRecorder()
-		if _, err := f.ops.SignIn(ctx, rec, noCookie, "zhou", password, code(t, secret, f.Now), browser); err != nil {
+		if _, err := f.ops.SignIn(ctx, rec, noCookie, f.req(t, "zhou", password, code(t, secret, f.Now)), browser); err != nil {
 			t.Fatal(err)
 		}
 		f.Now = f.Now.Add(30 * time.Second)
@@ -315,7 +333,7 @@ func TestSessionLimits(t *testing.T) {
 	}
 	// Signing in again in the same browser ends its old session.
 	r = signIn()
-	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), r, "zhou", password, code(t, secret, f.Now), browser); err != nil {
+	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), r, f.req(t, "zhou", password, code(t, secret, f.Now)), browser); err != nil {
 		t.Fatal(err)
 	}
 	if state(r) != operator.None {
@@ -362,5 +380,54 @@ func TestAllow(t *testing.T) {
 			}
 			wantCode(t, "Allow", err, tt.code)
 		})
+	}
+}
+
+// TestNameLockout: failures on a name from all networks together lock it
+// for every network at NameThreshold, however few each network made; and
+// a success does not forget them.
+func TestNameLockout(t *testing.T) {
+	st := sqlitetest.New(t)
+	f := &fixture{Fixture: accounttest.New(t, st)}
+	f.captchas = captcha.New(st, f.Clock, captcha.Options{})
+	f.ops = operator.New(operator.Deps{
+		Store: st, Counters: st, Captchas: f.captchas, Hasher: f.Hasher, Protector: f.Protector, Audit: f.Audit, Now: f.Clock,
+		Options: operator.Options{NameThreshold: 7},
+	})
+	ctx := context.Background()
+	_, secret := f.setUp(t, "wu", operator.RoleReviewer)
+	for i := range 6 {
+		from := flow.NewClient("192.0.2."+string(rune('1'+i/3)), "test")
+		_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, "wu", "Wrong-Pass-2030", "123456"), from)
+		wantCode(t, "wrong password", err, "operator_sign_in_failed")
+	}
+	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, "wu", password, code(t, secret, f.Now)), browser); err != nil {
+		t.Fatalf("the 7th attempt, right: %v", err)
+	}
+	f.Now = f.Now.Add(30 * time.Second)
+	_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, "wu", password, code(t, secret, f.Now)), flow.NewClient("192.0.2.9", "test"))
+	wantCode(t, "name locked for a new network", err, "operator_locked")
+}
+
+// TestSignInCaptchaFirst: a missing or wrong captcha is refused before
+// the name is looked at: nothing audited, nothing counted.
+func TestSignInCaptchaFirst(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, secret := f.setUp(t, "zheng", operator.RoleReviewer)
+	for range 6 {
+		r := f.req(t, "zheng", "Wrong-Pass-2030", "123456")
+		r.CaptchaAnswer = "x" + r.CaptchaAnswer
+		_, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, r, browser)
+		wantCode(t, "wrong captcha", err, "captcha_wrong")
+		r.CaptchaID = ""
+		_, err = f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, r, browser)
+		wantCode(t, "no captcha", err, "invalid_fields")
+	}
+	if ev := f.Events(t, operator.ActionSignInFailed); len(ev) != 0 {
+		t.Fatalf("refused captchas audited sign-in failures: %+v", ev)
+	}
+	if _, err := f.ops.SignIn(ctx, httptest.NewRecorder(), noCookie, f.req(t, "zheng", password, code(t, secret, f.Now)), browser); err != nil {
+		t.Fatalf("right credentials after refused captchas: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package apptest
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,8 +88,20 @@ func (s *Server) SignInOperatorInBrowser(ctx context.Context, t testing.TB, op C
 	fillIn(ctx, t, "login", op.Login)
 	fillIn(ctx, t, "password", op.Password)
 	fillIn(ctx, t, "code", s.TOTP(t, op.Secret))
+	s.SolveConsoleCaptcha(ctx, t)
 	browserDo(ctx, t, chromedp.WaitEnabled(chromedp.ID("sign-in-submit")), chromedp.Click(chromedp.ID("sign-in-submit")))
 	waitTrue(ctx, t, `location.pathname.indexOf("/console/") === 0 && location.pathname.indexOf("/console/sign-in") !== 0 && document.readyState === "complete" && !!document.getElementById("operator-name")`)
+}
+
+// SolveConsoleCaptcha types into the console's sign-in page the answer of
+// the captcha it shows, read from the dev route. It waits for the page to
+// have loaded a captcha, and for a new one when the last attempt used up
+// the one it had.
+func (s *Server) SolveConsoleCaptcha(ctx context.Context, t testing.TB) {
+	t.Helper()
+	id := waitTrue(ctx, t, `(function(){var i=document.getElementById("captcha-id"), m=document.getElementById("captcha-image"); return i && i.value && m.src.indexOf(i.value) >= 0 && i.value !== window.__usedCaptcha ? i.value : ""})()`)
+	fillIn(ctx, t, "captcha_answer", s.CaptchaAnswer(t, id))
+	waitTrue(ctx, t, `(window.__usedCaptcha = `+strconv.Quote(id)+`) !== ""`)
 }
 
 func browserDo(ctx context.Context, t testing.TB, steps ...chromedp.Action[chromedp.Void]) {
