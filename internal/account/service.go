@@ -381,6 +381,14 @@ func (s *Service) setStatus(ctx context.Context, userID, status string, actor au
 	return nil
 }
 
+// EndAccess ends every session and revokes every grant of the account, as
+// a password change does; via (a session.Via* constant) says why. Other
+// services that take an account's identity away use it (real-name, after
+// an appeal moves a verification).
+func (s *Service) EndAccess(ctx context.Context, userID, via string) error {
+	return s.endAccess(ctx, userID, s.now().UTC().Truncate(time.Millisecond), via)
+}
+
 // endAccess ends every session and revokes every grant of the account; via
 // says why, for the logout events and the service systems told of it.
 // The grants go first: a service system told of the logout that asks for

@@ -169,7 +169,14 @@ const maxAppealBody = 2*realname.MaxUpload + 64<<10
 // realnameAppeal reads a multipart appeal: the fields real_name and
 // id_number and the files id_photo and handheld_photo. A file larger than
 // the limit is read only to one byte past it, for the service to refuse.
+//
+// Whether the user may appeal at all, and the day's appeals, are checked
+// before the body is read: a refused appeal costs no upload.
 func (a *API) realnameAppeal(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	if err := a.Realname.CanAppeal(r.Context(), s.User.ID, a.origin(r, s)); err != nil {
+		a.Fail(w, r, err)
+		return
+	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
 		a.Fail(w, r, problem.New(problem.Invalid, "content_type_multipart"))
 		return

@@ -425,6 +425,7 @@ var realnameEvents = map[string]string{
 	realname.EventApproved:  notify.TemplateRealnameApproved,
 	realname.EventRejected:  notify.TemplateRealnameRejected,
 	realname.EventMovedAway: notify.TemplateRealnameMovedAway,
+	realname.EventCorrected: notify.TemplateRealnameCorrected,
 }
 
 // newRealname builds real-name verification with the configured verifier:
@@ -452,6 +453,7 @@ func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.
 	}
 	return realname.New(realname.Deps{
 		Store: st, Provider: provider, Protector: protector, Limiter: limiter, Audit: auditLog, Logger: logger, Now: now,
+		Access: accounts,
 		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
 			// A message in the personal space (我的消息), then an SMS.
 			if err := a.Records.Post(ctx, userID, event, params, "/settings/realname"); err != nil {

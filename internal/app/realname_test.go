@@ -335,7 +335,26 @@ func TestRealnameConflictAndAppeal(t *testing.T) {
 		if items, _ := srv.App.Store.ListUserReviewItems(ctx, newID, review.StatePending); len(items) != 0 {
 			t.Fatalf("a refused appeal filed %d items", len(items))
 		}
+		// Three appeals a day, refused or not.
 		ct, body := multipartAppeal(t, fields, map[string][]byte{"id_photo": pngBytes, "handheld_photo": pdfBytes})
+		r = nb.Do(http.MethodPost, "/api/v1/realname/appeals", ct, body)
+		if r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "realname_appeal_limit" || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("a fourth appeal in a day: %d %s", r.Status, r.Body)
+		}
+		// A day on, the check the appeal stood on is too old: it needs
+		// another.
+		srv.Clock.Advance(24*time.Hour + time.Minute)
+		nb.MustLogin(claimant.Login, claimant.Password)
+		ct, body = multipartAppeal(t, fields, map[string][]byte{"id_photo": pngBytes, "handheld_photo": pdfBytes})
+		if r := nb.Do(http.MethodPost, "/api/v1/realname/appeals", ct, body); r.Status != 400 || r.ErrCode(t) != "realname_appeal_without_conflict" {
+			t.Fatalf("an appeal on a day-old check: %d %s", r.Status, r.Body)
+		}
+		if r := nb.PostJSON("/api/v1/realname/identity", map[string]any{"real_name": "张三", "id_number": apptest.Zhang.IDNumber}); r.ErrCode(t) != "id_number_verified_elsewhere" {
+			t.Fatalf("second verification again: %d %s", r.Status, r.Body)
+		}
+		old.MustLogin(apptest.Zhang.Login, apptest.Zhang.Password)
+		rt := oidcGrant(t, srv, oldID)
+		ct, body = multipartAppeal(t, fields, map[string][]byte{"id_photo": pngBytes, "handheld_photo": pdfBytes})
 		r = nb.Do(http.MethodPost, "/api/v1/realname/appeals", ct, body)
 		if r.Status != http.StatusCreated || r.JSON(t)["kind"] != "realname.appeal" || r.JSON(t)["subject"] != "*三 1101**********002X" {
 			t.Fatalf("appeal: %d %s", r.Status, r.Body)
@@ -380,6 +399,17 @@ func TestRealnameConflictAndAppeal(t *testing.T) {
 		if _, err := q.Decide(ctx, itemID, false, "again", ann); err == nil {
 			t.Error("deciding twice: no error")
 		}
+		// The old holder's sessions and tokens end with the identity.
+		if r := old.Get("/api/v1/realname"); r.Status != http.StatusUnauthorized {
+			t.Errorf("the old holder is still signed in: %d", r.Status)
+		}
+		if g, err := srv.App.Store.GetGrant(ctx, rt.GrantID); err != nil || g.RevokedAt.IsZero() {
+			t.Errorf("the old holder's grant was not revoked: %+v %v", g, err)
+		}
+		if r := refresh(t, srv, rt); r.StatusCode != http.StatusBadRequest {
+			t.Errorf("the old holder's refresh token: %d", r.StatusCode)
+		}
+		old.MustLogin(apptest.Zhang.Login, apptest.Zhang.Password)
 		if l := realnameLevel(t, old); l != 0 {
 			t.Errorf("old account level %d after the move", l)
 		}

@@ -85,6 +85,10 @@ const (
 	// TemplateRealnameMovedAway tells the owner that the verification of
 	// the account's ID number moved to another account after an appeal.
 	TemplateRealnameMovedAway = "realname_moved_away"
+	// TemplateRealnameCorrected tells the owner that a reviewer corrected
+	// the account's name or ID number, which removed the verifications
+	// above level 1.
+	TemplateRealnameCorrected = "realname_corrected"
 )
 
 // smsTemplates maps a template name to its wording; {name} is replaced by
@@ -103,6 +107,7 @@ var smsTemplates = map[string]string{
 	TemplateRealnameApproved:         "您提交的实名认证申请已审核通过，请登录个人空间查看。",
 	TemplateRealnameRejected:         "您提交的实名认证申请未通过审核，原因请登录个人空间查看。",
 	TemplateRealnameMovedAway:        "经审核，您账号所用的身份证号码已由本人在另一账号完成实名认证，您账号的实名认证已解除。如有疑问，请联系平台客服。",
+	TemplateRealnameCorrected:        "审核人员已更正您账号的实名信息，原有的中级、高级实名认证已解除，请登录个人空间查看。如有疑问，请联系平台客服。",
 	TemplateAccountClosed:            "您的账号已注销，已登录的设备和应用均已退出，个人信息已删除。如非本人操作，请立即联系平台客服。",
 }
 

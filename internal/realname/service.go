@@ -2,6 +2,7 @@ package realname
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -22,6 +23,7 @@ import (
 	"unid/internal/problem"
 	"unid/internal/ratelimit"
 	"unid/internal/review"
+	"unid/internal/session"
 	"unid/internal/store"
 )
 
@@ -50,6 +52,9 @@ const (
 	EventApproved  = "realname.approved"
 	EventRejected  = "realname.rejected"
 	EventMovedAway = "realname.moved_away"
+	// EventCorrected: a reviewer corrected the account's name or ID
+	// number, and the evidence above level 1 was removed.
+	EventCorrected = "realname.corrected"
 )
 
 // FlowKind is the kind of a redirect verification's flow record.
@@ -83,7 +88,18 @@ const (
 	DefaultChecksPerUserDay = 5
 	DefaultChecksPerDay     = 10000
 	DefaultFlowTTL          = 10 * time.Minute
+	// AppealsPerUserDay bounds the appeals a user may start in a day,
+	// refused or filed.
+	AppealsPerUserDay = 3
+	// AppealWindow is how recent the registry check an appeal stands on
+	// must be: one that passed but found the ID number verified on
+	// another account, for the same name and number.
+	AppealWindow = 24 * time.Hour
 )
+
+// macAppealSubject is the purpose of the keyed MAC of a name and ID
+// number kept in a verified_elsewhere check, for an appeal to match.
+const macAppealSubject = "realname.appeal.subject"
 
 // Sealing kinds of what the review queue keeps.
 const (
@@ -126,10 +142,19 @@ type Deps struct {
 	Audit     *audit.Log
 	// Tell tells a citizen of event (EventApproved, ...) after it
 	// happened; the app wires it to a message and an SMS. May be nil.
-	Tell    func(ctx context.Context, userID, event string, params map[string]string)
+	Tell func(ctx context.Context, userID, event string, params map[string]string)
+	// Access ends every session and grant of an account: an approved
+	// appeal ends the old holder's. The app wires account.Service.
+	Access  AccessEnder
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Options Options
+}
+
+// AccessEnder ends every session and revokes every grant of an account;
+// via says why (session.ViaRealnameMovedAway).
+type AccessEnder interface {
+	EndAccess(ctx context.Context, userID, via string) error
 }
 
 // Service is real-name verification.
@@ -562,6 +587,11 @@ func (s *Service) bind(ctx context.Context, c store.RealnameCheck, m Method, p P
 		Put:    []store.RealnameBinding{{UserID: c.UserID, Method: m.Name, Level: m.Level, Detail: detail, Reference: c.Reference, CreatedAt: c.CreatedAt}},
 		Update: func(u store.User, bs []store.RealnameBinding) (store.User, error) {
 			if m.Name == MethodRegistry {
+				if u.RealnameLevel >= 1 {
+					// Checked again with the row locked: of two
+					// concurrent checks, one binds.
+					return u, problem.New(problem.Conflict, "realname_locked")
+				}
 				u.RealName, u.IDNumber = sealedName, sealedID
 			}
 			level = Level(bs)
@@ -578,8 +608,13 @@ func (s *Service) bind(ctx context.Context, c store.RealnameCheck, m Method, p P
 	case err == nil:
 		return nil
 	case errors.As(err, &ce):
-		// Passed, and paid for: recorded, but bound nowhere.
+		// Passed, and paid for: recorded, but bound nowhere. The
+		// number verified elsewhere is kept as a MAC with the name, for
+		// the appeal it allows.
 		c.Result = ResultConflict
+		if ce.Field == "id_number" && m.Name == MethodRegistry {
+			c.Subject = s.appealSubject(p)
+		}
 		if rerr := s.recordCheck(ctx, c, o); rerr != nil {
 			return rerr
 		}
@@ -746,6 +781,8 @@ func (s *Service) FinishRedirect(ctx context.Context, userID, flowID string, o a
 
 func sameIndex(a, b []byte) bool { return len(a) > 0 && string(a) == string(b) }
 
+func hmacEqual(a, b []byte) bool { return len(a) > 0 && hmac.Equal(a, b) }
+
 // safeNext returns next when it is a path on this site (the rule of
 // web.SafeNext, which this domain package cannot import), else "".
 func safeNext(next string) string {
@@ -826,15 +863,84 @@ type AppealForm struct {
 // uploadTypes are the content types an upload may have, as sniffed.
 var uploadTypes = []string{"image/jpeg", "image/png", "application/pdf"}
 
-// Appeal files an appeal for an ID number verified on another
-// account. The uploads are kept sealed with the item.
+// appealSubject is the keyed MAC of a person an appeal must match.
+func (s *Service) appealSubject(p Person) []byte {
+	return s.d.Protector.MAC(macAppealSubject, []byte(p.RealName), []byte(p.IDNumber))
+}
+
+// appealGrounds returns the user's registry checks of the last
+// AppealWindow that found the number verified on another account.
+func (s *Service) appealGrounds(ctx context.Context, userID string) ([]store.RealnameCheck, error) {
+	cs, err := s.d.Store.ListRealnameChecks(ctx, userID, 100)
+	if err != nil {
+		return nil, problem.Wrap(err)
+	}
+	since := s.now().Add(-AppealWindow)
+	return slices.DeleteFunc(cs, func(c store.RealnameCheck) bool {
+		return c.Method != MethodRegistry || c.Result != ResultConflict || len(c.Subject) == 0 || c.CreatedAt.Before(since)
+	}), nil
+}
+
+// appealable refuses an appeal of u: verified already, one pending, or
+// no recent check that found a number verified elsewhere.
+func (s *Service) appealable(ctx context.Context, u store.User) ([]store.RealnameCheck, error) {
+	if u.RealnameLevel >= 1 {
+		return nil, problem.New(problem.Conflict, "realname_locked")
+	}
+	pending, err := s.pending(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(pending) > 0 {
+		return nil, problem.New(problem.Conflict, "realname_pending")
+	}
+	grounds, err := s.appealGrounds(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(grounds) == 0 {
+		return nil, problem.New(problem.Invalid, "realname_appeal_without_conflict")
+	}
+	return grounds, nil
+}
+
+// CanAppeal is what an appeal checks before its body is read: the user
+// may appeal (see Appeal), and has appeals left today (AppealsPerUserDay,
+// each call counts one). It reads no upload.
+func (s *Service) CanAppeal(ctx context.Context, userID string, o audit.Origin) error {
+	u, err := s.user(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.appealable(ctx, u); err != nil {
+		return err
+	}
+	wait, err := s.d.Limiter.Allow(ctx, s.now(), ratelimit.Rule{Key: "realname:appeal:d:" + userID, Limit: AppealsPerUserDay, Window: 24 * time.Hour})
+	if err != nil {
+		return problem.Wrap(fmt.Errorf("realname: rate limit: %w", err))
+	}
+	if wait > 0 {
+		e := o.Entry(ActionAppealed, audit.ResultRateLimited)
+		e.Detail = audit.Detail{"user": userID}
+		s.d.Audit.Append(ctx, e)
+		return &problem.Problem{Kind: problem.TooMany, Code: "realname_appeal_limit", RetryAfter: wait}
+	}
+	return nil
+}
+
+// Appeal files an appeal for an ID number verified on another account.
+// It stands on a registry check of the last AppealWindow that passed for
+// the same name and ID number but found the number verified on another
+// account; without one it is refused (realname_appeal_without_conflict).
+// The uploads are kept sealed with the item.
 func (s *Service) Appeal(ctx context.Context, userID string, a AppealForm, o audit.Origin) (review.Item, error) {
 	u, err := s.user(ctx, userID)
 	if err != nil {
 		return review.Item{}, err
 	}
-	if u.RealnameLevel >= 1 {
-		return review.Item{}, problem.New(problem.Conflict, "realname_locked")
+	grounds, err := s.appealable(ctx, u)
+	if err != nil {
+		return review.Item{}, err
 	}
 	f := problem.FieldSet{}
 	p, err := s.person(a.RealName, a.IDNumber)
@@ -844,6 +950,12 @@ func (s *Service) Appeal(ctx context.Context, userID string, a AppealForm, o aud
 		}
 	} else if err != nil {
 		return review.Item{}, err
+	}
+	if err == nil {
+		mac := s.appealSubject(p)
+		if !slices.ContainsFunc(grounds, func(c store.RealnameCheck) bool { return hmacEqual(c.Subject, mac) }) {
+			return review.Item{}, problem.New(problem.Invalid, "realname_appeal_without_conflict")
+		}
 	}
 	var files []store.ReviewFile
 	for _, up := range []struct {
@@ -927,9 +1039,13 @@ func itemOf(it store.ReviewItem) review.Item {
 
 // ---- reviewer correction ----
 
-// Correct sets the real name and ID number of an account, by a reviewer,
-// with a reason; the level stays. An ID number verified on another
-// account is a conflict.
+// Correct sets the real name and ID number of a verified account, by a
+// reviewer, with a reason. The bindings above level 1 were proven for
+// the identity corrected, so they are removed and the level recomputed;
+// the registry binding stays (the reviewer checked the documents). An
+// account below level 1 is refused (realname_not_verified: its owner
+// changes the name and ID number), an ID number verified on another
+// account is a conflict. The citizen is told (EventCorrected).
 func (s *Service) Correct(ctx context.Context, userID, realName, idNumber, reason string, by audit.Origin) error {
 	reason, err := cleanReason(reason)
 	if err != nil {
@@ -951,13 +1067,23 @@ func (s *Service) Correct(ctx context.Context, userID, realName, idNumber, reaso
 	now := s.now()
 	e := by.Entry(ActionCorrected, audit.ResultOK)
 	e.Subject = maskPerson(p)
-	e.Detail = audit.Detail{"user": userID, "reason": reason}
-	err = s.d.Store.ChangeRealname(ctx, store.RealnameChange{Users: []store.RealnameUserChange{{UserID: userID,
-		Update: func(u store.User, _ []store.RealnameBinding) (store.User, error) {
+	e.Detail = audit.Detail{"user": userID, "reason": reason, "removed_above": "1"}
+	err = s.d.Store.ChangeRealname(ctx, store.RealnameChange{Users: []store.RealnameUserChange{{UserID: userID, RemoveAbove: 1,
+		Update: func(u store.User, bs []store.RealnameBinding) (store.User, error) {
+			if u.RealnameLevel < 1 {
+				return u, problem.New(problem.Conflict, "realname_not_verified")
+			}
 			u.RealName, u.IDNumber, u.UpdatedAt = name, idn, now
+			u.RealnameLevel = Level(bs)
 			return u, nil
 		}}}}, s.d.Audit.Event(e), audit.Hash)
-	return s.storeProblem("correct", err)
+	if err != nil {
+		return s.storeProblem("correct", err)
+	}
+	if s.d.Tell != nil {
+		s.d.Tell(ctx, userID, EventCorrected, map[string]string{})
+	}
+	return nil
 }
 
 func cleanReason(reason string) (string, error) {
@@ -1206,6 +1332,14 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, reason st
 	if approve {
 		s.tell(ctx, it.UserID, EventApproved, it)
 		if movedFrom != "" {
+			// The old holder's sessions and tokens were issued to an
+			// identity it no longer has: they end, as after a password
+			// change.
+			if s.d.Access != nil {
+				if err := s.d.Access.EndAccess(ctx, movedFrom, session.ViaRealnameMovedAway); err != nil {
+					s.d.Logger.ErrorContext(ctx, "end the old holder's access after an appeal", "item", it.ID, "err", err)
+				}
+			}
 			s.tell(ctx, movedFrom, EventMovedAway, it)
 		}
 	} else {
@@ -1245,6 +1379,8 @@ func (s *Service) storeProblem(op string, err error) error {
 		return &problem.Problem{Kind: problem.NotFound, Code: "not_found", Err: err}
 	case errors.As(err, &ce) && ce.Field == "id_number":
 		return &problem.Problem{Kind: problem.Conflict, Code: "id_number_verified_elsewhere", Err: err}
+	case errors.As(err, &ce) && ce.Field == "review_pending":
+		return &problem.Problem{Kind: problem.Conflict, Code: "realname_pending", Err: err}
 	case errors.As(err, &ce) && ce.Field == "closed_id_number":
 		return &problem.Problem{Kind: problem.Conflict, Code: "id_number_cooling_off", Err: err}
 	}

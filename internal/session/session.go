@@ -73,6 +73,9 @@ const (
 	ViaPasswordChanged = "password_changed"
 	ViaAccountDisabled = "account_disabled"
 	ViaAccountClosed   = "account_closed"
+	// ViaRealnameMovedAway: an approved appeal moved the account's
+	// real-name verification to another account.
+	ViaRealnameMovedAway = "realname_moved_away"
 	// The user ended it from the list of their sessions (EndSID,
 	// EndOthers), usually from another device.
 	ViaSessionList = "session_list"

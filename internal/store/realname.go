@@ -14,6 +14,10 @@ type RealnameCheck struct {
 	Provider  string // "sandbox", "http"
 	Result    string // "pass", "fail", "cancelled", "error", ...
 	Reference string // the verifier's reference of the check; "" when none
+	// Subject is a keyed MAC of the name and ID number the check was
+	// about (never the values), kept where an appeal must match the
+	// check (Result "verified_elsewhere"); nil otherwise.
+	Subject   []byte
 	CreatedAt time.Time
 }
 
@@ -68,16 +72,18 @@ type ReviewPage struct {
 
 // RealnameUserChange changes the real-name evidence of one account: Put
 // adds or replaces bindings, Remove deletes those of the methods listed
-// (RemoveAll: every binding), and then Update gets the account's row and
+// (RemoveAll: every binding; RemoveAbove > 0: those of a level above
+// it), and then Update gets the account's row and
 // its bindings as they now are and returns the row to store (its level,
 // its verified name and ID number). Update may refuse with an error. The
 // level rule is the caller's; the store keeps the level in the row.
 type RealnameUserChange struct {
-	UserID    string
-	Put       []RealnameBinding
-	Remove    []string
-	RemoveAll bool
-	Update    func(u User, bindings []RealnameBinding) (User, error)
+	UserID      string
+	Put         []RealnameBinding
+	Remove      []string
+	RemoveAll   bool
+	RemoveAbove int
+	Update      func(u User, bindings []RealnameBinding) (User, error)
 }
 
 // ReviewDecision decides the pending review item ItemID.
@@ -105,7 +111,8 @@ type Realname interface {
 	// AppendAudit does) in one transaction: any error rolls all of it
 	// back. A user change of a missing or closed account is ErrNotFound;
 	// an ID number that another verified account holds is a
-	// *ConflictError on "id_number"; a decision of an item that is not
+	// *ConflictError on "id_number"; a second pending item of one user
+	// and kind a *ConflictError on "review_pending"; a decision of an item that is not
 	// pending is ErrConflict, of a missing item ErrNotFound.
 	ChangeRealname(ctx context.Context, c RealnameChange, e AuditEvent, seal func(AuditEvent) []byte) error
 	// ListRealnameBindings returns the user's bindings, lowest level first.

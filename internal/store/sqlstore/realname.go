@@ -37,8 +37,9 @@ func scanBinding(r rowScanner) (store.RealnameBinding, error) {
 func scanCheck(r rowScanner) (store.RealnameCheck, error) {
 	var c store.RealnameCheck
 	var created int64
-	err := r.Scan(&c.ID, &c.UserID, &c.Method, &c.Provider, &c.Result, &c.Reference, &created)
+	err := r.Scan(&c.ID, &c.UserID, &c.Method, &c.Provider, &c.Result, &c.Reference, &c.Subject, &created)
 	c.CreatedAt = fromMS(created)
+	c.Subject = normBytes(c.Subject)
 	return c, err
 }
 
@@ -48,8 +49,8 @@ func (s *Store) ChangeRealname(ctx context.Context, c store.RealnameChange, e st
 	_, err := s.writeAudited(ctx, e, seal, func(tx *sql.Tx) error {
 		if k := c.Check; k != nil {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO realname_checks
-				(id, user_id, method, provider, result, reference, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-				k.ID, k.UserID, k.Method, k.Provider, k.Result, k.Reference, ms(k.CreatedAt)); err != nil {
+				(id, user_id, method, provider, result, reference, subject, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				k.ID, k.UserID, k.Method, k.Provider, k.Result, k.Reference, nullBytes(k.Subject), ms(k.CreatedAt)); err != nil {
 				return s.wrapErr(op, err)
 			}
 		}
@@ -112,6 +113,11 @@ func (s *Store) changeUserRealname(ctx context.Context, tx *sql.Tx, op string, u
 	}
 	if uc.RemoveAll {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM realname_bindings WHERE user_id = $1`, uc.UserID); err != nil {
+			return s.wrapErr(op, err)
+		}
+	}
+	if uc.RemoveAbove > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM realname_bindings WHERE user_id = $1 AND level > $2`, uc.UserID, uc.RemoveAbove); err != nil {
 			return s.wrapErr(op, err)
 		}
 	}
@@ -181,7 +187,7 @@ func (s *Store) ListRealnameChecks(ctx context.Context, userID string, limit int
 	if limit <= 0 {
 		return nil, nil
 	}
-	return listRows(ctx, s, "list realname checks", scanCheck, `SELECT id, user_id, method, provider, result, reference, created_at
+	return listRows(ctx, s, "list realname checks", scanCheck, `SELECT id, user_id, method, provider, result, reference, subject, created_at
 		FROM realname_checks WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, userID, limit)
 }
 

@@ -103,6 +103,10 @@ var conflictFields = []struct{ fragment, field string }{
 	{"phone_index", "phone"},
 	{"id_number_index", "id_number"},
 	{"email_index", "email"},
+	// A second pending review item of one user and kind: PostgreSQL names
+	// the index, SQLite its columns.
+	{"review_items_pending_key", "review_pending"},
+	{"review_items.user_id, review_items.kind", "review_pending"},
 }
 
 // wrapErr turns driver errors into store errors: unique violations into a

@@ -77,7 +77,8 @@ func testRealname(t *testing.T, newStore func(t *testing.T) store.Store) {
 	})
 
 	t.Run("bind, relevel, check, audit", func(t *testing.T) {
-		check := store.RealnameCheck{ID: randID(), UserID: zhang.ID, Method: "registry", Provider: "sandbox", Result: "pass", Reference: "r1", CreatedAt: base}
+		check := store.RealnameCheck{ID: randID(), UserID: zhang.ID, Method: "registry", Provider: "sandbox", Result: "pass", Reference: "r1",
+			Subject: []byte("mac-of-the-name-and-id-number-32"), CreatedAt: base}
 		if err := s.ChangeRealname(ctx, store.RealnameChange{
 			Check: &check,
 			Users: []store.RealnameUserChange{{UserID: zhang.ID, Put: []store.RealnameBinding{bind(zhang.ID, "registry", 1)}, Update: relevel}},
@@ -97,7 +98,8 @@ func testRealname(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("bindings %+v, %v", bs, err)
 		}
 		cs, err := s.ListRealnameChecks(ctx, zhang.ID, 10)
-		if err != nil || len(cs) != 1 || cs[0].ID != check.ID || cs[0].Result != "pass" || !cs[0].CreatedAt.Equal(base) {
+		if err != nil || len(cs) != 1 || cs[0].ID != check.ID || cs[0].Result != "pass" || !cs[0].CreatedAt.Equal(base) ||
+			string(cs[0].Subject) != string(check.Subject) {
 			t.Errorf("checks %+v, %v", cs, err)
 		}
 		// Removing the card drops the level back.
@@ -108,6 +110,20 @@ func testRealname(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 		if l := level(t, zhang.ID); l != 1 {
 			t.Errorf("level %d after removing the card, want 1", l)
+		}
+		// RemoveAbove keeps the bindings up to its level.
+		if err := s.ChangeRealname(ctx, store.RealnameChange{
+			Users: []store.RealnameUserChange{{UserID: zhang.ID, Put: []store.RealnameBinding{bind(zhang.ID, "bank_card", 2), bind(zhang.ID, "face", 3)}, Update: relevel}},
+		}, event(), seal); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ChangeRealname(ctx, store.RealnameChange{
+			Users: []store.RealnameUserChange{{UserID: zhang.ID, RemoveAbove: 1, Update: relevel}},
+		}, event(), seal); err != nil {
+			t.Fatal(err)
+		}
+		if bs, err := s.ListRealnameBindings(ctx, zhang.ID); err != nil || len(bs) != 1 || bs[0].Method != "registry" || level(t, zhang.ID) != 1 {
+			t.Errorf("after RemoveAbove 1: %+v, %v, level %d", bs, err, level(t, zhang.ID))
 		}
 		list, err := s.ListAudit(ctx, 0, 100)
 		if err != nil {
@@ -194,7 +210,8 @@ func testRealname(t *testing.T, newStore func(t *testing.T) store.Store) {
 		var ids []string
 		for i := range 7 {
 			at := base.Add(2*time.Hour + time.Duration(i/2)*time.Second) // pairs share a time
-			it := store.ReviewItem{ID: fmt.Sprintf("q%02d", i), Kind: "realname.counter", State: "pending", Reference: "R", UserID: li.ID, CreatedAt: at}
+			it := store.ReviewItem{ID: fmt.Sprintf("q%02d", i), Kind: "realname.counter", State: "pending", Reference: "R",
+				UserID: fmt.Sprintf("%s-%d", li.ID, i), CreatedAt: at} // one pending item per user and kind
 			if i == 3 {
 				it.Kind = "realname.appeal"
 			}
@@ -228,4 +245,34 @@ func testRealname(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("all kinds: %d items, %v; want 7", len(all), err)
 		}
 	})
+	t.Run("one pending item per user and kind", func(t *testing.T) {
+		user := "pending-" + randID()
+		item := func(kind string) *store.ReviewItem {
+			return &store.ReviewItem{ID: randID(), Kind: kind, State: "pending", Reference: "P", UserID: user, CreatedAt: base}
+		}
+		first := item("realname.counter")
+		if err := s.ChangeRealname(ctx, store.RealnameChange{Item: first}, event(), seal); err != nil {
+			t.Fatal(err)
+		}
+		err := s.ChangeRealname(ctx, store.RealnameChange{Item: item("realname.counter")}, newEvent(events+1), seal)
+		var ce *store.ConflictError
+		if !errors.As(err, &ce) || ce.Field != "review_pending" {
+			t.Fatalf("a second pending item: %v, want a conflict on review_pending", err)
+		}
+		if items, _ := s.ListUserReviewItems(ctx, user, "pending"); len(items) != 1 {
+			t.Errorf("%d pending items, want 1", len(items))
+		}
+		// Another kind, or once the first is decided, is another item.
+		if err := s.ChangeRealname(ctx, store.RealnameChange{Item: item("realname.appeal")}, event(), seal); err != nil {
+			t.Errorf("a pending item of another kind: %v", err)
+		}
+		if err := s.ChangeRealname(ctx, store.RealnameChange{Decision: &store.ReviewDecision{ItemID: first.ID, State: "rejected",
+			DecidedAt: base, DecidedBy: "ann", Reason: "no"}}, event(), seal); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ChangeRealname(ctx, store.RealnameChange{Item: item("realname.counter")}, event(), seal); err != nil {
+			t.Errorf("a new item after the first was decided: %v", err)
+		}
+	})
+
 }

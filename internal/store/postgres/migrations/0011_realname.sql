@@ -3,7 +3,8 @@
 -- are the evidence a user's level is computed from (one per method);
 -- review_items are the items a reviewer decides (counter verifications,
 -- appeals), with their personal data sealed in data; review_files are the
--- sealed uploads of an item. Times are unix milliseconds UTC.
+-- sealed uploads of an item. A check's subject is a keyed MAC of the
+-- name and ID number it was about, kept for an appeal to match. Times are unix milliseconds UTC.
 
 CREATE TABLE realname_checks (
 	id         TEXT    NOT NULL,
@@ -12,6 +13,7 @@ CREATE TABLE realname_checks (
 	provider   TEXT    NOT NULL,
 	result     TEXT    NOT NULL,
 	reference  TEXT    NOT NULL,
+	subject    BYTEA,
 	created_at BIGINT NOT NULL,
 	CONSTRAINT realname_checks_pkey PRIMARY KEY (id)
 );
@@ -44,6 +46,8 @@ CREATE TABLE review_items (
 CREATE INDEX review_items_queue_idx ON review_items (state, created_at, id);
 CREATE INDEX review_items_kind_queue_idx ON review_items (kind, state, created_at, id);
 CREATE INDEX review_items_user_idx ON review_items (user_id, state);
+-- At most one pending item of a kind per user, whatever races.
+CREATE UNIQUE INDEX review_items_pending_key ON review_items (user_id, kind) WHERE state = 'pending';
 
 CREATE TABLE review_files (
 	id           TEXT    NOT NULL,
