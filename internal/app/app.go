@@ -378,7 +378,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {
-		a.dev, err = devmode.New(devmode.Deps{Outbox: a.Outbox, Captchas: captchas, Fail: responder.Fail, NotFound: pages.NotFound})
+		var people []sandbox.Person
+		if a.realnameSandbox != nil {
+			people = sandbox.People()
+		}
+		a.dev, err = devmode.New(devmode.Deps{Outbox: a.Outbox, Captchas: captchas, Fail: responder.Fail, NotFound: pages.NotFound, TestPeople: people})
 		if err != nil {
 			return nil, err
 		}

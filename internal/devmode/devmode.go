@@ -11,6 +11,7 @@ import (
 	"unid/internal/captcha"
 	"unid/internal/httpx"
 	"unid/internal/notify"
+	"unid/internal/realname/sandbox"
 )
 
 //go:embed index.html
@@ -24,6 +25,10 @@ type Deps struct {
 	Fail func(http.ResponseWriter, *http.Request, error)
 	// NotFound is the site's 404, given to requests from elsewhere.
 	NotFound http.HandlerFunc
+	// TestPeople are the sandbox verifier's fictitious people, listed so
+	// that a developer can reach each real-name level; nil when the
+	// sandbox is not the verifier.
+	TestPeople []sandbox.Person
 }
 
 // Pages serves everything under /dev/.
@@ -93,7 +98,7 @@ func (p *Pages) serveIndex(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := p.index.Execute(&buf, map[string]any{"Messages": p.d.Outbox.List(), "Captchas": captchas}); err != nil {
+	if err := p.index.Execute(&buf, map[string]any{"Messages": p.d.Outbox.List(), "Captchas": captchas, "People": p.d.TestPeople}); err != nil {
 		p.d.Fail(w, r, err)
 		return
 	}
