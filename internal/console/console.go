@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
+	"unid/internal/httpx/pagekit"
 	"unid/internal/i18n"
 	"unid/internal/operator"
 )
@@ -30,7 +30,8 @@ type Console struct {
 	log    *slog.Logger
 	cat    *i18n.Catalog
 	pages  map[string]*parsed
-	assets *assets
+	assets *pagekit.Assets
+	static http.Handler
 	js     map[i18n.Lang]map[string]string
 }
 
@@ -47,6 +48,7 @@ func New(o Options) (*Console, error) {
 	if c.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
+	c.static = c.assets.Handler(c.NotFound)
 	if c.pages, err = parsePages(templateFS, c.assets, c.cat.Has); err != nil {
 		return nil, err
 	}
@@ -57,7 +59,7 @@ func New(o Options) (*Console, error) {
 			}
 		}
 	}
-	c.jsMessages()
+	c.js = pagekit.JSMessages(c.cat, jsPrefix)
 	if err := c.dryRun(); err != nil {
 		return nil, err
 	}
@@ -115,14 +117,7 @@ func hasAny(roles, want []string) bool {
 // lang returns the page's language; a valid ?lang= is remembered in the
 // language cookie, as on the citizens' pages.
 func (c *Console) lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
-	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
-		http.SetCookie(w, &http.Cookie{
-			Name: i18n.CookieName, Value: string(l), Path: "/", MaxAge: int(365 * 24 * time.Hour / time.Second),
-			SameSite: http.SameSiteLaxMode, Secure: c.o.SecureCookies,
-		})
-		return l
-	}
-	return i18n.Negotiate(r)
+	return pagekit.Lang(w, r, c.o.SecureCookies)
 }
 
 // signedIn returns the operator of r, or sends the browser to the sign-in

@@ -11,10 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"strings"
-	"text/template/parse"
 	"time"
 
+	"unid/internal/httpx/pagekit"
 	"unid/internal/i18n"
 )
 
@@ -90,8 +89,8 @@ type view struct {
 // T translates key into the page's language.
 func (v *view) T(key string, kv ...string) string { return v.cat.T(v.Lang, key, kv...) }
 
-func parsePages(fsys fs.FS, a *assets, has func(string) bool) (map[string]*parsed, error) {
-	funcs := template.FuncMap{"static": a.url}
+func parsePages(fsys fs.FS, a *pagekit.Assets, has func(string) bool) (map[string]*parsed, error) {
+	funcs := template.FuncMap{"static": a.URL}
 	pages := make(map[string]*parsed, len(pageTable))
 	var errs []error
 	for _, pg := range pageTable {
@@ -100,82 +99,20 @@ func parsePages(fsys fs.FS, a *assets, has func(string) bool) (map[string]*parse
 			errs = append(errs, fmt.Errorf("console: parse %s: %w", pg.name, err))
 			continue
 		}
-		for _, tt := range t.Templates() {
-			if tt.Tree == nil {
-				continue
-			}
-			walkKeys(tt.Tree.Root, func(key string) {
-				if !has(key) {
-					errs = append(errs, fmt.Errorf("console: template %q (page %s) uses message %q, which is missing from the catalog", tt.Name(), pg.name, key))
-				}
-			})
+		if err := pagekit.MissingMessages(t, has); err != nil {
+			errs = append(errs, fmt.Errorf("console: page %s: %w", pg.name, err))
 		}
 		if !has(pg.titleKey()) {
 			errs = append(errs, fmt.Errorf("console: page %s needs message %q", pg.name, pg.titleKey()))
 		}
 		if pg.script != "" {
-			if _, err := a.url(pg.script); err != nil {
+			if _, err := a.URL(pg.script); err != nil {
 				errs = append(errs, fmt.Errorf("console: page %s: %w", pg.name, err))
 			}
 		}
 		pages[pg.name] = &parsed{page: pg, t: t}
 	}
 	return pages, errors.Join(errs...)
-}
-
-// walkKeys calls f with the constant key of every call of T in the tree.
-func walkKeys(n parse.Node, f func(string)) {
-	switch n := n.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Nodes {
-			walkKeys(c, f)
-		}
-	case *parse.ActionNode:
-		walkKeys(n.Pipe, f)
-	case *parse.IfNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.RangeNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.WithNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.TemplateNode:
-		walkKeys(n.Pipe, f)
-	case *parse.PipeNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Cmds {
-			walkKeys(c, f)
-		}
-	case *parse.CommandNode:
-		if len(n.Args) >= 2 && isT(n.Args[0]) {
-			if s, ok := n.Args[1].(*parse.StringNode); ok {
-				f(s.Text)
-			}
-		}
-		for _, a := range n.Args {
-			walkKeys(a, f)
-		}
-	}
-}
-
-func isT(n parse.Node) bool {
-	switch n := n.(type) {
-	case *parse.FieldNode:
-		return len(n.Ident) == 1 && n.Ident[0] == "T"
-	case *parse.VariableNode:
-		return len(n.Ident) == 2 && n.Ident[0] == "$" && n.Ident[1] == "T"
-	}
-	return false
 }
 
 // dryRun renders every page in every language with its sample.
@@ -221,11 +158,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, lang i18n.Lang,
 		status = http.StatusOK
 	}
 	h := w.Header()
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cache-Control", "no-store")
+	pagekit.SetHeaders(h, contentSecurityPolicy)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", string(lang))
 	w.WriteHeader(status)
@@ -250,16 +183,3 @@ func (c *Console) execute(w io.Writer, r *http.Request, lang i18n.Lang, pg *pars
 
 // jsPrefix marks the messages the console scripts need.
 const jsPrefix = "console.js."
-
-func (c *Console) jsMessages() {
-	c.js = make(map[i18n.Lang]map[string]string, len(i18n.Langs))
-	for _, lang := range i18n.Langs {
-		m := make(map[string]string)
-		for _, k := range c.cat.Keys() {
-			if name, ok := strings.CutPrefix(k, jsPrefix); ok {
-				m[name] = c.cat.T(lang, k)
-			}
-		}
-		c.js[lang] = m
-	}
-}

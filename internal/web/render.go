@@ -12,8 +12,8 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"text/template/parse"
 
+	"unid/internal/httpx/pagekit"
 	"unid/internal/i18n"
 )
 
@@ -175,8 +175,8 @@ func (v *view) T(key string, kv ...string) string { return v.cat.T(v.Lang, key, 
 // parsePages parses each page of the table with the layout and partials,
 // and checks that every {{.T "key"}} and every key the page's Go code
 // builds names a message that exists.
-func parsePages(fsys fs.FS, a *assets, has func(string) bool) (map[string]*parsed, error) {
-	funcs := template.FuncMap{"static": a.url}
+func parsePages(fsys fs.FS, a *pagekit.Assets, has func(string) bool) (map[string]*parsed, error) {
+	funcs := template.FuncMap{"static": a.URL}
 	pages := make(map[string]*parsed, len(pageTable))
 	var errs []error
 	need := func(name, key string) {
@@ -192,15 +192,8 @@ func parsePages(fsys fs.FS, a *assets, has func(string) bool) (map[string]*parse
 			errs = append(errs, fmt.Errorf("web: parse %s: %w", pg.name, err))
 			continue
 		}
-		for _, tt := range t.Templates() {
-			if tt.Tree == nil {
-				continue
-			}
-			walkKeys(tt.Tree.Root, func(key string) {
-				if !has(key) {
-					errs = append(errs, fmt.Errorf("web: template %q (page %s) uses message %q, which is missing from the catalog", tt.Name(), pg.name, key))
-				}
-			})
+		if err := pagekit.MissingMessages(t, has); err != nil {
+			errs = append(errs, fmt.Errorf("web: page %s: %w", pg.name, err))
 		}
 		need(pg.name, pg.titleKey())
 		if pg.keys != nil {
@@ -209,69 +202,13 @@ func parsePages(fsys fs.FS, a *assets, has func(string) bool) (map[string]*parse
 			}
 		}
 		if pg.script != "" {
-			if _, err := a.url(pg.script); err != nil {
+			if _, err := a.URL(pg.script); err != nil {
 				errs = append(errs, fmt.Errorf("web: page %s: %w", pg.name, err))
 			}
 		}
 		pages[pg.name] = &parsed{page: pg, t: t}
 	}
 	return pages, errors.Join(errs...)
-}
-
-// walkKeys calls f with the constant key of every call of T in the tree.
-func walkKeys(n parse.Node, f func(string)) {
-	switch n := n.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Nodes {
-			walkKeys(c, f)
-		}
-	case *parse.ActionNode:
-		walkKeys(n.Pipe, f)
-	case *parse.IfNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.RangeNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.WithNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.TemplateNode:
-		walkKeys(n.Pipe, f)
-	case *parse.PipeNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Cmds {
-			walkKeys(c, f)
-		}
-	case *parse.CommandNode:
-		if len(n.Args) >= 2 && isT(n.Args[0]) {
-			if s, ok := n.Args[1].(*parse.StringNode); ok {
-				f(s.Text)
-			}
-		}
-		for _, a := range n.Args {
-			walkKeys(a, f)
-		}
-	}
-}
-
-// isT reports whether n is .T or $.T.
-func isT(n parse.Node) bool {
-	switch n := n.(type) {
-	case *parse.FieldNode:
-		return len(n.Ident) == 1 && n.Ident[0] == "T"
-	case *parse.VariableNode:
-		return len(n.Ident) == 2 && n.Ident[0] == "$" && n.Ident[1] == "T"
-	}
-	return false
 }
 
 // dryRun renders every page in every language with its sample, and records
@@ -318,12 +255,12 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, lang i18n.Lang, s
 		status = http.StatusOK
 	}
 	h := w.Header()
-	setPageHeaders(h)
+	pagekit.SetHeaders(h, contentSecurityPolicy)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", string(lang))
 	h.Add("Vary", "Accept-Encoding")
 	body := buf.Bytes()
-	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	if pagekit.AcceptsGzip(r.Header.Get("Accept-Encoding")) {
 		var gz bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
 		zw.Write(body)
@@ -371,11 +308,3 @@ func (p *Pages) execute(w io.Writer, r *http.Request, lang i18n.Lang, pg *parsed
 // contentSecurityPolicy allows only what unid serves itself: no inline
 // script or style, no framing, forms post only here.
 const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-
-func setPageHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cache-Control", "no-store")
-}

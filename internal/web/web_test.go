@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
-	"text/template/parse"
 	"time"
 
 	"unid/internal/i18n"
@@ -674,38 +673,9 @@ func body0(t *testing.T, srv *httptest.Server, path string) string {
 	return b
 }
 
-func TestAcceptsGzip(t *testing.T) {
-	tests := map[string]bool{
-		"gzip": true, "gzip, deflate, br": true, "br;q=1.0, GZIP;q=0.5": true,
-		"": false, "identity": false, "gzip;q=0": false, "deflate, gzip; q=0.0": false, "x-gzip": false,
-	}
-	for h, want := range tests {
-		if got := acceptsGzip(h); got != want {
-			t.Errorf("acceptsGzip(%q) = %v, want %v", h, got, want)
-		}
-	}
-}
-
 func TestNewNeedsCatalog(t *testing.T) {
 	if _, err := New(Options{}); err == nil {
 		t.Error("New without a catalog succeeded")
-	}
-}
-
-// TestWalkKeysFindsMissingMessages checks the start-up check that stops a
-// template using a key the catalog lacks.
-func TestWalkKeysFindsMissingMessages(t *testing.T) {
-	src := `{{define "x"}}{{.T "a.one"}}{{if .X}}{{$.T "a.two" "n" "1"}}{{else}}{{range .Y}}{{$.T "a.three"}}{{end}}{{end}}` +
-		`{{with .Z}}{{template "y" ($.T "a.four")}}{{end}}{{.T .Dynamic}}{{.Other "not.a.key"}}{{end}}`
-	trees, err := parse.Parse("x", src, "{{", "}}", map[string]any{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	walkKeys(trees["x"].Root, func(k string) { got = append(got, k) })
-	want := []string{"a.one", "a.two", "a.three", "a.four"}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("keys %v, want %v", got, want)
 	}
 }
 
