@@ -29,7 +29,7 @@ type Console struct {
 	o      Options
 	log    *slog.Logger
 	cat    *i18n.Catalog
-	pages  map[string]*parsed
+	pages  *pagekit.Set
 	assets *pagekit.Assets
 	static http.Handler
 	js     map[i18n.Lang]map[string]string
@@ -49,9 +49,6 @@ func New(o Options) (*Console, error) {
 		return nil, err
 	}
 	c.static = c.assets.Handler(c.NotFound)
-	if c.pages, err = parsePages(templateFS, c.assets, c.cat.Has); err != nil {
-		return nil, err
-	}
 	for _, s := range sections {
 		for _, k := range []string{"console.section." + s.name + ".title", "console.section." + s.name + ".desc"} {
 			if !c.cat.Has(k) {
@@ -60,7 +57,7 @@ func New(o Options) (*Console, error) {
 		}
 	}
 	c.js = pagekit.JSMessages(c.cat, jsPrefix)
-	if err := c.dryRun(); err != nil {
+	if c.pages, err = c.newSet(templateFS); err != nil {
 		return nil, err
 	}
 	return c, nil

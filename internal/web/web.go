@@ -49,7 +49,7 @@ type Pages struct {
 	o      Options
 	log    *slog.Logger
 	cat    *i18n.Catalog
-	pages  map[string]*parsed
+	pages  *pagekit.Set
 	assets *pagekit.Assets
 	js     map[i18n.Lang]map[string]string // messages for the page scripts
 }
@@ -69,9 +69,6 @@ func New(o Options) (*Pages, error) {
 	if p.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
-	if p.pages, err = parsePages(templateFS, p.assets, p.cat.Has); err != nil {
-		return nil, err
-	}
 	p.js = pagekit.JSMessages(p.cat, jsPrefix)
 	for lang, m := range p.js {
 		// The personal space names the scopes a system was granted.
@@ -79,7 +76,7 @@ func New(o Options) (*Pages, error) {
 			m["scope."+scope] = p.cat.T(lang, "page.consent.scope."+scope)
 		}
 	}
-	if err := p.dryRun(); err != nil {
+	if p.pages, err = p.newSet(templateFS); err != nil {
 		return nil, err
 	}
 	return p, nil

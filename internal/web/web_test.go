@@ -679,8 +679,8 @@ func TestNewNeedsCatalog(t *testing.T) {
 	}
 }
 
-// TestParsePagesRejectsBrokenTemplates covers what New refuses at start-up.
-func TestParsePagesRejectsBrokenTemplates(t *testing.T) {
+// TestNewSetRejectsBrokenTemplates covers what New refuses at start-up.
+func TestNewSetRejectsBrokenTemplates(t *testing.T) {
 	real := func(name string) []byte {
 		b, err := templateFS.ReadFile("templates/" + name)
 		if err != nil {
@@ -688,11 +688,10 @@ func TestParsePagesRejectsBrokenTemplates(t *testing.T) {
 		}
 		return b
 	}
-	a, err := loadAssets()
+	p, err := New(Options{Catalog: catalog(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	has := catalog(t).Has
 	tests := []struct {
 		name    string
 		login   string
@@ -714,12 +713,12 @@ func TestParsePagesRejectsBrokenTemplates(t *testing.T) {
 				fsys["templates/"+e.Name()] = &fstest.MapFile{Data: real(e.Name())}
 			}
 			fsys["templates/login.html"] = &fstest.MapFile{Data: []byte(tt.login)}
-			_, err = parsePages(fsys, a, has)
+			_, err = p.newSet(fsys)
 			switch {
 			case tt.wantErr == "" && err != nil:
-				t.Fatalf("parsePages: %v", err)
+				t.Fatalf("newSet: %v", err)
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("parsePages error %v, want one with %q", err, tt.wantErr)
+				t.Fatalf("newSet error %v, want one with %q", err, tt.wantErr)
 			}
 		})
 	}

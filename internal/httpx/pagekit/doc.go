@@ -3,6 +3,10 @@
 // (internal/console) — share, so that neither copies it from the other
 // (adapters do not import each other):
 //
+//   - a set of pages (Set): each page's templates parsed, checked and
+//     rendered with its sample in every language at start-up, then
+//     rendered only with data of that type, inside the adapter's own view
+//     that embeds View, with the page headers and, if asked, gzipped;
 //   - the start-up check that every message key a template passes to T
 //     ({{.T "key"}} or {{$.T "key"}}) exists in the catalog (Keys,
 //     MissingMessages);
