@@ -152,20 +152,27 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestClientCommands(t *testing.T) {
+// dataDir returns a fresh data directory whose key file comes from
+// `keys init` (as after a first dev run), and a runner of unid commands on
+// it that puts --data after the command and subcommand and returns stdout.
+func dataDir(t *testing.T) (string, func(args ...string) (string, error)) {
+	t.Helper()
 	dir := t.TempDir()
 	noenv := func(string) string { return "" }
-	ctx := context.Background()
 	var out bytes.Buffer
-	// The key file comes from a first dev run (or keys init).
-	if err := run(ctx, []string{"keys", "init", "--key-file", dir + "/unid.key"}, noenv, &out, &out); err != nil {
+	if err := run(context.Background(), []string{"keys", "init", "--key-file", dir + "/unid.key"}, noenv, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	unid := func(args ...string) (string, error) {
+	return dir, func(args ...string) (string, error) {
 		var stdout, stderr bytes.Buffer
-		err := run(ctx, append(args[:2:2], append([]string{"--data", dir}, args[2:]...)...), noenv, &stdout, &stderr)
+		err := run(context.Background(), append(args[:2:2], append([]string{"--data", dir}, args[2:]...)...), noenv, &stdout, &stderr)
 		return stdout.String(), err
 	}
+}
+
+func TestClientCommands(t *testing.T) {
+	dir, unid := dataDir(t)
+	ctx := context.Background()
 	got, err := unid("client", "create", "--id", "hall", "--name", "网上办事大厅", "--type", "oidc_confidential",
 		"--redirect-uri", "https://hall.example.gov.cn/cb", "--scope", "profile", "--scope", "phone", "--first-party", "--min-realname-level", "2")
 	if err != nil {
@@ -277,18 +284,7 @@ func TestKeysRotate(t *testing.T) {
 }
 
 func TestOperatorCommands(t *testing.T) {
-	dir := t.TempDir()
-	noenv := func(string) string { return "" }
-	ctx := context.Background()
-	var out bytes.Buffer
-	if err := run(ctx, []string{"keys", "init", "--key-file", dir + "/unid.key"}, noenv, &out, &out); err != nil {
-		t.Fatal(err)
-	}
-	unid := func(args ...string) (string, error) {
-		var stdout, stderr bytes.Buffer
-		err := run(ctx, append(args[:2:2], append([]string{"--data", dir}, args[2:]...)...), noenv, &stdout, &stderr)
-		return stdout.String(), err
-	}
+	_, unid := dataDir(t)
 	got, err := unid("operator", "create", "--login", "Wang", "--role", "reviewer,auditor", "--public-url", "https://id.example.gov.cn")
 	if err != nil {
 		t.Fatal(err)

@@ -132,11 +132,7 @@ func TestBrowserReviewItem(t *testing.T) {
 		Operators: ops, Queues: []review.Queue{q}}).Routes() {
 		mux.Handle(r.Pattern, r.Handler)
 	}
-	mux.HandleFunc("GET /console/{$}", c.Home)
-	mux.HandleFunc("GET /console/setup", c.Setup)
-	mux.HandleFunc("GET /console/reviews", c.Reviews)
-	mux.HandleFunc("GET /console/reviews/{id}", c.Review)
-	mux.HandleFunc("GET /console/static/", c.Static)
+	mountPages(mux, c)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
+	"unid/internal/httpx/pagekit"
 	"unid/internal/i18n"
 	"unid/internal/operator"
 )
@@ -29,8 +29,9 @@ type Console struct {
 	o      Options
 	log    *slog.Logger
 	cat    *i18n.Catalog
-	pages  map[string]*parsed
-	assets *assets
+	pages  *pagekit.Set
+	assets *pagekit.Assets
+	static http.Handler
 	js     map[i18n.Lang]map[string]string
 }
 
@@ -47,9 +48,7 @@ func New(o Options) (*Console, error) {
 	if c.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
-	if c.pages, err = parsePages(templateFS, c.assets, c.cat.Has); err != nil {
-		return nil, err
-	}
+	c.static = c.assets.Handler(c.NotFound)
 	for _, s := range sections {
 		for _, k := range []string{"console.section." + s.name + ".title", "console.section." + s.name + ".desc"} {
 			if !c.cat.Has(k) {
@@ -57,8 +56,8 @@ func New(o Options) (*Console, error) {
 			}
 		}
 	}
-	c.jsMessages()
-	if err := c.dryRun(); err != nil {
+	c.js = pagekit.JSMessages(c.cat, jsPrefix)
+	if c.pages, err = c.newSet(templateFS); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -115,14 +114,7 @@ func hasAny(roles, want []string) bool {
 // lang returns the page's language; a valid ?lang= is remembered in the
 // language cookie, as on the citizens' pages.
 func (c *Console) lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
-	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
-		http.SetCookie(w, &http.Cookie{
-			Name: i18n.CookieName, Value: string(l), Path: "/", MaxAge: int(365 * 24 * time.Hour / time.Second),
-			SameSite: http.SameSiteLaxMode, Secure: c.o.SecureCookies,
-		})
-		return l
-	}
-	return i18n.Negotiate(r)
+	return pagekit.Lang(w, r, c.o.SecureCookies)
 }
 
 // signedIn returns the operator of r, or sends the browser to the sign-in

@@ -43,6 +43,14 @@ func start(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
+	mountPages(mux, c)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &fixture{url: srv.URL, fix: fix, ops: ops}
+}
+
+// mountPages mounts the console's pages on mux as the app does.
+func mountPages(mux *http.ServeMux, c *console.Console) {
 	mux.HandleFunc("GET /console/{$}", c.Home)
 	mux.HandleFunc("GET /console/sign-in", c.SignIn)
 	mux.HandleFunc("GET /console/setup", c.Setup)
@@ -50,9 +58,6 @@ func start(t *testing.T) *fixture {
 	mux.HandleFunc("GET /console/reviews/{id}", c.Review)
 	mux.HandleFunc("GET /console/static/", c.Static)
 	mux.HandleFunc("/console/", c.NotFound)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return &fixture{url: srv.URL, fix: fix, ops: ops}
 }
 
 // signedIn returns the console cookie of a new operator with roles.

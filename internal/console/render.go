@@ -1,20 +1,12 @@
 package console
 
 import (
-	"bytes"
 	"embed"
-	"errors"
-	"fmt"
-	"html/template"
-	"io"
 	"io/fs"
 	"net/http"
-	"net/url"
-	"reflect"
-	"strings"
-	"text/template/parse"
 	"time"
 
+	"unid/internal/httpx/pagekit"
 	"unid/internal/i18n"
 )
 
@@ -65,133 +57,36 @@ func (pg *page) titleKey() string {
 	return "console.page." + pg.name + ".title"
 }
 
-type parsed struct {
-	page
-	t        *template.Template
-	dataType reflect.Type
-}
-
-// view is what every template receives.
+// view is what every template receives: pagekit's common view, the site's
+// name and the idle timeout in seconds, for the page's timer.
 type view struct {
-	Lang      i18n.Lang
-	OtherLang i18n.Lang
-	LangHref  string
-	Page      string
-	Title     string
-	Site      string
-	Dev       bool
-	Script    string
-	Idle      int // the idle timeout in seconds, for the page's timer
-	JS        map[string]string
-	Data      any
-	cat       *i18n.Catalog
+	pagekit.View
+	Site string
+	Idle int
 }
 
-// T translates key into the page's language.
-func (v *view) T(key string, kv ...string) string { return v.cat.T(v.Lang, key, kv...) }
-
-func parsePages(fsys fs.FS, a *assets, has func(string) bool) (map[string]*parsed, error) {
-	funcs := template.FuncMap{"static": a.url}
-	pages := make(map[string]*parsed, len(pageTable))
-	var errs []error
+// newSet parses each page of the table with the layout, checks every
+// message key the pages use, and dry-runs them.
+func (c *Console) newSet(fsys fs.FS) (*pagekit.Set, error) {
+	pages := make([]pagekit.Page, 0, len(pageTable))
 	for _, pg := range pageTable {
-		t, err := template.New(pg.name).Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/"+pg.name+".html")
-		if err != nil {
-			errs = append(errs, fmt.Errorf("console: parse %s: %w", pg.name, err))
-			continue
-		}
-		for _, tt := range t.Templates() {
-			if tt.Tree == nil {
-				continue
-			}
-			walkKeys(tt.Tree.Root, func(key string) {
-				if !has(key) {
-					errs = append(errs, fmt.Errorf("console: template %q (page %s) uses message %q, which is missing from the catalog", tt.Name(), pg.name, key))
-				}
-			})
-		}
-		if !has(pg.titleKey()) {
-			errs = append(errs, fmt.Errorf("console: page %s needs message %q", pg.name, pg.titleKey()))
-		}
-		if pg.script != "" {
-			if _, err := a.url(pg.script); err != nil {
-				errs = append(errs, fmt.Errorf("console: page %s: %w", pg.name, err))
-			}
-		}
-		pages[pg.name] = &parsed{page: pg, t: t}
+		pages = append(pages, pagekit.Page{
+			Name:   pg.name,
+			Files:  []string{"templates/layout.html", "templates/" + pg.name + ".html"},
+			Title:  pg.titleKey(),
+			Status: pg.status,
+			Script: pg.script,
+			NoEcho: true, // the console's language link never repeats a query
+			Sample: func(lang i18n.Lang) any { return pg.sample(c, lang) },
+		})
 	}
-	return pages, errors.Join(errs...)
-}
-
-// walkKeys calls f with the constant key of every call of T in the tree.
-func walkKeys(n parse.Node, f func(string)) {
-	switch n := n.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Nodes {
-			walkKeys(c, f)
-		}
-	case *parse.ActionNode:
-		walkKeys(n.Pipe, f)
-	case *parse.IfNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.RangeNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.WithNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.TemplateNode:
-		walkKeys(n.Pipe, f)
-	case *parse.PipeNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Cmds {
-			walkKeys(c, f)
-		}
-	case *parse.CommandNode:
-		if len(n.Args) >= 2 && isT(n.Args[0]) {
-			if s, ok := n.Args[1].(*parse.StringNode); ok {
-				f(s.Text)
-			}
-		}
-		for _, a := range n.Args {
-			walkKeys(a, f)
-		}
-	}
-}
-
-func isT(n parse.Node) bool {
-	switch n := n.(type) {
-	case *parse.FieldNode:
-		return len(n.Ident) == 1 && n.Ident[0] == "T"
-	case *parse.VariableNode:
-		return len(n.Ident) == 2 && n.Ident[0] == "$" && n.Ident[1] == "T"
-	}
-	return false
-}
-
-// dryRun renders every page in every language with its sample.
-func (c *Console) dryRun() error {
-	var errs []error
-	r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/console/"}}
-	for _, pg := range c.pages {
-		for _, lang := range i18n.Langs {
-			data := pg.sample(c, lang)
-			pg.dataType = reflect.TypeOf(data)
-			if err := c.execute(io.Discard, r, lang, pg, data); err != nil {
-				errs = append(errs, fmt.Errorf("console: render %s in %s: %w", pg.name, lang, err))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return pagekit.NewSet(pages, pagekit.Options{
+		Name: "console", FS: fsys, Assets: c.assets, Catalog: c.cat, Logger: c.log, Dev: c.o.Dev,
+		JS: c.js, CSP: contentSecurityPolicy,
+		View: func(v pagekit.View) any {
+			return &view{View: v, Site: c.cat.T(v.Lang, "console.site.name"), Idle: int(c.o.Operators.Options().Idle / time.Second)}
+		},
+	})
 }
 
 // contentSecurityPolicy allows only what unid serves itself; data: images
@@ -200,66 +95,8 @@ const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-s
 
 // render writes page name with data in lang; status 0 is the page's own.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, lang i18n.Lang, status int, name string, data any) {
-	pg := c.pages[name]
-	var buf bytes.Buffer
-	err := fmt.Errorf("console: no page %q", name)
-	if pg != nil {
-		err = fmt.Errorf("console: page %s takes %v, not %T", name, pg.dataType, data)
-		if reflect.TypeOf(data) == pg.dataType {
-			err = c.execute(&buf, r, lang, pg, data)
-		}
-	}
-	if err != nil {
-		c.log.ErrorContext(r.Context(), "render console page", "page", name, "err", err)
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
-	}
-	if status == 0 {
-		status = pg.status
-	}
-	if status == 0 {
-		status = http.StatusOK
-	}
-	h := w.Header()
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", string(lang))
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
-}
-
-func (c *Console) execute(w io.Writer, r *http.Request, lang i18n.Lang, pg *parsed, data any) error {
-	other := i18n.EN
-	if lang == i18n.EN {
-		other = i18n.ZH
-	}
-	q := url.Values{}
-	q.Set("lang", string(other))
-	v := &view{
-		Lang: lang, OtherLang: other, LangHref: "?" + q.Encode(), Page: pg.name,
-		Title: c.cat.T(lang, pg.titleKey()), Site: c.cat.T(lang, "console.site.name"), Dev: c.o.Dev,
-		Script: pg.script, JS: c.js[lang], Data: data, cat: c.cat,
-		Idle: int(c.o.Operators.Options().Idle / time.Second),
-	}
-	return pg.t.ExecuteTemplate(w, "layout", v)
+	c.pages.Render(w, r, lang, status, name, data)
 }
 
 // jsPrefix marks the messages the console scripts need.
 const jsPrefix = "console.js."
-
-func (c *Console) jsMessages() {
-	c.js = make(map[i18n.Lang]map[string]string, len(i18n.Langs))
-	for _, lang := range i18n.Langs {
-		m := make(map[string]string)
-		for _, k := range c.cat.Keys() {
-			if name, ok := strings.CutPrefix(k, jsPrefix); ok {
-				m[name] = c.cat.T(lang, k)
-			}
-		}
-		c.js[lang] = m
-	}
-}

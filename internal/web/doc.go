@@ -8,7 +8,9 @@
 // title, status, script and a sample of its data. New parses and dry-runs
 // each, and render is the one way any page reaches a browser, with the
 // same layout, headers and development banner, gzipped when the browser
-// takes it.
+// takes it. The parsing, checks, dry run, rendering and static files are
+// pagekit's (internal/httpx/pagekit), shared with the operator console;
+// the table, templates, scripts and Content-Security-Policy are web's.
 //
 // Templates and static assets are embedded, so a unid binary on a government
 // intranet with no internet serves everything itself: no CDN, no web fonts,

@@ -1,19 +1,11 @@
 package web
 
 import (
-	"bytes"
-	"compress/gzip"
 	"embed"
-	"errors"
-	"fmt"
-	"html/template"
-	"io"
 	"io/fs"
 	"net/http"
-	"net/url"
-	"reflect"
-	"text/template/parse"
 
+	"unid/internal/httpx/pagekit"
 	"unid/internal/i18n"
 )
 
@@ -140,28 +132,11 @@ func (pg *page) titleKey() string {
 	return "page." + pg.name + ".title"
 }
 
-// parsed is a page of the table, ready to render.
-type parsed struct {
-	page
-	t        *template.Template
-	dataType reflect.Type
-}
-
-// view is what every template receives: the page's own data in Data, and
-// what the layout needs. Templates translate with {{.T "key"}} (or {{$.T}}
-// inside range and with).
+// view is what every template receives: pagekit's common view, and the
+// site in the page's language.
 type view struct {
-	Lang      i18n.Lang
-	OtherLang i18n.Lang // the language the switch link offers
-	LangHref  string    // the current page in OtherLang
-	Page      string
-	Title     string
-	Site      siteView
-	Dev       bool
-	Script    string            // the page's own script, or ""
-	JS        map[string]string // messages for the page scripts
-	Data      any
-	cat       *i18n.Catalog
+	pagekit.View
+	Site siteView
 }
 
 // siteView is Site in the page's language.
@@ -169,213 +144,41 @@ type siteView struct {
 	Name, HelpURL, Hotline string
 }
 
-// T translates key into the page's language.
-func (v *view) T(key string, kv ...string) string { return v.cat.T(v.Lang, key, kv...) }
-
-// parsePages parses each page of the table with the layout and partials,
-// and checks that every {{.T "key"}} and every key the page's Go code
-// builds names a message that exists.
-func parsePages(fsys fs.FS, a *assets, has func(string) bool) (map[string]*parsed, error) {
-	funcs := template.FuncMap{"static": a.url}
-	pages := make(map[string]*parsed, len(pageTable))
-	var errs []error
-	need := func(name, key string) {
-		if !has(key) {
-			errs = append(errs, fmt.Errorf("web: page %s needs message %q, which is missing from the catalog", name, key))
-		}
-	}
+// newSet parses each page of the table from fsys with the layout and
+// partials, checks every message key the pages use, and dry-runs them.
+func (p *Pages) newSet(fsys fs.FS) (*pagekit.Set, error) {
+	pages := make([]pagekit.Page, 0, len(pageTable))
 	for _, pg := range pageTable {
-		t, err := template.New(pg.name).Funcs(funcs).ParseFS(fsys,
-			"templates/layout.html", "templates/partials.html", "templates/icons.html",
-			"templates/"+pg.templateName()+".html")
-		if err != nil {
-			errs = append(errs, fmt.Errorf("web: parse %s: %w", pg.name, err))
-			continue
-		}
-		for _, tt := range t.Templates() {
-			if tt.Tree == nil {
-				continue
-			}
-			walkKeys(tt.Tree.Root, func(key string) {
-				if !has(key) {
-					errs = append(errs, fmt.Errorf("web: template %q (page %s) uses message %q, which is missing from the catalog", tt.Name(), pg.name, key))
-				}
-			})
-		}
-		need(pg.name, pg.titleKey())
+		var keys []string
 		if pg.keys != nil {
-			for _, k := range pg.keys() {
-				need(pg.name, k)
-			}
+			keys = pg.keys()
 		}
-		if pg.script != "" {
-			if _, err := a.url(pg.script); err != nil {
-				errs = append(errs, fmt.Errorf("web: page %s: %w", pg.name, err))
-			}
-		}
-		pages[pg.name] = &parsed{page: pg, t: t}
+		pages = append(pages, pagekit.Page{
+			Name:   pg.name,
+			Files:  []string{"templates/layout.html", "templates/partials.html", "templates/icons.html", "templates/" + pg.templateName() + ".html"},
+			Title:  pg.titleKey(),
+			Status: pg.status,
+			Script: pg.script,
+			Keys:   keys,
+			NoEcho: pg.noEcho,
+			Sample: func(lang i18n.Lang) any { return pg.sample(p, lang) },
+		})
 	}
-	return pages, errors.Join(errs...)
-}
-
-// walkKeys calls f with the constant key of every call of T in the tree.
-func walkKeys(n parse.Node, f func(string)) {
-	switch n := n.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Nodes {
-			walkKeys(c, f)
-		}
-	case *parse.ActionNode:
-		walkKeys(n.Pipe, f)
-	case *parse.IfNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.RangeNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.WithNode:
-		walkKeys(n.Pipe, f)
-		walkKeys(n.List, f)
-		walkKeys(n.ElseList, f)
-	case *parse.TemplateNode:
-		walkKeys(n.Pipe, f)
-	case *parse.PipeNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Cmds {
-			walkKeys(c, f)
-		}
-	case *parse.CommandNode:
-		if len(n.Args) >= 2 && isT(n.Args[0]) {
-			if s, ok := n.Args[1].(*parse.StringNode); ok {
-				f(s.Text)
-			}
-		}
-		for _, a := range n.Args {
-			walkKeys(a, f)
-		}
-	}
-}
-
-// isT reports whether n is .T or $.T.
-func isT(n parse.Node) bool {
-	switch n := n.(type) {
-	case *parse.FieldNode:
-		return len(n.Ident) == 1 && n.Ident[0] == "T"
-	case *parse.VariableNode:
-		return len(n.Ident) == 2 && n.Ident[0] == "$" && n.Ident[1] == "T"
-	}
-	return false
-}
-
-// dryRun renders every page in every language with its sample, and records
-// the sample's type as the page's data type, so that a template that parses
-// but cannot execute also stops New.
-func (p *Pages) dryRun() error {
-	var errs []error
-	r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}}
-	for _, pg := range p.pages {
-		for _, lang := range i18n.Langs {
-			data := pg.sample(p, lang)
-			pg.dataType = reflect.TypeOf(data)
-			if err := p.execute(io.Discard, r, lang, pg, data); err != nil {
-				errs = append(errs, fmt.Errorf("web: render %s in %s: %w", pg.name, lang, err))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return pagekit.NewSet(pages, pagekit.Options{
+		Name: "web", FS: fsys, Assets: p.assets, Catalog: p.cat, Logger: p.log, Dev: p.o.Dev,
+		JS: p.js, CSP: contentSecurityPolicy, Gzip: true,
+		View: func(v pagekit.View) any {
+			return &view{View: v, Site: siteView{Name: p.platformName(v.Lang), HelpURL: p.o.Site.HelpURL, Hotline: p.o.Site.Hotline}}
+		},
+	})
 }
 
 // render writes page name with data, in lang, with the page headers; status
-// 0 is the page's own. The answer is gzipped for a browser that takes it. A
-// template that fails (which the dry run in New makes unlikely) or data of
-// the wrong type is a bare 500.
+// 0 is the page's own. The answer is gzipped for a browser that takes it.
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, lang i18n.Lang, status int, name string, data any) {
-	pg := p.pages[name]
-	var buf bytes.Buffer
-	err := fmt.Errorf("web: no page %q", name)
-	if pg != nil {
-		err = fmt.Errorf("web: page %s takes %v, not %T", name, pg.dataType, data)
-		if reflect.TypeOf(data) == pg.dataType {
-			err = p.execute(&buf, r, lang, pg, data)
-		}
-	}
-	if err != nil {
-		p.log.ErrorContext(r.Context(), "render page", "page", name, "lang", string(lang), "err", err)
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
-	}
-	if status == 0 {
-		status = pg.status
-	}
-	if status == 0 {
-		status = http.StatusOK
-	}
-	h := w.Header()
-	setPageHeaders(h)
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", string(lang))
-	h.Add("Vary", "Accept-Encoding")
-	body := buf.Bytes()
-	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
-		zw.Write(body)
-		zw.Close()
-		body = gz.Bytes()
-		h.Set("Content-Encoding", "gzip")
-	}
-	w.WriteHeader(status)
-	w.Write(body)
-}
-
-// maxEchoedQuery bounds the query the language link repeats. The single
-// sign-on endpoints refuse longer queries with a page (oidc's
-// maxQueryBytes), and that page must not send the oversize request back.
-const maxEchoedQuery = 8 << 10
-
-func (p *Pages) execute(w io.Writer, r *http.Request, lang i18n.Lang, pg *parsed, data any) error {
-	other := i18n.EN
-	if lang == i18n.EN {
-		other = i18n.ZH
-	}
-	// The switch link is query-only ("?lang=en&next=..."), so it always
-	// stays on the current page, whatever the path looks like.
-	q := url.Values{}
-	if len(r.URL.RawQuery) <= maxEchoedQuery && !pg.noEcho {
-		q = r.URL.Query()
-	}
-	q.Set("lang", string(other))
-	v := &view{
-		Lang:      lang,
-		OtherLang: other,
-		LangHref:  "?" + q.Encode(),
-		Page:      pg.name,
-		Title:     p.cat.T(lang, pg.titleKey()),
-		Site:      siteView{Name: p.platformName(lang), HelpURL: p.o.Site.HelpURL, Hotline: p.o.Site.Hotline},
-		Dev:       p.o.Dev,
-		Script:    pg.script,
-		JS:        p.js[lang],
-		Data:      data,
-		cat:       p.cat,
-	}
-	return pg.t.ExecuteTemplate(w, "layout", v)
+	p.pages.Render(w, r, lang, status, name, data)
 }
 
 // contentSecurityPolicy allows only what unid serves itself: no inline
 // script or style, no framing, forms post only here.
 const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-
-func setPageHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cache-Control", "no-store")
-}

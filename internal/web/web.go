@@ -5,10 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
-	"time"
 
 	"unid/internal/account"
+	"unid/internal/httpx/pagekit"
 	"unid/internal/i18n"
 )
 
@@ -50,8 +49,8 @@ type Pages struct {
 	o      Options
 	log    *slog.Logger
 	cat    *i18n.Catalog
-	pages  map[string]*parsed
-	assets *assets
+	pages  *pagekit.Set
+	assets *pagekit.Assets
 	js     map[i18n.Lang]map[string]string // messages for the page scripts
 }
 
@@ -70,24 +69,14 @@ func New(o Options) (*Pages, error) {
 	if p.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
-	if p.pages, err = parsePages(templateFS, p.assets, p.cat.Has); err != nil {
-		return nil, err
-	}
-	p.js = make(map[i18n.Lang]map[string]string, len(i18n.Langs))
-	for _, lang := range i18n.Langs {
-		m := make(map[string]string)
-		for _, k := range p.cat.Keys() {
-			if name, ok := strings.CutPrefix(k, jsPrefix); ok {
-				m[name] = p.cat.T(lang, k)
-			}
-		}
+	p.js = pagekit.JSMessages(p.cat, jsPrefix)
+	for lang, m := range p.js {
 		// The personal space names the scopes a system was granted.
 		for _, scope := range scopeNames() {
 			m["scope."+scope] = p.cat.T(lang, "page.consent.scope."+scope)
 		}
-		p.js[lang] = m
 	}
-	if err := p.dryRun(); err != nil {
+	if p.pages, err = p.newSet(templateFS); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -232,22 +221,8 @@ func (p *Pages) me(r *http.Request) (*Me, bool) {
 // lang returns the language for r; a valid ?lang= is also remembered in the
 // unid_lang cookie, which the JSON API reads too.
 func (p *Pages) lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
-	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
-		http.SetCookie(w, &http.Cookie{
-			Name:     i18n.CookieName,
-			Value:    string(l),
-			Path:     "/",
-			MaxAge:   int(langCookieAge / time.Second),
-			Expires:  time.Now().Add(langCookieAge),
-			SameSite: http.SameSiteLaxMode,
-			Secure:   p.o.SecureCookies,
-		})
-		return l
-	}
-	return i18n.Negotiate(r)
+	return pagekit.Lang(w, r, p.o.SecureCookies)
 }
-
-const langCookieAge = 365 * 24 * time.Hour
 
 // SafeNext returns next when it is a path on this site, and "" otherwise.
 // It accepts only an absolute path: "/" followed by anything but a second

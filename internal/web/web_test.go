@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
-	"text/template/parse"
 	"time"
 
 	"unid/internal/i18n"
@@ -674,43 +673,14 @@ func body0(t *testing.T, srv *httptest.Server, path string) string {
 	return b
 }
 
-func TestAcceptsGzip(t *testing.T) {
-	tests := map[string]bool{
-		"gzip": true, "gzip, deflate, br": true, "br;q=1.0, GZIP;q=0.5": true,
-		"": false, "identity": false, "gzip;q=0": false, "deflate, gzip; q=0.0": false, "x-gzip": false,
-	}
-	for h, want := range tests {
-		if got := acceptsGzip(h); got != want {
-			t.Errorf("acceptsGzip(%q) = %v, want %v", h, got, want)
-		}
-	}
-}
-
 func TestNewNeedsCatalog(t *testing.T) {
 	if _, err := New(Options{}); err == nil {
 		t.Error("New without a catalog succeeded")
 	}
 }
 
-// TestWalkKeysFindsMissingMessages checks the start-up check that stops a
-// template using a key the catalog lacks.
-func TestWalkKeysFindsMissingMessages(t *testing.T) {
-	src := `{{define "x"}}{{.T "a.one"}}{{if .X}}{{$.T "a.two" "n" "1"}}{{else}}{{range .Y}}{{$.T "a.three"}}{{end}}{{end}}` +
-		`{{with .Z}}{{template "y" ($.T "a.four")}}{{end}}{{.T .Dynamic}}{{.Other "not.a.key"}}{{end}}`
-	trees, err := parse.Parse("x", src, "{{", "}}", map[string]any{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	walkKeys(trees["x"].Root, func(k string) { got = append(got, k) })
-	want := []string{"a.one", "a.two", "a.three", "a.four"}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("keys %v, want %v", got, want)
-	}
-}
-
-// TestParsePagesRejectsBrokenTemplates covers what New refuses at start-up.
-func TestParsePagesRejectsBrokenTemplates(t *testing.T) {
+// TestNewSetRejectsBrokenTemplates covers what New refuses at start-up.
+func TestNewSetRejectsBrokenTemplates(t *testing.T) {
 	real := func(name string) []byte {
 		b, err := templateFS.ReadFile("templates/" + name)
 		if err != nil {
@@ -718,11 +688,10 @@ func TestParsePagesRejectsBrokenTemplates(t *testing.T) {
 		}
 		return b
 	}
-	a, err := loadAssets()
+	p, err := New(Options{Catalog: catalog(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	has := catalog(t).Has
 	tests := []struct {
 		name    string
 		login   string
@@ -744,12 +713,12 @@ func TestParsePagesRejectsBrokenTemplates(t *testing.T) {
 				fsys["templates/"+e.Name()] = &fstest.MapFile{Data: real(e.Name())}
 			}
 			fsys["templates/login.html"] = &fstest.MapFile{Data: []byte(tt.login)}
-			_, err = parsePages(fsys, a, has)
+			_, err = p.newSet(fsys)
 			switch {
 			case tt.wantErr == "" && err != nil:
-				t.Fatalf("parsePages: %v", err)
+				t.Fatalf("newSet: %v", err)
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("parsePages error %v, want one with %q", err, tt.wantErr)
+				t.Fatalf("newSet error %v, want one with %q", err, tt.wantErr)
 			}
 		})
 	}

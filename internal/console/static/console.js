@@ -6,6 +6,12 @@
  * Hand-written ES5 plus fetch, like the citizens' pages; no framework, no
  * build step, no inline script. The server judges every rule and every
  * role; the page only shows what the API answers.
+ *
+ * $ and t are the same dozen lines as in the citizens' common.js; the rest
+ * is not shared on purpose: this api ends the page on a 401 and restarts
+ * the idle timer, the citizens' reports Retry-After and places errors next
+ * to fields. A shared script for those two helpers would cost a global and
+ * one more request on every page, for no rule kept in one place.
  */
 (function () {
   'use strict';

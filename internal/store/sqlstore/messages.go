@@ -53,18 +53,9 @@ func (s *Store) PostMessage(ctx context.Context, m store.Message) error {
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", s.d.Name, op, err)
 	}
-	res, err := s.exec(ctx, s.wdb, `INSERT INTO messages (`+messageColumns+`)
+	return s.execOne(ctx, op, `INSERT INTO messages (`+messageColumns+`)
 		SELECT $1, id, $3, $4, $5, $6, $7 FROM users WHERE id = $2 AND status <> $8`,
 		m.ID, m.UserID, m.Event, string(p), m.Link, ms(m.CreatedAt), nullTime(m.ReadAt), store.UserClosed)
-	if err != nil {
-		return s.wrapErr(op, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return s.wrapErr(op, err)
-	} else if n == 0 {
-		return s.notFound(op)
-	}
-	return nil
 }
 
 // ListMessages returns a page of the user's messages, newest first. The
@@ -83,18 +74,8 @@ func (s *Store) ListMessages(ctx context.Context, userID string, after store.Mes
 
 // MarkMessageRead sets the read time of the user's message once.
 func (s *Store) MarkMessageRead(ctx context.Context, userID, id string, at time.Time) error {
-	const op = "mark message read"
-	res, err := s.exec(ctx, s.wdb, `UPDATE messages SET read_at = COALESCE(read_at, $3)
+	return s.execOne(ctx, "mark message read", `UPDATE messages SET read_at = COALESCE(read_at, $3)
 		WHERE id = $1 AND user_id = $2`, id, userID, ms(at))
-	if err != nil {
-		return s.wrapErr(op, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return s.wrapErr(op, err)
-	} else if n == 0 {
-		return s.notFound(op)
-	}
-	return nil
 }
 
 // CountUnreadMessages counts the user's unread messages.

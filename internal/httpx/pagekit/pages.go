@@ -1,0 +1,217 @@
+package pagekit
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"reflect"
+
+	"unid/internal/i18n"
+)
+
+// Page is one entry of an adapter's page table, as pagekit needs it.
+type Page struct {
+	Name   string
+	Files  []string // the template files parsed for it; the "layout" template is what runs
+	Title  string   // message key of the title
+	Status int      // the status it is served with; 0 is 200
+	Script string   // its own script among the assets, or ""
+	Keys   []string // messages its Go code builds (the templates' own are found in them)
+	// NoEcho keeps the query out of the language link: the page must not
+	// repeat an address that came from whoever made the link.
+	NoEcho bool
+	// Sample is data for the start-up dry run. Its type is the page's data
+	// type: Render refuses data of any other type.
+	Sample func(lang i18n.Lang) any
+}
+
+// View is what every template receives, inside the adapter's own view
+// that embeds it: the page's data in Data, and what the layout needs.
+// Templates translate with {{.T "key"}} (or {{$.T}} inside range and with).
+type View struct {
+	Lang      i18n.Lang
+	OtherLang i18n.Lang // the language the switch link offers
+	LangHref  string    // the current page in OtherLang
+	Page      string
+	Title     string
+	Dev       bool
+	Script    string            // the page's own script, or ""
+	JS        map[string]string // messages for the page scripts
+	Data      any
+	cat       *i18n.Catalog
+}
+
+// T translates key into the page's language.
+func (v *View) T(key string, kv ...string) string { return v.cat.T(v.Lang, key, kv...) }
+
+// Options configures a Set.
+type Options struct {
+	Name    string // the adapter, e.g. "web": starts every error
+	FS      fs.FS  // holds the pages' template files
+	Assets  *Assets
+	Catalog *i18n.Catalog
+	Logger  *slog.Logger // receives render failures; nil discards them
+	Dev     bool         // shows the development banner
+	JS      map[i18n.Lang]map[string]string
+	CSP     string // the pages' Content-Security-Policy
+	Gzip    bool   // gzip the page for a browser that takes it
+	// View wraps the common view in the adapter's own, which embeds it;
+	// nil gives the templates View itself.
+	View func(v View) any
+}
+
+// Set is an adapter's pages, parsed, checked and ready to render.
+type Set struct {
+	o     Options
+	log   *slog.Logger
+	pages map[string]*parsed
+}
+
+type parsed struct {
+	Page
+	t        *template.Template
+	dataType reflect.Type
+}
+
+// maxEchoedQuery bounds the query the language link repeats. The single
+// sign-on endpoints refuse longer queries with a page (oidc's
+// maxQueryBytes), and that page must not send the oversize request back.
+const maxEchoedQuery = 8 << 10
+
+// NewSet parses every page with its files and checks every message key the
+// pages use and every script they name, then renders each with its sample
+// in every language, so that any problem stops the server at start-up
+// instead of being shown to a user.
+func NewSet(pages []Page, o Options) (*Set, error) {
+	s := &Set{o: o, log: o.Logger, pages: make(map[string]*parsed, len(pages))}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	funcs := template.FuncMap{"static": o.Assets.URL}
+	var errs []error
+	for _, pg := range pages {
+		t, err := template.New(pg.Name).Funcs(funcs).ParseFS(o.FS, pg.Files...)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: parse %s: %w", o.Name, pg.Name, err))
+			continue
+		}
+		if err := MissingMessages(t, o.Catalog.Has); err != nil {
+			errs = append(errs, fmt.Errorf("%s: page %s: %w", o.Name, pg.Name, err))
+		}
+		for _, k := range append([]string{pg.Title}, pg.Keys...) {
+			if !o.Catalog.Has(k) {
+				errs = append(errs, fmt.Errorf("%s: page %s needs message %q, which is missing from the catalog", o.Name, pg.Name, k))
+			}
+		}
+		if pg.Script != "" {
+			if _, err := o.Assets.URL(pg.Script); err != nil {
+				errs = append(errs, fmt.Errorf("%s: page %s: %w", o.Name, pg.Name, err))
+			}
+		}
+		s.pages[pg.Name] = &parsed{Page: pg, t: t}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s, s.dryRun()
+}
+
+// dryRun renders every page in every language with its sample, and records
+// the sample's type as the page's data type, so that a template that parses
+// but cannot execute also stops the server.
+func (s *Set) dryRun() error {
+	var errs []error
+	r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}}
+	for _, pg := range s.pages {
+		for _, lang := range i18n.Langs {
+			data := pg.Sample(lang)
+			pg.dataType = reflect.TypeOf(data)
+			if err := s.execute(io.Discard, r, lang, pg, data); err != nil {
+				errs = append(errs, fmt.Errorf("%s: render %s in %s: %w", s.o.Name, pg.Name, lang, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Render writes page name with data, in lang, with the page headers;
+// status 0 is the page's own. A template that fails (which the dry run
+// makes unlikely) or data of the wrong type is a bare 500.
+func (s *Set) Render(w http.ResponseWriter, r *http.Request, lang i18n.Lang, status int, name string, data any) {
+	pg := s.pages[name]
+	var buf bytes.Buffer
+	err := fmt.Errorf("%s: no page %q", s.o.Name, name)
+	if pg != nil {
+		err = fmt.Errorf("%s: page %s takes %v, not %T", s.o.Name, name, pg.dataType, data)
+		if reflect.TypeOf(data) == pg.dataType {
+			err = s.execute(&buf, r, lang, pg, data)
+		}
+	}
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "render page", "page", name, "lang", string(lang), "err", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	if status == 0 {
+		status = pg.Status
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h := w.Header()
+	SetHeaders(h, s.o.CSP)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", string(lang))
+	body := buf.Bytes()
+	if s.o.Gzip {
+		h.Add("Vary", "Accept-Encoding")
+		if AcceptsGzip(r.Header.Get("Accept-Encoding")) {
+			var gz bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
+			zw.Write(body)
+			zw.Close()
+			body = gz.Bytes()
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func (s *Set) execute(w io.Writer, r *http.Request, lang i18n.Lang, pg *parsed, data any) error {
+	other := i18n.EN
+	if lang == i18n.EN {
+		other = i18n.ZH
+	}
+	// The switch link is query-only ("?lang=en&next=..."), so it always
+	// stays on the current page, whatever the path looks like.
+	q := url.Values{}
+	if len(r.URL.RawQuery) <= maxEchoedQuery && !pg.NoEcho {
+		q = r.URL.Query()
+	}
+	q.Set("lang", string(other))
+	v := View{
+		Lang:      lang,
+		OtherLang: other,
+		LangHref:  "?" + q.Encode(),
+		Page:      pg.Name,
+		Title:     s.o.Catalog.T(lang, pg.Title),
+		Dev:       s.o.Dev,
+		Script:    pg.Script,
+		JS:        s.o.JS[lang],
+		Data:      data,
+		cat:       s.o.Catalog,
+	}
+	var view any = &v
+	if s.o.View != nil {
+		view = s.o.View(v)
+	}
+	return pg.t.ExecuteTemplate(w, "layout", view)
+}
