@@ -432,17 +432,24 @@ func (s *Service) verified(u store.User) (Person, error) {
 	return Person{RealName: name, IDNumber: idn}, nil
 }
 
-// VerifyBankCard runs the four-element check (level 2).
-func (s *Service) VerifyBankCard(ctx context.Context, userID, cardNumber, phone string, o audit.Origin) (Status, error) {
-	m, ok := s.method(MethodBankCard)
+// aboutVerified begins a check that needs level 1: the method must be
+// offered, and the check is about the account's verified person.
+func (s *Service) aboutVerified(ctx context.Context, userID, method string) (Method, store.User, Person, error) {
+	m, ok := s.method(method)
 	if !ok {
-		return Status{}, problem.New(problem.NotFound, "realname_method_off")
+		return Method{}, store.User{}, Person{}, problem.New(problem.NotFound, "realname_method_off")
 	}
 	u, err := s.user(ctx, userID)
 	if err != nil {
-		return Status{}, err
+		return Method{}, store.User{}, Person{}, err
 	}
 	p, err := s.verified(u)
+	return m, u, p, err
+}
+
+// VerifyBankCard runs the four-element check (level 2).
+func (s *Service) VerifyBankCard(ctx context.Context, userID, cardNumber, phone string, o audit.Origin) (Status, error) {
+	m, _, p, err := s.aboutVerified(ctx, userID, MethodBankCard)
 	if err != nil {
 		return Status{}, err
 	}
@@ -494,15 +501,7 @@ func normalizeCard(s string) (string, error) {
 // VerifyCarrier runs the three-element check (level 2) with phone, or the
 // account's bound phone when phone is "".
 func (s *Service) VerifyCarrier(ctx context.Context, userID, phone string, o audit.Origin) (Status, error) {
-	m, ok := s.method(MethodCarrier)
-	if !ok {
-		return Status{}, problem.New(problem.NotFound, "realname_method_off")
-	}
-	u, err := s.user(ctx, userID)
-	if err != nil {
-		return Status{}, err
-	}
-	p, err := s.verified(u)
+	m, u, p, err := s.aboutVerified(ctx, userID, MethodCarrier)
 	if err != nil {
 		return Status{}, err
 	}
