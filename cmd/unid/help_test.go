@@ -66,7 +66,7 @@ func TestExitCodes(t *testing.T) {
 		{"serve refuses dev behind a proxy", []string{"serve", "--dev", "--trust-proxy", "--data", missingData}, 1, "", "--trust-proxy"},
 		{"client --help", []string{"client", "--help", "--data", missingData}, 0, "unid client list", ""},
 		{"operator --help", []string{"operator", "--help", "--data", missingData}, 0, "unid operator create", ""},
-		{"operator create with issue 8's admin role", []string{"operator", "create", "--login", "wang", "--role", "admin", "--data", missingData}, 1, "", "sysadmin, secadmin, auditor, reviewer"},
+		{"operator create with an admin role", []string{"operator", "create", "--login", "wang", "--role", "admin", "--data", missingData}, 1, "", "sysadmin, secadmin, auditor, reviewer"},
 		{"serve -h", []string{"serve", "-h", "--database-url", "postgres://nobody@127.0.0.1:1/none"}, 0, "UNID_SMTP_PASSWORD_FILE", ""},
 		{"unknown flag", []string{"migrate", "--nope"}, 1, "", "-nope"},
 	}

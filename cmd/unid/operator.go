@@ -67,7 +67,7 @@ func operatorCmd(ctx context.Context, args []string, getenv func(string) string,
 	if sub == "create" {
 		// Check the roles before opening anything, and name the valid ones.
 		if _, err := operator.ParseRoles(roles); err != nil {
-			return fmt.Errorf("--role %q: the roles are %s (issue 8's \"admin\" is sysadmin or secadmin): %w",
+			return fmt.Errorf("--role %q: the roles are %s (there is no \"admin\" role: it is sysadmin or secadmin): %w",
 				strings.Join(roles, ","), strings.Join(operator.Roles, ", "), explain(err))
 		}
 	}

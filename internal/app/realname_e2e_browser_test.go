@@ -22,7 +22,7 @@ import (
 	"unid/internal/store"
 )
 
-// TestBrowserCounterReviewToLevelThree is issue 8's walk from one end to
+// TestBrowserCounterReviewToLevelThree is real-name verification from one end to
 // the other, through the real pages only: 张三 registers with his name
 // and ID number, reaches 初级 and 中级 on the 实名认证 page, asks for a
 // counter verification and is given its reference. A reviewer, signed in

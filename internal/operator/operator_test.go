@@ -117,7 +117,7 @@ func TestCreate(t *testing.T) {
 		roles       []string
 		code        string
 	}{
-		{"issue 8's admin is no role", "zhang", []string{"admin"}, "operator_role_unknown"},
+		{"admin is no role", "zhang", []string{"admin"}, "operator_role_unknown"},
 		{"unknown role among good ones", "zhang", []string{"reviewer,root"}, "operator_role_unknown"},
 		{"no role", "zhang", nil, "operator_role_required"},
 		{"login with a space", "zhang san", []string{"reviewer"}, "operator_login_invalid"},

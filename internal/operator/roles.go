@@ -27,8 +27,8 @@ var Roles = []string{RoleSysadmin, RoleSecadmin, RoleAuditor, RoleReviewer}
 
 // ParseRoles checks and normalises a list of roles ("reviewer,auditor" may
 // come split or not): each must be one of Roles, and at least one given.
-// An unknown one (issue 8's "admin" among them, which is sysadmin or
-// secadmin now) is the field problem operator_role_unknown.
+// An unknown one ("admin" among them: that is sysadmin or
+// secadmin) is the field problem operator_role_unknown.
 func ParseRoles(in []string) ([]string, error) {
 	var out []string
 	for _, part := range in {

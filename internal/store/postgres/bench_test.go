@@ -83,7 +83,7 @@ func BenchmarkBulkCreateUsers(b *testing.B) {
 }
 
 // BenchmarkReviewQueue pages through 100,000 pending review items in a
-// fresh database (the target: under 50 ms a page).
+// fresh database (the target: under 50 ms a page).
 func BenchmarkReviewQueue(b *testing.B) {
 	storetest.BenchReviewQueue(b, pgtest.New(b))
 }

@@ -227,7 +227,7 @@ type ReviewBulkStore interface {
 }
 
 // ReviewQueueItems is how many pending items BenchReviewQueue seeds: the
-// issue's 100,000.
+// 100,000 of the target.
 const ReviewQueueItems = 100_000
 
 // reviewPageSize is the page the console shows.
