@@ -161,6 +161,11 @@ func TestRealnameCorrectionRemovesEvidence(t *testing.T) {
 	if err := srv.App.Realname.Correct(ctx, id, "张叁", apptest.Zhang.IDNumber, "户籍信息更正", ann); err != nil {
 		t.Fatal(err)
 	}
+	// The session carried the identity corrected: it ended.
+	if r := b.Get("/api/v1/me"); r.Status != http.StatusUnauthorized {
+		t.Errorf("the session after a correction: %d, want 401", r.Status)
+	}
+	b.MustLogin(apptest.Zhang.Login, apptest.Zhang.Password)
 	st := realnameStatus(t, b)
 	if st["level"].(float64) != 1 || st["real_name"] != "*叁" || len(st["bindings"].([]any)) != 1 ||
 		st["bindings"].([]any)[0].(map[string]any)["method"] != "registry" {
@@ -279,4 +284,73 @@ func concurrently(n int, f func() apptest.Response) map[int]int {
 	close(start)
 	wg.Wait()
 	return out
+}
+
+// TestRealnameVerificationOutlivedByACorrection: a face verification of
+// 张三 started before a reviewer corrected the account to 王五 passes at
+// the verifier afterwards; it was about the identity the account no
+// longer holds, so it binds nothing, the level stays, and the check is
+// recorded as about someone else.
+func TestRealnameVerificationOutlivedByACorrection(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := srv.Browser(t)
+	id := b.MustRegister(apptest.Zhang)
+	if r := b.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true}); r.Status != http.StatusOK {
+		t.Fatalf("level 1: %d %s", r.Status, r.Body)
+	}
+	back := atSandbox(t, b, startRedirect(t, b, "face", ""), "pass")
+	if err := srv.App.Realname.Correct(context.Background(), id, "王五", wangWu.IDNumber, "户籍信息更正", audit.Origin{Actor: audit.Operator("reviewer1")}); err != nil {
+		t.Fatal(err)
+	}
+	b.MustLogin(apptest.Zhang.Login, apptest.Zhang.Password) // the correction signed the account out
+	if q := callback(t, b, back); q.Get("result") != "failed" {
+		t.Errorf("callback result = %q, want failed", q.Get("result"))
+	}
+	if level := realnameLevel(t, b); level != 1 {
+		t.Errorf("level = %d after a face check of the former identity, want 1", level)
+	}
+	cs, err := srv.App.Store.ListRealnameChecks(context.Background(), id, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var face []string
+	for _, c := range cs {
+		if c.Method == "face" {
+			face = append(face, c.Result)
+		}
+	}
+	if len(face) != 1 || face[0] != "subject_mismatch" {
+		t.Errorf("face checks %v, want one, recorded as subject_mismatch", face)
+	}
+}
+
+// TestRealnameLimitAuditedOnce: a caller who keeps hitting the daily
+// check limit is refused every time, and the audit trail says so once a
+// day rather than once a request.
+func TestRealnameLimitAuditedOnce(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) { c.Realname.ChecksPerUserDay = 1 })
+	b := srv.Browser(t)
+	id := b.MustRegister(apptest.Zhang)
+	b.PostJSON("/api/v1/realname/identity", map[string]any{"real_name": "李四", "id_number": apptest.Zhang.IDNumber})
+	for range 5 {
+		if r := b.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true}); r.Status != http.StatusTooManyRequests {
+			t.Fatalf("past the limit: %d %s", r.Status, r.Body)
+		}
+	}
+	events, err := srv.App.Store.ListActorAudit(context.Background(), audit.User(id).String(), nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range events {
+		if e.Action == "realname.checked" && e.Result == audit.ResultRateLimited {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d rate_limited events for 5 refusals, want 1", n)
+	}
+	if realnameLevel(t, b) != 0 {
+		t.Error("a refused check changed the level")
+	}
 }

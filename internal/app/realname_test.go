@@ -509,6 +509,7 @@ func TestRealnameLocksTheProfile(t *testing.T) {
 	if err := srv.App.Realname.Correct(ctx, id, "张叁", apptest.Zhang.IDNumber, "户籍信息更正", audit.Origin{Actor: audit.Operator("ann")}); err != nil {
 		t.Fatal(err)
 	}
+	b.MustLogin(apptest.Zhang.Login, apptest.Zhang.Password) // a correction ends the sessions
 	if st := realnameStatus(t, b); st["real_name"] != "*叁" || st["level"].(float64) != 1 {
 		t.Errorf("after the correction: %v", st)
 	}

@@ -100,6 +100,14 @@ func (l *Limiter) Hit(ctx context.Context, now time.Time, r Rule) (count int64, 
 	return count, resetAt, nil
 }
 
+// First reports whether this is the first call for key within window:
+// for what should happen once a window however often it is asked, such
+// as auditing that a caller keeps hitting a limit.
+func (l *Limiter) First(ctx context.Context, now time.Time, key string, window time.Duration) (bool, error) {
+	n, _, err := l.Hit(ctx, now, Rule{Key: key, Limit: 1, Window: window})
+	return n == 1, err
+}
+
 // Count returns, without counting, the hits of key in its live window;
 // zero when there is none. Callers that keep a number in a counter (a
 // generation, say) read it with Count and move it on with Hit.

@@ -352,10 +352,20 @@ func (s *Service) allow(ctx context.Context, userID, method string, o audit.Orig
 	if wait > 0 {
 		e := o.Entry(ActionChecked, audit.ResultRateLimited)
 		e.Detail = audit.Detail{"user": userID, "method": method}
-		s.d.Audit.Append(ctx, e)
+		s.refusedOnce(ctx, "check:"+userID, e)
 		return &problem.Problem{Kind: problem.TooMany, Code: "realname_check_limit", RetryAfter: wait}
 	}
 	return nil
+}
+
+// refusedOnce audits a refusal by a limit once a day for what (the
+// limit and the account), so that hammering a limit cannot fill the
+// audit log.
+func (s *Service) refusedOnce(ctx context.Context, what string, e audit.Entry) {
+	first, err := s.d.Limiter.First(ctx, s.now(), "realname:refused:"+what, 24*time.Hour)
+	if err != nil || first {
+		s.d.Audit.Append(ctx, e)
+	}
 }
 
 // ---- checks ----
@@ -561,6 +571,10 @@ func checkDetail(c store.RealnameCheck) audit.Detail {
 	return audit.Detail{"user": c.UserID, "method": c.Method, "provider": c.Provider, "check": c.ID, "reference": c.Reference}
 }
 
+// errIdentityChanged refuses a binding whose check was about an identity
+// the account no longer holds.
+var errIdentityChanged = problem.New(problem.Conflict, "realname_identity_changed")
+
 // bind stores the binding of a passed check c of m with the check and its
 // event. The registry binding also gives the account the verified name
 // and ID number; any other needs level 1 still to hold.
@@ -576,6 +590,10 @@ func (s *Service) bind(ctx context.Context, c store.RealnameCheck, m Method, p P
 			return problem.Wrap(err)
 		}
 	}
+	// Whom the check was about must still be whom the account is: a
+	// correction or an appeal may have changed the identity while the
+	// check ran (a face verification takes minutes).
+	whom := s.d.Protector.Index(account.FieldIDNumber, p.IDNumber)
 	level := 0
 	e := o.Entry(ActionBound, audit.ResultOK)
 	e.Subject = account.MaskIDNumber(p.IDNumber)
@@ -592,6 +610,8 @@ func (s *Service) bind(ctx context.Context, c store.RealnameCheck, m Method, p P
 					return u, problem.New(problem.Conflict, "realname_locked")
 				}
 				u.RealName, u.IDNumber = sealedName, sealedID
+			} else if !sameIndex(u.IDNumber.Index, whom) {
+				return u, errIdentityChanged
 			}
 			level = Level(bs)
 			if level < m.Level {
@@ -622,6 +642,9 @@ func (s *Service) bind(ctx context.Context, c store.RealnameCheck, m Method, p P
 		}
 		return &problem.Problem{Kind: problem.Conflict, Code: "id_number_verified_elsewhere", Err: err}
 	case errors.As(err, new(*problem.Problem)):
+		if errors.Is(err, errIdentityChanged) {
+			c.Result = ResultMismatch
+		}
 		if rerr := s.recordCheck(ctx, c, o); rerr != nil {
 			return rerr
 		}
@@ -767,6 +790,9 @@ func (s *Service) FinishRedirect(ctx context.Context, userID, flowID string, o a
 		fin.Result = FinishFailed
 		return fin, s.recordCheck(ctx, check, o)
 	}
+	// Whom the verifier verified (the flow's person, checked above):
+	// bind refuses it if the account holds another identity by now.
+	pv.IDNumber = out.IDNumber
 	if err := s.bind(ctx, check, m, pv, "", o); err != nil {
 		if problem.As(err).Kind == problem.Internal {
 			return Finished{}, err
@@ -921,7 +947,7 @@ func (s *Service) CanAppeal(ctx context.Context, userID string, o audit.Origin) 
 	if wait > 0 {
 		e := o.Entry(ActionAppealed, audit.ResultRateLimited)
 		e.Detail = audit.Detail{"user": userID}
-		s.d.Audit.Append(ctx, e)
+		s.refusedOnce(ctx, "appeal:"+userID, e)
 		return &problem.Problem{Kind: problem.TooMany, Code: "realname_appeal_limit", RetryAfter: wait}
 	}
 	return nil
@@ -1044,7 +1070,8 @@ func itemOf(it store.ReviewItem) review.Item {
 // the registry binding stays (the reviewer checked the documents). An
 // account below level 1 is refused (realname_not_verified: its owner
 // changes the name and ID number), an ID number verified on another
-// account is a conflict. The citizen is told (EventCorrected).
+// account is a conflict. The account's sessions and grants end, and the
+// citizen is told (EventCorrected).
 func (s *Service) Correct(ctx context.Context, userID, realName, idNumber, reason string, by audit.Origin) error {
 	reason, err := cleanReason(reason)
 	if err != nil {
@@ -1078,6 +1105,13 @@ func (s *Service) Correct(ctx context.Context, userID, realName, idNumber, reaso
 		}}}}, s.d.Audit.Event(e), audit.Hash)
 	if err != nil {
 		return s.storeProblem("correct", err)
+	}
+	// Sessions and tokens carry the identity corrected: they end, as
+	// after an appeal that moves a verification away.
+	if s.d.Access != nil {
+		if err := s.d.Access.EndAccess(ctx, userID, session.ViaRealnameCorrected); err != nil {
+			s.d.Logger.ErrorContext(ctx, "end access after a correction", "user", userID, "err", err)
+		}
 	}
 	if s.d.Tell != nil {
 		s.d.Tell(ctx, userID, EventCorrected, map[string]string{})

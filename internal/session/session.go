@@ -76,6 +76,9 @@ const (
 	// ViaRealnameMovedAway: an approved appeal moved the account's
 	// real-name verification to another account.
 	ViaRealnameMovedAway = "realname_moved_away"
+	// ViaRealnameCorrected: a reviewer corrected the account's real name
+	// and ID number.
+	ViaRealnameCorrected = "realname_corrected"
 	// The user ended it from the list of their sessions (EndSID,
 	// EndOthers), usually from another device.
 	ViaSessionList = "session_list"
