@@ -21,8 +21,11 @@
 // the attempt — before the check, so that concurrency cannot exceed the
 // threshold — on the login name from the client's network and on the
 // login name from all networks (operator_locked, whether or not the name
-// exists). See SignIn and docs/design-notes.md, "Console sign-in
-// throttling".
+// exists). With the right password, a code is judged only while the
+// operator has fewer than 10 wrong or replayed codes in 24 hours
+// (operator_locked for every sign-in of theirs until the window ends).
+// See SignIn and docs/design-notes.md, "Console sign-in throttling" and
+// "Console sign-in: a cap on code guesses".
 //
 // A console session ends after Idle without a request (15 minutes) or Max
 // after sign-in (8 hours); only the SHA-256 of its token is stored.

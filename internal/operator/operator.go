@@ -68,6 +68,14 @@ type Options struct {
 	PerIPMinute   int64
 	PerIPFailures int64
 	PerIPWindow   time.Duration
+	// CodeThreshold TOTP codes judged wrong (or replayed) after the right
+	// password for one operator within CodeWindow refuse every sign-in of
+	// that operator, from every network and with any code, until the
+	// window ends; defaults 10 and 24 h. A sign-in does not forget them.
+	// Only attempts with the right password count, so whoever lacks it
+	// cannot use this to lock the operator out.
+	CodeThreshold int64
+	CodeWindow    time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -100,6 +108,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PerIPWindow <= 0 {
 		o.PerIPWindow = 15 * time.Minute
+	}
+	if o.CodeThreshold <= 0 {
+		o.CodeThreshold = 10
+	}
+	if o.CodeWindow <= 0 {
+		o.CodeWindow = 24 * time.Hour
 	}
 	return o
 }
@@ -356,6 +370,7 @@ func (s *Service) mac(parts ...string) string {
 type signInRules struct {
 	ipMinute, ipFail ratelimit.Rule // the client address
 	net, name        ratelimit.Rule // the login name from this network; from all
+	code             ratelimit.Rule // codes judged after the right password, see codeReserve
 }
 
 func (s *Service) rules(loginKey, ip string) signInRules {
@@ -366,6 +381,7 @@ func (s *Service) rules(loginKey, ip string) signInRules {
 		ipFail:   ratelimit.Rule{Key: "operator_sign_in_ip:" + s.mac("ip", addr), Limit: o.PerIPFailures, Window: o.PerIPWindow},
 		net:      ratelimit.Rule{Key: "operator_sign_in_net:" + s.mac("net", loginKey, addr), Limit: o.LockoutThreshold, Window: o.LockoutWindow},
 		name:     ratelimit.Rule{Key: "operator_sign_in:" + s.mac("name", loginKey), Limit: o.NameThreshold, Window: o.LockoutWindow},
+		code:     ratelimit.Rule{Key: "operator_sign_in_code:" + s.mac("code", loginKey), Limit: o.CodeThreshold, Window: o.CodeWindow},
 	}
 }
 
@@ -379,6 +395,7 @@ type SignInRequest struct {
 const (
 	ScopeNetwork = "network" // one client network is refused for one login name
 	ScopeName    = "name"    // the login name is refused for every network
+	ScopeCode    = "code"    // too many wrong codes after the right password: the operator is refused everywhere
 )
 
 // SignIn checks the captcha, login name, password and TOTP code and gives
@@ -393,7 +410,10 @@ const (
 // threshold through — on the login name from this client network and on
 // the login name from all networks; over either, operator_locked, the
 // same whether or not the name exists. A sign-in forgets its network's
-// count. See docs/design-notes.md, "Console sign-in throttling".
+// count. With the right password, the code is judged only while the
+// operator has fewer than CodeThreshold wrong codes in CodeWindow, else
+// operator_locked (see codeReserve). See docs/design-notes.md, "Console
+// sign-in throttling" and "Console sign-in: a cap on code guesses".
 func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, req SignInRequest, c flow.Client) (store.Operator, error) {
 	fields := problem.FieldSet{}
 	if strings.TrimSpace(req.Login) == "" {
@@ -438,6 +458,15 @@ func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 		s.refused(ctx, now, rules, c, loginKey, audit.ResultRateLimited)
 		return store.Operator{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_sign_in_rate_limited", RetryAfter: wait}
 	}
+	// An operator with too many wrong codes is refused before the hash,
+	// whatever the password: a locked operator's attempts count nothing
+	// more, and the answer says nothing about the password.
+	if wait, err := s.codeLocked(ctx, now, rules); err != nil {
+		return store.Operator{}, problem.Wrap(err)
+	} else if wait > 0 {
+		s.codeLockNoted(ctx, now, rules, wait, audit.Anonymous(), maskName(loginKey), c)
+		return store.Operator{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_locked", RetryAfter: wait}
+	}
 	netCount, nameCount, wait, err := s.reserve(ctx, now, rules)
 	if err != nil {
 		return store.Operator{}, problem.Wrap(err)
@@ -446,9 +475,12 @@ func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 		s.refused(ctx, now, rules, c, loginKey, "locked")
 		return store.Operator{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_locked", RetryAfter: wait}
 	}
-	o, reason, err := s.check(ctx, loginKey, req.Password, req.Code, now)
+	o, reason, wait, err := s.check(ctx, rules, loginKey, req.Password, req.Code, now, c)
 	if err != nil {
 		return store.Operator{}, err
+	}
+	if wait > 0 {
+		return store.Operator{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_locked", RetryAfter: wait}
 	}
 	if reason != "" {
 		return store.Operator{}, s.failed(ctx, rules, netCount, nameCount, loginKey, o, reason, c, now)
@@ -528,37 +560,58 @@ func (s *Service) refused(ctx context.Context, now time.Time, rules signInRules,
 
 // check returns the operator and "" when the credentials are right, or a
 // reason for the audit log when they are not (the operator then may be
-// zero); err is a fault of unid.
-func (s *Service) check(ctx context.Context, loginKey, password, code string, now time.Time) (store.Operator, string, error) {
-	o, err := s.d.Store.GetOperatorByLoginName(ctx, loginKey)
+// zero); a positive wait refuses the attempt with operator_locked, its
+// code unjudged (see codeReserve); err is a fault of unid.
+func (s *Service) check(ctx context.Context, rules signInRules, loginKey, password, code string, now time.Time, c flow.Client) (o store.Operator, reason string, wait time.Duration, err error) {
+	o, err = s.d.Store.GetOperatorByLoginName(ctx, loginKey)
 	if errors.Is(err, store.ErrNotFound) {
 		s.d.Hasher.DummyVerify(ctx)
-		return store.Operator{}, "unknown", nil
+		return store.Operator{}, "unknown", 0, nil
 	}
 	if err != nil {
-		return store.Operator{}, "", err
+		return store.Operator{}, "", 0, err
 	}
 	if o.PasswordHash == "" {
 		s.d.Hasher.DummyVerify(ctx)
-		return o, "not_set_up", nil
+		return o, "not_set_up", 0, nil
 	}
 	ok, _, err := s.d.Hasher.Verify(ctx, password, o.PasswordHash)
 	if err != nil {
-		return store.Operator{}, "", err
+		return store.Operator{}, "", 0, err
 	}
 	if !ok {
-		return o, "password", nil
+		return o, "password", 0, nil
 	}
 	if o.Status != store.OperatorActive {
-		return o, "disabled", nil
+		return o, "disabled", 0, nil
 	}
 	k, err := s.key(o)
 	if err != nil {
-		return store.Operator{}, "", err
+		return store.Operator{}, "", 0, err
+	}
+	// The right password: the code is judged only with a place under the
+	// operator's cap, taken before it is judged and given back unless it
+	// was wrong.
+	kept, resetAt, err := s.codeReserve(ctx, now, rules)
+	if err != nil {
+		return store.Operator{}, "", 0, problem.Wrap(err)
+	}
+	if kept > rules.code.Limit {
+		s.codeGiveBack(ctx, now, rules, resetAt)
+		wait := max(resetAt.Sub(now), time.Millisecond)
+		s.codeLockNoted(ctx, now, rules, wait, audit.Operator(o.ID), o.LoginName, c)
+		return o, "", wait, nil
+	}
+	// wrong notes the failure that fills the cap (once per window).
+	wrong := func(reason string) (store.Operator, string, time.Duration, error) {
+		if kept == rules.code.Limit {
+			s.codeLockNoted(ctx, now, rules, max(resetAt.Sub(now), time.Millisecond), audit.Operator(o.ID), o.LoginName, c)
+		}
+		return o, reason, 0, nil
 	}
 	step, ok := totpStep(k, strings.TrimSpace(code), now)
 	if !ok {
-		return o, "code", nil
+		return wrong("code")
 	}
 	updated, err := s.d.Store.UpdateOperator(ctx, o.ID, func(cur store.Operator) (store.Operator, error) {
 		if step <= cur.TOTPLastStep {
@@ -568,12 +621,114 @@ func (s *Service) check(ctx context.Context, loginKey, password, code string, no
 		return cur, nil
 	})
 	if errors.Is(err, errReplay) {
-		return o, "code_replayed", nil
+		return wrong("code_replayed")
 	}
 	if err != nil {
-		return store.Operator{}, "", err
+		s.codeGiveBack(ctx, now, rules, resetAt)
+		return store.Operator{}, "", 0, err
 	}
-	return updated, "", nil
+	s.codeGiveBack(ctx, now, rules, resetAt)
+	return updated, "", 0, nil
+}
+
+// The code cap. The counters only count up (store.Counters has Incr, Peek
+// and Reset), so a place is taken on rules.code before a code is judged,
+// which bounds a concurrent burst like reserve does, and given back by
+// counting on a second counter, codeBack, when the code was right or the
+// attempt was refused. The places kept, code minus back, are the wrong
+// codes of the window plus the codes being judged. codeBack's key names
+// the code counter's window (its end, as the store keeps it, in ms), so
+// it ends with that window and a new window starts with nothing given
+// back. See docs/design-notes.md, "Console sign-in: a cap on code
+// guesses".
+
+// codeBack is the counter of places given back in the code counter's
+// window ending at resetAt.
+func codeBack(rules signInRules, resetAt time.Time, now time.Time) ratelimit.Rule {
+	return ratelimit.Rule{Key: fmt.Sprintf("%s:back:%d", rules.code.Key, resetAt.UnixMilli()),
+		Window: max(resetAt.Sub(now), time.Millisecond)}
+}
+
+// codeKept returns the places kept in the live window of the code
+// counter, without counting, and when that window ends.
+func (s *Service) codeKept(ctx context.Context, now time.Time, rules signInRules) (int64, time.Time, error) {
+	n, resetAt, err := s.d.Counters.Peek(ctx, rules.code.Key, now)
+	if err != nil || n == 0 {
+		return 0, resetAt, err
+	}
+	back, err := s.limit.Count(ctx, now, codeBack(rules, resetAt, now).Key)
+	if err != nil {
+		return 0, resetAt, err
+	}
+	return n - back, resetAt, nil
+}
+
+// codeLocked reports, without counting, how long the operator named by
+// rules stays refused for wrong codes; zero when they are not.
+func (s *Service) codeLocked(ctx context.Context, now time.Time, rules signInRules) (time.Duration, error) {
+	kept, resetAt, err := s.codeKept(ctx, now, rules)
+	if err != nil || kept < rules.code.Limit {
+		return 0, err
+	}
+	return max(resetAt.Sub(now), time.Millisecond), nil
+}
+
+// codeReserve takes a place on the code counter and returns the places
+// kept with it; over rules.code.Limit the code must not be judged. The
+// places given back are read before the place is taken, so that they are
+// all places taken before it (a give-back read after could be that of a
+// later attempt of the same burst, and let one more code through): of any
+// number of concurrent attempts, at most the limit are judged.
+func (s *Service) codeReserve(ctx context.Context, now time.Time, rules signInRules) (kept int64, resetAt time.Time, err error) {
+	_, before, err := s.d.Counters.Peek(ctx, rules.code.Key, now)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	var back int64
+	if !before.IsZero() {
+		if back, err = s.limit.Count(ctx, now, codeBack(rules, before, now).Key); err != nil {
+			return 0, time.Time{}, err
+		}
+	}
+	n, resetAt, err := s.limit.Hit(ctx, now, rules.code)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	if !resetAt.Equal(before) { // a new window: nothing given back in it yet
+		back = 0
+	}
+	return n - back, resetAt, nil
+}
+
+// codeGiveBack gives back the place an attempt took on the code counter.
+// Failing to costs the operator one of their places, no more: logged.
+func (s *Service) codeGiveBack(ctx context.Context, now time.Time, rules signInRules, resetAt time.Time) {
+	if !now.Before(resetAt) {
+		return // the window is over, and the place with it
+	}
+	if _, _, err := s.limit.Hit(ctx, now, codeBack(rules, resetAt, now)); err != nil {
+		s.d.Logger.WarnContext(ctx, "operator code place not given back", "err", err)
+	}
+}
+
+// codeLockNoted audits operator.locked with scope code, once per window
+// of the code counter (wait is what is left of it), whichever attempt
+// notices the lock first: the wrong code that fills the cap or a refusal.
+func (s *Service) codeLockNoted(ctx context.Context, now time.Time, rules signInRules, wait time.Duration, actor audit.Actor, subject string, c flow.Client) {
+	resetAt := now.Add(wait)
+	if kept, at, err := s.codeKept(ctx, now, rules); err == nil && kept > 0 {
+		resetAt = at
+	}
+	noted := ratelimit.Rule{Key: fmt.Sprintf("%s:noted:%d", rules.code.Key, resetAt.UnixMilli()), Window: max(resetAt.Sub(now), time.Millisecond)}
+	n, _, err := s.limit.Hit(ctx, now, noted)
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "operator code lock not noted", "err", err)
+	}
+	if err != nil || n > 1 {
+		return
+	}
+	s.d.Audit.Append(ctx, audit.Entry{Actor: actor, Action: ActionLocked, Result: audit.ResultOK,
+		IP: c.IP, UserAgent: c.UserAgent, Subject: subject, Detail: audit.Detail{"scope": ScopeCode}})
 }
 
 // failed audits a sign-in whose credentials were wrong (its attempt was
