@@ -44,6 +44,7 @@ func TestCommands(t *testing.T) {
 		{"migrate", []string{"migrate", "--dev", "--data", "DATA"}, "schema version 0 →", ""},
 		{"keys init", []string{"keys", "init", "--key-file", "DATA/k.key"}, "wrote", ""},
 		{"operator create on a fresh dev set-up", []string{"operator", "create", "--dev", "--data", "DATA", "--login", "reviewer1", "--role", "reviewer"}, "/console/setup#", ""},
+		{"operator disable of nobody", []string{"operator", "disable", "--dev", "--data", "DATA", "--login", "nobody"}, "", "operator_unknown"},
 		{"operator create without a key file", []string{"operator", "create", "--data", "DATA", "--login", "reviewer1", "--role", "reviewer"}, "", "unid keys init"},
 	}
 	for _, tt := range tests {

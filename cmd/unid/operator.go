@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,11 +17,15 @@ import (
 	"unid/internal/config"
 	"unid/internal/operator"
 	"unid/internal/problem"
+	"unid/internal/store"
 )
 
 const operatorUsage = `Usage:
   unid operator create --login NAME --role ROLE[,ROLE…]
   unid operator list
+  unid operator disable --login NAME     stop an operator signing in; their sessions end
+  unid operator enable --login NAME
+  unid operator reset --login NAME       a lost authenticator or password: a new set-up link
 
 Roles (separation of duties, 三员分立): sysadmin (service systems,
 configuration, operators), secadmin (citizens' accounts), auditor (reads the
@@ -47,17 +52,22 @@ func operatorCmd(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintln(stdout, operatorUsage)
 		return nil
 	}
-	if sub != "create" && sub != "list" {
+	if !slices.Contains([]string{"create", "list", "disable", "enable", "reset"}, sub) {
 		fmt.Fprintln(stderr, operatorUsage)
 		return fmt.Errorf("unknown operator command %q", sub)
 	}
 	var login string
 	var roles list
 	var own func(fs *flag.FlagSet)
-	if sub == "create" {
+	switch sub {
+	case "create":
 		own = func(fs *flag.FlagSet) {
 			fs.StringVar(&login, "login", "", "the operator's login name (2–64 letters, digits, . _ -)")
 			fs.Var(&roles, "role", "sysadmin, secadmin, auditor or reviewer; comma-separated or repeated")
+		}
+	case "disable", "enable", "reset":
+		own = func(fs *flag.FlagSet) {
+			fs.StringVar(&login, "login", "", "the operator's login name")
 		}
 	}
 	cfg, _, err := config.Load(config.Command{Name: "unid operator " + sub, Usage: operatorUsage, Flags: own}, args, getenv, stdout)
@@ -102,7 +112,24 @@ func operatorCmd(ctx context.Context, args []string, getenv func(string) string,
 		}
 		return out.Encode(rows)
 	}
-	o, token, err := ops.Create(ctx, login, roles, audit.Origin{Actor: cliOperator()})
+	by := audit.Origin{Actor: cliOperator()}
+	var o store.Operator
+	var token string
+	switch sub {
+	case "disable", "enable":
+		change := ops.Disable
+		if sub == "enable" {
+			change = ops.Enable
+		}
+		if o, err = change(ctx, login, by); err != nil {
+			return explain(err)
+		}
+		return out.Encode(map[string]any{"id": o.ID, "login_name": o.LoginName, "status": o.Status})
+	case "reset":
+		o, token, err = ops.Reset(ctx, login, by)
+	default:
+		o, token, err = ops.Create(ctx, login, roles, by)
+	}
 	if err != nil {
 		var p *problem.Problem
 		if errors.As(err, &p) {

@@ -38,6 +38,9 @@ const (
 	ActionSignInFailed = "operator.sign_in_failed" // Subject: the operator's login name, or the name typed, masked
 	ActionLocked       = "operator.locked"         // too many failures on a login name; Detail {scope}
 	ActionSignOut      = "operator.sign_out"
+	ActionDisabled     = "operator.disabled" // by the command line; the operator's sessions end
+	ActionEnabled      = "operator.enabled"
+	ActionReset        = "operator.reset" // new set-up link: password and authenticator chosen again"
 )
 
 // totpKind is the Protector kind of sealed TOTP secrets.
@@ -172,6 +175,70 @@ func checkLoginName(name string) error {
 func hashToken(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]
+}
+
+// Disable stops the operator with the login name from signing in and
+// ends their console sessions; Enable lets them sign in again. Only the
+// command line calls them.
+func (s *Service) Disable(ctx context.Context, loginName string, by audit.Origin) (store.Operator, error) {
+	return s.change(ctx, loginName, ActionDisabled, by, func(o *store.Operator) { o.Status = store.OperatorDisabled })
+}
+
+// Enable lets a disabled operator sign in again.
+func (s *Service) Enable(ctx context.Context, loginName string, by audit.Origin) (store.Operator, error) {
+	return s.change(ctx, loginName, ActionEnabled, by, func(o *store.Operator) { o.Status = store.OperatorActive })
+}
+
+// Reset is for a lost authenticator or password: the operator's password
+// and authenticator stop working, their sessions end, and a new one-time
+// set-up link (returned as its token) lets them choose both again.
+func (s *Service) Reset(ctx context.Context, loginName string, by audit.Origin) (store.Operator, string, error) {
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.opt.Issuer, AccountName: loginName})
+	if err != nil {
+		return store.Operator{}, "", fmt.Errorf("operator: totp key: %w", err)
+	}
+	secret, err := s.d.Protector.Seal(totpKind, key.Secret())
+	if err != nil {
+		return store.Operator{}, "", err
+	}
+	secret.Index = nil
+	token := rand.Text()
+	o, err := s.change(ctx, loginName, ActionReset, by, func(o *store.Operator) {
+		o.PasswordHash, o.TOTPSecret, o.TOTPLastStep = "", secret, 0
+		o.SetupHash, o.SetupExpiresAt = hashToken(token), o.UpdatedAt.Add(s.opt.SetupTTL)
+	})
+	if err != nil {
+		return store.Operator{}, "", err
+	}
+	return o, token, nil
+}
+
+// change applies fn to the operator with the login name, ends their
+// console sessions, and audits action.
+func (s *Service) change(ctx context.Context, loginName, action string, by audit.Origin, fn func(*store.Operator)) (store.Operator, error) {
+	cur, err := s.d.Store.GetOperatorByLoginName(ctx, strings.ToLower(strings.TrimSpace(loginName)))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Operator{}, problem.New(problem.NotFound, "operator_unknown")
+	}
+	if err != nil {
+		return store.Operator{}, err
+	}
+	now := s.d.Now().UTC().Truncate(time.Millisecond)
+	o, err := s.d.Store.UpdateOperator(ctx, cur.ID, func(o store.Operator) (store.Operator, error) {
+		o.UpdatedAt = now
+		fn(&o)
+		return o, nil
+	})
+	if err != nil {
+		return store.Operator{}, err
+	}
+	if _, err := s.d.Store.DeleteOperatorSessions(ctx, o.ID); err != nil {
+		return store.Operator{}, err
+	}
+	e := by.Entry(action, audit.ResultOK)
+	e.Subject, e.Detail = o.LoginName, audit.Detail{"operator_id": o.ID}
+	s.d.Audit.Append(ctx, e)
+	return o, nil
 }
 
 // Create adds an operator with roles and returns it with its one-time

@@ -431,3 +431,68 @@ func TestSignInCaptchaFirst(t *testing.T) {
 		t.Fatalf("right credentials after refused captchas: %v", err)
 	}
 }
+
+// TestDisableEnableReset: a disabled operator's console session ends and
+// the right credentials no longer sign them in, until enabled; a reset
+// (lost authenticator or password) makes the old password and
+// authenticator useless and gives a new single-use set-up link. Each is
+// audited with the command line as actor; an unknown name changes nothing.
+func TestDisableEnableReset(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o, secret := f.setUp(t, "zhao", operator.RoleReviewer)
+	signIn := func(secret string) (*httptest.ResponseRecorder, error) {
+		rec := httptest.NewRecorder()
+		_, err := f.ops.SignIn(ctx, rec, noCookie, f.req(t, "zhao", password, code(t, secret, f.Now)), browser)
+		f.Now = f.Now.Add(30 * time.Second)
+		return rec, err
+	}
+	rec, err := signIn(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := cookieOf(t, rec)
+
+	if _, err := f.ops.Disable(ctx, "ZHAO", cli); err != nil {
+		t.Fatal(err)
+	}
+	if _, state, _ := f.ops.Current(ctx, session); state == operator.Live {
+		t.Error("the disabled operator's session still works")
+	}
+	if _, err := signIn(secret); err == nil {
+		t.Error("a disabled operator signed in")
+	}
+	if _, err := f.ops.Enable(ctx, "zhao", cli); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signIn(secret); err != nil {
+		t.Fatalf("sign-in after enable: %v", err)
+	}
+
+	_, token, err := f.ops.Reset(ctx, "zhao", cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signIn(secret); err == nil {
+		t.Error("the old password and authenticator still sign in after a reset")
+	}
+	k, err := f.ops.SetupKey(ctx, token)
+	if err != nil || k.Secret == secret {
+		t.Fatalf("the reset's set-up key: %v (same secret: %v)", err, k.Secret == secret)
+	}
+	if _, err := f.ops.Setup(ctx, httptest.NewRecorder(), noCookie, token, password, code(t, k.Secret, f.Now), browser); err != nil {
+		t.Fatalf("set-up after a reset: %v", err)
+	}
+	f.Now = f.Now.Add(30 * time.Second)
+	if _, err := signIn(k.Secret); err != nil {
+		t.Fatalf("sign-in with the new authenticator: %v", err)
+	}
+
+	_, err = f.ops.Disable(ctx, "nobody", cli)
+	wantCode(t, "disable an unknown operator", err, "operator_unknown")
+	for _, action := range []string{operator.ActionDisabled, operator.ActionEnabled, operator.ActionReset} {
+		if ev := f.Events(t, action); len(ev) != 1 || ev[0].Actor != "operator:cli:root" || ev[0].Subject != o.LoginName {
+			t.Errorf("%s events = %+v", action, ev)
+		}
+	}
+}
