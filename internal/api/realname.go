@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"unid/internal/audit"
 	"unid/internal/httpx"
@@ -103,6 +104,7 @@ func (a *API) realnameAnswer(w http.ResponseWriter, r *http.Request, st realname
 type realnameRedirectRequest struct {
 	Method string `json:"method"`
 	Next   string `json:"next"`
+	Level  int    `json:"level"` // the level the service at next needs
 }
 
 type realnameRedirectJSON struct {
@@ -115,7 +117,7 @@ func (a *API) realnameRedirect(w http.ResponseWriter, r *http.Request, s httpx.S
 		a.Fail(w, r, err)
 		return
 	}
-	u, err := a.Realname.StartRedirect(r.Context(), s.User.ID, req.Method, req.Next, a.origin(r, s))
+	u, err := a.Realname.StartRedirect(r.Context(), s.User.ID, req.Method, realname.Back{Next: req.Next, Level: req.Level}, a.origin(r, s))
 	if err != nil {
 		a.Fail(w, r, err)
 		return
@@ -147,8 +149,11 @@ func (a *API) realnameCallback(w http.ResponseWriter, r *http.Request) {
 		if fin.Method != "" {
 			q.Set("method", fin.Method)
 		}
-		if fin.Next != "" {
-			q.Set("next", fin.Next)
+		if fin.Back.Next != "" {
+			q.Set("next", fin.Back.Next)
+		}
+		if fin.Back.Level > 0 {
+			q.Set("level", strconv.Itoa(fin.Back.Level))
 		}
 	}
 	http.Redirect(w, r, "/settings/realname?"+q.Encode(), http.StatusSeeOther)

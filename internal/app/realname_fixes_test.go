@@ -354,3 +354,38 @@ func TestRealnameLimitAuditedOnce(t *testing.T) {
 		t.Error("a refused check changed the level")
 	}
 }
+
+// TestRealnameRedirectCarriesTheWayBack: the level a service needs goes
+// with the user through a verification service's page and comes back to
+// the upgrade page with next; a level without a local next, or out of
+// range, is dropped.
+func TestRealnameRedirectCarriesTheWayBack(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := srv.Browser(t)
+	b.MustRegister(apptest.Zhang)
+	b.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true})
+	const next = "/oidc/authorize/callback?id=R1"
+	tests := []struct {
+		name      string
+		body      map[string]any
+		wantNext  string
+		wantLevel string
+	}{
+		{"next and level", map[string]any{"method": "face", "next": next, "level": 3}, next, "3"},
+		{"level out of range", map[string]any{"method": "face", "next": next, "level": 9}, next, ""},
+		{"level without next", map[string]any{"method": "face", "level": 2}, "", ""},
+		{"next elsewhere", map[string]any{"method": "face", "next": "https://evil.example/", "level": 2}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := b.PostJSON("/api/v1/realname/redirects", tt.body)
+			if r.Status != http.StatusOK {
+				t.Fatalf("start: %d %s", r.Status, r.Body)
+			}
+			q := callback(t, b, atSandbox(t, b, r.JSON(t)["url"].(string), "cancel"))
+			if q.Get("next") != tt.wantNext || q.Get("level") != tt.wantLevel {
+				t.Errorf("back to next=%q level=%q, want %q %q", q.Get("next"), q.Get("level"), tt.wantNext, tt.wantLevel)
+			}
+		})
+	}
+}

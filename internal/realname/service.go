@@ -19,6 +19,7 @@ import (
 
 	"unid/internal/account"
 	"unid/internal/audit"
+	"unid/internal/claims"
 	"unid/internal/flow"
 	"unid/internal/problem"
 	"unid/internal/ratelimit"
@@ -664,14 +665,22 @@ type redirectFlow struct {
 	// Subject is the blind index of the ID number the verification is
 	// about, not the number: flow data is not sealed.
 	Subject []byte `json:"subject"`
-	Next    string `json:"next,omitempty"`
+	Back    Back   `json:"back"`
+}
+
+// Back is where the upgrade page offers to go once a verification is
+// done: a local path (Next; anything else is dropped) and the level the
+// service there needs (Level, 0 when none), so that the page offers the
+// way back only once the user has it.
+type Back struct {
+	Next  string `json:"next,omitempty"`
+	Level int    `json:"level,omitempty"`
 }
 
 // StartRedirect starts the redirect verification method (face, netid,
-// netid_face) and returns the verifier's URL for the browser. next is
-// where the upgrade page should offer to go back to: a local path, else
-// dropped.
-func (s *Service) StartRedirect(ctx context.Context, userID, method, next string, o audit.Origin) (string, error) {
+// netid_face) and returns the verifier's URL for the browser. back is
+// where the upgrade page should offer to go once it is done.
+func (s *Service) StartRedirect(ctx context.Context, userID, method string, back Back, o audit.Origin) (string, error) {
 	m, ok := s.method(method)
 	if !ok || m.Kind != KindRedirect {
 		return "", problem.Field("method", "realname_method_off")
@@ -700,7 +709,7 @@ func (s *Service) StartRedirect(ctx context.Context, userID, method, next string
 	_, err = flow.Start(ctx, s.d.Store, store.Flow{ID: id, Kind: FlowKind, State: FlowPending, Subject: userID,
 		IssuedAt: now, ExpiresAt: now.Add(s.o.FlowTTL)},
 		redirectFlow{Method: m.Name, Provider: s.d.Provider.Name(), Ticket: started.Ticket,
-			Subject: s.d.Protector.Index(account.FieldIDNumber, p.IDNumber), Next: safeNext(next)})
+			Subject: s.d.Protector.Index(account.FieldIDNumber, p.IDNumber), Back: cleanBack(back)})
 	if err != nil {
 		return "", problem.Wrap(err)
 	}
@@ -711,7 +720,17 @@ func (s *Service) StartRedirect(ctx context.Context, userID, method, next string
 type Finished struct {
 	Method string // "" when the flow was refused
 	Result string // FinishOK, FinishFailed, ...
-	Next   string
+	Back   Back
+}
+
+// cleanBack keeps a local next and a level within 1…3, and a level only
+// with a next.
+func cleanBack(b Back) Back {
+	b.Next = safeNext(b.Next)
+	if b.Next == "" || b.Level < 1 || b.Level > claims.MaxLevel {
+		b.Level = 0
+	}
+	return b
 }
 
 // FinishRedirect takes the verifier's callback for the flow flowID in the
@@ -737,7 +756,7 @@ func (s *Service) FinishRedirect(ctx context.Context, userID, flowID string, o a
 	if f.Subject != userID || f.State != FlowPending {
 		return refused()
 	}
-	fin := Finished{Method: data.Method, Next: data.Next}
+	fin := Finished{Method: data.Method, Back: data.Back}
 	m, ok := s.method(data.Method)
 	if !ok {
 		return refused()

@@ -399,7 +399,9 @@
         u.setBusy(btn, true);
         var body = { method: btn.getAttribute('data-method') };
         var next = $('realname-continue').getAttribute('data-next');
+        var need = parseInt($('realname-continue').getAttribute('data-need'), 10) || 0;
         if (next) { body.next = next; }
+        if (next && need > 0) { body.level = need; }
         api('POST', '/api/v1/realname/redirects', body).then(function (res) {
           var url = res.ok && res.data && res.data.url;
           if (url && (/^https?:\/\//i.test(url) || u.safeNext(url) === url)) {
@@ -479,10 +481,11 @@
     initRedirects();
     initCounter();
     load().then(function () {
-      // Back from a verification service with a success, or already at
-      // the level a service needs (reached in another tab, say).
+      // For a service that needs a level (data-need, carried through a
+      // verification service's page too): once the user has it. Else
+      // back from a verification service with a success.
       var need = parseInt($('realname-continue').getAttribute('data-need'), 10) || 0;
-      if (result === 'ok' || (need > 0 && status && status.level >= need)) { showContinue(); }
+      if (need > 0 ? (status && status.level >= need) : result === 'ok') { showContinue(); }
     });
   });
 }());
