@@ -547,6 +547,8 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 		httpx.Route{Pattern: "GET /recover", Handler: pages.Recover},
 		httpx.Route{Pattern: "GET /me", Handler: pages.Me},
 		httpx.Route{Pattern: "GET /me/messages", Handler: pages.Messages},
+		httpx.Route{Pattern: "GET /enterprise", Handler: pages.Enterprises},
+		httpx.Route{Pattern: "GET /enterprise/{uscc}", Handler: pages.Enterprise},
 		httpx.Route{Pattern: "GET /settings", Handler: pages.Settings},
 		httpx.Route{Pattern: "GET /settings/{section}", Handler: pages.SettingsSection},
 		httpx.Route{Pattern: "GET /privacy", Handler: pages.Privacy},

@@ -36,6 +36,10 @@ func tileHref(name string) string {
 		return "/settings"
 	case name == "messages":
 		return "/me/messages"
+	case name == "enterprise":
+		return "/enterprise"
+	case name == "authorize":
+		return "/enterprise#apply"
 	}
 	return ""
 }
@@ -59,19 +63,24 @@ func meKeys() []string {
 	return keys
 }
 
-func (p *Pages) meData(lang i18n.Lang, me *Me) meData {
+// meData builds the personal space; enterprise says the user holds a role
+// in some enterprise, which is when 进入企业空间 is shown.
+func (p *Pages) meData(lang i18n.Lang, me *Me, enterprise bool) meData {
 	level := claims.ClampLevel(me.RealnameLevel)
 	build := func(names []string) []tile {
-		ts := make([]tile, len(names))
-		for i, n := range names {
-			ts[i] = tile{
+		ts := make([]tile, 0, len(names))
+		for _, n := range names {
+			if n == "enterprise" && !enterprise {
+				continue
+			}
+			ts = append(ts, tile{
 				ID:    "tile-" + n,
 				Icon:  n,
 				Title: p.cat.T(lang, "page.me.tile."+n),
 				Desc:  p.cat.T(lang, "page.me.tile."+n+"_desc"),
 				Href:  tileHref(n),
 				Soon:  p.cat.T(lang, "page.site.coming_soon"),
-			}
+			})
 		}
 		return ts
 	}

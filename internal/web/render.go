@@ -49,7 +49,7 @@ var pageTable = []page{
 		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000"}, "questions")
 	}},
 	{name: pageMe, script: "me.js", keys: meKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
-		return p.meData(lang, &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", RealnameLevel: 1})
+		return p.meData(lang, &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", RealnameLevel: 1}, true)
 	}},
 	{name: pageSettings, keys: settingsKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
 		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000"}, "")
@@ -78,6 +78,12 @@ var pageTable = []page{
 	{name: pageMessages, noEcho: true, script: "messages.js", sample: func(*Pages, i18n.Lang) any { return messagesData{Me: sampleMe} }},
 	{name: settingsPage("closure"), title: "page.settings.closure.title", keys: settingsKeys, noEcho: true, script: "settings_closure.js", sample: func(p *Pages, lang i18n.Lang) any {
 		return p.settingsData(lang, sampleMe, "closure")
+	}},
+	{name: pageEnterprises, template: "enterprise", script: "enterprise.js", noEcho: true, sample: func(*Pages, i18n.Lang) any {
+		return enterprisesData{Me: sampleMe}
+	}},
+	{name: pageEnterprise, template: "enterprise_one", title: "page.enterprise.one.title", script: "enterprise_one.js", noEcho: true, keys: enterpriseKeys, sample: func(p *Pages, lang i18n.Lang) any {
+		return p.enterpriseData(lang, sampleMe, Membership{USCC: "91350100M000100Y43", Name: "示例有限公司", Role: roleLegalRep})
 	}},
 	{name: pageNotFound, status: http.StatusNotFound, sample: func(*Pages, i18n.Lang) any { return struct{}{} }},
 	{name: pagePrivacy, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pagePrivacy) }},
@@ -108,6 +114,8 @@ const (
 	pageMessages      = "messages"
 	pageSettings      = "settings"
 	pageNotFound      = "notfound"
+	pageEnterprises   = "enterprise"
+	pageEnterprise    = "enterprise_one"
 	pagePrivacy       = "privacy"
 	pageTerms         = "terms"
 	pageConsent       = "consent"

@@ -33,6 +33,11 @@ type Options struct {
 	// to it without signing in, or false when next is no pending sign-in.
 	// Nil means none ever is.
 	Pending func(r *http.Request, next string) (clientName, backURL string, ok bool)
+	// Enterprises returns the live enterprise memberships of the signed-in
+	// user userID: the personal space shows 进入企业空间 when there is any,
+	// and the page of an enterprise is shown to its members only. Nil
+	// means nobody has any.
+	Enterprises func(r *http.Request, userID string) ([]Membership, error)
 	// Site names the platform and holds its help, hotline and legal texts.
 	Site Site
 	// SecureCookies marks the language cookie Secure (set under TLS).
@@ -70,6 +75,13 @@ func New(o Options) (*Pages, error) {
 		return nil, err
 	}
 	p.js = pagekit.JSMessages(p.cat, jsPrefix)
+	// The enterprise pages' script messages live with their other texts
+	// (page.enterprise.js.*); the scripts read them as ent_*.
+	for lang, m := range pagekit.JSMessages(p.cat, "page.enterprise.js.") {
+		for k, v := range m {
+			p.js[lang]["ent_"+k] = v
+		}
+	}
 	for lang, m := range p.js {
 		// The personal space names the scopes a system was granted.
 		for _, scope := range scopeNames() {
@@ -177,7 +189,7 @@ func (p *Pages) Me(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login?next=/me", http.StatusSeeOther)
 		return
 	}
-	p.render(w, r, lang, 0, pageMe, p.meData(lang, me))
+	p.render(w, r, lang, 0, pageMe, p.meData(lang, me, len(p.memberships(r, me)) > 0))
 }
 
 // NotFound serves a 404 page in the user's language.

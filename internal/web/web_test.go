@@ -29,6 +29,7 @@ func catalog(t *testing.T) *i18n.Catalog {
 
 // testUser is who the fake session says is signed in: the cookie "sess=1".
 var testUser = &Me{
+	ID:            "u-zhang",
 	LoginName:     "zhang_san",
 	Phone:         "138****5678",
 	IDNumber:      "3701**********1234",
@@ -50,6 +51,9 @@ func newServer(t *testing.T, o Options) *httptest.Server {
 			return nil, false
 		}
 	}
+	if o.Enterprises == nil {
+		o.Enterprises = fakeEnterprises
+	}
 	p, err := New(o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -62,6 +66,8 @@ func newServer(t *testing.T, o Options) *httptest.Server {
 	mux.HandleFunc("GET /me/messages", p.Messages)
 	mux.HandleFunc("GET /settings", p.Settings)
 	mux.HandleFunc("GET /settings/{section}", p.SettingsSection)
+	mux.HandleFunc("GET /enterprise", p.Enterprises)
+	mux.HandleFunc("GET /enterprise/{uscc}", p.Enterprise)
 	mux.HandleFunc("GET /privacy", p.Privacy)
 	mux.HandleFunc("GET /terms", p.Terms)
 	mux.Handle("GET /static/", p.Static())
@@ -141,8 +147,24 @@ var pageCases = []pageCase{
 	}},
 	{"me", "/me", signedIn, http.StatusOK, []string{
 		"logout", "form-error", "me-login-name", "me-realname-level", "tile-cases", "tile-consultations",
-		"tile-messages", "tile-complaints", "tile-favorites", "tile-settings", "tile-enterprise", "tile-authorize",
+		"tile-messages", "tile-complaints", "tile-favorites", "tile-settings", "tile-authorize",
 		"consents", "consents-list", "consents-empty", "consents-status",
+	}},
+	{"me", "/me", asLegalRep, http.StatusOK, []string{"tile-enterprise", "tile-authorize"}},
+	{"enterprise", "/enterprise", signedIn, http.StatusOK, []string{
+		"form-error", "ent-status", "ent-list", "ent-empty", "ent-grants", "ent-grants-list", "ent-applications",
+		"ent-applications-list", "bind", "bind-form", "bind-uscc", "bind-name", "bind-submit", "appeal", "appeal-form",
+		"licence", "appeal-submit", "appeal-cancel", "bind-done", "apply", "apply-form", "apply-uscc", "apply-name",
+		"apply-reason", "apply-submit", "apply-status", "enterprise-back",
+	}},
+	{"enterprise.one", "/enterprise/" + testUSCC, asLegalRep, http.StatusOK, []string{
+		"form-error", "ent-status", "ent-page", "ent-name", "ent-uscc", "ent-role", "members-list", "authorization",
+		"auth-applications-list", "auth-applications-empty", "auth-grants-list", "auth-grants-empty", "grant-form",
+		"grant-phone", "grant-real-name", "grant-role", "grant-labels", "grant-valid-until", "grant-submit", "grant-status",
+		"cases", "cases-empty", "unbind-form", "unbind-confirm", "unbind-submit", "ent-left", "enterprise-back",
+	}},
+	{"enterprise.one", "/enterprise/" + strings.ToLower(testUSCC), asHandler, http.StatusOK, []string{
+		"form-error", "ent-page", "members-list", "cases-empty", "leave", "leave-button", "ent-left",
 	}},
 	{"settings.sessions", "/settings/sessions", signedIn, http.StatusOK, []string{
 		"form-error", "sessions", "sessions-list", "sessions-status", "sessions-end-others", "history", "history-list", "history-status",
@@ -550,16 +572,29 @@ func TestMePage(t *testing.T) {
 		if !regexp.MustCompile(`<a id="me-realname-link" class="level-link" href="/settings/realname"><span id="me-realname-level"`).MatchString(body) {
 			t.Errorf("%s: the level badge does not lead to /settings/realname", lang)
 		}
+		// 企业办事申请授权 leads to the application form of the enterprise
+		// space; 进入企业空间 is there only for someone with a role.
+		if !strings.Contains(body, `<a class="tile tile-live" id="tile-authorize" href="/enterprise#apply">`) {
+			t.Errorf("%s: the authorize tile does not lead to /enterprise#apply", lang)
+		}
+		if strings.Contains(body, `id="tile-enterprise"`) {
+			t.Errorf("%s: 进入企业空间 shown to a user with no enterprise", lang)
+		}
+		_, withRole := get(t, srv, request{path: "/me?lang=" + string(lang), cookies: asHandler})
+		if !strings.Contains(withRole, `<a class="tile tile-live" id="tile-enterprise" href="/enterprise">`) ||
+			!strings.Contains(withRole, cat.T(lang, "page.me.tile.enterprise")) {
+			t.Errorf("%s: a handler's personal space has no 进入企业空间 leading to /enterprise", lang)
+		}
 		tiles := regexp.MustCompile(`(?s)<div class="tile" id="tile-[a-z]+" role="group" aria-disabled="true">.*?</div></li>`).FindAllString(body, -1)
-		if len(tiles) != 6 {
-			t.Fatalf("%s: %d tiles, want 6", lang, len(tiles))
+		if len(tiles) != 4 {
+			t.Fatalf("%s: %d tiles, want 4", lang, len(tiles))
 		}
 		for _, tl := range tiles {
 			if !strings.Contains(tl, cat.T(lang, "page.site.coming_soon")) || strings.Contains(tl, "<a ") || strings.Contains(tl, "<button") || strings.Contains(tl, "tabindex") {
 				t.Errorf("%s: tile is not a coming-soon placeholder: %s", lang, tl)
 			}
 		}
-		for _, name := range []string{"cases", "consultations", "messages", "complaints", "favorites", "settings", "enterprise", "authorize"} {
+		for _, name := range []string{"cases", "consultations", "messages", "complaints", "favorites", "settings", "authorize"} {
 			if !strings.Contains(body, cat.T(lang, "page.me.tile."+name)) {
 				t.Errorf("%s: tile %s has no title", lang, name)
 			}
@@ -722,4 +757,24 @@ func TestNewSetRejectsBrokenTemplates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testUSCC is the credit code of the enterprise the fake memberships name.
+const testUSCC = "91350100M000100Y43"
+
+// The signed-in test user holding a role in the test enterprise.
+var (
+	asLegalRep = []*http.Cookie{{Name: "sess", Value: "1"}, {Name: "ent", Value: "legal_rep"}}
+	asAdmin    = []*http.Cookie{{Name: "sess", Value: "1"}, {Name: "ent", Value: "admin"}}
+	asHandler  = []*http.Cookie{{Name: "sess", Value: "1"}, {Name: "ent", Value: "handler"}}
+)
+
+// fakeEnterprises gives the signed-in user the role the "ent" cookie names
+// in the test enterprise, and none without it.
+func fakeEnterprises(r *http.Request, userID string) ([]Membership, error) {
+	c, err := r.Cookie("ent")
+	if err != nil || userID != testUser.ID {
+		return nil, nil
+	}
+	return []Membership{{USCC: testUSCC, Name: "示例<b>科技有限公司", Role: c.Value}}, nil
 }
