@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -114,6 +115,33 @@ func TestEnterpriseSpaceOffersBothWays(t *testing.T) {
 		for _, want := range []string{`id="apply" aria-labelledby="apply-heading"`, `id="appeal" hidden`, `enctype="multipart/form-data"`, `/static/enterprise.js?v=`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s: the page lacks %s", lang, want)
+			}
+		}
+	}
+}
+
+// TestEnterpriseMessages: every enterprise event of the contract has a
+// title and body in both languages that need no parameter beyond the
+// enterprise's name and credit code, which the enterprise service sends:
+// no personal data, nothing a message could show unfilled.
+func TestEnterpriseMessages(t *testing.T) {
+	cat := catalog(t)
+	placeholder := regexp.MustCompile(`\{([a-z0-9_]+)\}`)
+	for _, event := range []string{"grant", "application_approved", "application_rejected", "appeal_approved", "appeal_rejected", "role_revoked", "unbound"} {
+		for _, part := range []string{"title", "body"} {
+			key := "message.enterprise." + event + "." + part
+			if !cat.Has(key) {
+				t.Errorf("%s missing", key)
+				continue
+			}
+			for _, lang := range i18n.Langs {
+				text := cat.T(lang, key, "name", "示例科技有限公司", "uscc", testUSCC)
+				if m := placeholder.FindString(text); m != "" {
+					t.Errorf("%s %s needs %s", lang, key, m)
+				}
+				if part == "body" && !strings.Contains(text, testUSCC) {
+					t.Errorf("%s %s does not name the enterprise", lang, key)
+				}
 			}
 		}
 	}
