@@ -54,6 +54,9 @@ type enterpriseData struct {
 	RoleName  string
 	Authorize bool // the authorization area: legal representative or administrator
 	LegalRep  bool // unbinding the enterprise; a legal representative cannot leave
+	// Labels are the deployment's permission labels (财务, 人事 …) a
+	// handler may carry: checkboxes of the grant form and the decisions.
+	Labels []string
 }
 
 func (p *Pages) enterpriseData(lang i18n.Lang, me *Me, m Membership) enterpriseData {
@@ -62,7 +65,15 @@ func (p *Pages) enterpriseData(lang i18n.Lang, me *Me, m Membership) enterpriseD
 		RoleName:  p.cat.T(lang, "page.enterprise.role."+m.Role),
 		Authorize: m.Role == roleLegalRep || m.Role == roleAdmin,
 		LegalRep:  m.Role == roleLegalRep,
+		Labels:    p.enterpriseLabels(),
 	}
+}
+
+func (p *Pages) enterpriseLabels() []string {
+	if p.o.EnterpriseLabels == nil {
+		return nil
+	}
+	return p.o.EnterpriseLabels()
 }
 
 // memberships returns the signed-in user's live memberships; a failure is

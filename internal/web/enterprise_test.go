@@ -53,6 +53,7 @@ func TestEnterprisePageAreasByRole(t *testing.T) {
 				{"admin grant", c.grantAdmin, `<option value="admin">`},
 				{"unbind", c.unbind, `id="unbind-form"`},
 				{"leave", !c.unbind, `id="leave-button"`},
+				{"configured labels", c.authorize, `name="labels" type="checkbox" value="人事&lt;b&gt;"`},
 			} {
 				if got := strings.Contains(body, a.mark); got != a.want {
 					t.Errorf("%s %s: %s shown %v, want %v", lang, c.role, a.what, got, a.want)

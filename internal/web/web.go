@@ -38,6 +38,9 @@ type Options struct {
 	// and the page of an enterprise is shown to its members only. Nil
 	// means nobody has any.
 	Enterprises func(r *http.Request, userID string) ([]Membership, error)
+	// EnterpriseLabels returns the permission labels a handler may carry
+	// (enterprise.labels); nil or none leaves labels out of the forms.
+	EnterpriseLabels func() []string
 	// Site names the platform and holds its help, hotline and legal texts.
 	Site Site
 	// SecureCookies marks the language cookie Secure (set under TLS).

@@ -54,6 +54,9 @@ func newServer(t *testing.T, o Options) *httptest.Server {
 	if o.Enterprises == nil {
 		o.Enterprises = fakeEnterprises
 	}
+	if o.EnterpriseLabels == nil {
+		o.EnterpriseLabels = func() []string { return []string{"财务", "人事<b>"} }
+	}
 	p, err := New(o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -160,7 +163,7 @@ var pageCases = []pageCase{
 	{"enterprise.one", "/enterprise/" + testUSCC, asLegalRep, http.StatusOK, []string{
 		"form-error", "ent-status", "ent-page", "ent-name", "ent-uscc", "ent-role", "members-list", "authorization",
 		"auth-applications-list", "auth-applications-empty", "auth-grants-list", "auth-grants-empty", "grant-form",
-		"grant-phone", "grant-real-name", "grant-role", "grant-labels", "grant-valid-until", "grant-submit", "grant-status",
+		"grant-phone", "grant-real-name", "grant-role", "grant-labels", "grant-label-0", "grant-label-1", "ent-labels", "grant-valid-until", "grant-submit", "grant-status",
 		"cases", "cases-empty", "unbind-form", "unbind-confirm", "unbind-submit", "ent-left", "enterprise-back",
 	}},
 	{"enterprise.one", "/enterprise/" + strings.ToLower(testUSCC), asHandler, http.StatusOK, []string{

@@ -51,11 +51,18 @@
     return b;
   }
 
-  function labelsOf(s) {
-    var out = [], parts = (s || '').split(/[,，、]/);
-    for (var i = 0; i < parts.length; i++) {
-      var p = trim(parts[i]);
-      if (p) { out.push(p); }
+  // configured are the deployment's permission labels (#ent-labels).
+  function configured() {
+    var out = [], items = document.querySelectorAll('#ent-labels li');
+    for (var i = 0; i < items.length; i++) { out.push(items[i].textContent); }
+    return out;
+  }
+
+  // checked lists the values of the ticked boxes named labels in root.
+  function checked(root) {
+    var out = [], boxes = root.querySelectorAll('input[name="labels"]');
+    for (var i = 0; i < boxes.length; i++) {
+      if (boxes[i].checked) { out.push(boxes[i].value); }
     }
     return out;
   }
@@ -124,7 +131,7 @@
   function applicationItem(a) {
     var li = el('li', 'address');
     li.id = 'application-' + a.id;
-    li.appendChild(el('h3', '', a.applicant_name || a.name || ''));
+    li.appendChild(el('h3', '', a.name || ''));
     if (a.reason) { line(li, t('ent_applicant_reason', { reason: a.reason })); }
     if (a.created_at) { line(li, t('ent_applied_at', { date: day(a.created_at) })); }
     var form = el('form', 'form');
@@ -137,33 +144,41 @@
     l1.setAttribute('for', reason.id);
     f1.appendChild(l1);
     f1.appendChild(reason);
-    var f2 = el('div', 'field'), l2 = el('label', '', t('ent_decision_labels_label')), labels = el('input');
-    labels.id = 'decision-labels-' + a.id;
-    labels.name = 'labels';
-    labels.type = 'text';
-    labels.maxLength = 200;
-    l2.setAttribute('for', labels.id);
-    f2.appendChild(l2);
-    f2.appendChild(labels);
-    var yes = button(t('ent_approve'), t('ent_approve') + ' ' + (a.applicant_name || ''), true);
+    var f2 = null, names = configured();
+    if (names.length) {
+      f2 = el('fieldset', 'field');
+      f2.appendChild(el('legend', '', t('ent_decision_labels_label')));
+      for (var i = 0; i < names.length; i++) {
+        var row = el('div', 'checkbox-row'), box = el('input'), lab = el('label', '', names[i]);
+        box.type = 'checkbox';
+        box.name = 'labels';
+        box.value = names[i];
+        box.id = 'decision-label-' + a.id + '-' + i;
+        lab.setAttribute('for', box.id);
+        row.appendChild(box);
+        row.appendChild(lab);
+        f2.appendChild(row);
+      }
+    }
+    var yes = button(t('ent_approve'), t('ent_approve') + ' ' + (a.name || ''), true);
     yes.id = 'approve-' + a.id;
-    var no = button(t('ent_reject'), t('ent_reject') + ' ' + (a.applicant_name || ''));
+    var no = button(t('ent_reject'), t('ent_reject') + ' ' + (a.name || ''));
     no.id = 'reject-' + a.id;
     var actions = el('div', 'actions');
     actions.appendChild(yes);
     actions.appendChild(no);
     form.appendChild(f1);
-    form.appendChild(f2);
+    if (f2) { form.appendChild(f2); }
     form.appendChild(actions);
     li.appendChild(form);
-    var who = a.applicant_name || a.name || '';
+    var who = a.name || '';
     function decide(b, approve) {
       if (b.disabled) { return; }
       u.clearErrors(form);
       var r = trim(reason.value);
       if (!approve && !r && !showErrors(form, { reason: t('ent_reason_required') }, ['reason'])) { return; }
       act(b, 'POST', base + '/applications/' + encodeURIComponent(a.id) + '/decision',
-        { approve: approve, reason: r, labels: approve ? labelsOf(labels.value) : [] },
+        { approve: approve, reason: r, labels: approve ? checked(form) : [] },
         t(approve ? 'ent_approved' : 'ent_rejected', { who: who })).then(function (res) {
         if (res && !res.ok && res.data && res.data.error && res.data.error.fields) { showAPIError(form, res); }
       });
@@ -176,7 +191,7 @@
 
   function grantItem(g) {
     var li = el('li', 'address');
-    li.appendChild(el('h3', '', g.name || g.real_name || ''));
+    li.appendChild(el('h3', '', g.name || ''));
     line(li, roleName(g.role));
     if (g.labels && g.labels.length) { line(li, t('ent_labels', { labels: g.labels.join('、') })); }
     if (g.expires_at) { line(li, t('ent_expires_at', { date: day(g.expires_at) })); }
@@ -210,12 +225,17 @@
     var form = $('grant-form');
     if (!form) { return; }
     u.watchInputs(form);
+    // Only a handler carries labels.
+    var labels = $('grant-labels');
+    if (labels) {
+      form.elements.role.addEventListener('change', function () { labels.hidden = form.elements.role.value !== 'handler'; });
+    }
     u.submitter({
       form: form, button: $('grant-submit'), status: $('grant-status'),
       check: function () {
         var v = {
           phone: trim(form.elements.phone.value), real_name: trim(form.elements.real_name.value),
-          role: form.elements.role.value, labels: labelsOf(form.elements.labels.value),
+          role: form.elements.role.value, labels: form.elements.role.value === 'handler' ? checked(form) : [],
           valid_until: form.elements.valid_until.value || ''
         };
         var errs = {};
@@ -226,6 +246,7 @@
       request: function (v) { return api('POST', base + '/grants', v); },
       done: function () {
         form.reset();
+        if (labels) { labels.hidden = false; }
         $('grant-status').textContent = t('ent_grant_sent');
         load();
         return false;
