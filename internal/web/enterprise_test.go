@@ -122,9 +122,10 @@ func TestEnterpriseSpaceOffersBothWays(t *testing.T) {
 }
 
 // TestEnterpriseMessages: every enterprise event of the contract has a
-// title and body in both languages that need no parameter beyond the
-// enterprise's name and credit code, which the enterprise service sends:
-// no personal data, nothing a message could show unfilled.
+// title and body in both languages that need no parameter beyond what the
+// enterprise service sends (the enterprise's name and credit code, an
+// appeal's reference): no personal data, nothing a message could show
+// unfilled.
 func TestEnterpriseMessages(t *testing.T) {
 	cat := catalog(t)
 	placeholder := regexp.MustCompile(`\{([a-z0-9_]+)\}`)
@@ -136,7 +137,7 @@ func TestEnterpriseMessages(t *testing.T) {
 				continue
 			}
 			for _, lang := range i18n.Langs {
-				text := cat.T(lang, key, "name", "示例科技有限公司", "uscc", testUSCC)
+				text := cat.T(lang, key, "name", "示例科技有限公司", "uscc", testUSCC, "reference", "K7Q2M9")
 				if m := placeholder.FindString(text); m != "" {
 					t.Errorf("%s %s needs %s", lang, key, m)
 				}
