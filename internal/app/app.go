@@ -723,6 +723,10 @@ func (a *App) janitor(ctx context.Context) {
 	}
 }
 
+// EnterpriseRegistry is the configured enterprise registry (tests change
+// the sandbox's legal representatives through it).
+func (a *App) EnterpriseRegistry() enterprise.Registry { return a.enterpriseRegistry }
+
 // recheckEnterprises asks the registry about every bound enterprise
 // once a day (the first run a day after start): a legal representative
 // the registry no longer names loses the role.
