@@ -542,3 +542,70 @@ func TestEnterpriseAppeal(t *testing.T) {
 		t.Error("no message")
 	}
 }
+
+// TestEnterpriseImportHandlerAndAudit: the legacy import's handler is
+// idempotent and leaves a stronger role as it is; every enterprise
+// happening is audited naming who did it, without personal data.
+func TestEnterpriseImportHandlerAndAudit(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	ctx := context.Background()
+	zb, zhangID := citizen(t, srv, apptest.Zhang, true)
+	sb, sunID := citizen(t, srv, sunQi, false)
+	imp := audit.Origin{Actor: audit.Operator("import")}
+	for range 2 {
+		if err := srv.App.Enterprise.ImportHandler(ctx, sunID, tradeUSCC, tradeName, imp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := srv.App.Enterprise.ImportHandler(ctx, sunID, "91440300000000000X", tradeName, imp); err == nil {
+		t.Error("a bad credit code was imported")
+	}
+	if m := sb.Get("/api/v1/enterprises").JSON(t)["enterprises"].([]any); len(m) != 1 || m[0].(map[string]any)["role"] != "handler" {
+		t.Fatalf("sun after the import: %v", m)
+	}
+	if r := bind(zb, acmeUSCC, acmeName); r.Status != http.StatusCreated {
+		t.Fatal(r.Status)
+	}
+	if err := srv.App.Enterprise.ImportHandler(ctx, zhangID, acmeUSCC, "旧名称", imp); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := srv.App.Enterprise.Acting(ctx, zhangID, acmeUSCC); m.Role != enterprise.RoleLegalRep || m.Name != acmeName {
+		t.Errorf("the import changed the legal rep: %+v", m)
+	}
+	grantAndAccept(t, zb, sb, acmeUSCC, sunQi, enterprise.RoleAdmin)
+	if r := zb.Do(http.MethodDelete, "/api/v1/enterprises/"+acmeUSCC+"/members/"+sunID, "", nil); r.Status != http.StatusNoContent {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
+	}
+	events, err := srv.App.Store.ListAudit(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		enterprise.ActionImported: "operator:import", enterprise.ActionBound: zhangID,
+		enterprise.ActionGranted: zhangID, enterprise.ActionGrantAccepted: sunID, enterprise.ActionRevoked: zhangID,
+	}
+	seen := map[string]int{}
+	for _, e := range events {
+		if !strings.HasPrefix(e.Action, "enterprise.") {
+			continue
+		}
+		seen[e.Action]++
+		if a, ok := want[e.Action]; ok && e.Actor != a {
+			t.Errorf("%s by %q, want %q", e.Action, e.Actor, a)
+		}
+		row := strings.Join([]string{e.Subject, e.Detail}, " ")
+		for _, secret := range []string{apptest.Zhang.IDNumber, apptest.Zhang.RealName, sunQi.RealName, sunQi.Phone, sunQi.IDNumber} {
+			if strings.Contains(row, secret) {
+				t.Errorf("%s holds %q unmasked: %s", e.Action, secret, row)
+			}
+		}
+	}
+	for a := range want {
+		if seen[a] == 0 {
+			t.Errorf("no %s event", a)
+		}
+	}
+	if seen[enterprise.ActionImported] != 1 {
+		t.Errorf("%d import events, want 1 (the second import changes nothing)", seen[enterprise.ActionImported])
+	}
+}
