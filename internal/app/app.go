@@ -297,6 +297,25 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			}
 			return &p, true
 		},
+		// The enterprise pages: 进入企业空间 for members, an enterprise's
+		// page for its members only (a.Enterprise is made further down).
+		Enterprises: func(r *http.Request, userID string) ([]web.Membership, error) {
+			if a.Enterprise == nil {
+				return nil, nil
+			}
+			ms, err := a.Enterprise.Memberships(r.Context(), userID)
+			out := make([]web.Membership, 0, len(ms))
+			for _, m := range ms {
+				out = append(out, web.Membership{USCC: m.USCC, Name: m.Name, Role: m.Role})
+			}
+			return out, err
+		},
+		EnterpriseLabels: func() []string {
+			if a.Enterprise == nil {
+				return nil
+			}
+			return a.Enterprise.Labels()
+		},
 		Pending: func(r *http.Request, next string) (string, string, bool) {
 			for _, f := range pending {
 				if name, back, ok := f(r.Context(), next); ok {

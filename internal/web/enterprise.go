@@ -59,13 +59,13 @@ type enterpriseData struct {
 	Labels []string
 }
 
-func (p *Pages) enterpriseData(lang i18n.Lang, me *Me, m Membership) enterpriseData {
+func (p *Pages) enterpriseData(lang i18n.Lang, me *Me, m Membership, labels []string) enterpriseData {
 	return enterpriseData{
 		Me: me, USCC: m.USCC, Name: m.Name, Role: m.Role,
 		RoleName:  p.cat.T(lang, "page.enterprise.role."+m.Role),
 		Authorize: m.Role == roleLegalRep || m.Role == roleAdmin,
 		LegalRep:  m.Role == roleLegalRep,
-		Labels:    p.enterpriseLabels(),
+		Labels:    labels,
 	}
 }
 
@@ -117,7 +117,7 @@ func (p *Pages) Enterprise(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, m := range p.memberships(r, me) {
 		if m.USCC == uscc {
-			p.render(w, r, lang, 0, pageEnterprise, p.enterpriseData(lang, me, m))
+			p.render(w, r, lang, 0, pageEnterprise, p.enterpriseData(lang, me, m, p.enterpriseLabels()))
 			return
 		}
 	}

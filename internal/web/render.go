@@ -83,9 +83,7 @@ var pageTable = []page{
 		return enterprisesData{Me: sampleMe}
 	}},
 	{name: pageEnterprise, template: "enterprise_one", title: "page.enterprise.one.title", script: "enterprise_one.js", noEcho: true, keys: enterpriseKeys, sample: func(p *Pages, lang i18n.Lang) any {
-		d := p.enterpriseData(lang, sampleMe, Membership{USCC: "91350100M000100Y43", Name: "示例有限公司", Role: roleLegalRep})
-		d.Labels = []string{"财务", "人事"}
-		return d
+		return p.enterpriseData(lang, sampleMe, Membership{USCC: "91350100M000100Y43", Name: "示例有限公司", Role: roleLegalRep}, []string{"财务", "人事"})
 	}},
 	{name: pageNotFound, status: http.StatusNotFound, sample: func(*Pages, i18n.Lang) any { return struct{}{} }},
 	{name: pagePrivacy, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pagePrivacy) }},

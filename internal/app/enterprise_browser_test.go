@@ -1,0 +1,130 @@
+package app_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"unid/internal/app/apptest"
+)
+
+// The sandbox registry's enterprise whose legal representative is 张三
+// (internal/enterprise's fixture of fictitious enterprises).
+const (
+	fixtureUSCC = "91310115000000000Q"
+	fixtureName = "示例科技有限公司（测试数据）"
+)
+
+// fillID types v into the input or textarea with id, replacing what it
+// held (the enterprise space has two forms with a "uscc" field).
+func (p *page) fillID(id, v string) {
+	p.t.Helper()
+	p.do(chromedp.WaitVisible(chromedp.ID(id)))
+	eventually[bool](p, `(document.getElementById("`+id+`").value = "") === ""`)
+	p.do(chromedp.SendKeys(chromedp.ID(id), v))
+}
+
+// TestBrowserEnterpriseHandlerApproved: the sandbox registry's legal
+// representative binds the enterprise on the enterprise space; a second
+// citizen applies as handler (企业办事申请授权); the legal representative
+// approves in the enterprise's authorization area; the handler then finds
+// 进入企业空间 in the personal space and the enterprise in it, all on a
+// 360 px phone screen.
+func TestBrowserEnterpriseHandlerApproved(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, nil)
+	p := &page{t: t, ctx: ctx, srv: srv}
+	zb := srv.Browser(t)
+	zb.MustRegister(apptest.Zhang)
+	zb.MustLogin(apptest.Zhang.Login, apptest.Zhang.Password)
+	if r := zb.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true}); r.Status != http.StatusOK {
+		t.Fatalf("level 1: %d %s", r.Status, r.Body)
+	}
+	srv.Browser(t).MustRegister(liSi)
+	p.do(chromedp.EmulateViewport(360, 740))
+	fits := func(where string) {
+		t.Helper()
+		if wide := eventually[string](p, `String(document.documentElement.scrollWidth <= window.innerWidth ? "fits" : document.documentElement.scrollWidth)`); wide != "fits" {
+			t.Errorf("%s is %s px wide on a phone", where, wide)
+		}
+	}
+
+	// 张三 has no enterprise yet: no 进入企业空间; 企业办事申请授权 leads to
+	// the enterprise space, where he binds his enterprise.
+	p.do(chromedp.Navigate(srv.URL + "/login"))
+	p.login(apptest.Zhang.Login, apptest.Zhang.Password)
+	if eventually[string](p, `document.getElementById("tile-enterprise") ? "shown" : "absent"`) != "absent" {
+		t.Error("进入企业空间 shown before any enterprise")
+	}
+	p.click("tile-authorize")
+	p.waitPath("/enterprise")
+	eventually[bool](p, `!document.getElementById("ent-empty").hidden`)
+	p.fillID("bind-uscc", fixtureUSCC)
+	p.fillID("bind-name", fixtureName)
+	p.click("bind-submit")
+	eventually[bool](p, `!document.getElementById("bind-done").hidden`)
+	eventually[bool](p, `document.getElementById("ent-list").textContent.indexOf("法定代表人") >= 0`)
+	fits("the enterprise space")
+	p.do(chromedp.Navigate(srv.URL + "/me"))
+	p.waitPath("/me")
+	p.logout()
+
+	// 李四 applies as handler.
+	p.login(liSi.Login, liSi.Password)
+	p.click("tile-authorize")
+	p.waitPath("/enterprise")
+	p.fillID("apply-uscc", fixtureUSCC)
+	p.fillID("apply-name", fixtureName)
+	p.do(chromedp.SendKeys(chromedp.ID("apply-reason"), "财务部门，负责办理税务业务"))
+	p.click("apply-submit")
+	eventually[bool](p, `document.getElementById("apply-status").textContent.length > 0`)
+	eventually[bool](p, `!document.getElementById("ent-applications").hidden && document.getElementById("ent-applications-list").textContent.indexOf("待审批") >= 0`)
+	p.do(chromedp.Navigate(srv.URL + "/me"))
+	p.waitPath("/me")
+	p.logout()
+
+	// 张三 approves in the authorization area.
+	p.login(apptest.Zhang.Login, apptest.Zhang.Password)
+	p.click("tile-enterprise")
+	p.waitPath("/enterprise")
+	p.click("ent-open-" + fixtureUSCC)
+	p.waitPath("/enterprise/" + fixtureUSCC)
+	id := eventually[string](p, `(document.querySelector("#auth-applications-list button[id^=approve-]") || {}).id || ""`)
+	if list := p.text("#auth-applications-list"); !strings.Contains(list, "财务部门") || strings.Contains(list, "李四") {
+		t.Errorf("the pending application shows %q (want the reason, and the name masked)", list)
+	}
+	p.click(id)
+	eventually[bool](p, `document.querySelectorAll("#members-list li").length === 2 && document.getElementById("auth-applications-empty").hidden === false`)
+	if members := p.text("#members-list"); !strings.Contains(members, "经办人") || strings.Contains(members, "李四") {
+		t.Errorf("members: %q (want the handler, name masked)", members)
+	}
+	if got := p.text("#cases-empty"); !strings.Contains(got, "业务系统尚未推送办件记录") {
+		t.Errorf("cases: %q", got)
+	}
+	fits("the enterprise's page")
+	p.do(chromedp.Navigate(srv.URL + "/me"))
+	p.waitPath("/me")
+	p.logout()
+
+	// 李四 now enters the enterprise space and finds the enterprise.
+	p.login(liSi.Login, liSi.Password)
+	p.click("tile-enterprise")
+	p.waitPath("/enterprise")
+	eventually[bool](p, `document.getElementById("ent-list").textContent.indexOf("`+fixtureName+`") >= 0`)
+	if list := p.text("#ent-list"); !strings.Contains(list, "经办人") {
+		t.Errorf("the handler's enterprises: %q", list)
+	}
+	if apps := p.text("#ent-applications-list"); !strings.Contains(apps, "已通过") {
+		t.Errorf("the application is not shown approved: %q", apps)
+	}
+	p.click("ent-open-" + fixtureUSCC)
+	p.waitPath("/enterprise/" + fixtureUSCC)
+	if role := p.text("#ent-role"); role != "经办人" {
+		t.Errorf("role on the enterprise's page = %q", role)
+	}
+	if eventually[string](p, `document.getElementById("authorization") ? "shown" : "absent"`) != "absent" {
+		t.Error("a handler sees the authorization area")
+	}
+}
