@@ -18,7 +18,7 @@ const (
 	//切换); also the CAS attribute name that releases the enterprise_*
 	// attributes.
 	ScopeEnterprise = "enterprise"
-	ScopeAdmin         = "unid.admin" // client-only: admits a confidential client to the operator API
+	ScopeAdmin      = "unid.admin" // client-only: admits a confidential client to the operator API
 )
 
 // Attributes of CAS: the names a CAS service registers (with ScopeIDCard)
