@@ -362,13 +362,15 @@ func Acting(s store.Session) (uscc string, chosen bool) {
 // SetActing records that s acts as uscc from now on ("" the person); the
 // caller has checked that its user may act for that enterprise. Choosing
 // the identity the session already acts as changes nothing but marks it
-// chosen. Switching to another identity ends the old identity's sign-ins
+// chosen; so does the first choice of another identity (audited), as the
+// session's sign-ins so far were made for systems that did not ask.
+// Switching from a chosen identity to another ends the old one's sign-ins
 // at the service systems as a logout does — every client the session
 // signed in to is told (back-channel logout, CAS single logout) and the
 // OAuth grants it made are revoked — while the browser stays signed in;
 // it is audited as session.acting_switched. It returns the updated session.
 func (m *Manager) SetActing(ctx context.Context, s store.Session, uscc string, c flow.Client) (store.Session, error) {
-	from, _ := Acting(s)
+	from, wasChosen := Acting(s)
 	stored := uscc
 	if stored == "" {
 		stored = actingPerson
@@ -387,6 +389,11 @@ func (m *Manager) SetActing(ctx context.Context, s store.Session, uscc string, c
 		Actor: audit.User(s.UserID), Action: ActionActingSwitched, Result: audit.ResultOK,
 		IP: c.IP, UserAgent: c.UserAgent, Detail: audit.Detail{"sid": s.SID, "from": from, "to": uscc},
 	})
+	if !wasChosen {
+		// The first choice: the session's sign-ins so far were made as the
+		// person without asking, for systems that did not ask either.
+		return s, nil
+	}
 	if _, err := m.store.RevokeSessionGrants(ctx, s.UserID, s.SID, m.now()); err != nil {
 		return store.Session{}, err
 	}

@@ -364,6 +364,7 @@ func TestSwitchingActingIdentityTellsClientsButKeepsTheBrowserSignedIn(t *testin
 		t.Fatal(err)
 	}
 	const uscc = "91350100M000100Y43"
+	// The person was chosen: acting for the enterprise is a switch.
 	s, err = m.SetActing(ctx, s, uscc, flowClient)
 	if err != nil {
 		t.Fatal(err)
@@ -410,3 +411,32 @@ func TestSwitchingActingIdentityTellsClientsButKeepsTheBrowserSignedIn(t *testin
 }
 
 var flowClient = flow.NewClient("127.0.0.1", "test")
+
+func TestFirstChoiceOfAnEnterpriseSignsNothingOut(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.New(t)
+	if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
+	told := 0
+	m.OnEnd(func(context.Context, store.Session) { told++ })
+	s, err := m.SignIn(ctx, httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), "u1", "127.0.0.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddSessionClient(ctx, store.SessionClient{SID: s.SID, ClientID: "hall", Protocol: "oidc", UserID: "u1", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	s, err = m.SetActing(ctx, s, "91350100M000100Y43", flowClient)
+	if err != nil || told != 0 {
+		t.Fatalf("first choice: %v, told %d", err, told)
+	}
+	if cs, _ := st.ListSessionClients(ctx, s.SID); len(cs) != 1 {
+		t.Fatalf("the first choice forgot the session's clients: %v", cs)
+	}
+	if _, err := m.SetActing(ctx, s, "", flowClient); err != nil || told != 1 {
+		t.Fatalf("switching back to the person: %v, told %d", err, told)
+	}
+}
