@@ -32,6 +32,7 @@ import (
 	"unid/internal/console"
 	"unid/internal/devmode"
 	"unid/internal/emailcode"
+	"unid/internal/enterprise"
 	"unid/internal/export"
 	"unid/internal/flow/emailbind"
 	"unid/internal/flow/login"
@@ -268,6 +269,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 	accounts := account.NewService(accountDeps)
 	a.Accounts = accounts
+	// Whom a session may act for in single sign-on: the memberships of
+	// the enterprise space (ent-sso reads them; the enterprise space
+	// itself is wired with its registry and notices by ent-core).
+	enterprises := enterprise.New(enterprise.Deps{Store: st, Protector: protector, Audit: auditLog, Logger: logger, Now: now})
 	// The login page asks the single sign-on protocols which service
 	// system a pending sign-in is for; they exist once the pages do.
 	var pending []func(ctx context.Context, next string) (string, string, bool)
@@ -287,6 +292,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 				return nil, false
 			}
 			return &p, true
+		},
+		Identities: func(r *http.Request) (web.Identities, bool, error) {
+			return identities(r, sessions, enterprises, logger)
 		},
 		Pending: func(r *http.Request, next string) (string, string, bool) {
 			for _, f := range pending {
@@ -313,7 +321,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 	a.OIDC, err = oidc.New(ctx, oidc.Deps{
 		Store: st, Registry: a.Clients, Sessions: sessions, Protector: protector, Audit: auditLog,
-		Logger: logger, Pages: OIDCPages(pages), Now: now,
+		Logger: logger, Pages: OIDCPages(pages), Now: now, Enterprises: enterprises,
 	}, oidc.Options{
 		Issuer: issuer, Dev: cfg.Dev, TrustProxy: cfg.TrustProxy, Algorithm: cfg.OIDCSigningAlg,
 		CodeTTL: cfg.OIDCCodeTTL, AccessTokenTTL: cfg.OIDCAccessTokenTTL, IDTokenTTL: cfg.OIDCIDTokenTTL,
@@ -375,6 +383,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		EmailBind: emailbind.New(accounts, emailCodes, protector, auditLog, now),
 		Records:   a.Records,
 		Realname:  a.Realname,
+
+		Enterprises: enterprises,
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {
@@ -547,6 +557,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 		httpx.Route{Pattern: "GET /recover", Handler: pages.Recover},
 		httpx.Route{Pattern: "GET /me", Handler: pages.Me},
 		httpx.Route{Pattern: "GET /me/messages", Handler: pages.Messages},
+		httpx.Route{Pattern: "GET /sso/identity", Handler: pages.Identity},
 		httpx.Route{Pattern: "GET /settings", Handler: pages.Settings},
 		httpx.Route{Pattern: "GET /settings/{section}", Handler: pages.SettingsSection},
 		httpx.Route{Pattern: "GET /privacy", Handler: pages.Privacy},

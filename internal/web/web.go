@@ -33,6 +33,10 @@ type Options struct {
 	// to it without signing in, or false when next is no pending sign-in.
 	// Nil means none ever is.
 	Pending func(r *http.Request, next string) (clientName, backURL string, ok bool)
+	// Identities returns whom the signed-in user of r may act for in
+	// single sign-on (the identity page), or false when nobody is signed
+	// in; an error when it cannot be told. Nil means nobody ever is.
+	Identities func(r *http.Request) (Identities, bool, error)
 	// Site names the platform and holds its help, hotline and legal texts.
 	Site Site
 	// SecureCookies marks the language cookie Secure (set under TLS).
