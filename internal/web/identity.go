@@ -43,10 +43,10 @@ func identityKeys() []string {
 
 // identityData is what the page receives.
 type identityData struct {
-	Next     string
-	Login    string
-	Person   bool // the person is preselected
-	Options  []identityOption
+	Next    string
+	Login   string
+	Person  bool // the person is preselected
+	Options []identityOption
 }
 
 type identityOption struct {
