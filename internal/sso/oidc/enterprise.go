@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -13,21 +11,14 @@ import (
 
 	"unid/internal/audit"
 	"unid/internal/claims"
-	"unid/internal/enterprise"
-	"unid/internal/problem"
 	"unid/internal/session"
+	"unid/internal/sso/acting"
 	"unid/internal/store"
 )
 
 // Enterprises is what the provider asks of the enterprise space;
 // *enterprise.Service implements it.
-type Enterprises interface {
-	// Memberships returns the user's live memberships, default first.
-	Memberships(ctx context.Context, userID string) ([]enterprise.Membership, error)
-	// Acting returns the user's live membership of uscc, or a problem
-	// with Kind NotFound.
-	Acting(ctx context.Context, userID, uscc string) (enterprise.Membership, error)
-}
+type Enterprises = acting.Enterprises
 
 // ActionEnterpriseRefused: a sign-in or a refresh refused because the
 // identity does not hold the client's minimum enterprise role; Detail
@@ -38,69 +29,9 @@ const ActionEnterpriseRefused = "oidc.enterprise_refused"
 // user must choose an identity first.
 const errAccountSelection = "account_selection_required"
 
-// IdentityPath is the page where the user chooses whom a sign-in acts for
-// (the person or one of their enterprises); it sends the browser to next
-// afterwards. CAS uses it too.
-func IdentityPath(next, lang string) string {
-	p := "/sso/identity?next=" + url.QueryEscape(next)
-	if lang != "" {
-		p += "&lang=" + url.QueryEscape(lang)
-	}
-	return p
-}
-
 // identityChosen marks the way back from the identity page, so that
 // prompt=select_account asks once per request.
 const identityChosen = "identity=chosen"
-
-// wantsEnterprise reports whether a sign-in to c with the granted scopes
-// must know whom the user acts for.
-func wantsEnterprise(scopes []string, c store.Client) bool {
-	return slices.Contains(scopes, claims.ScopeEnterprise) || c.MinEnterpriseRole != ""
-}
-
-// MeetsRole reports whether acting with m (nil: as the person) satisfies
-// c's minimum enterprise role. CAS asks it too.
-func MeetsRole(c store.Client, m *enterprise.Membership) bool {
-	return c.MinEnterpriseRole == "" || m != nil && enterprise.AtLeast(m.Role, c.MinEnterpriseRole)
-}
-
-// Released is the enterprise claim of m, nil for the person. CAS uses it
-// too.
-func Released(m *enterprise.Membership) *claims.Enterprise {
-	if m == nil {
-		return nil
-	}
-	return &claims.Enterprise{USCC: m.USCC, Name: m.Name, Role: m.Role, Labels: m.Labels}
-}
-
-// LiveMembership re-reads the user's membership of uscc: nil for "" (the
-// person) and for a membership that is gone (revoked, expired, the
-// enterprise deregistered or unbound).
-func LiveMembership(ctx context.Context, e Enterprises, userID, uscc string) (*enterprise.Membership, error) {
-	if uscc == "" || e == nil {
-		return nil, nil
-	}
-	m, err := e.Acting(ctx, userID, uscc)
-	if err != nil {
-		if problem.As(err).Kind == problem.NotFound {
-			return nil, nil
-		}
-		return nil, err
-	}
-	return &m, nil
-}
-
-// NeedsChoice reports whether the user of s must choose an identity before
-// a sign-in that wants one goes on: the session has no choice yet (or the
-// request asks to choose again) and the user has an enterprise to choose.
-func NeedsChoice(ctx context.Context, e Enterprises, s store.Session, again bool) (bool, error) {
-	if _, chosen := session.Acting(s); chosen && !again || e == nil {
-		return false, nil
-	}
-	ms, err := e.Memberships(ctx, s.UserID)
-	return len(ms) > 0, err
-}
 
 // actingFor decides whom an approved sign-in acts for, or answers the
 // request: the identity page when a choice is needed, access_denied when
@@ -108,11 +39,11 @@ func NeedsChoice(ctx context.Context, e Enterprises, s store.Session, again bool
 func (p *Provider) actingFor(w http.ResponseWriter, r *http.Request, ar *authRequest, c *client, s store.Session, scopes []string) (uscc string, ok bool) {
 	ctx := r.Context()
 	params := ar.params
-	if !wantsEnterprise(scopes, c.c) {
+	if !acting.Wants(scopes, c.c) {
 		return "", true
 	}
 	again := params.SelectAccount && !strings.Contains(r.URL.RawQuery, identityChosen)
-	need, err := NeedsChoice(ctx, p.d.Enterprises, s, again)
+	need, err := acting.NeedsChoice(ctx, p.d.Enterprises, s, again)
 	if err != nil {
 		p.serverError(w, r, ar, err)
 		return "", false
@@ -123,7 +54,7 @@ func (p *Provider) actingFor(w http.ResponseWriter, r *http.Request, ar *authReq
 				Description: "the user must choose whom to act for"}, p.op)
 			return "", false
 		}
-		http.Redirect(w, r, IdentityPath(callbackPath(ar.ID)+"&"+identityChosen, params.Lang), http.StatusSeeOther)
+		http.Redirect(w, r, acting.IdentityPath(callbackPath(ar.ID)+"&"+identityChosen, params.Lang), http.StatusSeeOther)
 		return "", false
 	}
 	if params.SelectAccount {
@@ -133,13 +64,13 @@ func (p *Provider) actingFor(w http.ResponseWriter, r *http.Request, ar *authReq
 			return "", false
 		}
 	}
-	acting, _ := session.Acting(s)
-	m, err := LiveMembership(ctx, p.d.Enterprises, s.UserID, acting)
+	uscc, _ = session.Acting(s)
+	m, err := acting.Live(ctx, p.d.Enterprises, s.UserID, uscc)
 	if err != nil {
 		p.serverError(w, r, ar, err)
 		return "", false
 	}
-	if !MeetsRole(c.c, m) {
+	if !acting.MeetsRole(c.c, m) {
 		p.enterpriseRefused(ctx, r, s.UserID, c.c, "authorize")
 		op.AuthRequestError(w, r, ar, oidc.ErrAccessDenied().WithDescription(roleDescription, c.c.MinEnterpriseRole), p.op)
 		return "", false
@@ -177,8 +108,8 @@ func (p *Provider) keepParams(ctx context.Context, ar *authRequest, fn func(*aut
 // grantEnterprise is the enterprise claim of a grant's tokens now: the
 // membership the grant was made for, re-read.
 func (p *Provider) grantEnterprise(ctx context.Context, g store.Grant) (*claims.Enterprise, error) {
-	m, err := LiveMembership(ctx, p.d.Enterprises, g.UserID, g.ActingUSCC)
-	return Released(m), err
+	m, err := acting.Live(ctx, p.d.Enterprises, g.UserID, g.ActingUSCC)
+	return acting.Released(m), err
 }
 
 // accessGrant returns the grant an access token of a user names in its jti.

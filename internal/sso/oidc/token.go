@@ -13,6 +13,7 @@ import (
 
 	"unid/internal/audit"
 	"unid/internal/claims"
+	"unid/internal/sso/acting"
 	"unid/internal/store"
 )
 
@@ -106,12 +107,12 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	}
 	// The membership is read again: one revoked since the sign-in is not
 	// released, and a client that requires a role gets no tokens.
-	m, err := LiveMembership(ctx, p.d.Enterprises, u.ID, g.ActingUSCC)
+	m, err := acting.Live(ctx, p.d.Enterprises, u.ID, g.ActingUSCC)
 	if err != nil {
 		p.tokenError(w, r, err)
 		return
 	}
-	if !MeetsRole(c.c, m) {
+	if !acting.MeetsRole(c.c, m) {
 		p.enterpriseRefused(ctx, r, u.ID, c.c, "code")
 		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription(roleDescription, c.c.MinEnterpriseRole))
 		return
@@ -151,7 +152,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		p.tokenError(w, r, err)
 		return
 	}
-	resp, err := p.userTokens(ctx, g, u, c, scopes, ar.params.Nonce, nil, Released(m))
+	resp, err := p.userTokens(ctx, g, u, c, scopes, ar.params.Nonce, nil, acting.Released(m))
 	if err != nil {
 		p.tokenError(w, r, err)
 		return
@@ -201,18 +202,18 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request) 
 	}
 	// The enterprise the grant acts for is read again: a revoked role is
 	// released no more, and a client that requires one refuses the refresh.
-	m, err := LiveMembership(ctx, p.d.Enterprises, u.ID, rr.grant.ActingUSCC)
+	m, err := acting.Live(ctx, p.d.Enterprises, u.ID, rr.grant.ActingUSCC)
 	if err != nil {
 		p.tokenError(w, r, err)
 		return
 	}
-	if !MeetsRole(c.c, m) {
+	if !acting.MeetsRole(c.c, m) {
 		p.refreshWithoutRole(ctx, r, rr.grant, c.c)
 		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription(roleDescription, c.c.MinEnterpriseRole))
 		return
 	}
 	scopes := claims.Grant(rr.scopes, c.c, u.RealnameLevel)
-	resp, err := p.userTokens(ctx, rr.grant, u, c, scopes, "", rr.token.TokenHash, Released(m))
+	resp, err := p.userTokens(ctx, rr.grant, u, c, scopes, "", rr.token.TokenHash, acting.Released(m))
 	if errors.Is(err, store.ErrConflict) {
 		p.refreshReplayed(ctx, rr.grant)
 		err = oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
