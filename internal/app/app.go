@@ -313,7 +313,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Registry: a.Clients, Sessions: sessions, Store: st, Protector: protector, Audit: auditLog,
 		Catalog: catalog, Logger: logger, Now: now, TrustProxy: cfg.TrustProxy, Limiter: limiter, Pages: pages,
 		Enterprises: enterprises,
-		Options: cas.Options{TicketTTL: cfg.CASTicketTTL, LoginsPerIPMinute: cfg.CASLoginsPerIPMinute},
+		Options:     cas.Options{TicketTTL: cfg.CASTicketTTL, LoginsPerIPMinute: cfg.CASLoginsPerIPMinute},
 	})
 	sessions.OnEnd(a.cas.SingleLogout)
 	issuer := cfg.PublicURL
