@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -225,6 +226,27 @@ func TestActingForAnEnterprise(t *testing.T) {
 	tok2, _ := tax.signIn(b, "")
 	if c := tax.idClaims(tok2); !c.is(tide, "admin") {
 		t.Fatalf("second client: enterprise = %+v", c.Enterprise)
+	}
+
+	// And a CAS service registered for the attribute enterprise.
+	casService := "http://127.0.0.1/cas-app/"
+	if _, _, err := e.reg.Create(context.Background(), client.Spec{ID: "cas-app", Name: "企业服务", Type: store.ClientCAS,
+		RedirectURIs: []string{casService + "*"}, Scopes: []string{"enterprise"}}, audit.Origin{Actor: audit.Operator("test")}); err != nil {
+		t.Fatal(err)
+	}
+	r := b.do("GET", "/cas/login?service="+url.QueryEscape(casService+"in"), "", nil)
+	ticket, ok := strings.CutPrefix(r.header.Get("Location"), casService+"in?ticket=")
+	if r.status != http.StatusFound || !ok {
+		t.Fatalf("CAS after the OpenID Connect choice: %d %q", r.status, r.header.Get("Location"))
+	}
+	res, err := http.Get(e.URL + "/cas/p3/serviceValidate?" + url.Values{"service": {casService + "in"}, "ticket": {ticket}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	xmlBody, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(xmlBody), "<cas:enterprise_uscc>"+tide.uscc+"</cas:enterprise_uscc>") {
+		t.Fatalf("CAS attributes after the OpenID Connect choice:\n%s", xmlBody)
 	}
 
 	// prompt=select_account: the page again, the session's choice preselected.
