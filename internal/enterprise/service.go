@@ -294,6 +294,11 @@ func (s *Service) ImportHandler(ctx context.Context, userID, uscc, name string, 
 	if name == "" {
 		return problem.Field("name", "enterprise_name_required")
 	}
+	if _, err := s.d.Store.GetEnterpriseMember(ctx, uscc, userID); err == nil {
+		return nil // imported before, or a member already: nothing changes, nothing is audited
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return problem.Wrap(err)
+	}
 	now := s.now()
 	e := o.Entry(ActionImported, audit.ResultOK)
 	e.Detail = audit.Detail{"uscc": uscc, "user": userID}
