@@ -26,7 +26,7 @@ const clientUsage = `Usage:
   unid client create --name NAME --type oidc_confidential|oidc_public|cas
                      [--id ID] --redirect-uri URI... [--scope S...] [--first-party]
                      [--post-logout-redirect-uri URI...] [--backchannel-logout-uri URI]
-                     [--min-realname-level N]
+                     [--min-realname-level N] [--min-enterprise-role handler|admin|legal_rep]
   unid client list
   unid client show ID
   unid client rotate-secret ID
@@ -73,6 +73,7 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 			fs.BoolVar(&spec.FirstParty, "first-party", false, "a system of the platform itself: no consent page")
 			fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel (OIDC) or single (CAS) logout URL")
 			fs.IntVar(&spec.MinRealnameLevel, "min-realname-level", 0, "least real-name level (0-3) of a user signing in, OIDC and CAS alike; a user below it is sent to the upgrade page")
+			fs.StringVar(&spec.MinEnterpriseRole, "min-enterprise-role", "", "least enterprise role (handler, admin, legal_rep) the identity signing in must act with, OIDC and CAS alike")
 		}
 	}
 	cfg, rest, err := config.Load(config.Command{

@@ -68,6 +68,8 @@ type Deps struct {
 	Now          func() time.Time
 
 	Records *records.Service // unid's messages to the person (我的消息)
+
+	Enterprises Enterprises // whom a session may act for in single sign-on; nil: nobody acts for any enterprise
 }
 
 // API serves the JSON API.
@@ -107,6 +109,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.messageRoutes()...)
 	routes = append(routes, a.realnameRoutes()...)
 	routes = append(routes, a.enterpriseRoutes()...)
+	routes = append(routes, a.actingRoutes()...)
 	return routes
 }
 

@@ -277,6 +277,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 	accounts := account.NewService(accountDeps)
 	a.Accounts = accounts
+	// The enterprise space, made before the pages and single sign-on:
+	// they ask it whom a session may act for (its notices reach the
+	// records service, made below, only when they happen).
+	a.Enterprise = a.newEnterprise(cfg, st, protector, auditLog, accounts, logger, now)
+	enterprises := a.Enterprise
 	// The login page asks the single sign-on protocols which service
 	// system a pending sign-in is for; they exist once the pages do.
 	var pending []func(ctx context.Context, next string) (string, string, bool)
@@ -297,25 +302,20 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			}
 			return &p, true
 		},
+		Identities: func(r *http.Request) (web.Identities, bool, error) {
+			return identities(r, sessions, enterprises, logger)
+		},
 		// The enterprise pages: 进入企业空间 for members, an enterprise's
-		// page for its members only (a.Enterprise is made further down).
+		// page for its members only.
 		Enterprises: func(r *http.Request, userID string) ([]web.Membership, error) {
-			if a.Enterprise == nil {
-				return nil, nil
-			}
-			ms, err := a.Enterprise.Memberships(r.Context(), userID)
+			ms, err := enterprises.Memberships(r.Context(), userID)
 			out := make([]web.Membership, 0, len(ms))
 			for _, m := range ms {
 				out = append(out, web.Membership{USCC: m.USCC, Name: m.Name, Role: m.Role})
 			}
 			return out, err
 		},
-		EnterpriseLabels: func() []string {
-			if a.Enterprise == nil {
-				return nil
-			}
-			return a.Enterprise.Labels()
-		},
+		EnterpriseLabels: enterprises.Labels,
 		Pending: func(r *http.Request, next string) (string, string, bool) {
 			for _, f := range pending {
 				if name, back, ok := f(r.Context(), next); ok {
@@ -332,7 +332,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	a.cas = cas.New(cas.Deps{
 		Registry: a.Clients, Sessions: sessions, Store: st, Protector: protector, Audit: auditLog,
 		Catalog: catalog, Logger: logger, Now: now, TrustProxy: cfg.TrustProxy, Limiter: limiter, Pages: pages,
-		Options: cas.Options{TicketTTL: cfg.CASTicketTTL, LoginsPerIPMinute: cfg.CASLoginsPerIPMinute},
+		Enterprises: enterprises,
+		Options:     cas.Options{TicketTTL: cfg.CASTicketTTL, LoginsPerIPMinute: cfg.CASLoginsPerIPMinute},
 	})
 	sessions.OnEnd(a.cas.SingleLogout)
 	issuer := cfg.PublicURL
@@ -341,7 +342,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 	a.OIDC, err = oidc.New(ctx, oidc.Deps{
 		Store: st, Registry: a.Clients, Sessions: sessions, Protector: protector, Audit: auditLog,
-		Logger: logger, Pages: OIDCPages(pages), Now: now,
+		Logger: logger, Pages: OIDCPages(pages), Now: now, Enterprises: enterprises,
 	}, oidc.Options{
 		Issuer: issuer, Dev: cfg.Dev, TrustProxy: cfg.TrustProxy, Algorithm: cfg.OIDCSigningAlg,
 		CodeTTL: cfg.OIDCCodeTTL, AccessTokenTTL: cfg.OIDCAccessTokenTTL, IDTokenTTL: cfg.OIDCIDTokenTTL,
@@ -384,7 +385,6 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if a.Realname, err = a.newRealname(cfg, st, protector, limiter, auditLog, accounts, catalog, logger, now, issuer); err != nil {
 		return nil, err
 	}
-	a.Enterprise = a.newEnterprise(cfg, st, protector, auditLog, accounts, logger, now)
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
@@ -405,6 +405,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Records:    a.Records,
 		Realname:   a.Realname,
 		Enterprise: a.Enterprise,
+
+		Enterprises: a.Enterprise,
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {
@@ -625,6 +627,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 		httpx.Route{Pattern: "GET /me/messages", Handler: pages.Messages},
 		httpx.Route{Pattern: "GET /enterprise", Handler: pages.Enterprises},
 		httpx.Route{Pattern: "GET /enterprise/{uscc}", Handler: pages.Enterprise},
+		httpx.Route{Pattern: "GET /sso/identity", Handler: pages.Identity},
 		httpx.Route{Pattern: "GET /settings", Handler: pages.Settings},
 		httpx.Route{Pattern: "GET /settings/{section}", Handler: pages.SettingsSection},
 		httpx.Route{Pattern: "GET /privacy", Handler: pages.Privacy},

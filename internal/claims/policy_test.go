@@ -141,16 +141,16 @@ func TestForClient(t *testing.T) {
 }
 
 func TestVocabulary(t *testing.T) {
-	if got := strings.Join(claims.UserScopes(), " "); got != "openid profile phone email idcard offline_access" {
+	if got := strings.Join(claims.UserScopes(), " "); got != "openid profile phone email idcard enterprise offline_access" {
 		t.Errorf("UserScopes = %s (the consent page's order)", got)
 	}
 	if got := strings.Join(claims.ClientOnlyScopes(), " "); got != "unid.admin" {
 		t.Errorf("ClientOnlyScopes = %s", got)
 	}
-	if got := strings.Join(claims.CASAttributes(), " "); got != "login_name realname_level acr phone email idcard" {
+	if got := strings.Join(claims.CASAttributes(), " "); got != "login_name realname_level acr phone email idcard enterprise" {
 		t.Errorf("CASAttributes = %s", got)
 	}
-	for _, c := range []string{"sub", "acr", "amr", "name", "phone_number", "email", "id_number", "realname_level"} {
+	for _, c := range []string{"sub", "acr", "amr", "name", "phone_number", "email", "id_number", "realname_level", "enterprise"} {
 		if !strings.Contains(" "+strings.Join(claims.ClaimsSupported(), " ")+" ", " "+c+" ") {
 			t.Errorf("ClaimsSupported lacks %s", c)
 		}

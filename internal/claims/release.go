@@ -9,7 +9,9 @@ import (
 )
 
 // Claim is one released claim or attribute. Value is a string, an int or
-// a bool; each protocol writes it in its own way.
+// a bool (the enterprise claim of OpenID Connect: an object); each
+// protocol writes it in its own way. A CAS attribute with several values
+// (enterprise_labels) comes as several claims of the same name.
 type Claim struct {
 	Name  string
 	Value any
@@ -41,11 +43,33 @@ type Request struct {
 	// Client is the client released to; its Scopes are what it is
 	// registered for, and nothing else is ever released.
 	Client store.Client
-	// Scopes are the scopes the user granted (UserInfo). CAS has none: a
-	// service receives what it registered.
+	// Scopes are the scopes the user granted (UserInfo, IDToken). CAS has
+	// none: a service receives what it registered.
 	Scopes []string
 	// Open opens personal data; only what is released is opened.
 	Open Opener
+	// Enterprise is the enterprise the user acts for in this sign-in, as
+	// re-read when the tokens are made; nil when acting as the person.
+	Enterprise *Enterprise
+}
+
+// Enterprise is what a client learns of the enterprise a user acts for:
+// its unified social credit code and name, the user's role in it and the
+// permission labels the role carries.
+type Enterprise struct {
+	USCC   string
+	Name   string
+	Role   string
+	Labels []string
+}
+
+// object is the enterprise claim of OpenID Connect.
+func (e *Enterprise) object() map[string]any {
+	labels := e.Labels
+	if labels == nil {
+		labels = []string{}
+	}
+	return map[string]any{"uscc": e.USCC, "name": e.Name, "role": e.Role, "labels": slices.Clone(labels)}
 }
 
 // Release returns what r.Client receives about r.User in r.Form, in a
@@ -83,9 +107,15 @@ func Release(r Request) ([]Claim, error) {
 		}
 		rel.add(ClaimRealnameLevel, u.RealnameLevel)
 		rel.add(ClaimACR, ACR(u.RealnameLevel))
+		if has(ScopeEnterprise) && r.Enterprise != nil {
+			rel.add(ClaimEnterprise, r.Enterprise.object())
+		}
 	case IDToken:
 		rel.add(ClaimACR, ACR(u.RealnameLevel))
 		rel.add(ClaimRealnameLevel, u.RealnameLevel)
+		if r.Enterprise != nil && slices.Contains(Grant(r.Scopes, r.Client, u.RealnameLevel), ScopeEnterprise) {
+			rel.add(ClaimEnterprise, r.Enterprise.object())
+		}
 	case CAS:
 		registered := func(s string) bool { return slices.Contains(r.Client.Scopes, s) }
 		for _, name := range casAttributes {
@@ -107,6 +137,15 @@ func Release(r Request) ([]Claim, error) {
 				if verified {
 					rel.sealed(AttrName, account.FieldRealName, u.RealName)
 					rel.sealed(AttrIDNumber, account.FieldIDNumber, u.IDNumber)
+				}
+			case ScopeEnterprise:
+				if e := r.Enterprise; e != nil {
+					rel.add(AttrEnterpriseUSCC, e.USCC)
+					rel.add(AttrEnterpriseName, e.Name)
+					rel.add(AttrEnterpriseRole, e.Role)
+					for _, l := range e.Labels {
+						rel.add(AttrEnterpriseLabels, l)
+					}
 				}
 			}
 		}

@@ -108,10 +108,15 @@ func TestRelease(t *testing.T) {
 		{"cas idcard for an unverified user gives nothing", claims.CAS, level0, records, nil, `acr="urn:unid:acr:realname:0"`},
 		{"cas nothing registered", claims.CAS, level3, store.Client{Type: store.ClientCAS}, all, ``},
 	}
+	tests = append(tests, enterpriseCases...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := &opener{}
-			got, err := claims.Release(claims.Request{Form: tt.form, User: tt.user, Client: tt.client, Scopes: tt.scopes, Open: o.open})
+			var acting *claims.Enterprise
+			if strings.Contains(tt.name, "acting") {
+				acting = &claims.Enterprise{USCC: "91350100M000100Y43", Name: "福州示例科技有限公司", Role: "handler", Labels: []string{"财务", "人事"}}
+			}
+			got, err := claims.Release(claims.Request{Form: tt.form, User: tt.user, Client: tt.client, Scopes: tt.scopes, Open: o.open, Enterprise: acting})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,3 +154,39 @@ func TestReleaseFailsWhenDataCannotBeOpened(t *testing.T) {
 		t.Error("released in an unknown form")
 	}
 }
+
+// The enterprise a user acts for: released only through the scope (or the
+// CAS attribute name) enterprise, only when the sign-in acts for one.
+var (
+	entHall = store.Client{ID: "ehall", Type: store.ClientOIDCConfidential, Scopes: []string{"openid", "enterprise"}}
+	entCAS  = store.Client{ID: "ecas", Type: store.ClientCAS, Scopes: []string{"acr", "enterprise"}}
+
+	entObject = `enterprise=map[string]interface {}{"labels":[]string{"财务", "人事"}, "name":"福州示例科技有限公司", "role":"handler", "uscc":"91350100M000100Y43"}`
+
+	enterpriseCases = []struct {
+		name   string
+		form   claims.Form
+		user   store.User
+		client store.Client
+		scopes []string
+		want   string
+	}{
+		{"userinfo acting, scope enterprise", claims.UserInfo, level1, entHall, []string{"openid", "enterprise"},
+			`realname_level=1 acr="urn:unid:acr:realname:1" ` + entObject},
+		{"userinfo as the person, scope enterprise", claims.UserInfo, level1, entHall, []string{"openid", "enterprise"},
+			`realname_level=1 acr="urn:unid:acr:realname:1"`},
+		{"userinfo acting, scope not granted", claims.UserInfo, level1, entHall, []string{"openid"},
+			`realname_level=1 acr="urn:unid:acr:realname:1"`},
+		{"userinfo acting, client not registered for enterprise", claims.UserInfo, level1, hall, []string{"openid", "enterprise"},
+			`realname_level=1 acr="urn:unid:acr:realname:1"`},
+		{"id token acting", claims.IDToken, level1, entHall, []string{"openid", "enterprise"},
+			`acr="urn:unid:acr:realname:1" realname_level=1 ` + entObject},
+		{"id token acting, scope not granted", claims.IDToken, level1, entHall, []string{"openid"},
+			`acr="urn:unid:acr:realname:1" realname_level=1`},
+		{"cas acting", claims.CAS, level1, entCAS, nil,
+			`acr="urn:unid:acr:realname:1" enterprise_uscc="91350100M000100Y43" enterprise_name="福州示例科技有限公司" enterprise_role="handler" enterprise_labels="财务" enterprise_labels="人事"`},
+		{"cas as the person", claims.CAS, level1, entCAS, nil, `acr="urn:unid:acr:realname:1"`},
+		{"cas acting, not registered for enterprise", claims.CAS, level1, archive, nil,
+			`login_name="zhang_san" realname_level=1 acr="urn:unid:acr:realname:1" phone="13812345678" email="zs@example.com" name="张三" id_number="370102199001011234"`},
+	}
+)

@@ -14,7 +14,11 @@ const (
 	ScopeEmail         = "email"
 	ScopeIDCard        = "idcard" // ID number and real name; also a CAS attribute name
 	ScopeOfflineAccess = "offline_access"
-	ScopeAdmin         = "unid.admin" // client-only: admits a confidential client to the operator API
+	// ScopeEnterprise asks for the enterprise the user acts for (法人账号
+	//切换); also the CAS attribute name that releases the enterprise_*
+	// attributes.
+	ScopeEnterprise = "enterprise"
+	ScopeAdmin      = "unid.admin" // client-only: admits a confidential client to the operator API
 )
 
 // Attributes of CAS: the names a CAS service registers (with ScopeIDCard)
@@ -27,6 +31,12 @@ const (
 	AttrEmail         = "email"          // when the user gave one
 	AttrName          = "name"           // the real name (released through ScopeIDCard)
 	AttrIDNumber      = "id_number"      // the ID number (released through ScopeIDCard)
+	// The enterprise the user acts for, released through ScopeEnterprise;
+	// the labels are one attribute value each.
+	AttrEnterpriseUSCC   = "enterprise_uscc"
+	AttrEnterpriseName   = "enterprise_name"
+	AttrEnterpriseRole   = "enterprise_role"
+	AttrEnterpriseLabels = "enterprise_labels"
 )
 
 // Claims of OpenID Connect beyond the tokens' own.
@@ -41,24 +51,27 @@ const (
 	ClaimIDNumber            = "id_number"
 	ClaimRealnameLevel       = "realname_level"
 	ClaimACR                 = "acr" // the real-name level as urn:unid:acr:realname:<level>
+	// ClaimEnterprise is the enterprise the user acts for, an object
+	// {"uscc","name","role","labels"}; absent when acting as the person.
+	ClaimEnterprise = "enterprise"
 )
 
 // userScopes are the scopes a user can grant, in the order the consent page
 // lists them. Arrays, so that no caller can change them.
-var userScopes = [...]string{ScopeOpenID, ScopeProfile, ScopePhone, ScopeEmail, ScopeIDCard, ScopeOfflineAccess}
+var userScopes = [...]string{ScopeOpenID, ScopeProfile, ScopePhone, ScopeEmail, ScopeIDCard, ScopeEnterprise, ScopeOfflineAccess}
 
 // clientOnlyScopes are scopes that are never about a user.
 var clientOnlyScopes = [...]string{ScopeAdmin}
 
 // casAttributes are the names a CAS service may register, in the order
 // their attributes are released.
-var casAttributes = [...]string{AttrLoginName, AttrRealnameLevel, AttrACR, AttrPhone, AttrEmail, ScopeIDCard}
+var casAttributes = [...]string{AttrLoginName, AttrRealnameLevel, AttrACR, AttrPhone, AttrEmail, ScopeIDCard, ScopeEnterprise}
 
 // claimsSupported are the claims of the discovery document.
 var claimsSupported = [...]string{
 	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "at_hash",
 	ClaimName, ClaimNickname, ClaimPreferredUsername, ClaimPhoneNumber, ClaimPhoneNumberVerified, ClaimEmail,
-	ClaimEmailVerified, ClaimIDNumber, ClaimRealnameLevel,
+	ClaimEmailVerified, ClaimIDNumber, ClaimRealnameLevel, ClaimEnterprise,
 }
 
 // amr says how users sign in to unid: password (with captcha).

@@ -32,6 +32,7 @@ import (
 
 	"unid/internal/audit"
 	"unid/internal/claims"
+	"unid/internal/enterprise"
 	"unid/internal/problem"
 	"unid/internal/store"
 )
@@ -61,6 +62,10 @@ type Spec struct {
 	// user needs to sign in to the client, OpenID Connect and CAS alike;
 	// a user below it is sent to the upgrade page.
 	MinRealnameLevel int `json:"min_realname_level,omitempty"`
+	// MinEnterpriseRole is the least enterprise role (handler, admin,
+	// legal_rep) the identity signing in must act with, OpenID Connect and
+	// CAS alike; "" asks for none. Together with MinRealnameLevel.
+	MinEnterpriseRole string `json:"min_enterprise_role,omitempty"`
 }
 
 // View is how a client is shown: everything but the secret hash.
@@ -74,6 +79,7 @@ type View struct {
 	FirstParty             bool      `json:"first_party"`
 	BackchannelLogoutURI   string    `json:"backchannel_logout_uri,omitempty"`
 	MinRealnameLevel       int       `json:"min_realname_level"`
+	MinEnterpriseRole      string    `json:"min_enterprise_role,omitempty"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 	Secret                 string    `json:"client_secret,omitempty"` // only in the answer to Create
@@ -91,7 +97,8 @@ func NewView(c store.Client) View {
 		ID: c.ID, Name: c.Name, Type: c.Type, RedirectURIs: nonNil(c.RedirectURIs),
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), Scopes: nonNil(c.Scopes),
 		FirstParty: c.FirstParty, BackchannelLogoutURI: c.BackchannelLogoutURI,
-		MinRealnameLevel: c.MinRealnameLevel, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		MinRealnameLevel: c.MinRealnameLevel, MinEnterpriseRole: c.MinEnterpriseRole,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -122,7 +129,7 @@ func (r *Registry) Create(ctx context.Context, s Spec, by audit.Origin) (store.C
 		ID: s.ID, Name: s.Name, Type: s.Type, RedirectURIs: s.RedirectURIs,
 		PostLogoutRedirectURIs: s.PostLogoutRedirectURIs, Scopes: s.Scopes, FirstParty: s.FirstParty,
 		BackchannelLogoutURI: s.BackchannelLogoutURI, MinRealnameLevel: s.MinRealnameLevel,
-		CreatedAt: now, UpdatedAt: now,
+		MinEnterpriseRole: s.MinEnterpriseRole, CreatedAt: now, UpdatedAt: now,
 	}
 	if c.ID == "" {
 		c.ID = strings.ToLower(rand.Text())
@@ -138,7 +145,11 @@ func (r *Registry) Create(ctx context.Context, s Spec, by audit.Origin) (store.C
 		}
 		return store.Client{}, "", problem.Wrap(err)
 	}
-	r.record(ctx, by, ActionCreate, c.ID, audit.Detail{"type": c.Type, "min_realname_level": strconv.Itoa(c.MinRealnameLevel)})
+	detail := audit.Detail{"type": c.Type, "min_realname_level": strconv.Itoa(c.MinRealnameLevel)}
+	if c.MinEnterpriseRole != "" {
+		detail["min_enterprise_role"] = c.MinEnterpriseRole
+	}
+	r.record(ctx, by, ActionCreate, c.ID, detail)
 	return c, secret, nil
 }
 
@@ -326,6 +337,9 @@ func Validate(s *Spec) error {
 	}
 	if s.MinRealnameLevel < 0 || s.MinRealnameLevel > claims.MaxLevel {
 		f.Add("min_realname_level", problem.Field("min_realname_level", "min_realname_level_range"))
+	}
+	if s.MinEnterpriseRole != "" && !enterprise.AtLeast(s.MinEnterpriseRole, enterprise.RoleHandler) {
+		f.Add("min_enterprise_role", problem.Field("min_enterprise_role", "min_enterprise_role_unknown"))
 	}
 	return f.Err()
 }

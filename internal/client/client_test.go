@@ -80,6 +80,7 @@ func TestValidate(t *testing.T) {
 		{"minimum level 高级", hall(func(s *client.Spec) { s.MinRealnameLevel = 3 }), "", ""},
 		{"minimum level above 高级", hall(func(s *client.Spec) { s.MinRealnameLevel = 4 }), "min_realname_level", "min_realname_level_range"},
 		{"negative minimum level", hall(func(s *client.Spec) { s.MinRealnameLevel = -1 }), "min_realname_level", "min_realname_level_range"},
+		{"unknown enterprise role", hall(func(s *client.Spec) { s.MinEnterpriseRole = "boss" }), "min_enterprise_role", "min_enterprise_role_unknown"},
 		{"cas minimum level", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/"}, MinRealnameLevel: 2}, "", ""},
 		{"cas pattern", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://archive.example.gov.cn/app/*"}, Scopes: []string{"login_name", "idcard"}}, "", ""},
 		{"cas wildcard in the host", client.Spec{Name: "档案", Type: store.ClientCAS, RedirectURIs: []string{"https://*.example.gov.cn/"}}, "redirect_uris", "redirect_uri_format"},

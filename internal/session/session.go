@@ -42,6 +42,9 @@ type Store interface {
 	store.Sessions
 	store.SessionClients
 	store.Users
+	// RevokeSessionGrants ends the OAuth grants a session made, when it
+	// switches the identity it acts as (SetActing).
+	RevokeSessionGrants(ctx context.Context, userID, sid string, at time.Time) (int64, error)
 }
 
 // Hook is told about a session that was ended by logout, after its record is
@@ -129,6 +132,7 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	switch {
 	case ok && old.UserID == userID:
 		s.SID, s.CreatedAt, s.ExpiresAt = old.SID, old.CreatedAt, old.ExpiresAt
+		s.ActingUSCC = old.ActingUSCC
 		if err := m.store.DeleteSession(ctx, old.TokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return store.Session{}, err
 		}
@@ -336,6 +340,66 @@ func (m *Manager) Reauthenticate(ctx context.Context, s store.Session, c flow.Cl
 	return s, nil
 }
 
+// ActionActingSwitched is the audit action of SetActing when the identity
+// the session acts as changes; Detail {sid, from, to} (credit codes, ""
+// for the person).
+const ActionActingSwitched = "session.acting_switched"
+
+// actingPerson is the stored ActingUSCC of a session whose user chose to
+// act as themselves, as opposed to "" for a session that has not chosen.
+const actingPerson = "-"
+
+// Acting returns the identity s acts as in single sign-on — the credit
+// code of an enterprise, or "" for the person — and whether the user has
+// chosen it in this session (a session starts as the person, unchosen).
+func Acting(s store.Session) (uscc string, chosen bool) {
+	if s.ActingUSCC == actingPerson {
+		return "", true
+	}
+	return s.ActingUSCC, s.ActingUSCC != ""
+}
+
+// SetActing records that s acts as uscc from now on ("" the person); the
+// caller has checked that its user may act for that enterprise. Choosing
+// the identity the session already acts as changes nothing but marks it
+// chosen; so does the first choice of another identity (audited), as the
+// session's sign-ins so far were made for systems that did not ask.
+// Switching from a chosen identity to another ends the old one's sign-ins
+// at the service systems as a logout does — every client the session
+// signed in to is told (back-channel logout, CAS single logout) and the
+// OAuth grants it made are revoked — while the browser stays signed in;
+// it is audited as session.acting_switched. It returns the updated session.
+func (m *Manager) SetActing(ctx context.Context, s store.Session, uscc string, c flow.Client) (store.Session, error) {
+	from, wasChosen := Acting(s)
+	stored := uscc
+	if stored == "" {
+		stored = actingPerson
+	}
+	if s.ActingUSCC == stored {
+		return s, nil
+	}
+	if err := m.store.SetSessionActing(ctx, s.TokenHash, stored); err != nil {
+		return store.Session{}, err
+	}
+	s.ActingUSCC = stored
+	if from == uscc {
+		return s, nil
+	}
+	m.audit.Append(ctx, audit.Entry{
+		Actor: audit.User(s.UserID), Action: ActionActingSwitched, Result: audit.ResultOK,
+		IP: c.IP, UserAgent: c.UserAgent, Detail: audit.Detail{"sid": s.SID, "from": from, "to": uscc},
+	})
+	if !wasChosen {
+		// The first choice: the session's sign-ins so far were made as the
+		// person without asking, for systems that did not ask either.
+		return s, nil
+	}
+	if _, err := m.store.RevokeSessionGrants(ctx, s.UserID, s.SID, m.now()); err != nil {
+		return store.Session{}, err
+	}
+	return s, m.tell(ctx, []store.Session{s})
+}
+
 // ended audits the logout of each live session of ss (already deleted),
 // runs the hooks for every one and then forgets their clients. The hooks
 // tell clients over the network, each within its own budget: they run side
@@ -348,6 +412,12 @@ func (m *Manager) ended(ctx context.Context, ss []store.Session, how Logout) err
 			m.recordLogout(ctx, s, how)
 		}
 	}
+	return m.tell(ctx, ss)
+}
+
+// tell runs the hooks for every session of ss, side by side, and then
+// forgets their clients.
+func (m *Manager) tell(ctx context.Context, ss []store.Session) error {
 	ctx = context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
 	for _, s := range ss {

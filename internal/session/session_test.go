@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"unid/internal/audit"
+	"unid/internal/flow"
 	"unid/internal/session"
 	"unid/internal/store"
 	"unid/internal/store/sqlite"
@@ -329,5 +330,113 @@ func TestSignInVerifiedRefusesChangedCredentials(t *testing.T) {
 				t.Errorf("%d sessions stored", n)
 			}
 		})
+	}
+}
+
+func TestSwitchingActingIdentityTellsClientsButKeepsTheBrowserSignedIn(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.New(t)
+	if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
+	var told []string
+	m.OnEnd(func(ctx context.Context, s store.Session) { told = append(told, s.SID) })
+	w := httptest.NewRecorder()
+	s, err := m.SignIn(ctx, w, httptest.NewRequest("POST", "/", nil), "u1", "127.0.0.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := w.Result().Cookies()[0]
+	if uscc, chosen := session.Acting(s); uscc != "" || chosen {
+		t.Fatalf("a new session acts as %q (chosen %v); want the person, not chosen", uscc, chosen)
+	}
+	// Choosing the person the session already acts as: nothing to tell.
+	s, err = m.SetActing(ctx, s, "", flowClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uscc, chosen := session.Acting(s); uscc != "" || !chosen || len(told) != 0 {
+		t.Fatalf("after choosing the person: %q %v, told %v", uscc, chosen, told)
+	}
+	if err := st.AddSessionClient(ctx, store.SessionClient{SID: s.SID, ClientID: "hall", Protocol: "oidc", UserID: "u1", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	const uscc = "91350100M000100Y43"
+	// The person was chosen: acting for the enterprise is a switch.
+	s, err = m.SetActing(ctx, s, uscc, flowClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(told) != 1 || told[0] != s.SID {
+		t.Fatalf("switching told %v; want the session's clients told once", told)
+	}
+	if cs, _ := st.ListSessionClients(ctx, s.SID); len(cs) != 0 {
+		t.Fatalf("the old identity's clients were kept: %v", cs)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(cookie)
+	cur, ok, err := m.Current(ctx, r)
+	if err != nil || !ok || cur.SID != s.SID {
+		t.Fatalf("the browser was signed out by the switch: %v %v", ok, err)
+	}
+	if got, chosen := session.Acting(cur); got != uscc || !chosen {
+		t.Fatalf("Current acts as %q", got)
+	}
+	// The same choice again changes nothing and tells nobody.
+	if _, err := m.SetActing(ctx, cur, uscc, flowClient); err != nil || len(told) != 1 {
+		t.Fatalf("choosing again: %v, told %v", err, told)
+	}
+	// A re-authentication keeps the choice.
+	w = httptest.NewRecorder()
+	again, err := m.SignIn(ctx, w, r, "u1", "127.0.0.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := session.Acting(again); got != uscc {
+		t.Fatalf("re-authentication acts as %q", got)
+	}
+	events, _ := st.ListAudit(ctx, 0, 1000)
+	var switched []string
+	for _, e := range events {
+		if e.Action == session.ActionActingSwitched {
+			switched = append(switched, e.Actor+" "+e.Detail)
+		}
+	}
+	want := `u1 {"from":"","sid":"` + s.SID + `","to":"` + uscc + `"}`
+	if len(switched) != 1 || switched[0] != want {
+		t.Fatalf("session.acting_switched events %v; want [%s]", switched, want)
+	}
+}
+
+var flowClient = flow.NewClient("127.0.0.1", "test")
+
+func TestFirstChoiceOfAnEnterpriseSignsNothingOut(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.New(t)
+	if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
+	told := 0
+	m.OnEnd(func(context.Context, store.Session) { told++ })
+	s, err := m.SignIn(ctx, httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), "u1", "127.0.0.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddSessionClient(ctx, store.SessionClient{SID: s.SID, ClientID: "hall", Protocol: "oidc", UserID: "u1", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	s, err = m.SetActing(ctx, s, "91350100M000100Y43", flowClient)
+	if err != nil || told != 0 {
+		t.Fatalf("first choice: %v, told %d", err, told)
+	}
+	if cs, _ := st.ListSessionClients(ctx, s.SID); len(cs) != 1 {
+		t.Fatalf("the first choice forgot the session's clients: %v", cs)
+	}
+	if _, err := m.SetActing(ctx, s, "", flowClient); err != nil || told != 1 {
+		t.Fatalf("switching back to the person: %v, told %d", err, told)
 	}
 }

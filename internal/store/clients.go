@@ -18,6 +18,7 @@ type Client struct {
 	FirstParty             bool     // a government system of the platform: no consent page
 	BackchannelLogoutURI   string   // OIDC back-channel logout, or CAS single-logout URL override
 	MinRealnameLevel       int      // the least real-name level of a user signing in (OIDC and CAS); 0 asks for nothing
+	MinEnterpriseRole      string   // the least enterprise role the signed-in identity must hold (handler, admin, legal_rep); "" asks for none
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
 }

@@ -48,6 +48,9 @@ type Grant struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time // the absolute limit of every refresh token of the grant
 	RevokedAt time.Time // zero while valid
+	// ActingUSCC is the enterprise the session acted for when the grant
+	// was made ("" the person): a refresh re-reads that membership.
+	ActingUSCC string
 }
 
 // RefreshToken is one member of a grant's refresh-token family. Only the
@@ -104,6 +107,9 @@ type OAuth interface {
 	// RevokeGrants revokes every live grant of userID for clientID and says
 	// how many there were.
 	RevokeGrants(ctx context.Context, userID, clientID string, at time.Time) (int64, error)
+	// RevokeSessionGrants revokes every live grant of userID that came
+	// from the browser session sid and says how many there were.
+	RevokeSessionGrants(ctx context.Context, userID, sid string, at time.Time) (int64, error)
 	// RevokeUserGrants revokes every live grant of userID, whatever the
 	// client, and says how many there were: the refresh tokens and access
 	// tokens of those grants stop working. In the same transaction it denies

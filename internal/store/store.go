@@ -135,6 +135,7 @@ type Session struct {
 	ExpiresAt  time.Time // absolute expiry
 	IP         string
 	UserAgent  string
+	ActingUSCC string // the enterprise the session acts for in single sign-on (its credit code); "" the person
 }
 
 // Sessions stores browser sessions.
@@ -146,6 +147,9 @@ type Sessions interface {
 	// SetSessionAuthTime sets AuthTime, when the user of the session
 	// presented their password again; ErrNotFound if the session is gone.
 	SetSessionAuthTime(ctx context.Context, tokenHash []byte, at time.Time) error
+	// SetSessionActing sets ActingUSCC, when the user chose which identity
+	// the session acts as; ErrNotFound if the session is gone.
+	SetSessionActing(ctx context.Context, tokenHash []byte, uscc string) error
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
 	// TakeUserSessions deletes every session of the user and returns them,

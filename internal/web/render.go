@@ -91,6 +91,12 @@ var pageTable = []page{
 	{name: pageConsent, script: "consent.js", keys: consentScopeKeys, sample: func(p *Pages, lang i18n.Lang) any {
 		return p.consentData(lang, Consent{RequestID: "r", ClientID: "c", ClientName: "省网上办事大厅", LoginName: "sample", Scopes: append(scopeNames(), "unknown")})
 	}},
+	{name: pageIdentity, script: "identity.js", keys: identityKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
+		return p.identityData(lang, "/oidc/authorize/callback?id=x", Identities{LoginName: "sample", Enterprises: []IdentityEnterprise{
+			{USCC: "91350100M000100Y43", Name: "福州示例科技有限公司", Role: "handler", Labels: []string{"财务"}, Default: true},
+			{USCC: "91110000600037341L", Name: "示例贸易有限公司", Role: "legal_rep"},
+		}})
+	}},
 	{name: pageSSOError, keys: ssoErrorKeys, sample: func(p *Pages, lang i18n.Lang) any { return p.ssoErrorData(lang, ssoErrorCodes[0]) }},
 	{name: pageLogoutConfirm, sample: func(*Pages, i18n.Lang) any {
 		return LogoutConfirm{Action: "/oidc/end_session", ClientID: "c", PostLogoutRedirectURI: "https://a.example/", State: "s", Service: "https://a.example/"}
@@ -124,6 +130,7 @@ const (
 	pageCASError      = "cas_error"
 	pageCASSignedOut  = "cas_signed_out"
 	pageCASLevel      = "cas_level"
+	pageIdentity      = "identity"
 )
 
 func (pg *page) templateName() string {

@@ -41,6 +41,10 @@ type Options struct {
 	// EnterpriseLabels returns the permission labels a handler may carry
 	// (enterprise.labels); nil or none leaves labels out of the forms.
 	EnterpriseLabels func() []string
+	// Identities returns whom the signed-in user of r may act for in
+	// single sign-on (the identity page), or false when nobody is signed
+	// in; an error when it cannot be told. Nil means nobody ever is.
+	Identities func(r *http.Request) (Identities, bool, error)
 	// Site names the platform and holds its help, hotline and legal texts.
 	Site Site
 	// SecureCookies marks the language cookie Secure (set under TLS).

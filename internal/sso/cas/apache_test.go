@@ -358,3 +358,76 @@ func containsPrefix(l []string, prefix string) bool {
 	}
 	return false
 }
+
+// TestApacheEnterpriseAttributes: mod_auth_cas reads the enterprise the
+// user chose on the identity page from unid's CAS 3.0 attributes and
+// authorizes on the role.
+func TestApacheEnterpriseAttributes(t *testing.T) {
+	e := start(t, nil)
+	ts := httptest.NewUnstartedServer(e.srv.App.Handler)
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
+	apache, errorLog := startApache(t, ts.URL, certPEM)
+	defer func() {
+		if t.Failed() {
+			t.Logf("Apache error log:\n%s", errorLog())
+		}
+	}()
+	e.service(client.Spec{
+		ID: "apache", Name: "企业服务", RedirectURIs: []string{apache + "/handler/*", apache + "/admin/*"}, Scopes: []string{"enterprise"},
+	})
+	userID := e.browser().MustRegister(zhang)
+	e.addMember(userID, acme, "handler", []string{"财务"}, true)
+
+	jar, _ := cookiejar.New(nil)
+	tr := ts.Client().Transport.(*http.Transport).Clone()
+	browser := &http.Client{Jar: jar, Transport: tr, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	api := &apptest.Browser{T: t, Srv: e.srv, Client: browser, Base: ts.URL}
+	api.MustLogin("zhang_san", apptest.GoodPassword)
+	follow := func(target string) (int, string, []string) {
+		t.Helper()
+		var visited []string
+		for range 10 {
+			visited = append(visited, target)
+			res, err := browser.Get(target)
+			if err != nil {
+				t.Fatalf("GET %s: %v", target, err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			loc := res.Header.Get("Location")
+			if res.StatusCode < 300 || res.StatusCode > 399 || loc == "" {
+				return res.StatusCode, string(body), visited
+			}
+			next, err := url.Parse(loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, _ := url.Parse(target)
+			target = base.ResolveReference(next).String()
+		}
+		t.Fatalf("too many redirects: %v", visited)
+		return 0, "", nil
+	}
+
+	// The identity page first; the choice is posted as the page does.
+	status, _, visited := follow(apache + "/handler/whoami.cgi")
+	last, _ := url.Parse(visited[len(visited)-1])
+	if status != http.StatusOK || last.Path != "/sso/identity" {
+		t.Fatalf("ended at %s (%d), want the identity page; visited %v", last, status, visited)
+	}
+	if r := api.PostJSON("/api/v1/sessions/current/acting", map[string]string{"uscc": acme.uscc}); r.Status != http.StatusOK {
+		t.Fatalf("choose: %d %s", r.Status, r.Body)
+	}
+	status, body, visited := follow(ts.URL + last.Query().Get("next"))
+	if status != http.StatusOK || !strings.Contains(body, "REMOTE_USER="+userID+"\n") {
+		t.Fatalf("handler page as acme's handler: %d %q; visited %v", status, body, visited)
+	}
+	// The administrator's page: no identity page again, and Apache refuses
+	// a handler.
+	if status, _, visited := follow(apache + "/admin/whoami.cgi"); status != http.StatusForbidden || containsPrefix(visited, ts.URL+"/sso/identity") {
+		t.Fatalf("admin page as a handler: %d; visited %v", status, visited)
+	}
+}

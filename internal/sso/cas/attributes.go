@@ -12,7 +12,8 @@ type attribute = claims.Claim
 
 // release returns the attributes of u that client c may receive: those
 // its Scopes name (claims.CASAttributes), in that order, as claims
-// releases them. Personal data is opened only when released.
-func release(p *account.Protector, c store.Client, u store.User) ([]attribute, error) {
-	return claims.Release(claims.Request{Form: claims.CAS, User: u, Client: c, Open: p.Open})
+// releases them, with the enterprise ent the sign-in acts for (nil: none).
+// Personal data is opened only when released.
+func release(p *account.Protector, c store.Client, u store.User, ent *claims.Enterprise) ([]attribute, error) {
+	return claims.Release(claims.Request{Form: claims.CAS, User: u, Client: c, Open: p.Open, Enterprise: ent})
 }

@@ -30,7 +30,7 @@ type Pages interface {
 var pageKeys = []string{
 	"cas.page.error_title", "cas.page.home",
 	"cas.error.bad_request", "cas.error.service_invalid", "cas.error.service_unknown",
-	"cas.error.login_expired", "cas.error.internal", "cas.error.too_many",
+	"cas.error.login_expired", "cas.error.internal", "cas.error.too_many", "cas.error.enterprise_role",
 	"cas.signed_out.title", "cas.signed_out.body",
 	"cas.level.title", "cas.level.body", "cas.level.upgrade",
 }

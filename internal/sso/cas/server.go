@@ -21,6 +21,7 @@ import (
 	"unid/internal/i18n"
 	"unid/internal/problem"
 	"unid/internal/session"
+	"unid/internal/sso/acting"
 	"unid/internal/store"
 )
 
@@ -82,6 +83,10 @@ const (
 // real-name level is below the service's registered minimum.
 const ReasonRealnameLevel = "realname_level"
 
+// ReasonEnterpriseRole is the Result of a cas.login_refused: the identity
+// the session acts for does not hold the service's minimum enterprise role.
+const ReasonEnterpriseRole = "enterprise_role"
+
 // Options tune the server; zero values take the defaults.
 type Options struct {
 	// TicketTTL is how long a service ticket can be validated (default 10 s).
@@ -126,6 +131,10 @@ type Deps struct {
 	// Pages shows the error and signed-out pages; nil answers them as
 	// plain text.
 	Pages Pages
+	// Enterprises answers whom a user may act for (services registered
+	// for the attribute enterprise, a minimum enterprise role); nil:
+	// nobody acts for any.
+	Enterprises acting.Enterprises
 	Options
 }
 
@@ -266,7 +275,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			if s.belowLevel(w, r, c, service, u, false, gateway) {
 				return
 			}
-			s.issue(w, r, c, service, sess, u, false)
+			uscc, ok := s.actingFor(w, r, c, service, sess, u, gateway)
+			if !ok {
+				return
+			}
+			s.issue(w, r, c, service, sess, u, false, uscc)
 			return
 		}
 		if gateway {
@@ -387,7 +400,11 @@ func (s *Server) loginContinue(w http.ResponseWriter, r *http.Request) {
 	if s.belowLevel(w, r, c, p.Service, u, p.Renew, false) {
 		return
 	}
-	s.issue(w, r, c, p.Service, sess, u, fresh)
+	uscc, ok := s.actingFor(w, r, c, p.Service, sess, u, false)
+	if !ok {
+		return
+	}
+	s.issue(w, r, c, p.Service, sess, u, fresh, uscc)
 }
 
 // belowLevel refuses a sign-in of u to c when u's real-name level is below
@@ -417,6 +434,56 @@ func (s *Server) belowLevel(w http.ResponseWriter, r *http.Request, c store.Clie
 	}
 	s.pages.levelRequired(w, r, c.Name, need, claims.ClampLevel(u.RealnameLevel), "/settings/realname?next="+url.QueryEscape(back)+"&level="+strconv.Itoa(need))
 	return true
+}
+
+// actingFor decides whom a sign-in of u to c acts for, when c is
+// registered for the attribute enterprise or requires an enterprise role,
+// or answers the request: the identity page when the session has no
+// choice yet (it leads back to /cas/login for the service), a page saying
+// the service requires an enterprise role (no ticket, audited). Under
+// gateway no page may be shown: the browser goes back to the service
+// without a ticket. ok is false when answered.
+func (s *Server) actingFor(w http.ResponseWriter, r *http.Request, c store.Client, service string, sess store.Session, u store.User, gateway bool) (uscc string, ok bool) {
+	ctx := r.Context()
+	if !acting.Wants(c.Scopes, c) {
+		return "", true
+	}
+	need, err := acting.NeedsChoice(ctx, s.d.Enterprises, sess, false)
+	if err != nil {
+		s.internal(w, r, err)
+		return "", false
+	}
+	if need {
+		noStore(w)
+		if gateway {
+			redirect(w, service)
+			return "", false
+		}
+		http.Redirect(w, r, acting.IdentityPath("/cas/login?service="+url.QueryEscape(service), ""), http.StatusFound)
+		return "", false
+	}
+	uscc, _ = session.Acting(sess)
+	m, err := acting.Live(ctx, s.d.Enterprises, u.ID, uscc)
+	if err != nil {
+		s.internal(w, r, err)
+		return "", false
+	}
+	if !acting.MeetsRole(c, m) {
+		s.record(ctx, r, u.ID, ActionLoginRefused, ReasonEnterpriseRole, c.ID, audit.Detail{
+			"required": c.MinEnterpriseRole, "gateway": strconv.FormatBool(gateway),
+		})
+		noStore(w)
+		if gateway {
+			redirect(w, service)
+			return "", false
+		}
+		s.pages.fail(w, r, http.StatusForbidden, "cas.error.enterprise_role")
+		return "", false
+	}
+	if m == nil {
+		return "", true
+	}
+	return m.USCC, true
 }
 
 // failFlow answers a pending login that cannot go on (problem.Gone: start
@@ -451,14 +518,15 @@ type ticketRecord struct {
 	SID      string    `json:"sid"`
 	NewLogin bool      `json:"new_login"` // issued right after credentials were presented
 	AuthTime time.Time `json:"auth_time"`
+	Acting   string    `json:"acting,omitempty"` // the enterprise the sign-in acts for (credit code); "" the person
 }
 
 // issue creates a service ticket for service, records it against the
 // session for single logout, and sends the browser to the service with it.
-func (s *Server) issue(w http.ResponseWriter, r *http.Request, c store.Client, service string, sess store.Session, u store.User, newLogin bool) {
+func (s *Server) issue(w http.ResponseWriter, r *http.Request, c store.Client, service string, sess store.Session, u store.User, newLogin bool, uscc string) {
 	ctx := r.Context()
 	ticket := newTicket()
-	rec := ticketRecord{Service: service, ClientID: c.ID, UserID: u.ID, SID: sess.SID, NewLogin: newLogin, AuthTime: sess.AuthTime}
+	rec := ticketRecord{Service: service, ClientID: c.ID, UserID: u.ID, SID: sess.SID, NewLogin: newLogin, AuthTime: sess.AuthTime, Acting: uscc}
 	secret, err := json.Marshal(rec)
 	if err != nil {
 		s.internal(w, r, err)

@@ -13,6 +13,7 @@ import (
 	"unid/internal/client"
 
 	"unid/internal/audit"
+	"unid/internal/sso/acting"
 	"unid/internal/store"
 )
 
@@ -151,7 +152,14 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 	}
 	res := result{User: u.ID}
 	if v == v3 {
-		attrs, err := release(s.d.Protector, c, u)
+		// The membership is read again: a role revoked since the ticket
+		// was issued is released no more.
+		m, err := acting.Live(ctx, s.d.Enterprises, u.ID, rec.Acting)
+		if err != nil {
+			s.log.ErrorContext(ctx, "cas acting membership", "client", c.ID, "err", err)
+			return result{}, &failure{CodeInternalError, "internal error"}
+		}
+		attrs, err := release(s.d.Protector, c, u, acting.Released(m))
 		if err != nil {
 			s.log.ErrorContext(ctx, "cas release attributes", "client", c.ID, "err", err)
 			return result{}, &failure{CodeInternalError, "internal error"}
@@ -277,7 +285,15 @@ func writeJSON(w http.ResponseWriter, res result, fail *failure) {
 		if len(res.Attributes) > 0 {
 			m := make(map[string]any, len(res.Attributes))
 			for _, a := range res.Attributes {
-				m[a.Name] = a.Value
+				// Several values of one attribute (enterprise_labels) are a list.
+				switch prev := m[a.Name].(type) {
+				case nil:
+					m[a.Name] = a.Value
+				case []any:
+					m[a.Name] = append(prev, a.Value)
+				default:
+					m[a.Name] = []any{prev, a.Value}
+				}
 			}
 			doc.ServiceResponse.Success.Attributes = m
 		}

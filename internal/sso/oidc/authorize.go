@@ -168,6 +168,7 @@ func (p *Provider) validateAuthRequest(ctx context.Context, req *oidc.AuthReques
 		PromptNone:    slices.Contains(req.Prompt, oidc.PromptNone),
 		PromptLogin:   slices.Contains(req.Prompt, oidc.PromptLogin),
 		PromptConsent: slices.Contains(req.Prompt, oidc.PromptConsent),
+		SelectAccount: slices.Contains(req.Prompt, oidc.PromptSelectAccount),
 	}
 
 	// PKCE: S256 only; required of public clients, optional for
@@ -313,6 +314,13 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, ar *authReques
 		return
 	}
 	scopes := claims.Grant(params.Scopes, c.c, u.RealnameLevel)
+	// Whom the sign-in acts for: the identity page when the session has
+	// no choice yet, then the client's minimum enterprise role.
+	acting, ok := p.actingFor(w, r, ar, c, s, scopes)
+	if !ok {
+		return
+	}
+	ar.params.ActingUSCC = acting
 	consented := ar.Status == store.AuthRequestApproved && ar.UserID == u.ID // on the consent page, for this request
 	if !consented && (params.PromptConsent || !c.c.FirstParty) {
 		need := params.PromptConsent

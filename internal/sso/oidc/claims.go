@@ -34,8 +34,8 @@ func union(a, b []string) []string {
 // userInfo writes what claims releases to c about u for the granted
 // scopes as a userinfo response. The personal data is opened by claims,
 // given to the client that the user allowed to see it, and never logged.
-func (p *Provider) userInfo(u store.User, c store.Client, scopes []string) (*oidc.UserInfo, error) {
-	released, err := claims.Release(claims.Request{Form: claims.UserInfo, User: u, Client: c, Scopes: scopes, Open: p.d.Protector.Open})
+func (p *Provider) userInfo(u store.User, c store.Client, scopes []string, ent *claims.Enterprise) (*oidc.UserInfo, error) {
+	released, err := claims.Release(claims.Request{Form: claims.UserInfo, User: u, Client: c, Scopes: scopes, Open: p.d.Protector.Open, Enterprise: ent})
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
@@ -66,9 +66,10 @@ func (p *Provider) userInfo(u store.User, c store.Client, scopes []string) (*oid
 }
 
 // idTokenClaims returns the acr of u's tokens and the claims u's ID token
-// carries besides the protocol's, as claims releases them.
-func idTokenClaims(u store.User, c store.Client) (acr string, extra map[string]any, err error) {
-	released, err := claims.Release(claims.Request{Form: claims.IDToken, User: u, Client: c})
+// carries besides the protocol's, as claims releases them: with the
+// scope enterprise, the enterprise ent the tokens act for (nil: none).
+func idTokenClaims(u store.User, c store.Client, scopes []string, ent *claims.Enterprise) (acr string, extra map[string]any, err error) {
+	released, err := claims.Release(claims.Request{Form: claims.IDToken, User: u, Client: c, Scopes: scopes, Enterprise: ent})
 	if err != nil {
 		return "", nil, fmt.Errorf("oidc: %w", err)
 	}

@@ -86,6 +86,9 @@ type Deps struct {
 	Logger    *slog.Logger
 	Pages     Pages
 	Now       func() time.Time
+	// Enterprises answers whom a user may act for (scope enterprise, a
+	// client's minimum enterprise role); nil: nobody acts for any.
+	Enterprises Enterprises
 }
 
 // Options configure the provider. Zero durations take the defaults.

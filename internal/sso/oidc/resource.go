@@ -125,9 +125,13 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var info *oidc.UserInfo
+	var ent *claims.Enterprise
+	if err == nil && slices.Contains(at.Scopes, claims.ScopeEnterprise) {
+		ent, err = p.tokenEnterprise(ctx, at)
+	}
 	if err == nil {
 		// Scopes the client is no longer registered for are released no more.
-		info, err = p.userInfo(u, c, at.Scopes)
+		info, err = p.userInfo(u, c, at.Scopes, ent)
 	}
 	if err != nil {
 		p.log.ErrorContext(ctx, "userinfo", "err", err)
@@ -218,6 +222,7 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := &oidc.IntrospectionResponse{}
+	var grant *store.Grant // of a refresh token; an access token names its own
 	at, err := p.verifyAccessToken(ctx, token)
 	switch {
 	case err == nil && (at.ClientID == c.ID || slices.Contains(at.Audience, c.ID)):
@@ -233,6 +238,7 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if ok && p.refreshLive(g, rt) && g.ClientID == c.ID {
+			grant = &g
 			resp = &oidc.IntrospectionResponse{
 				Active: true, Scope: g.Scopes, ClientID: g.ClientID, TokenType: "refresh_token",
 				Expiration: oidc.FromTime(rt.ExpiresAt), IssuedAt: oidc.FromTime(rt.CreatedAt),
@@ -257,7 +263,19 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			resp = &oidc.IntrospectionResponse{}
 		} else {
-			acr, extra, err := idTokenClaims(u, c)
+			var ent *claims.Enterprise
+			if slices.Contains(resp.Scope, claims.ScopeEnterprise) {
+				if grant != nil {
+					ent, err = p.grantEnterprise(ctx, *grant)
+				} else {
+					ent, err = p.tokenEnterprise(ctx, at)
+				}
+				if err != nil {
+					p.tokenError(w, r, err)
+					return
+				}
+			}
+			acr, extra, err := idTokenClaims(u, c, resp.Scope, ent)
 			if err != nil {
 				p.tokenError(w, r, err)
 				return
@@ -368,4 +386,17 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
 	h.Set("Access-Control-Max-Age", "86400")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// tokenEnterprise is the enterprise claim of a user's access token now:
+// the membership its grant acts for, re-read; nil when the grant is gone.
+func (p *Provider) tokenEnterprise(ctx context.Context, at *oidc.AccessTokenClaims) (*claims.Enterprise, error) {
+	g, err := p.accessGrant(ctx, at)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p.grantEnterprise(ctx, g)
 }

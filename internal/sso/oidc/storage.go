@@ -135,6 +135,8 @@ type authParams struct {
 	Lang                string   `json:"lang,omitempty"`      // from ui_locales
 	CodeChallenge       string   `json:"code_challenge,omitempty"`
 	CodeChallengeMethod string   `json:"code_challenge_method,omitempty"`
+	SelectAccount       bool     `json:"select_account,omitempty"` // prompt=select_account: choose whom to act for again
+	ActingUSCC          string   `json:"acting_uscc,omitempty"`    // set at approval: the enterprise the sign-in acts for
 }
 
 // authRequest is a stored request as op sees it.

@@ -13,6 +13,7 @@ import (
 
 	"unid/internal/audit"
 	"unid/internal/claims"
+	"unid/internal/sso/acting"
 	"unid/internal/store"
 )
 
@@ -102,7 +103,19 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	}
 	g := store.Grant{
 		ID: newID(), ClientID: c.c.ID, UserID: u.ID, SID: ar.SID, Scopes: scopes, AuthTime: ar.AuthTime,
-		CreatedAt: now, ExpiresAt: now.Add(life),
+		CreatedAt: now, ExpiresAt: now.Add(life), ActingUSCC: ar.params.ActingUSCC,
+	}
+	// The membership is read again: one revoked since the sign-in is not
+	// released, and a client that requires a role gets no tokens.
+	m, err := acting.Live(ctx, p.d.Enterprises, u.ID, g.ActingUSCC)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	if !acting.MeetsRole(c.c, m) {
+		p.enterpriseRefused(ctx, r, u.ID, c.c, "code")
+		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription(roleDescription, c.c.MinEnterpriseRole))
+		return
 	}
 	if err := p.d.Store.CreateGrant(ctx, g); err != nil {
 		p.tokenError(w, r, err)
@@ -139,7 +152,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		p.tokenError(w, r, err)
 		return
 	}
-	resp, err := p.userTokens(ctx, g, u, c, scopes, ar.params.Nonce, nil)
+	resp, err := p.userTokens(ctx, g, u, c, scopes, ar.params.Nonce, nil, acting.Released(m))
 	if err != nil {
 		p.tokenError(w, r, err)
 		return
@@ -187,8 +200,20 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request) 
 		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription("the user's real-name level is below the client's minimum"))
 		return
 	}
+	// The enterprise the grant acts for is read again: a revoked role is
+	// released no more, and a client that requires one refuses the refresh.
+	m, err := acting.Live(ctx, p.d.Enterprises, u.ID, rr.grant.ActingUSCC)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	if !acting.MeetsRole(c.c, m) {
+		p.refreshWithoutRole(ctx, r, rr.grant, c.c)
+		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription(roleDescription, c.c.MinEnterpriseRole))
+		return
+	}
 	scopes := claims.Grant(rr.scopes, c.c, u.RealnameLevel)
-	resp, err := p.userTokens(ctx, rr.grant, u, c, scopes, "", rr.token.TokenHash)
+	resp, err := p.userTokens(ctx, rr.grant, u, c, scopes, "", rr.token.TokenHash, acting.Released(m))
 	if errors.Is(err, store.ErrConflict) {
 		p.refreshReplayed(ctx, rr.grant)
 		err = oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
@@ -241,9 +266,9 @@ func (p *Provider) exchangeClientCredentials(w http.ResponseWriter, r *http.Requ
 // family's first when the scopes have offline_access, or the successor of
 // rotating, failing with store.ErrConflict when that was used meanwhile),
 // an access token whose jti names the grant, and an ID token.
-func (p *Provider) userTokens(ctx context.Context, g store.Grant, u store.User, c *client, scopes []string, nonce string, rotating []byte) (*oidc.AccessTokenResponse, error) {
+func (p *Provider) userTokens(ctx context.Context, g store.Grant, u store.User, c *client, scopes []string, nonce string, rotating []byte, ent *claims.Enterprise) (*oidc.AccessTokenResponse, error) {
 	now := p.now()
-	acr, extra, err := idTokenClaims(u, c.c)
+	acr, extra, err := idTokenClaims(u, c.c, scopes, ent)
 	if err != nil {
 		return nil, err
 	}
@@ -357,6 +382,16 @@ func (p *Provider) refreshBelowLevel(ctx context.Context, g store.Grant, level, 
 	}
 	p.record(ctx, nil, audit.Entry{Actor: audit.User(g.UserID), Action: ActionRefreshRefused, Result: "level_below_minimum",
 		Detail: audit.Detail{"client_id": g.ClientID, "level": strconv.Itoa(level), "required": strconv.Itoa(need)}})
+}
+
+// refreshWithoutRole revokes a grant whose identity no longer holds the
+// enterprise role its client requires, and audits it.
+func (p *Provider) refreshWithoutRole(ctx context.Context, r *http.Request, g store.Grant, c store.Client) {
+	if err := p.d.Store.RevokeGrant(ctx, g.ID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.log.ErrorContext(ctx, "revoke the grant of an identity without the client's role", "client_id", g.ClientID, "err", err)
+	}
+	p.record(ctx, r, audit.Entry{Actor: audit.User(g.UserID), Action: ActionRefreshRefused, Result: "enterprise_role_gone",
+		Detail: audit.Detail{"client_id": g.ClientID, "required": c.MinEnterpriseRole}})
 }
 
 // recordClientToken audits client-credentials issuance. Machines ask for

@@ -122,13 +122,13 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(store.
 
 // ---- grants and refresh tokens ----
 
-const grantColumns = `id, client_id, user_id, sid, scopes, auth_time, created_at, expires_at, revoked_at`
+const grantColumns = `id, client_id, user_id, sid, scopes, auth_time, created_at, expires_at, revoked_at, acting_uscc`
 
 func scanGrant(r rowScanner) (store.Grant, error) {
 	var g store.Grant
 	var scopes string
 	var authTime, created, expires, revoked int64
-	if err := r.Scan(&g.ID, &g.ClientID, &g.UserID, &g.SID, &scopes, &authTime, &created, &expires, &revoked); err != nil {
+	if err := r.Scan(&g.ID, &g.ClientID, &g.UserID, &g.SID, &scopes, &authTime, &created, &expires, &revoked, &g.ActingUSCC); err != nil {
 		return store.Grant{}, err
 	}
 	var err error
@@ -144,9 +144,9 @@ func scanGrant(r rowScanner) (store.Grant, error) {
 // store.ErrNotFound.
 func (s *Store) CreateGrant(ctx context.Context, g store.Grant) error {
 	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_grants (`+grantColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		g.ID, g.ClientID, g.UserID, g.SID, oauthList(g.Scopes), ms(g.AuthTime), ms(g.CreatedAt),
-		ms(g.ExpiresAt), oauthMS(g.RevokedAt))
+		ms(g.ExpiresAt), oauthMS(g.RevokedAt), g.ActingUSCC)
 	if err != nil && s.d.ForeignKeyViolation(err) {
 		return fmt.Errorf("%s: create grant: user %q or client %q: %w", s.d.Name, g.UserID, g.ClientID, store.ErrNotFound)
 	}
@@ -180,6 +180,13 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error 
 func (s *Store) RevokeGrants(ctx context.Context, userID, clientID string, at time.Time) (int64, error) {
 	return s.execCount(ctx, "revoke grants", `UPDATE oauth_grants SET revoked_at = $3
 		WHERE user_id = $1 AND client_id = $2 AND revoked_at = 0`, userID, clientID, ms(at))
+}
+
+// RevokeSessionGrants revokes every live grant of the user that came from
+// the browser session sid.
+func (s *Store) RevokeSessionGrants(ctx context.Context, userID, sid string, at time.Time) (int64, error) {
+	return s.execCount(ctx, "revoke session grants", `UPDATE oauth_grants SET revoked_at = $3
+		WHERE user_id = $1 AND sid = $2 AND revoked_at = 0`, userID, sid, ms(at))
 }
 
 // RevokeUserGrants revokes every live grant of the user.

@@ -15,10 +15,10 @@ import (
 // with Field "id".
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 	_, err := s.exec(ctx, s.wdb, `INSERT INTO sessions
-		(token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		(token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent, acting_uscc)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		sess.TokenHash, sess.SID, sess.UserID, ms(sess.AuthTime), ms(sess.CreatedAt), ms(sess.LastSeenAt), ms(sess.ExpiresAt),
-		sess.IP, sess.UserAgent)
+		sess.IP, sess.UserAgent, sess.ActingUSCC)
 	if err != nil && s.d.ForeignKeyViolation(err) {
 		return fmt.Errorf("%s: create session: user %q: %w", s.d.Name, sess.UserID, store.ErrNotFound)
 	}
@@ -27,18 +27,13 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 
 // GetSession returns the session with the token hash.
 func (s *Store) GetSession(ctx context.Context, tokenHash []byte) (store.Session, error) {
-	var sess store.Session
-	var auth, created, seen, expires int64
-	err := s.queryRow(ctx, s.db, `SELECT token_hash, sid, user_id, auth_time, created_at, last_seen_at,
-		expires_at, ip, user_agent FROM sessions WHERE token_hash = $1`, tokenHash).
-		Scan(&sess.TokenHash, &sess.SID, &sess.UserID, &auth, &created, &seen, &expires, &sess.IP, &sess.UserAgent)
+	sess, err := scanSession(s.queryRow(ctx, s.db, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = $1`, tokenHash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Session{}, s.notFound("get session")
 	}
 	if err != nil {
 		return store.Session{}, s.wrapErr("get session", err)
 	}
-	sess.AuthTime, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMS(auth), fromMS(created), fromMS(seen), fromMS(expires)
 	return sess, nil
 }
 
@@ -80,6 +75,12 @@ func (s *Store) SetSessionAuthTime(ctx context.Context, tokenHash []byte, at tim
 		`UPDATE sessions SET auth_time = $2 WHERE token_hash = $1`, tokenHash, ms(at))
 }
 
+// SetSessionActing sets ActingUSCC.
+func (s *Store) SetSessionActing(ctx context.Context, tokenHash []byte, uscc string) error {
+	return s.execOne(ctx, "set session acting",
+		`UPDATE sessions SET acting_uscc = $2 WHERE token_hash = $1`, tokenHash, uscc)
+}
+
 // DeleteSession removes one session.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	return s.execOne(ctx, "delete session", `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
@@ -92,12 +93,12 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, e
 }
 
 // sessionColumns are the columns scanSession reads, in its order.
-const sessionColumns = `token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent`
+const sessionColumns = `token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent, acting_uscc`
 
 func scanSession(r rowScanner) (store.Session, error) {
 	var sess store.Session
 	var auth, created, seen, expires int64
-	err := r.Scan(&sess.TokenHash, &sess.SID, &sess.UserID, &auth, &created, &seen, &expires, &sess.IP, &sess.UserAgent)
+	err := r.Scan(&sess.TokenHash, &sess.SID, &sess.UserID, &auth, &created, &seen, &expires, &sess.IP, &sess.UserAgent, &sess.ActingUSCC)
 	sess.AuthTime, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMS(auth), fromMS(created), fromMS(seen), fromMS(expires)
 	return sess, err
 }

@@ -17,7 +17,7 @@ func newClient(id string) store.Client {
 		PostLogoutRedirectURIs: []string{"https://hall.example.gov.cn/"},
 		Scopes:                 []string{"openid", "profile", "phone"},
 		FirstParty:             true, BackchannelLogoutURI: "https://hall.example.gov.cn/bcl",
-		MinRealnameLevel: 2, CreatedAt: base, UpdatedAt: base,
+		MinRealnameLevel: 2, MinEnterpriseRole: "handler", CreatedAt: base, UpdatedAt: base,
 	}
 }
 
@@ -41,7 +41,7 @@ func testClients(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Fatalf("GetClient = %+v, %v; want %+v", got, err, hall)
 	}
 	got, err = s.GetClient(ctx, "archive")
-	if err != nil || got.SecretHash != nil || len(got.Scopes) != 0 || got.FirstParty || got.MinRealnameLevel != 0 {
+	if err != nil || got.SecretHash != nil || len(got.Scopes) != 0 || got.FirstParty || got.MinRealnameLevel != 0 || got.MinEnterpriseRole != "" {
 		t.Fatalf("GetClient(cas) = %+v, %v", got, err)
 	}
 	if _, err := s.GetClient(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
@@ -57,11 +57,12 @@ func testClients(t *testing.T, newStore func(t *testing.T) store.Store) {
 		c.Scopes = append(c.Scopes, "idcard")
 		c.FirstParty = false
 		c.MinRealnameLevel = 3
+		c.MinEnterpriseRole = "admin"
 		c.UpdatedAt = later
 		c.CreatedAt = later // ignored
 		return c, nil
 	})
-	if err != nil || len(updated.Scopes) != 4 || updated.FirstParty || updated.MinRealnameLevel != 3 || !updated.UpdatedAt.Equal(later) || !updated.CreatedAt.Equal(base) {
+	if err != nil || len(updated.Scopes) != 4 || updated.FirstParty || updated.MinRealnameLevel != 3 || updated.MinEnterpriseRole != "admin" || !updated.UpdatedAt.Equal(later) || !updated.CreatedAt.Equal(base) {
 		t.Fatalf("UpdateClient = %+v, %v", updated, err)
 	}
 	boom := errors.New("boom")

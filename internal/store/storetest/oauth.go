@@ -238,6 +238,35 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("grants of a session and the identity they act as", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		acting, same, other := f.newGrant(), f.newGrant(), f.newGrant()
+		acting.ActingUSCC = "91350100M000100Y43"
+		same.SID = acting.SID
+		for _, x := range []store.Grant{acting, same, other} {
+			if err := f.s.CreateGrant(ctx, x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := f.s.GetGrant(ctx, acting.ID); err != nil || got.ActingUSCC != acting.ActingUSCC {
+			t.Fatalf("GetGrant = %+v, %v; want ActingUSCC kept", got, err)
+		}
+		if got, _ := f.s.GetGrant(ctx, other.ID); got.ActingUSCC != "" {
+			t.Fatalf("a grant for the person has ActingUSCC %q", got.ActingUSCC)
+		}
+		at := base.Add(time.Hour)
+		n, err := f.s.RevokeSessionGrants(ctx, f.user.ID, acting.SID, at)
+		if err != nil || n != 2 {
+			t.Fatalf("RevokeSessionGrants = %d, %v; want the 2 grants of the session", n, err)
+		}
+		if got, _ := f.s.GetGrant(ctx, other.ID); !got.RevokedAt.IsZero() {
+			t.Fatal("RevokeSessionGrants revoked a grant of another session")
+		}
+		if n, err := f.s.RevokeSessionGrants(ctx, "someone-else", other.SID, at); err != nil || n != 0 {
+			t.Fatalf("RevokeSessionGrants of another user = %d, %v; want nothing", n, err)
+		}
+	})
+
 	t.Run("revoke every grant of a user", func(t *testing.T) {
 		f := newOAuthFixture(t, newStore)
 		otherClient := newClient("mail")

@@ -487,7 +487,8 @@ func equalSession(t *testing.T, what string, got, want store.Session) {
 		!got.CreatedAt.Equal(want.CreatedAt.Truncate(time.Millisecond)) ||
 		!got.LastSeenAt.Equal(want.LastSeenAt.Truncate(time.Millisecond)) ||
 		!got.ExpiresAt.Equal(want.ExpiresAt.Truncate(time.Millisecond)) ||
-		got.IP != want.IP || got.UserAgent != want.UserAgent || got.ExpiresAt.Location() != time.UTC {
+		got.IP != want.IP || got.UserAgent != want.UserAgent || got.ActingUSCC != want.ActingUSCC ||
+		got.ExpiresAt.Location() != time.UTC {
 		t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
 	}
 }
@@ -554,6 +555,42 @@ func testSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 		got, _ = s.GetSession(ctx, other.TokenHash)
 		equalSession(t, "another session of the user", got, other)
 		wantNotFound(t, "SetSessionAuthTime of unknown token", s.SetSessionAuthTime(ctx, randBytes(32), at))
+	})
+
+	t.Run("set acting", func(t *testing.T) {
+		sess, other := newSession(alice.ID), newSession(alice.ID)
+		for _, v := range []store.Session{sess, other} {
+			if err := s.CreateSession(ctx, v); err != nil {
+				t.Fatalf("CreateSession: %v", err)
+			}
+		}
+		if got, _ := s.GetSession(ctx, sess.TokenHash); got.ActingUSCC != "" {
+			t.Fatalf("a new session acts as %q; want the person", got.ActingUSCC)
+		}
+		for _, uscc := range []string{"91350100M000100Y43", ""} {
+			if err := s.SetSessionActing(ctx, sess.TokenHash, uscc); err != nil {
+				t.Fatalf("SetSessionActing(%q): %v", uscc, err)
+			}
+			got, _ := s.GetSession(ctx, sess.TokenHash)
+			sess.ActingUSCC = uscc
+			equalSession(t, "after SetSessionActing", got, sess)
+		}
+		if err := s.SetSessionActing(ctx, other.TokenHash, "91350100M000100Y43"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.GetSession(ctx, sess.TokenHash); got.ActingUSCC != "" {
+			t.Fatal("SetSessionActing changed another session")
+		}
+		list, err := s.ListUserSessions(ctx, alice.ID, base, base.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range list {
+			if bytes.Equal(l.TokenHash, other.TokenHash) && l.ActingUSCC != "91350100M000100Y43" {
+				t.Fatalf("ListUserSessions: ActingUSCC %q", l.ActingUSCC)
+			}
+		}
+		wantNotFound(t, "SetSessionActing of unknown token", s.SetSessionActing(ctx, randBytes(32), ""))
 	})
 
 	t.Run("delete", func(t *testing.T) {
