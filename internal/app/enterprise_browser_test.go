@@ -1,13 +1,20 @@
 package app_test
 
 import (
+	"context"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"unid/examples/servicehall/hall"
 	"unid/internal/app/apptest"
+	"unid/internal/audit"
+	"unid/internal/client"
+	"unid/internal/store"
 )
 
 // The sandbox registry's enterprise whose legal representative is 张三
@@ -30,8 +37,9 @@ func (p *page) fillID(id, v string) {
 // representative binds the enterprise on the enterprise space; a second
 // citizen applies as handler (企业办事申请授权); the legal representative
 // approves in the enterprise's authorization area; the handler then finds
-// 进入企业空间 in the personal space and the enterprise in it, all on a
-// 360 px phone screen.
+// 进入企业空间 in the personal space and the enterprise in it, and signs in
+// to the demo service hall as that enterprise, all on a 360 px phone
+// screen.
 func TestBrowserEnterpriseHandlerApproved(t *testing.T) {
 	ctx := newTab(t)
 	srv := apptest.Start(t, nil)
@@ -127,4 +135,53 @@ func TestBrowserEnterpriseHandlerApproved(t *testing.T) {
 	if eventually[string](p, `document.getElementById("authorization") ? "shown" : "absent"`) != "absent" {
 		t.Error("a handler sees the authorization area")
 	}
+
+	// …and signs in to the demo service hall as that enterprise: unid asks
+	// whom the sign-in is for, and the hall receives the enterprise claim.
+	h := startEnterpriseHall(t, srv)
+	p.do(chromedp.Navigate(h.url + "/"))
+	h.waitSignedOut(p)
+	p.click("signin")
+	p.waitAt(srv.URL, "/sso/identity")
+	p.do(chromedp.WaitEnabled(chromedp.ID("identity-continue")),
+		chromedp.Click(chromedp.CSS(`label[data-uscc="`+fixtureUSCC+`"] input`)))
+	fits("the identity page")
+	p.click("identity-continue")
+	h.waitSignedIn(p)
+	ent := p.claims()["enterprise"]
+	for _, want := range []string{fixtureUSCC, fixtureName, "handler"} {
+		if !strings.Contains(ent, want) {
+			t.Errorf("the hall's enterprise claim %q lacks %q", ent, want)
+		}
+	}
+}
+
+// startEnterpriseHall starts the demo service hall as a first-party client
+// that asks for the enterprise scope.
+func startEnterpriseHall(t *testing.T, srv *apptest.Server) *serviceHall {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	scopes := []string{"openid", "profile", "enterprise"}
+	_, secret, err := srv.App.Clients.Create(context.Background(), client.Spec{
+		ID: "hall-enterprise", Name: "网上办事大厅（企业）", Type: store.ClientOIDCConfidential,
+		RedirectURIs: []string{base + "/callback"}, PostLogoutRedirectURIs: []string{base + "/"},
+		Scopes: scopes, FirstParty: true, BackchannelLogoutURI: base + "/backchannel-logout",
+	}, audit.Origin{Actor: audit.Operator("test")})
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	hh, err := hall.New(hall.Config{Issuer: srv.URL, ClientID: "hall-enterprise", ClientSecret: secret, BaseURL: base, Title: "网上办事大厅（企业）", Scopes: scopes})
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	hs := &httptest.Server{Listener: ln, Config: &http.Server{Handler: hh}}
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return &serviceHall{url: base, hall: hh}
 }

@@ -30,6 +30,7 @@ var shownClaims = []struct{ name, zh, en string }{
 	{"realname_level", "实名认证等级", "Real-name level"},
 	{"acr", "认证上下文", "Authentication context"},
 	{"phone_number", "手机号码", "Phone number"},
+	{"enterprise", "代表企业", "Acting for enterprise"},
 	{"sid", "统一认证会话", "unid session"},
 }
 
