@@ -5,8 +5,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -184,4 +187,114 @@ func startEnterpriseHall(t *testing.T, srv *apptest.Server) *serviceHall {
 	hs.Start()
 	t.Cleanup(hs.Close)
 	return &serviceHall{url: base, hall: hh}
+}
+
+// TestBrowserEnterpriseGrantRevokeUnbind: on the pages, a bind the registry
+// does not support offers the appeal with the business licence; the legal
+// representative grants a role by phone and real name, the grantee accepts
+// it in the enterprise space, the legal representative revokes it, and
+// finally unbinds the enterprise after entering the password again, which
+// takes 进入企业空间 away.
+func TestBrowserEnterpriseGrantRevokeUnbind(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, nil)
+	p := &page{t: t, ctx: ctx, srv: srv}
+	zb := srv.Browser(t)
+	zb.MustRegister(apptest.Zhang)
+	zb.MustLogin(apptest.Zhang.Login, apptest.Zhang.Password)
+	if r := zb.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true}); r.Status != http.StatusOK {
+		t.Fatalf("level 1: %d %s", r.Status, r.Body)
+	}
+	lb := srv.Browser(t)
+	lb.MustRegister(liSi)
+	lb.MustLogin(liSi.Login, liSi.Password)
+	if r := lb.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true}); r.Status != http.StatusOK {
+		t.Fatalf("level 1: %d %s", r.Status, r.Body)
+	}
+	p.do(chromedp.EmulateViewport(360, 740))
+	p.do(chromedp.Navigate(srv.URL + "/login"))
+	p.login(apptest.Zhang.Login, apptest.Zhang.Password)
+
+	// 李四 is the registry's legal representative of 样例贸易: 张三's bind is
+	// refused and the appeal with the licence offered.
+	p.do(chromedp.Navigate(srv.URL + "/enterprise"))
+	p.fillID("bind-uscc", "91440300000000000E")
+	p.fillID("bind-name", "样例贸易有限公司（测试数据）")
+	p.click("bind-submit")
+	p.do(chromedp.WaitVisible(chromedp.ID("appeal")))
+	if msg := p.text("#form-error"); msg == "" {
+		t.Error("the refusal is not explained")
+	}
+	p.click("appeal-submit") // no file yet: answered on the page
+	p.do(chromedp.WaitVisible(chromedp.ID("licence-error")))
+	png := filepath.Join(t.TempDir(), "licence.png")
+	if err := os.WriteFile(png, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.SetUploadFiles(chromedp.ID("licence"), []string{png}))
+	p.click("appeal-submit")
+	eventually[bool](p, `!document.getElementById("bind-done").hidden && document.getElementById("appeal").hidden`)
+	if got := p.text("#bind-done"); !strings.Contains(got, "审核") {
+		t.Errorf("after the appeal: %q", got)
+	}
+
+	// 张三 binds his own enterprise and grants 李四 the administrator role.
+	p.fillID("bind-uscc", fixtureUSCC)
+	p.fillID("bind-name", fixtureName)
+	p.click("bind-submit")
+	eventually[bool](p, `!!document.getElementById("ent-open-`+fixtureUSCC+`")`)
+	p.click("ent-open-" + fixtureUSCC)
+	p.waitPath("/enterprise/" + fixtureUSCC)
+	p.fillID("grant-phone", liSi.Phone)
+	p.fillID("grant-real-name", liSi.RealName)
+	p.do(chromedp.SetValue(chromedp.ID("grant-role"), "admin"))
+	p.click("grant-submit")
+	eventually[bool](p, `document.getElementById("grant-status").textContent.length > 0`)
+	eventually[bool](p, `document.querySelectorAll("#auth-grants-list li").length === 1`)
+	p.do(chromedp.Navigate(srv.URL + "/me"))
+	p.waitPath("/me")
+	p.logout()
+
+	// 李四 accepts it in the enterprise space.
+	p.login(liSi.Login, liSi.Password)
+	p.do(chromedp.Navigate(srv.URL + "/enterprise"))
+	id := eventually[string](p, `(document.querySelector("#ent-grants-list button[id^=grant-accept-]") || {}).id || ""`)
+	if g := p.text("#ent-grants-list"); !strings.Contains(g, fixtureName) || !strings.Contains(g, "管理员") || strings.Contains(g, "张三") {
+		t.Errorf("the grant shows %q (want the enterprise, the role, the grantor masked)", g)
+	}
+	p.click(id)
+	eventually[bool](p, `document.getElementById("ent-grants").hidden && document.getElementById("ent-list").textContent.indexOf("管理员") >= 0`)
+	p.do(chromedp.Navigate(srv.URL + "/me"))
+	p.waitPath("/me")
+	p.logout()
+
+	// 张三 revokes it (asked twice), then unbinds with his password.
+	p.login(apptest.Zhang.Login, apptest.Zhang.Password)
+	p.do(chromedp.Navigate(srv.URL + "/enterprise/" + fixtureUSCC))
+	rid := eventually[string](p, `(document.querySelector("#members-list button[id^=revoke-]") || {}).id || ""`)
+	p.click(rid)
+	if n := eventually[float64](p, `document.querySelectorAll("#members-list li").length`); n != 2 {
+		t.Errorf("one click revoked: %v members", n)
+	}
+	p.click(rid)
+	eventually[bool](p, `document.querySelectorAll("#members-list li").length === 1`)
+	p.fillID("unbind-confirm", "别的名字")
+	p.click("unbind-submit")
+	p.do(chromedp.WaitVisible(chromedp.ID("unbind-confirm-error")))
+	srv.Clock.Advance(6 * time.Minute)
+	p.fillID("unbind-confirm", fixtureName)
+	p.click("unbind-submit")
+	p.do(chromedp.WaitVisible(chromedp.ID("reauth-password")))
+	p.fill("password", apptest.Zhang.Password)
+	p.click("reauth-submit")
+	eventually[bool](p, `!document.getElementById("ent-left").hidden && document.getElementById("ent-page").hidden`)
+	p.do(chromedp.Navigate(srv.URL + "/me"))
+	p.waitPath("/me")
+	if eventually[string](p, `document.getElementById("tile-enterprise") ? "shown" : "absent"`) != "absent" {
+		t.Error("进入企业空间 still shown after unbinding the only enterprise")
+	}
+	res := zb.Get("/enterprise/" + fixtureUSCC)
+	if res.Status != http.StatusNotFound {
+		t.Errorf("the enterprise's page after unbinding: %d", res.Status)
+	}
 }
