@@ -1,7 +1,7 @@
 // Package web owns the HTML pages of unid that citizens see: login,
 // registration, the personal space, the enterprise space (/enterprise and
-// one enterprise's page, for its members only), the privacy notice and user agreement,
-// and the pages of the single sign-on protocols (consent, errors, logout
+// one enterprise's page, for its members only), the privacy notice and
+// user agreement, and the pages of the single sign-on protocols (consent, errors, logout
 // confirmation, the CAS notices), in Simplified Chinese (the default) and
 // English.
 //
