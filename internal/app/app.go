@@ -365,7 +365,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if a.Realname, err = a.newRealname(cfg, st, protector, limiter, auditLog, accounts, catalog, logger, now, issuer); err != nil {
 		return nil, err
 	}
-	a.Enterprise = a.newEnterprise(cfg, st, protector, auditLog, accounts, logger, now)
+	a.Enterprise = a.newEnterprise(cfg, st, protector, auditLog, accounts, codes, logger, now)
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
@@ -459,7 +459,7 @@ var enterpriseEvents = map[string]string{
 // registry_unavailable). The citizen is told by a message and the
 // account's notices.
 func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *account.Protector, auditLog *audit.Log,
-	accounts *account.Service, logger *slog.Logger, now func() time.Time) *enterprise.Service {
+	accounts *account.Service, codes *smscode.Service, logger *slog.Logger, now func() time.Time) *enterprise.Service {
 	switch config.Effective(cfg.EnterpriseRegistry.Provider, cfg.Dev) {
 	case config.ProviderHTTP:
 		a.enterpriseRegistry = httpregistry.New(httpregistry.Options{URL: cfg.EnterpriseRegistry.URL,
@@ -470,7 +470,7 @@ func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *accoun
 		a.enterpriseRegistry = enterprise.None{}
 	}
 	return enterprise.New(enterprise.Deps{
-		Store: st, Registry: a.enterpriseRegistry, Protector: protector, Audit: auditLog, Logger: logger, Now: now,
+		Store: st, Registry: a.enterpriseRegistry, Protector: protector, Audit: auditLog, Codes: codes, Logger: logger, Now: now,
 		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
 			if err := a.Records.Post(ctx, userID, event, params, "/enterprise"); err != nil {
 				logger.ErrorContext(ctx, "post a message", "event", event, "err", err)

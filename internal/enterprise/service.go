@@ -14,6 +14,7 @@ import (
 	"unid/internal/account"
 	"unid/internal/audit"
 	"unid/internal/problem"
+	"unid/internal/smscode"
 	"unid/internal/store"
 )
 
@@ -134,11 +135,24 @@ type Deps struct {
 	Audit     *audit.Log
 	// Tell tells a citizen of event (the Event constants) after it
 	// happened; the app wires it to a message and an SMS. May be nil.
-	Tell    func(ctx context.Context, userID, event string, params map[string]string)
+	Tell func(ctx context.Context, userID, event string, params map[string]string)
+	// Codes sends and checks the SMS code that unbinding an enterprise
+	// asks of the legal representative (with a recent password); without
+	// it no code is asked.
+	Codes   Codes
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Options Options
 }
+
+// Codes are SMS codes (smscode.Service).
+type Codes interface {
+	SendFor(ctx context.Context, purpose, phone string, by audit.Origin) (smscode.Sent, error)
+	Verify(ctx context.Context, purpose, phone, code string) error
+}
+
+// PurposeUnbind is the SMS code purpose of unbinding an enterprise.
+const PurposeUnbind = "enterprise_unbind"
 
 // Service is the enterprise space.
 type Service struct {
