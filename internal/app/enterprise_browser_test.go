@@ -193,8 +193,8 @@ func startEnterpriseHall(t *testing.T, srv *apptest.Server) *serviceHall {
 // does not support offers the appeal with the business licence; the legal
 // representative grants a role by phone and real name, the grantee accepts
 // it in the enterprise space, the legal representative revokes it, and
-// finally unbinds the enterprise after entering the password again, which
-// takes 进入企业空间 away.
+// finally unbinds the enterprise with the password again and an SMS code,
+// which takes 进入企业空间 away.
 func TestBrowserEnterpriseGrantRevokeUnbind(t *testing.T) {
 	ctx := newTab(t)
 	srv := apptest.Start(t, nil)
@@ -283,10 +283,13 @@ func TestBrowserEnterpriseGrantRevokeUnbind(t *testing.T) {
 	p.do(chromedp.WaitVisible(chromedp.ID("unbind-confirm-error")))
 	srv.Clock.Advance(6 * time.Minute)
 	p.fillID("unbind-confirm", fixtureName)
-	p.click("unbind-submit")
+	p.click("unbind-send-sms")
 	p.do(chromedp.WaitVisible(chromedp.ID("reauth-password")))
 	p.fill("password", apptest.Zhang.Password)
 	p.click("reauth-submit")
+	eventually[bool](p, `document.getElementById("unbind-sms-status").textContent.length > 0`)
+	p.fillID("unbind-sms-code", srv.LastCode(t, apptest.Zhang.Phone))
+	p.click("unbind-submit")
 	eventually[bool](p, `!document.getElementById("ent-left").hidden && document.getElementById("ent-page").hidden`)
 	p.do(chromedp.Navigate(srv.URL + "/me"))
 	p.waitPath("/me")

@@ -164,7 +164,7 @@ var pageCases = []pageCase{
 		"form-error", "ent-status", "ent-page", "ent-name", "ent-uscc", "ent-role", "members-list", "authorization",
 		"auth-applications-list", "auth-applications-empty", "auth-grants-list", "auth-grants-empty", "grant-form",
 		"grant-phone", "grant-real-name", "grant-role", "grant-labels", "grant-label-0", "grant-label-1", "ent-labels", "grant-valid-until", "grant-submit", "grant-status",
-		"cases", "cases-empty", "unbind-form", "unbind-confirm", "unbind-submit", "ent-left", "enterprise-back",
+		"cases", "cases-empty", "unbind-form", "unbind-confirm", "unbind-sms-code", "unbind-send-sms", "unbind-sms-status", "unbind-submit", "ent-left", "enterprise-back",
 	}},
 	{"enterprise.one", "/enterprise/" + strings.ToLower(testUSCC), asHandler, http.StatusOK, []string{
 		"form-error", "ent-page", "members-list", "cases-empty", "leave", "leave-button", "ent-left",

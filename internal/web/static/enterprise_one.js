@@ -8,8 +8,9 @@
  * button on each member the role may revoke (DELETE .../members/{id});
  * leaving (DELETE .../members/me) for everyone but the legal
  * representative, who may instead unbind the enterprise (DELETE
- * /api/v1/enterprises/{uscc}) after confirming who they are (common.js
- * withReauth). The API judges every rule.
+ * /api/v1/enterprises/{uscc} with the SMS code of POST .../unbind-code)
+ * after entering the password again (common.js withReauth). The API
+ * judges every rule.
  */
 (function () {
   'use strict';
@@ -284,20 +285,41 @@
     });
   }
 
+  // initUnbind: the legal representative types the enterprise's name,
+  // gets an SMS code (POST …/unbind-code) and unbinds with it (DELETE
+  // with sms_code); both ask for the password first when the last one is
+  // not recent.
   function initUnbind() {
     var form = $('unbind-form');
     if (!form) { return; }
     u.watchInputs(form);
-    var input = $('unbind-confirm');
+    var input = $('unbind-confirm'), code = $('unbind-sms-code');
+    function nameError() {
+      var v = trim(input.value);
+      if (!v) { return t('required'); }
+      return v === input.getAttribute('data-name') ? '' : t('ent_unbind_mismatch');
+    }
+    u.codeSender({
+      form: form, button: $('unbind-send-sms'), status: $('unbind-sms-status'), focus: code,
+      check: function () {
+        var e = nameError();
+        return showErrors(form, e ? { confirm: e } : {}, ['confirm']);
+      },
+      request: function () {
+        return u.withReauth(function () { return api('POST', base + '/unbind-code'); });
+      },
+      sent: function (wait) { return t('sms_sent', { wait: wait }); }
+    });
     u.submitter({
       form: form, button: $('unbind-submit'),
       check: function () {
-        var v = trim(input.value), errs = {};
-        if (!v) { errs.confirm = t('required'); } else if (v !== input.getAttribute('data-name')) { errs.confirm = t('ent_unbind_mismatch'); }
-        return showErrors(form, errs, ['confirm']);
+        var errs = {}, e = nameError(), c = trim(code.value);
+        if (e) { errs.confirm = e; }
+        if (!c) { errs.sms_code = t('required'); }
+        return showErrors(form, errs, ['confirm', 'sms_code']) ? c : false;
       },
-      request: function () {
-        return u.withReauth(function () { return api('DELETE', base); });
+      request: function (c) {
+        return u.withReauth(function () { return api('DELETE', base, { sms_code: c }); });
       },
       done: function () {
         gone(t('ent_unbound'));
