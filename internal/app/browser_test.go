@@ -180,10 +180,14 @@ func TestBrowserRegisterLogoutLoginByPhoneThenInEnglish(t *testing.T) {
 	p.click("register-submit")
 	p.waitPath("/me")
 	space := p.text("main")
-	for _, want := range []string{"li_ming", "139****5678", "未实名认证", "我的办件", "我的咨询", "我的消息", "我的投诉", "我的收藏", "账号设置", "进入企业空间", "即将开放"} {
+	for _, want := range []string{"li_ming", "139****5678", "未实名认证", "我的办件", "我的咨询", "我的消息", "我的投诉", "我的收藏", "账号设置", "企业办事申请授权", "即将开放"} {
 		if !strings.Contains(space, want) {
 			t.Errorf("personal space lacks %q:\n%s", want, space)
 		}
+	}
+	// 进入企业空间 only for someone with a role in an enterprise.
+	if strings.Contains(space, "进入企业空间") {
+		t.Errorf("a new account's personal space offers 进入企业空间")
 	}
 	if strings.Contains(space, phone) {
 		t.Errorf("personal space shows the phone unmasked")
