@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"time"
 
 	"unid/internal/enterprise"
 	"unid/internal/httpx"
@@ -28,6 +29,7 @@ func (a *API) enterpriseRoutes() []httpx.Route {
 		{Pattern: "PUT /api/v1/enterprises/default", Handler: a.Guard.SignedIn(a.enterpriseDefault)},
 		{Pattern: "GET /api/v1/enterprises/{uscc}", Handler: a.Guard.SignedIn(a.enterpriseDetail)},
 		{Pattern: "DELETE /api/v1/enterprises/{uscc}", Handler: a.Guard.Recent(ReauthWindow, a.enterpriseUnbind)},
+		{Pattern: "POST /api/v1/enterprises/{uscc}/unbind-code", Handler: a.Guard.Recent(ReauthWindow, a.enterpriseUnbindCode)},
 		{Pattern: "POST /api/v1/enterprises/{uscc}/grants", Handler: a.Guard.SignedIn(a.enterpriseGrant)},
 		{Pattern: "POST /api/v1/enterprise-grants/{id}/accept", Handler: a.Guard.SignedIn(a.enterpriseAccept)},
 		{Pattern: "POST /api/v1/enterprise-grants/{id}/decline", Handler: a.Guard.SignedIn(a.enterpriseDecline)},
@@ -141,8 +143,28 @@ func (a *API) enterpriseDetail(w http.ResponseWriter, r *http.Request, s httpx.S
 	httpx.WriteJSON(w, http.StatusOK, d)
 }
 
+type enterpriseUnbindRequest struct {
+	SMSCode string `json:"sms_code"`
+}
+
+func (a *API) enterpriseUnbindCode(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	sent, err := a.Enterprise.SendUnbindCode(r.Context(), s.User.ID, r.PathValue("uscc"), a.origin(r, s))
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusAccepted, sendCodeResponse{ExpiresIn: int64(sent.ExpiresAt.Sub(a.Now()) / time.Second), ResendAfter: int64(sent.ResendAfter / time.Second)})
+}
+
+// enterpriseUnbind unbinds with a recent password and the SMS code of
+// POST …/unbind-code in the body.
 func (a *API) enterpriseUnbind(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
-	if err := a.Enterprise.Unbind(r.Context(), s.User.ID, r.PathValue("uscc"), a.origin(r, s)); err != nil {
+	var req enterpriseUnbindRequest
+	if err := a.Decode(w, r, &req); err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	if err := a.Enterprise.Unbind(r.Context(), s.User.ID, r.PathValue("uscc"), req.SMSCode, a.origin(r, s)); err != nil {
 		a.Fail(w, r, err)
 		return
 	}

@@ -280,7 +280,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	// The enterprise space, made before the pages and single sign-on:
 	// they ask it whom a session may act for (its notices reach the
 	// records service, made below, only when they happen).
-	a.Enterprise = a.newEnterprise(cfg, st, protector, auditLog, accounts, logger, now)
+	a.Enterprise = a.newEnterprise(cfg, st, protector, auditLog, accounts, codes, logger, now)
 	enterprises := a.Enterprise
 	// The login page asks the single sign-on protocols which service
 	// system a pending sign-in is for; they exist once the pages do.
@@ -469,7 +469,7 @@ var enterpriseEvents = map[string]string{
 // registry_unavailable). The citizen is told by a message and the
 // account's notices.
 func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *account.Protector, auditLog *audit.Log,
-	accounts *account.Service, logger *slog.Logger, now func() time.Time) *enterprise.Service {
+	accounts *account.Service, codes *smscode.Service, logger *slog.Logger, now func() time.Time) *enterprise.Service {
 	switch config.Effective(cfg.EnterpriseRegistry.Provider, cfg.Dev) {
 	case config.ProviderHTTP:
 		a.enterpriseRegistry = httpregistry.New(httpregistry.Options{URL: cfg.EnterpriseRegistry.URL,
@@ -480,7 +480,7 @@ func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *accoun
 		a.enterpriseRegistry = enterprise.None{}
 	}
 	return enterprise.New(enterprise.Deps{
-		Store: st, Registry: a.enterpriseRegistry, Protector: protector, Audit: auditLog, Logger: logger, Now: now,
+		Store: st, Registry: a.enterpriseRegistry, Protector: protector, Audit: auditLog, Codes: codes, Logger: logger, Now: now,
 		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
 			if err := a.Records.Post(ctx, userID, event, params, "/enterprise"); err != nil {
 				logger.ErrorContext(ctx, "post a message", "event", event, "err", err)

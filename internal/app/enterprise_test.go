@@ -194,7 +194,12 @@ func TestEnterpriseRoleMatrix(t *testing.T) {
 			return b.Do(http.MethodDelete, "/api/v1/enterprises/"+uscc+"/members/"+zhangID, "", nil)
 		}, map[string]int{}},
 		{"unbind the enterprise", func(b *apptest.Browser, uscc string) apptest.Response {
-			return b.Do(http.MethodDelete, "/api/v1/enterprises/"+uscc, "", nil)
+			code := "000000"
+			srv.Clock.Advance(61 * time.Second) // one code a minute per phone
+			if r := b.PostJSON("/api/v1/enterprises/"+uscc+"/unbind-code", nil); r.Status == http.StatusAccepted {
+				code = srv.LastCode(t, apptest.Zhang.Phone) // only the legal rep is sent one
+			}
+			return b.SendJSON(http.MethodDelete, "/api/v1/enterprises/"+uscc, map[string]any{"sms_code": code})
 		}, map[string]int{"legal_rep": 204}},
 		{"view enterprise cases", view, map[string]int{"handler": 200, "admin": 200, "legal_rep": 200}},
 	}
@@ -237,6 +242,23 @@ func TestEnterpriseRoleMatrix(t *testing.T) {
 			}
 		}
 	}
+	// Unbinding asks for the SMS code as well as a recent password.
+	t.Run("unbind without the right code changes nothing", func(t *testing.T) {
+		ensure(t)
+		before := state(t, srv)
+		for _, code := range []string{"", "123456"} {
+			if r := zb.SendJSON(http.MethodDelete, "/api/v1/enterprises/"+acmeUSCC, map[string]any{"sms_code": code}); r.Status/100 != 4 || r.ErrCode(t) == "enterprise_forbidden" {
+				t.Errorf("code %q: %d %s", code, r.Status, r.Body)
+			}
+		}
+		srv.Clock.Advance(6 * time.Minute)
+		if r := zb.PostJSON("/api/v1/enterprises/"+acmeUSCC+"/unbind-code", nil); r.Status != http.StatusUnauthorized || r.ErrCode(t) != "reauthentication_required" {
+			t.Errorf("an old password: %d %s", r.Status, r.Body)
+		}
+		if state(t, srv) != before {
+			t.Error("a refused unbinding changed something")
+		}
+	})
 	// The reviewer is an operator of the console: no citizen session,
 	// so the enterprise API does not answer them at all.
 	t.Run("reviewer (no citizen session)", func(t *testing.T) {
