@@ -67,6 +67,7 @@ func newServer(t *testing.T, o Options) *httptest.Server {
 	mux.HandleFunc("GET /register", p.Register)
 	mux.HandleFunc("GET /me", p.Me)
 	mux.HandleFunc("GET /me/messages", p.Messages)
+	mux.HandleFunc("GET /sso/identity", p.Identity)
 	mux.HandleFunc("GET /settings", p.Settings)
 	mux.HandleFunc("GET /settings/{section}", p.SettingsSection)
 	mux.HandleFunc("GET /enterprise", p.Enterprises)

@@ -179,12 +179,16 @@ func TestActingForAnEnterpriseCAS(t *testing.T) {
 	if len(got) != 1 || got[0].req.SessionIndex != ticket || got[0].req.NameID != userID {
 		t.Fatalf("single logout at the switch: %+v", got)
 	}
-	ticketOf(t, b.Get("/cas/login?service="+url.QueryEscape(bank)), bank)
+	bankTicket := ticketOf(t, b.Get("/cas/login?service="+url.QueryEscape(bank)), bank)
 	ticket = b.ticket(service, "")
 
-	// Revoked before the service validates: the attributes are gone.
+	// Revoked before the services validate: the attributes are gone, and
+	// the service requiring admin refuses the ticket.
 	e.removeMember(userID, tide)
 	if m, _ := e.entAttrs(service, ticket); len(m) != 0 {
 		t.Fatalf("a revoked role is still released: %v", m)
+	}
+	if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {bank}, "ticket": {bankTicket}})); code != "INVALID_TICKET" {
+		t.Fatalf("a ticket of a revoked admin at the service requiring admin: %q", code)
 	}
 }

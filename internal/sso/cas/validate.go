@@ -150,15 +150,18 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 		s.log.ErrorContext(ctx, "cas get user", "err", err)
 		return result{}, &failure{CodeInternalError, "internal error"}
 	}
+	// The membership is read again: a role revoked since the ticket was
+	// issued is released no more, and a service that requires one refuses.
+	m, err := acting.Live(ctx, s.d.Enterprises, u.ID, rec.Acting)
+	if err != nil {
+		s.log.ErrorContext(ctx, "cas acting membership", "client", c.ID, "err", err)
+		return result{}, &failure{CodeInternalError, "internal error"}
+	}
+	if !acting.MeetsRole(c, m) {
+		return refuse(CodeInvalidTicket, "the user no longer holds the enterprise role the service requires")
+	}
 	res := result{User: u.ID}
 	if v == v3 {
-		// The membership is read again: a role revoked since the ticket
-		// was issued is released no more.
-		m, err := acting.Live(ctx, s.d.Enterprises, u.ID, rec.Acting)
-		if err != nil {
-			s.log.ErrorContext(ctx, "cas acting membership", "client", c.ID, "err", err)
-			return result{}, &failure{CodeInternalError, "internal error"}
-		}
 		attrs, err := release(s.d.Protector, c, u, acting.Released(m))
 		if err != nil {
 			s.log.ErrorContext(ctx, "cas release attributes", "client", c.ID, "err", err)
