@@ -56,6 +56,7 @@ type Store interface {
 	Messages
 	Realname
 	Operators
+	Imports
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
