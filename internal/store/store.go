@@ -57,6 +57,7 @@ type Store interface {
 	Realname
 	Operators
 	Imports
+	Enterprises
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error

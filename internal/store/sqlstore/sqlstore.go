@@ -107,6 +107,12 @@ var conflictFields = []struct{ fragment, field string }{
 	// the index, SQLite its columns.
 	{"review_items_pending_key", "review_pending"},
 	{"review_items.user_id, review_items.kind", "review_pending"},
+	// One legal representative per enterprise; one pending application
+	// of a person to an enterprise.
+	{"enterprise_members_legal_rep_key", "legal_rep"},
+	{"enterprise_applications_pending_key", "application_pending"},
+	{"enterprise_applications.uscc, enterprise_applications.user_id", "application_pending"},
+	{"enterprise_members.uscc", "legal_rep"},
 }
 
 // wrapErr turns driver errors into store errors: unique violations into a

@@ -1,0 +1,211 @@
+package enterprise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"unid/internal/account"
+	"unid/internal/audit"
+	"unid/internal/problem"
+	"unid/internal/store"
+)
+
+// sealRecord seals a registry record as the enterprise row keeps it.
+func (s *Service) sealRecord(r Record) (store.Enterprise, error) {
+	e := store.Enterprise{USCC: r.USCC, Name: r.Name, Status: r.Status, CheckedAt: s.now(), CreatedAt: s.now()}
+	if r.LegalRepName != "" {
+		n, err := s.d.Protector.Seal(account.FieldRealName, r.LegalRepName)
+		if err != nil {
+			return e, err
+		}
+		e.LegalRepName = store.Sealed{Cipher: n.Cipher}
+	}
+	if r.LegalRepID != "" {
+		id, err := s.d.Protector.Seal(account.FieldIDNumber, strings.ToUpper(r.LegalRepID))
+		if err != nil {
+			return e, err
+		}
+		e.LegalRepID = id
+	}
+	return e, nil
+}
+
+// lookup asks the registry about uscc; unknown is a field problem.
+func (s *Service) lookup(ctx context.Context, uscc string) (Record, error) {
+	r, found, err := s.d.Registry.Lookup(ctx, uscc)
+	if err != nil {
+		if p := problem.As(err); p.Kind == problem.Unavailable {
+			return Record{}, err
+		}
+		return Record{}, Unavailable(err)
+	}
+	if !found {
+		return Record{}, problem.Field("uscc", "enterprise_unknown")
+	}
+	r.USCC = uscc
+	return r, nil
+}
+
+// refused audits a refused binding and returns err.
+func (s *Service) refused(ctx context.Context, o audit.Origin, uscc, why string, err error) error {
+	e := o.Entry(ActionBound, audit.ResultFailed)
+	e.Detail = audit.Detail{"uscc": uscc, "why": why}
+	s.d.Audit.Append(ctx, e)
+	return err
+}
+
+// Bind makes the user legal representative of uscc when the registry
+// names them: real-name level at least Options.BindMinLevel, the name
+// given the registry's, the registry's legal representative the
+// account's verified name and ID number, the enterprise active, and no
+// other account its legal representative in unid.
+func (s *Service) Bind(ctx context.Context, userID, uscc, name string, o audit.Origin) (Membership, error) {
+	uscc, err := ParseUSCC(uscc)
+	if err != nil {
+		return Membership{}, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return Membership{}, problem.Field("name", "enterprise_name_required")
+	}
+	u, err := s.user(ctx, userID)
+	if err != nil {
+		return Membership{}, err
+	}
+	if u.RealnameLevel < s.o.BindMinLevel {
+		return Membership{}, problem.New(problem.Forbidden, "realname_level_required")
+	}
+	r, err := s.lookup(ctx, uscc)
+	if err != nil {
+		return Membership{}, err
+	}
+	if r.Status != StatusActive {
+		return Membership{}, s.refused(ctx, o, uscc, r.Status, problem.New(problem.Conflict, "enterprise_deregistered"))
+	}
+	idx := s.d.Protector.Index(account.FieldIDNumber, strings.ToUpper(r.LegalRepID))
+	if !sameName(name, r.Name) || r.LegalRepID == "" || !hmacEq(idx, u.IDNumber.Index) || s.realName(u) != r.LegalRepName {
+		return Membership{}, s.refused(ctx, o, uscc, "not_legal_rep", problem.New(problem.Invalid, "enterprise_not_legal_rep"))
+	}
+	rec, err := s.sealRecord(r)
+	if err != nil {
+		return Membership{}, problem.Wrap(err)
+	}
+	change := store.EnterpriseChange{Enterprise: &rec,
+		PutMembers: []store.EnterpriseMember{{USCC: uscc, UserID: userID, Role: RoleLegalRep, CreatedAt: s.now()}}}
+	if cur, err := s.d.Store.GetEnterpriseMember(ctx, uscc, userID); err == nil && cur.Role == RoleLegalRep {
+		return Membership{}, problem.New(problem.Conflict, "enterprise_bound")
+	}
+	e := o.Entry(ActionBound, audit.ResultOK)
+	e.Detail = audit.Detail{"uscc": uscc}
+	err = s.d.Store.ChangeEnterprise(ctx, change, s.d.Audit.Event(e), audit.Hash)
+	var ce *store.ConflictError
+	if errors.As(err, &ce) && ce.Field == "legal_rep" {
+		return Membership{}, s.refused(ctx, o, uscc, "bound", problem.New(problem.Conflict, "enterprise_bound"))
+	}
+	if err != nil {
+		return Membership{}, problem.Wrap(fmt.Errorf("enterprise: bind: %w", err))
+	}
+	return s.Acting(ctx, userID, uscc)
+}
+
+func hmacEq(a, b []byte) bool { return len(a) > 0 && string(a) == string(b) }
+
+// Recheck asks the registry about uscc again and keeps its answer. When
+// the registry now names another legal representative than at the last
+// check, the legal representative in unid loses the role (audited as the
+// system, told EventRoleRevoked); the new one can bind.
+func (s *Service) Recheck(ctx context.Context, uscc string) error {
+	old, err := s.d.Store.GetEnterprise(ctx, uscc)
+	if err != nil {
+		return err
+	}
+	r, found, err := s.d.Registry.Lookup(ctx, uscc)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return nil
+	}
+	r.USCC = uscc
+	rec, err := s.sealRecord(r)
+	if err != nil {
+		return err
+	}
+	rec.CreatedAt = old.CreatedAt
+	change := store.EnterpriseChange{Enterprise: &rec}
+	e := audit.Entry{Actor: audit.System(), Action: ActionLegalRepLost, Result: audit.ResultOK, Detail: audit.Detail{"uscc": uscc}}
+	lost := ""
+	if len(old.LegalRepID.Index) > 0 && !hmacEq(old.LegalRepID.Index, rec.LegalRepID.Index) {
+		ms, err := s.d.Store.ListEnterpriseMembers(ctx, uscc)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if m.Role == RoleLegalRep {
+				lost = m.UserID
+				change.RemoveMembers = []store.MemberKey{{USCC: uscc, UserID: m.UserID}}
+				e.Detail["user"] = m.UserID
+			}
+		}
+	}
+	if lost == "" {
+		e.Action, e.Detail["why"] = "enterprise.rechecked", r.Status
+	}
+	if err := s.d.Store.ChangeEnterprise(ctx, change, s.d.Audit.Event(e), audit.Hash); err != nil {
+		return err
+	}
+	if lost != "" {
+		s.tell(ctx, lost, EventRoleRevoked, map[string]string{"uscc": uscc, "name": rec.Name, "role": RoleLegalRep})
+	}
+	return nil
+}
+
+// RecheckAll rechecks every enterprise with a legal representative in
+// unid (the app's daily job); it goes on past a failure and returns the
+// first.
+func (s *Service) RecheckAll(ctx context.Context) error {
+	reps, err := s.d.Store.ListLegalReps(ctx)
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, m := range reps {
+		if err := s.Recheck(ctx, m.USCC); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Unbind ends every membership of the enterprise and its pending grants,
+// by its legal representative (the caller checks a recent
+// re-authentication); every member is told.
+func (s *Service) Unbind(ctx context.Context, userID, uscc string, o audit.Origin) error {
+	uscc, err := ParseUSCC(uscc)
+	if err != nil {
+		return errNotMember
+	}
+	m, en, err := s.member(ctx, userID, uscc)
+	if err != nil {
+		return err
+	}
+	if m.Role != RoleLegalRep {
+		return errForbidden
+	}
+	ms, err := s.d.Store.ListEnterpriseMembers(ctx, uscc)
+	if err != nil {
+		return problem.Wrap(err)
+	}
+	e := o.Entry(ActionUnbound, audit.ResultOK)
+	e.Detail = audit.Detail{"uscc": uscc, "members": fmt.Sprint(len(ms))}
+	if err := s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{RemoveAllMembers: uscc, DeleteAllGrants: uscc},
+		s.d.Audit.Event(e), audit.Hash); err != nil {
+		return problem.Wrap(err)
+	}
+	for _, x := range ms {
+		s.tell(ctx, x.UserID, EventUnbound, map[string]string{"uscc": uscc, "name": en.Name, "role": x.Role})
+	}
+	return nil
+}

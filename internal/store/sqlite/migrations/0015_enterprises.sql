@@ -1,0 +1,66 @@
+-- 0015: enterprise space (企业空间). enterprises are what unid knows of
+-- an enterprise from the registry, keyed by its unified social credit
+-- code, with the legal representative's name and ID number sealed (the
+-- ID number with its blind index); enterprise_members are the roles
+-- (legal_rep, admin, handler) people hold, labels a JSON array, at most
+-- one legal_rep per enterprise and one default per user;
+-- enterprise_grants are invitations waiting for the person to accept;
+-- enterprise_applications are handler applications. Appeals with the
+-- business licence are review_items of kind enterprise.appeal. Times are
+-- unix milliseconds UTC.
+
+CREATE TABLE enterprises (
+	uscc                 TEXT    NOT NULL PRIMARY KEY,
+	name                 TEXT    NOT NULL,
+	legal_rep_name_cipher BLOB,
+	legal_rep_id_cipher  BLOB,
+	legal_rep_id_index   BLOB,
+	status               TEXT    NOT NULL,
+	checked_at           INTEGER NOT NULL,
+	created_at           INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE enterprise_members (
+	uscc        TEXT    NOT NULL,
+	user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	role        TEXT    NOT NULL,
+	labels      TEXT    NOT NULL,
+	valid_until INTEGER,
+	is_default  INTEGER NOT NULL,
+	granted_by  TEXT    NOT NULL,
+	created_at  INTEGER NOT NULL,
+	PRIMARY KEY (uscc, user_id)
+) STRICT;
+CREATE INDEX enterprise_members_user_idx ON enterprise_members (user_id);
+CREATE UNIQUE INDEX enterprise_members_legal_rep_key ON enterprise_members (uscc) WHERE role = 'legal_rep';
+CREATE UNIQUE INDEX enterprise_members_default_key ON enterprise_members (user_id) WHERE is_default = 1;
+
+CREATE TABLE enterprise_grants (
+	id          TEXT    NOT NULL PRIMARY KEY,
+	uscc        TEXT    NOT NULL,
+	user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	role        TEXT    NOT NULL,
+	labels      TEXT    NOT NULL,
+	valid_until INTEGER,
+	granted_by  TEXT    NOT NULL,
+	created_at  INTEGER NOT NULL,
+	expires_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX enterprise_grants_user_idx ON enterprise_grants (user_id);
+CREATE INDEX enterprise_grants_uscc_idx ON enterprise_grants (uscc);
+
+CREATE TABLE enterprise_applications (
+	id              TEXT    NOT NULL PRIMARY KEY,
+	uscc            TEXT    NOT NULL,
+	user_id         TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	reason          TEXT    NOT NULL,
+	state           TEXT    NOT NULL,
+	created_at      INTEGER NOT NULL,
+	expires_at      INTEGER NOT NULL,
+	decided_at      INTEGER,
+	decided_by      TEXT    NOT NULL,
+	decision_reason TEXT    NOT NULL
+) STRICT;
+CREATE INDEX enterprise_applications_user_idx ON enterprise_applications (user_id, created_at);
+CREATE INDEX enterprise_applications_uscc_idx ON enterprise_applications (uscc, state, created_at);
+CREATE UNIQUE INDEX enterprise_applications_pending_key ON enterprise_applications (uscc, user_id) WHERE state = 'pending';
