@@ -50,6 +50,7 @@ import (
 
 	"unid/internal/account"
 	"unid/internal/audit"
+	"unid/internal/enterprise"
 	"unid/internal/problem"
 	"unid/internal/store"
 )
@@ -79,6 +80,7 @@ const maxEnterpriseName = 100
 type Store interface {
 	store.Users
 	store.Imports
+	GetEnterpriseMember(ctx context.Context, uscc, userID string) (store.EnterpriseMember, error)
 }
 
 // Enterprises is what the import needs of the enterprise service
@@ -95,10 +97,8 @@ type Deps struct {
 	Accounts    *account.Service
 	Protector   *account.Protector
 	Enterprises Enterprises
-	// ParseUSCC checks and normalises a credit code: enterprise.ParseUSCC.
-	ParseUSCC func(string) (string, error)
-	Audit     *audit.Log
-	Now       func() time.Time
+	Audit       *audit.Log
+	Now         func() time.Time
 }
 
 // Options are one run's choices.
@@ -322,7 +322,7 @@ func (im *Importer) decide(ctx context.Context, run *runState, rw Row) (decided,
 			}
 		}
 	}
-	if d.uscc, err = im.d.ParseUSCC(rw.uscc); err != nil {
+	if d.uscc, err = enterprise.ParseUSCC(rw.uscc); err != nil {
 		reasons = append(reasons, fieldCode(err, "uscc_format"))
 	}
 	d.entName = strings.Join(strings.Fields(rw.entName), " ")
@@ -452,8 +452,7 @@ func (im *Importer) write(ctx context.Context, res *Result, run *runState, o Opt
 		}
 	}
 	for _, d := range ready {
-		switch {
-		case d.how == "create" && !o.DryRun && !created[d.user.ID]:
+		if d.how == "create" && !o.DryRun && !created[d.user.ID] {
 			// Lost a race: refused, and forgotten so later rows look again.
 			delete(run.byLogin, d.user.LoginNameKey)
 			delete(run.byPhone, string(d.user.Phone.Index))
@@ -463,14 +462,15 @@ func (im *Importer) write(ctx context.Context, res *Result, run *runState, o Opt
 			continue
 		}
 		if !o.DryRun {
-			if err := im.d.Enterprises.ImportHandler(ctx, d.user.ID, d.uscc, d.entName, o.By); err != nil {
-				if p := problem.As(err); p.Kind != problem.Internal {
-					if err := im.reject(res, o, d.Row, []string{p.Code}); err != nil {
-						return err
-					}
-					continue
+			reason, err := im.handler(ctx, d, o)
+			if err != nil {
+				return err
+			}
+			if reason != "" {
+				if err := im.reject(res, o, d.Row, []string{reason}); err != nil {
+					return err
 				}
-				return fmt.Errorf("legacy import: line %d: %w", d.line, err)
+				continue
 			}
 		}
 		switch d.how {
@@ -483,6 +483,28 @@ func (im *Importer) write(ctx context.Context, res *Result, run *runState, o Opt
 		}
 	}
 	return nil
+}
+
+// handler makes d's account handler of d's enterprise, unless it is a
+// member of it already (of any role: it stays as it is, and no event is
+// added). reason is why the enterprise service refused, err a failure.
+func (im *Importer) handler(ctx context.Context, d decided, o Options) (reason string, err error) {
+	if d.how != "create" {
+		_, err := im.d.Store.GetEnterpriseMember(ctx, d.uscc, d.user.ID)
+		if err == nil {
+			return "", nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return "", fmt.Errorf("legacy import: line %d: %w", d.line, err)
+		}
+	}
+	if err := im.d.Enterprises.ImportHandler(ctx, d.user.ID, d.uscc, d.entName, o.By); err != nil {
+		if p := problem.As(err); p.Kind != problem.Internal {
+			return p.Code, nil
+		}
+		return "", fmt.Errorf("legacy import: line %d: %w", d.line, err)
+	}
+	return "", nil
 }
 
 // event is the audit event of a new account.
