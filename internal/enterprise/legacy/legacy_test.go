@@ -273,7 +273,7 @@ func TestBadRowsAreReportedWithTheirLines(t *testing.T) {
 		badHash := legacytest.Account(4, legacytest.MD5, password)
 		badHash.PasswordHash = "$crypt$abc"
 		dupInFile := legacytest.Account(5, legacytest.MD5, password)
-		dupInFile.LoginName = good.LoginName // another phone
+		dupInFile.LoginName = good.LoginName                          // another phone
 		dupInStore := legacytest.Account(9, legacytest.MD5, password) // ent000009 belongs to 13800000009
 		noName := legacytest.Account(6, legacytest.MD5, password)
 		noName.EnterpriseName = " "
