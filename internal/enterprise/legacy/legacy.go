@@ -45,6 +45,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -105,6 +106,9 @@ type Deps struct {
 type Options struct {
 	DryRun bool // decide every row, write nothing
 	Batch  int  // new accounts per transaction; < 1: DefaultBatch
+	// Workers is how many rows are checked and looked up at once; < 1:
+	// DefaultWorkers.
+	Workers int
 	// By is who runs the import: the CLI's cli:<os user>.
 	By audit.Origin
 	// Rejects receives each refused row (line number, login name,
@@ -114,8 +118,11 @@ type Options struct {
 	Progress func(Progress)
 }
 
-// DefaultBatch is how many new accounts one transaction writes by default.
-const DefaultBatch = 500
+// Defaults of Options.
+const (
+	DefaultBatch   = 500 // new accounts per transaction
+	DefaultWorkers = 4   // rows checked and looked up at once
+)
 
 // Reject is a row refused, with its line number in the file (the header is
 // line 1) and the codes of every reason, each with a message in the catalog
@@ -245,6 +252,9 @@ func (im *Importer) RunRows(ctx context.Context, rows []Row, o Options) (Result,
 	if o.Batch < 1 {
 		o.Batch = DefaultBatch
 	}
+	if o.Workers < 1 {
+		o.Workers = DefaultWorkers
+	}
 	if !o.By.Actor.Valid() || o.By.Actor.Kind == "" {
 		return Result{}, fmt.Errorf("legacy import: invalid actor %+v", o.By.Actor)
 	}
@@ -263,14 +273,18 @@ func (im *Importer) RunRows(ctx context.Context, rows []Row, o Options) (Result,
 			return res, fmt.Errorf("legacy import stopped at line %d: %w", rows[i].line, context.Cause(ctx))
 		}
 		batch := rows[i:min(i+o.Batch, len(rows))]
+		// The checks and the reads of a batch run side by side; the
+		// decisions, which depend on the rows before, in file order.
+		checks := make([]checked, len(batch))
+		parallel(len(batch), o.Workers, func(j int) { checks[j] = im.check(ctx, batch[j]) })
 		var ready []decided
-		for _, rw := range batch {
-			d, reasons, err := im.decide(ctx, run, rw)
+		for _, c := range checks {
+			d, reasons, err := im.resolve(run, c)
 			if err != nil {
 				return res, err
 			}
 			if len(reasons) > 0 {
-				if err := im.reject(&res, o, rw, reasons); err != nil {
+				if err := im.reject(&res, o, c.d.Row, reasons); err != nil {
 					return res, err
 				}
 				continue
@@ -300,65 +314,105 @@ func (im *Importer) reject(res *Result, o Options, rw Row, reasons []string) err
 	return o.Rejects(Reject{Line: rw.line, LoginName: rw.login, Reasons: reasons})
 }
 
-// decide checks one row and finds or prepares its account; reasons are
-// why it is refused, err a failure of the store.
-func (im *Importer) decide(ctx context.Context, run *runState, rw Row) (decided, []string, error) {
+// checked is a row checked, with the accounts the store holds under its
+// login name and its phone.
+type checked struct {
+	d                decided
+	u                store.User // the account to create for it
+	reasons          []string
+	err              error
+	byLogin, byPhone store.User
+	inLogin, inPhone bool
+}
+
+// check checks one row and reads the accounts that hold its login name
+// and phone; it may run beside the checks of other rows.
+func (im *Importer) check(ctx context.Context, rw Row) (c checked) {
+	c.d = decided{Row: rw}
 	if rw.hash == "\x00columns" {
-		return decided{}, []string{ReasonColumns}, nil
+		c.reasons = []string{ReasonColumns}
+		return c
 	}
-	d := decided{Row: rw}
-	var reasons []string
 	u, err := im.d.Accounts.PrepareImport(account.LegacyAccount{
 		LoginName: rw.login, PasswordHash: rw.hash, Phone: rw.phone, RealName: rw.contact,
 	}, im.d.Now())
 	if err != nil {
 		p := problem.As(err)
 		if p.Kind == problem.Internal {
-			return decided{}, nil, err
+			c.err = err
+			return c
 		}
 		for _, f := range []string{account.FieldLoginName, "password_hash", account.FieldPhone, account.FieldRealName} {
 			if code, ok := p.Fields[f]; ok {
-				reasons = append(reasons, code)
+				c.reasons = append(c.reasons, code)
 			}
 		}
 	}
-	if d.uscc, err = enterprise.ParseUSCC(rw.uscc); err != nil {
-		reasons = append(reasons, fieldCode(err, "uscc_format"))
+	if c.d.uscc, err = enterprise.ParseUSCC(rw.uscc); err != nil {
+		c.reasons = append(c.reasons, fieldCode(err, "uscc_format"))
 	}
-	d.entName = strings.Join(strings.Fields(rw.entName), " ")
-	switch n := utf8.RuneCountInString(d.entName); {
+	c.d.entName = strings.Join(strings.Fields(rw.entName), " ")
+	switch n := utf8.RuneCountInString(c.d.entName); {
 	case n == 0:
-		reasons = append(reasons, "import_enterprise_name_required")
-	case n > maxEnterpriseName || !utf8.ValidString(d.entName):
-		reasons = append(reasons, "import_enterprise_name_format")
+		c.reasons = append(c.reasons, "import_enterprise_name_required")
+	case n > maxEnterpriseName || !utf8.ValidString(c.d.entName):
+		c.reasons = append(c.reasons, "import_enterprise_name_format")
 	}
-	if len(reasons) > 0 {
-		return decided{}, reasons, nil
+	if len(c.reasons) > 0 {
+		return c
 	}
+	c.u = u
+	if c.byLogin, c.inLogin, c.err = lookedUp(im.d.Store.GetUserByLoginName(ctx, u.LoginNameKey)); c.err != nil {
+		return c
+	}
+	if !c.inLogin {
+		c.byPhone, c.inPhone, c.err = lookedUp(im.d.Store.GetUserByPhone(ctx, u.Phone.Index))
+	}
+	return c
+}
 
+// lookedUp turns a store lookup into found or not.
+func lookedUp(u store.User, err error) (store.User, bool, error) {
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, false, nil
+	}
+	if err != nil {
+		return store.User{}, false, fmt.Errorf("legacy import: find account: %w", err)
+	}
+	return u, true, nil
+}
+
+// resolve decides a checked row in file order: the run's own accounts
+// (from earlier rows) first, then the store's. reasons are why it is
+// refused, err a failure of the store.
+func (im *Importer) resolve(run *runState, c checked) (decided, []string, error) {
+	if c.err != nil || len(c.reasons) > 0 {
+		return decided{}, c.reasons, c.err
+	}
+	d, u := c.d, c.u
 	// By login name: this import's own account (same phone), or someone
 	// else's.
-	found, ok, err := im.lookup(ctx, run, u.LoginNameKey, nil)
-	if err != nil {
-		return decided{}, nil, err
+	found, ok := run.byLogin[u.LoginNameKey]
+	if !ok {
+		found, ok = c.byLogin, c.inLogin
 	}
 	if ok {
 		if !bytes.Equal(found.Phone.Index, u.Phone.Index) {
 			return decided{}, []string{ReasonLoginNameDuplicate}, nil
 		}
-		if same, err := im.sameName(found, rw.contact); err != nil || !same {
+		if same, err := im.sameName(found, d.contact); err != nil || !same {
 			return decided{}, []string{ReasonNameMismatch}, err
 		}
 		d.user, d.how = found, "existing"
 		return d, nil, nil
 	}
 	// By phone: a citizen account to merge into if the names match.
-	found, ok, err = im.lookup(ctx, run, "", u.Phone.Index)
-	if err != nil {
-		return decided{}, nil, err
+	found, ok = run.byPhone[string(u.Phone.Index)]
+	if !ok {
+		found, ok = c.byPhone, c.inPhone
 	}
 	if ok {
-		same, err := im.sameName(found, rw.contact)
+		same, err := im.sameName(found, d.contact)
 		if err != nil {
 			return decided{}, nil, err
 		}
@@ -372,33 +426,6 @@ func (im *Importer) decide(ctx context.Context, run *runState, rw Row) (decided,
 	run.byLogin[u.LoginNameKey] = u
 	run.byPhone[string(u.Phone.Index)] = u
 	return d, nil, nil
-}
-
-// lookup finds an account by login name key or phone index, first among
-// the run's own, then in the store; a closed account is found too, by
-// login name only (its name stays reserved).
-func (im *Importer) lookup(ctx context.Context, run *runState, loginKey string, phoneIndex []byte) (store.User, bool, error) {
-	var u store.User
-	var ok bool
-	var err error
-	if loginKey != "" {
-		if u, ok = run.byLogin[loginKey]; ok {
-			return u, true, nil
-		}
-		u, err = im.d.Store.GetUserByLoginName(ctx, loginKey)
-	} else {
-		if u, ok = run.byPhone[string(phoneIndex)]; ok {
-			return u, true, nil
-		}
-		u, err = im.d.Store.GetUserByPhone(ctx, phoneIndex)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, false, nil
-	}
-	if err != nil {
-		return store.User{}, false, fmt.Errorf("legacy import: find account: %w", err)
-	}
-	return u, true, nil
 }
 
 // sameName reports whether u's real name is name, both normalised.
@@ -451,8 +478,26 @@ func (im *Importer) write(ctx context.Context, res *Result, run *runState, o Opt
 			return fmt.Errorf("legacy import: store accounts: %w", err)
 		}
 	}
-	for _, d := range ready {
-		if d.how == "create" && !o.DryRun && !created[d.user.ID] {
+	// Every row's account becomes handler, one transaction each (they all
+	// queue on the audit chain's head, so running them side by side gains
+	// nothing).
+	lost := func(d decided) bool { return d.how == "create" && !o.DryRun && !created[d.user.ID] }
+	reasons := make([]string, len(ready))
+	errs := make([]error, len(ready))
+	if !o.DryRun {
+		for i, d := range ready {
+			if !lost(d) {
+				if reasons[i], errs[i] = im.handler(ctx, d, o); errs[i] != nil {
+					break
+				}
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, d := range ready {
+		if lost(d) {
 			// Lost a race: refused, and forgotten so later rows look again.
 			delete(run.byLogin, d.user.LoginNameKey)
 			delete(run.byPhone, string(d.user.Phone.Index))
@@ -461,17 +506,11 @@ func (im *Importer) write(ctx context.Context, res *Result, run *runState, o Opt
 			}
 			continue
 		}
-		if !o.DryRun {
-			reason, err := im.handler(ctx, d, o)
-			if err != nil {
+		if reasons[i] != "" {
+			if err := im.reject(res, o, d.Row, []string{reasons[i]}); err != nil {
 				return err
 			}
-			if reason != "" {
-				if err := im.reject(res, o, d.Row, []string{reason}); err != nil {
-					return err
-				}
-				continue
-			}
+			continue
 		}
 		switch d.how {
 		case "create":
@@ -524,4 +563,22 @@ func fieldCode(err error, def string) string {
 		return p.Code
 	}
 	return def
+}
+
+// parallel calls fn(0) … fn(n-1) on at most workers goroutines and waits.
+func parallel(n, workers int, fn func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
