@@ -296,7 +296,9 @@ func (im *Importer) RunRows(ctx context.Context, rows []Row, o Options) (Result,
 		}
 		progress(i + len(batch))
 	}
-	progress(len(rows))
+	if len(rows) == 0 {
+		progress(0)
+	}
 	return res, nil
 }
 
@@ -481,7 +483,13 @@ func (im *Importer) write(ctx context.Context, res *Result, run *runState, o Opt
 	// Every row's account becomes handler, one transaction each (they all
 	// queue on the audit chain's head, so running them side by side gains
 	// nothing).
-	lost := func(d decided) bool { return d.how == "create" && !o.DryRun && !created[d.user.ID] }
+	// A row whose account lost a race (its own, or an earlier row's of
+	// the batch with the same login name or phone) is refused.
+	lostIDs := map[string]bool{}
+	for _, u := range users {
+		lostIDs[u.ID] = !o.DryRun && !created[u.ID]
+	}
+	lost := func(d decided) bool { return lostIDs[d.user.ID] }
 	reasons := make([]string, len(ready))
 	errs := make([]error, len(ready))
 	if !o.DryRun {

@@ -446,3 +446,57 @@ func TestTheFileMustHaveTheHeader(t *testing.T) {
 		t.Errorf("short row: %+v %v %v", res, rejects, err)
 	}
 }
+
+// racing is the store with someone registering the login name of a row
+// just before the import writes its batch.
+type racing struct {
+	legacy.Store
+	f     *fixture
+	login string
+	done  bool
+}
+
+func (r *racing) ImportUsers(ctx context.Context, users []store.User, events []store.AuditEvent, seal func(store.AuditEvent) []byte) error {
+	if !r.done {
+		r.done = true
+		if _, err := r.f.Accounts.Create(ctx, account.NewAccount{LoginName: r.login, Password: "Racer#Pass2026"}); err != nil {
+			return err
+		}
+	}
+	return r.Store.ImportUsers(ctx, users, events, seal)
+}
+
+func TestARowThatLosesARaceIsRefusedAlone(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		rows := []legacytest.Row{legacytest.Account(1, legacytest.MD5, password), legacytest.Account(2, legacytest.SHA1, password), legacytest.Account(3, legacytest.SHA256, password)}
+		// The same login as row 2 again (another enterprise): its account is
+		// row 2's, which is never made.
+		again := rows[1]
+		again.USCC = legacytest.USCC(20)
+		rows = append(rows, again)
+		st := &racing{Store: f.Store.(legacy.Store), f: f, login: rows[1].LoginName}
+		im := legacy.New(legacy.Deps{Store: st, Accounts: f.Accounts, Protector: f.Protector, Enterprises: f.ent, Audit: f.Audit, Now: f.Clock})
+		var rejects []legacy.Reject
+		res, err := im.Run(context.Background(), csvOf(t, rows...), legacy.Options{By: cli,
+			Rejects: func(r legacy.Reject) error { rejects = append(rejects, r); return nil }})
+		if err != nil || res.Created != 2 || res.Rejected != 2 {
+			t.Fatalf("import = %+v, %v", res, err)
+		}
+		want := []legacy.Reject{{Line: 3, LoginName: rows[1].LoginName, Reasons: []string{legacy.ReasonConflict}},
+			{Line: 5, LoginName: rows[1].LoginName, Reasons: []string{legacy.ReasonConflict}}}
+		if fmt.Sprint(rejects) != fmt.Sprint(want) {
+			t.Errorf("rejects %v, want %v", rejects, want)
+		}
+		if n := len(f.Events(t, account.ActionImported)); n != 2 {
+			t.Errorf("%d account.imported events, want 2", n)
+		}
+		if got := f.roles(t, f.user(t, rows[1].LoginName).ID); len(got) != 0 {
+			t.Errorf("the racer's account became %v", got)
+		}
+		for _, r := range []legacytest.Row{rows[0], rows[2]} {
+			if got := f.roles(t, f.user(t, r.LoginName).ID); len(got) != 1 {
+				t.Errorf("%s: %v", r.LoginName, got)
+			}
+		}
+	})
+}
