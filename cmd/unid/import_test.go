@@ -4,16 +4,28 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"unid/internal/app"
+	"unid/internal/audit"
+	"unid/internal/config"
 	"unid/internal/enterprise/legacy"
 	"unid/internal/enterprise/legacy/legacytest"
+	"unid/internal/store/postgres/pgtest"
 )
 
 func TestImportLegacyEnterprises(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testImportLegacyEnterprises(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		testImportLegacyEnterprises(t, []string{"--database-url", pgtest.NewDatabase(t)})
+	})
+}
+
+func testImportLegacyEnterprises(t *testing.T, db []string) {
 	dir, _ := dataDir(t)
 	rows := []legacytest.Row{}
 	for i := range 5 {
@@ -34,7 +46,7 @@ func TestImportLegacyEnterprises(t *testing.T) {
 	unid := func(extra ...string) (legacy.Result, string) {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		args := append([]string{"import", "legacy-enterprises", file, "--data", dir, "--reject", rejects}, extra...)
+		args := append(append([]string{"import", "legacy-enterprises", file, "--data", dir, "--reject", rejects}, db...), extra...)
 		if err := run(context.Background(), args, func(k string) string { return map[string]string{"LANG": "en_US.UTF-8"}[k] }, &stdout, &stderr); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, stderr.String())
 		}
@@ -64,6 +76,35 @@ func TestImportLegacyEnterprises(t *testing.T) {
 	res, _ = unid()
 	if res.Created != 0 || res.Existing != 5 || res.Rejected != 1 {
 		t.Errorf("second import: %+v", res)
+	}
+	// Each run that wrote is audited with its counts, by the CLI operator.
+	cfg, _, err := config.Load(config.Command{Name: "test"}, append([]string{"--data", dir}, db...), func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := app.OpenStore(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	events, err := st.ListAudit(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []string
+	for _, e := range events {
+		if e.Action == ActionLegacyImported {
+			if !strings.HasPrefix(e.Actor, "operator:cli") {
+				t.Errorf("import audited as %q", e.Actor)
+			}
+			runs = append(runs, e.Detail)
+		}
+	}
+	if len(runs) != 2 || !strings.Contains(runs[0], `"created":"5"`) || !strings.Contains(runs[1], `"existing":"5"`) {
+		t.Errorf("import events %v, want two (not the dry run)", runs)
+	}
+	if n, err := audit.Verify(context.Background(), st); err != nil || n != int64(len(events)) {
+		t.Errorf("audit chain: %d, %v", n, err)
 	}
 
 	for _, tt := range []struct {
