@@ -3,12 +3,15 @@ package legacy_test
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"os"
 	"strconv"
 	"testing"
 
 	"unid/internal/enterprise/legacy"
 	"unid/internal/enterprise/legacy/legacytest"
+	"unid/internal/store"
+	"unid/internal/store/postgres/pgtest"
 )
 
 // BenchmarkImport imports UNID_BENCH_IMPORT_ROWS (default 100,000) new
@@ -30,7 +33,26 @@ func BenchmarkImport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, be := range backends {
+	// postgres-async is PostgreSQL as the command opens it for an import:
+	// synchronous_commit=off on its connections.
+	all := append(backends[:len(backends):len(backends)], struct {
+		name string
+		open func(t testing.TB) store.Store
+	}{"postgres-async", func(t testing.TB) store.Store {
+		u, err := url.Parse(pgtest.NewDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("synchronous_commit", "off")
+		u.RawQuery = q.Encode()
+		s := pgtest.Open(t, u.String())
+		if _, _, err := s.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}})
+	for _, be := range all {
 		b.Run(be.name, func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
