@@ -18,6 +18,7 @@ import (
 	"unid/internal/address"
 	"unid/internal/audit"
 	"unid/internal/captcha"
+	"unid/internal/enterprise"
 	"unid/internal/export"
 	"unid/internal/flow"
 	"unid/internal/flow/emailbind"
@@ -63,6 +64,7 @@ type Deps struct {
 	EmailBind    *emailbind.Service
 	Export       *export.Service // the person's download of their data
 	Realname     *realname.Service
+	Enterprise   *enterprise.Service // the enterprise space
 	Now          func() time.Time
 
 	Records *records.Service // unid's messages to the person (我的消息)
@@ -104,6 +106,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.closureRoutes()...)
 	routes = append(routes, a.messageRoutes()...)
 	routes = append(routes, a.realnameRoutes()...)
+	routes = append(routes, a.enterpriseRoutes()...)
 	return routes
 }
 

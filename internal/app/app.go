@@ -32,6 +32,9 @@ import (
 	"unid/internal/console"
 	"unid/internal/devmode"
 	"unid/internal/emailcode"
+	"unid/internal/enterprise"
+	"unid/internal/enterprise/httpregistry"
+	esandbox "unid/internal/enterprise/sandbox"
 	"unid/internal/export"
 	"unid/internal/flow/emailbind"
 	"unid/internal/flow/login"
@@ -74,6 +77,12 @@ type App struct {
 	// that tell a citizen something post through it.
 	Records  *records.Service
 	Realname *realname.Service // real-name verification and its review queue
+	// Enterprise is the enterprise space; its review queue holds the
+	// appeals with a business licence.
+	Enterprise *enterprise.Service
+
+	enterpriseRegistry enterprise.Registry // the configured registry (the sandbox's can be changed by tests)
+	lastRecheck        time.Time           // of the daily enterprise recheck
 
 	realnameSandbox http.Handler // the sandbox verifier's H5 page; dev mode with provider sandbox only
 	// Operators are the console's accounts (`unid operator create`).
@@ -356,6 +365,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if a.Realname, err = a.newRealname(cfg, st, protector, limiter, auditLog, accounts, catalog, logger, now, issuer); err != nil {
 		return nil, err
 	}
+	a.Enterprise = a.newEnterprise(cfg, st, protector, auditLog, accounts, codes, logger, now)
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
@@ -372,9 +382,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			Users: st, Protector: protector, Addresses: addresses, Questions: st, Sessions: sessions,
 			Consents: a.OIDC, Realname: st, Messages: st, AuditLog: st, Audit: auditLog, Now: now,
 		}),
-		EmailBind: emailbind.New(accounts, emailCodes, protector, auditLog, now),
-		Records:   a.Records,
-		Realname:  a.Realname,
+		EmailBind:  emailbind.New(accounts, emailCodes, protector, auditLog, now),
+		Records:    a.Records,
+		Realname:   a.Realname,
+		Enterprise: a.Enterprise,
 	})
 	a.api, a.pages = jsonAPI, pages
 	if cfg.Dev {
@@ -392,7 +403,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	// The review queues the console works: real-name counter
 	// verifications and appeals; the real-name service also corrects a
 	// locked identity.
-	queues := []review.Queue{a.Realname}
+	queues := []review.Queue{a.Realname, a.Enterprise}
 	a.ops = admin.NewConsoleAPI(admin.ConsoleDeps{
 		Responder: responder, Operators: a.Operators, TrustProxy: cfg.TrustProxy, Queues: queues,
 		Realname: a.Realname,
@@ -430,6 +441,52 @@ var realnameEvents = map[string]string{
 	realname.EventRejected:  notify.TemplateRealnameRejected,
 	realname.EventMovedAway: notify.TemplateRealnameMovedAway,
 	realname.EventCorrected: notify.TemplateRealnameCorrected,
+}
+
+// enterpriseEvents are the SMS notices of the enterprise space's events.
+var enterpriseEvents = map[string]string{
+	enterprise.EventGrant:               notify.TemplateEnterpriseGrant,
+	enterprise.EventApplicationApproved: notify.TemplateEnterpriseApplicationApproved,
+	enterprise.EventApplicationRejected: notify.TemplateEnterpriseApplicationRejected,
+	enterprise.EventAppealApproved:      notify.TemplateEnterpriseAppealApproved,
+	enterprise.EventAppealRejected:      notify.TemplateEnterpriseAppealRejected,
+	enterprise.EventRoleRevoked:         notify.TemplateEnterpriseRoleRevoked,
+	enterprise.EventUnbound:             notify.TemplateEnterpriseUnbound,
+}
+
+// newEnterprise builds the enterprise space with the configured registry:
+// http, the sandbox (dev mode), or none (binding answers
+// registry_unavailable). The citizen is told by a message and the
+// account's notices.
+func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *account.Protector, auditLog *audit.Log,
+	accounts *account.Service, codes *smscode.Service, logger *slog.Logger, now func() time.Time) *enterprise.Service {
+	switch config.Effective(cfg.EnterpriseRegistry.Provider, cfg.Dev) {
+	case config.ProviderHTTP:
+		a.enterpriseRegistry = httpregistry.New(httpregistry.Options{URL: cfg.EnterpriseRegistry.URL,
+			Secret: []byte(cfg.EnterpriseRegistry.Secret.Value), Timeout: cfg.EnterpriseRegistry.Timeout, Now: now})
+	case config.ProviderSandbox: // dev mode only (config refuses it otherwise)
+		a.enterpriseRegistry = esandbox.New()
+	default:
+		a.enterpriseRegistry = enterprise.None{}
+	}
+	return enterprise.New(enterprise.Deps{
+		Store: st, Registry: a.enterpriseRegistry, Protector: protector, Audit: auditLog, Codes: codes, Logger: logger, Now: now,
+		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
+			if err := a.Records.Post(ctx, userID, event, params, "/enterprise"); err != nil {
+				logger.ErrorContext(ctx, "post a message", "event", event, "err", err)
+			}
+			template, ok := enterpriseEvents[event]
+			if !ok {
+				logger.ErrorContext(ctx, "enterprise event without a notice", "event", event)
+				return
+			}
+			if u, err := st.GetUser(ctx, userID); err == nil {
+				accounts.Tell(ctx, u, template)
+			}
+		},
+		Options: enterprise.Options{BindMinLevel: cfg.Enterprise.BindMinLevel, GrantTTL: cfg.Enterprise.GrantTTL,
+			ApplicationTTL: cfg.Enterprise.ApplicationTTL, Labels: enterprise.ParseLabels(cfg.Enterprise.Labels)},
+	})
 }
 
 // newRealname builds real-name verification with the configured verifier:
@@ -662,6 +719,27 @@ func (a *App) janitor(ctx context.Context) {
 		if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil && ctx.Err() == nil {
 			a.logger.WarnContext(ctx, "cleaning expired records", "err", err)
 		}
+		a.recheckEnterprises(ctx, now)
+	}
+}
+
+// EnterpriseRegistry is the configured enterprise registry (tests change
+// the sandbox's legal representatives through it).
+func (a *App) EnterpriseRegistry() enterprise.Registry { return a.enterpriseRegistry }
+
+// recheckEnterprises asks the registry about every bound enterprise
+// once a day (the first run a day after start): a legal representative
+// the registry no longer names loses the role.
+func (a *App) recheckEnterprises(ctx context.Context, now time.Time) {
+	if a.lastRecheck.IsZero() {
+		a.lastRecheck = now
+	}
+	if now.Sub(a.lastRecheck) < 24*time.Hour {
+		return
+	}
+	a.lastRecheck = now
+	if err := a.Enterprise.RecheckAll(ctx); err != nil && ctx.Err() == nil {
+		a.logger.WarnContext(ctx, "enterprise recheck", "err", err)
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"unid/internal/enterprise"
 	"unid/internal/realname"
 )
 
@@ -91,6 +92,7 @@ type Config struct {
 	Closure            Closure
 	Realname           Realname
 	EnterpriseRegistry EnterpriseRegistry
+	Enterprise         Enterprise
 	Alipay             Alipay
 	Upstream           []Upstream // file only: a list cannot be a flag
 
@@ -243,6 +245,14 @@ type EnterpriseRegistry struct {
 	Timeout  time.Duration
 }
 
+// Enterprise is the enterprise space (企业空间).
+type Enterprise struct {
+	BindMinLevel   int           // real-name level a legal representative needs to bind
+	GrantTTL       time.Duration // how long a grant waits to be accepted
+	ApplicationTTL time.Duration // how long a handler application waits for a decision
+	Labels         string        // permission labels of handlers, "财务,人事,业务"
+}
+
 // Alipay is sign-in with Alipay (支付宝). It is off while AppID is empty.
 // Alipay's answers are verified either with its public key (PublicKey) or,
 // in certificate mode, with the three certificates.
@@ -322,7 +332,9 @@ func Default() Config {
 			Methods: realname.DefaultMethods, ChecksPerUserDay: realname.DefaultChecksPerUserDay,
 			ChecksPerDay: realname.DefaultChecksPerDay, FlowTTL: realname.DefaultFlowTTL},
 		EnterpriseRegistry: EnterpriseRegistry{Timeout: 5 * time.Second},
-		Alipay:             Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
+		Enterprise: Enterprise{BindMinLevel: enterprise.DefaultBindMinLevel, GrantTTL: enterprise.DefaultGrantTTL,
+			ApplicationTTL: enterprise.DefaultApplicationTTL, Labels: enterprise.DefaultLabels},
+		Alipay: Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
 	}
 }
 
@@ -450,6 +462,11 @@ func (c *Config) settings() []setting {
 		str(&c.EnterpriseRegistry.Provider, "enterprise-registry.provider", "enterprise registry: http, none, or sandbox (test data, --dev only); empty: sandbox with --dev, else none"),
 		str(&c.EnterpriseRegistry.URL, "enterprise-registry.url", "enterprise registry service URL (provider http)"),
 		duration(&c.EnterpriseRegistry.Timeout, "enterprise-registry.timeout", "enterprise registry request timeout"),
+
+		integer(&c.Enterprise.BindMinLevel, "enterprise.bind-min-level", "real-name level (1-3) a legal representative needs to bind an enterprise"),
+		duration(&c.Enterprise.GrantTTL, "enterprise.grant-ttl", "how long an enterprise role grant waits to be accepted"),
+		duration(&c.Enterprise.ApplicationTTL, "enterprise.application-ttl", "how long a handler application waits for a decision"),
+		str(&c.Enterprise.Labels, "enterprise.labels", "permission labels a handler may carry, comma-separated"),
 
 		str(&c.Alipay.AppID, "alipay.app-id", "Alipay application id; empty: no sign-in with Alipay"),
 		str(&c.Alipay.GatewayURL, "alipay.gateway-url", "Alipay open platform gateway"),
@@ -633,6 +650,11 @@ func (c Config) validate() error {
 	if c.Realname.ChecksPerUserDay <= 0 || c.Realname.ChecksPerDay <= 0 {
 		bad("realname.checks-per-user-day and realname.checks-per-day must be positive: every check costs money")
 	}
+	if c.Enterprise.BindMinLevel < 1 || c.Enterprise.BindMinLevel > 3 {
+		bad("enterprise.bind-min-level: a real-name level, 1 to 3")
+	}
+	positive(&errs, "enterprise.grant-ttl", c.Enterprise.GrantTTL)
+	positive(&errs, "enterprise.application-ttl", c.Enterprise.ApplicationTTL)
 	checkProvider(&errs, c.Dev, "enterprise-registry", c.EnterpriseRegistry.Provider, c.EnterpriseRegistry.URL, c.EnterpriseRegistry.Secret, c.EnterpriseRegistry.Timeout)
 
 	if a := c.Alipay; a.AppID != "" {

@@ -9,6 +9,7 @@ import (
 	"unid/internal/account"
 	"unid/internal/audit"
 	"unid/internal/problem"
+	"unid/internal/smscode"
 	"unid/internal/store"
 )
 
@@ -179,20 +180,74 @@ func (s *Service) RecheckAll(ctx context.Context) error {
 	return first
 }
 
-// Unbind ends every membership of the enterprise and its pending grants,
-// by its legal representative (the caller checks a recent
-// re-authentication); every member is told.
-func (s *Service) Unbind(ctx context.Context, userID, uscc string, o audit.Origin) error {
+// legalRep returns the enterprise of uscc when the user is its legal
+// representative.
+func (s *Service) legalRep(ctx context.Context, userID, uscc string) (string, store.Enterprise, error) {
 	uscc, err := ParseUSCC(uscc)
 	if err != nil {
-		return errNotMember
+		return "", store.Enterprise{}, errNotMember
 	}
 	m, en, err := s.member(ctx, userID, uscc)
 	if err != nil {
-		return err
+		return "", en, err
 	}
 	if m.Role != RoleLegalRep {
-		return errForbidden
+		return "", en, errForbidden
+	}
+	return uscc, en, nil
+}
+
+// phone returns the user's bound phone.
+func (s *Service) phone(ctx context.Context, userID string) (string, error) {
+	u, err := s.user(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	if u.Phone.Empty() {
+		return "", problem.New(problem.Conflict, "phone_required")
+	}
+	p, err := s.d.Protector.Open(account.FieldPhone, u.Phone)
+	if err != nil {
+		return "", problem.Wrap(err)
+	}
+	return p, nil
+}
+
+// SendUnbindCode texts the legal representative of uscc the SMS code
+// that Unbind asks for.
+func (s *Service) SendUnbindCode(ctx context.Context, userID, uscc string, o audit.Origin) (smscode.Sent, error) {
+	if _, _, err := s.legalRep(ctx, userID, uscc); err != nil {
+		return smscode.Sent{}, err
+	}
+	if s.d.Codes == nil {
+		return smscode.Sent{}, problem.New(problem.Conflict, "enterprise_unbind_code_off")
+	}
+	phone, err := s.phone(ctx, userID)
+	if err != nil {
+		return smscode.Sent{}, err
+	}
+	return s.d.Codes.SendFor(ctx, PurposeUnbind, phone, o)
+}
+
+// Unbind ends every membership of the enterprise and its pending grants,
+// by its legal representative with the SMS code of SendUnbindCode (the
+// caller checks a recent password); every member is told.
+func (s *Service) Unbind(ctx context.Context, userID, uscc, smsCode string, o audit.Origin) error {
+	uscc, en, err := s.legalRep(ctx, userID, uscc)
+	if err != nil {
+		return err
+	}
+	if s.d.Codes != nil {
+		if strings.TrimSpace(smsCode) == "" {
+			return problem.Field("sms_code", "sms_code_required")
+		}
+		phone, err := s.phone(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if err := s.d.Codes.Verify(ctx, PurposeUnbind, phone, strings.TrimSpace(smsCode)); err != nil {
+			return err
+		}
 	}
 	ms, err := s.d.Store.ListEnterpriseMembers(ctx, uscc)
 	if err != nil {

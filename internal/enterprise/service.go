@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"unid/internal/account"
 	"unid/internal/audit"
 	"unid/internal/problem"
+	"unid/internal/smscode"
 	"unid/internal/store"
 )
 
@@ -82,6 +84,8 @@ const (
 	DefaultLabels         = "财务,人事,业务"
 	// RecheckEvery is how long a registry answer stands before Acting asks again.
 	RecheckEvery = time.Hour
+	// RecheckTimeout bounds the registry call a sign-in waits for.
+	RecheckTimeout = 3 * time.Second
 	// MaxUpload bounds the business licence upload.
 	MaxUpload = 5 << 20
 )
@@ -134,16 +138,32 @@ type Deps struct {
 	Audit     *audit.Log
 	// Tell tells a citizen of event (the Event constants) after it
 	// happened; the app wires it to a message and an SMS. May be nil.
-	Tell    func(ctx context.Context, userID, event string, params map[string]string)
+	Tell func(ctx context.Context, userID, event string, params map[string]string)
+	// Codes sends and checks the SMS code that unbinding an enterprise
+	// asks of the legal representative (with a recent password); without
+	// it no code is asked.
+	Codes   Codes
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Options Options
 }
 
+// Codes are SMS codes (smscode.Service).
+type Codes interface {
+	SendFor(ctx context.Context, purpose, phone string, by audit.Origin) (smscode.Sent, error)
+	Verify(ctx context.Context, purpose, phone, code string) error
+}
+
+// PurposeUnbind is the SMS code purpose of unbinding an enterprise.
+const PurposeUnbind = "enterprise_unbind"
+
 // Service is the enterprise space.
 type Service struct {
 	d Deps
 	o Options
+
+	mu    sync.Mutex
+	tried map[string]time.Time // last recheck at sign-in, by credit code
 }
 
 // New returns the service of d.
@@ -170,7 +190,7 @@ func New(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{d: d, o: o}
+	return &Service{d: d, o: o, tried: map[string]time.Time{}}
 }
 
 // Labels returns the permission labels a handler may carry.
@@ -217,16 +237,21 @@ func (s *Service) Memberships(ctx context.Context, userID string) ([]Membership,
 }
 
 // Acting returns the user's live membership of uscc, or problem NotFound
-// "enterprise_not_member". A legal representative's enterprise is checked
-// at the registry again when the last check is older than RecheckEvery
-// (a registry that cannot be reached keeps the role).
+// "enterprise_not_member". An enterprise known from the registry is
+// checked there again when the last check is older than RecheckEvery, at
+// most RecheckTimeout long (a registry that cannot be reached keeps the
+// roles): a legal representative the registry no longer names, or an
+// enterprise now revoked or deregistered, is not acted for.
 func (s *Service) Acting(ctx context.Context, userID, uscc string) (Membership, error) {
 	m, e, err := s.member(ctx, userID, uscc)
 	if err != nil {
 		return Membership{}, err
 	}
-	if m.Role == RoleLegalRep && s.now().Sub(e.CheckedAt) > RecheckEvery {
-		if err := s.Recheck(ctx, uscc); err != nil {
+	if len(e.LegalRepID.Index) > 0 && s.now().Sub(e.CheckedAt) > RecheckEvery && s.tryRecheck(uscc) {
+		rctx, cancel := context.WithTimeout(ctx, RecheckTimeout)
+		err := s.Recheck(rctx, uscc)
+		cancel()
+		if err != nil {
 			s.d.Logger.WarnContext(ctx, "enterprise recheck at sign-in", "uscc", uscc, "err", err)
 		}
 		if m, e, err = s.member(ctx, userID, uscc); err != nil {
@@ -234,6 +259,23 @@ func (s *Service) Acting(ctx context.Context, userID, uscc string) (Membership, 
 		}
 	}
 	return membershipOf(m, e), nil
+}
+
+// tryRecheck reports whether a sign-in may ask the registry about uscc
+// now: at most once per RecheckEvery, whatever the outcome, so that a
+// registry that is down slows one sign-in an hour, not every one.
+func (s *Service) tryRecheck(uscc string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if t, ok := s.tried[uscc]; ok && now.Sub(t) < RecheckEvery {
+		return false
+	}
+	if len(s.tried) > 10000 {
+		clear(s.tried)
+	}
+	s.tried[uscc] = now
+	return true
 }
 
 // member returns the user's live membership of uscc and the enterprise.
@@ -293,6 +335,11 @@ func (s *Service) ImportHandler(ctx context.Context, userID, uscc, name string, 
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return problem.Field("name", "enterprise_name_required")
+	}
+	if _, err := s.d.Store.GetEnterpriseMember(ctx, uscc, userID); err == nil {
+		return nil // imported before, or a member already: nothing changes, nothing is audited
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return problem.Wrap(err)
 	}
 	now := s.now()
 	e := o.Entry(ActionImported, audit.ResultOK)

@@ -89,6 +89,15 @@ const (
 	// the account's name or ID number, which removed the verifications
 	// above level 1.
 	TemplateRealnameCorrected = "realname_corrected"
+	// The enterprise space's events (enterprise.Event…), no params: the
+	// message in the personal space names the enterprise.
+	TemplateEnterpriseGrant               = "enterprise_grant"
+	TemplateEnterpriseApplicationApproved = "enterprise_application_approved"
+	TemplateEnterpriseApplicationRejected = "enterprise_application_rejected"
+	TemplateEnterpriseAppealApproved      = "enterprise_appeal_approved"
+	TemplateEnterpriseAppealRejected      = "enterprise_appeal_rejected"
+	TemplateEnterpriseRoleRevoked         = "enterprise_role_revoked"
+	TemplateEnterpriseUnbound             = "enterprise_unbound"
 )
 
 // smsTemplates maps a template name to its wording; {name} is replaced by
@@ -99,16 +108,23 @@ var smsTemplates = map[string]string{
 	TemplateAccountLocked:   "您的账号因连续多次密码错误已被暂时锁定，将于{until}自动解锁。如需立即登录，请使用“找回密码”重设密码；如非本人操作，请留意账号安全。",
 
 	// The user center's changes.
-	TemplatePasswordChangedOthersOut: "您的账号密码已修改，其他已登录的设备均已退出。如非本人操作，请立即找回密码或联系平台客服。",
-	TemplatePasswordChangedKept:      "您的账号密码已修改。如非本人操作，请立即找回密码并退出其他设备，或联系平台客服。",
-	TemplatePhoneChanged:             "您的账号已改绑其他手机号码，本号码将不再用于登录和接收通知。如非本人操作，请立即联系平台客服。",
-	TemplateQuestionsSet:             "您的账号密保问题已设置或修改。密保问题可用于找回密码，如非本人操作，请立即修改密码并重新设置密保问题。",
-	TemplateQuestionsUsed:            "您的账号刚刚有人通过回答密保问题找回密码。如非本人操作，请立即修改密码，并留意账号安全。",
-	TemplateRealnameApproved:         "您提交的实名认证申请已审核通过，请登录个人空间查看。",
-	TemplateRealnameRejected:         "您提交的实名认证申请未通过审核，原因请登录个人空间查看。",
-	TemplateRealnameMovedAway:        "经审核，您账号所用的身份证号码已由本人在另一账号完成实名认证，您账号的实名认证已解除。如有疑问，请联系平台客服。",
-	TemplateRealnameCorrected:        "审核人员已更正您账号的实名信息，原有的中级、高级实名认证已解除，请登录个人空间查看。如有疑问，请联系平台客服。",
-	TemplateAccountClosed:            "您的账号已注销，已登录的设备和应用均已退出，个人信息已删除。如非本人操作，请立即联系平台客服。",
+	TemplatePasswordChangedOthersOut:      "您的账号密码已修改，其他已登录的设备均已退出。如非本人操作，请立即找回密码或联系平台客服。",
+	TemplatePasswordChangedKept:           "您的账号密码已修改。如非本人操作，请立即找回密码并退出其他设备，或联系平台客服。",
+	TemplatePhoneChanged:                  "您的账号已改绑其他手机号码，本号码将不再用于登录和接收通知。如非本人操作，请立即联系平台客服。",
+	TemplateQuestionsSet:                  "您的账号密保问题已设置或修改。密保问题可用于找回密码，如非本人操作，请立即修改密码并重新设置密保问题。",
+	TemplateQuestionsUsed:                 "您的账号刚刚有人通过回答密保问题找回密码。如非本人操作，请立即修改密码，并留意账号安全。",
+	TemplateRealnameApproved:              "您提交的实名认证申请已审核通过，请登录个人空间查看。",
+	TemplateRealnameRejected:              "您提交的实名认证申请未通过审核，原因请登录个人空间查看。",
+	TemplateRealnameMovedAway:             "经审核，您账号所用的身份证号码已由本人在另一账号完成实名认证，您账号的实名认证已解除。如有疑问，请联系平台客服。",
+	TemplateRealnameCorrected:             "审核人员已更正您账号的实名信息，原有的中级、高级实名认证已解除，请登录个人空间查看。如有疑问，请联系平台客服。",
+	TemplateEnterpriseGrant:               "您收到一项企业授权，请登录个人空间的“企业空间”确认接受或拒绝。",
+	TemplateEnterpriseApplicationApproved: "您提交的企业办事授权申请已通过，请登录个人空间查看。",
+	TemplateEnterpriseApplicationRejected: "您提交的企业办事授权申请未通过，原因请登录个人空间查看。",
+	TemplateEnterpriseAppealApproved:      "您提交的企业法定代表人申诉已审核通过，请登录个人空间查看。",
+	TemplateEnterpriseAppealRejected:      "您提交的企业法定代表人申诉未通过审核，请登录个人空间查看。",
+	TemplateEnterpriseRoleRevoked:         "您的一项企业角色已解除，请登录个人空间查看。",
+	TemplateEnterpriseUnbound:             "您所在的一家企业已解除绑定，您在该企业的角色随之解除。",
+	TemplateAccountClosed:                 "您的账号已注销，已登录的设备和应用均已退出，个人信息已删除。如非本人操作，请立即联系平台客服。",
 }
 
 // chinaTime is the time zone SMS wording speaks: every phone the platform

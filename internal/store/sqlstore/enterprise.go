@@ -14,7 +14,7 @@ import (
 const (
 	enterpriseColumns  = `uscc, name, legal_rep_name_cipher, legal_rep_id_cipher, legal_rep_id_index, status, checked_at, created_at`
 	memberColumns      = `uscc, user_id, role, labels, valid_until, is_default, granted_by, created_at`
-	entGrantColumns       = `id, uscc, user_id, role, labels, valid_until, granted_by, created_at, expires_at`
+	entGrantColumns    = `id, uscc, user_id, role, labels, valid_until, granted_by, created_at, expires_at`
 	applicationColumns = `id, uscc, user_id, reason, state, created_at, expires_at, decided_at, decided_by, decision_reason`
 )
 
