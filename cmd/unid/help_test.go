@@ -93,6 +93,7 @@ func TestHelpOpensNothing(t *testing.T) {
 		{"client", "list", "-h"}, {"client", "create", "--help"}, {"client", "show", "-h"},
 		{"client", "delete", "--help"}, {"client", "rotate-secret", "-h"}, {"config", "-h"},
 		{"operator", "-h"}, {"operator", "--help"}, {"operator", "create", "-h"}, {"operator", "list", "--help"},
+		{"import", "-h"}, {"import", "legacy-enterprises", "-h"}, {"import", "legacy-enterprises", "old.csv", "--help"},
 	}
 	stores := map[string]func(dir string) map[string]string{
 		"missing data directory": func(dir string) map[string]string {

@@ -54,6 +54,8 @@ Usage:
   unid keys rotate       make a new token signing key (OIDC); the old one stays published
   unid client …          register service systems (create, list, show, rotate-secret, delete)
   unid operator …        console operators (create with a one-time set-up link, list)
+  unid import legacy-enterprises FILE.csv
+                         bring the old platform's enterprise accounts over
   unid version           print the version
   unid config            print every setting as a Markdown table
   unid config check FILE check a configuration file (.yaml, .yml, .toml)
@@ -101,6 +103,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return clientCmd(ctx, rest, getenv, stdout, stderr)
 	case "operator":
 		return operatorCmd(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, rest, getenv, stdout, stderr)
 	case "config":
 		return configCmd(rest, getenv, stdout)
 	case "help", "-h", "--help":

@@ -56,6 +56,7 @@ type Store interface {
 	Messages
 	Realname
 	Operators
+	Imports
 	Enterprises
 
 	// Ping reports whether the backend is reachable (for /readyz).

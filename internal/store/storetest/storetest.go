@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Messages", func(t *testing.T) { testMessages(t, newStore) })
 	t.Run("Realname", func(t *testing.T) { testRealname(t, newStore) })
 	t.Run("Operators", func(t *testing.T) { testOperators(t, newStore) })
+	t.Run("Imports", func(t *testing.T) { testImports(t, newStore) })
 	t.Run("Enterprises", func(t *testing.T) { testEnterprises(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := newStore(t).Ping(context.Background()); err != nil {
