@@ -39,7 +39,7 @@ func testEnterprise(first17, name string) entFixture {
 }
 
 // addMember gives the user a role in the enterprise, as an accepted grant
-// of the enterprise space does (ent-core), through the store with its
+// of the enterprise space does, through the store with its
 // audit event: a fixture step.
 func (e *env) addMember(userID string, ent entFixture, role string, labels []string, isDefault bool) {
 	e.t.Helper()
