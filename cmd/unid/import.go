@@ -166,7 +166,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 			for i, code := range r.Reasons {
 				msgs[i] = cat.T(lang, "error."+code)
 			}
-			return rejectOut.Write([]string{strconv.Itoa(r.Line), r.LoginName, strings.Join(r.Reasons, ";"), strings.Join(msgs, " ")})
+			return rejectOut.Write([]string{strconv.Itoa(r.Line), spreadsheetSafe(r.LoginName), strings.Join(r.Reasons, ";"), strings.Join(msgs, " ")})
 		},
 		Progress: func(p legacy.Progress) {
 			if p.Done < p.Total && time.Since(last) < time.Second {
@@ -268,4 +268,14 @@ func (f flushing) Write(rec []string) error {
 	}
 	f.w.Flush()
 	return f.w.Error()
+}
+
+// spreadsheetSafe keeps a value from the imported file from running as a
+// formula when an operator opens the reject file in a spreadsheet (CSV
+// injection): a cell that starts like a formula gets a leading quote.
+func spreadsheetSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }

@@ -122,3 +122,21 @@ func testImportLegacyEnterprises(t *testing.T, db []string) {
 		}
 	}
 }
+
+// TestSpreadsheetSafe: a rejected login name that a spreadsheet would run
+// as a formula is written as text.
+func TestSpreadsheetSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"=HYPERLINK(\"http://x\")": "'=HYPERLINK(\"http://x\")",
+		"+1":                       "'+1",
+		"-2":                       "'-2",
+		"@SUM(A1)":                 "'@SUM(A1)",
+		"\tx":                      "'\tx",
+		"zhang_san":                "zhang_san",
+		"":                         "",
+	} {
+		if got := spreadsheetSafe(in); got != want {
+			t.Errorf("spreadsheetSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

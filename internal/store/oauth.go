@@ -108,7 +108,9 @@ type OAuth interface {
 	// how many there were.
 	RevokeGrants(ctx context.Context, userID, clientID string, at time.Time) (int64, error)
 	// RevokeSessionGrants revokes every live grant of userID that came
-	// from the browser session sid and says how many there were.
+	// from the browser session sid and says how many there were; the
+	// session's approved requests whose code is not redeemed yet are
+	// denied, so their codes give no tokens.
 	RevokeSessionGrants(ctx context.Context, userID, sid string, at time.Time) (int64, error)
 	// RevokeUserGrants revokes every live grant of userID, whatever the
 	// client, and says how many there were: the refresh tokens and access

@@ -366,6 +366,11 @@ func TestClientRequiringARole(t *testing.T) {
 		t.Fatalf("a client without the scope enterprise got %+v", c.Enterprise)
 	}
 	e.removeMember(u.ID, tide)
+	// Before any refresh: introspection already says the token is no
+	// longer good for this client.
+	if m := e.introspect(bank, tok.AccessToken); m["active"] != false {
+		t.Fatalf("introspection after the role was revoked: %v", m)
+	}
 	rep, body := bank.refresh(tok.RefreshToken)
 	if rep.status != http.StatusBadRequest || body["error"] != "invalid_grant" {
 		t.Fatalf("refresh without the role: %d %v", rep.status, body)
@@ -375,6 +380,30 @@ func TestClientRequiringARole(t *testing.T) {
 	}
 	if m := e.introspect(bank, tok.AccessToken); m["active"] != false {
 		t.Fatalf("the access token of the revoked grant is still active: %v", m)
+	}
+}
+
+// TestSwitchDeniesUnredeemedCodes: a code approved while the session acted
+// for one enterprise, not yet redeemed when the user switches to another,
+// gives no tokens: the service system must not receive the old identity.
+func TestSwitchDeniesUnredeemedCodes(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u := e.addUser(zhang)
+	e.addMember(u.ID, acme, enterprise.RoleHandler, nil, true)
+	e.addMember(u.ID, tide, enterprise.RoleAdmin, nil, false)
+	hall := e.newRP(client.Spec{ID: "hall", FirstParty: true, Scopes: entScopes})
+	b := e.browser(&zhang)
+	f := hall.newFlow()
+	next, _ := identityPage(t, b.walk(f.url, ""))
+	b.choose(acme.uscc)
+	s := b.walk(e.URL+next, "")
+	code := s.at.Query().Get("code")
+	if code == "" {
+		t.Fatalf("no code: ended at %s", s.at)
+	}
+	b.choose(tide.uscc) // the switch, before the system redeemed the code
+	if _, err := hall.cfg.Exchange(context.Background(), code, oauth2.VerifierOption(f.verifier)); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("exchange of the code approved before the switch: %v, want invalid_grant", err)
 	}
 }
 

@@ -183,10 +183,25 @@ func (s *Store) RevokeGrants(ctx context.Context, userID, clientID string, at ti
 }
 
 // RevokeSessionGrants revokes every live grant of the user that came from
-// the browser session sid.
+// the browser session sid, and denies the session's approved requests
+// whose code is not redeemed yet, so that no token is issued for what the
+// session was before.
 func (s *Store) RevokeSessionGrants(ctx context.Context, userID, sid string, at time.Time) (int64, error) {
-	return s.execCount(ctx, "revoke session grants", `UPDATE oauth_grants SET revoked_at = $3
-		WHERE user_id = $1 AND sid = $2 AND revoked_at = 0`, userID, sid, ms(at))
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET revoked_at = $3
+			WHERE user_id = $1 AND sid = $2 AND revoked_at = 0`, userID, sid, ms(at))
+		if err != nil {
+			return s.wrapErr("revoke session grants", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return s.wrapErr("revoke session grants", err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE oauth_auth_requests SET status = $3
+			WHERE user_id = $1 AND sid = $2 AND status = $4 AND code_used_at = 0`, userID, sid, store.AuthRequestDenied, store.AuthRequestApproved)
+		return s.wrapErr("revoke session grants: deny approved requests", err)
+	})
+	return n, err
 }
 
 // RevokeUserGrants revokes every live grant of the user.

@@ -254,10 +254,26 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if got, _ := f.s.GetGrant(ctx, other.ID); got.ActingUSCC != "" {
 			t.Fatalf("a grant for the person has ActingUSCC %q", got.ActingUSCC)
 		}
+		// An approved request of the session whose code is not redeemed
+		// yet, and one of another session.
+		pending, elsewhere := newAuthRequest(), newAuthRequest()
+		pending.Status, pending.UserID, pending.SID, pending.CodeHash = store.AuthRequestApproved, f.user.ID, acting.SID, []byte("code-p")
+		elsewhere.Status, elsewhere.UserID, elsewhere.SID, elsewhere.CodeHash = store.AuthRequestApproved, f.user.ID, other.SID, []byte("code-e")
+		for _, a := range []store.AuthRequest{pending, elsewhere} {
+			if err := f.s.CreateAuthRequest(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
 		at := base.Add(time.Hour)
 		n, err := f.s.RevokeSessionGrants(ctx, f.user.ID, acting.SID, at)
 		if err != nil || n != 2 {
 			t.Fatalf("RevokeSessionGrants = %d, %v; want the 2 grants of the session", n, err)
+		}
+		if got, _ := f.s.GetAuthRequest(ctx, pending.ID); got.Status != store.AuthRequestDenied {
+			t.Errorf("the session's unredeemed approved request is %s, want denied", got.Status)
+		}
+		if got, _ := f.s.GetAuthRequest(ctx, elsewhere.ID); got.Status != store.AuthRequestApproved {
+			t.Errorf("another session's request is %s, want approved", got.Status)
 		}
 		if got, _ := f.s.GetGrant(ctx, other.ID); !got.RevokedAt.IsZero() {
 			t.Fatal("RevokeSessionGrants revoked a grant of another session")
