@@ -194,17 +194,9 @@ func (s *Service) File(ctx context.Context, itemID, fileID string, by audit.Orig
 	if err != nil {
 		return review.File{}, err
 	}
-	f, err := review.OpenFile(ctx, s.d.Store, it.ID, fileID, func(cipher []byte) (string, error) {
+	return review.OpenFile(ctx, s.d.Store, it, fileID, func(cipher []byte) (string, error) {
 		return s.d.Protector.Open(sealReviewFile, store.Sealed{Cipher: cipher})
-	})
-	if err != nil {
-		return review.File{}, err
-	}
-	e := by.Entry(ActionReviewFile, audit.ResultOK)
-	e.Subject = it.Subject
-	e.Detail = audit.Detail{"item": it.ID, "file": f.ID, "user": it.UserID}
-	s.d.Audit.Append(ctx, e)
-	return f, nil
+	}, s.d.Audit, ActionReviewFile, by)
 }
 
 // Decide approves or rejects an appeal with a reason. Approving makes the

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"unid/internal/audit"
 	"unid/internal/problem"
 	"unid/internal/store"
 )
@@ -58,11 +59,11 @@ type FileStore interface {
 	GetReviewFile(ctx context.Context, itemID, fileID string) (store.ReviewFile, error)
 }
 
-// OpenFile returns file fileID of item itemID with its data, unsealed by
-// open (review_file_not_found when the item has no such file). The
-// caller audits the opening.
-func OpenFile(ctx context.Context, st FileStore, itemID, fileID string, open func(cipher []byte) (string, error)) (File, error) {
-	f, err := st.GetReviewFile(ctx, itemID, fileID)
+// OpenFile returns file fileID of item it with its data, unsealed by open
+// (review_file_not_found when the item has no such file), and audits the
+// opening in log as action by by, for the domain service that calls it.
+func OpenFile(ctx context.Context, st FileStore, it store.ReviewItem, fileID string, open func(cipher []byte) (string, error), log *audit.Log, action string, by audit.Origin) (File, error) {
+	f, err := st.GetReviewFile(ctx, it.ID, fileID)
 	if errors.Is(err, store.ErrNotFound) {
 		return File{}, problem.New(problem.NotFound, "review_file_not_found")
 	}
@@ -73,5 +74,9 @@ func OpenFile(ctx context.Context, st FileStore, itemID, fileID string, open fun
 	if err != nil {
 		return File{}, problem.Wrap(err)
 	}
+	e := by.Entry(action, audit.ResultOK)
+	e.Subject = it.Subject
+	e.Detail = audit.Detail{"item": it.ID, "file": f.ID, "user": it.UserID}
+	log.Append(ctx, e)
 	return FileOf(f, []byte(plain)), nil
 }
