@@ -1,15 +1,11 @@
 package api
 
 import (
-	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"time"
 
 	"unid/internal/enterprise"
 	"unid/internal/httpx"
-	"unid/internal/problem"
 )
 
 // maxLicenceBody bounds an enterprise appeal's body: the licence and the
@@ -69,46 +65,14 @@ func (a *API) enterpriseBind(w http.ResponseWriter, r *http.Request, s httpx.Sig
 }
 
 func (a *API) enterpriseAppeal(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
-		a.Fail(w, r, problem.New(problem.Invalid, "content_type_multipart"))
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxLicenceBody)
-	mr, err := r.MultipartReader()
-	if err != nil {
-		a.Fail(w, r, problem.New(problem.Invalid, "content_type_multipart"))
-		return
-	}
 	var in enterprise.AppealForm
-	for {
-		p, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			a.Fail(w, r, bodyProblem(err))
-			return
-		}
-		limit := int64(1024)
-		if p.FormName() == enterprise.UploadLicence {
-			limit = enterprise.MaxUpload + 1
-		}
-		data, err := io.ReadAll(io.LimitReader(p, limit))
-		if err == nil {
-			_, err = io.Copy(io.Discard, p)
-		}
-		if err != nil {
-			a.Fail(w, r, bodyProblem(err))
-			return
-		}
-		switch p.FormName() {
-		case "uscc":
-			in.USCC = string(data)
-		case "name":
-			in.Name = string(data)
-		case enterprise.UploadLicence:
-			in.Licence = data
-		}
+	if err := readMultipart(w, r, maxLicenceBody, multipartForm{
+		Fields:  map[string]*string{"uscc": &in.USCC, "name": &in.Name},
+		Files:   map[string]*[]byte{enterprise.UploadLicence: &in.Licence},
+		FileMax: enterprise.MaxUpload,
+	}); err != nil {
+		a.Fail(w, r, err)
+		return
 	}
 	it, err := a.Enterprise.Appeal(r.Context(), s.User.ID, in, a.origin(r, s))
 	if err != nil {

@@ -1,9 +1,6 @@
 package api
 
 import (
-	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -182,52 +179,14 @@ func (a *API) realnameAppeal(w http.ResponseWriter, r *http.Request, s httpx.Sig
 		a.Fail(w, r, err)
 		return
 	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
-		a.Fail(w, r, problem.New(problem.Invalid, "content_type_multipart"))
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxAppealBody)
-	mr, err := r.MultipartReader()
-	if err != nil {
-		a.Fail(w, r, problem.New(problem.Invalid, "content_type_multipart"))
-		return
-	}
 	var in realname.AppealForm
-	for {
-		p, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			a.Fail(w, r, bodyProblem(err))
-			return
-		}
-		limit := int64(1024)
-		var dst *[]byte
-		switch p.FormName() {
-		case realname.UploadIDPhoto:
-			dst, limit = &in.IDPhoto, realname.MaxUpload+1
-		case realname.UploadHandheldPhoto:
-			dst, limit = &in.HandheldPhoto, realname.MaxUpload+1
-		}
-		data, err := io.ReadAll(io.LimitReader(p, limit))
-		if err == nil {
-			_, err = io.Copy(io.Discard, p)
-		}
-		if err != nil {
-			a.Fail(w, r, bodyProblem(err))
-			return
-		}
-		switch p.FormName() {
-		case "real_name":
-			in.RealName = string(data)
-		case "id_number":
-			in.IDNumber = string(data)
-		default:
-			if dst != nil {
-				*dst = data
-			}
-		}
+	if err := readMultipart(w, r, maxAppealBody, multipartForm{
+		Fields:  map[string]*string{"real_name": &in.RealName, "id_number": &in.IDNumber},
+		Files:   map[string]*[]byte{realname.UploadIDPhoto: &in.IDPhoto, realname.UploadHandheldPhoto: &in.HandheldPhoto},
+		FileMax: realname.MaxUpload,
+	}); err != nil {
+		a.Fail(w, r, err)
+		return
 	}
 	it, err := a.Realname.Appeal(r.Context(), s.User.ID, in, a.origin(r, s))
 	if err != nil {
@@ -235,15 +194,6 @@ func (a *API) realnameAppeal(w http.ResponseWriter, r *http.Request, s httpx.Sig
 		return
 	}
 	httpx.WriteJSON(w, http.StatusCreated, it)
-}
-
-// bodyProblem is the answer to a body that could not be read.
-func bodyProblem(err error) error {
-	var mb *http.MaxBytesError
-	if errors.As(err, &mb) {
-		return problem.New(problem.TooLarge, "body_too_large")
-	}
-	return &problem.Problem{Kind: problem.Invalid, Code: "content_type_multipart", Err: err}
 }
 
 func (a *API) realnameUnbind(w http.ResponseWriter, r *http.Request, s httpx.Signed) {

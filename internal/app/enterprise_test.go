@@ -17,6 +17,7 @@ import (
 	"unid/internal/enterprise"
 	"unid/internal/enterprise/httpregistry/registrytest"
 	esandbox "unid/internal/enterprise/sandbox"
+	"unid/internal/problem"
 )
 
 // Enterprises of the sandbox registry (internal/enterprise/sandbox/enterprises.json, test data).
@@ -553,6 +554,13 @@ func TestEnterpriseAppeal(t *testing.T) {
 	d, err := srv.App.Enterprise.Open(context.Background(), id, by)
 	if err != nil || len(d.Files) != 1 || d.Fields[2].Value != acmeUSCC {
 		t.Fatalf("open %+v %v", d, err)
+	}
+	if f, err := srv.App.Enterprise.File(context.Background(), id, d.Files[0].ID, by); err != nil ||
+		string(f.Data) != "%PDF-1.4\n1 0 obj<<>>endobj\n" || f.ContentType != "application/pdf" || f.Label != "review.file.licence" {
+		t.Errorf("the licence: %s %q %v", f.ContentType, f.Data, err)
+	}
+	if _, err := srv.App.Enterprise.File(context.Background(), id, "no-such-file", by); problem.As(err) == nil || problem.As(err).Code != "review_file_not_found" {
+		t.Errorf("a file the appeal does not have: %v", err)
 	}
 	if _, err := srv.App.Enterprise.Decide(context.Background(), id, true, "营业执照核验无误", by); err != nil {
 		t.Fatal(err)

@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,9 +24,6 @@ const (
 	sealReviewData = "review.data"
 	sealReviewFile = "review.file"
 )
-
-// uploadTypes are the content types a licence may have, as sniffed.
-var uploadTypes = []string{"image/jpeg", "image/png", "application/pdf"}
 
 var _ review.Queue = (*Service)(nil)
 
@@ -68,14 +63,9 @@ func (s *Service) Appeal(ctx context.Context, userID string, a AppealForm, o aud
 		f["name"] = "enterprise_name_required"
 	}
 	var file store.ReviewFile
-	switch ct, _, _ := strings.Cut(http.DetectContentType(a.Licence), ";"); {
-	case len(a.Licence) == 0:
-		f[UploadLicence] = "upload_required"
-	case len(a.Licence) > MaxUpload:
-		f[UploadLicence] = "upload_too_large"
-	case !slices.Contains(uploadTypes, ct):
-		f[UploadLicence] = "upload_type"
-	default:
+	if ct, code := review.CheckUpload(a.Licence, MaxUpload); code != "" {
+		f[UploadLicence] = code
+	} else {
 		sealed, err := s.d.Protector.Seal(sealReviewFile, string(a.Licence))
 		if err != nil {
 			return review.Item{}, problem.Wrap(err)
@@ -107,12 +97,7 @@ func (s *Service) Appeal(ctx context.Context, userID string, a AppealForm, o aud
 	if err != nil {
 		return review.Item{}, problem.Wrap(err)
 	}
-	return itemOf(it), nil
-}
-
-func itemOf(it store.ReviewItem) review.Item {
-	return review.Item{ID: it.ID, Kind: it.Kind, State: it.State, Reference: it.Reference, UserID: it.UserID,
-		Subject: it.Subject, CreatedAt: it.CreatedAt, DecidedAt: it.DecidedAt, DecidedBy: it.DecidedBy, Reason: it.Reason}
+	return review.ItemOf(it), nil
 }
 
 // Kinds lists the item kinds of this queue.
@@ -145,7 +130,7 @@ func (s *Service) List(ctx context.Context, p review.Page) ([]review.Item, strin
 	}
 	out := make([]review.Item, len(items))
 	for i, it := range items {
-		out[i] = itemOf(it)
+		out[i] = review.ItemOf(it)
 	}
 	next := ""
 	if len(items) == p.Limit {
@@ -194,15 +179,12 @@ func (s *Service) Open(ctx context.Context, id string, by audit.Origin) (review.
 	e.Subject = it.Subject
 	e.Detail = audit.Detail{"item": it.ID, "kind": it.Kind, "user": it.UserID}
 	s.d.Audit.Append(ctx, e)
-	out := review.Detail{Item: itemOf(it), Fields: []review.Field{
+	out := review.Detail{Item: review.ItemOf(it), Fields: []review.Field{
 		{Label: "review.field.real_name", Value: s.realName(u)},
 		{Label: "review.field.id_number", Value: idn},
 		{Label: "review.field.uscc", Value: d.USCC},
 		{Label: "review.field.enterprise_name", Value: d.Name},
-	}, Files: []review.File{}}
-	for _, f := range files {
-		out.Files = append(out.Files, review.File{ID: f.ID, Label: "review.file." + f.Label, ContentType: f.ContentType, Size: f.Size})
-	}
+	}, Files: review.Files(files)}
 	return out, nil
 }
 
@@ -212,22 +194,9 @@ func (s *Service) File(ctx context.Context, itemID, fileID string, by audit.Orig
 	if err != nil {
 		return review.File{}, err
 	}
-	f, err := s.d.Store.GetReviewFile(ctx, it.ID, fileID)
-	if errors.Is(err, store.ErrNotFound) {
-		return review.File{}, problem.New(problem.NotFound, "review_file_not_found")
-	}
-	if err != nil {
-		return review.File{}, problem.Wrap(err)
-	}
-	plain, err := s.d.Protector.Open(sealReviewFile, store.Sealed{Cipher: f.Data})
-	if err != nil {
-		return review.File{}, problem.Wrap(err)
-	}
-	e := by.Entry(ActionReviewFile, audit.ResultOK)
-	e.Subject = it.Subject
-	e.Detail = audit.Detail{"item": it.ID, "file": f.ID, "user": it.UserID}
-	s.d.Audit.Append(ctx, e)
-	return review.File{ID: f.ID, Label: "review.file." + f.Label, ContentType: f.ContentType, Size: f.Size, Data: []byte(plain)}, nil
+	return review.OpenFile(ctx, s.d.Store, it, fileID, func(cipher []byte) (string, error) {
+		return s.d.Protector.Open(sealReviewFile, store.Sealed{Cipher: cipher})
+	}, s.d.Audit, ActionReviewFile, by)
 }
 
 // Decide approves or rejects an appeal with a reason. Approving makes the
@@ -295,7 +264,7 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, reason st
 		s.tell(ctx, old, EventRoleRevoked, map[string]string{"uscc": d.USCC, "name": name, "role": RoleLegalRep})
 	}
 	it.State, it.DecidedAt, it.DecidedBy, it.Reason = state, now, by.Actor.ID, reason
-	return itemOf(it), nil
+	return review.ItemOf(it), nil
 }
 
 // referenceAlphabet leaves out letters and digits read alike.

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -904,9 +903,6 @@ type AppealForm struct {
 	HandheldPhoto []byte
 }
 
-// uploadTypes are the content types an upload may have, as sniffed.
-var uploadTypes = []string{"image/jpeg", "image/png", "application/pdf"}
-
 // appealSubject is the keyed MAC of a person an appeal must match.
 func (s *Service) appealSubject(p Person) []byte {
 	return s.d.Protector.MAC(macAppealSubject, []byte(p.RealName), []byte(p.IDNumber))
@@ -1006,17 +1002,9 @@ func (s *Service) Appeal(ctx context.Context, userID string, a AppealForm, o aud
 		label string
 		data  []byte
 	}{{UploadIDPhoto, a.IDPhoto}, {UploadHandheldPhoto, a.HandheldPhoto}} {
-		switch {
-		case len(up.data) == 0:
-			f[up.label] = "upload_required"
-			continue
-		case len(up.data) > MaxUpload:
-			f[up.label] = "upload_too_large"
-			continue
-		}
-		ct, _, _ := strings.Cut(httpDetect(up.data), ";")
-		if !slices.Contains(uploadTypes, ct) {
-			f[up.label] = "upload_type"
+		ct, code := review.CheckUpload(up.data, MaxUpload)
+		if code != "" {
+			f[up.label] = code
 			continue
 		}
 		sealed, err := s.d.Protector.Seal(sealReviewFile, string(up.data))
@@ -1069,16 +1057,11 @@ func (s *Service) file(ctx context.Context, userID, kind string, p Person, files
 	if err := s.d.Store.ChangeRealname(ctx, store.RealnameChange{Item: &it, Files: files}, s.d.Audit.Event(e), audit.Hash); err != nil {
 		return review.Item{}, s.storeProblem("file", err)
 	}
-	return itemOf(it), nil
+	return review.ItemOf(it), nil
 }
 
 func maskPerson(p Person) string {
 	return account.MaskName(p.RealName) + " " + account.MaskIDNumber(p.IDNumber)
-}
-
-func itemOf(it store.ReviewItem) review.Item {
-	return review.Item{ID: it.ID, Kind: it.Kind, State: it.State, Reference: it.Reference, UserID: it.UserID,
-		Subject: it.Subject, CreatedAt: it.CreatedAt, DecidedAt: it.DecidedAt, DecidedBy: it.DecidedBy, Reason: it.Reason}
 }
 
 // ---- reviewer correction ----
@@ -1184,7 +1167,7 @@ func (s *Service) List(ctx context.Context, p review.Page) ([]review.Item, strin
 	}
 	out := make([]review.Item, len(items))
 	for i, it := range items {
-		out[i] = itemOf(it)
+		out[i] = review.ItemOf(it)
 	}
 	next := ""
 	if len(items) == p.Limit {
@@ -1253,13 +1236,10 @@ func (s *Service) Open(ctx context.Context, id string, by audit.Origin) (review.
 	e.Subject = it.Subject
 	e.Detail = audit.Detail{"item": it.ID, "kind": it.Kind, "user": it.UserID}
 	s.d.Audit.Append(ctx, e)
-	out := review.Detail{Item: itemOf(it), Fields: []review.Field{
+	out := review.Detail{Item: review.ItemOf(it), Fields: []review.Field{
 		{Label: "review.field.real_name", Value: d.RealName},
 		{Label: "review.field.id_number", Value: d.IDNumber},
-	}, Files: []review.File{}}
-	for _, f := range files {
-		out.Files = append(out.Files, review.File{ID: f.ID, Label: "review.file." + f.Label, ContentType: f.ContentType, Size: f.Size})
-	}
+	}, Files: review.Files(files)}
 	return out, nil
 }
 
@@ -1269,22 +1249,9 @@ func (s *Service) File(ctx context.Context, itemID, fileID string, by audit.Orig
 	if err != nil {
 		return review.File{}, err
 	}
-	f, err := s.d.Store.GetReviewFile(ctx, it.ID, fileID)
-	if errors.Is(err, store.ErrNotFound) {
-		return review.File{}, problem.New(problem.NotFound, "review_file_not_found")
-	}
-	if err != nil {
-		return review.File{}, problem.Wrap(err)
-	}
-	plain, err := s.d.Protector.Open(sealReviewFile, store.Sealed{Cipher: f.Data})
-	if err != nil {
-		return review.File{}, problem.Wrap(err)
-	}
-	e := by.Entry(ActionReviewFile, audit.ResultOK)
-	e.Subject = it.Subject
-	e.Detail = audit.Detail{"item": it.ID, "file": f.ID, "user": it.UserID}
-	s.d.Audit.Append(ctx, e)
-	return review.File{ID: f.ID, Label: "review.file." + f.Label, ContentType: f.ContentType, Size: f.Size, Data: []byte(plain)}, nil
+	return review.OpenFile(ctx, s.d.Store, it, fileID, func(cipher []byte) (string, error) {
+		return s.d.Protector.Open(sealReviewFile, store.Sealed{Cipher: cipher})
+	}, s.d.Audit, ActionReviewFile, by)
 }
 
 // Decide approves or rejects a pending item with a reason and applies it:
@@ -1398,7 +1365,7 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, reason st
 		s.tell(ctx, it.UserID, EventRejected, it)
 	}
 	it.State, it.DecidedAt, it.DecidedBy, it.Reason = state, now, decidedBy, reason
-	return itemOf(it), nil
+	return review.ItemOf(it), nil
 }
 
 func (s *Service) tell(ctx context.Context, userID, event string, it store.ReviewItem) {
@@ -1454,6 +1421,3 @@ func newReference() string {
 	}
 	return string(b)
 }
-
-// httpDetect sniffs an upload's content type.
-func httpDetect(b []byte) string { return http.DetectContentType(b) }

@@ -29,17 +29,9 @@
 package httpregistry
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"unid/internal/enterprise"
@@ -47,10 +39,10 @@ import (
 )
 
 // MaxRetries is how many times a lookup is tried again.
-const MaxRetries = 2
+const MaxRetries = httpsig.MaxRetries
 
 // MaxSkew is how far an answer's timestamp may be from unid's clock.
-const MaxSkew = 5 * time.Minute
+const MaxSkew = httpsig.MaxSkew
 
 // Request is the JSON body unid sends.
 type Request struct {
@@ -60,6 +52,9 @@ type Request struct {
 	RealName  string `json:"real_name,omitempty"`
 	IDNumber  string `json:"id_number,omitempty"`
 }
+
+// Stamp sets the request id and the attempt's timestamp.
+func (r *Request) Stamp(id string, timestamp int64) { r.ID, r.Timestamp = id, timestamp }
 
 // Answer is the JSON body the service answers.
 type Answer struct {
@@ -80,28 +75,22 @@ type Options struct {
 
 // Registry calls the registry service.
 type Registry struct {
-	o      Options
-	client *http.Client
+	c *httpsig.Client
 }
 
 var _ enterprise.Registry = (*Registry)(nil)
 
 // New returns the registry of o.
 func New(o Options) *Registry {
-	if o.Timeout <= 0 {
-		o.Timeout = 5 * time.Second
-	}
-	if o.Backoff <= 0 {
-		o.Backoff = 200 * time.Millisecond
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	o.URL = strings.TrimSuffix(o.URL, "/")
-	return &Registry{o: o, client: &http.Client{
-		// A redirected POST would send personal data elsewhere.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &Registry{c: httpsig.NewClient(httpsig.ClientOptions{
+		Name:        "httpregistry",
+		URL:         o.URL,
+		Secret:      o.Secret,
+		Timeout:     o.Timeout,
+		Now:         o.Now,
+		Backoff:     o.Backoff,
+		Unavailable: enterprise.Unavailable,
+	})}
 }
 
 // Name is "http".
@@ -134,86 +123,10 @@ func (r *Registry) IsLegalRep(ctx context.Context, uscc, name, idNumber string) 
 	return err == nil && a.Found && a.IsLegalRep, err
 }
 
-type retryable struct{ error }
-
 func (r *Registry) call(ctx context.Context, op string, req Request) (Answer, error) {
-	req.ID = strings.ToLower(rand.Text())
-	var last error
-	for i := range 1 + MaxRetries {
-		if i > 0 {
-			select {
-			case <-ctx.Done():
-				return Answer{}, enterprise.Unavailable(fmt.Errorf("httpregistry: %s: %w", op, ctx.Err()))
-			case <-time.After(r.o.Backoff):
-			}
-		}
-		a, err := r.once(ctx, op, req)
-		if err == nil {
-			return a, nil
-		}
-		last = err
-		if !errors.As(err, new(retryable)) {
-			break
-		}
-	}
-	return Answer{}, enterprise.Unavailable(last)
-}
-
-func (r *Registry) once(ctx context.Context, op string, req Request) (Answer, error) {
-	req.Timestamp = r.o.Now().Unix()
-	body, err := json.Marshal(req)
-	if err != nil {
-		return Answer{}, fmt.Errorf("httpregistry: encode: %w", err)
-	}
-	ts := strconv.FormatInt(req.Timestamp, 10)
-	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
-	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, r.o.URL+"/"+op, bytes.NewReader(body))
-	if err != nil {
-		return Answer{}, fmt.Errorf("httpregistry: %s: %w", op, causeOf(err))
-	}
-	hr.GetBody = nil
-	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set(httpsig.HeaderTimestamp, ts)
-	hr.Header.Set(httpsig.HeaderSignature, httpsig.Sign(r.o.Secret, ts, body))
-	hr.Header.Set(httpsig.HeaderIdempotency, req.ID)
-	res, err := r.client.Do(hr)
-	if err != nil {
-		return Answer{}, retryable{fmt.Errorf("httpregistry: %s: %w", op, causeOf(err))}
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	if err != nil {
-		return Answer{}, retryable{fmt.Errorf("httpregistry: %s: read answer: %w", op, causeOf(err))}
-	}
-	if res.StatusCode >= 500 {
-		return Answer{}, retryable{fmt.Errorf("httpregistry: %s: status %d", op, res.StatusCode)}
-	}
-	if res.StatusCode != http.StatusOK {
-		return Answer{}, fmt.Errorf("httpregistry: %s: status %d", op, res.StatusCode)
-	}
-	ats := res.Header.Get(httpsig.HeaderTimestamp)
-	if !httpsig.Verify(r.o.Secret, ats, data, res.Header.Get(httpsig.HeaderSignature)) {
-		return Answer{}, fmt.Errorf("httpregistry: %s: the answer is not signed by the service", op)
-	}
-	at, err := strconv.ParseInt(ats, 10, 64)
-	if err != nil || r.o.Now().Sub(time.Unix(at, 0)).Abs() > MaxSkew {
-		return Answer{}, fmt.Errorf("httpregistry: %s: the answer's timestamp %q is off", op, ats)
-	}
 	var a Answer
-	if err := json.Unmarshal(data, &a); err != nil {
-		return Answer{}, fmt.Errorf("httpregistry: %s: malformed answer: %w", op, err)
-	}
-	if a.ID != req.ID {
-		return Answer{}, fmt.Errorf("httpregistry: %s: the answer is to another request", op)
+	if err := r.c.Call(ctx, op, &req, true, &a); err != nil {
+		return Answer{}, err
 	}
 	return a, nil
-}
-
-func causeOf(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

@@ -38,17 +38,11 @@
 package httpverifier
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"unid/internal/httpsig"
@@ -59,10 +53,10 @@ import (
 const HeaderAppID = "X-Unid-App-Id"
 
 // MaxRetries is how many times an idempotent call is tried again.
-const MaxRetries = 2
+const MaxRetries = httpsig.MaxRetries
 
 // MaxSkew is how far an answer's timestamp may be from unid's clock.
-const MaxSkew = 5 * time.Minute
+const MaxSkew = httpsig.MaxSkew
 
 // Request is the JSON body unid sends.
 type Request struct {
@@ -77,6 +71,9 @@ type Request struct {
 	ReturnURL  string `json:"return_url,omitempty"`
 	Ticket     string `json:"ticket,omitempty"`
 }
+
+// Stamp sets the request id and the attempt's timestamp.
+func (r *Request) Stamp(id string, timestamp int64) { r.ID, r.Timestamp = id, timestamp }
 
 // Answer is the JSON body the service answers.
 type Answer struct {
@@ -101,25 +98,24 @@ type Options struct {
 
 // Verifier calls the verification service.
 type Verifier struct {
-	o      Options
-	client *http.Client
+	appID string
+	c     *httpsig.Client
 }
 
 var _ realname.Provider = (*Verifier)(nil)
 
 // New returns the verifier of o.
 func New(o Options) *Verifier {
-	if o.Timeout <= 0 {
-		o.Timeout = 5 * time.Second
-	}
-	if o.Backoff <= 0 {
-		o.Backoff = 200 * time.Millisecond
-	}
-	o.URL = strings.TrimSuffix(o.URL, "/")
-	return &Verifier{o: o, client: &http.Client{
-		// A redirected POST would send personal data elsewhere.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &Verifier{appID: o.AppID, c: httpsig.NewClient(httpsig.ClientOptions{
+		Name:        "httpverifier",
+		URL:         o.URL,
+		Secret:      o.Secret,
+		Header:      http.Header{HeaderAppID: {o.AppID}},
+		Timeout:     o.Timeout,
+		Now:         o.Now,
+		Backoff:     o.Backoff,
+		Unavailable: unavailable,
+	})}
 }
 
 // Name is "http".
@@ -166,109 +162,25 @@ func outcome(a Answer) realname.Outcome {
 	return realname.Outcome{Result: a.Result, Reference: a.Reference, IDNumber: a.IDNumber}
 }
 
-// retryable is a failure after which the same request may be sent again.
-type retryable struct{ error }
-
 // call sends req to op, retrying an idempotent call with the same id.
 func (v *Verifier) call(ctx context.Context, op string, idempotent bool, req Request) (Answer, error) {
-	req.ID, req.AppID = strings.ToLower(rand.Text()), v.o.AppID
-	attempts := 1
-	if idempotent {
-		attempts += MaxRetries
-	}
-	var last error
-	for i := range attempts {
-		if i > 0 {
-			select {
-			case <-ctx.Done():
-				return Answer{}, unavailable(fmt.Errorf("httpverifier: %s: %w", op, ctx.Err()))
-			case <-time.After(v.o.Backoff):
-			}
-		}
-		a, err := v.once(ctx, op, req)
-		if err == nil {
-			return a, nil
-		}
-		last = err
-		var r retryable
-		if !errors.As(err, &r) {
-			break
-		}
-	}
-	return Answer{}, unavailable(last)
-}
-
-// once sends one attempt.
-func (v *Verifier) once(ctx context.Context, op string, req Request) (Answer, error) {
-	req.Timestamp = v.o.Now().Unix()
-	body, err := json.Marshal(req)
-	if err != nil {
-		return Answer{}, fmt.Errorf("httpverifier: encode: %w", err)
-	}
-	ts := strconv.FormatInt(req.Timestamp, 10)
-	ctx, cancel := context.WithTimeout(ctx, v.o.Timeout)
-	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, v.o.URL+"/"+op, bytes.NewReader(body))
-	if err != nil {
-		return Answer{}, fmt.Errorf("httpverifier: %s: %w", op, causeOf(err))
-	}
-	hr.GetBody = nil // retries are this package's, with the same id, not the transport's
-	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set(HeaderAppID, v.o.AppID)
-	hr.Header.Set(httpsig.HeaderTimestamp, ts)
-	hr.Header.Set(httpsig.HeaderSignature, httpsig.Sign(v.o.Secret, ts, body))
-	hr.Header.Set(httpsig.HeaderIdempotency, req.ID)
-	res, err := v.client.Do(hr)
-	if err != nil {
-		return Answer{}, retryable{fmt.Errorf("httpverifier: %s: %w", op, causeOf(err))}
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	if err != nil {
-		return Answer{}, retryable{fmt.Errorf("httpverifier: %s: read answer: %w", op, causeOf(err))}
-	}
-	if res.StatusCode >= 500 {
-		return Answer{}, retryable{fmt.Errorf("httpverifier: %s: status %d", op, res.StatusCode)}
-	}
-	if res.StatusCode != http.StatusOK {
-		return Answer{}, fmt.Errorf("httpverifier: %s: status %d", op, res.StatusCode)
-	}
-	ats := res.Header.Get(httpsig.HeaderTimestamp)
-	if !httpsig.Verify(v.o.Secret, ats, data, res.Header.Get(httpsig.HeaderSignature)) {
-		return Answer{}, fmt.Errorf("httpverifier: %s: the answer is not signed by the service", op)
-	}
-	at, err := strconv.ParseInt(ats, 10, 64)
-	if err != nil || v.o.Now().Sub(time.Unix(at, 0)).Abs() > MaxSkew {
-		return Answer{}, fmt.Errorf("httpverifier: %s: the answer's timestamp %q is off", op, ats)
-	}
+	req.AppID = v.appID
 	var a Answer
-	if err := json.Unmarshal(data, &a); err != nil {
-		return Answer{}, fmt.Errorf("httpverifier: %s: malformed answer: %w", op, err)
-	}
-	if a.ID != req.ID {
-		return Answer{}, fmt.Errorf("httpverifier: %s: the answer is to another request", op)
+	if err := v.c.Call(ctx, op, &req, idempotent, &a); err != nil {
+		return Answer{}, err
 	}
 	switch a.Result {
 	case realname.ResultPass, realname.ResultFail, realname.ResultCancelled, realname.ResultPending:
 	case "":
 		if op != "redirects" {
-			return Answer{}, fmt.Errorf("httpverifier: %s: answer without a result", op)
+			return Answer{}, unavailable(fmt.Errorf("httpverifier: %s: answer without a result", op))
 		}
 	default:
-		return Answer{}, fmt.Errorf("httpverifier: %s: unknown result %q", op, a.Result)
+		return Answer{}, unavailable(fmt.Errorf("httpverifier: %s: unknown result %q", op, a.Result))
 	}
 	return a, nil
 }
 
 func unavailable(err error) error {
 	return realname.Unavailable(err)
-}
-
-// causeOf strips the *url.Error around a client error: it repeats the URL.
-func causeOf(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
