@@ -187,6 +187,17 @@ func mayGrant(role, target string) bool {
 	return false
 }
 
+// granterRoles returns the roles that may grant target.
+func granterRoles(target string) []string {
+	var out []string
+	for _, r := range []string{RoleLegalRep, RoleAdmin} {
+		if mayGrant(r, target) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // GrantForm is what a grant sends.
 type GrantForm struct {
 	Phone      string
@@ -324,7 +335,9 @@ func (s *Service) grant(ctx context.Context, userID, id string) (store.Enterpris
 	return g, nil
 }
 
-// AcceptGrant makes the user's pending grant a membership.
+// AcceptGrant makes the user's pending grant a membership, when its
+// granter still holds, in the same transaction, a live role that may
+// grant it; otherwise the grant is not found.
 func (s *Service) AcceptGrant(ctx context.Context, userID, id string, o audit.Origin) (Membership, error) {
 	g, err := s.grant(ctx, userID, id)
 	if err != nil {
@@ -332,7 +345,11 @@ func (s *Service) AcceptGrant(ctx context.Context, userID, id string, o audit.Or
 	}
 	e := o.Entry(ActionGrantAccepted, audit.ResultOK)
 	e.Detail = audit.Detail{"uscc": g.USCC, "grant": g.ID, "role": g.Role, "granted_by": g.GrantedBy}
-	err = s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{DeleteGrants: []string{g.ID},
+	// The granter must still hold a role that may grant this one: a
+	// grant outlives neither their role nor their membership.
+	err = s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{
+		Granter:      &store.GranterCheck{USCC: g.USCC, UserID: g.GrantedBy, Roles: granterRoles(g.Role), Now: s.now()},
+		DeleteGrants: []string{g.ID},
 		PutMembers: []store.EnterpriseMember{{USCC: g.USCC, UserID: userID, Role: g.Role, Labels: g.Labels, ValidUntil: g.ValidUntil,
 			GrantedBy: g.GrantedBy, CreatedAt: s.now()}}, KeepMembers: true}, s.d.Audit.Event(e), audit.Hash)
 	if errors.Is(err, store.ErrNotFound) {
@@ -352,6 +369,43 @@ func (s *Service) DeclineGrant(ctx context.Context, userID, id string, o audit.O
 	}
 	e := o.Entry(ActionGrantDeclined, audit.ResultOK)
 	e.Detail = audit.Detail{"uscc": g.USCC, "grant": g.ID}
+	err = s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{DeleteGrants: []string{g.ID}}, s.d.Audit.Event(e), audit.Hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return problem.New(problem.NotFound, "enterprise_grant_not_found")
+	}
+	if err != nil {
+		return problem.Wrap(err)
+	}
+	return nil
+}
+
+// WithdrawGrant drops a pending grant of uscc before it is answered, by
+// the legal representative or an admin who may grant its role (an admin
+// withdraws handler grants).
+func (s *Service) WithdrawGrant(ctx context.Context, userID, uscc, id string, o audit.Origin) error {
+	uscc, err := ParseUSCC(uscc)
+	if err != nil {
+		return errNotMember
+	}
+	m, _, err := s.member(ctx, userID, uscc)
+	if err != nil {
+		return err
+	}
+	if !AtLeast(m.Role, RoleAdmin) {
+		return errForbidden
+	}
+	g, err := s.d.Store.GetEnterpriseGrant(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && g.USCC != uscc {
+		return problem.New(problem.NotFound, "enterprise_grant_not_found")
+	}
+	if err != nil {
+		return problem.Wrap(err)
+	}
+	if !mayGrant(m.Role, g.Role) {
+		return errForbidden
+	}
+	e := o.Entry(ActionGrantWithdrawn, audit.ResultOK)
+	e.Detail = audit.Detail{"uscc": uscc, "grant": g.ID, "role": g.Role, "user": g.UserID}
 	err = s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{DeleteGrants: []string{g.ID}}, s.d.Audit.Event(e), audit.Hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return problem.New(problem.NotFound, "enterprise_grant_not_found")

@@ -60,6 +60,7 @@ const (
 	ActionGranted            = "enterprise.granted"             // Detail {uscc, role, grant, user}; no match: result "no_match"
 	ActionGrantAccepted      = "enterprise.grant_accepted"      // Detail {uscc, grant, role}
 	ActionGrantDeclined      = "enterprise.grant_declined"      // Detail {uscc, grant}
+	ActionGrantWithdrawn     = "enterprise.grant_withdrawn"     // Detail {uscc, grant, role, user}
 	ActionApplied            = "enterprise.applied"             // Detail {uscc, application}
 	ActionApplicationDecided = "enterprise.application_decided" // result approved|rejected; Detail {uscc, application, user, reason}
 	ActionRevoked            = "enterprise.member_revoked"      // Detail {uscc, user, role}
