@@ -194,3 +194,66 @@ func TestEnterpriseWithdrawGrant(t *testing.T) {
 		t.Errorf("%d withdrawal events, want 1", n)
 	}
 }
+
+// textsTo counts the texts sent to phone so far.
+func textsTo(t *testing.T, srv *apptest.Server, phone string) int {
+	t.Helper()
+	srv.App.Enterprise.Wait()
+	n := 0
+	for _, m := range srv.Outbox(t) {
+		if m.To == phone {
+			n++
+		}
+	}
+	return n
+}
+
+// TestEnterpriseGrantRepeatAndLimit: a repeat grant to the same person
+// refreshes the pending one without a second text, answering alike; a
+// granter's grants are limited, in words.
+func TestEnterpriseGrantRepeatAndLimit(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	zb, _ := citizen(t, srv, apptest.Zhang, true)
+	sb, _ := citizen(t, srv, sunQi, false)
+	bind(zb, acmeUSCC, acmeName)
+	texts := textsTo(t, srv, sunQi.Phone)
+	first := grantTo(zb, acmeUSCC, sunQi, enterprise.RoleHandler, nil)
+	if first.Status != http.StatusAccepted {
+		t.Fatal(first.Status, string(first.Body))
+	}
+	if n := textsTo(t, srv, sunQi.Phone); n != texts+1 {
+		t.Fatalf("%d texts to the grantee, want %d", n, texts+1)
+	}
+	id := pendingGrant(t, sb, acmeUSCC)
+	again := grantTo(zb, acmeUSCC, sunQi, enterprise.RoleAdmin, nil)
+	if again.Status != first.Status || string(again.Body) != string(first.Body) {
+		t.Errorf("the repeat answers %d %s, the first %d %s", again.Status, again.Body, first.Status, first.Body)
+	}
+	if n := textsTo(t, srv, sunQi.Phone); n != texts+1 {
+		t.Errorf("a repeat grant texted again: %d texts, want %d", n, texts+1)
+	}
+	gs := sb.Get("/api/v1/enterprises").JSON(t)["grants"].([]any)
+	if len(gs) != 1 || gs[0].(map[string]any)["id"] != id || gs[0].(map[string]any)["role"] != enterprise.RoleAdmin {
+		t.Errorf("grants after the repeat: %v", gs)
+	}
+	// 2 grants so far; the granter's limit is enterprise.GrantsPerGranter an hour, matched or not.
+	for i := 2; i < enterprise.GrantsPerGranter; i++ {
+		if r := zb.PostJSON("/api/v1/enterprises/"+acmeUSCC+"/grants", map[string]any{"phone": "1360000" + strings.Repeat("1", 3) + string(rune('0'+i%10)), "real_name": "某人", "role": "handler"}); r.Status != http.StatusAccepted {
+			t.Fatalf("grant %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	before := state(t, srv)
+	r := grantTo(zb, acmeUSCC, sunQi, enterprise.RoleHandler, nil)
+	if r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "enterprise_grant_rate_limited" || !strings.Contains(string(r.Body), "授权次数过多") {
+		t.Errorf("over the limit: %d %s", r.Status, r.Body)
+	}
+	if after := state(t, srv); after != before {
+		t.Errorf("a refused grant changed %q to %q", before, after)
+	}
+	srv.Clock.Advance(enterprise.GrantWindow + time.Minute)
+	zb = srv.Browser(t)
+	zb.MustLogin(apptest.Zhang.Login, apptest.Zhang.Password)
+	if r := grantTo(zb, acmeUSCC, sunQi, enterprise.RoleHandler, nil); r.Status != http.StatusAccepted {
+		t.Errorf("an hour later: %d %s", r.Status, r.Body)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"unid/internal/account"
 	"unid/internal/audit"
 	"unid/internal/problem"
+	"unid/internal/ratelimit"
 	"unid/internal/store"
 )
 
@@ -251,9 +252,11 @@ func (s *Service) parseValidUntil(v string) (time.Time, error) {
 
 // Grant invites the person with the phone and real name to a role in
 // uscc: the legal representative grants admins and handlers, an admin
-// handlers. The answer is the same whether or not an account matches the
-// phone and name exactly (no enumeration); a match gets a pending grant
-// and is told (EventGrant).
+// handlers. The answer, and the work behind it, is the same whether or
+// not an account matches the phone and name exactly (no enumeration); a
+// match gets a pending grant and is told (EventGrant) off the request
+// path; a repeat refreshes the pending grant without telling again.
+// Grants are limited per granter and per enterprise (enterprise_grant_rate_limited).
 func (s *Service) Grant(ctx context.Context, userID, uscc string, f GrantForm, o audit.Origin) error {
 	uscc, err := ParseUSCC(uscc)
 	if err != nil {
@@ -289,28 +292,59 @@ func (s *Service) Grant(ctx context.Context, userID, uscc string, f GrantForm, o
 	if !mayGrant(m.Role, f.Role) {
 		return errForbidden
 	}
+	if s.d.Limiter != nil {
+		wait, err := s.d.Limiter.Allow(ctx, s.now(),
+			ratelimit.Rule{Key: "enterprise-grant:" + userID, Limit: GrantsPerGranter, Window: GrantWindow},
+			ratelimit.Rule{Key: "enterprise-grant-uscc:" + uscc, Limit: GrantsPerEnterprise, Window: GrantWindow})
+		if err != nil {
+			return problem.Wrap(err)
+		}
+		if wait > 0 {
+			return &problem.Problem{Kind: problem.TooMany, Code: "enterprise_grant_rate_limited", RetryAfter: wait}
+		}
+	}
 	e := o.Entry(ActionGranted, audit.ResultOK)
 	e.Detail = audit.Detail{"uscc": uscc, "role": f.Role}
 	e.Subject = account.MaskPhone(phone)
+	// Both paths, match or not, make the same reads and one audited
+	// store transaction, and tell the grantee off the request path, so
+	// that neither the answer nor its time says whether someone matched.
 	grantee, ok := s.grantee(ctx, phone, name)
-	if ok {
-		if _, err := s.d.Store.GetEnterpriseMember(ctx, uscc, grantee); err == nil {
-			ok = false // a member already: their role changes by revoking first
-		}
-	}
-	if !ok {
-		e.Result = "no_match"
-		s.d.Audit.Append(ctx, e)
-		return nil
+	if _, err := s.d.Store.GetEnterpriseMember(ctx, uscc, grantee); err == nil {
+		ok = false // a member already: their role changes by revoking first
 	}
 	now := s.now()
-	g := store.EnterpriseGrant{ID: newID(), USCC: uscc, UserID: grantee, Role: f.Role, Labels: labels, ValidUntil: until,
-		GrantedBy: userID, CreatedAt: now, ExpiresAt: now.Add(s.o.GrantTTL)}
-	e.Detail["grant"], e.Detail["user"] = g.ID, grantee
-	if err := s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{Grant: &g}, s.d.Audit.Event(e), audit.Hash); err != nil {
+	var pending *store.EnterpriseGrant
+	gs, err := s.d.Store.ListUserGrants(ctx, grantee, now)
+	if err != nil {
 		return problem.Wrap(err)
 	}
-	s.tell(ctx, grantee, EventGrant, map[string]string{"uscc": uscc, "name": en.Name, "role": f.Role})
+	for i := range gs {
+		if gs[i].USCC == uscc {
+			pending = &gs[i]
+		}
+	}
+	change := store.EnterpriseChange{}
+	if ok {
+		g := store.EnterpriseGrant{ID: newID(), USCC: uscc, UserID: grantee, Role: f.Role, Labels: labels, ValidUntil: until,
+			GrantedBy: userID, CreatedAt: now, ExpiresAt: now.Add(s.o.GrantTTL)}
+		if pending != nil {
+			g.ID = pending.ID // a repeat refreshes the pending grant; they were told of it already
+			e.Detail["refreshed"] = "1"
+		}
+		e.Detail["grant"], e.Detail["user"] = g.ID, grantee
+		change.Grant = &g
+	} else {
+		e.Result = "no_match"
+	}
+	if err := s.d.Store.ChangeEnterprise(ctx, change, s.d.Audit.Event(e), audit.Hash); err != nil {
+		return problem.Wrap(err)
+	}
+	if ok && pending == nil {
+		params := map[string]string{"uscc": uscc, "name": en.Name, "role": f.Role}
+		tctx := context.WithoutCancel(ctx)
+		s.telling.Go(func() { s.tell(tctx, grantee, EventGrant, params) })
+	}
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"unid/internal/account"
 	"unid/internal/audit"
 	"unid/internal/problem"
+	"unid/internal/ratelimit"
 	"unid/internal/smscode"
 	"unid/internal/store"
 )
@@ -87,6 +88,12 @@ const (
 	RecheckEvery = time.Hour
 	// RecheckTimeout bounds the registry call a sign-in waits for.
 	RecheckTimeout = 3 * time.Second
+	// GrantsPerGranter and GrantsPerEnterprise bound the grants (matched
+	// or not) one person, and all members of one enterprise, send per
+	// GrantWindow: each may text someone.
+	GrantsPerGranter    = 20
+	GrantsPerEnterprise = 100
+	GrantWindow         = time.Hour
 	// MaxUpload bounds the business licence upload.
 	MaxUpload = 5 << 20
 )
@@ -143,7 +150,9 @@ type Deps struct {
 	// Codes sends and checks the SMS code that unbinding an enterprise
 	// asks of the legal representative (with a recent password); without
 	// it no code is asked.
-	Codes   Codes
+	Codes Codes
+	// Limiter bounds grants per granter and per enterprise; none when nil.
+	Limiter *ratelimit.Limiter
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Options Options
@@ -165,7 +174,13 @@ type Service struct {
 
 	mu    sync.Mutex
 	tried map[string]time.Time // last recheck at sign-in, by credit code
+
+	telling sync.WaitGroup // notices sent off the request path
 }
+
+// Wait returns when every notice sent off the request path has been
+// handed over; unid waits for it before it exits.
+func (s *Service) Wait() { s.telling.Wait() }
 
 // New returns the service of d.
 func New(d Deps) *Service {
