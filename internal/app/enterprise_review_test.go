@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"unid/internal/app/apptest"
+	"unid/internal/audit"
 	"unid/internal/enterprise"
 	esandbox "unid/internal/enterprise/sandbox"
+	"unid/internal/problem"
 )
 
 // Regression tests of the security review of the enterprise space.
@@ -255,5 +257,45 @@ func TestEnterpriseGrantRepeatAndLimit(t *testing.T) {
 	zb.MustLogin(apptest.Zhang.Login, apptest.Zhang.Password)
 	if r := grantTo(zb, acmeUSCC, sunQi, enterprise.RoleHandler, nil); r.Status != http.StatusAccepted {
 		t.Errorf("an hour later: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestEnterpriseImportedRechecked: an enterprise created by the legacy
+// import is checked in the registry at the first sign-in and by the
+// daily recheck; one deregistered or unknown there is not acted for.
+func TestEnterpriseImportedRechecked(t *testing.T) {
+	const unknownUSCC = "91350100M000100Y43" // a valid code the sandbox does not know
+	srv := apptest.Start(t, nil)
+	ctx := context.Background()
+	sb, sunID := citizen(t, srv, sunQi, false)
+	imp := audit.Origin{Actor: audit.Operator("import")}
+	for uscc, name := range map[string]string{diningUSCC: "演示餐饮", tradeUSCC: "样例贸易（旧名）", unknownUSCC: "不存在的公司"} {
+		if err := srv.App.Enterprise.ImportHandler(ctx, sunID, uscc, name, imp); err != nil {
+			t.Fatal(err)
+		}
+		if e, err := srv.App.Store.GetEnterprise(ctx, uscc); err != nil || !e.CheckedAt.IsZero() {
+			t.Errorf("%s imported as checked: %+v %v", uscc, e, err)
+		}
+	}
+	// At sign-in (Acting), the never-checked enterprise is checked at once.
+	if m, err := srv.App.Enterprise.Acting(ctx, sunID, diningUSCC); err == nil || problem.As(err).Code != "enterprise_not_member" {
+		t.Errorf("acting for a deregistered enterprise: %+v %v", m, err)
+	}
+	if m, err := srv.App.Enterprise.Acting(ctx, sunID, tradeUSCC); err != nil || m.Name != tradeName || m.Role != enterprise.RoleHandler {
+		t.Errorf("acting for an active enterprise: %+v %v", m, err)
+	}
+	// The daily recheck covers enterprises without a legal representative.
+	if err := srv.App.Enterprise.RecheckAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := srv.App.Store.GetEnterprise(ctx, unknownUSCC); e.Status != enterprise.StatusUnknown || e.CheckedAt.IsZero() {
+		t.Errorf("an enterprise the registry does not know: %+v", e)
+	}
+	if _, err := srv.App.Enterprise.Acting(ctx, sunID, unknownUSCC); err == nil {
+		t.Error("acting for an enterprise the registry does not know")
+	}
+	ms := sb.Get("/api/v1/enterprises").JSON(t)["enterprises"].([]any)
+	if len(ms) != 1 || ms[0].(map[string]any)["uscc"] != tradeUSCC {
+		t.Errorf("memberships shown: %v", ms)
 	}
 }

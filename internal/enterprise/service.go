@@ -32,6 +32,9 @@ const (
 	StatusActive       = "active"       // 存续
 	StatusRevoked      = "revoked"      // 吊销
 	StatusDeregistered = "deregistered" // 注销
+	// StatusUnknown is an enterprise the registry did not know at the
+	// last check; like revoked and deregistered, nobody acts for it.
+	StatusUnknown = "unknown"
 )
 
 // Application states.
@@ -70,6 +73,7 @@ const (
 	ActionDefaultSet         = "enterprise.default_set"         // Detail {uscc}
 	ActionImported           = "enterprise.imported"            // Detail {uscc, user}
 	ActionLegalRepLost       = "enterprise.legal_rep_lost"      // by the system: Detail {uscc, user}
+	ActionRechecked          = "enterprise.rechecked"           // by the system: Detail {uscc, why: the registry status or "unknown"}
 	ActionReviewOpened       = "review.opened"                  // Detail {item, kind, user}
 	ActionReviewFile         = "review.file_opened"             // Detail {item, file, user}
 	ActionReviewDecided      = "review.decided"                 // result approved|rejected
@@ -253,17 +257,18 @@ func (s *Service) Memberships(ctx context.Context, userID string) ([]Membership,
 }
 
 // Acting returns the user's live membership of uscc, or problem NotFound
-// "enterprise_not_member". An enterprise known from the registry is
-// checked there again when the last check is older than RecheckEvery, at
-// most RecheckTimeout long (a registry that cannot be reached keeps the
+// "enterprise_not_member". Every enterprise, whether bound, imported or
+// created by an appeal, is checked in the registry again when the last
+// check is older than RecheckEvery (never checked: at once), at most
+// RecheckTimeout long (a registry that cannot be reached keeps the
 // roles): a legal representative the registry no longer names, or an
-// enterprise now revoked or deregistered, is not acted for.
+// enterprise now revoked, deregistered or unknown to it, is not acted for.
 func (s *Service) Acting(ctx context.Context, userID, uscc string) (Membership, error) {
 	m, e, err := s.member(ctx, userID, uscc)
 	if err != nil {
 		return Membership{}, err
 	}
-	if len(e.LegalRepID.Index) > 0 && s.now().Sub(e.CheckedAt) > RecheckEvery && s.tryRecheck(uscc) {
+	if s.now().Sub(e.CheckedAt) > RecheckEvery && s.tryRecheck(uscc) {
 		rctx, cancel := context.WithTimeout(ctx, RecheckTimeout)
 		err := s.Recheck(rctx, uscc)
 		cancel()
@@ -341,8 +346,9 @@ func (s *Service) SetDefault(ctx context.Context, userID, uscc string, o audit.O
 
 // ImportHandler makes userID a handler of uscc for the legacy import, in
 // one store transaction with its audit event, creating the enterprise
-// record {uscc, name, active} when unknown. Idempotent: an existing
-// membership of any role is left as it is.
+// record {uscc, name, active} when unknown, as not yet checked in the
+// registry (the first sign-in or the daily recheck asks it). Idempotent:
+// an existing membership of any role is left as it is.
 func (s *Service) ImportHandler(ctx context.Context, userID, uscc, name string, o audit.Origin) error {
 	uscc, err := ParseUSCC(uscc)
 	if err != nil {
@@ -361,7 +367,7 @@ func (s *Service) ImportHandler(ctx context.Context, userID, uscc, name string, 
 	e := o.Entry(ActionImported, audit.ResultOK)
 	e.Detail = audit.Detail{"uscc": uscc, "user": userID}
 	err = s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{
-		Enterprise:     &store.Enterprise{USCC: uscc, Name: name, Status: StatusActive, CreatedAt: now},
+		Enterprise:     &store.Enterprise{USCC: uscc, Name: name, Status: StatusActive, CheckedAt: time.Time{}, CreatedAt: now},
 		KeepEnterprise: true,
 		PutMembers:     []store.EnterpriseMember{{USCC: uscc, UserID: userID, Role: RoleHandler, CreatedAt: now}},
 		KeepMembers:    true,
