@@ -145,7 +145,7 @@ func TestEnterpriseGrantOutlivesNoGranter(t *testing.T) {
 func TestEnterpriseWithdrawGrant(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	zb, zhangID := citizen(t, srv, apptest.Zhang, true)
-	sb, _ := citizen(t, srv, sunQi, false)
+	sb, sunID := citizen(t, srv, sunQi, false)
 	lb, _ := citizen(t, srv, zhaoLiu, false)
 	qb, _ := citizen(t, srv, qianBa, false)
 	bind(zb, acmeUSCC, acmeName)
@@ -179,21 +179,26 @@ func TestEnterpriseWithdrawGrant(t *testing.T) {
 	if r := lb.PostJSON("/api/v1/enterprise-grants/"+adminGrant+"/accept", nil); r.Status != http.StatusNotFound {
 		t.Errorf("accept a withdrawn grant: %d %s", r.Status, r.Body)
 	}
+	// An admin withdraws a handler grant, the legal rep's too.
+	grantTo(zb, acmeUSCC, zhaoLiu, enterprise.RoleHandler, nil)
+	if r := sb.Do(http.MethodDelete, path+pendingGrant(t, lb, acmeUSCC), "", nil); r.Status != http.StatusNoContent {
+		t.Errorf("an admin withdraws a handler grant: %d %s", r.Status, r.Body)
+	}
+	if g := pendingGrant(t, lb, acmeUSCC); g != "" {
+		t.Error("the withdrawn handler grant is still pending")
+	}
 	events, err := srv.App.Store.ListAudit(context.Background(), 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var by []string
 	for _, e := range events {
 		if e.Action == enterprise.ActionGrantWithdrawn {
-			n++
-			if e.Actor != zhangID {
-				t.Errorf("withdrawn by %q", e.Actor)
-			}
+			by = append(by, e.Actor)
 		}
 	}
-	if n != 1 {
-		t.Errorf("%d withdrawal events, want 1", n)
+	if len(by) != 2 || by[0] != zhangID || by[1] != sunID {
+		t.Errorf("withdrawals by %v, want [%s %s]", by, zhangID, sunID)
 	}
 }
 
