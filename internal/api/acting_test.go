@@ -54,12 +54,14 @@ func TestSwitchActingIdentity(t *testing.T) {
 	zID := z.MustRegister(zhang)
 	l := srv.Browser(t)
 	lID := l.MustRegister(li)
-	mine, theirs, unknown := usccOf(t, "91350100M000100Y4"), usccOf(t, "91110000600037341"), usccOf(t, "91310000132200821")
+	// mine and theirs are active in the sandbox registry, which Acting asks
+	// about an imported enterprise; unknown is not in unid at all.
+	mine, theirs, unknown := "91440300000000000E", "91110105000000000U", usccOf(t, "91310000132200821")
 	origin := audit.Origin{Actor: audit.Operator("import")}
-	if err := srv.App.Enterprise.ImportHandler(ctx, zID, mine, "福州示例科技有限公司", origin); err != nil {
+	if err := srv.App.Enterprise.ImportHandler(ctx, zID, mine, "样例贸易有限公司（测试数据）", origin); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.App.Enterprise.ImportHandler(ctx, lID, theirs, "北京潮汐贸易有限公司", origin); err != nil {
+	if err := srv.App.Enterprise.ImportHandler(ctx, lID, theirs, "测试咨询有限公司（测试数据）", origin); err != nil {
 		t.Fatal(err)
 	}
 

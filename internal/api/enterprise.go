@@ -27,6 +27,7 @@ func (a *API) enterpriseRoutes() []httpx.Route {
 		{Pattern: "DELETE /api/v1/enterprises/{uscc}", Handler: a.Guard.Recent(ReauthWindow, a.enterpriseUnbind)},
 		{Pattern: "POST /api/v1/enterprises/{uscc}/unbind-code", Handler: a.Guard.Recent(ReauthWindow, a.enterpriseUnbindCode)},
 		{Pattern: "POST /api/v1/enterprises/{uscc}/grants", Handler: a.Guard.SignedIn(a.enterpriseGrant)},
+		{Pattern: "DELETE /api/v1/enterprises/{uscc}/grants/{id}", Handler: a.Guard.SignedIn(a.enterpriseWithdrawGrant)},
 		{Pattern: "POST /api/v1/enterprise-grants/{id}/accept", Handler: a.Guard.SignedIn(a.enterpriseAccept)},
 		{Pattern: "POST /api/v1/enterprise-grants/{id}/decline", Handler: a.Guard.SignedIn(a.enterpriseDecline)},
 		{Pattern: "POST /api/v1/enterprise-applications", Handler: a.Guard.SignedIn(a.enterpriseApply)},
@@ -162,6 +163,14 @@ func (a *API) enterpriseGrant(w http.ResponseWriter, r *http.Request, s httpx.Si
 		return
 	}
 	httpx.WriteJSON(w, http.StatusAccepted, enterpriseGrantSent{Status: "sent"})
+}
+
+func (a *API) enterpriseWithdrawGrant(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	if err := a.Enterprise.WithdrawGrant(r.Context(), s.User.ID, r.PathValue("uscc"), r.PathValue("id"), a.origin(r, s)); err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (a *API) enterpriseAccept(w http.ResponseWriter, r *http.Request, s httpx.Signed) {

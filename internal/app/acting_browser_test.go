@@ -15,7 +15,6 @@ import (
 	"unid/internal/app/apptest"
 	"unid/internal/audit"
 	"unid/internal/client"
-	"unid/internal/enterprise"
 	"unid/internal/store"
 )
 
@@ -29,9 +28,8 @@ func TestBrowserIdentityPage(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	p := &page{t: t, ctx: ctx, srv: srv}
 	userID := srv.Browser(t).MustRegister(apptest.Zhang)
-	c, _ := enterprise.USCCCheck("91350100M000100Y4")
-	uscc := "91350100M000100Y4" + string(c)
-	if err := srv.App.Enterprise.ImportHandler(context.Background(), userID, uscc, "福州示例科技有限公司", audit.Origin{Actor: audit.Operator("import")}); err != nil {
+	uscc := tradeUSCC // active in the sandbox registry, which acting for an imported enterprise asks
+	if err := srv.App.Enterprise.ImportHandler(context.Background(), userID, uscc, tradeName, audit.Origin{Actor: audit.Operator("import")}); err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
@@ -58,7 +56,7 @@ func TestBrowserIdentityPage(t *testing.T) {
 	p.solveCaptcha()
 	p.click("login-submit")
 	p.waitAt(srv.URL, "/sso/identity")
-	if got := p.text("#identity-choices"); !strings.Contains(got, "福州示例科技有限公司") || !strings.Contains(got, "本人") {
+	if got := p.text("#identity-choices"); !strings.Contains(got, tradeName) || !strings.Contains(got, "本人") {
 		t.Fatalf("identity page choices: %q", got)
 	}
 	p.do(chromedp.Click(chromedp.CSS(`input[value="` + uscc + `"]`)))

@@ -280,7 +280,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	// The enterprise space, made before the pages and single sign-on:
 	// they ask it whom a session may act for (its notices reach the
 	// records service, made below, only when they happen).
-	a.Enterprise = a.newEnterprise(cfg, st, protector, auditLog, accounts, codes, logger, now)
+	a.Enterprise = a.newEnterprise(cfg, st, protector, limiter, auditLog, accounts, codes, logger, now)
+	a.closers = append(a.closers, func() error { a.Enterprise.Wait(); return nil })
 	enterprises := a.Enterprise
 	// The login page asks the single sign-on protocols which service
 	// system a pending sign-in is for; they exist once the pages do.
@@ -479,7 +480,7 @@ var enterpriseEvents = map[string]string{
 // http, the sandbox (dev mode), or none (binding answers
 // registry_unavailable). The citizen is told by a message and the
 // account's notices.
-func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *account.Protector, auditLog *audit.Log,
+func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *account.Protector, limiter *ratelimit.Limiter, auditLog *audit.Log,
 	accounts *account.Service, codes *smscode.Service, logger *slog.Logger, now func() time.Time) *enterprise.Service {
 	switch config.Effective(cfg.EnterpriseRegistry.Provider, cfg.Dev) {
 	case config.ProviderHTTP:
@@ -491,7 +492,7 @@ func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *accoun
 		a.enterpriseRegistry = enterprise.None{}
 	}
 	return enterprise.New(enterprise.Deps{
-		Store: st, Registry: a.enterpriseRegistry, Protector: protector, Audit: auditLog, Codes: codes, Logger: logger, Now: now,
+		Store: st, Registry: a.enterpriseRegistry, Protector: protector, Audit: auditLog, Codes: codes, Limiter: limiter, Logger: logger, Now: now,
 		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
 			if err := a.Records.Post(ctx, userID, event, params, "/enterprise"); err != nil {
 				logger.ErrorContext(ctx, "post a message", "event", event, "err", err)

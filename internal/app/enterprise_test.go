@@ -565,6 +565,9 @@ func TestEnterpriseAppeal(t *testing.T) {
 	if _, err := srv.App.Enterprise.Decide(context.Background(), id, true, "营业执照核验无误", by); err != nil {
 		t.Fatal(err)
 	}
+	if e, err := srv.App.Store.GetEnterprise(context.Background(), acmeUSCC); err != nil || !e.CheckedAt.IsZero() {
+		t.Errorf("an enterprise created by an appeal counts as checked in the registry: %+v %v", e, err)
+	}
 	if m, err := srv.App.Enterprise.Acting(context.Background(), liID, acmeUSCC); err != nil || m.Role != enterprise.RoleLegalRep {
 		t.Fatalf("li after the appeal: %+v %v", m, err)
 	}

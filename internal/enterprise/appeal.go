@@ -233,7 +233,9 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, reason st
 		en, err := s.d.Store.GetEnterprise(ctx, d.USCC)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			change.Enterprise = &store.Enterprise{USCC: d.USCC, Name: d.Name, Status: StatusActive, CheckedAt: now, CreatedAt: now}
+			// Not checked in the registry yet: the first sign-in or the
+			// daily recheck asks it.
+			change.Enterprise = &store.Enterprise{USCC: d.USCC, Name: d.Name, Status: StatusActive, CreatedAt: now}
 		case err != nil:
 			return review.Item{}, problem.Wrap(err)
 		default:

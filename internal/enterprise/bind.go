@@ -113,10 +113,12 @@ func (s *Service) Bind(ctx context.Context, userID, uscc, name string, o audit.O
 
 func hmacEq(a, b []byte) bool { return len(a) > 0 && string(a) == string(b) }
 
-// Recheck asks the registry about uscc again and keeps its answer. When
-// the registry now names another legal representative than at the last
-// check, the legal representative in unid loses the role (audited as the
-// system, told EventRoleRevoked); the new one can bind.
+// Recheck asks the registry about uscc again and keeps its answer: name
+// and status, with or without legal representative data; an enterprise
+// the registry does not know becomes StatusUnknown. When the registry
+// now names another legal representative than at the last check, the
+// legal representative in unid loses the role (audited as the system,
+// told EventRoleRevoked); the new one can bind.
 func (s *Service) Recheck(ctx context.Context, uscc string) error {
 	old, err := s.d.Store.GetEnterprise(ctx, uscc)
 	if err != nil {
@@ -127,7 +129,10 @@ func (s *Service) Recheck(ctx context.Context, uscc string) error {
 		return err
 	}
 	if !found {
-		return nil
+		rec := old
+		rec.Status, rec.CheckedAt = StatusUnknown, s.now()
+		e := audit.Entry{Actor: audit.System(), Action: ActionRechecked, Result: audit.ResultOK, Detail: audit.Detail{"uscc": uscc, "why": StatusUnknown}}
+		return s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{Enterprise: &rec}, s.d.Audit.Event(e), audit.Hash)
 	}
 	r.USCC = uscc
 	rec, err := s.sealRecord(r)
@@ -152,7 +157,7 @@ func (s *Service) Recheck(ctx context.Context, uscc string) error {
 		}
 	}
 	if lost == "" {
-		e.Action, e.Detail["why"] = "enterprise.rechecked", r.Status
+		e.Action, e.Detail["why"] = ActionRechecked, r.Status
 	}
 	if err := s.d.Store.ChangeEnterprise(ctx, change, s.d.Audit.Event(e), audit.Hash); err != nil {
 		return err
@@ -163,17 +168,17 @@ func (s *Service) Recheck(ctx context.Context, uscc string) error {
 	return nil
 }
 
-// RecheckAll rechecks every enterprise with a legal representative in
-// unid (the app's daily job); it goes on past a failure and returns the
-// first.
+// RecheckAll rechecks every enterprise with a member in unid, whether
+// bound, imported or created by an appeal (the app's daily job); it goes
+// on past a failure and returns the first.
 func (s *Service) RecheckAll(ctx context.Context) error {
-	reps, err := s.d.Store.ListLegalReps(ctx)
+	usccs, err := s.d.Store.ListMemberEnterprises(ctx)
 	if err != nil {
 		return err
 	}
 	var first error
-	for _, m := range reps {
-		if err := s.Recheck(ctx, m.USCC); err != nil && first == nil {
+	for _, uscc := range usccs {
+		if err := s.Recheck(ctx, uscc); err != nil && first == nil {
 			first = err
 		}
 	}

@@ -31,14 +31,20 @@
 //	Appeal ──▶ review item enterprise.appeal ──approve──▶ legal_rep (any old one loses it)
 //	                                          └─reject───▶ nothing changes
 //
-//	Recheck (sign-in via Acting, daily RecheckAll): the registry names
-//	someone else ──▶ the old legal rep loses the role; the new one can bind.
+//	Recheck (sign-in via Acting when stale or never checked, daily
+//	RecheckAll over every enterprise with a member, bound, imported or
+//	appealed): the registry names someone else ──▶ the old legal rep loses
+//	the role (and their pending grants); the new one can bind. Revoked,
+//	deregistered or unknown to the registry ──▶ nobody acts for it.
 //
 // # Grants and applications
 //
-//	Grant(phone, real name, role) ── no exact match: same answer, nothing kept
-//	   └─ match ──▶ pending grant ──accept──▶ membership
-//	                       ├──────decline──▶ gone
+//	Grant(phone, real name, role) ── no exact match: same answer and work, nothing kept
+//	   │  (limited per granter and per enterprise; told off the request path)
+//	   └─ match ──▶ pending grant (one per person and enterprise; a repeat refreshes it, untold)
+//	                       ├──accept, granter still entitled──▶ membership
+//	                       ├──────decline, withdrawal──▶ gone
+//	                       ├──────the granter loses the role──▶ gone
 //	                       └──────expiry (enterprise.grant-ttl)──▶ gone
 //
 //	Apply(uscc, name, reason) ──▶ pending ──legal rep/admin approve──▶ handler (one transaction with the audit event)

@@ -10,6 +10,7 @@ import (
 	"unid/internal/account"
 	"unid/internal/audit"
 	"unid/internal/problem"
+	"unid/internal/ratelimit"
 	"unid/internal/store"
 )
 
@@ -187,6 +188,17 @@ func mayGrant(role, target string) bool {
 	return false
 }
 
+// granterRoles returns the roles that may grant target.
+func granterRoles(target string) []string {
+	var out []string
+	for _, r := range []string{RoleLegalRep, RoleAdmin} {
+		if mayGrant(r, target) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // GrantForm is what a grant sends.
 type GrantForm struct {
 	Phone      string
@@ -240,9 +252,11 @@ func (s *Service) parseValidUntil(v string) (time.Time, error) {
 
 // Grant invites the person with the phone and real name to a role in
 // uscc: the legal representative grants admins and handlers, an admin
-// handlers. The answer is the same whether or not an account matches the
-// phone and name exactly (no enumeration); a match gets a pending grant
-// and is told (EventGrant).
+// handlers. The answer, and the work behind it, is the same whether or
+// not an account matches the phone and name exactly (no enumeration); a
+// match gets a pending grant and is told (EventGrant) off the request
+// path; a repeat refreshes the pending grant without telling again.
+// Grants are limited per granter and per enterprise (enterprise_grant_rate_limited).
 func (s *Service) Grant(ctx context.Context, userID, uscc string, f GrantForm, o audit.Origin) error {
 	uscc, err := ParseUSCC(uscc)
 	if err != nil {
@@ -278,28 +292,59 @@ func (s *Service) Grant(ctx context.Context, userID, uscc string, f GrantForm, o
 	if !mayGrant(m.Role, f.Role) {
 		return errForbidden
 	}
+	if s.d.Limiter != nil {
+		wait, err := s.d.Limiter.Allow(ctx, s.now(),
+			ratelimit.Rule{Key: "enterprise-grant:" + userID, Limit: GrantsPerGranter, Window: GrantWindow},
+			ratelimit.Rule{Key: "enterprise-grant-uscc:" + uscc, Limit: GrantsPerEnterprise, Window: GrantWindow})
+		if err != nil {
+			return problem.Wrap(err)
+		}
+		if wait > 0 {
+			return &problem.Problem{Kind: problem.TooMany, Code: "enterprise_grant_rate_limited", RetryAfter: wait}
+		}
+	}
 	e := o.Entry(ActionGranted, audit.ResultOK)
 	e.Detail = audit.Detail{"uscc": uscc, "role": f.Role}
 	e.Subject = account.MaskPhone(phone)
+	// Both paths, match or not, make the same reads and one audited
+	// store transaction, and tell the grantee off the request path, so
+	// that neither the answer nor its time says whether someone matched.
 	grantee, ok := s.grantee(ctx, phone, name)
-	if ok {
-		if _, err := s.d.Store.GetEnterpriseMember(ctx, uscc, grantee); err == nil {
-			ok = false // a member already: their role changes by revoking first
-		}
-	}
-	if !ok {
-		e.Result = "no_match"
-		s.d.Audit.Append(ctx, e)
-		return nil
+	if _, err := s.d.Store.GetEnterpriseMember(ctx, uscc, grantee); err == nil {
+		ok = false // a member already: their role changes by revoking first
 	}
 	now := s.now()
-	g := store.EnterpriseGrant{ID: newID(), USCC: uscc, UserID: grantee, Role: f.Role, Labels: labels, ValidUntil: until,
-		GrantedBy: userID, CreatedAt: now, ExpiresAt: now.Add(s.o.GrantTTL)}
-	e.Detail["grant"], e.Detail["user"] = g.ID, grantee
-	if err := s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{Grant: &g}, s.d.Audit.Event(e), audit.Hash); err != nil {
+	var pending *store.EnterpriseGrant
+	gs, err := s.d.Store.ListUserGrants(ctx, grantee, now)
+	if err != nil {
 		return problem.Wrap(err)
 	}
-	s.tell(ctx, grantee, EventGrant, map[string]string{"uscc": uscc, "name": en.Name, "role": f.Role})
+	for i := range gs {
+		if gs[i].USCC == uscc {
+			pending = &gs[i]
+		}
+	}
+	change := store.EnterpriseChange{}
+	if ok {
+		g := store.EnterpriseGrant{ID: newID(), USCC: uscc, UserID: grantee, Role: f.Role, Labels: labels, ValidUntil: until,
+			GrantedBy: userID, CreatedAt: now, ExpiresAt: now.Add(s.o.GrantTTL)}
+		if pending != nil {
+			g.ID = pending.ID // a repeat refreshes the pending grant; they were told of it already
+			e.Detail["refreshed"] = "1"
+		}
+		e.Detail["grant"], e.Detail["user"] = g.ID, grantee
+		change.Grant = &g
+	} else {
+		e.Result = "no_match"
+	}
+	if err := s.d.Store.ChangeEnterprise(ctx, change, s.d.Audit.Event(e), audit.Hash); err != nil {
+		return problem.Wrap(err)
+	}
+	if ok && pending == nil {
+		params := map[string]string{"uscc": uscc, "name": en.Name, "role": f.Role}
+		tctx := context.WithoutCancel(ctx)
+		s.telling.Go(func() { s.tell(tctx, grantee, EventGrant, params) })
+	}
 	return nil
 }
 
@@ -324,7 +369,9 @@ func (s *Service) grant(ctx context.Context, userID, id string) (store.Enterpris
 	return g, nil
 }
 
-// AcceptGrant makes the user's pending grant a membership.
+// AcceptGrant makes the user's pending grant a membership, when its
+// granter still holds, in the same transaction, a live role that may
+// grant it; otherwise the grant is not found.
 func (s *Service) AcceptGrant(ctx context.Context, userID, id string, o audit.Origin) (Membership, error) {
 	g, err := s.grant(ctx, userID, id)
 	if err != nil {
@@ -332,7 +379,11 @@ func (s *Service) AcceptGrant(ctx context.Context, userID, id string, o audit.Or
 	}
 	e := o.Entry(ActionGrantAccepted, audit.ResultOK)
 	e.Detail = audit.Detail{"uscc": g.USCC, "grant": g.ID, "role": g.Role, "granted_by": g.GrantedBy}
-	err = s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{DeleteGrants: []string{g.ID},
+	// The granter must still hold a role that may grant this one: a
+	// grant outlives neither their role nor their membership.
+	err = s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{
+		Granter:      &store.GranterCheck{USCC: g.USCC, UserID: g.GrantedBy, Roles: granterRoles(g.Role), Now: s.now()},
+		DeleteGrants: []string{g.ID},
 		PutMembers: []store.EnterpriseMember{{USCC: g.USCC, UserID: userID, Role: g.Role, Labels: g.Labels, ValidUntil: g.ValidUntil,
 			GrantedBy: g.GrantedBy, CreatedAt: s.now()}}, KeepMembers: true}, s.d.Audit.Event(e), audit.Hash)
 	if errors.Is(err, store.ErrNotFound) {
@@ -352,6 +403,43 @@ func (s *Service) DeclineGrant(ctx context.Context, userID, id string, o audit.O
 	}
 	e := o.Entry(ActionGrantDeclined, audit.ResultOK)
 	e.Detail = audit.Detail{"uscc": g.USCC, "grant": g.ID}
+	err = s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{DeleteGrants: []string{g.ID}}, s.d.Audit.Event(e), audit.Hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return problem.New(problem.NotFound, "enterprise_grant_not_found")
+	}
+	if err != nil {
+		return problem.Wrap(err)
+	}
+	return nil
+}
+
+// WithdrawGrant drops a pending grant of uscc before it is answered, by
+// the legal representative or an admin who may grant its role (an admin
+// withdraws handler grants).
+func (s *Service) WithdrawGrant(ctx context.Context, userID, uscc, id string, o audit.Origin) error {
+	uscc, err := ParseUSCC(uscc)
+	if err != nil {
+		return errNotMember
+	}
+	m, _, err := s.member(ctx, userID, uscc)
+	if err != nil {
+		return err
+	}
+	if !AtLeast(m.Role, RoleAdmin) {
+		return errForbidden
+	}
+	g, err := s.d.Store.GetEnterpriseGrant(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && g.USCC != uscc {
+		return problem.New(problem.NotFound, "enterprise_grant_not_found")
+	}
+	if err != nil {
+		return problem.Wrap(err)
+	}
+	if !mayGrant(m.Role, g.Role) {
+		return errForbidden
+	}
+	e := o.Entry(ActionGrantWithdrawn, audit.ResultOK)
+	e.Detail = audit.Detail{"uscc": uscc, "grant": g.ID, "role": g.Role, "user": g.UserID}
 	err = s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{DeleteGrants: []string{g.ID}}, s.d.Audit.Event(e), audit.Hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return problem.New(problem.NotFound, "enterprise_grant_not_found")

@@ -15,6 +15,7 @@ import (
 	"unid/internal/account"
 	"unid/internal/audit"
 	"unid/internal/problem"
+	"unid/internal/ratelimit"
 	"unid/internal/smscode"
 	"unid/internal/store"
 )
@@ -31,6 +32,9 @@ const (
 	StatusActive       = "active"       // 存续
 	StatusRevoked      = "revoked"      // 吊销
 	StatusDeregistered = "deregistered" // 注销
+	// StatusUnknown is an enterprise the registry did not know at the
+	// last check; like revoked and deregistered, nobody acts for it.
+	StatusUnknown = "unknown"
 )
 
 // Application states.
@@ -60,6 +64,7 @@ const (
 	ActionGranted            = "enterprise.granted"             // Detail {uscc, role, grant, user}; no match: result "no_match"
 	ActionGrantAccepted      = "enterprise.grant_accepted"      // Detail {uscc, grant, role}
 	ActionGrantDeclined      = "enterprise.grant_declined"      // Detail {uscc, grant}
+	ActionGrantWithdrawn     = "enterprise.grant_withdrawn"     // Detail {uscc, grant, role, user}
 	ActionApplied            = "enterprise.applied"             // Detail {uscc, application}
 	ActionApplicationDecided = "enterprise.application_decided" // result approved|rejected; Detail {uscc, application, user, reason}
 	ActionRevoked            = "enterprise.member_revoked"      // Detail {uscc, user, role}
@@ -68,6 +73,7 @@ const (
 	ActionDefaultSet         = "enterprise.default_set"         // Detail {uscc}
 	ActionImported           = "enterprise.imported"            // Detail {uscc, user}
 	ActionLegalRepLost       = "enterprise.legal_rep_lost"      // by the system: Detail {uscc, user}
+	ActionRechecked          = "enterprise.rechecked"           // by the system: Detail {uscc, why: the registry status or "unknown"}
 	ActionReviewOpened       = "review.opened"                  // Detail {item, kind, user}
 	ActionReviewFile         = "review.file_opened"             // Detail {item, file, user}
 	ActionReviewDecided      = "review.decided"                 // result approved|rejected
@@ -86,6 +92,12 @@ const (
 	RecheckEvery = time.Hour
 	// RecheckTimeout bounds the registry call a sign-in waits for.
 	RecheckTimeout = 3 * time.Second
+	// GrantsPerGranter and GrantsPerEnterprise bound the grants (matched
+	// or not) one person, and all members of one enterprise, send per
+	// GrantWindow: each may text someone.
+	GrantsPerGranter    = 20
+	GrantsPerEnterprise = 100
+	GrantWindow         = time.Hour
 	// MaxUpload bounds the business licence upload.
 	MaxUpload = 5 << 20
 )
@@ -142,7 +154,9 @@ type Deps struct {
 	// Codes sends and checks the SMS code that unbinding an enterprise
 	// asks of the legal representative (with a recent password); without
 	// it no code is asked.
-	Codes   Codes
+	Codes Codes
+	// Limiter bounds grants per granter and per enterprise; none when nil.
+	Limiter *ratelimit.Limiter
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Options Options
@@ -164,7 +178,13 @@ type Service struct {
 
 	mu    sync.Mutex
 	tried map[string]time.Time // last recheck at sign-in, by credit code
+
+	telling sync.WaitGroup // notices sent off the request path
 }
+
+// Wait returns when every notice sent off the request path has been
+// handed over; unid waits for it before it exits.
+func (s *Service) Wait() { s.telling.Wait() }
 
 // New returns the service of d.
 func New(d Deps) *Service {
@@ -237,17 +257,18 @@ func (s *Service) Memberships(ctx context.Context, userID string) ([]Membership,
 }
 
 // Acting returns the user's live membership of uscc, or problem NotFound
-// "enterprise_not_member". An enterprise known from the registry is
-// checked there again when the last check is older than RecheckEvery, at
-// most RecheckTimeout long (a registry that cannot be reached keeps the
+// "enterprise_not_member". Every enterprise, whether bound, imported or
+// created by an appeal, is checked in the registry again when the last
+// check is older than RecheckEvery (never checked: at once), at most
+// RecheckTimeout long (a registry that cannot be reached keeps the
 // roles): a legal representative the registry no longer names, or an
-// enterprise now revoked or deregistered, is not acted for.
+// enterprise now revoked, deregistered or unknown to it, is not acted for.
 func (s *Service) Acting(ctx context.Context, userID, uscc string) (Membership, error) {
 	m, e, err := s.member(ctx, userID, uscc)
 	if err != nil {
 		return Membership{}, err
 	}
-	if len(e.LegalRepID.Index) > 0 && s.now().Sub(e.CheckedAt) > RecheckEvery && s.tryRecheck(uscc) {
+	if s.now().Sub(e.CheckedAt) > RecheckEvery && s.tryRecheck(uscc) {
 		rctx, cancel := context.WithTimeout(ctx, RecheckTimeout)
 		err := s.Recheck(rctx, uscc)
 		cancel()
@@ -325,8 +346,9 @@ func (s *Service) SetDefault(ctx context.Context, userID, uscc string, o audit.O
 
 // ImportHandler makes userID a handler of uscc for the legacy import, in
 // one store transaction with its audit event, creating the enterprise
-// record {uscc, name, active} when unknown. Idempotent: an existing
-// membership of any role is left as it is.
+// record {uscc, name, active} when unknown, as not yet checked in the
+// registry (the first sign-in or the daily recheck asks it). Idempotent:
+// an existing membership of any role is left as it is.
 func (s *Service) ImportHandler(ctx context.Context, userID, uscc, name string, o audit.Origin) error {
 	uscc, err := ParseUSCC(uscc)
 	if err != nil {
@@ -345,7 +367,7 @@ func (s *Service) ImportHandler(ctx context.Context, userID, uscc, name string, 
 	e := o.Entry(ActionImported, audit.ResultOK)
 	e.Detail = audit.Detail{"uscc": uscc, "user": userID}
 	err = s.d.Store.ChangeEnterprise(ctx, store.EnterpriseChange{
-		Enterprise:     &store.Enterprise{USCC: uscc, Name: name, Status: StatusActive, CreatedAt: now},
+		Enterprise:     &store.Enterprise{USCC: uscc, Name: name, Status: StatusActive, CheckedAt: time.Time{}, CreatedAt: now},
 		KeepEnterprise: true,
 		PutMembers:     []store.EnterpriseMember{{USCC: uscc, UserID: userID, Role: RoleHandler, CreatedAt: now}},
 		KeepMembers:    true,

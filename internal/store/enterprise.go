@@ -68,12 +68,24 @@ type EnterpriseDecision struct {
 	Reason    string
 }
 
+// GranterCheck asks for UserID to hold, at Now, a live membership of
+// USCC in one of Roles, the enterprise active.
+type GranterCheck struct {
+	USCC, UserID string
+	Roles        []string
+	Now          time.Time
+}
+
 // MemberKey names one membership.
 type MemberKey struct{ USCC, UserID string }
 
 // EnterpriseChange is everything one enterprise happening writes, in one
 // transaction with its audit event, applied in the order of the fields.
 type EnterpriseChange struct {
+	// Granter, when set, is checked first: a missing, expired or no
+	// longer entitled granter membership, or an enterprise not active,
+	// is ErrNotFound and nothing is written.
+	Granter *GranterCheck
 	// Enterprise is inserted, or its registry fields (name, legal rep,
 	// status, checked_at) updated when it exists; with KeepEnterprise an
 	// existing record is left as it is.
@@ -84,7 +96,8 @@ type EnterpriseChange struct {
 	ApplicationDecision *EnterpriseDecision
 	// ReviewDecision decides a pending review item (as ChangeRealname).
 	ReviewDecision *ReviewDecision
-	// RemoveMembers deletes those memberships; a missing one is ErrNotFound.
+	// RemoveMembers deletes those memberships, and the grants the
+	// removed member gave in that enterprise; a missing one is ErrNotFound.
 	RemoveMembers []MemberKey
 	// RemoveAllMembers deletes every membership of that enterprise.
 	RemoveAllMembers string
@@ -93,7 +106,8 @@ type EnterpriseChange struct {
 	// is. A second legal_rep is a *ConflictError on "legal_rep".
 	PutMembers  []EnterpriseMember
 	KeepMembers bool
-	// Grant creates a pending grant; DeleteGrants delete grants (a missing
+	// Grant creates a pending grant, replacing (id and all) the grant the
+	// person may have for that enterprise already; DeleteGrants delete grants (a missing
 	// one is ErrNotFound); DeleteAllGrants those of an enterprise.
 	Grant           *EnterpriseGrant
 	DeleteGrants    []string
@@ -117,6 +131,9 @@ type Enterprises interface {
 	GetEnterprise(ctx context.Context, uscc string) (Enterprise, error)
 	// ListLegalReps returns every legal_rep membership (for the daily recheck).
 	ListLegalReps(ctx context.Context) ([]EnterpriseMember, error)
+	// ListMemberEnterprises returns the credit code of every enterprise
+	// with a member, in order (for the daily recheck).
+	ListMemberEnterprises(ctx context.Context) ([]string, error)
 	GetEnterpriseMember(ctx context.Context, uscc, userID string) (EnterpriseMember, error)
 	// ListUserMemberships returns the user's memberships, default first.
 	ListUserMemberships(ctx context.Context, userID string) ([]EnterpriseMember, error)

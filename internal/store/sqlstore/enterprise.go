@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"unid/internal/store"
@@ -91,6 +92,18 @@ func boolInt(b bool) int64 {
 func (s *Store) ChangeEnterprise(ctx context.Context, c store.EnterpriseChange, e store.AuditEvent, seal func(store.AuditEvent) []byte) error {
 	const op = "change enterprise"
 	_, err := s.writeAudited(ctx, e, seal, func(tx *sql.Tx) error {
+		if g := c.Granter; g != nil {
+			var role string
+			err := tx.QueryRowContext(ctx, `SELECT m.role FROM enterprise_members m JOIN enterprises e ON e.uscc = m.uscc
+				WHERE m.uscc = $1 AND m.user_id = $2 AND e.status = 'active' AND (m.valid_until IS NULL OR m.valid_until > $3)`,
+				g.USCC, g.UserID, ms(g.Now)).Scan(&role)
+			if errors.Is(err, sql.ErrNoRows) || err == nil && !slices.Contains(g.Roles, role) {
+				return s.notFound(op)
+			}
+			if err != nil {
+				return s.wrapErr(op, err)
+			}
+		}
 		if en := c.Enterprise; en != nil {
 			q := `INSERT INTO enterprises (` + enterpriseColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 				ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, legal_rep_name_cipher = excluded.legal_rep_name_cipher,
@@ -129,6 +142,10 @@ func (s *Store) ChangeEnterprise(ctx context.Context, c store.EnterpriseChange, 
 			} else if n == 0 {
 				return s.notFound(op)
 			}
+			// A grant outlives no role of its granter.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM enterprise_grants WHERE uscc = $1 AND granted_by = $2`, k.USCC, k.UserID); err != nil {
+				return s.wrapErr(op, err)
+			}
 		}
 		if c.RemoveAllMembers != "" {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM enterprise_members WHERE uscc = $1`, c.RemoveAllMembers); err != nil {
@@ -164,7 +181,10 @@ func (s *Store) ChangeEnterprise(ctx context.Context, c store.EnterpriseChange, 
 			}
 		}
 		if g := c.Grant; g != nil {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO enterprise_grants (`+entGrantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO enterprise_grants (`+entGrantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+				ON CONFLICT (uscc, user_id) DO UPDATE SET id = excluded.id, role = excluded.role, labels = excluded.labels,
+				valid_until = excluded.valid_until, granted_by = excluded.granted_by, created_at = excluded.created_at,
+				expires_at = excluded.expires_at`,
 				g.ID, g.USCC, g.UserID, g.Role, labelsText(g.Labels), nullMS(g.ValidUntil), g.GrantedBy, ms(g.CreatedAt), ms(g.ExpiresAt)); err != nil {
 				return s.wrapErr(op, err)
 			}
@@ -259,6 +279,15 @@ func (s *Store) GetEnterprise(ctx context.Context, uscc string) (store.Enterpris
 // ListLegalReps returns every legal_rep membership.
 func (s *Store) ListLegalReps(ctx context.Context) ([]store.EnterpriseMember, error) {
 	return listRows(ctx, s, "list legal reps", scanMember, `SELECT `+memberColumns+` FROM enterprise_members WHERE role = 'legal_rep' ORDER BY uscc`)
+}
+
+// ListMemberEnterprises returns the credit code of every enterprise with a member.
+func (s *Store) ListMemberEnterprises(ctx context.Context) ([]string, error) {
+	return listRows(ctx, s, "list member enterprises", func(r rowScanner) (string, error) {
+		var uscc string
+		err := r.Scan(&uscc)
+		return uscc, err
+	}, `SELECT DISTINCT uscc FROM enterprise_members ORDER BY uscc`)
 }
 
 // GetEnterpriseMember returns one membership.

@@ -217,4 +217,64 @@ func testEnterprises(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("applications %+v", as)
 		}
 	})
+
+	t.Run("a grant outlives no granter; one pending grant per person", func(t *testing.T) {
+		const third = "91440300000000000E"
+		x, y := newUser(), newUser()
+		for _, u := range []store.User{x, y} {
+			if err := s.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e3 := ent
+		e3.USCC = third
+		admin := member(li, third, "admin")
+		admin.ValidUntil = base.Add(time.Hour)
+		if err := s.ChangeEnterprise(ctx, store.EnterpriseChange{Enterprise: &e3, PutMembers: []store.EnterpriseMember{member(zhang, third, "legal_rep"), admin}}, event(), seal); err != nil {
+			t.Fatal(err)
+		}
+		if cs, err := s.ListMemberEnterprises(ctx); err != nil || len(cs) != 1 || cs[0] != third {
+			t.Errorf("member enterprises %v %v", cs, err)
+		}
+		g := store.EnterpriseGrant{ID: randID(), USCC: third, UserID: x.ID, Role: "handler", GrantedBy: li.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		if err := s.ChangeEnterprise(ctx, store.EnterpriseChange{Grant: &g}, event(), seal); err != nil {
+			t.Fatal(err)
+		}
+		again := g
+		again.ID, again.Role, again.ExpiresAt = randID(), "admin", base.Add(2*time.Hour)
+		if err := s.ChangeEnterprise(ctx, store.EnterpriseChange{Grant: &again}, event(), seal); err != nil {
+			t.Fatal(err)
+		}
+		if gs, _ := s.ListUserGrants(ctx, x.ID, base); len(gs) != 1 || gs[0].ID != again.ID || gs[0].Role != "admin" {
+			t.Errorf("a repeat grant: %+v", gs)
+		}
+		accept := func(roles []string, now time.Time) store.EnterpriseChange {
+			return store.EnterpriseChange{Granter: &store.GranterCheck{USCC: third, UserID: li.ID, Roles: roles, Now: now},
+				DeleteGrants: []string{again.ID}, PutMembers: []store.EnterpriseMember{member(x, third, "handler")}, KeepMembers: true}
+		}
+		wantNotFound(t, "a granter without the role", s.ChangeEnterprise(ctx, accept([]string{"legal_rep"}, base), event(), seal))
+		wantNotFound(t, "a granter whose role ended", s.ChangeEnterprise(ctx, accept([]string{"legal_rep", "admin"}, base.Add(2*time.Hour)), event(), seal))
+		if r := roles(t, third); len(r) != 2 {
+			t.Errorf("refused accepts wrote members: %v", r)
+		}
+		if gs, _ := s.ListUserGrants(ctx, x.ID, base); len(gs) != 1 {
+			t.Errorf("refused accepts dropped the grant: %+v", gs)
+		}
+		if err := s.ChangeEnterprise(ctx, store.EnterpriseChange{RemoveMembers: []store.MemberKey{{USCC: third, UserID: li.ID}}}, event(), seal); err != nil {
+			t.Fatal(err)
+		}
+		if gs, _ := s.ListUserGrants(ctx, x.ID, base); len(gs) != 0 {
+			t.Errorf("the removed granter's grant stays: %+v", gs)
+		}
+		gy := store.EnterpriseGrant{ID: randID(), USCC: third, UserID: y.ID, Role: "admin", GrantedBy: zhang.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		if err := s.ChangeEnterprise(ctx, store.EnterpriseChange{Grant: &gy}, event(), seal); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CloseUser(ctx, zhang.ID, base, base.Add(time.Hour), event(), seal); err != nil {
+			t.Fatal(err)
+		}
+		if gs, _ := s.ListUserGrants(ctx, y.ID, base); len(gs) != 0 {
+			t.Errorf("the closed granter's grant stays: %+v", gs)
+		}
+	})
 }

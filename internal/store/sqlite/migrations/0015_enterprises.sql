@@ -4,7 +4,8 @@
 -- ID number with its blind index); enterprise_members are the roles
 -- (legal_rep, admin, handler) people hold, labels a JSON array, at most
 -- one legal_rep per enterprise and one default per user;
--- enterprise_grants are invitations waiting for the person to accept;
+-- enterprise_grants are invitations waiting for the person to accept,
+-- at most one per person and enterprise (a repeat refreshes it);
 -- enterprise_applications are handler applications. Appeals with the
 -- business licence are review_items of kind enterprise.appeal. Times are
 -- unix milliseconds UTC.
@@ -47,7 +48,8 @@ CREATE TABLE enterprise_grants (
 	expires_at  INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX enterprise_grants_user_idx ON enterprise_grants (user_id);
-CREATE INDEX enterprise_grants_uscc_idx ON enterprise_grants (uscc);
+CREATE UNIQUE INDEX enterprise_grants_user_key ON enterprise_grants (uscc, user_id);
+CREATE INDEX enterprise_grants_granted_by_idx ON enterprise_grants (granted_by);
 
 CREATE TABLE enterprise_applications (
 	id              TEXT    NOT NULL PRIMARY KEY,
