@@ -15,6 +15,7 @@ import (
 	"unid/internal/audit"
 	"unid/internal/claims"
 	"unid/internal/problem"
+	"unid/internal/sso/acting"
 	"unid/internal/store"
 )
 
@@ -260,6 +261,14 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 			p.tokenError(w, r, err)
 			return
 		}
+		if ok {
+			// A client that requires an enterprise role gets no live
+			// token for a user who no longer holds it.
+			if ok, err = p.tokenMeetsRole(ctx, resp.ClientID, grant, at); err != nil {
+				p.tokenError(w, r, err)
+				return
+			}
+		}
 		if !ok {
 			resp = &oidc.IntrospectionResponse{}
 		} else {
@@ -390,6 +399,34 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 
 // tokenEnterprise is the enterprise claim of a user's access token now:
 // the membership its grant acts for, re-read; nil when the grant is gone.
+// tokenMeetsRole reports whether the user of a token still holds the
+// enterprise role the token's client requires (true when it requires
+// none). g is the grant of a refresh token; an access token names its own.
+func (p *Provider) tokenMeetsRole(ctx context.Context, clientID string, g *store.Grant, at *oidc.AccessTokenClaims) (bool, error) {
+	tc, err := p.oidcClient(ctx, clientID)
+	if err != nil {
+		if problem.As(err).Kind == problem.NotFound {
+			return false, nil // the client is gone: its tokens are too
+		}
+		return false, err
+	}
+	if tc.c.MinEnterpriseRole == "" {
+		return true, nil
+	}
+	if g == nil {
+		ag, err := p.accessGrant(ctx, at)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		g = &ag
+	}
+	m, err := acting.Live(ctx, p.d.Enterprises, g.UserID, g.ActingUSCC)
+	return err == nil && acting.MeetsRole(tc.c, m), err
+}
+
 func (p *Provider) tokenEnterprise(ctx context.Context, at *oidc.AccessTokenClaims) (*claims.Enterprise, error) {
 	g, err := p.accessGrant(ctx, at)
 	if errors.Is(err, store.ErrNotFound) {
