@@ -251,6 +251,19 @@ func TestBrowserEnterpriseGrantRevokeUnbind(t *testing.T) {
 	p.click("grant-submit")
 	eventually[bool](p, `document.getElementById("grant-status").textContent.length > 0`)
 	eventually[bool](p, `document.querySelectorAll("#auth-grants-list li").length === 1`)
+	// A pending grant is withdrawn (asked twice), then sent again.
+	wid := eventually[string](p, `(document.querySelector("#auth-grants-list button[id^=withdraw-]") || {}).id || ""`)
+	p.click(wid)
+	if n := eventually[int](p, `document.querySelectorAll("#auth-grants-list li").length`); n != 1 {
+		t.Errorf("one click withdrew the grant: %d left", n)
+	}
+	p.click(wid)
+	eventually[bool](p, `document.querySelectorAll("#auth-grants-list li").length === 0`)
+	p.fillID("grant-phone", liSi.Phone)
+	p.fillID("grant-real-name", liSi.RealName)
+	p.do(chromedp.SetValue(chromedp.ID("grant-role"), "admin"))
+	p.click("grant-submit")
+	eventually[bool](p, `document.querySelectorAll("#auth-grants-list li").length === 1`)
 	p.do(chromedp.Navigate(srv.URL + "/me"))
 	p.waitPath("/me")
 	p.logout()

@@ -196,6 +196,18 @@
     line(li, roleName(g.role));
     if (g.labels && g.labels.length) { line(li, t('ent_labels', { labels: g.labels.join('、') })); }
     if (g.expires_at) { line(li, t('ent_expires_at', { date: day(g.expires_at) })); }
+    // The legal representative withdraws any pending grant, an admin the
+    // handler grants (the API enforces the same).
+    if (role === 'legal_rep' || (role === 'admin' && g.role === 'handler')) {
+      var b = button(t('ent_withdraw'), t('ent_withdraw') + ' ' + (g.name || ''));
+      b.id = 'withdraw-' + g.id;
+      twice(b, t('ent_withdraw_confirm', { who: g.name || '' }), function () {
+        act(b, 'DELETE', base + '/grants/' + encodeURIComponent(g.id), undefined, t('ent_withdrawn', { who: g.name || '' }));
+      });
+      var actions = el('div', 'actions');
+      actions.appendChild(b);
+      li.appendChild(actions);
+    }
     return li;
   }
 
