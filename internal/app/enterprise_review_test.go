@@ -216,8 +216,9 @@ func textsTo(t *testing.T, srv *apptest.Server, phone string) int {
 }
 
 // TestEnterpriseGrantRepeatAndLimit: a repeat grant to the same person
-// refreshes the pending one without a second text, answering alike; a
-// granter's grants are limited, in words.
+// replaces the pending one under a new ID without a second text, answering
+// alike; withdrawing and granting again texts no one twice; a granter's
+// grants are limited, in words.
 func TestEnterpriseGrantRepeatAndLimit(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	zb, _ := citizen(t, srv, apptest.Zhang, true)
@@ -240,11 +241,26 @@ func TestEnterpriseGrantRepeatAndLimit(t *testing.T) {
 		t.Errorf("a repeat grant texted again: %d texts, want %d", n, texts+1)
 	}
 	gs := sb.Get("/api/v1/enterprises").JSON(t)["grants"].([]any)
-	if len(gs) != 1 || gs[0].(map[string]any)["id"] != id || gs[0].(map[string]any)["role"] != enterprise.RoleAdmin {
-		t.Errorf("grants after the repeat: %v", gs)
+	if len(gs) != 1 || gs[0].(map[string]any)["id"] == id || gs[0].(map[string]any)["role"] != enterprise.RoleAdmin {
+		t.Errorf("grants after the repeat: %v (want one, under a new ID, with the new role)", gs)
 	}
-	// 2 grants so far; the granter's limit is enterprise.GrantsPerGranter an hour, matched or not.
-	for i := 2; i < enterprise.GrantsPerGranter; i++ {
+	// What the person saw before cannot be accepted on the new terms.
+	if r := sb.PostJSON("/api/v1/enterprise-grants/"+id+"/accept", nil); r.Status != http.StatusNotFound {
+		t.Errorf("accepting the replaced grant: %d %s, want 404", r.Status, r.Body)
+	}
+	// Withdrawn and granted again: the person is not texted again.
+	newID, _ := gs[0].(map[string]any)["id"].(string)
+	if r := zb.Do(http.MethodDelete, "/api/v1/enterprises/"+acmeUSCC+"/grants/"+newID, "", nil); r.Status/100 != 2 {
+		t.Fatalf("withdraw: %d %s", r.Status, r.Body)
+	}
+	if r := grantTo(zb, acmeUSCC, sunQi, enterprise.RoleAdmin, nil); r.Status != http.StatusAccepted {
+		t.Fatalf("grant again: %d %s", r.Status, r.Body)
+	}
+	if n := textsTo(t, srv, sunQi.Phone); n != texts+1 {
+		t.Errorf("grant, withdraw, grant again texted again: %d texts, want %d", n, texts+1)
+	}
+	// 3 grants so far; the granter's limit is enterprise.GrantsPerGranter an hour, matched or not.
+	for i := 3; i < enterprise.GrantsPerGranter; i++ {
 		if r := zb.PostJSON("/api/v1/enterprises/"+acmeUSCC+"/grants", map[string]any{"phone": "1360000" + strings.Repeat("1", 3) + string(rune('0'+i%10)), "real_name": "某人", "role": "handler"}); r.Status != http.StatusAccepted {
 			t.Fatalf("grant %d: %d %s", i, r.Status, r.Body)
 		}

@@ -329,7 +329,9 @@ func (s *Service) Grant(ctx context.Context, userID, uscc string, f GrantForm, o
 		g := store.EnterpriseGrant{ID: newID(), USCC: uscc, UserID: grantee, Role: f.Role, Labels: labels, ValidUntil: until,
 			GrantedBy: userID, CreatedAt: now, ExpiresAt: now.Add(s.o.GrantTTL)}
 		if pending != nil {
-			g.ID = pending.ID // a repeat refreshes the pending grant; they were told of it already
+			// A repeat replaces the pending grant under a new ID, so that
+			// an accept of what the person saw before cannot take on new
+			// terms; they were told of it already.
 			e.Detail["refreshed"] = "1"
 		}
 		e.Detail["grant"], e.Detail["user"] = g.ID, grantee
@@ -340,7 +342,7 @@ func (s *Service) Grant(ctx context.Context, userID, uscc string, f GrantForm, o
 	if err := s.d.Store.ChangeEnterprise(ctx, change, s.d.Audit.Event(e), audit.Hash); err != nil {
 		return problem.Wrap(err)
 	}
-	if ok && pending == nil {
+	if ok && pending == nil && s.firstNotice(ctx, uscc, grantee) {
 		params := map[string]string{"uscc": uscc, "name": en.Name, "role": f.Role}
 		tctx := context.WithoutCancel(ctx)
 		s.telling.Go(func() { s.tell(tctx, grantee, EventGrant, params) })
@@ -609,4 +611,15 @@ func (s *Service) Leave(ctx context.Context, userID, uscc string, o audit.Origin
 		return problem.Wrap(err)
 	}
 	return nil
+}
+
+// firstNotice reports whether the person has not been told of a grant of
+// uscc within a grant's lifetime: granting, withdrawing and granting again
+// must not text someone over and over.
+func (s *Service) firstNotice(ctx context.Context, uscc, grantee string) bool {
+	if s.d.Limiter == nil {
+		return true
+	}
+	first, err := s.d.Limiter.First(ctx, s.now(), "enterprise:grant-told:"+uscc+":"+grantee, s.o.GrantTTL)
+	return err != nil || first
 }

@@ -397,8 +397,6 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// tokenEnterprise is the enterprise claim of a user's access token now:
-// the membership its grant acts for, re-read; nil when the grant is gone.
 // tokenMeetsRole reports whether the user of a token still holds the
 // enterprise role the token's client requires (true when it requires
 // none). g is the grant of a refresh token; an access token names its own.
@@ -427,6 +425,8 @@ func (p *Provider) tokenMeetsRole(ctx context.Context, clientID string, g *store
 	return err == nil && acting.MeetsRole(tc.c, m), err
 }
 
+// tokenEnterprise is the enterprise claim of a user's access token now:
+// the membership its grant acts for, re-read; nil when the grant is gone.
 func (p *Provider) tokenEnterprise(ctx context.Context, at *oidc.AccessTokenClaims) (*claims.Enterprise, error) {
 	g, err := p.accessGrant(ctx, at)
 	if errors.Is(err, store.ErrNotFound) {

@@ -127,7 +127,9 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 			used = true
 			return a, errInvalidCode
 		}
-		if !now.Before(a.ExpiresAt) {
+		// Denied since it was read (an identity switch, a password
+		// change): the code gives nothing.
+		if !now.Before(a.ExpiresAt) || a.Status != store.AuthRequestApproved {
 			return a, errInvalidCode
 		}
 		a.CodeUsedAt, a.GrantID, a.ExpiresAt = now, g.ID, now.Add(usedCodeRetention)
