@@ -319,4 +319,14 @@ func TestEnterpriseImportedRechecked(t *testing.T) {
 	if len(ms) != 1 || ms[0].(map[string]any)["uscc"] != tradeUSCC {
 		t.Errorf("memberships shown: %v", ms)
 	}
+	// The registry comes to know it (a gap in its data, closed): the next
+	// sign-in after RecheckEvery asks again and lets the handler act.
+	srv.App.EnterpriseRegistry().(*esandbox.Registry).Put(enterprise.Record{USCC: unknownUSCC, Name: "补录企业", Status: enterprise.StatusActive})
+	if _, err := srv.App.Enterprise.Acting(ctx, sunID, unknownUSCC); err == nil {
+		t.Error("acted before the recheck was due")
+	}
+	srv.Clock.Advance(enterprise.RecheckEvery + time.Minute)
+	if m, err := srv.App.Enterprise.Acting(ctx, sunID, unknownUSCC); err != nil || m.Name != "补录企业" {
+		t.Errorf("acting once the registry knows the enterprise: %+v %v", m, err)
+	}
 }

@@ -265,19 +265,27 @@ func (s *Service) Memberships(ctx context.Context, userID string) ([]Membership,
 // enterprise now revoked, deregistered or unknown to it, is not acted for.
 func (s *Service) Acting(ctx context.Context, userID, uscc string) (Membership, error) {
 	m, e, err := s.member(ctx, userID, uscc)
-	if err != nil {
+	stale := s.now().Sub(e.CheckedAt) > RecheckEvery
+	// An enterprise the registry did not know at its last check is asked
+	// again like any other: a registry's passing gap must not keep its
+	// members out until the daily recheck.
+	if err != nil && !(errors.Is(err, errNotMember) && m.UserID != "" && e.Status == StatusUnknown && stale) {
 		return Membership{}, err
 	}
-	if s.now().Sub(e.CheckedAt) > RecheckEvery && s.tryRecheck(uscc) {
-		rctx, cancel := context.WithTimeout(ctx, RecheckTimeout)
-		err := s.Recheck(rctx, uscc)
-		cancel()
+	if !stale || !s.tryRecheck(uscc) {
 		if err != nil {
-			s.d.Logger.WarnContext(ctx, "enterprise recheck at sign-in", "uscc", uscc, "err", err)
-		}
-		if m, e, err = s.member(ctx, userID, uscc); err != nil {
 			return Membership{}, err
 		}
+		return membershipOf(m, e), nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, RecheckTimeout)
+	err = s.Recheck(rctx, uscc)
+	cancel()
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "enterprise recheck at sign-in", "uscc", uscc, "err", err)
+	}
+	if m, e, err = s.member(ctx, userID, uscc); err != nil {
+		return Membership{}, err
 	}
 	return membershipOf(m, e), nil
 }

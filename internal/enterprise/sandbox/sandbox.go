@@ -73,6 +73,14 @@ func (r *Registry) IsLegalRep(ctx context.Context, uscc, name, idNumber string) 
 	return ok && e.LegalRepName == name && strings.EqualFold(e.LegalRepID, idNumber), nil
 }
 
+// Put records an enterprise, as the registry does for a new one (or
+// after a gap in its data).
+func (r *Registry) Put(e enterprise.Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.all[e.USCC] = e
+}
+
 // SetLegalRep changes an enterprise's legal representative, as the
 // registry records a change; an unknown enterprise is ignored.
 func (r *Registry) SetLegalRep(uscc, name, idNumber string) {
