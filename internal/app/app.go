@@ -415,7 +415,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		if a.realnameSandbox != nil {
 			people = sandbox.People()
 		}
-		a.dev, err = devmode.New(devmode.Deps{Outbox: a.Outbox, Captchas: captchas, Fail: responder.Fail, NotFound: pages.NotFound, TestPeople: people})
+		var enterprises []esandbox.Enterprise
+		if _, ok := a.enterpriseRegistry.(*esandbox.Registry); ok {
+			enterprises = esandbox.Enterprises()
+		}
+		a.dev, err = devmode.New(devmode.Deps{Outbox: a.Outbox, Captchas: captchas, Fail: responder.Fail, NotFound: pages.NotFound,
+			TestPeople: people, TestEnterprises: enterprises})
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"unid/internal/captcha"
+	esandbox "unid/internal/enterprise/sandbox"
 	"unid/internal/httpx"
 	"unid/internal/notify"
 	"unid/internal/realname/sandbox"
@@ -29,6 +30,9 @@ type Deps struct {
 	// that a developer can reach each real-name level; nil when the
 	// sandbox is not the verifier.
 	TestPeople []sandbox.Person
+	// TestEnterprises are the sandbox registry's fictitious enterprises;
+	// nil when the sandbox is not the registry.
+	TestEnterprises []esandbox.Enterprise
 }
 
 // Pages serves everything under /dev/.
@@ -98,7 +102,7 @@ func (p *Pages) serveIndex(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := p.index.Execute(&buf, map[string]any{"Messages": p.d.Outbox.List(), "Captchas": captchas, "People": p.d.TestPeople}); err != nil {
+	if err := p.index.Execute(&buf, map[string]any{"Messages": p.d.Outbox.List(), "Captchas": captchas, "People": p.d.TestPeople, "Enterprises": p.d.TestEnterprises}); err != nil {
 		p.d.Fail(w, r, err)
 		return
 	}
