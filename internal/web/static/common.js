@@ -533,12 +533,32 @@
     }
   }
 
+  // el makes an element with a class and text (never HTML).
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+
+  function trim(s) { return (s || '').replace(/^\s+|\s+$/g, ''); }
+
+  // day shows a time from the API as YYYY-MM-DD in the reader's time
+  // zone, with HH:MM after it when withTime; '' for none or a bad one.
+  function day(s, withTime) {
+    var d = new Date(s);
+    if (!s || isNaN(d.getTime())) { return ''; }
+    var p = function (n) { return (n < 10 ? '0' : '') + n; };
+    var out = d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate());
+    return withTime ? out + ' ' + p(d.getHours()) + ':' + p(d.getMinutes()) : out;
+  }
+
   window.unid = {
     $: $, t: t, duration: duration, safeNext: safeNext, api: api,
     showFieldError: showFieldError, clearFieldError: clearFieldError, setFormError: setFormError,
     clearErrors: clearErrors, showErrors: showErrors, showAPIError: showAPIError,
     setBusy: setBusy, value: value, watchInputs: watchInputs, Captcha: Captcha, ready: ready,
     withReauth: withReauth, askPassword: askPassword, reauth: askPassword,
-    submitter: submitter, codeSender: codeSender
+    submitter: submitter, codeSender: codeSender, el: el, trim: trim, day: day
   };
 }());

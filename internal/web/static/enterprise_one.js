@@ -16,31 +16,15 @@
   'use strict';
 
   var u = window.unid, $ = u.$, t = u.t, api = u.api, setBusy = u.setBusy,
-    setFormError = u.setFormError, showErrors = u.showErrors, showAPIError = u.showAPIError;
+    setFormError = u.setFormError, showErrors = u.showErrors, showAPIError = u.showAPIError, el = u.el, trim = u.trim, day = u.day;
 
   var uscc = '', role = '', base = '';
 
   function status(text) { $('ent-status').textContent = text || ''; }
 
-  function trim(s) { return (s || '').replace(/^\s+|\s+$/g, ''); }
-
-  function day(s) {
-    var d = new Date(s);
-    if (!s || isNaN(d.getTime())) { return ''; }
-    var p = function (n) { return (n < 10 ? '0' : '') + n; };
-    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate());
-  }
-
   function roleName(r) {
     var k = 'ent_role_' + r;
     return t(k) === k ? r : t(k);
-  }
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) { e.className = cls; }
-    if (text !== undefined) { e.textContent = text; }
-    return e;
   }
 
   function line(li, text) { if (text) { li.appendChild(el('p', 'address-text', text)); } }

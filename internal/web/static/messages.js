@@ -6,24 +6,9 @@
 (function () {
   'use strict';
 
-  var u = window.unid, $ = u.$, t = u.t, api = u.api;
+  var u = window.unid, $ = u.$, t = u.t, api = u.api, el = u.el;
 
   var next = '', unread = 0;
-
-  function pad(n) { return n < 10 ? '0' + n : String(n); }
-
-  function when(s) {
-    var d = new Date(s);
-    if (isNaN(d.getTime())) { return ''; }
-    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes());
-  }
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) { e.className = cls; }
-    if (text !== undefined) { e.textContent = text; }
-    return e;
-  }
 
   function showUnread() {
     $('messages-unread').textContent = unread > 0 ? t('msg_unread', { n: unread }) : t('msg_all_read');
@@ -58,7 +43,7 @@
     head.appendChild(el('h2', 'message-title', m.title));
     if (!m.read) { head.appendChild(el('span', 'badge message-unread-mark', t('msg_unread_mark'))); }
     li.appendChild(head);
-    var time = el('time', 'message-time hint', when(m.created_at));
+    var time = el('time', 'message-time hint', u.day(m.created_at, true));
     time.setAttribute('datetime', m.created_at);
     li.appendChild(time);
     li.appendChild(el('p', 'message-body', m.body));

@@ -10,9 +10,7 @@
 
   var u = window.unid, $ = u.$, t = u.t, api = u.api, value = u.value, setFormError = u.setFormError,
     clearErrors = u.clearErrors, showErrors = u.showErrors, showAPIError = u.showAPIError,
-    watchInputs = u.watchInputs;
-
-  function trim(s) { return s.replace(/^\s+|\s+$/g, ''); }
+    watchInputs = u.watchInputs, trim = u.trim;
 
   function initRecover(start) {
     var proof = $('recover-proof'), pw = $('recover-password');

@@ -7,11 +7,9 @@
   'use strict';
 
   var u = window.unid, $ = u.$, t = u.t, api = u.api, value = u.value, showErrors = u.showErrors,
-    watchInputs = u.watchInputs;
+    watchInputs = u.watchInputs, trim = u.trim;
 
   var emailRule = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
-
-  function trim(s) { return s.replace(/^\s+|\s+$/g, ''); }
 
   function emailErrors(email) {
     var errs = {};

@@ -14,24 +14,14 @@
 (function () {
   'use strict';
 
-  var u = window.unid, $ = u.$, t = u.t, api = u.api, value = u.value, showErrors = u.showErrors;
+  var u = window.unid, $ = u.$, t = u.t, api = u.api, value = u.value, showErrors = u.showErrors, el = u.el, trim = u.trim, day = u.day;
 
   var status = null; // the last status answer
   var levelNames = {};
   var results = { ok: 1, failed: 1, cancelled: 1, expired: 1, unavailable: 1 };
   var maxFile = 5 << 20;
 
-  function trim(s) { return (s || '').replace(/^\s+|\s+$/g, ''); }
-
   function has(key) { return t(key) !== key; }
-
-  function pad(n) { return n < 10 ? '0' + n : String(n); }
-
-  function day(s) {
-    var d = new Date(s);
-    if (isNaN(d.getTime())) { return ''; }
-    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate());
-  }
 
   function methodName(m) { return has('rn_method_' + m) ? t('rn_method_' + m) : t('rn_method_other'); }
 
@@ -44,13 +34,6 @@
   function show(el, on) { if (el) { el.hidden = !on; } }
 
   function clear(el) { while (el.firstChild) { el.removeChild(el.firstChild); } }
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) { e.className = cls; }
-    if (text !== undefined) { e.textContent = text; }
-    return e;
-  }
 
   // notice says text at the top of the page, where a screen reader hears it.
   function notice(text) {

@@ -12,15 +12,8 @@
   var u = window.unid, $ = u.$, t = u.t, api = u.api, setBusy = u.setBusy,
     setFormError = u.setFormError, showAPIError = u.showAPIError;
 
-  function pad(n) { return n < 10 ? '0' + n : String(n); }
-
   // when shows an API time in the browser's local time: 2026-11-30 09:05.
-  function when(iso) {
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) { return ''; }
-    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) +
-      ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes());
-  }
+  function when(iso) { return u.day(iso, true); }
 
   function para(className, text) {
     var p = document.createElement('p');
