@@ -264,7 +264,7 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		if ok {
 			// A client that requires an enterprise role gets no live
 			// token for a user who no longer holds it.
-			if ok, err = p.tokenMeetsRole(ctx, resp.ClientID, grant, at); err != nil {
+			if ok, err = p.tokenMeetsRole(ctx, c, resp.ClientID, grant, at); err != nil {
 				p.tokenError(w, r, err)
 				return
 			}
@@ -399,16 +399,22 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 
 // tokenMeetsRole reports whether the user of a token still holds the
 // enterprise role the token's client requires (true when it requires
-// none). g is the grant of a refresh token; an access token names its own.
-func (p *Provider) tokenMeetsRole(ctx context.Context, clientID string, g *store.Grant, at *oidc.AccessTokenClaims) (bool, error) {
-	tc, err := p.oidcClient(ctx, clientID)
-	if err != nil {
-		if problem.As(err).Kind == problem.NotFound {
-			return false, nil // the client is gone: its tokens are too
+// none). asking is the client that introspects, usually the token's own,
+// whose record is then not read again. g is the grant of a refresh token;
+// an access token names its own.
+func (p *Provider) tokenMeetsRole(ctx context.Context, asking store.Client, clientID string, g *store.Grant, at *oidc.AccessTokenClaims) (bool, error) {
+	tc := asking
+	if clientID != asking.ID {
+		oc, err := p.oidcClient(ctx, clientID)
+		if err != nil {
+			if problem.As(err).Kind == problem.NotFound {
+				return false, nil // the client is gone: its tokens are too
+			}
+			return false, err
 		}
-		return false, err
+		tc = oc.c
 	}
-	if tc.c.MinEnterpriseRole == "" {
+	if tc.MinEnterpriseRole == "" {
 		return true, nil
 	}
 	if g == nil {
@@ -422,7 +428,7 @@ func (p *Provider) tokenMeetsRole(ctx context.Context, clientID string, g *store
 		g = &ag
 	}
 	m, err := acting.Live(ctx, p.d.Enterprises, g.UserID, g.ActingUSCC)
-	return err == nil && acting.MeetsRole(tc.c, m), err
+	return err == nil && acting.MeetsRole(tc, m), err
 }
 
 // tokenEnterprise is the enterprise claim of a user's access token now:
