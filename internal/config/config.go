@@ -257,14 +257,16 @@ type Enterprise struct {
 // Alipay's answers are verified either with its public key (PublicKey) or,
 // in certificate mode, with the three certificates.
 type Alipay struct {
-	AppID      string
-	PrivateKey Secret // the application's RSA private key
-	PublicKey  Secret // Alipay's public key (public-key mode)
-	AppCert    Secret // the application's public key certificate (certificate mode)
-	PublicCert Secret // Alipay's public key certificate (certificate mode)
-	RootCert   Secret // Alipay's root certificate (certificate mode)
-	GatewayURL string
-	SignType   string // only RSA2
+	AppID        string
+	PrivateKey   Secret // the application's RSA private key
+	PublicKey    Secret // Alipay's public key (public-key mode)
+	AppCert      Secret // the application's public key certificate (certificate mode)
+	PublicCert   Secret // Alipay's public key certificate (certificate mode)
+	RootCert     Secret // Alipay's root certificate (certificate mode)
+	GatewayURL   string
+	AuthorizeURL string // publicAppAuthorize.htm, where the browser authorizes
+	SignType     string // only RSA2
+	Timeout      time.Duration
 }
 
 // CertMode reports whether Alipay is configured with certificates rather
@@ -334,7 +336,8 @@ func Default() Config {
 		EnterpriseRegistry: EnterpriseRegistry{Timeout: 5 * time.Second},
 		Enterprise: Enterprise{BindMinLevel: enterprise.DefaultBindMinLevel, GrantTTL: enterprise.DefaultGrantTTL,
 			ApplicationTTL: enterprise.DefaultApplicationTTL, Labels: enterprise.DefaultLabels},
-		Alipay: Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do", SignType: "RSA2"},
+		Alipay: Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do",
+			AuthorizeURL: "https://openauth.alipay.com/oauth2/publicAppAuthorize.htm", SignType: "RSA2", Timeout: 5 * time.Second},
 	}
 }
 
@@ -471,6 +474,8 @@ func (c *Config) settings() []setting {
 		str(&c.Alipay.AppID, "alipay.app-id", "Alipay application id; empty: no sign-in with Alipay"),
 		str(&c.Alipay.GatewayURL, "alipay.gateway-url", "Alipay open platform gateway"),
 		str(&c.Alipay.SignType, "alipay.sign-type", "Alipay signature type (RSA2 only)"),
+		str(&c.Alipay.AuthorizeURL, "alipay.authorize-url", "Alipay's authorization page (publicAppAuthorize.htm)"),
+		duration(&c.Alipay.Timeout, "alipay.timeout", "Alipay gateway request timeout"),
 	}
 	s = append(s, secret(&c.SMS.GatewaySecret, "sms.gateway-secret", "shared secret that signs requests to the SMS gateway")...)
 	s = append(s, secret(&c.SMTP.Password, "smtp.password", "SMTP password")...)
@@ -673,6 +678,10 @@ func (c Config) validate() error {
 	if err := checkURL(c.Alipay.GatewayURL); err != nil {
 		bad("alipay.gateway-url: %v", err)
 	}
+	if err := checkURL(c.Alipay.AuthorizeURL); err != nil {
+		bad("alipay.authorize-url: %v", err)
+	}
+	positive(&errs, "alipay.timeout", c.Alipay.Timeout)
 	if c.Alipay.SignType != "RSA2" {
 		bad("alipay.sign-type %q: only RSA2 is supported", c.Alipay.SignType)
 	}
