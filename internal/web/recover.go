@@ -15,6 +15,12 @@ type RecoverMethods func() []string
 type recoverData struct {
 	Methods  []recoverMethod
 	WithCode bool // questions need a code as well
+	// Upstreams are the providers that can prove the person instead
+	// (快捷方式找回); Unlinked says the one just used is bound to no
+	// account, Error why using it failed.
+	Upstreams []upstreamLink
+	Unlinked  bool
+	Error     string
 }
 
 type recoverMethod struct {
@@ -53,5 +59,9 @@ func (p *Pages) Recover(w http.ResponseWriter, r *http.Request) {
 	if p.o.RecoverMethods != nil {
 		methods = p.o.RecoverMethods()
 	}
-	p.render(w, r, lang, 0, pageRecover, p.recoverData(lang, methods, p.o.RecoverWithCode))
+	d := p.recoverData(lang, methods, p.o.RecoverWithCode)
+	d.Upstreams = p.upstreamLinks(lang, "recover", "", "page.recover.upstream")
+	d.Unlinked = r.URL.Query().Get("upstream") == "unlinked"
+	d.Error = p.upstreamError(lang, r.URL.Query().Get("upstream_error"))
+	p.render(w, r, lang, 0, pageRecover, d)
 }

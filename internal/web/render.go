@@ -36,14 +36,23 @@ type page struct {
 
 // pageTable is every page unid renders.
 var pageTable = []page{
-	{name: pageLogin, script: "login.js", sample: func(*Pages, i18n.Lang) any {
-		return loginData{Next: "/oidc/authorize/callback?id=x", Client: "省网上办事大厅", Back: "/oidc/authorize/cancel?id=x", RegisterHref: "/register?next=%2F"}
+	{name: pageLogin, script: "login.js", keys: upstreamKeys, sample: func(*Pages, i18n.Lang) any {
+		return loginData{Next: "/oidc/authorize/callback?id=x", Client: "省网上办事大厅", Back: "/oidc/authorize/cancel?id=x", RegisterHref: "/register?next=%2F",
+			Upstreams: sampleLinks("signin"), Error: "x"}
 	}},
 	{name: pageRegister, script: "register.js", sample: func(*Pages, i18n.Lang) any {
-		return registerData{Next: "/me", Client: "省网上办事大厅", LoginHref: "/login"}
+		return registerData{Next: "/me", Client: "省网上办事大厅", LoginHref: "/login", Alipay: "/upstream/alipay/start?purpose=signin"}
 	}},
 	{name: pageRecover, script: "recover.js", keys: recoverKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
-		return p.recoverData(lang, []string{"phone", "questions"}, true)
+		d := p.recoverData(lang, []string{"phone", "questions"}, true)
+		d.Upstreams, d.Unlinked, d.Error = sampleLinks("recover"), true, "x"
+		return d
+	}},
+	{name: pageUpstreamContinue, script: "upstream_continue.js", sample: func(p *Pages, lang i18n.Lang) any {
+		return upstreamContinueData{Next: "/me", Again: "/upstream/alipay/start?purpose=signin", AgainLabel: "x"}
+	}},
+	{name: settingsPage("links"), title: "page.settings.links.title", keys: settingsKeys, noEcho: true, script: "settings_links.js", sample: func(p *Pages, lang i18n.Lang) any {
+		return linksData{settingsData: p.settingsData(lang, sampleMe, "links"), Bound: "x", Error: "x"}
 	}},
 	{name: settingsPage("questions"), title: "page.settings.questions.title", script: "settings_questions.js", noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
 		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000"}, "questions")

@@ -16,7 +16,13 @@ import (
 // section is listed here only once it works: the user center never shows
 // one that does not, and with none the personal space's tile stays
 // "coming soon".
-var settingsSections = []string{"profile", "realname", "password", "phone", "email", "questions", "addresses", "sessions", "closure"}
+var settingsSections = []string{"profile", "realname", "password", "phone", "email", "questions", "links", "addresses", "sessions", "closure"}
+
+// hasSection says whether section is shown: 账号绑定 (links) only where
+// some provider outside unid is configured.
+func (p *Pages) hasSection(section string) bool {
+	return slices.Contains(settingsSections, section) && (section != "links" || len(p.upstreams()) > 0)
+}
 
 // sampleMe is the signed-in user of the user-center pages' start-up dry run.
 var sampleMe = &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", Nickname: "sample", WorkUnit: "sample", RealnameLevel: 1}
@@ -49,6 +55,9 @@ func settingsKeys() []string {
 func (p *Pages) settingsData(lang i18n.Lang, me *Me, current string) settingsData {
 	d := settingsData{Me: me, Current: current}
 	for _, s := range settingsSections {
+		if !p.hasSection(s) {
+			continue
+		}
 		d.Sections = append(d.Sections, sectionLink{
 			Name: s, Href: "/settings/" + s, Current: s == current,
 			Title: p.cat.T(lang, "page.settings."+s+".title"), Desc: p.cat.T(lang, "page.settings."+s+".desc"),
@@ -67,7 +76,7 @@ func (p *Pages) Settings(w http.ResponseWriter, r *http.Request) {
 // SettingsSection serves GET /settings/{section}.
 func (p *Pages) SettingsSection(w http.ResponseWriter, r *http.Request) {
 	section := r.PathValue("section")
-	if !slices.Contains(settingsSections, section) {
+	if !p.hasSection(section) {
 		p.NotFound(w, r)
 		return
 	}
@@ -95,6 +104,8 @@ func (p *Pages) settings(w http.ResponseWriter, r *http.Request, section string)
 	switch section {
 	case "":
 		p.render(w, r, lang, 0, pageSettings, p.settingsData(lang, me, section))
+	case "links":
+		p.render(w, r, lang, 0, settingsPage(section), p.linksData(lang, me, r.URL.Query()))
 	case "realname":
 		p.render(w, r, lang, 0, settingsPage(section), p.realnameData(lang, me, r.URL.Query().Get("next"), r.URL.Query().Get("level")))
 	default:

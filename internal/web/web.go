@@ -53,6 +53,11 @@ type Options struct {
 	// RecoverWithCode says that security questions need a code as well.
 	RecoverMethods  RecoverMethods
 	RecoverWithCode bool
+	// Upstreams lists the identity providers outside unid that people may
+	// sign in, register, bind and recover with (Alipay, OpenID
+	// providers), in the order their buttons appear. Nil or none leaves
+	// every such button and the 账号绑定 section out.
+	Upstreams func() []UpstreamButton
 }
 
 // Pages serves the HTML pages and their static assets. The app mounts its
@@ -126,6 +131,8 @@ type loginData struct {
 	Client       string // the service system the sign-in is for, or ""
 	Back         string // back to that system without signing in
 	RegisterHref string // the registration page, carrying Next
+	Upstreams    []upstreamLink
+	Error        string // why signing in with a provider failed, or ""
 }
 
 // Login serves the login page. After signing in, login.js goes to ?next=
@@ -144,7 +151,9 @@ func (p *Pages) Login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	d := loginData{Next: next, Client: client, Back: back, RegisterHref: withNext("/register", next)}
+	d := loginData{Next: next, Client: client, Back: back, RegisterHref: withNext("/register", next),
+		Upstreams: p.upstreamLinks(lang, "signin", next, "page.login.upstream"),
+		Error:     p.upstreamError(lang, r.URL.Query().Get("upstream_error"))}
 	if d.Next == "" {
 		d.Next = "/me"
 	}
@@ -155,6 +164,7 @@ type registerData struct {
 	Next      string // where to go once registered; always a safe path
 	Client    string // the service system the sign-in is for, or ""
 	LoginHref string // the login page, carrying Next
+	Alipay    string // 支付宝快捷注册, when Alipay is configured; or ""
 }
 
 // Register serves the registration page. A ?next= is carried through: a
@@ -165,6 +175,9 @@ func (p *Pages) Register(w http.ResponseWriter, r *http.Request) {
 	next := SafeNext(r.URL.Query().Get("next"))
 	client, _, _ := p.pending(r, next)
 	d := registerData{Next: next, Client: client, LoginHref: withNext("/login", next)}
+	if u, ok := p.upstream(kindAlipay); ok && u.Kind == kindAlipay {
+		d.Alipay = upstreamStart(u.ID, "signin", next)
+	}
 	if d.Next == "" {
 		d.Next = "/me"
 	}

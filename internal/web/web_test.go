@@ -57,6 +57,9 @@ func newServer(t *testing.T, o Options) *httptest.Server {
 	if o.EnterpriseLabels == nil {
 		o.EnterpriseLabels = func() []string { return []string{"财务", "人事<b>"} }
 	}
+	if o.Upstreams == nil {
+		o.Upstreams = func() []UpstreamButton { return testUpstreams }
+	}
 	p, err := New(o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -65,6 +68,8 @@ func newServer(t *testing.T, o Options) *httptest.Server {
 	mux.HandleFunc("GET /{$}", p.Home)
 	mux.HandleFunc("GET /login", p.Login)
 	mux.HandleFunc("GET /register", p.Register)
+	mux.HandleFunc("GET /recover", p.Recover)
+	mux.HandleFunc("GET /upstream/continue", p.UpstreamContinue)
 	mux.HandleFunc("GET /me", p.Me)
 	mux.HandleFunc("GET /me/messages", p.Messages)
 	mux.HandleFunc("GET /sso/identity", p.Identity)
@@ -142,6 +147,7 @@ var pageCases = []pageCase{
 	{"login", "/login", nil, http.StatusOK, []string{
 		"login-form", "identifier", "password", "captcha-image", "captcha-refresh", "captcha-audio",
 		"captcha-id", "captcha-answer", "login-submit", "to-register", "forgot-password", "form-error",
+		"login-upstreams", "upstream-alipay", "upstream-gov",
 	}},
 	{"register", "/register", nil, http.StatusOK, []string{
 		"register-form", "login_name", "password", "password_confirm", "phone", "captcha-image",
@@ -149,6 +155,13 @@ var pageCases = []pageCase{
 		"real_name", "id_number", "agreed", "to-terms", "to-privacy", "register-submit", "alipay-register", "to-login",
 		"form-error", "sms-status",
 	}},
+	{"upstream_continue", "/upstream/continue", nil, http.StatusOK, []string{
+		"continue", "continue-verified", "form-error", "continue-expired", "continue-again", "continue-choices",
+		"choose-register", "choose-bind", "continue-register", "login_name", "password", "password_confirm", "phone",
+		"captcha-image", "captcha-id", "captcha-answer", "send-sms", "sms_code", "sms-status", "agreed", "to-terms", "to-privacy",
+		"register-submit", "continue-bind", "identifier", "bind-password", "bind-captcha-slot", "bind-submit", "continue-cancel",
+	}},
+	{"settings.links", "/settings/links", signedIn, http.StatusOK, []string{"form-error", "links-status", "links-list"}},
 	{"me", "/me", signedIn, http.StatusOK, []string{
 		"logout", "form-error", "me-login-name", "me-realname-level", "tile-cases", "tile-consultations",
 		"tile-messages", "tile-complaints", "tile-favorites", "tile-settings", "tile-authorize",

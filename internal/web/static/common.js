@@ -1,6 +1,7 @@
 /*
  * unid pages, the shared part: messages, the JSON API, errors next to
- * fields, the image-code block, form sending and the "send a code" button. Each page that needs a script loads
+ * fields, the image-code block, form sending, the "send a code" button and
+ * a new account's fields. Each page that needs a script loads
  * this and its own (login.js, register.js, me.js, consent.js), which calls
  * unid.ready.
  *
@@ -512,6 +513,78 @@
     });
   }
 
+  /* ---- a new account (register.js, upstream_continue.js) ---- */
+
+  var loginNameRule = /^[A-Za-z][A-Za-z0-9_]{3,31}$/;
+
+  function digitsOnly(s) { return (s || '').replace(/[\s-]/g, ''); }
+
+  // passwordError mirrors the password rule: '' for a good password.
+  function passwordError(pw, loginName) {
+    if (!pw) { return t('required'); }
+    var classes = 0;
+    if (/[A-Z]/.test(pw)) { classes++; }
+    if (/[a-z]/.test(pw)) { classes++; }
+    if (/[0-9]/.test(pw)) { classes++; }
+    if (/[^A-Za-z0-9]/.test(pw)) { classes++; }
+    if (pw.length < 8 || classes < 3) { return t('password_rule'); }
+    if (loginName && pw.toLowerCase().indexOf(loginName.toLowerCase()) >= 0) { return t('password_has_login'); }
+    return '';
+  }
+
+  // newAccount reads a new account's fields from form (login_name,
+  // password, password_confirm, phone, sms_code, agreed), puts the obvious
+  // mistakes into errs, and returns the request body. With
+  // passwordOptional an account without a password is fine: both
+  // password fields may be left empty, and are then not sent.
+  function newAccount(form, errs, passwordOptional) {
+    var loginName = trim(value(form, 'login_name'));
+    var pw = value(form, 'password'), confirm = value(form, 'password_confirm');
+    var phone = digitsOnly(value(form, 'phone')), sms = digitsOnly(value(form, 'sms_code'));
+    var withPassword = !passwordOptional || pw !== '' || confirm !== '';
+    if (!loginName) { errs.login_name = t('required'); } else if (!loginNameRule.test(loginName)) { errs.login_name = t('login_name'); }
+    if (withPassword) {
+      var pwErr = passwordError(pw, loginName);
+      if (pwErr) { errs.password = pwErr; }
+      if (!confirm) { errs.password_confirm = t('required'); } else if (confirm !== pw) { errs.password_confirm = t('password_mismatch'); }
+    }
+    if (!phone) { errs.phone = t('required'); } else if (!/^1\d{10}$/.test(phone)) { errs.phone = t('phone'); }
+    if (!sms) { errs.sms_code = t('required'); } else if (!/^\d{6}$/.test(sms)) { errs.sms_code = t('sms_code'); }
+    if (!form.elements.agreed.checked) { errs.agreed = t('agree'); }
+    var body = { login_name: loginName, phone: phone, sms_code: sms, agreed: form.elements.agreed.checked };
+    if (withPassword) {
+      body.password = pw;
+      body.password_confirm = confirm;
+    }
+    return body;
+  }
+
+  // registerCode drives the "send a code" button (#send-sms) of a
+  // registration form: the phone and the image code, then the code
+  // (POST /api/v1/sms-codes, purpose register).
+  function registerCode(form, captcha) {
+    codeSender({
+      form: form, button: $('send-sms'), status: $('sms-status'), captcha: captcha, focus: $('sms_code'),
+      check: function () {
+        var phone = digitsOnly(value(form, 'phone'));
+        var errs = {};
+        if (!phone) { errs.phone = t('required'); } else if (!/^1\d{10}$/.test(phone)) { errs.phone = t('phone'); }
+        var c = captcha.check();
+        if (c) { errs.captcha_answer = c; }
+        return showErrors(form, errs, ['phone', 'captcha_answer']) && phone;
+      },
+      request: function (phone) {
+        return api('POST', '/api/v1/sms-codes', {
+          phone: phone,
+          purpose: 'register',
+          captcha_id: value(form, 'captcha_id'),
+          captcha_answer: value(form, 'captcha_answer').replace(/\s+/g, '')
+        });
+      },
+      sent: function (wait) { return t('sms_sent', { wait: wait }); }
+    });
+  }
+
   // ready runs init once the page is parsed, with the page's messages
   // loaded and a browser that can send the forms.
   function ready(init) {
@@ -559,6 +632,7 @@
     clearErrors: clearErrors, showErrors: showErrors, showAPIError: showAPIError,
     setBusy: setBusy, value: value, watchInputs: watchInputs, Captcha: Captcha, ready: ready,
     withReauth: withReauth, askPassword: askPassword, reauth: askPassword,
-    submitter: submitter, codeSender: codeSender, el: el, trim: trim, day: day
+    submitter: submitter, codeSender: codeSender, el: el, trim: trim, day: day,
+    digitsOnly: digitsOnly, passwordError: passwordError, newAccount: newAccount, registerCode: registerCode
   };
 }());

@@ -3,7 +3,9 @@
  * (POST /api/v1/recovery), the proof by a code or by the security
  * questions (POST …/codes, GET …/questions, POST …/proof), then the new
  * password (POST …/password). Every identifier gets the same steps: the
- * server never says whether it has an account.
+ * server never says whether it has an account. A flow that a provider
+ * such as Alipay proved (GET /upstream/{id}/start?purpose=recover) comes
+ * back as /recover#flow=<id> and starts at the new password.
  */
 (function () {
   'use strict';
@@ -166,6 +168,20 @@
         $('to-login-done').focus();
       }
     });
+
+    // A provider such as Alipay has vouched for the account (the core
+    // sends the proven flow in the fragment): straight to the new
+    // password, and the flow's id out of the address bar.
+    var proven = /^#flow=([A-Za-z0-9_-]+)$/.exec(window.location.hash || '');
+    if (proven) {
+      flow = proven[1];
+      if (window.history && window.history.replaceState) {
+        window.history.replaceState(null, '', window.location.pathname + window.location.search);
+      }
+      start.hidden = true;
+      pw.hidden = false;
+      $('password').focus();
+    }
   }
 
   u.ready(function () {

@@ -6,19 +6,8 @@
 (function () {
   'use strict';
 
-  var u = window.unid, $ = u.$, t = u.t, api = u.api, value = u.value, showErrors = u.showErrors;
-
-  function passwordError(pw, loginName) {
-    if (!pw) { return t('required'); }
-    var classes = 0;
-    if (/[A-Z]/.test(pw)) { classes++; }
-    if (/[a-z]/.test(pw)) { classes++; }
-    if (/[0-9]/.test(pw)) { classes++; }
-    if (/[^A-Za-z0-9]/.test(pw)) { classes++; }
-    if (pw.length < 8 || classes < 3) { return t('password_rule'); }
-    if (loginName && pw.toLowerCase().indexOf(loginName.toLowerCase()) >= 0) { return t('password_has_login'); }
-    return '';
-  }
+  var u = window.unid, $ = u.$, t = u.t, api = u.api, value = u.value, showErrors = u.showErrors,
+    passwordError = u.passwordError;
 
   function initPassword(form) {
     var status = $('password-status');

@@ -7,9 +7,8 @@
 (function () {
   'use strict';
 
-  var u = window.unid, $ = u.$, t = u.t, api = u.api, value = u.value, showErrors = u.showErrors;
-
-  function digitsOnly(s) { return s.replace(/[\s-]/g, ''); }
+  var u = window.unid, $ = u.$, t = u.t, api = u.api, value = u.value, showErrors = u.showErrors,
+    digitsOnly = u.digitsOnly;
 
   function phoneError(phone) {
     if (!phone) { return t('required'); }
