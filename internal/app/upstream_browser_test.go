@@ -1,0 +1,108 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"unid/internal/app/apptest"
+)
+
+// alipayPage is the development stand-in for Alipay's authorization page.
+const alipayPage = "/dev/alipay/publicAppAuthorize.htm"
+
+// alipayUser waits for the stand-in of Alipay's authorization page and
+// chooses the fictitious Alipay user key there, or the first one for "";
+// it returns the key chosen.
+func (p *page) alipayUser(key string) string {
+	p.t.Helper()
+	p.waitPath(alipayPage)
+	sel := `button[data-user], form[data-user] button`
+	if key != "" {
+		sel = `button[data-user="` + key + `"], form[data-user="` + key + `"] button`
+	}
+	key = eventually[string](p, `(function () {
+		var b = document.querySelector('`+sel+`');
+		if (!b) { return ''; }
+		var f = b.getAttribute('data-user') ? b : b.form;
+		return f.getAttribute('data-user');
+	}())`)
+	p.do(chromedp.Click(chromedp.CSS(sel)))
+	return key
+}
+
+// TestBrowserAlipay registers with Alipay at phone width in Chinese, signs
+// out and in again with Alipay, finds that Alipay cannot be unbound while
+// it is the only way in, and recovers the password with Alipay: the new
+// password then signs in.
+func TestBrowserAlipay(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, nil)
+	p := &page{t: t, ctx: ctx, srv: srv}
+	const loginName, phone = "zhi_fubao", "13700001111"
+
+	// 支付宝快捷注册 on the registration page, a user at Alipay, then the
+	// rest of a new account on /upstream/continue, without a password.
+	p.do(chromedp.Navigate(srv.URL + "/register"))
+	p.click("alipay-register")
+	key := p.alipayUser("")
+	p.waitPath("/upstream/continue")
+	if s := eventually[string](p, `document.getElementById("continue-verified").textContent`); !strings.Contains(s, "已通过支付宝验证") {
+		t.Errorf("continue page says %q", s)
+	}
+	p.fill("login_name", loginName)
+	p.fill("phone", phone)
+	p.solveCaptcha()
+	p.click("send-sms")
+	p.fill("sms_code", srv.WaitCode(t, phone))
+	p.click("agreed")
+	p.click("register-submit")
+	p.waitPath("/me")
+	if s := p.text("main"); !strings.Contains(s, loginName) || !strings.Contains(s, "137****1111") {
+		t.Errorf("personal space after registering with Alipay:\n%s", s)
+	}
+
+	// The account has no password: Alipay is its only way in.
+	p.do(chromedp.Navigate(srv.URL + "/settings/links"))
+	eventually[bool](p, `document.getElementById("links-list").getAttribute("data-loaded") === "true"`)
+	if s := p.text("#link-alipay"); !strings.Contains(s, "支付宝") || !strings.Contains(s, "已绑定") {
+		t.Errorf("linked accounts: %q", s)
+	}
+	p.click("unbind-alipay")
+	p.click("unbind-confirm-alipay")
+	if s := eventually[string](p, `document.getElementById("form-error").textContent`); !strings.Contains(s, "唯一的登录方式") {
+		t.Errorf("unbinding the only way in: %q", s)
+	}
+
+	// Out, and in again with Alipay; a cancel at Alipay is said on the
+	// login page.
+	p.do(chromedp.Navigate(srv.URL + "/me"))
+	p.logout()
+	p.click("upstream-alipay")
+	p.waitPath(alipayPage)
+	p.click("alipay-cancel")
+	p.waitPath("/login")
+	if s := eventually[string](p, `document.getElementById("form-error").textContent`); s == "" {
+		t.Error("login page does not say that Alipay was cancelled")
+	}
+	p.click("upstream-alipay")
+	p.alipayUser(key)
+	p.waitPath("/me")
+	if s := p.text("main"); !strings.Contains(s, loginName) {
+		t.Errorf("signed in with Alipay but the personal space is not %s's:\n%s", loginName, s)
+	}
+
+	// 忘记密码 → quick recovery with Alipay → straight to the new password.
+	p.logout()
+	p.click("forgot-password")
+	p.waitPath("/recover")
+	p.click("upstream-alipay")
+	p.alipayUser(key)
+	p.waitPath("/recover")
+	p.do(chromedp.WaitVisible(chromedp.ID("recover-password")))
+	if h := eventually[string](p, `location.hash === "" ? "none" : location.hash`); h != "none" {
+		t.Errorf("the recovery flow stays in the address bar: %q", h)
+	}
+	p.finishRecovery(loginName, recoveredPassword)
+}
