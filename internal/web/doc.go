@@ -1,9 +1,11 @@
 // Package web owns the HTML pages of unid that citizens see: login,
-// registration, the personal space, the enterprise space (/enterprise and
-// one enterprise's page, for its members only), the privacy notice and
-// user agreement, and the pages of the single sign-on protocols (consent, errors, logout
-// confirmation, the CAS notices), in Simplified Chinese (the default) and
-// English.
+// registration, the personal space, the ways in through providers outside
+// unid such as Alipay (buttons on the login, registration and recovery
+// pages, /upstream/continue, the user center's 账号绑定; upstream.go), the
+// enterprise space (/enterprise and one enterprise's page, for its members
+// only), the privacy notice and user agreement, and the pages of the single
+// sign-on protocols (consent, errors, logout confirmation, the CAS
+// notices), in Simplified Chinese (the default) and English.
 //
 // Every page is one entry of pageTable (render.go): its name, template,
 // title, status, script and a sample of its data. New parses and dry-runs
