@@ -44,6 +44,8 @@
       } else {
         reg.querySelector('#register-phone').insertBefore(captchaBlock, captchaHome);
       }
+      var hint = $('captcha-answer-hint');
+      hint.textContent = hint.getAttribute(which === 'bind' ? 'data-plain' : 'data-sms');
       u.clearErrors(which === 'bind' ? bind : reg);
       captcha.load(false);
     }
