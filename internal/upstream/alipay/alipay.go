@@ -1,6 +1,7 @@
 package alipay
 
 import (
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
@@ -219,22 +220,15 @@ func (p *Provider) Exchange(ctx context.Context, a upstream.Auth, callback url.V
 			(u.UserID != "" && tok.UserID != "" && u.UserID != tok.UserID) {
 			return upstream.Identity{}, p.unverified(ctx, MethodUserInfo, errors.New("user is not the token's"))
 		}
-		id.Subject = cmpOr(tok.OpenID, u.OpenID)
-		id.AlipayUserID = cmpOr(tok.UserID, u.UserID)
+		id.Subject = cmp.Or(tok.OpenID, u.OpenID)
+		id.AlipayUserID = cmp.Or(tok.UserID, u.UserID)
 		id.Nickname, id.Avatar, id.Certified = u.NickName, u.Avatar, u.IsCertified == "T"
 	}
-	id.Subject = cmpOr(id.Subject, id.AlipayUserID)
+	id.Subject = cmp.Or(id.Subject, id.AlipayUserID)
 	if id.Subject == "" {
 		return upstream.Identity{}, p.unverified(ctx, MethodToken, errors.New("neither open_id nor user_id"))
 	}
 	return id, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // status is what every answer may say about itself.
