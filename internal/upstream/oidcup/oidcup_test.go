@@ -42,6 +42,8 @@ const (
 	// forge passes everything on but swaps the ID token's signature for
 	// that of another token of the provider.
 	forge
+	// otherSub passes everything on but says userinfo is about someone else.
+	otherSub
 )
 
 // op is a second unid acting as the OpenID provider, behind a front door
@@ -66,8 +68,15 @@ func startOP(t *testing.T) *op {
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.ModifyResponse = func(res *http.Response) error {
-		if o.mode.Load() == forge && res.Request.URL.Path == "/oidc/token" && res.StatusCode == http.StatusOK {
-			return forgeIDToken(res)
+		switch path, mode := res.Request.URL.Path, o.mode.Load(); {
+		case res.StatusCode != http.StatusOK:
+		case mode == forge && path == "/oidc/token":
+			return rewriteJSON(res, forgeIDToken)
+		case mode == otherSub && path == "/oidc/userinfo":
+			return rewriteJSON(res, func(body map[string]any) error {
+				body["sub"] = "someone-else"
+				return nil
+			})
 		}
 		return nil
 	}
@@ -77,7 +86,7 @@ func startOP(t *testing.T) *op {
 			http.Error(w, "maintenance", http.StatusServiceUnavailable)
 		case hang:
 			<-r.Context().Done()
-		default: // up, forge
+		default: // up, forge, otherSub
 			proxy.ServeHTTP(w, r)
 		}
 	})
@@ -93,14 +102,29 @@ func startOP(t *testing.T) *op {
 	return o
 }
 
-// forgeIDToken replaces the signature of the ID token in a token answer
-// with the signature of its access token (a JWT of the same provider).
-func forgeIDToken(res *http.Response) error {
+// rewriteJSON lets edit change the JSON object of an answer.
+func rewriteJSON(res *http.Response, edit func(map[string]any) error) error {
 	var body map[string]any
 	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
 		return err
 	}
 	res.Body.Close()
+	if err := edit(body); err != nil {
+		return err
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(data))
+	res.ContentLength = int64(len(data))
+	res.Header.Set("Content-Length", strconv.Itoa(len(data)))
+	return nil
+}
+
+// forgeIDToken replaces the signature of the ID token in a token answer
+// with the signature of its access token (a JWT of the same provider).
+func forgeIDToken(body map[string]any) error {
 	id, _ := body["id_token"].(string)
 	at, _ := body["access_token"].(string)
 	idParts, atParts := strings.Split(id, "."), strings.Split(at, ".")
@@ -109,13 +133,6 @@ func forgeIDToken(res *http.Response) error {
 	}
 	idParts[2] = atParts[2]
 	body["id_token"] = strings.Join(idParts, ".")
-	data, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	res.Body = io.NopCloser(bytes.NewReader(data))
-	res.ContentLength = int64(len(data))
-	res.Header.Set("Content-Length", strconv.Itoa(len(data)))
 	return nil
 }
 
@@ -213,6 +230,27 @@ func (o *op) signIn(p *oidcup.Provider, b *apptest.Browser, a upstream.Auth) ups
 		o.t.Fatalf("Exchange: %v", err)
 	}
 	return id
+}
+
+// exchangeIn authorizes a run through p while the provider is up, then
+// exchanges its code with the front door in mode, and returns the error;
+// the provider is up again afterwards.
+func (o *op) exchangeIn(p *oidcup.Provider, b *apptest.Browser, mode int32) error {
+	o.t.Helper()
+	a := newAuth()
+	back := o.authorize(p, b, a, true)
+	o.mode.Store(mode)
+	defer o.mode.Store(up)
+	_, err := p.Exchange(context.Background(), a, back)
+	return err
+}
+
+// wantZhang fails unless a whole run through p signs zhang_san in.
+func (o *op) wantZhang(p *oidcup.Provider, b *apptest.Browser, when string) {
+	o.t.Helper()
+	if id := o.signIn(p, b, newAuth()); id.LoginName != "zhang_san" {
+		o.t.Errorf("identity %s = %+v; want zhang_san's", when, id)
+	}
 }
 
 // wantCode fails unless err is a problem with code.
@@ -319,25 +357,16 @@ func TestRefusedAnswers(t *testing.T) {
 			wantCode(t, tt.exchange(a, o.authorize(p, b, a, true)), tt.code)
 		})
 	}
-	// After all that, a proper run still signs in.
-	if id := o.signIn(p, b, newAuth()); id.LoginName != "zhang_san" {
-		t.Errorf("identity = %+v", id)
-	}
+	o.wantZhang(p, b, "after all that")
 }
 
-func TestForgedIDToken(t *testing.T) {
+func TestForgedAnswers(t *testing.T) {
 	o := startOP(t)
 	p := o.provider(o.upstream())
 	b := o.person(apptest.Zhang)
-	a := newAuth()
-	back := o.authorize(p, b, a, true)
-	o.mode.Store(forge)
-	_, err := p.Exchange(context.Background(), a, back)
-	wantCode(t, err, upstream.CodeUnverified)
-	o.mode.Store(up)
-	if id := o.signIn(p, b, newAuth()); id.LoginName != "zhang_san" {
-		t.Errorf("identity with the token untouched = %+v", id)
-	}
+	wantCode(t, o.exchangeIn(p, b, forge), upstream.CodeUnverified)
+	wantCode(t, o.exchangeIn(p, b, otherSub), upstream.CodeUnverified)
+	o.wantZhang(p, b, "with the answers untouched")
 }
 
 func TestUserDenies(t *testing.T) {
@@ -354,10 +383,7 @@ func TestUserDenies(t *testing.T) {
 	if k := problem.As(err).Kind; k != problem.Invalid {
 		t.Errorf("kind = %v; want Invalid", k)
 	}
-	// Changing one's mind works.
-	if id := o.signIn(p, b, newAuth()); id.LoginName != "zhang_san" {
-		t.Errorf("identity after allowing = %+v", id)
-	}
+	o.wantZhang(p, b, "on changing one's mind")
 }
 
 func TestIssuerDown(t *testing.T) {
@@ -374,20 +400,11 @@ func TestIssuerDown(t *testing.T) {
 		wantCode(t, err, upstream.CodeUnavailable)
 	}
 	o.mode.Store(up)
-	if id := o.signIn(p, b, newAuth()); id.LoginName != "zhang_san" {
-		t.Errorf("identity once up = %+v", id)
-	}
+	o.wantZhang(p, b, "once up")
 
 	// Down between the authorization and the token request.
-	a := newAuth()
-	back := o.authorize(p, b, a, true)
-	o.mode.Store(down)
-	_, err := p.Exchange(context.Background(), a, back)
-	wantCode(t, err, upstream.CodeUnavailable)
-	o.mode.Store(up)
-	if id := o.signIn(p, b, newAuth()); id.LoginName != "zhang_san" {
-		t.Errorf("identity once up again = %+v", id)
-	}
+	wantCode(t, o.exchangeIn(p, b, down), upstream.CodeUnavailable)
+	o.wantZhang(p, b, "once up again")
 }
 
 func TestIssuerNeverThere(t *testing.T) {
