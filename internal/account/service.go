@@ -35,6 +35,7 @@ type Store interface {
 	TakeOtherUserSessions(ctx context.Context, userID, keepSID string) ([]store.Session, error)
 	RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error)
 	CloseUser(ctx context.Context, userID string, at, releasedAt time.Time, e store.AuditEvent, seal func(store.AuditEvent) []byte) (store.User, error)
+	CreateUserWithLink(ctx context.Context, u store.User, l store.UpstreamLink) error
 }
 
 // Notifier tells an account's owner, by text message, of a change they
@@ -178,6 +179,7 @@ type NewAccount struct {
 	Phone     string // optional
 	RealName  string // optional, with IDNumber
 	IDNumber  string // optional, with RealName; stored unverified (real-name level 0)
+	Nickname  string // optional
 }
 
 // Create stores a new active account. Every broken field rule is reported
@@ -189,6 +191,26 @@ type NewAccount struct {
 // Create records no audit event: its caller knows what happened (a
 // registration, an Alipay sign-in) and from where, and records that.
 func (s *Service) Create(ctx context.Context, na NewAccount) (store.User, error) {
+	return s.create(ctx, na, func(u store.User) error { return s.st.CreateUser(ctx, u) })
+}
+
+// CreateLinked is Create for an account made through an identity provider:
+// the account and its link (store.UpstreamLink, UserID filled in here) are
+// stored together or not at all. The identity linked elsewhere meanwhile
+// is problem.Conflict upstream_linked_elsewhere.
+func (s *Service) CreateLinked(ctx context.Context, na NewAccount, link store.UpstreamLink) (store.User, error) {
+	return s.create(ctx, na, func(u store.User) error {
+		link.UserID = u.ID
+		err := s.st.CreateUserWithLink(ctx, u, link)
+		var conflict *store.ConflictError
+		if errors.As(err, &conflict) && conflict.Field == "upstream_identity" {
+			return &problem.Problem{Kind: problem.Conflict, Code: "upstream_linked_elsewhere", Err: err}
+		}
+		return err
+	})
+}
+
+func (s *Service) create(ctx context.Context, na NewAccount, put func(store.User) error) (store.User, error) {
 	v, err := s.validate(na)
 	if err != nil {
 		return store.User{}, err
@@ -197,7 +219,10 @@ func (s *Service) Create(ctx context.Context, na NewAccount) (store.User, error)
 	if err != nil {
 		return store.User{}, problem.Wrap(err)
 	}
-	if err := s.st.CreateUser(ctx, u); err != nil {
+	if err := put(u); err != nil {
+		if _, ok := err.(*problem.Problem); ok {
+			return store.User{}, err
+		}
 		return store.User{}, createProblem(err)
 	}
 	return u, nil
@@ -229,6 +254,9 @@ func (s *Service) validate(na NewAccount) (NewAccount, error) {
 		f.Add(FieldIDNumber, err)
 		v.RealName, v.IDNumber = name, parsed.Number
 	}
+	nick, err := cleanText(FieldNickname, na.Nickname, NicknameMaxLength)
+	f.Add(FieldNickname, err)
+	v.Nickname = nick
 	return v, f.Err()
 }
 
@@ -251,6 +279,7 @@ func (s *Service) build(ctx context.Context, v NewAccount) (store.User, error) {
 		{FieldPhone, v.Phone, &u.Phone},
 		{FieldIDNumber, v.IDNumber, &u.IDNumber},
 		{FieldRealName, v.RealName, &u.RealName},
+		{FieldNickname, v.Nickname, &u.Nickname},
 	} {
 		sealed, err := s.prot.Seal(f.kind, f.value)
 		if err != nil {
@@ -258,7 +287,7 @@ func (s *Service) build(ctx context.Context, v NewAccount) (store.User, error) {
 		}
 		*f.dst = sealed
 	}
-	u.RealName.Index = nil // names are not unique and are never looked up
+	u.RealName.Index, u.Nickname.Index = nil, nil // names are not unique and are never looked up
 	u.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
 	u.UpdatedAt = u.CreatedAt
 	return u, nil

@@ -289,7 +289,7 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 // signIn gives the browser a new session for u (see session.Manager.SignIn)
 // and answers u's profile.
 func (a *API) signIn(w http.ResponseWriter, r *http.Request, u store.User, c flow.Client, status int) {
-	if _, err := a.Sessions.SignInVerified(r.Context(), w, r, u, c.IP, c.UserAgent); err != nil {
+	if _, err := a.Sessions.SignInVerified(r.Context(), w, r, u, []string{store.AMRPassword}, c.IP, c.UserAgent); err != nil {
 		if errors.Is(err, session.ErrCredentialsChanged) {
 			err = &problem.Problem{Kind: problem.Unauthorized, Code: "login_failed"} // as if the password were wrong: it is now
 		}

@@ -74,9 +74,6 @@ var claimsSupported = [...]string{
 	ClaimEmailVerified, ClaimIDNumber, ClaimRealnameLevel, ClaimEnterprise,
 }
 
-// amr says how users sign in to unid: password (with captcha).
-var amr = [...]string{"pwd"}
-
 // UserScopes returns the scopes a user can grant a client, in the order
 // the consent page lists them: discovery's scopes_supported.
 func UserScopes() []string { return slices.Clone(userScopes[:]) }
@@ -95,8 +92,15 @@ func CASAttributes() []string { return slices.Clone(casAttributes[:]) }
 // ClaimsSupported returns the claims of the discovery document.
 func ClaimsSupported() []string { return slices.Clone(claimsSupported[:]) }
 
-// AMR returns how the user authenticated, for the ID token's amr.
-func AMR() []string { return slices.Clone(amr[:]) }
+// AMR returns how the user authenticated, for the ID token's amr, from
+// what the session recorded: a session from before unid recorded it was a
+// password sign-in.
+func AMR(recorded []string) []string {
+	if len(recorded) == 0 {
+		return []string{store.AMRPassword}
+	}
+	return slices.Clone(recorded)
+}
 
 // Registrable reports whether a client of type clientType (store.Client*)
 // may be registered for name: a user scope or, for a confidential client, a

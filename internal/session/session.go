@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,6 +121,12 @@ func (m *Manager) CookieName() string {
 // session keeps the old one's SID and absolute expiry, so the clients it
 // signed in to stay signed in; a session of another user is ended first.
 func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, userID, ip, userAgent string) (store.Session, error) {
+	return m.SignInBy(ctx, w, r, userID, []string{store.AMRPassword}, ip, userAgent)
+}
+
+// SignInBy is SignIn for a user who presented the credentials amr names
+// (store.AMR*): the session keeps them for the ID tokens it leads to.
+func (m *Manager) SignInBy(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, amr []string, ip, userAgent string) (store.Session, error) {
 	old, ok, err := m.Current(ctx, r)
 	if err != nil {
 		return store.Session{}, err
@@ -127,7 +134,7 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	now := m.now().UTC().Truncate(time.Millisecond)
 	s := store.Session{
 		SID: rand.Text(), UserID: userID, AuthTime: now, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(m.opt.Max), IP: ip, UserAgent: userAgent,
+		ExpiresAt: now.Add(m.opt.Max), IP: ip, UserAgent: userAgent, AMR: amr,
 	}
 	switch {
 	case ok && old.UserID == userID:
@@ -164,8 +171,10 @@ var ErrCredentialsChanged = errors.New("session: the account changed while signi
 // end every session they find) it deletes the new session and answers
 // ErrCredentialsChanged. A session is therefore either found by the change
 // or refused here, never left standing on an old password.
-func (m *Manager) SignInVerified(ctx context.Context, w http.ResponseWriter, r *http.Request, verified store.User, ip, userAgent string) (store.Session, error) {
-	s, err := m.SignIn(ctx, w, r, verified.ID, ip, userAgent)
+//
+// amr says how the credentials were presented (store.AMR*).
+func (m *Manager) SignInVerified(ctx context.Context, w http.ResponseWriter, r *http.Request, verified store.User, amr []string, ip, userAgent string) (store.Session, error) {
+	s, err := m.SignInBy(ctx, w, r, verified.ID, amr, ip, userAgent)
 	if err != nil {
 		return store.Session{}, err
 	}
@@ -323,19 +332,20 @@ func (m *Manager) EndOthers(ctx context.Context, userID, keepSID string, how Log
 	return live, m.ended(ctx, taken, how)
 }
 
-// Reauthenticate records that the user of s has just presented their
-// password again: s's AuthTime becomes now, so that the changes that ask
-// for a recent sign-in (httpx.Guard.Recent) are open to it for a while.
-// It is audited as session.reauthenticated and returns the updated session.
-func (m *Manager) Reauthenticate(ctx context.Context, s store.Session, c flow.Client) (store.Session, error) {
+// Reauthenticate records that the user of s has just presented
+// credentials again — the password, or a provider's word (amr, claims.AMR*)
+// —: s's AuthTime becomes now, so that the changes that ask for a recent
+// sign-in (httpx.Guard.Recent) are open to it for a while. It is audited
+// as session.reauthenticated and returns the updated session.
+func (m *Manager) Reauthenticate(ctx context.Context, s store.Session, amr []string, c flow.Client) (store.Session, error) {
 	now := m.now().UTC().Truncate(time.Millisecond)
-	if err := m.store.SetSessionAuthTime(ctx, s.TokenHash, now); err != nil {
+	if err := m.store.SetSessionAuth(ctx, s.TokenHash, now, amr); err != nil {
 		return store.Session{}, err
 	}
-	s.AuthTime = now
+	s.AuthTime, s.AMR = now, amr
 	m.audit.Append(ctx, audit.Entry{
 		Actor: audit.User(s.UserID), Action: ActionReauthenticated, Result: audit.ResultOK,
-		IP: c.IP, UserAgent: c.UserAgent, Detail: audit.Detail{"sid": s.SID},
+		IP: c.IP, UserAgent: c.UserAgent, Detail: audit.Detail{"sid": s.SID, "amr": strings.Join(amr, " ")},
 	})
 	return s, nil
 }

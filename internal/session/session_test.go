@@ -322,7 +322,7 @@ func TestSignInVerifiedRefusesChangedCredentials(t *testing.T) {
 				t.Fatal(err)
 			}
 			w := httptest.NewRecorder()
-			_, err = m.SignInVerified(ctx, w, httptest.NewRequest("POST", "/", nil), verified, "127.0.0.1", "test")
+			_, err = m.SignInVerified(ctx, w, httptest.NewRequest("POST", "/", nil), verified, []string{"pwd"}, "127.0.0.1", "test")
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("SignInVerified = %v, want %v", err, tt.want)
 			}

@@ -21,6 +21,7 @@ type AuthRequest struct {
 	UserID     string // set when the request is approved
 	SID        string // the browser session that approved it (Session.SID)
 	AuthTime   time.Time
+	AMR        []string  // how the user signed in (Session.AMR)
 	CodeHash   []byte    // SHA-256 of the issued code; unique; nil until a code is issued
 	CodeUsedAt time.Time // zero until the code is exchanged
 	GrantID    string    // the grant the exchange created
@@ -51,6 +52,7 @@ type Grant struct {
 	// ActingUSCC is the enterprise the session acted for when the grant
 	// was made ("" the person): a refresh re-reads that membership.
 	ActingUSCC string
+	AMR        []string // how the user signed in (Session.AMR)
 }
 
 // RefreshToken is one member of a grant's refresh-token family. Only the

@@ -58,6 +58,7 @@ type Store interface {
 	Operators
 	Imports
 	Enterprises
+	UpstreamLinks
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
@@ -137,7 +138,22 @@ type Session struct {
 	IP         string
 	UserAgent  string
 	ActingUSCC string // the enterprise the session acts for in single sign-on (its credit code); "" the person
+	// AMR says how the user presented credentials at AuthTime: RFC 8176
+	// values and unid's own ("pwd", "alipay", "fed", "sms"); empty for
+	// sessions from before it was kept, which were password sign-ins.
+	AMR []string
 }
+
+// Authentication method references (amr), the values of Session.AMR:
+// RFC 8176's "pwd" (a password, with a captcha) and "sms" (a code sent by
+// SMS), "fed" (an OpenID provider outside unid vouched for the user), and
+// unid's own "alipay" (Alipay vouched for the user). ID tokens carry them.
+const (
+	AMRPassword  = "pwd"
+	AMRSMS       = "sms"
+	AMRFederated = "fed"
+	AMRAlipay    = "alipay"
+)
 
 // Sessions stores browser sessions.
 type Sessions interface {
@@ -145,9 +161,9 @@ type Sessions interface {
 	GetSession(ctx context.Context, tokenHash []byte) (Session, error)
 	// TouchSession sets LastSeenAt; ErrNotFound if the session is gone.
 	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
-	// SetSessionAuthTime sets AuthTime, when the user of the session
-	// presented their password again; ErrNotFound if the session is gone.
-	SetSessionAuthTime(ctx context.Context, tokenHash []byte, at time.Time) error
+	// SetSessionAuth sets AuthTime and AMR, when the user of the session
+	// presented credentials again; ErrNotFound if the session is gone.
+	SetSessionAuth(ctx context.Context, tokenHash []byte, at time.Time, amr []string) error
 	// SetSessionActing sets ActingUSCC, when the user chose which identity
 	// the session acts as; ErrNotFound if the session is gone.
 	SetSessionActing(ctx context.Context, tokenHash []byte, uscc string) error
@@ -254,3 +270,46 @@ type AuditLog interface {
 	// first, at most limit, leaving out those whose Action is in skip.
 	ListActorAudit(ctx context.Context, actor string, skip []string, limit int) ([]AuditEvent, error)
 }
+
+// UpstreamLink ties an account to an identity at a provider outside unid
+// (Alipay, an OpenID provider): provider, the application there and the
+// subject there name the identity.
+type UpstreamLink struct {
+	Provider     string // the provider's id in unid's configuration ("alipay", or an upstream's id)
+	App          string // Alipay app_id, or the OpenID provider's issuer
+	Subject      string // Alipay open_id (or user_id), the OpenID sub
+	UserID       string
+	AlipayUserID string // Alipay's user_id where it still comes; "" otherwise
+	Display      string // a masked nickname, for the person's own list
+	Certified    bool   // Alipay is_certified=T at the last sign-in
+	LinkedAt     time.Time
+	LastUsedAt   time.Time
+}
+
+// UpstreamLinks stores the links between accounts and external identities.
+type UpstreamLinks interface {
+	// CreateUpstreamLink stores l. An identity linked already (to any
+	// account) is a ConflictError on "upstream_identity"; an account with a
+	// link of the provider already, on "upstream_provider"; a missing or
+	// closed account is ErrNotFound.
+	CreateUpstreamLink(ctx context.Context, l UpstreamLink) error
+	// CreateUserWithLink creates u and its link l (l.UserID = u.ID) in one
+	// transaction, with CreateUser's and CreateUpstreamLink's conflicts.
+	CreateUserWithLink(ctx context.Context, u User, l UpstreamLink) error
+	// GetUpstreamLink returns the link of an identity, or ErrNotFound.
+	GetUpstreamLink(ctx context.Context, provider, app, subject string) (UpstreamLink, error)
+	// ListUpstreamLinks returns the user's links by provider.
+	ListUpstreamLinks(ctx context.Context, userID string) ([]UpstreamLink, error)
+	// UseUpstreamLink records a sign-in through the link: LastUsedAt, and
+	// what the provider said this time (AlipayUserID when given, Display,
+	// Certified); ErrNotFound if it is gone.
+	UseUpstreamLink(ctx context.Context, l UpstreamLink) error
+	// DeleteUpstreamLink removes the user's link of the provider unless it
+	// is the account's only way in (no password and no other link), which
+	// is ErrLastWayIn; ErrNotFound if there is no such link.
+	DeleteUpstreamLink(ctx context.Context, userID, provider string) error
+}
+
+// ErrLastWayIn is DeleteUpstreamLink's refusal to remove an account's only
+// way to sign in.
+var ErrLastWayIn = errors.New("store: the only way to sign in")

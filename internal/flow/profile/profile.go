@@ -91,7 +91,7 @@ func (s *Service) Reauthenticate(ctx context.Context, sess store.Session, u stor
 	if err := s.logins.CheckPassword(ctx, u, password, checkReauth, c); err != nil {
 		return store.Session{}, err
 	}
-	out, err := s.sessions.Reauthenticate(ctx, sess, c)
+	out, err := s.sessions.Reauthenticate(ctx, sess, []string{store.AMRPassword}, c)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Session{}, problem.New(problem.Unauthorized, "not_signed_in") // it ended meanwhile
 	}

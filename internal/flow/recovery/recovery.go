@@ -9,6 +9,7 @@
 //	Start (identifier + captcha) ──▶ started
 //	started ── SendCode (any number, within the SMS limits) ──▶ started
 //	started ── Prove (right code, or right answers) ──▶ proven
+//	StartProven (an identity provider vouched for the linked person) ──▶ proven
 //	proven ── SetPassword (under the policy) ──▶ done
 //	   any other step, a step out of order, a finished or expired flow ──▶ 410 flow_expired
 //
@@ -299,6 +300,22 @@ func (s *Service) Start(ctx context.Context, identifier, captchaID, captchaAnswe
 		return Started{}, problem.Wrap(err)
 	}
 	s.record(ctx, c, ActionStarted, u.ID, d.Masked, audit.ResultOK, nil)
+	return Started{ID: fl.ID, ExpiresAt: fl.ExpiresAt}, nil
+}
+
+// StartProven begins a recovery that is proven already: an identity
+// provider (method, e.g. "alipay") vouched for a person whose identity is
+// linked to the account u. The flow goes straight to SetPassword.
+func (s *Service) StartProven(ctx context.Context, u store.User, method string, c flow.Client) (Started, error) {
+	d := data{Masked: u.LoginName, Method: method} // login names are public
+	now := s.d.Now().UTC().Truncate(time.Millisecond)
+	fl, err := flow.Start(ctx, s.d.Flows, store.Flow{
+		Kind: Kind, State: StateProven, Subject: u.ID, IssuedAt: now, ExpiresAt: now.Add(TTL),
+	}, d)
+	if err != nil {
+		return Started{}, problem.Wrap(err)
+	}
+	s.record(ctx, c, ActionProven, u.ID, d.Masked, audit.ResultOK, audit.Detail{"method": method})
 	return Started{ID: fl.ID, ExpiresAt: fl.ExpiresAt}, nil
 }
 

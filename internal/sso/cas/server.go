@@ -519,6 +519,7 @@ type ticketRecord struct {
 	NewLogin bool      `json:"new_login"` // issued right after credentials were presented
 	AuthTime time.Time `json:"auth_time"`
 	Acting   string    `json:"acting,omitempty"` // the enterprise the sign-in acts for (credit code); "" the person
+	AMR      []string  `json:"amr,omitempty"`    // how the user signed in (store.Session.AMR)
 }
 
 // issue creates a service ticket for service, records it against the
@@ -526,7 +527,7 @@ type ticketRecord struct {
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, c store.Client, service string, sess store.Session, u store.User, newLogin bool, uscc string) {
 	ctx := r.Context()
 	ticket := newTicket()
-	rec := ticketRecord{Service: service, ClientID: c.ID, UserID: u.ID, SID: sess.SID, NewLogin: newLogin, AuthTime: sess.AuthTime, Acting: uscc}
+	rec := ticketRecord{Service: service, ClientID: c.ID, UserID: u.ID, SID: sess.SID, NewLogin: newLogin, AuthTime: sess.AuthTime, Acting: uscc, AMR: sess.AMR}
 	secret, err := json.Marshal(rec)
 	if err != nil {
 		s.internal(w, r, err)

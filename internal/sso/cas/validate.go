@@ -13,6 +13,7 @@ import (
 	"unid/internal/client"
 
 	"unid/internal/audit"
+	"unid/internal/claims"
 	"unid/internal/sso/acting"
 	"unid/internal/store"
 )
@@ -171,6 +172,8 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 			{Name: "authenticationDate", Value: rec.AuthTime.UTC().Format(time.RFC3339)},
 			{Name: "longTermAuthenticationRequestTokenUsed", Value: false},
 			{Name: "isFromNewLogin", Value: rec.NewLogin},
+			// How the user signed in, as the ID token's amr says it.
+			{Name: "authenticationMethod", Value: strings.Join(claims.AMR(rec.AMR), " ")},
 		}, attrs...)
 	}
 	s.record(ctx, r, u.ID, ActionTicketValidated, audit.ResultOK, c.ID, audit.Detail{"version": strconv.Itoa(int(v))})

@@ -378,7 +378,7 @@ func (p *Provider) approve(ctx context.Context, ar *authRequest, s store.Session
 		if a.Status == store.AuthRequestDenied || a.CodeHash != nil {
 			return a, errAnswered
 		}
-		a.Status, a.UserID, a.SID, a.AuthTime, a.Params = store.AuthRequestApproved, u.ID, s.SID, s.AuthTime, enc
+		a.Status, a.UserID, a.SID, a.AuthTime, a.AMR, a.Params = store.AuthRequestApproved, u.ID, s.SID, s.AuthTime, s.AMR, enc
 		return a, nil
 	})
 	if err != nil {

@@ -157,7 +157,7 @@ func decodeAuthRequest(a store.AuthRequest) (*authRequest, error) {
 
 func (a *authRequest) GetID() string          { return a.ID }
 func (a *authRequest) GetACR() string         { return "" }
-func (a *authRequest) GetAMR() []string       { return claims.AMR() }
+func (a *authRequest) GetAMR() []string       { return claims.AMR(a.AMR) }
 func (a *authRequest) GetAudience() []string  { return []string{a.ClientID} }
 func (a *authRequest) GetAuthTime() time.Time { return a.AuthTime }
 func (a *authRequest) GetClientID() string    { return a.ClientID }
@@ -189,7 +189,7 @@ type refreshRequest struct {
 
 var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
 
-func (r *refreshRequest) GetAMR() []string                 { return claims.AMR() }
+func (r *refreshRequest) GetAMR() []string                 { return claims.AMR(r.grant.AMR) }
 func (r *refreshRequest) GetAudience() []string            { return []string{r.grant.ClientID} }
 func (r *refreshRequest) GetAuthTime() time.Time           { return r.grant.AuthTime }
 func (r *refreshRequest) GetClientID() string              { return r.grant.ClientID }

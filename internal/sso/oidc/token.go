@@ -102,7 +102,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		life += p.o.RefreshMaxTTL
 	}
 	g := store.Grant{
-		ID: newID(), ClientID: c.c.ID, UserID: u.ID, SID: ar.SID, Scopes: scopes, AuthTime: ar.AuthTime,
+		ID: newID(), ClientID: c.c.ID, UserID: u.ID, SID: ar.SID, Scopes: scopes, AuthTime: ar.AuthTime, AMR: ar.AMR,
 		CreatedAt: now, ExpiresAt: now.Add(life), ActingUSCC: ar.params.ActingUSCC,
 	}
 	// The membership is read again: one revoked since the sign-in is not
@@ -312,7 +312,7 @@ func (p *Provider) userTokens(ctx context.Context, g store.Grant, u store.User, 
 			Issuer: p.issuer, Subject: u.ID, Audience: []string{c.c.ID},
 			Expiration: oidc.FromTime(now.Add(p.o.IDTokenTTL)), IssuedAt: oidc.FromTime(now),
 			AuthTime: oidc.FromTime(g.AuthTime), Nonce: nonce, AuthenticationContextClassReference: acr,
-			AuthenticationMethodsReferences: claims.AMR(), AuthorizedParty: c.c.ID,
+			AuthenticationMethodsReferences: claims.AMR(g.AMR), AuthorizedParty: c.c.ID,
 		},
 		SessionID: g.SID,
 		Claims:    extra,

@@ -86,7 +86,7 @@ func (s *Store) CloseUser(ctx context.Context, userID string, at, releasedAt tim
 		if _, err := tx.ExecContext(ctx, `DELETE FROM enterprise_grants WHERE granted_by = $1`, userID); err != nil {
 			return s.wrapErr(op, err)
 		}
-		for _, table := range []string{"addresses", "security_answers", "oauth_consents", "realname_bindings", "messages",
+		for _, table := range []string{"addresses", "security_answers", "oauth_consents", "realname_bindings", "messages", "upstream_links",
 			"enterprise_members", "enterprise_grants", "enterprise_applications"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = $1`, userID); err != nil {
 				return s.wrapErr(op, err)

@@ -51,18 +51,20 @@ func oauthParseList(s string) ([]string, error) {
 // ---- authorization requests ----
 
 const authRequestColumns = `id, client_id, params, status, user_id, sid, auth_time,
-	code_hash, code_used_at, grant_id, created_at, expires_at`
+	code_hash, code_used_at, grant_id, created_at, expires_at, amr`
 
 func authRequestArgs(a store.AuthRequest) []any {
 	return []any{a.ID, a.ClientID, a.Params, a.Status, a.UserID, a.SID, oauthMS(a.AuthTime),
-		nullBytes(a.CodeHash), oauthMS(a.CodeUsedAt), a.GrantID, ms(a.CreatedAt), ms(a.ExpiresAt)}
+		nullBytes(a.CodeHash), oauthMS(a.CodeUsedAt), a.GrantID, ms(a.CreatedAt), ms(a.ExpiresAt), amrText(a.AMR)}
 }
 
 func scanAuthRequest(r rowScanner) (store.AuthRequest, error) {
 	var a store.AuthRequest
 	var authTime, used, created, expires int64
+	var amr string
 	err := r.Scan(&a.ID, &a.ClientID, &a.Params, &a.Status, &a.UserID, &a.SID, &authTime,
-		&a.CodeHash, &used, &a.GrantID, &created, &expires)
+		&a.CodeHash, &used, &a.GrantID, &created, &expires, &amr)
+	a.AMR = amrList(amr)
 	a.AuthTime, a.CodeUsedAt = oauthTime(authTime), oauthTime(used)
 	a.CreatedAt, a.ExpiresAt = fromMS(created), fromMS(expires)
 	return a, err
@@ -71,7 +73,7 @@ func scanAuthRequest(r rowScanner) (store.AuthRequest, error) {
 // CreateAuthRequest stores a new authorization request.
 func (s *Store) CreateAuthRequest(ctx context.Context, a store.AuthRequest) error {
 	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_auth_requests (`+authRequestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, authRequestArgs(a)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, authRequestArgs(a)...)
 	return s.wrapErr("create auth request", err)
 }
 
@@ -111,7 +113,8 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(store.
 		write: func(tx *sql.Tx, _, a store.AuthRequest) (store.AuthRequest, error) {
 			_, err := tx.ExecContext(ctx, `UPDATE oauth_auth_requests SET client_id = $2, params = $3,
 				status = $4, user_id = $5, sid = $6, auth_time = $7, code_hash = $8, code_used_at = $9,
-				grant_id = $10, created_at = $11, expires_at = $12 WHERE id = $1`, authRequestArgs(a)...)
+				grant_id = $10, created_at = $11, expires_at = $12, amr = $13 WHERE id = $1`, authRequestArgs(a)...)
+			a.AMR = amrList(amrText(a.AMR))
 			a.CodeHash = normBytes(a.CodeHash)
 			a.AuthTime, a.CodeUsedAt = oauthTime(oauthMS(a.AuthTime)), oauthTime(oauthMS(a.CodeUsedAt))
 			a.CreatedAt, a.ExpiresAt = normTime(a.CreatedAt), normTime(a.ExpiresAt)
@@ -122,15 +125,17 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(store.
 
 // ---- grants and refresh tokens ----
 
-const grantColumns = `id, client_id, user_id, sid, scopes, auth_time, created_at, expires_at, revoked_at, acting_uscc`
+const grantColumns = `id, client_id, user_id, sid, scopes, auth_time, created_at, expires_at, revoked_at, acting_uscc, amr`
 
 func scanGrant(r rowScanner) (store.Grant, error) {
 	var g store.Grant
 	var scopes string
 	var authTime, created, expires, revoked int64
-	if err := r.Scan(&g.ID, &g.ClientID, &g.UserID, &g.SID, &scopes, &authTime, &created, &expires, &revoked, &g.ActingUSCC); err != nil {
+	var amr string
+	if err := r.Scan(&g.ID, &g.ClientID, &g.UserID, &g.SID, &scopes, &authTime, &created, &expires, &revoked, &g.ActingUSCC, &amr); err != nil {
 		return store.Grant{}, err
 	}
+	g.AMR = amrList(amr)
 	var err error
 	if g.Scopes, err = oauthParseList(scopes); err != nil {
 		return store.Grant{}, fmt.Errorf("grant %s: scopes: %w", g.ID, err)
@@ -144,9 +149,9 @@ func scanGrant(r rowScanner) (store.Grant, error) {
 // store.ErrNotFound.
 func (s *Store) CreateGrant(ctx context.Context, g store.Grant) error {
 	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_grants (`+grantColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		g.ID, g.ClientID, g.UserID, g.SID, oauthList(g.Scopes), ms(g.AuthTime), ms(g.CreatedAt),
-		ms(g.ExpiresAt), oauthMS(g.RevokedAt), g.ActingUSCC)
+		ms(g.ExpiresAt), oauthMS(g.RevokedAt), g.ActingUSCC, amrText(g.AMR))
 	if err != nil && s.d.ForeignKeyViolation(err) {
 		return fmt.Errorf("%s: create grant: user %q or client %q: %w", s.d.Name, g.UserID, g.ClientID, store.ErrNotFound)
 	}

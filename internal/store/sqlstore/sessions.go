@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"unid/internal/store"
@@ -15,10 +16,10 @@ import (
 // with Field "id".
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 	_, err := s.exec(ctx, s.wdb, `INSERT INTO sessions
-		(token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent, acting_uscc)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		(`+sessionColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		sess.TokenHash, sess.SID, sess.UserID, ms(sess.AuthTime), ms(sess.CreatedAt), ms(sess.LastSeenAt), ms(sess.ExpiresAt),
-		sess.IP, sess.UserAgent, sess.ActingUSCC)
+		sess.IP, sess.UserAgent, sess.ActingUSCC, amrText(sess.AMR))
 	if err != nil && s.d.ForeignKeyViolation(err) {
 		return fmt.Errorf("%s: create session: user %q: %w", s.d.Name, sess.UserID, store.ErrNotFound)
 	}
@@ -69,10 +70,21 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, at time.Time
 		`UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, tokenHash, ms(at))
 }
 
-// SetSessionAuthTime sets AuthTime.
-func (s *Store) SetSessionAuthTime(ctx context.Context, tokenHash []byte, at time.Time) error {
-	return s.execOne(ctx, "set session auth time",
-		`UPDATE sessions SET auth_time = $2 WHERE token_hash = $1`, tokenHash, ms(at))
+// SetSessionAuth sets AuthTime and AMR.
+func (s *Store) SetSessionAuth(ctx context.Context, tokenHash []byte, at time.Time, amr []string) error {
+	return s.execOne(ctx, "set session auth",
+		`UPDATE sessions SET auth_time = $2, amr = $3 WHERE token_hash = $1`, tokenHash, ms(at), amrText(amr))
+}
+
+// amrText is how an AMR list is stored: space-separated, as OAuth scopes.
+func amrText(amr []string) string { return strings.Join(amr, " ") }
+
+// amrList reads a stored AMR list; "" is none (nil).
+func amrList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Fields(s)
 }
 
 // SetSessionActing sets ActingUSCC.
@@ -93,12 +105,14 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, e
 }
 
 // sessionColumns are the columns scanSession reads, in its order.
-const sessionColumns = `token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent, acting_uscc`
+const sessionColumns = `token_hash, sid, user_id, auth_time, created_at, last_seen_at, expires_at, ip, user_agent, acting_uscc, amr`
 
 func scanSession(r rowScanner) (store.Session, error) {
 	var sess store.Session
 	var auth, created, seen, expires int64
-	err := r.Scan(&sess.TokenHash, &sess.SID, &sess.UserID, &auth, &created, &seen, &expires, &sess.IP, &sess.UserAgent, &sess.ActingUSCC)
+	var amr string
+	err := r.Scan(&sess.TokenHash, &sess.SID, &sess.UserID, &auth, &created, &seen, &expires, &sess.IP, &sess.UserAgent, &sess.ActingUSCC, &amr)
+	sess.AMR = amrList(amr)
 	sess.AuthTime, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMS(auth), fromMS(created), fromMS(seen), fromMS(expires)
 	return sess, err
 }

@@ -113,6 +113,12 @@ var conflictFields = []struct{ fragment, field string }{
 	{"enterprise_applications_pending_key", "application_pending"},
 	{"enterprise_applications.uscc, enterprise_applications.user_id", "application_pending"},
 	{"enterprise_members.uscc", "legal_rep"},
+	// An external identity linked twice; an account with two links of
+	// one provider.
+	{"upstream_links_pkey", "upstream_identity"},
+	{"upstream_links.provider, upstream_links.app", "upstream_identity"},
+	{"upstream_links_user_provider_key", "upstream_provider"},
+	{"upstream_links.user_id, upstream_links.provider", "upstream_provider"},
 }
 
 // wrapErr turns driver errors into store errors: unique violations into a

@@ -44,6 +44,9 @@ func testClosures(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if err := s.PutConsent(ctx, store.Consent{UserID: u.ID, ClientID: c.ID, Scopes: []string{"openid"}, CreatedAt: base, UpdatedAt: base}); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.CreateUpstreamLink(ctx, newLink(u.ID, "open-"+u.ID)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// kept says whether u's records (address, answers, consent) are there.
 	kept := func(t *testing.T, userID string) (addresses int, answers, consent bool) {
@@ -116,6 +119,8 @@ func testClosures(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if n, a, cs := kept(t, zhang.ID); n != 0 || a || cs {
 			t.Errorf("closed: %d addresses, answers %v, consent %v; want none", n, a, cs)
 		}
+		_, err = s.GetUpstreamLink(ctx, "alipay", "2021000000000001", "open-"+zhang.ID)
+		wantNotFound(t, "the Alipay link of the closed account", err)
 		if n, a, cs := kept(t, li.ID); n != 1 || !a || !cs {
 			t.Errorf("another account: %d addresses, answers %v, consent %v; want all kept", n, a, cs)
 		}

@@ -43,7 +43,7 @@ func newAuthRequest() store.AuthRequest {
 func (f oauthFixture) newGrant() store.Grant {
 	return store.Grant{
 		ID: randID(), ClientID: f.client.ID, UserID: f.user.ID, SID: randID(),
-		Scopes: []string{"openid", "profile", "offline_access"}, AuthTime: base.Add(-time.Minute),
+		Scopes: []string{"openid", "profile", "offline_access"}, AuthTime: base.Add(-time.Minute), AMR: []string{"alipay"},
 		CreatedAt: base, ExpiresAt: base.Add(90 * 24 * time.Hour),
 	}
 }
@@ -91,7 +91,7 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		code := randBytes(32)
 		approved, err := f.s.UpdateAuthRequest(ctx, a.ID, func(old store.AuthRequest) (store.AuthRequest, error) {
 			old.Status, old.UserID, old.SID = store.AuthRequestApproved, f.user.ID, "sid-1"
-			old.AuthTime = base.Add(1500 * time.Microsecond)
+			old.AuthTime, old.AMR = base.Add(1500*time.Microsecond), []string{"pwd", "alipay"}
 			old.CodeHash, old.ExpiresAt = code, base.Add(time.Minute)
 			return old, nil
 		})

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Operators", func(t *testing.T) { testOperators(t, newStore) })
 	t.Run("Imports", func(t *testing.T) { testImports(t, newStore) })
 	t.Run("Enterprises", func(t *testing.T) { testEnterprises(t, newStore) })
+	t.Run("UpstreamLinks", func(t *testing.T) { testUpstreamLinks(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := newStore(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)
@@ -478,6 +479,7 @@ func newSession(userID string) store.Session {
 		ExpiresAt:  base.Add(8 * time.Hour),
 		IP:         "203.0.113.7",
 		UserAgent:  "Mozilla/5.0 (统一身份认证)",
+		AMR:        []string{"pwd"},
 	}
 }
 
@@ -489,7 +491,7 @@ func equalSession(t *testing.T, what string, got, want store.Session) {
 		!got.LastSeenAt.Equal(want.LastSeenAt.Truncate(time.Millisecond)) ||
 		!got.ExpiresAt.Equal(want.ExpiresAt.Truncate(time.Millisecond)) ||
 		got.IP != want.IP || got.UserAgent != want.UserAgent || got.ActingUSCC != want.ActingUSCC ||
-		got.ExpiresAt.Location() != time.UTC {
+		!slices.Equal(got.AMR, want.AMR) || got.ExpiresAt.Location() != time.UTC {
 		t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
 	}
 }
@@ -547,15 +549,15 @@ func testSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 			}
 		}
 		at := base.Add(40*time.Minute + 7*time.Millisecond)
-		if err := s.SetSessionAuthTime(ctx, sess.TokenHash, at); err != nil {
-			t.Fatalf("SetSessionAuthTime: %v", err)
+		if err := s.SetSessionAuth(ctx, sess.TokenHash, at, []string{"alipay", "sms"}); err != nil {
+			t.Fatalf("SetSessionAuth: %v", err)
 		}
 		got, _ := s.GetSession(ctx, sess.TokenHash)
-		sess.AuthTime = at
-		equalSession(t, "after SetSessionAuthTime", got, sess)
+		sess.AuthTime, sess.AMR = at, []string{"alipay", "sms"}
+		equalSession(t, "after SetSessionAuth", got, sess)
 		got, _ = s.GetSession(ctx, other.TokenHash)
 		equalSession(t, "another session of the user", got, other)
-		wantNotFound(t, "SetSessionAuthTime of unknown token", s.SetSessionAuthTime(ctx, randBytes(32), at))
+		wantNotFound(t, "SetSessionAuth of unknown token", s.SetSessionAuth(ctx, randBytes(32), at, nil))
 	})
 
 	t.Run("set acting", func(t *testing.T) {
