@@ -618,6 +618,28 @@ func (s *Service) Links(ctx context.Context, userID string) (links []Link, avail
 	return links, available, nil
 }
 
+// Evidence is what a provider said of the person of an account's link, as
+// real-name evidence (Alipay's is_certified).
+type Evidence struct {
+	Linked    bool
+	Certified bool   // at the link's last sign-in
+	Display   string // the masked nickname, for the binding's detail
+}
+
+// Evidence returns what the user's link with the provider shows.
+func (s *Service) Evidence(ctx context.Context, userID, providerID string) (Evidence, error) {
+	links, err := s.d.Store.ListUpstreamLinks(ctx, userID)
+	if err != nil {
+		return Evidence{}, problem.Wrap(err)
+	}
+	for _, l := range links {
+		if l.Provider == providerID {
+			return Evidence{Linked: true, Certified: l.Certified, Display: l.Display}, nil
+		}
+	}
+	return Evidence{}, nil
+}
+
 // Unlink removes the user's link of the provider (账号解绑); the caller
 // has asked for a recent sign-in. The account's last way in is refused.
 func (s *Service) Unlink(ctx context.Context, userID, providerID string, c flow.Client) error {
