@@ -105,7 +105,7 @@ func (a *API) startUpstream(w http.ResponseWriter, r *http.Request) {
 		}
 		userID = u.ID
 	}
-	started, err := a.Upstream.Start(r.Context(), id, purpose, httpx.SafeNext(q.Get("next")), userID)
+	started, err := a.Upstream.Start(r.Context(), id, purpose, httpx.SafeNext(q.Get("next")), userID, a.client(r))
 	if err != nil {
 		if problem.As(err).Kind == problem.NotFound {
 			a.NotFound(w, r)

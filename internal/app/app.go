@@ -396,7 +396,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		return nil, err
 	}
 	registrations := registration.New(accounts, captchas, codes, auditLog, now)
-	if a.Upstream, err = a.newUpstream(cfg, st, protector, registrations, logins, recoveries, auditLog, logger, now, issuer); err != nil {
+	if a.Upstream, err = a.newUpstream(cfg, st, protector, limiter, registrations, logins, recoveries, auditLog, logger, now, issuer); err != nil {
 		return nil, err
 	}
 	jsonAPI := api.New(api.Deps{
@@ -534,7 +534,7 @@ func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *accoun
 // fake Alipay that unid serves itself under /dev/alipay/, speaking
 // Alipay's protocol, so that the whole path can be clicked through with
 // no Alipay account.
-func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.Protector, registrations *registration.Service,
+func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.Protector, limiter *ratelimit.Limiter, registrations *registration.Service,
 	logins *login.Service, recoveries *recovery.Service, auditLog *audit.Log, logger *slog.Logger, now func() time.Time, base string) (*upstream.Service, error) {
 	var providers []upstream.Provider
 	ali := cfg.Alipay
@@ -557,7 +557,7 @@ func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.
 	}
 	return upstream.New(upstream.Deps{
 		Providers: providers, PublicURL: base, Store: st, Protector: protector,
-		Registration: registrations, Login: logins, Recovery: recoveries, Audit: auditLog, Logger: logger, Now: now,
+		Registration: registrations, Login: logins, Recovery: recoveries, Limiter: limiter, Audit: auditLog, Logger: logger, Now: now,
 	}), nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"unid/internal/client"
 	"unid/internal/config"
 	"unid/internal/store"
+	"unid/internal/upstream"
 	"unid/internal/upstream/alipay/alipaydev"
 )
 
@@ -367,6 +368,20 @@ func TestAlipayRefusals(t *testing.T) {
 		}
 		if r := b.Get(cb); r.Location() != "/login?upstream_error=flow_expired" {
 			t.Fatalf("replay: %d %q", r.Status, r.Location())
+		}
+	})
+
+	t.Run("too many starts from one address", func(t *testing.T) {
+		srv.Clock.Advance(time.Minute)
+		defer srv.Clock.Advance(time.Minute)
+		b := srv.Browser(t)
+		for range upstream.StartsPerAddressMinute {
+			if r := b.Get("/upstream/alipay/start"); r.Status != http.StatusSeeOther || !strings.Contains(r.Location(), alipaydev.PathPrefix) {
+				t.Fatalf("start: %d %q", r.Status, r.Location())
+			}
+		}
+		if r := b.Get("/upstream/alipay/start"); r.Location() != "/login?upstream_error=upstream_rate_limited" {
+			t.Fatalf("one start too many: %d %q", r.Status, r.Location())
 		}
 	})
 

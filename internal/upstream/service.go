@@ -29,6 +29,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -45,6 +46,7 @@ import (
 	"unid/internal/flow/recovery"
 	"unid/internal/flow/registration"
 	"unid/internal/problem"
+	"unid/internal/ratelimit"
 	"unid/internal/store"
 )
 
@@ -87,6 +89,7 @@ const (
 	CodeOnlyWayIn       = "upstream_only_way_in"      // unlinking would leave no way to sign in
 	CodeNotLinked       = "upstream_not_linked"       // reauth through an identity that is not the user's
 	CodeUnknown         = "upstream_unknown"          // no provider of that id
+	CodeRateLimited     = "upstream_rate_limited"     // StartsPerAddressMinute reached
 )
 
 // Outcome results of Callback.
@@ -117,10 +120,16 @@ type Deps struct {
 	Registration *registration.Service
 	Login        *login.Service
 	Recovery     *recovery.Service
+	Limiter      *ratelimit.Limiter
 	Audit        *audit.Log
 	Logger       *slog.Logger
 	Now          func() time.Time
 }
+
+// StartsPerAddressMinute is how many sign-ins through providers one client
+// address (ratelimit.Address) may start a minute: each is a flow record
+// and a visit to the provider.
+const StartsPerAddressMinute = 30
 
 // Service runs sign-ins through providers and keeps their links.
 type Service struct {
@@ -211,10 +220,17 @@ type Started struct {
 // Start begins a sign-in through the provider. userID is the signed-in
 // user for PurposeBind and PurposeReauth, "" otherwise; next is a safe
 // local path to go on to (the caller checks it).
-func (s *Service) Start(ctx context.Context, providerID, purpose, next, userID string) (Started, error) {
+func (s *Service) Start(ctx context.Context, providerID, purpose, next, userID string, c flow.Client) (Started, error) {
 	p, ok := s.by[providerID]
 	if !ok {
 		return Started{}, problem.New(problem.NotFound, CodeUnknown)
+	}
+	rule := ratelimit.Rule{Key: "upstream-start:" + hex.EncodeToString(s.d.Protector.MAC("upstream-start", []byte(ratelimit.Address(c.IP)))),
+		Limit: StartsPerAddressMinute, Window: time.Minute}
+	if wait, err := s.d.Limiter.Allow(ctx, s.d.Now(), rule); err != nil {
+		return Started{}, problem.Wrap(err)
+	} else if wait > 0 {
+		return Started{}, &problem.Problem{Kind: problem.TooMany, Code: CodeRateLimited, RetryAfter: wait}
 	}
 	switch purpose {
 	case PurposeSignIn, PurposeRecover:
