@@ -280,6 +280,14 @@ func TestAlipayRecoveryAndUnbinding(t *testing.T) {
 	if r := viaAlipay(t, other, "reauth", alipayCertified); r.Location() != "/me" {
 		t.Fatalf("reauth: %d %q", r.Status, r.Location())
 	}
+	// The person's copy of their data names the link.
+	var exp struct {
+		Links []struct{ Provider, Subject string } `json:"links"`
+	}
+	if r := other.Get("/api/v1/me/export"); r.Status != http.StatusOK || json.Unmarshal(r.Body, &exp) != nil ||
+		len(exp.Links) != 1 || exp.Links[0].Subject != "074aTestCertifiedOpenId0001" {
+		t.Fatalf("export: %d %+v", r.Status, exp)
+	}
 	if r := other.SendJSON(http.MethodDelete, "/api/v1/me/links/alipay", nil); r.Status != http.StatusNoContent {
 		t.Fatalf("unbinding: %d %s", r.Status, r.Body)
 	}
