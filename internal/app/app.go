@@ -432,8 +432,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		if _, ok := a.enterpriseRegistry.(*esandbox.Registry); ok {
 			enterprises = esandbox.Enterprises()
 		}
+		var alipayUsers []alipaydev.User
+		if a.AlipayGateway != nil {
+			alipayUsers = a.AlipayGateway.Users()
+		}
 		a.dev, err = devmode.New(devmode.Deps{Outbox: a.Outbox, Captchas: captchas, Fail: responder.Fail, NotFound: pages.NotFound,
-			TestPeople: people, TestEnterprises: enterprises})
+			TestPeople: people, TestEnterprises: enterprises, AlipayUsers: alipayUsers})
 		if err != nil {
 			return nil, err
 		}

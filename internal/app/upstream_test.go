@@ -164,6 +164,9 @@ func TestAlipayQuickRegistrationThenSignIn(t *testing.T) {
 		}
 	}
 	wantAudit(t, srv, audit.ActionLogin, u.ID, "ok")
+	if page := string(other.Get("/dev/").Body); !strings.Contains(page, "074aTestCertifiedOpenId0001") {
+		t.Error("/dev/ does not list the fake Alipay's users")
+	}
 }
 
 // wantAudit fails unless the audit log has an event of action by actor
