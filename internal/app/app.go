@@ -562,6 +562,11 @@ func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.
 	return upstream.New(upstream.Deps{
 		Providers: providers, PublicURL: base, Store: st, Protector: protector,
 		Registration: registrations, Login: logins, Recovery: recoveries, Limiter: limiter, Audit: auditLog, Logger: logger, Now: now,
+		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
+			if err := a.Records.Post(ctx, userID, event, params, "/settings/links"); err != nil {
+				logger.ErrorContext(ctx, "post a message", "event", event, "err", err)
+			}
+		},
 	}), nil
 }
 

@@ -212,6 +212,13 @@ func TestAlipayBindExistingAccount(t *testing.T) {
 		t.Fatalf("links %+v", l)
 	}
 	wantAudit(t, srv, "upstream.linked", zhangID, "ok")
+	var msgs struct {
+		Messages []struct{ Title, Link string } `json:"messages"`
+	}
+	if r := owner.Get("/api/v1/messages"); json.Unmarshal(r.Body, &msgs) != nil || len(msgs.Messages) == 0 ||
+		!strings.Contains(msgs.Messages[0].Title, "支付宝") || msgs.Messages[0].Link != "/settings/links" {
+		t.Errorf("the owner's messages after a link: %s", r.Body)
+	}
 
 	// The same Alipay identity cannot be bound to another account.
 	li := srv.Browser(t)

@@ -81,6 +81,12 @@ const (
 	ActionReauth       = "upstream.reauthenticated"
 )
 
+// Events of the owner's messages (records), with params {provider}.
+const (
+	EventLinked   = "upstream.linked"
+	EventUnlinked = "upstream.unlinked"
+)
+
 // Problem codes of this package (message keys error.<code>).
 const (
 	CodeStateMismatch   = "upstream_state_mismatch"   // the callback is not of this browser's flow
@@ -121,9 +127,13 @@ type Deps struct {
 	Login        *login.Service
 	Recovery     *recovery.Service
 	Limiter      *ratelimit.Limiter
-	Audit        *audit.Log
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Tell leaves the owner a message (我的消息) about event (EventLinked,
+	// EventUnlinked) with params {provider}: a new way into an account is
+	// something its owner must hear of. nil tells nobody.
+	Tell   func(ctx context.Context, userID, event string, params map[string]string)
+	Audit  *audit.Log
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // StartsPerAddressMinute is how many sign-ins through providers one client
@@ -445,7 +455,20 @@ func (s *Service) link(ctx context.Context, userID string, ident Identity, linke
 		return problem.Wrap(err)
 	}
 	s.record(ctx, c, ActionLinked, userID, audit.ResultOK, audit.Detail{"provider": ident.Provider})
+	s.tell(ctx, userID, EventLinked, ident.Provider)
 	return nil
+}
+
+// tell leaves the owner a message about the link of providerID.
+func (s *Service) tell(ctx context.Context, userID, event, providerID string) {
+	if s.d.Tell == nil {
+		return
+	}
+	name := providerID
+	if info, ok := s.Provider(providerID); ok {
+		name = info.Name
+	}
+	s.d.Tell(ctx, userID, event, map[string]string{"provider": name})
 }
 
 func (s *Service) newLink(userID string, ident Identity) store.UpstreamLink {
@@ -670,6 +693,7 @@ func (s *Service) Unlink(ctx context.Context, userID, providerID string, c flow.
 		return problem.Wrap(err)
 	}
 	s.record(ctx, c, ActionUnlinked, userID, audit.ResultOK, audit.Detail{"provider": providerID})
+	s.tell(ctx, userID, EventUnlinked, providerID)
 	return nil
 }
 
