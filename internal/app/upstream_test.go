@@ -30,7 +30,7 @@ const (
 // viaAlipay walks b from /upstream/alipay/start through the fake Alipay's
 // page, where the fictitious user picks, back to unid's callback, and
 // returns unid's answer to the callback.
-func viaAlipay(t *testing.T, b *apptest.Browser, purpose, user string) apptest.Response {
+func viaAlipay(t testing.TB, b *apptest.Browser, purpose, user string) apptest.Response {
 	t.Helper()
 	cb := alipayCallback(t, b, purpose, user)
 	return b.Get(cb)
@@ -38,7 +38,7 @@ func viaAlipay(t *testing.T, b *apptest.Browser, purpose, user string) apptest.R
 
 // alipayCallback walks b to the fake Alipay and back and returns the
 // callback URL, not yet followed.
-func alipayCallback(t *testing.T, b *apptest.Browser, purpose, user string) string {
+func alipayCallback(t testing.TB, b *apptest.Browser, purpose, user string) string {
 	t.Helper()
 	r := b.Get("/upstream/alipay/start?purpose=" + purpose)
 	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location(), alipaydev.PathPrefix+"publicAppAuthorize.htm") {
@@ -64,7 +64,7 @@ func alipayCallback(t *testing.T, b *apptest.Browser, purpose, user string) stri
 
 // quickRegister registers a new account through Alipay as user and
 // returns its ID; the browser is signed in.
-func quickRegister(t *testing.T, srv *apptest.Server, b *apptest.Browser, user, login, phone, password string) string {
+func quickRegister(t testing.TB, srv *apptest.Server, b *apptest.Browser, user, login, phone, password string) string {
 	t.Helper()
 	if r := viaAlipay(t, b, "signin", user); r.Location() != "/upstream/continue" {
 		t.Fatalf("callback of a new identity: %d %q", r.Status, r.Location())
@@ -83,7 +83,7 @@ func quickRegister(t *testing.T, srv *apptest.Server, b *apptest.Browser, user, 
 	return u.ID
 }
 
-func links(t *testing.T, srv *apptest.Server, userID string) []store.UpstreamLink {
+func links(t testing.TB, srv *apptest.Server, userID string) []store.UpstreamLink {
 	t.Helper()
 	l, err := srv.App.Store.ListUpstreamLinks(context.Background(), userID)
 	if err != nil {
@@ -92,7 +92,7 @@ func links(t *testing.T, srv *apptest.Server, userID string) []store.UpstreamLin
 	return l
 }
 
-func signedInAs(t *testing.T, b *apptest.Browser) string {
+func signedInAs(t testing.TB, b *apptest.Browser) string {
 	t.Helper()
 	r := b.Get("/api/v1/me")
 	if r.Status != http.StatusOK {
@@ -171,7 +171,7 @@ func TestAlipayQuickRegistrationThenSignIn(t *testing.T) {
 
 // wantAudit fails unless the audit log has an event of action by actor
 // with result.
-func wantAudit(t *testing.T, srv *apptest.Server, action, userID, result string) {
+func wantAudit(t testing.TB, srv *apptest.Server, action, userID, result string) {
 	t.Helper()
 	evs, err := srv.App.Store.ListAudit(context.Background(), 0, 10000)
 	if err != nil {
@@ -562,7 +562,7 @@ func TestOpenIDUpstream(t *testing.T) {
 }
 
 // quickRegisterPending finishes b's identified flow with a new account.
-func quickRegisterPending(t *testing.T, srv *apptest.Server, b *apptest.Browser, login, phone string) string {
+func quickRegisterPending(t testing.TB, srv *apptest.Server, b *apptest.Browser, login, phone string) string {
 	t.Helper()
 	code := b.SendCode(phone)
 	r := b.PostJSON("/api/v1/upstream/pending/register", map[string]any{"login_name": login, "phone": phone, "sms_code": code, "agreed": true})
