@@ -94,13 +94,20 @@ func (a *API) startUpstream(w http.ResponseWriter, r *http.Request) {
 	}
 	var userID string
 	if purpose == upstream.PurposeBind || purpose == upstream.PurposeReauth {
-		_, u, ok, err := a.Sessions.SignedIn(r.Context(), r)
+		s, u, ok, err := a.Sessions.SignedIn(r.Context(), r)
 		if err != nil {
 			a.Fail(w, r, problem.Wrap(err))
 			return
 		}
 		if !ok {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		// A new way into the account outlives a password change: only a
+		// person who proved themselves lately may add one, as for the
+		// other sensitive changes.
+		if purpose == upstream.PurposeBind && a.Now().Sub(s.AuthTime) > ReauthWindow {
+			http.Redirect(w, r, upstreamErrorPage(purpose, "reauthentication_required"), http.StatusSeeOther)
 			return
 		}
 		userID = u.ID

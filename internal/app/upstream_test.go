@@ -240,6 +240,11 @@ func TestAlipayBindExistingAccount(t *testing.T) {
 	if ls, _ := got["links"].([]any); len(ls) != 1 || got["has_password"] != true {
 		t.Fatalf("links answer %v", got)
 	}
+	// Binding adds a way in: it needs a recent sign-in.
+	srv.Clock.Advance(apptestReauthWindow)
+	if r := li.Get("/upstream/alipay/start?purpose=bind"); r.Location() != "/settings/links?error=reauthentication_required" {
+		t.Fatalf("bind without a recent sign-in: %d %q", r.Status, r.Location())
+	}
 	// Binding needs a signed-in browser.
 	anon := srv.Browser(t)
 	if r := anon.Get("/upstream/alipay/start?purpose=bind"); !strings.HasPrefix(r.Location(), "/login?next=") {
