@@ -241,6 +241,7 @@ type registerRequest struct {
 	SMSCode         string `json:"sms_code"`
 	RealName        string `json:"real_name"`
 	IDNumber        string `json:"id_number"`
+	Nickname        string `json:"nickname"`
 	// Agreed is the explicit agreement to the user agreement and the
 	// privacy notice, which the Personal Information Protection Law asks
 	// for before personal data is collected.
@@ -250,25 +251,34 @@ type registerRequest struct {
 // register creates an account and signs it in. Without the agreement
 // nothing is looked at: no code is used up, no account made.
 func (a *API) register(w http.ResponseWriter, r *http.Request) {
-	var req registerRequest
-	if err := a.Decode(w, r, &req); err != nil {
-		a.Fail(w, r, err)
+	req, ok := a.decodeRegistration(w, r)
+	if !ok {
 		return
 	}
-	if !req.Agreed {
-		a.Fail(w, r, problem.Field("agreed", "agreement_required"))
-		return
-	}
-	c := a.client(r)
-	u, err := a.Registration.Register(r.Context(), registration.Request{
-		LoginName: req.LoginName, Password: req.Password, PasswordConfirm: req.PasswordConfirm,
-		Phone: req.Phone, SMSCode: req.SMSCode, RealName: req.RealName, IDNumber: req.IDNumber,
-	}, c)
+	u, err := a.Registration.Register(r.Context(), req, a.client(r))
 	if err != nil {
 		a.Fail(w, r, err)
 		return
 	}
 	a.signIn(w, r, u, http.StatusCreated)
+}
+
+// decodeRegistration reads a registration form (ordinary, or through an
+// identity provider); without the agreement it answers and gives false.
+func (a *API) decodeRegistration(w http.ResponseWriter, r *http.Request) (registration.Request, bool) {
+	var req registerRequest
+	if err := a.Decode(w, r, &req); err != nil {
+		a.Fail(w, r, err)
+		return registration.Request{}, false
+	}
+	if !req.Agreed {
+		a.Fail(w, r, problem.Field("agreed", "agreement_required"))
+		return registration.Request{}, false
+	}
+	return registration.Request{
+		LoginName: req.LoginName, Password: req.Password, PasswordConfirm: req.PasswordConfirm,
+		Phone: req.Phone, SMSCode: req.SMSCode, RealName: req.RealName, IDNumber: req.IDNumber, Nickname: req.Nickname,
+	}, true
 }
 
 type loginRequest struct {

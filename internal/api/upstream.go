@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"unid/internal/flow/login"
-	"unid/internal/flow/registration"
 	"unid/internal/httpx"
 	"unid/internal/problem"
 	"unid/internal/session"
@@ -231,30 +230,14 @@ func (a *API) upstreamPending(w http.ResponseWriter, r *http.Request) {
 		Nickname: p.Nickname, LoginName: p.LoginName, Certified: p.Certified, Next: p.Next})
 }
 
-type upstreamRegisterRequest struct {
-	LoginName       string `json:"login_name"`
-	Password        string `json:"password"`
-	PasswordConfirm string `json:"password_confirm"`
-	Phone           string `json:"phone"`
-	SMSCode         string `json:"sms_code"`
-	Nickname        string `json:"nickname"`
-	Agreed          bool   `json:"agreed"`
-}
-
+// upstreamRegister is the registration form (decodeRegistration), for an
+// account linked to the pending identity; the password may be empty.
 func (a *API) upstreamRegister(w http.ResponseWriter, r *http.Request) {
-	var req upstreamRegisterRequest
-	if err := a.Decode(w, r, &req); err != nil {
-		a.Fail(w, r, err)
+	req, ok := a.decodeRegistration(w, r)
+	if !ok {
 		return
 	}
-	if !req.Agreed {
-		a.Fail(w, r, problem.Field("agreed", "agreement_required"))
-		return
-	}
-	u, amr, err := a.Upstream.Register(r.Context(), a.browserToken(r), registration.Request{
-		LoginName: req.LoginName, Password: req.Password, PasswordConfirm: req.PasswordConfirm,
-		Phone: req.Phone, SMSCode: req.SMSCode, Nickname: req.Nickname,
-	}, a.client(r))
+	u, amr, err := a.Upstream.Register(r.Context(), a.browserToken(r), req, a.client(r))
 	if err != nil {
 		a.Fail(w, r, err)
 		return
