@@ -10,7 +10,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"time"
 
@@ -35,6 +34,7 @@ import (
 	"unid/internal/records"
 	"unid/internal/session"
 	"unid/internal/store"
+	"unid/internal/upstream"
 )
 
 //go:embed openapi.json
@@ -68,6 +68,12 @@ type Deps struct {
 	Now          func() time.Time
 
 	Records *records.Service // unid's messages to the person (我的消息)
+
+	// Upstream signs people in through Alipay and OpenID providers; nil:
+	// none is configured and the endpoints are not served.
+	Upstream *upstream.Service
+	// SecureCookies marks cookies Secure with the __Host- prefix (HTTPS).
+	SecureCookies bool
 
 	Enterprises Enterprises // whom a session may act for in single sign-on; nil: nobody acts for any enterprise
 }
@@ -110,6 +116,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.realnameRoutes()...)
 	routes = append(routes, a.enterpriseRoutes()...)
 	routes = append(routes, a.actingRoutes()...)
+	routes = append(routes, a.upstreamRoutes()...)
 	return routes
 }
 
@@ -234,6 +241,7 @@ type registerRequest struct {
 	SMSCode         string `json:"sms_code"`
 	RealName        string `json:"real_name"`
 	IDNumber        string `json:"id_number"`
+	Nickname        string `json:"nickname"`
 	// Agreed is the explicit agreement to the user agreement and the
 	// privacy notice, which the Personal Information Protection Law asks
 	// for before personal data is collected.
@@ -243,25 +251,34 @@ type registerRequest struct {
 // register creates an account and signs it in. Without the agreement
 // nothing is looked at: no code is used up, no account made.
 func (a *API) register(w http.ResponseWriter, r *http.Request) {
-	var req registerRequest
-	if err := a.Decode(w, r, &req); err != nil {
-		a.Fail(w, r, err)
+	req, ok := a.decodeRegistration(w, r)
+	if !ok {
 		return
 	}
-	if !req.Agreed {
-		a.Fail(w, r, problem.Field("agreed", "agreement_required"))
-		return
-	}
-	c := a.client(r)
-	u, err := a.Registration.Register(r.Context(), registration.Request{
-		LoginName: req.LoginName, Password: req.Password, PasswordConfirm: req.PasswordConfirm,
-		Phone: req.Phone, SMSCode: req.SMSCode, RealName: req.RealName, IDNumber: req.IDNumber,
-	}, c)
+	u, err := a.Registration.Register(r.Context(), req, a.client(r))
 	if err != nil {
 		a.Fail(w, r, err)
 		return
 	}
-	a.signIn(w, r, u, c, http.StatusCreated)
+	a.signIn(w, r, u, http.StatusCreated)
+}
+
+// decodeRegistration reads a registration form (ordinary, or through an
+// identity provider); without the agreement it answers and gives false.
+func (a *API) decodeRegistration(w http.ResponseWriter, r *http.Request) (registration.Request, bool) {
+	var req registerRequest
+	if err := a.Decode(w, r, &req); err != nil {
+		a.Fail(w, r, err)
+		return registration.Request{}, false
+	}
+	if !req.Agreed {
+		a.Fail(w, r, problem.Field("agreed", "agreement_required"))
+		return registration.Request{}, false
+	}
+	return registration.Request{
+		LoginName: req.LoginName, Password: req.Password, PasswordConfirm: req.PasswordConfirm,
+		Phone: req.Phone, SMSCode: req.SMSCode, RealName: req.RealName, IDNumber: req.IDNumber, Nickname: req.Nickname,
+	}, true
 }
 
 type loginRequest struct {
@@ -283,17 +300,18 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 		a.Fail(w, r, err)
 		return
 	}
-	a.signIn(w, r, u, c, http.StatusCreated)
+	a.signIn(w, r, u, http.StatusCreated)
 }
 
 // signIn gives the browser a new session for u (see session.Manager.SignIn)
 // and answers u's profile.
-func (a *API) signIn(w http.ResponseWriter, r *http.Request, u store.User, c flow.Client, status int) {
-	if _, err := a.Sessions.SignInVerified(r.Context(), w, r, u, []string{store.AMRPassword}, c.IP, c.UserAgent); err != nil {
-		if errors.Is(err, session.ErrCredentialsChanged) {
-			err = &problem.Problem{Kind: problem.Unauthorized, Code: "login_failed"} // as if the password were wrong: it is now
-		}
-		a.Fail(w, r, problem.As(err))
+func (a *API) signIn(w http.ResponseWriter, r *http.Request, u store.User, status int) {
+	a.signInAs(w, r, u, []string{store.AMRPassword}, status)
+}
+
+// signInAs is signIn for credentials amr names (store.AMR*).
+func (a *API) signInAs(w http.ResponseWriter, r *http.Request, u store.User, amr []string, status int) {
+	if !a.signInVerified(w, r, u, amr) {
 		return
 	}
 	p, err := account.NewProfile(a.Protector, u)

@@ -60,6 +60,10 @@ import (
 	"unid/internal/store/postgres"
 	rediscounters "unid/internal/store/redis"
 	"unid/internal/store/sqlite"
+	"unid/internal/upstream"
+	"unid/internal/upstream/alipay"
+	"unid/internal/upstream/alipay/alipaydev"
+	"unid/internal/upstream/oidcup"
 	"unid/internal/web"
 )
 
@@ -85,6 +89,11 @@ type App struct {
 	lastRecheck        time.Time           // of the daily enterprise recheck
 
 	realnameSandbox http.Handler // the sandbox verifier's H5 page; dev mode with provider sandbox only
+	// AlipayGateway is the fake Alipay that signs people in in dev mode
+	// when no Alipay application is configured; nil otherwise. Tests
+	// switch its faults.
+	AlipayGateway *alipaydev.Gateway
+	Upstream      *upstream.Service
 	// Operators are the console's accounts (`unid operator create`).
 	Operators *operator.Service
 
@@ -386,10 +395,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if a.Realname, err = a.newRealname(cfg, st, protector, limiter, auditLog, accounts, catalog, logger, now, issuer); err != nil {
 		return nil, err
 	}
+	registrations := registration.New(accounts, captchas, codes, auditLog, now)
+	if a.Upstream, err = a.newUpstream(cfg, st, protector, limiter, registrations, logins, recoveries, auditLog, logger, now, issuer); err != nil {
+		return nil, err
+	}
 	jsonAPI := api.New(api.Deps{
 		Responder: responder, Guard: guard, TrustProxy: cfg.TrustProxy,
 		Captchas: captchas, Limiter: limiter, CaptchaRate: cfg.CaptchaPerIPMinute, Now: now,
-		Registration: registration.New(accounts, captchas, codes, auditLog, now), Login: logins,
+		Registration: registrations, Login: logins, Upstream: a.Upstream, SecureCookies: cfg.Secure(),
 		Sessions: sessions, Users: st, Protector: protector, Audit: auditLog,
 		Consents: a.OIDC, Accounts: accounts,
 		AuditLog: st,
@@ -400,7 +413,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Recovery:  recoveries, Questions: securityQuestions,
 		Export: export.New(export.Deps{
 			Users: st, Protector: protector, Addresses: addresses, Questions: st, Sessions: sessions,
-			Consents: a.OIDC, Realname: st, Messages: st, AuditLog: st, Audit: auditLog, Now: now,
+			Consents: a.OIDC, Realname: st, Messages: st, Links: st, AuditLog: st, Audit: auditLog, Now: now,
 		}),
 		EmailBind:  emailbind.New(accounts, emailCodes, protector, auditLog, now),
 		Records:    a.Records,
@@ -419,8 +432,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		if _, ok := a.enterpriseRegistry.(*esandbox.Registry); ok {
 			enterprises = esandbox.Enterprises()
 		}
+		var alipayUsers []alipaydev.User
+		if a.AlipayGateway != nil {
+			alipayUsers = a.AlipayGateway.Users()
+		}
 		a.dev, err = devmode.New(devmode.Deps{Outbox: a.Outbox, Captchas: captchas, Fail: responder.Fail, NotFound: pages.NotFound,
-			TestPeople: people, TestEnterprises: enterprises})
+			TestPeople: people, TestEnterprises: enterprises, AlipayUsers: alipayUsers})
 		if err != nil {
 			return nil, err
 		}
@@ -516,6 +533,46 @@ func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *accoun
 	})
 }
 
+// newUpstream builds sign-in through Alipay and the configured OpenID
+// providers. Without an Alipay application, dev mode signs people in at a
+// fake Alipay that unid serves itself under /dev/alipay/, speaking
+// Alipay's protocol, so that the whole path can be clicked through with
+// no Alipay account.
+func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.Protector, limiter *ratelimit.Limiter, registrations *registration.Service,
+	logins *login.Service, recoveries *recovery.Service, auditLog *audit.Log, logger *slog.Logger, now func() time.Time, base string) (*upstream.Service, error) {
+	var providers []upstream.Provider
+	ali := cfg.Alipay
+	if ali.AppID == "" && cfg.Dev {
+		gw, err := alipaydev.New(base)
+		if err != nil {
+			return nil, err
+		}
+		a.AlipayGateway, ali = gw, gw.Config()
+	}
+	if ali.AppID != "" {
+		p, err := alipay.New(ali, &http.Client{Timeout: ali.Timeout}, logger)
+		if err != nil {
+			return nil, err
+		}
+		providers = append(providers, p)
+	}
+	for _, u := range cfg.Upstream {
+		providers = append(providers, oidcup.New(u, &http.Client{Timeout: upstreamTimeout}, logger))
+	}
+	return upstream.New(upstream.Deps{
+		Providers: providers, PublicURL: base, Store: st, Protector: protector,
+		Registration: registrations, Login: logins, Recovery: recoveries, Limiter: limiter, Audit: auditLog, Logger: logger, Now: now,
+		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
+			if err := a.Records.Post(ctx, userID, event, params, "/settings/links"); err != nil {
+				logger.ErrorContext(ctx, "post a message", "event", event, "err", err)
+			}
+		},
+	}), nil
+}
+
+// upstreamTimeout bounds each request to an OpenID provider.
+const upstreamTimeout = 10 * time.Second
+
 // newRealname builds real-name verification with the configured verifier:
 // the http provider, or the sandbox, whose H5 page is served in dev mode.
 // The citizen is told of review outcomes by a message (records) and the
@@ -607,14 +664,21 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 	if a.dev != nil {
 		routes = append(routes, httpx.Route{Pattern: "/dev/", Handler: a.dev.ServeHTTP})
 	}
-	if a.realnameSandbox != nil {
-		routes = append(routes, httpx.Route{Pattern: sandbox.PathPrefix, Handler: func(w http.ResponseWriter, r *http.Request) {
+	// The sandboxes answer requests made on this machine only.
+	local := func(h http.Handler) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
 			if !devmode.Local(r) {
 				pages.NotFound(w, r)
 				return
 			}
-			a.realnameSandbox.ServeHTTP(w, r)
-		}})
+			h.ServeHTTP(w, r)
+		}
+	}
+	if a.realnameSandbox != nil {
+		routes = append(routes, httpx.Route{Pattern: sandbox.PathPrefix, Handler: local(a.realnameSandbox)})
+	}
+	if a.AlipayGateway != nil {
+		routes = append(routes, httpx.Route{Pattern: alipaydev.PathPrefix, Handler: local(a.AlipayGateway)})
 	}
 	return append(routes,
 		httpx.Route{Pattern: "/api/", Handler: jsonAPI.NotFound},

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 
+	"unid/internal/httpx"
+
 	"unid/internal/i18n"
 )
 
@@ -47,7 +49,7 @@ func (p *Pages) CASLevelRequired(w http.ResponseWriter, r *http.Request, service
 }
 
 func (p *Pages) casLevelData(lang i18n.Lang, service string, required, level int, upgrade string) casLevel {
-	if !strings.HasPrefix(upgrade, "/settings/realname?") || SafeNext(upgrade) != upgrade {
+	if !strings.HasPrefix(upgrade, "/settings/realname?") || httpx.SafeNext(upgrade) != upgrade {
 		upgrade = "/me"
 	}
 	name := func(level int) string { return p.cat.T(lang, levelKey(min(max(level, 0), 3))) }

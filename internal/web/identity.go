@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"unid/internal/httpx"
+
 	"unid/internal/i18n"
 )
 
@@ -73,7 +75,7 @@ func (p *Pages) identityData(lang i18n.Lang, next string, ids Identities) identi
 // Identity serves the identity page to a signed-in user; a visitor is sent
 // to the login page first, to come back here.
 func (p *Pages) Identity(w http.ResponseWriter, r *http.Request) {
-	next := SafeNext(r.URL.Query().Get("next"))
+	next := httpx.SafeNext(r.URL.Query().Get("next"))
 	if next == "" {
 		next = "/me"
 	}

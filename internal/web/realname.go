@@ -3,6 +3,8 @@ package web
 import (
 	"strconv"
 
+	"unid/internal/httpx"
+
 	"unid/internal/claims"
 	"unid/internal/i18n"
 )
@@ -55,7 +57,7 @@ func realnameKeys() []string {
 }
 
 func (p *Pages) realnameData(lang i18n.Lang, me *Me, next, need string) realnameData {
-	d := realnameData{settingsData: p.settingsData(lang, me, "realname"), Level: claims.ClampLevel(me.RealnameLevel), Next: SafeNext(next)}
+	d := realnameData{settingsData: p.settingsData(lang, me, "realname"), Level: claims.ClampLevel(me.RealnameLevel), Next: httpx.SafeNext(next)}
 	if n, err := strconv.Atoi(need); err == nil && d.Next != "" && n >= 1 && n <= realnameLevels {
 		d.Need = n
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"unid/internal/httpx"
+
 	"unid/internal/account"
 	"unid/internal/httpx/pagekit"
 	"unid/internal/i18n"
@@ -141,7 +143,7 @@ type loginData struct {
 // service system sent them here because it wants the password (again).
 func (p *Pages) Login(w http.ResponseWriter, r *http.Request) {
 	lang := p.lang(w, r)
-	next := SafeNext(r.URL.Query().Get("next"))
+	next := httpx.SafeNext(r.URL.Query().Get("next"))
 	client, back, pending := p.pending(r, next)
 	if _, ok := p.me(r); ok && !pending {
 		if next == "" {
@@ -172,7 +174,7 @@ type registerData struct {
 // registered.
 func (p *Pages) Register(w http.ResponseWriter, r *http.Request) {
 	lang := p.lang(w, r)
-	next := SafeNext(r.URL.Query().Get("next"))
+	next := httpx.SafeNext(r.URL.Query().Get("next"))
 	client, _, _ := p.pending(r, next)
 	d := registerData{Next: next, Client: client, LoginHref: withNext("/login", next)}
 	if u, ok := p.upstream(kindAlipay); ok && u.Kind == kindAlipay {
@@ -254,24 +256,4 @@ func (p *Pages) me(r *http.Request) (*Me, bool) {
 // unid_lang cookie, which the JSON API reads too.
 func (p *Pages) lang(w http.ResponseWriter, r *http.Request) i18n.Lang {
 	return pagekit.Lang(w, r, p.o.SecureCookies)
-}
-
-// SafeNext returns next when it is a path on this site, and "" otherwise.
-// It accepts only an absolute path: "/" followed by anything but a second
-// "/" or a "\" (both of which browsers read as the start of another host),
-// with no control characters (browsers drop tabs and newlines, turning
-// "/\t/evil.example" into "//evil.example") and no backslash at all.
-func SafeNext(next string) string {
-	if len(next) == 0 || len(next) > 2048 || next[0] != '/' {
-		return ""
-	}
-	if len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
-		return ""
-	}
-	for i := 0; i < len(next); i++ {
-		if c := next[i]; c < 0x20 || c == 0x7f || c == '\\' {
-			return ""
-		}
-	}
-	return next
 }

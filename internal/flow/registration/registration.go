@@ -62,6 +62,7 @@ type Request struct {
 	SMSCode         string
 	RealName        string // optional, with IDNumber
 	IDNumber        string // optional, with RealName
+	Nickname        string // optional
 }
 
 // valid is a request that passed every field rule, in normalised form.
@@ -70,15 +71,22 @@ type valid struct {
 }
 
 // Validate checks every field and reports all problems at once.
-func (s *Service) Validate(req Request) (valid, error) {
+func (s *Service) Validate(req Request) (valid, error) { return s.validate(req, false) }
+
+// validate is Validate; an account made through an identity provider
+// (linked) may have no password until its owner sets one.
+func (s *Service) validate(req Request, linked bool) (valid, error) {
 	var v valid
 	f := problem.FieldSet{}
 	v.loginName = strings.TrimSpace(req.LoginName)
 	f.Add("login_name", account.ValidateLoginName(v.loginName))
-	if req.Password == "" {
+	switch {
+	case req.Password == "" && linked:
+	case req.Password == "":
 		f.Add("password", problem.Field("password", "password_required"))
+	default:
+		f.Add("password", account.CheckPassword(req.Password, v.loginName))
 	}
-	f.Add("password", account.CheckPassword(req.Password, v.loginName))
 	if req.PasswordConfirm != req.Password {
 		f.Add("password_confirm", problem.Field("password_confirm", "password_mismatch"))
 	}
@@ -107,7 +115,18 @@ func (s *Service) Validate(req Request) (valid, error) {
 
 // Register creates the account described by req.
 func (s *Service) Register(ctx context.Context, req Request, c flow.Client) (store.User, error) {
-	v, err := s.Validate(req)
+	return s.register(ctx, req, nil, c)
+}
+
+// RegisterLinked creates the account described by req together with its
+// link to the external identity link names (快捷注册): the same rules and
+// answers as Register, but the password may be left empty.
+func (s *Service) RegisterLinked(ctx context.Context, req Request, link store.UpstreamLink, c flow.Client) (store.User, error) {
+	return s.register(ctx, req, &link, c)
+}
+
+func (s *Service) register(ctx context.Context, req Request, link *store.UpstreamLink, c flow.Client) (store.User, error) {
+	v, err := s.validate(req, link != nil)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -131,9 +150,17 @@ func (s *Service) Register(ctx context.Context, req Request, c flow.Client) (sto
 		s.audit.Append(ctx, event)
 		return store.User{}, err
 	}
-	u, err := s.accounts.Create(ctx, account.NewAccount{
+	na := account.NewAccount{
 		LoginName: v.loginName, Password: v.password, Phone: v.phone, RealName: v.realName, IDNumber: v.idNumber,
-	})
+		Nickname: req.Nickname,
+	}
+	var u store.User
+	if link == nil {
+		u, err = s.accounts.Create(ctx, na)
+	} else {
+		event.Detail = audit.Detail{"provider": link.Provider}
+		u, err = s.accounts.CreateLinked(ctx, na, *link)
+	}
 	if err != nil {
 		var conflict *store.ConflictError
 		if errors.As(err, &conflict) {

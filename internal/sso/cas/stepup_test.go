@@ -11,9 +11,9 @@ import (
 
 	"unid/internal/app/apptest"
 	"unid/internal/client"
+	"unid/internal/httpx"
 	"unid/internal/sso/cas"
 	"unid/internal/store"
-	"unid/internal/web"
 )
 
 // records is a service registered with minimum real-name level 2 (中级).
@@ -64,7 +64,7 @@ func refused(t *testing.T, r apptest.Response, lang, service, need, have string)
 		t.Fatalf("upgrade link %q", m[1])
 	}
 	next := link.Query().Get("next")
-	if next != "/cas/login?service="+url.QueryEscape(service) || web.SafeNext(next) != next {
+	if next != "/cas/login?service="+url.QueryEscape(service) || httpx.SafeNext(next) != next {
 		t.Fatalf("upgrade page next = %q", next)
 	}
 	// The service of these tests needs level 2: the upgrade page offers

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"unid/internal/httpx"
 	sso "unid/internal/sso/oidc"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -17,7 +19,6 @@ import (
 
 	"unid/internal/client"
 	"unid/internal/store"
-	"unid/internal/web"
 )
 
 // li is a user of real-name level 1 (初级), below what the clients of the
@@ -61,7 +62,7 @@ func upgradeNext(t *testing.T, s stop) string {
 		t.Fatalf("ended at %s (%d), want the upgrade page", s.at, s.status)
 	}
 	next := s.at.Query().Get("next")
-	if !strings.HasPrefix(next, "/oidc/authorize/callback?id=") || web.SafeNext(next) != next {
+	if !strings.HasPrefix(next, "/oidc/authorize/callback?id=") || httpx.SafeNext(next) != next {
 		t.Fatalf("upgrade page next = %q", next)
 	}
 	// Every client of these tests needs level 2: the page offers the way

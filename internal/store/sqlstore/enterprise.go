@@ -133,14 +133,8 @@ func (s *Store) ChangeEnterprise(ctx context.Context, c store.EnterpriseChange, 
 			}
 		}
 		for _, k := range c.RemoveMembers {
-			res, err := tx.ExecContext(ctx, `DELETE FROM enterprise_members WHERE uscc = $1 AND user_id = $2`, k.USCC, k.UserID)
-			if err != nil {
-				return s.wrapErr(op, err)
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return s.wrapErr(op, err)
-			} else if n == 0 {
-				return s.notFound(op)
+			if err := s.txExecOne(ctx, tx, op, `DELETE FROM enterprise_members WHERE uscc = $1 AND user_id = $2`, k.USCC, k.UserID); err != nil {
+				return err
 			}
 			// A grant outlives no role of its granter.
 			if _, err := tx.ExecContext(ctx, `DELETE FROM enterprise_grants WHERE uscc = $1 AND granted_by = $2`, k.USCC, k.UserID); err != nil {
@@ -165,14 +159,8 @@ func (s *Store) ChangeEnterprise(ctx context.Context, c store.EnterpriseChange, 
 			}
 		}
 		for _, id := range c.DeleteGrants {
-			res, err := tx.ExecContext(ctx, `DELETE FROM enterprise_grants WHERE id = $1`, id)
-			if err != nil {
-				return s.wrapErr(op, err)
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return s.wrapErr(op, err)
-			} else if n == 0 {
-				return s.notFound(op)
+			if err := s.txExecOne(ctx, tx, op, `DELETE FROM enterprise_grants WHERE id = $1`, id); err != nil {
+				return err
 			}
 		}
 		if c.DeleteAllGrants != "" {
@@ -253,16 +241,7 @@ func (s *Store) SetDefaultEnterprise(ctx context.Context, userID, uscc string, e
 		if uscc == "" {
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE enterprise_members SET is_default = 1 WHERE user_id = $1 AND uscc = $2`, userID, uscc)
-		if err != nil {
-			return s.wrapErr(op, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return s.wrapErr(op, err)
-		} else if n == 0 {
-			return s.notFound(op)
-		}
-		return nil
+		return s.txExecOne(ctx, tx, op, `UPDATE enterprise_members SET is_default = 1 WHERE user_id = $1 AND uscc = $2`, userID, uscc)
 	})
 	return err
 }

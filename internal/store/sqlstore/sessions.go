@@ -54,6 +54,20 @@ func (s *Store) execOne(ctx context.Context, op, query string, args ...any) erro
 	return nil
 }
 
+// txExecOne is execOne inside the transaction tx.
+func (s *Store) txExecOne(ctx context.Context, tx *sql.Tx, op, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return s.wrapErr(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.wrapErr(op, err)
+	} else if n == 0 {
+		return s.notFound(op)
+	}
+	return nil
+}
+
 // execCount runs a statement and returns how many rows it affected.
 func (s *Store) execCount(ctx context.Context, op, query string, args ...any) (int64, error) {
 	res, err := s.exec(ctx, s.wdb, query, args...)

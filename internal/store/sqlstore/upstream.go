@@ -23,19 +23,10 @@ func scanUpstreamLink(r rowScanner) (store.UpstreamLink, error) {
 // missing or closed account inserts nothing.
 func (s *Store) insertUpstreamLink(ctx context.Context, tx *sql.Tx, l store.UpstreamLink) error {
 	const op = "create upstream link"
-	res, err := tx.ExecContext(ctx, `INSERT INTO upstream_links (`+upstreamLinkColumns+`)
+	return s.txExecOne(ctx, tx, op, `INSERT INTO upstream_links (`+upstreamLinkColumns+`)
 		SELECT $1, $2, $3, id, $5, $6, $7, $8, $9 FROM users WHERE id = $4 AND status <> $10`,
 		l.Provider, l.App, l.Subject, l.UserID, l.AlipayUserID, l.Display, boolInt(l.Certified),
 		ms(l.LinkedAt), ms(l.LastUsedAt), store.UserClosed)
-	if err != nil {
-		return s.wrapErr(op, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return s.wrapErr(op, err)
-	} else if n == 0 {
-		return s.notFound(op)
-	}
-	return nil
 }
 
 // CreateUpstreamLink stores a link.
