@@ -300,6 +300,18 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Dev: cfg.Dev, Catalog: catalog, Logger: logger, SecureCookies: cfg.Secure(), Site: site,
 		RecoverMethods:  func() []string { return recoveries.Methods() },
 		RecoverWithCode: cfg.Recovery.Questions == config.RecoveryQuestionsWithCode,
+		// The ways in through providers outside unid; the service is made
+		// below, once the flows it uses are.
+		Upstreams: func() []web.UpstreamButton {
+			if a.Upstream == nil {
+				return nil
+			}
+			var out []web.UpstreamButton
+			for _, i := range a.Upstream.Providers() {
+				out = append(out, web.UpstreamButton{ID: i.ID, Kind: i.Kind, Name: i.Name, Icon: i.Icon})
+			}
+			return out
+		},
 		Me: func(r *http.Request) (*web.Me, bool) {
 			_, u, ok, err := sessions.SignedIn(r.Context(), r)
 			if err != nil || !ok {
@@ -693,6 +705,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 		httpx.Route{Pattern: "GET /login", Handler: pages.Login},
 		httpx.Route{Pattern: "GET /register", Handler: pages.Register},
 		httpx.Route{Pattern: "GET /recover", Handler: pages.Recover},
+		httpx.Route{Pattern: "GET /upstream/continue", Handler: pages.UpstreamContinue},
 		httpx.Route{Pattern: "GET /me", Handler: pages.Me},
 		httpx.Route{Pattern: "GET /me/messages", Handler: pages.Messages},
 		httpx.Route{Pattern: "GET /enterprise", Handler: pages.Enterprises},

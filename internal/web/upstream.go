@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"unid/internal/httpx"
 	"unid/internal/i18n"
 )
 
@@ -40,7 +41,8 @@ const kindAlipay = "alipay"
 var upstreamErrorCodes = []string{
 	"upstream_cancelled", "upstream_code_invalid", "upstream_unavailable", "upstream_unverified",
 	"upstream_refused", "upstream_state_mismatch", "upstream_linked_elsewhere", "upstream_already_linked",
-	"upstream_only_way_in", "flow_expired", "account_disabled",
+	"upstream_only_way_in", "upstream_not_linked", "upstream_unknown", "upstream_rate_limited",
+	"flow_expired", "account_disabled", "login_failed", "reauthentication_required",
 }
 
 // upstreamKeys are the messages upstream.go builds: the errors and the
@@ -84,7 +86,7 @@ func (p *Pages) upstreams() []UpstreamButton {
 		}
 		// Only an image of this site: the CSP would refuse any other,
 		// and a broken image is worse than the generic icon.
-		if SafeNext(u.Icon) == "" || strings.ContainsAny(u.Icon, "?#") {
+		if httpx.SafeNext(u.Icon) == "" || strings.ContainsAny(u.Icon, "?#") {
 			u.Icon = ""
 		}
 		out = append(out, u)
@@ -153,7 +155,7 @@ type upstreamContinueData struct {
 // with it, or bind it to the account they have (upstream_continue.js).
 func (p *Pages) UpstreamContinue(w http.ResponseWriter, r *http.Request) {
 	lang := p.lang(w, r)
-	p.render(w, r, lang, 0, pageUpstreamContinue, p.upstreamContinueData(lang, SafeNext(r.URL.Query().Get("next"))))
+	p.render(w, r, lang, 0, pageUpstreamContinue, p.upstreamContinueData(lang, httpx.SafeNext(r.URL.Query().Get("next"))))
 }
 
 func (p *Pages) upstreamContinueData(lang i18n.Lang, next string) upstreamContinueData {

@@ -17,6 +17,13 @@
     return '/upstream/' + encodeURIComponent(id) + '/start?purpose=' + purpose + '&next=' + encodeURIComponent(here);
   }
 
+  // used says whether a link's last use is a time: a link never used has
+  // none, or the zero time.
+  function used(s) {
+    var d = new Date(s || '');
+    return !isNaN(d.getTime()) && d.getFullYear() > 1;
+  }
+
   function Links(list, status) {
     this.list = list;
     this.status = status;
@@ -69,7 +76,7 @@
     if (link) {
       li.appendChild(el('p', 'link-state', link.nickname ? t('links_linked', { nickname: link.nickname }) : t('links_linked_anon')));
       li.appendChild(el('p', 'hint', t('links_linked_at', { time: u.day(link.linked_at, true) })));
-      li.appendChild(el('p', 'hint', link.last_used_at ? t('links_last_used', { time: u.day(link.last_used_at, true) }) : t('links_never_used')));
+      li.appendChild(el('p', 'hint', used(link.last_used_at) ? t('links_last_used', { time: u.day(link.last_used_at, true) }) : t('links_never_used')));
       var unbind = el('button', 'button button-secondary button-small link-unbind', t('links_unbind'));
       unbind.type = 'button';
       unbind.id = 'unbind-' + id;
