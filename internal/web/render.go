@@ -52,7 +52,7 @@ var pageTable = []page{
 		return upstreamContinueData{Next: "/me", Again: "/upstream/alipay/start?purpose=signin", AgainLabel: "x"}
 	}},
 	{name: settingsPage("links"), title: "page.settings.links.title", keys: settingsKeys, noEcho: true, script: "settings_links.js", sample: func(p *Pages, lang i18n.Lang) any {
-		return linksData{settingsData: p.settingsData(lang, sampleMe, "links"), Bound: "x", Error: "x"}
+		return linksData{settingsData: p.settingsData(lang, sampleMe, "links"), Bound: "x", Error: "x", Reauth: true}
 	}},
 	{name: settingsPage("questions"), title: "page.settings.questions.title", script: "settings_questions.js", noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
 		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000"}, "questions")

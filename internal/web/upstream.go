@@ -175,10 +175,14 @@ type linksData struct {
 	settingsData
 	Bound string // "已绑定支付宝" after a bind, or ""
 	Error string // why a bind failed, or ""
+	// Reauth says that a bind was refused for want of a recent sign-in:
+	// the script confirms the person before the next one.
+	Reauth bool
 }
 
 func (p *Pages) linksData(lang i18n.Lang, me *Me, q url.Values) linksData {
-	d := linksData{settingsData: p.settingsData(lang, me, "links"), Error: p.upstreamError(lang, q.Get("error"))}
+	d := linksData{settingsData: p.settingsData(lang, me, "links"), Error: p.upstreamError(lang, q.Get("error")),
+		Reauth: q.Get("error") == "reauthentication_required"}
 	if u, ok := p.upstream(q.Get("bound")); ok {
 		d.Bound = p.cat.T(lang, "page.settings.links.bound", "name", u.Name)
 	}

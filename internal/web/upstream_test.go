@@ -192,6 +192,15 @@ func TestSettingsLinks(t *testing.T) {
 	if !strings.Contains(body, `<p id="links-status" class="status" role="status"></p>`) {
 		t.Error("links page says an unknown provider was bound")
 	}
+	if strings.Contains(body, "data-reauth") {
+		t.Error("links page asks to confirm before binding unasked")
+	}
+	// A bind refused for want of a recent sign-in says so, and the
+	// script confirms the person before the next one.
+	_, body = get(t, srv, request{path: "/settings/links?error=reauthentication_required", cookies: signedIn})
+	if !strings.Contains(body, `data-reauth="true"`) || !strings.Contains(body, html.EscapeString(cat.T(i18n.ZH, "error.reauthentication_required"))) {
+		t.Error("links page does not take up a bind refused for want of a recent sign-in")
+	}
 	res, _ := get(t, srv, request{path: "/settings/links"})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login?next=/settings/links" {
 		t.Errorf("signed out: %d %q", res.StatusCode, res.Header.Get("Location"))

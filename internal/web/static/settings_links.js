@@ -4,7 +4,9 @@
  * (GET /upstream/{id}/start?purpose=bind, a page of the provider's and
  * back) and unbinding, asked twice (DELETE /api/v1/me/links/{provider}),
  * which needs a recent sign-in: the password (common.js withReauth), or
- * for an account without one the provider itself.
+ * for an account without one the provider itself. Binding needs one too:
+ * the core sends the page back with ?error=reauthentication_required, and
+ * the next bind asks first.
  */
 (function () {
   'use strict';
@@ -91,9 +93,32 @@
       bind.id = 'bind-' + id;
       bind.href = start(id, 'bind');
       bind.setAttribute('aria-label', t('links_bind_label', { provider: name }));
+      if (this.list.getAttribute('data-reauth') === 'true') {
+        bind.addEventListener('click', function (e) {
+          e.preventDefault();
+          self.confirmThen(bind.getAttribute('href'));
+        });
+      }
       li.appendChild(bind);
     }
     return li;
+  };
+
+  // confirmThen goes to href once the person proved themselves again: by
+  // the password, or without one through a linked provider, which then
+  // sends the browser on to href.
+  Links.prototype.confirmThen = function (href) {
+    if (this.hasPassword) {
+      u.askPassword().then(function (ok) {
+        if (ok) { window.location.assign(href); }
+      });
+      return;
+    }
+    var linked = this.list.querySelector('li[data-linked="true"]');
+    if (linked) {
+      window.location.assign('/upstream/' + encodeURIComponent(linked.getAttribute('data-provider')) +
+        '/start?purpose=reauth&next=' + encodeURIComponent(href));
+    }
   };
 
   // ask puts the question and the two answers in place of the button.
