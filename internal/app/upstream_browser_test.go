@@ -74,6 +74,11 @@ func TestBrowserAlipay(t *testing.T) {
 	if s := eventually[string](p, `document.getElementById("form-error").textContent`); !strings.Contains(s, "唯一的登录方式") {
 		t.Errorf("unbinding the only way in: %q", s)
 	}
+	// The password page asks for the current one: without any, the way to
+	// a first password is recovery through Alipay.
+	if href := eventually[string](p, `document.getElementById("links-set-password").getAttribute("href")`); href != "/recover" {
+		t.Errorf("set-a-password link goes to %q", href)
+	}
 
 	// Out, and in again with Alipay; a cancel at Alipay is said on the
 	// login page.

@@ -191,7 +191,9 @@
     box.textContent = t('links_only_way', { provider: name }) + ' ';
     var a = el('a', '', t('links_set_password'));
     a.id = 'links-set-password';
-    a.href = '/settings/password';
+    // Without a password the password page cannot help (it asks for the
+    // current one): recovery through the provider sets the first.
+    a.href = '/recover';
     box.appendChild(a);
     if (box.focus) { box.focus(); }
   };
