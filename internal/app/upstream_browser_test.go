@@ -111,3 +111,41 @@ func TestBrowserAlipay(t *testing.T) {
 	}
 	p.finishRecovery(loginName, recoveredPassword)
 }
+
+// TestBrowserAlipayBindsAnExistingAccount: someone with an account who
+// signs in with Alipay for the first time binds it on /upstream/continue
+// with their password, finds it under 账号绑定, and unbinds it there.
+func TestBrowserAlipayBindsAnExistingAccount(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, nil)
+	srv.Browser(t).MustRegister(apptest.Zhang)
+	p := &page{t: t, ctx: ctx, srv: srv}
+
+	p.do(chromedp.Navigate(srv.URL + "/login"))
+	p.click("upstream-alipay")
+	p.alipayUser("")
+	p.waitPath("/upstream/continue")
+	p.click("choose-bind")
+	p.fill("identifier", apptest.Zhang.Login)
+	p.do(chromedp.SendKeys(chromedp.ID("bind-password"), apptest.Zhang.Password))
+	p.solveCaptcha()
+	p.click("bind-submit")
+	p.waitPath("/me")
+	if s := p.text("main"); !strings.Contains(s, apptest.Zhang.Login) {
+		t.Errorf("bound and signed in, but the personal space is not %s's:\n%s", apptest.Zhang.Login, s)
+	}
+
+	p.do(chromedp.Navigate(srv.URL + "/settings"))
+	p.click("settings-links")
+	p.waitPath("/settings/links")
+	eventually[bool](p, `document.getElementById("links-list").getAttribute("data-loaded") === "true"`)
+	if s := p.text("#link-alipay"); !strings.Contains(s, "已绑定") || !strings.Contains(s, "绑定时间") {
+		t.Errorf("linked accounts: %q", s)
+	}
+	p.click("unbind-alipay")
+	p.click("unbind-confirm-alipay")
+	if s := eventually[string](p, `document.getElementById("links-status").textContent`); !strings.Contains(s, "已解除与支付宝的绑定") {
+		t.Errorf("after unbinding: %q", s)
+	}
+	eventually[bool](p, `document.querySelector('#link-alipay[data-linked="false"] #bind-alipay') !== null`)
+}
