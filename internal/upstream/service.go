@@ -120,6 +120,10 @@ type Deps struct {
 	Audit        *audit.Log
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Unlinked is told that the user unlinked the provider, after it
+	// happened: what stood on the link (a real-name binding through
+	// Alipay) goes with it. May be nil.
+	Unlinked func(ctx context.Context, userID, providerID string)
 }
 
 // Service runs sign-ins through providers and keeps their links.
@@ -654,6 +658,9 @@ func (s *Service) Unlink(ctx context.Context, userID, providerID string, c flow.
 		return problem.Wrap(err)
 	}
 	s.record(ctx, c, ActionUnlinked, userID, audit.ResultOK, audit.Detail{"provider": providerID})
+	if s.d.Unlinked != nil {
+		s.d.Unlinked(ctx, userID, providerID)
+	}
 	return nil
 }
 
