@@ -6,8 +6,9 @@
  * (POST /api/v1/realname/identity), and on "verified on another account"
  * the appeal (multipart POST /api/v1/realname/appeals); bank card and
  * carrier forms; buttons that go to a verification service's page
- * (POST /api/v1/realname/redirects); a counter request
- * (POST /api/v1/realname/counter). The server judges every rule: a path
+ * (POST /api/v1/realname/redirects); 支付宝认证 on the account's Alipay
+ * link (POST /api/v1/realname/alipay), with a way to link Alipay first;
+ * a counter request (POST /api/v1/realname/counter). The server judges every rule: a path
  * it says is not available is shown greyed, with the reason, never as a
  * button that leads nowhere.
  */
@@ -202,6 +203,20 @@
     }
     show($('rn-carrier-bound-row'), !!s.bound_phone);
     carrierSource();
+    renderAlipay(s);
+  }
+
+  // renderAlipay offers to link Alipay when the account has no link, and
+  // says so when Alipay has not certified the linked account; only while
+  // the path is open.
+  function renderAlipay(s) {
+    var sec = $('rn-alipay');
+    var open = !!sec && !sec.hidden && sec.getAttribute('aria-disabled') !== 'true';
+    var link = s.alipay || null;
+    show($('rn-alipay-unlinked'), open && !!link && !link.linked);
+    var uncertified = open && !!link && link.linked && !link.certified;
+    $('rn-alipay-uncertified').textContent = uncertified ? t('rn_alipay_uncertified') : '';
+    show($('rn-alipay-uncertified'), uncertified);
   }
 
   function identitySource() {
@@ -423,6 +438,27 @@
     });
   }
 
+  function initAlipay() {
+    var btn = $('rn-alipay-submit');
+    btn.addEventListener('click', function () {
+      if (btn.disabled) { return; }
+      u.setFormError('');
+      u.setBusy(btn, true);
+      api('POST', '/api/v1/realname/alipay', {}).then(function (res) {
+        u.setBusy(btn, false);
+        if (res.ok && res.data) {
+          passed(res.data);
+          return;
+        }
+        u.setFormError(errorText(res));
+        load();
+      }, function () {
+        u.setBusy(btn, false);
+        u.setFormError(t('network'));
+      });
+    });
+  }
+
   function unbind(e) {
     var btn = e.currentTarget, method = btn.getAttribute('data-method');
     if (btn.disabled) { return; }
@@ -463,6 +499,7 @@
     initCarrier();
     initRedirects();
     initCounter();
+    initAlipay();
     load().then(function () {
       // For a service that needs a level (data-need, carried through a
       // verification service's page too): once the user has it. Else
