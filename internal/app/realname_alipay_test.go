@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"unid/internal/app/apptest"
 )
 
@@ -99,5 +101,36 @@ func TestRealnameAlipayUncertified(t *testing.T) {
 	}
 	if n := checks(t, srv, "ali_li"); n != before {
 		t.Errorf("the refusal recorded a check: %d, were %d", n, before)
+	}
+}
+
+// TestBrowserRealnameAlipay: at level 1 with no Alipay link, the 支付宝认证
+// path offers to link Alipay; once linked (as Alipay's certified test
+// user) the button takes the account to 中级.
+func TestBrowserRealnameAlipay(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, nil)
+	p := &page{t: t, ctx: ctx, srv: srv}
+	srv.Browser(t).MustRegister(apptest.Zhang)
+	p.do(chromedp.Navigate(srv.URL + "/login"))
+	p.login(apptest.Zhang.Login, apptest.Zhang.Password)
+	p.do(chromedp.Navigate(srv.URL + "/settings/realname"))
+	eventually[bool](p, `!document.getElementById("rn-registry").hidden && document.getElementById("use_registered").checked`)
+	p.click("rn-identity-submit")
+	eventually[bool](p, `document.getElementById("realname-level").getAttribute("data-level") === "1"`)
+
+	// No link: the way to link Alipay is offered.
+	eventually[bool](p, `!document.getElementById("rn-alipay").hidden && !document.getElementById("rn-alipay-unlinked").hidden`)
+	p.click("rn-alipay-link")
+	sel := chromedp.CSS(`button[data-user="` + alipayCertified + `"]`)
+	p.do(chromedp.WaitVisible(sel), chromedp.Click(sel))
+	eventually[bool](p, `location.pathname.indexOf("/settings/") === 0 && document.readyState === "complete"`)
+
+	p.do(chromedp.Navigate(srv.URL + "/settings/realname"))
+	eventually[bool](p, `!document.getElementById("rn-alipay").hidden && document.getElementById("rn-alipay-unlinked").hidden`)
+	p.click("rn-alipay-submit")
+	eventually[bool](p, `document.getElementById("realname-level").getAttribute("data-level") === "2"`)
+	if got := p.text("#realname-bindings-list"); !strings.Contains(got, "支付宝认证") {
+		t.Errorf("bindings = %q", got)
 	}
 }

@@ -417,20 +417,21 @@
     }
   }
 
-  function initCounter() {
-    var btn = $('rn-counter-submit');
+  // onPress posts to url when btn is pressed: done takes a success, an
+  // error is shown as the page's, then failed (if any) runs.
+  function onPress(btn, url, done, failed) {
     btn.addEventListener('click', function () {
       if (btn.disabled) { return; }
       u.setFormError('');
       u.setBusy(btn, true);
-      api('POST', '/api/v1/realname/counter', {}).then(function (res) {
+      api('POST', url, {}).then(function (res) {
         u.setBusy(btn, false);
-        if (res.ok) {
-          $('rn-counter-reference').textContent = t('rn_counter_created', { reference: (res.data && res.data.reference) || '' });
-          load();
+        if (res.ok && res.data) {
+          done(res.data);
           return;
         }
         u.setFormError(errorText(res));
+        if (failed) { failed(); }
       }, function () {
         u.setBusy(btn, false);
         u.setFormError(t('network'));
@@ -438,25 +439,17 @@
     });
   }
 
-  function initAlipay() {
-    var btn = $('rn-alipay-submit');
-    btn.addEventListener('click', function () {
-      if (btn.disabled) { return; }
-      u.setFormError('');
-      u.setBusy(btn, true);
-      api('POST', '/api/v1/realname/alipay', {}).then(function (res) {
-        u.setBusy(btn, false);
-        if (res.ok && res.data) {
-          passed(res.data);
-          return;
-        }
-        u.setFormError(errorText(res));
-        load();
-      }, function () {
-        u.setBusy(btn, false);
-        u.setFormError(t('network'));
-      });
+  function initCounter() {
+    onPress($('rn-counter-submit'), '/api/v1/realname/counter', function (item) {
+      $('rn-counter-reference').textContent = t('rn_counter_created', { reference: item.reference || '' });
+      load();
     });
+  }
+
+  // initAlipay: 支付宝认证 on the account's Alipay link; after a refusal
+  // the status is read again, for what the page says of the link.
+  function initAlipay() {
+    onPress($('rn-alipay-submit'), '/api/v1/realname/alipay', passed, load);
   }
 
   function unbind(e) {
