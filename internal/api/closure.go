@@ -79,7 +79,19 @@ type (
 		Consents          []consentJSON          `json:"consents"`
 		Realname          exportRealnameJSON     `json:"realname"`
 		Messages          []exportMessageJSON    `json:"messages"`
+		Links             []exportLinkJSON       `json:"links"`
 		AuditEvents       []exportAuditEventJSON `json:"audit_events"`
+	}
+	// exportLinkJSON is a link to an identity provider: which identity
+	// there signs in to this account.
+	exportLinkJSON struct {
+		Provider     string    `json:"provider"`
+		App          string    `json:"app"`
+		Subject      string    `json:"subject"`
+		AlipayUserID string    `json:"alipay_user_id,omitempty"`
+		Certified    bool      `json:"certified"`
+		LinkedAt     time.Time `json:"linked_at"`
+		LastUsedAt   time.Time `json:"last_used_at"`
 	}
 	// exportRealnameJSON is the evidence of the person's real-name level
 	// and every check asked of a verifier for them.
@@ -182,7 +194,12 @@ func (a *API) exportMyData(w http.ResponseWriter, r *http.Request, s httpx.Signe
 		Consents:          []consentJSON{},
 		Realname:          exportRealnameJSON{Bindings: []exportBindingJSON{}, Checks: []exportCheckJSON{}},
 		Messages:          []exportMessageJSON{},
+		Links:             []exportLinkJSON{},
 		AuditEvents:       []exportAuditEventJSON{},
+	}
+	for _, l := range d.Links {
+		out.Links = append(out.Links, exportLinkJSON{Provider: l.Provider, App: l.App, Subject: l.Subject,
+			AlipayUserID: l.AlipayUserID, Certified: l.Certified, LinkedAt: l.LinkedAt, LastUsedAt: l.LastUsedAt})
 	}
 	for _, b := range d.Bindings {
 		out.Realname.Bindings = append(out.Realname.Bindings, exportBindingJSON{

@@ -94,7 +94,7 @@ func (a *API) startUpstream(w http.ResponseWriter, r *http.Request) {
 	}
 	var userID string
 	if purpose == upstream.PurposeBind || purpose == upstream.PurposeReauth {
-		_, u, ok, err := a.Sessions.SignedIn(r.Context(), r)
+		s, u, ok, err := a.Sessions.SignedIn(r.Context(), r)
 		if err != nil {
 			a.Fail(w, r, problem.Wrap(err))
 			return
@@ -103,9 +103,16 @@ func (a *API) startUpstream(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
+		// A new way into the account outlives a password change: only a
+		// person who proved themselves lately may add one, as for the
+		// other sensitive changes.
+		if purpose == upstream.PurposeBind && a.Now().Sub(s.AuthTime) > ReauthWindow {
+			http.Redirect(w, r, upstreamErrorPage(purpose, "reauthentication_required"), http.StatusSeeOther)
+			return
+		}
 		userID = u.ID
 	}
-	started, err := a.Upstream.Start(r.Context(), id, purpose, httpx.SafeNext(q.Get("next")), userID)
+	started, err := a.Upstream.Start(r.Context(), id, purpose, httpx.SafeNext(q.Get("next")), userID, a.client(r))
 	if err != nil {
 		if problem.As(err).Kind == problem.NotFound {
 			a.NotFound(w, r)

@@ -393,7 +393,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	addresses := address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now})
 	a.Records = records.New(records.Deps{Store: st, Catalog: catalog, Now: now})
 	registrations := registration.New(accounts, captchas, codes, auditLog, now)
-	if a.Upstream, err = a.newUpstream(cfg, st, protector, registrations, logins, recoveries, auditLog, logger, now, issuer); err != nil {
+	if a.Upstream, err = a.newUpstream(cfg, st, protector, limiter, registrations, logins, recoveries, auditLog, logger, now, issuer); err != nil {
 		return nil, err
 	}
 	if a.Realname, err = a.newRealname(cfg, st, protector, limiter, auditLog, accounts, catalog, logger, now, issuer); err != nil {
@@ -413,7 +413,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Recovery:  recoveries, Questions: securityQuestions,
 		Export: export.New(export.Deps{
 			Users: st, Protector: protector, Addresses: addresses, Questions: st, Sessions: sessions,
-			Consents: a.OIDC, Realname: st, Messages: st, AuditLog: st, Audit: auditLog, Now: now,
+			Consents: a.OIDC, Realname: st, Messages: st, Links: st, AuditLog: st, Audit: auditLog, Now: now,
 		}),
 		EmailBind:  emailbind.New(accounts, emailCodes, protector, auditLog, now),
 		Records:    a.Records,
@@ -432,8 +432,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		if _, ok := a.enterpriseRegistry.(*esandbox.Registry); ok {
 			enterprises = esandbox.Enterprises()
 		}
+		var alipayUsers []alipaydev.User
+		if a.AlipayGateway != nil {
+			alipayUsers = a.AlipayGateway.Users()
+		}
 		a.dev, err = devmode.New(devmode.Deps{Outbox: a.Outbox, Captchas: captchas, Fail: responder.Fail, NotFound: pages.NotFound,
-			TestPeople: people, TestEnterprises: enterprises})
+			TestPeople: people, TestEnterprises: enterprises, AlipayUsers: alipayUsers})
 		if err != nil {
 			return nil, err
 		}
@@ -534,7 +538,7 @@ func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *accoun
 // fake Alipay that unid serves itself under /dev/alipay/, speaking
 // Alipay's protocol, so that the whole path can be clicked through with
 // no Alipay account.
-func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.Protector, registrations *registration.Service,
+func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.Protector, limiter *ratelimit.Limiter, registrations *registration.Service,
 	logins *login.Service, recoveries *recovery.Service, auditLog *audit.Log, logger *slog.Logger, now func() time.Time, base string) (*upstream.Service, error) {
 	var providers []upstream.Provider
 	ali := cfg.Alipay
@@ -557,7 +561,12 @@ func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.
 	}
 	return upstream.New(upstream.Deps{
 		Providers: providers, PublicURL: base, Store: st, Protector: protector,
-		Registration: registrations, Login: logins, Recovery: recoveries, Audit: auditLog, Logger: logger, Now: now,
+		Registration: registrations, Login: logins, Recovery: recoveries, Limiter: limiter, Audit: auditLog, Logger: logger, Now: now,
+		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
+			if err := a.Records.Post(ctx, userID, event, params, "/settings/links"); err != nil {
+				logger.ErrorContext(ctx, "post a message", "event", event, "err", err)
+			}
+		},
 		// A real-name binding through Alipay stands on the link: it goes
 		// with it (a.Realname is built right after this service).
 		Unlinked: func(ctx context.Context, userID, providerID string) {

@@ -17,6 +17,7 @@ import (
 	"unid/internal/client"
 	"unid/internal/config"
 	"unid/internal/store"
+	"unid/internal/upstream"
 	"unid/internal/upstream/alipay/alipaydev"
 )
 
@@ -29,7 +30,7 @@ const (
 // viaAlipay walks b from /upstream/alipay/start through the fake Alipay's
 // page, where the fictitious user picks, back to unid's callback, and
 // returns unid's answer to the callback.
-func viaAlipay(t *testing.T, b *apptest.Browser, purpose, user string) apptest.Response {
+func viaAlipay(t testing.TB, b *apptest.Browser, purpose, user string) apptest.Response {
 	t.Helper()
 	cb := alipayCallback(t, b, purpose, user)
 	return b.Get(cb)
@@ -37,7 +38,7 @@ func viaAlipay(t *testing.T, b *apptest.Browser, purpose, user string) apptest.R
 
 // alipayCallback walks b to the fake Alipay and back and returns the
 // callback URL, not yet followed.
-func alipayCallback(t *testing.T, b *apptest.Browser, purpose, user string) string {
+func alipayCallback(t testing.TB, b *apptest.Browser, purpose, user string) string {
 	t.Helper()
 	r := b.Get("/upstream/alipay/start?purpose=" + purpose)
 	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location(), alipaydev.PathPrefix+"publicAppAuthorize.htm") {
@@ -63,7 +64,7 @@ func alipayCallback(t *testing.T, b *apptest.Browser, purpose, user string) stri
 
 // quickRegister registers a new account through Alipay as user and
 // returns its ID; the browser is signed in.
-func quickRegister(t *testing.T, srv *apptest.Server, b *apptest.Browser, user, login, phone, password string) string {
+func quickRegister(t testing.TB, srv *apptest.Server, b *apptest.Browser, user, login, phone, password string) string {
 	t.Helper()
 	if r := viaAlipay(t, b, "signin", user); r.Location() != "/upstream/continue" {
 		t.Fatalf("callback of a new identity: %d %q", r.Status, r.Location())
@@ -82,7 +83,7 @@ func quickRegister(t *testing.T, srv *apptest.Server, b *apptest.Browser, user, 
 	return u.ID
 }
 
-func links(t *testing.T, srv *apptest.Server, userID string) []store.UpstreamLink {
+func links(t testing.TB, srv *apptest.Server, userID string) []store.UpstreamLink {
 	t.Helper()
 	l, err := srv.App.Store.ListUpstreamLinks(context.Background(), userID)
 	if err != nil {
@@ -91,7 +92,7 @@ func links(t *testing.T, srv *apptest.Server, userID string) []store.UpstreamLin
 	return l
 }
 
-func signedInAs(t *testing.T, b *apptest.Browser) string {
+func signedInAs(t testing.TB, b *apptest.Browser) string {
 	t.Helper()
 	r := b.Get("/api/v1/me")
 	if r.Status != http.StatusOK {
@@ -163,11 +164,14 @@ func TestAlipayQuickRegistrationThenSignIn(t *testing.T) {
 		}
 	}
 	wantAudit(t, srv, audit.ActionLogin, u.ID, "ok")
+	if page := string(other.Get("/dev/").Body); !strings.Contains(page, "074aTestCertifiedOpenId0001") {
+		t.Error("/dev/ does not list the fake Alipay's users")
+	}
 }
 
 // wantAudit fails unless the audit log has an event of action by actor
 // with result.
-func wantAudit(t *testing.T, srv *apptest.Server, action, userID, result string) {
+func wantAudit(t testing.TB, srv *apptest.Server, action, userID, result string) {
 	t.Helper()
 	evs, err := srv.App.Store.ListAudit(context.Background(), 0, 10000)
 	if err != nil {
@@ -208,6 +212,13 @@ func TestAlipayBindExistingAccount(t *testing.T) {
 		t.Fatalf("links %+v", l)
 	}
 	wantAudit(t, srv, "upstream.linked", zhangID, "ok")
+	var msgs struct {
+		Messages []struct{ Title, Link string } `json:"messages"`
+	}
+	if r := owner.Get("/api/v1/messages"); json.Unmarshal(r.Body, &msgs) != nil || len(msgs.Messages) == 0 ||
+		!strings.Contains(msgs.Messages[0].Title, "支付宝") || msgs.Messages[0].Link != "/settings/links" {
+		t.Errorf("the owner's messages after a link: %s", r.Body)
+	}
 
 	// The same Alipay identity cannot be bound to another account.
 	li := srv.Browser(t)
@@ -228,6 +239,11 @@ func TestAlipayBindExistingAccount(t *testing.T) {
 	got := li.Get("/api/v1/me/links").JSON(t)
 	if ls, _ := got["links"].([]any); len(ls) != 1 || got["has_password"] != true {
 		t.Fatalf("links answer %v", got)
+	}
+	// Binding adds a way in: it needs a recent sign-in.
+	srv.Clock.Advance(apptestReauthWindow)
+	if r := li.Get("/upstream/alipay/start?purpose=bind"); r.Location() != "/settings/links?error=reauthentication_required" {
+		t.Fatalf("bind without a recent sign-in: %d %q", r.Status, r.Location())
 	}
 	// Binding needs a signed-in browser.
 	anon := srv.Browser(t)
@@ -278,6 +294,14 @@ func TestAlipayRecoveryAndUnbinding(t *testing.T) {
 	// Re-authenticating through Alipay itself opens it.
 	if r := viaAlipay(t, other, "reauth", alipayCertified); r.Location() != "/me" {
 		t.Fatalf("reauth: %d %q", r.Status, r.Location())
+	}
+	// The person's copy of their data names the link.
+	var exp struct {
+		Links []struct{ Provider, Subject string } `json:"links"`
+	}
+	if r := other.Get("/api/v1/me/export"); r.Status != http.StatusOK || json.Unmarshal(r.Body, &exp) != nil ||
+		len(exp.Links) != 1 || exp.Links[0].Subject != "074aTestCertifiedOpenId0001" {
+		t.Fatalf("export: %d %+v", r.Status, exp)
 	}
 	if r := other.SendJSON(http.MethodDelete, "/api/v1/me/links/alipay", nil); r.Status != http.StatusNoContent {
 		t.Fatalf("unbinding: %d %s", r.Status, r.Body)
@@ -367,6 +391,20 @@ func TestAlipayRefusals(t *testing.T) {
 		}
 		if r := b.Get(cb); r.Location() != "/login?upstream_error=flow_expired" {
 			t.Fatalf("replay: %d %q", r.Status, r.Location())
+		}
+	})
+
+	t.Run("too many starts from one address", func(t *testing.T) {
+		srv.Clock.Advance(time.Minute)
+		defer srv.Clock.Advance(time.Minute)
+		b := srv.Browser(t)
+		for range upstream.StartsPerAddressMinute {
+			if r := b.Get("/upstream/alipay/start"); r.Status != http.StatusSeeOther || !strings.Contains(r.Location(), alipaydev.PathPrefix) {
+				t.Fatalf("start: %d %q", r.Status, r.Location())
+			}
+		}
+		if r := b.Get("/upstream/alipay/start"); r.Location() != "/login?upstream_error=upstream_rate_limited" {
+			t.Fatalf("one start too many: %d %q", r.Status, r.Location())
 		}
 	})
 
@@ -529,7 +567,7 @@ func TestOpenIDUpstream(t *testing.T) {
 }
 
 // quickRegisterPending finishes b's identified flow with a new account.
-func quickRegisterPending(t *testing.T, srv *apptest.Server, b *apptest.Browser, login, phone string) string {
+func quickRegisterPending(t testing.TB, srv *apptest.Server, b *apptest.Browser, login, phone string) string {
 	t.Helper()
 	code := b.SendCode(phone)
 	r := b.PostJSON("/api/v1/upstream/pending/register", map[string]any{"login_name": login, "phone": phone, "sms_code": code, "agreed": true})

@@ -13,6 +13,7 @@ import (
 	"unid/internal/httpx"
 	"unid/internal/notify"
 	"unid/internal/realname/sandbox"
+	"unid/internal/upstream/alipay/alipaydev"
 )
 
 //go:embed index.html
@@ -33,6 +34,9 @@ type Deps struct {
 	// TestEnterprises are the sandbox registry's fictitious enterprises;
 	// nil when the sandbox is not the registry.
 	TestEnterprises []esandbox.Enterprise
+	// AlipayUsers are the fake Alipay's fictitious users; nil when a real
+	// Alipay application is configured.
+	AlipayUsers []alipaydev.User
 }
 
 // Pages serves everything under /dev/.
@@ -102,7 +106,7 @@ func (p *Pages) serveIndex(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := p.index.Execute(&buf, map[string]any{"Messages": p.d.Outbox.List(), "Captchas": captchas, "People": p.d.TestPeople, "Enterprises": p.d.TestEnterprises}); err != nil {
+	if err := p.index.Execute(&buf, map[string]any{"Messages": p.d.Outbox.List(), "Captchas": captchas, "People": p.d.TestPeople, "Enterprises": p.d.TestEnterprises, "AlipayUsers": p.d.AlipayUsers}); err != nil {
 		p.d.Fail(w, r, err)
 		return
 	}

@@ -5,7 +5,8 @@
 // which security questions were chosen and when (never the answers'
 // hashes), the live sessions, the consents given to service systems, the
 // real-name bindings and checks, the messages unid sent them (我的消息),
-// and the audit events whose actor is the person. Nothing about anyone else:
+// the links to identity providers (Alipay, OpenID providers), and the
+// audit events whose actor is the person. Nothing about anyone else:
 // every list is read by the person's own account ID.
 //
 // Collect is the domain half: it reads and opens the records and audits
@@ -57,6 +58,12 @@ type Realname interface {
 	ListRealnameChecks(ctx context.Context, userID string, limit int) ([]store.RealnameCheck, error)
 }
 
+// UpstreamLinks lists a person's links to identity providers; the store
+// is one.
+type UpstreamLinks interface {
+	ListUpstreamLinks(ctx context.Context, userID string) ([]store.UpstreamLink, error)
+}
+
 // MaxRecords bounds the real-name checks and messages of one export.
 const MaxRecords = 100_000
 
@@ -70,6 +77,7 @@ type Deps struct {
 	Consents  Consents
 	Realname  Realname
 	Messages  store.Messages
+	Links     UpstreamLinks
 	AuditLog  store.AuditLog
 	Audit     *audit.Log
 	Now       func() time.Time
@@ -119,7 +127,8 @@ type Data struct {
 	Consents    []Consent
 	Bindings    []store.RealnameBinding
 	Checks      []store.RealnameCheck
-	Messages    []store.Message    // newest first
+	Messages    []store.Message // newest first
+	Links       []store.UpstreamLink
 	AuditEvents []store.AuditEvent // newest first
 }
 
@@ -176,6 +185,9 @@ func (s *Service) Collect(ctx context.Context, userID string, o audit.Origin) (D
 		}
 		last := page[len(page)-1]
 		after = store.MessageCursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	if d.Links, err = s.d.Links.ListUpstreamLinks(ctx, userID); err != nil {
+		return Data{}, wrap("upstream links", err)
 	}
 	if d.AuditEvents, err = s.d.AuditLog.ListActorAudit(ctx, audit.User(userID).String(), nil, MaxAuditEvents); err != nil {
 		return Data{}, wrap("audit events", err)

@@ -29,6 +29,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -45,6 +46,7 @@ import (
 	"unid/internal/flow/recovery"
 	"unid/internal/flow/registration"
 	"unid/internal/problem"
+	"unid/internal/ratelimit"
 	"unid/internal/store"
 )
 
@@ -79,6 +81,12 @@ const (
 	ActionReauth       = "upstream.reauthenticated"
 )
 
+// Events of the owner's messages (records), with params {provider}.
+const (
+	EventLinked   = "upstream.linked"
+	EventUnlinked = "upstream.unlinked"
+)
+
 // Problem codes of this package (message keys error.<code>).
 const (
 	CodeStateMismatch   = "upstream_state_mismatch"   // the callback is not of this browser's flow
@@ -87,6 +95,7 @@ const (
 	CodeOnlyWayIn       = "upstream_only_way_in"      // unlinking would leave no way to sign in
 	CodeNotLinked       = "upstream_not_linked"       // reauth through an identity that is not the user's
 	CodeUnknown         = "upstream_unknown"          // no provider of that id
+	CodeRateLimited     = "upstream_rate_limited"     // StartsPerAddressMinute reached
 )
 
 // Outcome results of Callback.
@@ -117,14 +126,24 @@ type Deps struct {
 	Registration *registration.Service
 	Login        *login.Service
 	Recovery     *recovery.Service
-	Audit        *audit.Log
-	Logger       *slog.Logger
-	Now          func() time.Time
+	Limiter      *ratelimit.Limiter
+	// Tell leaves the owner a message (我的消息) about event (EventLinked,
+	// EventUnlinked) with params {provider}: a new way into an account is
+	// something its owner must hear of. nil tells nobody.
+	Tell   func(ctx context.Context, userID, event string, params map[string]string)
+	Audit  *audit.Log
+	Logger *slog.Logger
+	Now    func() time.Time
 	// Unlinked is told that the user unlinked the provider, after it
 	// happened: what stood on the link (a real-name binding through
 	// Alipay) goes with it. May be nil.
 	Unlinked func(ctx context.Context, userID, providerID string)
 }
+
+// StartsPerAddressMinute is how many sign-ins through providers one client
+// address (ratelimit.Address) may start a minute: each is a flow record
+// and a visit to the provider.
+const StartsPerAddressMinute = 30
 
 // Service runs sign-ins through providers and keeps their links.
 type Service struct {
@@ -215,10 +234,17 @@ type Started struct {
 // Start begins a sign-in through the provider. userID is the signed-in
 // user for PurposeBind and PurposeReauth, "" otherwise; next is a safe
 // local path to go on to (the caller checks it).
-func (s *Service) Start(ctx context.Context, providerID, purpose, next, userID string) (Started, error) {
+func (s *Service) Start(ctx context.Context, providerID, purpose, next, userID string, c flow.Client) (Started, error) {
 	p, ok := s.by[providerID]
 	if !ok {
 		return Started{}, problem.New(problem.NotFound, CodeUnknown)
+	}
+	rule := ratelimit.Rule{Key: "upstream-start:" + hex.EncodeToString(s.d.Protector.MAC("upstream-start", []byte(ratelimit.Address(c.IP)))),
+		Limit: StartsPerAddressMinute, Window: time.Minute}
+	if wait, err := s.d.Limiter.Allow(ctx, s.d.Now(), rule); err != nil {
+		return Started{}, problem.Wrap(err)
+	} else if wait > 0 {
+		return Started{}, &problem.Problem{Kind: problem.TooMany, Code: CodeRateLimited, RetryAfter: wait}
 	}
 	switch purpose {
 	case PurposeSignIn, PurposeRecover:
@@ -433,7 +459,20 @@ func (s *Service) link(ctx context.Context, userID string, ident Identity, linke
 		return problem.Wrap(err)
 	}
 	s.record(ctx, c, ActionLinked, userID, audit.ResultOK, audit.Detail{"provider": ident.Provider})
+	s.tell(ctx, userID, EventLinked, ident.Provider)
 	return nil
+}
+
+// tell leaves the owner a message about the link of providerID.
+func (s *Service) tell(ctx context.Context, userID, event, providerID string) {
+	if s.d.Tell == nil {
+		return
+	}
+	name := providerID
+	if info, ok := s.Provider(providerID); ok {
+		name = info.Name
+	}
+	s.d.Tell(ctx, userID, event, map[string]string{"provider": name})
 }
 
 func (s *Service) newLink(userID string, ident Identity) store.UpstreamLink {
@@ -661,6 +700,7 @@ func (s *Service) Unlink(ctx context.Context, userID, providerID string, c flow.
 	if s.d.Unlinked != nil {
 		s.d.Unlinked(ctx, userID, providerID)
 	}
+	s.tell(ctx, userID, EventUnlinked, providerID)
 	return nil
 }
 
