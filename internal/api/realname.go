@@ -12,15 +12,16 @@ import (
 )
 
 // realnameRoutes are real-name verification (实名认证): the status, the
-// level-1 and level-2 forms, the redirect verifications and their
-// callback, the counter request, appeals and unbinding. Removing a binding
-// needs a recent password, like other sensitive settings.
+// level-1 and level-2 forms, 支付宝认证, the redirect verifications and
+// their callback, the counter request, appeals and unbinding. Removing a
+// binding needs a recent password, like other sensitive settings.
 func (a *API) realnameRoutes() []httpx.Route {
 	return []httpx.Route{
 		{Pattern: "GET /api/v1/realname", Handler: a.Guard.SignedIn(a.realnameStatus)},
 		{Pattern: "POST /api/v1/realname/identity", Handler: a.Guard.SignedIn(a.realnameIdentity)},
 		{Pattern: "POST /api/v1/realname/bank-card", Handler: a.Guard.SignedIn(a.realnameBankCard)},
 		{Pattern: "POST /api/v1/realname/carrier", Handler: a.Guard.SignedIn(a.realnameCarrier)},
+		{Pattern: "POST /api/v1/realname/alipay", Handler: a.Guard.SignedIn(a.realnameAlipay)},
 		{Pattern: "POST /api/v1/realname/redirects", Handler: a.Guard.SignedIn(a.realnameRedirect)},
 		{Pattern: "POST /api/v1/realname/counter", Handler: a.Guard.SignedIn(a.realnameCounter)},
 		{Pattern: "POST /api/v1/realname/appeals", Handler: a.Guard.SignedIn(a.realnameAppeal)},
@@ -87,6 +88,13 @@ func (a *API) realnameCarrier(w http.ResponseWriter, r *http.Request, s httpx.Si
 		return
 	}
 	st, err := a.Realname.VerifyCarrier(r.Context(), s.User.ID, req.Phone, a.origin(r, s))
+	a.realnameAnswer(w, r, st, err)
+}
+
+// realnameAlipay binds 支付宝认证 on the account's Alipay link; it takes
+// no body.
+func (a *API) realnameAlipay(w http.ResponseWriter, r *http.Request, s httpx.Signed) {
+	st, err := a.Realname.VerifyAlipay(r.Context(), s.User.ID, a.origin(r, s))
 	a.realnameAnswer(w, r, st, err)
 }
 

@@ -176,6 +176,10 @@ func (a *API) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/recover?upstream=unlinked", http.StatusSeeOther)
 	case upstream.Bound:
 		a.setUpstreamCookie(w, "", time.Time{})
+		if out.Next != "" { // e.g. back to 实名认证, which asked for the link
+			http.Redirect(w, r, out.Next, http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, "/settings/links?bound="+url.QueryEscape(r.PathValue("id")), http.StatusSeeOther)
 	case upstream.Reauthed:
 		a.setUpstreamCookie(w, "", time.Time{})

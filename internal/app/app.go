@@ -404,11 +404,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	pending = append(pending, a.OIDC.PendingSignIn, a.cas.PendingSignIn)
 	addresses := address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now})
 	a.Records = records.New(records.Deps{Store: st, Catalog: catalog, Now: now})
-	if a.Realname, err = a.newRealname(cfg, st, protector, limiter, auditLog, accounts, catalog, logger, now, issuer); err != nil {
-		return nil, err
-	}
 	registrations := registration.New(accounts, captchas, codes, auditLog, now)
 	if a.Upstream, err = a.newUpstream(cfg, st, protector, limiter, registrations, logins, recoveries, auditLog, logger, now, issuer); err != nil {
+		return nil, err
+	}
+	if a.Realname, err = a.newRealname(cfg, st, protector, limiter, auditLog, accounts, catalog, logger, now, issuer); err != nil {
 		return nil, err
 	}
 	jsonAPI := api.New(api.Deps{
@@ -579,6 +579,16 @@ func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.
 				logger.ErrorContext(ctx, "post a message", "event", event, "err", err)
 			}
 		},
+		// A real-name binding through Alipay stands on the link: it goes
+		// with it (a.Realname is built right after this service).
+		Unlinked: func(ctx context.Context, userID, providerID string) {
+			if providerID != upstream.KindAlipay {
+				return
+			}
+			if err := a.Realname.AlipayUnlinked(ctx, userID); err != nil {
+				logger.ErrorContext(ctx, "remove the alipay real-name binding of an unlinked account", "user", userID, "err", err)
+			}
+		},
 	}), nil
 }
 
@@ -588,7 +598,8 @@ const upstreamTimeout = 10 * time.Second
 // newRealname builds real-name verification with the configured verifier:
 // the http provider, or the sandbox, whose H5 page is served in dev mode.
 // The citizen is told of review outcomes by a message (records) and the
-// account's notices.
+// account's notices. 支付宝认证 reads the Alipay links of a.Upstream,
+// built before.
 func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.Protector, limiter *ratelimit.Limiter,
 	auditLog *audit.Log, accounts *account.Service, catalog *i18n.Catalog, logger *slog.Logger, now func() time.Time, base string) (*realname.Service, error) {
 	methods, err := realname.ParseMethods(cfg.Realname.Methods)
@@ -608,9 +619,18 @@ func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.
 		// 实名认证 page says so.
 		provider, methods = realname.None{}, []realname.Method{}
 	}
+	// 支付宝认证 reads the account's Alipay link, when unid signs people
+	// in with Alipay.
+	var alipayEvidence realname.AlipayEvidence
+	if _, ok := a.Upstream.Provider(upstream.KindAlipay); ok {
+		alipayEvidence = realname.AlipayEvidenceFunc(func(ctx context.Context, userID string) (realname.LinkEvidence, error) {
+			ev, err := a.Upstream.Evidence(ctx, userID, upstream.KindAlipay)
+			return realname.LinkEvidence{Linked: ev.Linked, Certified: ev.Certified, Display: ev.Display}, err
+		})
+	}
 	return realname.New(realname.Deps{
 		Store: st, Provider: provider, Protector: protector, Limiter: limiter, Audit: auditLog, Logger: logger, Now: now,
-		Access: accounts,
+		Access: accounts, Alipay: alipayEvidence,
 		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
 			// A message in the personal space (我的消息), then an SMS.
 			if err := a.Records.Post(ctx, userID, event, params, "/settings/realname"); err != nil {

@@ -455,7 +455,7 @@ func (c *Config) settings() []setting {
 		str(&c.Realname.URL, "realname.url", "real-name verification service URL (provider http)"),
 		str(&c.Realname.AppID, "realname.app-id", "application id at the real-name verification service"),
 		duration(&c.Realname.Timeout, "realname.timeout", "real-name verification request timeout"),
-		str(&c.Realname.Methods, "realname.methods", "real-name methods offered, method:level,... (registry:1 required; bank_card, carrier, netid, face, netid_face, counter)"),
+		str(&c.Realname.Methods, "realname.methods", "real-name methods offered, method:level,... (registry:1 required; bank_card, carrier, netid, face, netid_face, counter, alipay)"),
 		integer(&c.Realname.ChecksPerUserDay, "realname.checks-per-user-day", "real-name checks one account may run per day"),
 		integer(&c.Realname.ChecksPerDay, "realname.checks-per-day", "real-name checks the platform runs per day (each check costs money)"),
 		duration(&c.Realname.FlowTTL, "realname.flow-ttl", "how long a redirect verification (face, netid) may take"),

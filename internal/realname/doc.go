@@ -46,6 +46,22 @@
 // A result whose ID number is not the flow's person is refused and
 // recorded as a failed check.
 //
+// # Alipay (支付宝认证, alipay)
+//
+// The alipay method asks no verifier: Alipay itself said, at the last
+// sign-in through the account's Alipay link, that its user is certified
+// (is_certified=T). That is evidence for level 2 on top of level 1,
+// never for level 1 on its own (ParseMethods refuses alipay:1):
+//
+//	level ≥ 1 ── VerifyAlipay ──▶ no link:        realname_alipay_unlinked, nothing changes
+//	                            link, uncertified: realname_alipay_uncertified, nothing changes
+//	                            link, certified:   a passed check (provider alipay) and the binding,
+//	                                               one transaction; not counted against the limits
+//	unlinking Alipay ──▶ AlipayUnlinked: the alipay binding goes, the level is recomputed
+//
+// Deps.Alipay reads the link (the app wires the upstream service); without
+// it the method is offered but not available.
+//
 // # Providers
 //
 // A Provider implements one interface per method. sandbox answers from a

@@ -16,7 +16,7 @@ const (
 	MethodBankCard  = "bank_card"  // four elements: name, ID number, card, the card's reserved phone
 	MethodCarrier   = "carrier"    // three elements: name, ID number, a phone registered to that ID
 	MethodNetID     = "netid"      // 国家网络身份认证 网号/网证, an H5 redirect
-	MethodAlipay    = "alipay"     // reserved for the Alipay issue; never offered here
+	MethodAlipay    = "alipay"     // 支付宝认证: a linked Alipay account that Alipay says is certified
 	MethodFace      = "face"       // face + liveness against the registry photo, an H5 redirect
 	MethodNetIDFace = "netid_face" // 网证 + face, an H5 redirect
 	MethodCounter   = "counter"    // in person at a service counter, approved by a reviewer
@@ -27,18 +27,19 @@ const (
 	KindForm     = "form"     // a form the API checks at once
 	KindRedirect = "redirect" // the verifier's own H5 page, then a callback
 	KindReview   = "review"   // a reviewer decides
+	KindLink     = "link"     // what a linked identity provider said of the person (Deps.Alipay)
 )
 
 // kinds is the kind of every method unid knows.
 var kinds = map[string]string{
 	MethodRegistry: KindForm, MethodBankCard: KindForm, MethodCarrier: KindForm,
 	MethodNetID: KindRedirect, MethodFace: KindRedirect, MethodNetIDFace: KindRedirect,
-	MethodCounter: KindReview,
+	MethodCounter: KindReview, MethodAlipay: KindLink,
 }
 
 // DefaultMethods is the realname.methods setting by default: the
 // contract's table.
-const DefaultMethods = "registry:1,bank_card:2,carrier:2,netid:2,face:3,netid_face:3,counter:3"
+const DefaultMethods = "registry:1,bank_card:2,carrier:2,netid:2,alipay:2,face:3,netid_face:3,counter:3"
 
 // Method is a method offered, with the level its binding gives.
 type Method struct {

@@ -9,11 +9,11 @@ import (
 
 func TestParseMethods(t *testing.T) {
 	ms, err := realname.ParseMethods(realname.DefaultMethods)
-	if err != nil || len(ms) != 7 || ms[0].Name != realname.MethodRegistry || ms[len(ms)-1].Level != 3 {
+	if err != nil || len(ms) != 8 || ms[0].Name != realname.MethodRegistry || ms[len(ms)-1].Level != 3 {
 		t.Fatalf("default: %+v %v", ms, err)
 	}
 	for _, bad := range []string{
-		"", "bank_card:2", "registry:2", "registry:1,face:1", "registry:1,face:4", "registry:1,alipay:2",
+		"", "bank_card:2", "registry:2", "registry:1,face:1", "registry:1,face:4", "registry:1,alipay:1", "alipay:2",
 		"registry:1,sms:2", "registry:1,face", "registry:1,face:3,face:2",
 	} {
 		if _, err := realname.ParseMethods(bad); err == nil {
@@ -22,6 +22,12 @@ func TestParseMethods(t *testing.T) {
 	}
 	if ms, err := realname.ParseMethods(" registry:1 , counter:2 "); err != nil || len(ms) != 2 || ms[1].Kind != realname.KindReview {
 		t.Errorf("a province's own table: %+v %v", ms, err)
+	}
+	// Alipay's certification is evidence above level 1, never level 1.
+	for _, good := range []string{"registry:1,alipay:2", "registry:1,alipay:3"} {
+		if ms, err := realname.ParseMethods(good); err != nil || len(ms) != 2 || ms[1].Kind != realname.KindLink {
+			t.Errorf("%q: %+v %v", good, ms, err)
+		}
 	}
 }
 

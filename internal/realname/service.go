@@ -31,7 +31,7 @@ import (
 const (
 	ActionChecked         = "realname.checked"           // a check that bound nothing; Result its end; Detail {user, method, provider, check, reference}
 	ActionBound           = "realname.bound"             // a passed check bound a method; Detail as ActionChecked plus {level}
-	ActionUnbound         = "realname.unbound"           // Detail {user, method, level}
+	ActionUnbound         = "realname.unbound"           // Detail {user, method}, and via upstream.unlinked when Alipay was unlinked
 	ActionCallbackRefused = "realname.callback_refused"  // a redirect callback refused; Detail {user, flow}
 	ActionCounter         = "realname.counter_requested" // Detail {user, item, reference}
 	ActionAppealed        = "realname.appealed"          // Detail {user, item, reference, files}
@@ -145,7 +145,11 @@ type Deps struct {
 	Tell func(ctx context.Context, userID, event string, params map[string]string)
 	// Access ends every session and grant of an account: an approved
 	// appeal ends the old holder's. The app wires account.Service.
-	Access  AccessEnder
+	Access AccessEnder
+	// Alipay tells what the account's Alipay link shows, for the alipay
+	// method (支付宝认证); nil when unid has no Alipay sign-in, and the
+	// method is then not available.
+	Alipay  AlipayEvidence
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Options Options
@@ -155,6 +159,29 @@ type Deps struct {
 // via says why (session.ViaRealnameMovedAway).
 type AccessEnder interface {
 	EndAccess(ctx context.Context, userID, via string) error
+}
+
+// AlipayEvidence is what an account's link to Alipay shows of its person.
+type AlipayEvidence interface {
+	AlipayEvidence(ctx context.Context, userID string) (LinkEvidence, error)
+}
+
+// AlipayEvidenceFunc is a function that is an AlipayEvidence.
+type AlipayEvidenceFunc func(ctx context.Context, userID string) (LinkEvidence, error)
+
+// AlipayEvidence returns f(ctx, userID).
+func (f AlipayEvidenceFunc) AlipayEvidence(ctx context.Context, userID string) (LinkEvidence, error) {
+	return f(ctx, userID)
+}
+
+// LinkEvidence is what a linked identity provider said of the person of
+// an account.
+type LinkEvidence struct {
+	Linked bool
+	// Certified: the provider said, at the link's last sign-in, that it
+	// verified the person's real name (Alipay's is_certified=T).
+	Certified bool
+	Display   string // the link's masked nickname
 }
 
 // Service is real-name verification.
@@ -215,6 +242,15 @@ type Status struct {
 	Bindings        []Binding      `json:"bindings"`
 	Pending         []Pending      `json:"pending"`
 	ChecksLeftToday int            `json:"checks_left_today"`
+	// Alipay is the account's Alipay link, when the alipay method is
+	// offered and Alipay sign-in is configured.
+	Alipay *AlipayLink `json:"alipay,omitempty"`
+}
+
+// AlipayLink is what the page shows of the account's Alipay link.
+type AlipayLink struct {
+	Linked    bool `json:"linked"`
+	Certified bool `json:"certified"`
 }
 
 // Registered are the masked name and ID number typed at registration.
@@ -295,8 +331,11 @@ func (s *Service) Status(ctx context.Context, userID string) (Status, error) {
 				continue
 			}
 			avail := Allowed(u.RealnameLevel, m)
-			if m.Kind == KindReview {
+			switch m.Kind {
+			case KindReview:
 				avail = avail && len(items) == 0
+			case KindLink:
+				avail = avail && s.d.Alipay != nil
 			}
 			lm.Methods = append(lm.Methods, MethodOffered{Method: m.Name, Kind: m.Kind, Available: avail})
 		}
@@ -310,6 +349,13 @@ func (s *Service) Status(ctx context.Context, userID string) (Status, error) {
 		st.Pending = append(st.Pending, Pending{ID: it.ID, Kind: it.Kind, Reference: it.Reference, CreatedAt: it.CreatedAt})
 	}
 	st.ChecksLeftToday = s.checksLeft(ctx, userID)
+	if _, ok := s.method(MethodAlipay); ok && s.d.Alipay != nil {
+		ev, err := s.d.Alipay.AlipayEvidence(ctx, userID)
+		if err != nil {
+			return Status{}, problem.Wrap(err)
+		}
+		st.Alipay = &AlipayLink{Linked: ev.Linked, Certified: ev.Certified}
+	}
 	return st, nil
 }
 
@@ -529,6 +575,41 @@ func (s *Service) VerifyCarrier(ctx context.Context, userID, phone string, o aud
 	}
 	out, err := s.d.Provider.VerifyCarrier(ctx, p, ph)
 	return s.settle(ctx, userID, m, p, account.MaskPhone(ph), out, err, problem.Field(account.FieldPhone, "carrier_mismatch"), o)
+}
+
+// ProviderAlipay is the provider of an alipay check: Alipay itself, not
+// the verifier.
+const ProviderAlipay = "alipay"
+
+// VerifyAlipay binds the alipay method (level 2 by default) on what the
+// account's Alipay link shows: Alipay said at its last sign-in that the
+// person is certified (is_certified=T). It stands on level 1, never
+// alone: Alipay vouches that its user verified a real name, and level 1
+// is whose. No verifier is asked, so nothing is counted against the
+// check limits; the check is recorded all the same, with the binding.
+func (s *Service) VerifyAlipay(ctx context.Context, userID string, o audit.Origin) (Status, error) {
+	m, _, p, err := s.aboutVerified(ctx, userID, MethodAlipay)
+	if err != nil {
+		return Status{}, err
+	}
+	if s.d.Alipay == nil {
+		return Status{}, problem.New(problem.NotFound, "realname_method_off")
+	}
+	ev, err := s.d.Alipay.AlipayEvidence(ctx, userID)
+	switch {
+	case err != nil:
+		return Status{}, problem.Wrap(err)
+	case !ev.Linked:
+		return Status{}, problem.New(problem.Conflict, "realname_alipay_unlinked")
+	case !ev.Certified:
+		return Status{}, problem.New(problem.Conflict, "realname_alipay_uncertified")
+	}
+	check := store.RealnameCheck{ID: newID(), UserID: userID, Method: m.Name, Provider: ProviderAlipay,
+		Result: ResultPass, Reference: ev.Display, CreatedAt: s.now()}
+	if err := s.bind(ctx, check, m, p, ev.Display, o); err != nil {
+		return Status{}, err
+	}
+	return s.Status(ctx, userID)
 }
 
 // settle records a check's end: a pass binds m (in one transaction with
@@ -856,22 +937,45 @@ func (s *Service) Unbind(ctx context.Context, userID, method string, o audit.Ori
 	if !slices.ContainsFunc(bs, func(b store.RealnameBinding) bool { return b.Method == method }) {
 		return Status{}, problem.New(problem.NotFound, "binding_not_found")
 	}
-	level := 0
-	e := o.Entry(ActionUnbound, audit.ResultOK)
-	e.Detail = audit.Detail{"user": userID, "method": method}
+	if err := s.unbind(ctx, userID, method, o.Entry(ActionUnbound, audit.ResultOK)); err != nil {
+		return Status{}, err
+	}
+	return s.Status(ctx, userID)
+}
+
+// unbind removes the binding of method and recomputes the level, in one
+// transaction with e.
+func (s *Service) unbind(ctx context.Context, userID, method string, e audit.Entry) error {
+	if e.Detail == nil {
+		e.Detail = audit.Detail{}
+	}
+	e.Detail["user"], e.Detail["method"] = userID, method
 	now := s.now()
-	err = s.d.Store.ChangeRealname(ctx, store.RealnameChange{Users: []store.RealnameUserChange{{
+	err := s.d.Store.ChangeRealname(ctx, store.RealnameChange{Users: []store.RealnameUserChange{{
 		UserID: userID, Remove: []string{method},
 		Update: func(u store.User, bs []store.RealnameBinding) (store.User, error) {
-			level = Level(bs)
-			u.RealnameLevel, u.UpdatedAt = level, now
+			u.RealnameLevel, u.UpdatedAt = Level(bs), now
 			return u, nil
 		},
 	}}}, s.d.Audit.Event(e), audit.Hash)
+	return s.storeProblem("unbind", err)
+}
+
+// AlipayUnlinked removes the alipay binding of a user who unlinked
+// Alipay, and recomputes the level: the binding stood on the link. The
+// user asked for the unlink; an account without the binding is left as
+// it is.
+func (s *Service) AlipayUnlinked(ctx context.Context, userID string) error {
+	bs, err := s.d.Store.ListRealnameBindings(ctx, userID)
 	if err != nil {
-		return Status{}, s.storeProblem("unbind", err)
+		return problem.Wrap(err)
 	}
-	return s.Status(ctx, userID)
+	if !slices.ContainsFunc(bs, func(b store.RealnameBinding) bool { return b.Method == MethodAlipay }) {
+		return nil
+	}
+	e := audit.Origin{Actor: audit.User(userID)}.Entry(ActionUnbound, audit.ResultOK)
+	e.Detail = audit.Detail{"via": "upstream.unlinked"}
+	return s.unbind(ctx, userID, MethodAlipay, e)
 }
 
 // ---- counter and appeal ----

@@ -134,6 +134,10 @@ type Deps struct {
 	Audit  *audit.Log
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Unlinked is told that the user unlinked the provider, after it
+	// happened: what stood on the link (a real-name binding through
+	// Alipay) goes with it. May be nil.
+	Unlinked func(ctx context.Context, userID, providerID string)
 }
 
 // StartsPerAddressMinute is how many sign-ins through providers one client
@@ -693,6 +697,9 @@ func (s *Service) Unlink(ctx context.Context, userID, providerID string, c flow.
 		return problem.Wrap(err)
 	}
 	s.record(ctx, c, ActionUnlinked, userID, audit.ResultOK, audit.Detail{"provider": providerID})
+	if s.d.Unlinked != nil {
+		s.d.Unlinked(ctx, userID, providerID)
+	}
 	s.tell(ctx, userID, EventUnlinked, providerID)
 	return nil
 }

@@ -6,8 +6,9 @@
  * (POST /api/v1/realname/identity), and on "verified on another account"
  * the appeal (multipart POST /api/v1/realname/appeals); bank card and
  * carrier forms; buttons that go to a verification service's page
- * (POST /api/v1/realname/redirects); a counter request
- * (POST /api/v1/realname/counter). The server judges every rule: a path
+ * (POST /api/v1/realname/redirects); 支付宝认证 on the account's Alipay
+ * link (POST /api/v1/realname/alipay), with a way to link Alipay first;
+ * a counter request (POST /api/v1/realname/counter). The server judges every rule: a path
  * it says is not available is shown greyed, with the reason, never as a
  * button that leads nowhere.
  */
@@ -202,6 +203,20 @@
     }
     show($('rn-carrier-bound-row'), !!s.bound_phone);
     carrierSource();
+    renderAlipay(s);
+  }
+
+  // renderAlipay offers to link Alipay when the account has no link, and
+  // says so when Alipay has not certified the linked account; only while
+  // the path is open.
+  function renderAlipay(s) {
+    var sec = $('rn-alipay');
+    var open = !!sec && !sec.hidden && sec.getAttribute('aria-disabled') !== 'true';
+    var link = s.alipay || null;
+    show($('rn-alipay-unlinked'), open && !!link && !link.linked);
+    var uncertified = open && !!link && link.linked && !link.certified;
+    $('rn-alipay-uncertified').textContent = uncertified ? t('rn_alipay_uncertified') : '';
+    show($('rn-alipay-uncertified'), uncertified);
   }
 
   function identitySource() {
@@ -402,25 +417,39 @@
     }
   }
 
-  function initCounter() {
-    var btn = $('rn-counter-submit');
+  // onPress posts to url when btn is pressed: done takes a success, an
+  // error is shown as the page's, then failed (if any) runs.
+  function onPress(btn, url, done, failed) {
     btn.addEventListener('click', function () {
       if (btn.disabled) { return; }
       u.setFormError('');
       u.setBusy(btn, true);
-      api('POST', '/api/v1/realname/counter', {}).then(function (res) {
+      api('POST', url, {}).then(function (res) {
         u.setBusy(btn, false);
-        if (res.ok) {
-          $('rn-counter-reference').textContent = t('rn_counter_created', { reference: (res.data && res.data.reference) || '' });
-          load();
+        if (res.ok && res.data) {
+          done(res.data);
           return;
         }
         u.setFormError(errorText(res));
+        if (failed) { failed(); }
       }, function () {
         u.setBusy(btn, false);
         u.setFormError(t('network'));
       });
     });
+  }
+
+  function initCounter() {
+    onPress($('rn-counter-submit'), '/api/v1/realname/counter', function (item) {
+      $('rn-counter-reference').textContent = t('rn_counter_created', { reference: item.reference || '' });
+      load();
+    });
+  }
+
+  // initAlipay: 支付宝认证 on the account's Alipay link; after a refusal
+  // the status is read again, for what the page says of the link.
+  function initAlipay() {
+    onPress($('rn-alipay-submit'), '/api/v1/realname/alipay', passed, load);
   }
 
   function unbind(e) {
@@ -463,6 +492,7 @@
     initCarrier();
     initRedirects();
     initCounter();
+    initAlipay();
     load().then(function () {
       // For a service that needs a level (data-need, carried through a
       // verification service's page too): once the user has it. Else
