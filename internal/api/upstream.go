@@ -93,6 +93,12 @@ func (a *API) startUpstream(w http.ResponseWriter, r *http.Request) {
 	}
 	var userID string
 	if purpose == upstream.PurposeBind || purpose == upstream.PurposeReauth {
+		// A way in added, or a sign-in renewed, only at the person's own
+		// request: never because another site sent the browser here.
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			http.Redirect(w, r, upstreamErrorPage(purpose, "reauthentication_required"), http.StatusSeeOther)
+			return
+		}
 		s, u, ok, err := a.Sessions.SignedIn(r.Context(), r)
 		if err != nil {
 			a.Fail(w, r, problem.Wrap(err))
@@ -138,7 +144,14 @@ func upstreamErrorPage(purpose, code string) string {
 // upstreamCallback is where the provider sends the browser back.
 func (a *API) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 	c := a.client(r)
-	out, err := a.Upstream.Callback(r.Context(), r.PathValue("id"), r.URL.Query(), a.browserToken(r), c)
+	var signedIn string
+	if s, ok, err := a.Sessions.Current(r.Context(), r); err != nil {
+		a.Fail(w, r, problem.Wrap(err))
+		return
+	} else if ok {
+		signedIn = s.UserID
+	}
+	out, err := a.Upstream.Callback(r.Context(), r.PathValue("id"), r.URL.Query(), a.browserToken(r), signedIn, c)
 	if err != nil {
 		pr := problem.As(err)
 		if pr.Kind == problem.NotFound {

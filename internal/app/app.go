@@ -405,7 +405,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	addresses := address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now})
 	a.Records = records.New(records.Deps{Store: st, Catalog: catalog, Now: now})
 	registrations := registration.New(accounts, captchas, codes, auditLog, now)
-	if a.Upstream, err = a.newUpstream(cfg, st, protector, limiter, registrations, logins, recoveries, auditLog, logger, now, issuer); err != nil {
+	if a.Upstream, err = a.newUpstream(cfg, st, protector, accounts, limiter, registrations, logins, recoveries, auditLog, logger, now, issuer); err != nil {
 		return nil, err
 	}
 	if a.Realname, err = a.newRealname(cfg, st, protector, limiter, auditLog, accounts, catalog, logger, now, issuer); err != nil {
@@ -550,7 +550,7 @@ func (a *App) newEnterprise(cfg config.Config, st store.Store, protector *accoun
 // fake Alipay that unid serves itself under /dev/alipay/, speaking
 // Alipay's protocol, so that the whole path can be clicked through with
 // no Alipay account.
-func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.Protector, limiter *ratelimit.Limiter, registrations *registration.Service,
+func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.Protector, accounts *account.Service, limiter *ratelimit.Limiter, registrations *registration.Service,
 	logins *login.Service, recoveries *recovery.Service, auditLog *audit.Log, logger *slog.Logger, now func() time.Time, base string) (*upstream.Service, error) {
 	var providers []upstream.Provider
 	ali := cfg.Alipay
@@ -577,6 +577,11 @@ func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.
 		Tell: func(ctx context.Context, userID, event string, params map[string]string) {
 			if err := a.Records.Post(ctx, userID, event, params, "/settings/links"); err != nil {
 				logger.ErrorContext(ctx, "post a message", "event", event, "err", err)
+			}
+			// A new way in is told by SMS and email too: the message
+			// alone would reach whoever added it.
+			if u, err := st.GetUser(ctx, userID); err == nil && event == upstream.EventLinked {
+				accounts.Tell(ctx, u, notify.TemplateUpstreamLinked)
 			}
 		},
 		// A real-name binding through Alipay stands on the link: it goes
@@ -625,7 +630,7 @@ func (a *App) newRealname(cfg config.Config, st store.Store, protector *account.
 	if _, ok := a.Upstream.Provider(upstream.KindAlipay); ok {
 		alipayEvidence = realname.AlipayEvidenceFunc(func(ctx context.Context, userID string) (realname.LinkEvidence, error) {
 			ev, err := a.Upstream.Evidence(ctx, userID, upstream.KindAlipay)
-			return realname.LinkEvidence{Linked: ev.Linked, Certified: ev.Certified, Display: ev.Display}, err
+			return realname.LinkEvidence{Linked: ev.Linked, Certified: ev.Certified, Display: ev.Display, IDNumberIndex: ev.IDNumberIndex}, err
 		})
 	}
 	return realname.New(realname.Deps{

@@ -133,3 +133,19 @@ func TestBrowserRealnameAlipay(t *testing.T) {
 		t.Errorf("bindings = %q", got)
 	}
 }
+
+// TestRealnameAlipayOtherPerson: Alipay certified 张三; an account at
+// level 1 as 李四 gains nothing from that Alipay account.
+func TestRealnameAlipayOtherPerson(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := srv.Browser(t)
+	quickRegister(t, srv, b, alipayCertified, "ali_other", "13612345670", apptest.GoodPassword)
+	verifyLevel1(t, b, liSi)
+	r := b.PostJSON("/api/v1/realname/alipay", nil)
+	if r.Status != http.StatusConflict || r.ErrCode(t) != "realname_alipay_mismatch" {
+		t.Fatalf("another person's certified Alipay: %d %s", r.Status, r.Body)
+	}
+	if st := realnameStatus(t, b); int(st["level"].(float64)) != 1 || hasBinding(st, "alipay") {
+		t.Errorf("after the refusal: %v", st)
+	}
+}

@@ -219,6 +219,10 @@ func TestAlipayBindExistingAccount(t *testing.T) {
 		!strings.Contains(msgs.Messages[0].Title, "支付宝") || msgs.Messages[0].Link != "/settings/links" {
 		t.Errorf("the owner's messages after a link: %s", r.Body)
 	}
+	// … and by SMS: the message alone reaches whoever added the link.
+	if out := srv.Outbox(t); len(out) == 0 || out[0].To != apptest.Zhang.Phone || !strings.Contains(out[0].Text, "绑定第三方账号") {
+		t.Errorf("no SMS to the owner about the link: %+v", out[:min(len(out), 1)])
+	}
 
 	// The same Alipay identity cannot be bound to another account.
 	li := srv.Browser(t)
@@ -579,4 +583,93 @@ func quickRegisterPending(t testing.TB, srv *apptest.Server, b *apptest.Browser,
 		t.Fatal(err)
 	}
 	return u.ID
+}
+
+// TestAlipayReviewedEdges are the answers a security review asked for.
+func TestAlipayReviewedEdges(t *testing.T) {
+	srv := apptest.Start(t, nil)
+
+	t.Run("a bind finished by another signed-in user links nobody", func(t *testing.T) {
+		b := srv.Browser(t)
+		zhangID := b.MustRegister(apptest.Person{Login: "bind_zhang", Password: apptest.GoodPassword, Phone: "13312345671"})
+		r := b.Get("/upstream/alipay/start?purpose=bind")
+		page := r.Location()
+		b.SendJSON(http.MethodDelete, "/api/v1/sessions/current", nil)
+		liID := srv.Browser(t).MustRegister(apptest.Person{Login: "bind_li", Password: apptest.GoodPassword, Phone: "13312345672"})
+		b.MustLogin("bind_li", apptest.GoodPassword)
+		r = b.Do(http.MethodPost, page, "application/x-www-form-urlencoded", strings.NewReader("user="+alipayUncertified))
+		if r = b.Get(r.Location()); r.Location() != "/settings/links?error=upstream_session_changed" {
+			t.Fatalf("callback: %d %q", r.Status, r.Location())
+		}
+		if len(links(t, srv, zhangID))+len(links(t, srv, liID)) != 0 {
+			t.Fatal("a link was made")
+		}
+	})
+
+	t.Run("another site cannot start a bind or a re-authentication", func(t *testing.T) {
+		b := srv.Browser(t)
+		b.MustRegister(apptest.Person{Login: "cross_site", Password: apptest.GoodPassword, Phone: "13312345673"})
+		for _, purpose := range []string{"bind", "reauth"} {
+			r := b.Do(http.MethodGet, "/upstream/alipay/start?purpose="+purpose, "", nil, "Sec-Fetch-Site", "cross-site")
+			if !strings.HasPrefix(r.Location(), "/settings/links?error=") {
+				t.Errorf("%s from another site: %d %q", purpose, r.Status, r.Location())
+			}
+		}
+	})
+
+	t.Run("re-authenticating keeps what Alipay certified", func(t *testing.T) {
+		b := srv.Browser(t)
+		userID := quickRegister(t, srv, b, alipayCertified, "keep_cert", "13312345674", "")
+		if r := viaAlipay(t, b, "reauth", alipayCertified); r.Location() != "/me" {
+			t.Fatalf("reauth: %d %q", r.Status, r.Location())
+		}
+		l := links(t, srv, userID)
+		if len(l) != 1 || !l[0].Certified || l[0].Display == "" || len(l[0].IDNumberIndex) == 0 {
+			t.Fatalf("link after a re-authentication (auth_base): %+v", l)
+		}
+	})
+
+	t.Run("binding on the continue page signs in by password only", func(t *testing.T) {
+		b := srv.Browser(t)
+		userID := b.MustRegister(apptest.Person{Login: "amr_pwd", Password: apptest.GoodPassword, Phone: "13312345675"})
+		b.SendJSON(http.MethodDelete, "/api/v1/sessions/current", nil)
+		if r := viaAlipay(t, b, "signin", "openid-only"); r.Location() != "/upstream/continue" {
+			t.Fatalf("callback: %d %q", r.Status, r.Location())
+		}
+		id, answer := b.Captcha()
+		if r := b.PostJSON("/api/v1/upstream/pending/bind", map[string]any{"identifier": "amr_pwd", "password": apptest.GoodPassword, "captcha_id": id, "captcha_answer": answer}); r.Status != http.StatusCreated {
+			t.Fatalf("bind: %d %s", r.Status, r.Body)
+		}
+		ss, err := srv.App.Store.ListUserSessions(context.Background(), userID, srv.Clock.Now(), srv.Clock.Now().Add(-time.Hour))
+		if err != nil || len(ss) != 1 || strings.Join(ss[0].AMR, " ") != "pwd" {
+			t.Fatalf("sessions %+v, %v; want amr pwd", ss, err)
+		}
+	})
+
+	t.Run("a replayed callback of another browser is audited once", func(t *testing.T) {
+		owner := srv.Browser(t)
+		cb := alipayCallback(t, owner, "signin", alipayUncertified)
+		before := countAudit(t, srv, "upstream.failed", "upstream_state_mismatch")
+		for range 5 {
+			srv.Browser(t).Get(cb)
+		}
+		if n := countAudit(t, srv, "upstream.failed", "upstream_state_mismatch") - before; n != 1 {
+			t.Errorf("%d audit events for 5 replays; want 1", n)
+		}
+	})
+}
+
+func countAudit(t testing.TB, srv *apptest.Server, action, result string) int {
+	t.Helper()
+	evs, err := srv.App.Store.ListAudit(context.Background(), 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range evs {
+		if e.Action == action && e.Result == result {
+			n++
+		}
+	}
+	return n
 }

@@ -694,6 +694,8 @@ func (c Config) validate() error {
 			bad("%s.id %q: want lower-case letters, digits and -", at, u.ID)
 		case seen[u.ID]:
 			bad("%s.id %q is used twice", at, u.ID)
+		case u.ID == "alipay":
+			bad("%s.id %q is Alipay's: name the OpenID provider otherwise", at, u.ID)
 		}
 		seen[u.ID] = true
 		if u.Name == "" {

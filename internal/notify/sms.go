@@ -98,6 +98,9 @@ const (
 	TemplateEnterpriseAppealRejected      = "enterprise_appeal_rejected"
 	TemplateEnterpriseRoleRevoked         = "enterprise_role_revoked"
 	TemplateEnterpriseUnbound             = "enterprise_unbound"
+	// TemplateUpstreamLinked tells the owner that an Alipay or other
+	// provider account can now sign in to theirs: a new way in.
+	TemplateUpstreamLinked = "upstream_linked"
 )
 
 // smsTemplates maps a template name to its wording; {name} is replaced by
@@ -124,6 +127,7 @@ var smsTemplates = map[string]string{
 	TemplateEnterpriseAppealRejected:      "您提交的企业法定代表人申诉未通过审核，请登录个人空间查看。",
 	TemplateEnterpriseRoleRevoked:         "您的一项企业角色已解除，请登录个人空间查看。",
 	TemplateEnterpriseUnbound:             "您所在的一家企业已解除绑定，您在该企业的角色随之解除。",
+	TemplateUpstreamLinked:                "您的账号已绑定第三方账号（如支付宝），它今后可以登录您的账号。如非本人操作，请立即修改密码并在“账号绑定”中解除绑定。",
 	TemplateAccountClosed:                 "您的账号已注销，已登录的设备和应用均已退出，个人信息已删除。如非本人操作，请立即联系平台客服。",
 }
 

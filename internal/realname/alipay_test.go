@@ -128,7 +128,18 @@ func TestVerifyAlipayThenUnlink(t *testing.T) {
 	ctx := context.Background()
 	f := newAlipayFixture(t, true)
 	u := f.citizen(t, true)
-	f.links[u.ID] = realname.LinkEvidence{Linked: true, Certified: true, Display: "张*"}
+	// Alipay certified someone else: no evidence about this person.
+	f.links[u.ID] = realname.LinkEvidence{Linked: true, Certified: true, Display: "李*",
+		IDNumberIndex: f.Protector.Index(account.FieldIDNumber, "11010519800101001X")}
+	if _, err := f.svc.VerifyAlipay(ctx, u.ID, me); problem.As(err).Code != "realname_alipay_mismatch" {
+		t.Fatalf("another person's certified Alipay: %v, want realname_alipay_mismatch", err)
+	}
+	f.links[u.ID] = realname.LinkEvidence{Linked: true, Certified: true, Display: "李*"}
+	if _, err := f.svc.VerifyAlipay(ctx, u.ID, me); problem.As(err).Code != "realname_alipay_mismatch" {
+		t.Fatalf("a certified Alipay that named nobody: %v, want realname_alipay_mismatch", err)
+	}
+	f.links[u.ID] = realname.LinkEvidence{Linked: true, Certified: true, Display: "张*",
+		IDNumberIndex: f.Protector.Index(account.FieldIDNumber, "11010519491231002X")}
 
 	st, err := f.svc.Status(ctx, u.ID)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -182,6 +183,9 @@ type LinkEvidence struct {
 	// verified the person's real name (Alipay's is_certified=T).
 	Certified bool
 	Display   string // the link's masked nickname
+	// IDNumberIndex is the blind index (account.Protector.Index) of the ID
+	// number the provider certified, nil when it told none.
+	IDNumberIndex []byte
 }
 
 // Service is real-name verification.
@@ -588,7 +592,7 @@ const ProviderAlipay = "alipay"
 // is whose. No verifier is asked, so nothing is counted against the
 // check limits; the check is recorded all the same, with the binding.
 func (s *Service) VerifyAlipay(ctx context.Context, userID string, o audit.Origin) (Status, error) {
-	m, _, p, err := s.aboutVerified(ctx, userID, MethodAlipay)
+	m, u, p, err := s.aboutVerified(ctx, userID, MethodAlipay)
 	if err != nil {
 		return Status{}, err
 	}
@@ -603,6 +607,11 @@ func (s *Service) VerifyAlipay(ctx context.Context, userID string, o audit.Origi
 		return Status{}, problem.New(problem.Conflict, "realname_alipay_unlinked")
 	case !ev.Certified:
 		return Status{}, problem.New(problem.Conflict, "realname_alipay_uncertified")
+	case len(ev.IDNumberIndex) == 0 || subtle.ConstantTimeCompare(ev.IDNumberIndex, u.IDNumber.Index) != 1:
+		// Certified says Alipay knows someone's name, not whose: only the
+		// ID number it certified, the account's own verified one, makes
+		// the link evidence about this person.
+		return Status{}, problem.New(problem.Conflict, "realname_alipay_mismatch")
 	}
 	check := store.RealnameCheck{ID: newID(), UserID: userID, Method: m.Name, Provider: ProviderAlipay,
 		Result: ResultPass, Reference: ev.Display, CreatedAt: s.now()}

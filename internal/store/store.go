@@ -282,8 +282,11 @@ type UpstreamLink struct {
 	AlipayUserID string // Alipay's user_id where it still comes; "" otherwise
 	Display      string // a masked nickname, for the person's own list
 	Certified    bool   // Alipay is_certified=T at the last sign-in
-	LinkedAt     time.Time
-	LastUsedAt   time.Time
+	// IDNumberIndex is the blind index of the ID number the provider
+	// certified (Alipay cert_no) at the last full sign-in; nil for none.
+	IDNumberIndex []byte
+	LinkedAt      time.Time
+	LastUsedAt    time.Time
 }
 
 // UpstreamLinks stores the links between accounts and external identities.
@@ -300,9 +303,9 @@ type UpstreamLinks interface {
 	GetUpstreamLink(ctx context.Context, provider, app, subject string) (UpstreamLink, error)
 	// ListUpstreamLinks returns the user's links by provider.
 	ListUpstreamLinks(ctx context.Context, userID string) ([]UpstreamLink, error)
-	// UseUpstreamLink records a sign-in through the link: LastUsedAt, and
-	// what the provider said this time (AlipayUserID when given, Display,
-	// Certified); ErrNotFound if it is gone.
+	// UseUpstreamLink records a sign-in through the link: LastUsedAt,
+	// AlipayUserID, Display, Certified and IDNumberIndex as l has them;
+	// ErrNotFound if it is gone.
 	UseUpstreamLink(ctx context.Context, l UpstreamLink) error
 	// DeleteUpstreamLink removes the user's link of the provider unless it
 	// is the account's only way in (no password and no other link), which

@@ -9,6 +9,7 @@ package upstream
 import (
 	"context"
 	"net/url"
+	"time"
 )
 
 // Kinds of provider.
@@ -41,6 +42,12 @@ type Auth struct {
 	// which needs no consent page): enough to recognise a linked identity,
 	// not to register one.
 	OnlyID bool
+	// FreshSince, when set, asks the person to sign in at the provider
+	// now, not to ride on a session there: an OpenID provider is asked
+	// for prompt=login and max_age=0 and its auth_time must not be before
+	// FreshSince. Alipay has no such request; its authorization page is
+	// its own.
+	FreshSince time.Time
 }
 
 // Identity is an external identity a provider vouched for, once its answer
@@ -62,6 +69,11 @@ type Identity struct {
 	// person's real name. It is evidence for the Alipay real-name path,
 	// never a real-name level of its own.
 	Certified bool
+	// IDNumber is the mainland ID number the provider certified for the
+	// person (Alipay's cert_no with cert_type 0, for applications allowed
+	// it), "" when it gave none. unid keeps only its blind index, to tell
+	// whether the provider certified the account's own verified person.
+	IDNumber string
 }
 
 // Provider is one identity provider.

@@ -78,7 +78,6 @@ const (
 	ActionUnlinked     = "upstream.unlinked"   // Detail {provider}
 	ActionFailed       = "upstream.failed"     // a callback refused; Result the problem code, Detail {provider, purpose}
 	ActionUnlinkedSeen = "upstream.not_linked" // an identity linked to no account came back; Detail {provider, purpose}
-	ActionReauth       = "upstream.reauthenticated"
 )
 
 // Events of the owner's messages (records), with params {provider}.
@@ -96,6 +95,7 @@ const (
 	CodeNotLinked       = "upstream_not_linked"       // reauth through an identity that is not the user's
 	CodeUnknown         = "upstream_unknown"          // no provider of that id
 	CodeRateLimited     = "upstream_rate_limited"     // StartsPerAddressMinute reached
+	CodeSessionChanged  = "upstream_session_changed"  // another user signed in while a bind or re-authentication ran
 )
 
 // Outcome results of Callback.
@@ -261,7 +261,7 @@ func (s *Service) Start(ctx context.Context, providerID, purpose, next, userID s
 	token, browser := newBrowserToken(id)
 	d := data{Provider: providerID, Purpose: purpose, Next: next, Browser: browser,
 		Nonce: rand.Text(), Verifier: oauth2.GenerateVerifier()}
-	auth := s.auth(p, id, d, purpose)
+	auth := s.auth(p, id, d, purpose, now)
 	target, err := p.AuthURL(ctx, auth)
 	if err != nil {
 		return Started{}, err
@@ -274,13 +274,19 @@ func (s *Service) Start(ctx context.Context, providerID, purpose, next, userID s
 	return Started{RedirectURL: target, Browser: token, ExpiresAt: fl.ExpiresAt}, nil
 }
 
-func (s *Service) auth(p Provider, flowID string, d data, purpose string) Auth {
-	return Auth{
+func (s *Service) auth(p Provider, flowID string, d data, purpose string, issued time.Time) Auth {
+	a := Auth{
 		State: flowID, RedirectURI: s.CallbackURL(p.Info().ID), Nonce: d.Nonce, Verifier: d.Verifier,
 		// Recognising a linked person needs the subject only; registering
 		// or binding a new one needs the nickname too.
 		OnlyID: purpose == PurposeRecover || purpose == PurposeReauth,
 	}
+	if purpose == PurposeReauth || purpose == PurposeBind {
+		// It opens the changes that ask for a recent sign-in, or adds a
+		// way in: the person signs in at the provider now.
+		a.FreshSince = issued
+	}
+	return a
 }
 
 // CallbackURL is where the provider sends the browser back.
@@ -301,7 +307,11 @@ type Outcome struct {
 // Callback finishes the flow of browser with the provider's answer
 // (callback is the query of the request to CallbackURL). Its errors are
 // problems; Purpose tells the adapter where to show them.
-func (s *Service) Callback(ctx context.Context, providerID string, callback url.Values, browser BrowserToken, c flow.Client) (Outcome, error) {
+//
+// sessionUserID is the user signed in in the browser now ("" for none): a
+// bind or re-authentication is refused, before the provider is asked,
+// unless it is still the user who started it.
+func (s *Service) Callback(ctx context.Context, providerID string, callback url.Values, browser BrowserToken, sessionUserID string, c flow.Client) (Outcome, error) {
 	p, ok := s.by[providerID]
 	if !ok {
 		return Outcome{}, problem.New(problem.NotFound, CodeUnknown)
@@ -323,13 +333,22 @@ func (s *Service) Callback(ctx context.Context, providerID string, callback url.
 		return nil
 	})
 	if err != nil {
+		// Audited once a flow: a callback URL replayed in a loop must not
+		// fill the audit log.
 		if problem.As(err).Code == CodeStateMismatch {
-			s.record(ctx, c, ActionFailed, "", CodeStateMismatch, audit.Detail{"provider": providerID})
+			if first, ferr := s.d.Limiter.First(ctx, s.d.Now(), "upstream-mismatch:"+state, TTL); ferr != nil || first {
+				s.record(ctx, c, ActionFailed, "", CodeStateMismatch, audit.Detail{"provider": providerID})
+			}
 		}
 		return out, err
 	}
 	out.Purpose, out.Next = d.Purpose, d.Next
-	ident, err := p.Exchange(ctx, s.auth(p, fl.ID, d, d.Purpose), callback)
+	if (d.Purpose == PurposeBind || d.Purpose == PurposeReauth) && sessionUserID != fl.Subject {
+		s.finish(ctx, fl.ID, StateDone, nil)
+		s.record(ctx, c, ActionFailed, fl.Subject, CodeSessionChanged, audit.Detail{"provider": providerID, "purpose": d.Purpose})
+		return out, problem.New(problem.Unauthorized, CodeSessionChanged)
+	}
+	ident, err := p.Exchange(ctx, s.auth(p, fl.ID, d, d.Purpose, fl.IssuedAt), callback)
 	if err != nil {
 		s.finish(ctx, fl.ID, StateDone, nil)
 		pr := problem.As(err)
@@ -356,8 +375,9 @@ func (s *Service) Callback(ctx context.Context, providerID string, callback url.
 			s.record(ctx, c, ActionFailed, fl.Subject, CodeNotLinked, audit.Detail{"provider": providerID, "purpose": d.Purpose})
 			return out, problem.New(problem.Forbidden, CodeNotLinked)
 		}
-		u, err := s.use(ctx, link, ident)
+		u, err := s.use(ctx, link, ident, false)
 		if err != nil {
+			s.record(ctx, c, ActionFailed, fl.Subject, problem.As(err).Code, audit.Detail{"provider": providerID, "purpose": d.Purpose})
 			return out, err
 		}
 		out.Result, out.User, out.AMR = Reauthed, u, []string{AMR(p.Info().Kind)}
@@ -383,7 +403,7 @@ func (s *Service) Callback(ctx context.Context, providerID string, callback url.
 		return out, nil
 	}
 	s.finish(ctx, fl.ID, StateDone, nil)
-	u, err := s.use(ctx, link, ident)
+	u, err := s.use(ctx, link, ident, d.Purpose == PurposeSignIn)
 	if err != nil {
 		s.record(ctx, c, ActionFailed, link.UserID, problem.As(err).Code, audit.Detail{"provider": providerID, "purpose": d.Purpose})
 		return out, err
@@ -411,8 +431,10 @@ func AMR(kind string) string {
 }
 
 // use records a sign-in through link and returns its account, refusing a
-// disabled one as a password sign-in would.
-func (s *Service) use(ctx context.Context, link store.UpstreamLink, ident Identity) (store.User, error) {
+// disabled one as a password sign-in would. full says ident is a whole
+// answer (not only the subject, as for recovery and re-authentication),
+// whose nickname, certification and ID number replace the link's.
+func (s *Service) use(ctx context.Context, link store.UpstreamLink, ident Identity, full bool) (store.User, error) {
 	u, err := s.d.Store.GetUser(ctx, link.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, flow.Expired()
@@ -428,8 +450,16 @@ func (s *Service) use(ctx context.Context, link store.UpstreamLink, ident Identi
 		return store.User{}, flow.Expired()
 	}
 	link.LastUsedAt = s.d.Now().UTC().Truncate(time.Millisecond)
-	link.AlipayUserID, link.Display, link.Certified = ident.AlipayUserID, display(ident), ident.Certified
-	if err := s.d.Store.UseUpstreamLink(ctx, link); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if ident.AlipayUserID != "" {
+		link.AlipayUserID = ident.AlipayUserID
+	}
+	if full {
+		link.Display, link.Certified, link.IDNumberIndex = display(ident), ident.Certified, s.idIndex(ident)
+	}
+	switch err := s.d.Store.UseUpstreamLink(ctx, link); {
+	case errors.Is(err, store.ErrNotFound):
+		return store.User{}, flow.Expired() // unlinked, or the account closed, meanwhile
+	case err != nil:
 		return store.User{}, problem.Wrap(err)
 	}
 	return u, nil
@@ -478,7 +508,18 @@ func (s *Service) tell(ctx context.Context, userID, event, providerID string) {
 func (s *Service) newLink(userID string, ident Identity) store.UpstreamLink {
 	now := s.d.Now().UTC().Truncate(time.Millisecond)
 	return store.UpstreamLink{Provider: ident.Provider, App: ident.App, Subject: ident.Subject, UserID: userID,
-		AlipayUserID: ident.AlipayUserID, Display: display(ident), Certified: ident.Certified, LinkedAt: now, LastUsedAt: now}
+		AlipayUserID: ident.AlipayUserID, Display: display(ident), Certified: ident.Certified,
+		IDNumberIndex: s.idIndex(ident), LinkedAt: now, LastUsedAt: now}
+}
+
+// idIndex is the blind index of the ID number the provider certified, as
+// the account's own verified number is indexed, or nil: the number itself
+// is never kept with the link.
+func (s *Service) idIndex(ident Identity) []byte {
+	if ident.IDNumber == "" {
+		return nil
+	}
+	return s.d.Protector.Index(account.FieldIDNumber, ident.IDNumber)
 }
 
 // display is how a link is named in its owner's list: the nickname
@@ -619,7 +660,9 @@ func (s *Service) Bind(ctx context.Context, browser BrowserToken, req login.Requ
 	if err := s.link(ctx, u.ID, ident, false, store.UpstreamLink{}, c); err != nil {
 		return store.User{}, nil, err
 	}
-	return u, []string{store.AMRPassword, AMR(ident.kind(s))}, nil
+	// The provider vouched for someone, not for this account's holder:
+	// only the password signed this account in.
+	return u, []string{store.AMRPassword}, nil
 }
 
 // kind is the kind of the provider that vouched for the identity.
@@ -667,6 +710,9 @@ type Evidence struct {
 	Linked    bool
 	Certified bool   // at the link's last sign-in
 	Display   string // the masked nickname, for the binding's detail
+	// IDNumberIndex is the blind index of the ID number the provider
+	// certified (Alipay's cert_no), nil when it gave none.
+	IDNumberIndex []byte
 }
 
 // Evidence returns what the user's link with the provider shows.
@@ -675,9 +721,12 @@ func (s *Service) Evidence(ctx context.Context, userID, providerID string) (Evid
 	if err != nil {
 		return Evidence{}, problem.Wrap(err)
 	}
+	info, _ := s.Provider(providerID)
 	for _, l := range links {
-		if l.Provider == providerID {
-			return Evidence{Linked: true, Certified: l.Certified, Display: l.Display}, nil
+		// A link of an application no longer configured says nothing of
+		// the identity the configured one would see.
+		if l.Provider == providerID && l.App == info.App {
+			return Evidence{Linked: true, Certified: l.Certified, Display: l.Display, IDNumberIndex: l.IDNumberIndex}, nil
 		}
 	}
 	return Evidence{}, nil

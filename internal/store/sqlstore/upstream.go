@@ -8,12 +8,12 @@ import (
 	"unid/internal/store"
 )
 
-const upstreamLinkColumns = `provider, app, subject, user_id, alipay_user_id, display, certified, linked_at, last_used_at`
+const upstreamLinkColumns = `provider, app, subject, user_id, alipay_user_id, display, id_number_index, certified, linked_at, last_used_at`
 
 func scanUpstreamLink(r rowScanner) (store.UpstreamLink, error) {
 	var l store.UpstreamLink
 	var certified, linked, used int64
-	err := r.Scan(&l.Provider, &l.App, &l.Subject, &l.UserID, &l.AlipayUserID, &l.Display, &certified, &linked, &used)
+	err := r.Scan(&l.Provider, &l.App, &l.Subject, &l.UserID, &l.AlipayUserID, &l.Display, &l.IDNumberIndex, &certified, &linked, &used)
 	l.Certified, l.LinkedAt, l.LastUsedAt = certified != 0, fromMS(linked), fromMS(used)
 	return l, err
 }
@@ -24,8 +24,8 @@ func scanUpstreamLink(r rowScanner) (store.UpstreamLink, error) {
 func (s *Store) insertUpstreamLink(ctx context.Context, tx *sql.Tx, l store.UpstreamLink) error {
 	const op = "create upstream link"
 	return s.txExecOne(ctx, tx, op, `INSERT INTO upstream_links (`+upstreamLinkColumns+`)
-		SELECT $1, $2, $3, id, $5, $6, $7, $8, $9 FROM users WHERE id = $4 AND status <> $10`,
-		l.Provider, l.App, l.Subject, l.UserID, l.AlipayUserID, l.Display, boolInt(l.Certified),
+		SELECT $1, $2, $3, id, $5, $6, $7, $8, $9, $10 FROM users WHERE id = $4 AND status <> $11`,
+		l.Provider, l.App, l.Subject, l.UserID, l.AlipayUserID, l.Display, nullBytes(l.IDNumberIndex), boolInt(l.Certified),
 		ms(l.LinkedAt), ms(l.LastUsedAt), store.UserClosed)
 }
 
@@ -68,9 +68,9 @@ func (s *Store) ListUpstreamLinks(ctx context.Context, userID string) ([]store.U
 // UseUpstreamLink records a sign-in through a link.
 func (s *Store) UseUpstreamLink(ctx context.Context, l store.UpstreamLink) error {
 	return s.execOne(ctx, "use upstream link", `UPDATE upstream_links SET last_used_at = $4,
-		alipay_user_id = CASE WHEN $5 = '' THEN alipay_user_id ELSE $5 END, display = $6, certified = $7
+		alipay_user_id = $5, display = $6, certified = $7, id_number_index = $8
 		WHERE provider = $1 AND app = $2 AND subject = $3`,
-		l.Provider, l.App, l.Subject, ms(l.LastUsedAt), l.AlipayUserID, l.Display, boolInt(l.Certified))
+		l.Provider, l.App, l.Subject, ms(l.LastUsedAt), l.AlipayUserID, l.Display, boolInt(l.Certified), nullBytes(l.IDNumberIndex))
 }
 
 // DeleteUpstreamLink removes a link unless it is the account's only way

@@ -13,7 +13,7 @@ import (
 func newLink(userID, subject string) store.UpstreamLink {
 	return store.UpstreamLink{
 		Provider: "alipay", App: "2021000000000001", Subject: subject, UserID: userID,
-		AlipayUserID: "2088" + subject[:8], Display: "张*", Certified: true,
+		AlipayUserID: "2088" + subject[:8], Display: "张*", Certified: true, IDNumberIndex: randBytes(32),
 		LinkedAt: base.Add(time.Minute), LastUsedAt: base.Add(time.Minute),
 	}
 }
@@ -64,15 +64,13 @@ func testUpstreamLinks(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 	t.Run("use", func(t *testing.T) {
 		used := link
-		used.LastUsedAt, used.AlipayUserID, used.Display, used.Certified = base.Add(time.Hour), "", "李*", false
+		used.LastUsedAt, used.AlipayUserID, used.Display, used.Certified, used.IDNumberIndex = base.Add(time.Hour), "2088000000000009", "李*", false, nil
 		if err := s.UseUpstreamLink(ctx, used); err != nil {
 			t.Fatalf("UseUpstreamLink: %v", err)
 		}
 		got, _ := s.GetUpstreamLink(ctx, link.Provider, link.App, link.Subject)
-		want := used
-		want.AlipayUserID = link.AlipayUserID // an answer without user_id keeps the one known
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("after use %+v, want %+v", got, want)
+		if !reflect.DeepEqual(got, used) {
+			t.Errorf("after use %+v, want %+v", got, used)
 		}
 		wantNotFound(t, "use of a missing link", s.UseUpstreamLink(ctx, newLink(zhang.ID, "open-"+randID())))
 	})

@@ -171,6 +171,10 @@ type userAnswer struct {
 	NickName    string `json:"nick_name"`
 	Avatar      string `json:"avatar"`
 	IsCertified string `json:"is_certified"`
+	// CertType and CertNo come only to applications Alipay allows to read
+	// the certified identity (cert_type 0: a mainland ID card).
+	CertType string `json:"cert_type"`
+	CertNo   string `json:"cert_no"`
 }
 
 // seconds is a duration in seconds that Alipay writes as a number or as a
@@ -223,6 +227,9 @@ func (p *Provider) Exchange(ctx context.Context, a upstream.Auth, callback url.V
 		id.Subject = cmp.Or(tok.OpenID, u.OpenID)
 		id.AlipayUserID = cmp.Or(tok.UserID, u.UserID)
 		id.Nickname, id.Avatar, id.Certified = u.NickName, u.Avatar, u.IsCertified == "T"
+		if id.Certified && u.CertType == "0" {
+			id.IDNumber = strings.ToUpper(strings.TrimSpace(u.CertNo))
+		}
 	}
 	id.Subject = cmp.Or(id.Subject, id.AlipayUserID)
 	if id.Subject == "" {

@@ -97,13 +97,14 @@ func TestExchange(t *testing.T) {
 		wantInLog string
 	}{
 		{name: "certified user with user_id and open_id", button: user("certified"),
-			want: upstream.Identity{Subject: "074aTestCertifiedOpenId0001", AlipayUserID: "2088000000000001", Nickname: "张实名（测试）", Certified: true}},
+			want: upstream.Identity{Subject: "074aTestCertifiedOpenId0001", AlipayUserID: "2088000000000001", Nickname: "张实名（测试）", Certified: true,
+				IDNumber: "11010519491231002X"}},
 		{name: "uncertified user", button: user("uncertified"),
 			want: upstream.Identity{Subject: "074aTestUncertifiedOpenId02", AlipayUserID: "2088000000000002", Nickname: "李未认证（测试）"}},
 		{name: "user of whom the app gets open_id only", button: user("openid-only"),
 			want: upstream.Identity{Subject: "074aTestOpenIdOnlyUser00003", Nickname: "王新应用（测试）"}},
 		{name: "application created since 2023", button: user("certified"), openID: true,
-			want: upstream.Identity{Subject: "074aTestCertifiedOpenId0001", Nickname: "张实名（测试）", Certified: true}},
+			want: upstream.Identity{Subject: "074aTestCertifiedOpenId0001", Nickname: "张实名（测试）", Certified: true, IDNumber: "11010519491231002X"}},
 		{name: "auth_base: the subject only", onlyID: true, button: user("certified"),
 			want: upstream.Identity{Subject: "074aTestCertifiedOpenId0001", AlipayUserID: "2088000000000001"}},
 		{name: "cancelled", button: url.Values{"cancel": {"1"}}, wantCode: upstream.CodeCancelled, wantKind: problem.Invalid},

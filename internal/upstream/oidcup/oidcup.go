@@ -105,8 +105,16 @@ func (p *Provider) AuthURL(ctx context.Context, a upstream.Auth) (string, error)
 	if err != nil {
 		return "", err
 	}
-	return p.oauth(op, a).AuthCodeURL(a.State, oauth2.S256ChallengeOption(a.Verifier), oidc.Nonce(a.Nonce)), nil
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(a.Verifier), oidc.Nonce(a.Nonce)}
+	if !a.FreshSince.IsZero() {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0"))
+	}
+	return p.oauth(op, a).AuthCodeURL(a.State, opts...), nil
 }
+
+// freshSkew is how far the provider's clock may be behind unid's when
+// auth_time is held against Auth.FreshSince.
+const freshSkew = time.Minute
 
 // Exchange redeems the callback's code with a's verifier, verifies the ID
 // token and its nonce, reads userinfo, and returns the identity.
@@ -142,6 +150,9 @@ func (p *Provider) Exchange(ctx context.Context, a upstream.Auth, callback url.V
 	var c claimSet
 	if err := idt.Claims(&c); err != nil {
 		return upstream.Identity{}, p.unverified(ctx, fmt.Errorf("oidcup: ID token claims: %w", err))
+	}
+	if !a.FreshSince.IsZero() && time.Unix(c.AuthTime, 0).Before(a.FreshSince.Add(-freshSkew)) {
+		return upstream.Identity{}, p.unverified(ctx, errors.New("oidcup: ID token: auth_time is older than the request, the person did not sign in again"))
 	}
 	if !a.OnlyID && op.UserInfoEndpoint() != "" {
 		if err := p.userinfo(ctx, op, tok, idt.Subject, &c); err != nil {
@@ -247,6 +258,7 @@ type claimSet struct {
 	Name              string `json:"name"`
 	Picture           string `json:"picture"`
 	PhoneNumber       string `json:"phone_number"`
+	AuthTime          int64  `json:"auth_time"` // of the ID token
 }
 
 // identity maps claims to an identity. The phone number is kept only as

@@ -55,6 +55,9 @@ type op struct {
 	mode   atomic.Int32
 	client store.Client
 	secret string
+	// again signs the person of b in again when the provider's login page
+	// comes up in a walk; nil: it must not come up.
+	again func(b *apptest.Browser)
 }
 
 func startOP(t *testing.T) *op {
@@ -192,6 +195,15 @@ func (o *op) authorize(p *oidcup.Provider, b *apptest.Browser, a upstream.Auth, 
 		next, err := url.Parse(u)
 		if err != nil {
 			o.t.Fatal(err)
+		}
+		if next.Path == "/login" && o.again != nil {
+			// The provider asks the person to sign in again (prompt=login).
+			o.again(b)
+			u = next.Query().Get("next")
+			if abs, err := next.Parse(u); err == nil {
+				u = abs.String()
+			}
+			continue
 		}
 		if next.Path == "/oidc/consent" {
 			r := b.PostJSON("/api/v1/consents", map[string]any{"request_id": next.Query().Get("id"), "allow": allow})
@@ -419,4 +431,48 @@ func TestIssuerNeverThere(t *testing.T) {
 	if k := problem.As(err).Kind; k != problem.Unavailable {
 		t.Errorf("kind = %v; want Unavailable", k)
 	}
+}
+
+// TestFreshSignIn: a re-authentication or a bind asks the provider for a
+// new sign-in (prompt=login, max_age=0) and refuses an ID token whose
+// auth_time is older than the request.
+func TestFreshSignIn(t *testing.T) {
+	o := startOP(t)
+	p := o.provider(o.upstream())
+	zhang := o.person(apptest.Zhang)
+	o.srv.Clock.Advance(time.Minute) // the provider's session is a minute old
+	a := newAuth()
+	a.FreshSince = time.Now()
+	u, err := p.AuthURL(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := mustQuery(t, u); q.Get("prompt") != "login" || q.Get("max_age") != "0" {
+		t.Fatalf("authorization URL %s: want prompt=login and max_age=0", u)
+	}
+	signedInAgain := 0
+	o.again = func(b *apptest.Browser) {
+		signedInAgain++
+		b.MustLogin(apptest.Zhang.Login, apptest.Zhang.Password)
+	}
+	if _, err := p.Exchange(context.Background(), a, o.authorize(p, zhang, a, true)); err != nil {
+		t.Fatalf("a fresh sign-in: %v", err)
+	}
+	if signedInAgain != 1 {
+		t.Errorf("the provider asked for a sign-in %d times; want once", signedInAgain)
+	}
+	// An answer about a sign-in from before the request is refused.
+	stale := newAuth()
+	stale.FreshSince = time.Now().Add(10 * time.Minute)
+	_, err = p.Exchange(context.Background(), stale, o.authorize(p, zhang, stale, true))
+	wantCode(t, err, upstream.CodeUnverified)
+}
+
+func mustQuery(t *testing.T, u string) url.Values {
+	t.Helper()
+	parsed, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed.Query()
 }

@@ -5,8 +5,10 @@
 -- there (Alipay open_id, OpenID sub). An identity links to one account; an
 -- account has at most one link per provider. alipay_user_id keeps Alipay's
 -- user_id where it still comes; display is a masked nickname for the
--- person's list; certified is Alipay's is_certified=T, evidence for the
--- Alipay real-name path. Times are unix milliseconds UTC.
+-- person's list; certified is Alipay's is_certified=T and id_number_index
+-- the blind index of the ID number Alipay certified (cert_no, where the
+-- application may read it), evidence for the Alipay real-name path. Times
+-- are unix milliseconds UTC.
 --
 -- A session, an authorization request and a grant remember how the user
 -- signed in (amr: space-separated RFC 8176 values and unid's own, "" for
@@ -19,6 +21,7 @@ CREATE TABLE upstream_links (
 	user_id        TEXT    NOT NULL,
 	alipay_user_id TEXT    NOT NULL DEFAULT '',
 	display        TEXT    NOT NULL DEFAULT '',
+	id_number_index BYTEA  ,
 	certified      BIGINT  NOT NULL DEFAULT 0,
 	linked_at      BIGINT  NOT NULL,
 	last_used_at   BIGINT  NOT NULL,

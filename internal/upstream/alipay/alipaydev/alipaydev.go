@@ -64,6 +64,9 @@ type User struct {
 	OpenID      string
 	UserID      string // "" for a user of whom the application gets open_id only
 	IsCertified bool
+	// CertNo is the ID number Alipay certified, answered as cert_no
+	// (cert_type 0) as to an application allowed to read it; "" for none.
+	CertNo string
 }
 
 type grant struct {
@@ -108,7 +111,8 @@ func New(baseURL string) (*Gateway, error) {
 	}
 	avatar := g.base + PathPrefix + "avatar.svg"
 	g.users = []User{
-		{Key: "certified", NickName: "张实名（测试）", Avatar: avatar, OpenID: "074aTestCertifiedOpenId0001", UserID: "2088000000000001", IsCertified: true},
+		{Key: "certified", NickName: "张实名（测试）", Avatar: avatar, OpenID: "074aTestCertifiedOpenId0001", UserID: "2088000000000001", IsCertified: true,
+			CertNo: "11010519491231002X"}, // 张三 of the real-name sandbox
 		{Key: "uncertified", NickName: "李未认证（测试）", Avatar: avatar, OpenID: "074aTestUncertifiedOpenId02", UserID: "2088000000000002"},
 		{Key: "openid-only", NickName: "王新应用（测试）", Avatar: avatar, OpenID: "074aTestOpenIdOnlyUser00003"},
 	}
@@ -310,6 +314,9 @@ func (g *Gateway) userInfo(w http.ResponseWriter, node, token string) {
 	a["nick_name"] = gr.user.NickName
 	a["avatar"] = gr.user.Avatar
 	a["is_certified"] = map[bool]string{true: "T", false: "F"}[gr.user.IsCertified]
+	if gr.user.CertNo != "" {
+		a["cert_type"], a["cert_no"] = "0", gr.user.CertNo
+	}
 	a["user_type"], a["user_status"] = "2", "T"
 	g.reply(w, node, a)
 }
