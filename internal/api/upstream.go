@@ -202,7 +202,7 @@ func (a *API) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !ok || s.UserID != out.User.ID {
-			http.Redirect(w, r, upstreamErrorPage(out.Purpose, "unauthenticated"), http.StatusSeeOther)
+			http.Redirect(w, r, upstreamErrorPage(out.Purpose, "not_signed_in"), http.StatusSeeOther)
 			return
 		}
 		if _, err := a.Sessions.Reauthenticate(r.Context(), s, out.AMR, c); err != nil {

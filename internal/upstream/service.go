@@ -251,10 +251,10 @@ func (s *Service) Start(ctx context.Context, providerID, purpose, next, userID s
 		userID = ""
 	case PurposeBind, PurposeReauth:
 		if userID == "" {
-			return Started{}, problem.New(problem.Unauthorized, "unauthenticated")
+			return Started{}, problem.New(problem.Unauthorized, "not_signed_in")
 		}
 	default:
-		return Started{}, problem.Field("purpose", "invalid_purpose")
+		return Started{}, problem.Field("purpose", "upstream_purpose_invalid")
 	}
 	now := s.d.Now().UTC().Truncate(time.Millisecond)
 	id := flow.NewID()
