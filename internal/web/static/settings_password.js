@@ -74,6 +74,7 @@
           // one, when loaded again.
           var parts = form.querySelectorAll('.field, .actions');
           for (var i = 0; i < parts.length; i++) { parts[i].hidden = true; }
+          $('password-first-intro').hidden = true;
           status.textContent = t(others ? 'password_set_others' : 'password_set');
           return true;
         }
