@@ -71,7 +71,7 @@ func TestCreate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := account.Profile{ID: u.ID, LoginName: "Zhang_San", Phone: "138****5678", IDNumber: "1101**********002X", RealName: "*三", CreatedAt: f.Now}
+		want := account.Profile{ID: u.ID, LoginName: "Zhang_San", Phone: "138****5678", IDNumber: "1101**********002X", RealName: "*三", HasPassword: true, CreatedAt: f.Now}
 		if p != want {
 			t.Errorf("profile = %+v, want %+v", p, want)
 		}

@@ -13,7 +13,8 @@ import (
 
 // ReauthWindow is how long after entering the password (at sign-in or
 // again, POST /api/v1/sessions/current/reauth) the user may reveal their
-// full identifiers and change their phone without entering it again.
+// full identifiers, change their phone, or set a first password on an
+// account without one, without entering it again.
 const ReauthWindow = 5 * time.Minute
 
 // profileRoutes are the user center's personal information, password and
@@ -111,6 +112,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, s httpx.Sig
 	signOut := req.SignOutOthers == nil || *req.SignOutOthers
 	err := a.Profile.ChangePassword(r.Context(), s.Session, s.User, profile.PasswordChange{
 		Current: req.CurrentPassword, New: req.Password, Confirm: req.PasswordConfirm, SignOutOthers: signOut,
+		Recent: ReauthWindow,
 	}, a.client(r))
 	if err != nil {
 		a.Fail(w, r, err)

@@ -23,6 +23,16 @@
 //	     ▼
 //	only the password changes; the owner is told either way
 //
+// First password (an account made through a provider outside unid has
+// none; the recent sign-in, through that provider or the password form of
+// another, is the re-authentication):
+//
+//	signed in within PasswordChange.Recent? ──no──▶ Unauthorized (reauthentication_required)
+//	     │yes
+//	fields valid? (new by the policy, confirm equal) ──no──▶ Invalid, all at once
+//	     │yes
+//	account.SetPasswordKeeping, as above
+//
 // Phone change (behind a recent re-authentication):
 //
 //	send: new number valid, captcha right ──▶ SMS code (purpose change_phone) to the new number
@@ -103,18 +113,31 @@ func (s *Service) Reauthenticate(ctx context.Context, sess store.Session, u stor
 
 // PasswordChange is the password form of the user center.
 type PasswordChange struct {
-	Current       string
+	Current       string // unused, and not asked for, when the account has none
 	New           string
 	Confirm       string
 	SignOutOthers bool
+	// Recent is how lately the session must have signed in to set the
+	// first password of an account that has none: the window the other
+	// sensitive changes ask for.
+	Recent time.Duration
 }
 
-// ChangePassword changes u's password. Form mistakes are reported before
-// the current password is looked at, so they cost no attempt; a wrong
-// current password answers and counts like a wrong password at sign-in.
+// ChangePassword changes u's password, or sets the first one of an
+// account without any. Form mistakes are reported before the current
+// password is looked at, so they cost no attempt; a wrong current
+// password answers and counts like a wrong password at sign-in.
 func (s *Service) ChangePassword(ctx context.Context, sess store.Session, u store.User, req PasswordChange, c flow.Client) error {
+	first := u.PasswordHash == ""
+	if first {
+		// Nothing to type proves the person: only a recent sign-in does.
+		if s.now().Sub(sess.AuthTime) > req.Recent {
+			return problem.New(problem.Unauthorized, "reauthentication_required")
+		}
+		req.Current = ""
+	}
 	f := problem.FieldSet{}
-	if req.Current == "" {
+	if req.Current == "" && !first {
 		f.Add("current_password", problem.Field("current_password", "password_required"))
 	}
 	if req.New == "" {
@@ -130,11 +153,13 @@ func (s *Service) ChangePassword(ctx context.Context, sess store.Session, u stor
 	if err := f.Err(); err != nil {
 		return err
 	}
-	if err := s.logins.CheckPassword(ctx, u, req.Current, checkPasswordChange, c); err != nil {
-		if p := problem.As(err); p.Code == "login_failed" {
-			return &problem.Problem{Kind: p.Kind, Code: p.Code, Fields: map[string]string{"current_password": p.Code}}
+	if !first {
+		if err := s.logins.CheckPassword(ctx, u, req.Current, checkPasswordChange, c); err != nil {
+			if p := problem.As(err); p.Code == "login_failed" {
+				return &problem.Problem{Kind: p.Kind, Code: p.Code, Fields: map[string]string{"current_password": p.Code}}
+			}
+			return err
 		}
-		return err
 	}
 	keep := account.Keep{SID: sess.SID, Others: !req.SignOutOthers}
 	return s.accounts.SetPasswordKeeping(ctx, u.ID, req.New, keep, audit.User(u.ID))

@@ -410,6 +410,13 @@
     });
   }
 
+  // reauthVia is where a person without a password proves themselves
+  // again: provider, one linked to their account, which then sends the
+  // browser on to next, a path of this site.
+  function reauthVia(provider, next) {
+    return '/upstream/' + encodeURIComponent(provider) + '/start?purpose=reauth&next=' + encodeURIComponent(next);
+  }
+
   /* ---- forms and code buttons ---- */
 
   // submitter sends o.form through o.button: a click while busy does
@@ -631,7 +638,7 @@
     showFieldError: showFieldError, clearFieldError: clearFieldError, setFormError: setFormError,
     clearErrors: clearErrors, showErrors: showErrors, showAPIError: showAPIError,
     setBusy: setBusy, value: value, watchInputs: watchInputs, Captcha: Captcha, ready: ready,
-    withReauth: withReauth, askPassword: askPassword, reauth: askPassword,
+    withReauth: withReauth, askPassword: askPassword, reauth: askPassword, needsReauth: needsReauth, reauthVia: reauthVia,
     submitter: submitter, codeSender: codeSender, el: el, trim: trim, day: day,
     digitsOnly: digitsOnly, passwordError: passwordError, newAccount: newAccount, registerCode: registerCode
   };

@@ -116,8 +116,7 @@
     }
     var linked = this.list.querySelector('li[data-linked="true"]');
     if (linked) {
-      window.location.assign('/upstream/' + encodeURIComponent(linked.getAttribute('data-provider')) +
-        '/start?purpose=reauth&next=' + encodeURIComponent(href));
+      window.location.assign(u.reauthVia(linked.getAttribute('data-provider'), href));
     }
   };
 
@@ -157,8 +156,8 @@
     var send = function () { return api('DELETE', '/api/v1/me/links/' + encodeURIComponent(id)); };
     // Without a password, a recent sign-in is one with the provider.
     var sending = this.hasPassword ? u.withReauth(send) : send().then(function (res) {
-      if (res.status === 401 && res.data && res.data.error && res.data.error.code === 'reauthentication_required') {
-        window.location.assign(start(id, 'reauth'));
+      if (u.needsReauth(res)) {
+        window.location.assign(u.reauthVia(id, here));
         return null;
       }
       return res;
@@ -185,15 +184,14 @@
   };
 
   // onlyWay says that this provider is the only way in, and where to set
-  // a password.
+  // a first password: the password page, which asks for no current one
+  // then.
   Links.prototype.onlyWay = function (name) {
     var box = $('form-error');
     box.textContent = t('links_only_way', { provider: name }) + ' ';
     var a = el('a', '', t('links_set_password'));
     a.id = 'links-set-password';
-    // Without a password the password page cannot help (it asks for the
-    // current one): recovery through the provider sets the first.
-    a.href = '/recover';
+    a.href = '/settings/password';
     box.appendChild(a);
     if (box.focus) { box.focus(); }
   };
