@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"unid/internal/flow"
 	"unid/internal/flow/login"
 	"unid/internal/httpx"
 	"unid/internal/problem"
@@ -162,7 +163,11 @@ func (a *API) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 			a.Fail(w, r, err)
 			return
 		}
-		a.setUpstreamCookie(w, "", time.Time{})
+		// A callback of another flow, or one replayed, leaves this
+		// browser's own flow (a registration waiting, say) as it is.
+		if pr.Code != upstream.CodeStateMismatch && pr.Code != flow.CodeExpired {
+			a.setUpstreamCookie(w, "", time.Time{})
+		}
 		http.Redirect(w, r, upstreamErrorPage(out.Purpose, pr.Code), http.StatusSeeOther)
 		return
 	}

@@ -26,6 +26,10 @@ func TestEveryProblemCodeHasAMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	codes := map[string]string{} // code → where
+	// Codes written as constants (problem.New(kind, CodeX), upstream.CodeX)
+	// are resolved by package name once every constant is known.
+	consts := map[string]string{}   // "package.Name" → value
+	constUse := map[string]string{} // "package.Name" → where
 	root := filepath.Join("..", "..", "internal")
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
@@ -36,14 +40,32 @@ func TestEveryProblemCodeHasAMessage(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		pkg := f.Name.Name
 		add := func(e ast.Expr) {
-			if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-				s, _ := strconv.Unquote(lit.Value)
-				codes[s] = fset.Position(lit.Pos()).String()
+			switch e := e.(type) {
+			case *ast.BasicLit:
+				if e.Kind == token.STRING {
+					s, _ := strconv.Unquote(e.Value)
+					codes[s] = fset.Position(e.Pos()).String()
+				}
+			case *ast.Ident:
+				constUse[pkg+"."+e.Name] = fset.Position(e.Pos()).String()
+			case *ast.SelectorExpr:
+				if x, ok := e.X.(*ast.Ident); ok {
+					constUse[x.Name+"."+e.Sel.Name] = fset.Position(e.Pos()).String()
+				}
 			}
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
+			case *ast.ValueSpec:
+				for i, name := range n.Names {
+					if i < len(n.Values) {
+						if lit, ok := n.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							consts[pkg+"."+name.Name], _ = strconv.Unquote(lit.Value)
+						}
+					}
+				}
 			case *ast.CallExpr:
 				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && isIdent(sel.X, "problem") && len(n.Args) == 2 &&
 					(sel.Sel.Name == "New" || sel.Sel.Name == "Field") {
@@ -77,6 +99,11 @@ func TestEveryProblemCodeHasAMessage(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for name, where := range constUse {
+		if v, ok := consts[name]; ok {
+			codes[v] = where + " (" + name + ")"
+		}
 	}
 	if len(codes) < 30 {
 		t.Fatalf("found only %d problem codes: is the walk right?", len(codes))

@@ -396,6 +396,10 @@ func TestAlipayRefusals(t *testing.T) {
 		if r := b.Get(cb); r.Location() != "/login?upstream_error=flow_expired" {
 			t.Fatalf("replay: %d %q", r.Status, r.Location())
 		}
+		// The replay leaves the waiting registration as it was.
+		if r := b.Get("/api/v1/upstream/pending"); r.Status != http.StatusOK {
+			t.Fatalf("pending after a replay: %d %s", r.Status, r.Body)
+		}
 	})
 
 	t.Run("too many starts from one address", func(t *testing.T) {

@@ -42,7 +42,8 @@ var upstreamErrorCodes = []string{
 	"upstream_cancelled", "upstream_code_invalid", "upstream_unavailable", "upstream_unverified",
 	"upstream_refused", "upstream_state_mismatch", "upstream_linked_elsewhere", "upstream_already_linked",
 	"upstream_only_way_in", "upstream_not_linked", "upstream_unknown", "upstream_rate_limited",
-	"flow_expired", "account_disabled", "login_failed", "reauthentication_required",
+	"upstream_session_changed", "upstream_purpose_invalid",
+	"flow_expired", "account_disabled", "login_failed", "reauthentication_required", "not_signed_in",
 }
 
 // upstreamKeys are the messages upstream.go builds: the errors and the
