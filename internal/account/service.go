@@ -343,7 +343,9 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 		return problem.Wrap(err)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
+	first := false // an account made through an identity provider gets its first password
 	u, err = s.st.UpdateUser(ctx, userID, func(old store.User) (store.User, error) {
+		first = old.PasswordHash == ""
 		old.PasswordHash = hash
 		old.UpdatedAt = now
 		return old, nil
@@ -353,6 +355,8 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 	}
 	template := notify.TemplatePasswordChanged
 	switch {
+	case first && keep.Others:
+		template = notify.TemplatePasswordSet
 	case keep.Others:
 		template = notify.TemplatePasswordChangedKept
 	case keep.SID != "":
@@ -366,7 +370,10 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 		}
 	}
 	reason := ""
-	if keep.Others {
+	switch {
+	case first:
+		reason = "first_password"
+	case keep.Others:
 		reason = "kept_sessions"
 	}
 	s.record(ctx, ActionPasswordChanged, u.ID, actor, reason)

@@ -86,8 +86,8 @@ func TestFirstPasswordAfterAlipay(t *testing.T) {
 	if !hasPassword(t, b) {
 		t.Error("after the first password GET /api/v1/me says there is none")
 	}
-	if srv.OutboxLen(t) <= outbox {
-		t.Error("the owner was not told of the new password")
+	if srv.OutboxLen(t) <= outbox || !strings.Contains(srv.Outbox(t)[0].Text, "已设置登录密码") {
+		t.Error("the owner was not told that the account now has a password")
 	}
 	if n := passwordChanges(t, b); n != 1 {
 		t.Errorf("history has %d password changes, want 1", n)
