@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -113,7 +114,12 @@ var (
 type Hasher struct {
 	params Params
 	sem    chan struct{}
+	runs   atomic.Uint64 // password hashes computed: Hash, Verify, DummyVerify
 }
+
+// Runs is how many password hashes h has computed, real or dummy: the
+// work a sign-in pays, which the tests count instead of timing it.
+func (h *Hasher) Runs() uint64 { return h.runs.Load() }
 
 // NewHasher returns a Hasher that makes hashes with p and runs at most
 // maxConcurrent hashes at once; less than 1 means 2×GOMAXPROCS. Zero fields
@@ -142,7 +148,11 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	}
 }
 
-func (h *Hasher) release() { <-h.sem }
+// release gives the place back after one hash.
+func (h *Hasher) release() {
+	h.runs.Add(1)
+	<-h.sem
+}
 
 // Hash returns the argon2id hash of password as a PHC string,
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>, with salt and hash in

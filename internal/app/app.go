@@ -76,6 +76,7 @@ type App struct {
 	Clients  *client.Registry
 	Sessions *session.Manager
 	Accounts *account.Service
+	Hasher   *account.Hasher // the password hashes of sign-ins; tests count its runs
 	OIDC     *oidc.Provider
 	// Records posts unid's messages to citizens (我的消息); the services
 	// that tell a citizen something post through it.
@@ -253,6 +254,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads),
 		SaltLen: 16, KeyLen: 32,
 	}, cfg.HashWorkers)
+	a.Hasher = hasher
 	captchaOpts := captcha.Options{TTL: cfg.CaptchaTTL}
 	if cfg.Dev {
 		captchaOpts.Recent = 20 // listed on /dev/
