@@ -195,19 +195,11 @@ func (s *Service) Create(ctx context.Context, na NewAccount) (store.User, error)
 }
 
 // CreateLinked is Create for an account made through an identity provider:
-// the account and its link (store.UpstreamLink, UserID filled in here) are
+// the account and its link (store.UpstreamLink, for the new account) are
 // stored together or not at all. The identity linked elsewhere meanwhile
 // is problem.Conflict upstream_linked_elsewhere.
 func (s *Service) CreateLinked(ctx context.Context, na NewAccount, link store.UpstreamLink) (store.User, error) {
-	return s.create(ctx, na, func(u store.User) error {
-		link.UserID = u.ID
-		err := s.st.CreateUserWithLink(ctx, u, link)
-		var conflict *store.ConflictError
-		if errors.As(err, &conflict) && conflict.Field == "upstream_identity" {
-			return &problem.Problem{Kind: problem.Conflict, Code: "upstream_linked_elsewhere", Err: err}
-		}
-		return err
-	})
+	return s.create(ctx, na, func(u store.User) error { return s.st.CreateUserWithLink(ctx, u, link) })
 }
 
 func (s *Service) create(ctx context.Context, na NewAccount, put func(store.User) error) (store.User, error) {
@@ -220,9 +212,6 @@ func (s *Service) create(ctx context.Context, na NewAccount, put func(store.User
 		return store.User{}, problem.Wrap(err)
 	}
 	if err := put(u); err != nil {
-		if _, ok := err.(*problem.Problem); ok {
-			return store.User{}, err
-		}
 		return store.User{}, createProblem(err)
 	}
 	return u, nil
@@ -307,6 +296,8 @@ func createProblem(err error) error {
 		return &problem.Problem{Kind: problem.Conflict, Code: "phone_registered", Fields: map[string]string{FieldPhone: "phone_registered"}, Err: err}
 	case "closed_phone":
 		return phoneCoolingOff(err)
+	case "upstream_identity":
+		return &problem.Problem{Kind: problem.Conflict, Code: "upstream_linked_elsewhere", Err: err}
 	}
 	return &problem.Problem{Kind: problem.Conflict, Code: "registration_conflict", Err: err}
 }

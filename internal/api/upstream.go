@@ -145,12 +145,14 @@ func upstreamErrorPage(purpose, code string) string {
 // upstreamCallback is where the provider sends the browser back.
 func (a *API) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 	c := a.client(r)
-	var signedIn string
-	if s, ok, err := a.Sessions.Current(r.Context(), r); err != nil {
+	cur, signed, err := a.Sessions.Current(r.Context(), r)
+	if err != nil {
 		a.Fail(w, r, problem.Wrap(err))
 		return
-	} else if ok {
-		signedIn = s.UserID
+	}
+	var signedIn string
+	if signed {
+		signedIn = cur.UserID
 	}
 	out, err := a.Upstream.Callback(r.Context(), r.PathValue("id"), r.URL.Query(), a.browserToken(r), signedIn, c)
 	if err != nil {
@@ -201,16 +203,8 @@ func (a *API) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/settings/links?bound="+url.QueryEscape(r.PathValue("id")), http.StatusSeeOther)
 	case upstream.Reauthed:
 		a.setUpstreamCookie(w, "", time.Time{})
-		s, ok, err := a.Sessions.Current(r.Context(), r)
-		if err != nil {
-			a.Fail(w, r, problem.Wrap(err))
-			return
-		}
-		if !ok || s.UserID != out.User.ID {
-			http.Redirect(w, r, upstreamErrorPage(out.Purpose, "not_signed_in"), http.StatusSeeOther)
-			return
-		}
-		if _, err := a.Sessions.Reauthenticate(r.Context(), s, out.AMR, c); err != nil {
+		// Callback refused a re-authentication of anyone but cur's user.
+		if _, err := a.Sessions.Reauthenticate(r.Context(), cur, out.AMR, c); err != nil {
 			a.Fail(w, r, problem.Wrap(err))
 			return
 		}

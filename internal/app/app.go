@@ -582,7 +582,10 @@ func (a *App) newUpstream(cfg config.Config, st store.Store, protector *account.
 			}
 			// A new way in is told by SMS and email too: the message
 			// alone would reach whoever added it.
-			if u, err := st.GetUser(ctx, userID); err == nil && event == upstream.EventLinked {
+			if event != upstream.EventLinked {
+				return
+			}
+			if u, err := st.GetUser(ctx, userID); err == nil {
 				accounts.Tell(ctx, u, notify.TemplateUpstreamLinked)
 			}
 		},

@@ -5,8 +5,9 @@ package upstream
 // the provider never sees:
 //
 //	Start (purpose, next) ──▶ started ── the browser goes to the provider
-//	started ── Callback: state and browser secret match, the code is
-//	           redeemed and every answer verified ──▶
+//	started ── Callback: state and browser secret match ──▶ redeeming (the
+//	           callback's last state, but for a new person's identified), the
+//	           code redeemed and every answer verified ──▶
 //	    identity linked:      signin  → signed in (Outcome SignedIn)
 //	                          recover → a proven recovery flow (Outcome Recover)
 //	                          reauth  → the session re-authenticated, if the link is the user's
@@ -56,7 +57,7 @@ const Kind = "upstream"
 // States of an upstream flow.
 const (
 	StateStarted    = "started"    // the browser is at the provider
-	StateRedeeming  = "redeeming"  // the callback came; the code is being redeemed (once)
+	StateRedeeming  = "redeeming"  // the callback came and redeemed the code, once; no step accepts it
 	StateIdentified = "identified" // an identity linked to no account: register or bind
 	StateDone       = "done"
 )
@@ -207,19 +208,19 @@ func newBrowserToken(flowID string) (BrowserToken, []byte) {
 	return BrowserToken(flowID + "." + enc), sum[:]
 }
 
-// split returns the flow ID of the token and whether its secret is the one
-// whose hash the flow keeps.
-func (t BrowserToken) matches(d data) (flowID string, ok bool) {
+// matches reports whether the token names the flow f and holds the secret
+// whose hash f's data d keeps.
+func (t BrowserToken) matches(f store.Flow, d data) bool {
 	id, secret, found := strings.Cut(string(t), ".")
-	if !found || id == "" || secret == "" {
-		return "", false
+	if !found || id != f.ID || secret == "" {
+		return false
 	}
 	sum := sha256.Sum256([]byte(secret))
-	return id, subtle.ConstantTimeCompare(sum[:], d.Browser) == 1
+	return subtle.ConstantTimeCompare(sum[:], d.Browser) == 1
 }
 
-// FlowID returns the flow the token names, unchecked.
-func (t BrowserToken) FlowID() string {
+// flowID returns the flow the token names, unchecked.
+func (t BrowserToken) flowID() string {
 	id, _, _ := strings.Cut(string(t), ".")
 	return id
 }
@@ -321,8 +322,7 @@ func (s *Service) Callback(ctx context.Context, providerID string, callback url.
 	var d data
 	fl, _, err := flow.Update(ctx, s.d.Store, Kind, state, s.d.Now(), func(f *store.Flow, fd *data) error {
 		out.Purpose = fd.Purpose
-		id, match := browser.matches(*fd)
-		if !match || id != f.ID || fd.Provider != providerID {
+		if !browser.matches(*f, *fd) || fd.Provider != providerID {
 			return problem.New(problem.Invalid, CodeStateMismatch)
 		}
 		if f.State != StateStarted {
@@ -344,13 +344,11 @@ func (s *Service) Callback(ctx context.Context, providerID string, callback url.
 	}
 	out.Purpose, out.Next = d.Purpose, d.Next
 	if (d.Purpose == PurposeBind || d.Purpose == PurposeReauth) && sessionUserID != fl.Subject {
-		s.finish(ctx, fl.ID, StateDone, nil)
 		s.record(ctx, c, ActionFailed, fl.Subject, CodeSessionChanged, audit.Detail{"provider": providerID, "purpose": d.Purpose})
 		return out, problem.New(problem.Unauthorized, CodeSessionChanged)
 	}
 	ident, err := p.Exchange(ctx, s.auth(p, fl.ID, d, d.Purpose, fl.IssuedAt), callback)
 	if err != nil {
-		s.finish(ctx, fl.ID, StateDone, nil)
 		pr := problem.As(err)
 		s.record(ctx, c, ActionFailed, fl.Subject, pr.Code, audit.Detail{"provider": providerID, "purpose": d.Purpose})
 		return out, err
@@ -358,19 +356,16 @@ func (s *Service) Callback(ctx context.Context, providerID string, callback url.
 	link, err := s.d.Store.GetUpstreamLink(ctx, ident.Provider, ident.App, ident.Subject)
 	linked := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.finish(ctx, fl.ID, StateDone, nil)
 		return out, problem.Wrap(err)
 	}
 	switch d.Purpose {
 	case PurposeBind:
-		s.finish(ctx, fl.ID, StateDone, nil)
 		if err := s.link(ctx, fl.Subject, ident, linked, link, c); err != nil {
 			return out, err
 		}
 		out.Result = Bound
 		return out, nil
 	case PurposeReauth:
-		s.finish(ctx, fl.ID, StateDone, nil)
 		if !linked || link.UserID != fl.Subject {
 			s.record(ctx, c, ActionFailed, fl.Subject, CodeNotLinked, audit.Detail{"provider": providerID, "purpose": d.Purpose})
 			return out, problem.New(problem.Forbidden, CodeNotLinked)
@@ -380,29 +375,26 @@ func (s *Service) Callback(ctx context.Context, providerID string, callback url.
 			s.record(ctx, c, ActionFailed, fl.Subject, problem.As(err).Code, audit.Detail{"provider": providerID, "purpose": d.Purpose})
 			return out, err
 		}
-		out.Result, out.User, out.AMR = Reauthed, u, []string{AMR(p.Info().Kind)}
+		out.Result, out.User, out.AMR = Reauthed, u, s.amr(providerID)
 		return out, nil
 	}
 	if !linked {
 		if d.Purpose == PurposeRecover {
-			s.finish(ctx, fl.ID, StateDone, nil)
 			s.record(ctx, c, ActionUnlinkedSeen, "", audit.ResultOK, audit.Detail{"provider": providerID, "purpose": d.Purpose})
 			out.Result = Unlinked
 			return out, nil
 		}
 		sealed, err := s.seal(ident)
 		if err != nil {
-			s.finish(ctx, fl.ID, StateDone, nil)
 			return out, problem.Wrap(err)
 		}
-		if err := s.finish(ctx, fl.ID, StateIdentified, sealed); err != nil {
+		if err := s.identify(ctx, fl.ID, sealed); err != nil {
 			return out, err
 		}
 		s.record(ctx, c, ActionUnlinkedSeen, "", audit.ResultOK, audit.Detail{"provider": providerID, "purpose": d.Purpose})
 		out.Result = Pending
 		return out, nil
 	}
-	s.finish(ctx, fl.ID, StateDone, nil)
 	u, err := s.use(ctx, link, ident, d.Purpose == PurposeSignIn)
 	if err != nil {
 		s.record(ctx, c, ActionFailed, link.UserID, problem.As(err).Code, audit.Detail{"provider": providerID, "purpose": d.Purpose})
@@ -418,7 +410,7 @@ func (s *Service) Callback(ctx context.Context, providerID string, callback url.
 	}
 	s.d.Audit.Append(ctx, audit.Entry{Actor: audit.User(u.ID), Action: audit.ActionLogin, Result: audit.ResultOK,
 		IP: c.IP, UserAgent: c.UserAgent, Subject: u.LoginName, Detail: audit.Detail{"provider": providerID, "amr": AMR(p.Info().Kind)}})
-	out.Result, out.User, out.AMR = SignedIn, u, []string{AMR(p.Info().Kind)}
+	out.Result, out.User, out.AMR = SignedIn, u, s.amr(providerID)
 	return out, nil
 }
 
@@ -531,6 +523,9 @@ func display(ident Identity) string { return account.MaskName(ident.Nickname) }
 const identityField = "upstream_identity"
 
 func (s *Service) seal(ident Identity) ([]byte, error) {
+	// Only what the register-or-bind step uses is kept: the provider's
+	// phone and avatar are never shown or bound.
+	ident.Phone, ident.Avatar = "", ""
 	raw, err := json.Marshal(ident)
 	if err != nil {
 		return nil, err
@@ -551,19 +546,17 @@ func (s *Service) open(cipher []byte) (Identity, error) {
 	return ident, json.Unmarshal([]byte(raw), &ident)
 }
 
-// finish moves the flow on from StateRedeeming; identity is kept when
-// given.
-func (s *Service) finish(ctx context.Context, id, state string, identity []byte) error {
+// identify keeps the sealed identity of a new person in the flow, for the
+// register-or-bind step. Every other outcome leaves the flow redeeming,
+// which no step accepts: the callback is its last.
+func (s *Service) identify(ctx context.Context, id string, identity []byte) error {
 	_, _, err := flow.Update(ctx, s.d.Store, Kind, id, s.d.Now(), func(f *store.Flow, d *data) error {
 		if f.State != StateRedeeming {
 			return flow.Expired()
 		}
-		f.State, d.Identity = state, identity
+		f.State, d.Identity = StateIdentified, identity
 		return nil
 	})
-	if err != nil && problem.As(err).Kind == problem.Internal {
-		s.d.Logger.ErrorContext(ctx, "upstream: finish flow", "err", err)
-	}
 	return err
 }
 
@@ -579,11 +572,11 @@ type PendingIdentity struct {
 
 // pending loads the identified flow of browser.
 func (s *Service) pending(ctx context.Context, browser BrowserToken) (store.Flow, data, Identity, error) {
-	fl, d, err := flow.Load[data](ctx, s.d.Store, Kind, browser.FlowID(), s.d.Now())
+	fl, d, err := flow.Load[data](ctx, s.d.Store, Kind, browser.flowID(), s.d.Now())
 	if err != nil {
 		return fl, d, Identity{}, err
 	}
-	if id, ok := browser.matches(d); !ok || id != fl.ID || fl.State != StateIdentified {
+	if !browser.matches(fl, d) || fl.State != StateIdentified {
 		return fl, d, Identity{}, flow.Expired()
 	}
 	ident, err := s.open(d.Identity)
@@ -639,7 +632,7 @@ func (s *Service) Register(ctx context.Context, browser BrowserToken, req regist
 	}
 	s.spend(ctx, fl.ID)
 	s.record(ctx, c, ActionLinked, u.ID, audit.ResultOK, audit.Detail{"provider": d.Provider, "via": "register"})
-	return u, []string{AMR(ident.kind(s)), store.AMRSMS}, nil
+	return u, append(s.amr(ident.Provider), store.AMRSMS), nil
 }
 
 // Bind links browser's identified identity to the account the request
@@ -665,10 +658,10 @@ func (s *Service) Bind(ctx context.Context, browser BrowserToken, req login.Requ
 	return u, []string{store.AMRPassword}, nil
 }
 
-// kind is the kind of the provider that vouched for the identity.
-func (ident Identity) kind(s *Service) string {
-	info, _ := s.Provider(ident.Provider)
-	return info.Kind
+// amr is how a person signs in who signs in through the provider.
+func (s *Service) amr(providerID string) []string {
+	info, _ := s.Provider(providerID)
+	return []string{AMR(info.Kind)}
 }
 
 // Link is one link as its owner sees it.

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"unid/internal/httpx"
@@ -35,26 +34,12 @@ type UpstreamButton struct {
 // kindAlipay is the Kind of Alipay, whose buttons carry its own icon.
 const kindAlipay = "alipay"
 
-// upstreamErrorCodes are the codes the core sends back in ?upstream_error=
-// or ?error=; each has the message error.<code>. Any other code is shown as
-// page.upstream.error_other.
-var upstreamErrorCodes = []string{
-	"upstream_cancelled", "upstream_code_invalid", "upstream_unavailable", "upstream_unverified",
-	"upstream_refused", "upstream_state_mismatch", "upstream_linked_elsewhere", "upstream_already_linked",
-	"upstream_only_way_in", "upstream_not_linked", "upstream_unknown", "upstream_rate_limited",
-	"upstream_session_changed", "upstream_purpose_invalid",
-	"flow_expired", "account_disabled", "login_failed", "reauthentication_required", "not_signed_in",
-}
-
-// upstreamKeys are the messages upstream.go builds: the errors and the
-// labels with a provider's name.
+// upstreamKeys are the messages upstream.go builds: the labels with a
+// provider's name, and the message of a code without one of its own (the
+// codes the core sends each have error.<code>, which a test checks).
 func upstreamKeys() []string {
-	keys := []string{"page.upstream.error_other", "page.login.upstream", "page.recover.upstream",
+	return []string{"page.upstream.error_other", "page.login.upstream", "page.recover.upstream",
 		"page.settings.links.bound", "page.upstream_continue.again", "page.upstream_continue.again_login"}
-	for _, code := range upstreamErrorCodes {
-		keys = append(keys, "error."+code)
-	}
-	return keys
 }
 
 // upstreamError is the message for code, or "" for none.
@@ -62,7 +47,7 @@ func (p *Pages) upstreamError(lang i18n.Lang, code string) string {
 	switch {
 	case code == "":
 		return ""
-	case slices.Contains(upstreamErrorCodes, code):
+	case p.cat.Has("error." + code):
 		return p.cat.T(lang, "error."+code)
 	}
 	return p.cat.T(lang, "page.upstream.error_other")
