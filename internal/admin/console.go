@@ -310,15 +310,12 @@ func (c *ConsoleAPI) reviewFile(w http.ResponseWriter, r *http.Request, sg opera
 	w.Write(f.Data)
 }
 
-// maxReason bounds a decision's reason, in characters.
-const maxReason = 500
-
 func checkReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	switch {
 	case reason == "":
 		return "", problem.Field("reason", "review_reason_required")
-	case utf8.RuneCountInString(reason) > maxReason:
+	case utf8.RuneCountInString(reason) > review.MaxReason:
 		return "", problem.Field("reason", "review_reason_too_long")
 	}
 	return reason, nil

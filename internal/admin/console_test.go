@@ -260,6 +260,8 @@ func TestConsoleAuthorization(t *testing.T) {
 		{`{"approve":true}`, "review_reason_required"},
 		{`{"reason":"核验一致"}`, "review_decision_required"},
 		{`{"approve":true,"reason":"` + strings.Repeat("长", 501) + `"}`, "review_reason_too_long"},
+		// The queues keep 200: a longer reason the console let through would come back from the service.
+		{`{"approve":true,"reason":"` + strings.Repeat("长", review.MaxReason+1) + `"}`, "review_reason_too_long"},
 	} {
 		if st, body, _ := send(t, rev, "POST", cs.url+"/api/admin/v1/reviews/item1/decision", tt.body); st != 400 || code(body) != tt.code {
 			t.Errorf("decision %s = %d %v; want 400 %s", tt.body, st, body, tt.code)

@@ -204,7 +204,7 @@ func (s *Service) File(ctx context.Context, itemID, fileID string, by audit.Orig
 // told), creating the enterprise record when unknown; one transaction
 // with the audit event. The appellant is told either way.
 func (s *Service) Decide(ctx context.Context, id string, approve bool, reason string, by audit.Origin) (review.Item, error) {
-	reason, err := cleanReason(reason, true)
+	reason, err := review.CleanReason(reason, true)
 	if err != nil {
 		return review.Item{}, err
 	}

@@ -11,6 +11,7 @@ import (
 	"unid/internal/audit"
 	"unid/internal/problem"
 	"unid/internal/ratelimit"
+	"unid/internal/review"
 	"unid/internal/store"
 )
 
@@ -459,7 +460,7 @@ func (s *Service) Apply(ctx context.Context, userID, uscc, name, reason string, 
 	if err != nil {
 		return MyApplication{}, err
 	}
-	if reason, err = cleanReason(reason, true); err != nil {
+	if reason, err = review.CleanReason(reason, true); err != nil {
 		return MyApplication{}, err
 	}
 	en, err := s.d.Store.GetEnterprise(ctx, uscc)
@@ -506,7 +507,7 @@ func (s *Service) DecideApplication(ctx context.Context, userID, uscc, id string
 	if !AtLeast(m.Role, RoleAdmin) {
 		return MyApplication{}, errForbidden
 	}
-	if reason, err = cleanReason(reason, !approve); err != nil {
+	if reason, err = review.CleanReason(reason, !approve); err != nil {
 		return MyApplication{}, err
 	}
 	if !approve {

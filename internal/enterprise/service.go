@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"unid/internal/account"
 	"unid/internal/audit"
@@ -101,9 +100,6 @@ const (
 	// MaxUpload bounds the business licence upload.
 	MaxUpload = 5 << 20
 )
-
-// maxReason bounds a reason.
-const maxReason = 200
 
 // Membership is one person's role in one enterprise, as SSO and pages see it.
 type Membership struct {
@@ -424,17 +420,6 @@ func (s *Service) tell(ctx context.Context, userID, event string, params map[str
 	if s.d.Tell != nil {
 		s.d.Tell(ctx, userID, event, params)
 	}
-}
-
-func cleanReason(reason string, required bool) (string, error) {
-	reason = strings.TrimSpace(strings.ToValidUTF8(reason, ""))
-	if reason == "" && required {
-		return "", problem.Field("reason", "reason_required")
-	}
-	if utf8.RuneCountInString(reason) > maxReason {
-		return "", problem.Field("reason", "reason_too_long")
-	}
-	return reason, nil
 }
 
 // sameName compares enterprise names as people type them: spaces and

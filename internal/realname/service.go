@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"unid/internal/account"
 	"unid/internal/audit"
@@ -107,9 +106,6 @@ const (
 	sealReviewData = "review.data"
 	sealReviewFile = "review.file"
 )
-
-// maxReason bounds a reviewer's reason.
-const maxReason = 200
 
 // Unavailable is the answer when the verifier cannot be reached.
 func Unavailable(err error) error {
@@ -1188,7 +1184,7 @@ func maskPerson(p Person) string {
 // account is a conflict. The account's sessions and grants end, and the
 // citizen is told (EventCorrected).
 func (s *Service) Correct(ctx context.Context, userID, realName, idNumber, reason string, by audit.Origin) error {
-	reason, err := cleanReason(reason)
+	reason, err := review.CleanReason(reason, true)
 	if err != nil {
 		return err
 	}
@@ -1232,17 +1228,6 @@ func (s *Service) Correct(ctx context.Context, userID, realName, idNumber, reaso
 		s.d.Tell(ctx, userID, EventCorrected, map[string]string{})
 	}
 	return nil
-}
-
-func cleanReason(reason string) (string, error) {
-	reason = strings.TrimSpace(strings.ToValidUTF8(reason, ""))
-	if reason == "" {
-		return "", problem.Field("reason", "reason_required")
-	}
-	if utf8.RuneCountInString(reason) > maxReason {
-		return "", problem.Field("reason", "reason_too_long")
-	}
-	return reason, nil
 }
 
 // ---- review.Queue ----
@@ -1372,7 +1357,7 @@ func (s *Service) File(ctx context.Context, itemID, fileID string, by audit.Orig
 // ID number to the appellant (the account that held it loses every
 // binding, drops to level 0 and is told). One transaction with its event.
 func (s *Service) Decide(ctx context.Context, id string, approve bool, reason string, by audit.Origin) (review.Item, error) {
-	reason, err := cleanReason(reason)
+	reason, err := review.CleanReason(reason, true)
 	if err != nil {
 		return review.Item{}, err
 	}

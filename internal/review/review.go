@@ -17,9 +17,12 @@ package review
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"unid/internal/audit"
+	"unid/internal/problem"
 )
 
 // Item states.
@@ -92,4 +95,22 @@ type Queue interface {
 	// Decide approves or rejects a pending item with a reason, applies it,
 	// tells the citizen (a message and an SMS) and audits it.
 	Decide(ctx context.Context, id string, approve bool, reason string, by audit.Origin) (Item, error)
+}
+
+// MaxReason bounds a reviewer's or a member's reason, in characters: the
+// console's form, the console API and every queue keep the same limit.
+const MaxReason = 200
+
+// CleanReason trims reason and checks it against MaxReason; required
+// refuses an empty one. The problems are field "reason" with
+// reason_required or reason_too_long.
+func CleanReason(reason string, required bool) (string, error) {
+	reason = strings.TrimSpace(strings.ToValidUTF8(reason, ""))
+	if reason == "" && required {
+		return "", problem.Field("reason", "reason_required")
+	}
+	if utf8.RuneCountInString(reason) > MaxReason {
+		return "", problem.Field("reason", "reason_too_long")
+	}
+	return reason, nil
 }
