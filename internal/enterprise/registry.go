@@ -24,9 +24,6 @@ type Registry interface {
 	// Lookup returns the record of a credit code; found is false when the
 	// registry does not know it.
 	Lookup(ctx context.Context, uscc string) (r Record, found bool, err error)
-	// IsLegalRep reports whether the registry names the person (name and
-	// ID number) as the enterprise's legal representative.
-	IsLegalRep(ctx context.Context, uscc, name, idNumber string) (bool, error)
 }
 
 // Unavailable is the answer when the registry cannot be reached.
@@ -43,7 +40,4 @@ var errNone = errors.New("enterprise: no registry is configured")
 func (None) Name() string { return "none" }
 func (None) Lookup(context.Context, string) (Record, bool, error) {
 	return Record{}, false, Unavailable(errNone)
-}
-func (None) IsLegalRep(context.Context, string, string, string) (bool, error) {
-	return false, Unavailable(errNone)
 }

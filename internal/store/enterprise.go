@@ -129,8 +129,6 @@ type Enterprises interface {
 	// ("" clears it), with its audit event; a missing membership is ErrNotFound.
 	SetDefaultEnterprise(ctx context.Context, userID, uscc string, e AuditEvent, seal func(AuditEvent) []byte) error
 	GetEnterprise(ctx context.Context, uscc string) (Enterprise, error)
-	// ListLegalReps returns every legal_rep membership (for the daily recheck).
-	ListLegalReps(ctx context.Context) ([]EnterpriseMember, error)
 	// ListMemberEnterprises returns the credit code of every enterprise
 	// with a member, in order (for the daily recheck).
 	ListMemberEnterprises(ctx context.Context) ([]string, error)

@@ -7,7 +7,6 @@
 // unid POSTs JSON to enterprise-registry.url followed by the operation:
 //
 //	POST {url}/lookup     {"id","timestamp","uscc"}
-//	POST {url}/legal-rep  {"id","timestamp","uscc","real_name","id_number"}
 //
 // with the headers Content-Type: application/json, X-Unid-Timestamp (unix
 // seconds, also "timestamp" in the body), X-Unid-Signature
@@ -17,12 +16,11 @@
 //
 //	{"id": the request id, "found": true|false,
 //	 "uscc", "name", "legal_rep_name", "legal_rep_id_number",
-//	 "status": "active"|"revoked"|"deregistered",   (lookup)
-//	 "is_legal_rep": true|false}                    (legal-rep)
+//	 "status": "active"|"revoked"|"deregistered"}
 //
-// Both operations are lookups: unid retries them (at most twice, with the
-// same id) after a timeout, a broken connection or a 5xx answer. An
-// answer that is unsigned, signed wrongly, of another request id, more
+// unid compares the legal representative itself. A lookup is retried (at
+// most twice, with the same id) after a timeout, a broken connection or a
+// 5xx answer. An answer that is unsigned, signed wrongly, of another request id, more
 // than five minutes off, not 200 or not the JSON above is not believed:
 // the user is told the registry is unavailable (problem
 // registry_unavailable, HTTP 503).
@@ -49,8 +47,6 @@ type Request struct {
 	ID        string `json:"id"`
 	Timestamp int64  `json:"timestamp"`
 	USCC      string `json:"uscc"`
-	RealName  string `json:"real_name,omitempty"`
-	IDNumber  string `json:"id_number,omitempty"`
 }
 
 // Stamp sets the request id and the attempt's timestamp.
@@ -61,7 +57,6 @@ type Answer struct {
 	ID    string `json:"id"`
 	Found bool   `json:"found"`
 	enterprise.Record
-	IsLegalRep bool `json:"is_legal_rep,omitempty"`
 }
 
 // Options configure a Registry.
@@ -115,12 +110,6 @@ func (r *Registry) Lookup(ctx context.Context, uscc string) (enterprise.Record, 
 	}
 	a.Record.USCC = uscc
 	return a.Record, true, nil
-}
-
-// IsLegalRep asks whether the registry names the person.
-func (r *Registry) IsLegalRep(ctx context.Context, uscc, name, idNumber string) (bool, error) {
-	a, err := r.call(ctx, "legal-rep", Request{USCC: uscc, RealName: name, IDNumber: idNumber})
-	return err == nil && a.Found && a.IsLegalRep, err
 }
 
 func (r *Registry) call(ctx context.Context, op string, req Request) (Answer, error) {

@@ -67,14 +67,6 @@ func TestHTTPRegistry(t *testing.T) {
 			}
 		})
 	}
-	svc := registrytest.Start(t, acme)
-	r := httpregistry.New(httpregistry.Options{URL: svc.URL, Secret: svc.Secret})
-	if ok, err := r.IsLegalRep(context.Background(), acme.USCC, "张三", "11010519491231002X"); !ok || err != nil {
-		t.Errorf("legal rep: %v %v", ok, err)
-	}
-	if ok, err := r.IsLegalRep(context.Background(), acme.USCC, "李四", "11010519491231002X"); ok || err != nil {
-		t.Errorf("someone else: %v %v", ok, err)
-	}
 }
 
 // TestHTTPRegistryDown: a service that does not answer at all.

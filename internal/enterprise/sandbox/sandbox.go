@@ -12,7 +12,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"strings"
 	"sync"
 
 	"unid/internal/enterprise"
@@ -65,12 +64,6 @@ func (r *Registry) Lookup(ctx context.Context, uscc string) (enterprise.Record, 
 	defer r.mu.Unlock()
 	e, ok := r.all[uscc]
 	return e, ok, nil
-}
-
-// IsLegalRep compares the person with the fixture's legal representative.
-func (r *Registry) IsLegalRep(ctx context.Context, uscc, name, idNumber string) (bool, error) {
-	e, ok, _ := r.Lookup(ctx, uscc)
-	return ok && e.LegalRepName == name && strings.EqualFold(e.LegalRepID, idNumber), nil
 }
 
 // Put records an enterprise, as the registry does for a new one (or

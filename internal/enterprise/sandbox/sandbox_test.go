@@ -30,11 +30,11 @@ func TestFixture(t *testing.T) {
 	}
 	r := New()
 	e := Enterprises()[0]
-	if ok, _ := r.IsLegalRep(context.Background(), e.USCC, e.LegalRepName, e.LegalRepID); !ok {
-		t.Error("the legal rep is not recognised")
+	if got, ok, _ := r.Lookup(context.Background(), e.USCC); !ok || got.LegalRepName != e.LegalRepName || got.LegalRepID != e.LegalRepID {
+		t.Errorf("the legal rep is not the fixture's: %+v", got)
 	}
 	r.SetLegalRep(e.USCC, "李四", "44030519880415001X")
-	if ok, _ := r.IsLegalRep(context.Background(), e.USCC, e.LegalRepName, e.LegalRepID); ok {
-		t.Error("the former legal rep is still recognised")
+	if got, _, _ := r.Lookup(context.Background(), e.USCC); got.LegalRepName != "李四" || got.LegalRepID != "44030519880415001X" {
+		t.Errorf("the new legal rep is not named: %+v", got)
 	}
 }

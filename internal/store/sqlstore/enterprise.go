@@ -255,11 +255,6 @@ func (s *Store) GetEnterprise(ctx context.Context, uscc string) (store.Enterpris
 	return e, s.wrapErr("get enterprise", err)
 }
 
-// ListLegalReps returns every legal_rep membership.
-func (s *Store) ListLegalReps(ctx context.Context) ([]store.EnterpriseMember, error) {
-	return listRows(ctx, s, "list legal reps", scanMember, `SELECT `+memberColumns+` FROM enterprise_members WHERE role = 'legal_rep' ORDER BY uscc`)
-}
-
 // ListMemberEnterprises returns the credit code of every enterprise with a member.
 func (s *Store) ListMemberEnterprises(ctx context.Context) ([]string, error) {
 	return listRows(ctx, s, "list member enterprises", func(r rowScanner) (string, error) {

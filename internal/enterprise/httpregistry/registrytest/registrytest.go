@@ -6,7 +6,6 @@ package registrytest
 
 import (
 	"encoding/json"
-	"strings"
 	"sync"
 	"testing"
 
@@ -60,9 +59,7 @@ func (s *Service) Lookups(op string) int {
 
 func (s *Service) answer(op, id string, body []byte) ([]byte, bool) {
 	var req struct {
-		USCC     string `json:"uscc"`
-		RealName string `json:"real_name"`
-		IDNumber string `json:"id_number"`
+		USCC string `json:"uscc"`
 	}
 	_ = json.Unmarshal(body, &req)
 	s.mu.Lock()
@@ -72,9 +69,6 @@ func (s *Service) answer(op, id string, body []byte) ([]byte, bool) {
 	a := map[string]any{"id": id, "found": found}
 	if found {
 		a["uscc"], a["name"], a["legal_rep_name"], a["legal_rep_id_number"], a["status"] = rec.USCC, rec.Name, rec.LegalRepName, rec.LegalRepID, rec.Status
-		if op == "legal-rep" {
-			a["is_legal_rep"] = rec.LegalRepName == req.RealName && strings.EqualFold(rec.LegalRepID, req.IDNumber)
-		}
 	}
 	answer, _ := json.Marshal(a)
 	return answer, true
