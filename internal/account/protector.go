@@ -244,6 +244,10 @@ func (p *Protector) Index(kind, normalized string) []byte {
 	return m.Sum(nil)
 }
 
+// SameMAC reports whether two blind indexes or keyed hashes (Index, MAC)
+// are one, in constant time; an empty one (no value) matches nothing.
+func SameMAC(a, b []byte) bool { return len(a) > 0 && hmac.Equal(a, b) }
+
 // MAC is a keyed hash (HMAC-SHA256, 32 bytes) of parts under a purpose, for
 // values that must be compared but not stored in the clear: SMS codes,
 // rate-limit keys of identifiers and IPs. Each purpose has its own key, and

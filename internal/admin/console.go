@@ -122,9 +122,10 @@ func (c *ConsoleAPI) guard(roles []string, h consoleHandler) http.HandlerFunc {
 	}
 }
 
-func (c *ConsoleAPI) client(r *http.Request) (ip, ua string) {
-	cl := httpx.Client(r, c.d.TrustProxy)
-	return cl.IP, cl.UserAgent
+// by names the signed-in operator sg, calling over r, as the origin of a
+// change.
+func (c *ConsoleAPI) by(r *http.Request, sg operator.Signed) audit.Origin {
+	return sg.Origin(httpx.Client(r, c.d.TrustProxy))
 }
 
 // meView is the signed-in operator as the console shows them.
@@ -241,8 +242,7 @@ func (c *ConsoleAPI) listReviews(w http.ResponseWriter, r *http.Request, _ opera
 }
 
 func (c *ConsoleAPI) openReview(w http.ResponseWriter, r *http.Request, sg operator.Signed) {
-	ip, ua := c.client(r)
-	d, err := c.inbox.open(r.Context(), r.PathValue("id"), audit.Origin{Actor: audit.Operator(sg.Operator.ID), IP: ip, UserAgent: ua})
+	d, err := c.inbox.open(r.Context(), r.PathValue("id"), c.by(r, sg))
 	if err != nil {
 		c.d.Responder.Fail(w, r, err)
 		return
@@ -288,8 +288,7 @@ type fileView struct {
 var inlineTypes = []string{"image/jpeg", "image/png", "application/pdf"}
 
 func (c *ConsoleAPI) reviewFile(w http.ResponseWriter, r *http.Request, sg operator.Signed) {
-	ip, ua := c.client(r)
-	f, err := c.inbox.file(r.Context(), r.PathValue("id"), r.PathValue("file"), audit.Origin{Actor: audit.Operator(sg.Operator.ID), IP: ip, UserAgent: ua})
+	f, err := c.inbox.file(r.Context(), r.PathValue("id"), r.PathValue("file"), c.by(r, sg))
 	if err != nil {
 		c.d.Responder.Fail(w, r, err)
 		return
@@ -339,8 +338,7 @@ func (c *ConsoleAPI) decide(w http.ResponseWriter, r *http.Request, sg operator.
 		c.d.Responder.Fail(w, r, err)
 		return
 	}
-	ip, ua := c.client(r)
-	it, err := c.inbox.decide(r.Context(), r.PathValue("id"), *body.Approve, reason, audit.Origin{Actor: audit.Operator(sg.Operator.ID), IP: ip, UserAgent: ua})
+	it, err := c.inbox.decide(r.Context(), r.PathValue("id"), *body.Approve, reason, c.by(r, sg))
 	if err != nil {
 		c.d.Responder.Fail(w, r, err)
 		return
@@ -367,9 +365,8 @@ func (c *ConsoleAPI) correctRealname(w http.ResponseWriter, r *http.Request, sg 
 		c.d.Responder.Fail(w, r, problem.New(problem.Unavailable, "operator_feature_unavailable"))
 		return
 	}
-	ip, ua := c.client(r)
 	if err := c.d.Realname.Correct(r.Context(), r.PathValue("id"), body.RealName, body.IDNumber, reason,
-		audit.Origin{Actor: audit.Operator(sg.Operator.ID), IP: ip, UserAgent: ua}); err != nil {
+		c.by(r, sg)); err != nil {
 		c.d.Responder.Fail(w, r, err)
 		return
 	}

@@ -86,7 +86,7 @@ func (s *Service) Bind(ctx context.Context, userID, uscc, name string, o audit.O
 		return Membership{}, s.refused(ctx, o, uscc, r.Status, problem.New(problem.Conflict, "enterprise_deregistered"))
 	}
 	idx := s.d.Protector.Index(account.FieldIDNumber, strings.ToUpper(r.LegalRepID))
-	if !sameName(name, r.Name) || r.LegalRepID == "" || !hmacEq(idx, u.IDNumber.Index) || s.realName(u) != r.LegalRepName {
+	if !sameName(name, r.Name) || r.LegalRepID == "" || !account.SameMAC(idx, u.IDNumber.Index) || s.realName(u) != r.LegalRepName {
 		return Membership{}, s.refused(ctx, o, uscc, "not_legal_rep", problem.New(problem.Invalid, "enterprise_not_legal_rep"))
 	}
 	rec, err := s.sealRecord(r)
@@ -110,8 +110,6 @@ func (s *Service) Bind(ctx context.Context, userID, uscc, name string, o audit.O
 	}
 	return s.Acting(ctx, userID, uscc)
 }
-
-func hmacEq(a, b []byte) bool { return len(a) > 0 && string(a) == string(b) }
 
 // Recheck asks the registry about uscc again and keeps its answer: name
 // and status, with or without legal representative data; an enterprise
@@ -143,7 +141,7 @@ func (s *Service) Recheck(ctx context.Context, uscc string) error {
 	change := store.EnterpriseChange{Enterprise: &rec}
 	e := audit.Entry{Actor: audit.System(), Action: ActionLegalRepLost, Result: audit.ResultOK, Detail: audit.Detail{"uscc": uscc}}
 	lost := ""
-	if len(old.LegalRepID.Index) > 0 && !hmacEq(old.LegalRepID.Index, rec.LegalRepID.Index) {
+	if len(old.LegalRepID.Index) > 0 && !account.SameMAC(old.LegalRepID.Index, rec.LegalRepID.Index) {
 		ms, err := s.d.Store.ListEnterpriseMembers(ctx, uscc)
 		if err != nil {
 			return err

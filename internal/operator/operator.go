@@ -610,15 +610,15 @@ func (s *Service) reserve(ctx context.Context, now time.Time, rules signInRules)
 // on one network, is audited once per window, not once per request, so
 // that refused requests cannot fill the audit log.
 func (s *Service) refused(ctx context.Context, now time.Time, rules signInRules, c flow.Client, loginKey, result string) {
-	noted := ratelimit.Rule{Key: rules.ipFail.Key + ":noted", Window: rules.ipFail.Window}
+	noted := rules.ipFail
 	if result != audit.ResultRateLimited {
-		noted = ratelimit.Rule{Key: rules.net.Key + ":noted", Window: rules.net.Window}
+		noted = rules.net
 	}
-	n, _, err := s.limit.Hit(ctx, now, noted)
+	first, err := s.limit.First(ctx, now, noted.Key+":noted", noted.Window)
 	if err != nil {
 		s.d.Logger.WarnContext(ctx, "operator sign-in refusal not counted", "err", err)
 	}
-	if err != nil || n > 1 {
+	if err != nil || !first {
 		return
 	}
 	s.d.Audit.Append(ctx, audit.Entry{Actor: audit.Anonymous(), Action: ActionSignInFailed, Result: result,
@@ -786,12 +786,11 @@ func (s *Service) codeLockNoted(ctx context.Context, now time.Time, rules signIn
 	if kept, at, err := s.codeKept(ctx, now, rules); err == nil && kept > 0 {
 		resetAt = at
 	}
-	noted := ratelimit.Rule{Key: fmt.Sprintf("%s:noted:%d", rules.code.Key, resetAt.UnixMilli()), Window: max(resetAt.Sub(now), time.Millisecond)}
-	n, _, err := s.limit.Hit(ctx, now, noted)
+	first, err := s.limit.First(ctx, now, fmt.Sprintf("%s:noted:%d", rules.code.Key, resetAt.UnixMilli()), max(resetAt.Sub(now), time.Millisecond))
 	if err != nil {
 		s.d.Logger.WarnContext(ctx, "operator code lock not noted", "err", err)
 	}
-	if err != nil || n > 1 {
+	if err != nil || !first {
 		return
 	}
 	s.d.Audit.Append(ctx, audit.Entry{Actor: actor, Action: ActionLocked, Result: audit.ResultOK,

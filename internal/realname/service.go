@@ -2,9 +2,7 @@ package realname
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -324,7 +322,7 @@ func (s *Service) Status(ctx context.Context, userID string) (Status, error) {
 	} else if name != "" && idn != "" {
 		st.Registered = &Registered{RealName: account.MaskName(name), IDNumber: account.MaskIDNumber(idn)}
 	}
-	for level := 1; level <= 3; level++ {
+	for level := 1; level <= claims.MaxLevel; level++ {
 		lm := LevelMethods{Level: level, Methods: []MethodOffered{}}
 		for _, m := range s.o.Methods {
 			if m.Level != level {
@@ -603,7 +601,7 @@ func (s *Service) VerifyAlipay(ctx context.Context, userID string, o audit.Origi
 		return Status{}, problem.New(problem.Conflict, "realname_alipay_unlinked")
 	case !ev.Certified:
 		return Status{}, problem.New(problem.Conflict, "realname_alipay_uncertified")
-	case len(ev.IDNumberIndex) == 0 || subtle.ConstantTimeCompare(ev.IDNumberIndex, u.IDNumber.Index) != 1:
+	case !account.SameMAC(ev.IDNumberIndex, u.IDNumber.Index):
 		// Certified says Alipay knows someone's name, not whose: only the
 		// ID number it certified, the account's own verified one, makes
 		// the link evidence about this person.
@@ -696,7 +694,7 @@ func (s *Service) bind(ctx context.Context, c store.RealnameCheck, m Method, p P
 					return u, problem.New(problem.Conflict, "realname_locked")
 				}
 				u.RealName, u.IDNumber = sealedName, sealedID
-			} else if !sameIndex(u.IDNumber.Index, whom) {
+			} else if !account.SameMAC(u.IDNumber.Index, whom) {
 				return u, errIdentityChanged
 			}
 			level = Level(bs)
@@ -870,7 +868,7 @@ func (s *Service) FinishRedirect(ctx context.Context, userID, flowID string, o a
 	check := store.RealnameCheck{ID: newID(), UserID: userID, Method: m.Name, Provider: s.d.Provider.Name(),
 		Result: out.Result, Reference: out.Reference, CreatedAt: s.now()}
 	switch {
-	case out.Result == ResultPass && !sameIndex(s.d.Protector.Index(account.FieldIDNumber, out.IDNumber), data.Subject):
+	case out.Result == ResultPass && !account.SameMAC(s.d.Protector.Index(account.FieldIDNumber, out.IDNumber), data.Subject):
 		check.Result = ResultMismatch
 	case out.Result == ResultPending:
 		check.Result = ResultCancelled // back without finishing
@@ -907,10 +905,6 @@ func (s *Service) FinishRedirect(ctx context.Context, userID, flowID string, o a
 	fin.Result = FinishOK
 	return fin, nil
 }
-
-func sameIndex(a, b []byte) bool { return len(a) > 0 && string(a) == string(b) }
-
-func hmacEqual(a, b []byte) bool { return len(a) > 0 && hmac.Equal(a, b) }
 
 // safeNext returns next when it is a path on this site (the rule of
 // web.SafeNext, which this domain package cannot import), else "".
@@ -1102,7 +1096,7 @@ func (s *Service) Appeal(ctx context.Context, userID string, a AppealForm, o aud
 	}
 	if err == nil {
 		mac := s.appealSubject(p)
-		if !slices.ContainsFunc(grounds, func(c store.RealnameCheck) bool { return hmacEqual(c.Subject, mac) }) {
+		if !slices.ContainsFunc(grounds, func(c store.RealnameCheck) bool { return account.SameMAC(c.Subject, mac) }) {
 			return review.Item{}, problem.New(problem.Invalid, "realname_appeal_without_conflict")
 		}
 	}
@@ -1397,7 +1391,7 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, reason st
 			change.Users = []store.RealnameUserChange{{UserID: it.UserID,
 				Put: []store.RealnameBinding{{UserID: it.UserID, Method: MethodCounter, Level: m.Level, Reference: it.Reference, CreatedAt: now}},
 				Update: func(u store.User, bs []store.RealnameBinding) (store.User, error) {
-					if !sameIndex(u.IDNumber.Index, s.d.Protector.Index(account.FieldIDNumber, d.IDNumber)) || u.RealnameLevel < 1 {
+					if !account.SameMAC(u.IDNumber.Index, s.d.Protector.Index(account.FieldIDNumber, d.IDNumber)) || u.RealnameLevel < 1 {
 						// The account is no longer the person who came.
 						return u, problem.New(problem.Conflict, "review_subject_changed")
 					}

@@ -22,9 +22,6 @@ import (
 // verification service's own page: the user presses a button and goes there.
 var realnameRedirects = []string{"netid", "face", "netid_face"}
 
-// realnameLevels are the levels the page describes, 0 (not verified) to 3.
-const realnameLevels = 3
-
 // realnameData is what the 实名认证 page receives.
 type realnameData struct {
 	settingsData
@@ -47,7 +44,7 @@ func realnameLevelKey(level int, part string) string {
 // realnameKeys lists the messages the page builds in Go.
 func realnameKeys() []string {
 	keys := settingsKeys()
-	for level := 0; level <= realnameLevels; level++ {
+	for level := 0; level <= claims.MaxLevel; level++ {
 		keys = append(keys, realnameLevelKey(level, "name"), realnameLevelKey(level, "unlocks"))
 	}
 	for _, m := range realnameRedirects {
@@ -58,10 +55,10 @@ func realnameKeys() []string {
 
 func (p *Pages) realnameData(lang i18n.Lang, me *Me, next, need string) realnameData {
 	d := realnameData{settingsData: p.settingsData(lang, me, "realname"), Level: claims.ClampLevel(me.RealnameLevel), Next: httpx.SafeNext(next)}
-	if n, err := strconv.Atoi(need); err == nil && d.Next != "" && n >= 1 && n <= realnameLevels {
+	if n, err := strconv.Atoi(need); err == nil && d.Next != "" && n >= 1 && n <= claims.MaxLevel {
 		d.Need = n
 	}
-	for level := 0; level <= realnameLevels; level++ {
+	for level := 0; level <= claims.MaxLevel; level++ {
 		d.Levels = append(d.Levels, realnameLevel{
 			Level: level, Name: p.cat.T(lang, realnameLevelKey(level, "name")), Unlocks: p.cat.T(lang, realnameLevelKey(level, "unlocks")),
 		})

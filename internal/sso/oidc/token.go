@@ -198,7 +198,8 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request) 
 	// at sign-in: a user who fell below it (a binding removed, an appeal
 	// that moved their ID number away) gets no new tokens for it.
 	if need := claims.Required(c.c, 0); !claims.Satisfies(u.RealnameLevel, need) {
-		p.refreshBelowLevel(ctx, rr.grant, u.RealnameLevel, need)
+		p.refreshRefused(ctx, r, rr.grant, "level_below_minimum",
+			audit.Detail{"level": strconv.Itoa(u.RealnameLevel), "required": strconv.Itoa(need)})
 		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription("the user's real-name level is below the client's minimum"))
 		return
 	}
@@ -210,7 +211,7 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	if !acting.MeetsRole(c.c, m) {
-		p.refreshWithoutRole(ctx, r, rr.grant, c.c)
+		p.refreshRefused(ctx, r, rr.grant, "enterprise_role_gone", audit.Detail{"required": c.c.MinEnterpriseRole})
 		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription(roleDescription, c.c.MinEnterpriseRole))
 		return
 	}
@@ -376,24 +377,15 @@ func (p *Provider) refreshReplayed(ctx context.Context, g store.Grant) {
 		Detail: audit.Detail{"client_id": g.ClientID}})
 }
 
-// refreshBelowLevel revokes a grant whose user no longer has the
-// real-name level its client requires, and audits it.
-func (p *Provider) refreshBelowLevel(ctx context.Context, g store.Grant, level, need int) {
+// refreshRefused revokes a grant whose user no longer meets what its
+// client requires (result: level_below_minimum, enterprise_role_gone),
+// and audits it with detail.
+func (p *Provider) refreshRefused(ctx context.Context, r *http.Request, g store.Grant, result string, detail audit.Detail) {
 	if err := p.d.Store.RevokeGrant(ctx, g.ID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
-		p.log.ErrorContext(ctx, "revoke the grant of a user below the client's level", "client_id", g.ClientID, "err", err)
+		p.log.ErrorContext(ctx, "revoke a refused grant", "client_id", g.ClientID, "reason", result, "err", err)
 	}
-	p.record(ctx, nil, audit.Entry{Actor: audit.User(g.UserID), Action: ActionRefreshRefused, Result: "level_below_minimum",
-		Detail: audit.Detail{"client_id": g.ClientID, "level": strconv.Itoa(level), "required": strconv.Itoa(need)}})
-}
-
-// refreshWithoutRole revokes a grant whose identity no longer holds the
-// enterprise role its client requires, and audits it.
-func (p *Provider) refreshWithoutRole(ctx context.Context, r *http.Request, g store.Grant, c store.Client) {
-	if err := p.d.Store.RevokeGrant(ctx, g.ID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
-		p.log.ErrorContext(ctx, "revoke the grant of an identity without the client's role", "client_id", g.ClientID, "err", err)
-	}
-	p.record(ctx, r, audit.Entry{Actor: audit.User(g.UserID), Action: ActionRefreshRefused, Result: "enterprise_role_gone",
-		Detail: audit.Detail{"client_id": g.ClientID, "required": c.MinEnterpriseRole}})
+	detail["client_id"] = g.ClientID
+	p.record(ctx, r, audit.Entry{Actor: audit.User(g.UserID), Action: ActionRefreshRefused, Result: result, Detail: detail})
 }
 
 // recordClientToken audits client-credentials issuance. Machines ask for
