@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"unid/internal/httpx"
 	"unid/internal/httpx/pagekit"
 	"unid/internal/i18n"
 	"unid/internal/operator"
@@ -144,10 +145,10 @@ func headerOf(sg operator.Signed) *header {
 
 // safeNext keeps a ?next= only when it is a console path.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/console/") || strings.ContainsAny(next, "\\\x00\r\n\t") || strings.HasPrefix(next, "//") || len(next) > 512 {
-		return "/console/"
+	if n := httpx.SafeNext(next); strings.HasPrefix(n, "/console/") {
+		return n
 	}
-	return next
+	return "/console/"
 }
 
 type signInData struct {

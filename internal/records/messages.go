@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"unid/internal/flow"
 	"unid/internal/i18n"
 	"unid/internal/problem"
 	"unid/internal/store"
@@ -88,24 +89,10 @@ func (s *Service) check(event string, params map[string]string, link string) err
 			}
 		}
 	}
-	if link != "" && !localPath(link) {
+	if link != "" && flow.LocalPath(link) == "" {
 		return fmt.Errorf("link %q is not a path on this site", link)
 	}
 	return nil
-}
-
-// localPath is web.SafeNext's rule: "/" and then anything but a second
-// "/" or "\", with no control characters and no backslash.
-func localPath(p string) bool {
-	if len(p) == 0 || len(p) > 2048 || p[0] != '/' || (len(p) > 1 && p[1] == '/') {
-		return false
-	}
-	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 // View is a message as its reader sees it.
