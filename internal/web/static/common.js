@@ -50,11 +50,14 @@
     return next;
   }
 
-  // api sends a same-origin JSON request and resolves with
+  // api sends a same-origin request — JSON, or a FormData as
+  // multipart/form-data (uploads) — and resolves with
   // {status, ok, data, retryAfter}; it rejects only when the network fails.
   function api(method, url, body) {
     var opts = { method: method, credentials: 'same-origin', headers: { 'Accept': 'application/json' } };
-    if (body !== undefined) {
+    if (typeof FormData !== 'undefined' && body instanceof FormData) {
+      opts.body = body; // the browser sets the multipart Content-Type and boundary
+    } else if (body !== undefined) {
       opts.headers['Content-Type'] = 'application/json';
       opts.body = JSON.stringify(body);
     }

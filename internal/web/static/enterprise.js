@@ -156,14 +156,6 @@
   }
 
   // sendForm posts multipart form data and answers as api().
-  function sendForm(url, data) {
-    return fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'Accept': 'application/json' }, body: data }).then(function (res) {
-      var out = { status: res.status, ok: res.ok, data: null, retryAfter: parseInt(res.headers.get('Retry-After'), 10) || 0 };
-      if ((res.headers.get('Content-Type') || '').indexOf('json') < 0) { return out; }
-      return res.json().then(function (d) { out.data = d; return out; }, function () { return out; });
-    });
-  }
-
   function done(text) {
     var p = $('bind-done');
     p.textContent = text;
@@ -218,7 +210,7 @@
         data.append('licence', f);
         return data;
       },
-      request: function (data) { return sendForm('/api/v1/enterprises/appeals', data); },
+      request: function (data) { return api('POST', '/api/v1/enterprises/appeals', data); },
       done: function () {
         appealForm.reset();
         appeal.hidden = true;

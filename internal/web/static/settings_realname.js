@@ -291,14 +291,6 @@
   }
 
   // sendForm posts form data as multipart/form-data and answers as api().
-  function sendForm(url, data) {
-    return fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'Accept': 'application/json' }, body: data }).then(function (res) {
-      var out = { status: res.status, ok: res.ok, data: null, retryAfter: parseInt(res.headers.get('Retry-After'), 10) || 0 };
-      if ((res.headers.get('Content-Type') || '').indexOf('json') < 0) { return out; }
-      return res.json().then(function (d) { out.data = d; return out; }, function () { return out; });
-    });
-  }
-
   function fileError(input) {
     var f = input.files && input.files[0];
     if (!f) { return t('rn_file_required'); }
@@ -336,7 +328,7 @@
         data.append('handheld_photo', $('handheld_photo').files[0]);
         return data;
       },
-      request: function (data) { return sendForm('/api/v1/realname/appeals', data); },
+      request: function (data) { return api('POST', '/api/v1/realname/appeals', data); },
       done: function (res) {
         form.reset();
         show($('rn-appeal'), false);
