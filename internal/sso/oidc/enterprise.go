@@ -10,7 +10,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"unid/internal/audit"
-	"unid/internal/claims"
 	"unid/internal/session"
 	"unid/internal/sso/acting"
 	"unid/internal/store"
@@ -103,13 +102,6 @@ func (p *Provider) keepParams(ctx context.Context, ar *authRequest, fn func(*aut
 		return a, nil
 	})
 	return err
-}
-
-// grantEnterprise is the enterprise claim of a grant's tokens now: the
-// membership the grant was made for, re-read.
-func (p *Provider) grantEnterprise(ctx context.Context, g store.Grant) (*claims.Enterprise, error) {
-	m, err := acting.Live(ctx, p.d.Enterprises, g.UserID, g.ActingUSCC)
-	return acting.Released(m), err
 }
 
 // accessGrant returns the grant an access token of a user names in its jti.

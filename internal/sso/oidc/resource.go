@@ -261,10 +261,11 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 			p.tokenError(w, r, err)
 			return
 		}
+		var ent *claims.Enterprise
 		if ok {
 			// A client that requires an enterprise role gets no live
 			// token for a user who no longer holds it.
-			if ok, err = p.tokenMeetsRole(ctx, c, resp.ClientID, grant, at); err != nil {
+			if ok, ent, err = p.tokenActing(ctx, c, resp.ClientID, grant, at, slices.Contains(resp.Scope, claims.ScopeEnterprise)); err != nil {
 				p.tokenError(w, r, err)
 				return
 			}
@@ -272,18 +273,6 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			resp = &oidc.IntrospectionResponse{}
 		} else {
-			var ent *claims.Enterprise
-			if slices.Contains(resp.Scope, claims.ScopeEnterprise) {
-				if grant != nil {
-					ent, err = p.grantEnterprise(ctx, *grant)
-				} else {
-					ent, err = p.tokenEnterprise(ctx, at)
-				}
-				if err != nil {
-					p.tokenError(w, r, err)
-					return
-				}
-			}
 			acr, extra, err := idTokenClaims(u, c, resp.Scope, ent)
 			if err != nil {
 				p.tokenError(w, r, err)
@@ -397,38 +386,47 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// tokenMeetsRole reports whether the user of a token still holds the
+// tokenActing reports whether the user of a token still holds the
 // enterprise role the token's client requires (true when it requires
-// none). asking is the client that introspects, usually the token's own,
+// none) and, when released, the enterprise claim of the identity the
+// token acts for now; the grant and the membership are read once for
+// both. asking is the client that introspects, usually the token's own,
 // whose record is then not read again. g is the grant of a refresh token;
 // an access token names its own.
-func (p *Provider) tokenMeetsRole(ctx context.Context, asking store.Client, clientID string, g *store.Grant, at *oidc.AccessTokenClaims) (bool, error) {
+func (p *Provider) tokenActing(ctx context.Context, asking store.Client, clientID string, g *store.Grant, at *oidc.AccessTokenClaims, released bool) (bool, *claims.Enterprise, error) {
 	tc := asking
 	if clientID != asking.ID {
 		oc, err := p.oidcClient(ctx, clientID)
 		if err != nil {
 			if problem.As(err).Kind == problem.NotFound {
-				return false, nil // the client is gone: its tokens are too
+				return false, nil, nil // the client is gone: its tokens are too
 			}
-			return false, err
+			return false, nil, err
 		}
 		tc = oc.c
 	}
-	if tc.MinEnterpriseRole == "" {
-		return true, nil
+	if tc.MinEnterpriseRole == "" && !released {
+		return true, nil, nil
 	}
 	if g == nil {
 		ag, err := p.accessGrant(ctx, at)
 		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
+			return tc.MinEnterpriseRole == "", nil, nil
 		}
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		g = &ag
 	}
 	m, err := acting.Live(ctx, p.d.Enterprises, g.UserID, g.ActingUSCC)
-	return err == nil && acting.MeetsRole(tc, m), err
+	if err != nil {
+		return false, nil, err
+	}
+	var ent *claims.Enterprise
+	if released {
+		ent = acting.Released(m)
+	}
+	return acting.MeetsRole(tc, m), ent, nil
 }
 
 // tokenEnterprise is the enterprise claim of a user's access token now:
@@ -441,5 +439,6 @@ func (p *Provider) tokenEnterprise(ctx context.Context, at *oidc.AccessTokenClai
 	if err != nil {
 		return nil, err
 	}
-	return p.grantEnterprise(ctx, g)
+	m, err := acting.Live(ctx, p.d.Enterprises, g.UserID, g.ActingUSCC)
+	return acting.Released(m), err
 }
