@@ -1,21 +1,18 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"unid/internal/enterprise"
 	"unid/internal/httpx"
 	"unid/internal/problem"
 	"unid/internal/session"
+	"unid/internal/sso/acting"
 )
 
 // Enterprises is what the API asks of the enterprise space to switch the
-// identity a session acts as; *enterprise.Service implements it.
-type Enterprises interface {
-	Memberships(ctx context.Context, userID string) ([]enterprise.Membership, error)
-	Acting(ctx context.Context, userID, uscc string) (enterprise.Membership, error)
-}
+// identity a session acts as, as single sign-on asks it.
+type Enterprises = acting.Enterprises
 
 // maxActingBody bounds the switch request: one credit code.
 const maxActingBody = 1 << 10

@@ -189,20 +189,28 @@ func (s *Service) Enable(ctx context.Context, loginName string, by audit.Origin)
 	return s.change(ctx, loginName, ActionEnabled, by, func(o *store.Operator) { o.Status = store.OperatorActive })
 }
 
+// enrolment makes what a set-up link enrols: a new TOTP key for loginName,
+// sealed, and the link's one-time token.
+func (s *Service) enrolment(loginName string) (secret store.Sealed, token string, err error) {
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.opt.Issuer, AccountName: loginName})
+	if err != nil {
+		return store.Sealed{}, "", fmt.Errorf("operator: totp key: %w", err)
+	}
+	if secret, err = s.d.Protector.Seal(totpKind, key.Secret()); err != nil {
+		return store.Sealed{}, "", err
+	}
+	secret.Index = nil // never looked up
+	return secret, rand.Text(), nil
+}
+
 // Reset is for a lost authenticator or password: the operator's password
 // and authenticator stop working, their sessions end, and a new one-time
 // set-up link (returned as its token) lets them choose both again.
 func (s *Service) Reset(ctx context.Context, loginName string, by audit.Origin) (store.Operator, string, error) {
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.opt.Issuer, AccountName: loginName})
-	if err != nil {
-		return store.Operator{}, "", fmt.Errorf("operator: totp key: %w", err)
-	}
-	secret, err := s.d.Protector.Seal(totpKind, key.Secret())
+	secret, token, err := s.enrolment(loginName)
 	if err != nil {
 		return store.Operator{}, "", err
 	}
-	secret.Index = nil
-	token := rand.Text()
 	o, err := s.change(ctx, loginName, ActionReset, by, func(o *store.Operator) {
 		o.PasswordHash, o.TOTPSecret, o.TOTPLastStep = "", secret, 0
 		o.SetupHash, o.SetupExpiresAt = hashToken(token), o.UpdatedAt.Add(s.opt.SetupTTL)
@@ -252,16 +260,10 @@ func (s *Service) Create(ctx context.Context, loginName string, roles []string, 
 	if err != nil {
 		return store.Operator{}, "", err
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.opt.Issuer, AccountName: loginName})
-	if err != nil {
-		return store.Operator{}, "", fmt.Errorf("operator: totp key: %w", err)
-	}
-	secret, err := s.d.Protector.Seal(totpKind, key.Secret())
+	secret, token, err := s.enrolment(loginName)
 	if err != nil {
 		return store.Operator{}, "", err
 	}
-	secret.Index = nil
-	token := rand.Text()
 	now := s.d.Now().UTC().Truncate(time.Millisecond)
 	o := store.Operator{
 		ID: rand.Text(), LoginName: loginName, LoginNameKey: strings.ToLower(loginName),
