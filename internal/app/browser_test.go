@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,26 +12,11 @@ import (
 	"unid/internal/testenv"
 )
 
-// chromium finds the browser: UNID_CHROMIUM, or chromium on PATH.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("UNID_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	testenv.Unavailable(t, "Chromium not found (set UNID_CHROMIUM or install the chromium package)")
-	return ""
-}
-
 // newTab starts a headless Chromium with a fresh profile and returns a tab.
 func newTab(t *testing.T) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
+		chromedp.ExecPath(testenv.Chromium(t)),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.UserDataDir(t.TempDir()),

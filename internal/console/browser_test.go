@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -88,16 +86,7 @@ func (q *memQueue) snapshot() (review.Item, int) {
 
 func chromiumTab(t *testing.T) context.Context {
 	t.Helper()
-	path := os.Getenv("UNID_CHROMIUM")
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path != "" {
-			break
-		}
-		path, _ = exec.LookPath(name)
-	}
-	if path == "" {
-		testenv.Unavailable(t, "Chromium not found (set UNID_CHROMIUM or install the chromium package)")
-	}
+	path := testenv.Chromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.UserDataDir(t.TempDir()), chromedp.Flag("accept-lang", "zh-CN"))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

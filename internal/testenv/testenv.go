@@ -3,6 +3,7 @@ package testenv
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"testing"
 )
 
@@ -54,4 +55,21 @@ func PostgresURL(t testing.TB) string {
 func RedisURL(t testing.TB) string {
 	t.Helper()
 	return Require(t, RedisURLVar)
+}
+
+// Chromium returns the browser the browser tests drive: UNID_CHROMIUM, or
+// chromium (chromium-browser, google-chrome) on PATH; without one the test
+// ends through Unavailable.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("UNID_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	Unavailable(t, "Chromium not found (set UNID_CHROMIUM or install the chromium package)")
+	return ""
 }
