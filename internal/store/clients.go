@@ -46,12 +46,16 @@ type Clients interface {
 // client, so that ending the session can tell every such client (OIDC
 // back-channel logout, CAS single logout).
 type SessionClient struct {
-	SID       string // the session's stable ID (Session.SID)
-	ClientID  string
-	Protocol  string // "oidc" or "cas"
-	Ref       string // CAS: the service ticket (the SessionIndex of the logoutRequest); OIDC: ""
-	URL       string // CAS: the service URL the ticket was issued for; OIDC: ""
-	UserID    string
+	SID      string // the session's stable ID (Session.SID)
+	ClientID string
+	Protocol string // "oidc" or "cas"
+	Ref      string // CAS: the service ticket (the SessionIndex of the logoutRequest); OIDC: ""
+	URL      string // CAS: the service URL the ticket was issued for; OIDC: ""
+	UserID   string
+	// Acting is the enterprise the sign-in acts for (credit code), "" the
+	// person. Recording a sign-in also remembers, for good, that the user
+	// (and the enterprise) signed in to the client: store.Records.KnownUsers.
+	Acting    string
 	CreatedAt time.Time
 }
 
