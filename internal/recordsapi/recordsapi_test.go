@@ -364,7 +364,7 @@ func TestBulk(t *testing.T) {
 	body := strings.Join([]string{
 		good("b-1"),
 		`{"kind": "cases", "user": "` + e.zhang + `", "id": "b-2", "item_name": `, // malformed
-		"",                                                                      // blank: skipped, unanswered
+		"", // blank: skipped, unanswered
 		line(map[string]any{"kind": "cases", "user": e.zhang, "id": "b-3", "item_name": "x", "status": "done", "updated_at": updated}),
 		line(map[string]any{"kind": "cases", "user": e.li, "id": "b-4", "item_name": "x", "status": "submitted", "updated_at": updated}),
 		line(map[string]any{"kind": "licences", "user": e.zhang, "id": "b-5"}),
