@@ -670,6 +670,10 @@ func Fields(r store.Record) map[string]string {
 	return out
 }
 
+// CheckWrite checks w as Apply does, before asking who the owner is, and
+// returns the record it would write.
+func CheckWrite(w Write, now time.Time) (store.Record, error) { return w.record(now) }
+
 // record checks w and returns the record it writes (without unid's ID,
 // client and creation time). now bounds its times.
 func (w Write) record(now time.Time) (store.Record, error) {

@@ -332,3 +332,37 @@ func TestIngestConcurrentWritesShareCommits(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeLine: any line a system sends is read or refused with a
+// problem, never a panic, and a write that passes names a kind and an id
+// within the limits.
+func FuzzDecodeLine(f *testing.F) {
+	f.Add([]byte(`{"kind":"cases","user":"u1","id":"c-1","item_name":"营业执照","status":"submitted","updated_at":"2030-05-06T14:00:00+08:00"}`))
+	f.Add([]byte(`{"kind":"favorites","enterprise":"x","id":"f","name":"n","link":"https://a.example/"}`))
+	f.Add([]byte(`{"kind":7}`))
+	f.Add([]byte(`[1,2]`))
+	f.Add([]byte(`{"kind":"messages","user":"u","id":"m","title":null,"body":"a\nb"}`))
+	now := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, line []byte) {
+		w := records.DecodeLine(line)
+		if w.Err != nil {
+			if problemOf(w.Err) == nil {
+				t.Fatalf("not a problem: %v", w.Err)
+			}
+			return
+		}
+		if _, ok := records.ByPlural(w.Kind.Plural); !ok {
+			t.Fatalf("kind %q", w.Kind.Plural)
+		}
+		r, err := records.CheckWrite(w, now)
+		if err != nil {
+			if problemOf(err) == nil {
+				t.Fatalf("not a problem: %v", err)
+			}
+			return
+		}
+		if r.ExternalID == "" || len(r.ExternalID) > records.MaxCodeBytes || r.UpdatedAt.After(now.Add(records.MaxSkew)) {
+			t.Fatalf("passed: %+v", r)
+		}
+	})
+}
