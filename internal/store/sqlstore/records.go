@@ -18,6 +18,15 @@ const recordColumns = `id, kind, user_id, uscc, handler_id, client_id, external_
 
 const recordColumnCount = 20
 
+// recordColumnsOf is recordColumns qualified by the table alias a.
+func recordColumnsOf(a string) string {
+	cols := strings.Split(recordColumns, ",")
+	for i, c := range cols {
+		cols[i] = a + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
 // recordBatchRows is how many records one multi-row statement carries:
 // 10,000 parameters, within both backends' limits.
 const recordBatchRows = 500
@@ -269,12 +278,17 @@ func (s *Store) writeRecords(ctx context.Context, tx *sql.Tx, recs []*store.Reco
 	return s.insertRows(ctx, tx, `INSERT INTO records (`+recordColumns+`)`, recordTypes, rows, suffix)
 }
 
+// arrayRows is the fewest rows that insertRows passes as arrays: a few
+// rows are cheaper as plain values.
+const arrayRows = 8
+
 // insertRows runs head (INSERT INTO t (columns)) with rows, whose values
 // are strings, int64s or nil (NULL) of the SQL types types ("text",
 // "bigint"), in one statement, then suffix: as a multi-row VALUES list,
-// or with Arrays as one array per column, unnested.
+// or with Arrays (and arrayRows rows or more) as one array per column,
+// unnested.
 func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, types []string, rows [][]any, suffix string) error {
-	if !s.d.Arrays {
+	if !s.d.Arrays || len(rows) < arrayRows {
 		args := make([]any, 0, len(rows)*len(types))
 		for _, r := range rows {
 			args = append(args, r...)
@@ -346,16 +360,23 @@ func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Reco
 		for start := 0; start < len(all); start += chunk {
 			part := all[start:min(start+chunk, len(all))]
 			args := []any{g.clientID, string(g.kind)}
-			in := `IN (` + s.params(3, len(part)) + `)`
-			if s.d.Arrays {
-				args, in = append(args, part), `= ANY($3::text[])`
+			var query string
+			if s.d.Arrays && len(part) > 1 {
+				// A join with the array's elements: a lookup in the
+				// unique index each, whatever the statistics say of a
+				// table that grew since they were taken (with = ANY, a
+				// freshly filled table was scanned whole).
+				args = append(args, part)
+				query = `SELECT ` + recordColumnsOf("r") + ` FROM unnest($3::text[]) AS k (external_id)
+					JOIN records r ON r.client_id = $1 AND r.external_id = k.external_id AND r.kind = $2` + s.d.ForUpdate + ` OF r`
 			} else {
 				for _, id := range part {
 					args = append(args, id)
 				}
+				query = `SELECT ` + recordColumns + ` FROM records WHERE client_id = ` + s.param(1) + ` AND kind = ` + s.param(2) +
+					` AND external_id IN (` + s.params(3, len(part)) + `)` + s.d.ForUpdate
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT `+recordColumns+` FROM records
-				WHERE client_id = `+s.param(1)+` AND kind = `+s.param(2)+` AND external_id `+in+s.d.ForUpdate, args...)
+			rows, err := tx.QueryContext(ctx, query, args...)
 			if err != nil {
 				return nil, err
 			}
