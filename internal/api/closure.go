@@ -79,6 +79,7 @@ type (
 		Consents          []consentJSON          `json:"consents"`
 		Realname          exportRealnameJSON     `json:"realname"`
 		Messages          []exportMessageJSON    `json:"messages"`
+		Records           []exportRecordJSON     `json:"records"`
 		Links             []exportLinkJSON       `json:"links"`
 		AuditEvents       []exportAuditEventJSON `json:"audit_events"`
 	}
@@ -119,6 +120,31 @@ type (
 		Link      string            `json:"link,omitempty"`
 		CreatedAt time.Time         `json:"created_at"`
 		ReadAt    *time.Time        `json:"read_at"`
+	}
+	// exportRecordJSON is one of the records service systems keep of the
+	// person (a case, a consultation, a complaint, a message, a
+	// favorite); unid's own messages are in messages, as before.
+	exportRecordJSON struct {
+		Kind        string             `json:"kind"`
+		ClientID    string             `json:"client_id,omitempty"`
+		ExternalID  string             `json:"external_id,omitempty"`
+		Number      string             `json:"number,omitempty"`
+		Title       string             `json:"title,omitempty"`
+		ItemCode    string             `json:"item_code,omitempty"`
+		Department  string             `json:"department,omitempty"`
+		Status      string             `json:"status,omitempty"`
+		Summary     string             `json:"summary,omitempty"`
+		Link        string             `json:"link,omitempty"`
+		Event       string             `json:"event,omitempty"`
+		Params      map[string]string  `json:"params,omitempty"`
+		SubmittedAt time.Time          `json:"submitted_at"`
+		UpdatedAt   time.Time          `json:"updated_at"`
+		ReadAt      *time.Time         `json:"read_at"`
+		History     []exportStatusJSON `json:"history,omitempty"`
+	}
+	exportStatusJSON struct {
+		Status string    `json:"status"`
+		At     time.Time `json:"at"`
 	}
 	exportAccountJSON struct {
 		ID            string    `json:"id"`
@@ -194,6 +220,7 @@ func (a *API) exportMyData(w http.ResponseWriter, r *http.Request, s httpx.Signe
 		Consents:          []consentJSON{},
 		Realname:          exportRealnameJSON{Bindings: []exportBindingJSON{}, Checks: []exportCheckJSON{}},
 		Messages:          []exportMessageJSON{},
+		Records:           []exportRecordJSON{},
 		Links:             []exportLinkJSON{},
 		AuditEvents:       []exportAuditEventJSON{},
 	}
@@ -211,12 +238,23 @@ func (a *API) exportMyData(w http.ResponseWriter, r *http.Request, s httpx.Signe
 			Method: c.Method, Provider: c.Provider, Result: c.Result, Reference: c.Reference, CreatedAt: c.CreatedAt,
 		})
 	}
-	for _, m := range d.Messages {
-		j := exportMessageJSON{Event: m.Event, Params: m.Params, Link: m.Link, CreatedAt: m.CreatedAt}
-		if !m.ReadAt.IsZero() {
-			j.ReadAt = &m.ReadAt
+	for _, r := range d.Records {
+		var read *time.Time
+		if !r.ReadAt.IsZero() {
+			read = &r.ReadAt
 		}
-		out.Messages = append(out.Messages, j)
+		if r.ClientID == "" {
+			out.Messages = append(out.Messages, exportMessageJSON{Event: r.Event, Params: r.Params, Link: r.Link,
+				CreatedAt: r.SubmittedAt, ReadAt: read})
+			continue
+		}
+		j := exportRecordJSON{Kind: string(r.Kind), ClientID: r.ClientID, ExternalID: r.ExternalID, Number: r.Number,
+			Title: r.Title, ItemCode: r.ItemCode, Department: r.Department, Status: r.Status, Summary: r.Summary,
+			Link: r.Link, SubmittedAt: r.SubmittedAt, UpdatedAt: r.UpdatedAt, ReadAt: read}
+		for _, h := range r.History {
+			j.History = append(j.History, exportStatusJSON{Status: h.Status, At: h.At})
+		}
+		out.Records = append(out.Records, j)
 	}
 	for _, v := range d.Addresses {
 		out.Addresses = append(out.Addresses, exportAddressJSON{
