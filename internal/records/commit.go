@@ -9,9 +9,11 @@ import (
 )
 
 // committer merges the UpsertRecords of concurrent small writes into
-// fewer transactions (group commit): while maxInFlight transactions run,
-// the writes that arrive wait, and go together, up to maxGroup records,
-// in the next one. A lone write goes at once, so this adds no wait when
+// fewer transactions (group commit): while maxInFlight transactions run
+// (one: measured on PostgreSQL, one at a time made the biggest groups and
+// the most writes a second, 1,418/s against 656/s with four), the writes
+// that arrive wait, and go together, up to maxGroup records, in the next
+// one. A lone write goes at once, so this adds no wait when
 // the API is quiet; under load one commit serves many requests, which is
 // what lets single writes scale past one transaction per request. A group
 // that fails is retried write by write, so that one write (an owner
@@ -33,7 +35,7 @@ type commitJob struct {
 }
 
 const (
-	maxInFlight   = 4
+	maxInFlight   = 1
 	maxGroup      = 1000
 	commitTimeout = 30 * time.Second
 )
