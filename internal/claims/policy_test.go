@@ -141,10 +141,12 @@ func TestForClient(t *testing.T) {
 }
 
 func TestVocabulary(t *testing.T) {
-	if got := strings.Join(claims.UserScopes(), " "); got != "openid profile phone email idcard enterprise offline_access" {
+	if got := strings.Join(claims.UserScopes(), " "); got != "openid profile phone email idcard enterprise offline_access "+
+		"records.cases:read records.consultations:read records.messages:read records.complaints:read records.favorites:read" {
 		t.Errorf("UserScopes = %s (the consent page's order)", got)
 	}
-	if got := strings.Join(claims.ClientOnlyScopes(), " "); got != "unid.admin" {
+	if got := strings.Join(claims.ClientOnlyScopes(), " "); got != "unid.admin records.cases:write records.consultations:write "+
+		"records.messages:write records.complaints:write records.favorites:write" {
 		t.Errorf("ClientOnlyScopes = %s", got)
 	}
 	if got := strings.Join(claims.CASAttributes(), " "); got != "login_name realname_level acr phone email idcard enterprise" {
@@ -185,6 +187,10 @@ func TestRegistrable(t *testing.T) {
 		{cas, "id_number", false},
 		{cas, "openid", false},
 		{cas, "unid.admin", false},
+		{conf, "records.cases:write", true},
+		{pub, "records.cases:write", false}, // a public client has no credentials to write with
+		{cas, "records.cases:write", false},
+		{pub, "records.cases:read", true},
 		{"saml", "openid", false},
 	}
 	for _, tt := range tests {

@@ -56,12 +56,32 @@ const (
 	ClaimEnterprise = "enterprise"
 )
 
+// Scopes of the records API (/api/records/v1): a service system writes
+// the records of a kind for the people and enterprises that signed in to
+// it (client credentials, client-only), and reads a signed-in user's
+// records of a kind with the user's access token (granted on consent).
+// One pair per kind of records.Kinds, which names them the same way.
+const (
+	ScopeRecordsCasesWrite         = "records.cases:write"
+	ScopeRecordsConsultationsWrite = "records.consultations:write"
+	ScopeRecordsMessagesWrite      = "records.messages:write"
+	ScopeRecordsComplaintsWrite    = "records.complaints:write"
+	ScopeRecordsFavoritesWrite     = "records.favorites:write"
+	ScopeRecordsCasesRead          = "records.cases:read"
+	ScopeRecordsConsultationsRead  = "records.consultations:read"
+	ScopeRecordsMessagesRead       = "records.messages:read"
+	ScopeRecordsComplaintsRead     = "records.complaints:read"
+	ScopeRecordsFavoritesRead      = "records.favorites:read"
+)
+
 // userScopes are the scopes a user can grant, in the order the consent page
 // lists them. Arrays, so that no caller can change them.
-var userScopes = [...]string{ScopeOpenID, ScopeProfile, ScopePhone, ScopeEmail, ScopeIDCard, ScopeEnterprise, ScopeOfflineAccess}
+var userScopes = [...]string{ScopeOpenID, ScopeProfile, ScopePhone, ScopeEmail, ScopeIDCard, ScopeEnterprise, ScopeOfflineAccess,
+	ScopeRecordsCasesRead, ScopeRecordsConsultationsRead, ScopeRecordsMessagesRead, ScopeRecordsComplaintsRead, ScopeRecordsFavoritesRead}
 
 // clientOnlyScopes are scopes that are never about a user.
-var clientOnlyScopes = [...]string{ScopeAdmin}
+var clientOnlyScopes = [...]string{ScopeAdmin,
+	ScopeRecordsCasesWrite, ScopeRecordsConsultationsWrite, ScopeRecordsMessagesWrite, ScopeRecordsComplaintsWrite, ScopeRecordsFavoritesWrite}
 
 // casAttributes are the names a CAS service may register, in the order
 // their attributes are released.

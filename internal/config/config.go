@@ -94,6 +94,7 @@ type Config struct {
 	EnterpriseRegistry EnterpriseRegistry
 	Enterprise         Enterprise
 	Alipay             Alipay
+	Records            Records
 	Upstream           []Upstream // file only: a list cannot be a flag
 
 	File string // the configuration file read (--config, UNID_CONFIG), if any
@@ -253,6 +254,19 @@ type Enterprise struct {
 	Labels         string        // permission labels of handlers, "财务,人事,业务"
 }
 
+// Records are the limits of the records API (/api/records/v1) and how
+// long records are kept.
+type Records struct {
+	// Rate is how many requests a second one service system may make of
+	// one instance (a bulk request counts one per 100 lines), Burst at
+	// once; 0 is no limit.
+	Rate  int
+	Burst int
+	// Retention per kind: how long after its last update a record is
+	// kept; 0 keeps it for good.
+	RetentionCases, RetentionConsultations, RetentionComplaints, RetentionMessages, RetentionFavorites time.Duration
+}
+
 // Alipay is sign-in with Alipay (支付宝). It is off while AppID is empty.
 // Alipay's answers are verified either with its public key (PublicKey) or,
 // in certificate mode, with the three certificates.
@@ -336,6 +350,7 @@ func Default() Config {
 		EnterpriseRegistry: EnterpriseRegistry{Timeout: 5 * time.Second},
 		Enterprise: Enterprise{BindMinLevel: enterprise.DefaultBindMinLevel, GrantTTL: enterprise.DefaultGrantTTL,
 			ApplicationTTL: enterprise.DefaultApplicationTTL, Labels: enterprise.DefaultLabels},
+		Records: Records{Rate: 200, Burst: 400},
 		Alipay: Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do",
 			AuthorizeURL: "https://openauth.alipay.com/oauth2/publicAppAuthorize.htm", SignType: "RSA2", Timeout: 5 * time.Second},
 	}
@@ -470,6 +485,14 @@ func (c *Config) settings() []setting {
 		duration(&c.Enterprise.GrantTTL, "enterprise.grant-ttl", "how long an enterprise role grant waits to be accepted"),
 		duration(&c.Enterprise.ApplicationTTL, "enterprise.application-ttl", "how long a handler application waits for a decision"),
 		str(&c.Enterprise.Labels, "enterprise.labels", "permission labels a handler may carry, comma-separated"),
+
+		integer(&c.Records.Rate, "records.rate", "records API requests one service system may make per second of each instance (a bulk request counts one per 100 lines; 0: no limit)"),
+		integer(&c.Records.Burst, "records.burst", "records API requests one service system may make at once (at least records.rate)"),
+		duration(&c.Records.RetentionCases, "records.retention-cases", "how long a case is kept after its last update (0: for good)"),
+		duration(&c.Records.RetentionConsultations, "records.retention-consultations", "how long a consultation is kept after its last update (0: for good)"),
+		duration(&c.Records.RetentionComplaints, "records.retention-complaints", "how long a complaint is kept after its last update (0: for good)"),
+		duration(&c.Records.RetentionMessages, "records.retention-messages", "how long a message (unid's own too) is kept after it was last updated (0: for good)"),
+		duration(&c.Records.RetentionFavorites, "records.retention-favorites", "how long a favorite is kept after its last update (0: for good)"),
 
 		str(&c.Alipay.AppID, "alipay.app-id", "Alipay application id; empty: no sign-in with Alipay"),
 		str(&c.Alipay.GatewayURL, "alipay.gateway-url", "Alipay open platform gateway"),
@@ -660,6 +683,10 @@ func (c Config) validate() error {
 	}
 	positive(&errs, "enterprise.grant-ttl", c.Enterprise.GrantTTL)
 	positive(&errs, "enterprise.application-ttl", c.Enterprise.ApplicationTTL)
+	if r := c.Records; r.Rate < 0 || r.Burst < 0 || r.RetentionCases < 0 || r.RetentionConsultations < 0 ||
+		r.RetentionComplaints < 0 || r.RetentionMessages < 0 || r.RetentionFavorites < 0 {
+		bad("records.rate, records.burst and the records.retention-* durations must not be negative")
+	}
 	checkProvider(&errs, c.Dev, "enterprise-registry", c.EnterpriseRegistry.Provider, c.EnterpriseRegistry.URL, c.EnterpriseRegistry.Secret, c.EnterpriseRegistry.Timeout)
 
 	if a := c.Alipay; a.AppID != "" {

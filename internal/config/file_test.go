@@ -48,7 +48,7 @@ func TestConfigFile(t *testing.T) {
 					t.Errorf("realname %+v alipay %+v", c.Realname, c.Alipay)
 				}
 				if len(c.Upstream) != 2 || c.Upstream[0].ClientSecret.Value != "from-a-file" || strings.Join(c.Upstream[0].Scopes, " ") != "openid profile phone" ||
-					strings.Join(c.Upstream[1].Scopes, " ") != "openid profile" || c.Upstream[1].ClientSecret.Value != "plain" {
+					strings.Join(c.Upstream[1].Scopes, " ") != "openid profile" || c.Upstream[1].ClientSecret.Value != "plain-upstream-secret" {
 					t.Errorf("upstream: %+v", c.Upstream)
 				}
 			},
@@ -283,7 +283,7 @@ func TestSecretsAreNotPrinted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, format := range []string{"%v", "%+v"} {
-		if s := fmt.Sprintf(format, c); strings.Contains(s, "from-a-file") || strings.Contains(s, "s3cret") || strings.Contains(s, "plain") {
+		if s := fmt.Sprintf(format, c); strings.Contains(s, "from-a-file") || strings.Contains(s, "s3cret") || strings.Contains(s, "plain-upstream-secret") {
 			t.Errorf("%s of a Config shows a secret: %s", format, s)
 		}
 	}

@@ -54,6 +54,7 @@ type Store interface {
 	Addresses
 	Closures
 	Messages
+	Records
 	Realname
 	Operators
 	Imports

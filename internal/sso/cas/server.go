@@ -537,7 +537,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, c store.Client, s
 	// The session learns of the ticket first: a logout between issue and
 	// validation then finds it, and SingleLogout deletes it unused.
 	if err := s.d.Store.AddSessionClient(ctx, store.SessionClient{
-		SID: sess.SID, ClientID: c.ID, Protocol: "cas", Ref: ticket, URL: service, UserID: u.ID, CreatedAt: now,
+		SID: sess.SID, ClientID: c.ID, Protocol: "cas", Ref: ticket, URL: service, UserID: u.ID, Acting: uscc, CreatedAt: now,
 	}); err != nil {
 		s.internal(w, r, err)
 		return

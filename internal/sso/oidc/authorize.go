@@ -347,7 +347,7 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, ar *authReques
 		return
 	}
 	err = p.d.Store.AddSessionClient(ctx, store.SessionClient{
-		SID: s.SID, ClientID: c.c.ID, Protocol: "oidc", UserID: u.ID, CreatedAt: p.now(),
+		SID: s.SID, ClientID: c.c.ID, Protocol: "oidc", UserID: u.ID, Acting: acting, CreatedAt: p.now(),
 	})
 	if err != nil {
 		p.serverError(w, r, ar, err)

@@ -59,6 +59,58 @@ func (p *Provider) verifyAccessToken(ctx context.Context, raw string) (*oidc.Acc
 	return &c, nil
 }
 
+// AccessToken is what a resource server of unid (the records API) learns
+// from an access token unid issued.
+type AccessToken struct {
+	ClientID string   // the client it was issued to
+	Subject  string   // the user, or the client itself for client credentials
+	Scopes   []string // those the client is still registered for
+	User     bool     // issued for a user (authorization code, refresh), not to the client for itself
+}
+
+// ErrInvalidToken is VerifyAccessToken's answer to a token that is not a
+// live access token of unid (RFC 6750 invalid_token).
+var ErrInvalidToken = errBadToken
+
+// VerifyAccessToken checks raw as userinfo does: a live access token of
+// unid, of a client that still exists and, for a user's token, of a user
+// who may still sign in. Its scopes are cut to those the client is
+// registered for now. Any failure of the token is ErrInvalidToken; other
+// errors are faults of unid.
+func (p *Provider) VerifyAccessToken(ctx context.Context, raw string) (AccessToken, error) {
+	if raw == "" || len(raw) > 8192 {
+		return AccessToken{}, ErrInvalidToken
+	}
+	at, err := p.verifyAccessToken(ctx, raw)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	c, err := p.d.Registry.Get(ctx, at.ClientID)
+	if problem.As(err).Kind == problem.NotFound {
+		return AccessToken{}, ErrInvalidToken
+	}
+	if err != nil {
+		return AccessToken{}, err
+	}
+	t := AccessToken{ClientID: at.ClientID, Subject: at.Subject, User: userToken(at)}
+	if t.User {
+		_, ok, err := p.activeUser(ctx, at.Subject)
+		if err != nil {
+			return AccessToken{}, err
+		}
+		if !ok {
+			return AccessToken{}, ErrInvalidToken
+		}
+		t.Scopes = claims.Requested(at.Scopes, c)
+	} else {
+		t.Scopes = claims.ForClient(at.Scopes, c)
+		if len(at.Scopes) == 0 {
+			t.Scopes = nil // a token issued with no scope carries none
+		}
+	}
+	return t, nil
+}
+
 // userToken reports whether an access token was issued for a user (its jti
 // names a grant) rather than to a client for itself.
 func userToken(c *oidc.AccessTokenClaims) bool { return strings.Contains(c.JWTID, ".") }

@@ -111,11 +111,34 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 
 // AddSessionClient records that a session signed in to a client; recording
 // it again changes nothing.
+//
+// In the same transaction it remembers, for good, that the user signed in
+// to the client, and that the enterprise sc.Acting was acted for there:
+// the client may then write records for them (KnownUsers,
+// KnownEnterprises).
 func (s *Store) AddSessionClient(ctx context.Context, sc store.SessionClient) error {
-	_, err := s.exec(ctx, s.wdb, `INSERT INTO session_clients (sid, client_id, ref, protocol, url, user_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sid, client_id, ref) DO NOTHING`,
-		sc.SID, sc.ClientID, sc.Ref, sc.Protocol, sc.URL, sc.UserID, ms(sc.CreatedAt))
-	return s.wrapErr("add session client", err)
+	const op = "add session client"
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO session_clients (sid, client_id, ref, protocol, url, user_id, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sid, client_id, ref) DO NOTHING`,
+			sc.SID, sc.ClientID, sc.Ref, sc.Protocol, sc.URL, sc.UserID, ms(sc.CreatedAt)); err != nil {
+			return err
+		}
+		// The user comes from the users table: a missing or closed
+		// account is not remembered.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO client_users (client_id, user_id, first_at)
+			SELECT $1, id, $3 FROM users WHERE id = $2 AND status <> $4
+			ON CONFLICT (client_id, user_id) DO NOTHING`, sc.ClientID, sc.UserID, ms(sc.CreatedAt), store.UserClosed); err != nil {
+			return err
+		}
+		if sc.Acting == "" {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO client_enterprises (client_id, uscc, first_at)
+			VALUES ($1, $2, $3) ON CONFLICT (client_id, uscc) DO NOTHING`, sc.ClientID, sc.Acting, ms(sc.CreatedAt))
+		return err
+	})
+	return s.wrapErr(op, err)
 }
 
 // ListSessionClients returns the records of a session, oldest first.

@@ -82,11 +82,16 @@ func (s *Store) CloseUser(ctx context.Context, userID string, at, releasedAt tim
 			WHERE id = $1`, userID, store.UserClosed, ms(at)); err != nil {
 			return s.wrapErr(op, err)
 		}
+		// The enterprise records the person handled stay the enterprise's,
+		// without their name.
+		if _, err := tx.ExecContext(ctx, `UPDATE records SET handler_id = NULL WHERE handler_id = $1`, userID); err != nil {
+			return s.wrapErr(op, err)
+		}
 		// The grants the account gave die with its roles.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM enterprise_grants WHERE granted_by = $1`, userID); err != nil {
 			return s.wrapErr(op, err)
 		}
-		for _, table := range []string{"addresses", "security_answers", "oauth_consents", "realname_bindings", "messages", "upstream_links",
+		for _, table := range []string{"addresses", "security_answers", "oauth_consents", "realname_bindings", "records", "client_users", "upstream_links",
 			"enterprise_members", "enterprise_grants", "enterprise_applications"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = $1`, userID); err != nil {
 				return s.wrapErr(op, err)

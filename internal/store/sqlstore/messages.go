@@ -9,7 +9,11 @@ import (
 	"unid/internal/store"
 )
 
-const messageColumns = `id, user_id, event, params, link, created_at, read_at`
+// unid's own messages are records of kind message written by unid
+// (client_id '', external_id their id); store.Messages reads and writes
+// only those, and a message's CreatedAt is its record's submitted_at.
+
+const messageColumns = `id, user_id, event, params, link, submitted_at, read_at`
 
 func scanMessage(r rowScanner) (store.Message, error) {
 	var m store.Message
@@ -23,8 +27,10 @@ func scanMessage(r rowScanner) (store.Message, error) {
 	if read != nil {
 		m.ReadAt = fromMS(*read)
 	}
-	if err := json.Unmarshal([]byte(params), &m.Params); err != nil {
-		return m, fmt.Errorf("message %s: params: %w", m.ID, err)
+	if params != "" {
+		if err := json.Unmarshal([]byte(params), &m.Params); err != nil {
+			return m, fmt.Errorf("message %s: params: %w", m.ID, err)
+		}
 	}
 	if len(m.Params) == 0 {
 		m.Params = nil
@@ -45,42 +51,45 @@ func nullTime(t time.Time) any {
 // account inserts nothing and is ErrNotFound.
 func (s *Store) PostMessage(ctx context.Context, m store.Message) error {
 	const op = "post message"
-	params := m.Params
-	if params == nil {
-		params = map[string]string{}
+	params := ""
+	if len(m.Params) > 0 {
+		p, err := json.Marshal(m.Params)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", s.d.Name, op, err)
+		}
+		params = string(p)
 	}
-	p, err := json.Marshal(params)
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", s.d.Name, op, err)
-	}
-	return s.execOne(ctx, op, `INSERT INTO messages (`+messageColumns+`)
-		SELECT $1, id, $3, $4, $5, $6, $7 FROM users WHERE id = $2 AND status <> $8`,
-		m.ID, m.UserID, m.Event, string(p), m.Link, ms(m.CreatedAt), nullTime(m.ReadAt), store.UserClosed)
+	return s.execOne(ctx, op, `INSERT INTO records (id, kind, user_id, client_id, external_id, event, params, link,
+			submitted_at, updated_at, created_at, read_at)
+		SELECT $1, $2, id, '', $1, $4, $5, $6, $7, $7, $7, $8 FROM users WHERE id = $3 AND status <> $9`,
+		m.ID, string(store.RecordMessage), m.UserID, m.Event, params, m.Link, ms(m.CreatedAt), nullTime(m.ReadAt), store.UserClosed)
 }
 
 // ListMessages returns a page of the user's messages, newest first. The
-// row comparison walks the index on (user_id, created_at, id), so a page
-// costs the same however far down the list it is.
+// row comparison walks the index on (user_id, kind, submitted_at, id), so
+// a page costs the same however far down the list it is.
 func (s *Store) ListMessages(ctx context.Context, userID string, after store.MessageCursor, limit int) ([]store.Message, error) {
 	const op = "list messages"
 	if after.ID == "" && after.CreatedAt.IsZero() {
-		return listRows(ctx, s, op, scanMessage, `SELECT `+messageColumns+` FROM messages
-			WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, userID, limit)
+		return listRows(ctx, s, op, scanMessage, `SELECT `+messageColumns+` FROM records
+			WHERE user_id = $1 AND kind = $2 AND client_id = ''
+			ORDER BY submitted_at DESC, id DESC LIMIT $3`, userID, string(store.RecordMessage), limit)
 	}
-	return listRows(ctx, s, op, scanMessage, `SELECT `+messageColumns+` FROM messages
-		WHERE user_id = $1 AND (created_at, id) < ($2, $3)
-		ORDER BY created_at DESC, id DESC LIMIT $4`, userID, ms(after.CreatedAt), after.ID, limit)
+	return listRows(ctx, s, op, scanMessage, `SELECT `+messageColumns+` FROM records
+		WHERE user_id = $1 AND kind = $2 AND client_id = '' AND (submitted_at, id) < ($3, $4)
+		ORDER BY submitted_at DESC, id DESC LIMIT $5`, userID, string(store.RecordMessage), ms(after.CreatedAt), after.ID, limit)
 }
 
 // MarkMessageRead sets the read time of the user's message once.
 func (s *Store) MarkMessageRead(ctx context.Context, userID, id string, at time.Time) error {
-	return s.execOne(ctx, "mark message read", `UPDATE messages SET read_at = COALESCE(read_at, $3)
-		WHERE id = $1 AND user_id = $2`, id, userID, ms(at))
+	return s.execOne(ctx, "mark message read", `UPDATE records SET read_at = COALESCE(read_at, $4)
+		WHERE id = $1 AND user_id = $2 AND kind = $3 AND client_id = ''`, id, userID, string(store.RecordMessage), ms(at))
 }
 
 // CountUnreadMessages counts the user's unread messages.
 func (s *Store) CountUnreadMessages(ctx context.Context, userID string) (int, error) {
 	var n int
-	err := s.queryRow(ctx, s.db, `SELECT count(*) FROM messages WHERE user_id = $1 AND read_at IS NULL`, userID).Scan(&n)
+	err := s.queryRow(ctx, s.db, `SELECT count(*) FROM records
+		WHERE user_id = $1 AND kind = $2 AND client_id = '' AND read_at IS NULL`, userID, string(store.RecordMessage)).Scan(&n)
 	return n, s.wrapErr("count unread messages", err)
 }

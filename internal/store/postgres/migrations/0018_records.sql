@@ -13,17 +13,20 @@
 -- title and a summary; the messages of 0013 move here.
 --
 -- record_history is the status history of a record, appended only when
--- the status changes. client_users and client_enterprises remember who
+-- the status changes. A write is applied only when its updated_at is
+-- after the stored one, so the times of one record's changes are
+-- distinct and increasing: (record_id, changed_at) is the key and the
+-- order, and appending needs no look at the entries before it. client_users and client_enterprises remember who
 -- signed in to a system and which enterprises were acted for in it: a
 -- system writes records only for them. They are filled from the grants
 -- and session records of before. Times are unix milliseconds UTC.
 
 CREATE TABLE records (
-	id           TEXT    NOT NULL PRIMARY KEY,
+	id           TEXT    NOT NULL,
 	kind         TEXT    NOT NULL,
-	user_id      TEXT    REFERENCES users (id) ON DELETE CASCADE,
+	user_id      TEXT,
 	uscc         TEXT,
-	handler_id   TEXT    REFERENCES users (id) ON DELETE SET NULL,
+	handler_id   TEXT,
 	client_id    TEXT    NOT NULL,
 	external_id  TEXT    NOT NULL,
 	number       TEXT    NOT NULL DEFAULT '',
@@ -38,7 +41,10 @@ CREATE TABLE records (
 	submitted_at BIGINT  NOT NULL,
 	updated_at   BIGINT  NOT NULL,
 	created_at   BIGINT  NOT NULL,
-	read_at      BIGINT
+	read_at      BIGINT,
+	CONSTRAINT records_pkey PRIMARY KEY (id),
+	CONSTRAINT records_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
+	CONSTRAINT records_handler_id_fkey FOREIGN KEY (handler_id) REFERENCES users (id) ON DELETE SET NULL
 );
 CREATE UNIQUE INDEX records_source_key ON records (client_id, external_id, kind);
 CREATE INDEX records_user_idx ON records (user_id, kind, submitted_at, id) WHERE user_id IS NOT NULL;
@@ -48,18 +54,19 @@ CREATE INDEX records_handler_idx ON records (handler_id) WHERE handler_id IS NOT
 CREATE INDEX records_retention_idx ON records (kind, updated_at);
 
 CREATE TABLE record_history (
-	record_id  TEXT    NOT NULL REFERENCES records (id) ON DELETE CASCADE,
-	seq        BIGINT  NOT NULL,
+	record_id  TEXT    NOT NULL,
 	status     TEXT    NOT NULL,
 	changed_at BIGINT  NOT NULL,
-	PRIMARY KEY (record_id, seq)
+	CONSTRAINT record_history_pkey PRIMARY KEY (record_id, changed_at),
+	CONSTRAINT record_history_record_id_fkey FOREIGN KEY (record_id) REFERENCES records (id) ON DELETE CASCADE
 );
 
 CREATE TABLE client_users (
 	client_id TEXT    NOT NULL,
-	user_id   TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	user_id   TEXT    NOT NULL,
 	first_at  BIGINT  NOT NULL,
-	PRIMARY KEY (client_id, user_id)
+	CONSTRAINT client_users_pkey PRIMARY KEY (client_id, user_id),
+	CONSTRAINT client_users_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 );
 CREATE INDEX client_users_user_idx ON client_users (user_id);
 
@@ -67,7 +74,7 @@ CREATE TABLE client_enterprises (
 	client_id TEXT    NOT NULL,
 	uscc      TEXT    NOT NULL,
 	first_at  BIGINT  NOT NULL,
-	PRIMARY KEY (client_id, uscc)
+	CONSTRAINT client_enterprises_pkey PRIMARY KEY (client_id, uscc)
 );
 
 INSERT INTO client_users (client_id, user_id, first_at)

@@ -13,7 +13,10 @@
 -- title and a summary; the messages of 0013 move here.
 --
 -- record_history is the status history of a record, appended only when
--- the status changes. client_users and client_enterprises remember who
+-- the status changes. A write is applied only when its updated_at is
+-- after the stored one, so the times of one record's changes are
+-- distinct and increasing: (record_id, changed_at) is the key and the
+-- order, and appending needs no look at the entries before it. client_users and client_enterprises remember who
 -- signed in to a system and which enterprises were acted for in it: a
 -- system writes records only for them. They are filled from the grants
 -- and session records of before. Times are unix milliseconds UTC.
@@ -49,10 +52,9 @@ CREATE INDEX records_retention_idx ON records (kind, updated_at);
 
 CREATE TABLE record_history (
 	record_id  TEXT    NOT NULL REFERENCES records (id) ON DELETE CASCADE,
-	seq        INTEGER NOT NULL,
 	status     TEXT    NOT NULL,
 	changed_at INTEGER NOT NULL,
-	PRIMARY KEY (record_id, seq)
+	PRIMARY KEY (record_id, changed_at)
 ) STRICT;
 
 CREATE TABLE client_users (

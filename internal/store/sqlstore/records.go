@@ -1,0 +1,565 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"unid/internal/store"
+)
+
+const recordColumns = `id, kind, user_id, uscc, handler_id, client_id, external_id, number, title, item_code,
+	department, status, summary, link, event, params, submitted_at, updated_at, created_at, read_at`
+
+const recordColumnCount = 20
+
+// recordBatchRows is how many records one multi-row statement carries:
+// 10,000 parameters, within both backends' limits.
+const recordBatchRows = 500
+
+func scanRecord(r rowScanner) (store.Record, error) {
+	var rec store.Record
+	var userID, uscc, handlerID sql.NullString
+	var params string
+	var submitted, updated, created int64
+	var read *int64
+	if err := r.Scan(&rec.ID, &rec.Kind, &userID, &uscc, &handlerID, &rec.ClientID, &rec.ExternalID, &rec.Number,
+		&rec.Title, &rec.ItemCode, &rec.Department, &rec.Status, &rec.Summary, &rec.Link, &rec.Event, &params,
+		&submitted, &updated, &created, &read); err != nil {
+		return rec, err
+	}
+	rec.UserID, rec.USCC, rec.HandlerID = userID.String, uscc.String, handlerID.String
+	rec.SubmittedAt, rec.UpdatedAt, rec.CreatedAt = fromMS(submitted), fromMS(updated), fromMS(created)
+	if read != nil {
+		rec.ReadAt = fromMS(*read)
+	}
+	if params != "" {
+		if err := json.Unmarshal([]byte(params), &rec.Params); err != nil {
+			return rec, fmt.Errorf("record %s: params: %w", rec.ID, err)
+		}
+	}
+	if len(rec.Params) == 0 {
+		rec.Params = nil
+	}
+	return rec, nil
+}
+
+// nullString stores "" as NULL (an absent owner or handler).
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func recordArgs(r store.Record) ([]any, error) {
+	params := ""
+	if len(r.Params) > 0 {
+		p, err := json.Marshal(r.Params)
+		if err != nil {
+			return nil, fmt.Errorf("record %s: params: %w", r.ID, err)
+		}
+		params = string(p)
+	}
+	return []any{r.ID, string(r.Kind), nullString(r.UserID), nullString(r.USCC), nullString(r.HandlerID), r.ClientID,
+		r.ExternalID, r.Number, r.Title, r.ItemCode, r.Department, r.Status, r.Summary, r.Link, r.Event, params,
+		ms(r.SubmittedAt), ms(r.UpdatedAt), ms(r.CreatedAt), nullTime(r.ReadAt)}, nil
+}
+
+// normRecord is what a write looks like once stored: times in UTC
+// milliseconds, SubmittedAt defaulting to UpdatedAt, no params as nil.
+func normRecord(r store.Record) store.Record {
+	if r.SubmittedAt.IsZero() {
+		r.SubmittedAt = r.UpdatedAt
+	}
+	r.SubmittedAt, r.UpdatedAt, r.CreatedAt = normTime(r.SubmittedAt), normTime(r.UpdatedAt), normTime(r.CreatedAt)
+	if !r.ReadAt.IsZero() {
+		r.ReadAt = normTime(r.ReadAt)
+	}
+	if len(r.Params) == 0 {
+		r.Params = nil
+	}
+	return r
+}
+
+// sourceKey is what a write names: the system's record of a kind.
+type sourceKey struct {
+	clientID   string
+	kind       store.RecordKind
+	externalID string
+}
+
+func keyOf(r store.Record) sourceKey { return sourceKey{r.ClientID, r.Kind, r.ExternalID} }
+
+// sameContent reports whether a write would change nothing of the record
+// but its time.
+func sameContent(a, b store.Record) bool {
+	return a.HandlerID == b.HandlerID && a.Number == b.Number && a.Title == b.Title && a.ItemCode == b.ItemCode &&
+		a.Department == b.Department && a.Status == b.Status && a.Summary == b.Summary && a.Link == b.Link &&
+		a.Event == b.Event && maps.Equal(a.Params, b.Params)
+}
+
+// recordPlan is what UpsertRecords decided for a batch, before it writes.
+type recordPlan struct {
+	results []store.UpsertResult
+	inserts []*store.Record // new keys, as they end after the batch, in order of first write
+	updates []*store.Record // existing keys that changed (or whose time moved), final state
+	history []store.StatusChange
+	histIDs []string // the record of each history entry
+}
+
+// planUpserts applies writes, in order, to the existing records (by key;
+// the map is updated in place) and says what to insert, update and append
+// to the history. It is the whole upsert rule of store.Records, in Go, for
+// every dialect.
+func planUpserts(existing map[sourceKey]*store.Record, writes []store.Record) recordPlan {
+	var p recordPlan
+	added := map[sourceKey]bool{}
+	changed := map[sourceKey]bool{}
+	var changedOrder []sourceKey
+	markChanged := func(k sourceKey) {
+		if !changed[k] && !added[k] {
+			changedOrder = append(changedOrder, k)
+		}
+		changed[k] = true
+	}
+	for _, w := range writes {
+		w = normRecord(w)
+		k := keyOf(w)
+		cur, ok := existing[k]
+		if !ok {
+			rec := w
+			existing[k], added[k] = &rec, true
+			p.inserts = append(p.inserts, &rec)
+			if rec.Status != "" {
+				p.history = append(p.history, store.StatusChange{Status: rec.Status, At: rec.UpdatedAt})
+				p.histIDs = append(p.histIDs, rec.ID)
+			}
+			p.results = append(p.results, store.UpsertResult{Outcome: store.UpsertCreated, Record: rec})
+			continue
+		}
+		outcome := store.UpsertUpdated
+		switch {
+		case cur.UserID != w.UserID || cur.USCC != w.USCC:
+			outcome = store.UpsertOwner
+		case w.UpdatedAt.Before(cur.UpdatedAt):
+			outcome = store.UpsertStale
+		case w.UpdatedAt.Equal(cur.UpdatedAt):
+			outcome = store.UpsertStale
+			if sameContent(*cur, w) {
+				outcome = store.UpsertUnchanged
+			}
+		case sameContent(*cur, w):
+			outcome = store.UpsertUnchanged
+			cur.UpdatedAt = w.UpdatedAt
+			markChanged(k)
+		default:
+			if w.Status != cur.Status {
+				cur.ReadAt = time.Time{}
+				if w.Status != "" {
+					p.history = append(p.history, store.StatusChange{Status: w.Status, At: w.UpdatedAt})
+					p.histIDs = append(p.histIDs, cur.ID)
+				}
+			}
+			cur.HandlerID, cur.Number, cur.Title, cur.ItemCode, cur.Department = w.HandlerID, w.Number, w.Title, w.ItemCode, w.Department
+			cur.Status, cur.Summary, cur.Link, cur.Event, cur.Params = w.Status, w.Summary, w.Link, w.Event, w.Params
+			cur.UpdatedAt = w.UpdatedAt
+			markChanged(k)
+		}
+		p.results = append(p.results, store.UpsertResult{Outcome: outcome, Record: *cur})
+	}
+	for _, k := range changedOrder {
+		p.updates = append(p.updates, existing[k])
+	}
+	return p
+}
+
+// UpsertRecords applies the writes in one transaction: one SELECT … FOR
+// UPDATE of the batch's existing records per system and kind, the
+// decisions in planUpserts, then multi-row INSERTs of the new records,
+// one multi-row upsert of the changed ones and one of the history. Two
+// transactions that create the same key at once meet on the unique
+// index; the loser runs again once and finds the winner's record.
+func (s *Store) UpsertRecords(ctx context.Context, writes []store.Record) ([]store.UpsertResult, error) {
+	const op = "upsert records"
+	if len(writes) == 0 {
+		return nil, nil
+	}
+	var out []store.UpsertResult
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		var raw error
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			out, raw = s.upsertRecordsTx(ctx, tx, writes)
+			return raw
+		})
+		if raw == nil {
+			break
+		}
+		if _, unique := s.d.UniqueViolation(raw); !unique {
+			break
+		}
+	}
+	if err != nil && s.d.ForeignKeyViolation(err) {
+		return nil, fmt.Errorf("%s: %s: owner or handler: %w", s.d.Name, op, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, s.wrapErr(op, err)
+	}
+	return out, nil
+}
+
+func (s *Store) upsertRecordsTx(ctx context.Context, tx *sql.Tx, writes []store.Record) ([]store.UpsertResult, error) {
+	existing, err := s.lockRecords(ctx, tx, writes)
+	if err != nil {
+		return nil, err
+	}
+	p := planUpserts(existing, writes)
+	for start := 0; start < len(p.inserts); start += recordBatchRows {
+		batch := p.inserts[start:min(start+recordBatchRows, len(p.inserts))]
+		if err := s.writeRecords(ctx, tx, batch, ""); err != nil {
+			return nil, err
+		}
+	}
+	for start := 0; start < len(p.updates); start += recordBatchRows {
+		batch := p.updates[start:min(start+recordBatchRows, len(p.updates))]
+		if err := s.writeRecords(ctx, tx, batch, ` ON CONFLICT (id) DO UPDATE SET handler_id = excluded.handler_id,
+			number = excluded.number, title = excluded.title, item_code = excluded.item_code,
+			department = excluded.department, status = excluded.status, summary = excluded.summary,
+			link = excluded.link, event = excluded.event, params = excluded.params,
+			updated_at = excluded.updated_at, read_at = excluded.read_at`); err != nil {
+			return nil, err
+		}
+	}
+	const histBatch = 2000
+	for start := 0; start < len(p.history); start += histBatch {
+		end := min(start+histBatch, len(p.history))
+		args := make([]any, 0, 3*(end-start))
+		for i := start; i < end; i++ {
+			args = append(args, p.histIDs[i], p.history[i].Status, ms(p.history[i].At))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO record_history (record_id, status, changed_at) VALUES `+
+			placeholders(end-start, 3, s.d.Positional), args...); err != nil {
+			return nil, err
+		}
+	}
+	return p.results, nil
+}
+
+// writeRecords inserts recs with one statement; suffix is its ON CONFLICT
+// clause, if any.
+func (s *Store) writeRecords(ctx context.Context, tx *sql.Tx, recs []*store.Record, suffix string) error {
+	args := make([]any, 0, len(recs)*recordColumnCount)
+	for _, r := range recs {
+		a, err := recordArgs(*r)
+		if err != nil {
+			return err
+		}
+		args = append(args, a...)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO records (`+recordColumns+`) VALUES `+
+		placeholders(len(recs), recordColumnCount, s.d.Positional)+suffix, args...)
+	return err
+}
+
+// lockRecords reads, and on PostgreSQL locks, the stored records that the
+// writes name: one query per system and kind (a batch has one of each,
+// usually), through the unique index on (client_id, external_id, kind).
+func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Record) (map[sourceKey]*store.Record, error) {
+	type group struct {
+		clientID string
+		kind     store.RecordKind
+	}
+	ids := map[group][]string{}
+	seen := map[sourceKey]bool{}
+	var order []group
+	for _, w := range writes {
+		k := keyOf(w)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		g := group{w.ClientID, w.Kind}
+		if _, ok := ids[g]; !ok {
+			order = append(order, g)
+		}
+		ids[g] = append(ids[g], w.ExternalID)
+	}
+	out := map[sourceKey]*store.Record{}
+	const chunk = 1000
+	for _, g := range order {
+		all := ids[g]
+		for start := 0; start < len(all); start += chunk {
+			part := all[start:min(start+chunk, len(all))]
+			args := []any{g.clientID, string(g.kind)}
+			for _, id := range part {
+				args = append(args, id)
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT `+recordColumns+` FROM records
+				WHERE client_id = `+s.param(1)+` AND kind = `+s.param(2)+` AND external_id IN (`+s.params(3, len(part))+`)`+
+				s.d.ForUpdate, args...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				rec, err := scanRecord(rows)
+				if err != nil {
+					rows.Close()
+					return nil, err
+				}
+				out[keyOf(rec)] = &rec
+			}
+			if err := rows.Close(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// param is the placeholder of the nth argument of a query built here.
+func (s *Store) param(n int) string {
+	if s.d.Positional {
+		return "?"
+	}
+	return fmt.Sprintf("$%d", n)
+}
+
+// params is "$from, $from+1, …" for count arguments.
+func (s *Store) params(from, count int) string {
+	var b strings.Builder
+	for i := range count {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.param(from + i))
+	}
+	return b.String()
+}
+
+// GetSourceRecord returns the system's record.
+func (s *Store) GetSourceRecord(ctx context.Context, clientID string, kind store.RecordKind, externalID string) (store.Record, error) {
+	const op = "get source record"
+	rec, err := scanRecord(s.queryRow(ctx, s.db, `SELECT `+recordColumns+` FROM records
+		WHERE client_id = $1 AND external_id = $2 AND kind = $3`, clientID, externalID, string(kind)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Record{}, s.notFound(op)
+	}
+	return rec, s.wrapErr(op, err)
+}
+
+// DeleteSourceRecord deletes the system's record; its history goes with
+// it (ON DELETE CASCADE).
+func (s *Store) DeleteSourceRecord(ctx context.Context, clientID string, kind store.RecordKind, externalID string) error {
+	return s.execOne(ctx, "delete source record", `DELETE FROM records
+		WHERE client_id = $1 AND external_id = $2 AND kind = $3`, clientID, externalID, string(kind))
+}
+
+// likePattern is a LIKE pattern that finds s anywhere, its % and _ (and
+// the escape character) taken literally.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
+// ListRecords returns the page q selects. The owner and kind lead the
+// index on (user_id | uscc, kind, submitted_at, id), and the row
+// comparison with the cursor walks it, so a page costs the same however
+// far down the list it is; the other filters are checked on the rows the
+// walk meets.
+func (s *Store) ListRecords(ctx context.Context, q store.RecordQuery) ([]store.Record, error) {
+	const op = "list records"
+	var where strings.Builder
+	var args []any
+	cond := func(sql string, vals ...any) {
+		if where.Len() > 0 {
+			where.WriteString(" AND ")
+		}
+		for _, v := range vals {
+			args = append(args, v)
+			sql = strings.Replace(sql, "?", fmt.Sprintf("$%d", len(args)), 1)
+		}
+		where.WriteString(sql)
+	}
+	switch {
+	case q.UserID != "":
+		cond("user_id = ?", q.UserID)
+	case q.USCC != "":
+		cond("uscc = ?", q.USCC)
+		if q.HandlerID != "" {
+			cond("handler_id = ?", q.HandlerID)
+		}
+	default:
+		return nil, fmt.Errorf("%s: %s: no owner", s.d.Name, op)
+	}
+	cond("kind = ?", string(q.Kind))
+	if q.Status != "" {
+		cond("status = ?", q.Status)
+	}
+	switch q.ClientID {
+	case "":
+	case "-":
+		cond("client_id = ''")
+	default:
+		cond("client_id = ?", q.ClientID)
+	}
+	if !q.From.IsZero() {
+		cond("submitted_at >= ?", ms(q.From))
+	}
+	if !q.To.IsZero() {
+		cond("submitted_at < ?", ms(q.To))
+	}
+	if q.Search != "" {
+		cond(`(lower(title) LIKE lower(?) ESCAPE '\' OR number = ?)`, likePattern(q.Search), q.Search)
+	}
+	if q.Unread {
+		cond("read_at IS NULL")
+	}
+	if q.After.ID != "" || !q.After.SubmittedAt.IsZero() {
+		cond("(submitted_at, id) < (?, ?)", ms(q.After.SubmittedAt), q.After.ID)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	args = append(args, limit)
+	return listRows(ctx, s, op, scanRecord, `SELECT `+recordColumns+` FROM records WHERE `+where.String()+
+		fmt.Sprintf(` ORDER BY submitted_at DESC, id DESC LIMIT $%d`, len(args)), args...)
+}
+
+// GetRecord returns the owner's record id of kind.
+func (s *Store) GetRecord(ctx context.Context, userID, uscc string, kind store.RecordKind, id string) (store.Record, error) {
+	const op = "get record"
+	owner, val := "user_id", userID
+	if userID == "" {
+		owner, val = "uscc", uscc
+	}
+	if val == "" {
+		return store.Record{}, s.notFound(op)
+	}
+	rec, err := scanRecord(s.queryRow(ctx, s.db, `SELECT `+recordColumns+` FROM records
+		WHERE id = $1 AND kind = $2 AND `+owner+` = $3`, id, string(kind), val))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Record{}, s.notFound(op)
+	}
+	return rec, s.wrapErr(op, err)
+}
+
+// RecordHistory returns the record's status history, oldest first.
+func (s *Store) RecordHistory(ctx context.Context, id string) ([]store.StatusChange, error) {
+	return listRows(ctx, s, "record history", func(r rowScanner) (store.StatusChange, error) {
+		var c store.StatusChange
+		var at int64
+		err := r.Scan(&c.Status, &at)
+		c.At = fromMS(at)
+		return c, err
+	}, `SELECT status, changed_at FROM record_history WHERE record_id = $1 ORDER BY changed_at`, id)
+}
+
+// CountUnreadRecords counts the person's unread records per kind, from
+// the partial index of unread records alone.
+func (s *Store) CountUnreadRecords(ctx context.Context, userID string) (map[store.RecordKind]int, error) {
+	type count struct {
+		kind store.RecordKind
+		n    int
+	}
+	rows, err := listRows(ctx, s, "count unread records", func(r rowScanner) (count, error) {
+		var c count
+		err := r.Scan(&c.kind, &c.n)
+		return c, err
+	}, `SELECT kind, count(*) FROM records WHERE user_id = $1 AND read_at IS NULL GROUP BY kind`, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[store.RecordKind]int, len(rows))
+	for _, c := range rows {
+		out[c.kind] = c.n
+	}
+	return out, nil
+}
+
+// MarkRecordsRead sets the read time of the person's unread record id of
+// kind, or of all of them when id is "".
+func (s *Store) MarkRecordsRead(ctx context.Context, userID string, kind store.RecordKind, id string, at time.Time) (int64, error) {
+	const op = "mark records read"
+	if id == "" {
+		return s.execCount(ctx, op, `UPDATE records SET read_at = $3
+			WHERE user_id = $1 AND kind = $2 AND read_at IS NULL`, userID, string(kind), ms(at))
+	}
+	n, err := s.execCount(ctx, op, `UPDATE records SET read_at = $4
+		WHERE id = $1 AND user_id = $2 AND kind = $3 AND read_at IS NULL`, id, userID, string(kind), ms(at))
+	if err != nil || n > 0 {
+		return n, err
+	}
+	if _, err := s.GetRecord(ctx, userID, "", kind, id); err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
+
+// DeleteRecord deletes the person's record id of kind and its history.
+func (s *Store) DeleteRecord(ctx context.Context, userID string, kind store.RecordKind, id string) error {
+	if userID == "" {
+		return s.notFound("delete record")
+	}
+	return s.execOne(ctx, "delete record", `DELETE FROM records WHERE id = $1 AND user_id = $2 AND kind = $3`,
+		id, userID, string(kind))
+}
+
+// DeleteRecordsUpdatedBefore deletes at most limit records of kind last
+// updated before cut, oldest first, through the index on (kind,
+// updated_at).
+func (s *Store) DeleteRecordsUpdatedBefore(ctx context.Context, kind store.RecordKind, cut time.Time, limit int) (int64, error) {
+	return s.execCount(ctx, "delete records updated before", `DELETE FROM records WHERE id IN (
+		SELECT id FROM records WHERE kind = $1 AND updated_at < $2 ORDER BY updated_at LIMIT $3)`,
+		string(kind), ms(cut), limit)
+}
+
+// KnownUsers returns those of userIDs that signed in to the client and
+// whose account is not closed.
+func (s *Store) KnownUsers(ctx context.Context, clientID string, userIDs []string) (map[string]bool, error) {
+	return s.known(ctx, "known users", `SELECT cu.user_id FROM client_users cu JOIN users u ON u.id = cu.user_id
+		WHERE cu.client_id = $1 AND u.status <> $2 AND cu.user_id IN `, []any{clientID, store.UserClosed}, userIDs)
+}
+
+// KnownEnterprises returns those of usccs that were acted for in a sign-in
+// to the client.
+func (s *Store) KnownEnterprises(ctx context.Context, clientID string, usccs []string) (map[string]bool, error) {
+	return s.known(ctx, "known enterprises", `SELECT uscc FROM client_enterprises
+		WHERE client_id = $1 AND uscc IN `, []any{clientID}, usccs)
+}
+
+// known runs query (which ends in "IN ") with the list of ids, a thousand
+// at a time, and returns the ids it gives back.
+func (s *Store) known(ctx context.Context, op, query string, fixed []any, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	const chunk = 1000
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		args := append([]any{}, fixed...)
+		var in strings.Builder
+		for i, id := range part {
+			if i > 0 {
+				in.WriteString(", ")
+			}
+			args = append(args, id)
+			fmt.Fprintf(&in, "$%d", len(args))
+		}
+		got, err := listRows(ctx, s, op, func(r rowScanner) (string, error) {
+			var id string
+			return id, r.Scan(&id)
+		}, query+"("+in.String()+")", args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range got {
+			out[id] = true
+		}
+	}
+	return out, nil
+}
