@@ -2,11 +2,9 @@ package records
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -250,7 +248,7 @@ func (s *Service) Get(ctx context.Context, lang i18n.Lang, userID, plural, id st
 // detail renders r (read with err) and its history.
 func (s *Service) detail(ctx context.Context, lang i18n.Lang, r store.Record, err error) (View, error) {
 	if errors.Is(err, store.ErrNotFound) {
-		return View{}, errRecordNotFound(err)
+		return View{}, recordNotFound(err)
 	}
 	if err != nil {
 		return View{}, problem.Wrap(fmt.Errorf("records: get: %w", err))
@@ -267,7 +265,7 @@ func (s *Service) detail(ctx context.Context, lang i18n.Lang, r store.Record, er
 	return v, nil
 }
 
-func errRecordNotFound(err error) error {
+func recordNotFound(err error) error {
 	return &problem.Problem{Kind: problem.NotFound, Code: "record_not_found", Err: err}
 }
 
@@ -280,7 +278,7 @@ func (s *Service) MarkRead(ctx context.Context, userID, plural, id string) error
 	}
 	_, err = s.d.Store.MarkRecordsRead(ctx, userID, k.Kind, id, s.now())
 	if errors.Is(err, store.ErrNotFound) {
-		return errRecordNotFound(err)
+		return recordNotFound(err)
 	}
 	if err != nil {
 		return problem.Wrap(fmt.Errorf("records: mark read: %w", err))
@@ -300,7 +298,7 @@ func (s *Service) Remove(ctx context.Context, userID, plural, id string) error {
 	}
 	err = s.d.Store.DeleteRecord(ctx, userID, k.Kind, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return errRecordNotFound(err)
+		return recordNotFound(err)
 	}
 	if err != nil {
 		return problem.Wrap(fmt.Errorf("records: remove: %w", err))
@@ -416,7 +414,7 @@ func (s *Service) query(k Kind, f Filter) (store.RecordQuery, error) {
 	if q.Search = strings.TrimSpace(f.Search); utf8.RuneCountInString(q.Search) > maxSearch || !utf8.ValidString(q.Search) {
 		fs.Add("q", problem.New(problem.Invalid, "record_search_too_long"))
 	}
-	if q.After, err = parseCursor(f.After); err != nil {
+	if q.After, err = parseRecordCursor(f.After); err != nil {
 		fs.Add("after", problem.New(problem.Invalid, "record_cursor_invalid"))
 	}
 	switch {
@@ -471,7 +469,7 @@ func (s *Service) page(ctx context.Context, lang i18n.Lang, q store.RecordQuery)
 	if len(list) > limit {
 		list = list[:limit]
 		last := list[limit-1]
-		p.Next = formatCursor(store.RecordCursor{SubmittedAt: last.SubmittedAt, ID: last.ID})
+		p.Next = formatRecordCursor(store.RecordCursor{SubmittedAt: last.SubmittedAt, ID: last.ID})
 	}
 	names := newNames(ctx, s.d.Systems)
 	for _, r := range list {
@@ -525,26 +523,4 @@ func (n *names) name(id string) string {
 	}
 	n.known[id] = v
 	return v
-}
-
-// formatCursor and parseCursor make the opaque cursor of a page:
-// base64url of "<submitted_at in unix ms>.<id>".
-func formatCursor(c store.RecordCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.SubmittedAt.UnixMilli(), 10) + "." + c.ID))
-}
-
-func parseCursor(s string) (store.RecordCursor, error) {
-	if s == "" {
-		return store.RecordCursor{}, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return store.RecordCursor{}, err
-	}
-	msStr, id, ok := strings.Cut(string(b), ".")
-	n, err := strconv.ParseInt(msStr, 10, 64)
-	if !ok || err != nil || id == "" || n <= 0 {
-		return store.RecordCursor{}, fmt.Errorf("records: cursor %q", s)
-	}
-	return store.RecordCursor{SubmittedAt: time.UnixMilli(n).UTC(), ID: id}, nil
 }
