@@ -51,6 +51,7 @@ import (
 	"unid/internal/realname/httpverifier"
 	"unid/internal/realname/sandbox"
 	"unid/internal/records"
+	"unid/internal/recordsapi"
 	"unid/internal/review"
 	"unid/internal/session"
 	"unid/internal/smscode"
@@ -80,7 +81,10 @@ type App struct {
 	OIDC     *oidc.Provider
 	// Records posts unid's messages to citizens (我的消息); the services
 	// that tell a citizen something post through it.
-	Records  *records.Service
+	Records *records.Service
+	// Ingest is the service systems' side of the records (the records
+	// API); tests flush its counted audit events.
+	Ingest   *records.Ingest
 	Realname *realname.Service // real-name verification and its review queue
 	// Enterprise is the enterprise space; its review queue holds the
 	// appeals with a business licence.
@@ -99,6 +103,7 @@ type App struct {
 	Operators *operator.Service
 
 	api     *api.API
+	records *recordsapi.API
 	pages   *web.Pages
 	admin   *admin.Admin
 	ops     *admin.ConsoleAPI
@@ -453,6 +458,22 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Enterprises: a.Enterprise,
 	})
 	a.api, a.pages = jsonAPI, pages
+	a.Ingest = records.NewIngest(records.IngestDeps{Store: st, Audit: auditLog, Logger: logger, Now: now,
+		Options: records.IngestOptions{Rate: cfg.Records.Rate, Burst: cfg.Records.Burst, Retention: map[store.RecordKind]time.Duration{
+			store.RecordCase: cfg.Records.RetentionCases, store.RecordConsultation: cfg.Records.RetentionConsultations,
+			store.RecordComplaint: cfg.Records.RetentionComplaints, store.RecordMessage: cfg.Records.RetentionMessages,
+			store.RecordFavorite: cfg.Records.RetentionFavorites,
+		}}})
+	// The counts of the last minute are audited before the store closes.
+	a.closers = append(a.closers, func() error { a.Ingest.Flush(context.Background()); return nil })
+	a.records = recordsapi.New(recordsapi.Deps{Responder: responder, Ingest: a.Ingest,
+		Tokens: recordsapi.VerifierFunc(func(ctx context.Context, raw string) (recordsapi.Token, error) {
+			t, err := a.OIDC.VerifyAccessToken(ctx, raw)
+			if errors.Is(err, oidc.ErrInvalidToken) {
+				return recordsapi.Token{}, recordsapi.ErrInvalidToken
+			}
+			return recordsapi.Token{ClientID: t.ClientID, Subject: t.Subject, Scopes: t.Scopes, User: t.User}, err
+		})})
 	if cfg.Dev {
 		var people []sandbox.Person
 		if a.realnameSandbox != nil {
@@ -715,6 +736,7 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 		{Pattern: "GET /readyz", Handler: a.readyz},
 	}
 	routes = append(routes, jsonAPI.Routes()...)
+	routes = append(routes, a.records.Routes()...)
 	routes = append(routes, a.admin.Routes()...)
 	routes = append(routes, a.ops.Routes()...)
 	routes = append(routes, a.cas.Routes()...)
@@ -855,7 +877,8 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 
 // janitor deletes expired sessions, challenges, counters, OpenID Connect
 // records and flows, and forgets the identifiers of closed accounts whose
-// cooling-off is over, once a minute.
+// cooling-off is over, once a minute; it deletes the records past their
+// retention and audits the records API's counts of the minute.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -873,10 +896,12 @@ func (a *App) janitor(ctx context.Context) {
 		_, err5 := a.Store.DeleteExpiredFlows(ctx, now)
 		_, err6 := a.Store.DeleteReleasedIdentifiers(ctx, now)
 		_, err7 := a.Operators.DeleteExpired(ctx)
-		if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil && ctx.Err() == nil {
+		_, err8 := a.Ingest.Prune(ctx)
+		if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil && ctx.Err() == nil {
 			a.logger.WarnContext(ctx, "cleaning expired records", "err", err)
 		}
 		a.recheckEnterprises(ctx, now)
+		a.Ingest.Flush(ctx) // one records.ingest event per system and minute
 	}
 }
 

@@ -1,0 +1,299 @@
+package records_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"unid/internal/audit"
+	"unid/internal/problem"
+	"unid/internal/records"
+	"unid/internal/store"
+)
+
+const (
+	hall   = "hall"  // the service system that writes
+	other  = "other" // a system nobody signed in to
+	ent    = "91370100MA3C4X0A1B"
+	stamp  = "2030-05-06T14:00:00+08:00" // 06:00 UTC, before the fixture's clock
+	stamp2 = "2030-05-06T14:30:00+08:00"
+)
+
+var allWrites = records.Caller{ClientID: hall, Scopes: []string{
+	"records.cases:write", "records.consultations:write", "records.messages:write", "records.complaints:write", "records.favorites:write"}}
+
+type ingestFixture struct {
+	*fixture
+	in *records.Ingest
+}
+
+// newIngest is the fixture with an Ingest: zhang signed in to hall acting
+// for ent, of which zhang is a member; li never signed in to hall.
+func newIngest(t *testing.T, o records.IngestOptions) *ingestFixture {
+	t.Helper()
+	f := newFixture(t)
+	ctx := context.Background()
+	log := audit.New(f.st, f.clock.Now, slog.New(slog.DiscardHandler))
+	now := f.clock.Now()
+	if err := f.st.AddSessionClient(ctx, store.SessionClient{SID: "s1", ClientID: hall, Protocol: "oidc", UserID: f.zhang, Acting: ent, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	err := f.st.ChangeEnterprise(ctx, store.EnterpriseChange{
+		Enterprise:     &store.Enterprise{USCC: ent, Name: "济南某某有限公司", Status: "active", CheckedAt: now, CreatedAt: now},
+		KeepEnterprise: true,
+		PutMembers:     []store.EnterpriseMember{{USCC: ent, UserID: f.zhang, Role: "handler", CreatedAt: now}},
+	}, log.Event(audit.Entry{Actor: audit.System(), Action: "test.member_added", Result: audit.ResultOK}), audit.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := records.NewIngest(records.IngestDeps{Store: f.st, Audit: log, Now: f.clock.Now, Options: o})
+	return &ingestFixture{fixture: f, in: in}
+}
+
+func kind(t *testing.T, plural string) records.Kind {
+	t.Helper()
+	k, ok := records.ByPlural(plural)
+	if !ok {
+		t.Fatal(plural)
+	}
+	return k
+}
+
+func caseWrite(t *testing.T, user, id, status, updated string) records.Write {
+	return records.Write{Kind: kind(t, "cases"), User: user, ID: id, Fields: map[string]string{
+		"number": "JN-2030-0001", "item_name": "营业执照变更登记", "item_code": "11370100MB2850001X", "department": "市场监管局",
+		"status": status, "submitted_at": stamp, "updated_at": updated, "link": "https://hall.example.gov.cn/cases/1"}}
+}
+
+func problemOf(err error) *problem.Problem {
+	var p *problem.Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	return nil
+}
+
+func TestIngestUpsertOutcomesAndHistory(t *testing.T) {
+	f := newIngest(t, records.IngestOptions{})
+	ctx := context.Background()
+	steps := []struct {
+		status, updated, want string
+	}{
+		{"submitted", stamp, store.UpsertCreated},
+		{"submitted", stamp, store.UpsertUnchanged}, // the same write again
+		{"accepted", stamp2, store.UpsertUpdated},   // newer
+		{"processing", stamp, store.UpsertStale},    // older, arriving late
+		{"completed", "2030-05-06T15:00:00+08:00", store.UpsertUpdated},
+	}
+	for i, s := range steps {
+		res, err := f.in.Put(ctx, allWrites, caseWrite(t, f.zhang, "c-1", s.status, s.updated))
+		if err != nil || res.Outcome != s.want {
+			t.Fatalf("step %d: %v %v, want %s", i, res.Outcome, err, s.want)
+		}
+	}
+	r, h, err := f.in.Get(ctx, allWrites, kind(t, "cases"), f.zhang, "", "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range h {
+		got = append(got, c.Status)
+	}
+	if r.Status != "completed" || strings.Join(got, ",") != "submitted,accepted,completed" {
+		t.Errorf("record %s, history %v", r.Status, got)
+	}
+	if fs := records.Fields(r); fs["item_name"] != "营业执照变更登记" || fs["department"] != "市场监管局" || fs["status"] != "completed" {
+		t.Errorf("fields %v", fs)
+	}
+	// Another owner's path does not reach it; nor does another system.
+	if _, _, err := f.in.Get(ctx, allWrites, kind(t, "cases"), f.li, "", "c-1"); problemOf(err) == nil || problemOf(err).Code != "record_not_found" {
+		t.Errorf("get under another owner: %v", err)
+	}
+	if _, _, err := f.in.Get(ctx, records.Caller{ClientID: other, Scopes: allWrites.Scopes}, kind(t, "cases"), f.zhang, "", "c-1"); problemOf(err).Code != "record_not_found" {
+		t.Errorf("get by another system: %v", err)
+	}
+	// The id is the system's: reusing it for another owner is a conflict.
+	if err := f.st.AddSessionClient(ctx, store.SessionClient{SID: "s2", ClientID: hall, Protocol: "oidc", UserID: f.li, CreatedAt: f.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.in.Put(ctx, allWrites, caseWrite(t, f.li, "c-1", "submitted", "2030-05-06T15:05:00+08:00")); problemOf(err).Code != "record_id_taken" {
+		t.Errorf("id of another owner: %v", err)
+	}
+	if err := f.in.Delete(ctx, allWrites, kind(t, "cases"), f.zhang, "", "c-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.GetSourceRecord(ctx, hall, store.RecordCase, "c-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after delete: %v", err)
+	}
+}
+
+func TestIngestRefusals(t *testing.T) {
+	f := newIngest(t, records.IngestOptions{})
+	ctx := context.Background()
+	with := func(w records.Write, k, v string) records.Write {
+		fs := map[string]string{}
+		for a, b := range w.Fields {
+			fs[a] = b
+		}
+		if v == "" {
+			delete(fs, k)
+		} else {
+			fs[k] = v
+		}
+		w.Fields = fs
+		return w
+	}
+	good := caseWrite(t, f.zhang, "c-2", "submitted", stamp)
+	future := f.clock.Now().Add(10 * time.Minute).Format(time.RFC3339)
+	entCase := good
+	entCase.User, entCase.Enterprise = "", ent
+	msg := records.Write{Kind: kind(t, "messages"), Enterprise: ent, ID: "m-1", Fields: map[string]string{"title": "通知"}}
+	tests := []struct {
+		name        string
+		w           records.Write
+		code, field string // the problem's code, and a field's code
+	}{
+		{"status not of the vocabulary", with(good, "status", "answered"), "invalid_fields", "record_status_invalid"},
+		{"status missing", with(good, "status", ""), "invalid_fields", "record_field_required"},
+		{"item name missing", with(good, "item_name", ""), "invalid_fields", "record_field_required"},
+		{"item name too long", with(good, "item_name", strings.Repeat("证", 201)), "invalid_fields", "field_too_long"},
+		{"control character", with(good, "department", "a\x00b"), "invalid_fields", "invalid_characters"},
+		{"item code not ASCII", with(good, "item_code", "事项"), "invalid_fields", "invalid_characters"},
+		{"time not RFC 3339", with(good, "updated_at", "2030-05-06 15:00"), "invalid_fields", "record_time_invalid"},
+		{"time in the future", with(good, "updated_at", future), "invalid_fields", "record_time_future"},
+		{"link with userinfo", with(good, "link", "https://u:p@hall.example/"), "invalid_fields", "record_link_invalid"},
+		{"link relative", with(good, "link", "/cases/1"), "invalid_fields", "record_link_invalid"},
+		{"link javascript", with(good, "link", "javascript:alert(1)"), "invalid_fields", "record_link_invalid"},
+		{"unknown field", with(good, "answer", "x"), "invalid_fields", "unknown_field"},
+		{"handler on a person's record", with(good, "handler", f.zhang), "invalid_fields", "record_handler_not_allowed"},
+		{"enterprise message", msg, "invalid_fields", "record_enterprise_not_allowed"},
+		{"handler not a member", with(entCase, "handler", f.li), "record_handler_unknown", "record_handler_unknown"},
+		{"id too long", func() records.Write { w := good; w.ID = strings.Repeat("x", 129); return w }(), "invalid_fields", "record_id_invalid"},
+		{"user never signed in to the system", caseWrite(t, f.li, "c-3", "submitted", stamp), "records_owner_unknown", ""},
+		{"user that does not exist", caseWrite(t, "no-such-user", "c-3", "submitted", stamp), "records_owner_unknown", ""},
+		{"user no account can have", caseWrite(t, "no such user", "c-3", "submitted", stamp), "records_owner_unknown", ""},
+		{"enterprise never acted for", func() records.Write { w := entCase; w.Enterprise = "91370100MA3C4X0A2C"; return w }(), "records_owner_unknown", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.in.Put(ctx, allWrites, tt.w)
+			p := problemOf(err)
+			if p == nil || p.Code != tt.code {
+				t.Fatalf("Put = %v, want %s", err, tt.code)
+			}
+			if tt.field != "" && !mapHas(p.Fields, tt.field) {
+				t.Errorf("fields %v, want one %s", p.Fields, tt.field)
+			}
+			if l, _ := f.st.ListRecords(ctx, store.RecordQuery{Kind: tt.w.Kind.Kind, UserID: f.li, Limit: 10}); len(l) != 0 {
+				t.Errorf("a refused write was stored: %+v", l)
+			}
+		})
+	}
+	// Without the kind's write scope nothing is written.
+	_, err := f.in.Put(ctx, records.Caller{ClientID: hall, Scopes: []string{"records.messages:write"}}, good)
+	if p := problemOf(err); p == nil || p.Kind != problem.Forbidden || p.Code != "insufficient_scope" {
+		t.Errorf("without the scope: %v", err)
+	}
+	if _, err := f.st.GetSourceRecord(ctx, hall, store.RecordCase, "c-2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("written without the scope: %v", err)
+	}
+}
+
+func mapHas(m map[string]string, code string) bool {
+	for _, c := range m {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
+
+func TestIngestEnterpriseFavoritesAndBatches(t *testing.T) {
+	f := newIngest(t, records.IngestOptions{})
+	ctx := context.Background()
+	entCase := caseWrite(t, "", "e-1", "submitted", stamp)
+	entCase.Enterprise, entCase.Fields["handler"] = strings.ToLower(ent), f.zhang
+	fav := records.Write{Kind: kind(t, "favorites"), User: f.zhang, ID: "f-1", Fields: map[string]string{"name": "公积金提取", "link": "https://hall.example.gov.cn/items/9"}}
+	bad := records.Write{Err: problem.New(problem.Invalid, "malformed_json")}
+	res := f.in.Apply(ctx, allWrites, []records.Write{entCase, bad, fav, caseWrite(t, f.li, "x", "submitted", stamp)})
+	if res[0].Err != nil || res[0].Record.USCC != ent || res[0].Record.HandlerID != f.zhang || res[0].Record.UserID != "" {
+		t.Errorf("enterprise case: %+v", res[0])
+	}
+	if problemOf(res[1].Err).Code != "malformed_json" || problemOf(res[3].Err).Code != "records_owner_unknown" {
+		t.Errorf("refused lines: %v, %v", res[1].Err, res[3].Err)
+	}
+	if res[2].Err != nil || res[2].Record.ReadAt.IsZero() {
+		t.Errorf("a favorite is never unread: %+v", res[2])
+	}
+	if n, _ := f.st.CountUnreadRecords(ctx, f.zhang); n[store.RecordFavorite] != 0 {
+		t.Errorf("unread favorites: %v", n)
+	}
+	// More writes than a batch: all applied, in order.
+	var many []records.Write
+	for i := range records.BatchSize + 7 {
+		w := records.Write{Kind: kind(t, "messages"), User: f.zhang, ID: "m-" + string(rune('a'+i%26)) + strings.Repeat("x", i/26), Fields: map[string]string{"title": "办件提醒"}}
+		many = append(many, w)
+	}
+	for i, r := range f.in.Apply(ctx, allWrites, many) {
+		if r.Err != nil || r.Outcome != store.UpsertCreated {
+			t.Fatalf("write %d: %+v", i, r)
+		}
+	}
+}
+
+func TestIngestCountsAndFlushes(t *testing.T) {
+	f := newIngest(t, records.IngestOptions{Rate: 1, Burst: 2})
+	ctx := context.Background()
+	f.in.Put(ctx, allWrites, caseWrite(t, f.zhang, "c-1", "submitted", stamp))
+	f.in.Put(ctx, allWrites, caseWrite(t, f.zhang, "c-1", "submitted", stamp))
+	f.in.Put(ctx, allWrites, caseWrite(t, f.li, "c-2", "submitted", stamp))
+	for range 3 {
+		f.in.Allow(hall, 0)
+	}
+	if wait, ok := f.in.Allow(hall, 0); ok || wait < time.Second {
+		t.Errorf("Allow over the burst = %v, %v", wait, ok)
+	}
+	f.clock.Advance(time.Second)
+	if _, ok := f.in.Allow(hall, 0); !ok {
+		t.Error("no token after a second")
+	}
+	f.in.Flush(ctx)
+	f.in.Flush(ctx) // nothing new: no event
+	all, err := f.st.ListAudit(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []store.AuditEvent
+	for _, e := range all {
+		if e.Action == records.ActionIngest {
+			evs = append(evs, e)
+		}
+	}
+	if len(evs) != 1 || evs[0].Actor != "client:"+hall {
+		t.Fatalf("events %+v", evs)
+	}
+	d, _ := audit.ParseDetail(evs[0].Detail)
+	if d["created"] != "1" || d["unchanged"] != "1" || d["refused.records_owner_unknown"] != "1" || d["rate_limited"] != "2" {
+		t.Errorf("detail %v", d)
+	}
+}
+
+func TestIngestPrune(t *testing.T) {
+	f := newIngest(t, records.IngestOptions{Retention: map[store.RecordKind]time.Duration{store.RecordCase: 24 * time.Hour}})
+	ctx := context.Background()
+	f.in.Put(ctx, allWrites, caseWrite(t, f.zhang, "c-1", "submitted", stamp))
+	f.in.Put(ctx, allWrites, records.Write{Kind: kind(t, "messages"), User: f.zhang, ID: "m-1", Fields: map[string]string{"title": "t", "updated_at": stamp}})
+	if n, err := f.in.Prune(ctx); err != nil || n != 0 {
+		t.Fatalf("Prune = %d, %v before the retention", n, err)
+	}
+	f.clock.Advance(25 * time.Hour)
+	if n, err := f.in.Prune(ctx); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v", n, err)
+	}
+	if _, err := f.st.GetSourceRecord(ctx, hall, store.RecordMessage, "m-1"); err != nil {
+		t.Errorf("a message without retention went: %v", err)
+	}
+}
