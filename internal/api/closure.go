@@ -78,7 +78,7 @@ type (
 		Sessions          []exportSessionJSON    `json:"sessions"`
 		Consents          []consentJSON          `json:"consents"`
 		Realname          exportRealnameJSON     `json:"realname"`
-		Messages          []exportMessageJSON    `json:"messages"`
+		Records           []exportRecordJSON     `json:"records"`
 		Links             []exportLinkJSON       `json:"links"`
 		AuditEvents       []exportAuditEventJSON `json:"audit_events"`
 	}
@@ -113,12 +113,30 @@ type (
 		Reference string    `json:"reference,omitempty"`
 		CreatedAt time.Time `json:"created_at"`
 	}
-	exportMessageJSON struct {
-		Event     string            `json:"event"`
-		Params    map[string]string `json:"params,omitempty"`
-		Link      string            `json:"link,omitempty"`
-		CreatedAt time.Time         `json:"created_at"`
-		ReadAt    *time.Time        `json:"read_at"`
+	// exportRecordJSON is one of the person's records (a case, a
+	// consultation, a complaint, a message, a favorite): unid's own
+	// messages have an event and its params, a system's records a title.
+	exportRecordJSON struct {
+		Kind        string             `json:"kind"`
+		ClientID    string             `json:"client_id,omitempty"`
+		ExternalID  string             `json:"external_id,omitempty"`
+		Number      string             `json:"number,omitempty"`
+		Title       string             `json:"title,omitempty"`
+		ItemCode    string             `json:"item_code,omitempty"`
+		Department  string             `json:"department,omitempty"`
+		Status      string             `json:"status,omitempty"`
+		Summary     string             `json:"summary,omitempty"`
+		Link        string             `json:"link,omitempty"`
+		Event       string             `json:"event,omitempty"`
+		Params      map[string]string  `json:"params,omitempty"`
+		SubmittedAt time.Time          `json:"submitted_at"`
+		UpdatedAt   time.Time          `json:"updated_at"`
+		ReadAt      *time.Time         `json:"read_at"`
+		History     []exportStatusJSON `json:"history,omitempty"`
+	}
+	exportStatusJSON struct {
+		Status string    `json:"status"`
+		At     time.Time `json:"at"`
 	}
 	exportAccountJSON struct {
 		ID            string    `json:"id"`
@@ -193,7 +211,7 @@ func (a *API) exportMyData(w http.ResponseWriter, r *http.Request, s httpx.Signe
 		Sessions:          []exportSessionJSON{},
 		Consents:          []consentJSON{},
 		Realname:          exportRealnameJSON{Bindings: []exportBindingJSON{}, Checks: []exportCheckJSON{}},
-		Messages:          []exportMessageJSON{},
+		Records:           []exportRecordJSON{},
 		Links:             []exportLinkJSON{},
 		AuditEvents:       []exportAuditEventJSON{},
 	}
@@ -211,12 +229,20 @@ func (a *API) exportMyData(w http.ResponseWriter, r *http.Request, s httpx.Signe
 			Method: c.Method, Provider: c.Provider, Result: c.Result, Reference: c.Reference, CreatedAt: c.CreatedAt,
 		})
 	}
-	for _, m := range d.Messages {
-		j := exportMessageJSON{Event: m.Event, Params: m.Params, Link: m.Link, CreatedAt: m.CreatedAt}
-		if !m.ReadAt.IsZero() {
-			j.ReadAt = &m.ReadAt
+	for _, r := range d.Records {
+		j := exportRecordJSON{Kind: string(r.Kind), ClientID: r.ClientID, Number: r.Number, Title: r.Title,
+			ItemCode: r.ItemCode, Department: r.Department, Status: r.Status, Summary: r.Summary, Link: r.Link,
+			Event: r.Event, Params: r.Params, SubmittedAt: r.SubmittedAt, UpdatedAt: r.UpdatedAt}
+		if r.ClientID != "" {
+			j.ExternalID = r.ExternalID
 		}
-		out.Messages = append(out.Messages, j)
+		if !r.ReadAt.IsZero() {
+			j.ReadAt = &r.ReadAt
+		}
+		for _, h := range r.History {
+			j.History = append(j.History, exportStatusJSON{Status: h.Status, At: h.At})
+		}
+		out.Records = append(out.Records, j)
 	}
 	for _, v := range d.Addresses {
 		out.Addresses = append(out.Addresses, exportAddressJSON{

@@ -28,8 +28,11 @@ type exported struct {
 		Bindings []struct{ Method string }
 		Checks   []struct{ Method, Result string }
 	}
-	Messages []struct{ Event string }
-	Account  struct {
+	Records []struct {
+		Kind, Event, Title, Status string
+		History                    []struct{ Status string }
+	}
+	Account struct {
 		ID        string
 		LoginName string `json:"login_name"`
 		Phone     string
@@ -99,6 +102,20 @@ func TestExport(t *testing.T) {
 	if err := srv.App.Records.Post(context.Background(), zhangID, "realname.approved", map[string]string{"kind": "realname.counter", "reference": "K7Q2M9"}, ""); err != nil {
 		t.Fatal(err)
 	}
+	// A case of zhang's that a service system wrote, and moved on; one
+	// of li's.
+	now := srv.Clock.Now()
+	cases := []store.Record{
+		{ID: "case-zhang", Kind: store.RecordCase, UserID: zhangID, ClientID: "hall", ExternalID: "BJ-1", Title: "居住证办理",
+			Status: "submitted", UpdatedAt: now, CreatedAt: now},
+		{ID: "case-zhang-2", Kind: store.RecordCase, UserID: zhangID, ClientID: "hall", ExternalID: "BJ-1", Title: "居住证办理",
+			Status: "accepted", UpdatedAt: now.Add(time.Minute), CreatedAt: now},
+		{ID: "case-li", Kind: store.RecordCase, UserID: liID, ClientID: "hall", ExternalID: "BJ-2", Title: "李四的营业执照变更",
+			Status: "submitted", UpdatedAt: now, CreatedAt: now},
+	}
+	if _, err := srv.App.Store.UpsertRecords(context.Background(), cases); err != nil {
+		t.Fatal(err)
+	}
 	srv.Clock.Advance(6 * time.Minute)
 	wantStatus(t, "export without a recent password", b.Get("/api/v1/me/export"), http.StatusUnauthorized, "reauthentication_required")
 	wantStatus(t, "export of nobody", srv.Browser(t).Get("/api/v1/me/export"), http.StatusUnauthorized, "not_signed_in")
@@ -140,8 +157,23 @@ func TestExport(t *testing.T) {
 		if rn := d.Realname; len(rn.Bindings) != 1 || rn.Bindings[0].Method != "registry" || len(rn.Checks) != 1 || rn.Checks[0].Result != "pass" {
 			t.Errorf("realname = %+v, want the registry binding and its check", rn)
 		}
-		if len(d.Messages) != 1 || d.Messages[0].Event != "realname.approved" {
-			t.Errorf("messages = %+v", d.Messages)
+		var kinds []string
+		for _, rec := range d.Records {
+			kinds = append(kinds, rec.Kind)
+			switch rec.Kind {
+			case "case":
+				if rec.Title != "居住证办理" || rec.Status != "accepted" || len(rec.History) != 2 ||
+					rec.History[0].Status != "submitted" || rec.History[1].Status != "accepted" {
+					t.Errorf("case = %+v, want it with its history", rec)
+				}
+			case "message":
+				if rec.Event != "realname.approved" || rec.History != nil {
+					t.Errorf("message = %+v", rec)
+				}
+			}
+		}
+		if !slices.Equal(kinds, []string{"case", "message"}) {
+			t.Errorf("records of kinds %v, want zhang's case and message", kinds)
 		}
 		var actions []string
 		for _, e := range d.AuditEvents {
@@ -156,7 +188,7 @@ func TestExport(t *testing.T) {
 
 	t.Run("no answer hashes, nothing about anyone else", func(t *testing.T) {
 		body := string(r.Body)
-		for _, leak := range []string{"argon2", liID, li.Login, li.Phone, "李四", "泉城路", "13700001111"} {
+		for _, leak := range []string{"argon2", liID, li.Login, li.Phone, "李四", "泉城路", "13700001111", "BJ-2"} {
 			if strings.Contains(body, leak) {
 				t.Errorf("the export holds %q", leak)
 			}

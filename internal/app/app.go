@@ -448,7 +448,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Recovery:  recoveries, Questions: securityQuestions,
 		Export: export.New(export.Deps{
 			Users: st, Protector: protector, Addresses: addresses, Questions: st, Sessions: sessions,
-			Consents: a.OIDC, Realname: st, Messages: st, Links: st, AuditLog: st, Audit: auditLog, Now: now,
+			Consents: a.OIDC, Realname: st, Records: st, Links: st, AuditLog: st, Audit: auditLog, Now: now,
 		}),
 		EmailBind:  emailbind.New(accounts, emailCodes, protector, auditLog, now),
 		Records:    a.Records,

@@ -4,8 +4,9 @@
 // the account with its personal data in full, the EMS addresses in full,
 // which security questions were chosen and when (never the answers'
 // hashes), the live sessions, the consents given to service systems, the
-// real-name bindings and checks, the messages unid sent them (我的消息),
-// the links to identity providers (Alipay, OpenID providers), and the
+// real-name bindings and checks, their records of every kind (办件, 咨询,
+// 投诉, 消息 — unid's own and the service systems' —, 收藏) with the
+// status history of those that have one, the links to identity providers (Alipay, OpenID providers), and the
 // audit events whose actor is the person. Nothing about anyone else:
 // every list is read by the person's own account ID.
 //
@@ -26,6 +27,7 @@ import (
 	"unid/internal/address"
 	"unid/internal/audit"
 	"unid/internal/problem"
+	"unid/internal/records"
 	"unid/internal/store"
 )
 
@@ -64,8 +66,19 @@ type UpstreamLinks interface {
 	ListUpstreamLinks(ctx context.Context, userID string) ([]store.UpstreamLink, error)
 }
 
-// MaxRecords bounds the real-name checks and messages of one export.
+// Records lists a person's records and their status history; the store
+// is one.
+type Records interface {
+	ListRecords(ctx context.Context, q store.RecordQuery) ([]store.Record, error)
+	RecordHistory(ctx context.Context, id string) ([]store.StatusChange, error)
+}
+
+// MaxRecords bounds the real-name checks, and the records of each kind,
+// of one export.
 const MaxRecords = 100_000
+
+// recordPage is how many records one read of Collect takes.
+const recordPage = 500
 
 // Deps are what a Service is built from.
 type Deps struct {
@@ -76,7 +89,7 @@ type Deps struct {
 	Sessions  Sessions
 	Consents  Consents
 	Realname  Realname
-	Messages  store.Messages
+	Records   Records
 	Links     UpstreamLinks
 	AuditLog  store.AuditLog
 	Audit     *audit.Log
@@ -117,6 +130,13 @@ type Consent struct {
 	ClientName string
 }
 
+// Record is one of the person's records with its status history (oldest
+// first; none for a kind without statuses).
+type Record struct {
+	store.Record
+	History []store.StatusChange
+}
+
 // Data is everything unid holds about one person, as read at At.
 type Data struct {
 	At          time.Time
@@ -127,7 +147,7 @@ type Data struct {
 	Consents    []Consent
 	Bindings    []store.RealnameBinding
 	Checks      []store.RealnameCheck
-	Messages    []store.Message // newest first
+	Records     []Record // by kind in the order of the personal space, each kind newest first
 	Links       []store.UpstreamLink
 	AuditEvents []store.AuditEvent // newest first
 }
@@ -174,17 +194,8 @@ func (s *Service) Collect(ctx context.Context, userID string, o audit.Origin) (D
 	if d.Checks, err = s.d.Realname.ListRealnameChecks(ctx, userID, MaxRecords); err != nil {
 		return Data{}, wrap("real-name checks", err)
 	}
-	for after := (store.MessageCursor{}); len(d.Messages) < MaxRecords; {
-		page, err := s.d.Messages.ListMessages(ctx, userID, after, 500)
-		if err != nil {
-			return Data{}, wrap("messages", err)
-		}
-		d.Messages = append(d.Messages, page...)
-		if len(page) < 500 {
-			break
-		}
-		last := page[len(page)-1]
-		after = store.MessageCursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	if d.Records, err = s.records(ctx, userID); err != nil {
+		return Data{}, err
 	}
 	if d.Links, err = s.d.Links.ListUpstreamLinks(ctx, userID); err != nil {
 		return Data{}, wrap("upstream links", err)
@@ -196,6 +207,37 @@ func (s *Service) Collect(ctx context.Context, userID string, o audit.Origin) (D
 	e.Detail = audit.Detail{"user": userID}
 	s.d.Audit.Append(ctx, e)
 	return d, nil
+}
+
+// records reads the person's records of every kind, page by page, and
+// the history of those of a kind with statuses.
+func (s *Service) records(ctx context.Context, userID string) ([]Record, error) {
+	var out []Record
+	for _, k := range records.Kinds {
+		q := store.RecordQuery{Kind: k.Kind, UserID: userID, Limit: recordPage}
+		for n := 0; n < MaxRecords; {
+			page, err := s.d.Records.ListRecords(ctx, q)
+			if err != nil {
+				return nil, wrap("records", err)
+			}
+			for _, r := range page {
+				rec := Record{Record: r}
+				if k.Statuses != nil {
+					if rec.History, err = s.d.Records.RecordHistory(ctx, r.ID); err != nil {
+						return nil, wrap("record history", err)
+					}
+				}
+				out = append(out, rec)
+			}
+			n += len(page)
+			if len(page) < recordPage {
+				break
+			}
+			last := page[len(page)-1]
+			q.After = store.RecordCursor{SubmittedAt: last.SubmittedAt, ID: last.ID}
+		}
+	}
+	return out, nil
 }
 
 // account opens u's personal data.
