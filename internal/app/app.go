@@ -79,8 +79,9 @@ type App struct {
 	Accounts *account.Service
 	Hasher   *account.Hasher // the password hashes of sign-ins; tests count its runs
 	OIDC     *oidc.Provider
-	// Records posts unid's messages to citizens (我的消息); the services
-	// that tell a citizen something post through it.
+	// Records reads the personal and enterprise records for the pages and
+	// posts unid's messages to citizens (我的消息); the services that tell
+	// a citizen something post through it.
 	Records *records.Service
 	// Ingest is the service systems' side of the records (the records
 	// API); tests flush its counted audit events.

@@ -155,7 +155,7 @@ func (s *Service) List(ctx context.Context, lang i18n.Lang, userID, plural strin
 		return Page{}, err
 	}
 	q.UserID = userID
-	p, err := s.page(ctx, lang, q)
+	p, err := s.page(ctx, lang, q, userID)
 	if err != nil {
 		return Page{}, err
 	}
@@ -185,7 +185,7 @@ func (s *Service) ListEnterprise(ctx context.Context, lang i18n.Lang, userID, us
 	if !enterprise.AtLeast(m.Role, enterprise.RoleAdmin) {
 		q.HandlerID = userID
 	}
-	p, err := s.page(ctx, lang, q)
+	p, err := s.page(ctx, lang, q, userID)
 	if err != nil {
 		return Page{}, err
 	}
@@ -457,8 +457,8 @@ func parseDay(v string, end bool) (time.Time, error) {
 }
 
 // page reads one page of q (one more, to know there is a next) and
-// renders it.
-func (s *Service) page(ctx context.Context, lang i18n.Lang, q store.RecordQuery) (Page, error) {
+// renders it for the reader userID.
+func (s *Service) page(ctx context.Context, lang i18n.Lang, q store.RecordQuery, userID string) (Page, error) {
 	limit := q.Limit
 	q.Limit++
 	list, err := s.d.Store.ListRecords(ctx, q)
@@ -474,7 +474,7 @@ func (s *Service) page(ctx context.Context, lang i18n.Lang, q store.RecordQuery)
 	names := newNames(ctx, s.d.Systems)
 	for _, r := range list {
 		v := s.view(lang, r, names)
-		v.Handler = q.USCC != "" && r.HandlerID != "" && r.HandlerID == q.HandlerID
+		v.Handler = q.USCC != "" && r.HandlerID != "" && r.HandlerID == userID
 		p.Records = append(p.Records, v)
 	}
 	return p, nil
