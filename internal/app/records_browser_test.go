@@ -91,6 +91,9 @@ func TestBrowserCasesAndMessagesFromAServiceSystem(t *testing.T) {
 	p.do(chromedp.SetValue(chromedp.ID("records-status"), "processing"))
 	p.click("records-apply")
 	eventually[bool](p, `document.querySelectorAll("#records-list .record").length === 1`)
+	if wide := eventually[string](p, `String(document.documentElement.scrollWidth <= window.innerWidth ? "fits" : document.documentElement.scrollWidth)`); wide != "fits" {
+		t.Errorf("我的办件 is %s px wide on a phone", wide)
+	}
 
 	// 我的消息: the hall's message, unread; reading it lowers the count.
 	p.do(chromedp.Navigate(srv.URL + "/me/messages"))
