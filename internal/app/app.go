@@ -468,13 +468,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	// The counts of the last minute are audited before the store closes.
 	a.closers = append(a.closers, func() error { a.Ingest.Flush(context.Background()); return nil })
 	a.records = recordsapi.New(recordsapi.Deps{Responder: responder, Ingest: a.Ingest,
-		Tokens: recordsapi.VerifierFunc(func(ctx context.Context, raw string) (recordsapi.Token, error) {
+		Tokens: recordsapi.Cached(recordsapi.VerifierFunc(func(ctx context.Context, raw string) (recordsapi.Token, error) {
 			t, err := a.OIDC.VerifyAccessToken(ctx, raw)
 			if errors.Is(err, oidc.ErrInvalidToken) {
 				return recordsapi.Token{}, recordsapi.ErrInvalidToken
 			}
-			return recordsapi.Token{ClientID: t.ClientID, Subject: t.Subject, Scopes: t.Scopes, User: t.User}, err
-		})})
+			return recordsapi.Token{ClientID: t.ClientID, Subject: t.Subject, Scopes: t.Scopes, User: t.User, Expiry: t.Expiry}, err
+		}), now)})
 	if cfg.Dev {
 		var people []sandbox.Person
 		if a.realnameSandbox != nil {

@@ -142,6 +142,8 @@ type IngestDeps struct {
 type Ingest struct {
 	d IngestDeps
 
+	commit *committer
+
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
 	tallies  map[string]*tally
@@ -161,7 +163,7 @@ func NewIngest(d IngestDeps) *Ingest {
 	if d.Options.Burst < d.Options.Rate {
 		d.Options.Burst = d.Options.Rate
 	}
-	return &Ingest{d: d, limiters: map[string]*rate.Limiter{}, tallies: map[string]*tally{}}
+	return &Ingest{d: d, commit: &committer{upsert: d.Store.UpsertRecords}, limiters: map[string]*rate.Limiter{}, tallies: map[string]*tally{}}
 }
 
 func (in *Ingest) now() time.Time { return in.d.Now().UTC().Truncate(time.Millisecond) }
@@ -317,7 +319,7 @@ func (in *Ingest) batch(ctx context.Context, c Caller, writes []Write) []Result 
 		at = append(at, i)
 	}
 	if len(todo) > 0 {
-		done, err := in.d.Store.UpsertRecords(ctx, todo)
+		done, err := in.commit.do(ctx, todo)
 		if err == nil && len(done) != len(todo) {
 			err = fmt.Errorf("records: %d results of %d writes", len(done), len(todo))
 		}

@@ -297,3 +297,38 @@ func TestIngestPrune(t *testing.T) {
 		t.Errorf("a message without retention went: %v", err)
 	}
 }
+
+// TestIngestConcurrentWritesShareCommits: many writes at once, some to
+// one record, all applied (through shared transactions) with an outcome
+// each, and the record's history in updated_at order.
+func TestIngestConcurrentWritesShareCommits(t *testing.T) {
+	f := newIngest(t, records.IngestOptions{})
+	ctx := context.Background()
+	const n = 40
+	errs := make(chan error, n)
+	base := f.clock.Now().Add(-time.Hour)
+	for i := range n {
+		go func() {
+			w := caseWrite(t, f.zhang, "c-"+strings.Repeat("x", i%4), "submitted", base.Add(time.Duration(i)*time.Second).Format(time.RFC3339))
+			if i%4 == 0 && i > 0 {
+				w.Fields["status"] = "processing"
+			}
+			_, err := f.in.Put(ctx, allWrites, w)
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := f.st.ListRecords(ctx, store.RecordQuery{Kind: store.RecordCase, UserID: f.zhang, Limit: 10})
+	if err != nil || len(l) != 4 {
+		t.Fatalf("%d records, %v; want 4", len(l), err)
+	}
+	for _, r := range l {
+		if want := base.Add(time.Duration(n-4+len(r.ExternalID)-2) * time.Second); !r.UpdatedAt.Equal(want) {
+			t.Errorf("%s updated at %v, want the newest write's %v", r.ExternalID, r.UpdatedAt, want)
+		}
+	}
+}

@@ -37,6 +37,7 @@ type Token struct {
 	Subject  string
 	Scopes   []string
 	User     bool // a user's token; false for the client's own (client credentials)
+	Expiry   time.Time
 }
 
 // ErrInvalidToken is a Verifier's answer to a token that is not a live

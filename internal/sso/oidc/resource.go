@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -66,6 +67,7 @@ type AccessToken struct {
 	Subject  string   // the user, or the client itself for client credentials
 	Scopes   []string // those the client is still registered for
 	User     bool     // issued for a user (authorization code, refresh), not to the client for itself
+	Expiry   time.Time
 }
 
 // ErrInvalidToken is VerifyAccessToken's answer to a token that is not a
@@ -92,7 +94,7 @@ func (p *Provider) VerifyAccessToken(ctx context.Context, raw string) (AccessTok
 	if err != nil {
 		return AccessToken{}, err
 	}
-	t := AccessToken{ClientID: at.ClientID, Subject: at.Subject, User: userToken(at)}
+	t := AccessToken{ClientID: at.ClientID, Subject: at.Subject, User: userToken(at), Expiry: at.Expiration.AsTime()}
 	if t.User {
 		_, ok, err := p.activeUser(ctx, at.Subject)
 		if err != nil {
