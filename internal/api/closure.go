@@ -78,6 +78,7 @@ type (
 		Sessions          []exportSessionJSON    `json:"sessions"`
 		Consents          []consentJSON          `json:"consents"`
 		Realname          exportRealnameJSON     `json:"realname"`
+		Messages          []exportMessageJSON    `json:"messages"`
 		Records           []exportRecordJSON     `json:"records"`
 		Links             []exportLinkJSON       `json:"links"`
 		AuditEvents       []exportAuditEventJSON `json:"audit_events"`
@@ -113,9 +114,16 @@ type (
 		Reference string    `json:"reference,omitempty"`
 		CreatedAt time.Time `json:"created_at"`
 	}
-	// exportRecordJSON is one of the person's records (a case, a
-	// consultation, a complaint, a message, a favorite): unid's own
-	// messages have an event and its params, a system's records a title.
+	exportMessageJSON struct {
+		Event     string            `json:"event"`
+		Params    map[string]string `json:"params,omitempty"`
+		Link      string            `json:"link,omitempty"`
+		CreatedAt time.Time         `json:"created_at"`
+		ReadAt    *time.Time        `json:"read_at"`
+	}
+	// exportRecordJSON is one of the records service systems keep of the
+	// person (a case, a consultation, a complaint, a message, a
+	// favorite); unid's own messages are in messages, as before.
 	exportRecordJSON struct {
 		Kind        string             `json:"kind"`
 		ClientID    string             `json:"client_id,omitempty"`
@@ -211,6 +219,7 @@ func (a *API) exportMyData(w http.ResponseWriter, r *http.Request, s httpx.Signe
 		Sessions:          []exportSessionJSON{},
 		Consents:          []consentJSON{},
 		Realname:          exportRealnameJSON{Bindings: []exportBindingJSON{}, Checks: []exportCheckJSON{}},
+		Messages:          []exportMessageJSON{},
 		Records:           []exportRecordJSON{},
 		Links:             []exportLinkJSON{},
 		AuditEvents:       []exportAuditEventJSON{},
@@ -230,15 +239,18 @@ func (a *API) exportMyData(w http.ResponseWriter, r *http.Request, s httpx.Signe
 		})
 	}
 	for _, r := range d.Records {
-		j := exportRecordJSON{Kind: string(r.Kind), ClientID: r.ClientID, Number: r.Number, Title: r.Title,
-			ItemCode: r.ItemCode, Department: r.Department, Status: r.Status, Summary: r.Summary, Link: r.Link,
-			Event: r.Event, Params: r.Params, SubmittedAt: r.SubmittedAt, UpdatedAt: r.UpdatedAt}
-		if r.ClientID != "" {
-			j.ExternalID = r.ExternalID
-		}
+		var read *time.Time
 		if !r.ReadAt.IsZero() {
-			j.ReadAt = &r.ReadAt
+			read = &r.ReadAt
 		}
+		if r.ClientID == "" {
+			out.Messages = append(out.Messages, exportMessageJSON{Event: r.Event, Params: r.Params, Link: r.Link,
+				CreatedAt: r.SubmittedAt, ReadAt: read})
+			continue
+		}
+		j := exportRecordJSON{Kind: string(r.Kind), ClientID: r.ClientID, ExternalID: r.ExternalID, Number: r.Number,
+			Title: r.Title, ItemCode: r.ItemCode, Department: r.Department, Status: r.Status, Summary: r.Summary,
+			Link: r.Link, SubmittedAt: r.SubmittedAt, UpdatedAt: r.UpdatedAt, ReadAt: read}
 		for _, h := range r.History {
 			j.History = append(j.History, exportStatusJSON{Status: h.Status, At: h.At})
 		}

@@ -61,6 +61,7 @@ func Dialect() sqlstore.Dialect {
 			return errors.As(err, &e) && e.Code == foreignKeyViolation
 		},
 		ForUpdate:      " FOR UPDATE",
+		Arrays:         true,
 		LockMigrations: lockMigrations,
 	}
 }

@@ -65,3 +65,14 @@ func BenchmarkBulkCreateUsers(b *testing.B) {
 func BenchmarkReviewQueue(b *testing.B) {
 	storetest.BenchReviewQueue(b, sqlitetest.New(b))
 }
+
+// BenchmarkUpsertRecords writes records: single ones from parallel
+// writers, and batches of 500.
+func BenchmarkUpsertRecords(b *testing.B) {
+	storetest.BenchUpsertRecords(b, sqlitetest.New(b))
+}
+
+// BenchmarkListRecords pages through the 10,000 cases of one person.
+func BenchmarkListRecords(b *testing.B) {
+	storetest.BenchListRecords(b, sqlitetest.New(b))
+}

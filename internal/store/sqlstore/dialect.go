@@ -39,6 +39,12 @@ type Dialect struct {
 	// makes a 15,000-parameter INSERT quadratic.
 	Positional bool
 
+	// Arrays makes multi-row writes of records pass one array per column
+	// and unnest them (PostgreSQL): a few parameters instead of one per
+	// value, which pgx encodes and the server binds and plans in a
+	// fraction of the time.
+	Arrays bool
+
 	// LockMigrations, if set, keeps concurrent migrators apart for as long
 	// as conn is held (a PostgreSQL advisory lock). The returned function
 	// releases the lock.

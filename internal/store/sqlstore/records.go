@@ -18,6 +18,15 @@ const recordColumns = `id, kind, user_id, uscc, handler_id, client_id, external_
 
 const recordColumnCount = 20
 
+// recordColumnsOf is recordColumns qualified by the table alias a.
+func recordColumnsOf(a string) string {
+	cols := strings.Split(recordColumns, ",")
+	for i, c := range cols {
+		cols[i] = a + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
 // recordBatchRows is how many records one multi-row statement carries:
 // 10,000 parameters, within both backends' limits.
 const recordBatchRows = 500
@@ -239,31 +248,85 @@ func (s *Store) upsertRecordsTx(ctx context.Context, tx *sql.Tx, writes []store.
 	const histBatch = 2000
 	for start := 0; start < len(p.history); start += histBatch {
 		end := min(start+histBatch, len(p.history))
-		args := make([]any, 0, 3*(end-start))
+		rows := make([][]any, 0, end-start)
 		for i := start; i < end; i++ {
-			args = append(args, p.histIDs[i], p.history[i].Status, ms(p.history[i].At))
+			rows = append(rows, []any{p.histIDs[i], p.history[i].Status, ms(p.history[i].At)})
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO record_history (record_id, status, changed_at) VALUES `+
-			placeholders(end-start, 3, s.d.Positional), args...); err != nil {
+		if err := s.insertRows(ctx, tx, `INSERT INTO record_history (record_id, status, changed_at)`,
+			[]string{"text", "text", "bigint"}, rows, ""); err != nil {
 			return nil, err
 		}
 	}
 	return p.results, nil
 }
 
+// recordTypes are the SQL types of recordColumns, for insertRows.
+var recordTypes = []string{"text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+	"text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint"}
+
 // writeRecords inserts recs with one statement; suffix is its ON CONFLICT
 // clause, if any.
 func (s *Store) writeRecords(ctx context.Context, tx *sql.Tx, recs []*store.Record, suffix string) error {
-	args := make([]any, 0, len(recs)*recordColumnCount)
+	rows := make([][]any, 0, len(recs))
 	for _, r := range recs {
 		a, err := recordArgs(*r)
 		if err != nil {
 			return err
 		}
-		args = append(args, a...)
+		rows = append(rows, a)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO records (`+recordColumns+`) VALUES `+
-		placeholders(len(recs), recordColumnCount, s.d.Positional)+suffix, args...)
+	return s.insertRows(ctx, tx, `INSERT INTO records (`+recordColumns+`)`, recordTypes, rows, suffix)
+}
+
+// arrayRows is the fewest rows that insertRows passes as arrays: a few
+// rows are cheaper as plain values.
+const arrayRows = 8
+
+// insertRows runs head (INSERT INTO t (columns)) with rows, whose values
+// are strings, int64s or nil (NULL) of the SQL types types ("text",
+// "bigint"), in one statement, then suffix: as a multi-row VALUES list,
+// or with Arrays (and arrayRows rows or more) as one array per column,
+// unnested.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, types []string, rows [][]any, suffix string) error {
+	if !s.d.Arrays || len(rows) < arrayRows {
+		args := make([]any, 0, len(rows)*len(types))
+		for _, r := range rows {
+			args = append(args, r...)
+		}
+		_, err := tx.ExecContext(ctx, head+` VALUES `+placeholders(len(rows), len(types), s.d.Positional)+suffix, args...)
+		return err
+	}
+	args := make([]any, len(types))
+	var q strings.Builder
+	q.WriteString(head + ` SELECT * FROM unnest(`)
+	for c, typ := range types {
+		if c > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "$%d::%s[]", c+1, typ)
+		switch typ {
+		case "text":
+			col := make([]*string, len(rows))
+			for i, r := range rows {
+				if v, ok := r[c].(string); ok {
+					col[i] = &v
+				}
+			}
+			args[c] = col
+		case "bigint":
+			col := make([]*int64, len(rows))
+			for i, r := range rows {
+				if v, ok := r[c].(int64); ok {
+					col[i] = &v
+				}
+			}
+			args[c] = col
+		default:
+			return fmt.Errorf("insert rows: column type %q", typ)
+		}
+	}
+	q.WriteString(")" + suffix)
+	_, err := tx.ExecContext(ctx, q.String(), args...)
 	return err
 }
 
@@ -297,12 +360,23 @@ func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Reco
 		for start := 0; start < len(all); start += chunk {
 			part := all[start:min(start+chunk, len(all))]
 			args := []any{g.clientID, string(g.kind)}
-			for _, id := range part {
-				args = append(args, id)
+			var query string
+			if s.d.Arrays && len(part) > 1 {
+				// A join with the array's elements: a lookup in the
+				// unique index each, whatever the statistics say of a
+				// table that grew since they were taken (with = ANY, a
+				// freshly filled table was scanned whole).
+				args = append(args, part)
+				query = `SELECT ` + recordColumnsOf("r") + ` FROM unnest($3::text[]) AS k (external_id)
+					JOIN records r ON r.client_id = $1 AND r.external_id = k.external_id AND r.kind = $2` + s.d.ForUpdate + ` OF r`
+			} else {
+				for _, id := range part {
+					args = append(args, id)
+				}
+				query = `SELECT ` + recordColumns + ` FROM records WHERE client_id = ` + s.param(1) + ` AND kind = ` + s.param(2) +
+					` AND external_id IN (` + s.params(3, len(part)) + `)` + s.d.ForUpdate
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT `+recordColumns+` FROM records
-				WHERE client_id = `+s.param(1)+` AND kind = `+s.param(2)+` AND external_id IN (`+s.params(3, len(part))+`)`+
-				s.d.ForUpdate, args...)
+			rows, err := tx.QueryContext(ctx, query, args...)
 			if err != nil {
 				return nil, err
 			}
