@@ -67,7 +67,7 @@ type Deps struct {
 	Enterprise   *enterprise.Service // the enterprise space
 	Now          func() time.Time
 
-	Records *records.Service // unid's messages to the person (我的消息)
+	Records *records.Service // the person's and the enterprises' records (我的办件 … 我的收藏)
 
 	// Upstream signs people in through Alipay and OpenID providers; nil:
 	// none is configured and the endpoints are not served.
@@ -113,6 +113,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.emailRoutes()...)
 	routes = append(routes, a.closureRoutes()...)
 	routes = append(routes, a.messageRoutes()...)
+	routes = append(routes, a.recordRoutes()...)
 	routes = append(routes, a.realnameRoutes()...)
 	routes = append(routes, a.enterpriseRoutes()...)
 	routes = append(routes, a.actingRoutes()...)

@@ -90,7 +90,7 @@ func TestMessagesAPI(t *testing.T) {
 		id := got.Messages[0].ID
 		other := lb.PostJSON("/api/v1/messages/"+id+"/read", nil)
 		missing := lb.PostJSON("/api/v1/messages/no-such-message/read", nil)
-		if other.Status != http.StatusNotFound || other.ErrCode(t) != "message_not_found" || string(other.Body) != string(missing.Body) || missing.Status != other.Status {
+		if other.Status != http.StatusNotFound || other.ErrCode(t) != "record_not_found" || string(other.Body) != string(missing.Body) || missing.Status != other.Status {
 			t.Errorf("marking another's: %d %s; a missing one: %d %s", other.Status, other.Body, missing.Status, missing.Body)
 		}
 		if g := listMessages(t, zb, ""); g.Unread != 2 || g.Messages[0].Read {
@@ -119,7 +119,7 @@ func TestMessagesAPI(t *testing.T) {
 		if len(second.Messages) != 2 || second.Next != "" || second.Messages[1].ID != got.Messages[1].ID {
 			t.Errorf("second page: %+v", second)
 		}
-		if r := zb.Get("/api/v1/messages?after=forged"); r.Status != http.StatusBadRequest || r.ErrCode(t) != "message_cursor_invalid" {
+		if r := zb.Get("/api/v1/messages?after=forged"); r.Status != http.StatusBadRequest || r.ErrCode(t) != "invalid_fields" {
 			t.Errorf("forged cursor: %d %s", r.Status, r.Body)
 		}
 	})

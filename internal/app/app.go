@@ -79,8 +79,9 @@ type App struct {
 	Accounts *account.Service
 	Hasher   *account.Hasher // the password hashes of sign-ins; tests count its runs
 	OIDC     *oidc.Provider
-	// Records posts unid's messages to citizens (我的消息); the services
-	// that tell a citizen something post through it.
+	// Records reads the personal and enterprise records for the pages and
+	// posts unid's messages to citizens (我的消息); the services that tell
+	// a citizen something post through it.
 	Records *records.Service
 	// Ingest is the service systems' side of the records (the records
 	// API); tests flush its counted audit events.
@@ -345,6 +346,19 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			return out, err
 		},
 		EnterpriseLabels: enterprises.Labels,
+		// The records of the personal space: the tiles' unread badges and
+		// the systems a list can be narrowed to.
+		Unread: func(r *http.Request, userID string) (map[string]int, error) {
+			return a.Records.Summary(r.Context(), userID)
+		},
+		RecordSystems: func(r *http.Request, lang i18n.Lang, plural string) ([]web.RecordSystem, error) {
+			list, err := a.Records.Systems(r.Context(), lang, plural)
+			out := make([]web.RecordSystem, 0, len(list))
+			for _, s := range list {
+				out = append(out, web.RecordSystem{ID: s.ID, Name: s.Name})
+			}
+			return out, err
+		},
 		Pending: func(r *http.Request, next string) (string, string, bool) {
 			for _, f := range pending {
 				if name, back, ok := f(r.Context(), next); ok {
@@ -410,7 +424,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	a.closers = append(a.closers, func() error { recoveries.Wait(); codes.Wait(); emailCodes.Wait(); return nil })
 	pending = append(pending, a.OIDC.PendingSignIn, a.cas.PendingSignIn)
 	addresses := address.New(address.Deps{Store: st, Protector: protector, Audit: auditLog, Now: now})
-	a.Records = records.New(records.Deps{Store: st, Catalog: catalog, Now: now})
+	a.Records = records.New(records.Deps{
+		Store: st, Users: st, Catalog: catalog, Now: now, Systems: a.Clients, Members: a.Enterprise,
+		Platform: func(lang i18n.Lang) string { return site.PlatformName[lang] },
+	})
 	registrations := registration.New(accounts, captchas, codes, auditLog, now)
 	if a.Upstream, err = a.newUpstream(cfg, st, protector, accounts, limiter, registrations, logins, recoveries, auditLog, logger, now, issuer); err != nil {
 		return nil, err
@@ -759,7 +776,11 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 		httpx.Route{Pattern: "GET /recover", Handler: pages.Recover},
 		httpx.Route{Pattern: "GET /upstream/continue", Handler: pages.UpstreamContinue},
 		httpx.Route{Pattern: "GET /me", Handler: pages.Me},
-		httpx.Route{Pattern: "GET /me/messages", Handler: pages.Messages},
+		httpx.Route{Pattern: "GET /me/cases", Handler: pages.Records("cases")},
+		httpx.Route{Pattern: "GET /me/consultations", Handler: pages.Records("consultations")},
+		httpx.Route{Pattern: "GET /me/messages", Handler: pages.Records("messages")},
+		httpx.Route{Pattern: "GET /me/complaints", Handler: pages.Records("complaints")},
+		httpx.Route{Pattern: "GET /me/favorites", Handler: pages.Records("favorites")},
 		httpx.Route{Pattern: "GET /enterprise", Handler: pages.Enterprises},
 		httpx.Route{Pattern: "GET /enterprise/{uscc}", Handler: pages.Enterprise},
 		httpx.Route{Pattern: "GET /sso/identity", Handler: pages.Identity},

@@ -163,7 +163,7 @@ func TestBrowserRegisterLogoutLoginByPhoneThenInEnglish(t *testing.T) {
 	p.click("register-submit")
 	p.waitPath("/me")
 	space := p.text("main")
-	for _, want := range []string{"li_ming", "139****5678", "未实名认证", "我的办件", "我的咨询", "我的消息", "我的投诉", "我的收藏", "账号设置", "企业办事申请授权", "即将开放"} {
+	for _, want := range []string{"li_ming", "139****5678", "未实名认证", "我的办件", "我的咨询", "我的消息", "我的投诉", "我的收藏", "账号设置", "企业办事申请授权"} {
 		if !strings.Contains(space, want) {
 			t.Errorf("personal space lacks %q:\n%s", want, space)
 		}
@@ -199,7 +199,7 @@ func TestBrowserRegisterLogoutLoginByPhoneThenInEnglish(t *testing.T) {
 	eventually[bool](p, `document.documentElement.lang === "en" && document.readyState === "complete"`)
 	p.login("li_ming", password)
 	space = p.text("main")
-	for _, want := range []string{"li_ming", "Not verified", "My cases", "Coming soon"} {
+	for _, want := range []string{"li_ming", "Not verified", "My cases", "My messages"} {
 		if !strings.Contains(space, want) {
 			t.Errorf("English personal space lacks %q:\n%s", want, space)
 		}

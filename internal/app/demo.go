@@ -6,10 +6,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"time"
 
 	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/problem"
+	"unid/internal/records"
 	"unid/internal/store"
 )
 
@@ -31,14 +34,19 @@ func (a *App) seedDemoClient(ctx context.Context) error {
 	seeder := audit.Origin{Actor: audit.System()}
 	_, statErr := os.Stat(path)
 	var secret string
-	_, err := a.Clients.Get(ctx, DemoClientID)
+	c, err := a.Clients.Get(ctx, DemoClientID)
+	if err == nil {
+		if err := a.grantDemoRecordScopes(ctx, c); err != nil {
+			return err
+		}
+	}
 	switch {
 	case problem.As(err).Code == "client_not_found":
 		base := "http://127.0.0.1:8081"
 		_, secret, err = a.Clients.Create(ctx, client.Spec{
 			ID: DemoClientID, Name: "网上办事大厅（演示）", Type: store.ClientOIDCConfidential,
 			RedirectURIs: []string{base + "/callback"}, PostLogoutRedirectURIs: []string{base + "/"},
-			Scopes: []string{"openid", "profile", "phone"}, FirstParty: true,
+			Scopes: append([]string{"openid", "profile", "phone"}, demoRecordScopes()...), FirstParty: true,
 			BackchannelLogoutURI: base + "/backchannel-logout",
 		}, seeder)
 		if err != nil {
@@ -59,4 +67,38 @@ func (a *App) seedDemoClient(ctx context.Context) error {
 	}
 	a.logger.Info("registered the demo service hall for examples/servicehall", "client_id", DemoClientID, "file", path)
 	return os.WriteFile(path, append(data, '\n'), 0o600)
+}
+
+// demoRecordScopes are the records the demo service hall writes for its
+// users: a case when they apply, messages about it.
+func demoRecordScopes() []string {
+	var out []string
+	for _, plural := range []string{"cases", "messages"} {
+		k, _ := records.ByPlural(plural)
+		out = append(out, k.WriteScope())
+	}
+	return out
+}
+
+// grantDemoRecordScopes gives a demo client registered by an earlier
+// release the records scopes, so that its 提交申请 works in a data
+// directory of before.
+func (a *App) grantDemoRecordScopes(ctx context.Context, c store.Client) error {
+	missing := false
+	for _, s := range demoRecordScopes() {
+		missing = missing || !slices.Contains(c.Scopes, s)
+	}
+	if !missing {
+		return nil
+	}
+	_, err := a.Store.UpdateClient(ctx, DemoClientID, func(c store.Client) (store.Client, error) {
+		for _, s := range demoRecordScopes() {
+			if !slices.Contains(c.Scopes, s) {
+				c.Scopes = append(c.Scopes, s)
+			}
+		}
+		c.UpdatedAt = a.now().UTC().Truncate(time.Millisecond)
+		return c, nil
+	})
+	return err
 }

@@ -111,7 +111,8 @@ func TestBrowserEnterpriseHandlerApproved(t *testing.T) {
 	if members := p.text("#members-list"); !strings.Contains(members, "经办人") || strings.Contains(members, "李四") {
 		t.Errorf("members: %q (want the handler, name masked)", members)
 	}
-	if got := p.text("#cases-empty"); !strings.Contains(got, "业务系统尚未推送办件记录") {
+	eventually[bool](p, `document.getElementById("ent-cases").getAttribute("data-loaded") === "true" && !document.getElementById("ent-cases-empty").hidden`)
+	if got := p.text("#ent-cases-empty"); !strings.Contains(got, "没有办件记录") {
 		t.Errorf("cases: %q", got)
 	}
 	fits("the enterprise's page")

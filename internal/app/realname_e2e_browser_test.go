@@ -193,11 +193,11 @@ func TestBrowserCounterReviewToLevelThree(t *testing.T) {
 
 	// The approval is among his messages, with the reference.
 	p.do(chromedp.Navigate(srv.URL + "/me/messages"))
-	eventually[bool](p, `document.querySelectorAll("#messages-list .message").length === 1`)
-	if list := p.text("#messages-list"); !strings.Contains(list, "实名认证审核已通过") || !strings.Contains(list, ref) {
+	eventually[bool](p, `document.querySelectorAll("#records-list .record").length === 1`)
+	if list := p.text("#records-list"); !strings.Contains(list, "实名认证审核已通过") || !strings.Contains(list, ref) {
 		t.Errorf("messages = %q", list)
 	}
-	if got := p.text("#messages-unread"); !strings.Contains(got, "1 条未读") {
+	if got := p.text("#records-unread"); !strings.Contains(got, "1 条未读") {
 		t.Errorf("unread = %q", got)
 	}
 

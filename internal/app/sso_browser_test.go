@@ -151,6 +151,12 @@ func startServiceHall(t *testing.T, srv *apptest.Server, clientID, title string)
 // asks the user's consent.
 func startHall(t *testing.T, srv *apptest.Server, clientID, title string, firstParty bool) *serviceHall {
 	t.Helper()
+	return startHallWith(t, srv, clientID, title, firstParty, []string{"openid", "profile", "phone"})
+}
+
+// startHallWith starts a demo service system registered with scopes.
+func startHallWith(t *testing.T, srv *apptest.Server, clientID, title string, firstParty bool, scopes []string) *serviceHall {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +165,7 @@ func startHall(t *testing.T, srv *apptest.Server, clientID, title string, firstP
 	_, secret, err := srv.App.Clients.Create(context.Background(), client.Spec{
 		ID: clientID, Name: title, Type: store.ClientOIDCConfidential,
 		RedirectURIs: []string{base + "/callback"}, PostLogoutRedirectURIs: []string{base + "/"},
-		Scopes: []string{"openid", "profile", "phone"}, FirstParty: firstParty,
+		Scopes: scopes, FirstParty: firstParty,
 		BackchannelLogoutURI: base + "/backchannel-logout",
 	}, audit.Origin{Actor: audit.Operator("test")})
 	if err != nil {

@@ -13,31 +13,8 @@ import (
 
 	"unid/internal/flow"
 	"unid/internal/i18n"
-	"unid/internal/problem"
 	"unid/internal/store"
 )
-
-// PageSize is how many messages one page of the list holds.
-const PageSize = 20
-
-// Deps are what a Service is built from.
-type Deps struct {
-	Store   store.Messages
-	Catalog *i18n.Catalog
-	Now     func() time.Time
-}
-
-// Service posts and lists citizens' messages.
-type Service struct {
-	st  store.Messages
-	cat *i18n.Catalog
-	now func() time.Time
-}
-
-// New returns a Service over d.
-func New(d Deps) *Service {
-	return &Service{st: d.Store, cat: d.Catalog, now: d.Now}
-}
 
 // TitleKey and BodyKey are the message keys of an event's texts.
 func TitleKey(event string) string { return "message." + event + ".title" }
@@ -57,15 +34,24 @@ func (s *Service) Post(ctx context.Context, userID, event string, params map[str
 	if err := s.check(event, params, link); err != nil {
 		return fmt.Errorf("records: post %s: %w", event, err)
 	}
+	u, err := s.d.Users.GetUser(ctx, userID)
+	if err == nil && u.Status == store.UserClosed {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("records: post %s: %w", event, err)
+	}
 	p := make(map[string]string, len(params))
 	for k, v := range params {
 		p[k] = v
 	}
-	m := store.Message{
-		ID: newID(), UserID: userID, Event: event, Params: p, Link: link,
-		CreatedAt: s.now().UTC().Truncate(time.Millisecond),
+	now := s.now()
+	id := newID()
+	m := store.Record{
+		ID: id, Kind: store.RecordMessage, UserID: userID, ExternalID: id, Event: event, Params: p, Link: link,
+		SubmittedAt: now, UpdatedAt: now, CreatedAt: now,
 	}
-	if err := s.st.PostMessage(ctx, m); err != nil {
+	if _, err := s.d.Store.UpsertRecords(ctx, []store.Record{m}); err != nil {
 		return fmt.Errorf("records: post %s: %w", event, err)
 	}
 	return nil
@@ -78,11 +64,11 @@ func (s *Service) check(event string, params map[string]string, link string) err
 		return errors.New("no event")
 	}
 	for _, key := range []string{TitleKey(event), BodyKey(event)} {
-		if !s.cat.Has(key) {
+		if !s.d.Catalog.Has(key) {
 			return fmt.Errorf("no message %q in the catalog", key)
 		}
 		for _, lang := range i18n.Langs {
-			for _, m := range placeholder.FindAllStringSubmatch(s.cat.T(lang, key), -1) {
+			for _, m := range placeholder.FindAllStringSubmatch(s.d.Catalog.T(lang, key), -1) {
 				if _, ok := params[m[1]]; !ok {
 					return fmt.Errorf("message %q needs the parameter %q", key, m[1])
 				}
@@ -95,82 +81,23 @@ func (s *Service) check(event string, params map[string]string, link string) err
 	return nil
 }
 
-// View is a message as its reader sees it.
-type View struct {
-	ID        string
-	Title     string
-	Body      string
-	Link      string
-	CreatedAt time.Time
-	Read      bool
-}
-
-// Page is one page of a user's messages, newest first, with the cursor
-// of the next page ("" on the last) and how many are unread in all.
-type Page struct {
-	Messages []View
-	Next     string
-	Unread   int
-}
-
-// List returns the page of userID's messages after the cursor ("" for the
-// first page), rendered in lang. A cursor this package did not make is an
-// Invalid problem.
-func (s *Service) List(ctx context.Context, lang i18n.Lang, userID, after string) (Page, error) {
-	cur, err := parseCursor(after)
-	if err != nil {
-		return Page{}, &problem.Problem{Kind: problem.Invalid, Code: "message_cursor_invalid", Fields: map[string]string{"after": "message_cursor_invalid"}, Err: err}
-	}
-	list, err := s.st.ListMessages(ctx, userID, cur, PageSize+1)
-	if err != nil {
-		return Page{}, problem.Wrap(fmt.Errorf("records: list messages: %w", err))
-	}
-	unread, err := s.st.CountUnreadMessages(ctx, userID)
-	if err != nil {
-		return Page{}, problem.Wrap(fmt.Errorf("records: count unread messages: %w", err))
-	}
-	p := Page{Messages: make([]View, 0, min(len(list), PageSize)), Unread: unread}
-	if len(list) > PageSize {
-		list = list[:PageSize]
-		last := list[PageSize-1]
-		p.Next = formatCursor(store.MessageCursor{CreatedAt: last.CreatedAt, ID: last.ID})
-	}
-	for _, m := range list {
-		p.Messages = append(p.Messages, s.render(lang, m))
-	}
-	return p, nil
-}
-
-func (s *Service) render(lang i18n.Lang, m store.Message) View {
-	kv := make([]string, 0, 2*len(m.Params))
-	for k, v := range m.Params {
+// renderEvent is the title and body of unid's own message about event,
+// in lang; an event a later release no longer describes reads as a
+// generic notice, never as a raw key.
+func (s *Service) renderEvent(lang i18n.Lang, event string, params map[string]string) (title, body string) {
+	kv := make([]string, 0, 2*len(params))
+	for k, v := range params {
 		kv = append(kv, k, v)
 	}
-	v := View{ID: m.ID, Link: m.Link, CreatedAt: m.CreatedAt, Read: !m.ReadAt.IsZero()}
-	if s.cat.Has(TitleKey(m.Event)) && s.cat.Has(BodyKey(m.Event)) {
-		v.Title, v.Body = s.cat.T(lang, TitleKey(m.Event), kv...), s.cat.T(lang, BodyKey(m.Event), kv...)
-	} else {
-		// An event a later release of unid no longer describes.
-		v.Title, v.Body = s.cat.T(lang, "message.unknown.title"), s.cat.T(lang, "message.unknown.body")
+	cat := s.d.Catalog
+	if cat.Has(TitleKey(event)) && cat.Has(BodyKey(event)) {
+		return cat.T(lang, TitleKey(event), kv...), cat.T(lang, BodyKey(event), kv...)
 	}
-	return v
-}
-
-// MarkRead marks userID's message id read. Another user's message is not
-// found, like a missing one.
-func (s *Service) MarkRead(ctx context.Context, userID, id string) error {
-	err := s.st.MarkMessageRead(ctx, userID, id, s.now().UTC())
-	if errors.Is(err, store.ErrNotFound) {
-		return &problem.Problem{Kind: problem.NotFound, Code: "message_not_found", Err: err}
-	}
-	if err != nil {
-		return problem.Wrap(fmt.Errorf("records: mark message read: %w", err))
-	}
-	return nil
+	return cat.T(lang, "message.unknown.title"), cat.T(lang, "message.unknown.body")
 }
 
 // formatCursor and parseCursor make the opaque cursor of a page:
-// base64url of "<created_at in unix ms>.<id>".
+// base64url of "<time in unix ms>.<id>".
 func formatCursor(c store.MessageCursor) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMilli(), 10) + "." + c.ID))
 }

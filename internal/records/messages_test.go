@@ -44,7 +44,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	st := sqlitetest.New(t)
 	c := &clock{now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)}
-	f := &fixture{svc: records.New(records.Deps{Store: st, Catalog: cat, Now: c.Now}), st: st, cat: cat, clock: c}
+	f := &fixture{svc: records.New(records.Deps{Store: st, Users: st, Catalog: cat, Now: c.Now}), st: st, cat: cat, clock: c}
 	for i, name := range []string{"zhang_san", "li_si"} {
 		u := store.User{ID: name + "-id", LoginName: name, LoginNameKey: name, Status: store.UserActive, CreatedAt: c.now, UpdatedAt: c.now}
 		if err := st.CreateUser(context.Background(), u); err != nil {
@@ -61,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) list(t *testing.T, lang i18n.Lang, userID, after string) records.Page {
 	t.Helper()
-	p, err := f.svc.List(context.Background(), lang, userID, after)
+	p, err := f.svc.List(context.Background(), lang, userID, "messages", records.Filter{After: after})
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
@@ -80,10 +80,10 @@ func TestPostAndListInTheReadersLanguage(t *testing.T) {
 	}
 	for _, lang := range i18n.Langs {
 		p := f.list(t, lang, f.zhang, "")
-		if len(p.Messages) != 2 || p.Unread != 2 || p.Next != "" {
+		if len(p.Records) != 2 || p.Unread != 2 || p.Next != "" {
 			t.Fatalf("%s: page = %+v", lang, p)
 		}
-		newest, oldest := p.Messages[0], p.Messages[1]
+		newest, oldest := p.Records[0], p.Records[1]
 		if newest.Title != f.cat.T(lang, "message.realname.rejected.title") ||
 			!strings.Contains(newest.Body, "K7Q2M9") || strings.Contains(newest.Body, "{reference}") {
 			t.Errorf("%s: newest = %+v", lang, newest)
@@ -91,11 +91,11 @@ func TestPostAndListInTheReadersLanguage(t *testing.T) {
 		if oldest.Title != f.cat.T(lang, "message.realname.approved.title") || oldest.Link != "/settings/realname" || oldest.Read {
 			t.Errorf("%s: oldest = %+v", lang, oldest)
 		}
-		if !newest.CreatedAt.After(oldest.CreatedAt) {
+		if !newest.SubmittedAt.After(oldest.SubmittedAt) {
 			t.Errorf("%s: not newest first", lang)
 		}
 	}
-	if p := f.list(t, i18n.ZH, f.li, ""); len(p.Messages) != 0 || p.Unread != 0 {
+	if p := f.list(t, i18n.ZH, f.li, ""); len(p.Records) != 0 || p.Unread != 0 {
 		t.Errorf("li sees zhang's messages: %+v", p)
 	}
 }
@@ -123,8 +123,8 @@ func TestPostRefusesWhatACitizenCouldNotRead(t *testing.T) {
 			if err := f.svc.Post(ctx, tt.user, tt.event, tt.params, tt.link); err == nil {
 				t.Fatal("Post succeeded")
 			}
-			if p := f.list(t, i18n.ZH, f.zhang, ""); len(p.Messages) != 0 {
-				t.Fatalf("a refused message was stored: %+v", p.Messages)
+			if p := f.list(t, i18n.ZH, f.zhang, ""); len(p.Records) != 0 {
+				t.Fatalf("a refused message was stored: %+v", p.Records)
 			}
 		})
 	}
@@ -139,21 +139,21 @@ func TestMarkRead(t *testing.T) {
 	if err := f.svc.Post(ctx, f.zhang, "realname.moved_away", nil, ""); err != nil {
 		t.Fatal(err)
 	}
-	id := f.list(t, i18n.ZH, f.zhang, "").Messages[0].ID
+	id := f.list(t, i18n.ZH, f.zhang, "").Records[0].ID
 	// Another user's message is not found, exactly as a missing one.
 	for _, tc := range []struct{ user, id string }{{f.li, id}, {f.zhang, "missing"}} {
 		var p *problem.Problem
-		if err := f.svc.MarkRead(ctx, tc.user, tc.id); !errors.As(err, &p) || p.Kind != problem.NotFound || p.Code != "message_not_found" {
+		if err := f.svc.MarkRead(ctx, tc.user, "messages", tc.id); !errors.As(err, &p) || p.Kind != problem.NotFound || p.Code != "record_not_found" {
 			t.Errorf("MarkRead(%s, %s) = %v", tc.user, tc.id, err)
 		}
 	}
-	if p := f.list(t, i18n.ZH, f.zhang, ""); p.Unread != 1 || p.Messages[0].Read {
+	if p := f.list(t, i18n.ZH, f.zhang, ""); p.Unread != 1 || p.Records[0].Read {
 		t.Fatalf("another's mark changed the message: %+v", p)
 	}
-	if err := f.svc.MarkRead(ctx, f.zhang, id); err != nil {
+	if err := f.svc.MarkRead(ctx, f.zhang, "messages", id); err != nil {
 		t.Fatal(err)
 	}
-	if p := f.list(t, i18n.ZH, f.zhang, ""); p.Unread != 0 || !p.Messages[0].Read {
+	if p := f.list(t, i18n.ZH, f.zhang, ""); p.Unread != 0 || !p.Records[0].Read {
 		t.Errorf("after MarkRead: %+v", p)
 	}
 }
@@ -180,7 +180,7 @@ func TestListPages(t *testing.T) {
 		if p.Unread != n {
 			t.Errorf("page %d: unread = %d, want %d", pages, p.Unread, n)
 		}
-		for _, m := range p.Messages {
+		for _, m := range p.Records {
 			if seen[m.ID] {
 				t.Fatalf("message %s on two pages", m.ID)
 			}
@@ -189,8 +189,8 @@ func TestListPages(t *testing.T) {
 		if p.Next == "" {
 			break
 		}
-		if len(p.Messages) != records.PageSize || pages > 5 {
-			t.Fatalf("page %d has %d messages and a next page", pages, len(p.Messages))
+		if len(p.Records) != records.PageSize || pages > 5 {
+			t.Fatalf("page %d has %d messages and a next page", pages, len(p.Records))
 		}
 		after = p.Next
 	}
@@ -199,7 +199,7 @@ func TestListPages(t *testing.T) {
 	}
 	for _, bad := range []string{"x", "!!!", "MTIz", "LTEuYQ"} { // not base64, "123" (no id), "-1.a"
 		var p *problem.Problem
-		if _, err := f.svc.List(ctx, i18n.ZH, f.zhang, bad); !errors.As(err, &p) || p.Code != "message_cursor_invalid" {
+		if _, err := f.svc.List(ctx, i18n.ZH, f.zhang, "messages", records.Filter{After: bad}); !errors.As(err, &p) || p.Fields["after"] != "record_cursor_invalid" {
 			t.Errorf("List(after=%q) = %v", bad, err)
 		}
 	}
@@ -214,7 +214,7 @@ func TestListAnEventNoLongerDescribed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, lang := range i18n.Langs {
-		got := f.list(t, lang, f.zhang, "").Messages
+		got := f.list(t, lang, f.zhang, "").Records
 		if len(got) != 1 || got[0].Title != f.cat.T(lang, "message.unknown.title") || got[0].Body != f.cat.T(lang, "message.unknown.body") {
 			t.Errorf("%s: %+v", lang, got)
 		}

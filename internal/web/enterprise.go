@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"unid/internal/i18n"
+	"unid/internal/records"
 )
 
 // Membership is one enterprise the signed-in user holds a live role in,
@@ -34,7 +35,13 @@ func enterpriseKeys() []string {
 	for _, r := range enterpriseRoles {
 		keys = append(keys, "page.enterprise.role."+r)
 	}
-	return keys
+	keys = append(keys, "page.enterprise.one.records_all", "page.enterprise.one.records_own")
+	for _, k := range records.Kinds {
+		if k.Enterprise {
+			keys = append(keys, "page.enterprise.one.records_"+k.Plural, "page.enterprise.one.records_"+k.Plural+"_empty")
+		}
+	}
+	return append(keys, recordsKeys()...)
 }
 
 // enterprisesData is what the enterprise space (/enterprise) receives;
@@ -57,16 +64,35 @@ type enterpriseData struct {
 	// Labels are the deployment's permission labels (财务, 人事 …) a
 	// handler may carry: checkboxes of the grant form and the decisions.
 	Labels []string
+	// Records are the enterprise's cases and consultations: all of them
+	// for the legal representative and administrators, a handler's own
+	// (RecordsIntro says which).
+	Records      []recordPanel
+	RecordsIntro string
 }
 
-func (p *Pages) enterpriseData(lang i18n.Lang, me *Me, m Membership, labels []string) enterpriseData {
-	return enterpriseData{
+func (p *Pages) enterpriseData(lang i18n.Lang, me *Me, m Membership, labels []string, systems func(plural string) []RecordSystem) enterpriseData {
+	d := enterpriseData{
 		Me: me, USCC: m.USCC, Name: m.Name, Role: m.Role,
 		RoleName:  p.cat.T(lang, "page.enterprise.role."+m.Role),
 		Authorize: m.Role == roleLegalRep || m.Role == roleAdmin,
 		LegalRep:  m.Role == roleLegalRep,
 		Labels:    labels,
 	}
+	d.RecordsIntro = p.cat.T(lang, "page.enterprise.one.records_all")
+	if m.Role == roleHandler {
+		d.RecordsIntro = p.cat.T(lang, "page.enterprise.one.records_own")
+	}
+	for _, k := range records.Kinds {
+		if k.Enterprise {
+			api := "/api/v1/enterprises/" + url.PathEscape(m.USCC) + "/records/" + k.Plural
+			pn := p.recordPanel(lang, "ent-"+k.Plural, api, k, false, systems(k.Plural))
+			pn.L["heading"] = p.cat.T(lang, "page.enterprise.one.records_"+k.Plural)
+			pn.L["empty"] = p.cat.T(lang, "page.enterprise.one.records_"+k.Plural+"_empty")
+			d.Records = append(d.Records, pn)
+		}
+	}
+	return d
 }
 
 func (p *Pages) enterpriseLabels() []string {
@@ -117,7 +143,8 @@ func (p *Pages) Enterprise(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, m := range p.memberships(r, me) {
 		if m.USCC == uscc {
-			p.render(w, r, lang, 0, pageEnterprise, p.enterpriseData(lang, me, m, p.enterpriseLabels()))
+			systems := func(plural string) []RecordSystem { return p.recordSystems(r, lang, plural) }
+			p.render(w, r, lang, 0, pageEnterprise, p.enterpriseData(lang, me, m, p.enterpriseLabels(), systems))
 			return
 		}
 	}

@@ -15,8 +15,9 @@ import (
 // only the areas it can use, in both languages: the authorization area to
 // the legal representative and administrators (only the legal
 // representative may grant administrators), unbinding to the legal
-// representative, leaving to everyone else, and the cases as an honest
-// empty state to all.
+// representative, leaving to everyone else, and the enterprise's cases
+// and consultations to all: every one to the legal representative and
+// administrators, their own to a handler, as the page says.
 func TestEnterprisePageAreasByRole(t *testing.T) {
 	cat := catalog(t)
 	srv := newServer(t, Options{Catalog: cat})
@@ -41,8 +42,18 @@ func TestEnterprisePageAreasByRole(t *testing.T) {
 			if !strings.Contains(text, cat.T(lang, "page.enterprise.role."+c.role)) {
 				t.Errorf("%s %s: the role is not named", lang, c.role)
 			}
-			if !strings.Contains(text, cat.T(lang, "page.enterprise.one.cases_empty")) {
-				t.Errorf("%s %s: no honest empty state for the cases", lang, c.role)
+			intro := "page.enterprise.one.records_all"
+			if c.role == roleHandler {
+				intro = "page.enterprise.one.records_own"
+			}
+			if !strings.Contains(text, cat.T(lang, intro)) {
+				t.Errorf("%s %s: the records area does not say whose records it lists", lang, c.role)
+			}
+			for _, k := range []string{"cases", "consultations"} {
+				if !strings.Contains(body, `data-api="/api/v1/enterprises/`+testUSCC+`/records/`+k+`"`) ||
+					!strings.Contains(text, cat.T(lang, "page.enterprise.one.records_"+k+"_empty")) {
+					t.Errorf("%s %s: no list of the enterprise's %s", lang, c.role, k)
+				}
 			}
 			for _, a := range []struct {
 				what string

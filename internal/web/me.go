@@ -27,6 +27,10 @@ type tile struct {
 	Desc  string
 	Href  string // where the tile leads; "" while the part is not built
 	Soon  string // the "coming soon" mark
+	// Unread is how many records of the tile's kind are unread, with
+	// UnreadLabel saying so; 0 shows no badge.
+	Unread      int
+	UnreadLabel string
 }
 
 // tileHref is where a built part of the personal space is.
@@ -34,8 +38,8 @@ func tileHref(name string) string {
 	switch {
 	case name == "settings" && len(settingsSections) > 0:
 		return "/settings"
-	case name == "messages":
-		return "/me/messages"
+	case slices.Contains(businessTiles, name):
+		return "/me/" + name
 	case name == "enterprise":
 		return "/enterprise"
 	case name == "authorize":
@@ -60,12 +64,14 @@ func meKeys() []string {
 	for _, name := range append(append([]string{}, accountTiles...), businessTiles...) {
 		keys = append(keys, "page.me.tile."+name, "page.me.tile."+name+"_desc")
 	}
+	keys = append(keys, "page.me.tile.unread")
 	return keys
 }
 
 // meData builds the personal space; enterprise says the user holds a role
-// in some enterprise, which is when 进入企业空间 is shown.
-func (p *Pages) meData(lang i18n.Lang, me *Me, enterprise bool) meData {
+// in some enterprise, which is when 进入企业空间 is shown; unread counts
+// the unread records of each kind (the tiles' badges).
+func (p *Pages) meData(lang i18n.Lang, me *Me, enterprise bool, unread map[string]int) meData {
 	level := claims.ClampLevel(me.RealnameLevel)
 	build := func(names []string) []tile {
 		ts := make([]tile, 0, len(names))
@@ -81,6 +87,10 @@ func (p *Pages) meData(lang i18n.Lang, me *Me, enterprise bool) meData {
 				Href:  tileHref(n),
 				Soon:  p.cat.T(lang, "page.site.coming_soon"),
 			})
+			if c := unread[n]; c > 0 {
+				ts[len(ts)-1].Unread = c
+				ts[len(ts)-1].UnreadLabel = p.cat.T(lang, "page.me.tile.unread", "n", strconv.Itoa(c))
+			}
 		}
 		return ts
 	}

@@ -35,7 +35,7 @@ type page struct {
 }
 
 // pageTable is every page unid renders.
-var pageTable = []page{
+var pageTable = append([]page{
 	{name: pageLogin, script: "login.js", keys: upstreamKeys, sample: func(*Pages, i18n.Lang) any {
 		return loginData{Next: "/oidc/authorize/callback?id=x", Client: "省网上办事大厅", Back: "/oidc/authorize/cancel?id=x", RegisterHref: "/register?next=%2F",
 			Upstreams: sampleLinks("signin"), Error: "x"}
@@ -58,7 +58,7 @@ var pageTable = []page{
 		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000"}, "questions")
 	}},
 	{name: pageMe, script: "me.js", keys: meKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
-		return p.meData(lang, &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", RealnameLevel: 1}, true)
+		return p.meData(lang, &Me{LoginName: "sample", Phone: "138****0000", IDNumber: "3701**********0000", RealName: "*三", Email: "s***@example.com", RealnameLevel: 1}, true, map[string]int{"messages": 2})
 	}},
 	{name: pageSettings, keys: settingsKeys, noEcho: true, sample: func(p *Pages, lang i18n.Lang) any {
 		return p.settingsData(lang, &Me{LoginName: "sample", Phone: "138****0000"}, "")
@@ -84,7 +84,6 @@ var pageTable = []page{
 	{name: settingsPage("realname"), title: "page.settings.realname.title", keys: realnameKeys, noEcho: true, script: "settings_realname.js", sample: func(p *Pages, lang i18n.Lang) any {
 		return p.realnameData(lang, sampleMe, "/oidc/authorize/callback?id=x", "2")
 	}},
-	{name: pageMessages, noEcho: true, script: "messages.js", sample: func(*Pages, i18n.Lang) any { return messagesData{Me: sampleMe} }},
 	{name: settingsPage("closure"), title: "page.settings.closure.title", keys: settingsKeys, noEcho: true, script: "settings_closure.js", sample: func(p *Pages, lang i18n.Lang) any {
 		return p.settingsData(lang, sampleMe, "closure")
 	}},
@@ -92,7 +91,8 @@ var pageTable = []page{
 		return enterprisesData{Me: sampleMe}
 	}},
 	{name: pageEnterprise, template: "enterprise_one", title: "page.enterprise.one.title", script: "enterprise_one.js", noEcho: true, keys: enterpriseKeys, sample: func(p *Pages, lang i18n.Lang) any {
-		return p.enterpriseData(lang, sampleMe, Membership{USCC: "91350100M000100Y43", Name: "示例有限公司", Role: roleLegalRep}, []string{"财务", "人事"})
+		return p.enterpriseData(lang, sampleMe, Membership{USCC: "91350100M000100Y43", Name: "示例有限公司", Role: roleLegalRep}, []string{"财务", "人事"},
+			func(string) []RecordSystem { return []RecordSystem{{ID: "hall", Name: "网上办事大厅"}} })
 	}},
 	{name: pageNotFound, status: http.StatusNotFound, sample: func(*Pages, i18n.Lang) any { return struct{}{} }},
 	{name: pagePrivacy, template: "document", sample: func(p *Pages, lang i18n.Lang) any { return p.documentData(lang, pagePrivacy) }},
@@ -119,14 +119,13 @@ var pageTable = []page{
 	{name: pageCASLevel, title: "cas.level.title", status: http.StatusForbidden, noEcho: true, keys: casLevelKeys, sample: func(p *Pages, lang i18n.Lang) any {
 		return p.casLevelData(lang, "档案系统", 2, 0, "/settings/realname?next=%2Fcas%2Flogin%3Fservice%3Dx&level=2")
 	}},
-}
+}, recordsPages()...)
 
 // The names of the pages.
 const (
 	pageLogin         = "login"
 	pageRegister      = "register"
 	pageMe            = "me"
-	pageMessages      = "messages"
 	pageSettings      = "settings"
 	pageNotFound      = "notfound"
 	pageEnterprises   = "enterprise"

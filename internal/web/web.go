@@ -55,6 +55,13 @@ type Options struct {
 	// RecoverWithCode says that security questions need a code as well.
 	RecoverMethods  RecoverMethods
 	RecoverWithCode bool
+	// Unread returns how many of the user's records of each kind (cases,
+	// consultations, …) are unread: the badges of the personal space's
+	// tiles. Nil shows none.
+	Unread func(r *http.Request, userID string) (map[string]int, error)
+	// RecordSystems returns the service systems a records list of a kind
+	// can be narrowed to, by name. Nil leaves the filter out.
+	RecordSystems func(r *http.Request, lang i18n.Lang, plural string) ([]RecordSystem, error)
 	// Upstreams lists the identity providers outside unid that people may
 	// sign in, register, bind and recover with (Alipay, OpenID
 	// providers), in the order their buttons appear. Nil or none leaves
@@ -211,7 +218,7 @@ func (p *Pages) Me(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login?next=/me", http.StatusSeeOther)
 		return
 	}
-	p.render(w, r, lang, 0, pageMe, p.meData(lang, me, len(p.memberships(r, me)) > 0))
+	p.render(w, r, lang, 0, pageMe, p.meData(lang, me, len(p.memberships(r, me)) > 0, p.unread(r, me.ID)))
 }
 
 // NotFound serves a 404 page in the user's language.

@@ -60,6 +60,14 @@ func newServer(t *testing.T, o Options) *httptest.Server {
 	if o.Upstreams == nil {
 		o.Upstreams = func() []UpstreamButton { return testUpstreams }
 	}
+	if o.RecordSystems == nil {
+		o.RecordSystems = func(*http.Request, i18n.Lang, string) ([]RecordSystem, error) {
+			return []RecordSystem{{ID: "hall", Name: "网上办事大厅<b>"}}, nil
+		}
+	}
+	if o.Unread == nil {
+		o.Unread = func(*http.Request, string) (map[string]int, error) { return map[string]int{"cases": 3}, nil }
+	}
 	p, err := New(o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -71,7 +79,9 @@ func newServer(t *testing.T, o Options) *httptest.Server {
 	mux.HandleFunc("GET /recover", p.Recover)
 	mux.HandleFunc("GET /upstream/continue", p.UpstreamContinue)
 	mux.HandleFunc("GET /me", p.Me)
-	mux.HandleFunc("GET /me/messages", p.Messages)
+	for _, k := range []string{"cases", "consultations", "messages", "complaints", "favorites"} {
+		mux.HandleFunc("GET /me/"+k, p.Records(k))
+	}
 	mux.HandleFunc("GET /sso/identity", p.Identity)
 	mux.HandleFunc("GET /settings", p.Settings)
 	mux.HandleFunc("GET /settings/{section}", p.SettingsSection)
@@ -178,10 +188,10 @@ var pageCases = []pageCase{
 		"form-error", "ent-status", "ent-page", "ent-name", "ent-uscc", "ent-role", "members-list", "authorization",
 		"auth-applications-list", "auth-applications-empty", "auth-grants-list", "auth-grants-empty", "grant-form",
 		"grant-phone", "grant-real-name", "grant-role", "grant-labels", "grant-label-0", "grant-label-1", "ent-labels", "grant-valid-until", "grant-submit", "grant-status",
-		"cases", "cases-empty", "unbind-form", "unbind-confirm", "unbind-sms-code", "unbind-send-sms", "unbind-sms-status", "unbind-submit", "ent-left", "enterprise-back",
+		"cases", "records-intro", "ent-cases", "ent-cases-list", "ent-cases-more", "ent-cases-status", "ent-cases-client", "ent-consultations-list", "unbind-form", "unbind-confirm", "unbind-sms-code", "unbind-send-sms", "unbind-sms-status", "unbind-submit", "ent-left", "enterprise-back",
 	}},
 	{"enterprise.one", "/enterprise/" + strings.ToLower(testUSCC), asHandler, http.StatusOK, []string{
-		"form-error", "ent-page", "members-list", "cases-empty", "leave", "leave-button", "ent-left",
+		"form-error", "ent-page", "members-list", "ent-cases-list", "ent-consultations-list", "leave", "leave-button", "ent-left",
 	}},
 	{"settings.sessions", "/settings/sessions", signedIn, http.StatusOK, []string{
 		"form-error", "sessions", "sessions-list", "sessions-status", "sessions-end-others", "history", "history-list", "history-status",
@@ -194,9 +204,16 @@ var pageCases = []pageCase{
 		"rn-bank-submit", "rn-carrier-form", "carrier_bound", "carrier_other", "carrier_phone", "rn-carrier-submit",
 		"rn-redirect-netid", "rn-redirect-face", "rn-redirect-netid_face", "rn-counter-submit", "rn-counter-reference",
 	}},
-	{"messages", "/me/messages", signedIn, http.StatusOK, []string{
-		"form-error", "messages-list", "messages-empty", "messages-unread", "messages-more", "messages-back",
+	{"records.messages", "/me/messages", signedIn, http.StatusOK, []string{
+		"form-error", "records-list", "records-empty", "records-unread", "records-read-all", "records-more", "records-back",
+		"records-filter", "records-client", "records-from", "records-to", "records-q", "records-apply", "records-reset",
 	}},
+	{"records.cases", "/me/cases", signedIn, http.StatusOK, []string{
+		"form-error", "records-list", "records-status", "records-client", "records-q", "records-more", "records-unread",
+	}},
+	{"records.consultations", "/me/consultations", signedIn, http.StatusOK, []string{"records-list", "records-status"}},
+	{"records.complaints", "/me/complaints", signedIn, http.StatusOK, []string{"records-list", "records-status"}},
+	{"records.favorites", "/me/favorites", signedIn, http.StatusOK, []string{"records-list", "records-q"}},
 	{"privacy", "/privacy", nil, http.StatusOK, []string{"document-privacy", "footer-privacy", "footer-terms"}},
 	{"terms", "/terms", nil, http.StatusOK, []string{"document-terms"}},
 	{"notfound", "/no/such/page", nil, http.StatusNotFound, []string{"to-home"}},
@@ -375,6 +392,8 @@ func TestRedirects(t *testing.T) {
 		{"me signed in", "/me", signedIn, http.StatusOK, ""},
 		{"messages signed out", "/me/messages", nil, http.StatusSeeOther, "/login?next=/me/messages"},
 		{"messages signed in", "/me/messages", signedIn, http.StatusOK, ""},
+		{"cases signed out", "/me/cases", nil, http.StatusSeeOther, "/login?next=/me/cases"},
+		{"favorites signed in", "/me/favorites", signedIn, http.StatusOK, ""},
 		{"realname signed out", "/settings/realname", nil, http.StatusSeeOther, "/login?next=/settings/realname"},
 		{"realname for a service signed out", "/settings/realname?next=%2Foidc%2Fauthorize%2Fcallback%3Fid%3Dx", nil, http.StatusSeeOther,
 			"/login?next=" + url.QueryEscape("/settings/realname?next=%2Foidc%2Fauthorize%2Fcallback%3Fid%3Dx")},
@@ -545,15 +564,15 @@ func TestMePage(t *testing.T) {
 			}
 		}
 		// The account settings tile leads to the user center, which has a
-		// working section. Every other entry is a visible placeholder:
-		// aria-disabled, marked coming soon, and neither a link nor a
-		// button, so it takes no focus.
+		// working section.
 		if !strings.Contains(body, `<a class="tile tile-live" id="tile-settings" href="/settings">`) {
 			t.Errorf("%s: the settings tile does not lead to /settings", lang)
 		}
-		// 我的消息 is built: its tile leads there.
-		if !strings.Contains(body, `<a class="tile tile-live" id="tile-messages" href="/me/messages">`) {
-			t.Errorf("%s: the messages tile does not lead to /me/messages", lang)
+		// Every kind of records is built: its tile leads to its page.
+		for _, k := range []string{"cases", "consultations", "messages", "complaints", "favorites"} {
+			if !strings.Contains(body, `<a class="tile tile-live" id="tile-`+k+`" href="/me/`+k+`">`) {
+				t.Errorf("%s: the %s tile does not lead to /me/%s", lang, k, k)
+			}
 		}
 		// The level badge leads to the 实名认证 page.
 		if !regexp.MustCompile(`<a id="me-realname-link" class="level-link" href="/settings/realname"><span id="me-realname-level"`).MatchString(body) {
@@ -572,14 +591,16 @@ func TestMePage(t *testing.T) {
 			!strings.Contains(withRole, cat.T(lang, "page.me.tile.enterprise")) {
 			t.Errorf("%s: a handler's personal space has no 进入企业空间 leading to /enterprise", lang)
 		}
-		tiles := regexp.MustCompile(`(?s)<div class="tile" id="tile-[a-z]+" role="group" aria-disabled="true">.*?</div></li>`).FindAllString(body, -1)
-		if len(tiles) != 4 {
-			t.Fatalf("%s: %d tiles, want 4", lang, len(tiles))
+		if strings.Contains(body, `aria-disabled="true"`) || strings.Contains(body, cat.T(lang, "page.site.coming_soon")) {
+			t.Errorf("%s: the personal space still has a coming-soon tile", lang)
 		}
-		for _, tl := range tiles {
-			if !strings.Contains(tl, cat.T(lang, "page.site.coming_soon")) || strings.Contains(tl, "<a ") || strings.Contains(tl, "<button") || strings.Contains(tl, "tabindex") {
-				t.Errorf("%s: tile is not a coming-soon placeholder: %s", lang, tl)
-			}
+		// A kind with unread records says how many on its tile; one with
+		// none has no badge.
+		if want := `id="tile-cases-unread" data-unread="3">` + cat.T(lang, "page.me.tile.unread", "n", "3") + `<`; !strings.Contains(body, want) {
+			t.Errorf("%s: the cases tile lacks its unread badge %s", lang, want)
+		}
+		if strings.Contains(body, `id="tile-messages-unread"`) {
+			t.Errorf("%s: the messages tile has a badge with nothing unread", lang)
 		}
 		for _, name := range []string{"cases", "consultations", "messages", "complaints", "favorites", "settings", "authorize"} {
 			if !strings.Contains(body, cat.T(lang, "page.me.tile."+name)) {

@@ -74,6 +74,7 @@ func (h *Hall) home(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{}
 	if s := h.currentSession(r); s != nil {
 		data["Claims"] = s.claims
+		data["Application"] = viewOf(h.currentApplication(s.subject))
 	}
 	h.render(w, http.StatusOK, "home.html", data)
 }

@@ -19,6 +19,9 @@
 //	POST /backchannel-logout   a logout token signed by unid (iss, aud, events,
 //	                           sid or sub, no nonce) drops the local sessions of
 //	                           that unid session
+//	POST /apply, /advance      a case of the signed-in user, and its messages,
+//	                           written to unid's records API with the hall's own
+//	                           client-credentials token (records.go)
 //
 // Sessions live in memory. Cookie names carry a hash of BaseURL, because
 // browsers share cookies between ports of one host and two halls often run on
@@ -92,6 +95,8 @@ type Hall struct {
 	mu       sync.Mutex
 	pending  map[string]pending  // by flow cookie
 	sessions map[string]*session // by session cookie
+
+	records recordsClient // the records it keeps in unid
 }
 
 // relyingParty is what discovery yields.
@@ -169,6 +174,7 @@ func New(cfg Config) (*Hall, error) {
 		tmpl:     tmpl,
 		pending:  map[string]pending{},
 		sessions: map[string]*session{},
+		records:  recordsClient{apps: map[string]*application{}},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.home)
@@ -176,6 +182,8 @@ func New(cfg Config) (*Hall, error) {
 	mux.HandleFunc("GET /callback", h.callback)
 	mux.HandleFunc("POST /logout", h.logout)
 	mux.HandleFunc("POST /backchannel-logout", h.backchannelLogout)
+	mux.HandleFunc("POST /apply", h.apply)
+	mux.HandleFunc("POST /advance", h.advance)
 	mux.Handle("GET /static/", http.FileServerFS(assets))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, failure{status: http.StatusNotFound, zh: "没有这个页面。", en: "There is no such page."})
