@@ -31,15 +31,19 @@ func recordColumnsOf(a string) string {
 // 10,000 parameters, within both backends' limits.
 const recordBatchRows = 500
 
-func scanRecord(r rowScanner) (store.Record, error) {
+func scanRecord(r rowScanner) (store.Record, error) { return scanRecordAnd(r) }
+
+// scanRecordAnd scans the record columns, then extra.
+func scanRecordAnd(r rowScanner, extra ...any) (store.Record, error) {
 	var rec store.Record
 	var userID, uscc, handlerID sql.NullString
 	var params string
 	var submitted, updated, created int64
 	var read *int64
-	if err := r.Scan(&rec.ID, &rec.Kind, &userID, &uscc, &handlerID, &rec.ClientID, &rec.ExternalID, &rec.Number,
+	dest := append([]any{&rec.ID, &rec.Kind, &userID, &uscc, &handlerID, &rec.ClientID, &rec.ExternalID, &rec.Number,
 		&rec.Title, &rec.ItemCode, &rec.Department, &rec.Status, &rec.Summary, &rec.Link, &rec.Event, &params,
-		&submitted, &updated, &created, &read); err != nil {
+		&submitted, &updated, &created, &read}, extra...)
+	if err := r.Scan(dest...); err != nil {
 		return rec, err
 	}
 	rec.UserID, rec.USCC, rec.HandlerID = userID.String, uscc.String, handlerID.String
@@ -118,16 +122,17 @@ type recordPlan struct {
 	results []store.UpsertResult
 	inserts []*store.Record // new keys, as they end after the batch, in order of first write
 	updates []*store.Record // existing keys that changed (or whose time moved), final state
-	history []store.StatusChange
-	histIDs []string // the record of each history entry
+	// history is the status history of every record the plan inserts or
+	// updates, by record ID, oldest first.
+	history map[string][]store.StatusChange
 }
 
 // planUpserts applies writes, in order, to the existing records (by key;
 // the map is updated in place) and says what to insert, update and append
 // to the history. It is the whole upsert rule of store.Records, in Go, for
 // every dialect.
-func planUpserts(existing map[sourceKey]*store.Record, writes []store.Record) recordPlan {
-	var p recordPlan
+func planUpserts(existing map[sourceKey]*store.Record, history map[string][]store.StatusChange, writes []store.Record) recordPlan {
+	p := recordPlan{history: history}
 	added := map[sourceKey]bool{}
 	changed := map[sourceKey]bool{}
 	var changedOrder []sourceKey
@@ -146,8 +151,7 @@ func planUpserts(existing map[sourceKey]*store.Record, writes []store.Record) re
 			existing[k], added[k] = &rec, true
 			p.inserts = append(p.inserts, &rec)
 			if rec.Status != "" {
-				p.history = append(p.history, store.StatusChange{Status: rec.Status, At: rec.UpdatedAt})
-				p.histIDs = append(p.histIDs, rec.ID)
+				p.history[rec.ID] = []store.StatusChange{{Status: rec.Status, At: rec.UpdatedAt}}
 			}
 			p.results = append(p.results, store.UpsertResult{Outcome: store.UpsertCreated, Record: rec})
 			continue
@@ -171,8 +175,7 @@ func planUpserts(existing map[sourceKey]*store.Record, writes []store.Record) re
 			if w.Status != cur.Status {
 				cur.ReadAt = time.Time{}
 				if w.Status != "" {
-					p.history = append(p.history, store.StatusChange{Status: w.Status, At: w.UpdatedAt})
-					p.histIDs = append(p.histIDs, cur.ID)
+					p.history[cur.ID] = append(p.history[cur.ID], store.StatusChange{Status: w.Status, At: w.UpdatedAt})
 				}
 			}
 			cur.HandlerID, cur.Number, cur.Title, cur.ItemCode, cur.Department = w.HandlerID, w.Number, w.Title, w.ItemCode, w.Department
@@ -224,36 +227,24 @@ func (s *Store) UpsertRecords(ctx context.Context, writes []store.Record) ([]sto
 }
 
 func (s *Store) upsertRecordsTx(ctx context.Context, tx *sql.Tx, writes []store.Record) ([]store.UpsertResult, error) {
-	existing, err := s.lockRecords(ctx, tx, writes)
+	existing, history, err := s.lockRecords(ctx, tx, writes)
 	if err != nil {
 		return nil, err
 	}
-	p := planUpserts(existing, writes)
+	p := planUpserts(existing, history, writes)
 	for start := 0; start < len(p.inserts); start += recordBatchRows {
 		batch := p.inserts[start:min(start+recordBatchRows, len(p.inserts))]
-		if err := s.writeRecords(ctx, tx, batch, ""); err != nil {
+		if err := s.writeRecords(ctx, tx, batch, p.history, ""); err != nil {
 			return nil, err
 		}
 	}
 	for start := 0; start < len(p.updates); start += recordBatchRows {
 		batch := p.updates[start:min(start+recordBatchRows, len(p.updates))]
-		if err := s.writeRecords(ctx, tx, batch, ` ON CONFLICT (id) DO UPDATE SET handler_id = excluded.handler_id,
+		if err := s.writeRecords(ctx, tx, batch, p.history, ` ON CONFLICT (id) DO UPDATE SET handler_id = excluded.handler_id,
 			number = excluded.number, title = excluded.title, item_code = excluded.item_code,
 			department = excluded.department, status = excluded.status, summary = excluded.summary,
 			link = excluded.link, event = excluded.event, params = excluded.params,
-			updated_at = excluded.updated_at, read_at = excluded.read_at`); err != nil {
-			return nil, err
-		}
-	}
-	const histBatch = 2000
-	for start := 0; start < len(p.history); start += histBatch {
-		end := min(start+histBatch, len(p.history))
-		rows := make([][]any, 0, end-start)
-		for i := start; i < end; i++ {
-			rows = append(rows, []any{p.histIDs[i], p.history[i].Status, ms(p.history[i].At)})
-		}
-		if err := s.insertRows(ctx, tx, `INSERT INTO record_history (record_id, status, changed_at)`,
-			[]string{"text", "text", "bigint"}, rows, ""); err != nil {
+			updated_at = excluded.updated_at, read_at = excluded.read_at, history = excluded.history`); err != nil {
 			return nil, err
 		}
 	}
@@ -262,20 +253,58 @@ func (s *Store) upsertRecordsTx(ctx context.Context, tx *sql.Tx, writes []store.
 
 // recordTypes are the SQL types of recordColumns, for insertRows.
 var recordTypes = []string{"text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
-	"text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint"}
+	"text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "text"}
+
+// histEntry is one entry of the history column: a JSON array, oldest
+// first, kept in the record's own row so that a write touches one row.
+type histEntry struct {
+	Status string `json:"s"`
+	At     int64  `json:"at"`
+}
+
+func encodeHistory(h []store.StatusChange) (string, error) {
+	if len(h) == 0 {
+		return "", nil
+	}
+	out := make([]histEntry, len(h))
+	for i, c := range h {
+		out[i] = histEntry{Status: c.Status, At: ms(c.At)}
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+func decodeHistory(raw string) ([]store.StatusChange, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	var in []histEntry
+	if err := json.Unmarshal([]byte(raw), &in); err != nil {
+		return nil, fmt.Errorf("record history: %w", err)
+	}
+	out := make([]store.StatusChange, len(in))
+	for i, e := range in {
+		out[i] = store.StatusChange{Status: e.Status, At: fromMS(e.At)}
+	}
+	return out, nil
+}
 
 // writeRecords inserts recs with one statement; suffix is its ON CONFLICT
 // clause, if any.
-func (s *Store) writeRecords(ctx context.Context, tx *sql.Tx, recs []*store.Record, suffix string) error {
+func (s *Store) writeRecords(ctx context.Context, tx *sql.Tx, recs []*store.Record, history map[string][]store.StatusChange, suffix string) error {
 	rows := make([][]any, 0, len(recs))
 	for _, r := range recs {
 		a, err := recordArgs(*r)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, a)
+		h, err := encodeHistory(history[r.ID])
+		if err != nil {
+			return err
+		}
+		rows = append(rows, append(a, h))
 	}
-	return s.insertRows(ctx, tx, `INSERT INTO records (`+recordColumns+`)`, recordTypes, rows, suffix)
+	return s.insertRows(ctx, tx, `INSERT INTO records (`+recordColumns+`, history)`, recordTypes, rows, suffix)
 }
 
 // arrayRows is the fewest rows that insertRows passes as arrays: a few
@@ -333,7 +362,7 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, types [
 // lockRecords reads, and on PostgreSQL locks, the stored records that the
 // writes name: one query per system and kind (a batch has one of each,
 // usually), through the unique index on (client_id, external_id, kind).
-func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Record) (map[sourceKey]*store.Record, error) {
+func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Record) (map[sourceKey]*store.Record, map[string][]store.StatusChange, error) {
 	type group struct {
 		clientID string
 		kind     store.RecordKind
@@ -353,7 +382,7 @@ func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Reco
 		}
 		ids[g] = append(ids[g], w.ExternalID)
 	}
-	out := map[sourceKey]*store.Record{}
+	out, history := map[sourceKey]*store.Record{}, map[string][]store.StatusChange{}
 	const chunk = 1000
 	for _, g := range order {
 		all := ids[g]
@@ -367,33 +396,38 @@ func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Reco
 				// table that grew since they were taken (with = ANY, a
 				// freshly filled table was scanned whole).
 				args = append(args, part)
-				query = `SELECT ` + recordColumnsOf("r") + ` FROM unnest($3::text[]) AS k (external_id)
+				query = `SELECT ` + recordColumnsOf("r") + `, r.history FROM unnest($3::text[]) AS k (external_id)
 					JOIN records r ON r.client_id = $1 AND r.external_id = k.external_id AND r.kind = $2` + s.d.ForUpdate + ` OF r`
 			} else {
 				for _, id := range part {
 					args = append(args, id)
 				}
-				query = `SELECT ` + recordColumns + ` FROM records WHERE client_id = ` + s.param(1) + ` AND kind = ` + s.param(2) +
+				query = `SELECT ` + recordColumns + `, history FROM records WHERE client_id = ` + s.param(1) + ` AND kind = ` + s.param(2) +
 					` AND external_id IN (` + s.params(3, len(part)) + `)` + s.d.ForUpdate
 			}
 			rows, err := tx.QueryContext(ctx, query, args...)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for rows.Next() {
-				rec, err := scanRecord(rows)
+				var raw string
+				rec, err := scanRecordAnd(rows, &raw)
 				if err != nil {
 					rows.Close()
-					return nil, err
+					return nil, nil, err
+				}
+				if history[rec.ID], err = decodeHistory(raw); err != nil {
+					rows.Close()
+					return nil, nil, err
 				}
 				out[keyOf(rec)] = &rec
 			}
 			if err := rows.Close(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
-	return out, nil
+	return out, history, nil
 }
 
 // param is the placeholder of the nth argument of a query built here.
@@ -526,13 +560,17 @@ func (s *Store) GetRecord(ctx context.Context, userID, uscc string, kind store.R
 
 // RecordHistory returns the record's status history, oldest first.
 func (s *Store) RecordHistory(ctx context.Context, id string) ([]store.StatusChange, error) {
-	return listRows(ctx, s, "record history", func(r rowScanner) (store.StatusChange, error) {
-		var c store.StatusChange
-		var at int64
-		err := r.Scan(&c.Status, &at)
-		c.At = fromMS(at)
-		return c, err
-	}, `SELECT status, changed_at FROM record_history WHERE record_id = $1 ORDER BY changed_at`, id)
+	const op = "record history"
+	var raw string
+	err := s.queryRow(ctx, s.db, `SELECT history FROM records WHERE id = $1`, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.wrapErr(op, err)
+	}
+	h, err := decodeHistory(raw)
+	return h, s.wrapErr(op, err)
 }
 
 // CountUnreadRecords counts the person's unread records per kind, from
