@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"unid/internal/client"
 	"unid/internal/config"
 	"unid/internal/store"
+	"unid/internal/store/storetest"
 )
 
 // benchEnv starts unid on a backend with no rate limit, a system with
@@ -43,6 +45,7 @@ func benchEnv(b *testing.B, be apptest.Backend) (string, string, string) {
 	if err := srv.App.Store.AddSessionClient(ctx, store.SessionClient{SID: "bench", ClientID: c.ID, Protocol: "oidc", UserID: userID, CreatedAt: srv.Clock.Now()}); err != nil {
 		b.Fatal(err)
 	}
+	storetest.TableInUse(b, srv.App.Store, userID, 20_000)
 	return srv.URL, tok.AccessToken, userID
 }
 
@@ -74,6 +77,7 @@ func BenchmarkSingleUpsert(b *testing.B) {
 						b.Error(err)
 						return
 					}
+					io.Copy(io.Discard, res.Body) // read to the end, so that the connection is used again
 					res.Body.Close()
 					if res.StatusCode != http.StatusCreated {
 						b.Errorf("PUT: %d", res.StatusCode)
@@ -136,6 +140,47 @@ func BenchmarkBulk(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N*lines)/time.Since(start).Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkGetOwn measures GET of a system's own record: the HTTP,
+// token and middleware cost of a records call without a write.
+func BenchmarkGetOwn(b *testing.B) {
+	for _, be := range apptest.Backends {
+		b.Run(be.Name, func(b *testing.B) {
+			base, token, userID := benchEnv(b, be)
+			updated := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+			body, _ := json.Marshal(map[string]string{"number": "JN-0001", "item_name": "营业执照变更登记", "status": "submitted", "updated_at": updated, "link": "https://hall.example.gov.cn/cases/1"})
+			url := fmt.Sprintf("%s/api/records/v1/users/%s/cases/one", base, userID)
+			req, _ := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusCreated {
+				b.Fatalf("PUT: %v %v", res, err)
+			}
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+			b.SetParallelism(8)
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req, _ := http.NewRequest(http.MethodGet, url, nil)
+					req.Header.Set("Authorization", "Bearer "+token)
+					res, err := hc.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if res.StatusCode != http.StatusOK {
+						b.Errorf("GET: %d", res.StatusCode)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "requests/s")
 		})
 	}
 }
