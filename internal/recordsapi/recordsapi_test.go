@@ -589,3 +589,29 @@ func TestUserReadsTheirRecords(t *testing.T) {
 		t.Errorf("a user's token writes: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestDeletedClientLeavesNothingToItsID: a system registered again under
+// a deleted system's ID may not write for the people who signed in to
+// the old one, nor read the old one's records.
+func TestDeletedClientLeavesNothingToItsID(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	old := e.system("gone", writeScopes...)
+	e.signedIn(e.zhang, old, "")
+	path := "/api/records/v1/users/" + e.zhang + "/cases/c-1"
+	if r := e.put(old, path, caseFields("submitted", at(e, -time.Hour))); r.Status != http.StatusCreated {
+		t.Fatalf("write of the old system: %d %s", r.Status, r.Body)
+	}
+	if err := e.srv.App.Clients.Delete(context.Background(), "gone", audit.Origin{Actor: audit.Operator("test")}); err != nil {
+		t.Fatal(err)
+	}
+	again := e.system("gone", writeScopes...)
+	if r := e.do(http.MethodGet, path, again.token, "", nil); r.Status != http.StatusNotFound || r.ErrCode(t) != "record_not_found" {
+		t.Errorf("the new system reads the old one's record: %d %s", r.Status, r.Body)
+	}
+	if r := e.put(again, "/api/records/v1/users/"+e.zhang+"/cases/c-2", caseFields("submitted", at(e, -time.Hour))); r.Status != http.StatusNotFound || r.ErrCode(t) != "records_owner_unknown" {
+		t.Errorf("the new system writes for the old one's user: %d %s", r.Status, r.Body)
+	}
+	if _, err := e.srv.App.Store.GetSourceRecord(context.Background(), "gone", store.RecordCase, "c-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the old system's record is still stored: %v", err)
+	}
+}
