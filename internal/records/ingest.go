@@ -83,6 +83,13 @@ type Caller struct {
 // May reports whether the caller's token carries scope.
 func (c Caller) May(scope string) bool { return slices.Contains(c.Scopes, scope) }
 
+// MayWriteAny reports whether the caller's token carries the write scope
+// of at least one kind: a bulk request of one without is refused before
+// its body is read.
+func (c Caller) MayWriteAny() bool {
+	return slices.ContainsFunc(Kinds, func(k Kind) bool { return c.May(k.WriteScope()) })
+}
+
 // Write is one write of a system: the record it names (kind, owner, the
 // system's id) and its fields as sent, each a string. Err is set by
 // DecodeLine when a line could not be read at all; Apply answers it as it
@@ -173,12 +180,31 @@ func (in *Ingest) now() time.Time { return in.d.Now().UTC().Truncate(time.Millis
 // request (at most the burst). A refusal is counted and says how long to
 // wait.
 func (in *Ingest) Allow(clientID string, lines int) (time.Duration, bool) {
+	return in.allow(clientID, in.cost(lines))
+}
+
+// AllowRest takes the rest of a bulk request's cost once its lines are
+// counted: the request took one token (Allow with lines 0) before its
+// body was read, so that refused and oversized bodies are charged too.
+func (in *Ingest) AllowRest(clientID string, lines int) (time.Duration, bool) {
+	if n := in.cost(lines) - 1; n > 0 {
+		return in.allow(clientID, n)
+	}
+	return 0, true
+}
+
+// cost is how many tokens a request of lines lines takes: one per
+// LinesPerToken lines, at least one, at most the burst.
+func (in *Ingest) cost(lines int) int {
+	n := max(1, (lines+LinesPerToken-1)/LinesPerToken)
+	return min(n, in.d.Options.Burst)
+}
+
+func (in *Ingest) allow(clientID string, n int) (time.Duration, bool) {
 	o := in.d.Options
 	if o.Rate <= 0 {
 		return 0, true
 	}
-	n := max(1, (lines+LinesPerToken-1)/LinesPerToken)
-	n = min(n, o.Burst)
 	now := in.d.Now()
 	in.mu.Lock()
 	l, ok := in.limiters[clientID]

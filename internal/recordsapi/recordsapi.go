@@ -80,7 +80,7 @@ func (a *API) Routes() []httpx.Route {
 		{Pattern: "PUT " + ents, Handler: a.system(a.put(true))},
 		{Pattern: "GET " + ents, Handler: a.system(a.get(true))},
 		{Pattern: "DELETE " + ents, Handler: a.system(a.delete(true))},
-		{Pattern: "POST /api/records/v1/bulk", Handler: a.bearer(false, false, a.bulk)}, // charged by its lines
+		{Pattern: "POST /api/records/v1/bulk", Handler: a.bearer(false, false, a.bulk)}, // scope and rate limit checked by bulk
 		{Pattern: "GET /api/records/v1/me/{kind}", Handler: a.user(a.mine)},
 	}
 }
@@ -239,21 +239,16 @@ func (a *API) delete(enterprise bool) handler {
 	}
 }
 
-// readBody reads a body of the media type, at most limit bytes.
+// readBody reads a JSON body (mediaType application/json), at most limit
+// bytes; a bulk request's is read line by line (readLines).
 func readBody(w http.ResponseWriter, r *http.Request, mediaType string, limit int64) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != mediaType {
-		if mediaType == ndjson {
-			return nil, problem.New(problem.Invalid, "records_content_type_ndjson")
-		}
 		return nil, problem.New(problem.Invalid, "content_type_json")
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		if mediaType == ndjson {
-			return nil, problem.New(problem.TooLarge, "records_bulk_too_large")
-		}
 		return nil, problem.New(problem.TooLarge, "body_too_large")
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -405,9 +406,10 @@ func TestBulk(t *testing.T) {
 	for i := range records.MaxBulkLines + 1 {
 		many.WriteString(good(fmt.Sprintf("m-%d", i)) + "\n")
 	}
-	var big strings.Builder
+	var big strings.Builder // lines of over 1 KiB: under MaxBulkLines
 	for i := 0; big.Len() <= records.MaxBulkBytes; i++ {
-		big.WriteString(good(fmt.Sprintf("g-%d", i)) + "\n")
+		big.WriteString(line(map[string]any{"kind": "cases", "user": e.zhang, "id": fmt.Sprintf("g-%d", i), "item_name": "社保转移",
+			"status": "submitted", "updated_at": updated, "link": "https://hall.example.gov.cn/" + strings.Repeat("x", 1000)}) + "\n")
 	}
 	for _, tt := range []struct {
 		name, body, code string
@@ -613,5 +615,59 @@ func TestDeletedClientLeavesNothingToItsID(t *testing.T) {
 	}
 	if _, err := e.srv.App.Store.GetSourceRecord(context.Background(), "gone", store.RecordCase, "c-1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the old system's record is still stored: %v", err)
+	}
+}
+
+// TestBulkRefusedBeforeItsBody: a bulk request of a token that may write
+// no kind, or of a system over its rate limit, is refused before its body
+// is read, whatever the body; a body of many tiny lines is refused at the
+// line after the limit, without holding the rest.
+func TestBulkRefusedBeforeItsBody(t *testing.T) {
+	e := newEnv(t, nil, func(c *config.Config) { c.Records.Rate, c.Records.Burst = 1, 2 })
+	// Over MaxBulkBytes in lines of 4 KiB: under MaxBulkLines.
+	oversized := bytes.Repeat([]byte(`{"pad": "`+strings.Repeat("x", 4084)+`"}`+"\n"), records.MaxBulkBytes/4096+1)
+	bulk := func(s *system, body []byte) apptest.Response {
+		t.Helper()
+		return e.do(http.MethodPost, "/api/records/v1/bulk", s.token, "application/x-ndjson", body)
+	}
+
+	signInOnly := e.system("signin", "openid")
+	if r := bulk(signInOnly, oversized); r.Status != http.StatusForbidden || r.ErrCode(t) != "insufficient_scope" ||
+		!strings.Contains(r.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
+		t.Errorf("a token without a write scope: %d %s %q", r.Status, r.Body, r.Header.Get("WWW-Authenticate"))
+	}
+
+	// The limit's first lines are good; the tiny lines after them are
+	// never held.
+	var b bytes.Buffer
+	for i := range records.MaxBulkLines {
+		b.WriteString(line(map[string]any{"kind": "messages", "user": e.zhang, "id": fmt.Sprintf("t-%d", i), "title": "t"}) + "\n")
+	}
+	for b.Len() < records.MaxBulkBytes-3 {
+		b.WriteString("{}\n")
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := bulk(e.hall, b.Bytes())
+	runtime.ReadMemStats(&after)
+	if r.Status != http.StatusRequestEntityTooLarge || r.ErrCode(t) != "records_bulk_too_many_lines" {
+		t.Errorf("many tiny lines: %d %s", r.Status, r.Body)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 48<<20 {
+		t.Errorf("a body of %d bytes took %d MiB to refuse", b.Len(), n>>20)
+	}
+	if n := e.count(store.RecordMessage, "t-0", "t-1", fmt.Sprintf("t-%d", records.MaxBulkLines-1)); n != 0 {
+		t.Errorf("%d records of a refused bulk request stored", n)
+	}
+
+	// That request took one of the burst of two, the next one oversized
+	// body the other: the third is refused before its body.
+	if r := bulk(e.hall, oversized); r.Status != http.StatusRequestEntityTooLarge || r.ErrCode(t) != "records_bulk_too_large" {
+		t.Fatalf("oversized: %d %s", r.Status, r.Body)
+	}
+	for _, body := range [][]byte{oversized, []byte(line(map[string]any{"kind": "messages", "user": e.zhang, "id": "late", "title": "t"}) + "\n")} {
+		if r := bulk(e.hall, body); r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "records_rate_limited" || r.Header.Get("Retry-After") == "" {
+			t.Errorf("over the limit, a body of %d bytes: %d %s", len(body), r.Status, r.Body)
+		}
 	}
 }
