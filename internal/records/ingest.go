@@ -349,6 +349,10 @@ func (in *Ingest) batch(ctx context.Context, c Caller, writes []Write) []Result 
 		if err == nil && len(done) != len(todo) {
 			err = fmt.Errorf("records: %d results of %d writes", len(done), len(todo))
 		}
+		var busy *problem.Problem // the commit queue is full
+		if errors.As(err, &busy) {
+			return in.failAll(c.ClientID, res, busy)
+		}
 		if err != nil {
 			return in.failAll(c.ClientID, res, problem.Wrap(fmt.Errorf("records: upsert: %w", err)))
 		}

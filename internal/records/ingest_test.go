@@ -1,8 +1,10 @@
 package records_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -365,4 +367,120 @@ func FuzzDecodeLine(f *testing.F) {
 			t.Fatalf("passed: %+v", r)
 		}
 	})
+}
+
+// heldStore is the store with UpsertRecords held until release is
+// closed; entered receives a value (when it has room) on each call, and
+// known, when set, one after each KnownUsers.
+type heldStore struct {
+	store.Store
+	entered chan struct{}
+	release chan struct{}
+	known   chan struct{}
+}
+
+func (s *heldStore) UpsertRecords(ctx context.Context, writes []store.Record) ([]store.UpsertResult, error) {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	<-s.release
+	return s.Store.UpsertRecords(ctx, writes)
+}
+
+func (s *heldStore) KnownUsers(ctx context.Context, clientID string, userIDs []string) (map[string]bool, error) {
+	m, err := s.Store.KnownUsers(ctx, clientID, userIDs)
+	if s.known != nil {
+		s.known <- struct{}{}
+	}
+	return m, err
+}
+
+// newHeld is newIngest over a heldStore, with one write in the commit
+// held there.
+func newHeld(t *testing.T) (*ingestFixture, *heldStore, chan error) {
+	t.Helper()
+	f := newIngest(t, records.IngestOptions{})
+	held := &heldStore{Store: f.st, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	t.Cleanup(func() {
+		select {
+		case <-held.release:
+		default:
+			close(held.release)
+		}
+	})
+	f.in = records.NewIngest(records.IngestDeps{Store: held, Audit: audit.New(f.st, f.clock.Now, nil), Now: f.clock.Now})
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.in.Put(context.Background(), allWrites, caseWrite(t, f.zhang, "first", "submitted", stamp))
+		first <- err
+	}()
+	<-held.entered
+	return f, held, first
+}
+
+// TestIngestCommitQueueIsBounded: while a commit is held, the writes
+// waiting for the next one are capped; one over the cap is refused at
+// once as unavailable with a time to retry, the others are all written
+// once the commit is let go.
+func TestIngestCommitQueueIsBounded(t *testing.T) {
+	f, held, first := newHeld(t)
+	const jobs, size = 25, records.BatchSize - 1 // 12,475 records: over 10,000
+	results := make(chan error, jobs)
+	for j := range jobs {
+		writes := make([]records.Write, size)
+		for i := range writes {
+			writes[i] = caseWrite(t, f.zhang, fmt.Sprintf("q-%d-%d", j, i), "submitted", stamp)
+		}
+		go func() {
+			var err error
+			for _, r := range f.in.Apply(context.Background(), allWrites, writes) {
+				err = cmp.Or(err, r.Err)
+			}
+			results <- err
+		}()
+	}
+	admitted := 10_000 / size
+	for range jobs - admitted {
+		err := <-results
+		if p := problemOf(err); p == nil || p.Kind != problem.Unavailable || p.RetryAfter <= 0 {
+			t.Fatalf("a write over the queue's cap = %v, want unavailable with a retry time", err)
+		}
+	}
+	close(held.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for range admitted {
+		if err := <-results; err != nil {
+			t.Errorf("a queued write = %v", err)
+		}
+	}
+}
+
+// TestIngestWaitEndsWithTheCaller: a write waiting for a held commit
+// returns as soon as its caller's context ends.
+func TestIngestWaitEndsWithTheCaller(t *testing.T) {
+	f, held, first := newHeld(t)
+	held.known = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.in.Put(ctx, allWrites, caseWrite(t, f.zhang, "second", "submitted", stamp))
+		done <- err
+	}()
+	<-held.known // past the store's reads: next it waits for the commit
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Put of a caller gone = %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Put waited for the held commit after its caller had gone")
+	}
+	close(held.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
 }
