@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
@@ -789,9 +790,14 @@ func fieldName(s string) string {
 var earliest = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // check returns the code of what is wrong with v as fd of kind, or "".
+// Control characters (but a tab, and line breaks in a multiline text) and
+// format characters (category Cf: bidirectional overrides and isolates,
+// zero-width characters, the byte order mark), which would let a text
+// read otherwise than it is, are invalid_characters in every field.
 func check(fd field, k Kind, v string, now time.Time) string {
 	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool {
-		return r < 0x20 && r != '\t' && !(fd.typ == multiline && (r == '\n' || r == '\r')) || r == 0x7f || r == utf8.RuneError
+		return r < 0x20 && r != '\t' && !(fd.typ == multiline && (r == '\n' || r == '\r')) || r == 0x7f || r == utf8.RuneError ||
+			unicode.Is(unicode.Cf, r)
 	}) {
 		return "invalid_characters"
 	}
