@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"slices"
 	"sort"
@@ -74,11 +75,14 @@ const (
 	MaxPage = 100
 )
 
-// Caller is the service system behind a request: its client ID and the
-// scopes its token carries.
+// Caller is the service system behind a request: its client ID, the
+// scopes its token carries, and its registered redirect URIs (a CAS
+// system's service patterns), whose hosts are its site: a record's link
+// must be a page there (onSite).
 type Caller struct {
 	ClientID string
 	Scopes   []string
+	Sites    []string
 }
 
 // May reports whether the caller's token carries scope.
@@ -297,7 +301,7 @@ func (in *Ingest) batch(ctx context.Context, c Caller, writes []Write) []Result 
 			res[i].Err = problem.New(problem.Forbidden, "insufficient_scope")
 			continue
 		}
-		r, err := w.record(now)
+		r, err := w.record(now, c.Sites)
 		if err != nil {
 			res[i].Err = err
 			continue
@@ -701,13 +705,16 @@ func Fields(r store.Record) map[string]string {
 	return out
 }
 
-// CheckWrite checks w as Apply does, before asking who the owner is, and
-// returns the record it would write.
-func CheckWrite(w Write, now time.Time) (store.Record, error) { return w.record(now) }
+// CheckWrite checks w as Apply does for a system of sites, before asking
+// who the owner is, and returns the record it would write.
+func CheckWrite(w Write, sites []string, now time.Time) (store.Record, error) {
+	return w.record(now, sites)
+}
 
 // record checks w and returns the record it writes (without unid's ID,
-// client and creation time). now bounds its times.
-func (w Write) record(now time.Time) (store.Record, error) {
+// client and creation time). now bounds its times; sites are the
+// system's (Caller.Sites), where its links must lead.
+func (w Write) record(now time.Time, sites []string) (store.Record, error) {
 	f := problem.FieldSet{}
 	r := store.Record{Kind: w.Kind.Kind, UserID: w.User, USCC: strings.ToUpper(w.Enterprise), ExternalID: w.ID}
 	// An owner no account or enterprise can have is refused, once the
@@ -734,7 +741,7 @@ func (w Write) record(now time.Time) (store.Record, error) {
 			}
 			continue
 		}
-		if code := check(fd, w.Kind, v, now); code != "" {
+		if code := check(fd, w.Kind, v, now, sites); code != "" {
 			f.Add(fd.name, problem.Field(fd.name, code))
 			continue
 		}
@@ -794,7 +801,7 @@ var earliest = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
 // format characters (category Cf: bidirectional overrides and isolates,
 // zero-width characters, the byte order mark), which would let a text
 // read otherwise than it is, are invalid_characters in every field.
-func check(fd field, k Kind, v string, now time.Time) string {
+func check(fd field, k Kind, v string, now time.Time, sites []string) string {
 	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool {
 		return r < 0x20 && r != '\t' && !(fd.typ == multiline && (r == '\n' || r == '\r')) || r == 0x7f || r == utf8.RuneError ||
 			unicode.Is(unicode.Cf, r)
@@ -826,7 +833,7 @@ func check(fd field, k Kind, v string, now time.Time) string {
 			return "record_time_future"
 		}
 	case link:
-		if len(v) > maxLinkBytes || !validLink(v) {
+		if len(v) > maxLinkBytes || !validLink(v, sites) {
 			return "record_link_invalid"
 		}
 	}
@@ -853,13 +860,46 @@ func validCode(s string) bool {
 }
 
 // validLink reports whether s is an absolute http(s) URL with a host and
-// no user information: a page of the system the citizen can open.
-func validLink(s string) bool {
+// no user information, on the system's own site: a page of the system
+// the citizen can open, not one elsewhere that a system's link would
+// lend unid's trust to.
+func validLink(s string, sites []string) bool {
 	u, err := url.Parse(s)
-	if err != nil || u.User != nil || u.Host == "" || u.Opaque != "" {
+	if err != nil || u.User != nil || u.Host == "" || u.Opaque != "" || strings.ContainsAny(s, " \\") {
 		return false
 	}
-	return (u.Scheme == "https" || u.Scheme == "http") && !strings.ContainsAny(s, " \\")
+	return (u.Scheme == "https" || u.Scheme == "http") && onSite(u, sites)
+}
+
+// onSite reports whether u is on the site of a system registered with
+// sites (Caller.Sites): its host and port are those of one of them (a
+// CAS pattern's trailing "*" and "?*" cut; a pattern has no wildcard in
+// its host), and its scheme is https, or http when that registered URI
+// is itself http (a system on loopback in development). A path is not
+// compared: a system's pages need not sit under its redirect URI.
+func onSite(u *url.URL, sites []string) bool {
+	host := siteHost(u)
+	for _, s := range sites {
+		s = strings.TrimSuffix(strings.TrimSuffix(s, "?*"), "*")
+		r, err := url.Parse(s)
+		if err != nil || r.Host == "" || r.Scheme != "https" && r.Scheme != "http" || siteHost(r) != host {
+			continue
+		}
+		if u.Scheme == "https" || r.Scheme == "http" {
+			return true
+		}
+	}
+	return false
+}
+
+// siteHost is the host of u lower-cased, with its port unless that is
+// the scheme's default.
+func siteHost(u *url.URL) string {
+	h, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" || u.Scheme == "https" && port == "443" || u.Scheme == "http" && port == "80" {
+		return h
+	}
+	return net.JoinHostPort(h, port)
 }
 
 // DecodeFields reads the body of a single write: a JSON object of the

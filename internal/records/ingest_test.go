@@ -25,7 +25,8 @@ const (
 )
 
 var allWrites = records.Caller{ClientID: hall, Scopes: []string{
-	"records.cases:write", "records.consultations:write", "records.messages:write", "records.complaints:write", "records.favorites:write"}}
+	"records.cases:write", "records.consultations:write", "records.messages:write", "records.complaints:write", "records.favorites:write"},
+	Sites: []string{"https://hall.example.gov.cn/callback"}}
 
 type ingestFixture struct {
 	*fixture
@@ -174,6 +175,10 @@ func TestIngestRefusals(t *testing.T) {
 		{"link with userinfo", with(good, "link", "https://u:p@hall.example/"), "invalid_fields", "record_link_invalid"},
 		{"link relative", with(good, "link", "/cases/1"), "invalid_fields", "record_link_invalid"},
 		{"link javascript", with(good, "link", "javascript:alert(1)"), "invalid_fields", "record_link_invalid"},
+		{"link on another site", with(good, "link", "https://pay.example.com/cases/1"), "invalid_fields", "record_link_invalid"},
+		{"link on a subdomain", with(good, "link", "https://x.hall.example.gov.cn/cases/1"), "invalid_fields", "record_link_invalid"},
+		{"link on another port", with(good, "link", "https://hall.example.gov.cn:8443/cases/1"), "invalid_fields", "record_link_invalid"},
+		{"link http on an https site", with(good, "link", "http://hall.example.gov.cn/cases/1"), "invalid_fields", "record_link_invalid"},
 		{"unknown field", with(good, "answer", "x"), "invalid_fields", "unknown_field"},
 		{"handler on a person's record", with(good, "handler", f.zhang), "invalid_fields", "record_handler_not_allowed"},
 		{"enterprise message", msg, "invalid_fields", "record_enterprise_not_allowed"},
@@ -361,7 +366,7 @@ func FuzzDecodeLine(f *testing.F) {
 		if _, ok := records.ByPlural(w.Kind.Plural); !ok {
 			t.Fatalf("kind %q", w.Kind.Plural)
 		}
-		r, err := records.CheckWrite(w, now)
+		r, err := records.CheckWrite(w, []string{"https://a.example/cb"}, now)
 		if err != nil {
 			if problemOf(err) == nil {
 				t.Fatalf("not a problem: %v", err)
@@ -487,5 +492,42 @@ func TestIngestWaitEndsWithTheCaller(t *testing.T) {
 	close(held.release)
 	if err := <-first; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLinkOnTheSystemsSite: a link is good on the host and port of one of
+// the system's registered redirect URIs or CAS service patterns, over
+// https, or http when that URI is http.
+func TestLinkOnTheSystemsSite(t *testing.T) {
+	now := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+	tests := []struct {
+		name, link string
+		sites      []string
+		ok         bool
+	}{
+		{"under the redirect URI", "https://hall.example.gov.cn/oidc/cases/1", []string{"https://hall.example.gov.cn/oidc/callback"}, true},
+		{"elsewhere on its host", "https://hall.example.gov.cn/items/9?x=1#top", []string{"https://hall.example.gov.cn/oidc/callback"}, true},
+		{"the second of its URIs", "https://m.hall.example.gov.cn/", []string{"https://hall.example.gov.cn/cb", "https://m.hall.example.gov.cn/cb"}, true},
+		{"host in capitals, default port", "https://HALL.example.gov.cn:443/a", []string{"https://hall.example.gov.cn/cb"}, true},
+		{"a CAS pattern", "https://archive.example.gov.cn/files/1", []string{"https://archive.example.gov.cn/cas/*"}, true},
+		{"loopback on http", "http://127.0.0.1:8080/cases/1", []string{"http://127.0.0.1:8080/callback"}, true},
+		{"https on a system registered on http", "https://127.0.0.1:8080/cases/1", []string{"http://127.0.0.1:8080/callback"}, true},
+		{"another host", "https://evil.example/hall.example.gov.cn/", []string{"https://hall.example.gov.cn/cb"}, false},
+		{"a host ending like it", "https://badhall.example.gov.cn/", []string{"https://hall.example.gov.cn/cb"}, false},
+		{"another port", "http://127.0.0.1:9090/", []string{"http://127.0.0.1:8080/callback"}, false},
+		{"http on an https site", "http://hall.example.gov.cn/", []string{"https://hall.example.gov.cn/cb"}, false},
+		{"a system with no URI", "https://hall.example.gov.cn/", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := records.Write{Kind: kind(t, "favorites"), User: "u1", ID: "f-1", Fields: map[string]string{"name": "公积金提取", "link": tt.link}}
+			_, err := records.CheckWrite(w, tt.sites, now)
+			if ok := err == nil; ok != tt.ok {
+				t.Fatalf("CheckWrite = %v, want ok %v", err, tt.ok)
+			}
+			if err != nil && !mapHas(problemOf(err).Fields, "record_link_invalid") {
+				t.Errorf("CheckWrite = %v, want record_link_invalid", err)
+			}
+		})
 	}
 }

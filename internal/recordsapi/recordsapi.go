@@ -38,6 +38,7 @@ type Token struct {
 	Scopes   []string
 	User     bool // a user's token; false for the client's own (client credentials)
 	Expiry   time.Time
+	Sites    []string // the client's registered redirect URIs (records.Caller.Sites)
 }
 
 // ErrInvalidToken is a Verifier's answer to a token that is not a live
@@ -117,7 +118,7 @@ func (a *API) bearer(user, charge bool, h handler) http.HandlerFunc {
 			a.challenge(w, r, "insufficient_scope", problem.New(problem.Forbidden, "insufficient_scope"))
 			return
 		}
-		c := records.Caller{ClientID: t.ClientID, Scopes: t.Scopes}
+		c := records.Caller{ClientID: t.ClientID, Scopes: t.Scopes, Sites: t.Sites}
 		if charge {
 			if wait, ok := a.d.Ingest.Allow(t.ClientID, 0); !ok {
 				a.d.Responder.Fail(w, r, &problem.Problem{Kind: problem.TooMany, Code: "records_rate_limited", RetryAfter: wait})

@@ -116,7 +116,7 @@ func (e *env) put(s *system, path string, fields map[string]any) apptest.Respons
 
 func caseFields(status, updated string) map[string]any {
 	return map[string]any{"number": "JN-0001", "item_name": "营业执照变更登记", "item_code": "11370100MB2850001X", "department": "市场监管局",
-		"status": status, "updated_at": updated, "link": "https://hall.example.gov.cn/cases/1"}
+		"status": status, "updated_at": updated, "link": "http://127.0.0.1/hall/cases/1"}
 }
 
 func at(e *env, d time.Duration) string { return e.srv.Clock.Now().Add(d).Format(time.RFC3339) }
@@ -370,7 +370,7 @@ func TestBulk(t *testing.T) {
 		line(map[string]any{"kind": "cases", "user": e.li, "id": "b-4", "item_name": "x", "status": "submitted", "updated_at": updated}),
 		line(map[string]any{"kind": "licences", "user": e.zhang, "id": "b-5"}),
 		`{"kind": "messages", "user": "` + e.zhang + `", "id": "b-6", "title": "` + strings.Repeat("长", 6000) + `"}`, // over 16 KiB
-		line(map[string]any{"kind": "favorites", "user": e.zhang, "id": "b-7", "name": "公积金提取", "link": "https://hall.example.gov.cn/items/7"}),
+		line(map[string]any{"kind": "favorites", "user": e.zhang, "id": "b-7", "name": "公积金提取", "link": "http://127.0.0.1/hall/items/7"}),
 		good("b-1"), // again: unchanged
 	}, "\n") + "\n"
 	answers := bulkAnswers(t, e.do(http.MethodPost, "/api/records/v1/bulk", e.hall.token, "application/x-ndjson", []byte(body)))
@@ -409,7 +409,7 @@ func TestBulk(t *testing.T) {
 	var big strings.Builder // lines of over 1 KiB: under MaxBulkLines
 	for i := 0; big.Len() <= records.MaxBulkBytes; i++ {
 		big.WriteString(line(map[string]any{"kind": "cases", "user": e.zhang, "id": fmt.Sprintf("g-%d", i), "item_name": "社保转移",
-			"status": "submitted", "updated_at": updated, "link": "https://hall.example.gov.cn/" + strings.Repeat("x", 1000)}) + "\n")
+			"status": "submitted", "updated_at": updated, "link": "http://127.0.0.1/hall/" + strings.Repeat("x", 1000)}) + "\n")
 	}
 	for _, tt := range []struct {
 		name, body, code string
@@ -669,5 +669,31 @@ func TestBulkRefusedBeforeItsBody(t *testing.T) {
 		if r := bulk(e.hall, body); r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "records_rate_limited" || r.Header.Get("Retry-After") == "" {
 			t.Errorf("over the limit, a body of %d bytes: %d %s", len(body), r.Status, r.Body)
 		}
+	}
+}
+
+// TestLinkMustBeOnTheSystemsSite: a record's link leads to the writing
+// system's own site (the host of its redirect URI), not anywhere else.
+func TestLinkMustBeOnTheSystemsSite(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	path := "/api/records/v1/users/" + e.zhang + "/cases/c-1"
+	fields := caseFields("submitted", at(e, -time.Hour))
+	fields["link"] = "https://pay.example.com/hall/cases/1"
+	r := e.put(e.hall, path, fields)
+	var body struct {
+		Error struct {
+			Fields map[string]struct{ Code, Message string }
+		}
+	}
+	if err := json.Unmarshal(r.Body, &body); err != nil || r.Status != http.StatusBadRequest ||
+		body.Error.Fields["link"].Code != "record_link_invalid" || body.Error.Fields["link"].Message == "" {
+		t.Fatalf("a link elsewhere: %d %s", r.Status, r.Body)
+	}
+	if e.count(store.RecordCase, "c-1") != 0 {
+		t.Error("a write with a link elsewhere was stored")
+	}
+	fields["link"] = "http://127.0.0.1/hall/cases/1"
+	if r := e.put(e.hall, path, fields); r.Status != http.StatusCreated {
+		t.Errorf("a link on its site: %d %s", r.Status, r.Body)
 	}
 }
