@@ -93,11 +93,14 @@ type handler func(w http.ResponseWriter, r *http.Request, t Token, c records.Cal
 // request of its rate limit.
 func (a *API) system(h handler) http.HandlerFunc { return a.bearer(false, true, h) }
 
-// user admits a user's token to h.
-func (a *API) user(h handler) http.HandlerFunc { return a.bearer(true, false, h) }
+// user admits a user's token to h, one request of the rate limit of the
+// system holding the token: reading a user's records costs it as a write
+// does.
+func (a *API) user(h handler) http.HandlerFunc { return a.bearer(true, true, h) }
 
 // bearer admits the token of a user (user) or of a system to h, taking
-// one request from the system's rate limit when charge is set.
+// one request from the rate limit of the system (the token's client)
+// when charge is set.
 func (a *API) bearer(user, charge bool, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		raw, ok := bearerToken(r)

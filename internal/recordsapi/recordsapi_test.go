@@ -697,3 +697,24 @@ func TestLinkMustBeOnTheSystemsSite(t *testing.T) {
 		t.Errorf("a link on its site: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestUserReadsAreRateLimited: reading a user's records with the user's
+// token costs the system holding it as its writes do.
+func TestUserReadsAreRateLimited(t *testing.T) {
+	e := newEnv(t, nil, func(c *config.Config) { c.Records.Rate, c.Records.Burst = 1, 2 })
+	tok := e.userToken(e.zb, e.hall, "openid", "records.cases:read")
+	if r := e.put(e.hall, "/api/records/v1/users/"+e.zhang+"/cases/c-1", caseFields("submitted", at(e, -time.Hour))); r.Status != http.StatusCreated {
+		t.Fatalf("write: %d %s", r.Status, r.Body)
+	}
+	if r := e.do(http.MethodGet, "/api/records/v1/me/cases", tok, "", nil); r.Status != http.StatusOK {
+		t.Fatalf("read within the burst: %d %s", r.Status, r.Body)
+	}
+	r := e.do(http.MethodGet, "/api/records/v1/me/cases", tok, "", nil)
+	if r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "records_rate_limited" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("read over the burst: %d %s", r.Status, r.Body)
+	}
+	e.srv.Clock.Advance(2 * time.Second)
+	if r := e.do(http.MethodGet, "/api/records/v1/me/cases", tok, "", nil); r.Status != http.StatusOK {
+		t.Errorf("read after waiting: %d %s", r.Status, r.Body)
+	}
+}
