@@ -473,7 +473,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			if errors.Is(err, oidc.ErrInvalidToken) {
 				return recordsapi.Token{}, recordsapi.ErrInvalidToken
 			}
-			return recordsapi.Token{ClientID: t.ClientID, Subject: t.Subject, Scopes: t.Scopes, User: t.User, Expiry: t.Expiry}, err
+			return recordsapi.Token{ClientID: t.ClientID, Subject: t.Subject, Scopes: t.Scopes, User: t.User, Expiry: t.Expiry, Sites: t.Sites}, err
 		}), now)})
 	if cfg.Dev {
 		var people []sandbox.Person

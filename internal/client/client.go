@@ -193,7 +193,10 @@ func (r *Registry) List(ctx context.Context) ([]store.Client, error) {
 	return l, nil
 }
 
-// Delete removes a client on behalf of by.
+// Delete removes a client on behalf of by, and with it (one store
+// transaction) the users and enterprises it could write records for and
+// the records it wrote: a system registered later under the same ID
+// inherits none of them.
 func (r *Registry) Delete(ctx context.Context, id string, by audit.Origin) error {
 	if err := checkOrigin(by); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"unid/internal/problem"
 	"unid/internal/store"
 )
 
@@ -19,11 +20,18 @@ import (
 // that fails is retried write by write, so that one write (an owner
 // deleted meanwhile) fails alone. Batches of a bulk request are big
 // enough on their own and go straight to the store.
+//
+// At most maxQueued records wait: a write that would wait beyond them is
+// refused at once (errBusy, 503 with Retry-After) rather than queued
+// without bound. Commits run on their own context (commitTimeout), not on
+// a caller's, so that a caller going away does not fail the others of
+// its group.
 type committer struct {
 	upsert func(ctx context.Context, writes []store.Record) ([]store.UpsertResult, error)
 
 	mu       sync.Mutex
 	queue    []*commitJob
+	queued   int // records in queue
 	inFlight int
 }
 
@@ -37,31 +45,47 @@ type commitJob struct {
 const (
 	maxInFlight   = 1
 	maxGroup      = 1000
+	maxQueued     = 10_000
 	commitTimeout = 30 * time.Second
+	busyRetry     = time.Second
 )
 
+// errBusy answers a write when maxQueued records wait already.
+var errBusy = &problem.Problem{Kind: problem.Unavailable, Code: "unavailable", RetryAfter: busyRetry}
+
 // do applies recs, in one transaction with other writes waiting for one.
+// A caller whose ctx ends while it waits gets ctx.Err() at once; its
+// records may still be committed with their group afterwards.
 func (c *committer) do(ctx context.Context, recs []store.Record) ([]store.UpsertResult, error) {
 	if len(recs) >= BatchSize {
 		return c.upsert(ctx, recs)
 	}
 	j := &commitJob{recs: recs, done: make(chan struct{})}
 	c.mu.Lock()
+	if c.queued+len(recs) > maxQueued {
+		c.mu.Unlock()
+		return nil, errBusy
+	}
 	c.queue = append(c.queue, j)
+	c.queued += len(recs)
 	start := c.inFlight < maxInFlight
 	if start {
 		c.inFlight++
 	}
 	c.mu.Unlock()
 	if start {
-		go c.run(context.WithoutCancel(ctx))
+		go c.run()
 	}
-	<-j.done
-	return j.res, j.err
+	select {
+	case <-j.done:
+		return j.res, j.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // run commits groups from the queue until it is empty.
-func (c *committer) run(ctx context.Context) {
+func (c *committer) run() {
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
@@ -76,13 +100,14 @@ func (c *committer) run(ctx context.Context) {
 		}
 		group := c.queue[:n:n]
 		c.queue = c.queue[n:]
+		c.queued -= size
 		c.mu.Unlock()
-		c.commit(ctx, group)
+		c.commit(group)
 	}
 }
 
-func (c *committer) commit(ctx context.Context, group []*commitJob) {
-	ctx, cancel := context.WithTimeout(ctx, commitTimeout)
+func (c *committer) commit(group []*commitJob) {
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	if len(group) == 1 {
 		j := group[0]

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"slices"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
@@ -73,15 +75,25 @@ const (
 	MaxPage = 100
 )
 
-// Caller is the service system behind a request: its client ID and the
-// scopes its token carries.
+// Caller is the service system behind a request: its client ID, the
+// scopes its token carries, and its registered redirect URIs (a CAS
+// system's service patterns), whose hosts are its site: a record's link
+// must be a page there (onSite).
 type Caller struct {
 	ClientID string
 	Scopes   []string
+	Sites    []string
 }
 
 // May reports whether the caller's token carries scope.
 func (c Caller) May(scope string) bool { return slices.Contains(c.Scopes, scope) }
+
+// MayWriteAny reports whether the caller's token carries the write scope
+// of at least one kind: a bulk request of one without is refused before
+// its body is read.
+func (c Caller) MayWriteAny() bool {
+	return slices.ContainsFunc(Kinds, func(k Kind) bool { return c.May(k.WriteScope()) })
+}
 
 // Write is one write of a system: the record it names (kind, owner, the
 // system's id) and its fields as sent, each a string. Err is set by
@@ -173,12 +185,31 @@ func (in *Ingest) now() time.Time { return in.d.Now().UTC().Truncate(time.Millis
 // request (at most the burst). A refusal is counted and says how long to
 // wait.
 func (in *Ingest) Allow(clientID string, lines int) (time.Duration, bool) {
+	return in.allow(clientID, in.cost(lines))
+}
+
+// AllowRest takes the rest of a bulk request's cost once its lines are
+// counted: the request took one token (Allow with lines 0) before its
+// body was read, so that refused and oversized bodies are charged too.
+func (in *Ingest) AllowRest(clientID string, lines int) (time.Duration, bool) {
+	if n := in.cost(lines) - 1; n > 0 {
+		return in.allow(clientID, n)
+	}
+	return 0, true
+}
+
+// cost is how many tokens a request of lines lines takes: one per
+// LinesPerToken lines, at least one, at most the burst.
+func (in *Ingest) cost(lines int) int {
+	n := max(1, (lines+LinesPerToken-1)/LinesPerToken)
+	return min(n, in.d.Options.Burst)
+}
+
+func (in *Ingest) allow(clientID string, n int) (time.Duration, bool) {
 	o := in.d.Options
 	if o.Rate <= 0 {
 		return 0, true
 	}
-	n := max(1, (lines+LinesPerToken-1)/LinesPerToken)
-	n = min(n, o.Burst)
 	now := in.d.Now()
 	in.mu.Lock()
 	l, ok := in.limiters[clientID]
@@ -270,7 +301,7 @@ func (in *Ingest) batch(ctx context.Context, c Caller, writes []Write) []Result 
 			res[i].Err = problem.New(problem.Forbidden, "insufficient_scope")
 			continue
 		}
-		r, err := w.record(now)
+		r, err := w.record(now, c.Sites)
 		if err != nil {
 			res[i].Err = err
 			continue
@@ -322,6 +353,10 @@ func (in *Ingest) batch(ctx context.Context, c Caller, writes []Write) []Result 
 		done, err := in.commit.do(ctx, todo)
 		if err == nil && len(done) != len(todo) {
 			err = fmt.Errorf("records: %d results of %d writes", len(done), len(todo))
+		}
+		var busy *problem.Problem // the commit queue is full
+		if errors.As(err, &busy) {
+			return in.failAll(c.ClientID, res, busy)
 		}
 		if err != nil {
 			return in.failAll(c.ClientID, res, problem.Wrap(fmt.Errorf("records: upsert: %w", err)))
@@ -670,13 +705,16 @@ func Fields(r store.Record) map[string]string {
 	return out
 }
 
-// CheckWrite checks w as Apply does, before asking who the owner is, and
-// returns the record it would write.
-func CheckWrite(w Write, now time.Time) (store.Record, error) { return w.record(now) }
+// CheckWrite checks w as Apply does for a system of sites, before asking
+// who the owner is, and returns the record it would write.
+func CheckWrite(w Write, sites []string, now time.Time) (store.Record, error) {
+	return w.record(now, sites)
+}
 
 // record checks w and returns the record it writes (without unid's ID,
-// client and creation time). now bounds its times.
-func (w Write) record(now time.Time) (store.Record, error) {
+// client and creation time). now bounds its times; sites are the
+// system's (Caller.Sites), where its links must lead.
+func (w Write) record(now time.Time, sites []string) (store.Record, error) {
 	f := problem.FieldSet{}
 	r := store.Record{Kind: w.Kind.Kind, UserID: w.User, USCC: strings.ToUpper(w.Enterprise), ExternalID: w.ID}
 	// An owner no account or enterprise can have is refused, once the
@@ -703,7 +741,7 @@ func (w Write) record(now time.Time) (store.Record, error) {
 			}
 			continue
 		}
-		if code := check(fd, w.Kind, v, now); code != "" {
+		if code := check(fd, w.Kind, v, now, sites); code != "" {
 			f.Add(fd.name, problem.Field(fd.name, code))
 			continue
 		}
@@ -759,9 +797,14 @@ func fieldName(s string) string {
 var earliest = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // check returns the code of what is wrong with v as fd of kind, or "".
-func check(fd field, k Kind, v string, now time.Time) string {
+// Control characters (but a tab, and line breaks in a multiline text) and
+// format characters (category Cf: bidirectional overrides and isolates,
+// zero-width characters, the byte order mark), which would let a text
+// read otherwise than it is, are invalid_characters in every field.
+func check(fd field, k Kind, v string, now time.Time, sites []string) string {
 	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool {
-		return r < 0x20 && r != '\t' && !(fd.typ == multiline && (r == '\n' || r == '\r')) || r == 0x7f || r == utf8.RuneError
+		return r < 0x20 && r != '\t' && !(fd.typ == multiline && (r == '\n' || r == '\r')) || r == 0x7f || r == utf8.RuneError ||
+			unicode.Is(unicode.Cf, r)
 	}) {
 		return "invalid_characters"
 	}
@@ -790,7 +833,7 @@ func check(fd field, k Kind, v string, now time.Time) string {
 			return "record_time_future"
 		}
 	case link:
-		if len(v) > maxLinkBytes || !validLink(v) {
+		if len(v) > maxLinkBytes || !validLink(v, sites) {
 			return "record_link_invalid"
 		}
 	}
@@ -817,13 +860,46 @@ func validCode(s string) bool {
 }
 
 // validLink reports whether s is an absolute http(s) URL with a host and
-// no user information: a page of the system the citizen can open.
-func validLink(s string) bool {
+// no user information, on the system's own site: a page of the system
+// the citizen can open, not one elsewhere that a system's link would
+// lend unid's trust to.
+func validLink(s string, sites []string) bool {
 	u, err := url.Parse(s)
-	if err != nil || u.User != nil || u.Host == "" || u.Opaque != "" {
+	if err != nil || u.User != nil || u.Host == "" || u.Opaque != "" || strings.ContainsAny(s, " \\") {
 		return false
 	}
-	return (u.Scheme == "https" || u.Scheme == "http") && !strings.ContainsAny(s, " \\")
+	return (u.Scheme == "https" || u.Scheme == "http") && onSite(u, sites)
+}
+
+// onSite reports whether u is on the site of a system registered with
+// sites (Caller.Sites): its host and port are those of one of them (a
+// CAS pattern's trailing "*" and "?*" cut; a pattern has no wildcard in
+// its host), and its scheme is https, or http when that registered URI
+// is itself http (a system on loopback in development). A path is not
+// compared: a system's pages need not sit under its redirect URI.
+func onSite(u *url.URL, sites []string) bool {
+	host := siteHost(u)
+	for _, s := range sites {
+		s = strings.TrimSuffix(strings.TrimSuffix(s, "?*"), "*")
+		r, err := url.Parse(s)
+		if err != nil || r.Host == "" || r.Scheme != "https" && r.Scheme != "http" || siteHost(r) != host {
+			continue
+		}
+		if u.Scheme == "https" || r.Scheme == "http" {
+			return true
+		}
+	}
+	return false
+}
+
+// siteHost is the host of u lower-cased, with its port unless that is
+// the scheme's default.
+func siteHost(u *url.URL) string {
+	h, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" || u.Scheme == "https" && port == "443" || u.Scheme == "http" && port == "80" {
+		return h
+	}
+	return net.JoinHostPort(h, port)
 }
 
 // DecodeFields reads the body of a single write: a JSON object of the

@@ -1,8 +1,10 @@
 package records_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -23,7 +25,8 @@ const (
 )
 
 var allWrites = records.Caller{ClientID: hall, Scopes: []string{
-	"records.cases:write", "records.consultations:write", "records.messages:write", "records.complaints:write", "records.favorites:write"}}
+	"records.cases:write", "records.consultations:write", "records.messages:write", "records.complaints:write", "records.favorites:write"},
+	Sites: []string{"https://hall.example.gov.cn/callback"}}
 
 type ingestFixture struct {
 	*fixture
@@ -161,12 +164,21 @@ func TestIngestRefusals(t *testing.T) {
 		{"item name missing", with(good, "item_name", ""), "invalid_fields", "record_field_required"},
 		{"item name too long", with(good, "item_name", strings.Repeat("证", 201)), "invalid_fields", "field_too_long"},
 		{"control character", with(good, "department", "a\x00b"), "invalid_fields", "invalid_characters"},
+		{"right-to-left override", with(good, "item_name", "营业执照\u202Efdp.exe"), "invalid_fields", "invalid_characters"},
+		{"bidi isolate", with(good, "number", "JN\u2066-0001\u2069"), "invalid_fields", "invalid_characters"},
+		{"zero-width space", with(good, "department", "市场\u200B监管局"), "invalid_fields", "invalid_characters"},
+		{"byte order mark", with(good, "item_name", "\uFEFF营业执照"), "invalid_fields", "invalid_characters"},
+		{"format character in a link", with(good, "link", "https://hall.example.gov.cn/\u200Fcases/1"), "invalid_fields", "invalid_characters"},
 		{"item code not ASCII", with(good, "item_code", "事项"), "invalid_fields", "invalid_characters"},
 		{"time not RFC 3339", with(good, "updated_at", "2030-05-06 15:00"), "invalid_fields", "record_time_invalid"},
 		{"time in the future", with(good, "updated_at", future), "invalid_fields", "record_time_future"},
 		{"link with userinfo", with(good, "link", "https://u:p@hall.example/"), "invalid_fields", "record_link_invalid"},
 		{"link relative", with(good, "link", "/cases/1"), "invalid_fields", "record_link_invalid"},
 		{"link javascript", with(good, "link", "javascript:alert(1)"), "invalid_fields", "record_link_invalid"},
+		{"link on another site", with(good, "link", "https://pay.example.com/cases/1"), "invalid_fields", "record_link_invalid"},
+		{"link on a subdomain", with(good, "link", "https://x.hall.example.gov.cn/cases/1"), "invalid_fields", "record_link_invalid"},
+		{"link on another port", with(good, "link", "https://hall.example.gov.cn:8443/cases/1"), "invalid_fields", "record_link_invalid"},
+		{"link http on an https site", with(good, "link", "http://hall.example.gov.cn/cases/1"), "invalid_fields", "record_link_invalid"},
 		{"unknown field", with(good, "answer", "x"), "invalid_fields", "unknown_field"},
 		{"handler on a person's record", with(good, "handler", f.zhang), "invalid_fields", "record_handler_not_allowed"},
 		{"enterprise message", msg, "invalid_fields", "record_enterprise_not_allowed"},
@@ -354,7 +366,7 @@ func FuzzDecodeLine(f *testing.F) {
 		if _, ok := records.ByPlural(w.Kind.Plural); !ok {
 			t.Fatalf("kind %q", w.Kind.Plural)
 		}
-		r, err := records.CheckWrite(w, now)
+		r, err := records.CheckWrite(w, []string{"https://a.example/cb"}, now)
 		if err != nil {
 			if problemOf(err) == nil {
 				t.Fatalf("not a problem: %v", err)
@@ -365,4 +377,157 @@ func FuzzDecodeLine(f *testing.F) {
 			t.Fatalf("passed: %+v", r)
 		}
 	})
+}
+
+// heldStore is the store with UpsertRecords held until release is
+// closed; entered receives a value (when it has room) on each call, and
+// known, when set, one after each KnownUsers.
+type heldStore struct {
+	store.Store
+	entered chan struct{}
+	release chan struct{}
+	known   chan struct{}
+}
+
+func (s *heldStore) UpsertRecords(ctx context.Context, writes []store.Record) ([]store.UpsertResult, error) {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	<-s.release
+	return s.Store.UpsertRecords(ctx, writes)
+}
+
+func (s *heldStore) KnownUsers(ctx context.Context, clientID string, userIDs []string) (map[string]bool, error) {
+	m, err := s.Store.KnownUsers(ctx, clientID, userIDs)
+	if s.known != nil {
+		s.known <- struct{}{}
+	}
+	return m, err
+}
+
+// newHeld is newIngest over a heldStore, with one write in the commit
+// held there.
+func newHeld(t *testing.T) (*ingestFixture, *heldStore, chan error) {
+	t.Helper()
+	f := newIngest(t, records.IngestOptions{})
+	held := &heldStore{Store: f.st, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	t.Cleanup(func() {
+		select {
+		case <-held.release:
+		default:
+			close(held.release)
+		}
+	})
+	f.in = records.NewIngest(records.IngestDeps{Store: held, Audit: audit.New(f.st, f.clock.Now, nil), Now: f.clock.Now})
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.in.Put(context.Background(), allWrites, caseWrite(t, f.zhang, "first", "submitted", stamp))
+		first <- err
+	}()
+	<-held.entered
+	return f, held, first
+}
+
+// TestIngestCommitQueueIsBounded: while a commit is held, the writes
+// waiting for the next one are capped; one over the cap is refused at
+// once as unavailable with a time to retry, the others are all written
+// once the commit is let go.
+func TestIngestCommitQueueIsBounded(t *testing.T) {
+	f, held, first := newHeld(t)
+	const jobs, size = 25, records.BatchSize - 1 // 12,475 records: over 10,000
+	results := make(chan error, jobs)
+	for j := range jobs {
+		writes := make([]records.Write, size)
+		for i := range writes {
+			writes[i] = caseWrite(t, f.zhang, fmt.Sprintf("q-%d-%d", j, i), "submitted", stamp)
+		}
+		go func() {
+			var err error
+			for _, r := range f.in.Apply(context.Background(), allWrites, writes) {
+				err = cmp.Or(err, r.Err)
+			}
+			results <- err
+		}()
+	}
+	admitted := 10_000 / size
+	for range jobs - admitted {
+		err := <-results
+		if p := problemOf(err); p == nil || p.Kind != problem.Unavailable || p.RetryAfter <= 0 {
+			t.Fatalf("a write over the queue's cap = %v, want unavailable with a retry time", err)
+		}
+	}
+	close(held.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for range admitted {
+		if err := <-results; err != nil {
+			t.Errorf("a queued write = %v", err)
+		}
+	}
+}
+
+// TestIngestWaitEndsWithTheCaller: a write waiting for a held commit
+// returns as soon as its caller's context ends.
+func TestIngestWaitEndsWithTheCaller(t *testing.T) {
+	f, held, first := newHeld(t)
+	held.known = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.in.Put(ctx, allWrites, caseWrite(t, f.zhang, "second", "submitted", stamp))
+		done <- err
+	}()
+	<-held.known // past the store's reads: next it waits for the commit
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Put of a caller gone = %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Put waited for the held commit after its caller had gone")
+	}
+	close(held.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLinkOnTheSystemsSite: a link is good on the host and port of one of
+// the system's registered redirect URIs or CAS service patterns, over
+// https, or http when that URI is http.
+func TestLinkOnTheSystemsSite(t *testing.T) {
+	now := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+	tests := []struct {
+		name, link string
+		sites      []string
+		ok         bool
+	}{
+		{"under the redirect URI", "https://hall.example.gov.cn/oidc/cases/1", []string{"https://hall.example.gov.cn/oidc/callback"}, true},
+		{"elsewhere on its host", "https://hall.example.gov.cn/items/9?x=1#top", []string{"https://hall.example.gov.cn/oidc/callback"}, true},
+		{"the second of its URIs", "https://m.hall.example.gov.cn/", []string{"https://hall.example.gov.cn/cb", "https://m.hall.example.gov.cn/cb"}, true},
+		{"host in capitals, default port", "https://HALL.example.gov.cn:443/a", []string{"https://hall.example.gov.cn/cb"}, true},
+		{"a CAS pattern", "https://archive.example.gov.cn/files/1", []string{"https://archive.example.gov.cn/cas/*"}, true},
+		{"loopback on http", "http://127.0.0.1:8080/cases/1", []string{"http://127.0.0.1:8080/callback"}, true},
+		{"https on a system registered on http", "https://127.0.0.1:8080/cases/1", []string{"http://127.0.0.1:8080/callback"}, true},
+		{"another host", "https://evil.example/hall.example.gov.cn/", []string{"https://hall.example.gov.cn/cb"}, false},
+		{"a host ending like it", "https://badhall.example.gov.cn/", []string{"https://hall.example.gov.cn/cb"}, false},
+		{"another port", "http://127.0.0.1:9090/", []string{"http://127.0.0.1:8080/callback"}, false},
+		{"http on an https site", "http://hall.example.gov.cn/", []string{"https://hall.example.gov.cn/cb"}, false},
+		{"a system with no URI", "https://hall.example.gov.cn/", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := records.Write{Kind: kind(t, "favorites"), User: "u1", ID: "f-1", Fields: map[string]string{"name": "公积金提取", "link": tt.link}}
+			_, err := records.CheckWrite(w, tt.sites, now)
+			if ok := err == nil; ok != tt.ok {
+				t.Fatalf("CheckWrite = %v, want ok %v", err, tt.ok)
+			}
+			if err != nil && !mapHas(problemOf(err).Fields, "record_link_invalid") {
+				t.Errorf("CheckWrite = %v, want record_link_invalid", err)
+			}
+		})
+	}
 }

@@ -59,7 +59,7 @@ func BenchmarkSingleUpsert(b *testing.B) {
 			base, token, userID := benchEnv(b, be)
 			updated := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 			body, _ := json.Marshal(map[string]string{"number": "JN-0001", "item_name": "营业执照变更登记", "item_code": "11370100MB2850001X",
-				"department": "市场监管局", "status": "submitted", "updated_at": updated, "link": "https://hall.example.gov.cn/cases/1"})
+				"department": "市场监管局", "status": "submitted", "updated_at": updated, "link": "http://127.0.0.1/hall/cases/1"})
 			tr := &http.Transport{MaxIdleConnsPerHost: 256}
 			hc := &http.Client{Transport: tr}
 			var seq atomic.Int64
@@ -104,7 +104,7 @@ func BenchmarkBulk(b *testing.B) {
 				n := seq.Add(1)
 				for i := range lines {
 					l, _ := json.Marshal(map[string]string{"kind": "cases", "user": userID, "id": fmt.Sprintf("b-%d-%d", n, i),
-						"item_name": "社会保险关系转移", "status": "submitted", "updated_at": updated, "link": "https://hall.example.gov.cn/cases/1"})
+						"item_name": "社会保险关系转移", "status": "submitted", "updated_at": updated, "link": "http://127.0.0.1/hall/cases/1"})
 					sb.Write(l)
 					sb.WriteByte('\n')
 				}

@@ -1,7 +1,11 @@
 package recordsapi
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
+	"io"
+	"mime"
 	"net/http"
 
 	"unid/internal/i18n"
@@ -24,33 +28,28 @@ type lineAnswer struct {
 // body, answered line by line in order, as NDJSON. A line that cannot be
 // read or is refused is answered with its error and skipped; the good
 // ones are written, BatchSize to a transaction. Blank lines are skipped
-// unanswered (but counted in the line numbers). The body is read whole
-// first: one over MaxBulkBytes or MaxBulkLines is refused (413) before
-// anything is written, and so is one the rate limit refuses (429, a
+// unanswered (but counted in the line numbers).
+//
+// Before the body is read, a token without the write scope of any kind is
+// refused (403) and the request takes one token of the rate limit (429),
+// so that a refused or oversized body costs its sender too. The body is
+// then read as a stream, never holding more than one line of
+// MaxWriteBytes (a longer one is answered as too long and skipped to its
+// end), and reading stops at the line after MaxBulkLines: one over
+// MaxBulkBytes or MaxBulkLines is refused (413) before anything is
+// written, and so is one the rest of the rate limit refuses (429, a
 // request per LinesPerToken lines).
 func (a *API) bulk(w http.ResponseWriter, r *http.Request, t Token, c records.Caller) {
-	body, err := readBody(w, r, ndjson, records.MaxBulkBytes)
-	if err != nil {
-		a.d.Ingest.Refused(t.ClientID, err)
-		a.d.Responder.Fail(w, r, err)
+	if !c.MayWriteAny() {
+		a.challenge(w, r, "insufficient_scope", problem.New(problem.Forbidden, "insufficient_scope"))
 		return
 	}
-	type line struct {
-		n int
-		b []byte
+	if wait, ok := a.d.Ingest.Allow(t.ClientID, 0); !ok {
+		a.d.Responder.Fail(w, r, &problem.Problem{Kind: problem.TooMany, Code: "records_rate_limited", RetryAfter: wait})
+		return
 	}
-	var lines []line
-	for n := 1; len(body) > 0; n++ {
-		l, rest, _ := bytes.Cut(body, []byte{'\n'})
-		body = rest
-		if len(bytes.TrimSpace(l)) > 0 {
-			lines = append(lines, line{n: n, b: l})
-		}
-	}
-	switch {
-	case len(lines) > records.MaxBulkLines:
-		err = problem.New(problem.TooLarge, "records_bulk_too_many_lines")
-	case len(lines) == 0:
+	lines, err := readLines(w, r)
+	if err == nil && len(lines) == 0 {
 		err = problem.New(problem.Invalid, "records_bulk_empty")
 	}
 	if err != nil {
@@ -58,13 +57,13 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request, t Token, c records.Ca
 		a.d.Responder.Fail(w, r, err)
 		return
 	}
-	if wait, ok := a.d.Ingest.Allow(t.ClientID, len(lines)); !ok {
+	if wait, ok := a.d.Ingest.AllowRest(t.ClientID, len(lines)); !ok {
 		a.d.Responder.Fail(w, r, &problem.Problem{Kind: problem.TooMany, Code: "records_rate_limited", RetryAfter: wait})
 		return
 	}
 	writes := make([]records.Write, len(lines))
 	for i, l := range lines {
-		if len(l.b) > records.MaxWriteBytes {
+		if l.tooLong {
 			writes[i] = records.Write{Err: problem.New(problem.Invalid, "records_line_too_long")}
 			continue
 		}
@@ -93,6 +92,72 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request, t Token, c records.Ca
 		}
 		if flusher != nil {
 			flusher.Flush()
+		}
+	}
+}
+
+// bulkLine is a line of a bulk request that is not blank: its number and
+// its bytes, or tooLong (and no bytes) when it is over MaxWriteBytes.
+type bulkLine struct {
+	n       int
+	b       []byte
+	tooLong bool
+}
+
+// readLines reads the lines of a bulk request's body that are not blank,
+// stopping at the one after MaxBulkLines.
+func readLines(w http.ResponseWriter, r *http.Request) ([]bulkLine, error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != ndjson {
+		return nil, problem.New(problem.Invalid, "records_content_type_ndjson")
+	}
+	br := bufio.NewReaderSize(http.MaxBytesReader(w, r.Body, records.MaxBulkBytes), 64<<10)
+	var lines []bulkLine
+	for n := 1; ; n++ {
+		l, more, err := readLine(br)
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			return nil, problem.New(problem.TooLarge, "records_bulk_too_large")
+		case err != nil:
+			return nil, problem.New(problem.Invalid, "malformed_json")
+		}
+		if l.tooLong || len(bytes.TrimSpace(l.b)) > 0 {
+			if len(lines) == records.MaxBulkLines {
+				return nil, problem.New(problem.TooLarge, "records_bulk_too_many_lines")
+			}
+			l.n = n
+			lines = append(lines, l)
+		}
+		if !more {
+			return lines, nil
+		}
+	}
+}
+
+// readLine reads one line of br without its newline, holding at most
+// MaxWriteBytes of it: a longer one is read to its end and returned as
+// tooLong. more is false at the end of the body.
+func readLine(br *bufio.Reader) (l bulkLine, more bool, err error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		end := err == nil
+		if end {
+			chunk = chunk[:len(chunk)-1]
+		}
+		if !l.tooLong {
+			if len(l.b)+len(chunk) > records.MaxWriteBytes {
+				l.b, l.tooLong = nil, true
+			} else {
+				l.b = append(l.b, chunk...)
+			}
+		}
+		switch {
+		case end:
+			return l, true, nil
+		case errors.Is(err, io.EOF):
+			return l, false, nil
+		case !errors.Is(err, bufio.ErrBufferFull):
+			return bulkLine{}, false, err
 		}
 	}
 }

@@ -38,6 +38,7 @@ type Token struct {
 	Scopes   []string
 	User     bool // a user's token; false for the client's own (client credentials)
 	Expiry   time.Time
+	Sites    []string // the client's registered redirect URIs (records.Caller.Sites)
 }
 
 // ErrInvalidToken is a Verifier's answer to a token that is not a live
@@ -80,7 +81,7 @@ func (a *API) Routes() []httpx.Route {
 		{Pattern: "PUT " + ents, Handler: a.system(a.put(true))},
 		{Pattern: "GET " + ents, Handler: a.system(a.get(true))},
 		{Pattern: "DELETE " + ents, Handler: a.system(a.delete(true))},
-		{Pattern: "POST /api/records/v1/bulk", Handler: a.bearer(false, false, a.bulk)}, // charged by its lines
+		{Pattern: "POST /api/records/v1/bulk", Handler: a.bearer(false, false, a.bulk)}, // scope and rate limit checked by bulk
 		{Pattern: "GET /api/records/v1/me/{kind}", Handler: a.user(a.mine)},
 	}
 }
@@ -92,11 +93,14 @@ type handler func(w http.ResponseWriter, r *http.Request, t Token, c records.Cal
 // request of its rate limit.
 func (a *API) system(h handler) http.HandlerFunc { return a.bearer(false, true, h) }
 
-// user admits a user's token to h.
-func (a *API) user(h handler) http.HandlerFunc { return a.bearer(true, false, h) }
+// user admits a user's token to h, one request of the rate limit of the
+// system holding the token: reading a user's records costs it as a write
+// does.
+func (a *API) user(h handler) http.HandlerFunc { return a.bearer(true, true, h) }
 
 // bearer admits the token of a user (user) or of a system to h, taking
-// one request from the system's rate limit when charge is set.
+// one request from the rate limit of the system (the token's client)
+// when charge is set.
 func (a *API) bearer(user, charge bool, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		raw, ok := bearerToken(r)
@@ -117,7 +121,7 @@ func (a *API) bearer(user, charge bool, h handler) http.HandlerFunc {
 			a.challenge(w, r, "insufficient_scope", problem.New(problem.Forbidden, "insufficient_scope"))
 			return
 		}
-		c := records.Caller{ClientID: t.ClientID, Scopes: t.Scopes}
+		c := records.Caller{ClientID: t.ClientID, Scopes: t.Scopes, Sites: t.Sites}
 		if charge {
 			if wait, ok := a.d.Ingest.Allow(t.ClientID, 0); !ok {
 				a.d.Responder.Fail(w, r, &problem.Problem{Kind: problem.TooMany, Code: "records_rate_limited", RetryAfter: wait})
@@ -239,21 +243,16 @@ func (a *API) delete(enterprise bool) handler {
 	}
 }
 
-// readBody reads a body of the media type, at most limit bytes.
+// readBody reads a JSON body (mediaType application/json), at most limit
+// bytes; a bulk request's is read line by line (readLines).
 func readBody(w http.ResponseWriter, r *http.Request, mediaType string, limit int64) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != mediaType {
-		if mediaType == ndjson {
-			return nil, problem.New(problem.Invalid, "records_content_type_ndjson")
-		}
 		return nil, problem.New(problem.Invalid, "content_type_json")
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		if mediaType == ndjson {
-			return nil, problem.New(problem.TooLarge, "records_bulk_too_large")
-		}
 		return nil, problem.New(problem.TooLarge, "body_too_large")
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -115,7 +116,7 @@ func (e *env) put(s *system, path string, fields map[string]any) apptest.Respons
 
 func caseFields(status, updated string) map[string]any {
 	return map[string]any{"number": "JN-0001", "item_name": "营业执照变更登记", "item_code": "11370100MB2850001X", "department": "市场监管局",
-		"status": status, "updated_at": updated, "link": "https://hall.example.gov.cn/cases/1"}
+		"status": status, "updated_at": updated, "link": "http://127.0.0.1/hall/cases/1"}
 }
 
 func at(e *env, d time.Duration) string { return e.srv.Clock.Now().Add(d).Format(time.RFC3339) }
@@ -369,7 +370,7 @@ func TestBulk(t *testing.T) {
 		line(map[string]any{"kind": "cases", "user": e.li, "id": "b-4", "item_name": "x", "status": "submitted", "updated_at": updated}),
 		line(map[string]any{"kind": "licences", "user": e.zhang, "id": "b-5"}),
 		`{"kind": "messages", "user": "` + e.zhang + `", "id": "b-6", "title": "` + strings.Repeat("长", 6000) + `"}`, // over 16 KiB
-		line(map[string]any{"kind": "favorites", "user": e.zhang, "id": "b-7", "name": "公积金提取", "link": "https://hall.example.gov.cn/items/7"}),
+		line(map[string]any{"kind": "favorites", "user": e.zhang, "id": "b-7", "name": "公积金提取", "link": "http://127.0.0.1/hall/items/7"}),
 		good("b-1"), // again: unchanged
 	}, "\n") + "\n"
 	answers := bulkAnswers(t, e.do(http.MethodPost, "/api/records/v1/bulk", e.hall.token, "application/x-ndjson", []byte(body)))
@@ -405,9 +406,10 @@ func TestBulk(t *testing.T) {
 	for i := range records.MaxBulkLines + 1 {
 		many.WriteString(good(fmt.Sprintf("m-%d", i)) + "\n")
 	}
-	var big strings.Builder
+	var big strings.Builder // lines of over 1 KiB: under MaxBulkLines
 	for i := 0; big.Len() <= records.MaxBulkBytes; i++ {
-		big.WriteString(good(fmt.Sprintf("g-%d", i)) + "\n")
+		big.WriteString(line(map[string]any{"kind": "cases", "user": e.zhang, "id": fmt.Sprintf("g-%d", i), "item_name": "社保转移",
+			"status": "submitted", "updated_at": updated, "link": "http://127.0.0.1/hall/" + strings.Repeat("x", 1000)}) + "\n")
 	}
 	for _, tt := range []struct {
 		name, body, code string
@@ -587,5 +589,132 @@ func TestUserReadsTheirRecords(t *testing.T) {
 	// A user's token does not write.
 	if r := e.do(http.MethodPut, "/api/records/v1/users/"+e.zhang+"/cases/u-1", zToken, "application/json", []byte(`{}`)); r.Status != http.StatusForbidden {
 		t.Errorf("a user's token writes: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestDeletedClientLeavesNothingToItsID: a system registered again under
+// a deleted system's ID may not write for the people who signed in to
+// the old one, nor read the old one's records.
+func TestDeletedClientLeavesNothingToItsID(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	old := e.system("gone", writeScopes...)
+	e.signedIn(e.zhang, old, "")
+	path := "/api/records/v1/users/" + e.zhang + "/cases/c-1"
+	if r := e.put(old, path, caseFields("submitted", at(e, -time.Hour))); r.Status != http.StatusCreated {
+		t.Fatalf("write of the old system: %d %s", r.Status, r.Body)
+	}
+	if err := e.srv.App.Clients.Delete(context.Background(), "gone", audit.Origin{Actor: audit.Operator("test")}); err != nil {
+		t.Fatal(err)
+	}
+	again := e.system("gone", writeScopes...)
+	if r := e.do(http.MethodGet, path, again.token, "", nil); r.Status != http.StatusNotFound || r.ErrCode(t) != "record_not_found" {
+		t.Errorf("the new system reads the old one's record: %d %s", r.Status, r.Body)
+	}
+	if r := e.put(again, "/api/records/v1/users/"+e.zhang+"/cases/c-2", caseFields("submitted", at(e, -time.Hour))); r.Status != http.StatusNotFound || r.ErrCode(t) != "records_owner_unknown" {
+		t.Errorf("the new system writes for the old one's user: %d %s", r.Status, r.Body)
+	}
+	if _, err := e.srv.App.Store.GetSourceRecord(context.Background(), "gone", store.RecordCase, "c-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the old system's record is still stored: %v", err)
+	}
+}
+
+// TestBulkRefusedBeforeItsBody: a bulk request of a token that may write
+// no kind, or of a system over its rate limit, is refused before its body
+// is read, whatever the body; a body of many tiny lines is refused at the
+// line after the limit, without holding the rest.
+func TestBulkRefusedBeforeItsBody(t *testing.T) {
+	e := newEnv(t, nil, func(c *config.Config) { c.Records.Rate, c.Records.Burst = 1, 2 })
+	// Over MaxBulkBytes in lines of 4 KiB: under MaxBulkLines.
+	oversized := bytes.Repeat([]byte(`{"pad": "`+strings.Repeat("x", 4084)+`"}`+"\n"), records.MaxBulkBytes/4096+1)
+	bulk := func(s *system, body []byte) apptest.Response {
+		t.Helper()
+		return e.do(http.MethodPost, "/api/records/v1/bulk", s.token, "application/x-ndjson", body)
+	}
+
+	signInOnly := e.system("signin", "openid")
+	if r := bulk(signInOnly, oversized); r.Status != http.StatusForbidden || r.ErrCode(t) != "insufficient_scope" ||
+		!strings.Contains(r.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
+		t.Errorf("a token without a write scope: %d %s %q", r.Status, r.Body, r.Header.Get("WWW-Authenticate"))
+	}
+
+	// The limit's first lines are good; the tiny lines after them are
+	// never held.
+	var b bytes.Buffer
+	for i := range records.MaxBulkLines {
+		b.WriteString(line(map[string]any{"kind": "messages", "user": e.zhang, "id": fmt.Sprintf("t-%d", i), "title": "t"}) + "\n")
+	}
+	for b.Len() < records.MaxBulkBytes-3 {
+		b.WriteString("{}\n")
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := bulk(e.hall, b.Bytes())
+	runtime.ReadMemStats(&after)
+	if r.Status != http.StatusRequestEntityTooLarge || r.ErrCode(t) != "records_bulk_too_many_lines" {
+		t.Errorf("many tiny lines: %d %s", r.Status, r.Body)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 48<<20 {
+		t.Errorf("a body of %d bytes took %d MiB to refuse", b.Len(), n>>20)
+	}
+	if n := e.count(store.RecordMessage, "t-0", "t-1", fmt.Sprintf("t-%d", records.MaxBulkLines-1)); n != 0 {
+		t.Errorf("%d records of a refused bulk request stored", n)
+	}
+
+	// That request took one of the burst of two, the next one oversized
+	// body the other: the third is refused before its body.
+	if r := bulk(e.hall, oversized); r.Status != http.StatusRequestEntityTooLarge || r.ErrCode(t) != "records_bulk_too_large" {
+		t.Fatalf("oversized: %d %s", r.Status, r.Body)
+	}
+	for _, body := range [][]byte{oversized, []byte(line(map[string]any{"kind": "messages", "user": e.zhang, "id": "late", "title": "t"}) + "\n")} {
+		if r := bulk(e.hall, body); r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "records_rate_limited" || r.Header.Get("Retry-After") == "" {
+			t.Errorf("over the limit, a body of %d bytes: %d %s", len(body), r.Status, r.Body)
+		}
+	}
+}
+
+// TestLinkMustBeOnTheSystemsSite: a record's link leads to the writing
+// system's own site (the host of its redirect URI), not anywhere else.
+func TestLinkMustBeOnTheSystemsSite(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	path := "/api/records/v1/users/" + e.zhang + "/cases/c-1"
+	fields := caseFields("submitted", at(e, -time.Hour))
+	fields["link"] = "https://pay.example.com/hall/cases/1"
+	r := e.put(e.hall, path, fields)
+	var body struct {
+		Error struct {
+			Fields map[string]struct{ Code, Message string }
+		}
+	}
+	if err := json.Unmarshal(r.Body, &body); err != nil || r.Status != http.StatusBadRequest ||
+		body.Error.Fields["link"].Code != "record_link_invalid" || body.Error.Fields["link"].Message == "" {
+		t.Fatalf("a link elsewhere: %d %s", r.Status, r.Body)
+	}
+	if e.count(store.RecordCase, "c-1") != 0 {
+		t.Error("a write with a link elsewhere was stored")
+	}
+	fields["link"] = "http://127.0.0.1/hall/cases/1"
+	if r := e.put(e.hall, path, fields); r.Status != http.StatusCreated {
+		t.Errorf("a link on its site: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestUserReadsAreRateLimited: reading a user's records with the user's
+// token costs the system holding it as its writes do.
+func TestUserReadsAreRateLimited(t *testing.T) {
+	e := newEnv(t, nil, func(c *config.Config) { c.Records.Rate, c.Records.Burst = 1, 2 })
+	tok := e.userToken(e.zb, e.hall, "openid", "records.cases:read")
+	if r := e.put(e.hall, "/api/records/v1/users/"+e.zhang+"/cases/c-1", caseFields("submitted", at(e, -time.Hour))); r.Status != http.StatusCreated {
+		t.Fatalf("write: %d %s", r.Status, r.Body)
+	}
+	if r := e.do(http.MethodGet, "/api/records/v1/me/cases", tok, "", nil); r.Status != http.StatusOK {
+		t.Fatalf("read within the burst: %d %s", r.Status, r.Body)
+	}
+	r := e.do(http.MethodGet, "/api/records/v1/me/cases", tok, "", nil)
+	if r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "records_rate_limited" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("read over the burst: %d %s", r.Status, r.Body)
+	}
+	e.srv.Clock.Advance(2 * time.Second)
+	if r := e.do(http.MethodGet, "/api/records/v1/me/cases", tok, "", nil); r.Status != http.StatusOK {
+		t.Errorf("read after waiting: %d %s", r.Status, r.Body)
 	}
 }

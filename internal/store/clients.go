@@ -39,6 +39,9 @@ type Clients interface {
 	ListClients(ctx context.Context) ([]Client, error)
 	// UpdateClient changes one client inside a transaction; the ID cannot change.
 	UpdateClient(ctx context.Context, id string, fn func(Client) (Client, error)) (Client, error)
+	// DeleteClient removes the client and, in the same transaction, the
+	// users and enterprises it may write records for and the records it
+	// wrote: a client registered again with the ID inherits nothing.
 	DeleteClient(ctx context.Context, id string) error
 }
 

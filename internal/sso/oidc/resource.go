@@ -68,6 +68,7 @@ type AccessToken struct {
 	Scopes   []string // those the client is still registered for
 	User     bool     // issued for a user (authorization code, refresh), not to the client for itself
 	Expiry   time.Time
+	Sites    []string // the client's registered redirect URIs (CAS: service patterns): where its pages are
 }
 
 // ErrInvalidToken is VerifyAccessToken's answer to a token that is not a
@@ -94,7 +95,7 @@ func (p *Provider) VerifyAccessToken(ctx context.Context, raw string) (AccessTok
 	if err != nil {
 		return AccessToken{}, err
 	}
-	t := AccessToken{ClientID: at.ClientID, Subject: at.Subject, User: userToken(at), Expiry: at.Expiration.AsTime()}
+	t := AccessToken{ClientID: at.ClientID, Subject: at.Subject, User: userToken(at), Expiry: at.Expiration.AsTime(), Sites: c.RedirectURIs}
 	if t.User {
 		_, ok, err := p.activeUser(ctx, at.Subject)
 		if err != nil {

@@ -104,9 +104,26 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Clien
 	}, fn)
 }
 
-// DeleteClient removes one client.
+// DeleteClient removes one client and, in the same transaction, what it
+// held by its ID alone (no foreign key): the users and enterprises it may
+// write records for (client_users, client_enterprises) and the records it
+// wrote, with their status history. A client registered later with the
+// same ID starts with none of them.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	return s.execOne(ctx, "delete client", `DELETE FROM clients WHERE id = $1`, id)
+	const op = "delete client"
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM records WHERE client_id = $1`,
+			`DELETE FROM client_users WHERE client_id = $1`,
+			`DELETE FROM client_enterprises WHERE client_id = $1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return s.wrapErr(op, err)
+			}
+		}
+		return s.txExecOne(ctx, tx, op, `DELETE FROM clients WHERE id = $1`, id)
+	})
+	return s.wrapErr(op, err)
 }
 
 // AddSessionClient records that a session signed in to a client; recording

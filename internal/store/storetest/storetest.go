@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("ActorAudit", func(t *testing.T) { testActorAudit(t, newStore) })
 	t.Run("Clients", func(t *testing.T) { testClients(t, newStore) })
 	t.Run("SessionClients", func(t *testing.T) { testSessionClients(t, newStore) })
+	t.Run("ClientRecords", func(t *testing.T) { testClientRecords(t, newStore) })
 	t.Run("OAuth", func(t *testing.T) { testOAuth(t, newStore) })
 	t.Run("Addresses", func(t *testing.T) { testAddresses(t, newStore) })
 	t.Run("Closures", func(t *testing.T) { testClosures(t, newStore) })
