@@ -61,6 +61,11 @@ func TestMigration0018MovesMessages(t *testing.T) {
 					[]any{"s1", "hall", u.ID, at.UnixMilli()}},
 				{`INSERT INTO session_clients (sid, client_id, ref, protocol, url, user_id, created_at) VALUES ($1, $2, '', 'oidc', '', $3, $4)`,
 					[]any{"s2", "hall", "u-gone", at.UnixMilli()}},
+				// A system deleted since: its sign-ins give it no one.
+				{`INSERT INTO session_clients (sid, client_id, ref, protocol, url, user_id, created_at) VALUES ($1, $2, '', 'oidc', '', $3, $4)`,
+					[]any{"s3", "retired", u.ID, at.UnixMilli()}},
+				{`INSERT INTO clients (id, name, type, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`,
+					[]any{"hall", "政务服务大厅", "oidc_confidential", at.UnixMilli()}},
 			} {
 				if _, err := s.WriteDB().ExecContext(ctx, q.sql, q.args...); err != nil {
 					t.Fatalf("%s: %v", q.sql, err)
@@ -98,6 +103,9 @@ func TestMigration0018MovesMessages(t *testing.T) {
 			known, err := s.KnownUsers(ctx, "hall", []string{u.ID, "u-gone"})
 			if err != nil || !reflect.DeepEqual(known, map[string]bool{u.ID: true}) {
 				t.Errorf("KnownUsers after the upgrade = %v, %v", known, err)
+			}
+			if known, err := s.KnownUsers(ctx, "retired", []string{u.ID}); err != nil || len(known) != 0 {
+				t.Errorf("KnownUsers of a deleted system after the upgrade = %v, %v", known, err)
 			}
 		})
 	}

@@ -71,7 +71,8 @@ INSERT INTO client_users (client_id, user_id, first_at)
 		SELECT client_id, user_id, created_at FROM oauth_grants
 		UNION ALL
 		SELECT client_id, user_id, created_at FROM session_clients
-	) s WHERE user_id IN (SELECT id FROM users) GROUP BY client_id, user_id;
+	) s WHERE user_id IN (SELECT id FROM users) AND client_id IN (SELECT id FROM clients)
+	GROUP BY client_id, user_id;
 
 INSERT INTO records (id, kind, user_id, client_id, external_id, event, params, link, submitted_at, updated_at, created_at, read_at)
 	SELECT id, 'message', user_id, '', id, event, params, link, created_at, created_at, created_at, read_at FROM messages;
