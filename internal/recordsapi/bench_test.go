@@ -63,7 +63,7 @@ func BenchmarkSingleUpsert(b *testing.B) {
 			tr := &http.Transport{MaxIdleConnsPerHost: 256}
 			hc := &http.Client{Transport: tr}
 			var seq atomic.Int64
-			b.SetParallelism(8)
+			b.SetParallelism(32)
 			b.ReportAllocs()
 			b.ResetTimer()
 			start := time.Now()
@@ -151,7 +151,7 @@ func BenchmarkGetOwn(b *testing.B) {
 		b.Run(be.Name, func(b *testing.B) {
 			base, token, userID := benchEnv(b, be)
 			updated := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
-			body, _ := json.Marshal(map[string]string{"number": "JN-0001", "item_name": "营业执照变更登记", "status": "submitted", "updated_at": updated, "link": "https://hall.example.gov.cn/cases/1"})
+			body, _ := json.Marshal(map[string]string{"number": "JN-0001", "item_name": "营业执照变更登记", "status": "submitted", "updated_at": updated, "link": "http://127.0.0.1/hall/cases/1"})
 			url := fmt.Sprintf("%s/api/records/v1/users/%s/cases/one", base, userID)
 			req, _ := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+token)

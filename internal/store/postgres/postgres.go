@@ -82,6 +82,9 @@ func lockMigrations(ctx context.Context, conn *sql.Conn) (func() error, error) {
 	}, nil
 }
 
+// maxConns is how many connections one instance keeps to PostgreSQL at most.
+const maxConns = 32
+
 // Open connects to the database at url (postgres://user@host/db?...) and
 // checks that it answers. It does not migrate; call Migrate.
 func Open(ctx context.Context, url string) (*Store, error) {
@@ -90,8 +93,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(16)
+	// As many idle connections are kept as may be open: with fewer, a
+	// burst of requests opens connections that are closed as soon as they
+	// are put back, and the next burst opens them again (a PostgreSQL
+	// backend process each time). Connections idle for 5 minutes close.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
