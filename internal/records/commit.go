@@ -12,7 +12,8 @@ import (
 // committer merges the UpsertRecords of concurrent small writes into
 // fewer transactions (group commit): while maxInFlight transactions run
 // (one: measured on PostgreSQL, one at a time made the biggest groups and
-// the most writes a second, 1,418/s against 656/s with four), the writes
+// the most writes a second, about 2,200/s from 64 writers against 1,700/s
+// with two), the writes
 // that arrive wait, and go together, up to maxGroup records, in the next
 // one. A lone write goes at once, so this adds no wait when
 // the API is quiet; under load one commit serves many requests, which is
