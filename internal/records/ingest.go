@@ -234,12 +234,18 @@ func (in *Ingest) allow(clientID string, n int) (time.Duration, bool) {
 func (in *Ingest) count(clientID, key string, n int) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.tallyOf(clientID).counts[key] += n
+}
+
+// tallyOf returns the tally of clientID, begun now if there is none; in.mu
+// is held.
+func (in *Ingest) tallyOf(clientID string) *tally {
 	t, ok := in.tallies[clientID]
 	if !ok {
 		t = &tally{since: in.now(), counts: map[string]int{}}
 		in.tallies[clientID] = t
 	}
-	t.counts[key] += n
+	return t
 }
 
 // Refused counts a request refused before it named a write (a body that
@@ -392,11 +398,7 @@ func (in *Ingest) failAll(clientID string, res []Result, err error) []Result {
 func (in *Ingest) tally(clientID string, res []Result) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	t, ok := in.tallies[clientID]
-	if !ok {
-		t = &tally{since: in.now(), counts: map[string]int{}}
-		in.tallies[clientID] = t
-	}
+	t := in.tallyOf(clientID)
 	for _, r := range res {
 		if r.Err != nil {
 			t.counts["refused."+problem.As(r.Err).Code]++
