@@ -56,6 +56,7 @@ Usage:
   unid operator …        console operators (create with a one-time set-up link, list)
   unid import legacy-enterprises FILE.csv
                          bring the old platform's enterprise accounts over
+  unid audit …           verify the audit trail's hash chain; export a range and verify the file
   unid version           print the version
   unid config            print every setting as a Markdown table
   unid config check FILE check a configuration file (.yaml, .yml, .toml)
@@ -107,6 +108,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return importCmd(ctx, rest, getenv, stdout, stderr)
 	case "config":
 		return configCmd(rest, getenv, stdout)
+	case "audit":
+		return auditCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -321,3 +321,48 @@ func TestOperatorCommands(t *testing.T) {
 		t.Fatalf("operator list = %s, %v", got, err)
 	}
 }
+
+// TestAuditCommands: the trail verifies in the database, an export of it
+// verifies as a file with no database and ends in the same head, and a
+// changed file names the changed event.
+func TestAuditCommands(t *testing.T) {
+	dir, unid := dataDir(t)
+	for _, login := range []string{"wang", "li"} {
+		if _, err := unid("operator", "create", "--login", login, "--role", "auditor"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := unid("audit", "verify")
+	if err != nil || !strings.HasPrefix(got, "audit trail verified: ") {
+		t.Fatalf("audit verify = %q, %v", got, err)
+	}
+	for _, format := range []string{"json", "csv"} {
+		file := filepath.Join(dir, "trail."+format)
+		exported, err := unid("audit", "export", "--format", format, "--out", file)
+		if err != nil || !strings.HasPrefix(exported, "exported: events 1 to ") {
+			t.Fatalf("audit export --format %s = %q, %v", format, exported, err)
+		}
+		var out bytes.Buffer
+		noenv := func(string) string { return "" }
+		if err := run(context.Background(), []string{"audit", "verify", file}, noenv, &out, &out); err != nil {
+			t.Fatalf("audit verify %s: %v", file, err)
+		}
+		_, head, _ := strings.Cut(exported, "head ")
+		if !strings.HasPrefix(out.String(), "export verified: ") || !strings.HasSuffix(out.String(), "head "+head) {
+			t.Fatalf("audit verify %s = %q; the export said %q", file, out.String(), exported)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, bytes.Replace(data, []byte("auditor"), []byte("sysadmin"), 1), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := run(context.Background(), []string{"audit", "verify", file}, noenv, &out, &out); err == nil || !strings.Contains(err.Error(), "was altered") {
+			t.Errorf("audit verify of a changed %s file = %v", format, err)
+		}
+	}
+	if _, err := unid("audit", "export", "--format", "xml"); err == nil || !strings.Contains(err.Error(), "json or csv") {
+		t.Errorf("audit export --format xml = %v", err)
+	}
+}
