@@ -38,7 +38,7 @@ func chainOf(n int) *memLog {
 		e := store.AuditEvent{Seq: int64(i + 1), Time: at.Add(time.Duration(i) * time.Millisecond),
 			Actor: fmt.Sprintf("u-%07d", i%100_000), Action: audit.ActionLogin, Result: audit.ResultOK, IP: "10.12.3.4",
 			UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36",
-			Subject: "138****5678", Detail: `{"amr":"pwd","client":"hall"}`, PrevHash: prev}
+			Subject:   "138****5678", Detail: `{"amr":"pwd","client":"hall"}`, PrevHash: prev}
 		e.Hash = audit.Hash(e)
 		m.events[i], prev = e, e.Hash
 	}
