@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"flag"
 
@@ -16,7 +18,9 @@ import (
 
 const auditUsage = `usage:
   unid audit verify [flags]        check the hash chain of the whole audit trail in the database
-  unid audit verify FILE           check an export, with no database
+  unid audit verify FILE [--head HEX]
+                                   check an export, with no database (and that it
+                                   ends in the head printed when it was made)
   unid audit export [--from N] [--to N] [--format json|csv] [--out FILE] [flags]
                                    write events N to N (default: all) for an auditor
 
@@ -34,18 +38,8 @@ func auditCmd(ctx context.Context, args []string, getenv func(string) string, st
 	case isHelp(sub):
 		fmt.Fprintln(stdout, auditUsage)
 		return nil
-	case sub == "verify" && len(rest) == 1 && rest[0] != "" && rest[0][0] != '-':
-		f, err := os.Open(rest[0])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		sum, err := audit.VerifyExport(f)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rest[0], err)
-		}
-		printSummary(stdout, "export verified", sum)
-		return nil
+	case sub == "verify" && len(rest) > 0 && rest[0] != "" && rest[0][0] != '-':
+		return verifyFile(rest[0], rest[1:], stdout)
 	case sub != "verify" && sub != "export":
 		return errors.New(auditUsage)
 	}
@@ -73,31 +67,79 @@ func auditCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer st.Close()
 	if sub == "verify" {
-		n, err := audit.Verify(ctx, st)
+		sum, err := audit.VerifyLog(ctx, st)
 		if err != nil {
-			return fmt.Errorf("%w (%d events before it are intact)", err, n)
+			return fmt.Errorf("%w (%d events before it are intact)", err, sum.Events)
 		}
-		fmt.Fprintf(stdout, "audit trail verified: %d events\n", n)
+		printSummary(stdout, "audit trail verified", sum)
 		return nil
 	}
-	w := stdout
-	if out != "" {
-		f, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if out == "" {
+		sum, err := audit.Export(ctx, st, from, to, format, stdout)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		w = f
+		printSummary(stderr, "exported", sum)
+		return nil
 	}
-	sum, err := audit.Export(ctx, st, from, to, format, w)
+	sum, err := exportFile(ctx, st, from, to, format, out)
 	if err != nil {
 		return err
 	}
-	if out != "" {
-		printSummary(stdout, "exported", sum)
-	} else {
-		printSummary(stderr, "exported", sum)
+	printSummary(stdout, "exported", sum)
+	return nil
+}
+
+// exportFile writes the export to a new file out, whole or not at all: it
+// is written beside it under another name and linked to out only once
+// complete and on disk, so that a failed export leaves no shorter file
+// that would verify.
+func exportFile(ctx context.Context, st audit.Source, from, to int64, format, out string) (audit.Summary, error) {
+	if _, err := os.Lstat(out); err == nil {
+		return audit.Summary{}, fmt.Errorf("%s exists; an export never overwrites a file", out)
 	}
+	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+	if err != nil {
+		return audit.Summary{}, err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	sum, err := audit.Export(ctx, st, from, to, format, f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(tmp, out)
+	}
+	return sum, err
+}
+
+// verifyFile runs `unid audit verify FILE [--head HEX]`.
+func verifyFile(path string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("unid audit verify FILE", flag.ContinueOnError)
+	head := fs.String("head", "", "the head printed when the export was made: the file must end in it")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New(auditUsage)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sum, err := audit.VerifyExport(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if got := hex.EncodeToString(sum.Head); *head != "" && !strings.EqualFold(*head, got) {
+		return fmt.Errorf("%s: the export ends in %s, not in the head %s given", path, got, *head)
+	}
+	printSummary(stdout, "export verified", sum)
 	return nil
 }
 

@@ -351,6 +351,16 @@ func TestAuditCommands(t *testing.T) {
 		if !strings.HasPrefix(out.String(), "export verified: ") || !strings.HasSuffix(out.String(), "head "+head) {
 			t.Fatalf("audit verify %s = %q; the export said %q", file, out.String(), exported)
 		}
+		head = strings.TrimSpace(head)
+		if err := run(context.Background(), []string{"audit", "verify", file, "--head", head}, noenv, &out, &out); err != nil {
+			t.Errorf("audit verify %s --head (its own) = %v", file, err)
+		}
+		if err := run(context.Background(), []string{"audit", "verify", file, "--head", strings.Repeat("0", 64)}, noenv, &out, &out); err == nil {
+			t.Errorf("audit verify %s --head (another) succeeded", file)
+		}
+		if _, err := unid("audit", "export", "--format", format, "--out", file); err == nil || !strings.Contains(err.Error(), "exists") {
+			t.Errorf("audit export over an existing file = %v", err)
+		}
 		data, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)

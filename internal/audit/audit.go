@@ -114,19 +114,27 @@ func Hash(e store.AuditEvent) []byte {
 // Verify walks the whole log and returns the number of events checked, or an
 // error naming the first event whose link or hash does not match.
 func Verify(ctx context.Context, s store.AuditLog) (int64, error) {
+	sum, err := VerifyLog(ctx, s)
+	return sum.Events, err
+}
+
+// VerifyLog walks the whole log from event 1 and returns what it checked,
+// head included, or an error naming the first event that is missing,
+// does not link to the one before it, or was altered.
+func VerifyLog(ctx context.Context, s store.AuditLog) (Summary, error) {
 	c := chain{anchored: true} // from before event 1
 	var after int64
 	for {
 		page, err := s.ListAudit(ctx, after, 1000)
 		if err != nil {
-			return c.sum.Events, err
+			return c.sum, err
 		}
 		if len(page) == 0 {
-			return c.sum.Events, nil
+			return c.sum, nil
 		}
 		for _, e := range page {
 			if err := c.add(e); err != nil {
-				return c.sum.Events, err
+				return c.sum, err
 			}
 			after = e.Seq
 		}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"unid/internal/store"
@@ -88,7 +89,10 @@ type chain struct {
 
 func (c *chain) add(e store.AuditEvent) error {
 	if !c.anchored {
-		c.prev, c.seq, c.anchored = e.PrevHash, e.Seq-1, true
+		c.seq, c.anchored = e.Seq-1, true
+		if e.Seq > 1 { // event 1 links to nothing, whatever a file says
+			c.prev = e.PrevHash
+		}
 	}
 	if c.sum.Events == 0 {
 		c.sum.From, c.sum.PrevHash = e.Seq, c.prev
@@ -107,25 +111,88 @@ func (c *chain) add(e store.AuditEvent) error {
 	return nil
 }
 
-// Export writes the events from..to of the log (to 0: up to the newest)
-// to w as "json" or "csv", checking the chain as it goes: a broken link
-// stops the export with the error that names it.
-func Export(ctx context.Context, s store.AuditLog, from, to int64, format string, w io.Writer) (Summary, error) {
-	if format != "json" && format != "csv" {
-		return Summary{}, fmt.Errorf("audit: export format %q: json or csv", format)
+// exportWriter writes an export: the header, one event at a time, then
+// the trailer. VerifyExport writes again what it read with it, so that a
+// file verifies only as the bytes Export made.
+type exportWriter struct {
+	bw     *bufio.Writer
+	cw     *csv.Writer // nil for JSON
+	events int64
+}
+
+func newExportWriter(format string, w io.Writer) (*exportWriter, error) {
+	x := &exportWriter{bw: bufio.NewWriter(w)}
+	switch format {
+	case "csv":
+		x.cw = csv.NewWriter(x.bw)
+		return x, x.cw.Write(csvHeader)
+	case "json":
+		_, err := fmt.Fprintf(x.bw, "{\"format\":%q,\"events\":[\n", ExportFormat)
+		return x, err
 	}
-	bw := bufio.NewWriter(w)
-	var cw *csv.Writer
-	if format == "csv" {
-		cw = csv.NewWriter(bw)
-		if err := cw.Write(csvHeader); err != nil {
-			return Summary{}, err
+	return nil, fmt.Errorf("audit: export format %q: json or csv", format)
+}
+
+func (x *exportWriter) event(e store.AuditEvent) error {
+	v := toExport(e)
+	x.events++
+	if x.cw != nil {
+		return x.cw.Write([]string{strconv.FormatInt(v.Seq, 10), v.Time, cell(v.Actor), cell(v.Action), cell(v.Result),
+			cell(v.IP), cell(v.UserAgent), cell(v.Subject), cell(v.Detail), v.PrevHash, v.Hash})
+	}
+	if x.events > 1 {
+		x.bw.WriteString(",\n")
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = x.bw.Write(b)
+	return err
+}
+
+func (x *exportWriter) close(sum Summary) error {
+	if x.cw != nil {
+		x.cw.Flush()
+		if err := x.cw.Error(); err != nil {
+			return err
 		}
 	} else {
-		fmt.Fprintf(bw, "{\"format\":%q,\"events\":[\n", ExportFormat)
+		fmt.Fprintf(x.bw, "\n],\"from\":%d,\"to\":%d,\"prev_hash\":%q,\"head\":%q}\n",
+			sum.From, sum.To, hex.EncodeToString(sum.PrevHash), hex.EncodeToString(sum.Head))
 	}
-	var c chain
-	after := max(from-1, 0)
+	return x.bw.Flush()
+}
+
+// cell keeps a spreadsheet from reading a text field of a CSV export as a
+// formula: a field that starts with = + - @ a tab, a carriage return or '
+// gets a ' before it, which uncell takes away again.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r'", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func uncell(s string) string { return strings.TrimPrefix(s, "'") }
+
+// Source is where an export reads the log from; the store is one.
+type Source interface {
+	ListAudit(ctx context.Context, afterSeq int64, limit int) ([]store.AuditEvent, error)
+}
+
+// Export writes the events from..to of the log (to 0: up to the newest)
+// to w as "json" or "csv", checking the chain as it goes: a broken link
+// or a missing first event stops the export with the error that names it,
+// and a range with no events is an error.
+func Export(ctx context.Context, s Source, from, to int64, format string, w io.Writer) (Summary, error) {
+	from = max(from, 1)
+	x, err := newExportWriter(format, w)
+	if err != nil {
+		return Summary{}, err
+	}
+	c := chain{anchored: from == 1} // the whole log starts before event 1
+	after := from - 1
 	for done := false; !done && (to <= 0 || after < to); {
 		page, err := s.ListAudit(ctx, after, 1000)
 		if err != nil {
@@ -137,38 +204,22 @@ func Export(ctx context.Context, s store.AuditLog, from, to int64, format string
 				done = true
 				break
 			}
+			if c.sum.Events == 0 && e.Seq != from {
+				return c.sum, fmt.Errorf("audit: event %d is missing: the log goes on at %d", from, e.Seq)
+			}
 			if err := c.add(e); err != nil {
 				return c.sum, err
 			}
-			x := toExport(e)
-			if cw != nil {
-				err = cw.Write([]string{strconv.FormatInt(x.Seq, 10), x.Time, x.Actor, x.Action, x.Result, x.IP,
-					x.UserAgent, x.Subject, x.Detail, x.PrevHash, x.Hash})
-			} else {
-				if c.sum.Events > 1 {
-					bw.WriteString(",\n")
-				}
-				var b []byte
-				if b, err = json.Marshal(x); err == nil {
-					_, err = bw.Write(b)
-				}
-			}
-			if err != nil {
+			if err := x.event(e); err != nil {
 				return c.sum, err
 			}
 			after = e.Seq
 		}
 	}
-	if cw != nil {
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return c.sum, err
-		}
-	} else {
-		fmt.Fprintf(bw, "\n],\"from\":%d,\"to\":%d,\"prev_hash\":%q,\"head\":%q}\n",
-			c.sum.From, c.sum.To, hex.EncodeToString(c.sum.PrevHash), hex.EncodeToString(c.sum.Head))
+	if c.sum.Events == 0 {
+		return c.sum, fmt.Errorf("audit: no events from %d", from)
 	}
-	return c.sum, bw.Flush()
+	return c.sum, x.close(c.sum)
 }
 
 // jsonExport is a whole JSON export.
@@ -183,18 +234,28 @@ type jsonExport struct {
 
 // VerifyExport checks an export written by Export, JSON or CSV (told by
 // its first byte), with no database: every event's hash, every link, no
-// event missing, and for JSON the range and head it declares. It returns
-// what the file holds, or an error naming the first event that breaks.
+// event missing, for JSON the range and head it declares, and that the
+// file is byte for byte what Export writes of those events (no key twice,
+// nothing after its end, nothing written another way). It returns what
+// the file holds, or an error naming the first event that breaks.
+//
+// The chain has no key: whoever can rewrite the trail can rewrite its
+// hashes. Compare the head with the one printed when the export was made.
 func VerifyExport(r io.Reader) (Summary, error) {
-	br := bufio.NewReader(r)
-	first, err := br.Peek(1)
+	data, err := io.ReadAll(r)
 	if err != nil {
+		return Summary{}, fmt.Errorf("audit: read the export: %w", err)
+	}
+	if len(data) == 0 {
 		return Summary{}, errors.New("audit: the export is empty")
 	}
-	var c chain
-	if first[0] == '{' {
+	var events []store.AuditEvent
+	var declared *jsonExport // a JSON export's own account of itself
+	format := "csv"
+	if data[0] == '{' {
+		format = "json"
 		var x jsonExport
-		dec := json.NewDecoder(br)
+		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&x); err != nil {
 			return Summary{}, fmt.Errorf("audit: not a JSON export: %w", err)
@@ -205,44 +266,74 @@ func VerifyExport(r io.Reader) (Summary, error) {
 		for _, xe := range x.Events {
 			e, err := fromExport(xe)
 			if err != nil {
-				return c.sum, fmt.Errorf("audit: %w", err)
+				return Summary{}, fmt.Errorf("audit: %w", err)
 			}
-			if err := c.add(e); err != nil {
-				return c.sum, err
+			events = append(events, e)
+		}
+		declared = &x
+	} else {
+		cr := csv.NewReader(bytes.NewReader(data))
+		cr.FieldsPerRecord = len(csvHeader)
+		head, err := cr.Read()
+		if err != nil || !slices.Equal(head, csvHeader) {
+			return Summary{}, errors.New("audit: not a CSV export: the header row differs")
+		}
+		for {
+			row, err := cr.Read()
+			if errors.Is(err, io.EOF) {
+				break
 			}
+			if err != nil {
+				return Summary{}, fmt.Errorf("audit: CSV: %w", err)
+			}
+			seq, err := strconv.ParseInt(row[0], 10, 64)
+			if err != nil {
+				return Summary{}, fmt.Errorf("audit: CSV: seq %q", row[0])
+			}
+			e, err := fromExport(exportEvent{Seq: seq, Time: row[1], Actor: uncell(row[2]), Action: uncell(row[3]),
+				Result: uncell(row[4]), IP: uncell(row[5]), UserAgent: uncell(row[6]), Subject: uncell(row[7]),
+				Detail: uncell(row[8]), PrevHash: row[9], Hash: row[10]})
+			if err != nil {
+				return Summary{}, fmt.Errorf("audit: %w", err)
+			}
+			events = append(events, e)
 		}
-		if c.sum.From != x.From || c.sum.To != x.To || hex.EncodeToString(c.sum.Head) != x.Head ||
-			hex.EncodeToString(c.sum.PrevHash) != x.PrevHash {
-			return c.sum, fmt.Errorf("audit: the export declares events %d to %d ending in %s, and holds %d to %d ending in %s",
-				x.From, x.To, x.Head, c.sum.From, c.sum.To, hex.EncodeToString(c.sum.Head))
-		}
-		return c.sum, nil
 	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = len(csvHeader)
-	head, err := cr.Read()
-	if err != nil || !slices.Equal(head, csvHeader) {
-		return Summary{}, errors.New("audit: not a CSV export: the header row differs")
+	sum, err := verifyEvents(events)
+	if err != nil {
+		return sum, err
 	}
-	for {
-		row, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return c.sum, nil
+	if x := declared; x != nil && (sum.From != x.From || sum.To != x.To || hex.EncodeToString(sum.Head) != x.Head ||
+		hex.EncodeToString(sum.PrevHash) != x.PrevHash) {
+		return sum, fmt.Errorf("audit: the export declares events %d to %d ending in %s, and holds %d to %d ending in %s",
+			x.From, x.To, x.Head, sum.From, sum.To, hex.EncodeToString(sum.Head))
+	}
+	var again bytes.Buffer
+	x, _ := newExportWriter(format, &again)
+	for _, e := range events {
+		if err := x.event(e); err != nil {
+			return sum, err
 		}
-		if err != nil {
-			return c.sum, fmt.Errorf("audit: CSV: %w", err)
-		}
-		seq, err := strconv.ParseInt(row[0], 10, 64)
-		if err != nil {
-			return c.sum, fmt.Errorf("audit: CSV: seq %q", row[0])
-		}
-		e, err := fromExport(exportEvent{Seq: seq, Time: row[1], Actor: row[2], Action: row[3], Result: row[4], IP: row[5],
-			UserAgent: row[6], Subject: row[7], Detail: row[8], PrevHash: row[9], Hash: row[10]})
-		if err != nil {
-			return c.sum, fmt.Errorf("audit: %w", err)
-		}
+	}
+	if err := x.close(sum); err != nil {
+		return sum, err
+	}
+	if !bytes.Equal(again.Bytes(), data) {
+		return sum, errors.New("audit: the export's events verify, but the file is not written as unid writes an export (a key twice, text after its end, or a field written another way)")
+	}
+	return sum, nil
+}
+
+// verifyEvents checks a range of events read from a file.
+func verifyEvents(events []store.AuditEvent) (Summary, error) {
+	var c chain
+	for _, e := range events {
 		if err := c.add(e); err != nil {
 			return c.sum, err
 		}
 	}
+	if c.sum.Events == 0 {
+		return c.sum, errors.New("audit: the export holds no events")
+	}
+	return c.sum, nil
 }

@@ -3,10 +3,14 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"unid/internal/audit"
+	"unid/internal/store/sqlite/sqlitetest"
 )
 
 // TestExportVerifiesOffline: an export of the whole log or of a range,
@@ -66,6 +70,9 @@ func TestExportTamperingIsNamed(t *testing.T) {
 		{name: "csv row removed", file: strings.Join(append(append([]string{}, csvLines[:2]...), csvLines[3:]...), "\n"), want: "event 3 follows 1"},
 		{name: "json last event cut, head kept", file: strings.Join(append(append(append([]string{}, jsonLines[:3]...),
 			strings.TrimSuffix(jsonLines[3], ",")), jsonLines[5:]...), "\n"), want: "declares events 1 to 4"},
+		{name: "json with text after its end", file: js + "{}\n", want: "not written as unid writes"},
+		{name: "json with a key twice", file: strings.Replace(js, `"action":"session.login_failed"`, `"action":"session.logout","action":"session.login_failed"`, 1),
+			want: "not written as unid writes"},
 		{name: "not an export", file: "hello\n", want: "not a CSV export"},
 		{name: "empty", file: "", want: "empty"},
 	}
@@ -79,5 +86,29 @@ func TestExportTamperingIsNamed(t *testing.T) {
 				t.Errorf("VerifyExport = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestExportCSVIsNoFormula: a text field that a spreadsheet would take
+// for a formula is written with a ' before it, and verifies.
+func TestExportCSVIsNoFormula(t *testing.T) {
+	st := sqlitetest.New(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	log := audit.New(st, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log.Append(ctx, audit.Entry{Actor: audit.User("u1"), Action: audit.ActionLogin, Result: audit.ResultOK, IP: "127.0.0.1",
+		UserAgent: `=HYPERLINK("http://evil.example/","x")`})
+	var buf bytes.Buffer
+	if _, err := audit.Export(ctx, st, 0, 0, "csv", &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `'=HYPERLINK`) {
+		t.Fatalf("the formula went out as is:\n%s", buf.String())
+	}
+	if _, err := audit.VerifyExport(bytes.NewReader(buf.Bytes())); err != nil {
+		t.Fatalf("VerifyExport = %v", err)
+	}
+	if _, err := audit.Export(ctx, st, 5, 0, "csv", &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "no events") {
+		t.Errorf("Export of a range with no events = %v", err)
 	}
 }
