@@ -550,7 +550,7 @@ func (in *Ingest) Mine(ctx context.Context, c Caller, userID string, kind Kind, 
 		}
 		q.Limit = n
 	}
-	cur, err := parseRecordCursor(mq.After)
+	cur, err := parseCursor(mq.After)
 	if err != nil {
 		f.Add("after", problem.Field("after", "records_cursor_invalid"))
 	}
@@ -568,21 +568,10 @@ func (in *Ingest) Mine(ctx context.Context, c Caller, userID string, kind Kind, 
 	if len(list) > limit {
 		list = list[:limit]
 		last := list[limit-1]
-		p.Next = formatRecordCursor(store.RecordCursor{SubmittedAt: last.SubmittedAt, ID: last.ID})
+		p.Next = formatCursor(store.RecordCursor{SubmittedAt: last.SubmittedAt, ID: last.ID})
 	}
 	p.Records = slices.DeleteFunc(list, func(r store.Record) bool { return r.ClientID == "" })
 	return p, nil
-}
-
-// formatRecordCursor and parseRecordCursor make the opaque cursor of
-// Mine: base64url of "<submitted_at in unix ms>.<id>", as the messages'.
-func formatRecordCursor(c store.RecordCursor) string {
-	return formatCursor(store.MessageCursor{CreatedAt: c.SubmittedAt, ID: c.ID})
-}
-
-func parseRecordCursor(s string) (store.RecordCursor, error) {
-	c, err := parseCursor(s)
-	return store.RecordCursor{SubmittedAt: c.CreatedAt, ID: c.ID}, err
 }
 
 // Prune deletes the records older than their kind's retention, in chunks,

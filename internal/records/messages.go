@@ -96,26 +96,26 @@ func (s *Service) renderEvent(lang i18n.Lang, event string, params map[string]st
 	return cat.T(lang, "message.unknown.title"), cat.T(lang, "message.unknown.body")
 }
 
-// formatCursor and parseCursor make the opaque cursor of a page:
-// base64url of "<time in unix ms>.<id>".
-func formatCursor(c store.MessageCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMilli(), 10) + "." + c.ID))
+// formatCursor and parseCursor make the opaque cursor of a page of
+// records: base64url of "<submitted_at in unix ms>.<id>".
+func formatCursor(c store.RecordCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.SubmittedAt.UnixMilli(), 10) + "." + c.ID))
 }
 
-func parseCursor(s string) (store.MessageCursor, error) {
+func parseCursor(s string) (store.RecordCursor, error) {
 	if s == "" {
-		return store.MessageCursor{}, nil
+		return store.RecordCursor{}, nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return store.MessageCursor{}, err
+		return store.RecordCursor{}, err
 	}
 	msStr, id, ok := strings.Cut(string(b), ".")
 	n, err := strconv.ParseInt(msStr, 10, 64)
 	if !ok || err != nil || id == "" || n <= 0 {
-		return store.MessageCursor{}, fmt.Errorf("records: cursor %q", s)
+		return store.RecordCursor{}, fmt.Errorf("records: cursor %q", s)
 	}
-	return store.MessageCursor{CreatedAt: time.UnixMilli(n).UTC(), ID: id}, nil
+	return store.RecordCursor{SubmittedAt: time.UnixMilli(n).UTC(), ID: id}, nil
 }
 
 func newID() string {

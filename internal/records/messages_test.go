@@ -209,8 +209,10 @@ func TestListPages(t *testing.T) {
 // has no texts for reads as a generic notice, never as a raw key.
 func TestListAnEventNoLongerDescribed(t *testing.T) {
 	f := newFixture(t)
-	m := store.Message{ID: "old-1", UserID: f.zhang, Event: "legacy.retired", CreatedAt: f.clock.Now()}
-	if err := f.st.PostMessage(context.Background(), m); err != nil {
+	at := f.clock.Now()
+	m := store.Record{ID: "old-1", Kind: store.RecordMessage, UserID: f.zhang, ExternalID: "old-1", Event: "legacy.retired",
+		UpdatedAt: at, CreatedAt: at}
+	if _, err := f.st.UpsertRecords(context.Background(), []store.Record{m}); err != nil {
 		t.Fatal(err)
 	}
 	for _, lang := range i18n.Langs {

@@ -414,7 +414,7 @@ func (s *Service) query(k Kind, f Filter) (store.RecordQuery, error) {
 	if q.Search = strings.TrimSpace(f.Search); utf8.RuneCountInString(q.Search) > maxSearch || !utf8.ValidString(q.Search) {
 		fs.Add("q", problem.New(problem.Invalid, "record_search_too_long"))
 	}
-	if q.After, err = parseRecordCursor(f.After); err != nil {
+	if q.After, err = parseCursor(f.After); err != nil {
 		fs.Add("after", problem.New(problem.Invalid, "record_cursor_invalid"))
 	}
 	switch {
@@ -469,7 +469,7 @@ func (s *Service) page(ctx context.Context, lang i18n.Lang, q store.RecordQuery,
 	if len(list) > limit {
 		list = list[:limit]
 		last := list[limit-1]
-		p.Next = formatRecordCursor(store.RecordCursor{SubmittedAt: last.SubmittedAt, ID: last.ID})
+		p.Next = formatCursor(store.RecordCursor{SubmittedAt: last.SubmittedAt, ID: last.ID})
 	}
 	names := newNames(ctx, s.d.Systems)
 	for _, r := range list {

@@ -53,7 +53,6 @@ type Store interface {
 	OAuth
 	Addresses
 	Closures
-	Messages
 	Records
 	Realname
 	Operators

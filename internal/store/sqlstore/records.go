@@ -62,6 +62,14 @@ func scanRecordAnd(r rowScanner, extra ...any) (store.Record, error) {
 	return rec, nil
 }
 
+// nullTime stores a zero time as NULL.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return ms(t)
+}
+
 // nullString stores "" as NULL (an absent owner or handler).
 func nullString(s string) any {
 	if s == "" {

@@ -47,7 +47,6 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("OAuth", func(t *testing.T) { testOAuth(t, newStore) })
 	t.Run("Addresses", func(t *testing.T) { testAddresses(t, newStore) })
 	t.Run("Closures", func(t *testing.T) { testClosures(t, newStore) })
-	t.Run("Messages", func(t *testing.T) { testMessages(t, newStore) })
 	t.Run("Records", func(t *testing.T) { testRecords(t, newStore) })
 	t.Run("Realname", func(t *testing.T) { testRealname(t, newStore) })
 	t.Run("Operators", func(t *testing.T) { testOperators(t, newStore) })
