@@ -483,6 +483,8 @@ func (in *Ingest) Delete(ctx context.Context, c Caller, kind Kind, user, uscc, i
 	return nil
 }
 
+// errRecordNotFound is the one answer about a record that is not the
+// caller's to see, whether or not it exists.
 var errRecordNotFound = problem.New(problem.NotFound, "record_not_found")
 
 func (in *Ingest) source(ctx context.Context, c Caller, kind Kind, user, uscc, id string) (store.Record, error) {

@@ -248,7 +248,7 @@ func (s *Service) Get(ctx context.Context, lang i18n.Lang, userID, plural, id st
 // detail renders r (read with err) and its history.
 func (s *Service) detail(ctx context.Context, lang i18n.Lang, r store.Record, err error) (View, error) {
 	if errors.Is(err, store.ErrNotFound) {
-		return View{}, recordNotFound(err)
+		return View{}, errRecordNotFound
 	}
 	if err != nil {
 		return View{}, problem.Wrap(fmt.Errorf("records: get: %w", err))
@@ -265,10 +265,6 @@ func (s *Service) detail(ctx context.Context, lang i18n.Lang, r store.Record, er
 	return v, nil
 }
 
-func recordNotFound(err error) error {
-	return &problem.Problem{Kind: problem.NotFound, Code: "record_not_found", Err: err}
-}
-
 // MarkRead marks userID's record id of the kind read, or all of them when
 // id is "". Another person's record is not found, like a missing one.
 func (s *Service) MarkRead(ctx context.Context, userID, plural, id string) error {
@@ -278,7 +274,7 @@ func (s *Service) MarkRead(ctx context.Context, userID, plural, id string) error
 	}
 	_, err = s.d.Store.MarkRecordsRead(ctx, userID, k.Kind, id, s.now())
 	if errors.Is(err, store.ErrNotFound) {
-		return recordNotFound(err)
+		return errRecordNotFound
 	}
 	if err != nil {
 		return problem.Wrap(fmt.Errorf("records: mark read: %w", err))
@@ -298,7 +294,7 @@ func (s *Service) Remove(ctx context.Context, userID, plural, id string) error {
 	}
 	err = s.d.Store.DeleteRecord(ctx, userID, k.Kind, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return recordNotFound(err)
+		return errRecordNotFound
 	}
 	if err != nil {
 		return problem.Wrap(fmt.Errorf("records: remove: %w", err))
