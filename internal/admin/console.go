@@ -36,6 +36,13 @@ type ConsoleDeps struct {
 	// Realname corrects locked identities; nil answers
 	// operator_feature_unavailable.
 	Realname RealnameCorrector
+
+	// The console's areas, each served by its own file of this package.
+	Citizens  CitizenDeps   // citizens.go: citizens and enterprises (secadmin)
+	Systems   SystemDeps    // systems.go: service systems and operators (sysadmin)
+	Audit     AuditDeps     // audit.go: the audit viewer, verification, export, retention (auditor)
+	Dashboard DashboardDeps // dashboard.go: the dashboard (every role)
+	Passkeys  PasskeyDeps   // passkeys.go: operators' passkeys (each operator their own)
 }
 
 // ConsoleAPI is the part of the operator API that operators use from the
@@ -59,15 +66,16 @@ var (
 	signedIn = []string{} // any signed-in operator
 	readers  = []string{operator.RoleReviewer, operator.RoleAuditor}
 	deciders = []string{operator.RoleReviewer}
+	// The console's areas, one role each (三员分立): service systems and
+	// operators, citizens' accounts, the audit trail.
+	sysadmins = []string{operator.RoleSysadmin}
+	secadmins = []string{operator.RoleSecadmin}
+	auditors  = []string{operator.RoleAuditor}
 )
 
 // Routes lists the console endpoints with the roles each needs.
 func (c *ConsoleAPI) Routes() []httpx.Route {
-	table := []struct {
-		pattern string
-		roles   []string
-		h       consoleHandler
-	}{
+	table := []consoleRoute{
 		{"POST /api/admin/v1/sign-in", anyone, c.signIn},
 		{"POST /api/admin/v1/setup/key", anyone, c.setupKey},
 		{"POST /api/admin/v1/setup", anyone, c.setup},
@@ -79,11 +87,24 @@ func (c *ConsoleAPI) Routes() []httpx.Route {
 		{"POST /api/admin/v1/reviews/{id}/decision", deciders, c.decide},
 		{"POST /api/admin/v1/users/{id}/realname-correction", deciders, c.correctRealname},
 	}
+	table = append(table, c.citizenRoutes()...)
+	table = append(table, c.systemRoutes()...)
+	table = append(table, c.auditRoutes()...)
+	table = append(table, c.dashboardRoutes()...)
+	table = append(table, c.passkeyRoutes()...)
 	out := make([]httpx.Route, 0, len(table))
 	for _, rt := range table {
 		out = append(out, httpx.Route{Pattern: rt.pattern, Handler: c.guard(rt.roles, rt.h)})
 	}
 	return out
+}
+
+// consoleRoute is one endpoint of the table of Routes: its pattern, the
+// roles that may call it (anyone, signedIn, or a list) and its handler.
+type consoleRoute struct {
+	pattern string
+	roles   []string
+	h       consoleHandler
 }
 
 // consoleHandler is a console endpoint; sg is the signed-in operator (zero

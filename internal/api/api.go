@@ -8,7 +8,7 @@ package api
 import (
 	"bytes"
 	"context"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"net/http"
 	"time"
@@ -38,7 +38,18 @@ import (
 )
 
 //go:embed openapi.json
-var openAPI []byte
+var openAPIBase []byte
+
+// openAPIParts are further parts of the document, one file per area (the
+// operator API's sections), merged into the base at start: their paths
+// and component schemas join the base's, and a name defined twice is an
+// error that stops unid from starting.
+//
+//go:embed openapi/*.json
+var openAPIParts embed.FS
+
+// openAPI is the whole document, as /api/openapi.json serves it.
+var openAPI = mustMergeOpenAPI(openAPIBase, openAPIParts)
 
 // Deps are the services the API adapts.
 type Deps struct {

@@ -761,15 +761,9 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 	if a.AlipayGateway != nil {
 		routes = append(routes, httpx.Route{Pattern: alipaydev.PathPrefix, Handler: local(a.AlipayGateway)})
 	}
+	routes = append(routes, a.console.Routes()...)
 	return append(routes,
 		httpx.Route{Pattern: "/api/", Handler: jsonAPI.NotFound},
-		httpx.Route{Pattern: "GET /console/{$}", Handler: a.console.Home},
-		httpx.Route{Pattern: "GET /console/sign-in", Handler: a.console.SignIn},
-		httpx.Route{Pattern: "GET /console/setup", Handler: a.console.Setup},
-		httpx.Route{Pattern: "GET /console/reviews", Handler: a.console.Reviews},
-		httpx.Route{Pattern: "GET /console/reviews/{id}", Handler: a.console.Review},
-		httpx.Route{Pattern: "GET /console/static/", Handler: a.console.Static},
-		httpx.Route{Pattern: "/console/", Handler: a.console.NotFound},
 		httpx.Route{Pattern: "GET /{$}", Handler: pages.Home},
 		httpx.Route{Pattern: "GET /login", Handler: pages.Login},
 		httpx.Route{Pattern: "GET /register", Handler: pages.Register},

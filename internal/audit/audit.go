@@ -67,6 +67,13 @@ type Entry struct {
 	UserAgent string
 	Subject   string // masked
 	Detail    Detail // masked values only
+	// Account is the ID of the account the event concerns when Actor is
+	// not that account: an operator acting on it, a stranger failing to
+	// sign in to it. The viewer finds an account's events by it and by
+	// Actor. Leave it empty when Actor is the account.
+	Account string
+	// Client is the service system the event happened at, if any.
+	Client string
 }
 
 // Append adds e to the log.
@@ -85,11 +92,16 @@ func (l *Log) Event(e Entry) store.AuditEvent {
 		Time:  l.now().UTC().Truncate(time.Millisecond),
 		Actor: e.Actor.String(), Action: e.Action, Result: e.Result,
 		IP: e.IP, UserAgent: e.UserAgent, Subject: e.Subject, Detail: e.Detail.String(),
+		Account: e.Account, Client: e.Client,
 	}
 }
 
 // Hash is the chained hash of an event: SHA-256 over the previous hash and
 // every field, each length-prefixed so that no two events encode alike.
+// Account and Client, which events have carried since schema 19, are
+// hashed after the rest only when either is set, so that every earlier
+// event keeps its hash; clearing them from a later event changes its
+// hash all the same.
 func Hash(e store.AuditEvent) []byte {
 	var b bytes.Buffer
 	field := func(p []byte) {
@@ -106,6 +118,10 @@ func Hash(e store.AuditEvent) []byte {
 	field([]byte(e.Time.UTC().Format(time.RFC3339Nano)))
 	for _, s := range []string{e.Actor, e.Action, e.Result, e.IP, e.UserAgent, e.Subject, e.Detail} {
 		field([]byte(s))
+	}
+	if e.Account != "" || e.Client != "" {
+		field([]byte(e.Account))
+		field([]byte(e.Client))
 	}
 	sum := sha256.Sum256(b.Bytes())
 	return sum[:]

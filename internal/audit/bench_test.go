@@ -29,6 +29,16 @@ func (m *memLog) ListActorAudit(context.Context, string, []string, int) ([]store
 	panic("not used")
 }
 
+func (m *memLog) QueryAudit(context.Context, store.AuditFilter, int64, int) ([]store.AuditEvent, error) {
+	panic("not used")
+}
+
+func (m *memLog) AuditAnchor(context.Context) (store.AuditAnchor, error) {
+	return store.AuditAnchor{}, nil
+}
+
+func (m *memLog) CutAudit(context.Context, store.AuditAnchor) (int64, error) { panic("not used") }
+
 // chainOf makes n chained events shaped like a sign-in's.
 func chainOf(n int) *memLog {
 	m := &memLog{events: make([]store.AuditEvent, n)}

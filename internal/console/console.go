@@ -65,16 +65,68 @@ func New(o Options) (*Console, error) {
 }
 
 // section is one part of the console, at /console/<name>, shown to the
-// operators holding one of its roles. The operator-console issue adds its
-// sections here (citizens, systems, audit, dashboard), each a page of the
-// page table, and the messages console.section.<name>.title and .desc.
+// operators holding one of its roles, with the messages
+// console.section.<name>.title and .desc. A section is one page,
+// templates/<name>.html with the script static/<name>.js, whose data is
+// sectionData and which Routes serves to its roles (a 403 page to others);
+// its script works through the operator API and shows an item of the
+// section (a citizen, a system) from the page's query (?id=…). Reviews
+// has pages of its own (own).
 type section struct {
 	name  string
 	roles []string
+	own   bool
 }
 
 var sections = []section{
-	{name: "reviews", roles: []string{operator.RoleReviewer, operator.RoleAuditor}},
+	{name: "reviews", roles: []string{operator.RoleReviewer, operator.RoleAuditor}, own: true},
+}
+
+// reviewRoles may open the review queue.
+var reviewRoles = sections[0].roles
+
+// sectionData is what a section's page receives: the chrome, and the
+// signed-in operator's roles for the script to show only what they may do.
+type sectionData struct {
+	Chrome chrome
+	Roles  []string
+}
+
+// Routes lists the console's pages.
+func (c *Console) Routes() []httpx.Route {
+	out := []httpx.Route{
+		{Pattern: "GET /console/{$}", Handler: c.Home},
+		{Pattern: "GET /console/sign-in", Handler: c.SignIn},
+		{Pattern: "GET /console/setup", Handler: c.Setup},
+		{Pattern: "GET /console/reviews", Handler: c.Reviews},
+		{Pattern: "GET /console/reviews/{id}", Handler: c.Review},
+	}
+	for _, s := range sections {
+		if !s.own {
+			out = append(out, httpx.Route{Pattern: "GET /console/" + s.name, Handler: c.section(s)})
+		}
+	}
+	return append(out,
+		httpx.Route{Pattern: "GET /console/static/", Handler: c.Static},
+		httpx.Route{Pattern: "/console/", Handler: c.NotFound})
+}
+
+// section serves the page of s.
+func (c *Console) section(s section) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sg, ok := c.signedIn(w, r)
+		if !ok {
+			return
+		}
+		lang := c.lang(w, r)
+		w.Header().Set("Cache-Control", "no-store")
+		ch := c.chrome(lang, headerOf(sg), s.name)
+		if !hasAny(sg.Operator.Roles, s.roles) {
+			c.render(w, r, lang, 0, pageForbidden, sectionData{Chrome: ch})
+			return
+		}
+		c.render(w, r, lang, 0, s.name, sectionData{Chrome: ch, Roles: sg.Operator.Roles})
+	}
 }
 
 // header is the signed-in operator, as the console's header shows them.
@@ -198,7 +250,7 @@ type reviewsData struct {
 }
 
 func (c *Console) reviewsData(lang i18n.Lang, me *header, kinds []string) reviewsData {
-	d := reviewsData{Chrome: c.chrome(lang, me, "reviews"), Open: hasAny(me.Roles, sections[0].roles)}
+	d := reviewsData{Chrome: c.chrome(lang, me, "reviews"), Open: hasAny(me.Roles, reviewRoles)}
 	for _, k := range kinds {
 		label := k
 		if key := "console.js.kind." + k; c.cat.Has(key) {
@@ -244,7 +296,7 @@ func (c *Console) Review(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := c.lang(w, r)
-	if !hasAny(sg.Operator.Roles, sections[0].roles) {
+	if !hasAny(sg.Operator.Roles, reviewRoles) {
 		c.render(w, r, lang, http.StatusForbidden, pageReviews, c.reviewsData(lang, headerOf(sg), nil))
 		return
 	}

@@ -4,10 +4,12 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"slices"
 	"time"
 
 	"unid/internal/httpx/pagekit"
 	"unid/internal/i18n"
+	"unid/internal/operator"
 )
 
 //go:embed templates
@@ -27,11 +29,12 @@ type page struct {
 
 // The names of the pages.
 const (
-	pageSignIn   = "sign_in"
-	pageSetup    = "setup"
-	pageReviews  = "reviews"
-	pageReview   = "review"
-	pageNotFound = "notfound"
+	pageSignIn    = "sign_in"
+	pageSetup     = "setup"
+	pageReviews   = "reviews"
+	pageReview    = "review"
+	pageNotFound  = "notfound"
+	pageForbidden = "forbidden"
 )
 
 // sampleOperator is the signed-in operator of the dry run.
@@ -48,6 +51,28 @@ var pageTable = []page{
 		return reviewData{Chrome: c.chrome(lang, sampleOperator, pageReviews), ID: "x", CanDecide: true}
 	}},
 	{name: pageNotFound, status: http.StatusNotFound, sample: func(*Console, i18n.Lang) any { return struct{}{} }},
+	{name: pageForbidden, status: http.StatusForbidden, sample: func(c *Console, lang i18n.Lang) any {
+		return sectionData{Chrome: c.chrome(lang, sampleOperator, "")}
+	}},
+}
+
+// sampleEveryRole is the operator of a section page's dry run.
+var sampleEveryRole = &header{LoginName: "sample", Roles: operator.Roles}
+
+// pages is the page table with a page for each section that has no pages
+// of its own.
+func pages() []page {
+	out := slices.Clone(pageTable)
+	for _, s := range sections {
+		if s.own {
+			continue
+		}
+		out = append(out, page{name: s.name, title: "console.section." + s.name + ".title", script: s.name + ".js",
+			sample: func(c *Console, lang i18n.Lang) any {
+				return sectionData{Chrome: c.chrome(lang, sampleEveryRole, s.name), Roles: operator.Roles}
+			}})
+	}
+	return out
 }
 
 func (pg *page) titleKey() string {
@@ -68,9 +93,10 @@ type view struct {
 // newSet parses each page of the table with the layout, checks every
 // message key the pages use, and dry-runs them.
 func (c *Console) newSet(fsys fs.FS) (*pagekit.Set, error) {
-	pages := make([]pagekit.Page, 0, len(pageTable))
-	for _, pg := range pageTable {
-		pages = append(pages, pagekit.Page{
+	table := pages()
+	out := make([]pagekit.Page, 0, len(table))
+	for _, pg := range table {
+		out = append(out, pagekit.Page{
 			Name:   pg.name,
 			Files:  []string{"templates/layout.html", "templates/" + pg.name + ".html"},
 			Title:  pg.titleKey(),
@@ -80,7 +106,7 @@ func (c *Console) newSet(fsys fs.FS) (*pagekit.Set, error) {
 			Sample: func(lang i18n.Lang) any { return pg.sample(c, lang) },
 		})
 	}
-	return pagekit.NewSet(pages, pagekit.Options{
+	return pagekit.NewSet(out, pagekit.Options{
 		Name: "console", FS: fsys, Assets: c.assets, Catalog: c.cat, Logger: c.log, Dev: c.o.Dev,
 		JS: c.js, CSP: contentSecurityPolicy,
 		View: func(v pagekit.View) any {

@@ -129,6 +129,10 @@ type Enterprises interface {
 	// ("" clears it), with its audit event; a missing membership is ErrNotFound.
 	SetDefaultEnterprise(ctx context.Context, userID, uscc string, e AuditEvent, seal func(AuditEvent) []byte) error
 	GetEnterprise(ctx context.Context, uscc string) (Enterprise, error)
+	// FindEnterprises returns enterprises whose name begins with prefix,
+	// ordered by name then credit code, those after the (name, uscc)
+	// cursor (both "" for the first page), at most limit.
+	FindEnterprises(ctx context.Context, prefix, afterName, afterUSCC string, limit int) ([]Enterprise, error)
 	// ListMemberEnterprises returns the credit code of every enterprise
 	// with a member, in order (for the daily recheck).
 	ListMemberEnterprises(ctx context.Context) ([]string, error)

@@ -59,6 +59,8 @@ type Store interface {
 	Imports
 	Enterprises
 	UpstreamLinks
+	Stats
+	OperatorPasskeys
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
@@ -124,6 +126,18 @@ type Users interface {
 	// Closures); CreateUser checks the same at the new CreatedAt.
 	UpdateUser(ctx context.Context, id string, fn func(User) (User, error)) (User, error)
 	CountUsers(ctx context.Context) (int64, error)
+	// ListUsers returns accounts newest first (by CreatedAt, then ID),
+	// those strictly after the cursor in that order (the zero cursor:
+	// from the newest), with the status when status is not "", at most
+	// limit: one page of the console's citizen list, read through an
+	// index at any depth.
+	ListUsers(ctx context.Context, after UserCursor, status string, limit int) ([]User, error)
+}
+
+// UserCursor is a place in the citizen list: the last account of a page.
+type UserCursor struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // Session is a browser sign-in. Only the hash of its token is stored.
@@ -254,8 +268,15 @@ type AuditEvent struct {
 	UserAgent string
 	Subject   string // masked subject, e.g. "138****5678"
 	Detail    string // short masked detail, JSON or text
-	PrevHash  []byte // Hash of the previous event; empty for the first
-	Hash      []byte // computed by audit, checked by the store only for length
+	// Account is the ID of the account the event concerns when its actor
+	// is someone else (an operator unlocking it, a stranger failing to
+	// sign in to it); "" when the actor is that account or none is.
+	Account string
+	// Client is the service system the event happened at (an SSO sign-in
+	// to it, a change of its registration); "" for none.
+	Client   string
+	PrevHash []byte // Hash of the previous event; empty for the first
+	Hash     []byte // computed by audit, checked by the store only for length
 }
 
 // AuditLog appends and reads audit events.
@@ -269,6 +290,44 @@ type AuditLog interface {
 	// ListActorAudit returns the newest events whose Actor is actor, newest
 	// first, at most limit, leaving out those whose Action is in skip.
 	ListActorAudit(ctx context.Context, actor string, skip []string, limit int) ([]AuditEvent, error)
+	// QueryAudit returns the newest events with Seq < beforeSeq (0: from
+	// the newest) that match every set field of f, newest first, at most
+	// limit: one page of the console's audit viewer. It reads through an
+	// index whichever fields are set.
+	QueryAudit(ctx context.Context, f AuditFilter, beforeSeq int64, limit int) ([]AuditEvent, error)
+	// AuditAnchor returns where the stored chain starts: the last event
+	// archived and deleted by retention (Seq 0 and no Hash when none was).
+	AuditAnchor(ctx context.Context) (AuditAnchor, error)
+	// CutAudit deletes the events with Seq <= a.Seq, after the caller
+	// archived them, and records a as the new anchor, in one transaction.
+	// a.Hash must be the stored hash of event a.Seq, and a.Seq must be
+	// below the head; otherwise nothing changes and it is a *ConflictError
+	// with Field "seq".
+	CutAudit(ctx context.Context, a AuditAnchor) (int64, error)
+}
+
+// AuditFilter selects audit events; the zero value selects all. Each set
+// field must match.
+type AuditFilter struct {
+	Actor   string // the stored actor string (audit.Actor.String())
+	Account string // events of the account: its Account or, for its own acts, its Actor
+	Action  string // exact action
+	Result  string // exact result ("ok", a failure code)
+	IP      string // an exact address
+	// IPPrefix matches addresses beginning with it: an IPv4 network on
+	// octet boundaries written as its textual prefix ("10.1.2.").
+	IPPrefix string
+	Client   string    // exact client id
+	From     time.Time // events at or after
+	To       time.Time // events before
+}
+
+// AuditAnchor is where the stored chain starts after a retention cut.
+type AuditAnchor struct {
+	Seq        int64     // the last archived (and deleted) event; 0 for none
+	Hash       []byte    // its hash: the PrevHash of event Seq+1
+	ArchivedAt time.Time // when the cut was made
+	Archive    string    // the archive file's name, as the operator finds it
 }
 
 // UpstreamLink ties an account to an identity at a provider outside unid

@@ -68,10 +68,10 @@ func (s *Store) appendAuditTx(ctx context.Context, tx *sql.Tx, e store.AuditEven
 	}
 	e.Hash = h
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
-		(seq, time, actor, action, result, ip, user_agent, subject, detail, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		(seq, time, actor, action, result, ip, user_agent, subject, detail, account_id, client_id, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		e.Seq, ms(e.Time), e.Actor, e.Action, e.Result, e.IP, e.UserAgent, e.Subject, e.Detail,
-		nullBytes(e.PrevHash), e.Hash)
+		e.Account, e.Client, nullBytes(e.PrevHash), e.Hash)
 	if err != nil {
 		return store.AuditEvent{}, s.wrapErr("append audit", err)
 	}
@@ -87,7 +87,7 @@ func (s *Store) ListAudit(ctx context.Context, afterSeq int64, limit int) ([]sto
 		return nil, nil
 	}
 	return listRows(ctx, s, "list audit", scanAuditEvent, `SELECT seq, time, actor, action, result, ip,
-		user_agent, subject, detail, prev_hash, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+		user_agent, subject, detail, account_id, client_id, prev_hash, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
 		afterSeq, limit)
 }
 
@@ -113,7 +113,7 @@ func (s *Store) ListActorAudit(ctx context.Context, actor string, skip []string,
 		}
 	}
 	return listRows(ctx, s, "list actor audit", scanAuditEvent, `SELECT seq, time, actor, action, result, ip,
-		user_agent, subject, detail, prev_hash, hash FROM audit_events WHERE actor = $1`+not.String()+`
+		user_agent, subject, detail, account_id, client_id, prev_hash, hash FROM audit_events WHERE actor = $1`+not.String()+`
 		ORDER BY seq DESC LIMIT $2`, args...)
 }
 
@@ -121,7 +121,7 @@ func scanAuditEvent(r rowScanner) (store.AuditEvent, error) {
 	var e store.AuditEvent
 	var t int64
 	err := r.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Result, &e.IP, &e.UserAgent,
-		&e.Subject, &e.Detail, &e.PrevHash, &e.Hash)
+		&e.Subject, &e.Detail, &e.Account, &e.Client, &e.PrevHash, &e.Hash)
 	e.Time = fromMS(t)
 	return e, err
 }

@@ -16,7 +16,7 @@ import (
 const importRows = 500
 
 // auditColumnCount is the number of columns an audit event is stored in.
-const auditColumnCount = 11
+const auditColumnCount = 13
 
 // ImportUsers creates the users and appends their events in one
 // transaction: see store.Imports. The cost of an import of 100,000
@@ -122,11 +122,11 @@ func (s *Store) appendAuditBatchTx(ctx context.Context, tx *sql.Tx, op string, e
 				return fmt.Errorf("%s: %s: seal returned %d bytes, want %d to %d", s.d.Name, op, len(h), minHashLen, maxHashLen)
 			}
 			args = append(args, e.Seq, ms(e.Time), e.Actor, e.Action, e.Result, e.IP, e.UserAgent, e.Subject, e.Detail,
-				nullBytes(e.PrevHash), h)
+				e.Account, e.Client, nullBytes(e.PrevHash), h)
 			prev = h
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events
-			(seq, time, actor, action, result, ip, user_agent, subject, detail, prev_hash, hash) VALUES `+
+			(seq, time, actor, action, result, ip, user_agent, subject, detail, account_id, client_id, prev_hash, hash) VALUES `+
 			placeholders(len(batch), auditColumnCount, s.d.Positional), args...); err != nil {
 			return s.wrapErr(op, err)
 		}
