@@ -799,6 +799,10 @@ func (a *App) APIRoutes() []string {
 	return out
 }
 
+// ConsoleAccess lists the operator API's endpoints with the roles each
+// needs, for the test that holds every role to its part.
+func (a *App) ConsoleAccess() []admin.Access { return a.ops.Access() }
+
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok\n"))
