@@ -156,7 +156,9 @@ func TestConsoleCitizens(t *testing.T) {
 				func() apptest.Response {
 					return other.PostJSON(base+"/reveal", map[string]string{"field": "phone", "reason": "试试"})
 				},
-				func() apptest.Response { return other.PostJSON(base+"/sign-out", map[string]string{"reason": "试试"}) },
+				func() apptest.Response {
+					return other.PostJSON(base+"/sign-out", map[string]string{"reason": "试试"})
+				},
 			} {
 				if r := call(); r.Status != http.StatusForbidden {
 					t.Errorf("%s: %d %s", role, r.Status, r.Body)
