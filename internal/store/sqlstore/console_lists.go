@@ -9,8 +9,9 @@ import (
 )
 
 // ListUsers returns one page of the citizen list, newest first. It walks
-// users_created_idx backwards from the cursor, so that a page deep in ten
-// million accounts costs what the first one does.
+// users_created_idx (users_status_created_idx with a status) backwards from
+// the cursor, so that a page deep in ten million accounts costs what the
+// first one does.
 func (s *Store) ListUsers(ctx context.Context, after store.UserCursor, status string, limit int) ([]store.User, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -22,8 +23,9 @@ func (s *Store) ListUsers(ctx context.Context, after store.UserCursor, status st
 		return "$" + strconv.Itoa(len(args))
 	}
 	if !after.CreatedAt.IsZero() || after.ID != "" {
-		at := arg(ms(after.CreatedAt))
-		where = append(where, "(created_at < "+at+" OR (created_at = "+at+" AND id < "+arg(after.ID)+"))")
+		// A row comparison, which both backends read as one range of
+		// the index (an OR of the two cases they may not).
+		where = append(where, "(created_at, id) < ("+arg(ms(after.CreatedAt))+", "+arg(after.ID)+")")
 	}
 	if status != "" {
 		where = append(where, "status = "+arg(status))
