@@ -80,6 +80,7 @@ type section struct {
 
 var sections = []section{
 	{name: "reviews", roles: []string{operator.RoleReviewer, operator.RoleAuditor}, own: true},
+	{name: "security", roles: operator.Roles},
 }
 
 // reviewRoles may open the review queue.
