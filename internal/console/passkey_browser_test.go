@@ -111,7 +111,7 @@ func TestBrowserPasskey(t *testing.T) {
 	srv.Clock.Advance(time.Minute)
 	run(chromedp.WaitEnabled(chromedp.ID("passkey-sign-in")), chromedp.Click(chromedp.ID("passkey-sign-in")))
 	waitText("#operator-name", "zhou")
-	run(chromedp.Navigate(base+"/console/security"))
+	run(chromedp.Navigate(base + "/console/security"))
 	if row := waitText("#passkey-0", "办公电脑"); strings.Contains(row, "从未") {
 		t.Errorf("after signing in with it the passkey row = %q", row)
 	}
