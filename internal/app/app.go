@@ -496,6 +496,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 	a.admin = admin.New(responder, a.Clients, cfg.TrustProxy)
 	a.Operators = NewOperators(cfg, st, counters, hasher, protector, captchas, auditLog, logger, now)
+	// Passkeys need a host name to be bound to; without one (an IP
+	// address as the public URL) the console offers none.
+	passkeys, err := operator.NewPasskeys(a.Operators, operator.PasskeyDeps{Store: st, Challenges: st, PublicURL: issuer, SiteName: cfg.Site.Name})
+	if err != nil {
+		logger.WarnContext(ctx, "operator passkeys off", "err", err)
+	}
 	// The review queues the console works: real-name counter
 	// verifications and appeals; the real-name service also corrects a
 	// locked identity.
@@ -507,6 +513,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			Desk: account.NewDesk(accounts, logins, codes), Store: st, Protector: protector,
 			Sessions: sessions, Consents: a.OIDC, Locks: logins, Enterprises: a.Enterprise,
 		},
+		Passkeys: admin.PasskeyDeps{Passkeys: passkeys},
 	})
 	a.console, err = console.New(console.Options{
 		Dev: cfg.Dev, Catalog: catalog, Logger: logger, Operators: a.Operators, SecureCookies: cfg.Secure(),

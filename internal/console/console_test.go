@@ -122,7 +122,7 @@ func TestPages(t *testing.T) {
 		{"auditor reads an item but cannot decide", "/console/reviews/x1", auditor, 200, "", []string{`id="read-only"`, "审计员"}, []string{`id="approve"`}},
 		{"reviewer decides", "/console/reviews/x1", reviewer, 200, "", []string{`id="approve"`, `id="reject"`}, nil},
 		{"sysadmin sees no queue yet", "/console/reviews", sysadmin, 403, "", []string{`id="no-section"`}, []string{`id="nav-reviews"`}},
-		{"sysadmin's home says so", "/console/", sysadmin, 200, "", []string{`id="no-section"`, "系统管理员"}, nil},
+		{"sysadmin's home is the first section open to every role", "/console/", sysadmin, 303, "/console/security", nil, nil},
 		{"unknown console page", "/console/nope", nil, 404, "", []string{"页面不存在"}, nil},
 	}
 	for _, tt := range tests {
