@@ -298,10 +298,10 @@ func Export(ctx context.Context, s Source, from, to int64, format string, w io.W
 type jsonExport struct {
 	Format   string          `json:"format"`
 	Events   []exportEventV2 `json:"events"`
-	From     int64         `json:"from"`
-	To       int64         `json:"to"`
-	PrevHash string        `json:"prev_hash"`
-	Head     string        `json:"head"`
+	From     int64           `json:"from"`
+	To       int64           `json:"to"`
+	PrevHash string          `json:"prev_hash"`
+	Head     string          `json:"head"`
 }
 
 // VerifyExport checks an export written by Export, JSON or CSV (told by

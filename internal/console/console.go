@@ -80,6 +80,7 @@ type section struct {
 
 var sections = []section{
 	{name: "reviews", roles: []string{operator.RoleReviewer, operator.RoleAuditor}, own: true},
+	{name: "audit", roles: []string{operator.RoleAuditor}},
 }
 
 // reviewRoles may open the review queue.
