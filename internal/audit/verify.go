@@ -69,28 +69,9 @@ func VerifyRange(ctx context.Context, s store.AuditLog, from, to int64, progress
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type page struct {
-		events []store.AuditEvent
-		err    error
-	}
-	pages := make(chan page, 1)
-	go func() {
-		defer close(pages)
-		after := start - 1
-		for after < end {
-			es, err := s.ListAudit(ctx, after, int(min(verifyPage, end-after)))
-			select {
-			case pages <- page{es, err}:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil || len(es) == 0 {
-				return
-			}
-			after = es[len(es)-1].Seq
-		}
-	}()
-	for p := range pages {
+	pages := readAhead(ctx, s, start, end)
+	for f := range pages {
+		p := <-f
 		if p.err != nil {
 			return c.sum, fmt.Errorf("audit: verify: %w", p.err)
 		}
@@ -113,6 +94,39 @@ func VerifyRange(ctx context.Context, s store.AuditLog, from, to int64, progress
 		return c.sum, &Break{Seq: last + 1, After: last, Reason: BreakMissing}
 	}
 	return c.sum, nil
+}
+
+// readers is how many pages a verification reads at once: the database
+// works on the next pages while the current one is hashed.
+const readers = 3
+
+type page struct {
+	events []store.AuditEvent
+	err    error
+}
+
+// readAhead reads the events start..end in pages, up to readers of them
+// at once, and hands them over in order: each page as a channel that
+// delivers it once read. Seqs are dense (a gap is what verification
+// looks for), so page i is the events after start-1+i*verifyPage.
+func readAhead(ctx context.Context, s store.AuditLog, start, end int64) <-chan chan page {
+	out := make(chan chan page, readers)
+	go func() {
+		defer close(out)
+		for after := start - 1; after < end; after += verifyPage {
+			f := make(chan page, 1)
+			select {
+			case out <- f:
+			case <-ctx.Done():
+				return
+			}
+			go func(after int64) {
+				es, err := s.ListAudit(ctx, after, int(min(verifyPage, end-after)))
+				f <- page{es, err}
+			}(after)
+		}
+	}()
+	return out
 }
 
 // BreakOf returns the *Break err carries, if any.
