@@ -93,6 +93,8 @@ type App struct {
 
 	enterpriseRegistry enterprise.Registry // the configured registry (the sandbox's can be changed by tests)
 	lastRecheck        time.Time           // of the daily enterprise recheck
+	auditLog           *audit.Log
+	lastArchive        time.Time // of the daily audit archiving
 
 	realnameSandbox http.Handler // the sandbox verifier's H5 page; dev mode with provider sandbox only
 	// AlipayGateway is the fake Alipay that signs people in in dev mode
@@ -506,6 +508,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	// verifications and appeals; the real-name service also corrects a
 	// locked identity.
 	queues := []review.Queue{a.Realname, a.Enterprise}
+	a.auditLog = auditLog
 	a.ops = admin.NewConsoleAPI(admin.ConsoleDeps{
 		Responder: responder, Operators: a.Operators, TrustProxy: cfg.TrustProxy, Queues: queues,
 		Realname: a.Realname,
@@ -514,6 +517,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			Sessions: sessions, Consents: a.OIDC, Locks: logins, Enterprises: a.Enterprise,
 		},
 		Passkeys: admin.PasskeyDeps{Passkeys: passkeys},
+		Audit: admin.AuditDeps{Store: st, Log: auditLog, Accounts: accounts, Operators: st,
+			Retention: time.Duration(cfg.Audit.RetentionDays) * 24 * time.Hour, Now: now, Logger: logger},
 	})
 	a.console, err = console.New(console.Options{
 		Dev: cfg.Dev, Catalog: catalog, Logger: logger, Operators: a.Operators, SecureCookies: cfg.Secure(),
@@ -911,7 +916,30 @@ func (a *App) janitor(ctx context.Context) {
 			a.logger.WarnContext(ctx, "cleaning expired records", "err", err)
 		}
 		a.recheckEnterprises(ctx, now)
+		a.archiveAudit(ctx, now)
 		a.Ingest.Flush(ctx) // one records.ingest event per system and minute
+	}
+}
+
+// archiveAudit moves the audit events past their retention to a file in
+// the archive directory once a day (the first run an hour after start).
+// Instances that run it at once are kept apart by the store's cut: one
+// moves the anchor, the others end with a conflict, logged and harmless.
+func (a *App) archiveAudit(ctx context.Context, now time.Time) {
+	if a.lastArchive.IsZero() {
+		a.lastArchive = now.Add(-23 * time.Hour)
+	}
+	if now.Sub(a.lastArchive) < 24*time.Hour {
+		return
+	}
+	a.lastArchive = now
+	before := now.Add(-time.Duration(a.Config.Audit.RetentionDays) * 24 * time.Hour)
+	got, err := a.auditLog.Archive(ctx, a.Config.Audit.ArchiveDir, before)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.logger.WarnContext(ctx, "audit archiving", "err", err)
+	case got.To > 0:
+		a.logger.InfoContext(ctx, "audit events archived", "from", got.From, "to", got.To, "file", got.File)
 	}
 }
 

@@ -96,8 +96,19 @@ type Config struct {
 	Alipay             Alipay
 	Records            Records
 	Upstream           []Upstream // file only: a list cannot be a flag
+	Audit              Audit
 
 	File string // the configuration file read (--config, UNID_CONFIG), if any
+}
+
+// Audit is how long the audit trail stays in the database and where its
+// older events are archived to.
+type Audit struct {
+	// RetentionDays: events older than this many days are archived to a
+	// file and deleted from the database, daily. At least 180
+	// (Cybersecurity Law art. 21: six months).
+	RetentionDays int
+	ArchiveDir    string // default <data>/audit-archive
 }
 
 // SMS is how SMS codes are sent: to the dev outbox in --dev, to the HTTP
@@ -351,6 +362,7 @@ func Default() Config {
 		Enterprise: Enterprise{BindMinLevel: enterprise.DefaultBindMinLevel, GrantTTL: enterprise.DefaultGrantTTL,
 			ApplicationTTL: enterprise.DefaultApplicationTTL, Labels: enterprise.DefaultLabels},
 		Records: Records{Rate: 200, Burst: 400},
+		Audit:   Audit{RetentionDays: 365},
 		Alipay: Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do",
 			AuthorizeURL: "https://openauth.alipay.com/oauth2/publicAppAuthorize.htm", SignType: "RSA2", Timeout: 5 * time.Second},
 	}
@@ -499,6 +511,9 @@ func (c *Config) settings() []setting {
 		str(&c.Alipay.SignType, "alipay.sign-type", "Alipay signature type (RSA2 only)"),
 		str(&c.Alipay.AuthorizeURL, "alipay.authorize-url", "Alipay's authorization page (publicAppAuthorize.htm)"),
 		duration(&c.Alipay.Timeout, "alipay.timeout", "Alipay gateway request timeout"),
+
+		integer(&c.Audit.RetentionDays, "audit.retention", "days the audit trail stays in the database before it is archived to a file and deleted (at least 180)"),
+		str(&c.Audit.ArchiveDir, "audit.archive-dir", "directory of the audit trail's archive files (default: <data>/audit-archive)"),
 	}
 	s = append(s, secret(&c.SMS.GatewaySecret, "sms.gateway-secret", "shared secret that signs requests to the SMS gateway")...)
 	s = append(s, secret(&c.SMTP.Password, "smtp.password", "SMTP password")...)
@@ -709,6 +724,9 @@ func (c Config) validate() error {
 		bad("alipay.authorize-url: %v", err)
 	}
 	positive(&errs, "alipay.timeout", c.Alipay.Timeout)
+	if c.Audit.RetentionDays < 180 {
+		bad("audit.retention %d: the audit trail must be kept at least 180 days (six months, Cybersecurity Law art. 21)", c.Audit.RetentionDays)
+	}
 	if c.Alipay.SignType != "RSA2" {
 		bad("alipay.sign-type %q: only RSA2 is supported", c.Alipay.SignType)
 	}

@@ -82,6 +82,7 @@ var sections = []section{
 	{name: "reviews", roles: []string{operator.RoleReviewer, operator.RoleAuditor}, own: true},
 	{name: "citizens", roles: []string{operator.RoleSecadmin}},
 	{name: "enterprises", roles: []string{operator.RoleSecadmin}},
+	{name: "audit", roles: []string{operator.RoleAuditor}},
 	{name: "security", roles: operator.Roles},
 }
 

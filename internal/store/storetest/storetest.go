@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	})
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
 	t.Run("ActorAudit", func(t *testing.T) { testActorAudit(t, newStore) })
+	t.Run("AuditQuery", func(t *testing.T) { testAuditQuery(t, newStore) })
 	t.Run("Clients", func(t *testing.T) { testClients(t, newStore) })
 	t.Run("SessionClients", func(t *testing.T) { testSessionClients(t, newStore) })
 	t.Run("ClientRecords", func(t *testing.T) { testClientRecords(t, newStore) })
