@@ -80,6 +80,8 @@ type section struct {
 
 var sections = []section{
 	{name: "reviews", roles: []string{operator.RoleReviewer, operator.RoleAuditor}, own: true},
+	{name: "systems", roles: []string{operator.RoleSysadmin}},
+	{name: "operators", roles: []string{operator.RoleSysadmin}},
 }
 
 // reviewRoles may open the review queue.
