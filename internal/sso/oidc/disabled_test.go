@@ -53,9 +53,9 @@ func TestDisabledClient(t *testing.T) {
 
 	// The token endpoint refuses the client, whatever the grant.
 	for name, r := range map[string]reply{
-		"refresh": e.form("/oidc/token", "hall", hall.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}),
+		"refresh":            e.form("/oidc/token", "hall", hall.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}),
 		"client credentials": e.form("/oidc/token", "hall", hall.secret, url.Values{"grant_type": {"client_credentials"}}),
-		"public refresh": e.form("/oidc/token", "", "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {appTok.RefreshToken}, "client_id": {"app"}}),
+		"public refresh":     e.form("/oidc/token", "", "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {appTok.RefreshToken}, "client_id": {"app"}}),
 	} {
 		if r.status != http.StatusUnauthorized || !strings.Contains(string(r.body), `"invalid_client"`) {
 			t.Errorf("%s for a disabled client = %d %s", name, r.status, r.body)
