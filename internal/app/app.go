@@ -519,6 +519,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Passkeys: admin.PasskeyDeps{Passkeys: passkeys},
 		Audit: admin.AuditDeps{Store: st, Log: auditLog, Accounts: accounts, Operators: st,
 			Retention: time.Duration(cfg.Audit.RetentionDays) * 24 * time.Hour, Now: now, Logger: logger},
+		Systems: admin.SystemDeps{Clients: a.Clients, Tools: a.admin, PublicURL: issuer},
 	})
 	a.console, err = console.New(console.Options{
 		Dev: cfg.Dev, Catalog: catalog, Logger: logger, Operators: a.Operators, SecureCookies: cfg.Secure(),
@@ -537,7 +538,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	for _, r := range a.routes(jsonAPI, pages) {
 		mux.Handle(r.Pattern, r.Handler)
 	}
-	a.Handler = observe(logger, now, cfg.Secure(), crossOrigin(responder.Fail, a.OIDC.CrossOriginBypass(), mux))
+	allow, err := admin.ParseAllowlist(cfg.ConsoleAllow, cfg.TrustProxy)
+	if err != nil {
+		return nil, err
+	}
+	a.Handler = observe(logger, now, cfg.Secure(), allow.Wrap(crossOrigin(responder.Fail, a.OIDC.CrossOriginBypass(), mux),
+		responder.Fail, a.console.AddressForbidden))
 	if cfg.Dev && cfg.DatabaseURL.Value == "" {
 		if err := a.seedDemoClient(ctx); err != nil {
 			return nil, fmt.Errorf("app: demo client: %w", err)
@@ -754,7 +760,6 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 	}
 	routes = append(routes, jsonAPI.Routes()...)
 	routes = append(routes, a.records.Routes()...)
-	routes = append(routes, a.admin.Routes()...)
 	routes = append(routes, a.ops.Routes()...)
 	routes = append(routes, a.cas.Routes()...)
 	routes = append(routes, a.OIDC.Routes()...)

@@ -84,6 +84,10 @@ type Config struct {
 
 	MaxBodyBytes int64
 
+	// ConsoleAllow lists the client networks (comma-separated CIDR
+	// prefixes) the console and the operator API answer; empty: any.
+	ConsoleAllow string
+
 	// Providers, each in its own section of the file.
 	SMS                SMS
 	SMTP               SMTP
@@ -453,6 +457,7 @@ func (c *Config) settings() []setting {
 		integer(&c.SMSGlobalHour, "sms-global-hour", "SMS codes the whole platform sends per hour (budget against SMS pumping)"),
 		integer(&c.SMSGlobalDay, "sms-global-day", "SMS codes the whole platform sends per day"),
 		{key: "max-body-bytes", value: (*int64Value)(&c.MaxBodyBytes), usage: "largest accepted request body"},
+		str(&c.ConsoleAllow, "console-allow", "client networks the console and the operator API answer, comma-separated CIDR prefixes (10.20.0.0/16,192.168.5.7); empty: any address"),
 
 		str(&c.SMS.GatewayURL, "sms.gateway-url", "HTTP SMS gateway URL (signed JSON POST); required unless --dev"),
 		duration(&c.SMS.GatewayTimeout, "sms.gateway-timeout", "SMS gateway request timeout (never retried)"),

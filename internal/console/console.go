@@ -83,6 +83,8 @@ var sections = []section{
 	{name: "citizens", roles: []string{operator.RoleSecadmin}},
 	{name: "enterprises", roles: []string{operator.RoleSecadmin}},
 	{name: "audit", roles: []string{operator.RoleAuditor}},
+	{name: "systems", roles: []string{operator.RoleSysadmin}},
+	{name: "operators", roles: []string{operator.RoleSysadmin}},
 	{name: "security", roles: operator.Roles},
 }
 
