@@ -27,23 +27,27 @@ type SystemDeps struct {
 // systemRoutes lists the systems area's endpoints: the client registry
 // and the operators.
 //
-// The client endpoints have two kinds of caller, so they are listed with
-// anyone and clientRoute makes the check: a request with HTTP Basic
+// The client endpoints have two kinds of caller, so they are marked
+// viaTools and clientRoute makes the check: a request with HTTP Basic
 // credentials is an operator tool's (Admin.operator), any other needs a
 // signed-in system administrator (guard, with sysadmins).
 func (c *ConsoleAPI) systemRoutes() []consoleRoute {
 	cl := c.clientRoute
-	return append([]consoleRoute{
-		{"GET /api/admin/v1/clients", anyone, cl(c.listClients)},
-		{"POST /api/admin/v1/clients", anyone, cl(c.createClient)},
-		{"POST /api/admin/v1/clients/validate", anyone, cl(c.validateClient)},
-		{"GET /api/admin/v1/clients/{id}", anyone, cl(c.getClient)},
-		{"PATCH /api/admin/v1/clients/{id}", anyone, cl(c.updateClient)},
-		{"DELETE /api/admin/v1/clients/{id}", anyone, cl(c.deleteClient)},
-		{"POST /api/admin/v1/clients/{id}/secret", anyone, cl(c.rotateSecret)},
-		{"POST /api/admin/v1/clients/{id}/disable", anyone, cl(c.disableClient)},
-		{"POST /api/admin/v1/clients/{id}/enable", anyone, cl(c.enableClient)},
-	}, c.operatorRoutes()...)
+	clients := []consoleRoute{
+		{"GET /api/admin/v1/clients", sysadmins, cl(c.listClients)},
+		{"POST /api/admin/v1/clients", sysadmins, cl(c.createClient)},
+		{"POST /api/admin/v1/clients/validate", sysadmins, cl(c.validateClient)},
+		{"GET /api/admin/v1/clients/{id}", sysadmins, cl(c.getClient)},
+		{"PATCH /api/admin/v1/clients/{id}", sysadmins, cl(c.updateClient)},
+		{"DELETE /api/admin/v1/clients/{id}", sysadmins, cl(c.deleteClient)},
+		{"POST /api/admin/v1/clients/{id}/secret", sysadmins, cl(c.rotateSecret)},
+		{"POST /api/admin/v1/clients/{id}/disable", sysadmins, cl(c.disableClient)},
+		{"POST /api/admin/v1/clients/{id}/enable", sysadmins, cl(c.enableClient)},
+	}
+	for _, rt := range clients {
+		c.viaTools[rt.pattern] = true
+	}
+	return append(clients, c.operatorRoutes()...)
 }
 
 // clientHandler is a client registry endpoint. by is the caller as the

@@ -123,7 +123,37 @@ func TestConsoleRoleMatrix(t *testing.T) {
 			checked++
 		}
 	}
-	if checked < 20 {
+	if checked < 100 {
 		t.Fatalf("only %d refusals checked: the operator API lists too few role-bound endpoints", checked)
+	}
+	t.Logf("%d refusals checked", checked)
+
+	// An operator's own actions are the auditor's to see.
+	if r := callers[operator.RoleSecadmin].PostJSON("/api/admin/v1/citizens/"+citizen+"/sign-out",
+		map[string]string{"reason": "the citizen called the hotline"}); r.Status != 200 {
+		t.Fatalf("secadmin signs the citizen out: %d %s", r.Status, r.Body)
+	}
+	r := callers[operator.RoleAuditor].Get("/api/admin/v1/audit/events?subject=" + citizen)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"account.signed_out"`) || !strings.Contains(string(r.Body), `operator:`) {
+		t.Errorf("the auditor does not see the secadmin's action: %d %s", r.Status, r.Body)
+	}
+
+	// No operator grants themselves a role, not even a system
+	// administrator; and none edits the audit trail, for which no route
+	// exists.
+	me := callers[operator.RoleSysadmin].Get("/api/admin/v1/me").JSON(t)
+	before := readConsoleState(t, st)
+	r = callers[operator.RoleSysadmin].SendJSON("PUT", "/api/admin/v1/operators/"+me["id"].(string)+"/roles",
+		map[string]any{"roles": []string{"sysadmin", "secadmin"}})
+	if r.Status != 403 || readConsoleState(t, st) != before {
+		t.Errorf("a sysadmin changed their own roles: %d %s", r.Status, r.Body)
+	}
+	for _, method := range []string{"PUT", "PATCH", "DELETE"} {
+		if r := callers[operator.RoleAuditor].Do(method, "/api/admin/v1/audit/events/1", "application/json", strings.NewReader(`{}`)); r.Status != 404 && r.Status != 405 {
+			t.Errorf("%s of an audit event: %d, want no such route", method, r.Status)
+		}
+	}
+	if readConsoleState(t, st) != before {
+		t.Error("an attempt to edit the audit trail changed something")
 	}
 }
