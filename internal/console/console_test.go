@@ -51,13 +51,9 @@ func start(t *testing.T) *fixture {
 
 // mountPages mounts the console's pages on mux as the app does.
 func mountPages(mux *http.ServeMux, c *console.Console) {
-	mux.HandleFunc("GET /console/{$}", c.Home)
-	mux.HandleFunc("GET /console/sign-in", c.SignIn)
-	mux.HandleFunc("GET /console/setup", c.Setup)
-	mux.HandleFunc("GET /console/reviews", c.Reviews)
-	mux.HandleFunc("GET /console/reviews/{id}", c.Review)
-	mux.HandleFunc("GET /console/static/", c.Static)
-	mux.HandleFunc("/console/", c.NotFound)
+	for _, r := range c.Routes() {
+		mux.Handle(r.Pattern, r.Handler)
+	}
 }
 
 // signedIn returns the console cookie of a new operator with roles.
