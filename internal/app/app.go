@@ -262,13 +262,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	auditLog := audit.New(st, now, logger)
 	// The dashboard's counts, from the audit log as things happen; what
 	// is counted at shutdown is written before the store closes.
-	a.Stats = stats.NewCounter(st, logger)
-	auditLog.Observe(a.Stats.Observe)
-	a.closers = append(a.closers, func() error { return a.Stats.Flush(context.Background()) })
 	dashZone, err := time.LoadLocation(cfg.DashboardZone)
 	if err != nil {
 		return nil, fmt.Errorf("app: --dashboard-zone: %w", err)
 	}
+	a.Stats = stats.NewCounter(st, dashZone, logger)
+	auditLog.Observe(a.Stats.Observe)
+	a.closers = append(a.closers, func() error { return a.Stats.Flush(context.Background()) })
 	checkCosts, err := stats.ParseCosts(cfg.Realname.CheckCostFen)
 	if err != nil {
 		return nil, fmt.Errorf("app: --realname-check-cost-fen: %w", err)

@@ -35,6 +35,30 @@ const (
 // Metrics lists every metric, in the order the dashboard shows them.
 var Metrics = []string{MetricSignin, MetricRegister, MetricSSO, MetricSMS, MetricRealname}
 
+// dayPrefix marks the daily rows of a metric: "day:signin" counts a whole
+// day of the operators' zone, its Hour the day's start (midnight there,
+// in UTC). The week and the month read them, a thirtieth of the rows the
+// hours would be.
+const dayPrefix = "day:"
+
+// hasDays reports whether zone's days start on the hour (every zone but
+// a few such as Asia/Kolkata), so that its days can be kept in rows
+// whose Hour is the hour they start.
+func hasDays(zone *time.Location) bool {
+	for _, t := range []time.Time{time.Date(2000, 1, 1, 0, 0, 0, 0, zone), time.Date(2000, 7, 1, 0, 0, 0, 0, zone)} {
+		if _, off := t.Zone(); off%3600 != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// midnight is the start of the day of zone holding t.
+func midnight(t time.Time, zone *time.Location) time.Time {
+	t = t.In(zone)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, zone)
+}
+
 // rule maps audit events to a metric: events of action (and result, when
 // set; and a detail value, when set) count one for metric under the key
 // key gives. Results in skip are not counted.
@@ -110,6 +134,7 @@ type slot struct {
 // flushed.
 type Counter struct {
 	store  store.Stats
+	zone   *time.Location // of the daily rows; nil: none kept
 	logger *slog.Logger
 
 	mu      sync.Mutex
@@ -117,9 +142,14 @@ type Counter struct {
 	flushMu sync.Mutex // one flush at a time, so that a failed one's counts go back before the next takes them
 }
 
-// NewCounter returns a Counter adding to st.
-func NewCounter(st store.Stats, logger *slog.Logger) *Counter {
-	return &Counter{store: st, logger: logger, pending: map[slot]int64{}}
+// NewCounter returns a Counter adding to st, by the hour and by the day
+// of zone (the operators' zone; the Reader must have the same).
+func NewCounter(st store.Stats, zone *time.Location, logger *slog.Logger) *Counter {
+	c := &Counter{store: st, logger: logger, pending: map[slot]int64{}}
+	if hasDays(zone) {
+		c.zone = zone
+	}
+	return c
 }
 
 // Observe counts ev if the table of rules says so; it is the audit log's
@@ -130,11 +160,13 @@ func (c *Counter) Observe(ev store.AuditEvent) {
 	}
 }
 
-// Add counts n for metric and key in the hour of at.
+// Add counts n for metric and key in the hour of at, and in its day.
 func (c *Counter) Add(metric, key string, at time.Time, n int64) {
-	s := slot{metric, key, at.UTC().Truncate(time.Hour)}
 	c.mu.Lock()
-	c.pending[s] += n
+	c.pending[slot{metric, key, at.UTC().Truncate(time.Hour)}] += n
+	if c.zone != nil {
+		c.pending[slot{dayPrefix + metric, key, midnight(at, c.zone).UTC()}] += n
+	}
 	c.mu.Unlock()
 }
 

@@ -71,16 +71,28 @@ func ValidRange(rng string) bool {
 	return slices.Contains([]string{RangeDay, RangeWeek, RangeMonth}, rng)
 }
 
-// midnight is the start of the operators' day holding t.
-func (r *Reader) midnight(t time.Time) time.Time {
-	t = t.In(r.zone)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, r.zone)
+// read returns the counts of metrics from..to: by the hour, or by the
+// day when byDay and the zone's days are kept (their Hour the day's
+// start), with the metrics' names as asked.
+func (r *Reader) read(ctx context.Context, metrics []string, from, to time.Time, byDay bool) ([]store.StatCount, error) {
+	if !byDay || !hasDays(r.zone) {
+		return r.store.ListStats(ctx, metrics, from.UTC(), to.UTC())
+	}
+	asked := make([]string, len(metrics))
+	for i, m := range metrics {
+		asked[i] = dayPrefix + m
+	}
+	counts, err := r.store.ListStats(ctx, asked, from.UTC(), to.UTC())
+	for i := range counts {
+		counts[i].Metric = strings.TrimPrefix(counts[i].Metric, dayPrefix)
+	}
+	return counts, err
 }
 
 // days returns the starts of the n days ending with today, and the start
 // of tomorrow.
 func (r *Reader) days(n int) ([]time.Time, time.Time) {
-	today := r.midnight(r.now())
+	today := midnight(r.now(), r.zone)
 	out := make([]time.Time, 0, n)
 	for i := n - 1; i >= 0; i-- {
 		out = append(out, today.AddDate(0, 0, -i))
@@ -110,7 +122,7 @@ func (r *Reader) Report(ctx context.Context, rng string) (Report, error) {
 	default:
 		return Report{}, errRange
 	}
-	counts, err := r.store.ListStats(ctx, Metrics, rep.From.UTC(), rep.To.UTC())
+	counts, err := r.read(ctx, Metrics, rep.From, rep.To, rep.Step == "day")
 	if err != nil {
 		return Report{}, err
 	}
@@ -161,7 +173,7 @@ type SystemCount struct {
 func (r *Reader) Systems(ctx context.Context) ([]SystemCount, error) {
 	days, end := r.days(7)
 	today := days[len(days)-1]
-	counts, err := r.store.ListStats(ctx, []string{MetricSSO}, days[0].UTC(), end.UTC())
+	counts, err := r.read(ctx, []string{MetricSSO}, days[0], end, true)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func TestEventsToStoredCounts(t *testing.T) {
 			clk := &clock{t: time.Date(2026, 12, 1, 9, 10, 0, 0, shanghai)}
 			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 			log := audit.New(st, clk.now, logger)
-			counter := stats.NewCounter(st, logger)
+			counter := stats.NewCounter(st, shanghai, logger)
 			log.Observe(counter.Observe)
 			reader := stats.NewReader(st, shanghai, clk.now)
 
@@ -162,7 +162,7 @@ func TestEventsToStoredCounts(t *testing.T) {
 
 			// A second flush adds only what came since; a second instance
 			// adds to the same rows.
-			other := stats.NewCounter(st, logger)
+			other := stats.NewCounter(st, shanghai, logger)
 			other.Observe(log.Event(audit.Entry{Actor: user, Action: audit.ActionLogin, Result: audit.ResultOK}))
 			log.Append(ctx, audit.Entry{Actor: user, Action: audit.ActionLogin, Result: audit.ResultOK})
 			if err := counter.Flush(ctx); err != nil {
@@ -223,5 +223,33 @@ func TestParseCosts(t *testing.T) {
 		if fen, known := c.Of(tt.verifier); fen != tt.fen || known != tt.known {
 			t.Errorf("ParseCosts(%q).Of(%q) = %d, %v; want %d, %v", tt.in, tt.verifier, fen, known, tt.fen, tt.known)
 		}
+	}
+}
+
+// TestDaysOffTheHour: in a zone whose days do not start on the hour, no
+// daily rows are kept and the week is summed from the hours.
+func TestDaysOffTheHour(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.New(t)
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 0, 40, 0, 0, kolkata)
+	counter := stats.NewCounter(st, kolkata, slog.New(slog.DiscardHandler))
+	counter.Add(stats.MetricSignin, stats.SigninOK, now.Add(-10*time.Minute), 1) // 00:30 there today: the UTC hour from 19:00
+	counter.Add(stats.MetricSignin, stats.SigninOK, now.Add(-2*24*time.Hour), 2)
+	if err := counter.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.ListStats(ctx, []string{"day:" + stats.MetricSignin}, time.Time{}, now.AddDate(1, 0, 0)); len(got) != 0 {
+		t.Errorf("daily rows kept: %v", got)
+	}
+	week, err := stats.NewReader(st, kolkata, func() time.Time { return now }).Report(ctx, stats.RangeWeek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := week.Series[0]; s.Total != 3 || s.Counts[4] != 2 {
+		t.Errorf("week = %v (total %d), want 2 two days ago and 3 in all", s.Counts, s.Total)
 	}
 }

@@ -83,6 +83,20 @@ func testStats(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("sessions estimated only when many", func(t *testing.T) {
+		s := newStore(t)
+		e, ok := s.(interface {
+			EstimateSessions(ctx context.Context) (int64, bool, error)
+		})
+		if !ok {
+			return // an optional method of the SQL stores
+		}
+		// A few sessions are counted exactly, whatever the planner guesses.
+		if n, estimated, err := e.EstimateSessions(ctx); err != nil || n != 0 || estimated {
+			t.Errorf("EstimateSessions of an empty store = %d, %v, %v; want 0, exact", n, estimated, err)
+		}
+	})
+
 	t.Run("list range and order", func(t *testing.T) {
 		s := newStore(t)
 		if err := s.AddStats(ctx, []store.StatCount{
