@@ -281,13 +281,15 @@
   }
 
   ui.ready(function () {
-    var range = ui.$('range');
+    var range = ui.$('range'), seq = 0;
     if (!range) { return; }
+    // load shows the range chosen last, whichever answer comes first.
     function load() {
-      var box = ui.$('dashboard');
+      var mine = ++seq, box = ui.$('dashboard');
       box.setAttribute('aria-busy', 'true');
       ui.$('dashboard-status').textContent = ui.t('dashboard.loading');
       ui.api('GET', '/api/admin/v1/dashboard?range=' + encodeURIComponent(range.value)).then(function (res) {
+        if (mine !== seq) { return; }
         if (!res.ok) { ui.$('dashboard-status').textContent = ui.errorText(res); return; }
         show(res.data);
         ui.$('dashboard-status').textContent = '';
