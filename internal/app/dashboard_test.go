@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"unid/internal/app/apptest"
+	"unid/internal/config"
 )
 
 // operatorAPI sets an operator with roles up through the console API
@@ -46,6 +48,12 @@ type dashboard struct {
 		Limit, Used int64
 		Left        int64 `json:"left"`
 	} `json:"sms_budget"`
+	Realname []struct {
+		Verifier  string `json:"verifier"`
+		Checks    int64  `json:"checks"`
+		CostFen   int64  `json:"cost_fen"`
+		CostKnown bool   `json:"cost_known"`
+	} `json:"realname"`
 	Sessions *struct {
 		Active int64 `json:"active"`
 	} `json:"sessions"`
@@ -65,13 +73,14 @@ func (d dashboard) series(metric, key string) (counts []int64, total int64) {
 }
 
 // TestDashboardCountsSignIns: a citizen registers, signs in three times,
-// fails twice and signs in to a CAS service system; the operator's
+// fails twice, signs in to a CAS service system and runs two real-name
+// checks (1.50 yuan each, as configured); the operator's
 // dashboard shows today's numbers in the hour they happened (Shanghai
 // time), and the systems' counts name the system. Without a console
 // session both endpoints answer 401; an unknown range is refused in the
 // operator's language.
 func TestDashboardCountsSignIns(t *testing.T) {
-	srv := apptest.Start(t, nil)
+	srv := apptest.Start(t, func(c *config.Config) { c.Realname.CheckCostFen = "sandbox=150" })
 
 	anon := srv.Browser(t)
 	for _, path := range []string{"/api/admin/v1/dashboard", "/api/admin/v1/stats/sso"} {
@@ -91,6 +100,13 @@ func TestDashboardCountsSignIns(t *testing.T) {
 		}
 	}
 	newCASReceiver(t, srv).signInTo(t, citizen)
+	// Two real-name checks at the sandbox verifier: a mismatch, a pass.
+	if r := citizen.PostJSON("/api/v1/realname/identity", map[string]any{"real_name": "李四", "id_number": apptest.Zhang.IDNumber}); r.Status != http.StatusBadRequest {
+		t.Fatalf("wrong name: %d %s", r.Status, r.Body)
+	}
+	if r := citizen.PostJSON("/api/v1/realname/identity", map[string]any{"use_registered": true}); r.Status != http.StatusOK {
+		t.Fatalf("level 1: %d %s", r.Status, r.Body)
+	}
 
 	// A citizen's session is no console session.
 	if r := citizen.Get("/api/admin/v1/dashboard"); r.Status != http.StatusUnauthorized {
@@ -109,8 +125,12 @@ func TestDashboardCountsSignIns(t *testing.T) {
 	if d.Zone != "Asia/Shanghai" || d.Step != "hour" || len(d.Buckets) != 24 {
 		t.Fatalf("day = %s by %s in %d buckets", d.Zone, d.Step, len(d.Buckets))
 	}
-	// The server's clock starts at 07:08 UTC: 15:08 in Shanghai.
-	local := srv.Clock.Now().Hour() + 8
+	// Everything happened in this hour of the server's clock, in Shanghai.
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := srv.Clock.Now().In(shanghai).Hour()
 	if !strings.HasPrefix(d.Buckets[local], d.Buckets[0][:11]) || !strings.HasSuffix(d.Buckets[local], "+08:00") {
 		t.Errorf("bucket %d = %s", local, d.Buckets[local])
 	}
@@ -124,12 +144,16 @@ func TestDashboardCountsSignIns(t *testing.T) {
 		{"register", "", 1},
 		{"sms", "", 1},
 		{"sso", "archive", 1},
+		{"realname", "sandbox", 2},
 	}
 	for _, tt := range tests {
 		counts, total := d.series(tt.metric, tt.key)
 		if total != tt.want || len(counts) != 24 || counts[local] != tt.want {
 			t.Errorf("%s/%s: total %d, at %d:00 %v; want %d", tt.metric, tt.key, total, local, counts, tt.want)
 		}
+	}
+	if len(d.Realname) != 1 || d.Realname[0].Verifier != "sandbox" || d.Realname[0].Checks != 2 || d.Realname[0].CostFen != 300 || !d.Realname[0].CostKnown {
+		t.Errorf("real-name checks = %+v, want 2 at 1.50 yuan each", d.Realname)
 	}
 	if len(d.SMSBudget) != 2 || d.SMSBudget[1].Window != "day" || d.SMSBudget[1].Left != 50000-1 {
 		t.Errorf("SMS budget = %+v, want 49999 of the day left", d.SMSBudget)
