@@ -18,6 +18,7 @@ import (
 func TestBrowserDashboard(t *testing.T) {
 	ctx := newTab(t)
 	srv := apptest.Start(t, nil)
+	startOfAnHour(srv)
 	citizen := srv.Browser(t)
 	citizen.MustRegister(apptest.Zhang)
 	for range 4 {

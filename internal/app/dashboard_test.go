@@ -31,6 +31,14 @@ func operatorAPI(t *testing.T, srv *apptest.Server, login string, roles ...strin
 	return b
 }
 
+// startOfAnHour moves the server's clock (which starts at the real time)
+// to a minute past the next hour, so that what a test does falls in one
+// hour and one day of the dashboard.
+func startOfAnHour(srv *apptest.Server) {
+	now := srv.Clock.Now()
+	srv.Clock.Advance(now.Truncate(time.Hour).Add(time.Hour + time.Minute).Sub(now))
+}
+
 // dashboard is the part of GET /api/admin/v1/dashboard the tests read.
 type dashboard struct {
 	Range   string   `json:"range"`
@@ -81,6 +89,7 @@ func (d dashboard) series(metric, key string) (counts []int64, total int64) {
 // operator's language.
 func TestDashboardCountsSignIns(t *testing.T) {
 	srv := apptest.Start(t, func(c *config.Config) { c.Realname.CheckCostFen = "sandbox=150" })
+	startOfAnHour(srv)
 
 	anon := srv.Browser(t)
 	for _, path := range []string{"/api/admin/v1/dashboard", "/api/admin/v1/stats/sso"} {
