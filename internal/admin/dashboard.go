@@ -58,10 +58,13 @@ func (c *ConsoleAPI) dashboardRoutes() []consoleRoute {
 // now (SMS budget, sessions, review queues).
 type dashboardView struct {
 	stats.Report
-	Realname []verifierView   `json:"realname"`
-	SMS      []smscode.Budget `json:"sms_budget"`
-	Sessions *sessionsView    `json:"sessions"`
-	Queues   []queueView      `json:"queues"`
+	Realname []verifierView `json:"realname"`
+	// CostConfigured is false when no cost of a check is configured at
+	// all: the page says so rather than showing a cost of nothing.
+	CostConfigured bool             `json:"cost_configured"`
+	SMS            []smscode.Budget `json:"sms_budget"`
+	Sessions       *sessionsView    `json:"sessions"`
+	Queues         []queueView      `json:"queues"`
 }
 
 // verifierView is the checks of one verifier over the range and what
@@ -115,7 +118,8 @@ func (c *ConsoleAPI) dashboard(w http.ResponseWriter, r *http.Request, _ operato
 		c.d.Responder.Fail(w, r, problem.Wrap(err))
 		return
 	}
-	out := dashboardView{Report: rep, Realname: []verifierView{}, SMS: []smscode.Budget{}, Queues: []queueView{}}
+	out := dashboardView{Report: rep, Realname: []verifierView{}, CostConfigured: d.CheckCosts.Configured(),
+		SMS: []smscode.Budget{}, Queues: []queueView{}}
 	for _, s := range rep.Series {
 		if s.Metric != stats.MetricRealname {
 			continue

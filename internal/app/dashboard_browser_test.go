@@ -44,6 +44,9 @@ func TestBrowserDashboard(t *testing.T) {
 	if got := eventually[string](p, `(document.querySelector("#tile-signin-ok .tile-value") || {}).textContent || ""`); got != "5" {
 		t.Errorf("today's sign-ins tile = %q, want 5", got)
 	}
+	if got := p.text("#tile-cost"); !strings.Contains(got, "—") {
+		t.Errorf("cost tile without a configured price = %q", got)
+	}
 	if got := p.text("#tile-signin-failed"); !strings.Contains(got, "登录失败") || !strings.Contains(got, "1") {
 		t.Errorf("failed tile = %q", got)
 	}
@@ -64,7 +67,7 @@ func TestBrowserDashboard(t *testing.T) {
 	if got := p.text("#sso-table"); !strings.Contains(got, "archive") || !strings.Contains(got, "hall-a") {
 		t.Errorf("service systems = %q", got)
 	}
-	if got := p.text("#realname"); !strings.Contains(got, "没有实名核验") {
+	if got := p.text("#realname"); !strings.Contains(got, "没有实名核验") || !strings.Contains(got, "未配置单价") {
 		t.Errorf("real-name checks = %q", got)
 	}
 

@@ -230,6 +230,9 @@ func ParseCosts(s string) (Costs, error) {
 	return c, nil
 }
 
+// Configured reports whether any cost is configured.
+func (c Costs) Configured() bool { return c.allSet || len(c.per) > 0 }
+
 // Of returns the cost of one check at verifier, and whether it is known.
 func (c Costs) Of(verifier string) (fen int64, known bool) {
 	if n, ok := c.per[verifier]; ok {

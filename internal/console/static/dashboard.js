@@ -189,7 +189,11 @@
 
   function realnameTable(box, data) {
     box.innerHTML = '';
-    if (!data.realname.length) { box.appendChild(ui.el('p', ui.t('dashboard.no_realname'), 'hint')); return; }
+    if (!data.realname.length) {
+      box.appendChild(ui.el('p', ui.t('dashboard.no_realname'), 'hint'));
+      if (!data.cost_configured) { box.appendChild(ui.el('p', ui.t('dashboard.cost_unset'), 'notice')).id = 'cost-unset'; }
+      return;
+    }
     var tb = ui.el('table', null, 'list'), head = ui.el('tr'), body = ui.el('tbody'), thead = ui.el('thead');
     tb.id = 'realname-table';
     head.appendChild(ui.el('th', ui.t('dashboard.verifier')));
@@ -208,7 +212,7 @@
     }
     tb.appendChild(body);
     box.appendChild(tb);
-    if (unset) {
+    if (unset || !data.cost_configured) {
       var p = ui.el('p', ui.t('dashboard.cost_unset'), 'notice');
       p.id = 'cost-unset';
       box.appendChild(p);
@@ -252,7 +256,7 @@
       tile(tiles, 'sms-left-' + b.window, ui.t('dashboard.sms_left.' + b.window), num(b.left),
         ui.t('dashboard.sms_left_of', { used: num(b.used), limit: num(b.limit) }));
     }
-    var checks = 0, cost = 0, known = true;
+    var checks = 0, cost = 0, known = d.cost_configured;
     for (var j = 0; j < d.realname.length; j++) {
       checks += d.realname[j].checks;
       cost += d.realname[j].cost_fen;
