@@ -217,6 +217,11 @@ func TestConsoleCitizens(t *testing.T) {
 		if detail.Lock.Locked {
 			t.Errorf("still shown locked after unlocking")
 		}
+		// The detail's security events show what the operator did, by them.
+		if body := string(sec.Get(base).Body); !strings.Contains(body, `"action":"account.unlocked","result":"ok"`) ||
+			!strings.Contains(body, `"by":"operator:`) {
+			t.Errorf("the unlock is not among the citizen's events: %s", body)
+		}
 
 		// Disable: every session ends, sign-in is refused; enable lets it in.
 		if r := sec.PostJSON(base+"/disable", map[string]string{"reason": "疑似被盗"}); r.Status != http.StatusNoContent {
