@@ -42,7 +42,6 @@ const (
 // the audit trail.
 const RevealsPerDay = 50
 
-
 // RevealFields are the fields an operator may reveal, as the API names them.
 var RevealFields = []string{FieldPhone, FieldIDNumber, FieldEmail, FieldRealName}
 
