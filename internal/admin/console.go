@@ -156,6 +156,10 @@ func (c *ConsoleAPI) guard(roles []string, h consoleHandler) http.HandlerFunc {
 			h(w, r, operator.Signed{})
 			return
 		}
+		if err := checkQuery(r); err != nil {
+			c.d.Responder.Fail(w, r, err)
+			return
+		}
 		sg, state, err := c.d.Operators.Current(r.Context(), r)
 		if err != nil {
 			c.d.Responder.Fail(w, r, err)
@@ -517,4 +521,18 @@ func (in inbox) decide(ctx context.Context, id string, approve bool, reason stri
 		}
 	}
 	return review.Item{}, errNoItem
+}
+
+// checkQuery refuses a query string the stores could not take as text:
+// bytes that are not UTF-8, or a NUL (PostgreSQL refuses both and would
+// answer a 500), as a field problem on the parameter.
+func checkQuery(r *http.Request) error {
+	for k, vs := range r.URL.Query() {
+		for _, v := range vs {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return problem.Field(k, "query_invalid_text")
+			}
+		}
+	}
+	return nil
 }

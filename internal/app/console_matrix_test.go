@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"unid/internal/app/apptest"
+	"unid/internal/config"
 	"unid/internal/operator"
 	"unid/internal/store"
 )
@@ -131,4 +132,30 @@ func TestConsoleRoleMatrix(t *testing.T) {
 	if readConsoleState(t, st) != before {
 		t.Error("an attempt to edit the audit trail changed something")
 	}
+}
+
+// TestConsoleQueryText: a search or filter that is not text (bytes that
+// are not UTF-8, a NUL) is a clear field error on both backends, never a
+// fault of the store.
+func TestConsoleQueryText(t *testing.T) {
+	apptest.ForEachBackend(t, func(t *testing.T, start func(edit func(*config.Config)) *apptest.Server) {
+		srv := start(nil)
+		sec := operatorAPI(t, srv, "sec_text", operator.RoleSecadmin)
+		aud := operatorAPI(t, srv, "aud_text", operator.RoleAuditor)
+		for _, c := range []struct {
+			b    *apptest.Browser
+			path string
+		}{
+			{sec, "/api/admin/v1/citizens?q=%00138"},
+			{sec, "/api/admin/v1/citizens?after=%FF%FE"},
+			{sec, "/api/admin/v1/enterprises?q=%C3%28"},
+			{aud, "/api/admin/v1/audit/events?action=%00"},
+			{aud, "/api/admin/v1/audit/events?client=%FF"},
+		} {
+			r := c.b.Get(c.path)
+			if r.Status != 400 || r.ErrCode(t) != "query_invalid_text" {
+				t.Errorf("%s: %d %s", c.path, r.Status, r.Body)
+			}
+		}
+	})
 }
