@@ -185,28 +185,27 @@ func (p *Passkeys) keep(ctx context.Context, bind string, sd *webauthn.SessionDa
 	return id, err
 }
 
-// take returns the state of the live ceremony id bound to bind with the
-// rest of the binding, and uses it up; any other is errCeremonyGone.
-func (p *Passkeys) take(ctx context.Context, id, bind string) (webauthn.SessionData, string, error) {
+// take returns the state of the live ceremony id bound to bind and uses
+// it up; any other is errCeremonyGone.
+func (p *Passkeys) take(ctx context.Context, id, bind string) (webauthn.SessionData, error) {
 	if id == "" || len(id) > 64 {
-		return webauthn.SessionData{}, "", errCeremonyGone
+		return webauthn.SessionData{}, errCeremonyGone
 	}
 	ch, err := p.d.Challenges.TakeChallenge(ctx, CeremonyKind, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return webauthn.SessionData{}, "", errCeremonyGone
+		return webauthn.SessionData{}, errCeremonyGone
 	}
 	if err != nil {
-		return webauthn.SessionData{}, "", err
+		return webauthn.SessionData{}, err
 	}
-	rest, ok := strings.CutPrefix(string(ch.Subject), bind)
-	if !ok || !ch.Valid(p.s.d.Now()) {
-		return webauthn.SessionData{}, "", errCeremonyGone
+	if string(ch.Subject) != bind || !ch.Valid(p.s.d.Now()) {
+		return webauthn.SessionData{}, errCeremonyGone
 	}
 	var sd webauthn.SessionData
 	if err := json.Unmarshal(ch.Secret, &sd); err != nil {
-		return webauthn.SessionData{}, "", fmt.Errorf("operator: ceremony: %w", err)
+		return webauthn.SessionData{}, fmt.Errorf("operator: ceremony: %w", err)
 	}
-	return sd, rest, nil
+	return sd, nil
 }
 
 // confirmCode judges the TOTP code of o, signed in, like the code of a
@@ -310,7 +309,7 @@ func (p *Passkeys) FinishRegistration(ctx context.Context, o store.Operator, id,
 	if err != nil {
 		return PasskeyView{}, err
 	}
-	sd, _, err := p.take(ctx, id, bindRegister+o.ID)
+	sd, err := p.take(ctx, id, bindRegister+o.ID)
 	if err != nil {
 		return PasskeyView{}, err
 	}
@@ -474,7 +473,7 @@ func (p *Passkeys) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Re
 		s.refused(ctx, now, ipRules, c, "", audit.ResultRateLimited)
 		return store.Operator{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_sign_in_rate_limited", RetryAfter: wait}
 	}
-	sd, _, err := p.take(ctx, id, bindSignIn)
+	sd, err := p.take(ctx, id, bindSignIn)
 	if err != nil {
 		return store.Operator{}, err
 	}
