@@ -11,15 +11,18 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
+	"github.com/go-webauthn/webauthn/protocol"
+	gowebauthn "github.com/go-webauthn/webauthn/webauthn"
 
 	"unid/internal/app/apptest"
 	"unid/internal/audit"
 	"unid/internal/operator"
+	"unid/internal/store"
 	"unid/internal/testenv"
 )
 
 // pkJS drives the passkey endpoints from the page, with the virtual
-// authenticator of the tab: add(code, name), begin(login), get(begin's
+// authenticator of the tab: add(code, name), begin(), get(begin's
 // answer) and finish(ceremony, credential) each give {status, code, data}.
 const pkJS = `
 const from = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), c => c.charCodeAt(0)).buffer;
@@ -40,7 +43,7 @@ const add = async (code, name) => {
     id: c.id, rawId: to(c.rawId), type: c.type, clientExtensionResults: {},
     response: {clientDataJSON: to(c.response.clientDataJSON), attestationObject: to(c.response.attestationObject)}}});
 };
-const begin = login => call('POST', '/api/admin/v1/sign-in/passkey/begin', {login});
+const begin = () => call('POST', '/api/admin/v1/sign-in/passkey/begin', {});
 const get = async b => {
   const pk = b.data.options.publicKey;
   pk.challenge = from(pk.challenge);
@@ -110,18 +113,18 @@ func TestPasskeyRefusals(t *testing.T) {
 	}
 
 	// A ceremony is used once.
-	r := js(`(async () => { const b = await begin(""); const c = await get(b); const one = await finish(b.data.ceremony, c);
+	r := js(`(async () => { const b = await begin(); const c = await get(b); const one = await finish(b.data.ceremony, c);
 		const two = await finish(b.data.ceremony, c); return two.status === 410 ? one : {status: 0, code: "second finish: " + two.status + " " + two.code}; })()`)
 	want("sign in with the passkey", r, 200, "")
 	if r.Data["login_name"] != "wu" {
 		t.Errorf("signed in as %v", r.Data)
 	}
 	// An expired ceremony is said so.
-	js(`(async () => { const b = await begin("wu"); window.__c = [b.data.ceremony, await get(b)]; return b; })()`)
+	js(`(async () => { const b = await begin(); window.__c = [b.data.ceremony, await get(b)]; return b; })()`)
 	srv.Clock.Advance(operator.CeremonyTTL + time.Second)
 	want("finish after 5 minutes", js(`finish(window.__c[0], window.__c[1])`), 410, "operator_passkey_expired")
 	want("finish of no ceremony", js(`finish("nope", {})`), 410, "operator_passkey_expired")
-	want("a malformed credential", js(`(async () => { const b = await begin(""); return finish(b.data.ceremony, {id: "x"}); })()`), 401, "operator_sign_in_failed")
+	want("a malformed credential", js(`(async () => { const b = await begin(); return finish(b.data.ceremony, {id: "x"}); })()`), 401, "operator_sign_in_failed")
 
 	// Another origin (another port) is refused, whatever it carries.
 	other := httptest.NewServer(srv.App.Handler)
@@ -130,14 +133,9 @@ func TestPasskeyRefusals(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(otherBase+"/console/sign-in")); err != nil {
 		t.Fatal(err)
 	}
-	want("a passkey used from another origin", js(`(async () => { const b = await begin(""); return finish(b.data.ceremony, await get(b)); })()`), 401, "operator_sign_in_failed")
+	want("a passkey used from another origin", js(`(async () => { const b = await begin(); return finish(b.data.ceremony, await get(b)); })()`), 401, "operator_sign_in_failed")
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/console/sign-in")); err != nil {
 		t.Fatal(err)
-	}
-
-	// A name without passkeys is asked for one all the same.
-	if r := js(`begin("nobody")`); r.Status != 200 || !strings.Contains(jsonOf(r.Data), "allowCredentials") {
-		t.Errorf("begin for an unknown name = %+v", r)
 	}
 
 	// A cloned authenticator: its sign count goes backwards.
@@ -146,13 +144,13 @@ func TestPasskeyRefusals(t *testing.T) {
 		t.Fatalf("virtual credentials = %+v, %v", creds, err)
 	}
 	cred := creds.Credentials[0]
-	want("sign in again", js(`(async () => { const b = await begin(""); return finish(b.data.ceremony, await get(b)); })()`), 200, "")
+	want("sign in again", js(`(async () => { const b = await begin(); return finish(b.data.ceremony, await get(b)); })()`), 200, "")
 	cred.SignCount = 0
 	if _, err := chromedp.Call(ctx, webauthn.RemoveCredential, webauthn.RemoveCredentialParams{AuthenticatorID: auth, CredentialID: cred.CredentialID}); err != nil {
 		t.Fatal(err)
 	}
 	putCredential(t, ctx, auth, cred)
-	want("a cloned passkey", js(`(async () => { const b = await begin(""); return finish(b.data.ceremony, await get(b)); })()`), 401, "operator_sign_in_failed")
+	want("a cloned passkey", js(`(async () => { const b = await begin(); return finish(b.data.ceremony, await get(b)); })()`), 401, "operator_sign_in_failed")
 	if !auditHas(t, srv, operator.ActionSignInFailed, `"reason":"cloned"`) {
 		t.Error("the cloned passkey is not audited")
 	}
@@ -164,7 +162,7 @@ func TestPasskeyRefusals(t *testing.T) {
 	cred.SignCount = 100
 	chromedp.Call(ctx, webauthn.RemoveCredential, webauthn.RemoveCredentialParams{AuthenticatorID: auth, CredentialID: cred.CredentialID})
 	putCredential(t, ctx, auth, cred)
-	want("a disabled operator's passkey", js(`(async () => { const b = await begin(""); return finish(b.data.ceremony, await get(b)); })()`), 401, "operator_sign_in_failed")
+	want("a disabled operator's passkey", js(`(async () => { const b = await begin(); return finish(b.data.ceremony, await get(b)); })()`), 401, "operator_sign_in_failed")
 	if _, err := srv.App.Operators.Enable(context.Background(), "wu", audit.Origin{Actor: audit.Operator("cli:test")}); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +193,7 @@ func TestPasskeyRefusals(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/console/sign-in")); err != nil {
 		t.Fatal(err)
 	}
-	want("a removed passkey", js(`(async () => { const b = await begin(""); return finish(b.data.ceremony, await get(b)); })()`), 401, "operator_sign_in_failed")
+	want("a removed passkey", js(`(async () => { const b = await begin(); return finish(b.data.ceremony, await get(b)); })()`), 401, "operator_sign_in_failed")
 	if !auditHas(t, srv, operator.ActionPasskeyRemoved, pid) || !auditHas(t, srv, operator.ActionSignInFailed, `"reason":"unknown_credential"`) {
 		t.Error("removal or the unknown passkey not audited")
 	}
@@ -269,4 +267,80 @@ func newPasskeyTab(t *testing.T) (context.Context, webauthn.AuthenticatorID) {
 		t.Fatal(err)
 	}
 	return ctx, res.AuthenticatorID
+}
+
+// TestPasskeySignInBeginNamesNobody: the start of a passkey sign-in is
+// the same — but for its challenge — whatever login name it is sent, that
+// of an operator with passkeys, one nobody holds, or none: it asks for a
+// discoverable passkey and names no credential.
+func TestPasskeySignInBeginNamesNobody(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b, actor := srv.OperatorAPI(t, "wu", operator.RoleReviewer)
+	id := strings.TrimPrefix(actor, "operator:")
+	raw, _ := json.Marshal(gowebauthn.Credential{ID: []byte("0123456789abcdef"), Transport: []protocol.AuthenticatorTransport{protocol.USB}})
+	if err := srv.App.Store.CreateOperatorPasskey(context.Background(), store.OperatorPasskey{CredentialID: []byte("0123456789abcdef"),
+		OperatorID: id, Name: "安全密钥", Credential: raw, CreatedAt: srv.Clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	b.PostJSON("/api/admin/v1/sign-out", map[string]any{})
+	tests := []struct {
+		name string
+		body map[string]any
+	}{
+		{"an operator with passkeys", map[string]any{"login": "wu"}},
+		{"a name nobody holds", map[string]any{"login": "nobody"}},
+		{"no name", map[string]any{}},
+	}
+	var first string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := b.PostJSON("/api/admin/v1/sign-in/passkey/begin", tt.body)
+			if r.Status != 200 {
+				t.Fatalf("begin = %d %s", r.Status, r.Body)
+			}
+			var got struct {
+				Ceremony string         `json:"ceremony"`
+				Options  map[string]any `json:"options"`
+			}
+			if err := json.Unmarshal(r.Body, &got); err != nil || got.Ceremony == "" {
+				t.Fatalf("begin answered %s (%v)", r.Body, err)
+			}
+			pk, _ := got.Options["publicKey"].(map[string]any)
+			if len(pk["challenge"].(string)) < 22 {
+				t.Errorf("challenge = %v", pk["challenge"])
+			}
+			if allow, ok := pk["allowCredentials"].([]any); ok && len(allow) > 0 {
+				t.Errorf("begin names credentials: %v", allow)
+			}
+			pk["challenge"] = "…"
+			shape := jsonOf(got.Options)
+			if first == "" {
+				first = shape
+			} else if shape != first {
+				t.Errorf("begin answered %s\nwhere for %q it answered %s", shape, tests[0].name, first)
+			}
+		})
+	}
+}
+
+// TestPasskeySignInBeginCapped: starting passkey sign-ins counts on the
+// client address's minute, as password sign-ins do, so that nobody fills
+// the store with ceremonies: over the cap the answer is
+// operator_sign_in_rate_limited, and the next minute it starts again.
+func TestPasskeySignInBeginCapped(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	b := srv.Browser(t)
+	for i := range 20 {
+		if r := b.PostJSON("/api/admin/v1/sign-in/passkey/begin", map[string]any{}); r.Status != 200 {
+			t.Fatalf("begin %d = %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	r := b.PostJSON("/api/admin/v1/sign-in/passkey/begin", map[string]any{})
+	if r.Status != 429 || r.ErrCode(t) != "operator_sign_in_rate_limited" || r.Header.Get("Retry-After") == "" {
+		t.Errorf("the 21st begin in a minute = %d %s", r.Status, r.Body)
+	}
+	srv.Clock.Advance(time.Minute)
+	if r := b.PostJSON("/api/admin/v1/sign-in/passkey/begin", map[string]any{}); r.Status != 200 {
+		t.Errorf("begin the next minute = %d %s", r.Status, r.Body)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -101,7 +102,8 @@ func (s *Service) EnableBy(ctx context.Context, by store.Operator, id string, or
 }
 
 // ResetBy makes a new set-up link for the operator id (lost password or
-// authenticator), as Reset does, and returns its token.
+// authenticator) and removes their passkeys, as Reset does, and returns
+// its token.
 func (s *Service) ResetBy(ctx context.Context, by store.Operator, id string, origin audit.Origin) (store.Operator, string, error) {
 	var token string
 	o, err := s.manage(ctx, by, id, ActionReset, origin, func(o *store.Operator) error {
@@ -171,8 +173,15 @@ func (s *Service) manage(ctx context.Context, by store.Operator, id, action stri
 		}
 	}
 	detail := audit.Detail{"operator_id": o.ID}
-	if action == ActionRolesChanged {
+	switch action {
+	case ActionRolesChanged:
 		detail["roles"] = strings.Join(o.Roles, ",")
+	case ActionReset:
+		n, err := s.dropPasskeys(ctx, o.ID)
+		if err != nil {
+			return store.Operator{}, err
+		}
+		detail["passkeys_removed"] = strconv.Itoa(n)
 	}
 	e := origin.Entry(action, audit.ResultOK)
 	e.Subject, e.Detail = o.LoginName, detail

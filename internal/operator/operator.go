@@ -14,6 +14,7 @@ import (
 	"image/png"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -40,7 +41,7 @@ const (
 	ActionSignOut      = "operator.sign_out"
 	ActionDisabled     = "operator.disabled" // by the command line; the operator's sessions end
 	ActionEnabled      = "operator.enabled"
-	ActionReset        = "operator.reset" // new set-up link: password and authenticator chosen again"
+	ActionReset        = "operator.reset" // new set-up link: password and authenticator chosen again; Detail {operator_id, passkeys_removed}
 )
 
 // totpKind is the Protector kind of sealed TOTP secrets.
@@ -121,9 +122,16 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// Store is where the service keeps operators: their accounts and
+// sessions, and their passkeys, which a reset removes.
+type Store interface {
+	store.Operators
+	store.OperatorPasskeys
+}
+
 // Deps are what the service works with.
 type Deps struct {
-	Store     store.Operators
+	Store     Store
 	Counters  store.Counters // lockout counts, shared by every instance
 	Captchas  *captcha.Service
 	Hasher    *account.Hasher
@@ -204,8 +212,9 @@ func (s *Service) enrolment(loginName string) (secret store.Sealed, token string
 }
 
 // Reset is for a lost authenticator or password: the operator's password
-// and authenticator stop working, their sessions end, and a new one-time
-// set-up link (returned as its token) lets them choose both again.
+// and authenticator stop working, their passkeys are removed, their
+// sessions end, and a new one-time set-up link (returned as its token)
+// lets them choose both again.
 func (s *Service) Reset(ctx context.Context, loginName string, by audit.Origin) (store.Operator, string, error) {
 	secret, token, err := s.enrolment(loginName)
 	if err != nil {
@@ -222,7 +231,7 @@ func (s *Service) Reset(ctx context.Context, loginName string, by audit.Origin) 
 }
 
 // change applies fn to the operator with the login name, ends their
-// console sessions, and audits action.
+// console sessions, removes their passkeys on a reset, and audits action.
 func (s *Service) change(ctx context.Context, loginName, action string, by audit.Origin, fn func(*store.Operator)) (store.Operator, error) {
 	cur, err := s.d.Store.GetOperatorByLoginName(ctx, strings.ToLower(strings.TrimSpace(loginName)))
 	if errors.Is(err, store.ErrNotFound) {
@@ -243,10 +252,42 @@ func (s *Service) change(ctx context.Context, loginName, action string, by audit
 	if _, err := s.d.Store.DeleteOperatorSessions(ctx, o.ID); err != nil {
 		return store.Operator{}, err
 	}
+	detail := audit.Detail{"operator_id": o.ID}
+	if action == ActionReset {
+		n, err := s.dropPasskeys(ctx, o.ID)
+		if err != nil {
+			return store.Operator{}, err
+		}
+		detail["passkeys_removed"] = strconv.Itoa(n)
+	}
 	e := by.Entry(action, audit.ResultOK)
-	e.Subject, e.Detail = o.LoginName, audit.Detail{"operator_id": o.ID}
+	e.Subject, e.Detail = o.LoginName, detail
 	s.d.Audit.Append(ctx, e)
 	return o, nil
+}
+
+// dropPasskeys removes every passkey of the operator id and says how many
+// it removed. A reset does it: whoever held the account may have added
+// one, and nothing chosen before a reset may sign the operator in after
+// it. It runs after the reset's write, so that a refused reset changes
+// nothing; a reset that fails here is done again, with the same result.
+func (s *Service) dropPasskeys(ctx context.Context, id string) (int, error) {
+	list, err := s.d.Store.ListOperatorPasskeys(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, pk := range list {
+		err := s.d.Store.DeleteOperatorPasskey(ctx, id, pk.CredentialID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // removed meanwhile by the operator
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // Create adds an operator with roles and returns it with its one-time

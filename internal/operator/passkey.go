@@ -41,7 +41,7 @@ const CeremonyTTL = 5 * time.Minute
 const MaxPasskeyName = 64
 
 // What a ceremony is bound to (the challenge's Subject): adding a passkey
-// to one operator, or signing in (to the login name typed, if any).
+// to one operator, or signing in (as nobody named).
 const (
 	bindRegister = "register\x00"
 	bindSignIn   = "sign_in\x00"
@@ -64,12 +64,13 @@ type PasskeyDeps struct {
 	SiteName string
 }
 
-// Passkeys lets operators sign in with a passkey (a WebAuthn credential
-// that verifies the user, "discoverable" where the authenticator can) as
-// well as with password + TOTP. An operator adds one while signed in,
-// confirming it with a current TOTP code, so that a stolen console cookie
-// alone cannot add one; signing in with it is throttled and audited like
-// a password sign-in and starts the same console session. The WebAuthn
+// Passkeys lets operators sign in with a passkey (a discoverable WebAuthn
+// credential that verifies the user) as well as with password + TOTP. An
+// operator adds one while signed in, confirming it with a current TOTP
+// code, so that a stolen console cookie alone cannot add one; a reset
+// removes them all. Signing in with one names nobody (the authenticator
+// offers what it holds), is throttled and audited like a password sign-in
+// and starts the same console session. The WebAuthn
 // protocol is go-webauthn's; unid keeps each ceremony's state in
 // store.Challenges (CeremonyKind, single use, CeremonyTTL) and each
 // credential as the library encodes it.
@@ -119,7 +120,7 @@ func NewPasskeys(s *Service, d PasskeyDeps) (*Passkeys, error) {
 		RPID: id, RPDisplayName: name, RPOrigins: []string{origin},
 		AttestationPreference: protocol.PreferNoAttestation,
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
-			ResidentKey: protocol.ResidentKeyRequirementPreferred, UserVerification: protocol.VerificationRequired,
+			ResidentKey: protocol.ResidentKeyRequirementRequired, UserVerification: protocol.VerificationRequired,
 		},
 		Timeouts: webauthn.TimeoutsConfig{
 			Login:        webauthn.TimeoutConfig{Timeout: CeremonyTTL, TimeoutUVD: CeremonyTTL},
@@ -184,28 +185,27 @@ func (p *Passkeys) keep(ctx context.Context, bind string, sd *webauthn.SessionDa
 	return id, err
 }
 
-// take returns the state of the live ceremony id bound to bind with the
-// rest of the binding, and uses it up; any other is errCeremonyGone.
-func (p *Passkeys) take(ctx context.Context, id, bind string) (webauthn.SessionData, string, error) {
+// take returns the state of the live ceremony id bound to bind and uses
+// it up; any other is errCeremonyGone.
+func (p *Passkeys) take(ctx context.Context, id, bind string) (webauthn.SessionData, error) {
 	if id == "" || len(id) > 64 {
-		return webauthn.SessionData{}, "", errCeremonyGone
+		return webauthn.SessionData{}, errCeremonyGone
 	}
 	ch, err := p.d.Challenges.TakeChallenge(ctx, CeremonyKind, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return webauthn.SessionData{}, "", errCeremonyGone
+		return webauthn.SessionData{}, errCeremonyGone
 	}
 	if err != nil {
-		return webauthn.SessionData{}, "", err
+		return webauthn.SessionData{}, err
 	}
-	rest, ok := strings.CutPrefix(string(ch.Subject), bind)
-	if !ok || !ch.Valid(p.s.d.Now()) {
-		return webauthn.SessionData{}, "", errCeremonyGone
+	if string(ch.Subject) != bind || !ch.Valid(p.s.d.Now()) {
+		return webauthn.SessionData{}, errCeremonyGone
 	}
 	var sd webauthn.SessionData
 	if err := json.Unmarshal(ch.Secret, &sd); err != nil {
-		return webauthn.SessionData{}, "", fmt.Errorf("operator: ceremony: %w", err)
+		return webauthn.SessionData{}, fmt.Errorf("operator: ceremony: %w", err)
 	}
-	return sd, rest, nil
+	return sd, nil
 }
 
 // confirmCode judges the TOTP code of o, signed in, like the code of a
@@ -281,7 +281,7 @@ func (p *Passkeys) BeginRegistration(ctx context.Context, o store.Operator, code
 	}
 	creation, sd, err := p.wa.BeginRegistration(u,
 		webauthn.WithExclusions(webauthn.Credentials(u.creds).CredentialDescriptors()),
-		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementPreferred))
+		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired))
 	if err != nil {
 		return Ceremony{}, fmt.Errorf("operator: begin registration: %w", err)
 	}
@@ -309,7 +309,7 @@ func (p *Passkeys) FinishRegistration(ctx context.Context, o store.Operator, id,
 	if err != nil {
 		return PasskeyView{}, err
 	}
-	sd, _, err := p.take(ctx, id, bindRegister+o.ID)
+	sd, err := p.take(ctx, id, bindRegister+o.ID)
 	if err != nil {
 		return PasskeyView{}, err
 	}
@@ -406,58 +406,34 @@ func (p *Passkeys) Remove(ctx context.Context, o store.Operator, id string, by a
 	return nil
 }
 
-// BeginSignIn starts a sign-in with a passkey. Without a login name the
-// authenticator offers the passkeys it holds for unid (discoverable
-// ones); with one, the operator's passkeys are asked for by ID, and a name
-// no operator with passkeys holds is asked for a made-up one, so that the
-// answer does not tell whether the name exists. A client address over
-// its sign-in caps is refused before anything is looked up.
-func (p *Passkeys) BeginSignIn(ctx context.Context, login string, c flow.Client) (Ceremony, error) {
+// BeginSignIn starts a sign-in with a passkey. It names no operator: the
+// options ask for a discoverable passkey (allowCredentials empty) and the
+// authenticator offers the ones it holds for unid, so that the answer is
+// the same whoever asks and says nothing of any login name. It counts on
+// the client address's minute like a password sign-in, so that begun
+// ceremonies cannot fill the challenges; an address over its caps is
+// refused before anything is stored.
+func (p *Passkeys) BeginSignIn(ctx context.Context, c flow.Client) (Ceremony, error) {
 	s := p.s
 	now := s.d.Now()
-	loginKey := strings.ToLower(strings.TrimSpace(login))
-	if len(loginKey) > 64 {
-		loginKey = loginKey[:64]
-	}
-	rules := s.rules(loginKey, c.IP)
+	rules := s.rules("", c.IP)
 	if wait, err := s.exceeded(ctx, now, rules.ipFail, rules.ipMinute); err != nil {
 		return Ceremony{}, problem.Wrap(err)
 	} else if wait > 0 {
-		s.refused(ctx, now, rules, c, loginKey, audit.ResultRateLimited)
+		s.refused(ctx, now, rules, c, "", audit.ResultRateLimited)
 		return Ceremony{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_sign_in_rate_limited", RetryAfter: wait}
 	}
-	uv := webauthn.WithUserVerification(protocol.VerificationRequired)
-	var (
-		assertion *protocol.CredentialAssertion
-		sd        *webauthn.SessionData
-		err       error
-	)
-	var u passkeyUser
-	if loginKey != "" {
-		o, gerr := s.d.Store.GetOperatorByLoginName(ctx, loginKey)
-		if gerr != nil && !errors.Is(gerr, store.ErrNotFound) {
-			return Ceremony{}, gerr
-		}
-		if gerr == nil {
-			if u, err = p.user(ctx, o); err != nil {
-				return Ceremony{}, err
-			}
-		}
+	if wait, err := s.limit.Allow(ctx, now, rules.ipMinute); err != nil {
+		return Ceremony{}, problem.Wrap(err)
+	} else if wait > 0 {
+		s.refused(ctx, now, rules, c, "", audit.ResultRateLimited)
+		return Ceremony{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_sign_in_rate_limited", RetryAfter: wait}
 	}
-	switch {
-	case len(u.creds) > 0:
-		assertion, sd, err = p.wa.BeginLogin(u, uv)
-	case loginKey != "":
-		made := s.d.Protector.MAC("operator passkey", []byte(loginKey))
-		assertion, sd, err = p.wa.BeginDiscoverableLogin(uv, webauthn.WithAllowedCredentials([]protocol.CredentialDescriptor{
-			{Type: protocol.PublicKeyCredentialType, CredentialID: made[:32]}}))
-	default:
-		assertion, sd, err = p.wa.BeginDiscoverableLogin(uv)
-	}
+	assertion, sd, err := p.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		return Ceremony{}, fmt.Errorf("operator: begin passkey sign-in: %w", err)
 	}
-	id, err := p.keep(ctx, bindSignIn+loginKey, sd)
+	id, err := p.keep(ctx, bindSignIn, sd)
 	if err != nil {
 		return Ceremony{}, err
 	}
@@ -467,15 +443,20 @@ func (p *Passkeys) BeginSignIn(ctx context.Context, login string, c flow.Client)
 // SignIn finishes the passkey sign-in ceremony id with the assertion the
 // authenticator gave (credential, as navigator.credentials.get returns
 // it, in JSON) and gives w a console session, as the password sign-in
-// does. It is throttled like it: the client address's caps first (each
-// attempt counts on its minute), then the attempt counts on the lockout
-// counters of the passkey's operator's login name before the assertion is
-// verified. Every refusal of the credential — an unknown passkey, one
-// that does not verify (wrong origin, challenge, signature), one of a
-// disabled or not set up operator, one whose sign count went backwards
-// (a cloned authenticator) — is operator_sign_in_failed, audited with its
-// reason; a ceremony used before, or expired, is operator_passkey_expired.
-// The code cap does not apply: a passkey is no code.
+// does. The client address's caps come first (each attempt counts on its
+// minute). An assertion that does not verify — malformed, an unknown
+// passkey, a wrong origin, challenge, user handle or signature — counts
+// as a failure of the client address only: a credential ID is no secret
+// (it travels in every assertion), so whoever knows one must not be able
+// to lock its operator out. Only a verified assertion reaches the login
+// name's lockout: a locked name is operator_locked, and a verified
+// passkey of a disabled or not set up operator, or one whose sign count
+// went backwards (a cloned authenticator), counts on the name as a wrong
+// password does. Every refusal of the credential is
+// operator_sign_in_failed, audited with its reason; a ceremony used
+// before, or expired, is operator_passkey_expired. The code cap does not
+// apply: a passkey is no code. See docs/design-notes.md, "Operator
+// passkeys".
 func (p *Passkeys) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, id string, credential []byte, c flow.Client) (store.Operator, error) {
 	s := p.s
 	now := s.d.Now()
@@ -492,73 +473,73 @@ func (p *Passkeys) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Re
 		s.refused(ctx, now, ipRules, c, "", audit.ResultRateLimited)
 		return store.Operator{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_sign_in_rate_limited", RetryAfter: wait}
 	}
-	sd, bound, err := p.take(ctx, id, bindSignIn)
+	sd, err := p.take(ctx, id, bindSignIn)
 	if err != nil {
 		return store.Operator{}, err
 	}
-	anonymous := func(reason string) (store.Operator, error) {
-		return store.Operator{}, s.failed(ctx, ipRules, 0, 0, bound, store.Operator{}, reason, c, now)
+	// unverified refuses an assertion that did not verify: it counts on
+	// the client address alone. o is the passkey's operator, if any.
+	unverified := func(o store.Operator, reason string) (store.Operator, error) {
+		return store.Operator{}, s.failed(ctx, ipRules, 0, 0, "", o, reason, c, now)
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(credential)
 	if err != nil {
-		return anonymous("malformed")
+		return unverified(store.Operator{}, "malformed")
 	}
 	pk, err := p.d.Store.GetOperatorPasskey(ctx, parsed.RawID)
 	if errors.Is(err, store.ErrNotFound) {
-		return anonymous("unknown_credential")
+		return unverified(store.Operator{}, "unknown_credential")
 	}
 	if err != nil {
 		return store.Operator{}, err
 	}
 	o, err := s.d.Store.GetOperator(ctx, pk.OperatorID)
 	if errors.Is(err, store.ErrNotFound) {
-		return anonymous("unknown_credential")
+		return unverified(store.Operator{}, "unknown_credential")
 	}
 	if err != nil {
 		return store.Operator{}, err
-	}
-	if bound != "" && bound != o.LoginNameKey {
-		return anonymous("other_operator")
-	}
-	rules := s.rules(o.LoginNameKey, c.IP)
-	netCount, nameCount, wait, err := s.reserve(ctx, now, rules)
-	if err != nil {
-		return store.Operator{}, problem.Wrap(err)
-	}
-	if wait > 0 {
-		s.refused(ctx, now, rules, c, o.LoginNameKey, "locked")
-		return store.Operator{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_locked", RetryAfter: wait}
-	}
-	failed := func(reason string) (store.Operator, error) {
-		return store.Operator{}, s.failed(ctx, rules, netCount, nameCount, o.LoginNameKey, o, reason, c, now)
-	}
-	switch {
-	case o.PasswordHash == "":
-		return failed("not_set_up")
-	case o.Status != store.OperatorActive:
-		return failed("disabled")
 	}
 	u, err := p.user(ctx, o)
 	if err != nil {
 		return store.Operator{}, err
 	}
-	var cred *webauthn.Credential
-	if len(sd.UserID) > 0 {
-		cred, err = p.wa.ValidateLogin(u, sd, parsed)
-	} else {
-		_, cred, err = p.wa.ValidatePasskeyLogin(func(rawID, userHandle []byte) (webauthn.User, error) {
-			if !bytes.Equal(userHandle, u.WebAuthnID()) {
-				return nil, errors.New("user handle of another operator")
-			}
-			return u, nil
-		}, sd, parsed)
-	}
+	_, cred, err := p.wa.ValidatePasskeyLogin(func(rawID, userHandle []byte) (webauthn.User, error) {
+		if !bytes.Equal(userHandle, u.WebAuthnID()) {
+			return nil, errors.New("user handle of another operator")
+		}
+		return u, nil
+	}, sd, parsed)
 	if err != nil {
 		s.d.Logger.InfoContext(ctx, "operator passkey assertion refused", "err", err)
-		return failed("credential")
+		return unverified(o, "credential")
 	}
-	if cred.Authenticator.CloneWarning {
-		return failed("cloned")
+	// Verified: whoever this is holds the passkey.
+	rules := s.rules(o.LoginNameKey, c.IP)
+	if wait, err := s.exceeded(ctx, now, rules.net, rules.name); err != nil {
+		return store.Operator{}, problem.Wrap(err)
+	} else if wait > 0 {
+		s.refused(ctx, now, rules, c, o.LoginNameKey, "locked")
+		return store.Operator{}, &problem.Problem{Kind: problem.TooMany, Code: "operator_locked", RetryAfter: wait}
+	}
+	var reason string
+	switch {
+	case o.PasswordHash == "":
+		reason = "not_set_up"
+	case o.Status != store.OperatorActive:
+		reason = "disabled"
+	case cred.Authenticator.CloneWarning:
+		reason = "cloned"
+	}
+	if reason != "" {
+		netCount, nameCount, wait, err := s.reserve(ctx, now, rules)
+		if err != nil {
+			return store.Operator{}, problem.Wrap(err)
+		}
+		if wait > 0 {
+			netCount, nameCount = 0, 0 // a concurrent failure reached the threshold and noted the lock
+		}
+		return store.Operator{}, s.failed(ctx, rules, netCount, nameCount, o.LoginNameKey, o, reason, c, now)
 	}
 	raw, err := json.Marshal(cred)
 	if err != nil {

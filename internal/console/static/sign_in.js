@@ -26,9 +26,9 @@
     };
   }
 
-  // passkeySignIn wires the passkey button: the login name, when typed,
-  // asks for that operator's passkeys; without it the authenticator offers
-  // the passkeys it holds for unid.
+  // passkeySignIn wires the passkey button. It sends no login name: the
+  // authenticator offers the passkeys it holds for unid, and the server's
+  // answer is the same whoever asks.
   function passkeySignIn(form) {
     var btn = ui.$('passkey-sign-in');
     if (!window.PublicKeyCredential || !navigator.credentials) {
@@ -40,7 +40,7 @@
       btn.disabled = true;
       ui.showError('form-error', '');
       var done = function (text) { if (text) { ui.showError('form-error', text); } btn.disabled = false; };
-      ui.api('POST', '/api/admin/v1/sign-in/passkey/begin', { login: form.login.value }, true).then(function (res) {
+      ui.api('POST', '/api/admin/v1/sign-in/passkey/begin', {}, true).then(function (res) {
         if (!res.ok) { done(ui.errorText(res)); return; }
         var pk = res.data.options.publicKey;
         pk.challenge = fromB64u(pk.challenge);
