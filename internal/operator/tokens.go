@@ -34,6 +34,9 @@ const (
 	// MaxTokens is how many tokens an operator holds at once, expired
 	// ones not yet removed included.
 	MaxTokens = 20
+	// KeepExpiredTokens is how long an expired token stays in its
+	// operator's list (marked expired) before the janitor removes it.
+	KeepExpiredTokens = 7 * 24 * time.Hour
 	// tokenTouch is how often a token's last use is written at most.
 	tokenTouch = time.Minute
 )
@@ -237,9 +240,4 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Signed, error
 	}
 	sess := store.OperatorSession{OperatorID: o.ID, CreatedAt: tok.CreatedAt, LastSeenAt: tok.LastUsedAt, ExpiresAt: tok.ExpiresAt}
 	return Signed{Operator: o, Session: sess, TokenID: tok.ID}, nil
-}
-
-// DeleteExpired removes expired tokens, for the janitor.
-func (t *Tokens) DeleteExpired(ctx context.Context) (int64, error) {
-	return t.d.Store.DeleteExpiredOperatorTokens(ctx, t.s.d.Now())
 }
