@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,8 @@ import (
 	"unid/internal/operator"
 	"unid/internal/store"
 )
+
+var pathParam = regexp.MustCompile(`\{[^}]+\}`)
 
 // tokenOperator is an operator set up over the API, with their browser
 // (the console cookie) and TOTP secret.
@@ -307,5 +311,55 @@ func TestTokenLifecycle(t *testing.T) {
 	}
 	if strings.Contains(srv.Logs.String(), token) || strings.Contains(srv.Logs.String(), fresh) {
 		t.Errorf("a token is in the logs")
+	}
+}
+
+// TestTokenRoleMatrix holds tokens to their operator's part as the
+// console session is held: every endpoint of the operator API that names
+// roles is called with a token of each other role, and with a token that
+// is not one; each is refused (403, or 401) and nothing changes, not even
+// the audit log.
+func TestTokenRoleMatrix(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	citizen := srv.Browser(t).MustRegister(apptest.Zhang)
+	tokens := map[string]string{"unknown": operator.TokenPrefix + strings.Repeat("x", 43)}
+	for _, role := range operator.Roles {
+		tokens[role] = newToken(t, srv, setUpOperator(t, srv, "matrix-"+role, role), "matrix")
+	}
+	auditHead := func() int64 {
+		last, err := srv.App.Store.QueryAudit(context.Background(), store.AuditFilter{}, 0, 1)
+		if err != nil || len(last) != 1 {
+			t.Fatalf("audit head: %v %v", last, err)
+		}
+		return last[0].Seq
+	}
+	checked := 0
+	for _, a := range srv.App.ConsoleAccess() {
+		if len(a.Roles) == 0 {
+			continue
+		}
+		method, path, _ := strings.Cut(a.Pattern, " ")
+		path = pathParam.ReplaceAllString(path, citizen)
+		for _, caller := range append([]string{"unknown"}, operator.Roles...) {
+			if slices.Contains(a.Roles, caller) {
+				continue
+			}
+			before, head := everything(t, srv), auditHead()
+			st, body, _ := script(t, srv, tokens[caller], method, path, `{"reason":"matrix check of roles","login":"matrix-new","roles":["sysadmin"]}`)
+			want := 403
+			if caller == "unknown" {
+				want = 401
+			}
+			if st != want {
+				t.Errorf("%s with a token of %s: %d, want %d (%s)", a.Pattern, caller, st, want, body)
+			}
+			if everything(t, srv) != before || auditHead() != head {
+				t.Errorf("%s with a token of %s changed something", a.Pattern, caller)
+			}
+			checked++
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d refusals checked", checked)
 	}
 }
