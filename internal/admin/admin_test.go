@@ -85,6 +85,12 @@ func TestOperatorAPI(t *testing.T) {
 		{"injection in id", call{"POST", "/api/admin/v1/clients", `{"id":"x'; DROP TABLE clients;--","name":"x","type":"cas","redirect_uris":["https://a.example/"]}`, "ops", opSecret}, 400, "invalid_fields"},
 		{"huge body", call{"POST", "/api/admin/v1/clients", `{"name":"` + strings.Repeat("名", 1<<19) + `"}`, "ops", opSecret}, 413, "body_too_large"},
 		{"delete itself", call{"DELETE", "/api/admin/v1/clients/ops", "", "ops", opSecret}, 409, "client_delete_self"},
+		// Operator tools are registered and given secrets only on the
+		// server: a tool's secret is a standing credential.
+		{"register a tool", call{"POST", "/api/admin/v1/clients", `{"name":"t2","type":"oidc_confidential","redirect_uris":["https://t.example/cb"],"scopes":["unid.admin"]}`, "ops", opSecret}, 403, "client_tool_cli_only"},
+		{"make a system a tool", call{"PATCH", "/api/admin/v1/clients/hall", `{"scopes":["openid","unid.admin"]}`, "ops", opSecret}, 403, "client_tool_cli_only"},
+		{"new secret for a tool", call{"POST", "/api/admin/v1/clients/ops/secret", "", "ops", opSecret}, 403, "client_tool_cli_only"},
+		{"change a tool", call{"PATCH", "/api/admin/v1/clients/ops", `{"name":"renamed"}`, "ops", opSecret}, 403, "client_tool_cli_only"},
 		{"unknown client id", call{"GET", "/api/admin/v1/clients/..%2Fetc", "", "ops", opSecret}, 404, "client_not_found"},
 	}
 	for _, tt := range refused {

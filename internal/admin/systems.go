@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"slices"
 
 	"unid/internal/audit"
 	"unid/internal/client"
@@ -94,10 +95,35 @@ func (c *ConsoleAPI) listClients(w http.ResponseWriter, r *http.Request, _ audit
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"clients": views, "scopes": client.Vocabulary()})
 }
 
+// errToolCLIOnly refuses to make or change an operator tool's
+// registration (scope unid.admin) over the API: its secret is a standing
+// credential to the registry, needing no session and no code and outliving
+// the operator who made it, so tools are registered, changed and given
+// secrets only with `unid client` on the server. Disabling and deleting
+// one, which take access away, stay open.
+var errToolCLIOnly = problem.New(problem.Forbidden, "client_tool_cli_only")
+
+// toolScope reports whether scopes make a registration an operator tool.
+func toolScope(scopes []string) bool { return slices.Contains(scopes, Scope) }
+
+// notTool refuses, as errToolCLIOnly, a change to the registration id when
+// it is an operator tool's; a missing one is left to the change itself.
+func (c *ConsoleAPI) notTool(r *http.Request, id string) error {
+	cl, err := c.d.Systems.Clients.Get(r.Context(), id)
+	if err == nil && toolScope(cl.Scopes) {
+		return errToolCLIOnly
+	}
+	return nil
+}
+
 func (c *ConsoleAPI) createClient(w http.ResponseWriter, r *http.Request, by audit.Origin, _ string) {
 	var spec client.Spec
 	if err := c.d.Responder.Decode(w, r, &spec); err != nil {
 		c.d.Responder.Fail(w, r, err)
+		return
+	}
+	if toolScope(spec.Scopes) {
+		c.d.Responder.Fail(w, r, errToolCLIOnly)
 		return
 	}
 	cl, secret, err := c.d.Systems.Clients.Create(r.Context(), spec, by)
@@ -119,6 +145,10 @@ func (c *ConsoleAPI) validateClient(w http.ResponseWriter, r *http.Request, _ au
 		c.d.Responder.Fail(w, r, err)
 		return
 	}
+	if toolScope(spec.Scopes) {
+		c.d.Responder.Fail(w, r, errToolCLIOnly)
+		return
+	}
 	if err := c.d.Systems.Clients.Check(r.Context(), spec); err != nil {
 		c.d.Responder.Fail(w, r, err)
 		return
@@ -138,6 +168,14 @@ func (c *ConsoleAPI) getClient(w http.ResponseWriter, r *http.Request, _ audit.O
 func (c *ConsoleAPI) updateClient(w http.ResponseWriter, r *http.Request, by audit.Origin, _ string) {
 	var p client.Patch
 	if err := c.d.Responder.Decode(w, r, &p); err != nil {
+		c.d.Responder.Fail(w, r, err)
+		return
+	}
+	if p.Scopes != nil && toolScope(*p.Scopes) {
+		c.d.Responder.Fail(w, r, errToolCLIOnly)
+		return
+	}
+	if err := c.notTool(r, r.PathValue("id")); err != nil {
 		c.d.Responder.Fail(w, r, err)
 		return
 	}
@@ -164,6 +202,10 @@ func (c *ConsoleAPI) deleteClient(w http.ResponseWriter, r *http.Request, by aud
 
 func (c *ConsoleAPI) rotateSecret(w http.ResponseWriter, r *http.Request, by audit.Origin, _ string) {
 	id := r.PathValue("id")
+	if err := c.notTool(r, id); err != nil {
+		c.d.Responder.Fail(w, r, err)
+		return
+	}
 	secret, err := c.d.Systems.Clients.RotateSecret(r.Context(), id, by)
 	if err != nil {
 		c.d.Responder.Fail(w, r, err)

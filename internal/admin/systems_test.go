@@ -294,6 +294,7 @@ func TestOperatorsRules(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	sys, sysID := signedInOperator(t, srv, "sys1", operator.RoleSysadmin)
 	audID, _ := srv.CreateOperator(t, "aud1", operator.RoleAuditor)
+	secID, _ := srv.CreateOperator(t, "sec1", operator.RoleSecadmin)
 	u := srv.URL + "/api/admin/v1/operators"
 	snapshot := func() []store.Operator { return operators(t, srv) }
 	before := snapshot()
@@ -305,12 +306,17 @@ func TestOperatorsRules(t *testing.T) {
 	}{
 		{"an auditor is never made here", "POST", "", `{"login":"aud2","roles":["auditor"]}`, 400, "invalid_fields"},
 		{"an auditor among others", "POST", "", `{"login":"aud2","roles":["reviewer","auditor"]}`, 400, "invalid_fields"},
+		{"a security administrator is never made here", "POST", "", `{"login":"sec2","roles":["secadmin"]}`, 400, "invalid_fields"},
+		{"two of the three at once", "POST", "", `{"login":"sec2","roles":["sysadmin","secadmin"]}`, 400, "invalid_fields"},
 		{"no role", "POST", "", `{"login":"rev2","roles":[]}`, 400, "invalid_fields"},
 		{"bad login", "POST", "", `{"login":"a b","roles":["reviewer"]}`, 400, "invalid_fields"},
 		{"a login in use", "POST", "", `{"login":"SYS1","roles":["reviewer"]}`, 400, "operator_login_taken"},
 		{"disable oneself", "POST", "/" + sysID + "/disable", "", 403, "operator_self_forbidden"},
 		{"reset oneself", "POST", "/" + sysID + "/reset", "", 403, "operator_self_forbidden"},
-		{"one's own roles", "PUT", "/" + sysID + "/roles", `{"roles":["sysadmin","secadmin"]}`, 403, "operator_self_forbidden"},
+		{"one's own roles", "PUT", "/" + sysID + "/roles", `{"roles":["sysadmin","reviewer"]}`, 403, "operator_self_forbidden"},
+		{"reset a security administrator", "POST", "/" + secID + "/reset", "", 403, "operator_secadmin_protected"},
+		{"a security administrator's roles", "PUT", "/" + secID + "/roles", `{"roles":["reviewer"]}`, 403, "operator_secadmin_protected"},
+		{"disable a security administrator", "POST", "/" + secID + "/disable", "", 403, "operator_secadmin_protected"},
 		{"disable an auditor", "POST", "/" + audID + "/disable", "", 403, "operator_auditor_protected"},
 		{"reset an auditor", "POST", "/" + audID + "/reset", "", 403, "operator_auditor_protected"},
 		{"an auditor's roles", "PUT", "/" + audID + "/roles", `{"roles":["reviewer"]}`, 403, "operator_auditor_protected"},
@@ -347,7 +353,7 @@ func TestOperatorsRules(t *testing.T) {
 	if newLink, _ := body["setup_link"].(string); st != 200 || newLink == link || !strings.Contains(newLink, "/console/setup#") {
 		t.Fatalf("reset = %d %v", st, body)
 	}
-	if st, body, _ := send(t, sys, "PUT", u+"/"+revID+"/roles", `{"roles":["secadmin"]}`); st != 200 || body["roles"].([]any)[0] != "secadmin" {
+	if st, body, _ := send(t, sys, "PUT", u+"/"+revID+"/roles", `{"roles":["sysadmin"]}`); st != 200 || body["roles"].([]any)[0] != "sysadmin" {
 		t.Fatalf("roles = %d %v", st, body)
 	}
 	if st, body, _ := send(t, sys, "PUT", u+"/"+revID+"/roles", `{"roles":["auditor"]}`); st != 400 || code(body) != "operator_role_not_grantable" {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"unid/internal/app/apptest"
+	"unid/internal/audit"
 	"unid/internal/client"
 	"unid/internal/operator"
 	"unid/internal/store"
@@ -181,28 +182,45 @@ func TestTokenScripts(t *testing.T) {
 		t.Errorf("the registration is not audited as the operator")
 	}
 
-	// Roles follow the operator: made a reviewer by the system
-	// administrator (by script), the secadmin's token reads the review
-	// queues and no longer finds citizens.
-	st, body, _ = script(t, srv, sysToken, "PUT", "/api/admin/v1/operators/"+sec.id+"/roles", `{"roles":["reviewer"]}`)
+	// Roles follow the operator: a reviewer made a system administrator
+	// (by the system administrator's script) manages operators with the
+	// same token and no longer reads the review queues.
+	rev := setUpOperator(t, srv, "wu", operator.RoleReviewer)
+	revToken := newToken(t, srv, rev, "queue watch")
+	if st, body, _ := script(t, srv, revToken, "GET", "/api/admin/v1/reviews", ""); st != 200 {
+		t.Fatalf("a reviewer's token on the review queues: %d %s", st, body)
+	}
+	if st, body, _ := script(t, srv, revToken, "GET", "/api/admin/v1/operators", ""); st != 403 {
+		t.Fatalf("a reviewer's token on the operators: %d %s", st, body)
+	}
+	st, body, _ = script(t, srv, sysToken, "PUT", "/api/admin/v1/operators/"+rev.id+"/roles", `{"roles":["sysadmin"]}`)
 	if st != 200 {
 		t.Fatalf("set roles: %d %s", st, body)
 	}
-	if st, body, _ := script(t, srv, secToken, "GET", "/api/admin/v1/reviews", ""); st != 200 {
-		t.Errorf("a reviewer's token on the review queues: %d %s", st, body)
+	if st, body, _ := script(t, srv, revToken, "GET", "/api/admin/v1/operators", ""); st != 200 {
+		t.Errorf("the token of a new system administrator on the operators: %d %s", st, body)
 	}
-	if st, body, _ := script(t, srv, secToken, "GET", "/api/admin/v1/citizens?q="+apptest.Zhang.Phone, ""); st != 403 {
-		t.Errorf("a former secadmin's token on citizens: %d %s", st, body)
+	if st, body, _ := script(t, srv, revToken, "GET", "/api/admin/v1/reviews", ""); st != 403 {
+		t.Errorf("a former reviewer's token on the review queues: %d %s", st, body)
 	}
 
-	// A disabled operator's token stops working, and changes nothing.
-	st, body, _ = script(t, srv, sysToken, "POST", "/api/admin/v1/operators/"+sec.id+"/disable", "")
+	// A disabled operator's token stops working, and changes nothing:
+	// disabled in the console, or on the command line.
+	st, body, _ = script(t, srv, sysToken, "POST", "/api/admin/v1/operators/"+rev.id+"/disable", "")
 	if st != 200 {
 		t.Fatalf("disable: %d %s", st, body)
 	}
+	if _, err := srv.App.Operators.Disable(context.Background(), "zhao", audit.Origin{Actor: audit.Operator("cli:test")}); err != nil {
+		t.Fatal(err)
+	}
 	before = everything(t, srv)
-	if st, body, _ := script(t, srv, secToken, "GET", "/api/admin/v1/reviews", ""); st != 401 || errCode(body) != "operator_token_invalid" {
-		t.Errorf("a disabled operator's token: %d %s", st, body)
+	for _, tt := range []struct{ token, method, path, body string }{
+		{revToken, "POST", "/api/admin/v1/clients", strings.Replace(casSpec, "archive", "second", 1)},
+		{secToken, "GET", "/api/admin/v1/citizens?q=" + apptest.Zhang.Phone, ""},
+	} {
+		if st, body, _ := script(t, srv, tt.token, tt.method, tt.path, tt.body); st != 401 || errCode(body) != "operator_token_invalid" {
+			t.Errorf("a disabled operator's token on %s: %d %s", tt.path, st, body)
+		}
 	}
 	if after := everything(t, srv); after != before {
 		t.Errorf("a disabled operator's call changed something")
@@ -212,7 +230,7 @@ func TestTokenScripts(t *testing.T) {
 	// the lists.
 	_, list, _ := send(t, sys.c, "GET", srv.URL+"/api/admin/v1/me/tokens", "")
 	all, _ := srv.App.Store.ListAudit(context.Background(), 0, 10000)
-	for _, tok := range []string{secToken, sysToken} {
+	for _, tok := range []string{secToken, sysToken, revToken} {
 		if strings.Contains(srv.Logs.String(), tok) || strings.Contains(jsonOf(list), tok) || strings.Contains(jsonOf(all), tok) {
 			t.Errorf("a token was logged, audited or listed")
 		}

@@ -57,6 +57,7 @@ import (
 	"unid/internal/smscode"
 	"unid/internal/sso/cas"
 	"unid/internal/sso/oidc"
+	"unid/internal/stats"
 	"unid/internal/store"
 	"unid/internal/store/postgres"
 	rediscounters "unid/internal/store/redis"
@@ -104,6 +105,9 @@ type App struct {
 	Upstream      *upstream.Service
 	// Operators are the console's accounts (`unid operator create`).
 	Operators *operator.Service
+	// Stats counts what the dashboard shows, from the audit log; tests
+	// flush it.
+	Stats *stats.Counter
 
 	api     *api.API
 	records *recordsapi.API
@@ -258,6 +262,19 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		mailer = notify.NewMailer(m, catalog, site.PlatformName)
 	}
 	auditLog := audit.New(st, now, logger)
+	// The dashboard's counts, from the audit log as things happen; what
+	// is counted at shutdown is written before the store closes.
+	dashZone, err := time.LoadLocation(cfg.DashboardZone)
+	if err != nil {
+		return nil, fmt.Errorf("app: --dashboard-zone: %w", err)
+	}
+	a.Stats = stats.NewCounter(st, dashZone, logger)
+	auditLog.Observe(a.Stats.Observe)
+	a.closers = append(a.closers, func() error { return a.Stats.Flush(context.Background()) })
+	checkCosts, err := stats.ParseCosts(cfg.Realname.CheckCostFen)
+	if err != nil {
+		return nil, fmt.Errorf("app: --realname-check-cost-fen: %w", err)
+	}
 	hasher := account.NewHasher(account.Params{
 		Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads),
 		SaltLen: 16, KeyLen: 32,
@@ -521,6 +538,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Audit: admin.AuditDeps{Store: st, Log: auditLog, Accounts: accounts, Operators: st,
 			Retention: time.Duration(cfg.Audit.RetentionDays) * 24 * time.Hour, Now: now, Logger: logger},
 		Systems: admin.SystemDeps{Clients: a.Clients, Tools: a.admin, PublicURL: issuer},
+		Dashboard: admin.DashboardDeps{Stats: stats.NewReader(st, dashZone, now), Counts: a.Stats, SMS: codes, Sessions: st,
+			CheckCosts: checkCosts, Logger: logger},
 	})
 	a.console, err = console.New(console.Options{
 		Dev: cfg.Dev, Catalog: catalog, Logger: logger, Operators: a.Operators, SecureCookies: cfg.Secure(),
@@ -881,6 +900,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
 	go a.janitor(ctx)
+	go a.Stats.Run(ctx, stats.FlushEvery)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

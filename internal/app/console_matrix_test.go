@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,30 +11,6 @@ import (
 	"unid/internal/operator"
 	"unid/internal/store"
 )
-
-// consoleOperator creates an operator with roles, sets them up through
-// the operator API (as the set-up page's script does) and returns a
-// client signed in as them.
-func consoleOperator(t *testing.T, srv *apptest.Server, login string, roles ...string) *apptest.Browser {
-	t.Helper()
-	_, link := srv.CreateOperator(t, login, roles...)
-	u, err := url.Parse(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := srv.Browser(t)
-	r := b.PostJSON("/api/admin/v1/setup/key", map[string]string{"token": u.Fragment})
-	if r.Status != 200 {
-		t.Fatalf("setup key: %d %s", r.Status, r.Body)
-	}
-	secret, _ := r.JSON(t)["secret"].(string)
-	r = b.PostJSON("/api/admin/v1/setup", map[string]string{"token": u.Fragment, "password": apptest.OperatorPassword,
-		"code": srv.TOTP(t, secret)})
-	if r.Status != 200 {
-		t.Fatalf("setup: %d %s", r.Status, r.Body)
-	}
-	return b
-}
 
 // consoleState is what any action of the operator API could change,
 // read straight from the store: the audit chain's length (every
@@ -93,7 +68,7 @@ func TestConsoleRoleMatrix(t *testing.T) {
 	citizen := srv.Browser(t).MustRegister(apptest.Zhang)
 	callers := map[string]*apptest.Browser{"none": srv.Browser(t)}
 	for _, role := range operator.Roles {
-		callers[role] = consoleOperator(t, srv, "matrix-"+role, role)
+		callers[role] = operatorAPI(t, srv, "matrix-"+role, role)
 	}
 	st := srv.App.Store
 	checked := 0

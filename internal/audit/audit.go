@@ -46,9 +46,10 @@ const (
 // returned, but the callers that record after the fact (a login already
 // happened) only log it: the store being down fails the request anyway.
 type Log struct {
-	store  store.AuditLog
-	now    func() time.Time
-	logger *slog.Logger
+	store   store.AuditLog
+	now     func() time.Time
+	logger  *slog.Logger
+	observe func(store.AuditEvent)
 }
 
 // New returns a Log writing to s.
@@ -81,6 +82,22 @@ func (l *Log) Append(ctx context.Context, e Entry) {
 	ev := l.Event(e)
 	if _, err := l.store.AppendAudit(ctx, ev, Hash); err != nil {
 		l.logger.ErrorContext(ctx, "audit append failed", "action", ev.Action, "result", ev.Result, "err", err)
+		return
+	}
+	l.Committed(ev)
+}
+
+// Observe makes the log tell fn of every event once it is stored (the
+// dashboard counts them). fn must be quick and must not block. Call it
+// before the log is used.
+func (l *Log) Observe(fn func(store.AuditEvent)) { l.observe = fn }
+
+// Committed tells the observer of ev, an event made by Event that a store
+// method appended in its own transaction, once that transaction has
+// committed. Append calls it itself.
+func (l *Log) Committed(ev store.AuditEvent) {
+	if l.observe != nil {
+		l.observe(ev)
 	}
 }
 

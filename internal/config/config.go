@@ -87,6 +87,9 @@ type Config struct {
 	// ConsoleAllow lists the client networks (comma-separated CIDR
 	// prefixes) the console and the operator API answer; empty: any.
 	ConsoleAllow string
+	// DashboardZone is the operators' time zone: the dashboard's days
+	// start at midnight there.
+	DashboardZone string
 
 	// Providers, each in its own section of the file.
 	SMS                SMS
@@ -218,6 +221,9 @@ type Realname struct {
 	// LevelNames and LevelNamesEN rename levels 1…3 ("初级,中级,高级"),
 	// for a province that names them otherwise; empty keeps the catalog's.
 	LevelNames, LevelNamesEN string
+	// CheckCostFen is what one check costs, in fen, for the dashboard:
+	// "20" at every verifier or "http=20,alipay=0"; empty: not known.
+	CheckCostFen string
 }
 
 // levelNames returns the configured names of real-name levels 1…3, nil when s is
@@ -354,6 +360,7 @@ func Default() Config {
 		SMSGlobalHour:           5000,
 		SMSGlobalDay:            50000,
 		MaxBodyBytes:            1 << 20,
+		DashboardZone:           "Asia/Shanghai",
 		SMS:                     SMS{GatewayTimeout: 5 * time.Second},
 		SMTP:                    SMTP{Port: 587, TLS: TLSStartTLS, Timeout: 10 * time.Second},
 		Site:                    Site{Name: "统一身份认证平台", NameEN: "Unified Identity Authentication"},
@@ -492,6 +499,8 @@ func (c *Config) settings() []setting {
 		integer(&c.Realname.ChecksPerDay, "realname.checks-per-day", "real-name checks the platform runs per day (each check costs money)"),
 		duration(&c.Realname.FlowTTL, "realname.flow-ttl", "how long a redirect verification (face, netid) may take"),
 		str(&c.Realname.LevelNames, "realname.level-names", "names of real-name levels 1,2,3 on Chinese pages (empty: 初级,中级,高级)"),
+		str(&c.Realname.CheckCostFen, "realname.check-cost-fen", "what one real-name check costs in fen (分), for the dashboard: 20 at every verifier, or http=20,alipay=0; empty: not known"),
+		str(&c.DashboardZone, "dashboard-zone", "the operators' time zone: the dashboard's days start at midnight there"),
 		str(&c.Realname.LevelNamesEN, "realname.level-names-en", "names of real-name levels 1,2,3 on English pages (empty: Basic,Intermediate,Advanced)"),
 
 		str(&c.EnterpriseRegistry.Provider, "enterprise-registry.provider", "enterprise registry: http, none, or sandbox (test data, --dev only); empty: sandbox with --dev, else none"),

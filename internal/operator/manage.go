@@ -19,22 +19,27 @@ const ActionRolesChanged = "operator.roles_changed"
 // The rules of managing operators from the console (三员分立):
 //
 //   - only a system administrator manages operators there;
-//   - the roles they give are sysadmin, secadmin and reviewer: an auditor
-//     comes only from the command line (`unid operator create`), so that
-//     nobody who administers the platform appoints its auditors;
+//   - the roles they give are sysadmin and reviewer: a security
+//     administrator and an auditor come only from the command line (`unid
+//     operator create`), so that nobody who administers the platform
+//     appoints who acts on citizens' accounts or who audits — a set-up
+//     link goes to whoever asks for it, who could keep it;
 //   - no operator changes their own roles, disables or resets themselves;
-//   - an auditor's account is out of a system administrator's reach.
+//   - a security administrator's and an auditor's accounts are out of a
+//     system administrator's reach, for the same reason (a reset hands
+//     the account to whoever resets it).
 //
 // Each refusal is a Forbidden problem and changes nothing.
 var (
 	errNotSysadmin    = problem.New(problem.Forbidden, "operator_role_forbidden")
 	errSelf           = problem.New(problem.Forbidden, "operator_self_forbidden")
 	errAuditorAccount = problem.New(problem.Forbidden, "operator_auditor_protected")
+	errSecadminAcct   = problem.New(problem.Forbidden, "operator_secadmin_protected")
 	errNotGrantable   = problem.Field("roles", "operator_role_not_grantable")
 )
 
 // Grantable are the roles a system administrator may give in the console.
-var Grantable = []string{RoleSysadmin, RoleSecadmin, RoleReviewer}
+var Grantable = []string{RoleSysadmin, RoleReviewer}
 
 // grantable checks and normalises roles given in the console.
 func grantable(roles []string) ([]string, error) {
@@ -144,6 +149,9 @@ func (s *Service) manage(ctx context.Context, by store.Operator, id, action stri
 	o, err := s.d.Store.UpdateOperator(ctx, id, func(o store.Operator) (store.Operator, error) {
 		if HasAny(o, RoleAuditor) {
 			return o, errAuditorAccount
+		}
+		if HasAny(o, RoleSecadmin) {
+			return o, errSecadminAcct
 		}
 		o.UpdatedAt = now
 		if err := fn(&o); err != nil {

@@ -689,7 +689,7 @@ func (s *Server) record(ctx context.Context, r *http.Request, userID, action, re
 	if s.d.Audit == nil {
 		return
 	}
-	e := audit.Entry{Actor: audit.User(userID), Action: action, Result: result, Subject: clientID, Detail: detail}
+	e := audit.Entry{Actor: audit.User(userID), Action: action, Result: result, Subject: clientID, Detail: detail, Client: clientID}
 	if r != nil {
 		e.IP, e.UserAgent = httpx.ClientIP(r, s.d.TrustProxy), r.UserAgent()
 	}
