@@ -10,6 +10,7 @@ import (
 	"unid/internal/audit"
 	"unid/internal/notify"
 	"unid/internal/problem"
+	"unid/internal/ratelimit"
 	"unid/internal/session"
 	"unid/internal/store"
 )
@@ -29,7 +30,17 @@ const (
 	ActionUnlocked     = "account.unlocked"      // Detail {reason}
 	ActionSignedOut    = "account.signed_out"    // Detail {reason, sessions}
 	ActionRecoveryHint = "account.recovery_hint" // Subject: the phone, masked; Detail {reason}
+	// An operator looked accounts up (Detail {kind, matches}; Account: the
+	// first match) or opened one (Account: it): reading a citizen's data
+	// is recorded like acting on it.
+	ActionSearched = "account.searched"
+	ActionViewed   = "account.viewed"
 )
+
+// RevealsPerDay is how many fields one operator may reveal in 24 hours; a
+// hotline reveals a handful, a loop over accounts is stopped and shows in
+// the audit trail.
+const RevealsPerDay = 50
 
 // RevealFields are the fields an operator may reveal, as the API names them.
 var RevealFields = []string{FieldPhone, FieldIDNumber, FieldEmail, FieldRealName}
@@ -49,16 +60,29 @@ type Texter interface {
 
 // Desk is the operators' side of the account service.
 type Desk struct {
-	s     *Service
-	locks Locks
-	texts Texter
+	s       *Service
+	locks   Locks
+	texts   Texter
+	reveals *ratelimit.Limiter
 }
 
 // NewDesk returns the operators' actions on the accounts of s; locks and
 // texts may be nil, which answers operator_feature_unavailable for
-// unlocking and texting.
-func NewDesk(s *Service, locks Locks, texts Texter) *Desk {
-	return &Desk{s: s, locks: locks, texts: texts}
+// unlocking and texting. counters keep each operator's reveals of the
+// day, shared by every instance.
+func NewDesk(s *Service, locks Locks, texts Texter, counters store.Counters) *Desk {
+	return &Desk{s: s, locks: locks, texts: texts, reveals: ratelimit.New(counters)}
+}
+
+// Viewed records that the operator by opened the account userID, before
+// they are shown it; an error (the log cannot be written) shows nothing.
+func (d *Desk) Viewed(ctx context.Context, userID string, by audit.Origin) error {
+	e := by.Entry(ActionViewed, audit.ResultOK)
+	e.Account = userID
+	if err := d.s.audit.Record(ctx, e); err != nil {
+		return problem.Wrap(err)
+	}
+	return nil
 }
 
 // Find returns the accounts q names exactly: a login name, a phone
@@ -66,7 +90,10 @@ func NewDesk(s *Service, locks Locks, texts Texter) *Desk {
 // sign-in does and looked up through its blind index) or an account ID —
 // at most one of each kind, closed accounts included. Personal data is
 // stored encrypted, so nothing can be found by a part of it.
-func (d *Desk) Find(ctx context.Context, q string) ([]store.User, error) {
+//
+// The search is recorded with the kind of identifier, never the value,
+// before the matches are shown.
+func (d *Desk) Find(ctx context.Context, q string, by audit.Origin) ([]store.User, error) {
 	q = strings.TrimSpace(foldWidth(q))
 	if q == "" {
 		return nil, problem.Field("q", "citizen_query_required")
@@ -102,6 +129,19 @@ func (d *Desk) Find(ctx context.Context, q string) ([]store.User, error) {
 			out = append(out, u)
 		}
 	}
+	kind, _ := Recognize(q)
+	kindName := kind.String()
+	if strings.Contains(q, "@") {
+		kindName = "email"
+	}
+	e := by.Entry(ActionSearched, audit.ResultOK)
+	e.Detail = audit.Detail{"kind": kindName, "matches": fmt.Sprint(len(out))}
+	if len(out) > 0 {
+		e.Account = out[0].ID
+	}
+	if err := d.s.audit.Record(ctx, e); err != nil {
+		return nil, problem.Wrap(err)
+	}
 	return out, nil
 }
 
@@ -133,7 +173,18 @@ func (d *Desk) Reveal(ctx context.Context, userID, field, reason string, by audi
 	if err != nil {
 		return "", problem.Wrap(err)
 	}
-	d.record(ctx, ActionRevealed, u.ID, by, reason, audit.Detail{"field": field})
+	wait, err := d.reveals.Allow(ctx, d.s.now(), ratelimit.Rule{Key: "reveal:" + by.Actor.String(), Limit: RevealsPerDay, Window: 24 * time.Hour})
+	if err != nil {
+		return "", problem.Wrap(err)
+	}
+	if wait > 0 {
+		return "", &problem.Problem{Kind: problem.TooMany, Code: "citizen_reveal_limit", RetryAfter: wait}
+	}
+	// Recorded before it is shown: a reveal the log cannot hold shows
+	// nothing.
+	if err := d.s.audit.Record(ctx, d.entry(ActionRevealed, u.ID, by, reason, audit.Detail{"field": field})); err != nil {
+		return "", problem.Wrap(err)
+	}
 	return v, nil
 }
 

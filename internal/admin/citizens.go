@@ -109,7 +109,7 @@ var errCitizensUnavailable = problem.New(problem.Unavailable, "operator_feature_
 
 // citizens answers a search (q: matches, at most one per kind of
 // identifier) or, without q, one page of the newest accounts.
-func (c *ConsoleAPI) citizens(w http.ResponseWriter, r *http.Request, _ operator.Signed) {
+func (c *ConsoleAPI) citizens(w http.ResponseWriter, r *http.Request, sg operator.Signed) {
 	d := c.d.Citizens
 	if d.Desk == nil {
 		c.d.Responder.Fail(w, r, errCitizensUnavailable)
@@ -120,7 +120,7 @@ func (c *ConsoleAPI) citizens(w http.ResponseWriter, r *http.Request, _ operator
 	next := ""
 	if query.Has("q") {
 		var err error
-		if users, err = d.Desk.Find(r.Context(), query.Get("q")); err != nil {
+		if users, err = d.Desk.Find(r.Context(), query.Get("q"), c.by(r, sg)); err != nil {
 			c.d.Responder.Fail(w, r, err)
 			return
 		}
@@ -242,14 +242,18 @@ func maskSubject(s string) string {
 	return s[:4] + "****" + s[len(s)-4:]
 }
 
-func (c *ConsoleAPI) citizen(w http.ResponseWriter, r *http.Request, _ operator.Signed) {
+func (c *ConsoleAPI) citizen(w http.ResponseWriter, r *http.Request, sg operator.Signed) {
 	d, ctx := c.d.Citizens, r.Context()
-	if d.Store == nil {
+	if d.Store == nil || d.Desk == nil {
 		c.d.Responder.Fail(w, r, errCitizensUnavailable)
 		return
 	}
 	out, err := c.citizenDetail(ctx, r.PathValue("id"))
 	if err != nil {
+		c.d.Responder.Fail(w, r, err)
+		return
+	}
+	if err := d.Desk.Viewed(ctx, out.Profile.ID, c.by(r, sg)); err != nil {
 		c.d.Responder.Fail(w, r, err)
 		return
 	}

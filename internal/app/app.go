@@ -530,7 +530,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		Responder: responder, Operators: a.Operators, TrustProxy: cfg.TrustProxy, Queues: queues,
 		Realname: a.Realname,
 		Citizens: admin.CitizenDeps{
-			Desk: account.NewDesk(accounts, logins, codes), Store: st, Protector: protector,
+			Desk: account.NewDesk(accounts, logins, codes, counters), Store: st, Protector: protector,
 			Sessions: sessions, Consents: a.OIDC, Locks: logins, Enterprises: a.Enterprise,
 		},
 		Passkeys: admin.PasskeyDeps{Passkeys: passkeys},

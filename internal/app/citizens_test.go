@@ -36,6 +36,12 @@ func operatorActor(t *testing.T, srv *apptest.Server, login string, roles ...str
 // citizenEvents returns the audit events that name the account as the
 // one an operator acted on.
 func citizenEvents(t *testing.T, srv *apptest.Server, userID string) []store.AuditEvent {
+	return accountEvents(t, srv, userID, false)
+}
+
+// accountEvents returns the events naming the account as the one an
+// operator acted on, and with reads the operators' searches and looks.
+func accountEvents(t *testing.T, srv *apptest.Server, userID string, reads bool) []store.AuditEvent {
 	t.Helper()
 	all, err := srv.App.Store.ListAudit(context.Background(), 0, 10000)
 	if err != nil {
@@ -43,7 +49,8 @@ func citizenEvents(t *testing.T, srv *apptest.Server, userID string) []store.Aud
 	}
 	var out []store.AuditEvent
 	for _, e := range all {
-		if e.Account == userID {
+		read := e.Action == account.ActionSearched || e.Action == account.ActionViewed
+		if e.Account == userID && (reads || !read) {
 			out = append(out, e)
 		}
 	}
@@ -128,6 +135,17 @@ func TestConsoleCitizens(t *testing.T) {
 		json.Unmarshal(r.Body, &detail)
 		if len(detail.Sessions) != 1 || detail.Lock.Locked || len(detail.Events) == 0 {
 			t.Errorf("detail: %s", r.Body)
+		}
+
+		// The secadmin's search and look were recorded, by kind, never
+		// the number typed.
+		var searched, viewed bool
+		for _, e := range accountEvents(t, srv, zhang, true) {
+			searched = searched || e.Action == account.ActionSearched && strings.Contains(e.Detail, `"kind":"phone"`) && !strings.Contains(e.Detail, "13812345678")
+			viewed = viewed || e.Action == account.ActionViewed
+		}
+		if !searched || !viewed {
+			t.Errorf("search and view not recorded")
 		}
 
 		// Other roles are refused and change nothing.
@@ -315,5 +333,29 @@ func TestConsoleCitizensTwoInstances(t *testing.T) {
 		if r := br.Get("/api/v1/me"); r.Status != http.StatusUnauthorized {
 			t.Errorf("a session at B after sign-out at A: %d", r.Status)
 		}
+	}
+}
+
+// TestConsoleRevealLimit: an operator reveals at most RevealsPerDay fields
+// in 24 hours; the next is refused, shows nothing and records nothing.
+func TestConsoleRevealLimit(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	zhang := srv.Browser(t).MustRegister(apptest.Zhang)
+	sec := operatorAPI(t, srv, "sec_limit", "secadmin")
+	reveal := func() apptest.Response {
+		return sec.PostJSON("/api/admin/v1/citizens/"+zhang+"/reveal", map[string]string{"field": "phone", "reason": "核实身份"})
+	}
+	for i := 0; i < account.RevealsPerDay; i++ {
+		if r := reveal(); r.Status != http.StatusOK {
+			t.Fatalf("reveal %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	before := len(citizenEvents(t, srv, zhang))
+	r := reveal()
+	if r.Status != http.StatusTooManyRequests || r.ErrCode(t) != "citizen_reveal_limit" || strings.Contains(string(r.Body), "13812345678") {
+		t.Fatalf("reveal over the limit: %d %s", r.Status, r.Body)
+	}
+	if after := len(citizenEvents(t, srv, zhang)); after != before {
+		t.Errorf("a refused reveal was recorded as one: %d → %d", before, after)
 	}
 }

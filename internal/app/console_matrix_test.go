@@ -119,7 +119,7 @@ func TestConsoleRoleMatrix(t *testing.T) {
 	me := callers[operator.RoleSysadmin].Get("/api/admin/v1/me").JSON(t)
 	before := readConsoleState(t, st)
 	r = callers[operator.RoleSysadmin].SendJSON("PUT", "/api/admin/v1/operators/"+me["id"].(string)+"/roles",
-		map[string]any{"roles": []string{"sysadmin", "secadmin"}})
+		map[string]any{"roles": []string{"sysadmin", "reviewer"}})
 	if r.Status != 403 || readConsoleState(t, st) != before {
 		t.Errorf("a sysadmin changed their own roles: %d %s", r.Status, r.Body)
 	}

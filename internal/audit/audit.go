@@ -79,12 +79,20 @@ type Entry struct {
 
 // Append adds e to the log.
 func (l *Log) Append(ctx context.Context, e Entry) {
+	_ = l.Record(ctx, e)
+}
+
+// Record adds e to the log and returns the error when it could not: for
+// a service that must not act unrecorded (an operator reading a citizen's
+// ID number, an export), which records first and fails closed.
+func (l *Log) Record(ctx context.Context, e Entry) error {
 	ev := l.Event(e)
 	if _, err := l.store.AppendAudit(ctx, ev, Hash); err != nil {
 		l.logger.ErrorContext(ctx, "audit append failed", "action", ev.Action, "result", ev.Result, "err", err)
-		return
+		return err
 	}
 	l.Committed(ev)
+	return nil
 }
 
 // Observe makes the log tell fn of every event once it is stored (the

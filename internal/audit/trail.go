@@ -34,6 +34,8 @@ func (l *Log) VerifyAs(ctx context.Context, by Origin, from, to int64, progress 
 func (l *Log) ExportAs(ctx context.Context, by Origin, from, to int64, format string, w io.Writer) (Summary, error) {
 	e := by.Entry(ActionExported, ResultOK)
 	e.Detail = Detail{"from": strconv.FormatInt(from, 10), "to": strconv.FormatInt(to, 10), "format": format}
-	l.Append(ctx, e)
+	if err := l.Record(ctx, e); err != nil {
+		return Summary{}, err
+	}
 	return Export(ctx, l.store, from, to, format, w)
 }
