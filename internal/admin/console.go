@@ -43,6 +43,7 @@ type ConsoleDeps struct {
 	Audit     AuditDeps     // audit.go: the audit viewer, verification, export, retention (auditor)
 	Dashboard DashboardDeps // dashboard.go: the dashboard (every role)
 	Passkeys  PasskeyDeps   // passkeys.go: operators' passkeys (each operator their own)
+	Tokens    TokenDeps     // tokens.go: operators' API tokens (each operator their own)
 }
 
 // ConsoleAPI is the part of the operator API that operators use from the
@@ -130,6 +131,7 @@ func (c *ConsoleAPI) table() []consoleRoute {
 	table = append(table, c.auditRoutes()...)
 	table = append(table, c.dashboardRoutes()...)
 	table = append(table, c.passkeyRoutes()...)
+	table = append(table, c.tokenRoutes()...)
 	return table
 }
 
@@ -148,7 +150,9 @@ type consoleHandler func(w http.ResponseWriter, r *http.Request, sg operator.Sig
 // guard is the one role check of the operator API: no session is 401
 // (operator_session_expired when it timed out, so that the console can
 // say so), a role not allowed is 403 — operator_read_only for an auditor
-// who tries to decide, operator_role_forbidden otherwise.
+// who tries to decide, operator_role_forbidden otherwise. A call with an
+// API token (Authorization: Bearer) is its operator's instead of the
+// console session's (withToken).
 func (c *ConsoleAPI) guard(roles []string, h consoleHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -158,6 +162,10 @@ func (c *ConsoleAPI) guard(roles []string, h consoleHandler) http.HandlerFunc {
 		}
 		if err := checkQuery(r); err != nil {
 			c.d.Responder.Fail(w, r, err)
+			return
+		}
+		if token, sent := bearerToken(r); sent {
+			c.withToken(w, r, token, roles, h)
 			return
 		}
 		sg, state, err := c.d.Operators.Current(r.Context(), r)

@@ -7,7 +7,8 @@ import (
 )
 
 // mustMergeOpenAPI merges every JSON file of parts into base: each file
-// holds {"paths": {...}, "components": {"schemas": {...}}}.
+// holds {"paths": {...}, "components": {"schemas": {...}}}, and may add
+// components.securitySchemes.
 func mustMergeOpenAPI(base []byte, parts fs.FS) []byte {
 	out, err := mergeOpenAPI(base, parts)
 	if err != nil {
@@ -24,6 +25,7 @@ func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
 	paths, _ := doc["paths"].(map[string]any)
 	comps, _ := doc["components"].(map[string]any)
 	schemas, _ := comps["schemas"].(map[string]any)
+	schemes, _ := comps["securitySchemes"].(map[string]any)
 	if paths == nil || schemas == nil {
 		return nil, fmt.Errorf("openapi: base has no paths or component schemas")
 	}
@@ -39,7 +41,8 @@ func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
 		var part struct {
 			Paths      map[string]any `json:"paths"`
 			Components struct {
-				Schemas map[string]any `json:"schemas"`
+				Schemas         map[string]any `json:"schemas"`
+				SecuritySchemes map[string]any `json:"securitySchemes"`
 			} `json:"components"`
 		}
 		if err := json.Unmarshal(b, &part); err != nil {
@@ -56,6 +59,15 @@ func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
 				return nil, fmt.Errorf("openapi: %s: schema %s is defined twice", name, k)
 			}
 			schemas[k] = v
+		}
+		for k, v := range part.Components.SecuritySchemes {
+			if schemes == nil {
+				return nil, fmt.Errorf("openapi: base has no security schemes")
+			}
+			if _, dup := schemes[k]; dup {
+				return nil, fmt.Errorf("openapi: %s: security scheme %s is defined twice", name, k)
+			}
+			schemes[k] = v
 		}
 	}
 	return json.Marshal(doc)

@@ -534,6 +534,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			Sessions: sessions, Consents: a.OIDC, Locks: logins, Enterprises: a.Enterprise,
 		},
 		Passkeys: admin.PasskeyDeps{Passkeys: passkeys},
+		Tokens:   admin.TokenDeps{Tokens: operator.NewTokens(a.Operators, operator.TokenDeps{Store: st})},
 		Audit: admin.AuditDeps{Store: st, Log: auditLog, Accounts: accounts, Operators: st,
 			Retention: time.Duration(cfg.Audit.RetentionDays) * 24 * time.Hour, Now: now, Logger: logger},
 		Systems: admin.SystemDeps{Clients: a.Clients, Tools: a.admin, PublicURL: issuer},
@@ -937,7 +938,8 @@ func (a *App) janitor(ctx context.Context) {
 		_, err6 := a.Store.DeleteReleasedIdentifiers(ctx, now)
 		_, err7 := a.Operators.DeleteExpired(ctx)
 		_, err8 := a.Ingest.Prune(ctx)
-		if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil && ctx.Err() == nil {
+		_, err9 := a.Store.DeleteExpiredOperatorTokens(ctx, now.Add(-operator.KeepExpiredTokens))
+		if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9); err != nil && ctx.Err() == nil {
 			a.logger.WarnContext(ctx, "cleaning expired records", "err", err)
 		}
 		a.recheckEnterprises(ctx, now)

@@ -79,6 +79,9 @@ const (
 type Signed struct {
 	Operator store.Operator
 	Session  store.OperatorSession
+	// TokenID is the API token the call came with (Tokens.Authenticate);
+	// "" for a console session.
+	TokenID string
 }
 
 // Origin names the operator, calling over c, as the origin of a change.

@@ -61,6 +61,7 @@ type Store interface {
 	UpstreamLinks
 	Stats
 	OperatorPasskeys
+	OperatorTokens
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error

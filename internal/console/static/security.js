@@ -1,7 +1,8 @@
 /*
  * The security section: the signed-in operator's passkeys, listed, added
  * (a name and a current authenticator code, then the authenticator) and
- * removed. The options and the answer of navigator.credentials travel as
+ * removed; and their API tokens, listed, created (a name, a life in days
+ * and a current authenticator code; the token is shown once) and revoked. The options and the answer of navigator.credentials travel as
  * JSON with their binary fields in base64url; the server (go-webauthn)
  * judges everything.
  */
@@ -72,9 +73,100 @@
     }, function () { status(ui.t('network')); });
   }
 
+  // --- API tokens -----------------------------------------------------------
+
+  function tokenStatus(text) {
+    var s = ui.$('tokens-status');
+    s.textContent = text || '';
+    s.hidden = !text;
+  }
+
+  function loadTokens() {
+    return ui.api('GET', '/api/admin/v1/me/tokens').then(function (res) {
+      var body = ui.$('tokens-body');
+      body.textContent = '';
+      if (!res.ok) { tokenStatus(ui.errorText(res)); return; }
+      var items = res.data.items || [];
+      ui.$('tokens-empty').hidden = items.length > 0;
+      ui.$('tokens').hidden = items.length === 0;
+      items.forEach(function (tk, i) {
+        var tr = ui.el('tr');
+        tr.id = 'token-' + i;
+        tr.appendChild(ui.el('td', tk.name, 'token-name'));
+        tr.appendChild(ui.el('td', when(tk.created_at)));
+        tr.appendChild(ui.el('td', when(tk.expires_at) + (tk.expired ? ' (' + ui.t('token.expired') + ')' : ''), 'token-expires'));
+        tr.appendChild(ui.el('td', tk.last_used_at ? when(tk.last_used_at) : ui.t('token.never'), 'token-used'));
+        var td = ui.el('td'), btn = ui.el('button', ui.t('token.revoke'));
+        btn.type = 'button';
+        btn.className = 'token-revoke';
+        btn.addEventListener('click', function () {
+          if (!window.confirm(ui.t('token.confirm_revoke', { name: tk.name }))) { return; }
+          btn.disabled = true;
+          ui.api('DELETE', '/api/admin/v1/me/tokens/' + encodeURIComponent(tk.id)).then(function (del) {
+            tokenStatus(del.ok ? ui.t('token.revoked', { name: tk.name }) : ui.errorText(del));
+            loadTokens();
+          });
+        });
+        td.appendChild(btn);
+        tr.appendChild(td);
+        body.appendChild(tr);
+      });
+    }, function () { tokenStatus(ui.t('network')); });
+  }
+
+  // showToken shows a new token, the only time it is told; done forgets it.
+  function showToken(token) {
+    ui.$('token-value').value = token;
+    ui.$('token-copied').hidden = true;
+    ui.$('token-panel').hidden = false;
+    ui.$('token-value').select();
+  }
+
+  function copyToken() {
+    var v = ui.$('token-value');
+    v.select();
+    var done = function () { ui.$('token-copied').hidden = false; };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(v.value).then(done, function () {
+        try { document.execCommand('copy'); done(); } catch (e) { /* the operator copies by hand */ }
+      });
+    } else {
+      try { document.execCommand('copy'); done(); } catch (e) { /* the operator copies by hand */ }
+    }
+  }
+
+  function initTokens() {
+    var form = ui.$('token-form'), submit = ui.$('token-add');
+    loadTokens();
+    ui.$('token-copy').addEventListener('click', copyToken);
+    ui.$('token-done').addEventListener('click', function () {
+      ui.$('token-value').value = '';
+      ui.$('token-panel').hidden = true;
+    });
+    submit.disabled = false;
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      submit.disabled = true;
+      ui.showError('token-error', '');
+      var days = parseInt(form.token_days.value, 10);
+      ui.api('POST', '/api/admin/v1/me/tokens', {
+        name: form.token_name.value, days: isNaN(days) ? 0 : days, code: form.token_code.value
+      }).then(function (res) {
+        submit.disabled = false;
+        form.token_code.value = '';
+        if (!res.ok) { ui.showError('token-error', ui.errorText(res)); return; }
+        form.token_name.value = '';
+        showToken(res.data.token);
+        tokenStatus(ui.t('token.created', { name: res.data.name }));
+        loadTokens();
+      }, function () { submit.disabled = false; ui.showError('token-error', ui.t('network')); });
+    });
+  }
+
   ui.ready(function () {
     var form = ui.$('passkey-form'), submit = ui.$('passkey-add');
     load();
+    initTokens();
     if (!window.PublicKeyCredential || !navigator.credentials) {
       ui.showError('form-error', ui.t('passkey.unsupported'));
       return;

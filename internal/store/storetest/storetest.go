@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("ConsoleLists", func(t *testing.T) { testConsoleLists(t, newStore) })
 	t.Run("OperatorPasskeys", func(t *testing.T) { testOperatorPasskeys(t, newStore) })
 	t.Run("Stats", func(t *testing.T) { testStats(t, newStore) })
+	t.Run("OperatorTokens", func(t *testing.T) { testOperatorTokens(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := newStore(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)
