@@ -21,10 +21,12 @@ type PasskeyDeps struct {
 // signing in with one.
 func (c *ConsoleAPI) passkeyRoutes() []consoleRoute {
 	return []consoleRoute{
+		// An operator's own credentials change only in the console, signed
+		// in: an API token cannot add or remove a way to sign in.
 		{"GET /api/admin/v1/me/passkeys", signedIn, c.listPasskeys},
-		{"POST /api/admin/v1/me/passkeys/begin", signedIn, c.beginPasskey},
-		{"POST /api/admin/v1/me/passkeys/finish", signedIn, c.finishPasskey},
-		{"DELETE /api/admin/v1/me/passkeys/{id}", signedIn, c.removePasskey},
+		{"POST /api/admin/v1/me/passkeys/begin", signedIn, c.cookieOnly(c.beginPasskey)},
+		{"POST /api/admin/v1/me/passkeys/finish", signedIn, c.cookieOnly(c.finishPasskey)},
+		{"DELETE /api/admin/v1/me/passkeys/{id}", signedIn, c.cookieOnly(c.removePasskey)},
 		{"POST /api/admin/v1/sign-in/passkey/begin", anyone, c.beginPasskeySignIn},
 		{"POST /api/admin/v1/sign-in/passkey/finish", anyone, c.finishPasskeySignIn},
 	}

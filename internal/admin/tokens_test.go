@@ -152,6 +152,8 @@ func TestTokenScripts(t *testing.T) {
 		{"a token listing tokens", secToken, "GET", "/api/admin/v1/me/tokens", "", 403, "operator_token_not_allowed"},
 		{"a token making a token", secToken, "POST", "/api/admin/v1/me/tokens", `{"name":"more","code":"123456"}`, 403, "operator_token_not_allowed"},
 		{"a token revoking a token", sysToken, "DELETE", "/api/admin/v1/me/tokens/x", "", 403, "operator_token_not_allowed"},
+		{"a token adding a passkey", secToken, "POST", "/api/admin/v1/me/passkeys/begin", `{"code":"123456"}`, 403, "operator_token_not_allowed"},
+		{"a token removing a passkey", secToken, "DELETE", "/api/admin/v1/me/passkeys/x", "", 403, "operator_token_not_allowed"},
 		{"an unknown token", operator.TokenPrefix + strings.Repeat("A", 43), "POST", "/api/admin/v1/clients", casSpec, 401, "operator_token_invalid"},
 		{"an empty token", "", "GET", "/api/admin/v1/me", "", 401, "operator_token_invalid"},
 		{"a made-up token", "secret", "GET", "/api/admin/v1/me", "", 401, "operator_token_invalid"},
