@@ -187,8 +187,12 @@ func (l *loader) load(ctx context.Context, table string, columns []string, n int
 		return nil
 	}
 	var indexes []index
+	var keys []constraint
 	if !l.keepIndexes {
 		var err error
+		if keys, err = dropKeys(ctx, l.conn, table); err != nil {
+			return err
+		}
 		if indexes, err = dropIndexes(ctx, l.conn, table); err != nil {
 			return err
 		}
@@ -221,6 +225,13 @@ func (l *loader) load(ctx context.Context, table string, columns []string, n int
 	}
 	copied := time.Since(start)
 	logf("%s: copied %d rows in %v (%.0f rows/s)", table, n, copied.Round(time.Second), float64(n)/copied.Seconds())
+	for _, k := range keys {
+		t := time.Now()
+		if _, err := l.conn.Exec(ctx, `ALTER TABLE `+k.table+` ADD CONSTRAINT `+pgx.Identifier{k.name}.Sanitize()+` `+k.def); err != nil {
+			return fmt.Errorf("add constraint %s: %w", k.name, err)
+		}
+		logf("%s: added constraint %s in %v", table, k.name, time.Since(t).Round(time.Second))
+	}
 	for _, ix := range indexes {
 		t := time.Now()
 		if _, err := l.conn.Exec(ctx, ix.def); err != nil {
@@ -234,6 +245,45 @@ func (l *loader) load(ctx context.Context, table string, columns []string, n int
 	}
 	logf("%s: loaded in %v (analyze %v)", table, time.Since(start).Round(time.Second), time.Since(t).Round(time.Second))
 	return nil
+}
+
+// constraint is a table's constraint as ALTER TABLE ... ADD CONSTRAINT
+// makes it: table is the quoted name of the table it is on.
+type constraint struct{ table, name, def string }
+
+// dropKeys drops the primary key and unique constraints of table, and the
+// foreign keys that refer to them (the tables holding those are empty when
+// seeding), and returns how to add them again, keys first: a primary key
+// over random account IDs costs a random index write per row while
+// copying, and one sort afterwards.
+func dropKeys(ctx context.Context, conn *pgx.Conn, table string) ([]constraint, error) {
+	rows, err := conn.Query(ctx, `
+		SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+		FROM pg_constraint c
+		WHERE (c.conrelid = $1::regclass AND c.contype IN ('p', 'u'))
+		   OR (c.confrelid = $1::regclass AND c.contype = 'f')
+		ORDER BY c.contype = 'f', c.conname`, table)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (constraint, error) {
+		var k constraint
+		return k, r.Scan(&k.table, &k.name, &k.def)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Foreign keys go first, then the keys they refer to.
+	for i := len(keys) - 1; i >= 0; i-- {
+		k := keys[i]
+		if _, err := conn.Exec(ctx, `ALTER TABLE `+k.table+` DROP CONSTRAINT `+pgx.Identifier{k.name}.Sanitize()); err != nil {
+			return nil, fmt.Errorf("drop constraint %s: %w", k.name, err)
+		}
+	}
+	if len(keys) > 0 {
+		logf("%s: dropped %d constraints until the rows are in", table, len(keys))
+	}
+	return keys, nil
 }
 
 // index is a secondary index as its CREATE INDEX statement.

@@ -89,6 +89,9 @@ func (w *world) hashPassword(ctx context.Context) error {
 func (w *world) userRow(i int) ([]any, error) {
 	r := w.rng
 	created := w.accountTime(i).Add(time.Duration(r.IntN(60_000)) * time.Millisecond)
+	if created.After(w.now) {
+		created = w.now
+	}
 	updated := created.Add(time.Duration(r.Int64N(int64(w.now.Sub(created))/int64(time.Millisecond)+1)) * time.Millisecond)
 	if r.IntN(3) > 0 {
 		updated = created
@@ -280,8 +283,9 @@ func detail(k, v string) string {
 }
 
 // statRows are the dashboard's counters for every hour of the last year:
-// sign-ins by result, SSO sign-ins by service system, registrations and
-// text messages, rising by day and falling by night.
+// sign-ins by outcome, SSO sign-ins by service system, registrations,
+// text messages and real-name checks by verifier, rising by day and
+// falling by night.
 func (w *world) statRows() [][]any {
 	var rows [][]any
 	start := w.now.Add(-statsSpan)
@@ -289,14 +293,13 @@ func (w *world) statRows() [][]any {
 		load := dayCurve[h.Add(8*time.Hour).Hour()]
 		n := func(base float64) int64 { return int64(base*load*(0.8+0.4*w.rng.Float64())) + 1 }
 		ms := h.UnixMilli()
-		for _, res := range []string{"ok", "bad_password", "unknown_identifier", "rate_limited"} {
-			base := map[string]float64{"ok": 4000, "bad_password": 400, "unknown_identifier": 120, "rate_limited": 15}[res]
-			rows = append(rows, []any{"signin", res, ms, n(base)})
-		}
+		rows = append(rows, []any{"signin", "ok", ms, n(4000)}, []any{"signin", "failed", ms, n(500)},
+			[]any{"signin", "locked", ms, n(10)})
 		for i, c := range w.clients {
 			rows = append(rows, []any{"sso", c, ms, n(3000 / float64(i+1))})
 		}
-		rows = append(rows, []any{"register", "", ms, n(120)}, []any{"sms", "", ms, n(1500)})
+		rows = append(rows, []any{"register", "", ms, n(120)}, []any{"sms", "", ms, n(1500)},
+			[]any{"realname", "ctid", ms, n(90)}, []any{"realname", "alipay", ms, n(40)})
 	}
 	return rows
 }
