@@ -75,6 +75,33 @@ var (
 
 // Routes lists the console endpoints with the roles each needs.
 func (c *ConsoleAPI) Routes() []httpx.Route {
+	table := c.table()
+	out := make([]httpx.Route, 0, len(table))
+	for _, rt := range table {
+		out = append(out, httpx.Route{Pattern: rt.pattern, Handler: c.guard(rt.roles, rt.h)})
+	}
+	return out
+}
+
+// Access is who may call one endpoint: Roles nil for anyone, empty for
+// any signed-in operator, else the roles of which one is needed.
+type Access struct {
+	Pattern string
+	Roles   []string
+}
+
+// Access lists every endpoint with the roles it needs, for the tests that
+// hold each role to its part.
+func (c *ConsoleAPI) Access() []Access {
+	var out []Access
+	for _, rt := range c.table() {
+		out = append(out, Access{Pattern: rt.pattern, Roles: rt.roles})
+	}
+	return out
+}
+
+// table is the one table of the console's endpoints and their roles.
+func (c *ConsoleAPI) table() []consoleRoute {
 	table := []consoleRoute{
 		{"POST /api/admin/v1/sign-in", anyone, c.signIn},
 		{"POST /api/admin/v1/setup/key", anyone, c.setupKey},
@@ -92,11 +119,7 @@ func (c *ConsoleAPI) Routes() []httpx.Route {
 	table = append(table, c.auditRoutes()...)
 	table = append(table, c.dashboardRoutes()...)
 	table = append(table, c.passkeyRoutes()...)
-	out := make([]httpx.Route, 0, len(table))
-	for _, rt := range table {
-		out = append(out, httpx.Route{Pattern: rt.pattern, Handler: c.guard(rt.roles, rt.h)})
-	}
-	return out
+	return table
 }
 
 // consoleRoute is one endpoint of the table of Routes: its pattern, the

@@ -503,6 +503,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	a.ops = admin.NewConsoleAPI(admin.ConsoleDeps{
 		Responder: responder, Operators: a.Operators, TrustProxy: cfg.TrustProxy, Queues: queues,
 		Realname: a.Realname,
+		Citizens: admin.CitizenDeps{
+			Desk: account.NewDesk(accounts, logins, codes), Store: st, Protector: protector,
+			Sessions: sessions, Consents: a.OIDC, Locks: logins, Enterprises: a.Enterprise,
+		},
 	})
 	a.console, err = console.New(console.Options{
 		Dev: cfg.Dev, Catalog: catalog, Logger: logger, Operators: a.Operators, SecureCookies: cfg.Secure(),
@@ -798,6 +802,10 @@ func (a *App) APIRoutes() []string {
 	}
 	return out
 }
+
+// ConsoleAccess lists the operator API's endpoints with the roles each
+// needs, for the test that holds every role to its part.
+func (a *App) ConsoleAccess() []admin.Access { return a.ops.Access() }
 
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -80,6 +80,8 @@ type section struct {
 
 var sections = []section{
 	{name: "reviews", roles: []string{operator.RoleReviewer, operator.RoleAuditor}, own: true},
+	{name: "citizens", roles: []string{operator.RoleSecadmin}},
+	{name: "enterprises", roles: []string{operator.RoleSecadmin}},
 }
 
 // reviewRoles may open the review queue.

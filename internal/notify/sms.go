@@ -104,6 +104,11 @@ const (
 	// TemplateUpstreamLinked tells the owner that an Alipay or other
 	// provider account can now sign in to theirs: a new way in.
 	TemplateUpstreamLinked = "upstream_linked"
+	// TemplateRecoveryHint is sent by a security administrator to a
+	// citizen who called the hotline unable to sign in: where to recover
+	// the password; no params. It names no account detail and asks for
+	// nothing.
+	TemplateRecoveryHint = "recovery_hint"
 )
 
 // smsTemplates maps a template name to its wording; {name} is replaced by
@@ -132,6 +137,7 @@ var smsTemplates = map[string]string{
 	TemplateEnterpriseRoleRevoked:         "您的一项企业角色已解除，请登录个人空间查看。",
 	TemplateEnterpriseUnbound:             "您所在的一家企业已解除绑定，您在该企业的角色随之解除。",
 	TemplateUpstreamLinked:                "您的账号已绑定第三方账号（如支付宝），它今后可以登录您的账号。如非本人操作，请立即修改密码并在“账号绑定”中解除绑定。",
+	TemplateRecoveryHint:                  "应您的来电请求：如无法登录，请在登录页点击“找回密码”，按提示验证身份后重设密码。工作人员不会向您索要密码或验证码。",
 	TemplateAccountClosed:                 "您的账号已注销，已登录的设备和应用均已退出，个人信息已删除。如非本人操作，请立即联系平台客服。",
 }
 

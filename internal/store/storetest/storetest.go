@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Imports", func(t *testing.T) { testImports(t, newStore) })
 	t.Run("Enterprises", func(t *testing.T) { testEnterprises(t, newStore) })
 	t.Run("UpstreamLinks", func(t *testing.T) { testUpstreamLinks(t, newStore) })
+	t.Run("ConsoleLists", func(t *testing.T) { testConsoleLists(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := newStore(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)

@@ -64,4 +64,5 @@ CREATE INDEX operator_passkeys_operator_idx ON operator_passkeys (operator_id);
 -- The citizen list, newest accounts first (keyset on created_at, id), and
 -- enterprises found by a prefix of their name.
 CREATE INDEX users_created_idx ON users (created_at, id);
+CREATE INDEX users_status_created_idx ON users (status, created_at, id);
 CREATE INDEX enterprises_name_idx ON enterprises (name COLLATE "C");

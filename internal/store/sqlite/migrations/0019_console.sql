@@ -43,4 +43,5 @@ CREATE TABLE operator_passkeys (
 CREATE INDEX operator_passkeys_operator_idx ON operator_passkeys (operator_id);
 
 CREATE INDEX users_created_idx ON users (created_at, id);
+CREATE INDEX users_status_created_idx ON users (status, created_at, id);
 CREATE INDEX enterprises_name_idx ON enterprises (name);
