@@ -139,3 +139,19 @@ func TestSeed(t *testing.T) {
 		t.Errorf("after -force: %d events verified, %v; want 50", sum.Events, err)
 	}
 }
+
+// TestUniqueValues makes many accounts' unique values, which the indexes
+// built after the copy would otherwise refuse at the end of a long run.
+func TestUniqueValues(t *testing.T) {
+	const n = 300_000
+	w := newWorld(options{accounts: n, seed: 1}, nil, time.Now())
+	logins, phones, ids := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for i := range n {
+		l := account.LoginNameKey(loginName(w.rng, w.rng.IntN(len(surnames)), w.rng.IntN(len(givenNames)), i))
+		p, id := phoneNumber(i), idNumber(i, w.now)
+		if logins[l] || phones[p] || ids[id] {
+			t.Fatalf("account %d repeats a login name, phone or ID number: %s %s", i, l, p)
+		}
+		logins[l], phones[p], ids[id] = true, true, true
+	}
+}

@@ -389,10 +389,12 @@ var givenNames = []name{{"伟", "wei"}, {"芳", "fang"}, {"娜", "na"}, {"秀英
 	{"建华", "jianhua"}, {"文", "wen"}, {"华", "hua"}, {"晓东", "xiaodong"}, {"子涵", "zihan"},
 	{"浩然", "haoran"}, {"欣怡", "xinyi"}, {"宇轩", "yuxuan"}, {"雨桐", "yutong"}}
 
-// loginName is a name as people choose them, made unique by i in base 36.
+// loginName is a name as people choose them, made unique by ending in i:
+// the pinyin has no digits, so the trailing digits are i whichever way
+// the syllables run together.
 func loginName(r *rand.Rand, sur, given, i int) string {
 	s, g := surnames[sur].pinyin, givenNames[given].pinyin
-	tail := strconv.FormatInt(int64(i), 36)
+	tail := strconv.Itoa(i)
 	switch r.IntN(4) {
 	case 0:
 		return s + g + tail
