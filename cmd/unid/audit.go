@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"flag"
 
@@ -17,12 +19,18 @@ import (
 )
 
 const auditUsage = `usage:
-  unid audit verify [flags]        check the hash chain of the whole audit trail in the database
+  unid audit verify [--from N] [--to N] [flags]
+                                   check the hash chain of the audit trail in the database,
+                                   from the retention anchor (or events N to N)
   unid audit verify FILE [--head HEX]
                                    check an export, with no database (and that it
                                    ends in the head printed when it was made)
   unid audit export [--from N] [--to N] [--format json|csv] [--out FILE] [flags]
                                    write events N to N (default: all) for an auditor
+  unid audit archive [--before RFC3339] [flags]
+                                   archive the events older than the retention (or than
+                                   --before) to a new file in the archive directory,
+                                   verify it, and delete them from the database
 
 verify and export print the range and the chain head (the hash of the last
 event); an export verified later must end in the head printed when it was
@@ -40,13 +48,23 @@ func auditCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	case sub == "verify" && len(rest) > 0 && rest[0] != "" && rest[0][0] != '-':
 		return verifyFile(rest[0], rest[1:], stdout)
-	case sub != "verify" && sub != "export":
+	case sub != "verify" && sub != "export" && sub != "archive":
 		return errors.New(auditUsage)
 	}
 	var from, to int64
-	var format, out string
+	var format, out, before string
 	own := func(fs *flag.FlagSet) {}
-	if sub == "export" {
+	switch sub {
+	case "verify":
+		own = func(fs *flag.FlagSet) {
+			fs.Int64Var(&from, "from", 0, "the first event (0: from the retention anchor)")
+			fs.Int64Var(&to, "to", 0, "the last event (0: the newest)")
+		}
+	case "archive":
+		own = func(fs *flag.FlagSet) {
+			fs.StringVar(&before, "before", "", "archive the events before this time (RFC 3339; default: now less audit.retention)")
+		}
+	case "export":
 		own = func(fs *flag.FlagSet) {
 			fs.Int64Var(&from, "from", 1, "the first event (sequence number)")
 			fs.Int64Var(&to, "to", 0, "the last event (0: the newest)")
@@ -66,8 +84,28 @@ func auditCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer st.Close()
+	if sub == "archive" {
+		cut := time.Now().Add(-time.Duration(cfg.Audit.RetentionDays) * 24 * time.Hour)
+		if before != "" {
+			if cut, err = time.Parse(time.RFC3339, before); err != nil {
+				return fmt.Errorf("--before %q: want an RFC 3339 time (2030-01-02T15:04:05+08:00)", before)
+			}
+		}
+		log := audit.New(st, time.Now, slog.New(slog.NewTextHandler(stderr, nil)))
+		got, err := log.Archive(ctx, cfg.Audit.ArchiveDir, cut)
+		if err != nil {
+			return err
+		}
+		if got.To == 0 {
+			fmt.Fprintf(stdout, "no events before %s to archive\n", cut.Format(time.RFC3339))
+			return nil
+		}
+		fmt.Fprintf(stdout, "archived events %d to %d to %s, head %s\n", got.From, got.To,
+			filepath.Join(cfg.Audit.ArchiveDir, got.File), hex.EncodeToString(got.Head))
+		return nil
+	}
 	if sub == "verify" {
-		sum, err := audit.VerifyLog(ctx, st)
+		sum, err := audit.VerifyRange(ctx, st, from, to, nil)
 		if err != nil {
 			return fmt.Errorf("%w (%d events before it are intact)", err, sum.Events)
 		}
@@ -82,39 +120,12 @@ func auditCmd(ctx context.Context, args []string, getenv func(string) string, st
 		printSummary(stderr, "exported", sum)
 		return nil
 	}
-	sum, err := exportFile(ctx, st, from, to, format, out)
+	sum, err := audit.WriteExportFile(ctx, st, from, to, format, out)
 	if err != nil {
 		return err
 	}
 	printSummary(stdout, "exported", sum)
 	return nil
-}
-
-// exportFile writes the export to a new file out, whole or not at all: it
-// is written beside it under another name and linked to out only once
-// complete and on disk, so that a failed export leaves no shorter file
-// that would verify.
-func exportFile(ctx context.Context, st audit.Source, from, to int64, format, out string) (audit.Summary, error) {
-	if _, err := os.Lstat(out); err == nil {
-		return audit.Summary{}, fmt.Errorf("%s exists; an export never overwrites a file", out)
-	}
-	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
-	if err != nil {
-		return audit.Summary{}, err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	sum, err := audit.Export(ctx, st, from, to, format, f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Link(tmp, out)
-	}
-	return sum, err
 }
 
 // verifyFile runs `unid audit verify FILE [--head HEX]`.

@@ -71,7 +71,9 @@ func TestOperatorAPI(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"no credentials", call{"GET", "/api/admin/v1/clients", "", "", ""}, 401, "invalid_client"},
+		// Without Basic credentials the caller is taken for the console,
+		// which has no session: no Basic challenge, or browsers would ask.
+		{"no credentials", call{"GET", "/api/admin/v1/clients", "", "", ""}, 401, "operator_sign_in_required"},
 		{"wrong secret", call{"GET", "/api/admin/v1/clients", "", "ops", opSecret + "x"}, 401, "invalid_client"},
 		{"unknown client", call{"GET", "/api/admin/v1/clients", "", "nobody", opSecret}, 401, "invalid_client"},
 		{"not an operator", call{"POST", "/api/admin/v1/clients", spec, "hall", plainSecret}, 403, "operator_scope_required"},

@@ -50,7 +50,7 @@ type CitizenStore interface {
 	ListUserMemberships(ctx context.Context, userID string) ([]store.EnterpriseMember, error)
 	GetEnterprise(ctx context.Context, uscc string) (store.Enterprise, error)
 	ListUpstreamLinks(ctx context.Context, userID string) ([]store.UpstreamLink, error)
-	ListActorAudit(ctx context.Context, actor string, skip []string, limit int) ([]store.AuditEvent, error)
+	QueryAudit(ctx context.Context, f store.AuditFilter, beforeSeq int64, limit int) ([]store.AuditEvent, error)
 }
 
 // citizenRoutes lists the citizens area's endpoints: the security
@@ -224,6 +224,9 @@ type citizenEvent struct {
 	Action string    `json:"action"`
 	Result string    `json:"result"`
 	IP     string    `json:"ip"`
+	// By is who acted: "" the citizen themselves, else the stored actor
+	// ("operator:<id>", "system", "" for a stranger shows as "anonymous").
+	By string `json:"by,omitempty"`
 }
 
 // citizenEvents is how many of the account's own recent events the
@@ -327,12 +330,22 @@ func (c *ConsoleAPI) citizenDetail(ctx context.Context, id string) (citizenDetai
 			out.Consents = append(out.Consents, consentView{ClientID: x.ClientID, Name: names[x.ClientID], Scopes: x.Scopes, UpdatedAt: x.UpdatedAt})
 		}
 	}
-	evs, err := d.Store.ListActorAudit(ctx, audit.User(u.ID).String(), nil, citizenEvents)
+	// The citizen's own acts and what others did to the account
+	// (operators, failed sign-ins by strangers).
+	evs, err := d.Store.QueryAudit(ctx, store.AuditFilter{Account: u.ID}, 0, citizenEvents)
 	if err != nil {
 		return citizenDetail{}, problem.Wrap(err)
 	}
 	for _, e := range evs {
-		out.Events = append(out.Events, citizenEvent{Time: e.Time, Action: e.Action, Result: e.Result, IP: e.IP})
+		ev := citizenEvent{Time: e.Time, Action: e.Action, Result: e.Result, IP: e.IP}
+		switch {
+		case e.Actor == u.ID:
+		case e.Actor == "":
+			ev.By = "anonymous"
+		default:
+			ev.By = e.Actor
+		}
+		out.Events = append(out.Events, ev)
 	}
 	return out, nil
 }

@@ -53,11 +53,15 @@ type ConsoleDeps struct {
 type ConsoleAPI struct {
 	d     ConsoleDeps
 	inbox inbox
+	// viaTools are the routes operator tools may call too (HTTP Basic):
+	// their handler tells the two callers apart itself (clientRoute) and
+	// holds a signed-in caller to the route's roles.
+	viaTools map[string]bool
 }
 
 // NewConsoleAPI returns the console's API.
 func NewConsoleAPI(d ConsoleDeps) *ConsoleAPI {
-	return &ConsoleAPI{d: d, inbox: inbox(d.Queues)}
+	return &ConsoleAPI{d: d, inbox: inbox(d.Queues), viaTools: map[string]bool{}}
 }
 
 // Who may call a route.
@@ -78,7 +82,14 @@ func (c *ConsoleAPI) Routes() []httpx.Route {
 	table := c.table()
 	out := make([]httpx.Route, 0, len(table))
 	for _, rt := range table {
-		out = append(out, httpx.Route{Pattern: rt.pattern, Handler: c.guard(rt.roles, rt.h)})
+		h := c.guard(rt.roles, rt.h)
+		if c.viaTools[rt.pattern] {
+			h = func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "no-store")
+				rt.h(w, r, operator.Signed{})
+			}
+		}
+		out = append(out, httpx.Route{Pattern: rt.pattern, Handler: h})
 	}
 	return out
 }

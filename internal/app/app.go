@@ -57,6 +57,7 @@ import (
 	"unid/internal/smscode"
 	"unid/internal/sso/cas"
 	"unid/internal/sso/oidc"
+	"unid/internal/stats"
 	"unid/internal/store"
 	"unid/internal/store/postgres"
 	rediscounters "unid/internal/store/redis"
@@ -93,6 +94,8 @@ type App struct {
 
 	enterpriseRegistry enterprise.Registry // the configured registry (the sandbox's can be changed by tests)
 	lastRecheck        time.Time           // of the daily enterprise recheck
+	auditLog           *audit.Log
+	lastArchive        time.Time // of the daily audit archiving
 
 	realnameSandbox http.Handler // the sandbox verifier's H5 page; dev mode with provider sandbox only
 	// AlipayGateway is the fake Alipay that signs people in in dev mode
@@ -102,6 +105,9 @@ type App struct {
 	Upstream      *upstream.Service
 	// Operators are the console's accounts (`unid operator create`).
 	Operators *operator.Service
+	// Stats counts what the dashboard shows, from the audit log; tests
+	// flush it.
+	Stats *stats.Counter
 
 	api     *api.API
 	records *recordsapi.API
@@ -256,6 +262,19 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		mailer = notify.NewMailer(m, catalog, site.PlatformName)
 	}
 	auditLog := audit.New(st, now, logger)
+	// The dashboard's counts, from the audit log as things happen; what
+	// is counted at shutdown is written before the store closes.
+	dashZone, err := time.LoadLocation(cfg.DashboardZone)
+	if err != nil {
+		return nil, fmt.Errorf("app: --dashboard-zone: %w", err)
+	}
+	a.Stats = stats.NewCounter(st, dashZone, logger)
+	auditLog.Observe(a.Stats.Observe)
+	a.closers = append(a.closers, func() error { return a.Stats.Flush(context.Background()) })
+	checkCosts, err := stats.ParseCosts(cfg.Realname.CheckCostFen)
+	if err != nil {
+		return nil, fmt.Errorf("app: --realname-check-cost-fen: %w", err)
+	}
 	hasher := account.NewHasher(account.Params{
 		Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads),
 		SaltLen: 16, KeyLen: 32,
@@ -496,10 +515,17 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 	a.admin = admin.New(responder, a.Clients, cfg.TrustProxy)
 	a.Operators = NewOperators(cfg, st, counters, hasher, protector, captchas, auditLog, logger, now)
+	// Passkeys need a host name to be bound to; without one (an IP
+	// address as the public URL) the console offers none.
+	passkeys, err := operator.NewPasskeys(a.Operators, operator.PasskeyDeps{Store: st, Challenges: st, PublicURL: issuer, SiteName: cfg.Site.Name})
+	if err != nil {
+		logger.WarnContext(ctx, "operator passkeys off", "err", err)
+	}
 	// The review queues the console works: real-name counter
 	// verifications and appeals; the real-name service also corrects a
 	// locked identity.
 	queues := []review.Queue{a.Realname, a.Enterprise}
+	a.auditLog = auditLog
 	a.ops = admin.NewConsoleAPI(admin.ConsoleDeps{
 		Responder: responder, Operators: a.Operators, TrustProxy: cfg.TrustProxy, Queues: queues,
 		Realname: a.Realname,
@@ -507,6 +533,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 			Desk: account.NewDesk(accounts, logins, codes), Store: st, Protector: protector,
 			Sessions: sessions, Consents: a.OIDC, Locks: logins, Enterprises: a.Enterprise,
 		},
+		Passkeys: admin.PasskeyDeps{Passkeys: passkeys},
+		Audit: admin.AuditDeps{Store: st, Log: auditLog, Accounts: accounts, Operators: st,
+			Retention: time.Duration(cfg.Audit.RetentionDays) * 24 * time.Hour, Now: now, Logger: logger},
+		Systems: admin.SystemDeps{Clients: a.Clients, Tools: a.admin, PublicURL: issuer},
+		Dashboard: admin.DashboardDeps{Stats: stats.NewReader(st, dashZone, now), Counts: a.Stats, SMS: codes, Sessions: st,
+			CheckCosts: checkCosts, Logger: logger},
 	})
 	a.console, err = console.New(console.Options{
 		Dev: cfg.Dev, Catalog: catalog, Logger: logger, Operators: a.Operators, SecureCookies: cfg.Secure(),
@@ -525,7 +557,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	for _, r := range a.routes(jsonAPI, pages) {
 		mux.Handle(r.Pattern, r.Handler)
 	}
-	a.Handler = observe(logger, now, cfg.Secure(), crossOrigin(responder.Fail, a.OIDC.CrossOriginBypass(), mux))
+	allow, err := admin.ParseAllowlist(cfg.ConsoleAllow, cfg.TrustProxy)
+	if err != nil {
+		return nil, err
+	}
+	a.Handler = observe(logger, now, cfg.Secure(), allow.Wrap(crossOrigin(responder.Fail, a.OIDC.CrossOriginBypass(), mux),
+		responder.Fail, a.console.AddressForbidden))
 	if cfg.Dev && cfg.DatabaseURL.Value == "" {
 		if err := a.seedDemoClient(ctx); err != nil {
 			return nil, fmt.Errorf("app: demo client: %w", err)
@@ -742,7 +779,6 @@ func (a *App) routes(jsonAPI *api.API, pages *web.Pages) []httpx.Route {
 	}
 	routes = append(routes, jsonAPI.Routes()...)
 	routes = append(routes, a.records.Routes()...)
-	routes = append(routes, a.admin.Routes()...)
 	routes = append(routes, a.ops.Routes()...)
 	routes = append(routes, a.cas.Routes()...)
 	routes = append(routes, a.OIDC.Routes()...)
@@ -863,6 +899,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
 	go a.janitor(ctx)
+	go a.Stats.Run(ctx, stats.FlushEvery)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -904,7 +941,30 @@ func (a *App) janitor(ctx context.Context) {
 			a.logger.WarnContext(ctx, "cleaning expired records", "err", err)
 		}
 		a.recheckEnterprises(ctx, now)
+		a.archiveAudit(ctx, now)
 		a.Ingest.Flush(ctx) // one records.ingest event per system and minute
+	}
+}
+
+// archiveAudit moves the audit events past their retention to a file in
+// the archive directory once a day (the first run an hour after start).
+// Instances that run it at once are kept apart by the store's cut: one
+// moves the anchor, the others end with a conflict, logged and harmless.
+func (a *App) archiveAudit(ctx context.Context, now time.Time) {
+	if a.lastArchive.IsZero() {
+		a.lastArchive = now.Add(-23 * time.Hour)
+	}
+	if now.Sub(a.lastArchive) < 24*time.Hour {
+		return
+	}
+	a.lastArchive = now
+	before := now.Add(-time.Duration(a.Config.Audit.RetentionDays) * 24 * time.Hour)
+	got, err := a.auditLog.Archive(ctx, a.Config.Audit.ArchiveDir, before)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.logger.WarnContext(ctx, "audit archiving", "err", err)
+	case got.To > 0:
+		a.logger.InfoContext(ctx, "audit events archived", "from", got.From, "to", got.To, "file", got.File)
 	}
 }
 

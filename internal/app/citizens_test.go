@@ -11,7 +11,6 @@ import (
 
 	"unid/internal/account"
 	"unid/internal/app/apptest"
-	"unid/internal/audit"
 	"unid/internal/config"
 	"unid/internal/store"
 	"unid/internal/store/postgres/pgtest"
@@ -24,29 +23,14 @@ func lockSoon(c *config.Config) { c.LockoutThreshold, c.LockoutAccountThreshold 
 // operatorAPI sets up an operator with roles through the operator API and
 // returns a browser signed in to the console with them.
 func operatorAPI(t *testing.T, srv *apptest.Server, login string, roles ...string) *apptest.Browser {
-	b, _ := operatorActor(t, srv, login, roles...)
+	b, _ := srv.OperatorAPI(t, login, roles...)
 	return b
 }
 
 // operatorActor is operatorAPI that also returns the operator as the
 // audit log names them.
 func operatorActor(t *testing.T, srv *apptest.Server, login string, roles ...string) (*apptest.Browser, string) {
-	t.Helper()
-	o, token, err := srv.App.Operators.Create(context.Background(), login, roles, audit.Origin{Actor: audit.Operator("cli:test")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := srv.Browser(t)
-	r := b.PostJSON("/api/admin/v1/setup/key", map[string]string{"token": token})
-	if r.Status != http.StatusOK {
-		t.Fatalf("set-up key: %d %s", r.Status, r.Body)
-	}
-	secret, _ := r.JSON(t)["secret"].(string)
-	r = b.PostJSON("/api/admin/v1/setup", map[string]string{"token": token, "password": apptest.OperatorPassword, "code": srv.TOTP(t, secret)})
-	if r.Status != http.StatusOK {
-		t.Fatalf("set-up: %d %s", r.Status, r.Body)
-	}
-	return b, audit.Operator(o.ID).String()
+	return srv.OperatorAPI(t, login, roles...)
 }
 
 // citizenEvents returns the audit events that name the account as the
@@ -232,6 +216,11 @@ func TestConsoleCitizens(t *testing.T) {
 		json.Unmarshal(sec.Get(base).Body, &detail)
 		if detail.Lock.Locked {
 			t.Errorf("still shown locked after unlocking")
+		}
+		// The detail's security events show what the operator did, by them.
+		if body := string(sec.Get(base).Body); !strings.Contains(body, `"action":"account.unlocked","result":"ok"`) ||
+			!strings.Contains(body, `"by":"operator:`) {
+			t.Errorf("the unlock is not among the citizen's events: %s", body)
 		}
 
 		// Disable: every session ends, sign-in is refused; enable lets it in.

@@ -46,13 +46,14 @@ func TestBrowserOperatorSetupSignInAndQueue(t *testing.T) {
 	}
 	p.fill("code", srv.TOTP(t, secret))
 	p.click("setup-submit")
-	p.waitPath("/console/reviews")
+	p.waitPath("/console/dashboard") // every operator lands on the dashboard
 	header := p.text("header")
 	for _, want := range []string{"wang_shenhe", "审核员", "审计员", "退出"} {
 		if !strings.Contains(header, want) {
 			t.Errorf("header lacks %q: %s", want, header)
 		}
 	}
+	p.do(chromedp.Navigate(srv.URL + "/console/reviews"))
 	p.do(chromedp.WaitVisible(chromedp.ID("reviews-empty")))
 	if nav := p.text("nav"); !strings.Contains(nav, "审核队列") {
 		t.Errorf("navigation = %q", nav)
@@ -86,7 +87,7 @@ func TestBrowserOperatorSetupSignInAndQueue(t *testing.T) {
 	p.fill("code", code) // the page empties it after a refusal
 	srv.SolveConsoleCaptcha(ctx, t)
 	p.click("sign-in-submit")
-	p.waitPath("/console/reviews")
+	p.waitPath("/console/dashboard")
 	p.click("sign-out")
 	p.waitPath("/console/sign-in")
 	p.fill("login", "wang_shenhe")
@@ -120,7 +121,7 @@ func TestBrowserConsoleHelper(t *testing.T) {
 		t.Fatalf("operator = %+v", op)
 	}
 	p := &page{t: t, ctx: ctx, srv: srv}
-	p.waitPath("/console/reviews")
+	p.waitPath("/console/dashboard")
 	if name := p.text("#operator-name"); name != "li_shenhe" {
 		t.Errorf("signed in as %q", name)
 	}

@@ -46,9 +46,10 @@ const (
 // returned, but the callers that record after the fact (a login already
 // happened) only log it: the store being down fails the request anyway.
 type Log struct {
-	store  store.AuditLog
-	now    func() time.Time
-	logger *slog.Logger
+	store   store.AuditLog
+	now     func() time.Time
+	logger  *slog.Logger
+	observe func(store.AuditEvent)
 }
 
 // New returns a Log writing to s.
@@ -81,6 +82,22 @@ func (l *Log) Append(ctx context.Context, e Entry) {
 	ev := l.Event(e)
 	if _, err := l.store.AppendAudit(ctx, ev, Hash); err != nil {
 		l.logger.ErrorContext(ctx, "audit append failed", "action", ev.Action, "result", ev.Result, "err", err)
+		return
+	}
+	l.Committed(ev)
+}
+
+// Observe makes the log tell fn of every event once it is stored (the
+// dashboard counts them). fn must be quick and must not block. Call it
+// before the log is used.
+func (l *Log) Observe(fn func(store.AuditEvent)) { l.observe = fn }
+
+// Committed tells the observer of ev, an event made by Event that a store
+// method appended in its own transaction, once that transaction has
+// committed. Append calls it itself.
+func (l *Log) Committed(ev store.AuditEvent) {
+	if l.observe != nil {
+		l.observe(ev)
 	}
 }
 
@@ -103,56 +120,48 @@ func (l *Log) Event(e Entry) store.AuditEvent {
 // event keeps its hash; clearing them from a later event changes its
 // hash all the same.
 func Hash(e store.AuditEvent) []byte {
-	var b bytes.Buffer
-	field := func(p []byte) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
-		b.Write(n[:])
-		b.Write(p)
-	}
-	var seq [8]byte
-	binary.BigEndian.PutUint64(seq[:], uint64(e.Seq))
-	field([]byte("unid audit v1"))
-	field(e.PrevHash)
-	field(seq[:])
-	field([]byte(e.Time.UTC().Format(time.RFC3339Nano)))
-	for _, s := range []string{e.Actor, e.Action, e.Result, e.IP, e.UserAgent, e.Subject, e.Detail} {
-		field([]byte(s))
-	}
-	if e.Account != "" || e.Client != "" {
-		field([]byte(e.Account))
-		field([]byte(e.Client))
-	}
-	sum := sha256.Sum256(b.Bytes())
+	var h hasher
+	sum := h.sum(e)
 	return sum[:]
 }
 
-// Verify walks the whole log and returns the number of events checked, or an
-// error naming the first event whose link or hash does not match.
-func Verify(ctx context.Context, s store.AuditLog) (int64, error) {
-	sum, err := VerifyLog(ctx, s)
-	return sum.Events, err
+// hasher computes Hash into a buffer it keeps, so that a chain checked
+// event after event allocates nothing per event.
+type hasher struct{ buf []byte }
+
+func (h *hasher) sum(e store.AuditEvent) [sha256.Size]byte {
+	b := h.buf[:0]
+	field := func(p []byte) {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(p)))
+		b = append(b, p...)
+	}
+	str := func(s string) {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	var seq [8]byte
+	binary.BigEndian.PutUint64(seq[:], uint64(e.Seq))
+	str("unid audit v1")
+	field(e.PrevHash)
+	field(seq[:])
+	// The time's RFC 3339 text, length-prefixed, appended in place.
+	at := len(b)
+	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0)
+	b = e.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	binary.BigEndian.PutUint64(b[at:], uint64(len(b)-at-8))
+	for _, s := range []string{e.Actor, e.Action, e.Result, e.IP, e.UserAgent, e.Subject, e.Detail} {
+		str(s)
+	}
+	if e.Account != "" || e.Client != "" {
+		str(e.Account)
+		str(e.Client)
+	}
+	h.buf = b
+	return sha256.Sum256(b)
 }
 
-// VerifyLog walks the whole log from event 1 and returns what it checked,
-// head included, or an error naming the first event that is missing,
-// does not link to the one before it, or was altered.
-func VerifyLog(ctx context.Context, s store.AuditLog) (Summary, error) {
-	c := chain{anchored: true} // from before event 1
-	var after int64
-	for {
-		page, err := s.ListAudit(ctx, after, 1000)
-		if err != nil {
-			return c.sum, err
-		}
-		if len(page) == 0 {
-			return c.sum, nil
-		}
-		for _, e := range page {
-			if err := c.add(e); err != nil {
-				return c.sum, err
-			}
-			after = e.Seq
-		}
-	}
+// check reports whether e.Hash is the hash of e.
+func (h *hasher) check(e store.AuditEvent) bool {
+	sum := h.sum(e)
+	return bytes.Equal(sum[:], e.Hash)
 }

@@ -18,11 +18,19 @@ import (
 	"unid/internal/store"
 )
 
-// ExportFormat is the first field of a JSON export and names its layout.
-const ExportFormat = "unid-audit-export/1"
+// ExportFormat is the first field of a JSON export and names its layout:
+// since schema 19 every event carries account and client after its hash.
+// Exports of the first layout (exportFormatV1, without them) still verify.
+const ExportFormat = "unid-audit-export/2"
 
-// csvHeader is the header row of a CSV export.
-var csvHeader = []string{"seq", "time", "actor", "action", "result", "ip", "user_agent", "subject", "detail", "prev_hash", "hash"}
+const exportFormatV1 = "unid-audit-export/1"
+
+// csvHeader is the header row of a CSV export; csvHeaderV1 that of
+// exports written before events carried account and client.
+var (
+	csvHeaderV1 = []string{"seq", "time", "actor", "action", "result", "ip", "user_agent", "subject", "detail", "prev_hash", "hash"}
+	csvHeader   = append(slices.Clone(csvHeaderV1), "account", "client")
+)
 
 // Summary is what an export holds, or what a verification checked: the
 // events from From to To (sequence numbers), the hash the first one links
@@ -51,6 +59,13 @@ type exportEvent struct {
 	Hash      string `json:"hash"`
 }
 
+// exportEventV2 is an event of an export of the current layout.
+type exportEventV2 struct {
+	exportEvent
+	Account string `json:"account"`
+	Client  string `json:"client"`
+}
+
 func toExport(e store.AuditEvent) exportEvent {
 	return exportEvent{
 		Seq: e.Seq, Time: e.Time.UTC().Format(time.RFC3339Nano), Actor: e.Actor, Action: e.Action, Result: e.Result,
@@ -76,15 +91,47 @@ func fromExport(x exportEvent) (store.AuditEvent, error) {
 		UserAgent: x.UserAgent, Subject: x.Subject, Detail: x.Detail, PrevHash: prev, Hash: h}, nil
 }
 
+func fromExportV2(x exportEventV2) (store.AuditEvent, error) {
+	e, err := fromExport(x.exportEvent)
+	e.Account, e.Client = x.Account, x.Client
+	return e, err
+}
+
+// Reasons a chain breaks, as Break names them.
+const (
+	BreakMissing  = "missing"  // events are missing before this one
+	BreakUnlinked = "unlinked" // it does not link to the event before it
+	BreakAltered  = "altered"  // its content is not what was hashed
+)
+
+// Break is the first event at which a chain does not hold.
+type Break struct {
+	Seq    int64  // the event
+	After  int64  // the event checked before it (0: none)
+	Reason string // BreakMissing, BreakUnlinked or BreakAltered
+}
+
+func (b *Break) Error() string {
+	switch b.Reason {
+	case BreakMissing:
+		return fmt.Sprintf("audit: event %d follows %d: events are missing", b.Seq, b.After)
+	case BreakUnlinked:
+		return fmt.Sprintf("audit: event %d does not link to event %d", b.Seq, b.After)
+	}
+	return fmt.Sprintf("audit: event %d was altered", b.Seq)
+}
+
 // chain checks events one after another: each follows the one before
 // (sequence and link) and its hash is its content's. A chain that is not
 // anchored takes its first event's link as given (a range of the log);
-// an anchored one starts before event 1 (the whole log).
+// an anchored one starts after event seq, whose hash is prev (before
+// event 1, or at the retention anchor).
 type chain struct {
 	sum      Summary
 	prev     []byte
 	seq      int64
 	anchored bool
+	h        hasher
 }
 
 func (c *chain) add(e store.AuditEvent) error {
@@ -99,11 +146,11 @@ func (c *chain) add(e store.AuditEvent) error {
 	}
 	switch {
 	case e.Seq != c.seq+1:
-		return fmt.Errorf("audit: event %d follows %d: events are missing", e.Seq, c.seq)
+		return &Break{Seq: e.Seq, After: c.seq, Reason: BreakMissing}
 	case !bytes.Equal(e.PrevHash, c.prev):
-		return fmt.Errorf("audit: event %d does not link to event %d", e.Seq, c.seq)
-	case !bytes.Equal(Hash(e), e.Hash):
-		return fmt.Errorf("audit: event %d was altered", e.Seq)
+		return &Break{Seq: e.Seq, After: c.seq, Reason: BreakUnlinked}
+	case !c.h.check(e):
+		return &Break{Seq: e.Seq, After: c.seq, Reason: BreakAltered}
 	}
 	c.prev, c.seq = e.Hash, e.Seq
 	c.sum.To, c.sum.Head = e.Seq, e.Hash
@@ -117,17 +164,29 @@ func (c *chain) add(e store.AuditEvent) error {
 type exportWriter struct {
 	bw     *bufio.Writer
 	cw     *csv.Writer // nil for JSON
+	v1     bool        // the first layout, without account and client
 	events int64
 }
 
 func newExportWriter(format string, w io.Writer) (*exportWriter, error) {
-	x := &exportWriter{bw: bufio.NewWriter(w)}
+	return newVersionWriter(format, false, w)
+}
+
+func newVersionWriter(format string, v1 bool, w io.Writer) (*exportWriter, error) {
+	x := &exportWriter{bw: bufio.NewWriterSize(w, 64<<10), v1: v1}
 	switch format {
 	case "csv":
 		x.cw = csv.NewWriter(x.bw)
+		if v1 {
+			return x, x.cw.Write(csvHeaderV1)
+		}
 		return x, x.cw.Write(csvHeader)
 	case "json":
-		_, err := fmt.Fprintf(x.bw, "{\"format\":%q,\"events\":[\n", ExportFormat)
+		f := ExportFormat
+		if v1 {
+			f = exportFormatV1
+		}
+		_, err := fmt.Fprintf(x.bw, "{\"format\":%q,\"events\":[\n", f)
 		return x, err
 	}
 	return nil, fmt.Errorf("audit: export format %q: json or csv", format)
@@ -136,14 +195,27 @@ func newExportWriter(format string, w io.Writer) (*exportWriter, error) {
 func (x *exportWriter) event(e store.AuditEvent) error {
 	v := toExport(e)
 	x.events++
+	if x.v1 && (e.Account != "" || e.Client != "") {
+		return fmt.Errorf("audit: event %d has an account or client, which a file of the first layout cannot hold", e.Seq)
+	}
 	if x.cw != nil {
-		return x.cw.Write([]string{strconv.FormatInt(v.Seq, 10), v.Time, cell(v.Actor), cell(v.Action), cell(v.Result),
-			cell(v.IP), cell(v.UserAgent), cell(v.Subject), cell(v.Detail), v.PrevHash, v.Hash})
+		row := []string{strconv.FormatInt(v.Seq, 10), v.Time, cell(v.Actor), cell(v.Action), cell(v.Result),
+			cell(v.IP), cell(v.UserAgent), cell(v.Subject), cell(v.Detail), v.PrevHash, v.Hash}
+		if !x.v1 {
+			row = append(row, cell(e.Account), cell(e.Client))
+		}
+		return x.cw.Write(row)
 	}
 	if x.events > 1 {
 		x.bw.WriteString(",\n")
 	}
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if x.v1 {
+		b, err = json.Marshal(v)
+	} else {
+		b, err = json.Marshal(exportEventV2{exportEvent: v, Account: e.Account, Client: e.Client})
+	}
 	if err != nil {
 		return err
 	}
@@ -194,7 +266,7 @@ func Export(ctx context.Context, s Source, from, to int64, format string, w io.W
 	c := chain{anchored: from == 1} // the whole log starts before event 1
 	after := from - 1
 	for done := false; !done && (to <= 0 || after < to); {
-		page, err := s.ListAudit(ctx, after, 1000)
+		page, err := s.ListAudit(ctx, after, verifyPage)
 		if err != nil {
 			return c.sum, fmt.Errorf("audit: export: %w", err)
 		}
@@ -224,12 +296,12 @@ func Export(ctx context.Context, s Source, from, to int64, format string, w io.W
 
 // jsonExport is a whole JSON export.
 type jsonExport struct {
-	Format   string        `json:"format"`
-	Events   []exportEvent `json:"events"`
-	From     int64         `json:"from"`
-	To       int64         `json:"to"`
-	PrevHash string        `json:"prev_hash"`
-	Head     string        `json:"head"`
+	Format   string          `json:"format"`
+	Events   []exportEventV2 `json:"events"`
+	From     int64           `json:"from"`
+	To       int64           `json:"to"`
+	PrevHash string          `json:"prev_hash"`
+	Head     string          `json:"head"`
 }
 
 // VerifyExport checks an export written by Export, JSON or CSV (told by
@@ -251,7 +323,7 @@ func VerifyExport(r io.Reader) (Summary, error) {
 	}
 	var events []store.AuditEvent
 	var declared *jsonExport // a JSON export's own account of itself
-	format := "csv"
+	format, v1 := "csv", false
 	if data[0] == '{' {
 		format = "json"
 		var x jsonExport
@@ -260,11 +332,12 @@ func VerifyExport(r io.Reader) (Summary, error) {
 		if err := dec.Decode(&x); err != nil {
 			return Summary{}, fmt.Errorf("audit: not a JSON export: %w", err)
 		}
-		if x.Format != ExportFormat {
+		if x.Format != ExportFormat && x.Format != exportFormatV1 {
 			return Summary{}, fmt.Errorf("audit: format %q, want %q", x.Format, ExportFormat)
 		}
+		v1 = x.Format == exportFormatV1
 		for _, xe := range x.Events {
-			e, err := fromExport(xe)
+			e, err := fromExportV2(xe)
 			if err != nil {
 				return Summary{}, fmt.Errorf("audit: %w", err)
 			}
@@ -273,9 +346,10 @@ func VerifyExport(r io.Reader) (Summary, error) {
 		declared = &x
 	} else {
 		cr := csv.NewReader(bytes.NewReader(data))
-		cr.FieldsPerRecord = len(csvHeader)
+		cr.ReuseRecord = true
 		head, err := cr.Read()
-		if err != nil || !slices.Equal(head, csvHeader) {
+		v1 = err == nil && slices.Equal(head, csvHeaderV1)
+		if err != nil || !v1 && !slices.Equal(head, csvHeader) {
 			return Summary{}, errors.New("audit: not a CSV export: the header row differs")
 		}
 		for {
@@ -296,6 +370,9 @@ func VerifyExport(r io.Reader) (Summary, error) {
 			if err != nil {
 				return Summary{}, fmt.Errorf("audit: %w", err)
 			}
+			if !v1 {
+				e.Account, e.Client = uncell(row[11]), uncell(row[12])
+			}
 			events = append(events, e)
 		}
 	}
@@ -309,7 +386,7 @@ func VerifyExport(r io.Reader) (Summary, error) {
 			x.From, x.To, x.Head, sum.From, sum.To, hex.EncodeToString(sum.Head))
 	}
 	var again bytes.Buffer
-	x, _ := newExportWriter(format, &again)
+	x, _ := newVersionWriter(format, v1, &again)
 	for _, e := range events {
 		if err := x.event(e); err != nil {
 			return sum, err

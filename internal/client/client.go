@@ -80,6 +80,7 @@ type View struct {
 	BackchannelLogoutURI   string    `json:"backchannel_logout_uri,omitempty"`
 	MinRealnameLevel       int       `json:"min_realname_level"`
 	MinEnterpriseRole      string    `json:"min_enterprise_role,omitempty"`
+	Disabled               bool      `json:"disabled"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 	Secret                 string    `json:"client_secret,omitempty"` // only in the answer to Create
@@ -97,7 +98,7 @@ func NewView(c store.Client) View {
 		ID: c.ID, Name: c.Name, Type: c.Type, RedirectURIs: nonNil(c.RedirectURIs),
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), Scopes: nonNil(c.Scopes),
 		FirstParty: c.FirstParty, BackchannelLogoutURI: c.BackchannelLogoutURI,
-		MinRealnameLevel: c.MinRealnameLevel, MinEnterpriseRole: c.MinEnterpriseRole,
+		MinRealnameLevel: c.MinRealnameLevel, MinEnterpriseRole: c.MinEnterpriseRole, Disabled: c.Disabled,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
@@ -228,7 +229,8 @@ func (r *Registry) record(ctx context.Context, by audit.Origin, action, id strin
 }
 
 // Authenticate checks a confidential client's secret. An unknown client, a
-// client without a secret and a wrong secret all give invalid_client.
+// client without a secret, a wrong secret and a disabled client all give
+// invalid_client.
 func (r *Registry) Authenticate(ctx context.Context, id, secret string) (store.Client, error) {
 	invalid := &problem.Problem{Kind: problem.Unauthorized, Code: "invalid_client"}
 	if !validID(id) || secret == "" || len(secret) > 256 {
@@ -242,7 +244,7 @@ func (r *Registry) Authenticate(ctx context.Context, id, secret string) (store.C
 	if err != nil {
 		return store.Client{}, problem.Wrap(err)
 	}
-	if c.Type != store.ClientOIDCConfidential || len(c.SecretHash) == 0 || !hmac.Equal(c.SecretHash, r.hash(id, secret)) {
+	if c.Type != store.ClientOIDCConfidential || len(c.SecretHash) == 0 || !hmac.Equal(c.SecretHash, r.hash(id, secret)) || CheckActive(c) != nil {
 		return store.Client{}, invalid
 	}
 	return c, nil

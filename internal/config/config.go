@@ -84,6 +84,13 @@ type Config struct {
 
 	MaxBodyBytes int64
 
+	// ConsoleAllow lists the client networks (comma-separated CIDR
+	// prefixes) the console and the operator API answer; empty: any.
+	ConsoleAllow string
+	// DashboardZone is the operators' time zone: the dashboard's days
+	// start at midnight there.
+	DashboardZone string
+
 	// Providers, each in its own section of the file.
 	SMS                SMS
 	SMTP               SMTP
@@ -96,8 +103,19 @@ type Config struct {
 	Alipay             Alipay
 	Records            Records
 	Upstream           []Upstream // file only: a list cannot be a flag
+	Audit              Audit
 
 	File string // the configuration file read (--config, UNID_CONFIG), if any
+}
+
+// Audit is how long the audit trail stays in the database and where its
+// older events are archived to.
+type Audit struct {
+	// RetentionDays: events older than this many days are archived to a
+	// file and deleted from the database, daily. At least 180
+	// (Cybersecurity Law art. 21: six months).
+	RetentionDays int
+	ArchiveDir    string // default <data>/audit-archive
 }
 
 // SMS is how SMS codes are sent: to the dev outbox in --dev, to the HTTP
@@ -203,6 +221,9 @@ type Realname struct {
 	// LevelNames and LevelNamesEN rename levels 1…3 ("初级,中级,高级"),
 	// for a province that names them otherwise; empty keeps the catalog's.
 	LevelNames, LevelNamesEN string
+	// CheckCostFen is what one check costs, in fen, for the dashboard:
+	// "20" at every verifier or "http=20,alipay=0"; empty: not known.
+	CheckCostFen string
 }
 
 // levelNames returns the configured names of real-name levels 1…3, nil when s is
@@ -339,6 +360,7 @@ func Default() Config {
 		SMSGlobalHour:           5000,
 		SMSGlobalDay:            50000,
 		MaxBodyBytes:            1 << 20,
+		DashboardZone:           "Asia/Shanghai",
 		SMS:                     SMS{GatewayTimeout: 5 * time.Second},
 		SMTP:                    SMTP{Port: 587, TLS: TLSStartTLS, Timeout: 10 * time.Second},
 		Site:                    Site{Name: "统一身份认证平台", NameEN: "Unified Identity Authentication"},
@@ -351,6 +373,7 @@ func Default() Config {
 		Enterprise: Enterprise{BindMinLevel: enterprise.DefaultBindMinLevel, GrantTTL: enterprise.DefaultGrantTTL,
 			ApplicationTTL: enterprise.DefaultApplicationTTL, Labels: enterprise.DefaultLabels},
 		Records: Records{Rate: 200, Burst: 400},
+		Audit:   Audit{RetentionDays: 365},
 		Alipay: Alipay{GatewayURL: "https://openapi.alipay.com/gateway.do",
 			AuthorizeURL: "https://openauth.alipay.com/oauth2/publicAppAuthorize.htm", SignType: "RSA2", Timeout: 5 * time.Second},
 	}
@@ -441,6 +464,7 @@ func (c *Config) settings() []setting {
 		integer(&c.SMSGlobalHour, "sms-global-hour", "SMS codes the whole platform sends per hour (budget against SMS pumping)"),
 		integer(&c.SMSGlobalDay, "sms-global-day", "SMS codes the whole platform sends per day"),
 		{key: "max-body-bytes", value: (*int64Value)(&c.MaxBodyBytes), usage: "largest accepted request body"},
+		str(&c.ConsoleAllow, "console-allow", "client networks the console and the operator API answer, comma-separated CIDR prefixes (10.20.0.0/16,192.168.5.7); empty: any address"),
 
 		str(&c.SMS.GatewayURL, "sms.gateway-url", "HTTP SMS gateway URL (signed JSON POST); required unless --dev"),
 		duration(&c.SMS.GatewayTimeout, "sms.gateway-timeout", "SMS gateway request timeout (never retried)"),
@@ -475,6 +499,8 @@ func (c *Config) settings() []setting {
 		integer(&c.Realname.ChecksPerDay, "realname.checks-per-day", "real-name checks the platform runs per day (each check costs money)"),
 		duration(&c.Realname.FlowTTL, "realname.flow-ttl", "how long a redirect verification (face, netid) may take"),
 		str(&c.Realname.LevelNames, "realname.level-names", "names of real-name levels 1,2,3 on Chinese pages (empty: 初级,中级,高级)"),
+		str(&c.Realname.CheckCostFen, "realname.check-cost-fen", "what one real-name check costs in fen (分), for the dashboard: 20 at every verifier, or http=20,alipay=0; empty: not known"),
+		str(&c.DashboardZone, "dashboard-zone", "the operators' time zone: the dashboard's days start at midnight there"),
 		str(&c.Realname.LevelNamesEN, "realname.level-names-en", "names of real-name levels 1,2,3 on English pages (empty: Basic,Intermediate,Advanced)"),
 
 		str(&c.EnterpriseRegistry.Provider, "enterprise-registry.provider", "enterprise registry: http, none, or sandbox (test data, --dev only); empty: sandbox with --dev, else none"),
@@ -499,6 +525,9 @@ func (c *Config) settings() []setting {
 		str(&c.Alipay.SignType, "alipay.sign-type", "Alipay signature type (RSA2 only)"),
 		str(&c.Alipay.AuthorizeURL, "alipay.authorize-url", "Alipay's authorization page (publicAppAuthorize.htm)"),
 		duration(&c.Alipay.Timeout, "alipay.timeout", "Alipay gateway request timeout"),
+
+		integer(&c.Audit.RetentionDays, "audit.retention", "days the audit trail stays in the database before it is archived to a file and deleted (at least 180)"),
+		str(&c.Audit.ArchiveDir, "audit.archive-dir", "directory of the audit trail's archive files (default: <data>/audit-archive)"),
 	}
 	s = append(s, secret(&c.SMS.GatewaySecret, "sms.gateway-secret", "shared secret that signs requests to the SMS gateway")...)
 	s = append(s, secret(&c.SMTP.Password, "smtp.password", "SMTP password")...)
@@ -709,6 +738,9 @@ func (c Config) validate() error {
 		bad("alipay.authorize-url: %v", err)
 	}
 	positive(&errs, "alipay.timeout", c.Alipay.Timeout)
+	if c.Audit.RetentionDays < 180 {
+		bad("audit.retention %d: the audit trail must be kept at least 180 days (six months, Cybersecurity Law art. 21)", c.Audit.RetentionDays)
+	}
 	if c.Alipay.SignType != "RSA2" {
 		bad("alipay.sign-type %q: only RSA2 is supported", c.Alipay.SignType)
 	}

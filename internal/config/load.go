@@ -122,6 +122,9 @@ func (c *Config) finish() error {
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.DataDir, "unid.key")
 	}
+	if c.Audit.ArchiveDir == "" {
+		c.Audit.ArchiveDir = filepath.Join(c.DataDir, "audit-archive")
+	}
 	var errs []error
 	read := func(key string, s *Secret) {
 		if s.File == "" {

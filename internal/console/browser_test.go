@@ -149,6 +149,7 @@ func TestBrowserReviewItem(t *testing.T) {
 	run(chromedp.Navigate(srv.URL+"/console/setup#"+token), chromedp.WaitVisible(chromedp.ID("setup-secret")),
 		chromedp.SendKeys(chromedp.ID("password"), "Ops-Strong-Pass-2030"), chromedp.SendKeys(chromedp.ID("password2"), "Ops-Strong-Pass-2030"),
 		chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Click(chromedp.ID("setup-submit")),
+		chromedp.WaitVisible(chromedp.ID("range")), chromedp.Navigate(srv.URL+"/console/reviews"),
 		chromedp.WaitVisible(chromedp.ID("review-a1")))
 	if row := text("#review-a1"); !strings.Contains(row, "K7Q2M9") || !strings.Contains(row, "*三 1101**********002X") || !strings.Contains(row, "实名申诉") {
 		t.Errorf("queue row = %q", row)

@@ -79,13 +79,18 @@ type section struct {
 }
 
 var sections = []section{
-	{name: "reviews", roles: []string{operator.RoleReviewer, operator.RoleAuditor}, own: true},
+	{name: "dashboard", roles: operator.Roles},
+	{name: "reviews", roles: reviewRoles, own: true},
 	{name: "citizens", roles: []string{operator.RoleSecadmin}},
 	{name: "enterprises", roles: []string{operator.RoleSecadmin}},
+	{name: "audit", roles: []string{operator.RoleAuditor}},
+	{name: "systems", roles: []string{operator.RoleSysadmin}},
+	{name: "operators", roles: []string{operator.RoleSysadmin}},
+	{name: "security", roles: operator.Roles},
 }
 
 // reviewRoles may open the review queue.
-var reviewRoles = sections[0].roles
+var reviewRoles = []string{operator.RoleReviewer, operator.RoleAuditor}
 
 // sectionData is what a section's page receives: the chrome, and the
 // signed-in operator's roles for the script to show only what they may do.

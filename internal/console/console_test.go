@@ -51,13 +51,9 @@ func start(t *testing.T) *fixture {
 
 // mountPages mounts the console's pages on mux as the app does.
 func mountPages(mux *http.ServeMux, c *console.Console) {
-	mux.HandleFunc("GET /console/{$}", c.Home)
-	mux.HandleFunc("GET /console/sign-in", c.SignIn)
-	mux.HandleFunc("GET /console/setup", c.Setup)
-	mux.HandleFunc("GET /console/reviews", c.Reviews)
-	mux.HandleFunc("GET /console/reviews/{id}", c.Review)
-	mux.HandleFunc("GET /console/static/", c.Static)
-	mux.HandleFunc("/console/", c.NotFound)
+	for _, r := range c.Routes() {
+		mux.Handle(r.Pattern, r.Handler)
+	}
 }
 
 // signedIn returns the console cookie of a new operator with roles.
@@ -117,12 +113,17 @@ func TestPages(t *testing.T) {
 		{"a foreign next is dropped", "/console/sign-in?next=https://evil.example/", nil, 200, "", []string{`data-next="/console/"`}, []string{"evil.example"}},
 		{"set-up page", "/console/setup", nil, 200, "", []string{"设置管理人员账号"}, nil},
 		{"queue needs a session", "/console/reviews", nil, 303, "/console/sign-in?next=%2Fconsole%2Freviews", nil, nil},
-		{"home goes to the first section", "/console/", reviewer, 303, "/console/reviews", nil, nil},
+		{"home goes to the first section", "/console/", reviewer, 303, "/console/dashboard", nil, nil},
 		{"reviewer's queue", "/console/reviews", reviewer, 200, "", []string{"wang", "审核员", `id="sign-out"`, "线下实名核验", `id="nav-reviews"`}, nil},
 		{"auditor reads an item but cannot decide", "/console/reviews/x1", auditor, 200, "", []string{`id="read-only"`, "审计员"}, []string{`id="approve"`}},
 		{"reviewer decides", "/console/reviews/x1", reviewer, 200, "", []string{`id="approve"`, `id="reject"`}, nil},
 		{"sysadmin sees no queue yet", "/console/reviews", sysadmin, 403, "", []string{`id="no-section"`}, []string{`id="nav-reviews"`}},
-		{"sysadmin's home says so", "/console/", sysadmin, 200, "", []string{`id="no-section"`, "系统管理员"}, nil},
+		{"sysadmin's systems", "/console/systems", sysadmin, 200, "", []string{`id="systems-body"`, "注册业务系统", `id="nav-operators"`, "systems.js"}, []string{`id="nav-reviews"`}},
+		{"sysadmin's systems in English", "/console/systems?lang=en", sysadmin, 200, "", []string{"Register a system", "Service systems"}, []string{"注册业务系统"}},
+		{"sysadmin's operators", "/console/operators", sysadmin, 200, "", []string{`id="operators-body"`, "三员分立", "operators.js"}, nil},
+		{"a reviewer has no systems", "/console/systems", reviewer, 403, "", []string{`id="no-section"`}, []string{`id="systems-body"`, `id="nav-systems"`}},
+		{"an auditor has no operators", "/console/operators", auditor, 403, "", []string{`id="no-section"`}, []string{`id="operators-body"`}},
+		{"sysadmin's home is the dashboard", "/console/", sysadmin, 303, "/console/dashboard", nil, nil},
 		{"unknown console page", "/console/nope", nil, 404, "", []string{"页面不存在"}, nil},
 	}
 	for _, tt := range tests {

@@ -35,6 +35,8 @@ const (
 	pageReview    = "review"
 	pageNotFound  = "notfound"
 	pageForbidden = "forbidden"
+
+	pageAddressForbidden = "address_forbidden"
 )
 
 // sampleOperator is the signed-in operator of the dry run.
@@ -54,6 +56,7 @@ var pageTable = []page{
 	{name: pageForbidden, status: http.StatusForbidden, sample: func(c *Console, lang i18n.Lang) any {
 		return sectionData{Chrome: c.chrome(lang, sampleOperator, "")}
 	}},
+	{name: pageAddressForbidden, status: http.StatusForbidden, sample: func(*Console, i18n.Lang) any { return struct{}{} }},
 }
 
 // sampleEveryRole is the operator of a section page's dry run.

@@ -1,10 +1,12 @@
 // Package operator owns the accounts of the operator console: people of the
 // government IT department who review, administer and audit, never
-// citizens and never signed in as one. It creates them (only `unid
-// operator create` does, so no operator grants a role, least of all to
-// themselves), sets them up, signs them in with password + TOTP on their
+// citizens and never signed in as one. It creates them (auditors only by
+// `unid operator create`, so that no operator appoints an auditor, and no
+// operator grants a role to themselves), sets them up, signs them in with password + TOTP on their
 // own cookie and session limits, and answers which roles an operator holds:
-// the one place a role is compared.
+// the one place a role is compared. A system administrator may also create,
+// disable, enable and reset operators in the console, under the rules of
+// manage.go: never an auditor, never themselves.
 //
 // An operator goes:
 //

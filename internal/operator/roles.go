@@ -48,6 +48,11 @@ func ParseRoles(in []string) ([]string, error) {
 	if len(out) == 0 {
 		return nil, problem.Field("role", "operator_role_required")
 	}
+	// 三员分立: the system administrator, the security administrator and
+	// the auditor are three people; a reviewer may be any of them.
+	if n := len(slices.DeleteFunc(slices.Clone(out), func(r string) bool { return r == RoleReviewer })); n > 1 {
+		return nil, problem.Field("role", "operator_roles_exclusive")
+	}
 	slices.SortFunc(out, func(a, b string) int { return slices.Index(Roles, a) - slices.Index(Roles, b) })
 	return out, nil
 }

@@ -645,9 +645,11 @@ func (s *Service) settle(ctx context.Context, userID string, m Method, p Person,
 func (s *Service) recordCheck(ctx context.Context, c store.RealnameCheck, o audit.Origin) error {
 	e := o.Entry(ActionChecked, c.Result)
 	e.Detail = checkDetail(c)
-	if err := s.d.Store.ChangeRealname(ctx, store.RealnameChange{Check: &c}, s.d.Audit.Event(e), audit.Hash); err != nil {
+	ev := s.d.Audit.Event(e)
+	if err := s.d.Store.ChangeRealname(ctx, store.RealnameChange{Check: &c}, ev, audit.Hash); err != nil {
 		return problem.Wrap(fmt.Errorf("realname: record check: %w", err))
 	}
+	s.d.Audit.Committed(ev)
 	return nil
 }
 
@@ -705,10 +707,12 @@ func (s *Service) bind(ctx context.Context, c store.RealnameCheck, m Method, p P
 			return u, nil
 		},
 	}}}
-	err := s.d.Store.ChangeRealname(ctx, change, s.d.Audit.Event(e), audit.Hash)
+	ev := s.d.Audit.Event(e)
+	err := s.d.Store.ChangeRealname(ctx, change, ev, audit.Hash)
 	var ce *store.ConflictError
 	switch {
 	case err == nil:
+		s.d.Audit.Committed(ev)
 		return nil
 	case errors.As(err, &ce):
 		// Passed, and paid for: recorded, but bound nowhere. The

@@ -19,6 +19,7 @@ type Client struct {
 	BackchannelLogoutURI   string   // OIDC back-channel logout, or CAS single-logout URL override
 	MinRealnameLevel       int      // the least real-name level of a user signing in (OIDC and CAS); 0 asks for nothing
 	MinEnterpriseRole      string   // the least enterprise role the signed-in identity must hold (handler, admin, legal_rep); "" asks for none
+	Disabled               bool     // refused at sign-in and at every token check until enabled again
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
 }

@@ -301,6 +301,35 @@ func (w *world) statRows() [][]any {
 		rows = append(rows, []any{"register", "", ms, n(120)}, []any{"sms", "", ms, n(1500)},
 			[]any{"realname", "ctid", ms, n(90)}, []any{"realname", "alipay", ms, n(40)})
 	}
+	return withDays(rows)
+}
+
+// dashboardZone is the operators' zone by default; the dashboard reads
+// weeks and months from rows of its days.
+var dashboardZone = time.FixedZone("CST", 8*60*60)
+
+// withDays adds to hourly rows the daily ones the dashboard keeps beside
+// them: metric "day:"+metric, the sum of the day's hours, Hour the day's
+// start in dashboardZone.
+func withDays(rows [][]any) [][]any {
+	type slot struct {
+		metric, key string
+		day         int64
+	}
+	sums := map[slot]int64{}
+	var order []slot
+	for _, r := range rows {
+		t := time.UnixMilli(r[2].(int64)).In(dashboardZone)
+		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, dashboardZone).UnixMilli()
+		s := slot{"day:" + r[0].(string), r[1].(string), day}
+		if _, ok := sums[s]; !ok {
+			order = append(order, s)
+		}
+		sums[s] += r[3].(int64)
+	}
+	for _, s := range order {
+		rows = append(rows, []any{s.metric, s.key, s.day, sums[s]})
+	}
 	return rows
 }
 

@@ -2,6 +2,7 @@ package apptest
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,6 +33,27 @@ func (s *Server) CreateOperator(t testing.TB, login string, roles ...string) (id
 		t.Fatalf("create operator %s: %v", login, err)
 	}
 	return o.ID, operator.SetupLink(s.URL, token)
+}
+
+// OperatorAPI creates an operator with roles, sets them up through the
+// operator API as the set-up page's script does (password and a TOTP
+// code), and returns a browser signed in to the console as them, and the
+// operator as the audit log names them.
+func (s *Server) OperatorAPI(t testing.TB, login string, roles ...string) (*Browser, string) {
+	t.Helper()
+	id, link := s.CreateOperator(t, login, roles...)
+	_, token, _ := strings.Cut(link, "#")
+	b := s.Browser(t)
+	r := b.PostJSON("/api/admin/v1/setup/key", map[string]string{"token": token})
+	if r.Status != http.StatusOK {
+		t.Fatalf("set-up key: %d %s", r.Status, r.Body)
+	}
+	secret, _ := r.JSON(t)["secret"].(string)
+	r = b.PostJSON("/api/admin/v1/setup", map[string]string{"token": token, "password": OperatorPassword, "code": s.TOTP(t, secret)})
+	if r.Status != http.StatusOK {
+		t.Fatalf("set-up: %d %s", r.Status, r.Body)
+	}
+	return b, audit.Operator(id).String()
 }
 
 // TOTP moves the server's clock on to the next 30-second step and returns

@@ -150,7 +150,7 @@
         });
         fill('citizen-consents', d.consents, function (c) { return (c.name || c.client_id) + ': ' + (c.scopes || []).join(' '); });
         fill('citizen-events', d.events, function (e) {
-          return new Date(e.time).toLocaleString() + ' ' + e.action + ' ' + e.result + ' ' + e.ip;
+          return new Date(e.time).toLocaleString() + ' ' + e.action + ' ' + e.result + ' ' + e.ip + (e.by ? ' (' + e.by + ')' : '');
         });
       }, function () { ui.showError('citizen-error', ui.t('network')); });
     }

@@ -1,6 +1,65 @@
 (function () {
   'use strict';
   var ui = window.consoleUI;
+  // Passkeys: the options and the answer of navigator.credentials travel
+  // as JSON with their binary fields in base64url; the server (go-webauthn)
+  // judges everything.
+  function fromB64u(s) {
+    var b = atob(s.replace(/-/g, '+').replace(/_/g, '/')), out = new Uint8Array(b.length);
+    for (var i = 0; i < b.length; i++) { out[i] = b.charCodeAt(i); }
+    return out.buffer;
+  }
+  function toB64u(buf) {
+    var b = new Uint8Array(buf), s = '';
+    for (var i = 0; i < b.length; i++) { s += String.fromCharCode(b[i]); }
+    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+  function assertionJSON(c) {
+    var r = c.response;
+    return {
+      id: c.id, rawId: toB64u(c.rawId), type: c.type, authenticatorAttachment: c.authenticatorAttachment || undefined,
+      clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {},
+      response: {
+        clientDataJSON: toB64u(r.clientDataJSON), authenticatorData: toB64u(r.authenticatorData),
+        signature: toB64u(r.signature), userHandle: r.userHandle ? toB64u(r.userHandle) : undefined
+      }
+    };
+  }
+
+  // passkeySignIn wires the passkey button: the login name, when typed,
+  // asks for that operator's passkeys; without it the authenticator offers
+  // the passkeys it holds for unid.
+  function passkeySignIn(form) {
+    var btn = ui.$('passkey-sign-in');
+    if (!window.PublicKeyCredential || !navigator.credentials) {
+      ui.$('passkey-area').hidden = true;
+      return;
+    }
+    btn.disabled = false;
+    btn.addEventListener('click', function () {
+      btn.disabled = true;
+      ui.showError('form-error', '');
+      var done = function (text) { if (text) { ui.showError('form-error', text); } btn.disabled = false; };
+      ui.api('POST', '/api/admin/v1/sign-in/passkey/begin', { login: form.login.value }, true).then(function (res) {
+        if (!res.ok) { done(ui.errorText(res)); return; }
+        var pk = res.data.options.publicKey;
+        pk.challenge = fromB64u(pk.challenge);
+        (pk.allowCredentials || []).forEach(function (c) { c.id = fromB64u(c.id); });
+        return navigator.credentials.get({ publicKey: pk }).then(function (cred) {
+          return ui.api('POST', '/api/admin/v1/sign-in/passkey/finish', { ceremony: res.data.ceremony, credential: assertionJSON(cred) }, true);
+        }, function () { done(ui.t('passkey.cancelled')); }).then(function (fin) {
+          if (!fin) { return; }
+          if (fin.ok) {
+            var next = form.getAttribute('data-next') || '/console/';
+            location.assign(next.indexOf('/console/') === 0 ? next : '/console/');
+            return;
+          }
+          done(ui.errorText(fin));
+        });
+      }, function () { done(ui.t('network')); });
+    });
+  }
+
   ui.ready(function () {
     var form = ui.$('sign-in-form'), submit = ui.$('sign-in-submit');
     // A captcha is used up by every attempt, right or wrong: each attempt
@@ -20,6 +79,7 @@
       });
     }
     ui.$('captcha-refresh').addEventListener('click', function () { loadCaptcha(); });
+    passkeySignIn(form);
     loadCaptcha();
     submit.disabled = false;
     form.addEventListener('submit', function (ev) {

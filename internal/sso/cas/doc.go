@@ -60,7 +60,7 @@
 //	INVALID_TICKET   malformed, unknown, used, expired, a proxy ticket, renew=true for a
 //	                 ticket not from a new login, or the account is no longer active
 //	INVALID_SERVICE  the ticket was issued for another service, or the service is no
-//	                 longer registered
+//	                 longer registered or is disabled
 //	INTERNAL_ERROR   the store failed
 //
 // Every answer of the validation endpoints to a GET is HTTP 200 with the

@@ -566,6 +566,9 @@ func notFound(err error) bool {
 // errNoService means no CAS client has a pattern the service matches.
 var errNoService = errors.New("cas: service not registered")
 
+// errServiceDisabled means the client the service matches is disabled.
+var errServiceDisabled = errors.New("cas: service disabled")
+
 // findClient returns the CAS client whose patterns allow service. When
 // several do, an exact pattern wins over a prefix, and a longer prefix over
 // a shorter one, so that the most specific registration decides which
@@ -602,6 +605,11 @@ func (s *Server) findClient(ctx context.Context, service string) (store.Client, 
 	if bestScore < 0 {
 		return store.Client{}, errNoService
 	}
+	// The most specific registration decides: a disabled one is not
+	// passed over for a broader one.
+	if client.CheckActive(best) != nil {
+		return store.Client{}, errServiceDisabled
+	}
 	return best, nil
 }
 
@@ -614,6 +622,9 @@ func (s *Server) failLookup(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errNoService):
 		s.log.InfoContext(r.Context(), "cas service not registered")
 		s.pages.fail(w, r, http.StatusBadRequest, "cas.error.service_unknown")
+	case errors.Is(err, errServiceDisabled):
+		s.log.InfoContext(r.Context(), "cas service disabled")
+		s.pages.fail(w, r, http.StatusForbidden, "cas.error.service_disabled")
 	default:
 		s.internal(w, r, err)
 	}
@@ -678,7 +689,7 @@ func (s *Server) record(ctx context.Context, r *http.Request, userID, action, re
 	if s.d.Audit == nil {
 		return
 	}
-	e := audit.Entry{Actor: audit.User(userID), Action: action, Result: result, Subject: clientID, Detail: detail}
+	e := audit.Entry{Actor: audit.User(userID), Action: action, Result: result, Subject: clientID, Detail: detail, Client: clientID}
 	if r != nil {
 		e.IP, e.UserAgent = httpx.ClientIP(r, s.d.TrustProxy), r.UserAgent()
 	}

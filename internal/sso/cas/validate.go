@@ -143,6 +143,9 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 	if !allows(c, service) {
 		return refuse(CodeInvalidService, "service is no longer registered")
 	}
+	if client.CheckActive(c) != nil {
+		return refuse(CodeInvalidService, "service is disabled")
+	}
 	u, err := s.d.Store.GetUser(ctx, rec.UserID)
 	if notFound(err) || err == nil && u.Status != store.UserActive {
 		return refuse(CodeInvalidTicket, "account is not active")

@@ -14,6 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"unid/internal/claims"
+	registry "unid/internal/client"
 	"unid/internal/i18n"
 	"unid/internal/problem"
 	"unid/internal/store"
@@ -49,6 +50,13 @@ const (
 	errUnmetAuthn             = "unmet_authentication_requirements"
 	errRequestURINotSupported = "request_uri_not_supported"
 )
+
+// errClientDisabled is the answer to a disabled client's authorization
+// request (RFC 6749 section 4.1.2.1: the client may not ask for a code
+// now).
+func errClientDisabled() *oidc.Error {
+	return oidc.ErrUnauthorizedClient().WithDescription("the client is disabled")
+}
 
 func callbackPath(id string) string { return "/oidc/authorize/callback?id=" + url.QueryEscape(id) }
 
@@ -99,6 +107,11 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	// scheme for public clients), so nothing else needs judging here.
 	if req.RedirectURI == "" || !slices.Contains(c.c.RedirectURIs, req.RedirectURI) {
 		p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageRedirectURI)
+		return
+	}
+	// A disabled client is told so at its registered address.
+	if registry.CheckActive(c.c) != nil {
+		op.AuthRequestError(w, r, req, errClientDisabled(), p.op)
 		return
 	}
 
@@ -222,6 +235,10 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(op.ContextWithIssuer(r.Context(), p.issuer))
 	ar, c, ok := p.loadRequest(w, r, r.URL.Query().Get("id"))
 	if !ok {
+		return
+	}
+	if registry.CheckActive(c.c) != nil { // disabled while the user signed in
+		op.AuthRequestError(w, r, ar, errClientDisabled(), p.op)
 		return
 	}
 	if ar.Status == store.AuthRequestDenied {

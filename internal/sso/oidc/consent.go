@@ -35,10 +35,10 @@ func (p *Provider) AnswerConsent(ctx context.Context, s store.Session, u store.U
 	if err != nil {
 		return "", problem.Wrap(err)
 	}
-	c, err := p.oidcClient(ctx, a.ClientID)
+	c, err := p.activeClient(ctx, a.ClientID)
 	if err != nil {
 		if problem.As(err).Kind == problem.NotFound {
-			err = problem.New(problem.Gone, "consent_request_expired") // the client is gone
+			err = problem.New(problem.Gone, "consent_request_expired") // the client is gone or disabled
 		}
 		return "", err
 	}

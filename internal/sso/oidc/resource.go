@@ -15,6 +15,7 @@ import (
 
 	"unid/internal/audit"
 	"unid/internal/claims"
+	registry "unid/internal/client"
 	"unid/internal/problem"
 	"unid/internal/sso/acting"
 	"unid/internal/store"
@@ -89,6 +90,9 @@ func (p *Provider) VerifyAccessToken(ctx context.Context, raw string) (AccessTok
 		return AccessToken{}, err
 	}
 	c, err := p.d.Registry.Get(ctx, at.ClientID)
+	if err == nil {
+		err = registry.CheckActive(c) // a disabled client's tokens are refused
+	}
 	if problem.As(err).Kind == problem.NotFound {
 		return AccessToken{}, ErrInvalidToken
 	}
@@ -175,6 +179,9 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	var c store.Client
 	if err == nil {
 		c, err = p.d.Registry.Get(ctx, at.ClientID)
+		if err == nil {
+			err = registry.CheckActive(c)
+		}
 		if problem.As(err).Kind == problem.NotFound {
 			bearerError(w, http.StatusUnauthorized, "invalid_token")
 			return
@@ -226,7 +233,7 @@ func (p *Provider) authenticate(ctx context.Context, r *http.Request, public boo
 	}
 	if secret == "" && public {
 		c, err := p.d.Registry.Get(ctx, id)
-		if err == nil && c.Type == store.ClientOIDCPublic {
+		if err == nil && c.Type == store.ClientOIDCPublic && registry.CheckActive(c) == nil {
 			return c, nil
 		}
 		if err != nil && problem.As(err).Kind != problem.NotFound {
@@ -451,10 +458,10 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 func (p *Provider) tokenActing(ctx context.Context, asking store.Client, clientID string, g *store.Grant, at *oidc.AccessTokenClaims, released bool) (bool, *claims.Enterprise, error) {
 	tc := asking
 	if clientID != asking.ID {
-		oc, err := p.oidcClient(ctx, clientID)
+		oc, err := p.activeClient(ctx, clientID)
 		if err != nil {
 			if problem.As(err).Kind == problem.NotFound {
-				return false, nil, nil // the client is gone: its tokens are too
+				return false, nil, nil // the client is gone or disabled: its tokens are too
 			}
 			return false, nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"unid/internal/claims"
+	registry "unid/internal/client"
 	"unid/internal/problem"
 	"unid/internal/store"
 )
@@ -100,6 +101,20 @@ func (p *Provider) oidcClient(ctx context.Context, id string) (*client, error) {
 		return nil, &problem.Problem{Kind: problem.NotFound, Code: "client_not_found", Err: errNotOIDC}
 	}
 	return &client{c: c, dev: p.o.Dev}, nil
+}
+
+// activeClient is oidcClient for a client that may sign users in and use
+// its tokens: a disabled one is a problem of Kind NotFound too
+// (registry.CheckActive).
+func (p *Provider) activeClient(ctx context.Context, id string) (*client, error) {
+	c, err := p.oidcClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.CheckActive(c.c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // clientError turns a registry error into what op expects: a server_error
@@ -228,7 +243,7 @@ func (s *opStorage) notReached(ctx context.Context, method string) error {
 }
 
 func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := s.p.oidcClient(ctx, id)
+	c, err := s.p.activeClient(ctx, id)
 	if err != nil {
 		return nil, clientError(err)
 	}

@@ -413,7 +413,7 @@ func (p *Provider) recordClientToken(ctx context.Context, r *http.Request, clien
 			detail["unrecorded_since_last"] = strconv.Itoa(w.unrecorded)
 		}
 	}
-	p.record(ctx, r, audit.Entry{Actor: audit.ClientActor(clientID), Action: ActionTokenIssued, Result: audit.ResultOK, Detail: detail})
+	p.record(ctx, r, audit.Entry{Actor: audit.ClientActor(clientID), Action: ActionTokenIssued, Result: audit.ResultOK, Detail: detail, Client: clientID})
 }
 
 // ccWindow counts a client's tokens since its last audit event.
@@ -425,7 +425,7 @@ type ccWindow struct {
 // recordIssued audits tokens issued to clientID for the user userID.
 func (p *Provider) recordIssued(ctx context.Context, r *http.Request, userID string, grant oidc.GrantType, clientID string) {
 	p.record(ctx, r, audit.Entry{Actor: audit.User(userID), Action: ActionTokenIssued, Result: audit.ResultOK,
-		Detail: audit.Detail{"grant_type": string(grant), "client_id": clientID}})
+		Detail: audit.Detail{"grant_type": string(grant), "client_id": clientID}, Client: clientID})
 }
 
 // errText is an error for the log: its message, or "" for none.

@@ -11,7 +11,7 @@ import (
 )
 
 const clientColumns = `id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris,
-	scopes, first_party, backchannel_logout_uri, created_at, updated_at, min_realname_level, min_enterprise_role`
+	scopes, first_party, backchannel_logout_uri, created_at, updated_at, min_realname_level, min_enterprise_role, disabled`
 
 func clientArgs(c store.Client) ([]any, error) {
 	var lists [3]string
@@ -26,7 +26,7 @@ func clientArgs(c store.Client) ([]any, error) {
 		lists[i] = string(b)
 	}
 	return []any{c.ID, c.Name, c.Type, nullBytes(c.SecretHash), lists[0], lists[1], lists[2],
-		c.FirstParty, c.BackchannelLogoutURI, ms(c.CreatedAt), ms(c.UpdatedAt), c.MinRealnameLevel, c.MinEnterpriseRole}, nil
+		c.FirstParty, c.BackchannelLogoutURI, ms(c.CreatedAt), ms(c.UpdatedAt), c.MinRealnameLevel, c.MinEnterpriseRole, c.Disabled}, nil
 }
 
 func scanClient(row rowScanner) (store.Client, error) {
@@ -36,7 +36,7 @@ func scanClient(row rowScanner) (store.Client, error) {
 		created, updated         int64
 	)
 	err := row.Scan(&c.ID, &c.Name, &c.Type, &c.SecretHash, &redirects, &logouts, &scps,
-		&c.FirstParty, &c.BackchannelLogoutURI, &created, &updated, &c.MinRealnameLevel, &c.MinEnterpriseRole)
+		&c.FirstParty, &c.BackchannelLogoutURI, &created, &updated, &c.MinRealnameLevel, &c.MinEnterpriseRole, &c.Disabled)
 	if err != nil {
 		return store.Client{}, err
 	}
@@ -60,7 +60,7 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 		return s.wrapErr("create client", err)
 	}
 	_, err = s.exec(ctx, s.wdb, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...)
 	return s.wrapErr("create client", err)
 }
 
@@ -94,8 +94,8 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(store.Clien
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE clients SET name = $2, type = $3, secret_hash = $4,
 				redirect_uris = $5, post_logout_redirect_uris = $6, scopes = $7, first_party = $8,
-				backchannel_logout_uri = $9, updated_at = $10, min_realname_level = $11, min_enterprise_role = $12 WHERE id = $1`,
-				append(args[:9:9], args[10], args[11], args[12])...)
+				backchannel_logout_uri = $9, updated_at = $10, min_realname_level = $11, min_enterprise_role = $12, disabled = $13 WHERE id = $1`,
+				append(args[:9:9], args[10], args[11], args[12], args[13])...)
 			if err != nil {
 				return store.Client{}, err
 			}

@@ -41,7 +41,7 @@ func testClients(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Fatalf("GetClient = %+v, %v; want %+v", got, err, hall)
 	}
 	got, err = s.GetClient(ctx, "archive")
-	if err != nil || got.SecretHash != nil || len(got.Scopes) != 0 || got.FirstParty || got.MinRealnameLevel != 0 || got.MinEnterpriseRole != "" {
+	if err != nil || got.SecretHash != nil || len(got.Scopes) != 0 || got.FirstParty || got.MinRealnameLevel != 0 || got.MinEnterpriseRole != "" || got.Disabled {
 		t.Fatalf("GetClient(cas) = %+v, %v", got, err)
 	}
 	if _, err := s.GetClient(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
@@ -58,11 +58,12 @@ func testClients(t *testing.T, newStore func(t *testing.T) store.Store) {
 		c.FirstParty = false
 		c.MinRealnameLevel = 3
 		c.MinEnterpriseRole = "admin"
+		c.Disabled = true
 		c.UpdatedAt = later
 		c.CreatedAt = later // ignored
 		return c, nil
 	})
-	if err != nil || len(updated.Scopes) != 4 || updated.FirstParty || updated.MinRealnameLevel != 3 || updated.MinEnterpriseRole != "admin" || !updated.UpdatedAt.Equal(later) || !updated.CreatedAt.Equal(base) {
+	if err != nil || len(updated.Scopes) != 4 || updated.FirstParty || updated.MinRealnameLevel != 3 || updated.MinEnterpriseRole != "admin" || !updated.Disabled || !updated.UpdatedAt.Equal(later) || !updated.CreatedAt.Equal(base) {
 		t.Fatalf("UpdateClient = %+v, %v", updated, err)
 	}
 	boom := errors.New("boom")
@@ -71,6 +72,12 @@ func testClients(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if _, err := s.UpdateClient(ctx, "hall", func(c store.Client) (store.Client, error) { c.ID = "other"; return c, nil }); err == nil {
 		t.Fatal("UpdateClient changed the ID")
+	}
+	if got, err := s.GetClient(ctx, "hall"); err != nil || !got.Disabled {
+		t.Fatalf("GetClient after disabling = %+v, %v", got, err)
+	}
+	if list, err := s.ListClients(ctx); err != nil || len(list) != 2 || list[0].Disabled || !list[1].Disabled {
+		t.Fatalf("ListClients after disabling = %+v, %v", list, err)
 	}
 	if _, err := s.UpdateClient(ctx, "nope", func(c store.Client) (store.Client, error) { return c, nil }); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("UpdateClient(unknown) = %v", err)

@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	})
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
 	t.Run("ActorAudit", func(t *testing.T) { testActorAudit(t, newStore) })
+	t.Run("AuditQuery", func(t *testing.T) { testAuditQuery(t, newStore) })
 	t.Run("Clients", func(t *testing.T) { testClients(t, newStore) })
 	t.Run("SessionClients", func(t *testing.T) { testSessionClients(t, newStore) })
 	t.Run("ClientRecords", func(t *testing.T) { testClientRecords(t, newStore) })
@@ -54,6 +55,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Enterprises", func(t *testing.T) { testEnterprises(t, newStore) })
 	t.Run("UpstreamLinks", func(t *testing.T) { testUpstreamLinks(t, newStore) })
 	t.Run("ConsoleLists", func(t *testing.T) { testConsoleLists(t, newStore) })
+	t.Run("OperatorPasskeys", func(t *testing.T) { testOperatorPasskeys(t, newStore) })
+	t.Run("Stats", func(t *testing.T) { testStats(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := newStore(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)

@@ -1,0 +1,4 @@
+-- 0020: a service system can be disabled from the console: its sign-ins
+-- are refused and its tokens stop working until it is enabled again.
+
+ALTER TABLE clients ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
