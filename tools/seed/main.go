@@ -6,11 +6,11 @@
 //
 //	go run ./tools/seed -postgres URL -accounts 10000000 -audit 50000000 -key-file bench.key
 //
-// It migrates the database with unid's own migrations, drops the secondary
-// indexes of the tables it fills, loads them with COPY, builds the indexes
-// again and runs VACUUM (ANALYZE). Every account shares one argon2id password hash,
-// computed once at start, of the password printed on stderr. Progress goes
-// to stderr. A database that already holds accounts, audit events or
+// It migrates the database with unid's own migrations, drops the keys and
+// secondary indexes of the tables it fills, loads them with COPY, builds
+// them again and runs VACUUM (ANALYZE). Every account shares one argon2id
+// password hash, computed once at start, of the password printed on
+// stderr. Progress goes to stderr. A database that already holds accounts, audit events or
 // counters is refused unless -force, which empties those tables first. An
 // interrupted run leaves the database without some of its indexes: drop
 // it and seed again.
