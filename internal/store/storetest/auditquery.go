@@ -165,6 +165,17 @@ func testCutAudit(t *testing.T, s store.Store) {
 		t.Fatalf("refused cuts deleted or appended events: %d stored", len(got))
 	}
 	cut := store.AuditAnchor{Seq: 4, Hash: evs[3].Hash, ArchivedAt: at, Archive: "audit-1-4.json"}
+	// The cut and its event are one: an event that cannot be appended
+	// leaves the cut undone.
+	if n, err := s.CutAudit(ctx, cut, cutEvent(cut), func(store.AuditEvent) []byte { return []byte{1} }); err == nil || n != 0 {
+		t.Errorf("CutAudit with an event not appended = %d, %v; want an error", n, err)
+	}
+	if a, _ := s.AuditAnchor(ctx); a.Seq != 0 {
+		t.Errorf("a cut whose event failed moved the anchor to %d", a.Seq)
+	}
+	if got, _ := s.ListAudit(ctx, 0, 100); len(got) != 10 {
+		t.Fatalf("a cut whose event failed left %d events", len(got))
+	}
 	if n, err := s.CutAudit(ctx, cut, cutEvent(cut), seal); err != nil || n != 4 {
 		t.Fatalf("CutAudit = %d, %v; want 4", n, err)
 	}
