@@ -17,10 +17,11 @@ const archivedPage = 100
 
 // proveAnchor finds, among the stored events, the ActionArchived event
 // that records the cut at a: System's, its Detail naming a.Seq as the
-// last event archived and a.Hash as its head. A cut appends that event
-// in the transaction that moves the anchor, so an anchor without one
-// was moved some other way, and the events it covers may have been
-// deleted without an archive: a *Break with BreakUnproven at a.Seq.
+// last event archived, a.Hash as its head and a.Archive as its file. A
+// cut appends that event in the transaction that moves the anchor, so
+// an anchor without one was moved some other way, and the events it
+// covers may have been deleted without an archive: a *Break with
+// BreakUnproven at a.Seq.
 func proveAnchor(ctx context.Context, s store.AuditLog, a store.AuditAnchor) error {
 	to, head := strconv.FormatInt(a.Seq, 10), hex.EncodeToString(a.Hash)
 	for before := int64(0); ; {
@@ -31,7 +32,7 @@ func proveAnchor(ctx context.Context, s store.AuditLog, a store.AuditAnchor) err
 		for _, e := range es {
 			var d Detail
 			if e.Actor == System().String() && e.Result == ResultOK && json.Unmarshal([]byte(e.Detail), &d) == nil &&
-				d["to"] == to && d["head"] == head {
+				d["to"] == to && d["head"] == head && d["file"] == a.Archive {
 				return nil
 			}
 		}
