@@ -29,8 +29,9 @@ const auditUsage = `usage:
                                    write events N to N (default: all) for an auditor
   unid audit archive [--before RFC3339] [flags]
                                    archive the events older than the retention (or than
-                                   --before) to a new file in the archive directory,
-                                   verify it, and delete them from the database
+                                   --before, at least 180 days ago) to a new file in the
+                                   archive directory, verify it, and delete them from the
+                                   database
 
 verify and export print the range and the chain head (the hash of the last
 event); an export verified later must end in the head printed when it was
@@ -62,7 +63,7 @@ func auditCmd(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	case "archive":
 		own = func(fs *flag.FlagSet) {
-			fs.StringVar(&before, "before", "", "archive the events before this time (RFC 3339; default: now less audit.retention)")
+			fs.StringVar(&before, "before", "", "archive the events before this time (RFC 3339, at least 180 days ago; default: now less audit.retention)")
 		}
 	case "export":
 		own = func(fs *flag.FlagSet) {

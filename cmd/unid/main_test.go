@@ -375,4 +375,16 @@ func TestAuditCommands(t *testing.T) {
 	if _, err := unid("audit", "export", "--format", "xml"); err == nil || !strings.Contains(err.Error(), "json or csv") {
 		t.Errorf("audit export --format xml = %v", err)
 	}
+	// Archiving holds --before to the minimum retention of 180 days.
+	recent := time.Now().AddDate(0, 0, -10).Format(time.RFC3339)
+	if got, err := unid("audit", "archive", "--before", recent); err == nil || !strings.Contains(err.Error(), "minimum retention of 180 days") {
+		t.Errorf("audit archive --before %s = %q, %v", recent, got, err)
+	}
+	if got, err := unid("audit", "verify"); err != nil || !strings.HasPrefix(got, "audit trail verified: events 1 to ") {
+		t.Errorf("audit verify after a refused archive = %q, %v", got, err)
+	}
+	old := time.Now().AddDate(0, 0, -200).Format(time.RFC3339)
+	if got, err := unid("audit", "archive", "--before", old); err != nil || !strings.HasPrefix(got, "no events before") {
+		t.Errorf("audit archive --before %s = %q, %v", old, got, err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"unid/internal/audit"
@@ -36,8 +37,64 @@ type AuditDeps struct {
 		GetOperatorByLoginName(ctx context.Context, loginKey string) (store.Operator, error)
 	}
 	Retention time.Duration // how long events stay in the database
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// StreamIdle is how long a verification or export stream may go
+	// without a write reaching its reader before the connection is
+	// ended; 0 is auditStreamIdle.
+	StreamIdle time.Duration
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// auditStreamIdle is how far each write of a verification or export
+// pushes the connection's write deadline: a stream has no deadline for
+// its whole length (it may take an hour over millions of events), but
+// one whose reader stops reading ends instead of holding the connection
+// and the trail's reads.
+const auditStreamIdle = 2 * time.Minute
+
+// auditStream is a verification's or export's hold on the response: each
+// write first pushes the write deadline StreamIdle ahead, and is flushed
+// to the reader. Its deadlines are the network's, on the wall clock.
+type auditStream struct {
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (c *ConsoleAPI) auditStream(w http.ResponseWriter) *auditStream {
+	idle := c.d.Audit.StreamIdle
+	if idle <= 0 {
+		idle = auditStreamIdle
+	}
+	s := &auditStream{w: w, rc: http.NewResponseController(w), idle: idle}
+	s.push()
+	return s
+}
+
+func (s *auditStream) push() { _ = s.rc.SetWriteDeadline(time.Now().Add(s.idle)) }
+
+func (s *auditStream) Write(p []byte) (int, error) {
+	s.push()
+	n, err := s.w.Write(p)
+	if err == nil {
+		err = s.rc.Flush()
+	}
+	return n, err
+}
+
+// auditGate is set while a verification or export runs.
+type auditGate struct{ atomic.Bool }
+
+// auditOne lets one verification or export run at a time on this
+// instance, each of which reads the whole trail: it answers 429
+// audit_busy to another and returns false, or takes the place and
+// returns its release.
+func (c *ConsoleAPI) auditOne(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+	if !c.auditBusy.CompareAndSwap(false, true) {
+		c.d.Responder.Fail(w, r, &problem.Problem{Kind: problem.TooMany, Code: "audit_busy", RetryAfter: 30 * time.Second})
+		return nil, false
+	}
+	return func() { c.auditBusy.Store(false) }, true
 }
 
 // auditRoutes lists the audit area's endpoints: reading, verifying and
@@ -309,21 +366,29 @@ func (c *ConsoleAPI) auditVerify(w http.ResponseWriter, r *http.Request, sg oper
 		c.d.Responder.Fail(w, r, err)
 		return
 	}
+	release, ok := c.auditOne(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	// A verification of millions of events outlasts the server's write
-	// timeout; its progress lines keep the connection busy.
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{})
+	// timeout; its progress lines push the deadline on, and a reader
+	// that stops reading ends it.
+	out := c.auditStream(w)
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
-	enc := json.NewEncoder(w)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	enc := json.NewEncoder(out)
 	line := func(v verifyLine) {
-		_ = enc.Encode(v)
-		_ = rc.Flush()
+		if err := enc.Encode(v); err != nil {
+			cancel()
+		}
 	}
 	now := c.auditNow()
 	last, lastN := now(), int64(0)
-	sum, err := c.d.Audit.Log.VerifyAs(r.Context(), c.by(r, sg), body.From, body.To, func(n, total int64) {
+	sum, err := c.d.Audit.Log.VerifyAs(ctx, c.by(r, sg), body.From, body.To, func(n, total int64) {
 		if t := now(); n-lastN >= progressEvery || t.Sub(last) >= progressInterval || n == total {
 			last, lastN = t, n
 			line(verifyLine{Checked: &n, Total: &total})
@@ -389,6 +454,11 @@ func (c *ConsoleAPI) auditExport(w http.ResponseWriter, r *http.Request, sg oper
 		c.d.Responder.Fail(w, r, err)
 		return
 	}
+	release, ok := c.auditOne(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	ctx := r.Context()
 	a, err := c.d.Audit.Store.AuditAnchor(ctx)
 	if err != nil {
@@ -421,8 +491,7 @@ func (c *ConsoleAPI) auditExport(w http.ResponseWriter, r *http.Request, sg oper
 		c.d.Responder.Fail(w, r, problem.Field("to", "audit_range_empty"))
 		return
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{})
+	out := c.auditStream(w)
 	h := w.Header()
 	ctype := "application/json"
 	if format == "csv" {
@@ -433,7 +502,7 @@ func (c *ConsoleAPI) auditExport(w http.ResponseWriter, r *http.Request, sg oper
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Audit-Range", fmt.Sprintf("%d-%d", from, to))
 	h.Set("X-Audit-Head", hex.EncodeToString(end[0].Hash))
-	if _, err := c.d.Audit.Log.ExportAs(ctx, c.by(r, sg), from, to, format, w); err != nil {
+	if _, err := c.d.Audit.Log.ExportAs(ctx, c.by(r, sg), from, to, format, out); err != nil {
 		// The file is cut short and does not verify; the log says why.
 		c.auditLog().ErrorContext(ctx, "audit export failed", "from", from, "to", to, "err", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +36,9 @@ type auditServer struct {
 	citizen store.User
 }
 
-func startAuditAPI(t *testing.T, backend int) *auditServer {
+// startAuditAPI starts the audit area over a new store of the backend;
+// with, if given, changes its dependencies first.
+func startAuditAPI(t *testing.T, backend int, with ...func(d *admin.AuditDeps, st store.Store, fix *accounttest.Fixture)) *auditServer {
 	t.Helper()
 	st, raw := audittest.Backends[backend].New(t)
 	fix := accounttest.New(t, st)
@@ -44,10 +47,14 @@ func startAuditAPI(t *testing.T, backend int) *auditServer {
 		t.Fatal(err)
 	}
 	ops := operator.New(operator.Deps{Store: st, Counters: st, Hasher: fix.Hasher, Protector: fix.Protector, Audit: fix.Audit, Now: fix.Clock})
+	deps := admin.AuditDeps{Store: st, Log: fix.Audit, Accounts: fix.Accounts, Operators: st,
+		Retention: 365 * 24 * time.Hour, Now: fix.Clock}
+	for _, f := range with {
+		f(&deps, st, fix)
+	}
 	api := admin.NewConsoleAPI(admin.ConsoleDeps{
 		Responder: httpx.NewResponder(cat, slog.New(slog.DiscardHandler), 1<<20), Operators: ops, TrustProxy: true,
-		Audit: admin.AuditDeps{Store: st, Log: fix.Audit, Accounts: fix.Accounts, Operators: st,
-			Retention: 365 * 24 * time.Hour, Now: fix.Clock},
+		Audit: deps,
 	})
 	mux := http.NewServeMux()
 	for _, r := range api.Routes() {
@@ -358,5 +365,104 @@ func TestAuditDenied(t *testing.T) {
 	}
 	if _, err := audit.VerifyLog(ctx, as.st); err != nil {
 		t.Errorf("chain after the refused calls: %v", err)
+	}
+}
+
+// heldLog holds the first read of the trail's events until released.
+type heldLog struct {
+	store.Store
+	once             sync.Once
+	reading, release chan struct{}
+}
+
+func (h *heldLog) ListAudit(ctx context.Context, after int64, limit int) ([]store.AuditEvent, error) {
+	h.once.Do(func() {
+		close(h.reading)
+		<-h.release
+	})
+	return h.Store.ListAudit(ctx, after, limit)
+}
+
+// TestAuditOneStreamAtATime: while a verification runs, another
+// verification or an export on the same instance is refused with 429
+// and a message in the reader's language, and records nothing; once it
+// ends, the next one runs.
+func TestAuditOneStreamAtATime(t *testing.T) {
+	held := &heldLog{reading: make(chan struct{}), release: make(chan struct{})}
+	as := startAuditAPI(t, 0, func(d *admin.AuditDeps, st store.Store, fix *accounttest.Fixture) {
+		held.Store = st
+		d.Store, d.Log = held, audit.New(held, fix.Clock, slog.New(slog.DiscardHandler))
+	})
+	c := as.operatorClient(t, "auditor1", operator.RoleAuditor)
+	done := make(chan []map[string]any)
+	go func() { done <- verifyStream(t, c, as.url, `{}`) }()
+	<-held.reading
+	ctx := context.Background()
+	before, _ := as.st.ListAudit(ctx, 0, 10_000)
+	for _, rt := range []struct{ method, path, body string }{
+		{"POST", "/api/admin/v1/audit/verify", `{}`},
+		{"GET", "/api/admin/v1/audit/export?format=csv", ""},
+	} {
+		req, _ := http.NewRequest(rt.method, as.url+rt.path, strings.NewReader(rt.body))
+		req.Header.Set("Accept-Language", "en")
+		if rt.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(res.Body).Decode(&body)
+		res.Body.Close()
+		e, _ := body["error"].(map[string]any)
+		if res.StatusCode != http.StatusTooManyRequests || e["code"] != "audit_busy" || !strings.Contains(e["message"].(string), "Another verification or export") {
+			t.Errorf("%s %s during a verification: %d %v", rt.method, rt.path, res.StatusCode, body)
+		}
+	}
+	if st, body, _ := send(t, c, "POST", as.url+"/api/admin/v1/audit/verify", `{}`); st != 429 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "审计日志验证或导出") {
+		t.Errorf("zh-CN: %d %v", st, body)
+	}
+	if after, _ := as.st.ListAudit(ctx, 0, 10_000); len(after) != len(before) {
+		t.Errorf("refused streams recorded %d events", len(after)-len(before))
+	}
+	close(held.release)
+	if lines := <-done; lines[len(lines)-1]["ok"] != true {
+		t.Fatalf("the verification that ran: %v", lines)
+	}
+	if lines := verifyStream(t, c, as.url, `{}`); lines[len(lines)-1]["ok"] != true {
+		t.Errorf("the next verification: %v", lines)
+	}
+	if res, err := c.Get(as.url + "/api/admin/v1/audit/export?format=csv"); err != nil || res.StatusCode != 200 {
+		t.Errorf("the next export: %v, %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+}
+
+// TestAuditStreamEndsWhenItsReaderStalls: a stream keeps a write
+// deadline, pushed on by every write; one whose writes cannot reach the
+// reader in time (here: no time at all) ends cut short instead of
+// holding the connection, and the next stream runs.
+func TestAuditStreamEndsWhenItsReaderStalls(t *testing.T) {
+	as := startAuditAPI(t, 0, func(d *admin.AuditDeps, _ store.Store, _ *accounttest.Fixture) { d.StreamIdle = time.Nanosecond })
+	c := as.operatorClient(t, "auditor1", operator.RoleAuditor)
+	for i := range 2 {
+		res, err := c.Post(as.url+"/api/admin/v1/audit/verify", "application/json", strings.NewReader(`{}`))
+		if err == nil {
+			data, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if strings.Contains(string(data), `"ok"`) {
+				t.Fatalf("verification %d ran to its end past its deadline: %d %s", i, res.StatusCode, data)
+			}
+		}
+	}
+	res, err := c.Get(as.url + "/api/admin/v1/audit/export?format=json")
+	if err == nil {
+		data, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if _, verr := audit.VerifyExport(bytes.NewReader(data)); verr == nil {
+			t.Fatalf("export ran to its end past its deadline: %d %s", res.StatusCode, data)
+		}
 	}
 }

@@ -57,7 +57,8 @@ type ConsoleAPI struct {
 	// viaTools are the routes operator tools may call too (HTTP Basic):
 	// their handler tells the two callers apart itself (clientRoute) and
 	// holds a signed-in caller to the route's roles.
-	viaTools map[string]bool
+	viaTools  map[string]bool
+	auditBusy auditGate // one verification or export at a time (auditOne)
 }
 
 // NewConsoleAPI returns the console's API.

@@ -83,14 +83,22 @@ type Archived struct {
 // writes them, from the event after the anchor, to a new JSON export in
 // dir, reads the file back and verifies it (its first event links to the
 // anchor, its last is the one to cut at), then cuts the store at its last
-// event and records ActionArchived as System. The newest event always
-// stays, so that the stored chain has a head.
+// event and records ActionArchived as System, in one transaction: the
+// recorded cut is what proves the anchor to a verification. The newest
+// event always stays, so that the stored chain has a head.
+//
+// before must be at least MinRetention ago, whoever asks: a later time
+// is refused before anything is read or written.
 //
 // Two instances archiving at once write files of different names or
 // find the file there; the store's cut lets only one of them move the
 // anchor, and the other ends with a conflict. A file left by a run that
 // failed before its cut is verified and used again.
 func (l *Log) Archive(ctx context.Context, dir string, before time.Time) (Archived, error) {
+	if limit := l.now().Add(-MinRetention); before.After(limit) {
+		return Archived{}, fmt.Errorf("audit: archive: events stamped since %s are within the minimum retention of %d days; archive only events before %s",
+			before.UTC().Format(time.RFC3339), int(MinRetention/(24*time.Hour)), limit.UTC().Format(time.RFC3339))
+	}
 	a, err := l.store.AuditAnchor(ctx)
 	if err != nil {
 		return Archived{}, fmt.Errorf("audit: archive: %w", err)
@@ -125,12 +133,14 @@ func (l *Log) Archive(ctx context.Context, dir string, before time.Time) (Archiv
 		return Archived{}, fmt.Errorf("audit: archive: %s holds events %d to %d linked to %x, not %d to %d linked to the anchor %x",
 			path, sum.From, sum.To, sum.PrevHash, from, to, a.Hash)
 	}
-	if _, err := l.store.CutAudit(ctx, store.AuditAnchor{Seq: to, Hash: sum.Head, ArchivedAt: l.now().UTC(), Archive: name}); err != nil {
-		return Archived{}, fmt.Errorf("audit: archive: cut at %d: %w", to, err)
-	}
-	l.Append(ctx, Entry{Actor: System(), Action: ActionArchived, Result: ResultOK, Detail: Detail{
+	ev := l.Event(Entry{Actor: System(), Action: ActionArchived, Result: ResultOK, Detail: Detail{
 		"from": strconv.FormatInt(from, 10), "to": strconv.FormatInt(to, 10), "file": name, "head": hex.EncodeToString(sum.Head),
 	}})
+	cut := store.AuditAnchor{Seq: to, Hash: sum.Head, ArchivedAt: l.now().UTC(), Archive: name}
+	if _, err := l.store.CutAudit(ctx, cut, ev, Hash); err != nil {
+		return Archived{}, fmt.Errorf("audit: archive: cut at %d: %w", to, err)
+	}
+	l.Committed(ev)
 	return Archived{From: from, To: to, File: name, Head: sum.Head}, nil
 }
 

@@ -49,6 +49,9 @@ func TestChainDetectsTampering(t *testing.T) {
 		{"edited field", `UPDATE audit_events SET subject = '139****0000' WHERE seq = 2`, "event 2 was altered"},
 		{"removed event", `DELETE FROM audit_events WHERE seq = 3`, "missing"},
 		{"broken link", `UPDATE audit_events SET prev_hash = X'00' WHERE seq = 4`, "does not link"},
+		{"removed last events", `DELETE FROM audit_events WHERE seq >= 3`, "event 3 and the events after it were appended after event 2 and are missing"},
+		{"every event removed", `DELETE FROM audit_events`, "event 1 and the events after it were appended after event 0"},
+		{"last event replaced", `UPDATE audit_events SET hash = X'00' WHERE seq = 4`, "event 4 was altered"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,7 +37,17 @@ func (m *memLog) AuditAnchor(context.Context) (store.AuditAnchor, error) {
 	return store.AuditAnchor{}, nil
 }
 
-func (m *memLog) CutAudit(context.Context, store.AuditAnchor) (int64, error) { panic("not used") }
+func (m *memLog) AuditHead(context.Context) (int64, []byte, error) {
+	if len(m.events) == 0 {
+		return 0, nil, nil
+	}
+	last := m.events[len(m.events)-1]
+	return last.Seq, last.Hash, nil
+}
+
+func (m *memLog) CutAudit(context.Context, store.AuditAnchor, store.AuditEvent, func(store.AuditEvent) []byte) (int64, error) {
+	panic("not used")
+}
 
 // chainOf makes n chained events shaped like a sign-in's.
 func chainOf(n int) *memLog {

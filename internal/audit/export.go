@@ -102,13 +102,19 @@ const (
 	BreakMissing  = "missing"  // events are missing before this one
 	BreakUnlinked = "unlinked" // it does not link to the event before it
 	BreakAltered  = "altered"  // its content is not what was hashed
+	// BreakTruncated: this event and the ones after it, up to the head
+	// the store recorded, were appended and are no longer stored.
+	BreakTruncated = "truncated"
+	// BreakUnproven: the retention anchor is at this event, but no
+	// stored ActionArchived event records a cut there.
+	BreakUnproven = "unproven"
 )
 
 // Break is the first event at which a chain does not hold.
 type Break struct {
 	Seq    int64  // the event
 	After  int64  // the event checked before it (0: none)
-	Reason string // BreakMissing, BreakUnlinked or BreakAltered
+	Reason string // BreakMissing, BreakUnlinked, BreakAltered, BreakTruncated or BreakUnproven
 }
 
 func (b *Break) Error() string {
@@ -117,6 +123,10 @@ func (b *Break) Error() string {
 		return fmt.Sprintf("audit: event %d follows %d: events are missing", b.Seq, b.After)
 	case BreakUnlinked:
 		return fmt.Sprintf("audit: event %d does not link to event %d", b.Seq, b.After)
+	case BreakTruncated:
+		return fmt.Sprintf("audit: event %d and the events after it were appended after event %d and are missing", b.Seq, b.After)
+	case BreakUnproven:
+		return fmt.Sprintf("audit: the retention anchor at event %d is unproven: no stored %s event records a cut there", b.Seq, ActionArchived)
 	}
 	return fmt.Sprintf("audit: event %d was altered", b.Seq)
 }

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -46,6 +47,7 @@ func TestArchiveCutsAndKeepsTheChain(t *testing.T) {
 			ctx := context.Background()
 			st, raw := b.New(t)
 			log, now := dailyLog(t, st, 20)
+			*now = now.Add(audit.MinRetention)
 			dir := filepath.Join(t.TempDir(), "archive")
 
 			got, err := log.Archive(ctx, dir, day0.AddDate(0, 0, 10))
@@ -60,6 +62,7 @@ func TestArchiveCutsAndKeepsTheChain(t *testing.T) {
 			if a.Seq != 9 || !bytes.Equal(a.Hash, got.Head) || a.Archive != "audit-1-9.json" || !a.ArchivedAt.Equal(*now) {
 				t.Errorf("anchor = %+v", a)
 			}
+			// Events 10 to 20, then the cut's own event.
 			sum, err := audit.VerifyLog(ctx, st)
 			if err != nil || sum.From != 10 || sum.To != 21 || !bytes.Equal(sum.PrevHash, a.Hash) {
 				t.Fatalf("VerifyLog after the cut = %+v, %v", sum, err)
@@ -201,5 +204,118 @@ func TestExportCarriesAccountAndClient(t *testing.T) {
 	gained := strings.Replace(old["json"], `"hash":`, `"account":"","client":"","hash":`, 1)
 	if _, err := audit.VerifyExport(strings.NewReader(gained)); err == nil {
 		t.Error("an export of the first layout with the new fields verified")
+	}
+}
+
+// TestArchiveKeepsTheMinimumRetention, on both backends: a cut newer
+// than audit.MinRetention ago is refused whoever asks for it, and
+// nothing is written, cut or recorded; one just old enough goes ahead.
+func TestArchiveKeepsTheMinimumRetention(t *testing.T) {
+	for _, b := range audittest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			st, _ := b.New(t)
+			log, now := dailyLog(t, st, 20)
+			dir := filepath.Join(t.TempDir(), "archive")
+			*now = day0.AddDate(0, 0, 10).Add(audit.MinRetention - time.Second)
+			got, err := log.Archive(ctx, dir, day0.AddDate(0, 0, 10))
+			if err == nil || !strings.Contains(err.Error(), "minimum retention of 180 days") {
+				t.Fatalf("Archive within the minimum retention = %+v, %v", got, err)
+			}
+			if _, err := os.Stat(dir); err == nil {
+				t.Error("a refused archive wrote to the archive directory")
+			}
+			if a, _ := st.AuditAnchor(ctx); a.Seq != 0 {
+				t.Errorf("a refused archive moved the anchor to %d", a.Seq)
+			}
+			if es, _ := st.ListAudit(ctx, 0, 100); len(es) != 20 {
+				t.Errorf("a refused archive left %d events, want 20", len(es))
+			}
+			*now = now.Add(time.Second)
+			if got, err := log.Archive(ctx, dir, day0.AddDate(0, 0, 10)); err != nil || got.To != 9 {
+				t.Errorf("Archive at the minimum retention = %+v, %v", got, err)
+			}
+		})
+	}
+}
+
+// TestVerifyRefusesAnUnprovenAnchor, on both backends: someone with
+// unid's own database role can still move the anchor forward to a
+// stored event (with its hash) and delete the events up to it, which the
+// schema allows because a cut does it; the trail that is left links to
+// the anchor, but no recorded cut is there, and the verification says so.
+func TestVerifyRefusesAnUnprovenAnchor(t *testing.T) {
+	tests := []struct {
+		name    string
+		archive bool  // archive events 1 to 9 properly first
+		to      int64 // where the anchor is moved
+	}{
+		{"nothing archived before", false, 5},
+		{"past a proper cut", true, 15},
+	}
+	for _, b := range audittest.Backends {
+		for _, tt := range tests {
+			t.Run(b.Name+"/"+tt.name, func(t *testing.T) {
+				ctx := context.Background()
+				st, raw := b.New(t)
+				log, now := dailyLog(t, st, 20)
+				*now = now.Add(audit.MinRetention)
+				if tt.archive {
+					if _, err := log.Archive(ctx, filepath.Join(t.TempDir(), "archive"), day0.AddDate(0, 0, 10)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				es, _ := st.ListAudit(ctx, tt.to-1, 1)
+				if _, err := raw.WriteDB().ExecContext(ctx, `UPDATE audit_anchor SET seq = $1, hash = $2 WHERE id = 1`, tt.to, es[0].Hash); err != nil {
+					t.Fatalf("moving the anchor: %v", err)
+				}
+				if _, err := raw.WriteDB().ExecContext(ctx, `DELETE FROM audit_events WHERE seq <= $1`, tt.to); err != nil {
+					t.Fatalf("deleting up to the anchor: %v", err)
+				}
+				_, err := audit.VerifyLog(ctx, st)
+				if br, ok := audit.BreakOf(err); !ok || br.Seq != tt.to || br.Reason != audit.BreakUnproven ||
+					!strings.Contains(err.Error(), fmt.Sprintf("anchor at event %d is unproven", tt.to)) {
+					t.Fatalf("VerifyLog from a moved anchor = %v", err)
+				}
+				// A range that starts after the anchor's next event does
+				// not start at the anchor.
+				if _, err := audit.VerifyRange(ctx, st, tt.to+2, 0, nil); err != nil {
+					t.Errorf("VerifyRange after the anchor: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// TestVerifyRefusesATruncatedTrail, on both backends: events deleted
+// from the end of the trail (past the delete guard, as its owner can)
+// leave no broken link behind them, but the head the store recorded
+// still counts them.
+func TestVerifyRefusesATruncatedTrail(t *testing.T) {
+	for _, b := range audittest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			st, raw := b.New(t)
+			dailyLog(t, st, 12)
+			del := []string{`DROP TRIGGER audit_events_no_delete`, `DELETE FROM audit_events WHERE seq > 9`}
+			if raw.DB() == raw.WriteDB() { // PostgreSQL
+				del[0] = `ALTER TABLE audit_events DISABLE TRIGGER USER`
+			}
+			for _, q := range del {
+				if _, err := raw.WriteDB().ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := audit.VerifyLog(ctx, st)
+			if br, ok := audit.BreakOf(err); !ok || br.Seq != 10 || br.After != 9 || br.Reason != audit.BreakTruncated {
+				t.Fatalf("VerifyLog of a trail cut short = %v", err)
+			}
+			if _, err := audit.VerifyRange(ctx, st, 0, 20, nil); err == nil {
+				t.Error("a range up to the recorded head verified")
+			}
+			if _, err := audit.VerifyRange(ctx, st, 2, 8, nil); err != nil {
+				t.Errorf("a range short of the end: %v", err)
+			}
+		})
 	}
 }

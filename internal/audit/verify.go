@@ -24,7 +24,9 @@ func Verify(ctx context.Context, s store.AuditLog) (int64, error) {
 // 1 when nothing was archived: the first event stored must link to the
 // anchor's hash) to its newest event and returns what it checked, head
 // included, or an error naming the first event that is missing, does
-// not link to the one before it, or was altered (a *Break).
+// not link to the one before it, or was altered (a *Break). The anchor
+// must be proven by the stored event of its cut, and the newest event
+// must be the head the store recorded.
 func VerifyLog(ctx context.Context, s store.AuditLog) (Summary, error) {
 	return VerifyRange(ctx, s, 0, 0, nil)
 }
@@ -43,6 +45,12 @@ func VerifyRange(ctx context.Context, s store.AuditLog, from, to int64, progress
 	if err != nil {
 		return Summary{}, fmt.Errorf("audit: verify: %w", err)
 	}
+	// Read before the newest stored event: appends in between only add
+	// stored events.
+	recorded, recordedHash, err := s.AuditHead(ctx)
+	if err != nil {
+		return Summary{}, fmt.Errorf("audit: verify: %w", err)
+	}
 	newest, err := s.QueryAudit(ctx, store.AuditFilter{}, 0, 1)
 	if err != nil {
 		return Summary{}, fmt.Errorf("audit: verify: %w", err)
@@ -51,10 +59,20 @@ func VerifyRange(ctx context.Context, s store.AuditLog, from, to int64, progress
 	if len(newest) > 0 {
 		head = newest[0].Seq
 	}
+	if to == 0 || to >= head {
+		if err := checkTail(a, newest, recorded, recordedHash); err != nil {
+			return Summary{}, err
+		}
+	}
 	c := chain{anchored: true, seq: a.Seq, prev: a.Hash}
 	start, end := a.Seq+1, head
 	if from > start {
 		start, c = from, chain{}
+	}
+	if c.anchored && a.Seq > 0 {
+		if err := proveAnchor(ctx, s, a); err != nil {
+			return Summary{}, err
+		}
 	}
 	if to > 0 && to < end {
 		end = to

@@ -299,12 +299,19 @@ type AuditLog interface {
 	// AuditAnchor returns where the stored chain starts: the last event
 	// archived and deleted by retention (Seq 0 and no Hash when none was).
 	AuditAnchor(ctx context.Context) (AuditAnchor, error)
+	// AuditHead returns the seq and hash of the last event appended, as
+	// the chain's head records them (0 and no hash for an empty log):
+	// a verification compares it with the newest stored event, so that a
+	// trail cut short at its end does not verify.
+	AuditHead(ctx context.Context) (seq int64, hash []byte, err error)
 	// CutAudit deletes the events with Seq <= a.Seq, after the caller
-	// archived them, and records a as the new anchor, in one transaction.
-	// a.Hash must be the stored hash of event a.Seq, and a.Seq must be
-	// below the head; otherwise nothing changes and it is a *ConflictError
-	// with Field "seq".
-	CutAudit(ctx context.Context, a AuditAnchor) (int64, error)
+	// archived them, records a as the new anchor, and appends e (the
+	// event that records the cut, sealed by seal as AppendAudit does), in
+	// one transaction: the anchor never moves without the event that
+	// proves it. a.Hash must be the stored hash of event a.Seq, and a.Seq
+	// must be above the current anchor and below the head; otherwise
+	// nothing changes and it is a *ConflictError with Field "seq".
+	CutAudit(ctx context.Context, a AuditAnchor, e AuditEvent, seal func(AuditEvent) []byte) (int64, error)
 }
 
 // AuditFilter selects audit events; the zero value selects all. Each set

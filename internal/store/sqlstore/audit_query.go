@@ -157,15 +157,27 @@ func (s *Store) AuditAnchor(ctx context.Context) (store.AuditAnchor, error) {
 	return a, nil
 }
 
-// CutAudit deletes archived events and moves the anchor, in one
-// transaction: the anchor row is locked first, so that two cuts at once
-// queue up and the second finds its hash check failing or its events
-// gone. The delete trigger lets only events up to the anchor go, which
-// is why the anchor moves before the delete.
-func (s *Store) CutAudit(ctx context.Context, a store.AuditAnchor) (int64, error) {
+// AuditHead returns the last seq and hash the chain's head records.
+func (s *Store) AuditHead(ctx context.Context) (int64, []byte, error) {
+	var seq int64
+	var h []byte
+	if err := s.db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &h); err != nil {
+		return 0, nil, s.wrapErr("audit head", err)
+	}
+	return seq, normBytes(h), nil
+}
+
+// CutAudit deletes archived events, moves the anchor and appends e, the
+// event that records the cut, in one transaction: the anchor row is
+// locked first, so that two cuts at once queue up and the second finds
+// its hash check failing or its events gone. The delete trigger lets
+// only events up to the anchor go, which is why the anchor moves before
+// the delete; the anchor's own trigger (migration 0022) refuses any
+// move that these checks would.
+func (s *Store) CutAudit(ctx context.Context, a store.AuditAnchor, e store.AuditEvent, seal func(store.AuditEvent) []byte) (int64, error) {
 	conflict := fmt.Errorf("%s: cut audit: %w", s.d.Name, &store.ConflictError{Field: "seq"})
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	_, err := s.writeAudited(ctx, e, seal, func(tx *sql.Tx) error {
 		var cur int64
 		if err := tx.QueryRowContext(ctx, `SELECT seq FROM audit_anchor WHERE id = 1`+s.d.ForUpdate).Scan(&cur); err != nil {
 			return s.wrapErr("cut audit: anchor", err)
