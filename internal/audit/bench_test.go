@@ -25,6 +25,18 @@ func (m *memLog) ListAudit(_ context.Context, after int64, limit int) ([]store.A
 	return m.events[after:min(int(after)+limit, len(m.events))], nil
 }
 
+func (m *memLog) ScanAudit(_ context.Context, from, to int64, fn func(store.AuditEvent) error) error {
+	if to <= 0 || to > int64(len(m.events)) {
+		to = int64(len(m.events))
+	}
+	for _, e := range m.events[min(max(from, 1), to+1)-1 : to] {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (m *memLog) ListActorAudit(context.Context, string, []string, int) ([]store.AuditEvent, error) {
 	panic("not used")
 }

@@ -8,9 +8,13 @@ import (
 	"unid/internal/store"
 )
 
-// verifyPage is how many events a verification reads at once: large
-// pages keep the database's round trips a small part of the time.
+// verifyPage is how many events Export reads at once: large pages keep
+// the database's round trips a small part of the time.
 const verifyPage = 10_000
+
+// progressEvery is how many events a verification checks between calls
+// of its progress function.
+const progressEvery = 10_000
 
 // Verify walks the stored log from the retention anchor and returns the
 // number of events checked, or an error naming the first event whose
@@ -33,11 +37,11 @@ func VerifyLog(ctx context.Context, s store.AuditLog) (Summary, error) {
 // before the anchor) starts at the anchor, to 0 ends at the newest
 // event. A range that starts after the anchor takes its first event's
 // link as given, as a range of an export does. progress, if set, is
-// called after every page with the events checked so far and the
-// events in the range.
+// called every progressEvery events and after the last with the events
+// checked so far and the events in the range.
 //
-// The next page is read while the current one is hashed, so that a
-// verification takes about as long as the slower of the two.
+// The events come from one query (store.AuditLog.ScanAudit) and are
+// checked as they arrive.
 func VerifyRange(ctx context.Context, s store.AuditLog, from, to int64, progress func(checked, total int64)) (Summary, error) {
 	a, err := s.AuditAnchor(ctx)
 	if err != nil {
@@ -67,25 +71,26 @@ func VerifyRange(ctx context.Context, s store.AuditLog, from, to int64, progress
 	}
 	total := end - start + 1
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	pages := readAhead(ctx, s, start, end)
-	for f := range pages {
-		p := <-f
-		if p.err != nil {
-			return c.sum, fmt.Errorf("audit: verify: %w", p.err)
+	err = s.ScanAudit(ctx, start, end, func(e store.AuditEvent) error {
+		if c.sum.Events == 0 && e.Seq != start {
+			return &Break{Seq: e.Seq, After: start - 1, Reason: BreakMissing}
 		}
-		for _, e := range p.events {
-			if c.sum.Events == 0 && e.Seq != start {
-				return c.sum, &Break{Seq: e.Seq, After: start - 1, Reason: BreakMissing}
-			}
-			if err := c.add(e); err != nil {
-				return c.sum, err
-			}
+		if err := c.add(e); err != nil {
+			return err
 		}
-		if progress != nil && len(p.events) > 0 {
+		if progress != nil && c.sum.Events%progressEvery == 0 {
 			progress(c.sum.Events, total)
 		}
+		return nil
+	})
+	if _, ok := BreakOf(err); ok {
+		return c.sum, err
+	}
+	if err != nil {
+		return c.sum, fmt.Errorf("audit: verify: %w", err)
+	}
+	if progress != nil && c.sum.Events%progressEvery != 0 {
+		progress(c.sum.Events, total)
 	}
 	if c.sum.To != end {
 		// The newest event went between reading the head and the
@@ -94,39 +99,6 @@ func VerifyRange(ctx context.Context, s store.AuditLog, from, to int64, progress
 		return c.sum, &Break{Seq: last + 1, After: last, Reason: BreakMissing}
 	}
 	return c.sum, nil
-}
-
-// readers is how many pages a verification reads at once: the database
-// works on the next pages while the current one is hashed.
-const readers = 3
-
-type page struct {
-	events []store.AuditEvent
-	err    error
-}
-
-// readAhead reads the events start..end in pages, up to readers of them
-// at once, and hands them over in order: each page as a channel that
-// delivers it once read. Seqs are dense (a gap is what verification
-// looks for), so page i is the events after start-1+i*verifyPage.
-func readAhead(ctx context.Context, s store.AuditLog, start, end int64) <-chan chan page {
-	out := make(chan chan page, readers)
-	go func() {
-		defer close(out)
-		for after := start - 1; after < end; after += verifyPage {
-			f := make(chan page, 1)
-			select {
-			case out <- f:
-			case <-ctx.Done():
-				return
-			}
-			go func(after int64) {
-				es, err := s.ListAudit(ctx, after, int(min(verifyPage, end-after)))
-				f <- page{es, err}
-			}(after)
-		}
-	}()
-	return out
 }
 
 // BreakOf returns the *Break err carries, if any.
