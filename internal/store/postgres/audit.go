@@ -35,6 +35,10 @@ func (s *Store) ScanAudit(ctx context.Context, from, to int64, fn func(store.Aud
 		return fmt.Errorf("postgres: scan audit: %w", err)
 	}
 	defer conn.Close()
+	// Closing rows reads whatever the server has yet to send; a scan that
+	// fn ends early cancels the query instead.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var fnErr error
 	err = conn.Raw(func(dc any) error {
 		rows, err := dc.(*stdlib.Conn).Conn().Query(ctx, scanAuditQuery,
@@ -64,6 +68,7 @@ func (s *Store) ScanAudit(ctx context.Context, from, to int64, fn func(store.Aud
 				e.PrevHash = nil
 			}
 			if fnErr = fn(e); fnErr != nil {
+				cancel()
 				return nil
 			}
 		}
