@@ -136,19 +136,23 @@ func (b *Break) Error() string {
 // anchored takes its first event's link as given (a range of the log);
 // an anchored one starts after event seq, whose hash is prev (before
 // event 1, or at the retention anchor).
+//
+// It keeps copies of the hashes it is given, so that the events it
+// checks may be reused once add returns (see store.AuditLog.ScanAudit).
 type chain struct {
 	sum      Summary
 	prev     []byte
 	seq      int64
 	anchored bool
 	h        hasher
+	last     [64]byte // holds prev once an event is checked: a hash of up to 64 bytes
 }
 
 func (c *chain) add(e store.AuditEvent) error {
 	if !c.anchored {
 		c.seq, c.anchored = e.Seq-1, true
 		if e.Seq > 1 { // event 1 links to nothing, whatever a file says
-			c.prev = e.PrevHash
+			c.prev = bytes.Clone(e.PrevHash)
 		}
 	}
 	if c.sum.Events == 0 {
@@ -162,8 +166,8 @@ func (c *chain) add(e store.AuditEvent) error {
 	case !c.h.check(e):
 		return &Break{Seq: e.Seq, After: c.seq, Reason: BreakAltered}
 	}
-	c.prev, c.seq = e.Hash, e.Seq
-	c.sum.To, c.sum.Head = e.Seq, e.Hash
+	c.prev, c.seq = append(c.last[:0], e.Hash...), e.Seq
+	c.sum.To, c.sum.Head = e.Seq, c.prev
 	c.sum.Events++
 	return nil
 }

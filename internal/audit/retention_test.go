@@ -15,6 +15,7 @@ import (
 	"unid/internal/audit"
 	"unid/internal/audit/audittest"
 	"unid/internal/store"
+	"unid/internal/store/sqlstore"
 )
 
 var day0 = time.Date(2030, 1, 1, 8, 0, 0, 0, time.UTC)
@@ -124,38 +125,45 @@ func verifyFile(t *testing.T, path string) audit.Summary {
 
 // TestVerifyRangeAndBreaks, on both backends: a range verifies on its
 // own, progress counts up to the total, and each kind of tampering is
-// named with its event.
+// named with its event, read in one query or cut into segments.
 func TestVerifyRangeAndBreaks(t *testing.T) {
 	for _, b := range audittest.Backends {
-		t.Run(b.Name, func(t *testing.T) {
-			ctx := context.Background()
-			st, raw := b.New(t)
-			dailyLog(t, st, 12)
-			var calls [][2]int64
-			sum, err := audit.VerifyRange(ctx, st, 4, 9, func(n, total int64) { calls = append(calls, [2]int64{n, total}) })
-			if err != nil || sum.From != 4 || sum.To != 9 || sum.Events != 6 {
-				t.Fatalf("VerifyRange(4, 9) = %+v, %v", sum, err)
-			}
-			if len(calls) == 0 || calls[len(calls)-1] != [2]int64{6, 6} {
-				t.Errorf("progress = %v", calls)
-			}
-			if _, err := audit.VerifyRange(ctx, st, 13, 20, nil); err == nil {
-				t.Error("a range past the head verified")
-			}
-			audittest.Tamper(t, raw, 6, `account_id = ''`)
-			_, err = audit.VerifyLog(ctx, st)
-			if br, ok := audit.BreakOf(err); !ok || br.Seq != 6 || br.Reason != audit.BreakAltered {
-				t.Fatalf("clearing the account: %v", err)
-			}
-			if _, err := audit.VerifyRange(ctx, st, 7, 0, nil); err != nil {
-				t.Errorf("a range after the broken event: %v", err)
-			}
-			audittest.Tamper(t, raw, 8, `prev_hash = hash`)
-			_, err = audit.VerifyRange(ctx, st, 7, 0, nil)
-			if br, ok := audit.BreakOf(err); !ok || br.Seq != 8 || br.Reason != audit.BreakUnlinked {
-				t.Fatalf("a broken link: %v", err)
-			}
-		})
+		for _, segments := range []int64{1, 3} {
+			t.Run(fmt.Sprintf("%s/%d segments", b.Name, segments), func(t *testing.T) {
+				defer audit.Segments(segments, 2)()
+				testVerifyRangeAndBreaks(t, b.New)
+			})
+		}
+	}
+}
+
+func testVerifyRangeAndBreaks(t *testing.T, newStore func(testing.TB) (store.Store, *sqlstore.Store)) {
+	ctx := context.Background()
+	st, raw := newStore(t)
+	dailyLog(t, st, 12)
+	var calls [][2]int64
+	sum, err := audit.VerifyRange(ctx, st, 4, 9, func(n, total int64) { calls = append(calls, [2]int64{n, total}) })
+	if err != nil || sum.From != 4 || sum.To != 9 || sum.Events != 6 {
+		t.Fatalf("VerifyRange(4, 9) = %+v, %v", sum, err)
+	}
+	if len(calls) == 0 || calls[len(calls)-1] != [2]int64{6, 6} {
+		t.Errorf("progress = %v", calls)
+	}
+	if _, err := audit.VerifyRange(ctx, st, 13, 20, nil); err == nil {
+		t.Error("a range past the head verified")
+	}
+	audittest.Tamper(t, raw, 6, `account_id = ''`)
+	_, err = audit.VerifyLog(ctx, st)
+	if br, ok := audit.BreakOf(err); !ok || br.Seq != 6 || br.Reason != audit.BreakAltered {
+		t.Fatalf("clearing the account: %v", err)
+	}
+	if _, err := audit.VerifyRange(ctx, st, 7, 0, nil); err != nil {
+		t.Errorf("a range after the broken event: %v", err)
+	}
+	audittest.Tamper(t, raw, 8, `prev_hash = hash`)
+	_, err = audit.VerifyRange(ctx, st, 7, 0, nil)
+	if br, ok := audit.BreakOf(err); !ok || br.Seq != 8 || br.Reason != audit.BreakUnlinked {
+		t.Fatalf("a broken link: %v", err)
 	}
 }
 

@@ -288,6 +288,13 @@ type AuditLog interface {
 	AppendAudit(ctx context.Context, e AuditEvent, seal func(AuditEvent) []byte) (AuditEvent, error)
 	// ListAudit returns events with Seq > afterSeq in order, at most limit.
 	ListAudit(ctx context.Context, afterSeq int64, limit int) ([]AuditEvent, error)
+	// ScanAudit calls fn with every event with from <= Seq <= to (to 0:
+	// up to the newest), in order, read as one query rather than in
+	// pages: for walking the whole log. e.PrevHash and e.Hash are valid
+	// only until fn returns (the next event reuses them); fn copies what
+	// it keeps. An error from fn stops the scan and is returned
+	// unchanged.
+	ScanAudit(ctx context.Context, from, to int64, fn func(e AuditEvent) error) error
 	// ListActorAudit returns the newest events whose Actor is actor, newest
 	// first, at most limit, leaving out those whose Action is in skip.
 	ListActorAudit(ctx context.Context, actor string, skip []string, limit int) ([]AuditEvent, error)

@@ -78,13 +78,42 @@ func Fill(tb testing.TB, s *sqlstore.Store, n int, hash func(store.AuditEvent) [
 		tb.Fatal(err)
 	}
 	defer tx.Rollback()
-	batch := 1000
-	if s.DB() != s.WriteDB() { // SQLite binds many $N parameters slowly
-		batch = 200
+	indexes := `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'audit_events' AND indexname <> 'audit_events_pkey'`
+	param := func(n int) string { return fmt.Sprintf("$%d", n) }
+	if s.DB() != s.WriteDB() {
+		// SQLite looks up each $N among the statement's names (slow in
+		// thousands); ? is just the next position.
+		param = func(int) string { return "?" }
+		indexes = `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_events' AND sql IS NOT NULL`
+	}
+	// The secondary indexes go for the fill and are built again after it:
+	// building an index over a million rows at once is many times faster
+	// than keeping it up to date row by row.
+	var names, defs []string
+	rows, err := tx.QueryContext(ctx, indexes)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			tb.Fatal(err)
+		}
+		names, defs = append(names, name), append(defs, def)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	rows.Close()
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX `+name); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	var prev []byte
 	var q strings.Builder
+	const batch = 1000
 	args := make([]any, 0, batch*13)
 	flush := func() {
 		if len(args) == 0 {
@@ -116,7 +145,7 @@ func Fill(tb testing.TB, s *sqlstore.Store, n int, hash func(store.AuditEvent) [
 			if j > 0 {
 				q.WriteString(", ")
 			}
-			fmt.Fprintf(&q, "$%d", len(args)+j+1)
+			q.WriteString(param(len(args) + j + 1))
 		}
 		q.WriteString(")")
 		var ph any
@@ -130,6 +159,11 @@ func Fill(tb testing.TB, s *sqlstore.Store, n int, hash func(store.AuditEvent) [
 		}
 	}
 	flush()
+	for _, def := range defs {
+		if _, err := tx.ExecContext(ctx, def); err != nil {
+			tb.Fatalf("audittest: fill: %s: %v", def, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, int64(n), prev); err != nil {
 		tb.Fatal(err)
 	}

@@ -91,6 +91,42 @@ func (s *Store) ListAudit(ctx context.Context, afterSeq int64, limit int) ([]sto
 		afterSeq, limit)
 }
 
+// ScanAudit calls fn with the events from..to (to 0: the newest), in
+// order, from one query read row by row: no page boundaries to seek
+// again, and one event's worth of memory whatever the range. The hashes
+// are scanned as sql.RawBytes, the driver's own copy, valid until the
+// next row.
+func (s *Store) ScanAudit(ctx context.Context, from, to int64, fn func(store.AuditEvent) error) error {
+	q := `SELECT ` + auditColumns + ` FROM audit_events WHERE seq >= $1`
+	args := []any{from}
+	if to > 0 {
+		q += ` AND seq <= $2`
+		args = append(args, to)
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY seq`, args...)
+	if err != nil {
+		return s.wrapErr("scan audit", err)
+	}
+	defer rows.Close()
+	var (
+		e          store.AuditEvent
+		t          int64
+		prev, hash sql.RawBytes
+	)
+	dest := []any{&e.Seq, &t, &e.Actor, &e.Action, &e.Result, &e.IP, &e.UserAgent,
+		&e.Subject, &e.Detail, &e.Account, &e.Client, &prev, &hash}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return s.wrapErr("scan audit", err)
+		}
+		e.Time, e.PrevHash, e.Hash = fromMS(t), normBytes(prev), hash
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return s.wrapErr("scan audit", rows.Err())
+}
+
 // ListActorAudit returns up to limit of the newest events of actor, newest
 // first, but those whose action is in skip. The audit_events_actor_idx
 // index (actor, seq) lets it read only the actor's events.

@@ -1059,6 +1059,69 @@ func testAudit(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("scan reads a range in order, one event at a time", func(t *testing.T) {
+		s := newStore(t)
+		scan := func(from, to int64) []store.AuditEvent {
+			t.Helper()
+			var got []store.AuditEvent
+			err := s.ScanAudit(ctx, from, to, func(e store.AuditEvent) error {
+				// The hashes are the store's until fn returns.
+				e.PrevHash, e.Hash = bytes.Clone(e.PrevHash), bytes.Clone(e.Hash)
+				got = append(got, e)
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("ScanAudit(%d, %d): %v", from, to, err)
+			}
+			return got
+		}
+		if got := scan(0, 0); len(got) != 0 {
+			t.Fatalf("ScanAudit of empty log = %v", got)
+		}
+		const n = 6
+		for i := range n {
+			if _, err := s.AppendAudit(ctx, newEvent(i), seal); err != nil {
+				t.Fatalf("AppendAudit: %v", err)
+			}
+		}
+		all, err := s.ListAudit(ctx, 0, 100)
+		if err != nil {
+			t.Fatalf("ListAudit: %v", err)
+		}
+		if got := scan(0, 0); !reflect.DeepEqual(got, all) {
+			t.Errorf("ScanAudit(0, 0) =\n%+v\nListAudit =\n%+v", got, all)
+		}
+		checkChain(t, scan(1, 0), n)
+		for _, tt := range []struct {
+			from, to int64
+			wantSeqs []int64
+		}{
+			{2, 4, []int64{2, 3, 4}},
+			{5, 0, []int64{5, 6}},
+			{6, 6, []int64{6}},
+			{0, 2, []int64{1, 2}},
+			{7, 0, nil},
+			{4, 3, nil},
+		} {
+			if got := auditSeqs(scan(tt.from, tt.to)); !reflect.DeepEqual(got, tt.wantSeqs) {
+				t.Errorf("ScanAudit(%d, %d) seqs = %v, want %v", tt.from, tt.to, got, tt.wantSeqs)
+			}
+		}
+
+		stop := errors.New("enough")
+		var seen []int64
+		err = s.ScanAudit(ctx, 0, 0, func(e store.AuditEvent) error {
+			seen = append(seen, e.Seq)
+			if e.Seq == 3 {
+				return stop
+			}
+			return nil
+		})
+		if err != stop || !reflect.DeepEqual(seen, []int64{1, 2, 3}) {
+			t.Errorf("ScanAudit stopped at 3 = %v after %v; want the error unchanged after 1, 2, 3", err, seen)
+		}
+	})
+
 	t.Run("bad seal is refused", func(t *testing.T) {
 		s := newStore(t)
 		_, err := s.AppendAudit(ctx, newEvent(0), func(store.AuditEvent) []byte { return nil })
