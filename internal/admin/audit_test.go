@@ -383,6 +383,16 @@ func (h *heldLog) ListAudit(ctx context.Context, after int64, limit int) ([]stor
 	return h.Store.ListAudit(ctx, after, limit)
 }
 
+// ScanAudit holds like ListAudit: verification reads by ScanAudit, export
+// by ListAudit.
+func (h *heldLog) ScanAudit(ctx context.Context, from, to int64, fn func(store.AuditEvent) error) error {
+	h.once.Do(func() {
+		close(h.reading)
+		<-h.release
+	})
+	return h.Store.ScanAudit(ctx, from, to, fn)
+}
+
 // TestAuditOneStreamAtATime: while a verification runs, another
 // verification or an export on the same instance is refused with 429
 // and a message in the reader's language, and records nothing; once it

@@ -388,16 +388,8 @@ func (c *ConsoleAPI) revealCitizen(w http.ResponseWriter, r *http.Request, sg op
 // citizenAction is an action on an account that takes only a reason.
 func (c *ConsoleAPI) citizenAction(act func(ctx context.Context, d *account.Desk, id, reason string, by audit.Origin) (any, error)) consoleHandler {
 	return func(w http.ResponseWriter, r *http.Request, sg operator.Signed) {
-		var body struct {
-			Reason string `json:"reason"`
-		}
-		if err := c.d.Responder.Decode(w, r, &body); err != nil {
-			c.d.Responder.Fail(w, r, err)
-			return
-		}
-		reason, err := checkReason(body.Reason)
-		if err != nil {
-			c.d.Responder.Fail(w, r, err)
+		reason, ok := c.reasonOf(w, r)
+		if !ok {
 			return
 		}
 		if c.d.Citizens.Desk == nil {

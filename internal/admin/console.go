@@ -377,6 +377,24 @@ func (c *ConsoleAPI) reviewFile(w http.ResponseWriter, r *http.Request, sg opera
 	w.Write(f.Data)
 }
 
+// reasonOf reads a body that is only a reason ({"reason": "…"}) and checks
+// it, answering the request and returning false when it will not do.
+func (c *ConsoleAPI) reasonOf(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err := c.d.Responder.Decode(w, r, &body); err != nil {
+		c.d.Responder.Fail(w, r, err)
+		return "", false
+	}
+	reason, err := checkReason(body.Reason)
+	if err != nil {
+		c.d.Responder.Fail(w, r, err)
+		return "", false
+	}
+	return reason, true
+}
+
 func checkReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	switch {

@@ -40,16 +40,8 @@ func (c *ConsoleAPI) enterprise(w http.ResponseWriter, r *http.Request, _ operat
 }
 
 func (c *ConsoleAPI) removeMember(w http.ResponseWriter, r *http.Request, sg operator.Signed) {
-	var body struct {
-		Reason string `json:"reason"`
-	}
-	if err := c.d.Responder.Decode(w, r, &body); err != nil {
-		c.d.Responder.Fail(w, r, err)
-		return
-	}
-	reason, err := checkReason(body.Reason)
-	if err != nil {
-		c.d.Responder.Fail(w, r, err)
+	reason, ok := c.reasonOf(w, r)
+	if !ok {
 		return
 	}
 	if c.d.Citizens.Enterprises == nil {

@@ -138,5 +138,28 @@
     return e;
   }
 
-  window.consoleUI = { $: $, t: t, api: api, errorCode: errorCode, errorText: errorText, showError: showError, ready: ready, age: age, el: el };
+  // Passkeys: the options and the answers of navigator.credentials travel
+  // as JSON with their binary fields in base64url; the server (go-webauthn)
+  // judges everything. fromB64u makes an ArrayBuffer of base64url, toB64u
+  // base64url of an ArrayBuffer; credentialJSON is a credential as JSON.
+  function fromB64u(s) {
+    var b = atob(s.replace(/-/g, '+').replace(/_/g, '/')), out = new Uint8Array(b.length);
+    for (var i = 0; i < b.length; i++) { out[i] = b.charCodeAt(i); }
+    return out.buffer;
+  }
+  function toB64u(buf) {
+    var b = new Uint8Array(buf), s = '';
+    for (var i = 0; i < b.length; i++) { s += String.fromCharCode(b[i]); }
+    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+  function credentialJSON(c, response) {
+    return {
+      id: c.id, rawId: toB64u(c.rawId), type: c.type, authenticatorAttachment: c.authenticatorAttachment || undefined,
+      clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {},
+      response: response
+    };
+  }
+
+  window.consoleUI = { $: $, t: t, api: api, errorCode: errorCode, errorText: errorText, showError: showError, ready: ready, age: age, el: el,
+    fromB64u: fromB64u, toB64u: toB64u, credentialJSON: credentialJSON };
 }());

@@ -10,26 +10,12 @@
   'use strict';
   var ui = window.consoleUI;
 
-  function fromB64u(s) {
-    var b = atob(s.replace(/-/g, '+').replace(/_/g, '/')), out = new Uint8Array(b.length);
-    for (var i = 0; i < b.length; i++) { out[i] = b.charCodeAt(i); }
-    return out.buffer;
-  }
-  function toB64u(buf) {
-    var b = new Uint8Array(buf), s = '';
-    for (var i = 0; i < b.length; i++) { s += String.fromCharCode(b[i]); }
-    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  }
   function attestationJSON(c) {
     var r = c.response;
-    return {
-      id: c.id, rawId: toB64u(c.rawId), type: c.type, authenticatorAttachment: c.authenticatorAttachment || undefined,
-      clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {},
-      response: {
-        clientDataJSON: toB64u(r.clientDataJSON), attestationObject: toB64u(r.attestationObject),
-        transports: r.getTransports ? r.getTransports() : undefined
-      }
-    };
+    return ui.credentialJSON(c, {
+      clientDataJSON: ui.toB64u(r.clientDataJSON), attestationObject: ui.toB64u(r.attestationObject),
+      transports: r.getTransports ? r.getTransports() : undefined
+    });
   }
 
   function when(iso) {
@@ -182,9 +168,9 @@
         form.code.value = '';
         if (!res.ok) { done(ui.errorText(res)); return; }
         var pk = res.data.options.publicKey;
-        pk.challenge = fromB64u(pk.challenge);
-        pk.user.id = fromB64u(pk.user.id);
-        (pk.excludeCredentials || []).forEach(function (c) { c.id = fromB64u(c.id); });
+        pk.challenge = ui.fromB64u(pk.challenge);
+        pk.user.id = ui.fromB64u(pk.user.id);
+        (pk.excludeCredentials || []).forEach(function (c) { c.id = ui.fromB64u(c.id); });
         return navigator.credentials.create({ publicKey: pk }).then(function (cred) {
           return ui.api('POST', '/api/admin/v1/me/passkeys/finish', { ceremony: res.data.ceremony, name: name, credential: attestationJSON(cred) });
         }, function () { done(ui.t('passkey.cancelled')); }).then(function (fin) {

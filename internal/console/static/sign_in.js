@@ -1,29 +1,12 @@
 (function () {
   'use strict';
   var ui = window.consoleUI;
-  // Passkeys: the options and the answer of navigator.credentials travel
-  // as JSON with their binary fields in base64url; the server (go-webauthn)
-  // judges everything.
-  function fromB64u(s) {
-    var b = atob(s.replace(/-/g, '+').replace(/_/g, '/')), out = new Uint8Array(b.length);
-    for (var i = 0; i < b.length; i++) { out[i] = b.charCodeAt(i); }
-    return out.buffer;
-  }
-  function toB64u(buf) {
-    var b = new Uint8Array(buf), s = '';
-    for (var i = 0; i < b.length; i++) { s += String.fromCharCode(b[i]); }
-    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  }
   function assertionJSON(c) {
     var r = c.response;
-    return {
-      id: c.id, rawId: toB64u(c.rawId), type: c.type, authenticatorAttachment: c.authenticatorAttachment || undefined,
-      clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {},
-      response: {
-        clientDataJSON: toB64u(r.clientDataJSON), authenticatorData: toB64u(r.authenticatorData),
-        signature: toB64u(r.signature), userHandle: r.userHandle ? toB64u(r.userHandle) : undefined
-      }
-    };
+    return ui.credentialJSON(c, {
+      clientDataJSON: ui.toB64u(r.clientDataJSON), authenticatorData: ui.toB64u(r.authenticatorData),
+      signature: ui.toB64u(r.signature), userHandle: r.userHandle ? ui.toB64u(r.userHandle) : undefined
+    });
   }
 
   // passkeySignIn wires the passkey button. It sends no login name: the
@@ -43,8 +26,8 @@
       ui.api('POST', '/api/admin/v1/sign-in/passkey/begin', {}, true).then(function (res) {
         if (!res.ok) { done(ui.errorText(res)); return; }
         var pk = res.data.options.publicKey;
-        pk.challenge = fromB64u(pk.challenge);
-        (pk.allowCredentials || []).forEach(function (c) { c.id = fromB64u(c.id); });
+        pk.challenge = ui.fromB64u(pk.challenge);
+        (pk.allowCredentials || []).forEach(function (c) { c.id = ui.fromB64u(c.id); });
         return navigator.credentials.get({ publicKey: pk }).then(function (cred) {
           return ui.api('POST', '/api/admin/v1/sign-in/passkey/finish', { ceremony: res.data.ceremony, credential: assertionJSON(cred) }, true);
         }, function () { done(ui.t('passkey.cancelled')); }).then(function (fin) {
