@@ -20,8 +20,6 @@ import (
 // still found.
 const clockSlack = 10 * time.Minute
 
-var errTODO = errors.New("sqlstore: not built yet")
-
 const auditColumns = `seq, time, actor, action, result, ip, user_agent, subject, detail, account_id, client_id, prev_hash, hash`
 
 // QueryAudit returns one page of the audit viewer, newest first.
