@@ -59,8 +59,8 @@ func BenchmarkLoginDefaultCost(b *testing.B) { benchLogin(b, nil) }
 
 // BenchmarkListAddresses measures GET /api/v1/me/addresses with 20
 // addresses through the real HTTP stack: the session lookup, the store
-// query, opening 60 sealed values, masking, JSON. The issue asks for under
-// 5 ms on the server.
+// query, opening 60 sealed values, masking, JSON. The target is under 5 ms on
+// the server.
 func BenchmarkListAddresses(b *testing.B) {
 	srv := apptest.Start(b, func(c *config.Config) { c.Argon2Memory, c.Argon2Time = 8, 1 })
 	br := srv.Browser(b)

@@ -238,8 +238,8 @@ func (c *Console) Home(w http.ResponseWriter, r *http.Request) {
 	ch := c.chrome(lang, headerOf(sg), "")
 	w.Header().Set("Cache-Control", "no-store")
 	if len(ch.Sections) == 0 {
-		// No section is open to these roles yet (a sysadmin before the
-		// operator-console issue): the empty queue page says so.
+		// No section is open to these roles (none is: the dashboard is
+		// every role's); the empty queue page would say so.
 		c.render(w, r, lang, 0, pageReviews, reviewsData{Chrome: ch})
 		return
 	}

@@ -5,10 +5,12 @@
 // which roles see a section from operator.HasAny, and every action is a
 // call of the operator API, which checks the role again.
 //
-// The console is a list of sections (sections), each a page of the page
-// table with its template and script; the navigation shows an operator the
-// sections their roles open. The operator-console issue adds its pages —
-// citizens, service systems, audit, dashboard — as more sections.
+// The console is a list of sections (sections): the dashboard (every
+// role), the review queue, citizens and enterprises (secadmin), audit
+// (auditor), service systems and operators (sysadmin) and the operator's
+// own security page (passkeys, API tokens). Each is a page with its
+// template and script; the navigation shows an operator the sections
+// their roles open, and a section asked for by another role is a 403 page.
 //
 // A console session ends after 15 idle minutes; a page asked for after
 // that, and any API call a page makes, sends the operator to the sign-in
