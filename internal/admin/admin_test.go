@@ -91,6 +91,7 @@ func TestOperatorAPI(t *testing.T) {
 		{"make a system a tool", call{"PATCH", "/api/admin/v1/clients/hall", `{"scopes":["openid","unid.admin"]}`, "ops", opSecret}, 403, "client_tool_cli_only"},
 		{"new secret for a tool", call{"POST", "/api/admin/v1/clients/ops/secret", "", "ops", opSecret}, 403, "client_tool_cli_only"},
 		{"change a tool", call{"PATCH", "/api/admin/v1/clients/ops", `{"name":"renamed"}`, "ops", opSecret}, 403, "client_tool_cli_only"},
+		{"enable a tool", call{"POST", "/api/admin/v1/clients/ops/enable", "", "ops", opSecret}, 403, "client_tool_cli_only"},
 		{"unknown client id", call{"GET", "/api/admin/v1/clients/..%2Fetc", "", "ops", opSecret}, 404, "client_not_found"},
 	}
 	for _, tt := range refused {

@@ -14,12 +14,15 @@ import (
 // are the operator service's.
 func (c *ConsoleAPI) operatorRoutes() []consoleRoute {
 	return []consoleRoute{
+		// Who may act in the console is decided signed in to it: an API
+		// token may list operators and stop one, never make, restore,
+		// reset (a set-up link is a new way in) or promote one.
 		{"GET /api/admin/v1/operators", sysadmins, c.listOperators},
-		{"POST /api/admin/v1/operators", sysadmins, c.createOperator},
+		{"POST /api/admin/v1/operators", sysadmins, c.cookieOnly(c.createOperator)},
 		{"POST /api/admin/v1/operators/{id}/disable", sysadmins, c.disableOperator},
-		{"POST /api/admin/v1/operators/{id}/enable", sysadmins, c.enableOperator},
-		{"POST /api/admin/v1/operators/{id}/reset", sysadmins, c.resetOperator},
-		{"PUT /api/admin/v1/operators/{id}/roles", sysadmins, c.setOperatorRoles},
+		{"POST /api/admin/v1/operators/{id}/enable", sysadmins, c.cookieOnly(c.enableOperator)},
+		{"POST /api/admin/v1/operators/{id}/reset", sysadmins, c.cookieOnly(c.resetOperator)},
+		{"PUT /api/admin/v1/operators/{id}/roles", sysadmins, c.cookieOnly(c.setOperatorRoles)},
 	}
 }
 

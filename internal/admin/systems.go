@@ -99,8 +99,8 @@ func (c *ConsoleAPI) listClients(w http.ResponseWriter, r *http.Request, _ audit
 // registration (scope unid.admin) over the API: its secret is a standing
 // credential to the registry, needing no session and no code and outliving
 // the operator who made it, so tools are registered, changed and given
-// secrets only with `unid client` on the server. Disabling and deleting
-// one, which take access away, stay open.
+// secrets only with `unid client` on the server, and enabled again only
+// there. Disabling and deleting one, which take access away, stay open.
 var errToolCLIOnly = problem.New(problem.Forbidden, "client_tool_cli_only")
 
 // toolScope reports whether scopes make a registration an operator tool.
@@ -229,6 +229,11 @@ func (c *ConsoleAPI) disableClient(w http.ResponseWriter, r *http.Request, by au
 }
 
 func (c *ConsoleAPI) enableClient(w http.ResponseWriter, r *http.Request, by audit.Origin, _ string) {
+	// A tool disabled on the server comes back only from the server.
+	if err := c.notTool(r, r.PathValue("id")); err != nil {
+		c.d.Responder.Fail(w, r, err)
+		return
+	}
 	cl, err := c.d.Systems.Clients.Enable(r.Context(), r.PathValue("id"), by)
 	if err != nil {
 		c.d.Responder.Fail(w, r, err)

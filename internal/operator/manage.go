@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -173,15 +172,11 @@ func (s *Service) manage(ctx context.Context, by store.Operator, id, action stri
 		}
 	}
 	detail := audit.Detail{"operator_id": o.ID}
-	switch action {
-	case ActionRolesChanged:
+	if action == ActionRolesChanged {
 		detail["roles"] = strings.Join(o.Roles, ",")
-	case ActionReset:
-		n, err := s.dropPasskeys(ctx, o.ID)
-		if err != nil {
-			return store.Operator{}, err
-		}
-		detail["passkeys_removed"] = strconv.Itoa(n)
+	}
+	if err := s.dropCredentials(ctx, o.ID, action, detail); err != nil {
+		return store.Operator{}, err
 	}
 	e := origin.Entry(action, audit.ResultOK)
 	e.Subject, e.Detail = o.LoginName, detail

@@ -127,6 +127,7 @@ func (o Options) withDefaults() Options {
 type Store interface {
 	store.Operators
 	store.OperatorPasskeys
+	store.OperatorTokens
 }
 
 // Deps are what the service works with.
@@ -253,17 +254,47 @@ func (s *Service) change(ctx context.Context, loginName, action string, by audit
 		return store.Operator{}, err
 	}
 	detail := audit.Detail{"operator_id": o.ID}
-	if action == ActionReset {
-		n, err := s.dropPasskeys(ctx, o.ID)
-		if err != nil {
-			return store.Operator{}, err
-		}
-		detail["passkeys_removed"] = strconv.Itoa(n)
+	if err := s.dropCredentials(ctx, o.ID, action, detail); err != nil {
+		return store.Operator{}, err
 	}
 	e := by.Entry(action, audit.ResultOK)
 	e.Subject, e.Detail = o.LoginName, detail
 	s.d.Audit.Append(ctx, e)
 	return o, nil
+}
+
+// dropCredentials removes, on a reset, the operator's passkeys and API
+// tokens, and on a disable their API tokens, noting in detail how many:
+// whoever held the account may have added either, and nothing chosen
+// before a reset may act for the operator after it; a disabled operator's
+// tokens do not come back when they are enabled.
+func (s *Service) dropCredentials(ctx context.Context, id, action string, detail audit.Detail) error {
+	if action == ActionReset {
+		n, err := s.dropPasskeys(ctx, id)
+		if err != nil {
+			return err
+		}
+		detail["passkeys_removed"] = strconv.Itoa(n)
+	}
+	if action == ActionReset || action == ActionDisabled {
+		list, err := s.d.Store.ListOperatorTokens(ctx, id)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, t := range list {
+			err := s.d.Store.DeleteOperatorToken(ctx, id, t.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			n++
+		}
+		detail["tokens_removed"] = strconv.Itoa(n)
+	}
+	return nil
 }
 
 // dropPasskeys removes every passkey of the operator id and says how many

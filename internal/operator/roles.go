@@ -48,9 +48,7 @@ func ParseRoles(in []string) ([]string, error) {
 	if len(out) == 0 {
 		return nil, problem.Field("role", "operator_role_required")
 	}
-	// 三员分立: the system administrator, the security administrator and
-	// the auditor are three people; a reviewer may be any of them.
-	if n := len(slices.DeleteFunc(slices.Clone(out), func(r string) bool { return r == RoleReviewer })); n > 1 {
+	if combined(out) {
 		return nil, problem.Field("role", "operator_roles_exclusive")
 	}
 	slices.SortFunc(out, func(a, b string) int { return slices.Index(Roles, a) - slices.Index(Roles, b) })
@@ -78,6 +76,11 @@ func HasAnyRole(held []string, roles ...string) bool {
 // auditor may do (an auditor reads and never acts), operator_role_forbidden
 // otherwise. No roles at all means any operator.
 func Allow(o store.Operator, roles ...string) error {
+	// An operator given two of the three roles before they were kept
+	// apart acts as neither until the server gives them one.
+	if combined(o.Roles) {
+		return problem.New(problem.Forbidden, "operator_roles_exclusive")
+	}
 	if len(roles) == 0 || HasAny(o, roles...) {
 		return nil
 	}
@@ -85,4 +88,17 @@ func Allow(o store.Operator, roles ...string) error {
 		return problem.New(problem.Forbidden, "operator_read_only")
 	}
 	return problem.New(problem.Forbidden, "operator_role_forbidden")
+}
+
+// combined reports whether roles hold two of the three that 三员分立 keeps
+// apart: the system administrator, the security administrator and the
+// auditor are three people; a reviewer may be any of them.
+func combined(roles []string) bool {
+	n := 0
+	for _, r := range roles {
+		if r != RoleReviewer {
+			n++
+		}
+	}
+	return n > 1
 }

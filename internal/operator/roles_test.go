@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"unid/internal/problem"
+	"unid/internal/store"
 )
 
 // TestParseRolesSeparatesDuties: the system administrator, the security
@@ -19,5 +20,19 @@ func TestParseRolesSeparatesDuties(t *testing.T) {
 		if _, err := ParseRoles([]string{in}); err != nil {
 			t.Errorf("%s: %v", in, err)
 		}
+	}
+}
+
+// TestAllowRefusesCombinedRoles: an operator stored with two of the three
+// roles (given before they were kept apart) may do nothing.
+func TestAllowRefusesCombinedRoles(t *testing.T) {
+	o := store.Operator{Roles: []string{RoleSysadmin, RoleSecadmin}}
+	for _, want := range [][]string{nil, {RoleSysadmin}, {RoleSecadmin}} {
+		if err := Allow(o, want...); problem.As(err).Code != "operator_roles_exclusive" {
+			t.Errorf("Allow(%v) = %v", want, err)
+		}
+	}
+	if err := Allow(store.Operator{Roles: []string{RoleAuditor, RoleReviewer}}, RoleReviewer); err != nil {
+		t.Errorf("auditor and reviewer: %v", err)
 	}
 }

@@ -41,7 +41,9 @@ func TestAuditIsAppendOnly(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("AppendAudit: %v", err)
 	}
-	for _, q := range []string{`UPDATE audit_events SET actor = 'x'`, `DELETE FROM audit_events`} {
+	for _, q := range []string{`UPDATE audit_events SET actor = 'x'`, `DELETE FROM audit_events`,
+		// A replace deletes without the delete trigger; it is an insert.
+		`INSERT OR REPLACE INTO audit_events (seq, time, action, hash) SELECT seq, time, 'forged', hash FROM audit_events WHERE seq = 1`} {
 		if _, err := s.WriteDB().ExecContext(ctx, q); err == nil {
 			t.Errorf("%s: no error", q)
 		}
