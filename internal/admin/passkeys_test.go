@@ -18,7 +18,7 @@ import (
 	"unid/internal/audit"
 	"unid/internal/operator"
 	"unid/internal/store"
-	"unid/internal/testenv"
+	"unid/internal/testenv/browsertest"
 )
 
 // pkJS drives the passkey endpoints from the page, with the virtual
@@ -247,26 +247,8 @@ func auditHas(t *testing.T, srv *apptest.Server, action, detail string) bool {
 // newPasskeyTab is a Chromium tab with a virtual authenticator that holds
 // discoverable credentials and verifies its user.
 func newPasskeyTab(t *testing.T) (context.Context, webauthn.AuthenticatorID) {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(testenv.Chromium(t)), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()), chromedp.Flag("accept-lang", "zh-CN"))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{
-			Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
-			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ctx, res.AuthenticatorID
+	ctx := browsertest.Tab(t)
+	return ctx, browsertest.Passkeys(t, ctx)
 }
 
 // TestPasskeySignInBeginNamesNobody: the start of a passkey sign-in is

@@ -14,20 +14,10 @@ import (
 	"unid/internal/client"
 	"unid/internal/operator"
 	"unid/internal/store"
-	"unid/internal/testenv"
+	"unid/internal/testenv/browsertest"
 )
 
-func chromiumTab(t *testing.T) context.Context {
-	t.Helper()
-	path := testenv.Chromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()), chromedp.Flag("accept-lang", "zh-CN"))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
-}
+func chromiumTab(t *testing.T) context.Context { return browsertest.Tab(t) }
 
 // page drives one tab.
 type page struct {

@@ -9,31 +9,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"unid/internal/app/apptest"
-	"unid/internal/testenv"
+	"unid/internal/testenv/browsertest"
 )
 
 // newTab starts a headless Chromium with a fresh profile and returns a tab.
 func newTab(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(testenv.Chromium(t)),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("accept-lang", "zh-CN"),
-		chromedp.WindowSize(390, 844), // a phone screen
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
-	return ctx
+	return browsertest.Tab(t, chromedp.WindowSize(390, 844)) // a phone screen
 }
 
 // page drives one tab against one server, failing the test on any error.

@@ -26,7 +26,7 @@ import (
 	"unid/internal/problem"
 	"unid/internal/review"
 	"unid/internal/store/sqlite/sqlitetest"
-	"unid/internal/testenv"
+	"unid/internal/testenv/browsertest"
 )
 
 // memQueue is a one-item review queue: the real-name queue is built
@@ -84,17 +84,7 @@ func (q *memQueue) snapshot() (review.Item, int) {
 	return q.item, q.opened
 }
 
-func chromiumTab(t *testing.T) context.Context {
-	t.Helper()
-	path := testenv.Chromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()), chromedp.Flag("accept-lang", "zh-CN"))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
-}
+func chromiumTab(t *testing.T) context.Context { return browsertest.Tab(t) }
 
 // TestBrowserReviewItem: a reviewer sees the masked row, opens the item
 // (the unmasked values and the upload inline appear only then), is told

@@ -6,36 +6,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"unid/internal/app/apptest"
 	"unid/internal/operator"
-	"unid/internal/testenv"
+	"unid/internal/testenv/browsertest"
 )
 
 // passkeyTab is a Chromium tab with a virtual authenticator that holds
 // discoverable credentials and verifies its user (fingerprint or PIN).
 func passkeyTab(t *testing.T) context.Context {
-	t.Helper()
-	path := testenv.Chromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()), chromedp.Flag("accept-lang", "zh-CN"))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{
-			Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
-			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
-		},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ctx := browsertest.Tab(t)
+	browsertest.Passkeys(t, ctx)
 	return ctx
 }
 
