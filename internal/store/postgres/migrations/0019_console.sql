@@ -8,11 +8,11 @@
 -- newest first by seq.
 ALTER TABLE audit_events ADD COLUMN account_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_events ADD COLUMN client_id  TEXT NOT NULL DEFAULT '';
-CREATE INDEX audit_events_account_idx ON audit_events (account_id, seq) WHERE account_id <> '';
-CREATE INDEX audit_events_client_idx  ON audit_events (client_id, seq) WHERE client_id <> '';
-CREATE INDEX audit_events_action_idx  ON audit_events (action, seq);
-CREATE INDEX audit_events_ip_idx      ON audit_events (ip COLLATE "C", seq);
-CREATE INDEX audit_events_time_idx    ON audit_events (time);
+CREATE INDEX IF NOT EXISTS audit_events_account_idx ON audit_events (account_id, seq) WHERE account_id <> '';
+CREATE INDEX IF NOT EXISTS audit_events_client_idx ON audit_events (client_id, seq) WHERE client_id <> '';
+CREATE INDEX IF NOT EXISTS audit_events_action_idx ON audit_events (action, seq);
+CREATE INDEX IF NOT EXISTS audit_events_ip_idx ON audit_events (ip COLLATE "C", seq);
+CREATE INDEX IF NOT EXISTS audit_events_time_idx ON audit_events (time);
 
 -- Retention: events up to audit_anchor.seq were archived to a file and
 -- deleted; hash is the hash of that last archived event, from which the
@@ -59,10 +59,10 @@ CREATE TABLE operator_passkeys (
 	last_used_at  BIGINT NOT NULL DEFAULT 0,
 	CONSTRAINT operator_passkeys_pkey PRIMARY KEY (credential_id)
 );
-CREATE INDEX operator_passkeys_operator_idx ON operator_passkeys (operator_id);
+CREATE INDEX IF NOT EXISTS operator_passkeys_operator_idx ON operator_passkeys (operator_id);
 
 -- The citizen list, newest accounts first (keyset on created_at, id), and
 -- enterprises found by a prefix of their name.
-CREATE INDEX users_created_idx ON users (created_at, id);
-CREATE INDEX users_status_created_idx ON users (status, created_at, id);
-CREATE INDEX enterprises_name_idx ON enterprises (name COLLATE "C");
+CREATE INDEX IF NOT EXISTS users_created_idx ON users (created_at, id);
+CREATE INDEX IF NOT EXISTS users_status_created_idx ON users (status, created_at, id);
+CREATE INDEX IF NOT EXISTS enterprises_name_idx ON enterprises (name COLLATE "C");

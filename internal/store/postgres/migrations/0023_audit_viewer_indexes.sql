@@ -3,6 +3,6 @@
 -- when the action is rare there or absent; and an address or a network
 -- with an action (failed sign-ins from 10.1.2.0/24) reads its index alone:
 -- (ip, action, seq) replaces (ip, seq), which an address alone still uses.
-CREATE INDEX audit_events_client_action_idx ON audit_events (client_id, action, seq) WHERE client_id <> '';
-CREATE INDEX audit_events_ip_action_idx ON audit_events (ip COLLATE "C", action, seq);
-DROP INDEX audit_events_ip_idx;
+CREATE INDEX IF NOT EXISTS audit_events_client_action_idx ON audit_events (client_id, action, seq) WHERE client_id <> '';
+CREATE INDEX IF NOT EXISTS audit_events_ip_action_idx ON audit_events (ip COLLATE "C", action, seq);
+DROP INDEX IF EXISTS audit_events_ip_idx;

@@ -2,11 +2,11 @@
 -- number for what each part is for.
 ALTER TABLE audit_events ADD COLUMN account_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_events ADD COLUMN client_id  TEXT NOT NULL DEFAULT '';
-CREATE INDEX audit_events_account_idx ON audit_events (account_id, seq) WHERE account_id <> '';
-CREATE INDEX audit_events_client_idx  ON audit_events (client_id, seq) WHERE client_id <> '';
-CREATE INDEX audit_events_action_idx  ON audit_events (action, seq);
-CREATE INDEX audit_events_ip_idx      ON audit_events (ip, seq);
-CREATE INDEX audit_events_time_idx    ON audit_events (time);
+CREATE INDEX IF NOT EXISTS audit_events_account_idx ON audit_events (account_id, seq) WHERE account_id <> '';
+CREATE INDEX IF NOT EXISTS audit_events_client_idx ON audit_events (client_id, seq) WHERE client_id <> '';
+CREATE INDEX IF NOT EXISTS audit_events_action_idx ON audit_events (action, seq);
+CREATE INDEX IF NOT EXISTS audit_events_ip_idx ON audit_events (ip, seq);
+CREATE INDEX IF NOT EXISTS audit_events_time_idx ON audit_events (time);
 
 CREATE TABLE audit_anchor (
 	id          INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
@@ -40,8 +40,8 @@ CREATE TABLE operator_passkeys (
 	created_at    INTEGER NOT NULL,
 	last_used_at  INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX operator_passkeys_operator_idx ON operator_passkeys (operator_id);
+CREATE INDEX IF NOT EXISTS operator_passkeys_operator_idx ON operator_passkeys (operator_id);
 
-CREATE INDEX users_created_idx ON users (created_at, id);
-CREATE INDEX users_status_created_idx ON users (status, created_at, id);
-CREATE INDEX enterprises_name_idx ON enterprises (name);
+CREATE INDEX IF NOT EXISTS users_created_idx ON users (created_at, id);
+CREATE INDEX IF NOT EXISTS users_status_created_idx ON users (status, created_at, id);
+CREATE INDEX IF NOT EXISTS enterprises_name_idx ON enterprises (name);

@@ -9,6 +9,6 @@ CREATE TABLE operator_tokens (
 	expires_at   INTEGER NOT NULL,
 	last_used_at INTEGER NOT NULL DEFAULT 0
 );
-CREATE UNIQUE INDEX operator_tokens_hash_idx ON operator_tokens (token_hash);
-CREATE INDEX operator_tokens_operator_idx ON operator_tokens (operator_id);
-CREATE INDEX operator_tokens_expires_idx ON operator_tokens (expires_at);
+CREATE UNIQUE INDEX IF NOT EXISTS operator_tokens_hash_idx ON operator_tokens (token_hash);
+CREATE INDEX IF NOT EXISTS operator_tokens_operator_idx ON operator_tokens (operator_id);
+CREATE INDEX IF NOT EXISTS operator_tokens_expires_idx ON operator_tokens (expires_at);

@@ -1,7 +1,7 @@
 -- 0023: see the PostgreSQL migration of the same number.
-CREATE INDEX audit_events_client_action_idx ON audit_events (client_id, action, seq) WHERE client_id <> '';
-CREATE INDEX audit_events_ip_action_idx ON audit_events (ip, action, seq);
-DROP INDEX audit_events_ip_idx;
+CREATE INDEX IF NOT EXISTS audit_events_client_action_idx ON audit_events (client_id, action, seq) WHERE client_id <> '';
+CREATE INDEX IF NOT EXISTS audit_events_ip_action_idx ON audit_events (ip, action, seq);
+DROP INDEX IF EXISTS audit_events_ip_idx;
 
 -- SQLite replaces a row on INSERT OR REPLACE without firing the delete
 -- trigger (recursive triggers are off): an event may be inserted only
