@@ -36,9 +36,11 @@ func get(t *testing.T, url string) (int, string) {
 func TestMetrics(t *testing.T) {
 	storeErr := errors.New("database gone")
 	m := metrics.New(metrics.Deps{
-		StorePing:   func(context.Context) error { return storeErr },
-		RedisPing:   func(context.Context) error { return nil },
-		Budgets:     func(context.Context) ([]smscode.Budget, error) { return []smscode.Budget{{Window: "hour", Left: 7}}, nil },
+		StorePing: func(context.Context) error { return storeErr },
+		RedisPing: func(context.Context) error { return nil },
+		Budgets: func(context.Context) ([]smscode.Budget, error) {
+			return []smscode.Budget{{Window: "hour", Left: 7}}, nil
+		},
 		HashWaiting: func() int64 { return 3 },
 		Logger:      slog.New(slog.DiscardHandler),
 	})
