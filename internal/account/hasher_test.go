@@ -266,9 +266,17 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 		t.Fatal("Hash ran while no place was free")
 	case <-time.After(20 * time.Millisecond):
 	}
+	for deadline := time.Now().Add(5 * time.Second); h.Waiting() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Waiting = %d with one hash queued", h.Waiting())
+		}
+	}
 	<-h.sem
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	if n := h.Waiting(); n != 0 {
+		t.Errorf("Waiting = %d after the queue ran", n)
 	}
 	<-h.sem
 	if len(h.sem) != 0 {

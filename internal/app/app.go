@@ -43,6 +43,7 @@ import (
 	"unid/internal/flow/registration"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
+	"unid/internal/metrics"
 	"unid/internal/notify"
 	"unid/internal/operator"
 	"unid/internal/questions"
@@ -108,6 +109,9 @@ type App struct {
 	// Stats counts what the dashboard shows, from the audit log; tests
 	// flush it.
 	Stats *stats.Counter
+	// Metrics is what Prometheus scrapes (--metrics-addr); tests read
+	// its Handler.
+	Metrics *metrics.Metrics
 
 	api     *api.API
 	records *recordsapi.API
@@ -202,6 +206,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 
 	var counters store.Counters = st
+	var redisPing func(context.Context) error // nil without Redis
 	if cfg.RedisURL.Value != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL.Value)
 		if err != nil {
@@ -220,6 +225,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		rcounters := rediscounters.NewCounters(rc, "unid:")
 		counters = rcounters
 		a.deps = append(a.deps, dependency{"redis", rcounters.Ping})
+		redisPing = rcounters.Ping
 	}
 	limiter := ratelimit.New(counters)
 
@@ -269,7 +275,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		return nil, fmt.Errorf("app: --dashboard-zone: %w", err)
 	}
 	a.Stats = stats.NewCounter(st, dashZone, logger)
-	auditLog.Observe(a.Stats.Observe)
+	// The audit log feeds the dashboard and the Prometheus metrics, by one
+	// table of rules (stats.Match).
+	auditLog.Observe(func(ev store.AuditEvent) {
+		a.Stats.Observe(ev)
+		if a.Metrics != nil {
+			a.Metrics.Observe(ev)
+		}
+	})
 	a.closers = append(a.closers, func() error { return a.Stats.Flush(context.Background()) })
 	checkCosts, err := stats.ParseCosts(cfg.Realname.CheckCostFen)
 	if err != nil {
@@ -554,6 +567,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
+	a.Metrics = metrics.New(metrics.Deps{StorePing: st.Ping, RedisPing: redisPing, Budgets: codes.Budgets,
+		HashWaiting: hasher.Waiting, Logger: logger})
 	mux := http.NewServeMux()
 	for _, r := range a.routes(jsonAPI, pages) {
 		mux.Handle(r.Pattern, r.Handler)
@@ -562,7 +577,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
-	a.Handler = observe(logger, now, cfg.Secure(), allow.Wrap(crossOrigin(responder.Fail, a.OIDC.CrossOriginBypass(), mux),
+	a.Handler = observe(logger, now, cfg.Secure(), a.Metrics.Request, allow.Wrap(crossOrigin(responder.Fail, a.OIDC.CrossOriginBypass(), mux),
 		responder.Fail, a.console.AddressForbidden))
 	if cfg.Dev && cfg.DatabaseURL.Value == "" {
 		if err := a.seedDemoClient(ctx); err != nil {
@@ -883,7 +898,9 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n" + b.String()))
 }
 
-// Serve listens on cfg.Addr until ctx ends, then shuts down gracefully.
+// Serve listens on cfg.Addr, and for Prometheus on cfg.MetricsAddr unless
+// metrics are off, until ctx ends or either server fails, then shuts both
+// down gracefully.
 // ready, if not nil, receives the bound address once listening.
 func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", a.Config.Addr)
@@ -899,21 +916,46 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
+	servers := []*http.Server{srv}
+	errc := make(chan error, 2)
+	if a.Config.MetricsOn() {
+		mln, err := net.Listen("tcp", a.Config.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("app: listen for metrics (--metrics-addr): %w", err)
+		}
+		msrv := &http.Server{
+			Handler:           a.Metrics.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+		}
+		servers = append(servers, msrv)
+		a.logger.Info("metrics listening", "addr", mln.Addr().String())
+		go func() { errc <- msrv.Serve(mln) }()
+	}
 	go a.janitor(ctx)
 	go a.Stats.Run(ctx, stats.FlushEvery)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	var served error
 	select {
-	case err := <-errc:
-		return err
+	case served = <-errc:
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	var errs []error
+	for _, s := range servers {
+		errs = append(errs, s.Shutdown(shutdownCtx))
+	}
+	if served != nil {
+		return served
+	}
+	return errors.Join(errs...)
 }
 
 // janitor deletes expired sessions, challenges, counters, OpenID Connect

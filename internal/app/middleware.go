@@ -34,10 +34,11 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe gives each request an id, logs one access line (the path only:
-// queries may carry codes or tickets), and turns a panic into a 500.
+// queries may carry codes or tickets), counts it for the metrics by its
+// route pattern, and turns a panic into a 500.
 //
 // Under HTTPS it also tells browsers to use HTTPS only (HSTS).
-func observe(logger *slog.Logger, now func() time.Time, https bool, next http.Handler) http.Handler {
+func observe(logger *slog.Logger, now func() time.Time, https bool, requests func(route string, status int, took time.Duration), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := rand.Text()[:16]
 		ctx := withRequestID(r.Context(), id)
@@ -58,7 +59,15 @@ func observe(logger *slog.Logger, now func() time.Time, https bool, next http.Ha
 					http.Error(sw, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 				}
 			}
-			logger.InfoContext(ctx, "request", "method", r.Method, "path", logPath(r.URL.Path), "status", sw.status, "duration_ms", now().Sub(start).Milliseconds())
+			took := now().Sub(start)
+			logger.InfoContext(ctx, "request", "method", r.Method, "path", logPath(r.URL.Path), "status", sw.status, "duration_ms", took.Milliseconds())
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK // what net/http sends for a handler that wrote nothing
+			}
+			// r.Pattern is the route the ServeMux matched (no IDs, no
+			// personal data): nothing between here and the mux copies r.
+			requests(r.Pattern, status, took)
 		}()
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		if https {

@@ -90,6 +90,10 @@ type Config struct {
 	// DashboardZone is the operators' time zone: the dashboard's days
 	// start at midnight there.
 	DashboardZone string
+	// MetricsAddr is where Prometheus scrapes GET /metrics, apart from
+	// the users' listener; empty or "off": no metrics listener (see
+	// MetricsOn).
+	MetricsAddr string
 
 	// Providers, each in its own section of the file.
 	SMS                SMS
@@ -304,6 +308,11 @@ type Alipay struct {
 	Timeout      time.Duration
 }
 
+// MetricsOn reports whether unid serves metrics on MetricsAddr. "off"
+// turns them off where an empty value cannot be given (an empty UNID_*
+// variable counts as unset).
+func (c Config) MetricsOn() bool { return c.MetricsAddr != "" && c.MetricsAddr != "off" }
+
 // CertMode reports whether Alipay is configured with certificates rather
 // than a public key.
 func (a Alipay) CertMode() bool {
@@ -361,6 +370,7 @@ func Default() Config {
 		SMSGlobalDay:            50000,
 		MaxBodyBytes:            1 << 20,
 		DashboardZone:           "Asia/Shanghai",
+		MetricsAddr:             "127.0.0.1:9464",
 		SMS:                     SMS{GatewayTimeout: 5 * time.Second},
 		SMTP:                    SMTP{Port: 587, TLS: TLSStartTLS, Timeout: 10 * time.Second},
 		Site:                    Site{Name: "统一身份认证平台", NameEN: "Unified Identity Authentication"},
@@ -464,6 +474,7 @@ func (c *Config) settings() []setting {
 		integer(&c.SMSGlobalHour, "sms-global-hour", "SMS codes the whole platform sends per hour (budget against SMS pumping)"),
 		integer(&c.SMSGlobalDay, "sms-global-day", "SMS codes the whole platform sends per day"),
 		{key: "max-body-bytes", value: (*int64Value)(&c.MaxBodyBytes), usage: "largest accepted request body"},
+		str(&c.MetricsAddr, "metrics-addr", "listen address (host:port) of Prometheus metrics at /metrics, apart from the users' listener; empty or off: no metrics"),
 		str(&c.ConsoleAllow, "console-allow", "client networks the console and the operator API answer, comma-separated CIDR prefixes (10.20.0.0/16,192.168.5.7); empty: any address"),
 
 		str(&c.SMS.GatewayURL, "sms.gateway-url", "HTTP SMS gateway URL (signed JSON POST); required unless --dev"),
@@ -585,6 +596,11 @@ func (c Config) validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("config: "+format, args...)) }
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("--addr %q: %w", c.Addr, err)
+	}
+	if c.MetricsOn() {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("--metrics-addr %q: %w (empty or off turns metrics off)", c.MetricsAddr, err)
+		}
 	}
 	if c.PublicURL != "" && checkURL(c.PublicURL) != nil {
 		bad("--public-url %q must be an absolute http(s) URL", c.PublicURL)

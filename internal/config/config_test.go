@@ -59,6 +59,35 @@ func TestParse(t *testing.T) {
 		{name: "sandbox verifier outside dev mode", args: []string{"--sms-gateway-url", "http://127.0.0.1:1/sms", "--sms-gateway-secret", "s", "--realname-provider", "sandbox"}, wantErr: "realname.provider sandbox"},
 		{name: "two level names for three levels", args: []string{"--dev", "--realname-level-names", "一级,二级"}, wantErr: "realname.level-names"},
 		{name: "an empty level name", args: []string{"--dev", "--realname-level-names-en", "One,,Three"}, wantErr: "realname.level-names-en"},
+		{
+			name: "metrics on loopback by default, in --dev too",
+			args: []string{"--dev"},
+			check: func(t *testing.T, c Config) {
+				if c.MetricsAddr != "127.0.0.1:9464" {
+					t.Errorf("metrics addr %q", c.MetricsAddr)
+				}
+			},
+		},
+		{
+			name: "empty metrics address turns metrics off",
+			args: []string{"--dev", "--metrics-addr", ""},
+			check: func(t *testing.T, c Config) {
+				if c.MetricsOn() {
+					t.Errorf("metrics addr %q, want off", c.MetricsAddr)
+				}
+			},
+		},
+		{
+			name: "off in the environment turns metrics off",
+			args: []string{"--dev"},
+			env:  map[string]string{"UNID_METRICS_ADDR": "off"},
+			check: func(t *testing.T, c Config) {
+				if c.MetricsOn() {
+					t.Errorf("metrics addr %q, want off", c.MetricsAddr)
+				}
+			},
+		},
+		{name: "metrics address without a port", args: []string{"--dev", "--metrics-addr", "127.0.0.1"}, wantErr: "metrics-addr"},
 		{name: "account lockout below the network lockout", args: []string{"--dev", "--lockout-account-threshold", "3"}, wantErr: "lockout-account-threshold"},
 	}
 	for _, tt := range tests {

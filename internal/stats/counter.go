@@ -32,6 +32,9 @@ const (
 	SigninLocked = "locked"
 )
 
+// SigninResults lists the keys of MetricSignin.
+var SigninResults = []string{SigninOK, SigninFailed, SigninLocked}
+
 // Metrics lists every metric, in the order the dashboard shows them.
 var Metrics = []string{MetricSignin, MetricRegister, MetricSSO, MetricSMS, MetricRealname}
 
@@ -99,8 +102,9 @@ var rules = []rule{
 
 func provider(_ store.AuditEvent, d map[string]string) string { return d["provider"] }
 
-// match returns the metric and key ev counts for, if any.
-func match(ev store.AuditEvent) (metric, key string, ok bool) {
+// Match returns the metric and key ev counts for, if any: the one table
+// the dashboard and the Prometheus metrics both count by.
+func Match(ev store.AuditEvent) (metric, key string, ok bool) {
 	var detail map[string]string
 	for _, r := range rules {
 		if r.action != ev.Action || (r.result != "" && r.result != ev.Result) {
@@ -155,7 +159,7 @@ func NewCounter(st store.Stats, zone *time.Location, logger *slog.Logger) *Count
 // Observe counts ev if the table of rules says so; it is the audit log's
 // observer.
 func (c *Counter) Observe(ev store.AuditEvent) {
-	if metric, key, ok := match(ev); ok {
+	if metric, key, ok := Match(ev); ok {
 		c.Add(metric, key, ev.Time, 1)
 	}
 }
