@@ -116,14 +116,25 @@ func (c *ConsoleAPI) notTool(r *http.Request, id string) error {
 	return nil
 }
 
-func (c *ConsoleAPI) createClient(w http.ResponseWriter, r *http.Request, by audit.Origin, _ string) {
+// specOf reads a registration from the body, refusing an operator tool's
+// (errToolCLIOnly); it answers the request and returns false when it will
+// not do.
+func (c *ConsoleAPI) specOf(w http.ResponseWriter, r *http.Request) (client.Spec, bool) {
 	var spec client.Spec
-	if err := c.d.Responder.Decode(w, r, &spec); err != nil {
-		c.d.Responder.Fail(w, r, err)
-		return
+	err := c.d.Responder.Decode(w, r, &spec)
+	if err == nil && toolScope(spec.Scopes) {
+		err = errToolCLIOnly
 	}
-	if toolScope(spec.Scopes) {
-		c.d.Responder.Fail(w, r, errToolCLIOnly)
+	if err != nil {
+		c.d.Responder.Fail(w, r, err)
+		return client.Spec{}, false
+	}
+	return spec, true
+}
+
+func (c *ConsoleAPI) createClient(w http.ResponseWriter, r *http.Request, by audit.Origin, _ string) {
+	spec, ok := c.specOf(w, r)
+	if !ok {
 		return
 	}
 	cl, secret, err := c.d.Systems.Clients.Create(r.Context(), spec, by)
@@ -140,13 +151,8 @@ func (c *ConsoleAPI) createClient(w http.ResponseWriter, r *http.Request, by aud
 // validateClient judges a registration as createClient would, creating
 // nothing: the console asks while the operator types.
 func (c *ConsoleAPI) validateClient(w http.ResponseWriter, r *http.Request, _ audit.Origin, _ string) {
-	var spec client.Spec
-	if err := c.d.Responder.Decode(w, r, &spec); err != nil {
-		c.d.Responder.Fail(w, r, err)
-		return
-	}
-	if toolScope(spec.Scopes) {
-		c.d.Responder.Fail(w, r, errToolCLIOnly)
+	spec, ok := c.specOf(w, r)
+	if !ok {
 		return
 	}
 	if err := c.d.Systems.Clients.Check(r.Context(), spec); err != nil {

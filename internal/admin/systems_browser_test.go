@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -27,36 +26,14 @@ type page struct {
 
 func (p page) do(steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	if err := chromedp.Do(p.ctx, steps...); err != nil {
-		loc, _ := chromedp.Run(p.ctx, chromedp.Location())
-		body, _ := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS("body")))
-		p.t.Fatalf("browser: %v\nat %s\npage: %s", err, loc, body)
-	}
+	browsertest.Do(p.t, p.ctx, steps...)
 }
 
 // until evaluates expr until it is a non-empty string or true, and
 // returns it.
 func (p page) until(expr string) string {
 	p.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		v, _ := chromedp.Run(p.ctx, chromedp.Evaluate[any](expr))
-		switch v := v.(type) {
-		case string:
-			if v != "" {
-				return v
-			}
-		case bool:
-			if v {
-				return "true"
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	loc, _ := chromedp.Run(p.ctx, chromedp.Location())
-	body, _ := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS("body")))
-	p.t.Fatalf("never true: %s\nat %s\npage: %s", expr, loc, body)
-	return ""
+	return browsertest.Until(p.t, p.ctx, expr)
 }
 
 // typeInto empties the field id and types v, as the operator would.

@@ -22,19 +22,8 @@ import (
 // does, sets them up over the API and returns their browser and ID.
 func signedInOperator(t *testing.T, srv *apptest.Server, login string, roles ...string) (*http.Client, string) {
 	t.Helper()
-	id, link := srv.CreateOperator(t, login, roles...)
-	token := link[strings.Index(link, "#")+1:]
-	c := srv.Client()
-	st, body, _ := send(t, c, "POST", srv.URL+"/api/admin/v1/setup/key", `{"token":"`+token+`"}`)
-	if st != 200 {
-		t.Fatalf("setup key: %d %v", st, body)
-	}
-	code := srv.TOTP(t, body["secret"].(string))
-	st, body, _ = send(t, c, "POST", srv.URL+"/api/admin/v1/setup", `{"token":"`+token+`","password":"`+apptest.OperatorPassword+`","code":"`+code+`"}`)
-	if st != 200 {
-		t.Fatalf("setup: %d %v", st, body)
-	}
-	return c, id
+	op, b := srv.SetUpOperatorAPI(t, login, roles...)
+	return b.Client, op.ID
 }
 
 // registry is the whole registry as the store holds it, to prove that a

@@ -31,19 +31,8 @@ type tokenOperator struct {
 
 func setUpOperator(t *testing.T, srv *apptest.Server, login string, roles ...string) tokenOperator {
 	t.Helper()
-	id, link := srv.CreateOperator(t, login, roles...)
-	token := link[strings.Index(link, "#")+1:]
-	c := srv.Client()
-	st, body, _ := send(t, c, "POST", srv.URL+"/api/admin/v1/setup/key", `{"token":"`+token+`"}`)
-	if st != 200 {
-		t.Fatalf("setup key: %d %v", st, body)
-	}
-	secret := body["secret"].(string)
-	st, body, _ = send(t, c, "POST", srv.URL+"/api/admin/v1/setup", `{"token":"`+token+`","password":"`+apptest.OperatorPassword+`","code":"`+srv.TOTP(t, secret)+`"}`)
-	if st != 200 {
-		t.Fatalf("setup: %d %v", st, body)
-	}
-	return tokenOperator{c: c, id: id, login: login, secret: secret}
+	op, b := srv.SetUpOperatorAPI(t, login, roles...)
+	return tokenOperator{c: b.Client, id: op.ID, login: login, secret: op.Secret}
 }
 
 // signIn signs op in again on their browser, with a captcha and a fresh

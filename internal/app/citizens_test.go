@@ -27,12 +27,6 @@ func operatorAPI(t *testing.T, srv *apptest.Server, login string, roles ...strin
 	return b
 }
 
-// operatorActor is operatorAPI that also returns the operator as the
-// audit log names them.
-func operatorActor(t *testing.T, srv *apptest.Server, login string, roles ...string) (*apptest.Browser, string) {
-	return srv.OperatorAPI(t, login, roles...)
-}
-
 // citizenEvents returns the audit events that name the account as the
 // one an operator acted on.
 func citizenEvents(t *testing.T, srv *apptest.Server, userID string) []store.AuditEvent {
@@ -80,7 +74,7 @@ func TestConsoleCitizens(t *testing.T) {
 		li := apptest.Person{Login: "li_si", Password: apptest.GoodPassword, Phone: "13912345679"}
 		srv.Clock.Advance(time.Second)
 		liID := srv.Browser(t).MustRegister(li)
-		sec, actor := operatorActor(t, srv, "an_quan", "secadmin")
+		sec, actor := srv.OperatorAPI(t, "an_quan", "secadmin")
 		base := "/api/admin/v1/citizens/" + zhang
 
 		// Exact lookups through the blind index; never a part.

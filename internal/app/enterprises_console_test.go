@@ -29,7 +29,7 @@ func TestConsoleEnterprises(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sec, actor := operatorActor(t, srv, "an_quan", "secadmin")
+	sec, actor := srv.OperatorAPI(t, "an_quan", "secadmin")
 	for _, q := range []string{uscc, "福州示例", "%E7%A6%8F%E5%B7%9E"} {
 		if r := sec.Get("/api/admin/v1/enterprises?q=" + q); r.Status != http.StatusOK || !strings.Contains(string(r.Body), uscc) {
 			t.Errorf("find %q: %d %s", q, r.Status, r.Body)

@@ -21,6 +21,7 @@ import (
 	"unid/internal/i18n"
 	"unid/internal/operator"
 	"unid/internal/store/sqlite/sqlitetest"
+	"unid/internal/testenv/browsertest"
 )
 
 // TestBrowserAudit: an auditor filters the trail by a network, opens an
@@ -61,21 +62,8 @@ func TestBrowserAudit(t *testing.T) {
 	}
 	k, _ := ops.SetupKey(bg, token)
 	code, _ := totp.GenerateCode(k.Secret, fix.Now)
-	run := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("browser: %v\npage: %s", err, body)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	run := func(steps ...chromedp.Action[chromedp.Void]) { t.Helper(); browsertest.Do(t, ctx, steps...) }
+	text := func(sel string) string { t.Helper(); return browsertest.Text(t, ctx, sel) }
 	rows := func() string {
 		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.prototype.map.call(document.querySelectorAll("#audit-body tr"), function (r) { return r.cells[4].textContent; }).join(" ")`))
 		return s

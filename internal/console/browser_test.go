@@ -121,21 +121,8 @@ func TestBrowserReviewItem(t *testing.T) {
 	}
 	k, _ := ops.SetupKey(context.Background(), token)
 	code, _ := totp.GenerateCode(k.Secret, fix.Now)
-	run := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("browser: %v\npage: %s", err, body)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	run := func(steps ...chromedp.Action[chromedp.Void]) { t.Helper(); browsertest.Do(t, ctx, steps...) }
+	text := func(sel string) string { t.Helper(); return browsertest.Text(t, ctx, sel) }
 	run(chromedp.Navigate(srv.URL+"/console/setup#"+token), chromedp.WaitVisible(chromedp.ID("setup-secret")),
 		chromedp.SendKeys(chromedp.ID("password"), "Ops-Strong-Pass-2030"), chromedp.SendKeys(chromedp.ID("password2"), "Ops-Strong-Pass-2030"),
 		chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Click(chromedp.ID("setup-submit")),

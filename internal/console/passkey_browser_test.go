@@ -39,22 +39,8 @@ func TestBrowserPasskey(t *testing.T) {
 	id, link := srv.CreateOperator(t, "zhou", operator.RoleAuditor)
 	op := apptest.ConsoleOperator{ID: id, Login: "zhou", Password: apptest.OperatorPassword}
 	op.Secret = srv.SetUpOperatorInBrowser(ctx, t, strings.Replace(link, srv.URL, base, 1))
-	run := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			loc, _ := chromedp.Run(ctx, chromedp.Location())
-			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("browser: %v\nat %s\npage: %s", err, loc, body)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	run := func(steps ...chromedp.Action[chromedp.Void]) { t.Helper(); browsertest.Do(t, ctx, steps...) }
+	text := func(sel string) string { t.Helper(); return browsertest.Text(t, ctx, sel) }
 	waitText := func(sel, want string) string {
 		t.Helper()
 		var got string

@@ -14,6 +14,7 @@ import (
 
 	"unid/internal/app/apptest"
 	"unid/internal/operator"
+	"unid/internal/testenv/browsertest"
 )
 
 // TestBrowserTokens: an operator signed in to the console opens the
@@ -26,14 +27,7 @@ func TestBrowserTokens(t *testing.T) {
 	ctx := chromiumTab(t)
 	srv := apptest.Start(t, nil)
 	op := srv.ConsoleOperatorInBrowser(ctx, t, "feng", operator.RoleSecadmin)
-	run := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			loc, _ := chromedp.Run(ctx, chromedp.Location())
-			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("browser: %v\nat %s\npage: %s", err, loc, body)
-		}
-	}
+	run := func(steps ...chromedp.Action[chromedp.Void]) { t.Helper(); browsertest.Do(t, ctx, steps...) }
 	eval := func(expr string) string {
 		t.Helper()
 		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](expr))

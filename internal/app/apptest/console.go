@@ -13,6 +13,7 @@ import (
 
 	"unid/internal/audit"
 	"unid/internal/operator"
+	"unid/internal/testenv/browsertest"
 )
 
 // OperatorPassword is the password the console helpers choose at set-up.
@@ -41,6 +42,14 @@ func (s *Server) CreateOperator(t testing.TB, login string, roles ...string) (id
 // operator as the audit log names them.
 func (s *Server) OperatorAPI(t testing.TB, login string, roles ...string) (*Browser, string) {
 	t.Helper()
+	op, b := s.SetUpOperatorAPI(t, login, roles...)
+	return b, audit.Operator(op.ID).String()
+}
+
+// SetUpOperatorAPI is OperatorAPI returning the operator as set up (with
+// the TOTP secret, for codes of their own) and the signed-in browser.
+func (s *Server) SetUpOperatorAPI(t testing.TB, login string, roles ...string) (ConsoleOperator, *Browser) {
+	t.Helper()
 	id, link := s.CreateOperator(t, login, roles...)
 	_, token, _ := strings.Cut(link, "#")
 	b := s.Browser(t)
@@ -48,12 +57,13 @@ func (s *Server) OperatorAPI(t testing.TB, login string, roles ...string) (*Brow
 	if r.Status != http.StatusOK {
 		t.Fatalf("set-up key: %d %s", r.Status, r.Body)
 	}
-	secret, _ := r.JSON(t)["secret"].(string)
-	r = b.PostJSON("/api/admin/v1/setup", map[string]string{"token": token, "password": OperatorPassword, "code": s.TOTP(t, secret)})
+	op := ConsoleOperator{ID: id, Login: login, Password: OperatorPassword}
+	op.Secret, _ = r.JSON(t)["secret"].(string)
+	r = b.PostJSON("/api/admin/v1/setup", map[string]string{"token": token, "password": OperatorPassword, "code": s.TOTP(t, op.Secret)})
 	if r.Status != http.StatusOK {
 		t.Fatalf("set-up: %d %s", r.Status, r.Body)
 	}
-	return b, audit.Operator(id).String()
+	return op, b
 }
 
 // TOTP moves the server's clock on to the next 30-second step and returns
@@ -79,8 +89,8 @@ func (s *Server) ConsoleOperatorInBrowser(ctx context.Context, t testing.TB, log
 	id, link := s.CreateOperator(t, login, roles...)
 	op := ConsoleOperator{ID: id, Login: login, Password: OperatorPassword}
 	op.Secret = s.SetUpOperatorInBrowser(ctx, t, link)
-	browserDo(ctx, t, chromedp.WaitEnabled(chromedp.ID("sign-out")), chromedp.Click(chromedp.ID("sign-out")))
-	waitTrue(ctx, t, `location.pathname === "/console/sign-in"`)
+	browsertest.Do(t, ctx, chromedp.WaitEnabled(chromedp.ID("sign-out")), chromedp.Click(chromedp.ID("sign-out")))
+	browsertest.Until(t, ctx, `location.pathname === "/console/sign-in"`)
 	s.SignInOperatorInBrowser(ctx, t, op)
 	return op
 }
@@ -90,13 +100,13 @@ func (s *Server) ConsoleOperatorInBrowser(ctx context.Context, t testing.TB, log
 // with a code and waits until the console shows. It returns the secret.
 func (s *Server) SetUpOperatorInBrowser(ctx context.Context, t testing.TB, link string) string {
 	t.Helper()
-	browserDo(ctx, t, chromedp.Navigate(link))
-	secret := waitTrue(ctx, t, `(document.getElementById("setup-secret") || {}).textContent || ""`)
+	browsertest.Do(t, ctx, chromedp.Navigate(link))
+	secret := browsertest.Until(t, ctx, `(document.getElementById("setup-secret") || {}).textContent || ""`)
 	fillIn(ctx, t, "password", OperatorPassword)
 	fillIn(ctx, t, "password2", OperatorPassword)
 	fillIn(ctx, t, "code", s.TOTP(t, secret))
-	browserDo(ctx, t, chromedp.WaitEnabled(chromedp.ID("setup-submit")), chromedp.Click(chromedp.ID("setup-submit")))
-	waitTrue(ctx, t, `location.pathname.indexOf("/console/") === 0 && location.pathname !== "/console/setup" && document.readyState === "complete" && !!document.getElementById("operator-name")`)
+	browsertest.Do(t, ctx, chromedp.WaitEnabled(chromedp.ID("setup-submit")), chromedp.Click(chromedp.ID("setup-submit")))
+	browsertest.Until(t, ctx, `location.pathname.indexOf("/console/") === 0 && location.pathname !== "/console/setup" && document.readyState === "complete" && !!document.getElementById("operator-name")`)
 	return secret
 }
 
@@ -104,15 +114,15 @@ func (s *Server) SetUpOperatorInBrowser(ctx context.Context, t testing.TB, link 
 // fresh TOTP code and waits until the console shows.
 func (s *Server) SignInOperatorInBrowser(ctx context.Context, t testing.TB, op ConsoleOperator) {
 	t.Helper()
-	if !strings.HasPrefix(waitTrue(ctx, t, `location.pathname`), "/console/sign-in") {
-		browserDo(ctx, t, chromedp.Navigate(s.URL+"/console/sign-in"))
+	if !strings.HasPrefix(browsertest.Until(t, ctx, `location.pathname`), "/console/sign-in") {
+		browsertest.Do(t, ctx, chromedp.Navigate(s.URL+"/console/sign-in"))
 	}
 	fillIn(ctx, t, "login", op.Login)
 	fillIn(ctx, t, "password", op.Password)
 	fillIn(ctx, t, "code", s.TOTP(t, op.Secret))
 	s.SolveConsoleCaptcha(ctx, t)
-	browserDo(ctx, t, chromedp.WaitEnabled(chromedp.ID("sign-in-submit")), chromedp.Click(chromedp.ID("sign-in-submit")))
-	waitTrue(ctx, t, `location.pathname.indexOf("/console/") === 0 && location.pathname.indexOf("/console/sign-in") !== 0 && document.readyState === "complete" && !!document.getElementById("operator-name")`)
+	browsertest.Do(t, ctx, chromedp.WaitEnabled(chromedp.ID("sign-in-submit")), chromedp.Click(chromedp.ID("sign-in-submit")))
+	browsertest.Until(t, ctx, `location.pathname.indexOf("/console/") === 0 && location.pathname.indexOf("/console/sign-in") !== 0 && document.readyState === "complete" && !!document.getElementById("operator-name")`)
 }
 
 // SolveConsoleCaptcha types into the console's sign-in page the answer of
@@ -121,52 +131,16 @@ func (s *Server) SignInOperatorInBrowser(ctx context.Context, t testing.TB, op C
 // the one it had.
 func (s *Server) SolveConsoleCaptcha(ctx context.Context, t testing.TB) {
 	t.Helper()
-	id := waitTrue(ctx, t, `(function(){var i=document.getElementById("captcha-id"), m=document.getElementById("captcha-image"); return i && i.value && m.src.indexOf(i.value) >= 0 && i.value !== window.__usedCaptcha ? i.value : ""})()`)
+	id := browsertest.Until(t, ctx, `(function(){var i=document.getElementById("captcha-id"), m=document.getElementById("captcha-image"); return i && i.value && m.src.indexOf(i.value) >= 0 && i.value !== window.__usedCaptcha ? i.value : ""})()`)
 	fillIn(ctx, t, "captcha_answer", s.CaptchaAnswer(t, id))
-	waitTrue(ctx, t, `(window.__usedCaptcha = `+strconv.Quote(id)+`) !== ""`)
-}
-
-func browserDo(ctx context.Context, t testing.TB, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-		t.Fatalf("browser: %v\nat %s\npage text: %s", err, loc, body)
-	}
+	browsertest.Until(t, ctx, `(window.__usedCaptcha = `+strconv.Quote(id)+`) !== ""`)
 }
 
 // fillIn types v into the input named name, emptied first.
 func fillIn(ctx context.Context, t testing.TB, name, v string) {
 	t.Helper()
 	sel := chromedp.CSS(`input[name="` + name + `"]`)
-	browserDo(ctx, t, chromedp.WaitVisible(sel))
-	waitTrue(ctx, t, `(document.querySelector('input[name="`+name+`"]').value = "") === ""`)
-	browserDo(ctx, t, chromedp.SendKeys(sel, v))
-}
-
-// waitTrue evaluates expr until it is truthy (riding out page loads) and
-// returns its value as a string.
-func waitTrue(ctx context.Context, t testing.TB, expr string) string {
-	t.Helper()
-	var last error
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr))
-		last = err
-		switch v := v.(type) {
-		case string:
-			if v != "" {
-				return v
-			}
-		case bool:
-			if v {
-				return "true"
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	loc, _ := chromedp.Run(ctx, chromedp.Location())
-	body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-	t.Fatalf("never true: %s (at %s, last error %v)\npage text: %s", expr, loc, last, body)
-	return ""
+	browsertest.Do(t, ctx, chromedp.WaitVisible(sel))
+	browsertest.Until(t, ctx, `(document.querySelector('input[name="`+name+`"]').value = "") === ""`)
+	browsertest.Do(t, ctx, chromedp.SendKeys(sel, v))
 }

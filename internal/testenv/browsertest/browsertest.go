@@ -57,3 +57,52 @@ func Passkeys(t testing.TB, ctx context.Context) webauthn.AuthenticatorID {
 	}
 	return res.AuthenticatorID
 }
+
+// Do runs steps in the tab, failing the test with the page's address and
+// text when one fails.
+func Do(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("browser: %v\nat %s\npage text: %s", err, loc, body)
+	}
+}
+
+// Text returns the text of the first element sel selects.
+func Text(t testing.TB, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Until evaluates expr until it is a non-empty string or true (riding out
+// page loads), for 15 seconds at most, and returns its value as a string;
+// else it fails the test with the page's address and text.
+func Until(t testing.TB, ctx context.Context, expr string) string {
+	t.Helper()
+	var last error
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr))
+		last = err
+		switch v := v.(type) {
+		case string:
+			if v != "" {
+				return v
+			}
+		case bool:
+			if v {
+				return "true"
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	t.Fatalf("never true: %s (at %s, last error %v)\npage text: %s", expr, loc, last, body)
+	return ""
+}
