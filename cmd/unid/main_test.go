@@ -101,7 +101,9 @@ func TestServeDevStartsAndStops(t *testing.T) {
 	done := make(chan error, 1)
 	var stdout, stderr syncBuffer
 	go func() {
-		done <- run(ctx, []string{"serve", "--dev", "--addr", addr, "--data", dir}, func(string) string { return "" }, &stdout, &stderr)
+		// Its metrics on a port of their own, so that a unid running on
+		// this machine (on the default 127.0.0.1:9464) does not stop it.
+		done <- run(ctx, []string{"serve", "--dev", "--addr", addr, "--metrics-addr", "127.0.0.1:0", "--data", dir}, func(string) string { return "" }, &stdout, &stderr)
 	}()
 	var res *http.Response
 	for i := 0; i < 100; i++ {
