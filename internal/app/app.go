@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -937,6 +938,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	go a.janitor(ctx)
 	go a.Stats.Run(ctx, stats.FlushEvery)
+	// Start-up (migrations, the pages' dry run) leaves garbage that an idle
+	// instance would otherwise hold for minutes: hand it back now.
+	debug.FreeOSMemory()
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
