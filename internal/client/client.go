@@ -109,6 +109,7 @@ type Registry struct {
 	mac   Keyed
 	audit *audit.Log
 	now   func() time.Time
+	cache cache
 }
 
 // New returns a Registry over s that audits its changes to log.
@@ -161,6 +162,7 @@ func (r *Registry) RotateSecret(ctx context.Context, id string, by audit.Origin)
 		return "", err
 	}
 	secret := newSecret()
+	defer r.cache.forget(id)
 	_, err := r.store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
 		if c.Type != store.ClientOIDCConfidential {
 			return c, problem.New(problem.Invalid, "client_has_no_secret")
@@ -181,8 +183,22 @@ func (r *Registry) Get(ctx context.Context, id string) (store.Client, error) {
 	if !validID(id) {
 		return store.Client{}, problem.New(problem.NotFound, "client_not_found")
 	}
-	c, err := r.store.GetClient(ctx, id)
+	c, err := r.read(ctx, id)
 	return c, notFound(err)
+}
+
+// read returns the client id from the cache or the store. What it returns
+// is shared: callers do not change it.
+func (r *Registry) read(ctx context.Context, id string) (store.Client, error) {
+	c, ok, gen := r.cache.get(id)
+	if ok {
+		return c, nil
+	}
+	c, err := r.store.GetClient(ctx, id)
+	if err == nil {
+		r.cache.put(c, gen)
+	}
+	return c, err
 }
 
 // List returns every client.
@@ -205,6 +221,7 @@ func (r *Registry) Delete(ctx context.Context, id string, by audit.Origin) error
 	if !validID(id) {
 		return problem.New(problem.NotFound, "client_not_found")
 	}
+	defer r.cache.forget(id)
 	if err := r.store.DeleteClient(ctx, id); err != nil {
 		return notFound(err)
 	}
@@ -236,7 +253,7 @@ func (r *Registry) Authenticate(ctx context.Context, id, secret string) (store.C
 	if !validID(id) || secret == "" || len(secret) > 256 {
 		return store.Client{}, invalid
 	}
-	c, err := r.store.GetClient(ctx, id)
+	c, err := r.read(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		r.hash(id, secret) // the same work as for a known client
 		return store.Client{}, invalid

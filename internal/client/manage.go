@@ -148,6 +148,7 @@ func (r *Registry) Update(ctx context.Context, id string, p Patch, by audit.Orig
 		return store.Client{}, problem.New(problem.NotFound, "client_not_found")
 	}
 	var changed []string
+	defer r.cache.forget(id)
 	c, err := r.store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
 		s, names := p.apply(specOf(c))
 		if err := Validate(&s); err != nil {
@@ -196,6 +197,7 @@ func (r *Registry) setDisabled(ctx context.Context, id string, disabled bool, ac
 		return store.Client{}, problem.New(problem.NotFound, "client_not_found")
 	}
 	changed := false
+	defer r.cache.forget(id)
 	c, err := r.store.UpdateClient(ctx, id, func(c store.Client) (store.Client, error) {
 		if c.Disabled == disabled {
 			return c, nil
