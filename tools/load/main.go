@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent workers of each scenario")
 		fs.StringVar(&o.jsonFile, "json", "", "also write the results to this file as JSON")
 		fs.Float64Var(&o.maxErrorRate, "max-error-rate", 0.01, "share of failed requests of a scenario above which the tool fails")
-		fs.IntVar(&o.accounts, "accounts", 4, "citizens registered for the sign-in scenarios")
+		fs.IntVar(&o.accounts, "accounts", 0, "citizens registered for the sign-in scenario (0: one per two workers, well within --lockout-threshold)")
 		fs.DurationVar(&o.limitTime, "limit-time", 2500*time.Millisecond, "how long each hardware limit is measured")
 	}
 	// The configuration is read as a dev server reads it: the server the
@@ -103,12 +103,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch {
 	case len(o.scenarios) == 0:
 		return errors.New("-scenarios names no scenario")
-	case o.duration <= 0 || o.concurrency < 1 || o.accounts < 1 || o.limitTime <= 0:
-		return errors.New("-duration, -limit-time, -concurrency and -accounts must be positive")
+	case o.duration <= 0 || o.concurrency < 1 || o.accounts < 0 || o.limitTime <= 0:
+		return errors.New("-duration, -limit-time and -concurrency must be positive, -accounts not negative")
 	case o.duration+time.Minute > cfg.CaptchaTTL:
 		return fmt.Errorf("-duration %v: the captchas prepared for a scenario expire after --captcha-ttl %v; run shorter or raise it on both", o.duration, cfg.CaptchaTTL)
 	}
 	o.url = strings.TrimRight(o.url, "/")
+	if o.accounts == 0 {
+		o.accounts = (o.concurrency + 1) / 2
+	}
 
 	t, err := prepare(ctx, o, cfg, stderr)
 	if err != nil {
