@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,3 +97,27 @@ func TestUnknownScenario(t *testing.T) {
 }
 
 func noEnv(string) string { return "" }
+
+// TestCheck: a run fails, naming the row and what went wrong, when a row
+// failed more than -max-error-rate of its requests or made none.
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		row  row
+		want string // "" for no error
+	}{
+		{"clean", row{Name: "sms", Requests: 100}, ""},
+		{"within the threshold", row{Name: "sms", Requests: 1000, Errors: 10, ErrorsByCode: map[string]int{"500 internal": 10}}, ""},
+		{"above it", row{Name: "signin", Requests: 100, Errors: 10, ErrorsByCode: map[string]int{"401 login_failed": 10}},
+			"signin: 10 of 100 requests failed, more than -max-error-rate 0.01: 10× 401 login_failed (more sign-ins at once per citizen than --lockout-threshold allows? raise -accounts)"},
+		{"no request", row{Name: "records"}, "records: no request completed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := (&report{Rows: []row{tt.row}}).check(0.01)
+			if got := fmt.Sprint(err); tt.want == "" && err != nil || tt.want != "" && got != tt.want {
+				t.Errorf("check = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

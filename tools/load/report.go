@@ -101,12 +101,22 @@ func (rep *report) print(w io.Writer) {
 		if len(r.ErrorsByCode) == 0 {
 			continue
 		}
-		var parts []string
-		for _, k := range slices.Sorted(maps.Keys(r.ErrorsByCode)) {
-			parts = append(parts, fmt.Sprintf("%d× %s", r.ErrorsByCode[k], k))
-		}
-		fmt.Fprintf(w, "errors of %s: %s\n", r.Name, strings.Join(parts, ", "))
+		fmt.Fprintf(w, "errors of %s: %s\n", r.Name, r.errorList())
 	}
+}
+
+// errorList lists the row's errors, each with what lifts it when the
+// tool knows.
+func (r row) errorList() string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(r.ErrorsByCode)) {
+		var h string
+		if f := strings.Fields(k); len(f) > 1 {
+			h = hint(f[1])
+		}
+		parts = append(parts, fmt.Sprintf("%d× %s%s", r.ErrorsByCode[k], k, h))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (rep *report) writeJSON(path string) error {
@@ -126,7 +136,7 @@ func (rep *report) check(maxRate float64) error {
 		case r.Requests == 0:
 			errs = append(errs, fmt.Errorf("%s: no request completed", r.Name))
 		case float64(r.Errors)/float64(r.Requests) > maxRate:
-			errs = append(errs, fmt.Errorf("%s: %d of %d requests failed (more than -max-error-rate %g)", r.Name, r.Errors, r.Requests, maxRate))
+			errs = append(errs, fmt.Errorf("%s: %d of %d requests failed, more than -max-error-rate %g: %s", r.Name, r.Errors, r.Requests, maxRate, r.errorList()))
 		}
 	}
 	return errors.Join(errs...)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -104,10 +105,11 @@ func prepareSignIn(ctx context.Context, t *tool) (iteration, error) {
 	}, nil
 }
 
-// prepareCaptchas makes n captchas, taking at most the run's duration.
+// prepareCaptchas makes n captchas, taking at most the duration of a
+// scenario.
 func (t *tool) prepareCaptchas(ctx context.Context, n int) (chan captcha, error) {
 	start := time.Now()
-	pool, err := t.captchas(ctx, n, max(t.o.duration, 10*time.Second))
+	pool, err := t.captchas(ctx, n, t.o.duration)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +260,7 @@ func prepareRecords(ctx context.Context, t *tool) (iteration, error) {
 	return func(ctx context.Context, _ int, rec []*recorder) bool {
 		path := fmt.Sprintf("/api/records/v1/users/%s/cases/load-%s-%d", url.PathEscape(t.sub), run, seq.Add(1))
 		timed(rec[0], func() (response, error) {
-			return t.do(ctx, "PUT", path, strings.NewReader(string(body)), auth)
+			return t.do(ctx, "PUT", path, bytes.NewReader(body), auth)
 		}, func(r response) string {
 			if r.status != http.StatusCreated && r.status != http.StatusOK {
 				return failure(r, "")

@@ -306,7 +306,9 @@ func (t *tool) captchas(ctx context.Context, n int, max time.Duration) (chan cap
 				}
 				if err != nil {
 					mu.Lock()
-					first = cmpOr(first, err)
+					if first == nil {
+						first = err
+					}
 					mu.Unlock()
 					cancel()
 					return
@@ -324,13 +326,6 @@ func (t *tool) captchas(ctx context.Context, n int, max time.Duration) (chan cap
 		return nil, err
 	}
 	return out, nil
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // lastCode reads the newest code sent to phone from the dev outbox.
@@ -407,18 +402,15 @@ func (t *tool) postJSON(ctx context.Context, path string, v any) (response, erro
 	})
 }
 
-// hint says which server flag lifts a limit the tool ran into.
+// hint says what lifts a limit the tool ran into, by problem code.
 func hint(code string) string {
-	flag := map[string]string{
-		"captcha_rate_limited": "--captcha-per-ip-minute",
-		"sms_rate_limited":     "--sms-per-ip-hour, --sms-global-hour and --sms-global-day",
-		"sms_budget_exhausted": "--sms-global-hour and --sms-global-day",
-		"login_rate_limited":   "--login-ip-success-limit 0",
+	return map[string]string{
+		"captcha_rate_limited": " (start unid with --captcha-per-ip-minute 0)",
+		"sms_rate_limited":     " (start unid with higher --sms-per-ip-hour, --sms-global-hour and --sms-global-day)",
+		"sms_budget_exhausted": " (start unid with higher --sms-global-hour and --sms-global-day)",
+		"login_rate_limited":   " (start unid with --login-ip-success-limit 0)",
+		"login_failed":         " (more sign-ins at once per citizen than --lockout-threshold allows? raise -accounts)",
 	}[code]
-	if flag == "" {
-		return ""
-	}
-	return " (start unid with a higher " + flag + ")"
 }
 
 func logf(w io.Writer, format string, args ...any) {
