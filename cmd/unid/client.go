@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/user"
 	"strings"
-	"time"
 
 	"unid/internal/account"
 	"unid/internal/app"
@@ -84,7 +83,7 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.Scopes = redirects, logouts, scopes
-	reg, closeStore, err := openRegistry(ctx, cfg, stderr)
+	reg, closeStore, err := app.OpenRegistry(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -153,42 +152,7 @@ func openStore(ctx context.Context, cfg config.Config) (interface {
 	store.Store
 	store.Migrator
 }, *account.Protector, error) {
-	load := account.LoadKeyFile
-	if cfg.Dev {
-		// As `unid serve --dev` does: a fresh dev set-up needs no step first.
-		load = func(path string) (account.Keys, error) {
-			k, _, err := account.LoadOrCreateKeyFile(path)
-			return k, err
-		}
-	}
-	keys, err := load(cfg.KeyFile)
-	if err != nil {
-		return nil, nil, fmt.Errorf("key file %s: %w (run `unid serve --dev` once, or `unid keys init` for production)", cfg.KeyFile, err)
-	}
-	protector, err := account.NewProtector(keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := app.OpenStore(ctx, cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, _, err := st.Migrate(ctx); err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return st, protector, nil
-}
-
-// openRegistry opens the client registry, auditing to the server's log,
-// on the server's database.
-func openRegistry(ctx context.Context, cfg config.Config, stderr io.Writer) (*client.Registry, func(), error) {
-	st, protector, err := openStore(ctx, cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	logger := app.NewLogger(stderr, "warn", "text")
-	return client.New(st, protector.MAC, audit.New(st, time.Now, logger), time.Now), func() { st.Close() }, nil
+	return app.OpenData(ctx, cfg)
 }
 
 // cliOperator is the actor of a change made with `unid client`: the

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"unid/internal/app/apptest"
+	"unid/internal/config"
+)
+
+// raiseLimits lifts the per-address and platform limits the scenarios
+// would hit, as docs/operations.md tells an operator to.
+func raiseLimits(c *config.Config) {
+	c.LoginPerIPSuccessLimit = 0
+	c.CaptchaPerIPMinute = 0
+	c.SMSPerIPHour, c.SMSGlobalHour, c.SMSGlobalDay = 1_000_000, 1_000_000, 1_000_000
+	c.CASLoginsPerIPMinute = 0
+	c.Records.Rate = 0
+	c.LogLevel = "error"
+}
+
+// TestEveryScenario runs every scenario briefly against a real unid and
+// reads the results as a user of the tool would: every row made requests
+// without errors, and the signing rows carry their limits and ratios.
+func TestEveryScenario(t *testing.T) {
+	srv := apptest.Start(t, raiseLimits)
+	out := filepath.Join(t.TempDir(), "load.json")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-url", srv.URL, "--data", srv.App.Config.DataDir,
+		"-duration", "2s", "-concurrency", "2", "-accounts", "2", "-limit-time", "300ms", "-json", out}, noEnv, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	t.Logf("stdout:\n%s", stdout.String())
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"signin", "client_credentials", "discovery", "authcode/authorize", "authcode/exchange", "authcode/refresh", "cas/login", "cas/validate", "sms", "records"}
+	got := map[string]row{}
+	for _, r := range rep.Rows {
+		got[r.Name] = r
+	}
+	for _, name := range want {
+		r, ok := got[name]
+		switch {
+		case !ok:
+			t.Errorf("no row %s", name)
+		case r.Requests == 0 || r.Errors != 0:
+			t.Errorf("%s: %d requests, %d errors %v", name, r.Requests, r.Errors, r.ErrorsByCode)
+		}
+		if !strings.Contains(stdout.String(), "\n"+name+" ") && !strings.Contains(stdout.String(), " "+name+" ") {
+			t.Errorf("the table has no row %s:\n%s", name, stdout.String())
+		}
+	}
+	for _, name := range []string{"signin", "client_credentials", "authcode/exchange", "authcode/refresh"} {
+		if r := got[name]; r.LimitPerSec <= 0 || r.Ratio <= 0 {
+			t.Errorf("%s: limit %v/s, ratio %v", name, r.LimitPerSec, r.Ratio)
+		}
+	}
+	if rep.Limits.SignAlg != "ES256" || got["client_credentials"].OfDiscovery <= 0 {
+		t.Errorf("client credentials with %s: %v of discovery", rep.Limits.SignAlg, got["client_credentials"].OfDiscovery)
+	}
+	if !strings.Contains(stderr.String(), "req/s") {
+		t.Errorf("no progress line on stderr:\n%s", stderr.String())
+	}
+	// The tool's clients are gone: nothing of the run stays registered.
+	cs, err := srv.App.Store.ListClients(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if strings.HasPrefix(c.ID, "load-") {
+			t.Errorf("client %s is still registered", c.ID)
+		}
+	}
+}
+
+// TestUnknownScenario: a misspelt scenario stops the tool before it
+// touches any server, naming the scenarios there are.
+func TestUnknownScenario(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-url", "http://127.0.0.1:9", "-scenarios", "signin,tokens"}, noEnv, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), `unknown scenario "tokens"`) || !strings.Contains(err.Error(), "client_credentials") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func noEnv(string) string { return "" }
+
+// TestCheck: a run fails, naming the row and what went wrong, when a row
+// failed more than -max-error-rate of its requests or made none.
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		row  row
+		want string // "" for no error
+	}{
+		{"clean", row{Name: "sms", Requests: 100}, ""},
+		{"within the threshold", row{Name: "sms", Requests: 1000, Errors: 10, ErrorsByCode: map[string]int{"500 internal": 10}}, ""},
+		{"above it", row{Name: "signin", Requests: 100, Errors: 10, ErrorsByCode: map[string]int{"401 login_failed": 10}},
+			"signin: 10 of 100 requests failed, more than -max-error-rate 0.01: 10× 401 login_failed (more sign-ins at once per citizen than --lockout-threshold allows? raise -accounts)"},
+		{"no request", row{Name: "records"}, "records: no request completed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := (&report{Rows: []row{tt.row}}).check(0.01)
+			if got := fmt.Sprint(err); tt.want == "" && err != nil || tt.want != "" && got != tt.want {
+				t.Errorf("check = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

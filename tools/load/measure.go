@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"unid/internal/account"
+	"unid/internal/config"
+	"unid/internal/sso/oidc"
+)
+
+// newHTTPClient keeps a connection per worker alive and follows no
+// redirect: the tool reads codes and tickets from them.
+func newHTTPClient(workers int) *http.Client {
+	tr := &http.Transport{MaxIdleConns: 2 * workers, MaxIdleConnsPerHost: 2 * workers, IdleConnTimeout: time.Minute}
+	return &http.Client{Transport: tr, Timeout: time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// response is an answer, read to the end.
+type response struct {
+	status  int
+	header  http.Header
+	body    []byte
+	cookies []*http.Cookie
+}
+
+// code is the problem code of an error answer: error.code of the JSON
+// API, error of OAuth, "" otherwise.
+func (r response) code() string {
+	var v struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(r.body, &v) != nil || len(v.Error) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(v.Error, &s) == nil {
+		return s
+	}
+	var p struct{ Code string }
+	json.Unmarshal(v.Error, &p)
+	return p.Code
+}
+
+// do sends one request to the server; edit may add headers.
+func (t *tool) do(ctx context.Context, method, path string, body io.Reader, edit func(*http.Request)) (response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, t.o.url+path, body)
+	if err != nil {
+		return response{}, err
+	}
+	if edit != nil {
+		edit(req)
+	}
+	res, err := t.hc.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: res.StatusCode, header: res.Header, body: data, cookies: res.Cookies()}, nil
+}
+
+// limits are what this machine can do at most, measured in-process on
+// every CPU before the scenarios.
+type limits struct {
+	CPUs         int     `json:"cpus"`
+	Argon2       string  `json:"argon2"`         // the parameters, m=…,t=…,p=…
+	Argon2PerSec float64 `json:"argon2_per_sec"` // verifications
+	SignAlg      string  `json:"sign_alg"`
+	SignPerSec   float64 `json:"sign_per_sec"` // access tokens signed
+}
+
+// measureLimits measures the argon2id verification rate at the server's
+// parameters and the signing rate with the algorithm of the server's
+// published keys, each for d on GOMAXPROCS goroutines.
+func measureLimits(ctx context.Context, t *tool, cfg config.Config, d time.Duration) (limits, error) {
+	l := limits{CPUs: runtime.GOMAXPROCS(0)}
+	p := account.Params{Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads), SaltLen: 16, KeyLen: 32}
+	if err := p.Validate(); err != nil {
+		return l, err
+	}
+	h := account.NewHasher(p, cfg.HashWorkers)
+	hp := h.Params()
+	l.Argon2 = fmt.Sprintf("m=%d,t=%d,p=%d", hp.Memory, hp.Time, hp.Threads)
+	const password = "Load#limit-2026"
+	encoded, err := h.Hash(ctx, password)
+	if err != nil {
+		return l, err
+	}
+	logf(t.stderr, "measuring argon2id (%s) verifications for %v on %d CPUs", l.Argon2, d, l.CPUs)
+	l.Argon2PerSec = rate(d, func() error {
+		ok, _, err := h.Verify(ctx, password, encoded)
+		if err == nil && !ok {
+			err = fmt.Errorf("argon2id: the password does not verify")
+		}
+		return err
+	})
+	if l.SignAlg, err = t.signingAlg(ctx); err != nil {
+		return l, err
+	}
+	sign, err := oidc.SampleSigner(l.SignAlg)
+	if err != nil {
+		return l, err
+	}
+	logf(t.stderr, "measuring %s signatures for %v", l.SignAlg, d)
+	l.SignPerSec = rate(d, sign)
+	if l.Argon2PerSec == 0 || l.SignPerSec == 0 {
+		return l, fmt.Errorf("measuring the limits failed")
+	}
+	return l, nil
+}
+
+// signingAlg is the algorithm of the server's signing keys, read from its
+// JWKS; when it publishes keys of both kinds (a change of algorithm under
+// way), the configured one.
+func (t *tool) signingAlg(ctx context.Context) (string, error) {
+	r, err := t.do(ctx, "GET", "/oidc/keys", nil, nil)
+	if err != nil {
+		return "", err
+	}
+	var jwks struct{ Keys []struct{ Alg string } }
+	if r.status != http.StatusOK || json.Unmarshal(r.body, &jwks) != nil || len(jwks.Keys) == 0 {
+		return "", fmt.Errorf("/oidc/keys: %d, no keys", r.status)
+	}
+	var algs []string
+	for _, k := range jwks.Keys {
+		if !slices.Contains(algs, k.Alg) {
+			algs = append(algs, k.Alg)
+		}
+	}
+	if len(algs) > 1 && slices.Contains(algs, t.cfg.OIDCSigningAlg) {
+		return t.cfg.OIDCSigningAlg, nil
+	}
+	return algs[0], nil
+}
+
+// rate calls f from GOMAXPROCS goroutines for d and returns the calls per
+// second; 0 if a call failed.
+func rate(d time.Duration, f func() error) float64 {
+	var n atomic.Int64
+	var failed atomic.Bool
+	stop := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for time.Now().Before(stop) && !failed.Load() {
+				if f() != nil {
+					failed.Store(true)
+					return
+				}
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() {
+		return 0
+	}
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+// recorder collects the requests of one row of a scenario.
+type recorder struct {
+	name  string
+	n     atomic.Int64
+	fails atomic.Int64
+	mu    sync.Mutex
+	lat   []time.Duration
+	errs  map[string]int
+}
+
+// record notes one request: failure is "" for a success, or what went
+// wrong ("429 captcha_rate_limited").
+func (r *recorder) record(took time.Duration, failure string) {
+	r.n.Add(1)
+	if failure != "" {
+		r.fails.Add(1)
+	}
+	r.mu.Lock()
+	r.lat = append(r.lat, took)
+	if failure != "" {
+		r.errs[failure]++
+	}
+	r.mu.Unlock()
+}
+
+// failure describes a wrong answer: its status and problem code.
+func failure(r response, what string) string {
+	s := strconv.Itoa(r.status)
+	if c := r.code(); c != "" {
+		s += " " + c
+	}
+	if what != "" {
+		s += " " + what
+	}
+	return s
+}
+
+// transportFailure describes a request that got no answer.
+func transportFailure(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return "no answer: " + msg
+}
+
+// percentile returns the p-th percentile of sorted latencies in ms.
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := min(int(float64(len(sorted))*p), len(sorted)-1)
+	return float64(sorted[i]) / float64(time.Millisecond)
+}

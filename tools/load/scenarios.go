@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// scenarioNames are the scenarios in the order they run.
+var scenarioNames = []string{"signin", "client_credentials", "discovery", "authcode", "cas", "sms", "records"}
+
+// A scenario is what the workers repeat for the duration. prepare runs
+// before the clock starts and returns one iteration: the requests of one
+// worker's turn, recorded in the rows named by rows; it returns false when
+// what was prepared is used up.
+type scenario struct {
+	name    string
+	rows    []string
+	prepare func(ctx context.Context, t *tool) (iteration, error)
+}
+
+type iteration func(ctx context.Context, worker int, rec []*recorder) bool
+
+func scenarioByName(name string) scenario {
+	for _, s := range scenarios {
+		if s.name == name {
+			return s
+		}
+	}
+	panic("load: no scenario " + name)
+}
+
+var scenarios = []scenario{
+	{name: "signin", rows: []string{"signin"}, prepare: prepareSignIn},
+	{name: "client_credentials", rows: []string{"client_credentials"}, prepare: prepareClientCredentials},
+	{name: "discovery", rows: []string{"discovery"}, prepare: prepareDiscovery},
+	{name: "authcode", rows: []string{"authcode/authorize", "authcode/exchange", "authcode/refresh"}, prepare: prepareAuthCode},
+	{name: "cas", rows: []string{"cas/login", "cas/validate"}, prepare: prepareCAS},
+	{name: "sms", rows: []string{"sms"}, prepare: prepareSMS},
+	{name: "records", rows: []string{"records"}, prepare: prepareRecords},
+}
+
+// timed sends one request and records it: check says what is wrong with
+// an answer ("" when it is right).
+func timed(rec *recorder, send func() (response, error), check func(response) string) (response, bool) {
+	start := time.Now()
+	r, err := send()
+	took := time.Since(start)
+	if err != nil {
+		rec.record(took, transportFailure(err))
+		return r, false
+	}
+	f := check(r)
+	rec.record(took, f)
+	return r, f == ""
+}
+
+// status checks for the status want.
+func status(want int) func(response) string {
+	return func(r response) string {
+		if r.status != want {
+			return failure(r, "")
+		}
+		return ""
+	}
+}
+
+// prepareSignIn makes enough captchas for the run: the sign-in rate
+// cannot beat the argon2id limit by much, so three times as many as the
+// limit allows (the limit, measured on a busy machine, may come out low).
+func prepareSignIn(ctx context.Context, t *tool) (iteration, error) {
+	n := int(max(3*t.limits.Argon2PerSec, 50)*t.o.duration.Seconds()) + 2*t.o.concurrency
+	pool, err := t.prepareCaptchas(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	var seq atomic.Int64
+	return func(ctx context.Context, w int, rec []*recorder) bool {
+		c, ok := <-pool
+		if !ok {
+			return false
+		}
+		// A worker keeps to its citizen: the server refuses attempts on
+		// one account from one address beyond --lockout-threshold at once
+		// (they count before the password is checked).
+		a := t.accounts[w%len(t.accounts)]
+		identifier := a.login
+		if seq.Add(1)%2 == 0 {
+			identifier = a.phone
+		}
+		timed(rec[0], func() (response, error) {
+			return t.postJSON(ctx, "/api/v1/sessions", signInBody(a, identifier, c))
+		}, status(http.StatusCreated))
+		return true
+	}, nil
+}
+
+// prepareCaptchas makes n captchas, taking at most the duration of a
+// scenario.
+func (t *tool) prepareCaptchas(ctx context.Context, n int) (chan captcha, error) {
+	start := time.Now()
+	pool, err := t.captchas(ctx, n, t.o.duration)
+	if err != nil {
+		return nil, err
+	}
+	logf(t.stderr, "prepared %d captchas in %.1fs", len(pool), time.Since(start).Seconds())
+	return pool, nil
+}
+
+func prepareClientCredentials(ctx context.Context, t *tool) (iteration, error) {
+	form := url.Values{"grant_type": {"client_credentials"}}
+	return func(ctx context.Context, _ int, rec []*recorder) bool {
+		timed(rec[0], func() (response, error) { return t.token(ctx, form) }, hasToken("access_token"))
+		return true
+	}, nil
+}
+
+// hasToken checks for a 200 with a token named field.
+func hasToken(field string) func(response) string {
+	return func(r response) string {
+		if r.status != http.StatusOK {
+			return failure(r, "")
+		}
+		var v map[string]any
+		if json.Unmarshal(r.body, &v) != nil {
+			return failure(r, "not JSON")
+		}
+		if s, _ := v[field].(string); s == "" {
+			return failure(r, "without "+field)
+		}
+		return ""
+	}
+}
+
+func prepareDiscovery(ctx context.Context, t *tool) (iteration, error) {
+	return func(ctx context.Context, _ int, rec []*recorder) bool {
+		timed(rec[0], func() (response, error) {
+			return t.do(ctx, "GET", "/.well-known/openid-configuration", nil, nil)
+		}, status(http.StatusOK))
+		return true
+	}, nil
+}
+
+// prepareAuthCode gives each worker a PKCE verifier; a turn is the whole
+// flow for the signed-in citizen: authorize, exchange, refresh.
+func prepareAuthCode(ctx context.Context, t *tool) (iteration, error) {
+	vs := make([]verifier, t.o.concurrency)
+	for i := range vs {
+		vs[i] = newVerifier()
+	}
+	return func(ctx context.Context, w int, rec []*recorder) bool {
+		var code string
+		_, ok := timed(rec[0], func() (response, error) {
+			c, r, err := t.authorize(ctx, vs[w])
+			code = c
+			return r, err
+		}, func(r response) string {
+			if code == "" {
+				return failure(r, "no code")
+			}
+			return ""
+		})
+		if !ok {
+			return true
+		}
+		r, ok := timed(rec[1], func() (response, error) {
+			return t.token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {vs[w].verifier}})
+		}, hasToken("refresh_token"))
+		if !ok {
+			return true
+		}
+		var tok struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		json.Unmarshal(r.body, &tok)
+		timed(rec[2], func() (response, error) {
+			return t.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+		}, hasToken("access_token"))
+		return true
+	}, nil
+}
+
+// prepareCAS: a turn is a CAS sign-in of the signed-in citizen to the
+// tool's service and the validation of its ticket.
+func prepareCAS(ctx context.Context, t *tool) (iteration, error) {
+	login := "/cas/login?" + url.Values{"service": {casService}}.Encode()
+	return func(ctx context.Context, _ int, rec []*recorder) bool {
+		var ticket string
+		_, ok := timed(rec[0], func() (response, error) {
+			return t.do(ctx, "GET", login, nil, t.session)
+		}, func(r response) string {
+			loc, err := url.Parse(r.header.Get("Location"))
+			if r.status != http.StatusFound || err != nil || loc.Query().Get("ticket") == "" {
+				return failure(r, "no ticket")
+			}
+			ticket = loc.Query().Get("ticket")
+			return ""
+		})
+		if !ok {
+			return true
+		}
+		validate := "/cas/p3/serviceValidate?" + url.Values{"service": {casService}, "ticket": {ticket}}.Encode()
+		timed(rec[1], func() (response, error) {
+			return t.do(ctx, "GET", validate, nil, nil)
+		}, func(r response) string {
+			if r.status != http.StatusOK || !strings.Contains(string(r.body), "cas:authenticationSuccess") {
+				return failure(r, "no cas:authenticationSuccess")
+			}
+			return ""
+		})
+		return true
+	}, nil
+}
+
+// prepareSMS makes captchas for as long as the run lasts (sending a code
+// costs more than making a captcha); each turn asks for a registration
+// code to a phone number of its own.
+func prepareSMS(ctx context.Context, t *tool) (iteration, error) {
+	pool, err := t.prepareCaptchas(ctx, 5000*int(max(t.o.duration.Seconds(), 1)))
+	if err != nil {
+		return nil, err
+	}
+	base, _ := rand.Int(rand.Reader, big.NewInt(1e9))
+	var seq atomic.Int64
+	return func(ctx context.Context, _ int, rec []*recorder) bool {
+		c, ok := <-pool
+		if !ok {
+			return false
+		}
+		phone := fmt.Sprintf("19%09d", (base.Int64()+seq.Add(1))%1e9)
+		timed(rec[0], func() (response, error) {
+			return t.postJSON(ctx, "/api/v1/sms-codes", map[string]any{"phone": phone, "purpose": "register", "captcha_id": c.id, "captcha_answer": c.answer})
+		}, status(http.StatusAccepted))
+		return true
+	}, nil
+}
+
+// prepareRecords: each turn writes a new case of the signed-in citizen
+// as the tool's client, with a client-credentials token.
+func prepareRecords(ctx context.Context, t *tool) (iteration, error) {
+	run := strings.ToLower(rand.Text()[:6])
+	body, _ := json.Marshal(map[string]string{"number": "JN-0001", "item_name": "营业执照变更登记", "item_code": "11370100MB2850001X",
+		"department": "市场监管局", "status": "submitted", "updated_at": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
+		"link": "http://127.0.0.1/load/cases/1"})
+	auth := func(req *http.Request) {
+		req.Header.Set("Authorization", "Bearer "+t.recordsToken)
+		req.Header.Set("Content-Type", "application/json")
+	}
+	var seq atomic.Int64
+	return func(ctx context.Context, _ int, rec []*recorder) bool {
+		path := fmt.Sprintf("/api/records/v1/users/%s/cases/load-%s-%d", url.PathEscape(t.sub), run, seq.Add(1))
+		timed(rec[0], func() (response, error) {
+			return t.do(ctx, "PUT", path, bytes.NewReader(body), auth)
+		}, func(r response) string {
+			if r.status != http.StatusCreated && r.status != http.StatusOK {
+				return failure(r, "")
+			}
+			return ""
+		})
+		return true
+	}, nil
+}
+
+// randomPhone is a mobile number for a registered citizen (starting 18;
+// the sms scenario's start 19).
+func randomPhone() string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(1e9))
+	return fmt.Sprintf("18%09d", n.Int64())
+}
+
+// runScenario prepares s, runs it for the duration from the workers with
+// a progress line a second on stderr, and returns its rows.
+func (t *tool) runScenario(ctx context.Context, s scenario) ([]row, error) {
+	logf(t.stderr, "%s: preparing", s.name)
+	it, err := s.prepare(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]*recorder, len(s.rows))
+	for i, name := range s.rows {
+		recs[i] = &recorder{name: name, errs: map[string]int{}}
+	}
+	var usedUp atomic.Bool
+	start := time.Now()
+	stop := start.Add(t.o.duration)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range t.o.concurrency {
+		wg.Go(func() {
+			for time.Now().Before(stop) && ctx.Err() == nil {
+				if !it(ctx, w, recs) {
+					if time.Now().Before(stop) {
+						usedUp.Store(true)
+					}
+					return
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(done) }()
+	t.progress(s.name, start, recs, done)
+	elapsed := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rows := make([]row, 0, len(recs))
+	for _, r := range recs {
+		rw := newRow(s.name, r, elapsed)
+		if usedUp.Load() {
+			rw.Note = "prepared captchas used up before the end"
+		}
+		rows = append(rows, rw)
+	}
+	return rows, nil
+}
+
+// progress prints a line a second until done: the scenario, the time, the
+// requests, the rate of the last second and the errors.
+func (t *tool) progress(name string, start time.Time, recs []*recorder, done chan struct{}) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last int64
+	lastAt := start
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-tick.C:
+			var n, fails int64
+			for _, r := range recs {
+				n += r.n.Load()
+				fails += r.fails.Load()
+			}
+			fmt.Fprintf(t.stderr, "load: %-18s %4.0fs %8d requests %8.0f req/s %5d errors\n",
+				name, now.Sub(start).Seconds(), n, float64(n-last)/now.Sub(lastAt).Seconds(), fails)
+			last, lastAt = n, now
+		}
+	}
+}
+
+// newRow sums up a recorder.
+func newRow(scenario string, r *recorder, elapsed time.Duration) row {
+	slices.Sort(r.lat)
+	n := int64(len(r.lat))
+	rw := row{Scenario: scenario, Name: r.name, Requests: n, Errors: r.fails.Load(), Seconds: elapsed.Seconds(),
+		PerSec: float64(n) / elapsed.Seconds(), P50: percentile(r.lat, 0.50), P90: percentile(r.lat, 0.90), P99: percentile(r.lat, 0.99)}
+	if len(r.errs) > 0 {
+		rw.ErrorsByCode = r.errs
+	}
+	return rw
+}
