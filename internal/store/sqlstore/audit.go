@@ -19,9 +19,10 @@ const (
 // holds the last seq and hash; updating it first takes its row lock, so
 // appends from every instance queue up behind each other and form one
 // chain. The event passed to seal is exactly what is stored and what
-// ListAudit returns (time in UTC, truncated to the millisecond).
+// ListAudit returns (time in UTC, truncated to the millisecond). Appends
+// that arrive together are committed together (auditbatch.go).
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEvent, seal func(store.AuditEvent) []byte) (store.AuditEvent, error) {
-	return s.writeAudited(ctx, e, seal, nil)
+	return s.appendQueued(ctx, e, seal)
 }
 
 // writeAudited runs write, if any, and then appends e to the chain, in one

@@ -49,7 +49,8 @@ func (s *Store) ImportUsers(ctx context.Context, users []store.User, events []st
 		if err := s.checkClosedPhones(ctx, tx, op, users); err != nil {
 			return err
 		}
-		return s.appendAuditBatchTx(ctx, tx, op, events, seal)
+		_, err := s.appendAuditBatchTx(ctx, tx, op, events, func(_ int, e store.AuditEvent) []byte { return seal(e) })
+		return err
 	})
 }
 
@@ -98,17 +99,19 @@ func (s *Store) checkClosedPhones(ctx context.Context, tx *sql.Tx, op string, us
 
 // appendAuditBatchTx appends events to the chain inside the caller's
 // transaction, as appendAuditTx does one by one: it moves the head by
-// len(events) (taking its lock), chains and seals the events here, and
-// inserts them with multi-row INSERTs.
-func (s *Store) appendAuditBatchTx(ctx context.Context, tx *sql.Tx, op string, events []store.AuditEvent, seal func(store.AuditEvent) []byte) error {
+// len(events) (taking its lock), chains the events here, sealing event i
+// with seal(i, …), and inserts them with multi-row INSERTs. It returns the
+// events as stored.
+func (s *Store) appendAuditBatchTx(ctx context.Context, tx *sql.Tx, op string, events []store.AuditEvent, seal func(i int, e store.AuditEvent) []byte) ([]store.AuditEvent, error) {
 	var last int64
 	var prev []byte
 	err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash`,
 		int64(len(events))).Scan(&last, &prev)
 	if err != nil {
-		return s.wrapErr(op+": audit head", err)
+		return nil, s.wrapErr(op+": audit head", err)
 	}
 	prev = normBytes(prev)
+	out := make([]store.AuditEvent, len(events))
 	args := make([]any, 0, importRows*auditColumnCount)
 	for start := 0; start < len(events); start += importRows {
 		batch := events[start:min(start+importRows, len(events))]
@@ -117,10 +120,12 @@ func (s *Store) appendAuditBatchTx(ctx context.Context, tx *sql.Tx, op string, e
 			e.Seq = last - int64(len(events)) + int64(start+i) + 1
 			e.Time = normTime(e.Time)
 			e.PrevHash, e.Hash = prev, nil
-			h := seal(e)
+			h := seal(start+i, e)
 			if len(h) < minHashLen || len(h) > maxHashLen {
-				return fmt.Errorf("%s: %s: seal returned %d bytes, want %d to %d", s.d.Name, op, len(h), minHashLen, maxHashLen)
+				return nil, fmt.Errorf("%s: %s: seal returned %d bytes, want %d to %d", s.d.Name, op, len(h), minHashLen, maxHashLen)
 			}
+			e.Hash = h
+			out[start+i] = e
 			args = append(args, e.Seq, ms(e.Time), e.Actor, e.Action, e.Result, e.IP, e.UserAgent, e.Subject, e.Detail,
 				e.Account, e.Client, nullBytes(e.PrevHash), h)
 			prev = h
@@ -128,11 +133,11 @@ func (s *Store) appendAuditBatchTx(ctx context.Context, tx *sql.Tx, op string, e
 		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events
 			(seq, time, actor, action, result, ip, user_agent, subject, detail, account_id, client_id, prev_hash, hash) VALUES `+
 			placeholders(len(batch), auditColumnCount, s.d.Positional), args...); err != nil {
-			return s.wrapErr(op, err)
+			return nil, s.wrapErr(op, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, prev); err != nil {
-		return s.wrapErr(op+": audit head", err)
+		return nil, s.wrapErr(op+": audit head", err)
 	}
-	return nil
+	return out, nil
 }

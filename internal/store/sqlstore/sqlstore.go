@@ -19,6 +19,7 @@ type Store struct {
 	d   Dialect
 
 	stmts sync.Map // stmtKey → *sql.Stmt, when d.CacheStatements
+	audit auditQueue
 }
 
 // stmtKey names a cached prepared statement.

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1137,11 +1138,18 @@ func testAudit(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("concurrent appends form one chain", func(t *testing.T) {
 		s := newStore(t)
 		const each = 20
+		var mu sync.Mutex
+		returned := map[int64]store.AuditEvent{}
 		parallel(func(g int) {
 			for i := range each {
-				if _, err := s.AppendAudit(ctx, newEvent(g*each+i), seal); err != nil {
+				e, err := s.AppendAudit(ctx, newEvent(g*each+i), seal)
+				if err != nil {
 					t.Errorf("AppendAudit: %v", err)
+					continue
 				}
+				mu.Lock()
+				returned[e.Seq] = e
+				mu.Unlock()
 			}
 		})
 		var all []store.AuditEvent
@@ -1157,5 +1165,36 @@ func testAudit(t *testing.T, newStore func(t *testing.T) store.Store) {
 			after = page[len(page)-1].Seq
 		}
 		checkChain(t, all, concurrency*each)
+		for _, e := range all {
+			if !reflect.DeepEqual(returned[e.Seq], e) {
+				t.Errorf("seq %d: the caller was given %+v, the log holds %+v", e.Seq, returned[e.Seq], e)
+			}
+		}
+	})
+
+	t.Run("a bad seal among concurrent appends fails only its own", func(t *testing.T) {
+		s := newStore(t)
+		const each = 10
+		var failed, bad atomic.Int64
+		parallel(func(g int) {
+			for i := range each {
+				sealer := seal
+				if (g*each+i)%7 == 3 {
+					bad.Add(1)
+					sealer = func(store.AuditEvent) []byte { return []byte("short") }
+				}
+				if _, err := s.AppendAudit(ctx, newEvent(g*each+i), sealer); err != nil {
+					failed.Add(1)
+				}
+			}
+		})
+		if failed.Load() != bad.Load() {
+			t.Errorf("%d appends failed, want the %d with a bad seal", failed.Load(), bad.Load())
+		}
+		all, err := s.ListAudit(ctx, 0, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkChain(t, all, concurrency*each-int(bad.Load()))
 	})
 }
