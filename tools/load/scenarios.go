@@ -27,6 +27,11 @@ type scenario struct {
 	name    string
 	rows    []string
 	prepare func(ctx context.Context, t *tool) (iteration, error)
+	// phases, instead of prepare, times each row on its own, one after
+	// the other: iteration i records row i only, and a phase ends at the
+	// duration or when its iteration returns false (it has used up what
+	// the phase before made).
+	phases func(ctx context.Context, t *tool) ([]iteration, error)
 }
 
 type iteration func(ctx context.Context, worker int, rec []*recorder) bool
@@ -44,7 +49,7 @@ var scenarios = []scenario{
 	{name: "signin", rows: []string{"signin"}, prepare: prepareSignIn},
 	{name: "client_credentials", rows: []string{"client_credentials"}, prepare: prepareClientCredentials},
 	{name: "discovery", rows: []string{"discovery"}, prepare: prepareDiscovery},
-	{name: "authcode", rows: []string{"authcode/authorize", "authcode/exchange", "authcode/refresh"}, prepare: prepareAuthCode},
+	{name: "authcode", rows: []string{"authcode/authorize", "authcode/exchange", "authcode/refresh"}, phases: prepareAuthCode},
 	{name: "cas", rows: []string{"cas/login", "cas/validate"}, prepare: prepareCAS},
 	{name: "sms", rows: []string{"sms"}, prepare: prepareSMS},
 	{name: "records", rows: []string{"records"}, prepare: prepareRecords},
@@ -151,44 +156,93 @@ func prepareDiscovery(ctx context.Context, t *tool) (iteration, error) {
 	}, nil
 }
 
-// prepareAuthCode gives each worker a PKCE verifier; a turn is the whole
-// flow for the signed-in citizen: authorize, exchange, refresh.
-func prepareAuthCode(ctx context.Context, t *tool) (iteration, error) {
+// prepareAuthCode runs the flow in three timed phases, each on what the
+// one before made, so that each row is the rate of its own step with the
+// whole machine: authorizations for the signed-in citizen (each worker
+// with its PKCE verifier) until the duration is over or maxCodePhase, so
+// that no code outlives the server's 60 s; then the exchange of every
+// code; then a refresh with every refresh token.
+func prepareAuthCode(ctx context.Context, t *tool) ([]iteration, error) {
 	vs := make([]verifier, t.o.concurrency)
 	for i := range vs {
 		vs[i] = newVerifier()
 	}
-	return func(ctx context.Context, w int, rec []*recorder) bool {
-		var code string
-		_, ok := timed(rec[0], func() (response, error) {
-			c, r, err := t.authorize(ctx, vs[w])
-			code = c
+	type code struct {
+		code   string
+		worker int
+	}
+	var mu sync.Mutex
+	var codes []code
+	var refresh []string
+	take := func(l *[]code) (code, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(*l) == 0 {
+			return code{}, false
+		}
+		c := (*l)[len(*l)-1]
+		*l = (*l)[:len(*l)-1]
+		return c, true
+	}
+	authorize := func(ctx context.Context, w int, rec []*recorder) bool {
+		var c string
+		timed(rec[0], func() (response, error) {
+			var r response
+			var err error
+			c, r, err = t.authorize(ctx, vs[w])
 			return r, err
 		}, func(r response) string {
-			if code == "" {
+			if c == "" {
 				return failure(r, "no code")
 			}
 			return ""
 		})
-		if !ok {
-			return true
+		if c != "" {
+			mu.Lock()
+			codes = append(codes, code{c, w})
+			mu.Unlock()
 		}
-		r, ok := timed(rec[1], func() (response, error) {
-			return t.token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {vs[w].verifier}})
+		return true
+	}
+	exchange := func(ctx context.Context, _ int, rec []*recorder) bool {
+		c, ok := take(&codes)
+		if !ok {
+			return false
+		}
+		r, ok := timed(rec[0], func() (response, error) {
+			return t.token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {c.code}, "redirect_uri": {redirectURI}, "code_verifier": {vs[c.worker].verifier}})
 		}, hasToken("refresh_token"))
-		if !ok {
-			return true
+		if ok {
+			var tok struct {
+				RefreshToken string `json:"refresh_token"`
+			}
+			json.Unmarshal(r.body, &tok)
+			mu.Lock()
+			refresh = append(refresh, tok.RefreshToken)
+			mu.Unlock()
 		}
-		var tok struct {
-			RefreshToken string `json:"refresh_token"`
+		return true
+	}
+	refreshOne := func(ctx context.Context, _ int, rec []*recorder) bool {
+		mu.Lock()
+		if len(refresh) == 0 {
+			mu.Unlock()
+			return false
 		}
-		json.Unmarshal(r.body, &tok)
-		timed(rec[2], func() (response, error) {
-			return t.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+		rt := refresh[len(refresh)-1]
+		refresh = refresh[:len(refresh)-1]
+		mu.Unlock()
+		timed(rec[0], func() (response, error) {
+			return t.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
 		}, hasToken("access_token"))
 		return true
-	}, nil
+	}
+	return []iteration{authorize, exchange, refreshOne}, nil
 }
+
+// maxCodePhase bounds the authorization phase, so that its first codes are
+// still good (60 s) when the exchange phase reaches them.
+const maxCodePhase = 20 * time.Second
 
 // prepareCAS: a turn is a CAS sign-in of the signed-in citizen to the
 // tool's service and the validation of its ticket.
@@ -282,17 +336,55 @@ func randomPhone() string {
 // a progress line a second on stderr, and returns its rows.
 func (t *tool) runScenario(ctx context.Context, s scenario) ([]row, error) {
 	logf(t.stderr, "%s: preparing", s.name)
-	it, err := s.prepare(ctx, t)
-	if err != nil {
-		return nil, err
-	}
 	recs := make([]*recorder, len(s.rows))
 	for i, name := range s.rows {
 		recs[i] = &recorder{name: name, errs: map[string]int{}}
 	}
+	if s.phases != nil {
+		its, err := s.phases(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		rows := make([]row, 0, len(recs))
+		for i, it := range its {
+			d := t.o.duration
+			if i == 0 {
+				d = min(d, maxCodePhase)
+			}
+			elapsed, _, err := t.runFor(ctx, s.rows[i], d, it, recs[i:i+1])
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, newRow(s.name, recs[i], elapsed))
+		}
+		return rows, nil
+	}
+	it, err := s.prepare(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	elapsed, usedUp, err := t.runFor(ctx, s.name, t.o.duration, it, recs)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]row, 0, len(recs))
+	for _, r := range recs {
+		rw := newRow(s.name, r, elapsed)
+		if usedUp {
+			rw.Note = "prepared captchas used up before the end"
+		}
+		rows = append(rows, rw)
+	}
+	return rows, nil
+}
+
+// runFor runs it from the workers for d or until it returns false, with
+// the progress line, and returns the time it took and whether it ran out
+// before d.
+func (t *tool) runFor(ctx context.Context, name string, d time.Duration, it iteration, recs []*recorder) (time.Duration, bool, error) {
 	var usedUp atomic.Bool
 	start := time.Now()
-	stop := start.Add(t.o.duration)
+	stop := start.Add(d)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range t.o.concurrency {
@@ -308,20 +400,8 @@ func (t *tool) runScenario(ctx context.Context, s scenario) ([]row, error) {
 		})
 	}
 	go func() { wg.Wait(); close(done) }()
-	t.progress(s.name, start, recs, done)
-	elapsed := time.Since(start)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	rows := make([]row, 0, len(recs))
-	for _, r := range recs {
-		rw := newRow(s.name, r, elapsed)
-		if usedUp.Load() {
-			rw.Note = "prepared captchas used up before the end"
-		}
-		rows = append(rows, rw)
-	}
-	return rows, nil
+	t.progress(name, start, recs, done)
+	return time.Since(start), usedUp.Load(), ctx.Err()
 }
 
 // progress prints a line a second until done: the scenario, the time, the
