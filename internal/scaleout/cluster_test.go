@@ -395,11 +395,20 @@ type proxy struct {
 	accessLog string
 }
 
-// siteRewrites turn the documented site into one that runs on this
-// machine, as this user. Only addresses and paths change; every directive
-// that decides how a request reaches unid (the upstream and its
-// max_fails, keepalive, the headers, proxy_next_upstream, timeouts,
-// buffering, the log format) is the example's own:
+// siteRewrite is one change of the example: every match of re, which
+// must match count times, becomes $1 followed by with(k) for the k-th
+// match.
+type siteRewrite struct {
+	re    *regexp.Regexp
+	count int
+	with  func(k int) string
+}
+
+// deriveSite turns the documented site into one that runs on this machine,
+// as this user. Only addresses and paths change; every directive that
+// decides how a request reaches unid (the upstream and its max_fails,
+// keepalive, the headers, proxy_next_upstream, timeouts, buffering, the
+// log format) is the example's own. startNginx has it make these changes:
 //
 //   - the upstream's servers become the two loopback instances, in order;
 //   - "listen 443" and "listen 80" become free loopback ports;
@@ -410,12 +419,6 @@ type proxy struct {
 // Each rewrite must match as often as it says, so that a change of the
 // example that the test does not follow fails here, rather than leaving
 // the test running something else than the example.
-type siteRewrite struct {
-	re    *regexp.Regexp
-	count int
-	with  func(match int) string // the replacement of the match-th match; $1 is kept
-}
-
 func deriveSite(example string, rewrites []siteRewrite) (string, error) {
 	for _, rw := range rewrites {
 		if n := len(rw.re.FindAllStringIndex(example, -1)); n != rw.count {
