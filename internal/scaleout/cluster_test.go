@@ -3,18 +3,15 @@ package scaleout_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -412,8 +409,8 @@ type siteRewrite struct {
 //
 //   - the upstream's servers become the two loopback instances, in order;
 //   - "listen 443" and "listen 80" become free loopback ports;
-//   - the certificate and its key become a self-signed pair for 127.0.0.1
-//     that the test's clients trust;
+//   - the certificate and its key become httptest's self-signed pair for
+//     127.0.0.1, which the test's clients trust;
 //   - the access log goes to the test's directory.
 //
 // Each rewrite must match as often as it says, so that a change of the
@@ -474,7 +471,7 @@ func startNginx(t *testing.T, bin string, c *cluster, port, redirectPort int) *p
 		}
 	}
 	certFile, keyFile := filepath.Join(dir, "unid.crt"), filepath.Join(dir, "unid.key")
-	c.certs = selfSigned(t, certFile, keyFile)
+	c.certs = loopbackCert(t, certFile, keyFile)
 
 	example, err := os.ReadFile(exampleSite)
 	if err != nil {
@@ -542,41 +539,25 @@ func startNginx(t *testing.T, bin string, c *cluster, port, redirectPort int) *p
 	return nil
 }
 
-// selfSigned writes a certificate for 127.0.0.1 and its key, and returns a
-// pool that trusts it.
-func selfSigned(t *testing.T, certFile, keyFile string) *x509.CertPool {
+// loopbackCert writes httptest's certificate for 127.0.0.1 and its key
+// for nginx, and returns a pool that trusts it.
+func loopbackCert(t *testing.T, certFile, keyFile string) *x509.CertPool {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts := httptest.NewUnstartedServer(nil)
+	ts.StartTLS()
+	defer ts.Close()
+	keyDER, err := x509.MarshalPKCS8PrivateKey(ts.TLS.Certificates[0].PrivateKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA: true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
 	pool := x509.NewCertPool()
-	pool.AddCert(cert)
+	pool.AddCert(ts.Certificate())
 	return pool
 }
 
