@@ -73,3 +73,25 @@ func Chromium(t testing.TB) string {
 	Unavailable(t, "Chromium not found (set UNID_CHROMIUM or install the chromium package)")
 	return ""
 }
+
+// NginxVar names the nginx binary of the tests that run unid behind the
+// documented proxy set-up (examples/nginx).
+const NginxVar = "UNID_NGINX"
+
+// Nginx returns the nginx binary: UNID_NGINX, or Debian's /usr/sbin/nginx
+// (package nginx), or nginx on PATH; without one the test ends through
+// Unavailable.
+func Nginx(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv(NginxVar); p != "" {
+		return p
+	}
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return "/usr/sbin/nginx"
+	}
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p
+	}
+	Unavailable(t, "nginx not found (set %s, or run scripts/test as root to install Debian's nginx)", NginxVar)
+	return ""
+}
