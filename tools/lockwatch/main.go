@@ -1,8 +1,9 @@
 // Command lockwatch measures what a schema migration costs the instances
 // that keep serving while it runs. Every 100 ms it makes, each on a
 // connection of its own, a sign-in-shaped read (an account by its phone's
-// blind index) and an audit append (as the release before the console
-// appends: without account_id and client_id, chained to the head), and
+// blind index), an audit append (as the release before the console
+// appends: without account_id and client_id, chained to the head) and a
+// write of an account's row, and
 // once a second it notes the statement the other sessions are running.
 // On interrupt it prints the longest wait of each probe and every wait
 // over -slow, with the statement that was running then.
@@ -97,6 +98,12 @@ func run(ctx context.Context, url string, every, slow time.Duration) error {
 			return err
 		}},
 		{name: "audit append", do: appendEvent},
+		// A change to an account (a password, a phone) writes its row;
+		// this one writes it unchanged.
+		{name: "account write", do: func(ctx context.Context, c *pgx.Conn, i int) error {
+			_, err := c.Exec(ctx, `UPDATE users SET updated_at = updated_at WHERE phone_index = $1`, phones[(i*7)%len(phones)])
+			return err
+		}},
 	}
 	var wg sync.WaitGroup
 	for _, p := range probes {
@@ -156,7 +163,7 @@ func run(ctx context.Context, url string, every, slow time.Duration) error {
 				|| coalesce(' [' || p.command || ' on ' || p.relid::regclass || ': ' || p.phase || ']', ''), ' | '), '')
 			FROM pg_stat_activity a LEFT JOIN pg_stat_progress_create_index p ON p.pid = a.pid
 			WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.state = 'active'
-			  AND a.query NOT LIKE 'SELECT id FROM users WHERE phone_index%'
+			  AND a.query NOT LIKE 'SELECT id FROM users WHERE phone_index%' AND a.query NOT LIKE 'UPDATE users SET updated_at%'
 			  AND a.query NOT LIKE '%audit_head%' AND a.query NOT LIKE 'INSERT INTO audit_events%'`).Scan(&q)
 		if err != nil && ctx.Err() == nil {
 			return err
