@@ -59,14 +59,7 @@ func TestSeed(t *testing.T) {
 		t.Errorf("the chain does not verify after an append: %v", err)
 	}
 
-	keys, err := account.LoadKeyFile(o.keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prot, err := account.NewProtector(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	prot := protector(t, o.keyFile)
 	rows, err := conn.Query(ctx, `SELECT id FROM users ORDER BY created_at DESC LIMIT 300`)
 	if err != nil {
 		t.Fatal(err)
@@ -196,14 +189,7 @@ func TestSeedOlderSchema(t *testing.T) {
 		t.Fatalf("after the upgrade the chain verifies %d events, %v; want %d", sum.Events, err, o.audit)
 	}
 
-	keys, err := account.LoadKeyFile(o.keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prot, err := account.NewProtector(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	prot := protector(t, o.keyFile)
 	accounts := account.NewService(account.ServiceDeps{Store: s, Protector: prot})
 	var id string
 	var phone, idNumber []byte
@@ -221,4 +207,18 @@ func TestSeedOlderSchema(t *testing.T) {
 			t.Errorf("signing in by %s finds %q (found %v, %v); want %s", field, u.ID, found, err, id)
 		}
 	}
+}
+
+// protector opens personal data with the key file the seed sealed it with.
+func protector(t *testing.T, keyFile string) *account.Protector {
+	t.Helper()
+	keys, err := account.LoadKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prot, err := account.NewProtector(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prot
 }

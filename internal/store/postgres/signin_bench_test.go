@@ -98,11 +98,7 @@ func benchFind(b *testing.B, accounts *account.Service, idents []string, want bo
 // looks for.
 func sampleIdentifiers(ctx context.Context, url, keyFile string) (identifiers, error) {
 	d := identifiers{hits: map[string][]string{}, misses: map[string][]string{}}
-	keys, err := account.LoadKeyFile(keyFile)
-	if err != nil {
-		return d, err
-	}
-	prot, err := account.NewProtector(keys)
+	prot, err := keyFileProtector(keyFile)
 	if err != nil {
 		return d, err
 	}
@@ -169,6 +165,16 @@ func sampleIdentifiers(ctx context.Context, url, keyFile string) (identifiers, e
 		d.misses["id_number"] = append(d.misses["id_number"], withCheckChar(first17))
 	}
 	return d, nil
+}
+
+// keyFileProtector opens personal data with the key file the seed sealed
+// it with.
+func keyFileProtector(keyFile string) (*account.Protector, error) {
+	keys, err := account.LoadKeyFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return account.NewProtector(keys)
 }
 
 func randLetters(r *rand.Rand, n int) string {
