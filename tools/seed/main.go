@@ -10,17 +10,16 @@
 // secondary indexes of the tables it fills, loads them with COPY, builds
 // them again and runs VACUUM (ANALYZE). Every account shares one argon2id
 // password hash, computed once at start, of the password printed on
-// stderr. Progress goes to stderr.
+// stderr. Progress goes to stderr. A database that already holds accounts, audit events or
+// counters is refused unless -force, which empties those tables first. An
+// interrupted run leaves the database without some of its indexes: drop
+// it and seed again.
 //
 // With -schema N it migrates only up to version N and fills only the
 // columns and tables that exist at N, making the database of an older
 // release, on which `unid migrate` can then be timed. Audit events of a
 // schema before 19 name no account or service system in columns of their
 // own, and are hashed without them, as that release hashed them.
-// A database that already holds accounts, audit events or
-// counters is refused unless -force, which empties those tables first. An
-// interrupted run leaves the database without some of its indexes: drop
-// it and seed again.
 package main
 
 import (
@@ -53,7 +52,7 @@ func main() {
 	flag.IntVar(&o.schema, "schema", 0, "migrate only up to this schema version, and fill what exists at it (0: the newest)")
 	flag.Parse()
 	if o.url == "" || o.accounts < 1 || o.audit < 0 || o.schema < 0 {
-		fmt.Fprintln(os.Stderr, "seed: -postgres is required and -accounts must be at least 1")
+		fmt.Fprintln(os.Stderr, "seed: -postgres is required, -accounts must be at least 1 and -schema not negative")
 		flag.Usage()
 		os.Exit(2)
 	}
