@@ -47,6 +47,7 @@ type world struct {
 	ids      []string
 	phones   []string // masked, as events name them
 	clients  []string
+	links    bool     // audit events have account_id and client_id (schema 19 on)
 	networks []string // "a.b.c." prefixes of /24 networks
 	chain    struct {
 		seq  int64
@@ -253,6 +254,11 @@ func (w *world) auditRow(i int) ([]any, error) {
 	default:
 		e.Actor, e.Action, e.Result = "system", audit.ActionSMSBudget, audit.ResultOK
 		e.IP, e.UserAgent = "", ""
+	}
+	if !w.links {
+		// The release before the console named neither, and hashed
+		// neither: the service system is in the detail alone.
+		e.Account, e.Client = "", ""
 	}
 	e.Hash = audit.Hash(e)
 	w.chain.seq, w.chain.hash = e.Seq, e.Hash

@@ -69,11 +69,7 @@ func consoleDB(b *testing.B) seeded {
 
 func sample(ctx context.Context, url, keyFile string) (seeded, error) {
 	var d seeded
-	keys, err := account.LoadKeyFile(keyFile)
-	if err != nil {
-		return d, err
-	}
-	prot, err := account.NewProtector(keys)
+	prot, err := keyFileProtector(keyFile)
 	if err != nil {
 		return d, err
 	}

@@ -55,9 +55,23 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // transaction, and reports the schema version before and after. It refuses
 // to run against a database that is newer than this binary.
 func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
+	return s.MigrateTo(ctx, 0)
+}
+
+// MigrateTo applies the pending migrations up to version n only (0: all
+// of them), leaving the schema as a release that ended at n left it. Tools
+// use it to build a database of an older release and measure the upgrade;
+// unid itself always migrates to the newest version.
+func (s *Store) MigrateTo(ctx context.Context, n int) (from, to int, err error) {
 	ms, err := loadMigrations(s.d.Migrations)
 	if err != nil {
 		return 0, 0, fmt.Errorf("%s: migrate: %w", s.d.Name, err)
+	}
+	if n < 0 || n > len(ms) {
+		return 0, 0, fmt.Errorf("%s: migrate: no schema version %d (this program has 1 to %d)", s.d.Name, n, len(ms))
+	}
+	if n > 0 {
+		ms = ms[:n]
 	}
 	conn, err := s.wdb.Conn(ctx)
 	if err != nil {
@@ -85,6 +99,9 @@ func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
 	}
 	from, to = current, current
 	if current > len(ms) {
+		if n > 0 {
+			return from, to, fmt.Errorf("%s: migrate: database schema version %d is past %d", s.d.Name, current, n)
+		}
 		return from, to, fmt.Errorf("%s: migrate: database schema version %d is newer than this program's %d",
 			s.d.Name, current, len(ms))
 	}
