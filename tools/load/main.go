@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -65,6 +66,7 @@ type options struct {
 	maxErrorRate float64
 	accounts     int
 	limitTime    time.Duration
+	cpuProfile   string
 }
 
 // run is the whole tool: args are its flags and the server's configuration
@@ -81,6 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fs.Float64Var(&o.maxErrorRate, "max-error-rate", 0.01, "share of failed requests of a scenario above which the tool fails")
 		fs.IntVar(&o.accounts, "accounts", 0, "citizens registered for the sign-in scenario (0: one per two workers, well within --lockout-threshold)")
 		fs.DurationVar(&o.limitTime, "limit-time", 2500*time.Millisecond, "how long each hardware limit is measured")
+		fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the tool's own CPU profile to this file (what the generator costs)")
 	}
 	// The configuration is read as a dev server reads it: the server the
 	// tool talks to must run in development mode.
@@ -118,6 +121,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer t.cleanup(stderr)
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep := report{Limits: t.limits}
 	for _, name := range o.scenarios {
 		rows, err := t.runScenario(ctx, scenarioByName(name))

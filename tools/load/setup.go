@@ -48,6 +48,7 @@ type tool struct {
 	closeReg     func()
 	clientID     string // confidential OpenID Connect client
 	secret       string
+	basicAuth    string // the Authorization header of the client (RFC 6749 2.3.1), made once
 	casID        string // CAS service
 	accounts     []citizen
 	cookies      []*http.Cookie // a signed-in session of accounts[0]
@@ -115,6 +116,7 @@ func (t *tool) registerClients(ctx context.Context) error {
 		return fmt.Errorf("register client %s: %w", id, err)
 	}
 	t.clientID, t.secret = id, secret
+	t.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
 	if _, _, err := reg.Create(ctx, client.Spec{ID: id + "-cas", Name: "负载测试 CAS " + id, Type: store.ClientCAS,
 		RedirectURIs: []string{casService}}, by); err != nil {
 		return fmt.Errorf("register CAS service %s-cas: %w", id, err)
@@ -213,7 +215,7 @@ func (t *tool) signInOnce(ctx context.Context) error {
 	if r.status != http.StatusCreated {
 		return fmt.Errorf("sign in %s: %d %s%s", a.login, r.status, r.code(), hint(r.code()))
 	}
-	t.cookies = r.cookies
+	t.cookies = r.cookies()
 	v := newVerifier()
 	code, r, err := t.authorize(ctx, v)
 	if err != nil {
@@ -388,7 +390,7 @@ func (t *tool) session(req *http.Request) {
 func (t *tool) token(ctx context.Context, form url.Values) (response, error) {
 	return t.do(ctx, "POST", "/oidc/token", strings.NewReader(form.Encode()), func(req *http.Request) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(url.QueryEscape(t.clientID), url.QueryEscape(t.secret))
+		req.Header.Set("Authorization", t.basicAuth)
 	})
 }
 
