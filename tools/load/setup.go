@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -58,11 +59,11 @@ type tool struct {
 
 // prepare checks the server, measures the limits while it is idle,
 // registers the clients and citizens, and signs one citizen in.
-func prepare(ctx context.Context, o options, cfg config.Config, stderr io.Writer) (t *tool, err error) {
-	t = &tool{o: o, cfg: cfg, stderr: stderr, hc: newHTTPClient(o.concurrency)}
+func prepare(ctx context.Context, o options, cfg config.Config, stderr io.Writer) (_ *tool, err error) {
+	t := &tool{o: o, cfg: cfg, stderr: stderr, hc: newHTTPClient(o.concurrency)}
 	defer func() {
 		if err != nil {
-			t.cleanup(stderr)
+			t.cleanup(stderr) // t, not the nil the failed return gives
 		}
 	}()
 	// The server must be up and in development mode (the /dev/ routes).
@@ -77,6 +78,9 @@ func prepare(ctx context.Context, o options, cfg config.Config, stderr io.Writer
 	if err := t.registerClients(ctx); err != nil {
 		return nil, err
 	}
+	if !slices.ContainsFunc(o.scenarios, needsCitizens) {
+		return t, nil
+	}
 	logf(stderr, "registering %d citizens", o.accounts)
 	for range o.accounts {
 		a, err := t.register(ctx)
@@ -89,6 +93,17 @@ func prepare(ctx context.Context, o options, cfg config.Config, stderr io.Writer
 		return nil, err
 	}
 	return t, nil
+}
+
+// needsCitizens: the scenarios that sign citizens in, or write records
+// for one. The others run without registering anybody, so that they need
+// no raised SMS limits.
+func needsCitizens(scenario string) bool {
+	switch scenario {
+	case "client_credentials", "discovery", "sms":
+		return false
+	}
+	return true
 }
 
 // registerClients registers a first-party confidential client and a CAS
