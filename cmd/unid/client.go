@@ -83,7 +83,7 @@ func clientCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.Scopes = redirects, logouts, scopes
-	reg, closeStore, err := app.OpenRegistry(ctx, cfg, stderr)
+	reg, closeStore, err := app.OpenRegistry(ctx, cfg, stderr, true)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func openStore(ctx context.Context, cfg config.Config) (interface {
 	store.Store
 	store.Migrator
 }, *account.Protector, error) {
-	return app.OpenData(ctx, cfg)
+	return app.OpenData(ctx, cfg, true)
 }
 
 // cliOperator is the actor of a change made with `unid client`: the

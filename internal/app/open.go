@@ -13,10 +13,13 @@ import (
 	"unid/internal/store"
 )
 
-// OpenData opens (and migrates) the database and the key file a server
-// of cfg uses, for the commands and tools that work on them directly
-// while that server runs or not.
-func OpenData(ctx context.Context, cfg config.Config) (interface {
+// OpenData opens the database and the key file a server of cfg uses, for
+// the commands and tools that work on them directly while that server runs
+// or not. With migrate it brings the schema up to date, as `unid client`
+// does; without, it refuses a database whose schema is not this program's
+// newest, so that a tool pointed at the wrong database changes nothing
+// there, not even its schema.
+func OpenData(ctx context.Context, cfg config.Config, migrate bool) (interface {
 	store.Store
 	store.Migrator
 }, *account.Protector, error) {
@@ -40,7 +43,15 @@ func OpenData(ctx context.Context, cfg config.Config) (interface {
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, _, err := st.Migrate(ctx); err != nil {
+	if migrate {
+		_, _, err = st.Migrate(ctx)
+	} else {
+		var current, latest int
+		if current, latest, err = st.SchemaVersion(ctx); err == nil && current != latest {
+			err = fmt.Errorf("the database's schema is at version %d, this program's at %d: is it a running unid's database of this version?", current, latest)
+		}
+	}
+	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
@@ -48,11 +59,11 @@ func OpenData(ctx context.Context, cfg config.Config) (interface {
 }
 
 // OpenRegistry opens the client registry on the database of a server of
-// cfg, auditing to a log written to logs. A server reads its clients from
-// the database at each request, so a running server sees at once what the
-// registry changes. close closes the database.
-func OpenRegistry(ctx context.Context, cfg config.Config, logs io.Writer) (reg *client.Registry, close func(), err error) {
-	st, protector, err := OpenData(ctx, cfg)
+// cfg (migrating it as OpenData does when migrate), auditing to a log
+// written to logs. A running server sees a new client at once and any
+// other change within client.CacheFor. close closes the database.
+func OpenRegistry(ctx context.Context, cfg config.Config, logs io.Writer, migrate bool) (reg *client.Registry, close func(), err error) {
+	st, protector, err := OpenData(ctx, cfg, migrate)
 	if err != nil {
 		return nil, nil, err
 	}

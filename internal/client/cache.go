@@ -42,8 +42,10 @@ func (k *cache) get(id string) (store.Client, bool, uint64) {
 	return store.Client{}, false, k.gen
 }
 
-// put keeps c unless a change was forgotten since gen was handed out.
-func (k *cache) put(c store.Client, gen uint64) {
+// put keeps c, read from the store from at on, unless a change was
+// forgotten since gen was handed out. Its second counts from at, so that
+// no answer is older than CacheFor.
+func (k *cache) put(c store.Client, gen uint64, at time.Time) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if gen != k.gen {
@@ -52,7 +54,7 @@ func (k *cache) put(c store.Client, gen uint64) {
 	if k.entries == nil {
 		k.entries = make(map[string]cached)
 	}
-	k.entries[c.ID] = cached{c: c, expires: time.Now().Add(CacheFor)}
+	k.entries[c.ID] = cached{c: c, expires: at.Add(CacheFor)}
 }
 
 // forget drops id after a change to it.

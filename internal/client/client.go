@@ -194,9 +194,10 @@ func (r *Registry) read(ctx context.Context, id string) (store.Client, error) {
 	if ok {
 		return c, nil
 	}
+	at := time.Now()
 	c, err := r.store.GetClient(ctx, id)
 	if err == nil {
-		r.cache.put(c, gen)
+		r.cache.put(c, gen, at)
 	}
 	return c, err
 }

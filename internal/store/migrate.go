@@ -7,4 +7,7 @@ import "context"
 // seen yet, and reports the schema version before and after.
 type Migrator interface {
 	Migrate(ctx context.Context) (from, to int, err error)
+	// SchemaVersion reports the database's schema version and the newest
+	// this program knows, changing nothing.
+	SchemaVersion(ctx context.Context) (current, latest int, err error)
 }

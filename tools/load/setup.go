@@ -108,12 +108,13 @@ func needsCitizens(scenario string) bool {
 
 // registerClients registers a first-party confidential client and a CAS
 // service with fresh IDs in the server's database, and checks that the
-// server sees them (it reads clients from the database at each request).
+// server sees them. The database must be at this program's schema: the
+// tool never migrates one.
 func (t *tool) registerClients(ctx context.Context) error {
 	// The key file must be the server's: the tool does not create one.
 	cfg := t.cfg
 	cfg.Dev = false
-	reg, closeReg, err := app.OpenRegistry(ctx, cfg, t.stderr)
+	reg, closeReg, err := app.OpenRegistry(ctx, cfg, t.stderr, false)
 	if err != nil {
 		return fmt.Errorf("the server's database (give the tool the server's --config, --data or --database-url): %w", err)
 	}

@@ -8,7 +8,7 @@
 // On interrupt it prints the longest wait of each probe and every wait
 // over -slow, with the statement that was running then.
 //
-//	go run ./tools/lockwatch -postgres URL &
+//	go run ./tools/lockwatch -postgres URL -writes &
 //	go run ./cmd/unid migrate --database-url URL --key-file KEY
 //	kill -INT %1
 //
@@ -36,9 +36,10 @@ func main() {
 	url := flag.String("postgres", "", "URL of the database being migrated")
 	every := flag.Duration("every", 100*time.Millisecond, "how often each probe runs")
 	slow := flag.Duration("slow", 200*time.Millisecond, "report each probe that takes longer")
+	writes := flag.Bool("writes", false, "confirm that the database is a measuring copy: lockwatch appends events to its audit trail and rewrites one account's row")
 	flag.Parse()
-	if *url == "" {
-		fmt.Fprintln(os.Stderr, "lockwatch: -postgres is required")
+	if *url == "" || !*writes {
+		fmt.Fprintln(os.Stderr, "lockwatch: -postgres is required, and -writes: it appends audit events (action lockwatch.probe) and rewrites an account's row of the database it watches; never point it at a production database")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -187,6 +188,10 @@ func run(ctx context.Context, url string, every, slow time.Duration) error {
 	return nil
 }
 
+// lockwatchActor is the actor of the probe's events (action
+// lockwatch.probe): the system, not a person.
+var lockwatchActor = audit.System().String()
+
 // appendEvent appends an event as the release before the console does,
 // naming only the columns that release knew, in one transaction that
 // holds the chain head until it commits.
@@ -196,15 +201,15 @@ func appendEvent(ctx context.Context, c *pgx.Conn, _ int) error {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	e := store.AuditEvent{Time: time.Now().UTC().Truncate(time.Millisecond), Action: "lockwatch.probe", Result: "ok"}
+	e := store.AuditEvent{Time: time.Now().UTC().Truncate(time.Millisecond), Actor: lockwatchActor, Action: "lockwatch.probe", Result: "ok"}
 	if err := tx.QueryRow(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&e.Seq, &e.PrevHash); err != nil {
 		return err
 	}
 	e.Hash = audit.Hash(e)
 	if _, err := tx.Exec(ctx, `INSERT INTO audit_events
 		(seq, time, actor, action, result, ip, user_agent, subject, detail, prev_hash, hash)
-		VALUES ($1, $2, '', $3, $4, '', '', '', '', $5, $6)`,
-		e.Seq, e.Time.UnixMilli(), e.Action, e.Result, e.PrevHash, e.Hash); err != nil {
+		VALUES ($1, $2, $3, $4, $5, '', '', '', '', $6, $7)`,
+		e.Seq, e.Time.UnixMilli(), e.Actor, e.Action, e.Result, e.PrevHash, e.Hash); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, e.Hash); err != nil {

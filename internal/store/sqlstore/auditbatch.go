@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 	"time"
 
@@ -77,7 +79,7 @@ func (s *Store) writeAuditBatch() {
 	q.pending = append(q.pending[:0], q.pending[n:]...)
 	q.mu.Unlock()
 
-	for i, d := range s.appendBatch(batch) {
+	for i, d := range s.appendBatchSafely(batch) {
 		batch[i].done <- d
 	}
 
@@ -90,43 +92,73 @@ func (s *Store) writeAuditBatch() {
 	q.pending[0].done <- auditDone{lead: true}
 }
 
-// appendBatch appends the batch's events in order. An append whose caller
-// has gone is left out. If the batch transaction fails, each event is
-// tried alone, so that one bad event fails only its own caller.
+// appendBatchSafely is appendBatch with a panic (a seal's, a driver's)
+// turned into every caller's error, so that the queue moves on instead of
+// leaving every later append of the instance waiting.
+func (s *Store) appendBatchSafely(batch []*auditAppend) (out []auditDone) {
+	defer func() {
+		if p := recover(); p != nil {
+			err := fmt.Errorf("%s: append audit: panic: %v", s.d.Name, p)
+			out = make([]auditDone, len(batch))
+			for i := range out {
+				out[i].err = err
+			}
+		}
+	}()
+	return s.appendBatch(batch)
+}
+
+// appendBatch appends the batch's events in order. A caller's context
+// only carries its values: an append is not abandoned because the request
+// that made it was (a password guesser who hangs up is still recorded),
+// and each transaction has auditBatchFor. If the batch transaction fails,
+// each event is tried alone, so that one bad event fails only its own
+// caller; if only its commit failed, the chain is read first, since a
+// commit can fail after the database made it.
 func (s *Store) appendBatch(batch []*auditAppend) []auditDone {
 	out := make([]auditDone, len(batch))
-	var live []int
-	for i, a := range batch {
-		if err := a.ctx.Err(); err != nil {
-			out[i].err = err
-			continue
+	if len(batch) > 1 {
+		events := make([]store.AuditEvent, len(batch))
+		for i, a := range batch {
+			events[i] = a.e
 		}
-		live = append(live, i)
-	}
-	if len(live) > 1 {
-		events := make([]store.AuditEvent, len(live))
-		for k, i := range live {
-			events[k] = batch[i].e
-		}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[live[0]].ctx), auditBatchFor)
+		ctx, cancel := detached(batch[0].ctx)
+		var sealed []store.AuditEvent
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			var err error
-			events, err = s.appendAuditBatchTx(ctx, tx, "append audit", events, func(k int, e store.AuditEvent) []byte {
-				return batch[live[k]].seal(e)
+			sealed, err = s.appendAuditBatchTx(ctx, tx, "append audit", events, func(i int, e store.AuditEvent) []byte {
+				return batch[i].seal(e)
 			})
 			return err
 		})
+		if err != nil && sealed != nil && s.auditCommitted(ctx, sealed[len(sealed)-1]) {
+			err = nil
+		}
 		cancel()
 		if err == nil {
-			for k, i := range live {
-				out[i].e = events[k]
+			for i := range batch {
+				out[i].e = sealed[i]
 			}
 			return out
 		}
 	}
-	for _, i := range live {
-		a := batch[i]
-		out[i].e, out[i].err = s.writeAudited(a.ctx, a.e, a.seal, nil)
+	for i, a := range batch {
+		ctx, cancel := detached(a.ctx)
+		out[i].e, out[i].err = s.writeAudited(ctx, a.e, a.seal, nil)
+		cancel()
 	}
 	return out
+}
+
+// detached is ctx without its cancellation, with auditBatchFor to run.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), auditBatchFor)
+}
+
+// auditCommitted reports whether e, sealed for a transaction whose commit
+// failed, is in the chain after all.
+func (s *Store) auditCommitted(ctx context.Context, e store.AuditEvent) bool {
+	var h []byte
+	err := s.wdb.QueryRowContext(ctx, `SELECT hash FROM audit_events WHERE seq = $1`, e.Seq).Scan(&h)
+	return err == nil && bytes.Equal(h, e.Hash)
 }

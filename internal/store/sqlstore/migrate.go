@@ -58,6 +58,20 @@ func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
 	return s.MigrateTo(ctx, 0)
 }
 
+// SchemaVersion reports the database's schema version and the newest this
+// program knows, changing nothing. A database that was never migrated is
+// an error (there is no schema_migrations table to read).
+func (s *Store) SchemaVersion(ctx context.Context) (current, latest int, err error) {
+	ms, err := loadMigrations(s.d.Migrations)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: schema version: %w", s.d.Name, err)
+	}
+	if current, err = schemaVersion(ctx, s.db); err != nil {
+		return 0, 0, fmt.Errorf("%s: schema version: %w", s.d.Name, err)
+	}
+	return current, len(ms), nil
+}
+
 // MigrateTo applies the pending migrations up to version n only (0: all
 // of them), leaving the schema as a release that ended at n left it. Tools
 // use it to build a database of an older release and measure the upgrade;

@@ -1172,6 +1172,45 @@ func testAudit(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("an append outlives its caller's cancelled context", func(t *testing.T) {
+		s := newStore(t)
+		gone, cancel := context.WithCancel(ctx)
+		cancel()
+		e, err := s.AppendAudit(gone, newEvent(0), seal)
+		if err != nil || e.Seq != 1 {
+			t.Fatalf("AppendAudit with a cancelled context = seq %d, %v; want it recorded", e.Seq, err)
+		}
+		if all, _ := s.ListAudit(ctx, 0, 10); len(all) != 1 {
+			t.Fatalf("the log holds %d events, want 1", len(all))
+		}
+	})
+
+	t.Run("a panicking seal fails its callers, not the appends after it", func(t *testing.T) {
+		s := newStore(t)
+		func() {
+			defer func() { recover() }()
+			_, err := s.AppendAudit(ctx, newEvent(0), func(store.AuditEvent) []byte { panic("seal bug") })
+			if err == nil {
+				t.Error("an append whose seal panicked was reported recorded")
+			}
+		}()
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.AppendAudit(ctx, newEvent(1), seal)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("the append after a panicking one: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the append after a panicking one never returned: the queue is stuck")
+		}
+		all, _ := s.ListAudit(ctx, 0, 10)
+		checkChain(t, all, 1)
+	})
+
 	t.Run("a bad seal among concurrent appends fails only its own", func(t *testing.T) {
 		s := newStore(t)
 		const each = 10
