@@ -139,8 +139,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer a.Close()
+	memoryLimit := a.TuneMemory(getenv)
 	return a.Serve(ctx, func(addr string) {
-		logger.Info("unid listening", "addr", addr, "version", versionString(), "dev", cfg.Dev)
+		logger.Info("unid listening", "addr", addr, "version", versionString(), "dev", cfg.Dev, "memory_limit_mib", memoryLimit>>20)
 		if cfg.Dev {
 			fmt.Fprintf(stdout, "\nunid is running in development mode: open http://%s/ to register and sign in.\n"+
 				"Sent SMS codes and captcha answers: http://%s/dev/ — never use --dev in production.\n\n", addr, addr)

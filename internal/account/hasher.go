@@ -143,6 +143,10 @@ func NewHasher(p Params, maxConcurrent int) *Hasher {
 // Params returns the parameters of new hashes.
 func (h *Hasher) Params() Params { return h.params }
 
+// Workers is how many hashes run at once at most; each holds
+// Params().Memory KiB while it runs.
+func (h *Hasher) Workers() int { return cap(h.sem) }
+
 // acquire waits for a place to run a hash, or for ctx to end.
 func (h *Hasher) acquire(ctx context.Context) error {
 	select {
