@@ -991,8 +991,9 @@ func (a *App) janitor(ctx context.Context) {
 		a.recheckEnterprises(ctx, now)
 		a.archiveAudit(ctx, now)
 		a.Ingest.Flush(ctx) // one records.ingest event per system and minute
-		// The collector runs at the memory limit (TuneMemory): an instance
-		// that has gone quiet would keep its garbage until then.
+		// The collector lets the heap grow well past what is live
+		// (TuneMemory): an instance that has gone quiet would keep that
+		// garbage until it is busy again.
 		debug.FreeOSMemory()
 	}
 }
