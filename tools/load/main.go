@@ -133,7 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		defer pprof.StopCPUProfile()
 	}
-	rep := report{Limits: t.limits}
+	rep := report{Before: t.limits}
 	for _, name := range o.scenarios {
 		rows, err := t.runScenario(ctx, scenarioByName(name))
 		if err != nil {
@@ -141,6 +141,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		rep.Rows = append(rep.Rows, rows...)
 	}
+	if rep.After, err = measureLimits(ctx, t, t.cfg, o.limitTime); err != nil {
+		return err
+	}
+	rep.Limits = meanLimits(rep.Before, rep.After)
 	rep.relate()
 	rep.print(stdout)
 	if o.jsonFile != "" {
