@@ -1,7 +1,10 @@
 package app
 
 import (
+	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
 )
 
 // memoryBase is what a serving instance needs besides its password hashes:
@@ -20,14 +23,20 @@ const memoryBase = 64 << 20
 //
 //	limit = 64 MiB + 2 × hash workers × argon2 memory
 //
-// (216 MiB with the defaults on 2 CPUs). GOGC or GOMEMLIMIT in the
-// environment are the operator's own choice and leave the runtime as it
-// is. It returns the limit set, 0 if none.
+// (216 MiB with the defaults on 2 CPUs), or 85 % of the container's
+// memory (cgroup v2 memory.max) when that is less. The limit is soft: the
+// collector works harder as the heap nears it, and memory the runtime
+// does not manage (the program's own pages, SQLite's caches) comes on top.
+// GOGC or GOMEMLIMIT in the environment are the operator's own choice and
+// leave the runtime as it is. It returns the limit set, 0 if none.
 func (a *App) TuneMemory(getenv func(string) string) int64 {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return 0
 	}
 	limit := int64(memoryBase) + 2*int64(a.Hasher.Workers())*int64(a.Hasher.Params().Memory)<<10
+	if max := containerMemory(); max > 0 && max*85/100 < limit {
+		limit = max * 85 / 100
+	}
 	debug.SetMemoryLimit(limit)
 	debug.SetGCPercent(gcPercent)
 	return limit
@@ -35,3 +44,20 @@ func (a *App) TuneMemory(getenv func(string) string) int64 {
 
 // gcPercent is the heap growth between collections below the limit.
 const gcPercent = 400
+
+// cgroupMemoryMax is where cgroup v2 says how much memory the process's
+// container may use ("max": no limit).
+var cgroupMemoryMax = "/sys/fs/cgroup/memory.max"
+
+// containerMemory is the container's memory limit in bytes, 0 if none.
+func containerMemory() int64 {
+	b, err := os.ReadFile(cgroupMemoryMax)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}

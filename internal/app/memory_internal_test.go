@@ -1,6 +1,8 @@
 package app
 
 import (
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"testing"
 
@@ -17,6 +19,10 @@ func TestTuneMemory(t *testing.T) {
 		debug.SetGCPercent(beforePercent)
 	})
 	a := &App{Hasher: account.NewHasher(account.Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}, 4)}
+	dir := t.TempDir()
+	defer func(p string) { cgroupMemoryMax = p }(cgroupMemoryMax)
+	cgroupMemoryMax = filepath.Join(dir, "memory.max")
+	os.WriteFile(cgroupMemoryMax, []byte("max\n"), 0o644) // a container without a limit
 
 	got := a.TuneMemory(func(string) string { return "" })
 	if want := int64(216 << 20); got != want || debug.SetMemoryLimit(-1) != want {
@@ -24,6 +30,12 @@ func TestTuneMemory(t *testing.T) {
 	}
 	if p := debug.SetGCPercent(gcPercent); p != gcPercent {
 		t.Errorf("GOGC = %d, want %d", p, gcPercent)
+	}
+
+	// In a container of 200 MiB, 85 % of it.
+	os.WriteFile(cgroupMemoryMax, []byte("209715200\n"), 0o644)
+	if got, want := a.TuneMemory(func(string) string { return "" }), int64(209715200*85/100); got != want {
+		t.Errorf("limit in a 200 MiB container = %d, want %d", got, want)
 	}
 
 	debug.SetMemoryLimit(before)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -14,6 +15,10 @@ const (
 	minHashLen = 32
 	maxHashLen = 64
 )
+
+// errBadSeal: a seal function returned a hash of another length. It is the
+// event's fault, not the database's.
+var errBadSeal = errors.New("seal returned a hash of the wrong length")
 
 // AppendAudit appends one event to the chain. The one-row audit_head table
 // holds the last seq and hash; updating it first takes its row lock, so
@@ -65,7 +70,7 @@ func (s *Store) appendAuditTx(ctx context.Context, tx *sql.Tx, e store.AuditEven
 	e.Hash = nil
 	h := seal(e)
 	if len(h) < minHashLen || len(h) > maxHashLen {
-		return store.AuditEvent{}, fmt.Errorf("%s: append audit: seal returned %d bytes, want %d to %d", s.d.Name, len(h), minHashLen, maxHashLen)
+		return store.AuditEvent{}, fmt.Errorf("%s: append audit: %w: %d bytes, want %d to %d", s.d.Name, errBadSeal, len(h), minHashLen, maxHashLen)
 	}
 	e.Hash = h
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events

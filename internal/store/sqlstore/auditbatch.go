@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -110,11 +111,13 @@ func (s *Store) appendBatchSafely(batch []*auditAppend) (out []auditDone) {
 
 // appendBatch appends the batch's events in order. A caller's context
 // only carries its values: an append is not abandoned because the request
-// that made it was (a password guesser who hangs up is still recorded),
-// and each transaction has auditBatchFor. If the batch transaction fails,
-// each event is tried alone, so that one bad event fails only its own
-// caller; if only its commit failed, the chain is read first, since a
-// commit can fail after the database made it.
+// that made it was (a password guesser who hangs up is still recorded).
+// If the batch transaction fails because of an event (a seal of the wrong
+// length), each event is tried alone, so that the bad one fails only its
+// own caller; if the database failed, every caller gets the error at once
+// rather than each waiting out a deadline of its own against a database
+// that does not answer. If only the commit failed, the chain is read
+// first, since a commit can fail after the database made it.
 func (s *Store) appendBatch(batch []*auditAppend) []auditDone {
 	out := make([]auditDone, len(batch))
 	if len(batch) > 1 {
@@ -131,19 +134,26 @@ func (s *Store) appendBatch(batch []*auditAppend) []auditDone {
 			})
 			return err
 		})
-		if err != nil && sealed != nil && s.auditCommitted(ctx, sealed[len(sealed)-1]) {
+		cancel()
+		if err != nil && sealed != nil && s.auditCommitted(batch[0].ctx, sealed[len(sealed)-1]) {
 			err = nil
 		}
-		cancel()
-		if err == nil {
+		switch {
+		case err == nil:
 			for i := range batch {
 				out[i].e = sealed[i]
 			}
 			return out
+		case !errors.Is(err, errBadSeal):
+			for i := range out {
+				out[i].err = err
+			}
+			return out
 		}
 	}
+	deadline := time.Now().Add(auditBatchFor) // one for them all
 	for i, a := range batch {
-		ctx, cancel := detached(a.ctx)
+		ctx, cancel := context.WithDeadline(context.WithoutCancel(a.ctx), deadline)
 		out[i].e, out[i].err = s.writeAudited(ctx, a.e, a.seal, nil)
 		cancel()
 	}
@@ -156,8 +166,11 @@ func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 // auditCommitted reports whether e, sealed for a transaction whose commit
-// failed, is in the chain after all.
+// failed, is in the chain after all. It has a deadline of its own: the
+// commit may have failed on the batch's.
 func (s *Store) auditCommitted(ctx context.Context, e store.AuditEvent) bool {
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	var h []byte
 	err := s.wdb.QueryRowContext(ctx, `SELECT hash FROM audit_events WHERE seq = $1`, e.Seq).Scan(&h)
 	return err == nil && bytes.Equal(h, e.Hash)

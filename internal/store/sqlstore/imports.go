@@ -122,7 +122,7 @@ func (s *Store) appendAuditBatchTx(ctx context.Context, tx *sql.Tx, op string, e
 			e.PrevHash, e.Hash = prev, nil
 			h := seal(start+i, e)
 			if len(h) < minHashLen || len(h) > maxHashLen {
-				return nil, fmt.Errorf("%s: %s: seal returned %d bytes, want %d to %d", s.d.Name, op, len(h), minHashLen, maxHashLen)
+				return nil, fmt.Errorf("%s: %s: %w: %d bytes, want %d to %d", s.d.Name, op, errBadSeal, len(h), minHashLen, maxHashLen)
 			}
 			e.Hash = h
 			out[start+i] = e
