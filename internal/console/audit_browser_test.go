@@ -2,25 +2,18 @@ package console_test
 
 import (
 	"context"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/pquerna/otp/totp"
 
 	"unid/internal/account/accounttest"
 	"unid/internal/admin"
 	"unid/internal/audit"
-	"unid/internal/console"
-	"unid/internal/httpx"
-	"unid/internal/i18n"
 	"unid/internal/operator"
-	"unid/internal/store/sqlite/sqlitetest"
+	"unid/internal/store/sqlite"
 	"unid/internal/testenv/browsertest"
 )
 
@@ -29,39 +22,13 @@ import (
 // number of events checked.
 func TestBrowserAudit(t *testing.T) {
 	ctx := chromiumTab(t)
-	st := sqlitetest.New(t)
-	fix := accounttest.New(t, st)
-	cat, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ops := operator.New(operator.Deps{Store: st, Counters: st, Hasher: fix.Hasher, Protector: fix.Protector, Audit: fix.Audit, Now: fix.Clock})
-	c, err := console.New(console.Options{Catalog: cat, Operators: ops, Kinds: func() []string { return nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	api := admin.NewConsoleAPI(admin.ConsoleDeps{Responder: httpx.NewResponder(cat, slog.New(slog.DiscardHandler), 1<<20), Operators: ops,
-		Audit: admin.AuditDeps{Store: st, Log: fix.Audit, Accounts: fix.Accounts, Operators: st, Retention: 365 * 24 * time.Hour, Now: fix.Clock}})
-	for _, r := range api.Routes() {
-		mux.Handle(r.Pattern, r.Handler)
-	}
-	for _, r := range c.Routes() {
-		mux.Handle(r.Pattern, r.Handler)
-	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-
-	bg := context.Background()
+	f := serve(t, func() []string { return nil }, func(d *admin.ConsoleDeps, st *sqlite.Store, fix *accounttest.Fixture) {
+		d.Audit = admin.AuditDeps{Store: st, Log: fix.Audit, Accounts: fix.Accounts, Operators: st, Retention: 365 * 24 * time.Hour, Now: fix.Clock}
+	})
 	for i, ip := range []string{"10.1.2.3", "10.10.0.1", "10.1.200.7", "192.0.2.1"} {
-		fix.Audit.Append(bg, audit.Entry{Actor: audit.User("u" + strconv.Itoa(i)), Action: audit.ActionLogin, Result: audit.ResultOK, IP: ip, Subject: "138****567" + strconv.Itoa(i)})
+		f.fix.Audit.Append(context.Background(), audit.Entry{Actor: audit.User("u" + strconv.Itoa(i)), Action: audit.ActionLogin, Result: audit.ResultOK, IP: ip, Subject: "138****567" + strconv.Itoa(i)})
 	}
-	_, token, err := ops.Create(bg, "shen", []string{operator.RoleAuditor}, audit.Origin{Actor: audit.Operator("cli:test")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, _ := ops.SetupKey(bg, token)
-	code, _ := totp.GenerateCode(k.Secret, fix.Now)
+	f.setUpInBrowser(t, ctx, "shen", operator.RoleAuditor)
 	run := func(steps ...chromedp.Action[chromedp.Void]) { t.Helper(); browsertest.Do(t, ctx, steps...) }
 	text := func(sel string) string { t.Helper(); return browsertest.Text(t, ctx, sel) }
 	rows := func() string {
@@ -77,11 +44,7 @@ func TestBrowserAudit(t *testing.T) {
 		}
 		t.Fatalf("rows show %q, want %q", rows(), want)
 	}
-	run(chromedp.Navigate(srv.URL+"/console/setup#"+token), chromedp.WaitVisible(chromedp.ID("setup-secret")),
-		chromedp.SendKeys(chromedp.ID("password"), "Ops-Strong-Pass-2030"), chromedp.SendKeys(chromedp.ID("password2"), "Ops-Strong-Pass-2030"),
-		chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Click(chromedp.ID("setup-submit")),
-		chromedp.WaitVisible(chromedp.ID("sign-out")))
-	run(chromedp.Navigate(srv.URL+"/console/audit"), chromedp.WaitVisible(chromedp.ID("audit-filter")))
+	run(chromedp.Navigate(f.url+"/console/audit"), chromedp.WaitVisible(chromedp.ID("audit-filter")))
 	if hint := text("#f-subject-hint"); !strings.Contains(hint, "加密") {
 		t.Errorf("subject hint = %q", hint)
 	}
@@ -99,7 +62,7 @@ func TestBrowserAudit(t *testing.T) {
 		t.Errorf("detail = %q", d)
 	}
 
-	n, err := audit.Verify(bg, st)
+	n, err := audit.Verify(context.Background(), f.st)
 	if err != nil {
 		t.Fatal(err)
 	}

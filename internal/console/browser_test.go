@@ -5,27 +5,20 @@ import (
 	"context"
 	"image"
 	"image/png"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/pquerna/otp/totp"
 
 	"unid/internal/account/accounttest"
 	"unid/internal/admin"
 	"unid/internal/audit"
-	"unid/internal/console"
-	"unid/internal/httpx"
-	"unid/internal/i18n"
 	"unid/internal/operator"
 	"unid/internal/problem"
 	"unid/internal/review"
-	"unid/internal/store/sqlite/sqlitetest"
+	"unid/internal/store/sqlite"
 	"unid/internal/testenv/browsertest"
 )
 
@@ -91,43 +84,18 @@ func chromiumTab(t *testing.T) context.Context { return browsertest.Tab(t) }
 // that a reason is needed, and approves.
 func TestBrowserReviewItem(t *testing.T) {
 	ctx := chromiumTab(t)
-	st := sqlitetest.New(t)
-	fix := accounttest.New(t, st)
-	cat, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var buf bytes.Buffer
 	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)))
-	q := &memQueue{png: buf.Bytes(), item: review.Item{ID: "a1", Kind: "realname.appeal", State: review.StatePending,
-		Reference: "K7Q2M9", UserID: "u1", Subject: "*三 1101**********002X", CreatedAt: fix.Now.Add(-2 * time.Hour)}}
-	ops := operator.New(operator.Deps{Store: st, Counters: st, Hasher: fix.Hasher, Protector: fix.Protector, Audit: fix.Audit, Now: fix.Clock})
-	c, err := console.New(console.Options{Catalog: cat, Operators: ops, Kinds: q.Kinds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	for _, r := range admin.NewConsoleAPI(admin.ConsoleDeps{Responder: httpx.NewResponder(cat, slog.New(slog.DiscardHandler), 1<<20),
-		Operators: ops, Queues: []review.Queue{q}}).Routes() {
-		mux.Handle(r.Pattern, r.Handler)
-	}
-	mountPages(mux, c)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-
-	_, token, err := ops.Create(context.Background(), "zhao", []string{operator.RoleReviewer}, audit.Origin{Actor: audit.Operator("cli:test")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, _ := ops.SetupKey(context.Background(), token)
-	code, _ := totp.GenerateCode(k.Secret, fix.Now)
+	var q *memQueue
+	f := serve(t, func() []string { return q.Kinds() }, func(d *admin.ConsoleDeps, _ *sqlite.Store, fix *accounttest.Fixture) {
+		q = &memQueue{png: buf.Bytes(), item: review.Item{ID: "a1", Kind: "realname.appeal", State: review.StatePending,
+			Reference: "K7Q2M9", UserID: "u1", Subject: "*三 1101**********002X", CreatedAt: fix.Now.Add(-2 * time.Hour)}}
+		d.Queues = []review.Queue{q}
+	})
+	f.setUpInBrowser(t, ctx, "zhao", operator.RoleReviewer)
 	run := func(steps ...chromedp.Action[chromedp.Void]) { t.Helper(); browsertest.Do(t, ctx, steps...) }
 	text := func(sel string) string { t.Helper(); return browsertest.Text(t, ctx, sel) }
-	run(chromedp.Navigate(srv.URL+"/console/setup#"+token), chromedp.WaitVisible(chromedp.ID("setup-secret")),
-		chromedp.SendKeys(chromedp.ID("password"), "Ops-Strong-Pass-2030"), chromedp.SendKeys(chromedp.ID("password2"), "Ops-Strong-Pass-2030"),
-		chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Click(chromedp.ID("setup-submit")),
-		chromedp.WaitVisible(chromedp.ID("range")), chromedp.Navigate(srv.URL+"/console/reviews"),
-		chromedp.WaitVisible(chromedp.ID("review-a1")))
+	run(chromedp.Navigate(f.url+"/console/reviews"), chromedp.WaitVisible(chromedp.ID("review-a1")))
 	if row := text("#review-a1"); !strings.Contains(row, "K7Q2M9") || !strings.Contains(row, "*三 1101**********002X") || !strings.Contains(row, "实名申诉") {
 		t.Errorf("queue row = %q", row)
 	}

@@ -3,25 +3,32 @@ package console_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
 	"unid/internal/account/accounttest"
+	"unid/internal/admin"
 	"unid/internal/audit"
 	"unid/internal/console"
 	"unid/internal/flow"
+	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/operator"
+	"unid/internal/store/sqlite"
 	"unid/internal/store/sqlite/sqlitetest"
+	"unid/internal/testenv/browsertest"
 )
 
 type fixture struct {
 	url string
+	st  *sqlite.Store
 	fix *accounttest.Fixture
 	ops *operator.Service
 }
@@ -30,6 +37,13 @@ type fixture struct {
 var noCookie = httptest.NewRequest("POST", "/api/admin/v1/sign-in", nil)
 
 func start(t *testing.T) *fixture {
+	return serve(t, func() []string { return []string{"realname.counter"} }, nil)
+}
+
+// serve starts the console's pages on a fresh store, and with api the
+// operator API too, its dependencies completed by api (queues, the audit
+// trail) beyond the responder and the operators.
+func serve(t *testing.T, kinds func() []string, api func(*admin.ConsoleDeps, *sqlite.Store, *accounttest.Fixture)) *fixture {
 	t.Helper()
 	st := sqlitetest.New(t)
 	fix := accounttest.New(t, st)
@@ -38,15 +52,34 @@ func start(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	ops := operator.New(operator.Deps{Store: st, Counters: st, Hasher: fix.Hasher, Protector: fix.Protector, Audit: fix.Audit, Now: fix.Clock})
-	c, err := console.New(console.Options{Catalog: cat, Operators: ops, Kinds: func() []string { return []string{"realname.counter"} }})
+	c, err := console.New(console.Options{Catalog: cat, Operators: ops, Kinds: kinds})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
+	if api != nil {
+		deps := admin.ConsoleDeps{Responder: httpx.NewResponder(cat, slog.New(slog.DiscardHandler), 1<<20), Operators: ops}
+		api(&deps, st, fix)
+		for _, r := range admin.NewConsoleAPI(deps).Routes() {
+			mux.Handle(r.Pattern, r.Handler)
+		}
+	}
 	mountPages(mux, c)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &fixture{url: srv.URL, fix: fix, ops: ops}
+	return &fixture{url: srv.URL, st: st, fix: fix, ops: ops}
+}
+
+// setUpInBrowser makes an operator with role and sets their account up
+// in the browser tab ctx, as they would from the set-up link: password,
+// TOTP code, signed in.
+func (f *fixture) setUpInBrowser(t *testing.T, ctx context.Context, login, role string) {
+	t.Helper()
+	token, code := f.newOperator(t, login, role)
+	browsertest.Do(t, ctx, chromedp.Navigate(f.url+"/console/setup#"+token), chromedp.WaitVisible(chromedp.ID("setup-secret")),
+		chromedp.SendKeys(chromedp.ID("password"), "Ops-Strong-Pass-2030"), chromedp.SendKeys(chromedp.ID("password2"), "Ops-Strong-Pass-2030"),
+		chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Click(chromedp.ID("setup-submit")),
+		chromedp.WaitVisible(chromedp.ID("sign-out")))
 }
 
 // mountPages mounts the console's pages on mux as the app does.
@@ -56,8 +89,9 @@ func mountPages(mux *http.ServeMux, c *console.Console) {
 	}
 }
 
-// signedIn returns the console cookie of a new operator with roles.
-func (f *fixture) signedIn(t *testing.T, login string, roles ...string) *http.Cookie {
+// newOperator makes an operator with roles and returns their set-up
+// token and a current TOTP code of their key.
+func (f *fixture) newOperator(t *testing.T, login string, roles ...string) (token, code string) {
 	t.Helper()
 	ctx := context.Background()
 	_, token, err := f.ops.Create(ctx, login, roles, audit.Origin{Actor: audit.Operator("cli:test")})
@@ -68,9 +102,16 @@ func (f *fixture) signedIn(t *testing.T, login string, roles ...string) *http.Co
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, _ := totp.GenerateCode(k.Secret, f.fix.Now)
+	code, _ = totp.GenerateCode(k.Secret, f.fix.Now)
+	return token, code
+}
+
+// signedIn returns the console cookie of a new operator with roles.
+func (f *fixture) signedIn(t *testing.T, login string, roles ...string) *http.Cookie {
+	t.Helper()
+	token, code := f.newOperator(t, login, roles...)
 	rec := httptest.NewRecorder()
-	if _, err := f.ops.Setup(ctx, rec, noCookie, token, "Ops-Strong-Pass-2030", code, operatorClient); err != nil {
+	if _, err := f.ops.Setup(context.Background(), rec, noCookie, token, "Ops-Strong-Pass-2030", code, operatorClient); err != nil {
 		t.Fatal(err)
 	}
 	return rec.Result().Cookies()[0]

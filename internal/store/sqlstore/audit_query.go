@@ -149,9 +149,7 @@ func (s *Store) AuditAnchor(ctx context.Context) (store.AuditAnchor, error) {
 		return store.AuditAnchor{}, s.wrapErr("audit anchor", err)
 	}
 	a.Hash = normBytes(a.Hash)
-	if at != 0 {
-		a.ArchivedAt = fromMS(at)
-	}
+	a.ArchivedAt = fromMSOrZero(at)
 	return a, nil
 }
 

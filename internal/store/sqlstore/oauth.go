@@ -11,22 +11,6 @@ import (
 	"unid/internal/store"
 )
 
-// oauthMS stores a time that may be zero ("not yet") as 0.
-func oauthMS(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return ms(t)
-}
-
-// oauthTime reads what oauthMS stored.
-func oauthTime(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return fromMS(v)
-}
-
 // oauthList encodes a list of strings as a JSON array ("[]" when empty).
 func oauthList(l []string) string {
 	if len(l) == 0 {
@@ -54,8 +38,8 @@ const authRequestColumns = `id, client_id, params, status, user_id, sid, auth_ti
 	code_hash, code_used_at, grant_id, created_at, expires_at, amr`
 
 func authRequestArgs(a store.AuthRequest) []any {
-	return []any{a.ID, a.ClientID, a.Params, a.Status, a.UserID, a.SID, oauthMS(a.AuthTime),
-		nullBytes(a.CodeHash), oauthMS(a.CodeUsedAt), a.GrantID, ms(a.CreatedAt), ms(a.ExpiresAt), amrText(a.AMR)}
+	return []any{a.ID, a.ClientID, a.Params, a.Status, a.UserID, a.SID, msOrZero(a.AuthTime),
+		nullBytes(a.CodeHash), msOrZero(a.CodeUsedAt), a.GrantID, ms(a.CreatedAt), ms(a.ExpiresAt), amrText(a.AMR)}
 }
 
 func scanAuthRequest(r rowScanner) (store.AuthRequest, error) {
@@ -65,7 +49,7 @@ func scanAuthRequest(r rowScanner) (store.AuthRequest, error) {
 	err := r.Scan(&a.ID, &a.ClientID, &a.Params, &a.Status, &a.UserID, &a.SID, &authTime,
 		&a.CodeHash, &used, &a.GrantID, &created, &expires, &amr)
 	a.AMR = amrList(amr)
-	a.AuthTime, a.CodeUsedAt = oauthTime(authTime), oauthTime(used)
+	a.AuthTime, a.CodeUsedAt = fromMSOrZero(authTime), fromMSOrZero(used)
 	a.CreatedAt, a.ExpiresAt = fromMS(created), fromMS(expires)
 	return a, err
 }
@@ -116,7 +100,7 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(store.
 				grant_id = $10, created_at = $11, expires_at = $12, amr = $13 WHERE id = $1`, authRequestArgs(a)...)
 			a.AMR = amrList(amrText(a.AMR))
 			a.CodeHash = normBytes(a.CodeHash)
-			a.AuthTime, a.CodeUsedAt = oauthTime(oauthMS(a.AuthTime)), oauthTime(oauthMS(a.CodeUsedAt))
+			a.AuthTime, a.CodeUsedAt = fromMSOrZero(msOrZero(a.AuthTime)), fromMSOrZero(msOrZero(a.CodeUsedAt))
 			a.CreatedAt, a.ExpiresAt = normTime(a.CreatedAt), normTime(a.ExpiresAt)
 			return a, err
 		},
@@ -141,7 +125,7 @@ func scanGrant(r rowScanner) (store.Grant, error) {
 		return store.Grant{}, fmt.Errorf("grant %s: scopes: %w", g.ID, err)
 	}
 	g.AuthTime, g.CreatedAt, g.ExpiresAt = fromMS(authTime), fromMS(created), fromMS(expires)
-	g.RevokedAt = oauthTime(revoked)
+	g.RevokedAt = fromMSOrZero(revoked)
 	return g, nil
 }
 
@@ -151,7 +135,7 @@ func (s *Store) CreateGrant(ctx context.Context, g store.Grant) error {
 	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_grants (`+grantColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		g.ID, g.ClientID, g.UserID, g.SID, oauthList(g.Scopes), ms(g.AuthTime), ms(g.CreatedAt),
-		ms(g.ExpiresAt), oauthMS(g.RevokedAt), g.ActingUSCC, amrText(g.AMR))
+		ms(g.ExpiresAt), msOrZero(g.RevokedAt), g.ActingUSCC, amrText(g.AMR))
 	if err != nil && s.d.ForeignKeyViolation(err) {
 		return fmt.Errorf("%s: create grant: user %q or client %q: %w", s.d.Name, g.UserID, g.ClientID, store.ErrNotFound)
 	}
@@ -233,7 +217,7 @@ const refreshColumns = `token_hash, grant_id, created_at, expires_at, used_at`
 // CreateRefreshToken stores a token; an unknown grant gives store.ErrNotFound.
 func (s *Store) CreateRefreshToken(ctx context.Context, t store.RefreshToken) error {
 	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_refresh_tokens (`+refreshColumns+`)
-		VALUES ($1, $2, $3, $4, $5)`, t.TokenHash, t.GrantID, ms(t.CreatedAt), ms(t.ExpiresAt), oauthMS(t.UsedAt))
+		VALUES ($1, $2, $3, $4, $5)`, t.TokenHash, t.GrantID, ms(t.CreatedAt), ms(t.ExpiresAt), msOrZero(t.UsedAt))
 	if err != nil && s.d.ForeignKeyViolation(err) {
 		return fmt.Errorf("%s: create refresh token: grant %q: %w", s.d.Name, t.GrantID, store.ErrNotFound)
 	}
@@ -252,7 +236,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, tokenHash []byte) (store.Re
 	if err != nil {
 		return store.RefreshToken{}, s.wrapErr("get refresh token", err)
 	}
-	t.CreatedAt, t.ExpiresAt, t.UsedAt = fromMS(created), fromMS(expires), oauthTime(used)
+	t.CreatedAt, t.ExpiresAt, t.UsedAt = fromMS(created), fromMS(expires), fromMSOrZero(used)
 	return t, nil
 }
 
@@ -282,7 +266,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next sto
 			return fmt.Errorf("%s: rotate refresh token: already used: %w", s.d.Name, store.ErrConflict)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO oauth_refresh_tokens (`+refreshColumns+`)
-			VALUES ($1, $2, $3, $4, $5)`, next.TokenHash, next.GrantID, ms(next.CreatedAt), ms(next.ExpiresAt), oauthMS(next.UsedAt))
+			VALUES ($1, $2, $3, $4, $5)`, next.TokenHash, next.GrantID, ms(next.CreatedAt), ms(next.ExpiresAt), msOrZero(next.UsedAt))
 		if err != nil && s.d.ForeignKeyViolation(err) {
 			return fmt.Errorf("%s: rotate refresh token: grant %q: %w", s.d.Name, next.GrantID, store.ErrNotFound)
 		}
@@ -391,7 +375,7 @@ func scanSigningKey(r rowScanner) (store.SigningKey, error) {
 	var k store.SigningKey
 	var created, retired int64
 	err := r.Scan(&k.ID, &k.Algorithm, &k.Private, &k.Public, &created, &retired)
-	k.CreatedAt, k.RetiredAt = fromMS(created), oauthTime(retired)
+	k.CreatedAt, k.RetiredAt = fromMS(created), fromMSOrZero(retired)
 	return k, err
 }
 

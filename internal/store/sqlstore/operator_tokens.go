@@ -22,9 +22,7 @@ func scanOperatorToken(r rowScanner) (store.OperatorToken, error) {
 		return store.OperatorToken{}, err
 	}
 	t.CreatedAt, t.ExpiresAt = fromMS(created), fromMS(expires)
-	if used != 0 {
-		t.LastUsedAt = fromMS(used)
-	}
+	t.LastUsedAt = fromMSOrZero(used)
 	return t, nil
 }
 
@@ -32,12 +30,8 @@ func scanOperatorToken(r rowScanner) (store.OperatorToken, error) {
 // "token_hash" or "id".
 func (s *Store) CreateOperatorToken(ctx context.Context, t store.OperatorToken) error {
 	const op = "create operator token"
-	var used int64
-	if !t.LastUsedAt.IsZero() {
-		used = ms(t.LastUsedAt)
-	}
 	_, err := s.exec(ctx, s.wdb, `INSERT INTO operator_tokens (`+operatorTokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.ID, t.OperatorID, t.Name, t.TokenHash, ms(t.CreatedAt), ms(t.ExpiresAt), used)
+		t.ID, t.OperatorID, t.Name, t.TokenHash, ms(t.CreatedAt), ms(t.ExpiresAt), msOrZero(t.LastUsedAt))
 	switch {
 	case err == nil:
 		return nil

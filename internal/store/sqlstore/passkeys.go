@@ -22,9 +22,7 @@ func scanPasskey(r rowScanner) (store.OperatorPasskey, error) {
 		return store.OperatorPasskey{}, err
 	}
 	p.Credential, p.CreatedAt = []byte(cred), fromMS(created)
-	if used != 0 {
-		p.LastUsedAt = fromMS(used)
-	}
+	p.LastUsedAt = fromMSOrZero(used)
 	return p, nil
 }
 
@@ -32,12 +30,8 @@ func scanPasskey(r rowScanner) (store.OperatorPasskey, error) {
 // conflict on "credential_id", whoever holds it.
 func (s *Store) CreateOperatorPasskey(ctx context.Context, p store.OperatorPasskey) error {
 	const op = "create operator passkey"
-	var used int64
-	if !p.LastUsedAt.IsZero() {
-		used = ms(p.LastUsedAt)
-	}
 	_, err := s.exec(ctx, s.wdb, `INSERT INTO operator_passkeys (`+passkeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		p.CredentialID, p.OperatorID, p.Name, string(p.Credential), ms(p.CreatedAt), used)
+		p.CredentialID, p.OperatorID, p.Name, string(p.Credential), ms(p.CreatedAt), msOrZero(p.LastUsedAt))
 	switch {
 	case err == nil:
 		return nil

@@ -62,14 +62,6 @@ func scanRecordAnd(r rowScanner, extra ...any) (store.Record, error) {
 	return rec, nil
 }
 
-// nullTime stores a zero time as NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return ms(t)
-}
-
 // nullString stores "" as NULL (an absent owner or handler).
 func nullString(s string) any {
 	if s == "" {
@@ -89,7 +81,7 @@ func recordArgs(r store.Record) ([]any, error) {
 	}
 	return []any{r.ID, string(r.Kind), nullString(r.UserID), nullString(r.USCC), nullString(r.HandlerID), r.ClientID,
 		r.ExternalID, r.Number, r.Title, r.ItemCode, r.Department, r.Status, r.Summary, r.Link, r.Event, params,
-		ms(r.SubmittedAt), ms(r.UpdatedAt), ms(r.CreatedAt), nullTime(r.ReadAt)}, nil
+		ms(r.SubmittedAt), ms(r.UpdatedAt), ms(r.CreatedAt), nullMS(r.ReadAt)}, nil
 }
 
 // normRecord is what a write looks like once stored: times in UTC

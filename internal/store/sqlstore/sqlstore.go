@@ -77,6 +77,22 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 // fromMS converts stored unix milliseconds back to a UTC time.
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
+// msOrZero stores a time that may be unset ("never used", "not yet") as 0.
+func msOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return ms(t)
+}
+
+// fromMSOrZero reads a time stored by msOrZero: 0 is the zero time.
+func fromMSOrZero(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return fromMS(v)
+}
+
 // normTime is what a time looks like after a round trip through the store.
 func normTime(t time.Time) time.Time { return fromMS(ms(t)) }
 

@@ -13,12 +13,8 @@ import (
 func testOperatorTokens(t *testing.T, newStore func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	s := newStore(t)
-	wang, li := newOperator("wang"), newOperator("li")
-	for _, o := range []store.Operator{wang, li} {
-		if err := s.CreateOperator(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ops := createOperators(t, s, "wang", "li")
+	wang, li := ops[0], ops[1]
 	if list, err := s.ListOperatorTokens(ctx, wang.ID); err != nil || len(list) != 0 {
 		t.Fatalf("ListOperatorTokens with none = %v, %v", list, err)
 	}

@@ -20,6 +20,19 @@ func newOperator(login string) store.Operator {
 	}
 }
 
+// createOperators adds an operator of each login name and returns them.
+func createOperators(t *testing.T, s store.Store, logins ...string) []store.Operator {
+	t.Helper()
+	out := make([]store.Operator, len(logins))
+	for i, login := range logins {
+		out[i] = newOperator(login)
+		if err := s.CreateOperator(context.Background(), out[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
 func testOperators(t *testing.T, newStore func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	s := newStore(t)
