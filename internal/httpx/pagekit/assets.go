@@ -46,6 +46,9 @@ type Assets struct {
 // browser that takes it. A file of unknown type is an error.
 func LoadAssets(fsys fs.FS, dir, prefix string, gzipped bool) (*Assets, error) {
 	a := &Assets{prefix: prefix, gzip: gzipped, files: make(map[string]*asset)}
+	// One compressor for every file: each new one would be most of a
+	// megabyte of start-up garbage.
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestCompression)
 	err := fs.WalkDir(fsys, dir, func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -62,7 +65,7 @@ func LoadAssets(fsys fs.FS, dir, prefix string, gzipped bool) (*Assets, error) {
 		f := &asset{ctype: ctype, hash: hex.EncodeToString(sum[:8]), body: body}
 		if gzipped && (strings.HasPrefix(ctype, "text/") || ctype == "image/svg+xml") {
 			var buf bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+			zw.Reset(&buf)
 			zw.Write(body)
 			zw.Close()
 			if buf.Len() < len(body) {

@@ -117,7 +117,7 @@ func NewSet(pages []Page, o Options) (*Set, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	var errs []error
-	checked := make(map[string]*template.Template, len(pages))
+	r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}}
 	for _, pg := range pages {
 		t, err := s.parse(pg)
 		if err != nil {
@@ -137,28 +137,28 @@ func NewSet(pages []Page, o Options) (*Set, error) {
 				errs = append(errs, fmt.Errorf("%s: page %s: %w", o.Name, pg.Name, err))
 			}
 		}
-		s.pages[pg.Name] = &parsed{Page: pg}
-		checked[pg.Name] = t
+		p := &parsed{Page: pg}
+		s.pages[pg.Name] = p
+		// Each page is tried as soon as it is parsed and then dropped, so
+		// that start-up never holds every page's templates at once.
+		errs = append(errs, s.dryRun(r, p, t))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return s, s.dryRun(checked)
+	return s, nil
 }
 
-// dryRun renders every page in every language with its sample, and records
+// dryRun renders a page in every language with its sample, and records
 // the sample's type as the page's data type, so that a template that parses
 // but cannot execute also stops the server.
-func (s *Set) dryRun(checked map[string]*template.Template) error {
+func (s *Set) dryRun(r *http.Request, pg *parsed, t *template.Template) error {
 	var errs []error
-	r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}}
-	for _, pg := range s.pages {
-		for _, lang := range i18n.Langs {
-			data := pg.Sample(lang)
-			pg.dataType = reflect.TypeOf(data)
-			if err := s.execute(io.Discard, r, lang, pg, checked[pg.Name], data); err != nil {
-				errs = append(errs, fmt.Errorf("%s: render %s in %s: %w", s.o.Name, pg.Name, lang, err))
-			}
+	for _, lang := range i18n.Langs {
+		data := pg.Sample(lang)
+		pg.dataType = reflect.TypeOf(data)
+		if err := s.execute(io.Discard, r, lang, pg, t, data); err != nil {
+			errs = append(errs, fmt.Errorf("%s: render %s in %s: %w", s.o.Name, pg.Name, lang, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -200,9 +200,11 @@ func (s *Set) Render(w http.ResponseWriter, r *http.Request, lang i18n.Lang, sta
 		h.Add("Vary", "Accept-Encoding")
 		if AcceptsGzip(r.Header.Get("Accept-Encoding")) {
 			var gz bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
+			zw := gzipWriters.Get().(*gzip.Writer)
+			zw.Reset(&gz)
 			zw.Write(body)
 			zw.Close()
+			gzipWriters.Put(zw)
 			body = gz.Bytes()
 			h.Set("Content-Encoding", "gzip")
 		}
@@ -210,6 +212,13 @@ func (s *Set) Render(w http.ResponseWriter, r *http.Request, lang i18n.Lang, sta
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+// gzipWriters are the compressors of pages, reused: a new one is most of
+// a megabyte of garbage for every page served.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression)
+	return zw
+}}
 
 func (s *Set) execute(w io.Writer, r *http.Request, lang i18n.Lang, pg *parsed, t *template.Template, data any) error {
 	other := i18n.EN
