@@ -36,6 +36,12 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		// A server hashes passwords: see app.ExecLazyFree.
+		if err := app.ExecLazyFree(); err != nil {
+			fmt.Fprintln(os.Stderr, "unid: starting with lazy freeing of memory:", err)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -134,7 +140,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	logger := app.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	started := app.StartLean(getenv)
 	a, err := app.New(ctx, cfg, logger, time.Now)
+	started()
 	if err != nil {
 		return err
 	}

@@ -232,8 +232,8 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 	if cap(h.sem) != 2 {
 		t.Fatalf("semaphore of %d", cap(h.sem))
 	}
-	if d := NewHasher(cheap, 0); cap(d.sem) != 2*runtime.GOMAXPROCS(0) {
-		t.Fatalf("default semaphore of %d, want 2×GOMAXPROCS", cap(d.sem))
+	if d := NewHasher(cheap, 0); cap(d.sem) != runtime.GOMAXPROCS(0) {
+		t.Fatalf("default semaphore of %d, want GOMAXPROCS", cap(d.sem))
 	}
 	enc, _ := h.Hash(context.Background(), "Blue7horse!")
 

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"testing"
 
 	"unid/internal/account"
@@ -50,4 +51,52 @@ func TestTuneMemory(t *testing.T) {
 			t.Errorf("with %s set, TuneMemory set a limit of %d", env, got)
 		}
 	}
+}
+
+// A server starts again with lazy freeing added to what the operator put
+// in GODEBUG, and an operator's own madvdontneed is left alone.
+func TestLazyFreeEnv(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		environ []string
+		want    []string // nil: no restart
+	}{
+		{"no GODEBUG", []string{"PATH=/bin", "HOME=/root"}, []string{"PATH=/bin", "HOME=/root", "GODEBUG=madvdontneed=0"}},
+		{"other settings kept", []string{"GODEBUG=http2client=0", "PATH=/bin"}, []string{"PATH=/bin", "GODEBUG=http2client=0,madvdontneed=0"}},
+		{"the first of two GODEBUGs is the one Go reads", []string{"GODEBUG=x509sha1=1", "GODEBUG=madvdontneed=1"}, []string{"GODEBUG=x509sha1=1,madvdontneed=0"}},
+		{"the operator's choice", []string{"GODEBUG=gctrace=1, madvdontneed=1", "PATH=/bin"}, nil},
+		{"already started again", []string{"GODEBUG=madvdontneed=0"}, nil},
+	} {
+		got, ok := lazyFreeEnv(c.environ)
+		if ok != (c.want != nil) || !slices.Equal(got, c.want) {
+			t.Errorf("%s: lazyFreeEnv(%q) = %q, %v; want %q", c.name, c.environ, got, ok, c.want)
+		}
+	}
+}
+
+// While the server starts the heap stays close to what is live, and Go's
+// pacing (or the operator's GOGC) is back when it has started.
+func TestStartLean(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+
+	done := StartLean(func(string) string { return "" })
+	if p := debug.SetGCPercent(startGCPercent); p != startGCPercent {
+		t.Errorf("GOGC while starting = %d, want %d", p, startGCPercent)
+	}
+	done()
+	if p := debug.SetGCPercent(100); p != 100 {
+		t.Errorf("GOGC after starting = %d, want 100 again", p)
+	}
+
+	done = StartLean(func(k string) string {
+		if k == "GOGC" {
+			return "200"
+		}
+		return ""
+	})
+	if p := debug.SetGCPercent(100); p != 100 {
+		t.Errorf("with GOGC set, GOGC while starting = %d, want it left at 100", p)
+	}
+	done()
 }

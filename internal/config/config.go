@@ -445,7 +445,7 @@ func (c *Config) settings() []setting {
 		unsigned(&c.Argon2Memory, "argon2-memory", "argon2id memory in KiB"),
 		unsigned(&c.Argon2Time, "argon2-time", "argon2id iterations"),
 		unsigned(&c.Argon2Threads, "argon2-threads", "argon2id parallelism"),
-		integer(&c.HashWorkers, "hash-workers", "password hashes computed at once (0: twice the CPUs)"),
+		integer(&c.HashWorkers, "hash-workers", "password hashes computed at once (0: one per CPU)"),
 		duration(&c.SessionIdle, "session-idle", "sign out after this long without activity"),
 		duration(&c.SessionMax, "session-max", "sign out this long after sign-in, active or not"),
 		integer(&c.LockoutThreshold, "lockout-threshold", "failed logins from one client network (IPv4 address, IPv6 /64) that lock that network out of the account"),

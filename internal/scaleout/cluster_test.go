@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -188,11 +189,26 @@ func (c *cluster) start(i int) {
 		if res, err := http.Get("http://" + in.addr + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
+				c.checkLazyFree(in)
 				return
 			}
 		}
 	}
 	c.t.Fatalf("%s not ready within 30 s", in.name)
+}
+
+// checkLazyFree checks that the serving process is the program started
+// again with madvdontneed=0 (app.ExecLazyFree), in place: the same
+// process, which the test's signals reach.
+func (c *cluster) checkLazyFree(in *instance) {
+	c.t.Helper()
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", in.cmd.Process.Pid))
+	if err != nil {
+		c.t.Fatalf("%s: %v", in.name, err)
+	}
+	if !slices.Contains(strings.Split(string(env), "\x00"), "GODEBUG=madvdontneed=0") {
+		c.t.Errorf("%s serves without GODEBUG=madvdontneed=0; its environment: %q", in.name, env)
+	}
 }
 
 // kill ends instance i with SIGKILL, as a crash or the OOM killer would:

@@ -34,10 +34,16 @@ import (
 	"syscall"
 	"time"
 
+	"unid/internal/app"
 	"unid/internal/config"
 )
 
 func main() {
+	// The argon2id limit is measured in this process: with the same
+	// lazy freeing of memory as the server it compares with.
+	if err := app.ExecLazyFree(); err != nil {
+		fmt.Fprintln(os.Stderr, "load: starting with lazy freeing of memory:", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {

@@ -1,0 +1,21 @@
+package app
+
+import (
+	"os"
+	"syscall"
+)
+
+// ExecLazyFree starts the program again in place of this process, once,
+// with madvdontneed=0 added to GODEBUG (lazyFreeEnv), and returns only if
+// it need not or cannot. Call it first thing in main, before any work.
+func ExecLazyFree() error {
+	env, ok := lazyFreeEnv(os.Environ())
+	if !ok {
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	return syscall.Exec(exe, os.Args, env)
+}
