@@ -39,7 +39,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "serve" {
 		// A server hashes passwords: see app.ExecLazyFree.
 		if err := app.ExecLazyFree(); err != nil {
-			fmt.Fprintln(os.Stderr, "unid: starting with lazy freeing of memory:", err)
+			fmt.Fprintf(os.Stderr, "unid: could not start again with GODEBUG=madvdontneed=0 (%v); memory is given back as Go does by default\n", err)
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

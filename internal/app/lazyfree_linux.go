@@ -13,9 +13,7 @@ func ExecLazyFree() error {
 	if !ok {
 		return nil
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	return syscall.Exec(exe, os.Args, env)
+	// The running file itself, even if an upgrade has replaced or removed
+	// the one at its path meanwhile.
+	return syscall.Exec("/proc/self/exe", os.Args, env)
 }

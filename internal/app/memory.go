@@ -72,8 +72,8 @@ const startGCPercent = 20
 // takes such pages only when it needs memory, and until then they are
 // used again without a fault (1,500–3,500 a second; 89–95 %). What it
 // costs: the resident size counts pages given back this way until the
-// kernel takes them (LazyFree in /proc/PID/smaps_rollup); they are
-// reclaimed before anything else, without I/O.
+// kernel takes them (LazyFree in /proc/PID/smaps_rollup); the kernel
+// reclaims them as it does clean page cache, without I/O.
 func lazyFreeEnv(environ []string) (env []string, ok bool) {
 	godebug, seen := "", false
 	env = make([]string, 0, len(environ)+1)
@@ -87,7 +87,7 @@ func lazyFreeEnv(environ []string) (env []string, ok bool) {
 		env = append(env, kv)
 	}
 	for _, setting := range strings.Split(godebug, ",") {
-		if strings.HasPrefix(strings.TrimSpace(setting), "madvdontneed=") {
+		if strings.HasPrefix(setting, "madvdontneed=") { // as Go reads it: no spaces
 			return nil, false
 		}
 	}

@@ -64,7 +64,8 @@ func TestLazyFreeEnv(t *testing.T) {
 		{"no GODEBUG", []string{"PATH=/bin", "HOME=/root"}, []string{"PATH=/bin", "HOME=/root", "GODEBUG=madvdontneed=0"}},
 		{"other settings kept", []string{"GODEBUG=http2client=0", "PATH=/bin"}, []string{"PATH=/bin", "GODEBUG=http2client=0,madvdontneed=0"}},
 		{"the first of two GODEBUGs is the one Go reads", []string{"GODEBUG=x509sha1=1", "GODEBUG=madvdontneed=1"}, []string{"GODEBUG=x509sha1=1,madvdontneed=0"}},
-		{"the operator's choice", []string{"GODEBUG=gctrace=1, madvdontneed=1", "PATH=/bin"}, nil},
+		{"the operator's choice", []string{"GODEBUG=gctrace=1,madvdontneed=1", "PATH=/bin"}, nil},
+		{"a setting Go does not read (a space before it)", []string{"GODEBUG=gctrace=1, madvdontneed=1"}, []string{"GODEBUG=gctrace=1, madvdontneed=1,madvdontneed=0"}},
 		{"already started again", []string{"GODEBUG=madvdontneed=0"}, nil},
 	} {
 		got, ok := lazyFreeEnv(c.environ)

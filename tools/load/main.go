@@ -42,7 +42,7 @@ func main() {
 	// The argon2id limit is measured in this process: with the same
 	// lazy freeing of memory as the server it compares with.
 	if err := app.ExecLazyFree(); err != nil {
-		fmt.Fprintln(os.Stderr, "load: starting with lazy freeing of memory:", err)
+		fmt.Fprintf(os.Stderr, "load: could not start again with GODEBUG=madvdontneed=0 (%v); memory is given back as Go does by default\n", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()

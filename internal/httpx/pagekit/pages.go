@@ -204,6 +204,7 @@ func (s *Set) Render(w http.ResponseWriter, r *http.Request, lang i18n.Lang, sta
 			zw.Reset(&gz)
 			zw.Write(body)
 			zw.Close()
+			zw.Reset(io.Discard) // let go of this answer before pooling
 			gzipWriters.Put(zw)
 			body = gz.Bytes()
 			h.Set("Content-Encoding", "gzip")
