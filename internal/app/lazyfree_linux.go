@@ -13,7 +13,13 @@ func ExecLazyFree() error {
 	if !ok {
 		return nil
 	}
-	// The running file itself, even if an upgrade has replaced or removed
-	// the one at its path meanwhile.
-	return syscall.Exec("/proc/self/exe", os.Args, env)
+	// By its path, not as /proc/self/exe, which would rename the process
+	// "exe" for ps, top and pgrep. An upgrade that replaced the file in
+	// the moment since start runs the new one, as a restart would; one
+	// that removed it fails here, and the server goes on as it is.
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	return syscall.Exec(exe, os.Args, env)
 }

@@ -213,6 +213,11 @@ func (c *cluster) checkLazyFree(in *instance) {
 	if !slices.Contains(strings.Split(string(env), "\x00"), "GODEBUG=madvdontneed=0") {
 		c.t.Errorf("%s serves without GODEBUG=madvdontneed=0; its environment: %q", in.name, env)
 	}
+	// Still named as its file for ps, top and pgrep.
+	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", in.cmd.Process.Pid))
+	if got, want := strings.TrimSpace(string(comm)), filepath.Base(c.bin); got != want {
+		c.t.Errorf("%s runs as process name %q, want %q", in.name, got, want)
+	}
 }
 
 // kill ends instance i with SIGKILL, as a crash or the OOM killer would:
