@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"unid/internal/store/sqlite"
+	"unid/internal/testenv"
 )
 
 func TestREADMEConfigTableIsCurrent(t *testing.T) {
@@ -90,12 +91,7 @@ func TestKeysInitRefusesToOverwrite(t *testing.T) {
 }
 
 func TestServeDevStartsAndStops(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -106,6 +102,7 @@ func TestServeDevStartsAndStops(t *testing.T) {
 		done <- run(ctx, []string{"serve", "--dev", "--addr", addr, "--metrics-addr", "127.0.0.1:0", "--data", dir}, func(string) string { return "" }, &stdout, &stderr)
 	}()
 	var res *http.Response
+	var err error
 	for i := 0; i < 100; i++ {
 		if res, err = http.Get("http://" + addr + "/readyz"); err == nil {
 			break

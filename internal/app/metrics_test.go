@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +20,7 @@ import (
 	"unid/internal/app"
 	"unid/internal/app/apptest"
 	"unid/internal/config"
+	"unid/internal/testenv"
 )
 
 // scrape reads the metrics at base and returns each sample line's value
@@ -148,25 +149,13 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 	}
 }
 
-// freeAddr is a loopback address nothing listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // TestServeMetricsListener: `unid serve` answers /metrics on
 // --metrics-addr and shuts it down with the users' listener; with metrics
 // off nothing listens there.
 func TestServeMetricsListener(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		t.Run(strconv.FormatBool(on), func(t *testing.T) {
-			metricsAddr := freeAddr(t)
+			metricsAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 			cfg, err := config.Parse("test", []string{"--dev", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, func(string) string { return "" })
 			if err != nil {
 				t.Fatal(err)

@@ -81,7 +81,7 @@ func startCluster(t *testing.T) *cluster {
 	c.bin = buildUnid(t, c.dir)
 	c.gw = startGateway(t)
 
-	nginxPort, redirectPort := freePort(t), freePort(t)
+	nginxPort, redirectPort := testenv.FreePort(t), testenv.FreePort(t)
 	c.URL = fmt.Sprintf("https://127.0.0.1:%d", nginxPort)
 	c.keyFile = filepath.Join(c.dir, "unid.key")
 	c.run("keys", "init", "--key-file", c.keyFile)
@@ -96,8 +96,8 @@ func startCluster(t *testing.T) *cluster {
 	for i := range c.inst {
 		in := &instance{
 			name:    fmt.Sprintf("unid-%d", i+1),
-			addr:    fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-			metrics: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+			addr:    fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
+			metrics: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
 			data:    filepath.Join(c.dir, fmt.Sprintf("data-%d", i+1)),
 		}
 		in.log = in.data + ".log"
@@ -584,15 +584,4 @@ func loopbackCert(t *testing.T, certFile, keyFile string) *x509.CertPool {
 	pool := x509.NewCertPool()
 	pool.AddCert(ts.Certificate())
 	return pool
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"testing"
@@ -94,4 +95,17 @@ func Nginx(t testing.TB) string {
 	}
 	Unavailable(t, "nginx not found (set %s, or run scripts/test as root to install Debian's nginx)", NginxVar)
 	return ""
+}
+
+// FreePort returns a loopback port that was free a moment ago, for a
+// server a test starts by address (another process, or one that takes an
+// address rather than a listener).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -79,7 +79,7 @@ func startApache(t *testing.T, unidURL string, unidCert []byte) (string, func() 
 	t.Helper()
 	bin, modules := apacheBinary(t)
 	dir := t.TempDir()
-	cfg := apacheConfig{Dir: dir, Modules: modules, UnidURL: unidURL, Port: freePort(t)}
+	cfg := apacheConfig{Dir: dir, Modules: modules, UnidURL: unidURL, Port: testenv.FreePort(t)}
 	if os.Geteuid() == 0 {
 		// Apache refuses to serve as root: its children run as an
 		// unprivileged user, who must read the pages and write the
@@ -180,16 +180,6 @@ func startApache(t *testing.T, unidURL string, unidCert []byte) (string, func() 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // TestApacheModAuthCAS signs in to a page behind Apache's mod_auth_cas, a
