@@ -151,9 +151,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	defer st.Close()
 	logger := app.NewLogger(stderr, "warn", "text")
 	auditLog := audit.New(st, time.Now, logger)
-	hasher := account.NewHasher(account.Params{
-		Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads), SaltLen: 16, KeyLen: 32,
-	}, 1)
+	hasher := account.NewHasher(app.HashParams(cfg), 1)
 	accounts := account.NewService(account.ServiceDeps{Store: st, Hasher: hasher, Protector: protector, Audit: auditLog, Logger: logger, Now: time.Now})
 	ent := enterprise.New(enterprise.Deps{Store: st, Protector: protector, Audit: auditLog, Logger: logger, Now: time.Now})
 	im := legacy.New(legacy.Deps{Store: st, Accounts: accounts, Protector: protector, Enterprises: ent, Audit: auditLog, Now: time.Now})

@@ -87,9 +87,7 @@ func operatorCmd(ctx context.Context, args []string, getenv func(string) string,
 	}
 	defer st.Close()
 	logger := app.NewLogger(stderr, "warn", "text")
-	hasher := account.NewHasher(account.Params{
-		Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads), SaltLen: 16, KeyLen: 32,
-	}, 1)
+	hasher := account.NewHasher(app.HashParams(cfg), 1)
 	ops := app.NewOperators(cfg, st, st, hasher, protector, nil, audit.New(st, time.Now, logger), logger, time.Now)
 	out := json.NewEncoder(stdout)
 	out.SetIndent("", "  ")

@@ -289,10 +289,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if err != nil {
 		return nil, fmt.Errorf("app: --realname-check-cost-fen: %w", err)
 	}
-	hasher := account.NewHasher(account.Params{
-		Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads),
-		SaltLen: 16, KeyLen: 32,
-	}, cfg.HashWorkers)
+	hasher := account.NewHasher(HashParams(cfg), cfg.HashWorkers)
 	a.Hasher = hasher
 	captchaOpts := captcha.Options{TTL: cfg.CaptchaTTL}
 	if cfg.Dev {

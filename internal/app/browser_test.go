@@ -26,11 +26,7 @@ type page struct {
 
 func (p *page) do(steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	if err := chromedp.Do(p.ctx, steps...); err != nil {
-		loc, _ := chromedp.Run(p.ctx, chromedp.Location())
-		body, _ := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS("body")))
-		p.t.Fatalf("browser: %v\nat %s\npage text: %s", err, loc, body)
-	}
+	browsertest.Do(p.t, p.ctx, steps...)
 }
 
 // click waits until the element with id is enabled (app.js enables buttons
@@ -42,11 +38,7 @@ func (p *page) click(id string) {
 
 func (p *page) text(sel string) string {
 	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		p.t.Fatalf("text of %s: %v", sel, err)
-	}
-	return s
+	return browsertest.Text(p.t, p.ctx, sel)
 }
 
 // fill types v into the input named name, replacing what it held:

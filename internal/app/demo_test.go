@@ -21,6 +21,23 @@ import (
 // endpoint carries both scopes.
 func TestDemoClientWritesRecords(t *testing.T) {
 	srv := apptest.Start(t, nil)
+	cc := demoClient(t, srv, hall.RecordScopes...)
+	tok, err := cc.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope, _ := tok.Extra("scope").(string)
+	for _, s := range hall.RecordScopes {
+		if !strings.Contains(" "+scope+" ", " "+s+" ") {
+			t.Errorf("the demo client's token lacks %s: scope %q", s, scope)
+		}
+	}
+}
+
+// demoClient is the client a development server registers, as its
+// demo-client.json names it, asking srv's token endpoint for scopes.
+func demoClient(t *testing.T, srv *apptest.Server, scopes ...string) clientcredentials.Config {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join(srv.App.Config.DataDir, "demo-client.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -32,16 +49,6 @@ func TestDemoClientWritesRecords(t *testing.T) {
 	if err := json.Unmarshal(data, &c); err != nil || c.ClientID != app.DemoClientID {
 		t.Fatalf("demo-client.json: %s %v", data, err)
 	}
-	cc := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: srv.URL + "/oidc/token",
-		Scopes: hall.RecordScopes, AuthStyle: oauth2.AuthStyleInHeader}
-	tok, err := cc.Token(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	scope, _ := tok.Extra("scope").(string)
-	for _, s := range hall.RecordScopes {
-		if !strings.Contains(" "+scope+" ", " "+s+" ") {
-			t.Errorf("the demo client's token lacks %s: scope %q", s, scope)
-		}
-	}
+	return clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: srv.URL + "/oidc/token",
+		Scopes: scopes, AuthStyle: oauth2.AuthStyleInHeader}
 }

@@ -2,15 +2,11 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -68,25 +64,9 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		t.Fatal("a wrong password signed in")
 	}
 
-	var demo struct {
-		ClientID     string `json:"client_id"`
-		ClientSecret string `json:"client_secret"`
-	}
-	data, err := os.ReadFile(filepath.Join(srv.App.Config.DataDir, "demo-client.json"))
-	if err != nil || json.Unmarshal(data, &demo) != nil {
-		t.Fatalf("demo-client.json: %s %v", data, err)
-	}
-	req, _ := http.NewRequest("POST", srv.URL+"/oidc/token", strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(demo.ClientID), url.QueryEscape(demo.ClientSecret))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokenBody, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("client credentials: %d %s", res.StatusCode, tokenBody)
+	demo := demoClient(t, srv)
+	if _, err := demo.Token(context.Background()); err != nil {
+		t.Fatalf("client credentials: %v", err)
 	}
 
 	got := scrape(t, mets.URL)
@@ -150,60 +130,49 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 }
 
 // TestServeMetricsListener: `unid serve` answers /metrics on
-// --metrics-addr and shuts it down with the users' listener; with metrics
-// off nothing listens there.
+// --metrics-addr and shuts it down with the users' listener. (That
+// "off" and "" turn metrics off is config's test: a server that listened
+// anyway would do so where no test could find it.)
 func TestServeMetricsListener(t *testing.T) {
-	for _, on := range []bool{true, false} {
-		t.Run(strconv.FormatBool(on), func(t *testing.T) {
-			metricsAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-			cfg, err := config.Parse("test", []string{"--dev", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, func(string) string { return "" })
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg.LogLevel = "warn"
-			cfg.MetricsAddr = metricsAddr
-			if !on {
-				cfg.MetricsAddr = ""
-			}
-			a, err := app.New(context.Background(), cfg, app.NewLogger(io.Discard, "warn", "text"), time.Now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			ctx, cancel := context.WithCancel(context.Background())
-			ready := make(chan string, 1)
-			done := make(chan error, 1)
-			go func() { done <- a.Serve(ctx, func(addr string) { ready <- addr }) }()
-			var addr string
-			select {
-			case addr = <-ready:
-			case err := <-done:
-				t.Fatal(err)
-			}
-			res, err := http.Get("http://" + metricsAddr + "/metrics")
-			if on {
-				if err != nil {
-					t.Fatal(err)
-				}
-				body, _ := io.ReadAll(res.Body)
-				res.Body.Close()
-				if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "unid_store_up 1") {
-					t.Errorf("/metrics = %d %s", res.StatusCode, body)
-				}
-			} else if err == nil {
-				res.Body.Close()
-				t.Errorf("metrics off, yet %s answered %d", metricsAddr, res.StatusCode)
-			}
-			if r, err := http.Get("http://" + addr + "/healthz"); err != nil || r.StatusCode != http.StatusOK {
-				t.Fatalf("users' listener: %v %v", r, err)
-			}
-			cancel()
-			if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-				t.Fatalf("serve: %v", err)
-			}
-			if _, err := http.Get("http://" + metricsAddr + "/metrics"); err == nil {
-				t.Error("the metrics listener outlived the server")
-			}
-		})
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	cfg, err := config.Parse("test", []string{"--dev", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.LogLevel = "warn"
+	cfg.MetricsAddr = metricsAddr
+	a, err := app.New(context.Background(), cfg, app.NewLogger(io.Discard, "warn", "text"), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, func(addr string) { ready <- addr }) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	res, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "unid_store_up 1") {
+		t.Errorf("/metrics = %d %s", res.StatusCode, body)
+	}
+	if r, err := http.Get("http://" + addr + "/healthz"); err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("users' listener: %v %v", r, err)
+	}
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		t.Fatalf("serve: %v", err)
+	}
+	if _, err := http.Get("http://" + metricsAddr + "/metrics"); err == nil {
+		t.Error("the metrics listener outlived the server")
 	}
 }

@@ -13,6 +13,14 @@ import (
 	"unid/internal/store"
 )
 
+// HashParams are the password-hash parameters of a server of cfg: what
+// it hashes new passwords with, and what the commands and tools that hash
+// or measure for it must use too.
+func HashParams(cfg config.Config) account.Params {
+	return account.Params{Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads),
+		SaltLen: 16, KeyLen: 32}
+}
+
 // OpenData opens the database and the key file a server of cfg uses, for
 // the commands and tools that work on them directly while that server runs
 // or not. With migrate it brings the schema up to date, as `unid client`

@@ -411,7 +411,6 @@ func (g *gateway) texts(phone string) []notify.GatewayRequest {
 
 // proxy is the running nginx.
 type proxy struct {
-	dir       string
 	redirect  string // the plain-HTTP listener of the example, http://…
 	errorLog  string
 	accessLog string
@@ -481,10 +480,8 @@ http {
 func startNginx(t *testing.T, bin string, c *cluster, port, redirectPort int) *proxy {
 	t.Helper()
 	dir := filepath.Join(c.dir, "nginx")
-	for _, d := range []string{"tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	if os.Geteuid() == 0 {
 		// nginx's workers run as nobody when the master is root; they
@@ -502,7 +499,7 @@ func startNginx(t *testing.T, bin string, c *cluster, port, redirectPort int) *p
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{dir: dir, redirect: fmt.Sprintf("http://127.0.0.1:%d", redirectPort),
+	p := &proxy{redirect: fmt.Sprintf("http://127.0.0.1:%d", redirectPort),
 		errorLog: filepath.Join(dir, "error.log"), accessLog: filepath.Join(dir, "unid.log")}
 	site, err := deriveSite(string(example), []siteRewrite{
 		{regexp.MustCompile(`(?m)^(\s*server\s+)[0-9A-Za-z.:\[\]-]+:[0-9]+`), 2, func(k int) string { return c.inst[k].addr }},

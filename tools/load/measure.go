@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"unid/internal/account"
-	"unid/internal/config"
+	"unid/internal/app"
 	"unid/internal/sso/oidc"
 )
 
@@ -92,13 +92,14 @@ type limits struct {
 // measureLimits measures the argon2id verification rate at the server's
 // parameters and the signing rate with the algorithm of the server's
 // published keys, each for d on GOMAXPROCS goroutines.
-func measureLimits(ctx context.Context, t *tool, cfg config.Config, d time.Duration) (limits, error) {
+func (t *tool) measureLimits(ctx context.Context) (limits, error) {
+	d := t.o.limitTime
 	l := limits{CPUs: runtime.GOMAXPROCS(0)}
-	p := account.Params{Memory: uint32(cfg.Argon2Memory), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads), SaltLen: 16, KeyLen: 32}
+	p := app.HashParams(t.cfg)
 	if err := p.Validate(); err != nil {
 		return l, err
 	}
-	h := account.NewHasher(p, cfg.HashWorkers)
+	h := account.NewHasher(p, t.cfg.HashWorkers)
 	hp := h.Params()
 	l.Argon2 = fmt.Sprintf("m=%d,t=%d,p=%d", hp.Memory, hp.Time, hp.Threads)
 	const password = "Load#limit-2026"
@@ -107,13 +108,15 @@ func measureLimits(ctx context.Context, t *tool, cfg config.Config, d time.Durat
 		return l, err
 	}
 	logf(t.stderr, "measuring argon2id (%s) verifications for %v on %d CPUs", l.Argon2, d, l.CPUs)
-	l.Argon2PerSec = rate(d, func() error {
+	if l.Argon2PerSec, err = rate(d, func() error {
 		ok, _, err := h.Verify(ctx, password, encoded)
 		if err == nil && !ok {
-			err = fmt.Errorf("argon2id: the password does not verify")
+			err = fmt.Errorf("the password does not verify")
 		}
 		return err
-	})
+	}); err != nil {
+		return l, fmt.Errorf("measuring argon2id: %w", err)
+	}
 	if l.SignAlg, err = t.signingAlg(ctx); err != nil {
 		return l, err
 	}
@@ -122,9 +125,8 @@ func measureLimits(ctx context.Context, t *tool, cfg config.Config, d time.Durat
 		return l, err
 	}
 	logf(t.stderr, "measuring %s signatures for %v", l.SignAlg, d)
-	l.SignPerSec = rate(d, sign)
-	if l.Argon2PerSec == 0 || l.SignPerSec == 0 {
-		return l, fmt.Errorf("measuring the limits failed")
+	if l.SignPerSec, err = rate(d, sign); err != nil {
+		return l, fmt.Errorf("measuring %s signatures: %w", l.SignAlg, err)
 	}
 	return l, nil
 }
@@ -153,34 +155,37 @@ func (t *tool) signingAlg(ctx context.Context) (string, error) {
 	return algs[0], nil
 }
 
-// rate calls f from GOMAXPROCS goroutines for d and returns the calls per
-// second; 0 if a call failed.
-func rate(d time.Duration, f func() error) float64 {
+// rate calls f from GOMAXPROCS goroutines for d, after an untimed
+// quarter of d, and returns the calls per second, or the first error.
+func rate(d time.Duration, f func() error) (float64, error) {
 	// An untimed quarter first: a fresh process's first hashes fault in
 	// memory its heap has not used yet, which a serving instance has.
-	if _, ok := count(d/4, f); !ok {
-		return 0
+	if _, err := count(d/4, f); err != nil {
+		return 0, err
 	}
 	start := time.Now()
-	n, ok := count(d, f)
-	if !ok {
-		return 0
+	n, err := count(d, f)
+	if err != nil {
+		return 0, err
 	}
-	return float64(n) / time.Since(start).Seconds()
+	if n == 0 {
+		return 0, fmt.Errorf("no call finished in %v", d)
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
 }
 
-// count calls f on every CPU for d, and says how many calls returned and
-// whether every one succeeded.
-func count(d time.Duration, f func() error) (int64, bool) {
+// count calls f on every CPU for d, and says how many calls returned, or
+// the first error.
+func count(d time.Duration, f func() error) (int64, error) {
 	var n atomic.Int64
-	var failed atomic.Bool
+	var first atomic.Pointer[error]
 	stop := time.Now().Add(d)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			for time.Now().Before(stop) && !failed.Load() {
-				if f() != nil {
-					failed.Store(true)
+			for time.Now().Before(stop) && first.Load() == nil {
+				if err := f(); err != nil {
+					first.CompareAndSwap(nil, &err)
 					return
 				}
 				n.Add(1)
@@ -188,7 +193,10 @@ func count(d time.Duration, f func() error) (int64, bool) {
 		})
 	}
 	wg.Wait()
-	return n.Load(), !failed.Load()
+	if err := first.Load(); err != nil {
+		return 0, *err
+	}
+	return n.Load(), nil
 }
 
 // recorder collects the requests of one row of a scenario.

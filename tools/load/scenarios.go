@@ -17,7 +17,13 @@ import (
 )
 
 // scenarioNames are the scenarios in the order they run.
-var scenarioNames = []string{"signin", "client_credentials", "discovery", "authcode", "cas", "sms", "records"}
+func scenarioNames() []string {
+	names := make([]string, len(scenarios))
+	for i, s := range scenarios {
+		names[i] = s.name
+	}
+	return names
+}
 
 // A scenario is what the workers repeat for the duration. prepare runs
 // before the clock starts and returns one iteration: the requests of one
@@ -173,16 +179,6 @@ func prepareAuthCode(ctx context.Context, t *tool) ([]iteration, error) {
 	var mu sync.Mutex
 	var codes []code
 	var refresh []string
-	take := func(l *[]code) (code, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(*l) == 0 {
-			return code{}, false
-		}
-		c := (*l)[len(*l)-1]
-		*l = (*l)[:len(*l)-1]
-		return c, true
-	}
 	authorize := func(ctx context.Context, w int, rec []*recorder) bool {
 		var c string
 		timed(rec[0], func() (response, error) {
@@ -204,7 +200,7 @@ func prepareAuthCode(ctx context.Context, t *tool) ([]iteration, error) {
 		return true
 	}
 	exchange := func(ctx context.Context, _ int, rec []*recorder) bool {
-		c, ok := take(&codes)
+		c, ok := pop(&mu, &codes)
 		if !ok {
 			return false
 		}
@@ -223,20 +219,28 @@ func prepareAuthCode(ctx context.Context, t *tool) ([]iteration, error) {
 		return true
 	}
 	refreshOne := func(ctx context.Context, _ int, rec []*recorder) bool {
-		mu.Lock()
-		if len(refresh) == 0 {
-			mu.Unlock()
+		rt, ok := pop(&mu, &refresh)
+		if !ok {
 			return false
 		}
-		rt := refresh[len(refresh)-1]
-		refresh = refresh[:len(refresh)-1]
-		mu.Unlock()
 		timed(rec[0], func() (response, error) {
 			return t.token(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
 		}, hasToken("access_token"))
 		return true
 	}
 	return []iteration{authorize, exchange, refreshOne}, nil
+}
+
+// pop takes the last of l under mu; false when l is empty.
+func pop[T any](mu *sync.Mutex, l *[]T) (T, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	var v T
+	if len(*l) == 0 {
+		return v, false
+	}
+	v, *l = (*l)[len(*l)-1], (*l)[:len(*l)-1]
+	return v, true
 }
 
 // maxCodePhase bounds the authorization phase, so that its first codes are

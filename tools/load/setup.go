@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,8 @@ import (
 	"unid/internal/config"
 	"unid/internal/records"
 	"unid/internal/store"
+
+	"golang.org/x/oauth2"
 )
 
 // Where the tool's clients send their users back to: nothing listens
@@ -48,7 +49,6 @@ type tool struct {
 	reg          *client.Registry
 	closeReg     func()
 	clientID     string // confidential OpenID Connect client
-	secret       string
 	basicAuth    string // the Authorization header of the client (RFC 6749 2.3.1), made once
 	casID        string // CAS service
 	accounts     []citizen
@@ -72,7 +72,7 @@ func prepare(ctx context.Context, o options, cfg config.Config, stderr io.Writer
 	} else if r.status != http.StatusOK {
 		return nil, fmt.Errorf("%s/dev/outbox.json answers %d: start unid with --dev, and run the tool on the same machine", o.url, r.status)
 	}
-	if t.limits, err = measureLimits(ctx, t, cfg, o.limitTime); err != nil {
+	if t.limits, err = t.measureLimits(ctx); err != nil {
 		return nil, err
 	}
 	if err := t.registerClients(ctx); err != nil {
@@ -131,7 +131,7 @@ func (t *tool) registerClients(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("register client %s: %w", id, err)
 	}
-	t.clientID, t.secret = id, secret
+	t.clientID = id
 	t.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
 	if _, _, err := reg.Create(ctx, client.Spec{ID: id + "-cas", Name: "负载测试 CAS " + id, Type: store.ClientCAS,
 		RedirectURIs: []string{casService}}, by); err != nil {
@@ -269,7 +269,7 @@ func subject(idToken string) (string, error) {
 	}
 	var c struct{ Sub string }
 	if err := json.Unmarshal(payload, &c); err != nil || c.Sub == "" {
-		return "", fmt.Errorf("ID token without sub: %s", payload)
+		return "", fmt.Errorf("ID token without sub (a payload of %d bytes)", len(payload))
 	}
 	return c.Sub, nil
 }
@@ -373,9 +373,8 @@ func (t *tool) lastCode(ctx context.Context, phone string) (string, error) {
 type verifier struct{ verifier, challenge string }
 
 func newVerifier() verifier {
-	v := rand.Text() + rand.Text()
-	sum := sha256.Sum256([]byte(v))
-	return verifier{v, base64.RawURLEncoding.EncodeToString(sum[:])}
+	v := oauth2.GenerateVerifier()
+	return verifier{v, oauth2.S256ChallengeFromVerifier(v)}
 }
 
 // authorize asks for a code with the signed-in session and returns it

@@ -60,8 +60,22 @@ type probe struct {
 	fails int
 }
 
+// appName names the tool's own sessions, so that the watch leaves them
+// out of what it reports as running.
+const appName = "lockwatch"
+
+// connect opens a session named appName.
+func connect(ctx context.Context, url string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.RuntimeParams["application_name"] = appName
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
 func run(ctx context.Context, url string, every, slow time.Duration) error {
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := connect(ctx, url)
 	if err != nil {
 		return err
 	}
@@ -111,7 +125,7 @@ func run(ctx context.Context, url string, every, slow time.Duration) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := pgx.Connect(ctx, url)
+			c, err := connect(ctx, url)
 			if err != nil {
 				note("%s: %v", p.name, err)
 				return
@@ -151,7 +165,7 @@ func run(ctx context.Context, url string, every, slow time.Duration) error {
 	// The statement the other sessions run, noted when it changes: with
 	// the times of the waits, it tells which step of a migration held
 	// them up.
-	watch, err := pgx.Connect(ctx, url)
+	watch, err := connect(ctx, url)
 	if err != nil {
 		return err
 	}
@@ -163,9 +177,7 @@ func run(ctx context.Context, url string, every, slow time.Duration) error {
 		err := watch.QueryRow(ctx, `SELECT coalesce(string_agg(left(regexp_replace(a.query, '\s+', ' ', 'g'), 60)
 				|| coalesce(' [' || p.command || ' on ' || p.relid::regclass || ': ' || p.phase || ']', ''), ' | '), '')
 			FROM pg_stat_activity a LEFT JOIN pg_stat_progress_create_index p ON p.pid = a.pid
-			WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.state = 'active'
-			  AND a.query NOT LIKE 'SELECT id FROM users WHERE phone_index%' AND a.query NOT LIKE 'UPDATE users SET updated_at%'
-			  AND a.query NOT LIKE '%audit_head%' AND a.query NOT LIKE 'INSERT INTO audit_events%'`).Scan(&q)
+			WHERE a.datname = current_database() AND a.state = 'active' AND a.application_name <> $1`, appName).Scan(&q)
 		if err != nil && ctx.Err() == nil {
 			return err
 		}

@@ -246,16 +246,20 @@ func only(columns, kept []string, row func(i int) ([]any, error)) func(i int) ([
 	if len(kept) == len(columns) {
 		return row
 	}
+	var at []int // the positions of kept in columns, found once
+	for j, c := range columns {
+		if slices.Contains(kept, c) {
+			at = append(at, j)
+		}
+	}
 	return func(i int) ([]any, error) {
 		r, err := row(i)
 		if err != nil {
 			return nil, err
 		}
-		out := make([]any, 0, len(kept))
-		for j, c := range columns {
-			if slices.Contains(kept, c) {
-				out = append(out, r[j])
-			}
+		out := make([]any, len(at))
+		for k, j := range at {
+			out[k] = r[j]
 		}
 		return out, nil
 	}

@@ -74,7 +74,7 @@ func Text(t testing.TB, ctx context.Context, sel string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("text of %s: %v", sel, err)
 	}
 	return s
 }
