@@ -41,6 +41,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEvent, seal func(s
 // should be short and must not write through the Store itself.
 func (s *Store) writeAudited(ctx context.Context, e store.AuditEvent, seal func(store.AuditEvent) []byte, write func(tx *sql.Tx) error) (store.AuditEvent, error) {
 	var out store.AuditEvent
+	st := s.writeStmts(ctx, qAuditNext, qAuditInsert, qAuditHead)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if write != nil {
 			if err := write(tx); err != nil {
@@ -48,7 +49,7 @@ func (s *Store) writeAudited(ctx context.Context, e store.AuditEvent, seal func(
 			}
 		}
 		var err error
-		out, err = s.appendAuditTx(ctx, tx, e, seal)
+		out, err = s.appendAuditTx(ctx, tx, st, e, seal)
 		return err
 	})
 	if err != nil {
@@ -57,12 +58,21 @@ func (s *Store) writeAudited(ctx context.Context, e store.AuditEvent, seal func(
 	return out, nil
 }
 
-// appendAuditTx appends e to the chain inside the caller's transaction.
-func (s *Store) appendAuditTx(ctx context.Context, tx *sql.Tx, e store.AuditEvent, seal func(store.AuditEvent) []byte) (store.AuditEvent, error) {
+// The statements of one append.
+const (
+	qAuditNext   = `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`
+	qAuditInsert = `INSERT INTO audit_events
+		(seq, time, actor, action, result, ip, user_agent, subject, detail, account_id, client_id, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+	qAuditHead = `UPDATE audit_head SET hash = $1 WHERE id = 1`
+)
+
+// appendAuditTx appends e to the chain inside the caller's transaction,
+// through st: writeStmts of qAuditNext, qAuditInsert and qAuditHead.
+func (s *Store) appendAuditTx(ctx context.Context, tx *sql.Tx, st []*sql.Stmt, e store.AuditEvent, seal func(store.AuditEvent) []byte) (store.AuditEvent, error) {
 	e.Time = normTime(e.Time)
 	var prev []byte
-	err := tx.QueryRowContext(ctx,
-		`UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&e.Seq, &prev)
+	err := txQueryRow(ctx, tx, st[0], qAuditNext).Scan(&e.Seq, &prev)
 	if err != nil {
 		return store.AuditEvent{}, s.wrapErr("append audit: head", err)
 	}
@@ -73,15 +83,13 @@ func (s *Store) appendAuditTx(ctx context.Context, tx *sql.Tx, e store.AuditEven
 		return store.AuditEvent{}, fmt.Errorf("%s: append audit: %w: %d bytes, want %d to %d", s.d.Name, errBadSeal, len(h), minHashLen, maxHashLen)
 	}
 	e.Hash = h
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
-		(seq, time, actor, action, result, ip, user_agent, subject, detail, account_id, client_id, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+	_, err = txExec(ctx, tx, st[1], qAuditInsert,
 		e.Seq, ms(e.Time), e.Actor, e.Action, e.Result, e.IP, e.UserAgent, e.Subject, e.Detail,
 		e.Account, e.Client, nullBytes(e.PrevHash), e.Hash)
 	if err != nil {
 		return store.AuditEvent{}, s.wrapErr("append audit", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, e.Hash); err != nil {
+	if _, err := txExec(ctx, tx, st[2], qAuditHead, e.Hash); err != nil {
 		return store.AuditEvent{}, s.wrapErr("append audit: head", err)
 	}
 	return e, nil

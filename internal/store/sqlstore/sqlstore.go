@@ -201,6 +201,41 @@ func (s *Store) prepared(ctx context.Context, db *sql.DB, query string) (*sql.St
 	return st, nil
 }
 
+// writeStmts returns the cached prepared statements of queries on the
+// write pool, for a transaction about to begin to run through txExec and
+// txQueryRow. They must be asked for before it begins: inside it,
+// preparing on the pool would wait forever for SQLite's one write
+// connection, which the transaction holds. An entry is nil where the
+// dialect does not cache statements or the query could not be prepared;
+// it then runs unprepared and reports its own error.
+func (s *Store) writeStmts(ctx context.Context, queries ...string) []*sql.Stmt {
+	st := make([]*sql.Stmt, len(queries))
+	if !s.d.CacheStatements {
+		return st
+	}
+	for i, q := range queries {
+		st[i], _ = s.prepared(ctx, s.wdb, q)
+	}
+	return st
+}
+
+// txExec runs query in tx, through st (from writeStmts) when it is not
+// nil: the statement SQLite parsed once, on the connection tx holds.
+func txExec(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string, args ...any) (sql.Result, error) {
+	if st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// txQueryRow is txExec for a one-row query.
+func txQueryRow(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string, args ...any) *sql.Row {
+	if st != nil {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
 // queryRow runs a one-row query outside a transaction, through a cached
 // prepared statement when the dialect asks for it.
 func (s *Store) queryRow(ctx context.Context, db *sql.DB, query string, args ...any) *sql.Row {
