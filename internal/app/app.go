@@ -62,7 +62,7 @@ import (
 	"unid/internal/stats"
 	"unid/internal/store"
 	"unid/internal/store/postgres"
-	rediscounters "unid/internal/store/redis"
+	redisstore "unid/internal/store/redis"
 	"unid/internal/store/sqlite"
 	"unid/internal/upstream"
 	"unid/internal/upstream/alipay"
@@ -207,6 +207,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 
 	var counters store.Counters = st
+	var challenges store.Challenges = st
 	var redisPing func(context.Context) error // nil without Redis
 	if cfg.RedisURL.Value != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL.Value)
@@ -223,8 +224,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		if err := rc.Ping(ctx).Err(); err != nil {
 			return nil, fmt.Errorf("app: redis: %w", err)
 		}
-		rcounters := rediscounters.NewCounters(rc, "unid:")
+		rcounters := redisstore.NewCounters(rc, "unid:")
 		counters = rcounters
+		challenges = redisstore.NewChallenges(rc, "unid:", now)
 		a.deps = append(a.deps, dependency{"redis", rcounters.Ping})
 		redisPing = rcounters.Ping
 	}
@@ -295,8 +297,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if cfg.Dev {
 		captchaOpts.Recent = 20 // listed on /dev/
 	}
-	captchas := captcha.New(st, now, captchaOpts)
-	codes := smscode.New(st, limiter, sender, protector.MAC, now, smscode.Options{
+	captchas := captcha.New(challenges, now, captchaOpts)
+	codes := smscode.New(challenges, limiter, sender, protector.MAC, now, smscode.Options{
 		TTL: cfg.SMSCodeTTL, MaxAttempts: 5,
 		Limits: smscode.Limits{
 			PerPhoneMinute: int64(cfg.SMSPerPhoneMinute), PerPhoneHour: int64(cfg.SMSPerPhoneHour),
@@ -403,7 +405,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	}
 
 	a.cas = cas.New(cas.Deps{
-		Registry: a.Clients, Sessions: sessions, Store: st, Protector: protector, Audit: auditLog,
+		Registry: a.Clients, Sessions: sessions, Store: casStore{challenges, st, st, st}, Protector: protector, Audit: auditLog,
 		Catalog: catalog, Logger: logger, Now: now, TrustProxy: cfg.TrustProxy, Limiter: limiter, Pages: pages,
 		Enterprises: enterprises,
 		Options:     cas.Options{TicketTTL: cfg.CASTicketTTL, LoginsPerIPMinute: cfg.CASLoginsPerIPMinute},
@@ -438,7 +440,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if err != nil {
 		return nil, fmt.Errorf("app: recovery.questions-file: %w", err)
 	}
-	emailCodes := emailcode.New(st, limiter, mailer, protector.MAC, now, emailcode.Options{})
+	emailCodes := emailcode.New(challenges, limiter, mailer, protector.MAC, now, emailcode.Options{})
 	securityQuestions := questions.New(questions.Deps{Store: st, Hasher: hasher, List: questionList, Audit: auditLog, Now: now,
 		Tell: func(ctx context.Context, userID, template string) {
 			if u, err := st.GetUser(ctx, userID); err == nil {
@@ -528,7 +530,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	a.Operators = NewOperators(cfg, st, counters, hasher, protector, captchas, auditLog, logger, now)
 	// Passkeys need a host name to be bound to; without one (an IP
 	// address as the public URL) the console offers none.
-	passkeys, err := operator.NewPasskeys(a.Operators, operator.PasskeyDeps{Store: st, Challenges: st, PublicURL: issuer, SiteName: cfg.Site.Name})
+	passkeys, err := operator.NewPasskeys(a.Operators, operator.PasskeyDeps{Store: st, Challenges: challenges, PublicURL: issuer, SiteName: cfg.Site.Name})
 	if err != nil {
 		logger.WarnContext(ctx, "operator passkeys off", "err", err)
 	}
@@ -1055,3 +1057,12 @@ func redactURLs(s string) string {
 }
 
 var userinfo = regexp.MustCompile(`://[^/@\s]*@`)
+
+// casStore is what the CAS server keeps: its tickets among the
+// challenges (in Redis when there is one), the rest in the database.
+type casStore struct {
+	store.Challenges
+	store.Flows
+	store.Users
+	store.SessionClients
+}

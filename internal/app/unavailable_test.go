@@ -101,15 +101,26 @@ func TestBackendDown(t *testing.T) {
 			if res.StatusCode != http.StatusOK || body != "ready\ndatabase: ok\nredis: ok\n" {
 				t.Fatalf("readyz before the fault: %d %q", res.StatusCode, body)
 			}
+			// A captcha answered before the fault, for a sign-in after it.
+			res, err = http.Post(srv.URL+"/api/v1/captchas", "application/json", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var captcha struct{ ID string }
+			json.NewDecoder(res.Body).Decode(&captcha)
+			res.Body.Close()
+			answer := srv.CaptchaAnswer(t, captcha.ID)
 			map[string]*cutter{"database": db, "redis": rd}[down].Cut()
 
 			res, body = get(t, srv.URL+"/readyz")
 			if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(body, down+": unreachable") {
 				t.Errorf("readyz with %s down: %d Retry-After %q %q", down, res.StatusCode, res.Header.Get("Retry-After"), body)
 			}
-			// A captcha needs the per-address counter (Redis) and the
-			// captcha record (database): either fault stops it.
-			res, err = http.Post(srv.URL+"/api/v1/captchas", "application/json", nil)
+			// A sign-in needs the counters and the captcha (Redis) and the
+			// account (database): either fault stops it.
+			form, _ := json.Marshal(map[string]string{"identifier": "13800138000", "password": "Pa55word!x",
+				"captcha_id": captcha.ID, "captcha_answer": answer})
+			res, err = http.Post(srv.URL+"/api/v1/sessions", "application/json", strings.NewReader(string(form)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +130,7 @@ func TestBackendDown(t *testing.T) {
 			json.NewDecoder(res.Body).Decode(&e)
 			res.Body.Close()
 			if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "5" || e.Error.Code != "unavailable" || e.Error.Message == "" {
-				t.Errorf("captcha with %s down: %d Retry-After %q %+v", down, res.StatusCode, res.Header.Get("Retry-After"), e)
+				t.Errorf("sign-in with %s down: %d Retry-After %q %+v", down, res.StatusCode, res.Header.Get("Retry-After"), e)
 			}
 		})
 	}

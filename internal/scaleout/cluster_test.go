@@ -24,11 +24,13 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"unid/internal/httpsig/httpsigtest"
 	"unid/internal/notify"
 	"unid/internal/store"
-	"unid/internal/store/postgres"
 	"unid/internal/store/postgres/pgtest"
+	redisstore "unid/internal/store/redis"
 	"unid/internal/testenv"
 )
 
@@ -48,8 +50,10 @@ type cluster struct {
 	inst    [2]*instance
 	gw      *gateway
 	proxy   *proxy
-	store   *postgres.Store // for captcha answers only
-	certs   *x509.CertPool  // trusts nginx's certificate
+	// challenges is where the instances keep captchas (Redis), for
+	// their answers.
+	challenges store.Challenges
+	certs      *x509.CertPool // trusts nginx's certificate
 
 	mu    sync.Mutex
 	trail []hop // every answer that came through nginx, in order
@@ -107,7 +111,7 @@ func startCluster(t *testing.T) *cluster {
 	// The first start migrates the new database; the second finds it done.
 	c.start(0)
 	c.start(1)
-	c.store = pgtest.Open(t, c.dbURL)
+	c.challenges = redisChallenges(t, redisURL)
 	c.proxy = startNginx(t, nginxBin, c, nginxPort, redirectPort)
 	return c
 }
@@ -356,11 +360,23 @@ func (c *cluster) checkRoundRobin(from int) {
 	c.t.Logf("round robin: %d answers from %s, %d from %s", seen[0], c.inst[0].name, seen[1], c.inst[1].name)
 }
 
-// captchaAnswer reads the digits of captcha id from the database, as a
-// person reads them off the picture.
+// redisChallenges reads the challenges the instances keep in the Redis at
+// url.
+func redisChallenges(t *testing.T, url string) store.Challenges {
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("redis URL: %v", err)
+	}
+	client := goredis.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	return redisstore.NewChallenges(client, "unid:", time.Now)
+}
+
+// captchaAnswer reads the digits of captcha id from Redis, as a person
+// reads them off the picture.
 func (c *cluster) captchaAnswer(id string) string {
 	c.t.Helper()
-	ch, err := c.store.GetChallenge(context.Background(), store.ChallengeCaptcha, id)
+	ch, err := c.challenges.GetChallenge(context.Background(), store.ChallengeCaptcha, id)
 	if err != nil {
 		c.t.Fatalf("captcha %s: %v", id, err)
 	}
