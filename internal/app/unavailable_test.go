@@ -116,6 +116,12 @@ func TestBackendDown(t *testing.T) {
 			if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(body, down+": unreachable") {
 				t.Errorf("readyz with %s down: %d Retry-After %q %q", down, res.StatusCode, res.Header.Get("Retry-After"), body)
 			}
+			// The captcha's picture needs only the captcha, which is in
+			// Redis when there is one.
+			res, _ = get(t, srv.URL+"/api/v1/captchas/"+captcha.ID+"/image")
+			if want := map[string]int{"database": http.StatusOK, "redis": http.StatusServiceUnavailable}[down]; res.StatusCode != want {
+				t.Errorf("captcha picture with %s down: %d, want %d", down, res.StatusCode, want)
+			}
 			// A sign-in needs the counters and the captcha (Redis) and the
 			// account (database): either fault stops it.
 			form, _ := json.Marshal(map[string]string{"identifier": "13800138000", "password": "Pa55word!x",
@@ -131,6 +137,13 @@ func TestBackendDown(t *testing.T) {
 			res.Body.Close()
 			if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "5" || e.Error.Code != "unavailable" || e.Error.Message == "" {
 				t.Errorf("sign-in with %s down: %d Retry-After %q %+v", down, res.StatusCode, res.Header.Get("Retry-After"), e)
+			}
+			// A CAS login looks up its service system in the database.
+			if down == "database" {
+				res, body = get(t, srv.URL+"/cas/login?service="+url.QueryEscape("https://hall.example/"))
+				if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "5" {
+					t.Errorf("CAS login with the database down: %d Retry-After %q %q", res.StatusCode, res.Header.Get("Retry-After"), body)
+				}
 			}
 		})
 	}

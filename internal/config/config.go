@@ -543,7 +543,7 @@ func (c *Config) settings() []setting {
 	s = append(s, secret(&c.SMS.GatewaySecret, "sms.gateway-secret", "shared secret that signs requests to the SMS gateway")...)
 	s = append(s, secret(&c.SMTP.Password, "smtp.password", "SMTP password")...)
 	s = append(s, secret(&c.DatabaseURL, "database-url", "PostgreSQL URL (postgres://…); empty: SQLite in the data directory")...)
-	s = append(s, secret(&c.RedisURL, "redis-url", "Redis URL (redis://…) for rate-limit counters; empty: counters in the database")...)
+	s = append(s, secret(&c.RedisURL, "redis-url", "Redis URL (redis://…) for rate-limit counters and challenges (captchas, SMS and email codes, CAS tickets, passkey ceremonies); empty: both in the database")...)
 	s = append(s, secret(&c.Realname.Secret, "realname.secret", "secret shared with the real-name verification service")...)
 	s = append(s, secret(&c.EnterpriseRegistry.Secret, "enterprise-registry.secret", "secret shared with the enterprise registry")...)
 	s = append(s, secret(&c.Alipay.PrivateKey, "alipay.private-key", "the application's RSA private key (PEM or base64)")...)

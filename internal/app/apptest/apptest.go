@@ -18,6 +18,7 @@ import (
 	"unid/internal/app"
 	"unid/internal/config"
 	"unid/internal/store/postgres/pgtest"
+	"unid/internal/testenv"
 )
 
 // Clock is a settable clock shared by every part of the server.
@@ -206,9 +207,21 @@ var Backends = []Backend{
 	{Name: "postgres", Use: func(t testing.TB, c *config.Config) { c.DatabaseURL.Value = pgtest.NewDatabase(t) }},
 }
 
+// PostgresRedis is the production shape: PostgreSQL, with counters and
+// challenges in Redis.
+var PostgresRedis = Backend{Name: "postgres+redis", Use: func(t testing.TB, c *config.Config) {
+	c.DatabaseURL.Value = pgtest.NewDatabase(t)
+	c.RedisURL.Value = testenv.RedisURL(t)
+}}
+
 // ForEachBackend runs f as a subtest on every backend.
 func ForEachBackend(t *testing.T, f func(t *testing.T, start func(edit func(*config.Config)) *Server)) {
-	for _, be := range Backends {
+	ForBackends(t, Backends, f)
+}
+
+// ForBackends runs f as a subtest on each of backends.
+func ForBackends(t *testing.T, backends []Backend, f func(t *testing.T, start func(edit func(*config.Config)) *Server)) {
+	for _, be := range backends {
 		t.Run(be.Name, func(t *testing.T) {
 			f(t, func(edit func(*config.Config)) *Server {
 				return Start(t, func(c *config.Config) {

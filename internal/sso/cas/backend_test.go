@@ -2,24 +2,41 @@ package cas_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"unid/internal/app/apptest"
 	"unid/internal/config"
 	"unid/internal/sso/cas"
 	"unid/internal/store"
+	redisstore "unid/internal/store/redis"
 )
 
 // TestTicketsOnEveryBackend runs the ticket rules that rest on the store —
 // single use under concurrent validation, expiry, single logout of the
-// session's tickets — on SQLite and PostgreSQL.
+// session's tickets, a record rewritten in the store — on SQLite,
+// PostgreSQL, and PostgreSQL with the tickets in Redis.
 func TestTicketsOnEveryBackend(t *testing.T) {
-	apptest.ForEachBackend(t, func(t *testing.T, startApp func(func(*config.Config)) *apptest.Server) {
-		e := &env{t: t, srv: startApp(nil)}
+	apptest.ForBackends(t, append(slices.Clone(apptest.Backends), apptest.PostgresRedis), func(t *testing.T, startApp func(func(*config.Config)) *apptest.Server) {
+		var tickets store.Challenges
+		srv := startApp(func(c *config.Config) {
+			if c.RedisURL.Value != "" {
+				tickets = redisChallenges(t, c.RedisURL.Value)
+			}
+		})
+		if tickets == nil {
+			tickets = srv.App.Store
+		}
+		e := &env{t: t, srv: srv}
 		if err := e.srv.App.Store.CreateClient(context.Background(), store.Client{
 			ID: "hall", Name: "hall", Type: store.ClientCAS, RedirectURIs: []string{hall + "*"},
 		}); err != nil {
@@ -57,6 +74,30 @@ func TestTicketsOnEveryBackend(t *testing.T) {
 			t.Fatalf("expired ticket: %q", code)
 		}
 
+		// A record rewritten by whoever can write the store (another
+		// user, a later expiry) does not match its seal.
+		for name, edit := range map[string]func(*store.Challenge){
+			"another user": func(c *store.Challenge) {
+				c.Secret = []byte(strings.Replace(string(c.Secret), `"user_id":"`, `"user_id":"x`, 1))
+			},
+			"a later expiry": func(c *store.Challenge) { c.ExpiresAt = c.ExpiresAt.Add(time.Hour) },
+		} {
+			ticket = b.ticket(hallLogin, "")
+			key := sha256.Sum256([]byte(ticket))
+			id := base64.RawURLEncoding.EncodeToString(key[:])
+			c, err := tickets.GetChallenge(context.Background(), cas.KindTicket, id)
+			if err != nil {
+				t.Fatalf("%s: the ticket's record: %v", name, err)
+			}
+			edit(&c)
+			if err := tickets.PutChallenge(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {hallLogin}, "ticket": {ticket}})); code != cas.CodeInvalidTicket {
+				t.Fatalf("ticket whose record names %s: %q, want INVALID_TICKET", name, code)
+			}
+		}
+
 		ticket = b.ticket(hallLogin, "")
 		e.srv.Clock.Advance(time.Second)
 		b.Get("/cas/logout")
@@ -64,4 +105,16 @@ func TestTicketsOnEveryBackend(t *testing.T) {
 			t.Fatalf("ticket of a signed-out session: %q", code)
 		}
 	})
+}
+
+// redisChallenges reads and writes the challenges unid keeps in the Redis
+// at url.
+func redisChallenges(t *testing.T, url string) store.Challenges {
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := goredis.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	return redisstore.NewChallenges(client, "unid:", time.Now)
 }

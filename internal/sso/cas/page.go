@@ -30,7 +30,7 @@ type Pages interface {
 var pageKeys = []string{
 	"cas.page.error_title", "cas.page.home",
 	"cas.error.bad_request", "cas.error.service_invalid", "cas.error.service_unknown",
-	"cas.error.login_expired", "cas.error.internal", "cas.error.too_many", "cas.error.enterprise_role",
+	"cas.error.login_expired", "cas.error.internal", "cas.error.unavailable", "cas.error.too_many", "cas.error.enterprise_role",
 	"cas.error.service_disabled", // in console_systems.json, with the disabling of systems
 	"cas.signed_out.title", "cas.signed_out.body",
 	"cas.level.title", "cas.level.body", "cas.level.upgrade",

@@ -522,6 +522,14 @@ type ticketRecord struct {
 	AMR      []string  `json:"amr,omitempty"`    // how the user signed in (store.Session.AMR)
 }
 
+// seal is the MAC of a ticket's record, kept with it (Subject) and checked
+// at validation: whoever can write the store (Redis, where tickets live
+// when it is configured) cannot make a ticket that names another user or
+// service, or lives longer, without the key file.
+func (s *Server) seal(ch store.Challenge) []byte {
+	return s.d.Protector.MAC("cas-ticket", []byte(ch.ID), ch.Secret, []byte(strconv.FormatInt(ch.ExpiresAt.UnixMilli(), 10)))
+}
+
 // issue creates a service ticket for service, records it against the
 // session for single logout, and sends the browser to the service with it.
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, c store.Client, service string, sess store.Session, u store.User, newLogin bool, uscc string) {
@@ -542,9 +550,9 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, c store.Client, s
 		s.internal(w, r, err)
 		return
 	}
-	if err := s.d.Store.PutChallenge(ctx, store.Challenge{
-		Kind: KindTicket, ID: ticketKey(ticket), Secret: secret, CreatedAt: now, ExpiresAt: now.Add(s.d.TicketTTL),
-	}); err != nil {
+	ch := store.Challenge{Kind: KindTicket, ID: ticketKey(ticket), Secret: secret, CreatedAt: now, ExpiresAt: now.Add(s.d.TicketTTL)}
+	ch.Subject = s.seal(ch)
+	if err := s.d.Store.PutChallenge(ctx, ch); err != nil {
 		s.internal(w, r, err)
 		return
 	}
@@ -630,7 +638,15 @@ func (s *Server) failLookup(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// internal answers a fault of unid, or of a backend it cannot reach (the
+// database, Redis): then 503 with Retry-After, "try again shortly".
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if store.Unavailable(err) {
+		s.log.WarnContext(r.Context(), "cas request failed: a backend is unavailable", "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(int(httpx.RetryUnavailable/time.Second)))
+		s.pages.fail(w, r, http.StatusServiceUnavailable, "cas.error.unavailable")
+		return
+	}
 	s.log.ErrorContext(r.Context(), "cas request failed", "err", err)
 	s.pages.fail(w, r, http.StatusInternalServerError, "cas.error.internal")
 }

@@ -44,7 +44,8 @@ func ParseTicket(s string) bool {
 }
 
 // ticketKey is the store key of a ticket: its SHA-256, so that a copy of
-// the challenges table holds no ticket a service would accept.
+// the challenges (the database's table, or Redis) holds no ticket a
+// service would accept.
 func ticketKey(ticket string) string {
 	sum := sha256.Sum256([]byte(ticket))
 	return base64.RawURLEncoding.EncodeToString(sum[:])

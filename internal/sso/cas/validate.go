@@ -2,6 +2,7 @@ package cas
 
 import (
 	"context"
+	"crypto/hmac"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -113,6 +114,10 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 	case takeErr != nil:
 		s.log.ErrorContext(ctx, "cas take ticket", "err", takeErr)
 		return result{}, &failure{CodeInternalError, "internal error"}
+	}
+	if !hmac.Equal(ch.Subject, s.seal(ch)) {
+		s.log.ErrorContext(ctx, "cas ticket record does not match its seal: the store was written by something other than unid")
+		return result{}, &failure{CodeInvalidTicket, "ticket not recognized"}
 	}
 	var rec ticketRecord
 	if err := json.Unmarshal(ch.Secret, &rec); err != nil {

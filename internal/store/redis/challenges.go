@@ -93,7 +93,7 @@ func (c *Challenges) PutChallenge(ctx context.Context, ch store.Challenge) error
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("redis: put challenge: %w", err)
+		return wrap("put challenge", err)
 	}
 	return nil
 }
@@ -106,7 +106,7 @@ func (c *Challenges) GetChallenge(ctx context.Context, kind, id string) (store.C
 	}
 	h, err := c.client.HGetAll(ctx, key).Result()
 	if err != nil {
-		return store.Challenge{}, fmt.Errorf("redis: get challenge: %w", err)
+		return store.Challenge{}, wrap("get challenge", err)
 	}
 	return read("get challenge", kind, id, h)
 }
@@ -121,33 +121,33 @@ func (c *Challenges) UpdateChallenge(ctx context.Context, kind, id string, fn fu
 		return store.Challenge{}, err
 	}
 	var out store.Challenge
+	// final is an error that ends the update as it is: fn's own, or a
+	// finding about the challenge. Anything else came from Redis.
+	var final error
 	update := func(tx *redis.Tx) error {
 		h, err := tx.HGetAll(ctx, key).Result()
 		if err != nil {
-			return fmt.Errorf("redis: update challenge: %w", err)
+			return err
 		}
 		old, err := read("update challenge", kind, id, h)
+		if err == nil {
+			var next store.Challenge
+			next, err = fn(old)
+			if err == nil && (next.Kind != kind || next.ID != id) {
+				err = fmt.Errorf("redis: update challenge %s/%s: the kind or ID changed", kind, id)
+			}
+			out = next
+		}
 		if err != nil {
+			final = err
 			return err
 		}
-		next, err := fn(old)
-		if err != nil {
-			return err
-		}
-		if next.Kind != kind || next.ID != id {
-			return fmt.Errorf("redis: update challenge %s/%s: the kind or ID changed", kind, id)
-		}
+		// redis.TxFailedErr when another write of the key came first.
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			c.write(ctx, p, key, next)
+			c.write(ctx, p, key, out)
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		out = next
-		out.CreatedAt, out.ExpiresAt = next.CreatedAt.UTC().Truncate(time.Millisecond), next.ExpiresAt.UTC().Truncate(time.Millisecond)
-		out.Secret, out.Subject = bytesOrNil(string(next.Secret)), bytesOrNil(string(next.Subject))
-		return nil
+		return err
 	}
 	for range maxUpdateTries {
 		err = c.client.Watch(ctx, update, key)
@@ -155,13 +155,17 @@ func (c *Challenges) UpdateChallenge(ctx context.Context, kind, id string, fn fu
 			break
 		}
 	}
-	if err != nil {
-		if errors.Is(err, redis.TxFailedErr) {
-			err = fmt.Errorf("redis: update challenge: %d concurrent writes in a row: %w", maxUpdateTries, err)
-		}
+	switch {
+	case err == nil:
+		out.CreatedAt, out.ExpiresAt = out.CreatedAt.UTC().Truncate(time.Millisecond), out.ExpiresAt.UTC().Truncate(time.Millisecond)
+		out.Secret, out.Subject = bytesOrNil(string(out.Secret)), bytesOrNil(string(out.Subject))
+		return out, nil
+	case err == final:
 		return store.Challenge{}, err
+	case errors.Is(err, redis.TxFailedErr):
+		return store.Challenge{}, fmt.Errorf("redis: update challenge: %d concurrent writes in a row: %w", maxUpdateTries, err)
 	}
-	return out, nil
+	return store.Challenge{}, wrap("update challenge", err)
 }
 
 // TakeChallenge deletes and returns the challenge in one transaction, so
@@ -178,7 +182,7 @@ func (c *Challenges) TakeChallenge(ctx context.Context, kind, id string) (store.
 		return nil
 	})
 	if err != nil {
-		return store.Challenge{}, fmt.Errorf("redis: take challenge: %w", err)
+		return store.Challenge{}, wrap("take challenge", err)
 	}
 	return read("take challenge", kind, id, get.Val())
 }
@@ -191,7 +195,7 @@ func (c *Challenges) DeleteChallenge(ctx context.Context, kind, id string) error
 	}
 	n, err := c.client.Del(ctx, key).Result()
 	if err != nil {
-		return fmt.Errorf("redis: delete challenge: %w", err)
+		return wrap("delete challenge", err)
 	}
 	if n == 0 {
 		return fmt.Errorf("redis: delete challenge: %w", store.ErrNotFound)

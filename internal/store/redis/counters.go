@@ -64,7 +64,7 @@ func OpenCounters(ctx context.Context, url, prefix string) (*Counters, error) {
 // Ping reports whether Redis is reachable.
 func (c *Counters) Ping(ctx context.Context) error {
 	if err := c.client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis: ping: %w", err)
+		return wrap("ping", err)
 	}
 	return nil
 }
@@ -86,7 +86,7 @@ func (c *Counters) Incr(ctx context.Context, key string, window time.Duration, n
 	ttl := (window + gcSlack).Milliseconds()
 	vals, err := incrScript.Run(ctx, c.client, []string{c.prefix + key}, now.UnixMilli(), end, ttl).Int64Slice()
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("redis: incr %q: %w", key, err)
+		return 0, time.Time{}, wrap(fmt.Sprintf("incr %q", key), err)
 	}
 	if len(vals) != 2 {
 		return 0, time.Time{}, fmt.Errorf("redis: incr %q: script returned %d values", key, len(vals))
@@ -98,7 +98,7 @@ func (c *Counters) Incr(ctx context.Context, key string, window time.Duration, n
 func (c *Counters) Peek(ctx context.Context, key string, now time.Time) (int64, time.Time, error) {
 	vals, err := c.client.HMGet(ctx, c.prefix+key, "c", "e").Result()
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("redis: peek %q: %w", key, err)
+		return 0, time.Time{}, wrap(fmt.Sprintf("peek %q", key), err)
 	}
 	cs, ok1 := vals[0].(string)
 	es, ok2 := vals[1].(string)
@@ -119,7 +119,7 @@ func (c *Counters) Peek(ctx context.Context, key string, now time.Time) (int64, 
 // ResetCounter forgets the counter.
 func (c *Counters) ResetCounter(ctx context.Context, key string) error {
 	if err := c.client.Del(ctx, c.prefix+key).Err(); err != nil {
-		return fmt.Errorf("redis: reset %q: %w", key, err)
+		return wrap(fmt.Sprintf("reset %q", key), err)
 	}
 	return nil
 }
