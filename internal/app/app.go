@@ -224,9 +224,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		if err := rc.Ping(ctx).Err(); err != nil {
 			return nil, fmt.Errorf("app: redis: %w", err)
 		}
-		rcounters := redisstore.NewCounters(rc, "unid:")
+		rcounters := redisstore.NewCounters(rc, redisstore.ServerPrefix)
 		counters = rcounters
-		challenges = redisstore.NewChallenges(rc, "unid:", now)
+		challenges = redisstore.NewChallenges(rc, redisstore.ServerPrefix, now)
 		a.deps = append(a.deps, dependency{"redis", rcounters.Ping})
 		redisPing = rcounters.Ping
 	}

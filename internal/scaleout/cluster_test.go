@@ -24,13 +24,11 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"unid/internal/httpsig/httpsigtest"
 	"unid/internal/notify"
 	"unid/internal/store"
 	"unid/internal/store/postgres/pgtest"
-	redisstore "unid/internal/store/redis"
+	"unid/internal/store/redis/redistest"
 	"unid/internal/testenv"
 )
 
@@ -111,7 +109,7 @@ func startCluster(t *testing.T) *cluster {
 	// The first start migrates the new database; the second finds it done.
 	c.start(0)
 	c.start(1)
-	c.challenges = redisChallenges(t, redisURL)
+	c.challenges = redistest.ServerChallenges(t, redisURL)
 	c.proxy = startNginx(t, nginxBin, c, nginxPort, redirectPort)
 	return c
 }
@@ -358,18 +356,6 @@ func (c *cluster) checkRoundRobin(from int) {
 		c.t.Errorf("answers per instance %v; want both to serve", seen)
 	}
 	c.t.Logf("round robin: %d answers from %s, %d from %s", seen[0], c.inst[0].name, seen[1], c.inst[1].name)
-}
-
-// redisChallenges reads the challenges the instances keep in the Redis at
-// url.
-func redisChallenges(t *testing.T, url string) store.Challenges {
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("redis URL: %v", err)
-	}
-	client := goredis.NewClient(opt)
-	t.Cleanup(func() { client.Close() })
-	return redisstore.NewChallenges(client, "unid:", time.Now)
 }
 
 // captchaAnswer reads the digits of captcha id from Redis, as a person

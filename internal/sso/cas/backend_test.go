@@ -12,13 +12,11 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"unid/internal/app/apptest"
 	"unid/internal/config"
 	"unid/internal/sso/cas"
 	"unid/internal/store"
-	redisstore "unid/internal/store/redis"
+	"unid/internal/store/redis/redistest"
 )
 
 // TestTicketsOnEveryBackend runs the ticket rules that rest on the store —
@@ -30,7 +28,7 @@ func TestTicketsOnEveryBackend(t *testing.T) {
 		var tickets store.Challenges
 		srv := startApp(func(c *config.Config) {
 			if c.RedisURL.Value != "" {
-				tickets = redisChallenges(t, c.RedisURL.Value)
+				tickets = redistest.ServerChallenges(t, c.RedisURL.Value)
 			}
 		})
 		if tickets == nil {
@@ -105,16 +103,4 @@ func TestTicketsOnEveryBackend(t *testing.T) {
 			t.Fatalf("ticket of a signed-out session: %q", code)
 		}
 	})
-}
-
-// redisChallenges reads and writes the challenges unid keeps in the Redis
-// at url.
-func redisChallenges(t *testing.T, url string) store.Challenges {
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := goredis.NewClient(opt)
-	t.Cleanup(func() { client.Close() })
-	return redisstore.NewChallenges(client, "unid:", time.Now)
 }

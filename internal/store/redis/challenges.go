@@ -13,6 +13,9 @@ import (
 	"unid/internal/store"
 )
 
+// ServerPrefix begins every key a unid server keeps in Redis.
+const ServerPrefix = "unid:"
+
 // maxUpdateTries bounds the optimistic retries of UpdateChallenge: each
 // try that fails lost to a concurrent write of the same challenge, which
 // then succeeded, so the bound is the number of writers at once.

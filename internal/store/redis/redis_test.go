@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"unid/internal/store"
 	"unid/internal/store/redis"
+	"unid/internal/store/redis/redistest"
 	"unid/internal/store/storetest"
 	"unid/internal/testenv"
 )
@@ -33,7 +32,7 @@ func testPrefix(t *testing.T, url string) string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	prefix := "unid-test:" + hex.EncodeToString(b) + ":"
-	client := newClient(t, url)
+	client := redistest.Client(t, url)
 	t.Cleanup(func() {
 		ctx := context.Background()
 		keys, err := client.Keys(ctx, prefix+"*").Result()
@@ -49,7 +48,7 @@ func testPrefix(t *testing.T, url string) string {
 func TestCountersExpireInRedis(t *testing.T) {
 	ctx := context.Background()
 	url := testenv.RedisURL(t)
-	client := newClient(t, url)
+	client := redistest.Client(t, url)
 	prefix := testPrefix(t, url)
 	c := redis.NewCounters(client, prefix)
 	const window = 10 * time.Second
@@ -68,19 +67,9 @@ func TestCountersExpireInRedis(t *testing.T) {
 	}
 }
 
-func newClient(t *testing.T, url string) *goredis.Client {
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("ParseURL: %v", err)
-	}
-	client := goredis.NewClient(opt)
-	t.Cleanup(func() { client.Close() })
-	return client
-}
-
 func TestChallenges(t *testing.T) {
 	url := testenv.RedisURL(t)
-	client := newClient(t, url)
+	client := redistest.Client(t, url)
 	storetest.RunChallenges(t, func(t *testing.T) store.Challenges {
 		return redis.NewChallenges(client, testPrefix(t, url), time.Now)
 	}, false)
@@ -92,7 +81,7 @@ func TestChallenges(t *testing.T) {
 func TestChallengesExpireInRedis(t *testing.T) {
 	ctx := context.Background()
 	url := testenv.RedisURL(t)
-	client := newClient(t, url)
+	client := redistest.Client(t, url)
 	prefix := testPrefix(t, url)
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := redis.NewChallenges(client, prefix, func() time.Time { return now })
