@@ -16,24 +16,30 @@ const memoryBase = 64 << 20
 // default (collect when the heap has doubled) and the few MiB an instance
 // keeps live, the token endpoint collected many times a second, a fifth of
 // its time. unid lets the heap grow to five times the live heap (GOGC=400:
-// about 55 MB under token load) and caps it with a memory limit of
-// memoryBase plus twice the memory of the hashes that may run at once (a
-// finished hash's memory is garbage until the next collection), so that
+// about 55 MB under token load) and caps it with a memory limit, so that
 // memory under sign-in load is bounded by the hash workers:
 //
-//	limit = 64 MiB + 2 × hash workers × argon2 memory
+//	limit = 64 MiB + hashHeaps × hash workers × argon2 memory
 //
-// (140 MiB with the defaults on 2 CPUs), or 85 % of the container's
-// memory (cgroup v2 memory.max) when that is less. The limit is soft: the
-// collector works harder as the heap nears it, and memory the runtime
-// does not manage (the program's own pages, SQLite's caches) comes on top.
+// (292 MiB with the defaults on 2 CPUs), or 85 % of the container's
+// memory (cgroup v2 memory.max) when that is less. While every worker
+// hashes, their memory is most of what is live, and GOGC=400 lets the heap
+// reach five times it; the limit sits above that with room for the
+// runtime's own memory, so that it bounds the heap without setting its
+// pace. A limit the heap meets at every collection made the runtime give
+// part of the hashes' memory back each time (its scavenger keeps what it
+// holds under 95 % of the limit), and the next hash took those pages again
+// and cleared them: on a hypervisor where that is dear, a fifth more CPU
+// per sign-in (docs/design-notes.md, "Scale"). The limit is soft: the
+// collector works harder as the heap nears it, and memory the runtime does
+// not manage (the program's own pages, SQLite's caches) comes on top.
 // GOGC or GOMEMLIMIT in the environment are the operator's own choice and
 // leave the runtime as it is. It returns the limit set, 0 if none.
 func (a *App) TuneMemory(getenv func(string) string) int64 {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return 0
 	}
-	limit := int64(memoryBase) + 2*int64(a.Hasher.Workers())*int64(a.Hasher.Params().Memory)<<10
+	limit := int64(memoryBase) + hashHeaps*int64(a.Hasher.Workers())*int64(a.Hasher.Params().Memory)<<10
 	if max := containerMemory(); max > 0 && max*85/100 < limit {
 		limit = max * 85 / 100
 	}
@@ -99,6 +105,12 @@ func lazyFreeEnv(environ []string) (env []string, ok bool) {
 
 // gcPercent is the heap growth between collections below the limit.
 const gcPercent = 400
+
+// hashHeaps is how many times the memory of the running hashes the limit
+// allows: the 1 + gcPercent/100 the collector's pacing lets the heap grow
+// to while they are what is live, and one more for the rest of the heap
+// and the runtime's margin below the limit.
+const hashHeaps = 1 + gcPercent/100 + 1
 
 // cgroupMemoryMax is where cgroup v2 says how much memory the process's
 // container may use ("max": no limit).

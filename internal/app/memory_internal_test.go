@@ -26,17 +26,17 @@ func TestTuneMemory(t *testing.T) {
 	os.WriteFile(cgroupMemoryMax, []byte("max\n"), 0o644) // a container without a limit
 
 	got := a.TuneMemory(func(string) string { return "" })
-	if want := int64(216 << 20); got != want || debug.SetMemoryLimit(-1) != want {
-		t.Errorf("limit = %d (runtime %d), want 64 MiB + 2 × 4 × 19 MiB = %d", got, debug.SetMemoryLimit(-1), want)
+	if want := int64(520 << 20); got != want || debug.SetMemoryLimit(-1) != want {
+		t.Errorf("limit = %d (runtime %d), want 64 MiB + 6 × 4 × 19 MiB = %d", got, debug.SetMemoryLimit(-1), want)
 	}
 	if p := debug.SetGCPercent(gcPercent); p != gcPercent {
 		t.Errorf("GOGC = %d, want %d", p, gcPercent)
 	}
 
-	// In a container of 200 MiB, 85 % of it.
-	os.WriteFile(cgroupMemoryMax, []byte("209715200\n"), 0o644)
-	if got, want := a.TuneMemory(func(string) string { return "" }), int64(209715200*85/100); got != want {
-		t.Errorf("limit in a 200 MiB container = %d, want %d", got, want)
+	// In a container of 500 MiB, 85 % of it.
+	os.WriteFile(cgroupMemoryMax, []byte("524288000\n"), 0o644)
+	if got, want := a.TuneMemory(func(string) string { return "" }), int64(524288000*85/100); got != want {
+		t.Errorf("limit in a 500 MiB container = %d, want %d", got, want)
 	}
 
 	debug.SetMemoryLimit(before)
