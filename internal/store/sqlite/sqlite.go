@@ -68,13 +68,21 @@ func foreignKeyViolation(err error) bool {
 }
 
 // dsn builds the driver's data source name for the file.
+//
+// Pages are read with pread, not through a memory map: a connection that
+// finds the log changed by another connection, which on a serving instance
+// is nearly every read, drops its map and maps the file again, and the
+// munmap (page tables torn down on every CPU the process runs on) cost
+// more than the reads it saved. Without it, the code flow's steps, CAS
+// logins, SMS codes and records took 8–93 % more requests a second under
+// the load tool (docs/performance.md, "Scale").
 func dsn(path string, extra ...string) string {
 	q := []string{
 		"_pragma=busy_timeout(5000)",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=foreign_keys(1)",
 		"_pragma=synchronous(NORMAL)",
-		"_pragma=mmap_size(1073741824)",
+		"_pragma=mmap_size(0)",
 	}
 	q = append(q, extra...)
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join(q, "&")
