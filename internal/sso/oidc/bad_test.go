@@ -295,8 +295,8 @@ type consumeHook struct {
 	fired bool
 }
 
-func (s *consumeHook) UpdateAuthRequest(ctx context.Context, id string, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
-	a, err := s.Store.UpdateAuthRequest(ctx, id, fn)
+func (s *consumeHook) RedeemCode(ctx context.Context, id string, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
+	a, err := s.Store.RedeemCode(ctx, id, g, first, fn)
 	if err == nil && !a.CodeUsedAt.IsZero() && !s.fired {
 		s.fired = true
 		s.after()

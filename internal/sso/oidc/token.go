@@ -69,10 +69,10 @@ func (p *Provider) tokenError(w http.ResponseWriter, r *http.Request, err error)
 
 // exchangeCode redeems an authorization code. op checks the code's
 // client, redirect URI, PKCE verifier and client authentication; the code
-// is then consumed in one transaction, so of two concurrent exchanges one
-// wins and the other is a replay. The grant is stored before the code is
-// consumed: a replay that finds the code used must find its grant too, or
-// the tokens issued from it would escape revocation.
+// is then consumed in one transaction with the grant and its first refresh
+// token stored, so of two concurrent exchanges one wins and the other is a
+// replay, and a replay that finds the code used finds its grant too, to
+// revoke the tokens issued from it.
 func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	req, err := op.ParseAccessTokenRequest(r, p.op.Decoder())
@@ -117,12 +117,13 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription(roleDescription, c.c.MinEnterpriseRole))
 		return
 	}
-	if err := p.d.Store.CreateGrant(ctx, g); err != nil {
+	t, err := p.prepareTokens(g, u, c, scopes, ar.params.Nonce, acting.Released(m), slices.Contains(scopes, claims.ScopeOfflineAccess))
+	if err != nil {
 		p.tokenError(w, r, err)
 		return
 	}
 	used := false
-	_, err = p.d.Store.UpdateAuthRequest(ctx, ar.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
+	_, err = p.d.Store.RedeemCode(ctx, ar.ID, g, t.refreshRow, func(a store.AuthRequest) (store.AuthRequest, error) {
 		if !a.CodeUsedAt.IsZero() {
 			used = true
 			return a, errInvalidCode
@@ -135,17 +136,13 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		a.CodeUsedAt, a.GrantID, a.ExpiresAt = now, g.ID, now.Add(usedCodeRetention)
 		return a, nil
 	})
-	if err != nil {
-		// The grant was never given out; it must not become usable.
-		if err := p.d.Store.RevokeGrant(ctx, g.ID, now); err != nil {
-			p.log.ErrorContext(ctx, "revoke the grant of a failed code exchange", "client_id", c.c.ID, "err", err)
-		}
-	}
 	if used {
 		if a, err := p.d.Store.GetAuthRequest(ctx, ar.ID); err == nil {
 			p.codeReplayed(ctx, a)
 		}
 	}
+	// ErrNotFound: the request, or the user or client of the grant, is
+	// gone since it was read.
 	if errors.Is(err, errInvalidCode) || errors.Is(err, store.ErrNotFound) {
 		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription("invalid code"))
 		return
@@ -154,7 +151,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		p.tokenError(w, r, err)
 		return
 	}
-	resp, err := p.userTokens(ctx, g, u, c, scopes, ar.params.Nonce, nil, acting.Released(m))
+	resp, err := p.signTokens(ctx, t)
 	if err != nil {
 		p.tokenError(w, r, err)
 		return
@@ -216,11 +213,21 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	scopes := claims.Grant(rr.scopes, c.c, u.RealnameLevel)
-	resp, err := p.userTokens(ctx, rr.grant, u, c, scopes, "", rr.token.TokenHash, acting.Released(m))
+	t, err := p.prepareTokens(rr.grant, u, c, scopes, "", acting.Released(m), true)
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	err = p.d.Store.RotateRefreshToken(ctx, rr.token.TokenHash, *t.refreshRow)
 	if errors.Is(err, store.ErrConflict) {
 		p.refreshReplayed(ctx, rr.grant)
 		err = oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
 	}
+	if err != nil {
+		p.tokenError(w, r, err)
+		return
+	}
+	resp, err := p.signTokens(ctx, t)
 	if err != nil {
 		p.tokenError(w, r, err)
 		return
@@ -265,58 +272,75 @@ func (p *Provider) exchangeClientCredentials(w http.ResponseWriter, r *http.Requ
 	})
 }
 
-// userTokens issues the tokens of a user's grant: a refresh token (the
-// family's first when the scopes have offline_access, or the successor of
-// rotating, failing with store.ErrConflict when that was used meanwhile),
-// an access token whose jti names the grant, and an ID token.
-func (p *Provider) userTokens(ctx context.Context, g store.Grant, u store.User, c *client, scopes []string, nonce string, rotating []byte, ent *claims.Enterprise) (*oidc.AccessTokenResponse, error) {
-	now := p.now()
-	acr, extra, err := idTokenClaims(u, c.c, scopes, ent)
-	if err != nil {
+// userTokens is what a user's grant is issued, worked out before anything
+// is stored: the ID token's claims, and the refresh token with the row that
+// stores it (nil for none).
+type userTokens struct {
+	g          store.Grant
+	u          store.User
+	c          *client
+	scopes     []string
+	nonce      string
+	acr        string
+	extra      map[string]any
+	refresh    string
+	refreshRow *store.RefreshToken
+	now        time.Time
+}
+
+// prepareTokens works out the tokens of a grant; withRefresh makes a new
+// refresh token (the family's first, or the successor of a rotated one),
+// which expires with the refresh lifetime but never past the grant's
+// absolute limit.
+func (p *Provider) prepareTokens(g store.Grant, u store.User, c *client, scopes []string, nonce string, ent *claims.Enterprise, withRefresh bool) (*userTokens, error) {
+	t := &userTokens{g: g, u: u, c: c, scopes: scopes, nonce: nonce, now: p.now()}
+	var err error
+	if t.acr, t.extra, err = idTokenClaims(u, c.c, scopes, ent); err != nil {
 		return nil, err
 	}
-	resp := &oidc.AccessTokenResponse{TokenType: oidc.BearerToken, ExpiresIn: uint64(p.o.AccessTokenTTL / time.Second), Scope: scopes}
-	if rotating != nil || slices.Contains(scopes, claims.ScopeOfflineAccess) {
-		resp.RefreshToken = newRefreshToken()
-		exp := now.Add(p.o.RefreshTTL) // sliding, but never past the grant's absolute limit
+	if withRefresh {
+		t.refresh = newRefreshToken()
+		exp := t.now.Add(p.o.RefreshTTL) // sliding, but never past the grant's absolute limit
 		if limit := g.CreatedAt.Add(p.o.RefreshMaxTTL); limit.Before(exp) {
 			exp = limit
 		}
-		rt := store.RefreshToken{TokenHash: hashToken(resp.RefreshToken), GrantID: g.ID, CreatedAt: now, ExpiresAt: exp}
-		if rotating == nil {
-			err = p.d.Store.CreateRefreshToken(ctx, rt)
-		} else {
-			err = p.d.Store.RotateRefreshToken(ctx, rotating, rt)
-		}
-		if err != nil {
-			return nil, err
-		}
+		t.refreshRow = &store.RefreshToken{TokenHash: hashToken(t.refresh), GrantID: g.ID, CreatedAt: t.now, ExpiresAt: exp}
 	}
+	return t, nil
+}
+
+// signTokens signs the access token, whose jti names the grant, and the ID
+// token when the scopes have openid; the refresh token must be stored by
+// then.
+func (p *Provider) signTokens(ctx context.Context, t *userTokens) (*oidc.AccessTokenResponse, error) {
+	g, u, c, now := t.g, t.u, t.c, t.now
+	resp := &oidc.AccessTokenResponse{TokenType: oidc.BearerToken, ExpiresIn: uint64(p.o.AccessTokenTTL / time.Second), Scope: t.scopes, RefreshToken: t.refresh}
 	access := &oidc.AccessTokenClaims{
 		TokenClaims: oidc.TokenClaims{
 			Issuer: p.issuer, Subject: u.ID, Audience: []string{c.c.ID},
 			Expiration: oidc.FromTime(now.Add(p.o.AccessTokenTTL)), IssuedAt: oidc.FromTime(now),
-			AuthTime: oidc.FromTime(g.AuthTime), AuthenticationContextClassReference: acr,
+			AuthTime: oidc.FromTime(g.AuthTime), AuthenticationContextClassReference: t.acr,
 			ClientID: c.c.ID, JWTID: g.ID + "." + newID(),
 		},
-		Scopes: scopes,
+		Scopes: t.scopes,
 	}
 	var alg = algorithms[p.o.Algorithm]
+	var err error
 	if resp.AccessToken, alg, err = p.keys.sign(ctx, typAccessToken, access); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(scopes, claims.ScopeOpenID) {
+	if !slices.Contains(t.scopes, claims.ScopeOpenID) {
 		return resp, nil
 	}
 	id := &oidc.IDTokenClaims{
 		TokenClaims: oidc.TokenClaims{
 			Issuer: p.issuer, Subject: u.ID, Audience: []string{c.c.ID},
 			Expiration: oidc.FromTime(now.Add(p.o.IDTokenTTL)), IssuedAt: oidc.FromTime(now),
-			AuthTime: oidc.FromTime(g.AuthTime), Nonce: nonce, AuthenticationContextClassReference: acr,
+			AuthTime: oidc.FromTime(g.AuthTime), Nonce: t.nonce, AuthenticationContextClassReference: t.acr,
 			AuthenticationMethodsReferences: claims.AMR(g.AMR), AuthorizedParty: c.c.ID,
 		},
 		SessionID: g.SID,
-		Claims:    extra,
+		Claims:    t.extra,
 	}
 	if id.AccessTokenHash, err = oidc.ClaimHash(resp.AccessToken, alg); err != nil {
 		return nil, err

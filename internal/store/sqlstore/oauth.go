@@ -88,8 +88,31 @@ func (s *Store) GetAuthRequestByCode(ctx context.Context, codeHash []byte) (stor
 // one transaction, so that of two concurrent exchanges of one code only one
 // sees it unused.
 func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
-	return updateRow(ctx, s, rowUpdate[store.AuthRequest]{
-		op:    "update auth request",
+	return updateRow(ctx, s, s.authRequestUpdate(ctx, "update auth request", id, nil), fn)
+}
+
+// RedeemCode is UpdateAuthRequest with the grant and its first refresh
+// token written in the same transaction: one commit for the exchange, and
+// no grant without its used code or the other way round.
+func (s *Store) RedeemCode(ctx context.Context, id string, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
+	also := func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, insertGrant, grantArgs(g)...); err != nil {
+			return s.grantErr("redeem code", g, err)
+		}
+		if first == nil {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(*first)...)
+		return s.refreshTokenErr("redeem code", *first, err)
+	}
+	return updateRow(ctx, s, s.authRequestUpdate(ctx, "redeem code", id, also), fn)
+}
+
+// authRequestUpdate is the read-modify-write of the request id; also, when
+// not nil, writes more in the same transaction after the request.
+func (s *Store) authRequestUpdate(ctx context.Context, op, id string, also func(*sql.Tx) error) rowUpdate[store.AuthRequest] {
+	return rowUpdate[store.AuthRequest]{
+		op:    op,
 		query: `SELECT ` + authRequestColumns + ` FROM oauth_auth_requests WHERE id = $1`,
 		args:  []any{id},
 		scan:  scanAuthRequest,
@@ -98,13 +121,16 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(store.
 			_, err := tx.ExecContext(ctx, `UPDATE oauth_auth_requests SET client_id = $2, params = $3,
 				status = $4, user_id = $5, sid = $6, auth_time = $7, code_hash = $8, code_used_at = $9,
 				grant_id = $10, created_at = $11, expires_at = $12, amr = $13 WHERE id = $1`, authRequestArgs(a)...)
+			if err == nil && also != nil {
+				err = also(tx)
+			}
 			a.AMR = amrList(amrText(a.AMR))
 			a.CodeHash = normBytes(a.CodeHash)
 			a.AuthTime, a.CodeUsedAt = fromMSOrZero(msOrZero(a.AuthTime)), fromMSOrZero(msOrZero(a.CodeUsedAt))
 			a.CreatedAt, a.ExpiresAt = normTime(a.CreatedAt), normTime(a.ExpiresAt)
 			return a, err
 		},
-	}, fn)
+	}
 }
 
 // ---- grants and refresh tokens ----
@@ -132,14 +158,25 @@ func scanGrant(r rowScanner) (store.Grant, error) {
 // CreateGrant stores a new grant. An unknown user or client gives
 // store.ErrNotFound.
 func (s *Store) CreateGrant(ctx context.Context, g store.Grant) error {
-	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_grants (`+grantColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		g.ID, g.ClientID, g.UserID, g.SID, oauthList(g.Scopes), ms(g.AuthTime), ms(g.CreatedAt),
-		ms(g.ExpiresAt), msOrZero(g.RevokedAt), g.ActingUSCC, amrText(g.AMR))
+	_, err := s.exec(ctx, s.wdb, insertGrant, grantArgs(g)...)
+	return s.grantErr("create grant", g, err)
+}
+
+const insertGrant = `INSERT INTO oauth_grants (` + grantColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
+func grantArgs(g store.Grant) []any {
+	return []any{g.ID, g.ClientID, g.UserID, g.SID, oauthList(g.Scopes), ms(g.AuthTime), ms(g.CreatedAt),
+		ms(g.ExpiresAt), msOrZero(g.RevokedAt), g.ActingUSCC, amrText(g.AMR)}
+}
+
+// grantErr is the store error of storing g: store.ErrNotFound for an
+// unknown user or client.
+func (s *Store) grantErr(op string, g store.Grant, err error) error {
 	if err != nil && s.d.ForeignKeyViolation(err) {
-		return fmt.Errorf("%s: create grant: user %q or client %q: %w", s.d.Name, g.UserID, g.ClientID, store.ErrNotFound)
+		return fmt.Errorf("%s: %s: user %q or client %q: %w", s.d.Name, op, g.UserID, g.ClientID, store.ErrNotFound)
 	}
-	return s.wrapErr("create grant", err)
+	return s.wrapErr(op, err)
 }
 
 // GetGrant returns the grant, revoked or expired or not.
@@ -216,12 +253,23 @@ const refreshColumns = `token_hash, grant_id, created_at, expires_at, used_at`
 
 // CreateRefreshToken stores a token; an unknown grant gives store.ErrNotFound.
 func (s *Store) CreateRefreshToken(ctx context.Context, t store.RefreshToken) error {
-	_, err := s.exec(ctx, s.wdb, `INSERT INTO oauth_refresh_tokens (`+refreshColumns+`)
-		VALUES ($1, $2, $3, $4, $5)`, t.TokenHash, t.GrantID, ms(t.CreatedAt), ms(t.ExpiresAt), msOrZero(t.UsedAt))
+	_, err := s.exec(ctx, s.wdb, insertRefreshToken, refreshTokenArgs(t)...)
+	return s.refreshTokenErr("create refresh token", t, err)
+}
+
+const insertRefreshToken = `INSERT INTO oauth_refresh_tokens (` + refreshColumns + `) VALUES ($1, $2, $3, $4, $5)`
+
+func refreshTokenArgs(t store.RefreshToken) []any {
+	return []any{t.TokenHash, t.GrantID, ms(t.CreatedAt), ms(t.ExpiresAt), msOrZero(t.UsedAt)}
+}
+
+// refreshTokenErr is the store error of storing t: store.ErrNotFound for
+// an unknown grant.
+func (s *Store) refreshTokenErr(op string, t store.RefreshToken, err error) error {
 	if err != nil && s.d.ForeignKeyViolation(err) {
-		return fmt.Errorf("%s: create refresh token: grant %q: %w", s.d.Name, t.GrantID, store.ErrNotFound)
+		return fmt.Errorf("%s: %s: grant %q: %w", s.d.Name, op, t.GrantID, store.ErrNotFound)
 	}
-	return s.wrapErr("create refresh token", err)
+	return s.wrapErr(op, err)
 }
 
 // GetRefreshToken returns the token with the hash, used or not.
@@ -265,12 +313,8 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next sto
 			}
 			return fmt.Errorf("%s: rotate refresh token: already used: %w", s.d.Name, store.ErrConflict)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO oauth_refresh_tokens (`+refreshColumns+`)
-			VALUES ($1, $2, $3, $4, $5)`, next.TokenHash, next.GrantID, ms(next.CreatedAt), ms(next.ExpiresAt), msOrZero(next.UsedAt))
-		if err != nil && s.d.ForeignKeyViolation(err) {
-			return fmt.Errorf("%s: rotate refresh token: grant %q: %w", s.d.Name, next.GrantID, store.ErrNotFound)
-		}
-		return s.wrapErr("rotate refresh token", err)
+		_, err = tx.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(next)...)
+		return s.refreshTokenErr("rotate refresh token", next, err)
 	})
 }
 

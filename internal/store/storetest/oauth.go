@@ -140,7 +140,7 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("a code is exchanged once under concurrency", func(t *testing.T) {
+	t.Run("a code is redeemed once under concurrency, with its grant", func(t *testing.T) {
 		f := newOAuthFixture(t, newStore)
 		a := newAuthRequest()
 		a.Status, a.UserID, a.CodeHash = store.AuthRequestApproved, f.user.ID, randBytes(32)
@@ -148,30 +148,135 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Fatal(err)
 		}
 		errUsed := errors.New("used")
-		var wins atomic.Int32
+		grants := make([]store.Grant, concurrency)
+		tokens := make([]store.RefreshToken, concurrency)
+		won := make([]bool, concurrency)
 		var wg sync.WaitGroup
 		for i := range concurrency {
+			grants[i] = f.newGrant()
+			tokens[i] = newRefreshToken(grants[i].ID, base)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := f.s.UpdateAuthRequest(ctx, a.ID, func(o store.AuthRequest) (store.AuthRequest, error) {
+				_, err := f.s.RedeemCode(ctx, a.ID, grants[i], &tokens[i], func(o store.AuthRequest) (store.AuthRequest, error) {
 					if !o.CodeUsedAt.IsZero() {
+						if _, err := f.s.GetGrant(ctx, o.GrantID); err != nil {
+							t.Errorf("the code is used but its grant %q: %v", o.GrantID, err)
+						}
 						return o, errUsed
 					}
-					o.CodeUsedAt, o.GrantID = base.Add(time.Second), "grant-"+string(rune('a'+i))
+					o.CodeUsedAt, o.GrantID = base.Add(time.Second), grants[i].ID
 					return o, nil
 				})
-				switch {
-				case err == nil:
-					wins.Add(1)
-				case !errors.Is(err, errUsed):
-					t.Errorf("UpdateAuthRequest: %v", err)
+				won[i] = err == nil
+				if err != nil && !errors.Is(err, errUsed) {
+					t.Errorf("RedeemCode: %v", err)
 				}
 			}()
 		}
 		wg.Wait()
-		if wins.Load() != 1 {
-			t.Fatalf("%d exchanges of one code succeeded; want 1", wins.Load())
+		wins := 0
+		for i := range concurrency {
+			_, gErr := f.s.GetGrant(ctx, grants[i].ID)
+			_, tErr := f.s.GetRefreshToken(ctx, tokens[i].TokenHash)
+			if !won[i] {
+				if !errors.Is(gErr, store.ErrNotFound) || !errors.Is(tErr, store.ErrNotFound) {
+					t.Errorf("a redemption that lost stored its grant (%v) or refresh token (%v)", gErr, tErr)
+				}
+				continue
+			}
+			wins++
+			if gErr != nil || tErr != nil {
+				t.Errorf("the redemption that won: grant %v, refresh token %v; want both stored", gErr, tErr)
+			}
+			got, err := f.s.GetAuthRequest(ctx, a.ID)
+			if err != nil || got.GrantID != grants[i].ID || got.CodeUsedAt.IsZero() {
+				t.Errorf("GetAuthRequest = %+v, %v; want it used, with grant %s", got, err, grants[i].ID)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d redemptions of one code succeeded; want 1", wins)
+		}
+	})
+
+	t.Run("a redemption that fails stores nothing", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		a := newAuthRequest()
+		a.Status, a.UserID, a.CodeHash = store.AuthRequestApproved, f.user.ID, randBytes(32)
+		if err := f.s.CreateAuthRequest(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		use := func(g store.Grant) func(store.AuthRequest) (store.AuthRequest, error) {
+			return func(o store.AuthRequest) (store.AuthRequest, error) {
+				o.CodeUsedAt, o.GrantID = base.Add(time.Second), g.ID
+				return o, nil
+			}
+		}
+		nothingStored := func(what string, g store.Grant, rt store.RefreshToken) {
+			t.Helper()
+			if got, err := f.s.GetAuthRequest(ctx, a.ID); err != nil || !reflect.DeepEqual(got, a) {
+				t.Fatalf("%s: the request is now %+v, %v; want it unchanged", what, got, err)
+			}
+			if _, err := f.s.GetGrant(ctx, g.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("%s: GetGrant = %v; want ErrNotFound", what, err)
+			}
+			if _, err := f.s.GetRefreshToken(ctx, rt.TokenHash); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("%s: GetRefreshToken = %v; want ErrNotFound", what, err)
+			}
+		}
+
+		g := f.newGrant()
+		rt := newRefreshToken(g.ID, base)
+		stop := errors.New("stop")
+		if _, err := f.s.RedeemCode(ctx, a.ID, g, &rt, func(o store.AuthRequest) (store.AuthRequest, error) {
+			o.CodeUsedAt = base
+			return o, stop
+		}); !errors.Is(err, stop) {
+			t.Fatalf("RedeemCode with a failing fn = %v; want its error", err)
+		}
+		nothingStored("a failing fn", g, rt)
+
+		gone := g
+		gone.UserID = "nobody"
+		if _, err := f.s.RedeemCode(ctx, a.ID, gone, &rt, use(gone)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("RedeemCode for an unknown user = %v; want ErrNotFound", err)
+		}
+		nothingStored("an unknown user", gone, rt)
+
+		taken := newRefreshToken(g.ID, base)
+		other := f.newGrant()
+		if err := f.s.CreateGrant(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.CreateRefreshToken(ctx, newRefreshToken(other.ID, base)); err != nil {
+			t.Fatal(err)
+		}
+		dup := store.RefreshToken{TokenHash: taken.TokenHash, GrantID: other.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		if err := f.s.CreateRefreshToken(ctx, dup); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.RedeemCode(ctx, a.ID, g, &taken, use(g)); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("RedeemCode with a refresh token already stored = %v; want ErrConflict", err)
+		}
+		if got, err := f.s.GetAuthRequest(ctx, a.ID); err != nil || !reflect.DeepEqual(got, a) {
+			t.Fatalf("a refresh token already stored: the request is now %+v, %v; want it unchanged", got, err)
+		}
+		if _, err := f.s.GetGrant(ctx, g.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a refresh token already stored: GetGrant = %v; want ErrNotFound", err)
+		}
+
+		if _, err := f.s.RedeemCode(ctx, "nope", g, &rt, use(g)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("RedeemCode(unknown request) = %v; want ErrNotFound", err)
+		}
+		nothingStored("an unknown request", g, rt)
+
+		// Without offline_access there is no refresh token.
+		got, err := f.s.RedeemCode(ctx, a.ID, g, nil, use(g))
+		if err != nil || got.GrantID != g.ID {
+			t.Fatalf("RedeemCode without a refresh token = %+v, %v", got, err)
+		}
+		if stored, err := f.s.GetGrant(ctx, g.ID); err != nil || stored.UserID != g.UserID || !reflect.DeepEqual(stored.Scopes, g.Scopes) {
+			t.Fatalf("GetGrant after the redemption = %+v, %v; want %+v", stored, err, g)
 		}
 	})
 
