@@ -48,6 +48,18 @@ func (f oauthFixture) newGrant() store.Grant {
 	}
 }
 
+// approvedRequest stores an approved request of the fixture's user whose
+// code is not used yet.
+func (f oauthFixture) approvedRequest(t *testing.T) store.AuthRequest {
+	t.Helper()
+	a := newAuthRequest()
+	a.Status, a.UserID, a.CodeHash = store.AuthRequestApproved, f.user.ID, randBytes(32)
+	if err := f.s.CreateAuthRequest(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func newRefreshToken(grantID string, at time.Time) store.RefreshToken {
 	return store.RefreshToken{TokenHash: randBytes(32), GrantID: grantID, CreatedAt: at, ExpiresAt: at.Add(30 * 24 * time.Hour)}
 }
@@ -142,11 +154,7 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 	t.Run("a code is redeemed once under concurrency, with its grant", func(t *testing.T) {
 		f := newOAuthFixture(t, newStore)
-		a := newAuthRequest()
-		a.Status, a.UserID, a.CodeHash = store.AuthRequestApproved, f.user.ID, randBytes(32)
-		if err := f.s.CreateAuthRequest(ctx, a); err != nil {
-			t.Fatal(err)
-		}
+		a := f.approvedRequest(t)
 		errUsed := errors.New("used")
 		grants := make([]store.Grant, concurrency)
 		tokens := make([]store.RefreshToken, concurrency)
@@ -201,11 +209,7 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 	t.Run("a redemption that fails stores nothing", func(t *testing.T) {
 		f := newOAuthFixture(t, newStore)
-		a := newAuthRequest()
-		a.Status, a.UserID, a.CodeHash = store.AuthRequestApproved, f.user.ID, randBytes(32)
-		if err := f.s.CreateAuthRequest(ctx, a); err != nil {
-			t.Fatal(err)
-		}
+		a := f.approvedRequest(t)
 		use := func(g store.Grant) func(store.AuthRequest) (store.AuthRequest, error) {
 			return func(o store.AuthRequest) (store.AuthRequest, error) {
 				o.CodeUsedAt, o.GrantID = base.Add(time.Second), g.ID
