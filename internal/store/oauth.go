@@ -103,12 +103,14 @@ type OAuth interface {
 
 	// RedeemCode exchanges the code of the request id in one transaction:
 	// fn decides on the request as stored and returns it as it is to be
-	// written (CodeUsedAt and GrantID set), and the grant g and, unless
-	// first is nil, the first refresh token of its family are created with
-	// it. An error from fn is returned unchanged and changes nothing; so does
-	// a grant whose user or client is gone (ErrNotFound). Of concurrent
-	// redemptions of one code, all but the first find it used in fn, and a
-	// request found used always has its grant stored.
+	// written (CodeUsedAt set and GrantID g.ID, or RedeemCode fails), and
+	// the grant g and, unless first is nil, the first refresh token of its
+	// family are created with it. An error from fn is returned unchanged
+	// and changes nothing; so does a grant whose user or client is gone
+	// (ErrNotFound). Of concurrent redemptions of one code, all but the
+	// first find it used in fn, and a request found used always has its
+	// grant stored. A revocation of the user's or session's grants that
+	// runs meanwhile either denies the code first or revokes the grant.
 	RedeemCode(ctx context.Context, id string, g Grant, first *RefreshToken, fn func(AuthRequest) (AuthRequest, error)) (AuthRequest, error)
 
 	CreateGrant(ctx context.Context, g Grant) error

@@ -7,11 +7,14 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,51 +207,155 @@ func TestTokenEndpointRefuses(t *testing.T) {
 // while the first is still between using the code up and issuing its
 // tokens revokes those tokens all the same.
 func TestCodeReplayDuringExchange(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	e.addUser(zhang)
-	hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "offline_access"}, FirstParty: true})
-	b := e.browser(&zhang)
-	f := hall.newFlow(oauth2.SetAuthURLParam("scope", "openid offline_access"))
-	code := hall.code(b, f, "")
-	v := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rpCallback}, "code_verifier": {f.verifier}}
+	e, hall, v := offlineCode(t)
 
 	// A second instance on the same database replays the code at the
 	// first the moment its own exchange has used the code up.
-	hooked := &consumeHook{Store: e.deps.Store}
-	deps := e.deps
-	deps.Store = hooked
-	two, err := sso.New(context.Background(), deps, e.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hooked.after = func() {
+	fired := false
+	hooked := &redeemHook{Store: e.deps.Store, after: func(_ store.AuthRequest, err error) {
+		if err != nil || fired {
+			return
+		}
+		fired = true
 		if r := e.form("/oidc/token", "hall", hall.secret, v); r.status != http.StatusBadRequest {
 			t.Errorf("the replay: %d %s", r.status, r.body)
 		}
+	}}
+	rec := exchangeAt(e.withStore(hooked), hall, v)
+	if !fired {
+		t.Fatalf("the exchange did not use the code up: %d %s", rec.Code, rec.Body)
 	}
+	e.wantRevokedTokens(hall, rec.Body.Bytes())
+}
+
+// offlineCode signs zhang in to a first-party client with offline_access
+// and returns the form that exchanges the code it got.
+func offlineCode(t *testing.T) (*env, *rp, url.Values) {
+	t.Helper()
+	e := newEnv(t, envOptions{})
+	e.addUser(zhang)
+	hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "offline_access"}, FirstParty: true})
+	f := hall.newFlow(oauth2.SetAuthURLParam("scope", "openid offline_access"))
+	code := hall.code(e.browser(&zhang), f, "")
+	return e, hall, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rpCallback}, "code_verifier": {f.verifier}}
+}
+
+// withStore is another provider on the env's database, through st.
+func (e *env) withStore(st sso.Store) *sso.Provider {
+	e.t.Helper()
+	deps := e.deps
+	deps.Store = st
+	p, err := sso.New(context.Background(), deps, e.opts)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// exchangeAt posts the token request v of client c to the provider p.
+func exchangeAt(p *sso.Provider, c *rp, v url.Values) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("POST", "/oidc/token", strings.NewReader(v.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("hall", hall.secret)
-	serve(two, "POST /oidc/token", rec, req)
-	if !hooked.fired {
-		t.Fatalf("the exchange did not use the code up: %d %s", rec.Code, rec.Body)
-	}
+	req.SetBasicAuth(c.c.ID, c.secret)
+	serve(p, "POST /oidc/token", rec, req)
+	return rec
+}
+
+// wantRevokedTokens checks that the tokens of a token response (body) do
+// not work, and that a replayed code was audited.
+func (e *env) wantRevokedTokens(hall *rp, body []byte) {
+	e.t.Helper()
 	var tok struct {
 		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`
 	}
-	json.Unmarshal(rec.Body.Bytes(), &tok)
+	json.Unmarshal(body, &tok)
 	if tok.AccessToken != "" && e.introspect(hall, tok.AccessToken)["active"] != false {
-		t.Error("the access token of a replayed code is active")
+		e.t.Error("the access token of a replayed code is active")
 	}
 	if tok.RefreshToken != "" {
 		if _, err := hall.cfg.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
-			t.Error("the refresh token of a replayed code works")
+			e.t.Error("the refresh token of a replayed code works")
 		}
 	}
 	if !slices.Contains(e.auditActions(), "oidc.code_reuse:grant_revoked") {
-		t.Errorf("audit: %v", e.auditActions())
+		e.t.Errorf("audit: %v", e.auditActions())
+	}
+}
+
+// TestConcurrentExchangesOfOneCode: two exchanges of one code that both
+// got past the code's lookup meet where it is used up. One gets tokens;
+// the other is a replay, and revokes them.
+func TestConcurrentExchangesOfOneCode(t *testing.T) {
+	e, hall, v := offlineCode(t)
+
+	// The first to reach the redemption waits there for the second; the
+	// second redeems once the first has.
+	arrived, firstDone := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	var once sync.Once
+	hooked := &redeemHook{Store: e.deps.Store,
+		before: func() {
+			if calls.Add(1) == 1 {
+				<-arrived
+				return
+			}
+			close(arrived)
+			<-firstDone
+		},
+		after: func(store.AuthRequest, error) { once.Do(func() { close(firstDone) }) },
+	}
+	deps := e.deps
+	deps.Store = hooked
+	_, two := e.instance(deps, e.opts)
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	answers := make(chan answer, 2)
+	for range 2 {
+		go func() {
+			req, _ := http.NewRequest("POST", two+"/oidc/token", strings.NewReader(v.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("hall", hall.secret)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			answers <- answer{res.StatusCode, body, err}
+		}()
+	}
+	a, b2 := <-answers, <-answers
+	if a.err != nil || b2.err != nil {
+		t.Fatal(a.err, b2.err)
+	}
+	if a.status != http.StatusOK {
+		a, b2 = b2, a
+	}
+	if a.status != http.StatusOK || b2.status != http.StatusBadRequest || !strings.Contains(string(b2.body), "invalid_grant") {
+		t.Fatalf("two exchanges of one code: %d %s and %d %s; want one 200 and one invalid_grant", a.status, a.body, b2.status, b2.body)
+	}
+	e.wantRevokedTokens(hall, a.body)
+}
+
+// TestExchangeWhenTheClientGoesMeanwhile: a client deleted between the
+// check of its code and the code's redemption gets invalid_grant, as for
+// any code that gives nothing, not a server error.
+func TestExchangeWhenTheClientGoesMeanwhile(t *testing.T) {
+	e, hall, v := offlineCode(t)
+	hooked := &redeemHook{Store: e.deps.Store, before: func() {
+		if err := e.store.DeleteClient(context.Background(), "hall"); err != nil {
+			t.Error(err)
+		}
+	}}
+	rec := exchangeAt(e.withStore(hooked), hall, v)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "invalid_grant") {
+		t.Fatalf("an exchange for a client deleted meanwhile: %d %s; want invalid_grant", rec.Code, rec.Body)
 	}
 }
 
@@ -287,19 +394,20 @@ func TestRegistryFaultOnAPage(t *testing.T) {
 	}
 }
 
-// consumeHook runs after once the first time an authorization request's
-// code is marked used.
-type consumeHook struct {
+// redeemHook runs before and after each redemption of a code.
+type redeemHook struct {
 	sso.Store
-	after func()
-	fired bool
+	before func()
+	after  func(store.AuthRequest, error)
 }
 
-func (s *consumeHook) RedeemCode(ctx context.Context, id string, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
+func (s *redeemHook) RedeemCode(ctx context.Context, id string, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
+	if s.before != nil {
+		s.before()
+	}
 	a, err := s.Store.RedeemCode(ctx, id, g, first, fn)
-	if err == nil && !a.CodeUsedAt.IsZero() && !s.fired {
-		s.fired = true
-		s.after()
+	if s.after != nil {
+		s.after(a, err)
 	}
 	return a, err
 }

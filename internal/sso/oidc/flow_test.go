@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"unid/internal/app/apptest"
 	"unid/internal/client"
 	"unid/internal/config"
+	sso "unid/internal/sso/oidc"
 	"unid/internal/store"
 )
 
@@ -255,6 +257,42 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	}
 	if !slices.Contains(e.auditActions(), "oidc.refresh_reuse:family_revoked") {
 		t.Errorf("no refresh_reuse in the audit log: %v", e.auditActions())
+	}
+}
+
+// TestRefreshNeverOutlivesItsGrant: each refresh token lives 30 days from
+// its refresh, but none past 90 days from the sign-in that made its grant.
+func TestRefreshNeverOutlivesItsGrant(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.addUser(zhang)
+	hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "offline_access"}, FirstParty: true})
+	b := e.browser(&zhang)
+	granted := e.clock.Now()
+	tok, _ := hall.signIn(b, "", oauth2.SetAuthURLParam("scope", "openid offline_access"))
+	expiry := func(rt string) time.Time {
+		t.Helper()
+		sum := sha256.Sum256([]byte(rt))
+		stored, err := e.store.GetRefreshToken(context.Background(), sum[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stored.ExpiresAt
+	}
+	limit := granted.Add(sso.DefaultRefreshMaxTTL)
+	for day := 25; day <= 75; day += 25 {
+		e.clock.Advance(25 * 24 * time.Hour)
+		next, err := hall.cfg.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		if err != nil {
+			t.Fatalf("refresh on day %d: %v", day, err)
+		}
+		tok = next
+		want := e.clock.Now().Add(sso.DefaultRefreshTTL)
+		if want.After(limit) {
+			want = limit
+		}
+		if got := expiry(tok.RefreshToken); got.Sub(want).Abs() > time.Second {
+			t.Fatalf("the refresh token of day %d expires %v; want %v", day, got, want)
+		}
 	}
 }
 

@@ -122,10 +122,10 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		p.tokenError(w, r, err)
 		return
 	}
-	used := false
+	var replayed *store.AuthRequest // the request as found used, with the grant it gave
 	_, err = p.d.Store.RedeemCode(ctx, ar.ID, g, t.refreshRow, func(a store.AuthRequest) (store.AuthRequest, error) {
 		if !a.CodeUsedAt.IsZero() {
-			used = true
+			replayed = &a
 			return a, errInvalidCode
 		}
 		// Denied since it was read (an identity switch, a password
@@ -136,10 +136,8 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		a.CodeUsedAt, a.GrantID, a.ExpiresAt = now, g.ID, now.Add(usedCodeRetention)
 		return a, nil
 	})
-	if used {
-		if a, err := p.d.Store.GetAuthRequest(ctx, ar.ID); err == nil {
-			p.codeReplayed(ctx, a)
-		}
+	if replayed != nil {
+		p.codeReplayed(ctx, *replayed)
 	}
 	// ErrNotFound: the request, or the user or client of the grant, is
 	// gone since it was read.
@@ -153,6 +151,10 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := p.signTokens(ctx, t)
 	if err != nil {
+		// The grant was never given out; it must not become usable.
+		if err := p.d.Store.RevokeGrant(context.WithoutCancel(ctx), g.ID, p.now()); err != nil {
+			p.log.ErrorContext(ctx, "revoke the grant of a failed code exchange", "client_id", c.c.ID, "err", err)
+		}
 		p.tokenError(w, r, err)
 		return
 	}
@@ -221,6 +223,9 @@ func (p *Provider) exchangeRefreshToken(w http.ResponseWriter, r *http.Request) 
 	err = p.d.Store.RotateRefreshToken(ctx, rr.token.TokenHash, *t.refreshRow)
 	if errors.Is(err, store.ErrConflict) {
 		p.refreshReplayed(ctx, rr.grant)
+	}
+	// ErrNotFound: the token or its grant is gone since it was read.
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 		err = oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
 	}
 	if err != nil {
@@ -381,6 +386,7 @@ func (p *Provider) activeUser(ctx context.Context, id string) (store.User, bool,
 // (RFC 6749 section 4.1.2): whoever has the code now, the tokens issued
 // from it are no longer trusted.
 func (p *Provider) codeReplayed(ctx context.Context, a store.AuthRequest) {
+	ctx = context.WithoutCancel(ctx) // a replayer who hangs up does not keep the tokens
 	if a.GrantID != "" {
 		if err := p.d.Store.RevokeGrant(ctx, a.GrantID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 			p.log.ErrorContext(ctx, "revoke the grant of a replayed code", "client_id", a.ClientID, "err", err)
@@ -394,6 +400,7 @@ func (p *Provider) codeReplayed(ctx context.Context, a store.AuthRequest) {
 // again: every refresh token of the family, the rotated one too, and every
 // access token of the grant stop working.
 func (p *Provider) refreshReplayed(ctx context.Context, g store.Grant) {
+	ctx = context.WithoutCancel(ctx)
 	if err := p.d.Store.RevokeGrant(ctx, g.ID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.log.ErrorContext(ctx, "revoke the grant of a replayed refresh token", "client_id", g.ClientID, "err", err)
 	}

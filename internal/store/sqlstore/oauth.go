@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"unid/internal/store"
@@ -95,6 +96,14 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(store.
 // token written in the same transaction: one commit for the exchange, and
 // no grant without its used code or the other way round.
 func (s *Store) RedeemCode(ctx context.Context, id string, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
+	redeem := func(old store.AuthRequest) (store.AuthRequest, error) {
+		a, err := fn(old)
+		if err == nil && (a.GrantID != g.ID || a.CodeUsedAt.IsZero()) {
+			// A replay could not find what the code gave.
+			return a, fmt.Errorf("%s: redeem code %s: the request must be used and name grant %s", s.d.Name, id, g.ID)
+		}
+		return a, err
+	}
 	also := func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, insertGrant, grantArgs(g)...); err != nil {
 			return s.grantErr("redeem code", g, err)
@@ -105,7 +114,7 @@ func (s *Store) RedeemCode(ctx context.Context, id string, g store.Grant, first 
 		_, err := tx.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(*first)...)
 		return s.refreshTokenErr("redeem code", *first, err)
 	}
-	return updateRow(ctx, s, s.authRequestUpdate(ctx, "redeem code", id, also), fn)
+	return updateRow(ctx, s, s.authRequestUpdate(ctx, "redeem code", id, also), redeem)
 }
 
 // authRequestUpdate is the read-modify-write of the request id; also, when
@@ -159,7 +168,7 @@ func scanGrant(r rowScanner) (store.Grant, error) {
 // store.ErrNotFound.
 func (s *Store) CreateGrant(ctx context.Context, g store.Grant) error {
 	_, err := s.exec(ctx, s.wdb, insertGrant, grantArgs(g)...)
-	return s.grantErr("create grant", g, err)
+	return s.wrapErr("create grant", s.grantErr("create grant", g, err))
 }
 
 const insertGrant = `INSERT INTO oauth_grants (` + grantColumns + `)
@@ -170,13 +179,13 @@ func grantArgs(g store.Grant) []any {
 		ms(g.ExpiresAt), msOrZero(g.RevokedAt), g.ActingUSCC, amrText(g.AMR)}
 }
 
-// grantErr is the store error of storing g: store.ErrNotFound for an
-// unknown user or client.
+// grantErr is the error of storing g: store.ErrNotFound for an unknown
+// user or client, else err as it is, for the caller to wrap.
 func (s *Store) grantErr(op string, g store.Grant, err error) error {
 	if err != nil && s.d.ForeignKeyViolation(err) {
 		return fmt.Errorf("%s: %s: user %q or client %q: %w", s.d.Name, op, g.UserID, g.ClientID, store.ErrNotFound)
 	}
-	return s.wrapErr(op, err)
+	return err
 }
 
 // GetGrant returns the grant, revoked or expired or not.
@@ -213,38 +222,39 @@ func (s *Store) RevokeGrants(ctx context.Context, userID, clientID string, at ti
 // whose code is not redeemed yet, so that no token is issued for what the
 // session was before.
 func (s *Store) RevokeSessionGrants(ctx context.Context, userID, sid string, at time.Time) (int64, error) {
-	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET revoked_at = $3
-			WHERE user_id = $1 AND sid = $2 AND revoked_at = 0`, userID, sid, ms(at))
-		if err != nil {
-			return s.wrapErr("revoke session grants", err)
-		}
-		if n, err = res.RowsAffected(); err != nil {
-			return s.wrapErr("revoke session grants", err)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE oauth_auth_requests SET status = $3
-			WHERE user_id = $1 AND sid = $2 AND status = $4 AND code_used_at = 0`, userID, sid, store.AuthRequestDenied, store.AuthRequestApproved)
-		return s.wrapErr("revoke session grants: deny approved requests", err)
-	})
-	return n, err
+	return s.revokeWithRequests(ctx, "revoke session grants", "user_id = $1 AND sid = $2", at, userID, sid)
 }
 
-// RevokeUserGrants revokes every live grant of the user.
+// RevokeUserGrants revokes every live grant of the user, and denies their
+// approved requests whose code is not redeemed yet.
 func (s *Store) RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error) {
+	return s.revokeWithRequests(ctx, "revoke user grants", "user_id = $1", at, userID)
+}
+
+// revokeWithRequests revokes the live grants that match (a condition on
+// columns both tables have, over args) and denies the approved requests
+// that match whose code is unused, in one transaction, and says how many
+// grants it revoked. The requests go first: a code being redeemed holds
+// its request's row until the grant it makes is committed, so the denial
+// waits for it, finds the code used and leaves it, and the revocation that
+// follows, a statement of its own, sees that grant. Revoking first would
+// miss it and return with the new grant live.
+func (s *Store) revokeWithRequests(ctx context.Context, op, match string, at time.Time, args ...any) (int64, error) {
+	next := func(k int) string { return "$" + strconv.Itoa(len(args)+k) }
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET revoked_at = $2
-			WHERE user_id = $1 AND revoked_at = 0`, userID, ms(at))
+		if _, err := tx.ExecContext(ctx, `UPDATE oauth_auth_requests SET status = `+next(1)+`
+			WHERE `+match+` AND status = `+next(2)+` AND code_used_at = 0`,
+			append(args, store.AuthRequestDenied, store.AuthRequestApproved)...); err != nil {
+			return s.wrapErr(op+": deny approved requests", err)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET revoked_at = `+next(1)+`
+			WHERE `+match+` AND revoked_at = 0`, append(args, ms(at))...)
 		if err != nil {
-			return s.wrapErr("revoke user grants", err)
+			return s.wrapErr(op, err)
 		}
-		if n, err = res.RowsAffected(); err != nil {
-			return s.wrapErr("revoke user grants", err)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE oauth_auth_requests SET status = $2
-			WHERE user_id = $1 AND status = $3 AND code_used_at = 0`, userID, store.AuthRequestDenied, store.AuthRequestApproved)
-		return s.wrapErr("revoke user grants: deny approved requests", err)
+		n, err = res.RowsAffected()
+		return s.wrapErr(op, err)
 	})
 	return n, err
 }
@@ -254,7 +264,7 @@ const refreshColumns = `token_hash, grant_id, created_at, expires_at, used_at`
 // CreateRefreshToken stores a token; an unknown grant gives store.ErrNotFound.
 func (s *Store) CreateRefreshToken(ctx context.Context, t store.RefreshToken) error {
 	_, err := s.exec(ctx, s.wdb, insertRefreshToken, refreshTokenArgs(t)...)
-	return s.refreshTokenErr("create refresh token", t, err)
+	return s.wrapErr("create refresh token", s.refreshTokenErr("create refresh token", t, err))
 }
 
 const insertRefreshToken = `INSERT INTO oauth_refresh_tokens (` + refreshColumns + `) VALUES ($1, $2, $3, $4, $5)`
@@ -263,13 +273,13 @@ func refreshTokenArgs(t store.RefreshToken) []any {
 	return []any{t.TokenHash, t.GrantID, ms(t.CreatedAt), ms(t.ExpiresAt), msOrZero(t.UsedAt)}
 }
 
-// refreshTokenErr is the store error of storing t: store.ErrNotFound for
-// an unknown grant.
+// refreshTokenErr is grantErr for t: store.ErrNotFound for an unknown
+// grant.
 func (s *Store) refreshTokenErr(op string, t store.RefreshToken, err error) error {
 	if err != nil && s.d.ForeignKeyViolation(err) {
 		return fmt.Errorf("%s: %s: grant %q: %w", s.d.Name, op, t.GrantID, store.ErrNotFound)
 	}
-	return s.wrapErr(op, err)
+	return err
 }
 
 // GetRefreshToken returns the token with the hash, used or not.
@@ -314,7 +324,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next sto
 			return fmt.Errorf("%s: rotate refresh token: already used: %w", s.d.Name, store.ErrConflict)
 		}
 		_, err = tx.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(next)...)
-		return s.refreshTokenErr("rotate refresh token", next, err)
+		return s.wrapErr("rotate refresh token", s.refreshTokenErr("rotate refresh token", next, err))
 	})
 }
 

@@ -284,6 +284,63 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	// A sign-out or a password change revokes a user's grants while one of
+	// their codes may be in the middle of its exchange: the grant that
+	// exchange makes must not outlive the revocation.
+	t.Run("a revocation does not miss a grant being redeemed", func(t *testing.T) {
+		revocations := map[string]func(f oauthFixture, sid string) error{
+			"user": func(f oauthFixture, _ string) error {
+				_, err := f.s.RevokeUserGrants(ctx, f.user.ID, base.Add(2*time.Second))
+				return err
+			},
+			"session": func(f oauthFixture, sid string) error {
+				_, err := f.s.RevokeSessionGrants(ctx, f.user.ID, sid, base.Add(2*time.Second))
+				return err
+			},
+		}
+		for name, revoke := range revocations {
+			t.Run(name, func(t *testing.T) {
+				f := newOAuthFixture(t, newStore)
+				g := f.newGrant()
+				a := newAuthRequest()
+				a.Status, a.UserID, a.SID, a.CodeHash = store.AuthRequestApproved, f.user.ID, g.SID, randBytes(32)
+				if err := f.s.CreateAuthRequest(ctx, a); err != nil {
+					t.Fatal(err)
+				}
+				locked, release := make(chan struct{}), make(chan struct{})
+				redeemed := make(chan error, 1)
+				go func() {
+					_, err := f.s.RedeemCode(ctx, a.ID, g, nil, func(o store.AuthRequest) (store.AuthRequest, error) {
+						close(locked)
+						<-release
+						if o.Status != store.AuthRequestApproved {
+							return o, errors.New("denied")
+						}
+						o.CodeUsedAt, o.GrantID = base.Add(time.Second), g.ID
+						return o, nil
+					})
+					redeemed <- err
+				}()
+				<-locked
+				revoked := make(chan error, 1)
+				go func() { revoked <- revoke(f, g.SID) }()
+				// Let the revocation reach the request's row before the
+				// redemption commits; were it slower, the test would only
+				// check the easy order.
+				time.Sleep(200 * time.Millisecond)
+				close(release)
+				redeemErr := <-redeemed
+				if err := <-revoked; err != nil {
+					t.Fatal(err)
+				}
+				got, err := f.s.GetGrant(ctx, g.ID)
+				if redeemErr == nil && (err != nil || got.RevokedAt.IsZero()) {
+					t.Fatalf("the revocation returned and the grant redeemed meanwhile is live: %+v, %v", got, err)
+				}
+			})
+		}
+	})
+
 	t.Run("grants", func(t *testing.T) {
 		f := newOAuthFixture(t, newStore)
 		g := f.newGrant()
