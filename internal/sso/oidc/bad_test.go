@@ -298,11 +298,11 @@ func TestConcurrentExchangesOfOneCode(t *testing.T) {
 	hooked := &redeemHook{Store: e.deps.Store,
 		before: func() {
 			if calls.Add(1) == 1 {
-				<-arrived
+				waitFor(t, arrived, "the second exchange")
 				return
 			}
 			close(arrived)
-			<-firstDone
+			waitFor(t, firstDone, "the first redemption")
 		},
 		after: func(store.AuthRequest, error) { once.Do(func() { close(firstDone) }) },
 	}
@@ -330,7 +330,14 @@ func TestConcurrentExchangesOfOneCode(t *testing.T) {
 			answers <- answer{res.StatusCode, body, err}
 		}()
 	}
-	a, b2 := <-answers, <-answers
+	var a, b2 answer
+	for _, got := range []*answer{&a, &b2} {
+		select {
+		case *got = <-answers:
+		case <-time.After(30 * time.Second):
+			t.Fatal("an exchange did not answer")
+		}
+	}
 	if a.err != nil || b2.err != nil {
 		t.Fatal(a.err, b2.err)
 	}
@@ -394,11 +401,52 @@ func TestRegistryFaultOnAPage(t *testing.T) {
 	}
 }
 
-// redeemHook runs before and after each redemption of a code.
+// TestRefreshWhenTheClientGoesMeanwhile: a refresh whose token, grant or
+// client is deleted between its check and its rotation gets
+// invalid_grant, not a server error.
+func TestRefreshWhenTheClientGoesMeanwhile(t *testing.T) {
+	e, hall, v := offlineCode(t)
+	tok := exchangeAt(e.op, hall, v)
+	var got struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal(tok.Body.Bytes(), &got); err != nil || got.RefreshToken == "" {
+		t.Fatalf("exchange: %d %s", tok.Code, tok.Body)
+	}
+	hooked := &redeemHook{Store: e.deps.Store, beforeRotate: func() {
+		if err := e.store.DeleteClient(context.Background(), "hall"); err != nil {
+			t.Error(err)
+		}
+	}}
+	rec := exchangeAt(e.withStore(hooked), hall, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {got.RefreshToken}})
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "invalid_grant") {
+		t.Fatalf("a refresh for a client deleted meanwhile: %d %s; want invalid_grant", rec.Code, rec.Body)
+	}
+}
+
+// waitFor waits for ch to close, failing the test after 30 s.
+func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Error("waited in vain for " + what)
+	}
+}
+
+// redeemHook runs before and after each redemption of a code, and
+// beforeRotate before each rotation of a refresh token.
 type redeemHook struct {
 	sso.Store
-	before func()
-	after  func(store.AuthRequest, error)
+	before       func()
+	after        func(store.AuthRequest, error)
+	beforeRotate func()
+}
+
+func (s *redeemHook) RotateRefreshToken(ctx context.Context, oldHash []byte, next store.RefreshToken) error {
+	if s.beforeRotate != nil {
+		s.beforeRotate()
+	}
+	return s.Store.RotateRefreshToken(ctx, oldHash, next)
 }
 
 func (s *redeemHook) RedeemCode(ctx context.Context, id string, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {

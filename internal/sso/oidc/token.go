@@ -152,7 +152,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	resp, err := p.signTokens(ctx, t)
 	if err != nil {
 		// The grant was never given out; it must not become usable.
-		if err := p.d.Store.RevokeGrant(context.WithoutCancel(ctx), g.ID, p.now()); err != nil {
+		if err := p.d.Store.RevokeGrant(context.WithoutCancel(ctx), g.ID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 			p.log.ErrorContext(ctx, "revoke the grant of a failed code exchange", "client_id", c.c.ID, "err", err)
 		}
 		p.tokenError(w, r, err)

@@ -211,10 +211,11 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error 
 	return nil
 }
 
-// RevokeGrants revokes every live grant of the user for the client.
+// RevokeGrants revokes every live grant of the user for the client, and
+// denies the user's approved requests of the client whose code is not
+// redeemed yet.
 func (s *Store) RevokeGrants(ctx context.Context, userID, clientID string, at time.Time) (int64, error) {
-	return s.execCount(ctx, "revoke grants", `UPDATE oauth_grants SET revoked_at = $3
-		WHERE user_id = $1 AND client_id = $2 AND revoked_at = 0`, userID, clientID, ms(at))
+	return s.revokeWithRequests(ctx, "revoke grants", "user_id = $1 AND client_id = $2", at, userID, clientID)
 }
 
 // RevokeSessionGrants revokes every live grant of the user that came from

@@ -269,6 +269,18 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Fatalf("a refresh token already stored: GetGrant = %v; want ErrNotFound", err)
 		}
 
+		if _, err := f.s.RedeemCode(ctx, a.ID, g, &rt, use(other)); err == nil {
+			t.Fatal("RedeemCode with the request naming another grant succeeded")
+		}
+		nothingStored("the request naming another grant", g, rt)
+		if _, err := f.s.RedeemCode(ctx, a.ID, g, &rt, func(o store.AuthRequest) (store.AuthRequest, error) {
+			o.GrantID = g.ID
+			return o, nil
+		}); err == nil {
+			t.Fatal("RedeemCode leaving the code unused succeeded")
+		}
+		nothingStored("the code left unused", g, rt)
+
 		if _, err := f.s.RedeemCode(ctx, "nope", g, &rt, use(g)); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("RedeemCode(unknown request) = %v; want ErrNotFound", err)
 		}
@@ -284,9 +296,9 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	// A sign-out or a password change revokes a user's grants while one of
-	// their codes may be in the middle of its exchange: the grant that
-	// exchange makes must not outlive the revocation.
+	// A sign-out, a password change or a withdrawn consent revokes grants
+	// while one of the user's codes may be in the middle of its exchange:
+	// the grant that exchange makes must not outlive the revocation.
 	t.Run("a revocation does not miss a grant being redeemed", func(t *testing.T) {
 		revocations := map[string]func(f oauthFixture, sid string) error{
 			"user": func(f oauthFixture, _ string) error {
@@ -295,6 +307,10 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 			},
 			"session": func(f oauthFixture, sid string) error {
 				_, err := f.s.RevokeSessionGrants(ctx, f.user.ID, sid, base.Add(2*time.Second))
+				return err
+			},
+			"client": func(f oauthFixture, _ string) error {
+				_, err := f.s.RevokeGrants(ctx, f.user.ID, f.client.ID, base.Add(2*time.Second))
 				return err
 			},
 		}
@@ -333,8 +349,11 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 				if err := <-revoked; err != nil {
 					t.Fatal(err)
 				}
+				if redeemErr != nil {
+					t.Fatalf("the redemption that held the code first: %v", redeemErr)
+				}
 				got, err := f.s.GetGrant(ctx, g.ID)
-				if redeemErr == nil && (err != nil || got.RevokedAt.IsZero()) {
+				if err != nil || got.RevokedAt.IsZero() {
 					t.Fatalf("the revocation returned and the grant redeemed meanwhile is live: %+v, %v", got, err)
 				}
 			})
@@ -495,41 +514,63 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("revoking a user's grants denies their unredeemed codes", func(t *testing.T) {
-		f := newOAuthFixture(t, newStore)
-		someoneElse := newUser()
-		if err := f.s.CreateUser(ctx, someoneElse); err != nil {
-			t.Fatal(err)
-		}
-		approved, pending, used, others := newAuthRequest(), newAuthRequest(), newAuthRequest(), newAuthRequest()
-		approved.Status, approved.UserID, approved.CodeHash = store.AuthRequestApproved, f.user.ID, []byte("code-a")
-		pending.UserID = f.user.ID
-		used.Status, used.UserID, used.CodeHash, used.CodeUsedAt = store.AuthRequestApproved, f.user.ID, []byte("code-u"), base
-		others.Status, others.UserID, others.CodeHash = store.AuthRequestApproved, someoneElse.ID, []byte("code-o")
-		for _, a := range []store.AuthRequest{approved, pending, used, others} {
-			if err := f.s.CreateAuthRequest(ctx, a); err != nil {
+	revocations := []struct {
+		name   string
+		revoke func(f oauthFixture) error
+		// the status left to the user's approved request of another client
+		otherClient string
+	}{
+		{"a user's grants", func(f oauthFixture) error {
+			_, err := f.s.RevokeUserGrants(ctx, f.user.ID, base.Add(time.Minute))
+			return err
+		}, store.AuthRequestDenied},
+		{"a client's grants (consent withdrawn)", func(f oauthFixture) error {
+			_, err := f.s.RevokeGrants(ctx, f.user.ID, f.client.ID, base.Add(time.Minute))
+			return err
+		}, store.AuthRequestApproved},
+	}
+	for _, rv := range revocations {
+		t.Run("revoking "+rv.name+" denies the unredeemed codes", func(t *testing.T) {
+			f := newOAuthFixture(t, newStore)
+			someoneElse := newUser()
+			if err := f.s.CreateUser(ctx, someoneElse); err != nil {
 				t.Fatal(err)
 			}
-		}
-		if _, err := f.s.RevokeUserGrants(ctx, f.user.ID, base.Add(time.Minute)); err != nil {
-			t.Fatal(err)
-		}
-		for _, tt := range []struct {
-			name string
-			id   string
-			want string
-		}{
-			{"approved, code not used", approved.ID, store.AuthRequestDenied},
-			{"still pending (nothing issued)", pending.ID, store.AuthRequestPending},
-			{"code already used (its grant is revoked)", used.ID, store.AuthRequestApproved},
-			{"another user's", others.ID, store.AuthRequestApproved},
-		} {
-			got, err := f.s.GetAuthRequest(ctx, tt.id)
-			if err != nil || got.Status != tt.want {
-				t.Errorf("%s: status %q, %v; want %q", tt.name, got.Status, err, tt.want)
+			if err := f.s.CreateClient(ctx, newClient("archive")); err != nil {
+				t.Fatal(err)
 			}
-		}
-	})
+			approved, pending, used, others, archive := newAuthRequest(), newAuthRequest(), newAuthRequest(), newAuthRequest(), newAuthRequest()
+			approved.Status, approved.UserID, approved.CodeHash = store.AuthRequestApproved, f.user.ID, []byte("code-a")
+			pending.UserID = f.user.ID
+			used.Status, used.UserID, used.CodeHash, used.CodeUsedAt = store.AuthRequestApproved, f.user.ID, []byte("code-u"), base
+			others.Status, others.UserID, others.CodeHash = store.AuthRequestApproved, someoneElse.ID, []byte("code-o")
+			archive.Status, archive.UserID, archive.CodeHash, archive.ClientID = store.AuthRequestApproved, f.user.ID, []byte("code-c"), "archive"
+			for _, a := range []store.AuthRequest{approved, pending, used, others, archive} {
+				if err := f.s.CreateAuthRequest(ctx, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := rv.revoke(f); err != nil {
+				t.Fatal(err)
+			}
+			for _, tt := range []struct {
+				name string
+				id   string
+				want string
+			}{
+				{"approved, code not used", approved.ID, store.AuthRequestDenied},
+				{"still pending (nothing issued)", pending.ID, store.AuthRequestPending},
+				{"code already used (its grant is revoked)", used.ID, store.AuthRequestApproved},
+				{"another user's", others.ID, store.AuthRequestApproved},
+				{"another client's", archive.ID, rv.otherClient},
+			} {
+				got, err := f.s.GetAuthRequest(ctx, tt.id)
+				if err != nil || got.Status != tt.want {
+					t.Errorf("%s: status %q, %v; want %q", tt.name, got.Status, err, tt.want)
+				}
+			}
+		})
+	}
 
 	t.Run("refresh tokens rotate once", func(t *testing.T) {
 		f := newOAuthFixture(t, newStore)
