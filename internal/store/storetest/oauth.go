@@ -296,9 +296,10 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	// A sign-out, a password change or a withdrawn consent revokes grants
-	// while one of the user's codes may be in the middle of its exchange:
-	// the grant that exchange makes must not outlive the revocation.
+	// An identity switch, a password change or a withdrawn consent revokes
+	// grants while one of the user's codes may be in the middle of its
+	// exchange: the grant that exchange makes must not outlive the
+	// revocation.
 	t.Run("a revocation does not miss a grant being redeemed", func(t *testing.T) {
 		revocations := map[string]func(f oauthFixture, sid string) error{
 			"user": func(f oauthFixture, _ string) error {
