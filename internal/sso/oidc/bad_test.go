@@ -212,7 +212,7 @@ func TestCodeReplayDuringExchange(t *testing.T) {
 	// A second instance on the same database replays the code at the
 	// first the moment its own exchange has used the code up.
 	fired := false
-	hooked := &redeemHook{Store: e.deps.Store, after: func(_ store.AuthRequest, err error) {
+	hooked := &storeHook{Store: e.deps.Store, afterRedeem: func(_ store.AuthRequest, err error) {
 		if err != nil || fired {
 			return
 		}
@@ -295,8 +295,8 @@ func TestConcurrentExchangesOfOneCode(t *testing.T) {
 	arrived, firstDone := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
 	var once sync.Once
-	hooked := &redeemHook{Store: e.deps.Store,
-		before: func() {
+	hooked := &storeHook{Store: e.deps.Store,
+		beforeRedeem: func() {
 			if calls.Add(1) == 1 {
 				waitFor(t, arrived, "the second exchange")
 				return
@@ -304,7 +304,7 @@ func TestConcurrentExchangesOfOneCode(t *testing.T) {
 			close(arrived)
 			waitFor(t, firstDone, "the first redemption")
 		},
-		after: func(store.AuthRequest, error) { once.Do(func() { close(firstDone) }) },
+		afterRedeem: func(store.AuthRequest, error) { once.Do(func() { close(firstDone) }) },
 	}
 	deps := e.deps
 	deps.Store = hooked
@@ -355,7 +355,7 @@ func TestConcurrentExchangesOfOneCode(t *testing.T) {
 // any code that gives nothing, not a server error.
 func TestExchangeWhenTheClientGoesMeanwhile(t *testing.T) {
 	e, hall, v := offlineCode(t)
-	hooked := &redeemHook{Store: e.deps.Store, before: func() {
+	hooked := &storeHook{Store: e.deps.Store, beforeRedeem: func() {
 		if err := e.store.DeleteClient(context.Background(), "hall"); err != nil {
 			t.Error(err)
 		}
@@ -413,7 +413,7 @@ func TestRefreshWhenTheClientGoesMeanwhile(t *testing.T) {
 	if err := json.Unmarshal(tok.Body.Bytes(), &got); err != nil || got.RefreshToken == "" {
 		t.Fatalf("exchange: %d %s", tok.Code, tok.Body)
 	}
-	hooked := &redeemHook{Store: e.deps.Store, beforeRotate: func() {
+	hooked := &storeHook{Store: e.deps.Store, beforeRotate: func() {
 		if err := e.store.DeleteClient(context.Background(), "hall"); err != nil {
 			t.Error(err)
 		}
@@ -433,29 +433,29 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
-// redeemHook runs before and after each redemption of a code, and
+// storeHook runs before and after each redemption of a code, and
 // beforeRotate before each rotation of a refresh token.
-type redeemHook struct {
+type storeHook struct {
 	sso.Store
-	before       func()
-	after        func(store.AuthRequest, error)
+	beforeRedeem func()
+	afterRedeem  func(store.AuthRequest, error)
 	beforeRotate func()
 }
 
-func (s *redeemHook) RotateRefreshToken(ctx context.Context, oldHash []byte, next store.RefreshToken) error {
+func (s *storeHook) RotateRefreshToken(ctx context.Context, oldHash []byte, next store.RefreshToken) error {
 	if s.beforeRotate != nil {
 		s.beforeRotate()
 	}
 	return s.Store.RotateRefreshToken(ctx, oldHash, next)
 }
 
-func (s *redeemHook) RedeemCode(ctx context.Context, id string, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
-	if s.before != nil {
-		s.before()
+func (s *storeHook) RedeemCode(ctx context.Context, id string, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
+	if s.beforeRedeem != nil {
+		s.beforeRedeem()
 	}
 	a, err := s.Store.RedeemCode(ctx, id, g, first, fn)
-	if s.after != nil {
-		s.after(a, err)
+	if s.afterRedeem != nil {
+		s.afterRedeem(a, err)
 	}
 	return a, err
 }

@@ -247,27 +247,20 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 		nothingStored("an unknown user", gone, rt)
 
-		taken := newRefreshToken(g.ID, base)
 		other := f.newGrant()
 		if err := f.s.CreateGrant(ctx, other); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.s.CreateRefreshToken(ctx, newRefreshToken(other.ID, base)); err != nil {
+		stored := newRefreshToken(other.ID, base)
+		if err := f.s.CreateRefreshToken(ctx, stored); err != nil {
 			t.Fatal(err)
 		}
-		dup := store.RefreshToken{TokenHash: taken.TokenHash, GrantID: other.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
-		if err := f.s.CreateRefreshToken(ctx, dup); err != nil {
-			t.Fatal(err)
-		}
+		taken := newRefreshToken(g.ID, base)
+		taken.TokenHash = stored.TokenHash
 		if _, err := f.s.RedeemCode(ctx, a.ID, g, &taken, use(g)); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("RedeemCode with a refresh token already stored = %v; want ErrConflict", err)
 		}
-		if got, err := f.s.GetAuthRequest(ctx, a.ID); err != nil || !reflect.DeepEqual(got, a) {
-			t.Fatalf("a refresh token already stored: the request is now %+v, %v; want it unchanged", got, err)
-		}
-		if _, err := f.s.GetGrant(ctx, g.ID); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("a refresh token already stored: GetGrant = %v; want ErrNotFound", err)
-		}
+		nothingStored("a refresh token already stored", g, rt)
 
 		if _, err := f.s.RedeemCode(ctx, a.ID, g, &rt, use(other)); err == nil {
 			t.Fatal("RedeemCode with the request naming another grant succeeded")
