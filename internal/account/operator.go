@@ -251,20 +251,9 @@ func (d *Desk) SignOut(ctx context.Context, userID, reason string, by audit.Orig
 	if err != nil {
 		return 0, err
 	}
-	now := d.s.now().UTC().Truncate(time.Millisecond)
-	if _, err := d.s.st.RevokeUserGrants(ctx, u.ID, now); err != nil {
-		return 0, problem.Wrap(fmt.Errorf("account: revoke grants: %w", err))
-	}
-	var n int
-	if d.s.sess != nil {
-		n, err = d.s.sess.EndUser(ctx, u.ID, session.ViaOperator)
-	} else {
-		var m int64
-		m, err = d.s.st.DeleteUserSessions(ctx, u.ID)
-		n = int(m)
-	}
+	n, err := d.s.endSessions(ctx, u.ID, "", d.s.now().UTC().Truncate(time.Millisecond), session.ViaOperator)
 	if err != nil {
-		return 0, problem.Wrap(fmt.Errorf("account: end sessions: %w", err))
+		return 0, err
 	}
 	d.record(ctx, ActionSignedOut, u.ID, by, reason, audit.Detail{"sessions": fmt.Sprint(n)})
 	return n, nil

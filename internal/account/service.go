@@ -54,7 +54,9 @@ type EmailNotifier interface {
 // Sessions ends every browser session of an account and tells the
 // service systems they signed in to; *session.Manager is one.
 type Sessions interface {
-	EndUser(ctx context.Context, userID, via string) (int, error)
+	// EndUser ends every session of the user; how.Revoke runs once they
+	// are gone, before the service systems are told.
+	EndUser(ctx context.Context, userID string, how session.Logout) (int, error)
 	// EndOthers ends every session of the user but keepSID (the browser
 	// asking), as EndUser does: "sign out my other devices".
 	EndOthers(ctx context.Context, userID, keepSID string, how session.Logout) (int, error)
@@ -351,7 +353,7 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 	case keep.Others:
 		template = notify.TemplatePasswordChangedKept
 	case keep.SID != "":
-		if err := s.endOthers(ctx, userID, keep.SID, now); err != nil {
+		if _, err := s.endSessions(ctx, userID, keep.SID, now, session.ViaSignOutOthers); err != nil {
 			return err
 		}
 		template = notify.TemplatePasswordChangedOthersOut
@@ -418,22 +420,51 @@ func (s *Service) EndAccess(ctx context.Context, userID, via string) error {
 
 // endAccess ends every session and revokes every grant of the account; via
 // says why, for the logout events and the service systems told of it.
-// The grants go first: a service system told of the logout that asks for
-// new tokens at once gets none.
 func (s *Service) endAccess(ctx context.Context, userID string, now time.Time, via string) error {
-	if _, err := s.st.RevokeUserGrants(ctx, userID, now); err != nil {
-		return problem.Wrap(fmt.Errorf("account: revoke grants: %w", err))
+	_, err := s.endSessions(ctx, userID, "", now, via)
+	return err
+}
+
+// endSessions ends the account's sessions, every one or every one but
+// keepSID, and revokes every grant of the account; it returns how many
+// sessions ended. The sessions go first and the grants after them, so that
+// a sign-in finishing meanwhile through one of the sessions gets no grant
+// that survives (session.Logout.Revoke); the service systems are told of
+// the logout last, when a token they ask for at once is refused.
+func (s *Service) endSessions(ctx context.Context, userID, keepSID string, now time.Time, via string) (int, error) {
+	revoke := func(ctx context.Context) error {
+		_, err := s.st.RevokeUserGrants(ctx, userID, now)
+		return err
 	}
-	if s.sess != nil {
-		if _, err := s.sess.EndUser(ctx, userID, via); err != nil {
-			return problem.Wrap(fmt.Errorf("account: end sessions: %w", err))
+	how := session.Logout{Via: via, Revoke: revoke}
+	var n int
+	var err error
+	switch {
+	case s.sess != nil && keepSID != "":
+		n, err = s.sess.EndOthers(ctx, userID, keepSID, how)
+	case s.sess != nil:
+		n, err = s.sess.EndUser(ctx, userID, how)
+	default: // no session manager: nobody to tell
+		n, err = s.takeSessions(ctx, userID, keepSID)
+		if err == nil {
+			err = revoke(ctx)
 		}
-		return nil
 	}
-	if _, err := s.st.DeleteUserSessions(ctx, userID); err != nil {
-		return problem.Wrap(fmt.Errorf("account: end sessions: %w", err))
+	if err != nil {
+		return n, problem.Wrap(fmt.Errorf("account: end sessions and revoke grants: %w", err))
 	}
-	return nil
+	return n, nil
+}
+
+// takeSessions deletes the account's sessions, every one or every one but
+// keepSID, without telling anyone, and returns how many there were.
+func (s *Service) takeSessions(ctx context.Context, userID, keepSID string) (int, error) {
+	if keepSID != "" {
+		taken, err := s.st.TakeOtherUserSessions(ctx, userID, keepSID)
+		return len(taken), err
+	}
+	n, err := s.st.DeleteUserSessions(ctx, userID)
+	return int(n), err
 }
 
 func (s *Service) get(ctx context.Context, userID string) (store.User, error) {

@@ -12,7 +12,6 @@ import (
 	"unid/internal/audit"
 	"unid/internal/notify"
 	"unid/internal/problem"
-	"unid/internal/session"
 	"unid/internal/store"
 )
 
@@ -187,24 +186,6 @@ type Keep struct {
 // session obtains new tokens through it.
 func (s *Service) SetPasswordKeeping(ctx context.Context, userID, newPassword string, keep Keep, actor audit.Actor) error {
 	return s.setPassword(ctx, userID, newPassword, keep, actor)
-}
-
-// endOthers ends every session of the account but keepSID, and revokes
-// every grant.
-func (s *Service) endOthers(ctx context.Context, userID, keepSID string, now time.Time) error {
-	if _, err := s.st.RevokeUserGrants(ctx, userID, now); err != nil {
-		return problem.Wrap(fmt.Errorf("account: revoke grants: %w", err))
-	}
-	var err error
-	if s.sess != nil {
-		_, err = s.sess.EndOthers(ctx, userID, keepSID, session.Logout{Via: session.ViaSignOutOthers})
-	} else {
-		_, err = s.st.TakeOtherUserSessions(ctx, userID, keepSID) // no session manager: nobody to tell
-	}
-	if err != nil {
-		return problem.Wrap(fmt.Errorf("account: end other sessions: %w", err))
-	}
-	return nil
 }
 
 // SetPhone binds the account to a new phone number, which its owner has

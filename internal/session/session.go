@@ -100,6 +100,14 @@ type Logout struct {
 	Via      string      // ViaAPI, ViaOIDC, ViaCAS or ViaSignIn
 	ClientID string      // the client that sent the user, when known
 	Client   flow.Client // the browser's address and user agent
+	// Revoke, for EndUser and EndOthers, takes away what must end with
+	// the sessions (the account's OpenID Connect grants). It runs once
+	// the sessions are gone, so that a sign-in finishing through one of
+	// them meanwhile cannot leave a grant behind (the code exchange wants
+	// its session live), and before anyone is told, so that a service
+	// system that asks for new tokens on hearing of the logout gets none.
+	// It runs even when there was no session to end.
+	Revoke func(context.Context) error
 }
 
 // OnEnd registers h to run whenever End ends a session. Register hooks
@@ -276,15 +284,15 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 // EndUser ends every session of the user — after a password change, when
 // the account is disabled — and, as a logout does, tells every service
 // system those sessions signed in to (single logout, back-channel logout),
-// so that whoever held a session is signed out everywhere. via says why
-// (ViaPasswordChanged, ViaAccountDisabled). It returns how many sessions
-// ended.
-func (m *Manager) EndUser(ctx context.Context, userID, via string) (int, error) {
+// so that whoever held a session is signed out everywhere. how.Via says
+// why (ViaPasswordChanged, ViaAccountDisabled); how.Revoke runs between.
+// It returns how many sessions ended.
+func (m *Manager) EndUser(ctx context.Context, userID string, how Logout) (int, error) {
 	taken, err := m.store.TakeUserSessions(ctx, userID)
-	if err != nil || len(taken) == 0 {
+	if err != nil {
 		return 0, err
 	}
-	return len(taken), m.ended(ctx, taken, Logout{Via: via})
+	return len(taken), m.endTaken(ctx, taken, how)
 }
 
 // ListUser returns the live sessions of userID — neither expired nor idle,
@@ -292,6 +300,22 @@ func (m *Manager) EndUser(ctx context.Context, userID, via string) (int, error) 
 func (m *Manager) ListUser(ctx context.Context, userID string) ([]store.Session, error) {
 	now := m.now()
 	return m.store.ListUserSessions(ctx, userID, now, now.Add(-m.opt.Idle))
+}
+
+// Live returns the user's live session with the SID sid (neither
+// expired nor idle, as ListUser has them), with ok=false when there is
+// none: ended, timed out, or never the user's.
+func (m *Manager) Live(ctx context.Context, userID, sid string) (store.Session, bool, error) {
+	ss, err := m.ListUser(ctx, userID)
+	if err != nil {
+		return store.Session{}, false, err
+	}
+	for _, s := range ss {
+		if s.SID == sid {
+			return s, true, nil
+		}
+	}
+	return store.Session{}, false, nil
 }
 
 // ErrNoSuchSession is EndSID's answer for a SID the user holds no session
@@ -320,7 +344,7 @@ func (m *Manager) EndSID(ctx context.Context, userID, sid string, how Logout) er
 // clients are told, but nobody was signed in there to count.
 func (m *Manager) EndOthers(ctx context.Context, userID, keepSID string, how Logout) (int, error) {
 	taken, err := m.store.TakeOtherUserSessions(ctx, userID, keepSID)
-	if err != nil || len(taken) == 0 {
+	if err != nil {
 		return 0, err
 	}
 	now, live := m.now(), 0
@@ -329,7 +353,21 @@ func (m *Manager) EndOthers(ctx context.Context, userID, keepSID string, how Log
 			live++
 		}
 	}
-	return live, m.ended(ctx, taken, how)
+	return live, m.endTaken(ctx, taken, how)
+}
+
+// endTaken finishes the end of the sessions taken from the store: how.Revoke
+// first, then the logout of each. The sessions are gone either way, so
+// their clients are told even if the revocation failed.
+func (m *Manager) endTaken(ctx context.Context, taken []store.Session, how Logout) error {
+	var err error
+	if how.Revoke != nil {
+		err = how.Revoke(ctx)
+	}
+	if len(taken) == 0 {
+		return err
+	}
+	return errors.Join(err, m.ended(ctx, taken, how))
 }
 
 // Reauthenticate records that the user of s has just presented

@@ -35,9 +35,7 @@ func TestCookie(t *testing.T) {
 			m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour, Secure: tt.secure})
 			w := httptest.NewRecorder()
 			// The session's user must exist: sessions reference users.
-			if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
-				t.Fatal(err)
-			}
+			addUser(t, st, "u1")
 			s, err := m.SignIn(ctx, w, httptest.NewRequest("POST", "/", nil), "u1", "127.0.0.1", "test")
 			if err != nil {
 				t.Fatal(err)
@@ -89,11 +87,8 @@ func TestCookie(t *testing.T) {
 func TestReauthenticationKeepsSIDAndLogoutRunsHooks(t *testing.T) {
 	ctx := context.Background()
 	st := sqlitetest.New(t)
-	for _, id := range []string{"u1", "u2"} {
-		if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ($1, $1, $1, 'x', 0, 'active', 0, 0)`, id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addUser(t, st, "u1")
+	addUser(t, st, "u2")
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
 	var ended []store.Session
@@ -169,6 +164,14 @@ func TestReauthenticationKeepsSIDAndLogoutRunsHooks(t *testing.T) {
 	}
 }
 
+// addUser stores an active user id: sessions reference users.
+func addUser(t *testing.T, st *sqlite.Store, id string) {
+	t.Helper()
+	if _, err := st.WriteDB().ExecContext(context.Background(), `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ($1, $1, $1, 'x', 0, 'active', 0, 0)`, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // newLog is an audit log on st.
 func newLog(st *sqlite.Store) *audit.Log {
 	return audit.New(st, time.Now, slog.New(slog.DiscardHandler))
@@ -193,9 +196,7 @@ func logouts(t *testing.T, st *sqlite.Store) []string {
 func TestLogoutHooksRunSideBySide(t *testing.T) {
 	ctx := context.Background()
 	st := sqlitetest.New(t)
-	if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
-		t.Fatal(err)
-	}
+	addUser(t, st, "u1")
 	m := session.New(st, newLog(st), time.Now, session.Options{Idle: time.Hour, Max: time.Hour})
 	started := make(chan struct{}, 2)
 	release := make(chan struct{})
@@ -229,9 +230,7 @@ func TestLogoutHooksRunSideBySide(t *testing.T) {
 func TestLogoutAfterIdleTimeoutStillTellsClients(t *testing.T) {
 	ctx := context.Background()
 	st := sqlitetest.New(t)
-	if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
-		t.Fatal(err)
-	}
+	addUser(t, st, "u1")
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
 	var told int
@@ -267,9 +266,7 @@ func TestShortIdleKeepsActiveSessions(t *testing.T) {
 			st := sqlitetest.New(t)
 			now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 			m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: idle, Max: 12 * time.Hour})
-			if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
-				t.Fatal(err)
-			}
+			addUser(t, st, "u1")
 			w := httptest.NewRecorder()
 			if _, err := m.SignIn(ctx, w, httptest.NewRequest("POST", "/", nil), "u1", "127.0.0.1", "test"); err != nil {
 				t.Fatal(err)
@@ -336,9 +333,7 @@ func TestSignInVerifiedRefusesChangedCredentials(t *testing.T) {
 func TestSwitchingActingIdentityTellsClientsButKeepsTheBrowserSignedIn(t *testing.T) {
 	ctx := context.Background()
 	st := sqlitetest.New(t)
-	if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
-		t.Fatal(err)
-	}
+	addUser(t, st, "u1")
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
 	var told []string
@@ -415,9 +410,7 @@ var flowClient = flow.NewClient("127.0.0.1", "test")
 func TestFirstChoiceOfAnEnterpriseSignsNothingOut(t *testing.T) {
 	ctx := context.Background()
 	st := sqlitetest.New(t)
-	if _, err := st.WriteDB().ExecContext(ctx, `INSERT INTO users (id, login_name, login_name_key, password_hash, realname_level, status, created_at, updated_at) VALUES ('u1', 'a', 'a', 'x', 0, 'active', 0, 0)`); err != nil {
-		t.Fatal(err)
-	}
+	addUser(t, st, "u1")
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
 	told := 0
@@ -438,5 +431,83 @@ func TestFirstChoiceOfAnEnterpriseSignsNothingOut(t *testing.T) {
 	}
 	if _, err := m.SetActing(ctx, s, "", flowClient); err != nil || told != 1 {
 		t.Fatalf("switching back to the person: %v, told %d", err, told)
+	}
+}
+
+// TestEndingTheAccountRevokesBetween: EndUser and EndOthers run
+// Logout.Revoke once the sessions are gone, so that a sign-in finishing
+// through one of them cannot leave a grant behind, and before any service
+// system is told, so that one asking for new tokens at once gets none; it
+// runs when there was no session to end as well.
+func TestEndingTheAccountRevokesBetween(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.New(t)
+	addUser(t, st, "u1")
+	m := session.New(st, newLog(st), time.Now, session.Options{Idle: time.Hour, Max: time.Hour})
+	var told int
+	m.OnEnd(func(context.Context, store.Session) { told++ })
+	signIn := func() store.Session {
+		t.Helper()
+		s, err := m.SignIn(ctx, httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), "u1", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	var revoked int
+	// revoke checks what the account looks like when it runs: only keep
+	// (if any) still signed in, nobody told yet.
+	revoke := func(keep string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			revoked++
+			live, err := m.ListUser(ctx, "u1")
+			if err != nil {
+				return err
+			}
+			if len(live) != 0 && (len(live) != 1 || live[0].SID != keep) {
+				t.Errorf("revoking with sessions still live: %v", live)
+			}
+			if told != 0 {
+				t.Errorf("revoking after %d service systems were told", told)
+			}
+			return nil
+		}
+	}
+
+	signIn()
+	signIn()
+	if n, err := m.EndUser(ctx, "u1", session.Logout{Via: session.ViaPasswordChanged, Revoke: revoke("")}); err != nil || n != 2 {
+		t.Fatalf("EndUser: %d, %v", n, err)
+	}
+	if revoked != 1 || told != 2 {
+		t.Fatalf("EndUser: revoked %d times, told %d", revoked, told)
+	}
+
+	revoked, told = 0, 0
+	kept := signIn()
+	signIn()
+	if n, err := m.EndOthers(ctx, "u1", kept.SID, session.Logout{Via: session.ViaSignOutOthers, Revoke: revoke(kept.SID)}); err != nil || n != 1 {
+		t.Fatalf("EndOthers: %d, %v", n, err)
+	}
+	if revoked != 1 || told != 1 {
+		t.Fatalf("EndOthers: revoked %d times, told %d", revoked, told)
+	}
+
+	// Nothing left to end but the kept session: the grants still go.
+	revoked, told = 0, 0
+	if n, err := m.EndOthers(ctx, "u1", kept.SID, session.Logout{Via: session.ViaSignOutOthers, Revoke: revoke(kept.SID)}); err != nil || n != 0 {
+		t.Fatalf("EndOthers with nothing to end: %d, %v", n, err)
+	}
+	if revoked != 1 || told != 0 {
+		t.Fatalf("EndOthers with nothing to end: revoked %d times, told %d", revoked, told)
+	}
+
+	// A revocation that fails is reported, and the sessions taken are
+	// still logged out.
+	signIn()
+	boom := errors.New("the grants cannot be revoked")
+	_, err := m.EndUser(ctx, "u1", session.Logout{Via: session.ViaPasswordChanged, Revoke: func(context.Context) error { return boom }})
+	if !errors.Is(err, boom) || told != 2 {
+		t.Fatalf("EndUser with a failing revocation: %v, told %d", err, told)
 	}
 }

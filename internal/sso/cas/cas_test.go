@@ -433,6 +433,20 @@ func TestDisabledUser(t *testing.T) {
 	}
 }
 
+// TestTicketOfAnEndedSession: a ticket whose session ended before its
+// validation, without the logout finding the ticket (a password change
+// that took the session while the ticket was being issued), is refused.
+func TestTicketOfAnEndedSession(t *testing.T) {
+	e, b, userID := signedIn(t)
+	ticket := b.ticket(hallLogin, "")
+	if _, err := e.srv.App.Store.DeleteUserSessions(context.Background(), userID); err != nil {
+		t.Fatal(err)
+	}
+	if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {hallLogin}, "ticket": {ticket}})); code != cas.CodeInvalidTicket {
+		t.Fatalf("ticket of an ended session: %q, want INVALID_TICKET", code)
+	}
+}
+
 func TestDeletedService(t *testing.T) {
 	e, b, _ := signedIn(t)
 	ticket := b.ticket(tax, "")

@@ -40,6 +40,8 @@ type Sessions interface {
 	Current(ctx context.Context, r *http.Request) (store.Session, bool, error)
 	SignedIn(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error)
 	End(ctx context.Context, w http.ResponseWriter, r *http.Request, how session.Logout) error
+	// Live returns the user's live session with the SID, ok=false for none.
+	Live(ctx context.Context, userID, sid string) (store.Session, bool, error)
 }
 
 // Store is the part of the store the CAS server uses.

@@ -159,6 +159,16 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 		s.log.ErrorContext(ctx, "cas get user", "err", err)
 		return result{}, &failure{CodeInternalError, "internal error"}
 	}
+	// The sign-in must still stand. A logout after the ticket was issued
+	// finds it and deletes it; a session ended while the ticket was being
+	// issued (a password change, an operator's sign-out) may have been
+	// told of its clients before the ticket was recorded with them.
+	if _, live, err := s.d.Sessions.Live(ctx, rec.UserID, rec.SID); err != nil {
+		s.log.ErrorContext(ctx, "cas get session", "err", err)
+		return result{}, &failure{CodeInternalError, "internal error"}
+	} else if !live {
+		return refuse(CodeInvalidTicket, "the sign-in has ended")
+	}
 	// The membership is read again: a role revoked since the ticket was
 	// issued is released no more, and a service that requires one refuses.
 	m, err := acting.Live(ctx, s.d.Enterprises, u.ID, rec.Acting)

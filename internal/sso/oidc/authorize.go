@@ -17,6 +17,7 @@ import (
 	registry "unid/internal/client"
 	"unid/internal/i18n"
 	"unid/internal/problem"
+	"unid/internal/session"
 	"unid/internal/store"
 )
 
@@ -387,6 +388,7 @@ func (p *Provider) needsFreshLogin(s store.Session, ar *authRequest) bool {
 func (p *Provider) approve(ctx context.Context, ar *authRequest, s store.Session, u store.User, scopes []string) (*authRequest, error) {
 	params := ar.params
 	params.Scopes = scopes
+	params.SessionActing, _ = session.Acting(s)
 	enc, err := json.Marshal(params)
 	if err != nil {
 		return nil, err

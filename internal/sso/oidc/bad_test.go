@@ -350,6 +350,52 @@ func TestConcurrentExchangesOfOneCode(t *testing.T) {
 	e.wantRevokedTokens(hall, a.body)
 }
 
+// TestCodeOfASignInThatNoLongerStands: a code gives nothing once the
+// session that approved it has ended or acts for someone else. A password
+// change, an operator's sign-out or an identity switch changes the session
+// and then denies the approved codes; an approval that read the session
+// before the change and wrote itself after the denial leaves an approved
+// code behind, as each case here does, and the exchange must refuse it.
+func TestCodeOfASignInThatNoLongerStands(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name   string
+		change func(e *env, s store.Session) error
+	}{
+		{"the session ended", func(e *env, s store.Session) error {
+			_, err := e.store.DeleteUserSessions(ctx, s.UserID)
+			return err
+		}},
+		{"the session acts for an enterprise now", func(e *env, s store.Session) error {
+			return e.store.SetSessionActing(ctx, s.TokenHash, acme.uscc)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{})
+			u := e.addUser(zhang)
+			hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "offline_access"}, FirstParty: true})
+			f := hall.newFlow(oauth2.SetAuthURLParam("scope", "openid offline_access"))
+			code := hall.code(e.browser(&zhang), f, "")
+			now := e.clock.Now()
+			ss, err := e.store.ListUserSessions(ctx, u.ID, now, now.Add(-time.Hour))
+			if err != nil || len(ss) != 1 {
+				t.Fatalf("zhang's sessions: %v, %v", ss, err)
+			}
+			if err := tt.change(e, ss[0]); err != nil {
+				t.Fatal(err)
+			}
+			r := e.form("/oidc/token", "hall", hall.secret, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rpCallback}, "code_verifier": {f.verifier}})
+			if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "invalid_grant") {
+				t.Fatalf("the exchange: %d %.100s; want invalid_grant", r.status, r.body)
+			}
+			// Nothing was granted: there is nothing to revoke.
+			if n, err := e.store.RevokeUserGrants(ctx, u.ID, e.clock.Now()); err != nil || n != 0 {
+				t.Fatalf("grants after the refused exchange: %d, %v", n, err)
+			}
+		})
+	}
+}
+
 // TestExchangeWhenTheClientGoesMeanwhile: a client deleted between the
 // check of its code and the code's redemption gets invalid_grant, as for
 // any code that gives nothing, not a server error.

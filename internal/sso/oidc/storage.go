@@ -152,6 +152,9 @@ type authParams struct {
 	CodeChallengeMethod string   `json:"code_challenge_method,omitempty"`
 	SelectAccount       bool     `json:"select_account,omitempty"` // prompt=select_account: choose whom to act for again
 	ActingUSCC          string   `json:"acting_uscc,omitempty"`    // set at approval: the enterprise the sign-in acts for
+	// SessionActing is set at approval: whom the approving session acted
+	// for then (session.Acting), which the exchange wants unchanged.
+	SessionActing string `json:"session_acting,omitempty"`
 }
 
 // authRequest is a stored request as op sees it.

@@ -13,6 +13,7 @@ import (
 
 	"unid/internal/audit"
 	"unid/internal/claims"
+	"unid/internal/session"
 	"unid/internal/sso/acting"
 	"unid/internal/store"
 )
@@ -94,6 +95,13 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if ok, err := p.sessionStands(ctx, ar); err != nil || !ok {
+		if err == nil {
+			err = oidc.ErrInvalidGrant().WithDescription("invalid code")
+		}
+		p.tokenError(w, r, err)
+		return
+	}
 
 	now := p.now()
 	scopes := claims.Grant(ar.params.Scopes, c.c, u.RealnameLevel)
@@ -160,6 +168,23 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	}
 	p.recordIssued(ctx, r, u.ID, oidc.GrantTypeCode, c.c.ID)
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// sessionStands reports whether the sign-in behind a code still stands:
+// the session that approved it is live and acts for whom it acted for
+// then. What revokes a user's grants (a password change, an operator's
+// sign-out, a switch of the identity a session acts as) changes the
+// session first and then denies the approved codes: an approval that ran
+// between the two is caught here, before the redemption, and one that ran
+// before them is denied, or its grant revoked if it is being redeemed
+// (docs/design-notes.md, "A code exchange is one transaction").
+func (p *Provider) sessionStands(ctx context.Context, ar *authRequest) (bool, error) {
+	s, ok, err := p.d.Sessions.Live(ctx, ar.UserID, ar.SID)
+	if err != nil || !ok {
+		return false, err
+	}
+	uscc, _ := session.Acting(s)
+	return uscc == ar.params.SessionActing, nil
 }
 
 // exchangeRefreshToken rotates a refresh token: the presented one is used
