@@ -225,7 +225,79 @@ func TestCodeReplayDuringExchange(t *testing.T) {
 	if !fired {
 		t.Fatalf("the exchange did not use the code up: %d %s", rec.Code, rec.Body)
 	}
-	e.wantRevokedTokens(hall, rec.Body.Bytes())
+	e.wantRevokedTokens(hall, rec.Body.Bytes(), "oidc.code_reuse:grant_revoked")
+}
+
+// TestReplayerWhoHangsUpStillRevokes: a replay of a code or of a rotated
+// refresh token revokes what was issued from it even when the replayer
+// hangs up the moment the replay is recognised.
+func TestReplayerWhoHangsUpStillRevokes(t *testing.T) {
+	for _, what := range []string{"code", "refresh token"} {
+		t.Run(what, func(t *testing.T) {
+			e, hall, v := offlineCode(t)
+			first := e.form("/oidc/token", "hall", hall.secret, v)
+			if first.status != http.StatusOK {
+				t.Fatalf("the exchange: %d %s", first.status, first.body)
+			}
+			issued := first.body
+			ctx, hangUp := context.WithCancel(context.Background())
+			defer hangUp()
+			// The replay hangs up once its store has looked up what it
+			// presents: the code, or the refresh token's grant.
+			hooked := &storeHook{Store: e.deps.Store, afterLookup: func(store.AuthRequest) { hangUp() }}
+			if what == "refresh token" {
+				var tok struct {
+					RefreshToken string `json:"refresh_token"`
+				}
+				json.Unmarshal(first.body, &tok)
+				v = url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}
+				rotated := e.form("/oidc/token", "hall", hall.secret, v)
+				if rotated.status != http.StatusOK {
+					t.Fatalf("the refresh: %d %s", rotated.status, rotated.body)
+				}
+				issued = rotated.body
+				hooked = &storeHook{Store: e.deps.Store, afterGrantLookup: hangUp}
+			}
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequestWithContext(ctx, "POST", "/oidc/token", strings.NewReader(v.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(hall.c.ID, hall.secret)
+			serve(e.withStore(hooked), "POST /oidc/token", rec, req)
+			if ctx.Err() == nil || rec.Code != http.StatusBadRequest {
+				t.Fatalf("the replay: %d %s", rec.Code, rec.Body)
+			}
+			event := "oidc.code_reuse:grant_revoked"
+			if what == "refresh token" {
+				event = "oidc.refresh_reuse:family_revoked"
+			}
+			e.wantRevokedTokens(hall, issued, event)
+		})
+	}
+}
+
+// TestGrantWhoseTokensCannotBeSignedIsRevoked: when the tokens of a
+// redeemed code cannot be signed, the client gets a server error and the
+// grant stored with the redemption is revoked: nothing it could have given
+// stays usable, and the code stays used.
+func TestGrantWhoseTokensCannotBeSignedIsRevoked(t *testing.T) {
+	e, hall, v := offlineCode(t)
+	broken := e.withStore(e.deps.Store)
+	sso.BreakSigning(broken)
+	rec := exchangeAt(broken, hall, v)
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "server_error") {
+		t.Fatalf("an exchange whose tokens cannot be signed: %d %s", rec.Code, rec.Body)
+	}
+	u, err := e.store.GetUserByLoginName(context.Background(), strings.ToLower(zhang.login))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing live to revoke.
+	if n, err := e.store.RevokeUserGrants(context.Background(), u.ID, e.clock.Now()); err != nil || n != 0 {
+		t.Fatalf("grants left live by the failed exchange: %d, %v", n, err)
+	}
+	if r := e.form("/oidc/token", "hall", hall.secret, v); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "invalid_grant") {
+		t.Fatalf("the code after the failed exchange: %d %.100s", r.status, r.body)
+	}
 }
 
 // offlineCode signs zhang in to a first-party client with offline_access
@@ -263,8 +335,8 @@ func exchangeAt(p *sso.Provider, c *rp, v url.Values) *httptest.ResponseRecorder
 }
 
 // wantRevokedTokens checks that the tokens of a token response (body) do
-// not work, and that a replayed code was audited.
-func (e *env) wantRevokedTokens(hall *rp, body []byte) {
+// not work, and that the replay was audited as event ("action:result").
+func (e *env) wantRevokedTokens(hall *rp, body []byte, event string) {
 	e.t.Helper()
 	var tok struct {
 		AccessToken  string `json:"access_token"`
@@ -272,15 +344,15 @@ func (e *env) wantRevokedTokens(hall *rp, body []byte) {
 	}
 	json.Unmarshal(body, &tok)
 	if tok.AccessToken != "" && e.introspect(hall, tok.AccessToken)["active"] != false {
-		e.t.Error("the access token of a replayed code is active")
+		e.t.Error("an access token issued from what was replayed is active")
 	}
 	if tok.RefreshToken != "" {
 		if _, err := hall.cfg.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
-			e.t.Error("the refresh token of a replayed code works")
+			e.t.Error("a refresh token issued from what was replayed works")
 		}
 	}
-	if !slices.Contains(e.auditActions(), "oidc.code_reuse:grant_revoked") {
-		e.t.Errorf("audit: %v", e.auditActions())
+	if !slices.Contains(e.auditActions(), event) {
+		e.t.Errorf("audit: %v; want %s", e.auditActions(), event)
 	}
 }
 
@@ -347,7 +419,7 @@ func TestConcurrentExchangesOfOneCode(t *testing.T) {
 	if a.status != http.StatusOK || b2.status != http.StatusBadRequest || !strings.Contains(string(b2.body), "invalid_grant") {
 		t.Fatalf("two exchanges of one code: %d %s and %d %s; want one 200 and one invalid_grant", a.status, a.body, b2.status, b2.body)
 	}
-	e.wantRevokedTokens(hall, a.body)
+	e.wantRevokedTokens(hall, a.body, "oidc.code_reuse:grant_revoked")
 }
 
 // TestCodeOfASignInThatNoLongerStands: a code gives nothing once the
@@ -479,13 +551,33 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
-// storeHook runs before and after each redemption of a code, and
+// storeHook runs afterLookup after each lookup of a code that found one,
+// afterGrantLookup after each lookup of a grant,
+// beforeRedeem and afterRedeem around each redemption of a code, and
 // beforeRotate before each rotation of a refresh token.
 type storeHook struct {
 	sso.Store
-	beforeRedeem func()
-	afterRedeem  func(store.AuthRequest, error)
-	beforeRotate func()
+	afterLookup      func(store.AuthRequest)
+	afterGrantLookup func()
+	beforeRedeem     func()
+	afterRedeem      func(store.AuthRequest, error)
+	beforeRotate     func()
+}
+
+func (s *storeHook) GetAuthRequestByCode(ctx context.Context, codeHash []byte) (store.AuthRequest, error) {
+	a, err := s.Store.GetAuthRequestByCode(ctx, codeHash)
+	if err == nil && s.afterLookup != nil {
+		s.afterLookup(a)
+	}
+	return a, err
+}
+
+func (s *storeHook) GetGrant(ctx context.Context, id string) (store.Grant, error) {
+	g, err := s.Store.GetGrant(ctx, id)
+	if s.afterGrantLookup != nil {
+		s.afterGrantLookup()
+	}
+	return g, err
 }
 
 func (s *storeHook) RotateRefreshToken(ctx context.Context, oldHash []byte, next store.RefreshToken) error {
