@@ -346,21 +346,20 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 	if err != nil {
 		return s.storeProblem("set password", err)
 	}
+	// The password has changed: what follows is recorded and told even if
+	// ending the old ways in fails, and the failure is returned after.
 	template := notify.TemplatePasswordChanged
+	var endErr error
 	switch {
 	case first && keep.Others:
 		template = notify.TemplatePasswordSet
 	case keep.Others:
 		template = notify.TemplatePasswordChangedKept
 	case keep.SID != "":
-		if _, err := s.endSessions(ctx, userID, keep.SID, now, session.ViaSignOutOthers); err != nil {
-			return err
-		}
+		_, endErr = s.endSessions(ctx, userID, keep.SID, now, session.ViaSignOutOthers)
 		template = notify.TemplatePasswordChangedOthersOut
 	default:
-		if err := s.endAccess(ctx, userID, now, session.ViaPasswordChanged); err != nil {
-			return err
-		}
+		endErr = s.endAccess(ctx, userID, now, session.ViaPasswordChanged)
 	}
 	reason := ""
 	switch {
@@ -371,7 +370,7 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 	}
 	s.record(ctx, ActionPasswordChanged, u.ID, actor, reason)
 	s.tell(ctx, u, template)
-	return nil
+	return endErr
 }
 
 // Disable stops the account from signing in and ends every session and
@@ -446,9 +445,7 @@ func (s *Service) endSessions(ctx context.Context, userID, keepSID string, now t
 		n, err = s.sess.EndUser(ctx, userID, how)
 	default: // no session manager: nobody to tell
 		n, err = s.takeSessions(ctx, userID, keepSID)
-		if err == nil {
-			err = revoke(ctx)
-		}
+		err = errors.Join(err, revoke(context.WithoutCancel(ctx)))
 	}
 	if err != nil {
 		return n, problem.Wrap(fmt.Errorf("account: end sessions and revoke grants: %w", err))

@@ -106,7 +106,9 @@ type Logout struct {
 	// them meanwhile cannot leave a grant behind (the code exchange wants
 	// its session live), and before anyone is told, so that a service
 	// system that asks for new tokens on hearing of the logout gets none.
-	// It runs even when there was no session to end.
+	// It runs even when there was no session to end or the sessions could
+	// not be taken, and on a context the caller's going away does not
+	// cancel.
 	Revoke func(context.Context) error
 }
 
@@ -144,13 +146,11 @@ func (m *Manager) SignInBy(ctx context.Context, w http.ResponseWriter, r *http.R
 		SID: rand.Text(), UserID: userID, AuthTime: now, CreatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(m.opt.Max), IP: ip, UserAgent: userAgent, AMR: amr,
 	}
+	reauth := ok && old.UserID == userID
 	switch {
-	case ok && old.UserID == userID:
+	case reauth:
 		s.SID, s.CreatedAt, s.ExpiresAt = old.SID, old.CreatedAt, old.ExpiresAt
 		s.ActingUSCC = old.ActingUSCC
-		if err := m.store.DeleteSession(ctx, old.TokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return store.Session{}, err
-		}
 	case ok:
 		if err := m.End(ctx, w, r, Logout{Via: ViaSignIn, Client: flow.NewClient(ip, userAgent)}); err != nil {
 			return store.Session{}, err
@@ -162,6 +162,13 @@ func (m *Manager) SignInBy(ctx context.Context, w http.ResponseWriter, r *http.R
 	s.TokenHash = hash(token)
 	if err := m.store.CreateSession(ctx, s); err != nil {
 		return store.Session{}, err
+	}
+	// The old token goes once the new one is stored: the SID is never
+	// without a session, so a sign-in in flight through it still stands.
+	if reauth {
+		if err := m.store.DeleteSession(ctx, old.TokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return store.Session{}, err
+		}
 	}
 	http.SetCookie(w, m.cookie(token, s.ExpiresAt))
 	return s, nil
@@ -289,10 +296,7 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 // It returns how many sessions ended.
 func (m *Manager) EndUser(ctx context.Context, userID string, how Logout) (int, error) {
 	taken, err := m.store.TakeUserSessions(ctx, userID)
-	if err != nil {
-		return 0, err
-	}
-	return len(taken), m.endTaken(ctx, taken, how)
+	return len(taken), m.endTaken(ctx, taken, err, how)
 }
 
 // ListUser returns the live sessions of userID — neither expired nor idle,
@@ -302,20 +306,28 @@ func (m *Manager) ListUser(ctx context.Context, userID string) ([]store.Session,
 	return m.store.ListUserSessions(ctx, userID, now, now.Add(-m.opt.Idle))
 }
 
-// Live returns the user's live session with the SID sid (neither
-// expired nor idle, as ListUser has them), with ok=false when there is
-// none: ended, timed out, or never the user's.
-func (m *Manager) Live(ctx context.Context, userID, sid string) (store.Session, bool, error) {
-	ss, err := m.ListUser(ctx, userID)
+// Stands reports whether a sign-in through the user's session sid still
+// stands: the session has not been ended (by a logout, a password change,
+// an operator) and acts for acting (Acting's uscc, as it was when the
+// sign-in was approved). The single sign-on protocols ask it before they
+// give out what the sign-in approved: what ends or switches a session
+// changes the session before it revokes, so an approval that raced it is
+// caught here. A session that has since gone idle or expired still stands:
+// nobody signed it out, and its clients are not told of timeouts either.
+func (m *Manager) Stands(ctx context.Context, userID, sid, acting string) (bool, error) {
+	// Every session the user has stored, timed out or not: the zero
+	// times bound nothing.
+	ss, err := m.store.ListUserSessions(ctx, userID, time.Time{}, time.Time{})
 	if err != nil {
-		return store.Session{}, false, err
+		return false, err
 	}
 	for _, s := range ss {
 		if s.SID == sid {
-			return s, true, nil
+			uscc, _ := Acting(s)
+			return uscc == acting, nil
 		}
 	}
-	return store.Session{}, false, nil
+	return false, nil
 }
 
 // ErrNoSuchSession is EndSID's answer for a SID the user holds no session
@@ -344,30 +356,29 @@ func (m *Manager) EndSID(ctx context.Context, userID, sid string, how Logout) er
 // clients are told, but nobody was signed in there to count.
 func (m *Manager) EndOthers(ctx context.Context, userID, keepSID string, how Logout) (int, error) {
 	taken, err := m.store.TakeOtherUserSessions(ctx, userID, keepSID)
-	if err != nil {
-		return 0, err
-	}
 	now, live := m.now(), 0
 	for _, s := range taken {
 		if m.live(s, now) {
 			live++
 		}
 	}
-	return live, m.endTaken(ctx, taken, how)
+	return live, m.endTaken(ctx, taken, err, how)
 }
 
-// endTaken finishes the end of the sessions taken from the store: how.Revoke
-// first, then the logout of each. The sessions are gone either way, so
-// their clients are told even if the revocation failed.
-func (m *Manager) endTaken(ctx context.Context, taken []store.Session, how Logout) error {
-	var err error
+// endTaken finishes the end of the sessions taken from the store (takeErr:
+// the take failed): how.Revoke first, then the logout of each. The
+// revocation runs whatever the take did and even if the caller has gone
+// (the sessions may be gone already); the sessions taken are logged out
+// even if it failed.
+func (m *Manager) endTaken(ctx context.Context, taken []store.Session, takeErr error, how Logout) error {
+	errs := []error{takeErr}
 	if how.Revoke != nil {
-		err = how.Revoke(ctx)
+		errs = append(errs, how.Revoke(context.WithoutCancel(ctx)))
 	}
-	if len(taken) == 0 {
-		return err
+	if len(taken) > 0 {
+		errs = append(errs, m.ended(ctx, taken, how))
 	}
-	return errors.Join(err, m.ended(ctx, taken, how))
+	return errors.Join(errs...)
 }
 
 // Reauthenticate records that the user of s has just presented

@@ -433,17 +433,39 @@ func TestDisabledUser(t *testing.T) {
 	}
 }
 
-// TestTicketOfAnEndedSession: a ticket whose session ended before its
-// validation, without the logout finding the ticket (a password change
-// that took the session while the ticket was being issued), is refused.
-func TestTicketOfAnEndedSession(t *testing.T) {
-	e, b, userID := signedIn(t)
-	ticket := b.ticket(hallLogin, "")
-	if _, err := e.srv.App.Store.DeleteUserSessions(context.Background(), userID); err != nil {
-		t.Fatal(err)
-	}
-	if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {hallLogin}, "ticket": {ticket}})); code != cas.CodeInvalidTicket {
-		t.Fatalf("ticket of an ended session: %q, want INVALID_TICKET", code)
+// TestTicketOfASignInThatNoLongerStands: a ticket whose session was ended
+// or switched to another identity before its validation, without the
+// logout finding the ticket (a password change or a switch that read the
+// session's services while the ticket was being issued), is refused.
+func TestTicketOfASignInThatNoLongerStands(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name   string
+		change func(st store.Store, s store.Session) error
+	}{
+		{"the session was ended", func(st store.Store, s store.Session) error {
+			_, err := st.DeleteUserSessions(ctx, s.UserID)
+			return err
+		}},
+		{"the session switched to an enterprise", func(st store.Store, s store.Session) error {
+			return st.SetSessionActing(ctx, s.TokenHash, "91350100M000100Y4X")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, b, userID := signedIn(t)
+			st := e.srv.App.Store
+			ss, err := st.ListUserSessions(ctx, userID, time.Time{}, time.Time{})
+			if err != nil || len(ss) != 1 {
+				t.Fatalf("the user's sessions: %v, %v", ss, err)
+			}
+			ticket := b.ticket(hallLogin, "")
+			if err := tt.change(st, ss[0]); err != nil {
+				t.Fatal(err)
+			}
+			if code := failureCode(t, e.validate("/cas/serviceValidate", url.Values{"service": {hallLogin}, "ticket": {ticket}})); code != cas.CodeInvalidTicket {
+				t.Fatalf("the ticket: %q, want INVALID_TICKET", code)
+			}
+		})
 	}
 }
 

@@ -40,8 +40,9 @@ type Sessions interface {
 	Current(ctx context.Context, r *http.Request) (store.Session, bool, error)
 	SignedIn(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error)
 	End(ctx context.Context, w http.ResponseWriter, r *http.Request, how session.Logout) error
-	// Live returns the user's live session with the SID, ok=false for none.
-	Live(ctx context.Context, userID, sid string) (store.Session, bool, error)
+	// Stands reports whether a sign-in through the user's session sid
+	// still stands: not ended, and acting for acting.
+	Stands(ctx context.Context, userID, sid, acting string) (bool, error)
 }
 
 // Store is the part of the store the CAS server uses.
@@ -522,6 +523,9 @@ type ticketRecord struct {
 	AuthTime time.Time `json:"auth_time"`
 	Acting   string    `json:"acting,omitempty"` // the enterprise the sign-in acts for (credit code); "" the person
 	AMR      []string  `json:"amr,omitempty"`    // how the user signed in (store.Session.AMR)
+	// SessionActing is whom the session acted for at the issue
+	// (session.Acting), which the validation wants unchanged.
+	SessionActing string `json:"session_acting,omitempty"`
 }
 
 // seal is the MAC of a ticket's record, kept with it (Subject) and checked
@@ -538,6 +542,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, c store.Client, s
 	ctx := r.Context()
 	ticket := newTicket()
 	rec := ticketRecord{Service: service, ClientID: c.ID, UserID: u.ID, SID: sess.SID, NewLogin: newLogin, AuthTime: sess.AuthTime, Acting: uscc, AMR: sess.AMR}
+	rec.SessionActing, _ = session.Acting(sess)
 	secret, err := json.Marshal(rec)
 	if err != nil {
 		s.internal(w, r, err)

@@ -160,13 +160,14 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 		return result{}, &failure{CodeInternalError, "internal error"}
 	}
 	// The sign-in must still stand. A logout after the ticket was issued
-	// finds it and deletes it; a session ended while the ticket was being
-	// issued (a password change, an operator's sign-out) may have been
-	// told of its clients before the ticket was recorded with them.
-	if _, live, err := s.d.Sessions.Live(ctx, rec.UserID, rec.SID); err != nil {
+	// finds it and deletes it; a session ended or switched to another
+	// identity while the ticket was being issued (a password change, an
+	// operator's sign-out, a switch) may have told its clients before the
+	// ticket was recorded with them.
+	if stands, err := s.d.Sessions.Stands(ctx, rec.UserID, rec.SID, rec.SessionActing); err != nil {
 		s.log.ErrorContext(ctx, "cas get session", "err", err)
 		return result{}, &failure{CodeInternalError, "internal error"}
-	} else if !live {
+	} else if !stands {
 		return refuse(CodeInvalidTicket, "the sign-in has ended")
 	}
 	// The membership is read again: a role revoked since the ticket was

@@ -23,6 +23,7 @@ import (
 
 	"unid/internal/audit"
 	"unid/internal/client"
+	"unid/internal/config"
 	unidflow "unid/internal/flow"
 	"unid/internal/problem"
 	sso "unid/internal/sso/oidc"
@@ -423,40 +424,62 @@ func TestConcurrentExchangesOfOneCode(t *testing.T) {
 }
 
 // TestCodeOfASignInThatNoLongerStands: a code gives nothing once the
-// session that approved it has ended or acts for someone else. A password
-// change, an operator's sign-out or an identity switch changes the session
-// and then denies the approved codes; an approval that read the session
+// session that approved it has been ended or acts for someone else, or the
+// consent it relied on was withdrawn. A password change, an operator's
+// sign-out, an identity switch or a withdrawal changes the session or the
+// consent and then denies the approved codes; an approval that read them
 // before the change and wrote itself after the denial leaves an approved
-// code behind, as each case here does, and the exchange must refuse it.
+// code behind, as each case here does, and the exchange must refuse it. A
+// session that has merely gone idle since still stands.
 func TestCodeOfASignInThatNoLongerStands(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range []struct {
 		name   string
 		change func(e *env, s store.Session) error
+		ok     bool
 	}{
-		{"the session ended", func(e *env, s store.Session) error {
+		{name: "the session was ended", change: func(e *env, s store.Session) error {
 			_, err := e.store.DeleteUserSessions(ctx, s.UserID)
 			return err
 		}},
-		{"the session acts for an enterprise now", func(e *env, s store.Session) error {
+		{name: "the session switched to an enterprise", change: func(e *env, s store.Session) error {
 			return e.store.SetSessionActing(ctx, s.TokenHash, acme.uscc)
+		}},
+		{name: "the consent was withdrawn", change: func(e *env, s store.Session) error {
+			return e.store.DeleteConsent(ctx, s.UserID, "hall")
+		}},
+		{name: "the session went idle", ok: true, change: func(e *env, _ store.Session) error {
+			e.clock.Advance(50 * time.Second) // --session-idle 30s; the code lives 60 s
+			return nil
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{})
+			e := newEnv(t, envOptions{config: func(c *config.Config) { c.SessionIdle = 30 * time.Second }})
 			u := e.addUser(zhang)
-			hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "offline_access"}, FirstParty: true})
-			f := hall.newFlow(oauth2.SetAuthURLParam("scope", "openid offline_access"))
-			code := hall.code(e.browser(&zhang), f, "")
+			hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "offline_access"}})
+			b := e.browser(&zhang)
+			// zhang has chosen to act as himself in this session.
+			b.login()
 			now := e.clock.Now()
 			ss, err := e.store.ListUserSessions(ctx, u.ID, now, now.Add(-time.Hour))
 			if err != nil || len(ss) != 1 {
 				t.Fatalf("zhang's sessions: %v, %v", ss, err)
 			}
+			if err := e.store.SetSessionActing(ctx, ss[0].TokenHash, "-"); err != nil {
+				t.Fatal(err)
+			}
+			f := hall.newFlow(oauth2.SetAuthURLParam("scope", "openid offline_access"))
+			code := hall.code(b, f, "allow")
 			if err := tt.change(e, ss[0]); err != nil {
 				t.Fatal(err)
 			}
 			r := e.form("/oidc/token", "hall", hall.secret, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rpCallback}, "code_verifier": {f.verifier}})
+			if tt.ok {
+				if r.status != http.StatusOK {
+					t.Fatalf("the exchange: %d %s", r.status, r.body)
+				}
+				return
+			}
 			if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "invalid_grant") {
 				t.Fatalf("the exchange: %d %.100s; want invalid_grant", r.status, r.body)
 			}

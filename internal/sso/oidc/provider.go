@@ -40,8 +40,9 @@ type Registry interface {
 type Sessions interface {
 	Current(ctx context.Context, r *http.Request) (store.Session, bool, error)
 	SignedIn(ctx context.Context, r *http.Request) (store.Session, store.User, bool, error)
-	// Live returns the user's live session with the SID, ok=false for none.
-	Live(ctx context.Context, userID, sid string) (store.Session, bool, error)
+	// Stands reports whether a sign-in through the user's session sid
+	// still stands: not ended, and acting for acting.
+	Stands(ctx context.Context, userID, sid, acting string) (bool, error)
 	End(ctx context.Context, w http.ResponseWriter, r *http.Request, how session.Logout) error
 	OnEnd(h session.Hook)
 }

@@ -13,7 +13,6 @@ import (
 
 	"unid/internal/audit"
 	"unid/internal/claims"
-	"unid/internal/session"
 	"unid/internal/sso/acting"
 	"unid/internal/store"
 )
@@ -95,7 +94,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if ok, err := p.sessionStands(ctx, ar); err != nil || !ok {
+	if ok, err := p.signInStands(ctx, ar, c); err != nil || !ok {
 		if err == nil {
 			err = oidc.ErrInvalidGrant().WithDescription("invalid code")
 		}
@@ -170,21 +169,26 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// sessionStands reports whether the sign-in behind a code still stands:
-// the session that approved it is live and acts for whom it acted for
-// then. What revokes a user's grants (a password change, an operator's
-// sign-out, a switch of the identity a session acts as) changes the
-// session first and then denies the approved codes: an approval that ran
-// between the two is caught here, before the redemption, and one that ran
-// before them is denied, or its grant revoked if it is being redeemed
-// (docs/design-notes.md, "A code exchange is one transaction").
-func (p *Provider) sessionStands(ctx context.Context, ar *authRequest) (bool, error) {
-	s, ok, err := p.d.Sessions.Live(ctx, ar.UserID, ar.SID)
-	if err != nil || !ok {
-		return false, err
+// signInStands reports whether the sign-in behind a code still stands:
+// its session has not been ended and acts for whom it acted for at the
+// approval, and a client that needed the user's consent still has it.
+// What revokes a user's grants (a password change, an operator's sign-out,
+// a switch of the identity a session acts as, a withdrawn consent)
+// changes the session or the consent first and then denies the approved
+// codes: an approval that ran between the two is caught here, before the
+// redemption, and one that ran before them is denied, or its grant revoked
+// if it is being redeemed (docs/design-notes.md, "A code is worth
+// something only while its sign-in stands").
+func (p *Provider) signInStands(ctx context.Context, ar *authRequest, c *client) (bool, error) {
+	ok, err := p.d.Sessions.Stands(ctx, ar.UserID, ar.SID, ar.params.SessionActing)
+	if err != nil || !ok || c.c.FirstParty {
+		return ok, err
 	}
-	uscc, _ := session.Acting(s)
-	return uscc == ar.params.SessionActing, nil
+	_, err = p.d.Store.GetConsent(ctx, ar.UserID, c.c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // exchangeRefreshToken rotates a refresh token: the presented one is used
