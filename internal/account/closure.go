@@ -69,6 +69,7 @@ func (s *Service) Close(ctx context.Context, userID string, actor audit.Actor) e
 	if err != nil {
 		return s.storeProblem("close", err)
 	}
+	ctx = context.WithoutCancel(ctx) // closed: the rest is done whoever hangs up
 	if err := s.endAccess(ctx, userID, now, session.ViaAccountClosed); err != nil {
 		return err
 	}

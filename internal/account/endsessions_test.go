@@ -2,45 +2,112 @@ package account_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"unid/internal/account"
 	"unid/internal/account/accounttest"
 	"unid/internal/audit"
+	"unid/internal/notify"
 	"unid/internal/session"
 	"unid/internal/store"
 	"unid/internal/store/sqlite/sqlitetest"
 )
 
-// orderStore notes, in steps, when the account's sessions are taken and
-// when its grants are revoked.
+// steps is what happened, in order; the logout hooks of several sessions
+// note theirs side by side.
+type steps struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (s *steps) add(step string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.list = append(s.list, step)
+}
+
+func (s *steps) reset() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.list
+	s.list = nil
+	return l
+}
+
+// orderStore notes when the account's sessions are taken and when its
+// grants are revoked; with failTake, taking them fails.
 type orderStore struct {
 	store.Store
-	steps *[]string
+	steps    *steps
+	failTake bool
+}
+
+var errTake = errors.New("the sessions cannot be taken")
+
+func (s orderStore) take() error {
+	s.steps.add("take")
+	if s.failTake {
+		return errTake
+	}
+	return nil
 }
 
 func (s orderStore) TakeUserSessions(ctx context.Context, userID string) ([]store.Session, error) {
-	*s.steps = append(*s.steps, "take")
+	if err := s.take(); err != nil {
+		return nil, err
+	}
 	return s.Store.TakeUserSessions(ctx, userID)
 }
 
 func (s orderStore) TakeOtherUserSessions(ctx context.Context, userID, keepSID string) ([]store.Session, error) {
-	*s.steps = append(*s.steps, "take")
+	if err := s.take(); err != nil {
+		return nil, err
+	}
 	return s.Store.TakeOtherUserSessions(ctx, userID, keepSID)
 }
 
 func (s orderStore) DeleteUserSessions(ctx context.Context, userID string) (int64, error) {
-	*s.steps = append(*s.steps, "take")
+	if err := s.take(); err != nil {
+		return 0, err
+	}
 	return s.Store.DeleteUserSessions(ctx, userID)
 }
 
 func (s orderStore) RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error) {
-	*s.steps = append(*s.steps, "revoke")
+	s.steps.add("revoke")
 	return s.Store.RevokeUserGrants(ctx, userID, at)
+}
+
+// newOrderFixture is an account service over an orderStore on f, with a
+// session manager (nil: none) whose logout hooks note "tell", and the
+// account zhang signed in twice; it returns the service, the manager, the
+// account and its SIDs.
+func newOrderFixture(t *testing.T, f *accounttest.Fixture, st orderStore, manager bool) (*account.Service, *session.Manager, store.User, []string) {
+	t.Helper()
+	m := session.New(st, f.Audit, f.Clock, session.Options{Idle: time.Hour, Max: time.Hour})
+	m.OnEnd(func(context.Context, store.Session) { st.steps.add("tell") })
+	deps := account.ServiceDeps{Store: st, Hasher: f.Hasher, Protector: f.Protector, Audit: f.Audit, Notifier: f.Outbox, Now: f.Clock}
+	if manager {
+		deps.Sessions = m
+	}
+	s := account.NewService(deps)
+	u := f.Create(t, zhang)
+	var sids []string
+	for range 2 {
+		sess, err := m.SignIn(context.Background(), httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), u.ID, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sids = append(sids, sess.SID)
+	}
+	st.steps.reset()
+	return s, m, u, sids
 }
 
 // TestEndingAnAccountsAccessTakesSessionsFirst: whatever ends an
@@ -78,25 +145,8 @@ func TestEndingAnAccountsAccessTakesSessionsFirst(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				f := accounttest.New(t, sqlitetest.New(t))
-				var steps []string
-				st := orderStore{Store: f.Store, steps: &steps}
-				m := session.New(st, f.Audit, f.Clock, session.Options{Idle: time.Hour, Max: time.Hour})
-				m.OnEnd(func(context.Context, store.Session) { steps = append(steps, "tell") })
-				deps := account.ServiceDeps{Store: st, Hasher: f.Hasher, Protector: f.Protector, Audit: f.Audit, Now: f.Clock}
-				if manager {
-					deps.Sessions = m
-				}
-				s := account.NewService(deps)
-				u := f.Create(t, zhang)
-				var sids []string
-				for range 2 {
-					sess, err := m.SignIn(ctx, httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), u.ID, "", "")
-					if err != nil {
-						t.Fatal(err)
-					}
-					sids = append(sids, sess.SID)
-				}
-				steps = nil
+				st := orderStore{Store: f.Store, steps: &steps{}}
+				s, m, u, sids := newOrderFixture(t, f, st, manager)
 				if err := tt.end(s, u.ID, sids[0]); err != nil {
 					t.Fatal(err)
 				}
@@ -107,8 +157,8 @@ func TestEndingAnAccountsAccessTakesSessionsFirst(t *testing.T) {
 				case !manager:
 					want = want[:2]
 				}
-				if !slices.Equal(steps, want) {
-					t.Fatalf("steps %s; want %s", strings.Join(steps, ", "), strings.Join(want, ", "))
+				if got := st.steps.reset(); !slices.Equal(got, want) {
+					t.Fatalf("steps %s; want %s", strings.Join(got, ", "), strings.Join(want, ", "))
 				}
 				left, err := m.ListUser(ctx, u.ID)
 				if err != nil {
@@ -119,5 +169,41 @@ func TestEndingAnAccountsAccessTakesSessionsFirst(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestPasswordChangedWhenItsSessionsCannotBeEnded: a password change whose
+// sessions cannot be taken still revokes the grants, is still recorded and
+// its owner still told, and reports ErrAccessNotEnded; an operator's
+// sign-out that fails so is recorded as incomplete.
+func TestPasswordChangedWhenItsSessionsCannotBeEnded(t *testing.T) {
+	ctx := context.Background()
+	f := accounttest.New(t, sqlitetest.New(t))
+	st := orderStore{Store: f.Store, steps: &steps{}, failTake: true}
+	s, _, u, _ := newOrderFixture(t, f, st, true)
+	err := s.SetPassword(ctx, u.ID, "Qingdao#2027", audit.User(u.ID))
+	if !errors.Is(err, account.ErrAccessNotEnded) || !errors.Is(err, errTake) {
+		t.Fatalf("SetPassword = %v; want ErrAccessNotEnded with the store's error", err)
+	}
+	if got := st.steps.reset(); !slices.Equal(got, []string{"take", "revoke"}) {
+		t.Fatalf("steps %v; want the take, then the revocation all the same", got)
+	}
+	if n := len(f.Events(t, account.ActionPasswordChanged)); n != 1 {
+		t.Fatalf("%d password_changed events; want 1", n)
+	}
+	var texts int
+	for _, m := range f.Outbox.List() {
+		if m.Channel == notify.ChannelSMS {
+			texts++
+		}
+	}
+	if texts != 1 {
+		t.Fatalf("%d texts to the owner; want the notice of the change", texts)
+	}
+
+	_, err = account.NewDesk(s, nil, nil, nil).SignOut(ctx, u.ID, "test", audit.Origin{Actor: audit.Operator("test")})
+	events := f.Events(t, account.ActionSignedOut)
+	if !errors.Is(err, errTake) || len(events) != 1 || !strings.Contains(events[0].Detail, `"incomplete":"true"`) {
+		t.Fatalf("SignOut = %v, events %v; want the error, recorded as incomplete", err, events)
 	}
 }

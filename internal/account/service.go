@@ -346,8 +346,10 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 	if err != nil {
 		return s.storeProblem("set password", err)
 	}
-	// The password has changed: what follows is recorded and told even if
-	// ending the old ways in fails, and the failure is returned after.
+	// The password has changed: what follows is done even if the caller
+	// hangs up, and recorded and told even if ending the old ways in
+	// fails, which is returned after as ErrAccessNotEnded.
+	ctx = context.WithoutCancel(ctx)
 	template := notify.TemplatePasswordChanged
 	var endErr error
 	switch {
@@ -370,8 +372,17 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 	}
 	s.record(ctx, ActionPasswordChanged, u.ID, actor, reason)
 	s.tell(ctx, u, template)
-	return endErr
+	if endErr != nil {
+		return fmt.Errorf("%w: %w", ErrAccessNotEnded, endErr)
+	}
+	return nil
 }
+
+// ErrAccessNotEnded is the failure of a password change that was stored,
+// recorded and told, but whose end of the sessions and grants the old
+// password opened did not finish: the caller goes on as after a change
+// (clears the lock, records its own event) and then reports the failure.
+var ErrAccessNotEnded = errors.New("account: the password changed, but not every session and grant it ends could be ended")
 
 // Disable stops the account from signing in and ends every session and
 // grant it has. reason says why, for the audit log; it must hold no
@@ -429,8 +440,10 @@ func (s *Service) endAccess(ctx context.Context, userID string, now time.Time, v
 // sessions ended. The sessions go first and the grants after them, so that
 // a sign-in finishing meanwhile through one of the sessions gets no grant
 // that survives (session.Logout.Revoke); the service systems are told of
-// the logout last, when a token they ask for at once is refused.
+// the logout last, when a token they ask for at once is refused. Once
+// begun it finishes even if the caller hangs up.
 func (s *Service) endSessions(ctx context.Context, userID, keepSID string, now time.Time, via string) (int, error) {
+	ctx = context.WithoutCancel(ctx)
 	revoke := func(ctx context.Context) error {
 		_, err := s.st.RevokeUserGrants(ctx, userID, now)
 		return err
@@ -445,7 +458,7 @@ func (s *Service) endSessions(ctx context.Context, userID, keepSID string, now t
 		n, err = s.sess.EndUser(ctx, userID, how)
 	default: // no session manager: nobody to tell
 		n, err = s.takeSessions(ctx, userID, keepSID)
-		err = errors.Join(err, revoke(context.WithoutCancel(ctx)))
+		err = errors.Join(err, revoke(ctx))
 	}
 	if err != nil {
 		return n, problem.Wrap(fmt.Errorf("account: end sessions and revoke grants: %w", err))

@@ -167,7 +167,9 @@ func (m *Manager) SignInBy(ctx context.Context, w http.ResponseWriter, r *http.R
 	// without a session, so a sign-in in flight through it still stands.
 	if reauth {
 		if err := m.store.DeleteSession(ctx, old.TokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return store.Session{}, err
+			// The browser keeps its old token; the new one must not linger.
+			derr := m.store.DeleteSession(context.WithoutCancel(ctx), s.TokenHash)
+			return store.Session{}, errors.Join(err, derr)
 		}
 	}
 	http.SetCookie(w, m.cookie(token, s.ExpiresAt))
@@ -312,22 +314,21 @@ func (m *Manager) ListUser(ctx context.Context, userID string) ([]store.Session,
 // sign-in was approved). The single sign-on protocols ask it before they
 // give out what the sign-in approved: what ends or switches a session
 // changes the session before it revokes, so an approval that raced it is
-// caught here. A session that has since gone idle or expired still stands:
-// nobody signed it out, and its clients are not told of timeouts either.
+// caught here. A session that has since gone idle or expired still stands
+// until the janitor sweeps it away: nobody signed it out, and its clients
+// are not told of timeouts either.
 func (m *Manager) Stands(ctx context.Context, userID, sid, acting string) (bool, error) {
-	// Every session the user has stored, timed out or not: the zero
-	// times bound nothing.
-	ss, err := m.store.ListUserSessions(ctx, userID, time.Time{}, time.Time{})
-	if err != nil {
+	ss, err := m.store.ListSIDSessions(ctx, userID, sid)
+	if err != nil || len(ss) == 0 {
 		return false, err
 	}
+	// Two while a re-authentication replaces the token: both must agree.
 	for _, s := range ss {
-		if s.SID == sid {
-			uscc, _ := Acting(s)
-			return uscc == acting, nil
+		if uscc, _ := Acting(s); uscc != acting {
+			return false, nil
 		}
 	}
-	return false, nil
+	return true, nil
 }
 
 // ErrNoSuchSession is EndSID's answer for a SID the user holds no session
@@ -440,6 +441,9 @@ func (m *Manager) SetActing(ctx context.Context, s store.Session, uscc string, c
 	if err := m.store.SetSessionActing(ctx, s.TokenHash, stored); err != nil {
 		return store.Session{}, err
 	}
+	// The session acts for another identity now: the rest (the event, the
+	// revocation, the notices) is done even if the browser hangs up.
+	ctx = context.WithoutCancel(ctx)
 	s.ActingUSCC = stored
 	if from == uscc {
 		return s, nil

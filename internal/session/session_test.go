@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -444,8 +445,8 @@ func TestEndingTheAccountRevokesBetween(t *testing.T) {
 	st := sqlitetest.New(t)
 	addUser(t, st, "u1")
 	m := session.New(st, newLog(st), time.Now, session.Options{Idle: time.Hour, Max: time.Hour})
-	var told int
-	m.OnEnd(func(context.Context, store.Session) { told++ })
+	var told atomic.Int32 // the hooks of several sessions run side by side
+	m.OnEnd(func(context.Context, store.Session) { told.Add(1) })
 	signIn := func() store.Session {
 		t.Helper()
 		s, err := m.SignIn(ctx, httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), "u1", "", "")
@@ -467,8 +468,8 @@ func TestEndingTheAccountRevokesBetween(t *testing.T) {
 			if len(live) != 0 && (len(live) != 1 || live[0].SID != keep) {
 				t.Errorf("revoking with sessions still live: %v", live)
 			}
-			if told != 0 {
-				t.Errorf("revoking after %d service systems were told", told)
+			if n := told.Load(); n != 0 {
+				t.Errorf("revoking after %d service systems were told", n)
 			}
 			return nil
 		}
@@ -479,27 +480,29 @@ func TestEndingTheAccountRevokesBetween(t *testing.T) {
 	if n, err := m.EndUser(ctx, "u1", session.Logout{Via: session.ViaPasswordChanged, Revoke: revoke("")}); err != nil || n != 2 {
 		t.Fatalf("EndUser: %d, %v", n, err)
 	}
-	if revoked != 1 || told != 2 {
-		t.Fatalf("EndUser: revoked %d times, told %d", revoked, told)
+	if revoked != 1 || told.Load() != 2 {
+		t.Fatalf("EndUser: revoked %d times, told %d", revoked, told.Load())
 	}
 
-	revoked, told = 0, 0
+	revoked = 0
+	told.Store(0)
 	kept := signIn()
 	signIn()
 	if n, err := m.EndOthers(ctx, "u1", kept.SID, session.Logout{Via: session.ViaSignOutOthers, Revoke: revoke(kept.SID)}); err != nil || n != 1 {
 		t.Fatalf("EndOthers: %d, %v", n, err)
 	}
-	if revoked != 1 || told != 1 {
-		t.Fatalf("EndOthers: revoked %d times, told %d", revoked, told)
+	if revoked != 1 || told.Load() != 1 {
+		t.Fatalf("EndOthers: revoked %d times, told %d", revoked, told.Load())
 	}
 
 	// Nothing left to end but the kept session: the grants still go.
-	revoked, told = 0, 0
+	revoked = 0
+	told.Store(0)
 	if n, err := m.EndOthers(ctx, "u1", kept.SID, session.Logout{Via: session.ViaSignOutOthers, Revoke: revoke(kept.SID)}); err != nil || n != 0 {
 		t.Fatalf("EndOthers with nothing to end: %d, %v", n, err)
 	}
-	if revoked != 1 || told != 0 {
-		t.Fatalf("EndOthers with nothing to end: revoked %d times, told %d", revoked, told)
+	if revoked != 1 || told.Load() != 0 {
+		t.Fatalf("EndOthers with nothing to end: revoked %d times, told %d", revoked, told.Load())
 	}
 
 	// A revocation that fails is reported, and the sessions taken are
@@ -507,7 +510,20 @@ func TestEndingTheAccountRevokesBetween(t *testing.T) {
 	signIn()
 	boom := errors.New("the grants cannot be revoked")
 	_, err := m.EndUser(ctx, "u1", session.Logout{Via: session.ViaPasswordChanged, Revoke: func(context.Context) error { return boom }})
-	if !errors.Is(err, boom) || told != 2 {
-		t.Fatalf("EndUser with a failing revocation: %v, told %d", err, told)
+	if !errors.Is(err, boom) || told.Load() != 2 {
+		t.Fatalf("EndUser with a failing revocation: %v, told %d", err, told.Load())
+	}
+
+	// A caller that has hung up takes nothing, but the grants still go,
+	// on a context its going away does not cancel.
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	var revokedLive bool
+	_, err = m.EndUser(gone, "u1", session.Logout{Via: session.ViaPasswordChanged, Revoke: func(ctx context.Context) error {
+		revokedLive = ctx.Err() == nil
+		return nil
+	}})
+	if err == nil || !revokedLive {
+		t.Fatalf("EndUser for a caller that hung up: %v; revoked on a live context: %v", err, revokedLive)
 	}
 }

@@ -193,6 +193,11 @@ type Sessions interface {
 	// last seen after idleAfter (now less the idle timeout), which is the
 	// session manager's own rule for a session still being signed in.
 	ListUserSessions(ctx context.Context, userID string, now, idleAfter time.Time) ([]Session, error)
+	// ListSIDSessions returns the user's stored sessions with the SID,
+	// idle and expired ones too (until they are swept): none once it has
+	// been ended, two while a re-authentication replaces one with the
+	// other. Another user's SID gives none.
+	ListSIDSessions(ctx context.Context, userID, sid string) ([]Session, error)
 	// TakeUserSession deletes the user's session with the SID and returns
 	// it (two records share a SID only while a re-authentication replaces
 	// one with the other), keeping the records of its clients as

@@ -581,14 +581,20 @@ func (s *Service) SetPassword(ctx context.Context, id, password, confirm string,
 	}); err != nil {
 		return err
 	}
-	if err := s.d.Accounts.SetPassword(ctx, u.ID, password, audit.User(u.ID)); err != nil {
+	// The flow is spent: the rest is done even if the browser hangs up.
+	ctx = context.WithoutCancel(ctx)
+	// A password set whose old sessions could not all be ended is still
+	// set: the lock is cleared and the recovery recorded, then the failure
+	// reported.
+	err = s.d.Accounts.SetPassword(ctx, u.ID, password, audit.User(u.ID))
+	if err != nil && !errors.Is(err, account.ErrAccessNotEnded) {
 		return err
 	}
-	if err := s.d.Locks.ClearLock(ctx, u.ID); err != nil {
-		return err
+	if lerr := s.d.Locks.ClearLock(ctx, u.ID); lerr != nil {
+		return errors.Join(err, lerr)
 	}
 	s.record(ctx, c, ActionCompleted, u.ID, d.Masked, audit.ResultOK, audit.Detail{"method": d.Method})
-	return nil
+	return err
 }
 
 // load returns the flow and its data when it is in state, else Expired.

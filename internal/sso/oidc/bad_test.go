@@ -448,6 +448,10 @@ func TestCodeOfASignInThatNoLongerStands(t *testing.T) {
 		{name: "the consent was withdrawn", change: func(e *env, s store.Session) error {
 			return e.store.DeleteConsent(ctx, s.UserID, "hall")
 		}},
+		{name: "the consent was given again, for less", change: func(e *env, s store.Session) error {
+			now := e.clock.Now()
+			return e.store.PutConsent(ctx, store.Consent{UserID: s.UserID, ClientID: "hall", Scopes: []string{"openid"}, CreatedAt: now, UpdatedAt: now})
+		}},
 		{name: "the session went idle", ok: true, change: func(e *env, _ store.Session) error {
 			e.clock.Advance(50 * time.Second) // --session-idle 30s; the code lives 60 s
 			return nil

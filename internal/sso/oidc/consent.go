@@ -109,6 +109,7 @@ func (p *Provider) RevokeConsent(ctx context.Context, userID, clientID string, c
 	if err != nil {
 		return problem.Wrap(err)
 	}
+	ctx = context.WithoutCancel(ctx) // withdrawn: the grants go even if the browser hangs up
 	if _, err := p.d.Store.RevokeGrants(ctx, userID, clientID, p.now()); err != nil {
 		return problem.Wrap(err)
 	}

@@ -171,7 +171,8 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 
 // signInStands reports whether the sign-in behind a code still stands:
 // its session has not been ended and acts for whom it acted for at the
-// approval, and a client that needed the user's consent still has it.
+// approval, and the user's consent, where the approval rested on one,
+// still covers what was approved.
 // What revokes a user's grants (a password change, an operator's sign-out,
 // a switch of the identity a session acts as, a withdrawn consent)
 // changes the session or the consent first and then denies the approved
@@ -181,14 +182,14 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 // something only while its sign-in stands").
 func (p *Provider) signInStands(ctx context.Context, ar *authRequest, c *client) (bool, error) {
 	ok, err := p.d.Sessions.Stands(ctx, ar.UserID, ar.SID, ar.params.SessionActing)
-	if err != nil || !ok || c.c.FirstParty {
+	if err != nil || !ok || c.c.FirstParty && !ar.params.PromptConsent {
 		return ok, err
 	}
-	_, err = p.d.Store.GetConsent(ctx, ar.UserID, c.c.ID)
+	have, err := p.d.Store.GetConsent(ctx, ar.UserID, c.c.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
-	return err == nil, err
+	return err == nil && covers(have.Scopes, ar.params.Scopes), err
 }
 
 // exchangeRefreshToken rotates a refresh token: the presented one is used

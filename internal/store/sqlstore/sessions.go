@@ -188,6 +188,13 @@ func (s *Store) ListUserSessions(ctx context.Context, userID string, now, idleAf
 		ORDER BY last_seen_at DESC, created_at DESC, sid`, userID, ms(now), ms(idleAfter))
 }
 
+// ListSIDSessions returns the user's sessions with the SID, live or not;
+// the sessions_sid_idx index finds them.
+func (s *Store) ListSIDSessions(ctx context.Context, userID, sid string) ([]store.Session, error) {
+	return listRows(ctx, s, "list sid sessions", scanSession, `SELECT `+sessionColumns+` FROM sessions
+		WHERE sid = $1 AND user_id = $2`, sid, userID)
+}
+
 // CountSessions returns the number of stored sessions, live or not.
 func (s *Store) CountSessions(ctx context.Context) (int64, error) {
 	var n int64

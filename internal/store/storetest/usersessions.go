@@ -75,6 +75,47 @@ func testUserSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("list by SID, timed out or not, only the user's own", func(t *testing.T) {
+		s := newStore(t)
+		alice, bob := newUser(), newUser()
+		for _, u := range []store.User{alice, bob} {
+			if err := s.CreateUser(ctx, u); err != nil {
+				t.Fatalf("CreateUser: %v", err)
+			}
+		}
+		idle := newSession(alice.ID)
+		idle.LastSeenAt, idle.ExpiresAt = base.Add(-48*time.Hour), base.Add(-24*time.Hour) // idle and expired, not swept
+		// A re-authentication: a new token under the same SID.
+		again := newSession(alice.ID)
+		again.SID = idle.SID
+		other := newSession(alice.ID)
+		for _, sess := range []store.Session{idle, again, other} {
+			if err := s.CreateSession(ctx, sess); err != nil {
+				t.Fatalf("CreateSession: %v", err)
+			}
+		}
+		got, err := s.ListSIDSessions(ctx, alice.ID, idle.SID)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("ListSIDSessions = %v, %v; want the two with the SID", got, err)
+		}
+		for _, g := range got {
+			want := idle
+			if string(g.TokenHash) == string(again.TokenHash) {
+				want = again
+			}
+			equalSession(t, "listed by SID", g, want)
+		}
+		if got, err := s.ListSIDSessions(ctx, bob.ID, idle.SID); err != nil || len(got) != 0 {
+			t.Errorf("ListSIDSessions of another user's SID = %v, %v; want none", got, err)
+		}
+		if _, err := s.TakeUserSession(ctx, alice.ID, idle.SID); err != nil {
+			t.Fatalf("TakeUserSession: %v", err)
+		}
+		if got, err := s.ListSIDSessions(ctx, alice.ID, idle.SID); err != nil || len(got) != 0 {
+			t.Errorf("ListSIDSessions after the session ended = %v, %v; want none", got, err)
+		}
+	})
+
 	t.Run("take one by SID, only the user's own", func(t *testing.T) {
 		s := newStore(t)
 		alice, bob := newUser(), newUser()
