@@ -69,10 +69,12 @@ func (s *Service) Close(ctx context.Context, userID string, actor audit.Actor) e
 	if err != nil {
 		return s.storeProblem("close", err)
 	}
-	ctx = context.WithoutCancel(ctx) // closed: the rest is done whoever hangs up
-	if err := s.endAccess(ctx, userID, now, session.ViaAccountClosed); err != nil {
-		return err
-	}
+	// Closed: the rest is done whoever hangs up, and the owner is told
+	// even if ending the sessions fails (the personal data to tell them
+	// by is gone after this).
+	ctx, cancel := session.Detach(ctx)
+	defer cancel()
+	err = s.endAccess(ctx, userID, now, session.ViaAccountClosed)
 	s.tell(ctx, old, notify.TemplateAccountClosed)
-	return nil
+	return err
 }

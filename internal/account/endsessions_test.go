@@ -14,6 +14,7 @@ import (
 	"unid/internal/account/accounttest"
 	"unid/internal/audit"
 	"unid/internal/notify"
+	"unid/internal/problem"
 	"unid/internal/session"
 	"unid/internal/store"
 	"unid/internal/store/sqlite/sqlitetest"
@@ -44,8 +45,17 @@ func (s *steps) reset() []string {
 // grants are revoked; with failTake, taking them fails.
 type orderStore struct {
 	store.Store
-	steps    *steps
-	failTake bool
+	steps       *steps
+	failTake    bool
+	afterUpdate func() // after each UpdateUser that succeeded
+}
+
+func (s orderStore) UpdateUser(ctx context.Context, id string, fn func(store.User) (store.User, error)) (store.User, error) {
+	u, err := s.Store.UpdateUser(ctx, id, fn)
+	if err == nil && s.afterUpdate != nil {
+		s.afterUpdate()
+	}
+	return u, err
 }
 
 var errTake = errors.New("the sessions cannot be taken")
@@ -173,37 +183,66 @@ func TestEndingAnAccountsAccessTakesSessionsFirst(t *testing.T) {
 }
 
 // TestPasswordChangedWhenItsSessionsCannotBeEnded: a password change whose
-// sessions cannot be taken still revokes the grants, is still recorded and
-// its owner still told, and reports ErrAccessNotEnded; an operator's
-// sign-out that fails so is recorded as incomplete.
+// sessions cannot be taken still revokes the grants, is still recorded
+// (as such) and its owner told to sign the other devices out, and answers
+// a problem that says the password changed; an operator's sign-out that
+// fails so is recorded as incomplete.
 func TestPasswordChangedWhenItsSessionsCannotBeEnded(t *testing.T) {
 	ctx := context.Background()
 	f := accounttest.New(t, sqlitetest.New(t))
 	st := orderStore{Store: f.Store, steps: &steps{}, failTake: true}
 	s, _, u, _ := newOrderFixture(t, f, st, true)
 	err := s.SetPassword(ctx, u.ID, "Qingdao#2027", audit.User(u.ID))
-	if !errors.Is(err, account.ErrAccessNotEnded) || !errors.Is(err, errTake) {
-		t.Fatalf("SetPassword = %v; want ErrAccessNotEnded with the store's error", err)
+	var p *problem.Problem
+	if !errors.Is(err, account.ErrAccessNotEnded) || !errors.As(err, &p) || p.Code != "password_changed_sessions_remain" {
+		t.Fatalf("SetPassword = %v; want ErrAccessNotEnded as password_changed_sessions_remain", err)
 	}
 	if got := st.steps.reset(); !slices.Equal(got, []string{"take", "revoke"}) {
 		t.Fatalf("steps %v; want the take, then the revocation all the same", got)
 	}
-	if n := len(f.Events(t, account.ActionPasswordChanged)); n != 1 {
-		t.Fatalf("%d password_changed events; want 1", n)
+	events := f.Events(t, account.ActionPasswordChanged)
+	if len(events) != 1 || !strings.Contains(events[0].Detail, "sessions_not_ended") {
+		t.Fatalf("password_changed events %v; want one, saying the sessions were not ended", events)
 	}
-	var texts int
+	var texts []string
 	for _, m := range f.Outbox.List() {
 		if m.Channel == notify.ChannelSMS {
-			texts++
+			texts = append(texts, m.Text)
 		}
 	}
-	if texts != 1 {
-		t.Fatalf("%d texts to the owner; want the notice of the change", texts)
+	if len(texts) != 1 || !strings.Contains(texts[0], "退出其他设备") {
+		t.Fatalf("texts to the owner %q; want one asking them to sign the other devices out", texts)
 	}
 
 	_, err = account.NewDesk(s, nil, nil, nil).SignOut(ctx, u.ID, "test", audit.Origin{Actor: audit.Operator("test")})
-	events := f.Events(t, account.ActionSignedOut)
+	events = f.Events(t, account.ActionSignedOut)
 	if !errors.Is(err, errTake) || len(events) != 1 || !strings.Contains(events[0].Detail, `"incomplete":"true"`) {
 		t.Fatalf("SignOut = %v, events %v; want the error, recorded as incomplete", err, events)
+	}
+}
+
+// TestPasswordChangeFinishesWhenTheCallerHangsUp: a caller who hangs up
+// the moment the new password is stored still gets every other session
+// ended and every grant revoked, and the change recorded.
+func TestPasswordChangeFinishesWhenTheCallerHangsUp(t *testing.T) {
+	f := accounttest.New(t, sqlitetest.New(t))
+	ctx, hangUp := context.WithCancel(context.Background())
+	defer hangUp()
+	st := orderStore{Store: f.Store, steps: &steps{}, afterUpdate: hangUp}
+	s, m, u, _ := newOrderFixture(t, f, st, true)
+	if err := s.SetPassword(ctx, u.ID, "Qingdao#2027", audit.User(u.ID)); err != nil {
+		t.Fatalf("SetPassword for a caller who hung up: %v", err)
+	}
+	if ctx.Err() == nil {
+		t.Fatal("the caller did not hang up")
+	}
+	if got := st.steps.reset(); !slices.Equal(got, []string{"take", "revoke", "tell", "tell"}) {
+		t.Fatalf("steps %v", got)
+	}
+	if left, err := m.ListUser(context.Background(), u.ID); err != nil || len(left) != 0 {
+		t.Fatalf("sessions left: %v, %v", left, err)
+	}
+	if n := len(f.Events(t, account.ActionPasswordChanged)); n != 1 {
+		t.Fatalf("%d password_changed events; want 1", n)
 	}
 }

@@ -251,7 +251,8 @@ func (d *Desk) SignOut(ctx context.Context, userID, reason string, by audit.Orig
 	if err != nil {
 		return 0, err
 	}
-	ctx = context.WithoutCancel(ctx) // begun, it finishes and is recorded whoever hangs up
+	ctx, cancel := session.Detach(ctx) // begun, it finishes and is recorded whoever hangs up
+	defer cancel()
 	n, err := d.s.endSessions(ctx, u.ID, "", d.s.now().UTC().Truncate(time.Millisecond), session.ViaOperator)
 	detail := audit.Detail{"sessions": fmt.Sprint(n)}
 	if err != nil {

@@ -349,7 +349,8 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 	// The password has changed: what follows is done even if the caller
 	// hangs up, and recorded and told even if ending the old ways in
 	// fails, which is returned after as ErrAccessNotEnded.
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := session.Detach(ctx)
+	defer cancel()
 	template := notify.TemplatePasswordChanged
 	var endErr error
 	switch {
@@ -365,6 +366,10 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 	}
 	reason := ""
 	switch {
+	case endErr != nil:
+		// Some of the other sessions may still be signed in: the owner is
+		// told to sign them out, as when they are kept on purpose.
+		reason, template = "sessions_not_ended", notify.TemplatePasswordChangedKept
 	case first:
 		reason = "first_password"
 	case keep.Others:
@@ -373,7 +378,9 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 	s.record(ctx, ActionPasswordChanged, u.ID, actor, reason)
 	s.tell(ctx, u, template)
 	if endErr != nil {
-		return fmt.Errorf("%w: %w", ErrAccessNotEnded, endErr)
+		// The cause is kept as text: a store that went away must not make
+		// this "try again", for the password has changed.
+		return &problem.Problem{Kind: problem.Internal, Code: "password_changed_sessions_remain", Err: fmt.Errorf("%w: %v", ErrAccessNotEnded, endErr)}
 	}
 	return nil
 }
@@ -381,7 +388,8 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 // ErrAccessNotEnded is the failure of a password change that was stored,
 // recorded and told, but whose end of the sessions and grants the old
 // password opened did not finish: the caller goes on as after a change
-// (clears the lock, records its own event) and then reports the failure.
+// (clears the lock, records its own event) and then reports the failure,
+// a problem password_changed_sessions_remain that says so to the user.
 var ErrAccessNotEnded = errors.New("account: the password changed, but not every session and grant it ends could be ended")
 
 // Disable stops the account from signing in and ends every session and
@@ -443,7 +451,8 @@ func (s *Service) endAccess(ctx context.Context, userID string, now time.Time, v
 // the logout last, when a token they ask for at once is refused. Once
 // begun it finishes even if the caller hangs up.
 func (s *Service) endSessions(ctx context.Context, userID, keepSID string, now time.Time, via string) (int, error) {
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := session.Detach(ctx)
+	defer cancel()
 	revoke := func(ctx context.Context) error {
 		_, err := s.st.RevokeUserGrants(ctx, userID, now)
 		return err

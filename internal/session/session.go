@@ -91,6 +91,18 @@ const (
 	ViaSignOutOthers = "sign_out_others"
 )
 
+// DetachedFor bounds the work Detach lets outlive its caller.
+const DetachedFor = 30 * time.Second
+
+// Detach returns a context for work that must finish once begun (what
+// ends sessions and grants after a password change, a closure, a sign-out,
+// an identity switch, a withdrawn consent): the caller's hanging up does
+// not cancel it, DetachedFor does, so that a backend that stops answering
+// cannot hold it forever.
+func Detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), DetachedFor)
+}
+
 // ActionReauthenticated is the audit action of Reauthenticate: the
 // signed-in user entered the password again; Detail {sid}.
 const ActionReauthenticated = "session.reauthenticated"
@@ -168,7 +180,9 @@ func (m *Manager) SignInBy(ctx context.Context, w http.ResponseWriter, r *http.R
 	if reauth {
 		if err := m.store.DeleteSession(ctx, old.TokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
 			// The browser keeps its old token; the new one must not linger.
-			derr := m.store.DeleteSession(context.WithoutCancel(ctx), s.TokenHash)
+			dctx, cancel := Detach(ctx)
+			derr := m.store.DeleteSession(dctx, s.TokenHash)
+			cancel()
 			return store.Session{}, errors.Join(err, derr)
 		}
 	}
@@ -374,7 +388,9 @@ func (m *Manager) EndOthers(ctx context.Context, userID, keepSID string, how Log
 func (m *Manager) endTaken(ctx context.Context, taken []store.Session, takeErr error, how Logout) error {
 	errs := []error{takeErr}
 	if how.Revoke != nil {
-		errs = append(errs, how.Revoke(context.WithoutCancel(ctx)))
+		rctx, cancel := Detach(ctx)
+		errs = append(errs, how.Revoke(rctx))
+		cancel()
 	}
 	if len(taken) > 0 {
 		errs = append(errs, m.ended(ctx, taken, how))
@@ -443,7 +459,8 @@ func (m *Manager) SetActing(ctx context.Context, s store.Session, uscc string, c
 	}
 	// The session acts for another identity now: the rest (the event, the
 	// revocation, the notices) is done even if the browser hangs up.
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := Detach(ctx)
+	defer cancel()
 	s.ActingUSCC = stored
 	if from == uscc {
 		return s, nil

@@ -87,11 +87,7 @@ func TestCookie(t *testing.T) {
 
 func TestReauthenticationKeepsSIDAndLogoutRunsHooks(t *testing.T) {
 	ctx := context.Background()
-	st := sqlitetest.New(t)
-	addUser(t, st, "u1")
-	addUser(t, st, "u2")
-	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
+	st, m, now := newManager(t, "u1", "u2")
 	var ended []store.Session
 	var clientsAtHook int
 	m.OnEnd(func(ctx context.Context, s store.Session) {
@@ -116,12 +112,12 @@ func TestReauthenticationKeepsSIDAndLogoutRunsHooks(t *testing.T) {
 		return s, c[len(c)-1].Name + "=" + c[len(c)-1].Value
 	}
 	first, cookie1 := signIn("", "u1")
-	if err := st.AddSessionClient(ctx, store.SessionClient{SID: first.SID, ClientID: "hall", Protocol: "oidc", UserID: "u1", CreatedAt: now}); err != nil {
+	if err := st.AddSessionClient(ctx, store.SessionClient{SID: first.SID, ClientID: "hall", Protocol: "oidc", UserID: "u1", CreatedAt: *now}); err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(10 * time.Minute)
+	*now = now.Add(10 * time.Minute)
 	again, cookie2 := signIn(cookie1, "u1")
-	if again.SID != first.SID || cookie2 == cookie1 || !again.AuthTime.Equal(now) || !again.ExpiresAt.Equal(first.ExpiresAt) {
+	if again.SID != first.SID || cookie2 == cookie1 || !again.AuthTime.Equal(*now) || !again.ExpiresAt.Equal(first.ExpiresAt) {
 		t.Fatalf("re-authentication: first %+v, again %+v", first, again)
 	}
 	if len(ended) != 0 {
@@ -163,6 +159,20 @@ func TestReauthenticationKeepsSIDAndLogoutRunsHooks(t *testing.T) {
 	if got := logouts(t, st); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("session.logout events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// newManager is a session manager (idle 30 minutes, at most 12 hours)
+// over a fresh store with the users ids, on a clock the test moves through
+// the time it returns.
+func newManager(t *testing.T, ids ...string) (*sqlite.Store, *session.Manager, *time.Time) {
+	t.Helper()
+	st := sqlitetest.New(t)
+	for _, id := range ids {
+		addUser(t, st, id)
+	}
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	m := session.New(st, newLog(st), func() time.Time { return now }, session.Options{Idle: 30 * time.Minute, Max: 12 * time.Hour})
+	return st, m, &now
 }
 
 // addUser stores an active user id: sessions reference users.
@@ -525,5 +535,49 @@ func TestEndingTheAccountRevokesBetween(t *testing.T) {
 	}})
 	if err == nil || !revokedLive {
 		t.Fatalf("EndUser for a caller that hung up: %v; revoked on a live context: %v", err, revokedLive)
+	}
+}
+
+// TestStands: a sign-in through a session stands while the session has
+// not been ended, even idle, and acts for the identity asked about; while
+// a re-authentication has two tokens under the SID, both must.
+func TestStands(t *testing.T) {
+	ctx := context.Background()
+	st, m, now := newManager(t, "u1", "u2")
+	s, err := m.SignIn(ctx, httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), "u1", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stands := func(userID, sid, acting string) bool {
+		t.Helper()
+		ok, err := m.Stands(ctx, userID, sid, acting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !stands("u1", s.SID, "") || stands("u1", s.SID, "91350100M000100Y4X") || stands("u2", s.SID, "") || stands("u1", "NOSUCHSID", "") {
+		t.Fatal("a fresh session: stands only for its user, its SID and the person")
+	}
+	*now = now.Add(time.Hour) // idle, not swept
+	if !stands("u1", s.SID, "") {
+		t.Fatal("an idle session no longer stands")
+	}
+	// A second token under the SID acting for an enterprise: the two
+	// disagree, and the sign-in stands for neither identity.
+	other := s
+	other.TokenHash = []byte("another token hash, 32 bytes....")
+	other.ActingUSCC = "91350100M000100Y4X"
+	if err := st.CreateSession(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if stands("u1", s.SID, "") || stands("u1", s.SID, "91350100M000100Y4X") {
+		t.Fatal("two tokens of one SID that disagree: the sign-in still stands")
+	}
+	if _, err := m.EndUser(ctx, "u1", session.Logout{Via: session.ViaPasswordChanged}); err != nil {
+		t.Fatal(err)
+	}
+	if stands("u1", s.SID, "") || stands("u1", s.SID, "91350100M000100Y4X") {
+		t.Fatal("an ended session still stands")
 	}
 }

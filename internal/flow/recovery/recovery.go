@@ -50,6 +50,7 @@ import (
 	"unid/internal/problem"
 	"unid/internal/questions"
 	"unid/internal/ratelimit"
+	"unid/internal/session"
 	"unid/internal/smscode"
 	"unid/internal/store"
 )
@@ -582,7 +583,8 @@ func (s *Service) SetPassword(ctx context.Context, id, password, confirm string,
 		return err
 	}
 	// The flow is spent: the rest is done even if the browser hangs up.
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := session.Detach(ctx)
+	defer cancel()
 	// A password set whose old sessions could not all be ended is still
 	// set: the lock is cleared and the recovery recorded, then the failure
 	// reported.
@@ -590,11 +592,12 @@ func (s *Service) SetPassword(ctx context.Context, id, password, confirm string,
 	if err != nil && !errors.Is(err, account.ErrAccessNotEnded) {
 		return err
 	}
-	if lerr := s.d.Locks.ClearLock(ctx, u.ID); lerr != nil {
-		return errors.Join(err, lerr)
-	}
+	lerr := s.d.Locks.ClearLock(ctx, u.ID)
 	s.record(ctx, c, ActionCompleted, u.ID, d.Masked, audit.ResultOK, audit.Detail{"method": d.Method})
-	return err
+	if err != nil {
+		return err // the password changed: its problem says so
+	}
+	return lerr
 }
 
 // load returns the flow and its data when it is in state, else Expired.

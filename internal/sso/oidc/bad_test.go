@@ -437,6 +437,9 @@ func TestCodeOfASignInThatNoLongerStands(t *testing.T) {
 		name   string
 		change func(e *env, s store.Session) error
 		ok     bool
+		// firstParty: the client needs no consent, but asks for it
+		// (prompt=consent).
+		firstParty bool
 	}{
 		{name: "the session was ended", change: func(e *env, s store.Session) error {
 			_, err := e.store.DeleteUserSessions(ctx, s.UserID)
@@ -448,6 +451,10 @@ func TestCodeOfASignInThatNoLongerStands(t *testing.T) {
 		{name: "the consent was withdrawn", change: func(e *env, s store.Session) error {
 			return e.store.DeleteConsent(ctx, s.UserID, "hall")
 		}},
+		{name: "the consent asked for by a first-party client was withdrawn", firstParty: true, change: func(e *env, s store.Session) error {
+			return e.store.DeleteConsent(ctx, s.UserID, "hall")
+		}},
+		{name: "a first-party client's consent stands", firstParty: true, ok: true, change: func(*env, store.Session) error { return nil }},
 		{name: "the consent was given again, for less", change: func(e *env, s store.Session) error {
 			now := e.clock.Now()
 			return e.store.PutConsent(ctx, store.Consent{UserID: s.UserID, ClientID: "hall", Scopes: []string{"openid"}, CreatedAt: now, UpdatedAt: now})
@@ -460,7 +467,7 @@ func TestCodeOfASignInThatNoLongerStands(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, envOptions{config: func(c *config.Config) { c.SessionIdle = 30 * time.Second }})
 			u := e.addUser(zhang)
-			hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "offline_access"}})
+			hall := e.newRP(client.Spec{ID: "hall", Scopes: []string{"openid", "offline_access"}, FirstParty: tt.firstParty})
 			b := e.browser(&zhang)
 			// zhang has chosen to act as himself in this session.
 			b.login()
@@ -472,7 +479,11 @@ func TestCodeOfASignInThatNoLongerStands(t *testing.T) {
 			if err := e.store.SetSessionActing(ctx, ss[0].TokenHash, "-"); err != nil {
 				t.Fatal(err)
 			}
-			f := hall.newFlow(oauth2.SetAuthURLParam("scope", "openid offline_access"))
+			opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("scope", "openid offline_access")}
+			if tt.firstParty {
+				opts = append(opts, oauth2.SetAuthURLParam("prompt", "consent"))
+			}
+			f := hall.newFlow(opts...)
 			code := hall.code(b, f, "allow")
 			if err := tt.change(e, ss[0]); err != nil {
 				t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"unid/internal/claims"
 	"unid/internal/flow"
 	"unid/internal/problem"
+	"unid/internal/session"
 	"unid/internal/store"
 )
 
@@ -109,7 +110,9 @@ func (p *Provider) RevokeConsent(ctx context.Context, userID, clientID string, c
 	if err != nil {
 		return problem.Wrap(err)
 	}
-	ctx = context.WithoutCancel(ctx) // withdrawn: the grants go even if the browser hangs up
+	// Withdrawn: the grants go even if the browser hangs up.
+	ctx, cancel := session.Detach(ctx)
+	defer cancel()
 	if _, err := p.d.Store.RevokeGrants(ctx, userID, clientID, p.now()); err != nil {
 		return problem.Wrap(err)
 	}
