@@ -390,7 +390,7 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 // password opened did not finish: the caller goes on as after a change
 // (clears the lock, records its own event) and then reports the failure,
 // a problem password_changed_sessions_remain that says so to the user.
-var ErrAccessNotEnded = errors.New("account: the password changed, but not every session and grant it ends could be ended")
+var ErrAccessNotEnded = errors.New("account: the password changed, but not every session and grant of the old one could be ended")
 
 // Disable stops the account from signing in and ends every session and
 // grant it has. reason says why, for the audit log; it must hold no
