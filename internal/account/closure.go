@@ -69,12 +69,13 @@ func (s *Service) Close(ctx context.Context, userID string, actor audit.Actor) e
 	if err != nil {
 		return s.storeProblem("close", err)
 	}
-	// Closed: the rest is done whoever hangs up, and the owner is told
-	// even if ending the sessions fails (the personal data to tell them
-	// by is gone after this).
-	ctx, cancel := session.Detach(ctx)
-	defer cancel()
+	// Closed: the rest is done whoever hangs up (each step on its own
+	// detached context), and the owner is told even if ending the
+	// sessions fails (the personal data to tell them by is gone after
+	// this).
 	err = s.endAccess(ctx, userID, now, session.ViaAccountClosed)
-	s.tell(ctx, old, notify.TemplateAccountClosed)
+	tctx, cancel := session.Detach(ctx)
+	defer cancel()
+	s.tell(tctx, old, notify.TemplateAccountClosed)
 	return err
 }

@@ -3,6 +3,7 @@ package account_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"unid/internal/account"
 	"unid/internal/account/accounttest"
 	"unid/internal/audit"
+	"unid/internal/httpx"
 	"unid/internal/notify"
 	"unid/internal/problem"
 	"unid/internal/session"
@@ -58,7 +60,9 @@ func (s orderStore) UpdateUser(ctx context.Context, id string, fn func(store.Use
 	return u, err
 }
 
-var errTake = errors.New("the sessions cannot be taken")
+// errTake is a store that went away: what a password change answers must
+// not become "try again" for it.
+var errTake = fmt.Errorf("the sessions cannot be taken: %w", store.ErrUnavailable)
 
 func (s orderStore) take() error {
 	s.steps.add("take")
@@ -193,9 +197,8 @@ func TestPasswordChangedWhenItsSessionsCannotBeEnded(t *testing.T) {
 	st := orderStore{Store: f.Store, steps: &steps{}, failTake: true}
 	s, _, u, _ := newOrderFixture(t, f, st, true)
 	err := s.SetPassword(ctx, u.ID, "Qingdao#2027", audit.User(u.ID))
-	var p *problem.Problem
-	if !errors.Is(err, account.ErrAccessNotEnded) || !errors.As(err, &p) || p.Code != "password_changed_sessions_remain" {
-		t.Fatalf("SetPassword = %v; want ErrAccessNotEnded as password_changed_sessions_remain", err)
+	if p := httpx.Unavailable(problem.As(err)); !errors.Is(err, account.ErrAccessNotEnded) || p.Code != "password_changed_sessions_remain" {
+		t.Fatalf("SetPassword = %v, answered as %s; want ErrAccessNotEnded as password_changed_sessions_remain", err, p.Code)
 	}
 	if got := st.steps.reset(); !slices.Equal(got, []string{"take", "revoke"}) {
 		t.Fatalf("steps %v; want the take, then the revocation all the same", got)
@@ -210,8 +213,8 @@ func TestPasswordChangedWhenItsSessionsCannotBeEnded(t *testing.T) {
 			texts = append(texts, m.Text)
 		}
 	}
-	if len(texts) != 1 || !strings.Contains(texts[0], "退出其他设备") {
-		t.Fatalf("texts to the owner %q; want one asking them to sign the other devices out", texts)
+	if len(texts) != 1 || !strings.Contains(texts[0], "未能退出") || !strings.Contains(texts[0], "再次修改密码") {
+		t.Fatalf("texts to the owner %q; want one saying devices could not be signed out, and what to do", texts)
 	}
 
 	_, err = account.NewDesk(s, nil, nil, nil).SignOut(ctx, u.ID, "test", audit.Origin{Actor: audit.Operator("test")})

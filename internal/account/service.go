@@ -347,10 +347,9 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 		return s.storeProblem("set password", err)
 	}
 	// The password has changed: what follows is done even if the caller
-	// hangs up, and recorded and told even if ending the old ways in
-	// fails, which is returned after as ErrAccessNotEnded.
-	ctx, cancel := session.Detach(ctx)
-	defer cancel()
+	// hangs up (each step on its own detached context), and recorded and
+	// told even if ending the old ways in fails, which is returned after
+	// as ErrAccessNotEnded.
 	template := notify.TemplatePasswordChanged
 	var endErr error
 	switch {
@@ -367,14 +366,16 @@ func (s *Service) setPassword(ctx context.Context, userID, newPassword string, k
 	reason := ""
 	switch {
 	case endErr != nil:
-		// Some of the other sessions may still be signed in: the owner is
-		// told to sign them out, as when they are kept on purpose.
-		reason, template = "sessions_not_ended", notify.TemplatePasswordChangedKept
+		// Some of the other sessions or grants may live on: the owner is
+		// told so, and what to do.
+		reason, template = "sessions_not_ended", notify.TemplatePasswordChangedSessionsRemain
 	case first:
 		reason = "first_password"
 	case keep.Others:
 		reason = "kept_sessions"
 	}
+	ctx, cancel := session.Detach(ctx)
+	defer cancel()
 	s.record(ctx, ActionPasswordChanged, u.ID, actor, reason)
 	s.tell(ctx, u, template)
 	if endErr != nil {

@@ -63,6 +63,10 @@ const (
 	// changed in the user center, with the other devices left signed in;
 	// no params.
 	TemplatePasswordChangedKept = "password_changed_kept"
+	// TemplatePasswordChangedSessionsRemain tells the owner that the
+	// password was changed but that not every other device or service
+	// system could be signed out, and what to do; no params.
+	TemplatePasswordChangedSessionsRemain = "password_changed_sessions_remain"
 	// TemplatePasswordSet tells the owner of an account made through an
 	// identity provider that it now has a password too: a new way in.
 	TemplatePasswordSet = "password_set"
@@ -121,6 +125,7 @@ var smsTemplates = map[string]string{
 	// The user center's changes.
 	TemplatePasswordChangedOthersOut:      "您的账号密码已修改，其他已登录的设备均已退出。如非本人操作，请立即找回密码或联系平台客服。",
 	TemplatePasswordChangedKept:           "您的账号密码已修改。如非本人操作，请立即找回密码并退出其他设备，或联系平台客服。",
+	TemplatePasswordChangedSessionsRemain: "您的账号密码已修改，但部分已登录的设备未能退出。请登录后在“登录设备与记录”中退出其他设备，或再次修改密码。如非本人操作，请立即找回密码或联系平台客服。",
 	TemplatePasswordSet:                   "您的账号已设置登录密码，今后也可以用密码登录。如非本人操作，请立即找回密码，或联系平台客服。",
 	TemplatePhoneChanged:                  "您的账号已改绑其他手机号码，本号码将不再用于登录和接收通知。如非本人操作，请立即联系平台客服。",
 	TemplateQuestionsSet:                  "您的账号密保问题已设置或修改。密保问题可用于找回密码，如非本人操作，请立即修改密码并重新设置密保问题。",

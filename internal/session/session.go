@@ -498,7 +498,8 @@ func (m *Manager) ended(ctx context.Context, ss []store.Session, how Logout) err
 // tell runs the hooks for every session of ss, side by side, and then
 // forgets their clients.
 func (m *Manager) tell(ctx context.Context, ss []store.Session) error {
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := Detach(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	for _, s := range ss {
 		for _, hook := range m.hooks {

@@ -592,12 +592,15 @@ func (s *Service) SetPassword(ctx context.Context, id, password, confirm string,
 	if err != nil && !errors.Is(err, account.ErrAccessNotEnded) {
 		return err
 	}
-	lerr := s.d.Locks.ClearLock(ctx, u.ID)
-	s.record(ctx, c, ActionCompleted, u.ID, d.Masked, audit.ResultOK, audit.Detail{"method": d.Method})
-	if err != nil {
-		return err // the password changed: its problem says so
+	ctx, cancel = session.Detach(ctx) // a fresh budget: the password is set
+	defer cancel()
+	if lerr := s.d.Locks.ClearLock(ctx, u.ID); lerr != nil {
+		// The recovery happened; the lock lifts at its own time. Telling
+		// the user to try again would only find the flow spent.
+		s.log.ErrorContext(ctx, "recovery: clear the lock after the new password", "err", lerr)
 	}
-	return lerr
+	s.record(ctx, c, ActionCompleted, u.ID, d.Masked, audit.ResultOK, audit.Detail{"method": d.Method})
+	return err // nil, or the password changed and its problem says what remains
 }
 
 // load returns the flow and its data when it is in state, else Expired.

@@ -63,6 +63,13 @@
       request: function (body) { return api('PUT', '/api/v1/me/password', body); },
       // Without a password, only a recent sign-in lets the first be set.
       answered: function (res) {
+        // Changed, but not signed out everywhere: the form's work is done,
+        // and the answer says what is left to do.
+        if (res.data && res.data.error && res.data.error.code === 'password_changed_sessions_remain') {
+          form.reset();
+          status.textContent = res.data.error.message;
+          return true;
+        }
         if (!first || !u.needsReauth(res)) { return false; }
         offerReauth();
         return true;
