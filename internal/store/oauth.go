@@ -109,7 +109,7 @@ type OAuth interface {
 	// and changes nothing; so does a grant whose user or client is gone
 	// (ErrNotFound). Of concurrent redemptions of one code, all but the
 	// first find it used in fn, and a request found used always has its
-	// grant stored. A revocation of grants (RevokeGrants, RevokeSessionGrants,
+	// grant stored. A revocation of grants (WithdrawConsent, RevokeSessionGrants,
 	// RevokeUserGrants) that runs meanwhile, for a code approved before it
 	// began, either denies the code first or revokes the grant.
 	RedeemCode(ctx context.Context, id string, g Grant, first *RefreshToken, fn func(AuthRequest) (AuthRequest, error)) (AuthRequest, error)
@@ -119,10 +119,12 @@ type OAuth interface {
 	// RevokeGrant sets RevokedAt unless it is already set; ErrNotFound if
 	// there is no such grant.
 	RevokeGrant(ctx context.Context, id string, at time.Time) error
-	// RevokeGrants revokes every live grant of userID for clientID and says
-	// how many there were; the user's approved requests of the client whose
-	// code is not redeemed yet are denied in the same transaction.
-	RevokeGrants(ctx context.Context, userID, clientID string, at time.Time) (int64, error)
+	// WithdrawConsent deletes userID's consent for clientID and, in the
+	// same transaction, denies the user's approved requests of the client
+	// whose code is not redeemed yet and revokes every live grant of the
+	// user for the client, saying how many there were. Without a consent
+	// it changes nothing and gives ErrNotFound.
+	WithdrawConsent(ctx context.Context, userID, clientID string, at time.Time) (int64, error)
 	// RevokeSessionGrants revokes every live grant of userID that came
 	// from the browser session sid and says how many there were; the
 	// session's approved requests whose code is not redeemed yet are

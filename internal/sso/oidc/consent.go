@@ -97,25 +97,22 @@ func (p *Provider) ListConsents(ctx context.Context, userID string) ([]store.Con
 }
 
 // RevokeConsent withdraws the user's consent for a client and revokes the
-// client's grants for the user: its refresh tokens stop working at once,
-// its access tokens are reported inactive.
+// client's grants for the user, in one transaction: its refresh tokens stop
+// working at once, its access tokens are reported inactive, its codes not
+// yet exchanged give nothing.
 func (p *Provider) RevokeConsent(ctx context.Context, userID, clientID string, cl flow.Client) error {
 	if len(clientID) > maxIDBytes {
 		return problem.New(problem.NotFound, "consent_not_found")
 	}
-	err := p.d.Store.DeleteConsent(ctx, userID, clientID)
+	_, err := p.d.Store.WithdrawConsent(ctx, userID, clientID, p.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return problem.New(problem.NotFound, "consent_not_found")
 	}
 	if err != nil {
 		return problem.Wrap(err)
 	}
-	// Withdrawn: the grants go even if the browser hangs up.
-	ctx, cancel := session.Detach(ctx)
+	ctx, cancel := session.Detach(ctx) // withdrawn: recorded even if the browser hangs up
 	defer cancel()
-	if _, err := p.d.Store.RevokeGrants(ctx, userID, clientID, p.now()); err != nil {
-		return problem.Wrap(err)
-	}
 	p.d.Audit.Append(ctx, audit.Entry{Actor: audit.User(userID), Action: ActionConsentRevoked, Result: audit.ResultOK,
 		IP: cl.IP, UserAgent: cl.UserAgent, Detail: audit.Detail{"client_id": clientID}})
 	return nil

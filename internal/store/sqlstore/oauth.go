@@ -211,11 +211,18 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error 
 	return nil
 }
 
-// RevokeGrants revokes every live grant of the user for the client, and
-// denies the user's approved requests of the client whose code is not
-// redeemed yet.
-func (s *Store) RevokeGrants(ctx context.Context, userID, clientID string, at time.Time) (int64, error) {
-	return s.revokeWithRequests(ctx, "revoke grants", "user_id = $1 AND client_id = $2", at, userID, clientID)
+// WithdrawConsent deletes the user's consent for the client, denies the
+// user's approved requests of the client whose code is unused and revokes
+// the user's live grants for the client, in one transaction; without a
+// consent, ErrNotFound and nothing changed. The consent goes first, so
+// that an exchange that finds it gone refuses, and one that found it
+// still there meets the denial (revokeWithRequests).
+func (s *Store) WithdrawConsent(ctx context.Context, userID, clientID string, at time.Time) (int64, error) {
+	const op = "withdraw consent"
+	deleteConsent := func(tx *sql.Tx) error {
+		return s.txExecOne(ctx, tx, op, `DELETE FROM oauth_consents WHERE user_id = $1 AND client_id = $2`, userID, clientID)
+	}
+	return s.revokeWithRequests(ctx, op, "user_id = $1 AND client_id = $2", at, deleteConsent, userID, clientID)
 }
 
 // RevokeSessionGrants revokes every live grant of the user that came from
@@ -223,27 +230,33 @@ func (s *Store) RevokeGrants(ctx context.Context, userID, clientID string, at ti
 // whose code is not redeemed yet, so that no token is issued for what the
 // session was before.
 func (s *Store) RevokeSessionGrants(ctx context.Context, userID, sid string, at time.Time) (int64, error) {
-	return s.revokeWithRequests(ctx, "revoke session grants", "user_id = $1 AND sid = $2", at, userID, sid)
+	return s.revokeWithRequests(ctx, "revoke session grants", "user_id = $1 AND sid = $2", at, nil, userID, sid)
 }
 
 // RevokeUserGrants revokes every live grant of the user, and denies their
 // approved requests whose code is not redeemed yet.
 func (s *Store) RevokeUserGrants(ctx context.Context, userID string, at time.Time) (int64, error) {
-	return s.revokeWithRequests(ctx, "revoke user grants", "user_id = $1", at, userID)
+	return s.revokeWithRequests(ctx, "revoke user grants", "user_id = $1", at, nil, userID)
 }
 
 // revokeWithRequests revokes the live grants that match (a condition on
 // columns both tables have, over args) and denies the approved requests
 // that match whose code is unused, in one transaction, and says how many
-// grants it revoked. The requests go first: a code being redeemed holds
+// grants it revoked; first (nil: nothing) runs before both in the same
+// transaction. The requests go first: a code being redeemed holds
 // its request's row until the grant it makes is committed, so the denial
 // waits for it, finds the code used and leaves it, and the revocation that
 // follows, a statement of its own, sees that grant. Revoking first would
 // miss it and return with the new grant live.
-func (s *Store) revokeWithRequests(ctx context.Context, op, match string, at time.Time, args ...any) (int64, error) {
+func (s *Store) revokeWithRequests(ctx context.Context, op, match string, at time.Time, first func(*sql.Tx) error, args ...any) (int64, error) {
 	next := func(k int) string { return "$" + strconv.Itoa(len(args)+k) }
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if first != nil {
+			if err := first(tx); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE oauth_auth_requests SET status = `+next(1)+`
 			WHERE `+match+` AND status = `+next(2)+` AND code_used_at = 0`,
 			append(args, store.AuthRequestDenied, store.AuthRequestApproved)...); err != nil {

@@ -33,6 +33,11 @@ func newOAuthFixture(t *testing.T, newStore func(t *testing.T) store.Store) oaut
 	return f
 }
 
+// putConsent stores the user's consent to the client.
+func (f oauthFixture) putConsent() error {
+	return f.s.PutConsent(context.Background(), store.Consent{UserID: f.user.ID, ClientID: f.client.ID, Scopes: []string{"openid"}, CreatedAt: base, UpdatedAt: base})
+}
+
 func newAuthRequest() store.AuthRequest {
 	return store.AuthRequest{
 		ID: randID(), ClientID: "hall", Params: []byte(`{"scopes":["openid"],"state":"s"}`),
@@ -304,7 +309,10 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 				return err
 			},
 			"client": func(f oauthFixture, _ string) error {
-				_, err := f.s.RevokeGrants(ctx, f.user.ID, f.client.ID, base.Add(2*time.Second))
+				if err := f.putConsent(); err != nil {
+					return err
+				}
+				_, err := f.s.WithdrawConsent(ctx, f.user.ID, f.client.ID, base.Add(2*time.Second))
 				return err
 			},
 		}
@@ -398,15 +406,28 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 				t.Fatal(err)
 			}
 		}
-		n, err := f.s.RevokeGrants(ctx, f.user.ID, f.client.ID, first.Add(2*time.Hour))
+		// Without a consent to withdraw, nothing changes.
+		if n, err := f.s.WithdrawConsent(ctx, f.user.ID, f.client.ID, first.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) || n != 0 {
+			t.Fatalf("WithdrawConsent without a consent = %d, %v; want ErrNotFound", n, err)
+		}
+		if got, _ := f.s.GetGrant(ctx, live1.ID); !got.RevokedAt.IsZero() {
+			t.Fatal("WithdrawConsent without a consent revoked a grant")
+		}
+		if err := f.putConsent(); err != nil {
+			t.Fatal(err)
+		}
+		n, err := f.s.WithdrawConsent(ctx, f.user.ID, f.client.ID, first.Add(2*time.Hour))
 		if err != nil || n != 2 {
-			t.Fatalf("RevokeGrants = %d, %v; want the 2 live grants of the client", n, err)
+			t.Fatalf("WithdrawConsent = %d, %v; want the 2 live grants of the client", n, err)
+		}
+		if _, err := f.s.GetConsent(ctx, f.user.ID, f.client.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the consent after its withdrawal: %v", err)
 		}
 		if got, _ := f.s.GetGrant(ctx, elsewhere.ID); !got.RevokedAt.IsZero() {
-			t.Fatal("RevokeGrants revoked a grant of another client")
+			t.Fatal("WithdrawConsent revoked a grant of another client")
 		}
 		if got, _ := f.s.GetGrant(ctx, g.ID); !got.RevokedAt.Equal(first) {
-			t.Fatal("RevokeGrants changed the revocation time of a revoked grant")
+			t.Fatal("WithdrawConsent changed the revocation time of a revoked grant")
 		}
 
 		if err := f.s.DeleteClient(ctx, otherClient.ID); err != nil {
@@ -519,7 +540,10 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 			return err
 		}, store.AuthRequestDenied},
 		{"a client's grants (consent withdrawn)", func(f oauthFixture) error {
-			_, err := f.s.RevokeGrants(ctx, f.user.ID, f.client.ID, base.Add(time.Minute))
+			if err := f.putConsent(); err != nil {
+				return err
+			}
+			_, err := f.s.WithdrawConsent(ctx, f.user.ID, f.client.ID, base.Add(time.Minute))
 			return err
 		}, store.AuthRequestApproved},
 	}
