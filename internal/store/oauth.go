@@ -122,8 +122,10 @@ type OAuth interface {
 	// WithdrawConsent deletes userID's consent for clientID and, in the
 	// same transaction, denies the user's approved requests of the client
 	// whose code is not redeemed yet and revokes every live grant of the
-	// user for the client, saying how many there were. Without a consent
-	// it changes nothing and gives ErrNotFound.
+	// user for the client, saying how many there were; once that is
+	// committed it denies and revokes again, for a code redeemed by an
+	// exchange that still saw the consent. Without a consent it changes
+	// nothing and gives ErrNotFound.
 	WithdrawConsent(ctx context.Context, userID, clientID string, at time.Time) (int64, error)
 	// RevokeSessionGrants revokes every live grant of userID that came
 	// from the browser session sid and says how many there were; the

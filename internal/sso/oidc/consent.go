@@ -104,6 +104,9 @@ func (p *Provider) RevokeConsent(ctx context.Context, userID, clientID string, c
 	if len(clientID) > maxIDBytes {
 		return problem.New(problem.NotFound, "consent_not_found")
 	}
+	// Begun, it finishes and is recorded even if the browser hangs up.
+	ctx, cancel := session.Detach(ctx)
+	defer cancel()
 	_, err := p.d.Store.WithdrawConsent(ctx, userID, clientID, p.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return problem.New(problem.NotFound, "consent_not_found")
@@ -111,8 +114,6 @@ func (p *Provider) RevokeConsent(ctx context.Context, userID, clientID string, c
 	if err != nil {
 		return problem.Wrap(err)
 	}
-	ctx, cancel := session.Detach(ctx) // withdrawn: recorded even if the browser hangs up
-	defer cancel()
 	p.d.Audit.Append(ctx, audit.Entry{Actor: audit.User(userID), Action: ActionConsentRevoked, Result: audit.ResultOK,
 		IP: cl.IP, UserAgent: cl.UserAgent, Detail: audit.Detail{"client_id": clientID}})
 	return nil

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"unid/internal/store"
 	"unid/internal/store/postgres"
@@ -29,6 +32,52 @@ func TestConformanceExecMode(t *testing.T) {
 			t.Fatalf("Migrate: %v", err)
 		}
 		return s
+	})
+}
+
+// TestWithdrawalRace: a consent withdrawal meets a grant redeemed while it
+// runs, with another connection stalling it in its revocation.
+func TestWithdrawalRace(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s := pgtest.Open(t, url)
+	if _, _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	storetest.RunWithdrawalRace(t, s, func(grantID string) (func(), func()) {
+		ctx := context.Background()
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM oauth_grants WHERE id = $1 FOR UPDATE`, grantID); err != nil {
+			t.Fatal(err)
+		}
+		held := func() {
+			// Until another backend waits for a lock this one holds: the
+			// withdrawal's update of the stalled grant.
+			for range 400 {
+				var n int
+				err := c.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()
+					AND pg_backend_pid() = ANY (pg_blocking_pids(pid))`).Scan(&n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n > 0 {
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			t.Fatal("the withdrawal never waited on the stalled grant")
+		}
+		release := func() {
+			tx.Commit(ctx)
+			c.Close(ctx)
+		}
+		return held, release
 	})
 }
 

@@ -213,16 +213,26 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error 
 
 // WithdrawConsent deletes the user's consent for the client, denies the
 // user's approved requests of the client whose code is unused and revokes
-// the user's live grants for the client, in one transaction; without a
-// consent, ErrNotFound and nothing changed. The consent goes first, so
-// that an exchange that finds it gone refuses, and one that found it
-// still there meets the denial (revokeWithRequests).
+// the user's live grants for the client, in one transaction, so that a
+// failure leaves the consent to withdraw again; without a consent,
+// ErrNotFound and nothing changed. Then it denies and revokes once more:
+// until the transaction commits, an exchange still sees the consent, and
+// a request approved meanwhile (pending when the first denial ran) can be
+// redeemed into a grant the first revocation did not see. Any such
+// exchange checked the consent before this sweep began, so the sweep
+// meets its code or its grant (revokeWithRequests); one that checks after
+// finds the consent gone.
 func (s *Store) WithdrawConsent(ctx context.Context, userID, clientID string, at time.Time) (int64, error) {
-	const op = "withdraw consent"
+	const op, match = "withdraw consent", "user_id = $1 AND client_id = $2"
 	deleteConsent := func(tx *sql.Tx) error {
-		return s.txExecOne(ctx, tx, op, `DELETE FROM oauth_consents WHERE user_id = $1 AND client_id = $2`, userID, clientID)
+		return s.txExecOne(ctx, tx, op, `DELETE FROM oauth_consents WHERE `+match, userID, clientID)
 	}
-	return s.revokeWithRequests(ctx, op, "user_id = $1 AND client_id = $2", at, deleteConsent, userID, clientID)
+	n, err := s.revokeWithRequests(ctx, op, match, at, deleteConsent, userID, clientID)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.revokeWithRequests(ctx, op+": sweep", match, at, nil, userID, clientID)
+	return n + m, err
 }
 
 // RevokeSessionGrants revokes every live grant of the user that came from

@@ -309,9 +309,6 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 				return err
 			},
 			"client": func(f oauthFixture, _ string) error {
-				if err := f.putConsent(); err != nil {
-					return err
-				}
 				_, err := f.s.WithdrawConsent(ctx, f.user.ID, f.client.ID, base.Add(2*time.Second))
 				return err
 			},
@@ -319,6 +316,9 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		for name, revoke := range revocations {
 			t.Run(name, func(t *testing.T) {
 				f := newOAuthFixture(t, newStore)
+				if err := f.putConsent(); err != nil { // for the withdrawal
+					t.Fatal(err)
+				}
 				g := f.newGrant()
 				a := newAuthRequest()
 				a.Status, a.UserID, a.SID, a.CodeHash = store.AuthRequestApproved, f.user.ID, g.SID, randBytes(32)

@@ -1,0 +1,84 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"unid/internal/store"
+)
+
+// RunWithdrawalRace checks, on a store whose writers run side by side
+// (PostgreSQL), that a consent withdrawal does not miss a grant redeemed
+// while it runs: a request still pending when the withdrawal denies the
+// approved ones is approved and redeemed before the withdrawal commits,
+// the exchange having seen the consent not yet deleted. stall(grantID)
+// holds that grant's row from another connection, so that the withdrawal
+// waits in its revocation with the consent deleted and the requests
+// denied; it returns a function that waits until the withdrawal is held
+// so, and one that lets it go on.
+func RunWithdrawalRace(t *testing.T, s store.Store, stall func(grantID string) (waitHeld, release func())) {
+	ctx := context.Background()
+	f := oauthFixture{s: s, user: newUser(), client: newClient("hall")}
+	if err := s.CreateUser(ctx, f.user); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateClient(ctx, f.client); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.putConsent(); err != nil {
+		t.Fatal(err)
+	}
+	old := f.newGrant()
+	if err := s.CreateGrant(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	pending := newAuthRequest()
+	if err := s.CreateAuthRequest(ctx, pending); err != nil {
+		t.Fatal(err)
+	}
+
+	waitHeld, release := stall(old.ID)
+	withdrawn := make(chan error, 1)
+	go func() {
+		_, err := s.WithdrawConsent(ctx, f.user.ID, f.client.ID, base.Add(time.Hour))
+		withdrawn <- err
+	}()
+	// The withdrawal has deleted the consent and denied the approved
+	// requests, and waits for the stalled grant.
+	waitHeld()
+	// The approval that read the consent before, and its exchange, which
+	// still sees it.
+	if _, err := s.UpdateAuthRequest(ctx, pending.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
+		a.Status, a.UserID, a.SID, a.CodeHash = store.AuthRequestApproved, f.user.ID, old.SID, randBytes(32)
+		return a, nil
+	}); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	if _, err := s.GetConsent(ctx, f.user.ID, f.client.ID); err != nil {
+		t.Fatalf("the exchange's read of the consent: %v; the race needs it still seen", err)
+	}
+	racing := f.newGrant()
+	if _, err := s.RedeemCode(ctx, pending.ID, racing, nil, func(a store.AuthRequest) (store.AuthRequest, error) {
+		if a.Status != store.AuthRequestApproved || !a.CodeUsedAt.IsZero() {
+			return a, errors.New("the code gives nothing")
+		}
+		a.CodeUsedAt, a.GrantID = base.Add(time.Second), racing.ID
+		return a, nil
+	}); err != nil {
+		t.Fatalf("redeem: %v", err)
+	}
+	release()
+	if err := <-withdrawn; err != nil {
+		t.Fatalf("WithdrawConsent: %v", err)
+	}
+	if _, err := s.GetConsent(ctx, f.user.ID, f.client.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the consent after its withdrawal: %v", err)
+	}
+	for _, id := range []string{old.ID, racing.ID} {
+		if g, err := s.GetGrant(ctx, id); err != nil || g.RevokedAt.IsZero() {
+			t.Errorf("grant %s after the withdrawal: revoked at %v, %v; want revoked", id, g.RevokedAt, err)
+		}
+	}
+}
