@@ -14,6 +14,11 @@ import (
 // later.
 var ErrUnavailable = errors.New("store: backend unavailable")
 
+// ErrNotSwept is WithdrawConsent's failure after the consent was withdrawn
+// and its codes and grants revoked: the second pass, for a code redeemed
+// by an exchange that still saw the consent, did not run to the end.
+var ErrNotSwept = errors.New("store: consent withdrawn, but the second pass over its codes and grants failed")
+
 // Unavailable reports whether err means a backend could not be reached: a
 // refused or broken connection, a timeout, or ErrUnavailable. Callers answer
 // such errors with "try again shortly" (503 and Retry-After), not as a

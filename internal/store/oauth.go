@@ -124,8 +124,8 @@ type OAuth interface {
 	// whose code is not redeemed yet and revokes every live grant of the
 	// user for the client, saying how many there were; once that is
 	// committed it denies and revokes again, for a code redeemed by an
-	// exchange that still saw the consent. Without a consent it changes
-	// nothing and gives ErrNotFound.
+	// exchange that still saw the consent (ErrNotSwept if that fails).
+	// Without a consent it changes nothing and gives ErrNotFound.
 	WithdrawConsent(ctx context.Context, userID, clientID string, at time.Time) (int64, error)
 	// RevokeSessionGrants revokes every live grant of userID that came
 	// from the browser session sid and says how many there were; the

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -506,6 +508,48 @@ func TestCodeOfASignInThatNoLongerStands(t *testing.T) {
 	}
 }
 
+// TestWithdrawalWhoseSecondPassFails: a consent withdrawal whose second
+// pass over the client's codes and grants fails has still withdrawn the
+// consent and revoked the grants: the user is answered as withdrawn, and
+// the record says the pass failed.
+func TestWithdrawalWhoseSecondPassFails(t *testing.T) {
+	ctx := context.Background()
+	e, hall, v := offlineCode(t)
+	r := e.form("/oidc/token", "hall", hall.secret, v)
+	if r.status != http.StatusOK {
+		t.Fatalf("the exchange: %d %s", r.status, r.body)
+	}
+	u, err := e.store.GetUserByLoginName(ctx, strings.ToLower(zhang.login))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := e.clock.Now()
+	if err := e.store.PutConsent(ctx, store.Consent{UserID: u.ID, ClientID: "hall", Scopes: []string{"openid"}, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	p := e.withStore(&storeHook{Store: e.deps.Store, sweepFails: true})
+	if err := p.RevokeConsent(ctx, u.ID, "hall", unidflow.Client{}); err != nil {
+		t.Fatalf("RevokeConsent with a failed second pass: %v; want it withdrawn", err)
+	}
+	if _, err := e.store.GetConsent(ctx, u.ID, "hall"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the consent: %v; want it gone", err)
+	}
+	if n, err := e.store.RevokeUserGrants(ctx, u.ID, e.clock.Now()); err != nil || n != 0 {
+		t.Fatalf("grants left live: %d, %v", n, err)
+	}
+	events, err := e.store.ListAudit(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recorded bool
+	for _, ev := range events {
+		recorded = recorded || ev.Action == sso.ActionConsentRevoked && strings.Contains(ev.Detail, `"sweep_failed":"true"`)
+	}
+	if !recorded {
+		t.Fatal("the withdrawal was not recorded with its failed pass")
+	}
+}
+
 // TestExchangeWhenTheClientGoesMeanwhile: a client deleted between the
 // check of its code and the code's redemption gets invalid_grant, as for
 // any code that gives nothing, not a server error.
@@ -597,6 +641,7 @@ type storeHook struct {
 	sso.Store
 	afterLookup      func(store.AuthRequest)
 	afterGrantLookup func()
+	sweepFails       bool // WithdrawConsent's second pass fails
 	beforeRedeem     func()
 	afterRedeem      func(store.AuthRequest, error)
 	beforeRotate     func()
@@ -608,6 +653,14 @@ func (s *storeHook) GetAuthRequestByCode(ctx context.Context, codeHash []byte) (
 		s.afterLookup(a)
 	}
 	return a, err
+}
+
+func (s *storeHook) WithdrawConsent(ctx context.Context, userID, clientID string, at time.Time) (int64, error) {
+	n, err := s.Store.WithdrawConsent(ctx, userID, clientID, at)
+	if err == nil && s.sweepFails {
+		err = fmt.Errorf("%w: the database went away", store.ErrNotSwept)
+	}
+	return n, err
 }
 
 func (s *storeHook) GetGrant(ctx context.Context, id string) (store.Grant, error) {

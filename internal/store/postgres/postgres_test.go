@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,7 +45,8 @@ func TestWithdrawalRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.RunWithdrawalRace(t, s, func(grantID string) (func(), func()) {
-		ctx := context.Background()
+		// Not t's context: the release at t's end must still commit.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		c, err := pgx.Connect(ctx, url)
 		if err != nil {
 			t.Fatal(err)
@@ -53,6 +55,17 @@ func TestWithdrawalRace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var once sync.Once
+		release := func() {
+			once.Do(func() {
+				if err := tx.Commit(ctx); err != nil {
+					t.Errorf("let the withdrawal go: %v", err)
+				}
+				c.Close(ctx)
+				cancel()
+			})
+		}
+		t.Cleanup(release)
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM oauth_grants WHERE id = $1 FOR UPDATE`, grantID); err != nil {
 			t.Fatal(err)
 		}
@@ -72,10 +85,6 @@ func TestWithdrawalRace(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			t.Fatal("the withdrawal never waited on the stalled grant")
-		}
-		release := func() {
-			tx.Commit(ctx)
-			c.Close(ctx)
 		}
 		return held, release
 	})

@@ -232,7 +232,10 @@ func (s *Store) WithdrawConsent(ctx context.Context, userID, clientID string, at
 		return n, err
 	}
 	m, err := s.revokeWithRequests(ctx, op+": sweep", match, at, nil, userID, clientID)
-	return n + m, err
+	if err != nil {
+		return n, fmt.Errorf("%w: %w", store.ErrNotSwept, err)
+	}
+	return n + m, nil
 }
 
 // RevokeSessionGrants revokes every live grant of the user that came from

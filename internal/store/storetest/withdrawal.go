@@ -17,9 +17,11 @@ import (
 // holds that grant's row from another connection, so that the withdrawal
 // waits in its revocation with the consent deleted and the requests
 // denied; it returns a function that waits until the withdrawal is held
-// so, and one that lets it go on.
+// so, and one that lets it go on (called again at the end of t, so that a
+// failure leaves nothing held). Everything gives up after 30 s.
 func RunWithdrawalRace(t *testing.T, s store.Store, stall func(grantID string) (waitHeld, release func())) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
 	f := oauthFixture{s: s, user: newUser(), client: newClient("hall")}
 	if err := s.CreateUser(ctx, f.user); err != nil {
 		t.Fatal(err)
@@ -70,8 +72,13 @@ func RunWithdrawalRace(t *testing.T, s store.Store, stall func(grantID string) (
 		t.Fatalf("redeem: %v", err)
 	}
 	release()
-	if err := <-withdrawn; err != nil {
-		t.Fatalf("WithdrawConsent: %v", err)
+	select {
+	case err := <-withdrawn:
+		if err != nil {
+			t.Fatalf("WithdrawConsent: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the withdrawal did not finish once let go")
 	}
 	if _, err := s.GetConsent(ctx, f.user.ID, f.client.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the consent after its withdrawal: %v", err)
