@@ -164,10 +164,12 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 	// identity while the ticket was being issued (a password change, an
 	// operator's sign-out, a switch) may have told its clients before the
 	// ticket was recorded with them.
-	if stands, err := s.d.Sessions.Stands(ctx, rec.UserID, rec.SID, rec.SessionActing); err != nil {
+	stands, err := s.d.Sessions.Stands(ctx, rec.UserID, rec.SID, rec.SessionActing)
+	if err != nil {
 		s.log.ErrorContext(ctx, "cas get session", "err", err)
 		return result{}, &failure{CodeInternalError, "internal error"}
-	} else if !stands {
+	}
+	if !stands {
 		return refuse(CodeInvalidTicket, "the sign-in has ended")
 	}
 	// The membership is read again: a role revoked since the ticket was

@@ -7,7 +7,8 @@ import (
 )
 
 // BreakSigning makes every signature of p fail from now on, as a signer
-// that has stopped working would, until p next reloads its keys.
+// that has stopped working would (a reload keeps the key it has, broken,
+// until another key becomes the signing one).
 func BreakSigning(p *Provider) {
 	ks := *p.keys.state.Load()
 	a := *ks.active

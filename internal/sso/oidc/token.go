@@ -94,11 +94,12 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if ok, err := p.signInStands(ctx, ar, c); err != nil || !ok {
-		if err == nil {
-			err = oidc.ErrInvalidGrant().WithDescription("invalid code")
-		}
+	switch stands, err := p.signInStands(ctx, ar, c); {
+	case err != nil:
 		p.tokenError(w, r, err)
+		return
+	case !stands:
+		p.tokenError(w, r, oidc.ErrInvalidGrant().WithDescription("invalid code"))
 		return
 	}
 
