@@ -143,7 +143,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (interface {
 		if !cfg.Postgres() {
 			return nil, fmt.Errorf("app: --database-url must start with postgres:// or postgresql://")
 		}
-		s, err := postgres.Open(ctx, cfg.DatabaseURL.Value)
+		s, err := postgres.Open(ctx, cfg.DatabaseURL.Value, cfg.DatabaseMaxConns)
 		if err != nil {
 			return nil, err // not a typed nil in the interface
 		}

@@ -44,10 +44,12 @@ type Config struct {
 	LogFormat   string // text or json
 	TrustProxy  bool   // take the client IP from X-Forwarded-For (only behind a proxy)
 
+	DatabaseMaxConns int // connections to PostgreSQL one instance keeps open at most
+
 	Argon2Memory  uint // KiB
 	Argon2Time    uint // iterations
 	Argon2Threads uint // parallelism
-	HashWorkers   int  // concurrent password hashes (0: 2×CPUs)
+	HashWorkers   int  // concurrent password hashes (0: one per CPU)
 
 	SessionIdle time.Duration
 	SessionMax  time.Duration
@@ -336,6 +338,7 @@ func Default() Config {
 	return Config{
 		Addr:                    "127.0.0.1:8080",
 		DataDir:                 "./data",
+		DatabaseMaxConns:        32,
 		LogLevel:                "info",
 		LogFormat:               "text",
 		Argon2Memory:            19456,
@@ -445,6 +448,7 @@ func (c *Config) settings() []setting {
 		unsigned(&c.Argon2Memory, "argon2-memory", "argon2id memory in KiB"),
 		unsigned(&c.Argon2Time, "argon2-time", "argon2id iterations"),
 		unsigned(&c.Argon2Threads, "argon2-threads", "argon2id parallelism"),
+		integer(&c.DatabaseMaxConns, "database-max-conns", "connections to PostgreSQL this instance keeps open at most; the server's max_connections must exceed this times the instances"),
 		integer(&c.HashWorkers, "hash-workers", "password hashes computed at once (0: one per CPU)"),
 		duration(&c.SessionIdle, "session-idle", "sign out after this long without activity"),
 		duration(&c.SessionMax, "session-max", "sign out this long after sign-in, active or not"),
@@ -631,6 +635,9 @@ func (c Config) validate() error {
 	}
 	if c.OIDCRefreshTTL > c.OIDCRefreshMaxTTL {
 		bad("--oidc-refresh-ttl must not exceed --oidc-refresh-max-ttl")
+	}
+	if c.DatabaseMaxConns < 1 {
+		bad("--database-max-conns must be at least 1")
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("--max-body-bytes must be at least 1024")

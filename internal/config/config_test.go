@@ -88,6 +88,17 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{name: "metrics address without a port", args: []string{"--dev", "--metrics-addr", "127.0.0.1"}, wantErr: "metrics-addr"},
+		{name: "no connections to the database", args: []string{"--dev", "--database-max-conns", "0"}, wantErr: "--database-max-conns must be at least 1"},
+		{
+			name: "connections to the database from the environment",
+			args: []string{"--dev"},
+			env:  map[string]string{"UNID_DATABASE_MAX_CONNS": "12"},
+			check: func(t *testing.T, c Config) {
+				if c.DatabaseMaxConns != 12 || Default().DatabaseMaxConns != 32 {
+					t.Errorf("database-max-conns %d (default %d), want 12 (32)", c.DatabaseMaxConns, Default().DatabaseMaxConns)
+				}
+			},
+		},
 		{name: "account lockout below the network lockout", args: []string{"--dev", "--lockout-account-threshold", "3"}, wantErr: "lockout-account-threshold"},
 	}
 	for _, tt := range tests {

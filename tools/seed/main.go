@@ -89,7 +89,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	s, err := postgres.Open(ctx, o.url)
+	s, err := postgres.Open(ctx, o.url, 0)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func benchStore(b *testing.B) (*postgres.Store, storetest.Seeded) {
 			bench.err = err
 			return
 		}
-		s, err := postgres.Open(ctx, url)
+		s, err := postgres.Open(ctx, url, 0)
 		if err != nil {
 			bench.err = err
 			return

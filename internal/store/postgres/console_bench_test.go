@@ -73,7 +73,7 @@ func sample(ctx context.Context, url, keyFile string) (seeded, error) {
 	if err != nil {
 		return d, err
 	}
-	if d.s, err = postgres.Open(ctx, url); err != nil {
+	if d.s, err = postgres.Open(ctx, url, 0); err != nil {
 		return d, err
 	}
 	conn, err := pgx.Connect(ctx, url)

@@ -82,15 +82,20 @@ func lockMigrations(ctx context.Context, conn *sql.Conn) (func() error, error) {
 	}, nil
 }
 
-// maxConns is how many connections one instance keeps to PostgreSQL at most.
-const maxConns = 32
+// DefaultMaxConns is how many connections one instance keeps to
+// PostgreSQL at most unless told otherwise (--database-max-conns).
+const DefaultMaxConns = 32
 
 // Open connects to the database at url (postgres://user@host/db?...) and
-// checks that it answers. It does not migrate; call Migrate.
-func Open(ctx context.Context, url string) (*Store, error) {
+// checks that it answers; it keeps at most maxConns connections open
+// (DefaultMaxConns when maxConns < 1). It does not migrate; call Migrate.
+func Open(ctx context.Context, url string, maxConns int) (*Store, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if maxConns < 1 {
+		maxConns = DefaultMaxConns
 	}
 	db := stdlib.OpenDB(*cfg)
 	// As many idle connections are kept as may be open: with fewer, a

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"unid/internal/config"
 	"unid/internal/store"
 	"unid/internal/store/postgres"
 	"unid/internal/store/postgres/pgtest"
@@ -90,8 +91,62 @@ func TestWithdrawalRace(t *testing.T) {
 	})
 }
 
+// TestConnectionsAtMost: an instance never holds more connections than
+// it was given, however many requests want one at once, and each of them
+// is answered in turn; so N instances fit a server's max_connections.
+func TestConnectionsAtMost(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	const most, queries = 3, 9
+	s, err := postgres.Open(ctx, url, most)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	watch := pgtest.Open(t, url).DB()
+	errs := make(chan error, queries)
+	for range queries {
+		go func() {
+			_, err := s.DB().ExecContext(ctx, `SELECT pg_sleep(0.2)`)
+			errs <- err
+		}()
+	}
+	peak, answered := 0, 0
+	for answered < queries {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Errorf("query: %v", err)
+			}
+			answered++
+			continue
+		case <-time.After(10 * time.Millisecond):
+		}
+		var n int
+		if err := watch.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+			t.Fatalf("counting the connections: %v", err)
+		}
+		peak = max(peak, n)
+	}
+	if peak > most {
+		t.Errorf("%d connections at once, want at most %d", peak, most)
+	}
+	if got := s.DB().Stats().MaxOpenConnections; got != most {
+		t.Errorf("the pool allows %d connections, want %d", got, most)
+	}
+	def, err := postgres.Open(ctx, url, 0)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer def.Close()
+	if got := def.DB().Stats().MaxOpenConnections; got != postgres.DefaultMaxConns || got != config.Default().DatabaseMaxConns {
+		t.Errorf("by default the pool allows %d connections, want %d, the configuration's default", got, postgres.DefaultMaxConns)
+	}
+}
+
 func TestMigrate(t *testing.T) {
-	s, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+	s, err := postgres.Open(context.Background(), pgtest.NewDatabase(t), 0)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -108,7 +163,7 @@ func TestConcurrentMigrate(t *testing.T) {
 	errs := make(chan error, instances)
 	for range instances {
 		go func() {
-			s, err := postgres.Open(ctx, url)
+			s, err := postgres.Open(ctx, url, 0)
 			if err != nil {
 				errs <- err
 				return

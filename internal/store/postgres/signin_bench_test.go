@@ -102,7 +102,7 @@ func sampleIdentifiers(ctx context.Context, url, keyFile string) (identifiers, e
 	if err != nil {
 		return d, err
 	}
-	s, err := postgres.Open(ctx, url)
+	s, err := postgres.Open(ctx, url, 0)
 	if err != nil {
 		return d, err
 	}

@@ -30,7 +30,7 @@ func New(t testing.TB) *postgres.Store {
 // Open opens the store at url and closes it when t ends.
 func Open(t testing.TB, url string) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), url)
+	s, err := postgres.Open(context.Background(), url, 0)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
