@@ -581,3 +581,61 @@ func TestStands(t *testing.T) {
 		t.Fatal("an ended session still stands")
 	}
 }
+
+// failingDelete is a store whose DeleteSession of the token hash failOn
+// fails, as a database that drops out between two writes does.
+type failingDelete struct {
+	*sqlite.Store
+	failOn []byte
+}
+
+func (f *failingDelete) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	if f.failOn != nil && string(tokenHash) == string(f.failOn) {
+		return errors.New("the database went away")
+	}
+	return f.Store.DeleteSession(ctx, tokenHash)
+}
+
+// TestReauthenticationThatCannotRetireTheOldTokenLeavesNoOther: when the
+// old token of a re-authenticating browser cannot be deleted, the sign-in
+// fails, no cookie is set, the new token is gone again, and the browser
+// goes on with the session it had; the SID never loses its session.
+func TestReauthenticationThatCannotRetireTheOldTokenLeavesNoOther(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.New(t)
+	addUser(t, st, "u1")
+	fd := &failingDelete{Store: st}
+	m := session.New(fd, newLog(st), time.Now, session.Options{Idle: time.Hour, Max: 12 * time.Hour})
+	w := httptest.NewRecorder()
+	first, err := m.SignIn(ctx, w, httptest.NewRequest("POST", "/", nil), "u1", "127.0.0.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := w.Result().Cookies()[0]
+	fd.failOn = first.TokenHash
+
+	again := httptest.NewRequest("POST", "/", nil)
+	again.AddCookie(cookie)
+	w = httptest.NewRecorder()
+	if _, err := m.SignIn(ctx, w, again, "u1", "127.0.0.1", "test"); err == nil {
+		t.Fatal("a re-authentication whose old token could not be deleted succeeded")
+	}
+	if c := w.Result().Cookies(); len(c) != 0 {
+		t.Errorf("the failed re-authentication set cookies %v", c)
+	}
+	live, err := m.ListUser(ctx, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != 1 || string(live[0].TokenHash) != string(first.TokenHash) {
+		t.Fatalf("after the failed re-authentication the account has %d sessions, want only the first", len(live))
+	}
+	cur := httptest.NewRequest("GET", "/", nil)
+	cur.AddCookie(cookie)
+	if s, ok, err := m.Current(ctx, cur); err != nil || !ok || s.SID != first.SID {
+		t.Fatalf("the browser's session after the failed re-authentication: %+v, %v, %v", s, ok, err)
+	}
+	if ok, err := m.Stands(ctx, "u1", first.SID, ""); err != nil || !ok {
+		t.Fatalf("the sign-in through the session no longer stands: %v, %v", ok, err)
+	}
+}

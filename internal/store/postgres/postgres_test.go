@@ -91,6 +91,24 @@ func TestWithdrawalRace(t *testing.T) {
 	})
 }
 
+func TestWithdrawalAllOrNothing(t *testing.T) {
+	s := pgtest.Open(t, pgtest.NewDatabase(t))
+	if _, _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string) {
+		t.Helper()
+		if _, err := s.DB().ExecContext(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	storetest.RunWithdrawalAllOrNothing(t, s, func() func() {
+		exec(`CREATE FUNCTION refuse_revocation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'revocation refused'; END $$`)
+		exec(`CREATE TRIGGER refuse_revocation BEFORE UPDATE ON oauth_grants FOR EACH ROW EXECUTE FUNCTION refuse_revocation()`)
+		return func() { exec(`DROP TRIGGER refuse_revocation ON oauth_grants`) }
+	})
+}
+
 // TestConnectionsAtMost: an instance never holds more connections than
 // it was given, however many requests want one at once, and each of them
 // is answered in turn; so N instances fit a server's max_connections.

@@ -60,3 +60,18 @@ func TestMigrateRefusesNewerDatabase(t *testing.T) {
 		t.Error("Migrate of a database newer than the program: no error")
 	}
 }
+
+func TestWithdrawalAllOrNothing(t *testing.T) {
+	s := newStore(t)
+	storetest.RunWithdrawalAllOrNothing(t, s, func() func() {
+		exec(t, s, `CREATE TRIGGER refuse_revocation BEFORE UPDATE ON oauth_grants BEGIN SELECT RAISE(ABORT, 'revocation refused'); END`)
+		return func() { exec(t, s, `DROP TRIGGER refuse_revocation`) }
+	})
+}
+
+func exec(t *testing.T, s *sqlite.Store, q string) {
+	t.Helper()
+	if _, err := s.WriteDB().ExecContext(t.Context(), q); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -22,20 +22,7 @@ import (
 func RunWithdrawalRace(t *testing.T, s store.Store, stall func(grantID string) (waitHeld, release func())) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	f := oauthFixture{s: s, user: newUser(), client: newClient("hall")}
-	if err := s.CreateUser(ctx, f.user); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateClient(ctx, f.client); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.putConsent(); err != nil {
-		t.Fatal(err)
-	}
-	old := f.newGrant()
-	if err := s.CreateGrant(ctx, old); err != nil {
-		t.Fatal(err)
-	}
+	f, old := consented(ctx, t, s)
 	pending := newAuthRequest()
 	if err := s.CreateAuthRequest(ctx, pending); err != nil {
 		t.Fatal(err)
@@ -88,4 +75,69 @@ func RunWithdrawalRace(t *testing.T, s store.Store, stall func(grantID string) (
 			t.Errorf("grant %s after the withdrawal: revoked at %v, %v; want revoked", id, g.RevokedAt, err)
 		}
 	}
+}
+
+// RunWithdrawalAllOrNothing checks that a consent withdrawal is one
+// transaction: refuse() makes the database refuse to revoke a grant (and
+// returns what lets it again); a withdrawal that meets the refusal leaves
+// the consent, the approved request and the grant as they were, so the
+// user who retries withdraws everything, not half of it.
+func RunWithdrawalAllOrNothing(t *testing.T, s store.Store, refuse func() (allow func())) {
+	ctx := t.Context()
+	f, g := consented(ctx, t, s)
+	pending := f.approvedRequest(t)
+	state := func() (consent bool, request string, revoked bool) {
+		t.Helper()
+		_, err := s.GetConsent(ctx, f.user.ID, f.client.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		consent = err == nil
+		a, err := s.GetAuthRequest(ctx, pending.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetGrant(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return consent, a.Status, !got.RevokedAt.IsZero()
+	}
+
+	allow := refuse()
+	n, err := s.WithdrawConsent(ctx, f.user.ID, f.client.ID, base.Add(time.Hour))
+	if err == nil || errors.Is(err, store.ErrNotSwept) || n != 0 {
+		t.Fatalf("WithdrawConsent with the revocation refused = %d, %v; want a failure of the whole", n, err)
+	}
+	if consent, request, revoked := state(); !consent || request != store.AuthRequestApproved || revoked {
+		t.Fatalf("after the failed withdrawal: consent %v, request %s, grant revoked %v; want all as before", consent, request, revoked)
+	}
+	allow()
+	if n, err := s.WithdrawConsent(ctx, f.user.ID, f.client.ID, base.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("WithdrawConsent again = %d, %v; want the grant revoked", n, err)
+	}
+	if consent, request, revoked := state(); consent || request != store.AuthRequestDenied || !revoked {
+		t.Fatalf("after the withdrawal: consent %v, request %s, grant revoked %v; want none, denied, revoked", consent, request, revoked)
+	}
+}
+
+// consented stores a user who consented to a client and has a live grant
+// of it.
+func consented(ctx context.Context, t *testing.T, s store.Store) (oauthFixture, store.Grant) {
+	t.Helper()
+	f := oauthFixture{s: s, user: newUser(), client: newClient("hall")}
+	if err := s.CreateUser(ctx, f.user); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateClient(ctx, f.client); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.putConsent(); err != nil {
+		t.Fatal(err)
+	}
+	g := f.newGrant()
+	if err := s.CreateGrant(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	return f, g
 }
