@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -643,5 +644,62 @@ func TestProofsPerFlowAreLimited(t *testing.T) {
 	}
 	if r := sendRecoveryCode(b, flow); r.Status != http.StatusGone {
 		t.Errorf("a code for the spent flow: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestRecoveryWhoseOldSignInsCannotAllBeEnded: the new password is set
+// even when what the old one signed in to cannot all be ended (here the
+// database refuses to revoke the grant). The answer says so instead of
+// asking for a retry, which would only find the flow spent; the lockout
+// is lifted, the recovery recorded and the owner told what is left to do.
+func TestRecoveryWhoseOldSignInsCannotAllBeEnded(t *testing.T) {
+	srv := apptest.Start(t, nil)
+	old := srv.Browser(t)
+	userID := old.MustRegister(zhang)
+	rt := grant(t, srv, userID)
+	for range 5 {
+		old.Login(zhang.Login, "Wrong#Password1")
+	}
+	db := srv.App.Store.(interface{ WriteDB() *sql.DB }).WriteDB()
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `CREATE TRIGGER refuse_revocation BEFORE UPDATE ON oauth_grants
+		BEGIN SELECT RAISE(ABORT, 'revocation refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Clock.Advance(2 * time.Minute)
+	b := srv.Browser(t)
+	flow := mustStart(b, zhang.Phone)
+	seen := srv.OutboxLen(t)
+	if r := sendRecoveryCode(b, flow); r.Status != http.StatusAccepted {
+		t.Fatalf("send code: %d %s", r.Status, r.Body)
+	}
+	if r := prove(b, flow, map[string]any{"method": "phone", "code": waitNewCode(t, srv, zhang.Phone, seen)}); r.Status != http.StatusOK {
+		t.Fatalf("proof: %d %s", r.Status, r.Body)
+	}
+	r := setNewPassword(b, flow, newPassword)
+	if r.Status != http.StatusInternalServerError || r.ErrCode(t) != "password_changed_sessions_remain" || !strings.Contains(string(r.Body), "密码已修改") {
+		t.Fatalf("set password with the grant unrevokable: %d %s", r.Status, r.Body)
+	}
+	if r := setNewPassword(b, flow, "Another#Pass2028"); r.Status != http.StatusGone {
+		t.Errorf("the spent flow set a password again: %d %s", r.Status, r.Body)
+	}
+	if revoked(t, srv, rt) {
+		t.Fatal("the trigger let the grant be revoked: the test tests nothing")
+	}
+
+	// The password is the new one, the lockout gone, the old session ended.
+	if r := srv.Browser(t).Login(zhang.Login, zhang.Password); r.Status != http.StatusUnauthorized {
+		t.Errorf("old password signed in: %d", r.Status)
+	}
+	srv.Browser(t).MustLogin(zhang.Login, newPassword)
+	if r := old.Get("/api/v1/me"); r.Status != http.StatusUnauthorized {
+		t.Errorf("old session still signed in: %d", r.Status)
+	}
+	if n := countEvents(t, srv, recovery.ActionCompleted, userID); n != 1 {
+		t.Errorf("%d %s events, want 1", n, recovery.ActionCompleted)
+	}
+	if countNotices(t, srv, zhang.Phone, "部分已登录的设备未能退出") == 0 {
+		t.Error("the owner was not told that some sign-ins remain")
 	}
 }

@@ -161,13 +161,26 @@
           password_confirm: value(pw, 'password_confirm')
         });
       },
-      answered: restart,
-      done: function () {
-        pw.hidden = true;
-        $('recover-done').hidden = false;
-        $('to-login-done').focus();
-      }
+      // Set, but not every old sign-in could be ended: the recovery is
+      // done (a retry would find the flow spent), and the answer says
+      // what is left to do.
+      answered: function (res) {
+        if (res.data && res.data.error && res.data.error.code === 'password_changed_sessions_remain') {
+          finished(res.data.error.message);
+          return true;
+        }
+        return restart(res);
+      },
+      done: function () { finished(''); }
     });
+
+    function finished(message) {
+      pw.reset();
+      pw.hidden = true;
+      if (message) { $('done-status').textContent = message; }
+      $('recover-done').hidden = false;
+      $('to-login-done').focus();
+    }
 
     // A provider such as Alipay has vouched for the account (the core
     // sends the proven flow in the fragment): straight to the new
