@@ -101,18 +101,22 @@ type OAuth interface {
 	// *ConflictError.
 	UpdateAuthRequest(ctx context.Context, id string, fn func(AuthRequest) (AuthRequest, error)) (AuthRequest, error)
 
-	// RedeemCode exchanges the code of the request id in one transaction:
-	// fn decides on the request as stored and returns it as it is to be
-	// written (CodeUsedAt set and GrantID g.ID, or RedeemCode fails), and
-	// the grant g and, unless first is nil, the first refresh token of its
-	// family are created with it. An error from fn is returned unchanged
-	// and changes nothing; so does a grant whose user or client is gone
-	// (ErrNotFound). Of concurrent redemptions of one code, all but the
-	// first find it used in fn, and a request found used always has its
-	// grant stored. A revocation of grants (WithdrawConsent, RevokeSessionGrants,
-	// RevokeUserGrants) that runs meanwhile, for a code approved before it
-	// began, either denies the code first or revokes the grant.
-	RedeemCode(ctx context.Context, id string, g Grant, first *RefreshToken, fn func(AuthRequest) (AuthRequest, error)) (AuthRequest, error)
+	// RedeemCode exchanges the code of the request seen.ID, which the
+	// caller read as seen, atomically: fn decides on the request as stored
+	// and returns it as it is to be written (CodeUsedAt set and GrantID
+	// g.ID, or RedeemCode fails), and the grant g and, unless first is nil,
+	// the first refresh token of its family are created with it. fn may
+	// run more than once: on seen, written only if the stored request is
+	// still exactly seen, and else on the request as stored, locked; what
+	// its last run returns is what counts. An error from fn is returned
+	// unchanged and changes nothing; so does a grant whose user or client
+	// is gone (ErrNotFound). Of concurrent redemptions of one code, all but
+	// the first find it used in fn, and a request found used always has
+	// its grant stored. A revocation of grants (WithdrawConsent,
+	// RevokeSessionGrants, RevokeUserGrants) that runs meanwhile, for a
+	// code approved before it began, either denies the code first or
+	// revokes the grant.
+	RedeemCode(ctx context.Context, seen AuthRequest, g Grant, first *RefreshToken, fn func(AuthRequest) (AuthRequest, error)) (AuthRequest, error)
 
 	CreateGrant(ctx context.Context, g Grant) error
 	GetGrant(ctx context.Context, id string) (Grant, error)

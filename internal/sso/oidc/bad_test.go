@@ -678,11 +678,11 @@ func (s *storeHook) RotateRefreshToken(ctx context.Context, oldHash []byte, next
 	return s.Store.RotateRefreshToken(ctx, oldHash, next)
 }
 
-func (s *storeHook) RedeemCode(ctx context.Context, id string, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
+func (s *storeHook) RedeemCode(ctx context.Context, seen store.AuthRequest, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
 	if s.beforeRedeem != nil {
 		s.beforeRedeem()
 	}
-	a, err := s.Store.RedeemCode(ctx, id, g, first, fn)
+	a, err := s.Store.RedeemCode(ctx, seen, g, first, fn)
 	if s.afterRedeem != nil {
 		s.afterRedeem(a, err)
 	}

@@ -131,7 +131,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var replayed *store.AuthRequest // the request as found used, with the grant it gave
-	_, err = p.d.Store.RedeemCode(ctx, ar.ID, g, t.refreshRow, func(a store.AuthRequest) (store.AuthRequest, error) {
+	_, err = p.d.Store.RedeemCode(ctx, ar.AuthRequest, g, t.refreshRow, func(a store.AuthRequest) (store.AuthRequest, error) {
 		if !a.CodeUsedAt.IsZero() {
 			replayed = &a
 			return a, errInvalidCode

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"unid/internal/store"
@@ -94,27 +95,84 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(store.
 
 // RedeemCode is UpdateAuthRequest with the grant and its first refresh
 // token written in the same transaction: one commit for the exchange, and
-// no grant without its used code or the other way round.
-func (s *Store) RedeemCode(ctx context.Context, id string, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
+// no grant without its used code or the other way round. Where the
+// dialect allows (WritingWith), the request as the caller saw it is tried
+// first in one statement, which writes only if the stored request is
+// still exactly that; otherwise, and whenever fn refuses what was seen,
+// the request is locked and read again and fn decides on it.
+func (s *Store) RedeemCode(ctx context.Context, seen store.AuthRequest, g store.Grant, first *store.RefreshToken, fn func(store.AuthRequest) (store.AuthRequest, error)) (store.AuthRequest, error) {
+	const op = "redeem code"
 	redeem := func(old store.AuthRequest) (store.AuthRequest, error) {
 		a, err := fn(old)
-		if err == nil && (a.GrantID != g.ID || a.CodeUsedAt.IsZero()) {
+		if err == nil && (a.ID != old.ID || a.GrantID != g.ID || a.CodeUsedAt.IsZero()) {
 			// A replay could not find what the code gave.
-			return a, fmt.Errorf("%s: redeem code %s: the request must be used and name grant %s", s.d.Name, id, g.ID)
+			return a, fmt.Errorf("%s: redeem code %s: the request must be used and name grant %s", s.d.Name, old.ID, g.ID)
 		}
 		return a, err
 	}
+	if s.d.WritingWith {
+		if a, err := redeem(seen); err == nil {
+			done, err := s.redeemSeen(ctx, seen, a, g, first)
+			if err != nil {
+				return store.AuthRequest{}, s.wrapErr(op, err)
+			}
+			if done {
+				return normAuthRequest(a), nil
+			}
+		}
+	}
 	also := func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, insertGrant, grantArgs(g)...); err != nil {
-			return s.grantErr("redeem code", g, err)
+			return s.grantErr(op, g, err)
 		}
 		if first == nil {
 			return nil
 		}
 		_, err := tx.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(*first)...)
-		return s.refreshTokenErr("redeem code", *first, err)
+		return s.refreshTokenErr(op, *first, err)
 	}
-	return updateRow(ctx, s, s.authRequestUpdate(ctx, "redeem code", id, also), redeem)
+	return updateRow(ctx, s, s.authRequestUpdate(ctx, op, seen.ID, also), redeem)
+}
+
+// redeemSeen writes the redeemed request a, the grant and the first
+// refresh token in one statement, if the stored request is still seen;
+// done says whether it was.
+func (s *Store) redeemSeen(ctx context.Context, seen, a store.AuthRequest, g store.Grant, first *store.RefreshToken) (done bool, err error) {
+	args := append(authRequestArgs(a), authRequestArgs(seen)[1:]...) // $1–$13 the new request, $14–$25 the old one's columns
+	q := `WITH redeemed AS (
+		UPDATE oauth_auth_requests SET client_id = $2, params = $3, status = $4, user_id = $5, sid = $6,
+			auth_time = $7, code_hash = $8, code_used_at = $9, grant_id = $10, created_at = $11, expires_at = $12, amr = $13
+		WHERE id = $1 AND client_id = $14 AND params = $15 AND status = $16 AND user_id = $17 AND sid = $18
+			AND auth_time = $19 AND code_hash IS NOT DISTINCT FROM $20 AND code_used_at = $21 AND grant_id = $22
+			AND created_at = $23 AND expires_at = $24 AND amr = $25
+		RETURNING id)`
+	grant := `INSERT INTO oauth_grants (` + grantColumns + `) SELECT ` + params(len(args), 11) + ` FROM redeemed`
+	args = append(args, grantArgs(g)...)
+	if first == nil {
+		q += " " + grant
+	} else {
+		q += `, granted AS (` + grant + ` RETURNING id)
+		INSERT INTO oauth_refresh_tokens (` + refreshColumns + `) SELECT ` + params(len(args), 5) + ` FROM granted`
+		args = append(args, refreshTokenArgs(*first)...)
+	}
+	res, err := s.wdb.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, s.grantErr("redeem code", g, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// params is "$from+1, $from+2, …", n of them.
+func params(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(from+i+1))
+	}
+	return b.String()
 }
 
 // authRequestUpdate is the read-modify-write of the request id; also, when
@@ -133,13 +191,18 @@ func (s *Store) authRequestUpdate(ctx context.Context, op, id string, also func(
 			if err == nil && also != nil {
 				err = also(tx)
 			}
-			a.AMR = amrList(amrText(a.AMR))
-			a.CodeHash = normBytes(a.CodeHash)
-			a.AuthTime, a.CodeUsedAt = fromMSOrZero(msOrZero(a.AuthTime)), fromMSOrZero(msOrZero(a.CodeUsedAt))
-			a.CreatedAt, a.ExpiresAt = normTime(a.CreatedAt), normTime(a.ExpiresAt)
-			return a, err
+			return normAuthRequest(a), err
 		},
 	}
+}
+
+// normAuthRequest is a as the store gives it back after writing it.
+func normAuthRequest(a store.AuthRequest) store.AuthRequest {
+	a.AMR = amrList(amrText(a.AMR))
+	a.CodeHash = normBytes(a.CodeHash)
+	a.AuthTime, a.CodeUsedAt = fromMSOrZero(msOrZero(a.AuthTime)), fromMSOrZero(msOrZero(a.CodeUsedAt))
+	a.CreatedAt, a.ExpiresAt = normTime(a.CreatedAt), normTime(a.ExpiresAt)
+	return a
 }
 
 // ---- grants and refresh tokens ----
@@ -328,31 +391,49 @@ func (s *Store) GetRefreshToken(ctx context.Context, tokenHash []byte) (store.Re
 // RotateRefreshToken marks the old token used and stores its successor in
 // one transaction. The conditional UPDATE is the compare-and-swap: of two
 // concurrent rotations of one token, the second finds it used.
+// Where the dialect allows (WritingWith), both writes are one statement.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next store.RefreshToken) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE oauth_refresh_tokens SET used_at = $2
-			WHERE token_hash = $1 AND used_at = 0`, oldHash, ms(next.CreatedAt))
+	const op = "rotate refresh token"
+	const use = `UPDATE oauth_refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at = 0`
+	args := []any{oldHash, ms(next.CreatedAt)}
+	rotate := func(tx execQuerier) error {
+		var res sql.Result
+		var err error
+		if s.d.WritingWith {
+			res, err = tx.ExecContext(ctx, `WITH used AS (`+use+` RETURNING token_hash)
+				INSERT INTO oauth_refresh_tokens (`+refreshColumns+`) SELECT `+params(len(args), 5)+` FROM used`,
+				append(args, refreshTokenArgs(next)...)...)
+		} else {
+			res, err = tx.ExecContext(ctx, use, args...)
+		}
 		if err != nil {
-			return s.wrapErr("rotate refresh token", err)
+			return s.wrapErr(op, s.refreshTokenErr(op, next, err))
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return s.wrapErr("rotate refresh token", err)
+			return s.wrapErr(op, err)
 		}
 		if n == 0 {
 			var one int
 			err := tx.QueryRowContext(ctx, `SELECT 1 FROM oauth_refresh_tokens WHERE token_hash = $1`, oldHash).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
-				return s.notFound("rotate refresh token")
+				return s.notFound(op)
 			}
 			if err != nil {
-				return s.wrapErr("rotate refresh token", err)
+				return s.wrapErr(op, err)
 			}
-			return fmt.Errorf("%s: rotate refresh token: already used: %w", s.d.Name, store.ErrConflict)
+			return fmt.Errorf("%s: %s: already used: %w", s.d.Name, op, store.ErrConflict)
+		}
+		if s.d.WritingWith {
+			return nil
 		}
 		_, err = tx.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(next)...)
-		return s.wrapErr("rotate refresh token", s.refreshTokenErr("rotate refresh token", next, err))
-	})
+		return s.wrapErr(op, s.refreshTokenErr(op, next, err))
+	}
+	if s.d.WritingWith {
+		return rotate(s.wdb)
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error { return rotate(tx) })
 }
 
 // ---- revoked access tokens ----

@@ -258,6 +258,12 @@ func (s *Store) exec(ctx context.Context, db *sql.DB, query string, args ...any)
 	return db.ExecContext(ctx, query, args...)
 }
 
+// execQuerier is a *sql.DB or a *sql.Tx.
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // rowScanner is *sql.Row or *sql.Rows.
 type rowScanner interface {
 	Scan(dest ...any) error

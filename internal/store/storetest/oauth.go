@@ -65,6 +65,32 @@ func (f oauthFixture) approvedRequest(t *testing.T) store.AuthRequest {
 	return a
 }
 
+// redeemHeld redeems the code of seen for g in the background, and
+// returns once its fn is deciding on a stored request (a seen with no
+// status is refused at once, as no stored request has none); that first
+// decision waits for release. The redemption's error comes on the channel.
+func (f oauthFixture) redeemHeld(ctx context.Context, seen store.AuthRequest, g store.Grant, release <-chan struct{}) <-chan error {
+	deciding := make(chan struct{})
+	var once sync.Once
+	redeemed := make(chan error, 1)
+	go func() {
+		_, err := f.s.RedeemCode(ctx, seen, g, nil, func(o store.AuthRequest) (store.AuthRequest, error) {
+			if o.Status == "" {
+				return o, errors.New("not a stored request")
+			}
+			once.Do(func() { close(deciding); <-release })
+			if o.Status != store.AuthRequestApproved {
+				return o, errors.New("denied")
+			}
+			o.CodeUsedAt, o.GrantID = base.Add(time.Second), g.ID
+			return o, nil
+		})
+		redeemed <- err
+	}()
+	<-deciding
+	return redeemed
+}
+
 func newRefreshToken(grantID string, at time.Time) store.RefreshToken {
 	return store.RefreshToken{TokenHash: randBytes(32), GrantID: grantID, CreatedAt: at, ExpiresAt: at.Add(30 * 24 * time.Hour)}
 }
@@ -171,7 +197,7 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := f.s.RedeemCode(ctx, a.ID, grants[i], &tokens[i], func(o store.AuthRequest) (store.AuthRequest, error) {
+				_, err := f.s.RedeemCode(ctx, a, grants[i], &tokens[i], func(o store.AuthRequest) (store.AuthRequest, error) {
 					if !o.CodeUsedAt.IsZero() {
 						if _, err := f.s.GetGrant(ctx, o.GrantID); err != nil {
 							t.Errorf("the code is used but its grant %q: %v", o.GrantID, err)
@@ -237,7 +263,7 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		g := f.newGrant()
 		rt := newRefreshToken(g.ID, base)
 		stop := errors.New("stop")
-		if _, err := f.s.RedeemCode(ctx, a.ID, g, &rt, func(o store.AuthRequest) (store.AuthRequest, error) {
+		if _, err := f.s.RedeemCode(ctx, a, g, &rt, func(o store.AuthRequest) (store.AuthRequest, error) {
 			o.CodeUsedAt = base
 			return o, stop
 		}); !errors.Is(err, stop) {
@@ -247,7 +273,7 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 		gone := g
 		gone.UserID = "nobody"
-		if _, err := f.s.RedeemCode(ctx, a.ID, gone, &rt, use(gone)); !errors.Is(err, store.ErrNotFound) {
+		if _, err := f.s.RedeemCode(ctx, a, gone, &rt, use(gone)); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("RedeemCode for an unknown user = %v; want ErrNotFound", err)
 		}
 		nothingStored("an unknown user", gone, rt)
@@ -262,16 +288,16 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 		taken := newRefreshToken(g.ID, base)
 		taken.TokenHash = stored.TokenHash
-		if _, err := f.s.RedeemCode(ctx, a.ID, g, &taken, use(g)); !errors.Is(err, store.ErrConflict) {
+		if _, err := f.s.RedeemCode(ctx, a, g, &taken, use(g)); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("RedeemCode with a refresh token already stored = %v; want ErrConflict", err)
 		}
 		nothingStored("a refresh token already stored", g, rt)
 
-		if _, err := f.s.RedeemCode(ctx, a.ID, g, &rt, use(other)); err == nil {
+		if _, err := f.s.RedeemCode(ctx, a, g, &rt, use(other)); err == nil {
 			t.Fatal("RedeemCode with the request naming another grant succeeded")
 		}
 		nothingStored("the request naming another grant", g, rt)
-		if _, err := f.s.RedeemCode(ctx, a.ID, g, &rt, func(o store.AuthRequest) (store.AuthRequest, error) {
+		if _, err := f.s.RedeemCode(ctx, a, g, &rt, func(o store.AuthRequest) (store.AuthRequest, error) {
 			o.GrantID = g.ID
 			return o, nil
 		}); err == nil {
@@ -279,18 +305,81 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 		nothingStored("the code left unused", g, rt)
 
-		if _, err := f.s.RedeemCode(ctx, "nope", g, &rt, use(g)); !errors.Is(err, store.ErrNotFound) {
+		if _, err := f.s.RedeemCode(ctx, store.AuthRequest{ID: "nope"}, g, &rt, use(g)); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("RedeemCode(unknown request) = %v; want ErrNotFound", err)
 		}
 		nothingStored("an unknown request", g, rt)
 
 		// Without offline_access there is no refresh token.
-		got, err := f.s.RedeemCode(ctx, a.ID, g, nil, use(g))
+		got, err := f.s.RedeemCode(ctx, a, g, nil, use(g))
 		if err != nil || got.GrantID != g.ID {
 			t.Fatalf("RedeemCode without a refresh token = %+v, %v", got, err)
 		}
 		if stored, err := f.s.GetGrant(ctx, g.ID); err != nil || stored.UserID != g.UserID || !reflect.DeepEqual(stored.Scopes, g.Scopes) {
 			t.Fatalf("GetGrant after the redemption = %+v, %v; want %+v", stored, err, g)
+		}
+	})
+
+	t.Run("a redemption decides on the request as stored", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		a := f.approvedRequest(t)
+		var decided []string
+		use := func(g store.Grant) func(store.AuthRequest) (store.AuthRequest, error) {
+			return func(o store.AuthRequest) (store.AuthRequest, error) {
+				decided = append(decided, o.Status)
+				if o.Status != store.AuthRequestApproved || !o.CodeUsedAt.IsZero() {
+					return o, errors.New("the code gives nothing")
+				}
+				o.CodeUsedAt, o.GrantID = base.Add(time.Second), g.ID
+				return o, nil
+			}
+		}
+		// Seen before its approval: the approved request decides.
+		stale := a
+		stale.Status, stale.UserID, stale.CodeHash = store.AuthRequestPending, "", nil
+		g := f.newGrant()
+		if got, err := f.s.RedeemCode(ctx, stale, g, nil, use(g)); err != nil || got.GrantID != g.ID || decided[len(decided)-1] != store.AuthRequestApproved {
+			t.Fatalf("RedeemCode of a request seen before its approval = %+v, %v (decided on %v); want it redeemed as stored", got, err, decided)
+		}
+		// Seen as stored: decided once, on what was seen.
+		b := f.approvedRequest(t)
+		decided = nil
+		h := f.newGrant()
+		if got, err := f.s.RedeemCode(ctx, b, h, nil, use(h)); err != nil || got.GrantID != h.ID || len(decided) != 1 {
+			t.Fatalf("RedeemCode of the request as stored = %+v, %v, decided on %v; want it redeemed on one decision", got, err, decided)
+		}
+		// Seen unused once used: the stored request says used.
+		decided = nil
+		if _, err := f.s.RedeemCode(ctx, b, f.newGrant(), nil, use(f.newGrant())); err == nil {
+			t.Fatal("a code redeemed twice")
+		}
+	})
+
+	// A redemption may decide on what it saw while a revocation runs to
+	// its end: whatever it then writes must not leave a live grant.
+	t.Run("a revocation while a redemption decides on what it saw", func(t *testing.T) {
+		f := newOAuthFixture(t, newStore)
+		g := f.newGrant()
+		a := f.approvedRequest(t)
+		release := make(chan struct{})
+		redeemed := f.redeemHeld(ctx, a, g, release)
+		revoked := make(chan error, 1)
+		go func() {
+			_, err := f.s.RevokeUserGrants(ctx, f.user.ID, base.Add(2*time.Second))
+			revoked <- err
+		}()
+		time.Sleep(200 * time.Millisecond) // the revocation done, or waiting on the redemption
+		close(release)
+		redeemErr := <-redeemed
+		if err := <-revoked; err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.s.GetGrant(ctx, g.ID)
+		switch {
+		case redeemErr == nil && (err != nil || got.RevokedAt.IsZero()):
+			t.Fatalf("the code was redeemed and its grant outlived the revocation: %+v, %v", got, err)
+		case redeemErr != nil && !errors.Is(err, store.ErrNotFound):
+			t.Fatalf("the redemption failed (%v) but its grant is stored: %v", redeemErr, err)
 		}
 	})
 
@@ -325,21 +414,10 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 				if err := f.s.CreateAuthRequest(ctx, a); err != nil {
 					t.Fatal(err)
 				}
-				locked, release := make(chan struct{}), make(chan struct{})
-				redeemed := make(chan error, 1)
-				go func() {
-					_, err := f.s.RedeemCode(ctx, a.ID, g, nil, func(o store.AuthRequest) (store.AuthRequest, error) {
-						close(locked)
-						<-release
-						if o.Status != store.AuthRequestApproved {
-							return o, errors.New("denied")
-						}
-						o.CodeUsedAt, o.GrantID = base.Add(time.Second), g.ID
-						return o, nil
-					})
-					redeemed <- err
-				}()
-				<-locked
+				// Seen as nothing the store holds: fn decides on the
+				// request as stored, locked, on every store.
+				release := make(chan struct{})
+				redeemed := f.redeemHeld(ctx, store.AuthRequest{ID: a.ID}, g, release)
 				revoked := make(chan error, 1)
 				go func() { revoked <- revoke(f, g.SID) }()
 				// Let the revocation reach the request's row before the

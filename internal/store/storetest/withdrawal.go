@@ -39,17 +39,18 @@ func RunWithdrawalRace(t *testing.T, s store.Store, stall func(grantID string) (
 	waitHeld()
 	// The approval that read the consent before, and its exchange, which
 	// still sees it.
-	if _, err := s.UpdateAuthRequest(ctx, pending.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
+	approved, err := s.UpdateAuthRequest(ctx, pending.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
 		a.Status, a.UserID, a.SID, a.CodeHash = store.AuthRequestApproved, f.user.ID, old.SID, randBytes(32)
 		return a, nil
-	}); err != nil {
+	})
+	if err != nil {
 		t.Fatalf("approve: %v", err)
 	}
 	if _, err := s.GetConsent(ctx, f.user.ID, f.client.ID); err != nil {
 		t.Fatalf("the exchange's read of the consent: %v; the race needs it still seen", err)
 	}
 	racing := f.newGrant()
-	if _, err := s.RedeemCode(ctx, pending.ID, racing, nil, func(a store.AuthRequest) (store.AuthRequest, error) {
+	if _, err := s.RedeemCode(ctx, approved, racing, nil, func(a store.AuthRequest) (store.AuthRequest, error) {
 		if a.Status != store.AuthRequestApproved || !a.CodeUsedAt.IsZero() {
 			return a, errors.New("the code gives nothing")
 		}
