@@ -132,6 +132,7 @@ func (p *Provider) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	}
 	var replayed *store.AuthRequest // the request as found used, with the grant it gave
 	_, err = p.d.Store.RedeemCode(ctx, ar.AuthRequest, g, t.refreshRow, func(a store.AuthRequest) (store.AuthRequest, error) {
+		replayed = nil // fn may run again, on the request as stored: its last run counts
 		if !a.CodeUsedAt.IsZero() {
 			replayed = &a
 			return a, errInvalidCode

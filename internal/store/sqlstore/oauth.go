@@ -135,17 +135,11 @@ func (s *Store) RedeemCode(ctx context.Context, seen store.AuthRequest, g store.
 }
 
 // redeemSeen writes the redeemed request a, the grant and the first
-// refresh token in one statement, if the stored request is still seen;
-// done says whether it was.
+// refresh token in one statement, if the stored request is still seen in
+// every column; done says whether it was.
 func (s *Store) redeemSeen(ctx context.Context, seen, a store.AuthRequest, g store.Grant, first *store.RefreshToken) (done bool, err error) {
-	args := append(authRequestArgs(a), authRequestArgs(seen)[1:]...) // $1–$13 the new request, $14–$25 the old one's columns
-	q := `WITH redeemed AS (
-		UPDATE oauth_auth_requests SET client_id = $2, params = $3, status = $4, user_id = $5, sid = $6,
-			auth_time = $7, code_hash = $8, code_used_at = $9, grant_id = $10, created_at = $11, expires_at = $12, amr = $13
-		WHERE id = $1 AND client_id = $14 AND params = $15 AND status = $16 AND user_id = $17 AND sid = $18
-			AND auth_time = $19 AND code_hash IS NOT DISTINCT FROM $20 AND code_used_at = $21 AND grant_id = $22
-			AND created_at = $23 AND expires_at = $24 AND amr = $25
-		RETURNING id)`
+	args := append(authRequestArgs(a), authRequestArgs(seen)[1:]...) // the new request, then the old one's columns but its id
+	q := `WITH redeemed AS (UPDATE oauth_auth_requests SET ` + authRequestCAS + ` RETURNING id)`
 	grant := `INSERT INTO oauth_grants (` + grantColumns + `) SELECT ` + params(len(args), 11) + ` FROM redeemed`
 	args = append(args, grantArgs(g)...)
 	if first == nil {
@@ -162,6 +156,21 @@ func (s *Store) redeemSeen(ctx context.Context, seen, a store.AuthRequest, g sto
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// authRequestCAS is the SET and WHERE of an update of an authorization
+// request that writes only over the request as it was seen: $1 is the id,
+// $2… the new values of the other columns of authRequestColumns and the
+// $ after them their values as seen.
+var authRequestCAS = func() string {
+	cols := strings.Split(authRequestColumns, ",")
+	var set, where []string
+	for i, c := range cols[1:] {
+		c = strings.TrimSpace(c)
+		set = append(set, fmt.Sprintf("%s = $%d", c, i+2))
+		where = append(where, fmt.Sprintf("%s IS NOT DISTINCT FROM $%d", c, i+len(cols)+1))
+	}
+	return strings.Join(set, ", ") + " WHERE id = $1 AND " + strings.Join(where, " AND ")
+}()
 
 // params is "$from+1, $from+2, …", n of them.
 func params(from, n int) string {

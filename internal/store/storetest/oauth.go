@@ -66,10 +66,12 @@ func (f oauthFixture) approvedRequest(t *testing.T) store.AuthRequest {
 }
 
 // redeemHeld redeems the code of seen for g in the background, and
-// returns once its fn is deciding on a stored request (a seen with no
-// status is refused at once, as no stored request has none); that first
-// decision waits for release. The redemption's error comes on the channel.
-func (f oauthFixture) redeemHeld(ctx context.Context, seen store.AuthRequest, g store.Grant, release <-chan struct{}) <-chan error {
+// returns once its fn is deciding, on seen or on the stored request (a
+// seen with no status is refused at once: no stored request has none);
+// that first decision waits for release. The redemption's error comes on
+// the channel.
+func (f oauthFixture) redeemHeld(t *testing.T, ctx context.Context, seen store.AuthRequest, g store.Grant, release <-chan struct{}) <-chan error {
+	t.Helper()
 	deciding := make(chan struct{})
 	var once sync.Once
 	redeemed := make(chan error, 1)
@@ -87,7 +89,11 @@ func (f oauthFixture) redeemHeld(ctx context.Context, seen store.AuthRequest, g 
 		})
 		redeemed <- err
 	}()
-	<-deciding
+	select {
+	case <-deciding:
+	case err := <-redeemed:
+		t.Fatalf("the redemption ended before deciding: %v", err)
+	}
 	return redeemed
 }
 
@@ -322,11 +328,10 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 	t.Run("a redemption decides on the request as stored", func(t *testing.T) {
 		f := newOAuthFixture(t, newStore)
-		a := f.approvedRequest(t)
-		var decided []string
+		var decided []store.AuthRequest
 		use := func(g store.Grant) func(store.AuthRequest) (store.AuthRequest, error) {
 			return func(o store.AuthRequest) (store.AuthRequest, error) {
-				decided = append(decided, o.Status)
+				decided = append(decided, o)
 				if o.Status != store.AuthRequestApproved || !o.CodeUsedAt.IsZero() {
 					return o, errors.New("the code gives nothing")
 				}
@@ -335,23 +340,43 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 			}
 		}
 		// Seen before its approval: the approved request decides.
+		a := f.approvedRequest(t)
 		stale := a
 		stale.Status, stale.UserID, stale.CodeHash = store.AuthRequestPending, "", nil
 		g := f.newGrant()
-		if got, err := f.s.RedeemCode(ctx, stale, g, nil, use(g)); err != nil || got.GrantID != g.ID || decided[len(decided)-1] != store.AuthRequestApproved {
-			t.Fatalf("RedeemCode of a request seen before its approval = %+v, %v (decided on %v); want it redeemed as stored", got, err, decided)
+		if got, err := f.s.RedeemCode(ctx, stale, g, nil, use(g)); err != nil || got.GrantID != g.ID || decided[len(decided)-1].Status != store.AuthRequestApproved {
+			t.Fatalf("RedeemCode of a request seen before its approval = %+v, %v; want it redeemed as stored", got, err)
 		}
-		// Seen as stored: decided once, on what was seen.
+		// Seen in a state that fn accepts but the store no longer holds
+		// (another session): what is written is decided on the stored one.
+		a = f.approvedRequest(t)
+		elsewhere := a
+		elsewhere.SID = "another-session"
+		decided = nil
+		g = f.newGrant()
+		if _, err := f.s.RedeemCode(ctx, elsewhere, g, nil, use(g)); err != nil || decided[len(decided)-1].SID != a.SID {
+			t.Fatalf("RedeemCode of a request seen with another session = %v, the last decision on session %q; want %q", err, decided[len(decided)-1].SID, a.SID)
+		}
+		if got, err := f.s.GetAuthRequest(ctx, a.ID); err != nil || got.SID != a.SID || got.GrantID != g.ID {
+			t.Fatalf("the request after its redemption = %+v, %v; want its own session and grant %s", got, err, g.ID)
+		}
+		// Seen as stored, read back by its code as the exchange reads it:
+		// decided once, on what was seen.
 		b := f.approvedRequest(t)
+		read, err := f.s.GetAuthRequestByCode(ctx, b.CodeHash)
+		if err != nil {
+			t.Fatal(err)
+		}
 		decided = nil
 		h := f.newGrant()
-		if got, err := f.s.RedeemCode(ctx, b, h, nil, use(h)); err != nil || got.GrantID != h.ID || len(decided) != 1 {
-			t.Fatalf("RedeemCode of the request as stored = %+v, %v, decided on %v; want it redeemed on one decision", got, err, decided)
+		if got, err := f.s.RedeemCode(ctx, read, h, nil, use(h)); err != nil || got.GrantID != h.ID || len(decided) != 1 {
+			t.Fatalf("RedeemCode of the request as stored = %+v, %v, %d decisions; want it redeemed on one", got, err, len(decided))
 		}
 		// Seen unused once used: the stored request says used.
 		decided = nil
-		if _, err := f.s.RedeemCode(ctx, b, f.newGrant(), nil, use(f.newGrant())); err == nil {
-			t.Fatal("a code redeemed twice")
+		k := f.newGrant()
+		if _, err := f.s.RedeemCode(ctx, read, k, nil, use(k)); err == nil || decided[len(decided)-1].CodeUsedAt.IsZero() {
+			t.Fatalf("a code redeemed twice, or its second redemption never saw it used: %v", err)
 		}
 	})
 
@@ -362,7 +387,7 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		g := f.newGrant()
 		a := f.approvedRequest(t)
 		release := make(chan struct{})
-		redeemed := f.redeemHeld(ctx, a, g, release)
+		redeemed := f.redeemHeld(t, ctx, a, g, release)
 		revoked := make(chan error, 1)
 		go func() {
 			_, err := f.s.RevokeUserGrants(ctx, f.user.ID, base.Add(2*time.Second))
@@ -417,7 +442,7 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 				// Seen as nothing the store holds: fn decides on the
 				// request as stored, locked, on every store.
 				release := make(chan struct{})
-				redeemed := f.redeemHeld(ctx, store.AuthRequest{ID: a.ID}, g, release)
+				redeemed := f.redeemHeld(t, ctx, store.AuthRequest{ID: a.ID}, g, release)
 				revoked := make(chan error, 1)
 				go func() { revoked <- revoke(f, g.SID) }()
 				// Let the revocation reach the request's row before the
