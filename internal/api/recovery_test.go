@@ -660,6 +660,9 @@ func TestRecoveryWhoseOldSignInsCannotAllBeEnded(t *testing.T) {
 	for range 5 {
 		old.Login(zhang.Login, "Wrong#Password1")
 	}
+	if r := srv.Browser(t).Login(zhang.Login, zhang.Password); r.Status != http.StatusUnauthorized {
+		t.Fatalf("the account is not locked out: %d %s", r.Status, r.Body)
+	}
 	db := srv.App.Store.(interface{ WriteDB() *sql.DB }).WriteDB()
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, `CREATE TRIGGER refuse_revocation BEFORE UPDATE ON oauth_grants

@@ -101,8 +101,11 @@ func TestBrowserRecoveryWhoseOldSignInsRemain(t *testing.T) {
 	p.fill("code", newCode(t, srv, apptest.Zhang.Phone, seen))
 	p.click("proof-submit")
 	p.setRecoveredPassword(recoveredPassword)
-	if s := p.text("#done-status"); !strings.Contains(s, "密码已修改，但未能让其他设备全部退出登录") {
+	if s := p.text("#done-sessions-remain"); !strings.Contains(s, "密码已修改，但未能让其他设备全部退出登录") {
 		t.Errorf("done status = %q", s)
+	}
+	if v := eventually[string](p, `String(document.getElementById("done-status").hidden)`); v != "true" {
+		t.Error("the page also says every device was signed out")
 	}
 	if v := eventually[string](p, `document.getElementById("password").value + "|" + document.getElementById("recover-password").hidden`); v != "|true" {
 		t.Errorf("the password form after the recovery: %q, want empty and hidden", v)

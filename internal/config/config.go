@@ -636,8 +636,8 @@ func (c Config) validate() error {
 	if c.OIDCRefreshTTL > c.OIDCRefreshMaxTTL {
 		bad("--oidc-refresh-ttl must not exceed --oidc-refresh-max-ttl")
 	}
-	if c.DatabaseMaxConns < 1 {
-		bad("--database-max-conns must be at least 1")
+	if c.DatabaseMaxConns < 1 || c.DatabaseMaxConns > 1000 {
+		bad("--database-max-conns must be 1–1000")
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("--max-body-bytes must be at least 1024")

@@ -88,7 +88,8 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{name: "metrics address without a port", args: []string{"--dev", "--metrics-addr", "127.0.0.1"}, wantErr: "metrics-addr"},
-		{name: "no connections to the database", args: []string{"--dev", "--database-max-conns", "0"}, wantErr: "--database-max-conns must be at least 1"},
+		{name: "no connections to the database", args: []string{"--dev", "--database-max-conns", "0"}, wantErr: "--database-max-conns must be 1–1000"},
+		{name: "more connections than a database takes", args: []string{"--dev", "--database-max-conns", "100000"}, wantErr: "--database-max-conns must be 1–1000"},
 		{
 			name: "connections to the database from the environment",
 			args: []string{"--dev"},

@@ -587,10 +587,12 @@ func TestStands(t *testing.T) {
 type failingDelete struct {
 	*sqlite.Store
 	failOn []byte
+	failed int // deletions refused
 }
 
 func (f *failingDelete) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	if f.failOn != nil && string(tokenHash) == string(f.failOn) {
+		f.failed++
 		return errors.New("the database went away")
 	}
 	return f.Store.DeleteSession(ctx, tokenHash)
@@ -617,11 +619,11 @@ func TestReauthenticationThatCannotRetireTheOldTokenLeavesNoOther(t *testing.T) 
 	again := httptest.NewRequest("POST", "/", nil)
 	again.AddCookie(cookie)
 	w = httptest.NewRecorder()
-	if _, err := m.SignIn(ctx, w, again, "u1", "127.0.0.1", "test"); err == nil {
-		t.Fatal("a re-authentication whose old token could not be deleted succeeded")
+	if _, err := m.SignIn(ctx, w, again, "u1", "127.0.0.1", "test"); err == nil || fd.failed != 1 {
+		t.Fatalf("a re-authentication whose old token could not be deleted (%d refusals): %v; want a failure", fd.failed, err)
 	}
 	if c := w.Result().Cookies(); len(c) != 0 {
-		t.Errorf("the failed re-authentication set cookies %v", c)
+		t.Errorf("the failed re-authentication set %d cookies", len(c))
 	}
 	live, err := m.ListUser(ctx, "u1")
 	if err != nil {

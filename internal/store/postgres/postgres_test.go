@@ -105,7 +105,10 @@ func TestWithdrawalAllOrNothing(t *testing.T) {
 	storetest.RunWithdrawalAllOrNothing(t, s, func() func() {
 		exec(`CREATE FUNCTION refuse_revocation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'revocation refused'; END $$`)
 		exec(`CREATE TRIGGER refuse_revocation BEFORE UPDATE ON oauth_grants FOR EACH ROW EXECUTE FUNCTION refuse_revocation()`)
-		return func() { exec(`DROP TRIGGER refuse_revocation ON oauth_grants`) }
+		return func() {
+			exec(`DROP TRIGGER refuse_revocation ON oauth_grants`)
+			exec(`DROP FUNCTION refuse_revocation()`)
+		}
 	})
 }
 
@@ -114,8 +117,9 @@ func TestWithdrawalAllOrNothing(t *testing.T) {
 // is answered in turn; so N instances fit a server's max_connections.
 func TestConnectionsAtMost(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	ctx := context.Background()
-	const most, queries = 3, 9
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	const most, queries, sleep = 3, 9, 200 * time.Millisecond
 	s, err := postgres.Open(ctx, url, most)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -123,9 +127,10 @@ func TestConnectionsAtMost(t *testing.T) {
 	defer s.Close()
 	watch := pgtest.Open(t, url).DB()
 	errs := make(chan error, queries)
+	start := time.Now()
 	for range queries {
 		go func() {
-			_, err := s.DB().ExecContext(ctx, `SELECT pg_sleep(0.2)`)
+			_, err := s.DB().ExecContext(ctx, `SELECT pg_sleep($1)`, sleep.Seconds())
 			errs <- err
 		}()
 	}
@@ -147,8 +152,9 @@ func TestConnectionsAtMost(t *testing.T) {
 		}
 		peak = max(peak, n)
 	}
-	if peak > most {
-		t.Errorf("%d connections at once, want at most %d", peak, most)
+	// Three rounds of three: the queries waited for one another.
+	if took := time.Since(start); peak != most || took < queries/most*sleep {
+		t.Errorf("%d connections at once, all answered in %v; want %d at once, in turns", peak, took, most)
 	}
 	if got := s.DB().Stats().MaxOpenConnections; got != most {
 		t.Errorf("the pool allows %d connections, want %d", got, most)

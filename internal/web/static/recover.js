@@ -166,18 +166,21 @@
       // what is left to do.
       answered: function (res) {
         if (res.data && res.data.error && res.data.error.code === 'password_changed_sessions_remain') {
-          finished(res.data.error.message);
+          finished(true);
           return true;
         }
         return restart(res);
       },
-      done: function () { finished(''); }
+      done: function () { finished(false); }
     });
 
-    function finished(message) {
+    // finished shows the recovery as done; sessionsRemain says that not
+    // every old sign-in could be ended, instead of that all were.
+    function finished(sessionsRemain) {
       pw.reset();
       pw.hidden = true;
-      if (message) { $('done-status').textContent = message; }
+      $('done-status').hidden = sessionsRemain;
+      $('done-sessions-remain').hidden = !sessionsRemain;
       $('recover-done').hidden = false;
       $('to-login-done').focus();
     }
