@@ -448,7 +448,7 @@ func (c *Config) settings() []setting {
 		unsigned(&c.Argon2Memory, "argon2-memory", "argon2id memory in KiB"),
 		unsigned(&c.Argon2Time, "argon2-time", "argon2id iterations"),
 		unsigned(&c.Argon2Threads, "argon2-threads", "argon2id parallelism"),
-		integer(&c.DatabaseMaxConns, "database-max-conns", "connections to PostgreSQL this instance keeps open at most; the server's max_connections must exceed this times the instances"),
+		integer(&c.DatabaseMaxConns, "database-max-conns", "connections to PostgreSQL this instance keeps open at most (1–1000); count every instance and command that runs at once against the server's max_connections (docs/deployment.md)"),
 		integer(&c.HashWorkers, "hash-workers", "password hashes computed at once (0: one per CPU)"),
 		duration(&c.SessionIdle, "session-idle", "sign out after this long without activity"),
 		duration(&c.SessionMax, "session-max", "sign out this long after sign-in, active or not"),

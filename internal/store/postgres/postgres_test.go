@@ -112,9 +112,9 @@ func TestWithdrawalAllOrNothing(t *testing.T) {
 	})
 }
 
-// TestConnectionsAtMost: an instance never holds more connections than
-// it was given, however many requests want one at once, and each of them
-// is answered in turn; so N instances fit a server's max_connections.
+// TestConnectionsAtMost: an instance never opens more connections than
+// it was given, however many requests want one at once, and the requests
+// take turns on them; so N instances fit a server's max_connections.
 func TestConnectionsAtMost(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
@@ -154,7 +154,7 @@ func TestConnectionsAtMost(t *testing.T) {
 	}
 	// Three rounds of three: the queries waited for one another.
 	if took := time.Since(start); peak != most || took < queries/most*sleep {
-		t.Errorf("%d connections at once, all answered in %v; want %d at once, in turns", peak, took, most)
+		t.Errorf("%d connections opened, all answered in %v; want %d, taken in turns", peak, took, most)
 	}
 	if got := s.DB().Stats().MaxOpenConnections; got != most {
 		t.Errorf("the pool allows %d connections, want %d", got, most)

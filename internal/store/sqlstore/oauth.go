@@ -112,7 +112,7 @@ func (s *Store) RedeemCode(ctx context.Context, seen store.AuthRequest, g store.
 	}
 	if s.d.WritingWith {
 		if a, err := redeem(seen); err == nil {
-			done, err := s.redeemSeen(ctx, seen, a, g, first)
+			done, err := s.redeemSeen(ctx, op, seen, a, g, first)
 			if err != nil {
 				return store.AuthRequest{}, s.wrapErr(op, err)
 			}
@@ -137,21 +137,23 @@ func (s *Store) RedeemCode(ctx context.Context, seen store.AuthRequest, g store.
 // redeemSeen writes the redeemed request a, the grant and the first
 // refresh token in one statement, if the stored request is still seen in
 // every column; done says whether it was.
-func (s *Store) redeemSeen(ctx context.Context, seen, a store.AuthRequest, g store.Grant, first *store.RefreshToken) (done bool, err error) {
+func (s *Store) redeemSeen(ctx context.Context, op string, seen, a store.AuthRequest, g store.Grant, first *store.RefreshToken) (done bool, err error) {
 	args := append(authRequestArgs(a), authRequestArgs(seen)[1:]...) // the new request, then the old one's columns but its id
 	q := `WITH redeemed AS (UPDATE oauth_auth_requests SET ` + authRequestCAS + ` RETURNING id)`
-	grant := `INSERT INTO oauth_grants (` + grantColumns + `) SELECT ` + params(len(args), 11) + ` FROM redeemed`
-	args = append(args, grantArgs(g)...)
+	ga := grantArgs(g)
+	grant := `INSERT INTO oauth_grants (` + grantColumns + `) SELECT ` + params(len(args), len(ga)) + ` FROM redeemed`
+	args = append(args, ga...)
 	if first == nil {
 		q += " " + grant
 	} else {
+		ra := refreshTokenArgs(*first)
 		q += `, granted AS (` + grant + ` RETURNING id)
-		INSERT INTO oauth_refresh_tokens (` + refreshColumns + `) SELECT ` + params(len(args), 5) + ` FROM granted`
-		args = append(args, refreshTokenArgs(*first)...)
+		INSERT INTO oauth_refresh_tokens (` + refreshColumns + `) SELECT ` + params(len(args), len(ra)) + ` FROM granted`
+		args = append(args, ra...)
 	}
 	res, err := s.wdb.ExecContext(ctx, q, args...)
 	if err != nil {
-		return false, s.grantErr("redeem code", g, err)
+		return false, s.grantErr(op, g, err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
@@ -409,9 +411,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next sto
 		var res sql.Result
 		var err error
 		if s.d.WritingWith {
+			na := refreshTokenArgs(next)
 			res, err = tx.ExecContext(ctx, `WITH used AS (`+use+` RETURNING token_hash)
-				INSERT INTO oauth_refresh_tokens (`+refreshColumns+`) SELECT `+params(len(args), 5)+` FROM used`,
-				append(args, refreshTokenArgs(next)...)...)
+				INSERT INTO oauth_refresh_tokens (`+refreshColumns+`) SELECT `+params(len(args), len(na))+` FROM used`,
+				append(args, na...)...)
 		} else {
 			res, err = tx.ExecContext(ctx, use, args...)
 		}

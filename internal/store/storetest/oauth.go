@@ -59,6 +59,7 @@ func (f oauthFixture) approvedRequest(t *testing.T) store.AuthRequest {
 	t.Helper()
 	a := newAuthRequest()
 	a.Status, a.UserID, a.CodeHash = store.AuthRequestApproved, f.user.ID, randBytes(32)
+	a.SID, a.AuthTime, a.AMR = randID(), base.Add(-time.Minute), []string{"pwd", "sms"}
 	if err := f.s.CreateAuthRequest(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +345,7 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		stale := a
 		stale.Status, stale.UserID, stale.CodeHash = store.AuthRequestPending, "", nil
 		g := f.newGrant()
-		if got, err := f.s.RedeemCode(ctx, stale, g, nil, use(g)); err != nil || got.GrantID != g.ID || decided[len(decided)-1].Status != store.AuthRequestApproved {
+		if got, err := f.s.RedeemCode(ctx, stale, g, nil, use(g)); err != nil || got.GrantID != g.ID || len(decided) == 0 || decided[len(decided)-1].Status != store.AuthRequestApproved {
 			t.Fatalf("RedeemCode of a request seen before its approval = %+v, %v; want it redeemed as stored", got, err)
 		}
 		// Seen in a state that fn accepts but the store no longer holds
@@ -354,8 +355,8 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		elsewhere.SID = "another-session"
 		decided = nil
 		g = f.newGrant()
-		if _, err := f.s.RedeemCode(ctx, elsewhere, g, nil, use(g)); err != nil || decided[len(decided)-1].SID != a.SID {
-			t.Fatalf("RedeemCode of a request seen with another session = %v, the last decision on session %q; want %q", err, decided[len(decided)-1].SID, a.SID)
+		if _, err := f.s.RedeemCode(ctx, elsewhere, g, nil, use(g)); err != nil || len(decided) == 0 || decided[len(decided)-1].SID != a.SID {
+			t.Fatalf("RedeemCode of a request seen with another session = %v, decisions on %v; want the last on session %q", err, decided, a.SID)
 		}
 		if got, err := f.s.GetAuthRequest(ctx, a.ID); err != nil || got.SID != a.SID || got.GrantID != g.ID {
 			t.Fatalf("the request after its redemption = %+v, %v; want its own session and grant %s", got, err, g.ID)
@@ -375,7 +376,7 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		// Seen unused once used: the stored request says used.
 		decided = nil
 		k := f.newGrant()
-		if _, err := f.s.RedeemCode(ctx, read, k, nil, use(k)); err == nil || decided[len(decided)-1].CodeUsedAt.IsZero() {
+		if _, err := f.s.RedeemCode(ctx, read, k, nil, use(k)); err == nil || len(decided) == 0 || decided[len(decided)-1].CodeUsedAt.IsZero() {
 			t.Fatalf("a code redeemed twice, or its second redemption never saw it used: %v", err)
 		}
 	})
@@ -393,7 +394,14 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 			_, err := f.s.RevokeUserGrants(ctx, f.user.ID, base.Add(2*time.Second))
 			revoked <- err
 		}()
-		time.Sleep(200 * time.Millisecond) // the revocation done, or waiting on the redemption
+		// Until the code is denied (the redemption holds no lock while it
+		// decides), or for half a second where the revocation must wait
+		// for the redemption (SQLite's single writer).
+		for deadline := time.Now().Add(500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if got, err := f.s.GetAuthRequest(ctx, a.ID); err == nil && got.Status == store.AuthRequestDenied {
+				break
+			}
+		}
 		close(release)
 		redeemErr := <-redeemed
 		if err := <-revoked; err != nil {
@@ -718,6 +726,19 @@ func testOAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Fatalf("rotated token UsedAt = %v; want %v", got.UsedAt, second.CreatedAt)
 		}
 		stillNotUsed(t, f.s, "the successor", second.TokenHash)
+
+		// A successor that cannot be stored leaves its predecessor unused.
+		orphan := newRefreshToken("nope", base.Add(2*time.Hour))
+		if err := f.s.RotateRefreshToken(ctx, second.TokenHash, orphan); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("RotateRefreshToken to a successor of an unknown grant = %v; want ErrNotFound", err)
+		}
+		stillNotUsed(t, f.s, "a token whose successor's grant is unknown", second.TokenHash)
+		taken := newRefreshToken(g.ID, base.Add(2*time.Hour))
+		taken.TokenHash = first.TokenHash
+		if err := f.s.RotateRefreshToken(ctx, second.TokenHash, taken); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("RotateRefreshToken to a successor whose hash is taken = %v; want ErrConflict", err)
+		}
+		stillNotUsed(t, f.s, "a token whose successor's hash is taken", second.TokenHash)
 
 		replayed := newRefreshToken(g.ID, base.Add(2*time.Hour))
 		if err := f.s.RotateRefreshToken(ctx, first.TokenHash, replayed); !errors.Is(err, store.ErrConflict) {
