@@ -91,6 +91,62 @@ func TestWithdrawalRace(t *testing.T) {
 	})
 }
 
+// TestRevocationMeetsOneStatement: a revocation comes to a code whose
+// one-statement redemption is held, by a trigger waiting on a lock this
+// test holds, between its update of the request and its grant.
+func TestRevocationMeetsOneStatement(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s := pgtest.Open(t, url)
+	if _, _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	storetest.RunRevocationMeetsOneStatement(t, s, func() (func(int), func()) {
+		// Not t's context: the release at t's end must still reach the server.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{
+			`SELECT pg_advisory_lock(4242)`,
+			`CREATE FUNCTION hold_grant() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN PERFORM pg_advisory_lock_shared(4242); PERFORM pg_advisory_unlock_shared(4242); RETURN NEW; END $$`,
+			`CREATE TRIGGER hold_grant BEFORE INSERT ON oauth_grants FOR EACH ROW EXECUTE FUNCTION hold_grant()`,
+		} {
+			if _, err := c.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var once sync.Once
+		release := func() {
+			once.Do(func() {
+				if _, err := c.Exec(ctx, `SELECT pg_advisory_unlock(4242)`); err != nil {
+					t.Errorf("let the redemption go: %v", err)
+				}
+				c.Close(ctx)
+				cancel()
+			})
+		}
+		t.Cleanup(release)
+		waiting := func(n int) {
+			t.Helper()
+			for range 400 {
+				var got int
+				if err := c.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got >= n {
+					return
+				}
+				time.Sleep(25 * time.Millisecond)
+			}
+			t.Fatalf("fewer than %d connections ever waited on a lock", n)
+		}
+		return waiting, release
+	})
+}
+
 func TestWithdrawalAllOrNothing(t *testing.T) {
 	s := pgtest.Open(t, pgtest.NewDatabase(t))
 	if _, _, err := s.Migrate(t.Context()); err != nil {

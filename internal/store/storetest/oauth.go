@@ -22,12 +22,17 @@ type oauthFixture struct {
 
 func newOAuthFixture(t *testing.T, newStore func(t *testing.T) store.Store) oauthFixture {
 	t.Helper()
-	ctx := context.Background()
-	f := oauthFixture{s: newStore(t), user: newUser(), client: newClient("hall")}
-	if err := f.s.CreateUser(ctx, f.user); err != nil {
+	return oauthFixtureOn(t.Context(), t, newStore(t))
+}
+
+// oauthFixtureOn stores a new user and client in s.
+func oauthFixtureOn(ctx context.Context, t *testing.T, s store.Store) oauthFixture {
+	t.Helper()
+	f := oauthFixture{s: s, user: newUser(), client: newClient("hall")}
+	if err := s.CreateUser(ctx, f.user); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.CreateClient(ctx, f.client); err != nil {
+	if err := s.CreateClient(ctx, f.client); err != nil {
 		t.Fatal(err)
 	}
 	return f

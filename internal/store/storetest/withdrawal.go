@@ -126,13 +126,7 @@ func RunWithdrawalAllOrNothing(t *testing.T, s store.Store, refuse func() (allow
 // of it.
 func consented(ctx context.Context, t *testing.T, s store.Store) (oauthFixture, store.Grant) {
 	t.Helper()
-	f := oauthFixture{s: s, user: newUser(), client: newClient("hall")}
-	if err := s.CreateUser(ctx, f.user); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateClient(ctx, f.client); err != nil {
-		t.Fatal(err)
-	}
+	f := oauthFixtureOn(ctx, t, s)
 	if err := f.putConsent(); err != nil {
 		t.Fatal(err)
 	}
@@ -141,4 +135,55 @@ func consented(ctx context.Context, t *testing.T, s store.Store) (oauthFixture, 
 		t.Fatal(err)
 	}
 	return f, g
+}
+
+// RunRevocationMeetsOneStatement checks, on a store that redeems a code in
+// one statement (PostgreSQL), the order the revocations rely on: a
+// redemption's statement that has the request's row holds it until its
+// grant is committed, so a revocation that comes to the row meanwhile
+// waits, then finds the code used and revokes the grant. hold() makes the
+// next grant insert wait inside its statement; it returns a function
+// that waits until n connections wait on locks, and one that lets the
+// insert go on (called again at the end of t). Everything gives up
+// after 30 s.
+func RunRevocationMeetsOneStatement(t *testing.T, s store.Store, hold func() (waiting func(n int), release func())) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	f := oauthFixtureOn(ctx, t, s)
+	a := f.approvedRequest(t)
+	g := f.newGrant()
+	waiting, release := hold()
+	decisions := 0
+	redeemed := make(chan error, 1)
+	go func() {
+		_, err := s.RedeemCode(ctx, a, g, nil, func(o store.AuthRequest) (store.AuthRequest, error) {
+			decisions++
+			if o.Status != store.AuthRequestApproved || !o.CodeUsedAt.IsZero() {
+				return o, errors.New("the code gives nothing")
+			}
+			o.CodeUsedAt, o.GrantID = base.Add(time.Second), g.ID
+			return o, nil
+		})
+		redeemed <- err
+	}()
+	waiting(1) // the redemption, inside its statement
+	revoked := make(chan error, 1)
+	go func() {
+		_, err := s.RevokeUserGrants(ctx, f.user.ID, base.Add(2*time.Second))
+		revoked <- err
+	}()
+	waiting(2) // and the revocation's denial, on the request's row
+	release()
+	if err := <-redeemed; err != nil || decisions != 1 {
+		t.Fatalf("the redemption that held the row: %v after %d decisions; want it redeemed in one statement", err, decisions)
+	}
+	if err := <-revoked; err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetGrant(ctx, g.ID); err != nil || got.RevokedAt.IsZero() {
+		t.Fatalf("the grant of the redemption the revocation waited for: %+v, %v; want it revoked", got, err)
+	}
+	if got, err := s.GetAuthRequest(ctx, a.ID); err != nil || got.Status != store.AuthRequestApproved || got.CodeUsedAt.IsZero() {
+		t.Fatalf("the request after both: %+v, %v; want it used, not denied", got, err)
+	}
 }
