@@ -217,6 +217,22 @@ func grant(t *testing.T, srv *apptest.Server, userID string) store.RefreshToken 
 	return rt
 }
 
+// lockedOut registers Zhang, signed in in old and with a grant, and locks
+// the account out of this network with wrong passwords.
+func lockedOut(t *testing.T, srv *apptest.Server) (old *apptest.Browser, userID string, rt store.RefreshToken) {
+	t.Helper()
+	old = srv.Browser(t)
+	userID = old.MustRegister(zhang)
+	rt = grant(t, srv, userID)
+	for range 5 {
+		old.Login(zhang.Login, "Wrong#Password1")
+	}
+	if r := srv.Browser(t).Login(zhang.Login, zhang.Password); r.Status != http.StatusUnauthorized {
+		t.Fatalf("locked account signed in: %d %s", r.Status, r.Body)
+	}
+	return old, userID, rt
+}
+
 func revoked(t *testing.T, srv *apptest.Server, rt store.RefreshToken) bool {
 	t.Helper()
 	g, err := srv.App.Store.GetGrant(context.Background(), rt.GrantID)
@@ -229,16 +245,7 @@ func revoked(t *testing.T, srv *apptest.Server, rt store.RefreshToken) bool {
 func TestRecoverByPhone(t *testing.T) {
 	apptest.ForEachBackend(t, func(t *testing.T, start func(func(*config.Config)) *apptest.Server) {
 		srv := start(nil)
-		old := srv.Browser(t)
-		userID := old.MustRegister(zhang)
-		rt := grant(t, srv, userID)
-		// Lock the account out of this network with wrong passwords.
-		for range 5 {
-			old.Login(zhang.Login, "Wrong#Password1")
-		}
-		if r := srv.Browser(t).Login(zhang.Login, zhang.Password); r.Status != http.StatusUnauthorized {
-			t.Fatalf("locked account signed in: %d %s", r.Status, r.Body)
-		}
+		old, userID, rt := lockedOut(t, srv)
 
 		srv.Clock.Advance(2 * time.Minute) // past the registration code's minute
 		b := srv.Browser(t)
@@ -654,15 +661,7 @@ func TestProofsPerFlowAreLimited(t *testing.T) {
 // is lifted, the recovery recorded and the owner told what is left to do.
 func TestRecoveryWhoseOldSignInsCannotAllBeEnded(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	old := srv.Browser(t)
-	userID := old.MustRegister(zhang)
-	rt := grant(t, srv, userID)
-	for range 5 {
-		old.Login(zhang.Login, "Wrong#Password1")
-	}
-	if r := srv.Browser(t).Login(zhang.Login, zhang.Password); r.Status != http.StatusUnauthorized {
-		t.Fatalf("the account is not locked out: %d %s", r.Status, r.Body)
-	}
+	old, userID, rt := lockedOut(t, srv)
 	db := srv.App.Store.(interface{ WriteDB() *sql.DB }).WriteDB()
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, `CREATE TRIGGER refuse_revocation BEFORE UPDATE ON oauth_grants

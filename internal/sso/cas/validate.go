@@ -166,7 +166,7 @@ func (s *Server) check(ctx context.Context, r *http.Request, q url.Values, ok bo
 	// ticket was recorded with them.
 	stands, err := s.d.Sessions.Stands(ctx, rec.UserID, rec.SID, rec.SessionActing)
 	if err != nil {
-		s.log.ErrorContext(ctx, "cas get session", "err", err)
+		s.log.ErrorContext(ctx, "cas: check that the ticket's sign-in stands", "err", err)
 		return result{}, &failure{CodeInternalError, "internal error"}
 	}
 	if !stands {

@@ -405,19 +405,17 @@ func (s *Store) GetRefreshToken(ctx context.Context, tokenHash []byte) (store.Re
 // Where the dialect allows (WritingWith), both writes are one statement.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next store.RefreshToken) error {
 	const op = "rotate refresh token"
-	const use = `UPDATE oauth_refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at = 0`
-	args := []any{oldHash, ms(next.CreatedAt)}
+	// use marks the old token used; with WritingWith the same statement
+	// stores the successor, else an INSERT after it does.
+	use, args, insert := `UPDATE oauth_refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at = 0`, []any{oldHash, ms(next.CreatedAt)}, true
+	if s.d.WritingWith {
+		na := refreshTokenArgs(next)
+		use = `WITH used AS (` + use + ` RETURNING token_hash)
+			INSERT INTO oauth_refresh_tokens (` + refreshColumns + `) SELECT ` + params(len(args), len(na)) + ` FROM used`
+		args, insert = append(args, na...), false
+	}
 	rotate := func(tx execQuerier) error {
-		var res sql.Result
-		var err error
-		if s.d.WritingWith {
-			na := refreshTokenArgs(next)
-			res, err = tx.ExecContext(ctx, `WITH used AS (`+use+` RETURNING token_hash)
-				INSERT INTO oauth_refresh_tokens (`+refreshColumns+`) SELECT `+params(len(args), len(na))+` FROM used`,
-				append(args, na...)...)
-		} else {
-			res, err = tx.ExecContext(ctx, use, args...)
-		}
+		res, err := tx.ExecContext(ctx, use, args...)
 		if err != nil {
 			return s.wrapErr(op, s.refreshTokenErr(op, next, err))
 		}
@@ -436,14 +434,14 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next sto
 			}
 			return fmt.Errorf("%s: %s: already used: %w", s.d.Name, op, store.ErrConflict)
 		}
-		if s.d.WritingWith {
+		if !insert {
 			return nil
 		}
 		_, err = tx.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(next)...)
 		return s.wrapErr(op, s.refreshTokenErr(op, next, err))
 	}
-	if s.d.WritingWith {
-		return rotate(s.wdb)
+	if !insert {
+		return rotate(s.wdb) // one statement: its own transaction
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error { return rotate(tx) })
 }

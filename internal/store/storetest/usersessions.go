@@ -19,12 +19,7 @@ func testUserSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 	t.Run("list only the user's live sessions, most recently seen first", func(t *testing.T) {
 		s := newStore(t)
-		alice, bob := newUser(), newUser()
-		for _, u := range []store.User{alice, bob} {
-			if err := s.CreateUser(ctx, u); err != nil {
-				t.Fatalf("CreateUser: %v", err)
-			}
-		}
+		alice, bob := twoUsers(ctx, t, s)
 		now := base.Add(24 * time.Hour)
 		idleAfter := now.Add(-30 * time.Minute)
 		tests := []struct {
@@ -77,12 +72,7 @@ func testUserSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 	t.Run("list by SID, timed out or not, only the user's own", func(t *testing.T) {
 		s := newStore(t)
-		alice, bob := newUser(), newUser()
-		for _, u := range []store.User{alice, bob} {
-			if err := s.CreateUser(ctx, u); err != nil {
-				t.Fatalf("CreateUser: %v", err)
-			}
-		}
+		alice, bob := twoUsers(ctx, t, s)
 		idle := newSession(alice.ID)
 		idle.LastSeenAt, idle.ExpiresAt = base.Add(-48*time.Hour), base.Add(-24*time.Hour) // idle and expired, not swept
 		// A re-authentication: a new token under the same SID.
@@ -118,12 +108,7 @@ func testUserSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 	t.Run("take one by SID, only the user's own", func(t *testing.T) {
 		s := newStore(t)
-		alice, bob := newUser(), newUser()
-		for _, u := range []store.User{alice, bob} {
-			if err := s.CreateUser(ctx, u); err != nil {
-				t.Fatalf("CreateUser: %v", err)
-			}
-		}
+		alice, bob := twoUsers(ctx, t, s)
 		a1, a2, b1 := newSession(alice.ID), newSession(alice.ID), newSession(bob.ID)
 		for _, sess := range []store.Session{a1, a2, b1} {
 			if err := s.CreateSession(ctx, sess); err != nil {
@@ -162,12 +147,7 @@ func testUserSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 	t.Run("take all others", func(t *testing.T) {
 		s := newStore(t)
-		alice, bob := newUser(), newUser()
-		for _, u := range []store.User{alice, bob} {
-			if err := s.CreateUser(ctx, u); err != nil {
-				t.Fatalf("CreateUser: %v", err)
-			}
-		}
+		alice, bob := twoUsers(ctx, t, s)
 		keep, b1 := newSession(alice.ID), newSession(bob.ID)
 		others := []store.Session{newSession(alice.ID), newSession(alice.ID), newSession(alice.ID)}
 		for _, sess := range append([]store.Session{keep, b1}, others...) {
@@ -249,4 +229,16 @@ func testActorAudit(t *testing.T, newStore func(t *testing.T) store.Store) {
 			}
 		}
 	}
+}
+
+// twoUsers stores two new users in s.
+func twoUsers(ctx context.Context, t *testing.T, s store.Store) (alice, bob store.User) {
+	t.Helper()
+	alice, bob = newUser(), newUser()
+	for _, u := range []store.User{alice, bob} {
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+	}
+	return alice, bob
 }
