@@ -18,9 +18,12 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
+
+	"unid/internal/problem"
 )
 
 // Params are the argon2id parameters of new password hashes.
@@ -112,15 +115,56 @@ var (
 // so that a burst of sign-ins queues instead of exhausting memory (each
 // argon2 run holds Params.Memory) or starving other requests of CPU.
 type Hasher struct {
-	params Params
-	sem    chan struct{}
-	runs   atomic.Uint64 // password hashes computed: Hash, Verify, DummyVerify
-	wait   atomic.Int64  // hashes waiting for a place to run
+	params  Params
+	sem     chan struct{}
+	maxWait time.Duration // Admit's bound; 0: none
+	runs    atomic.Uint64 // password hashes computed: Hash, Verify, DummyVerify
+	wait    atomic.Int64  // hashes waiting for a place to run
+	took    atomic.Int64  // nanoseconds a hash has taken lately (a moving average)
+	refused atomic.Uint64 // requests Admit refused
 }
 
 // Waiting is how many password hashes wait for a place to run now: the
 // queue a burst of sign-ins builds (a metric for operators).
 func (h *Hasher) Waiting() int64 { return h.wait.Load() }
+
+// Refused is how many requests Admit has refused (a metric for operators).
+func (h *Hasher) Refused() uint64 { return h.refused.Load() }
+
+// WithMaxWait makes Admit refuse what would wait longer than d for a place
+// to hash (0: never), and returns h. Call it before h is used.
+func (h *Hasher) WithMaxWait(d time.Duration) *Hasher {
+	h.maxWait = d
+	return h
+}
+
+// ExpectedWait is how long a hash asked for now would wait for a place to
+// run: the hashes waiting, shared among the workers, each taking as long as
+// hashes have lately (0 before the first).
+func (h *Hasher) ExpectedWait() time.Duration {
+	return time.Duration(h.wait.Load() * h.took.Load() / int64(cap(h.sem)))
+}
+
+// Admit is the check a request makes before anything it would spend (a
+// captcha, an attempt counted against a lockout) when it is going to hash
+// a password. While the queue is longer than the maximum wait
+// (WithMaxWait) it answers problem.Unavailable "busy", with the expected
+// wait as Retry-After, so that in a burst of sign-ins beyond what the
+// cores can hash those admitted are answered within the wait and the
+// others are told at once to come back, rather than all of them waiting
+// until their browsers or the proxy give up. It answers the same whoever
+// asks: the queue says nothing of an account. It is a check, not a
+// reservation: requests admitted at the same moment may wait a little
+// past the bound.
+func (h *Hasher) Admit() error {
+	wait := h.ExpectedWait()
+	if h.maxWait <= 0 || wait <= h.maxWait {
+		return nil
+	}
+	h.refused.Add(1)
+	return &problem.Problem{Kind: problem.Unavailable, Code: "busy", RetryAfter: wait,
+		Err: fmt.Errorf("account: %d password hashes waiting, about %s", h.wait.Load(), wait.Round(time.Millisecond))}
+}
 
 // Runs is how many password hashes h has computed, real or dummy: the
 // work a sign-in pays, which the tests count instead of timing it.
@@ -151,25 +195,39 @@ func (h *Hasher) Params() Params { return h.params }
 // Params().Memory KiB while it runs.
 func (h *Hasher) Workers() int { return cap(h.sem) }
 
-// acquire waits for a place to run a hash, or for ctx to end.
-func (h *Hasher) acquire(ctx context.Context) error {
+// acquire waits for a place to run a hash, or for ctx to end; it returns
+// when the place was taken, for release.
+func (h *Hasher) acquire(ctx context.Context) (time.Time, error) {
 	select {
 	case h.sem <- struct{}{}:
-		return nil
+		return time.Now(), nil
 	default:
 	}
 	h.wait.Add(1)
 	defer h.wait.Add(-1)
 	select {
 	case h.sem <- struct{}{}:
-		return nil
+		return time.Now(), nil
 	case <-ctx.Done():
-		return fmt.Errorf("account: waiting to hash a password: %w", context.Cause(ctx))
+		return time.Time{}, fmt.Errorf("account: waiting to hash a password: %w", context.Cause(ctx))
 	}
 }
 
-// release gives the place back after one hash.
-func (h *Hasher) release() {
+// release gives the place taken at start back after one hash, and counts
+// the hash's time into the average ExpectedWait uses (the last eight or so
+// hashes weigh most).
+func (h *Hasher) release(start time.Time) {
+	took := int64(time.Since(start))
+	for {
+		old := h.took.Load()
+		next := took
+		if old > 0 {
+			next = old + (took-old)/8
+		}
+		if h.took.CompareAndSwap(old, next) {
+			break
+		}
+	}
 	h.runs.Add(1)
 	<-h.sem
 }
@@ -185,11 +243,12 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	}
 	salt := make([]byte, h.params.SaltLen)
 	rand.Read(salt) // never fails; the program crashes if the system cannot give randomness
-	if err := h.acquire(ctx); err != nil {
+	start, err := h.acquire(ctx)
+	if err != nil {
 		return "", err
 	}
 	key := argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	h.release()
+	h.release(start)
 	return encodeArgon2id(h.params, salt, key), nil
 }
 
@@ -233,11 +292,12 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 		h.DummyVerify(ctx)
 		return false, false, nil
 	}
-	if err := h.acquire(ctx); err != nil {
+	start, err := h.acquire(ctx)
+	if err != nil {
 		return false, false, err
 	}
 	ok = ph.check(password)
-	h.release()
+	h.release(start)
 	if !ok {
 		return false, false, nil
 	}
@@ -262,11 +322,12 @@ var (
 // has no account calls it, so that it takes as long as one for an account
 // with a wrong password, and timing does not tell which accounts exist.
 func (h *Hasher) DummyVerify(ctx context.Context) {
-	if h.acquire(ctx) != nil {
+	start, err := h.acquire(ctx)
+	if err != nil {
 		return
 	}
 	key := argon2.IDKey([]byte("unid dummy password"), dummySalt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	h.release()
+	h.release(start)
 	subtle.ConstantTimeCompare(key, dummyKey)
 }
 

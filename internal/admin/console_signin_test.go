@@ -13,6 +13,8 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"unid/internal/account"
+	"unid/internal/account/accounttest"
 	"unid/internal/audit"
 	"unid/internal/operator"
 )
@@ -147,6 +149,27 @@ func TestConsoleSignInBurst(t *testing.T) {
 	}
 	if f := cs.failures(t); f != 5+20 {
 		t.Fatalf("credentials checked %d times, want 25", f)
+	}
+}
+
+// TestConsoleSignInWhileTheHashQueueIsFull: an operator's sign-in that
+// would wait too long for a password hash is told "busy" at once, with
+// Retry-After, and spends nothing: the same captcha and code sign in once
+// the burst is over.
+func TestConsoleSignInWhileTheHashQueueIsFull(t *testing.T) {
+	h := account.NewHasher(accounttest.SlowParams, 1).WithMaxWait(time.Nanosecond)
+	cs := startConsoleAPIWith(t, h)
+	secret := cs.newOperator(t, "reviewer1")
+	totpCode, _ := totp.GenerateCode(secret, cs.fix.Now)
+	body := cs.signInBody(t, "reviewer1", "Ops-Strong-Pass-2030", totpCode)
+	stop := accounttest.Burst(t, h)
+	st, answer, hdr := cs.signInFrom(t, "198.51.100.7", body)
+	if st != http.StatusServiceUnavailable || code(answer) != "busy" || hdr.Get("Retry-After") == "" {
+		t.Fatalf("sign-in in the burst: %d %v (Retry-After %q), want 503 busy with Retry-After", st, answer, hdr.Get("Retry-After"))
+	}
+	stop()
+	if st, answer, _ := cs.signInFrom(t, "198.51.100.7", body); st != http.StatusOK {
+		t.Fatalf("the same sign-in after the burst: %d %v", st, answer)
 	}
 }
 

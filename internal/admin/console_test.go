@@ -18,6 +18,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"unid/internal/account"
 	"unid/internal/account/accounttest"
 	"unid/internal/admin"
 	"unid/internal/audit"
@@ -130,8 +131,18 @@ type consoleServer struct {
 
 func startConsoleAPI(t *testing.T) *consoleServer {
 	t.Helper()
+	return startConsoleAPIWith(t, nil)
+}
+
+// startConsoleAPIWith is startConsoleAPI with the operators' passwords
+// hashed by h (nil: the fixture's cheap hasher).
+func startConsoleAPIWith(t *testing.T, h *account.Hasher) *consoleServer {
+	t.Helper()
 	st := sqlitetest.New(t)
 	fix := accounttest.New(t, st)
+	if h != nil {
+		fix.Hasher = h
+	}
 	cat, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)

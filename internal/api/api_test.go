@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"unid/internal/account/accounttest"
 	"unid/internal/app/apptest"
 	"unid/internal/audit"
 	"unid/internal/config"
@@ -317,6 +318,60 @@ func TestLockout(t *testing.T) {
 	srv.Clock.Advance(15 * time.Minute)
 	if r := loginFrom(b, netA, zhang.Login, apptest.GoodPassword); r.Status != http.StatusCreated {
 		t.Fatalf("after the lock ends: %d %s", r.Status, r.Body)
+	}
+}
+
+// busyConfig makes any queue for a password hash too long: one worker,
+// hashes of a few hundred milliseconds, and no wait allowed.
+func busyConfig(c *config.Config) {
+	c.TrustProxy = true
+	c.HashWorkers, c.Argon2Time, c.HashMaxWait = 1, uint(accounttest.SlowParams.Time), time.Nanosecond
+}
+
+// TestSignInWhileTheHashQueueIsFull: in a burst of sign-ins beyond what the
+// cores can hash, one that would wait longer than --hash-max-wait is told
+// "busy" at once, with Retry-After, the same for an account and for no
+// account; nothing of it is spent: its captcha still signs in, and its
+// wrong passwords count toward no lock.
+func TestSignInWhileTheHashQueueIsFull(t *testing.T) {
+	srv := apptest.Start(t, busyConfig)
+	b := srv.Browser(t)
+	if r := b.Register(zhang); r.Status != http.StatusCreated { // one hash: its time is known
+		t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
+	h := srv.App.Hasher
+	stop := accounttest.Burst(t, h)
+
+	id, answer := b.Captcha()
+	signIn := func(identifier, password string) apptest.Response {
+		data, _ := json.Marshal(map[string]any{"identifier": identifier, "password": password, "captcha_id": id, "captcha_answer": answer})
+		return b.Do(http.MethodPost, "/api/v1/sessions", "application/json", bytes.NewReader(data), "X-Forwarded-For", netA)
+	}
+	account := signIn(zhang.Login, apptest.GoodPassword)
+	nobody := signIn("13900000000", apptest.GoodPassword)
+	for name, r := range map[string]apptest.Response{"an account": account, "no account": nobody} {
+		if r.Status != http.StatusServiceUnavailable || r.ErrCode(t) != "busy" || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("sign-in to %s in the burst: %d %s (Retry-After %q), want 503 busy with Retry-After", name, r.Status, r.Body, r.Header.Get("Retry-After"))
+		}
+	}
+	if !strings.Contains(string(account.Body), "系统繁忙") && !strings.Contains(string(account.Body), "busy") {
+		t.Errorf("busy answer %s says nothing a person can read", account.Body)
+	}
+	// Beyond the lock's threshold, with the wrong password.
+	for i := range 6 {
+		if r := signIn(zhang.Login, "Wrong#Password1"); r.Status != http.StatusServiceUnavailable {
+			t.Fatalf("wrong password %d in the burst: %d %s, want busy", i+1, r.Status, r.Body)
+		}
+	}
+	if n := h.Refused(); n < 8 {
+		t.Errorf("%d refusals counted, want 8", n)
+	}
+	stop()
+
+	// After the burst: the same captcha, and no lock from the refused
+	// wrong passwords.
+	if r := signIn(zhang.Login, apptest.GoodPassword); r.Status != http.StatusCreated {
+		t.Fatalf("sign-in after the burst with the captcha of the refused ones: %d %s", r.Status, r.Body)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"unid/internal/account"
+	"unid/internal/account/accounttest"
 	"unid/internal/app/apptest"
 	"unid/internal/config"
 	"unid/internal/session"
@@ -102,6 +103,24 @@ func TestReauthenticateCountsTowardTheLock(t *testing.T) {
 	// Locked: the right password is refused alike, here and at sign-in.
 	wantStatus(t, "right password while locked", b.PostJSON("/api/v1/sessions/current/reauth", map[string]any{"password": zhang.Password}), http.StatusUnauthorized, "login_failed")
 	wantStatus(t, "sign-in while locked", srv.Browser(t).Login(zhang.Login, zhang.Password), http.StatusUnauthorized, "login_failed")
+}
+
+// TestReauthenticateWhileTheHashQueueIsFull: a re-authentication that
+// would wait too long for a hash is told "busy", and its wrong passwords
+// count toward no lock.
+func TestReauthenticateWhileTheHashQueueIsFull(t *testing.T) {
+	srv := apptest.Start(t, busyConfig)
+	b := srv.Browser(t)
+	b.MustRegister(zhang)
+	stop := accounttest.Burst(t, srv.App.Hasher)
+	for range 6 {
+		wantStatus(t, "wrong password in the burst", b.PostJSON("/api/v1/sessions/current/reauth", map[string]any{"password": "Wrong#Password1"}), http.StatusServiceUnavailable, "busy")
+	}
+	wantStatus(t, "password change in the burst", b.SendJSON(http.MethodPut, "/api/v1/me/password", map[string]any{"current_password": "Wrong#Password1", "password": "Fresh#Password2", "password_confirm": "Fresh#Password2"}), http.StatusServiceUnavailable, "busy")
+	stop()
+	if r := b.PostJSON("/api/v1/sessions/current/reauth", map[string]any{"password": zhang.Password}); r.Status != http.StatusOK {
+		t.Fatalf("re-authentication after the burst: %d %s", r.Status, r.Body)
+	}
 }
 
 func countEvents(t *testing.T, srv *apptest.Server, action, actor string) int {

@@ -291,7 +291,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 	if err != nil {
 		return nil, fmt.Errorf("app: --realname-check-cost-fen: %w", err)
 	}
-	hasher := account.NewHasher(HashParams(cfg), cfg.HashWorkers)
+	hasher := account.NewHasher(HashParams(cfg), cfg.HashWorkers).WithMaxWait(cfg.HashMaxWait)
 	a.Hasher = hasher
 	captchaOpts := captcha.Options{TTL: cfg.CaptchaTTL}
 	if cfg.Dev {
@@ -568,7 +568,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, now func()
 		return nil, err
 	}
 	a.Metrics = metrics.New(metrics.Deps{StorePing: st.Ping, RedisPing: redisPing, Budgets: codes.Budgets,
-		HashWaiting: hasher.Waiting, Logger: logger})
+		HashWaiting: hasher.Waiting, HashRefused: hasher.Refused, Logger: logger})
 	mux := http.NewServeMux()
 	for _, r := range a.routes(jsonAPI, pages) {
 		mux.Handle(r.Pattern, r.Handler)

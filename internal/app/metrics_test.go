@@ -86,6 +86,7 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		{`unid_sms_budget_remaining{window="day"}`, 50000 - 1},
 		{`unid_store_up`, 1},
 		{`unid_hash_queue_depth`, 0},
+		{`unid_hash_refused_total`, 0},
 	}
 	for _, tt := range tests {
 		if v, ok := got[tt.sample]; !ok || v != tt.want {

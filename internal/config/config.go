@@ -46,10 +46,11 @@ type Config struct {
 
 	DatabaseMaxConns int // connections to PostgreSQL one instance keeps open at most
 
-	Argon2Memory  uint // KiB
-	Argon2Time    uint // iterations
-	Argon2Threads uint // parallelism
-	HashWorkers   int  // concurrent password hashes (0: one per CPU)
+	Argon2Memory  uint          // KiB
+	Argon2Time    uint          // iterations
+	Argon2Threads uint          // parallelism
+	HashWorkers   int           // concurrent password hashes (0: one per CPU)
+	HashMaxWait   time.Duration // sign-ins that would queue longer for a hash are told "busy" at once (0: never)
 
 	SessionIdle time.Duration
 	SessionMax  time.Duration
@@ -339,6 +340,7 @@ func Default() Config {
 		Addr:                    "127.0.0.1:8080",
 		DataDir:                 "./data",
 		DatabaseMaxConns:        32,
+		HashMaxWait:             5 * time.Second,
 		LogLevel:                "info",
 		LogFormat:               "text",
 		Argon2Memory:            19456,
@@ -450,6 +452,7 @@ func (c *Config) settings() []setting {
 		unsigned(&c.Argon2Threads, "argon2-threads", "argon2id parallelism"),
 		integer(&c.DatabaseMaxConns, "database-max-conns", "connections to PostgreSQL this instance keeps open at most (1–1000); count every instance and command that runs at once against the server's max_connections (docs/deployment.md)"),
 		integer(&c.HashWorkers, "hash-workers", "password hashes computed at once (0: one per CPU)"),
+		duration(&c.HashMaxWait, "hash-max-wait", "a sign-in that would wait longer than this for a password hash is answered \"busy, try again\" at once (0: it waits; at most 1m)"),
 		duration(&c.SessionIdle, "session-idle", "sign out after this long without activity"),
 		duration(&c.SessionMax, "session-max", "sign out this long after sign-in, active or not"),
 		integer(&c.LockoutThreshold, "lockout-threshold", "failed logins from one client network (IPv4 address, IPv6 /64) that lock that network out of the account"),
@@ -638,6 +641,9 @@ func (c Config) validate() error {
 	}
 	if c.DatabaseMaxConns < 1 || c.DatabaseMaxConns > 1000 {
 		bad("--database-max-conns must be 1–1000")
+	}
+	if c.HashMaxWait < 0 || c.HashMaxWait > time.Minute {
+		bad("--hash-max-wait must be 0 (no bound) to 1m")
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("--max-body-bytes must be at least 1024")

@@ -100,6 +100,17 @@ func TestParse(t *testing.T) {
 				}
 			},
 		},
+		{name: "a negative wait for a hash", args: []string{"--dev", "--hash-max-wait", "-1s"}, wantErr: "--hash-max-wait must be 0 (no bound) to 1m"},
+		{name: "a wait for a hash beyond a proxy's patience", args: []string{"--dev", "--hash-max-wait", "2m"}, wantErr: "--hash-max-wait must be 0 (no bound) to 1m"},
+		{
+			name: "no bound on the wait for a hash",
+			args: []string{"--dev", "--hash-max-wait", "0"},
+			check: func(t *testing.T, c Config) {
+				if c.HashMaxWait != 0 || Default().HashMaxWait != 5*time.Second {
+					t.Errorf("hash-max-wait %s (default %s), want 0 (5s)", c.HashMaxWait, Default().HashMaxWait)
+				}
+			},
+		},
 		{name: "account lockout below the network lockout", args: []string{"--dev", "--lockout-account-threshold", "3"}, wantErr: "lockout-account-threshold"},
 	}
 	for _, tt := range tests {

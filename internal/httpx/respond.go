@@ -108,7 +108,11 @@ func Unavailable(p *problem.Problem) *problem.Problem {
 func (rs *Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	p := Unavailable(problem.As(err))
 	status := Status(p.Kind)
-	if p.Kind == problem.Unavailable {
+	if p.Code == "busy" {
+		// A burst being shed: unid_hash_refused_total counts it, where a
+		// line for each would flood the log.
+		rs.log.DebugContext(r.Context(), "request refused: busy", "err", p.Err)
+	} else if p.Kind == problem.Unavailable {
 		rs.log.WarnContext(r.Context(), "request failed: a backend is unavailable", "code", p.Code, "err", p.Err)
 	} else if status >= 500 {
 		rs.log.ErrorContext(r.Context(), "request failed", "code", p.Code, "err", p.Err)

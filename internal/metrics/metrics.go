@@ -29,6 +29,9 @@ type Deps struct {
 	// HashWaiting is how many password hashes wait for a place to run
 	// (account.Hasher.Waiting).
 	HashWaiting func() int64
+	// HashRefused is how many requests were told "busy" because the
+	// queue for a hash was too long (account.Hasher.Refused).
+	HashRefused func() uint64
 	Logger      *slog.Logger
 }
 
@@ -146,6 +149,7 @@ var (
 	descStoreUp = prometheus.NewDesc("unid_store_up", "1 if the database answered a ping during the scrape, else 0.", nil, nil)
 	descRedisUp = prometheus.NewDesc("unid_redis_up", "1 if Redis answered a ping during the scrape, else 0; absent without Redis.", nil, nil)
 	descHash    = prometheus.NewDesc("unid_hash_queue_depth", "Password hashes waiting for a place to run (sign-ins queued behind --hash-workers).", nil, nil)
+	descRefused = prometheus.NewDesc("unid_hash_refused_total", "Sign-ins and password checks answered \"busy\" because they would have waited longer than --hash-max-wait for a password hash.", nil, nil)
 )
 
 func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
@@ -153,6 +157,7 @@ func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descStoreUp
 	ch <- descRedisUp
 	ch <- descHash
+	ch <- descRefused
 }
 
 func (s *scrape) Collect(ch chan<- prometheus.Metric) {
@@ -176,6 +181,9 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s.d.HashWaiting != nil {
 		ch <- prometheus.MustNewConstMetric(descHash, prometheus.GaugeValue, float64(s.d.HashWaiting()))
+	}
+	if s.d.HashRefused != nil {
+		ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(s.d.HashRefused()))
 	}
 	if s.d.Budgets != nil {
 		budgets, err := s.d.Budgets(ctx)

@@ -42,6 +42,7 @@ func TestMetrics(t *testing.T) {
 			return []smscode.Budget{{Window: "hour", Left: 7}}, nil
 		},
 		HashWaiting: func() int64 { return 3 },
+		HashRefused: func() uint64 { return 2 },
 		Logger:      slog.New(slog.DiscardHandler),
 	})
 	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
@@ -82,6 +83,7 @@ func TestMetrics(t *testing.T) {
 		"unid_store_up 0",
 		"unid_redis_up 1",
 		"unid_hash_queue_depth 3",
+		"unid_hash_refused_total 2",
 	} {
 		if !strings.Contains(body, "\n"+want+"\n") {
 			t.Errorf("no %s in\n%s", want, body)

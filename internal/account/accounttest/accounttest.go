@@ -8,6 +8,7 @@ package accounttest
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,4 +99,35 @@ func (f *Fixture) Events(t testing.TB, action string) []store.AuditEvent {
 		}
 	}
 	return out
+}
+
+// SlowParams make a hash take a few hundred milliseconds, so that a queue
+// of them lasts while a test looks at it.
+var SlowParams = account.Params{Memory: 19456, Time: 16, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// Burst queues password hashes in h, as a burst of sign-ins would, until
+// stop, which the test's end also calls; h should run one at a time with
+// SlowParams. Burst returns once ten wait, and after stop none does.
+func Burst(t testing.TB, h *account.Hasher) (stop func()) {
+	t.Helper()
+	ctx, end := context.WithCancel(context.Background())
+	var burst sync.WaitGroup
+	for range 50 {
+		burst.Go(func() { _, _ = h.Hash(ctx, "Burst#Password1") })
+	}
+	stop = sync.OnceFunc(func() {
+		end()
+		burst.Wait()
+		if n := h.Waiting(); n != 0 {
+			t.Errorf("%d hashes still waiting after the burst", n)
+		}
+	})
+	t.Cleanup(stop)
+	for deadline := time.Now().Add(10 * time.Second); h.Waiting() < 10; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("%d hashes waiting, want a queue", h.Waiting())
+		}
+	}
+	return stop
 }

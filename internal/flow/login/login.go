@@ -208,6 +208,11 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 		s.record(ctx, c, "", "", audit.ResultRateLimited)
 		return store.User{}, &problem.Problem{Kind: problem.TooMany, Code: "login_rate_limited", RetryAfter: wait}
 	}
+	// Busy is answered before the captcha is spent or the attempt counted:
+	// the request was never looked at.
+	if err := s.hasher.Admit(); err != nil {
+		return store.User{}, err
+	}
 	if err := s.captchas.Verify(ctx, req.CaptchaID, req.CaptchaAnswer); err != nil {
 		return store.User{}, err
 	}
@@ -328,6 +333,9 @@ func (s *Service) CheckPassword(ctx context.Context, u store.User, password, pur
 	if wait > 0 {
 		s.recordCheck(ctx, c, u, purpose, audit.ResultRateLimited)
 		return &problem.Problem{Kind: problem.TooMany, Code: "login_rate_limited", RetryAfter: wait}
+	}
+	if err := s.hasher.Admit(); err != nil {
+		return err
 	}
 	r, err := s.guarded(ctx, now, c, u, userKey(u.ID), u.LoginName, password, ipFail, func(result string) {
 		s.recordCheck(ctx, c, u, purpose, result)
