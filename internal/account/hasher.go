@@ -120,9 +120,13 @@ type Hasher struct {
 	maxWait time.Duration // Admit's bound; 0: none
 	runs    atomic.Uint64 // password hashes computed: Hash, Verify, DummyVerify
 	wait    atomic.Int64  // hashes waiting for a place to run
-	took    atomic.Int64  // nanoseconds a hash has taken lately (a moving average)
+	pending atomic.Int64  // requests admitted that have not yet asked for a place
+	took    atomic.Int64  // nanoseconds a hash at params has taken lately (a moving average)
 	refused atomic.Uint64 // requests Admit refused
 }
+
+// CodeBusy is the problem code of Admit's refusal.
+const CodeBusy = "busy"
 
 // Waiting is how many password hashes wait for a place to run now: the
 // queue a burst of sign-ins builds (a metric for operators).
@@ -139,31 +143,67 @@ func (h *Hasher) WithMaxWait(d time.Duration) *Hasher {
 }
 
 // ExpectedWait is how long a hash asked for now would wait for a place to
-// run: the hashes waiting, shared among the workers, each taking as long as
-// hashes have lately (0 before the first).
+// run: the hashes ahead of it (those waiting, and those of requests
+// admitted that have not yet asked), shared among the workers, each taking
+// as long as hashes at h's parameters have lately (0 before the first).
 func (h *Hasher) ExpectedWait() time.Duration {
-	return time.Duration(h.wait.Load() * h.took.Load() / int64(cap(h.sem)))
+	return expectedWait(h.wait.Load()+h.pending.Load(), h.took.Load(), cap(h.sem))
+}
+
+func expectedWait(ahead, took int64, workers int) time.Duration {
+	return time.Duration(ahead * took / int64(workers))
 }
 
 // Admit is the check a request makes before anything it would spend (a
 // captcha, an attempt counted against a lockout) when it is going to hash
 // a password. While the queue is longer than the maximum wait
-// (WithMaxWait) it answers problem.Unavailable "busy", with the expected
-// wait as Retry-After, so that in a burst of sign-ins beyond what the
-// cores can hash those admitted are answered within the wait and the
-// others are told at once to come back, rather than all of them waiting
-// until their browsers or the proxy give up. It answers the same whoever
-// asks: the queue says nothing of an account. It is a check, not a
-// reservation: requests admitted at the same moment may wait a little
-// past the bound.
-func (h *Hasher) Admit() error {
-	wait := h.ExpectedWait()
-	if h.maxWait <= 0 || wait <= h.maxWait {
-		return nil
+// (WithMaxWait) it answers problem.Unavailable CodeBusy, with the
+// expected wait as Retry-After, so that in a burst of sign-ins beyond what
+// the cores can hash those admitted are answered within about the wait
+// and the others are told at once to come back, rather than all of them
+// waiting until their browsers or the proxy give up. It answers the same
+// whoever asks: the queue says nothing of an account.
+//
+// An admitted request holds a place in the count of the queue from then
+// until its first hash asks for a place (with the returned ctx) or done
+// is called, whichever comes first: the caller defers done. So requests
+// admitted together, still at their captchas and lookups, count for the
+// ones after them.
+func (h *Hasher) Admit(ctx context.Context) (_ context.Context, done func(), err error) {
+	if h.maxWait <= 0 {
+		return ctx, func() {}, nil
 	}
-	h.refused.Add(1)
-	return &problem.Problem{Kind: problem.Unavailable, Code: "busy", RetryAfter: wait,
-		Err: fmt.Errorf("account: %d password hashes waiting, about %s", h.wait.Load(), wait.Round(time.Millisecond))}
+	ahead := h.wait.Load() + h.pending.Load()
+	if wait := expectedWait(ahead, h.took.Load(), cap(h.sem)); wait > h.maxWait {
+		h.refused.Add(1)
+		return ctx, func() {}, &problem.Problem{Kind: problem.Unavailable, Code: CodeBusy, RetryAfter: wait,
+			Err: fmt.Errorf("account: %d password hashes ahead, about %s", ahead, wait.Round(time.Millisecond))}
+	}
+	r := &admission{h: h}
+	h.pending.Add(1)
+	return context.WithValue(ctx, admissionKey{}, r), r.leave, nil
+}
+
+// An admission is a request's place in the count of the queue, from Admit
+// until its hash asks for a place.
+type admission struct {
+	h    *Hasher
+	left atomic.Bool
+}
+
+type admissionKey struct{}
+
+func (a *admission) leave() {
+	if a.left.CompareAndSwap(false, true) {
+		a.h.pending.Add(-1)
+	}
+}
+
+// leaveAdmission ends the admission ctx carries, if it is h's.
+func (h *Hasher) leaveAdmission(ctx context.Context) {
+	if a, ok := ctx.Value(admissionKey{}).(*admission); ok && a.h == h {
+		a.leave()
+	}
 }
 
 // Runs is how many password hashes h has computed, real or dummy: the
@@ -196,15 +236,18 @@ func (h *Hasher) Params() Params { return h.params }
 func (h *Hasher) Workers() int { return cap(h.sem) }
 
 // acquire waits for a place to run a hash, or for ctx to end; it returns
-// when the place was taken, for release.
+// when the place was taken, for release. The admission ctx carries ends
+// here: from now on the request counts among those waiting, if it waits.
 func (h *Hasher) acquire(ctx context.Context) (time.Time, error) {
 	select {
 	case h.sem <- struct{}{}:
+		h.leaveAdmission(ctx)
 		return time.Now(), nil
 	default:
 	}
 	h.wait.Add(1)
 	defer h.wait.Add(-1)
+	h.leaveAdmission(ctx)
 	select {
 	case h.sem <- struct{}{}:
 		return time.Now(), nil
@@ -213,24 +256,31 @@ func (h *Hasher) acquire(ctx context.Context) (time.Time, error) {
 	}
 }
 
-// release gives the place taken at start back after one hash, and counts
-// the hash's time into the average ExpectedWait uses (the last eight or so
-// hashes weigh most).
-func (h *Hasher) release(start time.Time) {
-	took := int64(time.Since(start))
-	for {
-		old := h.took.Load()
-		next := took
-		if old > 0 {
-			next = old + (took-old)/8
-		}
-		if h.took.CompareAndSwap(old, next) {
-			break
+// release gives the place taken at start back after one hash. A hash at
+// h's own parameters counts its time into the average ExpectedWait uses
+// (the last eight or so weigh most); an imported legacy hash, which may
+// take seconds, does not, so that one of them cannot make every queue
+// look long.
+func (h *Hasher) release(start time.Time, ownParams bool) {
+	if ownParams {
+		took := int64(time.Since(start))
+		for {
+			old := h.took.Load()
+			next := took
+			if old > 0 {
+				next = old + (took-old)/8
+			}
+			if h.took.CompareAndSwap(old, next) {
+				break
+			}
 		}
 	}
 	h.runs.Add(1)
 	<-h.sem
 }
+
+// idKey is argon2.IDKey, for a test to see the parameters of each hash.
+var idKey = argon2.IDKey
 
 // Hash returns the argon2id hash of password as a PHC string,
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>, with salt and hash in
@@ -247,8 +297,8 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	h.release(start)
+	key := idKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
+	h.release(start, true)
 	return encodeArgon2id(h.params, salt, key), nil
 }
 
@@ -297,7 +347,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 		return false, false, err
 	}
 	ok = ph.check(password)
-	h.release(start)
+	h.release(start, ph.scheme == "argon2id" && ph.params == h.params)
 	if !ok {
 		return false, false, nil
 	}
@@ -326,8 +376,8 @@ func (h *Hasher) DummyVerify(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	key := argon2.IDKey([]byte("unid dummy password"), dummySalt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	h.release(start)
+	key := idKey([]byte("unid dummy password"), dummySalt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
+	h.release(start, true)
 	subtle.ConstantTimeCompare(key, dummyKey)
 }
 
@@ -348,7 +398,7 @@ func (ph parsedHash) check(password string) bool {
 	var got []byte
 	switch ph.scheme {
 	case "argon2id":
-		got = argon2.IDKey([]byte(password), ph.salt, ph.params.Time, ph.params.Memory, ph.params.Threads, ph.params.KeyLen)
+		got = idKey([]byte(password), ph.salt, ph.params.Time, ph.params.Memory, ph.params.Threads, ph.params.KeyLen)
 	case "argon2i":
 		got = argon2.Key([]byte(password), ph.salt, ph.params.Time, ph.params.Memory, ph.params.Threads, ph.params.KeyLen)
 	case "bcrypt":

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"unid/internal/problem"
 )
 
@@ -306,16 +308,30 @@ func TestHasherConcurrentUse(t *testing.T) {
 }
 
 // TestDummyVerifyCostsAVerify: a sign-in for an unknown identifier, and one
-// with a password too long to hash, pay one hash at the hasher's
-// parameters, as a wrong password does. The hashes are counted, not
+// with a password too long to hash, pay one argon2id hash at the hasher's
+// parameters, as a wrong password does. The hashes are recorded, not
 // timed: a timing compared on a busy machine says more of the machine.
 func TestDummyVerifyCostsAVerify(t *testing.T) {
-	h := NewHasher(cheap, 1)
+	p := Params{Memory: 4096, Time: 2, Threads: 1}
+	h := NewHasher(p, 1)
 	ctx := context.Background()
 	enc, err := h.Hash(ctx, "Blue7horse!")
 	if err != nil {
 		t.Fatal(err)
 	}
+	type call struct {
+		time, memory uint32
+		threads      uint8
+		keyLen       uint32
+	}
+	var calls []call
+	orig := idKey
+	idKey = func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+		calls = append(calls, call{time, memory, threads, keyLen})
+		return orig(password, salt, time, memory, threads, keyLen)
+	}
+	t.Cleanup(func() { idKey = orig })
+	want := call{h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen}
 	long := strings.Repeat("x", maxPasswordBytes+1)
 	for _, tt := range []struct {
 		name string
@@ -325,10 +341,10 @@ func TestDummyVerifyCostsAVerify(t *testing.T) {
 		{"no account", func() { h.DummyVerify(ctx) }},
 		{"a password too long to hash", func() { h.Verify(ctx, long, enc) }},
 	} {
-		before := h.Runs()
+		calls = nil
 		tt.try()
-		if n := h.Runs() - before; n != 1 {
-			t.Errorf("%s paid %d hashes, want 1", tt.name, n)
+		if len(calls) != 1 || calls[0] != want {
+			t.Errorf("%s hashed %+v, want once at %+v", tt.name, calls, want)
 		}
 	}
 }
@@ -444,15 +460,21 @@ func BenchmarkVerifyParallel(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifies/s")
 }
 
-// TestAdmitBoundsTheWait: Admit refuses while the hashes waiting, shared
+// TestAdmitBoundsTheWait: Admit refuses while the hashes ahead, shared
 // among the workers at the time hashes have lately taken, would keep a new
 // one past the maximum wait, and admits again once the queue has run.
 func TestAdmitBoundsTheWait(t *testing.T) {
+	ctx := context.Background()
 	h := NewHasher(cheap, 2).WithMaxWait(50 * time.Millisecond)
-	if err := h.Admit(); err != nil {
+	admit := func() error {
+		_, done, err := h.Admit(ctx)
+		done()
+		return err
+	}
+	if err := admit(); err != nil {
 		t.Fatalf("Admit before any hash = %v", err)
 	}
-	if _, err := h.Hash(context.Background(), "Blue7horse!"); err != nil {
+	if _, err := h.Hash(ctx, "Blue7horse!"); err != nil {
 		t.Fatal(err)
 	}
 	if h.took.Load() <= 0 {
@@ -467,7 +489,7 @@ func TestAdmitBoundsTheWait(t *testing.T) {
 	queued := make(chan error, 3)
 	for range 3 {
 		go func() {
-			_, err := h.Hash(context.Background(), "Blue7horse!")
+			_, err := h.Hash(ctx, "Blue7horse!")
 			queued <- err
 		}()
 	}
@@ -479,18 +501,18 @@ func TestAdmitBoundsTheWait(t *testing.T) {
 	if d := h.ExpectedWait(); d != 60*time.Millisecond {
 		t.Errorf("ExpectedWait = %s, want 60ms", d)
 	}
-	err := h.Admit()
+	err := admit()
 	var p *problem.Problem
-	if !errors.As(err, &p) || p.Kind != problem.Unavailable || p.Code != "busy" || p.RetryAfter != 60*time.Millisecond {
+	if !errors.As(err, &p) || p.Kind != problem.Unavailable || p.Code != CodeBusy || p.RetryAfter != 60*time.Millisecond {
 		t.Fatalf("Admit with 60 ms queued = %v, want busy, Retry-After 60ms", err)
 	}
 	if n := h.Refused(); n != 1 {
 		t.Errorf("Refused = %d, want 1", n)
 	}
-	if err := h.WithMaxWait(0).Admit(); err != nil {
+	if err := h.WithMaxWait(0).admitOnly(ctx); err != nil {
 		t.Errorf("Admit without a bound = %v", err)
 	}
-	if err := h.WithMaxWait(time.Second).Admit(); err != nil {
+	if err := h.WithMaxWait(time.Second).admitOnly(ctx); err != nil {
 		t.Errorf("Admit within the bound = %v", err)
 	}
 	h.WithMaxWait(50 * time.Millisecond)
@@ -502,7 +524,110 @@ func TestAdmitBoundsTheWait(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := h.Admit(); err != nil {
+	if err := admit(); err != nil {
 		t.Errorf("Admit once the queue has run = %v", err)
+	}
+}
+
+// admitOnly is Admit for a request that goes no further.
+func (h *Hasher) admitOnly(ctx context.Context) error {
+	_, done, err := h.Admit(ctx)
+	done()
+	return err
+}
+
+// TestAdmittedRequestsCountForTheNext: requests admitted together count
+// for the ones after them until their hashes ask for a place (then they
+// count among the waiting, once) or they give up; so a burst that arrives
+// at once is not admitted whole.
+func TestAdmittedRequestsCountForTheNext(t *testing.T) {
+	ctx := context.Background()
+	h := NewHasher(cheap, 1).WithMaxWait(100 * time.Millisecond)
+	h.took.Store(int64(40 * time.Millisecond))
+	h.sem <- struct{}{} // the one place taken: every hash from here waits
+
+	// 40 ms each, one worker: three ahead are 120 ms, over the bound.
+	var admitted []context.Context
+	var dones []func()
+	for i := range 3 {
+		actx, done, err := h.Admit(ctx)
+		if err != nil {
+			t.Fatalf("request %d refused with %d ahead: %v", i+1, i, err)
+		}
+		admitted, dones = append(admitted, actx), append(dones, done)
+	}
+	if err := h.admitOnly(ctx); err == nil {
+		t.Fatal("a fourth request admitted with three admitted ahead (120 ms at 40 ms each)")
+	}
+
+	// The first admitted gives up before its hash: its place goes.
+	dones[0]()
+	dones[0]() // twice changes nothing
+	if n := h.pending.Load(); n != 2 {
+		t.Fatalf("pending = %d after one gave up, want 2", n)
+	}
+	// The second's hash asks for a place and waits: it counts once.
+	verified := make(chan error, 1)
+	go func() {
+		_, err := h.Hash(admitted[1], "Blue7horse!")
+		verified <- err
+	}()
+	for deadline := time.Now().Add(5 * time.Second); h.Waiting() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Waiting = %d with one hash queued", h.Waiting())
+		}
+	}
+	if n := h.pending.Load(); n != 1 {
+		t.Errorf("pending = %d with the second waiting, want 1 (the third)", n)
+	}
+	dones[1]() // its handler returns later: nothing left to give back
+	if d := h.ExpectedWait(); d != 80*time.Millisecond {
+		t.Errorf("ExpectedWait = %s with one waiting and one admitted, want 80ms", d)
+	}
+	if err := h.admitOnly(ctx); err != nil {
+		t.Errorf("Admit with 80 ms ahead = %v", err)
+	}
+	dones[2]()
+	<-h.sem
+	if err := <-verified; err != nil {
+		t.Fatal(err)
+	}
+	if n := h.pending.Load(); n != 0 {
+		t.Errorf("pending = %d at the end, want 0", n)
+	}
+}
+
+// TestLegacyHashesDoNotSetTheWait: a stored hash at other parameters (an
+// import's bcrypt, a costlier argon2id), which may take seconds, leaves the
+// average Admit judges by as it was.
+func TestLegacyHashesDoNotSetTheWait(t *testing.T) {
+	ctx := context.Background()
+	h := NewHasher(cheap, 1)
+	const took = int64(40 * time.Millisecond)
+	h.took.Store(took)
+	costlier := NewHasher(Params{Memory: 4096, Time: 3, Threads: 1}, 1)
+	enc, err := costlier.Hash(ctx, "Blue7horse!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bcryptHash, err := bcrypt.GenerateFromPassword([]byte("Blue7horse!"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stored := range []string{enc, string(bcryptHash)} {
+		if ok, _, err := h.Verify(ctx, "Blue7horse!", stored); !ok || err != nil {
+			t.Fatalf("Verify %q = %v, %v", stored[:8], ok, err)
+		}
+		if got := h.took.Load(); got != took {
+			t.Errorf("after a hash %q the average is %s, want it left at %s", stored[:8], time.Duration(got), time.Duration(took))
+		}
+	}
+	// One at h's own parameters counts.
+	own, _ := NewHasher(cheap, 1).Hash(ctx, "Blue7horse!")
+	if _, _, err := h.Verify(ctx, "Blue7horse!", own); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.took.Load(); got == took {
+		t.Error("a hash at the hasher's own parameters left the average as it was")
 	}
 }

@@ -152,10 +152,11 @@ func TestConsoleSignInBurst(t *testing.T) {
 	}
 }
 
-// TestConsoleSignInWhileTheHashQueueIsFull: an operator's sign-in that
-// would wait too long for a password hash is told "busy" at once, with
-// Retry-After, and spends nothing: the same captcha and code sign in once
-// the burst is over.
+// TestConsoleSignInWhileTheHashQueueIsFull: an operator is never told
+// "busy": in a burst of citizens' sign-ins that the citizens are refused
+// for, the operator's sign-in waits its turn in the queue and goes
+// through, so that the console stays reachable in the incident. (The
+// operators' own attempts are capped per address and per name.)
 func TestConsoleSignInWhileTheHashQueueIsFull(t *testing.T) {
 	h := account.NewHasher(accounttest.SlowParams, 1).WithMaxWait(time.Nanosecond)
 	cs := startConsoleAPIWith(t, h)
@@ -163,13 +164,29 @@ func TestConsoleSignInWhileTheHashQueueIsFull(t *testing.T) {
 	totpCode, _ := totp.GenerateCode(secret, cs.fix.Now)
 	body := cs.signInBody(t, "reviewer1", "Ops-Strong-Pass-2030", totpCode)
 	stop := accounttest.Burst(t, h)
-	st, answer, hdr := cs.signInFrom(t, "198.51.100.7", body)
-	if st != http.StatusServiceUnavailable || code(answer) != "busy" || hdr.Get("Retry-After") == "" {
-		t.Fatalf("sign-in in the burst: %d %v (Retry-After %q), want 503 busy with Retry-After", st, answer, hdr.Get("Retry-After"))
+	if _, _, err := h.Admit(context.Background()); err == nil {
+		t.Fatal("a citizen's sign-in would be admitted: the queue is not full")
+	}
+	type answer struct {
+		status int
+		body   map[string]any
+	}
+	signedIn := make(chan answer, 1)
+	go func() {
+		st, m, _ := cs.signInFrom(t, "198.51.100.7", body)
+		signedIn <- answer{st, m}
+	}()
+	// A refusal would come at once; a sign-in that waits behind the burst
+	// does not come before it ends. Either way the answer must be 200: the
+	// pause only lets the test end the burst early.
+	select {
+	case a := <-signedIn:
+		signedIn <- a
+	case <-time.After(300 * time.Millisecond):
 	}
 	stop()
-	if st, answer, _ := cs.signInFrom(t, "198.51.100.7", body); st != http.StatusOK {
-		t.Fatalf("the same sign-in after the burst: %d %v", st, answer)
+	if a := <-signedIn; a.status != http.StatusOK {
+		t.Fatalf("sign-in in the burst: %d %v, want it through after waiting", a.status, a.body)
 	}
 }
 

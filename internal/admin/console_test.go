@@ -140,8 +140,8 @@ func startConsoleAPIWith(t *testing.T, h *account.Hasher) *consoleServer {
 	t.Helper()
 	st := sqlitetest.New(t)
 	fix := accounttest.New(t, st)
-	if h != nil {
-		fix.Hasher = h
+	if h == nil {
+		h = fix.Hasher
 	}
 	cat, err := i18n.Load()
 	if err != nil {
@@ -149,7 +149,7 @@ func startConsoleAPIWith(t *testing.T, h *account.Hasher) *consoleServer {
 	}
 	cs := &consoleServer{fix: fix, queue: newTestQueue(t), corr: &testCorrector{}}
 	cs.capt = captcha.New(st, fix.Clock, captcha.Options{})
-	cs.ops = operator.New(operator.Deps{Store: st, Counters: st, Captchas: cs.capt, Hasher: fix.Hasher, Protector: fix.Protector, Audit: fix.Audit, Now: fix.Clock})
+	cs.ops = operator.New(operator.Deps{Store: st, Counters: st, Captchas: cs.capt, Hasher: h, Protector: fix.Protector, Audit: fix.Audit, Now: fix.Clock})
 	api := admin.NewConsoleAPI(admin.ConsoleDeps{
 		Responder: httpx.NewResponder(cat, slog.New(slog.DiscardHandler), 1<<20), Operators: cs.ops, TrustProxy: true,
 		Queues: []review.Queue{cs.queue}, Realname: cs.corr,

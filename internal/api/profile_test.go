@@ -105,9 +105,10 @@ func TestReauthenticateCountsTowardTheLock(t *testing.T) {
 	wantStatus(t, "sign-in while locked", srv.Browser(t).Login(zhang.Login, zhang.Password), http.StatusUnauthorized, "login_failed")
 }
 
-// TestReauthenticateWhileTheHashQueueIsFull: a re-authentication that
-// would wait too long for a hash is told "busy", and its wrong passwords
-// count toward no lock.
+// TestReauthenticateWhileTheHashQueueIsFull: a re-authentication, a
+// password change or the setting of security questions that would wait
+// too long for a hash is told "busy", and the wrong passwords count toward
+// no lock.
 func TestReauthenticateWhileTheHashQueueIsFull(t *testing.T) {
 	srv := apptest.Start(t, busyConfig)
 	b := srv.Browser(t)
@@ -117,6 +118,7 @@ func TestReauthenticateWhileTheHashQueueIsFull(t *testing.T) {
 		wantStatus(t, "wrong password in the burst", b.PostJSON("/api/v1/sessions/current/reauth", map[string]any{"password": "Wrong#Password1"}), http.StatusServiceUnavailable, "busy")
 	}
 	wantStatus(t, "password change in the burst", b.SendJSON(http.MethodPut, "/api/v1/me/password", map[string]any{"current_password": "Wrong#Password1", "password": "Fresh#Password2", "password_confirm": "Fresh#Password2"}), http.StatusServiceUnavailable, "busy")
+	wantStatus(t, "security questions set in the burst", setQuestions(b, zhangQuestions, zhangAnswers), http.StatusServiceUnavailable, "busy")
 	stop()
 	if r := b.PostJSON("/api/v1/sessions/current/reauth", map[string]any{"password": zhang.Password}); r.Status != http.StatusOK {
 		t.Fatalf("re-authentication after the burst: %d %s", r.Status, r.Body)

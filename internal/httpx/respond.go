@@ -10,8 +10,10 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"unid/internal/account"
 	"unid/internal/i18n"
 	"unid/internal/problem"
 	"unid/internal/store"
@@ -76,6 +78,7 @@ type Responder struct {
 	cat     *i18n.Catalog
 	log     *slog.Logger
 	maxBody int64
+	busyLog atomic.Int64 // when a "busy" answer was last logged as a warning (Unix ns)
 }
 
 // NewResponder returns a Responder; maxBody bounds every decoded body.
@@ -108,10 +111,14 @@ func Unavailable(p *problem.Problem) *problem.Problem {
 func (rs *Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	p := Unavailable(problem.As(err))
 	status := Status(p.Kind)
-	if p.Code == "busy" {
-		// A burst being shed: unid_hash_refused_total counts it, where a
-		// line for each would flood the log.
-		rs.log.DebugContext(r.Context(), "request refused: busy", "err", p.Err)
+	if p.Kind == problem.Unavailable && p.Code == account.CodeBusy {
+		// A burst being shed: unid_hash_refused_total counts each; the log
+		// says so once a minute, where a line for each would flood it.
+		level := slog.LevelDebug
+		if last, now := rs.busyLog.Load(), time.Now().UnixNano(); now-last >= int64(time.Minute) && rs.busyLog.CompareAndSwap(last, now) {
+			level = slog.LevelWarn
+		}
+		rs.log.Log(r.Context(), level, "requests refused: the password-hash queue is longer than --hash-max-wait (unid_hash_refused_total counts them)", "err", p.Err)
 	} else if p.Kind == problem.Unavailable {
 		rs.log.WarnContext(r.Context(), "request failed: a backend is unavailable", "code", p.Code, "err", p.Err)
 	} else if status >= 500 {

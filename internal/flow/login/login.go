@@ -210,9 +210,11 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 	}
 	// Busy is answered before the captcha is spent or the attempt counted:
 	// the request was never looked at.
-	if err := s.hasher.Admit(); err != nil {
+	ctx, admitted, err := s.hasher.Admit(ctx)
+	if err != nil {
 		return store.User{}, err
 	}
+	defer admitted()
 	if err := s.captchas.Verify(ctx, req.CaptchaID, req.CaptchaAnswer); err != nil {
 		return store.User{}, err
 	}
@@ -334,9 +336,11 @@ func (s *Service) CheckPassword(ctx context.Context, u store.User, password, pur
 		s.recordCheck(ctx, c, u, purpose, audit.ResultRateLimited)
 		return &problem.Problem{Kind: problem.TooMany, Code: "login_rate_limited", RetryAfter: wait}
 	}
-	if err := s.hasher.Admit(); err != nil {
+	ctx, admitted, err := s.hasher.Admit(ctx)
+	if err != nil {
 		return err
 	}
+	defer admitted()
 	r, err := s.guarded(ctx, now, c, u, userKey(u.ID), u.LoginName, password, ipFail, func(result string) {
 		s.recordCheck(ctx, c, u, purpose, result)
 	})

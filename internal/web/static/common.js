@@ -382,8 +382,13 @@
             done(true);
             return;
           }
-          input.value = '';
           var e2 = res.data && res.data.error;
+          if (isBusy(res)) {
+            err.textContent = e2.message;
+            holdOff(ok, res);
+            return;
+          }
+          input.value = '';
           showFieldError(input, (e2 && e2.message) || t('server'));
           input.focus();
         }, function () {
@@ -422,6 +427,22 @@
 
   /* ---- forms and code buttons ---- */
 
+  // isBusy reports whether res is unid's answer to a burst beyond what it
+  // can check at once (503 busy): the request spent nothing, so the page
+  // keeps what was typed and its captcha.
+  function isBusy(res) {
+    return !!(res && res.status === 503 && res.data && res.data.error && res.data.error.code === 'busy');
+  }
+
+  // holdOff keeps button off for the answer's Retry-After, and up to a
+  // second more, so that those refused together do not all come back at
+  // once.
+  function holdOff(button, res) {
+    var secs = res.retryAfter || res.data.error.retry_after || 5;
+    button.disabled = true;
+    setTimeout(function () { button.disabled = false; }, (secs + Math.random()) * 1000);
+  }
+
   // submitter sends o.form through o.button: a click while busy does
   // nothing; the errors and o.status (optional) are cleared; o.canSend()
   // (optional) says whether to go at all; o.check() (optional) marks the
@@ -453,7 +474,11 @@
           return;
         }
         setBusy(button, false);
-        if (o.failed) { o.failed(res); }
+        if (isBusy(res)) {
+          holdOff(button, res); // nothing was spent: the captcha and what was typed stay
+        } else if (o.failed) {
+          o.failed(res);
+        }
         showAPIError(form, res);
       }, function () {
         setBusy(button, false);
@@ -642,7 +667,7 @@
     clearErrors: clearErrors, showErrors: showErrors, showAPIError: showAPIError,
     setBusy: setBusy, value: value, watchInputs: watchInputs, Captcha: Captcha, ready: ready,
     withReauth: withReauth, askPassword: askPassword, reauth: askPassword, needsReauth: needsReauth, reauthVia: reauthVia,
-    submitter: submitter, codeSender: codeSender, el: el, trim: trim, day: day,
+    submitter: submitter, codeSender: codeSender, isBusy: isBusy, holdOff: holdOff, el: el, trim: trim, day: day,
     digitsOnly: digitsOnly, passwordError: passwordError, newAccount: newAccount, registerCode: registerCode
   };
 }());

@@ -41,6 +41,10 @@
         }
         setBusy(submit, false);
         showAPIError(form, res);
+        if (u.isBusy(res)) {
+          u.holdOff(submit, res); // the captcha was not spent: it stays, with its answer
+          return;
+        }
         captcha.load(false);
       }, function () {
         setBusy(submit, false);

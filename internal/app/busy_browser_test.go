@@ -1,0 +1,48 @@
+package app_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"unid/internal/account/accounttest"
+	"unid/internal/app/apptest"
+	"unid/internal/config"
+)
+
+// TestBrowserSignInWhileBusy: in a burst of sign-ins beyond what the cores
+// can hash, the login page says the system is busy, keeps the captcha and
+// what was typed, and keeps its button off for the Retry-After it was
+// given; then the same captcha, unchanged, signs in.
+func TestBrowserSignInWhileBusy(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, func(c *config.Config) {
+		// One worker, hashes of a few hundred milliseconds, and no wait
+		// allowed: any queue is too long.
+		c.HashWorkers, c.Argon2Time, c.HashMaxWait = 1, uint(accounttest.SlowParams.Time), time.Nanosecond
+	})
+	srv.Browser(t).MustRegister(apptest.Zhang)
+	p := &page{t: t, ctx: ctx, srv: srv}
+	p.do(chromedp.Navigate(srv.URL + "/login"))
+	p.waitPath("/login")
+	p.fill("identifier", apptest.Zhang.Login)
+	p.fill("password", apptest.Zhang.Password)
+	p.solveCaptcha()
+	captchaID := eventually[string](p, `document.getElementById("captcha-id").value`)
+
+	stop := accounttest.Burst(t, srv.App.Hasher)
+	p.click("login-submit")
+	eventually[bool](p, `document.getElementById("form-error").textContent.indexOf("系统繁忙") >= 0`)
+	p.screenshot("login-busy")
+	// The captcha and what was typed stay; the button stays off.
+	eventually[bool](p, `document.getElementById("captcha-id").value === `+strconv.Quote(captchaID)+
+		` && document.getElementById("captcha-answer").value !== "" && document.querySelector('input[name="password"]').value !== ""`+
+		` && document.getElementById("login-submit").disabled`)
+
+	// Once the burst is over and the wait has passed, the same form signs in.
+	stop()
+	p.click("login-submit")
+	p.waitPath("/me")
+}
