@@ -120,13 +120,10 @@ type Hasher struct {
 	maxWait time.Duration // Admit's bound; 0: none
 	runs    atomic.Uint64 // password hashes computed: Hash, Verify, DummyVerify
 	wait    atomic.Int64  // hashes waiting for a place to run
-	pending atomic.Int64  // requests admitted that have not yet asked for a place
-	took    atomic.Int64  // nanoseconds a hash at params has taken lately (a moving average)
+	pending atomic.Int64  // hashes of admitted requests that have not yet asked for a place
+	took    atomic.Int64  // nanoseconds a hash has taken lately (a moving average)
 	refused atomic.Uint64 // requests Admit refused
 }
-
-// CodeBusy is the problem code of Admit's refusal.
-const CodeBusy = "busy"
 
 // Waiting is how many password hashes wait for a place to run now: the
 // queue a burst of sign-ins builds (a metric for operators).
@@ -145,7 +142,7 @@ func (h *Hasher) WithMaxWait(d time.Duration) *Hasher {
 // ExpectedWait is how long a hash asked for now would wait for a place to
 // run: the hashes ahead of it (those waiting, and those of requests
 // admitted that have not yet asked), shared among the workers, each taking
-// as long as hashes at h's parameters have lately (0 before the first).
+// as long as hashes have lately (0 before the first).
 func (h *Hasher) ExpectedWait() time.Duration {
 	return expectedWait(h.wait.Load()+h.pending.Load(), h.took.Load(), cap(h.sem))
 }
@@ -156,53 +153,74 @@ func expectedWait(ahead, took int64, workers int) time.Duration {
 
 // Admit is the check a request makes before anything it would spend (a
 // captcha, an attempt counted against a lockout) when it is going to hash
-// a password. While the queue is longer than the maximum wait
-// (WithMaxWait) it answers problem.Unavailable CodeBusy, with the
-// expected wait as Retry-After, so that in a burst of sign-ins beyond what
-// the cores can hash those admitted are answered within about the wait
-// and the others are told at once to come back, rather than all of them
-// waiting until their browsers or the proxy give up. It answers the same
-// whoever asks: the queue says nothing of an account.
+// a password, hashes times. While the queue is longer than the maximum
+// wait (WithMaxWait) it answers problem.Unavailable problem.CodeBusy, with
+// the expected wait as Retry-After, so that in a burst of sign-ins beyond
+// what the cores can hash those admitted are answered within about the
+// wait and the others are told at once to come back, rather than all of
+// them waiting until their browsers or the proxy give up. It answers the
+// same whoever asks: the queue says nothing of an account.
 //
-// An admitted request holds a place in the count of the queue from then
-// until its first hash asks for a place (with the returned ctx) or done
-// is called, whichever comes first: the caller defers done. So requests
-// admitted together, still at their captchas and lookups, count for the
-// ones after them.
-func (h *Hasher) Admit(ctx context.Context) (_ context.Context, done func(), err error) {
+// An admitted request holds its hashes' places in the count of the queue,
+// carried in the returned ctx, each until a hash of the request asks for a
+// place (acquire), and the rest until done, which the caller defers. So
+// requests admitted together, still at their captchas and lookups, count
+// for the ones after them, and a request's later hashes do not join the
+// back of a queue that grew meanwhile uncounted.
+func (h *Hasher) Admit(ctx context.Context, hashes int) (_ context.Context, done func(), err error) {
 	if h.maxWait <= 0 {
 		return ctx, func() {}, nil
 	}
-	ahead := h.wait.Load() + h.pending.Load()
+	k := int64(max(hashes, 1))
+	// Counted first, then judged: of requests arriving in the same instant,
+	// each sees the others.
+	ahead := h.wait.Load() + h.pending.Add(k) - k
 	if wait := expectedWait(ahead, h.took.Load(), cap(h.sem)); wait > h.maxWait {
+		h.pending.Add(-k)
 		h.refused.Add(1)
-		return ctx, func() {}, &problem.Problem{Kind: problem.Unavailable, Code: CodeBusy, RetryAfter: wait,
+		return ctx, func() {}, &problem.Problem{Kind: problem.Unavailable, Code: problem.CodeBusy, RetryAfter: wait,
 			Err: fmt.Errorf("account: %d password hashes ahead, about %s", ahead, wait.Round(time.Millisecond))}
 	}
-	r := &admission{h: h}
-	h.pending.Add(1)
-	return context.WithValue(ctx, admissionKey{}, r), r.leave, nil
+	a := &admission{h: h}
+	a.left.Store(k)
+	return context.WithValue(ctx, admissionKey{}, a), a.leaveAll, nil
 }
 
-// An admission is a request's place in the count of the queue, from Admit
-// until its hash asks for a place.
+// An admission is a request's places in the count of the queue, from
+// Admit until its hashes ask for places.
 type admission struct {
 	h    *Hasher
-	left atomic.Bool
+	left atomic.Int64 // places still held
 }
 
 type admissionKey struct{}
 
-func (a *admission) leave() {
-	if a.left.CompareAndSwap(false, true) {
-		a.h.pending.Add(-1)
+// leaveOne gives back one place, if any is left.
+func (a *admission) leaveOne() {
+	for {
+		n := a.left.Load()
+		if n <= 0 {
+			return
+		}
+		if a.left.CompareAndSwap(n, n-1) {
+			a.h.pending.Add(-1)
+			return
+		}
 	}
 }
 
-// leaveAdmission ends the admission ctx carries, if it is h's.
+// leaveAll gives back the places left.
+func (a *admission) leaveAll() {
+	if n := a.left.Swap(0); n > 0 {
+		a.h.pending.Add(-n)
+	}
+}
+
+// leaveAdmission gives back one place of the admission ctx carries, if it
+// is h's.
 func (h *Hasher) leaveAdmission(ctx context.Context) {
 	if a, ok := ctx.Value(admissionKey{}).(*admission); ok && a.h == h {
-		a.leave()
+		a.leaveOne()
 	}
 }
 
@@ -256,23 +274,21 @@ func (h *Hasher) acquire(ctx context.Context) (time.Time, error) {
 	}
 }
 
-// release gives the place taken at start back after one hash. A hash at
-// h's own parameters counts its time into the average ExpectedWait uses
-// (the last eight or so weigh most); an imported legacy hash, which may
-// take seconds, does not, so that one of them cannot make every queue
-// look long.
-func (h *Hasher) release(start time.Time, ownParams bool) {
-	if ownParams {
-		took := int64(time.Since(start))
-		for {
-			old := h.took.Load()
-			next := took
-			if old > 0 {
-				next = old + (took-old)/8
-			}
-			if h.took.CompareAndSwap(old, next) {
-				break
-			}
+// release gives the place taken at start back after one hash, and counts
+// the hash's time into the average ExpectedWait uses: the last eight or so
+// weigh most, and no one counts for more than four times the average, so
+// that one imported legacy hash, which may take seconds, moves it by at
+// most three eighths, while a steady share of them moves it all the way.
+func (h *Hasher) release(start time.Time) {
+	took := int64(time.Since(start))
+	for {
+		old := h.took.Load()
+		next := took
+		if old > 0 {
+			next = old + (min(took, 4*old)-old)/8
+		}
+		if h.took.CompareAndSwap(old, next) {
+			break
 		}
 	}
 	h.runs.Add(1)
@@ -298,7 +314,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	key := idKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	h.release(start, true)
+	h.release(start)
 	return encodeArgon2id(h.params, salt, key), nil
 }
 
@@ -347,7 +363,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 		return false, false, err
 	}
 	ok = ph.check(password)
-	h.release(start, ph.scheme == "argon2id" && ph.params == h.params)
+	h.release(start)
 	if !ok {
 		return false, false, nil
 	}
@@ -377,7 +393,7 @@ func (h *Hasher) DummyVerify(ctx context.Context) {
 		return
 	}
 	key := idKey([]byte("unid dummy password"), dummySalt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	h.release(start, true)
+	h.release(start)
 	subtle.ConstantTimeCompare(key, dummyKey)
 }
 

@@ -163,8 +163,8 @@ func TestConsoleSignInWhileTheHashQueueIsFull(t *testing.T) {
 	secret := cs.newOperator(t, "reviewer1")
 	totpCode, _ := totp.GenerateCode(secret, cs.fix.Now)
 	body := cs.signInBody(t, "reviewer1", "Ops-Strong-Pass-2030", totpCode)
-	stop := accounttest.Burst(t, h)
-	if _, _, err := h.Admit(context.Background()); err == nil {
+	stop := accounttest.Burst(t, h, 50)
+	if _, _, err := h.Admit(context.Background(), 1); err == nil {
 		t.Fatal("a citizen's sign-in would be admitted: the queue is not full")
 	}
 	type answer struct {

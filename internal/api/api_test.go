@@ -340,7 +340,7 @@ func TestSignInWhileTheHashQueueIsFull(t *testing.T) {
 		t.Fatalf("register: %d %s", r.Status, r.Body)
 	}
 	h := srv.App.Hasher
-	stop := accounttest.Burst(t, h)
+	stop := accounttest.Burst(t, h, 50)
 
 	id, answer := b.Captcha()
 	signIn := func(identifier, password string) apptest.Response {

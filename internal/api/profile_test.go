@@ -113,7 +113,7 @@ func TestReauthenticateWhileTheHashQueueIsFull(t *testing.T) {
 	srv := apptest.Start(t, busyConfig)
 	b := srv.Browser(t)
 	b.MustRegister(zhang)
-	stop := accounttest.Burst(t, srv.App.Hasher)
+	stop := accounttest.Burst(t, srv.App.Hasher, 50)
 	for range 6 {
 		wantStatus(t, "wrong password in the burst", b.PostJSON("/api/v1/sessions/current/reauth", map[string]any{"password": "Wrong#Password1"}), http.StatusServiceUnavailable, "busy")
 	}

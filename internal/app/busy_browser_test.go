@@ -32,7 +32,7 @@ func TestBrowserSignInWhileBusy(t *testing.T) {
 	p.solveCaptcha()
 	captchaID := eventually[string](p, `document.getElementById("captcha-id").value`)
 
-	stop := accounttest.Burst(t, srv.App.Hasher)
+	stop := accounttest.Burst(t, srv.App.Hasher, 20)
 	p.click("login-submit")
 	eventually[bool](p, `document.getElementById("form-error").textContent.indexOf("系统繁忙") >= 0`)
 	p.screenshot("login-busy")

@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"unid/internal/account"
 	"unid/internal/i18n"
 	"unid/internal/problem"
 	"unid/internal/store"
@@ -111,7 +110,7 @@ func Unavailable(p *problem.Problem) *problem.Problem {
 func (rs *Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	p := Unavailable(problem.As(err))
 	status := Status(p.Kind)
-	if p.Kind == problem.Unavailable && p.Code == account.CodeBusy {
+	if p.Kind == problem.Unavailable && p.Code == problem.CodeBusy {
 		// A burst being shed: unid_hash_refused_total counts each; the log
 		// says so once a minute, where a line for each would flood it.
 		level := slog.LevelDebug

@@ -28,6 +28,12 @@ const (
 	Unavailable              // a dependency (SMS gateway, store) is down
 )
 
+// CodeBusy is the code of an Unavailable problem that sheds a burst: more
+// requests at once than unid can do within its bound (account.Hasher's
+// Admit). Nothing of the request was spent; it may be sent again after
+// RetryAfter.
+const CodeBusy = "busy"
+
 // Problem is a domain error with a kind, a machine code and field codes.
 type Problem struct {
 	Kind       Kind

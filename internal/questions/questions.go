@@ -224,8 +224,8 @@ func (s *Service) Set(ctx context.Context, userID string, answers []Answer, acto
 		return Status{}, err
 	}
 	// Three hashes, asked for by a signed-in person at will: in a burst
-	// they wait no longer than a sign-in would, and are told busy alike.
-	ctx, admitted, err := s.d.Hasher.Admit(ctx)
+	// they are admitted, or told busy, as three sign-ins would be.
+	ctx, admitted, err := s.d.Hasher.Admit(ctx, Count)
 	if err != nil {
 		return Status{}, err
 	}

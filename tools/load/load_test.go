@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"unid/internal/account/accounttest"
 	"unid/internal/app/apptest"
 	"unid/internal/config"
 )
@@ -83,6 +85,44 @@ func TestEveryScenario(t *testing.T) {
 		if strings.HasPrefix(c.ID, "load-") {
 			t.Errorf("client %s is still registered", c.ID)
 		}
+	}
+}
+
+// TestSignInWhenTheServerIsBusy: with more workers than the server hashes
+// for within --hash-max-wait, its "busy" answers go to the row
+// signin/busy, not to the errors, and the workers, trying again after the
+// Retry-After with the same captcha, still sign in.
+func TestSignInWhenTheServerIsBusy(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) {
+		raiseLimits(c)
+		// One worker, hashes of a few hundred milliseconds, and no wait
+		// allowed: any queue is too long.
+		c.HashWorkers, c.Argon2Time, c.HashMaxWait = 1, uint(accounttest.SlowParams.Time), time.Nanosecond
+	})
+	out := filepath.Join(t.TempDir(), "load.json")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-url", srv.URL, "--data", srv.App.Config.DataDir, "--argon2-time", "16",
+		"-scenarios", "signin", "-duration", "3s", "-concurrency", "4", "-accounts", "4", "-limit-time", "300ms", "-json", out}, noEnv, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]row{}
+	for _, r := range rep.Rows {
+		got[r.Name] = r
+	}
+	if r := got["signin"]; r.Requests == 0 || r.Errors != 0 {
+		t.Errorf("signin: %d requests, %d errors %v", r.Requests, r.Errors, r.ErrorsByCode)
+	}
+	if r := got["signin/busy"]; r.Requests == 0 || r.Errors != 0 {
+		t.Errorf("signin/busy: %d requests, %d errors; want the busy answers there\n%s", r.Requests, r.Errors, stdout.String())
 	}
 }
 

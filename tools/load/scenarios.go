@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,7 +54,7 @@ func scenarioByName(name string) scenario {
 }
 
 var scenarios = []scenario{
-	{name: "signin", rows: []string{"signin"}, prepare: prepareSignIn},
+	{name: "signin", rows: []string{"signin", "signin/busy"}, prepare: prepareSignIn},
 	{name: "client_credentials", rows: []string{"client_credentials"}, prepare: prepareClientCredentials},
 	{name: "discovery", rows: []string{"discovery"}, prepare: prepareDiscovery},
 	{name: "authcode", rows: []string{"authcode/authorize", "authcode/exchange", "authcode/refresh"}, phases: prepareAuthCode},
@@ -66,14 +68,38 @@ var scenarios = []scenario{
 func timed(rec *recorder, send func() (response, error), check func(response) string) (response, bool) {
 	start := time.Now()
 	r, err := send()
-	took := time.Since(start)
+	return r, judge(rec, time.Since(start), r, err, check)
+}
+
+// judge records an answer (or its transport failure, err) that took took.
+func judge(rec *recorder, took time.Duration, r response, err error, check func(response) string) bool {
 	if err != nil {
 		rec.record(took, transportFailure(err))
-		return r, false
+		return false
 	}
 	f := check(r)
 	rec.record(took, f)
-	return r, f == ""
+	return f == ""
+}
+
+// busy reports whether r is the server's "busy": more sign-ins at once
+// than it hashes within --hash-max-wait. Nothing of the request was
+// spent, its captcha included.
+func busy(r response) bool {
+	return r.status == http.StatusServiceUnavailable && r.code() == "busy"
+}
+
+// holdOff waits the Retry-After of r and up to a second more, as the
+// login page does, or until ctx ends; it reports whether to go on.
+func holdOff(ctx context.Context, r response) bool {
+	secs, _ := strconv.Atoi(r.header.Get("Retry-After"))
+	d := time.Duration(max(secs, 1))*time.Second + mrand.N(time.Second)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
 }
 
 // status checks for the status want.
@@ -89,6 +115,9 @@ func status(want int) func(response) string {
 // prepareSignIn makes enough captchas for the run: the sign-in rate
 // cannot beat the argon2id limit by much, so three times as many as the
 // limit allows (the limit, measured on a busy machine, may come out low).
+// A sign-in the server answers "busy" (more workers than it hashes for
+// within --hash-max-wait) is recorded in the row signin/busy, not as an
+// error, and tried again with the same captcha after its Retry-After.
 func prepareSignIn(ctx context.Context, t *tool) (iteration, error) {
 	n := int(max(3*t.limits.Argon2PerSec, 50)*t.o.duration.Seconds()) + 2*t.o.concurrency
 	pool, err := t.prepareCaptchas(ctx, n)
@@ -109,10 +138,19 @@ func prepareSignIn(ctx context.Context, t *tool) (iteration, error) {
 		if seq.Add(1)%2 == 0 {
 			identifier = a.phone
 		}
-		timed(rec[0], func() (response, error) {
-			return t.postJSON(ctx, "/api/v1/sessions", signInBody(a, identifier, c))
-		}, status(http.StatusCreated))
-		return true
+		for {
+			start := time.Now()
+			r, err := t.postJSON(ctx, "/api/v1/sessions", signInBody(a, identifier, c))
+			took := time.Since(start)
+			if err != nil || !busy(r) {
+				judge(rec[0], took, r, err, status(http.StatusCreated))
+				return true
+			}
+			rec[1].record(took, "")
+			if !holdOff(ctx, r) {
+				return true
+			}
+		}
 	}, nil
 }
 
@@ -372,6 +410,9 @@ func (t *tool) runScenario(ctx context.Context, s scenario) ([]row, error) {
 	}
 	rows := make([]row, 0, len(recs))
 	for _, r := range recs {
+		if strings.HasSuffix(r.name, "/busy") && r.n.Load() == 0 {
+			continue // the server was never busy: no row
+		}
 		rw := newRow(s.name, r, elapsed)
 		if usedUp {
 			rw.Note = "prepared captchas used up before the end"

@@ -105,15 +105,15 @@ func (f *Fixture) Events(t testing.TB, action string) []store.AuditEvent {
 // of them lasts while a test looks at it.
 var SlowParams = account.Params{Memory: 19456, Time: 16, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-// Burst queues password hashes in h, as a burst of sign-ins would, until
-// stop, which the test's end also calls; h should run one at a time with
-// SlowParams. Burst returns once ten wait; stop returns when none of its
-// hashes waits or runs.
-func Burst(t testing.TB, h *account.Hasher) (stop func()) {
+// Burst queues n password hashes in h, as a burst of sign-ins would,
+// until stop, which the test's end also calls; h should run one at a time
+// with SlowParams. Burst returns once all but two wait; stop returns when
+// none of its hashes waits or runs.
+func Burst(t testing.TB, h *account.Hasher, n int) (stop func()) {
 	t.Helper()
 	ctx, end := context.WithCancel(context.Background())
 	var burst sync.WaitGroup
-	for range 50 {
+	for range n {
 		burst.Go(func() { _, _ = h.Hash(ctx, "Burst#Password1") })
 	}
 	stop = sync.OnceFunc(func() {
@@ -121,10 +121,10 @@ func Burst(t testing.TB, h *account.Hasher) (stop func()) {
 		burst.Wait()
 	})
 	t.Cleanup(stop)
-	for deadline := time.Now().Add(10 * time.Second); h.Waiting() < 10; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); h.Waiting() < int64(n-2); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			stop()
-			t.Fatalf("%d hashes waiting, want a queue", h.Waiting())
+			t.Fatalf("%d hashes waiting, want %d", h.Waiting(), n-2)
 		}
 	}
 	return stop

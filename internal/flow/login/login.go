@@ -210,7 +210,7 @@ func (s *Service) Login(ctx context.Context, req Request, c flow.Client) (store.
 	}
 	// Busy is answered before the captcha is spent or the attempt counted:
 	// the request was never looked at.
-	ctx, admitted, err := s.hasher.Admit(ctx)
+	ctx, admitted, err := s.hasher.Admit(ctx, 1)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -336,7 +336,7 @@ func (s *Service) CheckPassword(ctx context.Context, u store.User, password, pur
 		s.recordCheck(ctx, c, u, purpose, audit.ResultRateLimited)
 		return &problem.Problem{Kind: problem.TooMany, Code: "login_rate_limited", RetryAfter: wait}
 	}
-	ctx, admitted, err := s.hasher.Admit(ctx)
+	ctx, admitted, err := s.hasher.Admit(ctx, 1)
 	if err != nil {
 		return err
 	}

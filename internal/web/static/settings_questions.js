@@ -67,6 +67,7 @@
           return;
         }
         showAPIError(form, res);
+        if (u.isBusy(res)) { u.holdOff(submit, res); } // the answers typed stay
       }, function () {
         setBusy(submit, false);
         setFormError(t('network'));
