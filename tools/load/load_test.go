@@ -27,32 +27,39 @@ func raiseLimits(c *config.Config) {
 	c.LogLevel = "error"
 }
 
+// runTool runs the tool against srv with args (and its URL, data
+// directory, a short -limit-time and a JSON file), failing the test if it
+// fails, and returns the report, its rows by name, and what it printed.
+func runTool(t *testing.T, srv *apptest.Server, args ...string) (rep report, rows map[string]row, stdout, stderr string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "load.json")
+	var o, e bytes.Buffer
+	args = append([]string{"-url", srv.URL, "--data", srv.App.Config.DataDir, "-limit-time", "300ms", "-json", out}, args...)
+	if err := run(context.Background(), args, noEnv, &o, &e); err != nil {
+		t.Fatalf("run: %v\nstdout:\n%s\nstderr:\n%s", err, o.String(), e.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	rows = map[string]row{}
+	for _, r := range rep.Rows {
+		rows[r.Name] = r
+	}
+	return rep, rows, o.String(), e.String()
+}
+
 // TestEveryScenario runs every scenario briefly against a real unid and
 // reads the results as a user of the tool would: every row made requests
 // without errors, and the signing rows carry their limits and ratios.
 func TestEveryScenario(t *testing.T) {
 	srv := apptest.Start(t, raiseLimits)
-	out := filepath.Join(t.TempDir(), "load.json")
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-url", srv.URL, "--data", srv.App.Config.DataDir,
-		"-duration", "2s", "-concurrency", "2", "-accounts", "2", "-limit-time", "300ms", "-json", out}, noEnv, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("run: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
-	}
-	t.Logf("stdout:\n%s", stdout.String())
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep report
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep, got, stdout, stderr := runTool(t, srv, "-duration", "2s", "-concurrency", "2", "-accounts", "2")
+	t.Logf("stdout:\n%s", stdout)
 	want := []string{"signin", "client_credentials", "discovery", "authcode/authorize", "authcode/exchange", "authcode/refresh", "cas/login", "cas/validate", "sms", "records"}
-	got := map[string]row{}
-	for _, r := range rep.Rows {
-		got[r.Name] = r
-	}
 	for _, name := range want {
 		r, ok := got[name]
 		switch {
@@ -61,8 +68,8 @@ func TestEveryScenario(t *testing.T) {
 		case r.Requests == 0 || r.Errors != 0:
 			t.Errorf("%s: %d requests, %d errors %v", name, r.Requests, r.Errors, r.ErrorsByCode)
 		}
-		if !strings.Contains(stdout.String(), "\n"+name+" ") && !strings.Contains(stdout.String(), " "+name+" ") {
-			t.Errorf("the table has no row %s:\n%s", name, stdout.String())
+		if !strings.Contains(stdout, "\n"+name+" ") && !strings.Contains(stdout, " "+name+" ") {
+			t.Errorf("the table has no row %s:\n%s", name, stdout)
 		}
 	}
 	for _, name := range []string{"signin", "client_credentials", "authcode/exchange", "authcode/refresh"} {
@@ -73,8 +80,8 @@ func TestEveryScenario(t *testing.T) {
 	if rep.Limits.SignAlg != "ES256" || got["client_credentials"].OfDiscovery <= 0 {
 		t.Errorf("client credentials with %s: %v of discovery", rep.Limits.SignAlg, got["client_credentials"].OfDiscovery)
 	}
-	if !strings.Contains(stderr.String(), "req/s") {
-		t.Errorf("no progress line on stderr:\n%s", stderr.String())
+	if !strings.Contains(stderr, "req/s") {
+		t.Errorf("no progress line on stderr:\n%s", stderr)
 	}
 	// The tool's clients are gone: nothing of the run stays registered.
 	cs, err := srv.App.Store.ListClients(context.Background())
@@ -99,30 +106,12 @@ func TestSignInWhenTheServerIsBusy(t *testing.T) {
 		// allowed: any queue is too long.
 		c.HashWorkers, c.Argon2Time, c.HashMaxWait = 1, uint(accounttest.SlowParams.Time), time.Nanosecond
 	})
-	out := filepath.Join(t.TempDir(), "load.json")
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-url", srv.URL, "--data", srv.App.Config.DataDir, "--argon2-time", "16",
-		"-scenarios", "signin", "-duration", "3s", "-concurrency", "4", "-accounts", "4", "-limit-time", "300ms", "-json", out}, noEnv, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("run: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep report
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]row{}
-	for _, r := range rep.Rows {
-		got[r.Name] = r
-	}
+	_, got, stdout, _ := runTool(t, srv, "--argon2-time", "16", "-scenarios", "signin", "-duration", "3s", "-concurrency", "4", "-accounts", "4")
 	if r := got["signin"]; r.Requests == 0 || r.Errors != 0 {
 		t.Errorf("signin: %d requests, %d errors %v", r.Requests, r.Errors, r.ErrorsByCode)
 	}
 	if r := got["signin/busy"]; r.Requests == 0 || r.Errors != 0 {
-		t.Errorf("signin/busy: %d requests, %d errors; want the busy answers there\n%s", r.Requests, r.Errors, stdout.String())
+		t.Errorf("signin/busy: %d requests, %d errors; want the busy answers there\n%s", r.Requests, r.Errors, stdout)
 	}
 }
 
