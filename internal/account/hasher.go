@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -121,7 +122,7 @@ type Hasher struct {
 	runs    atomic.Uint64 // password hashes computed: Hash, Verify, DummyVerify
 	wait    atomic.Int64  // hashes waiting for a place to run
 	pending atomic.Int64  // hashes of admitted requests that have not yet asked for a place
-	took    atomic.Int64  // nanoseconds a hash has taken lately (a moving average)
+	times   hashTimes     // how long hashes have taken lately
 	refused atomic.Uint64 // requests Admit refused
 }
 
@@ -144,11 +145,11 @@ func (h *Hasher) WithMaxWait(d time.Duration) *Hasher {
 // admitted that have not yet asked), shared among the workers, each taking
 // as long as hashes have lately (0 before the first).
 func (h *Hasher) ExpectedWait() time.Duration {
-	return expectedWait(h.wait.Load()+h.pending.Load(), h.took.Load(), cap(h.sem))
+	return expectedWait(h.wait.Load()+h.pending.Load(), h.times.mean(time.Now()), cap(h.sem))
 }
 
-func expectedWait(ahead, took int64, workers int) time.Duration {
-	return time.Duration(ahead * took / int64(workers))
+func expectedWait(ahead int64, took time.Duration, workers int) time.Duration {
+	return time.Duration(ahead) * took / time.Duration(workers)
 }
 
 // Admit is the check a request makes before anything it would spend (a
@@ -175,7 +176,7 @@ func (h *Hasher) Admit(ctx context.Context, hashes int) (_ context.Context, done
 	// Counted first, then judged: of requests arriving in the same instant,
 	// each sees the others.
 	ahead := h.wait.Load() + h.pending.Add(k) - k
-	if wait := expectedWait(ahead, h.took.Load(), cap(h.sem)); wait > h.maxWait {
+	if wait := expectedWait(ahead, h.times.mean(time.Now()), cap(h.sem)); wait > h.maxWait {
 		h.pending.Add(-k)
 		h.refused.Add(1)
 		return ctx, func() {}, &problem.Problem{Kind: problem.Unavailable, Code: problem.CodeBusy, RetryAfter: wait,
@@ -275,24 +276,58 @@ func (h *Hasher) acquire(ctx context.Context) (time.Time, error) {
 }
 
 // release gives the place taken at start back after one hash, and counts
-// the hash's time into the average ExpectedWait uses: the last eight or so
-// weigh most, and no one counts for more than four times the average, so
-// that one imported legacy hash, which may take seconds, moves it by at
-// most three eighths, while a steady share of them moves it all the way.
+// the hash's time into the mean ExpectedWait uses.
 func (h *Hasher) release(start time.Time) {
-	took := int64(time.Since(start))
-	for {
-		old := h.took.Load()
-		next := took
-		if old > 0 {
-			next = old + (min(took, 4*old)-old)/8
-		}
-		if h.took.CompareAndSwap(old, next) {
-			break
-		}
-	}
+	now := time.Now()
+	h.times.add(now, now.Sub(start))
 	h.runs.Add(1)
 	<-h.sem
+}
+
+// hashTimes is the mean time of the hashes of the last ten seconds, in
+// one-second buckets: every hash counts the same, an imported legacy one
+// (which may take seconds) as much as any, so that a steady share of them
+// shows in full, while one of them among the hundreds of a busy second
+// moves the mean little. Without a hash in the window it is the last mean
+// there was (0 before the first).
+type hashTimes struct {
+	mu   sync.Mutex
+	sec  [hashWindow]int64         // the Unix second each bucket counts
+	sum  [hashWindow]time.Duration // the time of its hashes
+	n    [hashWindow]int64         // their number
+	last time.Duration
+}
+
+const hashWindow = 10
+
+func (t *hashTimes) add(now time.Time, took time.Duration) {
+	sec := now.Unix()
+	i := sec % hashWindow
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sec[i] != sec {
+		t.sec[i], t.sum[i], t.n[i] = sec, 0, 0
+	}
+	t.sum[i] += took
+	t.n[i]++
+}
+
+func (t *hashTimes) mean(now time.Time) time.Duration {
+	sec := now.Unix()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var sum time.Duration
+	var n int64
+	for i := range hashWindow {
+		if sec-t.sec[i] < hashWindow {
+			sum += t.sum[i]
+			n += t.n[i]
+		}
+	}
+	if n > 0 {
+		t.last = sum / time.Duration(n)
+	}
+	return t.last
 }
 
 // idKey is argon2.IDKey, for a test to see the parameters of each hash.

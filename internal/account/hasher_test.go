@@ -471,10 +471,10 @@ func TestAdmitBoundsTheWait(t *testing.T) {
 	if _, err := h.Hash(ctx, "Blue7horse!"); err != nil {
 		t.Fatal(err)
 	}
-	if h.took.Load() <= 0 {
+	if h.times.mean(time.Now()) <= 0 {
 		t.Fatal("a hash's time was not counted")
 	}
-	h.took.Store(int64(40 * time.Millisecond)) // as if hashes took 40 ms
+	h.times.set(40 * time.Millisecond) // as if hashes took 40 ms
 
 	// Both places taken, and three hashes queued behind them: 3 × 40 ms
 	// over 2 workers is 60 ms.
@@ -540,7 +540,7 @@ func (h *Hasher) admitOnly(ctx context.Context, hashes int) error {
 func TestAdmittedRequestsCountForTheNext(t *testing.T) {
 	ctx := context.Background()
 	h := NewHasher(cheap, 1).WithMaxWait(100 * time.Millisecond)
-	h.took.Store(int64(40 * time.Millisecond))
+	h.times.set(40 * time.Millisecond)
 	h.sem <- struct{}{} // the one place taken: every hash from here waits
 
 	// 40 ms each, one worker: three ahead are 120 ms, over the bound.
@@ -584,6 +584,9 @@ func TestAdmittedRequestsCountForTheNext(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a request of two hashes with 80 ms ahead: %v", err)
 	}
+	if n := h.pending.Load(); n != 3 {
+		t.Errorf("pending = %d with the third and a request of two admitted, want 3", n)
+	}
 	if err := h.admitOnly(ctx, 1); err == nil {
 		t.Error("a request admitted with two places held ahead of it besides")
 	}
@@ -606,23 +609,94 @@ func TestAdmittedRequestsCountForTheNext(t *testing.T) {
 	}
 }
 
-// TestOneSlowHashMovesTheWaitLittle: one hash far slower than the average
-// (an import's bcrypt, which may take seconds) counts for at most four
-// times the average, so the average moves by at most three eighths; a hash
-// at the usual time moves it as it comes.
-func TestOneSlowHashMovesTheWaitLittle(t *testing.T) {
+// TestRequestsArrivingTogetherSeeEachOther: of requests that ask in the
+// same instant, no more are admitted than the bound allows, because each
+// is counted before it is judged. (Judged first, a few of them would now
+// and then all see the same queue; a thousand rounds catch that.)
+func TestRequestsArrivingTogetherSeeEachOther(t *testing.T) {
 	ctx := context.Background()
-	h := NewHasher(cheap, 1)
-	enc, err := NewHasher(Params{Memory: 4096, Time: 3, Threads: 1}, 1).Hash(ctx, "Blue7horse!")
-	if err != nil {
-		t.Fatal(err)
+	h := NewHasher(cheap, 1).WithMaxWait(100 * time.Millisecond)
+	h.times.set(40 * time.Millisecond) // none, one or two ahead fit: three at most
+	for round := range 1000 {
+		var (
+			mu    sync.Mutex
+			dones []func()
+			wg    sync.WaitGroup
+		)
+		start := make(chan struct{})
+		for range 32 {
+			wg.Go(func() {
+				<-start
+				if _, done, err := h.Admit(ctx, 1); err == nil {
+					mu.Lock()
+					dones = append(dones, done)
+					mu.Unlock()
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if n := len(dones); n < 1 || n > 3 {
+			t.Fatalf("round %d: %d of 32 admitted together, want 1 to 3", round, n)
+		}
+		for _, done := range dones {
+			done()
+		}
+		if n := h.pending.Load(); n != 0 {
+			t.Fatalf("round %d: pending = %d after every request ended", round, n)
+		}
 	}
-	const avg = int64(time.Microsecond) // far less than any argon2id hash takes
-	h.took.Store(avg)
-	if ok, _, err := h.Verify(ctx, "Blue7horse!", enc); !ok || err != nil {
-		t.Fatalf("Verify = %v, %v", ok, err)
+}
+
+// TestOneSlowHashMovesTheWaitLittle: the time Admit judges by is the mean
+// of the hashes of the last ten seconds: one imported hash of seconds among
+// a busy second's hundreds moves it little, a steady share of them shows
+// in full, and a quiet spell keeps the last mean.
+func TestOneSlowHashMovesTheWaitLittle(t *testing.T) {
+	var ht hashTimes
+	now := time.Unix(1_800_000_000, 0)
+	if m := ht.mean(now); m != 0 {
+		t.Fatalf("mean before any hash = %s", m)
 	}
-	if got, most := h.took.Load(), avg+3*avg/8; got <= avg || got > most {
-		t.Errorf("after one slow hash the average is %s, want above %s and at most %s", time.Duration(got), time.Duration(avg), time.Duration(most))
+	for range 199 {
+		ht.add(now, 20*time.Millisecond)
 	}
+	ht.add(now.Add(500*time.Millisecond), 5*time.Second) // one bcrypt of cost 16
+	if m := ht.mean(now.Add(time.Second)); m != 44900*time.Microsecond {
+		t.Errorf("mean of 199 hashes of 20 ms and one of 5 s = %s, want 44.9ms", m)
+	}
+	// A fifth of them imported, at 500 ms, for ten seconds: the mean is the
+	// true one.
+	start := now.Add(time.Minute)
+	for s := range 10 {
+		at := start.Add(time.Duration(s) * time.Second)
+		for range 80 {
+			ht.add(at, 20*time.Millisecond)
+		}
+		for range 20 {
+			ht.add(at, 500*time.Millisecond)
+		}
+	}
+	if m := ht.mean(start.Add(9 * time.Second)); m != 116*time.Millisecond {
+		t.Errorf("mean with a fifth at 500 ms = %s, want 116ms", m)
+	}
+	// Nothing for a minute: the last mean stands.
+	if m := ht.mean(start.Add(2 * time.Minute)); m != 116*time.Millisecond {
+		t.Errorf("mean after a quiet minute = %s, want the last, 116ms", m)
+	}
+	// The window moves on: only the last ten seconds count.
+	later := start.Add(3 * time.Minute)
+	ht.add(later, 30*time.Millisecond)
+	if m := ht.mean(later); m != 30*time.Millisecond {
+		t.Errorf("mean of a new window = %s, want 30ms", m)
+	}
+}
+
+// set makes the mean d, as if hashes had taken d, with no hash in the
+// window.
+func (t *hashTimes) set(d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sec, t.sum, t.n = [hashWindow]int64{}, [hashWindow]time.Duration{}, [hashWindow]int64{}
+	t.last = d
 }

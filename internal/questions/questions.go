@@ -224,7 +224,7 @@ func (s *Service) Set(ctx context.Context, userID string, answers []Answer, acto
 		return Status{}, err
 	}
 	// Three hashes, asked for by a signed-in person at will: in a burst
-	// they are admitted, or told busy, as three sign-ins would be.
+	// they are judged like a sign-in, and count as three for those after.
 	ctx, admitted, err := s.d.Hasher.Admit(ctx, Count)
 	if err != nil {
 		return Status{}, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,5 +149,44 @@ func TestCheck(t *testing.T) {
 				t.Errorf("check = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestBusyIsSentAgain: a request answered busy is recorded as such and sent
+// again after the Retry-After, and the answer that comes then is the one
+// the row records; one whose wait would pass the scenario's end is not.
+func TestBusyIsSentAgain(t *testing.T) {
+	busyAnswer := response{status: http.StatusServiceUnavailable, header: http.Header{"Retry-After": {"1"}},
+		body: []byte(`{"error":{"code":"busy","message":"…","retry_after":1}}`)}
+	created := response{status: http.StatusCreated}
+	newRecs := func() (*recorder, *recorder) {
+		return &recorder{name: "signin", errs: map[string]int{}}, &recorder{name: "signin/busy", errs: map[string]int{}}
+	}
+
+	var sent int
+	send := func() (response, error) {
+		sent++
+		if sent == 1 {
+			return busyAnswer, nil
+		}
+		return created, nil
+	}
+	rec, busyRec := newRecs()
+	start := time.Now()
+	untilAdmitted(context.Background(), send, status(http.StatusCreated), rec, busyRec)
+	if sent != 2 || busyRec.n.Load() != 1 || rec.n.Load() != 1 || rec.fails.Load() != 0 {
+		t.Errorf("sent %d, busy recorded %d, sign-ins %d (%d failed); want 2, 1, 1 (0)", sent, busyRec.n.Load(), rec.n.Load(), rec.fails.Load())
+	}
+	if waited := time.Since(start); waited < time.Second {
+		t.Errorf("sent again after %s, before the Retry-After of 1s", waited)
+	}
+
+	// The scenario ends within the Retry-After: not sent again.
+	sent = 0
+	rec, busyRec = newRecs()
+	ctx := context.WithValue(context.Background(), stopKey{}, time.Now().Add(500*time.Millisecond))
+	untilAdmitted(ctx, send, status(http.StatusCreated), rec, busyRec)
+	if sent != 1 || busyRec.n.Load() != 1 || rec.n.Load() != 0 {
+		t.Errorf("near the end: sent %d, busy %d, sign-ins %d; want 1, 1, 0", sent, busyRec.n.Load(), rec.n.Load())
 	}
 }

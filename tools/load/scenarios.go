@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"unid/internal/problem"
 )
 
 // scenarioNames are the scenarios in the order they run.
@@ -86,19 +88,48 @@ func judge(rec *recorder, took time.Duration, r response, err error, check func(
 // than it hashes within --hash-max-wait. Nothing of the request was
 // spent, its captcha included.
 func busy(r response) bool {
-	return r.status == http.StatusServiceUnavailable && r.code() == "busy"
+	return r.status == http.StatusServiceUnavailable && r.code() == problem.CodeBusy
 }
 
 // holdOff waits the Retry-After of r and up to a second more, as the
-// login page does, or until ctx ends; it reports whether to go on.
-func holdOff(ctx context.Context, r response) bool {
+// login page does; it reports whether to go on: not when ctx ends, nor
+// when the wait would pass stop (the scenario's end; zero: none).
+func holdOff(ctx context.Context, stop time.Time, r response) bool {
 	secs, _ := strconv.Atoi(r.header.Get("Retry-After"))
 	d := time.Duration(max(secs, 1))*time.Second + mrand.N(time.Second)
+	if !stop.IsZero() && time.Now().Add(d).After(stop) {
+		return false
+	}
 	select {
 	case <-ctx.Done():
 		return false
 	case <-time.After(d):
 		return true
+	}
+}
+
+// stopKey is the context key of the time a scenario ends, which runFor
+// gives its workers.
+type stopKey struct{}
+
+// untilAdmitted sends a request with send and records its answer in rec;
+// while the answer is busy, it records that in busyRec and sends it again
+// (the same request: nothing of it was spent) after the Retry-After,
+// unless ctx ends or the scenario would be over first.
+func untilAdmitted(ctx context.Context, send func() (response, error), check func(response) string, rec, busyRec *recorder) {
+	stop, _ := ctx.Value(stopKey{}).(time.Time)
+	for {
+		start := time.Now()
+		r, err := send()
+		took := time.Since(start)
+		if err != nil || !busy(r) {
+			judge(rec, took, r, err, check)
+			return
+		}
+		busyRec.record(took, "")
+		if !holdOff(ctx, stop, r) {
+			return
+		}
 	}
 }
 
@@ -138,19 +169,10 @@ func prepareSignIn(ctx context.Context, t *tool) (iteration, error) {
 		if seq.Add(1)%2 == 0 {
 			identifier = a.phone
 		}
-		for {
-			start := time.Now()
-			r, err := t.postJSON(ctx, "/api/v1/sessions", signInBody(a, identifier, c))
-			took := time.Since(start)
-			if err != nil || !busy(r) {
-				judge(rec[0], took, r, err, status(http.StatusCreated))
-				return true
-			}
-			rec[1].record(took, "")
-			if !holdOff(ctx, r) {
-				return true
-			}
-		}
+		untilAdmitted(ctx, func() (response, error) {
+			return t.postJSON(ctx, "/api/v1/sessions", signInBody(a, identifier, c))
+		}, status(http.StatusCreated), rec[0], rec[1])
+		return true
 	}, nil
 }
 
@@ -431,10 +453,11 @@ func (t *tool) runFor(ctx context.Context, name string, d time.Duration, it iter
 	stop := start.Add(d)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
+	wctx := context.WithValue(ctx, stopKey{}, stop)
 	for w := range t.o.concurrency {
 		wg.Go(func() {
 			for time.Now().Before(stop) && ctx.Err() == nil {
-				if !it(ctx, w, recs) {
+				if !it(wctx, w, recs) {
 					if time.Now().Before(stop) {
 						usedUp.Store(true)
 					}

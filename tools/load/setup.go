@@ -427,7 +427,6 @@ func hint(code string) string {
 		"sms_budget_exhausted": " (start unid with higher --sms-global-hour and --sms-global-day)",
 		"login_rate_limited":   " (start unid with --login-ip-success-limit 0)",
 		"login_failed":         " (more sign-ins at once per citizen than --lockout-threshold allows? raise -accounts)",
-		"busy":                 " (more sign-ins at once than the server hashes within --hash-max-wait: lower -concurrency, or start unid with --hash-max-wait 0)",
 	}[code]
 }
 
