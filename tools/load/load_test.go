@@ -181,12 +181,17 @@ func TestBusyIsSentAgain(t *testing.T) {
 		t.Errorf("sent again after %s, before the Retry-After of 1s", waited)
 	}
 
-	// The scenario ends within the Retry-After: not sent again.
+	// The scenario ends within the Retry-After: not sent again, and the
+	// worker waits out the scenario instead of taking up another request.
 	sent = 0
 	rec, busyRec = newRecs()
-	ctx := context.WithValue(context.Background(), stopKey{}, time.Now().Add(500*time.Millisecond))
+	stop := time.Now().Add(500 * time.Millisecond)
+	ctx := context.WithValue(context.Background(), stopKey{}, stop)
 	untilAdmitted(ctx, send, status(http.StatusCreated), rec, busyRec)
 	if sent != 1 || busyRec.n.Load() != 1 || rec.n.Load() != 0 {
 		t.Errorf("near the end: sent %d, busy %d, sign-ins %d; want 1, 1, 0", sent, busyRec.n.Load(), rec.n.Load())
+	}
+	if time.Now().Before(stop) {
+		t.Error("returned before the scenario's end, free to take up another request")
 	}
 }

@@ -92,19 +92,21 @@ func busy(r response) bool {
 }
 
 // holdOff waits the Retry-After of r and up to a second more, as the
-// login page does; it reports whether to go on: not when ctx ends, nor
-// when the wait would pass stop (the scenario's end; zero: none).
+// login page does, and reports whether to go on: not when ctx ends, nor
+// when the wait would pass stop (the scenario's end; zero: none), which it
+// then waits for, so that the worker does not take up another request.
 func holdOff(ctx context.Context, stop time.Time, r response) bool {
 	secs, _ := strconv.Atoi(r.header.Get("Retry-After"))
 	d := time.Duration(max(secs, 1))*time.Second + mrand.N(time.Second)
+	goOn := true
 	if !stop.IsZero() && time.Now().Add(d).After(stop) {
-		return false
+		d, goOn = time.Until(stop), false
 	}
 	select {
 	case <-ctx.Done():
 		return false
 	case <-time.After(d):
-		return true
+		return goOn
 	}
 }
 
