@@ -302,7 +302,7 @@ const hashWindow = 10
 
 func (t *hashTimes) add(now time.Time, took time.Duration) {
 	sec := now.Unix()
-	i := sec % hashWindow
+	i := (sec%hashWindow + hashWindow) % hashWindow
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.sec[i] != sec {
@@ -319,7 +319,7 @@ func (t *hashTimes) mean(now time.Time) time.Duration {
 	var sum time.Duration
 	var n int64
 	for i := range hashWindow {
-		if sec-t.sec[i] < hashWindow {
+		if age := sec - t.sec[i]; age >= 0 && age < hashWindow { // a clock stepped back leaves its future out
 			sum += t.sum[i]
 			n += t.n[i]
 		}
