@@ -278,24 +278,23 @@ func (h *Hasher) acquire(ctx context.Context) (time.Time, error) {
 // release gives the place taken at start back after one hash, and counts
 // the hash's time into the mean ExpectedWait uses.
 func (h *Hasher) release(start time.Time) {
+	<-h.sem // first: whatever the bookkeeping does, the place is back
+	h.runs.Add(1)
 	now := time.Now()
 	h.times.add(now, now.Sub(start))
-	h.runs.Add(1)
-	<-h.sem
 }
 
 // hashTimes is the mean time of the hashes of the last ten seconds, in
 // one-second buckets: every hash counts the same, an imported legacy one
 // (which may take seconds) as much as any, so that a steady share of them
 // shows in full, while one of them among the hundreds of a busy second
-// moves the mean little. Without a hash in the window it is the last mean
-// there was (0 before the first).
+// moves the mean little. Without a hash in the window it is the mean of
+// the newest second that had one (0 before the first).
 type hashTimes struct {
-	mu   sync.Mutex
-	sec  [hashWindow]int64         // the Unix second each bucket counts
-	sum  [hashWindow]time.Duration // the time of its hashes
-	n    [hashWindow]int64         // their number
-	last time.Duration
+	mu  sync.Mutex
+	sec [hashWindow]int64         // the Unix second each bucket counts
+	sum [hashWindow]time.Duration // the time of its hashes
+	n   [hashWindow]int64         // their number
 }
 
 const hashWindow = 10
@@ -305,7 +304,10 @@ func (t *hashTimes) add(now time.Time, took time.Duration) {
 	i := (sec%hashWindow + hashWindow) % hashWindow
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.sec[i] != sec {
+	switch {
+	case t.sec[i] > sec:
+		return // a goroutine late by ten seconds and more: its bucket has moved on
+	case t.sec[i] < sec:
 		t.sec[i], t.sum[i], t.n[i] = sec, 0, 0
 	}
 	t.sum[i] += took
@@ -318,16 +320,26 @@ func (t *hashTimes) mean(now time.Time) time.Duration {
 	defer t.mu.Unlock()
 	var sum time.Duration
 	var n int64
+	newest := -1
 	for i := range hashWindow {
+		if t.n[i] == 0 {
+			continue
+		}
 		if age := sec - t.sec[i]; age >= 0 && age < hashWindow { // a clock stepped back leaves its future out
 			sum += t.sum[i]
 			n += t.n[i]
 		}
+		if newest < 0 || t.sec[i] > t.sec[newest] {
+			newest = i
+		}
 	}
-	if n > 0 {
-		t.last = sum / time.Duration(n)
+	switch {
+	case n > 0:
+		return sum / time.Duration(n)
+	case newest >= 0:
+		return t.sum[newest] / time.Duration(t.n[newest])
 	}
-	return t.last
+	return 0
 }
 
 // idKey is argon2.IDKey, for a test to see the parameters of each hash.

@@ -614,6 +614,8 @@ func TestAdmittedRequestsCountForTheNext(t *testing.T) {
 // is counted before it is judged. (Judged first, a few of them would now
 // and then all see the same queue; a thousand rounds catch that.)
 func TestRequestsArrivingTogetherSeeEachOther(t *testing.T) {
+	// Together means on several cores at once, whatever the machine has.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(4, runtime.GOMAXPROCS(0))))
 	ctx := context.Background()
 	h := NewHasher(cheap, 1).WithMaxWait(100 * time.Millisecond)
 	h.times.set(40 * time.Millisecond) // none, one or two ahead fit: three at most
@@ -680,9 +682,19 @@ func TestOneSlowHashMovesTheWaitLittle(t *testing.T) {
 	if m := ht.mean(start.Add(9 * time.Second)); m != 116*time.Millisecond {
 		t.Errorf("mean with a fifth at 500 ms = %s, want 116ms", m)
 	}
-	// Nothing for a minute: the last mean stands.
+	// The window's edge: a second nine seconds old counts, ten not.
+	var edge hashTimes
+	edge.add(now, 10*time.Millisecond)
+	edge.add(now.Add(time.Second), 30*time.Millisecond)
+	if m := edge.mean(now.Add(9 * time.Second)); m != 20*time.Millisecond {
+		t.Errorf("mean with seconds nine and eight seconds old = %s, want 20ms", m)
+	}
+	if m := edge.mean(now.Add(10 * time.Second)); m != 30*time.Millisecond {
+		t.Errorf("mean with seconds ten and nine seconds old = %s, want the younger's 30ms", m)
+	}
+	// Nothing for a minute: the newest second's mean stands.
 	if m := ht.mean(start.Add(2 * time.Minute)); m != 116*time.Millisecond {
-		t.Errorf("mean after a quiet minute = %s, want the last, 116ms", m)
+		t.Errorf("mean after a quiet minute = %s, want the newest second's, 116ms", m)
 	}
 	// The window moves on: only the last ten seconds count.
 	later := start.Add(3 * time.Minute)
@@ -698,5 +710,5 @@ func (t *hashTimes) set(d time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sec, t.sum, t.n = [hashWindow]int64{}, [hashWindow]time.Duration{}, [hashWindow]int64{}
-	t.last = d
+	t.sec[0], t.sum[0], t.n[0] = 1, d, 1 // one hash of d, long ago
 }

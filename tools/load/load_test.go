@@ -156,8 +156,8 @@ func TestCheck(t *testing.T) {
 // again after the Retry-After, and the answer that comes then is the one
 // the row records; one whose wait would pass the scenario's end is not.
 func TestBusyIsSentAgain(t *testing.T) {
-	busyAnswer := response{status: http.StatusServiceUnavailable, header: http.Header{"Retry-After": {"1"}},
-		body: []byte(`{"error":{"code":"busy","message":"…","retry_after":1}}`)}
+	busyAnswer := response{status: http.StatusServiceUnavailable, header: http.Header{"Retry-After": {"2"}},
+		body: []byte(`{"error":{"code":"busy","message":"…","retry_after":2}}`)}
 	created := response{status: http.StatusCreated}
 	newRecs := func() (*recorder, *recorder) {
 		return &recorder{name: "signin", errs: map[string]int{}}, &recorder{name: "signin/busy", errs: map[string]int{}}
@@ -177,15 +177,15 @@ func TestBusyIsSentAgain(t *testing.T) {
 	if sent != 2 || busyRec.n.Load() != 1 || rec.n.Load() != 1 || rec.fails.Load() != 0 {
 		t.Errorf("sent %d, busy recorded %d, sign-ins %d (%d failed); want 2, 1, 1 (0)", sent, busyRec.n.Load(), rec.n.Load(), rec.fails.Load())
 	}
-	if waited := time.Since(start); waited < time.Second {
-		t.Errorf("sent again after %s, before the Retry-After of 1s", waited)
+	if waited := time.Since(start); waited < 2*time.Second {
+		t.Errorf("sent again after %s, before the Retry-After of 2s", waited)
 	}
 
 	// The scenario ends within the Retry-After: not sent again, and the
 	// worker waits out the scenario instead of taking up another request.
 	sent = 0
 	rec, busyRec = newRecs()
-	stop := time.Now().Add(500 * time.Millisecond)
+	stop := time.Now().Add(1500 * time.Millisecond)
 	ctx := context.WithValue(context.Background(), stopKey{}, stop)
 	untilAdmitted(ctx, send, status(http.StatusCreated), rec, busyRec)
 	if sent != 1 || busyRec.n.Load() != 1 || rec.n.Load() != 0 {
@@ -193,5 +193,25 @@ func TestBusyIsSentAgain(t *testing.T) {
 	}
 	if time.Now().Before(stop) {
 		t.Error("returned before the scenario's end, free to take up another request")
+	}
+}
+
+// TestRetryDelay: the Retry-After the tool waits, from what the server
+// sent: seconds as given, at least one and at most an hour.
+func TestRetryDelay(t *testing.T) {
+	for _, tt := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", time.Second}, {"0", time.Second}, {"-3", time.Second}, {"7", 7 * time.Second},
+		{"Wed, 21 Oct 2026 07:28:00 GMT", time.Second}, {"99999999999999999999", time.Second}, {"86400", time.Hour},
+	} {
+		r := response{header: http.Header{}}
+		if tt.header != "" {
+			r.header.Set("Retry-After", tt.header)
+		}
+		if got := retryDelay(r); got != tt.want {
+			t.Errorf("Retry-After %q: %s, want %s", tt.header, got, tt.want)
+		}
 	}
 }

@@ -96,8 +96,7 @@ func busy(r response) bool {
 // when the wait would pass stop (the scenario's end; zero: none), which it
 // then waits for, so that the worker does not take up another request.
 func holdOff(ctx context.Context, stop time.Time, r response) bool {
-	secs, _ := strconv.Atoi(r.header.Get("Retry-After"))
-	d := time.Duration(max(secs, 1))*time.Second + mrand.N(time.Second)
+	d := retryDelay(r) + mrand.N(time.Second)
 	goOn := true
 	if !stop.IsZero() && time.Now().Add(d).After(stop) {
 		d, goOn = time.Until(stop), false
@@ -108,6 +107,16 @@ func holdOff(ctx context.Context, stop time.Time, r response) bool {
 	case <-time.After(d):
 		return goOn
 	}
+}
+
+// retryDelay is the Retry-After of r in seconds, 1 to 3600 (1 when it
+// is missing or not a number of seconds).
+func retryDelay(r response) time.Duration {
+	secs, err := strconv.Atoi(r.header.Get("Retry-After"))
+	if err != nil {
+		secs = 1
+	}
+	return time.Duration(min(max(secs, 1), 3600)) * time.Second
 }
 
 // stopKey is the context key of the time a scenario ends, which runFor

@@ -427,6 +427,7 @@ func hint(code string) string {
 		"sms_budget_exhausted": " (start unid with higher --sms-global-hour and --sms-global-day)",
 		"login_rate_limited":   " (start unid with --login-ip-success-limit 0)",
 		"login_failed":         " (more sign-ins at once per citizen than --lockout-threshold allows? raise -accounts)",
+		"busy":                 " (the server has more password hashes queued than it does within --hash-max-wait: let it finish, or start unid with --hash-max-wait 0)",
 	}[code]
 }
 
