@@ -140,16 +140,12 @@ func (h *Hasher) WithMaxWait(d time.Duration) *Hasher {
 	return h
 }
 
-// ExpectedWait is how long a hash asked for now would wait for a place to
-// run: the hashes ahead of it (those waiting, and those of requests
-// admitted that have not yet asked), shared among the workers, each taking
-// as long as hashes have lately (0 before the first).
-func (h *Hasher) ExpectedWait() time.Duration {
-	return expectedWait(h.wait.Load()+h.pending.Load(), h.times.mean(time.Now()), cap(h.sem))
-}
-
-func expectedWait(ahead int64, took time.Duration, workers int) time.Duration {
-	return time.Duration(ahead) * took / time.Duration(workers)
+// expectedWait is how long a hash would wait for a place to run behind
+// ahead others (those waiting, and those of requests admitted that have
+// not yet asked): shared among the workers, each taking as long as hashes
+// have lately (0 before the first).
+func (h *Hasher) expectedWait(ahead int64) time.Duration {
+	return time.Duration(ahead) * h.times.mean(time.Now()) / time.Duration(cap(h.sem))
 }
 
 // Admit is the check a request makes before anything it would spend (a
@@ -176,7 +172,7 @@ func (h *Hasher) Admit(ctx context.Context, hashes int) (_ context.Context, done
 	// Counted first, then judged: of requests arriving in the same instant,
 	// each sees the others.
 	ahead := h.wait.Load() + h.pending.Add(k) - k
-	if wait := expectedWait(ahead, h.times.mean(time.Now()), cap(h.sem)); wait > h.maxWait {
+	if wait := h.expectedWait(ahead); wait > h.maxWait {
 		h.pending.Add(-k)
 		h.refused.Add(1)
 		return ctx, func() {}, &problem.Problem{Kind: problem.Unavailable, Code: problem.CodeBusy, RetryAfter: wait,

@@ -492,8 +492,8 @@ func TestAdmitBoundsTheWait(t *testing.T) {
 			t.Fatalf("Waiting = %d with three hashes queued", h.Waiting())
 		}
 	}
-	if d := h.ExpectedWait(); d != 60*time.Millisecond {
-		t.Errorf("ExpectedWait = %s, want 60ms", d)
+	if d := h.expectedWait(h.wait.Load() + h.pending.Load()); d != 60*time.Millisecond {
+		t.Errorf("expected wait = %s, want 60ms", d)
 	}
 	err := admit()
 	var p *problem.Problem
@@ -575,8 +575,8 @@ func TestAdmittedRequestsCountForTheNext(t *testing.T) {
 		}
 	}
 	dones[1]() // its handler returns later: nothing left to give back
-	if d := h.ExpectedWait(); d != 80*time.Millisecond {
-		t.Errorf("ExpectedWait = %s with one waiting and one admitted, want 80ms", d)
+	if d := h.expectedWait(h.wait.Load() + h.pending.Load()); d != 80*time.Millisecond {
+		t.Errorf("expected wait = %s with one waiting and one admitted, want 80ms", d)
 	}
 	// A request of two hashes counts for two: 80 ms ahead is within the
 	// bound, but the next finds 160 ms ahead.

@@ -174,18 +174,6 @@ var authRequestCAS = func() string {
 	return strings.Join(set, ", ") + " WHERE id = $1 AND " + strings.Join(where, " AND ")
 }()
 
-// params is "$from+1, $from+2, …", n of them.
-func params(from, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + strconv.Itoa(from+i+1))
-	}
-	return b.String()
-}
-
 // authRequestUpdate is the read-modify-write of the request id; also, when
 // not nil, writes more in the same transaction after the request.
 func (s *Store) authRequestUpdate(ctx context.Context, op, id string, also func(*sql.Tx) error) rowUpdate[store.AuthRequest] {
@@ -407,12 +395,12 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next sto
 	const op = "rotate refresh token"
 	// use marks the old token used; with WritingWith the same statement
 	// stores the successor, else an INSERT after it does.
-	use, args, insert := `UPDATE oauth_refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at = 0`, []any{oldHash, ms(next.CreatedAt)}, true
+	use, args := `UPDATE oauth_refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at = 0`, []any{oldHash, ms(next.CreatedAt)}
 	if s.d.WritingWith {
 		na := refreshTokenArgs(next)
 		use = `WITH used AS (` + use + ` RETURNING token_hash)
 			INSERT INTO oauth_refresh_tokens (` + refreshColumns + `) SELECT ` + params(len(args), len(na)) + ` FROM used`
-		args, insert = append(args, na...), false
+		args = append(args, na...)
 	}
 	rotate := func(tx execQuerier) error {
 		res, err := tx.ExecContext(ctx, use, args...)
@@ -434,13 +422,13 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next sto
 			}
 			return fmt.Errorf("%s: %s: already used: %w", s.d.Name, op, store.ErrConflict)
 		}
-		if !insert {
-			return nil
+		if s.d.WritingWith {
+			return nil // stored by the same statement
 		}
 		_, err = tx.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(next)...)
 		return s.wrapErr(op, s.refreshTokenErr(op, next, err))
 	}
-	if !insert {
+	if s.d.WritingWith {
 		return rotate(s.wdb) // one statement: its own transaction
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error { return rotate(tx) })

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,17 +78,24 @@ func placeholders(rows, n int, positional bool) string {
 			b.WriteString(", ")
 		}
 		b.WriteByte('(')
-		for c := range n {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			if positional {
-				b.WriteByte('?')
-			} else {
-				fmt.Fprintf(&b, "$%d", r*n+c+1)
-			}
+		if positional {
+			b.WriteString(strings.TrimSuffix(strings.Repeat("?, ", n), ", "))
+		} else {
+			b.WriteString(params(r*n, n))
 		}
 		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// params is "$from+1, $from+2, …", n of them.
+func params(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(from+i+1))
 	}
 	return b.String()
 }
