@@ -164,8 +164,16 @@ func (h *Hasher) expectedWait(ahead int64) time.Duration {
 // requests admitted together, still at their captchas and lookups, count
 // for the ones after them, and a request's later hashes do not join the
 // back of a queue that grew meanwhile uncounted.
+//
+// A ctx admitted by h already is admitted again at once, counted no
+// further: the caller that admitted it first counted every hash of the
+// request (a password change, its check of the current password and the
+// hash of the new one).
 func (h *Hasher) Admit(ctx context.Context, hashes int) (_ context.Context, done func(), err error) {
 	if h.maxWait <= 0 {
+		return ctx, func() {}, nil
+	}
+	if a, ok := ctx.Value(admissionKey{}).(*admission); ok && a.h == h {
 		return ctx, func() {}, nil
 	}
 	k := int64(max(hashes, 1))

@@ -609,6 +609,39 @@ func TestAdmittedRequestsCountForTheNext(t *testing.T) {
 	}
 }
 
+// TestAdmitWithinAnAdmission: a request admitted for all its hashes (a
+// password change: the current password and the new one) passes the
+// admission of a step inside it at once, counted no further, however long
+// the queue has grown meanwhile.
+func TestAdmitWithinAnAdmission(t *testing.T) {
+	ctx := context.Background()
+	h := NewHasher(cheap, 1).WithMaxWait(50 * time.Millisecond)
+	h.times.set(40 * time.Millisecond)
+	h.sem <- struct{}{} // the one place taken: every hash from here waits
+	actx, done, err := h.Admit(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	if err := h.admitOnly(ctx, 1); err == nil {
+		t.Fatal("another request admitted with 80 ms ahead")
+	}
+	ictx, inner, err := h.Admit(actx, 1)
+	if err != nil {
+		t.Fatalf("the step of an admitted request: %v", err)
+	}
+	inner()
+	if ictx != actx || h.pending.Load() != 2 {
+		t.Errorf("the step counted again: pending = %d, want 2", h.pending.Load())
+	}
+	// Another hasher's admission is no admission here.
+	other := NewHasher(cheap, 1).WithMaxWait(50 * time.Millisecond)
+	if _, _, err := h.Admit(context.WithValue(ctx, admissionKey{}, &admission{h: other}), 1); err == nil {
+		t.Error("admitted on another hasher's admission")
+	}
+	<-h.sem
+}
+
 // TestRequestsArrivingTogetherSeeEachOther: of requests that ask in the
 // same instant, no more are admitted than the bound allows, because each
 // is counted before it is judged. (Judged first, a few of them would now

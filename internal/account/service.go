@@ -160,6 +160,15 @@ func (s *Service) LoginNameTaken(ctx context.Context, loginName string) (bool, e
 	return true, nil
 }
 
+// Admit is the hasher's Admit (Hasher.Admit) for a request that is going
+// to hash a password through s, hashes times: asked before anything the
+// request would spend (an SMS code, a recovery step), so that in a burst
+// beyond what the cores hash it is told busy and may come back with all of
+// it, rather than wait until its browser or the proxy gives up.
+func (s *Service) Admit(ctx context.Context, hashes int) (context.Context, func(), error) {
+	return s.hasher.Admit(ctx, hashes)
+}
+
 // VerifyPassword reports whether password is u's, and whether u's hash
 // should be upgraded to the current parameters. A zero u (no account) and
 // an account without a password cost one hash verification and answer

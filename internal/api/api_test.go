@@ -376,6 +376,41 @@ func TestSignInWhileTheHashQueueIsFull(t *testing.T) {
 	}
 }
 
+// TestRegisterWhileTheHashQueueIsFull: a registration that would wait too
+// long for its password's hash is told "busy" before its SMS code is
+// looked at, whether its login name is free or taken; the code keeps its
+// attempts and registers once the burst is over.
+func TestRegisterWhileTheHashQueueIsFull(t *testing.T) {
+	srv := apptest.Start(t, busyConfig)
+	srv.Browser(t).MustRegister(zhang) // one hash: its time is known
+	b := srv.Browser(t)
+	code := b.SendCode(li.Phone)
+	register := func(login, code string) apptest.Response {
+		return b.PostJSON("/api/v1/users", map[string]any{"login_name": login, "password": li.Password, "password_confirm": li.Password,
+			"phone": li.Phone, "sms_code": code, "agreed": true})
+	}
+	stop := accounttest.Burst(t, srv.App.Hasher, 50)
+	free, taken := register(li.Login, code), register(zhang.Login, code)
+	for name, r := range map[string]apptest.Response{"a free login name": free, "a taken login name": taken} {
+		if r.Status != http.StatusServiceUnavailable || r.ErrCode(t) != "busy" || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("registration with %s in the burst: %d %s, want 503 busy with Retry-After", name, r.Status, r.Body)
+		}
+	}
+	if !bytes.Equal(free.Body, taken.Body) {
+		t.Errorf("busy answers differ with the login name free (%s) and taken (%s)", free.Body, taken.Body)
+	}
+	// More wrong codes than a code answers: none of them is counted.
+	for i := range 6 {
+		if r := register(li.Login, wrong(code)); r.Status != http.StatusServiceUnavailable {
+			t.Fatalf("wrong code %d in the burst: %d %s, want busy", i+1, r.Status, r.Body)
+		}
+	}
+	stop()
+	if r := register(li.Login, code); r.Status != http.StatusCreated {
+		t.Fatalf("registration after the burst with the code of the refused ones: %d %s", r.Status, r.Body)
+	}
+}
+
 // TestAccountWideLockLocksEveryNetwork: failures from many networks add up
 // to a lock of the account for every network.
 func TestAccountWideLockLocksEveryNetwork(t *testing.T) {

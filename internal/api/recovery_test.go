@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"unid/internal/account"
+	"unid/internal/account/accounttest"
 	"unid/internal/app/apptest"
 	"unid/internal/audit"
 	"unid/internal/config"
@@ -652,6 +653,41 @@ func TestProofsPerFlowAreLimited(t *testing.T) {
 	if r := sendRecoveryCode(b, flow); r.Status != http.StatusGone {
 		t.Errorf("a code for the spent flow: %d %s", r.Status, r.Body)
 	}
+}
+
+// TestRecoveryWhileTheHashQueueIsFull: answering the security questions
+// and setting the new password, each of which hashes, are told "busy" in a
+// burst before anything counts: more refused answers than a flow allows
+// leave it open, and a refused new password leaves it proven.
+func TestRecoveryWhileTheHashQueueIsFull(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) { busyConfig(c); c.CaptchaPerIPMinute = 1000 })
+	b := srv.Browser(t)
+	b.MustRegister(zhang)
+	if r := setQuestions(b, zhangQuestions, zhangAnswers); r.Status != http.StatusOK {
+		t.Fatalf("set questions: %d %s", r.Status, r.Body)
+	}
+	stranger := srv.Browser(t)
+	flow := mustStart(stranger, zhang.Login)
+	nobody := mustStart(stranger, missing.Login)
+	stop := accounttest.Burst(t, srv.App.Hasher, 50)
+	wrongAnswers := map[string]any{"method": "questions", "answers": []string{"Qingdao", "Mimi", "二小"}}
+	for i := range recovery.MaxProofs + 1 {
+		wantStatus(t, "answers in the burst", prove(stranger, flow, wrongAnswers), http.StatusServiceUnavailable, "busy")
+		if i == 0 {
+			wantStatus(t, "answers for no account in the burst", prove(stranger, nobody, wrongAnswers), http.StatusServiceUnavailable, "busy")
+		}
+	}
+	stop()
+	if r := prove(stranger, flow, map[string]any{"method": "questions", "answers": zhangAnswers}); r.Status != http.StatusOK {
+		t.Fatalf("right answers after the burst: %d %s", r.Status, r.Body)
+	}
+	stop = accounttest.Burst(t, srv.App.Hasher, 50)
+	wantStatus(t, "new password in the burst", setNewPassword(stranger, flow, newPassword), http.StatusServiceUnavailable, "busy")
+	stop()
+	if r := setNewPassword(stranger, flow, newPassword); r.Status != http.StatusNoContent {
+		t.Fatalf("new password after the burst: %d %s", r.Status, r.Body)
+	}
+	srv.Browser(t).MustLogin(zhang.Phone, newPassword)
 }
 
 // TestRecoveryWhoseOldSignInsCannotAllBeEnded: the new password is set

@@ -89,6 +89,23 @@ func (p *page) waitPath(path string) {
 	eventually[bool](p, `location.pathname === "`+path+`" && document.readyState === "complete"`)
 }
 
+// fillRegistration fills the registration page's form, its SMS code
+// asked for and typed in, and returns the code; the agreement is left
+// unticked.
+func (p *page) fillRegistration(loginName, password, phone string) (code string) {
+	p.t.Helper()
+	p.waitPath("/register")
+	p.fill("login_name", loginName)
+	p.fill("password", password)
+	p.fill("password_confirm", password)
+	p.fill("phone", phone)
+	p.solveCaptcha()
+	p.click("send-sms")
+	code = p.srv.WaitCode(p.t, phone)
+	p.fill("sms_code", code)
+	return code
+}
+
 func (p *page) login(identifier, password string) {
 	p.t.Helper()
 	p.fill("identifier", identifier)
@@ -117,15 +134,7 @@ func TestBrowserRegisterLogoutLoginByPhoneThenInEnglish(t *testing.T) {
 		t.Errorf("dev banner = %q", banner)
 	}
 	p.click("to-register")
-	p.waitPath("/register")
-	p.fill("login_name", "li_ming")
-	p.fill("password", password)
-	p.fill("password_confirm", password)
-	p.fill("phone", phone)
-	p.solveCaptcha()
-	p.click("send-sms")
-	code := srv.WaitCode(t, phone)
-	p.fill("sms_code", code)
+	p.fillRegistration("li_ming", password, phone)
 	// Registration needs the explicit agreement: without it the page says so.
 	p.click("register-submit")
 	p.do(chromedp.WaitVisible(chromedp.ID("agreed-error")))

@@ -46,3 +46,31 @@ func TestBrowserSignInWhileBusy(t *testing.T) {
 	p.click("login-submit")
 	p.waitPath("/me")
 }
+
+// TestBrowserRegisterWhileBusy: the registration page, sent in a burst
+// beyond what the cores hash, says the system is busy and keeps what was
+// typed, the SMS code too, with the button off for the wait; the same
+// form then registers.
+func TestBrowserRegisterWhileBusy(t *testing.T) {
+	ctx := newTab(t)
+	srv := apptest.Start(t, func(c *config.Config) {
+		c.HashWorkers, c.Argon2Time, c.HashMaxWait = 1, uint(accounttest.SlowParams.Time), time.Nanosecond
+	})
+	srv.Browser(t).MustRegister(apptest.Zhang) // one hash: its time is known
+	const phone, password = "13900005678", "Quancheng#Spring2031"
+	p := &page{t: t, ctx: ctx, srv: srv}
+	p.do(chromedp.Navigate(srv.URL + "/register"))
+	code := p.fillRegistration("li_ming", password, phone)
+	p.click("agreed")
+
+	stop := accounttest.Burst(t, srv.App.Hasher, 20)
+	p.click("register-submit")
+	eventually[bool](p, `document.getElementById("form-error").textContent.indexOf("系统繁忙") >= 0`)
+	p.screenshot("register-busy")
+	eventually[bool](p, `document.querySelector('input[name="sms_code"]').value === `+strconv.Quote(code)+
+		` && document.querySelector('input[name="password"]').value !== "" && document.getElementById("register-submit").disabled`)
+
+	stop()
+	p.click("register-submit")
+	p.waitPath("/me")
+}

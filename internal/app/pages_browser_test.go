@@ -52,13 +52,7 @@ func TestBrowserSignInForAServiceSystem(t *testing.T) {
 	if got := p.text("#register-client"); !strings.Contains(got, "不动产登记系统") {
 		t.Errorf("registration page names the system as %q", got)
 	}
-	p.fill("login_name", login)
-	p.fill("password", password)
-	p.fill("password_confirm", password)
-	p.fill("phone", phone)
-	p.solveCaptcha()
-	p.click("send-sms")
-	p.fill("sms_code", srv.WaitCode(t, phone))
+	p.fillRegistration(login, password, phone)
 	p.click("agreed")
 	p.click("register-submit")
 	p.waitAt(srv.URL, "/oidc/consent")

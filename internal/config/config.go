@@ -50,7 +50,7 @@ type Config struct {
 	Argon2Time    uint          // iterations
 	Argon2Threads uint          // parallelism
 	HashWorkers   int           // concurrent password hashes (0: one per CPU)
-	HashMaxWait   time.Duration // sign-ins that would queue longer for a hash are told "busy" at once (0: never)
+	HashMaxWait   time.Duration // citizens' requests that would queue longer for a hash are told "busy" at once (0: never)
 
 	SessionIdle time.Duration
 	SessionMax  time.Duration
@@ -452,7 +452,7 @@ func (c *Config) settings() []setting {
 		unsigned(&c.Argon2Threads, "argon2-threads", "argon2id parallelism"),
 		integer(&c.DatabaseMaxConns, "database-max-conns", "connections to PostgreSQL this instance keeps open at most (1–1000); count every instance and command that runs at once against the server's max_connections (docs/deployment.md)"),
 		integer(&c.HashWorkers, "hash-workers", "password hashes computed at once (0: one per CPU)"),
-		duration(&c.HashMaxWait, "hash-max-wait", "a sign-in that would wait longer than this for a password hash is answered \"busy, try again\" at once (0: it waits; at most 1m)"),
+		duration(&c.HashMaxWait, "hash-max-wait", "a citizen's sign-in, registration or other request that would wait longer than this for a password hash is answered \"busy, try again\" at once (0: it waits; at most 1m)"),
 		duration(&c.SessionIdle, "session-idle", "sign out after this long without activity"),
 		duration(&c.SessionMax, "session-max", "sign out this long after sign-in, active or not"),
 		integer(&c.LockoutThreshold, "lockout-threshold", "failed logins from one client network (IPv4 address, IPv6 /64) that lock that network out of the account"),

@@ -153,6 +153,18 @@ func (s *Service) ChangePassword(ctx context.Context, sess store.Session, u stor
 	if err := f.Err(); err != nil {
 		return err
 	}
+	// Two hashes, the current password's and the new one's, counted
+	// together: in a burst the answer is busy before either, and the new
+	// one does not join the back of a queue that grew meanwhile.
+	hashes := 2
+	if first {
+		hashes = 1
+	}
+	ctx, admitted, err := s.accounts.Admit(ctx, hashes)
+	if err != nil {
+		return err
+	}
+	defer admitted()
 	if !first {
 		if err := s.logins.CheckPassword(ctx, u, req.Current, checkPasswordChange, c); err != nil {
 			if p := problem.As(err); p.Code == "login_failed" {

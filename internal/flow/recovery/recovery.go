@@ -28,7 +28,9 @@
 // the account and tells the owner; the login lock is lifted
 // (login.Service.ClearLock). Every step is audited (Action*), with the
 // user as actor when there is an account, and anonymous with the masked
-// identifier when there is none.
+// identifier when there is none. Answering questions and setting the new
+// password hash passwords, so in a burst beyond what the cores hash they
+// answer busy (account.Hasher.Admit) before anything counts or is spent.
 package recovery
 
 import (
@@ -387,6 +389,16 @@ type Proof struct {
 
 // Prove checks p and moves the flow on to proven.
 func (s *Service) Prove(ctx context.Context, id string, p Proof, c flow.Client) error {
+	if p.Method == MethodQuestions {
+		// Three hashes, account or not: in a burst the answer is busy
+		// before the try, the address's proofs or a code count.
+		var admitted func()
+		var err error
+		if ctx, admitted, err = s.d.Accounts.Admit(ctx, questions.Count); err != nil {
+			return err
+		}
+		defer admitted()
+	}
 	ipRule := ratelimit.Rule{Key: "recovery-proof-ip:" + hex.EncodeToString(s.d.Protector.MAC("recovery-proof-ip", []byte(ratelimit.Address(c.IP)))), Limit: ProofsPerAddressHour, Window: time.Hour}
 	if wait, err := s.d.Limiter.Allow(ctx, s.d.Now(), ipRule); err != nil {
 		return problem.Wrap(err)
@@ -571,6 +583,13 @@ func (s *Service) SetPassword(ctx context.Context, id, password, confirm string,
 	if err := f.Err(); err != nil {
 		return err
 	}
+	// The new password's hash waits its turn: in a burst the answer is
+	// busy while the flow is still proven, for the next try.
+	ctx, admitted, err := s.d.Accounts.Admit(ctx, 1)
+	if err != nil {
+		return err
+	}
+	defer admitted()
 	// The flow is spent before the password changes: of two concurrent
 	// requests, one sets it.
 	if _, _, err := flow.Update(ctx, s.d.Flows, Kind, id, s.d.Now(), func(f *store.Flow, _ *data) error {

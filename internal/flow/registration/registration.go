@@ -4,6 +4,8 @@
 //
 //	fields valid? ──no──▶ Invalid, every bad field at once
 //	     │yes
+//	hashes ahead within --hash-max-wait? ──no──▶ Unavailable (busy)   [nothing spent]
+//	     │yes
 //	SMS code right? (an attempt counted) ──no──▶ Invalid / Gone
 //	     │yes
 //	login name free? ──no──▶ Conflict (login_name_taken)   [the code is kept]
@@ -129,6 +131,16 @@ func (s *Service) register(ctx context.Context, req Request, link *store.Upstrea
 	v, err := s.validate(req, link != nil)
 	if err != nil {
 		return store.User{}, err
+	}
+	if v.password != "" {
+		// The password's hash waits its turn: in a burst the answer is
+		// busy before the code is looked at, and the same code serves the
+		// next try.
+		var admitted func()
+		if ctx, admitted, err = s.accounts.Admit(ctx, 1); err != nil {
+			return store.User{}, err
+		}
+		defer admitted()
 	}
 	// Until the account exists, whoever registers is anonymous.
 	event := audit.Entry{Actor: audit.Anonymous(), Action: audit.ActionRegister, IP: c.IP, UserAgent: c.UserAgent, Subject: account.MaskPhone(v.phone)}
