@@ -94,12 +94,12 @@ func TestClose(t *testing.T) {
 
 		t.Run("the phone is free only after the cooling-off", func(t *testing.T) {
 			again := account.NewAccount{LoginName: "zhang_new", Password: password, Phone: "13812345678", RealName: "张三", IDNumber: "11010519491231002X"}
-			_, err := f.Accounts.Create(ctx, again)
+			_, err := f.Accounts.Create(ctx, again, nil)
 			wantProblem(t, "Create with the phone", err, problem.Conflict, "phone_cooling_off")
 			wantProblem(t, "SetPhone to it", f.Accounts.SetPhone(ctx, li.ID, "13812345678", audit.User(li.ID)), problem.Conflict, "phone_cooling_off")
 
 			f.Now = f.Now.Add(account.DefaultCoolingOff - time.Millisecond)
-			_, err = f.Accounts.Create(ctx, again)
+			_, err = f.Accounts.Create(ctx, again, nil)
 			wantProblem(t, "Create a moment before the end", err, problem.Conflict, "phone_cooling_off")
 
 			f.Now = f.Now.Add(time.Millisecond)
@@ -107,7 +107,7 @@ func TestClose(t *testing.T) {
 			if found, _, _ := f.Accounts.Find(ctx, "13812345678"); found.ID != v.ID {
 				t.Errorf("the phone finds %q, want the new account", found.ID)
 			}
-			_, err = f.Accounts.Create(ctx, account.NewAccount{LoginName: "zhang_san", Password: password})
+			_, err = f.Accounts.Create(ctx, account.NewAccount{LoginName: "zhang_san", Password: password}, nil)
 			wantProblem(t, "Create with the closed login name", err, problem.Conflict, "login_name_taken")
 		})
 	})

@@ -165,18 +165,19 @@ func (h *Hasher) expectedWait(ahead int64) time.Duration {
 // for the ones after them, and a request's later hashes do not join the
 // back of a queue that grew meanwhile uncounted.
 //
-// A ctx admitted by h already is admitted again at once, counted no
-// further: the caller that admitted it first counted every hash of the
-// request (a password change, its check of the current password and the
-// hash of the new one).
+// A ctx whose admission by h still holds as many places is admitted again
+// at once, counted no further: the caller that admitted it first counted
+// every hash of the request (a password change, its check of the current
+// password and the hash of the new one). One that holds fewer, or whose
+// request has called done, is judged like any other.
 func (h *Hasher) Admit(ctx context.Context, hashes int) (_ context.Context, done func(), err error) {
 	if h.maxWait <= 0 {
 		return ctx, func() {}, nil
 	}
-	if a, ok := ctx.Value(admissionKey{}).(*admission); ok && a.h == h {
+	k := int64(max(hashes, 1))
+	if a, ok := ctx.Value(admissionKey{}).(*admission); ok && a.h == h && a.holds(k) {
 		return ctx, func() {}, nil
 	}
-	k := int64(max(hashes, 1))
 	// Counted first, then judged: of requests arriving in the same instant,
 	// each sees the others.
 	ahead := h.wait.Load() + h.pending.Add(k) - k
@@ -194,8 +195,14 @@ func (h *Hasher) Admit(ctx context.Context, hashes int) (_ context.Context, done
 // An admission is a request's places in the count of the queue, from
 // Admit until its hashes ask for places.
 type admission struct {
-	h    *Hasher
-	left atomic.Int64 // places still held
+	h     *Hasher
+	left  atomic.Int64 // places still held
+	ended atomic.Bool  // done was called
+}
+
+// holds reports whether a, still open, holds k places or more.
+func (a *admission) holds(k int64) bool {
+	return !a.ended.Load() && a.left.Load() >= k
 }
 
 type admissionKey struct{}
@@ -214,8 +221,9 @@ func (a *admission) leaveOne() {
 	}
 }
 
-// leaveAll gives back the places left.
+// leaveAll gives back the places left: the request is over.
 func (a *admission) leaveAll() {
+	a.ended.Store(true)
 	if n := a.left.Swap(0); n > 0 {
 		a.h.pending.Add(-n)
 	}

@@ -634,11 +634,27 @@ func TestAdmitWithinAnAdmission(t *testing.T) {
 	if ictx != actx || h.pending.Load() != 2 {
 		t.Errorf("the step counted again: pending = %d, want 2", h.pending.Load())
 	}
+	// A step of more hashes than the admission holds is judged.
+	if _, _, err := h.Admit(actx, 3); err == nil {
+		t.Error("a step of three hashes passed an admission of two")
+	}
 	// Another hasher's admission is no admission here.
-	other := NewHasher(cheap, 1).WithMaxWait(50 * time.Millisecond)
-	if _, _, err := h.Admit(context.WithValue(ctx, admissionKey{}, &admission{h: other}), 1); err == nil {
+	other := &admission{h: NewHasher(cheap, 1)}
+	other.left.Store(2)
+	if _, _, err := h.Admit(context.WithValue(ctx, admissionKey{}, other), 1); err == nil {
 		t.Error("admitted on another hasher's admission")
 	}
+	// Nor is one whose request is over, though its context lives on (a
+	// detached context).
+	done()
+	again, next, err := h.Admit(actx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again == actx || h.pending.Load() != 1 {
+		t.Errorf("a step after its request was over counted nothing: pending = %d, want 1", h.pending.Load())
+	}
+	next()
 	<-h.sem
 }
 

@@ -199,21 +199,27 @@ type NewAccount struct {
 // collision registration_conflict, which names nothing. An ID number is
 // never a collision: unverified, it may be held by several accounts.
 //
+// spend, when not nil, is called once the account has passed every check
+// and its password is hashed, just before it is stored: what the account
+// is paid with (a registration's SMS code) is used up only when nothing
+// but the store can refuse it, and not at all when a field is wrong or
+// the hash is given up. Its error is returned as it is.
+//
 // Create records no audit event: its caller knows what happened (a
 // registration, an Alipay sign-in) and from where, and records that.
-func (s *Service) Create(ctx context.Context, na NewAccount) (store.User, error) {
-	return s.create(ctx, na, func(u store.User) error { return s.st.CreateUser(ctx, u) })
+func (s *Service) Create(ctx context.Context, na NewAccount, spend func() error) (store.User, error) {
+	return s.create(ctx, na, spend, func(u store.User) error { return s.st.CreateUser(ctx, u) })
 }
 
 // CreateLinked is Create for an account made through an identity provider:
 // the account and its link (store.UpstreamLink, for the new account) are
 // stored together or not at all. The identity linked elsewhere meanwhile
 // is problem.Conflict upstream_linked_elsewhere.
-func (s *Service) CreateLinked(ctx context.Context, na NewAccount, link store.UpstreamLink) (store.User, error) {
-	return s.create(ctx, na, func(u store.User) error { return s.st.CreateUserWithLink(ctx, u, link) })
+func (s *Service) CreateLinked(ctx context.Context, na NewAccount, link store.UpstreamLink, spend func() error) (store.User, error) {
+	return s.create(ctx, na, spend, func(u store.User) error { return s.st.CreateUserWithLink(ctx, u, link) })
 }
 
-func (s *Service) create(ctx context.Context, na NewAccount, put func(store.User) error) (store.User, error) {
+func (s *Service) create(ctx context.Context, na NewAccount, spend func() error, put func(store.User) error) (store.User, error) {
 	v, err := s.validate(na)
 	if err != nil {
 		return store.User{}, err
@@ -221,6 +227,11 @@ func (s *Service) create(ctx context.Context, na NewAccount, put func(store.User
 	u, err := s.build(ctx, v)
 	if err != nil {
 		return store.User{}, problem.Wrap(err)
+	}
+	if spend != nil {
+		if err := spend(); err != nil {
+			return store.User{}, err
+		}
 	}
 	if err := put(u); err != nil {
 		return store.User{}, createProblem(err)

@@ -87,7 +87,7 @@ func TestCreate(t *testing.T) {
 			}
 			for _, tt := range tests {
 				before, _ := f.Store.CountUsers(ctx)
-				_, err := f.Accounts.Create(ctx, tt.na)
+				_, err := f.Accounts.Create(ctx, tt.na, nil)
 				wantProblem(t, tt.name, err, problem.Conflict, tt.code)
 				var ce *store.ConflictError
 				if !errors.As(err, &ce) {
@@ -108,7 +108,7 @@ func TestCreate(t *testing.T) {
 
 		t.Run("bad fields, all at once, store nothing", func(t *testing.T) {
 			before, _ := f.Store.CountUsers(ctx)
-			_, err := f.Accounts.Create(ctx, account.NewAccount{LoginName: "1x", Password: "short", Phone: "12345", RealName: "张三", IDNumber: "110105194912310021"})
+			_, err := f.Accounts.Create(ctx, account.NewAccount{LoginName: "1x", Password: "short", Phone: "12345", RealName: "张三", IDNumber: "110105194912310021"}, nil)
 			var p *problem.Problem
 			if !errors.As(err, &p) || p.Kind != problem.Invalid {
 				t.Fatalf("Create = %v, want Invalid", err)

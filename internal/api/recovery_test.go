@@ -657,8 +657,10 @@ func TestProofsPerFlowAreLimited(t *testing.T) {
 
 // TestRecoveryWhileTheHashQueueIsFull: answering the security questions
 // and setting the new password, each of which hashes, are told "busy" in a
-// burst before anything counts: more refused answers than a flow allows
-// leave it open, and a refused new password leaves it proven.
+// burst before anything counts, alike for an account and for none: more
+// refused answers than a flow allows leave it open, and a refused new
+// password leaves it proven. A made-up flow is told it has expired, as
+// outside a burst: it holds no place in the queue.
 func TestRecoveryWhileTheHashQueueIsFull(t *testing.T) {
 	srv := apptest.Start(t, func(c *config.Config) { busyConfig(c); c.CaptchaPerIPMinute = 1000 })
 	b := srv.Browser(t)
@@ -672,9 +674,13 @@ func TestRecoveryWhileTheHashQueueIsFull(t *testing.T) {
 	stop := accounttest.Burst(t, srv.App.Hasher, 50)
 	wrongAnswers := map[string]any{"method": "questions", "answers": []string{"Qingdao", "Mimi", "二小"}}
 	for i := range recovery.MaxProofs + 1 {
-		wantStatus(t, "answers in the burst", prove(stranger, flow, wrongAnswers), http.StatusServiceUnavailable, "busy")
+		r := prove(stranger, flow, wrongAnswers)
+		wantStatus(t, "answers in the burst", r, http.StatusServiceUnavailable, "busy")
 		if i == 0 {
-			wantStatus(t, "answers for no account in the burst", prove(stranger, nobody, wrongAnswers), http.StatusServiceUnavailable, "busy")
+			if n := prove(stranger, nobody, wrongAnswers); n.Status != r.Status || busyText(n) != busyText(r) {
+				t.Errorf("answers for no account in the burst: %d %s, for an account %d %s", n.Status, n.Body, r.Status, r.Body)
+			}
+			wantStatus(t, "answers to a made-up flow in the burst", prove(stranger, "k7q2m4x9v3b8n6c1k7q2m4x9v3", wrongAnswers), http.StatusGone, "flow_expired")
 		}
 	}
 	stop()

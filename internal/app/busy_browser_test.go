@@ -3,13 +3,11 @@ package app_test
 import (
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"unid/internal/account/accounttest"
 	"unid/internal/app/apptest"
-	"unid/internal/config"
 )
 
 // TestBrowserSignInWhileBusy: in a burst of sign-ins beyond what the cores
@@ -18,11 +16,7 @@ import (
 // given; then the same captcha, unchanged, signs in.
 func TestBrowserSignInWhileBusy(t *testing.T) {
 	ctx := newTab(t)
-	srv := apptest.Start(t, func(c *config.Config) {
-		// One worker, hashes of a few hundred milliseconds, and no wait
-		// allowed: any queue is too long.
-		c.HashWorkers, c.Argon2Time, c.HashMaxWait = 1, uint(accounttest.SlowParams.Time), time.Nanosecond
-	})
+	srv := apptest.Start(t, busyHashes)
 	srv.Browser(t).MustRegister(apptest.Zhang)
 	p := &page{t: t, ctx: ctx, srv: srv}
 	p.do(chromedp.Navigate(srv.URL + "/login"))
@@ -53,9 +47,7 @@ func TestBrowserSignInWhileBusy(t *testing.T) {
 // form then registers.
 func TestBrowserRegisterWhileBusy(t *testing.T) {
 	ctx := newTab(t)
-	srv := apptest.Start(t, func(c *config.Config) {
-		c.HashWorkers, c.Argon2Time, c.HashMaxWait = 1, uint(accounttest.SlowParams.Time), time.Nanosecond
-	})
+	srv := apptest.Start(t, busyHashes)
 	srv.Browser(t).MustRegister(apptest.Zhang) // one hash: its time is known
 	const phone, password = "13900005678", "Quancheng#Spring2031"
 	p := &page{t: t, ctx: ctx, srv: srv}

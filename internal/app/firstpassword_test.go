@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"unid/internal/account/accounttest"
 	"unid/internal/app/apptest"
+	"unid/internal/config"
 )
 
 // hasPassword is what GET /api/v1/me says of b's account.
@@ -157,4 +159,48 @@ func TestPasswordChangeStillNeedsTheCurrentOne(t *testing.T) {
 		t.Error("a refused change took effect")
 	}
 	srv.Browser(t).MustLogin(apptest.Zhang.Login, apptest.Zhang.Password)
+}
+
+// busyHashes makes any queue for a password hash too long: one worker,
+// hashes of a few hundred milliseconds, and no wait allowed.
+func busyHashes(c *config.Config) {
+	c.HashWorkers, c.Argon2Time, c.HashMaxWait = 1, uint(accounttest.SlowParams.Time), time.Nanosecond
+}
+
+// TestQuickRegistrationAndFirstPasswordWhileBusy: the registration after
+// an Alipay sign-in, with a password, and the first password of an
+// account made without one are told "busy" in a burst beyond what the
+// cores hash; the pending identity and the SMS code stay, and both go
+// through once the burst is over.
+func TestQuickRegistrationAndFirstPasswordWhileBusy(t *testing.T) {
+	srv := apptest.Start(t, busyHashes)
+	srv.Browser(t).MustRegister(apptest.Zhang) // one hash: its time is known
+	b := srv.Browser(t)
+	if r := viaAlipay(t, b, "signin", alipayCertified); r.Location() != "/upstream/continue" {
+		t.Fatalf("callback of a new identity: %d %q", r.Status, r.Location())
+	}
+	const phone = "13612340009"
+	register := map[string]any{"login_name": "ali_busy", "password": apptest.GoodPassword, "password_confirm": apptest.GoodPassword,
+		"phone": phone, "sms_code": b.SendCode(phone), "agreed": true}
+	stop := accounttest.Burst(t, srv.App.Hasher, 50)
+	if r := b.PostJSON("/api/v1/upstream/pending/register", register); r.Status != http.StatusServiceUnavailable || r.ErrCode(t) != "busy" {
+		t.Fatalf("quick registration in the burst: %d %s, want 503 busy", r.Status, r.Body)
+	}
+	stop()
+	if r := b.PostJSON("/api/v1/upstream/pending/register", register); r.Status != http.StatusCreated {
+		t.Fatalf("quick registration after the burst, same code: %d %s", r.Status, r.Body)
+	}
+
+	nopw := srv.Browser(t)
+	quickRegister(t, srv, nopw, alipayUncertified, "ali_nopw", "13612340010", "")
+	first := map[string]any{"password": apptest.GoodPassword, "password_confirm": apptest.GoodPassword}
+	stop = accounttest.Burst(t, srv.App.Hasher, 50)
+	if r := nopw.SendJSON(http.MethodPut, "/api/v1/me/password", first); r.Status != http.StatusServiceUnavailable || r.ErrCode(t) != "busy" {
+		t.Fatalf("first password in the burst: %d %s, want 503 busy", r.Status, r.Body)
+	}
+	stop()
+	if r := nopw.SendJSON(http.MethodPut, "/api/v1/me/password", first); r.Status != http.StatusNoContent {
+		t.Fatalf("first password after the burst: %d %s", r.Status, r.Body)
+	}
+	srv.Browser(t).MustLogin("ali_nopw", apptest.GoodPassword)
 }

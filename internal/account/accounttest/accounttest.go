@@ -78,7 +78,7 @@ func (f *Fixture) Clock() time.Time { return f.Now }
 // Create creates an account, failing the test unless it works.
 func (f *Fixture) Create(t testing.TB, na account.NewAccount) store.User {
 	t.Helper()
-	u, err := f.Accounts.Create(context.Background(), na)
+	u, err := f.Accounts.Create(context.Background(), na, nil)
 	if err != nil {
 		t.Fatalf("create %s: %v", na.LoginName, err)
 	}

@@ -459,7 +459,7 @@ type racing struct {
 func (r *racing) ImportUsers(ctx context.Context, users []store.User, events []store.AuditEvent, seal func(store.AuditEvent) []byte) error {
 	if !r.done {
 		r.done = true
-		if _, err := r.f.Accounts.Create(ctx, account.NewAccount{LoginName: r.login, Password: "Racer#Pass2026"}); err != nil {
+		if _, err := r.f.Accounts.Create(ctx, account.NewAccount{LoginName: r.login, Password: "Racer#Pass2026"}, nil); err != nil {
 			return err
 		}
 	}

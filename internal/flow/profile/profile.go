@@ -15,6 +15,8 @@
 //
 //	fields valid? (current given, new by the policy, confirm equal) ──no──▶ Invalid, all at once
 //	     │yes
+//	two hashes ahead within --hash-max-wait? ──no──▶ Unavailable (busy), nothing counted
+//	     │yes
 //	current password right? (as above) ──no──▶ Unauthorized (login_failed), counted
 //	     │yes
 //	account.SetPasswordKeeping: sign out others ──yes──▶ every other session ends
@@ -30,6 +32,8 @@
 //	signed in within PasswordChange.Recent? ──no──▶ Unauthorized (reauthentication_required)
 //	     │yes
 //	fields valid? (new by the policy, confirm equal) ──no──▶ Invalid, all at once
+//	     │yes
+//	the hash ahead within --hash-max-wait? ──no──▶ Unavailable (busy)
 //	     │yes
 //	account.SetPasswordKeeping, as above
 //

@@ -389,17 +389,17 @@ type Proof struct {
 
 // Prove checks p and moves the flow on to proven.
 func (s *Service) Prove(ctx context.Context, id string, p Proof, c flow.Client) error {
+	ipRule := ratelimit.Rule{Key: "recovery-proof-ip:" + hex.EncodeToString(s.d.Protector.MAC("recovery-proof-ip", []byte(ratelimit.Address(c.IP)))), Limit: ProofsPerAddressHour, Window: time.Hour}
 	if p.Method == MethodQuestions {
 		// Three hashes, account or not: in a burst the answer is busy
 		// before the try, the address's proofs or a code count.
 		var admitted func()
 		var err error
-		if ctx, admitted, err = s.d.Accounts.Admit(ctx, questions.Count); err != nil {
+		if ctx, admitted, err = s.admitAnswers(ctx, id, ipRule); err != nil {
 			return err
 		}
 		defer admitted()
 	}
-	ipRule := ratelimit.Rule{Key: "recovery-proof-ip:" + hex.EncodeToString(s.d.Protector.MAC("recovery-proof-ip", []byte(ratelimit.Address(c.IP)))), Limit: ProofsPerAddressHour, Window: time.Hour}
 	if wait, err := s.d.Limiter.Allow(ctx, s.d.Now(), ipRule); err != nil {
 		return problem.Wrap(err)
 	} else if wait > 0 {
@@ -459,6 +459,22 @@ func (s *Service) Prove(ctx context.Context, id string, p Proof, c flow.Client) 
 	}
 	s.record(ctx, c, ActionProven, fl.Subject, d.Masked, audit.ResultOK, audit.Detail{"method": p.Method})
 	return nil
+}
+
+// admitAnswers asks the hasher (account.Service.Admit) for the three
+// hashes of answers to the questions, counting nothing, once the flow may
+// still be proven and the address is within its proofs: made-up flows and
+// refused addresses hold no places in the queue. Those are let through
+// unadmitted, to be answered by Prove as they would be in no burst.
+func (s *Service) admitAnswers(ctx context.Context, id string, ipRule ratelimit.Rule) (context.Context, func(), error) {
+	none := func() {}
+	if _, d, err := s.load(ctx, id, StateStarted); err != nil || d.Tries >= MaxProofs {
+		return ctx, none, nil
+	}
+	if wait, err := s.d.Limiter.Exceeded(ctx, s.d.Now(), ipRule); err != nil || wait > 0 {
+		return ctx, none, nil
+	}
+	return s.d.Accounts.Admit(ctx, questions.Count)
 }
 
 // checkCode counts an attempt at code on ch and, when it is right, returns

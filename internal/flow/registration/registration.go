@@ -4,15 +4,17 @@
 //
 //	fields valid? ──no──▶ Invalid, every bad field at once
 //	     │yes
-//	hashes ahead within --hash-max-wait? ──no──▶ Unavailable (busy)   [nothing spent]
+//	with a password: hashes ahead within --hash-max-wait? ──no──▶ Unavailable (busy)   [nothing spent]
 //	     │yes
 //	SMS code right? (an attempt counted) ──no──▶ Invalid / Gone
 //	     │yes
 //	login name free? ──no──▶ Conflict (login_name_taken)   [the code is kept]
 //	     │yes
+//	account.Service.Create: the account's own checks, the password hashed ──no──▶ Invalid   [the code is kept]
+//	     │
 //	SMS code used up
 //	     │
-//	create (account.Service.Create) ──conflict on phone──▶ Conflict (phone_registered):
+//	stored ──conflict on phone──▶ Conflict (phone_registered):
 //	     │                         only the owner of the phone, who just proved it, learns this
 //	     ▼
 //	account created (the caller signs it in)
@@ -157,10 +159,16 @@ func (s *Service) register(ctx context.Context, req Request, link *store.Upstrea
 	} else if taken {
 		return store.User{}, &problem.Problem{Kind: problem.Conflict, Code: "login_name_taken", Fields: map[string]string{"login_name": "login_name_taken"}}
 	}
-	if err := s.codes.Use(ctx, Purpose, v.phone, req.SMSCode); err != nil {
-		event.Result = problem.As(err).Code
-		s.audit.Append(ctx, event)
-		return store.User{}, err
+	// The code is used up once the account has passed every check and its
+	// password is hashed: a field the account refuses, or a hash given up
+	// with the request, leaves it for the next try.
+	spend := func() error {
+		if err := s.codes.Use(ctx, Purpose, v.phone, req.SMSCode); err != nil {
+			event.Result = problem.As(err).Code
+			s.audit.Append(ctx, event)
+			return err
+		}
+		return nil
 	}
 	na := account.NewAccount{
 		LoginName: v.loginName, Password: v.password, Phone: v.phone, RealName: v.realName, IDNumber: v.idNumber,
@@ -168,10 +176,10 @@ func (s *Service) register(ctx context.Context, req Request, link *store.Upstrea
 	}
 	var u store.User
 	if link == nil {
-		u, err = s.accounts.Create(ctx, na)
+		u, err = s.accounts.Create(ctx, na, spend)
 	} else {
 		event.Detail = audit.Detail{"provider": link.Provider}
-		u, err = s.accounts.CreateLinked(ctx, na, *link)
+		u, err = s.accounts.CreateLinked(ctx, na, *link, spend)
 	}
 	if err != nil {
 		var conflict *store.ConflictError
