@@ -168,8 +168,8 @@ func (h *Hasher) expectedWait(ahead int64) time.Duration {
 // A ctx whose admission by h still holds as many places is admitted again
 // at once, counted no further: the caller that admitted it first counted
 // every hash of the request (a password change, its check of the current
-// password and the hash of the new one). One that holds fewer, or whose
-// request has called done, is judged like any other.
+// password and the hash of the new one). One that holds fewer (its
+// request's done gives back all) is judged like any other.
 func (h *Hasher) Admit(ctx context.Context, hashes int) (_ context.Context, done func(), err error) {
 	if h.maxWait <= 0 {
 		return ctx, func() {}, nil
@@ -195,15 +195,12 @@ func (h *Hasher) Admit(ctx context.Context, hashes int) (_ context.Context, done
 // An admission is a request's places in the count of the queue, from
 // Admit until its hashes ask for places.
 type admission struct {
-	h     *Hasher
-	left  atomic.Int64 // places still held
-	ended atomic.Bool  // done was called
+	h    *Hasher
+	left atomic.Int64 // places still held; none once the request is over
 }
 
-// holds reports whether a, still open, holds k places or more.
-func (a *admission) holds(k int64) bool {
-	return !a.ended.Load() && a.left.Load() >= k
-}
+// holds reports whether a holds k places or more.
+func (a *admission) holds(k int64) bool { return a.left.Load() >= k }
 
 type admissionKey struct{}
 
@@ -223,7 +220,6 @@ func (a *admission) leaveOne() {
 
 // leaveAll gives back the places left: the request is over.
 func (a *admission) leaveAll() {
-	a.ended.Store(true)
 	if n := a.left.Swap(0); n > 0 {
 		a.h.pending.Add(-n)
 	}

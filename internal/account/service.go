@@ -203,23 +203,25 @@ type NewAccount struct {
 // and its password is hashed, just before it is stored: what the account
 // is paid with (a registration's SMS code) is used up only when nothing
 // but the store can refuse it, and not at all when a field is wrong or
-// the hash is given up. Its error is returned as it is.
+// the hash is given up. Its error is returned as it is. From spend on,
+// the work is done on a context detached from ctx, so that a caller who
+// hangs up after paying still gets the account.
 //
 // Create records no audit event: its caller knows what happened (a
 // registration, an Alipay sign-in) and from where, and records that.
-func (s *Service) Create(ctx context.Context, na NewAccount, spend func() error) (store.User, error) {
-	return s.create(ctx, na, spend, func(u store.User) error { return s.st.CreateUser(ctx, u) })
+func (s *Service) Create(ctx context.Context, na NewAccount, spend func(context.Context) error) (store.User, error) {
+	return s.create(ctx, na, spend, s.st.CreateUser)
 }
 
 // CreateLinked is Create for an account made through an identity provider:
 // the account and its link (store.UpstreamLink, for the new account) are
 // stored together or not at all. The identity linked elsewhere meanwhile
 // is problem.Conflict upstream_linked_elsewhere.
-func (s *Service) CreateLinked(ctx context.Context, na NewAccount, link store.UpstreamLink, spend func() error) (store.User, error) {
-	return s.create(ctx, na, spend, func(u store.User) error { return s.st.CreateUserWithLink(ctx, u, link) })
+func (s *Service) CreateLinked(ctx context.Context, na NewAccount, link store.UpstreamLink, spend func(context.Context) error) (store.User, error) {
+	return s.create(ctx, na, spend, func(ctx context.Context, u store.User) error { return s.st.CreateUserWithLink(ctx, u, link) })
 }
 
-func (s *Service) create(ctx context.Context, na NewAccount, spend func() error, put func(store.User) error) (store.User, error) {
+func (s *Service) create(ctx context.Context, na NewAccount, spend func(context.Context) error, put func(context.Context, store.User) error) (store.User, error) {
 	v, err := s.validate(na)
 	if err != nil {
 		return store.User{}, err
@@ -228,12 +230,14 @@ func (s *Service) create(ctx context.Context, na NewAccount, spend func() error,
 	if err != nil {
 		return store.User{}, problem.Wrap(err)
 	}
+	ctx, cancel := session.Detach(ctx)
+	defer cancel()
 	if spend != nil {
-		if err := spend(); err != nil {
+		if err := spend(ctx); err != nil {
 			return store.User{}, err
 		}
 	}
-	if err := put(u); err != nil {
+	if err := put(ctx, u); err != nil {
 		return store.User{}, createProblem(err)
 	}
 	return u, nil

@@ -52,6 +52,45 @@ func wantProblem(t *testing.T, what string, err error, kind problem.Kind, code s
 	}
 }
 
+// TestCreateSpendsOnlyWhatPasses: what an account is paid with is spent
+// only once the account has passed its checks and its password is
+// hashed; a refusal to spend stores nothing and is returned as it is; and
+// a caller who hangs up after paying still gets the account.
+func TestCreateSpendsOnlyWhatPasses(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		spent := 0
+		spend := func(context.Context) error { spent++; return nil }
+		_, err := f.Accounts.Create(ctx, account.NewAccount{LoginName: "li_si_2026", Password: password, Nickname: strings.Repeat("李", 21)}, spend)
+		wantProblem(t, "a nickname too long", err, problem.Invalid, "invalid_fields")
+		if spent != 0 {
+			t.Errorf("spent %d times on an account refused", spent)
+		}
+
+		gone := errors.New("the code was used meanwhile")
+		before, _ := f.Store.CountUsers(ctx)
+		if _, err := f.Accounts.Create(ctx, account.NewAccount{LoginName: "li_si_2026", Password: password}, func(context.Context) error { return gone }); err != gone {
+			t.Errorf("Create with a refused payment = %v, want it as it is", err)
+		}
+		if after, _ := f.Store.CountUsers(ctx); after != before {
+			t.Error("an account whose payment was refused was stored")
+		}
+
+		hangUp, cancel := context.WithCancel(ctx)
+		u, err := f.Accounts.Create(hangUp, account.NewAccount{LoginName: "li_si_2026", Password: password}, func(ctx context.Context) error {
+			cancel() // the browser goes once the code is taken
+			spent++
+			return ctx.Err()
+		})
+		if err != nil || spent != 1 {
+			t.Fatalf("Create with the caller gone after paying = %v (spent %d times)", err, spent)
+		}
+		if _, err := f.Store.GetUser(ctx, u.ID); err != nil {
+			t.Errorf("the paid-for account was not stored: %v", err)
+		}
+	})
+}
+
 func TestCreate(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()

@@ -659,8 +659,8 @@ func TestProofsPerFlowAreLimited(t *testing.T) {
 // and setting the new password, each of which hashes, are told "busy" in a
 // burst before anything counts, alike for an account and for none: more
 // refused answers than a flow allows leave it open, and a refused new
-// password leaves it proven. A made-up flow is told it has expired, as
-// outside a burst: it holds no place in the queue.
+// password leaves it proven. A made-up flow, or one with no try left, is
+// told it has expired, as outside a burst: it holds no place in the queue.
 func TestRecoveryWhileTheHashQueueIsFull(t *testing.T) {
 	srv := apptest.Start(t, func(c *config.Config) { busyConfig(c); c.CaptchaPerIPMinute = 1000 })
 	b := srv.Browser(t)
@@ -671,6 +671,10 @@ func TestRecoveryWhileTheHashQueueIsFull(t *testing.T) {
 	stranger := srv.Browser(t)
 	flow := mustStart(stranger, zhang.Login)
 	nobody := mustStart(stranger, missing.Login)
+	spent := mustStart(stranger, zhang.Login) // every try of it used up
+	for range recovery.MaxProofs {
+		prove(stranger, spent, map[string]any{"method": "phone", "code": "000000"})
+	}
 	stop := accounttest.Burst(t, srv.App.Hasher, 50)
 	wrongAnswers := map[string]any{"method": "questions", "answers": []string{"Qingdao", "Mimi", "二小"}}
 	for i := range recovery.MaxProofs + 1 {
@@ -681,6 +685,7 @@ func TestRecoveryWhileTheHashQueueIsFull(t *testing.T) {
 				t.Errorf("answers for no account in the burst: %d %s, for an account %d %s", n.Status, n.Body, r.Status, r.Body)
 			}
 			wantStatus(t, "answers to a made-up flow in the burst", prove(stranger, "k7q2m4x9v3b8n6c1k7q2m4x9v3", wrongAnswers), http.StatusGone, "flow_expired")
+			wantStatus(t, "answers to a flow with no try left in the burst", prove(stranger, spent, wrongAnswers), http.StatusGone, "flow_expired")
 		}
 	}
 	stop()

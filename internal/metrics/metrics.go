@@ -149,7 +149,7 @@ var (
 	descStoreUp = prometheus.NewDesc("unid_store_up", "1 if the database answered a ping during the scrape, else 0.", nil, nil)
 	descRedisUp = prometheus.NewDesc("unid_redis_up", "1 if Redis answered a ping during the scrape, else 0; absent without Redis.", nil, nil)
 	descHash    = prometheus.NewDesc("unid_hash_queue_depth", "Password hashes waiting for a place to run (sign-ins, registrations and other requests queued behind --hash-workers).", nil, nil)
-	descRefused = prometheus.NewDesc("unid_hash_refused_total", "Citizens' requests that hash a password (sign-ins, password checks and changes, registrations, recoveries) answered \"busy\" because they would have waited longer than --hash-max-wait for a password hash.", nil, nil)
+	descRefused = prometheus.NewDesc("unid_hash_refused_total", "Citizens' requests that hash a password (sign-ins, password checks and changes, security questions, registrations, recoveries) answered \"busy\" because they would have waited longer than --hash-max-wait for a password hash.", nil, nil)
 )
 
 func (s *scrape) Describe(ch chan<- *prometheus.Desc) {

@@ -15,8 +15,8 @@
 //
 //	fields valid? (current given, new by the policy, confirm equal) ──no──▶ Invalid, all at once
 //	     │yes
-//	two hashes ahead within --hash-max-wait? ──no──▶ Unavailable (busy), nothing counted
-//	     │yes
+//	wait for the hashes ahead within --hash-max-wait? ──no──▶ Unavailable (busy), nothing counted
+//	     │yes (its own two now count for those after it)
 //	current password right? (as above) ──no──▶ Unauthorized (login_failed), counted
 //	     │yes
 //	account.SetPasswordKeeping: sign out others ──yes──▶ every other session ends
@@ -33,7 +33,7 @@
 //	     │yes
 //	fields valid? (new by the policy, confirm equal) ──no──▶ Invalid, all at once
 //	     │yes
-//	the hash ahead within --hash-max-wait? ──no──▶ Unavailable (busy)
+//	wait for the hashes ahead within --hash-max-wait? ──no──▶ Unavailable (busy)
 //	     │yes
 //	account.SetPasswordKeeping, as above
 //

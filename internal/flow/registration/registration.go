@@ -10,10 +10,12 @@
 //	     │yes
 //	login name free? ──no──▶ Conflict (login_name_taken)   [the code is kept]
 //	     │yes
-//	account.Service.Create: the account's own checks, the password hashed ──no──▶ Invalid   [the code is kept]
+//	account.Service.Create: the account's own checks ──no──▶ Invalid   [the code is kept]
+//	     │yes
+//	password hashed (given up with the request: the code is kept)
 //	     │
-//	SMS code used up
-//	     │
+//	SMS code used up ──already used by another request with it──▶ Gone
+//	     │              (from here on done even if the browser hangs up)
 //	stored ──conflict on phone──▶ Conflict (phone_registered):
 //	     │                         only the owner of the phone, who just proved it, learns this
 //	     ▼
@@ -36,6 +38,7 @@ import (
 	"unid/internal/captcha"
 	"unid/internal/flow"
 	"unid/internal/problem"
+	"unid/internal/session"
 	"unid/internal/smscode"
 	"unid/internal/store"
 )
@@ -161,8 +164,11 @@ func (s *Service) register(ctx context.Context, req Request, link *store.Upstrea
 	}
 	// The code is used up once the account has passed every check and its
 	// password is hashed: a field the account refuses, or a hash given up
-	// with the request, leaves it for the next try.
-	spend := func() error {
+	// with the request, leaves it for the next try. (Of requests with the
+	// same right code at once, each that passes Check hashes and one uses
+	// the code: at most smscode's attempts a code.) From there the account
+	// is made and recorded even if the browser hangs up.
+	spend := func(ctx context.Context) error {
 		if err := s.codes.Use(ctx, Purpose, v.phone, req.SMSCode); err != nil {
 			event.Result = problem.As(err).Code
 			s.audit.Append(ctx, event)
@@ -181,6 +187,8 @@ func (s *Service) register(ctx context.Context, req Request, link *store.Upstrea
 		event.Detail = audit.Detail{"provider": link.Provider}
 		u, err = s.accounts.CreateLinked(ctx, na, *link, spend)
 	}
+	ctx, cancel := session.Detach(ctx)
+	defer cancel()
 	if err != nil {
 		var conflict *store.ConflictError
 		if errors.As(err, &conflict) {
