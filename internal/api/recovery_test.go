@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -699,6 +700,49 @@ func TestRecoveryWhileTheHashQueueIsFull(t *testing.T) {
 		t.Fatalf("new password after the burst: %d %s", r.Status, r.Body)
 	}
 	srv.Browser(t).MustLogin(zhang.Phone, newPassword)
+}
+
+// TestProofsPerAddressAreLimited: one address tries at most
+// recovery.ProofsPerAddressHour proofs an hour over all its flows; the
+// next is told to wait, in a burst of hashes too (not busy: it holds no
+// place in the queue), and a refused proof counts nothing in its flow,
+// which another address can still prove.
+func TestProofsPerAddressAreLimited(t *testing.T) {
+	srv := apptest.Start(t, func(c *config.Config) { busyConfig(c); c.CaptchaPerIPMinute = 1000 })
+	b := srv.Browser(t)
+	b.MustRegister(zhang)
+	if r := setQuestions(b, zhangQuestions, zhangAnswers); r.Status != http.StatusOK {
+		t.Fatalf("set questions: %d %s", r.Status, r.Body)
+	}
+	stranger := srv.Browser(t)
+	for n := 0; n < recovery.ProofsPerAddressHour; {
+		f := mustStart(stranger, missing.Login)
+		for range recovery.MaxProofs {
+			if n++; n > recovery.ProofsPerAddressHour {
+				break
+			}
+			if r := prove(stranger, f, map[string]any{"method": "phone", "code": "000000"}); r.Status/100 != 4 || r.Status == http.StatusTooManyRequests {
+				t.Fatalf("proof %d: %d %s, want the code refused", n, r.Status, r.Body)
+			}
+		}
+	}
+	flow := mustStart(stranger, zhang.Login)
+	answers := map[string]any{"method": "questions", "answers": zhangAnswers}
+	r := prove(stranger, flow, answers)
+	wantStatus(t, "the right answers past the address's proofs", r, http.StatusTooManyRequests, "recovery_rate_limited")
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("the address's limit answered without Retry-After")
+	}
+	stop := accounttest.Burst(t, srv.App.Hasher, 50)
+	for range recovery.MaxProofs {
+		wantStatus(t, "answers past the address's proofs in a burst", prove(stranger, flow, answers), http.StatusTooManyRequests, "recovery_rate_limited")
+	}
+	stop()
+	body, _ := json.Marshal(answers)
+	other := stranger.Do("POST", "/api/v1/recovery/"+flow+"/proof", "application/json", bytes.NewReader(body), "X-Forwarded-For", "203.0.113.7")
+	if other.Status != http.StatusOK {
+		t.Fatalf("the same flow from another address, after %d refused proofs: %d %s", recovery.MaxProofs+1, other.Status, other.Body)
+	}
 }
 
 // TestRecoveryWhoseOldSignInsCannotAllBeEnded: the new password is set
