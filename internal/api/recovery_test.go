@@ -656,6 +656,19 @@ func TestProofsPerFlowAreLimited(t *testing.T) {
 	}
 }
 
+// startWithZhangsQuestions starts a server that can be put in a burst of
+// hashes (busyConfig) and registers zhang with security questions; it
+// returns the server and a browser of nobody's, for the recovery.
+func startWithZhangsQuestions(t *testing.T) (*apptest.Server, *apptest.Browser) {
+	srv := apptest.Start(t, func(c *config.Config) { busyConfig(c); c.CaptchaPerIPMinute = 1000 })
+	b := srv.Browser(t)
+	b.MustRegister(zhang)
+	if r := setQuestions(b, zhangQuestions, zhangAnswers); r.Status != http.StatusOK {
+		t.Fatalf("set questions: %d %s", r.Status, r.Body)
+	}
+	return srv, srv.Browser(t)
+}
+
 // TestRecoveryWhileTheHashQueueIsFull: answering the security questions
 // and setting the new password, each of which hashes, are told "busy" in a
 // burst before anything counts, alike for an account and for none: more
@@ -663,13 +676,7 @@ func TestProofsPerFlowAreLimited(t *testing.T) {
 // password leaves it proven. A made-up flow, or one with no try left, is
 // told it has expired, as outside a burst: it holds no place in the queue.
 func TestRecoveryWhileTheHashQueueIsFull(t *testing.T) {
-	srv := apptest.Start(t, func(c *config.Config) { busyConfig(c); c.CaptchaPerIPMinute = 1000 })
-	b := srv.Browser(t)
-	b.MustRegister(zhang)
-	if r := setQuestions(b, zhangQuestions, zhangAnswers); r.Status != http.StatusOK {
-		t.Fatalf("set questions: %d %s", r.Status, r.Body)
-	}
-	stranger := srv.Browser(t)
+	srv, stranger := startWithZhangsQuestions(t)
 	flow := mustStart(stranger, zhang.Login)
 	nobody := mustStart(stranger, missing.Login)
 	spent := mustStart(stranger, zhang.Login) // every try of it used up
@@ -708,13 +715,7 @@ func TestRecoveryWhileTheHashQueueIsFull(t *testing.T) {
 // place in the queue), and a refused proof counts nothing in its flow,
 // which another address can still prove.
 func TestProofsPerAddressAreLimited(t *testing.T) {
-	srv := apptest.Start(t, func(c *config.Config) { busyConfig(c); c.CaptchaPerIPMinute = 1000 })
-	b := srv.Browser(t)
-	b.MustRegister(zhang)
-	if r := setQuestions(b, zhangQuestions, zhangAnswers); r.Status != http.StatusOK {
-		t.Fatalf("set questions: %d %s", r.Status, r.Body)
-	}
-	stranger := srv.Browser(t)
+	srv, stranger := startWithZhangsQuestions(t)
 	for n := 0; n < recovery.ProofsPerAddressHour; {
 		f := mustStart(stranger, missing.Login)
 		for range recovery.MaxProofs {
