@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,8 @@ func TestEveryScenario(t *testing.T) {
 			t.Errorf("no row %s", name)
 		case r.Requests == 0 || r.Errors != 0:
 			t.Errorf("%s: %d requests, %d errors %v", name, r.Requests, r.Errors, r.ErrorsByCode)
+		case r.ToolCores <= 0 || r.ToolCores > float64(runtime.NumCPU()):
+			t.Errorf("%s: the tool used %v cores", name, r.ToolCores)
 		}
 		if !strings.Contains(stdout, "\n"+name+" ") && !strings.Contains(stdout, " "+name+" ") {
 			t.Errorf("the table has no row %s:\n%s", name, stdout)
@@ -80,6 +83,9 @@ func TestEveryScenario(t *testing.T) {
 	}
 	if rep.Limits.SignAlg != "ES256" || got["client_credentials"].OfDiscovery <= 0 {
 		t.Errorf("client credentials with %s: %v of discovery", rep.Limits.SignAlg, got["client_credentials"].OfDiscovery)
+	}
+	if !strings.Contains(stdout, "tool cores") {
+		t.Errorf("the table does not show the tool's own CPU:\n%s", stdout)
 	}
 	if !strings.Contains(stderr, "req/s") {
 		t.Errorf("no progress line on stderr:\n%s", stderr)
@@ -113,6 +119,26 @@ func TestSignInWhenTheServerIsBusy(t *testing.T) {
 	}
 	if r := got["signin/busy"]; r.Requests == 0 || r.Errors != 0 {
 		t.Errorf("signin/busy: %d requests, %d errors; want the busy answers there\n%s", r.Requests, r.Errors, stdout)
+	}
+}
+
+// TestARowTheToolMayHoldDown: a row whose run kept the tool's processors
+// busy says that its rate may be the tool's, not the server's; one that
+// left them time says nothing.
+func TestARowTheToolMayHoldDown(t *testing.T) {
+	for _, tt := range []struct {
+		cpu      time.Duration
+		wantNote bool
+	}{
+		{cpu: 19 * time.Second, wantNote: true}, // 1.9 of 2 processors for 10 s
+		{cpu: 17 * time.Second, wantNote: false},
+	} {
+		rec := &recorder{name: "discovery", errs: map[string]int{}}
+		rec.record(time.Millisecond, "")
+		r := newRow("discovery", rec, timedRun{elapsed: 10 * time.Second, cpu: tt.cpu, procs: 2})
+		if got := strings.Contains(r.Note, "the rate may be the tool's"); got != tt.wantNote || r.ToolCores != tt.cpu.Seconds()/10 {
+			t.Errorf("%v of CPU in 10 s on 2 processors: %.2f cores, note %q", tt.cpu, r.ToolCores, r.Note)
+		}
 	}
 }
 

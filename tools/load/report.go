@@ -32,7 +32,19 @@ type row struct {
 	// OfDiscovery is PerSec ÷ discovery's, for client credentials with
 	// ES256: signing is then cheap, and the HTTP stack is the yardstick.
 	OfDiscovery float64 `json:"of_discovery,omitempty"`
-	Note        string  `json:"note,omitempty"`
+	// ToolCores is the CPU the tool itself used in the row's run, in
+	// cores (the rows of a scenario timed together share it): what of the
+	// machine the generator took from the server.
+	ToolCores float64 `json:"tool_cores,omitempty"`
+	Note      string  `json:"note,omitempty"`
+}
+
+// addNote adds note to the row's notes.
+func (r *row) addNote(note string) {
+	if r.Note != "" {
+		r.Note += "; "
+	}
+	r.Note += note
 }
 
 // report is the outcome of a run.
@@ -92,7 +104,7 @@ func (rep *report) print(w io.Writer) {
 	fmt.Fprintf(w, "  %s sign (access token): %.0f/s, %.0f/s (%.0f/s)\n\n", l.SignAlg, rep.Before.SignPerSec, rep.After.SignPerSec, l.SignPerSec)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%-20s\t", "row")
-	fmt.Fprintln(tw, "requests\treq/s\tp50 ms\tp90 ms\tp99 ms\terrors\tlimit/s\tratio\t\t")
+	fmt.Fprintln(tw, "requests\treq/s\tp50 ms\tp90 ms\tp99 ms\terrors\ttool cores\tlimit/s\tratio\t\t")
 	for _, r := range rep.Rows {
 		limit, ratio := "", ""
 		if r.LimitPerSec > 0 {
@@ -106,8 +118,8 @@ func (rep *report) print(w io.Writer) {
 		if r.Note != "" {
 			extra += "; " + r.Note
 		}
-		fmt.Fprintf(tw, "%-20s\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t\t%s\n",
-			r.Name, r.Requests, r.PerSec, r.P50, r.P90, r.P99, r.Errors, limit, ratio, strings.TrimPrefix(extra, "; "))
+		fmt.Fprintf(tw, "%-20s\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%d\t%.2f\t%s\t%s\t\t%s\n",
+			r.Name, r.Requests, r.PerSec, r.P50, r.P90, r.P99, r.Errors, r.ToolCores, limit, ratio, strings.TrimPrefix(extra, "; "))
 	}
 	tw.Flush()
 	for _, r := range rep.Rows {

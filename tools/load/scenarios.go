@@ -10,6 +10,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -425,11 +426,11 @@ func (t *tool) runScenario(ctx context.Context, s scenario) ([]row, error) {
 			if i == 0 {
 				d = min(d, maxCodePhase)
 			}
-			elapsed, _, err := t.runFor(ctx, s.rows[i], d, it, recs[i:i+1])
+			ran, err := t.runFor(ctx, s.rows[i], d, it, recs[i:i+1])
 			if err != nil {
 				return nil, err
 			}
-			rows = append(rows, newRow(s.name, recs[i], elapsed))
+			rows = append(rows, newRow(s.name, recs[i], ran))
 		}
 		return rows, nil
 	}
@@ -437,7 +438,7 @@ func (t *tool) runScenario(ctx context.Context, s scenario) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	elapsed, usedUp, err := t.runFor(ctx, s.name, t.o.duration, it, recs)
+	ran, err := t.runFor(ctx, s.name, t.o.duration, it, recs)
 	if err != nil {
 		return nil, err
 	}
@@ -446,20 +447,28 @@ func (t *tool) runScenario(ctx context.Context, s scenario) ([]row, error) {
 		if strings.HasSuffix(r.name, "/busy") && r.n.Load() == 0 {
 			continue // the server was never busy: no row
 		}
-		rw := newRow(s.name, r, elapsed)
-		if usedUp {
-			rw.Note = "prepared captchas used up before the end"
+		rw := newRow(s.name, r, ran)
+		if ran.usedUp {
+			rw.addNote("prepared captchas used up before the end")
 		}
 		rows = append(rows, rw)
 	}
 	return rows, nil
 }
 
+// timedRun is how a timed run of a scenario, or of a phase, went.
+type timedRun struct {
+	elapsed time.Duration
+	usedUp  bool          // it ran out of what was prepared before its time
+	cpu     time.Duration // the tool's own CPU time in it (0: not read)
+	procs   int           // the tool's Go processors
+}
+
 // runFor runs it from the workers for d or until it returns false, with
-// the progress line, and returns the time it took and whether it ran out
-// before d.
-func (t *tool) runFor(ctx context.Context, name string, d time.Duration, it iteration, recs []*recorder) (time.Duration, bool, error) {
+// the progress line.
+func (t *tool) runFor(ctx context.Context, name string, d time.Duration, it iteration, recs []*recorder) (timedRun, error) {
 	var usedUp atomic.Bool
+	cpu0, _ := processCPU()
 	start := time.Now()
 	stop := start.Add(d)
 	done := make(chan struct{})
@@ -479,7 +488,11 @@ func (t *tool) runFor(ctx context.Context, name string, d time.Duration, it iter
 	}
 	go func() { wg.Wait(); close(done) }()
 	t.progress(name, start, recs, done)
-	return time.Since(start), usedUp.Load(), ctx.Err()
+	r := timedRun{elapsed: time.Since(start), usedUp: usedUp.Load(), procs: runtime.GOMAXPROCS(0)}
+	if cpu1, ok := processCPU(); ok {
+		r.cpu = cpu1 - cpu0
+	}
+	return r, ctx.Err()
 }
 
 // progress prints a line a second until done: the scenario, the time, the
@@ -506,14 +519,23 @@ func (t *tool) progress(name string, start time.Time, recs []*recorder, done cha
 	}
 }
 
-// newRow sums up a recorder.
-func newRow(scenario string, r *recorder, elapsed time.Duration) row {
+// toolBound is the share of its processors above which the tool, not
+// the server, may be what holds a row's rate down.
+const toolBound = 0.9
+
+// newRow sums up a recorder of a run.
+func newRow(scenario string, r *recorder, ran timedRun) row {
 	slices.Sort(r.lat)
 	n := int64(len(r.lat))
-	rw := row{Scenario: scenario, Name: r.name, Requests: n, Errors: r.fails.Load(), Seconds: elapsed.Seconds(),
-		PerSec: float64(n) / elapsed.Seconds(), P50: percentile(r.lat, 0.50), P90: percentile(r.lat, 0.90), P99: percentile(r.lat, 0.99)}
+	elapsed := ran.elapsed.Seconds()
+	rw := row{Scenario: scenario, Name: r.name, Requests: n, Errors: r.fails.Load(), Seconds: elapsed,
+		PerSec: float64(n) / elapsed, P50: percentile(r.lat, 0.50), P90: percentile(r.lat, 0.90), P99: percentile(r.lat, 0.99),
+		ToolCores: ran.cpu.Seconds() / elapsed}
 	if len(r.errs) > 0 {
 		rw.ErrorsByCode = r.errs
+	}
+	if rw.ToolCores >= toolBound*float64(ran.procs) {
+		rw.addNote(fmt.Sprintf("the tool used %.2f of its %d processors: the rate may be the tool's", rw.ToolCores, ran.procs))
 	}
 	return rw
 }
