@@ -203,9 +203,10 @@ type NewAccount struct {
 // and its password is hashed, just before it is stored: what the account
 // is paid with (a registration's SMS code) is used up only when nothing
 // but the store can refuse it, and not at all when a field is wrong or
-// the hash is given up. Its error is returned as it is. From spend on,
-// the work is done on a context detached from ctx, so that a caller who
-// hangs up after paying still gets the account.
+// the hash is given up, nor when ctx has ended before it. Its error is
+// returned as it is. From spend on, the work is done on a context
+// detached from ctx, so that a caller who hangs up after paying still
+// gets the account.
 //
 // Create records no audit event: its caller knows what happened (a
 // registration, an Alipay sign-in) and from where, and records that.
@@ -229,6 +230,11 @@ func (s *Service) create(ctx context.Context, na NewAccount, spend func(context.
 	u, err := s.build(ctx, v)
 	if err != nil {
 		return store.User{}, problem.Wrap(err)
+	}
+	// A request that ended before it paid (the proxy gave up while its
+	// hash ran) spends nothing: the person tries again with the same code.
+	if err := ctx.Err(); err != nil {
+		return store.User{}, err
 	}
 	ctx, cancel := session.Detach(ctx)
 	defer cancel()

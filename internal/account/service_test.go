@@ -54,8 +54,9 @@ func wantProblem(t *testing.T, what string, err error, kind problem.Kind, code s
 
 // TestCreateSpendsOnlyWhatPasses: what an account is paid with is spent
 // only once the account has passed its checks and its password is
-// hashed; a refusal to spend stores nothing and is returned as it is; and
-// a caller who hangs up after paying still gets the account.
+// hashed, and not for a request already over; a refusal to spend stores
+// nothing and is returned as it is; and a caller who hangs up after
+// paying still gets the account.
 func TestCreateSpendsOnlyWhatPasses(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
@@ -74,6 +75,15 @@ func TestCreateSpendsOnlyWhatPasses(t *testing.T) {
 		}
 		if after, _ := f.Store.CountUsers(ctx); after != before {
 			t.Error("an account whose payment was refused was stored")
+		}
+
+		over, end := context.WithCancel(ctx)
+		end() // the proxy gave up while the hash ran
+		if _, err := f.Accounts.Create(over, account.NewAccount{LoginName: "li_si_2026", Password: password}, spend); !errors.Is(err, context.Canceled) || spent != 0 {
+			t.Errorf("Create for a request already over = %v, spent %d times; want context.Canceled and nothing spent", err, spent)
+		}
+		if after, _ := f.Store.CountUsers(ctx); after != before {
+			t.Error("an account was stored for a request already over")
 		}
 
 		hangUp, cancel := context.WithCancel(ctx)

@@ -48,6 +48,7 @@ import (
 	"unid/internal/flow/registration"
 	"unid/internal/problem"
 	"unid/internal/ratelimit"
+	"unid/internal/session"
 	"unid/internal/store"
 )
 
@@ -630,7 +631,12 @@ func (s *Service) Register(ctx context.Context, browser BrowserToken, req regist
 	if err != nil {
 		return store.User{}, nil, err
 	}
-	s.spend(ctx, fl.ID)
+	// The account and its link are made: the flow ends and the link is
+	// recorded even if the browser has gone meanwhile. A flow another step
+	// ended first changes nothing of that.
+	ctx, cancel := session.Detach(ctx)
+	defer cancel()
+	_ = s.spend(ctx, fl.ID)
 	s.record(ctx, c, ActionLinked, u.ID, audit.ResultOK, audit.Detail{"provider": d.Provider, "via": "register"})
 	return u, append(s.amr(ident.Provider), store.AMRSMS), nil
 }
