@@ -19,14 +19,6 @@ import (
 	"unid/internal/sso/oidc"
 )
 
-// newHTTPClient keeps a connection per worker alive and follows no
-// redirect: the tool reads codes and tickets from them.
-func newHTTPClient(workers int) *http.Client {
-	tr := &http.Transport{MaxIdleConns: 2 * workers, MaxIdleConnsPerHost: 2 * workers, IdleConnTimeout: time.Minute}
-	return &http.Client{Transport: tr, Timeout: time.Minute,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
 // response is an answer, read to the end.
 type response struct {
 	status int
@@ -67,16 +59,7 @@ func (t *tool) do(ctx context.Context, method, path string, body io.Reader, edit
 	if edit != nil {
 		edit(req)
 	}
-	res, err := t.hc.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		return response{}, err
-	}
-	return response{status: res.StatusCode, header: res.Header, body: data}, nil
+	return t.hc.do(req)
 }
 
 // limits are what this machine can do at most, measured in-process on

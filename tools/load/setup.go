@@ -42,7 +42,7 @@ type citizen struct {
 type tool struct {
 	o      options
 	cfg    config.Config
-	hc     *http.Client
+	hc     *httpClient
 	limits limits
 	stderr io.Writer
 
@@ -60,7 +60,11 @@ type tool struct {
 // prepare checks the server, measures the limits while it is idle,
 // registers the clients and citizens, and signs one citizen in.
 func prepare(ctx context.Context, o options, cfg config.Config, stderr io.Writer) (_ *tool, err error) {
-	t := &tool{o: o, cfg: cfg, stderr: stderr, hc: newHTTPClient(o.concurrency)}
+	hc, err := newHTTPClient(o.url, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	t := &tool{o: o, cfg: cfg, stderr: stderr, hc: hc}
 	defer func() {
 		if err != nil {
 			t.cleanup(stderr) // t, not the nil the failed return gives
@@ -164,8 +168,9 @@ func where(cfg config.Config) string {
 }
 
 // cleanup deletes the tool's clients, so that nothing of a run stays
-// registered.
+// registered, and closes its connections.
 func (t *tool) cleanup(stderr io.Writer) {
+	t.hc.closeIdle()
 	if t.reg == nil {
 		return
 	}
