@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,8 +22,8 @@ import (
 // worker's goroutine, over a kept-alive HTTP/1.1 connection from a free
 // list. net/http's Transport hands every request to a connection's write
 // goroutine and its answer back from a read goroutine: three goroutine
-// wake-ups a request, which on two shared cores cost the generator more
-// than the server's own HTTP work and so lowered every row's rate. The
+// wake-ups a request, which on two shared cores cost the generator as
+// much as the server's own HTTP work and so lowered every row's rate. The
 // request is still written by http.Request.Write and the answer read by
 // http.ReadResponse; only the goroutines between are gone. Like the
 // Transport it asks for gzip and unpacks it, so that the server does the
@@ -37,15 +38,26 @@ type httpClient struct {
 }
 
 type clientConn struct {
-	nc net.Conn
-	br *bufio.Reader
-	bw *bufio.Writer
+	nc        net.Conn
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	idleSince time.Time
 }
+
+// maxIdle is how long a connection may wait on the free list. A server
+// closes idle connections after a while (unid after two minutes, nginx's
+// keepalive_timeout after 75 s); a request must not meet a connection
+// the server has just closed, because one that is not safe to send twice
+// is then lost.
+const maxIdle = 30 * time.Second
 
 func newHTTPClient(base string, timeout time.Duration) (*httpClient, error) {
 	u, err := url.Parse(base)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("-url: %w", err)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("-url %q: no host", base)
 	}
 	c := &httpClient{addr: u.Host, timeout: timeout}
 	switch u.Scheme {
@@ -65,15 +77,19 @@ func newHTTPClient(base string, timeout time.Duration) (*httpClient, error) {
 }
 
 // do sends req and reads its answer to the end. A kept-alive connection
-// the server closed while it was idle fails before any answer; the
-// request is then sent once more on a new connection, as the Transport
-// does.
+// can still end before the answer begins (the server closed it as the
+// request went out); a GET or HEAD, which the server may see twice, is
+// then sent once more on a new connection. Any other request fails, since
+// the server may have carried it out: the Transport decides the same way.
 func (c *httpClient) do(req *http.Request) (response, error) {
-	req.Header.Set("Accept-Encoding", "gzip")
+	if req.Header.Get("Accept-Encoding") == "" && req.Method != http.MethodHead {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	ctx := req.Context()
+	cc, reused, err := c.conn(ctx, true)
 	for {
-		cc, reused, err := c.conn(req.Context())
 		if err != nil {
-			return response{}, err
+			return response{}, c.ended(ctx, err)
 		}
 		r, err := cc.roundTrip(req, c.timeout)
 		if err == nil {
@@ -85,35 +101,57 @@ func (c *httpClient) do(req *http.Request) (response, error) {
 			return r.response, nil
 		}
 		cc.nc.Close()
-		if !reused || !errors.Is(err, errNoAnswer) || req.Context().Err() != nil {
-			return response{}, err
+		if !reused || !errors.Is(err, errNoAnswer) || ctx.Err() != nil ||
+			(req.Method != http.MethodGet && req.Method != http.MethodHead) {
+			return response{}, c.ended(ctx, err)
 		}
-		if req.GetBody != nil {
-			if req.Body, err = req.GetBody(); err != nil {
-				return response{}, err
-			}
-		}
+		cc, reused, err = c.conn(ctx, false)
 	}
+}
+
+// ended says a request that the run's end or the caller's deadline cut
+// off was cut off, rather than the i/o timeout that stopped it. A dial
+// can fail on the context's deadline just before the context itself
+// ends; then it ends at once, and the caller, which asks ctx.Err(), must
+// see that it has.
+func (c *httpClient) ended(ctx context.Context, err error) error {
+	if d, ok := ctx.Deadline(); ok && ctx.Err() == nil && !time.Now().Before(d) {
+		<-ctx.Done()
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (%v)", context.Cause(ctx), err)
+	}
+	return err
 }
 
 // errNoAnswer is a connection that ended before the answer began.
 var errNoAnswer = errors.New("connection closed before the answer")
 
-func (c *httpClient) conn(ctx context.Context) (*clientConn, bool, error) {
-	c.mu.Lock()
-	if n := len(c.free); n > 0 {
+// conn takes a connection from the free list, if reuse allows and one
+// has not waited there too long, or dials a new one; reused says which.
+func (c *httpClient) conn(ctx context.Context, reuse bool) (*clientConn, bool, error) {
+	for reuse {
+		c.mu.Lock()
+		n := len(c.free)
+		if n == 0 {
+			c.mu.Unlock()
+			break
+		}
 		cc := c.free[n-1]
 		c.free = c.free[:n-1]
 		c.mu.Unlock()
-		return cc, true, nil
+		if time.Since(cc.idleSince) < maxIdle {
+			return cc, true, nil
+		}
+		cc.nc.Close()
 	}
-	c.mu.Unlock()
 	d := net.Dialer{Timeout: c.timeout}
 	nc, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
 		return nil, false, err
 	}
 	if c.tls != nil {
+		nc.SetDeadline(time.Now().Add(c.timeout))
 		tc := tls.Client(nc, c.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
@@ -125,6 +163,7 @@ func (c *httpClient) conn(ctx context.Context) (*clientConn, bool, error) {
 }
 
 func (c *httpClient) put(cc *clientConn) {
+	cc.idleSince = time.Now()
 	c.mu.Lock()
 	c.free = append(c.free, cc)
 	c.mu.Unlock()
@@ -147,14 +186,12 @@ type answer struct {
 }
 
 func (cc *clientConn) roundTrip(req *http.Request, timeout time.Duration) (answer, error) {
-	deadline := time.Now().Add(timeout)
-	if d, ok := req.Context().Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	cc.nc.SetDeadline(deadline)
-	// An interrupted run ends the request at once, as the Transport does.
+	cc.nc.SetDeadline(time.Now().Add(timeout))
+	// The request's context ending (the run interrupted, or a deadline of
+	// the caller's) ends the request at once, as with the Transport. It is
+	// not made the connection's deadline: the error must come after the
+	// context's, so that the caller sees why.
 	stop := context.AfterFunc(req.Context(), func() { cc.nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
 	err := req.Write(cc.bw)
 	if err == nil {
 		err = cc.bw.Flush()
@@ -163,12 +200,28 @@ func (cc *clientConn) roundTrip(req *http.Request, timeout time.Duration) (answe
 		_, err = cc.br.Peek(1)
 	}
 	if err != nil {
+		stop()
 		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
 			return answer{}, fmt.Errorf("%w: %w", errNoAnswer, err)
 		}
 		return answer{}, err
 	}
-	res, err := http.ReadResponse(cc.br, req)
+	a, err := readAnswer(cc.br, req)
+	// A connection whose deadline the interruption may yet move, or with
+	// bytes beyond the answer, carries nothing more.
+	if !stop() || cc.br.Buffered() > 0 {
+		a.keep = false
+	}
+	return a, err
+}
+
+// readAnswer reads the final answer to req, past any informational one,
+// to its end, unpacked.
+func readAnswer(br *bufio.Reader, req *http.Request) (answer, error) {
+	res, err := http.ReadResponse(br, req)
+	for err == nil && res.StatusCode >= 100 && res.StatusCode < 200 && res.StatusCode != http.StatusSwitchingProtocols {
+		res, err = http.ReadResponse(br, req)
+	}
 	if err != nil {
 		return answer{}, err
 	}
@@ -177,7 +230,7 @@ func (cc *clientConn) roundTrip(req *http.Request, timeout time.Duration) (answe
 	if err != nil {
 		return answer{}, err
 	}
-	if res.Header.Get("Content-Encoding") == "gzip" {
+	if len(body) > 0 && strings.EqualFold(res.Header.Get("Content-Encoding"), "gzip") {
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {
 			return answer{}, err
@@ -185,6 +238,8 @@ func (cc *clientConn) roundTrip(req *http.Request, timeout time.Duration) (answe
 		if body, err = io.ReadAll(zr); err != nil {
 			return answer{}, err
 		}
+		res.Header.Del("Content-Encoding")
+		res.Header.Del("Content-Length")
 	}
 	return answer{response{status: res.StatusCode, header: res.Header, body: body}, !res.Close}, nil
 }
