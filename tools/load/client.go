@@ -78,20 +78,29 @@ func newHTTPClient(base string, timeout time.Duration) (*httpClient, error) {
 
 // do sends req and reads its answer to the end. A kept-alive connection
 // can still end before the answer begins (the server closed it as the
-// request went out); a GET or HEAD, which the server may see twice, is
-// then sent once more on a new connection. Any other request fails, since
-// the server may have carried it out: the Transport decides the same way.
+// request went out); a GET or HEAD without a body, which the server may
+// see twice, is then sent once more on a new connection. Any other
+// request fails, since the server may have carried it out: stricter than
+// the Transport, which also sends again what it knows it never finished
+// writing.
 func (c *httpClient) do(req *http.Request) (response, error) {
-	if req.Header.Get("Accept-Encoding") == "" && req.Method != http.MethodHead {
+	ctx := req.Context()
+	if ctx.Err() != nil {
+		return response{}, context.Cause(ctx)
+	}
+	gz := req.Header.Get("Accept-Encoding") == "" && req.Method != http.MethodHead
+	if gz {
 		req.Header.Set("Accept-Encoding", "gzip")
 	}
-	ctx := req.Context()
-	cc, reused, err := c.conn(ctx, true)
+	again := (req.Method == http.MethodGet || req.Method == http.MethodHead) &&
+		(req.Body == nil || req.Body == http.NoBody)
+	reuse := true
 	for {
+		cc, reused, err := c.conn(ctx, reuse)
 		if err != nil {
 			return response{}, c.ended(ctx, err)
 		}
-		r, err := cc.roundTrip(req, c.timeout)
+		r, err := cc.roundTrip(req, c.timeout, gz)
 		if err == nil {
 			if r.keep {
 				c.put(cc)
@@ -101,11 +110,10 @@ func (c *httpClient) do(req *http.Request) (response, error) {
 			return r.response, nil
 		}
 		cc.nc.Close()
-		if !reused || !errors.Is(err, errNoAnswer) || ctx.Err() != nil ||
-			(req.Method != http.MethodGet && req.Method != http.MethodHead) {
+		if !again || !reused || !errors.Is(err, errNoAnswer) || ctx.Err() != nil {
 			return response{}, c.ended(ctx, err)
 		}
-		cc, reused, err = c.conn(ctx, false)
+		reuse = false
 	}
 }
 
@@ -119,7 +127,7 @@ func (c *httpClient) ended(ctx context.Context, err error) error {
 		<-ctx.Done()
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("%w (%v)", context.Cause(ctx), err)
+		return fmt.Errorf("%v: %w", err, context.Cause(ctx))
 	}
 	return err
 }
@@ -185,7 +193,9 @@ type answer struct {
 	keep bool // the connection may carry the next request
 }
 
-func (cc *clientConn) roundTrip(req *http.Request, timeout time.Duration) (answer, error) {
+// roundTrip sends req on cc and reads its answer, unpacking gzip if gz
+// (the client asked for it).
+func (cc *clientConn) roundTrip(req *http.Request, timeout time.Duration, gz bool) (answer, error) {
 	cc.nc.SetDeadline(time.Now().Add(timeout))
 	// The request's context ending (the run interrupted, or a deadline of
 	// the caller's) ends the request at once, as with the Transport. It is
@@ -206,7 +216,7 @@ func (cc *clientConn) roundTrip(req *http.Request, timeout time.Duration) (answe
 		}
 		return answer{}, err
 	}
-	a, err := readAnswer(cc.br, req)
+	a, err := readAnswer(cc.br, req, gz)
 	// A connection whose deadline the interruption may yet move, or with
 	// bytes beyond the answer, carries nothing more.
 	if !stop() || cc.br.Buffered() > 0 {
@@ -215,11 +225,14 @@ func (cc *clientConn) roundTrip(req *http.Request, timeout time.Duration) (answe
 	return a, err
 }
 
-// readAnswer reads the final answer to req, past any informational one,
-// to its end, unpacked.
-func readAnswer(br *bufio.Reader, req *http.Request) (answer, error) {
+// readAnswer reads the final answer to req, past up to five
+// informational ones, to its end, unpacked if gz.
+func readAnswer(br *bufio.Reader, req *http.Request, gz bool) (answer, error) {
 	res, err := http.ReadResponse(br, req)
-	for err == nil && res.StatusCode >= 100 && res.StatusCode < 200 && res.StatusCode != http.StatusSwitchingProtocols {
+	for n := 0; err == nil && informational(res.StatusCode); n++ {
+		if n == 5 {
+			return answer{}, errors.New("more than five informational answers")
+		}
 		res, err = http.ReadResponse(br, req)
 	}
 	if err != nil {
@@ -230,7 +243,7 @@ func readAnswer(br *bufio.Reader, req *http.Request) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	if len(body) > 0 && strings.EqualFold(res.Header.Get("Content-Encoding"), "gzip") {
+	if gz && len(body) > 0 && strings.EqualFold(res.Header.Get("Content-Encoding"), "gzip") {
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {
 			return answer{}, err
@@ -241,5 +254,12 @@ func readAnswer(br *bufio.Reader, req *http.Request) (answer, error) {
 		res.Header.Del("Content-Encoding")
 		res.Header.Del("Content-Length")
 	}
-	return answer{response{status: res.StatusCode, header: res.Header, body: body}, !res.Close}, nil
+	// After 101 Switching Protocols the connection is no longer HTTP's.
+	keep := !res.Close && res.StatusCode >= 200
+	return answer{response{status: res.StatusCode, header: res.Header, body: body}, keep}, nil
+}
+
+// informational reports a 1xx answer that a final one follows.
+func informational(status int) bool {
+	return status >= 100 && status < 200 && status != http.StatusSwitchingProtocols
 }

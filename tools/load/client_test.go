@@ -23,19 +23,12 @@ import (
 // one instead of failing the row, and an answer with Connection: close
 // closes its connection.
 func TestClientKeepsConnectionsAndSendsAgainWhenTheServerClosedOne(t *testing.T) {
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, conns := countingServer(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("last") != "" {
 			w.Header().Set("Connection", "close")
 		}
 		io.WriteString(w, "got "+r.URL.Query().Get("n"))
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
+	})
 	c := clientOf(t, srv, 10*time.Second)
 	send := func(method, query string) {
 		t.Helper()
@@ -110,10 +103,7 @@ func TestClientUnpacksGzipAndFollowsNoRedirect(t *testing.T) {
 			io.WriteString(w, "plain")
 			return
 		}
-		w.Header().Set("Content-Encoding", "gzip")
-		zw := gzip.NewWriter(w)
-		io.WriteString(zw, "<p>统一身份认证</p>")
-		zw.Close()
+		gzipped(w, "<p>统一身份认证</p>")
 	}))
 	c := clientOf(t, srv, 10*time.Second)
 	req, _ := http.NewRequest("GET", srv.URL+"/page", nil)
@@ -141,10 +131,24 @@ func TestClientOverTLS(t *testing.T) {
 	if _, err := c.do(req); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("a certificate no root vouches for: %v", err)
 	}
-	c.tls.RootCAs = x509.NewCertPool()
-	c.tls.RootCAs.AddCert(srv.Certificate())
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	c.tls = c.tls.Clone() // a config once used may not be changed
+	c.tls.RootCAs = roots
 	if r, err := c.do(req); err != nil || string(r.body) != "HTTP/1.1" {
 		t.Fatalf("over TLS: %q, %v", r.body, err)
+	}
+	// The certificate is for 127.0.0.1 and example.com, not localhost.
+	other := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	o, err := newHTTPClient(other, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.closeIdle()
+	o.tls.RootCAs = roots
+	req, _ = http.NewRequest("GET", other+"/", nil)
+	if _, err := o.do(req); err == nil || !strings.Contains(err.Error(), "localhost") {
+		t.Fatalf("a certificate for another name: %v", err)
 	}
 }
 
@@ -158,6 +162,28 @@ func slowClient(t *testing.T) (*httpClient, string) {
 	c := clientOf(t, srv, time.Hour)
 	t.Cleanup(func() { close(release) }) // runs before the server's close, which waits for the handlers
 	return c, srv.URL
+}
+
+// countingServer starts a server of h that counts the connections made
+// to it.
+func countingServer(h http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	conns := new(atomic.Int32)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	return srv, conns
+}
+
+// gzipped answers text packed with gzip.
+func gzipped(w http.ResponseWriter, text string) {
+	w.Header().Set("Content-Encoding", "gzip")
+	zw := gzip.NewWriter(w)
+	io.WriteString(zw, text)
+	zw.Close()
 }
 
 // clientOf returns a client of srv, both closed when the test ends.
@@ -179,8 +205,36 @@ func TestClientStopsWhenTheRunIsInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", url+"/slow", nil)
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	done := make(chan error, 1)
+	go func() { _, err := c.do(req); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("an interrupted request: %v, want context.Canceled", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("an interrupted request went on waiting for its answer")
+	}
+}
+
+// TestClientSendsNothingOnceTheRunIsOver: with a kept-alive connection at
+// hand, a request whose run has ended is not sent.
+func TestClientSendsNothingOnceTheRunIsOver(t *testing.T) {
+	var got atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got.Add(1) }))
+	c := clientOf(t, srv, 10*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/", nil)
+	if _, err := c.do(req); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	req, _ = http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/v1/sms-codes", strings.NewReader("{}"))
 	if _, err := c.do(req); !errors.Is(err, context.Canceled) {
-		t.Fatalf("an interrupted request: %v, want context.Canceled", err)
+		t.Fatalf("a request of a run already over: %v", err)
+	}
+	if n := got.Load(); n != 1 {
+		t.Fatalf("the server got %d requests, want only the one before the end", n)
 	}
 }
 
@@ -255,5 +309,69 @@ func TestClientRequestPastItsDeadline(t *testing.T) {
 			t.Fatalf("past the deadline: %v (context: %v)", err, ctx.Err())
 		}
 		cancel()
+	}
+}
+
+// TestClientWhenTheServerIsGone: a GET whose kept-alive connection the
+// server closed, and which cannot reach the server again, fails with the
+// dial's error (the tool reports it and cleans up).
+func TestClientWhenTheServerIsGone(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	c := clientOf(t, srv, 10*time.Second)
+	req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+	if _, err := c.do(req); err != nil {
+		t.Fatal(err)
+	}
+	srv.Listener.Close()
+	srv.CloseClientConnections()
+	if _, err := c.do(req); err == nil || !strings.Contains(err.Error(), "connect") {
+		t.Fatalf("the server gone: %v", err)
+	}
+}
+
+// TestClientDoesNotReuseALongIdleConnection: a connection that waited
+// longer than maxIdle is closed, not risked with a form.
+func TestClientDoesNotReuseALongIdleConnection(t *testing.T) {
+	srv, conns := countingServer(func(http.ResponseWriter, *http.Request) {})
+	c := clientOf(t, srv, 10*time.Second)
+	post := func() {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/", strings.NewReader("a=1"))
+		if _, err := c.do(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post()
+	post()
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections for two posts in a row, want 1", n)
+	}
+	c.free[0].idleSince = time.Now().Add(-maxIdle)
+	post()
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("%d connections after one idled %v, want 2", n, maxIdle)
+	}
+}
+
+// TestClientAsksForGzipOnlyWhereItMay: not for HEAD, whose answer has no
+// body, and not over what the caller asked for; what the caller asked
+// for it does not unpack.
+func TestClientAsksForGzipOnlyWhereItMay(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Asked", r.Header.Get("Accept-Encoding"))
+		if r.Header.Get("Accept-Encoding") == "gzip" {
+			gzipped(w, "packed")
+		}
+	}))
+	c := clientOf(t, srv, 10*time.Second)
+	req, _ := http.NewRequest("HEAD", srv.URL+"/", nil)
+	if r, err := c.do(req); err != nil || r.header.Get("X-Asked") != "" {
+		t.Fatalf("HEAD asked for %q, %v", r.header.Get("X-Asked"), err)
+	}
+	req, _ = http.NewRequest("GET", srv.URL+"/", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	r, err := c.do(req)
+	if err != nil || r.header.Get("Content-Encoding") != "gzip" || string(r.body) == "packed" {
+		t.Fatalf("the caller's own gzip: %q %v, %v", r.body, r.header, err)
 	}
 }
