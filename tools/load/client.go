@@ -76,18 +76,16 @@ func newHTTPClient(base string, timeout time.Duration) (*httpClient, error) {
 	return c, nil
 }
 
-// do sends req and reads its answer to the end. A kept-alive connection
-// can still end before the answer begins (the server closed it as the
-// request went out); a GET or HEAD without a body, which the server may
-// see twice, is then sent once more on a new connection. Any other
-// request fails, since the server may have carried it out: stricter than
-// the Transport, which also sends again what it knows it never finished
-// writing.
+// do sends req and reads its answer to the end; req is used up (do sets
+// its Accept-Encoding). A kept-alive connection can still end before the
+// answer begins (the server closed it as the request went out); a GET or
+// HEAD without a body, which the server may see twice, is then sent once
+// more on a new connection. Any other request fails, since the server may
+// have carried it out: stricter than the Transport, which also sends
+// again a request of which it wrote nothing, and OPTIONS, TRACE and
+// requests with an Idempotency-Key or a body it can rewind.
 func (c *httpClient) do(req *http.Request) (response, error) {
 	ctx := req.Context()
-	if ctx.Err() != nil {
-		return response{}, context.Cause(ctx)
-	}
 	gz := req.Header.Get("Accept-Encoding") == "" && req.Method != http.MethodHead
 	if gz {
 		req.Header.Set("Accept-Encoding", "gzip")
@@ -97,6 +95,10 @@ func (c *httpClient) do(req *http.Request) (response, error) {
 	reuse := true
 	for {
 		cc, reused, err := c.conn(ctx, reuse)
+		if err == nil && ctx.Err() != nil { // the run is over: send nothing
+			c.put(cc)
+			err = errNotSent
+		}
 		if err != nil {
 			return response{}, c.ended(ctx, err)
 		}
@@ -132,8 +134,10 @@ func (c *httpClient) ended(ctx context.Context, err error) error {
 	return err
 }
 
-// errNoAnswer is a connection that ended before the answer began.
-var errNoAnswer = errors.New("connection closed before the answer")
+var (
+	errNoAnswer = errors.New("connection closed before the answer")
+	errNotSent  = errors.New("not sent") // the request's context had ended
+)
 
 // conn takes a connection from the free list, if reuse allows and one
 // has not waited there too long, or dials a new one; reused says which.
