@@ -100,7 +100,7 @@ func (c *httpClient) do(req *http.Request) (response, error) {
 			err = errNotSent
 		}
 		if err != nil {
-			return response{}, c.ended(ctx, err)
+			return response{}, ended(ctx, err)
 		}
 		r, err := cc.roundTrip(req, c.timeout, gz)
 		if err == nil {
@@ -113,7 +113,7 @@ func (c *httpClient) do(req *http.Request) (response, error) {
 		}
 		cc.nc.Close()
 		if !again || !reused || !errors.Is(err, errNoAnswer) || ctx.Err() != nil {
-			return response{}, c.ended(ctx, err)
+			return response{}, ended(ctx, err)
 		}
 		reuse = false
 	}
@@ -124,7 +124,7 @@ func (c *httpClient) do(req *http.Request) (response, error) {
 // can fail on the context's deadline just before the context itself
 // ends; then it ends at once, and the caller, which asks ctx.Err(), must
 // see that it has.
-func (c *httpClient) ended(ctx context.Context, err error) error {
+func ended(ctx context.Context, err error) error {
 	if d, ok := ctx.Deadline(); ok && ctx.Err() == nil && !time.Now().Before(d) {
 		<-ctx.Done()
 	}
