@@ -17,15 +17,31 @@ func mustMergeOpenAPI(base []byte, parts fs.FS) []byte {
 	return out
 }
 
+// mergeOpenAPI decodes the documents only down to the entries it merges (a
+// path, a schema, a security scheme) and keeps each entry's JSON as it is:
+// decoding the whole document into maps allocated 3 MiB in 45,000 pieces
+// at every start, memory the process then held until the kernel took it
+// (docs/design-notes.md, "Scale").
 func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
-	var doc map[string]any
+	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(base, &doc); err != nil {
 		return nil, fmt.Errorf("openapi: base: %w", err)
 	}
-	paths, _ := doc["paths"].(map[string]any)
-	comps, _ := doc["components"].(map[string]any)
-	schemas, _ := comps["schemas"].(map[string]any)
-	schemes, _ := comps["securitySchemes"].(map[string]any)
+	var paths, comps, schemas, schemes map[string]json.RawMessage
+	if err := json.Unmarshal(doc["paths"], &paths); err != nil {
+		return nil, fmt.Errorf("openapi: base: paths: %w", err)
+	}
+	if err := json.Unmarshal(doc["components"], &comps); err != nil {
+		return nil, fmt.Errorf("openapi: base: components: %w", err)
+	}
+	if err := json.Unmarshal(comps["schemas"], &schemas); err != nil {
+		return nil, fmt.Errorf("openapi: base: component schemas: %w", err)
+	}
+	if raw, ok := comps["securitySchemes"]; ok {
+		if err := json.Unmarshal(raw, &schemes); err != nil {
+			return nil, fmt.Errorf("openapi: base: security schemes: %w", err)
+		}
+	}
 	if paths == nil || schemas == nil {
 		return nil, fmt.Errorf("openapi: base has no paths or component schemas")
 	}
@@ -39,10 +55,10 @@ func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
 			return nil, err
 		}
 		var part struct {
-			Paths      map[string]any `json:"paths"`
+			Paths      map[string]json.RawMessage `json:"paths"`
 			Components struct {
-				Schemas         map[string]any `json:"schemas"`
-				SecuritySchemes map[string]any `json:"securitySchemes"`
+				Schemas         map[string]json.RawMessage `json:"schemas"`
+				SecuritySchemes map[string]json.RawMessage `json:"securitySchemes"`
 			} `json:"components"`
 		}
 		if err := json.Unmarshal(b, &part); err != nil {
@@ -69,6 +85,20 @@ func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
 			}
 			schemes[k] = v
 		}
+	}
+	if doc["paths"], err = json.Marshal(paths); err != nil {
+		return nil, err
+	}
+	if comps["schemas"], err = json.Marshal(schemas); err != nil {
+		return nil, err
+	}
+	if schemes != nil {
+		if comps["securitySchemes"], err = json.Marshal(schemes); err != nil {
+			return nil, err
+		}
+	}
+	if doc["components"], err = json.Marshal(comps); err != nil {
+		return nil, err
 	}
 	return json.Marshal(doc)
 }
