@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"unicode/utf8"
 )
 
 // mustMergeOpenAPI merges every JSON file of parts into base: each file
@@ -21,18 +22,25 @@ func mustMergeOpenAPI(base []byte, parts fs.FS) []byte {
 // path, a schema, a security scheme) and keeps each entry's JSON as it is:
 // decoding the whole document into maps allocated 3 MiB in 45,000 pieces
 // at every start, memory the process then held until the kernel took it
-// (docs/design-notes.md, "Scale").
+// (docs/design-notes.md, "Scale"). Since the entries are copied as
+// written, the result is checked to be UTF-8, as JSON must be.
 func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(base, &doc); err != nil {
 		return nil, fmt.Errorf("openapi: base: %w", err)
 	}
 	var paths, comps, schemas, schemes map[string]json.RawMessage
+	if doc["paths"] == nil || doc["components"] == nil {
+		return nil, fmt.Errorf("openapi: base has no paths or component schemas")
+	}
 	if err := json.Unmarshal(doc["paths"], &paths); err != nil {
 		return nil, fmt.Errorf("openapi: base: paths: %w", err)
 	}
 	if err := json.Unmarshal(doc["components"], &comps); err != nil {
 		return nil, fmt.Errorf("openapi: base: components: %w", err)
+	}
+	if comps["schemas"] == nil {
+		return nil, fmt.Errorf("openapi: base has no paths or component schemas")
 	}
 	if err := json.Unmarshal(comps["schemas"], &schemas); err != nil {
 		return nil, fmt.Errorf("openapi: base: component schemas: %w", err)
@@ -100,5 +108,12 @@ func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
 	if doc["components"], err = json.Marshal(comps); err != nil {
 		return nil, err
 	}
-	return json.Marshal(doc)
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	if !utf8.Valid(out) {
+		return nil, fmt.Errorf("openapi: the merged document is not UTF-8")
+	}
+	return out, nil
 }
