@@ -23,32 +23,36 @@ func mustMergeOpenAPI(base []byte, parts fs.FS) []byte {
 // decoding the whole document into maps allocated 3 MiB in 45,000 pieces
 // at every start, memory the process then held until the kernel took it
 // (docs/design-notes.md, "Scale"). Since the entries are copied as
-// written, the result is checked to be UTF-8, as JSON must be.
+// written, each file is checked to be UTF-8, as JSON must be.
 func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
-	var doc map[string]json.RawMessage
+	if !utf8.Valid(base) {
+		return nil, fmt.Errorf("openapi: base: not UTF-8")
+	}
+	var doc, comps, paths, schemas, schemes map[string]json.RawMessage
 	if err := json.Unmarshal(base, &doc); err != nil {
 		return nil, fmt.Errorf("openapi: base: %w", err)
 	}
-	var paths, comps, schemas, schemes map[string]json.RawMessage
-	if doc["paths"] == nil || doc["components"] == nil {
-		return nil, fmt.Errorf("openapi: base has no paths or component schemas")
-	}
-	if err := json.Unmarshal(doc["paths"], &paths); err != nil {
-		return nil, fmt.Errorf("openapi: base: paths: %w", err)
-	}
-	if err := json.Unmarshal(doc["components"], &comps); err != nil {
-		return nil, fmt.Errorf("openapi: base: components: %w", err)
-	}
-	if comps["schemas"] == nil {
-		return nil, fmt.Errorf("openapi: base has no paths or component schemas")
-	}
-	if err := json.Unmarshal(comps["schemas"], &schemas); err != nil {
-		return nil, fmt.Errorf("openapi: base: component schemas: %w", err)
-	}
-	if raw, ok := comps["securitySchemes"]; ok {
-		if err := json.Unmarshal(raw, &schemes); err != nil {
-			return nil, fmt.Errorf("openapi: base: security schemes: %w", err)
+	// decode decodes one level of the base, absent being no entries.
+	decode := func(raw json.RawMessage, into *map[string]json.RawMessage, what string) error {
+		if raw == nil {
+			return nil
 		}
+		if err := json.Unmarshal(raw, into); err != nil {
+			return fmt.Errorf("openapi: base: %s: %w", what, err)
+		}
+		return nil
+	}
+	if err := decode(doc["paths"], &paths, "paths"); err != nil {
+		return nil, err
+	}
+	if err := decode(doc["components"], &comps, "components"); err != nil {
+		return nil, err
+	}
+	if err := decode(comps["schemas"], &schemas, "component schemas"); err != nil {
+		return nil, err
+	}
+	if err := decode(comps["securitySchemes"], &schemes, "security schemes"); err != nil {
+		return nil, err
 	}
 	if paths == nil || schemas == nil {
 		return nil, fmt.Errorf("openapi: base has no paths or component schemas")
@@ -61,6 +65,9 @@ func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
 		b, err := fs.ReadFile(parts, name)
 		if err != nil {
 			return nil, err
+		}
+		if !utf8.Valid(b) {
+			return nil, fmt.Errorf("openapi: %s: not UTF-8", name)
 		}
 		var part struct {
 			Paths      map[string]json.RawMessage `json:"paths"`
@@ -108,12 +115,5 @@ func mergeOpenAPI(base []byte, parts fs.FS) ([]byte, error) {
 	if doc["components"], err = json.Marshal(comps); err != nil {
 		return nil, err
 	}
-	out, err := json.Marshal(doc)
-	if err != nil {
-		return nil, err
-	}
-	if !utf8.Valid(out) {
-		return nil, fmt.Errorf("openapi: the merged document is not UTF-8")
-	}
-	return out, nil
+	return json.Marshal(doc)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
@@ -70,9 +71,16 @@ func TestMergeOpenAPIRefusesWhatItCannotServe(t *testing.T) {
 			t.Errorf("base %s: error %v, want one saying it has no paths or schemas", base, err)
 		}
 	}
-	notUTF8 := `{"paths": {"/b": {"get": {"summary": "` + "\xff" + `"}}}}`
-	if _, err := mergeOpenAPI([]byte(mergeBase), fstest.MapFS{"openapi/x.json": {Data: []byte(notUTF8)}}); err == nil || !strings.Contains(err.Error(), "UTF-8") {
-		t.Errorf("a part that is not UTF-8: error %v, want one saying so", err)
+	for _, notUTF8 := range []string{
+		`{"paths": {"/b": {"get": {"summary": "` + "\xff" + `"}}}}`,
+		`{"paths": {"/` + "\xff" + `": {"get": {}}}}`,
+	} {
+		if _, err := mergeOpenAPI([]byte(mergeBase), fstest.MapFS{"openapi/x.json": {Data: []byte(notUTF8)}}); err == nil || !strings.Contains(err.Error(), "openapi/x.json: not UTF-8") {
+			t.Errorf("a part that is not UTF-8: error %v, want one naming it", err)
+		}
+	}
+	if _, err := mergeOpenAPI([]byte(strings.Replace(mergeBase, `"ok"`, `"o`+"\xff"+`"`, 1)), fstest.MapFS{}); err == nil || !strings.Contains(err.Error(), "base: not UTF-8") {
+		t.Errorf("a base that is not UTF-8: error %v, want one saying so", err)
 	}
 }
 
@@ -92,13 +100,35 @@ func TestOpenAPIMergesTheEmbeddedParts(t *testing.T) {
 			}
 		}
 	}
-	// Entries are served as written: no object of the document may name a
-	// key twice (a decoder would keep one of them, silently).
-	if dups, err := duplicateKeys(openAPI); err != nil || len(dups) > 0 {
-		t.Errorf("served document: keys named twice in one object %v (%v)", dups, err)
+	// Each file's entries are served as written, and its top levels pass
+	// through maps: no object of any of them may name a key twice (a
+	// decoder keeps one of the two, silently).
+	files := map[string][]byte{"openapi.json": openAPIBase, "served document": openAPI}
+	names, _ := fs.Glob(openAPIParts, "openapi/*.json")
+	for _, name := range names {
+		files[name], _ = openAPIParts.ReadFile(name)
 	}
-	if dups, _ := duplicateKeys([]byte(`{"a": {"get": 1, "x": [{"k": 1}, {"k": 2}], "get": 2}}`)); !reflect.DeepEqual(dups, []string{"get"}) {
-		t.Errorf("the check of duplicate keys found %v in a document naming get twice", dups)
+	for name, b := range files {
+		if dups, err := duplicateKeys(b); err != nil || len(dups) > 0 {
+			t.Errorf("%s: keys named twice in one object %v (%v)", name, dups, err)
+		}
+	}
+}
+
+func TestDuplicateKeysFindsEveryOne(t *testing.T) {
+	for doc, want := range map[string][]string{
+		`{"a": {"get": 1, "x": [{"k": 1}, {"k": 2}], "get": 2}}`:          {"get"},
+		`{"a": {}, "b": [], "c": "}", "}": 1, "d": [[{"e": 1, "e": 2}]]}`: {"e"},
+		`[{"k": 1, "k": {"k": 1}}, {"k": 1}]`:                             {"k"},
+		`{"a": "]", "b": {"a": 1}, "c": [1, "a", {}]}`:                    nil,
+	} {
+		got, err := duplicateKeys([]byte(doc))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v (%v), want %v", doc, got, err, want)
+		}
+	}
+	if _, err := duplicateKeys([]byte(`{"a": {"b": 1}`)); err == nil {
+		t.Error("a document that stops inside an object passed")
 	}
 }
 
@@ -115,6 +145,9 @@ func duplicateKeys(b []byte) ([]string, error) {
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
+			if len(stack) > 0 {
+				return dups, io.ErrUnexpectedEOF
+			}
 			return dups, nil
 		}
 		if err != nil {
