@@ -62,6 +62,7 @@ func Dialect() sqlstore.Dialect {
 		},
 		ForUpdate:      " FOR UPDATE",
 		Arrays:         true,
+		CachesPlans:    true,
 		WritingWith:    true,
 		LockMigrations: lockMigrations,
 	}

@@ -45,6 +45,12 @@ type Dialect struct {
 	// fraction of the time.
 	Arrays bool
 
+	// CachesPlans says that a connection keeps its plan of a statement it
+	// runs often, made from the statistics of the time (PostgreSQL's
+	// generic plans), so that a plan made on a nearly empty table can
+	// outlive it (see lockRecordsQuery).
+	CachesPlans bool
+
 	// WritingWith makes the code exchange and the refresh token rotation
 	// one statement each, their writes chained by a data-modifying WITH
 	// (PostgreSQL): one round trip where a transaction takes four to six.

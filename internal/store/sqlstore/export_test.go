@@ -20,3 +20,9 @@ func (s *Store) CreateFlowsAudited(ctx context.Context, flows []store.Flow, e st
 		return nil
 	})
 }
+
+// LockRecordsQuery is the query by which UpsertRecords reads and locks
+// the stored records of one system and kind, for the plan test.
+func (s *Store) LockRecordsQuery(clientID, kind string, externalIDs []string) (string, []any) {
+	return s.lockRecordsQuery(clientID, kind, externalIDs)
+}
