@@ -435,8 +435,10 @@ func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Reco
 //
 //   - On PostgreSQL several keys go as an array, each looked up by a
 //     LATERAL subquery, which runs once per key. As a plain join (or
-//     = ANY), on a table not yet analysed, the planner read all of the
-//     system's records for each batch instead.
+//     = ANY), for a system the statistics did not know (every new one,
+//     until the next ANALYZE, which on a large table comes only after
+//     it grew by a tenth), the planner read all of the system's records
+//     for each batch instead.
 //   - Where the database caches plans, kind is compared as an
 //     expression (concatenated with the empty string), so that no index
 //     led by kind (the retention index) can serve the lookup. A plan made
