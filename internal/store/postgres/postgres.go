@@ -62,7 +62,7 @@ func Dialect() sqlstore.Dialect {
 		},
 		ForUpdate:      " FOR UPDATE",
 		Arrays:         true,
-		CachesPlans:    true,
+		PlanEachRun:    pgx.QueryExecModeCacheDescribe,
 		WritingWith:    true,
 		LockMigrations: lockMigrations,
 	}

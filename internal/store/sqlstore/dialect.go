@@ -45,11 +45,13 @@ type Dialect struct {
 	// fraction of the time.
 	Arrays bool
 
-	// CachesPlans says that a connection keeps its plan of a statement it
-	// runs often, made from the statistics of the time (PostgreSQL's
-	// generic plans), so that a plan made on a nearly empty table can
-	// outlive it (see lockRecordsQuery).
-	CachesPlans bool
+	// PlanEachRun, if set, is an argument the driver takes before a
+	// query's own to plan the query with its parameters at every run,
+	// instead of reusing a plan its connection made earlier (with pgx,
+	// pgx.QueryExecModeCacheDescribe: unnamed statements). For queries
+	// whose best plan depends on how large the table has grown since
+	// (see lockRecordsQuery).
+	PlanEachRun any
 
 	// WritingWith makes the code exchange and the refresh token rotation
 	// one statement each, their writes chained by a data-modifying WITH

@@ -129,7 +129,7 @@ func sameContent(a, b store.Record) bool {
 // recordPlan is what UpsertRecords decided for a batch, before it writes.
 type recordPlan struct {
 	results []store.UpsertResult
-	inserts []*store.Record // new keys, as they end after the batch, in order of first write
+	inserts []*store.Record // new keys, as they end after the batch, in order of first write (upsertRecordsTx sorts them)
 	updates []*store.Record // existing keys that changed (or whose time moved), final state
 	// history is the status history of every record the plan inserts or
 	// updates, by record ID, oldest first.
@@ -372,10 +372,15 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, types [
 // lockRecords reads, and on PostgreSQL locks, the stored records that the
 // writes name: one query per system and kind (a batch has one of each,
 // usually), through the unique index on (client_id, external_id, kind).
-// Systems, kinds and keys go in the order of compareKeys, as the new
-// records' inserts do: two transactions that write the same records wait
-// for each other's locks in one order, and so never for each other at
-// once.
+// On PostgreSQL the stored records are locked here, and the new ones
+// inserted afterwards, each in the order of compareKeys, so two
+// UpsertRecords transactions cannot deadlock: one waiting here holds
+// only row locks taken in that order; one waiting on an insert waits for
+// another's uncommitted record of the same key, which is past its own
+// locking; the updates touch only rows already locked. A statement that
+// locks several records in another order (marking all read, the
+// retention's deletes, deleting a system, closing an account) can still
+// meet a write in a deadlock, which PostgreSQL ends by failing one.
 func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Record) (map[sourceKey]*store.Record, map[string][]store.StatusChange, error) {
 	type group struct {
 		clientID string
@@ -430,8 +435,8 @@ func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Reco
 
 // lockRecordsQuery is the query of lockRecords for the records of one
 // system and kind with the given external IDs, and its arguments. It
-// looks each key up in the unique index however many records the
-// planner believes the table holds:
+// must look each key up in the unique index however few records the
+// planner believed the table or the system to hold:
 //
 //   - On PostgreSQL several keys go as an array, each looked up by a
 //     LATERAL subquery, which runs once per key. As a plain join (or
@@ -439,34 +444,30 @@ func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Reco
 //     until the next ANALYZE, which on a large table comes only after
 //     it grew by a tenth), the planner read all of the system's records
 //     for each batch instead.
-//   - Where the database caches plans, kind is compared as an
-//     expression (concatenated with the empty string), so that no index
-//     led by kind (the retention index) can serve the lookup. A plan made
-//     while the table was nearly empty, before its first statistics,
-//     costs every index the same, and a connection keeps such a plan of
-//     a statement it runs often: it chose the retention index and read
-//     every record of the kind for each key. The unique index is then
-//     searched by system and external ID, a pair that names at most one
-//     record of each kind.
+//   - The query is planned at every run (Dialect.PlanEachRun). A plan
+//     that a connection made while the table was nearly empty, and kept
+//     for a statement it runs often, chose an index by a tie (the
+//     retention index, led by kind) and read every record of the kind
+//     for each key, until the table was next analysed.
 //
 // Either fault made each write cost more with every record stored: the
 // load tool's single writes fell from 4,500 to 500 a second within
 // 10 s on PostgreSQL. SQLite looks up each member of the IN list.
 func (s *Store) lockRecordsQuery(clientID, kind string, externalIDs []string) (string, []any) {
-	args := []any{clientID, kind}
-	kindIs := `kind = ` + s.param(2)
-	if s.d.CachesPlans {
-		kindIs = `kind || '' = ` + s.param(2)
+	var args []any
+	if s.d.PlanEachRun != nil {
+		args = append(args, s.d.PlanEachRun)
 	}
+	args = append(args, clientID, kind)
 	if s.d.Arrays && len(externalIDs) > 1 {
 		args = append(args, externalIDs)
 		return `SELECT ` + recordColumnsOf("r") + `, r.history FROM unnest($3::text[]) AS k (external_id)
-			CROSS JOIN LATERAL (SELECT * FROM records WHERE client_id = $1 AND external_id = k.external_id AND ` + kindIs + s.d.ForUpdate + `) AS r`, args
+			CROSS JOIN LATERAL (SELECT * FROM records WHERE client_id = $1 AND external_id = k.external_id AND kind = $2` + s.d.ForUpdate + `) AS r`, args
 	}
 	for _, id := range externalIDs {
 		args = append(args, id)
 	}
-	return `SELECT ` + recordColumns + `, history FROM records WHERE client_id = ` + s.param(1) + ` AND ` + kindIs +
+	return `SELECT ` + recordColumns + `, history FROM records WHERE client_id = ` + s.param(1) + ` AND kind = ` + s.param(2) +
 		` AND external_id IN (` + s.params(3, len(externalIDs)) + `)` + s.d.ForUpdate, args
 }
 
