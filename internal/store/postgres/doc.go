@@ -7,5 +7,6 @@
 //
 // The URL is passed to pgx unchanged, so its options work as documented
 // there; behind PgBouncer in transaction mode add
-// default_query_exec_mode=exec.
+// default_query_exec_mode=exec. The lookup of a records write runs in that
+// mode whatever the URL says (sqlstore.Dialect.PlanEachRun).
 package postgres

@@ -62,7 +62,7 @@ func Dialect() sqlstore.Dialect {
 		},
 		ForUpdate:      " FOR UPDATE",
 		Arrays:         true,
-		PlanEachRun:    pgx.QueryExecModeCacheDescribe,
+		PlanEachRun:    pgx.QueryExecModeExec,
 		WritingWith:    true,
 		LockMigrations: lockMigrations,
 	}

@@ -46,9 +46,9 @@ type Dialect struct {
 	Arrays bool
 
 	// PlanEachRun, if set, is an argument the driver takes before a
-	// query's own to plan the query with its parameters at every run,
-	// instead of reusing a plan its connection made earlier (with pgx,
-	// pgx.QueryExecModeCacheDescribe: unnamed statements). For queries
+	// query's own to parse and plan the query with its parameters at
+	// every run, instead of reusing a plan its connection made earlier
+	// (with pgx, pgx.QueryExecModeExec: an unnamed statement). For queries
 	// whose best plan depends on how large the table has grown since
 	// (see lockRecordsQuery).
 	PlanEachRun any
