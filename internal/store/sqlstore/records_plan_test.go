@@ -11,8 +11,6 @@ import (
 
 	"unid/internal/store"
 	"unid/internal/store/postgres/pgtest"
-	"unid/internal/store/sqlite/sqlitetest"
-	"unid/internal/store/sqlstore"
 	"unid/internal/testenv"
 )
 
@@ -26,13 +24,6 @@ import (
 // records never analysed; on SQLite it searches the unique index by all
 // three columns.
 func TestRecordWritesLookUpOnlyTheirOwnKeys(t *testing.T) {
-	backends := []struct {
-		name string
-		open func(t *testing.T) *sqlstore.Store
-	}{
-		{"sqlite", func(t *testing.T) *sqlstore.Store { return sqlitetest.New(t).Store }},
-		{"postgres", func(t *testing.T) *sqlstore.Store { return pgtest.New(t).Store }},
-	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -168,10 +159,10 @@ func recordsRowsRead(t *testing.T, tx *sql.Tx, query string, args []any) (int, s
 // while the records table was still empty, before its first statistics,
 // may use any index, or none once the empty table was analysed: the
 // write's lookup then read every record of its kind for each key, until
-// the table was next analysed. On one connection
-// that ran the writes from the start, one at a time and in batches, a
-// write of 10 new records into a table of 3,000, and a write of one, read
-// at most two records per key.
+// the table was next analysed. On one connection that ran the writes
+// from the start, one at a time and in batches, a write of 10 new records
+// into a table of 3,000, and a write of one, read at most two records per
+// key.
 func TestRecordWritesOnAConnectionThatBeganOnAnEmptyTable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
