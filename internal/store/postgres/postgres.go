@@ -32,8 +32,10 @@ var (
 
 // SQLSTATE codes recognised by the dialect.
 const (
-	uniqueViolation     = "23505"
-	foreignKeyViolation = "23503"
+	uniqueViolation      = "23505"
+	foreignKeyViolation  = "23503"
+	deadlockDetected     = "40P01"
+	serializationFailure = "40001"
 )
 
 // migrateLockKey is the pg_advisory_lock key that keeps concurrent migrators
@@ -60,7 +62,12 @@ func Dialect() sqlstore.Dialect {
 			var e *pgconn.PgError
 			return errors.As(err, &e) && e.Code == foreignKeyViolation
 		},
-		ForUpdate:      " FOR UPDATE",
+		ForUpdate: " FOR UPDATE",
+		Bytewise:  ` COLLATE "C"`,
+		Retryable: func(err error) bool {
+			var e *pgconn.PgError
+			return errors.As(err, &e) && (e.Code == deadlockDetected || e.Code == serializationFailure)
+		},
 		Arrays:         true,
 		PlanEachRun:    pgx.QueryExecModeExec,
 		WritingWith:    true,

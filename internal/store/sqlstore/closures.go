@@ -49,6 +49,12 @@ func (s *Store) CloseUser(ctx context.Context, userID string, at, releasedAt tim
 	const op = "close user"
 	var old store.User
 	_, err := s.writeAudited(ctx, e, seal, func(tx *sql.Tx) error {
+		// The person's records and those they handled first, before the
+		// account's row: a system's write that holds one of them may be
+		// inserting a record for the person, which waits for that row.
+		if err := s.lockInKeyOrder(ctx, tx, `user_id = $1 OR handler_id = $1`, userID); err != nil {
+			return s.wrapErr(op, err)
+		}
 		var err error
 		old, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users
 			WHERE id = $1 AND status <> $2`+s.d.ForUpdate, userID, store.UserClosed))

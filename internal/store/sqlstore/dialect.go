@@ -28,6 +28,18 @@ type Dialect struct {
 	// its write transactions are already exclusive.
 	ForUpdate string
 
+	// Bytewise follows a text column in an ORDER BY to sort it byte by
+	// byte, as Go compares strings, whatever the database's collation
+	// (` COLLATE "C"` in PostgreSQL; SQLite compares bytes already).
+	Bytewise string
+
+	// Retryable reports whether err ended a transaction that may succeed
+	// if run again from its start: PostgreSQL's deadlock_detected, which
+	// fails one of two transactions that wait for each other, and
+	// serialization_failure. Nil where no error is such (SQLite, whose
+	// writers take turns).
+	Retryable func(err error) bool
+
 	// CacheStatements keeps one prepared statement per query outside
 	// transactions. SQLite wants it (parsing is a quarter of a lookup);
 	// PostgreSQL does not: pgx caches statements itself, and explicit

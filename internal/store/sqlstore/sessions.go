@@ -232,7 +232,7 @@ func (s *Store) deleteSessions(ctx context.Context, op, where string, args ...an
 			}
 			sids = append(sids, sid)
 		}
-		if err := rows.Close(); err != nil {
+		if err := rows.Err(); err != nil {
 			return s.wrapErr(op, err)
 		}
 		n = int64(len(sids))
