@@ -207,7 +207,7 @@ func planUpserts(existing map[sourceKey]*store.Record, history map[string][]stor
 // transactions that create the same key at once meet on the unique
 // index; the loser runs again once and finds the winner's record. One
 // that PostgreSQL failed for a deadlock (see lockRecords) runs again
-// too, up to upsertAttempts times in all: the system that wrote is not
+// too, up to txAttempts times in all: the system that wrote is not
 // told of a failure it did not cause.
 func (s *Store) UpsertRecords(ctx context.Context, writes []store.Record) ([]store.UpsertResult, error) {
 	const op = "upsert records"
@@ -216,6 +216,7 @@ func (s *Store) UpsertRecords(ctx context.Context, writes []store.Record) ([]sto
 	}
 	var out []store.UpsertResult
 	var err error
+	raced := false
 	for attempt := 1; ; attempt++ {
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			var err error
@@ -225,9 +226,11 @@ func (s *Store) UpsertRecords(ctx context.Context, writes []store.Record) ([]sto
 		if err == nil {
 			break
 		}
-		_, unique := s.d.UniqueViolation(err)
-		retryable := s.d.Retryable != nil && s.d.Retryable(err)
-		if !(unique && attempt == 1 || retryable && attempt < upsertAttempts) {
+		if _, unique := s.d.UniqueViolation(err); unique && !raced {
+			raced = true
+			continue
+		}
+		if !s.retryable(err) || attempt >= txAttempts {
 			break
 		}
 	}
@@ -239,10 +242,6 @@ func (s *Store) UpsertRecords(ctx context.Context, writes []store.Record) ([]sto
 	}
 	return out, nil
 }
-
-// upsertAttempts is how many times UpsertRecords runs a transaction
-// that PostgreSQL failed for a deadlock or a serialization failure.
-const upsertAttempts = 3
 
 func (s *Store) upsertRecordsTx(ctx context.Context, tx *sql.Tx, writes []store.Record) ([]store.UpsertResult, error) {
 	existing, history, err := s.lockRecords(ctx, tx, writes)
@@ -718,9 +717,14 @@ func (s *Store) DeleteRecord(ctx context.Context, userID string, kind store.Reco
 // updated_at). A record that a system updated while the statement
 // waited for it is no longer old, and stays.
 func (s *Store) DeleteRecordsUpdatedBefore(ctx context.Context, kind store.RecordKind, cut time.Time, limit int) (int64, error) {
-	return s.execCount(ctx, "delete records updated before", `DELETE FROM records WHERE `+s.inKeyOrder(
-		`kind = $1 AND updated_at < $2 AND id IN (
-			SELECT id FROM records WHERE kind = $1 AND updated_at < $2 ORDER BY updated_at LIMIT $3)`),
+	where := `id IN (SELECT id FROM records WHERE kind = $1 AND updated_at < $2 ORDER BY updated_at LIMIT $3)`
+	if s.d.ForUpdate != "" {
+		// SQLite's writers take turns, and without statistics its
+		// planner would drive the delete through the retention index,
+		// over every old record, if it had the condition twice.
+		where = s.inKeyOrder(`kind = $1 AND updated_at < $2 AND ` + where)
+	}
+	return s.execCount(ctx, "delete records updated before", `DELETE FROM records WHERE `+where,
 		string(kind), ms(cut), limit)
 }
 

@@ -165,6 +165,17 @@ func (s *Store) notFound(op string) error {
 	return fmt.Errorf("%s: %s: %w", s.d.Name, op, store.ErrNotFound)
 }
 
+// txAttempts is how many times a transaction runs in all that
+// PostgreSQL failed for a deadlock or a serialization failure
+// (retryable), where its caller runs it again.
+const txAttempts = 3
+
+// retryable reports whether err ended a transaction that may succeed if
+// run again from its start (Dialect.Retryable).
+func (s *Store) retryable(err error) bool {
+	return s.d.Retryable != nil && s.d.Retryable(err)
+}
+
 // inTx runs fn inside a write transaction and commits it if fn succeeds. An
 // error from fn is returned unchanged.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
