@@ -592,7 +592,9 @@ func (in *Ingest) Prune(ctx context.Context) (int64, error) {
 			if err != nil {
 				return total, fmt.Errorf("records: prune %s: %w", k.Kind, err)
 			}
-			if n < pruneChunk {
+			// A short chunk is not the end: on PostgreSQL the delete
+			// keeps a record updated while it waited for it.
+			if n == 0 {
 				break
 			}
 		}

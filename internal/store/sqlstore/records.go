@@ -226,11 +226,14 @@ func (s *Store) UpsertRecords(ctx context.Context, writes []store.Record) ([]sto
 		if err == nil {
 			break
 		}
+		if attempt >= txAttempts {
+			break
+		}
 		if _, unique := s.d.UniqueViolation(err); unique && !raced {
 			raced = true
 			continue
 		}
-		if !s.retryable(err) || attempt >= txAttempts {
+		if !s.retryable(err) {
 			break
 		}
 	}
