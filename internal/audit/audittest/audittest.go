@@ -1,6 +1,6 @@
-// Package audittest gives tests of the audit trail both real backends and
-// a way to do what the store forbids: change a stored event, as someone
-// with direct access to the database could.
+// Package audittest gives tests both real backends (the audit trail's,
+// and the store's own) and a way to do what the store forbids: change a
+// stored event, as someone with direct access to the database could.
 package audittest
 
 import (

@@ -46,18 +46,19 @@ func (s *Store) checkClosed(ctx context.Context, tx *sql.Tx, op string, old, u s
 
 // CloseUser closes the account: see store.Closures.
 func (s *Store) CloseUser(ctx context.Context, userID string, at, releasedAt time.Time, e store.AuditEvent, seal func(store.AuditEvent) []byte) (store.User, error) {
-	for attempt := 1; ; attempt++ {
-		old, err := s.closeUserTx(ctx, userID, at, releasedAt, e, seal)
-		if err == nil || !s.retryable(err) || attempt >= txAttempts {
-			return old, err
-		}
-	}
+	var old store.User
+	err := s.runAgain(func() error {
+		var err error
+		old, err = s.closeUserTx(ctx, userID, at, releasedAt, e, seal)
+		return err
+	}, nil)
+	return old, err
 }
 
-// closeUserTx is one attempt of CloseUser: a transaction that PostgreSQL
+// closeUserTx is one run of CloseUser: a transaction that PostgreSQL
 // may fail for a deadlock, in a window its locks leave (a write commits
 // a new record for the person after the first lock, and another locks
-// it and inserts one more), and that then runs again.
+// it and inserts one more), and that then runs again (runAgain).
 func (s *Store) closeUserTx(ctx context.Context, userID string, at, releasedAt time.Time, e store.AuditEvent, seal func(store.AuditEvent) []byte) (store.User, error) {
 	const op = "close user"
 	var old store.User

@@ -207,36 +207,21 @@ func planUpserts(existing map[sourceKey]*store.Record, history map[string][]stor
 // transactions that create the same key at once meet on the unique
 // index; the loser runs again once and finds the winner's record. One
 // that PostgreSQL failed for a deadlock (see lockRecords) runs again
-// too, up to txAttempts times in all: the system that wrote is not
-// told of a failure it did not cause.
+// too (runAgain): the system that wrote is not told of a failure it did
+// not cause.
 func (s *Store) UpsertRecords(ctx context.Context, writes []store.Record) ([]store.UpsertResult, error) {
 	const op = "upsert records"
 	if len(writes) == 0 {
 		return nil, nil
 	}
 	var out []store.UpsertResult
-	var err error
-	raced := false
-	for attempt := 1; ; attempt++ {
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.runAgain(func() error {
+		return s.inTx(ctx, func(tx *sql.Tx) error {
 			var err error
 			out, err = s.upsertRecordsTx(ctx, tx, writes)
 			return err
 		})
-		if err == nil {
-			break
-		}
-		if attempt >= txAttempts {
-			break
-		}
-		if _, unique := s.d.UniqueViolation(err); unique && !raced {
-			raced = true
-			continue
-		}
-		if !s.retryable(err) {
-			break
-		}
-	}
+	}, func(err error) bool { _, unique := s.d.UniqueViolation(err); return unique })
 	if err != nil && s.d.ForeignKeyViolation(err) {
 		return nil, fmt.Errorf("%s: %s: owner or handler: %w", s.d.Name, op, store.ErrNotFound)
 	}
@@ -450,12 +435,12 @@ func (s *Store) lockRecords(ctx context.Context, tx *sql.Tx, writes []store.Reco
 
 // keyOrderLock is the query that locks the stored records matching
 // where in the order of compareKeys, byte by byte whatever the
-// database's collation (Dialect.Bytewise). A
-// statement that locked several records in the order it met them (by a
-// person, a time, or the table's own order) could take one that a write
-// wanted next while waiting for one the write held: a deadlock, which
-// PostgreSQL ends after a second by failing one of the two. Only on
-// PostgreSQL, whose writers lock rows.
+// database's collation (Dialect.Bytewise). A statement that locked
+// several records in the order it met them (by a person, a time, or the
+// table's own order) could take one that a write wanted next while
+// waiting for one the write held: a deadlock, which PostgreSQL ends
+// after a second by failing one of the two. Only on PostgreSQL, whose
+// writers lock rows.
 func (s *Store) keyOrderLock(where string) string {
 	b := s.d.Bytewise
 	return `SELECT id FROM records WHERE ` + where + ` ORDER BY client_id` + b + `, kind` + b + `, external_id` + b + s.d.ForUpdate

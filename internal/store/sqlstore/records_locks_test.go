@@ -134,7 +134,6 @@ func (f lockFixture) statuses(t *testing.T) map[string]store.Record {
 // case-d arrives after the statement began: only the closure, whose
 // deletes come after its locks, meets it.
 func TestStatementsOverSeveralRecordsMeetAWrite(t *testing.T) {
-	seal := func(store.AuditEvent) []byte { h := sha256.Sum256([]byte("event")); return h[:] }
 	cases := []struct {
 		name  string
 		run   func(f lockFixture) error
@@ -156,10 +155,7 @@ func TestStatementsOverSeveralRecordsMeetAWrite(t *testing.T) {
 				t.Errorf("%d cases left, want 4", len(after))
 			}
 		}},
-		{"closing the account", func(f lockFixture) error {
-			_, err := f.s.CloseUser(context.Background(), f.user.ID, lockAt.Add(time.Hour), lockAt.Add(30*24*time.Hour), newLockEvent(), seal)
-			return err
-		}, func(t *testing.T, after map[string]store.Record) {
+		{"closing the account", lockFixture.closeAccount, func(t *testing.T, after map[string]store.Record) {
 			if len(after) != 0 {
 				t.Errorf("%d cases left, want none", len(after))
 			}
@@ -204,8 +200,12 @@ func wantOnlyTheNewCase(t *testing.T, after map[string]store.Record) {
 	}
 }
 
-func newLockEvent() store.AuditEvent {
-	return store.AuditEvent{Time: lockAt.Add(time.Hour), Actor: "u-li", Action: "account.close", Result: "ok", Subject: "u-li"}
+// closeAccount closes the person's account, with its audit event.
+func (f lockFixture) closeAccount() error {
+	e := store.AuditEvent{Time: lockAt.Add(time.Hour), Actor: "u-li", Action: "account.close", Result: "ok", Subject: "u-li"}
+	seal := func(store.AuditEvent) []byte { h := sha256.Sum256([]byte("event")); return h[:] }
+	_, err := f.s.CloseUser(context.Background(), f.user.ID, lockAt.Add(time.Hour), lockAt.Add(30*24*time.Hour), e, seal)
+	return err
 }
 
 // TestARecordWriteThatMeetsADeadlockRunsAgain: when a transaction that
@@ -234,11 +234,7 @@ func TestARecordWriteThatMeetsADeadlockRunsAgain(t *testing.T) {
 // for one) is not shown an error: the closure runs again, and closes
 // the account once, with one audit event.
 func TestAClosureThatMeetsADeadlockRunsAgain(t *testing.T) {
-	seal := func(store.AuditEvent) []byte { h := sha256.Sum256([]byte("event")); return h[:] }
-	runUntilDeadlockMet(t, "the closure", func(f lockFixture) error {
-		_, err := f.s.CloseUser(context.Background(), f.user.ID, lockAt.Add(time.Hour), lockAt.Add(30*24*time.Hour), newLockEvent(), seal)
-		return err
-	}, func(t *testing.T, f lockFixture) {
+	runUntilDeadlockMet(t, "the closure", lockFixture.closeAccount, func(t *testing.T, f lockFixture) {
 		ctx := context.Background()
 		if u, err := f.s.GetUser(ctx, f.user.ID); err != nil || u.Status != store.UserClosed {
 			t.Errorf("the account after the closure: status %q, %v; want closed", u.Status, err)

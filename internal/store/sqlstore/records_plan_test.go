@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"unid/internal/audit/audittest"
 	"unid/internal/store"
 	"unid/internal/store/postgres/pgtest"
 	"unid/internal/testenv"
@@ -24,11 +25,11 @@ import (
 // records never analysed; on SQLite it searches the unique index by all
 // three columns.
 func TestRecordWritesLookUpOnlyTheirOwnKeys(t *testing.T) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range audittest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			s := b.open(t)
-			postgres := b.name == "postgres"
+			_, s := b.New(t)
+			postgres := b.Name == "postgres"
 			if postgres {
 				// The statistics job must not run while the table fills.
 				if _, err := s.WriteDB().ExecContext(ctx, `ALTER TABLE records SET (autovacuum_enabled = false)`); err != nil {

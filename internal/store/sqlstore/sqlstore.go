@@ -165,15 +165,29 @@ func (s *Store) notFound(op string) error {
 	return fmt.Errorf("%s: %s: %w", s.d.Name, op, store.ErrNotFound)
 }
 
-// txAttempts is how many times a transaction runs in all that
-// PostgreSQL failed for a deadlock or a serialization failure
-// (retryable), where its caller runs it again.
+// txAttempts is how many times runAgain runs a transaction in all.
 const txAttempts = 3
 
-// retryable reports whether err ended a transaction that may succeed if
-// run again from its start (Dialect.Retryable).
-func (s *Store) retryable(err error) bool {
-	return s.d.Retryable != nil && s.d.Retryable(err)
+// runAgain runs tx, a whole transaction, until it succeeds or fails for
+// good: one that PostgreSQL failed for a deadlock or a serialization
+// failure (Dialect.Retryable) may succeed from its start, and runs again,
+// and so, once, does one whose error once accepts (nil: none); at most
+// txAttempts runs in all.
+func (s *Store) runAgain(tx func() error, once func(error) bool) error {
+	onceUsed := false
+	for attempt := 1; ; attempt++ {
+		err := tx()
+		if err == nil || attempt >= txAttempts {
+			return err
+		}
+		if once != nil && !onceUsed && once(err) {
+			onceUsed = true
+			continue
+		}
+		if s.d.Retryable == nil || !s.d.Retryable(err) {
+			return err
+		}
+	}
 }
 
 // inTx runs fn inside a write transaction and commits it if fn succeeds. An
