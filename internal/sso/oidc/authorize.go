@@ -74,10 +74,10 @@ func upgradePath(next, lang string, level int) string {
 // authorize starts a sign-in: it checks the client and its redirect URI
 // (showing a page when either is wrong: an error is never sent to an
 // address the client did not register), validates the rest (errors from
-// here go back to the client), stores the request and goes on with resume.
+// here go back to the client) and goes on with resume, which stores the
+// request.
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(op.ContextWithIssuer(r.Context(), p.issuer))
-	ctx := r.Context()
 	if len(r.URL.RawQuery) > maxQueryBytes {
 		p.d.Pages.SSOError(w, r, http.StatusRequestURITooLong, pageRequestTooLarge)
 		return
@@ -123,26 +123,21 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		op.AuthRequestError(w, r, req, &oidc.Error{ErrorType: errRequestURINotSupported}, p.op)
 		return
 	}
-	params, err := p.validateAuthRequest(ctx, req, c)
+	params, err := p.validateAuthRequest(r.Context(), req, c)
 	if err != nil {
 		op.AuthRequestError(w, r, req, err, p.op)
 		return
 	}
-	enc, err := json.Marshal(params)
-	if err != nil {
-		p.serverError(w, r, req, err)
-		return
-	}
+	// Stored when a page must come back to it (p.redirect) or when it is
+	// answered with a code (p.approve): a signed-in user's request is
+	// stored once, approved, with its code; one answered with an error at
+	// once is not stored.
 	now := p.now()
 	a := store.AuthRequest{
-		ID: newID(), ClientID: c.c.ID, Params: enc, Status: store.AuthRequestPending,
+		ID: newID(), ClientID: c.c.ID, Status: store.AuthRequestPending,
 		CreatedAt: now, ExpiresAt: now.Add(p.o.AuthRequestTTL),
 	}
-	if err := p.d.Store.CreateAuthRequest(ctx, a); err != nil {
-		p.serverError(w, r, req, err)
-		return
-	}
-	p.resume(w, r, &authRequest{AuthRequest: a, params: params}, c)
+	p.resume(w, r, &authRequest{AuthRequest: a, params: params, unsaved: true}, c)
 }
 
 // tooLarge reports whether a parameter is longer than any legitimate one.
@@ -316,7 +311,7 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, ar *authReques
 		if params.Lang != "" {
 			login += "&lang=" + url.QueryEscape(params.Lang)
 		}
-		http.Redirect(w, r, login, http.StatusSeeOther)
+		p.redirect(w, r, ar, login)
 		return
 	}
 	// Step-up: the level acr_values ask for, or the client's registered
@@ -328,7 +323,7 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, ar *authReques
 				Description: "the user's real-name level is below the level the client requires"}, p.op)
 			return
 		}
-		http.Redirect(w, r, upgradePath(callbackPath(ar.ID), params.Lang, required), http.StatusSeeOther)
+		p.redirect(w, r, ar, upgradePath(callbackPath(ar.ID), params.Lang, required))
 		return
 	}
 	scopes := claims.Grant(params.Scopes, c.c, u.RealnameLevel)
@@ -355,12 +350,12 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, ar *authReques
 				op.AuthRequestError(w, r, ar, &oidc.Error{ErrorType: errConsentRequired}, p.op)
 				return
 			}
-			http.Redirect(w, r, "/oidc/consent?id="+url.QueryEscape(ar.ID), http.StatusSeeOther)
+			p.redirect(w, r, ar, "/oidc/consent?id="+url.QueryEscape(ar.ID))
 			return
 		}
 	}
-	approved, err := p.approve(ctx, ar, s, u, scopes)
-	if err != nil {
+	code := newSecret()
+	if err := p.approve(ctx, ar, s, u, scopes, code); err != nil {
 		p.serverError(w, r, ar, err)
 		return
 	}
@@ -371,7 +366,53 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, ar *authReques
 		p.serverError(w, r, ar, err)
 		return
 	}
-	op.AuthResponse(approved, p.op, w, r)
+	p.sendCode(w, r, ar, code)
+}
+
+// redirect sends the browser to a page that comes back to the callback
+// with the request's id, storing the request first if it is not yet.
+func (p *Provider) redirect(w http.ResponseWriter, r *http.Request, ar *authRequest, to string) {
+	if ar.unsaved {
+		if err := p.save(r.Context(), ar, ar.AuthRequest); err != nil {
+			p.serverError(w, r, ar, err)
+			return
+		}
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// save stores a as the request ar, with ar's parameters.
+func (p *Provider) save(ctx context.Context, ar *authRequest, a store.AuthRequest) error {
+	enc, err := json.Marshal(ar.params)
+	if err != nil {
+		return err
+	}
+	a.Params = enc
+	if err := p.d.Store.CreateAuthRequest(ctx, a); err != nil {
+		return err
+	}
+	ar.AuthRequest, ar.unsaved = a, false
+	return nil
+}
+
+// sendCode answers the client at its redirect URI with the code, in the
+// query or by form post (OAuth 2.0 Form Post Response Mode), through op's
+// encoders as op.AuthResponse would; op.AuthResponse itself would make a
+// code of its own and store it in an update of its own.
+func (p *Provider) sendCode(w http.ResponseWriter, r *http.Request, ar *authRequest, code string) {
+	resp := &op.CodeResponseType{Code: code, State: ar.params.State}
+	if ar.GetResponseMode() == oidc.ResponseModeFormPost {
+		if err := op.AuthResponseFormPost(w, ar.GetRedirectURI(), resp, p.op.Encoder()); err != nil {
+			p.serverError(w, r, ar, err)
+		}
+		return
+	}
+	to, err := op.AuthResponseURL(ar.GetRedirectURI(), ar.GetResponseType(), ar.GetResponseMode(), resp, p.op.Encoder())
+	if err != nil {
+		p.serverError(w, r, ar, err)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusFound)
 }
 
 // needsFreshLogin reports whether the request wants credentials presented
@@ -384,26 +425,36 @@ func (p *Provider) needsFreshLogin(s store.Session, ar *authRequest) bool {
 	return p.d.Now().Sub(s.AuthTime) > time.Duration(*m)*time.Second
 }
 
-// approve records who approved the request, with which session and scopes.
-func (p *Provider) approve(ctx context.Context, ar *authRequest, s store.Session, u store.User, scopes []string) (*authRequest, error) {
-	params := ar.params
-	params.Scopes = scopes
-	params.SessionActing, _ = session.Acting(s)
-	enc, err := json.Marshal(params)
-	if err != nil {
-		return nil, err
+// approve records who approved the request, with which session and
+// scopes, in one write with the hash of its code when code is not empty
+// (the consent page approves a request that gets its code at the
+// callback).
+func (p *Provider) approve(ctx context.Context, ar *authRequest, s store.Session, u store.User, scopes []string, code string) error {
+	ar.params.Scopes = scopes
+	ar.params.SessionActing, _ = session.Acting(s)
+	approved := func(a store.AuthRequest) store.AuthRequest {
+		a.Status, a.UserID, a.SID, a.AuthTime, a.AMR = store.AuthRequestApproved, u.ID, s.SID, s.AuthTime, s.AMR
+		if code != "" {
+			a.CodeHash, a.ExpiresAt = hashToken(code), p.now().Add(p.o.CodeTTL)
+		}
+		return a
 	}
-	a, err := p.d.Store.UpdateAuthRequest(ctx, ar.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
+	if ar.unsaved {
+		return p.save(ctx, ar, approved(ar.AuthRequest))
+	}
+	enc, err := json.Marshal(ar.params)
+	if err != nil {
+		return err
+	}
+	_, err = p.d.Store.UpdateAuthRequest(ctx, ar.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
 		if a.Status == store.AuthRequestDenied || a.CodeHash != nil {
 			return a, errAnswered
 		}
-		a.Status, a.UserID, a.SID, a.AuthTime, a.AMR, a.Params = store.AuthRequestApproved, u.ID, s.SID, s.AuthTime, s.AMR, enc
+		a = approved(a)
+		a.Params = enc
 		return a, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &authRequest{AuthRequest: a, params: params}, nil
+	return err
 }
 
 // serverError logs a fault of unid and tells the client "server_error"

@@ -59,7 +59,7 @@ func (p *Provider) AnswerConsent(ctx context.Context, s store.Session, u store.U
 		if err := p.d.Store.PutConsent(ctx, have); err != nil {
 			return "", problem.Wrap(err)
 		}
-		if _, err := p.approve(ctx, ar, s, u, scopes); err != nil {
+		if err := p.approve(ctx, ar, s, u, scopes, ""); err != nil {
 			return "", problem.New(problem.Gone, "consent_request_expired")
 		}
 		event.Action, event.Detail["scopes"] = ActionConsentGranted, strings.Join(scopes, ",")

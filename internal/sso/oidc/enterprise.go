@@ -53,7 +53,7 @@ func (p *Provider) actingFor(w http.ResponseWriter, r *http.Request, ar *authReq
 				Description: "the user must choose whom to act for"}, p.op)
 			return "", false
 		}
-		http.Redirect(w, r, acting.IdentityPath(callbackPath(ar.ID)+"&"+identityChosen, params.Lang), http.StatusSeeOther)
+		p.redirect(w, r, ar, acting.IdentityPath(callbackPath(ar.ID)+"&"+identityChosen, params.Lang))
 		return "", false
 	}
 	if params.SelectAccount {
@@ -90,9 +90,13 @@ func (p *Provider) enterpriseRefused(ctx context.Context, r *http.Request, userI
 		Detail: audit.Detail{"client_id": c.ID, "required": c.MinEnterpriseRole, "stage": stage}})
 }
 
-// keepParams changes the stored parameters of a pending request.
+// keepParams changes the parameters of a pending request, the stored
+// ones too when it is stored.
 func (p *Provider) keepParams(ctx context.Context, ar *authRequest, fn func(*authParams)) error {
 	fn(&ar.params)
+	if ar.unsaved {
+		return nil
+	}
 	enc, err := json.Marshal(ar.params)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -185,6 +186,38 @@ func TestSecondClientWithoutPassword(t *testing.T) {
 		t.Fatalf("second client: %d logins, ended at %s", s.logins, s.at)
 	}
 }
+
+// TestFormPostResponseMode: with response_mode=form_post the code and
+// state come back in a page that posts them to the redirect URI (OAuth 2.0
+// Form Post Response Mode), for a user signed in already and for one who
+// signs in on the way, and the code is exchanged.
+func TestFormPostResponseMode(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.addUser(zhang)
+	hall := e.newRP(client.Spec{ID: "hall", FirstParty: true})
+	for _, signedIn := range []bool{false, true} {
+		b := e.browser(&zhang)
+		if signedIn {
+			b.login()
+		}
+		f := hall.newFlow(oauth2.SetAuthURLParam("response_mode", "form_post"))
+		s := b.walk(f.url, "")
+		if s.status != http.StatusOK || s.logins != map[bool]int{false: 1, true: 0}[signedIn] {
+			t.Fatalf("signed in %v: ended at %s (%d, %d logins)", signedIn, s.at, s.status, s.logins)
+		}
+		form := formPostRE.FindSubmatch(s.body)
+		if form == nil || string(form[1]) != rpCallback || string(form[2]) != f.state {
+			t.Fatalf("signed in %v: the page does not post the state to %s:\n%s", signedIn, rpCallback, s.body)
+		}
+		tok, err := hall.cfg.Exchange(context.Background(), string(form[3]), oauth2.VerifierOption(f.verifier))
+		if err != nil || tok.Extra("id_token") == nil {
+			t.Fatalf("signed in %v: exchange of the posted code: %v", signedIn, err)
+		}
+	}
+}
+
+// formPostRE finds a form post page's action, state and code.
+var formPostRE = regexp.MustCompile(`(?s)<form method="post" action="([^"]+)">\s*<input type="hidden" name="state" value="([^"]+)"/>\s*<input type="hidden" name="code" value="([^"]+)" />`)
 
 func TestPublicClientPKCE(t *testing.T) {
 	e := newEnv(t, envOptions{})

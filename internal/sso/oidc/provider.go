@@ -218,6 +218,8 @@ func New(ctx context.Context, d Deps, o Options) (*Provider, error) {
 		return nil, err
 	}
 
+	// op's crypto, which nothing of unid's reaches (codes are random, access
+	// tokens are JWTs), has a key of its own all the same, not a known one.
 	var key [32]byte
 	copy(key[:], d.Protector.MAC("oidc-crypto-key"))
 	opts := []op.Option{}
@@ -346,8 +348,9 @@ func hashToken(s string) []byte {
 	return sum[:]
 }
 
-// newRefreshToken returns 256 random bits, URL-safe.
-func newRefreshToken() string {
+// newSecret returns 256 random bits, URL-safe: a refresh token or an
+// authorization code.
+func newSecret() string {
 	var b [32]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])

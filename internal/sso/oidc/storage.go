@@ -157,10 +157,11 @@ type authParams struct {
 	SessionActing string `json:"session_acting,omitempty"`
 }
 
-// authRequest is a stored request as op sees it.
+// authRequest is a request as op sees it.
 type authRequest struct {
 	store.AuthRequest
-	params authParams
+	params  authParams
+	unsaved bool // made by this authorize request and not stored yet
 }
 
 var _ op.AuthRequest = (*authRequest)(nil)
@@ -304,23 +305,6 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 
 var errInvalidCode = errors.New("oidc: code is unknown, used or expired")
 
-// SaveAuthCode keeps the hash of the code op made for a request; a request
-// gets one code.
-func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
-	now := s.p.now()
-	_, err := s.p.d.Store.UpdateAuthRequest(ctx, id, func(a store.AuthRequest) (store.AuthRequest, error) {
-		if a.Status != store.AuthRequestApproved || a.CodeHash != nil {
-			return a, errAnswered
-		}
-		a.CodeHash, a.ExpiresAt = hashToken(code), now.Add(s.p.o.CodeTTL)
-		return a, nil
-	})
-	if err != nil {
-		return oidc.ErrServerError().WithParent(err)
-	}
-	return nil
-}
-
 // errAnswered is a request that already has its code, or was denied.
 var errAnswered = errors.New("oidc: the authorization request was answered already")
 
@@ -347,13 +331,16 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 var errInvalidRefresh = errors.New("oidc: refresh token is unknown, used, expired or revoked")
 
 // The rest of op.Storage: reached only through op's own handlers (its
-// authorize callback, token creation, discovery, keys, userinfo,
+// authorize callback, code responses, token creation, discovery, keys, userinfo,
 // introspection, revocation, end-session and probes), which unid does not
 // mount, and through private_key_jwt and the JWT-profile grant, which the
 // op.Config leaves off. TestStorageNotReached lists them.
 
 func (s *opStorage) AuthRequestByID(ctx context.Context, _ string) (op.AuthRequest, error) {
 	return nil, s.notReached(ctx, "AuthRequestByID")
+}
+func (s *opStorage) SaveAuthCode(ctx context.Context, _, _ string) error {
+	return s.notReached(ctx, "SaveAuthCode")
 }
 func (s *opStorage) CreateAuthRequest(ctx context.Context, _ *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	return nil, s.notReached(ctx, "CreateAuthRequest")

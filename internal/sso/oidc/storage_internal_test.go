@@ -15,17 +15,17 @@ import (
 
 // storageReached are the op.Storage (and op.ClientCredentialsStorage)
 // methods that the op functions unid's handlers call do reach: client
-// lookup and authentication, the code and refresh-token lookups, and the
-// code op makes in op.AuthResponse.
+// lookup and authentication, the code and refresh-token lookups.
 var storageReached = []string{
-	"GetClientByClientID", "AuthorizeClientIDSecret", "AuthRequestByCode", "SaveAuthCode",
+	"GetClientByClientID", "AuthorizeClientIDSecret", "AuthRequestByCode",
 	"TokenRequestByRefreshToken", "ClientCredentials", "ClientCredentialsTokenRequest",
 }
 
 // storageNotReached are the rest: each must fail loudly, naming itself.
 // Reading a new zitadel/oidc release means checking that none of these is
 // now called by op.ParseAuthorizeRequest, op.AuthRequestError,
-// op.AuthResponse or op.Validate{AccessToken,RefreshToken,ClientCredentials}Request;
+// op.AuthResponseURL, op.AuthResponseFormPost or
+// op.Validate{AccessToken,RefreshToken,ClientCredentials}Request;
 // TestOPConformance fails when one is.
 var storageNotReached = map[string]func(context.Context, *opStorage) error{
 	"AuthRequestByID": func(ctx context.Context, s *opStorage) error {
@@ -36,6 +36,7 @@ var storageNotReached = map[string]func(context.Context, *opStorage) error{
 		_, err := s.CreateAuthRequest(ctx, nil, "u")
 		return err
 	},
+	"SaveAuthCode":      func(ctx context.Context, s *opStorage) error { return s.SaveAuthCode(ctx, "r", "c") },
 	"DeleteAuthRequest": func(ctx context.Context, s *opStorage) error { return s.DeleteAuthRequest(ctx, "r") },
 	"CreateAccessToken": func(ctx context.Context, s *opStorage) error {
 		_, _, err := s.CreateAccessToken(ctx, nil)

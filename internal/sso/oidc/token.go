@@ -336,7 +336,7 @@ func (p *Provider) prepareTokens(g store.Grant, u store.User, c *client, scopes 
 		return nil, err
 	}
 	if withRefresh {
-		t.refresh = newRefreshToken()
+		t.refresh = newSecret()
 		exp := t.now.Add(p.o.RefreshTTL) // sliding, but never past the grant's absolute limit
 		if limit := g.CreatedAt.Add(p.o.RefreshMaxTTL); limit.Before(exp) {
 			exp = limit
