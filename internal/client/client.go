@@ -136,6 +136,7 @@ func (r *Registry) Create(ctx context.Context, s Spec, by audit.Origin) (store.C
 	if c.ID == "" {
 		c.ID = strings.ToLower(rand.Text())
 	}
+	defer r.cache.forget(c.ID) // a new CAS client changes the services
 	var secret string
 	if c.Type == store.ClientOIDCConfidential {
 		secret = newSecret()

@@ -29,7 +29,7 @@ import (
 // *client.Registry has it. Get answers an unknown ID with store.ErrNotFound
 // or a problem.NotFound.
 type Registry interface {
-	List(ctx context.Context) ([]store.Client, error)
+	Services(ctx context.Context) (*client.Services, error)
 	Get(ctx context.Context, id string) (store.Client, error)
 }
 
@@ -584,40 +584,22 @@ var errNoService = errors.New("cas: service not registered")
 // errServiceDisabled means the client the service matches is disabled.
 var errServiceDisabled = errors.New("cas: service disabled")
 
-// findClient returns the CAS client whose patterns allow service. When
-// several do, an exact pattern wins over a prefix, and a longer prefix over
-// a shorter one, so that the most specific registration decides which
-// attributes are released.
+// findClient returns the CAS client whose patterns allow service, the
+// most specific one when several do (client.Services.Match).
 func (s *Server) findClient(ctx context.Context, service string) (store.Client, error) {
 	u, err := client.ParseService(service)
 	if err != nil {
 		return store.Client{}, err
 	}
-	clients, err := s.d.Registry.List(ctx)
+	services, err := s.d.Registry.Services(ctx)
 	if err != nil {
 		return store.Client{}, err
 	}
-	var best store.Client
-	bestScore := -1
-	for _, c := range clients {
-		if c.Type != store.ClientCAS {
-			continue
+	best, ok := services.Match(u)
+	if !ok {
+		if len(services.Invalid) > 0 {
+			s.log.WarnContext(ctx, "cas clients have invalid service patterns, which are ignored", "clients", services.Invalid)
 		}
-		for _, raw := range c.RedirectURIs {
-			p, err := client.ParsePattern(raw)
-			if err != nil {
-				s.log.WarnContext(ctx, "cas client has an invalid service pattern; it is ignored", "client", c.ID)
-				continue
-			}
-			if !p.MatchURL(u) {
-				continue
-			}
-			if score := p.Specificity(); score > bestScore {
-				best, bestScore = c, p.Specificity()
-			}
-		}
-	}
-	if bestScore < 0 {
 		return store.Client{}, errNoService
 	}
 	// The most specific registration decides: a disabled one is not
