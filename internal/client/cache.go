@@ -20,11 +20,11 @@ const CacheFor = time.Second
 // stranger's made-up IDs cannot fill it: it holds at most the registered
 // clients.
 type cache struct {
-	mu              sync.Mutex
-	entries         map[string]cached
-	services        *Services // every CAS client's patterns; nil when not kept
-	servicesExpires time.Time
-	gen             uint64 // counts forgets, so a read that raced one is not kept
+	mu             sync.Mutex
+	entries        map[string]cached
+	listing        *listing // every client; nil when not kept
+	listingExpires time.Time
+	gen            uint64 // counts forgets, so a read that raced one is not kept
 }
 
 type cached struct {
@@ -59,34 +59,34 @@ func (k *cache) put(c store.Client, gen uint64, at time.Time) {
 	k.entries[c.ID] = cached{c: c, expires: at.Add(CacheFor)}
 }
 
-// getServices returns the CAS services if they were read less than
-// CacheFor ago, and the generation to pass to putServices.
-func (k *cache) getServices() (*Services, bool, uint64) {
+// getListing returns every client if they were read less than CacheFor
+// ago, and the generation to pass to putListing.
+func (k *cache) getListing() (*listing, bool, uint64) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.services != nil && time.Now().Before(k.servicesExpires) {
-		return k.services, true, k.gen
+	if k.listing != nil && time.Now().Before(k.listingExpires) {
+		return k.listing, true, k.gen
 	}
 	return nil, false, k.gen
 }
 
-// putServices keeps s, read from the store from at on, as put keeps a
+// putListing keeps l, read from the store from at on, as put keeps a
 // client.
-func (k *cache) putServices(s *Services, gen uint64, at time.Time) {
+func (k *cache) putListing(l *listing, gen uint64, at time.Time) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if gen != k.gen {
 		return
 	}
-	k.services, k.servicesExpires = s, at.Add(CacheFor)
+	k.listing, k.listingExpires = l, at.Add(CacheFor)
 }
 
-// forget drops id after a change to it (or its creation), and the CAS
-// services, which may include it.
+// forget drops id after a change to it (or its creation), and the
+// listing, which may include it.
 func (k *cache) forget(id string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.gen++
 	delete(k.entries, id)
-	k.services = nil
+	k.listing = nil
 }

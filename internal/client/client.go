@@ -136,7 +136,7 @@ func (r *Registry) Create(ctx context.Context, s Spec, by audit.Origin) (store.C
 	if c.ID == "" {
 		c.ID = strings.ToLower(rand.Text())
 	}
-	defer r.cache.forget(c.ID) // a new CAS client changes the services
+	defer r.cache.forget(c.ID) // a new client changes the listing
 	var secret string
 	if c.Type == store.ClientOIDCConfidential {
 		secret = newSecret()
@@ -203,7 +203,7 @@ func (r *Registry) read(ctx context.Context, id string) (store.Client, error) {
 	return c, err
 }
 
-// List returns every client.
+// List returns every client, read from the store now.
 func (r *Registry) List(ctx context.Context) ([]store.Client, error) {
 	l, err := r.store.ListClients(ctx)
 	if err != nil {

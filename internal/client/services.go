@@ -63,19 +63,46 @@ func (s *Services) Match(u *url.URL) (store.Client, bool) {
 }
 
 // Services returns the CAS clients' service patterns as read from the
-// store at most CacheFor ago. A change made through this Registry is seen
-// at once; one made through another instance's, within CacheFor.
+// store at most CacheFor ago (Listed).
 func (r *Registry) Services(ctx context.Context) (*Services, error) {
-	s, ok, gen := r.cache.getServices()
+	l, err := r.listed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.services, nil
+}
+
+// Listed returns every client, in ID order, as read from the store at most
+// CacheFor ago: what serves requests, where List serves the operators'
+// changes. A change made through this Registry is seen at once; one made
+// through another instance's, within CacheFor. What it returns is shared:
+// callers do not change it.
+func (r *Registry) Listed(ctx context.Context) ([]store.Client, error) {
+	l, err := r.listed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.clients, nil
+}
+
+// listing is every client as read at once, and the CAS services among
+// them.
+type listing struct {
+	clients  []store.Client
+	services *Services
+}
+
+func (r *Registry) listed(ctx context.Context) (*listing, error) {
+	l, ok, gen := r.cache.getListing()
 	if ok {
-		return s, nil
+		return l, nil
 	}
 	at := time.Now()
-	l, err := r.store.ListClients(ctx)
+	cs, err := r.store.ListClients(ctx)
 	if err != nil {
 		return nil, problem.Wrap(err)
 	}
-	s = newServices(l)
-	r.cache.putServices(s, gen, at)
-	return s, nil
+	l = &listing{clients: cs, services: newServices(cs)}
+	r.cache.putListing(l, gen, at)
+	return l, nil
 }

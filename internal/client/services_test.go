@@ -66,9 +66,10 @@ func TestServicesMatchTheMostSpecificPattern(t *testing.T) {
 	}
 }
 
-// The services are read once for many logins, but a CAS client created,
-// changed or deleted through an instance's registry counts at once there,
-// and on another instance over the same database within client.CacheFor.
+// The services (and the listing they come from) are read once for many
+// logins, but a CAS client created, changed or deleted through an
+// instance's registry counts at once there, and on another instance over
+// the same database within client.CacheFor.
 func TestServicesFollowChanges(t *testing.T) {
 	ctx := context.Background()
 	here, st := newRegistry(t)
@@ -85,6 +86,9 @@ func TestServicesFollowChanges(t *testing.T) {
 	}
 	if got := matched(t, here, login); got != "tax" {
 		t.Fatalf("after Create, the same instance matched %q; want tax at once", got)
+	}
+	if l, err := here.Listed(ctx); err != nil || len(l) != 1 || l[0].ID != "tax" {
+		t.Fatalf("after Create, the same instance listed %+v, %v; want the tax office at once", l, err)
 	}
 	eventually(t, func() bool { return matched(t, there, login) == "tax" }, "another instance does not see the new service")
 

@@ -30,11 +30,11 @@ const (
 const UnidSystem = "-"
 
 // Systems is what the reading service asks of the client registry: the
-// name of a service system (its display name), and every system.
-// *client.Registry implements it.
+// name of a service system (its display name), and every system (as read
+// at most a moment ago). *client.Registry implements it.
 type Systems interface {
 	Get(ctx context.Context, id string) (store.Client, error)
-	List(ctx context.Context) ([]store.Client, error)
+	Listed(ctx context.Context) ([]store.Client, error)
 }
 
 // Members tells a person's live enterprise memberships;
@@ -331,7 +331,7 @@ func (s *Service) Systems(ctx context.Context, lang i18n.Lang, plural string) ([
 	if s.d.Systems == nil {
 		return out, nil
 	}
-	cs, err := s.d.Systems.List(ctx)
+	cs, err := s.d.Systems.Listed(ctx)
 	if err != nil {
 		return nil, problem.Wrap(fmt.Errorf("records: systems: %w", err))
 	}

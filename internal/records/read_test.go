@@ -21,7 +21,9 @@ func (s storeSystems) Get(ctx context.Context, id string) (store.Client, error) 
 	return s.st.GetClient(ctx, id)
 }
 
-func (s storeSystems) List(ctx context.Context) ([]store.Client, error) { return s.st.ListClients(ctx) }
+func (s storeSystems) Listed(ctx context.Context) ([]store.Client, error) {
+	return s.st.ListClients(ctx)
+}
 
 // withSystems gives the fixture a service that names systems, and
 // registers the hall (it writes cases and messages) and the archive.
