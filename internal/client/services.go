@@ -37,7 +37,9 @@ func newServices(clients []store.Client) *Services {
 		for _, raw := range c.RedirectURIs {
 			p, err := ParsePattern(raw)
 			if err != nil {
-				s.Invalid = append(s.Invalid, c.ID)
+				if len(s.Invalid) == 0 || s.Invalid[len(s.Invalid)-1] != c.ID {
+					s.Invalid = append(s.Invalid, c.ID)
+				}
 				continue
 			}
 			s.byHost[p.host] = append(s.byHost[p.host], service{client: c, pattern: p})

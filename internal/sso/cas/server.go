@@ -9,17 +9,18 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
-	"unid/internal/client"
-	"unid/internal/ratelimit"
 
 	"unid/internal/account"
 	"unid/internal/audit"
 	"unid/internal/claims"
+	"unid/internal/client"
 	"unid/internal/flow"
 	"unid/internal/httpx"
 	"unid/internal/i18n"
 	"unid/internal/problem"
+	"unid/internal/ratelimit"
 	"unid/internal/session"
 	"unid/internal/sso/acting"
 	"unid/internal/store"
@@ -147,6 +148,9 @@ type Server struct {
 	log   *slog.Logger
 	pages *pages
 	http  *http.Client
+	// warned is the registry listing whose invalid service patterns were
+	// logged last: once per listing, not once per request.
+	warned atomic.Pointer[client.Services]
 }
 
 // New returns a CAS server over d.
@@ -595,11 +599,11 @@ func (s *Server) findClient(ctx context.Context, service string) (store.Client, 
 	if err != nil {
 		return store.Client{}, err
 	}
+	if len(services.Invalid) > 0 && s.warned.Swap(services) != services {
+		s.log.WarnContext(ctx, "cas clients have invalid service patterns, which are ignored", "clients", services.Invalid)
+	}
 	best, ok := services.Match(u)
 	if !ok {
-		if len(services.Invalid) > 0 {
-			s.log.WarnContext(ctx, "cas clients have invalid service patterns, which are ignored", "clients", services.Invalid)
-		}
 		return store.Client{}, errNoService
 	}
 	// The most specific registration decides: a disabled one is not

@@ -233,6 +233,12 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// Removed while the user signed in (an operator shutting out a
+	// compromised address): nothing more goes there, not even an error.
+	if !slices.Contains(c.c.RedirectURIs, ar.params.RedirectURI) {
+		p.d.Pages.SSOError(w, r, http.StatusBadRequest, pageRedirectURI)
+		return
+	}
 	if registry.CheckActive(c.c) != nil { // disabled while the user signed in
 		op.AuthRequestError(w, r, ar, errClientDisabled(), p.op)
 		return
@@ -400,6 +406,13 @@ func (p *Provider) save(ctx context.Context, ar *authRequest, a store.AuthReques
 // encoders as op.AuthResponse would; op.AuthResponse itself would make a
 // code of its own and store it in an update of its own.
 func (p *Provider) sendCode(w http.ResponseWriter, r *http.Request, ar *authRequest, code string) {
+	// The code is in the answer: kept by no cache, sent in no Referer,
+	// and the form post page shown in no frame.
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
 	resp := &op.CodeResponseType{Code: code, State: ar.params.State}
 	if ar.GetResponseMode() == oidc.ResponseModeFormPost {
 		if err := op.AuthResponseFormPost(w, ar.GetRedirectURI(), resp, p.op.Encoder()); err != nil {
@@ -447,7 +460,7 @@ func (p *Provider) approve(ctx context.Context, ar *authRequest, s store.Session
 		return err
 	}
 	_, err = p.d.Store.UpdateAuthRequest(ctx, ar.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
-		if a.Status == store.AuthRequestDenied || a.CodeHash != nil {
+		if a.Status == store.AuthRequestDenied || a.CodeHash != nil || !p.d.Now().Before(a.ExpiresAt) {
 			return a, errAnswered
 		}
 		a = approved(a)

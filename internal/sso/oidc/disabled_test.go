@@ -78,3 +78,27 @@ func TestDisabledClient(t *testing.T) {
 		t.Fatalf("refresh after enabling: %v", err)
 	}
 }
+
+// TestRedirectURIRemovedDuringSignIn: an address an operator removes
+// while a user signs in (a compromised one, say) gets nothing: the
+// callback shows a page, with no code and no error sent there.
+func TestRedirectURIRemovedDuringSignIn(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.addUser(zhang)
+	const other = "https://hall.example.gov.cn/callback"
+	hall := e.newRP(client.Spec{ID: "hall", RedirectURIs: []string{rpCallback, other}, FirstParty: true})
+	b := e.browser(&zhang)
+	r := b.do("GET", hall.newFlow().url, "", nil)
+	login, err := url.Parse(r.header.Get("Location"))
+	if r.status != http.StatusSeeOther || err != nil || login.Path != "/login" {
+		t.Fatalf("authorize before signing in = %d %q; want the login page", r.status, r.header.Get("Location"))
+	}
+	if _, err := e.reg.Update(context.Background(), "hall", client.Patch{RedirectURIs: &[]string{other}}, audit.Origin{Actor: audit.Operator("test")}); err != nil {
+		t.Fatal(err)
+	}
+	b.login()
+	r = b.do("GET", e.URL+login.Query().Get("next"), "", nil)
+	if r.status != http.StatusBadRequest || r.header.Get("Location") != "" {
+		t.Fatalf("callback after the address was removed = %d, Location %q; want a page", r.status, r.header.Get("Location"))
+	}
+}

@@ -102,6 +102,9 @@ func (p *Provider) keepParams(ctx context.Context, ar *authRequest, fn func(*aut
 		return err
 	}
 	_, err = p.d.Store.UpdateAuthRequest(ctx, ar.ID, func(a store.AuthRequest) (store.AuthRequest, error) {
+		if a.Status == store.AuthRequestDenied || a.CodeHash != nil {
+			return a, errAnswered // answered in another tab meanwhile
+		}
 		a.Params = enc
 		return a, nil
 	})

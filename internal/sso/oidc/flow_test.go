@@ -189,8 +189,9 @@ func TestSecondClientWithoutPassword(t *testing.T) {
 
 // TestFormPostResponseMode: with response_mode=form_post the code and
 // state come back in a page that posts them to the redirect URI (OAuth 2.0
-// Form Post Response Mode), for a user signed in already and for one who
-// signs in on the way, and the code is exchanged.
+// Form Post Response Mode), kept by no cache and shown in no frame, for a
+// user signed in already and for one who signs in on the way, and the
+// code is exchanged.
 func TestFormPostResponseMode(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.addUser(zhang)
@@ -204,6 +205,9 @@ func TestFormPostResponseMode(t *testing.T) {
 		s := b.walk(f.url, "")
 		if s.status != http.StatusOK || s.logins != map[bool]int{false: 1, true: 0}[signedIn] {
 			t.Fatalf("signed in %v: ended at %s (%d, %d logins)", signedIn, s.at, s.status, s.logins)
+		}
+		if h := s.header; h.Get("Cache-Control") != "no-store" || h.Get("X-Frame-Options") != "DENY" || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("signed in %v: the page with the code may be cached, framed or referred: %v", signedIn, h)
 		}
 		form := formPostRE.FindSubmatch(s.body)
 		if form == nil || string(form[1]) != rpCallback || string(form[2]) != f.state {

@@ -225,6 +225,7 @@ func (b *browser) login() {
 type stop struct {
 	at      *url.URL // the last URL asked for
 	status  int      // its answer
+	header  http.Header
 	body    []byte
 	logins  int // how often the OP sent the browser to the login page
 	consent bool
@@ -270,7 +271,7 @@ func (b *browser) walk(u, consent string) stop {
 			continue
 		}
 		r := b.do("GET", u, "", nil)
-		s.status, s.body = r.status, r.body
+		s.status, s.header, s.body = r.status, r.header, r.body
 		loc := r.header.Get("Location")
 		if r.status < 300 || r.status > 399 || loc == "" {
 			return s
